@@ -1,0 +1,138 @@
+import http from 'node:http';
+import pRetry, { AbortError } from 'p-retry';
+import { EnvironmentError, describeCause } from '../errors.js';
+
+/**
+ * A small IMDSv2 client. Not @aws-sdk/ec2-metadata-service: that one fetches a new token for
+ * every request, has no default timeout and sends `//latest` for `request('/latest/...')`.
+ * This one takes one token per run (refreshed once on 401), bounds every request, and retries
+ * connection failures with backoff so a node whose IMDS is not up yet at early boot still starts.
+ */
+export interface Imds {
+  /** GET /latest/<path>; throws EnvironmentError on 404 or when the deadline passes. */
+  get(path: string): Promise<string>;
+  /** Like get() but a 404 gives undefined (an optional path such as ipv6s). */
+  getOptional(path: string): Promise<string | undefined>;
+  /** The raw bytes (user data may be gzip); a 404 gives undefined. */
+  getBytesOptional(path: string): Promise<Buffer | undefined>;
+  readonly endpoint: string;
+}
+
+export interface ImdsOptions {
+  /** e.g. http://169.254.169.254 (AWS_EC2_METADATA_SERVICE_ENDPOINT) */
+  endpoint: string;
+  /** one HTTP request's deadline */
+  requestTimeoutMs?: number;
+  /** how long one get() keeps retrying before it gives up */
+  totalTimeoutMs?: number;
+  tokenTtlSeconds?: number;
+}
+
+export const DEFAULT_IMDS_ENDPOINT = 'http://169.254.169.254';
+
+interface Reply {
+  status: number;
+  body: Buffer;
+}
+
+class HttpStatusError extends Error {
+  constructor(readonly status: number, readonly path: string) {
+    super(`HTTP ${status}`);
+  }
+}
+
+export function createImds(options: ImdsOptions): Imds {
+  const endpoint = options.endpoint.replace(/\/+$/, '');
+  const base = new URL(endpoint);
+  if (base.protocol !== 'http:') {
+    throw new EnvironmentError(`IMDS endpoint ${endpoint}: only http:// is supported`);
+  }
+  const requestTimeoutMs = options.requestTimeoutMs ?? 2_000;
+  const totalTimeoutMs = options.totalTimeoutMs ?? 60_000;
+  const ttl = String(options.tokenTtlSeconds ?? 21_600);
+  let token: Promise<string> | undefined;
+
+  function request(method: 'GET' | 'PUT', path: string, headers: Record<string, string>): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      const req = http.request(
+        {
+          host: base.hostname,
+          port: base.port || 80,
+          method,
+          path: `/latest/${path.replace(/^\/+/, '')}`,
+          headers,
+          timeout: requestTimeoutMs,
+          agent: false,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${requestTimeoutMs} ms`)));
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  async function fetchToken(): Promise<string> {
+    const reply = await request('PUT', 'api/token', { 'X-aws-ec2-metadata-token-ttl-seconds': ttl });
+    if (reply.status !== 200 || reply.body.length === 0) throw new HttpStatusError(reply.status, 'api/token');
+    return reply.body.toString('utf8');
+  }
+
+  async function attempt(path: string): Promise<Reply> {
+    token ??= fetchToken();
+    let current: string;
+    try {
+      current = await token;
+    } catch (err) {
+      token = undefined; // a failed token request is retried with the rest
+      throw err;
+    }
+    let reply = await request('GET', path, { 'X-aws-ec2-metadata-token': current });
+    if (reply.status === 401) {
+      token = fetchToken(); // expired or revoked: one fresh token, then the answer stands
+      reply = await request('GET', path, { 'X-aws-ec2-metadata-token': await token });
+    }
+    if (reply.status === 404) throw new AbortError(new HttpStatusError(404, path));
+    if (reply.status !== 200) throw new HttpStatusError(reply.status, path);
+    return reply;
+  }
+
+  async function get(path: string): Promise<Reply | undefined> {
+    try {
+      return await pRetry(() => attempt(path), {
+        retries: 1_000,
+        minTimeout: 100,
+        maxTimeout: 1_000,
+        factor: 2,
+        randomize: false,
+        maxRetryTime: totalTimeoutMs,
+      });
+    } catch (err) {
+      if (err instanceof HttpStatusError && err.status === 404) return undefined;
+      throw new EnvironmentError(
+        `IMDS ${endpoint}/latest/${path}: no usable answer within ${Math.round(totalTimeoutMs / 1000)}s (${describeCause(err)})`,
+        { cause: err },
+      );
+    }
+  }
+
+  return {
+    endpoint,
+    async get(path) {
+      const reply = await get(path);
+      if (!reply) throw new EnvironmentError(`IMDS ${endpoint}/latest/${path}: not found (404)`);
+      return reply.body.toString('utf8');
+    },
+    async getOptional(path) {
+      return (await get(path))?.body.toString('utf8');
+    },
+    async getBytesOptional(path) {
+      return (await get(path))?.body;
+    },
+  };
+}

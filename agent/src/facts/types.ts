@@ -1,0 +1,37 @@
+/**
+ * What the agent discovers about the machine, kept apart from the user's NodeConfig so facts
+ * can be cached, printed and fed to `render --instance FACTS.json` on their own.
+ */
+export interface InstanceFacts {
+  instanceId: string;
+  instanceType: string;
+  region: string;
+  availabilityZone: string;
+  mac: string;
+  privateIpv4: string;
+  /** first IPv6 address of the primary interface, when it has one */
+  ipv6?: string;
+  /** the node name (IMDS local-hostname) */
+  privateDnsName: string;
+  cpuMillicores: number;
+  memoryMiB: number;
+  /** e.g. "v1.33.1" */
+  kubeletVersion: string;
+  /** e.g. "1.7.27" or "2.1.0" */
+  containerdVersion: string;
+}
+
+/** ENI limits of the instance type's default network card, used for max pods. */
+export interface EniLimits {
+  /** ENIs of the default network card */
+  enis: number;
+  /** IPv4 addresses per ENI */
+  ipv4PerEni: number;
+}
+
+/** Everything render() needs besides the NodeConfig. */
+export interface Facts {
+  instance: InstanceFacts;
+  /** undefined when neither the baked table nor ec2:DescribeInstanceTypes knew the type */
+  eniLimits?: EniLimits;
+}
