@@ -1,0 +1,55 @@
+import { parse as parseToml, stringify as stringifyToml, TomlError } from 'smol-toml';
+import { InputError } from '../errors.js';
+import type { NodeConfig } from './schema.js';
+
+type Tree = Record<string, unknown>;
+
+function isMap(value: unknown): value is Tree {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date);
+}
+
+/** Maps merge key by key, lists and scalars are replaced by the later value. */
+export function deepMerge(base: unknown, over: unknown): unknown {
+  if (over === undefined) return base;
+  if (!isMap(base) || !isMap(over)) return over;
+  const out: Tree = { ...base };
+  for (const [key, value] of Object.entries(over)) out[key] = deepMerge(base[key], value);
+  return out;
+}
+
+/** Parses a containerd TOML text, naming the field and the line of a syntax error. */
+export function parseContainerdToml(text: string, field = 'spec.containerd.config'): Tree {
+  try {
+    return parseToml(text) as Tree;
+  } catch (err) {
+    const where = err instanceof TomlError ? ` at line ${err.line}, column ${err.column}` : '';
+    const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    throw new InputError(`${field}: invalid TOML${where}: ${reason}`, { cause: err });
+  }
+}
+
+/** Two containerd TOML fragments deep-merged into one, later keys winning. */
+export function mergeToml(base: string, over: string): string {
+  return stringifyToml(deepMerge(parseContainerdToml(base), parseContainerdToml(over)) as Tree);
+}
+
+/**
+ * Merges NodeConfigs in order, as user data with several parts expects: scalars later-wins,
+ * maps deep-merge, lists replace, except kubelet.flags which append, and the containerd TOML
+ * which deep-merges as TOML.
+ */
+export function mergeNodeConfigs(configs: readonly NodeConfig[]): NodeConfig {
+  if (configs.length === 0) throw new Error('mergeNodeConfigs needs at least one config');
+  let merged = configs[0]!;
+  for (const next of configs.slice(1)) {
+    const out = deepMerge(merged, next) as NodeConfig;
+    const flagsA = merged.spec?.kubelet?.flags;
+    const flagsB = next.spec?.kubelet?.flags;
+    if (flagsA && flagsB) out.spec!.kubelet!.flags = [...flagsA, ...flagsB];
+    const tomlA = merged.spec?.containerd?.config;
+    const tomlB = next.spec?.containerd?.config;
+    if (tomlA !== undefined && tomlB !== undefined) out.spec!.containerd!.config = mergeToml(tomlA, tomlB);
+    merged = out;
+  }
+  return merged;
+}

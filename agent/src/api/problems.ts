@@ -1,0 +1,88 @@
+import type { z } from 'zod';
+
+/** A field path as users write it: spec.kubelet.flags[2] */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out || '(document)';
+}
+
+/** JSON-quoted and shortened, so a value in a message cannot span lines. */
+export function show(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** The closest known name, when it is close enough to be a typo. */
+export function suggest(name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestScore = Infinity;
+  for (const candidate of known) {
+    const score = distance(name, candidate);
+    if (score < bestScore) [best, bestScore] = [candidate, score];
+  }
+  return best !== undefined && bestScore <= Math.max(2, Math.floor(name.length / 4)) ? best : undefined;
+}
+
+function typeOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'list';
+  if (typeof value === 'object') return 'map';
+  return typeof value;
+}
+
+function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let cur = root;
+  for (const key of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[key];
+  }
+  return cur;
+}
+
+/** Turns schema issues into one-line problems that name the path, the value and what is expected. */
+export function schemaProblems(error: z.ZodError, input: unknown, knownKeysAt: (path: PropertyKey[]) => readonly string[]): string[] {
+  const problems: string[] = [];
+  for (const issue of error.issues) {
+    const path = issue.path;
+    const value = valueAt(input, path);
+    switch (issue.code) {
+      case 'unrecognized_keys':
+        for (const key of issue.keys) {
+          const hint = suggest(key, knownKeysAt(path));
+          problems.push(`${formatPath([...path, key])}: unknown field${hint ? ` (did you mean "${hint}"?)` : ''}`);
+        }
+        break;
+      case 'invalid_type':
+        problems.push(
+          value === undefined
+            ? `${formatPath(path)}: required field is missing (expected ${issue.expected})`
+            : `${formatPath(path)}: ${show(value)} is a ${typeOf(value)} (expected ${issue.expected === 'object' ? 'map' : issue.expected === 'array' ? 'list' : issue.expected})`,
+        );
+        break;
+      case 'invalid_value':
+        problems.push(`${formatPath(path)}: ${show(value)} is not allowed (expected ${issue.values.map((v) => show(v)).join(' or ')})`);
+        break;
+      default:
+        problems.push(`${formatPath(path)}: ${issue.message}`);
+    }
+  }
+  return problems;
+}

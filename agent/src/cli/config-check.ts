@@ -1,0 +1,22 @@
+import { loadConfig } from '../sources/index.js';
+import { missingClusterFields } from '../api/validate.js';
+import { configChecks } from '../api/checks.js';
+import { lazyImds, type Env } from './deps.js';
+
+export interface ConfigCheckOptions {
+  configSources: string[];
+}
+
+export async function run(options: ConfigCheckOptions, env: Env, out: (line: string) => void): Promise<number> {
+  const loaded = await loadConfig(options.configSources, { imds: lazyImds(env) }, configChecks);
+  out('configuration is valid');
+  out(`merged ${loaded.documents.length} NodeConfig document(s): ${loaded.documents.join(', ')}`);
+  for (const note of loaded.ignored) out(`ignored: ${note}`);
+  const missing = missingClusterFields(loaded.config);
+  out(
+    missing.length > 0
+      ? `will fetch with eks:DescribeCluster: ${missing.map((f) => `spec.cluster.${f}`).join(', ')}`
+      : 'cluster details are complete: no EKS API call on boot',
+  );
+  return 0;
+}

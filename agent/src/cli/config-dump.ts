@@ -1,0 +1,39 @@
+import { stringify } from 'yaml';
+import writeFileAtomic from 'write-file-atomic';
+import { loadConfig } from '../sources/index.js';
+import { configChecks } from '../api/checks.js';
+import { EnvironmentError, InputError, describeCause } from '../errors.js';
+import { lazyImds, type Env } from './deps.js';
+
+export interface ConfigDumpOptions {
+  configSources: string[];
+  output: string;
+  configOutput?: string;
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+  }
+  return value;
+}
+
+export async function run(options: ConfigDumpOptions, env: Env, out: (text: string) => void): Promise<number> {
+  if (options.output !== 'yaml' && options.output !== 'json') {
+    throw new InputError(`--output: ${JSON.stringify(options.output)} is not supported (expected yaml or json)`);
+  }
+  const { config } = await loadConfig(options.configSources, { imds: lazyImds(env) }, configChecks);
+  const sorted = sortKeys(config);
+  const text = options.output === 'json' ? `${JSON.stringify(sorted, null, 2)}\n` : stringify(sorted, { lineWidth: 0 });
+  if (options.configOutput) {
+    try {
+      await writeFileAtomic(options.configOutput, text, { mode: 0o600 });
+    } catch (err) {
+      throw new EnvironmentError(`--config-output ${options.configOutput}: cannot write (${describeCause(err)})`, { cause: err });
+    }
+  } else {
+    out(text.replace(/\n$/, ''));
+  }
+  return 0;
+}

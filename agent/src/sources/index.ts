@@ -1,0 +1,107 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InputError, describeCause } from '../errors.js';
+import type { Imds } from '../aws/imds.js';
+import type { NodeConfig } from '../api/schema.js';
+import { parseNodeConfigs } from '../api/parse.js';
+import { mergeNodeConfigs } from '../api/merge.js';
+import { validateNodeConfig } from '../api/validate.js';
+import { decodeUserData, type ConfigDocument } from './decode.js';
+
+export const DEFAULT_SOURCE = 'imds://user-data';
+const DIR_ENTRY = /\.(ya?ml|json)$/i;
+
+export interface SourceDeps {
+  /** built on first use, so file-only runs never touch IMDS */
+  imds: () => Imds;
+}
+
+export interface LoadedConfig {
+  config: NodeConfig;
+  /** where each merged document came from, in merge order */
+  documents: string[];
+  /** what was read but held no NodeConfig (scripts, other MIME parts, empty sources) */
+  ignored: string[];
+}
+
+type Source = { kind: 'imds' } | { kind: 'file'; path: string };
+
+export function parseSourceUri(uri: string): Source {
+  if (uri === 'imds://user-data') return { kind: 'imds' };
+  if (uri.startsWith('file://')) {
+    let path: string;
+    try {
+      path = fileURLToPath(uri);
+    } catch (err) {
+      throw new InputError(`--config-source ${JSON.stringify(uri)}: ${describeCause(err)} (expected file:///absolute/path)`);
+    }
+    return { kind: 'file', path };
+  }
+  throw new InputError(`--config-source ${JSON.stringify(uri)}: unsupported source (expected imds://user-data or file:///path)`);
+}
+
+async function readSource(uri: string, source: Source, deps: SourceDeps) {
+  if (source.kind === 'imds') {
+    const data = await deps.imds().getBytesOptional('user-data');
+    return data ? [decodeUserData(data, uri)] : [{ documents: [], ignored: [`${uri}: no user data`] }];
+  }
+  let info;
+  try {
+    info = await stat(source.path);
+  } catch (err) {
+    throw new InputError(`${uri}: cannot read (${describeCause(err)})`, { cause: err });
+  }
+  const files = info.isDirectory()
+    ? (await readdir(source.path)).filter((name) => DIR_ENTRY.test(name)).sort().map((name) => join(source.path, name))
+    : [source.path];
+  if (files.length === 0) return [{ documents: [], ignored: [`${uri}: no *.yaml, *.yml or *.json files`] }];
+  return Promise.all(
+    files.map(async (file) => {
+      try {
+        return decodeUserData(await readFile(file), `file://${file}`);
+      } catch (err) {
+        if (err instanceof InputError) throw err;
+        throw new InputError(`file://${file}: cannot read (${describeCause(err)})`, { cause: err });
+      }
+    }),
+  );
+}
+
+/**
+ * Reads every source in order, parses the NodeConfig documents they hold, merges them (later
+ * wins) and validates the result. Fails with every problem found, each naming its field.
+ */
+export async function loadConfig(
+  uris: readonly string[],
+  deps: SourceDeps,
+  extraChecks: Array<(c: NodeConfig) => string[]> = [],
+): Promise<LoadedConfig> {
+  const list = uris.length > 0 ? uris : [DEFAULT_SOURCE];
+  const sources = list.map((uri) => ({ uri, source: parseSourceUri(uri) }));
+  const documents: ConfigDocument[] = [];
+  const ignored: string[] = [];
+  for (const { uri, source } of sources) {
+    for (const decoded of await readSource(uri, source, deps)) {
+      documents.push(...decoded.documents);
+      ignored.push(...decoded.ignored);
+    }
+  }
+  const configs: NodeConfig[] = [];
+  const where: string[] = [];
+  for (const doc of documents) {
+    for (const config of parseNodeConfigs(doc.text, doc.where)) {
+      configs.push(config);
+      where.push(doc.where);
+    }
+  }
+  if (configs.length === 0) {
+    const seen = ignored.length > 0 ? ` (${ignored.join('; ')})` : '';
+    throw new InputError(`no NodeConfig found in ${list.join(', ')}${seen}`);
+  }
+  const config = mergeNodeConfigs(configs);
+  const problems = validateNodeConfig(config, extraChecks);
+  if (problems.length > 0) throw new InputError(problems);
+  return { config, documents: where, ignored };
+}
+

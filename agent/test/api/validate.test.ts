@@ -1,0 +1,110 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { validateNodeConfig, missingClusterFields } from '../../src/api/validate.js';
+import { parseNodeConfigs, toNodeConfig } from '../../src/api/parse.js';
+import { InputError } from '../../src/errors.js';
+import type { NodeConfig } from '../../src/api/schema.js';
+
+const complete = (): NodeConfig =>
+  parse(readFileSync(new URL('../../../test/fixtures/userdata/complete.yaml', import.meta.url), 'utf8')) as NodeConfig;
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(InputError);
+    return (err as InputError).problems;
+  }
+  throw new Error('expected an InputError');
+}
+
+describe('schema', () => {
+  it('rejects a misspelt field with its path and a suggestion', () => {
+    const doc = complete() as unknown as { spec: { cluster: Record<string, unknown> } };
+    doc.spec.cluster.apiServerEndpiont = doc.spec.cluster.apiServerEndpoint;
+    expect(problemsOf(() => toNodeConfig(doc, 'ud'))).toEqual([
+      'ud: spec.cluster.apiServerEndpiont: unknown field (did you mean "apiServerEndpoint"?)',
+    ]);
+  });
+
+  it('names a wrong apiVersion and kind', () => {
+    expect(problemsOf(() => toNodeConfig({ apiVersion: 'v1', kind: 'NodeConfig' }, 'ud'))).toEqual([
+      'ud: apiVersion: "v1" is not supported (expected "node.eks.aws/v1alpha1")',
+    ]);
+    expect(problemsOf(() => toNodeConfig({ apiVersion: 'node.eks.aws/v1alpha1', kind: 'Pod' }, 'ud'))[0]).toMatch(/kind: "Pod"/);
+  });
+
+  it('names a value of the wrong type', () => {
+    const doc = { apiVersion: 'node.eks.aws/v1alpha1', kind: 'NodeConfig', spec: { kubelet: { flags: '--v=2' } } };
+    expect(problemsOf(() => toNodeConfig(doc, 'ud'))).toEqual(['ud: spec.kubelet.flags: "--v=2" is a string (expected list)']);
+  });
+
+  it('gives line and column of malformed YAML', () => {
+    const text = 'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster: [name: x\n';
+    expect(problemsOf(() => parseNodeConfigs(text, 'ud'))[0]).toMatch(/^ud: malformed YAML at line \d+, column \d+: /);
+  });
+
+  it('rejects an unknown localStorage strategy', () => {
+    const doc = complete();
+    doc.spec!.instance = { localStorage: { strategy: 'RAID5' as 'RAID0' } };
+    expect(problemsOf(() => toNodeConfig(doc, 'ud'))[0]).toMatch(/spec.instance.localStorage.strategy: "RAID5" is not allowed/);
+  });
+});
+
+describe('validateNodeConfig', () => {
+  it('accepts the complete fixture and a name-only config', () => {
+    expect(validateNodeConfig(complete())).toEqual([]);
+    const nameOnly: NodeConfig = { apiVersion: 'node.eks.aws/v1alpha1', kind: 'NodeConfig', spec: { cluster: { name: 'demo' } } };
+    expect(validateNodeConfig(nameOnly)).toEqual([]);
+    expect(missingClusterFields(nameOnly)).toEqual(['apiServerEndpoint', 'certificateAuthority', 'cidr']);
+    expect(missingClusterFields(complete())).toEqual([]);
+  });
+
+  it('reports every problem at once, each with its field path', () => {
+    const doc = complete();
+    const cluster = doc.spec!.cluster!;
+    cluster.name = '-bad name';
+    cluster.apiServerEndpoint = 'http://example.com';
+    cluster.certificateAuthority = Buffer.from('not a certificate').toString('base64');
+    cluster.cidr = '10.100.0.0/33';
+    cluster.enableOutpost = true;
+    doc.spec!.kubelet!.flags = ['--node-labels=a=b\n--evil=1', 'verbose'];
+    doc.spec!.featureGates = { InstanceIDNodeName: true };
+    const problems = validateNodeConfig(doc);
+    expect(problems).toEqual([
+      'spec.cluster.name: "-bad name" is not a valid EKS cluster name (expected 1-100 letters, digits, "-" or "_", starting with a letter or digit)',
+      'spec.cluster.apiServerEndpoint: "http://example.com" uses http:// (expected an https:// URL)',
+      expect.stringMatching(/^spec.cluster.certificateAuthority: ".*" is base64 but holds no PEM certificate/),
+      'spec.cluster.cidr: "10.100.0.0/33" is not a valid CIDR (expected e.g. "10.100.0.0/16" or "fd00::/108")',
+      'spec.cluster.id: required when spec.cluster.enableOutpost is true (expected the Outpost cluster id)',
+      'spec.kubelet.flags[0]: "--node-labels=a=b\\n--evil=1" contains a line break (expected one "--name=value" per entry)',
+      'spec.kubelet.flags[1]: "verbose" is not a kubelet flag (expected "--name=value" or "--name")',
+      'spec.featureGates: "InstanceIDNodeName" is not a known feature gate (expected "InstanceIdNodeName")',
+    ]);
+    for (const p of problems) expect(p).not.toMatch(/\n/);
+  });
+
+  it('rejects a CA that is base64 of a corrupt PEM block', () => {
+    const doc = complete();
+    const pem = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
+    doc.spec!.cluster!.certificateAuthority = Buffer.from(pem).toString('base64');
+    expect(validateNodeConfig(doc)[0]).toMatch(/holds a PEM block that is not a valid X.509 certificate/);
+  });
+
+  it('accepts an IPv6 service CIDR and rejects a bad containerd TOML with its line', () => {
+    const doc = complete();
+    doc.spec!.cluster!.cidr = 'fd00::/108';
+    doc.spec!.containerd = { config: '[plugins\nx = 1' };
+    expect(validateNodeConfig(doc)).toEqual([expect.stringMatching(/^spec.containerd.config: invalid TOML at line 1/)]);
+  });
+
+  it('rejects environment values that would break out of their line', () => {
+    const doc = complete();
+    doc.spec!.instance = { environment: { kubelet: { HTTP_PROXY: 'http://p:3128\nExecStart=/bin/sh', 'BAD-NAME': 'x' } } };
+    expect(validateNodeConfig(doc)).toEqual([
+      'spec.instance.environment.kubelet.HTTP_PROXY: "http://p:3128\\nExecStart=/bin/sh" contains a line break (not allowed in a systemd environment value)',
+      'spec.instance.environment.kubelet.BAD-NAME: "BAD-NAME" is not an environment variable name (expected letters, digits and "_")',
+    ]);
+  });
+});

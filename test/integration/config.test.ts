@@ -1,0 +1,134 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { fileUri, fixture, runAgent } from '../support/agent.js';
+
+const ud = (name: string) => fileUri(fixture(`userdata/${name}`));
+const tmp = mkdtempSync(join(tmpdir(), 'eks-node-config-'));
+function tmpFile(name: string, content: string | Buffer): string {
+  const path = join(tmp, name);
+  writeFileSync(path, content);
+  return fileUri(path);
+}
+
+/** Every bad input: exit 1, exactly one error line naming the field or source, no stack trace. */
+async function expectOneLineError(source: string, pattern: RegExp) {
+  const r = await runAgent(['config', 'check', '-c', source]);
+  expect(r.stdout).toBe('');
+  expect(r.stderr).toMatch(pattern);
+  expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+  expect(r.exitCode).toBe(1);
+}
+
+describe('config check', () => {
+  it('accepts complete user data and says nothing will be fetched', async () => {
+    const r = await runAgent(['config', 'check', '-c', ud('complete.yaml')]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^configuration is valid\n/);
+    expect(r.stdout).toContain('cluster details are complete: no EKS API call on boot');
+  });
+
+  it('says which cluster fields a name-only config will fetch', async () => {
+    const r = await runAgent(['config', 'check', '-c', ud('name-only.yaml')]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain(
+      'will fetch with eks:DescribeCluster: spec.cluster.apiServerEndpoint, spec.cluster.certificateAuthority, spec.cluster.cidr',
+    );
+  });
+
+  it('tolerates a script-only source when another source has a NodeConfig', async () => {
+    const r = await runAgent(['config', 'check', '-c', ud('script-only.sh'), '-c', ud('name-only.yaml')]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/ignored: .*script-only.sh: a script or cloud-config/);
+  });
+
+  it('fails when no source holds a NodeConfig', async () => {
+    await expectOneLineError(ud('script-only.sh'), /^error: no NodeConfig found in file:\/\/.*script-only.sh/);
+  });
+
+  it.each([
+    ['malformed YAML', 'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: [demo\n', /malformed YAML at line \d+, column \d+/],
+    ['wrong apiVersion', 'apiVersion: node.eks.aws/v1\nkind: NodeConfig\n', /apiVersion: "node.eks.aws\/v1" is not supported/],
+    ['wrong kind', 'apiVersion: node.eks.aws/v1alpha1\nkind: Node\n', /kind: "Node" is not supported/],
+    ['http endpoint', 'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n    apiServerEndpoint: http://example.com\n', /^error: spec.cluster.apiServerEndpoint: "http:\/\/example.com" uses http:\/\//],
+    ['CIDR /33', 'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n    cidr: 10.100.0.0/33\n', /^error: spec.cluster.cidr: "10.100.0.0\/33" is not a valid CIDR/],
+    ['CA base64 but not PEM', `apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n    certificateAuthority: ${Buffer.from('hello world').toString('base64')}\n`, /^error: spec.cluster.certificateAuthority: .* holds no PEM certificate/],
+    ['flag with a newline', 'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n  kubelet:\n    flags:\n      - "--node-labels=a=b\\n--x=y"\n', /^error: spec.kubelet.flags\[0\]: .* contains a line break/],
+    ['misspelt field', 'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n    apiServerEndpiont: https://x\n', /spec.cluster.apiServerEndpiont: unknown field \(did you mean "apiServerEndpoint"\?\)/],
+  ])('rejects %s with one line', async (name, text, pattern) => {
+    await expectOneLineError(tmpFile(`${name.replace(/\W+/g, '-')}.yaml`, text), pattern);
+  });
+
+  it('rejects a MIME document with a broken boundary', async () => {
+    const broken = readFileSync(fixture('userdata/karpenter.mime'), 'utf8').replaceAll('--//', '--XX');
+    await expectOneLineError(tmpFile('broken.mime', broken), /MIME boundary "\/\/" never appears/);
+  });
+
+  it('rejects a gzip bomb', async () => {
+    const { gzipSync } = await import('node:zlib');
+    await expectOneLineError(tmpFile('bomb.gz', gzipSync(Buffer.alloc(8 * 1024 * 1024))), /expands past 1048576 bytes/);
+  });
+
+  it('rejects binary garbage and an empty file', async () => {
+    await expectOneLineError(tmpFile('garbage.bin', Buffer.from([0, 1, 2, 0xff, 0xfe, 0x80, 0x90, 0x10, 0x11])), /not text, gzip or base64/);
+    await expectOneLineError(tmpFile('empty.yaml', ''), /no NodeConfig found in .*empty.yaml: empty/);
+  });
+
+  it('rejects an unknown source scheme', async () => {
+    await expectOneLineError('s3://bucket/key', /^error: --config-source "s3:\/\/bucket\/key": unsupported source/);
+  });
+});
+
+describe('config dump', () => {
+  it('merges a directory source in name order, later wins, flags append', async () => {
+    const r = await runAgent(['config', 'dump', '--output', 'json', '-c', ud('dir-source')]);
+    expect(r.exitCode).toBe(0);
+    const dumped = JSON.parse(r.stdout);
+    expect(dumped.spec.kubelet.flags).toEqual(['--node-labels=team=platform', '--v=2']);
+    expect(dumped.spec.kubelet.config).toEqual({ shutdownGracePeriod: '30s', maxPods: 42 });
+  });
+
+  it('merges two MIME parts and writes YAML to a file with -o', async () => {
+    const out = join(tmp, 'dump.yaml');
+    const r = await runAgent(['config', 'dump', '-c', ud('two-part.mime'), '-o', out]);
+    expect(r.exitCode).toBe(0);
+    const dumped = parse(readFileSync(out, 'utf8'));
+    expect(dumped.spec.cluster.cidr).toBe('10.200.0.0/16');
+    expect(dumped.spec.kubelet.config.shutdownGracePeriod).toBe('60s');
+    expect(dumped.spec.kubelet.config.featureGates).toEqual({ DisableKubeletCloudCredentialProviders: true });
+    expect(dumped.spec.kubelet.flags).toEqual(['--node-labels=first=1', '--register-with-taints=special=true:NoSchedule']);
+    expect(dumped.spec.containerd.config).toContain('discard_unpacked_layers = false');
+    expect(dumped.spec.containerd.config).toContain('config_path = "/etc/containerd/certs.d"');
+  });
+
+  it('reads gzip+base64 and JSON user data to the same config as the YAML', async () => {
+    const a = await runAgent(['config', 'dump', '--output', 'json', '-c', ud('complete.yaml.gz.b64')]);
+    const b = await runAgent(['config', 'dump', '--output', 'json', '-c', ud('complete.yaml')]);
+    const c = await runAgent(['config', 'dump', '--output', 'json', '-c', ud('complete.json')]);
+    expect(a.exitCode).toBe(0);
+    expect(a.stdout).toBe(b.stdout);
+    expect(JSON.parse(c.stdout).spec.cluster).toEqual(JSON.parse(b.stdout).spec.cluster);
+  });
+});
+
+describe('cli', () => {
+  it('prints its version and help', async () => {
+    const v = await runAgent(['version']);
+    expect(v.exitCode).toBe(0);
+    expect(v.stdout).toMatch(/^eks-node-agent \d+\.\d+\.\d+ \(node v\d+/);
+    for (const cmd of [[], ['init'], ['render'], ['config', 'check'], ['config', 'dump'], ['doctor']]) {
+      const h = await runAgent([...cmd, '--help']);
+      expect(h.exitCode).toBe(0);
+      expect(h.stdout).toMatch(/^Usage: eks-node-agent/);
+    }
+  });
+
+  it('treats an unknown option as bad input', async () => {
+    const r = await runAgent(['config', 'check', '--bogus']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/unknown option '--bogus'/);
+  });
+});

@@ -1,0 +1,37 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+
+export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+export const EXE = `${REPO}dist/eks-node-agent-linux-x64`;
+export const BUNDLE = `${REPO}dist/eks-node-agent.cjs`;
+
+export interface AgentResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the built agent as a process: the x64 executable when it has been built (what ships),
+ * else the JS bundle under this Node. Never throws on a non-zero exit; the caller asserts it.
+ */
+export async function runAgent(
+  args: string[],
+  opts: { env?: Record<string, string>; input?: string; cwd?: string; timeoutMs?: number } = {},
+): Promise<AgentResult> {
+  const [file, argv] = existsSync(EXE) ? [EXE, args] : [process.execPath, [BUNDLE, ...args]];
+  const result = await execa(file, argv, {
+    reject: false,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9', ...opts.env },
+    extendEnv: false,
+    input: opts.input,
+    cwd: opts.cwd,
+    timeout: opts.timeoutMs ?? 60_000,
+    stripFinalNewline: false,
+  });
+  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+export const fixture = (name: string) => `${REPO}test/fixtures/${name}`;
+export const fileUri = (path: string) => `file://${path}`;
