@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
-import { DescribeInstanceTypesCommand, EC2Client, paginateDescribeInstanceTypes } from '@aws-sdk/client-ec2';
+import { DescribeInstanceTypesCommand, EC2Client, paginateDescribeInstanceTypes, type _InstanceType } from '@aws-sdk/client-ec2';
 import { startImds, type ImdsEmulator } from './imds.js';
 import { TEST_CLUSTER_CA_PEM, startEks } from './eks.js';
 import { startEc2 } from './ec2.js';
@@ -233,7 +233,7 @@ describe('EC2 emulator with @aws-sdk/client-ec2', () => {
     const c = client(ec2.url);
     const throttled = await c.send(new DescribeInstanceTypesCommand({ InstanceTypes: ['m5.large'] })).catch((e: Error) => e);
     expect(throttled).toMatchObject({ name: 'RequestLimitExceeded' });
-    const unknown = await c.send(new DescribeInstanceTypesCommand({ InstanceTypes: ['x9z.large'] })).catch((e: Error) => e);
+    const unknown = await c.send(new DescribeInstanceTypesCommand({ InstanceTypes: ['x9z.large' as _InstanceType] })).catch((e: Error) => e);
     expect(unknown).toMatchObject({ name: 'InvalidInstanceType' });
     expect((unknown as Error).message).toContain('x9z.large');
     ec2.set({ unauthorized: true });

@@ -1,0 +1,113 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { describeCluster, createEksApi } from '../../src/aws/eks.js';
+import { EnvironmentError } from '../../src/errors.js';
+import { TEST_CLUSTER_CA_BASE64, startEks, type EksEmulator } from '../../../test/emulators/eks.js';
+import { startImds } from '../../../test/emulators/imds.js';
+
+const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'emulator-secret' };
+let eks: EksEmulator | undefined;
+afterEach(async () => {
+  await eks?.close();
+  eks = undefined;
+});
+
+const opts = (over: object = {}) => ({ region: 'us-west-2', endpoint: eks!.url, credentials, timeoutMs: 5_000, ...over });
+
+async function failure(p: Promise<unknown>): Promise<EnvironmentError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(EnvironmentError);
+  return err as EnvironmentError;
+}
+
+describe('describeCluster', () => {
+  it('returns endpoint, CA and the IPv4 service CIDR', async () => {
+    eks = await startEks({ clusters: { prod: { endpoint: 'https://prod.example.eks.amazonaws.com' } } });
+    expect(await describeCluster('prod', opts())).toEqual({
+      name: 'prod',
+      endpoint: 'https://prod.example.eks.amazonaws.com',
+      caData: TEST_CLUSTER_CA_BASE64,
+      ipFamily: 'ipv4',
+      serviceCidr: '10.100.0.0/16',
+      version: '1.33',
+      status: 'ACTIVE',
+    });
+    expect(eks.requests).toHaveLength(1);
+    expect(eks.requests[0]?.signed).toBe(true);
+  });
+
+  it('takes the IPv6 service CIDR for an IPv6 cluster', async () => {
+    eks = await startEks({ clusters: { six: { ipFamily: 'ipv6', serviceIpv6Cidr: 'fd00::/108' } } });
+    const c = await createEksApi(opts()).describeCluster('six');
+    expect(c).toMatchObject({ ipFamily: 'ipv6', serviceCidr: 'fd00::/108' });
+  });
+
+  it('retries through throttling', async () => {
+    eks = await startEks({ throttleFirst: 2 });
+    const c = await describeCluster('test-cluster', opts());
+    expect(c.status).toBe('ACTIVE');
+    expect(eks.requests.map((r) => r.status)).toEqual([429, 429, 200]);
+  });
+
+  it('gives up after maxAttempts throttled answers, saying so', async () => {
+    eks = await startEks({ throttleFirst: 10 });
+    const err = await failure(describeCluster('test-cluster', opts({ maxAttempts: 2 })));
+    expect(err.message).toMatch(/^eks:DescribeCluster for cluster "test-cluster" failed: ThrottlingException: .*after 2 attempts/);
+    expect(eks.requests).toHaveLength(2);
+  });
+
+  it('names the cluster and the code when access is denied (no retry)', async () => {
+    eks = await startEks({ accessDenied: true });
+    const err = await failure(describeCluster('prod', opts()));
+    expect(err.message).toMatch(/^eks:DescribeCluster for cluster "prod" failed: AccessDeniedException: .*\[HTTP 403\]$/);
+    expect(err.message).not.toContain('\n');
+    expect(eks.requests).toHaveLength(1);
+  });
+
+  it('names ResourceNotFoundException for an unknown cluster', async () => {
+    eks = await startEks();
+    const err = await failure(describeCluster('ghost', opts()));
+    expect(err.message).toContain('eks:DescribeCluster for cluster "ghost" failed: ResourceNotFoundException');
+  });
+
+  it('stops at its deadline and says it was a timeout', async () => {
+    eks = await startEks({ delayMs: 5_000 });
+    const started = Date.now();
+    const err = await failure(describeCluster('test-cluster', opts({ timeoutMs: 400 })));
+    expect(Date.now() - started).toBeLessThan(2_500);
+    expect(err.message).toBe('eks:DescribeCluster for cluster "test-cluster" failed: timeout: no answer within 400ms');
+  });
+
+  it('reports an endpoint that refuses connections', async () => {
+    eks = await startEks();
+    const url = eks.url;
+    await eks.close();
+    eks = undefined;
+    const err = await failure(
+      describeCluster('prod', { region: 'us-west-2', endpoint: url, credentials, timeoutMs: 3_000, maxAttempts: 2 }),
+    );
+    expect(err.message).toMatch(/^eks:DescribeCluster for cluster "prod" failed: .*ECONNREFUSED/);
+  });
+
+  it('signs with the instance role from IMDS when no credentials are given (the node path)', async () => {
+    eks = await startEks();
+    const imds = await startImds();
+    const saved = { ...process.env };
+    // The SDK's default chain reads these itself; point it at the emulated IMDS and nothing else.
+    for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) delete process.env[k];
+    process.env.AWS_EC2_METADATA_SERVICE_ENDPOINT = imds.url;
+    process.env.AWS_CONFIG_FILE = '/nonexistent/config';
+    process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/credentials';
+    try {
+      const c = await describeCluster('test-cluster', { region: 'us-west-2', endpoint: eks.url, timeoutMs: 5_000 });
+      expect(c.status).toBe('ACTIVE');
+      expect(imds.count('/latest/meta-data/iam/security-credentials/eks-node-role')).toBeGreaterThan(0);
+      expect(eks.requests[0]?.signed).toBe(true);
+    } finally {
+      process.env = saved;
+      await imds.close();
+    }
+  });
+});
