@@ -7,6 +7,7 @@
 //               so they never rewrite dist/ under other tests' feet)
 // --input FILE  the CommonJS file to embed (default dist/eks-node-agent.cjs)
 // --out-dir DIR where the executables go (default dist)
+// --name NAME   executable base name (default eks-node-agent; the bench builds its baseline with it)
 // --code-cache  embed V8 code cache (off: measured slower to start and not reproducible, see
 //               scripts/sea/README.md)
 import { spawnSync } from 'node:child_process';
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     'no-bundle': { type: 'boolean', default: false },
     input: { type: 'string', default: join(root, 'dist/eks-node-agent.cjs') },
     'out-dir': { type: 'string', default: join(root, 'dist') },
+    name: { type: 'string', default: 'eks-node-agent' },
     arch: { type: 'string', multiple: true },
     'code-cache': { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
@@ -55,8 +57,8 @@ try {
   const results = await buildExecutables({
     main: input,
     // The name recorded in the blob (stack traces), fixed so builds do not depend on paths.
-    name: 'eks-node-agent.cjs',
-    outPrefix: join(resolve(values['out-dir']), 'eks-node-agent'),
+    name: `${values.name}.cjs`,
+    outPrefix: join(resolve(values['out-dir']), values.name),
     cacheDir: join(root, '.cache'),
     arches,
     useCodeCache: values['code-cache'],

@@ -1,0 +1,303 @@
+// `npm run bench`: start-up figures of the shipped x64 executable, each beside a hello-world
+// single executable built the same way (scripts/sea/hello.cjs), so the ratio shows what our code
+// adds on top of Node itself.
+//
+//   npm run bench -- [--runs N] [--no-build] [--agent FILE]
+//
+// --agent FILE  bench another x64 executable instead of dist/eks-node-agent-linux-x64 (implies
+//               --no-build)
+//
+// Wall time is measured from spawn to exit, peak RSS is the kernel's ru_maxrss (through
+// /usr/bin/time, which wraps every run of both programs alike). Bytes read: see readBytes().
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startEc2 } from '../test/emulators/ec2.js';
+import { startEks } from '../test/emulators/eks.js';
+import { startImds } from '../test/emulators/imds.js';
+
+const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '20' },
+    'no-build': { type: 'boolean', default: false },
+    agent: { type: 'string' },
+  },
+});
+const RUNS = Number(values.runs);
+if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`--runs: "${values.runs}" is not a positive whole number`);
+
+const TIME = '/usr/bin/time';
+const AGENT = resolve(values.agent ?? join(root, 'dist/eks-node-agent-linux-x64'));
+const benchDir = join(root, '.cache/bench');
+const HELLO = join(benchDir, 'hello-linux-x64');
+// What systemd gives a unit, plus the endpoints: nothing from this shell leaks into the runs.
+const scratch = mkdtempSync(join(tmpdir(), 'eks-node-bench-'));
+const BASE_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: scratch, LANG: 'C.UTF-8' };
+
+interface Sample {
+  wallMs: number;
+  rssKiB: number;
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function sh(cmd: string, args: string[]): string {
+  const res = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (res.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${res.status}: ${res.stderr || res.error}`);
+  return res.stdout;
+}
+
+async function runOnce(file: string, args: string[], env: Record<string, string> = {}): Promise<Sample> {
+  const timeOut = join(scratch, 'time.out');
+  const started = process.hrtime.bigint();
+  const child = spawn(TIME, ['-f', '%M', '-o', timeOut, file, ...args], {
+    env: { ...BASE_ENV, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exitCode = await new Promise<number | null>((res, rej) => {
+    child.once('error', rej);
+    child.once('close', (code) => res(code));
+  });
+  const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+  // GNU time prefixes "Command exited with non-zero status N" when the command fails.
+  const rssKiB = Number(readFileSync(timeOut, 'utf8').trim().split('\n').at(-1));
+  return { wallMs, rssKiB, exitCode, stdout, stderr };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
+class RunFailed extends Error {}
+
+/** Runs `agent` and `hello` alternately so drift (CPU frequency, other load) hits both alike. */
+async function compare(
+  agentArgs: () => string[],
+  env: Record<string, string>,
+): Promise<{ agent: Sample[]; hello: Sample[] }> {
+  const agent: Sample[] = [];
+  const hello: Sample[] = [];
+  for (let i = -2; i < RUNS; i++) {
+    const h = await runOnce(HELLO, [], env);
+    const args = agentArgs();
+    const a = await runOnce(AGENT, args, env);
+    if (a.exitCode !== 0) {
+      throw new RunFailed(`eks-node-agent ${args.join(' ')} exited ${a.exitCode}: ${a.stderr.trim().split('\n').slice(0, 5).join(' | ')}`);
+    }
+    // The first two runs warm the page cache; they are not counted.
+    if (i >= 0) {
+      agent.push(a);
+      hello.push(h);
+    }
+  }
+  return { agent, hello };
+}
+
+/** A fresh root per init, with the instance-type table the AMI bakes, as on a new node. */
+function freshRoot(): string {
+  const dir = mkdtempSync(join(scratch, 'root-'));
+  const table = join(root, 'test/fixtures/instance-types.jsonl');
+  try {
+    mkdirSync(join(dir, 'etc/eks'), { recursive: true });
+    copyFileSync(table, join(dir, 'etc/eks/instance-types.jsonl'));
+  } catch {
+    // no fixture yet: the agent falls back to ec2:DescribeInstanceTypes (the emulator)
+  }
+  return dir;
+}
+
+function countFiles(dir: string): number {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) if (e.isFile()) n++;
+  return n;
+}
+
+/**
+ * Bytes of an executable that a cold start pulls into the page cache. A fresh EBS volume fetches
+ * blocks from S3 on first read, so this is what a boot pays. The file is copied onto a private
+ * loop-mounted ext4 whose read-ahead we can set without touching the host's disks, evicted with
+ * POSIX_FADV_DONTNEED (dd iflag=nocache), run once, and its resident pages counted with mincore
+ * (fincore). Read-ahead 128 KiB is what an EC2 NVMe volume uses by default; read-ahead 0 leaves
+ * only the pages the process faulted (plus the kernel's 64 KiB fault-around).
+ */
+async function readBytes(
+  programs: Array<{ file: string; args: () => string[]; env: Record<string, string> }>,
+  readAheadKiB: number[],
+): Promise<{ method: string; bytes: number[][] }> {
+  const img = join(scratch, 'fs.img');
+  const mnt = join(scratch, 'mnt');
+  mkdirSync(mnt);
+  const size = programs.reduce((s, p) => s + statSync(p.file).size, 0);
+  writeFileSync(img, '');
+  sh('truncate', ['-s', String(size + (64 << 20)), img]);
+  sh('mkfs.ext4', ['-q', '-F', img]);
+  let mounted = false;
+  try {
+    sh('mount', ['-o', 'loop', img, mnt]);
+    mounted = true;
+    const dev = sh('findmnt', ['-n', '-o', 'SOURCE', mnt]).trim();
+    const raFile = `/sys/block/${dev.replace('/dev/', '')}/queue/read_ahead_kb`;
+    const copies = programs.map((p, i) => {
+      const dst = join(mnt, `prog${i}`);
+      copyFileSync(p.file, dst);
+      return dst;
+    });
+    sh('chmod', ['755', ...copies]);
+    sh('sync', []);
+    const bytes: number[][] = [];
+    for (const ra of readAheadKiB) {
+      writeFileSync(raFile, `${ra}\n`);
+      const row: number[] = [];
+      for (const [i, p] of programs.entries()) {
+        const copy = copies[i] as string;
+        sh('dd', [`if=${copy}`, 'iflag=nocache', 'count=0', 'status=none']);
+        const before = Number(sh('fincore', ['-b', '-n', '-o', 'RES', copy]).trim());
+        if (before !== 0) throw new Error(`${copy}: ${before} bytes still cached after eviction`);
+        const args = p.args();
+        const s = await runOnce(copy, args, p.env);
+        if (s.exitCode !== 0) throw new RunFailed(`${args.join(' ')} exited ${s.exitCode}: ${s.stderr.trim()}`);
+        row.push(Number(sh('fincore', ['-b', '-n', '-o', 'RES', copy]).trim()));
+      }
+      bytes.push(row);
+    }
+    return { method: 'loop ext4', bytes };
+  } finally {
+    if (mounted) spawnSync('umount', [mnt]);
+    rmSync(img, { force: true });
+  }
+}
+
+function fmtMs(x: number): string {
+  return `${x.toFixed(1)} ms`;
+}
+function fmtMB(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+interface Row {
+  figure: string;
+  ours: string;
+  base: string;
+  ratio: string;
+  goal: string;
+}
+const rows: Row[] = [];
+const notes: string[] = [];
+function addRow(figure: string, ours: number, base: number, fmt: (x: number) => string, goal?: number): void {
+  const verdict = goal === undefined ? '' : `<= ${fmt(goal)} ${ours <= goal ? 'ok' : 'MISSED'}`;
+  rows.push({ figure, ours: fmt(ours), base: fmt(base), ratio: `${(ours / base).toFixed(2)}x`, goal: verdict });
+}
+function addFailure(figure: string, err: unknown): void {
+  if (!(err instanceof RunFailed)) throw err;
+  rows.push({ figure, ours: 'FAILED', base: '', ratio: '', goal: '' });
+  notes.push(`${figure}: ${err.message}`);
+}
+
+function printTable(): void {
+  const head: Row = { figure: 'figure', ours: 'eks-node-agent', base: 'hello SEA', ratio: 'ratio', goal: 'goal' };
+  const all = [head, ...rows];
+  const keys = ['figure', 'ours', 'base', 'ratio', 'goal'] as const;
+  const widths = keys.map((k) => Math.max(...all.map((r) => r[k].length)));
+  const line = (r: Row): string =>
+    keys.map((k, i) => (i === 0 ? r[k].padEnd(widths[i] as number) : r[k].padStart(widths[i] as number))).join('  ').trimEnd();
+  console.log(line(head));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(line(r));
+  for (const n of notes) console.log(`note: ${n}`);
+}
+
+async function main(): Promise<void> {
+  if (spawnSync(TIME, ['-f', '%M', 'true']).status !== 0) {
+    throw new Error(`${TIME} (GNU time) is needed for peak RSS: apt-get install -y time`);
+  }
+  const buildExe = (extra: string[]): void => {
+    const res = spawnSync(process.execPath, [join(root, 'scripts/build-exe.mjs'), '--arch', 'x64', '--quiet', ...extra], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    if (res.status !== 0) throw new Error(`build-exe ${extra.join(' ')} failed (exit ${res.status})`);
+  };
+  if (!values['no-build'] && values.agent === undefined) buildExe([]);
+  buildExe(['--no-bundle', '--input', join(root, 'scripts/sea/hello.cjs'), '--name', 'hello', '--out-dir', benchDir]);
+
+  const fixture = (name: string): Buffer => readFileSync(join(root, 'test/fixtures/userdata', name));
+  const imdsComplete = await startImds({ userData: fixture('karpenter.mime') });
+  const imdsNameOnly = await startImds({ userData: fixture('name-only.yaml') });
+  const eks = await startEks({ clusters: { demo: {} } });
+  const ec2 = await startEc2();
+  const envFor = (imdsUrl: string): Record<string, string> => ({
+    AWS_EC2_METADATA_SERVICE_ENDPOINT: imdsUrl,
+    AWS_ENDPOINT_URL_EKS: eks.url,
+    AWS_ENDPOINT_URL_EC2: ec2.url,
+  });
+  const completeEnv = envFor(imdsComplete.url);
+  let lastRoot = '';
+  const initArgs = (): string[] => {
+    lastRoot = freshRoot();
+    return ['init', '--skip', 'run', '--root', lastRoot];
+  };
+
+  try {
+    console.log(`eks-node-agent bench: ${RUNS} runs each, medians; x64 on ${sh('uname', ['-m']).trim()}, ${sh('nproc', []).trim()} cores\n`);
+    try {
+      const v = await compare(() => ['version'], {});
+      addRow('version wall', median(v.agent.map((s) => s.wallMs)), median(v.hello.map((s) => s.wallMs)), fmtMs, 40);
+      addRow('version peak RSS', median(v.agent.map((s) => s.rssKiB)) * 1024, median(v.hello.map((s) => s.rssKiB)) * 1024, fmtMB);
+    } catch (err) {
+      addFailure('version', err);
+    }
+    try {
+      const eksBefore = eks.requests.length;
+      const c = await compare(initArgs, completeEnv);
+      addRow('init (complete user data) wall', median(c.agent.map((s) => s.wallMs)), median(c.hello.map((s) => s.wallMs)), fmtMs, 100);
+      addRow('init (complete user data) peak RSS', median(c.agent.map((s) => s.rssKiB)) * 1024, median(c.hello.map((s) => s.rssKiB)) * 1024, fmtMB, 80e6);
+      notes.push(`init (complete): wrote ${countFiles(lastRoot)} files; EKS requests: ${eks.requests.length - eksBefore} (expected 0)`);
+    } catch (err) {
+      addFailure('init (complete user data)', err);
+    }
+    try {
+      const eksBefore = eks.requests.length;
+      const n = await compare(initArgs, envFor(imdsNameOnly.url));
+      addRow('init (name-only, EKS) wall', median(n.agent.map((s) => s.wallMs)), median(n.hello.map((s) => s.wallMs)), fmtMs);
+      addRow('init (name-only, EKS) peak RSS', median(n.agent.map((s) => s.rssKiB)) * 1024, median(n.hello.map((s) => s.rssKiB)) * 1024, fmtMB);
+      notes.push(`init (name-only): wrote ${countFiles(lastRoot)} files; EKS requests: ${eks.requests.length - eksBefore}`);
+    } catch (err) {
+      addFailure('init (name-only, EKS)', err);
+    }
+    addRow('executable size', statSync(AGENT).size, statSync(HELLO).size, fmtMB);
+    try {
+      const read = await readBytes(
+        [
+          { file: AGENT, args: initArgs, env: completeEnv },
+          { file: HELLO, args: () => [], env: {} },
+        ],
+        [128, 0],
+      );
+      const [ra128, ra0] = read.bytes as [number[], number[]];
+      addRow('exe bytes read by init, cold, readahead 128K', ra128[0] as number, ra128[1] as number, fmtMB);
+      addRow('exe bytes faulted by init, readahead 0', ra0[0] as number, ra0[1] as number, fmtMB);
+    } catch (err) {
+      if (err instanceof RunFailed) addFailure('exe bytes read', err);
+      else notes.push(`exe bytes read: not measured (${err instanceof Error ? err.message : String(err)}); needs root, loop devices, fincore`);
+    }
+  } finally {
+    await Promise.all([imdsComplete.close(), imdsNameOnly.close(), eks.close(), ec2.close()]);
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  console.log('');
+  printTable();
+  if (rows.some((r) => r.ours === 'FAILED')) process.exitCode = 1;
+}
+
+await main();
