@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Verifies every systemd unit under packer/rootfs with `systemd-analyze verify`, once on
+# a root without cloud-init (the local Debian image) and once with stand-ins carrying
+# cloud-init's ordering (Amazon Linux), so an ordering cycle in either fails the check.
+# Any warning counts as a failure: systemd-analyze exits 0 on many of them.
+set -o errexit -o nounset -o pipefail
+
+repo="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)"
+rootfs="$repo/packer/rootfs"
+stand_ins="$repo/test/provision/fixtures/cloud-init-units"
+work="$(mktemp -d)"
+trap 'rm -rf -- "$work"' EXIT
+
+mapfile -t units < <(cd "$rootfs/etc/systemd/system" && find . -maxdepth 1 -name '*.service' -printf '%f\n' | LC_ALL=C sort)
+# Drop-ins are verified through the unit they extend.
+mapfile -t extended < <(cd "$rootfs/etc/systemd/system" && find . -maxdepth 1 -name '*.service.d' -printf '%f\n' | sed 's/\.d$//' | LC_ALL=C sort)
+
+make_root() {
+  local root="$1" with_cloud_init="$2" exe unit
+  mkdir -p "$root/usr/lib/systemd" "$root/etc/systemd/system/multi-user.target.wants"
+  cp -r /usr/lib/systemd/system "$root/usr/lib/systemd/"
+  cp -r "$rootfs/." "$root/"
+  # verify checks that every ExecStart command exists and is executable in the root.
+  while read -r exe; do
+    [[ -e "$root$exe" ]] && continue
+    mkdir -p "$root$(dirname -- "$exe")"
+    printf '#!/bin/sh\n' >"$root$exe"
+    chmod 0755 "$root$exe"
+  done < <(cat "$root"/usr/lib/systemd/system/containerd.service "$rootfs"/etc/systemd/system/*.service 2>/dev/null |
+    sed -n 's/^Exec[A-Za-z]*=[-@:+!]*\(\/[^ ]*\).*/\1/p' | sort -u)
+  for unit in eks-node-agent-config.service eks-node-agent-run.service; do
+    ln -sf "/etc/systemd/system/$unit" "$root/etc/systemd/system/multi-user.target.wants/$unit"
+  done
+  if [[ "$with_cloud_init" == yes ]]; then
+    cp "$stand_ins"/*.service "$root/usr/lib/systemd/system/"
+    [[ -e "$root/bin/true" ]] || { mkdir -p "$root/bin"; printf '#!/bin/sh\n' >"$root/bin/true"; chmod 0755 "$root/bin/true"; }
+    for unit in "$stand_ins"/*.service; do
+      ln -sf "/usr/lib/systemd/system/${unit##*/}" "$root/etc/systemd/system/multi-user.target.wants/${unit##*/}"
+    done
+  fi
+}
+
+if [[ ! -f /usr/lib/systemd/system/containerd.service ]]; then
+  echo "check-units: /usr/lib/systemd/system/containerd.service is missing; install the containerd package (the drop-ins extend it)" >&2
+  exit 2
+fi
+
+status=0
+for variant in without-cloud-init with-cloud-init; do
+  root="$work/$variant"
+  make_root "$root" "$([[ "$variant" == with-cloud-init ]] && echo yes || echo no)"
+  if ! output="$(systemd-analyze verify --man=no --root="$root" multi-user.target "${units[@]}" "${extended[@]}" 2>&1)" || [[ -n "$output" ]]; then
+    echo "check-units: systemd-analyze verify ($variant) reported:" >&2
+    printf '%s\n' "$output" >&2
+    status=1
+  else
+    echo "check-units: ${units[*]} ${extended[*]} verified ($variant)"
+  fi
+done
+exit "$status"
