@@ -10,9 +10,14 @@ export interface PlannedFile {
   content: string;
 }
 
+/**
+ * `triggeredBy` lists the planned files whose change makes the action necessary. The run phase
+ * performs a daemon-reload only when one of them changed, and restarts a unit when one of them
+ * changed or the unit is not active; so a second `init` restarts nothing.
+ */
 export type UnitAction =
-  | { kind: 'daemon-reload' }
-  | { kind: 'restart'; unit: string; waitActiveSeconds?: number }
+  | { kind: 'daemon-reload'; triggeredBy?: string[] }
+  | { kind: 'restart'; unit: string; waitActiveSeconds?: number; triggeredBy?: string[] }
   | { kind: 'enable'; unit: string };
 
 export interface Plan {

@@ -1,0 +1,74 @@
+import type { ResolvedNodeConfig } from '../api/schema.js';
+import { InputError } from '../errors.js';
+import type { Facts } from '../facts/types.js';
+import { decideMaxPods } from './max-pods.js';
+import { type IpFamily, nodeIp, serviceCidrFamily } from './network.js';
+import { defaultPauseImage } from './pause-image.js';
+import { type Version, parseVersion } from './versions.js';
+
+export interface RenderOptions {
+  /** sandbox image for containerd; default: the EKS pause image of the instance's region */
+  pauseImage?: string;
+}
+
+/** Everything the per-file renderers share, decided once so they cannot disagree. */
+export interface RenderContext {
+  config: ResolvedNodeConfig;
+  facts: Facts;
+  family: IpFamily;
+  nodeIp: string;
+  /** --hostname-override: the private DNS name, or the instance id with InstanceIdNodeName */
+  nodeName: string;
+  kubelet: Version;
+  containerd: Version;
+  maxPods: number;
+  /** the user's kubelet.config fragment, when it has any key */
+  kubeletFragment: Record<string, unknown> | undefined;
+  /** kubelet >= 1.28 reads drop-ins from --config-dir */
+  kubeletDropIn: boolean;
+  pauseImage: string;
+  warnings: string[];
+}
+
+const DNS_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const INSTANCE_ID = /^[a-z]-[0-9a-f]+$/;
+
+export function buildContext(config: ResolvedNodeConfig, facts: Facts, options: RenderOptions = {}): RenderContext {
+  const instance = facts.instance;
+  const spec = config.spec;
+  const family = serviceCidrFamily(spec.cluster.cidr);
+  const kubelet = parseVersion('facts.kubeletVersion', instance.kubeletVersion);
+  const containerd = parseVersion('facts.containerdVersion', instance.containerdVersion);
+  if (!INSTANCE_ID.test(instance.instanceId)) {
+    throw new InputError(`facts.instanceId: ${JSON.stringify(instance.instanceId)} is not an instance id (expected e.g. "i-0123456789abcdef0")`);
+  }
+  if (!DNS_NAME.test(instance.privateDnsName)) {
+    throw new InputError(`facts.privateDnsName: ${JSON.stringify(instance.privateDnsName)} is not a DNS name (expected e.g. "ip-10-0-1-23.us-west-2.compute.internal")`);
+  }
+  if (!Number.isFinite(instance.cpuMillicores) || instance.cpuMillicores <= 0) {
+    throw new InputError(`facts.cpuMillicores: ${JSON.stringify(instance.cpuMillicores)} is not a positive number (expected e.g. 2000)`);
+  }
+  const fragment = spec.kubelet?.config;
+  const kubeletFragment = fragment && Object.keys(fragment).length > 0 ? fragment : undefined;
+  const decision = decideMaxPods({
+    explicit: kubeletFragment?.maxPods,
+    expression: spec.kubelet?.maxPodsExpression,
+    eniLimits: facts.eniLimits,
+    instanceType: instance.instanceType,
+  });
+  const useInstanceId = spec.featureGates?.InstanceIdNodeName === true;
+  return {
+    config,
+    facts,
+    family,
+    nodeIp: nodeIp(family, instance),
+    nodeName: useInstanceId ? instance.instanceId : instance.privateDnsName,
+    kubelet,
+    containerd,
+    maxPods: decision.maxPods,
+    kubeletFragment,
+    kubeletDropIn: kubelet.major > 1 || kubelet.minor >= 28,
+    pauseImage: options.pauseImage ?? defaultPauseImage(instance.region),
+    warnings: [...decision.warnings],
+  };
+}

@@ -1,0 +1,40 @@
+import type { ResolvedNodeConfig } from '../api/schema.js';
+import type { Facts } from '../facts/types.js';
+import { renderCa } from './ca.js';
+import { renderContainerdConfig } from './containerd-config.js';
+import { type RenderOptions, buildContext } from './context.js';
+import { renderCredentialProviderConfig } from './credential-provider.js';
+import { renderKubeconfig } from './kubeconfig.js';
+import { renderKubeletConfig } from './kubelet-config.js';
+import { renderKubeletEnvironment } from './kubelet-env.js';
+import type { Plan, PlannedFile } from './plan.js';
+import { renderRuntimeSpec } from './runtime-spec.js';
+import { renderUnitEnvironments } from './unit-environment.js';
+import { planUnits } from './units.js';
+
+export type { Plan, PlannedFile, UnitAction } from './plan.js';
+export type { RenderOptions } from './context.js';
+export { compileMaxPodsExpression, decideMaxPods, eniMaxPods, FALLBACK_MAX_PODS } from './max-pods.js';
+export { reservedCpuMillicores, reservedMemoryMiB } from './reserved.js';
+export { clusterDnsAddress } from './network.js';
+export { defaultPauseImage } from './pause-image.js';
+export { PATHS } from './paths.js';
+
+/**
+ * Pure: the whole node configuration for (config, facts). Throws InputError naming the field
+ * for any value that cannot be written safely. Files are sorted by path.
+ */
+export function render(config: ResolvedNodeConfig, facts: Facts, options: RenderOptions = {}): Plan {
+  const ctx = buildContext(config, facts, options);
+  const files: PlannedFile[] = [
+    ...renderKubeletConfig(ctx),
+    renderKubeletEnvironment(ctx),
+    renderKubeconfig(ctx),
+    renderCa(ctx),
+    renderCredentialProviderConfig(),
+    renderContainerdConfig(ctx),
+    renderRuntimeSpec(ctx),
+    ...renderUnitEnvironments(ctx),
+  ].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { files, units: planUnits(files), warnings: ctx.warnings };
+}

@@ -1,0 +1,85 @@
+import type { RenderContext } from './context.js';
+import { stableJson } from './json.js';
+import { deepMerge } from './merge.js';
+import { clusterDnsAddress } from './network.js';
+import { PATHS } from './paths.js';
+import type { PlannedFile } from './plan.js';
+import { kubeReserved } from './reserved.js';
+
+const API_VERSION = 'kubelet.config.k8s.io/v1beta1';
+const KIND = 'KubeletConfiguration';
+
+/** Modern suites only: ECDHE with AES-GCM or ChaCha20, plus RSA key exchange with AES-GCM. */
+const TLS_CIPHER_SUITES = [
+  'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',
+  'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384',
+  'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305',
+  'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
+  'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
+  'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305',
+  'TLS_RSA_WITH_AES_128_GCM_SHA256',
+  'TLS_RSA_WITH_AES_256_GCM_SHA384',
+];
+
+/** The agent's KubeletConfiguration: defaults of the AL2023 AMI plus what facts decide. */
+export function agentKubeletConfig(ctx: RenderContext): Record<string, unknown> {
+  const { instance } = ctx.facts;
+  const ipv6 = ctx.family === 'ipv6';
+  return {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    address: ipv6 ? '::' : '0.0.0.0',
+    authentication: {
+      anonymous: { enabled: false },
+      webhook: { cacheTTL: '2m0s', enabled: true },
+      x509: { clientCAFile: PATHS.caCert },
+    },
+    authorization: {
+      mode: 'Webhook',
+      webhook: { cacheAuthorizedTTL: '5m0s', cacheUnauthorizedTTL: '30s' },
+    },
+    cgroupDriver: 'systemd',
+    cgroupRoot: '/',
+    clusterDNS: [clusterDnsAddress(ctx.config.spec.cluster.cidr)],
+    clusterDomain: 'cluster.local',
+    containerRuntimeEndpoint: `unix://${PATHS.containerdSocket}`,
+    evictionHard: {
+      'memory.available': '100Mi',
+      'nodefs.available': '10%',
+      'nodefs.inodesFree': '5%',
+    },
+    hairpinMode: 'hairpin-veth',
+    healthzBindAddress: ipv6 ? '::1' : '127.0.0.1',
+    kubeReserved: kubeReserved(instance.cpuMillicores, ctx.maxPods),
+    logging: { verbosity: 2 },
+    maxPods: ctx.maxPods,
+    protectKernelDefaults: true,
+    providerID: `aws:///${instance.availabilityZone}/${instance.instanceId}`,
+    readOnlyPort: 0,
+    serializeImagePulls: false,
+    serverTLSBootstrap: true,
+    tlsCipherSuites: TLS_CIPHER_SUITES,
+  };
+}
+
+/**
+ * config.json always holds the agent's configuration (with the effective maxPods, so
+ * kubeReserved agrees with it). The user's spec.kubelet.config goes, unchanged, into the drop-in
+ * 40-eks-node.conf, which the kubelet (>= 1.28, --config-dir) layers over config.json with its
+ * own rules: maps merge key by key, lists and scalars replace. Older kubelets have no drop-ins,
+ * so the agent applies the same rule itself and writes the result into config.json.
+ */
+export function renderKubeletConfig(ctx: RenderContext): PlannedFile[] {
+  const base = agentKubeletConfig(ctx);
+  const fragment = ctx.kubeletFragment;
+  if (!fragment) return [{ path: PATHS.kubeletConfig, mode: 0o644, content: stableJson(base) }];
+  if (!ctx.kubeletDropIn) {
+    return [{ path: PATHS.kubeletConfig, mode: 0o644, content: stableJson(deepMerge(base, fragment)) }];
+  }
+  // The kubelet decodes each drop-in as a typed object, so it needs apiVersion and kind.
+  const dropIn = { apiVersion: API_VERSION, kind: KIND, ...fragment };
+  return [
+    { path: PATHS.kubeletConfig, mode: 0o644, content: stableJson(base) },
+    { path: PATHS.kubeletDropIn, mode: 0o644, content: stableJson(dropIn) },
+  ];
+}

@@ -1,0 +1,23 @@
+/** Where each file lives on the node: the same paths as the AL2023 EKS AMI, so existing tools work. */
+export const PATHS = {
+  kubeletConfig: '/etc/kubernetes/kubelet/config.json',
+  kubeletConfigDir: '/etc/kubernetes/kubelet/config.json.d',
+  kubeletDropIn: '/etc/kubernetes/kubelet/config.json.d/40-eks-node.conf',
+  kubeletEnvironment: '/etc/eks/kubelet/environment',
+  kubeconfig: '/var/lib/kubelet/kubeconfig',
+  caCert: '/etc/kubernetes/pki/ca.crt',
+  credentialProviderConfig: '/etc/eks/image-credential-provider/config.json',
+  credentialProviderBinDir: '/etc/eks/image-credential-provider',
+  containerdConfig: '/etc/containerd/config.toml',
+  containerdSocket: '/run/containerd/containerd.sock',
+  containerdCertsDir: '/etc/containerd/certs.d',
+  baseRuntimeSpec: '/etc/containerd/base-runtime-spec.json',
+} as const;
+
+export const KUBELET_UNIT = 'kubelet.service';
+export const CONTAINERD_UNIT = 'containerd.service';
+
+/** `/etc/systemd/system/<unit>.service.d/environment.conf` */
+export function unitEnvironmentPath(unitName: string): string {
+  return `/etc/systemd/system/${unitName}.d/environment.conf`;
+}

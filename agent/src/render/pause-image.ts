@@ -1,0 +1,36 @@
+/**
+ * The sandbox (pause) image the AMI pre-pulls and containerd pins. EKS publishes it in every
+ * region from account 602401143452, except the regions below (public list: "View Amazon
+ * container image registries for Amazon EKS add-ons" in the EKS user guide). Callers can
+ * override it (RenderOptions.pauseImage), and a user's containerd TOML can too.
+ */
+export const PAUSE_IMAGE_TAG = '3.10';
+
+const DEFAULT_ACCOUNT = '602401143452';
+const REGIONAL_ACCOUNTS: Readonly<Record<string, string>> = {
+  'af-south-1': '877085696533',
+  'ap-east-1': '800184023465',
+  'ap-south-2': '900889452093',
+  'ap-southeast-3': '296578399912',
+  'ap-southeast-4': '491585149902',
+  'ap-southeast-5': '151610086707',
+  'ap-southeast-7': '121268973566',
+  'ca-west-1': '761377655185',
+  'cn-north-1': '918309763551',
+  'cn-northwest-1': '961992271922',
+  'eu-central-2': '900612956339',
+  'eu-south-1': '590381155156',
+  'eu-south-2': '455263428931',
+  'il-central-1': '066635153087',
+  'me-central-1': '759879836304',
+  'me-south-1': '558608220178',
+  'mx-central-1': '730335286997',
+  'us-gov-east-1': '151742754352',
+  'us-gov-west-1': '013241004608',
+};
+
+export function defaultPauseImage(region: string): string {
+  const account = REGIONAL_ACCOUNTS[region] ?? DEFAULT_ACCOUNT;
+  const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  return `${account}.dkr.ecr.${region}.${domain}/eks/pause:${PAUSE_IMAGE_TAG}`;
+}

@@ -1,0 +1,38 @@
+import { CONTAINERD_UNIT, KUBELET_UNIT, PATHS, unitEnvironmentPath } from './paths.js';
+import type { PlannedFile, UnitAction } from './plan.js';
+
+/** How long the run phase waits for containerd to report active before it gives up. */
+export const CONTAINERD_ACTIVE_TIMEOUT_SECONDS = 60;
+
+/**
+ * The run phase: reload systemd when a unit drop-in is planned, restart containerd and wait for
+ * it (the kubelet fails its first CRI calls otherwise), then restart the kubelet. Each action
+ * lists the files whose change makes it necessary.
+ */
+export function planUnits(files: PlannedFile[]): UnitAction[] {
+  const planned = new Set(files.map((f) => f.path));
+  const present = (paths: string[]) => paths.filter((p) => planned.has(p));
+  const dropIns = files.map((f) => f.path).filter((p) => p.startsWith('/etc/systemd/system/')).sort();
+  const actions: UnitAction[] = [];
+  if (dropIns.length > 0) actions.push({ kind: 'daemon-reload', triggeredBy: dropIns });
+  actions.push({
+    kind: 'restart',
+    unit: CONTAINERD_UNIT,
+    waitActiveSeconds: CONTAINERD_ACTIVE_TIMEOUT_SECONDS,
+    triggeredBy: present([PATHS.containerdConfig, PATHS.baseRuntimeSpec, unitEnvironmentPath(CONTAINERD_UNIT)]),
+  });
+  actions.push({
+    kind: 'restart',
+    unit: KUBELET_UNIT,
+    triggeredBy: present([
+      PATHS.caCert,
+      PATHS.credentialProviderConfig,
+      PATHS.kubeconfig,
+      PATHS.kubeletConfig,
+      PATHS.kubeletDropIn,
+      PATHS.kubeletEnvironment,
+      unitEnvironmentPath(KUBELET_UNIT),
+    ]).sort(),
+  });
+  return actions;
+}

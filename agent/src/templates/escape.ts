@@ -1,0 +1,32 @@
+/**
+ * Quoting for the two systemd text formats the agent writes. Callers validate values first and
+ * report the field; these functions are the last line of defence and refuse anything that could
+ * end the line (a newline would start a new assignment or directive).
+ */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+export function assertSingleLine(what: string, value: string): void {
+  if (CONTROL.test(value)) {
+    throw new Error(`${what}: ${JSON.stringify(value)} contains a newline or control character`);
+  }
+}
+
+/**
+ * A value for an EnvironmentFile= line, double-quoted. Inside double quotes systemd unescapes
+ * exactly \\ \" \` \$ (shell rules); every other character is literal.
+ */
+export function quoteEnvFileValue(value: string): string {
+  assertSingleLine('environment file value', value);
+  return `"${value.replace(/[\\"`$]/g, (c) => `\\${c}`)}"`;
+}
+
+/**
+ * A whole `NAME=value` word for an Environment= directive: double-quoted with C-style \\ and \"
+ * (systemd unquotes and unescapes the word), and % doubled because unit files expand specifiers.
+ */
+export function quoteUnitEnvironment(name: string, value: string): string {
+  assertSingleLine('unit environment', `${name}=${value}`);
+  const escaped = `${name}=${value}`.replace(/[\\"]/g, (c) => `\\${c}`).replace(/%/g, '%%');
+  return `"${escaped}"`;
+}

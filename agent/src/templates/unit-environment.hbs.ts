@@ -1,0 +1,7 @@
+// A drop-in of {{unit}} carrying spec.instance.environment.<unit>, one Environment= per variable.
+export default `# Written by eks-node-agent from spec.instance.environment; the next \`eks-node-agent init\` replaces it.
+[Service]
+{{#each variables}}
+Environment={{unitEnvironment name value}}
+{{/each}}
+`;
