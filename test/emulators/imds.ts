@@ -43,6 +43,8 @@ export interface ImdsOptions {
   startDelayMs?: number;
   /** Accept connections but never answer, like a blackholed link-local address. */
   down?: boolean;
+  /** hold every answer this long (to see whether a client asks concurrently) */
+  responseDelayMs?: number;
 }
 
 export interface ImdsRequest {
@@ -204,6 +206,8 @@ export async function startImds(options: ImdsOptions = {}): Promise<ImdsEmulator
   const extraMetaData: Record<string, string | null> = { ...options.metaData };
   let userData: Buffer | undefined = toBuffer(options.userData);
   let down = options.down ?? false;
+  const responseDelayMs = options.responseDelayMs ?? 0;
+  const timers = new Set<NodeJS.Timeout>();
   /** token -> expiry (ms since epoch) */
   const tokens = new Map<string, number>();
   const requests: ImdsRequest[] = [];
@@ -221,8 +225,16 @@ export async function startImds(options: ImdsOptions = {}): Promise<ImdsEmulator
     const reply = (status: number, body: string | Buffer, headers: Record<string, string> = {}): void => {
       requests.push({ method: req.method ?? '', path, status, ...(token === undefined ? {} : { token }) });
       const buf = typeof body === 'string' ? Buffer.from(body) : body;
-      res.writeHead(status, { 'Content-Type': 'text/plain', 'Content-Length': String(buf.length), ...headers });
-      res.end(buf);
+      const write = (): void => {
+        res.writeHead(status, { 'Content-Type': 'text/plain', 'Content-Length': String(buf.length), ...headers });
+        res.end(buf);
+      };
+      if (responseDelayMs <= 0) return write();
+      const t = setTimeout(() => {
+        timers.delete(t);
+        if (!res.destroyed) write();
+      }, responseDelayMs);
+      timers.add(t);
     };
     // Drain the body so keep-alive connections stay usable.
     req.resume();
@@ -309,6 +321,7 @@ export async function startImds(options: ImdsOptions = {}): Promise<ImdsEmulator
     },
     async close() {
       if (delayTimer) clearTimeout(delayTimer);
+      for (const t of timers) clearTimeout(t);
       for (const res of held) res.destroy();
       server.closeAllConnections();
       if (!server.listening) return;
