@@ -1,0 +1,107 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createImds } from '../../src/aws/imds.js';
+import { gatherInstanceFacts } from '../../src/facts/instance.js';
+import type { Exec } from '../../src/facts/versions.js';
+import { EnvironmentError } from '../../src/errors.js';
+import { startImds, type ImdsEmulator, type ImdsOptions } from '../../../test/emulators/imds.js';
+import { populateNodeRoot, tempRoot, type TempRoot } from './root.js';
+
+let imds: ImdsEmulator | undefined;
+let root: TempRoot | undefined;
+afterEach(async () => {
+  await imds?.close();
+  await root?.remove();
+  imds = undefined;
+  root = undefined;
+});
+
+const noExec: Exec = (file) => {
+  throw new Error(`unexpected exec of ${file}`);
+};
+
+async function setUp(options: ImdsOptions = {}) {
+  imds = await startImds(options);
+  root = await tempRoot();
+  await populateNodeRoot(root);
+  return { imds: createImds({ endpoint: imds.url, totalTimeoutMs: 3_000 }), root: root.dir, exec: noExec };
+}
+
+describe('gatherInstanceFacts', () => {
+  it('combines IMDS identity and addresses with the machine files', async () => {
+    const facts = await gatherInstanceFacts(await setUp());
+    expect(facts).toEqual({
+      instanceId: 'i-0123456789abcdef0',
+      instanceType: 'm5.large',
+      region: 'us-west-2',
+      availabilityZone: 'us-west-2a',
+      mac: '0e:12:34:56:78:9a',
+      privateIpv4: '10.0.1.23',
+      privateDnsName: 'ip-10-0-1-23.us-west-2.compute.internal',
+      cpuMillicores: 2000,
+      memoryMiB: 7725,
+      kubeletVersion: 'v1.33.1',
+      containerdVersion: '1.7.27',
+    });
+    // one token for the whole run
+    expect(imds!.count('/latest/api/token')).toBe(1);
+    // the primary interface was asked for IPv6 addresses and had none
+    expect(imds!.requests).toContainEqual(
+      expect.objectContaining({ path: '/latest/meta-data/network/interfaces/macs/0e:12:34:56:78:9a/ipv6s', status: 404 }),
+    );
+  });
+
+  it('takes the first IPv6 of the primary interface and the first of several host names', async () => {
+    const facts = await gatherInstanceFacts(
+      await setUp({
+        instance: { instanceType: 'c5.large', mac: '02:00:00:00:00:01' },
+        metaData: {
+          'network/interfaces/macs/02:00:00:00:00:01/ipv6s': '2600:1f14:abc::10\n2600:1f14:abc::11',
+          'local-hostname': 'ip-10-0-1-23.ec2.internal ip-10-0-1-23.corp.example',
+        },
+      }),
+    );
+    expect(facts.ipv6).toBe('2600:1f14:abc::10');
+    expect(facts.privateDnsName).toBe('ip-10-0-1-23.ec2.internal');
+    expect(facts.instanceType).toBe('c5.large');
+  });
+
+  it('asks IMDS concurrently', async () => {
+    // 250 ms per answer: token, then identity/mac/ipv4/hostname together, then ipv6s after mac
+    // (3 x 250 ms). Asked one after another it would be 6 x 250 ms.
+    const deps = await setUp({ responseDelayMs: 250 });
+    const started = Date.now();
+    await gatherInstanceFacts(deps);
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(740);
+    expect(elapsed).toBeLessThan(1_200);
+  });
+
+  it('uses the injected fallback only when IMDS has no local-hostname', async () => {
+    const deps = await setUp({ metaData: { 'local-hostname': null } });
+    const asked: string[] = [];
+    const facts = await gatherInstanceFacts({
+      ...deps,
+      privateDnsNameFallback: async (id, region) => {
+        asked.push(`${id}@${region}`);
+        return 'ip-10-0-1-23.us-west-2.compute.internal';
+      },
+    });
+    expect(asked).toEqual(['i-0123456789abcdef0@us-west-2']);
+    expect(facts.privateDnsName).toBe('ip-10-0-1-23.us-west-2.compute.internal');
+
+    const err = await gatherInstanceFacts(deps).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EnvironmentError);
+    expect((err as Error).message).toMatch(/meta-data\/local-hostname: not found/);
+  });
+
+  it('fails naming the IMDS path when a required one is missing', async () => {
+    const deps = await setUp({ metaData: { 'local-ipv4': null } });
+    await expect(gatherInstanceFacts(deps)).rejects.toThrow(/latest\/meta-data\/local-ipv4: not found \(404\)/);
+  });
+
+  it('fails naming the machine file when one is missing', async () => {
+    const deps = await setUp();
+    await root!.write('/proc/meminfo', 'nothing useful\n');
+    await expect(gatherInstanceFacts(deps)).rejects.toThrow(/proc\/meminfo: no "MemTotal/);
+  });
+});
