@@ -1,0 +1,12 @@
+export { writeFiles, type WriteOptions, type WriteResult } from './write-files.js';
+export { createSystemctl, type Systemctl, type SystemctlOptions } from './systemctl.js';
+export { runUnits, type RunUnitsOptions, type StepTiming } from './run-units.js';
+export { STATE_PATH, readRunPhaseState, removeRunPhaseState, statePath, writeRunPhaseState, type RunPhaseState } from './state.js';
+export {
+  applyConfigPhase,
+  applyRunPhase,
+  type ConfigPhaseOptions,
+  type ConfigPhaseResult,
+  type RunPhaseOptions,
+  type RunPhaseResult,
+} from './phases.js';

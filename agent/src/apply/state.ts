@@ -1,0 +1,60 @@
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { EnvironmentError, describeCause } from '../errors.js';
+import type { UnitAction } from '../render/plan.js';
+
+/**
+ * What the config phase leaves for the run phase, which may be another process
+ * (eks-node-agent-config.service, then eks-node-agent-run.service): the unit actions of the plan
+ * and the files that changed and have not yet been acted on. It lives under /run, so a reboot
+ * starts clean, and the run phase needs neither the config nor the facts again.
+ */
+export const STATE_PATH = '/run/eks-node-agent/run-phase.json';
+
+export interface RunPhaseState {
+  version: 1;
+  units: UnitAction[];
+  /** node paths changed by config phases whose units have not been acted on yet */
+  pendingChanges: string[];
+}
+
+export function statePath(root: string): string {
+  return join(root, STATE_PATH);
+}
+
+/** undefined when no config phase ran since boot; throws if the file is unreadable or corrupt. */
+export async function readRunPhaseState(root: string): Promise<RunPhaseState | undefined> {
+  const file = statePath(root);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new EnvironmentError(`reading ${file}: ${describeCause(err)}`, { cause: err });
+  }
+  try {
+    const parsed = JSON.parse(text) as Partial<RunPhaseState>;
+    if (parsed.version !== 1 || !Array.isArray(parsed.units) || !Array.isArray(parsed.pendingChanges)) {
+      throw new Error('unexpected shape');
+    }
+    return parsed as RunPhaseState;
+  } catch (err) {
+    throw new EnvironmentError(`reading ${file}: not a run-phase state written by this agent (${describeCause(err)}); run the config phase again`, { cause: err });
+  }
+}
+
+export async function writeRunPhaseState(root: string, state: RunPhaseState): Promise<void> {
+  const file = statePath(root);
+  const content = `${JSON.stringify({ ...state, pendingChanges: [...new Set(state.pendingChanges)].sort() }, null, 2)}\n`;
+  try {
+    await mkdir(dirname(file), { recursive: true, mode: 0o755 });
+    await writeFileAtomic(file, content, { mode: 0o644, fsync: true });
+  } catch (err) {
+    throw new EnvironmentError(`writing ${file}: ${describeCause(err)}`, { cause: err });
+  }
+}
+
+export async function removeRunPhaseState(root: string): Promise<void> {
+  await rm(statePath(root), { force: true });
+}

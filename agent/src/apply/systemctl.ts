@@ -1,0 +1,63 @@
+import { execa } from 'execa';
+import { EnvironmentError } from '../errors.js';
+
+/** The systemd operations the run phase needs; injected so tests can record them. */
+export interface Systemctl {
+  daemonReload(): Promise<void>;
+  restart(unit: string): Promise<void>;
+  isActive(unit: string): Promise<boolean>;
+  enable(unit: string): Promise<void>;
+}
+
+export interface SystemctlOptions {
+  /** the systemctl executable; default `systemctl` from PATH */
+  command?: string;
+  /** per call; a restart waits for the unit's start job, so it gets longer than the others */
+  timeoutMs?: { daemonReload?: number; restart?: number; isActive?: number; enable?: number };
+  env?: Record<string, string | undefined>;
+}
+
+const DEFAULT_TIMEOUTS = { daemonReload: 60_000, restart: 120_000, isActive: 10_000, enable: 30_000 };
+
+/** The real implementation: `systemctl` through execa, each call bounded by a timeout it names. */
+export function createSystemctl(options: SystemctlOptions = {}): Systemctl {
+  const command = options.command ?? 'systemctl';
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeoutMs };
+
+  async function call(args: string[], timeoutMs: number, okExitCodes: number[] = [0]): Promise<number> {
+    const what = `systemctl ${args.join(' ')}`;
+    const result = await execa(command, args, {
+      timeout: timeoutMs,
+      reject: false,
+      stdin: 'ignore',
+      ...(options.env ? { env: options.env } : {}),
+    });
+    if (result.timedOut) throw new EnvironmentError(`${what}: timed out after ${timeoutMs / 1000} s`);
+    if (result.failed && result.exitCode === undefined) {
+      throw new EnvironmentError(`${what}: could not run ${command}: ${result.shortMessage}`, { cause: result });
+    }
+    const code = result.exitCode ?? -1;
+    if (!okExitCodes.includes(code)) {
+      const detail = String(result.stderr ?? '').trim().split('\n')[0] ?? '';
+      throw new EnvironmentError(`${what}: failed with exit code ${code}${detail ? `: ${detail}` : ''}`, { cause: result });
+    }
+    return code;
+  }
+
+  return {
+    async daemonReload() {
+      await call(['daemon-reload'], timeouts.daemonReload);
+    },
+    async restart(unit) {
+      await call(['restart', unit], timeouts.restart);
+    },
+    async isActive(unit) {
+      // is-active exits 0 when active and 3 (or 4 for an unknown unit) otherwise.
+      const code = await call(['--quiet', 'is-active', unit], timeouts.isActive, [0, 1, 2, 3, 4]);
+      return code === 0;
+    },
+    async enable(unit) {
+      await call(['enable', unit], timeouts.enable);
+    },
+  };
+}

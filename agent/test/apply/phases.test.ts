@@ -1,0 +1,107 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { applyConfigPhase, applyRunPhase } from '../../src/apply/phases.js';
+import { readRunPhaseState, statePath } from '../../src/apply/state.js';
+import type { Systemctl } from '../../src/apply/systemctl.js';
+import type { Plan } from '../../src/render/plan.js';
+
+let root: string;
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'eks-node-phases-'));
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+function plan(toml: string): Plan {
+  return {
+    files: [
+      { path: '/etc/containerd/config.toml', mode: 0o644, content: toml },
+      { path: '/etc/kubernetes/kubelet/config.json', mode: 0o644, content: '{}\n' },
+    ],
+    units: [
+      { kind: 'restart', unit: 'containerd.service', waitActiveSeconds: 5, triggeredBy: ['/etc/containerd/config.toml'] },
+      { kind: 'restart', unit: 'kubelet.service', triggeredBy: ['/etc/kubernetes/kubelet/config.json'] },
+    ],
+    warnings: [],
+  };
+}
+
+/** Records calls; every unit is active once restarted. */
+function recorder() {
+  const active = new Set<string>();
+  const calls: string[] = [];
+  const systemctl: Systemctl = {
+    daemonReload: async () => void calls.push('daemon-reload'),
+    restart: async (u) => {
+      calls.push(`restart ${u}`);
+      active.add(u);
+    },
+    isActive: async (u) => active.has(u),
+    enable: async () => {
+      throw new Error('enable not expected');
+    },
+  };
+  return { systemctl, calls };
+}
+
+describe('config and run phases in separate processes', () => {
+  it('first boot restarts both; an identical second init restarts nothing; a changed file restarts only its unit', async () => {
+    const { systemctl, calls } = recorder();
+
+    const first = await applyConfigPhase(plan('version = 2\n'), { root });
+    expect(first.changed).toHaveLength(2);
+    expect(first.timings.map((t) => t.step)).toEqual(['write', 'record run-phase state']);
+    // The run phase reads the units from the recorded state: no plan needed.
+    const run1 = await applyRunPhase(undefined, { root, systemctl });
+    expect(calls).toEqual(['restart containerd.service', 'restart kubelet.service']);
+    expect(run1.acted).toEqual(['/etc/containerd/config.toml', '/etc/kubernetes/kubelet/config.json']);
+    expect((await readRunPhaseState(root))?.pendingChanges).toEqual([]);
+
+    calls.length = 0;
+    const second = await applyConfigPhase(plan('version = 2\n'), { root });
+    expect(second.changed).toEqual([]);
+    await applyRunPhase(undefined, { root, systemctl });
+    expect(calls).toEqual([]);
+
+    await applyConfigPhase(plan('version = 2\n# mirror\n'), { root });
+    await applyRunPhase(undefined, { root, systemctl });
+    expect(calls).toEqual(['restart containerd.service']);
+  });
+
+  it('keeps changes pending across config phases until a run phase succeeds', async () => {
+    await applyConfigPhase(plan('a = 1\n'), { root });
+    const again = await applyConfigPhase(plan('a = 1\n'), { root });
+    expect(again.changed).toEqual([]);
+    expect(again.pendingChanges).toEqual(['/etc/containerd/config.toml', '/etc/kubernetes/kubelet/config.json']);
+
+    const failing: Systemctl = {
+      daemonReload: async () => undefined,
+      restart: async (u) => {
+        throw new Error(`restart ${u} failed`);
+      },
+      isActive: async () => false,
+      enable: async () => undefined,
+    };
+    await expect(applyRunPhase(undefined, { root, systemctl: failing })).rejects.toThrow('restart containerd.service failed');
+    expect((await readRunPhaseState(root))?.pendingChanges).toHaveLength(2);
+  });
+
+  it('treats an unreadable state as every file changed', async () => {
+    await applyConfigPhase(plan('a = 1\n'), { root });
+    await writeFile(statePath(root), 'garbage');
+    const result = await applyConfigPhase(plan('a = 1\n'), { root });
+    expect(result.changed).toEqual([]);
+    expect(result.pendingChanges).toEqual(['/etc/containerd/config.toml', '/etc/kubernetes/kubelet/config.json']);
+    expect(JSON.parse(await readFile(statePath(root), 'utf8'))).toMatchObject({ version: 1 });
+  });
+
+  it('refuses a run phase with no plan and no recorded state, naming the state file', async () => {
+    const { systemctl } = recorder();
+    await expect(applyRunPhase(undefined, { root, systemctl })).rejects.toThrow(
+      `run phase: no plan recorded at ${statePath(root)}; run the config phase first (init --skip run)`,
+    );
+  });
+});

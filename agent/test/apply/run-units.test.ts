@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { runUnits } from '../../src/apply/run-units.js';
+import type { Systemctl } from '../../src/apply/systemctl.js';
+import { EnvironmentError } from '../../src/errors.js';
+import type { UnitAction } from '../../src/render/plan.js';
+
+/** An in-memory systemd: records calls; units become active on restart unless told otherwise. */
+function fakeSystemctl(initial: Record<string, boolean>, opts: { neverActive?: string[] } = {}) {
+  const active = new Map(Object.entries(initial));
+  const calls: string[] = [];
+  const systemctl: Systemctl = {
+    async daemonReload() {
+      calls.push('daemon-reload');
+    },
+    async restart(unit) {
+      calls.push(`restart ${unit}`);
+      active.set(unit, !(opts.neverActive ?? []).includes(unit));
+    },
+    async isActive(unit) {
+      calls.push(`is-active ${unit}`);
+      return active.get(unit) ?? false;
+    },
+    async enable() {
+      throw new Error('enable not expected in this test');
+    },
+  };
+  return { systemctl, calls };
+}
+
+const actions: UnitAction[] = [
+  { kind: 'daemon-reload', triggeredBy: ['/etc/systemd/system/kubelet.service.d/environment.conf'] },
+  { kind: 'restart', unit: 'containerd.service', waitActiveSeconds: 1, triggeredBy: ['/etc/containerd/config.toml'] },
+  { kind: 'restart', unit: 'kubelet.service', triggeredBy: ['/etc/kubernetes/kubelet/config.json', '/etc/systemd/system/kubelet.service.d/environment.conf'] },
+];
+
+describe('runUnits', () => {
+  it('on first boot restarts both units, waiting for containerd, and reloads for a changed drop-in', async () => {
+    const { systemctl, calls } = fakeSystemctl({ 'containerd.service': true });
+    const timings = await runUnits(actions, {
+      systemctl,
+      changed: ['/etc/containerd/config.toml', '/etc/kubernetes/kubelet/config.json', '/etc/systemd/system/kubelet.service.d/environment.conf'],
+    });
+    expect(calls).toEqual(['daemon-reload', 'restart containerd.service', 'is-active containerd.service', 'restart kubelet.service']);
+    expect(timings.map((t) => t.step)).toEqual(['daemon-reload', 'restart containerd.service', 'wait containerd.service active', 'restart kubelet.service']);
+    expect(timings.every((t) => t.ms >= 0)).toBe(true);
+  });
+
+  it('restarts nothing when nothing changed and both units are active', async () => {
+    const { systemctl, calls } = fakeSystemctl({ 'containerd.service': true, 'kubelet.service': true });
+    const timings = await runUnits(actions, { systemctl, changed: [] });
+    expect(calls).toEqual(['is-active containerd.service', 'is-active kubelet.service']);
+    expect(timings.every((t) => t.skipped)).toBe(true);
+  });
+
+  it('starts a unit that is not active even when its files did not change', async () => {
+    const { systemctl, calls } = fakeSystemctl({ 'containerd.service': true, 'kubelet.service': false });
+    const timings = await runUnits(actions, { systemctl, changed: [] });
+    expect(calls).toEqual(['is-active containerd.service', 'is-active kubelet.service', 'restart kubelet.service']);
+    expect(timings.find((t) => t.step === 'restart kubelet.service')?.detail).toBe('not active');
+  });
+
+  it('names the unit when the wait for active expires', async () => {
+    const { systemctl } = fakeSystemctl({}, { neverActive: ['containerd.service'] });
+    let clock = 0;
+    const err = await runUnits(actions, {
+      systemctl,
+      changed: ['/etc/containerd/config.toml'],
+      now: () => clock,
+      sleep: async (ms) => {
+        clock += ms;
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EnvironmentError);
+    expect((err as Error).message).toBe('containerd.service did not become active within 1 s after its restart (see journalctl -u containerd.service)');
+    expect(clock).toBe(1000);
+  });
+});
