@@ -1,0 +1,7 @@
+# Kubernetes 1.31. Bump kubernetes_version and kubernetes_build_date together to a
+# directory that exists: aws s3 ls s3://amazon-eks/1.31 --recursive | grep bin/linux/amd64/kubelet
+kubernetes_version     = "1.31.7"
+kubernetes_build_date  = "2025-04-17"
+source_ami_filter_name = "al2023-ami-minimal-2023.*-kernel-6.12-*"
+containerd_version     = "1.7.*"
+runc_version           = "1.2.*"
