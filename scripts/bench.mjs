@@ -4,5 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const script = fileURLToPath(new URL('./bench.ts', import.meta.url));
-const res = spawnSync(process.execPath, ['--import', 'tsx', script, ...process.argv.slice(2)], { stdio: 'inherit' });
+// Resolved from here, so the bench runs from any working directory.
+const tsx = import.meta.resolve('tsx');
+const res = spawnSync(process.execPath, ['--import', tsx, script, ...process.argv.slice(2)], { stdio: 'inherit' });
 process.exitCode = res.status ?? 1;
