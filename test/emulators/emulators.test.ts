@@ -1,5 +1,9 @@
+import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { DescribeInstanceTypesCommand, EC2Client, paginateDescribeInstanceTypes, type _InstanceType } from '@aws-sdk/client-ec2';
@@ -239,5 +243,58 @@ describe('EC2 emulator with @aws-sdk/client-ec2', () => {
     ec2.set({ unauthorized: true });
     const denied = await c.send(new DescribeInstanceTypesCommand({ InstanceTypes: ['m5.large'] })).catch((e: Error) => e);
     expect(denied).toMatchObject({ name: 'UnauthorizedOperation', $metadata: { httpStatusCode: 403 } });
+  });
+});
+
+describe('serve.ts', () => {
+  it('starts the configured emulators, prints their URLs and stops on SIGTERM', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'eks-node-serve-'));
+    closers.push(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(path.join(dir, 'user-data'), 'from-a-file');
+    await writeFile(
+      path.join(dir, 'cfg.json'),
+      JSON.stringify({ imds: { userDataFile: 'user-data', instance: { instanceType: 'm4.xlarge' } }, eks: { clusters: { demo: {} } } }),
+    );
+    const script = new URL('./serve.ts', import.meta.url).pathname;
+    const child = spawn(process.execPath, ['--import', 'tsx', script, '--config', path.join(dir, 'cfg.json'), '--imds-start-delay-ms', '300'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    closers.push(async () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      let err = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        out += d;
+        if (out.includes('\n')) resolve(out.split('\n')[0]!);
+      });
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+      child.on('exit', () => reject(new Error(`serve.ts exited early: ${err}`)));
+    });
+    const urls = JSON.parse(line) as Record<string, string>;
+    expect(Object.keys(urls).sort()).toEqual(['eks', 'imds']);
+
+    // IMDS is inside its start delay: retry until it listens
+    let t = '';
+    for (let i = 0; i < 50 && !t; i++) {
+      t = await fetch(`${urls.imds}/latest/api/token`, { method: 'PUT', headers: { 'X-aws-ec2-metadata-token-ttl-seconds': '60' } })
+        .then((r) => r.text())
+        .catch(async () => {
+          await new Promise((r) => setTimeout(r, 50));
+          return '';
+        });
+    }
+    const get = (p: string) => fetch(`${urls.imds}/latest/${p}`, { headers: { 'X-aws-ec2-metadata-token': t } }).then((r) => r.text());
+    expect(await get('user-data')).toBe('from-a-file');
+    expect(await get('meta-data/instance-type')).toBe('m4.xlarge');
+    const { cluster } = await new EKSClient({ region: 'us-west-2', endpoint: urls.eks, credentials }).send(
+      new DescribeClusterCommand({ name: 'demo' }),
+    );
+    expect(cluster?.status).toBe('ACTIVE');
+
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
   });
 });
