@@ -4,7 +4,7 @@
 // changing what ships.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const NODE_VERSION = '24.21.0';
@@ -74,42 +74,53 @@ export function ensureNodeBinary(arch, cacheDir, opts = {}) {
   const intKey = createHash('sha256').update(dist.integrity).digest('hex').slice(0, 12);
   const dir = join(cacheDir, 'node', `${NODE_VERSION}-${arch}-${intKey}-${strip.name}-${strip.version}`);
   const bin = join(dir, 'node');
-  const sumFile = `${bin}.sha256`;
-  if (existsSync(bin) && existsSync(sumFile)) {
-    // Guard against a cache damaged by an interrupted or foreign write.
-    if (sha256Hex(readFileSync(bin)) === readFileSync(sumFile, 'utf8').trim()) return bin;
+  const sumFile = join(dir, 'node.sha256');
+  if (existsSync(dir)) {
+    // Guard against a cache damaged by a foreign write.
+    if (existsSync(bin) && existsSync(sumFile) && sha256Hex(readFileSync(bin)) === readFileSync(sumFile, 'utf8').trim()) {
+      return bin;
+    }
     log(`cached ${bin} does not match its checksum; rebuilding it`);
+    rmSync(dir, { recursive: true, force: true });
   }
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-
-  const tgz = join(cacheDir, `${dist.pkg}-${NODE_VERSION}.tgz`);
-  if (!existsSync(tgz) || sriSha512(readFileSync(tgz)) !== dist.integrity) {
-    log(`fetching ${dist.pkg}@${NODE_VERSION} from the npm registry`);
-    rmSync(tgz, { force: true });
-    // `npm pack`, not `npm install`: install refuses the arm64 package on an x64 host (EBADPLATFORM).
-    run('npm', ['pack', '--silent', `${dist.pkg}@${NODE_VERSION}`, '--pack-destination', cacheDir], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+  // Everything is made in a private directory and renamed into place, so concurrent builds (a
+  // test beside `npm run bench`) never see or clobber each other's half-written files.
+  mkdirSync(join(cacheDir, 'node'), { recursive: true });
+  const work = mkdtempSync(join(cacheDir, `node-${arch}-`));
+  try {
+    const tgz = join(cacheDir, `${dist.pkg}-${NODE_VERSION}.tgz`);
+    if (!existsSync(tgz) || sriSha512(readFileSync(tgz)) !== dist.integrity) {
+      log(`fetching ${dist.pkg}@${NODE_VERSION} from the npm registry`);
+      // `npm pack`, not `npm install`: install refuses the arm64 package on an x64 host (EBADPLATFORM).
+      run('npm', ['pack', '--silent', `${dist.pkg}@${NODE_VERSION}`, '--pack-destination', work], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      renameSync(join(work, `${dist.pkg}-${NODE_VERSION}.tgz`), tgz);
+    }
+    const actual = sriSha512(readFileSync(tgz));
+    if (actual !== dist.integrity) {
+      throw new Error(
+        `${tgz}: integrity ${actual} does not match the pinned ${dist.integrity}; ` +
+          'the registry artifact changed: check it, then update NODE_DISTS in scripts/sea/node-dist.mjs',
+      );
+    }
+    run('tar', ['-xzf', tgz, '-C', work, 'package/bin/node']);
+    const out = join(work, 'out');
+    mkdirSync(out);
+    // Strip BEFORE injection: stripping an injected executable with GNU strip corrupts it
+    // (segfault at start), and the debug info is never loaded at run time anyway.
+    run(strip.name, ['-o', join(out, 'node'), join(work, 'package/bin/node')]);
+    chmodSync(join(out, 'node'), 0o755);
+    writeFileSync(join(out, 'node.sha256'), `${sha256Hex(readFileSync(join(out, 'node')))}\n`);
+    try {
+      renameSync(out, dir);
+    } catch (err) {
+      // Another build won the race; its copy is as good as ours.
+      if (!existsSync(sumFile)) throw err;
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
-  const actual = sriSha512(readFileSync(tgz));
-  if (actual !== dist.integrity) {
-    throw new Error(
-      `${tgz}: integrity ${actual} does not match the pinned ${dist.integrity}; ` +
-        'the registry artifact changed: check it, then update NODE_DISTS in scripts/sea/node-dist.mjs',
-    );
-  }
-
-  const tmp = join(dir, 'extract');
-  mkdirSync(tmp);
-  run('tar', ['-xzf', tgz, '-C', tmp, 'package/bin/node']);
-  // Strip BEFORE injection: stripping an injected executable with GNU strip corrupts it
-  // (segfault at start), and the debug info is never loaded at run time anyway.
-  run(strip.name, ['-o', `${bin}.tmp`, join(tmp, 'package/bin/node')]);
-  rmSync(tmp, { recursive: true, force: true });
-  chmodSync(`${bin}.tmp`, 0o755);
-  renameSync(`${bin}.tmp`, bin);
-  writeFileSync(sumFile, `${sha256Hex(readFileSync(bin))}\n`);
   log(`cached ${bin}`);
   return bin;
 }
