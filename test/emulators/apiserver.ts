@@ -41,7 +41,7 @@ export async function createTestCa(commonName = 'kubernetes'): Promise<TestCa> {
   try {
     await openssl(
       ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key',
-        '-out', 'ca.crt', '-days', '30', '-subj', `/CN=${commonName}`,
+        '-out', 'ca.crt', '-days', '3650', '-subj', `/CN=${commonName}`,
         '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
       dir,
     );
@@ -61,7 +61,7 @@ export async function issueServerCert(ca: TestCa, sans: string[]): Promise<{ cer
     await openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'tls.key',
       '-out', 'tls.csr', '-subj', '/CN=kube-apiserver'], dir);
     await openssl(['x509', '-req', '-in', 'tls.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
-      '-out', 'tls.crt', '-days', '30', '-extfile', 'ext.cnf'], dir);
+      '-out', 'tls.crt', '-days', '365', '-extfile', 'ext.cnf'], dir);
     return { certPem: await readFile(join(dir, 'tls.crt'), 'utf8'), keyPem: await readFile(join(dir, 'tls.key'), 'utf8') };
   } finally {
     await rm(dir, { recursive: true, force: true });

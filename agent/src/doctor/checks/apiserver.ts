@@ -1,0 +1,185 @@
+import { describeCause } from '../../errors.js';
+import { apiRequest } from '../net.js';
+import { KUBELET_KUBECONFIG, execOf } from '../kubeconfig.js';
+import type { Check } from '../runner.js';
+import type { DoctorDeps } from '../types.js';
+import type { ConfigValue } from './config.js';
+import type { Reach } from './endpoint.js';
+import type { InstanceIdentity } from './imds.js';
+import type { IdentityValue } from './identity.js';
+
+interface AuthValue {
+  reach: Reach;
+  /** the kubelet's token; used by registration, never reported */
+  token: string;
+}
+
+const NODE_GROUP = 'system:nodes';
+
+function firstLine(body: string): string {
+  try {
+    const msg = (JSON.parse(body) as { message?: unknown }).message;
+    if (typeof msg === 'string') return msg;
+  } catch {
+    // not a Status object: show the start of the text
+  }
+  return body.split('\n')[0]!.slice(0, 200);
+}
+
+export function authCheck(deps: DoctorDeps): Check {
+  return {
+    name: 'auth',
+    needs: ['tls'],
+    timeoutMs: 15_000,
+    async run(ctx) {
+      const reach = ctx.value<Reach>('tls');
+      const file = await deps.readFile(KUBELET_KUBECONFIG);
+      if (!file) {
+        return { status: 'fail', detail: `${KUBELET_KUBECONFIG} is missing`, hint: 'the agent has not configured this node: see the files line and `journalctl -u eks-node-agent-config`' };
+      }
+      const exec = execOf(file.content.toString('utf8'));
+      if (typeof exec === 'string') return { status: 'fail', detail: `${KUBELET_KUBECONFIG} ${exec}`, hint: 'see the files line: the kubeconfig has drifted' };
+      let token: string;
+      try {
+        token = await deps.execCredential(exec, Math.max(1, ctx.remainingMs() - 3_000));
+      } catch (err) {
+        return {
+          status: 'fail',
+          detail: `credential plugin ${exec.command} failed: ${describeCause(err)}`,
+          hint: `${exec.command} must be installed on the PATH (it is baked into the AMI) and needs the instance credentials (see instance-profile)`,
+        };
+      }
+      let answer;
+      try {
+        answer = await apiRequest({
+          endpoint: reach.endpoint,
+          caPem: reach.caPem,
+          method: 'POST',
+          path: '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+          token,
+          body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+          timeoutMs: Math.max(1, ctx.remainingMs() - 100),
+          signal: ctx.signal,
+        });
+      } catch (err) {
+        return { status: 'fail', detail: `request to the API server failed: ${describeCause(err)}`, hint: 'see the tcp and tls lines' };
+      }
+      const role = (await ctx.optional<IdentityValue>('aws-identity'))?.roleArn ?? 'the node role';
+      if (answer.status === 401) {
+        return {
+          status: 'fail',
+          detail: `the API server answered 401 Unauthorized: it does not know ${role}`,
+          hint: `the role is not mapped: create an access entry of type EC2_LINUX for ${role} (aws eks create-access-entry) or add it to aws-auth mapRoles; a clock off by minutes also invalidates tokens (see clock)`,
+        };
+      }
+      if (answer.status === 403) {
+        return {
+          status: 'fail',
+          detail: `the API server answered 403 Forbidden: ${firstLine(answer.body)}`,
+          hint: `${role} is mapped without node permissions: the access entry must be of type EC2_LINUX (aws-auth: groups system:bootstrappers and system:nodes, username system:node:{{EC2PrivateDNSName}})`,
+        };
+      }
+      if (answer.status === 404) {
+        // SelfSubjectReview is GA in 1.28; older servers still authenticate a discovery request.
+        return { status: 'ok', detail: 'token accepted (the server has no SelfSubjectReview, so the groups are unknown)', value: { reach, token } satisfies AuthValue };
+      }
+      if (answer.status !== 200 && answer.status !== 201) {
+        return { status: 'fail', detail: `unexpected HTTP ${answer.status} from the API server: ${firstLine(answer.body)}`, hint: 'the endpoint may not be a Kubernetes API server (check spec.cluster.apiServerEndpoint)' };
+      }
+      let user: { username?: string; groups?: string[] } = {};
+      try {
+        user = (JSON.parse(answer.body) as { status?: { userInfo?: typeof user } }).status?.userInfo ?? {};
+      } catch {
+        // an unreadable body still proves the token was accepted
+      }
+      const groups = user.groups ?? [];
+      const who = `${user.username ?? '?'} (groups ${groups.join(', ') || 'none'})`;
+      if (!groups.includes(NODE_GROUP)) {
+        return {
+          status: 'fail',
+          detail: `authenticated as ${who}, not in ${NODE_GROUP}`,
+          hint: `${role} is mapped without node permissions: the access entry must be of type EC2_LINUX (aws-auth: groups system:bootstrappers and system:nodes, username system:node:{{EC2PrivateDNSName}})`,
+        };
+      }
+      return { status: 'ok', detail: `authenticated as ${who}`, value: { reach, token } satisfies AuthValue };
+    },
+  };
+}
+
+export function clockCheck(deps: DoctorDeps): Check {
+  return {
+    name: 'clock',
+    needs: ['tls'],
+    timeoutMs: 5_000,
+    async run(ctx) {
+      const reach = ctx.value<Reach>('tls');
+      let answer;
+      try {
+        answer = await apiRequest({ endpoint: reach.endpoint, caPem: reach.caPem, method: 'GET', path: '/version', timeoutMs: Math.max(1, ctx.remainingMs() - 100), signal: ctx.signal });
+      } catch (err) {
+        return { status: 'fail', detail: `GET /version failed: ${describeCause(err)}`, hint: 'see the tcp and tls lines' };
+      }
+      const server = answer.date ? Date.parse(answer.date) : NaN;
+      if (Number.isNaN(server)) return { status: 'warn', detail: 'the API server sent no Date header; skew unknown', hint: 'check the clock with `chronyc tracking`' };
+      // The Date header has one-second resolution: ignore less than that.
+      const skew = Math.round((deps.now().getTime() - server) / 1000);
+      const text = skew === 0 ? 'in step with the API server' : `${Math.abs(skew)}s ${skew > 0 ? 'ahead of' : 'behind'} the API server`;
+      const hint = 'sync the clock: enable chronyd with the Amazon Time Sync Service (169.254.169.123); tokens and certificates are checked against time';
+      if (Math.abs(skew) > 300) return { status: 'fail', detail: `node clock ${text}`, hint: `${hint}; more than 5 minutes breaks token signatures` };
+      if (Math.abs(skew) > 60) return { status: 'warn', detail: `node clock ${text}`, hint };
+      return { status: 'ok', detail: `node clock ${text}` };
+    },
+  };
+}
+
+export function registrationCheck(deps: DoctorDeps): Check {
+  return {
+    name: 'registration',
+    needs: ['auth', 'imds', 'config'],
+    timeoutMs: 5_000,
+    async run(ctx) {
+      const { reach, token } = ctx.value<AuthValue>('auth');
+      const identity = ctx.value<InstanceIdentity>('imds');
+      const config = ctx.value<ConfigValue>('config').config;
+      const name = config.spec.featureGates?.InstanceIdNodeName ? identity.instanceId : identity.localHostname;
+      let answer;
+      try {
+        answer = await apiRequest({
+          endpoint: reach.endpoint,
+          caPem: reach.caPem,
+          method: 'GET',
+          path: `/api/v1/nodes/${encodeURIComponent(name)}`,
+          token,
+          timeoutMs: Math.max(1, ctx.remainingMs() - 100),
+          signal: ctx.signal,
+        });
+      } catch (err) {
+        return { status: 'fail', detail: `GET node ${name} failed: ${describeCause(err)}`, hint: 'see the tcp and tls lines' };
+      }
+      if (answer.status === 404) {
+        return { status: 'fail', detail: `Node ${name} is not registered`, hint: 'kubelet has not registered the node: see the kubelet line and `journalctl -u kubelet`' };
+      }
+      if (answer.status !== 200) {
+        return { status: 'fail', detail: `GET node ${name}: HTTP ${answer.status}: ${firstLine(answer.body)}`, hint: 'see the auth line' };
+      }
+      let conditions: Array<{ type?: string; status?: string; reason?: string; message?: string }> = [];
+      try {
+        conditions = (JSON.parse(answer.body) as { status?: { conditions?: typeof conditions } }).status?.conditions ?? [];
+      } catch {
+        return { status: 'fail', detail: `the Node ${name} answer is not JSON`, hint: 'the endpoint may not be a Kubernetes API server' };
+      }
+      const ready = conditions.find((c) => c.type === 'Ready');
+      if (!ready) return { status: 'warn', detail: `Node ${name} exists but has no Ready condition yet`, hint: 'kubelet has just registered; wait a few seconds and rerun' };
+      const why = [ready.reason, ready.message].filter(Boolean).join(': ');
+      if (ready.status === 'True') return { status: 'ok', detail: `Node ${name} is Ready` };
+      if (ready.status === 'Unknown') {
+        return { status: 'fail', detail: `Node ${name} Ready is Unknown (${why})`, hint: 'kubelet stopped posting status: see the kubelet line' };
+      }
+      return {
+        status: 'fail',
+        detail: `Node ${name} is NotReady (${why})`,
+        hint: 'most often the network plugin is not ready: check the aws-node (VPC CNI) pod on this node and that the subnet has free IP addresses',
+      };
+    },
+  };
+}

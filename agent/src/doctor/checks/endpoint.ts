@@ -1,0 +1,166 @@
+import net from 'node:net';
+import type { X509Certificate } from 'node:crypto';
+import { describeCause } from '../../errors.js';
+import { decodeCertificateAuthority } from '../../api/validate.js';
+import { StepTimeout, parseEndpoint, tcpConnect, tlsHandshake, type Endpoint } from '../net.js';
+import type { Check } from '../runner.js';
+import type { DoctorDeps } from '../types.js';
+import type { ConfigValue } from './config.js';
+
+export interface Reach {
+  endpoint: Endpoint;
+  /** the address dialled (the first one resolved) */
+  address: string;
+  caPem: string;
+}
+
+function caPemOf(config: ConfigValue): string {
+  const ca = decodeCertificateAuthority(config.config.spec.cluster.certificateAuthority);
+  return typeof ca === 'string' ? '' : ca.pem;
+}
+
+export function dnsCheck(deps: DoctorDeps): Check {
+  return {
+    name: 'dns',
+    needs: ['config'],
+    timeoutMs: 5_000,
+    async run(ctx) {
+      const cfg = ctx.value<ConfigValue>('config');
+      const endpoint = parseEndpoint(cfg.config.spec.cluster.apiServerEndpoint);
+      const reach = (address: string): Reach => ({ endpoint, address, caPem: caPemOf(cfg) });
+      if (net.isIP(endpoint.host)) return { status: 'ok', detail: `${endpoint.host} is an IP address`, value: reach(endpoint.host) };
+      let addresses: string[];
+      try {
+        addresses = await deps.lookup(endpoint.host);
+      } catch (err) {
+        return {
+          status: 'fail',
+          detail: `${endpoint.host} does not resolve: ${describeCause(err)}`,
+          hint:
+            'a private endpoint resolves only inside the VPC through the Amazon-provided DNS: enable enableDnsSupport and enableDnsHostnames on the VPC, ' +
+            'and make a custom resolver (DHCP options) forward to it; else check spec.cluster.apiServerEndpoint',
+        };
+      }
+      if (addresses.length === 0) return { status: 'fail', detail: `${endpoint.host} resolves to no address`, hint: 'check spec.cluster.apiServerEndpoint and the VPC DNS settings' };
+      return { status: 'ok', detail: `${endpoint.host} resolves to ${addresses.join(', ')}`, value: reach(addresses[0]!) };
+    },
+  };
+}
+
+export function tcpCheck(): Check {
+  return {
+    name: 'tcp',
+    needs: ['dns'],
+    timeoutMs: 5_000,
+    async run(ctx) {
+      const { endpoint, address } = ctx.value<Reach>('dns');
+      const target = `${address}:${endpoint.port}`;
+      const timeoutMs = Math.max(1, ctx.remainingMs() - 100);
+      try {
+        const ms = await tcpConnect(address, endpoint.port, timeoutMs, ctx.signal);
+        return { status: 'ok', detail: `connected to ${target} in ${ms} ms`, value: ctx.value<Reach>('dns') };
+      } catch (err) {
+        if (err instanceof StepTimeout) {
+          return {
+            status: 'fail',
+            detail: `no TCP connection to ${target} within ${(timeoutMs / 1000).toFixed(1)}s`,
+            hint:
+              'packets are dropped on the way: the cluster security group must allow 443 from the node, and check NACLs, route tables / NAT, ' +
+              "and the public endpoint's CIDR allowlist (publicAccessCidrs) when the node reaches it through NAT",
+          };
+        }
+        return {
+          status: 'fail',
+          detail: `TCP connect to ${target} failed: ${describeCause(err)}`,
+          hint: 'a refused connection means nothing listens there: check spec.cluster.apiServerEndpoint (host and port)',
+        };
+      }
+    },
+  };
+}
+
+const WRONG_CA = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+]);
+
+export function tlsCheck(): Check {
+  return {
+    name: 'tls',
+    needs: ['tcp'],
+    timeoutMs: 5_000,
+    async run(ctx) {
+      const reach = ctx.value<Reach>('tcp');
+      if (!reach.caPem) return { status: 'fail', detail: 'the cluster CA is not a PEM certificate', hint: 'see the config line' };
+      try {
+        const peer = await tlsHandshake(reach.endpoint, reach.address, reach.caPem, Math.max(1, ctx.remainingMs() - 100), ctx.signal);
+        return { status: 'ok', detail: `certificate (${peer.subject}, issuer ${peer.issuer}) verified against the cluster CA`, value: reach };
+      } catch (err) {
+        const code = (err as { code?: string }).code ?? '';
+        if (WRONG_CA.has(code)) {
+          return {
+            status: 'fail',
+            detail: `the API server's certificate is not signed by the cluster CA in the config (${code})`,
+            hint:
+              'spec.cluster.certificateAuthority belongs to another (or a re-created) cluster: use certificateAuthority.data of ' +
+              '`aws eks describe-cluster`, or leave the field out so the agent fetches it',
+          };
+        }
+        if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+          return {
+            status: 'fail',
+            detail: `the API server's certificate does not name ${reach.endpoint.host}: ${describeCause(err)}`,
+            hint: 'spec.cluster.apiServerEndpoint must be the cluster endpoint URL exactly as DescribeCluster gives it (not an IP address or a proxy)',
+          };
+        }
+        if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+          return { status: 'fail', detail: `the API server's certificate is outside its validity period (${code})`, hint: 'the node clock is probably wrong: see the clock line; enable chronyd' };
+        }
+        return {
+          status: 'fail',
+          detail: `TLS handshake with ${reach.endpoint.host} failed: ${describeCause(err)}`,
+          hint: 'something between the node and the API server (a proxy or firewall doing TLS inspection) interferes; the endpoint needs direct TLS',
+        };
+      }
+    },
+  };
+}
+
+const DAY_MS = 86_400_000;
+
+export function caCheck(deps: DoctorDeps): Check {
+  return {
+    name: 'ca',
+    needs: ['config'],
+    timeoutMs: 1_000,
+    async run(ctx) {
+      const cfg = ctx.value<ConfigValue>('config');
+      const ca = decodeCertificateAuthority(cfg.config.spec.cluster.certificateAuthority);
+      if (typeof ca === 'string') return { status: 'fail', detail: `spec.cluster.certificateAuthority ${ca}`, hint: 'use certificateAuthority.data of `aws eks describe-cluster` (base64 PEM)' };
+      const now = deps.now().getTime();
+      const describe = (c: X509Certificate): string => `${c.subject.replace(/\n/g, ', ')} valid ${iso(c.validFrom)} to ${iso(c.validTo)}`;
+      for (const c of ca.certificates) {
+        if (now < Date.parse(c.validFrom)) {
+          return { status: 'fail', detail: `CA not yet valid: ${describe(c)}`, hint: 'the node clock is behind: see the clock line; enable chronyd (Amazon Time Sync, 169.254.169.123)' };
+        }
+        if (now > Date.parse(c.validTo)) {
+          return { status: 'fail', detail: `CA expired: ${describe(c)}`, hint: 'the user data carries an old CA: use the current certificateAuthority.data of the cluster' };
+        }
+      }
+      const soonest = Math.min(...ca.certificates.map((c) => Date.parse(c.validTo)));
+      const detail = ca.certificates.map(describe).join('; ');
+      if (soonest - now < 30 * DAY_MS) {
+        return { status: 'warn', detail: `CA expires within 30 days: ${detail}`, hint: 'the cluster CA is about to be rotated; refresh certificateAuthority in the user data afterwards' };
+      }
+      return { status: 'ok', detail };
+    },
+  };
+}
+
+function iso(date: string): string {
+  return new Date(date).toISOString().replace(/\.\d+Z$/, 'Z');
+}

@@ -1,0 +1,67 @@
+import { describeCause } from '../../errors.js';
+import type { Plan } from '../../render/plan.js';
+import type { Check } from '../runner.js';
+import type { DoctorDeps } from '../types.js';
+import type { ConfigValue } from './config.js';
+import type { InstanceIdentity, InstanceRole } from './imds.js';
+
+const octal = (mode: number): string => `0${(mode & 0o7777).toString(8)}`;
+
+/** Compares every file render would write now with what is on disk under the root. */
+export function filesCheck(deps: DoctorDeps): Check {
+  return {
+    name: 'files',
+    needs: ['config'],
+    timeoutMs: 15_000,
+    async run(ctx) {
+      const { config } = ctx.value<ConfigValue>('config');
+      let plan: Plan;
+      try {
+        const identity = await ctx.optional<InstanceIdentity>('imds');
+        const role = await ctx.optional<InstanceRole>('instance-profile');
+        const facts = await deps.gatherFacts({
+          timeoutMs: Math.max(1, ctx.remainingMs() - 1_000),
+          ...(identity && role ? { region: identity.region, credentials: role.credentials } : {}),
+        });
+        plan = deps.render(config, facts);
+      } catch (err) {
+        return {
+          status: 'fail',
+          detail: `cannot compute the expected files: ${describeCause(err)}`,
+          hint: 'the instance facts (IMDS, kubelet and containerd versions) are needed to render; see the imds line and that kubelet and containerd are installed',
+        };
+      }
+      const missing: string[] = [];
+      const drifted: string[] = [];
+      for (const file of [...plan.files].sort((a, b) => a.path.localeCompare(b.path))) {
+        const actual = await deps.readFile(file.path);
+        if (!actual) {
+          missing.push(file.path);
+          continue;
+        }
+        const why: string[] = [];
+        if (!actual.content.equals(Buffer.from(file.content))) why.push('content differs');
+        if ((actual.mode & 0o7777) !== (file.mode & 0o7777)) why.push(`mode ${octal(actual.mode)}, expected ${octal(file.mode)}`);
+        if (why.length > 0) drifted.push(`${file.path} (${why.join(', ')})`);
+      }
+      const value = { plan };
+      if (missing.length > 0) {
+        return {
+          status: 'fail',
+          detail: `missing: ${missing.join(', ')}${drifted.length > 0 ? `; drifted: ${drifted.join(', ')}` : ''}`,
+          hint: 'the config phase has not run or failed: see `systemctl status eks-node-agent-config` and rerun `eks-node-agent init --skip run`',
+          value,
+        };
+      }
+      if (drifted.length > 0) {
+        return {
+          status: 'fail',
+          detail: `drifted: ${drifted.join(', ')}`,
+          hint: 'something changed these files after the agent wrote them (a user-data script, configuration management); `eks-node-agent init --skip run` rewrites them',
+          value,
+        };
+      }
+      return { status: 'ok', detail: `${plan.files.length} files match what render produces`, value };
+    },
+  };
+}

@@ -1,0 +1,123 @@
+import { describeCause } from '../../errors.js';
+import type { Check } from '../runner.js';
+import type { AwsCredentials, DoctorDeps } from '../types.js';
+
+/** The identity document fields the other checks and the bundle use (nothing secret). */
+export interface InstanceIdentity {
+  instanceId: string;
+  instanceType: string;
+  region: string;
+  availabilityZone: string;
+  accountId: string;
+  imageId: string;
+  architecture: string;
+  privateIp: string;
+  /** meta-data/local-hostname: the default node name */
+  localHostname: string;
+}
+
+export interface InstanceRole {
+  roleName: string;
+  instanceProfileArn?: string;
+  credentials: AwsCredentials;
+}
+
+const IMDS_HINT =
+  'IMDS is unreachable or refuses tokens: check the instance metadata options (HttpEndpoint enabled, HttpTokens optional/required, ' +
+  'HttpPutResponseHopLimit >= 1 for the host) and that no firewall or proxy intercepts 169.254.169.254';
+
+export function imdsCheck(deps: DoctorDeps): Check {
+  return {
+    name: 'imds',
+    needs: [],
+    timeoutMs: 6_000,
+    async run() {
+      let doc: Record<string, unknown>;
+      let localHostname: string;
+      try {
+        doc = JSON.parse(await deps.imds.get('dynamic/instance-identity/document')) as Record<string, unknown>;
+        localHostname = (await deps.imds.get('meta-data/local-hostname')).trim();
+      } catch (err) {
+        return { status: 'fail', detail: describeCause(err), hint: IMDS_HINT };
+      }
+      const str = (k: string): string => (typeof doc[k] === 'string' ? (doc[k] as string) : '');
+      const identity: InstanceIdentity = {
+        instanceId: str('instanceId'),
+        instanceType: str('instanceType'),
+        region: str('region'),
+        availabilityZone: str('availabilityZone'),
+        accountId: str('accountId'),
+        imageId: str('imageId'),
+        architecture: str('architecture'),
+        privateIp: str('privateIp'),
+        localHostname,
+      };
+      if (!identity.instanceId || !identity.region) {
+        return { status: 'fail', detail: 'the instance identity document has no instanceId or region', hint: IMDS_HINT };
+      }
+      return {
+        status: 'ok',
+        detail: `IMDSv2 token and identity: ${identity.instanceId} (${identity.instanceType}) in ${identity.availabilityZone}, account ${identity.accountId}`,
+        value: identity,
+      };
+    },
+  };
+}
+
+const PROFILE_HINT =
+  'attach an instance profile to the instance (launch template IamInstanceProfile) whose role has AmazonEKSWorkerNodePolicy, ' +
+  'AmazonEC2ContainerRegistryPullOnly and, for the VPC CNI, AmazonEKS_CNI_Policy';
+
+export function instanceProfileCheck(deps: DoctorDeps): Check {
+  return {
+    name: 'instance-profile',
+    needs: ['imds'],
+    timeoutMs: 6_000,
+    async run() {
+      let listing: string | undefined;
+      try {
+        listing = await deps.imds.getOptional('meta-data/iam/security-credentials/');
+      } catch (err) {
+        return { status: 'fail', detail: describeCause(err), hint: IMDS_HINT };
+      }
+      const roleName = listing?.split('\n').map((l) => l.trim()).find((l) => l !== '');
+      if (!roleName) {
+        return { status: 'fail', detail: 'no instance profile is attached (meta-data/iam/security-credentials/ is empty)', hint: PROFILE_HINT };
+      }
+      let creds: Record<string, unknown>;
+      try {
+        creds = JSON.parse(await deps.imds.get(`meta-data/iam/security-credentials/${roleName}`)) as Record<string, unknown>;
+      } catch (err) {
+        return { status: 'fail', detail: `role ${roleName}: no credentials (${describeCause(err)})`, hint: PROFILE_HINT };
+      }
+      if (creds.Code !== 'Success' || typeof creds.AccessKeyId !== 'string' || typeof creds.SecretAccessKey !== 'string') {
+        return {
+          status: 'fail',
+          detail: `role ${roleName}: IMDS gives no usable credentials (Code ${JSON.stringify(creds.Code)})`,
+          hint: 'the instance profile names a role EC2 cannot assume: the role trust policy must allow ec2.amazonaws.com (sts:AssumeRole)',
+        };
+      }
+      let instanceProfileArn: string | undefined;
+      try {
+        const info = await deps.imds.getOptional('meta-data/iam/info');
+        const arn = info ? (JSON.parse(info) as { InstanceProfileArn?: unknown }).InstanceProfileArn : undefined;
+        if (typeof arn === 'string') instanceProfileArn = arn;
+      } catch {
+        // iam/info only adds the profile ARN to the line; its absence is not a finding
+      }
+      const expiration = typeof creds.Expiration === 'string' ? new Date(creds.Expiration) : undefined;
+      const role: InstanceRole = {
+        roleName,
+        ...(instanceProfileArn ? { instanceProfileArn } : {}),
+        credentials: {
+          accessKeyId: creds.AccessKeyId,
+          secretAccessKey: creds.SecretAccessKey,
+          ...(typeof creds.Token === 'string' ? { sessionToken: creds.Token } : {}),
+          ...(expiration ? { expiration } : {}),
+        },
+      };
+      const profile = instanceProfileArn ? ` (instance profile ${instanceProfileArn})` : '';
+      return { status: 'ok', detail: `role ${roleName}${profile} has credentials`, value: role };
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import { describeCause } from '../../errors.js';
+import { matchJournal } from '../journal-patterns.js';
+import type { Check, Outcome } from '../runner.js';
+import type { DoctorDeps, UnitStatus } from '../types.js';
+
+/** The units the doctor looks at, in boot order. Oneshot units are fine when they ran and exited. */
+export const UNITS: Array<{ unit: string; oneshot: boolean }> = [
+  { unit: 'eks-node-agent-config.service', oneshot: true },
+  { unit: 'containerd.service', oneshot: false },
+  { unit: 'eks-node-agent-run.service', oneshot: true },
+  { unit: 'kubelet.service', oneshot: false },
+];
+
+export const JOURNAL_LINES = 200;
+
+function state(s: UnitStatus): string {
+  const exit = s.execMainStatus && s.execMainStatus !== '0' ? `, last exit status ${s.execMainStatus}` : '';
+  return `${s.activeState} (${s.subState}), result ${s.result}${exit}`;
+}
+
+async function failedHint(deps: DoctorDeps, unit: string, timeoutMs: number): Promise<Pick<Outcome, 'detail' | 'hint'>> {
+  let lines: string[] = [];
+  try {
+    lines = await deps.journal(unit, JOURNAL_LINES, timeoutMs);
+  } catch (err) {
+    return { detail: `(journal unreadable: ${describeCause(err)})`, hint: `see \`journalctl -u ${unit}\`` };
+  }
+  if (unit === 'kubelet.service') {
+    const matches = matchJournal(lines);
+    if (matches.length > 0) {
+      return { detail: `journal: ${matches.map((m) => JSON.stringify(m.line)).join('; ')}`, hint: matches.map((m) => m.hint).join('; ') };
+    }
+  }
+  const last = [...lines].reverse().find((l) => /error|fail|fatal/i.test(l)) ?? lines.at(-1);
+  return { detail: last ? `journal: ${JSON.stringify(last.trim())}` : 'journal is empty', hint: `see \`journalctl -u ${unit}\` for the whole story` };
+}
+
+export function unitCheck(deps: DoctorDeps, unit: string, oneshot: boolean): Check {
+  const short = unit.replace(/\.service$/, '');
+  return {
+    name: `unit:${short}`,
+    needs: [],
+    timeoutMs: 5_000,
+    async run(ctx) {
+      let s: UnitStatus;
+      try {
+        s = await deps.systemctlShow(unit, Math.max(1, ctx.remainingMs() - 2_000));
+      } catch (err) {
+        return { status: 'fail', detail: `systemctl show ${unit} failed: ${describeCause(err)}`, hint: 'systemd is not running or systemctl is not on the PATH' };
+      }
+      if (s.loadState === 'not-found') {
+        return { status: 'fail', detail: `${unit} is not installed`, hint: 'this image lacks the unit: build it with the eks-node Packer template' };
+      }
+      if (s.loadState === 'masked') return { status: 'fail', detail: `${unit} is masked`, hint: `systemctl unmask ${unit}` };
+      const crashLoop = s.activeState === 'activating' && s.subState === 'auto-restart';
+      const failed = s.activeState === 'failed' || crashLoop || (oneshot && s.activeState === 'inactive' && s.result !== 'success');
+      if (failed) {
+        const more = await failedHint(deps, unit, Math.max(1, ctx.remainingMs() - 100));
+        return { status: 'fail', detail: `${state(s)}${crashLoop ? ' (restarting in a loop)' : ''}; ${more.detail}`, ...(more.hint ? { hint: more.hint } : {}) };
+      }
+      if (s.activeState === 'active') return { status: 'ok', detail: state(s) };
+      if (oneshot && s.activeState === 'inactive' && s.result === 'success') return { status: 'ok', detail: 'ran and exited successfully' };
+      if (s.activeState === 'activating') return { status: 'warn', detail: state(s), hint: `${unit} is still starting; rerun in a few seconds` };
+      return {
+        status: oneshot ? 'warn' : 'fail',
+        detail: state(s),
+        hint: oneshot ? `${unit} has not run yet (boot still in progress?)` : `${unit} is not running: \`systemctl start ${unit}\`, or see eks-node-agent-run`,
+      };
+    },
+  };
+}

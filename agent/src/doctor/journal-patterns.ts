@@ -1,0 +1,53 @@
+/**
+ * Known kubelet failure lines and what they mean. Ordered: the first pattern a line matches
+ * names its cause; the most specific causes come first.
+ */
+export interface JournalPattern {
+  id: string;
+  pattern: RegExp;
+  hint: string;
+}
+
+export const KUBELET_PATTERNS: JournalPattern[] = [
+  {
+    id: 'x509',
+    pattern: /x509:|certificate signed by unknown authority|tls: failed to verify certificate/i,
+    hint: 'kubelet does not trust the API server certificate: /etc/kubernetes/pki/ca.crt (spec.cluster.certificateAuthority) is not this cluster\'s CA',
+  },
+  {
+    id: 'unauthorized',
+    pattern: /\bUnauthorized\b|status code 401|\b401\b.*unauthorized/i,
+    hint: 'the API server rejects the node\'s token: map the node role with an EC2_LINUX access entry (or aws-auth mapRoles)',
+  },
+  {
+    id: 'node-not-found',
+    pattern: /node "[^"]*" not found|nodes "[^"]*" not found/i,
+    hint: 'kubelet cannot register its Node: registration is forbidden (the role lacks system:nodes) or the node name differs from the private DNS name the mapping allows',
+  },
+  {
+    id: 'failed-to-run',
+    pattern: /failed to run Kubelet/i,
+    hint: 'kubelet exits at start; the journal line says why (often an invalid kubelet.config field or flag in the user data, or containerd not running)',
+  },
+  {
+    id: 'unreachable',
+    pattern: /dial tcp [^ ]+: (i\/o timeout|connect: connection refused)|no such host/i,
+    hint: 'kubelet cannot reach the API server: see the dns and tcp lines',
+  },
+];
+
+export interface JournalMatch {
+  id: string;
+  line: string;
+  hint: string;
+}
+
+/** The known causes found in the lines, most recent line per cause, in pattern order. */
+export function matchJournal(lines: string[], patterns: JournalPattern[] = KUBELET_PATTERNS): JournalMatch[] {
+  const found: JournalMatch[] = [];
+  for (const p of patterns) {
+    const line = [...lines].reverse().find((l) => p.pattern.test(l));
+    if (line !== undefined) found.push({ id: p.id, line: line.trim(), hint: p.hint });
+  }
+  return found;
+}

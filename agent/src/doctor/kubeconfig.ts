@@ -1,0 +1,47 @@
+import { parse } from 'yaml';
+import type { ExecConfig } from './types.js';
+
+export const KUBELET_KUBECONFIG = '/var/lib/kubelet/kubeconfig';
+
+type Named<T> = { name?: unknown } & T;
+
+/**
+ * The exec credential plugin of the kubeconfig's current context (or its only user), or a
+ * string saying why there is none.
+ */
+export function execOf(text: string): ExecConfig | string {
+  let doc: Record<string, unknown>;
+  try {
+    doc = parse(text) as Record<string, unknown>;
+  } catch (err) {
+    return `is not YAML (${(err as Error).message.split('\n')[0]})`;
+  }
+  if (!doc || typeof doc !== 'object') return 'is empty';
+  const contexts = (Array.isArray(doc.contexts) ? doc.contexts : []) as Array<Named<{ context?: { user?: unknown } }>>;
+  const users = (Array.isArray(doc.users) ? doc.users : []) as Array<Named<{ user?: { exec?: unknown } }>>;
+  const current = contexts.find((c) => c.name === doc['current-context']) ?? (contexts.length === 1 ? contexts[0] : undefined);
+  const userName = current?.context?.user;
+  const user = users.find((u) => u.name === userName) ?? (users.length === 1 ? users[0] : undefined);
+  if (!user) return `has no user for context ${JSON.stringify(doc['current-context'] ?? '')}`;
+  const exec = user.user?.exec as Partial<ExecConfig> | undefined;
+  if (!exec || typeof exec.command !== 'string') return `user ${JSON.stringify(user.name)} has no exec credential plugin`;
+  return {
+    command: exec.command,
+    ...(typeof exec.apiVersion === 'string' ? { apiVersion: exec.apiVersion } : {}),
+    args: Array.isArray(exec.args) ? exec.args.map(String) : [],
+    env: Array.isArray(exec.env) ? exec.env.filter((e) => e && typeof e.name === 'string').map((e) => ({ name: e.name, value: String(e.value ?? '') })) : [],
+  };
+}
+
+/** The token out of an ExecCredential document a plugin printed. */
+export function tokenOf(stdout: string): string {
+  let doc: { status?: { token?: unknown } };
+  try {
+    doc = JSON.parse(stdout) as typeof doc;
+  } catch {
+    throw new Error('the plugin did not print an ExecCredential JSON document');
+  }
+  const token = doc.status?.token;
+  if (typeof token !== 'string' || token === '') throw new Error('the ExecCredential has no status.token');
+  return token;
+}
