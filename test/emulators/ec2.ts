@@ -3,9 +3,10 @@ import type net from 'node:net';
 import { randomUUID } from 'node:crypto';
 
 /**
- * A loopback stand-in for the EC2 API (query protocol: form-encoded POST, XML answers), just
- * `DescribeInstanceTypes`, so the real @aws-sdk/client-ec2 can be pointed at it. Errors use
- * EC2's XML error document (`<Response><Errors><Error><Code>`).
+ * A loopback stand-in for the EC2 API (query protocol: form-encoded POST, XML answers):
+ * `DescribeInstanceTypes` (max pods fallback) and `DescribeInstances` (node name fallback), so
+ * the real @aws-sdk/client-ec2 can be pointed at it. Errors use EC2's XML error document
+ * (`<Response><Errors><Error><Code>`).
  */
 
 export interface NetworkCard {
@@ -77,8 +78,25 @@ export const INSTANCE_TYPES: InstanceTypeInfo[] = [
   single('t3.micro', 2, 1024, 2, 2),
 ];
 
+export interface InstanceInfo {
+  instanceType: string;
+  privateDnsName: string;
+  privateIpAddress: string;
+}
+
+/** The instance the IMDS emulator describes by default, so the two agree. */
+export const DEFAULT_INSTANCES: Record<string, InstanceInfo> = {
+  'i-0123456789abcdef0': {
+    instanceType: 'm5.large',
+    privateDnsName: 'ip-10-0-1-23.us-west-2.compute.internal',
+    privateIpAddress: '10.0.1.23',
+  },
+};
+
 export interface Ec2Options {
   instanceTypes?: InstanceTypeInfo[];
+  /** for DescribeInstances, by instance id */
+  instances?: Record<string, InstanceInfo>;
   port?: number;
   host?: string;
   /** answer UnauthorizedOperation (403) to every request */
@@ -151,6 +169,7 @@ export async function startEc2(options: Ec2Options = {}): Promise<Ec2Emulator> {
   const table = [...(options.instanceTypes ?? INSTANCE_TYPES)].sort((a, b) =>
     a.instanceType < b.instanceType ? -1 : a.instanceType > b.instanceType ? 1 : 0,
   );
+  const instances = options.instances ?? DEFAULT_INSTANCES;
   const pageSize = options.defaultPageSize ?? 100;
   let unauthorized = options.unauthorized ?? false;
   let throttleLeft = options.throttleFirst ?? 0;
@@ -193,12 +212,41 @@ export async function startEc2(options: Ec2Options = {}): Promise<Ec2Emulator> {
         );
 
       if (!signed) return error(401, 'AuthFailure', 'AWS was not able to validate the provided access credentials');
-      if (action !== 'DescribeInstanceTypes') return error(400, 'InvalidAction', `The action ${action} is not valid for this web service.`);
+      if (action !== 'DescribeInstanceTypes' && action !== 'DescribeInstances') {
+        return error(400, 'InvalidAction', `The action ${action} is not valid for this web service.`);
+      }
       if (throttleLeft > 0) {
         throttleLeft -= 1;
         return error(503, 'RequestLimitExceeded', 'Request limit exceeded.');
       }
       if (unauthorized) return error(403, 'UnauthorizedOperation', 'You are not authorized to perform this operation.');
+
+      if (action === 'DescribeInstances') {
+        const ids = Object.keys(params)
+          .filter((k) => /^InstanceId\.\d+$/.test(k))
+          .map((k) => params[k] as string);
+        const missing = ids.filter((id) => !(id in instances));
+        if (missing.length > 0) {
+          return error(400, 'InvalidInstanceID.NotFound', `The instance IDs '${missing.join(', ')}' do not exist`);
+        }
+        const items = (ids.length > 0 ? ids : Object.keys(instances).sort())
+          .map((id) => {
+            const i = instances[id]!;
+            return (
+              `<item><instanceId>${xmlEscape(id)}</instanceId><instanceType>${xmlEscape(i.instanceType)}</instanceType>` +
+              `<instanceState><code>16</code><name>running</name></instanceState>` +
+              `<privateDnsName>${xmlEscape(i.privateDnsName)}</privateDnsName>` +
+              `<privateIpAddress>${xmlEscape(i.privateIpAddress)}</privateIpAddress></item>`
+            );
+          })
+          .join('');
+        return send(
+          200,
+          `<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>${requestId}</requestId>` +
+            `<reservationSet><item><reservationId>r-0123456789abcdef0</reservationId><ownerId>111122223333</ownerId>` +
+            `<instancesSet>${items}</instancesSet></item></reservationSet></DescribeInstancesResponse>`,
+        );
+      }
 
       const wanted = Object.keys(params)
         .filter((k) => /^InstanceType\.\d+$/.test(k))

@@ -31,7 +31,7 @@ export interface EniLimitsLookup {
 export interface LookupOptions {
   root: string;
   /** absent: do not call EC2 (offline runs) */
-  ec2?: Ec2Api;
+  ec2?: Pick<Ec2Api, 'describeInstanceTypeEnis'>;
 }
 
 const positiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0;

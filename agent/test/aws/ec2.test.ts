@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEc2Api, describeInstanceTypeEnis } from '../../src/aws/ec2.js';
+import { createEc2Api, describeInstancePrivateDnsName, describeInstanceTypeEnis } from '../../src/aws/ec2.js';
 import { EnvironmentError } from '../../src/errors.js';
 import { startEc2, type Ec2Emulator } from '../../../test/emulators/ec2.js';
 
@@ -62,5 +62,22 @@ describe('describeInstanceTypeEnis', () => {
     ec2.set({ unauthorized: true });
     const err = await describeInstanceTypeEnis('t3.medium', opts()).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/failed: UnauthorizedOperation: .*\[HTTP 403\]$/);
+  });
+});
+
+describe('describeInstancePrivateDnsName', () => {
+  it('gives the private DNS name of the instance', async () => {
+    ec2 = await startEc2();
+    expect(await createEc2Api(opts()).describeInstancePrivateDnsName('i-0123456789abcdef0')).toBe(
+      'ip-10-0-1-23.us-west-2.compute.internal',
+    );
+    expect(ec2.requests[0]?.params).toMatchObject({ Action: 'DescribeInstances', 'InstanceId.1': 'i-0123456789abcdef0' });
+  });
+
+  it('names InvalidInstanceID.NotFound for an unknown instance', async () => {
+    ec2 = await startEc2();
+    const err = await describeInstancePrivateDnsName('i-00000000000000000', opts()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EnvironmentError);
+    expect((err as Error).message).toMatch(/^ec2:DescribeInstances for "i-00000000000000000" failed: InvalidInstanceID.NotFound: /);
   });
 });

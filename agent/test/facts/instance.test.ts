@@ -1,9 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { createEc2Api } from '../../src/aws/ec2.js';
 import { createImds } from '../../src/aws/imds.js';
 import { gatherInstanceFacts } from '../../src/facts/instance.js';
 import type { Exec } from '../../src/facts/versions.js';
 import { EnvironmentError } from '../../src/errors.js';
 import { startImds, type ImdsEmulator, type ImdsOptions } from '../../../test/emulators/imds.js';
+import { startEc2 } from '../../../test/emulators/ec2.js';
 import { populateNodeRoot, tempRoot, type TempRoot } from './root.js';
 
 let imds: ImdsEmulator | undefined;
@@ -92,6 +94,19 @@ describe('gatherInstanceFacts', () => {
     const err = await gatherInstanceFacts(deps).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EnvironmentError);
     expect((err as Error).message).toMatch(/meta-data\/local-hostname: not found/);
+  });
+
+  it('can take the node name from ec2:DescribeInstances (emulated) when IMDS has none', async () => {
+    const deps = await setUp({ metaData: { 'local-hostname': null } });
+    const ec2 = await startEc2();
+    try {
+      const api = createEc2Api({ region: 'us-west-2', endpoint: ec2.url, credentials: { accessKeyId: 'AKID', secretAccessKey: 's' } });
+      const facts = await gatherInstanceFacts({ ...deps, privateDnsNameFallback: (id) => api.describeInstancePrivateDnsName(id) });
+      expect(facts.privateDnsName).toBe('ip-10-0-1-23.us-west-2.compute.internal');
+      expect(ec2.requests.map((r) => r.action)).toEqual(['DescribeInstances']);
+    } finally {
+      await ec2.close();
+    }
   });
 
   it('fails naming the IMDS path when a required one is missing', async () => {
