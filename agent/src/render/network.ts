@@ -11,11 +11,18 @@ interface ServiceCidr {
 }
 
 function parseServiceCidr(cidr: string): ServiceCidr {
+  const invalid = (cause?: unknown) =>
+    new InputError(`spec.cluster.cidr: ${JSON.stringify(cidr)} is not a CIDR (expected e.g. "10.100.0.0/16" or "fd00::/108")`, { cause });
+  // ipaddr.js also accepts classful shorthands such as "10.0.0"; a service CIDR must be written out.
+  const [address = '', prefixText = ''] = cidr.trim().split('/');
+  if (!/^\d{1,3}$/.test(prefixText) || !(ipaddr.IPv4.isValidFourPartDecimal(address) || ipaddr.IPv6.isValid(address))) {
+    throw invalid();
+  }
   let parsed: [ipaddr.IPv4 | ipaddr.IPv6, number];
   try {
     parsed = ipaddr.parseCIDR(cidr.trim());
   } catch (err) {
-    throw new InputError(`spec.cluster.cidr: ${JSON.stringify(cidr)} is not a CIDR (expected e.g. "10.100.0.0/16" or "fd00::/108")`, { cause: err });
+    throw invalid(err);
   }
   const [addr, prefix] = parsed;
   if (addr.kind() === 'ipv4') {

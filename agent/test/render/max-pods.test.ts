@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../../src/errors.js';
+import { compileMaxPodsExpression, decideMaxPods, eniMaxPods } from '../../src/render/max-pods.js';
+import { reservedCpuMillicores, reservedMemoryMiB } from '../../src/render/reserved.js';
+
+describe('max pods', () => {
+  it('follows ENIs × (IPv4 per ENI − 1) + 2', () => {
+    expect(eniMaxPods({ enis: 3, ipv4PerEni: 10 })).toBe(29); // m5.large
+    expect(eniMaxPods({ enis: 4, ipv4PerEni: 15 })).toBe(58); // m4.xlarge
+  });
+
+  it('lets an explicit kubelet.config.maxPods win over the expression and the ENI formula', () => {
+    const d = decideMaxPods({ explicit: 17, expression: 'max_pods + 1', eniLimits: { enis: 3, ipv4PerEni: 10 }, instanceType: 'm5.large' });
+    expect(d).toEqual({ maxPods: 17, source: 'kubelet.config.maxPods', warnings: [] });
+  });
+
+  it('evaluates the CEL expression with the ENI numbers', () => {
+    const d = decideMaxPods({ explicit: undefined, expression: 'max_pods > 20 ? 20 : max_pods', eniLimits: { enis: 3, ipv4PerEni: 10 }, instanceType: 'm5.large' });
+    expect(d).toMatchObject({ maxPods: 20, source: 'maxPodsExpression' });
+    expect(compileMaxPodsExpression('default_enis * ips_per_eni')({ default_enis: 4, ips_per_eni: 15, max_pods: 58 })).toBe(60);
+  });
+
+  it('falls back to 110 with a warning when the ENI limits are unknown', () => {
+    const d = decideMaxPods({ explicit: undefined, expression: 'max_pods', eniLimits: undefined, instanceType: 'x9.big' });
+    expect(d.maxPods).toBe(110);
+    expect(d.warnings).toEqual(['max pods: ENI limits of instance type x9.big are unknown, using 110; spec.kubelet.maxPodsExpression was not evaluated because its variables are unknown']);
+  });
+
+  it.each([
+    ['max_pods +', /does not parse/],
+    ['foo + 1', /failed: unresolved attribute/],
+    ['"twenty"', /gives the string "twenty", not an int/],
+    ['max_pods * 0.5', /failed: .*no matching overload/],
+    ['max_pods > 3', /gives the bool true, not an int/],
+    ['max_pods - 100', /gives -71 for/],
+    ['max_pods / 0', /failed: int divide by zero/],
+  ])('rejects %j naming the field', (expr, message) => {
+    let err: unknown;
+    try {
+      compileMaxPodsExpression(expr);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as Error).message.startsWith(`spec.kubelet.maxPodsExpression: ${JSON.stringify(expr)} `)).toBe(true);
+    expect((err as Error).message).toMatch(message);
+    expect((err as Error).message).not.toContain('\n');
+  });
+
+  it('rejects a maxPods that is not a positive integer', () => {
+    expect(() => decideMaxPods({ explicit: '58', expression: undefined, eniLimits: undefined, instanceType: 'm5.large' })).toThrow(
+      'spec.kubelet.config.maxPods: "58" is not a positive integer (expected e.g. 58)',
+    );
+  });
+});
+
+describe('kubeReserved', () => {
+  it.each([
+    [1000, 60],
+    [2000, 70],
+    [4000, 80],
+    [8000, 90],
+    [5000, 82], // 82.5 floored
+    [96_000, 310],
+  ])('reserves CPU for %i millicores: %im', (cpu, reserved) => {
+    expect(reservedCpuMillicores(cpu)).toBe(reserved);
+  });
+
+  it('reserves 11 MiB per pod + 255 MiB', () => {
+    expect(reservedMemoryMiB(29)).toBe(574);
+    expect(reservedMemoryMiB(110)).toBe(1465);
+  });
+});
