@@ -170,7 +170,8 @@ export async function main(argv: string[]): Promise<void> {
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main(process.argv.slice(2)).catch((err: unknown) => {
-    const lines = err instanceof InputError ? err.problems : [describeCause(err)];
+    const lines =
+      err instanceof InputError ? err.problems : err instanceof EnvironmentError ? [err.message] : [describeCause(err)];
     for (const line of lines) process.stderr.write(`gen-instance-types: ${line}\n`);
     process.exitCode = err instanceof InputError ? 1 : 2;
   });
