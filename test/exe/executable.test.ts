@@ -1,0 +1,177 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { TEST_CLUSTER_CA_BASE64 } from '../emulators/eks.js';
+import { BUNDLE, REPO, buildInto, describeRun, runExe, type Built, type Run } from './build.js';
+
+/*
+ * The shipped executables (issue 4): reproducible, self-contained, and the arm64 one behaves
+ * exactly like the x64 one. Fixtures are discovered when the file is collected, so every
+ * user-data and render fixture the project has is run on both architectures.
+ */
+
+const PKG_VERSION = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
+const USERDATA_DIR = join(REPO, 'test/fixtures/userdata');
+const RENDER_DIR = join(REPO, 'test/fixtures/render');
+const userDataFixtures = readdirSync(USERDATA_DIR).sort();
+const renderFixtures = readdirSync(RENDER_DIR, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort();
+
+let first: Built;
+let second: Built;
+const scratch = mkdtempSync(join(tmpdir(), 'eks-node-exe-test-'));
+
+beforeAll(async () => {
+  // Two independent builds of the same bundle: the second one is the reproducibility check.
+  first = await buildInto('a');
+  second = await buildInto('b');
+}, 300_000);
+
+afterAll(() => {
+  for (const dir of [first?.dir, second?.dir, scratch]) if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+describe('build', () => {
+  it('gives byte-identical executables when built twice from the same bundle', () => {
+    for (const arch of ['x64', 'arm64'] as const) {
+      expect(sha256(second.exe[arch]), arch).toBe(sha256(first.exe[arch]));
+      expect(second.sha256[arch], arch).toBe(first.sha256[arch]);
+    }
+  });
+
+  it('writes a sha256sum-compatible checksum beside each executable', async () => {
+    for (const arch of ['x64', 'arm64'] as const) {
+      expect(first.sha256[arch]).toBe(`${sha256(first.exe[arch])}  eks-node-agent-linux-${arch}\n`);
+    }
+    const check = await execa('sha256sum', ['-c', 'eks-node-agent-linux-x64.sha256', 'eks-node-agent-linux-arm64.sha256'], {
+      cwd: first.dir,
+      reject: false,
+    });
+    expect(check.exitCode, String(check.stdout) + String(check.stderr)).toBe(0);
+  });
+
+  it('makes executables for the right machines, stripped of debug symbols', async () => {
+    const header = (file: string) => execa('readelf', ['-h', '-S', '-W', file]).then((r) => String(r.stdout));
+    const x64 = await header(first.exe.x64);
+    const arm64 = await header(first.exe.arm64);
+    expect(x64).toMatch(/Machine:\s+Advanced Micro Devices X86-64/);
+    expect(arm64).toMatch(/Machine:\s+AArch64/);
+    for (const h of [x64, arm64]) expect(h).not.toMatch(/\.debug_info|\.symtab/);
+    expect(statSync(first.exe.x64).mode & 0o777).toBe(0o755);
+  });
+});
+
+describe('version', () => {
+  it('x64 prints the package version and nothing on stderr', async () => {
+    const r = await runExe(first, 'x64', ['version'], { cwd: scratch });
+    expect(r.exitCode, describeRun(['version'], r)).toBe(0);
+    expect(r.stdout).toContain(PKG_VERSION);
+    expect(r.stdout.endsWith('\n')).toBe(true);
+    // Catches both the SEA experimental warning and "Code cache data rejected".
+    expect(r.stderr).toBe('');
+  });
+
+  it('arm64 under qemu prints the same, but for its architecture, with its code cache accepted', async () => {
+    const x64 = await runExe(first, 'x64', ['version']);
+    const arm64 = await runExe(first, 'arm64', ['version']);
+    expect(arm64.exitCode, describeRun(['version'], arm64)).toBe(0);
+    expect(arm64.stderr).toBe('');
+    expect(arm64.stdout).toBe(x64.stdout.replaceAll('x64', 'arm64'));
+    expect(arm64.stdout).not.toBe(x64.stdout);
+  });
+});
+
+/** exit code, stdout and stderr: what a user or systemd sees. */
+function comparable(r: Run): Run {
+  return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('config check', () => {
+  it.each(userDataFixtures)('%s: same result on x64, arm64 and the JS bundle', async (name) => {
+    const args = ['config', 'check', '-c', `file://${join(USERDATA_DIR, name)}`];
+    const x64 = await runExe(first, 'x64', args);
+    // Exit 1 is a legitimate answer for a fixture that holds no NodeConfig; anything else
+    // (2: environment, a signal, a crash) means the command itself failed.
+    expect([0, 1], describeRun(args, x64)).toContain(x64.exitCode);
+    if (x64.exitCode === 1) expect(x64.stderr, describeRun(args, x64)).toMatch(/^error: /);
+    const arm64 = await runExe(first, 'arm64', args);
+    expect(comparable(arm64)).toEqual(comparable(x64));
+    const bundle = await execa(process.execPath, [BUNDLE, ...args], { reject: false, stripFinalNewline: false });
+    expect({ exitCode: bundle.exitCode, stdout: String(bundle.stdout), stderr: String(bundle.stderr) }).toEqual(comparable(x64));
+  });
+
+  it('accepts the complete user data fixtures', async () => {
+    for (const name of userDataFixtures.filter((n) => n.startsWith('complete') || n === 'karpenter.mime')) {
+      const args = ['config', 'check', '-c', `file://${join(USERDATA_DIR, name)}`];
+      const r = await runExe(first, 'x64', args);
+      expect(r.exitCode, describeRun(args, r)).toBe(0);
+    }
+  });
+});
+
+/** Every file under `dir` as relative path -> mode and sha256. */
+function tree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile()) continue;
+    const p = join(e.parentPath, e.name);
+    out[relative(dir, p)] = `${(statSync(p).mode & 0o7777).toString(8)} ${sha256(p)}`;
+  }
+  return out;
+}
+
+/**
+ * A render fixture's CLI inputs. The render golden cases hold {config, facts} in input.yaml
+ * (agent/test/render/golden.ts); the CA placeholder gets the test cluster CA.
+ */
+function renderInputs(name: string): { config: string; instance: string } {
+  const dir = join(RENDER_DIR, name);
+  const input = parse(readFileSync(join(dir, 'input.yaml'), 'utf8')) as {
+    config: { spec?: { cluster?: { certificateAuthority?: string } } };
+    facts: { instance: unknown };
+  };
+  const cluster = input.config.spec?.cluster;
+  if (cluster?.certificateAuthority === '@test-ca') cluster.certificateAuthority = TEST_CLUSTER_CA_BASE64;
+  const work = join(scratch, 'render-in', name);
+  mkdirSync(work, { recursive: true });
+  const config = join(work, 'config.json');
+  const instance = join(work, 'facts.json');
+  writeFileSync(config, `${JSON.stringify(input.config, null, 2)}\n`);
+  writeFileSync(instance, `${JSON.stringify(input.facts.instance, null, 2)}\n`);
+  return { config, instance };
+}
+
+describe('render', () => {
+  it('has fixtures to run', () => {
+    expect(renderFixtures.length).toBeGreaterThan(0);
+  });
+
+  it.each(renderFixtures)('%s: x64 and arm64 write the same files', async (name) => {
+    const { config, instance } = renderInputs(name);
+    const results: Record<string, { run: Run; files: Record<string, string> }> = {};
+    for (const arch of ['x64', 'arm64'] as const) {
+      const out = join(scratch, 'render-out', arch, name);
+      const args = ['render', '-c', `file://${config}`, '--instance', instance, '--out', out];
+      const run = await runExe(first, arch, args);
+      expect(run.exitCode, `${arch}: ${describeRun(args, run)}`).toBe(0);
+      results[arch] = { run: comparable(run), files: tree(out) };
+    }
+    expect(Object.keys(results.x64?.files ?? {}).length, 'render wrote no files').toBeGreaterThan(0);
+    // Output paths differ only by the arch directory; normalise before comparing.
+    const norm = (r: Run, arch: string): Run => ({
+      ...r,
+      stdout: r.stdout.replaceAll(join(scratch, 'render-out', arch), 'OUT'),
+      stderr: r.stderr.replaceAll(join(scratch, 'render-out', arch), 'OUT'),
+    });
+    expect(norm(results.arm64!.run, 'arm64')).toEqual(norm(results.x64!.run, 'x64'));
+    expect(results.arm64!.files).toEqual(results.x64!.files);
+  });
+});
