@@ -1,7 +1,7 @@
 import { type TomlTable, parse, stringify } from 'smol-toml';
 import { InputError, describeCause } from '../errors.js';
 import type { RenderContext } from './context.js';
-import { sortKeys } from './json.js';
+import { isPlainObject, sortKeys } from './json.js';
 import { deepMerge } from './merge.js';
 import { PATHS } from './paths.js';
 import type { PlannedFile } from './plan.js';
@@ -83,6 +83,7 @@ export function renderContainerdConfig(ctx: RenderContext): PlannedFile {
       );
     }
     merged = deepMerge(base, rest) as Record<string, unknown>;
+    dropConfigPathForLegacyMirrors(ctx, merged, rest);
   }
   const { version, ...others } = sortKeys(merged) as Record<string, unknown>;
   const ordered = { version, ...others };
@@ -91,4 +92,28 @@ export function renderContainerdConfig(ctx: RenderContext): PlannedFile {
     mode: 0o644,
     content: `${stringify(ordered, { numbersAsFloat: true }).trimEnd()}\n`,
   };
+}
+
+/**
+ * containerd's CRI plugin refuses to load when the deprecated `registry.mirrors` / `configs`
+ * are set together with `config_path` (the node would run without CRI). User data written for
+ * older AMIs still sets mirrors, so when the user's TOML does and does not set config_path
+ * itself, the agent's config_path is left out and a warning says so.
+ */
+function dropConfigPathForLegacyMirrors(ctx: RenderContext, merged: Record<string, unknown>, user: Record<string, unknown>): void {
+  const pluginKey = ctx.containerd.major >= 2 ? 'io.containerd.cri.v1.images' : 'io.containerd.grpc.v1.cri';
+  const userRegistry = table(table(table(user, 'plugins'), pluginKey), 'registry');
+  if (!userRegistry || 'config_path' in userRegistry) return;
+  const legacy = ['mirrors', 'configs'].filter((k) => k in userRegistry);
+  if (legacy.length === 0) return;
+  const registry = table(table(table(merged, 'plugins'), pluginKey), 'registry');
+  if (registry) delete registry.config_path;
+  ctx.warnings.push(
+    `${FIELD}: sets registry ${legacy.join(' and ')}, which containerd does not accept together with config_path; the agent's config_path = "${PATHS.containerdCertsDir}" was left out (prefer hosts.toml files under ${PATHS.containerdCertsDir})`,
+  );
+}
+
+function table(value: Record<string, unknown> | undefined, key: string): Record<string, unknown> | undefined {
+  const next = value?.[key];
+  return isPlainObject(next) ? next : undefined;
 }

@@ -86,6 +86,17 @@ describe('render', () => {
     ]);
   });
 
+  it('leaves out config_path when the user TOML still sets legacy registry mirrors, with a warning', () => {
+    const toml = '[plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]\nendpoint = ["https://mirror.local"]\n';
+    const plan = render(baseConfig(ca.certBase64, { containerd: { config: toml } }), baseFacts());
+    const out = file(plan, '/etc/containerd/config.toml');
+    expect(out).not.toContain('config_path');
+    expect(out).toContain('[plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]\nendpoint = [ "https://mirror.local" ]\n');
+    expect(plan.warnings).toEqual([
+      'spec.containerd.config: sets registry mirrors, which containerd does not accept together with config_path; the agent\'s config_path = "/etc/containerd/certs.d" was left out (prefer hosts.toml files under /etc/containerd/certs.d)',
+    ]);
+  });
+
   it('keeps a TOML string value inside its string (no injected tables)', () => {
     const toml = '[plugins."io.containerd.grpc.v1.cri"]\nsandbox_image = "evil\\"\\n[plugins.x]\\ny = 1"\n';
     const out = file(render(baseConfig(ca.certBase64, { containerd: { config: toml } }), baseFacts()), '/etc/containerd/config.toml');
