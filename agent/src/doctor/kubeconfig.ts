@@ -1,7 +1,8 @@
 import { parse } from 'yaml';
+import { PATHS } from '../render/paths.js';
 import type { ExecConfig } from './types.js';
 
-export const KUBELET_KUBECONFIG = '/var/lib/kubelet/kubeconfig';
+export const KUBELET_KUBECONFIG = PATHS.kubeconfig;
 
 type Named<T> = { name?: unknown } & T;
 

@@ -1,0 +1,450 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { render } from '../../agent/src/render/index.js';
+import type { ResolvedNodeConfig } from '../../agent/src/api/schema.js';
+import type { Facts } from '../../agent/src/facts/types.js';
+import { DEFAULT_IMDS_INSTANCE, startImds, type ImdsEmulator } from '../emulators/imds.js';
+import { createTestCa, startApiServer, type ApiServer, type TestCa } from '../emulators/apiserver.js';
+import { startSts, type StsEmulator } from '../emulators/sts.js';
+import { REPO, fixture, runAgent } from '../support/agent.js';
+
+/*
+ * `eks-node-agent doctor` as a process against loopback emulators: IMDS, STS, a fake TLS
+ * Kubernetes API server, and doubles of systemctl, journalctl and aws-iam-authenticator on the
+ * PATH. Each failure mode is injected on its own, and each must give the right status and hint.
+ */
+
+const run = promisify(execFile);
+
+interface Check {
+  name: string;
+  status: string;
+  detail: string;
+  hint?: string;
+  skippedBecause?: string;
+}
+
+const INSTANCE = DEFAULT_IMDS_INSTANCE;
+const NODE = INSTANCE.privateDnsName;
+const KUBELET_VERSION = 'v1.33.1';
+const CONTAINERD_VERSION = '1.7.27';
+
+let api: ApiServer;
+let sts: StsEmulator;
+let imds: ImdsEmulator;
+let otherCa: TestCa;
+let work: string;
+let root: string;
+let unitState: string;
+let journalDir: string;
+let endpoint: string;
+
+function nodeConfig(overrides: { apiServerEndpoint?: string; certificateAuthority?: string } = {}): ResolvedNodeConfig {
+  return {
+    apiVersion: 'node.eks.aws/v1alpha1',
+    kind: 'NodeConfig',
+    spec: {
+      cluster: {
+        name: 'doctor-test',
+        apiServerEndpoint: overrides.apiServerEndpoint ?? endpoint,
+        certificateAuthority: overrides.certificateAuthority ?? api.caBase64,
+        cidr: '10.100.0.0/16',
+      },
+    },
+  };
+}
+
+/** What gatherInstanceFacts finds on the emulated instance and the prepared root. */
+function facts(): Facts {
+  return {
+    instance: {
+      instanceId: INSTANCE.instanceId,
+      instanceType: INSTANCE.instanceType,
+      region: INSTANCE.region,
+      availabilityZone: INSTANCE.availabilityZone,
+      mac: INSTANCE.mac,
+      privateIpv4: INSTANCE.privateIpv4,
+      privateDnsName: INSTANCE.privateDnsName,
+      cpuMillicores: 2000,
+      memoryMiB: 7812,
+      kubeletVersion: KUBELET_VERSION,
+      containerdVersion: CONTAINERD_VERSION,
+    },
+    eniLimits: { enis: 3, ipv4PerEni: 10 },
+  };
+}
+
+/** Writes what `init` would have written for this config, as a configured node has it. */
+async function configureNode(config: ResolvedNodeConfig): Promise<void> {
+  for (const file of render(config, facts()).files) {
+    const path = join(root, file.path);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, file.content);
+    await chmod(path, file.mode);
+  }
+}
+
+async function setUnits(states: Record<string, string>): Promise<void> {
+  await rm(unitState, { recursive: true, force: true });
+  await mkdir(unitState, { recursive: true });
+  for (const [unit, state] of Object.entries(states)) await writeFile(join(unitState, unit), `${state}\n`);
+}
+
+async function doctor(args: string[] = [], env: Record<string, string> = {}) {
+  const result = await runAgent(['doctor', '--root', root, ...args], {
+    env: {
+      PATH: `${REPO}test/doubles/doctor-bin:${REPO}test/doubles:${process.env.PATH}`,
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url,
+      AWS_ENDPOINT_URL_STS: sts.url,
+      // never let a fallback reach for the real AWS: these ports are closed
+      AWS_ENDPOINT_URL_EKS: 'http://127.0.0.1:9',
+      AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:9',
+      SYSTEMCTL_DOUBLE_STATE: unitState,
+      JOURNALCTL_DOUBLE_DIR: journalDir,
+      ...env,
+    },
+    timeoutMs: 60_000,
+  });
+  return result;
+}
+
+async function doctorJson(args: string[] = [], env: Record<string, string> = {}) {
+  const result = await doctor(['--output', 'json', ...args], env);
+  let checks: Check[];
+  try {
+    checks = JSON.parse(result.stdout) as Check[];
+  } catch {
+    throw new Error(`doctor printed no JSON (exit ${result.exitCode}):\n${result.stdout}\n${result.stderr}`);
+  }
+  const by = (name: string): Check => {
+    const c = checks.find((x) => x.name === name);
+    if (!c) throw new Error(`no check ${name} in ${result.stdout}`);
+    return c;
+  };
+  return { ...result, checks, by };
+}
+
+beforeAll(async () => {
+  await run('npm', ['run', 'build', '--silent'], { cwd: REPO });
+  [api, sts, otherCa] = await Promise.all([startApiServer(), startSts({ sessionName: INSTANCE.instanceId }), createTestCa('other-cluster')]);
+  imds = await startImds();
+  endpoint = `https://localhost:${api.port}`;
+  work = await mkdtemp(join(tmpdir(), 'doctor-test-'));
+  root = join(work, 'root');
+  unitState = join(work, 'units');
+  journalDir = join(work, 'journal');
+  await mkdir(join(root, 'sys/devices/system/cpu'), { recursive: true });
+  await mkdir(join(root, 'proc'), { recursive: true });
+  await mkdir(join(root, 'etc/eks'), { recursive: true });
+  await mkdir(journalDir, { recursive: true });
+  await writeFile(join(root, 'sys/devices/system/cpu/online'), '0-1\n');
+  await writeFile(join(root, 'proc/meminfo'), 'MemTotal:        8000000 kB\nMemFree:         4000000 kB\n');
+  await writeFile(join(root, 'etc/eks/kubelet-version.txt'), `${KUBELET_VERSION}\n`);
+  await writeFile(join(root, 'etc/eks/containerd-version.txt'), `${CONTAINERD_VERSION}\n`);
+  await copyFile(fixture('instance-types.jsonl'), join(root, 'etc/eks/instance-types.jsonl'));
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all([api?.close(), sts?.close(), imds?.close()]);
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  api.setAuth('ok');
+  api.setClockSkew(0);
+  sts.setAccessDenied(false);
+  api.setNodeReady(NODE, 'True');
+  const config = nodeConfig();
+  imds.setUserData(stringify(config));
+  await rm(join(root, 'etc/kubernetes'), { recursive: true, force: true });
+  await configureNode(config);
+  await setUnits({ 'containerd.service': 'active', 'kubelet.service': 'active' });
+  for (const f of await readdir(journalDir)) await rm(join(journalDir, f));
+});
+
+describe('doctor on a healthy node', () => {
+  it('passes every check and exits 0', async () => {
+    const r = await doctorJson();
+    const notOk = r.checks.filter((c) => c.status !== 'ok');
+    expect(notOk, r.stdout).toEqual([]);
+    expect(r.exitCode).toBe(0);
+    expect(r.checks.map((c) => c.name)).toEqual([
+      'imds', 'instance-profile', 'config', 'aws-identity', 'dns', 'tcp', 'tls', 'ca', 'auth', 'clock', 'files',
+      'unit:eks-node-agent-config', 'unit:containerd', 'unit:eks-node-agent-run', 'unit:kubelet', 'registration',
+    ]);
+    expect(r.by('aws-identity').detail).toContain('must name arn:aws:iam::111122223333:role/eks-node-role');
+    expect(r.by('config').detail).toContain('name, apiServerEndpoint, certificateAuthority, cidr from user data');
+    expect(r.by('dns').detail).toMatch(/localhost resolves to .*127\.0\.0\.1/);
+    expect(r.by('auth').detail).toContain('system:nodes');
+    expect(r.by('registration').detail).toBe(`Node ${NODE} is Ready`);
+    // the token came from the authenticator double through the kubeconfig's exec plugin
+    expect(api.requests.some((q) => q.path === '/apis/authentication.k8s.io/v1/selfsubjectreviews' && q.tokenKind === 'k8s-aws-v1.')).toBe(true);
+    expect(sts.requests.at(-1)).toMatchObject({ action: 'GetCallerIdentity', status: 200, accessKeyId: 'ASIAEMULATEDIMDS0001', sessionToken: true });
+  });
+
+  it('prints one line per check and a summary in text mode', async () => {
+    const r = await doctor();
+    expect(r.exitCode).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(17);
+    expect(lines[0]).toMatch(/^ok +imds +IMDSv2 token and identity: i-0123456789abcdef0/);
+    expect(lines.at(-1)).toBe('0 failed, 0 warnings, 16 ok, 0 skipped');
+  });
+});
+
+describe('doctor names the cause of each join failure', () => {
+  it('IMDS down: imds fails, everything that needs it is skipped naming it', async () => {
+    const down = await startImds({ down: true });
+    try {
+      const r = await doctorJson([], { AWS_EC2_METADATA_SERVICE_ENDPOINT: down.url });
+      expect(r.exitCode).toBe(1);
+      expect(r.by('imds')).toMatchObject({ status: 'fail' });
+      expect(r.by('imds').hint).toContain('metadata options');
+      for (const name of ['instance-profile', 'config', 'aws-identity', 'dns', 'registration']) {
+        expect(r.by(name).status, name).toBe('skipped');
+      }
+      expect(r.by('instance-profile').skippedBecause).toBe('imds');
+      expect(r.by('dns').skippedBecause).toBe('config');
+      // checks that do not need IMDS still ran
+      expect(r.by('unit:kubelet').status).toBe('ok');
+    } finally {
+      await down.close();
+    }
+  });
+
+  it('no instance profile: instance-profile fails and STS is not called', async () => {
+    const bare = await startImds({ instance: { roleName: undefined }, userData: stringify(nodeConfig()) });
+    const before = sts.requests.length;
+    try {
+      const r = await doctorJson([], { AWS_EC2_METADATA_SERVICE_ENDPOINT: bare.url });
+      expect(r.by('instance-profile')).toMatchObject({ status: 'fail', detail: expect.stringContaining('no instance profile') });
+      expect(r.by('instance-profile').hint).toContain('IamInstanceProfile');
+      expect(r.by('aws-identity')).toMatchObject({ status: 'skipped', skippedBecause: 'instance-profile' });
+      expect(sts.requests.length).toBe(before);
+      expect(r.exitCode).toBe(1);
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it('STS access denied: aws-identity fails with the AWS error code', async () => {
+    sts.setAccessDenied(true);
+    const r = await doctorJson();
+    expect(r.exitCode).toBe(1);
+    expect(r.by('aws-identity')).toMatchObject({ status: 'fail', detail: expect.stringContaining('AccessDenied') });
+    expect(r.by('aws-identity').hint).toContain('VPC endpoint policy');
+  });
+
+  it('endpoint name not resolving: dns fails, tcp/tls/auth skipped', async () => {
+    const config = nodeConfig({ apiServerEndpoint: 'https://cluster-endpoint.invalid' });
+    imds.setUserData(stringify(config));
+    await configureNode(config);
+    const r = await doctorJson();
+    expect(r.by('dns')).toMatchObject({ status: 'fail', detail: expect.stringContaining('cluster-endpoint.invalid does not resolve') });
+    expect(r.by('dns').hint).toContain('enableDnsHostnames');
+    expect(r.by('tcp')).toMatchObject({ status: 'skipped', skippedBecause: 'dns' });
+    expect(r.by('auth')).toMatchObject({ status: 'skipped', skippedBecause: 'tls' });
+    expect(r.by('files').status).toBe('ok');
+  });
+
+  it('TCP timeout (a listener whose backlog never accepts): tcp fails naming security groups', async () => {
+    const blackhole = await startBlackhole();
+    try {
+      const config = nodeConfig({ apiServerEndpoint: `https://127.0.0.1:${blackhole.port}` });
+      imds.setUserData(stringify(config));
+      await configureNode(config);
+      const started = Date.now();
+      const r = await doctorJson(['--timeout', '12']);
+      expect(r.by('tcp')).toMatchObject({ status: 'fail', detail: expect.stringContaining(`no TCP connection to 127.0.0.1:${blackhole.port} within`) });
+      expect(r.by('tcp').hint).toContain('security group');
+      expect(r.by('tls').status).toBe('skipped');
+      expect(Date.now() - started).toBeLessThan(12_000);
+    } finally {
+      blackhole.close();
+    }
+  });
+
+  it('a certificate from another CA: tls fails saying the CA in the config is wrong', async () => {
+    const config = nodeConfig({ certificateAuthority: Buffer.from(otherCa.certPem).toString('base64') });
+    imds.setUserData(stringify(config));
+    await configureNode(config);
+    const r = await doctorJson();
+    expect(r.by('tls')).toMatchObject({ status: 'fail', detail: expect.stringContaining('not signed by the cluster CA') });
+    expect(r.by('tls').hint).toContain('certificateAuthority');
+    expect(r.by('ca').status).toBe('ok');
+    expect(r.by('auth').status).toBe('skipped');
+  });
+
+  it('API server answers 401: auth fails naming the role to map', async () => {
+    api.setAuth('unauthorized');
+    const r = await doctorJson();
+    expect(r.by('auth')).toMatchObject({ status: 'fail', detail: expect.stringContaining('401') });
+    expect(r.by('auth').hint).toContain('access entry of type EC2_LINUX for arn:aws:iam::111122223333:role/eks-node-role');
+    expect(r.by('registration')).toMatchObject({ status: 'skipped', skippedBecause: 'auth' });
+  });
+
+  it('role mapped without node permissions (403): auth fails saying so', async () => {
+    api.setAuth('forbidden');
+    const r = await doctorJson();
+    expect(r.by('auth').status).toBe('fail');
+    expect(r.by('auth').hint).toContain('mapped without node permissions');
+  });
+
+  it('clock skew: clock fails with the skew and the time sync fix', async () => {
+    api.setClockSkew(-900);
+    const r = await doctorJson();
+    expect(r.by('clock')).toMatchObject({ status: 'fail' });
+    expect(r.by('clock').detail).toMatch(/node clock (899|900|901)s ahead of the API server/);
+    expect(r.by('clock').hint).toContain('chronyd');
+  });
+
+  it('a failed kubelet: its unit fails with the journal line and the known cause', async () => {
+    await setUnits({ 'containerd.service': 'active', 'kubelet.service': 'failed' });
+    await writeFile(
+      join(journalDir, 'kubelet.service.log'),
+      [
+        'Nov 24 10:00:00 node kubelet[901]: I1124 starting kubelet',
+        'Nov 24 10:00:01 node kubelet[901]: E1124 kubelet_node_status.go:95 "Unable to register node with API server" err="Unauthorized"',
+        'Nov 24 10:00:02 node systemd[1]: kubelet.service: Main process exited, code=exited, status=1/FAILURE',
+      ].join('\n'),
+    );
+    const r = await doctorJson();
+    expect(r.exitCode).toBe(1);
+    expect(r.by('unit:kubelet')).toMatchObject({ status: 'fail', detail: expect.stringContaining('err=\\"Unauthorized\\"') });
+    expect(r.by('unit:kubelet').detail).toContain('failed (failed), result exit-code, last exit status 1');
+    expect(r.by('unit:kubelet').hint).toContain('EC2_LINUX access entry');
+    expect(r.by('unit:containerd').status).toBe('ok');
+  });
+
+  it('a drifted file: files fails naming the file and what differs', async () => {
+    const path = join(root, 'etc/kubernetes/kubelet/config.json');
+    await writeFile(path, (await readFile(path, 'utf8')).replace('"maxPods": 29', '"maxPods": 110'));
+    await chmod(join(root, 'etc/kubernetes/pki/ca.crt'), 0o666);
+    const r = await doctorJson();
+    expect(r.by('files')).toMatchObject({ status: 'fail' });
+    expect(r.by('files').detail).toContain('/etc/kubernetes/kubelet/config.json (content differs)');
+    expect(r.by('files').detail).toContain('/etc/kubernetes/pki/ca.crt (mode 0666, expected 0644)');
+    expect(r.by('files').hint).toContain('init --skip run');
+  });
+
+  it('invalid user data: config fails naming the field, and exits 1', async () => {
+    imds.setUserData('apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: doctor-test\n    cidr: 10.100.0.0/33\n');
+    const r = await doctorJson();
+    expect(r.exitCode).toBe(1);
+    expect(r.by('config')).toMatchObject({ status: 'fail', detail: expect.stringContaining('spec.cluster.cidr') });
+    expect(r.by('dns').skippedBecause).toBe('config');
+  });
+});
+
+describe('doctor --bundle', () => {
+  it('writes a deterministic tar.gz with the report, files, units, journal and versions but no credential or token', async () => {
+    await writeFile(
+      join(journalDir, 'kubelet.service.log'),
+      'Nov 24 10:00:01 node kubelet[901]: I1124 request headers Authorization: Bearer k8s-aws-v1.c2VjcmV0LXRva2VuLWJvZHk and AccessKeyId=ASIAEMULATEDIMDS0001\n',
+    );
+    const bundle = join(work, 'bundle.tar.gz');
+    const r = await doctor(['--bundle', bundle]);
+    expect(r.exitCode).toBe(0);
+    const raw = await readFile(bundle);
+    const { stdout: listing } = await run('tar', ['-tzf', bundle]);
+    const entries = listing.trim().split('\n');
+    for (const expected of [
+      'eks-node-doctor/report.json',
+      'eks-node-doctor/instance.json',
+      'eks-node-doctor/versions.json',
+      'eks-node-doctor/files/etc/kubernetes/pki/ca.crt',
+      'eks-node-doctor/files/var/lib/kubelet/kubeconfig',
+      'eks-node-doctor/rendered/etc/kubernetes/kubelet/config.json',
+      'eks-node-doctor/units/kubelet.service.json',
+      'eks-node-doctor/journal/kubelet.service.log',
+    ]) {
+      expect(entries).toContain(expected);
+    }
+    const extracted = join(work, 'extracted');
+    await mkdir(extracted, { recursive: true });
+    await run('tar', ['-xzf', bundle, '-C', extracted]);
+    const text = async (p: string) => readFile(join(extracted, 'eks-node-doctor', p), 'utf8');
+    expect(await text('files/etc/kubernetes/pki/ca.crt')).toBe(api.caPem);
+    expect(JSON.parse(await text('instance.json'))).toMatchObject({ instanceId: INSTANCE.instanceId, roleName: 'eks-node-role' });
+    expect(JSON.parse(await text('versions.json'))).toHaveProperty('eks-node-agent');
+    expect((JSON.parse(await text('report.json')) as Check[]).every((c) => c.status === 'ok')).toBe(true);
+    expect(await text('journal/kubelet.service.log')).toContain('Authorization: Bearer <redacted>');
+
+    // Nothing that authenticates, anywhere in the archive (searched in the decompressed tar).
+    const { gunzipSync } = await import('node:zlib');
+    const tar = gunzipSync(raw).toString('latin1');
+    for (const secret of ['emulated-imds-secret-access-key', 'emulated-imds-session-token', 'ASIAEMULATEDIMDS0001', 'c2VjcmV0LXRva2VuLWJvZHk', 'ZG91YmxlOmRvY3Rvci10ZXN0']) {
+      expect(tar, secret).not.toContain(secret);
+    }
+    expect(tar).not.toMatch(/k8s-aws-v1\.[A-Za-z0-9_-]{8,}/);
+
+    // Same node state, same bytes.
+    const again = join(work, 'bundle2.tar.gz');
+    await doctor(['--bundle', again]);
+    if (!(await readFile(again)).equals(raw)) {
+      const { stdout: diff } = await run('sh', ['-c', `mkdir -p ${work}/a ${work}/b && tar -xzf ${bundle} -C ${work}/a && tar -xzf ${again} -C ${work}/b && diff -r ${work}/a ${work}/b || true`]);
+      expect(diff).toBe('');
+    }
+    expect((await readFile(again)).equals(raw)).toBe(true);
+  });
+});
+
+describe('fake API server', () => {
+  it('serves kubectl: create and get a Node, patch its status', async () => {
+    const kubeconfig = join(work, 'kubectl.kubeconfig');
+    await writeFile(join(work, 'ca.crt'), api.caPem);
+    await writeFile(
+      kubeconfig,
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'c', cluster: { server: endpoint, 'certificate-authority': join(work, 'ca.crt') } }],
+        users: [{ name: 'u', user: { token: 'k8s-aws-v1.kubectl-test' } }],
+        contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+        'current-context': 'x',
+      }),
+    );
+    const kubectl = (...args: string[]) => run('kubectl', ['--kubeconfig', kubeconfig, ...args]);
+    await writeFile(join(work, 'node.json'), JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'kubectl-node', labels: { a: 'b' } } }));
+    await kubectl('create', '-f', join(work, 'node.json'));
+    expect(api.nodeCreations.map((n) => n.metadata?.name)).toContain('kubectl-node');
+    const { stdout } = await kubectl('get', 'node', 'kubectl-node', '-o', 'jsonpath={.metadata.labels.a}');
+    expect(stdout).toBe('b');
+    await kubectl('patch', 'node', 'kubectl-node', '--subresource=status', '--type=merge', '-p', '{"status":{"conditions":[{"type":"Ready","status":"True"}]}}');
+    expect(api.heartbeats.some((h) => h.node === 'kubectl-node')).toBe(true);
+    await expect(run('kubectl', ['--kubeconfig', kubeconfig, '--token', 'not-an-eks-token', 'get', 'nodes'])).rejects.toThrow(/Unauthorized/);
+  });
+});
+
+/**
+ * A loopback listener whose accept queue is full and never drained: further SYNs are dropped,
+ * so a connect hangs exactly like one into a security group that drops packets. Node cannot
+ * listen without accepting, hence a tiny Python helper.
+ */
+async function startBlackhole(): Promise<{ port: number; close(): void }> {
+  const script = [
+    'import socket, sys, time',
+    's = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)',
+    'port = s.getsockname()[1]',
+    'held = []',
+    'for _ in range(8):',
+    '    c = socket.socket(); c.setblocking(False)',
+    '    try: c.connect(("127.0.0.1", port))',
+    '    except BlockingIOError: pass',
+    '    held.append(c)',
+    'time.sleep(0.3)',
+    'print(port, flush=True)',
+    'sys.stdin.read()',
+  ].join('\n');
+  const child: ChildProcess = spawn('python3', ['-c', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+    child.once('error', reject);
+  });
+  return { port, close: () => void child.kill() };
+}
