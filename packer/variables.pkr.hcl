@@ -263,16 +263,6 @@ variable "base_image" {
   default     = ""
 }
 
-variable "base_image_format" {
-  type        = string
-  description = "qemu: format of base_image."
-  default     = "raw"
-  validation {
-    condition     = contains(["raw", "qcow2"], var.base_image_format)
-    error_message = "The base_image_format must be raw or qcow2."
-  }
-}
-
 variable "kernel_path" {
   type        = string
   description = "qemu: host path of the kernel booted directly (-kernel)."
