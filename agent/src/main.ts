@@ -7,6 +7,9 @@ import { InputError, EnvironmentError, describeCause } from './errors.js';
  * exit codes: 0 ok, 1 invalid input, 2 environment failure.
  */
 
+// The AWS SDK warns on every client built under Node < 22; on a node that line would only be
+// journal noise, as the agent runs on the Node it ships with.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const env = process.env;
 const out = (text: string) => process.stdout.write(`${text}\n`);
 let debug = false;
@@ -52,9 +55,14 @@ program
   .requiredOption('--instance <file>', 'instance facts JSON')
   .option('--cluster <file>', 'cluster details JSON (name, apiServerEndpoint, certificateAuthority, serviceCidr)')
   .requiredOption('--out <dir>', 'output directory (absolute node paths are mirrored under it)')
+  .option('--instance-types <file>', 'instance-type table (jsonl) for max pods, instead of /etc/eks/instance-types.jsonl')
   .action(async (opts) => {
     const { run } = await import('./cli/render.js');
-    exitCode = await run({ configSources: opts.configSource, instance: opts.instance, cluster: opts.cluster, out: opts.out }, env, out);
+    exitCode = await run(
+      { configSources: opts.configSource, instance: opts.instance, cluster: opts.cluster, out: opts.out, instanceTypes: opts.instanceTypes },
+      env,
+      out,
+    );
   });
 
 const config = program.command('config').description('inspect the NodeConfig');

@@ -1,6 +1,6 @@
 import { loadConfig } from '../sources/index.js';
 import { missingClusterFields } from '../api/validate.js';
-import { configChecks } from '../api/checks.js';
+import { configChecks } from './config-checks.js';
 import { lazyImds, type Env } from './deps.js';
 
 export interface ConfigCheckOptions {

@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
 import writeFileAtomic from 'write-file-atomic';
 import { loadConfig } from '../sources/index.js';
-import { configChecks } from '../api/checks.js';
+import { configChecks } from './config-checks.js';
 import { EnvironmentError, InputError, describeCause } from '../errors.js';
 import { lazyImds, type Env } from './deps.js';
 

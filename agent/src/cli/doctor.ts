@@ -7,7 +7,7 @@ import { describeCluster } from '../aws/eks.js';
 import { createEc2Api } from '../aws/ec2.js';
 import { EnvironmentError, describeCause } from '../errors.js';
 import { loadConfig } from '../sources/index.js';
-import { configChecks } from '../api/checks.js';
+import { configChecks } from './config-checks.js';
 import { gatherInstanceFacts } from '../facts/instance.js';
 import { lookupEniLimits } from '../facts/eni-limits.js';
 import { render } from '../render/index.js';

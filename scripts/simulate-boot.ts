@@ -1,0 +1,87 @@
+/**
+ * `npm start`: a simulated node boot. Starts the loopback IMDS and EKS emulators, lays out a
+ * node root the way the baked image does (version files, instance-type table, /proc and /sys
+ * facts), runs the built agent's `init --root` against them with a systemctl TEST DOUBLE (no
+ * containerd or kubelet runs here), and shows what the agent did.
+ *
+ *   npm start [-- --user-data FILE] [-- --name-only]
+ */
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startImds } from '../test/emulators/imds.js';
+import { startEks } from '../test/emulators/eks.js';
+import { REPO, runAgent } from '../test/support/agent.js';
+
+const { values } = parseArgs({
+  options: { 'user-data': { type: 'string' }, 'name-only': { type: 'boolean' }, keep: { type: 'boolean' } },
+});
+const defaultUserData = values['name-only'] ? 'test/fixtures/userdata/name-only.yaml' : 'test/fixtures/userdata/karpenter.mime';
+const userDataPath = values['user-data'] ?? join(REPO, defaultUserData);
+
+const root = mkdtempSync(join(tmpdir(), 'eks-node-boot-'));
+const put = (path: string, content: string) => {
+  mkdirSync(join(root, path, '..'), { recursive: true });
+  writeFileSync(join(root, path), content);
+};
+// What the baked image carries, and what the kernel would show on an m5.large.
+put('etc/eks/kubelet-version.txt', 'v1.33.1\n');
+put('etc/eks/containerd-version.txt', '1.7.27\n');
+put('etc/eks/instance-types.jsonl', readFileSync(join(REPO, 'test/fixtures/instance-types.jsonl'), 'utf8'));
+put('sys/devices/system/cpu/online', '0-1\n');
+put('proc/meminfo', 'MemTotal:        7950576 kB\nMemFree:         7000000 kB\n');
+
+const imds = await startImds({ userData: readFileSync(userDataPath) });
+const eks = await startEks({ clusters: { demo: {} } });
+const systemctlLog = join(root, '..', `${relative(tmpdir(), root)}-systemctl.log`);
+try {
+  console.log(`simulated node boot: user data ${relative(process.cwd(), userDataPath)}, m5.large, 2 CPUs, root ${root}\n`);
+  const started = process.hrtime.bigint();
+  const result = await runAgent(['init', '--root', root], {
+    env: {
+      PATH: `${join(REPO, 'test/doubles')}:${process.env.PATH}`,
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url,
+      AWS_ENDPOINT_URL_EKS: eks.url,
+      AWS_ACCESS_KEY_ID: 'AKIDSIMULATEDBOOT',
+      AWS_SECRET_ACCESS_KEY: 'simulated',
+      SYSTEMCTL_DOUBLE_LOG: systemctlLog,
+      SYSTEMCTL_DOUBLE_STATE: join(root, '..', `${relative(tmpdir(), root)}-units`),
+    },
+  });
+  const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+  console.log('agent log (stderr):');
+  for (const line of result.stderr.trimEnd().split('\n')) console.log(`  ${line}`);
+  if (result.stdout.trim()) console.log(result.stdout.trimEnd());
+  console.log(`\nexit code ${result.exitCode}, ${wallMs.toFixed(0)} ms wall including process start\n`);
+  if (result.exitCode !== 0) process.exitCode = result.exitCode;
+
+  console.log('files written:');
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+  const inputs = new Set(['etc/eks/kubelet-version.txt', 'etc/eks/containerd-version.txt', 'etc/eks/instance-types.jsonl']);
+  for (const file of walk(root).sort()) {
+    const rel = relative(root, file);
+    if (inputs.has(rel) || rel.startsWith('proc/') || rel.startsWith('sys/')) continue;
+    const st = statSync(file);
+    console.log(`  ${(st.mode & 0o777).toString(8).padStart(4, '0')} ${String(st.size).padStart(6)}  /${rel}`);
+  }
+  try {
+    const kubelet = JSON.parse(readFileSync(join(root, 'etc/kubernetes/kubelet/config.json'), 'utf8'));
+    console.log('\ndecisions:');
+    console.log(`  maxPods ${kubelet.maxPods}, kubeReserved ${JSON.stringify(kubelet.kubeReserved)}`);
+    console.log(`  clusterDNS ${JSON.stringify(kubelet.clusterDNS)}, providerID ${kubelet.providerID}`);
+    console.log(`  ${readFileSync(join(root, 'etc/eks/kubelet/environment'), 'utf8').trim()}`);
+  } catch {
+    // no kubelet config: the error above says why
+  }
+  console.log(`\neks:DescribeCluster calls: ${eks.requests.length}; IMDS requests: ${imds.requests.length}`);
+  try {
+    console.log(`systemctl calls (test double): ${readFileSync(systemctlLog, 'utf8').trim().split('\n').join('; ')}`);
+  } catch {
+    console.log('systemctl calls (test double): none');
+  }
+} finally {
+  await imds.close();
+  await eks.close();
+}
