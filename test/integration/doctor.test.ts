@@ -332,6 +332,17 @@ describe('doctor names the cause of each join failure', () => {
     expect(r.by('files').hint).toContain('init --skip run');
   });
 
+  it('Node NotReady or not registered: registration fails with the reason', async () => {
+    api.setNodeReady(NODE, 'False', 'KubeletNotReady');
+    const notReady = await doctorJson();
+    expect(notReady.by('registration')).toMatchObject({ status: 'fail', detail: expect.stringContaining(`Node ${NODE} is NotReady (KubeletNotReady`) });
+    expect(notReady.by('registration').hint).toContain('VPC CNI');
+    api.nodes.delete(NODE);
+    const missing = await doctorJson();
+    expect(missing.by('registration')).toMatchObject({ status: 'fail', detail: `Node ${NODE} is not registered` });
+    expect(missing.exitCode).toBe(1);
+  });
+
   it('invalid user data: config fails naming the field, and exits 1', async () => {
     imds.setUserData('apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: doctor-test\n    cidr: 10.100.0.0/33\n');
     const r = await doctorJson();

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { scrub } from '../../src/doctor/bundle.js';
+
+describe('scrub', () => {
+  it('removes tokens, access keys, secrets and presigned signatures but keeps the CA and plain text', () => {
+    const ca = '-----BEGIN CERTIFICATE-----\nMIIBkDCCATWgAwIBAgIUZjtq5eSVXfRpnZ734RYfBHCgWEAwCgYIKoZIzj0EAwIw\n-----END CERTIFICATE-----\n';
+    const text = [
+      ca,
+      'Authorization: Bearer k8s-aws-v1.aHR0cHM6Ly9zdHMuYW1hem9uYXdzLmNvbS8_QWN0aW9u',
+      'token k8s-aws-v1.abcdefghijklmnop',
+      'AccessKeyId=ASIAEMULATEDIMDS0001 AKIAABCDEFGHIJKLMNOP',
+      '"SecretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",',
+      'https://sts.amazonaws.com/?Action=GetCallerIdentity&X-Amz-Signature=deadbeef&X-Amz-Security-Token=IQoJb3JpZ2lu',
+      'aws_session_token = FwoGZXIvYXdzEJr',
+      'kubelet started fine',
+    ].join('\n');
+    const out = scrub(text, ['my-literal-secret-value']);
+    expect(out).toContain(ca);
+    expect(out).toContain('kubelet started fine');
+    for (const secret of ['aHR0cHM6Ly9zdHMu', 'abcdefghijklmnop', 'ASIAEMULATEDIMDS0001', 'AKIAABCDEFGHIJKLMNOP', 'wJalrXUtnFEMI', 'deadbeef', 'IQoJb3JpZ2lu', 'FwoGZXIvYXdzEJr']) {
+      expect(out).not.toContain(secret);
+    }
+    expect(scrub('x my-literal-secret-value y', ['my-literal-secret-value'])).toBe('x <redacted> y');
+  });
+});

@@ -1,0 +1,87 @@
+import { X509Certificate } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { createTestCa } from '../../../test/emulators/apiserver.js';
+import { runChecks, type Check } from '../../src/doctor/runner.js';
+import { unitCheck } from '../../src/doctor/checks/services.js';
+import { caCheck } from '../../src/doctor/checks/endpoint.js';
+import type { DoctorDeps, UnitStatus } from '../../src/doctor/types.js';
+import type { ConfigValue } from '../../src/doctor/checks/config.js';
+
+/** Deps where every method a test did not set throws, so a check cannot use more than it should. */
+function fakeDeps(set: Partial<DoctorDeps>): DoctorDeps {
+  return new Proxy(set as DoctorDeps, {
+    get(target, key) {
+      if (key in target) return target[key as keyof DoctorDeps];
+      throw new Error(`fake deps: ${String(key)} not set by this test`);
+    },
+  });
+}
+
+async function one(check: Check, provide?: { name: string; value: unknown }) {
+  const checks: Check[] = provide ? [{ name: provide.name, needs: [], timeoutMs: 1_000, run: async () => ({ status: 'ok', detail: '', value: provide.value }) }] : [];
+  const results = await runChecks([...checks, check], 5_000);
+  return results.at(-1)!;
+}
+
+const unit = (over: Partial<UnitStatus>): UnitStatus => ({
+  unit: 'x.service', loadState: 'loaded', activeState: 'active', subState: 'running', result: 'success', execMainStatus: '0', ...over,
+});
+
+describe('unit checks', () => {
+  it('accepts a oneshot that ran and exited, fails one that exited non-zero with its last error line', async () => {
+    const ran = fakeDeps({ systemctlShow: async () => unit({ activeState: 'inactive', subState: 'dead' }) });
+    expect(await one(unitCheck(ran, 'eks-node-agent-config.service', true))).toMatchObject({ status: 'ok', detail: 'ran and exited successfully' });
+    const failed = fakeDeps({
+      systemctlShow: async () => unit({ activeState: 'failed', subState: 'failed', result: 'exit-code', execMainStatus: '2' }),
+      journal: async () => ['starting', 'error: spec.cluster.cidr: "x" is not a valid CIDR', 'done'],
+    });
+    const r = await one(unitCheck(failed, 'eks-node-agent-config.service', true));
+    expect(r).toMatchObject({ status: 'fail', name: 'unit:eks-node-agent-config' });
+    expect(r.detail).toBe('failed (failed), result exit-code, last exit status 2; journal: "error: spec.cluster.cidr: \\"x\\" is not a valid CIDR"');
+    expect(r.hint).toContain('journalctl -u eks-node-agent-config.service');
+  });
+
+  it('calls a kubelet restarting in a loop a failure and matches its journal', async () => {
+    const deps = fakeDeps({
+      systemctlShow: async () => unit({ activeState: 'activating', subState: 'auto-restart', result: 'exit-code', execMainStatus: '1' }),
+      journal: async () => ['E "command failed" err="failed to run Kubelet: unknown flag: --bogus"'],
+    });
+    const r = await one(unitCheck(deps, 'kubelet.service', false));
+    expect(r.status).toBe('fail');
+    expect(r.detail).toContain('(restarting in a loop)');
+    expect(r.hint).toContain('kubelet exits at start');
+  });
+
+  it('fails a unit that is not installed or a service that is stopped', async () => {
+    expect(await one(unitCheck(fakeDeps({ systemctlShow: async () => unit({ loadState: 'not-found', activeState: 'inactive' }) }), 'kubelet.service', false)))
+      .toMatchObject({ status: 'fail', detail: 'kubelet.service is not installed' });
+    expect(await one(unitCheck(fakeDeps({ systemctlShow: async () => unit({ activeState: 'inactive', subState: 'dead' }) }), 'containerd.service', false)))
+      .toMatchObject({ status: 'fail', hint: expect.stringContaining('systemctl start containerd.service') });
+  });
+});
+
+describe('ca check', () => {
+  const config = (pem: string): ConfigValue => ({
+    origins: {},
+    config: { apiVersion: 'node.eks.aws/v1alpha1', kind: 'NodeConfig', spec: { cluster: { name: 'c', apiServerEndpoint: 'https://x', certificateAuthority: Buffer.from(pem).toString('base64'), cidr: '10.100.0.0/16' } } },
+  });
+  const at = async (pem: string, now: Date) => one(caCheck(fakeDeps({ now: () => now })), { name: 'config', value: config(pem) });
+
+  it('judges the validity period against the node clock', async () => {
+    const ca = await createTestCa('validity-test');
+    const cert = new X509Certificate(ca.certPem);
+    const notAfter = Date.parse(cert.validTo);
+    expect(await at(ca.certPem, new Date())).toMatchObject({ status: 'ok', detail: expect.stringContaining('CN=validity-test valid') });
+    expect(await at(ca.certPem, new Date(notAfter - 10 * 86_400_000))).toMatchObject({ status: 'warn', detail: expect.stringContaining('expires within 30 days') });
+    expect(await at(ca.certPem, new Date(notAfter + 1_000))).toMatchObject({ status: 'fail', detail: expect.stringContaining('CA expired') });
+    const early = await at(ca.certPem, new Date(Date.parse(cert.validFrom) - 3_600_000));
+    expect(early).toMatchObject({ status: 'fail', detail: expect.stringContaining('CA not yet valid') });
+    expect(early.hint).toContain('clock');
+  });
+
+  it('fails a CA that is not a certificate, naming the field', async () => {
+    const r = await at('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n', new Date());
+    expect(r.status).toBe('fail');
+    expect(r.detail).toMatch(/^spec\.cluster\.certificateAuthority /);
+  });
+});

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { roleArnOf } from '../../src/doctor/checks/identity.js';
+import { execOf, tokenOf } from '../../src/doctor/kubeconfig.js';
+import { matchJournal } from '../../src/doctor/journal-patterns.js';
+import { formatJson, formatText } from '../../src/doctor/report.js';
+
+describe('roleArnOf', () => {
+  it('turns an assumed-role session ARN into the IAM role ARN, in any partition', () => {
+    expect(roleArnOf('arn:aws:sts::111122223333:assumed-role/eks-node-role/i-0abc')).toBe('arn:aws:iam::111122223333:role/eks-node-role');
+    expect(roleArnOf('arn:aws-cn:sts::111122223333:assumed-role/r/s')).toBe('arn:aws-cn:iam::111122223333:role/r');
+    expect(roleArnOf('arn:aws:iam::111122223333:user/alice')).toBeUndefined();
+  });
+});
+
+describe('kubeconfig', () => {
+  const kubeconfig = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    'current-context': 'kubelet',
+    contexts: [{ name: 'other', context: { user: 'nobody' } }, { name: 'kubelet', context: { user: 'kubelet' } }],
+    users: [
+      { name: 'nobody', user: {} },
+      { name: 'kubelet', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command: 'aws-iam-authenticator', args: ['token', '-i', 'c'], env: [{ name: 'A', value: 'b' }] } } },
+    ],
+  };
+
+  it('finds the exec plugin of the current context', () => {
+    expect(execOf(stringify(kubeconfig))).toEqual({
+      apiVersion: 'client.authentication.k8s.io/v1beta1',
+      command: 'aws-iam-authenticator',
+      args: ['token', '-i', 'c'],
+      env: [{ name: 'A', value: 'b' }],
+    });
+  });
+
+  it('says why there is no plugin', () => {
+    expect(execOf(stringify({ ...kubeconfig, 'current-context': 'other' }))).toBe('user "nobody" has no exec credential plugin');
+    expect(execOf('{')).toMatch(/^is not YAML/);
+  });
+
+  it('reads the token of an ExecCredential and refuses one without', () => {
+    expect(tokenOf('{"kind":"ExecCredential","status":{"token":"k8s-aws-v1.x"}}')).toBe('k8s-aws-v1.x');
+    expect(() => tokenOf('{"status":{}}')).toThrow('no status.token');
+    expect(() => tokenOf('oops')).toThrow('not print an ExecCredential');
+  });
+});
+
+describe('matchJournal', () => {
+  it('names each known cause once, with its latest line, most specific first', () => {
+    const found = matchJournal([
+      'E1 "Unable to register node" err="Unauthorized"',
+      'E2 failed to run Kubelet: validate service connection: cri v1 runtime API is not implemented',
+      'E3 tls: failed to verify certificate: x509: certificate signed by unknown authority',
+      'E4 "Error getting node" err="node \\"ip-10-0-1-23\\" not found"',
+      'E5 err="Unauthorized" again',
+    ]);
+    expect(found.map((f) => f.id)).toEqual(['x509', 'unauthorized', 'failed-to-run']);
+    expect(found[1]!.line).toBe('E5 err="Unauthorized" again');
+    expect(matchJournal(['E node "ip-1" not found']).map((f) => f.id)).toEqual(['node-not-found']);
+    expect(matchJournal(['all good'])).toEqual([]);
+  });
+});
+
+describe('report', () => {
+  const results = [
+    { name: 'imds', status: 'ok' as const, detail: 'fine' },
+    { name: 'auth', status: 'fail' as const, detail: '401', hint: 'map the role' },
+    { name: 'registration', status: 'skipped' as const, detail: 'needs auth, which failed', skippedBecause: 'auth' },
+  ];
+
+  it('prints one aligned line per check, hints on failing lines, and a summary', () => {
+    expect(formatText(results)).toBe(
+      [
+        'ok      imds          fine',
+        'fail    auth          401 -- hint: map the role',
+        'skipped registration  needs auth, which failed',
+        '1 failed, 0 warnings, 1 ok, 1 skipped',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('prints JSON objects with sorted keys', () => {
+    const text = formatJson(results);
+    expect(text.endsWith(']\n')).toBe(true);
+    const parsed = JSON.parse(text) as Array<Record<string, unknown>>;
+    expect(Object.keys(parsed[2]!)).toEqual(['detail', 'name', 'skippedBecause', 'status']);
+    expect(parsed[1]).toEqual({ detail: '401', hint: 'map the role', name: 'auth', status: 'fail' });
+  });
+});
