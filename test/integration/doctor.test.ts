@@ -187,6 +187,17 @@ describe('doctor on a healthy node', () => {
     expect(sts.requests.at(-1)).toMatchObject({ action: 'GetCallerIdentity', status: 200, accessKeyId: 'ASIAEMULATEDIMDS0001', sessionToken: true });
   });
 
+  it('agrees with init: the files `init --skip run` wrote are not drift', async () => {
+    await rm(join(root, 'etc/kubernetes'), { recursive: true, force: true });
+    await rm(join(root, 'var'), { recursive: true, force: true });
+    const init = await runAgent(['init', '--skip', 'run', '--root', root], {
+      env: { AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url, AWS_ENDPOINT_URL_EKS: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:9' },
+    });
+    expect(init.exitCode, init.stderr).toBe(0);
+    const r = await doctorJson();
+    expect(r.by('files')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^\d+ files match what render produces$/) });
+  });
+
   it('prints one line per check and a summary in text mode', async () => {
     const r = await doctor();
     expect(r.exitCode).toBe(0);
