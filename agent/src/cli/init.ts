@@ -21,7 +21,10 @@ export interface InitOptions {
 }
 
 function logSteps(log: Log, timings: StepTiming[]) {
-  for (const t of timings) log(`${t.step} ${t.ms} ms${t.skipped ? ' (skipped)' : ''}${t.detail ? ` (${t.detail})` : ''}`);
+  for (const t of timings) {
+    const note = [t.skipped ? 'skipped' : '', t.detail ?? ''].filter(Boolean).join(': ');
+    log(`${t.step} ${t.ms} ms${note ? ` (${note})` : ''}`);
+  }
 }
 
 /**

@@ -1,0 +1,193 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { TEST_CLUSTER_CA_BASE64, TEST_CLUSTER_CA_PEM } from '../emulators/eks.js';
+import { startNode, type NodeOptions, type SimulatedNode } from '../support/node.js';
+
+const ENDPOINT = 'https://0123456789ABCDEF0123456789ABCDEF.gr7.us-west-2.eks.amazonaws.com';
+
+function userData(spec: Record<string, unknown>): string {
+  return stringify({ apiVersion: 'node.eks.aws/v1alpha1', kind: 'NodeConfig', spec });
+}
+const complete = (extra: Record<string, unknown> = {}) =>
+  userData({ cluster: { name: 'test-cluster', apiServerEndpoint: ENDPOINT, certificateAuthority: TEST_CLUSTER_CA_BASE64, cidr: '10.100.0.0/16' }, ...extra });
+const nameOnly = userData({ cluster: { name: 'test-cluster' } });
+
+let node: SimulatedNode | undefined;
+afterEach(async () => {
+  await node?.close();
+  node = undefined;
+});
+
+async function boot(ud: string, options: Omit<NodeOptions, 'imds'> & { imds?: NodeOptions['imds'] } = {}) {
+  node = await startNode({ ...options, imds: { userData: ud, ...options.imds } });
+  return node;
+}
+const kubeletConfig = (n: SimulatedNode) => JSON.parse(n.read('/etc/kubernetes/kubelet/config.json'));
+
+describe('init', () => {
+  it('configures an m5.large from complete user data without any AWS call', async () => {
+    const n = await boot(complete());
+    const r = await n.agent(['init', '--root', n.root]);
+    expect(r.stderr).toMatch(/cluster \d+ ms \(complete in user data, no EKS call\)/);
+    expect(r.exitCode).toBe(0);
+    expect(n.eks.requests).toHaveLength(0);
+    expect(n.ec2.requests).toHaveLength(0);
+    const kc = kubeletConfig(n);
+    expect(kc.maxPods).toBe(29);
+    expect(kc.kubeReserved).toEqual({ cpu: '70m', memory: '574Mi', 'ephemeral-storage': '1Gi' });
+    expect(kc.clusterDNS).toEqual(['10.100.0.10']);
+    expect(kc.providerID).toBe('aws:///us-west-2a/i-0123456789abcdef0');
+    expect(n.read('/etc/kubernetes/pki/ca.crt')).toBe(TEST_CLUSTER_CA_PEM.endsWith('\n') ? TEST_CLUSTER_CA_PEM : `${TEST_CLUSTER_CA_PEM}\n`);
+    expect(n.read('/etc/eks/kubelet/environment')).toMatch(/--node-ip=10\.0\.1\.23["\s]/);
+    expect(n.systemctlCalls()).toEqual(['restart containerd.service', '--quiet is-active containerd.service', 'restart kubelet.service']);
+    // one line per phase, each with its duration, for the journal
+    for (const phase of ['resolve config', 'facts', 'cluster', 'render', 'write']) expect(r.stderr).toMatch(new RegExp(`eks-node-agent: ${phase} \\d+ ms`));
+  });
+
+  it('fills endpoint, CA and CIDR of a name-only config with eks:DescribeCluster, once', async () => {
+    const n = await boot(nameOnly);
+    const r = await n.agent(['init', '--root', n.root]);
+    expect(r.stderr).toMatch(/apiServerEndpoint, certificateAuthority, cidr from eks:DescribeCluster/);
+    expect(r.exitCode).toBe(0);
+    expect(n.eks.requests.map((q) => q.clusterName)).toEqual(['test-cluster']);
+    expect(n.eks.requests[0]!.signed).toBe(true);
+    expect(n.read('/var/lib/kubelet/kubeconfig')).toContain(`server: ${ENDPOINT}`);
+    // the second run (a reboot, or the run phase) uses the cached answer
+    const again = await n.agent(['init', '--root', n.root, '--skip', 'run']);
+    expect(again.exitCode).toBe(0);
+    expect(again.stderr).toMatch(/from the cached DescribeCluster answer/);
+    expect(n.eks.requests).toHaveLength(1);
+  });
+
+  it('configures an IPv6 cluster: DNS from the prefix, node IP from the interface', async () => {
+    const n = await boot(nameOnly, {
+      eks: { clusters: { 'test-cluster': { ipFamily: 'ipv6' } } },
+      imds: { instance: { ipv6: '2600:1f14:abcd:1200::10' } },
+    });
+    const r = await n.agent(['init', '--root', n.root, '--skip', 'run']);
+    expect(r.exitCode).toBe(0);
+    expect(kubeletConfig(n).clusterDNS).toEqual(['fd30:1c53:5f8a::a']);
+    expect(n.read('/etc/eks/kubelet/environment')).toContain('--node-ip=2600:1f14:abcd:1200::10');
+  });
+
+  it('asks ec2:DescribeInstanceTypes for a type the baked table lacks', async () => {
+    const n = await boot(complete(), { imds: { instance: { instanceType: 'm7i.large' } } });
+    const r = await n.agent(['init', '--root', n.root, '--skip', 'run']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toMatch(/ENI limits from ec2/);
+    expect(n.ec2.requests.map((q) => q.action)).toEqual(['DescribeInstanceTypes']);
+    expect(kubeletConfig(n).maxPods).toBe(29);
+  });
+
+  it('falls back to 110 pods with a warning when EC2 refuses', async () => {
+    const n = await boot(complete(), { imds: { instance: { instanceType: 'm7i.large' } }, ec2: { unauthorized: true } });
+    const r = await n.agent(['init', '--root', n.root, '--skip', 'run']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toMatch(/warning: .*UnauthorizedOperation.*max pods falls back to 110/);
+    expect(kubeletConfig(n).maxPods).toBe(110);
+  });
+
+  it('evaluates a CEL maxPodsExpression and rejects a bad one before writing anything', async () => {
+    const n = await boot(complete({ kubelet: { maxPodsExpression: 'default_enis * (ips_per_eni - 1) - 2' } }));
+    expect((await n.agent(['init', '--root', n.root, '--skip', 'run'])).exitCode).toBe(0);
+    expect(kubeletConfig(n).maxPods).toBe(25);
+    n.imds.setUserData(complete({ kubelet: { maxPodsExpression: 'default_enis *' } }));
+    const before = n.snapshot();
+    const bad = await n.agent(['init', '--root', n.root, '--skip', 'run']);
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr).toMatch(/^error: spec\.kubelet\.maxPodsExpression: /m);
+    expect(n.snapshot()).toEqual(before);
+  });
+
+  it('writes containerd config version 2 for containerd 1.7 and version 3 for 2.x', async () => {
+    const n = await boot(complete());
+    await n.agent(['init', '--root', n.root, '--skip', 'run']);
+    expect(n.read('/etc/containerd/config.toml')).toMatch(/^version = 2$/m);
+    const n2 = await startNode({ imds: { userData: complete() }, containerdVersion: '2.1.0' });
+    try {
+      await n2.agent(['init', '--root', n2.root, '--skip', 'run']);
+      expect(n2.read('/etc/containerd/config.toml')).toMatch(/^version = 3$/m);
+    } finally {
+      await n2.close();
+    }
+  });
+
+  it('keeps config_path for registry mirrors and merges the user containerd TOML', async () => {
+    const toml = '[plugins."io.containerd.grpc.v1.cri".containerd]\ndiscard_unpacked_layers = false\n';
+    const n = await boot(complete({ containerd: { config: toml } }));
+    await n.agent(['init', '--root', n.root, '--skip', 'run']);
+    const config = n.read('/etc/containerd/config.toml');
+    expect(config).toContain('config_path = "/etc/containerd/certs.d"');
+    expect(config).toContain('discard_unpacked_layers = false');
+    expect(config).toContain('SystemdCgroup = true');
+  });
+
+  it('is idempotent: a second init rewrites nothing and restarts nothing', async () => {
+    const n = await boot(complete());
+    expect((await n.agent(['init', '--root', n.root])).exitCode).toBe(0);
+    const first = n.snapshot();
+    const calls = n.systemctlCalls().length;
+    const r = await n.agent(['init', '--root', n.root]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toMatch(/write \d+ ms \(0 changed, 7 unchanged\)/);
+    expect(n.snapshot()).toEqual(first);
+    expect(n.systemctlCalls().slice(calls).filter((c) => c.startsWith('restart'))).toEqual([]);
+  });
+
+  it('retries a throttled DescribeCluster and succeeds', async () => {
+    const n = await boot(nameOnly, { eks: { throttleFirst: 2 } });
+    const r = await n.agent(['init', '--root', n.root, '--skip', 'run']);
+    expect(r.exitCode).toBe(0);
+    expect(n.eks.requests.map((q) => q.status)).toEqual([429, 429, 200]);
+  });
+
+  it('fails with exit 2 naming eks:DescribeCluster and the cluster when access is denied, leaving old files intact', async () => {
+    const n = await boot(complete());
+    await n.agent(['init', '--root', n.root, '--skip', 'run']);
+    const before = n.snapshot();
+    n.imds.setUserData(nameOnly.replace('test-cluster', 'other-cluster'));
+    n.eks.set({ accessDenied: true });
+    const r = await n.agent(['init', '--root', n.root]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/^error: eks:DescribeCluster for cluster "other-cluster" failed: AccessDeniedException/m);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(n.snapshot()).toEqual(before);
+  });
+
+  it('--dry-run prints the plan and writes and starts nothing', async () => {
+    const n = await boot(complete());
+    const before = n.snapshot();
+    const r = await n.agent(['init', '--root', n.root, '--dry-run']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^file 0644 +\d+ \/etc\/kubernetes\/kubelet\/config\.json$/m);
+    expect(r.stdout).toMatch(/^unit systemctl restart containerd\.service/m);
+    expect(n.snapshot()).toEqual(before);
+    expect(n.systemctlCalls()).toEqual([]);
+  });
+
+  it('runs the phases separately, as the two systemd units do', async () => {
+    const n = await boot(complete());
+    expect((await n.agent(['init', '--root', n.root, '--skip', 'run'])).exitCode).toBe(0);
+    expect(n.systemctlCalls()).toEqual([]);
+    const run = await n.agent(['init', '--root', n.root, '--skip', 'config']);
+    expect(run.exitCode).toBe(0);
+    expect(n.systemctlCalls()).toContain('restart kubelet.service');
+    expect(n.imds.requests).toHaveLength(n.imds.requests.length); // the run phase needs no IMDS
+  });
+
+  it('writes a kubeconfig the real kubectl reads, with the aws-iam-authenticator exec plugin', async () => {
+    const n = await boot(complete());
+    await n.agent(['init', '--root', n.root, '--skip', 'run']);
+    const view = JSON.parse(
+      execFileSync('kubectl', ['config', 'view', '--kubeconfig', join(n.root, 'var/lib/kubelet/kubeconfig'), '-o', 'json'], { encoding: 'utf8' }),
+    );
+    expect(view.clusters[0].cluster.server).toBe(ENDPOINT);
+    expect(view.clusters[0].cluster['certificate-authority']).toBe('/etc/kubernetes/pki/ca.crt');
+    const exec = view.users[0].user.exec;
+    expect(exec.apiVersion).toBe('client.authentication.k8s.io/v1beta1');
+    expect(exec.command).toMatch(/aws-iam-authenticator$/);
+    expect(exec.args).toEqual(['token', '-i', 'test-cluster', '--region', 'us-west-2']);
+  });
+});
