@@ -41,7 +41,10 @@ export function decodeCertificateAuthority(value: string): { pem: string; certif
 }
 
 export function checkCidr(value: string): string | undefined {
-  if (!ipaddr.isValidCIDR(value)) return 'is not a valid CIDR (expected e.g. "10.100.0.0/16" or "fd00::/108")';
+  const address = value.split('/')[0] ?? '';
+  // ipaddr.js also takes the old short IPv4 forms ("10.100.0/16"); a service CIDR has four parts.
+  const fourParts = address.includes(':') || ipaddr.IPv4.isValidFourPartDecimal(address);
+  if (!ipaddr.isValidCIDR(value) || !fourParts) return 'is not a valid CIDR (expected e.g. "10.100.0.0/16" or "fd00::/108")';
   return undefined;
 }
 

@@ -92,6 +92,12 @@ describe('validateNodeConfig', () => {
     expect(validateNodeConfig(doc)[0]).toMatch(/holds a PEM block that is not a valid X.509 certificate/);
   });
 
+  it('rejects a short-form IPv4 CIDR', () => {
+    const doc = complete();
+    doc.spec!.cluster!.cidr = '10.100.0/16';
+    expect(validateNodeConfig(doc)).toEqual(['spec.cluster.cidr: "10.100.0/16" is not a valid CIDR (expected e.g. "10.100.0.0/16" or "fd00::/108")']);
+  });
+
   it('accepts an IPv6 service CIDR and rejects a bad containerd TOML with its line', () => {
     const doc = complete();
     doc.spec!.cluster!.cidr = 'fd00::/108';
