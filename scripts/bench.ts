@@ -249,7 +249,11 @@ async function main(): Promise<void> {
   };
 
   try {
-    console.log(`eks-node-agent bench: ${RUNS} runs each, medians; x64 on ${sh('uname', ['-m']).trim()}, ${sh('nproc', []).trim()} cores\n`);
+    const load = readFileSync('/proc/loadavg', 'utf8').split(' ')[0] ?? '?';
+    console.log(`eks-node-agent bench: ${RUNS} runs each, medians; x64 on ${sh('uname', ['-m']).trim()}, ${sh('nproc', []).trim()} cores, load ${load}`);
+    // Wall times of other work on the machine land in ours; the ratio to hello suffers less.
+    if (Number(load) > 1) console.log('warning: the machine is busy; absolute times are inflated, read the ratios');
+    console.log('');
     try {
       const v = await compare(() => ['version'], {});
       addRow('version wall', median(v.agent.map((s) => s.wallMs)), median(v.hello.map((s) => s.wallMs)), fmtMs, 40);
