@@ -1,21 +1,9 @@
 import { parse as parseToml, stringify as stringifyToml, TomlError } from 'smol-toml';
 import { InputError } from '../errors.js';
+import { deepMerge } from '../common/merge.js';
 import type { NodeConfig } from './schema.js';
 
 type Tree = Record<string, unknown>;
-
-function isMap(value: unknown): value is Tree {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date);
-}
-
-/** Maps merge key by key, lists and scalars are replaced by the later value. */
-export function deepMerge(base: unknown, over: unknown): unknown {
-  if (over === undefined) return base;
-  if (!isMap(base) || !isMap(over)) return over;
-  const out: Tree = { ...base };
-  for (const [key, value] of Object.entries(over)) out[key] = deepMerge(base[key], value);
-  return out;
-}
 
 /** Parses a containerd TOML text, naming the field and the line of a syntax error. */
 export function parseContainerdToml(text: string, field = 'spec.containerd.config'): Tree {

@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
-import { KNOWN_FEATURE_GATES, type NodeConfig } from './schema.js';
+import { KNOWN_FEATURE_GATES, type ClusterSpec, type NodeConfig } from './schema.js';
 import { parseContainerdToml } from './merge.js';
 import { show, suggest } from './problems.js';
 import { InputError } from '../errors.js';
@@ -17,9 +17,8 @@ export const CLUSTER_FIELDS_FROM_API = ['apiServerEndpoint', 'certificateAuthori
 export type FetchedClusterField = (typeof CLUSTER_FIELDS_FROM_API)[number];
 
 /** Cluster fields the user data leaves out, which init fetches with eks:DescribeCluster. */
-export function missingClusterFields(config: NodeConfig): FetchedClusterField[] {
-  const cluster = config.spec?.cluster ?? {};
-  return CLUSTER_FIELDS_FROM_API.filter((field) => !cluster[field]);
+export function missingClusterFields(cluster: ClusterSpec | undefined): FetchedClusterField[] {
+  return CLUSTER_FIELDS_FROM_API.filter((field) => !cluster?.[field]);
 }
 
 /** Decodes the base64 CA bundle into PEM certificates, or says why it cannot. */

@@ -12,7 +12,7 @@ export async function run(options: ConfigCheckOptions, env: Env, out: (line: str
   out('configuration is valid');
   out(`merged ${loaded.documents.length} NodeConfig document(s): ${loaded.documents.join(', ')}`);
   for (const note of loaded.ignored) out(`ignored: ${note}`);
-  const missing = missingClusterFields(loaded.config);
+  const missing = missingClusterFields(loaded.config.spec?.cluster);
   out(
     missing.length > 0
       ? `will fetch with eks:DescribeCluster: ${missing.map((f) => `spec.cluster.${f}`).join(', ')}`

@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
 import writeFileAtomic from 'write-file-atomic';
 import { loadConfig } from '../sources/index.js';
+import { sortKeys, stableJson } from '../common/json.js';
 import { configChecks } from './config-checks.js';
 import { EnvironmentError, InputError, describeCause } from '../errors.js';
 import { lazyImds, type Env } from './deps.js';
@@ -11,21 +12,13 @@ export interface ConfigDumpOptions {
   configOutput?: string;
 }
 
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
-  }
-  return value;
-}
-
 export async function run(options: ConfigDumpOptions, env: Env, out: (text: string) => void): Promise<number> {
   if (options.output !== 'yaml' && options.output !== 'json') {
     throw new InputError(`--output: ${JSON.stringify(options.output)} is not supported (expected yaml or json)`);
   }
   const { config } = await loadConfig(options.configSources, { imds: lazyImds(env) }, configChecks);
   const sorted = sortKeys(config);
-  const text = options.output === 'json' ? `${JSON.stringify(sorted, null, 2)}\n` : stringify(sorted, { lineWidth: 0 });
+  const text = options.output === 'json' ? stableJson(config) : stringify(sorted, { lineWidth: 0 });
   if (options.configOutput) {
     try {
       await writeFileAtomic(options.configOutput, text, { mode: 0o600 });

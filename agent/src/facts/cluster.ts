@@ -1,4 +1,5 @@
 import type { ClusterSpec, ResolvedCluster } from '../api/schema.js';
+import { missingClusterFields, type FetchedClusterField } from '../api/validate.js';
 import type { EksApi } from '../aws/eks.js';
 import { EnvironmentError, InputError } from '../errors.js';
 
@@ -8,21 +9,12 @@ import { EnvironmentError, InputError } from '../errors.js';
  * boot path free of control-plane calls.
  */
 
-export type FetchableClusterField = 'apiServerEndpoint' | 'certificateAuthority' | 'cidr';
+export type FetchableClusterField = FetchedClusterField;
 
 export interface ResolvedClusterResult {
   cluster: ResolvedCluster;
   /** the fields that came from eks:DescribeCluster, in this order; empty when no call was made */
   fetched: FetchableClusterField[];
-}
-
-/** The fields `init` will fetch for this spec.cluster (for `config check`). */
-export function clusterFieldsToFetch(cluster: ClusterSpec | undefined): FetchableClusterField[] {
-  const fields: FetchableClusterField[] = [];
-  if (!cluster?.apiServerEndpoint) fields.push('apiServerEndpoint');
-  if (!cluster?.certificateAuthority) fields.push('certificateAuthority');
-  if (!cluster?.cidr) fields.push('cidr');
-  return fields;
 }
 
 export async function resolveCluster(
@@ -35,7 +27,7 @@ export async function resolveCluster(
     ...(cluster.enableOutpost === undefined ? {} : { enableOutpost: cluster.enableOutpost }),
     ...(cluster.id === undefined ? {} : { id: cluster.id }),
   };
-  const fetched = clusterFieldsToFetch(cluster);
+  const fetched = missingClusterFields(cluster);
   if (fetched.length === 0) {
     return {
       cluster: {

@@ -1,8 +1,8 @@
 import { type TomlTable, parse, stringify } from 'smol-toml';
 import { InputError, describeCause } from '../errors.js';
 import type { RenderContext } from './context.js';
-import { isPlainObject, sortKeys } from './json.js';
-import { deepMerge } from './merge.js';
+import { isPlainObject, sortKeys } from '../common/json.js';
+import { deepMerge } from '../common/merge.js';
 import { PATHS } from './paths.js';
 import type { PlannedFile } from './plan.js';
 

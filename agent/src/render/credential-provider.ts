@@ -1,4 +1,4 @@
-import { stableJson } from './json.js';
+import { stableJson } from '../common/json.js';
 import { PATHS } from './paths.js';
 import type { PlannedFile } from './plan.js';
 

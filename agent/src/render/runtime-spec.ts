@@ -1,6 +1,6 @@
 import type { RenderContext } from './context.js';
-import { stableJson } from './json.js';
-import { deepMerge } from './merge.js';
+import { stableJson } from '../common/json.js';
+import { deepMerge } from '../common/merge.js';
 import { PATHS } from './paths.js';
 import type { PlannedFile } from './plan.js';
 

@@ -57,8 +57,8 @@ describe('validateNodeConfig', () => {
     expect(validateNodeConfig(complete())).toEqual([]);
     const nameOnly: NodeConfig = { apiVersion: 'node.eks.aws/v1alpha1', kind: 'NodeConfig', spec: { cluster: { name: 'demo' } } };
     expect(validateNodeConfig(nameOnly)).toEqual([]);
-    expect(missingClusterFields(nameOnly)).toEqual(['apiServerEndpoint', 'certificateAuthority', 'cidr']);
-    expect(missingClusterFields(complete())).toEqual([]);
+    expect(missingClusterFields(nameOnly.spec?.cluster)).toEqual(['apiServerEndpoint', 'certificateAuthority', 'cidr']);
+    expect(missingClusterFields(complete().spec?.cluster)).toEqual([]);
   });
 
   it('reports every problem at once, each with its field path', () => {

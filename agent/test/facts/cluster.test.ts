@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEksApi, type EksApi } from '../../src/aws/eks.js';
-import { clusterFieldsToFetch, resolveCluster } from '../../src/facts/cluster.js';
+import { resolveCluster } from '../../src/facts/cluster.js';
+import { missingClusterFields } from '../../src/api/validate.js';
 import { EnvironmentError, InputError } from '../../src/errors.js';
 import { TEST_CLUSTER_CA_BASE64, startEks, type EksEmulator, type EksOptions } from '../../../test/emulators/eks.js';
 
@@ -86,10 +87,10 @@ describe('resolveCluster', () => {
   });
 });
 
-describe('clusterFieldsToFetch', () => {
+describe('missingClusterFields', () => {
   it('lists the missing fields in a fixed order', () => {
-    expect(clusterFieldsToFetch(undefined)).toEqual(['apiServerEndpoint', 'certificateAuthority', 'cidr']);
-    expect(clusterFieldsToFetch({ name: 'x', cidr: '10.0.0.0/16' })).toEqual(['apiServerEndpoint', 'certificateAuthority']);
-    expect(clusterFieldsToFetch(complete)).toEqual([]);
+    expect(missingClusterFields(undefined)).toEqual(['apiServerEndpoint', 'certificateAuthority', 'cidr']);
+    expect(missingClusterFields({ name: 'x', cidr: '10.0.0.0/16' })).toEqual(['apiServerEndpoint', 'certificateAuthority']);
+    expect(missingClusterFields(complete)).toEqual([]);
   });
 });

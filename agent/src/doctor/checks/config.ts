@@ -31,7 +31,7 @@ export function configCheck(deps: DoctorDeps, sources: string[]): Check {
         return { status: 'fail', detail: `cannot read the NodeConfig: ${describeCause(err)}`, hint: 'see the imds line; for file:// sources check the path' };
       }
       const cluster = { ...loaded.config.spec?.cluster };
-      const missing = missingClusterFields(loaded.config);
+      const missing = missingClusterFields(loaded.config.spec?.cluster);
       const origins: ConfigValue['origins'] = {};
       for (const f of ['name', 'apiServerEndpoint', 'certificateAuthority', 'cidr'] as const) if (cluster[f]) origins[f] = 'user data';
       if (missing.length > 0) {
