@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -112,6 +113,15 @@ describe('init', () => {
     } finally {
       await n2.close();
     }
+  });
+
+  it('uses the pause image the AMI baked and pinned, else the regional one', async () => {
+    const n = await boot(complete());
+    await n.agent(['init', '--root', n.root, '--skip', 'run']);
+    expect(n.read('/etc/containerd/config.toml')).toContain('sandbox_image = "602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/pause:3.10"');
+    writeFileSync(join(n.root, 'etc/eks/sandbox-image.txt'), 'localhost/kubernetes/pause:latest\n');
+    await n.agent(['init', '--root', n.root, '--skip', 'run']);
+    expect(n.read('/etc/containerd/config.toml')).toContain('sandbox_image = "localhost/kubernetes/pause:latest"');
   });
 
   it('keeps config_path for registry mirrors and merges the user containerd TOML', async () => {

@@ -10,6 +10,7 @@ import { loadConfig } from '../sources/index.js';
 import { configChecks } from './config-checks.js';
 import { gatherInstanceFacts } from '../facts/instance.js';
 import { lookupEniLimits } from '../facts/eni-limits.js';
+import { readSandboxImage } from '../facts/sandbox-image.js';
 import { render } from '../render/index.js';
 import { AGENT_VERSION } from '../version.js';
 import { doctor, failed } from '../doctor/index.js';
@@ -123,8 +124,8 @@ export function createDoctorDeps(env: Env): DoctorCliDeps {
               ...(env.AWS_ENDPOINT_URL_EC2 ? { endpoint: env.AWS_ENDPOINT_URL_EC2 } : {}),
             })
           : undefined;
-      const eni = await lookupEniLimits(instance.instanceType, { root, ...(ec2 ? { ec2 } : {}) });
-      return { instance, ...(eni.limits ? { eniLimits: eni.limits } : {}) };
+      const [eni, sandboxImage] = await Promise.all([lookupEniLimits(instance.instanceType, { root, ...(ec2 ? { ec2 } : {}) }), readSandboxImage(root)]);
+      return { instance, ...(eni.limits ? { eniLimits: eni.limits } : {}), ...(sandboxImage ? { sandboxImage } : {}) };
     },
     render: (config, facts) => render(config, facts),
     async getCallerIdentity(ctx) {

@@ -4,6 +4,7 @@ import { createEc2Api, type Ec2Api } from '../aws/ec2.js';
 import { gatherInstanceFacts } from '../facts/instance.js';
 import { resolveCluster } from '../facts/cluster.js';
 import { lookupEniLimits } from '../facts/eni-limits.js';
+import { readSandboxImage } from '../facts/sandbox-image.js';
 import { render } from '../render/index.js';
 import { applyConfigPhase, applyRunPhase, createSystemctl, type StepTiming } from '../apply/index.js';
 import { configChecks } from './config-checks.js';
@@ -70,17 +71,21 @@ export async function run(options: InitOptions, env: Env, out: (line: string) =>
           : `${r.fetched.join(', ')} from ${cacheHit ? 'the cached DescribeCluster answer' : 'eks:DescribeCluster'}`,
     );
     void fetched;
-    const eni = await timed(
+    const [eni, sandboxImage] = await timed(
       log,
       'max pods data',
-      () => lookupEniLimits(instance.instanceType, { root: options.root, ec2: { describeInstanceTypeEnis: (t) => ec2Api().describeInstanceTypeEnis(t) } }),
-      (e) => `ENI limits from ${e.source === 'none' ? 'nowhere' : e.source}`,
+      () =>
+        Promise.all([
+          lookupEniLimits(instance.instanceType, { root: options.root, ec2: { describeInstanceTypeEnis: (t) => ec2Api().describeInstanceTypeEnis(t) } }),
+          readSandboxImage(options.root),
+        ]),
+      ([e]) => `ENI limits from ${e.source === 'none' ? 'nowhere' : e.source}`,
     );
     for (const warning of eni.warnings) log(`warning: ${warning}`);
     const plan = await timed(
       log,
       'render',
-      () => render(withCluster(loaded.config, cluster), { instance, ...(eni.limits ? { eniLimits: eni.limits } : {}) }),
+      () => render(withCluster(loaded.config, cluster), { instance, ...(eni.limits ? { eniLimits: eni.limits } : {}), ...(sandboxImage ? { sandboxImage } : {}) }),
       (p) => `${p.files.length} files, ${p.units.length} unit actions`,
     );
     for (const warning of plan.warnings) log(`warning: ${warning}`);

@@ -3,6 +3,7 @@ import { loadConfig } from '../sources/index.js';
 import type { NodeConfig, ResolvedNodeConfig, ResolvedCluster } from '../api/schema.js';
 import { resolveCluster } from '../facts/cluster.js';
 import { findInstanceTypeRow, lookupEniLimits } from '../facts/eni-limits.js';
+import { readSandboxImage } from '../facts/sandbox-image.js';
 import type { EniLimits } from '../facts/types.js';
 import { render } from '../render/index.js';
 import { writeFiles } from '../apply/index.js';
@@ -70,8 +71,13 @@ export async function run(options: RenderCliOptions, env: Env, out: (line: strin
     options.cluster ? readClusterFile(options.cluster) : Promise.resolve(undefined),
   ]);
   const { cluster } = await resolveCluster(loaded.config.spec?.cluster, { eks: clusterFromFile(clusterFile, options.cluster) });
-  const eni = await eniLimitsOffline(instance.instanceType, options.instanceTypes);
-  const plan = render(withCluster(loaded.config, cluster), { instance, ...(eni.limits ? { eniLimits: eni.limits } : {}) });
+  // like the instance-type table, the baked sandbox image is read from this machine when present
+  const [eni, sandboxImage] = await Promise.all([eniLimitsOffline(instance.instanceType, options.instanceTypes), readSandboxImage('/')]);
+  const plan = render(withCluster(loaded.config, cluster), {
+    instance,
+    ...(eni.limits ? { eniLimits: eni.limits } : {}),
+    ...(sandboxImage ? { sandboxImage } : {}),
+  });
   plan.warnings.unshift(...eni.warnings.filter((w) => !plan.warnings.includes(w)));
   try {
     await writeFiles(plan.files, { root: options.out });

@@ -34,4 +34,6 @@ export interface Facts {
   instance: InstanceFacts;
   /** undefined when neither the baked table nor ec2:DescribeInstanceTypes knew the type */
   eniLimits?: EniLimits;
+  /** the pause image the image baked and pinned (/etc/eks/sandbox-image.txt), when there is one */
+  sandboxImage?: string;
 }

@@ -68,7 +68,7 @@ export function buildContext(config: ResolvedNodeConfig, facts: Facts, options: 
     maxPods: decision.maxPods,
     kubeletFragment,
     kubeletDropIn: kubelet.major > 1 || kubelet.minor >= 28,
-    pauseImage: options.pauseImage ?? defaultPauseImage(instance.region),
+    pauseImage: options.pauseImage ?? facts.sandboxImage ?? defaultPauseImage(instance.region),
     warnings: [...decision.warnings],
   };
 }
