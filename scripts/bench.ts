@@ -104,16 +104,21 @@ async function compare(
   return { agent, hello };
 }
 
-/** A fresh root per init, with the instance-type table the AMI bakes, as on a new node. */
+/**
+ * A fresh root per init, laid out like the baked image on a new node (as test/support/node.ts
+ * does): version files, the instance-type table, and the /proc and /sys facts the agent reads.
+ */
 function freshRoot(): string {
   const dir = mkdtempSync(join(scratch, 'root-'));
-  const table = join(root, 'test/fixtures/instance-types.jsonl');
-  try {
-    mkdirSync(join(dir, 'etc/eks'), { recursive: true });
-    copyFileSync(table, join(dir, 'etc/eks/instance-types.jsonl'));
-  } catch {
-    // no fixture yet: the agent falls back to ec2:DescribeInstanceTypes (the emulator)
-  }
+  const put = (path: string, content: string): void => {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), content);
+  };
+  put('/etc/eks/kubelet-version.txt', 'v1.33.1\n');
+  put('/etc/eks/containerd-version.txt', '1.7.27\n');
+  put('/etc/eks/instance-types.jsonl', readFileSync(join(root, 'test/fixtures/instance-types.jsonl'), 'utf8'));
+  put('/sys/devices/system/cpu/online', '0-1\n');
+  put('/proc/meminfo', 'MemTotal:        7910616 kB\nMemFree:         7000000 kB\n');
   return dir;
 }
 
@@ -229,7 +234,7 @@ async function main(): Promise<void> {
     if (res.status !== 0) throw new Error(`build-exe ${extra.join(' ')} failed (exit ${res.status})`);
   };
   if (!values['no-build'] && values.agent === undefined) buildExe([]);
-  buildExe(['--no-bundle', '--input', join(root, 'scripts/sea/hello.cjs'), '--name', 'hello', '--out-dir', benchDir]);
+  buildExe(['--no-bundle', '--no-train', '--input', join(root, 'scripts/sea/hello.cjs'), '--name', 'hello', '--out-dir', benchDir]);
 
   const fixture = (name: string): Buffer => readFileSync(join(root, 'test/fixtures/userdata', name));
   const imdsComplete = await startImds({ userData: fixture('karpenter.mime') });

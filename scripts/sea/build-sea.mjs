@@ -1,45 +1,35 @@
-// Turns one CommonJS file into Node single executable applications, one per architecture.
+// Turns one CommonJS bundle into Node single executable applications, one per architecture.
 // Shared by scripts/build-exe.mjs (the agent) and scripts/bench.mjs (the hello-world baseline),
 // so the baseline is built exactly like what ships.
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+//
+// Each executable's SEA main is scripts/sea/loader.cjs; the bundle and its V8 code caches are
+// SEA assets (see loader.cjs for why). Code caches belong to one architecture (an x64 cache is
+// rejected by the arm64 runtime), so each arch's caches are made by that arch's own Node, arm64
+// under qemu user emulation.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ensureNodeBinary, run, sha256Hex } from './node-dist.mjs';
 
 const require = createRequire(import.meta.url);
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+const LOADER = fileURLToPath(new URL('./loader.cjs', import.meta.url));
+const QEMU = { arm64: 'qemu-aarch64-static' };
+
+// V8's code cache differs from run to run (measured: ~240 kB of 1.5 MB) because it depends on
+// the seeded RNG; a fixed --random-seed makes it byte-identical, and unlike --hash-seed it is
+// not part of V8's flag hash, so the normally seeded runtime still accepts the cache.
+const CACHE_V8_FLAGS = ['--random-seed=1'];
 
 /**
- * Builds the SEA preparation blob with the pinned Node (the blob format belongs to the runtime's
- * major version: a blob from another major makes the executable crash without a message).
- * @param {{ main: string, name: string, nodeBin: string, workDir: string,
- *           useCodeCache?: boolean, useSnapshot?: boolean, runner?: string[] }} o
- *   name: the file name recorded in the blob (stack traces show it); fixed so that the
- *   input's location does not leak into the output. runner: a prefix such as
- *   ['qemu-aarch64-static'] to produce the blob with a foreign-architecture Node.
+ * @typedef {(args: string[], env: Record<string, string>) => { status: number | null, stdout: string, stderr: string }} RunLoader
+ *   runs the bundle through the loader under the target arch's Node; the process's code cache
+ *   is written when it exits
+ * @typedef {{ command: string, train: (runLoader: RunLoader) => void }} Training
+ *   a cache for `command`, made by running it once (train must throw if the run failed)
  */
-export function buildBlob(o) {
-  copyFileSync(o.main, join(o.workDir, o.name));
-  const config = {
-    main: o.name,
-    output: 'sea.blob',
-    disableExperimentalSEAWarning: true,
-    useCodeCache: o.useCodeCache ?? false,
-    useSnapshot: o.useSnapshot ?? false,
-  };
-  writeFileSync(join(o.workDir, 'sea-config.json'), `${JSON.stringify(config, null, 2)}\n`);
-  const [cmd, ...pre] = [...(o.runner ?? []), o.nodeBin];
-  // V8's code cache differs from run to run (measured: ~240 kB of 1.5 MB) because it depends on
-  // the seeded RNG; a fixed --random-seed makes it byte-identical, and unlike --hash-seed it is
-  // not part of the flag hash, so the runtime (normally seeded) still accepts the cache.
-  const v8Flags = config.useCodeCache ? ['--random-seed=1'] : [];
-  const env = { ...process.env, QEMU_LD_PREFIX: process.env.QEMU_LD_PREFIX ?? '/usr/aarch64-linux-gnu' };
-  run(/** @type {string} */ (cmd), [...pre, ...v8Flags, '--experimental-sea-config', 'sea-config.json'], {
-    cwd: o.workDir,
-    env,
-  });
-  return readFileSync(join(o.workDir, 'sea.blob'));
-}
 
 /**
  * Writes `outFile` (mode 0755) and `outFile.sha256` (sha256sum format) atomically.
@@ -50,7 +40,6 @@ export async function injectBlob(o) {
   const tmp = `${o.outFile}.tmp-${process.pid}`;
   copyFileSync(o.nodeBin, tmp);
   chmodSync(tmp, 0o755);
-  // postject logs only from its CLI; the API is quiet.
   await inject(tmp, 'NODE_SEA_BLOB', o.blob, { sentinelFuse: SEA_FUSE });
   const sum = sha256Hex(readFileSync(tmp));
   renameSync(tmp, o.outFile);
@@ -59,10 +48,31 @@ export async function injectBlob(o) {
 }
 
 /**
+ * @param {{ nodeBin: string, arch: 'x64' | 'arm64', workDir: string }} o
+ * @param {string[]} args
+ * @param {Record<string, string>} env
+ */
+function runOnArch(o, args, env) {
+  const qemu = o.arch === 'x64' ? [] : [QEMU[o.arch]];
+  const [cmd, ...pre] = [...qemu, o.nodeBin];
+  const res = spawnSync(/** @type {string} */ (cmd), [...pre, ...CACHE_V8_FLAGS, join(o.workDir, 'loader.cjs'), ...args], {
+    cwd: o.workDir,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    env: {
+      ...env,
+      QEMU_LD_PREFIX: process.env.QEMU_LD_PREFIX ?? '/usr/aarch64-linux-gnu',
+      EKS_NODE_SEA_SOURCE: join(o.workDir, 'main.cjs'),
+    },
+  });
+  if (res.error) throw new Error(`${cmd} could not be started: ${res.error.message}`);
+  return { status: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+
+/**
  * Builds `${outPrefix}-linux-<arch>` for each arch from one CommonJS `main`.
- * @param {{ main: string, name: string, outPrefix: string, cacheDir: string,
- *           arches: Array<'x64' | 'arm64'>, useCodeCache?: boolean, useSnapshot?: boolean,
- *           log?: (msg: string) => void }} o
+ * @param {{ main: string, outPrefix: string, cacheDir: string, arches: Array<'x64' | 'arm64'>,
+ *           trainings?: Training[], log?: (msg: string) => void }} o
  * @returns {Promise<Array<{ arch: string, file: string, sha256: string }>>}
  */
 export async function buildExecutables(o) {
@@ -70,26 +80,47 @@ export async function buildExecutables(o) {
   mkdirSync(dirname(o.outPrefix), { recursive: true });
   mkdirSync(o.cacheDir, { recursive: true });
   const hostNode = ensureNodeBinary('x64', o.cacheDir, { log });
-  const archSpecific = Boolean(o.useCodeCache || o.useSnapshot);
   const workRoot = mkdtempSync(join(o.cacheDir, 'sea-work-'));
   try {
-    /** @type {Buffer | undefined} */
-    let sharedBlob;
     const results = [];
     for (const arch of o.arches) {
       const nodeBin = ensureNodeBinary(arch, o.cacheDir, { log });
-      let blob;
-      if (!archSpecific) {
-        // Without code cache or snapshot the blob is plain source: one blob serves every arch.
-        sharedBlob ??= buildBlob({ ...o, nodeBin: hostNode, workDir: mkWork(workRoot, 'any') });
-        blob = sharedBlob;
-      } else {
-        // Code cache and snapshots belong to one architecture (an x64 code cache in the arm64
-        // executable is rejected: "Warning: Code cache data rejected."), so each arch's blob is
-        // made by that arch's Node, arm64 under qemu user emulation (~0.5 s).
-        const runner = arch === 'x64' ? [] : [`qemu-${arch === 'arm64' ? 'aarch64' : arch}-static`];
-        blob = buildBlob({ ...o, nodeBin, runner, workDir: mkWork(workRoot, arch) });
+      const workDir = join(workRoot, arch);
+      mkdirSync(workDir);
+      copyFileSync(o.main, join(workDir, 'main.cjs'));
+      copyFileSync(LOADER, join(workDir, 'loader.cjs'));
+      const target = { nodeBin, arch, workDir };
+      /** @type {Record<string, string>} */
+      const assets = { 'main.cjs': 'main.cjs' };
+
+      // The compile-time cache, for every command without a trained one.
+      const def = runOnArch(target, [], { EKS_NODE_SEA_WRITE_CACHE: join(workDir, 'default.cache'), EKS_NODE_SEA_CACHE_AT: 'compile' });
+      if (def.status !== 0) throw new Error(`making the ${arch} code cache failed:\n${def.stderr}`);
+      assets['default.cache'] = 'default.cache';
+
+      for (const t of o.trainings ?? []) {
+        const cacheFile = `${t.command}.cache`;
+        t.train((args, env) => runOnArch(target, args, { ...env, EKS_NODE_SEA_WRITE_CACHE: join(workDir, cacheFile) }));
+        if (!existsSync(join(workDir, cacheFile))) throw new Error(`training ${t.command} on ${arch} wrote no code cache`);
+        assets[cacheFile] = cacheFile;
       }
+
+      const config = {
+        main: 'loader.cjs',
+        output: 'sea.blob',
+        disableExperimentalSEAWarning: true,
+        // The loader is tiny; its own cache would not pay for itself.
+        useCodeCache: false,
+        useSnapshot: false,
+        assets,
+      };
+      writeFileSync(join(workDir, 'sea-config.json'), `${JSON.stringify(config, null, 2)}\n`);
+      // The blob format belongs to the runtime's major version (a blob from another major makes
+      // the executable crash without a message); without a code cache or snapshot inside it, the
+      // pinned x64 Node makes it for any arch.
+      run(hostNode, ['--experimental-sea-config', 'sea-config.json'], { cwd: workDir });
+      const blob = readFileSync(join(workDir, 'sea.blob'));
+
       const file = `${o.outPrefix}-linux-${arch}`;
       const sha256 = await injectBlob({ nodeBin, blob, outFile: file });
       log(`${file} ${sha256}`);
@@ -99,11 +130,4 @@ export async function buildExecutables(o) {
   } finally {
     rmSync(workRoot, { recursive: true, force: true });
   }
-}
-
-/** @param {string} root @param {string} name */
-function mkWork(root, name) {
-  const dir = join(root, name);
-  mkdirSync(dir, { recursive: true });
-  return dir;
 }

@@ -96,6 +96,8 @@ try {
     // In an executable the main script is named after the blob entry, not the bundle's path.
     if (cf.url === bundle || cf.url.endsWith('/eks-node-agent.cjs') || cf.url === 'eks-node-agent.cjs' || cf.url === values.bundle) {
       group = moduleAt(cf.lineNumber);
+      // esbuild's helpers (__esm, __export, __toESM...) matter: name them.
+      if (group === '(bundle runtime)') group += ` ${cf.functionName || '(top level)'}`;
     }
     else if (cf.functionName === 'wrapSafe' || cf.functionName === 'compileFunction') group = '(compile bundle)';
     else if (cf.url.startsWith('node:') || cf.url === '' || !cf.url.includes('/')) {

@@ -159,6 +159,7 @@ describe('render', () => {
     const results: Record<string, { run: Run; files: Record<string, string> }> = {};
     for (const arch of ['x64', 'arm64'] as const) {
       const out = join(scratch, 'render-out', arch, name);
+      mkdirSync(out, { recursive: true });
       const args = ['render', '-c', `file://${config}`, '--instance', instance, '--out', out];
       const run = await runExe(first, arch, args);
       expect(run.exitCode, `${arch}: ${describeRun(args, run)}`).toBe(0);
