@@ -8,14 +8,15 @@
 // --input FILE  the CommonJS file to embed (default dist/eks-node-agent.cjs)
 // --out-dir DIR where the executables go (default dist)
 // --name NAME   executable base name (default eks-node-agent; the bench builds its baseline with it)
-// --no-train    do not make the `init` code cache by a training run of the boot path (below);
-//               every command then uses the compile-time cache
+// --no-train    do not make the boot-path code cache by a training run (below); every command
+//               then uses the compile-time cache
 //
-// The boot path's code cache is made by running `init --skip run` once per architecture (arm64
-// under qemu) against the loopback IMDS emulator, with scripts/sea/train/ as the node's user data.
+// The boot path's code cache (used by `init` and `render`) is made by running `render` once per
+// architecture (arm64 under qemu) on scripts/sea/train/: the same parse, validate, render and
+// write code `init` runs, without the network, so the cache comes out byte-identical every time.
 // Needs qemu-aarch64-static for arm64 (Debian qemu-user-static + libc6-arm64-cross).
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,53 +49,6 @@ for (const a of arches) {
 const started = Date.now();
 const log = values.quiet ? () => {} : (/** @type {string} */ m) => console.error(`build-exe: ${m}`);
 
-/**
- * Starts the loopback IMDS emulator (TypeScript, through tsx) in a child process serving the
- * training user data; resolves with its URL and a stop function.
- * @param {string} scratch
- */
-async function startImds(scratch) {
-  const config = join(scratch, 'serve.json');
-  writeFileSync(config, JSON.stringify({ imds: { userDataFile: join(root, 'scripts/sea/train/user-data.mime') } }));
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'test/emulators/serve.ts'), '--config', config], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-  const url = await new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`IMDS emulator did not start within 20 s: ${stderr}`)), 20_000);
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) {
-        clearTimeout(timer);
-        res(JSON.parse(line).imds);
-      }
-    });
-    child.once('exit', (code) => rej(new Error(`IMDS emulator exited ${code}: ${stderr}`)));
-  });
-  return { url: /** @type {string} */ (url), stop: () => child.kill('SIGTERM') };
-}
-
-/** A new node's root as the image bakes it, for one training run of `init`. */
-function trainingRoot(/** @type {string} */ scratch) {
-  const dir = mkdtempSync(join(scratch, 'root-'));
-  /** @type {Record<string, string>} */
-  const files = {
-    'etc/eks/kubelet-version.txt': 'v1.33.1\n',
-    'etc/eks/containerd-version.txt': '1.7.27\n',
-    'etc/eks/instance-types.jsonl': '{"instanceType":"m5.large","defaultNetworkCardEnis":3,"ipv4PerEni":10,"ipv6":true}\n',
-    'sys/devices/system/cpu/online': '0-1\n',
-    'proc/meminfo': 'MemTotal:        7910616 kB\nMemFree:         7000000 kB\n',
-  };
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(join(dir, path, '..'), { recursive: true });
-    writeFileSync(join(dir, path), content);
-  }
-  return dir;
-}
-
 if (!values['no-bundle']) {
   const res = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'inherit' });
   if (res.status !== 0) process.exit(res.status ?? 1);
@@ -106,33 +60,26 @@ if (!existsSync(input)) {
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'eks-node-build-exe-'));
-/** @type {{ url: string, stop: () => void } | undefined} */
-let imds;
 try {
+  const train = join(root, 'scripts/sea/train');
   /** @type {import('./sea/build-sea.mjs').Training[]} */
-  const trainings = [];
-  if (!values['no-train']) {
-    imds = await startImds(scratch);
-    const imdsUrl = imds.url;
-    trainings.push({
-      command: 'init',
-      train: (runLoader) => {
-        const args = ['init', '--skip', 'run', '--root', trainingRoot(scratch)];
-        const r = runLoader(args, {
-          PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
-          HOME: scratch,
-          AWS_EC2_METADATA_SERVICE_ENDPOINT: imdsUrl,
-          // Complete user data needs no AWS API: a call would fail fast here and fail the build.
-          AWS_ENDPOINT_URL_EKS: 'http://127.0.0.1:9',
-          AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:9',
-          AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9',
-        });
-        if (r.status !== 0) {
-          throw new Error(`training run \`eks-node-agent ${args.join(' ')}\` exited ${r.status} (use --no-train to build anyway):\n${r.stderr}`);
-        }
-      },
-    });
-  }
+  const trainings = values['no-train']
+    ? []
+    : [
+        {
+          cache: 'boot',
+          commands: ['init', 'render'],
+          train: (runLoader) => {
+            const out = mkdtempSync(join(scratch, 'out-'));
+            const args = ['render', '-c', `file://${join(train, 'user-data.mime')}`, '--instance', join(train, 'instance.json')];
+            args.push('--instance-types', join(train, 'instance-types.jsonl'), '--out', out);
+            const r = runLoader(args, { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: scratch });
+            if (r.status !== 0) {
+              throw new Error(`training run \`eks-node-agent ${args.join(' ')}\` exited ${r.status} (--no-train builds anyway):\n${r.stderr}`);
+            }
+          },
+        },
+      ];
   const results = await buildExecutables({
     main: input,
     outPrefix: join(resolve(values['out-dir']), values.name),
@@ -147,6 +94,5 @@ try {
   console.error(`build-exe: ${err instanceof Error ? err.message : String(err)}`);
   process.exitCode = 2;
 } finally {
-  imds?.stop();
   rmSync(scratch, { recursive: true, force: true });
 }

@@ -19,16 +19,23 @@ const LOADER = fileURLToPath(new URL('./loader.cjs', import.meta.url));
 const QEMU = { arm64: 'qemu-aarch64-static' };
 
 // V8's code cache differs from run to run (measured: ~240 kB of 1.5 MB) because it depends on
-// the seeded RNG; a fixed --random-seed makes it byte-identical, and unlike --hash-seed it is
-// not part of V8's flag hash, so the normally seeded runtime still accepts the cache.
-const CACHE_V8_FLAGS = ['--random-seed=1'];
+// the seeded RNG; a fixed --random-seed makes it byte-identical. A trained cache also records
+// how many GCs each function has lived through (bytecode age); GCs driven by timers (memory
+// reducer) and background threads made 1 run in 24 differ in a byte under load, so training
+// runs --predictable --no-memory-reducer (48 of 48 identical beside two CPU burners). None of
+// these flags is part of V8's flag hash: the runtime, run without them, accepts the cache
+// (the loader warns when it does not, and test/exe checks stderr).
+const CACHE_V8_FLAGS = ['--random-seed=1', '--predictable', '--no-memory-reducer'];
 
 /**
  * @typedef {(args: string[], env: Record<string, string>) => { status: number | null, stdout: string, stderr: string }} RunLoader
  *   runs the bundle through the loader under the target arch's Node; the process's code cache
  *   is written when it exits
- * @typedef {{ command: string, train: (runLoader: RunLoader) => void }} Training
- *   a cache for `command`, made by running it once (train must throw if the run failed)
+ * @typedef {{ cache: string, commands: string[], train: (runLoader: RunLoader) => void }} Training
+ *   a cache named `cache`, used by `commands`, made by running the bundle once (train throws if
+ *   the run failed). The run must be deterministic (no network, no concurrency whose timing
+ *   shows): a cache trained by `init` against an IMDS emulator differed in one byte in 2 of 12
+ *   runs under load, one trained by `render` never did.
  */
 
 /**
@@ -98,12 +105,17 @@ export async function buildExecutables(o) {
       if (def.status !== 0) throw new Error(`making the ${arch} code cache failed:\n${def.stderr}`);
       assets['default.cache'] = 'default.cache';
 
+      /** @type {Record<string, string>} */
+      const byCommand = {};
       for (const t of o.trainings ?? []) {
-        const cacheFile = `${t.command}.cache`;
+        const cacheFile = `${t.cache}.cache`;
         t.train((args, env) => runOnArch(target, args, { ...env, EKS_NODE_SEA_WRITE_CACHE: join(workDir, cacheFile) }));
-        if (!existsSync(join(workDir, cacheFile))) throw new Error(`training ${t.command} on ${arch} wrote no code cache`);
+        if (!existsSync(join(workDir, cacheFile))) throw new Error(`training ${t.cache} on ${arch} wrote no code cache`);
         assets[cacheFile] = cacheFile;
+        for (const c of t.commands) byCommand[c] = cacheFile;
       }
+      writeFileSync(join(workDir, 'caches.json'), `${JSON.stringify(byCommand)}\n`);
+      assets['caches.json'] = 'caches.json';
 
       const config = {
         main: 'loader.cjs',

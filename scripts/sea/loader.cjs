@@ -4,8 +4,8 @@
 // level; every function the boot path calls is still compiled at boot. A cache made after a
 // training run of `init` (scripts/sea/build-sea.mjs) holds those too (measured: init 184 ->
 // 121 ms). That bigger cache costs other commands more to load than it saves, so they get the
-// compile-time cache. Assets: `main.cjs` (the bundle), `default.cache`, optionally
-// `<command>.cache`.
+// compile-time cache. Assets: `main.cjs` (the bundle), `default.cache`, and `caches.json`
+// mapping a command to another cache asset (e.g. {"init": "boot.cache"}).
 //
 // Outside an executable (`node loader.cjs`, during the build only) it reads the bundle from
 // EKS_NODE_SEA_SOURCE and writes the code cache to EKS_NODE_SEA_WRITE_CACHE, either right
@@ -38,9 +38,9 @@ let cachedData;
 let cacheName = 'default';
 if (inSea) {
   source = sea.getAsset(FILENAME, 'utf8');
-  const wanted = `${command()}.cache`;
   const keys = sea.getAssetKeys();
-  cacheName = keys.includes(wanted) ? wanted : 'default.cache';
+  const byCommand = keys.includes('caches.json') ? JSON.parse(sea.getAsset('caches.json', 'utf8')) : {};
+  cacheName = Object.hasOwn(byCommand, command()) ? byCommand[command()] : 'default.cache';
   if (keys.includes(cacheName)) cachedData = Buffer.from(sea.getRawAsset(cacheName));
 } else {
   source = require('node:fs').readFileSync(process.env.EKS_NODE_SEA_SOURCE, 'utf8');

@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,14 +16,21 @@ export interface Built {
   sha256: Record<Arch, string>;
 }
 
-/**
- * Builds both executables from the current bundle into a fresh temporary directory. Never
- * writes dist/: other tests run dist/eks-node-agent-linux-x64 at the same time.
- */
-export async function buildInto(label: string): Promise<Built> {
+/** A private copy of the bundle, so builds compared with each other share one input. */
+export function snapshotBundle(dir: string): string {
   if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npm run build\` first`);
+  const copy = join(dir, 'eks-node-agent.cjs');
+  copyFileSync(BUNDLE, copy);
+  return copy;
+}
+
+/**
+ * Builds both executables from `input` into a fresh temporary directory. Never writes dist/:
+ * other tests run dist/eks-node-agent-linux-x64 at the same time.
+ */
+export async function buildInto(label: string, input: string): Promise<Built> {
   const dir = mkdtempSync(join(tmpdir(), `eks-node-exe-${label}-`));
-  await execa(process.execPath, [join(REPO, 'scripts/build-exe.mjs'), '--no-bundle', '--quiet', '--out-dir', dir], {
+  await execa(process.execPath, [join(REPO, 'scripts/build-exe.mjs'), '--no-bundle', '--quiet', '--input', input, '--out-dir', dir], {
     cwd: REPO,
     timeout: 180_000,
   });

@@ -6,7 +6,8 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { TEST_CLUSTER_CA_BASE64 } from '../emulators/eks.js';
-import { BUNDLE, REPO, buildInto, describeRun, runExe, type Built, type Run } from './build.js';
+import { startImds } from '../emulators/imds.js';
+import { REPO, buildInto, describeRun, runExe, snapshotBundle, type Built, type Run } from './build.js';
 
 /*
  * The shipped executables (issue 4): reproducible, self-contained, and the arm64 one behaves
@@ -25,12 +26,15 @@ const renderFixtures = readdirSync(RENDER_DIR, { withFileTypes: true })
 
 let first: Built;
 let second: Built;
+/** the bundle both builds were made from (a copy: dist/ may be rebuilt meanwhile) */
+let bundle = '';
 const scratch = mkdtempSync(join(tmpdir(), 'eks-node-exe-test-'));
 
 beforeAll(async () => {
   // Two independent builds of the same bundle: the second one is the reproducibility check.
-  first = await buildInto('a');
-  second = await buildInto('b');
+  bundle = snapshotBundle(scratch);
+  first = await buildInto('a', bundle);
+  second = await buildInto('b', bundle);
 }, 300_000);
 
 afterAll(() => {
@@ -97,15 +101,17 @@ function comparable(r: Run): Run {
 describe('config check', () => {
   it.each(userDataFixtures)('%s: same result on x64, arm64 and the JS bundle', async (name) => {
     const args = ['config', 'check', '-c', `file://${join(USERDATA_DIR, name)}`];
-    const x64 = await runExe(first, 'x64', args);
+    const [x64, arm64, js] = await Promise.all([
+      runExe(first, 'x64', args),
+      runExe(first, 'arm64', args),
+      execa(process.execPath, [bundle, ...args], { reject: false, stripFinalNewline: false }),
+    ]);
     // Exit 1 is a legitimate answer for a fixture that holds no NodeConfig; anything else
     // (2: environment, a signal, a crash) means the command itself failed.
     expect([0, 1], describeRun(args, x64)).toContain(x64.exitCode);
     if (x64.exitCode === 1) expect(x64.stderr, describeRun(args, x64)).toMatch(/^error: /);
-    const arm64 = await runExe(first, 'arm64', args);
     expect(comparable(arm64)).toEqual(comparable(x64));
-    const bundle = await execa(process.execPath, [BUNDLE, ...args], { reject: false, stripFinalNewline: false });
-    expect({ exitCode: bundle.exitCode, stdout: String(bundle.stdout), stderr: String(bundle.stderr) }).toEqual(comparable(x64));
+    expect({ exitCode: js.exitCode, stdout: String(js.stdout), stderr: String(js.stderr) }).toEqual(comparable(x64));
   });
 
   it('accepts the complete user data fixtures', async () => {
@@ -157,14 +163,16 @@ describe('render', () => {
   it.each(renderFixtures)('%s: x64 and arm64 write the same files', async (name) => {
     const { config, instance } = renderInputs(name);
     const results: Record<string, { run: Run; files: Record<string, string> }> = {};
-    for (const arch of ['x64', 'arm64'] as const) {
-      const out = join(scratch, 'render-out', arch, name);
-      mkdirSync(out, { recursive: true });
-      const args = ['render', '-c', `file://${config}`, '--instance', instance, '--out', out];
-      const run = await runExe(first, arch, args);
-      expect(run.exitCode, `${arch}: ${describeRun(args, run)}`).toBe(0);
-      results[arch] = { run: comparable(run), files: tree(out) };
-    }
+    await Promise.all(
+      (['x64', 'arm64'] as const).map(async (arch) => {
+        const out = join(scratch, 'render-out', arch, name);
+        mkdirSync(out, { recursive: true });
+        const args = ['render', '-c', `file://${config}`, '--instance', instance, '--out', out];
+        const run = await runExe(first, arch, args);
+        expect(run.exitCode, `${arch}: ${describeRun(args, run)}`).toBe(0);
+        results[arch] = { run: comparable(run), files: tree(out) };
+      }),
+    );
     expect(Object.keys(results.x64?.files ?? {}).length, 'render wrote no files').toBeGreaterThan(0);
     // Output paths differ only by the arch directory; normalise before comparing.
     const norm = (r: Run, arch: string): Run => ({
@@ -175,4 +183,51 @@ describe('render', () => {
     expect(norm(results.arm64!.run, 'arm64')).toEqual(norm(results.x64!.run, 'x64'));
     expect(results.arm64!.files).toEqual(results.x64!.files);
   });
+});
+
+/** A new node's root as the image bakes it (the layout test/support/node.ts uses). */
+function nodeRoot(label: string): string {
+  const dir = join(scratch, 'init-root', label);
+  const files: Record<string, string> = {
+    'etc/eks/kubelet-version.txt': 'v1.33.1\n',
+    'etc/eks/containerd-version.txt': '1.7.27\n',
+    'etc/eks/instance-types.jsonl': readFileSync(join(REPO, 'test/fixtures/instance-types.jsonl'), 'utf8'),
+    'sys/devices/system/cpu/online': '0-1\n',
+    'proc/meminfo': 'MemTotal:        7910616 kB\nMemFree:         7000000 kB\n',
+  };
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), content);
+  }
+  return dir;
+}
+
+describe('init (the boot path, which runs with the trained boot code cache)', () => {
+  it.each(['karpenter.mime', 'complete.yaml'].filter((n) => userDataFixtures.includes(n)))(
+    '%s: x64 and arm64 write the same files and accept their code cache',
+    async (name) => {
+      const imds = await startImds({ userData: readFileSync(join(USERDATA_DIR, name)) });
+      try {
+        const results = await Promise.all(
+          (['x64', 'arm64'] as const).map(async (arch) => {
+            const root = nodeRoot(`${arch}-${name}`);
+            const before = new Set(Object.keys(tree(root)));
+            const args = ['init', '--skip', 'run', '--root', root];
+            const run = await runExe(first, arch, args, {
+              env: { AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url, AWS_ENDPOINT_URL_EKS: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:9' },
+            });
+            expect(run.exitCode, `${arch}: ${describeRun(args, run)}`).toBe(0);
+            expect(run.stderr, arch).not.toMatch(/code cache|warning/i);
+            const written = Object.fromEntries(Object.entries(tree(root)).filter(([p]) => !before.has(p)));
+            return written;
+          }),
+        );
+        const [x64, arm64] = results as [Record<string, string>, Record<string, string>];
+        expect(Object.keys(x64)).toContain('etc/kubernetes/kubelet/config.json');
+        expect(arm64).toEqual(x64);
+      } finally {
+        await imds.close();
+      }
+    },
+  );
 });
