@@ -8,6 +8,8 @@
 // --input FILE  the CommonJS file to embed (default dist/eks-node-agent.cjs)
 // --out-dir DIR where the executables go (default dist)
 // --name NAME   executable base name (default eks-node-agent; the bench builds its baseline with it)
+// --no-minify   embed the bundle as it is (by default it is minified for the executable; see
+//               scripts/sea/build-sea.mjs)
 // --no-train    do not make the boot-path code cache by a training run (below); every command
 //               then uses the compile-time cache
 //
@@ -34,6 +36,7 @@ const { values } = parseArgs({
     name: { type: 'string', default: 'eks-node-agent' },
     arch: { type: 'string', multiple: true },
     'no-train': { type: 'boolean', default: false },
+    'no-minify': { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
   },
 });
@@ -86,6 +89,7 @@ try {
     cacheDir: join(root, '.cache'),
     arches,
     trainings,
+    minify: !values['no-minify'],
     log,
   });
   for (const r of results) console.log(`${r.sha256}  ${r.file}`);

@@ -37,7 +37,8 @@ let source;
 let cachedData;
 let cacheName = 'default';
 if (inSea) {
-  source = sea.getAsset(FILENAME, 'utf8');
+  // getRawAsset and a Buffer view avoid copying the bundle once more before V8 copies it.
+  source = Buffer.from(sea.getRawAsset(FILENAME)).toString('utf8');
   const keys = sea.getAssetKeys();
   const byCommand = keys.includes('caches.json') ? JSON.parse(sea.getAsset('caches.json', 'utf8')) : {};
   cacheName = Object.hasOwn(byCommand, command()) ? byCommand[command()] : 'default.cache';
