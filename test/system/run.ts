@@ -1,0 +1,470 @@
+/**
+ * The proof-of-join system test (`npm run test:system`): bakes a node image with our Packer
+ * template (qemu source, TCG) from a cached Debian base, boots it once per case against the
+ * IMDS/EKS/EC2 emulators and a fake TLS API server, and checks that the node joins (or, for
+ * bad user data, fails cleanly). Prints a boot timeline per case and the harness's timings.
+ *
+ * Options: --cases a,b (subset), --baked IMAGE (skip the bake, for iterating), --keep (keep
+ * the work directory). Exit 0 when every check of every case passed.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { startImds } from '../emulators/imds.js';
+import { startEks } from '../emulators/eks.js';
+import { startEc2 } from '../emulators/ec2.js';
+import { startSts } from '../emulators/sts.js';
+import { startApiServer, type ApiServer } from '../emulators/apiserver.js';
+import { ensureBaseImage } from './base-image.js';
+import { startArtifactServer, writeBucket, writePauseImageTar } from './artifacts.js';
+import { bake } from './bake.js';
+import { cleanupAll, installSignalCleanup, onCleanup } from './cleanup.js';
+import { CASES, CLUSTER_NAME, GUEST, SERVICE_CIDR, type SystemCase } from './cases.js';
+import { Checks, agentFileDigests, compareWithRender, expect, timeline, unitState, vmFacts, type Milestone } from './node-checks.js';
+import { bootVm, createOverlay, GUEST_IP, type Vm } from './qemu.js';
+import { ssh, sshOk, waitForSsh, type SshTarget } from './ssh.js';
+
+const REPO = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
+const KUBERNETES_VERSION = '1.33.1';
+const BUILD_DATE = '2025-05-01';
+const PAUSE_IMAGE = 'localhost/eks-node-test/pause:3.10';
+/** QEMU's default MAC for the first NIC, so IMDS and the VM agree. */
+const GUEST_MAC = '52:54:00:12:34:56';
+const NODE_NAME = `ip-${GUEST_IP.replaceAll('.', '-')}.us-west-2.compute.internal`;
+const INSTANCE = {
+  instanceId: 'i-0e4b5c6d7e8f90123',
+  instanceType: 'm5.large',
+  region: 'us-west-2',
+  availabilityZone: 'us-west-2b',
+  mac: GUEST_MAC,
+  privateIpv4: GUEST_IP,
+  privateDnsName: NODE_NAME,
+};
+/** An SSH session does not get PID 1's environment: the endpoints again, for `doctor`. */
+const AWS_ENV = `AWS_ENDPOINT_URL_EKS=http://${GUEST.eks} AWS_ENDPOINT_URL_EC2=http://${GUEST.ec2} AWS_ENDPOINT_URL_STS=http://${GUEST.sts}`;
+const PROVIDER_ID = `aws:///${INSTANCE.availabilityZone}/${INSTANCE.instanceId}`;
+
+// Deadlines (TCG on 2 cores: a boot to login takes ~45 s).
+const JOIN_DEADLINE_MS = 8 * 60_000;
+const SSH_DEADLINE_MS = 4 * 60_000;
+const HEARTBEAT_DEADLINE_MS = 90_000;
+const FAIL_DEADLINE_MS = 6 * 60_000;
+const BAKE_DEADLINE_MS = 25 * 60_000;
+
+const t0 = Date.now();
+const stamp = () => `${String(Math.round((Date.now() - t0) / 1000)).padStart(4)}s`;
+const log = (line: string) => process.stdout.write(`[system ${stamp()}] ${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function args() {
+  const argv = process.argv.slice(2);
+  const value = (name: string) => {
+    const i = argv.indexOf(name);
+    return i === -1 ? undefined : argv[i + 1];
+  };
+  return { cases: value('--cases')?.split(','), baked: value('--baked'), keep: argv.includes('--keep') || process.env.EKS_NODE_SYSTEM_TEST_KEEP === '1' };
+}
+
+async function preflight(): Promise<void> {
+  const missing: string[] = [];
+  for (const tool of ['qemu-system-x86_64', 'qemu-img', 'packer', 'debootstrap', 'socat', 'ssh', 'ssh-keygen', 'mkfs.ext4', 'openssl', 'flock', 'tar']) {
+    const r = await execa('sh', ['-c', `command -v ${tool}`], { reject: false });
+    if (r.exitCode !== 0) missing.push(tool);
+  }
+  if (missing.length) throw new Error(`preflight: missing ${missing.join(', ')} (.ci/run installs them with apt)`);
+  if (process.getuid?.() !== 0) throw new Error('preflight: must run as root (debootstrap of the base image)');
+}
+
+async function waitFor<T>(what: string, deadlineMs: number, vm: Vm | undefined, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
+  const started = Date.now();
+  while (Date.now() - started < deadlineMs) {
+    const dead = vm?.exited();
+    if (dead) throw new Error(`${what}: ${dead}`);
+    const value = await probe();
+    if (value !== undefined) return value;
+    await sleep(1_000);
+  }
+  throw new Error(`${what}: not within ${Math.round(deadlineMs / 1000)}s`);
+}
+
+interface CaseReport {
+  name: string;
+  ok: boolean;
+  seconds: number;
+  milestones: Milestone[];
+  /** host-side: seconds from VM start until the API server saw the Node */
+  nodeSeenAfter?: number;
+  rebootMilestones?: Milestone[];
+  failures: string[];
+}
+
+interface Cloud {
+  api: ApiServer;
+  eks: Awaited<ReturnType<typeof startEks>>;
+  ec2: Awaited<ReturnType<typeof startEc2>>;
+  /** only `doctor` calls STS (its aws-identity check); the join path never does */
+  sts: Awaited<ReturnType<typeof startSts>>;
+  imds: Awaited<ReturnType<typeof startImds>>;
+  imdsPort: number;
+  gate?: Awaited<ReturnType<typeof import('./gate.js').startGate>>;
+  close(): Promise<void>;
+}
+
+async function startCloud(c: SystemCase, userData: (api: ApiServer) => string): Promise<Cloud> {
+  const api = await startApiServer({ sans: [`IP:${GUEST.apiServer}`, 'IP:127.0.0.1'] });
+  const eks = await startEks({
+    clusters: { [CLUSTER_NAME]: { endpoint: `https://${GUEST.apiServer}`, caData: api.caBase64, serviceIpv4Cidr: SERVICE_CIDR } },
+  });
+  const ec2 = await startEc2();
+  const sts = await startSts();
+  const imds = await startImds({ instance: INSTANCE, userData: userData(api) });
+  let gate: Cloud['gate'];
+  if (c.imdsDelayMs) gate = await (await import('./gate.js')).startGate(imds.port, c.imdsDelayMs);
+  const close = async () => {
+    await gate?.close();
+    await Promise.all([imds.close(), sts.close(), ec2.close(), eks.close(), api.close()]);
+  };
+  const unregister = onCleanup(`cloud of ${c.name}`, close);
+  return {
+    api, eks, ec2, sts, imds, gate,
+    imdsPort: gate?.port ?? imds.port,
+    async close() {
+      await close();
+      unregister();
+    },
+  };
+}
+
+const describeCalls = (cloud: Cloud) => cloud.eks.requests.filter((r) => r.clusterName === CLUSTER_NAME).length;
+
+async function journal(vm: SshTarget, boot = '0'): Promise<string> {
+  return sshOk(vm, `journalctl -b ${boot} -o short-monotonic --no-pager`, 60_000);
+}
+
+async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshTarget, work: string, userData: string, startedAt: number, phase = '') {
+  const p = phase ? `${phase}: ` : '';
+  await checks.check(`${p}both agent units succeeded`, async () => {
+    const states = [];
+    for (const unit of ['eks-node-agent-config.service', 'eks-node-agent-run.service']) {
+      const s = await unitState(vm, unit);
+      expect(s.ActiveState === 'active' && s.Result === 'success' && s.ExecMainStatus === '0', `${unit}: ${JSON.stringify(s)}`);
+      states.push(`${unit} ${s.ActiveState}/${s.Result}`);
+    }
+    return states.join(', ');
+  });
+  await checks.check(`${p}containerd and the kubelet double are active`, async () => {
+    const r = await ssh(vm, 'systemctl is-active containerd.service kubelet.service');
+    expect(r.stdout.trim() === 'active\nactive', `systemctl is-active: ${r.stdout.trim().replace(/\n/g, ', ')}`);
+    const k = await unitState(vm, 'kubelet.service');
+    expect(k.NRestarts === '0', `kubelet.service restarted ${k.NRestarts} time(s): the double refused a configuration at first`);
+    return 'active, kubelet.service never restarted';
+  });
+  await checks.check(`${p}containerd config dump: our sandbox image, SystemdCgroup = true`, async () => {
+    const sandbox = (await sshOk(vm, 'cat /etc/eks/sandbox-image.txt')).trim();
+    const dump = await sshOk(vm, 'containerd config dump');
+    expect(dump.includes(`"${sandbox}"`) && /sandbox(_image)? = /.test(dump), `dump does not name the sandbox image ${sandbox}`);
+    expect(/SystemdCgroup = true/.test(dump), 'dump has no SystemdCgroup = true');
+    const img = await ssh(vm, `ctr -n k8s.io images ls -q name==${sandbox}`);
+    expect(img.stdout.trim() === sandbox, `the sandbox image ${sandbox} is not in containerd's k8s.io namespace`);
+    return `sandbox image ${sandbox} (imported and pinned by the bake)`;
+  });
+  await checks.check(`${p}ctr version answers`, async () => {
+    const out = await sshOk(vm, 'ctr version');
+    expect(/Server:\s*\n\s*Version:/.test(out), `no server section: ${out}`);
+    return /Server:\s*\n\s*Version:\s*(\S+)/.exec(out)?.[1] ?? '';
+  });
+  await checks.check(`${p}files on disk match eks-node-agent render`, async () => {
+    const facts = await vmFacts(vm, INSTANCE);
+    const cluster = c.describeClusterCalls > 0
+      ? { name: CLUSTER_NAME, apiServerEndpoint: `https://${GUEST.apiServer}`, certificateAuthority: cloud.api.caBase64, serviceCidr: SERVICE_CIDR }
+      : undefined;
+    const same = await compareWithRender(vm, work, userData, facts, cluster);
+    return `${same.length} files identical`;
+  });
+  await checks.check(`${p}AWS calls: eks:DescribeCluster ${c.describeClusterCalls}x, EC2 none`, () => {
+    expect(describeCalls(cloud) === c.describeClusterCalls, `DescribeCluster requests: ${describeCalls(cloud)}, expected ${c.describeClusterCalls}`);
+    expect(cloud.ec2.requests.length === 0, `EC2 requests: ${cloud.ec2.requests.map((r) => r.action).join(', ')}`);
+    return '';
+  });
+  await checks.check(`${p}eks-node-agent doctor: all ok`, async () => {
+    const has = await ssh(vm, 'eks-node-agent doctor --help >/dev/null 2>&1');
+    expect(has.exitCode === 0, 'the baked agent has no doctor command');
+    const env = AWS_ENV;
+    const r = await ssh(vm, `${env} eks-node-agent doctor --timeout 60`, 120_000);
+    expect(r.exitCode === 0, `doctor exited ${r.exitCode}:\n${r.stdout}${r.stderr}`);
+    return `${r.stdout.trim().split('\n').length} report lines, exit 0`;
+  });
+  void startedAt;
+}
+
+async function runCase(c: SystemCase, image: string, base: { kernel: string; initrd: string }, root: string, keyFile: string, publicKey: string): Promise<CaseReport> {
+  const started = Date.now();
+  const work = join(root, 'cases', c.name);
+  await mkdir(work, { recursive: true });
+  const checks = new Checks(log);
+  const report: CaseReport = { name: c.name, ok: false, seconds: 0, milestones: [], failures: [] };
+  let userData = '';
+  const cloud = await startCloud(c, (api) => (userData = c.userData({ endpoint: `https://${GUEST.apiServer}`, caBase64: api.caBase64 })));
+  let vm: Vm | undefined;
+  try {
+    const disk = join(work, 'disk.qcow2');
+    await createOverlay(image, disk);
+    log(`case ${c.name}: booting (console: ${join(work, 'console.log')})`);
+    vm = await bootVm({
+      name: c.name,
+      disk,
+      kernel: base.kernel,
+      initrd: base.initrd,
+      consoleLog: join(work, 'console.log'),
+      cmdline: [
+        // The agent's AWS endpoints, the AWS way, for every service (PID 1's environment).
+        `systemd.setenv=AWS_ENDPOINT_URL_EKS=http://${GUEST.eks}`,
+        `systemd.setenv=AWS_ENDPOINT_URL_EC2=http://${GUEST.ec2}`,
+        `systemd.setenv=AWS_ENDPOINT_URL_STS=http://${GUEST.sts}`,
+        `systemd.set_credential=ssh.authorized_keys.root:${publicKey}`,
+      ],
+      forwards: [
+        { guestIp: GUEST.imds, guestPort: 80, hostPort: cloud.imdsPort },
+        { guestIp: GUEST.apiServer, guestPort: 443, hostPort: cloud.api.port },
+        { guestIp: GUEST.eks, guestPort: 80, hostPort: cloud.eks.port },
+        { guestIp: GUEST.ec2, guestPort: 80, hostPort: cloud.ec2.port },
+        { guestIp: GUEST.sts, guestPort: 80, hostPort: Number(new URL(cloud.sts.url).port) },
+      ],
+    });
+    const target: SshTarget = { port: vm.sshPort, keyFile };
+    const vmStart = vm.startedAt;
+
+    if (c.expect === 'join') {
+      const joined = await checks.check('Node registered with the API server (name, labels, taints, providerID)', async () => {
+        const node = await waitFor('Node creation', JOIN_DEADLINE_MS, vm, () => cloud.api.nodeCreations.find((n) => n.metadata?.name === NODE_NAME));
+        report.nodeSeenAfter = Math.round((Date.now() - vmStart) / 1000);
+        const labels = (node.metadata?.labels ?? {}) as Record<string, string>;
+        for (const [k, v] of Object.entries(c.labels ?? {})) expect(labels[k] === v, `label ${k}=${v} missing (labels: ${JSON.stringify(labels)})`);
+        expect(labels['kubernetes.io/hostname'] === NODE_NAME, `kubernetes.io/hostname is ${labels['kubernetes.io/hostname']}`);
+        const spec = (node.spec ?? {}) as { providerID?: string; taints?: unknown[] };
+        expect(spec.providerID === PROVIDER_ID, `providerID ${spec.providerID}, expected ${PROVIDER_ID}`);
+        expect(JSON.stringify(spec.taints ?? []) === JSON.stringify(c.taints ?? []), `taints ${JSON.stringify(spec.taints)}, expected ${JSON.stringify(c.taints ?? [])}`);
+        const req = cloud.api.requests.find((r) => r.method === 'POST' && r.path === '/api/v1/nodes');
+        expect(req?.tokenKind === 'k8s-aws-v1.', 'the Node was not created with an aws-iam-authenticator token');
+        return `${NODE_NAME} after ${report.nodeSeenAfter}s`;
+      });
+      if (joined) {
+        await checks.check('Ready heartbeat posted', async () => {
+          await waitFor('heartbeat', HEARTBEAT_DEADLINE_MS, vm, () => cloud.api.heartbeats.find((h) => h.node === NODE_NAME));
+          return `${cloud.api.heartbeats.length} so far`;
+        });
+      }
+      await waitForSsh(target, SSH_DEADLINE_MS, `case ${c.name}`, () => vm?.exited());
+      if (c.imdsDelayMs) {
+        await checks.check(`IMDS was refused for ${c.imdsDelayMs / 1000}s and the node still joined`, () => {
+          const first = cloud.gate?.firstAttemptAt();
+          const opened = cloud.gate?.openedAt();
+          expect(first !== undefined && opened !== undefined, 'the node never reached IMDS through the gate');
+          expect(cloud.gate!.refused() > 0, 'no IMDS connection was refused: the delay was not exercised');
+          return `${cloud.gate!.refused()} connections refused over ${Math.round((opened - first) / 1000)}s`;
+        });
+      }
+      await checkJoined(checks, c, cloud, target, work, userData, vmStart);
+      const j = await journal(target);
+      await writeFile(join(work, 'journal.txt'), j);
+      report.milestones = timeline(j);
+
+      if (c.reboot) {
+        const before = await agentFileDigests(target);
+        const bootId = (await sshOk(target, 'cat /proc/sys/kernel/random/boot_id')).trim();
+        const awsBefore = { eks: cloud.eks.requests.length, ec2: cloud.ec2.requests.length };
+        const apiBefore = cloud.api.requests.length;
+        const rebootAt = Date.now();
+        log(`case ${c.name}: rebooting`);
+        await ssh(target, 'systemctl reboot', 15_000).catch(() => undefined);
+        await waitFor('VM back with a new boot id', SSH_DEADLINE_MS, vm, async () => {
+          const r = await ssh(target, 'cat /proc/sys/kernel/random/boot_id', 15_000).catch(() => undefined);
+          const id = r?.exitCode === 0 ? r.stdout.trim() : '';
+          return id && id !== bootId ? id : undefined;
+        });
+        await checks.check('after reboot: the node re-registers and heartbeats again', async () => {
+          await waitFor('Node write after reboot', JOIN_DEADLINE_MS, vm, () =>
+            cloud.api.requests.slice(apiBefore).find((r) => r.method === 'POST' && r.path === '/api/v1/nodes'));
+          await waitFor('heartbeat after reboot', HEARTBEAT_DEADLINE_MS, vm, () => cloud.api.heartbeats.find((h) => h.at.getTime() > rebootAt && h.node === NODE_NAME));
+          const post = cloud.api.requests.slice(apiBefore).find((r) => r.method === 'POST' && r.path === '/api/v1/nodes');
+          return `POST /api/v1/nodes answered ${post?.status} (the Node survived), heartbeat after reboot`;
+        });
+        await checks.check('after reboot: agent files unchanged', async () => {
+          await waitFor('run phase done after reboot', SSH_DEADLINE_MS, vm, async () =>
+            (await unitState(target, 'eks-node-agent-run.service')).ActiveState === 'active' ? true : undefined);
+          const after = await agentFileDigests(target);
+          expect(after === before, `digests changed:\nbefore:\n${before}\nafter:\n${after}`);
+          return `${before.trim().split('\n').length} files, same sha256`;
+        });
+        await checks.check('after reboot: no AWS call repeated', () => {
+          const now = { eks: cloud.eks.requests.length, ec2: cloud.ec2.requests.length };
+          expect(now.eks === awsBefore.eks && now.ec2 === awsBefore.ec2, `AWS requests before ${JSON.stringify(awsBefore)}, after ${JSON.stringify(now)}`);
+          return `EKS ${now.eks}, EC2 ${now.ec2} (unchanged; DescribeCluster answered from the cache)`;
+        });
+        await checkJoined(checks, c, cloud, target, work, userData, rebootAt, 'after reboot');
+        const j2 = await journal(target);
+        await writeFile(join(work, 'journal-after-reboot.txt'), j2);
+        report.rebootMilestones = timeline(j2);
+      }
+    } else {
+      await waitForSsh(target, SSH_DEADLINE_MS, `case ${c.name}`, () => vm?.exited());
+      await checks.check('config phase fails', async () => {
+        await waitFor('eks-node-agent-config.service failed', FAIL_DEADLINE_MS, vm, async () =>
+          (await unitState(target, 'eks-node-agent-config.service')).ActiveState === 'failed' ? true : undefined);
+        const s = await unitState(target, 'eks-node-agent-config.service');
+        return `ActiveState=${s.ActiveState} Result=${s.Result} ExecMainStatus=${s.ExecMainStatus}`;
+      });
+      await checks.check(`one-line journal error naming ${c.failField}`, async () => {
+        const out = await sshOk(target, 'journalctl -b -u eks-node-agent-config.service -o cat --no-pager');
+        const errors = out.split('\n').filter((l) => /^error: /.test(l));
+        expect(errors.length === 1, `expected one "error:" line, got ${errors.length}:\n${out}`);
+        expect(errors[0]!.includes(c.failField!), `the error does not name ${c.failField}: ${errors[0]}`);
+        expect(!/^\s+at /m.test(out), `a stack trace is in the journal:\n${out}`);
+        return errors[0]!;
+      });
+      await checks.check('kubelet never started, run phase did not run', async () => {
+        const k = await unitState(target, 'kubelet.service');
+        expect(k.ActiveState === 'inactive' && k.ExecMainStartTimestampMonotonic === '0', `kubelet.service: ${JSON.stringify(k)}`);
+        const r = await unitState(target, 'eks-node-agent-run.service');
+        expect(r.ActiveState !== 'active' && r.ExecMainStartTimestampMonotonic === '0', `eks-node-agent-run.service: ${JSON.stringify(r)}`);
+        expect(cloud.api.nodeCreations.length === 0, 'a Node was registered');
+        return 'kubelet.service inactive, never started; no Node';
+      });
+      await checks.check('nothing half-written under /etc/kubernetes (nor the kubeconfig, kubelet environment)', async () => {
+        const out = await sshOk(target, 'find /etc/kubernetes /var/lib/kubelet/kubeconfig /etc/eks/kubelet -mindepth 0 2>/dev/null; true');
+        expect(out.trim() === '', `left behind:\n${out}`);
+        return 'none of them exist';
+      });
+      await checks.check('eks-node-agent doctor reports the failure', async () => {
+        const r = await ssh(target, `${AWS_ENV} eks-node-agent doctor --timeout 60`, 120_000);
+        expect(r.exitCode !== 0, `doctor exited 0 on a node whose config phase failed:\n${r.stdout}`);
+        expect(r.stdout.includes(c.failField!) || r.stderr.includes(c.failField!), `doctor does not name ${c.failField}:\n${r.stdout}${r.stderr}`);
+        return `exit ${r.exitCode}, names ${c.failField}`;
+      });
+      await checks.check('AWS: no calls', () => {
+        expect(cloud.eks.requests.length === 0 && cloud.ec2.requests.length === 0, `EKS ${cloud.eks.requests.length}, EC2 ${cloud.ec2.requests.length}`);
+        return '';
+      });
+      const j = await journal(target);
+      await writeFile(join(work, 'journal.txt'), j);
+      report.milestones = timeline(j);
+    }
+  } catch (err) {
+    await checks.check('case ran to the end', () => {
+      throw err;
+    });
+  } finally {
+    await vm?.stop();
+    await cloud.close();
+    // The overlay is 100s of MiB after a boot; the console log and journal stay.
+    await rm(join(work, 'disk.qcow2'), { force: true });
+  }
+  report.ok = checks.ok;
+  report.failures = checks.results.filter((r) => !r.ok).map((r) => `${r.name}: ${r.detail}`);
+  report.seconds = Math.round((Date.now() - started) / 1000);
+  return report;
+}
+
+function printTimeline(r: CaseReport) {
+  const show = (title: string, ms: Milestone[]) => {
+    log(`  ${title}`);
+    for (const m of ms) log(`    ${m.at.toFixed(1).padStart(6)}s  ${m.what}`);
+  };
+  show(`${r.name}: boot timeline (seconds since kernel start, from the journal)`, r.milestones);
+  if (r.rebootMilestones) show(`${r.name}: after reboot`, r.rebootMilestones);
+  if (r.nodeSeenAfter !== undefined) log(`    host: the API server saw the Node ${r.nodeSeenAfter}s after QEMU started`);
+}
+
+async function main(): Promise<number> {
+  installSignalCleanup();
+  const opts = args();
+  const timings: Record<string, number> = {};
+  const mark = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const s = Date.now();
+    try {
+      return await fn();
+    } finally {
+      timings[name] = Math.round((Date.now() - s) / 1000);
+    }
+  };
+  await preflight();
+  const root = await mkdtemp(join(tmpdir(), 'eks-node-system-'));
+  log(`work directory ${root}`);
+  const selected = opts.cases ? CASES.filter((c) => opts.cases!.includes(c.name)) : CASES;
+  if (selected.length === 0) throw new Error(`--cases ${opts.cases?.join(',')}: no such case (cases: ${CASES.map((c) => c.name).join(', ')})`);
+
+  const base = await mark('base image', () => ensureBaseImage(log));
+  log(`base image ${base.dir} (${base.builtSeconds ? `built in ${base.builtSeconds}s` : 'cached'})`);
+  const keyFile = join(root, 'id_ed25519');
+  await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'eks-node-system-test', '-f', keyFile], { timeout: 30_000 });
+  const publicKey = (await readFile(`${keyFile}.pub`, 'utf8')).trim();
+
+  let image = opts.baked;
+  if (!image) {
+    await mark('agent build', async () => {
+      log('building the agent executable (npm run build, npm run build:exe)');
+      await execa('npm', ['run', '--silent', 'build'], { cwd: REPO, timeout: 5 * 60_000 });
+      await execa('npm', ['run', '--silent', 'build:exe'], { cwd: REPO, timeout: 10 * 60_000 });
+    });
+    const agent = join(REPO, 'dist', 'eks-node-agent-linux-x64');
+    if (!existsSync(agent)) throw new Error(`${agent} was not built by npm run build:exe`);
+    const bucket = join(root, 'bucket');
+    await writeBucket(bucket, KUBERNETES_VERSION, BUILD_DATE);
+    const pauseTar = join(root, 'pause-image.tar');
+    await writePauseImageTar(root, PAUSE_IMAGE, pauseTar);
+    const server = await startArtifactServer(bucket);
+    const baked = await mark('bake', () => bake({
+      work: join(root, 'bake'), base, sshKeyFile: keyFile, sshPublicKey: publicKey,
+      // QEMU user networking: the guest reaches the host's loopback as 10.0.2.2.
+      artifactBaseUrl: `http://10.0.2.2:${server.port}`,
+      kubernetesVersion: KUBERNETES_VERSION, buildDate: BUILD_DATE, agentBinary: agent,
+      pauseImage: PAUSE_IMAGE, pauseImageTar: pauseTar, log, timeoutMs: BAKE_DEADLINE_MS,
+    }).finally(() => server.close()));
+    const served = server.requests.filter((r) => r.status === 200).map((r) => r.path.split('/').pop());
+    log(`baked ${baked.image} in ${baked.seconds}s (artifacts downloaded: ${served.join(', ')})`);
+    image = baked.image;
+  }
+
+  const reports: CaseReport[] = [];
+  for (const c of selected) {
+    log(`case ${c.name}`);
+    const r = await mark(`case ${c.name}`, () => runCase(c, image!, base, root, keyFile, publicKey));
+    reports.push(r);
+    log(`case ${c.name}: ${r.ok ? 'PASSED' : 'FAILED'} in ${r.seconds}s`);
+  }
+
+  log('');
+  log('timelines');
+  for (const r of reports) printTimeline(r);
+  log('');
+  log('harness timings');
+  for (const [k, v] of Object.entries(timings)) log(`  ${String(v).padStart(5)}s  ${k}`);
+  log(`  ${String(Math.round((Date.now() - t0) / 1000)).padStart(5)}s  total`);
+  await writeFile(join(root, 'summary.json'), `${JSON.stringify({ timings, totalSeconds: Math.round((Date.now() - t0) / 1000), reports }, null, 2)}\n`);
+  const failed = reports.filter((r) => !r.ok);
+  log('');
+  if (failed.length === 0) {
+    log(`PASSED: ${reports.length} case(s)`);
+    if (!opts.keep) await rm(root, { recursive: true, force: true });
+    else log(`kept ${root}`);
+    return 0;
+  }
+  for (const r of failed) for (const f of r.failures) log(`FAILED ${r.name}: ${f}`);
+  log(`kept ${root} (console logs and journals under cases/)`);
+  return 1;
+}
+
+main()
+  .then(
+    (code) => code,
+    (err: unknown) => {
+      log(`ERROR: ${(err as Error).message}`);
+      return 2;
+    },
+  )
+  .then(async (code) => {
+    await cleanupAll();
+    process.exitCode = code;
+  });
