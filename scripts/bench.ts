@@ -4,8 +4,8 @@
 //
 //   npm run bench -- [--runs N] [--no-build] [--agent FILE]
 //
-// --agent FILE  bench another x64 executable instead of dist/eks-node-agent-linux-x64 (implies
-//               --no-build)
+// --agent FILE  bench another x64 executable instead of the one built from the current sources
+//               into .cache/bench/ (implies --no-build)
 //
 // Wall time is measured from spawn to exit, peak RSS is the kernel's ru_maxrss (through
 // /usr/bin/time, which wraps every run of both programs alike). Bytes read: see readBytes().
@@ -31,8 +31,10 @@ const RUNS = Number(values.runs);
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`--runs: "${values.runs}" is not a positive whole number`);
 
 const TIME = '/usr/bin/time';
-const AGENT = resolve(values.agent ?? join(root, 'dist/eks-node-agent-linux-x64'));
 const benchDir = join(root, '.cache/bench');
+// Built here rather than in dist/ so the bench never leaves behind an executable that tests
+// (test/support/agent.ts prefers dist/'s) would run after the sources moved on.
+const AGENT = resolve(values.agent ?? join(benchDir, 'eks-node-agent-linux-x64'));
 const HELLO = join(benchDir, 'hello-linux-x64');
 // What systemd gives a unit, plus the endpoints: nothing from this shell leaks into the runs.
 const scratch = mkdtempSync(join(tmpdir(), 'eks-node-bench-'));
@@ -233,7 +235,7 @@ async function main(): Promise<void> {
     });
     if (res.status !== 0) throw new Error(`build-exe ${extra.join(' ')} failed (exit ${res.status})`);
   };
-  if (!values['no-build'] && values.agent === undefined) buildExe([]);
+  if (!values['no-build'] && values.agent === undefined) buildExe(['--out-dir', benchDir]);
   buildExe(['--no-bundle', '--no-train', '--input', join(root, 'scripts/sea/hello.cjs'), '--name', 'hello', '--out-dir', benchDir]);
 
   const fixture = (name: string): Buffer => readFileSync(join(root, 'test/fixtures/userdata', name));

@@ -94,7 +94,7 @@ try {
     const cf = nodes.get(id).callFrame;
     let group;
     // In an executable the main script is named after the blob entry, not the bundle's path.
-    if (cf.url === bundle || cf.url.endsWith('/eks-node-agent.cjs') || cf.url === 'eks-node-agent.cjs' || cf.url === values.bundle) {
+    if (cf.url === bundle || cf.url.endsWith('/eks-node-agent.cjs') || cf.url === 'eks-node-agent.cjs' || cf.url === 'main.cjs' || cf.url === values.bundle) {
       group = moduleAt(cf.lineNumber);
       // esbuild's helpers (__esm, __export, __toESM...) matter: name them.
       if (group === '(bundle runtime)') group += ` ${cf.functionName || '(top level)'}`;
