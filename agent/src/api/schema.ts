@@ -1,4 +1,5 @@
-import { z } from 'zod';
+// the namespace import keeps zod's 60-odd locales out of the bundle
+import * as z from 'zod';
 
 /**
  * The public, versioned NodeConfig API (node.eks.aws/v1alpha1). Shapes only: every object is

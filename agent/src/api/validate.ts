@@ -61,9 +61,9 @@ function checkEndpoint(value: string): string | undefined {
 
 /**
  * Semantic checks of a merged NodeConfig; every problem found, each naming its field path.
- * `extra` lets callers add checks owned elsewhere (the CEL compiler of maxPodsExpression).
+ * Checks owned elsewhere (the CEL compiler of maxPodsExpression) are added by loadConfig.
  */
-export function validateNodeConfig(config: NodeConfig, extra: Array<(c: NodeConfig) => string[]> = []): string[] {
+export function validateNodeConfig(config: NodeConfig): string[] {
   const problems: string[] = [];
   const add = (path: string, value: unknown, reason: string) => problems.push(`${path}: ${show(value)} ${reason}`);
   const spec = config.spec ?? {};
@@ -128,6 +128,5 @@ export function validateNodeConfig(config: NodeConfig, extra: Array<(c: NodeConf
       add(`spec.featureGates`, gate, `is not a known feature gate (expected ${hint ? `"${hint}"` : `one of ${KNOWN_FEATURE_GATES.join(', ')}`})`);
     }
   }
-  for (const check of extra) problems.push(...check(config));
   return problems;
 }

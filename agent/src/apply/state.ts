@@ -1,6 +1,6 @@
-import { mkdir, readFile, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFiles } from './write-files.js';
 import { EnvironmentError, describeCause } from '../errors.js';
 import type { UnitAction } from '../render/plan.js';
 
@@ -48,8 +48,7 @@ export async function writeRunPhaseState(root: string, state: RunPhaseState): Pr
   const file = statePath(root);
   const content = `${JSON.stringify({ ...state, pendingChanges: [...new Set(state.pendingChanges)].sort() }, null, 2)}\n`;
   try {
-    await mkdir(dirname(file), { recursive: true, mode: 0o755 });
-    await writeFileAtomic(file, content, { mode: 0o644, fsync: true });
+    await writeFiles([{ path: STATE_PATH, mode: 0o644, content }], { root });
   } catch (err) {
     throw new EnvironmentError(`writing ${file}: ${describeCause(err)}`, { cause: err });
   }

@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import { EnvironmentError } from '../errors.js';
 
 /** The systemd operations the run phase needs; injected so tests can record them. */
@@ -26,6 +25,8 @@ export function createSystemctl(options: SystemctlOptions = {}): Systemctl {
 
   async function call(args: string[], timeoutMs: number, okExitCodes: number[] = [0]): Promise<number> {
     const what = `systemctl ${args.join(' ')}`;
+    // loaded here, not at the top: `init --skip run` and every other command never spawn systemctl
+    const { execa } = await import('execa');
     const result = await execa(command, args, {
       timeout: timeoutMs,
       reject: false,

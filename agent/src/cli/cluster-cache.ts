@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { writeFiles } from '../apply/write-files.js';
 import type { ClusterDescription, EksApi } from '../aws/eks.js';
 
 /**
@@ -25,12 +25,7 @@ export function cachedEks(root: string, eks: () => EksApi, onHit: () => void): E
         // no cache or an unreadable one: ask the API
       }
       const answer = await eks().describeCluster(name);
-      await writeFileAtomic(file, `${JSON.stringify(answer, null, 2)}\n`, { mode: 0o644 }).catch(async (err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ENOENT') throw err;
-        const { mkdir } = await import('node:fs/promises');
-        await mkdir(join(root, '/var/lib/eks-node-agent'), { recursive: true });
-        await writeFileAtomic(file, `${JSON.stringify(answer, null, 2)}\n`, { mode: 0o644 });
-      });
+      await writeFiles([{ path: CLUSTER_CACHE_PATH, mode: 0o644, content: `${JSON.stringify(answer, null, 2)}\n` }], { root });
       return answer;
     },
   };

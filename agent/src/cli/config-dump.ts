@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
-import writeFileAtomic from 'write-file-atomic';
+import { resolve } from 'node:path';
+import { writeFiles } from '../apply/write-files.js';
 import { loadConfig } from '../sources/index.js';
 import { sortKeys, stableJson } from '../common/json.js';
 import { configChecks } from './config-checks.js';
@@ -21,7 +22,7 @@ export async function run(options: ConfigDumpOptions, env: Env, out: (text: stri
   const text = options.output === 'json' ? stableJson(config) : stringify(sorted, { lineWidth: 0 });
   if (options.configOutput) {
     try {
-      await writeFileAtomic(options.configOutput, text, { mode: 0o600 });
+      await writeFiles([{ path: resolve(options.configOutput), mode: 0o600, content: text }], { root: '/' });
     } catch (err) {
       throw new EnvironmentError(`--config-output ${options.configOutput}: cannot write (${describeCause(err)})`, { cause: err });
     }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
+// the namespace import keeps zod's 60-odd locales out of the bundle
+import * as z from 'zod';
 import { InputError, describeCause } from '../errors.js';
 import type { InstanceFacts } from '../facts/types.js';
 import { formatPath, show } from '../api/problems.js';

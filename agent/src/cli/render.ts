@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { loadConfig } from '../sources/index.js';
 import type { NodeConfig, ResolvedNodeConfig, ResolvedCluster } from '../api/schema.js';
 import { resolveCluster } from '../facts/cluster.js';
@@ -80,6 +80,7 @@ export async function run(options: RenderCliOptions, env: Env, out: (line: strin
   });
   plan.warnings.unshift(...eni.warnings.filter((w) => !plan.warnings.includes(w)));
   try {
+    await mkdir(options.out, { recursive: true });
     await writeFiles(plan.files, { root: options.out });
   } catch (err) {
     if (err instanceof InputError || err instanceof EnvironmentError) throw err;

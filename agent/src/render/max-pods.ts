@@ -1,4 +1,4 @@
-import { CelScalar, celEnv, isCelError, isCelUint, parse, plan } from '@bufbuild/cel';
+import { loadedCel } from './cel.js';
 import { InputError, describeCause } from '../errors.js';
 import type { EniLimits } from '../facts/types.js';
 
@@ -15,9 +15,7 @@ export interface MaxPodsVariables {
 
 export type MaxPodsEvaluator = (vars: MaxPodsVariables) => number;
 
-const env = celEnv({
-  variables: { default_enis: CelScalar.INT, ips_per_eni: CelScalar.INT, max_pods: CelScalar.INT },
-});
+let env: ReturnType<ReturnType<typeof loadedCel>['celEnv']> | undefined;
 
 /** A typical instance (m5.large) used to try the expression once at compile time. */
 const PROBE: MaxPodsVariables = { default_enis: 3, ips_per_eni: 10, max_pods: 29 };
@@ -29,6 +27,8 @@ const PROBE: MaxPodsVariables = { default_enis: 3, ips_per_eni: 10, max_pods: 29
  * spec.kubelet.maxPodsExpression, so the validator can call it too.
  */
 export function compileMaxPodsExpression(expr: string): MaxPodsEvaluator {
+  const { CelScalar, celEnv, isCelError, isCelUint, parse, plan } = loadedCel();
+  env ??= celEnv({ variables: { default_enis: CelScalar.INT, ips_per_eni: CelScalar.INT, max_pods: CelScalar.INT } });
   let evaluate: (ctx: { default_enis: bigint; ips_per_eni: bigint; max_pods: bigint }) => unknown;
   try {
     evaluate = plan(env, parse(expr));

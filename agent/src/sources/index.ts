@@ -75,7 +75,7 @@ async function readSource(uri: string, source: Source, deps: SourceDeps) {
 export async function loadConfig(
   uris: readonly string[],
   deps: SourceDeps,
-  extraChecks: Array<(c: NodeConfig) => string[]> = [],
+  extraChecks: Array<(c: NodeConfig) => string[] | Promise<string[]>> = [],
 ): Promise<LoadedConfig> {
   const list = uris.length > 0 ? uris : [DEFAULT_SOURCE];
   const sources = list.map((uri) => ({ uri, source: parseSourceUri(uri) }));
@@ -100,7 +100,8 @@ export async function loadConfig(
     throw new InputError(`no NodeConfig found in ${list.join(', ')}${seen}`);
   }
   const config = mergeNodeConfigs(configs);
-  const problems = validateNodeConfig(config, extraChecks);
+  const problems = validateNodeConfig(config);
+  for (const check of extraChecks) problems.push(...(await check(config)));
   if (problems.length > 0) throw new InputError(problems);
   return { config, documents: where, ignored };
 }

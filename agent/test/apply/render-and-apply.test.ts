@@ -7,6 +7,10 @@ import { createSystemctl } from '../../src/apply/systemctl.js';
 import { render } from '../../src/render/index.js';
 import { type TestCert, createTestCa } from '../../../test/support/pki.js';
 import { baseConfig, baseFacts } from '../render/fixtures.js';
+import { loadCel } from '../../src/render/cel.js';
+
+// render compiles maxPodsExpression synchronously; the CLI loads CEL first, as these tests do
+beforeAll(loadCel);
 
 // The real renderer, writer and execa systemctl against the repository's systemctl TEST DOUBLE.
 const DOUBLE = resolve(import.meta.dirname, '../../../test/doubles/systemctl');

@@ -1,7 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { compileMaxPodsExpression, decideMaxPods, eniMaxPods } from '../../src/render/max-pods.js';
 import { reservedCpuMillicores, reservedMemoryMiB } from '../../src/render/reserved.js';
+import { loadCel } from '../../src/render/cel.js';
+
+// render compiles maxPodsExpression synchronously; the CLI loads CEL first, as these tests do
+beforeAll(loadCel);
 
 describe('max pods', () => {
   it('follows ENIs × (IPv4 per ENI − 1) + 2', () => {

@@ -7,6 +7,10 @@ import { render } from '../../src/render/index.js';
 import type { Plan } from '../../src/render/plan.js';
 import { type TestCert, createTestCa } from '../../../test/support/pki.js';
 import { caseNames, loadCase } from './golden.js';
+import { loadCel } from '../../src/render/cel.js';
+
+// render compiles maxPodsExpression synchronously; the CLI loads CEL first, as these tests do
+beforeAll(loadCel);
 
 /**
  * The rendered files read by the real programs installed here: containerd (1.6, so the

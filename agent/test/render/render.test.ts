@@ -4,6 +4,10 @@ import { clusterDnsAddress, defaultPauseImage, render } from '../../src/render/i
 import { renderTemplate } from '../../src/templates/handlebars.js';
 import { type TestCert, createTestCa } from '../../../test/support/pki.js';
 import { baseConfig, baseFacts } from './fixtures.js';
+import { loadCel } from '../../src/render/cel.js';
+
+// render compiles maxPodsExpression synchronously; the CLI loads CEL first, as these tests do
+beforeAll(loadCel);
 
 let ca: TestCert;
 beforeAll(async () => {
