@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 
@@ -12,15 +12,24 @@ export interface AgentResult {
   stderr: string;
 }
 
+/** The executable counts only when built from the current bundle (not left over from an older build). */
+function exeIsCurrent(): boolean {
+  try {
+    return statSync(EXE).mtimeMs >= statSync(BUNDLE).mtimeMs;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Runs the built agent as a process: the x64 executable when it has been built (what ships),
- * else the JS bundle under this Node. Never throws on a non-zero exit; the caller asserts it.
+ * Runs the built agent as a process: the x64 executable when it is built from the current bundle
+ * (what ships; `npm test` builds it), else the JS bundle under this Node. Never throws on a non-zero exit; the caller asserts it.
  */
 export async function runAgent(
   args: string[],
   opts: { env?: Record<string, string>; input?: string; cwd?: string; timeoutMs?: number } = {},
 ): Promise<AgentResult> {
-  const [file, argv] = existsSync(EXE) ? [EXE, args] : [process.execPath, [BUNDLE, ...args]];
+  const [file, argv] = exeIsCurrent() ? [EXE, args] : [process.execPath, [BUNDLE, ...args]];
   const result = await execa(file, argv, {
     reject: false,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_EKS: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9', ...opts.env },
