@@ -317,7 +317,7 @@ async function runCase(c: SystemCase, image: string, base: { kernel: string; ini
         await checks.check('after reboot: no AWS call repeated', () => {
           const now = { eks: cloud.eks.requests.length, ec2: cloud.ec2.requests.length };
           expect(now.eks === awsBefore.eks && now.ec2 === awsBefore.ec2, `AWS requests before ${JSON.stringify(awsBefore)}, after ${JSON.stringify(now)}`);
-          return `EKS ${now.eks}, EC2 ${now.ec2} (unchanged; DescribeCluster answered from the cache)`;
+          return `EKS ${now.eks} request(s), EC2 ${now.ec2}: none since the reboot (the first boot's DescribeCluster and doctor's; the rebooted agent read its cache)`;
         });
         await checkJoined(checks, c, cloud, target, work, userData, rebootAt, 'after reboot');
         const j2 = await journal(target);
