@@ -9,7 +9,7 @@ mapfile -t files < <(
   {
     find scripts test -type f -name '*.sh' -not -path '*/node_modules/*'
     # Extensionless scripts with a shell shebang (such as .ci/run).
-    find .ci scripts -type f ! -name '*.*' -exec sh -c 'head -n 1 "$1" | grep -Eq "^#!.*(ba|da)?sh\b"' _ {} \; -print 2>/dev/null
+    find .ci scripts test -type f -not -path "*/node_modules/*" ! -name '*.*' -exec sh -c 'head -n 1 "$1" | grep -Eq "^#!.*(ba|da)?sh\b"' _ {} \; -print 2>/dev/null
   } | LC_ALL=C sort -u
 )
 if ((${#files[@]} == 0)); then

@@ -34,7 +34,7 @@ if [[ -n "$PAUSE_IMAGE_TAR" ]]; then
   tarball="$UPLOAD_DIR/pause-image.tar"
   [[ -s "$tarball" ]] || fail "$tarball is missing: check the Packer variable pause_image_tar"
   ctr_ images import "$tarball"
-  ctr_ images ls -q | grep -q -F -x "$PAUSE_IMAGE" ||
+  ctr_ images ls -q | grep -F -x "$PAUSE_IMAGE" >/dev/null ||
     fail "the tarball from pause_image_tar holds no image named $PAUSE_IMAGE (it holds: $(ctr_ images ls -q | tr '\n' ' '))"
 else
   registry="${PAUSE_IMAGE%%/*}"

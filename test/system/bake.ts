@@ -30,33 +30,6 @@ export interface Baked {
 }
 
 /**
- * Known bugs of the provisioning scripts the bake would otherwise trip over, each fixed in
- * the copy only while the real script still has it, and announced loudly so it gets fixed
- * there (the system test reports it as a finding, it does not hide it).
- */
-const KNOWN_BUGS = [
-  {
-    file: 'scripts/provision/cache-pause-image.sh',
-    // `ctr ... | grep -q` under pipefail: grep exits at the first match, ctr gets SIGPIPE on
-    // its next line (the CRI plugin's sha256: reference in k8s.io) and the pipeline fails
-    // although the image is there. Under TCG the race is lost almost every time.
-    bad: 'ctr_ images ls -q | grep -q -F -x "$PAUSE_IMAGE"',
-    good: 'ctr_ images ls -q | grep -F -x "$PAUSE_IMAGE" >/dev/null',
-    why: 'grep -q after a pipe under pipefail fails when ctr gets SIGPIPE',
-  },
-];
-
-async function patchKnownBugs(repo: string, log: (line: string) => void): Promise<void> {
-  for (const bug of KNOWN_BUGS) {
-    const path = join(repo, bug.file);
-    const text = await readFile(path, 'utf8');
-    if (!text.includes(bug.bad)) continue;
-    await writeFile(path, text.replaceAll(bug.bad, bug.good));
-    log(`bake: WARNING: ${bug.file} still has a known bug (${bug.why}); baking with it fixed in a copy — fix the real script`);
-  }
-}
-
-/**
  * Packer 1.6.6 (Debian's) rejects plugins.pkr.hcl's `required_plugins` and the amazon plugin's
  * IMDS settings, so the template is built from a copy laid out like the repository (it finds
  * ../scripts and ../package.json) without those, as scripts/check-packer.sh validates it. Every
@@ -66,7 +39,6 @@ async function templateCopy(work: string, log: (line: string) => void): Promise<
   const repo = join(work, 'repo');
   await mkdir(join(repo, 'packer'), { recursive: true });
   await cp(join(REPO, 'scripts'), join(repo, 'scripts'), { recursive: true });
-  await patchKnownBugs(repo, log);
   await symlink(join(REPO, 'package.json'), join(repo, 'package.json'));
   await symlink(join(REPO, 'node_modules'), join(repo, 'node_modules'));
   await symlink(join(REPO, 'packer', 'rootfs'), join(repo, 'packer', 'rootfs'));
