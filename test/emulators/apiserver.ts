@@ -1,12 +1,12 @@
 import https from 'node:https';
 import type http from 'node:http';
-import type net from 'node:net';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { listen } from './listen.js';
 
 /**
  * A fake Kubernetes API server over HTTPS: a test double for kube-apiserver, which cannot run
@@ -308,11 +308,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     return reply(405, status(405, 'MethodNotAllowed', `${method} is not allowed on nodes/${name}`));
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const { port } = server.address() as net.AddressInfo;
+  const port = await listen(server, options.port, host);
 
   return {
     url: `https://${host}:${port}`,

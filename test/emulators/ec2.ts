@@ -1,6 +1,6 @@
 import http from 'node:http';
-import type net from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { listen } from './listen.js';
 
 /**
  * A loopback stand-in for the EC2 API (query protocol: form-encoded POST, XML answers):
@@ -282,11 +282,7 @@ export async function startEc2(options: Ec2Options = {}): Promise<Ec2Emulator> {
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const { port } = server.address() as net.AddressInfo;
+  const port = await listen(server, options.port, host);
 
   return {
     url: `http://${host}:${port}`,

@@ -1,6 +1,6 @@
 import http from 'node:http';
-import type net from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { listen } from './listen.js';
 
 /**
  * A loopback stand-in for AWS STS, enough for `sts:GetCallerIdentity` through the real
@@ -98,11 +98,7 @@ export async function startSts(options: StsOptions = {}): Promise<StsEmulator> {
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const { port } = server.address() as net.AddressInfo;
+  const port = await listen(server, options.port, host);
   return {
     url: `http://${host}:${port}`,
     requests,
