@@ -1,5 +1,4 @@
 import { renderTemplate } from '../templates/handlebars.js';
-import template from '../templates/kubelet-environment.hbs.js';
 import { InputError } from '../errors.js';
 import type { RenderContext } from './context.js';
 import { PATHS } from './paths.js';
@@ -49,5 +48,5 @@ export function renderKubeletEnvironment(ctx: RenderContext): PlannedFile {
   if (ctx.kubeletFragment && ctx.kubeletDropIn && ctx.kubelet.major === 1 && ctx.kubelet.minor < 30) {
     variables.push({ name: 'KUBELET_CONFIG_DROPIN_DIR_ALPHA', value: 'on' });
   }
-  return { path: PATHS.kubeletEnvironment, mode: 0o644, content: renderTemplate(template, { variables }) };
+  return { path: PATHS.kubeletEnvironment, mode: 0o644, content: renderTemplate('kubeletEnvironment', { variables }) };
 }

@@ -1,5 +1,4 @@
 import { renderTemplate } from '../templates/handlebars.js';
-import template from '../templates/unit-environment.hbs.js';
 import { InputError } from '../errors.js';
 import type { RenderContext } from './context.js';
 import { unitEnvironmentPath } from './paths.js';
@@ -46,7 +45,7 @@ export function renderUnitEnvironments(ctx: RenderContext): PlannedFile[] {
         return { name, value };
       });
     if (variables.length === 0) continue;
-    files.push({ path: unitEnvironmentPath(unit), mode: 0o644, content: renderTemplate(template, { variables }) });
+    files.push({ path: unitEnvironmentPath(unit), mode: 0o644, content: renderTemplate('unitEnvironment', { variables }) });
   }
   const seen = new Set<string>();
   for (const f of files) {

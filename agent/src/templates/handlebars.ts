@@ -1,22 +1,25 @@
-import Handlebars from 'handlebars';
+import Handlebars from 'handlebars/runtime';
 import { quoteEnvFileValue, quoteUnitEnvironment } from './escape.js';
+import * as precompiled from './precompiled.js';
 
 /**
- * A private Handlebars instance: noEscape because the outputs are not HTML (quoting is done by
- * the helpers that know the target format), strict so a missing variable fails instead of
- * rendering an empty string.
+ * A private instance of the Handlebars runtime. The templates are precompiled at build time
+ * (scripts/gen-templates.ts, noEscape and strict), so the compiler is not part of the agent;
+ * quoting is done by the helpers that know the target format.
  */
 const hb = Handlebars.create();
 hb.registerHelper('envFileValue', (value: unknown) => quoteEnvFileValue(String(value)));
 hb.registerHelper('unitEnvironment', (name: unknown, value: unknown) => quoteUnitEnvironment(String(name), String(value)));
 
-const cache = new Map<string, Handlebars.TemplateDelegate>();
+export type TemplateName = keyof typeof precompiled;
 
-export function renderTemplate(source: string, context: object): string {
-  let template = cache.get(source);
+const cache = new Map<TemplateName, Handlebars.TemplateDelegate>();
+
+export function renderTemplate(name: TemplateName, context: object): string {
+  let template = cache.get(name);
   if (!template) {
-    template = hb.compile(source, { noEscape: true, strict: true });
-    cache.set(source, template);
+    template = hb.template(precompiled[name] as TemplateSpecification);
+    cache.set(name, template);
   }
   return template(context);
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { clusterDnsAddress, defaultPauseImage, render } from '../../src/render/index.js';
@@ -5,6 +6,7 @@ import { renderTemplate } from '../../src/templates/handlebars.js';
 import { type TestCert, createTestCa } from '../../../test/support/pki.js';
 import { baseConfig, baseFacts } from './fixtures.js';
 import { loadCel } from '../../src/render/cel.js';
+import { OUTPUT, generate } from '../../../scripts/gen-templates.js';
 
 // render compiles maxPodsExpression synchronously; the CLI loads CEL first, as these tests do
 beforeAll(loadCel);
@@ -134,9 +136,14 @@ describe('render rejects what could break out of a line, naming the field', () =
 
 describe('templates', () => {
   it('fail on a missing variable instead of rendering an empty string (strict)', () => {
-    expect(() => renderTemplate('A={{missing}}\n', {})).toThrow(/"missing" not defined/);
+    expect(() => renderTemplate('kubeletEnvironment', { variables: [{ value: 'x' }] })).toThrow(/"name" not defined/);
   });
   it('do not HTML-escape (noEscape)', () => {
-    expect(renderTemplate('{{v}}', { v: '<a&"b">' })).toBe('<a&"b">');
+    const out = renderTemplate('kubeletEnvironment', { variables: [{ name: 'X', value: '<a&b>' }] });
+    expect(out).toContain('X="<a&b>"');
+    expect(out).not.toContain('&lt;');
+  });
+  it('are precompiled from the current *.hbs.ts sources (npm run gen:templates)', async () => {
+    expect(readFileSync(OUTPUT, 'utf8')).toBe(await generate());
   });
 });
