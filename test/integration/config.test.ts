@@ -45,6 +45,13 @@ describe('config check', () => {
     expect(r.stdout).toMatch(/ignored: .*script-only.sh: a script or cloud-config/);
   });
 
+  it('names accepted fields this agent does not apply yet', async () => {
+    const text = 'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n  instance:\n    localStorage:\n      strategy: RAID0\n';
+    const r = await runAgent(['config', 'check', '-c', tmpFile('local-storage.yaml', text)]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('note: spec.instance.localStorage is accepted but not applied yet');
+  });
+
   it('fails when no source holds a NodeConfig', async () => {
     await expectOneLineError(ud('script-only.sh'), /^error: no NodeConfig found in file:\/\/.*script-only.sh/);
   });

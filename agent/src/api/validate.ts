@@ -130,3 +130,16 @@ export function validateNodeConfig(config: NodeConfig): string[] {
   }
   return problems;
 }
+
+/**
+ * Fields the API accepts (user data written for other nodes must keep working) but this agent
+ * does not act on yet, named so a user is never left believing they took effect.
+ */
+export function unappliedFields(config: NodeConfig): string[] {
+  const spec = config.spec ?? {};
+  const notes: string[] = [];
+  if (spec.instance?.localStorage) notes.push('spec.instance.localStorage is accepted but not applied yet: instance-store disks are left as they are');
+  if (spec.instance?.network) notes.push('spec.instance.network is accepted but not applied yet: the resolver configuration is left as it is');
+  if (spec.featureGates?.FastImagePull !== undefined) notes.push('spec.featureGates.FastImagePull is accepted but has no effect yet');
+  return notes;
+}

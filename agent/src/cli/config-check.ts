@@ -1,5 +1,5 @@
 import { loadConfig } from '../sources/index.js';
-import { missingClusterFields } from '../api/validate.js';
+import { missingClusterFields, unappliedFields } from '../api/validate.js';
 import { configChecks } from './config-checks.js';
 import { lazyImds, type Env } from './deps.js';
 
@@ -12,6 +12,7 @@ export async function run(options: ConfigCheckOptions, env: Env, out: (line: str
   out('configuration is valid');
   out(`merged ${loaded.documents.length} NodeConfig document(s): ${loaded.documents.join(', ')}`);
   for (const note of loaded.ignored) out(`ignored: ${note}`);
+  for (const note of unappliedFields(loaded.config)) out(`note: ${note}`);
   const missing = missingClusterFields(loaded.config.spec?.cluster);
   out(
     missing.length > 0

@@ -1,4 +1,5 @@
 import { loadConfig } from '../sources/index.js';
+import { unappliedFields } from '../api/validate.js';
 import { createEksApi } from '../aws/eks.js';
 import { createEc2Api, type Ec2Api } from '../aws/ec2.js';
 import { gatherInstanceFacts } from '../facts/instance.js';
@@ -40,6 +41,7 @@ export async function run(options: InitOptions, env: Env, out: (line: string) =>
     const loaded = await timed(log, 'resolve config', () => loadConfig(options.configSources, { imds }, configChecks), (l) =>
       `${l.documents.length} document(s)${l.ignored.length ? `, ${l.ignored.length} ignored` : ''}`,
     );
+    for (const note of unappliedFields(loaded.config)) log(`warning: ${note}`);
     let region = '';
     const aws = (endpoint: string | undefined) => ({ region, ...(endpoint ? { endpoint } : {}) });
     let ec2: Ec2Api | undefined;
