@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { startEc2 } from '../test/emulators/ec2.js';
 import { startEks } from '../test/emulators/eks.js';
 import { startImds } from '../test/emulators/imds.js';
+import { layoutNodeRoot } from '../test/support/node.js';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const { values } = parseArgs({
@@ -111,17 +112,7 @@ async function compare(
  * does): version files, the instance-type table, and the /proc and /sys facts the agent reads.
  */
 function freshRoot(): string {
-  const dir = mkdtempSync(join(scratch, 'root-'));
-  const put = (path: string, content: string): void => {
-    mkdirSync(join(dir, path, '..'), { recursive: true });
-    writeFileSync(join(dir, path), content);
-  };
-  put('/etc/eks/kubelet-version.txt', 'v1.33.1\n');
-  put('/etc/eks/containerd-version.txt', '1.7.27\n');
-  put('/etc/eks/instance-types.jsonl', readFileSync(join(root, 'test/fixtures/instance-types.jsonl'), 'utf8'));
-  put('/sys/devices/system/cpu/online', '0-1\n');
-  put('/proc/meminfo', 'MemTotal:        7910616 kB\nMemFree:         7000000 kB\n');
-  return dir;
+  return layoutNodeRoot(mkdtempSync(join(scratch, 'root-')));
 }
 
 function countFiles(dir: string): number {

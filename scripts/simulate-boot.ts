@@ -6,13 +6,14 @@
  *
  *   npm start [-- --user-data FILE] [-- --name-only]
  */
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startImds } from '../test/emulators/imds.js';
 import { startEks } from '../test/emulators/eks.js';
 import { REPO, runAgent } from '../test/support/agent.js';
+import { layoutNodeRoot } from '../test/support/node.js';
 
 const { values } = parseArgs({
   options: { 'user-data': { type: 'string' }, 'name-only': { type: 'boolean' }, keep: { type: 'boolean' } },
@@ -20,17 +21,8 @@ const { values } = parseArgs({
 const defaultUserData = values['name-only'] ? 'test/fixtures/userdata/name-only.yaml' : 'test/fixtures/userdata/karpenter.mime';
 const userDataPath = values['user-data'] ?? join(REPO, defaultUserData);
 
-const root = mkdtempSync(join(tmpdir(), 'eks-node-boot-'));
-const put = (path: string, content: string) => {
-  mkdirSync(join(root, path, '..'), { recursive: true });
-  writeFileSync(join(root, path), content);
-};
 // What the baked image carries, and what the kernel would show on an m5.large.
-put('etc/eks/kubelet-version.txt', 'v1.33.1\n');
-put('etc/eks/containerd-version.txt', '1.7.27\n');
-put('etc/eks/instance-types.jsonl', readFileSync(join(REPO, 'test/fixtures/instance-types.jsonl'), 'utf8'));
-put('sys/devices/system/cpu/online', '0-1\n');
-put('proc/meminfo', 'MemTotal:        7950576 kB\nMemFree:         7000000 kB\n');
+const root = layoutNodeRoot(mkdtempSync(join(tmpdir(), 'eks-node-boot-')));
 
 const imds = await startImds({ userData: readFileSync(userDataPath) });
 const eks = await startEks({ clusters: { demo: {} } });

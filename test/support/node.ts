@@ -34,18 +34,26 @@ export interface NodeOptions {
   kubeletVersion?: string;
 }
 
-export async function startNode(options: NodeOptions = {}): Promise<SimulatedNode> {
-  const root = mkdtempSync(join(tmpdir(), 'eks-node-root-'));
-  const state = mkdtempSync(join(tmpdir(), 'eks-node-units-'));
+/**
+ * Lays `dir` out like the baked image on a new m5.large-ish node: version files, the
+ * instance-type table, and the /proc and /sys facts the agent reads. Returns `dir`.
+ */
+export function layoutNodeRoot(dir: string, options: Pick<NodeOptions, 'cpus' | 'containerdVersion' | 'kubeletVersion'> = {}): string {
   const put = (path: string, content: string) => {
-    mkdirSync(join(root, path, '..'), { recursive: true });
-    writeFileSync(join(root, path), content);
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), content);
   };
   put('/etc/eks/kubelet-version.txt', `${options.kubeletVersion ?? 'v1.33.1'}\n`);
   put('/etc/eks/containerd-version.txt', `${options.containerdVersion ?? '1.7.27'}\n`);
   put('/etc/eks/instance-types.jsonl', readFileSync(join(REPO, 'test/fixtures/instance-types.jsonl'), 'utf8'));
   put('/sys/devices/system/cpu/online', `0-${(options.cpus ?? 2) - 1}\n`);
   put('/proc/meminfo', 'MemTotal:        7910616 kB\nMemFree:         7000000 kB\n');
+  return dir;
+}
+
+export async function startNode(options: NodeOptions = {}): Promise<SimulatedNode> {
+  const root = layoutNodeRoot(mkdtempSync(join(tmpdir(), 'eks-node-root-')), options);
+  const state = mkdtempSync(join(tmpdir(), 'eks-node-units-'));
   const [imds, eks, ec2] = await Promise.all([startImds(options.imds), startEks(options.eks), startEc2(options.ec2)]);
   const log = join(state, 'calls.log');
   const walk = (dir: string): string[] =>
