@@ -1,6 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
+import type { InstanceFacts } from '../../agent/src/facts/types.js';
 
 /**
  * A loopback stand-in for the EC2 instance metadata service (IMDSv2 only), for tests and
@@ -10,17 +11,13 @@ import { randomBytes } from 'node:crypto';
  * that accepts connections but never answers.
  */
 
-/** What the emulated instance is; an InstanceFacts object fits (extra fields are ignored). */
-export interface ImdsInstance {
-  instanceId: string;
-  instanceType: string;
-  region: string;
-  availabilityZone: string;
-  mac: string;
-  privateIpv4: string;
-  /** first IPv6 of the primary interface; absent means the ipv6s path is 404 */
-  ipv6?: string;
-  privateDnsName: string;
+/**
+ * What the emulated instance is: the IMDS half of the agent's InstanceFacts (an InstanceFacts
+ * object fits; the /proc, /sys and version fields are ignored), plus what only IMDS knows.
+ * An absent ipv6 makes the ipv6s path 404.
+ */
+export interface ImdsInstance
+  extends Pick<InstanceFacts, 'instanceId' | 'instanceType' | 'region' | 'availabilityZone' | 'mac' | 'privateIpv4' | 'ipv6' | 'privateDnsName'> {
   accountId?: string;
   imageId?: string;
   architecture?: string;

@@ -63,7 +63,7 @@ export async function run(options: InitOptions, env: Env, out: (line: string) =>
     region = instance.region;
     let cacheHit = false;
     const eks = cachedEks(options.root, () => createEksApi(aws(env.AWS_ENDPOINT_URL_EKS)), () => (cacheHit = true));
-    const { cluster, fetched } = await timed(
+    const { cluster } = await timed(
       log,
       'cluster',
       () => resolveCluster(loaded.config.spec?.cluster, { eks }),
@@ -72,7 +72,6 @@ export async function run(options: InitOptions, env: Env, out: (line: string) =>
           ? 'complete in user data, no EKS call'
           : `${r.fetched.join(', ')} from ${cacheHit ? 'the cached DescribeCluster answer' : 'eks:DescribeCluster'}`,
     );
-    void fetched;
     const [eni, sandboxImage] = await timed(
       log,
       'max pods data',
