@@ -34,17 +34,18 @@ interface Staged {
 export async function writeFiles(files: readonly PlannedFile[], options: WriteOptions): Promise<WriteResult> {
   checkPaths(files);
   const dirMode = options.dirMode ?? 0o755;
-  const current = await Promise.all(files.map((file) => isCurrent(join(options.root, file.path), file)));
-  const changed = files.filter((_, i) => !current[i]);
-  const unchanged = files.filter((_, i) => current[i]).map((f) => f.path);
+  const changed: PlannedFile[] = [];
+  const unchanged: string[] = [];
+  for (const file of files) {
+    (await isCurrent(join(options.root, file.path), file)) ? unchanged.push(file.path) : changed.push(file);
+  }
 
-  // Staged side by side: the fsyncs overlap instead of queueing one after another.
-  const results = await Promise.allSettled(changed.map((file) => stage(options.root, file, dirMode)));
-  const staged = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failure) {
+  const staged: Staged[] = [];
+  try {
+    for (const file of changed) staged.push(await stage(options.root, file, dirMode));
+  } catch (err) {
     await Promise.all(staged.map((s) => unlink(s.temp).catch(() => undefined)));
-    throw failure.reason;
+    throw err;
   }
 
   const dirs = new Set<string>();
