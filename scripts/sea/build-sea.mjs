@@ -7,7 +7,7 @@
 // rejected by the arm64 runtime), so each arch's caches are made by that arch's own Node, arm64
 // under qemu user emulation.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,7 +82,7 @@ function runOnArch(o, args, env) {
     env: {
       ...env,
       QEMU_LD_PREFIX: process.env.QEMU_LD_PREFIX ?? '/usr/aarch64-linux-gnu',
-      EKS_NODE_SEA_SOURCE: join(o.workDir, 'main.cjs'),
+      EKS_NODE_SEA_DIR: o.workDir,
     },
   });
   if (res.error) throw new Error(`${cmd} could not be started: ${res.error.message}`);
@@ -100,7 +100,14 @@ export async function buildExecutables(o) {
   mkdirSync(dirname(o.outPrefix), { recursive: true });
   mkdirSync(o.cacheDir, { recursive: true });
   const hostNode = ensureNodeBinary('x64', o.cacheDir, { log });
-  const mainSource = o.minify ? await minify(readFileSync(o.main, 'utf8')) : readFileSync(o.main);
+  // The bundle and the chunks beside it (<base>.<chunk>.cjs, see scripts/build.mjs).
+  const base = basename(o.main, '.cjs');
+  /** @type {Record<string, string | Buffer>} asset name -> source */
+  const scripts = {};
+  const chunkNames = readdirSync(dirname(o.main)).filter((f) => f.startsWith(`${base}.`) && f.endsWith('.cjs')).sort();
+  for (const [name, file] of [['main.cjs', o.main], ...chunkNames.map((c) => [c, join(dirname(o.main), c)])]) {
+    scripts[name] = o.minify ? await minify(readFileSync(file, 'utf8')) : readFileSync(file);
+  }
   const workRoot = mkdtempSync(join(o.cacheDir, 'sea-work-'));
   try {
     const results = [];
@@ -108,16 +115,19 @@ export async function buildExecutables(o) {
       const nodeBin = ensureNodeBinary(arch, o.cacheDir, { log });
       const workDir = join(workRoot, arch);
       mkdirSync(workDir);
-      writeFileSync(join(workDir, 'main.cjs'), mainSource);
+      /** @type {Record<string, string>} */
+      const assets = {};
+      for (const [name, source] of Object.entries(scripts)) {
+        writeFileSync(join(workDir, name), source);
+        assets[name] = name;
+      }
       copyFileSync(LOADER, join(workDir, 'loader.cjs'));
       const target = { nodeBin, arch, workDir };
-      /** @type {Record<string, string>} */
-      const assets = { 'main.cjs': 'main.cjs' };
 
-      // The compile-time cache, for every command without a trained one.
-      const def = runOnArch(target, [], { EKS_NODE_SEA_WRITE_CACHE: join(workDir, 'default.cache'), EKS_NODE_SEA_CACHE_AT: 'compile' });
-      if (def.status !== 0) throw new Error(`making the ${arch} code cache failed:\n${def.stderr}`);
-      assets['default.cache'] = 'default.cache';
+      // Each script's compile-time cache (<script>.cache), for every command without a trained one.
+      const def = runOnArch(target, [], { EKS_NODE_SEA_CACHE_AT: 'compile' });
+      if (def.status !== 0) throw new Error(`making the ${arch} code caches failed:\n${def.stderr}`);
+      for (const name of Object.keys(scripts)) assets[`${name}.cache`] = `${name}.cache`;
 
       /** @type {Record<string, string>} */
       const byCommand = {};

@@ -4,17 +4,22 @@
 // level; every function the boot path calls is still compiled at boot. A cache made after a
 // training run of `init` (scripts/sea/build-sea.mjs) holds those too (measured: init 184 ->
 // 121 ms). That bigger cache costs other commands more to load than it saves, so they get the
-// compile-time cache. Assets: `main.cjs` (the bundle), `default.cache`, and `caches.json`
-// mapping a command to another cache asset (e.g. {"init": "boot.cache"}).
+// compile-time cache.
 //
-// Outside an executable (`node loader.cjs`, during the build only) it reads the bundle from
-// EKS_NODE_SEA_SOURCE and writes the code cache to EKS_NODE_SEA_WRITE_CACHE, either right
-// after compiling (EKS_NODE_SEA_CACHE_AT=compile, nothing is run) or when the process exits.
+// Assets: `main.cjs` (the bundle); its chunks (`eks-node-agent.<chunk>.cjs`, see
+// scripts/build.mjs), each compiled and run the first time the bundle requires `./<chunk file>`;
+// `<script>.cache`, the compile-time cache of each script; and `caches.json` mapping a command
+// to another cache of main.cjs (e.g. {"init": "boot.cache"}).
+//
+// Outside an executable (`node loader.cjs`, during the build only) the scripts are read from the
+// directory EKS_NODE_SEA_DIR. EKS_NODE_SEA_CACHE_AT=compile writes every script's compile-time
+// cache there and runs nothing; EKS_NODE_SEA_WRITE_CACHE=FILE writes main.cjs's cache to FILE
+// when the process exits, after a training run.
 'use strict';
 const vm = require('node:vm');
 const path = require('node:path');
 
-const FILENAME = 'main.cjs';
+const MAIN = 'main.cjs';
 // Must be byte-identical when the cache is made and when it is used.
 const HEAD = '(function (exports, require, module, __filename, __dirname) {';
 const TAIL = '\n})';
@@ -26,6 +31,17 @@ try {
   sea = undefined;
 }
 const inSea = sea !== undefined && sea.isSea();
+const dir = inSea ? '' : process.env.EKS_NODE_SEA_DIR;
+const keys = inSea ? new Set(sea.getAssetKeys()) : undefined;
+
+function has(name) {
+  return inSea ? keys.has(name) : require('node:fs').existsSync(path.join(dir, name));
+}
+
+/** An asset's bytes; in the executable a view of the blob, not a copy. */
+function asset(name) {
+  return inSea ? Buffer.from(sea.getRawAsset(name)) : require('node:fs').readFileSync(path.join(dir, name));
+}
 
 /** The first argument that is not an option: the command, e.g. `init`. */
 function command() {
@@ -33,40 +49,56 @@ function command() {
   return '';
 }
 
-let source;
-let cachedData;
-let cacheName = 'default';
-if (inSea) {
-  // getRawAsset and a Buffer view avoid copying the bundle once more before V8 copies it.
-  source = Buffer.from(sea.getRawAsset(FILENAME)).toString('utf8');
-  const keys = sea.getAssetKeys();
-  const byCommand = keys.includes('caches.json') ? JSON.parse(sea.getAsset('caches.json', 'utf8')) : {};
-  cacheName = Object.hasOwn(byCommand, command()) ? byCommand[command()] : 'default.cache';
-  if (keys.includes(cacheName)) cachedData = Buffer.from(sea.getRawAsset(cacheName));
-} else {
-  source = require('node:fs').readFileSync(process.env.EKS_NODE_SEA_SOURCE, 'utf8');
+/** Build runs (training, making caches) compile from source, so what they write never depends on an older cache. */
+function compile(name, cacheName) {
+  const cachedData = inSea && has(cacheName) ? asset(cacheName) : undefined;
+  const script = new vm.Script(HEAD + asset(name).toString('utf8') + TAIL, {
+    filename: name,
+    cachedData,
+    // A bundle may import() a builtin (the AWS SDK does); let Node's own loader serve it.
+    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  if (cachedData !== undefined && script.cachedDataRejected) {
+    process.stderr.write(`eks-node-agent: warning: code cache ${cacheName} rejected by this Node; start-up is slower\n`);
+  }
+  return script;
 }
 
-const script = new vm.Script(HEAD + source + TAIL, {
-  filename: FILENAME,
-  cachedData,
-  // The bundle may import() a builtin (the AWS SDK does); let Node's own loader serve it.
-  importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-});
-if (cachedData !== undefined && script.cachedDataRejected) {
-  process.stderr.write(`eks-node-agent: warning: code cache ${cacheName} rejected by this Node; start-up is slower\n`);
+const loaded = new Map();
+/** What every script gets as `require`: its chunks from the assets, anything else from Node. */
+function requireChunk(id) {
+  if (!id.startsWith('./') || !has(id.slice(2))) return require(id);
+  const name = id.slice(2);
+  let mod = loaded.get(name);
+  if (mod === undefined) {
+    mod = { exports: {} };
+    loaded.set(name, mod);
+    run(compile(name, `${name}.cache`), mod);
+  }
+  return mod.exports;
 }
 
+function run(script, mod) {
+  const file = inSea ? process.execPath : path.resolve(dir, MAIN);
+  script.runInThisContext()(mod.exports, requireChunk, mod, file, path.dirname(file));
+}
+
+if (!inSea && process.env.EKS_NODE_SEA_CACHE_AT === 'compile') {
+  const fs = require('node:fs');
+  for (const name of fs.readdirSync(dir).filter((f) => f.endsWith('.cjs') && f !== 'loader.cjs').sort()) {
+    fs.writeFileSync(path.join(dir, `${name}.cache`), compile(name).createCachedData());
+  }
+  return;
+}
+
+let mainCache = `${MAIN}.cache`;
+if (has('caches.json')) {
+  const byCommand = JSON.parse(asset('caches.json').toString('utf8'));
+  if (Object.hasOwn(byCommand, command())) mainCache = byCommand[command()];
+}
+const main = compile(MAIN, mainCache);
 if (!inSea && process.env.EKS_NODE_SEA_WRITE_CACHE) {
   const out = process.env.EKS_NODE_SEA_WRITE_CACHE;
-  const write = () => require('node:fs').writeFileSync(out, script.createCachedData());
-  if (process.env.EKS_NODE_SEA_CACHE_AT === 'compile') {
-    write();
-    return;
-  }
-  process.on('exit', write);
+  process.on('exit', () => require('node:fs').writeFileSync(out, main.createCachedData()));
 }
-
-const mod = { exports: {} };
-const file = inSea ? process.execPath : path.resolve(process.env.EKS_NODE_SEA_SOURCE);
-script.runInThisContext()(mod.exports, require, mod, file, path.dirname(file));
+run(main, { exports: {} });

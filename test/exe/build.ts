@@ -1,7 +1,7 @@
 import { execa } from 'execa';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Builds the executables for tests and runs them, x64 natively and arm64 under qemu. */
@@ -16,12 +16,13 @@ export interface Built {
   sha256: Record<Arch, string>;
 }
 
-/** A private copy of the bundle, so builds compared with each other share one input. */
+/** A private copy of the bundle and its chunks, so builds compared with each other share one input. */
 export function snapshotBundle(dir: string): string {
   if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npm run build\` first`);
-  const copy = join(dir, 'eks-node-agent.cjs');
-  copyFileSync(BUNDLE, copy);
-  return copy;
+  for (const f of readdirSync(dirname(BUNDLE))) {
+    if (f === basename(BUNDLE) || (f.startsWith('eks-node-agent.') && f.endsWith('.cjs'))) copyFileSync(join(dirname(BUNDLE), f), join(dir, f));
+  }
+  return join(dir, basename(BUNDLE));
 }
 
 /**

@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { TEST_CLUSTER_CA_BASE64 } from '../emulators/eks.js';
+import { startEks } from '../emulators/eks.js';
 import { startImds } from '../emulators/imds.js';
 import { REPO, buildInto, describeRun, runExe, snapshotBundle, type Built, type Run } from './build.js';
 
@@ -230,4 +231,55 @@ describe('init (the boot path, which runs with the trained boot code cache)', ()
       }
     },
   );
+});
+
+describe('chunks (the AWS SDK, CEL and execa, kept out of the main bundle and loaded on first use)', () => {
+  it('x64 and arm64 load each chunk from the executable: eks:DescribeCluster, a maxPodsExpression, `containerd --version`', async () => {
+    const userData = [
+      'apiVersion: node.eks.aws/v1alpha1',
+      'kind: NodeConfig',
+      'spec:',
+      '  cluster:',
+      '    name: demo',
+      '  kubelet:',
+      '    maxPodsExpression: "default_enis * (ips_per_eni - 1) + 2 - 7"',
+      '',
+    ].join('\n');
+    const imds = await startImds({ userData: Buffer.from(userData) });
+    const eks = await startEks({ clusters: { demo: {} } });
+    // A `containerd` that only answers --version: the image records no containerd version here.
+    const bin = join(scratch, 'chunk-bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'containerd'), '#!/bin/sh\necho "containerd github.com/containerd/containerd 1.7.27 abc"\n', { mode: 0o755 });
+    try {
+      const results = await Promise.all(
+        (['x64', 'arm64'] as const).map(async (arch) => {
+          const root = nodeRoot(`${arch}-chunks`);
+          rmSync(join(root, 'etc/eks/containerd-version.txt'));
+          const args = ['init', '--skip', 'run', '--root', root];
+          const run = await runExe(first, arch, args, {
+            env: {
+              PATH: `${bin}:/usr/sbin:/usr/bin:/sbin:/bin`,
+              AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url,
+              AWS_ENDPOINT_URL_EKS: eks.url,
+              AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:9',
+              AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+              AWS_SECRET_ACCESS_KEY: 'example',
+            },
+          });
+          expect(run.exitCode, `${arch}: ${describeRun(args, run)}`).toBe(0);
+          expect(run.stderr, arch).not.toMatch(/code cache|warning/i);
+          return JSON.parse(readFileSync(join(root, 'etc/kubernetes/kubelet/config.json'), 'utf8')) as Record<string, unknown>;
+        }),
+      );
+      const [x64, arm64] = results as [Record<string, unknown>, Record<string, unknown>];
+      // m5.large: 3 * (10 - 1) + 2 - 7 = 22, through CEL; the cluster DNS from DescribeCluster's CIDR
+      expect(x64.maxPods).toBe(22);
+      expect(x64.clusterDNS).toEqual(['10.100.0.10']);
+      expect(arm64).toEqual(x64);
+      expect(eks.requests.length).toBe(2);
+    } finally {
+      await Promise.all([imds.close(), eks.close()]);
+    }
+  }, 120_000);
 });
