@@ -1,25 +1,28 @@
 import { parseAllDocuments } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { InputError } from '../errors.js';
 import { API_VERSION, KIND, nodeConfigSchema, type NodeConfig } from './schema.js';
 import { formatPath, schemaProblems, show } from './problems.js';
 
-interface Shaped {
-  shape?: Record<string, z.ZodType>;
-  unwrap?: () => z.ZodType;
+/** The parts of a zod schema's definition the "did you mean" hints walk. */
+interface Def {
+  type: string;
+  innerType?: z.ZodMiniType;
+  shape?: Record<string, z.ZodMiniType>;
 }
 
-function unwrap(schema: z.ZodType | undefined): Shaped | undefined {
-  let s = schema as Shaped | undefined;
-  while (s?.unwrap) s = s.unwrap() as Shaped;
-  return s;
+/** The object (or other) schema under any optional wrappers. */
+function unwrap(schema: z.ZodMiniType | undefined): Def | undefined {
+  let def = schema?._zod.def as Def | undefined;
+  while (def?.type === 'optional' && def.innerType) def = def.innerType._zod.def as Def;
+  return def;
 }
 
 /** Field names the schema knows at a path, for "did you mean" hints. */
 function knownKeysAt(path: PropertyKey[]): string[] {
-  let s = unwrap(nodeConfigSchema);
-  for (const key of path) s = unwrap(s?.shape?.[String(key)]);
-  return s?.shape ? Object.keys(s.shape) : [];
+  let def = unwrap(nodeConfigSchema);
+  for (const key of path) def = unwrap(def?.shape?.[String(key)]);
+  return def?.shape ? Object.keys(def.shape) : [];
 }
 
 /** Checks one parsed document against the schema; every problem is prefixed with `where`. */

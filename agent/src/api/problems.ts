@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { core } from 'zod/mini';
 
 /** A field path as users write it: spec.kubelet.flags[2] */
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
@@ -57,8 +57,33 @@ function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
   return cur;
 }
 
+const FORMATS: Record<string, string> = { ipv4: 'an IPv4 address', ipv6: 'an IPv6 address' };
+
+/**
+ * What an issue other than an unknown field or a wrong type expected, in our words: zod/mini
+ * carries no messages of its own (its locales stay out of the bundle).
+ */
+export function expectation(issue: core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'too_small':
+      return issue.origin === 'string' && issue.minimum === 1
+        ? 'a non-empty string'
+        : `${issue.inclusive ? 'at least' : 'greater than'} ${String(issue.minimum)}`;
+    case 'too_big':
+      return `${issue.inclusive ? 'at most' : 'less than'} ${String(issue.maximum)}`;
+    case 'invalid_format':
+      return FORMATS[issue.format] ?? `a ${issue.format}`;
+    case 'invalid_type':
+      return issue.expected === 'int' ? 'a whole number' : issue.expected === 'object' ? 'a map' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`;
+    case 'invalid_value':
+      return issue.values.map((v) => show(v)).join(' or ');
+    default:
+      return issue.message;
+  }
+}
+
 /** Turns schema issues into one-line problems that name the path, the value and what is expected. */
-export function schemaProblems(error: z.ZodError, input: unknown, knownKeysAt: (path: PropertyKey[]) => readonly string[]): string[] {
+export function schemaProblems(error: core.$ZodError, input: unknown, knownKeysAt: (path: PropertyKey[]) => readonly string[]): string[] {
   const problems: string[] = [];
   for (const issue of error.issues) {
     const path = issue.path;
@@ -81,7 +106,7 @@ export function schemaProblems(error: z.ZodError, input: unknown, knownKeysAt: (
         problems.push(`${formatPath(path)}: ${show(value)} is not allowed (expected ${issue.values.map((v) => show(v)).join(' or ')})`);
         break;
       default:
-        problems.push(`${formatPath(path)}: ${issue.message}`);
+        problems.push(`${formatPath(path)}: ${show(value)} is not allowed (expected ${expectation(issue)})`);
     }
   }
   return problems;

@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
-// the namespace import keeps zod's 60-odd locales out of the bundle
-import * as z from 'zod';
+// zod/mini, as the NodeConfig schema (agent/src/api/schema.ts says why)
+import * as z from 'zod/mini';
 import { InputError, describeCause } from '../errors.js';
 import type { InstanceFacts } from '../facts/types.js';
-import { formatPath, show } from '../api/problems.js';
+import { expectation, formatPath, show } from '../api/problems.js';
 
-const text = z.string().min(1);
+const text = z.string().check(z.minLength(1));
+const count = z.int().check(z.positive());
 const instanceFactsSchema = z.strictObject({
   instanceId: text,
   instanceType: text,
@@ -13,10 +14,10 @@ const instanceFactsSchema = z.strictObject({
   availabilityZone: text,
   mac: text,
   privateIpv4: z.ipv4(),
-  ipv6: z.ipv6().optional(),
+  ipv6: z.optional(z.ipv6()),
   privateDnsName: text,
-  cpuMillicores: z.number().int().positive(),
-  memoryMiB: z.number().int().positive(),
+  cpuMillicores: count,
+  memoryMiB: count,
   kubeletVersion: text,
   containerdVersion: text,
 });
@@ -29,10 +30,10 @@ export interface ClusterFile {
   serviceCidr?: string;
 }
 const clusterFileSchema = z.strictObject({
-  name: text.optional(),
-  apiServerEndpoint: text.optional(),
-  certificateAuthority: text.optional(),
-  serviceCidr: text.optional(),
+  name: z.optional(text),
+  apiServerEndpoint: z.optional(text),
+  certificateAuthority: z.optional(text),
+  serviceCidr: z.optional(text),
 });
 
 async function readJson(option: string, file: string): Promise<unknown> {
@@ -49,7 +50,7 @@ async function readJson(option: string, file: string): Promise<unknown> {
   }
 }
 
-function check<T>(schema: z.ZodType<T>, value: unknown, option: string, file: string): T {
+function check<T>(schema: z.ZodMiniType<T>, value: unknown, option: string, file: string): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   throw new InputError(
@@ -57,7 +58,7 @@ function check<T>(schema: z.ZodType<T>, value: unknown, option: string, file: st
       const path = issue.path;
       const at = path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), value);
       const field = issue.code === 'unrecognized_keys' ? `${formatPath(path) === '(document)' ? '' : `${formatPath(path)}.`}${issue.keys.join(', ')}` : formatPath(path);
-      const reason = issue.code === 'unrecognized_keys' ? 'unknown field' : at === undefined ? 'required field is missing' : `${show(at)}: ${issue.message}`;
+      const reason = issue.code === 'unrecognized_keys' ? 'unknown field' : at === undefined ? 'required field is missing' : `${show(at)} is not ${expectation(issue)}`;
       return `${option} ${file}: ${field}: ${reason}`;
     }),
   );
