@@ -10,7 +10,7 @@
 // Wall time is measured from spawn to exit, peak RSS is the kernel's ru_maxrss (through
 // /usr/bin/time, which wraps every run of both programs alike). Bytes read: see readBytes().
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,13 +84,34 @@ const median = (xs: number[]): number => {
 
 class RunFailed extends Error {}
 
-/** Runs `agent` and `hello` alternately so drift (CPU frequency, other load) hits both alike. */
+/**
+ * Drops a file's pages from the page cache (after writing back any the build left dirty), so it
+ * is read back from disk the way a node booted from a snapshot reads it. Why it matters for peak
+ * RSS: pages of a file this machine just wrote sit in the cache as large folios, and a process
+ * mapping them gets whole folios mapped: the same hello-world SEA peaked at 62 MB run right after
+ * its build and at 43 MB once read back from disk (RssFile 54 vs 34 MB; anonymous memory alike).
+ * Returns false where eviction is not possible (then the figures carry a note).
+ */
+function evict(file: string): boolean {
+  const sync = spawnSync('sync', [file]);
+  const dd = spawnSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none']);
+  const res = spawnSync('fincore', ['-b', '-n', '-o', 'RES', file], { encoding: 'utf8' });
+  return sync.status === 0 && dd.status === 0 && res.status === 0 && Number(res.stdout.trim()) === 0;
+}
+
+/**
+ * Runs `agent` and `hello` alternately so drift (CPU frequency, other load) hits both alike.
+ * Both start out of the page cache (evict), then warm up the same way.
+ */
 async function compare(
   agentArgs: () => string[],
   env: Record<string, string>,
 ): Promise<{ agent: Sample[]; hello: Sample[] }> {
   const agent: Sample[] = [];
   const hello: Sample[] = [];
+  if (!(evict(AGENT) && evict(HELLO)) && !notes.some((n) => n.startsWith('page cache:'))) {
+    notes.push('page cache: could not evict the executables first; peak RSS may include large folios left by the build');
+  }
   for (let i = -2; i < RUNS; i++) {
     const h = await runOnce(HELLO, [], env);
     const args = agentArgs();
@@ -192,9 +213,20 @@ interface Row {
 }
 const rows: Row[] = [];
 const notes: string[] = [];
-function addRow(figure: string, ours: number, base: number, fmt: (x: number) => string, goal?: number): void {
-  const verdict = goal === undefined ? '' : `<= ${fmt(goal)} ${ours <= goal ? 'ok' : 'MISSED'}`;
-  rows.push({ figure, ours: fmt(ours), base: fmt(base), ratio: `${(ours / base).toFixed(2)}x`, goal: verdict });
+/**
+ * The wall-time goals of issue 4 were set on a machine where the hello-world SEA took 27 ms; this
+ * machine's speed varies (other tenants, CPU), so a time goal is also judged as that ratio to the
+ * hello of the same run. Memory goals are absolute.
+ */
+const GOAL_HELLO_MS = 27;
+function addRow(figure: string, ours: number, base: number, fmt: (x: number) => string, goal?: number, scaled = false): void {
+  const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED');
+  let text = goal === undefined ? '' : `<= ${fmt(goal)} ${verdict(ours <= goal)}`;
+  if (goal !== undefined && scaled) {
+    const ratio = goal / GOAL_HELLO_MS;
+    text += `; <= ${ratio.toFixed(2)}x ${verdict(ours / base <= ratio)}`;
+  }
+  rows.push({ figure, ours: fmt(ours), base: fmt(base), ratio: `${(ours / base).toFixed(2)}x`, goal: text });
 }
 function addFailure(figure: string, err: unknown): void {
   if (!(err instanceof RunFailed)) throw err;
@@ -213,6 +245,7 @@ function printTable(): void {
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(line(r));
   for (const n of notes) console.log(`note: ${n}`);
+  console.log(`note: a time goal's ratio is the goal over the ${GOAL_HELLO_MS} ms hello-world SEA of the machine it was set on`);
 }
 
 async function main(): Promise<void> {
@@ -227,6 +260,7 @@ async function main(): Promise<void> {
     if (res.status !== 0) throw new Error(`build-exe ${extra.join(' ')} failed (exit ${res.status})`);
   };
   if (!values['no-build'] && values.agent === undefined) buildExe(['--out-dir', benchDir]);
+  if (!existsSync(AGENT)) throw new Error(`${AGENT} does not exist: run without --no-build, or name one with --agent`);
   buildExe(['--no-bundle', '--no-train', '--input', join(root, 'scripts/sea/hello.cjs'), '--name', 'hello', '--out-dir', benchDir]);
 
   const fixture = (name: string): Buffer => readFileSync(join(root, 'test/fixtures/userdata', name));
@@ -254,7 +288,7 @@ async function main(): Promise<void> {
     console.log('');
     try {
       const v = await compare(() => ['version'], {});
-      addRow('version wall', median(v.agent.map((s) => s.wallMs)), median(v.hello.map((s) => s.wallMs)), fmtMs, 40);
+      addRow('version wall', median(v.agent.map((s) => s.wallMs)), median(v.hello.map((s) => s.wallMs)), fmtMs, 40, true);
       addRow('version peak RSS', median(v.agent.map((s) => s.rssKiB)) * 1024, median(v.hello.map((s) => s.rssKiB)) * 1024, fmtMB);
     } catch (err) {
       addFailure('version', err);
@@ -262,7 +296,7 @@ async function main(): Promise<void> {
     try {
       const eksBefore = eks.requests.length;
       const c = await compare(initArgs, completeEnv);
-      addRow('init (complete user data) wall', median(c.agent.map((s) => s.wallMs)), median(c.hello.map((s) => s.wallMs)), fmtMs, 100);
+      addRow('init (complete user data) wall', median(c.agent.map((s) => s.wallMs)), median(c.hello.map((s) => s.wallMs)), fmtMs, 100, true);
       addRow('init (complete user data) peak RSS', median(c.agent.map((s) => s.rssKiB)) * 1024, median(c.hello.map((s) => s.rssKiB)) * 1024, fmtMB, 80e6);
       notes.push(`init (complete): wrote ${countFiles(lastRoot)} files; EKS requests: ${eks.requests.length - eksBefore} (expected 0)`);
     } catch (err) {
