@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { parseCommandLine, type CommandSpec, type OptionSpec, type Program, type Values } from './cli/args.js';
 import { InputError, EnvironmentError, describeCause } from './errors.js';
 
 /*
@@ -12,112 +12,120 @@ import { InputError, EnvironmentError, describeCause } from './errors.js';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const env = process.env;
 const out = (text: string) => process.stdout.write(`${text}\n`);
-let debug = false;
 
-const collect = (value: string, previous: string[]) => [...previous, value];
-const sourceOption = () =>
-  new Option('-c, --config-source <uri>', 'imds://user-data, file:///path (file or directory); repeatable, later wins')
-    .argParser(collect)
-    .default([]);
+const configSource: OptionSpec = {
+  name: 'config-source',
+  short: 'c',
+  value: '<uri>',
+  multiple: true,
+  description: 'imds://user-data (default), file:///path (file or directory); repeatable, later wins',
+};
+const root: OptionSpec = { name: 'root', value: '<dir>', default: '/', description: 'filesystem root' };
 
-const program = new Command('eks-node-agent')
-  .description('Bootstraps an Amazon EKS node: reads NodeConfig user data, writes containerd and kubelet configuration, starts them.')
-  .option('--debug', 'print stack traces of errors')
-  .showHelpAfterError(false)
-  .exitOverride()
-  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-program.hook('preAction', (cmd) => {
-  debug = Boolean(cmd.opts().debug);
-});
+type Action = (values: Values, debug: boolean) => Promise<number>;
+const str = (v: Values[string]) => (typeof v === 'string' ? v : undefined);
+const list = (v: Values[string]) => (Array.isArray(v) ? v : []);
 
-let exitCode = 0;
+const commands: Array<CommandSpec & { action: Action }> = [
+  {
+    path: ['init'],
+    description: 'configure this node (config phase) and start containerd and kubelet (run phase)',
+    options: [
+      configSource,
+      { ...root, description: 'filesystem root to configure' },
+      { name: 'skip', value: '<phase>', choices: ['config', 'run'], description: 'skip a phase' },
+      { name: 'dry-run', description: 'print the plan, write and start nothing' },
+    ],
+    action: async (v) => {
+      const { run } = await import('./cli/init.js');
+      const skip = str(v.skip) as 'config' | 'run' | undefined;
+      return run({ configSources: list(v['config-source']), root: str(v.root) ?? '/', ...(skip ? { skip } : {}), dryRun: v['dry-run'] === true }, env, out);
+    },
+  },
+  {
+    path: ['render'],
+    description: 'offline: write every file init would write under --out, from user data and instance facts',
+    options: [
+      configSource,
+      { name: 'instance', value: '<file>', required: true, description: 'instance facts JSON' },
+      { name: 'cluster', value: '<file>', description: 'cluster details JSON (name, apiServerEndpoint, certificateAuthority, serviceCidr)' },
+      { name: 'out', value: '<dir>', required: true, description: 'output directory (absolute node paths are mirrored under it)' },
+      { name: 'instance-types', value: '<file>', description: 'instance-type table (jsonl) for max pods, instead of /etc/eks/instance-types.jsonl' },
+    ],
+    action: async (v) => {
+      const { run } = await import('./cli/render.js');
+      return run(
+        { configSources: list(v['config-source']), instance: str(v.instance) as string, cluster: str(v.cluster), out: str(v.out) as string, instanceTypes: str(v['instance-types']) },
+        env,
+        out,
+      );
+    },
+  },
+  {
+    path: ['config', 'check'],
+    description: 'validate the merged NodeConfig and say which cluster fields will be fetched',
+    options: [configSource],
+    action: async (v) => {
+      const { run } = await import('./cli/config-check.js');
+      return run({ configSources: list(v['config-source']) }, env, out);
+    },
+  },
+  {
+    path: ['config', 'dump'],
+    description: 'print the merged NodeConfig',
+    options: [
+      configSource,
+      { name: 'output', value: '<format>', default: 'yaml', description: 'yaml or json' },
+      { name: 'config-output', short: 'o', value: '<file>', description: 'write to a file instead of stdout' },
+    ],
+    action: async (v) => {
+      const { run } = await import('./cli/config-dump.js');
+      return run({ configSources: list(v['config-source']), output: str(v.output) as string, configOutput: str(v['config-output']) }, env, out);
+    },
+  },
+  {
+    path: ['doctor'],
+    description: 'check why this node does or does not join its cluster',
+    options: [
+      configSource,
+      root,
+      { name: 'output', value: '<format>', choices: ['text', 'json'], default: 'text', description: 'text or json' },
+      { name: 'timeout', value: '<seconds>', default: '30', description: 'bound for the whole run' },
+      { name: 'bundle', value: '<file>', description: 'also write a support bundle (.tar.gz)' },
+    ],
+    action: async (v, debug) => {
+      const timeoutSeconds = Number(v.timeout);
+      if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
+        throw new InputError(`--timeout: ${JSON.stringify(v.timeout)} is not a positive number of seconds`);
+      }
+      const { run, createDoctorDeps } = await import('./cli/doctor.js');
+      return run(
+        { configSources: list(v['config-source']), root: str(v.root) ?? '/', output: str(v.output) as 'text' | 'json', timeoutSeconds, bundle: str(v.bundle), debug },
+        createDoctorDeps(env),
+      );
+    },
+  },
+  {
+    path: ['version'],
+    description: 'print the agent version',
+    options: [],
+    action: async () => {
+      const { run } = await import('./cli/version.js');
+      return run(out);
+    },
+  },
+];
 
-program
-  .command('init')
-  .description('configure this node (config phase) and start containerd and kubelet (run phase)')
-  .addOption(sourceOption())
-  .option('--root <dir>', 'filesystem root to configure', '/')
-  .addOption(new Option('--skip <phase>', 'skip a phase').choices(['config', 'run']))
-  .option('--dry-run', 'print the plan, write and start nothing')
-  .action(async (opts) => {
-    const { run } = await import('./cli/init.js');
-    exitCode = await run(
-      { configSources: opts.configSource, root: opts.root, skip: opts.skip, dryRun: Boolean(opts.dryRun) },
-      env,
-      out,
-    );
-  });
+const program: Program = {
+  name: 'eks-node-agent',
+  description: 'Bootstraps an Amazon EKS node: reads NodeConfig user data, writes containerd and kubelet configuration, starts them.',
+  commands,
+  groups: { config: 'inspect the NodeConfig' },
+};
 
-program
-  .command('render')
-  .description('offline: write every file init would write under --out, from user data and instance facts')
-  .addOption(sourceOption())
-  .requiredOption('--instance <file>', 'instance facts JSON')
-  .option('--cluster <file>', 'cluster details JSON (name, apiServerEndpoint, certificateAuthority, serviceCidr)')
-  .requiredOption('--out <dir>', 'output directory (absolute node paths are mirrored under it)')
-  .option('--instance-types <file>', 'instance-type table (jsonl) for max pods, instead of /etc/eks/instance-types.jsonl')
-  .action(async (opts) => {
-    const { run } = await import('./cli/render.js');
-    exitCode = await run(
-      { configSources: opts.configSource, instance: opts.instance, cluster: opts.cluster, out: opts.out, instanceTypes: opts.instanceTypes },
-      env,
-      out,
-    );
-  });
-
-const config = program.command('config').description('inspect the NodeConfig');
-config
-  .command('check')
-  .description('validate the merged NodeConfig and say which cluster fields will be fetched')
-  .addOption(sourceOption())
-  .action(async (opts) => {
-    const { run } = await import('./cli/config-check.js');
-    exitCode = await run({ configSources: opts.configSource }, env, out);
-  });
-config
-  .command('dump')
-  .description('print the merged NodeConfig')
-  .addOption(sourceOption())
-  .option('--output <format>', 'yaml or json', 'yaml')
-  .option('-o, --config-output <file>', 'write to a file instead of stdout')
-  .action(async (opts) => {
-    const { run } = await import('./cli/config-dump.js');
-    exitCode = await run({ configSources: opts.configSource, output: opts.output, configOutput: opts.configOutput }, env, out);
-  });
-
-program
-  .command('doctor')
-  .description('check why this node does or does not join its cluster')
-  .addOption(sourceOption())
-  .option('--root <dir>', 'filesystem root', '/')
-  .addOption(new Option('--output <format>', 'text or json').choices(['text', 'json']).default('text'))
-  .option('--timeout <seconds>', 'bound for the whole run', '30')
-  .option('--bundle <file>', 'also write a support bundle (.tar.gz)')
-  .action(async (opts) => {
-    const timeoutSeconds = Number(opts.timeout);
-    if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
-      throw new InputError(`--timeout: ${JSON.stringify(opts.timeout)} is not a positive number of seconds`);
-    }
-    const { run, createDoctorDeps } = await import('./cli/doctor.js');
-    exitCode = await run(
-      { configSources: opts.configSource, root: opts.root, output: opts.output, timeoutSeconds, bundle: opts.bundle, debug },
-      createDoctorDeps(env),
-    );
-  });
-
-program
-  .command('version')
-  .description('print the agent version')
-  .action(async () => {
-    const { run } = await import('./cli/version.js');
-    exitCode = run(out);
-  });
+let debug = process.argv.includes('--debug');
 
 function report(err: unknown): number {
-  if (err instanceof CommanderError) {
-    // help and version output are not failures; usage errors are bad input
-    return err.exitCode === 0 ? 0 : 1;
-  }
   if (err instanceof InputError) {
     for (const problem of err.problems) process.stderr.write(`error: ${problem}\n`);
   } else if (err instanceof EnvironmentError) {
@@ -129,12 +137,22 @@ function report(err: unknown): number {
   return err instanceof InputError ? 1 : 2;
 }
 
-program
-  .parseAsync(process.argv)
-  .then(
-    () => exitCode,
-    (err: unknown) => report(err),
-  )
-  .then((code) => {
+async function main(): Promise<number> {
+  const parsed = parseCommandLine(program, process.argv.slice(2));
+  if (parsed.kind === 'help') {
+    (parsed.exitCode === 0 ? process.stdout : process.stderr).write(parsed.text);
+    return parsed.exitCode;
+  }
+  debug = parsed.debug;
+  const command = commands.find((c) => c === parsed.command) as (typeof commands)[number];
+  return command.action(parsed.values, parsed.debug);
+}
+
+main().then(
+  (code) => {
     process.exitCode = code;
-  });
+  },
+  (err: unknown) => {
+    process.exitCode = report(err);
+  },
+);

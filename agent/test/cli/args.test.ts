@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { parseCommandLine, type Program } from '../../src/cli/args.js';
+import { InputError } from '../../src/errors.js';
+
+const program: Program = {
+  name: 'tool',
+  description: 'a tool',
+  groups: { config: 'inspect the config' },
+  commands: [
+    {
+      path: ['init'],
+      description: 'set things up',
+      options: [
+        { name: 'config-source', short: 'c', value: '<uri>', multiple: true, description: 'where from' },
+        { name: 'root', value: '<dir>', default: '/', description: 'root' },
+        { name: 'skip', value: '<phase>', choices: ['config', 'run'], description: 'skip a phase' },
+        { name: 'dry-run', description: 'do nothing' },
+      ],
+    },
+    {
+      path: ['render'],
+      description: 'write files',
+      options: [
+        { name: 'instance', value: '<file>', required: true, description: 'facts' },
+        { name: 'out', value: '<dir>', required: true, description: 'output' },
+      ],
+    },
+    { path: ['config', 'check'], description: 'check it', options: [] },
+    { path: ['config', 'dump'], description: 'dump it', options: [{ name: 'config-output', short: 'o', value: '<file>', description: 'to a file' }] },
+  ],
+};
+
+function problems(args: string[]): string[] {
+  try {
+    parseCommandLine(program, args);
+  } catch (err) {
+    expect(err).toBeInstanceOf(InputError);
+    return (err as InputError).problems;
+  }
+  throw new Error(`${args.join(' ')} parsed without an error`);
+}
+
+describe('parseCommandLine', () => {
+  it('finds the command and fills defaults; repeatable options keep their order', () => {
+    const p = parseCommandLine(program, ['init', '-c', 'file:///a', '--config-source=file:///b', '--skip', 'run']);
+    expect(p).toMatchObject({ kind: 'run', command: { path: ['init'] }, debug: false });
+    expect(p.kind === 'run' && p.values).toEqual({ 'config-source': ['file:///a', 'file:///b'], root: '/', skip: 'run' });
+  });
+
+  it('gives a repeatable option left out an empty list, and finds two-word commands', () => {
+    const p = parseCommandLine(program, ['config', 'dump', '-o', '/tmp/x']);
+    expect(p.kind === 'run' && p.command.path).toEqual(['config', 'dump']);
+    expect(parseCommandLine(program, ['init'])).toMatchObject({ values: { 'config-source': [] } });
+  });
+
+  it('takes --debug before or after the command', () => {
+    expect(parseCommandLine(program, ['--debug', 'config', 'check'])).toMatchObject({ kind: 'run', debug: true });
+    expect(parseCommandLine(program, ['config', 'check', '--debug'])).toMatchObject({ kind: 'run', debug: true });
+  });
+
+  it('reports every bad choice and missing required option, one line each', () => {
+    expect(problems(['render'])).toEqual(["render: option '--instance <file>' is required", "render: option '--out <dir>' is required"]);
+    expect(problems(['init', '--skip', 'both'])).toEqual([`init: option '--skip <phase>': "both" is not allowed (expected "config" or "run")`]);
+  });
+
+  it('names unknown options, commands and stray arguments', () => {
+    expect(problems(['config', 'check', '--bogus'])).toEqual(["config check: unknown option '--bogus' (see 'tool config check --help')"]);
+    expect(problems(['frob'])).toEqual(["unknown command 'frob' (see 'tool --help')"]);
+    expect(problems(['config', 'frob'])).toEqual(["unknown command 'config frob' (see 'tool config --help')"]);
+    expect(problems(['init', 'extra'])).toEqual(["init: unexpected argument 'extra' (init takes options only)"]);
+    expect(problems(['init', '--root'])).toEqual(["init: option '--root <dir>' needs a value"]);
+  });
+
+  it('prints help for --help (exit 0), and for a bare group (exit 1)', () => {
+    const top = parseCommandLine(program, ['--help']);
+    expect(top).toMatchObject({ kind: 'help', exitCode: 0 });
+    expect(top.kind === 'help' && top.text).toMatch(/^Usage: tool \[options\] \[command\]\n\na tool\n[\s\S]*Commands:\n {2}init {4}set things up\n {2}render {2}write files\n {2}config {2}inspect the config\n$/);
+    const init = parseCommandLine(program, ['init', '-h']);
+    expect(init.kind === 'help' && init.text).toContain('  --skip <phase>             skip a phase (choices: "config", "run")\n');
+    expect(init.kind === 'help' && init.text).toContain('  --root <dir>               root (default: "/")\n');
+    expect(parseCommandLine(program, ['config'])).toMatchObject({ kind: 'help', exitCode: 1, text: expect.stringMatching(/^Usage: tool config \[command\]/) });
+    expect(parseCommandLine(program, [])).toMatchObject({ kind: 'help', exitCode: 1 });
+  });
+});
