@@ -1,26 +1,19 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { readClusterFile, readInstanceFacts } from '../../src/cli/facts-file.js';
 import { InputError } from '../../src/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eks-node-facts-file-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const good = {
-  instanceId: 'i-0123456789abcdef0',
-  instanceType: 'm5.large',
-  region: 'us-west-2',
-  availabilityZone: 'us-west-2a',
-  mac: '0e:12:34:56:78:9a',
-  privateIpv4: '10.0.1.23',
-  privateDnsName: 'ip-10-0-1-23.us-west-2.compute.internal',
-  cpuMillicores: 2000,
-  memoryMiB: 7725,
-  kubeletVersion: 'v1.33.1',
-  containerdVersion: '1.7.27',
+// The instance of a render fixture: valid facts as render --instance takes them.
+const fixture = parse(readFileSync(new URL('../../../test/fixtures/render/ipv4-m5-large/input.yaml', import.meta.url), 'utf8')) as {
+  facts: { instance: Record<string, unknown> };
 };
+const good = fixture.facts.instance;
 
 function file(name: string, value: unknown): string {
   const path = join(dir, name);
