@@ -1,0 +1,70 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { TEST_CLUSTER_CA_BASE64 } from '../emulators/eks.js';
+import { BUNDLE, REPO } from '../support/agent.js';
+import { startNode, type SimulatedNode } from '../support/node.js';
+
+/*
+ * Which chunks (dist/eks-node-agent.<chunk>.cjs: the AWS SDK, CEL, execa) a run loads. The JS
+ * bundle runs with a preload that records the modules Node loaded, so the chunks show by file.
+ * The boot path with complete user data, `version` and `config check` must load none.
+ */
+
+const scratch = mkdtempSync(join(tmpdir(), 'eks-node-chunks-'));
+const hook = join(scratch, 'record-modules.cjs');
+writeFileSync(hook, `process.on('exit', () => require('node:fs').writeFileSync(process.env.MODULES_OUT, Object.keys(require.cache).join('\\n')));\n`);
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+let node: SimulatedNode | undefined;
+afterEach(async () => {
+  await node?.close();
+  node = undefined;
+});
+
+const ENDPOINT = 'https://0123456789ABCDEF0123456789ABCDEF.gr7.us-west-2.eks.amazonaws.com';
+const userData = (spec: Record<string, unknown>) => stringify({ apiVersion: 'node.eks.aws/v1alpha1', kind: 'NodeConfig', spec });
+const complete = userData({ cluster: { name: 'test-cluster', apiServerEndpoint: ENDPOINT, certificateAuthority: TEST_CLUSTER_CA_BASE64, cidr: '10.100.0.0/16' } });
+
+let runs = 0;
+/** Runs the bundle; gives the chunk names it loaded, sorted. */
+async function chunksLoaded(n: SimulatedNode, args: string[]): Promise<string[]> {
+  const out = join(scratch, `modules-${++runs}.txt`);
+  const r = await execa(process.execPath, ['-r', hook, BUNDLE, ...args], {
+    reject: false,
+    extendEnv: false,
+    env: {
+      PATH: `${join(REPO, 'test/doubles')}:${process.env.PATH}`,
+      MODULES_OUT: out,
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: n.imds.url,
+      AWS_ENDPOINT_URL_EKS: n.eks.url,
+      AWS_ENDPOINT_URL_EC2: n.ec2.url,
+      AWS_ACCESS_KEY_ID: 'AKIDTESTNODE',
+      AWS_SECRET_ACCESS_KEY: 'test-secret',
+    },
+  });
+  expect(r.exitCode, `${args.join(' ')}: ${String(r.stderr)}`).toBe(0);
+  return readFileSync(out, 'utf8')
+    .split('\n')
+    .map((f) => /eks-node-agent\.([a-z]+)\.cjs$/.exec(f)?.[1])
+    .filter((c): c is string => c !== undefined)
+    .sort();
+}
+
+describe('chunks', () => {
+  it('the boot path with complete user data, version and config check load no chunk', async () => {
+    node = await startNode({ imds: { userData: complete } });
+    expect(await chunksLoaded(node, ['init', '--skip', 'run', '--root', node.root])).toEqual([]);
+    expect(await chunksLoaded(node, ['version'])).toEqual([]);
+    expect(await chunksLoaded(node, ['config', 'check'])).toEqual([]);
+  });
+
+  it('loads the AWS SDK for a name-only cluster, CEL for a maxPodsExpression, execa for the run phase', async () => {
+    node = await startNode({ imds: { userData: userData({ cluster: { name: 'test-cluster' }, kubelet: { maxPodsExpression: 'max_pods - 1' } }) } });
+    expect(await chunksLoaded(node, ['init', '--skip', 'run', '--root', node.root])).toEqual(['aws', 'cel']);
+    expect(await chunksLoaded(node, ['init', '--skip', 'config', '--root', node.root])).toEqual(['exec']);
+  });
+});
