@@ -116,14 +116,14 @@ const commands: Array<CommandSpec & { action: Action }> = [
   },
 ];
 
-const program: Program = {
+const program: Program<(typeof commands)[number]> = {
   name: 'eks-node-agent',
   description: 'Bootstraps an Amazon EKS node: reads NodeConfig user data, writes containerd and kubelet configuration, starts them.',
   commands,
   groups: { config: 'inspect the NodeConfig' },
 };
 
-let debug = process.argv.includes('--debug');
+const debug = process.argv.includes('--debug');
 
 function report(err: unknown): number {
   if (err instanceof InputError) {
@@ -143,9 +143,7 @@ async function main(): Promise<number> {
     (parsed.exitCode === 0 ? process.stdout : process.stderr).write(parsed.text);
     return parsed.exitCode;
   }
-  debug = parsed.debug;
-  const command = commands.find((c) => c === parsed.command) as (typeof commands)[number];
-  return command.action(parsed.values, parsed.debug);
+  return parsed.command.action(parsed.values, debug);
 }
 
 main().then(

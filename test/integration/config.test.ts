@@ -133,6 +133,18 @@ describe('cli', () => {
     }
   });
 
+  it('prints a stack trace only with --debug, before or after the command', async () => {
+    const missing = ['config', 'check', '-c', 'file:///nonexistent/user-data'];
+    const plain = await runAgent(missing);
+    expect(plain.exitCode).toBe(1);
+    expect(plain.stderr).toBe('error: file:///nonexistent/user-data: cannot read (ENOENT: no such file or directory, stat \'/nonexistent/user-data\')\n');
+    for (const args of [['--debug', ...missing], [...missing, '--debug']]) {
+      const r = await runAgent(args);
+      expect(r.exitCode, args.join(' ')).toBe(1);
+      expect(r.stderr, args.join(' ')).toMatch(/^error: file:\/\/\/nonexistent\/user-data: cannot read .*\nInputError: .*\n\s+at /);
+    }
+  });
+
   it('treats an unknown option as bad input', async () => {
     const r = await runAgent(['config', 'check', '--bogus']);
     expect(r.exitCode).toBe(1);

@@ -30,15 +30,15 @@ export interface CommandSpec {
 
 export type Values = Record<string, string | string[] | boolean | undefined>;
 
-export type Parsed =
-  | { kind: 'run'; command: CommandSpec; values: Values; debug: boolean }
+export type Parsed<C extends CommandSpec = CommandSpec> =
+  | { kind: 'run'; command: C; values: Values }
   /** --help, or a command group without a command: print `text`, exit with `exitCode` */
   | { kind: 'help'; text: string; exitCode: 0 | 1 };
 
-export interface Program {
+export interface Program<C extends CommandSpec = CommandSpec> {
   name: string;
   description: string;
-  commands: readonly CommandSpec[];
+  commands: readonly C[];
   /** descriptions of command groups such as `config` */
   groups: Readonly<Record<string, string>>;
 }
@@ -103,20 +103,19 @@ function usageError(err: unknown, command: CommandSpec, programName: string): In
   return new InputError(`${where}: ${message.split('\n')[0]}`, { cause: err });
 }
 
-export function parseCommandLine(program: Program, args: readonly string[]): Parsed {
-  // The command is the longest run of leading words naming one; --debug may come before it.
+/**
+ * `--debug` is global: it may stand anywhere and is left to the caller (main.ts reads it before
+ * parsing, so even a usage error can show its stack).
+ */
+export function parseCommandLine<C extends CommandSpec>(program: Program<C>, argv: readonly string[]): Parsed<C> {
+  const args = argv.filter((a) => a !== '--debug');
+  // The command is the longest run of leading words naming one.
   const words: string[] = [];
-  let i = 0;
-  let debug = false;
-  for (; i < args.length; i++) {
-    const arg = args[i] as string;
-    if (arg === '--debug') debug = true;
-    else if (arg.startsWith('-')) break;
-    else if (program.commands.some((c) => words.length < c.path.length && [...words, arg].every((w, k) => c.path[k] === w))) words.push(arg);
-    else break;
+  for (const arg of args) {
+    if (arg.startsWith('-') || !program.commands.some((c) => words.length < c.path.length && [...words, arg].every((w, k) => c.path[k] === w))) break;
+    words.push(arg);
   }
-  const rest = args.slice(i).filter((a) => a !== '--debug');
-  if (args.slice(i).includes('--debug')) debug = true;
+  const rest = args.slice(words.length);
   const command = program.commands.find((c) => c.path.length === words.length && c.path.every((p, k) => words[k] === p));
   const wantsHelp = rest.includes('--help') || rest.includes('-h');
   if (!command) {
@@ -152,5 +151,5 @@ export function parseCommandLine(program: Program, args: readonly string[]): Par
     }
   }
   if (problems.length) throw new InputError(problems);
-  return { kind: 'run', command, values, debug };
+  return { kind: 'run', command, values };
 }
