@@ -48,13 +48,19 @@ function typeOf(value: unknown): string {
   return typeof value;
 }
 
-function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+/** The value at a schema issue's path in the input, if there is one. */
+export function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
   let cur = root;
   for (const key of path) {
     if (cur === null || typeof cur !== 'object') return undefined;
     cur = (cur as Record<PropertyKey, unknown>)[key];
   }
   return cur;
+}
+
+/** A schema type as users of YAML call it. */
+function typeName(expected: string): string {
+  return expected === 'object' ? 'map' : expected === 'array' ? 'list' : expected;
 }
 
 const FORMATS: Record<string, string> = { ipv4: 'an IPv4 address', ipv6: 'an IPv6 address' };
@@ -74,7 +80,7 @@ export function expectation(issue: core.$ZodIssue): string {
     case 'invalid_format':
       return FORMATS[issue.format] ?? `a ${issue.format}`;
     case 'invalid_type':
-      return issue.expected === 'int' ? 'a whole number' : issue.expected === 'object' ? 'a map' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`;
+      return issue.expected === 'int' ? 'a whole number' : `a ${typeName(issue.expected)}`;
     case 'invalid_value':
       return issue.values.map((v) => show(v)).join(' or ');
     default:
@@ -99,11 +105,8 @@ export function schemaProblems(error: core.$ZodError, input: unknown, knownKeysA
         problems.push(
           value === undefined
             ? `${formatPath(path)}: required field is missing (expected ${issue.expected})`
-            : `${formatPath(path)}: ${show(value)} is a ${typeOf(value)} (expected ${issue.expected === 'object' ? 'map' : issue.expected === 'array' ? 'list' : issue.expected})`,
+            : `${formatPath(path)}: ${show(value)} is a ${typeOf(value)} (expected ${typeName(issue.expected)})`,
         );
-        break;
-      case 'invalid_value':
-        problems.push(`${formatPath(path)}: ${show(value)} is not allowed (expected ${issue.values.map((v) => show(v)).join(' or ')})`);
         break;
       default:
         problems.push(`${formatPath(path)}: ${show(value)} is not allowed (expected ${expectation(issue)})`);

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import * as z from 'zod/mini';
 import { InputError, describeCause } from '../errors.js';
 import type { InstanceFacts } from '../facts/types.js';
-import { expectation, formatPath, show } from '../api/problems.js';
+import { expectation, formatPath, show, valueAt } from '../api/problems.js';
 
 const text = z.string().check(z.minLength(1));
 const count = z.int().check(z.positive());
@@ -56,7 +56,7 @@ function check<T>(schema: z.ZodMiniType<T>, value: unknown, option: string, file
   throw new InputError(
     result.error.issues.map((issue) => {
       const path = issue.path;
-      const at = path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), value);
+      const at = valueAt(value, path);
       const field = issue.code === 'unrecognized_keys' ? `${formatPath(path) === '(document)' ? '' : `${formatPath(path)}.`}${issue.keys.join(', ')}` : formatPath(path);
       const reason = issue.code === 'unrecognized_keys' ? 'unknown field' : at === undefined ? 'required field is missing' : `${show(at)} is not ${expectation(issue)}`;
       return `${option} ${file}: ${field}: ${reason}`;
