@@ -40,6 +40,11 @@ describe('schema', () => {
     expect(problemsOf(() => toNodeConfig(doc, 'ud'))).toEqual(['ud: spec.kubelet.flags: "--v=2" is a string (expected list)']);
   });
 
+  it('names a value outside an enum, with the allowed ones', () => {
+    const doc = { apiVersion: 'node.eks.aws/v1alpha1', kind: 'NodeConfig', spec: { instance: { localStorage: { strategy: 'RAID5' } } } };
+    expect(problemsOf(() => toNodeConfig(doc, 'ud'))).toEqual(['ud: spec.instance.localStorage.strategy: "RAID5" is not allowed (expected "RAID0" or "RAID10" or "Mount")']);
+  });
+
   it('gives line and column of malformed YAML', () => {
     const text = 'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster: [name: x\n';
     expect(problemsOf(() => parseNodeConfigs(text, 'ud'))[0]).toMatch(/^ud: malformed YAML at line \d+, column \d+: /);
