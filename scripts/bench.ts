@@ -55,13 +55,9 @@ function sh(cmd: string, args: string[]): string {
   return res.stdout;
 }
 
-async function runOnce(file: string, args: string[], env: Record<string, string> = {}): Promise<Sample> {
-  const timeOut = join(scratch, 'time.out');
-  const started = process.hrtime.bigint();
-  const child = spawn(TIME, ['-f', '%M', '-o', timeOut, file, ...args], {
-    env: { ...BASE_ENV, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** Runs a command to its end without blocking this process (the emulators the agent asks live here). */
+async function spawnCollect(cmd: string, args: string[], env: Record<string, string>): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
+  const child = spawn(cmd, args, { env: { ...BASE_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -70,6 +66,13 @@ async function runOnce(file: string, args: string[], env: Record<string, string>
     child.once('error', rej);
     child.once('close', (code) => res(code));
   });
+  return { exitCode, stdout, stderr };
+}
+
+async function runOnce(file: string, args: string[], env: Record<string, string> = {}): Promise<Sample> {
+  const timeOut = join(scratch, 'time.out');
+  const started = process.hrtime.bigint();
+  const { exitCode, stdout, stderr } = await spawnCollect(TIME, ['-f', '%M', '-o', timeOut, file, ...args], env);
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
   // GNU time prefixes "Command exited with non-zero status N" when the command fails.
   const rssKiB = Number(readFileSync(timeOut, 'utf8').trim().split('\n').at(-1));
@@ -95,8 +98,13 @@ class RunFailed extends Error {}
 function evict(file: string): boolean {
   const sync = spawnSync('sync', [file]);
   const dd = spawnSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none']);
+  return sync.status === 0 && dd.status === 0 && cachedBytes(file) === 0;
+}
+
+/** Bytes of a file in the page cache (mincore, through fincore); NaN when fincore fails. */
+function cachedBytes(file: string): number {
   const res = spawnSync('fincore', ['-b', '-n', '-o', 'RES', file], { encoding: 'utf8' });
-  return sync.status === 0 && dd.status === 0 && res.status === 0 && Number(res.stdout.trim()) === 0;
+  return res.status === 0 ? Number(res.stdout.trim()) : Number.NaN;
 }
 
 /**
@@ -180,13 +188,13 @@ async function readBytes(
       const row: number[] = [];
       for (const [i, p] of programs.entries()) {
         const copy = copies[i] as string;
-        sh('dd', [`if=${copy}`, 'iflag=nocache', 'count=0', 'status=none']);
-        const before = Number(sh('fincore', ['-b', '-n', '-o', 'RES', copy]).trim());
-        if (before !== 0) throw new Error(`${copy}: ${before} bytes still cached after eviction`);
+        if (!evict(copy)) throw new Error(`${copy}: ${cachedBytes(copy)} bytes still cached after eviction`);
         const args = p.args();
         const s = await runOnce(copy, args, p.env);
         if (s.exitCode !== 0) throw new RunFailed(`${args.join(' ')} exited ${s.exitCode}: ${s.stderr.trim()}`);
-        row.push(Number(sh('fincore', ['-b', '-n', '-o', 'RES', copy]).trim()));
+        const after = cachedBytes(copy);
+        if (Number.isNaN(after)) throw new Error(`fincore ${copy} failed`);
+        row.push(after);
       }
       bytes.push(row);
     }
@@ -205,18 +213,8 @@ async function readBytes(
 async function instructions(file: string, args: string[], env: Record<string, string>): Promise<number | undefined> {
   if (spawnSync('valgrind', ['--version']).error) return undefined;
   const out = join(scratch, 'callgrind.out');
-  // Asynchronous: the emulators answering the agent run in this process.
-  const child = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, file, ...args], {
-    env: { ...BASE_ENV, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const code = await new Promise<number | null>((res, rej) => {
-    child.once('error', rej);
-    child.once('close', res);
-  });
-  if (code !== 0) throw new RunFailed(`valgrind ${file} ${args.join(' ')} exited ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  const { exitCode, stderr } = await spawnCollect('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, file, ...args], env);
+  if (exitCode !== 0) throw new RunFailed(`valgrind ${file} ${args.join(' ')} exited ${exitCode}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
   const m = /Collected : (\d+)/.exec(stderr);
   if (!m) throw new RunFailed(`valgrind ${file}: no instruction count in its output`);
   return Number(m[1]);
