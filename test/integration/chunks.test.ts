@@ -1,11 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { TEST_CLUSTER_CA_BASE64 } from '../emulators/eks.js';
-import { BUNDLE, REPO } from '../support/agent.js';
 import { startNode, type SimulatedNode } from '../support/node.js';
 
 /*
@@ -33,20 +31,8 @@ let runs = 0;
 /** Runs the bundle; gives the chunk names it loaded, sorted. */
 async function chunksLoaded(n: SimulatedNode, args: string[]): Promise<string[]> {
   const out = join(scratch, `modules-${++runs}.txt`);
-  const r = await execa(process.execPath, ['-r', hook, BUNDLE, ...args], {
-    reject: false,
-    extendEnv: false,
-    env: {
-      PATH: `${join(REPO, 'test/doubles')}:${process.env.PATH}`,
-      MODULES_OUT: out,
-      AWS_EC2_METADATA_SERVICE_ENDPOINT: n.imds.url,
-      AWS_ENDPOINT_URL_EKS: n.eks.url,
-      AWS_ENDPOINT_URL_EC2: n.ec2.url,
-      AWS_ACCESS_KEY_ID: 'AKIDTESTNODE',
-      AWS_SECRET_ACCESS_KEY: 'test-secret',
-    },
-  });
-  expect(r.exitCode, `${args.join(' ')}: ${String(r.stderr)}`).toBe(0);
+  const r = await n.agent(args, { MODULES_OUT: out }, { nodeArgs: ['-r', hook] });
+  expect(r.exitCode, `${args.join(' ')}: ${r.stderr}`).toBe(0);
   return readFileSync(out, 'utf8')
     .split('\n')
     .map((f) => /eks-node-agent\.([a-z]+)\.cjs$/.exec(f)?.[1])

@@ -27,9 +27,10 @@ function exeIsCurrent(): boolean {
  */
 export async function runAgent(
   args: string[],
-  opts: { env?: Record<string, string>; input?: string; cwd?: string; timeoutMs?: number } = {},
+  opts: { env?: Record<string, string>; input?: string; cwd?: string; timeoutMs?: number; nodeArgs?: string[] } = {},
 ): Promise<AgentResult> {
-  const [file, argv] = exeIsCurrent() ? [EXE, args] : [process.execPath, [BUNDLE, ...args]];
+  // Node options (e.g. a preload) need the bundle under this Node.
+  const [file, argv] = exeIsCurrent() && !opts.nodeArgs ? [EXE, args] : [process.execPath, [...(opts.nodeArgs ?? []), BUNDLE, ...args]];
   const result = await execa(file, argv, {
     reject: false,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_EKS: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9', ...opts.env },

@@ -17,7 +17,7 @@ export interface SimulatedNode {
   eks: EksEmulator;
   ec2: Ec2Emulator;
   /** runs the built agent with this node's endpoints and root */
-  agent(args: string[], env?: Record<string, string>): Promise<AgentResult>;
+  agent(args: string[], env?: Record<string, string>, opts?: { nodeArgs?: string[] }): Promise<AgentResult>;
   systemctlCalls(): string[];
   read(path: string): string;
   /** every file under the root (node paths), with content, for before/after comparisons */
@@ -63,8 +63,9 @@ export async function startNode(options: NodeOptions = {}): Promise<SimulatedNod
     imds,
     eks,
     ec2,
-    agent: (args, env = {}) =>
+    agent: (args, env = {}, opts = {}) =>
       runAgent(args, {
+        ...opts,
         env: {
           PATH: `${join(REPO, 'test/doubles')}:${process.env.PATH}`,
           AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url,
