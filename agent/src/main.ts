@@ -11,7 +11,16 @@ import { InputError, EnvironmentError, describeCause } from './errors.js';
 // journal noise, as the agent runs on the Node it ships with.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const env = process.env;
-const out = (text: string) => process.stdout.write(`${text}\n`);
+// A reader that stops early (`config dump | head`) is not a failure: the rest of the output is
+// dropped and the command finishes as it would have (exiting mid-init could split its renames).
+let stdoutClosed = false;
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  stdoutClosed = true;
+});
+const out = (text: string) => {
+  if (!stdoutClosed) process.stdout.write(`${text}\n`);
+};
 
 const configSource: OptionSpec = {
   name: 'config-source',

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { fileUri, fixture, runAgent } from '../support/agent.js';
+import { execa } from 'execa';
+import { agentCommand, fileUri, fixture, runAgent } from '../support/agent.js';
 
 const ud = (name: string) => fileUri(fixture(`userdata/${name}`));
 const tmp = mkdtempSync(join(tmpdir(), 'eks-node-config-'));
@@ -143,6 +144,13 @@ describe('cli', () => {
       expect(r.exitCode, args.join(' ')).toBe(1);
       expect(r.stderr, args.join(' ')).toMatch(/^error: file:\/\/\/nonexistent\/user-data: cannot read .*\nInputError: .*\n\s+at /);
     }
+  });
+
+  it('finishes quietly with its own exit code when the reader of its output is gone', async () => {
+    const agent = agentCommand().map((a) => `'${a}'`).join(' ');
+    const r = await execa('bash', ['-c', `set -o pipefail; ${agent} config dump -c '${ud('complete.yaml')}' | true`], { reject: false });
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
   });
 
   it('treats an unknown option as bad input', async () => {

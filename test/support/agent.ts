@@ -22,15 +22,20 @@ function exeIsCurrent(): boolean {
 }
 
 /**
- * Runs the built agent as a process: the x64 executable when it is built from the current bundle
- * (what ships; `npm test` builds it), else the JS bundle under this Node. Never throws on a non-zero exit; the caller asserts it.
+ * The command line that starts the built agent: the x64 executable when it is built from the
+ * current bundle (what ships; `npm test` builds it), else the JS bundle under this Node. Node
+ * options (e.g. a preload) need the bundle.
  */
+export function agentCommand(nodeArgs?: string[]): [string, ...string[]] {
+  return exeIsCurrent() && !nodeArgs ? [EXE] : [process.execPath, ...(nodeArgs ?? []), BUNDLE];
+}
+
+/** Runs the built agent (see agentCommand) as a process. Never throws on a non-zero exit; the caller asserts it. */
 export async function runAgent(
   args: string[],
   opts: { env?: Record<string, string>; input?: string; cwd?: string; timeoutMs?: number; nodeArgs?: string[] } = {},
 ): Promise<AgentResult> {
-  // Node options (e.g. a preload) need the bundle under this Node.
-  const [file, argv] = exeIsCurrent() && !opts.nodeArgs ? [EXE, args] : [process.execPath, [...(opts.nodeArgs ?? []), BUNDLE, ...args]];
+  const [file, ...argv] = [...agentCommand(opts.nodeArgs), ...args];
   const result = await execa(file, argv, {
     reject: false,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_EKS: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9', ...opts.env },
