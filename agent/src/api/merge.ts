@@ -1,24 +1,12 @@
-import { parse as parseToml, stringify as stringifyToml, TomlError } from 'smol-toml';
-import { InputError } from '../errors.js';
 import { deepMerge } from '../common/merge.js';
 import type { NodeConfig } from './schema.js';
+import { parseContainerdToml, stringifyContainerdToml } from './toml.js';
 
 type Tree = Record<string, unknown>;
 
-/** Parses a containerd TOML text, naming the field and the line of a syntax error. */
-export function parseContainerdToml(text: string, field = 'spec.containerd.config'): Tree {
-  try {
-    return parseToml(text) as Tree;
-  } catch (err) {
-    const where = err instanceof TomlError ? ` at line ${err.line}, column ${err.column}` : '';
-    const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0];
-    throw new InputError(`${field}: invalid TOML${where}: ${reason}`, { cause: err });
-  }
-}
-
 /** Two containerd TOML fragments deep-merged into one, later keys winning. */
 export function mergeToml(base: string, over: string): string {
-  return stringifyToml(deepMerge(parseContainerdToml(base), parseContainerdToml(over)) as Tree);
+  return stringifyContainerdToml(deepMerge(parseContainerdToml(base), parseContainerdToml(over)) as Tree);
 }
 
 /**

@@ -2,7 +2,7 @@ import { parseAllDocuments } from 'yaml';
 import type * as z from 'zod/mini';
 import { InputError } from '../errors.js';
 import { API_VERSION, KIND, nodeConfigSchema, type NodeConfig } from './schema.js';
-import { formatPath, schemaProblems, show } from './problems.js';
+import { formatPath, schemaProblems, show, valueAt } from './problems.js';
 
 /** The parts of a zod schema's definition the "did you mean" hints walk. */
 interface Def {
@@ -25,8 +25,52 @@ function knownKeysAt(path: PropertyKey[]): string[] {
   return def?.shape ? Object.keys(def.shape) : [];
 }
 
-/** Checks one parsed document against the schema; every problem is prefixed with `where`. */
-export function toNodeConfig(value: unknown, where: string): NodeConfig {
+/** One document read: the config, plus what a person should hear about it. */
+export interface ParsedDocument {
+  config: NodeConfig;
+  /** advisory problems (unknown fields): errors for `config check`, warnings at boot */
+  advisories: string[];
+  /** empty optional values treated as not set */
+  notes: string[];
+}
+
+const SCALARS = new Set(['string', 'boolean', 'number', 'int', 'enum', 'literal']);
+
+/**
+ * `null` for an optional field, and `""` for an optional scalar, mean "not set", as Go's zero
+ * values do for nodeadm: a template that leaves `apiServerEndpoint:` empty gets it fetched like
+ * a missing one. Removes them in place and names each one.
+ */
+function dropEmpty(value: unknown, def: Def | undefined, path: PropertyKey[], notes: string[]): void {
+  if (!def?.shape || value === null || typeof value !== 'object' || Array.isArray(value)) return;
+  const doc = value as Record<string, unknown>;
+  for (const [key, field] of Object.entries(def.shape)) {
+    if (!Object.hasOwn(doc, key)) continue;
+    const outer = field._zod.def as Def;
+    const inner = unwrap(field);
+    const v = doc[key];
+    if (outer.type === 'optional' && (v === null || (v === '' && inner && SCALARS.has(inner.type)))) {
+      delete doc[key];
+      notes.push(`${formatPath([...path, key])}: ${v === null ? 'null' : 'empty'}, treated as not set`);
+    } else dropEmpty(v, inner, [...path, key], notes);
+  }
+}
+
+/** Removes the keys the schema reported as unknown, so the rest can be used. */
+function dropUnknown(value: unknown, issues: readonly z.core.$ZodIssue[]): void {
+  for (const issue of issues) {
+    if (issue.code !== 'unrecognized_keys') continue;
+    const at = valueAt(value, issue.path) as Record<string, unknown> | undefined;
+    for (const key of issue.keys) if (at) delete at[key];
+  }
+}
+
+/**
+ * Checks one parsed document against the schema; every problem is prefixed with `where`.
+ * Unknown fields alone do not fail it: they are returned as advisories (a field a newer tool
+ * writes must not stop a boot) and the document is used without them.
+ */
+export function toNodeConfig(value: unknown, where: string): ParsedDocument {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new InputError(`${where}: expected a NodeConfig map, got ${show(value)}`);
   }
@@ -38,21 +82,26 @@ export function toNodeConfig(value: unknown, where: string): NodeConfig {
   if (doc.kind !== KIND) {
     throw new InputError(`${where}: kind: ${show(doc.kind)} is not supported (expected "${KIND}")`);
   }
-  const result = nodeConfigSchema.safeParse(value);
-  if (!result.success) {
-    throw new InputError(schemaProblems(result.error, value, knownKeysAt).map((p) => `${where}: ${p}`));
-  }
-  return result.data;
+  const notes: string[] = [];
+  dropEmpty(doc, unwrap(nodeConfigSchema), [], notes);
+  const first = nodeConfigSchema.safeParse(doc);
+  if (first.success) return { config: first.data, advisories: [], notes: notes.map((n) => `${where}: ${n}`) };
+  const problems = schemaProblems(first.error, doc, knownKeysAt).map((p) => `${where}: ${p}`);
+  if (first.error.issues.some((i) => i.code !== 'unrecognized_keys')) throw new InputError(problems);
+  dropUnknown(doc, first.error.issues);
+  const second = nodeConfigSchema.safeParse(doc);
+  if (!second.success) throw new InputError(problems);
+  return { config: second.data, advisories: problems, notes: notes.map((n) => `${where}: ${n}`) };
 }
 
 /**
  * Parses a YAML or JSON text (JSON is YAML) holding one or more NodeConfig documents.
  * Empty documents (a lone `---`) are skipped.
  */
-export function parseNodeConfigs(text: string, where: string): NodeConfig[] {
+export function parseNodeConfigs(text: string, where: string): ParsedDocument[] {
   const docs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true });
   const list = Array.isArray(docs) ? docs : [docs];
-  const configs: NodeConfig[] = [];
+  const configs: ParsedDocument[] = [];
   list.forEach((doc, index) => {
     const label = list.length > 1 ? `${where} (document ${index + 1})` : where;
     const error = doc.errors[0];

@@ -1,134 +1,206 @@
-import { X509Certificate } from 'node:crypto';
+import type { TomlTable } from 'smol-toml';
 import ipaddr from 'ipaddr.js';
-import { KNOWN_FEATURE_GATES, type ClusterSpec, type NodeConfig } from './schema.js';
-import { parseContainerdToml } from './merge.js';
-import { show, suggest } from './problems.js';
 import { InputError } from '../errors.js';
+import { loadCel } from './cel.js';
+import { type Checked, checkCertificateAuthority, checkEndpoint, checkServiceCidr, type ServiceCidr } from './cluster-values.js';
+import { compileMaxPodsExpression, type MaxPodsEvaluator } from './max-pods-expression.js';
+import { show, suggest } from './problems.js';
+import { type ClusterSpec, KNOWN_FEATURE_GATES, type NodeConfig, type ResolvedNodeConfig } from './schema.js';
+import { parseContainerdToml } from './toml.js';
 
-/** EKS cluster names: 1-100 characters, alphanumerics, hyphens and underscores, starting alphanumeric. */
-const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
-const FLAG = /^--[A-Za-z0-9][A-Za-z0-9-]*(=.*)?$/;
-const UNIT_NAME = /^[A-Za-z0-9][A-Za-z0-9:_.@\\-]*$/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
-const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+/*
+ * The one rule set for NodeConfig values. Every rule lives here once and reports every problem
+ * at once, each naming its field path; what a rule parses (CIDR, CA, TOML, CEL, unit names) is
+ * handed to render, which therefore judges nothing itself. `config check`, `render`, `init` and
+ * `doctor` all call it, so they cannot disagree. Rules that only advise (unknown fields, a
+ * maxPodsExpression that fails on this instance) are reported elsewhere: see README "Which
+ * problems stop a boot".
+ */
 
 export const CLUSTER_FIELDS_FROM_API = ['apiServerEndpoint', 'certificateAuthority', 'cidr'] as const;
 export type FetchedClusterField = (typeof CLUSTER_FIELDS_FROM_API)[number];
 
-/** Cluster fields the user data leaves out, which init fetches with eks:DescribeCluster. */
+/** Cluster fields the user data leaves out (absent, null or ""), which come from EKS. */
 export function missingClusterFields(cluster: ClusterSpec | undefined): FetchedClusterField[] {
   return CLUSTER_FIELDS_FROM_API.filter((field) => !cluster?.[field]);
 }
 
-/** Decodes the base64 CA bundle into PEM certificates, or says why it cannot. */
-export function decodeCertificateAuthority(value: string): { pem: string; certificates: X509Certificate[] } | string {
-  const compact = value.replace(/\s+/g, '');
-  if (!BASE64.test(compact) || compact.length % 4 !== 0) return 'is not base64';
-  const pem = Buffer.from(compact, 'base64').toString('utf8');
-  const blocks = pem.match(PEM_CERT);
-  if (!blocks) return 'is base64 but holds no PEM certificate (expected base64 of "-----BEGIN CERTIFICATE-----...")';
-  const certificates: X509Certificate[] = [];
-  for (const [i, block] of blocks.entries()) {
-    try {
-      certificates.push(new X509Certificate(block));
-    } catch {
-      return `holds a PEM block that is not a valid X.509 certificate (certificate ${i + 1})`;
-    }
-  }
-  return { pem, certificates };
-}
-
-export function checkCidr(value: string): string | undefined {
-  const address = value.split('/')[0] ?? '';
-  // ipaddr.js also takes the old short IPv4 forms ("10.100.0/16"); a service CIDR has four parts.
-  const fourParts = address.includes(':') || ipaddr.IPv4.isValidFourPartDecimal(address);
-  if (!ipaddr.isValidCIDR(value) || !fourParts) return 'is not a valid CIDR (expected e.g. "10.100.0.0/16" or "fd00::/108")';
-  return undefined;
-}
-
-function checkEndpoint(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return 'is not a URL (expected e.g. "https://ABCD.gr7.us-west-2.eks.amazonaws.com")';
-  }
-  if (url.protocol !== 'https:') return `uses ${url.protocol.replace(':', '')}:// (expected an https:// URL)`;
-  if (!url.hostname) return 'has no host';
-  return undefined;
-}
-
+/** EKS cluster names: 1-100 characters, alphanumerics, hyphens and underscores, starting alphanumeric. */
+const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
 /**
- * Semantic checks of a merged NodeConfig; every problem found, each naming its field path.
- * Checks owned elsewhere (the CEL compiler of maxPodsExpression) are added by loadConfig.
+ * One kubelet argument: kubelet.service expands the unbraced $KUBELET_ARGS, which systemd splits
+ * at whitespace, so a value holding any space (NBSP included), tab or control character would
+ * become several arguments.
  */
-export function validateNodeConfig(config: NodeConfig): string[] {
+const FLAG = /^--[A-Za-z0-9][A-Za-z0-9-]*(=[^\s\u0000-\u001f\u007f-\u009f]*)?$/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const SPACE_OR_CONTROL = /[\s\u0000-\u001f\u007f-\u009f]/;
+const UNIT_STEM = /^[A-Za-z0-9_@:-][A-Za-z0-9_@:.\\-]*$/;
+const OTHER_UNIT_TYPES = /\.(socket|timer|mount|path|target|slice|scope|device|swap|automount)$/;
+/** systemd's unit name limit is 255 bytes; the drop-in directory `<unit>.d` must fit a file name too. */
+const MAX_UNIT_NAME = 253;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const MAX_PODS_FIELD = 'spec.kubelet.config.maxPods';
+
+/** The per-unit environment with each key resolved to its service unit. */
+export interface UnitEnvironment {
+  /** e.g. kubelet.service */
+  unit: string;
+  /** the NodeConfig key, e.g. "kubelet" */
+  key: string;
+  variables: Array<{ name: string; value: string }>;
+}
+
+/** What the rules parsed, for render: each value judged once, here. */
+export interface ParsedConfig {
+  apiServerEndpoint: string;
+  /** the CA bundle as PEM */
+  caPem: string;
+  serviceCidr: ServiceCidr;
+  /** the user's containerd TOML as a table (integers as BigInt) */
+  containerdToml?: TomlTable;
+  maxPodsExpression?: MaxPodsEvaluator;
+  unitEnvironments: UnitEnvironment[];
+}
+
+/** The service unit a `spec.instance.environment` key names, or why it names none. */
+export function serviceUnitName(key: string): Checked<string> {
+  const name = key.endsWith('.service') ? key : `${key}.service`;
+  const stem = name.slice(0, -'.service'.length);
+  if (!UNIT_STEM.test(stem) || stem.includes('..') || OTHER_UNIT_TYPES.test(stem)) {
+    return { reason: 'is not a service unit name (expected e.g. "kubelet" or "containerd.service")' };
+  }
+  if (name.length > MAX_UNIT_NAME) return { reason: `is longer than a unit name may be (${name.length} characters, at most ${MAX_UNIT_NAME})` };
+  return { value: name };
+}
+
+interface Collected {
+  problems: string[];
+  parsed: Partial<ParsedConfig>;
+}
+
+/** Rules for the cluster values, wherever they came from; `label` names a field in messages. */
+export function checkClusterValues(
+  cluster: Partial<Record<FetchedClusterField, string>>,
+  label: (field: FetchedClusterField) => string = (f) => `spec.cluster.${f}`,
+): Collected {
   const problems: string[] = [];
-  const add = (path: string, value: unknown, reason: string) => problems.push(`${path}: ${show(value)} ${reason}`);
+  const parsed: Partial<ParsedConfig> = {};
+  const take = <T>(field: FetchedClusterField, value: string | undefined, check: (v: string) => Checked<T>, set: (v: T) => void) => {
+    if (!value) return;
+    const r = check(value);
+    if ('reason' in r) problems.push(`${label(field)}: ${show(value)} ${r.reason}`);
+    else set(r.value);
+  };
+  take('apiServerEndpoint', cluster.apiServerEndpoint, checkEndpoint, (v) => (parsed.apiServerEndpoint = v));
+  take('certificateAuthority', cluster.certificateAuthority, checkCertificateAuthority, (v) => (parsed.caPem = v));
+  take('cidr', cluster.cidr, checkServiceCidr, (v) => (parsed.serviceCidr = v));
+  return { problems, parsed };
+}
+
+function collect(config: NodeConfig): Collected {
   const spec = config.spec ?? {};
   const cluster = spec.cluster ?? {};
+  const problems: string[] = [];
+  const add = (path: string, value: unknown, reason: string) => problems.push(`${path}: ${show(value)} ${reason}`);
 
   if (!cluster.name) problems.push('spec.cluster.name: required field is missing (expected the EKS cluster name)');
   else if (!CLUSTER_NAME.test(cluster.name)) {
     add('spec.cluster.name', cluster.name, 'is not a valid EKS cluster name (expected 1-100 letters, digits, "-" or "_", starting with a letter or digit)');
   }
-  if (cluster.apiServerEndpoint !== undefined) {
-    const reason = checkEndpoint(cluster.apiServerEndpoint);
-    if (reason) add('spec.cluster.apiServerEndpoint', cluster.apiServerEndpoint, reason);
-  }
-  if (cluster.certificateAuthority !== undefined) {
-    const decoded = decodeCertificateAuthority(cluster.certificateAuthority);
-    if (typeof decoded === 'string') add('spec.cluster.certificateAuthority', cluster.certificateAuthority, decoded);
-  }
-  if (cluster.cidr !== undefined) {
-    const reason = checkCidr(cluster.cidr);
-    if (reason) add('spec.cluster.cidr', cluster.cidr, reason);
-  }
+  const values = checkClusterValues(cluster);
+  problems.push(...values.problems);
+  const parsed = values.parsed;
   if (cluster.enableOutpost && !cluster.id) {
     problems.push('spec.cluster.id: required when spec.cluster.enableOutpost is true (expected the Outpost cluster id)');
   }
 
   (spec.kubelet?.flags ?? []).forEach((flag, i) => {
-    if (/[\r\n\0]/.test(flag)) add(`spec.kubelet.flags[${i}]`, flag, 'contains a line break (expected one "--name=value" per entry)');
-    else if (!FLAG.test(flag)) add(`spec.kubelet.flags[${i}]`, flag, 'is not a kubelet flag (expected "--name=value" or "--name")');
+    if (FLAG.test(flag)) return;
+    const path = `spec.kubelet.flags[${i}]`;
+    if (/^--[A-Za-z0-9][A-Za-z0-9-]*=/.test(flag) && SPACE_OR_CONTROL.test(flag)) {
+      add(path, flag, 'contains whitespace or a control character (expected one flag per item without spaces, e.g. "--node-labels=team=a,tier=b")');
+    } else add(path, flag, 'is not a kubelet flag (expected "--name=value" or "--name")');
   });
   const maxPods = spec.kubelet?.config?.maxPods;
-  if (maxPods !== undefined && !(Number.isInteger(maxPods) && (maxPods as number) > 0)) {
-    add('spec.kubelet.config.maxPods', maxPods, 'is not a positive integer');
+  if (maxPods !== undefined && !(typeof maxPods === 'number' && Number.isSafeInteger(maxPods) && maxPods > 0)) {
+    add(MAX_PODS_FIELD, maxPods, 'is not a positive integer (expected e.g. 58)');
   }
-
-  if (spec.containerd?.config !== undefined) {
+  const expression = spec.kubelet?.maxPodsExpression;
+  if (expression !== undefined) {
     try {
-      parseContainerdToml(spec.containerd.config);
+      parsed.maxPodsExpression = compileMaxPodsExpression(expression);
     } catch (err) {
-      problems.push(err instanceof InputError ? err.message : String(err));
+      problems.push(...(err instanceof InputError ? err.problems : [String(err)]));
     }
   }
 
-  for (const [unit, vars] of Object.entries(spec.instance?.environment ?? {})) {
-    if (!UNIT_NAME.test(unit)) add(`spec.instance.environment`, unit, 'is not a systemd unit name (expected e.g. "kubelet")');
-    for (const [name, value] of Object.entries(vars)) {
-      const path = `spec.instance.environment.${unit}.${name}`;
-      if (!ENV_NAME.test(name)) add(path, name, 'is not an environment variable name (expected letters, digits and "_")');
-      if (/[\r\n\0]/.test(value)) add(path, value, 'contains a line break (not allowed in a systemd environment value)');
+  if (spec.containerd?.config !== undefined && spec.containerd.config.trim() !== '') {
+    try {
+      parsed.containerdToml = parseContainerdToml(spec.containerd.config);
+    } catch (err) {
+      problems.push(...(err instanceof InputError ? err.problems : [String(err)]));
     }
   }
+
+  parsed.unitEnvironments = [];
+  const units = new Map<string, string>();
+  const environment = spec.instance?.environment ?? {};
+  for (const key of Object.keys(environment).sort()) {
+    const path = `spec.instance.environment.${key}`;
+    const unit = serviceUnitName(key);
+    if ('reason' in unit) {
+      add('spec.instance.environment', key, unit.reason);
+      continue;
+    }
+    const other = units.get(unit.value);
+    if (other !== undefined) {
+      problems.push(`${path}: names ${unit.value} as "${other}" does (expected one key per unit)`);
+      continue;
+    }
+    units.set(unit.value, key);
+    const variables: UnitEnvironment['variables'] = [];
+    const vars = environment[key] ?? {};
+    for (const name of Object.keys(vars).sort()) {
+      const value = vars[name] ?? '';
+      // Values may be secrets (proxy passwords): messages name the variable, never the value.
+      if (!ENV_NAME.test(name)) add(`${path}.${name}`, name, 'is not an environment variable name (expected letters, digits and "_", not starting with a digit)');
+      else if (CONTROL.test(value)) problems.push(`${path}.${name}: the value contains a line break or control character (expected a single-line value; not shown, it may be secret)`);
+      else variables.push({ name, value });
+    }
+    if (variables.length > 0) parsed.unitEnvironments.push({ unit: unit.value, key, variables });
+  }
+
   (spec.instance?.network?.nameservers ?? []).forEach((ns, i) => {
     if (!ipaddr.isValid(ns)) add(`spec.instance.network.nameservers[${i}]`, ns, 'is not an IP address');
   });
   const mountPath = spec.instance?.localStorage?.mountPath;
-  if (mountPath !== undefined && !mountPath.startsWith('/')) {
-    add('spec.instance.localStorage.mountPath', mountPath, 'is not an absolute path');
-  }
+  if (mountPath !== undefined && !mountPath.startsWith('/')) add('spec.instance.localStorage.mountPath', mountPath, 'is not an absolute path');
 
   for (const gate of Object.keys(spec.featureGates ?? {})) {
     if (!(KNOWN_FEATURE_GATES as readonly string[]).includes(gate)) {
       const hint = suggest(gate, KNOWN_FEATURE_GATES);
-      add(`spec.featureGates`, gate, `is not a known feature gate (expected ${hint ? `"${hint}"` : `one of ${KNOWN_FEATURE_GATES.join(', ')}`})`);
+      add('spec.featureGates', gate, `is not a known feature gate (expected ${hint ? `"${hint}"` : `one of ${KNOWN_FEATURE_GATES.join(', ')}`})`);
     }
   }
-  return problems;
+  return { problems, parsed };
+}
+
+/** Every problem of a merged NodeConfig (cluster fields may still be missing: they are fetched). */
+export async function validateNodeConfig(config: NodeConfig): Promise<string[]> {
+  if (config.spec?.kubelet?.maxPodsExpression !== undefined) await loadCel();
+  return collect(config).problems;
+}
+
+/**
+ * The parsed values render needs, from a NodeConfig whose cluster section is complete; throws
+ * InputError listing every problem. Synchronous: a config with a maxPodsExpression needs
+ * `loadCel()` first, which validateNodeConfig does.
+ */
+export function parseResolvedConfig(config: ResolvedNodeConfig): ParsedConfig {
+  const { problems, parsed } = collect(config as NodeConfig);
+  if (problems.length > 0) throw new InputError(problems);
+  return parsed as ParsedConfig;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { _InstanceType } from '@aws-sdk/client-ec2';
 import type { EniLimits } from '../facts/types.js';
 import { EnvironmentError } from '../errors.js';
-import { DEFAULT_AWS_MAX_ATTEMPTS, DEFAULT_AWS_TIMEOUT_MS, describeAwsError, type AwsCallOptions } from './eks.js';
+import { type AwsClientOptions, callAws, sdkClientConfig } from './client.js';
 
 /**
  * The two EC2 calls the agent may make, both fallbacks off the normal boot path:
@@ -16,63 +16,33 @@ export interface Ec2Api {
   describeInstancePrivateDnsName(instanceId: string): Promise<string>;
 }
 
-export function createEc2Api(options: AwsCallOptions): Ec2Api {
+export function createEc2Api(options: AwsClientOptions): Ec2Api {
   return {
     describeInstanceTypeEnis: (type) => describeInstanceTypeEnis(type, options),
     describeInstancePrivateDnsName: (id) => describeInstancePrivateDnsName(id, options),
   };
 }
 
-async function ec2Client(options: AwsCallOptions, timeoutMs: number) {
-  const sdk = await import('@aws-sdk/client-ec2');
-  const client = new sdk.EC2Client({
-    region: options.region,
-    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
-    maxAttempts: options.maxAttempts ?? DEFAULT_AWS_MAX_ATTEMPTS,
-    retryMode: 'standard',
-    requestHandler: { connectionTimeout: Math.min(timeoutMs, 3_000), requestTimeout: timeoutMs },
-  });
-  return { sdk, client };
-}
-
-export async function describeInstancePrivateDnsName(instanceId: string, options: AwsCallOptions): Promise<string> {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_AWS_TIMEOUT_MS;
+export async function describeInstancePrivateDnsName(instanceId: string, options: AwsClientOptions): Promise<string> {
   const what = `ec2:DescribeInstances for "${instanceId}"`;
-  let out;
-  try {
-    const { sdk, client } = await ec2Client(options, timeoutMs);
-    try {
-      out = await client.send(new sdk.DescribeInstancesCommand({ InstanceIds: [instanceId] }), {
-        abortSignal: AbortSignal.timeout(timeoutMs),
-      });
-    } finally {
-      client.destroy();
-    }
-  } catch (err) {
-    throw new EnvironmentError(`${what} failed: ${describeAwsError(err, timeoutMs)}`, { cause: err });
-  }
+  const out = await callAws<unknown, import('@aws-sdk/client-ec2').DescribeInstancesCommandOutput>(what, options, async () => {
+    const sdk = await import('@aws-sdk/client-ec2');
+    return { client: new sdk.EC2Client(sdkClientConfig(options)), command: new sdk.DescribeInstancesCommand({ InstanceIds: [instanceId] }) };
+  });
   const instance = out.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
   if (!instance?.PrivateDnsName) throw new EnvironmentError(`${what}: the answer has no PrivateDnsName`);
   return instance.PrivateDnsName;
 }
 
-export async function describeInstanceTypeEnis(instanceType: string, options: AwsCallOptions): Promise<EniLimits> {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_AWS_TIMEOUT_MS;
+export async function describeInstanceTypeEnis(instanceType: string, options: AwsClientOptions): Promise<EniLimits> {
   const what = `ec2:DescribeInstanceTypes for "${instanceType}"`;
-  let out;
-  try {
-    const { sdk, client } = await ec2Client(options, timeoutMs);
-    try {
-      out = await client.send(new sdk.DescribeInstanceTypesCommand({ InstanceTypes: [instanceType as _InstanceType] }), {
-        abortSignal: AbortSignal.timeout(timeoutMs),
-      });
-    } finally {
-      client.destroy();
-    }
-  } catch (err) {
-    throw new EnvironmentError(`${what} failed: ${describeAwsError(err, timeoutMs)}`, { cause: err });
-  }
+  const out = await callAws<unknown, import('@aws-sdk/client-ec2').DescribeInstanceTypesCommandOutput>(what, options, async () => {
+    const sdk = await import('@aws-sdk/client-ec2');
+    return {
+      client: new sdk.EC2Client(sdkClientConfig(options)),
+      command: new sdk.DescribeInstanceTypesCommand({ InstanceTypes: [instanceType as _InstanceType] }),
+    };
+  });
   const info = out.InstanceTypes?.find((t) => t.InstanceType === instanceType)?.NetworkInfo;
   if (!info) throw new EnvironmentError(`${what}: the answer does not describe the type`);
   const cardIndex = info.DefaultNetworkCardIndex ?? 0;

@@ -1,17 +1,20 @@
-import { loadConfig } from '../sources/index.js';
 import { missingClusterFields, unappliedFields } from '../api/validate.js';
-import { configChecks } from './config-checks.js';
+import { InputError } from '../errors.js';
+import { loadConfig } from '../sources/index.js';
 import { lazyImds, type Env } from './deps.js';
 
 export interface ConfigCheckOptions {
   configSources: string[];
 }
 
+/** A person is reading: every problem is an error, advisory ones included. */
 export async function run(options: ConfigCheckOptions, env: Env, out: (line: string) => void): Promise<number> {
-  const loaded = await loadConfig(options.configSources, { imds: lazyImds(env) }, configChecks);
+  const loaded = await loadConfig(options.configSources, { imds: lazyImds(env) });
+  if (loaded.advisories.length > 0) throw new InputError(loaded.advisories);
   out('configuration is valid');
   out(`merged ${loaded.documents.length} NodeConfig document(s): ${loaded.documents.join(', ')}`);
   for (const note of loaded.ignored) out(`ignored: ${note}`);
+  for (const note of loaded.notes) out(`note: ${note}`);
   for (const note of unappliedFields(loaded.config)) out(`note: ${note}`);
   const missing = missingClusterFields(loaded.config.spec?.cluster);
   out(

@@ -3,7 +3,6 @@ import { resolve } from 'node:path';
 import { writeFiles } from '../apply/write-files.js';
 import { loadConfig } from '../sources/index.js';
 import { sortKeys, stableJson } from '../common/json.js';
-import { configChecks } from './config-checks.js';
 import { EnvironmentError, InputError, describeCause } from '../errors.js';
 import { lazyImds, type Env } from './deps.js';
 
@@ -17,7 +16,7 @@ export async function run(options: ConfigDumpOptions, env: Env, out: (text: stri
   if (options.output !== 'yaml' && options.output !== 'json') {
     throw new InputError(`--output: ${JSON.stringify(options.output)} is not supported (expected yaml or json)`);
   }
-  const { config } = await loadConfig(options.configSources, { imds: lazyImds(env) }, configChecks);
+  const { config } = await loadConfig(options.configSources, { imds: lazyImds(env) });
   const sorted = sortKeys(config);
   const text = options.output === 'json' ? stableJson(config) : stringify(sorted, { lineWidth: 0 });
   if (options.configOutput) {

@@ -1,14 +1,43 @@
+import { awsClientOptions } from '../aws/client.js';
+import { createEc2Api, type Ec2Api } from '../aws/ec2.js';
+import { createEksApi, type EksApi } from '../aws/eks.js';
 import { createImds, DEFAULT_IMDS_ENDPOINT, type Imds } from '../aws/imds.js';
+import { InputError } from '../errors.js';
 
 /** The environment the CLI reads, passed down explicitly (nothing reads process.env at load time). */
 export type Env = Record<string, string | undefined>;
 
+export const IMDS_TIMEOUT_VARIABLE = 'EKS_NODE_AGENT_IMDS_TIMEOUT_SECONDS';
+
+/** How long one IMDS read keeps retrying: EKS_NODE_AGENT_IMDS_TIMEOUT_SECONDS, a positive number of seconds. */
+export function imdsTimeoutMs(env: Env): number | undefined {
+  const text = env[IMDS_TIMEOUT_VARIABLE];
+  if (text === undefined || text === '') return undefined;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
+    throw new InputError(`${IMDS_TIMEOUT_VARIABLE}: ${JSON.stringify(text)} is not a number of seconds between 0 and 3600 (expected e.g. "60")`);
+  }
+  return seconds * 1000;
+}
+
 /** One IMDS client for the whole run, built on first use. */
 export function lazyImds(env: Env): () => Imds {
   let imds: Imds | undefined;
-  return () =>
-    (imds ??= createImds({
+  return () => {
+    if (imds) return imds;
+    const totalTimeoutMs = imdsTimeoutMs(env);
+    imds = createImds({
       endpoint: env.AWS_EC2_METADATA_SERVICE_ENDPOINT || DEFAULT_IMDS_ENDPOINT,
-      totalTimeoutMs: env.EKS_NODE_AGENT_IMDS_TIMEOUT_SECONDS ? Number(env.EKS_NODE_AGENT_IMDS_TIMEOUT_SECONDS) * 1000 : undefined,
-    }));
+      ...(totalTimeoutMs === undefined ? {} : { totalTimeoutMs }),
+    });
+    return imds;
+  };
+}
+
+/** EKS and EC2 clients for a region, with the endpoint overrides of the environment. */
+export function awsApis(env: Env) {
+  return {
+    eks: (region: string): EksApi => createEksApi(awsClientOptions('eks', env, { region })),
+    ec2: (region: string): Ec2Api => createEc2Api(awsClientOptions('ec2', env, { region })),
+  };
 }

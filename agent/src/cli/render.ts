@@ -1,16 +1,11 @@
-import { mkdir, readFile } from 'node:fs/promises';
-import { loadConfig } from '../sources/index.js';
-import type { NodeConfig, ResolvedNodeConfig, ResolvedCluster } from '../api/schema.js';
-import { resolveCluster } from '../facts/cluster.js';
-import { findInstanceTypeRow, lookupEniLimits } from '../facts/eni-limits.js';
-import { readSandboxImage } from '../facts/sandbox-image.js';
-import type { EniLimits } from '../facts/types.js';
-import { render } from '../render/index.js';
+import { mkdir } from 'node:fs/promises';
+import { unappliedFields } from '../api/validate.js';
 import { writeFiles } from '../apply/index.js';
-import { InputError, EnvironmentError, describeCause } from '../errors.js';
-import { configChecks } from './config-checks.js';
-import { lazyImds, type Env } from './deps.js';
-import { readClusterFile, readInstanceFacts, type ClusterFile } from './facts-file.js';
+import { planNode } from '../boot.js';
+import { EnvironmentError, InputError, describeCause } from '../errors.js';
+import { loadConfig } from '../sources/index.js';
+import type { Env } from './deps.js';
+import { readClusterFile, readInstanceFacts } from './facts-file.js';
 import { formatPlan } from './plan-format.js';
 
 export interface RenderCliOptions {
@@ -22,63 +17,44 @@ export interface RenderCliOptions {
   instanceTypes?: string;
 }
 
-/** A NodeConfig whose cluster section is complete, the input of render(). */
-export function withCluster(config: NodeConfig, cluster: ResolvedCluster): ResolvedNodeConfig {
-  return { apiVersion: config.apiVersion, kind: config.kind, spec: { ...config.spec, cluster } };
-}
-
-/** Offline stand-in for eks:DescribeCluster: the --cluster file, or an error naming what is missing. */
-function clusterFromFile(file: ClusterFile | undefined, path: string | undefined) {
-  return {
-    async describeCluster(name: string) {
-      if (!file) {
-        throw new InputError(
-          `spec.cluster: render is offline and the user data lacks the endpoint, CA or CIDR of cluster "${name}" (give them in the user data or with --cluster FILE)`,
-        );
-      }
-      if (file.name && file.name !== name) {
-        throw new InputError(`--cluster ${path}: name "${file.name}" is not the user data's cluster "${name}"`);
-      }
-      return {
-        name,
-        endpoint: file.apiServerEndpoint,
-        caData: file.certificateAuthority,
-        serviceCidr: file.serviceCidr,
-        ipFamily: file.serviceCidr?.includes(':') ? ('ipv6' as const) : ('ipv4' as const),
-      };
-    },
-  };
-}
-
-async function eniLimitsOffline(type: string, table: string | undefined): Promise<{ limits?: EniLimits; warnings: string[] }> {
-  if (!table) return lookupEniLimits(type, { root: '/' });
-  let text: string;
-  try {
-    text = await readFile(table, 'utf8');
-  } catch (err) {
-    throw new InputError(`--instance-types ${table}: cannot read (${describeCause(err)})`, { cause: err });
+/**
+ * Offline init: the same plan as the boot path, from files instead of IMDS and AWS, written under
+ * --out. The config must come from -c: render never touches IMDS, AWS or systemd.
+ */
+export async function run(options: RenderCliOptions, _env: Env, out: (line: string) => void): Promise<number> {
+  if (options.configSources.some((uri) => uri.startsWith('imds:'))) {
+    throw new InputError('render: -c imds://user-data is not allowed (render is offline; give the user data as -c file:///path)');
   }
-  const row = findInstanceTypeRow(text, type);
-  return row
-    ? { limits: { enis: row.defaultNetworkCardEnis, ipv4PerEni: row.ipv4PerEni }, warnings: [] }
-    : { warnings: [`instance type "${type}" is not in ${table}; max pods falls back to 110`] };
-}
-
-export async function run(options: RenderCliOptions, env: Env, out: (line: string) => void): Promise<number> {
+  if (options.configSources.length === 0) {
+    throw new InputError("render: option '-c, --config-source <uri>' is required (render is offline; give the user data as -c file:///path)");
+  }
   const [loaded, instance, clusterFile] = await Promise.all([
-    loadConfig(options.configSources, { imds: lazyImds(env) }, configChecks),
+    loadConfig(options.configSources, {
+      imds: () => {
+        throw new Error('internal: render reached for IMDS');
+      },
+    }),
     readInstanceFacts(options.instance),
     options.cluster ? readClusterFile(options.cluster) : Promise.resolve(undefined),
   ]);
-  const { cluster } = await resolveCluster(loaded.config.spec?.cluster, { eks: clusterFromFile(clusterFile, options.cluster) });
-  // like the instance-type table, the baked sandbox image is read from this machine when present
-  const [eni, sandboxImage] = await Promise.all([eniLimitsOffline(instance.instanceType, options.instanceTypes), readSandboxImage('/')]);
-  const plan = render(withCluster(loaded.config, cluster), {
-    instance,
-    ...(eni.limits ? { eniLimits: eni.limits } : {}),
-    ...(sandboxImage ? { sandboxImage } : {}),
+  const file =
+    clusterFile && options.cluster
+      ? {
+          path: options.cluster,
+          description: {
+            ...(clusterFile.name ? { name: clusterFile.name } : {}),
+            ...(clusterFile.apiServerEndpoint ? { apiServerEndpoint: clusterFile.apiServerEndpoint } : {}),
+            ...(clusterFile.certificateAuthority ? { certificateAuthority: clusterFile.certificateAuthority } : {}),
+            ...(clusterFile.serviceCidr ? { cidr: clusterFile.serviceCidr } : {}),
+          },
+        }
+      : undefined;
+  // like init, the baked instance-type table and sandbox image are read from this machine when present
+  const { plan } = await planNode(loaded.config, {
+    facts: { root: '/', instance, ...(options.instanceTypes ? { instanceTypesTable: options.instanceTypes } : {}) },
+    cluster: file ? { file } : {},
   });
-  plan.warnings.unshift(...eni.warnings.filter((w) => !plan.warnings.includes(w)));
+  plan.warnings.unshift(...loaded.advisories, ...unappliedFields(loaded.config));
   try {
     await mkdir(options.out, { recursive: true });
     await writeFiles(plan.files, { root: options.out });

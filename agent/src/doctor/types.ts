@@ -1,7 +1,12 @@
+import type { NodeConfig } from '../api/schema.js';
+import type { UnitStatus } from '../apply/unit-status.js';
 import type { Imds } from '../aws/imds.js';
-import type { NodeConfig, ResolvedCluster, ResolvedNodeConfig } from '../api/schema.js';
-import type { Facts } from '../facts/types.js';
-import type { Plan } from '../render/plan.js';
+import type { CallerIdentity } from '../aws/sts.js';
+import type { NodePlan } from '../boot.js';
+import type { ClusterResolution } from '../facts/cluster.js';
+
+export type { CallerIdentity } from '../aws/sts.js';
+export type { UnitStatus } from '../apply/unit-status.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skipped';
 
@@ -25,25 +30,6 @@ export interface AwsCredentials {
   expiration?: Date;
 }
 
-export interface CallerIdentity {
-  arn: string;
-  account: string;
-  userId: string;
-}
-
-export interface UnitStatus {
-  unit: string;
-  /** LoadState: loaded, not-found, masked */
-  loadState: string;
-  /** ActiveState: active, inactive, failed, activating, deactivating */
-  activeState: string;
-  subState: string;
-  /** Result: success, exit-code, signal, timeout, ... */
-  result: string;
-  /** ExecMainStatus: the main process's last exit status */
-  execMainStatus: string;
-}
-
 /** The kubeconfig `users[].user.exec` stanza (client.authentication.k8s.io). */
 export interface ExecConfig {
   apiVersion?: string;
@@ -60,14 +46,15 @@ export interface DoctorDeps {
   imds: Imds;
   /** resolves, merges and validates the NodeConfig (the `config check` code) */
   loadConfig(sources: string[]): Promise<{ config: NodeConfig; documents: string[] }>;
-  /** fills missing cluster fields through eks:DescribeCluster */
-  describeCluster(name: string, ctx: { region: string; credentials: AwsCredentials; timeoutMs: number }): Promise<Partial<ResolvedCluster>>;
+  /** the boot path's cluster resolution: user data, the cached answer, then eks:DescribeCluster (with these credentials) */
+  resolveCluster(config: NodeConfig, ctx: { region?: string; credentials?: AwsCredentials; timeoutMs: number }): Promise<ClusterResolution>;
   /**
-   * instance facts for render (IMDS identity, CPU, memory, component versions, ENI limits);
-   * with credentials it may ask ec2:DescribeInstanceTypes for a type the baked table lacks, as init does
+   * the boot path's plan for this config and cluster: the same fact gathering (with credentials
+   * it may ask EC2, as init does) and render, so the expected files are exactly init's
    */
-  gatherFacts(ctx: { timeoutMs: number; region?: string; credentials?: AwsCredentials }): Promise<Facts>;
-  render(config: ResolvedNodeConfig, facts: Facts): Plan;
+  plan(config: NodeConfig, cluster: ClusterResolution, ctx: { timeoutMs: number; region?: string; credentials?: AwsCredentials }): Promise<NodePlan>;
+  /** the node name the boot path registers (IMDS local-hostname, else ec2:DescribeInstances; or the instance id) */
+  nodeName(config: NodeConfig, ctx: { timeoutMs: number; region?: string; credentials?: AwsCredentials }): Promise<string>;
   getCallerIdentity(ctx: { region: string; credentials: AwsCredentials; timeoutMs: number }): Promise<CallerIdentity>;
   /** every address a host name resolves to */
   lookup(host: string): Promise<string[]>;

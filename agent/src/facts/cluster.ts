@@ -1,65 +1,139 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ClusterSpec, ResolvedCluster } from '../api/schema.js';
-import { missingClusterFields, type FetchedClusterField } from '../api/validate.js';
-import type { EksApi } from '../aws/eks.js';
+import { checkClusterValues, type FetchedClusterField, missingClusterFields } from '../api/validate.js';
+import type { ClusterDescription, EksApi } from '../aws/eks.js';
 import { EnvironmentError, InputError } from '../errors.js';
+import type { PlannedFile } from '../render/plan.js';
 
 /**
- * Completes spec.cluster: what the user data gives wins, and eks:DescribeCluster is called only
- * when the endpoint, the CA or the service CIDR is missing, so complete user data keeps the
- * boot path free of control-plane calls.
+ * The one cluster resolution, used by init, render, config check and doctor: what the user data
+ * gives wins; what it lacks comes from the `--cluster` file (render) or the answer cached by an
+ * earlier boot, and only then from eks:DescribeCluster. Every value from outside the user data
+ * passes the same rules as user data before it is used or cached; the cache is a planned file
+ * that apply writes, so `--dry-run` lists it and writes nothing.
  */
 
-export type FetchableClusterField = FetchedClusterField;
+/**
+ * What eks:DescribeCluster answered, kept so the run phase, a re-run of init and a reboot do not
+ * call the EKS API again (it throttles in large scale-ups). Persistent (/var/lib), not /run.
+ */
+export const CLUSTER_CACHE_PATH = '/var/lib/eks-node-agent/cluster.json';
 
-export interface ResolvedClusterResult {
+export type ClusterOrigin = 'user data' | 'cluster file' | 'cached answer' | 'eks:DescribeCluster';
+
+export interface ClusterResolution {
   cluster: ResolvedCluster;
-  /** the fields that came from eks:DescribeCluster, in this order; empty when no call was made */
-  fetched: FetchableClusterField[];
+  /** the fields that did not come from the user data, in this order; empty when none */
+  fetched: FetchedClusterField[];
+  origin: ClusterOrigin;
+  /** the validated answer to keep for the next boot; present whenever fields came from EKS or its cache */
+  cacheFile?: PlannedFile;
+  /** e.g. a cache that failed the rules and was discarded */
+  warnings: string[];
 }
 
-export async function resolveCluster(
-  cluster: ClusterSpec | undefined,
-  deps: { eks: EksApi },
-): Promise<ResolvedClusterResult> {
+export interface ClusterSources {
+  /** `render --cluster FILE`: stands in for EKS and the cache; no file means render is offline */
+  file?: { path: string; description: Partial<ClusterDescription> };
+  /** the node root whose cache is read (init, doctor) */
+  cacheRoot?: string;
+  /** absent: offline (render) */
+  eks?: EksApi;
+}
+
+type Answer = Partial<Record<FetchedClusterField, string>> & { name?: string };
+
+function cacheFile(name: string, answer: Answer): PlannedFile {
+  const body = { name, apiServerEndpoint: answer.apiServerEndpoint, certificateAuthority: answer.certificateAuthority, cidr: answer.cidr };
+  return { path: CLUSTER_CACHE_PATH, mode: 0o644, content: `${JSON.stringify(body, null, 2)}\n` };
+}
+
+const ALL_FIELDS: readonly FetchedClusterField[] = ['apiServerEndpoint', 'certificateAuthority', 'cidr'];
+
+/** The rules' verdict on an answer from outside the user data: the fields it must give, and every value it gives. */
+function judge(answer: Answer, required: readonly FetchedClusterField[], label: (f: FetchedClusterField) => string): string[] {
+  const lacking = required.filter((f) => !answer[f]).map((f) => `${label(f)}: missing`);
+  return [...lacking, ...checkClusterValues(answer, label).problems];
+}
+
+async function readCache(root: string, name: string): Promise<{ answer?: Answer; warning?: string }> {
+  let text: string;
+  try {
+    text = await readFile(join(root, CLUSTER_CACHE_PATH), 'utf8');
+  } catch {
+    return {};
+  }
+  try {
+    const answer = JSON.parse(text) as Answer;
+    return answer?.name === name ? { answer } : {};
+  } catch {
+    return { warning: `${CLUSTER_CACHE_PATH}: not JSON; discarded, asking eks:DescribeCluster` };
+  }
+}
+
+export async function resolveCluster(cluster: ClusterSpec | undefined, sources: ClusterSources): Promise<ClusterResolution> {
   const name = cluster?.name;
-  if (!name) throw new InputError('spec.cluster.name: is required (the EKS cluster to join)');
+  if (!name) throw new InputError('spec.cluster.name: required field is missing (expected the EKS cluster name)');
   const optional = {
     ...(cluster.enableOutpost === undefined ? {} : { enableOutpost: cluster.enableOutpost }),
     ...(cluster.id === undefined ? {} : { id: cluster.id }),
   };
   const fetched = missingClusterFields(cluster);
-  if (fetched.length === 0) {
-    return {
-      cluster: {
-        name,
-        apiServerEndpoint: cluster.apiServerEndpoint!,
-        certificateAuthority: cluster.certificateAuthority!,
-        cidr: cluster.cidr!,
-        ...optional,
-      },
-      fetched,
-    };
-  }
-  const d = await deps.eks.describeCluster(name);
-  const fromApi: Record<FetchableClusterField, string | undefined> = {
-    apiServerEndpoint: d.endpoint,
-    certificateAuthority: d.caData,
-    cidr: d.serviceCidr,
-  };
-  const lacking = fetched.filter((f) => !fromApi[f]);
-  if (lacking.length > 0) {
-    throw new EnvironmentError(
-      `eks:DescribeCluster for cluster "${name}" gave no ${lacking.join(', ')} (cluster status ${d.status ?? 'unknown'})`,
-    );
-  }
-  return {
+  const complete = (answer: Answer, origin: ClusterOrigin, warnings: string[] = []): ClusterResolution => ({
     cluster: {
       name,
-      apiServerEndpoint: cluster.apiServerEndpoint || fromApi.apiServerEndpoint!,
-      certificateAuthority: cluster.certificateAuthority || fromApi.certificateAuthority!,
-      cidr: cluster.cidr || fromApi.cidr!,
+      apiServerEndpoint: cluster.apiServerEndpoint || answer.apiServerEndpoint!,
+      certificateAuthority: cluster.certificateAuthority || answer.certificateAuthority!,
+      cidr: cluster.cidr || answer.cidr!,
       ...optional,
     },
     fetched,
-  };
+    origin,
+    warnings,
+    ...(origin === 'cached answer' || origin === 'eks:DescribeCluster' ? { cacheFile: cacheFile(name, answer) } : {}),
+  });
+  if (fetched.length === 0) return complete({}, 'user data');
+
+  if (sources.file) {
+    const { path, description } = sources.file;
+    if (description.name && description.name !== name) {
+      throw new InputError(`--cluster ${path}: name "${description.name}" is not the user data's cluster "${name}"`);
+    }
+    const fileKey = (f: FetchedClusterField) => `--cluster ${path}: ${f === 'cidr' ? 'serviceCidr' : f}`;
+    const problems = judge(description, fetched, fileKey);
+    if (problems.length > 0) throw new InputError(problems);
+    return complete(description, 'cluster file');
+  }
+
+  const warnings: string[] = [];
+  if (sources.cacheRoot !== undefined) {
+    const cached = await readCache(sources.cacheRoot, name);
+    if (cached.warning) warnings.push(cached.warning);
+    if (cached.answer) {
+      // The cache holds all three values; a cache failing the rules (written by an older agent,
+      // or damaged) is never used: it is discarded and EKS is asked again.
+      const problems = judge(cached.answer, ALL_FIELDS, (f) => f);
+      if (problems.length === 0) return complete(cached.answer, 'cached answer', warnings);
+      warnings.push(`${CLUSTER_CACHE_PATH}: ${problems.join('; ')}; discarded, asking eks:DescribeCluster`);
+    }
+  }
+
+  if (!sources.eks) {
+    throw new InputError(
+      `spec.cluster: render is offline and the user data lacks ${fetched.map((f) => `spec.cluster.${f}`).join(', ')} of cluster "${name}" (give them in the user data or with --cluster FILE)`,
+    );
+  }
+  const answer = await sources.eks.describeCluster(name);
+  const lacking = ALL_FIELDS.filter((f) => !answer[f]);
+  if (lacking.length > 0) {
+    throw new EnvironmentError(`eks:DescribeCluster for cluster "${name}" gave no ${lacking.join(', ')} (cluster status ${answer.status ?? 'unknown'})`);
+  }
+  // EKS's answer passes the same rules as user data and is cached only when it does; the
+  // message says the value came from EKS, so no one goes looking in the user data.
+  const problems = judge(answer, ALL_FIELDS, (f) => f);
+  if (problems.length > 0) {
+    throw new EnvironmentError(`eks:DescribeCluster for cluster "${name}" answered values the agent refuses (not cached): ${problems.join('; ')}`);
+  }
+  return complete(answer, 'eks:DescribeCluster', warnings);
 }

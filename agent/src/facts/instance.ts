@@ -53,6 +53,19 @@ function first(text: string | undefined): string | undefined {
   return text?.trim().split(/\s+/)[0] || undefined;
 }
 
+/** The node's private DNS name: IMDS local-hostname, else the fallback (ec2:DescribeInstances). */
+async function privateDnsNameOf(id: Identity, hostname: string | undefined, fallback: GatherOptions['privateDnsNameFallback']): Promise<string> {
+  if (hostname) return hostname;
+  if (!fallback) throw new EnvironmentError('IMDS meta-data/local-hostname: not found, and no fallback to ask for the node name');
+  return fallback(id.instanceId, id.region);
+}
+
+/** Only the instance id and private DNS name, found as gatherInstanceFacts finds them (the doctor asks this way). */
+export async function readNodeIdentity(imds: Imds, fallback?: GatherOptions['privateDnsNameFallback']): Promise<{ instanceId: string; privateDnsName: string }> {
+  const [id, hostname] = await Promise.all([imds.get(IDENTITY_PATH).then(parseIdentity), imds.getOptional('meta-data/local-hostname').then(first)]);
+  return { instanceId: id.instanceId, privateDnsName: await privateDnsNameOf(id, hostname, fallback) };
+}
+
 export async function gatherInstanceFacts(options: GatherOptions): Promise<InstanceFacts> {
   const { imds, root } = options;
   const exec = options.exec ?? defaultExec;
@@ -74,13 +87,7 @@ export async function gatherInstanceFacts(options: GatherOptions): Promise<Insta
   if (failed) throw failed.reason;
 
   const id = await identity;
-  let privateDnsName = await hostname;
-  if (!privateDnsName) {
-    if (!options.privateDnsNameFallback) {
-      throw new EnvironmentError('IMDS meta-data/local-hostname: not found, and no fallback to ask for the node name');
-    }
-    privateDnsName = await options.privateDnsNameFallback(id.instanceId, id.region);
-  }
+  const privateDnsName = await privateDnsNameOf(id, await hostname, options.privateDnsNameFallback);
   const v6 = await ipv6;
   return {
     instanceId: id.instanceId,

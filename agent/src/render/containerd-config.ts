@@ -1,5 +1,4 @@
-import { type TomlTable, parse, stringify } from 'smol-toml';
-import { InputError, describeCause } from '../errors.js';
+import { stringifyContainerdToml } from '../api/toml.js';
 import type { RenderContext } from './context.js';
 import { isPlainObject, sortKeys } from '../common/json.js';
 import { deepMerge } from '../common/merge.js';
@@ -67,15 +66,9 @@ export function agentContainerdConfig(ctx: RenderContext): Record<string, unknow
  */
 export function renderContainerdConfig(ctx: RenderContext): PlannedFile {
   const base = agentContainerdConfig(ctx);
-  const userToml = ctx.config.spec.containerd?.config;
+  const user = ctx.parsed.containerdToml;
   let merged = base;
-  if (userToml !== undefined && userToml.trim() !== '') {
-    let user: TomlTable;
-    try {
-      user = parse(userToml, { integersAsBigInt: true, unsafeKeyBehaviour: 'throw' });
-    } catch (err) {
-      throw new InputError(`${FIELD}: is not valid TOML: ${describeCause(err).split('\n')[0]}`, { cause: err });
-    }
+  if (user !== undefined) {
     const { version: userVersion, ...rest } = user;
     if (userVersion !== undefined && userVersion !== base.version) {
       ctx.warnings.push(
@@ -90,7 +83,7 @@ export function renderContainerdConfig(ctx: RenderContext): PlannedFile {
   return {
     path: PATHS.containerdConfig,
     mode: 0o644,
-    content: `${stringify(ordered, { numbersAsFloat: true }).trimEnd()}\n`,
+    content: `${stringifyContainerdToml(ordered).trimEnd()}\n`,
   };
 }
 

@@ -1,19 +1,26 @@
 import type { ResolvedNodeConfig } from '../api/schema.js';
+import { type ParsedConfig, parseResolvedConfig } from '../api/validate.js';
 import { InputError } from '../errors.js';
 import type { Facts } from '../facts/types.js';
 import { decideMaxPods } from './max-pods.js';
-import { type IpFamily, nodeIp, serviceCidrFamily } from './network.js';
+import { type IpFamily, nodeIp } from './network.js';
 import { defaultPauseImage } from './pause-image.js';
 import { type Version, parseVersion } from './versions.js';
 
 export interface RenderOptions {
   /** sandbox image for containerd; default: the EKS pause image of the instance's region */
   pauseImage?: string;
+  /**
+   * the values the rule set parsed from this config (loadConfig and resolveCluster validated
+   * it); without them render asks the rule set itself, which throws for an invalid config
+   */
+  parsed?: ParsedConfig;
 }
 
 /** Everything the per-file renderers share, decided once so they cannot disagree. */
 export interface RenderContext {
   config: ResolvedNodeConfig;
+  parsed: ParsedConfig;
   facts: Facts;
   family: IpFamily;
   nodeIp: string;
@@ -33,10 +40,16 @@ export interface RenderContext {
 const DNS_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 const INSTANCE_ID = /^[a-z]-[0-9a-f]+$/;
 
+/** The name the kubelet registers: the private DNS name, or the instance id with InstanceIdNodeName. */
+export function nodeNameOf(config: { spec?: { featureGates?: Record<string, boolean> } }, instance: { instanceId: string; privateDnsName: string }): string {
+  return config.spec?.featureGates?.InstanceIdNodeName === true ? instance.instanceId : instance.privateDnsName;
+}
+
 export function buildContext(config: ResolvedNodeConfig, facts: Facts, options: RenderOptions = {}): RenderContext {
   const instance = facts.instance;
   const spec = config.spec;
-  const family = serviceCidrFamily(spec.cluster.cidr);
+  const parsed = options.parsed ?? parseResolvedConfig(config);
+  const family = parsed.serviceCidr.family;
   const kubelet = parseVersion('facts.kubeletVersion', instance.kubeletVersion);
   const containerd = parseVersion('facts.containerdVersion', instance.containerdVersion);
   if (!INSTANCE_ID.test(instance.instanceId)) {
@@ -51,18 +64,19 @@ export function buildContext(config: ResolvedNodeConfig, facts: Facts, options: 
   const fragment = spec.kubelet?.config;
   const kubeletFragment = fragment && Object.keys(fragment).length > 0 ? fragment : undefined;
   const decision = decideMaxPods({
-    explicit: kubeletFragment?.maxPods,
-    expression: spec.kubelet?.maxPodsExpression,
+    explicit: kubeletFragment?.maxPods as number | undefined,
+    expression: parsed.maxPodsExpression,
     eniLimits: facts.eniLimits,
     instanceType: instance.instanceType,
   });
-  const useInstanceId = spec.featureGates?.InstanceIdNodeName === true;
+
   return {
     config,
+    parsed,
     facts,
     family,
     nodeIp: nodeIp(family, instance),
-    nodeName: useInstanceId ? instance.instanceId : instance.privateDnsName,
+    nodeName: nodeNameOf(config, instance),
     kubelet,
     containerd,
     maxPods: decision.maxPods,

@@ -14,15 +14,15 @@ import { planUnits } from './units.js';
 
 export type { Plan, PlannedFile, UnitAction } from './plan.js';
 export type { RenderOptions } from './context.js';
-export { compileMaxPodsExpression, decideMaxPods, eniMaxPods, FALLBACK_MAX_PODS } from './max-pods.js';
+export { decideMaxPods, eniMaxPods, FALLBACK_MAX_PODS } from './max-pods.js';
 export { reservedCpuMillicores, reservedMemoryMiB } from './reserved.js';
-export { clusterDnsAddress } from './network.js';
 export { defaultPauseImage } from './pause-image.js';
 export { PATHS } from './paths.js';
 
 /**
- * Pure: the whole node configuration for (config, facts). Throws InputError naming the field
- * for any value that cannot be written safely. Files are sorted by path.
+ * Pure: the whole node configuration for (config, facts). The config's values were judged by
+ * the rule set in api/ (options.parsed); render throws only for facts it cannot use and for
+ * broken invariants. Files are sorted by path.
  */
 export function render(config: ResolvedNodeConfig, facts: Facts, options: RenderOptions = {}): Plan {
   const ctx = buildContext(config, facts, options);

@@ -1,5 +1,4 @@
 import { stringify } from 'yaml';
-import { InputError } from '../errors.js';
 import type { RenderContext } from './context.js';
 import { PATHS } from './paths.js';
 import type { PlannedFile } from './plan.js';
@@ -11,19 +10,9 @@ import type { PlannedFile } from './plan.js';
  */
 export function renderKubeconfig(ctx: RenderContext): PlannedFile {
   const cluster = ctx.config.spec.cluster;
-  let clusterId = cluster.name;
-  if (cluster.enableOutpost) {
-    if (!cluster.id) {
-      throw new InputError('spec.cluster.id: missing, but spec.cluster.enableOutpost is true (expected the local cluster\'s id, a UUID)');
-    }
-    clusterId = cluster.id;
-  }
-  const server = cluster.apiServerEndpoint.trim().replace(/\/+$/, '');
-  try {
-    new URL(server);
-  } catch (err) {
-    throw new InputError(`spec.cluster.apiServerEndpoint: ${JSON.stringify(cluster.apiServerEndpoint)} is not a URL (expected e.g. "https://ABCD.gr7.us-west-2.eks.amazonaws.com")`, { cause: err });
-  }
+  // the rule set requires an id with enableOutpost
+  const clusterId = cluster.enableOutpost && cluster.id ? cluster.id : cluster.name;
+  const server = ctx.parsed.apiServerEndpoint;
   const doc = {
     apiVersion: 'v1',
     kind: 'Config',

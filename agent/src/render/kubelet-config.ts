@@ -1,7 +1,6 @@
 import type { RenderContext } from './context.js';
 import { stableJson } from '../common/json.js';
 import { deepMerge } from '../common/merge.js';
-import { clusterDnsAddress } from './network.js';
 import { PATHS } from './paths.js';
 import type { PlannedFile } from './plan.js';
 import { kubeReserved } from './reserved.js';
@@ -40,7 +39,7 @@ export function agentKubeletConfig(ctx: RenderContext): Record<string, unknown> 
     },
     cgroupDriver: 'systemd',
     cgroupRoot: '/',
-    clusterDNS: [clusterDnsAddress(ctx.config.spec.cluster.cidr)],
+    clusterDNS: [ctx.parsed.serviceCidr.dnsAddress],
     clusterDomain: 'cluster.local',
     containerRuntimeEndpoint: `unix://${PATHS.containerdSocket}`,
     evictionHard: {

@@ -23,6 +23,13 @@ export interface LoadedConfig {
   documents: string[];
   /** what was read but held no NodeConfig (scripts, other MIME parts, empty sources) */
   ignored: string[];
+  /**
+   * problems that only advise (unknown fields): `config check` reports them as errors, a boot
+   * as warnings, and goes on without them
+   */
+  advisories: string[];
+  /** empty optional values treated as not set */
+  notes: string[];
 }
 
 type Source = { kind: 'imds' } | { kind: 'file'; path: string };
@@ -70,13 +77,10 @@ async function readSource(uri: string, source: Source, deps: SourceDeps) {
 
 /**
  * Reads every source in order, parses the NodeConfig documents they hold, merges them (later
- * wins) and validates the result. Fails with every problem found, each naming its field.
+ * wins) and validates the result. Fails with every problem found, each naming its field;
+ * advisory problems are returned for the caller to weigh (see LoadedConfig.advisories).
  */
-export async function loadConfig(
-  uris: readonly string[],
-  deps: SourceDeps,
-  extraChecks: Array<(c: NodeConfig) => string[] | Promise<string[]>> = [],
-): Promise<LoadedConfig> {
+export async function loadConfig(uris: readonly string[], deps: SourceDeps): Promise<LoadedConfig> {
   const list = uris.length > 0 ? uris : [DEFAULT_SOURCE];
   const sources = list.map((uri) => ({ uri, source: parseSourceUri(uri) }));
   const documents: ConfigDocument[] = [];
@@ -89,10 +93,14 @@ export async function loadConfig(
   }
   const configs: NodeConfig[] = [];
   const where: string[] = [];
+  const advisories: string[] = [];
+  const notes: string[] = [];
   for (const doc of documents) {
-    for (const config of parseNodeConfigs(doc.text, doc.where)) {
-      configs.push(config);
+    for (const parsed of parseNodeConfigs(doc.text, doc.where)) {
+      configs.push(parsed.config);
       where.push(doc.where);
+      advisories.push(...parsed.advisories);
+      notes.push(...parsed.notes);
     }
   }
   if (configs.length === 0) {
@@ -100,9 +108,8 @@ export async function loadConfig(
     throw new InputError(`no NodeConfig found in ${list.join(', ')}${seen}`);
   }
   const config = mergeNodeConfigs(configs);
-  const problems = validateNodeConfig(config);
-  for (const check of extraChecks) problems.push(...(await check(config)));
-  if (problems.length > 0) throw new InputError(problems);
-  return { config, documents: where, ignored };
+  const problems = await validateNodeConfig(config);
+  if (problems.length > 0) throw new InputError([...problems, ...advisories]);
+  return { config, documents: where, ignored, advisories, notes };
 }
 

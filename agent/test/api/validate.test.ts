@@ -23,9 +23,33 @@ describe('schema', () => {
   it('rejects a misspelt field with its path and a suggestion', () => {
     const doc = complete() as unknown as { spec: { cluster: Record<string, unknown> } };
     doc.spec.cluster.apiServerEndpiont = doc.spec.cluster.apiServerEndpoint;
+    // advisory: the document is used without the field, and the problem is handed back
+    const parsed = toNodeConfig(doc, 'ud');
+    expect(parsed.advisories).toEqual(['ud: spec.cluster.apiServerEndpiont: unknown field (did you mean "apiServerEndpoint"?)']);
+    expect(parsed.config.spec?.cluster).not.toHaveProperty('apiServerEndpiont');
+    expect(parsed.config.spec?.cluster?.apiServerEndpoint).toBe(doc.spec.cluster.apiServerEndpoint);
+  });
+
+  it('reports an unknown field as an error beside a real error', () => {
+    const doc = complete() as unknown as { spec: { cluster: Record<string, unknown> } };
+    doc.spec.cluster.futureField = 1;
+    doc.spec.cluster.enableOutpost = 'yes';
     expect(problemsOf(() => toNodeConfig(doc, 'ud'))).toEqual([
-      'ud: spec.cluster.apiServerEndpiont: unknown field (did you mean "apiServerEndpoint"?)',
+      'ud: spec.cluster.enableOutpost: "yes" is a string (expected boolean)',
+      'ud: spec.cluster.futureField: unknown field',
     ]);
+  });
+
+  it('treats null and "" of an optional field as not set, and says so', () => {
+    const text = 'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n    apiServerEndpoint:\n    certificateAuthority: ""\n  kubelet:\n';
+    const [doc] = parseNodeConfigs(text, 'ud');
+    expect(doc!.config.spec).toEqual({ cluster: { name: 'demo' } });
+    expect(doc!.notes).toEqual([
+      'ud: spec.cluster.apiServerEndpoint: null, treated as not set',
+      'ud: spec.cluster.certificateAuthority: empty, treated as not set',
+      'ud: spec.kubelet: null, treated as not set',
+    ]);
+    expect(missingClusterFields(doc!.config.spec?.cluster)).toEqual(['apiServerEndpoint', 'certificateAuthority', 'cidr']);
   });
 
   it('names a wrong apiVersion and kind', () => {
@@ -58,15 +82,15 @@ describe('schema', () => {
 });
 
 describe('validateNodeConfig', () => {
-  it('accepts the complete fixture and a name-only config', () => {
-    expect(validateNodeConfig(complete())).toEqual([]);
+  it('accepts the complete fixture and a name-only config', async () => {
+    expect(await validateNodeConfig(complete())).toEqual([]);
     const nameOnly: NodeConfig = { apiVersion: 'node.eks.aws/v1alpha1', kind: 'NodeConfig', spec: { cluster: { name: 'demo' } } };
-    expect(validateNodeConfig(nameOnly)).toEqual([]);
+    expect(await validateNodeConfig(nameOnly)).toEqual([]);
     expect(missingClusterFields(nameOnly.spec?.cluster)).toEqual(['apiServerEndpoint', 'certificateAuthority', 'cidr']);
     expect(missingClusterFields(complete().spec?.cluster)).toEqual([]);
   });
 
-  it('reports every problem at once, each with its field path', () => {
+  it('reports every problem at once, each with its field path', async () => {
     const doc = complete();
     const cluster = doc.spec!.cluster!;
     cluster.name = '-bad name';
@@ -76,46 +100,46 @@ describe('validateNodeConfig', () => {
     cluster.enableOutpost = true;
     doc.spec!.kubelet!.flags = ['--node-labels=a=b\n--evil=1', 'verbose'];
     doc.spec!.featureGates = { InstanceIDNodeName: true };
-    const problems = validateNodeConfig(doc);
+    const problems = await validateNodeConfig(doc);
     expect(problems).toEqual([
       'spec.cluster.name: "-bad name" is not a valid EKS cluster name (expected 1-100 letters, digits, "-" or "_", starting with a letter or digit)',
-      'spec.cluster.apiServerEndpoint: "http://example.com" uses http:// (expected an https:// URL)',
+      'spec.cluster.apiServerEndpoint: "http://example.com" is not an https URL (expected https://host or https://host:port, e.g. "https://ABCD.gr7.us-west-2.eks.amazonaws.com")',
       expect.stringMatching(/^spec.cluster.certificateAuthority: ".*" is base64 but holds no PEM certificate/),
       'spec.cluster.cidr: "10.100.0.0/33" is not a valid CIDR (expected e.g. "10.100.0.0/16" or "fd00::/108")',
       'spec.cluster.id: required when spec.cluster.enableOutpost is true (expected the Outpost cluster id)',
-      'spec.kubelet.flags[0]: "--node-labels=a=b\\n--evil=1" contains a line break (expected one "--name=value" per entry)',
+      'spec.kubelet.flags[0]: "--node-labels=a=b\\n--evil=1" contains whitespace or a control character (expected one flag per item without spaces, e.g. "--node-labels=team=a,tier=b")',
       'spec.kubelet.flags[1]: "verbose" is not a kubelet flag (expected "--name=value" or "--name")',
       'spec.featureGates: "InstanceIDNodeName" is not a known feature gate (expected "InstanceIdNodeName")',
     ]);
     for (const p of problems) expect(p).not.toMatch(/\n/);
   });
 
-  it('rejects a CA that is base64 of a corrupt PEM block', () => {
+  it('rejects a CA that is base64 of a corrupt PEM block', async () => {
     const doc = complete();
     const pem = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
     doc.spec!.cluster!.certificateAuthority = Buffer.from(pem).toString('base64');
-    expect(validateNodeConfig(doc)[0]).toMatch(/holds a PEM block that is not a valid X.509 certificate/);
+    expect((await validateNodeConfig(doc))[0]).toMatch(/holds a PEM block that is not a valid X.509 certificate/);
   });
 
-  it('rejects a short-form IPv4 CIDR', () => {
+  it('rejects a short-form IPv4 CIDR', async () => {
     const doc = complete();
     doc.spec!.cluster!.cidr = '10.100.0/16';
-    expect(validateNodeConfig(doc)).toEqual(['spec.cluster.cidr: "10.100.0/16" is not a valid CIDR (expected e.g. "10.100.0.0/16" or "fd00::/108")']);
+    expect(await validateNodeConfig(doc)).toEqual(['spec.cluster.cidr: "10.100.0/16" is not a valid CIDR (expected e.g. "10.100.0.0/16" or "fd00::/108")']);
   });
 
-  it('accepts an IPv6 service CIDR and rejects a bad containerd TOML with its line', () => {
+  it('accepts an IPv6 service CIDR and rejects a bad containerd TOML with its line', async () => {
     const doc = complete();
     doc.spec!.cluster!.cidr = 'fd00::/108';
     doc.spec!.containerd = { config: '[plugins\nx = 1' };
-    expect(validateNodeConfig(doc)).toEqual([expect.stringMatching(/^spec.containerd.config: invalid TOML at line 1/)]);
+    expect(await validateNodeConfig(doc)).toEqual([expect.stringMatching(/^spec.containerd.config: invalid TOML at line 1/)]);
   });
 
-  it('rejects environment values that would break out of their line', () => {
+  it('rejects environment values that would break out of their line, never showing the value', async () => {
     const doc = complete();
     doc.spec!.instance = { environment: { kubelet: { HTTP_PROXY: 'http://p:3128\nExecStart=/bin/sh', 'BAD-NAME': 'x' } } };
-    expect(validateNodeConfig(doc)).toEqual([
-      'spec.instance.environment.kubelet.HTTP_PROXY: "http://p:3128\\nExecStart=/bin/sh" contains a line break (not allowed in a systemd environment value)',
-      'spec.instance.environment.kubelet.BAD-NAME: "BAD-NAME" is not an environment variable name (expected letters, digits and "_")',
+    expect(await validateNodeConfig(doc)).toEqual([
+      'spec.instance.environment.kubelet.BAD-NAME: "BAD-NAME" is not an environment variable name (expected letters, digits and "_", not starting with a digit)',
+      'spec.instance.environment.kubelet.HTTP_PROXY: the value contains a line break or control character (expected a single-line value; not shown, it may be secret)',
     ]);
   });
 });

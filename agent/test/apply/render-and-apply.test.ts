@@ -7,7 +7,7 @@ import { createSystemctl } from '../../src/apply/systemctl.js';
 import { render } from '../../src/render/index.js';
 import { type TestCert, createTestCa } from '../../../test/support/pki.js';
 import { baseConfig, baseFacts } from '../render/fixtures.js';
-import { loadCel } from '../../src/render/cel.js';
+import { loadCel } from '../../src/api/cel.js';
 
 // render compiles maxPodsExpression synchronously; the CLI loads CEL first, as these tests do
 beforeAll(loadCel);

@@ -27,10 +27,10 @@ describe('describeCluster', () => {
     eks = await startEks({ clusters: { prod: { endpoint: 'https://prod.example.eks.amazonaws.com' } } });
     expect(await describeCluster('prod', opts())).toEqual({
       name: 'prod',
-      endpoint: 'https://prod.example.eks.amazonaws.com',
-      caData: TEST_CLUSTER_CA_BASE64,
+      apiServerEndpoint: 'https://prod.example.eks.amazonaws.com',
+      certificateAuthority: TEST_CLUSTER_CA_BASE64,
       ipFamily: 'ipv4',
-      serviceCidr: '10.100.0.0/16',
+      cidr: '10.100.0.0/16',
       version: '1.33',
       status: 'ACTIVE',
     });
@@ -41,7 +41,7 @@ describe('describeCluster', () => {
   it('takes the IPv6 service CIDR for an IPv6 cluster', async () => {
     eks = await startEks({ clusters: { six: { ipFamily: 'ipv6', serviceIpv6Cidr: 'fd00::/108' } } });
     const c = await createEksApi(opts()).describeCluster('six');
-    expect(c).toMatchObject({ ipFamily: 'ipv6', serviceCidr: 'fd00::/108' });
+    expect(c).toMatchObject({ ipFamily: 'ipv6', cidr: 'fd00::/108' });
   });
 
   it('retries through throttling', async () => {

@@ -61,10 +61,11 @@ describe('unit checks', () => {
 });
 
 describe('ca check', () => {
-  const config = (pem: string): ConfigValue => ({
-    origins: {},
-    config: { apiVersion: 'node.eks.aws/v1alpha1', kind: 'NodeConfig', spec: { cluster: { name: 'c', apiServerEndpoint: 'https://x', certificateAuthority: Buffer.from(pem).toString('base64'), cidr: '10.100.0.0/16' } } },
-  });
+  const config = (pem: string): ConfigValue => {
+    const cluster = { name: 'c', apiServerEndpoint: 'https://x', certificateAuthority: Buffer.from(pem).toString('base64'), cidr: '10.100.0.0/16' };
+    const resolved = { apiVersion: 'node.eks.aws/v1alpha1', kind: 'NodeConfig', spec: { cluster } } as const;
+    return { origins: {}, config: resolved, source: resolved, cluster: { cluster, fetched: [], origin: 'user data', warnings: [] } };
+  };
   const at = async (pem: string, now: Date) => one(caCheck(fakeDeps({ now: () => now })), { name: 'config', value: config(pem) });
 
   it('judges the validity period against the node clock', async () => {

@@ -1,6 +1,9 @@
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEksApi, type EksApi } from '../../src/aws/eks.js';
-import { resolveCluster } from '../../src/facts/cluster.js';
+import { CLUSTER_CACHE_PATH, resolveCluster } from '../../src/facts/cluster.js';
 import { missingClusterFields } from '../../src/api/validate.js';
 import { EnvironmentError, InputError } from '../../src/errors.js';
 import { TEST_CLUSTER_CA_BASE64, startEks, type EksEmulator, type EksOptions } from '../../../test/emulators/eks.js';
@@ -21,15 +24,17 @@ async function setUp(options: EksOptions = {}): Promise<{ eks: EksApi }> {
 const complete = {
   name: 'prod',
   apiServerEndpoint: 'https://user.example.com',
-  certificateAuthority: 'dXNlci1jYQ==',
+  certificateAuthority: TEST_CLUSTER_CA_BASE64,
   cidr: '172.20.0.0/16',
 };
+const fromEks = { name: 'prod', apiServerEndpoint: EMULATED_ENDPOINT, certificateAuthority: TEST_CLUSTER_CA_BASE64, cidr: '10.100.0.0/16' };
+const cacheOf = (c: typeof fromEks) => ({ path: CLUSTER_CACHE_PATH, mode: 0o644, content: `${JSON.stringify(c, null, 2)}\n` });
 
 describe('resolveCluster', () => {
   it('makes no call when the user data is complete', async () => {
     const deps = await setUp();
     const out = await resolveCluster({ ...complete, enableOutpost: false }, deps);
-    expect(out).toEqual({ cluster: { ...complete, enableOutpost: false }, fetched: [] });
+    expect(out).toEqual({ cluster: { ...complete, enableOutpost: false }, fetched: [], origin: 'user data', warnings: [] });
     expect(eks!.requests).toHaveLength(0);
   });
 
@@ -37,8 +42,11 @@ describe('resolveCluster', () => {
     const deps = await setUp({ clusters: { prod: {} } });
     const out = await resolveCluster({ name: 'prod' }, deps);
     expect(out).toEqual({
-      cluster: { name: 'prod', apiServerEndpoint: EMULATED_ENDPOINT, certificateAuthority: TEST_CLUSTER_CA_BASE64, cidr: '10.100.0.0/16' },
+      cluster: fromEks,
       fetched: ['apiServerEndpoint', 'certificateAuthority', 'cidr'],
+      origin: 'eks:DescribeCluster',
+      warnings: [],
+      cacheFile: cacheOf(fromEks),
     });
     expect(eks!.requests.map((r) => r.clusterName)).toEqual(['prod']);
   });
@@ -47,7 +55,7 @@ describe('resolveCluster', () => {
     const deps = await setUp({ clusters: { prod: {} } });
     const out = await resolveCluster({ name: 'prod', apiServerEndpoint: complete.apiServerEndpoint, cidr: complete.cidr }, deps);
     expect(out.fetched).toEqual(['certificateAuthority']);
-    expect(out.cluster).toEqual({ ...complete, certificateAuthority: TEST_CLUSTER_CA_BASE64 });
+    expect(out.cluster).toEqual(complete);
   });
 
   it('takes the IPv6 service CIDR of an IPv6 cluster', async () => {
@@ -83,7 +91,62 @@ describe('resolveCluster', () => {
     };
     const err = await resolveCluster(undefined, { eks: fake }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputError);
-    expect((err as Error).message).toBe('spec.cluster.name: is required (the EKS cluster to join)');
+    expect((err as Error).message).toBe('spec.cluster.name: required field is missing (expected the EKS cluster name)');
+  });
+});
+
+describe('resolveCluster: the cached answer and what EKS answers', () => {
+  const root = () => mkdtempSync(join(tmpdir(), 'cluster-cache-'));
+  const writeCache = (dir: string, content: unknown) => {
+    mkdirSync(join(dir, 'var/lib/eks-node-agent'), { recursive: true });
+    writeFileSync(join(dir, CLUSTER_CACHE_PATH), typeof content === 'string' ? content : JSON.stringify(content));
+  };
+
+  it('uses a valid cached answer without calling EKS, and plans it again (writing nothing itself)', async () => {
+    const deps = await setUp({ clusters: { prod: {} } });
+    const dir = root();
+    writeCache(dir, fromEks);
+    const out = await resolveCluster({ name: 'prod' }, { ...deps, cacheRoot: dir });
+    expect(out).toMatchObject({ cluster: fromEks, origin: 'cached answer', cacheFile: cacheOf(fromEks), warnings: [] });
+    expect(eks!.requests).toHaveLength(0);
+  });
+
+  it('asks EKS when there is no cache, and leaves writing the cache to the plan', async () => {
+    const deps = await setUp({ clusters: { prod: {} } });
+    const dir = root();
+    const out = await resolveCluster({ name: 'prod' }, { ...deps, cacheRoot: dir });
+    expect(out.origin).toBe('eks:DescribeCluster');
+    expect(out.cacheFile).toEqual(cacheOf(fromEks));
+    expect(() => readFileSync(join(dir, CLUSTER_CACHE_PATH))).toThrow(/ENOENT/);
+  });
+
+  it('discards a cache that fails the rules and asks EKS again', async () => {
+    const deps = await setUp({ clusters: { prod: {} } });
+    const dir = root();
+    writeCache(dir, { ...fromEks, cidr: '10.100.0.0/29' });
+    const out = await resolveCluster({ name: 'prod' }, { ...deps, cacheRoot: dir });
+    expect(out.origin).toBe('eks:DescribeCluster');
+    expect(out.cluster).toEqual(fromEks);
+    expect(out.warnings).toEqual([expect.stringMatching(/^\/var\/lib\/eks-node-agent\/cluster\.json: cidr: "10\.100\.0\.0\/29" is too small .*; discarded, asking eks:DescribeCluster$/)]);
+    expect(eks!.requests).toHaveLength(1);
+  });
+
+  it.each([
+    ['an http endpoint', { endpoint: 'http://insecure.example.com' }, /apiServerEndpoint: "http:\/\/insecure\.example\.com" is not an https URL/],
+    ['an endpoint with user info', { endpoint: 'https://admin:pw@x.example.com' }, /apiServerEndpoint: .* is not just a scheme, host and port/],
+    ['a CIDR too small for the DNS address', { serviceIpv4Cidr: '10.100.0.0/29' }, /cidr: "10\.100\.0\.0\/29" is too small/],
+  ])('refuses and never caches an answer with %s, saying the value came from EKS', async (_what, cluster, message) => {
+    const deps = await setUp({ clusters: { prod: cluster } });
+    const err = await resolveCluster({ name: 'prod' }, { ...deps, cacheRoot: root() }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EnvironmentError);
+    expect((err as Error).message).toMatch(/^eks:DescribeCluster for cluster "prod" answered values the agent refuses \(not cached\): /);
+    expect((err as Error).message).toMatch(message);
+  });
+
+  it('judges a --cluster file by the same rules, naming the file and its key', async () => {
+    const err = await resolveCluster({ name: 'prod' }, { file: { path: 'c.json', description: { ...fromEks, cidr: 'fd00::/125' } } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).problems).toEqual([expect.stringMatching(/^--cluster c\.json: serviceCidr: "fd00::\/125" is too small/)]);
   });
 });
 

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { render } from '../../src/render/index.js';
 import { type TestCert, createTestCa } from '../../../test/support/pki.js';
 import { CASES_DIR, CA_PATH, caseNames, goldenFiles, loadCase } from './golden.js';
-import { loadCel } from '../../src/render/cel.js';
+import { loadCel } from '../../src/api/cel.js';
 
 // render compiles maxPodsExpression synchronously; the CLI loads CEL first, as these tests do
 beforeAll(loadCel);

@@ -1,8 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import { compileMaxPodsExpression, decideMaxPods, eniMaxPods } from '../../src/render/max-pods.js';
+import { compileMaxPodsExpression } from '../../src/api/max-pods-expression.js';
+import { decideMaxPods, eniMaxPods } from '../../src/render/max-pods.js';
 import { reservedCpuMillicores, reservedMemoryMiB } from '../../src/render/reserved.js';
-import { loadCel } from '../../src/render/cel.js';
+import { loadCel } from '../../src/api/cel.js';
 
 // render compiles maxPodsExpression synchronously; the CLI loads CEL first, as these tests do
 beforeAll(loadCel);
@@ -14,18 +15,18 @@ describe('max pods', () => {
   });
 
   it('lets an explicit kubelet.config.maxPods win over the expression and the ENI formula', () => {
-    const d = decideMaxPods({ explicit: 17, expression: 'max_pods + 1', eniLimits: { enis: 3, ipv4PerEni: 10 }, instanceType: 'm5.large' });
+    const d = decideMaxPods({ explicit: 17, expression: compileMaxPodsExpression('max_pods + 1'), eniLimits: { enis: 3, ipv4PerEni: 10 }, instanceType: 'm5.large' });
     expect(d).toEqual({ maxPods: 17, source: 'kubelet.config.maxPods', warnings: [] });
   });
 
   it('evaluates the CEL expression with the ENI numbers', () => {
-    const d = decideMaxPods({ explicit: undefined, expression: 'max_pods > 20 ? 20 : max_pods', eniLimits: { enis: 3, ipv4PerEni: 10 }, instanceType: 'm5.large' });
+    const d = decideMaxPods({ explicit: undefined, expression: compileMaxPodsExpression('max_pods > 20 ? 20 : max_pods'), eniLimits: { enis: 3, ipv4PerEni: 10 }, instanceType: 'm5.large' });
     expect(d).toMatchObject({ maxPods: 20, source: 'maxPodsExpression' });
     expect(compileMaxPodsExpression('default_enis * ips_per_eni')({ default_enis: 4, ips_per_eni: 15, max_pods: 58 })).toBe(60);
   });
 
   it('falls back to 110 with a warning when the ENI limits are unknown', () => {
-    const d = decideMaxPods({ explicit: undefined, expression: 'max_pods', eniLimits: undefined, instanceType: 'x9.big' });
+    const d = decideMaxPods({ explicit: undefined, expression: compileMaxPodsExpression('max_pods'), eniLimits: undefined, instanceType: 'x9.big' });
     expect(d.maxPods).toBe(110);
     expect(d.warnings).toEqual(['max pods: ENI limits of instance type x9.big are unknown, using 110; spec.kubelet.maxPodsExpression was not evaluated because its variables are unknown']);
   });
@@ -36,8 +37,6 @@ describe('max pods', () => {
     ['"twenty"', /gives the string "twenty", not an int/],
     ['max_pods * 0.5', /failed: .*no matching overload/],
     ['max_pods > 3', /gives the bool true, not an int/],
-    ['max_pods - 100', /gives -71 for/],
-    ['max_pods / 0', /failed: int divide by zero/],
   ])('rejects %j naming the field', (expr, message) => {
     let err: unknown;
     try {
@@ -51,10 +50,19 @@ describe('max pods', () => {
     expect((err as Error).message).not.toContain('\n');
   });
 
-  it('rejects a maxPods that is not a positive integer', () => {
-    expect(() => decideMaxPods({ explicit: '58', expression: undefined, eniLimits: undefined, instanceType: 'm5.large' })).toThrow(
-      'spec.kubelet.config.maxPods: "58" is not a positive integer (expected e.g. 58)',
-    );
+  it('accepts an expression that is out of range only on some instances, judging it per instance', () => {
+    // max_pods - 30 is -1 on an m5.large (29) but 28 on an m4.xlarge (58)
+    const evaluate = compileMaxPodsExpression('max_pods - 30');
+    expect(evaluate({ default_enis: 4, ips_per_eni: 15, max_pods: 58 })).toBe(28);
+    expect(() => evaluate({ default_enis: 3, ips_per_eni: 10, max_pods: 29 })).toThrow(/gives -1 on this instance/);
+  });
+
+  it('falls back to the ENI formula with a warning when the expression fails on this instance', () => {
+    const d = decideMaxPods({ explicit: undefined, expression: compileMaxPodsExpression('max_pods - 100'), eniLimits: { enis: 3, ipv4PerEni: 10 }, instanceType: 'm5.large' });
+    expect(d.maxPods).toBe(29);
+    expect(d.warnings).toEqual([expect.stringMatching(/^spec\.kubelet\.maxPodsExpression: "max_pods - 100" gives -71 on this instance .*; using the ENI formula \(29\)$/)]);
+    const zero = decideMaxPods({ explicit: undefined, expression: compileMaxPodsExpression('max_pods / (default_enis - 3)'), eniLimits: { enis: 3, ipv4PerEni: 10 }, instanceType: 'm5.large' });
+    expect(zero).toMatchObject({ maxPods: 29, warnings: [expect.stringMatching(/divide by zero/)] });
   });
 });
 

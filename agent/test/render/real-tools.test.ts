@@ -7,7 +7,7 @@ import { render } from '../../src/render/index.js';
 import type { Plan } from '../../src/render/plan.js';
 import { type TestCert, createTestCa } from '../../../test/support/pki.js';
 import { caseNames, loadCase } from './golden.js';
-import { loadCel } from '../../src/render/cel.js';
+import { loadCel } from '../../src/api/cel.js';
 
 // render compiles maxPodsExpression synchronously; the CLI loads CEL first, as these tests do
 beforeAll(loadCel);

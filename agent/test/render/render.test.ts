@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import { clusterDnsAddress, defaultPauseImage, render } from '../../src/render/index.js';
+import { defaultPauseImage, render } from '../../src/render/index.js';
+import { checkServiceCidr } from '../../src/api/cluster-values.js';
 import { renderTemplate } from '../../src/templates/handlebars.js';
 import { type TestCert, createTestCa } from '../../../test/support/pki.js';
 import { baseConfig, baseFacts } from './fixtures.js';
-import { loadCel } from '../../src/render/cel.js';
+import { loadCel } from '../../src/api/cel.js';
 import { OUTPUT, generate } from '../../../scripts/gen-templates.js';
 
 // render compiles maxPodsExpression synchronously; the CLI loads CEL first, as these tests do
@@ -63,9 +64,13 @@ describe('render', () => {
   });
 
   it('computes clusterDNS for IPv4 and IPv6 service CIDRs', () => {
-    expect(clusterDnsAddress('10.100.0.0/16')).toBe('10.100.0.10');
-    expect(clusterDnsAddress('172.20.0.0/16')).toBe('172.20.0.10');
-    expect(clusterDnsAddress('fd00::/108')).toBe('fd00::a');
+    const dns = (cidr: string) => {
+      const r = checkServiceCidr(cidr);
+      return 'value' in r ? r.value.dnsAddress : r.reason;
+    };
+    expect(dns('10.100.0.0/16')).toBe('10.100.0.10');
+    expect(dns('172.20.0.0/16')).toBe('172.20.0.10');
+    expect(dns('fd00::/108')).toBe('fd00::a');
   });
 
   it('merges the user fragment into config.json for a kubelet without drop-ins (< 1.28)', () => {
@@ -113,16 +118,16 @@ describe('render', () => {
 
 describe('render rejects what could break out of a line, naming the field', () => {
   const cases: Array<[string, (ca: string) => unknown, RegExp]> = [
-    ['a newline in a unit environment value', (ca) => render(baseConfig(ca, { instance: { environment: { kubelet: { A: 'x\n[Service]\nExecStart=/bin/sh' } } } }), baseFacts()), /^spec\.instance\.environment\.kubelet\.A: .* contains a newline/],
+    ['a newline in a unit environment value', (ca) => render(baseConfig(ca, { instance: { environment: { kubelet: { A: 'x\n[Service]\nExecStart=/bin/sh' } } } }), baseFacts()), /^spec\.instance\.environment\.kubelet\.A: the value contains a line break/],
     ['a bad variable name', (ca) => render(baseConfig(ca, { instance: { environment: { kubelet: { 'A B': 'x' } } } }), baseFacts()), /^spec\.instance\.environment\.kubelet\.A B: "A B" is not an environment variable name/],
-    ['a unit name with a path', (ca) => render(baseConfig(ca, { instance: { environment: { '../../etc/cron.d/x': { A: 'x' } } } }), baseFacts()), /^spec\.instance\.environment\.\.\.\/\.\.\/etc\/cron\.d\/x: .* is not a service unit name/],
+    ['a unit name with a path', (ca) => render(baseConfig(ca, { instance: { environment: { '../../etc/cron.d/x': { A: 'x' } } } }), baseFacts()), /^spec\.instance\.environment: "\.\.\/\.\.\/etc\/cron\.d\/x" is not a service unit name/],
     ['a flag with a space', (ca) => render(baseConfig(ca, { kubelet: { flags: ['--node-labels=a=b', '--node-labels=a b'] } }), baseFacts()), /^spec\.kubelet\.flags\[1\]: "--node-labels=a b" contains whitespace/],
     ['a flag with a newline', (ca) => render(baseConfig(ca, { kubelet: { flags: ['--v=2\nOTHER=1'] } }), baseFacts()), /^spec\.kubelet\.flags\[0\]: .* contains whitespace or a control character/],
-    ['invalid user TOML', (ca) => render(baseConfig(ca, { containerd: { config: '[plugins\nx = ' } }), baseFacts()), /^spec\.containerd\.config: is not valid TOML/],
-    ['a CA that is not PEM', () => render(baseConfig(Buffer.from('hello').toString('base64')), baseFacts()), /^spec\.cluster\.certificateAuthority: does not decode to a PEM certificate/],
-    ['a service CIDR that is not a CIDR', (ca) => render({ ...baseConfig(ca), spec: { cluster: { ...baseConfig(ca).spec.cluster, cidr: '10.0.0/16' } } }, baseFacts()), /^spec\.cluster\.cidr: "10\.0\.0\/16" is not a CIDR/],
+    ['invalid user TOML', (ca) => render(baseConfig(ca, { containerd: { config: '[plugins\nx = ' } }), baseFacts()), /^spec\.containerd\.config: invalid TOML at line 1/],
+    ['a CA that is not PEM', () => render(baseConfig(Buffer.from('hello').toString('base64')), baseFacts()), /^spec\.cluster\.certificateAuthority: "aGVsbG8=" is base64 but holds no PEM certificate/],
+    ['a service CIDR that is not a CIDR', (ca) => render({ ...baseConfig(ca), spec: { cluster: { ...baseConfig(ca).spec.cluster, cidr: '10.0.0/16' } } }, baseFacts()), /^spec\.cluster\.cidr: "10\.0\.0\/16" is not a valid CIDR/],
     ['an IPv6 cluster without an IPv6 address', (ca) => render({ ...baseConfig(ca), spec: { cluster: { ...baseConfig(ca).spec.cluster, cidr: 'fd00::/108' } } }, baseFacts()), /^facts\.ipv6: missing/],
-    ['an outpost without a cluster id', (ca) => render({ ...baseConfig(ca), spec: { cluster: { ...baseConfig(ca).spec.cluster, enableOutpost: true } } }, baseFacts()), /^spec\.cluster\.id: missing/],
+    ['an outpost without a cluster id', (ca) => render({ ...baseConfig(ca), spec: { cluster: { ...baseConfig(ca).spec.cluster, enableOutpost: true } } }, baseFacts()), /^spec\.cluster\.id: required when spec\.cluster\.enableOutpost is true/],
     ['a hostname with a quote', (ca) => render(baseConfig(ca), baseFacts({ privateDnsName: 'ip-1" --x' })), /^facts\.privateDnsName: /],
     ['a bad kubelet version', (ca) => render(baseConfig(ca), baseFacts({ kubeletVersion: 'latest' })), /^facts\.kubeletVersion: "latest" is not a version/],
   ];

@@ -5,7 +5,7 @@ import type { Check } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
 import type { ConfigValue } from './config.js';
 import type { Reach } from './endpoint.js';
-import type { InstanceIdentity } from './imds.js';
+import type { InstanceIdentity, InstanceRole } from './imds.js';
 import type { IdentityValue } from './identity.js';
 
 interface AuthValue {
@@ -140,8 +140,14 @@ export function registrationCheck(deps: DoctorDeps): Check {
     async run(ctx) {
       const { reach, token } = ctx.value<AuthValue>('auth');
       const identity = ctx.value<InstanceIdentity>('imds');
-      const config = ctx.value<ConfigValue>('config').config;
-      const name = config.spec.featureGates?.InstanceIdNodeName ? identity.instanceId : identity.localHostname;
+      const { source } = ctx.value<ConfigValue>('config');
+      const role = await ctx.optional<InstanceRole>('instance-profile');
+      let name: string;
+      try {
+        name = await deps.nodeName(source, { timeoutMs: Math.max(1, ctx.remainingMs() - 2_000), region: identity.region, ...(role ? { credentials: role.credentials } : {}) });
+      } catch (err) {
+        return { status: 'fail', detail: `cannot tell the node name as the boot path does: ${describeCause(err)}`, hint: 'see the imds line; a custom DHCP domain needs ec2:DescribeInstances' };
+      }
       let answer;
       try {
         answer = await apiRequest({

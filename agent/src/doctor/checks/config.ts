@@ -1,5 +1,7 @@
 import { InputError, describeCause } from '../../errors.js';
-import type { ResolvedCluster, ResolvedNodeConfig } from '../../api/schema.js';
+import type { NodeConfig, ResolvedNodeConfig } from '../../api/schema.js';
+import { withCluster } from '../../boot.js';
+import type { ClusterOrigin, ClusterResolution } from '../../facts/cluster.js';
 import { missingClusterFields } from '../../api/validate.js';
 import type { Check } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
@@ -7,8 +9,11 @@ import type { InstanceIdentity, InstanceRole } from './imds.js';
 
 export interface ConfigValue {
   config: ResolvedNodeConfig;
+  /** the NodeConfig as loaded, before the cluster was resolved */
+  source: NodeConfig;
+  cluster: ClusterResolution;
   /** cluster field -> where its value came from */
-  origins: Record<string, 'user data' | 'eks:DescribeCluster'>;
+  origins: Record<string, ClusterOrigin>;
 }
 
 const USER_DATA_HINT =
@@ -30,52 +35,43 @@ export function configCheck(deps: DoctorDeps, sources: string[]): Check {
         }
         return { status: 'fail', detail: `cannot read the NodeConfig: ${describeCause(err)}`, hint: 'see the imds line; for file:// sources check the path' };
       }
-      const cluster = { ...loaded.config.spec?.cluster };
       const missing = missingClusterFields(loaded.config.spec?.cluster);
-      const origins: ConfigValue['origins'] = {};
-      for (const f of ['name', 'apiServerEndpoint', 'certificateAuthority', 'cidr'] as const) if (cluster[f]) origins[f] = 'user data';
-      if (missing.length > 0) {
-        const identity = await ctx.optional<InstanceIdentity>('imds');
-        const role = await ctx.optional<InstanceRole>('instance-profile');
+      const identity = await ctx.optional<InstanceIdentity>('imds');
+      const role = await ctx.optional<InstanceRole>('instance-profile');
+      let resolution: ClusterResolution;
+      try {
+        resolution = await deps.resolveCluster(loaded.config, {
+          timeoutMs: ctx.remainingMs(),
+          ...(identity && role ? { region: identity.region, credentials: role.credentials } : {}),
+        });
+      } catch (err) {
         const fields = missing.map((f) => `spec.cluster.${f}`).join(', ');
         if (!identity || !role) {
           return {
             status: 'fail',
-            detail: `${fields} missing from the user data, and eks:DescribeCluster cannot be called without ${identity ? 'instance credentials' : 'the region from IMDS'}`,
+            detail: `${fields} missing from the user data, no valid cached answer, and eks:DescribeCluster cannot be called without ${identity ? 'instance credentials' : 'the region from IMDS'}`,
             hint: 'put apiServerEndpoint, certificateAuthority and cidr in the user data, or fix the imds / instance-profile lines',
           };
         }
-        let described: Partial<ResolvedCluster>;
-        try {
-          described = await deps.describeCluster(cluster.name!, { region: identity.region, credentials: role.credentials, timeoutMs: ctx.remainingMs() });
-        } catch (err) {
-          return {
-            status: 'fail',
-            detail: `${fields} missing from the user data and eks:DescribeCluster failed: ${describeCause(err)}`,
-            hint: `the node role needs eks:DescribeCluster (AmazonEKSWorkerNodePolicy) and a route to the EKS API (an eks VPC endpoint in private subnets); or put the fields in the user data`,
-          };
-        }
-        for (const f of missing) {
-          const v = described[f];
-          if (!v) {
-            return { status: 'fail', detail: `eks:DescribeCluster gave no ${f} for cluster ${cluster.name}`, hint: 'the cluster may still be CREATING; wait until it is ACTIVE' };
-          }
-          cluster[f] = v;
-          origins[f] = 'eks:DescribeCluster';
-        }
+        return {
+          status: 'fail',
+          detail: `${fields} missing from the user data and eks:DescribeCluster failed: ${describeCause(err)}`,
+          hint: `the node role needs eks:DescribeCluster (AmazonEKSWorkerNodePolicy) and a route to the EKS API (an eks VPC endpoint in private subnets); or put the fields in the user data`,
+        };
       }
-      const resolved = {
-        apiVersion: loaded.config.apiVersion,
-        kind: loaded.config.kind,
-        spec: { ...loaded.config.spec, cluster: cluster as ResolvedCluster },
-      } as ResolvedNodeConfig;
+      const cluster = resolution.cluster;
+      const origins: ConfigValue['origins'] = {};
+      for (const f of ['name', 'apiServerEndpoint', 'certificateAuthority', 'cidr'] as const) {
+        origins[f] = (missing as string[]).includes(f) ? resolution.origin : 'user data';
+      }
+      const resolved = withCluster(loaded.config, cluster);
       const from = (o: string): string[] => Object.keys(origins).filter((k) => origins[k] === o);
       const parts = [`cluster ${cluster.name}`, `${from('user data').join(', ')} from user data`];
-      if (from('eks:DescribeCluster').length > 0) parts.push(`${from('eks:DescribeCluster').join(', ')} from eks:DescribeCluster`);
+      if (resolution.origin !== 'user data') parts.push(`${from(resolution.origin).join(', ')} from ${resolution.origin}`);
       return {
         status: 'ok',
         detail: `valid (${loaded.documents.length} document${loaded.documents.length === 1 ? '' : 's'}); ${parts.join('; ')}`,
-        value: { config: resolved, origins } satisfies ConfigValue,
+        value: { config: resolved, source: loaded.config, cluster: resolution, origins } satisfies ConfigValue,
       };
     },
   };

@@ -14,16 +14,15 @@ export function filesCheck(deps: DoctorDeps): Check {
     needs: ['config'],
     timeoutMs: 15_000,
     async run(ctx) {
-      const { config } = ctx.value<ConfigValue>('config');
+      const { source, cluster } = ctx.value<ConfigValue>('config');
       let plan: Plan;
       try {
         const identity = await ctx.optional<InstanceIdentity>('imds');
         const role = await ctx.optional<InstanceRole>('instance-profile');
-        const facts = await deps.gatherFacts({
+        ({ plan } = await deps.plan(source, cluster, {
           timeoutMs: Math.max(1, ctx.remainingMs() - 1_000),
           ...(identity && role ? { region: identity.region, credentials: role.credentials } : {}),
-        });
-        plan = deps.render(config, facts);
+        }));
       } catch (err) {
         return {
           status: 'fail',
@@ -61,7 +60,7 @@ export function filesCheck(deps: DoctorDeps): Check {
           value,
         };
       }
-      return { status: 'ok', detail: `${plan.files.length} files match what render produces`, value };
+      return { status: 'ok', detail: `${plan.files.length} files match what init plans`, value };
     },
   };
 }

@@ -12,8 +12,8 @@ export interface InstanceIdentity {
   imageId: string;
   architecture: string;
   privateIp: string;
-  /** meta-data/local-hostname: the default node name */
-  localHostname: string;
+  /** meta-data/local-hostname, when IMDS has one (a custom DHCP domain may leave it out) */
+  localHostname?: string;
 }
 
 export interface InstanceRole {
@@ -33,10 +33,10 @@ export function imdsCheck(deps: DoctorDeps): Check {
     timeoutMs: 6_000,
     async run() {
       let doc: Record<string, unknown>;
-      let localHostname: string;
+      let localHostname: string | undefined;
       try {
         doc = JSON.parse(await deps.imds.get('dynamic/instance-identity/document')) as Record<string, unknown>;
-        localHostname = (await deps.imds.get('meta-data/local-hostname')).trim();
+        localHostname = (await deps.imds.getOptional('meta-data/local-hostname'))?.trim() || undefined;
       } catch (err) {
         return { status: 'fail', detail: describeCause(err), hint: IMDS_HINT };
       }
@@ -50,7 +50,7 @@ export function imdsCheck(deps: DoctorDeps): Check {
         imageId: str('imageId'),
         architecture: str('architecture'),
         privateIp: str('privateIp'),
-        localHostname,
+        ...(localHostname ? { localHostname } : {}),
       };
       if (!identity.instanceId || !identity.region) {
         return { status: 'fail', detail: 'the instance identity document has no instanceId or region', hint: IMDS_HINT };

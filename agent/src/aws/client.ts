@@ -1,0 +1,102 @@
+import { EnvironmentError, describeCause } from '../errors.js';
+
+/**
+ * The one place AWS SDK clients are configured: region, endpoint override, credentials,
+ * attempts and deadlines are the same for EKS, EC2 and STS, and every failure is worded the same
+ * way. SDK modules are imported by the callers inside each call, so commands that never reach
+ * AWS do not pay for evaluating them at start-up.
+ */
+
+/** The SDK's credential shape, without importing the SDK for a type. */
+export interface SdkCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export interface AwsClientOptions {
+  region: string;
+  /** endpoint override (AWS_ENDPOINT_URL_EKS / _EC2 / _STS), e.g. a loopback emulator */
+  endpoint?: string;
+  /** deadline for the whole call, retries included */
+  timeoutMs?: number;
+  /** attempts including the first; throttling and transient errors are retried with backoff */
+  maxAttempts?: number;
+  /** defaults to the SDK's chain (env, profile, then the instance role through IMDS) */
+  credentials?: SdkCredentials;
+}
+
+export const DEFAULT_AWS_TIMEOUT_MS = 20_000;
+export const DEFAULT_AWS_MAX_ATTEMPTS = 5;
+
+/** The services the agent calls, with the environment variable that overrides each endpoint. */
+export const AWS_ENDPOINT_VARIABLES = { eks: 'AWS_ENDPOINT_URL_EKS', ec2: 'AWS_ENDPOINT_URL_EC2', sts: 'AWS_ENDPOINT_URL_STS' } as const;
+export type AwsService = keyof typeof AWS_ENDPOINT_VARIABLES;
+
+/**
+ * Client options for one service in one region: the endpoint comes from the environment the
+ * CLI passes down, the region is an argument (known once IMDS answered).
+ */
+export function awsClientOptions(
+  service: AwsService,
+  env: Record<string, string | undefined>,
+  options: Omit<AwsClientOptions, 'endpoint'>,
+): AwsClientOptions {
+  const endpoint = env[AWS_ENDPOINT_VARIABLES[service]];
+  return { ...options, ...(endpoint ? { endpoint } : {}) };
+}
+
+/** The SDK client configuration for the options (the same for every service client). */
+export function sdkClientConfig(options: AwsClientOptions) {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_AWS_TIMEOUT_MS;
+  return {
+    region: options.region,
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+    maxAttempts: options.maxAttempts ?? DEFAULT_AWS_MAX_ATTEMPTS,
+    retryMode: 'standard',
+    requestHandler: { connectionTimeout: Math.min(timeoutMs, 3_000), requestTimeout: timeoutMs },
+  };
+}
+
+interface SdkClient<C> {
+  send(command: C, options: { abortSignal: AbortSignal }): Promise<unknown>;
+  destroy(): void;
+}
+
+/**
+ * Sends one command on a fresh client and destroys it, bounded by the call's deadline. Any
+ * failure becomes an EnvironmentError starting with `what` (e.g. `eks:DescribeCluster for
+ * cluster "x"`), so the reader knows which call failed and why.
+ */
+export async function callAws<C, O>(what: string, options: AwsClientOptions, make: () => Promise<{ client: SdkClient<C>; command: C }>): Promise<O> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_AWS_TIMEOUT_MS;
+  try {
+    const { client, command } = await make();
+    try {
+      return (await client.send(command, { abortSignal: AbortSignal.timeout(timeoutMs) })) as O;
+    } finally {
+      client.destroy();
+    }
+  } catch (err) {
+    throw new EnvironmentError(`${what} failed: ${describeAwsError(err, timeoutMs)}`, { cause: err });
+  }
+}
+
+/**
+ * One line for an SDK failure: the AWS error code first (what a reader greps for), the
+ * deadline when it was ours that expired, the attempt count when retries were spent.
+ */
+export function describeAwsError(err: unknown, timeoutMs: number): string {
+  if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) {
+    return `timeout: no answer within ${formatMs(timeoutMs)}`;
+  }
+  const meta = (err as { $metadata?: { attempts?: number; httpStatusCode?: number } } | undefined)?.$metadata;
+  const attempts = meta?.attempts !== undefined && meta.attempts > 1 ? ` (after ${meta.attempts} attempts)` : '';
+  const status = meta?.httpStatusCode !== undefined ? ` [HTTP ${meta.httpStatusCode}]` : '';
+  return `${describeCause(err)}${status}${attempts}`;
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}

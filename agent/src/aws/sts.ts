@@ -1,0 +1,20 @@
+import { type AwsClientOptions, callAws, sdkClientConfig } from './client.js';
+
+export interface CallerIdentity {
+  arn: string;
+  account: string;
+  userId: string;
+}
+
+/** sts:GetCallerIdentity: who the node's credentials say it is (the doctor's identity check). */
+export async function getCallerIdentity(options: AwsClientOptions): Promise<CallerIdentity> {
+  const out = await callAws<unknown, import('@aws-sdk/client-sts').GetCallerIdentityCommandOutput>(
+    `sts:GetCallerIdentity in ${options.region}`,
+    options,
+    async () => {
+      const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+      return { client: new STSClient(sdkClientConfig(options)), command: new GetCallerIdentityCommand({}) };
+    },
+  );
+  return { arn: out.Arn ?? '', account: out.Account ?? '', userId: out.UserId ?? '' };
+}

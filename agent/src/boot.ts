@@ -1,0 +1,65 @@
+import type { NodeConfig, ResolvedCluster, ResolvedNodeConfig } from './api/schema.js';
+import { parseResolvedConfig } from './api/validate.js';
+import type { EksApi } from './aws/eks.js';
+import { type ClusterResolution, type ClusterSources, resolveCluster } from './facts/cluster.js';
+import { type FactSources, type GatheredFacts, gatherFacts } from './facts/index.js';
+import { render } from './render/index.js';
+import type { Plan } from './render/plan.js';
+
+/*
+ * The boot path's decisions, in one function that init, render and doctor all call: gather the
+ * facts, resolve the cluster, judge the complete config with the rule set, render. The cached
+ * DescribeCluster answer joins the plan as one more file, so writing it is apply's job.
+ */
+
+/** Runs one step; init passes a function that logs each step with its duration. */
+export type Step = <T>(name: string, work: () => Promise<T>, detail?: (value: T) => string) => Promise<T>;
+const untimed: Step = (_name, work) => work();
+
+export interface PlanSources {
+  facts: FactSources;
+  /** the cluster's sources (`eks` is built for the instance's region once it is known), or a resolution already made */
+  cluster: (Omit<ClusterSources, 'eks'> & { eks?: (region: string) => EksApi }) | { resolved: ClusterResolution };
+}
+
+export interface NodePlan {
+  plan: Plan;
+  config: ResolvedNodeConfig;
+  facts: GatheredFacts;
+  cluster: ClusterResolution;
+}
+
+/** A NodeConfig whose cluster section is complete, the input of render(). */
+export function withCluster(config: NodeConfig, cluster: ResolvedCluster): ResolvedNodeConfig {
+  return { apiVersion: config.apiVersion, kind: config.kind, spec: { ...config.spec, cluster } };
+}
+
+export async function planNode(config: NodeConfig, sources: PlanSources, step: Step = untimed): Promise<NodePlan> {
+  const facts = await step('facts', () => gatherFacts(sources.facts), (f) => describeFacts(f));
+  const from = sources.cluster;
+  const cluster = await step(
+    'cluster',
+    async () => {
+      if ('resolved' in from) return from.resolved;
+      const { eks, ...rest } = from;
+      return resolveCluster(config.spec?.cluster, { ...rest, ...(eks ? { eks: eks(facts.facts.instance.region) } : {}) });
+    },
+    (r) => (r.fetched.length === 0 ? 'complete in user data, no EKS call' : `${r.fetched.join(', ')} from ${r.origin}`),
+  );
+  const resolved = withCluster(config, cluster.cluster);
+  const plan = await step(
+    'render',
+    async () => {
+      const p = render(resolved, facts.facts, { parsed: parseResolvedConfig(resolved) });
+      if (cluster.cacheFile) p.files = [...p.files, cluster.cacheFile].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      p.warnings.unshift(...cluster.warnings, ...facts.warnings.filter((w) => !p.warnings.includes(w)));
+      return p;
+    },
+    (p) => `${p.files.length} files, ${p.units.length} unit actions`,
+  );
+  return { plan, config: resolved, facts, cluster };
+}
+
+function describeFacts({ facts: { instance: f }, eniSource }: GatheredFacts): string {
+  return `${f.instanceType} in ${f.availabilityZone}, ${f.cpuMillicores}m CPU, ${f.memoryMiB} MiB, kubelet ${f.kubeletVersion}, containerd ${f.containerdVersion}, ENI limits from ${eniSource === 'none' ? 'nowhere' : eniSource}`;
+}

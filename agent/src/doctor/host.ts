@@ -1,0 +1,43 @@
+import { release } from 'node:os';
+import { EnvironmentError, describeCause } from '../errors.js';
+import { AGENT_VERSION } from '../version.js';
+import { tokenOf } from './kubeconfig.js';
+import type { ExecConfig } from './types.js';
+
+/** The doctor's reads of this host that are not files: credential plugins and component versions. */
+
+async function exec(file: string, args: string[], timeoutMs: number, env?: Record<string, string>) {
+  const { execa } = await import('execa');
+  return execa(file, args, { timeout: timeoutMs, stdin: 'ignore', reject: false, ...(env ? { env } : {}) });
+}
+
+/** Runs a kubeconfig exec credential plugin (aws-iam-authenticator) as the kubelet would, giving its token. */
+export async function execCredential(execConfig: ExecConfig, timeoutMs: number, env: Record<string, string>): Promise<string> {
+  const info = { apiVersion: execConfig.apiVersion ?? 'client.authentication.k8s.io/v1beta1', kind: 'ExecCredential', spec: { interactive: false } };
+  const r = await exec(execConfig.command, execConfig.args ?? [], timeoutMs, {
+    ...env,
+    ...Object.fromEntries((execConfig.env ?? []).map((e) => [e.name, e.value])),
+    KUBERNETES_EXEC_INFO: JSON.stringify(info),
+  });
+  if (r.timedOut) throw new EnvironmentError(`no token within ${timeoutMs} ms`);
+  if (r.failed) {
+    const why = String(r.stderr).trim().split('\n').at(-1) || r.shortMessage;
+    throw new EnvironmentError(`exit ${r.exitCode ?? '?'}: ${why}`);
+  }
+  return tokenOf(String(r.stdout));
+}
+
+/** name -> version of every component the node runs. */
+export async function componentVersions(timeoutMs: number): Promise<Record<string, string>> {
+  const probe = async (file: string, args: string[]): Promise<string> => {
+    const r = await exec(file, args, timeoutMs).catch((err: unknown) => ({ failed: true, stdout: '', stderr: describeCause(err) }));
+    return r.failed ? 'not found' : (String(r.stdout).trim().split('\n')[0] ?? '');
+  };
+  const [kubelet, containerd, runc, authenticator] = await Promise.all([
+    probe('kubelet', ['--version']),
+    probe('containerd', ['--version']),
+    probe('runc', ['--version']),
+    probe('aws-iam-authenticator', ['version']),
+  ]);
+  return { 'aws-iam-authenticator': authenticator, containerd, 'eks-node-agent': AGENT_VERSION, kernel: release(), kubelet, node: process.version, runc };
+}

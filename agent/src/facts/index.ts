@@ -1,0 +1,76 @@
+import { readFile } from 'node:fs/promises';
+import type { Ec2Api } from '../aws/ec2.js';
+import type { Imds } from '../aws/imds.js';
+import { describeCause, InputError } from '../errors.js';
+import { findInstanceTypeRow, lookupEniLimits, type EniLimitsLookup } from './eni-limits.js';
+import { gatherInstanceFacts } from './instance.js';
+import { readSandboxImage } from './sandbox-image.js';
+import type { Facts, InstanceFacts } from './types.js';
+
+/**
+ * The one fact gathering, used by init, render and doctor: the instance (from IMDS and the
+ * machine, or a facts file), then its ENI limits in one order (the baked table, then
+ * ec2:DescribeInstanceTypes, then the fallback with a warning), and the baked sandbox image.
+ */
+export interface FactSources {
+  /** the node root: the baked instance-type table and sandbox image are read under it */
+  root: string;
+  /** facts given (render --instance), or where to gather them */
+  instance: InstanceFacts | { imds: Imds; versionTimeoutMs?: number };
+  /** an EC2 client for the instance's region; absent: no EC2 call (offline) */
+  ec2?: (region: string) => Ec2Api;
+  /** render --instance-types: a table file that replaces the baked one; a malformed one is bad input */
+  instanceTypesTable?: string;
+}
+
+export interface GatheredFacts {
+  facts: Facts;
+  eniSource: EniLimitsLookup['source'];
+  /** one line each, for the log */
+  warnings: string[];
+}
+
+async function fromTableFile(file: string, type: string): Promise<EniLimitsLookup> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new InputError(`--instance-types ${file}: cannot read (${describeCause(err)})`, { cause: err });
+  }
+  let row;
+  try {
+    row = findInstanceTypeRow(text, type);
+  } catch (err) {
+    throw new InputError(`--instance-types ${file}: ${describeCause(err)}`, { cause: err });
+  }
+  return row
+    ? { limits: { enis: row.defaultNetworkCardEnis, ipv4PerEni: row.ipv4PerEni }, source: 'table', warnings: [] }
+    : { source: 'none', warnings: [`instance type "${type}" is not in ${file}; max pods falls back to 110`] };
+}
+
+export async function gatherFacts(sources: FactSources): Promise<GatheredFacts> {
+  let ec2: Ec2Api | undefined;
+  const ec2For = (region: string) => (ec2 ??= sources.ec2?.(region));
+  const from = sources.instance;
+  const instance =
+    'instanceId' in from
+      ? from
+      : await gatherInstanceFacts({
+          imds: from.imds,
+          root: sources.root,
+          ...(from.versionTimeoutMs === undefined ? {} : { versionTimeoutMs: from.versionTimeoutMs }),
+          ...(sources.ec2 ? { privateDnsNameFallback: (id: string, region: string) => ec2For(region)!.describeInstancePrivateDnsName(id) } : {}),
+        });
+  const client = ec2For(instance.region);
+  const [eni, sandboxImage] = await Promise.all([
+    sources.instanceTypesTable
+      ? fromTableFile(sources.instanceTypesTable, instance.instanceType)
+      : lookupEniLimits(instance.instanceType, { root: sources.root, ...(client ? { ec2: client } : {}) }),
+    readSandboxImage(sources.root),
+  ]);
+  return {
+    facts: { instance, ...(eni.limits ? { eniLimits: eni.limits } : {}), ...(sandboxImage ? { sandboxImage } : {}) },
+    eniSource: eni.source,
+    warnings: eni.warnings,
+  };
+}
