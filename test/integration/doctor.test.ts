@@ -195,7 +195,7 @@ describe('doctor on a healthy node', () => {
     });
     expect(init.exitCode, init.stderr).toBe(0);
     const r = await doctorJson();
-    expect(r.by('files')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^\d+ files match what render produces$/) });
+    expect(r.by('files')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^\d+ files match what init plans$/) });
   });
 
   it('prints one line per check and a summary in text mode', async () => {
