@@ -177,6 +177,16 @@ describe('init', () => {
     expect(n.systemctlCalls()).toEqual([]);
   });
 
+  it('--dry-run with name-only user data lists the cluster cache and writes nothing, not even it', async () => {
+    const n = await boot(nameOnly);
+    const before = n.snapshot();
+    const r = await n.agent(['init', '--root', n.root, '--dry-run']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^file 0644 +\d+ \/var\/lib\/eks-node-agent\/cluster\.json$/m);
+    expect(n.snapshot()).toEqual(before);
+    expect(n.eks.requests).toHaveLength(1);
+  });
+
   it('runs the phases separately, as the two systemd units do', async () => {
     const n = await boot(complete());
     expect((await n.agent(['init', '--root', n.root, '--skip', 'run'])).exitCode).toBe(0);

@@ -1,4 +1,9 @@
+import type { NodeConfig } from '../api/schema.js';
+import { serviceUnitName } from '../api/validate.js';
 import { describeCause } from '../errors.js';
+import { CLUSTER_CACHE_PATH } from '../facts/cluster.js';
+import { PATHS, unitEnvironmentPath } from '../render/paths.js';
+import type { ConfigValue } from './checks/config.js';
 import type { Plan } from '../render/plan.js';
 import { formatJson } from './report.js';
 import { tarGz, type TarEntry } from './tar.js';
@@ -7,17 +12,19 @@ import type { InstanceIdentity, InstanceRole } from './checks/imds.js';
 import type { DoctorOutcome } from './index.js';
 import type { DoctorDeps } from './types.js';
 
-/** Paths the agent writes, for when the plan could not be computed. */
-const KNOWN_FILES = [
-  '/etc/containerd/base-runtime-spec.json',
-  '/etc/containerd/config.toml',
-  '/etc/eks/image-credential-provider/config.json',
-  '/etc/eks/kubelet/environment',
-  '/etc/kubernetes/kubelet/config.json',
-  '/etc/kubernetes/kubelet/config.json.d/40-eks-node.conf',
-  '/etc/kubernetes/pki/ca.crt',
-  '/var/lib/kubelet/kubeconfig',
-];
+/**
+ * The files the agent writes, for when the plan could not be computed (no facts): every fixed
+ * path, the cluster cache, and the unit drop-ins the config's environment names, resolved by the
+ * same rule set that plans them.
+ */
+export function expectedPathsWithoutPlan(config: NodeConfig | undefined): string[] {
+  const fixed = [PATHS.kubeletConfig, PATHS.kubeletDropIn, PATHS.kubeletEnvironment, PATHS.kubeconfig, PATHS.caCert, PATHS.credentialProviderConfig, PATHS.containerdConfig, PATHS.baseRuntimeSpec];
+  const units = Object.keys(config?.spec?.instance?.environment ?? {}).flatMap((key) => {
+    const unit = serviceUnitName(key);
+    return 'value' in unit ? [unitEnvironmentPath(unit.value)] : [];
+  });
+  return [...fixed, CLUSTER_CACHE_PATH, ...units].sort();
+}
 
 const REDACTED = '<redacted>';
 
@@ -61,7 +68,8 @@ export async function buildBundle(deps: DoctorDeps, outcome: DoctorOutcome, time
   add('report.json', formatJson(outcome.results));
 
   const plan = (outcome.values.get('files') as { plan?: Plan } | undefined)?.plan;
-  const paths = plan ? plan.files.map((f) => f.path) : KNOWN_FILES;
+  const config = outcome.values.get('config') as ConfigValue | undefined;
+  const paths = plan ? plan.files.map((f) => f.path) : expectedPathsWithoutPlan(config?.source);
   for (const path of [...new Set(paths)].sort()) {
     const onDisk = await deps.readFile(path);
     if (onDisk) add(`files${path}`, scrubEnvironmentFile(path, onDisk.content.toString('utf8')));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scrub } from '../../src/doctor/bundle.js';
+import { expectedPathsWithoutPlan, scrub } from '../../src/doctor/bundle.js';
 
 describe('scrub', () => {
   it('removes tokens, access keys, secrets and presigned signatures but keeps the CA and plain text', () => {
@@ -21,5 +21,19 @@ describe('scrub', () => {
       expect(out).not.toContain(secret);
     }
     expect(scrub('x my-literal-secret-value y', ['my-literal-secret-value'])).toBe('x <redacted> y');
+  });
+});
+
+describe('the files a bundle collects without a plan', () => {
+  it('include the unit environment drop-ins and the cluster cache, by the rule set that plans them', () => {
+    const paths = expectedPathsWithoutPlan({
+      apiVersion: 'node.eks.aws/v1alpha1',
+      kind: 'NodeConfig',
+      spec: { instance: { environment: { kubelet: { A: '1' }, 'containerd.service': { B: '2' }, 'x.socket': { C: '3' } } } },
+    });
+    expect(paths).toContain('/etc/systemd/system/kubelet.service.d/environment.conf');
+    expect(paths).toContain('/etc/systemd/system/containerd.service.d/environment.conf');
+    expect(paths).toContain('/var/lib/eks-node-agent/cluster.json');
+    expect(paths.filter((p) => p.includes('socket'))).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import { createTestCa } from '../../../test/emulators/apiserver.js';
 import { runChecks, type Check } from '../../src/doctor/runner.js';
 import { unitCheck } from '../../src/doctor/checks/services.js';
 import { caCheck } from '../../src/doctor/checks/endpoint.js';
+import { imdsCheck } from '../../src/doctor/checks/imds.js';
 import type { DoctorDeps, UnitStatus } from '../../src/doctor/types.js';
 import type { ConfigValue } from '../../src/doctor/checks/config.js';
 
@@ -84,5 +85,23 @@ describe('ca check', () => {
     const r = await at('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n', new Date());
     expect(r.status).toBe('fail');
     expect(r.detail).toMatch(/^spec\.cluster\.certificateAuthority /);
+  });
+});
+
+describe('imds check', () => {
+  it('passes without local-hostname: the boot path then asks ec2:DescribeInstances for the name', async () => {
+    const identity = JSON.stringify({ instanceId: 'i-0123456789abcdef0', instanceType: 'm5.large', region: 'us-west-2', availabilityZone: 'us-west-2a' });
+    const imds = {
+      endpoint: 'http://imds',
+      get: async (path: string) => {
+        if (path === 'dynamic/instance-identity/document') return identity;
+        throw new Error(`not found: ${path}`);
+      },
+      getOptional: async () => undefined,
+      getBytesOptional: async () => undefined,
+    };
+    const r = await one(imdsCheck(fakeDeps({ imds })));
+    expect(r.status).toBe('ok');
+    expect(r.value).not.toHaveProperty('localHostname');
   });
 });

@@ -1,0 +1,155 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fileUri, fixture, runAgent } from '../support/agent.js';
+import { createTestCa, type TestCert } from '../support/pki.js';
+
+/*
+ * `config check` and `render` share one rule set, so every fixture gets the same verdict from
+ * both: the same error lines, or none. Advisory problems (unknown fields) are errors for
+ * `config check` and `warning` lines of the same text in render's plan.
+ */
+
+const tmp = mkdtempSync(join(tmpdir(), 'eks-node-verdict-'));
+const write = (name: string, content: string) => {
+  const path = join(tmp, name);
+  writeFileSync(path, content);
+  return path;
+};
+const FACTS = {
+  instanceId: 'i-0123456789abcdef0', instanceType: 'm5.large', region: 'us-west-2', availabilityZone: 'us-west-2a', mac: '02:00:00:00:00:01',
+  privateIpv4: '10.0.1.23', ipv6: '2600:1f14::10', privateDnsName: 'ip-10-0-1-23.us-west-2.compute.internal', cpuMillicores: 2000, memoryMiB: 7680,
+  kubeletVersion: 'v1.33.1', containerdVersion: '1.7.27',
+};
+const TABLE = '{"instanceType":"m5.large","defaultNetworkCardEnis":3,"ipv4PerEni":10,"ipv6":true}\n';
+
+let ca: TestCert;
+beforeAll(async () => {
+  ca = await createTestCa();
+});
+
+interface Input {
+  name: string;
+  /** user data file */
+  userData: () => string;
+  facts?: Record<string, unknown>;
+}
+
+function inputs(): Input[] {
+  const list: Input[] = [];
+  for (const f of readdirSync(fixture('bad')).sort()) list.push({ name: `bad/${f}`, userData: () => fixture(`bad/${f}`) });
+  for (const f of ['complete.yaml', 'complete.json', 'complete.yaml.gz.b64', 'karpenter.mime', 'two-part.mime']) {
+    list.push({ name: `userdata/${f}`, userData: () => fixture(`userdata/${f}`) });
+  }
+  for (const d of readdirSync(fixture('render')).sort()) {
+    list.push({
+      name: `render/${d}`,
+      userData: () => {
+        const input = parse(readFileSync(fixture(`render/${d}/input.yaml`), 'utf8')) as { config: { spec: { cluster: { certificateAuthority: string } } } };
+        if (input.config.spec.cluster.certificateAuthority === '@test-ca') input.config.spec.cluster.certificateAuthority = ca.certBase64;
+        return write(`${d}.yaml`, stringify(input.config));
+      },
+      facts: (parse(readFileSync(fixture(`render/${d}/input.yaml`), 'utf8')) as { facts: { instance: Record<string, unknown> } }).facts.instance,
+    });
+  }
+  return list;
+}
+
+const errors = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('error: ')).map((l) => l.slice('error: '.length));
+
+describe('config check and render give every fixture the same verdict', () => {
+  it('has golden and bad fixtures', () => {
+    expect(inputs().filter((i) => i.name.startsWith('bad/')).length).toBeGreaterThanOrEqual(20);
+  });
+
+  for (const input of inputs()) {
+    it(input.name, async () => {
+      const source = fileUri(input.userData());
+      const facts = write(`${input.name.replace(/\W+/g, '-')}.facts.json`, JSON.stringify({ ...FACTS, ...input.facts }));
+      const table = write('types.jsonl', TABLE);
+      const check = await runAgent(['config', 'check', '-c', source]);
+      const render = await runAgent(['render', '-c', source, '--instance', facts, '--instance-types', table, '--out', join(tmp, 'out', input.name)]);
+      const warnings = render.stdout.split('\n').filter((l) => l.startsWith('warning ')).map((l) => l.slice('warning '.length));
+      expect(check.stderr).not.toMatch(/internal|\n\s+at /);
+      expect(render.stderr).not.toMatch(/internal|\n\s+at /);
+      if (check.exitCode === 0) {
+        expect(render.exitCode, render.stderr).toBe(0);
+      } else if (render.exitCode === 0) {
+        // advisory only: what check calls errors, render reports as warnings and goes on
+        expect(check.exitCode).toBe(1);
+        expect(errors(check.stderr).length).toBeGreaterThan(0);
+        for (const e of errors(check.stderr)) expect(warnings).toContain(e);
+      } else {
+        expect(check.exitCode).toBe(1);
+        expect(render.exitCode).toBe(1);
+        expect(errors(render.stderr)).toEqual(errors(check.stderr));
+      }
+      if (input.name.startsWith('bad/')) expect(check.exitCode, check.stdout).toBe(1);
+      // values of spec.instance.environment may be secrets: no message shows them
+      expect(`${check.stderr}${render.stderr}`).not.toContain('s3cret');
+    });
+  }
+});
+
+describe('the numbered disagreements, each settled', () => {
+  const ud = (text: string) => fileUri(write(`ud-${Math.random().toString(36).slice(2)}.yaml`, text));
+  const complete = readFileSync(fixture('userdata/complete.yaml'), 'utf8');
+
+  it('config check refuses a flag with a space, a socket unit key and one unit named twice', async () => {
+    for (const f of ['flag-space', 'env-key-socket', 'env-key-twice']) {
+      const r = await runAgent(['config', 'check', '-c', fileUri(fixture(`bad/${f}.yaml`))]);
+      expect(r.exitCode, f).toBe(1);
+      expect(r.stdout).toBe('');
+    }
+  });
+
+  it('keeps a TOML float a float when two documents merge', async () => {
+    const a = `${complete}  containerd:\n    config: |\n      [plugins."io.containerd.grpc.v1.cri"]\n      x = 1.0\n`;
+    const b = 'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  containerd:\n    config: |\n      [plugins."io.containerd.grpc.v1.cri"]\n      y = 2.0\n';
+    const r = await runAgent(['config', 'dump', '-c', ud(a), '-c', ud(b), '--output', 'json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const toml = (JSON.parse(r.stdout) as { spec: { containerd: { config: string } } }).spec.containerd.config;
+    expect(toml).toMatch(/x = 1\.0\b/);
+    expect(toml).toMatch(/y = 2\.0\b/);
+  });
+
+  it('accepts a maxPodsExpression that fails only on some instance types, and falls back at boot', async () => {
+    const source = ud(`${complete.replace('  kubelet:\n', '  kubelet:\n    maxPodsExpression: "max_pods - 30"\n')}`);
+    const check = await runAgent(['config', 'check', '-c', source]);
+    expect(check.exitCode, check.stderr).toBe(0);
+    const out = join(tmp, 'out-expr');
+    const r = await runAgent(['render', '-c', source, '--instance', write('f.json', JSON.stringify(FACTS)), '--instance-types', write('t.jsonl', TABLE), '--out', out]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/warning spec\.kubelet\.maxPodsExpression: "max_pods - 30" gives -1 on this instance .*; using the ENI formula \(29\)/);
+    expect(JSON.parse(readFileSync(join(out, 'etc/kubernetes/kubelet/config.json'), 'utf8')).maxPods).toBe(29);
+  });
+
+  it('names the file and line of a malformed --instance-types table, exit 1', async () => {
+    const bad = write('bad-types.jsonl', '{"instanceType":"m5.large", oops\n');
+    const r = await runAgent(['render', '-c', fileUri(fixture('userdata/complete.yaml')), '--instance', write('f2.json', JSON.stringify(FACTS)), '--instance-types', bad, '--out', join(tmp, 'o5')]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^error: --instance-types ${bad}: line 1: not JSON`));
+    expect(r.stderr).not.toContain('internal');
+  });
+
+  it('render without -c refuses instead of reading IMDS', async () => {
+    const r = await runAgent(['render', '--instance', write('f3.json', JSON.stringify(FACTS)), '--out', join(tmp, 'o6')]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/^error: render: option '-c, --config-source <uri>' is required/);
+  });
+
+  it('treats an empty apiServerEndpoint as not set and says so', async () => {
+    const r = await runAgent(['config', 'check', '-c', ud('apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n    apiServerEndpoint:\n')]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/note: .*spec\.cluster\.apiServerEndpoint: null, treated as not set/);
+    expect(r.stdout).toContain('will fetch with eks:DescribeCluster: spec.cluster.apiServerEndpoint');
+  });
+
+  it('validates EKS_NODE_AGENT_IMDS_TIMEOUT_SECONDS', async () => {
+    const r = await runAgent(['config', 'check'], { env: { EKS_NODE_AGENT_IMDS_TIMEOUT_SECONDS: 'soon' } });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe('error: EKS_NODE_AGENT_IMDS_TIMEOUT_SECONDS: "soon" is not a number of seconds between 0 and 3600 (expected e.g. "60")\n');
+  });
+});
