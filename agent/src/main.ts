@@ -13,10 +13,13 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const env = process.env;
 // A reader that stops early (`config dump | head`) is not a failure: the rest of the output is
 // dropped and the command finishes as it would have (exiting mid-init could split its renames).
+// Any other write error (a full disk, a revoked terminal) also lets the command finish, then
+// turns into one line and exit 2, since the output the caller asked for is lost.
 let stdoutClosed = false;
+let stdoutError: NodeJS.ErrnoException | undefined;
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code !== 'EPIPE') throw err;
   stdoutClosed = true;
+  if (err.code !== 'EPIPE') stdoutError ??= err;
 });
 const out = (text: string) => {
   if (!stdoutClosed) process.stdout.write(`${text}\n`);
@@ -155,9 +158,18 @@ async function main(): Promise<number> {
   return parsed.command.action(parsed.values, debug);
 }
 
+function stdoutFailed(): number {
+  return report(new EnvironmentError(`writing to stdout: ${describeCause(stdoutError)}`, { cause: stdoutError }));
+}
+
 main().then(
   (code) => {
-    process.exitCode = code;
+    // A file stdout is written synchronously, so its errors have been emitted by now; a pipe's
+    // may come later, hence the check again on exit.
+    process.exitCode = stdoutError ? stdoutFailed() : code;
+    process.once('beforeExit', () => {
+      if (stdoutError && process.exitCode !== 2) process.exitCode = stdoutFailed();
+    });
   },
   (err: unknown) => {
     process.exitCode = report(err);
