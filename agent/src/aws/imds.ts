@@ -29,6 +29,7 @@ export interface ImdsOptions {
 }
 
 export const DEFAULT_IMDS_ENDPOINT = 'http://169.254.169.254';
+const TOKEN_REFUSED = new Set([400, 403, 404, 405]);
 
 interface Reply {
   status: number;
@@ -79,6 +80,13 @@ export function createImds(options: ImdsOptions): Imds {
 
   async function fetchToken(): Promise<string> {
     const reply = await request('PUT', 'api/token', { 'X-aws-ec2-metadata-token-ttl-seconds': ttl });
+    // A refusal is an answer, not a service still starting: waiting would only delay the same
+    // refusal (403: metadata access turned off; 404/405: not an IMDSv2 token endpoint).
+    if (TOKEN_REFUSED.has(reply.status)) {
+      throw new AbortError(
+        new EnvironmentError(`IMDS ${endpoint}/latest/api/token: the session token was refused (HTTP ${reply.status}); no metadata can be read without one`),
+      );
+    }
     if (reply.status !== 200 || reply.body.length === 0) throw new HttpStatusError(reply.status, 'api/token');
     return reply.body.toString('utf8');
   }
@@ -114,6 +122,7 @@ export function createImds(options: ImdsOptions): Imds {
       });
     } catch (err) {
       if (err instanceof HttpStatusError && err.status === 404) return undefined;
+      if (err instanceof EnvironmentError) throw err;
       throw new EnvironmentError(
         `IMDS ${endpoint}/latest/${path}: no usable answer within ${Math.round(totalTimeoutMs / 1000)}s (${describeCause(err)})`,
         { cause: err },

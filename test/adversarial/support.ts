@@ -1,0 +1,96 @@
+import http from 'node:http';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { stringify } from 'yaml';
+import { agentCommand } from '../support/agent.js';
+import { TEST_CLUSTER_CA_BASE64 } from '../emulators/eks.js';
+
+/**
+ * The adversarial suite: hostile inputs and misbehaving services against the built agent, each
+ * case with a bound on wall time and peak memory. The bounds are generous (several times what a
+ * quiet machine needs) because they guard against hangs and runaway growth, not slowness.
+ */
+
+export const ENDPOINT = 'https://0123456789ABCDEF0123456789ABCDEF.gr7.us-west-2.eks.amazonaws.com';
+
+export function nodeConfig(spec: Record<string, unknown>): string {
+  return stringify({ apiVersion: 'node.eks.aws/v1alpha1', kind: 'NodeConfig', spec });
+}
+
+export const completeCluster = { name: 'test-cluster', apiServerEndpoint: ENDPOINT, certificateAuthority: TEST_CLUSTER_CA_BASE64, cidr: '10.100.0.0/16' };
+
+export interface Bounded {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** wall time of the whole process, start-up included */
+  ms: number;
+  /** peak resident set size (GNU time's %M) */
+  maxRssMiB: number;
+}
+
+/**
+ * Runs the built agent under GNU time to learn its peak memory. `killAfterMs` is only a backstop
+ * so a regression fails the bound instead of hanging the suite.
+ */
+export async function runBounded(args: string[], opts: { env?: Record<string, string>; killAfterMs?: number; stdout?: string } = {}): Promise<Bounded> {
+  const dir = mkdtempSync(join(tmpdir(), 'eks-adv-time-'));
+  const rssFile = join(dir, 'rss');
+  const [file, ...argv] = agentCommand();
+  // an fd, not execa's { file }: the agent itself must meet the device, not a pipe execa drains
+  const stdoutFd = opts.stdout ? openSync(opts.stdout, 'w') : undefined;
+  const start = performance.now();
+  const r = await execa('/usr/bin/time', ['-q', '-f', '%M', '-o', rssFile, file, ...argv, ...args], {
+    reject: false,
+    extendEnv: false,
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9',
+      AWS_ENDPOINT_URL_EKS: 'http://127.0.0.1:9',
+      AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:9',
+      AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9',
+      ...opts.env,
+    },
+    timeout: opts.killAfterMs ?? 60_000,
+    stripFinalNewline: false,
+    ...(stdoutFd !== undefined ? { stdout: stdoutFd } : {}),
+  }).finally(() => stdoutFd !== undefined && closeSync(stdoutFd));
+  const ms = performance.now() - start;
+  let maxRssMiB = Number.NaN;
+  try {
+    maxRssMiB = Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)) / 1024;
+  } catch {
+    // killed by the backstop: no figure, and the exit code already fails the case
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), ms, maxRssMiB };
+}
+
+/** A loopback HTTP server whose every answer the test writes; gives its URL and closes on demand. */
+export async function hostileServer(handler: http.RequestListener): Promise<{ url: string; hits: string[]; close(): Promise<void> }> {
+  const hits: string[] = [];
+  const server = http.createServer((req, res) => {
+    hits.push(`${req.method} ${req.url}`);
+    handler(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    hits,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** One line on stderr, `error: ...`, and no stack trace. */
+export function oneErrorLine(stderr: string): string {
+  const lines = stderr.split('\n').filter((l) => l.startsWith('error:'));
+  if (lines.length !== 1 || /\n\s+at /.test(stderr)) throw new Error(`expected one error line, got:\n${stderr}`);
+  return lines[0]!;
+}
