@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -39,10 +39,11 @@ export async function runBounded(args: string[], opts: { env?: Record<string, st
   const dir = mkdtempSync(join(tmpdir(), 'eks-adv-time-'));
   const rssFile = join(dir, 'rss');
   const [file, ...argv] = agentCommand();
-  // an fd, not execa's { file }: the agent itself must meet the device, not a pipe execa drains
-  const stdoutFd = opts.stdout ? openSync(opts.stdout, 'w') : undefined;
+  // A shell redirection, not execa's { file }: the agent itself must meet the file (a device, say),
+  // not a pipe that execa drains into it.
+  const redirect = opts.stdout ? ['/bin/sh', '-c', 'exec "$@" >"$EKS_ADV_STDOUT"', 'sh'] : [];
   const start = performance.now();
-  const r = await execa('/usr/bin/time', ['-q', '-f', '%M', '-o', rssFile, file, ...argv, ...args], {
+  const r = await execa('/usr/bin/time', ['-q', '-f', '%M', '-o', rssFile, ...redirect, file, ...argv, ...args], {
     reject: false,
     extendEnv: false,
     env: {
@@ -51,12 +52,12 @@ export async function runBounded(args: string[], opts: { env?: Record<string, st
       AWS_ENDPOINT_URL_EKS: 'http://127.0.0.1:9',
       AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:9',
       AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9',
+      ...(opts.stdout ? { EKS_ADV_STDOUT: opts.stdout } : {}),
       ...opts.env,
     },
     timeout: opts.killAfterMs ?? 60_000,
     stripFinalNewline: false,
-    ...(stdoutFd !== undefined ? { stdout: stdoutFd } : {}),
-  }).finally(() => stdoutFd !== undefined && closeSync(stdoutFd));
+  });
   const ms = performance.now() - start;
   let maxRssMiB = Number.NaN;
   try {

@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, lstat, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -413,6 +413,63 @@ describe('doctor --bundle', () => {
       expect(diff).toBe('');
     }
     expect((await readFile(again)).equals(raw)).toBe(true);
+  });
+});
+
+describe('doctor never lets a secret out', () => {
+  // Journal lines as a failing kubelet writes them, each quoting something that authenticates.
+  const JWT = 'eyJhbGciOiJSUzI1NiIsImtpZCI6IjEyMyJ9.eyJzdWIiOiJzeXN0ZW06bm9kZSJ9.c2lnbmF0dXJlLWJ5dGVz';
+  const SECRETS = ['c2VjcmV0LXRva2VuLWJvZHk', JWT, 'eyJhbGciOiJSUzI1NiIsImtpZCI6IjEyMyJ9', 'hunter2pass', 'cHJveHk6cGFzc3dvcmQ=', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'];
+  const LINES = [
+    'Nov 24 10:00:01 node kubelet[901]: E1124 "Unable to register node with API server" err="Unauthorized" token=k8s-aws-v1.c2VjcmV0LXRva2VuLWJvZHk',
+    `Nov 24 10:00:02 node kubelet[901]: E1124 x509: certificate signed by unknown authority bearer ${JWT}`,
+    'Nov 24 10:00:03 node kubelet[901]: failed to run Kubelet: proxy http://admin:hunter2pass@proxy.internal:3128 refused Proxy-Authorization: Basic cHJveHk6cGFzc3dvcmQ=',
+    'Nov 24 10:00:04 node kubelet[901]: E1124 dial tcp 10.0.0.1:443: i/o timeout (aws_secret_access_key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY)',
+  ];
+
+  it('scrubs journal lines the same way in text, JSON and the bundle', async () => {
+    await setUnits({ 'containerd.service': 'active', 'kubelet.service': 'failed' });
+    await writeFile(join(journalDir, 'kubelet.service.log'), `${LINES.join('\n')}\n`);
+    const text = await doctor();
+    expect(text.stdout).toContain('proxy http://<redacted>@proxy.internal:3128');
+    const json = await doctorJson();
+    expect(json.by('unit:kubelet').status).toBe('fail');
+    const bundle = join(work, 'scrubbed.tar.gz');
+    await doctor(['--bundle', bundle]);
+    const { gunzipSync } = await import('node:zlib');
+    const tar = gunzipSync(await readFile(bundle)).toString('latin1');
+    expect(tar).toContain('proxy.internal:3128');
+    for (const [where, out] of [['text', text.stdout], ['json', json.stdout], ['bundle', tar]] as const) {
+      for (const secret of SECRETS) expect(out, `${where}: ${secret}`).not.toContain(secret);
+      expect(out, where).not.toMatch(/k8s-aws-v1\.[A-Za-z0-9_-]{8,}/);
+    }
+  });
+
+  it('creates the bundle 0600 as a new file, never through a symlink or over a non-regular file', async () => {
+    const target = join(work, 'precious.txt');
+    await writeFile(target, 'keep me\n');
+    const link = join(work, 'planted-link.tar.gz');
+    await rm(link, { force: true });
+    await symlink(target, link);
+    const viaLink = await doctor(['--bundle', link]);
+    expect(viaLink.exitCode).toBe(2);
+    expect(viaLink.stderr).toMatch(/--bundle .*planted-link\.tar\.gz: exists and is a symbolic link; refusing to replace it/);
+    expect(await readFile(target, 'utf8')).toBe('keep me\n');
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+
+    const fifo = join(work, 'bundle.fifo');
+    await rm(fifo, { force: true });
+    await run('mkfifo', [fifo]);
+    const viaFifo = await doctor(['--bundle', fifo]);
+    expect(viaFifo.exitCode).toBe(2);
+    expect(viaFifo.stderr).toContain('exists and is a FIFO');
+
+    const loose = join(work, 'loose.tar.gz');
+    await writeFile(loose, 'old', { mode: 0o644 });
+    await chmod(loose, 0o644);
+    expect((await doctor(['--bundle', loose])).exitCode).toBe(0);
+    expect((await stat(loose)).mode & 0o777).toBe(0o600);
+    expect((await readdir(work)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });
 

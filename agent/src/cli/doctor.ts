@@ -1,5 +1,5 @@
 import { lookup } from 'node:dns/promises';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { journal, systemctlShow } from '../apply/unit-status.js';
 import { awsClientOptions } from '../aws/client.js';
@@ -8,7 +8,7 @@ import { createEksApi } from '../aws/eks.js';
 import { createImds, DEFAULT_IMDS_ENDPOINT } from '../aws/imds.js';
 import { getCallerIdentity } from '../aws/sts.js';
 import { planNode } from '../boot.js';
-import { buildBundle } from '../doctor/bundle.js';
+import { buildBundle, writeBundleFile } from '../doctor/bundle.js';
 import { componentVersions, execCredential } from '../doctor/host.js';
 import { doctor, failed } from '../doctor/index.js';
 import { formatJson, formatText } from '../doctor/report.js';
@@ -43,11 +43,7 @@ export async function run(options: DoctorOptions, deps: DoctorCliDeps): Promise<
   deps.out(options.output === 'json' ? formatJson(outcome.results) : formatText(outcome.results));
   if (options.bundle) {
     const data = await buildBundle(rooted, outcome, 15_000);
-    try {
-      await writeFile(options.bundle, data, { mode: 0o600 });
-    } catch (err) {
-      throw new EnvironmentError(`--bundle ${options.bundle}: cannot write (${describeCause(err)})`, { cause: err });
-    }
+    writeBundleFile(options.bundle, data);
     if (options.output === 'text') deps.out(`bundle written to ${options.bundle} (${data.length} bytes)\n`);
   }
   return failed(outcome.results) ? 1 : 0;

@@ -1,6 +1,9 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fchmodSync, fsyncSync, lstatSync, openSync, renameSync, rmSync, writeSync, type Stats } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { NodeConfig } from '../api/schema.js';
 import { serviceUnitName } from '../api/validate.js';
-import { describeCause } from '../errors.js';
+import { EnvironmentError, describeCause } from '../errors.js';
 import { CLUSTER_CACHE_PATH } from '../facts/cluster.js';
 import { PATHS, unitEnvironmentPath } from '../render/paths.js';
 import type { ConfigValue } from './checks/config.js';
@@ -8,6 +11,7 @@ import type { Plan } from '../render/plan.js';
 import { formatJson } from './report.js';
 import { tarGz, type TarEntry } from './tar.js';
 import { JOURNAL_LINES, UNITS } from './checks/services.js';
+import { REDACTED, scrub, secretsOf } from './scrub.js';
 import type { InstanceIdentity, InstanceRole } from './checks/imds.js';
 import type { DoctorOutcome } from './index.js';
 import type { DoctorDeps } from './types.js';
@@ -26,41 +30,20 @@ export function expectedPathsWithoutPlan(config: NodeConfig | undefined): string
   return [...fixed, CLUSTER_CACHE_PATH, ...units].sort();
 }
 
-const REDACTED = '<redacted>';
-
 /**
- * Removes anything that authenticates: bearer and EKS tokens, AWS access keys, secret and
- * session keys, presigned URL signatures, and the exact secrets this run handled. Applied to
- * every text that goes into the bundle, so a journal line quoting a token is cleaned too.
+ * Environment drop-ins carry the user's variables (proxy passwords, ...): keep only the names.
+ * Each assignment is one double-quoted `"NAME=value"` word (unit and system.conf.d alike).
  */
-export function scrub(text: string, secrets: string[] = []): string {
-  let out = text;
-  for (const s of secrets) if (s.length >= 8) out = out.split(s).join(REDACTED);
-  return out
-    .replace(/k8s-aws-v1\.[A-Za-z0-9_\-=.]+/g, `k8s-aws-v1.${REDACTED}`)
-    .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, `$1 ${REDACTED}`)
-    .replace(/\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g, REDACTED)
-    .replace(/(X-Amz-(?:Signature|Security-Token|Credential)=)[^&\s"']+/gi, `$1${REDACTED}`)
-    .replace(
-      /("?(?:SecretAccessKey|SessionToken|AccessKeyId|Token|aws_secret_access_key|aws_session_token|secret|password|token)"?\s*[:=]\s*"?)[^\s",}]+/gi,
-      `$1${REDACTED}`,
-    );
-}
-
-/** Unit environment drop-ins carry the user's variables (proxy passwords, ...): keep only names. */
 function scrubEnvironmentFile(path: string, text: string): string {
-  if (!/\.service\.d\/environment\.conf$/.test(path)) return text;
-  return text.replace(/^(Environment="?)([^=\s"]+)=.*$/gm, `$1$2=${REDACTED}"`);
+  if (!/\/environment\.conf$/.test(path)) return text;
+  return text.replace(/"([A-Za-z_][A-Za-z0-9_]*)=(?:[^"\\]|\\.)*"/g, `"$1=${REDACTED}"`);
 }
 
 export async function buildBundle(deps: DoctorDeps, outcome: DoctorOutcome, timeoutMs: number): Promise<Buffer> {
   const deadline = Date.now() + timeoutMs;
   const left = (): number => Math.max(1, deadline - Date.now());
   const role = outcome.values.get('instance-profile') as InstanceRole | undefined;
-  const auth = outcome.values.get('auth') as { token?: string } | undefined;
-  const secrets = [role?.credentials.accessKeyId, role?.credentials.secretAccessKey, role?.credentials.sessionToken, auth?.token].filter(
-    (s): s is string => typeof s === 'string',
-  );
+  const secrets = secretsOf(outcome.values);
   const clean = (text: string): string => scrub(text, secrets);
   const entries: TarEntry[] = [];
   const add = (path: string, text: string): void => void entries.push({ path: `eks-node-doctor/${path}`, content: clean(text) });
@@ -107,4 +90,50 @@ export async function buildBundle(deps: DoctorDeps, outcome: DoctorOutcome, time
     : { error: 'IMDS did not answer (see report.json)' };
   add('instance.json', `${JSON.stringify(instance, null, 2)}\n`);
   return tarGz(entries);
+}
+
+function kindOf(st: Stats): string {
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  return 'not a regular file';
+}
+
+/**
+ * Writes the bundle as root may be asked to, in a directory others can write: into a new file
+ * (O_EXCL|O_NOFOLLOW, 0600, so no planted symlink or file is written through), renamed over the
+ * target only when the target is absent or a regular file of ours. The rename replaces a name,
+ * never follows it, so even a swap after the check cannot redirect the bytes.
+ */
+export function writeBundleFile(path: string, data: Buffer): void {
+  const fail = (why: string, cause?: unknown): never => {
+    throw new EnvironmentError(`--bundle ${path}: ${why}`, cause === undefined ? {} : { cause });
+  };
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    try {
+      writeSync(fd, data);
+      fchmodSync(fd, 0o600);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    rmSync(temp, { force: true });
+    fail(`cannot write (${describeCause(err)})`, err);
+  }
+  try {
+    const existing = lstatSync(path, { throwIfNoEntry: false });
+    if (existing && !existing.isFile()) fail(`exists and is ${kindOf(existing)}; refusing to replace it (name a new file)`);
+    const uid = process.geteuid?.();
+    if (existing && uid !== undefined && existing.uid !== uid) fail(`exists and belongs to uid ${existing.uid}; refusing to replace it (name a new file)`);
+    renameSync(temp, path);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    if (err instanceof EnvironmentError) throw err;
+    fail(`cannot write (${describeCause(err)})`, err);
+  }
 }

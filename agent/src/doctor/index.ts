@@ -8,6 +8,7 @@ import { caCheck, dnsCheck, tcpCheck, tlsCheck } from './checks/endpoint.js';
 import { authCheck, clockCheck, registrationCheck } from './checks/apiserver.js';
 import { filesCheck } from './checks/files.js';
 import { UNITS, unitCheck } from './checks/services.js';
+import { scrub, secretsOf } from './scrub.js';
 
 export interface DoctorRunOptions {
   configSources: string[];
@@ -42,10 +43,16 @@ export interface DoctorOutcome {
 export async function doctor(deps: DoctorDeps, options: DoctorRunOptions): Promise<DoctorOutcome> {
   const settled = await runChecks(buildChecks(deps, options), options.timeoutSeconds * 1000);
   const values = new Map<string, unknown>();
-  const results = settled.map(({ value, ...result }) => {
-    if (value !== undefined) values.set(result.name, value);
-    return result;
-  });
+  for (const { name, value } of settled) if (value !== undefined) values.set(name, value);
+  // Scrubbed here, once, so the terminal, --output json and the bundle's report.json all carry
+  // the same clean lines (a journal line quoted in a detail may hold a token or a password).
+  const secrets = secretsOf(values);
+  const clean = (text: string): string => scrub(text, secrets);
+  const results = settled.map(({ value: _value, ...result }) => ({
+    ...result,
+    detail: clean(result.detail),
+    ...(result.hint === undefined ? {} : { hint: clean(result.hint) }),
+  }));
   return { results, values };
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { expectedPathsWithoutPlan, scrub } from '../../src/doctor/bundle.js';
+import { expectedPathsWithoutPlan } from '../../src/doctor/bundle.js';
+import { scrub } from '../../src/doctor/scrub.js';
 
 describe('scrub', () => {
   it('removes tokens, access keys, secrets and presigned signatures but keeps the CA and plain text', () => {
