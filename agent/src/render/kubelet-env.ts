@@ -20,8 +20,19 @@ export function agentKubeletFlags(ctx: RenderContext): string[] {
     .map((name) => `--${name}=${flags[name]}`);
 }
 
+/**
+ * One flag as a word of systemd's `$VAR` splitting, which honours quotes and backslashes: a flag
+ * holding one (`--node-labels='team=a`, a value ending in `\`) would otherwise open a quote or
+ * escape the separator and swallow the flags after it. Such a flag is double-quoted with `\` and
+ * `"` escaped; the others are left bare so the file stays readable. (The rule set refuses
+ * whitespace and control characters in flags, which no quoting would make readable.)
+ */
+export function splitSafeWord(flag: string): string {
+  return /['"\\]/.test(flag) ? `"${flag.replace(/["\\]/g, (c) => `\\${c}`)}"` : flag;
+}
+
 export function renderKubeletEnvironment(ctx: RenderContext): PlannedFile {
-  const args = [...agentKubeletFlags(ctx), ...(ctx.config.spec.kubelet?.flags ?? [])].join(' ');
+  const args = [...agentKubeletFlags(ctx), ...(ctx.config.spec.kubelet?.flags ?? [])].map(splitSafeWord).join(' ');
   const variables: Array<{ name: string; value: string }> = [{ name: 'KUBELET_ARGS', value: args }];
   // Kubelets 1.28 and 1.29 read --config-dir only with this alpha switch; 1.30 made it beta.
   if (ctx.kubeletFragment && ctx.kubeletDropIn && ctx.kubelet.major === 1 && ctx.kubelet.minor < 30) {
