@@ -25,6 +25,9 @@ function knownKeysAt(path: PropertyKey[]): string[] {
   return def?.shape ? Object.keys(def.shape) : [];
 }
 
+/** How many alias expansions one document may need; real NodeConfigs use few or none. */
+export const MAX_ALIAS_COUNT = 100;
+
 /** One document read: the config, plus what a person should hear about it. */
 export interface ParsedDocument {
   config: NodeConfig;
@@ -111,7 +114,16 @@ export function parseNodeConfigs(text: string, where: string): ParsedDocument[] 
       const reason = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
       throw new InputError(`${label}: malformed YAML${at}: ${reason}`);
     }
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      // the yaml library's guard against alias bombs ("billion laughs") throws a ReferenceError
+      if (err instanceof ReferenceError && /alias/i.test(err.message)) {
+        throw new InputError(`${label}: YAML aliases expand past the limit of ${MAX_ALIAS_COUNT} (refusing input built to exhaust memory)`, { cause: err });
+      }
+      throw err;
+    }
     if (value === null || value === undefined) return;
     configs.push(toNodeConfig(value, label));
   });

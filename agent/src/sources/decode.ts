@@ -87,13 +87,22 @@ export function decodeUserData(data: Buffer, where: string): Decoded {
   return { documents: [{ where, text }], ignored: [] };
 }
 
-function decodeMime(text: string, where: string): Decoded {
+/**
+ * How deep multipart documents may nest. cloud-init and the tools writing user data nest one or
+ * two levels; each level re-reads its body, so thousands of levels took seconds and a gigabyte.
+ */
+export const MAX_MIME_DEPTH = 8;
+
+function decodeMime(text: string, where: string, depth = 1): Decoded {
+  if (depth > MAX_MIME_DEPTH) {
+    throw new InputError(`${where}: MIME multipart nested deeper than ${MAX_MIME_DEPTH} levels (the limit for user data)`);
+  }
   const out: Decoded = { documents: [], ignored: [] };
   parseMultipart(text, where).forEach((part, i) => {
     const label = `${where} (MIME part ${i + 1})`;
     if (part.mediaType.startsWith('multipart/')) {
       const headerBlock = Object.entries(part.headers).map(([k, v]) => `${k}: ${v}`).join('\n');
-      const nested = decodeMime(`${headerBlock}\n\n${part.body.toString('utf8')}`, label);
+      const nested = decodeMime(`${headerBlock}\n\n${part.body.toString('utf8')}`, label, depth + 1);
       out.documents.push(...nested.documents);
       out.ignored.push(...nested.ignored);
     } else if (part.mediaType === NODECONFIG_MEDIA_TYPE) {

@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError, describeCause } from '../errors.js';
@@ -8,6 +8,8 @@ import { parseNodeConfigs } from '../api/parse.js';
 import { mergeNodeConfigs } from '../api/merge.js';
 import { validateNodeConfig } from '../api/validate.js';
 import { decodeUserData, type ConfigDocument } from './decode.js';
+import { readRegularFile } from './read-file.js';
+import { assertNestingDepth } from './nesting.js';
 
 export const DEFAULT_SOURCE = 'imds://user-data';
 const DIR_ENTRY = /\.(ya?ml|json)$/i;
@@ -63,16 +65,7 @@ async function readSource(uri: string, source: Source, deps: SourceDeps) {
     ? (await readdir(source.path)).filter((name) => DIR_ENTRY.test(name)).sort().map((name) => join(source.path, name))
     : [source.path];
   if (files.length === 0) return [{ documents: [], ignored: [`${uri}: no *.yaml, *.yml or *.json files`] }];
-  return Promise.all(
-    files.map(async (file) => {
-      try {
-        return decodeUserData(await readFile(file), `file://${file}`);
-      } catch (err) {
-        if (err instanceof InputError) throw err;
-        throw new InputError(`file://${file}: cannot read (${describeCause(err)})`, { cause: err });
-      }
-    }),
-  );
+  return files.map((file) => decodeUserData(readRegularFile(file, `file://${file}`), `file://${file}`));
 }
 
 /**
@@ -96,6 +89,7 @@ export async function loadConfig(uris: readonly string[], deps: SourceDeps): Pro
   const advisories: string[] = [];
   const notes: string[] = [];
   for (const doc of documents) {
+    assertNestingDepth(doc.text, doc.where);
     for (const parsed of parseNodeConfigs(doc.text, doc.where)) {
       configs.push(parsed.config);
       where.push(doc.where);
