@@ -33,10 +33,10 @@ export function agentCommand(nodeArgs?: string[]): [string, ...string[]] {
 /** Runs the built agent (see agentCommand) as a process. Never throws on a non-zero exit; the caller asserts it. */
 export async function runAgent(
   args: string[],
-  opts: { env?: Record<string, string>; input?: string; cwd?: string; timeoutMs?: number; nodeArgs?: string[] } = {},
+  opts: { env?: Record<string, string>; input?: string; cwd?: string; timeoutMs?: number; nodeArgs?: string[]; sigkillAfterMs?: number } = {},
 ): Promise<AgentResult> {
   const [file, ...argv] = [...agentCommand(opts.nodeArgs), ...args];
-  const result = await execa(file, argv, {
+  const child = execa(file, argv, {
     reject: false,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_EKS: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9', ...opts.env },
     extendEnv: false,
@@ -45,6 +45,10 @@ export async function runAgent(
     timeout: opts.timeoutMs ?? 60_000,
     stripFinalNewline: false,
   });
+  // A crash at a chosen moment (crash-safety tests): this child only, by its own handle.
+  const killer = opts.sigkillAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), opts.sigkillAfterMs);
+  const result = await child;
+  clearTimeout(killer);
   return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
 

@@ -17,7 +17,7 @@ export interface SimulatedNode {
   eks: EksEmulator;
   ec2: Ec2Emulator;
   /** runs the built agent with this node's endpoints and root */
-  agent(args: string[], env?: Record<string, string>, opts?: { nodeArgs?: string[] }): Promise<AgentResult>;
+  agent(args: string[], env?: Record<string, string>, opts?: { nodeArgs?: string[]; sigkillAfterMs?: number }): Promise<AgentResult>;
   systemctlCalls(): string[];
   read(path: string): string;
   /** every file under the root (node paths), with content, for before/after comparisons */

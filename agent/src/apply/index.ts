@@ -10,3 +10,4 @@ export {
   type RunPhaseOptions,
   type RunPhaseResult,
 } from './phases.js';
+export { OWNED_PATH, readOwned, staleFiles } from './owned.js';

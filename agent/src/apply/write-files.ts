@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, fchmodSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, fchmodSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, posix } from 'node:path';
 import { EnvironmentError, describeCause } from '../errors.js';
 import type { PlannedFile } from '../render/plan.js';
@@ -9,13 +9,30 @@ export interface WriteOptions {
   root: string;
   /** mode of directories the writer creates */
   dirMode?: number;
+  /**
+   * node paths to delete in the same step (files the agent wrote before and no longer plans);
+   * only regular files are deleted, and a path also in `files` is an error
+   */
+  remove?: readonly string[];
+  /**
+   * called once everything is staged and before the first rename, with what is about to change:
+   * the place to record durably that units must be restarted, so a crash between the renames
+   * and the run phase cannot lose the change
+   */
+  beforeCommit?: (change: { changed: string[]; removed: string[] }) => Promise<void> | void;
 }
 
 export interface WriteResult {
   /** node paths (as in the plan) whose content or mode changed, in plan order */
   changed: string[];
   unchanged: string[];
+  /** node paths deleted (from `remove`, those that existed) */
+  removed: string[];
 }
+
+const TEMP_SUFFIX = '.eks-node-agent.tmp';
+/** `.<name>.<pid>-<random>.eks-node-agent.tmp`: the pid tells a dead run's leftover from a live run's file. */
+const TEMP_NAME = /^\..+\.(\d+)-[0-9a-f]{12}\.eks-node-agent\.tmp$/;
 
 interface Staged {
   file: PlannedFile;
@@ -38,16 +55,23 @@ interface Staged {
  */
 export async function writeFiles(files: readonly PlannedFile[], options: WriteOptions): Promise<WriteResult> {
   checkPaths(files);
+  const remove = options.remove ?? [];
+  checkRemovals(files, remove);
   const dirMode = options.dirMode ?? 0o755;
+  for (const dir of new Set([...files.map((f) => f.path), ...remove].map((p) => dirname(join(options.root, p))))) removeDeadTemps(dir);
   const changed: PlannedFile[] = [];
   const unchanged: string[] = [];
   for (const file of files) {
     isCurrent(join(options.root, file.path), file) ? unchanged.push(file.path) : changed.push(file);
   }
+  const removed = remove.filter((p) => lstatSync(join(options.root, p), { throwIfNoEntry: false })?.isFile());
 
   const staged: Staged[] = [];
   try {
     for (const file of changed) staged.push(stage(options.root, file, dirMode));
+    if (options.beforeCommit && (staged.length > 0 || removed.length > 0)) {
+      await options.beforeCommit({ changed: changed.map((f) => f.path), removed });
+    }
   } catch (err) {
     for (const s of staged) removeQuietly(s.temp);
     throw err;
@@ -63,9 +87,54 @@ export async function writeFiles(files: readonly PlannedFile[], options: WriteOp
     }
     dirs.add(dirname(s.target));
   }
-  // The renames are durable only once their directories are synced.
+  for (const path of removed) {
+    const target = join(options.root, path);
+    try {
+      unlinkSync(target);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw new EnvironmentError(`removing ${path} under ${options.root} (no longer planned): ${describeCause(err)}`, { cause: err });
+      }
+    }
+    dirs.add(dirname(target));
+  }
+  // The renames and unlinks are durable only once their directories are synced.
   for (const dir of dirs) syncDir(dir);
-  return { changed: changed.map((f) => f.path), unchanged };
+  return { changed: changed.map((f) => f.path), unchanged, removed };
+}
+
+function checkRemovals(files: readonly PlannedFile[], remove: readonly string[]): void {
+  const planned = new Set(files.map((f) => f.path));
+  for (const p of remove) {
+    if (!isAbsolute(p) || posix.normalize(p) !== p || p.endsWith('/')) throw new Error(`path to remove ${JSON.stringify(p)} is not a normalised absolute path`);
+    if (planned.has(p)) throw new Error(`path ${p} is both planned and to be removed`);
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes temp files a killed run left beside its targets (its renames never happened, so they
+ * hold nothing anyone reads). A temp file of a run that is still alive is left alone.
+ */
+function removeDeadTemps(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = name.endsWith(TEMP_SUFFIX) ? TEMP_NAME.exec(name) : null;
+    if (m && !processAlive(Number(m[1]))) removeQuietly(join(dir, name));
+  }
 }
 
 function checkPaths(files: readonly PlannedFile[]): void {
@@ -100,7 +169,7 @@ function isCurrent(target: string, file: PlannedFile): boolean {
 function stage(root: string, file: PlannedFile, dirMode: number): Staged {
   const target = join(root, file.path);
   const dir = dirname(target);
-  const temp = join(dir, `.${basename(target)}.${randomBytes(6).toString('hex')}.eks-node-agent.tmp`);
+  const temp = join(dir, `.${basename(target)}.${process.pid}-${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
   try {
     ensureDir(root, dir, dirMode);
     if (lstatSync(target, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`${target} is a directory`);

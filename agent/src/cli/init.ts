@@ -1,5 +1,5 @@
 import { unappliedFields } from '../api/validate.js';
-import { applyConfigPhase, applyRunPhase, createSystemctl, type StepTiming } from '../apply/index.js';
+import { applyConfigPhase, applyRunPhase, createSystemctl, staleFiles, type StepTiming } from '../apply/index.js';
 import { planNode, type Step } from '../boot.js';
 import { loadConfig } from '../sources/index.js';
 import { awsApis, lazyImds, type Env } from './deps.js';
@@ -44,6 +44,7 @@ export async function run(options: InitOptions, env: Env, out: (line: string) =>
     for (const warning of plan.warnings) log(`warning: ${warning}`);
     if (options.dryRun) {
       for (const line of formatPlan(plan)) out(line);
+      for (const path of staleFiles(plan, options.root)) out(`remove ${path} (written by an earlier plan, no longer planned)`);
       return 0;
     }
     const written = await applyConfigPhase(plan, { root: options.root });

@@ -84,3 +84,36 @@ describe('writeFiles', () => {
     await expect(writeFiles([{ path: 'etc/x', mode: 0o644, content: '' }], { root })).rejects.toThrow(/normalised absolute/);
   });
 });
+
+describe('writeFiles after a crash', () => {
+  it('removes temp files of a run that died, keeps those of a live run', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const deadPid = spawnSync('true').pid!;
+    await mkdir(join(root, 'etc/containerd'), { recursive: true });
+    const dead = `.config.toml.${deadPid}-0123456789ab.eks-node-agent.tmp`;
+    const live = `.config.toml.${process.pid}-0123456789ab.eks-node-agent.tmp`;
+    await writeFile(join(root, 'etc/containerd', dead), 'half');
+    await writeFile(join(root, 'etc/containerd', live), 'in flight');
+    await writeFiles(files, { root });
+    const left = await readdir(join(root, 'etc/containerd'));
+    expect(left).not.toContain(dead);
+    expect(left).toContain(live);
+  });
+
+  it('calls beforeCommit once everything is staged and before any rename, then deletes what it was told to', async () => {
+    await writeFiles(files, { root });
+    await writeFile(join(root, 'etc/eks/old.conf'), 'stale');
+    const changedFiles = files.map((f) => (f.path === '/etc/containerd/config.toml' ? { ...f, content: 'version = 3\n' } : f));
+    let seen: unknown;
+    const result = await writeFiles(changedFiles, {
+      root,
+      remove: ['/etc/eks/old.conf', '/etc/eks/never-existed.conf'],
+      beforeCommit: async (change) => {
+        seen = { ...change, onDisk: await readFile(join(root, 'etc/containerd/config.toml'), 'utf8'), stillThere: (await readdir(join(root, 'etc/eks'))).includes('old.conf') };
+      },
+    });
+    expect(seen).toEqual({ changed: ['/etc/containerd/config.toml'], removed: ['/etc/eks/old.conf'], onDisk: 'version = 2\n', stillThere: true });
+    expect(result.removed).toEqual(['/etc/eks/old.conf']);
+    expect(await readdir(join(root, 'etc/eks'))).not.toContain('old.conf');
+  });
+});
