@@ -88,14 +88,33 @@ export async function callAws<C, O>(what: string, options: AwsClientOptions, mak
  * deadline when it was ours that expired, the attempt count when retries were spent.
  */
 export function describeAwsError(err: unknown, timeoutMs: number): string {
+  const meta = (err as { $metadata?: { attempts?: number; httpStatusCode?: number } } | undefined)?.$metadata;
+  // The SDK names a dropped connection TimeoutError too; its code tells what really happened.
+  const code = (err as { code?: unknown } | undefined)?.code;
+  const network = typeof code === 'string' ? NETWORK_FAILURES[code] : undefined;
+  if (network) {
+    const n = meta?.attempts ?? 1;
+    const midAnswer = meta?.httpStatusCode !== undefined ? ' in the middle of its answer' : '';
+    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    return `${network}${midAnswer} (${code}: ${message}), ${n} attempt${n === 1 ? '' : 's'}`;
+  }
   if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) {
     return `timeout: no answer within ${formatMs(timeoutMs)}`;
   }
-  const meta = (err as { $metadata?: { attempts?: number; httpStatusCode?: number } } | undefined)?.$metadata;
   const attempts = meta?.attempts !== undefined && meta.attempts > 1 ? ` (after ${meta.attempts} attempts)` : '';
   const status = meta?.httpStatusCode !== undefined ? ` [HTTP ${meta.httpStatusCode}]` : '';
   return `${describeCause(err)}${status}${attempts}`;
 }
+
+const NETWORK_FAILURES: Record<string, string> = {
+  ECONNRESET: 'connection reset by the server',
+  EPIPE: 'connection closed by the server',
+  ECONNREFUSED: 'connection refused',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ENOTFOUND: 'endpoint host name not found',
+  EAI_AGAIN: 'endpoint host name lookup failed',
+};
 
 function formatMs(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
