@@ -113,7 +113,7 @@ const commands: Array<CommandSpec & { action: Action }> = [
       const { run, createDoctorDeps } = await import('./cli/doctor.js');
       return run(
         { configSources: list(v['config-source']), root: str(v.root) ?? '/', output: str(v.output) as 'text' | 'json', timeoutSeconds, bundle: str(v.bundle), debug },
-        createDoctorDeps(env),
+        createDoctorDeps(env, { timeoutSeconds }),
       );
     },
   },

@@ -58,11 +58,14 @@ const sdkCredentials = (c: AwsCredentials) => ({
 type AwsContext = { timeoutMs: number; region?: string; credentials?: AwsCredentials };
 
 /** The real side effects, from the environment main.ts passes (nothing else reads process.env). */
-export function createDoctorDeps(env: Env): DoctorCliDeps {
+export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } = {}): DoctorCliDeps {
+  // A struggling IMDS is a finding only once the run deadline passes: each request may take
+  // seconds on a loaded node, and retries go on until just past --timeout, so the runner's
+  // deadline (which reports `timeout`) is what ends them.
   const imds = createImds({
     endpoint: env.AWS_EC2_METADATA_SERVICE_ENDPOINT || DEFAULT_IMDS_ENDPOINT,
-    requestTimeoutMs: 1_000,
-    totalTimeoutMs: 4_000,
+    requestTimeoutMs: 5_000,
+    totalTimeoutMs: (options.timeoutSeconds ?? 30) * 1000 + 1_000,
   });
   const childEnv = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
   // The doctor calls AWS with the credentials its instance-profile check read, and fewer attempts than a boot.

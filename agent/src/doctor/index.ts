@@ -56,4 +56,5 @@ export async function doctor(deps: DoctorDeps, options: DoctorRunOptions): Promi
   return { results, values };
 }
 
-export const failed = (results: CheckResult[]): boolean => results.some((r) => r.status === 'fail');
+/** A check cut by the deadline leaves the node's health unproven, so it fails the run too. */
+export const failed = (results: CheckResult[]): boolean => results.some((r) => r.status === 'fail' || r.status === 'timeout');

@@ -16,6 +16,7 @@ export function formatText(results: CheckResult[]): string {
     return `${r.status.padEnd(7)} ${r.name.padEnd(width)}  ${r.detail.replace(/\s*\n\s*/g, ' ')}${hint}`;
   });
   const count = (s: string): number => results.filter((r) => r.status === s).length;
-  lines.push(`${count('fail')} failed, ${count('warn')} warnings, ${count('ok')} ok, ${count('skipped')} skipped`);
+  const timedOut = count('timeout') > 0 ? `, ${count('timeout')} timed out` : '';
+  lines.push(`${count('fail')} failed${timedOut}, ${count('warn')} warnings, ${count('ok')} ok, ${count('skipped')} skipped`);
   return `${lines.join('\n')}\n`;
 }

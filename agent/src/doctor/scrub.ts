@@ -12,9 +12,13 @@ const CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE----
 const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g;
 
 /** [pattern, replacement]; applied in order, so a header's whole value goes before its parts. */
-const RULES: Array<[RegExp, string]> = [
-  // Authorization: Bearer …, Proxy-Authorization: Basic …, "authorization":"…" — the whole value.
-  [/((?:proxy-)?authorization\\?"?\s*[:=]\s*\\?"?)[^"\\\r\n]+/gi, `$1${REDACTED}`],
+const RULES: Array<[RegExp, string | ((...groups: string[]) => string)]> = [
+  // Authorization: Bearer …, Proxy-Authorization: Basic …, "authorization":"…" — the whole value
+  // but its scheme, which says what kind of credential was sent.
+  [
+    /((?:proxy-)?authorization\\?"?\s*[:=]\s*\\?"?)(?:(Bearer|Basic|Digest|Negotiate|AWS4-HMAC-SHA256)\s+)?[^"\\\r\n]+/gi,
+    (_m, head: string, scheme: string | undefined) => `${head}${scheme ? `${scheme} ` : ''}${REDACTED}`,
+  ],
   // scheme://user:password@host — proxies and registry mirrors carry passwords this way.
   [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"'<>]*@/gi, `$1${REDACTED}@`],
   [/k8s-aws-v1\.[A-Za-z0-9_\-=.]+/g, `k8s-aws-v1.${REDACTED}`],
@@ -33,7 +37,7 @@ const RULES: Array<[RegExp, string]> = [
 
 function scrubPlain(text: string): string {
   let out = text;
-  for (const [pattern, replacement] of RULES) out = out.replace(pattern, replacement);
+  for (const [pattern, replacement] of RULES) out = typeof replacement === 'string' ? out.replace(pattern, replacement) : out.replace(pattern, replacement);
   return out;
 }
 

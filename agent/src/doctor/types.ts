@@ -8,7 +8,8 @@ import type { ClusterResolution } from '../facts/cluster.js';
 export type { CallerIdentity } from '../aws/sts.js';
 export type { UnitStatus } from '../apply/unit-status.js';
 
-export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skipped';
+/** `timeout`: the run deadline (--timeout) cut the check before it could tell ok from fail. */
+export type CheckStatus = 'ok' | 'warn' | 'fail' | 'timeout' | 'skipped';
 
 /** One line of the report. */
 export interface CheckResult {

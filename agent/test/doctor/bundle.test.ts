@@ -38,3 +38,24 @@ describe('the files a bundle collects without a plan', () => {
     expect(paths.filter((p) => p.includes('socket'))).toEqual([]);
   });
 });
+
+describe('scrub: the shapes a journal line may carry', () => {
+  it.each([
+    ['a JWT', 'token eyJhbGciOiJSUzI1NiIsImtpZCI6IjEyMyJ9.eyJzdWIiOiJub2RlIn0.c2lnbmF0dXJl end', 'token <redacted> end', 'eyJzdWIi'],
+    ['URL userinfo', 'via http://admin:hunter2pass@proxy:3128/x', 'via http://<redacted>@proxy:3128/x', 'hunter2pass'],
+    ['an Authorization header', 'Authorization: AWS4-HMAC-SHA256 Credential=AKID/2024, Signature=abc', 'Authorization: AWS4-HMAC-SHA256 <redacted>', 'Signature=abc'],
+    ['a Proxy-Authorization header', 'Proxy-Authorization: Basic cHJveHk6cGFzc3dvcmQ=', 'Proxy-Authorization: Basic <redacted>', 'cHJveHk6'],
+    ['a bare secret access key', 'key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY used', 'key <redacted> used', 'wJalrXUtnFEMI'],
+  ])('%s', (_name, input, expected, secret) => {
+    const out = scrub(input);
+    expect(out).toBe(expected);
+    expect(out).not.toContain(secret);
+  });
+
+  it('keeps certificates byte for byte and plain hashes', () => {
+    const cert = `-----BEGIN CERTIFICATE-----\n${'A'.repeat(40)}\nMIIBkDCCATWgAwIBAgIUZjtq5eSVXfRpnZ734RYfBHCgWEAwCgYIKoZIzj0EAwIw\n-----END CERTIFICATE-----\n`;
+    const sha1 = 'commit 4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+    expect(scrub(`${cert}${sha1}`)).toBe(`${cert}${sha1}`);
+    expect(scrub('-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----')).not.toContain('MIIE');
+  });
+});

@@ -35,23 +35,30 @@ describe('runChecks', () => {
     expect(by.e!.status).toBe('ok');
   });
 
-  it("fails a check that outlives its own deadline, saying so, and aborts its signal", async () => {
+  it('waits past a check\'s usual budget (a slow node is not a broken one) and says timeout, not fail, when --timeout cuts it', async () => {
     let aborted = false;
+    const slowButOk = (): Promise<Outcome> => new Promise((r) => setTimeout(() => r({ status: 'ok', detail: 'late but fine' }), 150));
     const results = await runChecks(
       [
+        check('slow', [], slowButOk, 20),
         {
-          name: 'slow',
+          name: 'stuck',
           needs: [],
           timeoutMs: 50,
+          timeoutHint: 'the thing it waits on',
           run: (ctx) => {
             ctx.signal.addEventListener('abort', () => (aborted = true));
             return never();
           },
         },
+        check('after', ['stuck'], () => ok()),
       ],
-      5_000,
+      400,
     );
-    expect(results[0]).toMatchObject({ status: 'fail', detail: "no result within the check's deadline of 50 ms" });
+    expect(results[0]).toMatchObject({ status: 'ok', detail: 'late but fine' });
+    expect(results[1]).toMatchObject({ status: 'timeout', hint: 'the thing it waits on' });
+    expect(results[1]!.detail).toMatch(/^no result within the run deadline \(--timeout 400 ms\), \d+ ms against the 50 ms it usually needs$/);
+    expect(results[2]).toMatchObject({ status: 'skipped', detail: 'needs stuck, which timed out' });
     expect(aborted).toBe(true);
   });
 

@@ -31,6 +31,7 @@ export function imdsCheck(deps: DoctorDeps): Check {
     name: 'imds',
     needs: [],
     timeoutMs: 6_000,
+    timeoutHint: IMDS_HINT,
     async run() {
       let doc: Record<string, unknown>;
       let localHostname: string | undefined;
@@ -73,6 +74,7 @@ export function instanceProfileCheck(deps: DoctorDeps): Check {
     name: 'instance-profile',
     needs: ['imds'],
     timeoutMs: 6_000,
+    timeoutHint: IMDS_HINT,
     async run() {
       let listing: string | undefined;
       try {
