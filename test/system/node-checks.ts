@@ -98,7 +98,7 @@ export async function compareWithRender(
     await sshPut(vm, join(work, 'cluster.json'), '/tmp/system-test/cluster.json');
     clusterArg = '--cluster /tmp/system-test/cluster.json';
   }
-  const r = await ssh(vm, `eks-node-agent render -c file:///tmp/system-test/user-data --instance /tmp/system-test/facts.json ${clusterArg} --out /tmp/system-test/render`, 120_000);
+  const r = await ssh(vm, `eks-node-agent render -c file:///tmp/system-test/user-data --instance /tmp/system-test/facts.json ${clusterArg} --out /tmp/system-test/render`, 300_000);
   expect(r.exitCode === 0, `eks-node-agent render exited ${r.exitCode}: ${r.stderr.trim()}`);
   const diff = await ssh(
     vm,

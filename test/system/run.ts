@@ -25,6 +25,7 @@ import { CASES, CLUSTER_NAME, GUEST, SERVICE_CIDR, type SystemCase } from './cas
 import { Checks, agentFileDigests, compareWithRender, expect, timeline, unitState, vmFacts, type Milestone } from './node-checks.js';
 import { bootVm, createOverlay, GUEST_IP, type Vm } from './qemu.js';
 import { ssh, sshOk, waitForSsh, type SshTarget } from './ssh.js';
+import { onlyTimeouts } from './rerun.js';
 
 const REPO = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
 const KUBERNETES_VERSION = '1.33.1';
@@ -46,8 +47,12 @@ const INSTANCE = {
 const AWS_ENV = `AWS_ENDPOINT_URL_EKS=http://${GUEST.eks} AWS_ENDPOINT_URL_EC2=http://${GUEST.ec2} AWS_ENDPOINT_URL_STS=http://${GUEST.sts}`;
 const PROVIDER_ID = `aws:///${INSTANCE.availabilityZone}/${INSTANCE.instanceId}`;
 
-// Deadlines (TCG on 2 cores: a boot to login takes ~45 s).
+// Deadlines (TCG on 2 cores: a boot to login takes ~45 s). Each is several times what a quiet
+// machine needs: CI runners are shared, and a deadline here guards against a hang, not slowness.
 const JOIN_DEADLINE_MS = 8 * 60_000;
+/** doctor's own --timeout in the VM, and the ssh budget around it */
+const DOCTOR_TIMEOUT_S = 180;
+const DOCTOR_SSH_MS = (DOCTOR_TIMEOUT_S + 120) * 1000;
 const SSH_DEADLINE_MS = 4 * 60_000;
 const HEARTBEAT_DEADLINE_MS = 90_000;
 const FAIL_DEADLINE_MS = 6 * 60_000;
@@ -98,6 +103,8 @@ interface CaseReport {
   nodeSeenAfter?: number;
   rebootMilestones?: Milestone[];
   failures: string[];
+  /** the failures of a first run that failed only on deadlines, when the case was run again */
+  rerunAfter?: string[];
 }
 
 interface Cloud {
@@ -207,7 +214,7 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
     const has = await ssh(vm, 'eks-node-agent doctor --help >/dev/null 2>&1');
     expect(has.exitCode === 0, 'the baked agent has no doctor command');
     const env = AWS_ENV;
-    const r = await ssh(vm, `${env} eks-node-agent doctor --timeout 60`, 120_000);
+    const r = await ssh(vm, `${env} eks-node-agent doctor --timeout ${DOCTOR_TIMEOUT_S}`, DOCTOR_SSH_MS);
     expect(r.exitCode === 0, `doctor exited ${r.exitCode}:\n${r.stdout}${r.stderr}`);
     return `${r.stdout.trim().split('\n').length} report lines, exit 0`;
   });
@@ -354,7 +361,7 @@ async function runCase(c: SystemCase, image: string, base: { kernel: string; ini
         return 'none of them exist';
       });
       await checks.check('eks-node-agent doctor reports the failure', async () => {
-        const r = await ssh(target, `${AWS_ENV} eks-node-agent doctor --timeout 60`, 120_000);
+        const r = await ssh(target, `${AWS_ENV} eks-node-agent doctor --timeout ${DOCTOR_TIMEOUT_S}`, DOCTOR_SSH_MS);
         expect(r.exitCode !== 0, `doctor exited 0 on a node whose config phase failed:\n${r.stdout}`);
         expect(r.stdout.includes(c.failField!) || r.stderr.includes(c.failField!), `doctor does not name ${c.failField}:\n${r.stdout}${r.stderr}`);
         return `exit ${r.exitCode}, names ${c.failField}`;
@@ -446,9 +453,14 @@ async function main(): Promise<number> {
   const reports: CaseReport[] = [];
   for (const c of selected) {
     log(`case ${c.name}`);
-    const r = await mark(`case ${c.name}`, () => runCase(c, image!, base, root, keyFile, publicKey));
+    let r = await mark(`case ${c.name}`, () => runCase(c, image!, base, root, keyFile, publicKey));
+    if (!r.ok && onlyTimeouts(r.failures)) {
+      log(`case ${c.name}: failed only on deadlines (${r.failures.map((f) => f.split('\n')[0]).join('; ')}); running it once more`);
+      const first = r.failures;
+      r = { ...(await mark(`case ${c.name} (re-run after a timeout)`, () => runCase(c, image!, base, root, keyFile, publicKey))), rerunAfter: first };
+    }
     reports.push(r);
-    log(`case ${c.name}: ${r.ok ? 'PASSED' : 'FAILED'} in ${r.seconds}s`);
+    log(`case ${c.name}: ${r.ok ? 'PASSED' : 'FAILED'} in ${r.seconds}s${r.rerunAfter ? ' (second run, after a timeout)' : ''}`);
   }
 
   log('');
@@ -462,7 +474,9 @@ async function main(): Promise<number> {
   const failed = reports.filter((r) => !r.ok);
   log('');
   // the plain closing line CI reads, one case counted per booted node
-  process.stdout.write(`system: ${reports.length - failed.length} passed, ${failed.length} failed\n`);
+  const rerun = reports.filter((r) => r.rerunAfter);
+  const rerunNote = rerun.length > 0 ? ` (${rerun.map((r) => r.name).join(', ')} re-run once after a timeout)` : '';
+  process.stdout.write(`system: ${reports.length - failed.length} passed, ${failed.length} failed${rerunNote}\n`);
   if (failed.length === 0) {
     log(`PASSED: ${reports.length} case(s)`);
     if (!opts.keep) await rm(root, { recursive: true, force: true });

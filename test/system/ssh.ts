@@ -24,7 +24,7 @@ function sshArgs(target: SshTarget): string[] {
 }
 
 /** Runs a shell command in the VM; resolves with its exit code (never rejects on a non-zero one). */
-export async function ssh(target: SshTarget, command: string, timeoutMs = 60_000, input?: string): Promise<SshResult> {
+export async function ssh(target: SshTarget, command: string, timeoutMs = 180_000, input?: string): Promise<SshResult> {
   const result = await execa('ssh', [...sshArgs(target), 'root@127.0.0.1', command], {
     reject: false,
     timeout: timeoutMs,
@@ -35,7 +35,7 @@ export async function ssh(target: SshTarget, command: string, timeoutMs = 60_000
 }
 
 /** Like ssh() but a non-zero exit is an error naming the command and its stderr. */
-export async function sshOk(target: SshTarget, command: string, timeoutMs = 60_000, input?: string): Promise<string> {
+export async function sshOk(target: SshTarget, command: string, timeoutMs = 180_000, input?: string): Promise<string> {
   const r = await ssh(target, command, timeoutMs, input);
   if (r.exitCode !== 0) throw new Error(`ssh: \`${command}\` exited ${r.exitCode}: ${r.stderr.trim() || r.stdout.trim()}`);
   return r.stdout;
