@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startNode, type SimulatedNode } from '../support/node.js';
@@ -26,6 +26,8 @@ describe('files no longer planned', () => {
     const n = node;
     expect((await n.agent(['init', '--root', n.root])).exitCode).toBe(0);
     expect(n.read(DROP_IN)).toContain('HTTPS_PROXY');
+    // its values may be secrets: root only
+    expect(statSync(join(n.root, DROP_IN)).mode & 0o777).toBe(0o600);
     // a drop-in the agent never wrote, beside its own
     mkdirSync(join(n.root, '/etc/systemd/system/kubelet.service.d'), { recursive: true });
     writeFileSync(join(n.root, '/etc/systemd/system/kubelet.service.d/90-site.conf'), '[Service]\nEnvironment=SITE=1\n');
