@@ -21,6 +21,8 @@ const CHUNKS = {
   aws: ['@aws-sdk/client-eks', '@aws-sdk/client-ec2', '@aws-sdk/client-sts'],
   cel: ['@bufbuild/cel'],
   exec: ['execa'],
+  // only when the node sits behind an HTTP proxy
+  proxy: ['https-proxy-agent'],
 };
 const chunkFile = (name) => `${MAIN}.${name}.cjs`;
 
@@ -77,6 +79,8 @@ async function buildAll(outDir) {
       ...common,
       stdin: { contents, resolveDir: process.cwd(), sourcefile: `chunk-${name}.cjs`, loader: 'js' },
       outfile: join(outDir, chunkFile(name)),
+      // https-proxy-agent publishes ESM only (an "import" export condition); esbuild converts it.
+      ...(name === 'proxy' ? { conditions: ['import'] } : {}),
     });
   }
 }

@@ -60,6 +60,6 @@ export async function planNode(config: NodeConfig, sources: PlanSources, step: S
   return { plan, config: resolved, facts, cluster };
 }
 
-function describeFacts({ facts: { instance: f }, eniSource }: GatheredFacts): string {
-  return `${f.instanceType} in ${f.availabilityZone}, ${f.cpuMillicores}m CPU, ${f.memoryMiB} MiB, kubelet ${f.kubeletVersion}, containerd ${f.containerdVersion}, ENI limits from ${eniSource === 'none' ? 'nowhere' : eniSource}`;
+function describeFacts({ facts: { instance: f }, eniSource, nodeName }: GatheredFacts): string {
+  return `${f.instanceType} in ${f.availabilityZone}, ${f.cpuMillicores}m CPU, ${f.memoryMiB} MiB, kubelet ${f.kubeletVersion}, containerd ${f.containerdVersion}, ENI limits from ${eniSource === 'none' ? 'nowhere' : eniSource}, node name from ${nodeName}`;
 }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { TEST_CLUSTER_CA_BASE64 } from '../emulators/eks.js';
 import { startEks } from '../emulators/eks.js';
+import { startConnectProxy } from '../support/connect-proxy.js';
 import { startImds } from '../emulators/imds.js';
 import { REPO, buildInto, describeRun, runExe, snapshotBundle, type Built, type Run } from './build.js';
 
@@ -233,8 +234,9 @@ describe('init (the boot path, which runs with the trained boot code cache)', ()
   );
 });
 
-describe('chunks (the AWS SDK, CEL and execa, kept out of the main bundle and loaded on first use)', () => {
-  it('x64 and arm64 load each chunk from the executable: eks:DescribeCluster, a maxPodsExpression, `containerd --version`', async () => {
+describe('chunks (the AWS SDK, CEL, execa and the proxy agent, kept out of the main bundle and loaded on first use)', () => {
+  it('x64 and arm64 load each chunk from the executable: eks:DescribeCluster through a proxy, a maxPodsExpression, `containerd --version`', async () => {
+    const proxy = await startConnectProxy();
     const userData = [
       'apiVersion: node.eks.aws/v1alpha1',
       'kind: NodeConfig',
@@ -243,6 +245,10 @@ describe('chunks (the AWS SDK, CEL and execa, kept out of the main bundle and lo
       '    name: demo',
       '  kubelet:',
       '    maxPodsExpression: "default_enis * (ips_per_eni - 1) + 2 - 7"',
+      '  instance:',
+      '    environment:',
+      '      default:',
+      `        HTTP_PROXY: ${proxy.url}`,
       '',
     ].join('\n');
     const imds = await startImds({ userData: Buffer.from(userData) });
@@ -278,8 +284,9 @@ describe('chunks (the AWS SDK, CEL and execa, kept out of the main bundle and lo
       expect(x64.clusterDNS).toEqual(['10.100.0.10']);
       expect(arm64).toEqual(x64);
       expect(eks.requests.length).toBe(2);
+      expect(proxy.requests.map((q) => q.target)).toEqual([`127.0.0.1:${eks.port}`, `127.0.0.1:${eks.port}`]);
     } finally {
-      await Promise.all([imds.close(), eks.close()]);
+      await Promise.all([imds.close(), eks.close(), proxy.close()]);
     }
   }, 120_000);
 });

@@ -9,7 +9,8 @@ import { startNode, type SimulatedNode } from '../support/node.js';
 /*
  * Which chunks (dist/eks-node-agent.<chunk>.cjs: the AWS SDK, CEL, execa) a run loads. The JS
  * bundle runs with a preload that records the modules Node loaded, so the chunks show by file.
- * The boot path with complete user data, `version` and `config check` must load none.
+ * The boot path with complete user data, `version` and `config check` must load none; the proxy
+ * agent loads only when a proxy applies to an AWS call (the enterprise-VPC tests see it used).
  */
 
 const scratch = mkdtempSync(join(tmpdir(), 'eks-node-chunks-'));
@@ -52,5 +53,17 @@ describe('chunks', () => {
     node = await startNode({ imds: { userData: userData({ cluster: { name: 'test-cluster' }, kubelet: { maxPodsExpression: 'max_pods - 1' } }) } });
     expect(await chunksLoaded(node, ['init', '--skip', 'run', '--root', node.root])).toEqual(['aws', 'cel']);
     expect(await chunksLoaded(node, ['init', '--skip', 'config', '--root', node.root])).toEqual(['exec']);
+  });
+
+  it('loads the proxy agent only when a proxy applies to an AWS call', async () => {
+    const proxied = (noProxy: string) =>
+      userData({ cluster: { name: 'test-cluster' }, instance: { environment: { default: { HTTP_PROXY: 'http://127.0.0.1:9', NO_PROXY: noProxy } } } });
+    // the EKS emulator on 127.0.0.1 is exempt: the SDK but no proxy agent
+    node = await startNode({ imds: { userData: proxied('127.0.0.1') } });
+    expect(await chunksLoaded(node, ['init', '--skip', 'run', '--root', node.root])).toEqual(['aws']);
+    await node.close();
+    // complete user data: no AWS call, so neither, proxy or not
+    node = await startNode({ imds: { userData: userData({ cluster: { name: 'test-cluster', apiServerEndpoint: ENDPOINT, certificateAuthority: TEST_CLUSTER_CA_BASE64, cidr: '10.100.0.0/16' }, instance: { environment: { default: { HTTPS_PROXY: 'http://127.0.0.1:9' } } } }) } });
+    expect(await chunksLoaded(node, ['init', '--skip', 'run', '--root', node.root])).toEqual([]);
   });
 });

@@ -8,6 +8,7 @@ import { stringify } from 'yaml';
 import { render } from '../../agent/src/render/index.js';
 import type { ResolvedNodeConfig } from '../../agent/src/api/schema.js';
 import type { Facts } from '../../agent/src/facts/types.js';
+import { startEc2 } from '../emulators/ec2.js';
 import { DEFAULT_IMDS_INSTANCE, startImds, type ImdsEmulator } from '../emulators/imds.js';
 import { createTestCa, startApiServer, type ApiServer, type TestCa } from '../emulators/apiserver.js';
 import { startSts, type StsEmulator } from '../emulators/sts.js';
@@ -174,9 +175,10 @@ describe('doctor on a healthy node', () => {
     expect(notOk, r.stdout).toEqual([]);
     expect(r.exitCode).toBe(0);
     expect(r.checks.map((c) => c.name)).toEqual([
-      'imds', 'instance-profile', 'config', 'aws-identity', 'dns', 'tcp', 'tls', 'ca', 'auth', 'clock', 'files',
+      'imds', 'instance-profile', 'config', 'aws-identity', 'node-name', 'dns', 'tcp', 'tls', 'ca', 'auth', 'clock', 'files',
       'unit:eks-node-agent-config', 'unit:containerd', 'unit:eks-node-agent-run', 'unit:kubelet', 'registration',
     ]);
+    expect(r.by('node-name').detail).toBe(`${NODE} (IMDS local-hostname, domain us-west-2.compute.internal is EC2-assigned)`);
     expect(r.by('aws-identity').detail).toContain('must name arn:aws:iam::111122223333:role/eks-node-role');
     expect(r.by('config').detail).toContain('name, apiServerEndpoint, certificateAuthority, cidr from user data');
     expect(r.by('dns').detail).toMatch(/localhost resolves to .*127\.0\.0\.1/);
@@ -202,13 +204,36 @@ describe('doctor on a healthy node', () => {
     const r = await doctor();
     expect(r.exitCode).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines).toHaveLength(17);
+    expect(lines).toHaveLength(18);
     expect(lines[0]).toMatch(/^ok +imds +IMDSv2 token and identity: i-0123456789abcdef0/);
-    expect(lines.at(-1)).toBe('0 failed, 0 warnings, 16 ok, 0 skipped');
+    expect(lines.at(-1)).toBe('0 failed, 0 warnings, 17 ok, 0 skipped');
   });
 });
 
 describe('doctor names the cause of each join failure', () => {
+  it('custom DHCP domain: names the domain and the PrivateDnsName the node registers with, or the permission it lacks', async () => {
+    const ec2 = await startEc2();
+    imds.setMetaData('local-hostname', 'ip-10-0-1-23.corp.example');
+    try {
+      const r = await doctorJson([], { AWS_ENDPOINT_URL_EC2: ec2.url });
+      expect(r.by('node-name')).toMatchObject({
+        status: 'ok',
+        detail: `${NODE} (PrivateDnsName from ec2:DescribeInstances: local-hostname ip-10-0-1-23.corp.example has the custom DHCP domain "corp.example")`,
+      });
+      expect(r.by('registration').detail).toBe(`Node ${NODE} is Ready`);
+      expect(r.by('files').status).toBe('ok');
+
+      ec2.set({ unauthorized: true });
+      const denied = await doctorJson([], { AWS_ENDPOINT_URL_EC2: ec2.url });
+      expect(denied.by('node-name')).toMatchObject({ status: 'fail', detail: expect.stringContaining('was denied (UnauthorizedOperation)') });
+      expect(denied.by('node-name').hint).toContain('allow ec2:DescribeInstances for role eks-node-role, or set spec.featureGates.InstanceIdNodeName: true');
+      expect(denied.by('registration')).toMatchObject({ status: 'skipped', skippedBecause: 'node-name' });
+    } finally {
+      imds.setMetaData('local-hostname', NODE);
+      await ec2.close();
+    }
+  });
+
   it('IMDS down: imds times out at --timeout (not earlier), everything that needs it is skipped naming it', async () => {
     const down = await startImds({ down: true });
     try {

@@ -17,6 +17,22 @@ import { parseContainerdToml } from './toml.js';
  * problems stop a boot".
  */
 
+/** A search domain for systemd-resolved: DNS labels, optionally "~" (routing only), or "~." */
+const SEARCH_DOMAIN = /^(~\.|~?(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?)$/;
+const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'] as const;
+/** The key of spec.instance.environment that means every service, not a unit named "default". */
+export const DEFAULT_ENVIRONMENT_KEY = 'default';
+
+function isProxyUrl(value: string): boolean {
+  const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
 export const CLUSTER_FIELDS_FROM_API = ['apiServerEndpoint', 'certificateAuthority', 'cidr'] as const;
 export type FetchedClusterField = (typeof CLUSTER_FIELDS_FROM_API)[number];
 
@@ -61,6 +77,8 @@ export interface ParsedConfig {
   containerdToml?: TomlTable;
   maxPodsExpression?: MaxPodsEvaluator;
   unitEnvironments: UnitEnvironment[];
+  /** spec.instance.environment.default: every service's environment (DefaultEnvironment=) */
+  defaultEnvironment: UnitEnvironment['variables'];
 }
 
 /** The service unit a `spec.instance.environment` key names, or why it names none. */
@@ -144,11 +162,13 @@ function collect(config: NodeConfig): Collected {
   }
 
   parsed.unitEnvironments = [];
+  parsed.defaultEnvironment = [];
   const units = new Map<string, string>();
   const environment = spec.instance?.environment ?? {};
   for (const key of Object.keys(environment).sort()) {
     const path = `spec.instance.environment.${key}`;
-    const unit = serviceUnitName(key);
+    const isDefault = key === DEFAULT_ENVIRONMENT_KEY;
+    const unit: Checked<string> = isDefault ? { value: '' } : serviceUnitName(key);
     if ('reason' in unit) {
       add('spec.instance.environment', key, unit.reason);
       continue;
@@ -158,7 +178,7 @@ function collect(config: NodeConfig): Collected {
       problems.push(`${path}: names ${unit.value} as "${other}" does (expected one key per unit)`);
       continue;
     }
-    units.set(unit.value, key);
+    if (!isDefault) units.set(unit.value, key);
     const variables: UnitEnvironment['variables'] = [];
     const vars = environment[key] ?? {};
     for (const name of Object.keys(vars).sort()) {
@@ -168,12 +188,27 @@ function collect(config: NodeConfig): Collected {
       else if (CONTROL.test(value)) problems.push(`${path}.${name}: the value contains a line break or control character (expected a single-line value; not shown, it may be secret)`);
       else variables.push({ name, value });
     }
-    if (variables.length > 0) parsed.unitEnvironments.push({ unit: unit.value, key, variables });
+    if (isDefault) parsed.defaultEnvironment = variables;
+    else if (variables.length > 0) parsed.unitEnvironments.push({ unit: unit.value, key, variables });
   }
 
   (spec.instance?.network?.nameservers ?? []).forEach((ns, i) => {
-    if (!ipaddr.isValid(ns)) add(`spec.instance.network.nameservers[${i}]`, ns, 'is not an IP address');
+    // ipaddr.js also takes classful shorthands ("10.2"); a resolver address is written out.
+    const ok = ns.includes(':') ? ipaddr.IPv6.isValid(ns) : ipaddr.IPv4.isValidFourPartDecimal(ns);
+    if (!ok) add(`spec.instance.network.nameservers[${i}]`, ns, 'is not an IP address (expected e.g. "10.0.0.2" or "fd00:ec2::253")');
   });
+  (spec.instance?.network?.domains ?? []).forEach((domain, i) => {
+    if (!SEARCH_DOMAIN.test(domain) || domain.length > 254) {
+      add(`spec.instance.network.domains[${i}]`, domain, 'is not a DNS domain (expected e.g. "corp.example", or "~corp.example" to route only its queries)');
+    }
+  });
+  for (const name of PROXY_VARIABLES) {
+    const value = spec.instance?.environment?.default?.[name];
+    // The value is not shown: proxy URLs often carry a password.
+    if (value !== undefined && value !== '' && !isProxyUrl(value)) {
+      problems.push(`spec.instance.environment.default.${name}: is not a proxy URL (expected e.g. "http://proxy.corp.example:3128")`);
+    }
+  }
   const mountPath = spec.instance?.localStorage?.mountPath;
   if (mountPath !== undefined && !mountPath.startsWith('/')) add('spec.instance.localStorage.mountPath', mountPath, 'is not an absolute path');
 
@@ -211,7 +246,6 @@ export function unappliedFields(config: NodeConfig): string[] {
   const spec = config.spec ?? {};
   const notes: string[] = [];
   if (spec.instance?.localStorage) notes.push('spec.instance.localStorage is accepted but not applied yet: instance-store disks are left as they are');
-  if (spec.instance?.network) notes.push('spec.instance.network is accepted but not applied yet: the resolver configuration is left as it is');
   if (spec.featureGates?.FastImagePull !== undefined) notes.push('spec.featureGates.FastImagePull is accepted but has no effect yet');
   return notes;
 }

@@ -46,7 +46,14 @@ export async function runUnits(actions: readonly UnitAction[], options: RunUnits
   }
 
   for (const action of actions) {
-    if (action.kind === 'daemon-reload') {
+    if (action.kind === 'daemon-reexec') {
+      const hits = changedTriggers(action.triggeredBy);
+      if (hits && hits.length === 0) {
+        timings.push({ step: 'daemon-reexec', ms: 0, detail: 'default environment unchanged', skipped: true });
+        continue;
+      }
+      await timed('daemon-reexec', hits ? `changed: ${hits.join(', ')}` : 'always', () => systemctl.daemonReexec());
+    } else if (action.kind === 'daemon-reload') {
       const hits = changedTriggers(action.triggeredBy);
       if (hits && hits.length === 0) {
         timings.push({ step: 'daemon-reload', ms: 0, detail: 'no unit file changed', skipped: true });

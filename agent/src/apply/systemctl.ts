@@ -3,7 +3,10 @@ import { EnvironmentError } from '../errors.js';
 /** The systemd operations the run phase needs; injected so tests can record them. */
 export interface Systemctl {
   daemonReload(): Promise<void>;
+  daemonReexec(): Promise<void>;
   restart(unit: string): Promise<void>;
+  /** restarts the unit only when it is running */
+  tryRestart(unit: string): Promise<void>;
   isActive(unit: string): Promise<boolean>;
   enable(unit: string): Promise<void>;
 }
@@ -48,6 +51,12 @@ export function createSystemctl(options: SystemctlOptions = {}): Systemctl {
   return {
     async daemonReload() {
       await call(['daemon-reload'], timeouts.daemonReload);
+    },
+    async daemonReexec() {
+      await call(['daemon-reexec'], timeouts.daemonReload);
+    },
+    async tryRestart(unit) {
+      await call(['try-restart', unit], timeouts.restart);
     },
     async restart(unit) {
       await call(['restart', unit], timeouts.restart);

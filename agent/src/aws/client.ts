@@ -1,4 +1,5 @@
 import { EnvironmentError, describeCause } from '../errors.js';
+import { defaultServiceEndpoint, proxyAgentOptions, type ProxySettings } from './proxy.js';
 
 /**
  * The one place AWS SDK clients are configured: region, endpoint override, credentials,
@@ -24,6 +25,8 @@ export interface AwsClientOptions {
   maxAttempts?: number;
   /** defaults to the SDK's chain (env, profile, then the instance role through IMDS) */
   credentials?: SdkCredentials;
+  /** HTTP proxy settings (spec.instance.environment.default, then the process environment) */
+  proxy?: ProxySettings;
 }
 
 export const DEFAULT_AWS_TIMEOUT_MS = 20_000;
@@ -46,16 +49,20 @@ export function awsClientOptions(
   return { ...options, ...(endpoint ? { endpoint } : {}) };
 }
 
-/** The SDK client configuration for the options (the same for every service client). */
-export function sdkClientConfig(options: AwsClientOptions) {
+/**
+ * The SDK client configuration for the options (the same for every service client). Async
+ * because a proxy, when one applies to the service's endpoint, loads the proxy agent.
+ */
+export async function sdkClientConfig(service: AwsService, options: AwsClientOptions) {
   const timeoutMs = options.timeoutMs ?? DEFAULT_AWS_TIMEOUT_MS;
+  const agents = await proxyAgentOptions(options.endpoint ?? defaultServiceEndpoint(service, options.region), options.proxy);
   return {
     region: options.region,
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
     maxAttempts: options.maxAttempts ?? DEFAULT_AWS_MAX_ATTEMPTS,
     retryMode: 'standard',
-    requestHandler: { connectionTimeout: Math.min(timeoutMs, 3_000), requestTimeout: timeoutMs },
+    requestHandler: { connectionTimeout: Math.min(timeoutMs, 3_000), requestTimeout: timeoutMs, ...agents },
   };
 }
 

@@ -1,12 +1,13 @@
 import type { _InstanceType } from '@aws-sdk/client-ec2';
 import type { EniLimits } from '../facts/types.js';
 import { EnvironmentError } from '../errors.js';
-import { type AwsClientOptions, callAws, sdkClientConfig } from './client.js';
+import { type AwsClientOptions, DEFAULT_AWS_MAX_ATTEMPTS, callAws, sdkClientConfig } from './client.js';
 
 /**
  * The two EC2 calls the agent may make, both fallbacks off the normal boot path:
  * ec2:DescribeInstanceTypes for max pods when the instance type is not in the table baked into
- * the image, and ec2:DescribeInstances for the node name when IMDS has no local-hostname.
+ * the image, and ec2:DescribeInstances for the node name when IMDS local-hostname is not a name
+ * EC2 assigned (a custom DHCP domain).
  * Only the default network card counts for ENIs: pods get addresses from the ENIs the VPC CNI
  * attaches there, so a multi-card type is not credited with every card.
  */
@@ -23,15 +24,49 @@ export function createEc2Api(options: AwsClientOptions): Ec2Api {
   };
 }
 
-export async function describeInstancePrivateDnsName(instanceId: string, options: AwsClientOptions): Promise<string> {
+/** EC2's answers when the caller's role lacks the permission. */
+const DENIED = new Set(['UnauthorizedOperation', 'AccessDenied', 'AccessDeniedException']);
+/** Right after launch DescribeInstances may not know the instance yet, or not its DNS name. */
+const NOT_YET = 'InvalidInstanceID.NotFound';
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The instance's PrivateDnsName, the name EKS authorizes the node by. Throttling and server
+ * errors are retried by the SDK; an instance EC2 does not know yet (eventual consistency just
+ * after launch) is asked again with backoff, at most `maxAttempts` times. A denial names the
+ * permission, and the feature gate that makes the call unnecessary.
+ */
+export async function describeInstancePrivateDnsName(instanceId: string, options: AwsClientOptions, sleep = defaultSleep): Promise<string> {
   const what = `ec2:DescribeInstances for "${instanceId}"`;
-  const out = await callAws<unknown, import('@aws-sdk/client-ec2').DescribeInstancesCommandOutput>(what, options, async () => {
-    const sdk = await import('@aws-sdk/client-ec2');
-    return { client: new sdk.EC2Client(sdkClientConfig(options)), command: new sdk.DescribeInstancesCommand({ InstanceIds: [instanceId] }) };
-  });
-  const instance = out.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
-  if (!instance?.PrivateDnsName) throw new EnvironmentError(`${what}: the answer has no PrivateDnsName`);
-  return instance.PrivateDnsName;
+  const attempts = options.maxAttempts ?? DEFAULT_AWS_MAX_ATTEMPTS;
+  let why = '';
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    if (attempt > 1) await sleep(Math.min(200 * 2 ** (attempt - 2), 2_000));
+    let out;
+    try {
+      out = await callAws<unknown, import('@aws-sdk/client-ec2').DescribeInstancesCommandOutput>(what, options, async () => {
+        const sdk = await import('@aws-sdk/client-ec2');
+        return { client: new sdk.EC2Client(await sdkClientConfig('ec2', options)), command: new sdk.DescribeInstancesCommand({ InstanceIds: [instanceId] }) };
+      });
+    } catch (err) {
+      const code = ((err as Error).cause as { name?: string } | undefined)?.name ?? '';
+      if (DENIED.has(code)) {
+        throw new EnvironmentError(
+          `${what} was denied (${code}): the node's IAM role needs the ec2:DescribeInstances permission to learn the node name ` +
+            `(EKS registers nodes by their EC2 PrivateDnsName, and IMDS local-hostname carries a custom DHCP domain); ` +
+            `allow ec2:DescribeInstances, or set spec.featureGates.InstanceIdNodeName: true`,
+          { cause: (err as Error).cause },
+        );
+      }
+      if (code === NOT_YET && attempt < attempts) continue;
+      throw err;
+    }
+    const instance = out.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
+    if (instance?.PrivateDnsName) return instance.PrivateDnsName;
+    why = 'the answer has no PrivateDnsName';
+  }
+  throw new EnvironmentError(`${what}: ${why} (after ${attempts} attempts)`);
 }
 
 export async function describeInstanceTypeEnis(instanceType: string, options: AwsClientOptions): Promise<EniLimits> {
@@ -39,7 +74,7 @@ export async function describeInstanceTypeEnis(instanceType: string, options: Aw
   const out = await callAws<unknown, import('@aws-sdk/client-ec2').DescribeInstanceTypesCommandOutput>(what, options, async () => {
     const sdk = await import('@aws-sdk/client-ec2');
     return {
-      client: new sdk.EC2Client(sdkClientConfig(options)),
+      client: new sdk.EC2Client(await sdkClientConfig('ec2', options)),
       command: new sdk.DescribeInstanceTypesCommand({ InstanceTypes: [instanceType as _InstanceType] }),
     };
   });

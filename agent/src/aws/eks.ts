@@ -35,7 +35,7 @@ export async function describeCluster(name: string, options: AwsClientOptions): 
   const what = `eks:DescribeCluster for cluster "${name}"`;
   const out = await callAws<unknown, import('@aws-sdk/client-eks').DescribeClusterCommandOutput>(what, options, async () => {
     const { EKSClient, DescribeClusterCommand } = await import('@aws-sdk/client-eks');
-    return { client: new EKSClient(sdkClientConfig(options)), command: new DescribeClusterCommand({ name }) };
+    return { client: new EKSClient(await sdkClientConfig('eks', options)), command: new DescribeClusterCommand({ name }) };
   });
   const c = out.cluster;
   if (!c) throw new EnvironmentError(`${what} failed: the answer has no cluster`);

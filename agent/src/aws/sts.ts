@@ -13,7 +13,7 @@ export async function getCallerIdentity(options: AwsClientOptions): Promise<Call
     options,
     async () => {
       const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
-      return { client: new STSClient(sdkClientConfig(options)), command: new GetCallerIdentityCommand({}) };
+      return { client: new STSClient(await sdkClientConfig('sts', options)), command: new GetCallerIdentityCommand({}) };
     },
   );
   return { arn: out.Arn ?? '', account: out.Account ?? '', userId: out.UserId ?? '' };

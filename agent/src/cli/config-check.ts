@@ -1,6 +1,7 @@
 import { missingClusterFields, unappliedFields } from '../api/validate.js';
 import { InputError } from '../errors.js';
 import { loadConfig } from '../sources/index.js';
+import { describeNodeEnvironment } from './config-describe.js';
 import { lazyImds, type Env } from './deps.js';
 
 export interface ConfigCheckOptions {
@@ -22,5 +23,6 @@ export async function run(options: ConfigCheckOptions, env: Env, out: (line: str
       ? `will fetch with eks:DescribeCluster: ${missing.map((f) => `spec.cluster.${f}`).join(', ')}`
       : 'cluster details are complete: no EKS API call on boot',
   );
+  for (const line of describeNodeEnvironment(loaded.config)) out(line);
   return 0;
 }

@@ -1,4 +1,5 @@
 import { awsClientOptions } from '../aws/client.js';
+import type { ProxySettings } from '../aws/proxy.js';
 import { createEc2Api, type Ec2Api } from '../aws/ec2.js';
 import { createEksApi, type EksApi } from '../aws/eks.js';
 import { createImds, DEFAULT_IMDS_ENDPOINT, type Imds } from '../aws/imds.js';
@@ -34,10 +35,11 @@ export function lazyImds(env: Env): () => Imds {
   };
 }
 
-/** EKS and EC2 clients for a region, with the endpoint overrides of the environment. */
-export function awsApis(env: Env) {
+/** EKS and EC2 clients for a region, with the endpoint overrides of the environment and the proxy, if any. */
+export function awsApis(env: Env, proxy?: ProxySettings) {
+  const extra = proxy ? { proxy } : {};
   return {
-    eks: (region: string): EksApi => createEksApi(awsClientOptions('eks', env, { region })),
-    ec2: (region: string): Ec2Api => createEc2Api(awsClientOptions('ec2', env, { region })),
+    eks: (region: string): EksApi => createEksApi(awsClientOptions('eks', env, { region, ...extra })),
+    ec2: (region: string): Ec2Api => createEc2Api(awsClientOptions('ec2', env, { region, ...extra })),
   };
 }

@@ -16,6 +16,7 @@ import type { AwsCredentials, DoctorDeps } from '../doctor/types.js';
 import { EnvironmentError, describeCause } from '../errors.js';
 import { resolveCluster } from '../facts/cluster.js';
 import { readNodeIdentity } from '../facts/instance.js';
+import { proxySettings } from '../aws/proxy.js';
 import { nodeNameOf } from '../render/context.js';
 import { loadConfig } from '../sources/index.js';
 import type { Env } from './deps.js';
@@ -69,14 +70,25 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
   });
   const childEnv = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
   // The doctor calls AWS with the credentials its instance-profile check read, and fewer attempts than a boot.
+  // The AWS calls take the proxy as init does: the NodeConfig's default environment (a login
+  // shell does not inherit systemd's DefaultEnvironment), then this process's environment. The
+  // config check needs nothing and so starts first; the calls come after it and use its load.
+  let configDefaults: Record<string, string> | undefined;
   const aws = (service: 'eks' | 'ec2' | 'sts', region: string, ctx: AwsContext) =>
-    awsClientOptions(service, env, { region, timeoutMs: ctx.timeoutMs, maxAttempts: 2, ...(ctx.credentials ? { credentials: sdkCredentials(ctx.credentials) } : {}) });
+    awsClientOptions(service, env, {
+      region,
+      timeoutMs: ctx.timeoutMs,
+      maxAttempts: 2,
+      proxy: proxySettings(configDefaults, env),
+      ...(ctx.credentials ? { credentials: sdkCredentials(ctx.credentials) } : {}),
+    });
   const ec2For = (ctx: AwsContext) => (ctx.credentials ? (region: string) => createEc2Api(aws('ec2', region, ctx)) : undefined);
 
   const build = (root: string): DoctorDeps => ({
     imds,
     async loadConfig(sources) {
       const loaded = await loadConfig(sources, { imds: () => imds });
+      configDefaults = loaded.config.spec?.instance?.environment?.default;
       return { config: loaded.config, documents: loaded.documents };
     },
     resolveCluster: (config, ctx) =>
@@ -86,11 +98,16 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
       }),
     plan(config, cluster, ctx) {
       const ec2 = ec2For(ctx);
-      return planNode(config, { facts: { root, instance: { imds, versionTimeoutMs: ctx.timeoutMs }, ...(ec2 ? { ec2 } : {}) }, cluster: { resolved: cluster } });
+      const instanceIdNodeName = config.spec?.featureGates?.InstanceIdNodeName === true;
+      return planNode(config, { facts: { root, instance: { imds, versionTimeoutMs: ctx.timeoutMs, instanceIdNodeName }, ...(ec2 ? { ec2 } : {}) }, cluster: { resolved: cluster } });
     },
     async nodeName(config, ctx) {
       const ec2 = ec2For(ctx);
-      return nodeNameOf(config, await readNodeIdentity(imds, ec2 ? (id, region) => ec2(region).describeInstancePrivateDnsName(id) : undefined));
+      const identity = await readNodeIdentity(imds, {
+        instanceIdNodeName: config.spec?.featureGates?.InstanceIdNodeName === true,
+        ...(ec2 ? { privateDnsNameFallback: (id: string, region: string) => ec2(region).describeInstancePrivateDnsName(id) } : {}),
+      });
+      return { name: nodeNameOf(config, identity), source: identity.source, ...(identity.localHostname ? { localHostname: identity.localHostname } : {}) };
     },
     getCallerIdentity: (ctx) => getCallerIdentity(aws('sts', ctx.region, ctx)),
     async lookup(host) {

@@ -1,6 +1,9 @@
 import { unappliedFields } from '../api/validate.js';
 import { applyConfigPhase, applyRunPhase, createSystemctl, staleFiles, type StepTiming } from '../apply/index.js';
+import { writeFiles } from '../apply/write-files.js';
+import { proxySettings } from '../aws/proxy.js';
 import { planNode, type Step } from '../boot.js';
+import { RESOLVED_UNIT, renderResolvedDropIn } from '../render/index.js';
 import { loadConfig } from '../sources/index.js';
 import { awsApis, lazyImds, type Env } from './deps.js';
 import { stderrLog, timed, type Log } from './log.js';
@@ -35,10 +38,28 @@ export async function run(options: InitOptions, env: Env, out: (line: string) =>
     );
     for (const warning of [...loaded.advisories, ...unappliedFields(loaded.config)]) log(`warning: ${warning}`);
     for (const note of loaded.notes) log(`note: ${note}`);
-    const aws = awsApis(env);
+    const spec = loaded.config.spec;
+    // The resolvers must be in place before the first call that needs DNS (eks:DescribeCluster,
+    // ec2:DescribeInstances); the same file is planned again below and then left unchanged.
+    const resolver = renderResolvedDropIn(spec?.instance?.network);
+    if (resolver.length > 0 && !options.dryRun) {
+      await step(
+        'resolvers',
+        async () => {
+          const written = await writeFiles(resolver, { root: options.root });
+          if (written.changed.length > 0) await createSystemctl({ env }).tryRestart(RESOLVED_UNIT);
+          return written.changed.length > 0;
+        },
+        (changed) => (changed ? `wrote ${resolver.map((f) => f.path).join(', ')}, restarted ${RESOLVED_UNIT}` : 'unchanged'),
+      );
+    }
+    // The user data's default environment is what every service will get (proxies above all);
+    // the agent's own AWS calls take it first, then the agent's process environment.
+    const aws = awsApis(env, proxySettings(spec?.instance?.environment?.default, env));
+    const instanceIdNodeName = spec?.featureGates?.InstanceIdNodeName === true;
     const { plan } = await planNode(
       loaded.config,
-      { facts: { root: options.root, instance: { imds: imds() }, ec2: aws.ec2 }, cluster: { cacheRoot: options.root, eks: aws.eks } },
+      { facts: { root: options.root, instance: { imds: imds(), instanceIdNodeName }, ec2: aws.ec2 }, cluster: { cacheRoot: options.root, eks: aws.eks } },
       step,
     );
     for (const warning of plan.warnings) log(`warning: ${warning}`);

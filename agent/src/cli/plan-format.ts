@@ -2,6 +2,8 @@ import type { Plan, UnitAction } from '../render/plan.js';
 
 function describeAction(action: UnitAction): string {
   switch (action.kind) {
+    case 'daemon-reexec':
+      return 'systemctl daemon-reexec (when the default environment changed)';
     case 'daemon-reload':
       return 'systemctl daemon-reload (when a unit drop-in changed)';
     case 'restart':

@@ -7,6 +7,7 @@ import { identityCheck } from './checks/identity.js';
 import { caCheck, dnsCheck, tcpCheck, tlsCheck } from './checks/endpoint.js';
 import { authCheck, clockCheck, registrationCheck } from './checks/apiserver.js';
 import { filesCheck } from './checks/files.js';
+import { nodeNameCheck } from './checks/node-name.js';
 import { UNITS, unitCheck } from './checks/services.js';
 import { scrub, secretsOf } from './scrub.js';
 
@@ -22,6 +23,7 @@ export function buildChecks(deps: DoctorDeps, options: DoctorRunOptions): Check[
     instanceProfileCheck(deps),
     configCheck(deps, options.configSources),
     identityCheck(deps),
+    nodeNameCheck(deps),
     dnsCheck(deps),
     tcpCheck(),
     tlsCheck(),

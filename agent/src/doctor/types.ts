@@ -4,6 +4,7 @@ import type { Imds } from '../aws/imds.js';
 import type { CallerIdentity } from '../aws/sts.js';
 import type { NodePlan } from '../boot.js';
 import type { ClusterResolution } from '../facts/cluster.js';
+import type { NodeNameSource } from '../facts/instance.js';
 
 export type { CallerIdentity } from '../aws/sts.js';
 export type { UnitStatus } from '../apply/unit-status.js';
@@ -43,6 +44,13 @@ export interface ExecConfig {
  * Every side effect the checks use. The real ones are built at the CLI edge
  * (cli/doctor.ts createDoctorDeps); unit tests pass fakes.
  */
+export interface NodeName {
+  name: string;
+  source: NodeNameSource;
+  /** IMDS local-hostname, when it has one */
+  localHostname?: string;
+}
+
 export interface DoctorDeps {
   imds: Imds;
   /** resolves, merges and validates the NodeConfig (the `config check` code) */
@@ -54,8 +62,8 @@ export interface DoctorDeps {
    * it may ask EC2, as init does) and render, so the expected files are exactly init's
    */
   plan(config: NodeConfig, cluster: ClusterResolution, ctx: { timeoutMs: number; region?: string; credentials?: AwsCredentials }): Promise<NodePlan>;
-  /** the node name the boot path registers (IMDS local-hostname, else ec2:DescribeInstances; or the instance id) */
-  nodeName(config: NodeConfig, ctx: { timeoutMs: number; region?: string; credentials?: AwsCredentials }): Promise<string>;
+  /** the node name the boot path registers (IMDS local-hostname, else ec2:DescribeInstances; or the instance id), and where it came from */
+  nodeName(config: NodeConfig, ctx: { timeoutMs: number; region?: string; credentials?: AwsCredentials }): Promise<NodeName>;
   getCallerIdentity(ctx: { region: string; credentials: AwsCredentials; timeoutMs: number }): Promise<CallerIdentity>;
   /** every address a host name resolves to */
   lookup(host: string): Promise<string[]>;

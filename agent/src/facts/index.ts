@@ -16,7 +16,7 @@ export interface FactSources {
   /** the node root: the baked instance-type table and sandbox image are read under it */
   root: string;
   /** facts given (render --instance), or where to gather them */
-  instance: InstanceFacts | { imds: Imds; versionTimeoutMs?: number };
+  instance: InstanceFacts | { imds: Imds; versionTimeoutMs?: number; instanceIdNodeName?: boolean };
   /** an EC2 client for the instance's region; absent: no EC2 call (offline) */
   ec2?: (region: string) => Ec2Api;
   /** render --instance-types: a table file that replaces the baked one; a malformed one is bad input */
@@ -26,6 +26,8 @@ export interface FactSources {
 export interface GatheredFacts {
   facts: Facts;
   eniSource: EniLimitsLookup['source'];
+  /** where the node name came from, for the log ("facts file" when given) */
+  nodeName: string;
   /** one line each, for the log */
   warnings: string[];
 }
@@ -52,6 +54,11 @@ export async function gatherFacts(sources: FactSources): Promise<GatheredFacts> 
   let ec2: Ec2Api | undefined;
   const ec2For = (region: string) => (ec2 ??= sources.ec2?.(region));
   const from = sources.instance;
+  let nodeName = 'instanceId' in from ? 'the facts file' : from.instanceIdNodeName ? 'the instance id (InstanceIdNodeName)' : 'IMDS local-hostname';
+  const fallback = (id: string, region: string, hostname: string | undefined) => {
+    nodeName = `ec2:DescribeInstances, as local-hostname ${hostname ? `"${hostname}" is not a name EC2 assigned` : 'is missing'}`;
+    return ec2For(region)!.describeInstancePrivateDnsName(id);
+  };
   const instance =
     'instanceId' in from
       ? from
@@ -59,7 +66,8 @@ export async function gatherFacts(sources: FactSources): Promise<GatheredFacts> 
           imds: from.imds,
           root: sources.root,
           ...(from.versionTimeoutMs === undefined ? {} : { versionTimeoutMs: from.versionTimeoutMs }),
-          ...(sources.ec2 ? { privateDnsNameFallback: (id: string, region: string) => ec2For(region)!.describeInstancePrivateDnsName(id) } : {}),
+          ...(from.instanceIdNodeName ? { instanceIdNodeName: true } : {}),
+          ...(sources.ec2 ? { privateDnsNameFallback: fallback } : {}),
         });
   const client = ec2For(instance.region);
   const [eni, sandboxImage] = await Promise.all([
@@ -71,6 +79,7 @@ export async function gatherFacts(sources: FactSources): Promise<GatheredFacts> 
   return {
     facts: { instance, ...(eni.limits ? { eniLimits: eni.limits } : {}), ...(sandboxImage ? { sandboxImage } : {}) },
     eniSource: eni.source,
+    nodeName,
     warnings: eni.warnings,
   };
 }

@@ -7,8 +7,8 @@ import { defaultExec, readContainerdVersion, readKubeletVersion, type Exec } fro
 /**
  * Everything about this instance that render() needs, gathered concurrently: IMDS for identity
  * and addresses, the kernel's files for CPU and memory, the image for component versions.
- * The node name is IMDS local-hostname; ec2:DescribeInstances is not on the boot path because it
- * throttles in large scale-ups, so it is only a fallback the caller may inject.
+ * The node name is IMDS local-hostname when EC2 assigned it; ec2:DescribeInstances is asked only
+ * otherwise (see nodeNameSource), because it throttles in large scale-ups.
  */
 export interface GatherOptions {
   imds: Imds;
@@ -17,8 +17,42 @@ export interface GatherOptions {
   exec?: Exec;
   /** deadline for each `<binary> --version` */
   versionTimeoutMs?: number;
-  /** asked only when IMDS has no local-hostname */
-  privateDnsNameFallback?: (instanceId: string, region: string) => Promise<string>;
+  /** asked only when local-hostname is missing or not EC2-assigned (see nodeNameSource) */
+  privateDnsNameFallback?: (instanceId: string, region: string, localHostname: string | undefined) => Promise<string>;
+  /** spec.featureGates.InstanceIdNodeName: the node is named by its instance id, so neither is asked */
+  instanceIdNodeName?: boolean;
+}
+
+export type NodeNameSource = 'local-hostname' | 'ec2:DescribeInstances' | 'instance-id';
+
+/** The DNS domain of a host name ("" when it has none). */
+export function hostnameDomain(hostname: string): string {
+  const dot = hostname.indexOf('.');
+  return dot < 0 ? '' : hostname.slice(dot + 1).toLowerCase().replace(/\.$/, '');
+}
+
+/**
+ * Where the node name comes from. EKS authorizes a node by its EC2 PrivateDnsName, and IMDS
+ * local-hostname equals it only when the VPC's DHCP option set uses the domain EC2 assigns:
+ * ec2.internal in us-east-1, <region>.compute.internal elsewhere (IP names "ip-10-0-1-23." and
+ * resource names "i-0123456789abcdef0." alike). With a custom domain-name the kubelet would
+ * register as "ip-10-0-1-23.corp.example" and be refused, so the name is asked of EC2.
+ */
+export function nodeNameSource(localHostname: string | undefined, region: string, instanceIdNodeName = false): NodeNameSource {
+  if (instanceIdNodeName) return 'instance-id';
+  if (!localHostname) return 'ec2:DescribeInstances';
+  const domain = hostnameDomain(localHostname);
+  return domain === 'ec2.internal' || domain === `${region.toLowerCase()}.compute.internal` ? 'local-hostname' : 'ec2:DescribeInstances';
+}
+
+/** The node's identity as the boot path finds it, and where its name came from. */
+export interface NodeIdentity {
+  instanceId: string;
+  /** the EC2 PrivateDnsName (with InstanceIdNodeName, local-hostname as it is: not the node name) */
+  privateDnsName: string;
+  /** IMDS local-hostname (the first, when DHCP gave several) */
+  localHostname?: string;
+  source: NodeNameSource;
 }
 
 const IDENTITY_PATH = 'dynamic/instance-identity/document';
@@ -53,17 +87,29 @@ function first(text: string | undefined): string | undefined {
   return text?.trim().split(/\s+/)[0] || undefined;
 }
 
-/** The node's private DNS name: IMDS local-hostname, else the fallback (ec2:DescribeInstances). */
-async function privateDnsNameOf(id: Identity, hostname: string | undefined, fallback: GatherOptions['privateDnsNameFallback']): Promise<string> {
-  if (hostname) return hostname;
-  if (!fallback) throw new EnvironmentError('IMDS meta-data/local-hostname: not found, and no fallback to ask for the node name');
-  return fallback(id.instanceId, id.region);
+async function nodeIdentityOf(id: Identity, hostname: string | undefined, options: Pick<GatherOptions, 'privateDnsNameFallback' | 'instanceIdNodeName'>): Promise<NodeIdentity> {
+  const source = nodeNameSource(hostname, id.region, options.instanceIdNodeName);
+  const base = { instanceId: id.instanceId, ...(hostname ? { localHostname: hostname } : {}), source };
+  switch (source) {
+    case 'local-hostname':
+      return { ...base, privateDnsName: hostname as string };
+    case 'instance-id':
+      // Only kept as a fact: render names the node by its id.
+      return { ...base, privateDnsName: hostname ?? id.instanceId };
+    case 'ec2:DescribeInstances':
+      if (!options.privateDnsNameFallback) {
+        throw new EnvironmentError(
+          `IMDS meta-data/local-hostname: ${hostname ? `"${hostname}" is not a name EC2 assigned` : 'not found'}, and no way to ask ec2:DescribeInstances for the node name`,
+        );
+      }
+      return { ...base, privateDnsName: await options.privateDnsNameFallback(id.instanceId, id.region, hostname) };
+  }
 }
 
-/** Only the instance id and private DNS name, found as gatherInstanceFacts finds them (the doctor asks this way). */
-export async function readNodeIdentity(imds: Imds, fallback?: GatherOptions['privateDnsNameFallback']): Promise<{ instanceId: string; privateDnsName: string }> {
+/** The instance id and node name, found as gatherInstanceFacts finds them (the doctor asks this way). */
+export async function readNodeIdentity(imds: Imds, options: Pick<GatherOptions, 'privateDnsNameFallback' | 'instanceIdNodeName'> = {}): Promise<NodeIdentity> {
   const [id, hostname] = await Promise.all([imds.get(IDENTITY_PATH).then(parseIdentity), imds.getOptional('meta-data/local-hostname').then(first)]);
-  return { instanceId: id.instanceId, privateDnsName: await privateDnsNameOf(id, hostname, fallback) };
+  return nodeIdentityOf(id, hostname, options);
 }
 
 export async function gatherInstanceFacts(options: GatherOptions): Promise<InstanceFacts> {
@@ -87,7 +133,7 @@ export async function gatherInstanceFacts(options: GatherOptions): Promise<Insta
   if (failed) throw failed.reason;
 
   const id = await identity;
-  const privateDnsName = await privateDnsNameOf(id, await hostname, options.privateDnsNameFallback);
+  const { privateDnsName } = await nodeIdentityOf(id, await hostname, options);
   const v6 = await ipv6;
   return {
     instanceId: id.instanceId,

@@ -11,7 +11,7 @@ export interface InstanceFacts {
   privateIpv4: string;
   /** first IPv6 address of the primary interface, when it has one */
   ipv6?: string;
-  /** the node name (IMDS local-hostname) */
+  /** the EC2 PrivateDnsName: IMDS local-hostname when EC2 assigned its domain, else from ec2:DescribeInstances */
   privateDnsName: string;
   cpuMillicores: number;
   memoryMiB: number;

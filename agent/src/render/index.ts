@@ -10,6 +10,8 @@ import { renderKubeletEnvironment } from './kubelet-env.js';
 import type { Plan, PlannedFile } from './plan.js';
 import { renderRuntimeSpec } from './runtime-spec.js';
 import { renderUnitEnvironments } from './unit-environment.js';
+import { renderSystemEnvironment } from './system-environment.js';
+import { renderResolvedDropIn } from './resolved.js';
 import { planUnits } from './units.js';
 
 export type { Plan, PlannedFile, UnitAction } from './plan.js';
@@ -17,7 +19,8 @@ export type { RenderOptions } from './context.js';
 export { decideMaxPods, eniMaxPods, FALLBACK_MAX_PODS } from './max-pods.js';
 export { reservedCpuMillicores, reservedMemoryMiB } from './reserved.js';
 export { defaultPauseImage } from './pause-image.js';
-export { PATHS } from './paths.js';
+export { PATHS, RESOLVED_UNIT } from './paths.js';
+export { renderResolvedDropIn } from './resolved.js';
 
 /**
  * Pure: the whole node configuration for (config, facts). The config's values were judged by
@@ -35,6 +38,8 @@ export function render(config: ResolvedNodeConfig, facts: Facts, options: Render
     renderContainerdConfig(ctx),
     renderRuntimeSpec(ctx),
     ...renderUnitEnvironments(ctx),
+    ...renderSystemEnvironment(ctx),
+    ...renderResolvedDropIn(config.spec.instance?.network),
   ].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { files, units: planUnits(files), warnings: ctx.warnings };
 }

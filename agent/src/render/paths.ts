@@ -12,7 +12,11 @@ export const PATHS = {
   containerdSocket: '/run/containerd/containerd.sock',
   containerdCertsDir: '/etc/containerd/certs.d',
   baseRuntimeSpec: '/etc/containerd/base-runtime-spec.json',
+  systemEnvironment: '/etc/systemd/system.conf.d/environment.conf',
+  resolvedDropIn: '/run/systemd/resolved.conf.d/40-eks-node.conf',
 } as const;
+
+export const RESOLVED_UNIT = 'systemd-resolved.service';
 
 export const KUBELET_UNIT = 'kubelet.service';
 export const CONTAINERD_UNIT = 'containerd.service';

@@ -16,6 +16,7 @@ export interface PlannedFile {
  * changed or the unit is not active; so a second `init` restarts nothing.
  */
 export type UnitAction =
+  | { kind: 'daemon-reexec'; triggeredBy?: string[] }
   | { kind: 'daemon-reload'; triggeredBy?: string[] }
   | { kind: 'restart'; unit: string; waitActiveSeconds?: number; triggeredBy?: string[] }
   | { kind: 'enable'; unit: string };

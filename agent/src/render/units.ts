@@ -5,7 +5,8 @@ import type { PlannedFile, UnitAction } from './plan.js';
 export const CONTAINERD_ACTIVE_TIMEOUT_SECONDS = 60;
 
 /**
- * The run phase: reload systemd when a unit drop-in is planned, restart containerd and wait for
+ * The run phase: re-execute systemd when the default environment changed, reload it when a unit
+ * drop-in is planned, restart containerd and wait for
  * it (the kubelet fails its first CRI calls otherwise), then restart the kubelet. Each action
  * lists the files whose change makes it necessary.
  */
@@ -14,12 +15,15 @@ export function planUnits(files: PlannedFile[]): UnitAction[] {
   const present = (paths: string[]) => paths.filter((p) => planned.has(p));
   const dropIns = files.map((f) => f.path).filter((p) => p.startsWith('/etc/systemd/system/')).sort();
   const actions: UnitAction[] = [];
+  // DefaultEnvironment= belongs to the manager's own configuration; a re-exec re-reads it on every
+  // systemd version, and units started afterwards (the restarts below) inherit it.
+  if (planned.has(PATHS.systemEnvironment)) actions.push({ kind: 'daemon-reexec', triggeredBy: [PATHS.systemEnvironment] });
   if (dropIns.length > 0) actions.push({ kind: 'daemon-reload', triggeredBy: dropIns });
   actions.push({
     kind: 'restart',
     unit: CONTAINERD_UNIT,
     waitActiveSeconds: CONTAINERD_ACTIVE_TIMEOUT_SECONDS,
-    triggeredBy: present([PATHS.containerdConfig, PATHS.baseRuntimeSpec, unitEnvironmentPath(CONTAINERD_UNIT)]),
+    triggeredBy: present([PATHS.containerdConfig, PATHS.baseRuntimeSpec, PATHS.systemEnvironment, unitEnvironmentPath(CONTAINERD_UNIT)]),
   });
   actions.push({
     kind: 'restart',
@@ -31,6 +35,7 @@ export function planUnits(files: PlannedFile[]): UnitAction[] {
       PATHS.kubeletConfig,
       PATHS.kubeletDropIn,
       PATHS.kubeletEnvironment,
+      PATHS.systemEnvironment,
       unitEnvironmentPath(KUBELET_UNIT),
     ]).sort(),
   });

@@ -30,3 +30,21 @@ export function quoteUnitEnvironment(name: string, value: string): string {
   const escaped = `${name}=${value}`.replace(/[\\"]/g, (c) => `\\${c}`).replace(/%/g, '%%');
   return `"${escaped}"`;
 }
+
+/**
+ * A whole `NAME=value` word for DefaultEnvironment= in system.conf.d: quoted like Environment=,
+ * but with % left alone, because the manager's own configuration expands no unit specifiers.
+ */
+export function quoteManagerEnvironment(name: string, value: string): string {
+  assertSingleLine('manager environment', `${name}=${value}`);
+  return `"${`${name}=${value}`.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+/** Space-separated words of a systemd setting whose values are validated to hold no space. */
+export function joinWords(values: readonly string[]): string {
+  for (const v of values) {
+    assertSingleLine('setting value', v);
+    if (/\s/.test(v)) throw new Error(`setting value: ${JSON.stringify(v)} contains whitespace`);
+  }
+  return values.join(' ');
+}

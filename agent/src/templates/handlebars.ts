@@ -1,5 +1,5 @@
 import Handlebars from 'handlebars/runtime';
-import { quoteEnvFileValue, quoteUnitEnvironment } from './escape.js';
+import { joinWords, quoteEnvFileValue, quoteManagerEnvironment, quoteUnitEnvironment } from './escape.js';
 import * as precompiled from './precompiled.js';
 
 /**
@@ -9,6 +9,8 @@ import * as precompiled from './precompiled.js';
  */
 const hb = Handlebars.create();
 hb.registerHelper('envFileValue', (value: unknown) => quoteEnvFileValue(String(value)));
+hb.registerHelper('managerEnvironment', (name: unknown, value: unknown) => quoteManagerEnvironment(String(name), String(value)));
+hb.registerHelper('join', (values: unknown) => joinWords((values as unknown[]).map(String)));
 hb.registerHelper('unitEnvironment', (name: unknown, value: unknown) => quoteUnitEnvironment(String(name), String(value)));
 
 export type TemplateName = keyof typeof precompiled;

@@ -27,6 +27,66 @@ export const kubeletEnvironment = {"0":function(container,depth0,helpers,partial
     + ((stack1 = lookupProperty(helpers,"each").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(depth0,"variables"),{"name":"each","hash":{},"fn":container.program(0, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":3,"column":0},"end":{"line":5,"column":9}}})) != null ? stack1 : "");
 },"useData":true};
 
+export const resolved = {"0":function(container,depth0,helpers,partials,data) {
+    var stack1, lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "DNS="
+    + ((stack1 = (lookupProperty(helpers,"join")||container.strict(depth0, "join", {"start":{"line":4,"column":6},"end":{"line":4,"column":10}} )).call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(depth0,"nameservers"),{"name":"join","hash":{},"data":data,"loc":{"start":{"line":4,"column":4},"end":{"line":4,"column":24}}})) != null ? stack1 : "")
+    + "\n";
+},"1":function(container,depth0,helpers,partials,data) {
+    var stack1, lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "Domains="
+    + ((stack1 = (lookupProperty(helpers,"join")||container.strict(depth0, "join", {"start":{"line":7,"column":10},"end":{"line":7,"column":14}} )).call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(depth0,"domains"),{"name":"join","hash":{},"data":data,"loc":{"start":{"line":7,"column":8},"end":{"line":7,"column":24}}})) != null ? stack1 : "")
+    + "\n";
+},"compiler":[8,">= 4.3.0"],"main":function(container,depth0,helpers,partials,data) {
+    var stack1, alias1=depth0 != null ? depth0 : (container.nullContext || {}), lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "# Written by eks-node-agent from spec.instance.network; the next `eks-node-agent init` replaces it.\n[Resolve]\n"
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"nameservers"),{"name":"if","hash":{},"fn":container.program(0, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":3,"column":0},"end":{"line":5,"column":7}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"domains"),{"name":"if","hash":{},"fn":container.program(1, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":6,"column":0},"end":{"line":8,"column":7}}})) != null ? stack1 : "");
+},"useData":true};
+
+export const systemEnvironment = {"0":function(container,depth0,helpers,partials,data) {
+    var stack1, alias1=depth0 != null ? depth0 : (container.nullContext || {}), lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(data,"index"),{"name":"if","hash":{},"fn":container.program(1, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":3,"column":38},"end":{"line":3,"column":60}}})) != null ? stack1 : "")
+    + ((stack1 = (lookupProperty(helpers,"managerEnvironment")||container.strict(depth0, "managerEnvironment", {"start":{"line":3,"column":62},"end":{"line":3,"column":80}} )).call(alias1,lookupProperty(depth0,"name"),lookupProperty(depth0,"value"),{"name":"managerEnvironment","hash":{},"data":data,"loc":{"start":{"line":3,"column":60},"end":{"line":3,"column":93}}})) != null ? stack1 : "");
+},"1":function(container,depth0,helpers,partials,data) {
+    return " ";
+},"compiler":[8,">= 4.3.0"],"main":function(container,depth0,helpers,partials,data) {
+    var stack1, lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "# Written by eks-node-agent from spec.instance.environment.default; the next `eks-node-agent init` replaces it.\n[Manager]\nDefaultEnvironment="
+    + ((stack1 = lookupProperty(helpers,"each").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(depth0,"variables"),{"name":"each","hash":{},"fn":container.program(0, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":3,"column":19},"end":{"line":3,"column":102}}})) != null ? stack1 : "")
+    + "\n";
+},"useData":true};
+
 export const unitEnvironment = {"0":function(container,depth0,helpers,partials,data) {
     var stack1, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {

@@ -142,4 +142,20 @@ describe('validateNodeConfig', () => {
       'spec.instance.environment.kubelet.HTTP_PROXY: the value contains a line break or control character (expected a single-line value; not shown, it may be secret)',
     ]);
   });
+
+  it('checks resolvers: nameservers written out as IP addresses, domains as DNS names', async () => {
+    const doc = complete();
+    doc.spec!.instance = { network: { nameservers: ['10.0.0.2', 'fd00:ec2::253', '10.2', 'dns.corp'], domains: ['corp.example', '~svc.corp.example', '~.', 'bad domain'] } };
+    expect(await validateNodeConfig(doc)).toEqual([
+      'spec.instance.network.nameservers[2]: "10.2" is not an IP address (expected e.g. "10.0.0.2" or "fd00:ec2::253")',
+      'spec.instance.network.nameservers[3]: "dns.corp" is not an IP address (expected e.g. "10.0.0.2" or "fd00:ec2::253")',
+      'spec.instance.network.domains[3]: "bad domain" is not a DNS domain (expected e.g. "corp.example", or "~corp.example" to route only its queries)',
+    ]);
+  });
+
+  it('checks proxy URLs of the default environment without showing them', async () => {
+    const doc = complete();
+    doc.spec!.instance = { environment: { default: { HTTPS_PROXY: 'proxy.corp:3128', http_proxy: 'ftp://u:secret@x', NO_PROXY: 'anything' } } };
+    expect(await validateNodeConfig(doc)).toEqual(['spec.instance.environment.default.http_proxy: is not a proxy URL (expected e.g. "http://proxy.corp.example:3128")']);
+  });
 });

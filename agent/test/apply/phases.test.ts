@@ -35,6 +35,10 @@ function recorder() {
   const calls: string[] = [];
   const systemctl: Systemctl = {
     daemonReload: async () => void calls.push('daemon-reload'),
+    daemonReexec: async () => void calls.push('daemon-reexec'),
+    tryRestart: async () => {
+      throw new Error('try-restart not expected in this test');
+    },
     restart: async (u) => {
       calls.push(`restart ${u}`);
       active.add(u);
@@ -79,6 +83,10 @@ describe('config and run phases in separate processes', () => {
 
     const failing: Systemctl = {
       daemonReload: async () => undefined,
+      daemonReexec: async () => undefined,
+      tryRestart: async () => {
+        throw new Error('try-restart not expected in this test');
+      },
       restart: async (u) => {
         throw new Error(`restart ${u} failed`);
       },

@@ -12,6 +12,12 @@ function fakeSystemctl(initial: Record<string, boolean>, opts: { neverActive?: s
     async daemonReload() {
       calls.push('daemon-reload');
     },
+    async daemonReexec() {
+      calls.push('daemon-reexec');
+    },
+    async tryRestart() {
+      throw new Error('try-restart not expected in this test');
+    },
     async restart(unit) {
       calls.push(`restart ${unit}`);
       active.set(unit, !(opts.neverActive ?? []).includes(unit));
@@ -43,6 +49,15 @@ describe('runUnits', () => {
     expect(calls).toEqual(['daemon-reload', 'restart containerd.service', 'is-active containerd.service', 'restart kubelet.service']);
     expect(timings.map((t) => t.step)).toEqual(['daemon-reload', 'restart containerd.service', 'wait containerd.service active', 'restart kubelet.service']);
     expect(timings.every((t) => t.ms >= 0)).toBe(true);
+  });
+
+  it('re-executes systemd only when the default environment changed', async () => {
+    const reexec: UnitAction[] = [{ kind: 'daemon-reexec', triggeredBy: ['/etc/systemd/system.conf.d/environment.conf'] }];
+    const { systemctl, calls } = fakeSystemctl({});
+    expect((await runUnits(reexec, { systemctl, changed: [] }))[0]).toMatchObject({ step: 'daemon-reexec', skipped: true });
+    expect(calls).toEqual([]);
+    await runUnits(reexec, { systemctl, changed: ['/etc/systemd/system.conf.d/environment.conf'] });
+    expect(calls).toEqual(['daemon-reexec']);
   });
 
   it('restarts nothing when nothing changed and both units are active', async () => {

@@ -74,10 +74,23 @@ describe('describeInstancePrivateDnsName', () => {
     expect(ec2.requests[0]?.params).toMatchObject({ Action: 'DescribeInstances', 'InstanceId.1': 'i-0123456789abcdef0' });
   });
 
-  it('names InvalidInstanceID.NotFound for an unknown instance', async () => {
+  it('asks again, a bounded number of times, while EC2 does not know the instance yet, then names InvalidInstanceID.NotFound', async () => {
     ec2 = await startEc2();
-    const err = await describeInstancePrivateDnsName('i-00000000000000000', opts()).catch((e: unknown) => e);
+    const waits: number[] = [];
+    const sleep = async (ms: number) => void waits.push(ms);
+    const err = await describeInstancePrivateDnsName('i-00000000000000000', opts({ maxAttempts: 3 }), sleep).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EnvironmentError);
     expect((err as Error).message).toMatch(/^ec2:DescribeInstances for "i-00000000000000000" failed: InvalidInstanceID.NotFound: /);
+    expect(ec2.requests.map((r) => r.errorCode)).toEqual(['InvalidInstanceID.NotFound', 'InvalidInstanceID.NotFound', 'InvalidInstanceID.NotFound']);
+    expect(waits).toEqual([200, 400]);
+  });
+
+  it('names the missing permission when denied, without retrying', async () => {
+    ec2 = await startEc2({ unauthorized: true });
+    const err = await describeInstancePrivateDnsName('i-0123456789abcdef0', opts()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EnvironmentError);
+    expect((err as Error).message).toMatch(/was denied \(UnauthorizedOperation\): the node's IAM role needs the ec2:DescribeInstances permission/);
+    expect((err as Error).message).toContain('spec.featureGates.InstanceIdNodeName');
+    expect(ec2.requests).toHaveLength(1);
   });
 });

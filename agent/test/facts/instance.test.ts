@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEc2Api } from '../../src/aws/ec2.js';
 import { createImds } from '../../src/aws/imds.js';
-import { gatherInstanceFacts } from '../../src/facts/instance.js';
+import { gatherInstanceFacts, nodeNameSource } from '../../src/facts/instance.js';
 import type { Exec } from '../../src/facts/versions.js';
 import { EnvironmentError } from '../../src/errors.js';
 import { startImds, type ImdsEmulator, type ImdsOptions } from '../../../test/emulators/imds.js';
@@ -76,6 +76,34 @@ describe('gatherInstanceFacts', () => {
     const elapsed = Date.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(740);
     expect(elapsed).toBeLessThan(1_200);
+  });
+
+  it.each([
+    ['ip-10-0-1-23.us-west-2.compute.internal', 'us-west-2', 'local-hostname'],
+    ['i-0123456789abcdef0.us-west-2.compute.internal', 'us-west-2', 'local-hostname'],
+    ['ip-10-0-1-23.ec2.internal', 'us-east-1', 'local-hostname'],
+    ['IP-10-0-1-23.US-WEST-2.COMPUTE.INTERNAL', 'us-west-2', 'local-hostname'],
+    ['ip-10-0-1-23.eu-west-1.compute.internal', 'us-west-2', 'ec2:DescribeInstances'],
+    ['ip-10-0-1-23.corp.example', 'us-west-2', 'ec2:DescribeInstances'],
+    ['ip-10-0-1-23', 'us-west-2', 'ec2:DescribeInstances'],
+    [undefined, 'us-west-2', 'ec2:DescribeInstances'],
+  ] as const)('node name of local-hostname %s in %s: from %s', (hostname, region, source) => {
+    expect(nodeNameSource(hostname, region)).toBe(source);
+    expect(nodeNameSource(hostname, region, true)).toBe('instance-id');
+  });
+
+  it('asks the fallback for a custom DHCP domain, and nothing with InstanceIdNodeName', async () => {
+    const deps = await setUp({ metaData: { 'local-hostname': 'ip-10-0-1-23.corp.example' } });
+    const asked: Array<string | undefined> = [];
+    const privateDnsNameFallback = async (_id: string, _region: string, hostname: string | undefined) => {
+      asked.push(hostname);
+      return 'ip-10-0-1-23.us-west-2.compute.internal';
+    };
+    expect((await gatherInstanceFacts({ ...deps, privateDnsNameFallback })).privateDnsName).toBe('ip-10-0-1-23.us-west-2.compute.internal');
+    expect(asked).toEqual(['ip-10-0-1-23.corp.example']);
+    const byId = await gatherInstanceFacts({ ...deps, privateDnsNameFallback, instanceIdNodeName: true });
+    expect(byId.privateDnsName).toBe('ip-10-0-1-23.corp.example');
+    expect(asked).toHaveLength(1);
   });
 
   it('uses the injected fallback only when IMDS has no local-hostname', async () => {

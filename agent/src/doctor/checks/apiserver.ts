@@ -2,6 +2,7 @@ import { describeCause } from '../../errors.js';
 import { apiRequest } from '../net.js';
 import { KUBELET_KUBECONFIG, execOf } from '../kubeconfig.js';
 import type { Check } from '../runner.js';
+import type { NodeNameValue } from './node-name.js';
 import type { DoctorDeps } from '../types.js';
 import type { ConfigValue } from './config.js';
 import type { Reach } from './endpoint.js';
@@ -135,19 +136,11 @@ export function clockCheck(deps: DoctorDeps): Check {
 export function registrationCheck(deps: DoctorDeps): Check {
   return {
     name: 'registration',
-    needs: ['auth', 'imds', 'config'],
+    needs: ['auth', 'node-name'],
     timeoutMs: 5_000,
     async run(ctx) {
       const { reach, token } = ctx.value<AuthValue>('auth');
-      const identity = ctx.value<InstanceIdentity>('imds');
-      const { source } = ctx.value<ConfigValue>('config');
-      const role = await ctx.optional<InstanceRole>('instance-profile');
-      let name: string;
-      try {
-        name = await deps.nodeName(source, { timeoutMs: Math.max(1, ctx.remainingMs() - 2_000), region: identity.region, ...(role ? { credentials: role.credentials } : {}) });
-      } catch (err) {
-        return { status: 'fail', detail: `cannot tell the node name as the boot path does: ${describeCause(err)}`, hint: 'see the imds line; a custom DHCP domain needs ec2:DescribeInstances' };
-      }
+      const name = ctx.value<NodeNameValue>('node-name').nodeName;
       let answer;
       try {
         answer = await apiRequest({

@@ -37,7 +37,8 @@ export function imdsCheck(deps: DoctorDeps): Check {
       let localHostname: string | undefined;
       try {
         doc = JSON.parse(await deps.imds.get('dynamic/instance-identity/document')) as Record<string, unknown>;
-        localHostname = (await deps.imds.getOptional('meta-data/local-hostname'))?.trim() || undefined;
+        // several DHCP domains give several names; the first is the host's, as init takes it
+        localHostname = (await deps.imds.getOptional('meta-data/local-hostname'))?.trim().split(/\s+/)[0] || undefined;
       } catch (err) {
         return { status: 'fail', detail: describeCause(err), hint: IMDS_HINT };
       }

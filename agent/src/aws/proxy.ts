@@ -1,0 +1,121 @@
+import type { Agent } from 'node:http';
+import ipaddr from 'ipaddr.js';
+
+/**
+ * Which HTTP proxy the agent's own AWS calls (EKS, EC2, STS) go through. Enterprise VPCs often
+ * have no route to the public AWS endpoints except an HTTP proxy, which the user data names in
+ * `spec.instance.environment.default` for every service on the node; the agent must honour the
+ * same settings, or the first boot's eks:DescribeCluster never reaches AWS.
+ *
+ * IMDS is link-local and a proxy can never reach it (nor should it see the instance's
+ * credentials), so its addresses always bypass, whatever NO_PROXY says. The IMDS client does not
+ * use these agents at all; the bypass also covers any caller that asks `proxyFor` for it.
+ */
+
+export type Env = Record<string, string | undefined>;
+
+export interface ProxySettings {
+  httpsProxy?: string;
+  httpProxy?: string;
+  /** NO_PROXY entries, lower-cased: host names, ".domain" suffixes, IPs, CIDRs, optional ":port", or "*" */
+  noProxy: string[];
+}
+
+const IMDS_HOSTS = ['169.254.169.254', 'fd00:ec2::254'];
+
+/**
+ * Settings from several environments, first one that sets a variable wins (per variable; the
+ * lower-case spelling before the upper-case one, as curl does). Empty values count as unset.
+ */
+export function proxySettings(...environments: Array<Env | undefined>): ProxySettings {
+  const pickRaw = (name: string): string | undefined => {
+    for (const env of environments) {
+      const value = env?.[name.toLowerCase()] || env?.[name.toUpperCase()];
+      if (value) return value;
+    }
+    return undefined;
+  };
+  const pick = (name: string): string | undefined => {
+    for (const env of environments) {
+      const value = env?.[name.toLowerCase()] || env?.[name.toUpperCase()];
+      // curl takes "proxy:3128" as http://proxy:3128; the proxy agent needs the scheme.
+      if (value) return /^[a-z][a-z0-9+.-]*:\/\//i.test(value.trim()) ? value.trim() : `http://${value.trim()}`;
+    }
+    return undefined;
+  };
+  const httpsProxy = pick('HTTPS_PROXY');
+  const httpProxy = pick('HTTP_PROXY');
+  const noProxy = (pickRaw('NO_PROXY') ?? '')
+    .split(/[\s,]+/)
+    .map((e) => e.trim().toLowerCase())
+    .filter(Boolean);
+  return { ...(httpsProxy ? { httpsProxy } : {}), ...(httpProxy ? { httpProxy } : {}), noProxy };
+}
+
+export function hasProxy(settings: ProxySettings | undefined): settings is ProxySettings {
+  return settings?.httpsProxy !== undefined || settings?.httpProxy !== undefined;
+}
+
+function stripBrackets(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+/** Whether one NO_PROXY entry covers host:port (curl's rules, plus CIDRs as Go and Python take them). */
+function entryMatches(entry: string, host: string, port: string): boolean {
+  if (entry === '*') return true;
+  let pattern = entry;
+  let entryPort: string | undefined;
+  const portMatch = /^(.*[^:]):(\d+)$/.exec(pattern);
+  // "host:port" and "[v6]:port"; a bare IPv6 address also ends in ":digits", so it is only a port
+  // when what is left is not itself an address.
+  if (portMatch && (pattern.startsWith('[') || !ipaddr.isValid(pattern))) {
+    pattern = portMatch[1] as string;
+    entryPort = portMatch[2];
+  }
+  pattern = stripBrackets(pattern);
+  if (entryPort !== undefined && entryPort !== port) return false;
+  if (ipaddr.isValid(host)) {
+    const address = ipaddr.process(host);
+    if (pattern.includes('/')) {
+      try {
+        const [net, bits] = ipaddr.parseCIDR(pattern);
+        return address.kind() === net.kind() && address.match(net, bits);
+      } catch {
+        return false;
+      }
+    }
+    return ipaddr.isValid(pattern) && ipaddr.process(pattern).toString() === address.toString();
+  }
+  const suffix = pattern.replace(/^\*?\.?/, '');
+  return suffix !== '' && (host === suffix || host.endsWith(`.${suffix}`));
+}
+
+/** The proxy URL for a request to `url`, or undefined when it goes direct. */
+export function proxyFor(url: string, settings: ProxySettings | undefined): string | undefined {
+  if (!hasProxy(settings)) return undefined;
+  const target = new URL(url);
+  const host = stripBrackets(target.hostname.toLowerCase()).replace(/\.$/, '');
+  if (IMDS_HOSTS.some((h) => ipaddr.isValid(host) && ipaddr.process(host).toString() === ipaddr.process(h).toString())) return undefined;
+  const port = target.port || (target.protocol === 'https:' ? '443' : '80');
+  if (settings.noProxy.some((entry) => entryMatches(entry, host, port))) return undefined;
+  return target.protocol === 'https:' ? settings.httpsProxy : settings.httpProxy;
+}
+
+/** The public endpoint of an AWS service in a region, as the SDK would build it. */
+export function defaultServiceEndpoint(service: 'eks' | 'ec2' | 'sts', region: string): string {
+  return `https://${service}.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
+}
+
+/**
+ * The SDK request handler's agent options for one client: a proxy agent for the endpoint when a
+ * proxy applies, nothing otherwise. The proxy library is imported only in the first case, so a
+ * boot without a proxy never loads it. The agent tunnels with CONNECT for http and https
+ * targets alike, so one implementation serves both.
+ */
+export async function proxyAgentOptions(endpoint: string, settings: ProxySettings | undefined): Promise<{ httpsAgent?: Agent; httpAgent?: Agent }> {
+  const proxy = proxyFor(endpoint, settings);
+  if (proxy === undefined) return {};
+  const { HttpsProxyAgent } = await import('https-proxy-agent');
+  const agent = new HttpsProxyAgent(proxy, { keepAlive: true });
+  return new URL(endpoint).protocol === 'https:' ? { httpsAgent: agent } : { httpAgent: agent };
+}

@@ -1,0 +1,48 @@
+import type { NodeConfig } from '../api/schema.js';
+import { proxySettings } from '../aws/proxy.js';
+import { PATHS } from '../render/paths.js';
+import { DEFAULT_ENVIRONMENT_KEY } from '../api/validate.js';
+
+/** A proxy URL without its user and password, which must not reach a terminal or a log. */
+function showProxy(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.username ? '<credentials>@' : ''}${u.host}`;
+  } catch {
+    return '<invalid>';
+  }
+}
+
+/**
+ * What the settings that shape the node's environment will do, for `config check`: the proxy
+ * every service and the agent's own AWS calls use, the resolvers, and where the node name
+ * comes from. Values of environment variables other than the proxies are never shown.
+ */
+export function describeNodeEnvironment(config: NodeConfig): string[] {
+  const spec = config.spec ?? {};
+  const lines: string[] = [];
+  const defaults = spec.instance?.environment?.[DEFAULT_ENVIRONMENT_KEY];
+  if (defaults && Object.keys(defaults).length > 0) {
+    lines.push(`environment: every service gets ${Object.keys(defaults).sort().join(', ')} (DefaultEnvironment= in ${PATHS.systemEnvironment}, mode 0600)`);
+  }
+  const proxy = proxySettings(defaults);
+  if (proxy.httpsProxy || proxy.httpProxy) {
+    const via = [proxy.httpsProxy ? `https:// through ${showProxy(proxy.httpsProxy)}` : '', proxy.httpProxy ? `http:// through ${showProxy(proxy.httpProxy)}` : '']
+      .filter(Boolean)
+      .join(', ');
+    lines.push(
+      `proxy: the agent's EKS, EC2 and STS calls go ${via}${proxy.noProxy.length ? `, except to ${proxy.noProxy.join(', ')}` : ''}; IMDS is always reached directly`,
+    );
+  }
+  const network = spec.instance?.network;
+  if (network?.nameservers?.length || network?.domains?.length) {
+    const parts = [network.nameservers?.length ? `DNS=${network.nameservers.join(' ')}` : '', network.domains?.length ? `Domains=${network.domains.join(' ')}` : ''];
+    lines.push(`resolvers: systemd-resolved gets ${parts.filter(Boolean).join(', ')} (${PATHS.resolvedDropIn}), restarted before the first AWS call`);
+  }
+  lines.push(
+    spec.featureGates?.InstanceIdNodeName
+      ? 'node name: the instance id (featureGates.InstanceIdNodeName); neither local-hostname nor ec2:DescribeInstances is asked'
+      : 'node name: IMDS local-hostname when EC2 assigned its domain (ec2.internal, <region>.compute.internal); with a custom DHCP domain, PrivateDnsName from ec2:DescribeInstances (the node role then needs that permission)',
+  );
+  return lines;
+}

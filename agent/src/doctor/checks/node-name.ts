@@ -1,0 +1,52 @@
+import { describeCause } from '../../errors.js';
+import { hostnameDomain } from '../../facts/instance.js';
+import type { Check } from '../runner.js';
+import type { DoctorDeps } from '../types.js';
+import type { ConfigValue } from './config.js';
+import type { InstanceIdentity, InstanceRole } from './imds.js';
+
+export interface NodeNameValue {
+  /** the name the kubelet registers (or would register) the node with */
+  nodeName: string;
+}
+
+/**
+ * The name the node registers with, asked of the boot path, and why it is that name. EKS
+ * authorizes a node by its EC2 PrivateDnsName, so with a custom DHCP domain the name comes from
+ * ec2:DescribeInstances; a role without that permission leaves the node unable to boot.
+ */
+export function nodeNameCheck(deps: DoctorDeps): Check {
+  return {
+    name: 'node-name',
+    needs: ['imds', 'config'],
+    timeoutMs: 10_000,
+    async run(ctx) {
+      const identity = ctx.value<InstanceIdentity>('imds');
+      const { source } = ctx.value<ConfigValue>('config');
+      const role = await ctx.optional<InstanceRole>('instance-profile');
+      const hostname = identity.localHostname;
+      const why = hostname ? `local-hostname ${hostname} has the custom DHCP domain "${hostnameDomain(hostname) || '(none)'}"` : 'IMDS has no local-hostname';
+      let found;
+      try {
+        found = await deps.nodeName(source, { timeoutMs: Math.max(1, ctx.remainingMs() - 1_000), region: identity.region, ...(role ? { credentials: role.credentials } : {}) });
+      } catch (err) {
+        return {
+          status: 'fail',
+          detail: `${why}; ${role ? describeCause(err) : 'no instance credentials to ask ec2:DescribeInstances for the PrivateDnsName'}`,
+          hint:
+            `EKS registers nodes by their EC2 PrivateDnsName, which only ec2:DescribeInstances gives here: allow ec2:DescribeInstances ` +
+            `for ${role ? `role ${role.roleName}` : 'the instance profile role'}, or set spec.featureGates.InstanceIdNodeName: true`,
+        };
+      }
+      const value: NodeNameValue = { nodeName: found.name };
+      switch (found.source) {
+        case 'instance-id':
+          return { status: 'ok', detail: `${found.name} (featureGates.InstanceIdNodeName)`, value };
+        case 'local-hostname':
+          return { status: 'ok', detail: `${found.name} (IMDS local-hostname, domain ${hostnameDomain(found.name)} is EC2-assigned)`, value };
+        case 'ec2:DescribeInstances':
+          return { status: 'ok', detail: `${found.name} (PrivateDnsName from ec2:DescribeInstances: ${why})`, value };
+      }
+    },
+  };
+}

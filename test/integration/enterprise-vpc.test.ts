@@ -1,0 +1,170 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { TEST_CLUSTER_CA_BASE64 } from '../emulators/eks.js';
+import { startConnectProxy, type ConnectProxy } from '../support/connect-proxy.js';
+import { startNode, type NodeOptions, type SimulatedNode } from '../support/node.js';
+
+/*
+ * Nodes in VPCs off the happy path: an HTTP proxy as the only way out, a DHCP option set with a
+ * custom domain name, custom resolvers. The real agent bundle against the emulators.
+ */
+
+const ENDPOINT = 'https://0123456789ABCDEF0123456789ABCDEF.gr7.us-west-2.eks.amazonaws.com';
+const userData = (spec: Record<string, unknown>) => stringify({ apiVersion: 'node.eks.aws/v1alpha1', kind: 'NodeConfig', spec });
+const completeCluster = { name: 'test-cluster', apiServerEndpoint: ENDPOINT, certificateAuthority: TEST_CLUSTER_CA_BASE64, cidr: '10.100.0.0/16' };
+
+let node: SimulatedNode | undefined;
+let proxy: ConnectProxy | undefined;
+afterEach(async () => {
+  await Promise.all([node?.close(), proxy?.close()]);
+  node = undefined;
+  proxy = undefined;
+});
+
+async function boot(ud: string, options: NodeOptions = {}): Promise<SimulatedNode> {
+  node = await startNode({ ...options, imds: { userData: ud, ...options.imds } });
+  return node;
+}
+const port = (url: string) => new URL(url).port;
+const hostnameOverride = (n: SimulatedNode) => /--hostname-override=([^"\s]+)/.exec(n.read('/etc/eks/kubelet/environment'))?.[1];
+
+describe('HTTP proxy', () => {
+  it('sends the EKS call of name-only user data through the proxy of environment.default, never IMDS', async () => {
+    proxy = await startConnectProxy();
+    // The emulators listen on http://, so HTTP_PROXY is the one that applies (as for curl).
+    const n = await boot(userData({ cluster: { name: 'test-cluster' }, instance: { environment: { default: { HTTP_PROXY: proxy.url, NO_PROXY: 'localhost' } } } }));
+    const r = await n.agent(['init', '--skip', 'run', '--root', n.root]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(n.eks.requests).toHaveLength(1);
+    expect(proxy.requests.map((q) => q.method)).toEqual(['CONNECT']);
+    expect(proxy.requests[0]?.target).toBe(`127.0.0.1:${port(n.eks.url)}`);
+    expect(proxy.requests.some((q) => q.target.endsWith(`:${port(n.imds.url)}`))).toBe(false);
+    expect(n.imds.requests.length).toBeGreaterThan(0);
+  });
+
+  it('honours the process environment too, and NO_PROXY covering the EKS endpoint bypasses the proxy', async () => {
+    proxy = await startConnectProxy();
+    const n = await boot(userData({ cluster: { name: 'test-cluster' } }));
+    const through = await n.agent(['init', '--skip', 'run', '--root', n.root], { http_proxy: proxy.url });
+    expect(through.exitCode, through.stderr).toBe(0);
+    expect(proxy.requests.map((q) => q.target)).toEqual([`127.0.0.1:${port(n.eks.url)}`]);
+
+    proxy.requests.length = 0;
+    const direct = await boot(userData({ cluster: { name: 'test-cluster' }, instance: { environment: { default: { HTTP_PROXY: proxy.url, NO_PROXY: `example.com,127.0.0.0/8` } } } }));
+    const r = await direct.agent(['init', '--skip', 'run', '--root', direct.root]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(direct.eks.requests).toHaveLength(1);
+    expect(proxy.requests).toEqual([]);
+  });
+
+  it('writes environment.default as DefaultEnvironment= (0600) and re-executes systemd before restarting the services', async () => {
+    const n = await boot(
+      userData({ cluster: completeCluster, instance: { environment: { default: { HTTPS_PROXY: 'http://user:p%40ss@proxy.corp.example:3128', NO_PROXY: '169.254.169.254,.internal' }, kubelet: { GODEBUG: 'x=1' } } } }),
+    );
+    const r = await n.agent(['init', '--root', n.root]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const path = '/etc/systemd/system.conf.d/environment.conf';
+    // % is literal in the manager's configuration (no unit specifiers there), unlike in a unit drop-in
+    expect(n.read(path)).toContain('\n[Manager]\nDefaultEnvironment="HTTPS_PROXY=http://user:p%40ss@proxy.corp.example:3128" "NO_PROXY=169.254.169.254,.internal"\n');
+    expect(statSync(join(n.root, path)).mode & 0o777).toBe(0o600);
+    expect(() => n.read('/etc/systemd/system/default.service.d/environment.conf')).toThrow();
+    expect(n.read('/etc/systemd/system/kubelet.service.d/environment.conf')).toContain('Environment="GODEBUG=x=1"');
+    expect(n.systemctlCalls().slice(0, 2)).toEqual(['daemon-reexec', 'daemon-reload']);
+    expect(n.systemctlCalls()).toContain('restart containerd.service');
+
+    const again = await n.agent(['init', '--root', n.root]);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(n.systemctlCalls().filter((c) => c.startsWith('daemon-'))).toEqual(['daemon-reexec', 'daemon-reload']);
+  });
+
+  it('config check says what the proxy, resolvers and node name will do, hiding proxy credentials', async () => {
+    const n = await boot(
+      userData({
+        cluster: { name: 'test-cluster' },
+        instance: { environment: { default: { HTTPS_PROXY: 'http://user:secret@proxy.corp.example:3128', NO_PROXY: '.internal' } }, network: { nameservers: ['10.0.0.2'] } },
+      }),
+    );
+    const r = await n.agent(['config', 'check']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain("proxy: the agent's EKS, EC2 and STS calls go https:// through http://<credentials>@proxy.corp.example:3128, except to .internal; IMDS is always reached directly");
+    expect(r.stdout).toContain('environment: every service gets HTTPS_PROXY, NO_PROXY (DefaultEnvironment= in /etc/systemd/system.conf.d/environment.conf, mode 0600)');
+    expect(r.stdout).toContain('resolvers: systemd-resolved gets DNS=10.0.0.2 (/run/systemd/resolved.conf.d/40-eks-node.conf)');
+    expect(r.stdout).toMatch(/^node name: IMDS local-hostname when EC2 assigned its domain .*ec2:DescribeInstances/m);
+    expect(r.stdout + r.stderr).not.toContain('secret');
+  });
+
+  it('rejects a proxy that is not a URL without echoing its value', async () => {
+    const n = await boot(userData({ cluster: completeCluster, instance: { environment: { default: { HTTPS_PROXY: 'http://user:secret@' } } } }));
+    const r = await n.agent(['config', 'check']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('spec.instance.environment.default.HTTPS_PROXY: is not a proxy URL');
+    expect(r.stderr).not.toContain('secret');
+  });
+});
+
+describe('node name', () => {
+  const customDomain: NodeOptions = { imds: { instance: { privateDnsName: 'ip-10-0-1-23.corp.example' } } };
+
+  it('takes local-hostname in an EC2-assigned domain without any EC2 call', async () => {
+    const n = await boot(userData({ cluster: completeCluster }));
+    const r = await n.agent(['init', '--skip', 'run', '--root', n.root]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(hostnameOverride(n)).toBe('ip-10-0-1-23.us-west-2.compute.internal');
+    expect(n.ec2.requests).toEqual([]);
+    expect(r.stderr).toContain('node name from IMDS local-hostname');
+  });
+
+  it('asks ec2:DescribeInstances once for PrivateDnsName when local-hostname has a custom DHCP domain', async () => {
+    const n = await boot(userData({ cluster: completeCluster }), customDomain);
+    const r = await n.agent(['init', '--skip', 'run', '--root', n.root]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(n.ec2.requests.map((q) => [q.action, q.params['InstanceId.1']])).toEqual([['DescribeInstances', 'i-0123456789abcdef0']]);
+    expect(hostnameOverride(n)).toBe('ip-10-0-1-23.us-west-2.compute.internal');
+    expect(r.stderr).toContain('"ip-10-0-1-23.corp.example" is not a name EC2 assigned');
+  });
+
+  it('fails with exit 2 naming ec2:DescribeInstances when the role may not call it', async () => {
+    const n = await boot(userData({ cluster: completeCluster }), { ...customDomain, ec2: { unauthorized: true } });
+    const r = await n.agent(['init', '--skip', 'run', '--root', n.root]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/^error: ec2:DescribeInstances for "i-0123456789abcdef0" was denied \(UnauthorizedOperation\): .*needs the ec2:DescribeInstances permission/m);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(n.ec2.requests).toHaveLength(1);
+  });
+
+  it('names the node by its instance id with InstanceIdNodeName, asking EC2 nothing', async () => {
+    const n = await boot(userData({ cluster: completeCluster, featureGates: { InstanceIdNodeName: true } }), { ...customDomain, ec2: { unauthorized: true } });
+    const r = await n.agent(['init', '--skip', 'run', '--root', n.root]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(hostnameOverride(n)).toBe('i-0123456789abcdef0');
+    expect(n.ec2.requests).toEqual([]);
+  });
+});
+
+describe('resolvers', () => {
+  const network = { nameservers: ['10.0.0.2', 'fd00:ec2::253'], domains: ['corp.example', '~svc.corp.example'] };
+
+  it('writes a systemd-resolved drop-in and restarts systemd-resolved before the EKS call, once', async () => {
+    const n = await boot(userData({ cluster: { name: 'test-cluster' }, instance: { network } }));
+    const r = await n.agent(['init', '--skip', 'run', '--root', n.root]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(n.read('/run/systemd/resolved.conf.d/40-eks-node.conf')).toContain('\n[Resolve]\nDNS=10.0.0.2 fd00:ec2::253\nDomains=corp.example ~svc.corp.example\n');
+    expect(n.systemctlCalls()).toEqual(['try-restart systemd-resolved.service']);
+    expect(r.stderr.indexOf('resolvers')).toBeLessThan(r.stderr.indexOf('eks-node-agent: cluster'));
+    expect(r.stderr).not.toContain('accepted but not applied');
+
+    const again = await n.agent(['init', '--skip', 'run', '--root', n.root]);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(n.systemctlCalls()).toEqual(['try-restart systemd-resolved.service']);
+  });
+
+  it('rejects a nameserver that is not an IP address, naming its index, before writing anything', async () => {
+    const n = await boot(userData({ cluster: completeCluster, instance: { network: { nameservers: ['10.0.0.2', 'dns.corp.example'] } } }));
+    const r = await n.agent(['init', '--skip', 'run', '--root', n.root]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('spec.instance.network.nameservers[1]: "dns.corp.example" is not an IP address');
+    expect(() => n.read('/run/systemd/resolved.conf.d/40-eks-node.conf')).toThrow();
+  });
+});

@@ -1,0 +1,60 @@
+import http from 'node:http';
+import net from 'node:net';
+import { listen } from '../emulators/listen.js';
+
+/**
+ * A loopback HTTP proxy TEST DOUBLE for a corporate proxy: it tunnels CONNECT requests to the
+ * target and records each one, so a test sees which of the agent's connections went through it.
+ * Plain (absolute-URI) requests are refused with 405 and recorded too: the agent must tunnel.
+ */
+export interface ProxyRequest {
+  method: string;
+  /** "host:port" for CONNECT, the URL otherwise */
+  target: string;
+  /** the Proxy-Authorization header sent, if any */
+  authorization?: string;
+}
+
+export interface ConnectProxy {
+  url: string;
+  port: number;
+  requests: ProxyRequest[];
+  close(): Promise<void>;
+}
+
+export async function startConnectProxy(): Promise<ConnectProxy> {
+  const requests: ProxyRequest[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = http.createServer((req, res) => {
+    requests.push({ method: req.method ?? '', target: req.url ?? '' });
+    res.writeHead(405).end();
+  });
+  server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
+    const target = req.url ?? '';
+    const auth = req.headers['proxy-authorization'];
+    requests.push({ method: 'CONNECT', target, ...(auth ? { authorization: auth } : {}) });
+    const [host, port] = [target.slice(0, target.lastIndexOf(':')).replace(/^\[|\]$/g, ''), Number(target.slice(target.lastIndexOf(':') + 1))];
+    const upstream = net.connect(port, host, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length > 0) upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    }
+    upstream.on('error', () => client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n'));
+    client.on('error', () => upstream.destroy());
+  });
+  const port = await listen(server, 0, '127.0.0.1');
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    requests,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
