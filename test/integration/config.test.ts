@@ -46,11 +46,14 @@ describe('config check', () => {
     expect(r.stdout).toMatch(/ignored: .*script-only.sh: a script or cloud-config/);
   });
 
-  it('names accepted fields this agent does not apply yet', async () => {
-    const text = 'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n  instance:\n    localStorage:\n      strategy: RAID0\n';
+  it('says what local storage would do on this machine', async () => {
+    const text = 'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n  instance:\n    localStorage:\n      strategy: RAID0\n      disabledMounts: [PodLogs, SOCI]\n';
     const r = await runAgent(['config', 'check', '-c', tmpFile('local-storage.yaml', text)]);
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toContain('note: spec.instance.localStorage is accepted but not applied yet');
+    // which disks this machine has is not ours to know: only the shape of the line
+    expect(r.stdout).toMatch(/^local storage: RAID0 .*\/mnt\/k8s-disks\/0.*bind mounts: \/var\/lib\/containerd → \/mnt\/k8s-disks\/0\/containerd, \/var\/lib\/kubelet → /m);
+    expect(r.stdout).not.toContain('/var/log/pods');
+    expect(r.stdout).not.toContain('localStorage is accepted but not applied');
   });
 
   it('fails when no source holds a NodeConfig', async () => {

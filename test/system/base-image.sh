@@ -21,6 +21,10 @@ packages=(
   containerd runc kubernetes-client linux-image-amd64 initramfs-tools e2fsprogs
   # jq: the kubelet test double reads the JSON the agent wrote (the doubles are shell).
   jq
+  # mdadm, xfsprogs, nvme-cli: local storage (instance-store RAID) as on the AMI.
+  mdadm
+  xfsprogs
+  nvme-cli
 )
 
 fail() {
@@ -75,6 +79,19 @@ chroot "$root" systemctl enable systemd-networkd.service systemd-networkd-wait-o
 # Nothing may reach for the network or the disk on its own during a test boot.
 for unit in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer; do
   chroot "$root" systemctl disable "$unit" >/dev/null 2>&1 || true
+  chroot "$root" systemctl mask "$unit" >/dev/null 2>&1 || true
+done
+# Test-only seam for instance-store detection. QEMU 7.2's nvme device cannot set a model (it
+# reports "QEMU NVMe Ctrl"), so this rule gives disks whose serial starts with the test prefix
+# the by-id link an EC2 instance-store disk gets from udev's own rules. It lives only in this
+# Debian test base, never in the Packer provisioning, so no AWS image carries it; and the
+# prefix cannot be an EBS serial, which is always "vol" followed by the volume id.
+mkdir -p "$root/etc/udev/rules.d"
+cat >"$root/etc/udev/rules.d/99-eks-node-test-instance-store.rules" <<'EOF'
+ACTION!="remove", SUBSYSTEM=="block", KERNEL=="nvme*n*", ENV{DEVTYPE}=="disk", ATTRS{serial}=="ekstestis*", SYMLINK+="disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_$attr{serial}"
+EOF
+# Debian's mdadm would mail root and scan arrays monthly; the node has no mail and no schedule.
+for unit in mdmonitor.service mdmonitor-oneshot.timer mdcheck_start.timer mdcheck_continue.timer; do
   chroot "$root" systemctl mask "$unit" >/dev/null 2>&1 || true
 done
 # A persistent journal, so a reboot case can read the previous boot (journalctl -b -1).

@@ -14,7 +14,8 @@ export const API_VERSION = 'node.eks.aws/v1alpha1';
 export const KIND = 'NodeConfig';
 
 export const LOCAL_STORAGE_STRATEGIES = ['RAID0', 'RAID10', 'Mount'] as const;
-export const DISABLED_MOUNTS = ['Containerd', 'PodLogs'] as const;
+/** SOCI is accepted (nodeadm knows it) and has nothing to disable: the SOCI snapshotter is not installed. */
+export const DISABLED_MOUNTS = ['Containerd', 'PodLogs', 'SOCI'] as const;
 /** Feature gates this agent understands; an unknown name is a validation error. */
 export const KNOWN_FEATURE_GATES = ['InstanceIdNodeName', 'FastImagePull'] as const;
 

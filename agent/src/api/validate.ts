@@ -245,7 +245,6 @@ export function parseResolvedConfig(config: ResolvedNodeConfig): ParsedConfig {
 export function unappliedFields(config: NodeConfig): string[] {
   const spec = config.spec ?? {};
   const notes: string[] = [];
-  if (spec.instance?.localStorage) notes.push('spec.instance.localStorage is accepted but not applied yet: instance-store disks are left as they are');
   if (spec.featureGates?.FastImagePull !== undefined) notes.push('spec.featureGates.FastImagePull is accepted but has no effect yet');
   return notes;
 }

@@ -1,4 +1,5 @@
 import { EnvironmentError } from '../errors.js';
+import { createProcessRunner } from './process.js';
 
 /** The systemd operations the run phase needs; injected so tests can record them. */
 export interface Systemctl {
@@ -21,31 +22,20 @@ export interface SystemctlOptions {
 
 const DEFAULT_TIMEOUTS = { daemonReload: 60_000, restart: 120_000, isActive: 10_000, enable: 30_000 };
 
-/** The real implementation: `systemctl` through execa, each call bounded by a timeout it names. */
+/** The real implementation: `systemctl` through the process runner, each call bounded by a timeout it names. */
 export function createSystemctl(options: SystemctlOptions = {}): Systemctl {
   const command = options.command ?? 'systemctl';
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeoutMs };
 
+  const runProcess = createProcessRunner(options.env);
+
   async function call(args: string[], timeoutMs: number, okExitCodes: number[] = [0]): Promise<number> {
-    const what = `systemctl ${args.join(' ')}`;
-    // loaded here, not at the top: `init --skip run` and every other command never spawn systemctl
-    const { execa } = await import('execa');
-    const result = await execa(command, args, {
-      timeout: timeoutMs,
-      reject: false,
-      stdin: 'ignore',
-      ...(options.env ? { env: options.env } : {}),
-    });
-    if (result.timedOut) throw new EnvironmentError(`${what}: timed out after ${timeoutMs / 1000} s`);
-    if (result.failed && result.exitCode === undefined) {
-      throw new EnvironmentError(`${what}: could not run ${command}: ${result.shortMessage}`, { cause: result });
+    const result = await runProcess(command, args, { timeoutMs, label: 'systemctl' });
+    if (!okExitCodes.includes(result.exitCode)) {
+      const detail = String(result.stderr).trim().split('\n')[0] ?? '';
+      throw new EnvironmentError(`systemctl ${args.join(' ')}: failed with exit code ${result.exitCode}${detail ? `: ${detail}` : ''}`, { cause: result });
     }
-    const code = result.exitCode ?? -1;
-    if (!okExitCodes.includes(code)) {
-      const detail = String(result.stderr ?? '').trim().split('\n')[0] ?? '';
-      throw new EnvironmentError(`${what}: failed with exit code ${code}${detail ? `: ${detail}` : ''}`, { cause: result });
-    }
-    return code;
+    return result.exitCode;
   }
 
   return {

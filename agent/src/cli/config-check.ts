@@ -3,6 +3,8 @@ import { InputError } from '../errors.js';
 import { loadConfig } from '../sources/index.js';
 import { describeNodeEnvironment } from './config-describe.js';
 import { lazyImds, type Env } from './deps.js';
+import { planLocalStorageOn } from '../apply/local-storage.js';
+import { describeStoragePlan, localStorageIntent } from '../storage/plan.js';
 
 export interface ConfigCheckOptions {
   configSources: string[];
@@ -17,6 +19,9 @@ export async function run(options: ConfigCheckOptions, env: Env, out: (line: str
   for (const note of loaded.ignored) out(`ignored: ${note}`);
   for (const note of loaded.notes) out(`note: ${note}`);
   for (const note of unappliedFields(loaded.config)) out(`note: ${note}`);
+  const storage = localStorageIntent(loaded.config.spec);
+  // what the run phase would do with this machine's disks (on a workstation: none found)
+  if (storage) out(describeStoragePlan(planLocalStorageOn('/', storage).plan));
   const missing = missingClusterFields(loaded.config.spec?.cluster);
   out(
     missing.length > 0

@@ -6,6 +6,9 @@ import { planNode, type Step } from '../boot.js';
 import { RESOLVED_UNIT, renderResolvedDropIn } from '../render/index.js';
 import { loadConfig } from '../sources/index.js';
 import { awsApis, lazyImds, type Env } from './deps.js';
+import { applyLocalStorage, planLocalStorageOn, readLocalStorageIntent, recordLocalStorageIntent } from '../apply/local-storage.js';
+import { createProcessRunner } from '../apply/process.js';
+import { describeStoragePlan, localStorageIntent } from '../storage/plan.js';
 import { stderrLog, timed, type Log } from './log.js';
 import { formatPlan } from './plan-format.js';
 
@@ -63,15 +66,21 @@ export async function run(options: InitOptions, env: Env, out: (line: string) =>
       step,
     );
     for (const warning of plan.warnings) log(`warning: ${warning}`);
+    const storage = localStorageIntent(loaded.config.spec);
     if (options.dryRun) {
       for (const line of formatPlan(plan)) out(line);
       for (const path of staleFiles(plan, options.root)) out(`remove ${path} (written by an earlier plan, no longer planned)`);
+      if (storage) out(describeStoragePlan(planLocalStorageOn(options.root, storage).plan));
       return 0;
     }
     const written = await applyConfigPhase(plan, { root: options.root });
     logSteps(log, written.timings);
+    await recordLocalStorageIntent(options.root, storage);
   }
   if (options.skip !== 'run' && !options.dryRun) {
+    // before containerd and the kubelet start, so their state directories are already on the disks
+    const storage = readLocalStorageIntent(options.root);
+    if (storage) await timed(log, 'local storage', () => applyLocalStorage(storage, { root: options.root, run: createProcessRunner(env), log }), (p) => p.kind);
     const systemctl = createSystemctl({ env });
     const result = await applyRunPhase(undefined, { root: options.root, systemctl });
     logSteps(log, result.timings);
