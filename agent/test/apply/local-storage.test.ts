@@ -1,0 +1,203 @@
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { applyLocalStorage, parseBlkid, readLocalStorageIntent, recordLocalStorageIntent } from '../../src/apply/local-storage.js';
+import type { ProcessResult, RunProcess } from '../../src/apply/process.js';
+import { EnvironmentError, InputError } from '../../src/errors.js';
+import { localStorageIntent } from '../../src/storage/plan.js';
+import { IS_MODEL, fakeNode } from '../storage/fake-node.js';
+
+let root: string;
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'eks-node-local-storage-'));
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+const ok = (stdout = ''): ProcessResult => ({ exitCode: 0, stdout, stderr: '' });
+
+/**
+ * A runner that plays the kernel's part in the fake tree (an md device appears in sysfs, a
+ * filesystem gets a UUID, a mount appears in proc/mounts) and records every command. Any
+ * command it does not know throws, so an unexpected call fails the test.
+ */
+function fakeKernel(options: { blank?: boolean; fail?: string; active?: string[] } = {}) {
+  const calls: string[] = [];
+  const filesystems = new Map<string, string>();
+  const active = new Set(options.active ?? []);
+  const makeArray = (members: string[]) => {
+    mkdirSync(join(root, 'sys/block/md127/md'), { recursive: true });
+    writeFileSync(join(root, 'sys/block/md127/md/array_state'), 'clean\n');
+    for (const m of members) mkdirSync(join(root, 'sys/block', m.replace('/dev/', ''), 'holders/md127'), { recursive: true });
+  };
+  const run: RunProcess = async (command, args) => {
+    const line = [command, ...args].join(' ');
+    calls.push(line);
+    if (options.fail && line.startsWith(options.fail)) return { exitCode: 1, stdout: '', stderr: `${command}: it broke\nsecond line` };
+    const members = args.filter((a) => a.startsWith('/dev/nvme'));
+    switch (command) {
+      case 'mdadm':
+        if (args[0] === '--assemble') {
+          if (options.blank !== false) return { exitCode: 1, stdout: '', stderr: 'mdadm: no recogniseable superblock on /dev/nvme1n1' };
+          makeArray(members);
+          return ok();
+        }
+        if (args[0] === '--create') {
+          makeArray(members);
+          return ok();
+        }
+        break;
+      case 'blkid': {
+        const dev = args.at(-1)!;
+        const fs = filesystems.get(dev);
+        return fs ? ok(`DEVNAME=${dev}\nUUID=${fs}\nTYPE=xfs\n`) : { exitCode: 2, stdout: '', stderr: '' };
+      }
+      case 'mkfs.xfs':
+      case 'mkfs.ext4':
+        filesystems.set(args.at(-1)!, `uuid-of-${args.at(-1)!.replace('/dev/', '')}`);
+        return ok();
+      case 'mount': {
+        const target = args.at(-1)!;
+        appendFileSync(join(root, 'proc/mounts'), `${args.at(-2)} ${target} xfs rw 0 0\n`);
+        return ok();
+      }
+      case 'cp':
+        // cp -a SRC/. DST/
+        writeFileSync(join(root, args[2]!, 'copied-from'), args[1]!);
+        return ok();
+      case 'systemctl':
+        if (args[0] === 'daemon-reload') return ok();
+        if (args[1] === 'is-active') return { exitCode: active.has(args[2]!) ? 0 : 3, stdout: '', stderr: '' };
+        if (args[0] === 'stop') {
+          active.delete(args[1]!);
+          return ok();
+        }
+        break;
+    }
+    throw new Error(`fake kernel: unexpected command ${line}`);
+  };
+  return { run, calls, filesystems };
+}
+
+const raid0 = localStorageIntent({ instance: { localStorage: { strategy: 'RAID0' } } })!;
+const twoDisks = () => fakeNode(root, [{ name: 'nvme0n1', model: 'Amazon Elastic Block Store', partitions: ['nvme0n1p1'] }, { name: 'nvme1n1', model: IS_MODEL }, { name: 'nvme2n1', model: IS_MODEL }]);
+
+describe('applyLocalStorage', () => {
+  it('creates, formats and mounts RAID0, records it in fstab by UUID, moves the state directories keeping their contents', async () => {
+    twoDisks();
+    mkdirSync(join(root, 'etc'), { recursive: true });
+    writeFileSync(join(root, 'etc/fstab'), 'UUID=root / xfs defaults 0 1\n');
+    mkdirSync(join(root, 'var/lib/containerd'), { recursive: true });
+    writeFileSync(join(root, 'var/lib/containerd/pause.tar'), 'image');
+    mkdirSync(join(root, 'usr/sbin'), { recursive: true });
+    writeFileSync(join(root, 'usr/sbin/mkfs.xfs'), '');
+    const k = fakeKernel({ active: ['containerd.service'] });
+    const log: string[] = [];
+    const plan = await applyLocalStorage(raid0, { root, run: k.run, log: (l) => log.push(l) });
+    expect(plan.kind).toBe('raid');
+    expect(k.calls).toEqual([
+      'mdadm --assemble --config=none --run /dev/md/kubernetes /dev/nvme1n1 /dev/nvme2n1',
+      'mdadm --create /dev/md/kubernetes --run --force --level=0 --metadata=1.2 --name=kubernetes --raid-devices=2 /dev/nvme1n1 /dev/nvme2n1',
+      'blkid -p -o export /dev/md127',
+      'mkfs.xfs -K -l su=8b /dev/md127',
+      'blkid -p -o export /dev/md127',
+      'systemctl daemon-reload',
+      'mount -t xfs -o defaults,noatime /dev/md127 /mnt/k8s-disks/0',
+      'systemctl --quiet is-active containerd.service',
+      'systemctl stop containerd.service',
+      'systemctl --quiet is-active kubelet.service',
+      'cp -a /var/lib/containerd/. /mnt/k8s-disks/0/containerd/',
+      'mount --bind /mnt/k8s-disks/0/containerd /var/lib/containerd',
+      'mount --bind /mnt/k8s-disks/0/pods /var/log/pods',
+      'mount --bind /mnt/k8s-disks/0/kubelet /var/lib/kubelet',
+    ]);
+    const fstab = readFileSync(join(root, 'etc/fstab'), 'utf8');
+    expect(fstab).toMatch(/^UUID=root \/ xfs defaults 0 1\n# BEGIN eks-node-agent/);
+    expect(fstab).toContain('\nUUID=uuid-of-md127 /mnt/k8s-disks/0 xfs defaults,noatime,nofail,');
+    expect(fstab).toContain('\n/mnt/k8s-disks/0/containerd /var/lib/containerd none bind,nofail,');
+    expect(readFileSync(join(root, 'mnt/k8s-disks/0/containerd/copied-from'), 'utf8')).toBe('/var/lib/containerd/.');
+    expect(log[0]).toMatch(/^local storage: RAID0 over 2 disk\(s\) \(nvme1n1, nvme2n1\) → \/mnt\/k8s-disks\/0 \(xfs\)/);
+    expect(log).toContain('local storage: stopped containerd.service while its directory moves');
+
+    // second run: array running, filesystem there, fstab current, everything mounted: only looks
+    k.calls.length = 0;
+    await applyLocalStorage(raid0, { root, run: k.run, log: () => undefined });
+    expect(k.calls).toEqual(['blkid -p -o export /dev/md127']);
+  });
+
+  it('after a reboot assembles the existing array (even with a stale mdadm.conf) and neither creates nor formats', async () => {
+    twoDisks();
+    mkdirSync(join(root, 'etc'), { recursive: true });
+    writeFileSync(join(root, 'etc/mdadm.conf'), 'ARRAY /dev/md/kubernetes metadata=1.2 UUID=00000000:00000000:00000000:00000000\n');
+    const k = fakeKernel({ blank: false });
+    k.filesystems.set('/dev/md127', 'kept');
+    await applyLocalStorage(raid0, { root, run: k.run, log: () => undefined });
+    expect(k.calls.filter((c) => /^(mdadm|mkfs)/.test(c))).toEqual(['mdadm --assemble --config=none --run /dev/md/kubernetes /dev/nvme1n1 /dev/nvme2n1']);
+    expect(readFileSync(join(root, 'etc/fstab'), 'utf8')).toContain('UUID=kept /mnt/k8s-disks/0 xfs');
+    expect(readFileSync(join(root, 'etc/mdadm.conf'), 'utf8')).toContain('UUID=00000000');
+  });
+
+  it('stops a half-assembled inactive array before assembling', async () => {
+    twoDisks();
+    mkdirSync(join(root, 'sys/block/md127/md'), { recursive: true });
+    writeFileSync(join(root, 'sys/block/md127/md/array_state'), 'inactive\n');
+    mkdirSync(join(root, 'sys/block/nvme1n1/holders/md127'), { recursive: true });
+    const k = fakeKernel({ blank: false });
+    const run: RunProcess = async (c, a, o) => (c === 'mdadm' && a[0] === '--stop' ? (k.calls.push(`${c} ${a.join(' ')}`), ok()) : k.run(c, a, o));
+    await applyLocalStorage(raid0, { root, run, log: () => undefined });
+    expect(k.calls.slice(0, 2)).toEqual(['mdadm --stop /dev/md127', 'mdadm --assemble --config=none --run /dev/md/kubernetes /dev/nvme1n1 /dev/nvme2n1']);
+  });
+
+  it('formats each disk with ext4 when mkfs.xfs is missing, and mounts them at <dir>/1, <dir>/2 with Mount', async () => {
+    twoDisks();
+    const k = fakeKernel();
+    const log: string[] = [];
+    await applyLocalStorage(localStorageIntent({ instance: { localStorage: { strategy: 'Mount' } } })!, { root, run: k.run, log: (l) => log.push(l) });
+    expect(k.calls).toContain('mkfs.ext4 -q -F -E nodiscard /dev/nvme1n1');
+    expect(k.calls).toContain('mount -t xfs -o defaults,noatime /dev/nvme2n1 /mnt/k8s-disks/2');
+    expect(k.calls.some((c) => c.startsWith('mdadm') || c.includes('--bind'))).toBe(false);
+    expect(log).toContain('local storage: made ext4 on /dev/nvme1n1 (mkfs.xfs is not installed)');
+  });
+
+  it('says so in one line and runs nothing without instance-store disks', async () => {
+    fakeNode(root, [{ name: 'nvme0n1', model: 'Amazon Elastic Block Store' }]);
+    const k = fakeKernel();
+    const log: string[] = [];
+    expect((await applyLocalStorage(raid0, { root, run: k.run, log: (l) => log.push(l) })).kind).toBe('none');
+    expect(k.calls).toEqual([]);
+    expect(log).toHaveLength(1);
+    expect(log[0]).toMatch(/^local storage: RAID0 requested .* but no instance-store NVMe disks were found: nothing to set up$/);
+  });
+
+  it('names the failing command and its stderr, and mounts nothing after it', async () => {
+    twoDisks();
+    const k = fakeKernel({ fail: 'mkfs.ext4' });
+    const err = await applyLocalStorage(raid0, { root, run: k.run, log: () => undefined }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EnvironmentError);
+    expect((err as Error).message).toBe('local storage: mkfs.ext4 -q -F -E nodiscard /dev/md127: failed with exit code 1: mkfs.ext4: it broke');
+    expect(k.calls.some((c) => c.startsWith('mount'))).toBe(false);
+    expect(existsSync(join(root, 'etc/fstab'))).toBe(false);
+  });
+
+  it('refuses RAID10 over three disks before running anything', async () => {
+    fakeNode(root, [1, 2, 3].map((i) => ({ name: `nvme${i}n1`, model: IS_MODEL })));
+    const k = fakeKernel();
+    const intent = localStorageIntent({ instance: { localStorage: { strategy: 'RAID10' } } })!;
+    await expect(applyLocalStorage(intent, { root, run: k.run, log: () => undefined })).rejects.toThrow(InputError);
+    expect(k.calls).toEqual([]);
+  });
+});
+
+describe('intent file and blkid', () => {
+  it('round-trips the intent through /run and removes it when the config has none', async () => {
+    await recordLocalStorageIntent(root, raid0);
+    expect(readLocalStorageIntent(root)).toEqual(raid0);
+    await recordLocalStorageIntent(root, undefined);
+    expect(readLocalStorageIntent(root)).toBeUndefined();
+  });
+
+  it('treats a raid member signature as no filesystem', () => {
+    expect(parseBlkid('UUID=a\nTYPE=linux_raid_member\n')).toEqual({});
+    expect(parseBlkid('DEVNAME=/dev/md127\nUUID=abc-1\nTYPE=xfs\n')).toEqual({ uuid: 'abc-1', type: 'xfs' });
+  });
+});
