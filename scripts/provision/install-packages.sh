@@ -5,9 +5,13 @@
 set -o errexit -o nounset -o pipefail
 
 dnf_packages=(conntrack-tools ethtool iproute iptables-nft kmod procps-ng socat tar)
+# mdadm, xfsprogs, nvme-cli: the agent builds instance-store arrays (spec.instance.localStorage)
+dnf_packages+=(mdadm xfsprogs nvme-cli)
 # The local base image is built offline: list only what provisioning itself uses, and
 # every one of these is in a default debootstrap, so apt is reached only when one is missing.
 apt_packages=(ca-certificates curl iproute2 kmod procps)
+# local storage, as on Amazon Linux; the test base image (test/system/base-image.sh) carries them
+apt_packages+=(mdadm xfsprogs nvme-cli)
 
 if command -v dnf >/dev/null 2>&1; then
   dnf install -y "${dnf_packages[@]}"

@@ -40,6 +40,8 @@ export interface SystemCase {
   imdsDelayMs?: number;
   /** after joining, reboot and check the node comes back without AWS calls */
   reboot?: boolean;
+  /** blank NVMe disks the VM gets, named as instance store by the test base's udev rule; 0: local storage asked, no disks */
+  instanceStoreDisks?: number;
 }
 
 const completeCluster = (c: CaseCluster) => `  cluster:
@@ -53,6 +55,12 @@ const nodeConfig = (spec: string) => `apiVersion: node.eks.aws/v1alpha1
 kind: NodeConfig
 spec:
 ${spec}`;
+
+const localStorage = (c: CaseCluster) =>
+  nodeConfig(`${completeCluster(c)}  instance:
+    localStorage:
+      strategy: RAID0
+`);
 
 export const CASES: SystemCase[] = [
   {
@@ -128,5 +136,23 @@ ${nodeConfig(`${completeCluster(c)}  kubelet:
     certificateAuthority: ${c.caBase64}
     cidr: 10.100.0/16
 `),
+  },
+  {
+    // Two disks: the array, the bind mounts and containerd writing there; the reboot proves
+    // the array and mounts come back from /etc/fstab and nothing is rebuilt.
+    name: 'local-storage-raid0',
+    describeClusterCalls: 0,
+    expect: 'join',
+    reboot: true,
+    instanceStoreDisks: 2,
+    userData: localStorage,
+  },
+  {
+    // What Karpenter does on every instance type of a NodePool: RAID0 asked, no disks there.
+    name: 'local-storage-none',
+    describeClusterCalls: 0,
+    expect: 'join',
+    instanceStoreDisks: 0,
+    userData: localStorage,
   },
 ];

@@ -22,6 +22,8 @@ export interface VmOptions {
   consoleLog: string;
   memoryMiB?: number;
   cpus?: number;
+  /** raw files attached as NVMe disks (`-device nvme`), each with its serial */
+  nvme?: Array<{ file: string; serial: string }>;
 }
 
 export interface Vm {
@@ -73,6 +75,7 @@ export async function bootVm(options: VmOptions): Promise<Vm> {
     '-kernel', options.kernel, '-initrd', options.initrd, '-append', append,
     '-drive', `file=${options.disk},if=virtio,format=qcow2,cache=unsafe`,
     '-netdev', netdev, '-device', 'virtio-net-pci,netdev=net0',
+    ...(options.nvme ?? []).flatMap((d, i) => ['-drive', `file=${d.file},if=none,id=nvme${i},format=raw,cache=unsafe`, '-device', `nvme,serial=${d.serial},drive=nvme${i}`]),
     '-display', 'none', '-serial', `file:${options.consoleLog}`, '-monitor', 'none',
     '-nodefaults', '-no-user-config',
   ];

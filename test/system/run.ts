@@ -26,6 +26,7 @@ import { Checks, agentFileDigests, compareWithRender, expect, timeline, unitStat
 import { bootVm, createOverlay, GUEST_IP, type Vm } from './qemu.js';
 import { ssh, sshOk, waitForSsh, type SshTarget } from './ssh.js';
 import { onlyTimeouts } from './rerun.js';
+import { checkNoDisks, checkRaid0, checkRaid0AfterReboot, createInstanceStoreDisks, type StorageIdentity } from './local-storage.js';
 
 const REPO = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
 const KUBERNETES_VERSION = '1.33.1';
@@ -233,6 +234,7 @@ async function runCase(c: SystemCase, image: string, base: { kernel: string; ini
   try {
     const disk = join(work, 'disk.qcow2');
     await createOverlay(image, disk);
+    const nvme = c.instanceStoreDisks ? await createInstanceStoreDisks(work, c.instanceStoreDisks) : undefined;
     log(`case ${c.name}: booting (console: ${join(work, 'console.log')})`);
     vm = await bootVm({
       name: c.name,
@@ -240,6 +242,7 @@ async function runCase(c: SystemCase, image: string, base: { kernel: string; ini
       kernel: base.kernel,
       initrd: base.initrd,
       consoleLog: join(work, 'console.log'),
+      ...(nvme ? { nvme } : {}),
       cmdline: [
         // The agent's AWS endpoints, the AWS way, for every service (PID 1's environment).
         `systemd.setenv=AWS_ENDPOINT_URL_EKS=http://${GUEST.eks}`,
@@ -290,6 +293,9 @@ async function runCase(c: SystemCase, image: string, base: { kernel: string; ini
         });
       }
       await checkJoined(checks, c, cloud, target, work, userData, vmStart);
+      let storage: StorageIdentity | undefined;
+      if (c.instanceStoreDisks) storage = await checkRaid0(checks, target, c.instanceStoreDisks);
+      else if (c.instanceStoreDisks === 0) await checkNoDisks(checks, target);
       const j = await journal(target);
       await writeFile(join(work, 'journal.txt'), j);
       report.milestones = timeline(j);
@@ -327,6 +333,7 @@ async function runCase(c: SystemCase, image: string, base: { kernel: string; ini
           return `EKS ${now.eks} request(s), EC2 ${now.ec2}: none since the reboot (the first boot's DescribeCluster and doctor's; the rebooted agent read its cache)`;
         });
         await checkJoined(checks, c, cloud, target, work, userData, rebootAt, 'after reboot');
+        if (storage) await checkRaid0AfterReboot(checks, target, storage);
         const j2 = await journal(target);
         await writeFile(join(work, 'journal-after-reboot.txt'), j2);
         report.rebootMilestones = timeline(j2);
@@ -383,6 +390,7 @@ async function runCase(c: SystemCase, image: string, base: { kernel: string; ini
     await cloud.close();
     // The overlay is 100s of MiB after a boot; the console log and journal stay.
     await rm(join(work, 'disk.qcow2'), { force: true });
+    for (let i = 0; i < (c.instanceStoreDisks ?? 0); i++) await rm(join(work, `instance-store-${i}.raw`), { force: true });
   }
   report.ok = checks.ok;
   report.failures = checks.results.filter((r) => !r.ok).map((r) => `${r.name}: ${r.detail}`);

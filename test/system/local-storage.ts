@@ -1,0 +1,128 @@
+/**
+ * Instance-store local storage in the VM: blank NVMe disks for QEMU, and the checks that the
+ * agent built the array, moved containerd's and the kubelet's state onto it, and that a reboot
+ * brings it all back from /etc/fstab without the agent redoing anything.
+ *
+ * QEMU 7.2's nvme device cannot set the model ("QEMU NVMe Ctrl"), so the disks get a serial
+ * starting with SERIAL_PREFIX, and a udev rule that only the test base image carries
+ * (test/system/base-image.sh) gives them the by-id link EC2 instance-store disks get. The agent's
+ * detection is unchanged; on AWS that rule does not exist, and an EBS serial ("vol…") could not
+ * match it anyway.
+ */
+import { execa } from 'execa';
+import { join } from 'node:path';
+import { Checks, expect } from './node-checks.js';
+import { ssh, sshOk, type SshTarget } from './ssh.js';
+
+export const SERIAL_PREFIX = 'ekstestis';
+/** Sparse: only what the array's metadata, xfs and containerd write takes space. */
+const DISK_SIZE = '1G';
+
+export async function createInstanceStoreDisks(work: string, count: number): Promise<Array<{ file: string; serial: string }>> {
+  const disks = [];
+  for (let i = 0; i < count; i++) {
+    const file = join(work, `instance-store-${i}.raw`);
+    await execa('truncate', ['-s', DISK_SIZE, file], { timeout: 30_000 });
+    disks.push({ file, serial: `${SERIAL_PREFIX}${i}` });
+  }
+  return disks;
+}
+
+/** What must not change across a reboot. */
+export interface StorageIdentity {
+  arrayUuid: string;
+  fsUuid: string;
+  blob: string;
+}
+
+const RUN_LOG = 'journalctl -b -u eks-node-agent-run.service -o cat --no-pager';
+const BLOBS = '/mnt/k8s-disks/0/containerd/io.containerd.content.v1.content/blobs/sha256';
+
+/** The run phase's local storage lines this boot, without the journal's `eks-node-agent: ` prefix. */
+async function storageLines(vm: SshTarget, prefix: string): Promise<string[]> {
+  return (await sshOk(vm, RUN_LOG)).split('\n').map((l) => l.replace(/^eks-node-agent: /, '')).filter((l) => l.startsWith(prefix));
+}
+
+async function sourceOf(vm: SshTarget, mountPoint: string): Promise<string> {
+  return (await ssh(vm, `findmnt -n -o SOURCE,FSTYPE --mountpoint ${mountPoint}`)).stdout.trim();
+}
+
+/** After the first join: the array, its filesystem, the bind mounts, fstab, containerd writing there. */
+export async function checkRaid0(checks: Checks, vm: SshTarget, disks: number): Promise<StorageIdentity | undefined> {
+  let md = '';
+  await checks.check(`local storage: RAID0 md array over the ${disks} NVMe disks, xfs at /mnt/k8s-disks/0`, async () => {
+    const mdstat = await sshOk(vm, 'cat /proc/mdstat');
+    const line = mdstat.split('\n').find((l) => / : active raid0 /.test(l)) ?? '';
+    expect((line.match(/nvme\d+n\d+/g) ?? []).length === disks, `/proc/mdstat:\n${mdstat}`);
+    const [source, fstype] = (await sourceOf(vm, '/mnt/k8s-disks/0')).split(/\s+/);
+    expect(source?.startsWith('/dev/md') && fstype === 'xfs', `/mnt/k8s-disks/0 is mounted from ${source} (${fstype})`);
+    md = source!;
+    return `${line.trim()}; ${source} xfs`;
+  });
+  if (!md) return undefined;
+  await checks.check('local storage: /var/lib/containerd, /var/lib/kubelet and /var/log/pods are on the array', async () => {
+    const got = [];
+    for (const [path, sub] of [['/var/lib/containerd', 'containerd'], ['/var/lib/kubelet', 'kubelet'], ['/var/log/pods', 'pods']] as const) {
+      const source = (await sourceOf(vm, path)).split(/\s+/)[0];
+      expect(source === `${md}[/${sub}]`, `${path} is mounted from ${source || 'nothing'}, expected ${md}[/${sub}]`);
+      got.push(`${path} ← ${source}`);
+    }
+    return got.join(', ');
+  });
+  await checks.check('local storage: /etc/fstab names the array by UUID with nofail', async () => {
+    const fstab = await sshOk(vm, 'cat /etc/fstab');
+    const uuid = (await sshOk(vm, `blkid -s UUID -o value ${md}`)).trim();
+    expect(new RegExp(`^UUID=${uuid} /mnt/k8s-disks/0 xfs \\S*nofail`, 'm').test(fstab), `no nofail line for UUID=${uuid}:\n${fstab}`);
+    expect(/^\/mnt\/k8s-disks\/0\/containerd \/var\/lib\/containerd none bind,nofail/m.test(fstab), `no bind line for containerd:\n${fstab}`);
+    return `UUID=${uuid}`;
+  });
+  let blob = '';
+  await checks.check("local storage: containerd's content store writes onto the array, the baked images came along", async () => {
+    // a new blob through containerd's API, then looked for on the array's own path
+    const r = await sshOk(vm, [
+      'set -e; b=$(mktemp); cat /proc/sys/kernel/random/uuid > "$b"',
+      'd=$(sha256sum "$b" | cut -d" " -f1)',
+      'ctr -n k8s.io content ingest --expected-digest "sha256:$d" --expected-size "$(stat -c %s "$b")" eks-node-local-storage-check < "$b"',
+      `test -f ${BLOBS}/$d && echo "$d"`,
+    ].join('\n'));
+    blob = r.trim();
+    const sandbox = (await sshOk(vm, 'cat /etc/eks/sandbox-image.txt')).trim();
+    const target = (await sshOk(vm, `ctr -n k8s.io images ls name==${sandbox} | awk 'NR==2 {print $3}'`)).trim();
+    const kept = await ssh(vm, `test -f ${BLOBS}/${target.replace('sha256:', '')}`);
+    expect(kept.exitCode === 0, `the sandbox image's manifest ${target} is not on the array`);
+    return `blob ${blob.slice(0, 12)}… in ${BLOBS}; ${sandbox} kept`;
+  });
+  const arrayUuid = (await sshOk(vm, `mdadm --detail --export ${md} | sed -n 's/^MD_UUID=//p'`)).trim();
+  const fsUuid = (await sshOk(vm, `blkid -s UUID -o value ${md}`)).trim();
+  return { arrayUuid, fsUuid, blob };
+}
+
+/** After the reboot: the same array and filesystem, mounted from fstab, and the agent did nothing to the disks. */
+export async function checkRaid0AfterReboot(checks: Checks, vm: SshTarget, before: StorageIdentity): Promise<void> {
+  await checks.check('after reboot: the same array and filesystem, mounted before the agent ran, nothing rebuilt', async () => {
+    const [source] = (await sourceOf(vm, '/mnt/k8s-disks/0')).split(/\s+/);
+    expect(source?.startsWith('/dev/md'), `/mnt/k8s-disks/0 is not mounted after the reboot (${source})`);
+    const arrayUuid = (await sshOk(vm, `mdadm --detail --export ${source} | sed -n 's/^MD_UUID=//p'`)).trim();
+    const fsUuid = (await sshOk(vm, `blkid -s UUID -o value ${source}`)).trim();
+    expect(arrayUuid === before.arrayUuid && fsUuid === before.fsUuid, `array ${before.arrayUuid} → ${arrayUuid}, filesystem ${before.fsUuid} → ${fsUuid}`);
+    const containerd = (await sourceOf(vm, '/var/lib/containerd')).split(/\s+/)[0];
+    expect(containerd === `${source}[/containerd]`, `/var/lib/containerd is mounted from ${containerd}`);
+    const blob = await ssh(vm, `test -f ${BLOBS}/${before.blob}`);
+    expect(blob.exitCode === 0, `the blob written before the reboot is gone from ${BLOBS}`);
+    const lines = await storageLines(vm, 'local storage');
+    const acted = lines.filter((l) => /created|made|wrote|mounted|copied|stopped/.test(l));
+    expect(lines.length > 0 && acted.length === 0, `run phase after reboot:\n${lines.join('\n')}`);
+    return `array ${arrayUuid}, filesystem ${fsUuid}; agent said: ${lines.join(' | ')}`;
+  });
+}
+
+/** Without disks: one line, nothing mounted. */
+export async function checkNoDisks(checks: Checks, vm: SshTarget): Promise<void> {
+  await checks.check('local storage: one line saying there are no instance-store disks, nothing mounted', async () => {
+    const lines = await storageLines(vm, 'local storage:');
+    expect(lines.length === 1 && lines[0]!.includes('no instance-store NVMe disks were found'), `run phase:\n${lines.join('\n')}`);
+    const m = await ssh(vm, 'findmnt -n --mountpoint /var/lib/containerd');
+    expect(m.stdout.trim() === '', `/var/lib/containerd is a mount point: ${m.stdout}`);
+    return lines[0]!;
+  });
+}
