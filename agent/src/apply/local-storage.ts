@@ -173,7 +173,16 @@ async function ensureArray(level: 0 | 10, members: InstanceStoreDisk[], options:
   if (now) {
     log(`local storage: assembled the existing array /dev/${now.md}`);
   } else {
-    // blank disks: a new instance, or the disks came back empty after a stop/start
+    // Create only over blank disks (a new instance, or disks that came back empty after a
+    // stop/start): members that still carry md metadata but did not assemble hold an array
+    // someone may want back, and recreating it would wipe it.
+    const carrying = [];
+    for (const d of members) if ((await exec('mdadm', ['--examine', d.device], TIMEOUT.short, [0, 1, 2])).exitCode === 0) carrying.push(d.device);
+    if (carrying.length > 0) {
+      throw new EnvironmentError(
+        `local storage: ${carrying.join(', ')} carry md metadata, but mdadm ${mdadmAssembleArgs(members).join(' ')} failed: ${firstLine(assembled) || `exit code ${assembled.exitCode}`}; not recreating the array over them`,
+      );
+    }
     await exec('mdadm', mdadmCreateArgs(level, members), TIMEOUT.mdadm);
     now = arrayOf(root, members);
     if (!now) throw new EnvironmentError(`local storage: mdadm --create succeeded, but no md device holds ${members.map((d) => d.device).join(', ')}`);

@@ -21,7 +21,7 @@ const ok = (stdout = ''): ProcessResult => ({ exitCode: 0, stdout, stderr: '' })
  * filesystem gets a UUID, a mount appears in proc/mounts) and records every command. Any
  * command it does not know throws, so an unexpected call fails the test.
  */
-function fakeKernel(options: { blank?: boolean; fail?: string; active?: string[] } = {}) {
+function fakeKernel(options: { blank?: boolean; fail?: string; active?: string[]; superblocks?: boolean } = {}) {
   const calls: string[] = [];
   const filesystems = new Map<string, string>();
   const active = new Set(options.active ?? []);
@@ -42,6 +42,7 @@ function fakeKernel(options: { blank?: boolean; fail?: string; active?: string[]
           makeArray(members);
           return ok();
         }
+        if (args[0] === '--examine') return options.superblocks ? ok('/dev/nvme1n1:\n  Magic : a92b4efc\n') : { exitCode: 1, stdout: '', stderr: 'mdadm: No md superblock detected' };
         if (args[0] === '--create') {
           makeArray(members);
           return ok();
@@ -97,6 +98,8 @@ describe('applyLocalStorage', () => {
     expect(plan.kind).toBe('raid');
     expect(k.calls).toEqual([
       'mdadm --assemble --config=none --run /dev/md/kubernetes /dev/nvme1n1 /dev/nvme2n1',
+      'mdadm --examine /dev/nvme1n1',
+      'mdadm --examine /dev/nvme2n1',
       'mdadm --create /dev/md/kubernetes --run --force --level=0 --metadata=1.2 --name=kubernetes --raid-devices=2 /dev/nvme1n1 /dev/nvme2n1',
       'blkid -p -o export /dev/md127',
       'mkfs.xfs -K -l su=8b /dev/md127',
@@ -135,6 +138,15 @@ describe('applyLocalStorage', () => {
     expect(k.calls.filter((c) => /^(mdadm|mkfs)/.test(c))).toEqual(['mdadm --assemble --config=none --run /dev/md/kubernetes /dev/nvme1n1 /dev/nvme2n1']);
     expect(readFileSync(join(root, 'etc/fstab'), 'utf8')).toContain('UUID=kept /mnt/k8s-disks/0 xfs');
     expect(readFileSync(join(root, 'etc/mdadm.conf'), 'utf8')).toContain('UUID=00000000');
+  });
+
+  it('never recreates over disks that carry md metadata but did not assemble', async () => {
+    twoDisks();
+    const k = fakeKernel({ superblocks: true });
+    await expect(applyLocalStorage(raid0, { root, run: k.run, log: () => undefined })).rejects.toThrow(
+      'local storage: /dev/nvme1n1, /dev/nvme2n1 carry md metadata, but mdadm --assemble --config=none --run /dev/md/kubernetes /dev/nvme1n1 /dev/nvme2n1 failed: mdadm: no recogniseable superblock on /dev/nvme1n1; not recreating the array over them',
+    );
+    expect(k.calls.some((c) => c.startsWith('mdadm --create'))).toBe(false);
   });
 
   it('stops a half-assembled inactive array before assembling', async () => {
