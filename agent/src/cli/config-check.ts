@@ -3,14 +3,15 @@ import { InputError } from '../errors.js';
 import { loadConfig } from '../sources/index.js';
 import { describeNodeEnvironment } from './config-describe.js';
 import { lazyImds, type Env } from './deps.js';
+import { stderrLog, type Log } from './log.js';
 
 export interface ConfigCheckOptions {
   configSources: string[];
 }
 
 /** A person is reading: every problem is an error, advisory ones included. */
-export async function run(options: ConfigCheckOptions, env: Env, out: (line: string) => void): Promise<number> {
-  const loaded = await loadConfig(options.configSources, { imds: lazyImds(env) });
+export async function run(options: ConfigCheckOptions, env: Env, out: (line: string) => void, log: Log = stderrLog): Promise<number> {
+  const loaded = await loadConfig(options.configSources, { imds: lazyImds(env, log) });
   if (loaded.advisories.length > 0) throw new InputError(loaded.advisories);
   out('configuration is valid');
   out(`merged ${loaded.documents.length} NodeConfig document(s): ${loaded.documents.join(', ')}`);
