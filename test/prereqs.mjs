@@ -39,7 +39,8 @@ export const NEEDS = {
   'exe-x64': ['llvm-strip'],
   'test:exe': ['llvm-strip', 'readelf', 'qemu-aarch64-static', 'arm64 C library', 'arm64 C++ library', 'arm64 libgcc'],
   'test:tools': ['kubectl', 'containerd', 'systemd-analyze', 'python3', 'curl'],
-  'check:ami': ['packer', 'shellcheck', 'systemd-analyze'],
+  'check:ami': ['packer', 'shellcheck', 'systemd-analyze', 'containerd'],
+  'build:exe': ['llvm-strip', 'qemu-aarch64-static', 'arm64 C library', 'arm64 C++ library', 'arm64 libgcc'],
   'test:system': ['packer', 'qemu-system-x86_64', 'qemu-img', 'qemu-aarch64-static', 'debootstrap', 'socat', 'openssl', 'ssh', 'mkfs.ext4', 'kubectl', 'llvm-strip', 'arm64 C library', 'arm64 C++ library', 'arm64 libgcc'],
 };
 
