@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { TEST_CLUSTER_CA_BASE64 } from '../emulators/eks.js';
-import { fileUri, fixture, runAgent } from '../support/agent.js';
+import { REPO, fileUri, fixture, runAgent } from '../support/agent.js';
 import { startNode, type SimulatedNode } from '../support/node.js';
 
 /* The command line as people and runbooks type it: version, help, nodeadm's spellings, log format, completion. */
@@ -140,5 +140,38 @@ describe('completion', () => {
   it('names an unsupported shell', async () => {
     const r = await runAgent(['completion', 'fish']);
     expect(r).toMatchObject({ exitCode: 1, stderr: `error: completion: 'fish' is not allowed (expected "bash" or "zsh")\n` });
+  });
+});
+
+describe('npm start', () => {
+  const simulate = (args: string[]) => execa(join(REPO, 'node_modules/.bin/tsx'), [join(REPO, 'scripts/simulate-boot.ts'), ...args], { reject: false, cwd: REPO });
+
+  it('--help prints the simulated boot\'s options, exit 0', async () => {
+    const r = await simulate(['--help']);
+    expect(r.exitCode).toBe(0);
+    expect(String(r.stdout)).toMatch(/^Usage: npm start \[-- options\]/);
+    for (const option of ['--user-data <file>', '--name-only', '-h, --help']) expect(String(r.stdout)).toContain(option);
+  });
+
+  it('names an unknown option in one line before the usage, exit 1, no stack trace', async () => {
+    const r = await simulate(['--bogus']);
+    expect(r.exitCode).toBe(1);
+    expect(String(r.stderr)).toMatch(/^npm start: Unknown option '--bogus'.*\n\nUsage: npm start/);
+    expect(String(r.stderr)).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('init with a NodeConfig swallowed by a script part', () => {
+  it('warns naming the part and boots from the NodeConfig it did find', async () => {
+    const mime = readFileSync(fixture('userdata/karpenter.mime'), 'utf8');
+    const userData = mime.replace(
+      '--//\nContent-Type: application/node.eks.aws',
+      'Content-Type: application/node.eks.aws\n\napiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  kubelet:\n    flags: [--v=4]\n\n--//\nContent-Type: application/node.eks.aws',
+    );
+    node = await startNode({ imds: { userData } });
+    const r = await node.agent(['init', '--root', node.root, '--skip', 'run']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/eks-node-agent: warning: imds:\/\/user-data \(MIME part 1\): this text\/x-shellscript part holds what looks like a NodeConfig .*is a boundary line missing before it\?/);
+    expect(node.read('/etc/eks/kubelet/environment')).not.toContain('--v=4');
   });
 });
