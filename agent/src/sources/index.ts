@@ -27,8 +27,7 @@ export interface LoadedConfig {
   ignored: string[];
   /**
    * problems that only advise (unknown fields, a NodeConfig swallowed by a script part):
-   * `config check` reports them as errors, a boot
-   * as warnings, and goes on without them
+   * `config check` reports them as errors, a boot as warnings, and goes on without them
    */
   advisories: string[];
   /** empty optional values treated as not set */
