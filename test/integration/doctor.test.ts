@@ -59,6 +59,7 @@ describe('doctor on a healthy node', () => {
 });
 
 describe('doctor names the cause of each join failure', () => {
+  // Two doctor runs, the second waiting out a denied EC2 call: about 40 s on a loaded machine.
   it('custom DHCP domain: names the domain and the PrivateDnsName the node registers with, or the permission it lacks', async () => {
     const ec2 = await startEc2();
     imds.setMetaData('local-hostname', 'ip-10-0-1-23.corp.example');
@@ -80,7 +81,7 @@ describe('doctor names the cause of each join failure', () => {
       imds.setMetaData('local-hostname', NODE);
       await ec2.close();
     }
-  });
+  }, 120_000);
 
   it('IMDS down: imds times out at --timeout (not earlier), everything that needs it is skipped naming it', async () => {
     const down = await startImds({ down: true });
