@@ -57,4 +57,17 @@ for variant in without-cloud-init with-cloud-init; do
     echo "check-units: ${units[*]} ${extended[*]} verified ($variant)"
   fi
 done
+# nodeadm's unit names must resolve to ours once the units are enabled, as the image enables them.
+alias_root="$work/aliases"
+mkdir -p "$alias_root/etc/systemd/system"
+cp "$rootfs"/etc/systemd/system/eks-node-agent-*.service "$alias_root/etc/systemd/system/"
+systemctl --root="$alias_root" --quiet enable eks-node-agent-config.service eks-node-agent-run.service
+for phase in config run; do
+  target="$(readlink "$alias_root/etc/systemd/system/nodeadm-$phase.service" || true)"
+  if [[ "$target" != "/etc/systemd/system/eks-node-agent-$phase.service" ]]; then
+    echo "check-units: systemctl enable made no nodeadm-$phase.service alias of eks-node-agent-$phase.service (got '${target}')" >&2
+    status=1
+  fi
+done
+[[ $status -ne 0 ]] || echo "check-units: nodeadm-config.service and nodeadm-run.service alias the agent's units"
 exit "$status"

@@ -4,7 +4,7 @@
  * facts), runs the built agent's `init --root` against them with a systemctl TEST DOUBLE (no
  * containerd or kubelet runs here), and shows what the agent did.
  *
- *   npm start [-- --user-data FILE] [-- --name-only]
+ *   npm start [-- --user-data FILE] [-- --name-only] [-- --help]
  */
 import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,9 +15,32 @@ import { startEks } from '../test/emulators/eks.js';
 import { REPO, runAgent } from '../test/support/agent.js';
 import { layoutNodeRoot } from '../test/support/node.js';
 
-const { values } = parseArgs({
-  options: { 'user-data': { type: 'string' }, 'name-only': { type: 'boolean' }, keep: { type: 'boolean' } },
-});
+const USAGE = `Usage: npm start [-- options]
+
+A simulated node boot: loopback IMDS and EKS emulators, a node root laid out like the baked image,
+and the built agent's \`init --root\` run against them (systemctl is a test double; no containerd or
+kubelet runs). Prints each phase's duration, every file written and the decisions that matter;
+the node root is left under the temporary directory (its path is printed) to look at.
+
+Options:
+  --user-data <file>  boot with this user data (default: test/fixtures/userdata/karpenter.mime)
+  --name-only         boot with user data naming only the cluster, so the agent calls eks:DescribeCluster
+  -h, --help          show this help
+`;
+
+let values: { 'user-data'?: string; 'name-only'?: boolean; help?: boolean };
+try {
+  ({ values } = parseArgs({
+    options: { 'user-data': { type: 'string' }, 'name-only': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  }));
+} catch (err) {
+  process.stderr.write(`npm start: ${(err as Error).message.split('\n')[0]}\n\n${USAGE}`);
+  process.exit(1);
+}
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 const defaultUserData = values['name-only'] ? 'test/fixtures/userdata/name-only.yaml' : 'test/fixtures/userdata/karpenter.mime';
 const userDataPath = values['user-data'] ?? join(REPO, defaultUserData);
 

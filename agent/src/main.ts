@@ -1,4 +1,5 @@
-import { parseCommandLine, type CommandSpec, type OptionSpec, type Program, type Values } from './cli/args.js';
+import { extractGlobals, parseCommandLine, type CommandSpec, type Globals, type OptionSpec, type Program, type Values } from './cli/args.js';
+import { createLog, formatLogLine, type Log } from './cli/log.js';
 import { InputError, EnvironmentError, describeCause } from './errors.js';
 
 /*
@@ -34,7 +35,7 @@ const configSource: OptionSpec = {
 };
 const root: OptionSpec = { name: 'root', value: '<dir>', default: '/', description: 'filesystem root' };
 
-type Action = (values: Values, debug: boolean) => Promise<number>;
+type Action = (values: Values, debug: boolean, log: Log) => Promise<number>;
 const str = (v: Values[string]) => (typeof v === 'string' ? v : undefined);
 const list = (v: Values[string]) => (Array.isArray(v) ? v : []);
 
@@ -45,13 +46,29 @@ const commands: Array<CommandSpec & { action: Action }> = [
     options: [
       configSource,
       { ...root, description: 'filesystem root to configure' },
-      { name: 'skip', value: '<phase>', choices: ['config', 'run'], description: 'skip a phase' },
+      { name: 'skip', short: 's', value: '<phase>', list: true, choices: ['config', 'run'], description: 'skip a phase; repeatable or comma-separated (config,run only reads and validates the NodeConfig)' },
       { name: 'dry-run', description: 'print the plan, write and start nothing' },
+      { name: 'config-cache', value: '<file>', description: "accepted for nodeadm's command line; nothing is cached there (the run phase re-reads the sources)" },
+      { name: 'daemon', short: 'd', value: '<name>', list: true, choices: ['containerd', 'kubelet'], description: "accepted for nodeadm's command line; both daemons are always configured and started" },
     ],
-    action: async (v) => {
+    action: async (v, _debug, log) => {
+      // nodeadm's flags are taken so runbooks and scripts written for it run unchanged; say
+      // what they do here, once, rather than ignore them.
+      if (v['config-cache']) {
+        log(`note: --config-cache ${str(v['config-cache'])}: eks-node-agent keeps no NodeConfig cache; each phase re-reads its sources (the EKS cluster details are kept in /var/lib/eks-node-agent/cluster.json)`);
+      }
+      const daemons = new Set(list(v.daemon));
+      if (daemons.size > 0 && !(daemons.has('containerd') && daemons.has('kubelet'))) {
+        log(`note: --daemon ${[...daemons].join(',')}: eks-node-agent always configures and starts both containerd and kubelet`);
+      }
+      const skips = new Set(list(v.skip));
+      if (skips.has('config') && skips.has('run')) {
+        const { run } = await import('./cli/config-check.js');
+        return run({ configSources: list(v['config-source']) }, env, out, log);
+      }
       const { run } = await import('./cli/init.js');
-      const skip = str(v.skip) as 'config' | 'run' | undefined;
-      return run({ configSources: list(v['config-source']), root: str(v.root) ?? '/', ...(skip ? { skip } : {}), dryRun: v['dry-run'] === true }, env, out);
+      const skip = skips.has('config') ? 'config' : skips.has('run') ? 'run' : undefined;
+      return run({ configSources: list(v['config-source']), root: str(v.root) ?? '/', ...(skip ? { skip } : {}), dryRun: v['dry-run'] === true }, env, out, log);
     },
   },
   {
@@ -77,9 +94,9 @@ const commands: Array<CommandSpec & { action: Action }> = [
     path: ['config', 'check'],
     description: 'validate the merged NodeConfig and say which cluster fields will be fetched',
     options: [configSource],
-    action: async (v) => {
+    action: async (v, _debug, log) => {
       const { run } = await import('./cli/config-check.js');
-      return run({ configSources: list(v['config-source']) }, env, out);
+      return run({ configSources: list(v['config-source']) }, env, out, log);
     },
   },
   {
@@ -87,12 +104,12 @@ const commands: Array<CommandSpec & { action: Action }> = [
     description: 'print the merged NodeConfig',
     options: [
       configSource,
-      { name: 'output', value: '<format>', default: 'yaml', description: 'yaml or json' },
-      { name: 'config-output', short: 'o', value: '<file>', description: 'write to a file instead of stdout' },
+      { name: 'output', value: '<format>', choices: ['yaml', 'json'], default: 'yaml', description: 'yaml or json' },
+      { name: 'config-output', short: 'o', value: '<file>', description: 'write to a file instead of stdout (as nodeadm)' },
     ],
-    action: async (v) => {
+    action: async (v, _debug, log) => {
       const { run } = await import('./cli/config-dump.js');
-      return run({ configSources: list(v['config-source']), output: str(v.output) as string, configOutput: str(v['config-output']) }, env, out);
+      return run({ configSources: list(v['config-source']), output: str(v.output) as string, configOutput: str(v['config-output']) }, env, out, log);
     },
   },
   {
@@ -126,6 +143,17 @@ const commands: Array<CommandSpec & { action: Action }> = [
       return run(out);
     },
   },
+  {
+    path: ['completion'],
+    description: 'print a shell completion script (source <(eks-node-agent completion bash))',
+    options: [],
+    positionals: { usage: 'bash|zsh', choices: ['bash', 'zsh'], min: 1, max: 1 },
+    action: async (v) => {
+      const { completionScript } = await import('./cli/completion.js');
+      out(completionScript(program, list(v._)[0] as 'bash' | 'zsh').replace(/\n$/, ''));
+      return 0;
+    },
+  },
 ];
 
 const program: Program<(typeof commands)[number]> = {
@@ -135,27 +163,30 @@ const program: Program<(typeof commands)[number]> = {
   groups: { config: 'inspect the NodeConfig' },
 };
 
-const debug = process.argv.includes('--debug');
+let globals: Globals = { debug: process.argv.includes('--debug'), logFormat: 'text', rest: [] };
+const logFormat = () => globals.logFormat;
 
 function report(err: unknown): number {
-  if (err instanceof InputError) {
-    for (const problem of err.problems) process.stderr.write(`error: ${problem}\n`);
-  } else if (err instanceof EnvironmentError) {
-    process.stderr.write(`error: ${err.message}\n`);
-  } else {
-    process.stderr.write(`error: internal: ${describeCause(err)} (run with --debug for details)\n`);
-  }
-  if (debug && err instanceof Error) process.stderr.write(`${err.stack}\n${err.cause ? `cause: ${String((err.cause as Error).stack ?? err.cause)}\n` : ''}`);
+  const lines =
+    err instanceof InputError
+      ? err.problems
+      : err instanceof EnvironmentError
+        ? [err.message]
+        : [`internal: ${describeCause(err)} (run with --debug for details)`];
+  // Text errors carry no program prefix (a person reads them at a prompt); JSON ones are log lines.
+  for (const line of lines) process.stderr.write(logFormat() === 'json' ? formatLogLine('json', `error: ${line}`) : `error: ${line}\n`);
+  if (globals.debug && err instanceof Error) process.stderr.write(`${err.stack}\n${err.cause ? `cause: ${String((err.cause as Error).stack ?? err.cause)}\n` : ''}`);
   return err instanceof InputError ? 1 : 2;
 }
 
 async function main(): Promise<number> {
-  const parsed = parseCommandLine(program, process.argv.slice(2));
+  globals = extractGlobals(process.argv.slice(2));
+  const parsed = parseCommandLine(program, globals.rest);
   if (parsed.kind === 'help') {
     (parsed.exitCode === 0 ? process.stdout : process.stderr).write(parsed.text);
     return parsed.exitCode;
   }
-  return parsed.command.action(parsed.values, debug);
+  return parsed.command.action(parsed.values, globals.debug, createLog(globals.logFormat));
 }
 
 function stdoutFailed(): number {

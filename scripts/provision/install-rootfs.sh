@@ -24,4 +24,4 @@ if [[ -x /usr/bin/ssh-keygen ]]; then
 fi
 # Debian's package enables containerd; on a node it must not start with package defaults.
 systemctl disable containerd.service
-echo "install-rootfs: enabled eks-node-agent-config.service and eks-node-agent-run.service"
+echo "install-rootfs: enabled eks-node-agent-config.service and eks-node-agent-run.service (aliases nodeadm-config.service, nodeadm-run.service)"

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -27,9 +27,14 @@ export interface Bounded {
   stderr: string;
   /** wall time of the whole process, start-up included */
   ms: number;
-  /** peak resident set size (GNU time's %M) */
+  /**
+   * peak resident set size (GNU time's %M); NaN without GNU time, so only the cases that bound
+   * memory (inputs.tools.test.ts, `npm run test:tools`) need it
+   */
   maxRssMiB: number;
 }
+
+const GNU_TIME = '/usr/bin/time';
 
 /**
  * Runs the built agent under GNU time to learn its peak memory. `killAfterMs` is only a backstop
@@ -43,7 +48,9 @@ export async function runBounded(args: string[], opts: { env?: Record<string, st
   // not a pipe that execa drains into it.
   const redirect = opts.stdout ? ['/bin/sh', '-c', 'exec "$@" >"$EKS_ADV_STDOUT"', 'sh'] : [];
   const start = performance.now();
-  const r = await execa('/usr/bin/time', ['-q', '-f', '%M', '-o', rssFile, ...redirect, file, ...argv, ...args], {
+  const time = existsSync(GNU_TIME) ? [GNU_TIME, '-q', '-f', '%M', '-o', rssFile] : [];
+  const [command, ...rest] = [...time, ...redirect, file, ...argv, ...args] as [string, ...string[]];
+  const r = await execa(command, rest, {
     reject: false,
     extendEnv: false,
     env: {

@@ -64,6 +64,8 @@ describe('config check', () => {
     ['malformed YAML', 'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: [demo\n', /malformed YAML at line \d+, column \d+/],
     ['wrong apiVersion', 'apiVersion: node.eks.aws/v1\nkind: NodeConfig\n', /apiVersion: "node.eks.aws\/v1" is not supported/],
     ['wrong kind', 'apiVersion: node.eks.aws/v1alpha1\nkind: Node\n', /kind: "Node" is not supported/],
+    ['missing apiVersion', 'kind: NodeConfig\nspec:\n  cluster:\n    name: demo\n', /^error: file:\/\/.*: `apiVersion` is missing; expected node\.eks\.aws\/v1alpha1$/m],
+    ['missing kind', 'apiVersion: node.eks.aws/v1alpha1\nspec:\n  cluster:\n    name: demo\n', /: `kind` is missing; expected NodeConfig$/m],
     ['http endpoint', 'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n    apiServerEndpoint: http://example.com\n', /^error: spec.cluster.apiServerEndpoint: "http:\/\/example.com" is not an https URL/],
     ['CIDR /33', 'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n    cidr: 10.100.0.0/33\n', /^error: spec.cluster.cidr: "10.100.0.0\/33" is not a valid CIDR/],
     ['CA base64 but not PEM', `apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n    certificateAuthority: ${Buffer.from('hello world').toString('base64')}\n`, /^error: spec.cluster.certificateAuthority: .* holds no PEM certificate/],
@@ -76,6 +78,42 @@ describe('config check', () => {
   it('rejects a MIME document with a broken boundary', async () => {
     const broken = readFileSync(fixture('userdata/karpenter.mime'), 'utf8').replaceAll('--//', '--XX');
     await expectOneLineError(tmpFile('broken.mime', broken), /MIME boundary "\/\/" never appears/);
+  });
+
+  it('says what is missing when a MIME document lost its multipart header', async () => {
+    const mime = readFileSync(fixture('userdata/karpenter.mime'), 'utf8');
+    const headerless = mime.slice(mime.indexOf('--//'));
+    await expectOneLineError(
+      tmpFile('headerless.mime', headerless),
+      /headerless\.mime: starts with the MIME boundary line "--\/\/" but has no MIME header; begin the user data with "MIME-Version: 1\.0" and "Content-Type: multipart\/mixed; boundary="\/\/"", then a blank line$/m,
+    );
+  });
+
+  describe('a boundary line forgotten before the NodeConfig part', () => {
+    const mime = readFileSync(fixture('userdata/karpenter.mime'), 'utf8');
+    const swallowed = mime.replace('--//\nContent-Type: application/node.eks.aws', 'Content-Type: application/node.eks.aws');
+    const extra = tmpFile('extra.yaml', readFileSync(fixture('userdata/complete.yaml')));
+
+    it('config check fails naming the part that swallowed it', async () => {
+      const r = await runAgent(['config', 'check', '-c', tmpFile('swallowed.mime', swallowed), '-c', extra]);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toMatch(
+        /^error: file:\/\/.*swallowed\.mime \(MIME part 1\): this text\/x-shellscript part holds what looks like a NodeConfig \(line 4 of the part: "Content-Type: application\/node\.eks\.aws"\); is a boundary line missing before it\? As written, it is part of this part and is not read\n$/,
+      );
+    });
+
+    it('with no other NodeConfig the "none found" error carries the hint', async () => {
+      const r = await runAgent(['config', 'check', '-c', tmpFile('swallowed-only.mime', swallowed)]);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr.split('\n')[0]).toMatch(/^error: no NodeConfig found in /);
+      expect(r.stderr.split('\n')[1]).toMatch(/looks like a NodeConfig .*is a boundary line missing before it\?/);
+    });
+
+    it('a script writing a NodeConfig drop-in with a heredoc is not mistaken for it', async () => {
+      const heredoc = mime.replace('echo "hello from a user-data script"', "cat > /etc/eks/nodeadm.d/10-labels.yaml <<'EOF'\napiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nEOF");
+      const r = await runAgent(['config', 'check', '-c', tmpFile('heredoc.mime', heredoc)]);
+      expect(r.exitCode, r.stderr).toBe(0);
+    });
   });
 
   it('rejects a gzip bomb', async () => {

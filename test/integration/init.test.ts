@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -195,19 +194,5 @@ describe('init', () => {
     expect(run.exitCode).toBe(0);
     expect(n.systemctlCalls()).toContain('restart kubelet.service');
     expect(n.imds.requests).toHaveLength(n.imds.requests.length); // the run phase needs no IMDS
-  });
-
-  it('writes a kubeconfig the real kubectl reads, with the aws-iam-authenticator exec plugin', async () => {
-    const n = await boot(complete());
-    await n.agent(['init', '--root', n.root, '--skip', 'run']);
-    const view = JSON.parse(
-      execFileSync('kubectl', ['config', 'view', '--kubeconfig', join(n.root, 'var/lib/kubelet/kubeconfig'), '-o', 'json'], { encoding: 'utf8' }),
-    );
-    expect(view.clusters[0].cluster.server).toBe(ENDPOINT);
-    expect(view.clusters[0].cluster['certificate-authority']).toBe('/etc/kubernetes/pki/ca.crt');
-    const exec = view.users[0].user.exec;
-    expect(exec.apiVersion).toBe('client.authentication.k8s.io/v1beta1');
-    expect(exec.command).toMatch(/aws-iam-authenticator$/);
-    expect(exec.args).toEqual(['token', '-i', 'test-cluster', '--region', 'us-west-2']);
   });
 });

@@ -162,6 +162,12 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
     }
     return states.join(', ');
   });
+  await checks.check(`${p}nodeadm's unit names are aliases of the agent's units`, async () => {
+    const r = await sshOk(vm, 'systemctl show -p Id --value nodeadm-config.service nodeadm-run.service');
+    const ids = r.trim().split(/\s+/).join(' ');
+    expect(ids === 'eks-node-agent-config.service eks-node-agent-run.service', `systemctl show nodeadm-*.service: ${ids}`);
+    return ids;
+  });
   await checks.check(`${p}containerd and the kubelet double are active`, async () => {
     const r = await ssh(vm, 'systemctl is-active containerd.service kubelet.service');
     expect(r.stdout.trim() === 'active\nactive', `systemctl is-active: ${r.stdout.trim().replace(/\n/g, ', ')}`);

@@ -79,9 +79,12 @@ export function toNodeConfig(value: unknown, where: string): ParsedDocument {
   }
   const doc = value as Record<string, unknown>;
   // Name the two identifying fields first: a wrong kind makes every other message noise.
+  // A missing field is a different mistake from a wrong one: say which.
+  if (doc.apiVersion === undefined) throw new InputError(`${where}: \`apiVersion\` is missing; expected ${API_VERSION}`);
   if (doc.apiVersion !== API_VERSION) {
     throw new InputError(`${where}: apiVersion: ${show(doc.apiVersion)} is not supported (expected "${API_VERSION}")`);
   }
+  if (doc.kind === undefined) throw new InputError(`${where}: \`kind\` is missing; expected ${KIND}`);
   if (doc.kind !== KIND) {
     throw new InputError(`${where}: kind: ${show(doc.kind)} is not supported (expected "${KIND}")`);
   }

@@ -26,6 +26,11 @@ export interface ImdsOptions {
   /** how long one get() keeps retrying before it gives up */
   totalTimeoutMs?: number;
   tokenTtlSeconds?: number;
+  /**
+   * Called after each failed attempt (refused, unreachable, timed out, an HTTP error), before
+   * the next retry: off EC2 a person should hear at once why the command waits.
+   */
+  onRetry?: (err: Error) => void;
 }
 
 export const DEFAULT_IMDS_ENDPOINT = 'http://169.254.169.254';
@@ -119,6 +124,9 @@ export function createImds(options: ImdsOptions): Imds {
         factor: 2,
         randomize: false,
         maxRetryTime: totalTimeoutMs,
+        onFailedAttempt: ({ error }) => {
+          if (!(error instanceof AbortError)) options.onRetry?.(error);
+        },
       });
     } catch (err) {
       if (err instanceof HttpStatusError && err.status === 404) return undefined;

@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InputError } from '../errors.js';
+import type { LogFormat } from './log.js';
 
 /*
  * The command line: a table of commands and their options, parsed with node:util's parseArgs
@@ -15,6 +16,8 @@ export interface OptionSpec {
   /** placeholder of the option's value, e.g. `<uri>`; none means a boolean flag */
   value?: string;
   multiple?: boolean;
+  /** the value is a comma-separated list (`--skip config,run`, as nodeadm takes it); implies multiple */
+  list?: boolean;
   default?: string;
   choices?: readonly string[];
   required?: boolean;
@@ -26,14 +29,24 @@ export interface CommandSpec {
   path: readonly string[];
   description: string;
   options: readonly OptionSpec[];
+  /** positional arguments the command takes (e.g. `completion bash`), checked against `choices` */
+  positionals?: { usage: string; choices: readonly string[]; min: number; max: number };
 }
 
 export type Values = Record<string, string | string[] | boolean | undefined>;
 
 export type Parsed<C extends CommandSpec = CommandSpec> =
   | { kind: 'run'; command: C; values: Values }
-  /** --help, or a command group without a command: print `text`, exit with `exitCode` */
+  /** --help, `help [command]`, or a command group without a command: print `text`, exit with `exitCode` */
   | { kind: 'help'; text: string; exitCode: 0 | 1 };
+
+/** Options that may stand anywhere on the line, read before the command is parsed. */
+export interface Globals {
+  debug: boolean;
+  logFormat: LogFormat;
+  /** argv without them */
+  rest: string[];
+}
 
 export interface Program<C extends CommandSpec = CommandSpec> {
   name: string;
@@ -44,7 +57,47 @@ export interface Program<C extends CommandSpec = CommandSpec> {
 }
 
 const DEBUG: OptionSpec = { name: 'debug', description: 'print stack traces of errors' };
+const LOG_FORMAT: OptionSpec = {
+  name: 'log-format',
+  value: '<format>',
+  choices: ['text', 'json'],
+  default: 'text',
+  description: 'log lines on stderr as text, or one JSON object per line (time, level, phase, message, duration in ms)',
+};
+const VERSION: OptionSpec = { name: 'version', short: 'v', description: 'print the agent version' };
 const HELP: OptionSpec = { name: 'help', short: 'h', description: 'display help for command' };
+
+/** Everything the completion scripts need to know about the global options. */
+export const GLOBAL_OPTIONS: readonly OptionSpec[] = [DEBUG, LOG_FORMAT, VERSION, HELP];
+
+/**
+ * Takes `--debug` and `--log-format FORMAT` out of argv wherever they stand, so even a usage
+ * error can show its stack and be logged in the format asked for.
+ */
+export function extractGlobals(argv: readonly string[]): Globals {
+  const rest: string[] = [];
+  let debug = false;
+  let logFormat: string = LOG_FORMAT.default as string;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    if (arg === '--debug') debug = true;
+    else if (arg === '--log-format') {
+      const value = argv[i + 1];
+      if (value === undefined || value.startsWith('-')) throw new InputError(`option '${flag(LOG_FORMAT)}' needs a value`);
+      logFormat = value;
+      i++;
+    } else if (arg.startsWith('--log-format=')) logFormat = arg.slice('--log-format='.length);
+    else rest.push(arg);
+  }
+  if (logFormat !== 'text' && logFormat !== 'json') {
+    throw new InputError(`option '${flag(LOG_FORMAT)}': "${logFormat}" is not allowed (expected "text" or "json")`);
+  }
+  return { debug, logFormat: logFormat as LogFormat, rest };
+}
 
 function flag(o: OptionSpec): string {
   return `${o.short ? `-${o.short}, ` : ''}--${o.name}${o.value ? ` ${o.value}` : ''}`;
@@ -62,8 +115,10 @@ function describe(o: OptionSpec): string {
 }
 
 function commandHelp(program: Program, command: CommandSpec): string {
-  const lines = [`Usage: ${program.name} ${command.path.join(' ')} [options]`, '', command.description, '', 'Options:'];
+  const usage = `${program.name} ${command.path.join(' ')}${command.options.length ? ' [options]' : ''}${command.positionals ? ` ${command.positionals.usage}` : ''}`;
+  const lines = [`Usage: ${usage}`, '', command.description, '', 'Options:'];
   lines.push(...table([...command.options, HELP].map((o) => [flag(o), describe(o)])));
+  lines.push('', `Global options (anywhere on the line): ${flag(DEBUG)}, ${flag(LOG_FORMAT)}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -78,7 +133,8 @@ function groupHelp(program: Program, prefix: readonly string[]): string {
   const usage = prefix.length === 0 ? `${program.name} [options] [command]` : `${program.name} ${prefix.join(' ')} [command]`;
   const description = prefix.length === 0 ? program.description : (program.groups[prefix.join(' ')] ?? '');
   const lines = [`Usage: ${usage}`, '', description, '', 'Options:'];
-  lines.push(...table((prefix.length === 0 ? [DEBUG, HELP] : [HELP]).map((o) => [flag(o), describe(o)])));
+  lines.push(...table((prefix.length === 0 ? GLOBAL_OPTIONS : [HELP]).map((o) => [flag(o), describe(o)])));
+  if (prefix.length === 0) entries.set('help [command]', 'display help for a command');
   lines.push('', 'Commands:', ...table([...entries].map(([name, text]) => [name, text])));
   return `${lines.join('\n')}\n`;
 }
@@ -103,25 +159,49 @@ function usageError(err: unknown, command: CommandSpec, programName: string): In
   return new InputError(`${where}: ${message.split('\n')[0]}`, { cause: err });
 }
 
-/**
- * `--debug` is global: it may stand anywhere and is left to the caller (main.ts reads it before
- * parsing, so even a usage error can show its stack).
- */
-export function parseCommandLine<C extends CommandSpec>(program: Program<C>, argv: readonly string[]): Parsed<C> {
-  const args = argv.filter((a) => a !== '--debug');
+function findCommand<C extends CommandSpec>(program: Program<C>, args: readonly string[]): { words: string[]; command: C | undefined } {
   // The command is the longest run of leading words naming one.
   const words: string[] = [];
   for (const arg of args) {
     if (arg.startsWith('-') || !program.commands.some((c) => words.length < c.path.length && [...words, arg].every((w, k) => c.path[k] === w))) break;
     words.push(arg);
   }
-  const rest = args.slice(words.length);
   const command = program.commands.find((c) => c.path.length === words.length && c.path.every((p, k) => words[k] === p));
+  return { words, command };
+}
+
+function unknownCommand(program: Program, words: readonly string[], next: string): InputError {
+  return new InputError(`unknown command '${[...words, next].join(' ')}' (see '${program.name} ${words.join(' ')}${words.length ? ' ' : ''}--help')`);
+}
+
+/** `help [command...]`: the help of that command or group, exit 0. */
+function helpFor<C extends CommandSpec>(program: Program<C>, topic: readonly string[]): Parsed<C> {
+  const { words, command } = findCommand(program, topic);
+  const next = topic[words.length];
+  if (next !== undefined) throw unknownCommand(program, words, next);
+  return { kind: 'help', text: command ? commandHelp(program, command) : groupHelp(program, words), exitCode: 0 };
+}
+
+/**
+ * Parses argv after extractGlobals took the global options out (a stray `--debug` is still
+ * ignored here, for callers that did not).
+ */
+export function parseCommandLine<C extends CommandSpec>(program: Program<C>, argv: readonly string[]): Parsed<C> {
+  const args = argv.filter((a) => a !== '--debug');
+  if (args[0] === 'help') return helpFor(program, args.slice(1));
+  const { words, command } = findCommand(program, args);
+  const rest = args.slice(words.length);
   const wantsHelp = rest.includes('--help') || rest.includes('-h');
   if (!command) {
     const next = rest[0];
-    if (!wantsHelp && next !== undefined && !next.startsWith('-')) {
-      throw new InputError(`unknown command '${[...words, next].join(' ')}' (see '${program.name} ${words.join(' ')}${words.length ? ' ' : ''}--help')`);
+    if (words.length === 0 && (next === '--version' || next === '-v')) {
+      const version = program.commands.find((c) => c.path.length === 1 && c.path[0] === 'version');
+      if (version) return { kind: 'run', command: version, values: {} };
+    }
+    if (!wantsHelp && next !== undefined) {
+      if (!next.startsWith('-')) throw unknownCommand(program, words, next);
+      const where = words.length ? `${words.join(' ')}: ` : '';
+      throw new InputError(`${where}unknown option '${next.split('=')[0]}' (see '${program.name} ${words.join(' ')}${words.length ? ' ' : ''}--help')`);
     }
     return { kind: 'help', text: groupHelp(program, words), exitCode: wantsHelp ? 0 : 1 };
   }
@@ -129,26 +209,46 @@ export function parseCommandLine<C extends CommandSpec>(program: Program<C>, arg
 
   const options: NonNullable<ParseArgsConfig['options']> = {};
   for (const o of command.options) {
-    options[o.name] = { type: o.value ? 'string' : 'boolean', ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
+    options[o.name] = { type: o.value ? 'string' : 'boolean', ...(o.short ? { short: o.short } : {}), ...(o.multiple || o.list ? { multiple: true } : {}) };
   }
   let values: Values;
+  let positionals: string[];
   try {
-    values = parseArgs({ args: [...rest], options, strict: true, allowPositionals: false }).values as Values;
+    const parsed = parseArgs({ args: [...rest], options, strict: true, allowPositionals: command.positionals !== undefined });
+    values = parsed.values as Values;
+    positionals = parsed.positionals;
   } catch (err) {
     throw usageError(err, command, program.name);
   }
+  const where = command.path.join(' ');
   const problems: string[] = [];
   for (const o of command.options) {
-    const v = values[o.name];
+    let v = values[o.name];
+    if (o.list && Array.isArray(v)) values[o.name] = v = v.flatMap((item) => item.split(',')).filter((item) => item !== '');
     if (v === undefined) {
-      if (o.required) problems.push(`${command.path.join(' ')}: option '${flag(o)}' is required`);
+      if (o.required) problems.push(`${where}: option '${flag(o)}' is required`);
       else if (o.default !== undefined) values[o.name] = o.default;
-      else if (o.multiple) values[o.name] = [];
+      else if (o.multiple || o.list) values[o.name] = [];
       continue;
     }
-    if (o.choices && typeof v === 'string' && !o.choices.includes(v)) {
-      problems.push(`${command.path.join(' ')}: option '${flag(o)}': "${v}" is not allowed (expected ${o.choices.map((c) => `"${c}"`).join(' or ')})`);
+    const choices = o.choices;
+    if (!choices) continue;
+    for (const item of typeof v === 'string' ? [v] : Array.isArray(v) ? v : []) {
+      if (!choices.includes(item)) {
+        problems.push(`${where}: option '${flag(o)}': "${item}" is not allowed (expected ${choices.map((c) => `"${c}"`).join(' or ')})`);
+      }
     }
+  }
+  const spec = command.positionals;
+  if (spec) {
+    if (positionals.length < spec.min || positionals.length > spec.max) {
+      problems.push(`${where}: expected ${spec.usage}, got ${positionals.length === 0 ? 'nothing' : positionals.map((a) => `'${a}'`).join(' ')}`);
+    } else {
+      for (const arg of positionals) {
+        if (!spec.choices.includes(arg)) problems.push(`${where}: '${arg}' is not allowed (expected ${spec.choices.map((c) => `"${c}"`).join(' or ')})`);
+      }
+    }
+    values._ = positionals;
   }
   if (problems.length) throw new InputError(problems);
   return { kind: 'run', command, values };

@@ -5,14 +5,15 @@ import { describeNodeEnvironment } from './config-describe.js';
 import { lazyImds, type Env } from './deps.js';
 import { planLocalStorageOn } from '../apply/local-storage.js';
 import { describeStoragePlan, localStorageIntent } from '../storage/plan.js';
+import { stderrLog, type Log } from './log.js';
 
 export interface ConfigCheckOptions {
   configSources: string[];
 }
 
 /** A person is reading: every problem is an error, advisory ones included. */
-export async function run(options: ConfigCheckOptions, env: Env, out: (line: string) => void): Promise<number> {
-  const loaded = await loadConfig(options.configSources, { imds: lazyImds(env) });
+export async function run(options: ConfigCheckOptions, env: Env, out: (line: string) => void, log: Log = stderrLog): Promise<number> {
+  const loaded = await loadConfig(options.configSources, { imds: lazyImds(env, log) });
   if (loaded.advisories.length > 0) throw new InputError(loaded.advisories);
   out('configuration is valid');
   out(`merged ${loaded.documents.length} NodeConfig document(s): ${loaded.documents.join(', ')}`);

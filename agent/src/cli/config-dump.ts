@@ -5,6 +5,7 @@ import { loadConfig } from '../sources/index.js';
 import { sortKeys, stableJson } from '../common/json.js';
 import { EnvironmentError, InputError, describeCause } from '../errors.js';
 import { lazyImds, type Env } from './deps.js';
+import { stderrLog, type Log } from './log.js';
 
 export interface ConfigDumpOptions {
   configSources: string[];
@@ -12,11 +13,11 @@ export interface ConfigDumpOptions {
   configOutput?: string;
 }
 
-export async function run(options: ConfigDumpOptions, env: Env, out: (text: string) => void): Promise<number> {
+export async function run(options: ConfigDumpOptions, env: Env, out: (text: string) => void, log: Log = stderrLog): Promise<number> {
   if (options.output !== 'yaml' && options.output !== 'json') {
     throw new InputError(`--output: ${JSON.stringify(options.output)} is not supported (expected yaml or json)`);
   }
-  const { config } = await loadConfig(options.configSources, { imds: lazyImds(env) });
+  const { config } = await loadConfig(options.configSources, { imds: lazyImds(env, log) });
   const sorted = sortKeys(config);
   const text = options.output === 'json' ? stableJson(config) : stringify(sorted, { lineWidth: 0 });
   if (options.configOutput) {

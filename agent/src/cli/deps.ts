@@ -4,6 +4,7 @@ import { createEc2Api, type Ec2Api } from '../aws/ec2.js';
 import { createEksApi, type EksApi } from '../aws/eks.js';
 import { createImds, DEFAULT_IMDS_ENDPOINT, type Imds } from '../aws/imds.js';
 import { InputError } from '../errors.js';
+import type { Log } from './log.js';
 
 /** The environment the CLI reads, passed down explicitly (nothing reads process.env at load time). */
 export type Env = Record<string, string | undefined>;
@@ -21,15 +22,29 @@ export function imdsTimeoutMs(env: Env): number | undefined {
   return seconds * 1000;
 }
 
-/** One IMDS client for the whole run, built on first use. */
-export function lazyImds(env: Env): () => Imds {
+/**
+ * One IMDS client for the whole run, built on first use. When `log` is given, the first attempt
+ * that gets no answer is reported once: the retries go on (IMDS may come up late at boot), but
+ * a person off EC2 learns at once why the command waits and what works without IMDS.
+ */
+export function lazyImds(env: Env, log?: Log): () => Imds {
   let imds: Imds | undefined;
+  let told = false;
   return () => {
     if (imds) return imds;
     const totalTimeoutMs = imdsTimeoutMs(env);
+    const endpoint = env.AWS_EC2_METADATA_SERVICE_ENDPOINT || DEFAULT_IMDS_ENDPOINT;
     imds = createImds({
-      endpoint: env.AWS_EC2_METADATA_SERVICE_ENDPOINT || DEFAULT_IMDS_ENDPOINT,
+      endpoint,
       ...(totalTimeoutMs === undefined ? {} : { totalTimeoutMs }),
+      onRetry: (err) => {
+        if (told || !log) return;
+        told = true;
+        log(
+          `note: IMDS at ${endpoint.replace(/\/+$/, '')} is not answering (${err.message}); retrying until its deadline. ` +
+            'Not on EC2? `-c file:///path/to/user-data` reads user data from a file, and `render` works offline.',
+        );
+      },
     });
     return imds;
   };

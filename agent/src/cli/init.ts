@@ -22,7 +22,7 @@ export interface InitOptions {
 function logSteps(log: Log, timings: StepTiming[]) {
   for (const t of timings) {
     const note = [t.skipped ? 'skipped' : '', t.detail ?? ''].filter(Boolean).join(': ');
-    log(`${t.step} ${t.ms} ms${note ? ` (${note})` : ''}`);
+    log(`${t.step} ${t.ms} ms${note ? ` (${note})` : ''}`, { phase: t.step, durationMs: t.ms });
   }
 }
 
@@ -33,7 +33,7 @@ function logSteps(log: Log, timings: StepTiming[]) {
  */
 export async function run(options: InitOptions, env: Env, out: (line: string) => void, log: Log = stderrLog): Promise<number> {
   const started = performance.now();
-  const imds = lazyImds(env);
+  const imds = lazyImds(env, log);
   const step: Step = (name, work, detail) => timed(log, name, work, detail);
   if (options.skip !== 'config') {
     const loaded = await step('resolve config', () => loadConfig(options.configSources, { imds }), (l) =>
@@ -85,6 +85,7 @@ export async function run(options: InitOptions, env: Env, out: (line: string) =>
     const result = await applyRunPhase(undefined, { root: options.root, systemctl });
     logSteps(log, result.timings);
   }
-  log(`done in ${Math.round(performance.now() - started)} ms`);
+  const total = Math.round(performance.now() - started);
+  log(`done in ${total} ms`, { phase: 'done', durationMs: total });
   return 0;
 }

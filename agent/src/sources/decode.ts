@@ -15,6 +15,8 @@ export interface ConfigDocument {
 export interface Decoded {
   documents: ConfigDocument[];
   ignored: string[];
+  /** advisory problems (see LoadedConfig.advisories): errors for `config check`, warnings for `init` */
+  advisories: string[];
 }
 
 const BASE64_BLOB = /^[A-Za-z0-9+/\r\n]+={0,2}\s*$/;
@@ -70,6 +72,37 @@ function toText(data: Buffer, where: string): string {
   return text;
 }
 
+/**
+ * A multipart body whose top header block was left out: it opens with a boundary line (`--//`)
+ * followed by a part header. Read as YAML it would fail with a message about YAML.
+ */
+function headerlessMimeBoundary(text: string): string | undefined {
+  const lines = text.trimStart().split(/\r?\n/, 4);
+  const boundary = /^--(\S+)$/.exec(lines[0]?.trimEnd() ?? '')?.[1];
+  if (boundary === undefined || boundary.endsWith('--')) return undefined;
+  return lines.slice(1).some((l) => /^content-(type|transfer-encoding)\s*:/i.test(l)) ? boundary : undefined;
+}
+
+const NODECONFIG_LINE = /^(apiVersion:\s*["']?node\.eks\.aws\/|kind:\s*["']?NodeConfig\b)/m;
+const NODECONFIG_HEADER = /^content-type:\s*application\/node\.eks\.aws\b/im;
+
+/**
+ * A non-NodeConfig part holding what looks like a NodeConfig: most often a forgotten boundary
+ * line, so the NodeConfig's part was read as the rest of the script before it. A script that
+ * writes a NodeConfig with a heredoc (`cat > /etc/eks/nodeadm.d/x.yaml <<EOF`) is left alone.
+ */
+function swallowedNodeConfig(body: string, label: string, mediaType: string): string | undefined {
+  const header = NODECONFIG_HEADER.exec(body);
+  const line = header ?? NODECONFIG_LINE.exec(body);
+  if (!line) return undefined;
+  if (!header && body.slice(0, line.index).includes('<<')) return undefined;
+  const at = body.slice(0, line.index).split('\n').length;
+  return (
+    `${label}: this ${mediaType} part holds what looks like a NodeConfig (line ${at} of the part: ${JSON.stringify(line[0].trim())}); ` +
+    'is a boundary line missing before it? As written, it is part of this part and is not read'
+  );
+}
+
 function isScript(text: string): boolean {
   return /^(#!|#cloud-config|#cloud-boothook|#include|#part-handler)/.test(text.trimStart());
 }
@@ -81,10 +114,17 @@ function isScript(text: string): boolean {
  */
 export function decodeUserData(data: Buffer, where: string): Decoded {
   const text = toText(unwrap(data, where), where);
-  if (text.trim() === '') return { documents: [], ignored: [`${where}: empty`] };
+  if (text.trim() === '') return { documents: [], ignored: [`${where}: empty`], advisories: [] };
   if (looksLikeMime(text)) return decodeMime(text, where);
-  if (isScript(text)) return { documents: [], ignored: [`${where}: a script or cloud-config, not a NodeConfig`] };
-  return { documents: [{ where, text }], ignored: [] };
+  if (isScript(text)) return { documents: [], ignored: [`${where}: a script or cloud-config, not a NodeConfig`], advisories: [] };
+  const boundary = headerlessMimeBoundary(text);
+  if (boundary !== undefined) {
+    throw new InputError(
+      `${where}: starts with the MIME boundary line "--${boundary}" but has no MIME header; begin the user data with ` +
+        `"MIME-Version: 1.0" and "Content-Type: multipart/mixed; boundary=\"${boundary}\"", then a blank line`,
+    );
+  }
+  return { documents: [{ where, text }], ignored: [], advisories: [] };
 }
 
 /**
@@ -97,7 +137,7 @@ function decodeMime(text: string, where: string, depth = 1): Decoded {
   if (depth > MAX_MIME_DEPTH) {
     throw new InputError(`${where}: MIME multipart nested deeper than ${MAX_MIME_DEPTH} levels (the limit for user data)`);
   }
-  const out: Decoded = { documents: [], ignored: [] };
+  const out: Decoded = { documents: [], ignored: [], advisories: [] };
   parseMultipart(text, where).forEach((part, i) => {
     const label = `${where} (MIME part ${i + 1})`;
     if (part.mediaType.startsWith('multipart/')) {
@@ -105,10 +145,13 @@ function decodeMime(text: string, where: string, depth = 1): Decoded {
       const nested = decodeMime(`${headerBlock}\n\n${part.body.toString('utf8')}`, label, depth + 1);
       out.documents.push(...nested.documents);
       out.ignored.push(...nested.ignored);
+      out.advisories.push(...nested.advisories);
     } else if (part.mediaType === NODECONFIG_MEDIA_TYPE) {
       out.documents.push({ where: label, text: toText(unwrap(part.body, label), label) });
     } else {
       out.ignored.push(`${label}: ${part.mediaType}, ignored`);
+      const swallowed = swallowedNodeConfig(part.body.toString('utf8'), label, part.mediaType);
+      if (swallowed) out.advisories.push(swallowed);
     }
   });
   return out;

@@ -26,8 +26,8 @@ export interface LoadedConfig {
   /** what was read but held no NodeConfig (scripts, other MIME parts, empty sources) */
   ignored: string[];
   /**
-   * problems that only advise (unknown fields): `config check` reports them as errors, a boot
-   * as warnings, and goes on without them
+   * problems that only advise (unknown fields, a NodeConfig swallowed by a script part):
+   * `config check` reports them as errors, a boot as warnings, and goes on without them
    */
   advisories: string[];
   /** empty optional values treated as not set */
@@ -53,7 +53,7 @@ export function parseSourceUri(uri: string): Source {
 async function readSource(uri: string, source: Source, deps: SourceDeps) {
   if (source.kind === 'imds') {
     const data = await deps.imds().getBytesOptional('user-data');
-    return data ? [decodeUserData(data, uri)] : [{ documents: [], ignored: [`${uri}: no user data`] }];
+    return data ? [decodeUserData(data, uri)] : [{ documents: [], ignored: [`${uri}: no user data`], advisories: [] }];
   }
   let info;
   try {
@@ -64,7 +64,7 @@ async function readSource(uri: string, source: Source, deps: SourceDeps) {
   const files = info.isDirectory()
     ? (await readdir(source.path)).filter((name) => DIR_ENTRY.test(name)).sort().map((name) => join(source.path, name))
     : [source.path];
-  if (files.length === 0) return [{ documents: [], ignored: [`${uri}: no *.yaml, *.yml or *.json files`] }];
+  if (files.length === 0) return [{ documents: [], ignored: [`${uri}: no *.yaml, *.yml or *.json files`], advisories: [] }];
   return files.map((file) => decodeUserData(readRegularFile(file, `file://${file}`), `file://${file}`));
 }
 
@@ -78,15 +78,17 @@ export async function loadConfig(uris: readonly string[], deps: SourceDeps): Pro
   const sources = list.map((uri) => ({ uri, source: parseSourceUri(uri) }));
   const documents: ConfigDocument[] = [];
   const ignored: string[] = [];
+  // Advisory problems: a NodeConfig swallowed by a script part, then unknown fields.
+  const advisories: string[] = [];
   for (const { uri, source } of sources) {
     for (const decoded of await readSource(uri, source, deps)) {
       documents.push(...decoded.documents);
       ignored.push(...decoded.ignored);
+      advisories.push(...decoded.advisories);
     }
   }
   const configs: NodeConfig[] = [];
   const where: string[] = [];
-  const advisories: string[] = [];
   const notes: string[] = [];
   for (const doc of documents) {
     assertNestingDepth(doc.text, doc.where);
@@ -99,7 +101,7 @@ export async function loadConfig(uris: readonly string[], deps: SourceDeps): Pro
   }
   if (configs.length === 0) {
     const seen = ignored.length > 0 ? ` (${ignored.join('; ')})` : '';
-    throw new InputError(`no NodeConfig found in ${list.join(', ')}${seen}`);
+    throw new InputError([`no NodeConfig found in ${list.join(', ')}${seen}`, ...advisories]);
   }
   const config = mergeNodeConfigs(configs);
   const problems = await validateNodeConfig(config);

@@ -87,6 +87,6 @@ describe('decodeUserData', () => {
   });
 
   it('reports an empty user data as holding nothing', () => {
-    expect(decodeUserData(Buffer.alloc(0), 'ud')).toEqual({ documents: [], ignored: ['ud: empty'] });
+    expect(decodeUserData(Buffer.alloc(0), 'ud')).toEqual({ documents: [], ignored: ['ud: empty'], advisories: [] });
   });
 });

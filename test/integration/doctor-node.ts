@@ -1,0 +1,176 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { stringify } from 'yaml';
+import { render } from '../../agent/src/render/index.js';
+import type { ResolvedNodeConfig } from '../../agent/src/api/schema.js';
+import type { Facts } from '../../agent/src/facts/types.js';
+import { DEFAULT_IMDS_INSTANCE, startImds, type ImdsEmulator } from '../emulators/imds.js';
+import { createTestCa, startApiServer, type ApiServer, type TestCa } from '../emulators/apiserver.js';
+import { startSts, type StsEmulator } from '../emulators/sts.js';
+import { BUNDLE, REPO, fixture, runAgent } from '../support/agent.js';
+
+/*
+ * A configured node for `eks-node-agent doctor` tests: loopback emulators (IMDS, STS, a fake TLS
+ * Kubernetes API server), a node root holding what `init` writes, and doubles of systemctl,
+ * journalctl and aws-iam-authenticator on the PATH. Shared by doctor.test.ts and
+ * doctor.tools.test.ts (the cases that need tools outside npm); the bindings below are live, so
+ * tests read them after the hooks ran.
+ */
+
+export const run = promisify(execFile);
+
+export interface Check {
+  name: string;
+  status: string;
+  detail: string;
+  hint?: string;
+  skippedBecause?: string;
+}
+
+export const INSTANCE = DEFAULT_IMDS_INSTANCE;
+export const NODE = INSTANCE.privateDnsName;
+export const KUBELET_VERSION = 'v1.33.1';
+export const CONTAINERD_VERSION = '1.7.27';
+
+export let api: ApiServer;
+export let sts: StsEmulator;
+export let imds: ImdsEmulator;
+export let otherCa: TestCa;
+export let work: string;
+export let root: string;
+export let unitState: string;
+export let journalDir: string;
+export let endpoint: string;
+
+export function nodeConfig(overrides: { apiServerEndpoint?: string; certificateAuthority?: string } = {}): ResolvedNodeConfig {
+  return {
+    apiVersion: 'node.eks.aws/v1alpha1',
+    kind: 'NodeConfig',
+    spec: {
+      cluster: {
+        name: 'doctor-test',
+        apiServerEndpoint: overrides.apiServerEndpoint ?? endpoint,
+        certificateAuthority: overrides.certificateAuthority ?? api.caBase64,
+        cidr: '10.100.0.0/16',
+      },
+    },
+  };
+}
+
+/** What gatherInstanceFacts finds on the emulated instance and the prepared root. */
+export function facts(): Facts {
+  return {
+    instance: {
+      instanceId: INSTANCE.instanceId,
+      instanceType: INSTANCE.instanceType,
+      region: INSTANCE.region,
+      availabilityZone: INSTANCE.availabilityZone,
+      mac: INSTANCE.mac,
+      privateIpv4: INSTANCE.privateIpv4,
+      privateDnsName: INSTANCE.privateDnsName,
+      cpuMillicores: 2000,
+      memoryMiB: 7812,
+      kubeletVersion: KUBELET_VERSION,
+      containerdVersion: CONTAINERD_VERSION,
+    },
+    eniLimits: { enis: 3, ipv4PerEni: 10 },
+  };
+}
+
+/** Writes what `init` would have written for this config, as a configured node has it. */
+export async function configureNode(config: ResolvedNodeConfig): Promise<void> {
+  for (const file of render(config, facts()).files) {
+    const path = join(root, file.path);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, file.content);
+    await chmod(path, file.mode);
+  }
+}
+
+export async function setUnits(states: Record<string, string>): Promise<void> {
+  await rm(unitState, { recursive: true, force: true });
+  await mkdir(unitState, { recursive: true });
+  for (const [unit, state] of Object.entries(states)) await writeFile(join(unitState, unit), `${state}\n`);
+}
+
+export async function doctor(args: string[] = [], env: Record<string, string> = {}) {
+  const result = await runAgent(['doctor', '--root', root, ...args], {
+    env: {
+      PATH: `${REPO}test/doubles/doctor-bin:${REPO}test/doubles:${process.env.PATH}`,
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url,
+      AWS_ENDPOINT_URL_STS: sts.url,
+      // never let a fallback reach for the real AWS: these ports are closed
+      AWS_ENDPOINT_URL_EKS: 'http://127.0.0.1:9',
+      AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:9',
+      SYSTEMCTL_DOUBLE_STATE: unitState,
+      JOURNALCTL_DOUBLE_DIR: journalDir,
+      ...env,
+    },
+    timeoutMs: 60_000,
+  });
+  return result;
+}
+
+export async function doctorJson(args: string[] = [], env: Record<string, string> = {}) {
+  const result = await doctor(['--output', 'json', ...args], env);
+  let checks: Check[];
+  try {
+    checks = JSON.parse(result.stdout) as Check[];
+  } catch {
+    throw new Error(`doctor printed no JSON (exit ${result.exitCode}):\n${result.stdout}\n${result.stderr}`);
+  }
+  const by = (name: string): Check => {
+    const c = checks.find((x) => x.name === name);
+    if (!c) throw new Error(`no check ${name} in ${result.stdout}`);
+    return c;
+  };
+  return { ...result, checks, by };
+}
+
+/** Registers the hooks that start the emulators and lay out the node root, for the file calling it. */
+export function useDoctorNode(): void {
+beforeAll(async () => {
+  // `npm test` builds the agent first; a file run on its own builds it only when it is missing
+  // (rebuilding under other test files would make them switch from the executable mid-run).
+  if (!existsSync(BUNDLE)) await run('npm', ['run', 'build', '--silent'], { cwd: REPO });
+  [api, sts, otherCa] = await Promise.all([startApiServer(), startSts({ sessionName: INSTANCE.instanceId }), createTestCa('other-cluster')]);
+  imds = await startImds();
+  endpoint = `https://localhost:${api.port}`;
+  work = await mkdtemp(join(tmpdir(), 'doctor-test-'));
+  root = join(work, 'root');
+  unitState = join(work, 'units');
+  journalDir = join(work, 'journal');
+  await mkdir(join(root, 'sys/devices/system/cpu'), { recursive: true });
+  await mkdir(join(root, 'proc'), { recursive: true });
+  await mkdir(join(root, 'etc/eks'), { recursive: true });
+  await mkdir(journalDir, { recursive: true });
+  await writeFile(join(root, 'sys/devices/system/cpu/online'), '0-1\n');
+  await writeFile(join(root, 'proc/meminfo'), 'MemTotal:        8000000 kB\nMemFree:         4000000 kB\n');
+  await writeFile(join(root, 'etc/eks/kubelet-version.txt'), `${KUBELET_VERSION}\n`);
+  await writeFile(join(root, 'etc/eks/containerd-version.txt'), `${CONTAINERD_VERSION}\n`);
+  await copyFile(fixture('instance-types.jsonl'), join(root, 'etc/eks/instance-types.jsonl'));
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all([api?.close(), sts?.close(), imds?.close()]);
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  api.setAuth('ok');
+  api.setClockSkew(0);
+  sts.setAccessDenied(false);
+  api.setNodeReady(NODE, 'True');
+  const config = nodeConfig();
+  imds.setUserData(stringify(config));
+  await rm(join(root, 'etc/kubernetes'), { recursive: true, force: true });
+  await configureNode(config);
+  await setUnits({ 'containerd.service': 'active', 'kubelet.service': 'active' });
+  for (const f of await readdir(journalDir)) await rm(join(journalDir, f));
+});
+}
