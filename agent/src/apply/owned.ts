@@ -65,7 +65,7 @@ export function withRemovedTriggers(units: UnitAction[], removed: readonly strin
     .map((p) => ({ action: p, hits: hitsOf(p) }))
     .filter((r) => r.hits.length > 0)
     .map(({ action, hits }) => ({ ...action, triggeredBy: hits }) as UnitAction);
-  // systemd must reload before any restart reads the unit files again
-  const reloads = revived.filter((a) => a.kind === 'daemon-reload');
-  return [...reloads, ...merged, ...revived.filter((a) => a.kind !== 'daemon-reload')];
+  // systemd must reload (or re-exec) before any restart reads the unit files again
+  const early = revived.filter((a) => !('unit' in a));
+  return [...early, ...merged, ...revived.filter((a) => 'unit' in a)];
 }
