@@ -53,6 +53,24 @@ describe('config check', () => {
     expect(r.stdout).toContain('note: spec.instance.localStorage is accepted but not applied yet');
   });
 
+  it('warns, as render and init will, that legacy registry mirrors drop config_path', async () => {
+    const text = [
+      'apiVersion: node.eks.aws/v1alpha1',
+      'kind: NodeConfig',
+      'spec:',
+      '  cluster:',
+      '    name: demo',
+      '  containerd:',
+      '    config: |',
+      '      [plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]',
+      '      endpoint = ["https://mirror.local"]',
+      '',
+    ].join('\n');
+    const r = await runAgent(['config', 'check', '-c', tmpFile('mirrors.yaml', text)]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('warning: spec.containerd.config: sets registry mirrors, which containerd does not accept together with config_path');
+  });
+
   it('fails when no source holds a NodeConfig', async () => {
     await expectOneLineError(ud('script-only.sh'), /^error: no NodeConfig found in file:\/\/.*script-only.sh/);
   });

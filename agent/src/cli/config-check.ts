@@ -1,6 +1,7 @@
 import { missingClusterFields, unappliedFields } from '../api/validate.js';
 import { InputError } from '../errors.js';
 import { loadConfig } from '../sources/index.js';
+import { containerdConfigWarnings } from '../render/containerd-config.js';
 import { lazyImds, type Env } from './deps.js';
 
 export interface ConfigCheckOptions {
@@ -16,6 +17,8 @@ export async function run(options: ConfigCheckOptions, env: Env, out: (line: str
   for (const note of loaded.ignored) out(`ignored: ${note}`);
   for (const note of loaded.notes) out(`note: ${note}`);
   for (const note of unappliedFields(loaded.config)) out(`note: ${note}`);
+  // what render and init will warn about, so a reader sees it before a node does
+  for (const warning of containerdConfigWarnings(loaded.config.spec?.containerd?.config)) out(`warning: ${warning}`);
   const missing = missingClusterFields(loaded.config.spec?.cluster);
   out(
     missing.length > 0

@@ -5,6 +5,8 @@ import { describeCause, InputError } from '../errors.js';
 import { findInstanceTypeRow, lookupEniLimits, type EniLimitsLookup } from './eni-limits.js';
 import { gatherInstanceFacts } from './instance.js';
 import { readSandboxImage } from './sandbox-image.js';
+import { readAcceleratorFacts } from './accelerators.js';
+import type { AcceleratorFacts } from './types.js';
 import type { Facts, InstanceFacts } from './types.js';
 
 /**
@@ -62,14 +64,17 @@ export async function gatherFacts(sources: FactSources): Promise<GatheredFacts> 
           ...(sources.ec2 ? { privateDnsNameFallback: (id: string, region: string) => ec2For(region)!.describeInstancePrivateDnsName(id) } : {}),
         });
   const client = ec2For(instance.region);
-  const [eni, sandboxImage] = await Promise.all([
+  // Hardware facts describe this machine: gathered on a node, not for facts given (render).
+  const gathered = !('instanceId' in from);
+  const [eni, sandboxImage, accelerators] = await Promise.all([
     sources.instanceTypesTable
       ? fromTableFile(sources.instanceTypesTable, instance.instanceType)
       : lookupEniLimits(instance.instanceType, { root: sources.root, ...(client ? { ec2: client } : {}) }),
     readSandboxImage(sources.root),
+    gathered ? readAcceleratorFacts(sources.root) : Promise.resolve<AcceleratorFacts | undefined>(undefined),
   ]);
   return {
-    facts: { instance, ...(eni.limits ? { eniLimits: eni.limits } : {}), ...(sandboxImage ? { sandboxImage } : {}) },
+    facts: { instance, ...(eni.limits ? { eniLimits: eni.limits } : {}), ...(sandboxImage ? { sandboxImage } : {}), ...(accelerators ? { accelerators } : {}) },
     eniSource: eni.source,
     warnings: eni.warnings,
   };

@@ -29,6 +29,14 @@ export interface EniLimits {
   ipv4PerEni: number;
 }
 
+/** What the machine carries for GPUs; absent in Facts means neither (a CPU node). */
+export interface AcceleratorFacts {
+  /** a PCI device with NVIDIA's vendor id is attached */
+  nvidiaGpu: boolean;
+  /** /usr/bin/nvidia-container-runtime is installed (GPU image variants) */
+  nvidiaContainerRuntime: boolean;
+}
+
 /** Everything render() needs besides the NodeConfig. */
 export interface Facts {
   instance: InstanceFacts;
@@ -36,4 +44,5 @@ export interface Facts {
   eniLimits?: EniLimits;
   /** the pause image the image baked and pinned (/etc/eks/sandbox-image.txt), when there is one */
   sandboxImage?: string;
+  accelerators?: AcceleratorFacts;
 }
