@@ -42,6 +42,8 @@ export interface Facts {
   instance: InstanceFacts;
   /** undefined when neither the baked table nor ec2:DescribeInstanceTypes knew the type */
   eniLimits?: EniLimits;
+  /** why eniLimits is absent (which sources were tried), for the one fallback warning */
+  eniLimitsUnknown?: string;
   /** the pause image the image baked and pinned (/etc/eks/sandbox-image.txt), when there is one */
   sandboxImage?: string;
   accelerators?: AcceleratorFacts;

@@ -27,10 +27,12 @@ export function decideMaxPods(input: {
   expression: MaxPodsEvaluator | undefined;
   eniLimits: EniLimits | undefined;
   instanceType: string;
+  /** why the ENI limits are unknown, when they are */
+  unknownWhy?: string | undefined;
 }): MaxPodsDecision {
   if (input.explicit !== undefined) return { maxPods: input.explicit, source: 'kubelet.config.maxPods', warnings: [] };
   if (!input.eniLimits) {
-    const why = `max pods: ENI limits of instance type ${input.instanceType} are unknown, using ${FALLBACK_MAX_PODS}`;
+    const why = `max pods: ENI limits of instance type ${input.instanceType} are unknown${input.unknownWhy ? ` (${input.unknownWhy})` : ''}, using ${FALLBACK_MAX_PODS}`;
     return {
       maxPods: FALLBACK_MAX_PODS,
       source: 'fallback',
