@@ -67,4 +67,13 @@ describe('render max pods offline', () => {
     expect(kubelet.maxPods).toBe(17);
     expect(`${r.stdout}${r.stderr}`).not.toMatch(/warning/i);
   });
+
+  it('renders with a warning, not an error, for a KubeletConfiguration field it does not know', async () => {
+    const text = readFileSync(fixture('userdata/complete.yaml'), 'utf8').replace('shutdownGracePeriod: 30s', 'shutdownGracePeriod: 30s\n      maxPod: 17');
+    const path = join(tmp, 'unknown-field.yaml');
+    writeFileSync(path, text);
+    const { r, kubelet } = await render('m5.large', fileUri(path));
+    expect(kubelet.maxPods).toBe(29);
+    expect(`${r.stdout}${r.stderr}`).toMatch(/warning.*spec.kubelet.config.maxPod: unknown KubeletConfiguration field \(did you mean "maxPods"\?\)/);
+  });
 });

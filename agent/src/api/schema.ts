@@ -14,7 +14,8 @@ export const API_VERSION = 'node.eks.aws/v1alpha1';
 export const KIND = 'NodeConfig';
 
 export const LOCAL_STORAGE_STRATEGIES = ['RAID0', 'RAID10', 'Mount'] as const;
-export const DISABLED_MOUNTS = ['Containerd', 'PodLogs'] as const;
+/** SOCI: the SOCI snapshotter's directory, which newer nodeadm user data may name. */
+export const DISABLED_MOUNTS = ['Containerd', 'PodLogs', 'SOCI'] as const;
 /** Feature gates this agent understands; an unknown name is a validation error. */
 export const KNOWN_FEATURE_GATES = ['InstanceIdNodeName', 'FastImagePull'] as const;
 

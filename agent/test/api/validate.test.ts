@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { validateNodeConfig, missingClusterFields } from '../../src/api/validate.js';
+import { validateNodeConfig, missingClusterFields, unappliedFields } from '../../src/api/validate.js';
 import { parseNodeConfigs, toNodeConfig } from '../../src/api/parse.js';
 import { InputError } from '../../src/errors.js';
 import type { NodeConfig } from '../../src/api/schema.js';
@@ -141,5 +141,17 @@ describe('validateNodeConfig', () => {
       'spec.instance.environment.kubelet.BAD-NAME: "BAD-NAME" is not an environment variable name (expected letters, digits and "_", not starting with a digit)',
       'spec.instance.environment.kubelet.HTTP_PROXY: the value contains a line break or control character (expected a single-line value; not shown, it may be secret)',
     ]);
+  });
+});
+
+describe('disabledMounts', () => {
+  it('accepts SOCI and says it is ignored', async () => {
+    const doc = complete() as unknown as { spec: Record<string, unknown> };
+    doc.spec.instance = { localStorage: { strategy: 'RAID0', disabledMounts: ['SOCI', 'PodLogs'] } };
+    const { config } = toNodeConfig(doc, 'ud');
+    expect(await validateNodeConfig(config)).toEqual([]);
+    expect(unappliedFields(config).some((n) => n.startsWith('spec.instance.localStorage.disabledMounts: "SOCI" is accepted and ignored'))).toBe(true);
+    doc.spec.instance = { localStorage: { disabledMounts: ['Soci'] } };
+    expect(problemsOf(() => toNodeConfig(doc, 'ud'))[0]).toMatch(/disabledMounts\[0\]: "Soci" is not allowed \(expected "Containerd" or "PodLogs" or "SOCI"\)/);
   });
 });
