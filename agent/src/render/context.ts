@@ -71,6 +71,7 @@ export function buildContext(config: ResolvedNodeConfig, facts: Facts, options: 
     expression: parsed.maxPodsExpression,
     eniLimits: facts.eniLimits,
     instanceType: instance.instanceType,
+    cpuMillicores: instance.cpuMillicores,
     unknownWhy: facts.eniLimitsUnknown,
   });
 

@@ -27,6 +27,7 @@ export function decideMaxPods(input: {
   expression: MaxPodsEvaluator | undefined;
   eniLimits: EniLimits | undefined;
   instanceType: string;
+  cpuMillicores: number;
   /** why the ENI limits are unknown, when they are */
   unknownWhy?: string | undefined;
 }): MaxPodsDecision {
@@ -42,7 +43,12 @@ export function decideMaxPods(input: {
   const base = eniMaxPods(input.eniLimits);
   if (!input.expression) return { maxPods: base, source: 'eni-limits', warnings: [] };
   try {
-    const maxPods = input.expression({ default_enis: input.eniLimits.enis, ips_per_eni: input.eniLimits.ipv4PerEni, max_pods: base });
+    const maxPods = input.expression({
+      default_enis: input.eniLimits.enis,
+      ips_per_eni: input.eniLimits.ipv4PerEni,
+      max_pods: base,
+      vcpus: Math.max(1, Math.round(input.cpuMillicores / 1000)),
+    });
     return { maxPods, source: 'maxPodsExpression', warnings: [] };
   } catch (err) {
     return { maxPods: base, source: 'eni-limits', warnings: [`${err instanceof Error ? err.message : describeCause(err)}; using the ENI formula (${base})`] };
