@@ -3,6 +3,7 @@ import { parseResolvedConfig } from './api/validate.js';
 import type { EksApi } from './aws/eks.js';
 import { type ClusterResolution, type ClusterSources, resolveCluster } from './facts/cluster.js';
 import { type FactSources, type GatheredFacts, gatherFacts } from './facts/index.js';
+import { needsEniLimits } from './facts/eni-limits.js';
 import { render } from './render/index.js';
 import type { Plan } from './render/plan.js';
 
@@ -35,7 +36,7 @@ export function withCluster(config: NodeConfig, cluster: ResolvedCluster): Resol
 }
 
 export async function planNode(config: NodeConfig, sources: PlanSources, step: Step = untimed): Promise<NodePlan> {
-  const facts = await step('facts', () => gatherFacts(sources.facts), (f) => describeFacts(f));
+  const facts = await step('facts', () => gatherFacts({ needEniLimits: needsEniLimits(config), ...sources.facts }), (f) => describeFacts(f));
   const from = sources.cluster;
   const cluster = await step(
     'cluster',
@@ -61,5 +62,5 @@ export async function planNode(config: NodeConfig, sources: PlanSources, step: S
 }
 
 function describeFacts({ facts: { instance: f }, eniSource, nodeName }: GatheredFacts): string {
-  return `${f.instanceType} in ${f.availabilityZone}, ${f.cpuMillicores}m CPU, ${f.memoryMiB} MiB, kubelet ${f.kubeletVersion}, containerd ${f.containerdVersion}, ENI limits from ${eniSource === 'none' ? 'nowhere' : eniSource}, node name from ${nodeName}`;
+  return `${f.instanceType} in ${f.availabilityZone}, ${f.cpuMillicores}m CPU, ${f.memoryMiB} MiB, kubelet ${f.kubeletVersion}, containerd ${f.containerdVersion}, ENI limits ${eniSource === 'not needed' ? 'not needed (kubelet.config.maxPods is explicit)' : `from ${eniSource === 'none' ? 'nowhere' : eniSource === 'table' ? 'the image table' : eniSource}`}, node name from ${nodeName}`;
 }

@@ -52,7 +52,9 @@ function single(
 
 /**
  * Public EC2 figures for a few types. m7i.large and p4d.24xlarge are deliberately absent from
- * test/fixtures/instance-types.jsonl so the DescribeInstanceTypes fallback has something to find;
+ * test/fixtures/instance-types.jsonl (the image's table) and m99i.large, a made-up type newer
+ * than the agent's built-in table, from both, so the DescribeInstanceTypes fallback has
+ * something to find;
  * p4d.24xlarge has four network cards (60 ENIs in all, 15 on the default card: max pods 737).
  */
 export const INSTANCE_TYPES: InstanceTypeInfo[] = [
@@ -62,6 +64,7 @@ export const INSTANCE_TYPES: InstanceTypeInfo[] = [
   single('m5.xlarge', 4, 16384, 4, 15),
   single('m6g.large', 2, 8192, 3, 10, 'arm64'),
   single('m7i.large', 2, 8192, 3, 10),
+  single('m99i.large', 2, 8192, 3, 10),
   {
     instanceType: 'p4d.24xlarge',
     vcpus: 96,

@@ -56,6 +56,47 @@ describe('config check', () => {
     expect(r.stdout).not.toContain('localStorage is accepted but not applied');
   });
 
+  it('warns, as render and init will, that legacy registry mirrors drop config_path', async () => {
+    const text = [
+      'apiVersion: node.eks.aws/v1alpha1',
+      'kind: NodeConfig',
+      'spec:',
+      '  cluster:',
+      '    name: demo',
+      '  containerd:',
+      '    config: |',
+      '      [plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]',
+      '      endpoint = ["https://mirror.local"]',
+      '',
+    ].join('\n');
+    const r = await runAgent(['config', 'check', '-c', tmpFile('mirrors.yaml', text)]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('warning: spec.containerd.config: sets registry mirrors, which containerd does not accept together with config_path');
+  });
+
+  it('names misspelt KubeletConfiguration fields and bad taint effects, all at once', async () => {
+    const text = [
+      'apiVersion: node.eks.aws/v1alpha1',
+      'kind: NodeConfig',
+      'spec:',
+      '  cluster:',
+      '    name: demo',
+      '  kubelet:',
+      '    config:',
+      '      maxPod: 20',
+      '      registerWithTaints:',
+      '        - { key: dedicated, value: infra, effect: NoSchedul }',
+      '',
+    ].join('\n');
+    const r = await runAgent(['config', 'check', '-c', tmpFile('kubelet-typos.yaml', text)]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines).toContain('error: spec.kubelet.config.registerWithTaints[0].effect: "NoSchedul" is not allowed (expected "NoSchedule")');
+    expect(lines.some((l) => l.startsWith('error: spec.kubelet.config.maxPod: unknown KubeletConfiguration field (did you mean "maxPods"?)'))).toBe(true);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('fails when no source holds a NodeConfig', async () => {
     await expectOneLineError(ud('script-only.sh'), /^error: no NodeConfig found in file:\/\/.*script-only.sh/);
   });

@@ -72,8 +72,18 @@ describe('init', () => {
     expect(n.read('/etc/eks/kubelet/environment')).toContain('--node-ip=2600:1f14:abcd:1200::10');
   });
 
-  it('asks ec2:DescribeInstanceTypes for a type the baked table lacks', async () => {
-    const n = await boot(complete(), { imds: { instance: { instanceType: 'm7i.large' } } });
+  it('answers a type the baked table lacks from the built-in table, with no AWS call', async () => {
+    const n = await boot(complete(), { imds: { instance: { instanceType: 'c6g.medium' } } });
+    const r = await n.agent(['init', '--root', n.root, '--skip', 'run']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toMatch(/ENI limits from built-in/);
+    expect(r.stderr).not.toMatch(/warning:/);
+    expect(n.ec2.requests).toEqual([]);
+    expect(kubeletConfig(n).maxPods).toBe(8);
+  });
+
+  it('asks ec2:DescribeInstanceTypes for a type newer than both tables', async () => {
+    const n = await boot(complete(), { imds: { instance: { instanceType: 'm99i.large' } } });
     const r = await n.agent(['init', '--root', n.root, '--skip', 'run']);
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toMatch(/ENI limits from ec2/);
@@ -81,12 +91,23 @@ describe('init', () => {
     expect(kubeletConfig(n).maxPods).toBe(29);
   });
 
-  it('falls back to 110 pods with a warning when EC2 refuses', async () => {
-    const n = await boot(complete(), { imds: { instance: { instanceType: 'm7i.large' } }, ec2: { unauthorized: true } });
+  it('falls back to 110 pods with one warning when EC2 refuses', async () => {
+    const n = await boot(complete(), { imds: { instance: { instanceType: 'm99i.large' } }, ec2: { unauthorized: true } });
     const r = await n.agent(['init', '--root', n.root, '--skip', 'run']);
     expect(r.exitCode).toBe(0);
-    expect(r.stderr).toMatch(/warning: .*UnauthorizedOperation.*max pods falls back to 110/);
+    const warnings = r.stderr.split('\n').filter((l) => l.includes('warning:'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/max pods: ENI limits of instance type m99i.large are unknown \(.*UnauthorizedOperation.*\), using 110/);
     expect(kubeletConfig(n).maxPods).toBe(110);
+  });
+
+  it('neither looks up ENI limits nor warns when maxPods is explicit', async () => {
+    const n = await boot(complete({ kubelet: { config: { maxPods: 42 } } }), { imds: { instance: { instanceType: 'm99i.large' } }, ec2: { unauthorized: true } });
+    const r = await n.agent(['init', '--root', n.root, '--skip', 'run']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).not.toMatch(/warning:/);
+    expect(n.ec2.requests).toEqual([]);
+    expect(kubeletConfig(n).maxPods).toBe(42);
   });
 
   it('evaluates a CEL maxPodsExpression and rejects a bad one before writing anything', async () => {
@@ -128,7 +149,7 @@ describe('init', () => {
     const n = await boot(complete({ containerd: { config: toml } }));
     await n.agent(['init', '--root', n.root, '--skip', 'run']);
     const config = n.read('/etc/containerd/config.toml');
-    expect(config).toContain('config_path = "/etc/containerd/certs.d"');
+    expect(config).toContain('config_path = "/etc/containerd/certs.d:/etc/docker/certs.d"');
     expect(config).toContain('discard_unpacked_layers = false');
     expect(config).toContain('SystemdCgroup = true');
   });

@@ -47,8 +47,8 @@ describe('gen-instance-types.ts', () => {
     const out = path.join(dir, 'instance-types.jsonl');
     const result = await generate(['--region', 'us-west-2', '--endpoint', ec2.url, '--out', out, '--page-size', '5']);
     expect(result.exitCode).toBe(0);
-    expect(result.stderr).toContain('9 instance types written');
-    // Nine types at five a page: two requests, the second carrying the first's token.
+    expect(result.stderr).toContain('10 instance types written');
+    // Ten types at five a page: two requests, the second carrying the first's token.
     expect(ec2.requests.map((r) => [r.action, r.params.MaxResults, r.params.NextToken !== undefined])).toEqual([
       ['DescribeInstanceTypes', '5', false],
       ['DescribeInstanceTypes', '5', true],
@@ -60,7 +60,7 @@ describe('gen-instance-types.ts', () => {
     expect(lines).toContain('{"instanceType":"p4d.24xlarge","defaultNetworkCardEnis":15,"ipv4PerEni":50,"ipv6":true}');
     const types = lines.filter(Boolean).map((l) => (JSON.parse(l) as { instanceType: string }).instanceType);
     expect(types).toEqual([...types].sort());
-    expect(types).toHaveLength(9);
+    expect(types).toHaveLength(10);
 
     // The installer in the image accepts exactly this format.
     await mkdir(path.join(dir, 'upload'));

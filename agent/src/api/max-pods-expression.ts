@@ -2,23 +2,53 @@ import { describeCause, InputError } from '../errors.js';
 import { loadedCel } from './cel.js';
 
 export const MAX_PODS_EXPRESSION_FIELD = 'spec.kubelet.maxPodsExpression';
-const EXPECTED = 'expected a CEL expression giving a positive int from default_enis, ips_per_eni and max_pods, e.g. "max_pods > 110 ? 110 : max_pods"';
+const EXPECTED =
+  'expected a CEL expression giving a positive int from default_enis, ips_per_eni, max_pods, vcpus, max_ipv4_prefixes and recommended_max_pods, e.g. "max_pods > 110 ? 110 : max_pods"';
 
-export interface MaxPodsVariables {
+/** What the instance gives the expression; the other variables are derived from it. */
+export interface MaxPodsInputs {
+  /** ENIs of the default network card */
   default_enis: number;
+  /** IPv4 addresses per ENI */
   ips_per_eni: number;
+  /** the ENI formula's answer: default_enis × (ips_per_eni − 1) + 2 */
   max_pods: number;
+  /** the instance's vCPUs */
+  vcpus: number;
 }
 
+/**
+ * Every variable of maxPodsExpression. The prefix-delegation ones make the VPC CNI's formulas
+ * writable without repeating the ENI arithmetic:
+ * - max_ipv4_prefixes: /28 prefixes the default card's ENIs can hold, one per secondary IPv4
+ *   slot, default_enis × (ips_per_eni − 1). Pods with prefix delegation: max_ipv4_prefixes × 16 + 2
+ *   (with custom networking the primary ENI carries no pods: (default_enis − 1) × (ips_per_eni − 1) × 16 + 2).
+ * - recommended_max_pods: the cap AWS recommends for prefix delegation, 110 below 30 vCPUs, else 250.
+ */
+export interface MaxPodsVariables extends MaxPodsInputs {
+  max_ipv4_prefixes: number;
+  recommended_max_pods: number;
+}
+
+export function maxPodsVariables(inputs: MaxPodsInputs): MaxPodsVariables {
+  return {
+    ...inputs,
+    max_ipv4_prefixes: inputs.default_enis * (inputs.ips_per_eni - 1),
+    recommended_max_pods: inputs.vcpus < 30 ? 110 : 250,
+  };
+}
+
+const VARIABLE_NAMES = ['default_enis', 'ips_per_eni', 'max_pods', 'vcpus', 'max_ipv4_prefixes', 'recommended_max_pods'] as const;
+
 /** The compiled expression; throws InputError naming the field when it fails for these variables. */
-export type MaxPodsEvaluator = (vars: MaxPodsVariables) => number;
+export type MaxPodsEvaluator = (inputs: MaxPodsInputs) => number;
 
 let env: ReturnType<ReturnType<typeof loadedCel>['celEnv']> | undefined;
 
 /** Numbers of two instance types (m5.large, c5.24xlarge), only to learn the result's type (see below). */
-const TYPE_PROBES: MaxPodsVariables[] = [
-  { default_enis: 3, ips_per_eni: 10, max_pods: 29 },
-  { default_enis: 15, ips_per_eni: 50, max_pods: 737 },
+const TYPE_PROBES: MaxPodsInputs[] = [
+  { default_enis: 3, ips_per_eni: 10, max_pods: 29, vcpus: 2 },
+  { default_enis: 15, ips_per_eni: 50, max_pods: 737, vcpus: 96 },
 ];
 
 /**
@@ -29,15 +59,16 @@ const TYPE_PROBES: MaxPodsVariables[] = [
  */
 export function compileMaxPodsExpression(expr: string): MaxPodsEvaluator {
   const { CelScalar, celEnv, isCelError, isCelUint, parse, plan } = loadedCel();
-  env ??= celEnv({ variables: { default_enis: CelScalar.INT, ips_per_eni: CelScalar.INT, max_pods: CelScalar.INT } });
-  let program: (ctx: { default_enis: bigint; ips_per_eni: bigint; max_pods: bigint }) => unknown;
+  env ??= celEnv({ variables: Object.fromEntries(VARIABLE_NAMES.map((name) => [name, CelScalar.INT])) });
+  let program: (ctx: Record<string, bigint>) => unknown;
   try {
     program = plan(env, parse(expr));
   } catch (err) {
     throw new InputError(`${MAX_PODS_EXPRESSION_FIELD}: ${JSON.stringify(expr)} does not parse: ${describeCause(err)} (${EXPECTED})`, { cause: err });
   }
-  const run = (vars: MaxPodsVariables): bigint => {
-    const result = program({ default_enis: BigInt(vars.default_enis), ips_per_eni: BigInt(vars.ips_per_eni), max_pods: BigInt(vars.max_pods) });
+  const run = (inputs: MaxPodsInputs): bigint => {
+    const vars = maxPodsVariables(inputs);
+    const result = program(Object.fromEntries(VARIABLE_NAMES.map((name) => [name, BigInt(vars[name])])));
     if (isCelError(result)) {
       throw new InputError(`${MAX_PODS_EXPRESSION_FIELD}: ${JSON.stringify(expr)} failed: ${result.message} (${EXPECTED})`, { cause: result });
     }

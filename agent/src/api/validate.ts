@@ -5,6 +5,7 @@ import { loadCel } from './cel.js';
 import { type Checked, checkCertificateAuthority, checkEndpoint, checkServiceCidr, type ServiceCidr } from './cluster-values.js';
 import { compileMaxPodsExpression, type MaxPodsEvaluator } from './max-pods-expression.js';
 import { show, suggest } from './problems.js';
+import { checkKubeletConfigFields } from './kubelet-config-fields.js';
 import { type ClusterSpec, KNOWN_FEATURE_GATES, type NodeConfig, type ResolvedNodeConfig } from './schema.js';
 import { parseContainerdToml } from './toml.js';
 
@@ -144,6 +145,10 @@ function collect(config: NodeConfig): Collected {
   if (maxPods !== undefined && !(typeof maxPods === 'number' && Number.isSafeInteger(maxPods) && maxPods > 0)) {
     add(MAX_PODS_FIELD, maxPods, 'is not a positive integer (expected e.g. 58)');
   }
+  const kubeletConfig = spec.kubelet?.config;
+  if (kubeletConfig) {
+    for (const p of checkKubeletConfigFields(kubeletConfig)) if (p.severity === 'error') problems.push(p.message);
+  }
   const expression = spec.kubelet?.maxPodsExpression;
   if (expression !== undefined) {
     try {
@@ -239,12 +244,27 @@ export function parseResolvedConfig(config: ResolvedNodeConfig): ParsedConfig {
 }
 
 /**
+ * Problems that only advise, from the merged config: KubeletConfiguration field names the
+ * agent's list lacks (a newer kubelet may know them, so the fragment is written as given).
+ */
+export function advisoryProblems(config: NodeConfig): string[] {
+  const kubeletConfig = config.spec?.kubelet?.config;
+  if (!kubeletConfig) return [];
+  return checkKubeletConfigFields(kubeletConfig)
+    .filter((p) => p.severity === 'advisory')
+    .map((p) => p.message);
+}
+
+/**
  * Fields the API accepts (user data written for other nodes must keep working) but this agent
  * does not act on yet, named so a user is never left believing they took effect.
  */
 export function unappliedFields(config: NodeConfig): string[] {
   const spec = config.spec ?? {};
   const notes: string[] = [];
+  if (spec.instance?.localStorage?.disabledMounts?.includes('SOCI')) {
+    notes.push('spec.instance.localStorage.disabledMounts: "SOCI" is accepted and ignored: this image does not pull images through the SOCI snapshotter, so there is no SOCI directory to keep off local storage');
+  }
   if (spec.featureGates?.FastImagePull !== undefined) notes.push('spec.featureGates.FastImagePull is accepted but has no effect yet');
   return notes;
 }

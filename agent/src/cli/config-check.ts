@@ -2,6 +2,7 @@ import { missingClusterFields, unappliedFields } from '../api/validate.js';
 import { InputError } from '../errors.js';
 import { loadConfig } from '../sources/index.js';
 import { describeNodeEnvironment } from './config-describe.js';
+import { containerdConfigWarnings } from '../render/containerd-config.js';
 import { lazyImds, type Env } from './deps.js';
 import { planLocalStorageOn } from '../apply/local-storage.js';
 import { describeStoragePlan, localStorageIntent } from '../storage/plan.js';
@@ -23,6 +24,8 @@ export async function run(options: ConfigCheckOptions, env: Env, out: (line: str
   const storage = localStorageIntent(loaded.config.spec);
   // what the run phase would do with this machine's disks (on a workstation: none found)
   if (storage) out(describeStoragePlan(planLocalStorageOn('/', storage).plan));
+  // what render and init will warn about, so a reader sees it before a node does
+  for (const warning of containerdConfigWarnings(loaded.config.spec?.containerd?.config)) out(`warning: ${warning}`);
   const missing = missingClusterFields(loaded.config.spec?.cluster);
   out(
     missing.length > 0

@@ -3,15 +3,31 @@ import path from 'node:path';
 import { describeCause } from '../errors.js';
 import type { Ec2Api } from '../aws/ec2.js';
 import type { EniLimits } from './types.js';
+import { builtinEniLimits } from './builtin-instance-types.js';
 
 /**
- * ENI limits of the instance type, for max pods: the table baked into the image first (no API
- * call on the boot path), then ec2:DescribeInstanceTypes, then nothing and a warning (render
- * falls back to 110 pods).
+ * ENI limits of the instance type, for max pods, from the first source that knows it: the table
+ * baked into the image (fresher than the agent), the table built into the agent, then
+ * ec2:DescribeInstanceTypes (only for a type newer than both, so a boot normally makes no AWS
+ * call). When none knows it, render falls back to 110 pods and says so once.
  */
 
 /** On-node path of the baked table: one JSON object a line, sorted by instanceType. */
 export const INSTANCE_TYPES_TABLE = '/etc/eks/instance-types.jsonl';
+
+/** The lookup's answer as Facts fields. */
+export function eniFacts(lookup: EniLimitsLookup): { eniLimits?: EniLimits; eniLimitsUnknown?: string } {
+  if (lookup.limits) return { eniLimits: lookup.limits };
+  return lookup.missing ? { eniLimitsUnknown: lookup.missing } : {};
+}
+
+/**
+ * An explicit kubelet.config.maxPods wins over everything the ENI limits would decide, so with
+ * one the lookup (and its possible EC2 call) is skipped.
+ */
+export function needsEniLimits(config: { spec?: { kubelet?: { config?: Record<string, unknown> } } }): boolean {
+  return config.spec?.kubelet?.config?.maxPods === undefined;
+}
 
 /** One line of the table. */
 export interface InstanceTypeRow {
@@ -23,13 +39,18 @@ export interface InstanceTypeRow {
 
 export interface EniLimitsLookup {
   limits?: EniLimits;
-  source: 'table' | 'ec2' | 'none';
-  /** why the table was not enough, one line each, for the log */
+  source: 'table' | 'built-in' | 'ec2' | 'none';
+  /** something wrong with a source (a malformed baked table, a failed EC2 call), for the log */
   warnings: string[];
+  /** when no source knew the type: why not, for the log line of the lookup (not a warning:
+   * render gives the one warning about the 110-pod fallback, and none when maxPods is explicit) */
+  missing?: string;
 }
 
 export interface LookupOptions {
   root: string;
+  /** a table file instead of <root>/etc/eks/instance-types.jsonl (render --instance-types) */
+  tableFile?: string;
   /** absent: do not call EC2 (offline runs) */
   ec2?: Pick<Ec2Api, 'describeInstanceTypeEnis'>;
 }
@@ -64,23 +85,28 @@ export function findInstanceTypeRow(table: string, instanceType: string): Instan
 }
 
 export async function lookupEniLimits(instanceType: string, options: LookupOptions): Promise<EniLimitsLookup> {
-  const file = path.join(options.root, INSTANCE_TYPES_TABLE);
+  const file = options.tableFile ?? path.join(options.root, INSTANCE_TYPES_TABLE);
   const warnings: string[] = [];
+  const tried: string[] = [];
   try {
     const row = findInstanceTypeRow(await readFile(file, 'utf8'), instanceType);
     if (row) return { limits: { enis: row.defaultNetworkCardEnis, ipv4PerEni: row.ipv4PerEni }, source: 'table', warnings };
-    warnings.push(`instance type "${instanceType}" is not in ${file}`);
+    tried.push(`not in ${file}`);
   } catch (err) {
-    warnings.push(`${file}: ${describeCause(err)}`);
+    // An image without the table is normal (the built-in one serves); a table that is there
+    // but unreadable or malformed is a fault of the image worth a warning.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') tried.push(`no ${file}`);
+    else warnings.push(`${file}: ${describeCause(err)}`);
   }
+  const builtin = builtinEniLimits(instanceType);
+  if (builtin) return { limits: builtin, source: 'built-in', warnings };
+  tried.push("not in the agent's built-in table");
   if (!options.ec2) {
-    warnings.push(`ec2:DescribeInstanceTypes not tried (no EC2 client); max pods falls back to 110`);
-    return { source: 'none', warnings };
+    return { source: 'none', warnings, missing: [...tried, 'ec2:DescribeInstanceTypes not tried (offline)'].join('; ') };
   }
   try {
     return { limits: await options.ec2.describeInstanceTypeEnis(instanceType), source: 'ec2', warnings };
   } catch (err) {
-    warnings.push(`${describeCause(err)}; max pods falls back to 110`);
-    return { source: 'none', warnings };
+    return { source: 'none', warnings, missing: [...tried, err instanceof Error ? err.message : describeCause(err)].join('; ') };
   }
 }

@@ -2,15 +2,18 @@ import { readFile } from 'node:fs/promises';
 import type { Ec2Api } from '../aws/ec2.js';
 import type { Imds } from '../aws/imds.js';
 import { describeCause, InputError } from '../errors.js';
-import { findInstanceTypeRow, lookupEniLimits, type EniLimitsLookup } from './eni-limits.js';
+import { eniFacts, findInstanceTypeRow, lookupEniLimits, type EniLimitsLookup } from './eni-limits.js';
 import { gatherInstanceFacts } from './instance.js';
 import { readSandboxImage } from './sandbox-image.js';
+import { readAcceleratorFacts } from './accelerators.js';
+import type { AcceleratorFacts } from './types.js';
 import type { Facts, InstanceFacts } from './types.js';
 
 /**
  * The one fact gathering, used by init, render and doctor: the instance (from IMDS and the
- * machine, or a facts file), then its ENI limits in one order (the baked table, then
- * ec2:DescribeInstanceTypes, then the fallback with a warning), and the baked sandbox image.
+ * machine, or a facts file), then its ENI limits in one order (the baked table, the agent's
+ * built-in table, then ec2:DescribeInstanceTypes; render gives the one fallback warning), and the
+ * baked sandbox image.
  */
 export interface FactSources {
   /** the node root: the baked instance-type table and sandbox image are read under it */
@@ -21,11 +24,13 @@ export interface FactSources {
   ec2?: (region: string) => Ec2Api;
   /** render --instance-types: a table file that replaces the baked one; a malformed one is bad input */
   instanceTypesTable?: string;
+  /** false when kubelet.config.maxPods is explicit: the ENI limits would decide nothing */
+  needEniLimits?: boolean;
 }
 
 export interface GatheredFacts {
   facts: Facts;
-  eniSource: EniLimitsLookup['source'];
+  eniSource: EniLimitsLookup['source'] | 'not needed';
   /** where the node name came from, for the log ("facts file" when given) */
   nodeName: string;
   /** one line each, for the log */
@@ -45,9 +50,9 @@ async function fromTableFile(file: string, type: string): Promise<EniLimitsLooku
   } catch (err) {
     throw new InputError(`--instance-types ${file}: ${describeCause(err)}`, { cause: err });
   }
-  return row
-    ? { limits: { enis: row.defaultNetworkCardEnis, ipv4PerEni: row.ipv4PerEni }, source: 'table', warnings: [] }
-    : { source: 'none', warnings: [`instance type "${type}" is not in ${file}; max pods falls back to 110`] };
+  if (row) return { limits: { enis: row.defaultNetworkCardEnis, ipv4PerEni: row.ipv4PerEni }, source: 'table', warnings: [] };
+  // not in the named table: the agent's built-in one still knows every type of its time
+  return lookupEniLimits(type, { root: '/', tableFile: file });
 }
 
 export async function gatherFacts(sources: FactSources): Promise<GatheredFacts> {
@@ -70,15 +75,20 @@ export async function gatherFacts(sources: FactSources): Promise<GatheredFacts> 
           ...(sources.ec2 ? { privateDnsNameFallback: fallback } : {}),
         });
   const client = ec2For(instance.region);
-  const [eni, sandboxImage] = await Promise.all([
-    sources.instanceTypesTable
-      ? fromTableFile(sources.instanceTypesTable, instance.instanceType)
-      : lookupEniLimits(instance.instanceType, { root: sources.root, ...(client ? { ec2: client } : {}) }),
+  // Hardware facts describe this machine: gathered on a node, not for facts given (render).
+  const gathered = !('instanceId' in from);
+  const [eni, sandboxImage, accelerators] = await Promise.all([
+    sources.needEniLimits === false
+      ? Promise.resolve<EniLimitsLookup>({ source: 'none', warnings: [] })
+      : sources.instanceTypesTable
+        ? fromTableFile(sources.instanceTypesTable, instance.instanceType)
+        : lookupEniLimits(instance.instanceType, { root: sources.root, ...(client ? { ec2: client } : {}) }),
     readSandboxImage(sources.root),
+    gathered ? readAcceleratorFacts(sources.root) : Promise.resolve<AcceleratorFacts | undefined>(undefined),
   ]);
   return {
-    facts: { instance, ...(eni.limits ? { eniLimits: eni.limits } : {}), ...(sandboxImage ? { sandboxImage } : {}) },
-    eniSource: eni.source,
+    facts: { instance, ...eniFacts(eni), ...(sandboxImage ? { sandboxImage } : {}), ...(accelerators ? { accelerators } : {}) },
+    eniSource: sources.needEniLimits === false ? 'not needed' : eni.source,
     nodeName,
     warnings: eni.warnings,
   };

@@ -29,11 +29,22 @@ export interface EniLimits {
   ipv4PerEni: number;
 }
 
+/** What the machine carries for GPUs; absent in Facts means neither (a CPU node). */
+export interface AcceleratorFacts {
+  /** a PCI device with NVIDIA's vendor id is attached */
+  nvidiaGpu: boolean;
+  /** /usr/bin/nvidia-container-runtime is installed (GPU image variants) */
+  nvidiaContainerRuntime: boolean;
+}
+
 /** Everything render() needs besides the NodeConfig. */
 export interface Facts {
   instance: InstanceFacts;
   /** undefined when neither the baked table nor ec2:DescribeInstanceTypes knew the type */
   eniLimits?: EniLimits;
+  /** why eniLimits is absent (which sources were tried), for the one fallback warning */
+  eniLimitsUnknown?: string;
   /** the pause image the image baked and pinned (/etc/eks/sandbox-image.txt), when there is one */
   sandboxImage?: string;
+  accelerators?: AcceleratorFacts;
 }

@@ -1,11 +1,20 @@
-import { stringifyContainerdToml } from '../api/toml.js';
+import { parseContainerdToml, stringifyContainerdToml } from '../api/toml.js';
 import type { RenderContext } from './context.js';
 import { isPlainObject, sortKeys } from '../common/json.js';
 import { deepMerge } from '../common/merge.js';
 import { PATHS } from './paths.js';
 import type { PlannedFile } from './plan.js';
+import { CRI_IMAGES, CRI_RUNTIME, CRI_V2, isVersion2Shaped, migrateToVersion3 } from './containerd-migrate.js';
+import { atLeast } from './versions.js';
+import { NVIDIA_CONTAINER_RUNTIME } from '../facts/accelerators.js';
 
 const FIELD = 'spec.containerd.config';
+
+/**
+ * Where CRI looks for per-registry hosts.toml files: containerd's own directory, then Docker's,
+ * which tools that configure Docker registries (and older AMIs) still write.
+ */
+export const CONTAINERD_CONFIG_PATH = `${PATHS.containerdCertsDir}:/etc/docker/certs.d`;
 
 /**
  * containerd 1.x reads the version 2 layout (one CRI plugin); 2.x reads version 3, where CRI
@@ -18,8 +27,20 @@ export function agentContainerdConfig(ctx: RenderContext): Record<string, unknow
     base_runtime_spec: PATHS.baseRuntimeSpec,
     options: { SystemdCgroup: true },
   };
+  const runtimes: Record<string, unknown> = { runc };
+  let defaultRuntime = 'runc';
+  // GPU images ship NVIDIA's runtime wrapper (it injects the driver into containers); it becomes
+  // the default, and plain runc stays available for a RuntimeClass.
+  if (ctx.facts.accelerators?.nvidiaContainerRuntime) {
+    runtimes.nvidia = { ...runc, options: { ...runc.options, BinaryName: NVIDIA_CONTAINER_RUNTIME } };
+    defaultRuntime = 'nvidia';
+  }
+  const containerdRuntimes = { default_runtime_name: defaultRuntime, runtimes };
   const cni = { bin_dir: '/opt/cni/bin', conf_dir: '/etc/cni/net.d' };
-  const registry = { config_path: PATHS.containerdCertsDir };
+  const registry = { config_path: CONTAINERD_CONFIG_PATH };
+  // Container Device Interface: kubelets from 1.32 hand devices to the runtime by CDI name.
+  // Written either way, because containerd 2 enables it by default.
+  const enableCdi = atLeast(ctx.kubelet, 1, 32);
   const common = {
     root: '/var/lib/containerd',
     state: '/run/containerd',
@@ -30,16 +51,12 @@ export function agentContainerdConfig(ctx: RenderContext): Record<string, unknow
       version: 3n,
       ...common,
       plugins: {
-        'io.containerd.cri.v1.images': {
+        [CRI_IMAGES]: {
           discard_unpacked_layers: true,
           pinned_images: { sandbox: ctx.pauseImage },
           registry,
         },
-        'io.containerd.cri.v1.runtime': {
-          cni,
-          enable_cdi: true,
-          containerd: { default_runtime_name: 'runc', runtimes: { runc } },
-        },
+        [CRI_RUNTIME]: { cni, enable_cdi: enableCdi, containerd: containerdRuntimes },
       },
     };
   }
@@ -47,12 +64,12 @@ export function agentContainerdConfig(ctx: RenderContext): Record<string, unknow
     version: 2n,
     ...common,
     plugins: {
-      'io.containerd.grpc.v1.cri': {
+      [CRI_V2]: {
         cni,
-        enable_cdi: true,
+        enable_cdi: enableCdi,
         sandbox_image: ctx.pauseImage,
         registry,
-        containerd: { default_runtime_name: 'runc', discard_unpacked_layers: true, runtimes: { runc } },
+        containerd: { ...containerdRuntimes, discard_unpacked_layers: true },
       },
     },
   };
@@ -69,7 +86,19 @@ export function renderContainerdConfig(ctx: RenderContext): PlannedFile {
   const user = ctx.parsed.containerdToml;
   let merged = base;
   if (user !== undefined) {
-    const { version: userVersion, ...rest } = user;
+    const { version: declared, ...asWritten } = user;
+    let userVersion: unknown = declared;
+    let rest: Record<string, unknown> = asWritten;
+    if (ctx.containerd.major >= 2 && isVersion2Shaped(user)) {
+      const migration = migrateToVersion3(user);
+      rest = migration.tree;
+      if (migration.moved.length > 0) {
+        userVersion = undefined;
+        ctx.warnings.push(
+          `${FIELD}: written for containerd 1.x (version 2); migrated for containerd ${ctx.facts.instance.containerdVersion} as \`containerd config migrate\` would: ${migration.moved.join(', ')}`,
+        );
+      }
+    }
     if (userVersion !== undefined && userVersion !== base.version) {
       ctx.warnings.push(
         `${FIELD}: declares version = ${String(userVersion)}, but containerd ${ctx.facts.instance.containerdVersion} is configured with version = ${String(base.version)}; its tables were merged as written`,
@@ -87,6 +116,40 @@ export function renderContainerdConfig(ctx: RenderContext): PlannedFile {
   };
 }
 
+/** The registry table of the CRI plugin that holds it for this config version. */
+const registryPlugin = (major: number) => (major >= 2 ? CRI_IMAGES : CRI_V2);
+
+/**
+ * Which deprecated registry tables (`mirrors`, `configs`) a user tree sets in `pluginKey`'s
+ * registry without setting config_path itself.
+ */
+function legacyRegistryKeys(user: Record<string, unknown>, pluginKey: string): string[] {
+  const userRegistry = table(table(table(user, 'plugins'), pluginKey), 'registry');
+  if (!userRegistry || 'config_path' in userRegistry) return [];
+  return ['mirrors', 'configs'].filter((k) => k in userRegistry);
+}
+
+function legacyMirrorsWarning(legacy: string[]): string {
+  return `${FIELD}: sets registry ${legacy.join(' and ')}, which containerd does not accept together with config_path; the agent's config_path = "${CONTAINERD_CONFIG_PATH}" was left out (prefer hosts.toml files under ${PATHS.containerdCertsDir})`;
+}
+
+/**
+ * What render will warn about in the user's TOML whatever the containerd version, for `config
+ * check` (which knows no containerd version): both CRI layouts are looked at. Throws nothing; a
+ * TOML that does not parse is reported by validation.
+ */
+export function containerdConfigWarnings(userToml: string | undefined): string[] {
+  if (userToml === undefined || userToml.trim() === '') return [];
+  let user: Record<string, unknown>;
+  try {
+    user = parseContainerdToml(userToml);
+  } catch {
+    return [];
+  }
+  const legacy = new Set([CRI_V2, CRI_IMAGES].flatMap((key) => legacyRegistryKeys(user, key)));
+  return legacy.size > 0 ? [legacyMirrorsWarning([...legacy].sort())] : [];
+}
+
 /**
  * containerd's CRI plugin refuses to load when the deprecated `registry.mirrors` / `configs`
  * are set together with `config_path` (the node would run without CRI). User data written for
@@ -94,16 +157,12 @@ export function renderContainerdConfig(ctx: RenderContext): PlannedFile {
  * itself, the agent's config_path is left out and a warning says so.
  */
 function dropConfigPathForLegacyMirrors(ctx: RenderContext, merged: Record<string, unknown>, user: Record<string, unknown>): void {
-  const pluginKey = ctx.containerd.major >= 2 ? 'io.containerd.cri.v1.images' : 'io.containerd.grpc.v1.cri';
-  const userRegistry = table(table(table(user, 'plugins'), pluginKey), 'registry');
-  if (!userRegistry || 'config_path' in userRegistry) return;
-  const legacy = ['mirrors', 'configs'].filter((k) => k in userRegistry);
+  const pluginKey = registryPlugin(ctx.containerd.major);
+  const legacy = legacyRegistryKeys(user, pluginKey);
   if (legacy.length === 0) return;
   const registry = table(table(table(merged, 'plugins'), pluginKey), 'registry');
   if (registry) delete registry.config_path;
-  ctx.warnings.push(
-    `${FIELD}: sets registry ${legacy.join(' and ')}, which containerd does not accept together with config_path; the agent's config_path = "${PATHS.containerdCertsDir}" was left out (prefer hosts.toml files under ${PATHS.containerdCertsDir})`,
-  );
+  ctx.warnings.push(legacyMirrorsWarning(legacy));
 }
 
 function table(value: Record<string, unknown> | undefined, key: string): Record<string, unknown> | undefined {

@@ -5,7 +5,8 @@ import type { Facts } from '../facts/types.js';
 import { decideMaxPods } from './max-pods.js';
 import { type IpFamily, nodeIp } from './network.js';
 import { defaultPauseImage } from './pause-image.js';
-import { type Version, parseVersion } from './versions.js';
+import { type Version, atLeast, parseVersion } from './versions.js';
+import { type KubeletDefaults, kubeletVersionedDefaults } from './kubelet-defaults.js';
 
 export interface RenderOptions {
   /** sandbox image for containerd; default: the EKS pause image of the instance's region */
@@ -28,6 +29,8 @@ export interface RenderContext {
   nodeName: string;
   kubelet: Version;
   containerd: Version;
+  /** the version-gated kubelet settings for this kubelet on this machine */
+  kubeletDefaults: KubeletDefaults;
   maxPods: number;
   /** the user's kubelet.config fragment, when it has any key */
   kubeletFragment: Record<string, unknown> | undefined;
@@ -68,6 +71,8 @@ export function buildContext(config: ResolvedNodeConfig, facts: Facts, options: 
     expression: parsed.maxPodsExpression,
     eniLimits: facts.eniLimits,
     instanceType: instance.instanceType,
+    cpuMillicores: instance.cpuMillicores,
+    unknownWhy: facts.eniLimitsUnknown,
   });
 
   return {
@@ -79,9 +84,10 @@ export function buildContext(config: ResolvedNodeConfig, facts: Facts, options: 
     nodeName: nodeNameOf(config, instance),
     kubelet,
     containerd,
+    kubeletDefaults: kubeletVersionedDefaults(kubelet, facts),
     maxPods: decision.maxPods,
     kubeletFragment,
-    kubeletDropIn: kubelet.major > 1 || kubelet.minor >= 28,
+    kubeletDropIn: atLeast(kubelet, 1, 28),
     pauseImage: options.pauseImage ?? facts.sandboxImage ?? defaultPauseImage(instance.region),
     warnings: [...decision.warnings],
   };

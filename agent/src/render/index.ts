@@ -34,7 +34,7 @@ export function render(config: ResolvedNodeConfig, facts: Facts, options: Render
     renderKubeletEnvironment(ctx),
     renderKubeconfig(ctx),
     renderCa(ctx),
-    renderCredentialProviderConfig(),
+    renderCredentialProviderConfig(ctx),
     renderContainerdConfig(ctx),
     renderRuntimeSpec(ctx),
     ...renderUnitEnvironments(ctx),

@@ -20,7 +20,10 @@ const TLS_CIPHER_SUITES = [
   'TLS_RSA_WITH_AES_256_GCM_SHA384',
 ];
 
-/** The agent's KubeletConfiguration: defaults of the AL2023 AMI plus what facts decide. */
+/**
+ * The agent's KubeletConfiguration: defaults of the AL2023 AMI, the settings its kubelet version
+ * gets (kubelet-defaults.ts), plus what facts decide.
+ */
 export function agentKubeletConfig(ctx: RenderContext): Record<string, unknown> {
   const { instance } = ctx.facts;
   const ipv6 = ctx.family === 'ipv6';
@@ -38,10 +41,12 @@ export function agentKubeletConfig(ctx: RenderContext): Record<string, unknown> 
       webhook: { cacheAuthorizedTTL: '5m0s', cacheUnauthorizedTTL: '30s' },
     },
     cgroupDriver: 'systemd',
+    ...ctx.kubeletDefaults.config,
     cgroupRoot: '/',
     clusterDNS: [ctx.parsed.serviceCidr.dnsAddress],
     clusterDomain: 'cluster.local',
     containerRuntimeEndpoint: `unix://${PATHS.containerdSocket}`,
+    featureGates: ctx.kubeletDefaults.featureGates,
     evictionHard: {
       'memory.available': '100Mi',
       'nodefs.available': '10%',
@@ -50,6 +55,9 @@ export function agentKubeletConfig(ctx: RenderContext): Record<string, unknown> 
     hairpinMode: 'hairpin-veth',
     healthzBindAddress: ipv6 ? '::1' : '127.0.0.1',
     kubeReserved: kubeReserved(instance.cpuMillicores, ctx.maxPods),
+    // The image runs containerd and the kubelet in runtime.slice and the rest of the OS in
+    // system.slice; naming them lets the kubelet account kube/system reservations to them.
+    kubeReservedCgroup: '/runtime',
     logging: { verbosity: 2 },
     maxPods: ctx.maxPods,
     protectKernelDefaults: true,
@@ -57,6 +65,7 @@ export function agentKubeletConfig(ctx: RenderContext): Record<string, unknown> 
     readOnlyPort: 0,
     serializeImagePulls: false,
     serverTLSBootstrap: true,
+    systemReservedCgroup: '/system',
     tlsCipherSuites: TLS_CIPHER_SUITES,
   };
 }

@@ -3,6 +3,38 @@ import type { RenderContext } from './context.js';
 import { PATHS } from './paths.js';
 import type { PlannedFile } from './plan.js';
 
+export const RUNTIME_CGROUP = '/runtime.slice/containerd.service';
+
+/**
+ * The labels the agent adds, unless the user's flags set --node-labels: the kubelet keeps only
+ * the last occurrence of a flag, so the agent's labels then go into the user's flag instead
+ * (see renderKubeletEnvironment), and a key the user sets keeps the user's value.
+ */
+function agentNodeLabels(ctx: RenderContext): string | undefined {
+  const userSets = (ctx.config.spec.kubelet?.flags ?? []).some((f) => f.startsWith(NODE_LABELS));
+  const labels = Object.entries(ctx.kubeletDefaults.labels).sort(([a], [b]) => (a < b ? -1 : 1));
+  if (userSets || labels.length === 0) return undefined;
+  return labels.map(([k, v]) => `${k}=${v}`).join(',');
+}
+
+const NODE_LABELS = '--node-labels=';
+
+/** The agent's labels folded into the user's last --node-labels flag (the one the kubelet keeps). */
+function withAgentLabels(flags: string[], agentLabels: Record<string, string>): string[] {
+  const last = flags.findLastIndex((f) => f.startsWith(NODE_LABELS));
+  if (last === -1 || Object.keys(agentLabels).length === 0) return flags;
+  const own = flags[last]!.slice(NODE_LABELS.length);
+  const ownKeys = new Set(own.split(',').filter(Boolean).map((l) => l.split('=')[0]));
+  const extra = Object.keys(agentLabels)
+    .sort()
+    .filter((k) => !ownKeys.has(k))
+    .map((k) => `${k}=${agentLabels[k]}`);
+  if (extra.length === 0) return flags;
+  const out = [...flags];
+  out[last] = `${NODE_LABELS}${[own, ...extra].filter(Boolean).join(',')}`;
+  return out;
+}
+
 /** The agent's flags, sorted by name so the file is the same on every run. */
 export function agentKubeletFlags(ctx: RenderContext): string[] {
   const flags: Record<string, string> = {
@@ -13,7 +45,12 @@ export function agentKubeletFlags(ctx: RenderContext): string[] {
     'image-credential-provider-config': PATHS.credentialProviderConfig,
     kubeconfig: PATHS.kubeconfig,
     'node-ip': ctx.nodeIp,
+    // cAdvisor reports the runtime's own usage only for the cgroup named here (the image runs
+    // containerd in runtime.slice); without it the kubelet's runtime metrics are empty.
+    'runtime-cgroups': RUNTIME_CGROUP,
   };
+  const labels = agentNodeLabels(ctx);
+  if (labels) flags['node-labels'] = labels;
   if (ctx.kubeletFragment && ctx.kubeletDropIn) flags['config-dir'] = PATHS.kubeletConfigDir;
   return Object.keys(flags)
     .sort()
@@ -32,7 +69,7 @@ export function splitSafeWord(flag: string): string {
 }
 
 export function renderKubeletEnvironment(ctx: RenderContext): PlannedFile {
-  const args = [...agentKubeletFlags(ctx), ...(ctx.config.spec.kubelet?.flags ?? [])].map(splitSafeWord).join(' ');
+  const args = [...agentKubeletFlags(ctx), ...withAgentLabels(ctx.config.spec.kubelet?.flags ?? [], ctx.kubeletDefaults.labels)].map(splitSafeWord).join(' ');
   const variables: Array<{ name: string; value: string }> = [{ name: 'KUBELET_ARGS', value: args }];
   // Kubelets 1.28 and 1.29 read --config-dir only with this alpha switch; 1.30 made it beta.
   if (ctx.kubeletFragment && ctx.kubeletDropIn && ctx.kubelet.major === 1 && ctx.kubelet.minor < 30) {

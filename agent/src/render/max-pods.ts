@@ -27,10 +27,13 @@ export function decideMaxPods(input: {
   expression: MaxPodsEvaluator | undefined;
   eniLimits: EniLimits | undefined;
   instanceType: string;
+  cpuMillicores: number;
+  /** why the ENI limits are unknown, when they are */
+  unknownWhy?: string | undefined;
 }): MaxPodsDecision {
   if (input.explicit !== undefined) return { maxPods: input.explicit, source: 'kubelet.config.maxPods', warnings: [] };
   if (!input.eniLimits) {
-    const why = `max pods: ENI limits of instance type ${input.instanceType} are unknown, using ${FALLBACK_MAX_PODS}`;
+    const why = `max pods: ENI limits of instance type ${input.instanceType} are unknown${input.unknownWhy ? ` (${input.unknownWhy})` : ''}, using ${FALLBACK_MAX_PODS}`;
     return {
       maxPods: FALLBACK_MAX_PODS,
       source: 'fallback',
@@ -40,7 +43,12 @@ export function decideMaxPods(input: {
   const base = eniMaxPods(input.eniLimits);
   if (!input.expression) return { maxPods: base, source: 'eni-limits', warnings: [] };
   try {
-    const maxPods = input.expression({ default_enis: input.eniLimits.enis, ips_per_eni: input.eniLimits.ipv4PerEni, max_pods: base });
+    const maxPods = input.expression({
+      default_enis: input.eniLimits.enis,
+      ips_per_eni: input.eniLimits.ipv4PerEni,
+      max_pods: base,
+      vcpus: Math.max(1, Math.round(input.cpuMillicores / 1000)),
+    });
     return { maxPods, source: 'maxPodsExpression', warnings: [] };
   } catch (err) {
     return { maxPods: base, source: 'eni-limits', warnings: [`${err instanceof Error ? err.message : describeCause(err)}; using the ENI formula (${base})`] };

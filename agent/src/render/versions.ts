@@ -14,3 +14,8 @@ export function parseVersion(field: string, value: string): Version {
   }
   return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3] ?? 0) };
 }
+
+/** v is at least major.minor (patch ignored: features start with a minor release). */
+export function atLeast(v: Version, major: number, minor: number): boolean {
+  return v.major > major || (v.major === major && v.minor >= minor);
+}

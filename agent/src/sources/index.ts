@@ -6,7 +6,7 @@ import type { Imds } from '../aws/imds.js';
 import type { NodeConfig } from '../api/schema.js';
 import { parseNodeConfigs } from '../api/parse.js';
 import { mergeNodeConfigs } from '../api/merge.js';
-import { validateNodeConfig } from '../api/validate.js';
+import { advisoryProblems, validateNodeConfig } from '../api/validate.js';
 import { decodeUserData, type ConfigDocument } from './decode.js';
 import { readRegularFile } from './read-file.js';
 import { assertNestingDepth } from './nesting.js';
@@ -104,6 +104,7 @@ export async function loadConfig(uris: readonly string[], deps: SourceDeps): Pro
     throw new InputError([`no NodeConfig found in ${list.join(', ')}${seen}`, ...advisories]);
   }
   const config = mergeNodeConfigs(configs);
+  advisories.push(...advisoryProblems(config));
   const problems = await validateNodeConfig(config);
   if (problems.length > 0) throw new InputError([...problems, ...advisories]);
   return { config, documents: where, ignored, advisories, notes };

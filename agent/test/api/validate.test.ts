@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { validateNodeConfig, missingClusterFields } from '../../src/api/validate.js';
+import { validateNodeConfig, missingClusterFields, unappliedFields } from '../../src/api/validate.js';
 import { parseNodeConfigs, toNodeConfig } from '../../src/api/parse.js';
 import { InputError } from '../../src/errors.js';
 import type { NodeConfig } from '../../src/api/schema.js';
@@ -157,5 +157,17 @@ describe('validateNodeConfig', () => {
     const doc = complete();
     doc.spec!.instance = { environment: { default: { HTTPS_PROXY: 'proxy.corp:3128', http_proxy: 'ftp://u:secret@x', NO_PROXY: 'anything' } } };
     expect(await validateNodeConfig(doc)).toEqual(['spec.instance.environment.default.http_proxy: is not a proxy URL (expected e.g. "http://proxy.corp.example:3128")']);
+  });
+});
+
+describe('disabledMounts', () => {
+  it('accepts SOCI and says it is ignored', async () => {
+    const doc = complete() as unknown as { spec: Record<string, unknown> };
+    doc.spec.instance = { localStorage: { strategy: 'RAID0', disabledMounts: ['SOCI', 'PodLogs'] } };
+    const { config } = toNodeConfig(doc, 'ud');
+    expect(await validateNodeConfig(config)).toEqual([]);
+    expect(unappliedFields(config).some((n) => n.startsWith('spec.instance.localStorage.disabledMounts: "SOCI" is accepted and ignored'))).toBe(true);
+    doc.spec.instance = { localStorage: { disabledMounts: ['Soci'] } };
+    expect(problemsOf(() => toNodeConfig(doc, 'ud'))[0]).toMatch(/disabledMounts\[0\]: "Soci" is not allowed \(expected "Containerd" or "PodLogs" or "SOCI"\)/);
   });
 });

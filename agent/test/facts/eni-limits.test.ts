@@ -54,52 +54,55 @@ describe('lookupEniLimits', () => {
     expect(ec2!.requests).toHaveLength(0);
   });
 
-  it('asks ec2:DescribeInstanceTypes for a type the table lacks', async () => {
+  it('prefers the baked table to the built-in one (the image is fresher)', async () => {
+    const deps = await setUp('{"instanceType":"m5.large","defaultNetworkCardEnis":4,"ipv4PerEni":10,"ipv6":true}\n');
+    expect((await lookupEniLimits('m5.large', deps)).limits).toEqual({ enis: 4, ipv4PerEni: 10 });
+  });
+
+  it('answers a type the baked table lacks from the built-in table, without EC2 or a warning', async () => {
     const deps = await setUp();
-    const out = await lookupEniLimits('m7i.large', deps);
-    expect(out).toMatchObject({ limits: { enis: 3, ipv4PerEni: 10 }, source: 'ec2' });
-    expect(out.warnings).toEqual([`instance type "m7i.large" is not in ${root!.dir}/etc/eks/instance-types.jsonl`]);
+    expect(await lookupEniLimits('m7i.large', deps)).toEqual({ limits: { enis: 3, ipv4PerEni: 10 }, source: 'built-in', warnings: [] });
+    await root!.remove();
+    expect(await lookupEniLimits('c6g.medium', deps)).toEqual({ limits: { enis: 2, ipv4PerEni: 4 }, source: 'built-in', warnings: [] });
+    expect(ec2!.requests).toHaveLength(0);
+  });
+
+  it('asks ec2:DescribeInstanceTypes only for a type newer than both tables', async () => {
+    const deps = await setUp();
+    const out = await lookupEniLimits('m99i.large', deps);
+    expect(out).toEqual({ limits: { enis: 3, ipv4PerEni: 10 }, source: 'ec2', warnings: [] });
     expect(ec2!.requests).toHaveLength(1);
   });
 
-  it('counts the default network card only for a multi-card type', async () => {
-    const deps = await setUp();
-    expect((await lookupEniLimits('p4d.24xlarge', deps)).limits).toEqual({ enis: 15, ipv4PerEni: 50 });
-  });
-
-  it('gives no limits and a warning when neither source knows the type', async () => {
+  it('gives no limits and no warning, but the reason, when no source knows the type', async () => {
     const deps = await setUp();
     const out = await lookupEniLimits('x9z.large', deps);
     expect(out.source).toBe('none');
     expect(out.limits).toBeUndefined();
-    expect(out.warnings[1]).toMatch(/ec2:DescribeInstanceTypes for "x9z.large" failed: InvalidInstanceType: .*; max pods falls back to 110$/);
+    expect(out.warnings).toEqual([]);
+    expect(out.missing).toMatch(/^not in .*instance-types.jsonl; not in the agent's built-in table; ec2:DescribeInstanceTypes for "x9z.large" failed: InvalidInstanceType: /);
   });
 
-  it('falls through to EC2 when the table is missing or its row malformed', async () => {
+  it('warns about a malformed baked table and goes on with the built-in one', async () => {
     const deps = await setUp('{"instanceType":"m5.large","defaultNetworkCardEnis":"3","ipv4PerEni":10}\n');
     const out = await lookupEniLimits('m5.large', deps);
-    expect(out).toMatchObject({ limits: { enis: 3, ipv4PerEni: 10 }, source: 'ec2' });
+    expect(out).toMatchObject({ limits: { enis: 3, ipv4PerEni: 10 }, source: 'built-in' });
     expect(out.warnings[0]).toMatch(/instance-types.jsonl: line 1: defaultNetworkCardEnis and ipv4PerEni must be positive integers/);
-
-    await root!.remove();
-    const missing = await lookupEniLimits('t3.medium', deps);
-    expect(missing.source).toBe('ec2');
-    expect(missing.warnings[0]).toMatch(/instance-types.jsonl: .*ENOENT/);
   });
 
   it('does not call EC2 when no client is given', async () => {
     const deps = await setUp();
-    const out = await lookupEniLimits('m7i.large', { root: deps.root });
-    expect(out).toMatchObject({ source: 'none' });
-    expect(out.warnings).toHaveLength(2);
+    const out = await lookupEniLimits('m99i.large', { root: deps.root });
+    expect(out).toMatchObject({ source: 'none', warnings: [] });
+    expect(out.missing).toContain('ec2:DescribeInstanceTypes not tried (offline)');
     expect(ec2!.requests).toHaveLength(0);
   });
 
-  it('warns and gives no limits when EC2 denies the call', async () => {
+  it('gives the reason and no limits when EC2 denies the call', async () => {
     const deps = await setUp();
     ec2!.set({ unauthorized: true });
-    const out = await lookupEniLimits('m7i.large', deps);
+    const out = await lookupEniLimits('m99i.large', deps);
     expect(out.source).toBe('none');
-    expect(out.warnings[1]).toMatch(/UnauthorizedOperation/);
+    expect(out.missing).toMatch(/UnauthorizedOperation/);
   });
 });

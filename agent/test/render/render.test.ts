@@ -104,7 +104,7 @@ describe('render', () => {
     expect(out).not.toContain('config_path');
     expect(out).toContain('[plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]\nendpoint = [ "https://mirror.local" ]\n');
     expect(plan.warnings).toEqual([
-      'spec.containerd.config: sets registry mirrors, which containerd does not accept together with config_path; the agent\'s config_path = "/etc/containerd/certs.d" was left out (prefer hosts.toml files under /etc/containerd/certs.d)',
+      'spec.containerd.config: sets registry mirrors, which containerd does not accept together with config_path; the agent\'s config_path = "/etc/containerd/certs.d:/etc/docker/certs.d" was left out (prefer hosts.toml files under /etc/containerd/certs.d)',
     ]);
   });
 

@@ -1,0 +1,138 @@
+import { KUBELET_CONFIG_ENUMS, KUBELET_CONFIG_FIELDS_VERSION, KUBELET_CONFIG_TYPES } from './kubelet-config-fields.generated.js';
+import { show, suggest } from './problems.js';
+
+/**
+ * Checks spec.kubelet.config against KubeletConfiguration's own fields (a list generated from the
+ * kubelet's Go types, see scripts/gen-kubelet-config-fields.ts), so a misspelt `maxPod` or a taint
+ * `effect: NoSchedul` is named with a suggestion instead of reaching the kubelet.
+ *
+ * Severities: a name the list lacks is *advisory*, because a kubelet newer than the list knows
+ * fields it does not (the fragment is then written as given and the kubelet decides); a value of
+ * the wrong kind for a known field, or outside its enum, is an *error*: the kubelet refuses it.
+ * Pure: no I/O, every problem found, each with its field path.
+ */
+export type Severity = 'advisory' | 'error';
+
+export interface FieldProblem {
+  path: string;
+  severity: Severity;
+  message: string;
+}
+
+const ROOT = 'KubeletConfiguration';
+/** TypeMeta, inlined into every kubelet config document. */
+const TYPE_META = ['apiVersion', 'kind'];
+/** Go's time.ParseDuration syntax: "30s", "2m30s", "1.5h", "-1s", "0". */
+const DURATION = /^[-+]?(0|(\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))*$/;
+/** RFC 3339, as metav1.Time is written. */
+const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function typeOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'list';
+  if (typeof value === 'object') return 'map';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'whole number' : 'number';
+  return typeof value;
+}
+
+const EXPECTED: Record<string, string> = {
+  bool: 'true or false',
+  int: 'a whole number',
+  number: 'a number',
+  string: 'a string',
+  duration: 'a duration such as "30s" or "2m30s"',
+  time: 'an RFC 3339 time such as "2026-01-02T15:04:05Z"',
+  map: 'a map',
+  object: 'a map',
+};
+
+export function checkKubeletConfigFields(fragment: Record<string, unknown>, base = 'spec.kubelet.config'): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  checkStruct(ROOT, fragment, base, problems, true);
+  return problems;
+}
+
+function checkStruct(name: string, value: Record<string, unknown>, path: string, problems: FieldProblem[], root = false): void {
+  const fields = KUBELET_CONFIG_TYPES[name] ?? {};
+  const known = [...Object.keys(fields), ...(root ? TYPE_META : [])];
+  for (const [key, v] of Object.entries(value)) {
+    const at = `${path}.${key}`;
+    if (root && TYPE_META.includes(key)) continue;
+    const kind = fields[key];
+    if (kind === undefined) {
+      const hint = suggest(key, known);
+      problems.push({
+        path: at,
+        severity: 'advisory',
+        message: `${at}: unknown KubeletConfiguration field${hint ? ` (did you mean "${hint}"?)` : ''} (the field list is of Kubernetes ${KUBELET_CONFIG_FIELDS_VERSION}; a newer kubelet may know it)`,
+      });
+      continue;
+    }
+    // spec.kubelet.config.maxPods has its own rule (a positive integer) in validate.ts.
+    if (root && key === 'maxPods') continue;
+    checkValue(kind, v, at, problems);
+  }
+}
+
+function checkValue(kind: string, value: unknown, path: string, problems: FieldProblem[]): void {
+  const wrong = (expected: string): void => {
+    problems.push({ path, severity: 'error', message: `${path}: ${show(value)} is ${article(typeOf(value))} (expected ${expected})` });
+  };
+  if (value === null) return; // the kubelet treats null as "not set"
+  if (kind.startsWith('list:')) {
+    if (!Array.isArray(value)) return wrong('a list');
+    value.forEach((item, i) => checkValue(kind.slice(5), item, `${path}[${i}]`, problems));
+    return;
+  }
+  if (kind.startsWith('struct:')) {
+    if (!isMap(value)) return wrong('a map');
+    return checkStruct(kind.slice(7), value, path, problems);
+  }
+  if (kind.startsWith('enum:')) {
+    const allowed = KUBELET_CONFIG_ENUMS[kind.slice(5)] ?? [];
+    if (typeof value !== 'string') return wrong(`one of ${allowed.join(', ')}`);
+    if (!allowed.includes(value)) {
+      const hint = suggest(value, allowed);
+      problems.push({
+        path,
+        severity: 'error',
+        message: `${path}: ${show(value)} is not allowed (expected ${hint ? `"${hint}"` : `one of ${allowed.map((a) => `"${a}"`).join(', ')}`})`,
+      });
+    }
+    return;
+  }
+  switch (kind) {
+    case 'bool':
+      if (typeof value !== 'boolean') wrong(EXPECTED.bool!);
+      return;
+    case 'int':
+      if (typeof value !== 'number' || !Number.isInteger(value)) wrong(EXPECTED.int!);
+      return;
+    case 'number':
+      if (typeof value !== 'number') wrong(EXPECTED.number!);
+      return;
+    case 'string':
+      if (typeof value !== 'string') wrong(EXPECTED.string!);
+      return;
+    case 'duration':
+      if (typeof value !== 'string' || !DURATION.test(value)) {
+        problems.push({ path, severity: 'error', message: `${path}: ${show(value)} is not a duration (expected ${EXPECTED.duration})` });
+      }
+      return;
+    case 'time':
+      if (typeof value !== 'string' || !TIME.test(value)) {
+        problems.push({ path, severity: 'error', message: `${path}: ${show(value)} is not a time (expected ${EXPECTED.time})` });
+      }
+      return;
+    case 'map':
+    case 'object':
+      if (!isMap(value)) wrong(EXPECTED.map!);
+      return;
+  }
+}
+
+function article(type: string): string {
+  return type === 'null' ? 'null' : `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
+}

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { checkKubeletConfigFields } from '../../src/api/kubelet-config-fields.js';
+import { KUBELET_CONFIG_FIELDS_VERSION, KUBELET_CONFIG_TYPES } from '../../src/api/kubelet-config-fields.generated.js';
+
+describe('KubeletConfiguration field check', () => {
+  it('accepts a realistic fragment, apiVersion and kind included', () => {
+    expect(
+      checkKubeletConfigFields({
+        apiVersion: 'kubelet.config.k8s.io/v1beta1',
+        kind: 'KubeletConfiguration',
+        maxPods: 58,
+        shutdownGracePeriod: '2m30s',
+        featureGates: { DynamicResourceAllocation: false },
+        kubeReserved: { cpu: '100m' },
+        evictionHard: { 'memory.available': '5%' },
+        registerWithTaints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }],
+        authentication: { webhook: { enabled: true, cacheTTL: '2m0s' } },
+        authorization: { mode: 'Webhook' },
+        logging: { format: 'json', verbosity: 4 },
+        cpuManagerPolicy: 'static',
+        systemReserved: null,
+      }),
+    ).toEqual([]);
+  });
+
+  it('names a misspelt field with a suggestion, as advisory', () => {
+    expect(checkKubeletConfigFields({ maxPod: 20, registerWithTaint: [] })).toEqual([
+      {
+        path: 'spec.kubelet.config.maxPod',
+        severity: 'advisory',
+        message: `spec.kubelet.config.maxPod: unknown KubeletConfiguration field (did you mean "maxPods"?) (the field list is of Kubernetes ${KUBELET_CONFIG_FIELDS_VERSION}; a newer kubelet may know it)`,
+      },
+      expect.objectContaining({ path: 'spec.kubelet.config.registerWithTaint', severity: 'advisory', message: expect.stringContaining('(did you mean "registerWithTaints"?)') }),
+    ]);
+  });
+
+  it('looks into nested structs and list elements', () => {
+    const problems = checkKubeletConfigFields({
+      authentication: { webhok: {} },
+      registerWithTaints: [{ key: 'a', effect: 'NoSchedule' }, { key: 'b', efect: 'NoExecute' }],
+    });
+    expect(problems.map((p) => [p.path, p.severity])).toEqual([
+      ['spec.kubelet.config.authentication.webhok', 'advisory'],
+      ['spec.kubelet.config.registerWithTaints[1].efect', 'advisory'],
+    ]);
+  });
+
+  it('rejects a bad value of a known field as an error: taint effect, kinds, durations, enums', () => {
+    const problems = checkKubeletConfigFields({
+      registerWithTaints: [{ key: 'a', effect: 'NoSchedul' }],
+      serializeImagePulls: 'false',
+      shutdownGracePeriod: 30,
+      imageGCHighThresholdPercent: 85.5,
+      authorization: { mode: 'Always' },
+      clusterDNS: '10.100.0.10',
+      nodeStatusUpdateFrequency: '10 seconds',
+    });
+    expect(problems.every((p) => p.severity === 'error')).toBe(true);
+    expect(problems.map((p) => p.message)).toEqual([
+      'spec.kubelet.config.registerWithTaints[0].effect: "NoSchedul" is not allowed (expected "NoSchedule")',
+      'spec.kubelet.config.serializeImagePulls: "false" is a string (expected true or false)',
+      'spec.kubelet.config.shutdownGracePeriod: 30 is not a duration (expected a duration such as "30s" or "2m30s")',
+      'spec.kubelet.config.imageGCHighThresholdPercent: 85.5 is a number (expected a whole number)',
+      'spec.kubelet.config.authorization.mode: "Always" is not allowed (expected one of "AlwaysAllow", "Webhook")',
+      'spec.kubelet.config.clusterDNS: "10.100.0.10" is a string (expected a list)',
+      'spec.kubelet.config.nodeStatusUpdateFrequency: "10 seconds" is not a duration (expected a duration such as "30s" or "2m30s")',
+    ]);
+  });
+
+  it('comes from a list with the fields the agent itself writes', () => {
+    const fields = KUBELET_CONFIG_TYPES.KubeletConfiguration!;
+    for (const f of ['kubeReservedCgroup', 'systemReservedCgroup', 'shutdownGracePeriodCriticalPods', 'containerRuntimeEndpoint', 'providerID', 'tlsCipherSuites', 'featureGates']) {
+      expect(fields[f], f).toBeDefined();
+    }
+  });
+});

@@ -1,0 +1,183 @@
+import { parse } from 'smol-toml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { InputError } from '../../src/errors.js';
+import { render } from '../../src/render/index.js';
+import { KUBELET_VERSIONED_DEFAULTS } from '../../src/render/kubelet-defaults.js';
+import { migrateToVersion3 } from '../../src/render/containerd-migrate.js';
+import { containerdConfigWarnings } from '../../src/render/containerd-config.js';
+import { type TestCert, createTestCa } from '../../../test/support/pki.js';
+import { baseConfig, baseFacts } from './fixtures.js';
+
+// Settings a production AL2023 node carries, beside the version and machine that gate them.
+
+let ca: TestCert;
+beforeAll(async () => {
+  ca = await createTestCa();
+});
+
+const gpu = { nvidiaGpu: true, nvidiaContainerRuntime: true };
+
+function files(plan: ReturnType<typeof render>) {
+  const get = (path: string) => {
+    const f = plan.files.find((x) => x.path === path);
+    if (!f) throw new Error(`${path} not in plan`);
+    return f.content;
+  };
+  return {
+    kubelet: () => JSON.parse(get('/etc/kubernetes/kubelet/config.json')) as Record<string, unknown>,
+    dropIn: () => JSON.parse(get('/etc/kubernetes/kubelet/config.json.d/40-eks-node.conf')) as Record<string, unknown>,
+    args: () => get('/etc/eks/kubelet/environment').match(/^KUBELET_ARGS="(.*)"$/m)![1]!.split(' '),
+    containerd: () => parse(get('/etc/containerd/config.toml')) as Record<string, any>,
+    matchImages: () => (JSON.parse(get('/etc/eks/image-credential-provider/config.json')) as any).providers[0].matchImages as string[],
+  };
+}
+
+describe('kubelet settings by version', () => {
+  it('gives the reserved cgroups and --runtime-cgroups on every version', () => {
+    for (const v of ['v1.27.1', 'v1.33.1', 'v1.36.0']) {
+      const out = files(render(baseConfig(ca.certBase64), baseFacts({ kubeletVersion: v })));
+      expect(out.kubelet()).toMatchObject({ kubeReservedCgroup: '/runtime', systemReservedCgroup: '/system' });
+      expect(out.args()).toContain('--runtime-cgroups=/runtime.slice/containerd.service');
+    }
+  });
+
+  it('turns each table entry on at its version and not one minor before', () => {
+    for (const entry of KUBELET_VERSIONED_DEFAULTS) {
+      if (entry.since.minor === 0) continue;
+      const before = files(render(baseConfig(ca.certBase64), { ...baseFacts({ kubeletVersion: `v1.${entry.since.minor - 1}.9` }), accelerators: gpu }));
+      const from = files(render(baseConfig(ca.certBase64), { ...baseFacts({ kubeletVersion: `v1.${entry.since.minor}.0` }), accelerators: gpu }));
+      for (const gate of Object.keys(entry.featureGates ?? {})) {
+        expect((before.kubelet().featureGates as Record<string, boolean>)[gate], gate).toBeUndefined();
+        expect((from.kubelet().featureGates as Record<string, boolean>)[gate], gate).toBe(true);
+      }
+      for (const key of Object.keys(entry.config ?? {})) {
+        expect(before.kubelet()[key], key).toBeUndefined();
+        expect(from.kubelet()[key], key).toBe(entry.config![key]);
+      }
+      if (entry.labels) {
+        expect(before.args().some((a) => a.startsWith('--node-labels='))).toBe(false);
+        expect(from.args()).toContain('--node-labels=nvidia.com/gpu.present=true');
+      }
+    }
+  });
+
+  it('labels a GPU node only when an NVIDIA device is present', () => {
+    const cpu = files(render(baseConfig(ca.certBase64), { ...baseFacts({ kubeletVersion: 'v1.35.0' }), accelerators: { nvidiaGpu: false, nvidiaContainerRuntime: true } }));
+    expect(cpu.args().join(' ')).not.toContain('gpu.present');
+  });
+
+  it("lets the user's kubelet.config turn a version default off (the drop-in wins)", () => {
+    const config = baseConfig(ca.certBase64, { kubelet: { config: { featureGates: { DynamicResourceAllocation: false }, shutdownGracePeriod: '0s' } } });
+    const out = files(render(config, baseFacts({ kubeletVersion: 'v1.34.1' })));
+    expect(out.kubelet().featureGates).toMatchObject({ DynamicResourceAllocation: true });
+    expect(out.dropIn()).toMatchObject({ featureGates: { DynamicResourceAllocation: false }, shutdownGracePeriod: '0s' });
+    // A kubelet without drop-ins gets the merge done by the agent, with the same winner.
+    const old = files(render(config, baseFacts({ kubeletVersion: 'v1.27.1' })));
+    expect(old.kubelet().featureGates).toEqual({ DynamicResourceAllocation: false, RotateKubeletServerCertificate: true });
+  });
+
+  it("folds the agent's node label into the user's --node-labels, the user's keys winning", () => {
+    const facts = { ...baseFacts({ kubeletVersion: 'v1.35.0' }), accelerators: gpu };
+    const flags = ['--node-labels=team=a', '--max-pods=20', '--node-labels=team=b,tier=gpu'];
+    const out = files(render(baseConfig(ca.certBase64, { kubelet: { flags } }), facts));
+    expect(out.args().filter((a) => a.startsWith('--node-labels='))).toEqual(['--node-labels=team=a', '--node-labels=team=b,tier=gpu,nvidia.com/gpu.present=true']);
+    const own = files(render(baseConfig(ca.certBase64, { kubelet: { flags: ['--node-labels=nvidia.com/gpu.present=false'] } }), facts));
+    expect(own.args().filter((a) => a.startsWith('--node-labels='))).toEqual(['--node-labels=nvidia.com/gpu.present=false']);
+  });
+});
+
+describe('ECR credential provider', () => {
+  it('matches every ECR endpoint family, and ECR Public dual-stack from 1.32', () => {
+    const v131 = files(render(baseConfig(ca.certBase64), baseFacts({ kubeletVersion: 'v1.31.4' }))).matchImages();
+    const v132 = files(render(baseConfig(ca.certBase64), baseFacts({ kubeletVersion: 'v1.32.0' }))).matchImages();
+    for (const host of ['*.dkr-ecr.*.on.aws', '*.dkr-ecr.*.on.amazonwebservices.com.cn', '*.dkr.ecr.*.c2s.ic.gov', '*.dkr.ecr.*.sc2s.sgov.gov', '*.dkr.ecr.*.csp.hci.ic.gov', '*.dkr.ecr.*.amazonaws.eu', 'public.ecr.aws']) {
+      expect(v131).toContain(host);
+    }
+    expect(v131).not.toContain('ecr-public.aws.com');
+    expect(v132).toEqual([...v131, 'ecr-public.aws.com']);
+  });
+});
+
+describe('containerd', () => {
+  it('enables CDI only for kubelets from 1.32, also on containerd 2 where it is on by default', () => {
+    const old = files(render(baseConfig(ca.certBase64), baseFacts({ kubeletVersion: 'v1.31.4', containerdVersion: '2.1.5' }))).containerd();
+    expect(old.plugins['io.containerd.cri.v1.runtime'].enable_cdi).toBe(false);
+    const now = files(render(baseConfig(ca.certBase64), baseFacts({ kubeletVersion: 'v1.32.0', containerdVersion: '1.7.27' }))).containerd();
+    expect(now.plugins['io.containerd.grpc.v1.cri'].enable_cdi).toBe(true);
+    expect(now.plugins['io.containerd.grpc.v1.cri'].registry.config_path).toBe('/etc/containerd/certs.d:/etc/docker/certs.d');
+  });
+
+  it('makes the nvidia runtime the default only when the image has it', () => {
+    const cpu = files(render(baseConfig(ca.certBase64), { ...baseFacts(), accelerators: { nvidiaGpu: true, nvidiaContainerRuntime: false } })).containerd();
+    expect(cpu.plugins['io.containerd.grpc.v1.cri'].containerd.default_runtime_name).toBe('runc');
+    const g = files(render(baseConfig(ca.certBase64), { ...baseFacts(), accelerators: gpu })).containerd();
+    const cri = g.plugins['io.containerd.grpc.v1.cri'].containerd;
+    expect(cri.default_runtime_name).toBe('nvidia');
+    expect(cri.runtimes.nvidia.options).toEqual({ BinaryName: '/usr/bin/nvidia-container-runtime', SystemdCgroup: true });
+    expect(cri.runtimes.runc).toBeDefined();
+  });
+
+  it('migrates a version 2 user TOML onto containerd 2 the way `containerd config migrate` does', () => {
+    const toml = [
+      'version = 2',
+      '[plugins."io.containerd.grpc.v1.cri"]',
+      'sandbox_image = "registry.local/pause:3.10"',
+      'max_concurrent_downloads = 10',
+      'stream_server_port = "10011"',
+      'device_ownership_from_security_context = true',
+      '[plugins."io.containerd.grpc.v1.cri".cni]',
+      'bin_dir = "/usr/libexec/cni"',
+      '[plugins."io.containerd.grpc.v1.cri".containerd]',
+      'snapshotter = "overlayfs"',
+      '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.kata]',
+      'runtime_type = "io.containerd.kata.v2"',
+      'sandbox_mode = "shim"',
+      '',
+    ].join('\n');
+    const plan = render(baseConfig(ca.certBase64, { containerd: { config: toml } }), baseFacts({ containerdVersion: '2.1.5' }));
+    const out = files(plan).containerd();
+    expect(out.version).toBe(3);
+    const images = out.plugins['io.containerd.cri.v1.images'];
+    const runtime = out.plugins['io.containerd.cri.v1.runtime'];
+    expect(images).toMatchObject({ pinned_images: { sandbox: 'registry.local/pause:3.10' }, max_concurrent_downloads: 10, snapshotter: 'overlayfs' });
+    expect(images.registry.config_path).toBe('/etc/containerd/certs.d:/etc/docker/certs.d');
+    expect(runtime.device_ownership_from_security_context).toBe(true);
+    expect(runtime.cni).toMatchObject({ bin_dirs: ['/usr/libexec/cni'], conf_dir: '/etc/cni/net.d' });
+    expect(runtime.containerd.runtimes.kata).toEqual({ runtime_type: 'io.containerd.kata.v2', sandboxer: 'shim' });
+    expect(runtime.containerd.runtimes.runc).toBeDefined();
+    expect(out.plugins['io.containerd.grpc.v1.cri']).toEqual({ stream_server_port: '10011' });
+    expect(plan.warnings).toHaveLength(1);
+    expect(plan.warnings[0]).toContain('plugins."io.containerd.grpc.v1.cri".sandbox_image -> plugins."io.containerd.cri.v1.images".pinned_images.sandbox');
+  });
+
+  it('rejects keys containerd 2 removed, naming each and its replacement', () => {
+    const toml = '[plugins."io.containerd.grpc.v1.cri"]\nsystemd_cgroup = true\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\nruntime_engine = "/usr/bin/runc"\n';
+    let error: unknown;
+    try {
+      render(baseConfig(ca.certBase64, { containerd: { config: toml } }), baseFacts({ containerdVersion: '2.0.0' }));
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).problems).toEqual([
+      'spec.containerd.config: plugins."io.containerd.grpc.v1.cri".systemd_cgroup was removed in containerd 2.0 and cannot be migrated (write runtimes.<name>.options.SystemdCgroup under plugins."io.containerd.cri.v1.runtime".containerd (the agent already sets it for runc))',
+      'spec.containerd.config: plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.runtime_engine was removed in containerd 2.0 and cannot be migrated (write runtime_type = "io.containerd.runc.v2" with options.BinaryName)',
+    ]);
+    // the same TOML is fine for containerd 1.7, which still reads it
+    expect(() => render(baseConfig(ca.certBase64, { containerd: { config: toml } }), baseFacts())).not.toThrow();
+  });
+
+  it('leaves a version 3 user tree alone', () => {
+    const tree = { plugins: { 'io.containerd.cri.v1.images': { max_concurrent_downloads: 3n } } };
+    expect(migrateToVersion3(tree)).toEqual({ tree, moved: [] });
+  });
+
+  it('gives config check the legacy-mirrors warning render gives, whatever the layout', () => {
+    const v2 = '[plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]\nendpoint = ["https://mirror.local"]\n';
+    const plan = render(baseConfig(ca.certBase64, { containerd: { config: v2 } }), baseFacts());
+    expect(containerdConfigWarnings(v2)).toEqual(plan.warnings);
+    const v3 = '[plugins."io.containerd.cri.v1.images".registry.configs."r.local".tls]\ninsecure_skip_verify = true\n';
+    expect(containerdConfigWarnings(v3)[0]).toContain('sets registry configs');
+    expect(containerdConfigWarnings('[plugins."io.containerd.cri.v1.images".registry]\nconfig_path = "/x"\n')).toEqual([]);
+  });
+});
