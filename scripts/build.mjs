@@ -38,7 +38,7 @@ const common = {
   logLevel: 'warning',
 };
 
-const escape = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const chunkOf = new Map(Object.entries(CHUNKS).flatMap(([name, pkgs]) => pkgs.map((p) => [p, name])));
 
 /** In the main bundle: a dynamic import of a chunked package is served by its chunk. */
@@ -57,7 +57,7 @@ const chunkImports = {
       loader: 'js',
     }));
     // The chunk file itself is loaded at run time, from beside the main bundle.
-    b.onResolve({ filter: new RegExp(`^\\./${escape(MAIN)}\\.[a-z]+\\.cjs$`) }, (args) => ({ path: args.path, external: true }));
+    b.onResolve({ filter: new RegExp(`^\\./${escapeRegExp(MAIN)}\\.[a-z]+\\.cjs$`) }, (args) => ({ path: args.path, external: true }));
   },
 };
 

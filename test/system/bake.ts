@@ -35,7 +35,7 @@ export interface Baked {
  * ../scripts and ../package.json) without those, as scripts/check-packer.sh validates it. Every
  * other line of the template and every provisioning script is the real one.
  */
-async function templateCopy(work: string, log: (line: string) => void): Promise<string> {
+async function templateCopy(work: string, _log: (line: string) => void): Promise<string> {
   const repo = join(work, 'repo');
   await mkdir(join(repo, 'packer'), { recursive: true });
   await cp(join(REPO, 'scripts'), join(repo, 'scripts'), { recursive: true });

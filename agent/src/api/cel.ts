@@ -1,5 +1,5 @@
 /**
- * The CEL library costs about 20 ms to load, and only a NodeConfig with a maxPodsExpression
+ * The CEL library is slow to load, and only a NodeConfig with a maxPodsExpression
  * needs it; so it is loaded on demand (before validation of such a config) and kept off the
  * boot path of every other node. Compiling stays synchronous, which keeps render() pure and sync.
  */
@@ -7,7 +7,8 @@ type Cel = typeof import('@bufbuild/cel');
 let cel: Cel | undefined;
 
 export async function loadCel(): Promise<Cel> {
-  return (cel ??= await import('@bufbuild/cel'));
+  cel ??= await import('@bufbuild/cel');
+  return cel;
 }
 
 export function loadedCel(): Cel {

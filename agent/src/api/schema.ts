@@ -1,6 +1,6 @@
-// zod/mini, not zod: the same checks and issues, but each schema is built without zod's ~40
+// zod/mini, not zod: the same checks and issues, but each schema is built without zod's
 // chainable methods, which made building this schema and the first parse the largest JS cost
-// of a boot (measured in Node 24: build 11-16 -> 3-6 ms, first parse 5-7 -> 1.4-2.3 ms). The
+// of a boot (`npm run bench` measures it). The
 // namespace import keeps zod's 60-odd locales out of the bundle; problems.ts words every issue.
 import * as z from 'zod/mini';
 

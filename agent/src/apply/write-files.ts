@@ -50,7 +50,7 @@ interface Staged {
  *
  * The file system calls are synchronous on purpose: a plan is a dozen small files, and each
  * asynchronous call is a hop to libuv's thread pool and back; that, not the disk, was most of
- * the time `init` spent writing (measured: 29 ms for 8 files, of which the fsyncs were 8 ms).
+ * the time `init` spent writing.
  * Sequential calls also keep the build's training run (scripts/sea) deterministic.
  */
 export async function writeFiles(files: readonly PlannedFile[], options: WriteOptions): Promise<WriteResult> {

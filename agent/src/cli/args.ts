@@ -6,7 +6,7 @@ import type { LogFormat } from './log.js';
  * The command line: a table of commands and their options, parsed with node:util's parseArgs
  * and checked here (choices, required options), with help generated from the same table.
  * Not commander: it loads node:child_process (and with it dgram, net, ...) at start-up, which
- * with commander itself was 7 of the ~10 ms `version` spent over a hello-world executable.
+ * with commander itself was most of what `version` spent over a hello-world executable.
  */
 
 export interface OptionSpec {

@@ -26,7 +26,7 @@ function isGzip(data: Buffer): boolean {
 }
 
 function gunzip(data: Buffer, where: string): Buffer {
-  // Loaded here, not imported: most user data is not gzip, and node:zlib took ~1 ms of each boot.
+  // Loaded here, not imported: most user data is not gzip, and loading node:zlib costs every boot.
   const { gunzipSync } = process.getBuiltinModule('node:zlib');
   try {
     return gunzipSync(data, { maxOutputLength: MAX_DECODED_BYTES });

@@ -3,7 +3,6 @@
  * report the field; these functions are the last line of defence and refuse anything that could
  * end the line (a newline would start a new assignment or directive).
  */
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 export function assertSingleLine(what: string, value: string): void {

@@ -15,12 +15,14 @@ hb.registerHelper('unitEnvironment', (name: unknown, value: unknown) => quoteUni
 
 export type TemplateName = keyof typeof precompiled;
 
+// The module is a table of a few small templates, all of which are needed, so looking one up by name costs no tree-shaking.
+const templates: Readonly<Record<TemplateName, unknown>> = precompiled;
 const cache = new Map<TemplateName, Handlebars.TemplateDelegate>();
 
 export function renderTemplate(name: TemplateName, context: object): string {
   let template = cache.get(name);
   if (!template) {
-    template = hb.template(precompiled[name] as TemplateSpecification);
+    template = hb.template(templates[name] as TemplateSpecification);
     cache.set(name, template);
   }
   return template(context);
