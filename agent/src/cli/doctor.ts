@@ -13,7 +13,6 @@ import { componentVersions, execCredential } from '../doctor/host.js';
 import { doctor, failed } from '../doctor/index.js';
 import { formatJson, formatText } from '../doctor/report.js';
 import type { AwsCredentials, DoctorDeps } from '../doctor/types.js';
-import { EnvironmentError, describeCause } from '../errors.js';
 import { resolveCluster } from '../facts/cluster.js';
 import { readNodeIdentity } from '../facts/instance.js';
 import { proxySettings } from '../aws/proxy.js';

@@ -4,9 +4,7 @@ import { KUBELET_KUBECONFIG, execOf } from '../kubeconfig.js';
 import type { Check } from '../runner.js';
 import type { NodeNameValue } from './node-name.js';
 import type { DoctorDeps } from '../types.js';
-import type { ConfigValue } from './config.js';
 import type { Reach } from './endpoint.js';
-import type { InstanceIdentity, InstanceRole } from './imds.js';
 import type { IdentityValue } from './identity.js';
 
 interface AuthValue {
@@ -133,7 +131,7 @@ export function clockCheck(deps: DoctorDeps): Check {
   };
 }
 
-export function registrationCheck(deps: DoctorDeps): Check {
+export function registrationCheck(_deps: DoctorDeps): Check {
   return {
     name: 'registration',
     needs: ['auth', 'node-name'],
