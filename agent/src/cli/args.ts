@@ -26,6 +26,8 @@ export interface CommandSpec {
   path: readonly string[];
   description: string;
   options: readonly OptionSpec[];
+  /** the command takes arguments after `--` (e.g. `<bootstrap.sh arguments>`), handed over as values['--'] */
+  passthrough?: string;
 }
 
 export type Values = Record<string, string | string[] | boolean | undefined>;
@@ -62,7 +64,8 @@ function describe(o: OptionSpec): string {
 }
 
 function commandHelp(program: Program, command: CommandSpec): string {
-  const lines = [`Usage: ${program.name} ${command.path.join(' ')} [options]`, '', command.description, '', 'Options:'];
+  const tail = command.passthrough ? ` -- ${command.passthrough}` : '';
+  const lines = [`Usage: ${program.name} ${command.path.join(' ')} [options]${tail}`, '', command.description, '', 'Options:'];
   lines.push(...table([...command.options, HELP].map((o) => [flag(o), describe(o)])));
   return `${lines.join('\n')}\n`;
 }
@@ -115,8 +118,11 @@ export function parseCommandLine<C extends CommandSpec>(program: Program<C>, arg
     if (arg.startsWith('-') || !program.commands.some((c) => words.length < c.path.length && [...words, arg].every((w, k) => c.path[k] === w))) break;
     words.push(arg);
   }
-  const rest = args.slice(words.length);
+  const afterWords = args.slice(words.length);
   const command = program.commands.find((c) => c.path.length === words.length && c.path.every((p, k) => words[k] === p));
+  // what follows `--` belongs to a passthrough command's own interface, --help included
+  const dashes = command?.passthrough ? afterWords.indexOf('--') : -1;
+  const rest = dashes >= 0 ? afterWords.slice(0, dashes) : afterWords;
   const wantsHelp = rest.includes('--help') || rest.includes('-h');
   if (!command) {
     const next = rest[0];
@@ -137,6 +143,7 @@ export function parseCommandLine<C extends CommandSpec>(program: Program<C>, arg
   } catch (err) {
     throw usageError(err, command, program.name);
   }
+  if (command.passthrough) values['--'] = dashes >= 0 ? afterWords.slice(dashes + 1) : [];
   const problems: string[] = [];
   for (const o of command.options) {
     const v = values[o.name];

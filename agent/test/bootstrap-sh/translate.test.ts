@@ -106,11 +106,11 @@ const REAL_WORLD: Row[] = [
 
 describe('translateBootstrapArgs: real-world invocations', () => {
   for (const row of REAL_WORLD) {
-    it(row.name, () => {
+    it(row.name, async () => {
       const t = translateBootstrapArgs(bashWords(row.commandLine), { env: row.env ?? {} });
       expect(t.config).toEqual(nodeConfig(row.expected));
       // what `config check` runs: the translation is clean apart from the made-up CA bytes
-      expect(validateNodeConfig(t.config).filter((p) => !p.startsWith('spec.cluster.certificateAuthority'))).toEqual([]);
+      expect((await validateNodeConfig(t.config)).filter((p) => !p.startsWith('spec.cluster.certificateAuthority'))).toEqual([]);
     });
   }
 });
