@@ -12,7 +12,10 @@ source_dir="$UPLOAD_DIR/rootfs"
 
 while IFS= read -r -d '' file; do
   relative="${file#"$source_dir"}"
-  install -D -m 0644 -o root -g root "$file" "$relative"
+  # Executables (/etc/eks/bootstrap.sh) keep their mode; everything else is plain data.
+  mode=0644
+  [[ -x "$file" ]] && mode=0755
+  install -D -m "$mode" -o root -g root "$file" "$relative"
   echo "install-rootfs: $relative"
 done < <(find "$source_dir" -type f -print0 | sort -z)
 
