@@ -97,7 +97,8 @@ function usageError(err: unknown, command: CommandSpec, programName: string): In
   }
   if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
     const arg = /'([^']+)'/.exec(message)?.[1] ?? '';
-    return new InputError(`${where}: unexpected argument '${arg}' (${where} takes options only)`, { cause: err });
+    const hint = command.passthrough ? `put ${command.passthrough} after '--'` : `${where} takes options only`;
+    return new InputError(`${where}: unexpected argument '${arg}' (${hint})`, { cause: err });
   }
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     const opt = command.options.find((o) => message.includes(`--${o.name}`));

@@ -27,6 +27,12 @@ const program: Program = {
     },
     { path: ['config', 'check'], description: 'check it', options: [] },
     { path: ['config', 'dump'], description: 'dump it', options: [{ name: 'config-output', short: 'o', value: '<file>', description: 'to a file' }] },
+    {
+      path: ['config', 'from-old'],
+      description: 'translate old arguments',
+      options: [{ name: 'output', value: '<format>', default: 'yaml', description: 'format' }],
+      passthrough: '<old arguments>',
+    },
   ],
 };
 
@@ -81,5 +87,27 @@ describe('parseCommandLine', () => {
     expect(init.kind === 'help' && init.text).toContain('  --root <dir>               root (default: "/")\n');
     expect(parseCommandLine(program, ['config'])).toMatchObject({ kind: 'help', exitCode: 1, text: expect.stringMatching(/^Usage: tool config \[command\]/) });
     expect(parseCommandLine(program, [])).toMatchObject({ kind: 'help', exitCode: 1 });
+  });
+});
+
+describe('passthrough commands', () => {
+  const run = (args: string[]) => {
+    const p = parseCommandLine(program, args);
+    if (p.kind !== 'run') throw new Error('expected a command');
+    return p.values;
+  };
+  it('hands everything after -- over untouched, options and --help included', () => {
+    const v = run(['config', 'from-old', '--output', 'json', '--', 'c', '--kubelet-extra-args', '--max-pods=3', '--help', '--']);
+    expect(v.output).toBe('json');
+    expect(v['--']).toEqual(['c', '--kubelet-extra-args', '--max-pods=3', '--help', '--']);
+  });
+  it('still parses its own options and help before --', () => {
+    expect(run(['config', 'from-old'])['--']).toEqual([]);
+    const help = parseCommandLine(program, ['config', 'from-old', '--help', '--', 'x']);
+    expect(help.kind === 'help' && help.text).toContain('Usage: tool config from-old [options] -- <old arguments>');
+    expect(problems(['config', 'from-old', 'c'])).toEqual([`config from-old: unexpected argument 'c' (put <old arguments> after '--')`]);
+  });
+  it('other commands keep refusing arguments after --', () => {
+    expect(problems(['config', 'check', '--', 'x'])[0]).toMatch(/unexpected argument 'x'/);
   });
 });
