@@ -75,7 +75,8 @@ export function translateBootstrapArgs(args: readonly string[], deps: TranslateD
       positional.push(arg);
     }
   }
-  const opt = (name: string): string | undefined => given.get(name) ?? (deps.env?.[OPTIONS[name] as string] || undefined);
+  // bootstrap.sh read every setting as ${VAR:-default}: an empty value is no value
+  const opt = (name: string): string | undefined => given.get(name) || deps.env?.[OPTIONS[name] as string] || undefined;
 
   const name = positional[0];
   if (name === undefined) problems.push('cluster name: required as the first argument that is not an option (bootstrap.sh <cluster-name> [options])');

@@ -169,6 +169,10 @@ describe('translateBootstrapArgs: accepted without effect, each with a warning n
     expect(problems(['c', '--containerd-config-file', '/nope'])[0]).toMatch(/--containerd-config-file: cannot read "\/nope"/);
   });
 
+  it('reads an empty value as no value, as bootstrap.sh did', () => {
+    expect(translateBootstrapArgs(['c', '--ip-family', '', '--service-ipv4-cidr', '', '--kubelet-extra-args', '']).config).toEqual(nodeConfig({ cluster: { name: 'c' } }));
+  });
+
   it('options win over the environment bootstrap.sh also read', () => {
     const t = translateBootstrapArgs(['c', '--service-ipv4-cidr', '10.100.0.0/16'], { env: { SERVICE_IPV4_CIDR: '172.20.0.0/16' } });
     expect(t.config.spec?.cluster?.cidr).toBe('10.100.0.0/16');
