@@ -85,11 +85,13 @@ done
 # is told to enable cloud-init and the EC2 datasource not to insist on EC2's DMI strings. The
 # module lists leave the network (systemd-networkd's), the host keys and root's authorized
 # keys (the test's SSH login), the hostname and the packages alone.
+# 99-: after the package's 90_dpkg.cfg, whose datasource_list it replaces; a single entry there
+# also makes ds-identify skip its detection.
 mkdir -p "$root/etc/cloud/cloud.cfg.d"
 cat >"$root/etc/cloud/ds-identify.cfg" <<'EOF'
 policy: enabled
 EOF
-cat >"$root/etc/cloud/cloud.cfg.d/90-eks-node-system-test.cfg" <<'EOF'
+cat >"$root/etc/cloud/cloud.cfg.d/99-eks-node-system-test.cfg" <<'EOF'
 datasource_list: [Ec2]
 datasource:
   Ec2:
