@@ -113,6 +113,26 @@ const commands: Array<CommandSpec & { action: Action }> = [
     },
   },
   {
+    path: ['config', 'from-bootstrap'],
+    description: 'print the NodeConfig equivalent to AL2 /etc/eks/bootstrap.sh arguments',
+    options: [{ name: 'output', value: '<format>', choices: ['yaml', 'json'], default: 'yaml', description: 'yaml or json' }],
+    passthrough: '<bootstrap.sh arguments>',
+    action: async (v) => {
+      const { fromBootstrap } = await import('./cli/bootstrap-sh.js');
+      return fromBootstrap({ args: list(v['--']), output: str(v.output) as string }, out);
+    },
+  },
+  {
+    path: ['bootstrap-sh'],
+    description: 'what /etc/eks/bootstrap.sh runs: configure this node from AL2 bootstrap.sh arguments (merged after user data)',
+    options: [{ ...root, description: 'filesystem root to configure' }],
+    passthrough: '<bootstrap.sh arguments>',
+    action: async (v) => {
+      const { bootstrapSh } = await import('./cli/bootstrap-sh.js');
+      return bootstrapSh({ args: list(v['--']), root: str(v.root) ?? '/' }, env, out);
+    },
+  },
+  {
     path: ['doctor'],
     description: 'check why this node does or does not join its cluster',
     options: [

@@ -7,6 +7,8 @@ set -o errexit -o nounset -o pipefail
 dnf_packages=(conntrack-tools ethtool iproute iptables-nft kmod procps-ng socat tar)
 # mdadm, xfsprogs, nvme-cli: the agent builds instance-store arrays (spec.instance.localStorage)
 dnf_packages+=(mdadm xfsprogs nvme-cli)
+# /opt/aws/bin/cfn-signal, which CloudFormation node group user data calls after bootstrap.sh.
+dnf_packages+=(aws-cfn-bootstrap)
 # The local base image is built offline: list only what provisioning itself uses, and
 # every one of these is in a default debootstrap, so apt is reached only when one is missing.
 apt_packages=(ca-certificates curl iproute2 kmod procps)

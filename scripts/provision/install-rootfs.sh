@@ -12,7 +12,12 @@ source_dir="$UPLOAD_DIR/rootfs"
 
 while IFS= read -r -d '' file; do
   relative="${file#"$source_dir"}"
-  install -D -m 0644 -o root -g root "$file" "$relative"
+  # Named rather than taken from the upload, whose modes depend on the machine that baked.
+  case "$relative" in
+    /etc/eks/bootstrap.sh) mode=0755 ;;
+    *) mode=0644 ;;
+  esac
+  install -D -m "$mode" -o root -g root "$file" "$relative"
   echo "install-rootfs: $relative"
 done < <(find "$source_dir" -type f -print0 | sort -z)
 

@@ -97,6 +97,21 @@ describe('IMDS emulator', () => {
     expect((await get('meta-data/local-hostname')).status).toBe(404);
   });
 
+  it('answers the dated API versions cloud-init asks, from the same tree', async () => {
+    const imds = await startImds({ userData: '#!/bin/bash\necho hi\n' });
+    closers.push(imds.close);
+    const t = await token(imds);
+    const get = (p: string) => http(`${imds.url}/${p}`, { headers: { 'X-aws-ec2-metadata-token': t } });
+    expect((await get('2021-03-23/meta-data/instance-id')).text).toBe('i-0123456789abcdef0');
+    expect((await get('2021-03-23/meta-data/')).text.split('\n')).toContain('placement/');
+    expect((await get('2021-03-23/user-data')).text).toBe('#!/bin/bash\necho hi\n');
+    expect((await get('2021-03-23/dynamic/instance-identity/')).text).toBe('document');
+    expect(JSON.parse((await get('2021-03-23/dynamic/instance-identity/document')).text)).toMatchObject({ instanceId: 'i-0123456789abcdef0' });
+    expect((await get('2021-03-23/meta-data/instance-id')).status).toBe(200);
+    expect((await get('1.0/meta-data/instance-id')).status).toBe(404);
+    expect(imds.count('/2021-03-23/user-data')).toBe(1);
+  });
+
   it('has no ipv6s path for an IPv4-only interface', async () => {
     const imds = await startImds();
     closers.push(imds.close);

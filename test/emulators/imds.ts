@@ -217,6 +217,9 @@ export async function startImds(options: ImdsOptions = {}): Promise<ImdsEmulator
       return;
     }
     const path = (req.url ?? '/').split('?')[0] ?? '/';
+    // cloud-init's EC2 datasource asks dated API versions (2021-03-23/meta-data/...); they
+    // serve the same tree as latest/.
+    const route = path.replace(/^\/\d{4}-\d{2}-\d{2}\//, '/latest/');
     const tokenHeader = req.headers['x-aws-ec2-metadata-token'];
     const token = typeof tokenHeader === 'string' ? tokenHeader : undefined;
     const reply = (status: number, body: string | Buffer, headers: Record<string, string> = {}): void => {
@@ -250,15 +253,16 @@ export async function startImds(options: ImdsOptions = {}): Promise<ImdsEmulator
       const expiry = token === undefined ? undefined : tokens.get(token);
       if (expiry === undefined || expiry < Date.now()) return reply(401, 'Unauthorized');
 
-      if (path === '/latest/user-data') {
+      if (route === '/latest/user-data') {
         return userData === undefined
           ? reply(404, 'Not Found')
           : reply(200, userData, { 'Content-Type': 'application/octet-stream' });
       }
-      if (path === '/latest/dynamic/instance-identity/document') {
+      if (route === '/latest/dynamic/instance-identity/document') {
         return reply(200, identityDocument(instance), { 'Content-Type': 'application/json' });
       }
-      const meta = /^\/latest\/meta-data(?:\/(.*))?$/.exec(path);
+      if (/^\/latest\/dynamic\/instance-identity\/?$/.test(route)) return reply(200, 'document');
+      const meta = /^\/latest\/meta-data(?:\/(.*))?$/.exec(route);
       if (meta) {
         const key = (meta[1] ?? '').replace(/\/+$/, '');
         const leaves = metaDataLeaves(instance, extraMetaData);

@@ -25,6 +25,9 @@ packages=(
   mdadm
   xfsprogs
   nvme-cli
+  # cloud-init: runs user-data shell parts between the agent's two units, as on AL2023
+  # (configured below: EC2 datasource only, no network, ssh or package changes).
+  cloud-init
 )
 
 fail() {
@@ -94,6 +97,47 @@ EOF
 for unit in mdmonitor.service mdmonitor-oneshot.timer mdcheck_start.timer mdcheck_continue.timer; do
   chroot "$root" systemctl mask "$unit" >/dev/null 2>&1 || true
 done
+# cloud-init reads the user data from the IMDS emulator (169.254.169.254 through the QEMU
+# forward) and runs its shell parts; nothing else. The VM is not EC2 hardware, so ds-identify
+# is told to enable cloud-init and the EC2 datasource not to insist on EC2's DMI strings. The
+# module lists leave the network (systemd-networkd's), the host keys and root's authorized
+# keys (the test's SSH login), the hostname and the packages alone.
+# 99-: after the package's 90_dpkg.cfg, whose datasource_list it replaces; a single entry there
+# also makes ds-identify skip its detection.
+mkdir -p "$root/etc/cloud/cloud.cfg.d"
+cat >"$root/etc/cloud/ds-identify.cfg" <<'EOF'
+policy: enabled
+EOF
+cat >"$root/etc/cloud/cloud.cfg.d/99-eks-node-system-test.cfg" <<'EOF'
+datasource_list: [Ec2]
+datasource:
+  Ec2:
+    strict_id: false
+    metadata_urls: ["http://169.254.169.254"]
+    timeout: 10
+    max_wait: 300
+network:
+  config: disabled
+disable_root: false
+ssh_deletekeys: false
+ssh_genkeytypes: []
+preserve_hostname: true
+manage_etc_hosts: false
+package_update: false
+package_upgrade: false
+cloud_init_modules: []
+cloud_config_modules: []
+cloud_final_modules: [scripts_per_once, scripts_per_boot, scripts_per_instance, scripts_user]
+EOF
+# TEST DOUBLE of /opt/aws/bin/cfn-signal (aws-cfn-bootstrap): records its arguments, one call
+# per line, where the CloudFormation cases read them; it signals nothing.
+mkdir -p "$root/opt/aws/bin"
+cat >"$root/opt/aws/bin/cfn-signal" <<'EOF'
+#!/bin/sh
+# TEST DOUBLE of cfn-signal: appends its arguments to /var/log/cfn-signal-double.log.
+echo "$*" >>/var/log/cfn-signal-double.log
+EOF
+chmod 0755 "$root/opt/aws/bin/cfn-signal"
 # A persistent journal, so a reboot case can read the previous boot (journalctl -b -1).
 mkdir -p "$root/var/log/journal"
 # Logins are by key only: root's key arrives per boot as the systemd credential

@@ -11,7 +11,11 @@ export const GUEST = {
   sts: '169.254.170.13',
 } as const;
 
+import { sampleUserData } from '../support/cloudformation.js';
+
 export const CLUSTER_NAME = 'system-test';
+/** What both agent units read, in order (packer/rootfs units' -c options). */
+export const BOOT_SOURCES = '-c imds://user-data -c file:///etc/eks/nodeadm.d/ -c file:///etc/eks/eks-node-agent.d/';
 export const SERVICE_CIDR = '10.100.0.0/16';
 
 export interface Taint {
@@ -31,9 +35,18 @@ export interface SystemCase {
   userData(cluster: CaseCluster): string;
   /** how many eks:DescribeCluster calls the node may make (complete user data: none) */
   describeClusterCalls: number;
-  /** the node joins, or its config phase fails naming `failField` */
-  expect: 'join' | 'fail';
+  /**
+   * the node joins; or its config phase fails naming `failField`; or (classic user data) the
+   * user-data script's /etc/eks/bootstrap.sh fails naming `failField` and nothing starts
+   */
+  expect: 'join' | 'fail' | 'bootstrap-fail';
   failField?: string;
+  /** a file a user-data shell part creates (cloud-init ran it) */
+  marker?: string;
+  /** the kubelet configuration's maxPods */
+  maxPods?: number;
+  /** the exit code the cfn-signal double recorded: 0, or any other */
+  cfnSignal?: 'zero' | 'non-zero';
   labels?: Record<string, string>;
   taints?: Taint[];
   /** IMDS refuses connections for this long after the node first asks */
@@ -90,7 +103,8 @@ export const CASES: SystemCase[] = [
     name: 'karpenter-mime',
     describeClusterCalls: 0,
     expect: 'join',
-    labels: { 'karpenter.sh/capacity-type': 'on-demand', 'karpenter.sh/nodepool': 'default' },
+    labels: { 'karpenter.sh/capacity-type': 'on-demand', 'karpenter.sh/nodepool': 'default', 'dropped-in-by': 'user-data-script' },
+    marker: '/var/lib/system-test/user-data-script-ran',
     taints: [{ key: 'dedicated', value: 'batch', effect: 'NoSchedule' }],
     userData: (c) => `MIME-Version: 1.0
 Content-Type: multipart/mixed; boundary="//"
@@ -99,7 +113,18 @@ Content-Type: multipart/mixed; boundary="//"
 Content-Type: text/x-shellscript; charset="us-ascii"
 
 #!/bin/bash
-echo "hello from a user-data script"
+# cloud-init runs this between the agent's config and run units: the run unit re-reads the
+# drop-in directory and registers the node with the label added here.
+mkdir -p /etc/eks/nodeadm.d /var/lib/system-test
+cat > /etc/eks/nodeadm.d/50-from-script.yaml <<'EOF'
+apiVersion: node.eks.aws/v1alpha1
+kind: NodeConfig
+spec:
+  kubelet:
+    flags:
+      - --node-labels=dropped-in-by=user-data-script
+EOF
+echo "hello from a user-data script" > /var/lib/system-test/user-data-script-ran
 
 --//
 Content-Type: application/node.eks.aws
@@ -123,6 +148,25 @@ ${nodeConfig(`${completeCluster(c)}  kubelet:
     expect: 'join',
     imdsDelayMs: 20_000,
     userData: (c) => nodeConfig(completeCluster(c)),
+  },
+  {
+    // The classic node group template's user data: bootstrap.sh with the cluster name only,
+    // then cfn-signal with its exit code.
+    name: 'cloudformation-bootstrap',
+    describeClusterCalls: 1,
+    expect: 'join',
+    labels: { nodegroup: 'classic' },
+    maxPods: 17,
+    cfnSignal: 'zero',
+    userData: () => sampleUserData({ ClusterName: CLUSTER_NAME, BootstrapArguments: `--kubelet-extra-args '--node-labels=nodegroup=classic --max-pods=17'` }),
+  },
+  {
+    name: 'cloudformation-bad-args',
+    describeClusterCalls: 0,
+    expect: 'bootstrap-fail',
+    failField: '--ip-family',
+    cfnSignal: 'non-zero',
+    userData: () => sampleUserData({ ClusterName: CLUSTER_NAME, BootstrapArguments: '--ip-family ipv5' }),
   },
   {
     name: 'bad-user-data',

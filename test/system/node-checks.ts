@@ -80,6 +80,9 @@ export async function vmFacts(vm: SshTarget, imds: Record<string, string>): Prom
  * table and sandbox image) for the case's user data and facts, and compares every file it
  * renders with the file `init` left on disk. Returns the list of compared paths.
  */
+/** The drop-in directories the units read after user data, so render sees what init saw. */
+const DROP_IN_SOURCES = '-c file:///etc/eks/nodeadm.d/ -c file:///etc/eks/eks-node-agent.d/';
+
 export async function compareWithRender(
   vm: SshTarget,
   work: string,
@@ -98,7 +101,7 @@ export async function compareWithRender(
     await sshPut(vm, join(work, 'cluster.json'), '/tmp/system-test/cluster.json');
     clusterArg = '--cluster /tmp/system-test/cluster.json';
   }
-  const r = await ssh(vm, `eks-node-agent render -c file:///tmp/system-test/user-data --instance /tmp/system-test/facts.json ${clusterArg} --out /tmp/system-test/render`, 300_000);
+  const r = await ssh(vm, `eks-node-agent render -c file:///tmp/system-test/user-data ${DROP_IN_SOURCES} --instance /tmp/system-test/facts.json ${clusterArg} --out /tmp/system-test/render`, 300_000);
   expect(r.exitCode === 0, `eks-node-agent render exited ${r.exitCode}: ${r.stderr.trim()}`);
   const diff = await ssh(
     vm,

@@ -21,7 +21,7 @@ import { ensureBaseImage } from './base-image.js';
 import { startArtifactServer, writeBucket, writePauseImageTar } from './artifacts.js';
 import { bake } from './bake.js';
 import { cleanupAll, installSignalCleanup, onCleanup } from './cleanup.js';
-import { CASES, CLUSTER_NAME, GUEST, SERVICE_CIDR, type SystemCase } from './cases.js';
+import { BOOT_SOURCES, CASES, CLUSTER_NAME, GUEST, SERVICE_CIDR, type SystemCase } from './cases.js';
 import { Checks, agentFileDigests, compareWithRender, expect, timeline, unitState, vmFacts, type Milestone } from './node-checks.js';
 import { bootVm, createOverlay, GUEST_IP, type Vm } from './qemu.js';
 import { ssh, sshOk, waitForSsh, type SshTarget } from './ssh.js';
@@ -151,6 +151,18 @@ async function journal(vm: SshTarget, boot = '0'): Promise<string> {
   return sshOk(vm, `journalctl -b ${boot} -o short-monotonic --no-pager`, 60_000);
 }
 
+/** What the cfn-signal test double recorded: one call, with the expected exit code. */
+async function checkCfnSignal(checks: Checks, c: SystemCase, vm: SshTarget) {
+  await checks.check(`cfn-signal double recorded --exit-code ${c.cfnSignal === 'zero' ? '0' : 'non-zero'}`, async () => {
+    const calls = (await sshOk(vm, 'cat /var/log/cfn-signal-double.log')).trim().split('\n').filter(Boolean);
+    expect(calls.length === 1, `expected one cfn-signal call, got ${calls.length}: ${calls.join(' | ')}`);
+    const code = /--exit-code (\S+)/.exec(calls[0]!)?.[1];
+    expect(code !== undefined && (c.cfnSignal === 'zero' ? code === '0' : code !== '0'), `recorded: ${calls[0]}`);
+    expect(calls[0]!.includes('--resource NodeGroup'), `recorded: ${calls[0]}`);
+    return calls[0]!;
+  });
+}
+
 async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshTarget, work: string, userData: string, startedAt: number, phase = '') {
   const p = phase ? `${phase}: ` : '';
   await checks.check(`${p}both agent units succeeded`, async () => {
@@ -197,6 +209,21 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
       return 'both refused with a line naming the problem';
     });
   }
+  if (c.marker) {
+    await checks.check(`${p}cloud-init ran the user-data shell part`, async () => {
+      const r = await ssh(vm, `cat ${c.marker}`);
+      expect(r.exitCode === 0, `${c.marker} is missing: ${r.stderr.trim()}`);
+      return `${c.marker}: ${r.stdout.trim()}`;
+    });
+  }
+  if (c.maxPods !== undefined) {
+    await checks.check(`${p}kubelet maxPods ${c.maxPods}`, async () => {
+      const v = (await sshOk(vm, 'jq .maxPods /etc/kubernetes/kubelet/config.json')).trim();
+      expect(v === String(c.maxPods), `maxPods is ${v}`);
+      return v;
+    });
+  }
+  if (c.cfnSignal && !phase) await checkCfnSignal(checks, c, vm);
   await checks.check(`${p}ctr version answers`, async () => {
     const out = await sshOk(vm, 'ctr version');
     expect(/Server:\s*\n\s*Version:/.test(out), `no server section: ${out}`);
@@ -221,7 +248,7 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
     const has = await ssh(vm, 'eks-node-agent doctor --help >/dev/null 2>&1');
     expect(has.exitCode === 0, 'the baked agent has no doctor command');
     const env = AWS_ENV;
-    const r = await ssh(vm, `${env} eks-node-agent doctor --timeout ${DOCTOR_TIMEOUT_S}`, DOCTOR_SSH_MS);
+    const r = await ssh(vm, `${env} eks-node-agent doctor ${BOOT_SOURCES} --timeout ${DOCTOR_TIMEOUT_S}`, DOCTOR_SSH_MS);
     expect(r.exitCode === 0, `doctor exited ${r.exitCode}:\n${r.stdout}${r.stderr}`);
     return `${r.stdout.trim().split('\n').length} report lines, exit 0`;
   });
@@ -344,6 +371,31 @@ async function runCase(c: SystemCase, image: string, base: { kernel: string; ini
         await writeFile(join(work, 'journal-after-reboot.txt'), j2);
         report.rebootMilestones = timeline(j2);
       }
+    } else if (c.expect === 'bootstrap-fail') {
+      await waitForSsh(target, SSH_DEADLINE_MS, `case ${c.name}`, () => vm?.exited());
+      await checks.check('the run unit finished without starting anything', async () => {
+        await waitFor('eks-node-agent-run.service done', JOIN_DEADLINE_MS, vm, async () =>
+          (await unitState(target, 'eks-node-agent-run.service')).ActiveState === 'active' ? true : undefined);
+        const out = await sshOk(target, 'journalctl -b -u eks-node-agent-run.service -o cat --no-pager');
+        expect(/run phase: no NodeConfig found .*not started/.test(out), `the run unit does not say why nothing started:\n${out}`);
+        return out.split('\n').find((l) => l.includes('run phase:')) ?? '';
+      });
+      await checkCfnSignal(checks, c, target);
+      await checks.check(`bootstrap.sh printed one error naming ${c.failField}`, async () => {
+        const out = await sshOk(target, 'journalctl -b -u cloud-final.service -o cat --no-pager; cat /var/log/cloud-init-output.log 2>/dev/null; true');
+        const errors = [...new Set(out.split('\n').filter((l) => /^error: /.test(l)))];
+        expect(errors.length === 1 && errors[0]!.includes(c.failField!), `errors: ${JSON.stringify(errors)}`);
+        return errors[0]!;
+      });
+      await checks.check('kubelet never started, no Node', async () => {
+        const k = await unitState(target, 'kubelet.service');
+        expect(k.ActiveState === 'inactive' && k.ExecMainStartTimestampMonotonic === '0', `kubelet.service: ${JSON.stringify(k)}`);
+        expect(cloud.api.nodeCreations.length === 0, 'a Node was registered');
+        return 'kubelet.service inactive, never started; no Node';
+      });
+      const j = await journal(target);
+      await writeFile(join(work, 'journal.txt'), j);
+      report.milestones = timeline(j);
     } else {
       await waitForSsh(target, SSH_DEADLINE_MS, `case ${c.name}`, () => vm?.exited());
       await checks.check('config phase fails', async () => {
@@ -374,7 +426,7 @@ async function runCase(c: SystemCase, image: string, base: { kernel: string; ini
         return 'none of them exist';
       });
       await checks.check('eks-node-agent doctor reports the failure', async () => {
-        const r = await ssh(target, `${AWS_ENV} eks-node-agent doctor --timeout ${DOCTOR_TIMEOUT_S}`, DOCTOR_SSH_MS);
+        const r = await ssh(target, `${AWS_ENV} eks-node-agent doctor ${BOOT_SOURCES} --timeout ${DOCTOR_TIMEOUT_S}`, DOCTOR_SSH_MS);
         expect(r.exitCode !== 0, `doctor exited 0 on a node whose config phase failed:\n${r.stdout}`);
         expect(r.stdout.includes(c.failField!) || r.stderr.includes(c.failField!), `doctor does not name ${c.failField}:\n${r.stdout}${r.stderr}`);
         return `exit ${r.exitCode}, names ${c.failField}`;

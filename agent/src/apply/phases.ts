@@ -8,6 +8,8 @@ import { EnvironmentError } from '../errors.js';
 
 export interface ConfigPhaseOptions {
   root: string;
+  /** recorded for the run phase, which re-runs the config phase when its sources say otherwise */
+  configDigest?: string;
   now?: () => number;
 }
 
@@ -44,7 +46,12 @@ export async function applyConfigPhase(plan: Plan, options: ConfigPhaseOptions):
     const previous = await readRunPhaseState(options.root).catch(() => ({ pendingChanges: plan.files.map((f) => f.path) }));
     units = withRemovedTriggers(plan.units, removed, owned);
     pendingChanges = [...new Set([...(previous?.pendingChanges ?? []), ...changed, ...removed])].filter((p) => p !== OWNED_PATH).sort();
-    await writeRunPhaseState(options.root, { version: 1, units, pendingChanges });
+    await writeRunPhaseState(options.root, {
+      version: 1,
+      units,
+      pendingChanges,
+      ...(options.configDigest ? { configDigest: options.configDigest } : {}),
+    });
     recorded = true;
     recordMs += now() - t;
   };
@@ -98,6 +105,6 @@ export async function applyRunPhase(plan: Pick<Plan, 'units'> | undefined, optio
     ...(options.sleep ? { sleep: options.sleep } : {}),
     ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
   });
-  await writeRunPhaseState(options.root, { version: 1, units, pendingChanges: [] });
+  await writeRunPhaseState(options.root, { ...state, version: 1, units, pendingChanges: [] });
   return { acted, timings };
 }

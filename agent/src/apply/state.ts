@@ -17,6 +17,8 @@ export interface RunPhaseState {
   units: UnitAction[];
   /** node paths changed by config phases whose units have not been acted on yet */
   pendingChanges: string[];
+  /** digest of the merged NodeConfig the config phase rendered; the run phase compares its own */
+  configDigest?: string;
 }
 
 export function statePath(root: string): string {

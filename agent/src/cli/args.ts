@@ -31,6 +31,8 @@ export interface CommandSpec {
   options: readonly OptionSpec[];
   /** positional arguments the command takes (e.g. `completion bash`), checked against `choices` */
   positionals?: { usage: string; choices: readonly string[]; min: number; max: number };
+  /** the command takes arguments after `--` (e.g. `<bootstrap.sh arguments>`), handed over as values['--'] */
+  passthrough?: string;
 }
 
 export type Values = Record<string, string | string[] | boolean | undefined>;
@@ -115,7 +117,8 @@ function describe(o: OptionSpec): string {
 }
 
 function commandHelp(program: Program, command: CommandSpec): string {
-  const usage = `${program.name} ${command.path.join(' ')}${command.options.length ? ' [options]' : ''}${command.positionals ? ` ${command.positionals.usage}` : ''}`;
+  const tail = command.passthrough ? ` -- ${command.passthrough}` : '';
+  const usage = `${program.name} ${command.path.join(' ')}${command.options.length ? ' [options]' : ''}${command.positionals ? ` ${command.positionals.usage}` : ''}${tail}`;
   const lines = [`Usage: ${usage}`, '', command.description, '', 'Options:'];
   lines.push(...table([...command.options, HELP].map((o) => [flag(o), describe(o)])));
   lines.push('', `Global options (anywhere on the line): ${flag(DEBUG)}, ${flag(LOG_FORMAT)}`);
@@ -150,7 +153,8 @@ function usageError(err: unknown, command: CommandSpec, programName: string): In
   }
   if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
     const arg = /'([^']+)'/.exec(message)?.[1] ?? '';
-    return new InputError(`${where}: unexpected argument '${arg}' (${where} takes options only)`, { cause: err });
+    const hint = command.passthrough ? `put ${command.passthrough} after '--'` : `${where} takes options only`;
+    return new InputError(`${where}: unexpected argument '${arg}' (${hint})`, { cause: err });
   }
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     const opt = command.options.find((o) => message.includes(`--${o.name}`));
@@ -190,7 +194,10 @@ export function parseCommandLine<C extends CommandSpec>(program: Program<C>, arg
   const args = argv.filter((a) => a !== '--debug');
   if (args[0] === 'help') return helpFor(program, args.slice(1));
   const { words, command } = findCommand(program, args);
-  const rest = args.slice(words.length);
+  const afterWords = args.slice(words.length);
+  // what follows `--` belongs to a passthrough command's own interface, --help included
+  const dashes = command?.passthrough ? afterWords.indexOf('--') : -1;
+  const rest = dashes >= 0 ? afterWords.slice(0, dashes) : afterWords;
   const wantsHelp = rest.includes('--help') || rest.includes('-h');
   if (!command) {
     const next = rest[0];
@@ -221,6 +228,7 @@ export function parseCommandLine<C extends CommandSpec>(program: Program<C>, arg
     throw usageError(err, command, program.name);
   }
   const where = command.path.join(' ');
+  if (command.passthrough) values['--'] = dashes >= 0 ? afterWords.slice(dashes + 1) : [];
   const problems: string[] = [];
   for (const o of command.options) {
     let v = values[o.name];

@@ -1,10 +1,13 @@
+import { createHash } from 'node:crypto';
+import type { NodeConfig } from '../api/schema.js';
 import { unappliedFields } from '../api/validate.js';
-import { applyConfigPhase, applyRunPhase, createSystemctl, staleFiles, type StepTiming } from '../apply/index.js';
+import { applyConfigPhase, applyRunPhase, createSystemctl, readRunPhaseState, staleFiles, type StepTiming } from '../apply/index.js';
 import { writeFiles } from '../apply/write-files.js';
 import { proxySettings } from '../aws/proxy.js';
 import { planNode, type Step } from '../boot.js';
 import { RESOLVED_UNIT, renderResolvedDropIn } from '../render/index.js';
-import { loadConfig } from '../sources/index.js';
+import { stableJson } from '../common/json.js';
+import { loadConfig, NoNodeConfigError, type LoadedConfig } from '../sources/index.js';
 import { awsApis, lazyImds, type Env } from './deps.js';
 import { applyLocalStorage, planLocalStorageOn, readLocalStorageIntent, recordLocalStorageIntent } from '../apply/local-storage.js';
 import { createProcessRunner } from '../apply/process.js';
@@ -26,19 +29,74 @@ function logSteps(log: Log, timings: StepTiming[]) {
   }
 }
 
+/** The digest the config phase records and the run phase compares: the merged NodeConfig, canonical. */
+export function configDigest(config: NodeConfig): string {
+  return createHash('sha256').update(stableJson(config)).digest('hex');
+}
+
+/** The error instead of a config when no source holds a NodeConfig yet (user data that is only a script). */
+async function loadOrNothing(load: () => Promise<LoadedConfig>): Promise<LoadedConfig | NoNodeConfigError> {
+  try {
+    return await load();
+  } catch (err) {
+    if (err instanceof NoNodeConfigError) return err;
+    throw err;
+  }
+}
+
 /**
  * Config phase: resolve the NodeConfig, then the boot path's plan (facts, cluster, render), then
- * write it. Run phase: daemon-reload if needed, restart containerd and wait for it, restart
- * kubelet. A machine is booting: advisory problems are warnings, and the boot goes on.
+ * write it. Run phase: re-read the same sources (user-data scripts may have dropped a NodeConfig
+ * into /etc/eks/nodeadm.d/ since), configure again if the merged result differs from what the
+ * config phase rendered, then daemon-reload if needed, restart containerd and wait for it,
+ * restart kubelet. A machine is booting: advisory problems are warnings, and the boot goes on.
+ * No NodeConfig anywhere is not a failure for either phase: a user-data script (bootstrap.sh)
+ * may still bring one; until then nothing is written and nothing is started.
  */
 export async function run(options: InitOptions, env: Env, out: (line: string) => void, log: Log = stderrLog): Promise<number> {
   const started = performance.now();
   const imds = lazyImds(env, log);
   const step: Step = (name, work, detail) => timed(log, name, work, detail);
-  if (options.skip !== 'config') {
-    const loaded = await step('resolve config', () => loadConfig(options.configSources, { imds }), (l) =>
-      `${l.documents.length} document(s)${l.ignored.length ? `, ${l.ignored.length} ignored` : ''}`,
+  const done = () => {
+    const total = Math.round(performance.now() - started);
+    log(`done in ${total} ms`, { phase: 'done', durationMs: total });
+    return 0;
+  };
+  const load = (validate: boolean) =>
+    loadOrNothing(() =>
+      step('resolve config', () => loadConfig(options.configSources, { imds }, { validate }), (l) =>
+        `${l.documents.length} document(s)${l.ignored.length ? `, ${l.ignored.length} ignored` : ''}`,
+      ),
     );
+  // The run phase compares before it validates: an unchanged merge passed validation in the
+  // config phase (and its CEL compiler need not load again); a changed one is loaded again below.
+  let loaded = await load(options.skip !== 'config');
+  if (loaded instanceof NoNodeConfigError) {
+    log(
+      options.skip === 'config'
+        ? `run phase: ${loaded.message}; containerd and kubelet not started until a source provides a complete NodeConfig`
+        : `config phase: ${loaded.message}; nothing written (a user-data script may still provide one, e.g. /etc/eks/bootstrap.sh or a file in /etc/eks/nodeadm.d/)`,
+    );
+    return done();
+  }
+  let configure = options.skip !== 'config';
+  if (!configure) {
+    const state = await readRunPhaseState(options.root).catch(() => undefined);
+    configure = state?.configDigest !== configDigest(loaded.config);
+    log(
+      !configure
+        ? 'run phase: the merged NodeConfig is the one the config phase applied'
+        : state?.configDigest
+          ? `run phase: the merged NodeConfig changed since the config phase (${loaded.documents.join(', ')}): configuring again`
+          : 'run phase: no configuration recorded by a config phase: configuring first',
+    );
+    if (configure) {
+      const validated = await load(true);
+      if (validated instanceof NoNodeConfigError) throw validated;
+      loaded = validated;
+    }
+  }
+  if (configure) {
     for (const warning of [...loaded.advisories, ...unappliedFields(loaded.config)]) log(`warning: ${warning}`);
     for (const note of loaded.notes) log(`note: ${note}`);
     const spec = loaded.config.spec;
@@ -73,7 +131,7 @@ export async function run(options: InitOptions, env: Env, out: (line: string) =>
       if (storage) out(describeStoragePlan(planLocalStorageOn(options.root, storage).plan));
       return 0;
     }
-    const written = await applyConfigPhase(plan, { root: options.root });
+    const written = await applyConfigPhase(plan, { root: options.root, configDigest: configDigest(loaded.config) });
     logSteps(log, written.timings);
     await recordLocalStorageIntent(options.root, storage);
   }
@@ -85,7 +143,5 @@ export async function run(options: InitOptions, env: Env, out: (line: string) =>
     const result = await applyRunPhase(undefined, { root: options.root, systemctl });
     logSteps(log, result.timings);
   }
-  const total = Math.round(performance.now() - started);
-  log(`done in ${total} ms`, { phase: 'done', durationMs: total });
-  return 0;
+  return done();
 }

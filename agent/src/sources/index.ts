@@ -59,6 +59,9 @@ async function readSource(uri: string, source: Source, deps: SourceDeps) {
   try {
     info = await stat(source.path);
   } catch (err) {
+    // A drop-in directory (a URI ending in "/") that nobody created is simply empty: the units
+    // name /etc/eks/nodeadm.d/ on every boot, and only some user data writes it.
+    if (uri.endsWith('/') && (err as NodeJS.ErrnoException).code === 'ENOENT') return [{ documents: [], ignored: [`${uri}: no such directory`], advisories: [] }];
     throw new InputError(`${uri}: cannot read (${describeCause(err)})`, { cause: err });
   }
   const files = info.isDirectory()
@@ -68,12 +71,17 @@ async function readSource(uri: string, source: Source, deps: SourceDeps) {
   return files.map((file) => decodeUserData(readRegularFile(file, `file://${file}`), `file://${file}`));
 }
 
+/** No source held a NodeConfig: an error for `config check`, a reason to wait for `init`. */
+export class NoNodeConfigError extends InputError {
+  override name = 'NoNodeConfigError';
+}
+
 /**
  * Reads every source in order, parses the NodeConfig documents they hold, merges them (later
  * wins) and validates the result. Fails with every problem found, each naming its field;
  * advisory problems are returned for the caller to weigh (see LoadedConfig.advisories).
  */
-export async function loadConfig(uris: readonly string[], deps: SourceDeps): Promise<LoadedConfig> {
+export async function loadConfig(uris: readonly string[], deps: SourceDeps, options: { validate?: boolean } = {}): Promise<LoadedConfig> {
   const list = uris.length > 0 ? uris : [DEFAULT_SOURCE];
   const sources = list.map((uri) => ({ uri, source: parseSourceUri(uri) }));
   const documents: ConfigDocument[] = [];
@@ -101,10 +109,12 @@ export async function loadConfig(uris: readonly string[], deps: SourceDeps): Pro
   }
   if (configs.length === 0) {
     const seen = ignored.length > 0 ? ` (${ignored.join('; ')})` : '';
-    throw new InputError([`no NodeConfig found in ${list.join(', ')}${seen}`, ...advisories]);
+    throw new NoNodeConfigError([`no NodeConfig found in ${list.join(', ')}${seen}`, ...advisories]);
   }
   const config = mergeNodeConfigs(configs);
   advisories.push(...advisoryProblems(config));
+  // Unvalidated only for a caller comparing the merge with one validated before (the run phase).
+  if (options.validate === false) return { config, documents: where, ignored, advisories, notes };
   const problems = await validateNodeConfig(config);
   if (problems.length > 0) throw new InputError([...problems, ...advisories]);
   return { config, documents: where, ignored, advisories, notes };

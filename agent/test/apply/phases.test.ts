@@ -52,6 +52,16 @@ function recorder() {
 }
 
 describe('config and run phases in separate processes', () => {
+  it('records the config digest for the run phase, which keeps it after acting', async () => {
+    const { systemctl } = recorder();
+    await applyConfigPhase(plan('version = 2\n'), { root, configDigest: 'abc123' });
+    expect((await readRunPhaseState(root))?.configDigest).toBe('abc123');
+    await applyRunPhase(undefined, { root, systemctl });
+    const after = await readRunPhaseState(root);
+    expect(after?.configDigest).toBe('abc123');
+    expect(after?.pendingChanges).toEqual([]);
+  });
+
   it('first boot restarts both; an identical second init restarts nothing; a changed file restarts only its unit', async () => {
     const { systemctl, calls } = recorder();
 

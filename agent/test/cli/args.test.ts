@@ -30,6 +30,12 @@ const program: Program = {
     { path: ['config', 'dump'], description: 'dump it', options: [{ name: 'config-output', short: 'o', value: '<file>', description: 'to a file' }] },
     { path: ['version'], description: 'print the version', options: [] },
     { path: ['completion'], description: 'a completion script', options: [], positionals: { usage: 'bash|zsh', choices: ['bash', 'zsh'], min: 1, max: 1 } },
+    {
+      path: ['config', 'from-old'],
+      description: 'translate old arguments',
+      options: [{ name: 'output', value: '<format>', default: 'yaml', description: 'format' }],
+      passthrough: '<old arguments>',
+    },
   ],
 };
 
@@ -128,5 +134,27 @@ describe('extractGlobals', () => {
   it('names a bad or missing log format', () => {
     expect(() => extractGlobals(['--log-format', 'xml'])).toThrow(`option '--log-format <format>': "xml" is not allowed (expected "text" or "json")`);
     expect(() => extractGlobals(['init', '--log-format'])).toThrow("option '--log-format <format>' needs a value");
+  });
+});
+
+describe('passthrough commands', () => {
+  const run = (args: string[]) => {
+    const p = parseCommandLine(program, args);
+    if (p.kind !== 'run') throw new Error('expected a command');
+    return p.values;
+  };
+  it('hands everything after -- over untouched, options and --help included', () => {
+    const v = run(['config', 'from-old', '--output', 'json', '--', 'c', '--kubelet-extra-args', '--max-pods=3', '--help', '--']);
+    expect(v.output).toBe('json');
+    expect(v['--']).toEqual(['c', '--kubelet-extra-args', '--max-pods=3', '--help', '--']);
+  });
+  it('still parses its own options and help before --', () => {
+    expect(run(['config', 'from-old'])['--']).toEqual([]);
+    const help = parseCommandLine(program, ['config', 'from-old', '--help', '--', 'x']);
+    expect(help.kind === 'help' && help.text).toContain('Usage: tool config from-old [options] -- <old arguments>');
+    expect(problems(['config', 'from-old', 'c'])).toEqual([`config from-old: unexpected argument 'c' (put <old arguments> after '--')`]);
+  });
+  it('other commands keep refusing arguments after --', () => {
+    expect(problems(['config', 'check', '--', 'x'])[0]).toMatch(/unexpected argument 'x'/);
   });
 });
