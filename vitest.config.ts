@@ -12,8 +12,8 @@ const EXE = ['test/exe/**/*.test.ts'];
 
 export default defineConfig({
   test: {
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
     reporters: ['default', './test/support/summary-reporter.ts'],
     projects: [
       {
