@@ -8,6 +8,10 @@ locals {
   agent_version       = jsondecode(file("${local.repo_root}/package.json")).version
   agent_binary_path   = var.agent_binary_path != "" ? var.agent_binary_path : "${local.repo_root}/dist/eks-node-agent-linux-${var.arch == "arm64" ? "arm64" : "x64"}"
   artifacts_directory = var.artifacts_directory != "" ? var.artifacts_directory : "${local.repo_root}/dist/ami"
+  # qemu only. Defaults that name files instead of empty strings, so validating the
+  # template for the AWS build needs none of the local build's inputs.
+  base_image = var.base_image != "" ? var.base_image : "${local.repo_root}/.cache/qemu-base/disk.qcow2"
+
   # Files the host prepares for upload (the instance-type table), one directory per build.
   staging_directory = "${local.repo_root}/.cache/packer-staging"
 

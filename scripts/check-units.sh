@@ -8,6 +8,8 @@ set -o errexit -o nounset -o pipefail
 repo="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)"
 rootfs="$repo/packer/rootfs"
 stand_ins="$repo/test/provision/fixtures/cloud-init-units"
+# Units of Amazon Linux packages the image has drop-ins for.
+package_units="$repo/test/provision/fixtures/package-units"
 work="$(mktemp -d)"
 trap 'rm -rf -- "$work"' EXIT
 
@@ -20,13 +22,16 @@ make_root() {
   mkdir -p "$root/usr/lib/systemd" "$root/etc/systemd/system/multi-user.target.wants"
   cp -r /usr/lib/systemd/system "$root/usr/lib/systemd/"
   cp -r "$rootfs/." "$root/"
+  for unit in "$package_units"/*.service; do
+    [[ -e "/usr/lib/systemd/system/${unit##*/}" ]] || cp "$unit" "$root/usr/lib/systemd/system/"
+  done
   # verify checks that every ExecStart command exists and is executable in the root.
   while read -r exe; do
     [[ -e "$root$exe" ]] && continue
     mkdir -p "$root$(dirname -- "$exe")"
     printf '#!/bin/sh\n' >"$root$exe"
     chmod 0755 "$root$exe"
-  done < <(cat "$root"/usr/lib/systemd/system/containerd.service "$rootfs"/etc/systemd/system/*.service 2>/dev/null |
+  done < <(cat "$root"/usr/lib/systemd/system/containerd.service "$package_units"/*.service "$rootfs"/etc/systemd/system/*.service 2>/dev/null |
     sed -n 's/^Exec[A-Za-z]*=[-@:+!]*\(\/[^ ]*\).*/\1/p' | sort -u)
   for unit in eks-node-agent-config.service eks-node-agent-run.service; do
     ln -sf "/etc/systemd/system/$unit" "$root/etc/systemd/system/multi-user.target.wants/$unit"

@@ -21,6 +21,9 @@ packages=(
   containerd runc kubernetes-client linux-image-amd64 initramfs-tools e2fsprogs
   # jq: the kubelet test double reads the JSON the agent wrote (the doubles are shell).
   jq
+  # Debian equivalents of the node packages (install-packages.sh): the kubelet unit's
+  # iptables, the time service, kube-proxy's and the CNI's tools.
+  iptables chrony conntrack socat pigz ipvsadm
 )
 
 fail() {
@@ -70,6 +73,20 @@ Name=eth0
 DHCP=ipv4
 LinkLocalAddressing=no
 IPv6AcceptRA=no
+EOF
+# Stands in for amazon-ec2-net-utils' catch-all on Amazon Linux (DHCP on every ENI): the
+# image's networkd settings must keep it off interfaces attached after the run phase.
+cat >"$root/etc/systemd/network/80-ec2-stand-in.network" <<'EOF'
+[Match]
+Name=eth*
+
+[Network]
+DHCP=ipv4
+LinkLocalAddressing=no
+IPv6AcceptRA=no
+
+[DHCPv4]
+RouteMetric=2048
 EOF
 chroot "$root" systemctl enable systemd-networkd.service systemd-networkd-wait-online.service >/dev/null 2>&1
 # Nothing may reach for the network or the disk on its own during a test boot.

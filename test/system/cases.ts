@@ -40,6 +40,8 @@ export interface SystemCase {
   imdsDelayMs?: number;
   /** after joining, reboot and check the node comes back without AWS calls */
   reboot?: boolean;
+  /** check the image's host settings, and boot with a second NIC and hot-plug a third */
+  imageParity?: boolean;
 }
 
 const completeCluster = (c: CaseCluster) => `  cluster:
@@ -59,6 +61,7 @@ export const CASES: SystemCase[] = [
     name: 'complete',
     describeClusterCalls: 0,
     expect: 'join',
+    imageParity: true,
     labels: { team: 'platform' },
     userData: (c) =>
       nodeConfig(`${completeCluster(c)}  kubelet:

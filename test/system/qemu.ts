@@ -22,6 +22,10 @@ export interface VmOptions {
   consoleLog: string;
   memoryMiB?: number;
   cpus?: number;
+  /** further QEMU arguments (extra NICs, a hot-plug port) */
+  extraArgs?: string[];
+  /** a Unix socket for QEMU's human monitor (device_add), instead of no monitor */
+  monitorSocket?: string;
 }
 
 export interface Vm {
@@ -73,7 +77,9 @@ export async function bootVm(options: VmOptions): Promise<Vm> {
     '-kernel', options.kernel, '-initrd', options.initrd, '-append', append,
     '-drive', `file=${options.disk},if=virtio,format=qcow2,cache=unsafe`,
     '-netdev', netdev, '-device', 'virtio-net-pci,netdev=net0',
-    '-display', 'none', '-serial', `file:${options.consoleLog}`, '-monitor', 'none',
+    ...(options.extraArgs ?? []),
+    '-display', 'none', '-serial', `file:${options.consoleLog}`,
+    '-monitor', options.monitorSocket ? `unix:${options.monitorSocket},server=on,wait=off` : 'none',
     '-nodefaults', '-no-user-config',
   ];
   const child: ChildProcess = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'pipe'] });
