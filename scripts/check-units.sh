@@ -13,7 +13,7 @@ package_units="$repo/test/provision/fixtures/package-units"
 work="$(mktemp -d)"
 trap 'rm -rf -- "$work"' EXIT
 
-mapfile -t units < <(cd "$rootfs/etc/systemd/system" && find . -maxdepth 1 -name '*.service' -printf '%f\n' | LC_ALL=C sort)
+mapfile -t units < <(cd "$rootfs/etc/systemd/system" && find . -maxdepth 1 \( -name '*.service' -o -name '*.slice' \) -printf '%f\n' | LC_ALL=C sort)
 # Drop-ins are verified through the unit they extend.
 mapfile -t extended < <(cd "$rootfs/etc/systemd/system" && find . -maxdepth 1 -name '*.service.d' -printf '%f\n' | sed 's/\.d$//' | LC_ALL=C sort)
 
@@ -51,6 +51,15 @@ if [[ ! -f /usr/lib/systemd/system/containerd.service ]]; then
 fi
 
 status=0
+# udev runs what a rule names without checking it first: every program a rule of the image
+# names must be in the image (packer/rootfs) or come with every distribution (/usr/bin).
+while IFS= read -r program; do
+  if [[ ! -x "$rootfs$program" && "$program" != /usr/bin/* ]]; then
+    echo "check-units: a udev rule names $program, which packer/rootfs does not hold as an executable" >&2
+    status=1
+  fi
+done < <(sed -n 's/.*\(IMPORT{program}\|RUN+\?\)="\(\/[^ "]*\).*/\2/p' "$rootfs"/etc/udev/rules.d/*.rules | sort -u)
+
 for variant in without-cloud-init with-cloud-init; do
   root="$work/$variant"
   make_root "$root" "$([[ "$variant" == with-cloud-init ]] && echo yes || echo no)"
