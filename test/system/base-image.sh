@@ -53,9 +53,9 @@ step() { echo "base-image: [$((SECONDS - step_started))s] $*"; }
 
 step "debootstrap $SUITE from $MIRROR"
 # minbase: no recommends, no standard-priority extras; everything needed is listed.
-timeout 1200 debootstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" \
+timeout 3600 debootstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" \
   "$SUITE" "$root" "$MIRROR" >"$work/debootstrap.log" 2>&1 ||
-  { tail -n 30 "$work/debootstrap.log" >&2; fail "debootstrap failed or exceeded 20 minutes (log above)"; }
+  { tail -n 30 "$work/debootstrap.log" >&2; fail "debootstrap failed or exceeded 60 minutes (log above)"; }
 
 step "configure"
 cat >"$root/etc/fstab" <<'EOF'

@@ -41,7 +41,7 @@ export async function ensureBaseImage(log: (line: string) => void): Promise<Base
   await execa('flock', [join(root, '.lock'), 'sh', '-c', `[ -e "$1/disk.qcow2" ] || "$2" "$1"`, 'sh', dir, SCRIPT], {
     stdout: 'inherit',
     stderr: 'inherit',
-    timeout: 30 * 60_000,
+    timeout: 90 * 60_000,
   });
   return { ...image, builtSeconds: Math.round((Date.now() - started) / 1000) };
 }
