@@ -48,10 +48,13 @@ build {
   }
 
   provisioner "shell" {
-    environment_vars = local.provision_env
+    # The local build records its base disk as the source image; on EC2 write-release.sh
+    # asks the build instance's IMDS for the AMI it was launched from.
+    environment_vars = concat(local.provision_env, ["SOURCE_IMAGE=${source.name == "local" ? local.base_image : ""}"])
     execute_command  = local.execute_command
     scripts = [
       "${local.repo_root}/scripts/provision/install-packages.sh",
+      "${local.repo_root}/scripts/provision/configure-time-sync.sh",
       "${local.repo_root}/scripts/provision/install-containerd.sh",
       "${local.repo_root}/scripts/provision/install-binaries.sh",
       "${local.repo_root}/scripts/provision/install-agent.sh",

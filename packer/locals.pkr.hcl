@@ -6,8 +6,19 @@ locals {
 
   repo_root           = abspath("${path.root}/..")
   agent_version       = jsondecode(file("${local.repo_root}/package.json")).version
-  agent_binary_path   = var.agent_binary_path != "" ? var.agent_binary_path : "${local.repo_root}/dist/eks-node-agent-linux-${var.arch == "arm64" ? "arm64" : "x64"}"
+  agent_binary_wanted = var.agent_binary_path != "" ? var.agent_binary_path : "${local.repo_root}/dist/eks-node-agent-linux-${var.arch == "arm64" ? "arm64" : "x64"}"
+  # Packer's own message for a missing upload names neither the cause nor the fix; reading
+  # a "file" whose name is the message makes validate and build stop with both.
+  agent_binary_path   = fileexists(local.agent_binary_wanted) && fileexists("${local.agent_binary_wanted}.sha256") ? local.agent_binary_wanted : file("${local.agent_binary_wanted} or its .sha256 is missing: build the agent with `npm ci && npm run build:exe` in ${local.repo_root}, or set agent_binary_path")
   artifacts_directory = var.artifacts_directory != "" ? var.artifacts_directory : "${local.repo_root}/dist/ami"
+  # An AMI encrypted with the AWS-managed aws/ebs key cannot be shared: stop before the
+  # build rather than after an hour with an AMI nobody in ami_users can launch.
+  sharing_check = length(var.ami_users) > 0 && var.encrypted && var.kms_key_id == "" ? file("ami_users needs kms_key_id (a customer-managed KMS key the accounts in ami_users may use): an AMI encrypted with the AWS-managed aws/ebs key cannot be shared") : ""
+
+  # qemu only. Defaults that name files instead of empty strings, so validating the
+  # template for the AWS build needs none of the local build's inputs.
+  base_image = var.base_image != "" ? var.base_image : "${local.repo_root}/.cache/qemu-base/disk.qcow2"
+
   # Files the host prepares for upload (the instance-type table), one directory per build.
   staging_directory = "${local.repo_root}/.cache/packer-staging"
 

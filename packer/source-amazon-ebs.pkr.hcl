@@ -2,7 +2,9 @@ source "amazon-ebs" "al2023" {
   region        = var.aws_region
   instance_type = local.instance_type
   ssh_username  = "ec2-user"
-  ssh_interface = var.associate_public_ip ? "public_ip" : "private_ip"
+  ssh_interface = var.ssh_interface != "" ? var.ssh_interface : (var.associate_public_ip ? "public_ip" : "private_ip")
+  # Pulls the pause image from ECR with this role at bake time (cache-pause-image.sh).
+  iam_instance_profile = var.iam_instance_profile
 
   source_ami_filter {
     filters = {
@@ -39,14 +41,15 @@ source "amazon-ebs" "al2023" {
     delete_on_termination = true
   }
 
-  ami_name        = local.ami_name
-  ami_description = var.ami_description
-  ami_regions     = var.ami_regions
-  ami_users       = var.ami_users
-  ena_support     = true
-  sriov_support   = true
-  encrypt_boot    = var.encrypted
-  kms_key_id      = var.kms_key_id
+  ami_name           = local.ami_name
+  ami_description    = var.ami_description
+  ami_regions        = var.ami_regions
+  ami_users          = var.ami_users
+  ena_support        = true
+  sriov_support      = true
+  encrypt_boot       = var.encrypted
+  kms_key_id         = var.kms_key_id
+  region_kms_key_ids = var.region_kms_key_ids
 
   tags            = merge(local.tags, { Name = local.ami_name, "eks-node:source-ami" = "{{ .SourceAMI }}", "eks-node:source-ami-name" = "{{ .SourceAMIName }}" })
   snapshot_tags   = merge(local.tags, { Name = local.ami_name })

@@ -1,7 +1,7 @@
 # The local image: the same provisioning on a Debian base, booted under TCG (no KVM in
 # CI) with the kernel passed directly, so the base image needs no boot loader.
 source "qemu" "local" {
-  iso_url          = var.base_image
+  iso_url          = local.base_image
   iso_checksum     = "none"
   disk_image       = true
   use_backing_file = false

@@ -195,8 +195,18 @@ variable "encrypted" {
 
 variable "kms_key_id" {
   type        = string
-  description = "KMS key for the encryption; empty uses the account's default EBS key."
+  description = "KMS key (id, ARN or alias/NAME) for the encryption in aws_region; empty uses the AWS-managed aws/ebs key, whose AMIs cannot be shared with other accounts (ami_users)."
   default     = ""
+}
+
+variable "region_kms_key_ids" {
+  type        = map(string)
+  description = "KMS key per region for the copies in ami_regions (region => key id, ARN or alias/NAME); a region left out gets its AWS-managed aws/ebs key."
+  default     = {}
+  validation {
+    condition     = length([for region, key in var.region_kms_key_ids : region if regex_replace(region, "^[a-z]{2}(-[a-z]+)+-[0-9]$", "") != "" || key == ""]) == 0
+    error_message = "Each key of region_kms_key_ids must be a region name such as eu-west-1 and each value a non-empty KMS key."
+  }
 }
 
 variable "ami_name_prefix" {
@@ -241,6 +251,22 @@ variable "security_group_id" {
   type        = string
   description = "Security group of the build instance; empty lets Packer create a temporary one."
   default     = ""
+}
+
+variable "iam_instance_profile" {
+  type        = string
+  description = "Instance profile of the build instance. The default pause_image lives in the EKS account's private ECR repository: the role needs ecr:GetAuthorizationToken, ecr:BatchGetImage and ecr:GetDownloadUrlForLayer (AmazonEC2ContainerRegistryReadOnly), and AmazonSSMManagedInstanceCore for ssh_interface = session_manager."
+  default     = ""
+}
+
+variable "ssh_interface" {
+  type        = string
+  description = "How Packer reaches the build instance: public_ip, private_ip, or session_manager (SSH through SSM Session Manager: no inbound rule, no public IP; needs iam_instance_profile and the session-manager-plugin on the host). Empty picks public_ip or private_ip from associate_public_ip."
+  default     = ""
+  validation {
+    condition     = contains(["", "public_ip", "private_ip", "session_manager"], var.ssh_interface)
+    error_message = "The ssh_interface must be empty, public_ip, private_ip or session_manager."
+  }
 }
 
 variable "associate_public_ip" {

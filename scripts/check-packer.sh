@@ -2,7 +2,9 @@
 # CI check of the Packer template with the Packer that is installed (Debian's 1.6.6):
 #  1. `packer fmt -check` over every HCL file under packer/;
 #  2. `packer validate` of both sources with the defaults and with each k8s-*.pkrvars.hcl;
-#  3. each validation block rejects a bad value.
+#  3. each validation block rejects a bad value;
+#  4. `packer validate -var-file=packer/k8s-1.33.pkrvars.hcl packer/` as a user types it (no
+#     qemu inputs) passes, and names `npm run build:exe` when the agent is not built.
 # 1.6.6 knows neither `required_plugins` (so plugins.pkr.hcl is left out of validation)
 # nor the amazon plugin's IMDS settings (so those two settings are removed from the
 # validated copy, after checking they are present in the real file).
@@ -44,6 +46,7 @@ for file in "$packer_dir"/*.pkr.hcl; do
   [[ "${file##*/}" == plugins.pkr.hcl ]] && continue
   cp -- "$file" "$work/repo/packer/"
 done
+cp -- "$packer_dir"/k8s-*.pkrvars.hcl "$work/repo/packer/"
 # Drop the metadata_options block and imds_support: amazon plugin >= 1.0 settings.
 sed -i -e '/^  metadata_options {/,/^  }/d' -e '/^  imds_support /d' "$work/repo/packer/source-amazon-ebs.pkr.hcl"
 
@@ -80,6 +83,9 @@ rejects=(
   "pause_image=pause"
   "ami_name_prefix=x"
   "artifact_base_url=ftp://example"
+  "ssh_interface=ssm"
+  'region_kms_key_ids={"eu-west-1"=""}'
+  'ami_users=["111122223333"]'
 )
 for assignment in "${rejects[@]}"; do
   if (cd "$work" && packer validate -var "$assignment" "${local_vars[@]}" repo/packer >/dev/null 2>&1); then
@@ -87,3 +93,14 @@ for assignment in "${rejects[@]}"; do
   fi
 done
 echo "check-packer: validation blocks reject ${#rejects[@]} bad values"
+
+# 4. As a user types it: no qemu inputs, the agent at its default path under dist/.
+mkdir -p "$work/repo/dist"
+as_typed() { (cd "$work/repo" && packer validate -var-file=packer/k8s-1.33.pkrvars.hcl packer/ 2>&1); }
+if output="$(as_typed)"; then
+  fail "packer validate passed without dist/eks-node-agent-linux-x64; it must say how to build the agent"
+fi
+grep -q 'npm run build:exe' <<<"$output" || { printf '%s\n' "$output" >&2; fail "a missing agent is not reported with the command that builds it"; }
+touch "$work/repo/dist/eks-node-agent-linux-x64" "$work/repo/dist/eks-node-agent-linux-x64.sha256"
+output="$(as_typed)" || { printf '%s\n' "$output" >&2; fail "packer validate -var-file=packer/k8s-1.33.pkrvars.hcl packer/ (as a user types it) failed"; }
+echo "check-packer: packer validate as typed ok; a missing agent names npm run build:exe"

@@ -8,10 +8,12 @@ set -o errexit -o nounset -o pipefail
 repo="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)"
 rootfs="$repo/packer/rootfs"
 stand_ins="$repo/test/provision/fixtures/cloud-init-units"
+# Units of Amazon Linux packages the image has drop-ins for.
+package_units="$repo/test/provision/fixtures/package-units"
 work="$(mktemp -d)"
 trap 'rm -rf -- "$work"' EXIT
 
-mapfile -t units < <(cd "$rootfs/etc/systemd/system" && find . -maxdepth 1 -name '*.service' -printf '%f\n' | LC_ALL=C sort)
+mapfile -t units < <(cd "$rootfs/etc/systemd/system" && find . -maxdepth 1 \( -name '*.service' -o -name '*.slice' \) -printf '%f\n' | LC_ALL=C sort)
 # Drop-ins are verified through the unit they extend.
 mapfile -t extended < <(cd "$rootfs/etc/systemd/system" && find . -maxdepth 1 -name '*.service.d' -printf '%f\n' | sed 's/\.d$//' | LC_ALL=C sort)
 
@@ -20,13 +22,16 @@ make_root() {
   mkdir -p "$root/usr/lib/systemd" "$root/etc/systemd/system/multi-user.target.wants"
   cp -r /usr/lib/systemd/system "$root/usr/lib/systemd/"
   cp -r "$rootfs/." "$root/"
+  for unit in "$package_units"/*.service; do
+    [[ -e "/usr/lib/systemd/system/${unit##*/}" ]] || cp "$unit" "$root/usr/lib/systemd/system/"
+  done
   # verify checks that every ExecStart command exists and is executable in the root.
   while read -r exe; do
     [[ -e "$root$exe" ]] && continue
     mkdir -p "$root$(dirname -- "$exe")"
     printf '#!/bin/sh\n' >"$root$exe"
     chmod 0755 "$root$exe"
-  done < <(cat "$root"/usr/lib/systemd/system/containerd.service "$rootfs"/etc/systemd/system/*.service 2>/dev/null |
+  done < <(cat "$root"/usr/lib/systemd/system/containerd.service "$package_units"/*.service "$rootfs"/etc/systemd/system/*.service 2>/dev/null |
     sed -n 's/^Exec[A-Za-z]*=[-@:+!]*\(\/[^ ]*\).*/\1/p' | sort -u)
   for unit in eks-node-agent-config.service eks-node-agent-run.service; do
     ln -sf "/etc/systemd/system/$unit" "$root/etc/systemd/system/multi-user.target.wants/$unit"
@@ -46,6 +51,15 @@ if [[ ! -f /usr/lib/systemd/system/containerd.service ]]; then
 fi
 
 status=0
+# udev runs what a rule names without checking it first: every program a rule of the image
+# names must be in the image (packer/rootfs) or come with every distribution (/usr/bin).
+while IFS= read -r program; do
+  if [[ ! -x "$rootfs$program" && "$program" != /usr/bin/* ]]; then
+    echo "check-units: a udev rule names $program, which packer/rootfs does not hold as an executable" >&2
+    status=1
+  fi
+done < <(sed -n 's/.*\(IMPORT{program}\|RUN+\?\)="\(\/[^ "]*\).*/\2/p' "$rootfs"/etc/udev/rules.d/*.rules | sort -u)
+
 for variant in without-cloud-init with-cloud-init; do
   root="$work/$variant"
   make_root "$root" "$([[ "$variant" == with-cloud-init ]] && echo yes || echo no)"

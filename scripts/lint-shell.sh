@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs ShellCheck on every shell script of the repository (scripts/, test/, .ci/, packer/rootfs/), including
-# the provisioning scripts that run in the image. Any finding fails.
+# Runs ShellCheck on every shell script of the repository (scripts/, test/, .ci/), including
+# the provisioning scripts and the helpers under packer/rootfs that run in the image. Any finding fails.
 set -o errexit -o nounset -o pipefail
 
 repo="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -9,7 +9,7 @@ mapfile -t files < <(
   {
     find scripts test packer/rootfs -type f -name '*.sh' -not -path '*/node_modules/*'
     # Extensionless scripts with a shell shebang (such as .ci/run).
-    find .ci scripts test -type f -not -path "*/node_modules/*" ! -name '*.*' -exec sh -c 'head -n 1 "$1" | grep -Eq "^#!.*(ba|da)?sh\b"' _ {} \; -print 2>/dev/null
+    find .ci scripts test packer/rootfs -type f -not -path "*/node_modules/*" ! -name '*.*' -exec sh -c 'head -n 1 "$1" | grep -Eq "^#!.*(ba|da)?sh\b"' _ {} \; -print 2>/dev/null
   } | LC_ALL=C sort -u
 )
 if ((${#files[@]} == 0)); then

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Removes what must not ship in an image: identity (machine-id, SSH host keys,
-# authorized_keys), cloud-init state, logs, shell history, package caches and the
-# build's upload directory. validate-clean.sh checks the result.
+# authorized_keys, the boot interface record), cloud-init state, logs, shell history,
+# package caches and the build's upload directory. validate-clean.sh checks the result.
 set -o errexit -o nounset -o pipefail
 
 # Tests clean a directory tree instead of the running system.
@@ -28,6 +28,8 @@ rm -f -- "$r"/etc/ssh/ssh_host_*
 rm -f -- "$r"/root/.ssh/authorized_keys "$r"/home/*/.ssh/authorized_keys
 rm -f -- "$r"/root/.bash_history "$r"/home/*/.bash_history
 rm -rf -- "$r"/var/lib/cloud/*
+# The interfaces of the instance that ran the run phase; a node records its own.
+rm -f -- "$r"/var/lib/eks-node/boot-interfaces
 
 if [[ -d "$r/var/log" ]]; then
   rm -f -- "$r"/var/log/cloud-init*.log "$r"/var/log/cloud-init-output.log

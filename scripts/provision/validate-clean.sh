@@ -26,6 +26,7 @@ present "SSH host key" "$r"/etc/ssh/ssh_host_*
 present "authorized_keys" "$r"/root/.ssh/authorized_keys "$r"/home/*/.ssh/authorized_keys
 present "shell history" "$r"/root/.bash_history "$r"/home/*/.bash_history
 present "cloud-init state" "$r"/var/lib/cloud/*
+present "boot interface record" "$r"/var/lib/eks-node/boot-interfaces
 present "cloud-init log" "$r"/var/log/cloud-init*.log
 present "package cache" "$r"/var/cache/dnf/* "$r"/var/cache/apt/archives/*.deb "$r"/var/cache/apt/*.bin
 present "upload directory" "$r$UPLOAD_DIR"

@@ -32,6 +32,7 @@ async function dirtyRoot(): Promise<void> {
   await put('home/ec2-user/.ssh/authorized_keys');
   await put('home/ec2-user/.bash_history');
   await put('var/lib/cloud/instance/user-data.txt');
+  await put('var/lib/eks-node/boot-interfaces', '0e:12:34:56:78:9a\n');
   await put('var/log/cloud-init.log');
   await put('var/log/dnf.log');
   await put('var/log/messages-20250101');
@@ -61,6 +62,7 @@ describe('validate-clean.sh', () => {
       'authorized_keys: /home/ec2-user/.ssh/authorized_keys',
       'shell history: /home/ec2-user/.bash_history',
       'cloud-init state: /var/lib/cloud/instance',
+      'boot interface record: /var/lib/eks-node/boot-interfaces',
       'cloud-init log: /var/log/cloud-init.log',
       'package cache: /var/cache/dnf/packages.db',
       'package cache: /var/cache/apt/archives/containerd_1.6.20_amd64.deb',
@@ -71,7 +73,7 @@ describe('validate-clean.sh', () => {
       'log: /var/log/journal/abc/system@0001.journal',
       'log: /var/log/messages-20250101',
     ]);
-    expect(result.stderr.split('\n')[0]).toBe('validate-clean: the image still holds 17 thing(s) cleanup.sh must remove:');
+    expect(result.stderr.split('\n')[0]).toBe('validate-clean: the image still holds 18 thing(s) cleanup.sh must remove:');
   });
 
   it('passes after cleanup.sh, which keeps configuration and the image record', async () => {

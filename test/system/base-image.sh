@@ -28,6 +28,9 @@ packages=(
   # cloud-init: runs user-data shell parts between the agent's two units, as on AL2023
   # (configured below: EC2 datasource only, no network, ssh or package changes).
   cloud-init
+  # Debian equivalents of the node packages (install-packages.sh): the kubelet unit's
+  # iptables, the time service, kube-proxy's and the CNI's tools.
+  iptables chrony conntrack socat pigz ipvsadm
 )
 
 fail() {
@@ -77,6 +80,20 @@ Name=eth0
 DHCP=ipv4
 LinkLocalAddressing=no
 IPv6AcceptRA=no
+EOF
+# Stands in for amazon-ec2-net-utils' catch-all on Amazon Linux (DHCP on every ENI): the
+# image's networkd settings must keep it off interfaces attached after the run phase.
+cat >"$root/etc/systemd/network/80-ec2-stand-in.network" <<'EOF'
+[Match]
+Name=eth*
+
+[Network]
+DHCP=ipv4
+LinkLocalAddressing=no
+IPv6AcceptRA=no
+
+[DHCPv4]
+RouteMetric=2048
 EOF
 chroot "$root" systemctl enable systemd-networkd.service systemd-networkd-wait-online.service >/dev/null 2>&1
 # Nothing may reach for the network or the disk on its own during a test boot.

@@ -55,6 +55,8 @@ export interface SystemCase {
   reboot?: boolean;
   /** blank NVMe disks the VM gets, named as instance store by the test base's udev rule; 0: local storage asked, no disks */
   instanceStoreDisks?: number;
+  /** check the image's host settings, and boot with a second NIC and hot-plug a third */
+  imageParity?: boolean;
 }
 
 const completeCluster = (c: CaseCluster) => `  cluster:
@@ -80,6 +82,7 @@ export const CASES: SystemCase[] = [
     name: 'complete',
     describeClusterCalls: 0,
     expect: 'join',
+    imageParity: true,
     labels: { team: 'platform' },
     userData: (c) =>
       nodeConfig(`${completeCluster(c)}  kubelet:

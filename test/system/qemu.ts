@@ -24,6 +24,10 @@ export interface VmOptions {
   cpus?: number;
   /** raw files attached as NVMe disks (`-device nvme`), each with its serial */
   nvme?: Array<{ file: string; serial: string }>;
+  /** further QEMU arguments (extra NICs, a hot-plug port) */
+  extraArgs?: string[];
+  /** a Unix socket for QEMU's human monitor (device_add), instead of no monitor */
+  monitorSocket?: string;
 }
 
 export interface Vm {
@@ -76,7 +80,9 @@ export async function bootVm(options: VmOptions): Promise<Vm> {
     '-drive', `file=${options.disk},if=virtio,format=qcow2,cache=unsafe`,
     '-netdev', netdev, '-device', 'virtio-net-pci,netdev=net0',
     ...(options.nvme ?? []).flatMap((d, i) => ['-drive', `file=${d.file},if=none,id=nvme${i},format=raw,cache=unsafe`, '-device', `nvme,serial=${d.serial},drive=nvme${i}`]),
-    '-display', 'none', '-serial', `file:${options.consoleLog}`, '-monitor', 'none',
+    ...(options.extraArgs ?? []),
+    '-display', 'none', '-serial', `file:${options.consoleLog}`,
+    '-monitor', options.monitorSocket ? `unix:${options.monitorSocket},server=on,wait=off` : 'none',
     '-nodefaults', '-no-user-config',
   ];
   const child: ChildProcess = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -24,6 +24,7 @@ import { cleanupAll, installSignalCleanup, onCleanup } from './cleanup.js';
 import { BOOT_SOURCES, CASES, CLUSTER_NAME, GUEST, SERVICE_CIDR, type SystemCase } from './cases.js';
 import { Checks, agentFileDigests, compareWithRender, expect, timeline, unitState, vmFacts, type Milestone } from './node-checks.js';
 import { bootVm, createOverlay, GUEST_IP, type Vm } from './qemu.js';
+import { checkHostSettings, checkRuntimeCgroups, checkSecondaryNics, secondaryNicArgs } from './image-checks.js';
 import { ssh, sshOk, waitForSsh, type SshTarget } from './ssh.js';
 import { onlyTimeouts } from './rerun.js';
 import { checkNoDisks, checkRaid0, checkRaid0AfterReboot, createInstanceStoreDisks, type StorageIdentity } from './local-storage.js';
@@ -269,7 +270,9 @@ async function runCase(c: SystemCase, image: string, base: { kernel: string; ini
     await createOverlay(image, disk);
     const nvme = c.instanceStoreDisks ? await createInstanceStoreDisks(work, c.instanceStoreDisks) : undefined;
     log(`case ${c.name}: booting (console: ${join(work, 'console.log')})`);
+    const monitorSocket = c.imageParity ? join(work, 'monitor.sock') : undefined;
     vm = await bootVm({
+      ...(c.imageParity ? { extraArgs: secondaryNicArgs(), monitorSocket } : {}),
       name: c.name,
       disk,
       kernel: base.kernel,
@@ -329,6 +332,13 @@ async function runCase(c: SystemCase, image: string, base: { kernel: string; ini
       let storage: StorageIdentity | undefined;
       if (c.instanceStoreDisks) storage = await checkRaid0(checks, target, c.instanceStoreDisks);
       else if (c.instanceStoreDisks === 0) await checkNoDisks(checks, target);
+      if (c.imageParity) {
+        const containerd = await sshOk(target, 'containerd --version');
+        log(`case ${c.name}: image checks on ${containerd.trim()} (the Debian base's; the AMI's comes from containerd_version)`);
+        await checkHostSettings(checks, target);
+        await checkRuntimeCgroups(checks, target);
+        await checkSecondaryNics(checks, target, monitorSocket!);
+      }
       const j = await journal(target);
       await writeFile(join(work, 'journal.txt'), j);
       report.milestones = timeline(j);

@@ -1,0 +1,228 @@
+/**
+ * Checks that the baked image carries the host settings a production AL2023 EKS node has
+ * (sysctls, kernel modules, runtime.slice, time service, SSM drop-in, networkd hygiene), and
+ * the secondary-ENI case: a NIC present at boot is configured by networkd, a NIC hot-plugged
+ * after the run phase (QEMU `device_add`) is left alone for the CNI. Run inside one case's
+ * boot, after the node joined.
+ */
+import net from 'node:net';
+import { Checks, expect } from './node-checks.js';
+import { ssh, sshOk, type SshTarget } from './ssh.js';
+
+/** A second NIC present at boot (a launch-template ENI) and one hot-plugged later (the CNI's). */
+export const BOOT_NIC_MAC = '52:54:00:12:34:57';
+export const LATE_NIC_MAC = '52:54:00:12:34:58';
+
+/**
+ * QEMU arguments for the two extra NICs: each on its own user network (QEMU's DHCP answers on
+ * it); the late one's backend exists from the start, its device is added on the monitor into
+ * a PCIe root port (q35's root bus takes no hot-plug).
+ */
+export function secondaryNicArgs(): string[] {
+  return [
+    '-netdev', 'user,id=net1,net=10.0.3.0/24,restrict=on',
+    '-device', `virtio-net-pci,netdev=net1,mac=${BOOT_NIC_MAC}`,
+    '-netdev', 'user,id=net2,net=10.0.4.0/24,restrict=on',
+    '-device', 'pcie-root-port,id=hotplug0,bus=pcie.0,chassis=1',
+  ];
+}
+
+/** Sends one command to QEMU's human monitor and returns its answer (without the prompts). */
+export async function hmp(socketPath: string, command: string, timeoutMs = 30_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.createConnection(socketPath);
+    let buffer = '';
+    let sent = false;
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`QEMU monitor: no answer to \`${command}\` within ${timeoutMs / 1000}s (got: ${buffer})`));
+    }, timeoutMs);
+    socket.on('data', (d: Buffer) => {
+      buffer += d.toString();
+      const prompts = buffer.split('(qemu) ').length - 1;
+      if (!sent && prompts >= 1) {
+        sent = true;
+        buffer = '';
+        socket.write(`${command}\n`);
+      } else if (sent && prompts >= 1) {
+        clearTimeout(timer);
+        socket.end();
+        // The monitor echoes the command line with terminal escapes; keep the answer lines.
+        const answer = buffer.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').split(/\r?\n/).slice(1).join('\n').replace('(qemu) ', '').trim();
+        resolve(answer);
+      }
+    });
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`QEMU monitor ${socketPath}: ${err.message}`));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The interface name of MAC in the VM, or undefined. */
+async function interfaceOf(vm: SshTarget, mac: string): Promise<string | undefined> {
+  const r = await ssh(vm, `grep -l -i -x '${mac}' /sys/class/net/*/address`);
+  const path = r.stdout.trim().split('\n')[0];
+  return path ? path.split('/')[4] : undefined;
+}
+
+/** `networkctl list` as { name: [operational, setup] }. */
+async function links(vm: SshTarget): Promise<Record<string, [string, string]>> {
+  const out = await sshOk(vm, 'networkctl list --no-legend --no-pager');
+  const map: Record<string, [string, string]> = {};
+  for (const line of out.trim().split('\n')) {
+    const [, name, , operational, setup] = line.trim().split(/\s+/);
+    if (name) map[name] = [operational ?? '', setup ?? ''];
+  }
+  return map;
+}
+
+export async function checkHostSettings(checks: Checks, vm: SshTarget): Promise<void> {
+  await checks.check('image: sysctls (reserved ports in their own file, max_map_count, inotify, pid_max)', async () => {
+    const out = await sshOk(vm, 'sysctl -n net.ipv4.ip_local_reserved_ports vm.max_map_count fs.inotify.max_user_watches fs.inotify.max_user_instances kernel.pid_max');
+    const [ports = '', mapCount, watches, instances, pidMax] = out.trim().split('\n');
+    // The kernel prints the set as ranges ("10248-10250").
+    const reserved = new Set<number>();
+    for (const part of ports.split(',')) {
+      const [a, b] = part.split('-').map(Number);
+      for (let p = a!; p <= (b ?? a!); p++) reserved.add(p);
+    }
+    for (const port of [2703, 9808, 9809, 10249, 10250, 10256, 61678, 61679]) expect(reserved.has(port), `port ${port} is not reserved (${ports})`);
+    expect(mapCount === '524288', `vm.max_map_count ${mapCount}`);
+    expect(watches === '524288' && instances === '8192', `inotify watches ${watches}, instances ${instances}`);
+    expect(pidMax === '4194304', `kernel.pid_max ${pidMax}`);
+    const file = await sshOk(vm, 'grep -h "^net.ipv4.ip_local_reserved_ports" /etc/sysctl.d/*.conf');
+    expect(file.trim().split('\n').length === 1, `ip_local_reserved_ports set in more than one file:\n${file}`);
+    await sshOk(vm, 'grep -q "^net.ipv4.ip_local_reserved_ports" /etc/sysctl.d/60-eks-node-reserved-ports.conf');
+    return `reserved ${ports}; vm.max_map_count ${mapCount}; pid_max ${pidMax}`;
+  });
+  await checks.check('image: kernel modules loaded at boot', async () => {
+    const wanted = ['overlay', 'br_netfilter', 'ip_tables', 'iptable_nat', 'xt_comment'];
+    const out = await sshOk(vm, `for m in ${wanted.join(' ')}; do if [ -d /sys/module/$m ]; then echo "$m yes"; else echo "$m no"; fi; done`);
+    const missing = out.trim().split('\n').filter((l) => l.endsWith(' no'));
+    expect(missing.length === 0, `not loaded: ${missing.join(', ')}`);
+    const s = await sshOk(vm, 'systemctl show -p Result --value systemd-modules-load.service');
+    expect(s.trim() === 'success', `systemd-modules-load.service: ${s.trim()}`);
+    return wanted.join(', ');
+  });
+  await checks.check('image: containerd and the kubelet run in runtime.slice; FORWARD policy ACCEPT', async () => {
+    const out = await sshOk(vm, 'for u in containerd kubelet; do systemctl show -p Slice --value $u.service; cat /proc/$(systemctl show -p MainPID --value $u.service)/cgroup; done');
+    const lines = out.trim().split('\n');
+    expect(lines[0] === 'runtime.slice' && lines[2] === 'runtime.slice', `slices: ${lines[0]}, ${lines[2]}`);
+    expect(lines[1]?.endsWith('/runtime.slice/containerd.service'), `containerd's cgroup: ${lines[1]}`);
+    expect(lines[3]?.endsWith('/runtime.slice/kubelet.service'), `the kubelet's cgroup: ${lines[3]}`);
+    const pre = await sshOk(vm, 'systemctl show -p ExecStartPre --value kubelet.service');
+    expect(/-P FORWARD ACCEPT/.test(pre) && /status=0\//.test(pre), `kubelet.service ExecStartPre: ${pre.trim()}`);
+    const policy = await sshOk(vm, 'iptables -w 5 -S FORWARD | head -n 1');
+    expect(policy.trim() === '-P FORWARD ACCEPT', `iptables FORWARD: ${policy.trim()}`);
+    return `${lines[1]}, ${lines[3]}`;
+  });
+  await checks.check('image: time service running, pointed at the Amazon Time Sync Service', async () => {
+    const active = await ssh(vm, 'systemctl is-active chrony.service chronyd.service');
+    expect(active.stdout.split('\n').includes('active'), `chrony: ${active.stdout.trim().replace(/\n/g, ', ')}`);
+    const sources = await sshOk(vm, 'chronyc -n sources');
+    expect(sources.includes('169.254.169.123'), `chronyc sources lists no 169.254.169.123:\n${sources}`);
+    await sshOk(vm, 'grep -rqs "^server fd00:ec2::123" /etc/chrony /etc/chrony.d');
+    return 'chrony active; 169.254.169.123 and fd00:ec2::123 configured';
+  });
+  await checks.check('image: SSM agent drop-in OOMScoreAdjust=-999 in place', async () => {
+    const out = await sshOk(vm, 'cat /etc/systemd/system/amazon-ssm-agent.service.d/*.conf');
+    expect(/^OOMScoreAdjust=-999$/m.test(out), `drop-in: ${out}`);
+    // The agent itself is an Amazon Linux package; Debian has none, so only the drop-in is proved.
+    return 'present (amazon-ssm-agent itself exists only on Amazon Linux)';
+  });
+  await checks.check('image: cloud-init upgrades no package at boot', async () => {
+    const out = await sshOk(vm, 'cat /etc/cloud/cloud.cfg.d/80-eks-node-no-upgrade.cfg');
+    expect(/^repo_upgrade: none$/m.test(out) && /^package_upgrade: false$/m.test(out), out);
+    return 'repo_upgrade: none, package_upgrade: false';
+  });
+  await checks.check('image: networkd leaves foreign routes and rules; MACAddressPolicy=none', async () => {
+    const conf = await sshOk(vm, 'systemd-analyze cat-config systemd/networkd.conf');
+    expect(/^ManageForeignRoutes=no$/m.test(conf) && /^ManageForeignRoutingPolicyRules=no$/m.test(conf), `networkd.conf:\n${conf}`);
+    // Behaviour, not only text: a route networkd did not make survives a reconfiguration of
+    // its link (the boot-time secondary NIC, so the SSH path is not touched).
+    const nic = await interfaceOf(vm, BOOT_NIC_MAC);
+    expect(nic, `no interface with MAC ${BOOT_NIC_MAC}`);
+    await sshOk(vm, `ip route replace 192.0.2.0/24 dev ${nic} proto static && networkctl reconfigure ${nic} && sleep 5`);
+    const route = await sshOk(vm, 'ip route show 192.0.2.0/24');
+    expect(route.includes('192.0.2.0/24'), `networkd removed a foreign route when ${nic} was reconfigured`);
+    // A new bridge keeps the random MAC the kernel gave it (addr_assign_type 1); the
+    // default policy would have udev set a persistent one (3).
+    const assign = await sshOk(vm, 'ip link add eks-test-br0 type bridge && udevadm settle -t 30 && cat /sys/class/net/eks-test-br0/addr_assign_type; ip link del eks-test-br0');
+    expect(assign.trim() === '1', `a new bridge's addr_assign_type is ${assign.trim()}, expected 1 (MAC left random)`);
+    return `foreign route kept across networkctl reconfigure ${nic}; a new bridge keeps its kernel MAC`;
+  });
+  await checks.check('image: prefetch of the binaries ran off the critical path', async () => {
+    const show = await sshOk(vm, 'systemctl show -p Result -p ExecMainStartTimestampMonotonic -p ExecMainExitTimestampMonotonic eks-node-prefetch.service; systemctl show -p ExecMainStartTimestampMonotonic --value eks-node-agent-config.service eks-node-agent-run.service');
+    const lines = show.trim().split('\n');
+    const prop = (k: string) => lines.find((l) => l.startsWith(`${k}=`))?.slice(k.length + 1) ?? '';
+    expect(prop('Result') === 'success', `eks-node-prefetch.service: ${show}`);
+    const [configStart = 0, runStart = 0] = lines.filter((l) => /^\d+$/.test(l)).map(Number);
+    const start = Number(prop('ExecMainStartTimestampMonotonic'));
+    const end = Number(prop('ExecMainExitTimestampMonotonic'));
+    // Nothing on the way to the kubelet may wait for it.
+    const after = await sshOk(vm, 'systemctl show -p After --value eks-node-agent-config.service eks-node-agent-run.service containerd.service kubelet.service multi-user.target');
+    expect(!after.includes('eks-node-prefetch'), 'a unit on the boot path is ordered after eks-node-prefetch.service');
+    const journal = await sshOk(vm, 'journalctl -b -u eks-node-prefetch.service -o cat --no-pager | grep "^prefetch:"');
+    const s = (us: number) => `${(us / 1e6).toFixed(1)}s`;
+    return `${journal.trim()}; ran ${s(start)}-${s(end)} after kernel start; config phase started ${s(configStart)}, run phase ${s(runStart)}`;
+  });
+}
+
+/** The kubelet (test double) got the cgroup settings that match runtime.slice. */
+export async function checkRuntimeCgroups(checks: Checks, vm: SshTarget): Promise<void> {
+  await checks.check('kubelet: --runtime-cgroups=/runtime.slice/containerd.service, kubeReservedCgroup /runtime, systemReservedCgroup /system', async () => {
+    const argv = await sshOk(vm, 'tr "\\0" "\\n" </proc/$(systemctl show -p MainPID --value kubelet.service)/cmdline');
+    expect(argv.split('\n').includes('--runtime-cgroups=/runtime.slice/containerd.service'), `the kubelet double's arguments:\n${argv}`);
+    const config = JSON.parse(await sshOk(vm, 'cat /etc/kubernetes/kubelet/config.json')) as Record<string, unknown>;
+    expect(config.kubeReservedCgroup === '/runtime', `kubeReservedCgroup ${JSON.stringify(config.kubeReservedCgroup)}`);
+    expect(config.systemReservedCgroup === '/system', `systemReservedCgroup ${JSON.stringify(config.systemReservedCgroup)}`);
+    return 'as the image places containerd and the kubelet';
+  });
+}
+
+/**
+ * A NIC present at boot is configured by networkd; one hot-plugged after the run phase is
+ * marked late by the udev hook and stays unmanaged, while the stand-in catch-all .network
+ * (amazon-ec2-net-utils' role) would otherwise configure it.
+ */
+export async function checkSecondaryNics(checks: Checks, vm: SshTarget, monitorSocket: string): Promise<void> {
+  await checks.check('secondary ENI present at boot: networkd configured it, run phase recorded it', async () => {
+    const name = await interfaceOf(vm, BOOT_NIC_MAC);
+    expect(name, `no interface with MAC ${BOOT_NIC_MAC}`);
+    const state = (await links(vm))[name];
+    expect(state?.[1] === 'configured', `${name}: networkctl says ${state?.join('/')}`);
+    const addr = await sshOk(vm, `ip -4 -o addr show dev ${name}`);
+    expect(/inet 10\.0\.3\.\d+/.test(addr), `${name} has no 10.0.3.x address: ${addr}`);
+    const record = await sshOk(vm, 'cat /var/lib/eks-node/boot-interfaces');
+    expect(record.split('\n').includes(BOOT_NIC_MAC), `boot-interfaces record: ${record}`);
+    return `${name} ${state.join('/')}, ${/inet (\S+)/.exec(addr)?.[1]}`;
+  });
+  await checks.check('secondary ENI hot-plugged after the run phase: networkd leaves it to the CNI', async () => {
+    const answer = await hmp(monitorSocket, `device_add virtio-net-pci,netdev=net2,bus=hotplug0,id=late0,mac=${LATE_NIC_MAC}`);
+    expect(!/error/i.test(answer), `device_add: ${answer}`);
+    let name: string | undefined;
+    for (let i = 0; i < 90 && !name; i++) {
+      name = await interfaceOf(vm, LATE_NIC_MAC);
+      if (!name) await sleep(1_000);
+    }
+    expect(name, `no interface with MAC ${LATE_NIC_MAC} within 90s of device_add`);
+    // Give networkd time it would need to configure the link (the boot NIC took ~1 s).
+    let state: [string, string] | undefined;
+    for (let i = 0; i < 20; i++) {
+      state = (await links(vm))[name];
+      if (state && state[1] !== 'pending' && state[1] !== 'initialized') break;
+      await sleep(1_000);
+    }
+    await sleep(10_000);
+    state = (await links(vm))[name];
+    const props = await sshOk(vm, `udevadm info -q property /sys/class/net/${name}`);
+    expect(/^EKS_NODE_INTERFACE=late$/m.test(props), `${name} was not marked late by the udev hook:\n${props}`);
+    expect(state?.[1] === 'unmanaged', `${name}: networkctl says ${state?.join('/')}, expected unmanaged`);
+    const addr = await sshOk(vm, `ip -4 -o addr show dev ${name}`);
+    expect(addr.trim() === '', `${name} got an address: ${addr}`);
+    return `${name} ${state.join('/')}, no address, EKS_NODE_INTERFACE=late`;
+  });
+}
