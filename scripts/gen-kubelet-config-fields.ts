@@ -55,7 +55,7 @@ export function parseTypes(source: string): Parsed {
     const constant = /^\t\w+\s+(\w+)\s*=\s*"([^"]*)"/.exec(line);
     if (constant) enums.set(constant[1]!, [...(enums.get(constant[1]!) ?? []), constant[2]!]);
     const field = current ? /^\t\w+\s+(\S+)\s+`json:"([^",]*)/.exec(line) : null;
-    if (field && field[2]) structs.get(current!)!.push({ json: field[2], goType: field[1]! });
+    if (field?.[2]) structs.get(current!)!.push({ json: field[2], goType: field[1]! });
   }
   return { structs, stringTypes, enums };
 }
@@ -115,7 +115,11 @@ export function generate(source: string, kubernetes: string): string {
 }
 
 async function main(argv: string[]) {
-  const { values } = parseArgs({ args: argv, options: { types: { type: 'string' }, kubernetes: { type: 'string' }, out: { type: 'string', default: DEFAULT_OUT } }, strict: true });
+  const { values } = parseArgs({
+    args: argv,
+    options: { types: { type: 'string' }, kubernetes: { type: 'string' }, out: { type: 'string', default: DEFAULT_OUT } },
+    strict: true,
+  });
   if (!values.types || !values.kubernetes || !/^\d+\.\d+\.\d+$/.test(values.kubernetes)) {
     throw new Error('usage: --types config/v1beta1/types.go --kubernetes 1.36.3 [--out FILE]');
   }

@@ -28,7 +28,8 @@ describe('cloudformation/eks-nodegroup.yaml', () => {
   const conditions = Object.keys(template.Conditions ?? {});
 
   it('has the classic parameters and a launch template with an Auto Scaling group', () => {
-    for (const p of ['ClusterName', 'BootstrapArguments', 'NodeImageId', 'NodeInstanceType', 'Subnets', 'NodeSecurityGroup', 'NodeInstanceProfile']) expect(parameters).toContain(p);
+    for (const p of ['ClusterName', 'BootstrapArguments', 'NodeImageId', 'NodeInstanceType', 'Subnets', 'NodeSecurityGroup', 'NodeInstanceProfile'])
+      expect(parameters).toContain(p);
     expect(template.Resources.NodeLaunchTemplate?.Type).toBe('AWS::EC2::LaunchTemplate');
     expect(template.Resources.NodeGroup?.Type).toBe('AWS::AutoScaling::AutoScalingGroup');
   });
@@ -57,7 +58,7 @@ describe('cloudformation/eks-nodegroup.yaml', () => {
   it('signals the Auto Scaling group it creates, with the exit code of bootstrap.sh', () => {
     const script = userDataTemplate(template);
     expect(script).toMatch(/^\/etc\/eks\/bootstrap\.sh \$\{ClusterName\} \$\{BootstrapArguments\}$/m);
-    expect(script).toMatch(/cfn-signal --exit-code \$\? [^]*--resource NodeGroup/);
+    expect(script).toMatch(/cfn-signal --exit-code \$\? [\s\S]*--resource NodeGroup/);
     expect(template.Resources.NodeGroup?.CreationPolicy).toBeDefined();
   });
 

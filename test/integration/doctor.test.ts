@@ -6,7 +6,24 @@ import { startEc2 } from '../emulators/ec2.js';
 import { startImds } from '../emulators/imds.js';
 import { runAgent } from '../support/agent.js';
 import type { Check } from './doctor-node.js';
-import { useDoctorNode, run, INSTANCE, NODE, api, sts, imds, otherCa, work, root, journalDir, endpoint, nodeConfig, configureNode, setUnits, doctor, doctorJson } from './doctor-node.js';
+import {
+  useDoctorNode,
+  run,
+  INSTANCE,
+  NODE,
+  api,
+  sts,
+  imds,
+  otherCa,
+  work,
+  root,
+  journalDir,
+  nodeConfig,
+  configureNode,
+  setUnits,
+  doctor,
+  doctorJson,
+} from './doctor-node.js';
 
 /*
  * `eks-node-agent doctor` as a process against loopback emulators (see doctor-node.ts). Each
@@ -23,8 +40,23 @@ describe('doctor on a healthy node', () => {
     expect(notOk, r.stdout).toEqual([]);
     expect(r.exitCode).toBe(0);
     expect(r.checks.map((c) => c.name)).toEqual([
-      'imds', 'instance-profile', 'config', 'aws-identity', 'node-name', 'dns', 'tcp', 'tls', 'ca', 'auth', 'clock', 'files',
-      'unit:eks-node-agent-config', 'unit:containerd', 'unit:eks-node-agent-run', 'unit:kubelet', 'registration',
+      'imds',
+      'instance-profile',
+      'config',
+      'aws-identity',
+      'node-name',
+      'dns',
+      'tcp',
+      'tls',
+      'ca',
+      'auth',
+      'clock',
+      'files',
+      'unit:eks-node-agent-config',
+      'unit:containerd',
+      'unit:eks-node-agent-run',
+      'unit:kubelet',
+      'registration',
     ]);
     expect(r.by('node-name').detail).toBe(`${NODE} (IMDS local-hostname, domain us-west-2.compute.internal is EC2-assigned)`);
     expect(r.by('aws-identity').detail).toContain('must name arn:aws:iam::111122223333:role/eks-node-role');
@@ -260,7 +292,13 @@ describe('doctor --bundle', () => {
     // Nothing that authenticates, anywhere in the archive (searched in the decompressed tar).
     const { gunzipSync } = await import('node:zlib');
     const tar = gunzipSync(raw).toString('latin1');
-    for (const secret of ['emulated-imds-secret-access-key', 'emulated-imds-session-token', 'ASIAEMULATEDIMDS0001', 'c2VjcmV0LXRva2VuLWJvZHk', 'ZG91YmxlOmRvY3Rvci10ZXN0']) {
+    for (const secret of [
+      'emulated-imds-secret-access-key',
+      'emulated-imds-session-token',
+      'ASIAEMULATEDIMDS0001',
+      'c2VjcmV0LXRva2VuLWJvZHk',
+      'ZG91YmxlOmRvY3Rvci10ZXN0',
+    ]) {
       expect(tar, secret).not.toContain(secret);
     }
     expect(tar).not.toMatch(/k8s-aws-v1\.[A-Za-z0-9_-]{8,}/);
@@ -269,7 +307,10 @@ describe('doctor --bundle', () => {
     const again = join(work, 'bundle2.tar.gz');
     await doctor(['--bundle', again]);
     if (!(await readFile(again)).equals(raw)) {
-      const { stdout: diff } = await run('sh', ['-c', `mkdir -p ${work}/a ${work}/b && tar -xzf ${bundle} -C ${work}/a && tar -xzf ${again} -C ${work}/b && diff -r ${work}/a ${work}/b || true`]);
+      const { stdout: diff } = await run('sh', [
+        '-c',
+        `mkdir -p ${work}/a ${work}/b && tar -xzf ${bundle} -C ${work}/a && tar -xzf ${again} -C ${work}/b && diff -r ${work}/a ${work}/b || true`,
+      ]);
       expect(diff).toBe('');
     }
     expect((await readFile(again)).equals(raw)).toBe(true);
@@ -279,7 +320,14 @@ describe('doctor --bundle', () => {
 describe('doctor never lets a secret out', () => {
   // Journal lines as a failing kubelet writes them, each quoting something that authenticates.
   const JWT = 'eyJhbGciOiJSUzI1NiIsImtpZCI6IjEyMyJ9.eyJzdWIiOiJzeXN0ZW06bm9kZSJ9.c2lnbmF0dXJlLWJ5dGVz';
-  const SECRETS = ['c2VjcmV0LXRva2VuLWJvZHk', JWT, 'eyJhbGciOiJSUzI1NiIsImtpZCI6IjEyMyJ9', 'hunter2pass', 'cHJveHk6cGFzc3dvcmQ=', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'];
+  const SECRETS = [
+    'c2VjcmV0LXRva2VuLWJvZHk',
+    JWT,
+    'eyJhbGciOiJSUzI1NiIsImtpZCI6IjEyMyJ9',
+    'hunter2pass',
+    'cHJveHk6cGFzc3dvcmQ=',
+    'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  ];
   const LINES = [
     'Nov 24 10:00:01 node kubelet[901]: E1124 "Unable to register node with API server" err="Unauthorized" token=k8s-aws-v1.c2VjcmV0LXRva2VuLWJvZHk',
     `Nov 24 10:00:02 node kubelet[901]: E1124 x509: certificate signed by unknown authority bearer ${JWT}`,
@@ -299,7 +347,11 @@ describe('doctor never lets a secret out', () => {
     const { gunzipSync } = await import('node:zlib');
     const tar = gunzipSync(await readFile(bundle)).toString('latin1');
     expect(tar).toContain('proxy.internal:3128');
-    for (const [where, out] of [['text', text.stdout], ['json', json.stdout], ['bundle', tar]] as const) {
+    for (const [where, out] of [
+      ['text', text.stdout],
+      ['json', json.stdout],
+      ['bundle', tar],
+    ] as const) {
       for (const secret of SECRETS) expect(out, `${where}: ${secret}`).not.toContain(secret);
       expect(out, where).not.toMatch(/k8s-aws-v1\.[A-Za-z0-9_-]{8,}/);
     }

@@ -53,8 +53,9 @@ export function substitute(text: string, values: Record<string, string>): string
 
 /** The launch template's user data: the Fn::Sub body under Fn::Base64. */
 export function userDataTemplate(template: Template): string {
-  const data = (template.Resources.NodeLaunchTemplate?.Properties?.LaunchTemplateData as Record<string, unknown>).UserData as Record<string, unknown>;
-  const sub = (data['Fn::Base64'] as Record<string, unknown>)['Fn::Sub'];
+  const launchData = template.Resources.NodeLaunchTemplate?.Properties?.LaunchTemplateData as Record<string, unknown> | undefined;
+  const data = launchData?.UserData as Record<string, unknown> | undefined;
+  const sub = (data?.['Fn::Base64'] as Record<string, unknown> | undefined)?.['Fn::Sub'];
   if (typeof sub !== 'string') throw new Error('NodeLaunchTemplate UserData is not Fn::Base64 of a Fn::Sub string');
   return sub;
 }

@@ -6,7 +6,7 @@
  * boot, after the node joined.
  */
 import net from 'node:net';
-import { Checks, expect } from './node-checks.js';
+import { type Checks, expect } from './node-checks.js';
 import { ssh, sshOk, type SshTarget } from './ssh.js';
 
 /** A second NIC present at boot (a launch-template ENI) and one hot-plugged later (the CNI's). */
@@ -20,10 +20,14 @@ export const LATE_NIC_MAC = '52:54:00:12:34:58';
  */
 export function secondaryNicArgs(): string[] {
   return [
-    '-netdev', 'user,id=net1,net=10.0.3.0/24,restrict=on',
-    '-device', `virtio-net-pci,netdev=net1,mac=${BOOT_NIC_MAC}`,
-    '-netdev', 'user,id=net2,net=10.0.4.0/24,restrict=on',
-    '-device', 'pcie-root-port,id=hotplug0,bus=pcie.0,chassis=1',
+    '-netdev',
+    'user,id=net1,net=10.0.3.0/24,restrict=on',
+    '-device',
+    `virtio-net-pci,netdev=net1,mac=${BOOT_NIC_MAC}`,
+    '-netdev',
+    'user,id=net2,net=10.0.4.0/24,restrict=on',
+    '-device',
+    'pcie-root-port,id=hotplug0,bus=pcie.0,chassis=1',
   ];
 }
 
@@ -48,7 +52,13 @@ export async function hmp(socketPath: string, command: string, timeoutMs = 30_00
         clearTimeout(timer);
         socket.end();
         // The monitor echoes the command line with terminal escapes; keep the answer lines.
-        const answer = buffer.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').split(/\r?\n/).slice(1).join('\n').replace('(qemu) ', '').trim();
+        const answer = buffer
+          .replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')
+          .split(/\r?\n/)
+          .slice(1)
+          .join('\n')
+          .replace('(qemu) ', '')
+          .trim();
         resolve(answer);
       }
     });
@@ -81,7 +91,10 @@ async function links(vm: SshTarget): Promise<Record<string, [string, string]>> {
 
 export async function checkHostSettings(checks: Checks, vm: SshTarget): Promise<void> {
   await checks.check('image: sysctls (reserved ports in their own file, max_map_count, inotify, pid_max)', async () => {
-    const out = await sshOk(vm, 'sysctl -n net.ipv4.ip_local_reserved_ports vm.max_map_count fs.inotify.max_user_watches fs.inotify.max_user_instances kernel.pid_max');
+    const out = await sshOk(
+      vm,
+      'sysctl -n net.ipv4.ip_local_reserved_ports vm.max_map_count fs.inotify.max_user_watches fs.inotify.max_user_instances kernel.pid_max',
+    );
     const [ports = '', mapCount, watches, instances, pidMax] = out.trim().split('\n');
     // The kernel prints the set as ranges ("10248-10250").
     const reserved = new Set<number>();
@@ -101,14 +114,20 @@ export async function checkHostSettings(checks: Checks, vm: SshTarget): Promise<
   await checks.check('image: kernel modules loaded at boot', async () => {
     const wanted = ['overlay', 'br_netfilter', 'ip_tables', 'iptable_nat', 'xt_comment'];
     const out = await sshOk(vm, `for m in ${wanted.join(' ')}; do if [ -d /sys/module/$m ]; then echo "$m yes"; else echo "$m no"; fi; done`);
-    const missing = out.trim().split('\n').filter((l) => l.endsWith(' no'));
+    const missing = out
+      .trim()
+      .split('\n')
+      .filter((l) => l.endsWith(' no'));
     expect(missing.length === 0, `not loaded: ${missing.join(', ')}`);
     const s = await sshOk(vm, 'systemctl show -p Result --value systemd-modules-load.service');
     expect(s.trim() === 'success', `systemd-modules-load.service: ${s.trim()}`);
     return wanted.join(', ');
   });
   await checks.check('image: containerd and the kubelet run in runtime.slice; FORWARD policy ACCEPT', async () => {
-    const out = await sshOk(vm, 'for u in containerd kubelet; do systemctl show -p Slice --value $u.service; cat /proc/$(systemctl show -p MainPID --value $u.service)/cgroup; done');
+    const out = await sshOk(
+      vm,
+      'for u in containerd kubelet; do systemctl show -p Slice --value $u.service; cat /proc/$(systemctl show -p MainPID --value $u.service)/cgroup; done',
+    );
     const lines = out.trim().split('\n');
     expect(lines[0] === 'runtime.slice' && lines[2] === 'runtime.slice', `slices: ${lines[0]}, ${lines[2]}`);
     expect(lines[1]?.endsWith('/runtime.slice/containerd.service'), `containerd's cgroup: ${lines[1]}`);
@@ -150,12 +169,18 @@ export async function checkHostSettings(checks: Checks, vm: SshTarget): Promise<
     expect(route.includes('192.0.2.0/24'), `networkd removed a foreign route when ${nic} was reconfigured`);
     // A new bridge keeps the random MAC the kernel gave it (addr_assign_type 1); the
     // default policy would have udev set a persistent one (3).
-    const assign = await sshOk(vm, 'ip link add eks-test-br0 type bridge && udevadm settle -t 30 && cat /sys/class/net/eks-test-br0/addr_assign_type; ip link del eks-test-br0');
+    const assign = await sshOk(
+      vm,
+      'ip link add eks-test-br0 type bridge && udevadm settle -t 30 && cat /sys/class/net/eks-test-br0/addr_assign_type; ip link del eks-test-br0',
+    );
     expect(assign.trim() === '1', `a new bridge's addr_assign_type is ${assign.trim()}, expected 1 (MAC left random)`);
     return `foreign route kept across networkctl reconfigure ${nic}; a new bridge keeps its kernel MAC`;
   });
   await checks.check('image: prefetch of the binaries ran off the critical path', async () => {
-    const show = await sshOk(vm, 'systemctl show -p Result -p ExecMainStartTimestampMonotonic -p ExecMainExitTimestampMonotonic eks-node-prefetch.service; systemctl show -p ExecMainStartTimestampMonotonic --value eks-node-agent-config.service eks-node-agent-run.service');
+    const show = await sshOk(
+      vm,
+      'systemctl show -p Result -p ExecMainStartTimestampMonotonic -p ExecMainExitTimestampMonotonic eks-node-prefetch.service; systemctl show -p ExecMainStartTimestampMonotonic --value eks-node-agent-config.service eks-node-agent-run.service',
+    );
     const lines = show.trim().split('\n');
     const prop = (k: string) => lines.find((l) => l.startsWith(`${k}=`))?.slice(k.length + 1) ?? '';
     expect(prop('Result') === 'success', `eks-node-prefetch.service: ${show}`);
@@ -163,7 +188,10 @@ export async function checkHostSettings(checks: Checks, vm: SshTarget): Promise<
     const start = Number(prop('ExecMainStartTimestampMonotonic'));
     const end = Number(prop('ExecMainExitTimestampMonotonic'));
     // Nothing on the way to the kubelet may wait for it.
-    const after = await sshOk(vm, 'systemctl show -p After --value eks-node-agent-config.service eks-node-agent-run.service containerd.service kubelet.service multi-user.target');
+    const after = await sshOk(
+      vm,
+      'systemctl show -p After --value eks-node-agent-config.service eks-node-agent-run.service containerd.service kubelet.service multi-user.target',
+    );
     expect(!after.includes('eks-node-prefetch'), 'a unit on the boot path is ordered after eks-node-prefetch.service');
     const journal = await sshOk(vm, 'journalctl -b -u eks-node-prefetch.service -o cat --no-pager | grep "^prefetch:"');
     const s = (us: number) => `${(us / 1e6).toFixed(1)}s`;

@@ -11,7 +11,7 @@
  */
 import { execa } from 'execa';
 import { join } from 'node:path';
-import { Checks, expect } from './node-checks.js';
+import { type Checks, expect } from './node-checks.js';
 import { ssh, sshOk, type SshTarget } from './ssh.js';
 
 export const SERIAL_PREFIX = 'ekstestis';
@@ -40,7 +40,10 @@ const BLOBS = '/mnt/k8s-disks/0/containerd/io.containerd.content.v1.content/blob
 
 /** The run phase's local storage lines this boot, without the journal's `eks-node-agent: ` prefix. */
 async function storageLines(vm: SshTarget, prefix: string): Promise<string[]> {
-  return (await sshOk(vm, RUN_LOG)).split('\n').map((l) => l.replace(/^eks-node-agent: /, '')).filter((l) => l.startsWith(prefix));
+  return (await sshOk(vm, RUN_LOG))
+    .split('\n')
+    .map((l) => l.replace(/^eks-node-agent: /, ''))
+    .filter((l) => l.startsWith(prefix));
 }
 
 async function sourceOf(vm: SshTarget, mountPoint: string): Promise<string> {
@@ -62,7 +65,11 @@ export async function checkRaid0(checks: Checks, vm: SshTarget, disks: number): 
   if (!md) return undefined;
   await checks.check('local storage: /var/lib/containerd, /var/lib/kubelet and /var/log/pods are on the array', async () => {
     const got = [];
-    for (const [path, sub] of [['/var/lib/containerd', 'containerd'], ['/var/lib/kubelet', 'kubelet'], ['/var/log/pods', 'pods']] as const) {
+    for (const [path, sub] of [
+      ['/var/lib/containerd', 'containerd'],
+      ['/var/lib/kubelet', 'kubelet'],
+      ['/var/log/pods', 'pods'],
+    ] as const) {
       const source = (await sourceOf(vm, path)).split(/\s+/)[0];
       expect(source === `${md}[/${sub}]`, `${path} is mounted from ${source || 'nothing'}, expected ${md}[/${sub}]`);
       got.push(`${path} ← ${source}`);
@@ -79,12 +86,15 @@ export async function checkRaid0(checks: Checks, vm: SshTarget, disks: number): 
   let blob = '';
   await checks.check("local storage: containerd's content store writes onto the array, the baked images came along", async () => {
     // a new blob through containerd's API, then looked for on the array's own path
-    const r = await sshOk(vm, [
-      'set -e; b=$(mktemp); cat /proc/sys/kernel/random/uuid > "$b"',
-      'd=$(sha256sum "$b" | cut -d" " -f1)',
-      'ctr -n k8s.io content ingest --expected-digest "sha256:$d" --expected-size "$(stat -c %s "$b")" eks-node-local-storage-check < "$b"',
-      `test -f ${BLOBS}/$d && echo "$d"`,
-    ].join('\n'));
+    const r = await sshOk(
+      vm,
+      [
+        'set -e; b=$(mktemp); cat /proc/sys/kernel/random/uuid > "$b"',
+        'd=$(sha256sum "$b" | cut -d" " -f1)',
+        'ctr -n k8s.io content ingest --expected-digest "sha256:$d" --expected-size "$(stat -c %s "$b")" eks-node-local-storage-check < "$b"',
+        `test -f ${BLOBS}/$d && echo "$d"`,
+      ].join('\n'),
+    );
     blob = r.trim();
     const sandbox = (await sshOk(vm, 'cat /etc/eks/sandbox-image.txt')).trim();
     const target = (await sshOk(vm, `ctr -n k8s.io images ls name==${sandbox} | awk 'NR==2 {print $3}'`)).trim();

@@ -82,17 +82,24 @@ function checkValue(kind: string, value: unknown, path: string, problems: FieldP
   };
   if (value === null) return; // the kubelet treats null as "not set"
   if (kind.startsWith('list:')) {
-    if (!Array.isArray(value)) return wrong('a list');
-    value.forEach((item, i) => checkValue(kind.slice(5), item, `${path}[${i}]`, problems));
+    if (!Array.isArray(value)) {
+      wrong('a list');
+      return;
+    }
+    for (const [i, item] of value.entries()) checkValue(kind.slice(5), item, `${path}[${i}]`, problems);
     return;
   }
   if (kind.startsWith('struct:')) {
-    if (!isMap(value)) return wrong('a map');
-    return checkStruct(kind.slice(7), value, path, problems);
+    if (isMap(value)) checkStruct(kind.slice(7), value, path, problems);
+    else wrong('a map');
+    return;
   }
   if (kind.startsWith('enum:')) {
     const allowed = KUBELET_CONFIG_ENUMS[kind.slice(5)] ?? [];
-    if (typeof value !== 'string') return wrong(`one of ${allowed.join(', ')}`);
+    if (typeof value !== 'string') {
+      wrong(`one of ${allowed.join(', ')}`);
+      return;
+    }
     if (!allowed.includes(value)) {
       const hint = suggest(value, allowed);
       problems.push({

@@ -121,7 +121,7 @@ export function decodeUserData(data: Buffer, where: string): Decoded {
   if (boundary !== undefined) {
     throw new InputError(
       `${where}: starts with the MIME boundary line "--${boundary}" but has no MIME header; begin the user data with ` +
-        `"MIME-Version: 1.0" and "Content-Type: multipart/mixed; boundary=\"${boundary}\"", then a blank line`,
+        `"MIME-Version: 1.0" and "Content-Type: multipart/mixed; boundary="${boundary}"", then a blank line`,
     );
   }
   return { documents: [{ where, text }], ignored: [], advisories: [] };
@@ -141,7 +141,9 @@ function decodeMime(text: string, where: string, depth = 1): Decoded {
   parseMultipart(text, where).forEach((part, i) => {
     const label = `${where} (MIME part ${i + 1})`;
     if (part.mediaType.startsWith('multipart/')) {
-      const headerBlock = Object.entries(part.headers).map(([k, v]) => `${k}: ${v}`).join('\n');
+      const headerBlock = Object.entries(part.headers)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join('\n');
       const nested = decodeMime(`${headerBlock}\n\n${part.body.toString('utf8')}`, label, depth + 1);
       out.documents.push(...nested.documents);
       out.ignored.push(...nested.ignored);

@@ -42,7 +42,8 @@ function fakeKernel(options: { blank?: boolean; fail?: string; active?: string[]
           makeArray(members);
           return ok();
         }
-        if (args[0] === '--examine') return options.superblocks ? ok('/dev/nvme1n1:\n  Magic : a92b4efc\n') : { exitCode: 1, stdout: '', stderr: 'mdadm: No md superblock detected' };
+        if (args[0] === '--examine')
+          return options.superblocks ? ok('/dev/nvme1n1:\n  Magic : a92b4efc\n') : { exitCode: 1, stdout: '', stderr: 'mdadm: No md superblock detected' };
         if (args[0] === '--create') {
           makeArray(members);
           return ok();
@@ -81,7 +82,12 @@ function fakeKernel(options: { blank?: boolean; fail?: string; active?: string[]
 }
 
 const raid0 = localStorageIntent({ instance: { localStorage: { strategy: 'RAID0' } } })!;
-const twoDisks = () => fakeNode(root, [{ name: 'nvme0n1', model: 'Amazon Elastic Block Store', partitions: ['nvme0n1p1'] }, { name: 'nvme1n1', model: IS_MODEL }, { name: 'nvme2n1', model: IS_MODEL }]);
+const twoDisks = () =>
+  fakeNode(root, [
+    { name: 'nvme0n1', model: 'Amazon Elastic Block Store', partitions: ['nvme0n1p1'] },
+    { name: 'nvme1n1', model: IS_MODEL },
+    { name: 'nvme2n1', model: IS_MODEL },
+  ]);
 
 describe('applyLocalStorage', () => {
   it('creates, formats and mounts RAID0, records it in fstab by UUID, moves the state directories keeping their contents', async () => {
@@ -155,7 +161,11 @@ describe('applyLocalStorage', () => {
     writeFileSync(join(root, 'sys/block/md127/md/array_state'), 'inactive\n');
     mkdirSync(join(root, 'sys/block/nvme1n1/holders/md127'), { recursive: true });
     const k = fakeKernel({ blank: false });
-    const run: RunProcess = async (c, a, o) => (c === 'mdadm' && a[0] === '--stop' ? (k.calls.push(`${c} ${a.join(' ')}`), ok()) : k.run(c, a, o));
+    const run: RunProcess = async (c, a, o) => {
+      if (c !== 'mdadm' || a[0] !== '--stop') return k.run(c, a, o);
+      k.calls.push(`${c} ${a.join(' ')}`);
+      return ok();
+    };
     await applyLocalStorage(raid0, { root, run, log: () => undefined });
     expect(k.calls.slice(0, 2)).toEqual(['mdadm --stop /dev/md127', 'mdadm --assemble --config=none --run /dev/md/kubernetes /dev/nvme1n1 /dev/nvme2n1']);
   });
@@ -192,7 +202,10 @@ describe('applyLocalStorage', () => {
   });
 
   it('refuses RAID10 over three disks before running anything', async () => {
-    fakeNode(root, [1, 2, 3].map((i) => ({ name: `nvme${i}n1`, model: IS_MODEL })));
+    fakeNode(
+      root,
+      [1, 2, 3].map((i) => ({ name: `nvme${i}n1`, model: IS_MODEL })),
+    );
     const k = fakeKernel();
     const intent = localStorageIntent({ instance: { localStorage: { strategy: 'RAID10' } } })!;
     await expect(applyLocalStorage(intent, { root, run: k.run, log: () => undefined })).rejects.toThrow(InputError);

@@ -26,8 +26,13 @@ function files(plan: ReturnType<typeof render>) {
   return {
     kubelet: () => JSON.parse(get('/etc/kubernetes/kubelet/config.json')) as Record<string, unknown>,
     dropIn: () => JSON.parse(get('/etc/kubernetes/kubelet/config.json.d/40-eks-node.conf')) as Record<string, unknown>,
-    args: () => get('/etc/eks/kubelet/environment').match(/^KUBELET_ARGS="(.*)"$/m)![1]!.split(' '),
+    args: () =>
+      get('/etc/eks/kubelet/environment')
+        .match(/^KUBELET_ARGS="(.*)"$/m)![1]!
+        .split(' '),
+    // biome-ignore lint/suspicious/noExplicitAny: the test walks parsed TOML and JSON freely
     containerd: () => parse(get('/etc/containerd/config.toml')) as Record<string, any>,
+    // biome-ignore lint/suspicious/noExplicitAny: the test walks parsed TOML and JSON freely
     matchImages: () => (JSON.parse(get('/etc/eks/image-credential-provider/config.json')) as any).providers[0].matchImages as string[],
   };
 }
@@ -62,7 +67,9 @@ describe('kubelet settings by version', () => {
   });
 
   it('labels a GPU node only when an NVIDIA device is present', () => {
-    const cpu = files(render(baseConfig(ca.certBase64), { ...baseFacts({ kubeletVersion: 'v1.35.0' }), accelerators: { nvidiaGpu: false, nvidiaContainerRuntime: true } }));
+    const cpu = files(
+      render(baseConfig(ca.certBase64), { ...baseFacts({ kubeletVersion: 'v1.35.0' }), accelerators: { nvidiaGpu: false, nvidiaContainerRuntime: true } }),
+    );
     expect(cpu.args().join(' ')).not.toContain('gpu.present');
   });
 
@@ -80,7 +87,10 @@ describe('kubelet settings by version', () => {
     const facts = { ...baseFacts({ kubeletVersion: 'v1.35.0' }), accelerators: gpu };
     const flags = ['--node-labels=team=a', '--max-pods=20', '--node-labels=team=b,tier=gpu'];
     const out = files(render(baseConfig(ca.certBase64, { kubelet: { flags } }), facts));
-    expect(out.args().filter((a) => a.startsWith('--node-labels='))).toEqual(['--node-labels=team=a', '--node-labels=team=b,tier=gpu,nvidia.com/gpu.present=true']);
+    expect(out.args().filter((a) => a.startsWith('--node-labels='))).toEqual([
+      '--node-labels=team=a',
+      '--node-labels=team=b,tier=gpu,nvidia.com/gpu.present=true',
+    ]);
     const own = files(render(baseConfig(ca.certBase64, { kubelet: { flags: ['--node-labels=nvidia.com/gpu.present=false'] } }), facts));
     expect(own.args().filter((a) => a.startsWith('--node-labels='))).toEqual(['--node-labels=nvidia.com/gpu.present=false']);
   });
@@ -90,7 +100,15 @@ describe('ECR credential provider', () => {
   it('matches every ECR endpoint family, and ECR Public dual-stack from 1.32', () => {
     const v131 = files(render(baseConfig(ca.certBase64), baseFacts({ kubeletVersion: 'v1.31.4' }))).matchImages();
     const v132 = files(render(baseConfig(ca.certBase64), baseFacts({ kubeletVersion: 'v1.32.0' }))).matchImages();
-    for (const host of ['*.dkr-ecr.*.on.aws', '*.dkr-ecr.*.on.amazonwebservices.com.cn', '*.dkr.ecr.*.c2s.ic.gov', '*.dkr.ecr.*.sc2s.sgov.gov', '*.dkr.ecr.*.csp.hci.ic.gov', '*.dkr.ecr.*.amazonaws.eu', 'public.ecr.aws']) {
+    for (const host of [
+      '*.dkr-ecr.*.on.aws',
+      '*.dkr-ecr.*.on.amazonwebservices.com.cn',
+      '*.dkr.ecr.*.c2s.ic.gov',
+      '*.dkr.ecr.*.sc2s.sgov.gov',
+      '*.dkr.ecr.*.csp.hci.ic.gov',
+      '*.dkr.ecr.*.amazonaws.eu',
+      'public.ecr.aws',
+    ]) {
       expect(v131).toContain(host);
     }
     expect(v131).not.toContain('ecr-public.aws.com');
@@ -151,7 +169,8 @@ describe('containerd', () => {
   });
 
   it('rejects keys containerd 2 removed, naming each and its replacement', () => {
-    const toml = '[plugins."io.containerd.grpc.v1.cri"]\nsystemd_cgroup = true\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\nruntime_engine = "/usr/bin/runc"\n';
+    const toml =
+      '[plugins."io.containerd.grpc.v1.cri"]\nsystemd_cgroup = true\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\nruntime_engine = "/usr/bin/runc"\n';
     let error: unknown;
     try {
       render(baseConfig(ca.certBase64, { containerd: { config: toml } }), baseFacts({ containerdVersion: '2.0.0' }));
