@@ -111,10 +111,7 @@ function cachedBytes(file: string): number {
  * Runs `agent` and `hello` alternately so drift (CPU frequency, other load) hits both alike.
  * Both start out of the page cache (evict), then warm up the same way.
  */
-async function compare(
-  agentArgs: () => string[],
-  env: Record<string, string>,
-): Promise<{ agent: Sample[]; hello: Sample[] }> {
+async function compare(agentArgs: () => string[], env: Record<string, string>): Promise<{ agent: Sample[]; hello: Sample[] }> {
   const agent: Sample[] = [];
   const hello: Sample[] = [];
   if (!(evict(AGENT) && evict(HELLO)) && !notes.some((n) => n.startsWith('page cache:'))) {
@@ -272,7 +269,10 @@ function printTable(): void {
   const keys = ['figure', 'ours', 'base', 'ratio', 'goal'] as const;
   const widths = keys.map((k) => Math.max(...all.map((r) => r[k].length)));
   const line = (r: Row): string =>
-    keys.map((k, i) => (i === 0 ? r[k].padEnd(widths[i] as number) : r[k].padStart(widths[i] as number))).join('  ').trimEnd();
+    keys
+      .map((k, i) => (i === 0 ? r[k].padEnd(widths[i] as number) : r[k].padStart(widths[i] as number)))
+      .join('  ')
+      .trimEnd();
   console.log(line(head));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(line(r));
@@ -329,7 +329,9 @@ async function main(): Promise<void> {
       const eksBefore = eks.requests.length;
       const c = await compare(initArgs, completeEnv);
       addRow('init (complete user data) wall', median(c.agent.map((s) => s.wallMs)), median(c.hello.map((s) => s.wallMs)), fmtMs, INIT_GOAL);
-      addRow('init (complete user data) peak RSS', median(c.agent.map((s) => s.rssKiB)) * 1024, median(c.hello.map((s) => s.rssKiB)) * 1024, fmtMB, { max: 80e6 });
+      addRow('init (complete user data) peak RSS', median(c.agent.map((s) => s.rssKiB)) * 1024, median(c.hello.map((s) => s.rssKiB)) * 1024, fmtMB, {
+        max: 80e6,
+      });
       notes.push(`init (complete): wrote ${countFiles(lastRoot)} files; EKS requests: ${eks.requests.length - eksBefore} (expected 0)`);
     } catch (err) {
       addFailure('init (complete user data)', err);
@@ -350,7 +352,9 @@ async function main(): Promise<void> {
       } else {
         // Time goals as instructions: the same ratio to hello as the wall-time goals.
         addRow('version instructions (callgrind)', (await instructions(AGENT, ['version'], {})) as number, hello, fmtM, { ratio: VERSION_GOAL.ratio });
-        addRow('init (complete) instructions (callgrind)', (await instructions(AGENT, initArgs(), completeEnv)) as number, hello, fmtM, { ratio: INIT_GOAL.ratio });
+        addRow('init (complete) instructions (callgrind)', (await instructions(AGENT, initArgs(), completeEnv)) as number, hello, fmtM, {
+          ratio: INIT_GOAL.ratio,
+        });
       }
     } catch (err) {
       addFailure('instructions', err);

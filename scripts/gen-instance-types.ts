@@ -58,9 +58,7 @@ export async function collectInstanceTypes(client: EC2Client, options: CollectOp
         abortSignal: signal,
       });
     } catch (err) {
-      const what = signal.aborted
-        ? `did not finish within the ${options.deadlineMs} ms deadline`
-        : `failed (${describeCause(err)})`;
+      const what = signal.aborted ? `did not finish within the ${options.deadlineMs} ms deadline` : `failed (${describeCause(err)})`;
       throw new EnvironmentError(`ec2:DescribeInstanceTypes page ${pages + 1} ${what}`, { cause: err });
     }
     pages += 1;
@@ -170,8 +168,7 @@ export async function main(argv: string[]): Promise<void> {
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main(process.argv.slice(2)).catch((err: unknown) => {
-    const lines =
-      err instanceof InputError ? err.problems : err instanceof EnvironmentError ? [err.message] : [describeCause(err)];
+    const lines = err instanceof InputError ? err.problems : err instanceof EnvironmentError ? [err.message] : [describeCause(err)];
     for (const line of lines) process.stderr.write(`gen-instance-types: ${line}\n`);
     process.exitCode = err instanceof InputError ? 1 : 2;
   });

@@ -86,7 +86,9 @@ try {
     console.log('\ndecisions:');
     console.log(`  maxPods ${kubelet.maxPods}, kubeReserved ${JSON.stringify(kubelet.kubeReserved)}`);
     console.log(`  clusterDNS ${JSON.stringify(kubelet.clusterDNS)}, providerID ${kubelet.providerID}`);
-    const args = readFileSync(join(root, 'etc/eks/kubelet/environment'), 'utf8').split('\n').filter((l) => l.startsWith('KUBELET_ARGS='));
+    const args = readFileSync(join(root, 'etc/eks/kubelet/environment'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('KUBELET_ARGS='));
     for (const line of args) console.log(`  ${line}`);
   } catch {
     // no kubelet config: the error above says why

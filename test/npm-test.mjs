@@ -18,6 +18,8 @@ if (absent.length === 0) {
   run(['scripts/build-exe.mjs', '--no-bundle', '--quiet', '--arch', 'x64']);
   console.log('npm test: integration tests run the x64 executable (dist/eks-node-agent-linux-x64)');
 } else {
-  console.log(`npm test: ${absent.join(', ')} not found, so integration tests run the JS bundle under this Node instead of the x64 executable (to test that too: ${installLine(absent)})`);
+  console.log(
+    `npm test: ${absent.join(', ')} not found, so integration tests run the JS bundle under this Node instead of the x64 executable (to test that too: ${installLine(absent)})`,
+  );
 }
 run([fileURLToPath(new URL('../node_modules/vitest/vitest.mjs', import.meta.url)), 'run', '--project', 'unit', ...process.argv.slice(2)]);

@@ -41,7 +41,22 @@ export const NEEDS = {
   'test:tools': ['kubectl', 'containerd', 'systemd-analyze', 'python3', 'curl', 'GNU time'],
   'check:ami': ['packer', 'shellcheck', 'systemd-analyze', 'containerd'],
   'build:exe': ['llvm-strip', 'qemu-aarch64-static', 'arm64 C library', 'arm64 C++ library', 'arm64 libgcc'],
-  'test:system': ['packer', 'qemu-system-x86_64', 'qemu-img', 'qemu-aarch64-static', 'debootstrap', 'socat', 'openssl', 'ssh', 'mkfs.ext4', 'kubectl', 'llvm-strip', 'arm64 C library', 'arm64 C++ library', 'arm64 libgcc'],
+  'test:system': [
+    'packer',
+    'qemu-system-x86_64',
+    'qemu-img',
+    'qemu-aarch64-static',
+    'debootstrap',
+    'socat',
+    'openssl',
+    'ssh',
+    'mkfs.ext4',
+    'kubectl',
+    'llvm-strip',
+    'arm64 C library',
+    'arm64 C++ library',
+    'arm64 libgcc',
+  ],
 };
 
 function found(where) {

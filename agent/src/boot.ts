@@ -36,7 +36,11 @@ export function withCluster(config: NodeConfig, cluster: ResolvedCluster): Resol
 }
 
 export async function planNode(config: NodeConfig, sources: PlanSources, step: Step = untimed): Promise<NodePlan> {
-  const facts = await step('facts', () => gatherFacts({ needEniLimits: needsEniLimits(config), ...sources.facts }), (f) => describeFacts(f));
+  const facts = await step(
+    'facts',
+    () => gatherFacts({ needEniLimits: needsEniLimits(config), ...sources.facts }),
+    (f) => describeFacts(f),
+  );
   const from = sources.cluster;
   const cluster = await step(
     'cluster',

@@ -46,16 +46,36 @@ const commands: Array<CommandSpec & { action: Action }> = [
     options: [
       configSource,
       { ...root, description: 'filesystem root to configure' },
-      { name: 'skip', short: 's', value: '<phase>', list: true, choices: ['config', 'run'], description: 'skip a phase; repeatable or comma-separated (config,run only reads and validates the NodeConfig)' },
+      {
+        name: 'skip',
+        short: 's',
+        value: '<phase>',
+        list: true,
+        choices: ['config', 'run'],
+        description: 'skip a phase; repeatable or comma-separated (config,run only reads and validates the NodeConfig)',
+      },
       { name: 'dry-run', description: 'print the plan, write and start nothing' },
-      { name: 'config-cache', value: '<file>', description: "accepted for nodeadm's command line; nothing is cached there (the run phase re-reads the sources)" },
-      { name: 'daemon', short: 'd', value: '<name>', list: true, choices: ['containerd', 'kubelet'], description: "accepted for nodeadm's command line; both daemons are always configured and started" },
+      {
+        name: 'config-cache',
+        value: '<file>',
+        description: "accepted for nodeadm's command line; nothing is cached there (the run phase re-reads the sources)",
+      },
+      {
+        name: 'daemon',
+        short: 'd',
+        value: '<name>',
+        list: true,
+        choices: ['containerd', 'kubelet'],
+        description: "accepted for nodeadm's command line; both daemons are always configured and started",
+      },
     ],
     action: async (v, _debug, log) => {
       // nodeadm's flags are taken so runbooks and scripts written for it run unchanged; say
       // what they do here, once, rather than ignore them.
       if (v['config-cache']) {
-        log(`note: --config-cache ${str(v['config-cache'])}: eks-node-agent keeps no NodeConfig cache; each phase re-reads its sources (the EKS cluster details are kept in /var/lib/eks-node-agent/cluster.json)`);
+        log(
+          `note: --config-cache ${str(v['config-cache'])}: eks-node-agent keeps no NodeConfig cache; each phase re-reads its sources (the EKS cluster details are kept in /var/lib/eks-node-agent/cluster.json)`,
+        );
       }
       const daemons = new Set(list(v.daemon));
       if (daemons.size > 0 && !(daemons.has('containerd') && daemons.has('kubelet'))) {
@@ -68,7 +88,12 @@ const commands: Array<CommandSpec & { action: Action }> = [
       }
       const { run } = await import('./cli/init.js');
       const skip = skips.has('config') ? 'config' : skips.has('run') ? 'run' : undefined;
-      return run({ configSources: list(v['config-source']), root: str(v.root) ?? '/', ...(skip ? { skip } : {}), dryRun: v['dry-run'] === true }, env, out, log);
+      return run(
+        { configSources: list(v['config-source']), root: str(v.root) ?? '/', ...(skip ? { skip } : {}), dryRun: v['dry-run'] === true },
+        env,
+        out,
+        log,
+      );
     },
   },
   {
@@ -84,7 +109,13 @@ const commands: Array<CommandSpec & { action: Action }> = [
     action: async (v) => {
       const { run } = await import('./cli/render.js');
       return run(
-        { configSources: list(v['config-source']), instance: str(v.instance) as string, cluster: str(v.cluster), out: str(v.out) as string, instanceTypes: str(v['instance-types']) },
+        {
+          configSources: list(v['config-source']),
+          instance: str(v.instance) as string,
+          cluster: str(v.cluster),
+          out: str(v.out) as string,
+          instanceTypes: str(v['instance-types']),
+        },
         env,
         out,
       );
@@ -149,7 +180,14 @@ const commands: Array<CommandSpec & { action: Action }> = [
       }
       const { run, createDoctorDeps } = await import('./cli/doctor.js');
       return run(
-        { configSources: list(v['config-source']), root: str(v.root) ?? '/', output: str(v.output) as 'text' | 'json', timeoutSeconds, bundle: str(v.bundle), debug },
+        {
+          configSources: list(v['config-source']),
+          root: str(v.root) ?? '/',
+          output: str(v.output) as 'text' | 'json',
+          timeoutSeconds,
+          bundle: str(v.bundle),
+          debug,
+        },
         createDoctorDeps(env, { timeoutSeconds }),
       );
     },
@@ -195,7 +233,8 @@ function report(err: unknown): number {
         : [`internal: ${describeCause(err)} (run with --debug for details)`];
   // Text errors carry no program prefix (a person reads them at a prompt); JSON ones are log lines.
   for (const line of lines) process.stderr.write(logFormat() === 'json' ? formatLogLine('json', `error: ${line}`) : `error: ${line}\n`);
-  if (globals.debug && err instanceof Error) process.stderr.write(`${err.stack}\n${err.cause ? `cause: ${String((err.cause as Error).stack ?? err.cause)}\n` : ''}`);
+  if (globals.debug && err instanceof Error)
+    process.stderr.write(`${err.stack}\n${err.cause ? `cause: ${String((err.cause as Error).stack ?? err.cause)}\n` : ''}`);
   return err instanceof InputError ? 1 : 2;
 }
 

@@ -47,7 +47,16 @@ const CACHE_V8_FLAGS = ['--random-seed=1', '--predictable', '--no-memory-reducer
  */
 async function minify(code) {
   const { transform } = await import('esbuild');
-  const out = await transform(code, { loader: 'js', format: 'cjs', platform: 'node', target: 'node24', minify: true, keepNames: true, legalComments: 'none', charset: 'ascii' });
+  const out = await transform(code, {
+    loader: 'js',
+    format: 'cjs',
+    platform: 'node',
+    target: 'node24',
+    minify: true,
+    keepNames: true,
+    legalComments: 'none',
+    charset: 'ascii',
+  });
   return out.code;
 }
 
@@ -104,7 +113,9 @@ export async function buildExecutables(o) {
   const base = basename(o.main, '.cjs');
   /** @type {Record<string, string | Buffer>} asset name -> source */
   const scripts = {};
-  const chunkNames = readdirSync(dirname(o.main)).filter((f) => f.startsWith(`${base}.`) && f.endsWith('.cjs')).sort();
+  const chunkNames = readdirSync(dirname(o.main))
+    .filter((f) => f.startsWith(`${base}.`) && f.endsWith('.cjs'))
+    .sort();
   for (const [name, file] of [['main.cjs', o.main], ...chunkNames.map((c) => [c, join(dirname(o.main), c)])]) {
     scripts[name] = o.minify ? await minify(readFileSync(file, 'utf8')) : readFileSync(file);
   }

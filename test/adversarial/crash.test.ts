@@ -54,7 +54,10 @@ describe('SIGKILL during init', () => {
     node = await bootWithA();
     let killedRuns = 0;
     for (let k = 1; ; k++) {
-      for (const [next, flag] of [[B, '--v=4'], [A, '--v=2']] as const) {
+      for (const [next, flag] of [
+        [B, '--v=4'],
+        [A, '--v=2'],
+      ] as const) {
         node.imds.setUserData(next);
         const callsBefore = node.systemctlCalls().length;
         const killed = await node.agent(['init', '--root', node.root], { KILL_AFTER_RENAME: String(k) }, { nodeArgs: ['-r', KILL_HOOK] });

@@ -77,7 +77,12 @@ describe('documents built to exhaust the parser', () => {
 
   it('a YAML alias bomb', async () => {
     const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    for (let i = 1; i < 9; i++)
+      levels.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(',')}]`,
+      );
     const text = `apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster: ${JSON.stringify(completeCluster)}\n  kubelet:\n    config:\n${levels.map((l) => `      ${l}`).join('\n')}\n`;
     await refused(fileUri(put('bomb.yaml', text)), /bomb\.yaml: YAML aliases expand past the limit of 100/);
   });

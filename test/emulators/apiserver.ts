@@ -40,9 +40,27 @@ export async function createTestCa(commonName = 'kubernetes'): Promise<TestCa> {
   const dir = await mkdtemp(join(tmpdir(), 'eks-node-ca-'));
   try {
     await openssl(
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key',
-        '-out', 'ca.crt', '-days', '3650', '-subj', `/CN=${commonName}`,
-        '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        'ca.key',
+        '-out',
+        'ca.crt',
+        '-days',
+        '3650',
+        '-subj',
+        `/CN=${commonName}`,
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-addext',
+        'keyUsage=critical,keyCertSign,cRLSign',
+      ],
       dir,
     );
     return { certPem: await readFile(join(dir, 'ca.crt'), 'utf8'), keyPem: await readFile(join(dir, 'ca.key'), 'utf8') };
@@ -58,10 +76,14 @@ export async function issueServerCert(ca: TestCa, sans: string[]): Promise<{ cer
     await writeFile(join(dir, 'ca.crt'), ca.certPem);
     await writeFile(join(dir, 'ca.key'), ca.keyPem, { mode: 0o600 });
     await writeFile(join(dir, 'ext.cnf'), `subjectAltName=${sans.join(',')}\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n`);
-    await openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'tls.key',
-      '-out', 'tls.csr', '-subj', '/CN=kube-apiserver'], dir);
-    await openssl(['x509', '-req', '-in', 'tls.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
-      '-out', 'tls.crt', '-days', '365', '-extfile', 'ext.cnf'], dir);
+    await openssl(
+      ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'tls.key', '-out', 'tls.csr', '-subj', '/CN=kube-apiserver'],
+      dir,
+    );
+    await openssl(
+      ['x509', '-req', '-in', 'tls.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'tls.crt', '-days', '365', '-extfile', 'ext.cnf'],
+      dir,
+    );
     return { certPem: await readFile(join(dir, 'tls.crt'), 'utf8'), keyPem: await readFile(join(dir, 'tls.key'), 'utf8') };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -130,8 +152,14 @@ const RESOURCES_V1 = {
   kind: 'APIResourceList',
   groupVersion: 'v1',
   resources: [
-    { name: 'nodes', singularName: 'node', namespaced: false, kind: 'Node', shortNames: ['no'],
-      verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] },
+    {
+      name: 'nodes',
+      singularName: 'node',
+      namespaced: false,
+      kind: 'Node',
+      shortNames: ['no'],
+      verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+    },
     { name: 'nodes/status', singularName: '', namespaced: false, kind: 'Node', verbs: ['get', 'patch', 'update'] },
   ],
 };
@@ -258,8 +286,13 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       return reply(200, {
         kind: 'APIGroupList',
         apiVersion: 'v1',
-        groups: [{ name: 'authentication.k8s.io', versions: [{ groupVersion: 'authentication.k8s.io/v1', version: 'v1' }],
-          preferredVersion: { groupVersion: 'authentication.k8s.io/v1', version: 'v1' } }],
+        groups: [
+          {
+            name: 'authentication.k8s.io',
+            versions: [{ groupVersion: 'authentication.k8s.io/v1', version: 'v1' }],
+            preferredVersion: { groupVersion: 'authentication.k8s.io/v1', version: 'v1' },
+          },
+        ],
       });
     }
     if (method === 'GET' && path === '/api/v1') return reply(200, RESOURCES_V1);
@@ -278,11 +311,15 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     const nodePath = /^\/api\/v1\/nodes(?:\/([^/]+))?(\/status)?$/.exec(path);
     if (!nodePath) return reply(404, status(404, 'NotFound', 'the server could not find the requested resource'));
     if (auth === 'forbidden') {
-      return reply(403, status(403, 'Forbidden', `nodes is forbidden: User "${username}" cannot ${method.toLowerCase()} resource "nodes" in API group "" at the cluster scope`));
+      return reply(
+        403,
+        status(403, 'Forbidden', `nodes is forbidden: User "${username}" cannot ${method.toLowerCase()} resource "nodes" in API group "" at the cluster scope`),
+      );
     }
     const [, name, sub] = nodePath;
     if (!name) {
-      if (method === 'GET') return reply(200, { kind: 'NodeList', apiVersion: 'v1', metadata: { resourceVersion: String(resourceVersion) }, items: [...nodes.values()] });
+      if (method === 'GET')
+        return reply(200, { kind: 'NodeList', apiVersion: 'v1', metadata: { resourceVersion: String(resourceVersion) }, items: [...nodes.values()] });
       if (method === 'POST') {
         const obj = body as KubeObject | undefined;
         const newName = obj?.metadata?.name;
@@ -329,7 +366,14 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     setNodeReady(name, value, reason = value === 'True' ? 'KubeletReady' : 'KubeletNotReady') {
       const node = nodes.get(name) ?? { metadata: { name } };
       const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-      const cond = { type: 'Ready', status: value, reason, message: `kubelet ${value === 'True' ? 'is' : 'is not'} posting ready status`, lastHeartbeatTime: now, lastTransitionTime: now };
+      const cond = {
+        type: 'Ready',
+        status: value,
+        reason,
+        message: `kubelet ${value === 'True' ? 'is' : 'is not'} posting ready status`,
+        lastHeartbeatTime: now,
+        lastTransitionTime: now,
+      };
       store(mergePatch(node, { status: { conditions: [cond] } }) as KubeObject);
     },
     async close() {

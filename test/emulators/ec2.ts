@@ -169,9 +169,7 @@ function itemXml(t: InstanceTypeInfo): string {
 
 export async function startEc2(options: Ec2Options = {}): Promise<Ec2Emulator> {
   const host = options.host ?? '127.0.0.1';
-  const table = [...(options.instanceTypes ?? INSTANCE_TYPES)].sort((a, b) =>
-    a.instanceType < b.instanceType ? -1 : a.instanceType > b.instanceType ? 1 : 0,
-  );
+  const table = [...(options.instanceTypes ?? INSTANCE_TYPES)].sort((a, b) => (a.instanceType < b.instanceType ? -1 : a.instanceType > b.instanceType ? 1 : 0));
   const instances = options.instances ?? DEFAULT_INSTANCES;
   const pageSize = options.defaultPageSize ?? 100;
   let unauthorized = options.unauthorized ?? false;
@@ -184,9 +182,7 @@ export async function startEc2(options: Ec2Options = {}): Promise<Ec2Emulator> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const form = new URLSearchParams(
-        req.method === 'POST' ? Buffer.concat(chunks).toString('utf8') : ((req.url ?? '').split('?')[1] ?? ''),
-      );
+      const form = new URLSearchParams(req.method === 'POST' ? Buffer.concat(chunks).toString('utf8') : ((req.url ?? '').split('?')[1] ?? ''));
       const params = Object.fromEntries(form.entries());
       const action = params.Action ?? '';
       const signed = /^AWS4-HMAC-SHA256 /.test(req.headers.authorization ?? '');

@@ -167,8 +167,7 @@ export async function startEks(options: EksOptions = {}): Promise<EksEmulator> {
           timers.add(t);
         } else write();
       };
-      const error = (status: number, code: string, message: string, extra: object = {}): void =>
-        send(status, { message, ...extra }, code);
+      const error = (status: number, code: string, message: string, extra: object = {}): void => send(status, { message, ...extra }, code);
 
       if (req.method !== 'GET' || clusterName === undefined) {
         return error(404, 'UnknownOperationException', `no operation for ${req.method} ${path}`);

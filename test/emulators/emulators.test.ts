@@ -42,21 +42,14 @@ describe('IMDS emulator', () => {
     const imds = await startImds({ userData: 'hello' });
     closers.push(imds.close);
     expect((await http(`${imds.url}/latest/api/token`, { method: 'PUT' })).status).toBe(400);
-    expect(
-      (await http(`${imds.url}/latest/api/token`, { method: 'PUT', headers: { 'X-aws-ec2-metadata-token-ttl-seconds': '99999' } }))
-        .status,
-    ).toBe(400);
+    expect((await http(`${imds.url}/latest/api/token`, { method: 'PUT', headers: { 'X-aws-ec2-metadata-token-ttl-seconds': '99999' } })).status).toBe(400);
     expect((await http(`${imds.url}/latest/meta-data/instance-id`)).status).toBe(401);
-    expect(
-      (await http(`${imds.url}/latest/meta-data/instance-id`, { headers: { 'X-aws-ec2-metadata-token': 'forged' } })).status,
-    ).toBe(401);
+    expect((await http(`${imds.url}/latest/meta-data/instance-id`, { headers: { 'X-aws-ec2-metadata-token': 'forged' } })).status).toBe(401);
     const t = await token(imds);
     const ok = await http(`${imds.url}/latest/meta-data/instance-id`, { headers: { 'X-aws-ec2-metadata-token': t } });
     expect(ok).toMatchObject({ status: 200, text: 'i-0123456789abcdef0' });
     imds.revokeTokens();
-    expect(
-      (await http(`${imds.url}/latest/meta-data/instance-id`, { headers: { 'X-aws-ec2-metadata-token': t } })).status,
-    ).toBe(401);
+    expect((await http(`${imds.url}/latest/meta-data/instance-id`, { headers: { 'X-aws-ec2-metadata-token': t } })).status).toBe(401);
     expect(imds.count('/latest/api/token')).toBe(3);
     expect(imds.count('/latest/meta-data/instance-id')).toBe(4);
   });
@@ -156,8 +149,7 @@ describe('IMDS emulator', () => {
 });
 
 describe('EKS emulator with @aws-sdk/client-eks', () => {
-  const client = (url: string, maxAttempts = 1) =>
-    new EKSClient({ region: 'us-west-2', endpoint: url, credentials, maxAttempts });
+  const client = (url: string, maxAttempts = 1) => new EKSClient({ region: 'us-west-2', endpoint: url, credentials, maxAttempts });
 
   it('answers DescribeCluster for a known cluster', async () => {
     const eks = await startEks({ clusters: { prod: {}, six: { ipFamily: 'ipv6' } } });
@@ -304,9 +296,7 @@ describe('serve.ts', () => {
     const get = (p: string) => fetch(`${urls.imds}/latest/${p}`, { headers: { 'X-aws-ec2-metadata-token': t } }).then((r) => r.text());
     expect(await get('user-data')).toBe('from-a-file');
     expect(await get('meta-data/instance-type')).toBe('m4.xlarge');
-    const { cluster } = await new EKSClient({ region: 'us-west-2', endpoint: urls.eks, credentials }).send(
-      new DescribeClusterCommand({ name: 'demo' }),
-    );
+    const { cluster } = await new EKSClient({ region: 'us-west-2', endpoint: urls.eks, credentials }).send(new DescribeClusterCommand({ name: 'demo' }));
     expect(cluster?.status).toBe('ACTIVE');
 
     child.kill('SIGTERM');

@@ -254,9 +254,7 @@ export async function startImds(options: ImdsOptions = {}): Promise<ImdsEmulator
       if (expiry === undefined || expiry < Date.now()) return reply(401, 'Unauthorized');
 
       if (route === '/latest/user-data') {
-        return userData === undefined
-          ? reply(404, 'Not Found')
-          : reply(200, userData, { 'Content-Type': 'application/octet-stream' });
+        return userData === undefined ? reply(404, 'Not Found') : reply(200, userData, { 'Content-Type': 'application/octet-stream' });
       }
       if (route === '/latest/dynamic/instance-identity/document') {
         return reply(200, identityDocument(instance), { 'Content-Type': 'application/json' });

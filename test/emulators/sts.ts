@@ -83,10 +83,7 @@ export async function startSts(options: StsOptions = {}): Promise<StsEmulator> {
         return reply(400, errorXml('InvalidAction', `Could not find operation ${action} for version 2011-06-15`, 'Sender'));
       }
       if (denied) {
-        return reply(
-          403,
-          errorXml('AccessDenied', `User: ${callerArn} is not authorized to perform: sts:GetCallerIdentity with an explicit deny`, 'Sender'),
-        );
+        return reply(403, errorXml('AccessDenied', `User: ${callerArn} is not authorized to perform: sts:GetCallerIdentity with an explicit deny`, 'Sender'));
       }
       const userId = `AROAEMULATEDROLEID01:${session}`;
       return reply(

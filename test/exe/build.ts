@@ -47,12 +47,7 @@ export interface Run {
 }
 
 /** Runs one executable with a clean environment; arm64 goes through qemu user emulation. */
-export async function runExe(
-  built: Built,
-  arch: Arch,
-  args: string[],
-  opts: { cwd?: string; env?: Record<string, string> } = {},
-): Promise<Run> {
+export async function runExe(built: Built, arch: Arch, args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<Run> {
   const [file, argv] = arch === 'x64' ? [built.exe.x64, args] : ['qemu-aarch64-static', [built.exe.arm64, ...args]];
   const r = await execa(file, argv, {
     reject: false,

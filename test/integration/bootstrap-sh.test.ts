@@ -12,7 +12,9 @@ import { startNode, type NodeOptions, type SimulatedNode } from '../support/node
 
 const ENDPOINT = 'https://0123456789ABCDEF0123456789ABCDEF.gr7.us-west-2.eks.amazonaws.com';
 const nodeConfig = (spec: Record<string, unknown>) => stringify({ apiVersion: 'node.eks.aws/v1alpha1', kind: 'NodeConfig', spec });
-const complete = nodeConfig({ cluster: { name: 'test-cluster', apiServerEndpoint: ENDPOINT, certificateAuthority: TEST_CLUSTER_CA_BASE64, cidr: '10.100.0.0/16' } });
+const complete = nodeConfig({
+  cluster: { name: 'test-cluster', apiServerEndpoint: ENDPOINT, certificateAuthority: TEST_CLUSTER_CA_BASE64, cidr: '10.100.0.0/16' },
+});
 const script = '#!/bin/bash\n/etc/eks/bootstrap.sh test-cluster\n/opt/aws/bin/cfn-signal --exit-code $? --stack s --resource NodeGroup --region us-west-2\n';
 
 let node: SimulatedNode | undefined;
@@ -26,7 +28,14 @@ async function boot(userData: string, options: Omit<NodeOptions, 'imds'> = {}) {
 }
 
 /** The sources of the boot units, under the simulated root. */
-const sources = (n: SimulatedNode) => ['-c', 'imds://user-data', '-c', `file://${n.root}/etc/eks/nodeadm.d/`, '-c', `file://${n.root}/etc/eks/eks-node-agent.d/`];
+const sources = (n: SimulatedNode) => [
+  '-c',
+  'imds://user-data',
+  '-c',
+  `file://${n.root}/etc/eks/nodeadm.d/`,
+  '-c',
+  `file://${n.root}/etc/eks/eks-node-agent.d/`,
+];
 const configPhase = (n: SimulatedNode) => n.agent(['init', '--root', n.root, '--skip', 'run', ...sources(n)]);
 const runPhase = (n: SimulatedNode) => n.agent(['init', '--root', n.root, '--skip', 'config', ...sources(n)]);
 const dropIn = (n: SimulatedNode, name: string, spec: Record<string, unknown>) => {
@@ -62,7 +71,12 @@ describe('drop-ins written between the phases', () => {
     const after = n.snapshot();
     delete after['/etc/eks/nodeadm.d/50-same.yaml'];
     expect(after).toEqual(before);
-    expect(n.systemctlCalls().slice(calls).filter((c) => !c.includes('is-active'))).toEqual([]);
+    expect(
+      n
+        .systemctlCalls()
+        .slice(calls)
+        .filter((c) => !c.includes('is-active')),
+    ).toEqual([]);
   });
 
   it('a drop-in that fails validation stops the run phase with its field named, kubelet not started', async () => {
@@ -95,7 +109,17 @@ describe('/etc/eks/bootstrap.sh (bootstrap-sh)', () => {
   it('joins with the cluster name alone: DescribeCluster, the drop-in, and a run unit that then changes nothing', async () => {
     const n = await boot(script);
     expect((await configPhase(n)).exitCode).toBe(0);
-    const r = await n.agent(['bootstrap-sh', '--root', n.root, '--', 'test-cluster', '--kubelet-extra-args', '--node-labels=nodegroup=classic --max-pods=17', '--enable-docker-bridge', 'true']);
+    const r = await n.agent([
+      'bootstrap-sh',
+      '--root',
+      n.root,
+      '--',
+      'test-cluster',
+      '--kubelet-extra-args',
+      '--node-labels=nodegroup=classic --max-pods=17',
+      '--enable-docker-bridge',
+      'true',
+    ]);
     expect(r.stderr).toMatch(/warning: --enable-docker-bridge: ignored, this image has no Docker/);
     expect(r.exitCode).toBe(0);
     expect(n.eks.requests.map((q) => q.clusterName)).toEqual(['test-cluster']);

@@ -26,7 +26,9 @@ afterEach(async () => {
 
 const ENDPOINT = 'https://0123456789ABCDEF0123456789ABCDEF.gr7.us-west-2.eks.amazonaws.com';
 const userData = (spec: Record<string, unknown>) => stringify({ apiVersion: 'node.eks.aws/v1alpha1', kind: 'NodeConfig', spec });
-const complete = userData({ cluster: { name: 'test-cluster', apiServerEndpoint: ENDPOINT, certificateAuthority: TEST_CLUSTER_CA_BASE64, cidr: '10.100.0.0/16' } });
+const complete = userData({
+  cluster: { name: 'test-cluster', apiServerEndpoint: ENDPOINT, certificateAuthority: TEST_CLUSTER_CA_BASE64, cidr: '10.100.0.0/16' },
+});
 
 let runs = 0;
 /** Runs the bundle; gives the chunk names it loaded, sorted. */
@@ -63,7 +65,14 @@ describe('chunks', () => {
     expect(await chunksLoaded(node, ['init', '--skip', 'run', '--root', node.root])).toEqual(['aws']);
     await node.close();
     // complete user data: no AWS call, so neither, proxy or not
-    node = await startNode({ imds: { userData: userData({ cluster: { name: 'test-cluster', apiServerEndpoint: ENDPOINT, certificateAuthority: TEST_CLUSTER_CA_BASE64, cidr: '10.100.0.0/16' }, instance: { environment: { default: { HTTPS_PROXY: 'http://127.0.0.1:9' } } } }) } });
+    node = await startNode({
+      imds: {
+        userData: userData({
+          cluster: { name: 'test-cluster', apiServerEndpoint: ENDPOINT, certificateAuthority: TEST_CLUSTER_CA_BASE64, cidr: '10.100.0.0/16' },
+          instance: { environment: { default: { HTTPS_PROXY: 'http://127.0.0.1:9' } } },
+        }),
+      },
+    });
     expect(await chunksLoaded(node, ['init', '--skip', 'run', '--root', node.root])).toEqual([]);
   });
 });

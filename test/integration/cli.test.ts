@@ -64,7 +64,11 @@ describe("nodeadm's spellings", () => {
 
   it('init --skip run then --skip config, with nodeadm short flags, boots the node', async () => {
     const ca = TEST_CLUSTER_CA_BASE64;
-    const userData = stringify({ apiVersion: 'node.eks.aws/v1alpha1', kind: 'NodeConfig', spec: { cluster: { name: 'c', apiServerEndpoint: 'https://example.com', certificateAuthority: ca, cidr: '10.100.0.0/16' } } });
+    const userData = stringify({
+      apiVersion: 'node.eks.aws/v1alpha1',
+      kind: 'NodeConfig',
+      spec: { cluster: { name: 'c', apiServerEndpoint: 'https://example.com', certificateAuthority: ca, cidr: '10.100.0.0/16' } },
+    });
     node = await startNode({ imds: { userData } });
     expect((await node.agent(['init', '--root', node.root, '-s', 'run'])).exitCode).toBe(0);
     expect(node.systemctlCalls()).toEqual([]);
@@ -78,7 +82,10 @@ describe('--log-format json', () => {
     node = await startNode({ imds: { userData: readFileSync(fixture('userdata/name-only.yaml')) }, eks: { clusters: { demo: {} } } });
     const r = await node.agent(['--log-format', 'json', 'init', '--root', node.root, '--skip', 'run']);
     expect(r.exitCode, r.stderr).toBe(0);
-    const lines = r.stderr.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = r.stderr
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.length).toBeGreaterThan(4);
     for (const line of lines) {
       expect(Object.keys(line)).toEqual(expect.arrayContaining(['time', 'level', 'message']));
@@ -103,7 +110,9 @@ describe('off EC2', () => {
     expect(r.exitCode).toBe(2);
     const notes = r.stderr.split('\n').filter((l) => l.includes('is not answering'));
     expect(notes).toHaveLength(1);
-    expect(notes[0]).toMatch(/^eks-node-agent: note: IMDS at http:\/\/127\.0\.0\.1:9 is not answering \(.*ECONNREFUSED.*\); retrying until its deadline\. Not on EC2\? `-c file:\/\/\/path\/to\/user-data` .* `render` works offline\.$/);
+    expect(notes[0]).toMatch(
+      /^eks-node-agent: note: IMDS at http:\/\/127\.0\.0\.1:9 is not answering \(.*ECONNREFUSED.*\); retrying until its deadline\. Not on EC2\? `-c file:\/\/\/path\/to\/user-data` .* `render` works offline\.$/,
+    );
     expect(r.stderr).toMatch(/error: IMDS http:\/\/127\.0\.0\.1:9\/latest\/user-data: no usable answer within 3s/);
   });
 });
@@ -121,7 +130,9 @@ describe('completion', () => {
   }
 
   it('bash completes commands, subcommands, options and option values from the command table', async () => {
-    expect(await complete('bash', ['eks-node-agent', ''])).toEqual(expect.arrayContaining(['init', 'render', 'config', 'doctor', 'completion', 'help', '--version']));
+    expect(await complete('bash', ['eks-node-agent', ''])).toEqual(
+      expect.arrayContaining(['init', 'render', 'config', 'doctor', 'completion', 'help', '--version']),
+    );
     expect(await complete('bash', ['eks-node-agent', 'config', ''])).toEqual(['--help', 'check', 'dump']);
     expect(await complete('bash', ['eks-node-agent', 'init', '--sk'])).toEqual(['--skip']);
     expect(await complete('bash', ['eks-node-agent', 'init', '--skip', ''])).toEqual(['config', 'run']);
@@ -144,9 +155,10 @@ describe('completion', () => {
 });
 
 describe('npm start', () => {
-  const simulate = (args: string[]) => execa(join(REPO, 'node_modules/.bin/tsx'), [join(REPO, 'scripts/simulate-boot.ts'), ...args], { reject: false, cwd: REPO });
+  const simulate = (args: string[]) =>
+    execa(join(REPO, 'node_modules/.bin/tsx'), [join(REPO, 'scripts/simulate-boot.ts'), ...args], { reject: false, cwd: REPO });
 
-  it('--help prints the simulated boot\'s options, exit 0', async () => {
+  it("--help prints the simulated boot's options, exit 0", async () => {
     const r = await simulate(['--help']);
     expect(r.exitCode).toBe(0);
     expect(String(r.stdout)).toMatch(/^Usage: npm start \[-- options\]/);
@@ -171,7 +183,9 @@ describe('init with a NodeConfig swallowed by a script part', () => {
     node = await startNode({ imds: { userData } });
     const r = await node.agent(['init', '--root', node.root, '--skip', 'run']);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/eks-node-agent: warning: imds:\/\/user-data \(MIME part 1\): this text\/x-shellscript part holds what looks like a NodeConfig .*is a boundary line missing before it\?/);
+    expect(r.stderr).toMatch(
+      /eks-node-agent: warning: imds:\/\/user-data \(MIME part 1\): this text\/x-shellscript part holds what looks like a NodeConfig .*is a boundary line missing before it\?/,
+    );
     expect(node.read('/etc/eks/kubelet/environment')).not.toContain('--v=4');
   });
 });

@@ -35,9 +35,7 @@ describe('config check', () => {
   it('says which cluster fields a name-only config will fetch', async () => {
     const r = await runAgent(['config', 'check', '-c', ud('name-only.yaml')]);
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toContain(
-      'will fetch with eks:DescribeCluster: spec.cluster.apiServerEndpoint, spec.cluster.certificateAuthority, spec.cluster.cidr',
-    );
+    expect(r.stdout).toContain('will fetch with eks:DescribeCluster: spec.cluster.apiServerEndpoint, spec.cluster.certificateAuthority, spec.cluster.cidr');
   });
 
   it('tolerates a script-only source when another source has a NodeConfig', async () => {
@@ -47,11 +45,14 @@ describe('config check', () => {
   });
 
   it('says what local storage would do on this machine', async () => {
-    const text = 'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n  instance:\n    localStorage:\n      strategy: RAID0\n      disabledMounts: [PodLogs, SOCI]\n';
+    const text =
+      'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n  instance:\n    localStorage:\n      strategy: RAID0\n      disabledMounts: [PodLogs, SOCI]\n';
     const r = await runAgent(['config', 'check', '-c', tmpFile('local-storage.yaml', text)]);
     expect(r.exitCode).toBe(0);
     // which disks this machine has is not ours to know: only the shape of the line
-    expect(r.stdout).toMatch(/^local storage: RAID0 .*\/mnt\/k8s-disks\/0.*bind mounts: \/var\/lib\/containerd → \/mnt\/k8s-disks\/0\/containerd, \/var\/lib\/kubelet → /m);
+    expect(r.stdout).toMatch(
+      /^local storage: RAID0 .*\/mnt\/k8s-disks\/0.*bind mounts: \/var\/lib\/containerd → \/mnt\/k8s-disks\/0\/containerd, \/var\/lib\/kubelet → /m,
+    );
     expect(r.stdout).not.toContain('/var/log/pods');
     expect(r.stdout).not.toContain('localStorage is accepted but not applied');
   });
@@ -105,13 +106,37 @@ describe('config check', () => {
     ['malformed YAML', 'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: [demo\n', /malformed YAML at line \d+, column \d+/],
     ['wrong apiVersion', 'apiVersion: node.eks.aws/v1\nkind: NodeConfig\n', /apiVersion: "node.eks.aws\/v1" is not supported/],
     ['wrong kind', 'apiVersion: node.eks.aws/v1alpha1\nkind: Node\n', /kind: "Node" is not supported/],
-    ['missing apiVersion', 'kind: NodeConfig\nspec:\n  cluster:\n    name: demo\n', /^error: file:\/\/.*: `apiVersion` is missing; expected node\.eks\.aws\/v1alpha1$/m],
+    [
+      'missing apiVersion',
+      'kind: NodeConfig\nspec:\n  cluster:\n    name: demo\n',
+      /^error: file:\/\/.*: `apiVersion` is missing; expected node\.eks\.aws\/v1alpha1$/m,
+    ],
     ['missing kind', 'apiVersion: node.eks.aws/v1alpha1\nspec:\n  cluster:\n    name: demo\n', /: `kind` is missing; expected NodeConfig$/m],
-    ['http endpoint', 'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n    apiServerEndpoint: http://example.com\n', /^error: spec.cluster.apiServerEndpoint: "http:\/\/example.com" is not an https URL/],
-    ['CIDR /33', 'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n    cidr: 10.100.0.0/33\n', /^error: spec.cluster.cidr: "10.100.0.0\/33" is not a valid CIDR/],
-    ['CA base64 but not PEM', `apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n    certificateAuthority: ${Buffer.from('hello world').toString('base64')}\n`, /^error: spec.cluster.certificateAuthority: .* holds no PEM certificate/],
-    ['flag with a newline', 'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n  kubelet:\n    flags:\n      - "--node-labels=a=b\\n--x=y"\n', /^error: spec.kubelet.flags\[0\]: .* contains whitespace or a control character/],
-    ['misspelt field', 'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n    apiServerEndpiont: https://x\n', /spec.cluster.apiServerEndpiont: unknown field \(did you mean "apiServerEndpoint"\?\)/],
+    [
+      'http endpoint',
+      'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n    apiServerEndpoint: http://example.com\n',
+      /^error: spec.cluster.apiServerEndpoint: "http:\/\/example.com" is not an https URL/,
+    ],
+    [
+      'CIDR /33',
+      'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n    cidr: 10.100.0.0/33\n',
+      /^error: spec.cluster.cidr: "10.100.0.0\/33" is not a valid CIDR/,
+    ],
+    [
+      'CA base64 but not PEM',
+      `apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n    certificateAuthority: ${Buffer.from('hello world').toString('base64')}\n`,
+      /^error: spec.cluster.certificateAuthority: .* holds no PEM certificate/,
+    ],
+    [
+      'flag with a newline',
+      'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n  kubelet:\n    flags:\n      - "--node-labels=a=b\\n--x=y"\n',
+      /^error: spec.kubelet.flags\[0\]: .* contains whitespace or a control character/,
+    ],
+    [
+      'misspelt field',
+      'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n    apiServerEndpiont: https://x\n',
+      /spec.cluster.apiServerEndpiont: unknown field \(did you mean "apiServerEndpoint"\?\)/,
+    ],
   ])('rejects %s with one line', async (name, text, pattern) => {
     await expectOneLineError(tmpFile(`${name.replace(/\W+/g, '-')}.yaml`, text), pattern);
   });
@@ -151,7 +176,10 @@ describe('config check', () => {
     });
 
     it('a script writing a NodeConfig drop-in with a heredoc is not mistaken for it', async () => {
-      const heredoc = mime.replace('echo "hello from a user-data script"', "cat > /etc/eks/nodeadm.d/10-labels.yaml <<'EOF'\napiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nEOF");
+      const heredoc = mime.replace(
+        'echo "hello from a user-data script"',
+        "cat > /etc/eks/nodeadm.d/10-labels.yaml <<'EOF'\napiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nEOF",
+      );
       const r = await runAgent(['config', 'check', '-c', tmpFile('heredoc.mime', heredoc)]);
       expect(r.exitCode, r.stderr).toBe(0);
     });
@@ -220,8 +248,11 @@ describe('cli', () => {
     const missing = ['config', 'check', '-c', 'file:///nonexistent/user-data'];
     const plain = await runAgent(missing);
     expect(plain.exitCode).toBe(1);
-    expect(plain.stderr).toBe('error: file:///nonexistent/user-data: cannot read (ENOENT: no such file or directory, stat \'/nonexistent/user-data\')\n');
-    for (const args of [['--debug', ...missing], [...missing, '--debug']]) {
+    expect(plain.stderr).toBe("error: file:///nonexistent/user-data: cannot read (ENOENT: no such file or directory, stat '/nonexistent/user-data')\n");
+    for (const args of [
+      ['--debug', ...missing],
+      [...missing, '--debug'],
+    ]) {
       const r = await runAgent(args);
       expect(r.exitCode, args.join(' ')).toBe(1);
       expect(r.stderr, args.join(' ')).toMatch(/^error: file:\/\/\/nonexistent\/user-data: cannot read .*\nInputError: .*\n\s+at /);
@@ -229,7 +260,9 @@ describe('cli', () => {
   });
 
   it('finishes quietly with its own exit code when the reader of its output is gone', async () => {
-    const agent = agentCommand().map((a) => `'${a}'`).join(' ');
+    const agent = agentCommand()
+      .map((a) => `'${a}'`)
+      .join(' ');
     const r = await execa('bash', ['-c', `set -o pipefail; ${agent} config dump -c '${ud('complete.yaml')}' | true`], { reject: false });
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);

@@ -134,43 +134,43 @@ export async function doctorJson(args: string[] = [], env: Record<string, string
 
 /** Registers the hooks that start the emulators and lay out the node root, for the file calling it. */
 export function useDoctorNode(): void {
-beforeAll(async () => {
-  // `npm test` builds the agent first; a file run on its own builds it only when it is missing
-  // (rebuilding under other test files would make them switch from the executable mid-run).
-  if (!existsSync(BUNDLE)) await run('npm', ['run', 'build', '--silent'], { cwd: REPO });
-  [api, sts, otherCa] = await Promise.all([startApiServer(), startSts({ sessionName: INSTANCE.instanceId }), createTestCa('other-cluster')]);
-  imds = await startImds();
-  endpoint = `https://localhost:${api.port}`;
-  work = await mkdtemp(join(tmpdir(), 'doctor-test-'));
-  root = join(work, 'root');
-  unitState = join(work, 'units');
-  journalDir = join(work, 'journal');
-  await mkdir(join(root, 'sys/devices/system/cpu'), { recursive: true });
-  await mkdir(join(root, 'proc'), { recursive: true });
-  await mkdir(join(root, 'etc/eks'), { recursive: true });
-  await mkdir(journalDir, { recursive: true });
-  await writeFile(join(root, 'sys/devices/system/cpu/online'), '0-1\n');
-  await writeFile(join(root, 'proc/meminfo'), 'MemTotal:        8000000 kB\nMemFree:         4000000 kB\n');
-  await writeFile(join(root, 'etc/eks/kubelet-version.txt'), `${KUBELET_VERSION}\n`);
-  await writeFile(join(root, 'etc/eks/containerd-version.txt'), `${CONTAINERD_VERSION}\n`);
-  await copyFile(fixture('instance-types.jsonl'), join(root, 'etc/eks/instance-types.jsonl'));
-}, 120_000);
+  beforeAll(async () => {
+    // `npm test` builds the agent first; a file run on its own builds it only when it is missing
+    // (rebuilding under other test files would make them switch from the executable mid-run).
+    if (!existsSync(BUNDLE)) await run('npm', ['run', 'build', '--silent'], { cwd: REPO });
+    [api, sts, otherCa] = await Promise.all([startApiServer(), startSts({ sessionName: INSTANCE.instanceId }), createTestCa('other-cluster')]);
+    imds = await startImds();
+    endpoint = `https://localhost:${api.port}`;
+    work = await mkdtemp(join(tmpdir(), 'doctor-test-'));
+    root = join(work, 'root');
+    unitState = join(work, 'units');
+    journalDir = join(work, 'journal');
+    await mkdir(join(root, 'sys/devices/system/cpu'), { recursive: true });
+    await mkdir(join(root, 'proc'), { recursive: true });
+    await mkdir(join(root, 'etc/eks'), { recursive: true });
+    await mkdir(journalDir, { recursive: true });
+    await writeFile(join(root, 'sys/devices/system/cpu/online'), '0-1\n');
+    await writeFile(join(root, 'proc/meminfo'), 'MemTotal:        8000000 kB\nMemFree:         4000000 kB\n');
+    await writeFile(join(root, 'etc/eks/kubelet-version.txt'), `${KUBELET_VERSION}\n`);
+    await writeFile(join(root, 'etc/eks/containerd-version.txt'), `${CONTAINERD_VERSION}\n`);
+    await copyFile(fixture('instance-types.jsonl'), join(root, 'etc/eks/instance-types.jsonl'));
+  }, 120_000);
 
-afterAll(async () => {
-  await Promise.all([api?.close(), sts?.close(), imds?.close()]);
-  if (work) await rm(work, { recursive: true, force: true });
-});
+  afterAll(async () => {
+    await Promise.all([api?.close(), sts?.close(), imds?.close()]);
+    if (work) await rm(work, { recursive: true, force: true });
+  });
 
-beforeEach(async () => {
-  api.setAuth('ok');
-  api.setClockSkew(0);
-  sts.setAccessDenied(false);
-  api.setNodeReady(NODE, 'True');
-  const config = nodeConfig();
-  imds.setUserData(stringify(config));
-  await rm(join(root, 'etc/kubernetes'), { recursive: true, force: true });
-  await configureNode(config);
-  await setUnits({ 'containerd.service': 'active', 'kubelet.service': 'active' });
-  for (const f of await readdir(journalDir)) await rm(join(journalDir, f));
-});
+  beforeEach(async () => {
+    api.setAuth('ok');
+    api.setClockSkew(0);
+    sts.setAccessDenied(false);
+    api.setNodeReady(NODE, 'True');
+    const config = nodeConfig();
+    imds.setUserData(stringify(config));
+    await rm(join(root, 'etc/kubernetes'), { recursive: true, force: true });
+    await configureNode(config);
+    await setUnits({ 'containerd.service': 'active', 'kubelet.service': 'active' });
+    for (const f of await readdir(journalDir)) await rm(join(journalDir, f));
+  });
 }

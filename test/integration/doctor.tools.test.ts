@@ -30,7 +30,6 @@ describe('doctor names the cause of each join failure', () => {
       blackhole.close();
     }
   });
-
 });
 
 describe('fake API server', () => {
@@ -54,7 +53,15 @@ describe('fake API server', () => {
     expect(api.nodeCreations.map((n) => n.metadata?.name)).toContain('kubectl-node');
     const { stdout } = await kubectl('get', 'node', 'kubectl-node', '-o', 'jsonpath={.metadata.labels.a}');
     expect(stdout).toBe('b');
-    await kubectl('patch', 'node', 'kubectl-node', '--subresource=status', '--type=merge', '-p', '{"status":{"conditions":[{"type":"Ready","status":"True"}]}}');
+    await kubectl(
+      'patch',
+      'node',
+      'kubectl-node',
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      '{"status":{"conditions":[{"type":"Ready","status":"True"}]}}',
+    );
     expect(api.heartbeats.some((h) => h.node === 'kubectl-node')).toBe(true);
     await expect(run('kubectl', ['--kubeconfig', kubeconfig, '--token', 'not-an-eks-token', 'get', 'nodes'])).rejects.toThrow(/Unauthorized/);
   });

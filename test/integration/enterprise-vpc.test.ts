@@ -34,7 +34,9 @@ describe('HTTP proxy', () => {
   it('sends the EKS call of name-only user data through the proxy of environment.default, never IMDS', async () => {
     proxy = await startConnectProxy();
     // The emulators listen on http://, so HTTP_PROXY is the one that applies (as for curl).
-    const n = await boot(userData({ cluster: { name: 'test-cluster' }, instance: { environment: { default: { HTTP_PROXY: proxy.url, NO_PROXY: 'localhost' } } } }));
+    const n = await boot(
+      userData({ cluster: { name: 'test-cluster' }, instance: { environment: { default: { HTTP_PROXY: proxy.url, NO_PROXY: 'localhost' } } } }),
+    );
     const r = await n.agent(['init', '--skip', 'run', '--root', n.root]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(n.eks.requests).toHaveLength(1);
@@ -52,7 +54,9 @@ describe('HTTP proxy', () => {
     expect(proxy.requests.map((q) => q.target)).toEqual([`127.0.0.1:${port(n.eks.url)}`]);
 
     proxy.requests.length = 0;
-    const direct = await boot(userData({ cluster: { name: 'test-cluster' }, instance: { environment: { default: { HTTP_PROXY: proxy.url, NO_PROXY: `example.com,127.0.0.0/8` } } } }));
+    const direct = await boot(
+      userData({ cluster: { name: 'test-cluster' }, instance: { environment: { default: { HTTP_PROXY: proxy.url, NO_PROXY: `example.com,127.0.0.0/8` } } } }),
+    );
     const r = await direct.agent(['init', '--skip', 'run', '--root', direct.root]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(direct.eks.requests).toHaveLength(1);
@@ -61,13 +65,23 @@ describe('HTTP proxy', () => {
 
   it('writes environment.default as DefaultEnvironment= (0600) and re-executes systemd before restarting the services', async () => {
     const n = await boot(
-      userData({ cluster: completeCluster, instance: { environment: { default: { HTTPS_PROXY: 'http://user:p%40ss@proxy.corp.example:3128', NO_PROXY: '169.254.169.254,.internal' }, kubelet: { GODEBUG: 'x=1' } } } }),
+      userData({
+        cluster: completeCluster,
+        instance: {
+          environment: {
+            default: { HTTPS_PROXY: 'http://user:p%40ss@proxy.corp.example:3128', NO_PROXY: '169.254.169.254,.internal' },
+            kubelet: { GODEBUG: 'x=1' },
+          },
+        },
+      }),
     );
     const r = await n.agent(['init', '--root', n.root]);
     expect(r.exitCode, r.stderr).toBe(0);
     const path = '/etc/systemd/system.conf.d/environment.conf';
     // % is literal in the manager's configuration (no unit specifiers there), unlike in a unit drop-in
-    expect(n.read(path)).toContain('\n[Manager]\nDefaultEnvironment="HTTPS_PROXY=http://user:p%40ss@proxy.corp.example:3128" "NO_PROXY=169.254.169.254,.internal"\n');
+    expect(n.read(path)).toContain(
+      '\n[Manager]\nDefaultEnvironment="HTTPS_PROXY=http://user:p%40ss@proxy.corp.example:3128" "NO_PROXY=169.254.169.254,.internal"\n',
+    );
     expect(statSync(join(n.root, path)).mode & 0o777).toBe(0o600);
     expect(() => n.read('/etc/systemd/system/default.service.d/environment.conf')).toThrow();
     expect(n.read('/etc/systemd/system/kubelet.service.d/environment.conf')).toContain('Environment="GODEBUG=x=1"');
@@ -83,13 +97,20 @@ describe('HTTP proxy', () => {
     const n = await boot(
       userData({
         cluster: { name: 'test-cluster' },
-        instance: { environment: { default: { HTTPS_PROXY: 'http://user:secret@proxy.corp.example:3128', NO_PROXY: '.internal' } }, network: { nameservers: ['10.0.0.2'] } },
+        instance: {
+          environment: { default: { HTTPS_PROXY: 'http://user:secret@proxy.corp.example:3128', NO_PROXY: '.internal' } },
+          network: { nameservers: ['10.0.0.2'] },
+        },
       }),
     );
     const r = await n.agent(['config', 'check']);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout).toContain("proxy: the agent's EKS, EC2 and STS calls go https:// through http://<credentials>@proxy.corp.example:3128, except to .internal; IMDS is always reached directly");
-    expect(r.stdout).toContain('environment: every service gets HTTPS_PROXY, NO_PROXY (DefaultEnvironment= in /etc/systemd/system.conf.d/environment.conf, mode 0600)');
+    expect(r.stdout).toContain(
+      "proxy: the agent's EKS, EC2 and STS calls go https:// through http://<credentials>@proxy.corp.example:3128, except to .internal; IMDS is always reached directly",
+    );
+    expect(r.stdout).toContain(
+      'environment: every service gets HTTPS_PROXY, NO_PROXY (DefaultEnvironment= in /etc/systemd/system.conf.d/environment.conf, mode 0600)',
+    );
     expect(r.stdout).toContain('resolvers: systemd-resolved gets DNS=10.0.0.2 (/run/systemd/resolved.conf.d/40-eks-node.conf)');
     expect(r.stdout).toMatch(/^node name: IMDS local-hostname when EC2 assigned its domain .*ec2:DescribeInstances/m);
     expect(r.stdout + r.stderr).not.toContain('secret');
@@ -129,7 +150,9 @@ describe('node name', () => {
     const n = await boot(userData({ cluster: completeCluster }), { ...customDomain, ec2: { unauthorized: true } });
     const r = await n.agent(['init', '--skip', 'run', '--root', n.root]);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toMatch(/^error: ec2:DescribeInstances for "i-0123456789abcdef0" was denied \(UnauthorizedOperation\): .*needs the ec2:DescribeInstances permission/m);
+    expect(r.stderr).toMatch(
+      /^error: ec2:DescribeInstances for "i-0123456789abcdef0" was denied \(UnauthorizedOperation\): .*needs the ec2:DescribeInstances permission/m,
+    );
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(n.ec2.requests).toHaveLength(1);
   });
@@ -150,7 +173,9 @@ describe('resolvers', () => {
     const n = await boot(userData({ cluster: { name: 'test-cluster' }, instance: { network } }));
     const r = await n.agent(['init', '--skip', 'run', '--root', n.root]);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(n.read('/run/systemd/resolved.conf.d/40-eks-node.conf')).toContain('\n[Resolve]\nDNS=10.0.0.2 fd00:ec2::253\nDomains=corp.example ~svc.corp.example\n');
+    expect(n.read('/run/systemd/resolved.conf.d/40-eks-node.conf')).toContain(
+      '\n[Resolve]\nDNS=10.0.0.2 fd00:ec2::253\nDomains=corp.example ~svc.corp.example\n',
+    );
     expect(n.systemctlCalls()).toEqual(['try-restart systemd-resolved.service']);
     expect(r.stderr.indexOf('resolvers')).toBeLessThan(r.stderr.indexOf('eks-node-agent: cluster'));
     expect(r.stderr).not.toContain('accepted but not applied');

@@ -53,9 +53,12 @@ describe('imds://user-data (the default source)', () => {
 
   it('lets a later file source override IMDS user data', async () => {
     imds = await startImds({ userData: userData('complete.yaml') });
-    const r = await runAgent(['config', 'dump', '--output', 'json', '-c', 'imds://user-data', '-c', `file://${fixture('userdata/dir-source/20-kubelet.json')}`], {
-      env: { AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url },
-    });
+    const r = await runAgent(
+      ['config', 'dump', '--output', 'json', '-c', 'imds://user-data', '-c', `file://${fixture('userdata/dir-source/20-kubelet.json')}`],
+      {
+        env: { AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url },
+      },
+    );
     expect(r.exitCode).toBe(0);
     expect(JSON.parse(r.stdout).spec.kubelet.flags).toEqual(['--node-labels=team=platform', '--v=2']);
   });

@@ -102,7 +102,10 @@ describe('init', () => {
   });
 
   it('neither looks up ENI limits nor warns when maxPods is explicit', async () => {
-    const n = await boot(complete({ kubelet: { config: { maxPods: 42 } } }), { imds: { instance: { instanceType: 'm99i.large' } }, ec2: { unauthorized: true } });
+    const n = await boot(complete({ kubelet: { config: { maxPods: 42 } } }), {
+      imds: { instance: { instanceType: 'm99i.large' } },
+      ec2: { unauthorized: true },
+    });
     const r = await n.agent(['init', '--root', n.root, '--skip', 'run']);
     expect(r.exitCode).toBe(0);
     expect(r.stderr).not.toMatch(/warning:/);
@@ -163,7 +166,12 @@ describe('init', () => {
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toMatch(/write \d+ ms \(0 changed, 7 unchanged\)/);
     expect(n.snapshot()).toEqual(first);
-    expect(n.systemctlCalls().slice(calls).filter((c) => c.startsWith('restart'))).toEqual([]);
+    expect(
+      n
+        .systemctlCalls()
+        .slice(calls)
+        .filter((c) => c.startsWith('restart')),
+    ).toEqual([]);
   });
 
   it('retries a throttled DescribeCluster and succeeds', async () => {

@@ -61,7 +61,9 @@ describe('init with spec.instance.localStorage', () => {
     const n = await boot('RAID10', 3);
     const r = await n.agent(['init', '--root', n.root]);
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toMatch(/^error: spec\.instance\.localStorage\.strategy: RAID10 needs an even number of instance-store disks \(at least 2\), this instance has 3 /m);
+    expect(r.stderr).toMatch(
+      /^error: spec\.instance\.localStorage\.strategy: RAID10 needs an even number of instance-store disks \(at least 2\), this instance has 3 /m,
+    );
     expect(n.systemctlCalls()).toEqual([]);
   });
 
@@ -71,9 +73,9 @@ describe('init with spec.instance.localStorage', () => {
     const bin = mkdtempSync(join(tmpdir(), 'eks-node-mdadm-'));
     writeFileSync(join(bin, 'mdadm'), '#!/bin/sh\necho "mdadm: cannot open /dev/nvme1n1: Device or resource busy" >&2\nexit 1\n');
     chmodSync(join(bin, 'mdadm'), 0o755);
-    const r = await n.agent(['init', '--root', n.root], { PATH: `${bin}:${join(REPO, 'test/doubles')}:${process.env.PATH}` }).finally(() =>
-      rmSync(bin, { recursive: true, force: true }),
-    );
+    const r = await n
+      .agent(['init', '--root', n.root], { PATH: `${bin}:${join(REPO, 'test/doubles')}:${process.env.PATH}` })
+      .finally(() => rmSync(bin, { recursive: true, force: true }));
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(
       /^error: local storage: mdadm --create \/dev\/md\/kubernetes --run --force --level=0 .* \/dev\/nvme1n1 \/dev\/nvme2n1: failed with exit code 1: mdadm: cannot open \/dev\/nvme1n1: Device or resource busy$/m,

@@ -19,9 +19,18 @@ const write = (name: string, content: string) => {
   return path;
 };
 const FACTS = {
-  instanceId: 'i-0123456789abcdef0', instanceType: 'm5.large', region: 'us-west-2', availabilityZone: 'us-west-2a', mac: '02:00:00:00:00:01',
-  privateIpv4: '10.0.1.23', ipv6: '2600:1f14::10', privateDnsName: 'ip-10-0-1-23.us-west-2.compute.internal', cpuMillicores: 2000, memoryMiB: 7680,
-  kubeletVersion: 'v1.33.1', containerdVersion: '1.7.27',
+  instanceId: 'i-0123456789abcdef0',
+  instanceType: 'm5.large',
+  region: 'us-west-2',
+  availabilityZone: 'us-west-2a',
+  mac: '02:00:00:00:00:01',
+  privateIpv4: '10.0.1.23',
+  ipv6: '2600:1f14::10',
+  privateDnsName: 'ip-10-0-1-23.us-west-2.compute.internal',
+  cpuMillicores: 2000,
+  memoryMiB: 7680,
+  kubeletVersion: 'v1.33.1',
+  containerdVersion: '1.7.27',
 };
 const TABLE = '{"instanceType":"m5.large","defaultNetworkCardEnis":3,"ipv4PerEni":10,"ipv6":true}\n';
 
@@ -57,7 +66,11 @@ function inputs(): Input[] {
   return list;
 }
 
-const errors = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('error: ')).map((l) => l.slice('error: '.length));
+const errors = (stderr: string) =>
+  stderr
+    .split('\n')
+    .filter((l) => l.startsWith('error: '))
+    .map((l) => l.slice('error: '.length));
 
 describe('config check and render give every fixture the same verdict', () => {
   it('has golden and bad fixtures', () => {
@@ -71,7 +84,10 @@ describe('config check and render give every fixture the same verdict', () => {
       const table = write('types.jsonl', TABLE);
       const check = await runAgent(['config', 'check', '-c', source]);
       const render = await runAgent(['render', '-c', source, '--instance', facts, '--instance-types', table, '--out', join(tmp, 'out', input.name)]);
-      const warnings = render.stdout.split('\n').filter((l) => l.startsWith('warning ')).map((l) => l.slice('warning '.length));
+      const warnings = render.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('warning '))
+        .map((l) => l.slice('warning '.length));
       expect(check.stderr).not.toMatch(/internal|\n\s+at /);
       expect(render.stderr).not.toMatch(/internal|\n\s+at /);
       if (check.exitCode === 0) {
@@ -107,7 +123,8 @@ describe('the numbered disagreements, each settled', () => {
 
   it('keeps a TOML float a float when two documents merge', async () => {
     const a = `${complete}  containerd:\n    config: |\n      [plugins."io.containerd.grpc.v1.cri"]\n      x = 1.0\n`;
-    const b = 'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  containerd:\n    config: |\n      [plugins."io.containerd.grpc.v1.cri"]\n      y = 2.0\n';
+    const b =
+      'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  containerd:\n    config: |\n      [plugins."io.containerd.grpc.v1.cri"]\n      y = 2.0\n';
     const r = await runAgent(['config', 'dump', '-c', ud(a), '-c', ud(b), '--output', 'json']);
     expect(r.exitCode, r.stderr).toBe(0);
     const toml = (JSON.parse(r.stdout) as { spec: { containerd: { config: string } } }).spec.containerd.config;
@@ -120,7 +137,17 @@ describe('the numbered disagreements, each settled', () => {
     const check = await runAgent(['config', 'check', '-c', source]);
     expect(check.exitCode, check.stderr).toBe(0);
     const out = join(tmp, 'out-expr');
-    const r = await runAgent(['render', '-c', source, '--instance', write('f.json', JSON.stringify(FACTS)), '--instance-types', write('t.jsonl', TABLE), '--out', out]);
+    const r = await runAgent([
+      'render',
+      '-c',
+      source,
+      '--instance',
+      write('f.json', JSON.stringify(FACTS)),
+      '--instance-types',
+      write('t.jsonl', TABLE),
+      '--out',
+      out,
+    ]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/warning spec\.kubelet\.maxPodsExpression: "max_pods - 30" gives -1 on this instance .*; using the ENI formula \(29\)/);
     expect(JSON.parse(readFileSync(join(out, 'etc/kubernetes/kubelet/config.json'), 'utf8')).maxPods).toBe(29);
@@ -128,7 +155,17 @@ describe('the numbered disagreements, each settled', () => {
 
   it('names the file and line of a malformed --instance-types table, exit 1', async () => {
     const bad = write('bad-types.jsonl', '{"instanceType":"m5.large", oops\n');
-    const r = await runAgent(['render', '-c', fileUri(fixture('userdata/complete.yaml')), '--instance', write('f2.json', JSON.stringify(FACTS)), '--instance-types', bad, '--out', join(tmp, 'o5')]);
+    const r = await runAgent([
+      'render',
+      '-c',
+      fileUri(fixture('userdata/complete.yaml')),
+      '--instance',
+      write('f2.json', JSON.stringify(FACTS)),
+      '--instance-types',
+      bad,
+      '--out',
+      join(tmp, 'o5'),
+    ]);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`^error: --instance-types ${bad}: line 1: not JSON`));
     expect(r.stderr).not.toContain('internal');
@@ -141,7 +178,12 @@ describe('the numbered disagreements, each settled', () => {
   });
 
   it('treats an empty apiServerEndpoint as not set and says so', async () => {
-    const r = await runAgent(['config', 'check', '-c', ud('apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n    apiServerEndpoint:\n')]);
+    const r = await runAgent([
+      'config',
+      'check',
+      '-c',
+      ud('apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n    apiServerEndpoint:\n'),
+    ]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/note: .*spec\.cluster\.apiServerEndpoint: null, treated as not set/);
     expect(r.stdout).toContain('will fetch with eks:DescribeCluster: spec.cluster.apiServerEndpoint');

@@ -52,6 +52,11 @@ describe('files no longer planned', () => {
     // and then nothing more: a third init removes and restarts nothing
     const third = n.systemctlCalls().length;
     expect((await n.agent(['init', '--root', n.root])).stderr).not.toContain('removed');
-    expect(n.systemctlCalls().slice(third).filter((c) => c.startsWith('restart') || c === 'daemon-reload')).toEqual([]);
+    expect(
+      n
+        .systemctlCalls()
+        .slice(third)
+        .filter((c) => c.startsWith('restart') || c === 'daemon-reload'),
+    ).toEqual([]);
   });
 });

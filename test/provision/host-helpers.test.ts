@@ -26,7 +26,7 @@ async function sysClassNet(nics: Record<string, { mac: string; hardware: boolean
   return dir;
 }
 
-describe('interfaces (udev hook: boot interfaces vs the CNI\'s)', () => {
+describe("interfaces (udev hook: boot interfaces vs the CNI's)", () => {
   const run = (sys: string, ...args: string[]) =>
     execa(INTERFACES, args, {
       reject: false,
@@ -69,9 +69,12 @@ describe('interfaces (udev hook: boot interfaces vs the CNI\'s)', () => {
 describe('configure-time-sync.sh', () => {
   const run = () => execa('bash', [TIME_SYNC], { reject: false, env: { INSTALL_ROOT: root } });
 
-  it('writes the Amazon Time Sync sources into the first /etc sourcedir of Debian\'s chrony.conf', async () => {
+  it("writes the Amazon Time Sync sources into the first /etc sourcedir of Debian's chrony.conf", async () => {
     await mkdir(path.join(root, 'etc/chrony'), { recursive: true });
-    await writeFile(path.join(root, 'etc/chrony/chrony.conf'), 'confdir /etc/chrony/conf.d\npool 2.debian.pool.ntp.org iburst\nsourcedir /run/chrony-dhcp\nsourcedir /etc/chrony/sources.d\n');
+    await writeFile(
+      path.join(root, 'etc/chrony/chrony.conf'),
+      'confdir /etc/chrony/conf.d\npool 2.debian.pool.ntp.org iburst\nsourcedir /run/chrony-dhcp\nsourcedir /etc/chrony/sources.d\n',
+    );
     const r = await run();
     expect(r.exitCode).toBe(0);
     const sources = await readFile(path.join(root, 'etc/chrony/sources.d/eks-node-time-sync.sources'), 'utf8');

@@ -52,7 +52,11 @@ describe('validate-clean.sh', () => {
     await dirtyRoot();
     const result = await run(VALIDATE);
     expect(result.exitCode).toBe(1);
-    const listed = result.stderr.split('\n').slice(1).map((l) => l.trim()).filter(Boolean);
+    const listed = result.stderr
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim())
+      .filter(Boolean);
     expect(listed).toEqual([
       'machine-id: /etc/machine-id is not empty',
       'machine-id: /var/lib/dbus/machine-id',

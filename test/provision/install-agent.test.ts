@@ -23,8 +23,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const run = () =>
-  execa('bash', [SCRIPT], { reject: false, env: { UPLOAD_DIR: path.join(dir, 'upload'), INSTALL_ROOT: path.join(dir, 'root') } });
+const run = () => execa('bash', [SCRIPT], { reject: false, env: { UPLOAD_DIR: path.join(dir, 'upload'), INSTALL_ROOT: path.join(dir, 'root') } });
 
 describe('install-agent.sh', () => {
   it('installs the agent when its sha256 matches and records the checksum', async () => {
@@ -33,9 +32,7 @@ describe('install-agent.sh', () => {
     const result = await run();
     expect(result.exitCode).toBe(0);
     expect(await readFile(path.join(dir, 'root/usr/bin/eks-node-agent'), 'utf8')).toBe(AGENT);
-    expect(await readFile(path.join(dir, 'root/etc/eks/artifacts.sha256'), 'utf8')).toBe(
-      `${sha256(AGENT)}  /usr/bin/eks-node-agent\n`,
-    );
+    expect(await readFile(path.join(dir, 'root/etc/eks/artifacts.sha256'), 'utf8')).toBe(`${sha256(AGENT)}  /usr/bin/eks-node-agent\n`);
   });
 
   it('fails naming the agent and agent_binary_path on a sha256 mismatch, installing nothing', async () => {
@@ -43,9 +40,7 @@ describe('install-agent.sh', () => {
     await writeFile(path.join(dir, 'upload/agent/eks-node-agent.sha256'), `${wrong}\n`);
     const result = await run();
     expect(result.exitCode).toBe(1);
-    expect(result.stderr.trim()).toBe(
-      `install-agent: sha256 mismatch for eks-node-agent (agent_binary_path): expected ${wrong}, got ${sha256(AGENT)}`,
-    );
+    expect(result.stderr.trim()).toBe(`install-agent: sha256 mismatch for eks-node-agent (agent_binary_path): expected ${wrong}, got ${sha256(AGENT)}`);
     expect(existsSync(path.join(dir, 'root/usr/bin/eks-node-agent'))).toBe(false);
   });
 

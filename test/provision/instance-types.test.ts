@@ -38,8 +38,7 @@ function generate(args: string[]) {
   });
 }
 
-const install = (uploadDir: string) =>
-  execa('bash', [INSTALLER], { reject: false, env: { UPLOAD_DIR: uploadDir, INSTALL_ROOT: path.join(dir, 'root') } });
+const install = (uploadDir: string) => execa('bash', [INSTALLER], { reject: false, env: { UPLOAD_DIR: uploadDir, INSTALL_ROOT: path.join(dir, 'root') } });
 
 describe('gen-instance-types.ts', () => {
   it('walks every page and writes the sorted table the agent reads', async () => {

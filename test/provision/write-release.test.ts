@@ -83,7 +83,10 @@ describe('write-release.sh', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     try {
-      const result = await execa('bash', [SCRIPT], { reject: false, env: { ...ENV, SOURCE_IMAGE: '', IMDS_ENDPOINT: `http://127.0.0.1:${port}`, INSTALL_ROOT: root } });
+      const result = await execa('bash', [SCRIPT], {
+        reject: false,
+        env: { ...ENV, SOURCE_IMAGE: '', IMDS_ENDPOINT: `http://127.0.0.1:${port}`, INSTALL_ROOT: root },
+      });
       expect(result.stderr).toBe('');
       const manifest = JSON.parse(await readFile(path.join(root, 'etc/eks/version-manifest.json'), 'utf8'));
       expect(manifest.sourceImage).toBe('ami-0fedcba9876543210');

@@ -38,7 +38,14 @@ export async function runAgent(
   const [file, ...argv] = [...agentCommand(opts.nodeArgs), ...args];
   const child = execa(file, argv, {
     reject: false,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_EKS: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9', ...opts.env },
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9',
+      AWS_ENDPOINT_URL_EKS: 'http://127.0.0.1:9',
+      AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:9',
+      AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9',
+      ...opts.env,
+    },
     extendEnv: false,
     input: opts.input,
     cwd: opts.cwd,

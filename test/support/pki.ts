@@ -32,12 +32,31 @@ export async function createTestCa(options: { commonName?: string; days?: number
   return withTempDir(async (dir) => {
     const key = join(dir, 'ca.key');
     const crt = join(dir, 'ca.crt');
-    await execa('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', key, '-out', crt, '-days', String(options.days ?? 1),
-      '-subj', `/CN=${options.commonName ?? 'kubernetes'}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-    ], { timeout: 20_000 });
+    await execa(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        crt,
+        '-days',
+        String(options.days ?? 1),
+        '-subj',
+        `/CN=${options.commonName ?? 'kubernetes'}`,
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-addext',
+        'keyUsage=critical,keyCertSign,cRLSign',
+      ],
+      { timeout: 20_000 },
+    );
     return result(await readFile(crt, 'utf8'), await readFile(key, 'utf8'));
   });
 }
@@ -48,22 +67,58 @@ export async function issueServerCert(
   options: { commonName?: string; dnsNames?: string[]; ipAddresses?: string[]; days?: number } = {},
 ): Promise<TestCert> {
   return withTempDir(async (dir) => {
-    const files = { caKey: join(dir, 'ca.key'), caCrt: join(dir, 'ca.crt'), key: join(dir, 's.key'), csr: join(dir, 's.csr'), crt: join(dir, 's.crt'), ext: join(dir, 'ext.cnf') };
+    const files = {
+      caKey: join(dir, 'ca.key'),
+      caCrt: join(dir, 'ca.crt'),
+      key: join(dir, 's.key'),
+      csr: join(dir, 's.csr'),
+      crt: join(dir, 's.crt'),
+      ext: join(dir, 'ext.cnf'),
+    };
     await writeFile(files.caKey, ca.keyPem, { mode: 0o600 });
     await writeFile(files.caCrt, ca.certPem);
-    const sans = [
-      ...(options.dnsNames ?? ['localhost']).map((d) => `DNS:${d}`),
-      ...(options.ipAddresses ?? ['127.0.0.1']).map((ip) => `IP:${ip}`),
-    ];
+    const sans = [...(options.dnsNames ?? ['localhost']).map((d) => `DNS:${d}`), ...(options.ipAddresses ?? ['127.0.0.1']).map((ip) => `IP:${ip}`)];
     await writeFile(files.ext, `subjectAltName=${sans.join(',')}\nextendedKeyUsage=serverAuth\n`);
-    await execa('openssl', [
-      'req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', files.key, '-out', files.csr, '-subj', `/CN=${options.commonName ?? 'kube-apiserver'}`,
-    ], { timeout: 20_000 });
-    await execa('openssl', [
-      'x509', '-req', '-in', files.csr, '-CA', files.caCrt, '-CAkey', files.caKey, '-CAcreateserial',
-      '-out', files.crt, '-days', String(options.days ?? 1), '-extfile', files.ext,
-    ], { timeout: 20_000 });
+    await execa(
+      'openssl',
+      [
+        'req',
+        '-new',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        files.key,
+        '-out',
+        files.csr,
+        '-subj',
+        `/CN=${options.commonName ?? 'kube-apiserver'}`,
+      ],
+      { timeout: 20_000 },
+    );
+    await execa(
+      'openssl',
+      [
+        'x509',
+        '-req',
+        '-in',
+        files.csr,
+        '-CA',
+        files.caCrt,
+        '-CAkey',
+        files.caKey,
+        '-CAcreateserial',
+        '-out',
+        files.crt,
+        '-days',
+        String(options.days ?? 1),
+        '-extfile',
+        files.ext,
+      ],
+      { timeout: 20_000 },
+    );
     return result(await readFile(files.crt, 'utf8'), await readFile(files.key, 'utf8'));
   });
 }

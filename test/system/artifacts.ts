@@ -101,31 +101,49 @@ export async function writePauseImageTar(workDir: string, imageName: string, out
   await mkdir(rootfs, { recursive: true });
   await writeFile(join(rootfs, 'pause'), '#!/pause-image-test-double: never executed by the system test\n');
   await chmod(join(rootfs, 'pause'), 0o755);
-  const tarFlags = ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '--format=posix',
-    '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime'];
+  const tarFlags = [
+    '--sort=name',
+    '--mtime=@0',
+    '--owner=0',
+    '--group=0',
+    '--numeric-owner',
+    '--format=posix',
+    '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime',
+  ];
   const layer = (await execa('tar', [...tarFlags, '-C', rootfs, '-cf', '-', 'pause'], { encoding: 'buffer', timeout: 30_000 })).stdout;
   const layerBlob = await writeBlob(layout, Buffer.from(layer));
-  const config = await writeBlob(layout, JSON.stringify({
-    architecture: 'amd64',
-    os: 'linux',
-    config: { Entrypoint: ['/pause'] },
-    rootfs: { type: 'layers', diff_ids: [layerBlob.digest] },
-  }));
-  const manifest = await writeBlob(layout, JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
-    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layerBlob }],
-  }));
-  await writeFile(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  await writeFile(join(layout, 'index.json'), JSON.stringify({
-    schemaVersion: 2,
-    manifests: [{
+  const config = await writeBlob(
+    layout,
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      config: { Entrypoint: ['/pause'] },
+      rootfs: { type: 'layers', diff_ids: [layerBlob.digest] },
+    }),
+  );
+  const manifest = await writeBlob(
+    layout,
+    JSON.stringify({
+      schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      ...manifest,
-      annotations: { 'io.containerd.image.name': imageName, 'org.opencontainers.image.ref.name': imageName.split(':').pop() },
-    }],
-  }));
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layerBlob }],
+    }),
+  );
+  await writeFile(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  await writeFile(
+    join(layout, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          ...manifest,
+          annotations: { 'io.containerd.image.name': imageName, 'org.opencontainers.image.ref.name': imageName.split(':').pop() },
+        },
+      ],
+    }),
+  );
   await mkdir(dirname(out), { recursive: true });
   await execa('tar', [...tarFlags, '-C', layout, '-cf', out, 'oci-layout', 'index.json', 'blobs'], { timeout: 30_000 });
 }

@@ -28,7 +28,10 @@ export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
  * else does. A lock serialises concurrent runs on one machine.
  */
 export async function ensureBaseImage(log: (line: string) => void): Promise<BaseImage> {
-  const hash = createHash('sha256').update(await readFile(SCRIPT)).digest('hex').slice(0, 16);
+  const hash = createHash('sha256')
+    .update(await readFile(SCRIPT))
+    .digest('hex')
+    .slice(0, 16);
   const root = cacheRoot();
   await mkdir(root, { recursive: true });
   const dir = join(root, `base-${hash}`);

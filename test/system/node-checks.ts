@@ -39,7 +39,10 @@ export function expect(condition: unknown, message: string): asserts condition {
 
 /** Files the agent writes on a node; their digests must survive a reboot unchanged. */
 export const AGENT_FILE_GLOBS = [
-  '/etc/kubernetes', '/etc/eks/kubelet', '/var/lib/kubelet/kubeconfig', '/etc/containerd',
+  '/etc/kubernetes',
+  '/etc/eks/kubelet',
+  '/var/lib/kubelet/kubeconfig',
+  '/etc/containerd',
   '/etc/eks/image-credential-provider/config.json',
 ];
 
@@ -49,7 +52,12 @@ export async function agentFileDigests(vm: SshTarget): Promise<string> {
 
 export async function unitState(vm: SshTarget, unit: string): Promise<Record<string, string>> {
   const out = await sshOk(vm, `systemctl show ${unit} -p ActiveState -p SubState -p Result -p ExecMainStatus -p ExecMainStartTimestampMonotonic -p NRestarts`);
-  return Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    out
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 }
 
 /**
@@ -58,7 +66,10 @@ export async function unitState(vm: SshTarget, unit: string): Promise<Record<str
  * `eks-node-agent render --instance` takes them.
  */
 export async function vmFacts(vm: SshTarget, imds: Record<string, string>): Promise<Record<string, unknown>> {
-  const out = await sshOk(vm, 'cat /sys/devices/system/cpu/online; grep ^MemTotal: /proc/meminfo; head -n1 /etc/eks/kubelet-version.txt; head -n1 /etc/eks/containerd-version.txt');
+  const out = await sshOk(
+    vm,
+    'cat /sys/devices/system/cpu/online; grep ^MemTotal: /proc/meminfo; head -n1 /etc/eks/kubelet-version.txt; head -n1 /etc/eks/containerd-version.txt',
+  );
   const [online = '', mem = '', kubelet = '', containerd = ''] = out.trim().split('\n');
   const cpus = online.split(',').reduce((n, part) => {
     const [a, b] = part.split('-').map(Number);
@@ -101,7 +112,11 @@ export async function compareWithRender(
     await sshPut(vm, join(work, 'cluster.json'), '/tmp/system-test/cluster.json');
     clusterArg = '--cluster /tmp/system-test/cluster.json';
   }
-  const r = await ssh(vm, `eks-node-agent render -c file:///tmp/system-test/user-data ${DROP_IN_SOURCES} --instance /tmp/system-test/facts.json ${clusterArg} --out /tmp/system-test/render`, 300_000);
+  const r = await ssh(
+    vm,
+    `eks-node-agent render -c file:///tmp/system-test/user-data ${DROP_IN_SOURCES} --instance /tmp/system-test/facts.json ${clusterArg} --out /tmp/system-test/render`,
+    300_000,
+  );
   expect(r.exitCode === 0, `eks-node-agent render exited ${r.exitCode}: ${r.stderr.trim()}`);
   const diff = await ssh(
     vm,

@@ -137,7 +137,12 @@ async function startCloud(c: SystemCase, userData: (api: ApiServer) => string): 
   };
   const unregister = onCleanup(`cloud of ${c.name}`, close);
   return {
-    api, eks, ec2, sts, imds, gate,
+    api,
+    eks,
+    ec2,
+    sts,
+    imds,
+    gate,
     imdsPort: gate?.port ?? imds.port,
     async close() {
       await close();
@@ -203,7 +208,10 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
       const run = (edit: string) =>
         ssh(vm, `. /etc/eks/kubelet/environment && args=$(printf '%s' "$KUBELET_ARGS" | ${edit}) && timeout 60 /usr/bin/kubelet $args`, 90_000);
       const ip = await run(`sed 's/--node-ip=[^ ]*/--node-ip=10.9.9.9/'`);
-      expect(ip.exitCode === 1 && ip.stderr.includes('--node-ip=10.9.9.9 is not an address of this machine'), `wrong node-ip: exit ${ip.exitCode}: ${ip.stderr.trim()}`);
+      expect(
+        ip.exitCode === 1 && ip.stderr.includes('--node-ip=10.9.9.9 is not an address of this machine'),
+        `wrong node-ip: exit ${ip.exitCode}: ${ip.stderr.trim()}`,
+      );
       await sshOk(vm, `sed 's#certificate-authority: .*#certificate-authority: /nonexistent/ca.crt#' /var/lib/kubelet/kubeconfig > /tmp/kubeconfig-without-ca`);
       const ca = await run(`sed 's#--kubeconfig=[^ ]*#--kubeconfig=/tmp/kubeconfig-without-ca#'`);
       expect(ca.exitCode === 1 && ca.stderr.includes('/nonexistent/ca.crt is missing'), `absent CA: exit ${ca.exitCode}: ${ca.stderr.trim()}`);
@@ -232,19 +240,21 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
   });
   await checks.check(`${p}files on disk match eks-node-agent render`, async () => {
     const facts = await vmFacts(vm, INSTANCE);
-    const cluster = c.describeClusterCalls > 0
-      ? { name: CLUSTER_NAME, apiServerEndpoint: `https://${GUEST.apiServer}`, certificateAuthority: cloud.api.caBase64, serviceCidr: SERVICE_CIDR }
-      : undefined;
+    const cluster =
+      c.describeClusterCalls > 0
+        ? { name: CLUSTER_NAME, apiServerEndpoint: `https://${GUEST.apiServer}`, certificateAuthority: cloud.api.caBase64, serviceCidr: SERVICE_CIDR }
+        : undefined;
     const same = await compareWithRender(vm, work, userData, facts, cluster);
     return `${same.length} files identical`;
   });
   // After a reboot the dedicated "no AWS call repeated" check counts instead: the first
   // phase's doctor run has made its own DescribeCluster call by then.
-  if (!phase) await checks.check(`AWS calls: eks:DescribeCluster ${c.describeClusterCalls}x, EC2 none`, () => {
-    expect(describeCalls(cloud) === c.describeClusterCalls, `DescribeCluster requests: ${describeCalls(cloud)}, expected ${c.describeClusterCalls}`);
-    expect(cloud.ec2.requests.length === 0, `EC2 requests: ${cloud.ec2.requests.map((r) => r.action).join(', ')}`);
-    return '';
-  });
+  if (!phase)
+    await checks.check(`AWS calls: eks:DescribeCluster ${c.describeClusterCalls}x, EC2 none`, () => {
+      expect(describeCalls(cloud) === c.describeClusterCalls, `DescribeCluster requests: ${describeCalls(cloud)}, expected ${c.describeClusterCalls}`);
+      expect(cloud.ec2.requests.length === 0, `EC2 requests: ${cloud.ec2.requests.map((r) => r.action).join(', ')}`);
+      return '';
+    });
   await checks.check(`${p}eks-node-agent doctor: all ok`, async () => {
     const has = await ssh(vm, 'eks-node-agent doctor --help >/dev/null 2>&1');
     expect(has.exitCode === 0, 'the baked agent has no doctor command');
@@ -256,7 +266,14 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
   void startedAt;
 }
 
-async function runCase(c: SystemCase, image: string, base: { kernel: string; initrd: string }, root: string, keyFile: string, publicKey: string): Promise<CaseReport> {
+async function runCase(
+  c: SystemCase,
+  image: string,
+  base: { kernel: string; initrd: string },
+  root: string,
+  keyFile: string,
+  publicKey: string,
+): Promise<CaseReport> {
   const started = Date.now();
   const work = join(root, 'cases', c.name);
   await mkdir(work, { recursive: true });
@@ -358,14 +375,18 @@ async function runCase(c: SystemCase, image: string, base: { kernel: string; ini
         });
         await checks.check('after reboot: the node re-registers and heartbeats again', async () => {
           await waitFor('Node write after reboot', JOIN_DEADLINE_MS, vm, () =>
-            cloud.api.requests.slice(apiBefore).find((r) => r.method === 'POST' && r.path === '/api/v1/nodes'));
-          await waitFor('heartbeat after reboot', HEARTBEAT_DEADLINE_MS, vm, () => cloud.api.heartbeats.find((h) => h.at.getTime() > rebootAt && h.node === NODE_NAME));
+            cloud.api.requests.slice(apiBefore).find((r) => r.method === 'POST' && r.path === '/api/v1/nodes'),
+          );
+          await waitFor('heartbeat after reboot', HEARTBEAT_DEADLINE_MS, vm, () =>
+            cloud.api.heartbeats.find((h) => h.at.getTime() > rebootAt && h.node === NODE_NAME),
+          );
           const post = cloud.api.requests.slice(apiBefore).find((r) => r.method === 'POST' && r.path === '/api/v1/nodes');
           return `POST /api/v1/nodes answered ${post?.status} (the Node survived), heartbeat after reboot`;
         });
         await checks.check('after reboot: agent files unchanged', async () => {
           await waitFor('run phase done after reboot', SSH_DEADLINE_MS, vm, async () =>
-            (await unitState(target, 'eks-node-agent-run.service')).ActiveState === 'active' ? true : undefined);
+            (await unitState(target, 'eks-node-agent-run.service')).ActiveState === 'active' ? true : undefined,
+          );
           const after = await agentFileDigests(target);
           expect(after === before, `digests changed:\nbefore:\n${before}\nafter:\n${after}`);
           return `${before.trim().split('\n').length} files, same sha256`;
@@ -385,7 +406,8 @@ async function runCase(c: SystemCase, image: string, base: { kernel: string; ini
       await waitForSsh(target, SSH_DEADLINE_MS, `case ${c.name}`, () => vm?.exited());
       await checks.check('the run unit finished without starting anything', async () => {
         await waitFor('eks-node-agent-run.service done', JOIN_DEADLINE_MS, vm, async () =>
-          (await unitState(target, 'eks-node-agent-run.service')).ActiveState === 'active' ? true : undefined);
+          (await unitState(target, 'eks-node-agent-run.service')).ActiveState === 'active' ? true : undefined,
+        );
         const out = await sshOk(target, 'journalctl -b -u eks-node-agent-run.service -o cat --no-pager');
         expect(/run phase: no NodeConfig found .*not started/.test(out), `the run unit does not say why nothing started:\n${out}`);
         return out.split('\n').find((l) => l.includes('run phase:')) ?? '';
@@ -410,7 +432,8 @@ async function runCase(c: SystemCase, image: string, base: { kernel: string; ini
       await waitForSsh(target, SSH_DEADLINE_MS, `case ${c.name}`, () => vm?.exited());
       await checks.check('config phase fails', async () => {
         await waitFor('eks-node-agent-config.service failed', FAIL_DEADLINE_MS, vm, async () =>
-          (await unitState(target, 'eks-node-agent-config.service')).ActiveState === 'failed' ? true : undefined);
+          (await unitState(target, 'eks-node-agent-config.service')).ActiveState === 'failed' ? true : undefined,
+        );
         const s = await unitState(target, 'eks-node-agent-config.service');
         return `ActiveState=${s.ActiveState} Result=${s.Result} ExecMainStatus=${s.ExecMainStatus}`;
       });
@@ -514,13 +537,23 @@ async function main(): Promise<number> {
     const pauseTar = join(root, 'pause-image.tar');
     await writePauseImageTar(root, PAUSE_IMAGE, pauseTar);
     const server = await startArtifactServer(bucket);
-    const baked = await mark('bake', () => bake({
-      work: join(root, 'bake'), base, sshKeyFile: keyFile, sshPublicKey: publicKey,
-      // QEMU user networking: the guest reaches the host's loopback as 10.0.2.2.
-      artifactBaseUrl: `http://10.0.2.2:${server.port}`,
-      kubernetesVersion: KUBERNETES_VERSION, buildDate: BUILD_DATE, agentBinary: agent,
-      pauseImage: PAUSE_IMAGE, pauseImageTar: pauseTar, log, timeoutMs: BAKE_DEADLINE_MS,
-    }).finally(() => server.close()));
+    const baked = await mark('bake', () =>
+      bake({
+        work: join(root, 'bake'),
+        base,
+        sshKeyFile: keyFile,
+        sshPublicKey: publicKey,
+        // QEMU user networking: the guest reaches the host's loopback as 10.0.2.2.
+        artifactBaseUrl: `http://10.0.2.2:${server.port}`,
+        kubernetesVersion: KUBERNETES_VERSION,
+        buildDate: BUILD_DATE,
+        agentBinary: agent,
+        pauseImage: PAUSE_IMAGE,
+        pauseImageTar: pauseTar,
+        log,
+        timeoutMs: BAKE_DEADLINE_MS,
+      }).finally(() => server.close()),
+    );
     const served = server.requests.filter((r) => r.status === 200).map((r) => r.path.split('/').pop());
     log(`baked ${baked.image} in ${baked.seconds}s (artifacts downloaded: ${served.join(', ')})`);
     image = baked.image;

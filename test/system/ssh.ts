@@ -15,11 +15,25 @@ export interface SshResult {
 
 function sshArgs(target: SshTarget): string[] {
   return [
-    '-i', target.keyFile, '-p', String(target.port),
+    '-i',
+    target.keyFile,
+    '-p',
+    String(target.port),
     // Every VM is fresh and its host key made at first boot: nothing to pin.
-    '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
-    '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', '-o', 'LogLevel=ERROR',
-    '-o', 'ServerAliveInterval=5', '-o', 'ServerAliveCountMax=3',
+    '-o',
+    'StrictHostKeyChecking=no',
+    '-o',
+    'UserKnownHostsFile=/dev/null',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'ConnectTimeout=10',
+    '-o',
+    'LogLevel=ERROR',
+    '-o',
+    'ServerAliveInterval=5',
+    '-o',
+    'ServerAliveCountMax=3',
   ];
 }
 

@@ -46,7 +46,8 @@ const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g
 /** The base64 CA bundle as the PEM file the kubelet reads: every certificate parsed. */
 export function checkCertificateAuthority(value: string): Checked<string> {
   const compact = value.replace(/\s+/g, '');
-  if (!BASE64.test(compact) || compact.length % 4 !== 0) return { reason: 'is not base64 (expected the base64 of a PEM bundle, as eks:DescribeCluster returns it)' };
+  if (!BASE64.test(compact) || compact.length % 4 !== 0)
+    return { reason: 'is not base64 (expected the base64 of a PEM bundle, as eks:DescribeCluster returns it)' };
   const blocks = Buffer.from(compact, 'base64').toString('utf8').match(PEM_CERT);
   if (!blocks) return { reason: 'is base64 but holds no PEM certificate (expected base64 of "-----BEGIN CERTIFICATE-----...")' };
   for (const [i, block] of blocks.entries()) {

@@ -90,7 +90,9 @@ export function compileMaxPodsExpression(expr: string): MaxPodsEvaluator {
   return (vars) => {
     const n = run(vars);
     if (n < 1n || n > BigInt(Number.MAX_SAFE_INTEGER)) {
-      throw new InputError(`${MAX_PODS_EXPRESSION_FIELD}: ${JSON.stringify(expr)} gives ${n} on this instance (${JSON.stringify(vars)}), not a positive max pods`);
+      throw new InputError(
+        `${MAX_PODS_EXPRESSION_FIELD}: ${JSON.stringify(expr)} gives ${n} on this instance (${JSON.stringify(vars)}), not a positive max pods`,
+      );
     }
     return Number(n);
   };

@@ -189,8 +189,10 @@ function collect(config: NodeConfig): Collected {
     for (const name of Object.keys(vars).sort()) {
       const value = vars[name] ?? '';
       // Values may be secrets (proxy passwords): messages name the variable, never the value.
-      if (!ENV_NAME.test(name)) add(`${path}.${name}`, name, 'is not an environment variable name (expected letters, digits and "_", not starting with a digit)');
-      else if (CONTROL.test(value)) problems.push(`${path}.${name}: the value contains a line break or control character (expected a single-line value; not shown, it may be secret)`);
+      if (!ENV_NAME.test(name))
+        add(`${path}.${name}`, name, 'is not an environment variable name (expected letters, digits and "_", not starting with a digit)');
+      else if (CONTROL.test(value))
+        problems.push(`${path}.${name}: the value contains a line break or control character (expected a single-line value; not shown, it may be secret)`);
       else variables.push({ name, value });
     }
     if (isDefault) parsed.defaultEnvironment = variables;
@@ -263,7 +265,9 @@ export function unappliedFields(config: NodeConfig): string[] {
   const spec = config.spec ?? {};
   const notes: string[] = [];
   if (spec.instance?.localStorage?.disabledMounts?.includes('SOCI')) {
-    notes.push('spec.instance.localStorage.disabledMounts: "SOCI" is accepted and ignored: this image does not pull images through the SOCI snapshotter, so there is no SOCI directory to keep off local storage');
+    notes.push(
+      'spec.instance.localStorage.disabledMounts: "SOCI" is accepted and ignored: this image does not pull images through the SOCI snapshotter, so there is no SOCI directory to keep off local storage',
+    );
   }
   if (spec.featureGates?.FastImagePull !== undefined) notes.push('spec.featureGates.FastImagePull is accepted but has no effect yet');
   return notes;

@@ -191,7 +191,13 @@ async function ensureArray(level: 0 | 10, members: InstanceStoreDisk[], options:
   return `/dev/${now.md}`;
 }
 
-async function ensureFilesystem(device: string, fsType: FsType, onArray: boolean, exec: Exec, log: (l: string) => void): Promise<{ uuid: string; type: string }> {
+async function ensureFilesystem(
+  device: string,
+  fsType: FsType,
+  onArray: boolean,
+  exec: Exec,
+  log: (l: string) => void,
+): Promise<{ uuid: string; type: string }> {
   // -p probes the device itself: the blkid cache may still describe the disk before it was blanked
   const probe = async () => parseBlkid((await exec('blkid', ['-p', '-o', 'export', device], TIMEOUT.short, [0, 2])).stdout);
   const existing = await probe();
@@ -206,7 +212,12 @@ async function ensureFilesystem(device: string, fsType: FsType, onArray: boolean
 
 /** UUID and TYPE from `blkid -o export`; a raid member or an empty device has neither. */
 export function parseBlkid(text: string): { uuid?: string; type?: string } {
-  const fields = Object.fromEntries(text.split('\n').map((l) => l.split('=', 2) as [string, string]).filter(([k, v]) => k && v !== undefined));
+  const fields = Object.fromEntries(
+    text
+      .split('\n')
+      .map((l) => l.split('=', 2) as [string, string])
+      .filter(([k, v]) => k && v !== undefined),
+  );
   const type = fields.TYPE;
   if (!type || type === 'linux_raid_member') return {};
   return { uuid: fields.UUID, type };

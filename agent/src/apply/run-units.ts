@@ -75,9 +75,7 @@ export async function runUnits(actions: readonly UnitAction[], options: RunUnits
       await timed(`restart ${action.unit}`, reason, () => systemctl.restart(action.unit));
       if (action.waitActiveSeconds !== undefined) {
         const seconds = action.waitActiveSeconds;
-        await timed(`wait ${action.unit} active`, `up to ${seconds} s`, () =>
-          waitActive(systemctl, action.unit, seconds, { now, sleep, pollMs }),
-        );
+        await timed(`wait ${action.unit} active`, `up to ${seconds} s`, () => waitActive(systemctl, action.unit, seconds, { now, sleep, pollMs }));
       }
     }
   }

@@ -42,7 +42,9 @@ export async function readRunPhaseState(root: string): Promise<RunPhaseState | u
     }
     return parsed as RunPhaseState;
   } catch (err) {
-    throw new EnvironmentError(`reading ${file}: not a run-phase state written by this agent (${describeCause(err)}); run the config phase again`, { cause: err });
+    throw new EnvironmentError(`reading ${file}: not a run-phase state written by this agent (${describeCause(err)}); run the config phase again`, {
+      cause: err,
+    });
   }
 }
 

@@ -31,7 +31,14 @@ export function parseSystemctlShow(unit: string, text: string): UnitStatus {
     if (at > 0) props.set(line.slice(0, at).trim(), line.slice(at + 1).trim());
   }
   const get = (k: string) => props.get(k) ?? '';
-  return { unit, loadState: get('LoadState'), activeState: get('ActiveState'), subState: get('SubState'), result: get('Result'), execMainStatus: get('ExecMainStatus') };
+  return {
+    unit,
+    loadState: get('LoadState'),
+    activeState: get('ActiveState'),
+    subState: get('SubState'),
+    result: get('Result'),
+    execMainStatus: get('ExecMainStatus'),
+  };
 }
 
 export async function systemctlShow(unit: string, timeoutMs: number): Promise<UnitStatus> {

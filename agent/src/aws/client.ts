@@ -40,11 +40,7 @@ export type AwsService = keyof typeof AWS_ENDPOINT_VARIABLES;
  * Client options for one service in one region: the endpoint comes from the environment the
  * CLI passes down, the region is an argument (known once IMDS answered).
  */
-export function awsClientOptions(
-  service: AwsService,
-  env: Record<string, string | undefined>,
-  options: Omit<AwsClientOptions, 'endpoint'>,
-): AwsClientOptions {
+export function awsClientOptions(service: AwsService, env: Record<string, string | undefined>, options: Omit<AwsClientOptions, 'endpoint'>): AwsClientOptions {
   const endpoint = env[AWS_ENDPOINT_VARIABLES[service]];
   return { ...options, ...(endpoint ? { endpoint } : {}) };
 }

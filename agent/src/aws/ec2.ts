@@ -86,9 +86,7 @@ export async function describeInstanceTypeEnis(instanceType: string, options: Aw
   const enis = card?.MaximumNetworkInterfaces ?? (info.NetworkCards?.length ? undefined : info.MaximumNetworkInterfaces);
   const ipv4PerEni = info.Ipv4AddressesPerInterface;
   if (!enis || !ipv4PerEni) {
-    throw new EnvironmentError(
-      `${what}: the answer lacks ${!enis ? `the ENI count of network card ${cardIndex}` : 'Ipv4AddressesPerInterface'}`,
-    );
+    throw new EnvironmentError(`${what}: the answer lacks ${!enis ? `the ENI count of network card ${cardIndex}` : 'Ipv4AddressesPerInterface'}`);
   }
   return { enis, ipv4PerEni };
 }

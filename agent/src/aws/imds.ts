@@ -42,7 +42,10 @@ interface Reply {
 }
 
 class HttpStatusError extends Error {
-  constructor(readonly status: number, readonly path: string) {
+  constructor(
+    readonly status: number,
+    readonly path: string,
+  ) {
     super(`HTTP ${status}`);
   }
 }
@@ -131,10 +134,9 @@ export function createImds(options: ImdsOptions): Imds {
     } catch (err) {
       if (err instanceof HttpStatusError && err.status === 404) return undefined;
       if (err instanceof EnvironmentError) throw err;
-      throw new EnvironmentError(
-        `IMDS ${endpoint}/latest/${path}: no usable answer within ${Math.round(totalTimeoutMs / 1000)}s (${describeCause(err)})`,
-        { cause: err },
-      );
+      throw new EnvironmentError(`IMDS ${endpoint}/latest/${path}: no usable answer within ${Math.round(totalTimeoutMs / 1000)}s (${describeCause(err)})`, {
+        cause: err,
+      });
     }
   }
 

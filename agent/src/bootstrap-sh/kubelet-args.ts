@@ -11,13 +11,20 @@ type Parse = (value: string) => unknown;
 const int: Parse = (v) => (/^\d+$/.test(v) ? Number(v) : undefined);
 const str: Parse = (v) => (v === '' ? undefined : v);
 const bool: Parse = (v) => (v === 'true' || v === '' ? true : v === 'false' ? false : undefined);
-const list: Parse = (v) => v.split(',').map((s) => s.trim()).filter(Boolean);
+const list: Parse = (v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 /** `cpu=100m,memory=1Gi` (or `memory.available<100Mi` with `<` for eviction thresholds) */
 const pairs =
   (sep: string): Parse =>
   (v) => {
     const out: Record<string, string> = {};
-    for (const item of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const item of v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const at = item.indexOf(sep);
       if (at <= 0) return undefined;
       out[item.slice(0, at)] = item.slice(at + 1);
@@ -37,7 +44,10 @@ const gates: Parse = (v) => {
 /** `key=value:Effect` or `key:Effect`, comma separated, as kubelet's --register-with-taints */
 const taints: Parse = (v) => {
   const out: Array<{ key: string; value?: string; effect: string }> = [];
-  for (const item of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^([^=:]+)(?:=([^:]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/.exec(item);
     if (!m) return undefined;
     out.push({ key: m[1] as string, ...(m[2] !== undefined ? { value: m[2] } : {}), effect: m[3] as string });

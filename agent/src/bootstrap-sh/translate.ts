@@ -117,7 +117,10 @@ export function translateBootstrapArgs(args: readonly string[], deps: TranslateD
 
   const dns = opt('--dns-cluster-ip');
   if (dns !== undefined) {
-    const ips = dns.split(',').map((s) => s.trim()).filter(Boolean);
+    const ips = dns
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const bad = ips.filter((ip) => !isIPv4(ip) && !isIPv6(ip));
     if (ips.length === 0 || bad.length) problems.push(`--dns-cluster-ip: ${JSON.stringify(dns)} is not a comma-separated list of IP addresses`);
     else kubeletConfig.clusterDNS = ips;
@@ -171,9 +174,11 @@ export function translateBootstrapArgs(args: readonly string[], deps: TranslateD
     if (opt(option) !== undefined) warnings.push(`${option}: ignored, this image has no Docker`);
   }
   for (const option of ['--pause-container-account', '--pause-container-version']) {
-    if (opt(option) !== undefined) warnings.push(`${option}: ignored, this image uses the pause image it pre-pulled for its region (override with spec.containerd.config)`);
+    if (opt(option) !== undefined)
+      warnings.push(`${option}: ignored, this image uses the pause image it pre-pulled for its region (override with spec.containerd.config)`);
   }
-  if (opt('--aws-api-retry-attempts') !== undefined) warnings.push('--aws-api-retry-attempts: ignored, the agent retries its AWS calls within its own deadline');
+  if (opt('--aws-api-retry-attempts') !== undefined)
+    warnings.push('--aws-api-retry-attempts: ignored, the agent retries its AWS calls within its own deadline');
   const bpf = opt('--mount-bpf-fs');
   if (bpf !== undefined && bpf !== 'true') warnings.push(`--mount-bpf-fs ${bpf}: ignored, systemd mounts /sys/fs/bpf on this image`);
 

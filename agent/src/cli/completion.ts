@@ -31,7 +31,9 @@ function bash(program: Program): string {
   const groups = [...new Set(program.commands.filter((c) => c.path.length > 1).map((c) => c.path.slice(0, -1).join(' ')))];
   const next = (prefix: string) => {
     const depth = prefix === '' ? 0 : prefix.split(' ').length;
-    return [...new Set(program.commands.filter((c) => c.path.slice(0, depth).join(' ') === prefix && c.path.length > depth).map((c) => c.path[depth] as string))];
+    return [
+      ...new Set(program.commands.filter((c) => c.path.slice(0, depth).join(' ') === prefix && c.path.length > depth).map((c) => c.path[depth] as string)),
+    ];
   };
   const topWords = [...next(''), 'help', ...GLOBAL_OPTIONS.flatMap(flags)];
   const perCommand = (c: CommandSpec) => {

@@ -27,7 +27,10 @@ export function describeNodeEnvironment(config: NodeConfig): string[] {
   }
   const proxy = proxySettings(defaults);
   if (proxy.httpsProxy || proxy.httpProxy) {
-    const via = [proxy.httpsProxy ? `https:// through ${showProxy(proxy.httpsProxy)}` : '', proxy.httpProxy ? `http:// through ${showProxy(proxy.httpProxy)}` : '']
+    const via = [
+      proxy.httpsProxy ? `https:// through ${showProxy(proxy.httpsProxy)}` : '',
+      proxy.httpProxy ? `http:// through ${showProxy(proxy.httpProxy)}` : '',
+    ]
       .filter(Boolean)
       .join(', ');
     lines.push(
@@ -36,7 +39,10 @@ export function describeNodeEnvironment(config: NodeConfig): string[] {
   }
   const network = spec.instance?.network;
   if (network?.nameservers?.length || network?.domains?.length) {
-    const parts = [network.nameservers?.length ? `DNS=${network.nameservers.join(' ')}` : '', network.domains?.length ? `Domains=${network.domains.join(' ')}` : ''];
+    const parts = [
+      network.nameservers?.length ? `DNS=${network.nameservers.join(' ')}` : '',
+      network.domains?.length ? `Domains=${network.domains.join(' ')}` : '',
+    ];
     lines.push(`resolvers: systemd-resolved gets ${parts.filter(Boolean).join(', ')} (${PATHS.resolvedDropIn}), restarted before the first AWS call`);
   }
   lines.push(

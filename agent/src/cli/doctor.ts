@@ -98,7 +98,10 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
     plan(config, cluster, ctx) {
       const ec2 = ec2For(ctx);
       const instanceIdNodeName = config.spec?.featureGates?.InstanceIdNodeName === true;
-      return planNode(config, { facts: { root, instance: { imds, versionTimeoutMs: ctx.timeoutMs, instanceIdNodeName }, ...(ec2 ? { ec2 } : {}) }, cluster: { resolved: cluster } });
+      return planNode(config, {
+        facts: { root, instance: { imds, versionTimeoutMs: ctx.timeoutMs, instanceIdNodeName }, ...(ec2 ? { ec2 } : {}) },
+        cluster: { resolved: cluster },
+      });
     },
     async nodeName(config, ctx) {
       const ec2 = ec2For(ctx);

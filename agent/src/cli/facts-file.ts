@@ -57,8 +57,10 @@ function check<T>(schema: z.ZodMiniType<T>, value: unknown, option: string, file
     result.error.issues.map((issue) => {
       const path = issue.path;
       const at = valueAt(value, path);
-      const field = issue.code === 'unrecognized_keys' ? `${formatPath(path) === '(document)' ? '' : `${formatPath(path)}.`}${issue.keys.join(', ')}` : formatPath(path);
-      const reason = issue.code === 'unrecognized_keys' ? 'unknown field' : at === undefined ? 'required field is missing' : `${show(at)} is not ${expectation(issue)}`;
+      const field =
+        issue.code === 'unrecognized_keys' ? `${formatPath(path) === '(document)' ? '' : `${formatPath(path)}.`}${issue.keys.join(', ')}` : formatPath(path);
+      const reason =
+        issue.code === 'unrecognized_keys' ? 'unknown field' : at === undefined ? 'required field is missing' : `${show(at)} is not ${expectation(issue)}`;
       return `${option} ${file}: ${field}: ${reason}`;
     }),
   );

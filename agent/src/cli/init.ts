@@ -64,8 +64,10 @@ export async function run(options: InitOptions, env: Env, out: (line: string) =>
   };
   const load = (validate: boolean) =>
     loadOrNothing(() =>
-      step('resolve config', () => loadConfig(options.configSources, { imds }, { validate }), (l) =>
-        `${l.documents.length} document(s)${l.ignored.length ? `, ${l.ignored.length} ignored` : ''}`,
+      step(
+        'resolve config',
+        () => loadConfig(options.configSources, { imds }, { validate }),
+        (l) => `${l.documents.length} document(s)${l.ignored.length ? `, ${l.ignored.length} ignored` : ''}`,
       ),
     );
   // The run phase compares before it validates: an unchanged merge passed validation in the
@@ -138,7 +140,13 @@ export async function run(options: InitOptions, env: Env, out: (line: string) =>
   if (options.skip !== 'run' && !options.dryRun) {
     // before containerd and the kubelet start, so their state directories are already on the disks
     const storage = readLocalStorageIntent(options.root);
-    if (storage) await timed(log, 'local storage', () => applyLocalStorage(storage, { root: options.root, run: createProcessRunner(env), log }), (p) => p.kind);
+    if (storage)
+      await timed(
+        log,
+        'local storage',
+        () => applyLocalStorage(storage, { root: options.root, run: createProcessRunner(env), log }),
+        (p) => p.kind,
+      );
     const systemctl = createSystemctl({ env });
     const result = await applyRunPhase(undefined, { root: options.root, systemctl });
     logSteps(log, result.timings);

@@ -22,7 +22,16 @@ import type { DoctorDeps } from './types.js';
  * same rule set that plans them.
  */
 export function expectedPathsWithoutPlan(config: NodeConfig | undefined): string[] {
-  const fixed = [PATHS.kubeletConfig, PATHS.kubeletDropIn, PATHS.kubeletEnvironment, PATHS.kubeconfig, PATHS.caCert, PATHS.credentialProviderConfig, PATHS.containerdConfig, PATHS.baseRuntimeSpec];
+  const fixed = [
+    PATHS.kubeletConfig,
+    PATHS.kubeletDropIn,
+    PATHS.kubeletEnvironment,
+    PATHS.kubeconfig,
+    PATHS.caCert,
+    PATHS.credentialProviderConfig,
+    PATHS.containerdConfig,
+    PATHS.baseRuntimeSpec,
+  ];
   const units = Object.keys(config?.spec?.instance?.environment ?? {}).flatMap((key) => {
     const unit = serviceUnitName(key);
     return 'value' in unit ? [unitEnvironmentPath(unit.value)] : [];

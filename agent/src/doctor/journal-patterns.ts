@@ -12,12 +12,12 @@ export const KUBELET_PATTERNS: JournalPattern[] = [
   {
     id: 'x509',
     pattern: /x509:|certificate signed by unknown authority|tls: failed to verify certificate/i,
-    hint: 'kubelet does not trust the API server certificate: /etc/kubernetes/pki/ca.crt (spec.cluster.certificateAuthority) is not this cluster\'s CA',
+    hint: "kubelet does not trust the API server certificate: /etc/kubernetes/pki/ca.crt (spec.cluster.certificateAuthority) is not this cluster's CA",
   },
   {
     id: 'unauthorized',
     pattern: /\bUnauthorized\b|status code 401|\b401\b.*unauthorized/i,
-    hint: 'the API server rejects the node\'s token: map the node role with an EC2_LINUX access entry (or aws-auth mapRoles)',
+    hint: "the API server rejects the node's token: map the node role with an EC2_LINUX access entry (or aws-auth mapRoles)",
   },
   {
     id: 'node-not-found',

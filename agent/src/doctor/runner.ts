@@ -94,7 +94,14 @@ export async function runChecks(checks: Check[], totalMs: number, now: () => num
       }
       const left = runDeadline - now();
       if (left <= 0) {
-        return { result: { name: check.name, status: 'timeout', detail: `not started: the run deadline (--timeout ${seconds(totalMs)}) expired`, hint: 'raise --timeout; the checks before this one were slow (see their lines)' } };
+        return {
+          result: {
+            name: check.name,
+            status: 'timeout',
+            detail: `not started: the run deadline (--timeout ${seconds(totalMs)}) expired`,
+            hint: 'raise --timeout; the checks before this one were slow (see their lines)',
+          },
+        };
       }
       const started = now();
       const abort = new AbortController();

@@ -24,7 +24,12 @@ export async function hasNvidiaPciDevice(root: string): Promise<boolean> {
     throw new EnvironmentError(`${dir}: cannot list PCI devices (${describeCause(err)})`, { cause: err });
   }
   const vendors = await Promise.all(
-    entries.map((entry) => readFile(path.join(dir, entry, 'vendor'), 'utf8').then((t) => t.trim().toLowerCase(), () => '')),
+    entries.map((entry) =>
+      readFile(path.join(dir, entry, 'vendor'), 'utf8').then(
+        (t) => t.trim().toLowerCase(),
+        () => '',
+      ),
+    ),
   );
   return vendors.includes(NVIDIA_PCI_VENDOR);
 }
@@ -39,9 +44,6 @@ async function exists(file: string): Promise<boolean> {
 
 /** GPU facts for render: the kubelet's node label and containerd's default runtime depend on them. */
 export async function readAcceleratorFacts(root: string): Promise<AcceleratorFacts> {
-  const [nvidiaGpu, nvidiaContainerRuntime] = await Promise.all([
-    hasNvidiaPciDevice(root),
-    exists(path.join(root, NVIDIA_CONTAINER_RUNTIME)),
-  ]);
+  const [nvidiaGpu, nvidiaContainerRuntime] = await Promise.all([hasNvidiaPciDevice(root), exists(path.join(root, NVIDIA_CONTAINER_RUNTIME))]);
   return { nvidiaGpu, nvidiaContainerRuntime };
 }

@@ -28,7 +28,12 @@ export type NodeNameSource = 'local-hostname' | 'ec2:DescribeInstances' | 'insta
 /** The DNS domain of a host name ("" when it has none). */
 export function hostnameDomain(hostname: string): string {
   const dot = hostname.indexOf('.');
-  return dot < 0 ? '' : hostname.slice(dot + 1).toLowerCase().replace(/\.$/, '');
+  return dot < 0
+    ? ''
+    : hostname
+        .slice(dot + 1)
+        .toLowerCase()
+        .replace(/\.$/, '');
 }
 
 /**
@@ -87,7 +92,11 @@ function first(text: string | undefined): string | undefined {
   return text?.trim().split(/\s+/)[0] || undefined;
 }
 
-async function nodeIdentityOf(id: Identity, hostname: string | undefined, options: Pick<GatherOptions, 'privateDnsNameFallback' | 'instanceIdNodeName'>): Promise<NodeIdentity> {
+async function nodeIdentityOf(
+  id: Identity,
+  hostname: string | undefined,
+  options: Pick<GatherOptions, 'privateDnsNameFallback' | 'instanceIdNodeName'>,
+): Promise<NodeIdentity> {
   const source = nodeNameSource(hostname, id.region, options.instanceIdNodeName);
   const base = { instanceId: id.instanceId, ...(hostname ? { localHostname: hostname } : {}), source };
   switch (source) {

@@ -72,10 +72,7 @@ async function readVersion(source: VersionSource, root: string, exec: Exec, time
   try {
     out = await exec(source.binary, ['--version'], { timeoutMs });
   } catch (err) {
-    throw new EnvironmentError(
-      `${source.label}: ${full} is missing and \`${source.binary} --version\` failed (${describeCause(err)})`,
-      { cause: err },
-    );
+    throw new EnvironmentError(`${source.label}: ${full} is missing and \`${source.binary} --version\` failed (${describeCause(err)})`, { cause: err });
   }
   const v = source.parse(out);
   if (!v) {

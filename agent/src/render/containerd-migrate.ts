@@ -17,11 +17,25 @@ export const CRI_RUNTIME = 'io.containerd.cri.v1.runtime';
 const FIELD = 'spec.containerd.config';
 
 /** Keys of the version 2 CRI table that belong to the images plugin in version 3. */
-const IMAGE_KEYS = ['registry', 'image_decryption', 'max_concurrent_downloads', 'image_pull_progress_timeout', 'image_pull_with_sync_fs', 'stats_collect_period'];
+const IMAGE_KEYS = [
+  'registry',
+  'image_decryption',
+  'max_concurrent_downloads',
+  'image_pull_progress_timeout',
+  'image_pull_with_sync_fs',
+  'stats_collect_period',
+];
 /** Keys of `containerd` in the version 2 CRI table that belong to the images plugin. */
 const IMAGE_CONTAINERD_KEYS = ['snapshotter', 'disable_snapshot_annotations', 'discard_unpacked_layers'];
 /** The CRI server's own settings: they stay under io.containerd.grpc.v1.cri. */
-const SERVER_KEYS = ['disable_tcp_service', 'stream_server_address', 'stream_server_port', 'stream_idle_timeout', 'enable_tls_streaming', 'x509_key_pair_streaming'];
+const SERVER_KEYS = [
+  'disable_tcp_service',
+  'stream_server_address',
+  'stream_server_port',
+  'stream_idle_timeout',
+  'enable_tls_streaming',
+  'x509_key_pair_streaming',
+];
 
 /** Removed in containerd 2.0: the key (relative to the CRI table) and what to write instead. */
 const REMOVED: ReadonlyArray<{ path: string[]; instead: string }> = [
@@ -111,7 +125,8 @@ export function migrateToVersion3(user: Table): Migration {
       const containerd: Table = { ...table(runtime.containerd) };
       for (const [k, v] of Object.entries(table(value)!)) {
         if (IMAGE_CONTAINERD_KEYS.includes(k)) put(images, k, v, at(CRI_V2, 'containerd', k), at(CRI_IMAGES, k));
-        else if (k === 'runtimes' && table(v)) put(containerd, k, migrateRuntimes(table(v)!, images), at(CRI_V2, 'containerd', k), at(CRI_RUNTIME, 'containerd', k));
+        else if (k === 'runtimes' && table(v))
+          put(containerd, k, migrateRuntimes(table(v)!, images), at(CRI_V2, 'containerd', k), at(CRI_RUNTIME, 'containerd', k));
         else put(containerd, k, v, at(CRI_V2, 'containerd', k), at(CRI_RUNTIME, 'containerd', k));
       }
       runtime.containerd = containerd;

@@ -59,7 +59,9 @@ export function buildContext(config: ResolvedNodeConfig, facts: Facts, options: 
     throw new InputError(`facts.instanceId: ${JSON.stringify(instance.instanceId)} is not an instance id (expected e.g. "i-0123456789abcdef0")`);
   }
   if (!DNS_NAME.test(instance.privateDnsName)) {
-    throw new InputError(`facts.privateDnsName: ${JSON.stringify(instance.privateDnsName)} is not a DNS name (expected e.g. "ip-10-0-1-23.us-west-2.compute.internal")`);
+    throw new InputError(
+      `facts.privateDnsName: ${JSON.stringify(instance.privateDnsName)} is not a DNS name (expected e.g. "ip-10-0-1-23.us-west-2.compute.internal")`,
+    );
   }
   if (!Number.isFinite(instance.cpuMillicores) || instance.cpuMillicores <= 0) {
     throw new InputError(`facts.cpuMillicores: ${JSON.stringify(instance.cpuMillicores)} is not a positive number (expected e.g. 2000)`);

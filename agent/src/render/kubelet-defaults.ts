@@ -39,7 +39,7 @@ export const KUBELET_VERSIONED_DEFAULTS: readonly VersionedDefault[] = [
   },
   {
     since: { major: 1, minor: 35 },
-    why: "the NVIDIA GPU operator schedules its components on nodes labelled as carrying a GPU",
+    why: 'the NVIDIA GPU operator schedules its components on nodes labelled as carrying a GPU',
     labels: (facts): Record<string, string> => (facts.accelerators?.nvidiaGpu ? { 'nvidia.com/gpu.present': 'true' } : {}),
   },
 ];

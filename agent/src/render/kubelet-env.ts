@@ -24,7 +24,12 @@ function withAgentLabels(flags: string[], agentLabels: Record<string, string>): 
   const last = flags.findLastIndex((f) => f.startsWith(NODE_LABELS));
   if (last === -1 || Object.keys(agentLabels).length === 0) return flags;
   const own = flags[last]!.slice(NODE_LABELS.length);
-  const ownKeys = new Set(own.split(',').filter(Boolean).map((l) => l.split('=')[0]));
+  const ownKeys = new Set(
+    own
+      .split(',')
+      .filter(Boolean)
+      .map((l) => l.split('=')[0]),
+  );
   const extra = Object.keys(agentLabels)
     .sort()
     .filter((k) => !ownKeys.has(k))

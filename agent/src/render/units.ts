@@ -13,7 +13,10 @@ export const CONTAINERD_ACTIVE_TIMEOUT_SECONDS = 60;
 export function planUnits(files: PlannedFile[]): UnitAction[] {
   const planned = new Set(files.map((f) => f.path));
   const present = (paths: string[]) => paths.filter((p) => planned.has(p));
-  const dropIns = files.map((f) => f.path).filter((p) => p.startsWith('/etc/systemd/system/')).sort();
+  const dropIns = files
+    .map((f) => f.path)
+    .filter((p) => p.startsWith('/etc/systemd/system/'))
+    .sort();
   const actions: UnitAction[] = [];
   // DefaultEnvironment= belongs to the manager's own configuration; a re-exec re-reads it on every
   // systemd version, and units started afterwards (the restarts below) inherit it.

@@ -61,11 +61,15 @@ async function readSource(uri: string, source: Source, deps: SourceDeps) {
   } catch (err) {
     // A drop-in directory (a URI ending in "/") that nobody created is simply empty: the units
     // name /etc/eks/nodeadm.d/ on every boot, and only some user data writes it.
-    if (uri.endsWith('/') && (err as NodeJS.ErrnoException).code === 'ENOENT') return [{ documents: [], ignored: [`${uri}: no such directory`], advisories: [] }];
+    if (uri.endsWith('/') && (err as NodeJS.ErrnoException).code === 'ENOENT')
+      return [{ documents: [], ignored: [`${uri}: no such directory`], advisories: [] }];
     throw new InputError(`${uri}: cannot read (${describeCause(err)})`, { cause: err });
   }
   const files = info.isDirectory()
-    ? (await readdir(source.path)).filter((name) => DIR_ENTRY.test(name)).sort().map((name) => join(source.path, name))
+    ? (await readdir(source.path))
+        .filter((name) => DIR_ENTRY.test(name))
+        .sort()
+        .map((name) => join(source.path, name))
     : [source.path];
   if (files.length === 0) return [{ documents: [], ignored: [`${uri}: no *.yaml, *.yml or *.json files`], advisories: [] }];
   return files.map((file) => decodeUserData(readRegularFile(file, `file://${file}`), `file://${file}`));
@@ -119,4 +123,3 @@ export async function loadConfig(uris: readonly string[], deps: SourceDeps, opti
   if (problems.length > 0) throw new InputError([...problems, ...advisories]);
   return { config, documents: where, ignored, advisories, notes };
 }
-

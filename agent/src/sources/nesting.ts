@@ -34,7 +34,9 @@ export function assertNestingDepth(text: string, where: string): void {
       i = end - 1;
     } else if (c === '[' || c === '{') {
       if (++depth > MAX_NESTING_DEPTH) {
-        throw new InputError(`${where}: nesting deeper than ${MAX_NESTING_DEPTH} levels at line ${line} (the limit for a NodeConfig document; refusing input built to exhaust the parser)`);
+        throw new InputError(
+          `${where}: nesting deeper than ${MAX_NESTING_DEPTH} levels at line ${line} (the limit for a NodeConfig document; refusing input built to exhaust the parser)`,
+        );
       }
     } else if ((c === ']' || c === '}') && depth > 0) {
       depth--;

@@ -55,7 +55,16 @@ export function mergeFstab(existing: string, entries: readonly FstabEntry[]): st
     else if (!inside) kept.push(line);
   }
   const block = entries.length
-    ? [BEGIN, ...entries.map((e) => [e.source, e.target, e.type, e.options.join(',')].map(escapeField).concat(['0', String(e.pass)]).join(' ')), END]
+    ? [
+        BEGIN,
+        ...entries.map((e) =>
+          [e.source, e.target, e.type, e.options.join(',')]
+            .map(escapeField)
+            .concat(['0', String(e.pass)])
+            .join(' '),
+        ),
+        END,
+      ]
     : [];
   const all = [...kept, ...block];
   return all.length ? `${all.join('\n')}\n` : '';

@@ -119,8 +119,15 @@ export function chooseFsType(root: string): FsType {
 /** mdadm's command line for a new array: `--run --force` so it never asks, and a single disk may be RAID0. */
 export function mdadmCreateArgs(level: 0 | 10, members: readonly InstanceStoreDisk[]): string[] {
   return [
-    '--create', `/dev/md/${ARRAY_NAME}`, '--run', '--force', `--level=${level}`, '--metadata=1.2', `--name=${ARRAY_NAME}`,
-    `--raid-devices=${members.length}`, ...members.map((d) => d.device),
+    '--create',
+    `/dev/md/${ARRAY_NAME}`,
+    '--run',
+    '--force',
+    `--level=${level}`,
+    '--metadata=1.2',
+    `--name=${ARRAY_NAME}`,
+    `--raid-devices=${members.length}`,
+    ...members.map((d) => d.device),
   ];
 }
 

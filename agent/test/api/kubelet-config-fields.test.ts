@@ -30,14 +30,21 @@ describe('KubeletConfiguration field check', () => {
         severity: 'advisory',
         message: `spec.kubelet.config.maxPod: unknown KubeletConfiguration field (did you mean "maxPods"?) (the field list is of Kubernetes ${KUBELET_CONFIG_FIELDS_VERSION}; a newer kubelet may know it)`,
       },
-      expect.objectContaining({ path: 'spec.kubelet.config.registerWithTaint', severity: 'advisory', message: expect.stringContaining('(did you mean "registerWithTaints"?)') }),
+      expect.objectContaining({
+        path: 'spec.kubelet.config.registerWithTaint',
+        severity: 'advisory',
+        message: expect.stringContaining('(did you mean "registerWithTaints"?)'),
+      }),
     ]);
   });
 
   it('looks into nested structs and list elements', () => {
     const problems = checkKubeletConfigFields({
       authentication: { webhok: {} },
-      registerWithTaints: [{ key: 'a', effect: 'NoSchedule' }, { key: 'b', efect: 'NoExecute' }],
+      registerWithTaints: [
+        { key: 'a', effect: 'NoSchedule' },
+        { key: 'b', efect: 'NoExecute' },
+      ],
     });
     expect(problems.map((p) => [p.path, p.severity])).toEqual([
       ['spec.kubelet.config.authentication.webhok', 'advisory'],
@@ -69,7 +76,15 @@ describe('KubeletConfiguration field check', () => {
 
   it('comes from a list with the fields the agent itself writes', () => {
     const fields = KUBELET_CONFIG_TYPES.KubeletConfiguration!;
-    for (const f of ['kubeReservedCgroup', 'systemReservedCgroup', 'shutdownGracePeriodCriticalPods', 'containerRuntimeEndpoint', 'providerID', 'tlsCipherSuites', 'featureGates']) {
+    for (const f of [
+      'kubeReservedCgroup',
+      'systemReservedCgroup',
+      'shutdownGracePeriodCriticalPods',
+      'containerRuntimeEndpoint',
+      'providerID',
+      'tlsCipherSuites',
+      'featureGates',
+    ]) {
       expect(fields[f], f).toBeDefined();
     }
   });

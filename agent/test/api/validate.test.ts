@@ -6,8 +6,7 @@ import { parseNodeConfigs, toNodeConfig } from '../../src/api/parse.js';
 import { InputError } from '../../src/errors.js';
 import type { NodeConfig } from '../../src/api/schema.js';
 
-const complete = (): NodeConfig =>
-  parse(readFileSync(new URL('../../../test/fixtures/userdata/complete.yaml', import.meta.url), 'utf8')) as NodeConfig;
+const complete = (): NodeConfig => parse(readFileSync(new URL('../../../test/fixtures/userdata/complete.yaml', import.meta.url), 'utf8')) as NodeConfig;
 
 function problemsOf(fn: () => unknown): string[] {
   try {
@@ -41,7 +40,8 @@ describe('schema', () => {
   });
 
   it('treats null and "" of an optional field as not set, and says so', () => {
-    const text = 'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n    apiServerEndpoint:\n    certificateAuthority: ""\n  kubelet:\n';
+    const text =
+      'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n    apiServerEndpoint:\n    certificateAuthority: ""\n  kubelet:\n';
     const [doc] = parseNodeConfigs(text, 'ud');
     expect(doc!.config.spec).toEqual({ cluster: { name: 'demo' } });
     expect(doc!.notes).toEqual([
@@ -66,7 +66,9 @@ describe('schema', () => {
 
   it('names a value outside an enum, with the allowed ones', () => {
     const doc = { apiVersion: 'node.eks.aws/v1alpha1', kind: 'NodeConfig', spec: { instance: { localStorage: { strategy: 'RAID5' } } } };
-    expect(problemsOf(() => toNodeConfig(doc, 'ud'))).toEqual(['ud: spec.instance.localStorage.strategy: "RAID5" is not allowed (expected "RAID0" or "RAID10" or "Mount")']);
+    expect(problemsOf(() => toNodeConfig(doc, 'ud'))).toEqual([
+      'ud: spec.instance.localStorage.strategy: "RAID5" is not allowed (expected "RAID0" or "RAID10" or "Mount")',
+    ]);
   });
 
   it('gives line and column of malformed YAML', () => {
@@ -145,7 +147,9 @@ describe('validateNodeConfig', () => {
 
   it('checks resolvers: nameservers written out as IP addresses, domains as DNS names', async () => {
     const doc = complete();
-    doc.spec!.instance = { network: { nameservers: ['10.0.0.2', 'fd00:ec2::253', '10.2', 'dns.corp'], domains: ['corp.example', '~svc.corp.example', '~.', 'bad domain'] } };
+    doc.spec!.instance = {
+      network: { nameservers: ['10.0.0.2', 'fd00:ec2::253', '10.2', 'dns.corp'], domains: ['corp.example', '~svc.corp.example', '~.', 'bad domain'] },
+    };
     expect(await validateNodeConfig(doc)).toEqual([
       'spec.instance.network.nameservers[2]: "10.2" is not an IP address (expected e.g. "10.0.0.2" or "fd00:ec2::253")',
       'spec.instance.network.nameservers[3]: "dns.corp" is not an IP address (expected e.g. "10.0.0.2" or "fd00:ec2::253")',
@@ -156,7 +160,9 @@ describe('validateNodeConfig', () => {
   it('checks proxy URLs of the default environment without showing them', async () => {
     const doc = complete();
     doc.spec!.instance = { environment: { default: { HTTPS_PROXY: 'proxy.corp:3128', http_proxy: 'ftp://u:secret@x', NO_PROXY: 'anything' } } };
-    expect(await validateNodeConfig(doc)).toEqual(['spec.instance.environment.default.http_proxy: is not a proxy URL (expected e.g. "http://proxy.corp.example:3128")']);
+    expect(await validateNodeConfig(doc)).toEqual([
+      'spec.instance.environment.default.http_proxy: is not a proxy URL (expected e.g. "http://proxy.corp.example:3128")',
+    ]);
   });
 });
 

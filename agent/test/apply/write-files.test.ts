@@ -74,7 +74,10 @@ describe('writeFiles', () => {
   it('refuses to replace a directory with a file, before renaming anything', async () => {
     await writeFiles(files, { root });
     await mkdir(join(root, '/etc/kubernetes/pki/ca.crt'), { recursive: true });
-    const next = [{ ...files[0]!, content: 'changed\n' }, { path: '/etc/kubernetes/pki/ca.crt', mode: 0o644, content: 'pem\n' }];
+    const next = [
+      { ...files[0]!, content: 'changed\n' },
+      { path: '/etc/kubernetes/pki/ca.crt', mode: 0o644, content: 'pem\n' },
+    ];
     await expect(writeFiles(next, { root })).rejects.toThrow(/ca\.crt.*is a directory/);
     expect(await readFile(join(root, files[0]!.path), 'utf8')).toBe(files[0]!.content);
   });
@@ -109,7 +112,11 @@ describe('writeFiles after a crash', () => {
       root,
       remove: ['/etc/eks/old.conf', '/etc/eks/never-existed.conf'],
       beforeCommit: async (change) => {
-        seen = { ...change, onDisk: await readFile(join(root, 'etc/containerd/config.toml'), 'utf8'), stillThere: (await readdir(join(root, 'etc/eks'))).includes('old.conf') };
+        seen = {
+          ...change,
+          onDisk: await readFile(join(root, 'etc/containerd/config.toml'), 'utf8'),
+          stillThere: (await readdir(join(root, 'etc/eks'))).includes('old.conf'),
+        };
       },
     });
     expect(seen).toEqual({ changed: ['/etc/containerd/config.toml'], removed: ['/etc/eks/old.conf'], onDisk: 'version = 2\n', stillThere: true });

@@ -68,9 +68,7 @@ describe('describeInstanceTypeEnis', () => {
 describe('describeInstancePrivateDnsName', () => {
   it('gives the private DNS name of the instance', async () => {
     ec2 = await startEc2();
-    expect(await createEc2Api(opts()).describeInstancePrivateDnsName('i-0123456789abcdef0')).toBe(
-      'ip-10-0-1-23.us-west-2.compute.internal',
-    );
+    expect(await createEc2Api(opts()).describeInstancePrivateDnsName('i-0123456789abcdef0')).toBe('ip-10-0-1-23.us-west-2.compute.internal');
     expect(ec2.requests[0]?.params).toMatchObject({ Action: 'DescribeInstances', 'InstanceId.1': 'i-0123456789abcdef0' });
   });
 

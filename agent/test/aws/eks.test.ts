@@ -85,9 +85,7 @@ describe('describeCluster', () => {
     const url = eks.url;
     await eks.close();
     eks = undefined;
-    const err = await failure(
-      describeCluster('prod', { region: 'us-west-2', endpoint: url, credentials, timeoutMs: 3_000, maxAttempts: 2 }),
-    );
+    const err = await failure(describeCluster('prod', { region: 'us-west-2', endpoint: url, credentials, timeoutMs: 3_000, maxAttempts: 2 }));
     expect(err.message).toMatch(/^eks:DescribeCluster for cluster "prod" failed: .*ECONNREFUSED/);
   });
 

@@ -41,7 +41,10 @@ const REAL_WORLD: Row[] = [
     commandLine: `"my-cluster" --apiserver-endpoint "${ENDPOINT}" --b64-cluster-ca "${CA}" --dns-cluster-ip "10.100.0.10" --kubelet-extra-args "--node-labels=alpha.eksctl.io/cluster-name=my-cluster,alpha.eksctl.io/nodegroup-name=ng-1 --register-with-taints=" --container-runtime "containerd"`,
     expected: {
       cluster: { name: 'my-cluster', apiServerEndpoint: ENDPOINT, certificateAuthority: CA },
-      kubelet: { config: { clusterDNS: ['10.100.0.10'] }, flags: ['--node-labels=alpha.eksctl.io/cluster-name=my-cluster,alpha.eksctl.io/nodegroup-name=ng-1'] },
+      kubelet: {
+        config: { clusterDNS: ['10.100.0.10'] },
+        flags: ['--node-labels=alpha.eksctl.io/cluster-name=my-cluster,alpha.eksctl.io/nodegroup-name=ng-1'],
+      },
     },
   },
   {
@@ -89,7 +92,10 @@ const REAL_WORLD: Row[] = [
   {
     name: 'Outposts local cluster with instance storage',
     commandLine: `my-cluster --enable-local-outpost true --cluster-id 0123abcd-1111 --local-disks raid0 --service-ipv4-cidr 10.100.0.0/16`,
-    expected: { cluster: { name: 'my-cluster', enableOutpost: true, id: '0123abcd-1111', cidr: '10.100.0.0/16' }, instance: { localStorage: { strategy: 'RAID0' } } },
+    expected: {
+      cluster: { name: 'my-cluster', enableOutpost: true, id: '0123abcd-1111', cidr: '10.100.0.0/16' },
+      instance: { localStorage: { strategy: 'RAID0' } },
+    },
   },
   {
     name: 'reservations and eviction thresholds in kubelet extra args',
@@ -97,7 +103,11 @@ const REAL_WORLD: Row[] = [
     expected: {
       cluster: { name: 'my-cluster' },
       kubelet: {
-        config: { kubeReserved: { cpu: '250m', memory: '1Gi' }, evictionHard: { 'memory.available': '200Mi', 'nodefs.available': '10%' }, featureGates: { GracefulNodeShutdown: true } },
+        config: {
+          kubeReserved: { cpu: '250m', memory: '1Gi' },
+          evictionHard: { 'memory.available': '200Mi', 'nodefs.available': '10%' },
+          featureGates: { GracefulNodeShutdown: true },
+        },
         flags: ['--v=4'],
       },
     },
@@ -138,7 +148,10 @@ describe('translateBootstrapArgs: refused values, as bootstrap.sh refused them',
     [['c', '--b64-cluster-ca'], /--b64-cluster-ca: needs a value/],
   ])('%j', (args, expected) => {
     const found = problems(args);
-    expect(found.some((p) => expected.test(p)), found.join('\n')).toBe(true);
+    expect(
+      found.some((p) => expected.test(p)),
+      found.join('\n'),
+    ).toBe(true);
     for (const p of found) expect(p).toMatch(/^bootstrap\.sh /);
   });
 
@@ -152,11 +165,33 @@ describe('translateBootstrapArgs: refused values, as bootstrap.sh refused them',
 
 describe('translateBootstrapArgs: accepted without effect, each with a warning naming it', () => {
   it('warns for Docker options, unknown options and extra arguments, and still translates the rest', () => {
-    const t = translateBootstrapArgs(
-      ['c', '--enable-docker-bridge', 'true', '--docker-config-json', '{}', '--pause-container-account', '1234', '--aws-api-retry-attempts', '5', '--mount-bpf-fs', 'false', '--no-such-option', 'extra', '--max-pods=3'],
-    );
+    const t = translateBootstrapArgs([
+      'c',
+      '--enable-docker-bridge',
+      'true',
+      '--docker-config-json',
+      '{}',
+      '--pause-container-account',
+      '1234',
+      '--aws-api-retry-attempts',
+      '5',
+      '--mount-bpf-fs',
+      'false',
+      '--no-such-option',
+      'extra',
+      '--max-pods=3',
+    ]);
     expect(t.config).toEqual(nodeConfig({ cluster: { name: 'c' } }));
-    const expected = ['--enable-docker-bridge', '--docker-config-json', '--pause-container-account', '--aws-api-retry-attempts', '--mount-bpf-fs', '--no-such-option', '"extra"', '--max-pods=3'];
+    const expected = [
+      '--enable-docker-bridge',
+      '--docker-config-json',
+      '--pause-container-account',
+      '--aws-api-retry-attempts',
+      '--mount-bpf-fs',
+      '--no-such-option',
+      '"extra"',
+      '--max-pods=3',
+    ];
     for (const name of expected) expect(t.warnings.filter((w) => w.startsWith(name))).toHaveLength(1);
     expect(t.warnings).toHaveLength(expected.length);
   });
@@ -170,7 +205,9 @@ describe('translateBootstrapArgs: accepted without effect, each with a warning n
   });
 
   it('reads an empty value as no value, as bootstrap.sh did', () => {
-    expect(translateBootstrapArgs(['c', '--ip-family', '', '--service-ipv4-cidr', '', '--kubelet-extra-args', '']).config).toEqual(nodeConfig({ cluster: { name: 'c' } }));
+    expect(translateBootstrapArgs(['c', '--ip-family', '', '--service-ipv4-cidr', '', '--kubelet-extra-args', '']).config).toEqual(
+      nodeConfig({ cluster: { name: 'c' } }),
+    );
   });
 
   it('options win over the environment bootstrap.sh also read', () => {

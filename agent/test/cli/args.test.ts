@@ -63,7 +63,10 @@ describe('parseCommandLine', () => {
   });
 
   it('lets the global --debug stand before or after the command (the caller reads it)', () => {
-    for (const args of [['--debug', 'config', 'check'], ['config', 'check', '--debug']]) {
+    for (const args of [
+      ['--debug', 'config', 'check'],
+      ['config', 'check', '--debug'],
+    ]) {
       expect(parseCommandLine(program, args), args.join(' ')).toEqual({ kind: 'run', command: program.commands[2], values: {} });
     }
   });
@@ -84,7 +87,9 @@ describe('parseCommandLine', () => {
   it('prints help for --help (exit 0), and for a bare group (exit 1)', () => {
     const top = parseCommandLine(program, ['--help']);
     expect(top).toMatchObject({ kind: 'help', exitCode: 0 });
-    expect(top.kind === 'help' && top.text).toMatch(/^Usage: tool \[options\] \[command\]\n\na tool\n[\s\S]*Commands:\n {2}init {12}set things up\n {2}render {10}write files\n {2}config {10}inspect the config\n[\s\S]* {2}help \[command\] {2}display help for a command\n$/);
+    expect(top.kind === 'help' && top.text).toMatch(
+      /^Usage: tool \[options\] \[command\]\n\na tool\n[\s\S]*Commands:\n {2}init {12}set things up\n {2}render {10}write files\n {2}config {10}inspect the config\n[\s\S]* {2}help \[command\] {2}display help for a command\n$/,
+    );
     const init = parseCommandLine(program, ['init', '-h']);
     expect(init.kind === 'help' && init.text).toContain('  --skip <phase>             skip a phase (choices: "config", "run")\n');
     expect(init.kind === 'help' && init.text).toContain('  --root <dir>               root (default: "/")\n');
@@ -93,8 +98,16 @@ describe('parseCommandLine', () => {
   });
 
   it('prints help for `help` and `help COMMAND` (exit 0), and names an unknown topic', () => {
-    expect(parseCommandLine(program, ['help'])).toMatchObject({ kind: 'help', exitCode: 0, text: expect.stringMatching(/^Usage: tool \[options\] \[command\]/) });
-    expect(parseCommandLine(program, ['help', 'config'])).toMatchObject({ kind: 'help', exitCode: 0, text: expect.stringMatching(/^Usage: tool config \[command\]/) });
+    expect(parseCommandLine(program, ['help'])).toMatchObject({
+      kind: 'help',
+      exitCode: 0,
+      text: expect.stringMatching(/^Usage: tool \[options\] \[command\]/),
+    });
+    expect(parseCommandLine(program, ['help', 'config'])).toMatchObject({
+      kind: 'help',
+      exitCode: 0,
+      text: expect.stringMatching(/^Usage: tool config \[command\]/),
+    });
     const check = parseCommandLine(program, ['help', 'config', 'check']);
     expect(check).toEqual(parseCommandLine(program, ['config', 'check', '--help']));
     expect(problems(['help', 'config', 'frob'])).toEqual(["unknown command 'config frob' (see 'tool config --help')"]);
@@ -112,7 +125,9 @@ describe('parseCommandLine', () => {
     expect(p.kind === 'run' && p.values.daemon).toEqual(['containerd', 'kubelet']);
     const q = parseCommandLine(program, ['init', '--daemon', 'kubelet', '--daemon=containerd']);
     expect(q.kind === 'run' && q.values.daemon).toEqual(['kubelet', 'containerd']);
-    expect(problems(['init', '-d', 'kubelet,dockerd'])).toEqual([`init: option '-d, --daemon <name>': "dockerd" is not allowed (expected "containerd" or "kubelet")`]);
+    expect(problems(['init', '-d', 'kubelet,dockerd'])).toEqual([
+      `init: option '-d, --daemon <name>': "dockerd" is not allowed (expected "containerd" or "kubelet")`,
+    ]);
   });
 
   it('takes declared positionals only, and checks them', () => {
@@ -126,7 +141,11 @@ describe('parseCommandLine', () => {
 
 describe('extractGlobals', () => {
   it('takes --debug and --log-format from anywhere, leaving the rest in order', () => {
-    expect(extractGlobals(['init', '--debug', '--log-format', 'json', '-c', 'file:///x'])).toEqual({ debug: true, logFormat: 'json', rest: ['init', '-c', 'file:///x'] });
+    expect(extractGlobals(['init', '--debug', '--log-format', 'json', '-c', 'file:///x'])).toEqual({
+      debug: true,
+      logFormat: 'json',
+      rest: ['init', '-c', 'file:///x'],
+    });
     expect(extractGlobals(['--log-format=json', 'version'])).toEqual({ debug: false, logFormat: 'json', rest: ['version'] });
     expect(extractGlobals(['version'])).toEqual({ debug: false, logFormat: 'text', rest: ['version'] });
   });

@@ -36,7 +36,16 @@ describe('render --instance', () => {
   });
 
   it('names every bad field with its value and what is expected', async () => {
-    const path = file('bad.json', { ...good, instanceId: '', privateIpv4: '10.0.0', ipv6: '10.0.0.1', cpuMillicores: 2000.5, memoryMiB: -3, extra: 1, region: undefined });
+    const path = file('bad.json', {
+      ...good,
+      instanceId: '',
+      privateIpv4: '10.0.0',
+      ipv6: '10.0.0.1',
+      cpuMillicores: 2000.5,
+      memoryMiB: -3,
+      extra: 1,
+      region: undefined,
+    });
     expect(await problems(() => readInstanceFacts(path))).toEqual([
       `--instance ${path}: instanceId: "" is not a non-empty string`,
       `--instance ${path}: region: required field is missing`,

@@ -18,7 +18,16 @@ describe('scrub', () => {
     const out = scrub(text, ['my-literal-secret-value']);
     expect(out).toContain(ca);
     expect(out).toContain('kubelet started fine');
-    for (const secret of ['aHR0cHM6Ly9zdHMu', 'abcdefghijklmnop', 'ASIAEMULATEDIMDS0001', 'AKIAABCDEFGHIJKLMNOP', 'wJalrXUtnFEMI', 'deadbeef', 'IQoJb3JpZ2lu', 'FwoGZXIvYXdzEJr']) {
+    for (const secret of [
+      'aHR0cHM6Ly9zdHMu',
+      'abcdefghijklmnop',
+      'ASIAEMULATEDIMDS0001',
+      'AKIAABCDEFGHIJKLMNOP',
+      'wJalrXUtnFEMI',
+      'deadbeef',
+      'IQoJb3JpZ2lu',
+      'FwoGZXIvYXdzEJr',
+    ]) {
       expect(out).not.toContain(secret);
     }
     expect(scrub('x my-literal-secret-value y', ['my-literal-secret-value'])).toBe('x <redacted> y');
@@ -43,7 +52,12 @@ describe('scrub: the shapes a journal line may carry', () => {
   it.each([
     ['a JWT', 'token eyJhbGciOiJSUzI1NiIsImtpZCI6IjEyMyJ9.eyJzdWIiOiJub2RlIn0.c2lnbmF0dXJl end', 'token <redacted> end', 'eyJzdWIi'],
     ['URL userinfo', 'via http://admin:hunter2pass@proxy:3128/x', 'via http://<redacted>@proxy:3128/x', 'hunter2pass'],
-    ['an Authorization header', 'Authorization: AWS4-HMAC-SHA256 Credential=AKID/2024, Signature=abc', 'Authorization: AWS4-HMAC-SHA256 <redacted>', 'Signature=abc'],
+    [
+      'an Authorization header',
+      'Authorization: AWS4-HMAC-SHA256 Credential=AKID/2024, Signature=abc',
+      'Authorization: AWS4-HMAC-SHA256 <redacted>',
+      'Signature=abc',
+    ],
     ['a Proxy-Authorization header', 'Proxy-Authorization: Basic cHJveHk6cGFzc3dvcmQ=', 'Proxy-Authorization: Basic <redacted>', 'cHJveHk6'],
     ['a bare secret access key', 'key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY used', 'key <redacted> used', 'wJalrXUtnFEMI'],
   ])('%s', (_name, input, expected, secret) => {

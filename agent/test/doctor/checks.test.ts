@@ -19,13 +19,21 @@ function fakeDeps(set: Partial<DoctorDeps>): DoctorDeps {
 }
 
 async function one(check: Check, provide?: { name: string; value: unknown }) {
-  const checks: Check[] = provide ? [{ name: provide.name, needs: [], timeoutMs: 1_000, run: async () => ({ status: 'ok', detail: '', value: provide.value }) }] : [];
+  const checks: Check[] = provide
+    ? [{ name: provide.name, needs: [], timeoutMs: 1_000, run: async () => ({ status: 'ok', detail: '', value: provide.value }) }]
+    : [];
   const results = await runChecks([...checks, check], 5_000);
   return results.at(-1)!;
 }
 
 const unit = (over: Partial<UnitStatus>): UnitStatus => ({
-  unit: 'x.service', loadState: 'loaded', activeState: 'active', subState: 'running', result: 'success', execMainStatus: '0', ...over,
+  unit: 'x.service',
+  loadState: 'loaded',
+  activeState: 'active',
+  subState: 'running',
+  result: 'success',
+  execMainStatus: '0',
+  ...over,
 });
 
 describe('unit checks', () => {
@@ -54,10 +62,12 @@ describe('unit checks', () => {
   });
 
   it('fails a unit that is not installed or a service that is stopped', async () => {
-    expect(await one(unitCheck(fakeDeps({ systemctlShow: async () => unit({ loadState: 'not-found', activeState: 'inactive' }) }), 'kubelet.service', false)))
-      .toMatchObject({ status: 'fail', detail: 'kubelet.service is not installed' });
-    expect(await one(unitCheck(fakeDeps({ systemctlShow: async () => unit({ activeState: 'inactive', subState: 'dead' }) }), 'containerd.service', false)))
-      .toMatchObject({ status: 'fail', hint: expect.stringContaining('systemctl start containerd.service') });
+    expect(
+      await one(unitCheck(fakeDeps({ systemctlShow: async () => unit({ loadState: 'not-found', activeState: 'inactive' }) }), 'kubelet.service', false)),
+    ).toMatchObject({ status: 'fail', detail: 'kubelet.service is not installed' });
+    expect(
+      await one(unitCheck(fakeDeps({ systemctlShow: async () => unit({ activeState: 'inactive', subState: 'dead' }) }), 'containerd.service', false)),
+    ).toMatchObject({ status: 'fail', hint: expect.stringContaining('systemctl start containerd.service') });
   });
 });
 
@@ -74,7 +84,10 @@ describe('ca check', () => {
     const cert = new X509Certificate(ca.certPem);
     const notAfter = Date.parse(cert.validTo);
     expect(await at(ca.certPem, new Date())).toMatchObject({ status: 'ok', detail: expect.stringContaining('CN=validity-test valid') });
-    expect(await at(ca.certPem, new Date(notAfter - 10 * 86_400_000))).toMatchObject({ status: 'warn', detail: expect.stringContaining('expires within 30 days') });
+    expect(await at(ca.certPem, new Date(notAfter - 10 * 86_400_000))).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('expires within 30 days'),
+    });
     expect(await at(ca.certPem, new Date(notAfter + 1_000))).toMatchObject({ status: 'fail', detail: expect.stringContaining('CA expired') });
     const early = await at(ca.certPem, new Date(Date.parse(cert.validFrom) - 3_600_000));
     expect(early).toMatchObject({ status: 'fail', detail: expect.stringContaining('CA not yet valid') });

@@ -18,10 +18,23 @@ describe('kubeconfig', () => {
     apiVersion: 'v1',
     kind: 'Config',
     'current-context': 'kubelet',
-    contexts: [{ name: 'other', context: { user: 'nobody' } }, { name: 'kubelet', context: { user: 'kubelet' } }],
+    contexts: [
+      { name: 'other', context: { user: 'nobody' } },
+      { name: 'kubelet', context: { user: 'kubelet' } },
+    ],
     users: [
       { name: 'nobody', user: {} },
-      { name: 'kubelet', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command: 'aws-iam-authenticator', args: ['token', '-i', 'c'], env: [{ name: 'A', value: 'b' }] } } },
+      {
+        name: 'kubelet',
+        user: {
+          exec: {
+            apiVersion: 'client.authentication.k8s.io/v1beta1',
+            command: 'aws-iam-authenticator',
+            args: ['token', '-i', 'c'],
+            env: [{ name: 'A', value: 'b' }],
+          },
+        },
+      },
     ],
   };
 

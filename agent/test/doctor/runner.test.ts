@@ -7,13 +7,7 @@ const never = (): Promise<Outcome> => new Promise(() => undefined);
 
 describe('runChecks', () => {
   it('keeps the given order, passes values down and drops hints of ok results', async () => {
-    const results = await runChecks(
-      [
-        check('b', ['a'], async () => ({ status: 'ok', detail: 'saw a' })),
-        check('a', [], () => ok(42)),
-      ],
-      5_000,
-    );
+    const results = await runChecks([check('b', ['a'], async () => ({ status: 'ok', detail: 'saw a' })), check('a', [], () => ok(42))], 5_000);
     expect(results.map((r) => r.name)).toEqual(['b', 'a']);
     expect(results[1]).toEqual({ name: 'a', status: 'ok', detail: 'fine', value: 42 });
   });
@@ -35,7 +29,7 @@ describe('runChecks', () => {
     expect(by.e!.status).toBe('ok');
   });
 
-  it('waits past a check\'s usual budget (a slow node is not a broken one) and says timeout, not fail, when --timeout cuts it', async () => {
+  it("waits past a check's usual budget (a slow node is not a broken one) and says timeout, not fail, when --timeout cuts it", async () => {
     let aborted = false;
     const slowButOk = (): Promise<Outcome> => new Promise((r) => setTimeout(() => r({ status: 'ok', detail: 'late but fine' }), 150));
     const results = await runChecks(
@@ -88,7 +82,12 @@ describe('runChecks', () => {
       [
         check('good', [], () => ok('g')),
         check('bad', [], async () => ({ status: 'fail', detail: 'x', value: 'b' })),
-        { name: 'user', needs: [], timeoutMs: 1_000, run: async (ctx) => ({ status: 'ok', detail: `${await ctx.optional('good')}/${await ctx.optional('bad')}` }) },
+        {
+          name: 'user',
+          needs: [],
+          timeoutMs: 1_000,
+          run: async (ctx) => ({ status: 'ok', detail: `${await ctx.optional('good')}/${await ctx.optional('bad')}` }),
+        },
       ],
       1_000,
     );

@@ -34,8 +34,14 @@ describe('tarGz', () => {
   });
 
   it('gives the same bytes for the same entries in any order', () => {
-    const a = tarGz([{ path: 'x', content: '1' }, { path: 'y', content: '2' }]);
-    const b = tarGz([{ path: 'y', content: '2' }, { path: 'x', content: '1' }]);
+    const a = tarGz([
+      { path: 'x', content: '1' },
+      { path: 'y', content: '2' },
+    ]);
+    const b = tarGz([
+      { path: 'y', content: '2' },
+      { path: 'x', content: '1' },
+    ]);
     expect(a.equals(b)).toBe(true);
   });
 });

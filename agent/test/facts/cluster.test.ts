@@ -127,7 +127,9 @@ describe('resolveCluster: the cached answer and what EKS answers', () => {
     const out = await resolveCluster({ name: 'prod' }, { ...deps, cacheRoot: dir });
     expect(out.origin).toBe('eks:DescribeCluster');
     expect(out.cluster).toEqual(fromEks);
-    expect(out.warnings).toEqual([expect.stringMatching(/^\/var\/lib\/eks-node-agent\/cluster\.json: cidr: "10\.100\.0\.0\/29" is too small .*; discarded, asking eks:DescribeCluster$/)]);
+    expect(out.warnings).toEqual([
+      expect.stringMatching(/^\/var\/lib\/eks-node-agent\/cluster\.json: cidr: "10\.100\.0\.0\/29" is too small .*; discarded, asking eks:DescribeCluster$/),
+    ]);
     expect(eks!.requests).toHaveLength(1);
   });
 

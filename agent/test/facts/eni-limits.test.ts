@@ -80,7 +80,9 @@ describe('lookupEniLimits', () => {
     expect(out.source).toBe('none');
     expect(out.limits).toBeUndefined();
     expect(out.warnings).toEqual([]);
-    expect(out.missing).toMatch(/^not in .*instance-types.jsonl; not in the agent's built-in table; ec2:DescribeInstanceTypes for "x9z.large" failed: InvalidInstanceType: /);
+    expect(out.missing).toMatch(
+      /^not in .*instance-types.jsonl; not in the agent's built-in table; ec2:DescribeInstanceTypes for "x9z.large" failed: InvalidInstanceType: /,
+    );
   });
 
   it('warns about a malformed baked table and goes on with the built-in one', async () => {

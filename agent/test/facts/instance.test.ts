@@ -47,9 +47,7 @@ describe('gatherInstanceFacts', () => {
     // one token for the whole run
     expect(imds!.count('/latest/api/token')).toBe(1);
     // the primary interface was asked for IPv6 addresses and had none
-    expect(imds!.requests).toContainEqual(
-      expect.objectContaining({ path: '/latest/meta-data/network/interfaces/macs/0e:12:34:56:78:9a/ipv6s', status: 404 }),
-    );
+    expect(imds!.requests).toContainEqual(expect.objectContaining({ path: '/latest/meta-data/network/interfaces/macs/0e:12:34:56:78:9a/ipv6s', status: 404 }));
   });
 
   it('takes the first IPv6 of the primary interface and the first of several host names', async () => {

@@ -1,13 +1,6 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  defaultExec,
-  parseContainerdVersion,
-  parseKubeletVersion,
-  readContainerdVersion,
-  readKubeletVersion,
-  type Exec,
-} from '../../src/facts/versions.js';
+import { defaultExec, parseContainerdVersion, parseKubeletVersion, readContainerdVersion, readKubeletVersion, type Exec } from '../../src/facts/versions.js';
 import { EnvironmentError } from '../../src/errors.js';
 import { tempRoot, type TempRoot } from './root.js';
 
@@ -18,7 +11,10 @@ afterEach(async () => {
 });
 
 /** Runs binaries from `dir` (test doubles written there) with the real exec. */
-const execFrom = (dir: string): Exec => (file, args, o) => defaultExec(path.join(dir, file), args, o);
+const execFrom =
+  (dir: string): Exec =>
+  (file, args, o) =>
+    defaultExec(path.join(dir, file), args, o);
 /** An exec that must not be reached: the version file should have answered. */
 const noExec: Exec = (file) => {
   throw new Error(`unexpected exec of ${file}`);

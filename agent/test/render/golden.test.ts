@@ -24,7 +24,10 @@ function walk(dir: string): string[] {
   } catch {
     return [];
   }
-  return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name))).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort();
 }
 
 let ca: TestCert;

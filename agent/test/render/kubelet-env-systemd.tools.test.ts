@@ -31,7 +31,10 @@ async function systemdArgv(flags: string[]): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'kubelet-env-'));
   writeFileSync(join(dir, 'environment'), environmentFile(flags));
   const r = await execa('python3', [join(REPO, 'test/support/systemd-split.py'), join(dir, 'environment'), '$KUBELET_ARGS'], { timeout: 20_000 });
-  return r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as string);
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as string);
 }
 
 describe('the kubelet environment file through systemd parsers', () => {

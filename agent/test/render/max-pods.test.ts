@@ -15,12 +15,24 @@ describe('max pods', () => {
   });
 
   it('lets an explicit kubelet.config.maxPods win over the expression and the ENI formula', () => {
-    const d = decideMaxPods({ explicit: 17, expression: compileMaxPodsExpression('max_pods + 1'), eniLimits: { enis: 3, ipv4PerEni: 10 }, instanceType: 'm5.large', cpuMillicores: 2000 });
+    const d = decideMaxPods({
+      explicit: 17,
+      expression: compileMaxPodsExpression('max_pods + 1'),
+      eniLimits: { enis: 3, ipv4PerEni: 10 },
+      instanceType: 'm5.large',
+      cpuMillicores: 2000,
+    });
     expect(d).toEqual({ maxPods: 17, source: 'kubelet.config.maxPods', warnings: [] });
   });
 
   it('evaluates the CEL expression with the ENI numbers', () => {
-    const d = decideMaxPods({ explicit: undefined, expression: compileMaxPodsExpression('max_pods > 20 ? 20 : max_pods'), eniLimits: { enis: 3, ipv4PerEni: 10 }, instanceType: 'm5.large', cpuMillicores: 2000 });
+    const d = decideMaxPods({
+      explicit: undefined,
+      expression: compileMaxPodsExpression('max_pods > 20 ? 20 : max_pods'),
+      eniLimits: { enis: 3, ipv4PerEni: 10 },
+      instanceType: 'm5.large',
+      cpuMillicores: 2000,
+    });
     expect(d).toMatchObject({ maxPods: 20, source: 'maxPodsExpression' });
     expect(compileMaxPodsExpression('default_enis * ips_per_eni')({ default_enis: 4, ips_per_eni: 15, max_pods: 58, vcpus: 4 })).toBe(60);
   });
@@ -32,16 +44,37 @@ describe('max pods', () => {
     ['t3.micro', 2, 2, 2, 'max_ipv4_prefixes * 16 + 2 < recommended_max_pods ? max_ipv4_prefixes * 16 + 2 : recommended_max_pods', 34],
     ['m5.8xlarge', 8, 30, 32, 'max_ipv4_prefixes * 16 + 2 < recommended_max_pods ? max_ipv4_prefixes * 16 + 2 : recommended_max_pods', 250],
     // custom networking: the primary ENI carries no pods
-    ['t3.small', 3, 4, 2, '((default_enis - 1) * (ips_per_eni - 1) * 16) + 2 < recommended_max_pods ? ((default_enis - 1) * (ips_per_eni - 1) * 16) + 2 : recommended_max_pods', 98],
+    [
+      't3.small',
+      3,
+      4,
+      2,
+      '((default_enis - 1) * (ips_per_eni - 1) * 16) + 2 < recommended_max_pods ? ((default_enis - 1) * (ips_per_eni - 1) * 16) + 2 : recommended_max_pods',
+      98,
+    ],
   ])('lets %s write prefix delegation capped at the recommendation', (type, enis, ips, vcpus, expression, pods) => {
-    const d = decideMaxPods({ explicit: undefined, expression: compileMaxPodsExpression(expression), eniLimits: { enis, ipv4PerEni: ips }, instanceType: type, cpuMillicores: vcpus * 1000 });
+    const d = decideMaxPods({
+      explicit: undefined,
+      expression: compileMaxPodsExpression(expression),
+      eniLimits: { enis, ipv4PerEni: ips },
+      instanceType: type,
+      cpuMillicores: vcpus * 1000,
+    });
     expect(d).toMatchObject({ maxPods: pods, source: 'maxPodsExpression' });
   });
 
   it('falls back to 110 with a warning when the ENI limits are unknown', () => {
-    const d = decideMaxPods({ explicit: undefined, expression: compileMaxPodsExpression('max_pods'), eniLimits: undefined, instanceType: 'x9.big', cpuMillicores: 2000 });
+    const d = decideMaxPods({
+      explicit: undefined,
+      expression: compileMaxPodsExpression('max_pods'),
+      eniLimits: undefined,
+      instanceType: 'x9.big',
+      cpuMillicores: 2000,
+    });
     expect(d.maxPods).toBe(110);
-    expect(d.warnings).toEqual(['max pods: ENI limits of instance type x9.big are unknown, using 110; spec.kubelet.maxPodsExpression was not evaluated because its variables are unknown']);
+    expect(d.warnings).toEqual([
+      'max pods: ENI limits of instance type x9.big are unknown, using 110; spec.kubelet.maxPodsExpression was not evaluated because its variables are unknown',
+    ]);
   });
 
   it.each([
@@ -71,10 +104,24 @@ describe('max pods', () => {
   });
 
   it('falls back to the ENI formula with a warning when the expression fails on this instance', () => {
-    const d = decideMaxPods({ explicit: undefined, expression: compileMaxPodsExpression('max_pods - 100'), eniLimits: { enis: 3, ipv4PerEni: 10 }, instanceType: 'm5.large', cpuMillicores: 2000 });
+    const d = decideMaxPods({
+      explicit: undefined,
+      expression: compileMaxPodsExpression('max_pods - 100'),
+      eniLimits: { enis: 3, ipv4PerEni: 10 },
+      instanceType: 'm5.large',
+      cpuMillicores: 2000,
+    });
     expect(d.maxPods).toBe(29);
-    expect(d.warnings).toEqual([expect.stringMatching(/^spec\.kubelet\.maxPodsExpression: "max_pods - 100" gives -71 on this instance .*; using the ENI formula \(29\)$/)]);
-    const zero = decideMaxPods({ explicit: undefined, expression: compileMaxPodsExpression('max_pods / (default_enis - 3)'), eniLimits: { enis: 3, ipv4PerEni: 10 }, instanceType: 'm5.large', cpuMillicores: 2000 });
+    expect(d.warnings).toEqual([
+      expect.stringMatching(/^spec\.kubelet\.maxPodsExpression: "max_pods - 100" gives -71 on this instance .*; using the ENI formula \(29\)$/),
+    ]);
+    const zero = decideMaxPods({
+      explicit: undefined,
+      expression: compileMaxPodsExpression('max_pods / (default_enis - 3)'),
+      eniLimits: { enis: 3, ipv4PerEni: 10 },
+      instanceType: 'm5.large',
+      cpuMillicores: 2000,
+    });
     expect(zero).toMatchObject({ maxPods: 29, warnings: [expect.stringMatching(/divide by zero/)] });
   });
 });

@@ -57,8 +57,14 @@ describe('render', () => {
   });
 
   it('is deterministic: same input, same bytes, whatever the key order of user maps', () => {
-    const a = render(baseConfig(ca.certBase64, { kubelet: { config: { b: 1, a: { y: 1, x: 2 } } }, instance: { environment: { kubelet: { B: '1', A: '2' } } } }), baseFacts());
-    const b = render(baseConfig(ca.certBase64, { instance: { environment: { kubelet: { A: '2', B: '1' } } }, kubelet: { config: { a: { x: 2, y: 1 }, b: 1 } } }), baseFacts());
+    const a = render(
+      baseConfig(ca.certBase64, { kubelet: { config: { b: 1, a: { y: 1, x: 2 } } }, instance: { environment: { kubelet: { B: '1', A: '2' } } } }),
+      baseFacts(),
+    );
+    const b = render(
+      baseConfig(ca.certBase64, { instance: { environment: { kubelet: { A: '2', B: '1' } } }, kubelet: { config: { a: { x: 2, y: 1 }, b: 1 } } }),
+      baseFacts(),
+    );
     expect(a).toEqual(b);
     expect(a.files.every((f) => f.content.endsWith('\n'))).toBe(true);
   });
@@ -74,7 +80,10 @@ describe('render', () => {
   });
 
   it('merges the user fragment into config.json for a kubelet without drop-ins (< 1.28)', () => {
-    const plan = render(baseConfig(ca.certBase64, { kubelet: { config: { kubeReserved: { cpu: '1' }, clusterDNS: ['169.254.20.10'] } } }), baseFacts({ kubeletVersion: 'v1.27.16' }));
+    const plan = render(
+      baseConfig(ca.certBase64, { kubelet: { config: { kubeReserved: { cpu: '1' }, clusterDNS: ['169.254.20.10'] } } }),
+      baseFacts({ kubeletVersion: 'v1.27.16' }),
+    );
     expect(plan.files.some((f) => f.path.includes('config.json.d'))).toBe(false);
     const kubelet = JSON.parse(file(plan, '/etc/kubernetes/kubelet/config.json')) as Record<string, unknown>;
     expect(kubelet.kubeReserved).toEqual({ cpu: '1', 'ephemeral-storage': '1Gi', memory: '574Mi' });
@@ -88,8 +97,11 @@ describe('render', () => {
     expect(defaultPauseImage('cn-north-1')).toBe('918309763551.dkr.ecr.cn-north-1.amazonaws.com.cn/eks/pause:3.10');
   });
 
-  it('keeps the agent\'s containerd version and warns when the user TOML declares another', () => {
-    const plan = render(baseConfig(ca.certBase64, { containerd: { config: 'version = 2\n[plugins."io.containerd.cri.v1.images"]\nmax_concurrent_downloads = 5\n' } }), baseFacts({ containerdVersion: '2.1.0' }));
+  it("keeps the agent's containerd version and warns when the user TOML declares another", () => {
+    const plan = render(
+      baseConfig(ca.certBase64, { containerd: { config: 'version = 2\n[plugins."io.containerd.cri.v1.images"]\nmax_concurrent_downloads = 5\n' } }),
+      baseFacts({ containerdVersion: '2.1.0' }),
+    );
     expect(file(plan, '/etc/containerd/config.toml')).toMatch(/^version = 3\n/);
     expect(file(plan, '/etc/containerd/config.toml')).toContain('max_concurrent_downloads = 5\n');
     expect(plan.warnings).toEqual([
@@ -118,16 +130,56 @@ describe('render', () => {
 
 describe('render rejects what could break out of a line, naming the field', () => {
   const cases: Array<[string, (ca: string) => unknown, RegExp]> = [
-    ['a newline in a unit environment value', (ca) => render(baseConfig(ca, { instance: { environment: { kubelet: { A: 'x\n[Service]\nExecStart=/bin/sh' } } } }), baseFacts()), /^spec\.instance\.environment\.kubelet\.A: the value contains a line break/],
-    ['a bad variable name', (ca) => render(baseConfig(ca, { instance: { environment: { kubelet: { 'A B': 'x' } } } }), baseFacts()), /^spec\.instance\.environment\.kubelet\.A B: "A B" is not an environment variable name/],
-    ['a unit name with a path', (ca) => render(baseConfig(ca, { instance: { environment: { '../../etc/cron.d/x': { A: 'x' } } } }), baseFacts()), /^spec\.instance\.environment: "\.\.\/\.\.\/etc\/cron\.d\/x" is not a service unit name/],
-    ['a flag with a space', (ca) => render(baseConfig(ca, { kubelet: { flags: ['--node-labels=a=b', '--node-labels=a b'] } }), baseFacts()), /^spec\.kubelet\.flags\[1\]: "--node-labels=a b" contains whitespace/],
-    ['a flag with a newline', (ca) => render(baseConfig(ca, { kubelet: { flags: ['--v=2\nOTHER=1'] } }), baseFacts()), /^spec\.kubelet\.flags\[0\]: .* contains whitespace or a control character/],
-    ['invalid user TOML', (ca) => render(baseConfig(ca, { containerd: { config: '[plugins\nx = ' } }), baseFacts()), /^spec\.containerd\.config: invalid TOML at line 1/],
-    ['a CA that is not PEM', () => render(baseConfig(Buffer.from('hello').toString('base64')), baseFacts()), /^spec\.cluster\.certificateAuthority: "aGVsbG8=" is base64 but holds no PEM certificate/],
-    ['a service CIDR that is not a CIDR', (ca) => render({ ...baseConfig(ca), spec: { cluster: { ...baseConfig(ca).spec.cluster, cidr: '10.0.0/16' } } }, baseFacts()), /^spec\.cluster\.cidr: "10\.0\.0\/16" is not a valid CIDR/],
-    ['an IPv6 cluster without an IPv6 address', (ca) => render({ ...baseConfig(ca), spec: { cluster: { ...baseConfig(ca).spec.cluster, cidr: 'fd00::/108' } } }, baseFacts()), /^facts\.ipv6: missing/],
-    ['an outpost without a cluster id', (ca) => render({ ...baseConfig(ca), spec: { cluster: { ...baseConfig(ca).spec.cluster, enableOutpost: true } } }, baseFacts()), /^spec\.cluster\.id: required when spec\.cluster\.enableOutpost is true/],
+    [
+      'a newline in a unit environment value',
+      (ca) => render(baseConfig(ca, { instance: { environment: { kubelet: { A: 'x\n[Service]\nExecStart=/bin/sh' } } } }), baseFacts()),
+      /^spec\.instance\.environment\.kubelet\.A: the value contains a line break/,
+    ],
+    [
+      'a bad variable name',
+      (ca) => render(baseConfig(ca, { instance: { environment: { kubelet: { 'A B': 'x' } } } }), baseFacts()),
+      /^spec\.instance\.environment\.kubelet\.A B: "A B" is not an environment variable name/,
+    ],
+    [
+      'a unit name with a path',
+      (ca) => render(baseConfig(ca, { instance: { environment: { '../../etc/cron.d/x': { A: 'x' } } } }), baseFacts()),
+      /^spec\.instance\.environment: "\.\.\/\.\.\/etc\/cron\.d\/x" is not a service unit name/,
+    ],
+    [
+      'a flag with a space',
+      (ca) => render(baseConfig(ca, { kubelet: { flags: ['--node-labels=a=b', '--node-labels=a b'] } }), baseFacts()),
+      /^spec\.kubelet\.flags\[1\]: "--node-labels=a b" contains whitespace/,
+    ],
+    [
+      'a flag with a newline',
+      (ca) => render(baseConfig(ca, { kubelet: { flags: ['--v=2\nOTHER=1'] } }), baseFacts()),
+      /^spec\.kubelet\.flags\[0\]: .* contains whitespace or a control character/,
+    ],
+    [
+      'invalid user TOML',
+      (ca) => render(baseConfig(ca, { containerd: { config: '[plugins\nx = ' } }), baseFacts()),
+      /^spec\.containerd\.config: invalid TOML at line 1/,
+    ],
+    [
+      'a CA that is not PEM',
+      () => render(baseConfig(Buffer.from('hello').toString('base64')), baseFacts()),
+      /^spec\.cluster\.certificateAuthority: "aGVsbG8=" is base64 but holds no PEM certificate/,
+    ],
+    [
+      'a service CIDR that is not a CIDR',
+      (ca) => render({ ...baseConfig(ca), spec: { cluster: { ...baseConfig(ca).spec.cluster, cidr: '10.0.0/16' } } }, baseFacts()),
+      /^spec\.cluster\.cidr: "10\.0\.0\/16" is not a valid CIDR/,
+    ],
+    [
+      'an IPv6 cluster without an IPv6 address',
+      (ca) => render({ ...baseConfig(ca), spec: { cluster: { ...baseConfig(ca).spec.cluster, cidr: 'fd00::/108' } } }, baseFacts()),
+      /^facts\.ipv6: missing/,
+    ],
+    [
+      'an outpost without a cluster id',
+      (ca) => render({ ...baseConfig(ca), spec: { cluster: { ...baseConfig(ca).spec.cluster, enableOutpost: true } } }, baseFacts()),
+      /^spec\.cluster\.id: required when spec\.cluster\.enableOutpost is true/,
+    ],
     ['a hostname with a quote', (ca) => render(baseConfig(ca), baseFacts({ privateDnsName: 'ip-1" --x' })), /^facts\.privateDnsName: /],
     ['a bad kubelet version', (ca) => render(baseConfig(ca), baseFacts({ kubeletVersion: 'latest' })), /^facts\.kubeletVersion: "latest" is not a version/],
   ];

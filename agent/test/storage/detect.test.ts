@@ -28,11 +28,15 @@ describe('detectInstanceStoreDisks', () => {
   });
 
   it('finds them by udev by-id link when the model does not say so, ignoring partition links and EBS links', () => {
-    fakeNode(root, [
-      { name: 'nvme0n1', model: 'QEMU NVMe Ctrl', byId: 'nvme-Amazon_Elastic_Block_Store_vol0123456789abcdef0' },
-      { name: 'nvme1n1', model: 'QEMU NVMe Ctrl', byId: 'nvme-Amazon_EC2_NVMe_Instance_Storage_ekstestis1' },
-      { name: 'nvme2n1', model: 'QEMU NVMe Ctrl' },
-    ], '/dev/vda');
+    fakeNode(
+      root,
+      [
+        { name: 'nvme0n1', model: 'QEMU NVMe Ctrl', byId: 'nvme-Amazon_Elastic_Block_Store_vol0123456789abcdef0' },
+        { name: 'nvme1n1', model: 'QEMU NVMe Ctrl', byId: 'nvme-Amazon_EC2_NVMe_Instance_Storage_ekstestis1' },
+        { name: 'nvme2n1', model: 'QEMU NVMe Ctrl' },
+      ],
+      '/dev/vda',
+    );
     const d = detectInstanceStoreDisks(root);
     expect(d.disks).toEqual([{ name: 'nvme1n1', device: '/dev/nvme1n1', via: 'by-id' }]);
   });

@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bindEntry, escapeField, filesystemEntry, mergeFstab, mountedTargets, unescapeField } from '../../src/storage/fstab.js';
 
-const entries = [
-  filesystemEntry('0b1c-uuid', '/mnt/k8s-disks/0', 'xfs'),
-  bindEntry('/mnt/k8s-disks/0/kubelet', '/var/lib/kubelet', '/mnt/k8s-disks/0'),
-];
+const entries = [filesystemEntry('0b1c-uuid', '/mnt/k8s-disks/0', 'xfs'), bindEntry('/mnt/k8s-disks/0/kubelet', '/var/lib/kubelet', '/mnt/k8s-disks/0')];
 
 describe('mergeFstab', () => {
   const base = 'UUID=root / xfs defaults 0 1\n# a comment the user wrote\n';

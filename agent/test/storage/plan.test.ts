@@ -33,7 +33,9 @@ describe('localStorageIntent', () => {
         { path: '/var/lib/kubelet', source: '/mnt/k8s-disks/0/kubelet', unit: 'kubelet.service' },
       ],
     });
-    const i = localStorageIntent({ instance: { localStorage: { strategy: 'RAID10', mountPath: '/data/', disabledMounts: ['Containerd', 'PodLogs', 'SOCI'] } } });
+    const i = localStorageIntent({
+      instance: { localStorage: { strategy: 'RAID10', mountPath: '/data/', disabledMounts: ['Containerd', 'PodLogs', 'SOCI'] } },
+    });
     expect(i?.bindMounts).toEqual([{ path: '/var/lib/kubelet', source: '/data/0/kubelet', unit: 'kubelet.service' }]);
   });
 

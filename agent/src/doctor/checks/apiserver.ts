@@ -34,7 +34,11 @@ export function authCheck(deps: DoctorDeps): Check {
       const reach = ctx.value<Reach>('tls');
       const file = await deps.readFile(KUBELET_KUBECONFIG);
       if (!file) {
-        return { status: 'fail', detail: `${KUBELET_KUBECONFIG} is missing`, hint: 'the agent has not configured this node: see the files line and `journalctl -u eks-node-agent-config`' };
+        return {
+          status: 'fail',
+          detail: `${KUBELET_KUBECONFIG} is missing`,
+          hint: 'the agent has not configured this node: see the files line and `journalctl -u eks-node-agent-config`',
+        };
       }
       const exec = execOf(file.content.toString('utf8'));
       if (typeof exec === 'string') return { status: 'fail', detail: `${KUBELET_KUBECONFIG} ${exec}`, hint: 'see the files line: the kubeconfig has drifted' };
@@ -80,10 +84,18 @@ export function authCheck(deps: DoctorDeps): Check {
       }
       if (answer.status === 404) {
         // SelfSubjectReview is GA in 1.28; older servers still authenticate a discovery request.
-        return { status: 'ok', detail: 'token accepted (the server has no SelfSubjectReview, so the groups are unknown)', value: { reach, token } satisfies AuthValue };
+        return {
+          status: 'ok',
+          detail: 'token accepted (the server has no SelfSubjectReview, so the groups are unknown)',
+          value: { reach, token } satisfies AuthValue,
+        };
       }
       if (answer.status !== 200 && answer.status !== 201) {
-        return { status: 'fail', detail: `unexpected HTTP ${answer.status} from the API server: ${firstLine(answer.body)}`, hint: 'the endpoint may not be a Kubernetes API server (check spec.cluster.apiServerEndpoint)' };
+        return {
+          status: 'fail',
+          detail: `unexpected HTTP ${answer.status} from the API server: ${firstLine(answer.body)}`,
+          hint: 'the endpoint may not be a Kubernetes API server (check spec.cluster.apiServerEndpoint)',
+        };
       }
       let user: { username?: string; groups?: string[] } = {};
       try {
@@ -114,12 +126,20 @@ export function clockCheck(deps: DoctorDeps): Check {
       const reach = ctx.value<Reach>('tls');
       let answer;
       try {
-        answer = await apiRequest({ endpoint: reach.endpoint, caPem: reach.caPem, method: 'GET', path: '/version', timeoutMs: Math.max(1, ctx.remainingMs() - 100), signal: ctx.signal });
+        answer = await apiRequest({
+          endpoint: reach.endpoint,
+          caPem: reach.caPem,
+          method: 'GET',
+          path: '/version',
+          timeoutMs: Math.max(1, ctx.remainingMs() - 100),
+          signal: ctx.signal,
+        });
       } catch (err) {
         return { status: 'fail', detail: `GET /version failed: ${describeCause(err)}`, hint: 'see the tcp and tls lines' };
       }
       const server = answer.date ? Date.parse(answer.date) : NaN;
-      if (Number.isNaN(server)) return { status: 'warn', detail: 'the API server sent no Date header; skew unknown', hint: 'check the clock with `chronyc tracking`' };
+      if (Number.isNaN(server))
+        return { status: 'warn', detail: 'the API server sent no Date header; skew unknown', hint: 'check the clock with `chronyc tracking`' };
       // The Date header has one-second resolution and the request takes time: below 2 s is noise.
       const skew = Math.round((deps.now().getTime() - server) / 1000);
       const text = Math.abs(skew) <= 2 ? 'in step with the API server (within 2s)' : `${Math.abs(skew)}s ${skew > 0 ? 'ahead of' : 'behind'} the API server`;
@@ -154,7 +174,11 @@ export function registrationCheck(_deps: DoctorDeps): Check {
         return { status: 'fail', detail: `GET node ${name} failed: ${describeCause(err)}`, hint: 'see the tcp and tls lines' };
       }
       if (answer.status === 404) {
-        return { status: 'fail', detail: `Node ${name} is not registered`, hint: 'kubelet has not registered the node: see the kubelet line and `journalctl -u kubelet`' };
+        return {
+          status: 'fail',
+          detail: `Node ${name} is not registered`,
+          hint: 'kubelet has not registered the node: see the kubelet line and `journalctl -u kubelet`',
+        };
       }
       if (answer.status !== 200) {
         return { status: 'fail', detail: `GET node ${name}: HTTP ${answer.status}: ${firstLine(answer.body)}`, hint: 'see the auth line' };
@@ -166,7 +190,12 @@ export function registrationCheck(_deps: DoctorDeps): Check {
         return { status: 'fail', detail: `the Node ${name} answer is not JSON`, hint: 'the endpoint may not be a Kubernetes API server' };
       }
       const ready = conditions.find((c) => c.type === 'Ready');
-      if (!ready) return { status: 'warn', detail: `Node ${name} exists but has no Ready condition yet`, hint: 'kubelet has just registered; wait a few seconds and rerun' };
+      if (!ready)
+        return {
+          status: 'warn',
+          detail: `Node ${name} exists but has no Ready condition yet`,
+          hint: 'kubelet has just registered; wait a few seconds and rerun',
+        };
       const why = [ready.reason, ready.message].filter(Boolean).join(': ');
       if (ready.status === 'True') return { status: 'ok', detail: `Node ${name} is Ready` };
       if (ready.status === 'Unknown') {

@@ -16,8 +16,7 @@ export interface ConfigValue {
   origins: Record<string, ClusterOrigin>;
 }
 
-const USER_DATA_HINT =
-  'fix the named field in the user data (launch template) or the -c source; `eks-node-agent config check` lists every problem';
+const USER_DATA_HINT = 'fix the named field in the user data (launch template) or the -c source; `eks-node-agent config check` lists every problem';
 
 export function configCheck(deps: DoctorDeps, sources: string[]): Check {
   const usesImds = sources.length === 0 || sources.some((s) => s.startsWith('imds:'));

@@ -43,7 +43,8 @@ export function dnsCheck(deps: DoctorDeps): Check {
             'and make a custom resolver (DHCP options) forward to it; else check spec.cluster.apiServerEndpoint',
         };
       }
-      if (addresses.length === 0) return { status: 'fail', detail: `${endpoint.host} resolves to no address`, hint: 'check spec.cluster.apiServerEndpoint and the VPC DNS settings' };
+      if (addresses.length === 0)
+        return { status: 'fail', detail: `${endpoint.host} resolves to no address`, hint: 'check spec.cluster.apiServerEndpoint and the VPC DNS settings' };
       return { status: 'ok', detail: `${endpoint.host} resolves to ${addresses.join(', ')}`, value: reach(addresses[0]!) };
     },
   };
@@ -120,7 +121,11 @@ export function tlsCheck(): Check {
           };
         }
         if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
-          return { status: 'fail', detail: `the API server's certificate is outside its validity period (${code})`, hint: 'the node clock is probably wrong: see the clock line; enable chronyd' };
+          return {
+            status: 'fail',
+            detail: `the API server's certificate is outside its validity period (${code})`,
+            hint: 'the node clock is probably wrong: see the clock line; enable chronyd',
+          };
         }
         return {
           status: 'fail',
@@ -142,22 +147,39 @@ export function caCheck(deps: DoctorDeps): Check {
     async run(ctx) {
       const cfg = ctx.value<ConfigValue>('config');
       const checked = checkCertificateAuthority(cfg.config.spec.cluster.certificateAuthority);
-      if ('reason' in checked) return { status: 'fail', detail: `spec.cluster.certificateAuthority ${checked.reason}`, hint: 'use certificateAuthority.data of `aws eks describe-cluster` (base64 PEM)' };
+      if ('reason' in checked)
+        return {
+          status: 'fail',
+          detail: `spec.cluster.certificateAuthority ${checked.reason}`,
+          hint: 'use certificateAuthority.data of `aws eks describe-cluster` (base64 PEM)',
+        };
       const ca = { certificates: (checked.value.match(PEM_CERT) ?? []).map((block) => new X509Certificate(block)) };
       const now = deps.now().getTime();
       const describe = (c: X509Certificate): string => `${c.subject.replace(/\n/g, ', ')} valid ${iso(c.validFrom)} to ${iso(c.validTo)}`;
       for (const c of ca.certificates) {
         if (now < Date.parse(c.validFrom)) {
-          return { status: 'fail', detail: `CA not yet valid: ${describe(c)}`, hint: 'the node clock is behind: see the clock line; enable chronyd (Amazon Time Sync, 169.254.169.123)' };
+          return {
+            status: 'fail',
+            detail: `CA not yet valid: ${describe(c)}`,
+            hint: 'the node clock is behind: see the clock line; enable chronyd (Amazon Time Sync, 169.254.169.123)',
+          };
         }
         if (now > Date.parse(c.validTo)) {
-          return { status: 'fail', detail: `CA expired: ${describe(c)}`, hint: 'the user data carries an old CA: use the current certificateAuthority.data of the cluster' };
+          return {
+            status: 'fail',
+            detail: `CA expired: ${describe(c)}`,
+            hint: 'the user data carries an old CA: use the current certificateAuthority.data of the cluster',
+          };
         }
       }
       const soonest = Math.min(...ca.certificates.map((c) => Date.parse(c.validTo)));
       const detail = ca.certificates.map(describe).join('; ');
       if (soonest - now < 30 * DAY_MS) {
-        return { status: 'warn', detail: `CA expires within 30 days: ${detail}`, hint: 'the cluster CA is about to be rotated; refresh certificateAuthority in the user data afterwards' };
+        return {
+          status: 'warn',
+          detail: `CA expires within 30 days: ${detail}`,
+          hint: 'the cluster CA is about to be rotated; refresh certificateAuthority in the user data afterwards',
+        };
       }
       return { status: 'ok', detail };
     },

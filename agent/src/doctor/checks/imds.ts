@@ -83,7 +83,10 @@ export function instanceProfileCheck(deps: DoctorDeps): Check {
       } catch (err) {
         return { status: 'fail', detail: describeCause(err), hint: IMDS_HINT };
       }
-      const roleName = listing?.split('\n').map((l) => l.trim()).find((l) => l !== '');
+      const roleName = listing
+        ?.split('\n')
+        .map((l) => l.trim())
+        .find((l) => l !== '');
       if (!roleName) {
         return { status: 'fail', detail: 'no instance profile is attached (meta-data/iam/security-credentials/ is empty)', hint: PROFILE_HINT };
       }

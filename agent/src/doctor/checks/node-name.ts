@@ -28,7 +28,11 @@ export function nodeNameCheck(deps: DoctorDeps): Check {
       const why = hostname ? `local-hostname ${hostname} has the custom DHCP domain "${hostnameDomain(hostname) || '(none)'}"` : 'IMDS has no local-hostname';
       let found;
       try {
-        found = await deps.nodeName(source, { timeoutMs: Math.max(1, ctx.remainingMs() - 1_000), region: identity.region, ...(role ? { credentials: role.credentials } : {}) });
+        found = await deps.nodeName(source, {
+          timeoutMs: Math.max(1, ctx.remainingMs() - 1_000),
+          region: identity.region,
+          ...(role ? { credentials: role.credentials } : {}),
+        });
       } catch (err) {
         return {
           status: 'fail',

@@ -46,7 +46,11 @@ export function unitCheck(deps: DoctorDeps, unit: string, oneshot: boolean): Che
       try {
         s = await deps.systemctlShow(unit, Math.max(1, ctx.remainingMs() - 2_000));
       } catch (err) {
-        return { status: 'fail', detail: `systemctl show ${unit} failed: ${describeCause(err)}`, hint: 'systemd is not running or systemctl is not on the PATH' };
+        return {
+          status: 'fail',
+          detail: `systemctl show ${unit} failed: ${describeCause(err)}`,
+          hint: 'systemd is not running or systemctl is not on the PATH',
+        };
       }
       if (s.loadState === 'not-found') {
         return { status: 'fail', detail: `${unit} is not installed`, hint: 'this image lacks the unit: build it with the eks-node Packer template' };
@@ -56,7 +60,11 @@ export function unitCheck(deps: DoctorDeps, unit: string, oneshot: boolean): Che
       const failed = s.activeState === 'failed' || crashLoop || (oneshot && s.activeState === 'inactive' && s.result !== 'success');
       if (failed) {
         const more = await failedHint(deps, unit, Math.max(1, ctx.remainingMs() - 100));
-        return { status: 'fail', detail: `${state(s)}${crashLoop ? ' (restarting in a loop)' : ''}; ${more.detail}`, ...(more.hint ? { hint: more.hint } : {}) };
+        return {
+          status: 'fail',
+          detail: `${state(s)}${crashLoop ? ' (restarting in a loop)' : ''}; ${more.detail}`,
+          ...(more.hint ? { hint: more.hint } : {}),
+        };
       }
       if (s.activeState === 'active') return { status: 'ok', detail: state(s) };
       if (oneshot && s.activeState === 'inactive' && s.result === 'success') return { status: 'ok', detail: 'ran and exited successfully' };
