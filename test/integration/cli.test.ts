@@ -133,7 +133,7 @@ describe('completion', () => {
     expect(await complete('bash', ['eks-node-agent', ''])).toEqual(
       expect.arrayContaining(['init', 'render', 'config', 'doctor', 'completion', 'help', '--version']),
     );
-    expect(await complete('bash', ['eks-node-agent', 'config', ''])).toEqual(['--help', 'check', 'dump']);
+    expect(await complete('bash', ['eks-node-agent', 'config', ''])).toEqual(['--help', 'check', 'dump', 'from-bootstrap']);
     expect(await complete('bash', ['eks-node-agent', 'init', '--sk'])).toEqual(['--skip']);
     expect(await complete('bash', ['eks-node-agent', 'init', '--skip', ''])).toEqual(['config', 'run']);
     expect(await complete('bash', ['eks-node-agent', 'doctor', '-c', 'im'])).toEqual(['imds://user-data']);

@@ -15,7 +15,7 @@ out="${1:?usage: base-image.sh OUT_DIR}"
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 SUITE=bookworm
 DISK_SIZE=4G
-# Every package the image and the bake rely on; the bake itself installs nothing from apt.
+# What debootstrap itself installs: it orders and configures only a simple set well.
 packages=(
   systemd systemd-sysv dbus udev kmod procps iproute2 openssh-server ca-certificates curl
   containerd runc kubernetes-client linux-image-amd64 initramfs-tools e2fsprogs
@@ -25,6 +25,12 @@ packages=(
   mdadm
   xfsprogs
   nvme-cli
+)
+# Installed afterwards with apt inside the tree, which resolves and configures dependencies
+# (cloud-init's Python stack above all) in an order debootstrap's --include does not.
+# Every package the image and the bake rely on is in one of the two lists; the bake itself
+# installs nothing from apt.
+extra_packages=(
   # cloud-init: runs user-data shell parts between the agent's two units, as on AL2023
   # (configured below: EC2 datasource only, no network, ssh or package changes).
   cloud-init
@@ -62,7 +68,29 @@ step "debootstrap $SUITE from $MIRROR"
 # minbase: no recommends, no standard-priority extras; everything needed is listed.
 timeout 3600 debootstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" \
   "$SUITE" "$root" "$MIRROR" >"$work/debootstrap.log" 2>&1 ||
-  { tail -n 30 "$work/debootstrap.log" >&2; fail "debootstrap failed or exceeded 60 minutes (log above)"; }
+  {
+    tail -n 30 "$work/debootstrap.log" >&2
+    # dpkg's own words are in the tree's log, not in debootstrap's summary
+    if [[ -f "$root/debootstrap/debootstrap.log" ]]; then grep -n -i -B2 -A8 'error\|failed' "$root/debootstrap/debootstrap.log" | tail -n 40 >&2 || true; fi
+    fail "debootstrap failed or exceeded 60 minutes (log above)"
+  }
+
+step "apt-get install ${extra_packages[*]}"
+mount -t proc proc "$root/proc"
+# apt in the tree resolves the mirror's name with the host's resolver, for this step only.
+if [[ -e "$root/etc/resolv.conf" || -L "$root/etc/resolv.conf" ]]; then mv "$root/etc/resolv.conf" "$work/resolv.conf.tree"; fi
+cp /etc/resolv.conf "$root/etc/resolv.conf"
+# No service starts inside the tree: there is no init running there.
+printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+chmod 0755 "$root/usr/sbin/policy-rc.d"
+{
+  timeout 1800 chroot "$root" apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive timeout 1800 chroot "$root" apt-get install -y -qq --no-install-recommends "${extra_packages[@]}"
+} >"$work/apt.log" 2>&1 || { tail -n 40 "$work/apt.log" >&2; fail "apt-get install in the tree failed (log above)"; }
+rm -f "$root/usr/sbin/policy-rc.d" "$root/etc/resolv.conf"
+if [[ -e "$work/resolv.conf.tree" || -L "$work/resolv.conf.tree" ]]; then mv "$work/resolv.conf.tree" "$root/etc/resolv.conf"; fi
+chroot "$root" apt-get clean
+umount "$root/proc"
 
 step "configure"
 cat >"$root/etc/fstab" <<'EOF'
