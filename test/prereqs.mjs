@@ -38,7 +38,7 @@ export const NEEDS = {
   // the x64 executable `npm test` builds when it can (else it tests the bundle, and says so)
   'exe-x64': ['llvm-strip'],
   'test:exe': ['llvm-strip', 'readelf', 'qemu-aarch64-static', 'arm64 C library', 'arm64 C++ library', 'arm64 libgcc'],
-  'test:tools': ['kubectl', 'containerd', 'systemd-analyze', 'python3', 'curl', 'GNU time'],
+  'test:tools': ['kubectl', 'containerd', 'systemd-analyze', 'python3', 'curl', 'GNU time', 'shellcheck'],
   'check:ami': ['packer', 'shellcheck', 'systemd-analyze', 'containerd'],
   'build:exe': ['llvm-strip', 'qemu-aarch64-static', 'arm64 C library', 'arm64 C++ library', 'arm64 libgcc'],
   'test:system': [
