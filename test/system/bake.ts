@@ -72,7 +72,9 @@ export async function bake(o: BakeOptions): Promise<Baked> {
     initrd_path: o.base.initrd,
     // Packer logs in as root with the run's key, handed over as a systemd credential that
     // tmpfiles installs as /root/.ssh/authorized_keys (cleanup.sh removes it at the end).
-    kernel_cmdline: `root=/dev/vda rw console=ttyS0 net.ifnames=0 "systemd.set_credential=ssh.authorized_keys.root:${o.sshPublicKey}"`,
+    // The bake boot is no node boot: there is no IMDS behind it, and cloud-init (which sshd
+    // waits for) would look for one for five minutes.
+    kernel_cmdline: `root=/dev/vda rw console=ttyS0 net.ifnames=0 cloud-init=disabled "systemd.set_credential=ssh.authorized_keys.root:${o.sshPublicKey}"`,
     ssh_username: 'root',
     ssh_private_key_file: o.sshKeyFile,
     ssh_timeout: '8m',
