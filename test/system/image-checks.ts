@@ -160,13 +160,16 @@ export async function checkHostSettings(checks: Checks, vm: SshTarget): Promise<
   await checks.check('image: networkd leaves foreign routes and rules; MACAddressPolicy=none', async () => {
     const conf = await sshOk(vm, 'systemd-analyze cat-config systemd/networkd.conf');
     expect(/^ManageForeignRoutes=no$/m.test(conf) && /^ManageForeignRoutingPolicyRules=no$/m.test(conf), `networkd.conf:\n${conf}`);
-    // Behaviour, not only text: a route networkd did not make survives a reconfiguration of
-    // its link (the boot-time secondary NIC, so the SSH path is not touched).
+    // Behaviour, not only text: a routing policy rule networkd did not make (the CNI's kind)
+    // survives a reconfiguration of a link (the boot-time secondary NIC, so the SSH path is
+    // not touched). A route is no probe here: reconfiguring renews the link's DHCP address, and
+    // the kernel flushes a link's routes when it loses its last IPv4 address, whatever networkd's
+    // settings say.
     const nic = await interfaceOf(vm, BOOT_NIC_MAC);
     expect(nic, `no interface with MAC ${BOOT_NIC_MAC}`);
-    await sshOk(vm, `ip route replace 192.0.2.0/24 dev ${nic} proto static && networkctl reconfigure ${nic} && sleep 5`);
-    const route = await sshOk(vm, 'ip route show 192.0.2.0/24');
-    expect(route.includes('192.0.2.0/24'), `networkd removed a foreign route when ${nic} was reconfigured`);
+    await sshOk(vm, `ip rule add from 192.0.2.1 lookup 100 priority 20000 && networkctl reconfigure ${nic} && sleep 5`);
+    const rules = await sshOk(vm, 'ip rule show priority 20000');
+    expect(rules.includes('192.0.2.1'), `networkd removed a foreign routing policy rule when ${nic} was reconfigured`);
     // A new bridge keeps the random MAC the kernel gave it (addr_assign_type 1); the
     // default policy would have udev set a persistent one (3).
     const assign = await sshOk(
@@ -174,7 +177,7 @@ export async function checkHostSettings(checks: Checks, vm: SshTarget): Promise<
       'ip link add eks-test-br0 type bridge && udevadm settle -t 30 && cat /sys/class/net/eks-test-br0/addr_assign_type; ip link del eks-test-br0',
     );
     expect(assign.trim() === '1', `a new bridge's addr_assign_type is ${assign.trim()}, expected 1 (MAC left random)`);
-    return `foreign route kept across networkctl reconfigure ${nic}; a new bridge keeps its kernel MAC`;
+    return `foreign policy rule kept across networkctl reconfigure ${nic}; a new bridge keeps its kernel MAC`;
   });
   await checks.check('image: prefetch of the binaries ran off the critical path', async () => {
     const show = await sshOk(
