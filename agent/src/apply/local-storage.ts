@@ -1,7 +1,7 @@
 import { lstatSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { EnvironmentError, describeCause } from '../errors.js';
-import { detectInstanceStoreDisks } from '../storage/detect.js';
+import { detectInstanceStoreDisks, list, read } from '../storage/detect.js';
 import { FSTAB_PATH, bindEntry, filesystemEntry, mergeFstab, mountedTargets, type FstabEntry } from '../storage/fstab.js';
 import {
   chooseFsType,
@@ -245,20 +245,4 @@ function readMounts(root: string): Set<string> {
 
 function exists(path: string): boolean {
   return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
-}
-
-function list(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
-
-function read(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
 }

@@ -79,7 +79,8 @@ function byNumbers(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function list(dir: string): string[] {
+/** The entries of a sysfs or proc directory; none when it is absent or unreadable. */
+export function list(dir: string): string[] {
   try {
     return readdirSync(dir);
   } catch {
@@ -87,7 +88,8 @@ function list(dir: string): string[] {
   }
 }
 
-function read(file: string): string {
+/** A sysfs or proc file's text; empty when it is absent or unreadable. */
+export function read(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch {
