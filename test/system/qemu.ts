@@ -40,6 +40,8 @@ export interface Vm {
 
 /** Address the guest gets from QEMU's DHCP in net=169.254.0.0/16 (the first lease is .15). */
 export const GUEST_IP = '169.254.0.15';
+/** An EC2-shaped SMBIOS UUID (EC2's start with "ec2"; the serial repeats it). */
+const EC2_UUID = 'ec2e1916-9099-7caf-fd21-012345abcdef';
 
 export async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -103,6 +105,13 @@ export async function bootVm(options: VmOptions): Promise<Vm> {
     netdev,
     '-device',
     'virtio-net-pci,netdev=net0',
+    // The DMI strings of an EC2 instance: cloud-init then takes the platform for AWS and asks
+    // IMDS with a session token (IMDSv2), as on EC2; on "some EC2-compatible cloud" it would
+    // ask without one, and IMDS (v2 only, as the image requires) refuses that.
+    '-smbios',
+    `type=1,manufacturer=Amazon EC2,uuid=${EC2_UUID},serial=${EC2_UUID}`,
+    '-smbios',
+    'type=3,manufacturer=Amazon EC2,asset=Amazon EC2',
     ...(options.nvme ?? []).flatMap((d, i) => [
       '-drive',
       `file=${d.file},if=none,id=nvme${i},format=raw,cache=unsafe`,
