@@ -133,7 +133,7 @@ export async function checkHostSettings(checks: Checks, vm: SshTarget): Promise<
     expect(lines[1]?.endsWith('/runtime.slice/containerd.service'), `containerd's cgroup: ${lines[1]}`);
     expect(lines[3]?.endsWith('/runtime.slice/kubelet.service'), `the kubelet's cgroup: ${lines[3]}`);
     const pre = await sshOk(vm, 'systemctl show -p ExecStartPre --value kubelet.service');
-    expect(/-P FORWARD ACCEPT/.test(pre) && /status=0\//.test(pre), `kubelet.service ExecStartPre: ${pre.trim()}`);
+    expect(/-P FORWARD ACCEPT/.test(pre) && /status=0\b/.test(pre), `kubelet.service ExecStartPre: ${pre.trim()}`);
     const policy = await sshOk(vm, 'iptables -w 5 -S FORWARD | head -n 1');
     expect(policy.trim() === '-P FORWARD ACCEPT', `iptables FORWARD: ${policy.trim()}`);
     return `${lines[1]}, ${lines[3]}`;
