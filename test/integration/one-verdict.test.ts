@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { baseFacts } from '../../agent/test/render/fixtures.js';
 import { fileUri, fixture, runAgent } from '../support/agent.js';
 import { createTestCa, type TestCert } from '../support/pki.js';
 
@@ -18,20 +19,7 @@ const write = (name: string, content: string) => {
   writeFileSync(path, content);
   return path;
 };
-const FACTS = {
-  instanceId: 'i-0123456789abcdef0',
-  instanceType: 'm5.large',
-  region: 'us-west-2',
-  availabilityZone: 'us-west-2a',
-  mac: '02:00:00:00:00:01',
-  privateIpv4: '10.0.1.23',
-  ipv6: '2600:1f14::10',
-  privateDnsName: 'ip-10-0-1-23.us-west-2.compute.internal',
-  cpuMillicores: 2000,
-  memoryMiB: 7680,
-  kubeletVersion: 'v1.33.1',
-  containerdVersion: '1.7.27',
-};
+const FACTS = baseFacts({ ipv6: '2600:1f14::10' }).instance;
 const TABLE = '{"instanceType":"m5.large","defaultNetworkCardEnis":3,"ipv4PerEni":10,"ipv6":true}\n';
 
 let ca: TestCert;

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { baseFacts } from '../../agent/test/render/fixtures.js';
 import { fileUri, fixture, runAgent } from '../support/agent.js';
 
 // `render` on a machine that is not a node (no /etc/eks/instance-types.jsonl, no AWS) gives the
@@ -10,22 +11,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'eks-node-render-'));
 
 function facts(instanceType: string): string {
   const path = join(tmp, `${instanceType}.json`);
-  writeFileSync(
-    path,
-    JSON.stringify({
-      instanceId: 'i-0123456789abcdef0',
-      instanceType,
-      region: 'us-west-2',
-      availabilityZone: 'us-west-2a',
-      mac: '02:00:00:00:00:01',
-      privateIpv4: '10.0.1.23',
-      privateDnsName: 'ip-10-0-1-23.us-west-2.compute.internal',
-      cpuMillicores: 2000,
-      memoryMiB: 7680,
-      kubeletVersion: 'v1.33.1',
-      containerdVersion: '1.7.27',
-    }),
-  );
+  writeFileSync(path, JSON.stringify(baseFacts({ instanceType }).instance));
   return path;
 }
 
