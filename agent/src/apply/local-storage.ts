@@ -2,7 +2,7 @@ import { lstatSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs
 import { join } from 'node:path';
 import { EnvironmentError, describeCause } from '../errors.js';
 import { detectInstanceStoreDisks, list, read } from '../storage/detect.js';
-import { FSTAB_PATH, bindEntry, filesystemEntry, agentFstabEntries, mergeFstab, mountTable, type FstabEntry } from '../storage/fstab.js';
+import { FSTAB_PATH, bindEntry, filesystemEntry, agentFstabEntries, leftoverFstabNote, mergeFstab, mountTable, type FstabEntry } from '../storage/fstab.js';
 import {
   chooseFsType,
   describeStoragePlan,
@@ -53,6 +53,15 @@ export function readLocalStorageIntent(root: string): LocalStorageIntent | undef
 export function planLocalStorageOn(root: string, intent: LocalStorageIntent): { plan: StoragePlan; skipped: string[] } {
   const detection = detectInstanceStoreDisks(root);
   return { plan: planLocalStorage(intent, detection.disks, chooseFsType(root)), skipped: detection.skipped };
+}
+
+/**
+ * For a NodeConfig without spec.instance.localStorage: the line saying that an earlier one's
+ * fstab block and mounts are left in place (see leftoverFstabNote for why), or undefined.
+ */
+export function leftoverLocalStorage(root: string): string | undefined {
+  const entries = agentFstabEntries(read(join(root, FSTAB_PATH)));
+  return entries ? leftoverFstabNote(entries) : undefined;
 }
 
 /** What is on the node now, for the doctor: read through the same detection and plan as the run phase. */

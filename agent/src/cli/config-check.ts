@@ -3,7 +3,7 @@ import { InputError } from '../errors.js';
 import { loadConfig } from '../sources/index.js';
 import { configRemarks, describeNodeEnvironment } from './config-describe.js';
 import { lazyImds, type Env } from './deps.js';
-import { planLocalStorageOn } from '../apply/local-storage.js';
+import { leftoverLocalStorage, planLocalStorageOn } from '../apply/local-storage.js';
 import { describeStoragePlan, localStorageIntent } from '../storage/plan.js';
 import { stderrLog, type Log } from './log.js';
 
@@ -22,6 +22,10 @@ export async function run(options: ConfigCheckOptions, env: Env, out: (line: str
   const storage = localStorageIntent(loaded.config.spec);
   // what the run phase would do with this machine's disks (on a workstation: none found)
   if (storage) out(describeStoragePlan(planLocalStorageOn('/', storage).plan));
+  else {
+    const leftover = leftoverLocalStorage('/');
+    if (leftover) out(`note: ${leftover}`);
+  }
   const missing = missingClusterFields(loaded.config.spec?.cluster);
   out(
     missing.length > 0
