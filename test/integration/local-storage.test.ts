@@ -2,23 +2,13 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { TEST_CLUSTER_CA_BASE64 } from '../emulators/eks.js';
+import { completeCluster, nodeConfig } from '../support/user-data.js';
 import { REPO } from '../support/agent.js';
 import { startNode, type SimulatedNode } from '../support/node.js';
 import { IS_MODEL, fakeNode } from '../../agent/test/storage/fake-node.js';
 import { bindEntry, filesystemEntry, mergeFstab } from '../../agent/src/storage/fstab.js';
 
-const ENDPOINT = 'https://0123456789ABCDEF0123456789ABCDEF.gr7.us-west-2.eks.amazonaws.com';
-const userData = (strategy: string | undefined) =>
-  stringify({
-    apiVersion: 'node.eks.aws/v1alpha1',
-    kind: 'NodeConfig',
-    spec: {
-      cluster: { name: 'test-cluster', apiServerEndpoint: ENDPOINT, certificateAuthority: TEST_CLUSTER_CA_BASE64, cidr: '10.100.0.0/16' },
-      ...(strategy ? { instance: { localStorage: { strategy } } } : {}),
-    },
-  });
+const userData = (strategy: string | undefined) => nodeConfig({ cluster: completeCluster, ...(strategy ? { instance: { localStorage: { strategy } } } : {}) });
 
 let node: SimulatedNode | undefined;
 afterEach(async () => {
