@@ -132,7 +132,7 @@ const commands: Array<CommandSpec & { action: Action }> = [
   },
   {
     path: ['config', 'dump'],
-    description: 'print the merged NodeConfig',
+    description: 'print the merged NodeConfig (warnings and notes, as config check gives them, go to stderr)',
     options: [
       configSource,
       { name: 'output', value: '<format>', choices: ['yaml', 'json'], default: 'yaml', description: 'yaml or json' },

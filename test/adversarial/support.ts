@@ -3,9 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { stringify } from 'yaml';
-import { agentCommand } from '../support/agent.js';
-import { TEST_CLUSTER_CA_BASE64 } from '../emulators/eks.js';
+import { agentCommand, agentEnv } from '../support/agent.js';
+import { closeServer } from '../emulators/listen.js';
 
 /**
  * The adversarial suite: hostile inputs and misbehaving services against the built agent, each
@@ -13,13 +12,7 @@ import { TEST_CLUSTER_CA_BASE64 } from '../emulators/eks.js';
  * quiet machine needs) because they guard against hangs and runaway growth, not slowness.
  */
 
-export const ENDPOINT = 'https://0123456789ABCDEF0123456789ABCDEF.gr7.us-west-2.eks.amazonaws.com';
-
-export function nodeConfig(spec: Record<string, unknown>): string {
-  return stringify({ apiVersion: 'node.eks.aws/v1alpha1', kind: 'NodeConfig', spec });
-}
-
-export const completeCluster = { name: 'test-cluster', apiServerEndpoint: ENDPOINT, certificateAuthority: TEST_CLUSTER_CA_BASE64, cidr: '10.100.0.0/16' };
+export { completeCluster, nodeConfig } from '../support/user-data.js';
 
 export interface Bounded {
   exitCode: number;
@@ -53,15 +46,7 @@ export async function runBounded(args: string[], opts: { env?: Record<string, st
   const r = await execa(command, rest, {
     reject: false,
     extendEnv: false,
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9',
-      AWS_ENDPOINT_URL_EKS: 'http://127.0.0.1:9',
-      AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:9',
-      AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9',
-      ...(opts.stdout ? { EKS_ADV_STDOUT: opts.stdout } : {}),
-      ...opts.env,
-    },
+    env: agentEnv({ ...(opts.stdout ? { EKS_ADV_STDOUT: opts.stdout } : {}), ...opts.env }),
     timeout: opts.killAfterMs ?? 60_000,
     stripFinalNewline: false,
   });
@@ -88,11 +73,7 @@ export async function hostileServer(handler: http.RequestListener): Promise<{ ur
   return {
     url: `http://127.0.0.1:${port}`,
     hits,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeServer(server),
   };
 }
 

@@ -1,12 +1,10 @@
 import https from 'node:https';
 import type http from 'node:http';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
-import { listen } from './listen.js';
+import { closeServer, listen } from './listen.js';
+import { type TestCert, createTestCa, issueServerCert } from '../support/pki.js';
 
 /**
  * A fake Kubernetes API server over HTTPS: a test double for kube-apiserver, which cannot run
@@ -23,80 +21,13 @@ import { listen } from './listen.js';
  * one JSON line {url, caFile, caBase64} and serves until killed.
  */
 
-const run = promisify(execFile);
-
-export interface TestCa {
-  /** PEM of the CA certificate */
-  certPem: string;
-  keyPem: string;
-}
-
-async function openssl(args: string[], cwd: string): Promise<void> {
-  await run('openssl', args, { cwd, timeout: 20_000 });
-}
-
-/** A self-signed CA, as EKS makes one per cluster. */
-export async function createTestCa(commonName = 'kubernetes'): Promise<TestCa> {
-  const dir = await mkdtemp(join(tmpdir(), 'eks-node-ca-'));
-  try {
-    await openssl(
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        'ca.key',
-        '-out',
-        'ca.crt',
-        '-days',
-        '3650',
-        '-subj',
-        `/CN=${commonName}`,
-        '-addext',
-        'basicConstraints=critical,CA:TRUE',
-        '-addext',
-        'keyUsage=critical,keyCertSign,cRLSign',
-      ],
-      dir,
-    );
-    return { certPem: await readFile(join(dir, 'ca.crt'), 'utf8'), keyPem: await readFile(join(dir, 'ca.key'), 'utf8') };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-/** A serving certificate for the given subjectAltNames (e.g. DNS:localhost, IP:127.0.0.1), signed by `ca`. */
-export async function issueServerCert(ca: TestCa, sans: string[]): Promise<{ certPem: string; keyPem: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'eks-node-cert-'));
-  try {
-    await writeFile(join(dir, 'ca.crt'), ca.certPem);
-    await writeFile(join(dir, 'ca.key'), ca.keyPem, { mode: 0o600 });
-    await writeFile(join(dir, 'ext.cnf'), `subjectAltName=${sans.join(',')}\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n`);
-    await openssl(
-      ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'tls.key', '-out', 'tls.csr', '-subj', '/CN=kube-apiserver'],
-      dir,
-    );
-    await openssl(
-      ['x509', '-req', '-in', 'tls.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'tls.crt', '-days', '365', '-extfile', 'ext.cnf'],
-      dir,
-    );
-    return { certPem: await readFile(join(dir, 'tls.crt'), 'utf8'), keyPem: await readFile(join(dir, 'tls.key'), 'utf8') };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
 export type AuthMode = 'ok' | 'unauthorized' | 'forbidden';
 
 export interface ApiServerOptions {
   port?: number;
   host?: string;
   /** the cluster CA; a fresh one when absent */
-  ca?: TestCa;
+  ca?: TestCert;
   /** serving certificate SANs; default DNS:localhost, IP:127.0.0.1 */
   sans?: string[];
   auth?: AuthMode;
@@ -123,7 +54,7 @@ export type KubeObject = Record<string, unknown> & { metadata?: Record<string, u
 export interface ApiServer {
   url: string;
   port: number;
-  ca: TestCa;
+  ca: TestCert;
   /** PEM of the cluster CA */
   caPem: string;
   /** base64 of the PEM, as NodeConfig spec.cluster.certificateAuthority wants it */
@@ -209,8 +140,9 @@ function mergePatch(target: unknown, patch: unknown, key = ''): unknown {
 
 export async function startApiServer(options: ApiServerOptions = {}): Promise<ApiServer> {
   const host = options.host ?? '127.0.0.1';
-  const ca = options.ca ?? (await createTestCa());
-  const serving = await issueServerCert(ca, options.sans ?? ['DNS:localhost', 'IP:127.0.0.1']);
+  // valid ten years, as an EKS cluster CA is, so no validity check warns
+  const ca = options.ca ?? (await createTestCa({ days: 3650 }));
+  const serving = await issueServerCert(ca, { days: 365, ...(options.sans ? { sans: options.sans } : {}) });
   let auth: AuthMode = options.auth ?? 'ok';
   let skew = options.clockSkewSeconds ?? 0;
   const requests: ApiRequest[] = [];
@@ -377,8 +309,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       store(mergePatch(node, { status: { conditions: [cond] } }) as KubeObject);
     },
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     },
   };
 }

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { listen } from './listen.js';
+import { closeServer, listen } from './listen.js';
 
 /**
  * A loopback stand-in for the EC2 API (query protocol: form-encoded POST, XML answers):
@@ -294,8 +294,7 @@ export async function startEc2(options: Ec2Options = {}): Promise<Ec2Emulator> {
     },
     async close() {
       for (const t of timers) clearTimeout(t);
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     },
   };
 }

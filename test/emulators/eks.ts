@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { listen } from './listen.js';
+import { closeServer, listen } from './listen.js';
 
 /**
  * A loopback stand-in for the EKS control-plane API, just `DescribeCluster`
@@ -23,6 +23,8 @@ Vb9K1w==
 -----END CERTIFICATE-----
 `;
 export const TEST_CLUSTER_CA_BASE64 = Buffer.from(TEST_CLUSTER_CA_PEM).toString('base64');
+/** The emulated cluster's endpoint, as DescribeCluster gives it. */
+export const TEST_CLUSTER_ENDPOINT = 'https://0123456789ABCDEF0123456789ABCDEF.gr7.us-west-2.eks.amazonaws.com';
 
 export interface EksCluster {
   name: string;
@@ -75,7 +77,7 @@ export function defaultCluster(name: string, overrides: Partial<EksCluster> = {}
   const ipFamily = overrides.ipFamily ?? 'ipv4';
   return {
     name,
-    endpoint: 'https://0123456789ABCDEF0123456789ABCDEF.gr7.us-west-2.eks.amazonaws.com',
+    endpoint: TEST_CLUSTER_ENDPOINT,
     caData: TEST_CLUSTER_CA_BASE64,
     ipFamily,
     serviceIpv4Cidr: '10.100.0.0/16',
@@ -210,8 +212,7 @@ export async function startEks(options: EksOptions = {}): Promise<EksEmulator> {
     },
     async close() {
       for (const t of timers) clearTimeout(t);
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     },
   };
 }

@@ -2,6 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { InstanceFacts } from '../../agent/src/facts/types.js';
+import { closeServer } from './listen.js';
 
 /**
  * A loopback stand-in for the EC2 instance metadata service (IMDSv2 only), for tests and
@@ -322,9 +323,7 @@ export async function startImds(options: ImdsOptions = {}): Promise<ImdsEmulator
       if (delayTimer) clearTimeout(delayTimer);
       for (const t of timers) clearTimeout(t);
       for (const res of held) res.destroy();
-      server.closeAllConnections();
-      if (!server.listening) return;
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     },
   };
 }

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { listen } from './listen.js';
+import { closeServer, listen } from './listen.js';
 
 /**
  * A loopback stand-in for AWS STS, enough for `sts:GetCallerIdentity` through the real
@@ -104,8 +104,7 @@ export async function startSts(options: StsOptions = {}): Promise<StsEmulator> {
       denied = value;
     },
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     },
   };
 }

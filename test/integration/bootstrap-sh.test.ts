@@ -1,8 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { TEST_CLUSTER_CA_BASE64 } from '../emulators/eks.js';
+import { completeCluster, nodeConfig } from '../support/user-data.js';
 import { startNode, type NodeOptions, type SimulatedNode } from '../support/node.js';
 
 /*
@@ -10,11 +9,7 @@ import { startNode, type NodeOptions, type SimulatedNode } from '../support/node
  * between the config and run phases, and /etc/eks/bootstrap.sh (the agent's bootstrap-sh).
  */
 
-const ENDPOINT = 'https://0123456789ABCDEF0123456789ABCDEF.gr7.us-west-2.eks.amazonaws.com';
-const nodeConfig = (spec: Record<string, unknown>) => stringify({ apiVersion: 'node.eks.aws/v1alpha1', kind: 'NodeConfig', spec });
-const complete = nodeConfig({
-  cluster: { name: 'test-cluster', apiServerEndpoint: ENDPOINT, certificateAuthority: TEST_CLUSTER_CA_BASE64, cidr: '10.100.0.0/16' },
-});
+const complete = nodeConfig({ cluster: completeCluster });
 const script = '#!/bin/bash\n/etc/eks/bootstrap.sh test-cluster\n/opt/aws/bin/cfn-signal --exit-code $? --stack s --resource NodeGroup --region us-west-2\n';
 
 let node: SimulatedNode | undefined;

@@ -7,6 +7,9 @@ import { execa } from 'execa';
 import { agentCommand, fileUri, fixture, runAgent } from '../support/agent.js';
 
 const ud = (name: string) => fileUri(fixture(`userdata/${name}`));
+/** A NodeConfig for cluster `demo` (a name-only config) with these further YAML lines under spec. */
+const demo = (...lines: string[]) =>
+  ['apiVersion: node.eks.aws/v1alpha1', 'kind: NodeConfig', 'spec:', '  cluster:', '    name: demo', ...lines, ''].join('\n');
 const tmp = mkdtempSync(join(tmpdir(), 'eks-node-config-'));
 function tmpFile(name: string, content: string | Buffer): string {
   const path = join(tmp, name);
@@ -45,8 +48,7 @@ describe('config check', () => {
   });
 
   it('says what local storage would do on this machine', async () => {
-    const text =
-      'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n  instance:\n    localStorage:\n      strategy: RAID0\n      disabledMounts: [PodLogs, SOCI]\n';
+    const text = demo('  instance:', '    localStorage:', '      strategy: RAID0', '      disabledMounts: [PodLogs, SOCI]');
     const r = await runAgent(['config', 'check', '-c', tmpFile('local-storage.yaml', text)]);
     expect(r.exitCode).toBe(0);
     // which disks this machine has is not ours to know: only the shape of the line
@@ -58,37 +60,25 @@ describe('config check', () => {
   });
 
   it('warns, as render and init will, that legacy registry mirrors drop config_path', async () => {
-    const text = [
-      'apiVersion: node.eks.aws/v1alpha1',
-      'kind: NodeConfig',
-      'spec:',
-      '  cluster:',
-      '    name: demo',
+    const text = demo(
       '  containerd:',
       '    config: |',
       '      [plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]',
       '      endpoint = ["https://mirror.local"]',
-      '',
-    ].join('\n');
+    );
     const r = await runAgent(['config', 'check', '-c', tmpFile('mirrors.yaml', text)]);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('warning: spec.containerd.config: sets registry mirrors, which containerd does not accept together with config_path');
   });
 
   it('names misspelt KubeletConfiguration fields and bad taint effects, all at once', async () => {
-    const text = [
-      'apiVersion: node.eks.aws/v1alpha1',
-      'kind: NodeConfig',
-      'spec:',
-      '  cluster:',
-      '    name: demo',
+    const text = demo(
       '  kubelet:',
       '    config:',
       '      maxPod: 20',
       '      registerWithTaints:',
       '        - { key: dedicated, value: infra, effect: NoSchedul }',
-      '',
-    ].join('\n');
+    );
     const r = await runAgent(['config', 'check', '-c', tmpFile('kubelet-typos.yaml', text)]);
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toBe('');
@@ -112,31 +102,19 @@ describe('config check', () => {
       /^error: file:\/\/.*: `apiVersion` is missing; expected node\.eks\.aws\/v1alpha1$/m,
     ],
     ['missing kind', 'apiVersion: node.eks.aws/v1alpha1\nspec:\n  cluster:\n    name: demo\n', /: `kind` is missing; expected NodeConfig$/m],
-    [
-      'http endpoint',
-      'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n    apiServerEndpoint: http://example.com\n',
-      /^error: spec.cluster.apiServerEndpoint: "http:\/\/example.com" is not an https URL/,
-    ],
-    [
-      'CIDR /33',
-      'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n    cidr: 10.100.0.0/33\n',
-      /^error: spec.cluster.cidr: "10.100.0.0\/33" is not a valid CIDR/,
-    ],
+    ['http endpoint', demo('    apiServerEndpoint: http://example.com'), /^error: spec.cluster.apiServerEndpoint: "http:\/\/example.com" is not an https URL/],
+    ['CIDR /33', demo('    cidr: 10.100.0.0/33'), /^error: spec.cluster.cidr: "10.100.0.0\/33" is not a valid CIDR/],
     [
       'CA base64 but not PEM',
-      `apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n    certificateAuthority: ${Buffer.from('hello world').toString('base64')}\n`,
+      demo(`    certificateAuthority: ${Buffer.from('hello world').toString('base64')}`),
       /^error: spec.cluster.certificateAuthority: .* holds no PEM certificate/,
     ],
     [
       'flag with a newline',
-      'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n  kubelet:\n    flags:\n      - "--node-labels=a=b\\n--x=y"\n',
+      demo('  kubelet:', '    flags:', '      - "--node-labels=a=b\\n--x=y"'),
       /^error: spec.kubelet.flags\[0\]: .* contains whitespace or a control character/,
     ],
-    [
-      'misspelt field',
-      'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n    apiServerEndpiont: https://x\n',
-      /spec.cluster.apiServerEndpiont: unknown field \(did you mean "apiServerEndpoint"\?\)/,
-    ],
+    ['misspelt field', demo('    apiServerEndpiont: https://x'), /spec.cluster.apiServerEndpiont: unknown field \(did you mean "apiServerEndpoint"\?\)/],
   ])('rejects %s with one line', async (name, text, pattern) => {
     await expectOneLineError(tmpFile(`${name.replace(/\W+/g, '-')}.yaml`, text), pattern);
   });

@@ -10,7 +10,8 @@ import { render } from '../../agent/src/render/index.js';
 import type { ResolvedNodeConfig } from '../../agent/src/api/schema.js';
 import type { Facts } from '../../agent/src/facts/types.js';
 import { DEFAULT_IMDS_INSTANCE, startImds, type ImdsEmulator } from '../emulators/imds.js';
-import { createTestCa, startApiServer, type ApiServer, type TestCa } from '../emulators/apiserver.js';
+import { startApiServer, type ApiServer } from '../emulators/apiserver.js';
+import { createTestCa, type TestCert } from '../support/pki.js';
 import { startSts, type StsEmulator } from '../emulators/sts.js';
 import { BUNDLE, REPO, fixture, runAgent } from '../support/agent.js';
 
@@ -40,7 +41,7 @@ export const CONTAINERD_VERSION = '1.7.27';
 export let api: ApiServer;
 export let sts: StsEmulator;
 export let imds: ImdsEmulator;
-export let otherCa: TestCa;
+export let otherCa: TestCert;
 export let work: string;
 export let root: string;
 export let unitState: string;
@@ -138,7 +139,11 @@ export function useDoctorNode(): void {
     // `npm test` builds the agent first; a file run on its own builds it only when it is missing
     // (rebuilding under other test files would make them switch from the executable mid-run).
     if (!existsSync(BUNDLE)) await run('npm', ['run', 'build', '--silent'], { cwd: REPO });
-    [api, sts, otherCa] = await Promise.all([startApiServer(), startSts({ sessionName: INSTANCE.instanceId }), createTestCa('other-cluster')]);
+    [api, sts, otherCa] = await Promise.all([
+      startApiServer(),
+      startSts({ sessionName: INSTANCE.instanceId }),
+      createTestCa({ commonName: 'other-cluster', days: 3650 }),
+    ]);
     imds = await startImds();
     endpoint = `https://localhost:${api.port}`;
     work = await mkdtemp(join(tmpdir(), 'doctor-test-'));

@@ -52,6 +52,7 @@ describe('doctor on a healthy node', () => {
       'auth',
       'clock',
       'files',
+      'local-storage',
       'unit:eks-node-agent-config',
       'unit:containerd',
       'unit:eks-node-agent-run',
@@ -84,9 +85,9 @@ describe('doctor on a healthy node', () => {
     const r = await doctor();
     expect(r.exitCode).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines).toHaveLength(18);
+    expect(lines).toHaveLength(19);
     expect(lines[0]).toMatch(/^ok +imds +IMDSv2 token and identity: i-0123456789abcdef0/);
-    expect(lines.at(-1)).toBe('0 failed, 0 warnings, 17 ok, 0 skipped');
+    expect(lines.at(-1)).toBe('0 failed, 0 warnings, 18 ok, 0 skipped');
   });
 });
 

@@ -1,8 +1,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { TEST_CLUSTER_CA_BASE64 } from '../emulators/eks.js';
+import { completeCluster, nodeConfig } from '../support/user-data.js';
 import { startConnectProxy, type ConnectProxy } from '../support/connect-proxy.js';
 import { startNode, type NodeOptions, type SimulatedNode } from '../support/node.js';
 
@@ -11,9 +10,7 @@ import { startNode, type NodeOptions, type SimulatedNode } from '../support/node
  * custom domain name, custom resolvers. The real agent bundle against the emulators.
  */
 
-const ENDPOINT = 'https://0123456789ABCDEF0123456789ABCDEF.gr7.us-west-2.eks.amazonaws.com';
-const userData = (spec: Record<string, unknown>) => stringify({ apiVersion: 'node.eks.aws/v1alpha1', kind: 'NodeConfig', spec });
-const completeCluster = { name: 'test-cluster', apiServerEndpoint: ENDPOINT, certificateAuthority: TEST_CLUSTER_CA_BASE64, cidr: '10.100.0.0/16' };
+const userData = nodeConfig;
 
 let node: SimulatedNode | undefined;
 let proxy: ConnectProxy | undefined;

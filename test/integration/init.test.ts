@@ -1,17 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { TEST_CLUSTER_CA_BASE64, TEST_CLUSTER_CA_PEM } from '../emulators/eks.js';
+import { TEST_CLUSTER_CA_PEM, TEST_CLUSTER_ENDPOINT as ENDPOINT } from '../emulators/eks.js';
+import { completeCluster, nodeConfig } from '../support/user-data.js';
 import { startNode, type NodeOptions, type SimulatedNode } from '../support/node.js';
 
-const ENDPOINT = 'https://0123456789ABCDEF0123456789ABCDEF.gr7.us-west-2.eks.amazonaws.com';
-
-function userData(spec: Record<string, unknown>): string {
-  return stringify({ apiVersion: 'node.eks.aws/v1alpha1', kind: 'NodeConfig', spec });
-}
-const complete = (extra: Record<string, unknown> = {}) =>
-  userData({ cluster: { name: 'test-cluster', apiServerEndpoint: ENDPOINT, certificateAuthority: TEST_CLUSTER_CA_BASE64, cidr: '10.100.0.0/16' }, ...extra });
+const userData = nodeConfig;
+const complete = (extra: Record<string, unknown> = {}) => userData({ cluster: completeCluster, ...extra });
 const nameOnly = userData({ cluster: { name: 'test-cluster' } });
 
 let node: SimulatedNode | undefined;

@@ -1,18 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { TEST_CLUSTER_CA_BASE64 } from '../emulators/eks.js';
+import { TEST_CLUSTER_ENDPOINT as ENDPOINT } from '../emulators/eks.js';
+import { completeCluster, nodeConfig } from '../support/user-data.js';
 import { startNode, type SimulatedNode } from '../support/node.js';
 
 /* The init case that needs the real kubectl (`npm run test:tools` checks it is installed). */
 
-const ENDPOINT = 'https://0123456789ABCDEF0123456789ABCDEF.gr7.us-west-2.eks.amazonaws.com';
-const complete = stringify({
-  apiVersion: 'node.eks.aws/v1alpha1',
-  kind: 'NodeConfig',
-  spec: { cluster: { name: 'test-cluster', apiServerEndpoint: ENDPOINT, certificateAuthority: TEST_CLUSTER_CA_BASE64, cidr: '10.100.0.0/16' } },
-});
+const complete = nodeConfig({ cluster: completeCluster });
 
 let node: SimulatedNode | undefined;
 afterEach(async () => {

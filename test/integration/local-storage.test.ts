@@ -1,23 +1,14 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { TEST_CLUSTER_CA_BASE64 } from '../emulators/eks.js';
+import { completeCluster, nodeConfig } from '../support/user-data.js';
 import { REPO } from '../support/agent.js';
 import { startNode, type SimulatedNode } from '../support/node.js';
 import { IS_MODEL, fakeNode } from '../../agent/test/storage/fake-node.js';
+import { bindEntry, filesystemEntry, mergeFstab } from '../../agent/src/storage/fstab.js';
 
-const ENDPOINT = 'https://0123456789ABCDEF0123456789ABCDEF.gr7.us-west-2.eks.amazonaws.com';
-const userData = (strategy: string) =>
-  stringify({
-    apiVersion: 'node.eks.aws/v1alpha1',
-    kind: 'NodeConfig',
-    spec: {
-      cluster: { name: 'test-cluster', apiServerEndpoint: ENDPOINT, certificateAuthority: TEST_CLUSTER_CA_BASE64, cidr: '10.100.0.0/16' },
-      instance: { localStorage: { strategy } },
-    },
-  });
+const userData = (strategy: string | undefined) => nodeConfig({ cluster: completeCluster, ...(strategy ? { instance: { localStorage: { strategy } } } : {}) });
 
 let node: SimulatedNode | undefined;
 afterEach(async () => {
@@ -25,7 +16,7 @@ afterEach(async () => {
   node = undefined;
 });
 
-async function boot(strategy: string, disks: number) {
+async function boot(strategy: string | undefined, disks: number) {
   node = await startNode({ imds: { userData: userData(strategy) } });
   fakeNode(node.root, [
     { name: 'nvme0n1', model: 'Amazon Elastic Block Store', partitions: ['nvme0n1p1'] },
@@ -81,5 +72,22 @@ describe('init with spec.instance.localStorage', () => {
       /^error: local storage: mdadm --create \/dev\/md\/kubernetes --run --force --level=0 .* \/dev\/nvme1n1 \/dev\/nvme2n1: failed with exit code 1: mdadm: cannot open \/dev\/nvme1n1: Device or resource busy$/m,
     );
     expect(n.systemctlCalls()).toEqual([]);
+  });
+
+  it('localStorage removed from the user data: the earlier fstab block and mounts are left alone, and a note says so', async () => {
+    const n = await boot(undefined, 2);
+    const earlier = mergeFstab('UUID=root / xfs defaults 0 1\n', [
+      filesystemEntry('uuid-of-md127', '/mnt/k8s-disks/0', 'xfs'),
+      bindEntry('/mnt/k8s-disks/0/kubelet', '/var/lib/kubelet', '/mnt/k8s-disks/0'),
+    ]);
+    mkdirSync(join(n.root, 'etc'), { recursive: true });
+    writeFileSync(join(n.root, 'etc/fstab'), earlier);
+    const r = await n.agent(['init', '--root', n.root]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /^eks-node-agent: note: spec\.instance\.localStorage is not set, but \/etc\/fstab still holds the agent's local-storage block from an earlier configuration \(\/mnt\/k8s-disks\/0, \/var\/lib\/kubelet\): left in place/m,
+    );
+    expect(readFileSync(join(n.root, 'etc/fstab'), 'utf8')).toBe(earlier);
+    expect(n.systemctlCalls()).toContain('restart kubelet.service');
   });
 });

@@ -30,6 +30,22 @@ export function agentCommand(nodeArgs?: string[]): [string, ...string[]] {
   return exeIsCurrent() && !nodeArgs ? [EXE] : [process.execPath, ...(nodeArgs ?? []), BUNDLE];
 }
 
+/**
+ * The whole environment of an agent run in a test (no variable of this process leaks in): IMDS
+ * and every AWS endpoint on the discard port, refused at once, unless `env` points one at an
+ * emulator.
+ */
+export function agentEnv(env: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9',
+    AWS_ENDPOINT_URL_EKS: 'http://127.0.0.1:9',
+    AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:9',
+    AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9',
+    ...env,
+  };
+}
+
 /** Runs the built agent (see agentCommand) as a process. Never throws on a non-zero exit; the caller asserts it. */
 export async function runAgent(
   args: string[],
@@ -38,14 +54,7 @@ export async function runAgent(
   const [file, ...argv] = [...agentCommand(opts.nodeArgs), ...args];
   const child = execa(file, argv, {
     reject: false,
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9',
-      AWS_ENDPOINT_URL_EKS: 'http://127.0.0.1:9',
-      AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:9',
-      AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9',
-      ...opts.env,
-    },
+    env: agentEnv(opts.env),
     extendEnv: false,
     input: opts.input,
     cwd: opts.cwd,

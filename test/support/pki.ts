@@ -23,29 +23,30 @@ async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   }
 }
 
-function result(certPem: string, keyPem: string): TestCert {
-  return { certPem, keyPem, certBase64: Buffer.from(certPem).toString('base64') };
+const openssl = (args: string[], cwd: string) => execa('openssl', args, { cwd, timeout: 20_000 });
+/** a new P-256 key, unencrypted, for `openssl req` */
+const NEW_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
+async function result(dir: string, cert: string, key: string): Promise<TestCert> {
+  const certPem = await readFile(join(dir, cert), 'utf8');
+  return { certPem, keyPem: await readFile(join(dir, key), 'utf8'), certBase64: Buffer.from(certPem).toString('base64') };
 }
 
-/** A self-signed CA, like a cluster's, valid for `days` (default 1). */
+/**
+ * A self-signed CA, like a cluster's, valid for `days` (default 1: a test that reads the validity
+ * period, as the doctor's CA check does, asks for more, since under 30 days left is a warning).
+ */
 export async function createTestCa(options: { commonName?: string; days?: number } = {}): Promise<TestCert> {
   return withTempDir(async (dir) => {
-    const key = join(dir, 'ca.key');
-    const crt = join(dir, 'ca.crt');
-    await execa(
-      'openssl',
+    await openssl(
       [
         'req',
         '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
+        ...NEW_KEY,
         '-keyout',
-        key,
+        'ca.key',
         '-out',
-        crt,
+        'ca.crt',
         '-days',
         String(options.days ?? 1),
         '-subj',
@@ -55,70 +56,40 @@ export async function createTestCa(options: { commonName?: string; days?: number
         '-addext',
         'keyUsage=critical,keyCertSign,cRLSign',
       ],
-      { timeout: 20_000 },
+      dir,
     );
-    return result(await readFile(crt, 'utf8'), await readFile(key, 'utf8'));
+    return result(dir, 'ca.crt', 'ca.key');
   });
 }
 
-/** A server certificate signed by `ca`, for a TLS test server (e.g. a fake API server). */
-export async function issueServerCert(
-  ca: TestCert,
-  options: { commonName?: string; dnsNames?: string[]; ipAddresses?: string[]; days?: number } = {},
-): Promise<TestCert> {
+/** A serving certificate signed by `ca` for these subjectAltNames (default DNS:localhost, IP:127.0.0.1), e.g. for a fake API server. */
+export async function issueServerCert(ca: TestCert, options: { commonName?: string; sans?: string[]; days?: number } = {}): Promise<TestCert> {
   return withTempDir(async (dir) => {
-    const files = {
-      caKey: join(dir, 'ca.key'),
-      caCrt: join(dir, 'ca.crt'),
-      key: join(dir, 's.key'),
-      csr: join(dir, 's.csr'),
-      crt: join(dir, 's.crt'),
-      ext: join(dir, 'ext.cnf'),
-    };
-    await writeFile(files.caKey, ca.keyPem, { mode: 0o600 });
-    await writeFile(files.caCrt, ca.certPem);
-    const sans = [...(options.dnsNames ?? ['localhost']).map((d) => `DNS:${d}`), ...(options.ipAddresses ?? ['127.0.0.1']).map((ip) => `IP:${ip}`)];
-    await writeFile(files.ext, `subjectAltName=${sans.join(',')}\nextendedKeyUsage=serverAuth\n`);
-    await execa(
-      'openssl',
-      [
-        'req',
-        '-new',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        files.key,
-        '-out',
-        files.csr,
-        '-subj',
-        `/CN=${options.commonName ?? 'kube-apiserver'}`,
-      ],
-      { timeout: 20_000 },
-    );
-    await execa(
-      'openssl',
+    await writeFile(join(dir, 'ca.key'), ca.keyPem, { mode: 0o600 });
+    await writeFile(join(dir, 'ca.crt'), ca.certPem);
+    const sans = options.sans ?? ['DNS:localhost', 'IP:127.0.0.1'];
+    await writeFile(join(dir, 'ext.cnf'), `subjectAltName=${sans.join(',')}\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n`);
+    await openssl(['req', '-new', ...NEW_KEY, '-keyout', 's.key', '-out', 's.csr', '-subj', `/CN=${options.commonName ?? 'kube-apiserver'}`], dir);
+    await openssl(
       [
         'x509',
         '-req',
         '-in',
-        files.csr,
+        's.csr',
         '-CA',
-        files.caCrt,
+        'ca.crt',
         '-CAkey',
-        files.caKey,
+        'ca.key',
         '-CAcreateserial',
         '-out',
-        files.crt,
+        's.crt',
         '-days',
         String(options.days ?? 1),
         '-extfile',
-        files.ext,
+        'ext.cnf',
       ],
-      { timeout: 20_000 },
+      dir,
     );
-    return result(await readFile(files.crt, 'utf8'), await readFile(files.key, 'utf8'));
+    return result(dir, 's.crt', 's.key');
   });
 }

@@ -41,23 +41,62 @@ export function checkEndpoint(value: string): Checked<string> {
 }
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
-const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+const PEM_MARKER = /-----(BEGIN|END) CERTIFICATE-----/g;
 
-/** The base64 CA bundle as the PEM file the kubelet reads: every certificate parsed. */
-export function checkCertificateAuthority(value: string): Checked<string> {
-  const compact = value.replace(/\s+/g, '');
-  if (!BASE64.test(compact) || compact.length % 4 !== 0)
-    return { reason: 'is not base64 (expected the base64 of a PEM bundle, as eks:DescribeCluster returns it)' };
-  const blocks = Buffer.from(compact, 'base64').toString('utf8').match(PEM_CERT);
-  if (!blocks) return { reason: 'is base64 but holds no PEM certificate (expected base64 of "-----BEGIN CERTIFICATE-----...")' };
+export interface Certificate {
+  /** the PEM block, LF line ends */
+  pem: string;
+  x509: X509Certificate;
+}
+
+/**
+ * Every certificate of a PEM bundle, each parsed: the one reading of a CA bundle, so `config
+ * check`, `init` and `doctor` judge it alike. Text between blocks is ignored (as openssl does); a
+ * BEGIN line without its END line (a bundle cut short by a template) is refused rather than
+ * dropped, since the kubelet would then trust fewer certificates than the user gave.
+ */
+export function certificatesOf(pem: string): Checked<Certificate[]> {
+  const blocks: string[] = [];
+  let begin = -1;
+  for (const m of pem.matchAll(PEM_MARKER)) {
+    if (m[1] === 'BEGIN') {
+      if (begin >= 0) break;
+      begin = m.index;
+    } else if (begin < 0) {
+      return { reason: `holds an END CERTIFICATE line without its BEGIN line (after certificate ${blocks.length})` };
+    } else {
+      blocks.push(pem.slice(begin, m.index + m[0].length).replace(/\r\n/g, '\n'));
+      begin = -1;
+    }
+  }
+  if (begin >= 0) return { reason: `holds a truncated PEM certificate (certificate ${blocks.length + 1} has a BEGIN line but no END line)` };
+  if (blocks.length === 0) return { reason: 'holds no PEM certificate (expected "-----BEGIN CERTIFICATE-----...")' };
+  const certificates: Certificate[] = [];
   for (const [i, block] of blocks.entries()) {
     try {
-      new X509Certificate(block);
+      certificates.push({ pem: block, x509: new X509Certificate(block) });
     } catch {
       return { reason: `holds a PEM block that is not a valid X.509 certificate (certificate ${i + 1} of ${blocks.length})` };
     }
   }
-  return { value: `${blocks.map((b) => b.replace(/\r\n/g, '\n')).join('\n')}\n` };
+  return { value: certificates };
+}
+
+/** The certificates of a base64 CA bundle, as spec.cluster.certificateAuthority and eks:DescribeCluster carry it. */
+export function caCertificates(value: string): Checked<Certificate[]> {
+  const compact = value.replace(/\s+/g, '');
+  if (!BASE64.test(compact) || compact.length % 4 !== 0)
+    return { reason: 'is not base64 (expected the base64 of a PEM bundle, as eks:DescribeCluster returns it)' };
+  const certificates = certificatesOf(Buffer.from(compact, 'base64').toString('utf8'));
+  if ('reason' in certificates) return { reason: `is base64 but ${certificates.reason}` };
+  return certificates;
+}
+
+/** The base64 CA bundle as the PEM file the kubelet reads: every certificate parsed. */
+export function checkCertificateAuthority(value: string): Checked<string> {
+  const certificates = caCertificates(value);
+  if ('reason' in certificates) return certificates;
+  return { value: `${certificates.value.map((c) => c.pem).join('\n')}\n` };
 }
 
 const EXPECTED_CIDR = 'expected e.g. "10.100.0.0/16" or "fd00::/108"';

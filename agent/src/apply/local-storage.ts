@@ -2,7 +2,7 @@ import { lstatSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs
 import { join } from 'node:path';
 import { EnvironmentError, describeCause } from '../errors.js';
 import { detectInstanceStoreDisks, list, read } from '../storage/detect.js';
-import { FSTAB_PATH, bindEntry, filesystemEntry, mergeFstab, mountedTargets, type FstabEntry } from '../storage/fstab.js';
+import { FSTAB_PATH, bindEntry, filesystemEntry, agentFstabEntries, leftoverFstabNote, mergeFstab, mountTable, type FstabEntry } from '../storage/fstab.js';
 import {
   chooseFsType,
   describeStoragePlan,
@@ -53,6 +53,53 @@ export function readLocalStorageIntent(root: string): LocalStorageIntent | undef
 export function planLocalStorageOn(root: string, intent: LocalStorageIntent): { plan: StoragePlan; skipped: string[] } {
   const detection = detectInstanceStoreDisks(root);
   return { plan: planLocalStorage(intent, detection.disks, chooseFsType(root)), skipped: detection.skipped };
+}
+
+/**
+ * For a NodeConfig without spec.instance.localStorage: the line saying that an earlier one's
+ * fstab block and mounts are left in place (see leftoverFstabNote for why), or undefined.
+ */
+export function leftoverLocalStorage(root: string): string | undefined {
+  const entries = agentFstabEntries(read(join(root, FSTAB_PATH)));
+  return entries ? leftoverFstabNote(entries) : undefined;
+}
+
+/** What is on the node now, for the doctor: read through the same detection and plan as the run phase. */
+export interface LocalStorageState {
+  intent?: LocalStorageIntent;
+  /** what the run phase would do with these disks; undefined without an intent or when it refuses (see planError) */
+  plan?: StoragePlan;
+  /** why the run phase would refuse (RAID10 over an odd number of disks) */
+  planError?: string;
+  /** instance-store disks left alone, with the reason */
+  skipped: string[];
+  /** for an array plan: the md device holding every member, if any */
+  array?: { md: string; active: boolean };
+  /** mount target -> source, from proc/mounts */
+  mounts: Map<string, string>;
+  /** the agent's block in /etc/fstab (what a reboot mounts); undefined when there is none */
+  fstab?: FstabEntry[];
+}
+
+/** Reads only: the disks, the array, the mounts and the agent's fstab block under `root`. */
+export function inspectLocalStorage(root: string, intent: LocalStorageIntent | undefined): LocalStorageState {
+  const mounts = readMounts(root);
+  const fstab = agentFstabEntries(read(join(root, FSTAB_PATH)));
+  const state: LocalStorageState = { skipped: [], mounts, ...(fstab ? { fstab } : {}) };
+  if (!intent) return state;
+  state.intent = intent;
+  try {
+    const { plan, skipped } = planLocalStorageOn(root, intent);
+    state.plan = plan;
+    state.skipped = skipped;
+    if (plan.kind === 'raid') {
+      const array = arrayOf(root, plan.members);
+      if (array) state.array = array;
+    }
+  } catch (err) {
+    state.planError = err instanceof Error ? err.message : String(err);
+  }
+  return state;
 }
 
 export interface LocalStorageOptions {
@@ -239,8 +286,8 @@ async function writeFstab(root: string, entries: FstabEntry[]): Promise<boolean>
   return true;
 }
 
-function readMounts(root: string): Set<string> {
-  return mountedTargets(read(join(root, 'proc/mounts')));
+function readMounts(root: string): Map<string, string> {
+  return mountTable(read(join(root, 'proc/mounts')));
 }
 
 function exists(path: string): boolean {

@@ -1,10 +1,9 @@
-import { missingClusterFields, unappliedFields } from '../api/validate.js';
+import { missingClusterFields } from '../api/validate.js';
 import { InputError } from '../errors.js';
 import { loadConfig } from '../sources/index.js';
-import { describeNodeEnvironment } from './config-describe.js';
-import { containerdConfigWarnings } from '../render/containerd-config.js';
+import { configRemarks, describeNodeEnvironment } from './config-describe.js';
 import { lazyImds, type Env } from './deps.js';
-import { planLocalStorageOn } from '../apply/local-storage.js';
+import { leftoverLocalStorage, planLocalStorageOn } from '../apply/local-storage.js';
 import { describeStoragePlan, localStorageIntent } from '../storage/plan.js';
 import { stderrLog, type Log } from './log.js';
 
@@ -19,13 +18,14 @@ export async function run(options: ConfigCheckOptions, env: Env, out: (line: str
   out('configuration is valid');
   out(`merged ${loaded.documents.length} NodeConfig document(s): ${loaded.documents.join(', ')}`);
   for (const note of loaded.ignored) out(`ignored: ${note}`);
-  for (const note of loaded.notes) out(`note: ${note}`);
-  for (const note of unappliedFields(loaded.config)) out(`note: ${note}`);
+  for (const line of configRemarks(loaded)) out(line);
   const storage = localStorageIntent(loaded.config.spec);
   // what the run phase would do with this machine's disks (on a workstation: none found)
   if (storage) out(describeStoragePlan(planLocalStorageOn('/', storage).plan));
-  // what render and init will warn about, so a reader sees it before a node does
-  for (const warning of containerdConfigWarnings(loaded.config.spec?.containerd?.config)) out(`warning: ${warning}`);
+  else {
+    const leftover = leftoverLocalStorage('/');
+    if (leftover) out(`note: ${leftover}`);
+  }
   const missing = missingClusterFields(loaded.config.spec?.cluster);
   out(
     missing.length > 0

@@ -1,7 +1,9 @@
 import type { NodeConfig } from '../api/schema.js';
 import { proxySettings } from '../aws/proxy.js';
 import { PATHS } from '../render/paths.js';
-import { DEFAULT_ENVIRONMENT_KEY } from '../api/validate.js';
+import { DEFAULT_ENVIRONMENT_KEY, unappliedFields } from '../api/validate.js';
+import { containerdConfigWarnings } from '../render/containerd-config.js';
+import type { LoadedConfig } from '../sources/index.js';
 
 /** A proxy URL without its user and password, which must not reach a terminal or a log. */
 function showProxy(url: string): string {
@@ -51,4 +53,20 @@ export function describeNodeEnvironment(config: NodeConfig): string[] {
       : 'node name: IMDS local-hostname when EC2 assigned its domain (ec2.internal, <region>.compute.internal); with a custom DHCP domain, PrivateDnsName from ec2:DescribeInstances (the node role then needs that permission)',
   );
   return lines;
+}
+
+/**
+ * What a reader should be told about a merged config besides its verdict, each line led by its
+ * kind (`note:`, `warning:`): `config check` prints these after "configuration is valid",
+ * `config dump` on stderr (its stdout is the dump). Advisory problems are not here: `config check`
+ * refuses them, `config dump` shows them as warnings before these lines. Ignored sources and
+ * parts (a Karpenter script part) are no news to a dump's reader and stay `config check`'s.
+ */
+export function configRemarks(loaded: LoadedConfig): string[] {
+  return [
+    ...loaded.notes.map((note) => `note: ${note}`),
+    ...unappliedFields(loaded.config).map((note) => `note: ${note}`),
+    // what render and init will warn about, so a reader sees it before a node does
+    ...containerdConfigWarnings(loaded.config.spec?.containerd?.config).map((warning) => `warning: ${warning}`),
+  ];
 }

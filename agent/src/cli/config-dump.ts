@@ -6,6 +6,7 @@ import { sortKeys, stableJson } from '../common/json.js';
 import { EnvironmentError, InputError, describeCause } from '../errors.js';
 import { lazyImds, type Env } from './deps.js';
 import { stderrLog, type Log } from './log.js';
+import { configRemarks } from './config-describe.js';
 
 export interface ConfigDumpOptions {
   configSources: string[];
@@ -17,7 +18,11 @@ export async function run(options: ConfigDumpOptions, env: Env, out: (text: stri
   if (options.output !== 'yaml' && options.output !== 'json') {
     throw new InputError(`--output: ${JSON.stringify(options.output)} is not supported (expected yaml or json)`);
   }
-  const { config } = await loadConfig(options.configSources, { imds: lazyImds(env, log) });
+  const loaded = await loadConfig(options.configSources, { imds: lazyImds(env, log) });
+  // stdout stays the machine-readable dump; what `config check` would say about it goes to stderr
+  for (const advisory of loaded.advisories) log(`warning: ${advisory}`);
+  for (const line of configRemarks(loaded)) log(line);
+  const { config } = loaded;
   const sorted = sortKeys(config);
   const text = options.output === 'json' ? stableJson(config) : stringify(sorted, { lineWidth: 0 });
   if (options.configOutput) {

@@ -18,6 +18,7 @@ import { readNodeIdentity } from '../facts/instance.js';
 import { proxySettings } from '../aws/proxy.js';
 import { nodeNameOf } from '../render/context.js';
 import { loadConfig } from '../sources/index.js';
+import { inspectLocalStorage } from '../apply/local-storage.js';
 import type { Env } from './deps.js';
 
 export interface DoctorOptions {
@@ -111,6 +112,7 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
       });
       return { name: nodeNameOf(config, identity), source: identity.source, ...(identity.localHostname ? { localHostname: identity.localHostname } : {}) };
     },
+    localStorage: (intent) => inspectLocalStorage(root, intent),
     getCallerIdentity: (ctx) => getCallerIdentity(aws('sts', ctx.region, ctx)),
     async lookup(host) {
       return (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);

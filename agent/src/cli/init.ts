@@ -9,7 +9,7 @@ import { RESOLVED_UNIT, renderResolvedDropIn } from '../render/index.js';
 import { stableJson } from '../common/json.js';
 import { loadConfig, NoNodeConfigError, type LoadedConfig } from '../sources/index.js';
 import { awsApis, lazyImds, type Env } from './deps.js';
-import { applyLocalStorage, planLocalStorageOn, readLocalStorageIntent, recordLocalStorageIntent } from '../apply/local-storage.js';
+import { applyLocalStorage, leftoverLocalStorage, planLocalStorageOn, readLocalStorageIntent, recordLocalStorageIntent } from '../apply/local-storage.js';
 import { createProcessRunner } from '../apply/process.js';
 import { describeStoragePlan, localStorageIntent } from '../storage/plan.js';
 import { stderrLog, timed, type Log } from './log.js';
@@ -147,6 +147,11 @@ export async function run(options: InitOptions, env: Env, out: (line: string) =>
         () => applyLocalStorage(storage, { root: options.root, run: createProcessRunner(env), log }),
         (p) => p.kind,
       );
+    else {
+      // an earlier config's array stays mounted: never unmounted under a running node
+      const leftover = leftoverLocalStorage(options.root);
+      if (leftover) log(`note: ${leftover}`);
+    }
     const systemctl = createSystemctl({ env });
     const result = await applyRunPhase(undefined, { root: options.root, systemctl });
     logSteps(log, result.timings);

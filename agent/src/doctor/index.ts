@@ -7,6 +7,7 @@ import { identityCheck } from './checks/identity.js';
 import { caCheck, dnsCheck, tcpCheck, tlsCheck } from './checks/endpoint.js';
 import { authCheck, clockCheck, registrationCheck } from './checks/apiserver.js';
 import { filesCheck } from './checks/files.js';
+import { storageCheck } from './checks/storage.js';
 import { nodeNameCheck } from './checks/node-name.js';
 import { UNITS, unitCheck } from './checks/services.js';
 import { scrub, secretsOf } from './scrub.js';
@@ -31,6 +32,7 @@ export function buildChecks(deps: DoctorDeps, options: DoctorRunOptions): Check[
     authCheck(deps),
     clockCheck(deps),
     filesCheck(deps),
+    storageCheck(deps),
     ...UNITS.map(({ unit, oneshot }) => unitCheck(deps, unit, oneshot)),
     registrationCheck(deps),
   ];

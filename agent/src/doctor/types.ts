@@ -1,5 +1,7 @@
 import type { NodeConfig } from '../api/schema.js';
 import type { UnitStatus } from '../apply/unit-status.js';
+import type { LocalStorageState } from '../apply/local-storage.js';
+import type { LocalStorageIntent } from '../storage/plan.js';
 import type { Imds } from '../aws/imds.js';
 import type { CallerIdentity } from '../aws/sts.js';
 import type { NodePlan } from '../boot.js';
@@ -65,6 +67,8 @@ export interface DoctorDeps {
   /** the node name the boot path registers (IMDS local-hostname, else ec2:DescribeInstances; or the instance id), and where it came from */
   nodeName(config: NodeConfig, ctx: { timeoutMs: number; region?: string; credentials?: AwsCredentials }): Promise<NodeName>;
   getCallerIdentity(ctx: { region: string; credentials: AwsCredentials; timeoutMs: number }): Promise<CallerIdentity>;
+  /** the instance-store disks, array, mounts and the agent's fstab block under the root, read as the run phase reads them */
+  localStorage(intent: LocalStorageIntent | undefined): LocalStorageState;
   /** every address a host name resolves to */
   lookup(host: string): Promise<string[]>;
   /** reads a file under the root (absolute node path); undefined when missing */

@@ -70,12 +70,45 @@ export function mergeFstab(existing: string, entries: readonly FstabEntry[]): st
   return all.length ? `${all.join('\n')}\n` : '';
 }
 
-/** Mount targets in a mounts table (proc/mounts format), unescaped. */
-export function mountedTargets(mounts: string): Set<string> {
-  const targets = new Set<string>();
-  for (const line of mounts.split('\n')) {
-    const target = line.split(' ')[1];
-    if (target) targets.add(unescapeField(target));
+/**
+ * The agent's block as fstab holds it now, or undefined when there is none: what a reboot will
+ * mount whatever the current NodeConfig says (lines outside the markers are the user's).
+ */
+export function agentFstabEntries(fstab: string): FstabEntry[] | undefined {
+  const entries: FstabEntry[] = [];
+  let inside = false;
+  let found = false;
+  for (const line of fstab.split('\n')) {
+    if (line === BEGIN) {
+      inside = true;
+      found = true;
+    } else if (line === END) inside = false;
+    else if (inside && line.trim() !== '' && !line.startsWith('#')) {
+      const [source = '', target = '', type = '', options = '', , pass] = line.trim().split(/\s+/).map(unescapeField);
+      entries.push({ source, target, type, options: options.split(','), pass: pass === '2' ? 2 : 0 });
+    }
   }
-  return targets;
+  return found ? entries : undefined;
+}
+
+/** Mount target -> source in a mounts table (proc/mounts format), unescaped; the last mount on a target wins, as the kernel shows it. */
+export function mountTable(mounts: string): Map<string, string> {
+  const table = new Map<string, string>();
+  for (const line of mounts.split('\n')) {
+    const [source, target] = line.split(' ');
+    if (source && target) table.set(unescapeField(target), unescapeField(source));
+  }
+  return table;
+}
+
+/**
+ * The one line `init`, `config check` and `doctor` give when the NodeConfig names no local
+ * storage but an earlier one left the agent's block in /etc/fstab. The agent leaves that block
+ * and its mounts alone: unmounting the array under a running node would pull containerd's and
+ * the kubelet's state from under them, and rewriting fstab alone would only move the surprise
+ * to the next reboot, when /var/lib/kubelet would come back empty on the root disk.
+ */
+export function leftoverFstabNote(entries: readonly FstabEntry[]): string {
+  const targets = entries.map((e) => e.target).join(', ');
+  return `spec.instance.localStorage is not set, but ${FSTAB_PATH} still holds the agent's local-storage block from an earlier configuration (${targets}): left in place, so those mounts stay and every reboot mounts them again`;
 }

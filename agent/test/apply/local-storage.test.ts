@@ -1,85 +1,18 @@
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyLocalStorage, parseBlkid, readLocalStorageIntent, recordLocalStorageIntent } from '../../src/apply/local-storage.js';
-import type { ProcessResult, RunProcess } from '../../src/apply/process.js';
+import type { RunProcess } from '../../src/apply/process.js';
 import { EnvironmentError, InputError } from '../../src/errors.js';
 import { localStorageIntent } from '../../src/storage/plan.js';
-import { IS_MODEL, fakeNode } from '../storage/fake-node.js';
+import { IS_MODEL, fakeKernel, fakeNode } from '../storage/fake-node.js';
 
 let root: string;
 beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'eks-node-local-storage-'));
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
-
-const ok = (stdout = ''): ProcessResult => ({ exitCode: 0, stdout, stderr: '' });
-
-/**
- * A runner that plays the kernel's part in the fake tree (an md device appears in sysfs, a
- * filesystem gets a UUID, a mount appears in proc/mounts) and records every command. Any
- * command it does not know throws, so an unexpected call fails the test.
- */
-function fakeKernel(options: { blank?: boolean; fail?: string; active?: string[]; superblocks?: boolean } = {}) {
-  const calls: string[] = [];
-  const filesystems = new Map<string, string>();
-  const active = new Set(options.active ?? []);
-  const makeArray = (members: string[]) => {
-    mkdirSync(join(root, 'sys/block/md127/md'), { recursive: true });
-    writeFileSync(join(root, 'sys/block/md127/md/array_state'), 'clean\n');
-    for (const m of members) mkdirSync(join(root, 'sys/block', m.replace('/dev/', ''), 'holders/md127'), { recursive: true });
-  };
-  const run: RunProcess = async (command, args) => {
-    const line = [command, ...args].join(' ');
-    calls.push(line);
-    if (options.fail && line.startsWith(options.fail)) return { exitCode: 1, stdout: '', stderr: `${command}: it broke\nsecond line` };
-    const members = args.filter((a) => a.startsWith('/dev/nvme'));
-    switch (command) {
-      case 'mdadm':
-        if (args[0] === '--assemble') {
-          if (options.blank !== false) return { exitCode: 1, stdout: '', stderr: 'mdadm: no recogniseable superblock on /dev/nvme1n1' };
-          makeArray(members);
-          return ok();
-        }
-        if (args[0] === '--examine')
-          return options.superblocks ? ok('/dev/nvme1n1:\n  Magic : a92b4efc\n') : { exitCode: 1, stdout: '', stderr: 'mdadm: No md superblock detected' };
-        if (args[0] === '--create') {
-          makeArray(members);
-          return ok();
-        }
-        break;
-      case 'blkid': {
-        const dev = args.at(-1)!;
-        const fs = filesystems.get(dev);
-        return fs ? ok(`DEVNAME=${dev}\nUUID=${fs}\nTYPE=xfs\n`) : { exitCode: 2, stdout: '', stderr: '' };
-      }
-      case 'mkfs.xfs':
-      case 'mkfs.ext4':
-        filesystems.set(args.at(-1)!, `uuid-of-${args.at(-1)!.replace('/dev/', '')}`);
-        return ok();
-      case 'mount': {
-        const target = args.at(-1)!;
-        appendFileSync(join(root, 'proc/mounts'), `${args.at(-2)} ${target} xfs rw 0 0\n`);
-        return ok();
-      }
-      case 'cp':
-        // cp -a SRC/. DST/
-        writeFileSync(join(root, args[2]!, 'copied-from'), args[1]!);
-        return ok();
-      case 'systemctl':
-        if (args[0] === 'daemon-reload') return ok();
-        if (args[1] === 'is-active') return { exitCode: active.has(args[2]!) ? 0 : 3, stdout: '', stderr: '' };
-        if (args[0] === 'stop') {
-          active.delete(args[1]!);
-          return ok();
-        }
-        break;
-    }
-    throw new Error(`fake kernel: unexpected command ${line}`);
-  };
-  return { run, calls, filesystems };
-}
 
 const raid0 = localStorageIntent({ instance: { localStorage: { strategy: 'RAID0' } } })!;
 const twoDisks = () =>
@@ -98,7 +31,7 @@ describe('applyLocalStorage', () => {
     writeFileSync(join(root, 'var/lib/containerd/pause.tar'), 'image');
     mkdirSync(join(root, 'usr/sbin'), { recursive: true });
     writeFileSync(join(root, 'usr/sbin/mkfs.xfs'), '');
-    const k = fakeKernel({ active: ['containerd.service'] });
+    const k = fakeKernel(root, { active: ['containerd.service'] });
     const log: string[] = [];
     const plan = await applyLocalStorage(raid0, { root, run: k.run, log: (l) => log.push(l) });
     expect(plan.kind).toBe('raid');
@@ -138,7 +71,7 @@ describe('applyLocalStorage', () => {
     twoDisks();
     mkdirSync(join(root, 'etc'), { recursive: true });
     writeFileSync(join(root, 'etc/mdadm.conf'), 'ARRAY /dev/md/kubernetes metadata=1.2 UUID=00000000:00000000:00000000:00000000\n');
-    const k = fakeKernel({ blank: false });
+    const k = fakeKernel(root, { blank: false });
     k.filesystems.set('/dev/md127', 'kept');
     await applyLocalStorage(raid0, { root, run: k.run, log: () => undefined });
     expect(k.calls.filter((c) => /^(mdadm|mkfs)/.test(c))).toEqual(['mdadm --assemble --config=none --run /dev/md/kubernetes /dev/nvme1n1 /dev/nvme2n1']);
@@ -148,7 +81,7 @@ describe('applyLocalStorage', () => {
 
   it('never recreates over disks that carry md metadata but did not assemble', async () => {
     twoDisks();
-    const k = fakeKernel({ superblocks: true });
+    const k = fakeKernel(root, { superblocks: true });
     await expect(applyLocalStorage(raid0, { root, run: k.run, log: () => undefined })).rejects.toThrow(
       'local storage: /dev/nvme1n1, /dev/nvme2n1 carry md metadata, but mdadm --assemble --config=none --run /dev/md/kubernetes /dev/nvme1n1 /dev/nvme2n1 failed: mdadm: no recogniseable superblock on /dev/nvme1n1; not recreating the array over them',
     );
@@ -160,11 +93,11 @@ describe('applyLocalStorage', () => {
     mkdirSync(join(root, 'sys/block/md127/md'), { recursive: true });
     writeFileSync(join(root, 'sys/block/md127/md/array_state'), 'inactive\n');
     mkdirSync(join(root, 'sys/block/nvme1n1/holders/md127'), { recursive: true });
-    const k = fakeKernel({ blank: false });
+    const k = fakeKernel(root, { blank: false });
     const run: RunProcess = async (c, a, o) => {
       if (c !== 'mdadm' || a[0] !== '--stop') return k.run(c, a, o);
       k.calls.push(`${c} ${a.join(' ')}`);
-      return ok();
+      return { exitCode: 0, stdout: '', stderr: '' };
     };
     await applyLocalStorage(raid0, { root, run, log: () => undefined });
     expect(k.calls.slice(0, 2)).toEqual(['mdadm --stop /dev/md127', 'mdadm --assemble --config=none --run /dev/md/kubernetes /dev/nvme1n1 /dev/nvme2n1']);
@@ -172,7 +105,7 @@ describe('applyLocalStorage', () => {
 
   it('formats each disk with ext4 when mkfs.xfs is missing, and mounts them at <dir>/1, <dir>/2 with Mount', async () => {
     twoDisks();
-    const k = fakeKernel();
+    const k = fakeKernel(root);
     const log: string[] = [];
     await applyLocalStorage(localStorageIntent({ instance: { localStorage: { strategy: 'Mount' } } })!, { root, run: k.run, log: (l) => log.push(l) });
     expect(k.calls).toContain('mkfs.ext4 -q -F -E nodiscard /dev/nvme1n1');
@@ -183,7 +116,7 @@ describe('applyLocalStorage', () => {
 
   it('says so in one line and runs nothing without instance-store disks', async () => {
     fakeNode(root, [{ name: 'nvme0n1', model: 'Amazon Elastic Block Store' }]);
-    const k = fakeKernel();
+    const k = fakeKernel(root);
     const log: string[] = [];
     expect((await applyLocalStorage(raid0, { root, run: k.run, log: (l) => log.push(l) })).kind).toBe('none');
     expect(k.calls).toEqual([]);
@@ -193,7 +126,7 @@ describe('applyLocalStorage', () => {
 
   it('names the failing command and its stderr, and mounts nothing after it', async () => {
     twoDisks();
-    const k = fakeKernel({ fail: 'mkfs.ext4' });
+    const k = fakeKernel(root, { fail: 'mkfs.ext4' });
     const err = await applyLocalStorage(raid0, { root, run: k.run, log: () => undefined }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EnvironmentError);
     expect((err as Error).message).toBe('local storage: mkfs.ext4 -q -F -E nodiscard /dev/md127: failed with exit code 1: mkfs.ext4: it broke');
@@ -206,7 +139,7 @@ describe('applyLocalStorage', () => {
       root,
       [1, 2, 3].map((i) => ({ name: `nvme${i}n1`, model: IS_MODEL })),
     );
-    const k = fakeKernel();
+    const k = fakeKernel(root);
     const intent = localStorageIntent({ instance: { localStorage: { strategy: 'RAID10' } } })!;
     await expect(applyLocalStorage(intent, { root, run: k.run, log: () => undefined })).rejects.toThrow(InputError);
     expect(k.calls).toEqual([]);

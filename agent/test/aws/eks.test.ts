@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeCluster, createEksApi } from '../../src/aws/eks.js';
-import { EnvironmentError } from '../../src/errors.js';
+import { failure } from './failure.js';
 import { TEST_CLUSTER_CA_BASE64, startEks, type EksEmulator } from '../../../test/emulators/eks.js';
 import { startImds } from '../../../test/emulators/imds.js';
 
@@ -12,15 +12,6 @@ afterEach(async () => {
 });
 
 const opts = (over: object = {}) => ({ region: 'us-west-2', endpoint: eks!.url, credentials, timeoutMs: 5_000, ...over });
-
-async function failure(p: Promise<unknown>): Promise<EnvironmentError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(EnvironmentError);
-  return err as EnvironmentError;
-}
 
 describe('describeCluster', () => {
   it('returns endpoint, CA and the IPv4 service CIDR', async () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createImds } from '../../src/aws/imds.js';
-import { EnvironmentError } from '../../src/errors.js';
+import { failure } from './failure.js';
 import { startImds, type ImdsEmulator } from '../../../test/emulators/imds.js';
 
 // The lead's IMDSv2 client against the IMDS emulator: the early-boot promises of issue 2.
@@ -10,15 +10,6 @@ afterEach(async () => {
   await imds?.close();
   imds = undefined;
 });
-
-async function failure(p: Promise<unknown>): Promise<EnvironmentError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(EnvironmentError);
-  return err as EnvironmentError;
-}
 
 describe('createImds against the emulator', () => {
   it('takes one token for many requests', async () => {

@@ -1,9 +1,10 @@
 import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createTestCa } from '../../../test/emulators/apiserver.js';
+import { createTestCa } from '../../../test/support/pki.js';
 import { runChecks, type Check } from '../../src/doctor/runner.js';
 import { unitCheck } from '../../src/doctor/checks/services.js';
 import { caCheck } from '../../src/doctor/checks/endpoint.js';
+import { checkCertificateAuthority } from '../../src/api/cluster-values.js';
 import { imdsCheck } from '../../src/doctor/checks/imds.js';
 import type { DoctorDeps, UnitStatus } from '../../src/doctor/types.js';
 import type { ConfigValue } from '../../src/doctor/checks/config.js';
@@ -80,7 +81,7 @@ describe('ca check', () => {
   const at = async (pem: string, now: Date) => one(caCheck(fakeDeps({ now: () => now })), { name: 'config', value: config(pem) });
 
   it('judges the validity period against the node clock', async () => {
-    const ca = await createTestCa('validity-test');
+    const ca = await createTestCa({ commonName: 'validity-test', days: 3650 });
     const cert = new X509Certificate(ca.certPem);
     const notAfter = Date.parse(cert.validTo);
     expect(await at(ca.certPem, new Date())).toMatchObject({ status: 'ok', detail: expect.stringContaining('CN=validity-test valid') });
@@ -92,6 +93,17 @@ describe('ca check', () => {
     const early = await at(ca.certPem, new Date(Date.parse(cert.validFrom) - 3_600_000));
     expect(early).toMatchObject({ status: 'fail', detail: expect.stringContaining('CA not yet valid') });
     expect(early.hint).toContain('clock');
+  });
+
+  it('judges a bundle as config check does: both certificates read, a truncated one refused with the same reason', async () => {
+    const [a, b] = await Promise.all([createTestCa({ commonName: 'bundle-a', days: 3650 }), createTestCa({ commonName: 'bundle-b', days: 3650 })]);
+    const ok = await at(a.certPem + b.certPem, new Date());
+    expect(ok).toMatchObject({ status: 'ok', detail: expect.stringMatching(/CN=bundle-a valid .*; CN=bundle-b valid /) });
+    const cut = a.certPem + b.certPem.slice(0, b.certPem.indexOf('-----END'));
+    const r = await at(cut, new Date());
+    const checked = checkCertificateAuthority(Buffer.from(cut).toString('base64'));
+    expect('reason' in checked && r.detail).toBe(`spec.cluster.certificateAuthority ${'reason' in checked ? checked.reason : ''}`);
+    expect(r.status).toBe('fail');
   });
 
   it('fails a CA that is not a certificate, naming the field', async () => {

@@ -6,10 +6,15 @@ import { createEksApi, type EksApi } from '../../src/aws/eks.js';
 import { CLUSTER_CACHE_PATH, resolveCluster } from '../../src/facts/cluster.js';
 import { missingClusterFields } from '../../src/api/validate.js';
 import { EnvironmentError, InputError } from '../../src/errors.js';
-import { TEST_CLUSTER_CA_BASE64, startEks, type EksEmulator, type EksOptions } from '../../../test/emulators/eks.js';
+import {
+  TEST_CLUSTER_CA_BASE64,
+  TEST_CLUSTER_ENDPOINT as EMULATED_ENDPOINT,
+  startEks,
+  type EksEmulator,
+  type EksOptions,
+} from '../../../test/emulators/eks.js';
 
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'emulator-secret' };
-const EMULATED_ENDPOINT = 'https://0123456789ABCDEF0123456789ABCDEF.gr7.us-west-2.eks.amazonaws.com';
 let eks: EksEmulator | undefined;
 afterEach(async () => {
   await eks?.close();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bindEntry, escapeField, filesystemEntry, mergeFstab, mountedTargets, unescapeField } from '../../src/storage/fstab.js';
+import { agentFstabEntries, bindEntry, escapeField, filesystemEntry, mergeFstab, mountTable, unescapeField } from '../../src/storage/fstab.js';
 
 const entries = [filesystemEntry('0b1c-uuid', '/mnt/k8s-disks/0', 'xfs'), bindEntry('/mnt/k8s-disks/0/kubelet', '/var/lib/kubelet', '/mnt/k8s-disks/0')];
 
@@ -30,9 +30,19 @@ describe('mergeFstab', () => {
     expect(mergeFstab('', [])).toBe('');
   });
 
+  it('reads its own block back (what a reboot will mount), and nothing when there is none', () => {
+    const text = mergeFstab('UUID=root / xfs defaults 0 1\n/dev/sdb /data ext4 defaults 0 2\n', [
+      ...entries,
+      bindEntry('/mnt/my disks/0/pods', '/var/log/pods', '/mnt/my disks/0'),
+    ]);
+    expect(agentFstabEntries(text)).toEqual([...entries, bindEntry('/mnt/my disks/0/pods', '/var/log/pods', '/mnt/my disks/0')]);
+    expect(agentFstabEntries('UUID=root / xfs defaults 0 1\n/dev/sdb /data ext4 defaults 0 2\n')).toBeUndefined();
+    expect(agentFstabEntries('')).toBeUndefined();
+  });
+
   it('escapes white space in paths so a field stays one field', () => {
     expect(escapeField('/mnt/my disks')).toBe('/mnt/my\\040disks');
     expect(unescapeField('/mnt/my\\040disks')).toBe('/mnt/my disks');
-    expect([...mountedTargets('/dev/md127 /mnt/my\\040disks/0 xfs rw 0 0\n')]).toEqual(['/mnt/my disks/0']);
+    expect([...mountTable('/dev/md127 /mnt/my\\040disks/0 xfs rw 0 0\n')]).toEqual([['/mnt/my disks/0', '/dev/md127']]);
   });
 });

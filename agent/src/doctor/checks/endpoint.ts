@@ -1,7 +1,7 @@
 import net from 'node:net';
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { describeCause } from '../../errors.js';
-import { checkCertificateAuthority } from '../../api/cluster-values.js';
+import { caCertificates, checkCertificateAuthority } from '../../api/cluster-values.js';
 import { StepTimeout, parseEndpoint, tcpConnect, tlsHandshake, type Endpoint } from '../net.js';
 import type { Check } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
@@ -18,8 +18,6 @@ function caPemOf(config: ConfigValue): string {
   const ca = checkCertificateAuthority(config.config.spec.cluster.certificateAuthority);
   return 'value' in ca ? ca.value : '';
 }
-
-const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
 export function dnsCheck(deps: DoctorDeps): Check {
   return {
@@ -146,14 +144,14 @@ export function caCheck(deps: DoctorDeps): Check {
     timeoutMs: 1_000,
     async run(ctx) {
       const cfg = ctx.value<ConfigValue>('config');
-      const checked = checkCertificateAuthority(cfg.config.spec.cluster.certificateAuthority);
+      const checked = caCertificates(cfg.config.spec.cluster.certificateAuthority);
       if ('reason' in checked)
         return {
           status: 'fail',
           detail: `spec.cluster.certificateAuthority ${checked.reason}`,
           hint: 'use certificateAuthority.data of `aws eks describe-cluster` (base64 PEM)',
         };
-      const ca = { certificates: (checked.value.match(PEM_CERT) ?? []).map((block) => new X509Certificate(block)) };
+      const ca = { certificates: checked.value.map((c) => c.x509) };
       const now = deps.now().getTime();
       const describe = (c: X509Certificate): string => `${c.subject.replace(/\n/g, ', ')} valid ${iso(c.validFrom)} to ${iso(c.validTo)}`;
       for (const c of ca.certificates) {
