@@ -166,6 +166,39 @@ export async function checkRaid0AfterReboot(checks: Checks, vm: SshTarget, befor
   );
 }
 
+/**
+ * Last in the case, as it stops the node's services: the fstab lines alone mount the same array
+ * and the bind mounts when systemd starts their units, whichever path this boot took.
+ */
+export async function checkFstabMountsAlone(checks: Checks, vm: SshTarget, before: StorageIdentity): Promise<void> {
+  await checks.check('after reboot: systemd mounts the array and the bind mounts from the fstab lines alone', async () => {
+    const units = ['mnt-k8s\\x2ddisks-0.mount', 'var-lib-containerd.mount', 'var-log-pods.mount', 'var-lib-kubelet.mount'];
+    await sshOk(
+      vm,
+      [
+        'set -e',
+        'systemctl stop kubelet.service containerd.service',
+        // containerd leaves its shim and snapshot mounts below its root; -R takes them too
+        'for m in /var/lib/kubelet /var/log/pods /var/lib/containerd /mnt/k8s-disks/0; do umount -R "$m"; done',
+        `systemctl start ${units.map((u) => `'${u}'`).join(' ')}`,
+      ].join('\n'),
+      120_000,
+    );
+    const [source, fstype] = (await sourceOf(vm, '/mnt/k8s-disks/0')).split(/\s+/);
+    const fsUuid = (await sshOk(vm, `blkid -s UUID -o value ${source}`)).trim();
+    expect(fsUuid === before.fsUuid && fstype === 'xfs', `/mnt/k8s-disks/0 is ${source} (${fstype}, UUID ${fsUuid}), expected UUID ${before.fsUuid}`);
+    for (const [path, sub] of [
+      ['/var/lib/containerd', 'containerd'],
+      ['/var/lib/kubelet', 'kubelet'],
+      ['/var/log/pods', 'pods'],
+    ] as const) {
+      const from = (await sourceOf(vm, path)).split(/\s+/)[0];
+      expect(from === `${source}[/${sub}]`, `${path} is mounted from ${from || 'nothing'}, expected ${source}[/${sub}]`);
+    }
+    return `${units.length} units started; ${source} UUID=${fsUuid} and its three bind mounts back in place`;
+  });
+}
+
 /** Without disks: one line, nothing mounted. */
 export async function checkNoDisks(checks: Checks, vm: SshTarget): Promise<void> {
   await checks.check('local storage: one line saying there are no instance-store disks, nothing mounted', async () => {

@@ -27,7 +27,7 @@ import { bootVm, createOverlay, GUEST_IP, type Vm } from './qemu.js';
 import { checkHostSettings, checkRuntimeCgroups, checkSecondaryNics, secondaryNicArgs } from './image-checks.js';
 import { ssh, sshOk, waitForSsh, type SshTarget } from './ssh.js';
 import { onlyTimeouts } from './rerun.js';
-import { checkNoDisks, checkRaid0, checkRaid0AfterReboot, createInstanceStoreDisks, type StorageIdentity } from './local-storage.js';
+import { checkFstabMountsAlone, checkNoDisks, checkRaid0, checkRaid0AfterReboot, createInstanceStoreDisks, type StorageIdentity } from './local-storage.js';
 
 const REPO = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
 const KUBERNETES_VERSION = '1.33.1';
@@ -401,6 +401,8 @@ async function runCase(
         const j2 = await journal(target);
         await writeFile(join(work, 'journal-after-reboot.txt'), j2);
         report.rebootMilestones = timeline(j2);
+        // stops containerd and the kubelet double: after the journal that the timeline reads
+        if (storage) await checkFstabMountsAlone(checks, target, storage);
       }
     } else if (c.expect === 'bootstrap-fail') {
       await waitForSsh(target, SSH_DEADLINE_MS, `case ${c.name}`, () => vm?.exited());
