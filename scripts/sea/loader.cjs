@@ -16,6 +16,8 @@
 // cache there and runs nothing; EKS_NODE_SEA_WRITE_CACHE=FILE writes main.cjs's cache to FILE
 // when the process exits, after a training run.
 'use strict';
+// When our first line ran: `init` reports how much of its run came before it (agent/src/cli/process-clock.ts).
+globalThis[Symbol.for('eks-node-agent.first-line')] = performance.now();
 const vm = require('node:vm');
 const path = require('node:path');
 

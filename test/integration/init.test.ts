@@ -24,7 +24,9 @@ const kubeletConfig = (n: SimulatedNode) => JSON.parse(n.read('/etc/kubernetes/k
 describe('init', () => {
   it('configures an m5.large from complete user data without any AWS call', async () => {
     const n = await boot(complete());
+    const spawned = performance.now();
     const r = await n.agent(['init', '--root', n.root]);
+    const wall = performance.now() - spawned;
     expect(r.stderr).toMatch(/cluster \d+ ms \(complete in user data, no EKS call\)/);
     expect(r.exitCode).toBe(0);
     expect(n.eks.requests).toHaveLength(0);
@@ -39,6 +41,14 @@ describe('init', () => {
     expect(n.systemctlCalls()).toEqual(['restart containerd.service', '--quiet is-active containerd.service', 'restart kubelet.service']);
     // one line per phase, each with its duration, for the journal
     for (const phase of ['resolve config', 'facts', 'cluster', 'render', 'write']) expect(r.stderr).toMatch(new RegExp(`eks-node-agent: ${phase} \\d+ ms`));
+    // the closing line counts from the process's creation, not from our first line: it covers every
+    // phase, and the runtime's own start (never nothing), and no more than the test saw from spawn
+    // to exit (plus /proc's 10 ms steps)
+    const [, total, runtimeStart] = /eks-node-agent: done in (\d+) ms \(runtime start (\d+) ms\)\n/.exec(r.stderr)!.map(Number);
+    const phases = [...r.stderr.matchAll(/eks-node-agent: (?!done in)[a-z -]+ (\d+) ms/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+    expect(runtimeStart).toBeGreaterThan(0);
+    expect(total).toBeGreaterThanOrEqual(runtimeStart! + phases);
+    expect(total).toBeLessThanOrEqual(wall + 20);
   });
 
   it('fills endpoint, CA and CIDR of a name-only config with eks:DescribeCluster, once', async () => {
