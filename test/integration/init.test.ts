@@ -19,6 +19,8 @@ async function boot(ud: string, options: Omit<NodeOptions, 'imds'> & { imds?: No
   node = await startNode({ ...options, imds: { userData: ud, ...options.imds } });
   return node;
 }
+/** what the IMDS emulator was asked for the interfaces' IPv6 addresses */
+const ipv6Requests = (n: SimulatedNode) => n.imds.requests.filter((q) => q.path.endsWith('/ipv6s')).map((q) => q.path);
 const kubeletConfig = (n: SimulatedNode) => JSON.parse(n.read('/etc/kubernetes/kubelet/config.json'));
 
 describe('init', () => {
@@ -31,6 +33,8 @@ describe('init', () => {
     expect(r.exitCode).toBe(0);
     expect(n.eks.requests).toHaveLength(0);
     expect(n.ec2.requests).toHaveLength(0);
+    // an IPv4 cluster: the interface's IPv6 addresses are never asked
+    expect(ipv6Requests(n)).toEqual([]);
     const kc = kubeletConfig(n);
     expect(kc.maxPods).toBe(29);
     expect(kc.kubeReserved).toEqual({ cpu: '70m', memory: '574Mi', 'ephemeral-storage': '1Gi' });
@@ -59,6 +63,8 @@ describe('init', () => {
     expect(n.eks.requests.map((q) => q.clusterName)).toEqual(['test-cluster']);
     expect(n.eks.requests[0]!.signed).toBe(true);
     expect(n.read('/var/lib/kubelet/kubeconfig')).toContain(`server: ${ENDPOINT}`);
+    // DescribeCluster said IPv4: the interface's IPv6 addresses were not asked
+    expect(ipv6Requests(n)).toEqual([]);
     // the second run (a reboot, or the run phase) uses the cached answer
     const again = await n.agent(['init', '--root', n.root, '--skip', 'run']);
     expect(again.exitCode).toBe(0);
@@ -74,6 +80,22 @@ describe('init', () => {
     const r = await n.agent(['init', '--root', n.root, '--skip', 'run']);
     expect(r.exitCode).toBe(0);
     expect(kubeletConfig(n).clusterDNS).toEqual(['fd30:1c53:5f8a::a']);
+    expect(n.read('/etc/eks/kubelet/environment')).toContain('--node-ip=2600:1f14:abcd:1200::10');
+    // asked once, after DescribeCluster said IPv6
+    expect(r.stderr).toMatch(/facts \(IPv6\) \d+ ms \(the cluster is IPv6: the interface's address 2600:1f14:abcd:1200::10\)/);
+    expect(ipv6Requests(n)).toHaveLength(1);
+  });
+
+  it('asks the interface for its IPv6 address with the other facts when the user data states an IPv6 CIDR', async () => {
+    const n = await boot(
+      userData({ cluster: { name: 'test-cluster', apiServerEndpoint: ENDPOINT, certificateAuthority: TEST_CLUSTER_CA_BASE64, cidr: 'fd30:1c53:5f8a::/108' } }),
+      { imds: { instance: { ipv6: '2600:1f14:abcd:1200::10' } } },
+    );
+    const r = await n.agent(['init', '--root', n.root, '--skip', 'run']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(n.eks.requests).toHaveLength(0);
+    expect(r.stderr).not.toMatch(/facts \(IPv6\)/);
+    expect(ipv6Requests(n)).toHaveLength(1);
     expect(n.read('/etc/eks/kubelet/environment')).toContain('--node-ip=2600:1f14:abcd:1200::10');
   });
 
