@@ -87,10 +87,9 @@ describe('init', () => {
   });
 
   it('asks the interface for its IPv6 address with the other facts when the user data states an IPv6 CIDR', async () => {
-    const n = await boot(
-      userData({ cluster: { name: 'test-cluster', apiServerEndpoint: ENDPOINT, certificateAuthority: TEST_CLUSTER_CA_BASE64, cidr: 'fd30:1c53:5f8a::/108' } }),
-      { imds: { instance: { ipv6: '2600:1f14:abcd:1200::10' } } },
-    );
+    const n = await boot(userData({ cluster: { ...completeCluster, cidr: 'fd30:1c53:5f8a::/108' } }), {
+      imds: { instance: { ipv6: '2600:1f14:abcd:1200::10' } },
+    });
     const r = await n.agent(['init', '--root', n.root, '--skip', 'run']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(n.eks.requests).toHaveLength(0);
