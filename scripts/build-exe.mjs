@@ -89,6 +89,7 @@ try {
     cacheDir: join(root, '.cache'),
     arches,
     trainings,
+    chunkTrainings: values['no-train'] ? [] : [join(train, 'aws-chunks.cjs')],
     minify: !values['no-minify'],
     log,
   });

@@ -6,11 +6,14 @@
 // and memory grow with the source V8 holds, run or not, and the AWS SDK alone is 1.6 of the
 // 2.4 MB a single minified bundle had; `version` and an `init` with complete user data need none
 // of it. The sources are unchanged (`await import('@aws-sdk/client-eks')`): in the bundle that
-// import becomes `require('./eks-node-agent.aws.cjs')['@aws-sdk/client-eks']()`, and the chunk
-// bundles the package behind that function, so packages of one chunk share their dependencies
-// (the SDK clients share @smithy/*) and each evaluates only when asked for.
+// import becomes `require('./eks-node-agent.aws-eks.cjs')['@aws-sdk/client-eks']()`, and the
+// chunk bundles the package behind that function; each evaluates only when asked for. The AWS
+// clients are one chunk each, so a name-only boot never loads EC2's 1 MB; what they share
+// (@smithy/*, @aws-sdk/core, the credential providers) is in one more chunk, `aws`, which a
+// client's chunk requires the same way, so two clients in one run still load one copy of it.
 import { build } from 'esbuild';
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { join } from 'node:path';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -18,12 +21,19 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 const MAIN = 'eks-node-agent';
 /** chunk name -> the packages it holds (each imported dynamically somewhere in agent/src) */
 const CHUNKS = {
-  aws: ['@aws-sdk/client-eks', '@aws-sdk/client-ec2', '@aws-sdk/client-sts'],
+  // One chunk per AWS client: a run loads only the client it calls (EC2's alone is two thirds
+  // of the SDK's source). What the clients share (@smithy/*, @aws-sdk/core, the credential
+  // providers) is in the "aws" chunk below, once.
+  'aws-eks': ['@aws-sdk/client-eks'],
+  'aws-ec2': ['@aws-sdk/client-ec2'],
+  'aws-sts': ['@aws-sdk/client-sts'],
   cel: ['@bufbuild/cel'],
   exec: ['execa'],
   // only when the node sits behind an HTTP proxy
   proxy: ['https-proxy-agent'],
 };
+/** chunk -> the chunk holding every package its packages import (their shared dependencies) */
+const SHARED_WITH = { 'aws-eks': 'aws', 'aws-ec2': 'aws', 'aws-sts': 'aws' };
 const chunkFile = (name) => `${MAIN}.${name}.cjs`;
 
 const common = {
@@ -45,7 +55,7 @@ const chunkOf = new Map(Object.entries(CHUNKS).flatMap(([name, pkgs]) => pkgs.ma
 const chunkImports = {
   name: 'chunk-imports',
   setup(b) {
-    const filter = new RegExp(`^(${[...chunkOf.keys()].map(escape).join('|')})$`);
+    const filter = new RegExp(`^(${[...chunkOf.keys()].map(escapeRegExp).join('|')})$`);
     b.onResolve({ filter }, (args) => {
       if (args.kind !== 'dynamic-import') {
         return { errors: [{ text: `${args.path} is in the "${chunkOf.get(args.path)}" chunk: import it only with await import()` }] };
@@ -57,9 +67,17 @@ const chunkImports = {
       loader: 'js',
     }));
     // The chunk file itself is loaded at run time, from beside the main bundle.
-    b.onResolve({ filter: new RegExp(`^\\./${escapeRegExp(MAIN)}\\.[a-z]+\\.cjs$`) }, (args) => ({ path: args.path, external: true }));
+    b.onResolve({ filter: new RegExp(`^\\./${escapeRegExp(MAIN)}\\.[a-z0-9-]+\\.cjs$`) }, (args) => ({ path: args.path, external: true }));
   },
 };
+
+/**
+ * Resolve packages to their CommonJS builds. By default esbuild also honours the "module"
+ * condition, which takes @smithy/core, @aws-sdk/core and nested-clients as ESM (about 480
+ * modules); every require() of one from the SDK's CommonJS then goes through esbuild's
+ * __toCommonJS, which copies the module's whole export list again at each require site.
+ */
+const commonJsOnly = { conditions: [], mainFields: ['main'] };
 
 async function buildAll(outDir) {
   mkdirSync(outDir, { recursive: true });
@@ -73,16 +91,83 @@ async function buildAll(outDir) {
     define: { __AGENT_VERSION__: JSON.stringify(pkg.version) },
     plugins: [chunkImports],
   });
+  const shared = new Map();
   for (const [name, pkgs] of Object.entries(CHUNKS)) {
-    const contents = `module.exports = {\n${pkgs.map((p) => `  ${JSON.stringify(p)}: () => require(${JSON.stringify(p)}),\n`).join('')}};\n`;
-    await build({
-      ...common,
-      stdin: { contents, resolveDir: process.cwd(), sourcefile: `chunk-${name}.cjs`, loader: 'js' },
-      outfile: join(outDir, chunkFile(name)),
-      // https-proxy-agent publishes ESM only (an "import" export condition); esbuild converts it.
-      ...(name === 'proxy' ? { conditions: ['import'] } : {}),
-    });
+    const sharedChunk = SHARED_WITH[name];
+    if (sharedChunk === undefined) {
+      await buildChunk(outDir, name, pkgs);
+      continue;
+    }
+    const specifiers = await importsOutside(pkgs);
+    await buildChunk(outDir, name, pkgs, [servedBy(sharedChunk, pkgs)]);
+    shared.set(sharedChunk, new Set([...(shared.get(sharedChunk) ?? []), ...specifiers]));
   }
+  for (const [name, specifiers] of shared) await buildChunk(outDir, name, [...specifiers].sort());
+}
+
+/** The source of a chunk: an object of functions, one per package, each requiring it on first call. */
+const chunkSource = (pkgs) => `module.exports = {\n${pkgs.map((p) => `  ${JSON.stringify(p)}: () => require(${JSON.stringify(p)}),\n`).join('')}};\n`;
+
+async function buildChunk(outDir, name, pkgs, plugins = []) {
+  await build({
+    ...common,
+    stdin: { contents: chunkSource(pkgs), resolveDir: process.cwd(), sourcefile: `chunk-${name}.cjs`, loader: 'js' },
+    outfile: join(outDir, chunkFile(name)),
+    // https-proxy-agent publishes ESM only (an "import" export condition); esbuild converts it.
+    ...(name === 'proxy' ? { conditions: ['import'] } : {}),
+    ...(name.startsWith('aws') ? commonJsOnly : {}),
+    plugins,
+  });
+}
+
+/** A bare import of another package (not a Node builtin, not one of `own`), e.g. "@smithy/core/schema". */
+const packageOf = (specifier) =>
+  specifier
+    .split('/')
+    .slice(0, specifier.startsWith('@') ? 2 : 1)
+    .join('/');
+const foreign = (own) => (args) => !args.path.startsWith('.') && !args.path.startsWith('/') && !isBuiltin(args.path) && !own.includes(packageOf(args.path));
+
+/** Every other package's specifier that `pkgs` import (what their chunk takes from the shared one). */
+async function importsOutside(pkgs) {
+  const found = new Set();
+  const isForeign = foreign(pkgs);
+  await build({
+    ...common,
+    ...commonJsOnly,
+    stdin: { contents: chunkSource(pkgs), resolveDir: process.cwd(), sourcefile: 'imports.cjs', loader: 'js' },
+    write: false,
+    outfile: 'imports.cjs',
+    plugins: [
+      {
+        name: 'collect-foreign-imports',
+        setup(b) {
+          b.onResolve({ filter: /.*/ }, (args) => {
+            if (!isForeign(args)) return undefined;
+            found.add(args.path);
+            return { path: args.path, external: true };
+          });
+        },
+      },
+    ],
+  });
+  return found;
+}
+
+/** In a client's chunk: every other package comes from the shared chunk, so one copy is loaded. */
+function servedBy(sharedChunk, own) {
+  const isForeign = foreign(own);
+  return {
+    name: 'served-by-shared-chunk',
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, (args) => (isForeign(args) ? { path: args.path, namespace: 'shared' } : undefined));
+      b.onLoad({ filter: /.*/, namespace: 'shared' }, (args) => ({
+        contents: `module.exports = require(${JSON.stringify(`./${chunkFile(sharedChunk)}`)})[${JSON.stringify(args.path)}]();`,
+        loader: 'js',
+      }));
+      b.onResolve({ filter: new RegExp(`^\\./${escapeRegExp(MAIN)}\\.[a-z0-9-]+\\.cjs$`) }, (args) => ({ path: args.path, external: true }));
+    },
+  };
 }
 
 await buildAll('dist');

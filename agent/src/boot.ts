@@ -2,7 +2,8 @@ import type { NodeConfig, ResolvedCluster, ResolvedNodeConfig } from './api/sche
 import { parseResolvedConfig } from './api/validate.js';
 import type { EksApi } from './aws/eks.js';
 import { type ClusterResolution, type ClusterSources, resolveCluster } from './facts/cluster.js';
-import { type FactSources, type GatheredFacts, gatherFacts } from './facts/index.js';
+import { type FactSources, type GatheredFacts, gatherFacts, withInterfaceIpv6 } from './facts/index.js';
+import { checkServiceCidr, type IpFamily } from './api/cluster-values.js';
 import { needsEniLimits } from './facts/eni-limits.js';
 import { render } from './render/index.js';
 import type { Plan } from './render/plan.js';
@@ -35,22 +36,40 @@ export function withCluster(config: NodeConfig, cluster: ResolvedCluster): Resol
   return { apiVersion: config.apiVersion, kind: config.kind, spec: { ...config.spec, cluster } };
 }
 
+/** The service CIDR's family when the user data states it (a CIDR that fails the rules decides nothing here). */
+function familyOf(cidr: string | undefined): IpFamily | undefined {
+  const checked = cidr ? checkServiceCidr(cidr) : undefined;
+  return checked && 'value' in checked ? checked.value.family : undefined;
+}
+
 export async function planNode(config: NodeConfig, sources: PlanSources, step: Step = untimed): Promise<NodePlan> {
-  const facts = await step(
+  // The interface's IPv6 address matters only to an IPv6 cluster: asked with the other facts
+  // when the user data says so, after the cluster is resolved when only EKS can say.
+  const statedFamily = familyOf(config.spec?.cluster?.cidr);
+  let facts = await step(
     'facts',
-    () => gatherFacts({ needEniLimits: needsEniLimits(config), ...sources.facts }),
+    () => gatherFacts({ needEniLimits: needsEniLimits(config), needIpv6: statedFamily === 'ipv6', ...sources.facts }),
     (f) => describeFacts(f),
   );
-  const from = sources.cluster;
+  const clusterFrom = sources.cluster;
   const cluster = await step(
     'cluster',
     async () => {
-      if ('resolved' in from) return from.resolved;
-      const { eks, ...rest } = from;
+      if ('resolved' in clusterFrom) return clusterFrom.resolved;
+      const { eks, ...rest } = clusterFrom;
       return resolveCluster(config.spec?.cluster, { ...rest, ...(eks ? { eks: eks(facts.facts.instance.region) } : {}) });
     },
     (r) => (r.fetched.length === 0 ? 'complete in user data, no EKS call' : `${r.fetched.join(', ')} from ${r.origin}`),
   );
+  const from = sources.facts.instance;
+  if (statedFamily === undefined && familyOf(cluster.cluster.cidr) === 'ipv6' && 'imds' in from) {
+    const before = facts;
+    facts = await step(
+      'facts (IPv6)',
+      () => withInterfaceIpv6(before, from.imds),
+      (f) => `the cluster is IPv6: the interface's address ${f.facts.instance.ipv6 ?? 'is missing'}`,
+    );
+  }
   const resolved = withCluster(config, cluster.cluster);
   const plan = await step(
     'render',

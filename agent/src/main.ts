@@ -1,3 +1,5 @@
+// First: it marks when our first line ran, for the true duration `init` logs.
+import './cli/process-clock.js';
 import { extractGlobals, parseCommandLine, type CommandSpec, type Globals, type OptionSpec, type Program, type Values } from './cli/args.js';
 import { createLog, formatLogLine, type Log } from './cli/log.js';
 import { InputError, EnvironmentError, describeCause } from './errors.js';

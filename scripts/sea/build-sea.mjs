@@ -101,7 +101,9 @@ function runOnArch(o, args, env) {
 /**
  * Builds `${outPrefix}-linux-<arch>` for each arch from one CommonJS `main`.
  * @param {{ main: string, outPrefix: string, cacheDir: string, arches: Array<'x64' | 'arm64'>,
- *           trainings?: Training[], minify?: boolean, log?: (msg: string) => void }} o
+ *           trainings?: Training[], chunkTrainings?: string[], minify?: boolean, log?: (msg: string) => void }} o
+ *   chunkTrainings: scripts run in place of the bundle, requiring chunks (`./<base>.<chunk>.cjs`);
+ *   each chunk they load gets the cache written after the run (deterministic, like `trainings`)
  * @returns {Promise<Array<{ arch: string, file: string, sha256: string }>>}
  */
 export async function buildExecutables(o) {
@@ -139,6 +141,12 @@ export async function buildExecutables(o) {
       const def = runOnArch(target, [], { EKS_NODE_SEA_CACHE_AT: 'compile' });
       if (def.status !== 0) throw new Error(`making the ${arch} code caches failed:\n${def.stderr}`);
       for (const name of Object.keys(scripts)) assets[`${name}.cache`] = `${name}.cache`;
+
+      // Chunks whose use a training script exercises get a cache written after that run instead.
+      for (const script of o.chunkTrainings ?? []) {
+        const r = runOnArch(target, [], { EKS_NODE_SEA_TRAIN_CHUNKS: script, PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: workDir });
+        if (r.status !== 0) throw new Error(`training the chunks with ${basename(script)} on ${arch} failed (exit ${r.status}):\n${r.stderr}`);
+      }
 
       /** @type {Record<string, string>} */
       const byCommand = {};

@@ -14,8 +14,12 @@
 // Outside an executable (`node loader.cjs`, during the build only) the scripts are read from the
 // directory EKS_NODE_SEA_DIR. EKS_NODE_SEA_CACHE_AT=compile writes every script's compile-time
 // cache there and runs nothing; EKS_NODE_SEA_WRITE_CACHE=FILE writes main.cjs's cache to FILE
-// when the process exits, after a training run.
+// when the process exits, after a training run. EKS_NODE_SEA_TRAIN_CHUNKS=SCRIPT runs SCRIPT
+// instead of the bundle (its require serves the chunks) and, when it exits, writes the cache of
+// each chunk it loaded over that chunk's compile-time one.
 'use strict';
+// When our first line ran: `init` reports how much of its run came before it (agent/src/cli/process-clock.ts).
+globalThis[Symbol.for('eks-node-agent.first-line')] = performance.now();
 const vm = require('node:vm');
 const path = require('node:path');
 
@@ -64,18 +68,19 @@ function compile(name, cacheName) {
   return script;
 }
 
+/** chunk name -> { mod, script } */
 const loaded = new Map();
 /** What every script gets as `require`: its chunks from the assets, anything else from Node. */
 function requireChunk(id) {
   if (!id.startsWith('./') || !has(id.slice(2))) return require(id);
   const name = id.slice(2);
-  let mod = loaded.get(name);
-  if (mod === undefined) {
-    mod = { exports: {} };
-    loaded.set(name, mod);
-    run(compile(name, `${name}.cache`), mod);
+  let chunk = loaded.get(name);
+  if (chunk === undefined) {
+    chunk = { mod: { exports: {} }, script: compile(name, `${name}.cache`) };
+    loaded.set(name, chunk);
+    run(chunk.script, chunk.mod);
   }
-  return mod.exports;
+  return chunk.mod.exports;
 }
 
 function run(script, mod) {
@@ -88,6 +93,17 @@ if (!inSea && process.env.EKS_NODE_SEA_CACHE_AT === 'compile') {
   for (const name of fs.readdirSync(dir).filter((f) => f.endsWith('.cjs') && f !== 'loader.cjs').sort()) {
     fs.writeFileSync(path.join(dir, `${name}.cache`), compile(name).createCachedData());
   }
+  return;
+}
+
+if (!inSea && process.env.EKS_NODE_SEA_TRAIN_CHUNKS) {
+  const fs = require('node:fs');
+  const file = process.env.EKS_NODE_SEA_TRAIN_CHUNKS;
+  process.on('exit', () => {
+    for (const [name, chunk] of loaded) fs.writeFileSync(path.join(dir, `${name}.cache`), chunk.script.createCachedData());
+  });
+  const mod = { exports: {} };
+  new vm.Script(HEAD + fs.readFileSync(file, 'utf8') + TAIL, { filename: file }).runInThisContext()(mod.exports, requireChunk, mod, file, path.dirname(file));
   return;
 }
 

@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { TEST_CLUSTER_CA_BASE64 } from '../emulators/eks.js';
+import { BUNDLE } from '../support/agent.js';
 import { startNode, type SimulatedNode } from '../support/node.js';
 
 /*
- * Which chunks (dist/eks-node-agent.<chunk>.cjs: the AWS SDK, CEL, execa) a run loads. The JS
+ * Which chunks (dist/eks-node-agent.<chunk>.cjs: each AWS client and what they share, CEL, execa) a run loads. The JS
  * bundle runs with a preload that records the modules Node loaded, so the chunks show by file.
  * The boot path with complete user data, `version` and `config check` must load none; the proxy
  * agent loads only when a proxy applies to an AWS call (the enterprise-VPC tests see it used).
@@ -38,12 +39,31 @@ async function chunksLoaded(n: SimulatedNode, args: string[]): Promise<string[]>
   expect(r.exitCode, `${args.join(' ')}: ${r.stderr}`).toBe(0);
   return readFileSync(out, 'utf8')
     .split('\n')
-    .map((f) => /eks-node-agent\.([a-z]+)\.cjs$/.exec(f)?.[1])
+    .map((f) => /eks-node-agent\.([a-z0-9-]+)\.cjs$/.exec(f)?.[1])
     .filter((c): c is string => c !== undefined)
     .sort();
 }
 
+/** The packages a built chunk holds, from the `// node_modules/<package>/...` line esbuild writes before each module. */
+function packagesIn(chunk: string): Set<string> {
+  const text = readFileSync(BUNDLE.replace(/\.cjs$/, `.${chunk}.cjs`), 'utf8');
+  return new Set([...text.matchAll(/^\/\/ node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)].map((m) => m[1] as string));
+}
+
 describe('chunks', () => {
+  it('holds each AWS client alone in its chunk, and what the clients share once, in the aws chunk', () => {
+    for (const client of ['eks', 'ec2', 'sts']) expect([...packagesIn(`aws-${client}`)]).toEqual([`@aws-sdk/client-${client}`]);
+    const shared = packagesIn('aws');
+    expect(shared).toContain('@smithy/core');
+    expect(shared).toContain('@aws-sdk/credential-provider-node');
+    expect([...shared].filter((p) => p.startsWith('@aws-sdk/client-'))).toEqual([]);
+  });
+
+  it('loads the EC2 client beside the EKS one, both through the one shared chunk, when a name-only node has an unknown instance type', async () => {
+    node = await startNode({ imds: { userData: userData({ cluster: { name: 'test-cluster' } }), instance: { instanceType: 'm99i.large' } } });
+    expect(await chunksLoaded(node, ['init', '--skip', 'run', '--root', node.root])).toEqual(['aws', 'aws-ec2', 'aws-eks']);
+  });
+
   it('the boot path with complete user data, version and config check load no chunk', async () => {
     node = await startNode({ imds: { userData: complete } });
     expect(await chunksLoaded(node, ['init', '--skip', 'run', '--root', node.root])).toEqual([]);
@@ -51,9 +71,10 @@ describe('chunks', () => {
     expect(await chunksLoaded(node, ['config', 'check'])).toEqual([]);
   });
 
-  it('loads the AWS SDK for a name-only cluster, CEL for a maxPodsExpression, execa for the run phase', async () => {
+  it('loads the EKS client (and what the clients share) for a name-only cluster, CEL for a maxPodsExpression, execa for the run phase', async () => {
     node = await startNode({ imds: { userData: userData({ cluster: { name: 'test-cluster' }, kubelet: { maxPodsExpression: 'max_pods - 1' } }) } });
-    expect(await chunksLoaded(node, ['init', '--skip', 'run', '--root', node.root])).toEqual(['aws', 'cel']);
+    // not the EC2 or STS client: each is its own chunk
+    expect(await chunksLoaded(node, ['init', '--skip', 'run', '--root', node.root])).toEqual(['aws', 'aws-eks', 'cel']);
     expect(await chunksLoaded(node, ['init', '--skip', 'config', '--root', node.root])).toEqual(['exec']);
   });
 
@@ -62,7 +83,7 @@ describe('chunks', () => {
       userData({ cluster: { name: 'test-cluster' }, instance: { environment: { default: { HTTP_PROXY: 'http://127.0.0.1:9', NO_PROXY: noProxy } } } });
     // the EKS emulator on 127.0.0.1 is exempt: the SDK but no proxy agent
     node = await startNode({ imds: { userData: proxied('127.0.0.1') } });
-    expect(await chunksLoaded(node, ['init', '--skip', 'run', '--root', node.root])).toEqual(['aws']);
+    expect(await chunksLoaded(node, ['init', '--skip', 'run', '--root', node.root])).toEqual(['aws', 'aws-eks']);
     await node.close();
     // complete user data: no AWS call, so neither, proxy or not
     node = await startNode({

@@ -93,7 +93,7 @@ describe('--log-format json', () => {
     }
     const facts = lines.find((l) => l.phase === 'facts');
     expect(facts).toMatchObject({ level: 'info', message: expect.stringMatching(/^facts \d+ ms \(m5\.large/), duration: expect.any(Number) });
-    expect(lines.at(-1)).toMatchObject({ phase: 'done', duration: expect.any(Number) });
+    expect(lines.at(-1)).toMatchObject({ phase: 'done', duration: expect.any(Number), runtimeStart: expect.any(Number) });
   });
 
   it('logs errors as JSON lines too', async () => {

@@ -19,16 +19,22 @@ async function boot(ud: string, options: Omit<NodeOptions, 'imds'> & { imds?: No
   node = await startNode({ ...options, imds: { userData: ud, ...options.imds } });
   return node;
 }
+/** what the IMDS emulator was asked for the interfaces' IPv6 addresses */
+const ipv6Requests = (n: SimulatedNode) => n.imds.requests.filter((q) => q.path.endsWith('/ipv6s')).map((q) => q.path);
 const kubeletConfig = (n: SimulatedNode) => JSON.parse(n.read('/etc/kubernetes/kubelet/config.json'));
 
 describe('init', () => {
   it('configures an m5.large from complete user data without any AWS call', async () => {
     const n = await boot(complete());
+    const spawned = performance.now();
     const r = await n.agent(['init', '--root', n.root]);
+    const wall = performance.now() - spawned;
     expect(r.stderr).toMatch(/cluster \d+ ms \(complete in user data, no EKS call\)/);
     expect(r.exitCode).toBe(0);
     expect(n.eks.requests).toHaveLength(0);
     expect(n.ec2.requests).toHaveLength(0);
+    // an IPv4 cluster: the interface's IPv6 addresses are never asked
+    expect(ipv6Requests(n)).toEqual([]);
     const kc = kubeletConfig(n);
     expect(kc.maxPods).toBe(29);
     expect(kc.kubeReserved).toEqual({ cpu: '70m', memory: '574Mi', 'ephemeral-storage': '1Gi' });
@@ -39,6 +45,14 @@ describe('init', () => {
     expect(n.systemctlCalls()).toEqual(['restart containerd.service', '--quiet is-active containerd.service', 'restart kubelet.service']);
     // one line per phase, each with its duration, for the journal
     for (const phase of ['resolve config', 'facts', 'cluster', 'render', 'write']) expect(r.stderr).toMatch(new RegExp(`eks-node-agent: ${phase} \\d+ ms`));
+    // the closing line counts from the process's creation, not from our first line: it covers every
+    // phase, and the runtime's own start (never nothing), and no more than the test saw from spawn
+    // to exit (plus /proc's 10 ms steps)
+    const [, total, runtimeStart] = /eks-node-agent: done in (\d+) ms \(runtime start (\d+) ms\)\n/.exec(r.stderr)!.map(Number);
+    const phases = [...r.stderr.matchAll(/eks-node-agent: (?!done in)[a-z -]+ (\d+) ms/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+    expect(runtimeStart).toBeGreaterThan(0);
+    expect(total).toBeGreaterThanOrEqual(runtimeStart! + phases);
+    expect(total).toBeLessThanOrEqual(wall + 20);
   });
 
   it('fills endpoint, CA and CIDR of a name-only config with eks:DescribeCluster, once', async () => {
@@ -49,6 +63,8 @@ describe('init', () => {
     expect(n.eks.requests.map((q) => q.clusterName)).toEqual(['test-cluster']);
     expect(n.eks.requests[0]!.signed).toBe(true);
     expect(n.read('/var/lib/kubelet/kubeconfig')).toContain(`server: ${ENDPOINT}`);
+    // DescribeCluster said IPv4: the interface's IPv6 addresses were not asked
+    expect(ipv6Requests(n)).toEqual([]);
     // the second run (a reboot, or the run phase) uses the cached answer
     const again = await n.agent(['init', '--root', n.root, '--skip', 'run']);
     expect(again.exitCode).toBe(0);
@@ -64,6 +80,21 @@ describe('init', () => {
     const r = await n.agent(['init', '--root', n.root, '--skip', 'run']);
     expect(r.exitCode).toBe(0);
     expect(kubeletConfig(n).clusterDNS).toEqual(['fd30:1c53:5f8a::a']);
+    expect(n.read('/etc/eks/kubelet/environment')).toContain('--node-ip=2600:1f14:abcd:1200::10');
+    // asked once, after DescribeCluster said IPv6
+    expect(r.stderr).toMatch(/facts \(IPv6\) \d+ ms \(the cluster is IPv6: the interface's address 2600:1f14:abcd:1200::10\)/);
+    expect(ipv6Requests(n)).toHaveLength(1);
+  });
+
+  it('asks the interface for its IPv6 address with the other facts when the user data states an IPv6 CIDR', async () => {
+    const n = await boot(userData({ cluster: { ...completeCluster, cidr: 'fd30:1c53:5f8a::/108' } }), {
+      imds: { instance: { ipv6: '2600:1f14:abcd:1200::10' } },
+    });
+    const r = await n.agent(['init', '--root', n.root, '--skip', 'run']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(n.eks.requests).toHaveLength(0);
+    expect(r.stderr).not.toMatch(/facts \(IPv6\)/);
+    expect(ipv6Requests(n)).toHaveLength(1);
     expect(n.read('/etc/eks/kubelet/environment')).toContain('--node-ip=2600:1f14:abcd:1200::10');
   });
 

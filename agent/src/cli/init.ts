@@ -14,6 +14,7 @@ import { createProcessRunner } from '../apply/process.js';
 import { describeStoragePlan, localStorageIntent } from '../storage/plan.js';
 import { stderrLog, timed, type Log } from './log.js';
 import { formatPlan } from './plan-format.js';
+import { processDuration, systemClock, type ClockReader } from './process-clock.js';
 
 export interface InitOptions {
   configSources: string[];
@@ -53,13 +54,19 @@ async function loadOrNothing(load: () => Promise<LoadedConfig>): Promise<LoadedC
  * No NodeConfig anywhere is not a failure for either phase: a user-data script (bootstrap.sh)
  * may still bring one; until then nothing is written and nothing is started.
  */
-export async function run(options: InitOptions, env: Env, out: (line: string) => void, log: Log = stderrLog): Promise<number> {
-  const started = performance.now();
+export async function run(
+  options: InitOptions,
+  env: Env,
+  out: (line: string) => void,
+  log: Log = stderrLog,
+  clock: ClockReader = systemClock,
+): Promise<number> {
   const imds = lazyImds(env, log);
   const step: Step = (name, work, detail) => timed(log, name, work, detail);
   const done = () => {
-    const total = Math.round(performance.now() - started);
-    log(`done in ${total} ms`, { phase: 'done', durationMs: total });
+    // the process's whole life, so the journal says what the boot waited, not what our code took
+    const { totalMs, runtimeStartMs } = processDuration(clock);
+    log(`done in ${totalMs} ms (runtime start ${runtimeStartMs} ms)`, { phase: 'done', durationMs: totalMs, runtimeStartMs });
     return 0;
   };
   const load = (validate: boolean) =>

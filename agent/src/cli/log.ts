@@ -1,13 +1,16 @@
 /**
  * One line per phase on stderr (the journal on a node), with its duration, so a boot can be
  * read back: `eks-node-agent: facts 12 ms (m5.large, us-west-2a)`. With `--log-format json`
- * each line is one JSON object instead (time, level, phase, message, duration in ms), for
+ * each line is one JSON object instead (time, level, phase, message, duration in ms, and on
+ * `init`'s closing line runtimeStart, the part of it before the agent's first line), for
  * fleets that ship the journal to a log system.
  */
 export interface LogFields {
   /** the phase or step this line reports, e.g. `facts` */
   phase?: string;
   durationMs?: number;
+  /** on the closing line: how much of durationMs passed before the agent's first line ran */
+  runtimeStartMs?: number;
 }
 
 /** A line is an error or warning when it starts with `error: ` or `warning: `; info otherwise. */
@@ -27,6 +30,7 @@ export function formatLogLine(format: LogFormat, line: string, fields: LogFields
   if (fields.phase !== undefined) entry.phase = fields.phase;
   entry.message = level ? line.slice(level.length + 2) : line;
   if (fields.durationMs !== undefined) entry.duration = fields.durationMs;
+  if (fields.runtimeStartMs !== undefined) entry.runtimeStart = fields.runtimeStartMs;
   return `${JSON.stringify(entry)}\n`;
 }
 

@@ -3,7 +3,7 @@ import type { Ec2Api } from '../aws/ec2.js';
 import type { Imds } from '../aws/imds.js';
 import { describeCause, InputError } from '../errors.js';
 import { eniFacts, findInstanceTypeRow, lookupEniLimits, type EniLimitsLookup } from './eni-limits.js';
-import { gatherInstanceFacts } from './instance.js';
+import { gatherInstanceFacts, readInterfaceIpv6 } from './instance.js';
 import { readSandboxImage } from './sandbox-image.js';
 import { readAcceleratorFacts } from './accelerators.js';
 import type { AcceleratorFacts } from './types.js';
@@ -26,6 +26,8 @@ export interface FactSources {
   instanceTypesTable?: string;
   /** false when kubelet.config.maxPods is explicit: the ENI limits would decide nothing */
   needEniLimits?: boolean;
+  /** false: the interface's IPv6 address is not asked of IMDS (see GatherOptions.ipv6) */
+  needIpv6?: boolean;
 }
 
 export interface GatheredFacts {
@@ -72,6 +74,7 @@ export async function gatherFacts(sources: FactSources): Promise<GatheredFacts> 
           root: sources.root,
           ...(from.versionTimeoutMs === undefined ? {} : { versionTimeoutMs: from.versionTimeoutMs }),
           ...(from.instanceIdNodeName ? { instanceIdNodeName: true } : {}),
+          ...(sources.needIpv6 === false ? { ipv6: false } : {}),
           ...(sources.ec2 ? { privateDnsNameFallback: fallback } : {}),
         });
   const client = ec2For(instance.region);
@@ -92,4 +95,10 @@ export async function gatherFacts(sources: FactSources): Promise<GatheredFacts> 
     nodeName,
     warnings: eni.warnings,
   };
+}
+
+/** Facts gathered without the interface's IPv6 address (needIpv6 false), completed once the cluster turned out IPv6. */
+export async function withInterfaceIpv6(gathered: GatheredFacts, imds: Imds): Promise<GatheredFacts> {
+  const ipv6 = await readInterfaceIpv6(imds, gathered.facts.instance.mac);
+  return ipv6 === undefined ? gathered : { ...gathered, facts: { ...gathered.facts, instance: { ...gathered.facts.instance, ipv6 } } };
 }

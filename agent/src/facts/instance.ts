@@ -21,6 +21,11 @@ export interface GatherOptions {
   privateDnsNameFallback?: (instanceId: string, region: string, localHostname: string | undefined) => Promise<string>;
   /** spec.featureGates.InstanceIdNodeName: the node is named by its instance id, so neither is asked */
   instanceIdNodeName?: boolean;
+  /**
+   * false: the interface's IPv6 address is not asked (an IPv4 cluster, or one whose family is
+   * known only once the cluster is resolved: readInterfaceIpv6 then). Default: asked.
+   */
+  ipv6?: boolean;
 }
 
 export type NodeNameSource = 'local-hostname' | 'ec2:DescribeInstances' | 'instance-id';
@@ -121,6 +126,11 @@ export async function readNodeIdentity(imds: Imds, options: Pick<GatherOptions, 
   return nodeIdentityOf(id, hostname, options);
 }
 
+/** The first IPv6 address of the interface with this MAC (the primary one), or undefined when it has none. */
+export async function readInterfaceIpv6(imds: Imds, mac: string): Promise<string | undefined> {
+  return first(await imds.getOptional(`meta-data/network/interfaces/macs/${mac}/ipv6s`));
+}
+
 export async function gatherInstanceFacts(options: GatherOptions): Promise<InstanceFacts> {
   const { imds, root } = options;
   const exec = options.exec ?? defaultExec;
@@ -128,7 +138,7 @@ export async function gatherInstanceFacts(options: GatherOptions): Promise<Insta
 
   const identity = imds.get(IDENTITY_PATH).then(parseIdentity);
   const mac = imds.get('meta-data/mac').then((t) => t.trim());
-  const ipv6 = mac.then(async (m) => first(await imds.getOptional(`meta-data/network/interfaces/macs/${m}/ipv6s`)));
+  const ipv6 = options.ipv6 === false ? Promise.resolve(undefined) : mac.then((m) => readInterfaceIpv6(imds, m));
   const privateIpv4 = imds.get('meta-data/local-ipv4').then((t) => t.trim());
   const hostname = imds.getOptional('meta-data/local-hostname').then(first);
   const cpu = readCpuMillicores(root);

@@ -65,6 +65,13 @@ describe('gatherInstanceFacts', () => {
     expect(facts.instanceType).toBe('c5.large');
   });
 
+  it('leaves the IPv6 address unasked when told the cluster does not need it', async () => {
+    const deps = await setUp({ instance: { ipv6: '2600:1f14:abc::10' } });
+    const facts = await gatherInstanceFacts({ ...deps, ipv6: false });
+    expect(facts.ipv6).toBeUndefined();
+    expect(imds!.requests.filter((q) => q.path.endsWith('/ipv6s'))).toEqual([]);
+  });
+
   it('asks IMDS concurrently', async () => {
     // 250 ms per answer: token, then identity/mac/ipv4/hostname together, then ipv6s after mac
     // (3 x 250 ms). Asked one after another it would be 6 x 250 ms.
