@@ -6,7 +6,9 @@
  * prints one table of every boot's phases, then the harness's timings.
  *
  * Options: --cases a,b (subset), --baked IMAGE (skip the bake, for iterating), --keep (keep
- * the work directory). Exit 0 when every check of every case passed.
+ * the work directory), --boots N (measurement: boot each joining case N-1 more times, each a
+ * fresh first boot without the checks, and print the median of the OS and ours figures; CI
+ * boots once). Exit 0 when every check of every case passed.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -73,7 +75,14 @@ function args() {
     const i = argv.indexOf(name);
     return i === -1 ? undefined : argv[i + 1];
   };
-  return { cases: value('--cases')?.split(','), baked: value('--baked'), keep: argv.includes('--keep') || process.env.EKS_NODE_SYSTEM_TEST_KEEP === '1' };
+  const boots = Number(value('--boots') ?? '1');
+  if (!Number.isInteger(boots) || boots < 1) throw new Error(`--boots: "${value('--boots')}" is not a whole number of boots (expected e.g. 3)`);
+  return {
+    cases: value('--cases')?.split(','),
+    baked: value('--baked'),
+    keep: argv.includes('--keep') || process.env.EKS_NODE_SYSTEM_TEST_KEEP === '1',
+    boots,
+  };
 }
 
 async function preflight(): Promise<void> {
@@ -590,7 +599,7 @@ async function main(): Promise<number> {
   }
 
   const reports: CaseReport[] = [];
-  const caseRun: CaseRun = { image, base, root, keyFile, publicKey, boot: 'first' };
+  const caseRun: CaseRun = { image, base, root, keyFile, publicKey, boot: opts.boots > 1 ? 'boot 1' : 'first' };
   for (const c of selected) {
     log(`case ${c.name}`);
     let r = await mark(`case ${c.name}`, () => runCase(c, caseRun));
@@ -599,8 +608,16 @@ async function main(): Promise<number> {
       const first = r.failures;
       r = { ...(await mark(`case ${c.name} (re-run after a timeout)`, () => runCase(c, caseRun))), rerunAfter: first };
     }
-    reports.push(r);
     log(`case ${c.name}: ${r.ok ? 'PASSED' : 'FAILED'} in ${r.seconds}s${r.rerunAfter ? ' (second run, after a timeout)' : ''}`);
+    for (let n = 2; n <= opts.boots && c.expect === 'join'; n++) {
+      const boot = `boot ${n}`;
+      log(`case ${c.name}: ${boot} of ${opts.boots} (measurement: join and timeline only)`);
+      const m = await mark(`case ${c.name} (${boot})`, () => runCase(c, { ...caseRun, boot, measureOnly: true }));
+      r.timelines.push(...m.timelines);
+      r.failures.push(...m.failures.map((f) => `${boot}: ${f}`));
+      r.ok &&= m.ok;
+    }
+    reports.push(r);
   }
 
   log('');
