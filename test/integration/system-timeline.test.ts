@@ -11,6 +11,7 @@ const JOURNAL = `[    0.000000] node kernel: Linux version 6.1.0-28-amd64
 [   17.100000] node systemd[1]: Finished eks-node-agent-config.service - eks-node-agent: resolve the node configuration and write containerd and kubelet files.
 [   17.300000] node systemd[1]: Starting containerd.service - containerd container runtime...
 [   18.400000] node systemd[1]: Started containerd.service - containerd container runtime.
+[   20.400000] node systemd[1]: Finished cloud-final.service - Execute cloud user/final scripts.
 [   20.500000] node systemd[1]: Starting eks-node-agent-run.service - eks-node-agent: start containerd and the kubelet...
 [   22.000000] node systemd[1]: Started containerd.service - containerd container runtime.
 [   22.900000] node kubelet[700]: kubelet test double: started (pid 700) with --config=/etc/kubernetes/kubelet/config.json
@@ -28,6 +29,7 @@ describe('the VM system test reads each boot critical path from its journal', ()
       networkOnline: 14.201,
       configStart: 9.812345,
       configEnd: 17.1,
+      cloudFinalEnd: 20.4,
       runStart: 20.5,
       runEnd: 23,
       containerdActive: 22,
@@ -62,9 +64,11 @@ describe('the VM system test reads each boot critical path from its journal', ()
     series[2]!.ours = 7;
     series[2]!.os = 12;
     const lines = timelineTable([...series, bootTimeline(JOURNAL, 'name-only+reboot', 'after reboot')]);
-    expect(lines[0]).toMatch(/^case \(boot\)\s+net-online\s+config\s+config end\s+run\s+containerd\s+kubelet\s+run end\s+registered\s+Ready\s+OS\s+ours$/);
+    expect(lines[0]).toMatch(
+      /^case \(boot\)\s+net-online\s+config\s+config end\s+cloud-final end\s+run\s+containerd\s+kubelet\s+run end\s+registered\s+Ready\s+OS\s+ours$/,
+    );
     expect(lines).toHaveLength(6);
-    expect(lines[1]).toMatch(/^complete \(boot 1\)\s+14\.2\s+9\.8\s+17\.1\s+20\.5\s+22\.0\s+22\.9\s+23\.0\s+24\.1\s+24\.6\s+14\.2\s+8\.7$/);
+    expect(lines[1]).toMatch(/^complete \(boot 1\)\s+14\.2\s+9\.8\s+17\.1\s+20\.4\s+20\.5\s+22\.0\s+22\.9\s+23\.0\s+24\.1\s+24\.6\s+14\.2\s+8\.7$/);
     expect(lines[4]).toMatch(/^complete \(median of 3\)\s+12\.0\s+7\.0$/);
     expect(lines[5]).toMatch(/^name-only\+reboot \(after reboot\)\s+14\.2 .* 8\.7$/);
     expect(new Set(lines.map((l) => l.length)).size).toBe(1);

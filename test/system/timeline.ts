@@ -11,6 +11,8 @@ export interface BootPhases {
   configStart?: number;
   configEnd?: number;
   configFailed?: number;
+  /** cloud-init's final stage (user-data scripts) finished: the run phase waits for it */
+  cloudFinalEnd?: number;
   runStart?: number;
   runEnd?: number;
   /** the containerd start the kubelet found: the last one before the kubelet started */
@@ -40,6 +42,7 @@ const PATTERNS: Array<[Exclude<keyof BootPhases, 'containerdStarts' | 'container
   ['configStart', /Starting eks-node-agent-config\.service|Starting eks-node-agent: resolve/],
   ['configEnd', /Finished eks-node-agent-config\.service|Finished eks-node-agent: resolve/],
   ['configFailed', /eks-node-agent-config\.service: Failed with result/],
+  ['cloudFinalEnd', /Finished cloud-final\.service/],
   ['runStart', /Starting eks-node-agent-run\.service|Starting eks-node-agent: start/],
   ['runEnd', /Finished eks-node-agent-run\.service|Finished eks-node-agent: start/],
   ['kubeletStarted', /kubelet test double: started/],
@@ -88,6 +91,7 @@ const COLUMNS: Array<[string, (t: BootTimeline) => number | undefined]> = [
   ['net-online', (t) => t.phases.networkOnline],
   ['config', (t) => t.phases.configStart],
   ['config end', (t) => t.phases.configEnd ?? t.phases.configFailed],
+  ['cloud-final end', (t) => t.phases.cloudFinalEnd],
   ['run', (t) => t.phases.runStart],
   ['containerd', (t) => t.phases.containerdActive],
   ['kubelet', (t) => t.phases.kubeletStarted],
