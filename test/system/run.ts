@@ -2,10 +2,13 @@
  * The proof-of-join system test (`npm run test:system`): bakes a node image with our Packer
  * template (qemu source, TCG) from a cached Debian base, boots it once per case against the
  * IMDS/EKS/EC2 emulators and a fake TLS API server, and checks that the node joins (or, for
- * bad user data, fails cleanly). Prints a boot timeline per case and the harness's timings.
+ * bad user data, fails cleanly). Writes each boot's critical path to the case's timeline.json and
+ * prints one table of every boot's phases, then the harness's timings.
  *
  * Options: --cases a,b (subset), --baked IMAGE (skip the bake, for iterating), --keep (keep
- * the work directory). Exit 0 when every check of every case passed.
+ * the work directory), --boots N (measurement: boot each joining case N-1 more times, each a
+ * fresh first boot without the checks, and print the median of the OS and ours figures; CI
+ * boots once). Exit 0 when every check of every case passed.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -22,7 +25,8 @@ import { startArtifactServer, writeBucket, writePauseImageTar } from './artifact
 import { bake } from './bake.js';
 import { cleanupAll, installSignalCleanup, onCleanup } from './cleanup.js';
 import { BOOT_SOURCES, CASES, CLUSTER_NAME, GUEST, SERVICE_CIDR, type SystemCase } from './cases.js';
-import { Checks, agentFileDigests, compareWithRender, expect, timeline, unitState, vmFacts, type Milestone } from './node-checks.js';
+import { Checks, agentFileDigests, compareWithRender, expect, unitState, vmFacts } from './node-checks.js';
+import { bootTimeline, timelineTable, type BootTimeline } from './timeline.js';
 import { bootVm, createOverlay, GUEST_IP, type Vm } from './qemu.js';
 import { checkHostSettings, checkRuntimeCgroups, checkSecondaryNics, secondaryNicArgs } from './image-checks.js';
 import { ssh, sshOk, waitForSsh, type SshTarget } from './ssh.js';
@@ -71,7 +75,14 @@ function args() {
     const i = argv.indexOf(name);
     return i === -1 ? undefined : argv[i + 1];
   };
-  return { cases: value('--cases')?.split(','), baked: value('--baked'), keep: argv.includes('--keep') || process.env.EKS_NODE_SYSTEM_TEST_KEEP === '1' };
+  const boots = Number(value('--boots') ?? '1');
+  if (!Number.isInteger(boots) || boots < 1) throw new Error(`--boots: "${value('--boots')}" is not a whole number of boots (expected e.g. 3)`);
+  return {
+    cases: value('--cases')?.split(','),
+    baked: value('--baked'),
+    keep: argv.includes('--keep') || process.env.EKS_NODE_SYSTEM_TEST_KEEP === '1',
+    boots,
+  };
 }
 
 async function preflight(): Promise<void> {
@@ -100,10 +111,10 @@ interface CaseReport {
   name: string;
   ok: boolean;
   seconds: number;
-  milestones: Milestone[];
+  /** each boot's critical path from its journal: the first boot, then the one after a reboot */
+  timelines: BootTimeline[];
   /** host-side: seconds from VM start until the API server saw the Node */
   nodeSeenAfter?: number;
-  rebootMilestones?: Milestone[];
   failures: string[];
   /** the failures of a first run that failed only on deadlines, when the case was run again */
   rerunAfter?: string[];
@@ -266,19 +277,118 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
   void startedAt;
 }
 
-async function runCase(
+/**
+ * Keeps a boot's journal and `systemd-analyze critical-chain` beside it, and adds the boot's
+ * timeline to the report and to the case directory's `timeline.json`.
+ */
+async function recordBoot(vm: SshTarget, work: string, report: CaseReport, boot: string, journalFile: string): Promise<void> {
+  const j = await journal(vm);
+  await writeFile(join(work, journalFile), j);
+  const chain = await ssh(vm, 'systemd-analyze critical-chain kubelet.service eks-node-agent-run.service --no-pager', 60_000);
+  await writeFile(join(work, journalFile.replace(/^journal/, 'critical-chain')), chain.stdout + chain.stderr);
+  report.timelines.push(bootTimeline(j, report.name, boot));
+  await writeFile(join(work, 'timeline.json'), `${JSON.stringify(report.timelines, null, 2)}\n`);
+}
+
+interface CaseRun {
+  image: string;
+  base: { kernel: string; initrd: string };
+  root: string;
+  keyFile: string;
+  publicKey: string;
+  /** the timeline's name for the first boot: 'first', or 'boot N' of a measurement series */
+  boot: string;
+  /** boot, wait for the join and keep the timeline, without the checks (boots 2..N of --boots) */
+  measureOnly?: boolean;
+}
+
+/** The join case's checks after the Node registered: the node, its files, the image, and a reboot when the case asks. */
+async function checkJoinedCase(
   c: SystemCase,
-  image: string,
-  base: { kernel: string; initrd: string },
-  root: string,
-  keyFile: string,
-  publicKey: string,
-): Promise<CaseReport> {
+  run: CaseRun,
+  checks: Checks,
+  cloud: Cloud,
+  target: SshTarget,
+  work: string,
+  userData: string,
+  vmStart: number,
+  report: CaseReport,
+  monitorSocket: string | undefined,
+  vm: Vm,
+): Promise<void> {
+  if (c.imdsDelayMs) {
+    await checks.check(`IMDS was refused for ${c.imdsDelayMs / 1000}s and the node still joined`, () => {
+      const first = cloud.gate?.firstAttemptAt();
+      const opened = cloud.gate?.openedAt();
+      expect(first !== undefined && opened !== undefined, 'the node never reached IMDS through the gate');
+      expect(cloud.gate!.refused() > 0, 'no IMDS connection was refused: the delay was not exercised');
+      return `${cloud.gate!.refused()} connections refused over ${Math.round((opened - first) / 1000)}s`;
+    });
+  }
+  await checkJoined(checks, c, cloud, target, work, userData, vmStart);
+  let storage: StorageIdentity | undefined;
+  if (c.instanceStoreDisks) storage = await checkRaid0(checks, target, c.instanceStoreDisks);
+  else if (c.instanceStoreDisks === 0) await checkNoDisks(checks, target);
+  if (c.imageParity) {
+    const containerd = await sshOk(target, 'containerd --version');
+    log(`case ${c.name}: image checks on ${containerd.trim()} (the Debian base's; the AMI's comes from containerd_version)`);
+    await checkHostSettings(checks, target);
+    await checkRuntimeCgroups(checks, target);
+    await checkSecondaryNics(checks, target, monitorSocket!);
+  }
+  await recordBoot(target, work, report, run.boot, 'journal.txt');
+
+  if (c.reboot) {
+    const before = await agentFileDigests(target);
+    const bootId = (await sshOk(target, 'cat /proc/sys/kernel/random/boot_id')).trim();
+    const awsBefore = { eks: cloud.eks.requests.length, ec2: cloud.ec2.requests.length };
+    const apiBefore = cloud.api.requests.length;
+    const rebootAt = Date.now();
+    log(`case ${c.name}: rebooting`);
+    await ssh(target, 'systemctl reboot', 15_000).catch(() => undefined);
+    await waitFor('VM back with a new boot id', SSH_DEADLINE_MS, vm, async () => {
+      const r = await ssh(target, 'cat /proc/sys/kernel/random/boot_id', 15_000).catch(() => undefined);
+      const id = r?.exitCode === 0 ? r.stdout.trim() : '';
+      return id && id !== bootId ? id : undefined;
+    });
+    await checks.check('after reboot: the node re-registers and heartbeats again', async () => {
+      await waitFor('Node write after reboot', JOIN_DEADLINE_MS, vm, () =>
+        cloud.api.requests.slice(apiBefore).find((r) => r.method === 'POST' && r.path === '/api/v1/nodes'),
+      );
+      await waitFor('heartbeat after reboot', HEARTBEAT_DEADLINE_MS, vm, () =>
+        cloud.api.heartbeats.find((h) => h.at.getTime() > rebootAt && h.node === NODE_NAME),
+      );
+      const post = cloud.api.requests.slice(apiBefore).find((r) => r.method === 'POST' && r.path === '/api/v1/nodes');
+      return `POST /api/v1/nodes answered ${post?.status} (the Node survived), heartbeat after reboot`;
+    });
+    await checks.check('after reboot: agent files unchanged', async () => {
+      await waitFor('run phase done after reboot', SSH_DEADLINE_MS, vm, async () =>
+        (await unitState(target, 'eks-node-agent-run.service')).ActiveState === 'active' ? true : undefined,
+      );
+      const after = await agentFileDigests(target);
+      expect(after === before, `digests changed:\nbefore:\n${before}\nafter:\n${after}`);
+      return `${before.trim().split('\n').length} files, same sha256`;
+    });
+    await checks.check('after reboot: no AWS call repeated', () => {
+      const now = { eks: cloud.eks.requests.length, ec2: cloud.ec2.requests.length };
+      expect(now.eks === awsBefore.eks && now.ec2 === awsBefore.ec2, `AWS requests before ${JSON.stringify(awsBefore)}, after ${JSON.stringify(now)}`);
+      return `EKS ${now.eks} request(s), EC2 ${now.ec2}: none since the reboot (the first boot's DescribeCluster and doctor's; the rebooted agent read its cache)`;
+    });
+    await checkJoined(checks, c, cloud, target, work, userData, rebootAt, 'after reboot');
+    if (storage) await checkRaid0AfterReboot(checks, target, storage);
+    await recordBoot(target, work, report, 'after reboot', 'journal-after-reboot.txt');
+    // stops containerd and the kubelet double: after the journal that the timeline reads
+    if (storage) await checkFstabMountsAlone(checks, target, storage);
+  }
+}
+
+async function runCase(c: SystemCase, run: CaseRun): Promise<CaseReport> {
+  const { image, base, root, keyFile, publicKey } = run;
   const started = Date.now();
-  const work = join(root, 'cases', c.name);
+  const work = join(root, 'cases', run.boot === 'first' || run.boot === 'boot 1' ? c.name : `${c.name}-${run.boot.replace(' ', '')}`);
   await mkdir(work, { recursive: true });
   const checks = new Checks(log);
-  const report: CaseReport = { name: c.name, ok: false, seconds: 0, milestones: [], failures: [] };
+  const report: CaseReport = { name: c.name, ok: false, seconds: 0, timelines: [], failures: [] };
   let userData = '';
   const cloud = await startCloud(c, (api) => (userData = c.userData({ endpoint: `https://${GUEST.apiServer}`, caBase64: api.caBase64 })));
   let vm: Vm | undefined;
@@ -336,74 +446,8 @@ async function runCase(
         });
       }
       await waitForSsh(target, SSH_DEADLINE_MS, `case ${c.name}`, () => vm?.exited());
-      if (c.imdsDelayMs) {
-        await checks.check(`IMDS was refused for ${c.imdsDelayMs / 1000}s and the node still joined`, () => {
-          const first = cloud.gate?.firstAttemptAt();
-          const opened = cloud.gate?.openedAt();
-          expect(first !== undefined && opened !== undefined, 'the node never reached IMDS through the gate');
-          expect(cloud.gate!.refused() > 0, 'no IMDS connection was refused: the delay was not exercised');
-          return `${cloud.gate!.refused()} connections refused over ${Math.round((opened - first) / 1000)}s`;
-        });
-      }
-      await checkJoined(checks, c, cloud, target, work, userData, vmStart);
-      let storage: StorageIdentity | undefined;
-      if (c.instanceStoreDisks) storage = await checkRaid0(checks, target, c.instanceStoreDisks);
-      else if (c.instanceStoreDisks === 0) await checkNoDisks(checks, target);
-      if (c.imageParity) {
-        const containerd = await sshOk(target, 'containerd --version');
-        log(`case ${c.name}: image checks on ${containerd.trim()} (the Debian base's; the AMI's comes from containerd_version)`);
-        await checkHostSettings(checks, target);
-        await checkRuntimeCgroups(checks, target);
-        await checkSecondaryNics(checks, target, monitorSocket!);
-      }
-      const j = await journal(target);
-      await writeFile(join(work, 'journal.txt'), j);
-      report.milestones = timeline(j);
-
-      if (c.reboot) {
-        const before = await agentFileDigests(target);
-        const bootId = (await sshOk(target, 'cat /proc/sys/kernel/random/boot_id')).trim();
-        const awsBefore = { eks: cloud.eks.requests.length, ec2: cloud.ec2.requests.length };
-        const apiBefore = cloud.api.requests.length;
-        const rebootAt = Date.now();
-        log(`case ${c.name}: rebooting`);
-        await ssh(target, 'systemctl reboot', 15_000).catch(() => undefined);
-        await waitFor('VM back with a new boot id', SSH_DEADLINE_MS, vm, async () => {
-          const r = await ssh(target, 'cat /proc/sys/kernel/random/boot_id', 15_000).catch(() => undefined);
-          const id = r?.exitCode === 0 ? r.stdout.trim() : '';
-          return id && id !== bootId ? id : undefined;
-        });
-        await checks.check('after reboot: the node re-registers and heartbeats again', async () => {
-          await waitFor('Node write after reboot', JOIN_DEADLINE_MS, vm, () =>
-            cloud.api.requests.slice(apiBefore).find((r) => r.method === 'POST' && r.path === '/api/v1/nodes'),
-          );
-          await waitFor('heartbeat after reboot', HEARTBEAT_DEADLINE_MS, vm, () =>
-            cloud.api.heartbeats.find((h) => h.at.getTime() > rebootAt && h.node === NODE_NAME),
-          );
-          const post = cloud.api.requests.slice(apiBefore).find((r) => r.method === 'POST' && r.path === '/api/v1/nodes');
-          return `POST /api/v1/nodes answered ${post?.status} (the Node survived), heartbeat after reboot`;
-        });
-        await checks.check('after reboot: agent files unchanged', async () => {
-          await waitFor('run phase done after reboot', SSH_DEADLINE_MS, vm, async () =>
-            (await unitState(target, 'eks-node-agent-run.service')).ActiveState === 'active' ? true : undefined,
-          );
-          const after = await agentFileDigests(target);
-          expect(after === before, `digests changed:\nbefore:\n${before}\nafter:\n${after}`);
-          return `${before.trim().split('\n').length} files, same sha256`;
-        });
-        await checks.check('after reboot: no AWS call repeated', () => {
-          const now = { eks: cloud.eks.requests.length, ec2: cloud.ec2.requests.length };
-          expect(now.eks === awsBefore.eks && now.ec2 === awsBefore.ec2, `AWS requests before ${JSON.stringify(awsBefore)}, after ${JSON.stringify(now)}`);
-          return `EKS ${now.eks} request(s), EC2 ${now.ec2}: none since the reboot (the first boot's DescribeCluster and doctor's; the rebooted agent read its cache)`;
-        });
-        await checkJoined(checks, c, cloud, target, work, userData, rebootAt, 'after reboot');
-        if (storage) await checkRaid0AfterReboot(checks, target, storage);
-        const j2 = await journal(target);
-        await writeFile(join(work, 'journal-after-reboot.txt'), j2);
-        report.rebootMilestones = timeline(j2);
-        // stops containerd and the kubelet double: after the journal that the timeline reads
-        if (storage) await checkFstabMountsAlone(checks, target, storage);
-      }
+      if (run.measureOnly) await recordBoot(target, work, report, run.boot, 'journal.txt');
+      else await checkJoinedCase(c, run, checks, cloud, target, work, userData, vmStart, report, monitorSocket, vm);
     } else if (c.expect === 'bootstrap-fail') {
       await waitForSsh(target, SSH_DEADLINE_MS, `case ${c.name}`, () => vm?.exited());
       await checks.check('the run unit finished without starting anything', async () => {
@@ -427,9 +471,7 @@ async function runCase(
         expect(cloud.api.nodeCreations.length === 0, 'a Node was registered');
         return 'kubelet.service inactive, never started; no Node';
       });
-      const j = await journal(target);
-      await writeFile(join(work, 'journal.txt'), j);
-      report.milestones = timeline(j);
+      await recordBoot(target, work, report, run.boot, 'journal.txt');
     } else {
       await waitForSsh(target, SSH_DEADLINE_MS, `case ${c.name}`, () => vm?.exited());
       await checks.check('config phase fails', async () => {
@@ -470,9 +512,7 @@ async function runCase(
         expect(cloud.eks.requests.length === 0 && cloud.ec2.requests.length === 0, `EKS ${cloud.eks.requests.length}, EC2 ${cloud.ec2.requests.length}`);
         return '';
       });
-      const j = await journal(target);
-      await writeFile(join(work, 'journal.txt'), j);
-      report.milestones = timeline(j);
+      await recordBoot(target, work, report, run.boot, 'journal.txt');
     }
   } catch (err) {
     await checks.check('case ran to the end', () => {
@@ -491,14 +531,11 @@ async function runCase(
   return report;
 }
 
-function printTimeline(r: CaseReport) {
-  const show = (title: string, ms: Milestone[]) => {
-    log(`  ${title}`);
-    for (const m of ms) log(`    ${m.at.toFixed(1).padStart(6)}s  ${m.what}`);
-  };
-  show(`${r.name}: boot timeline (seconds since kernel start, from the journal)`, r.milestones);
-  if (r.rebootMilestones) show(`${r.name}: after reboot`, r.rebootMilestones);
-  if (r.nodeSeenAfter !== undefined) log(`    host: the API server saw the Node ${r.nodeSeenAfter}s after QEMU started`);
+function printTimelines(reports: readonly CaseReport[]) {
+  log('boot timelines: seconds since kernel start, from each journal (cases/<case>/timeline.json);');
+  log('  OS = kernel -> network-online (the yardstick), ours = network-online -> kubelet started');
+  for (const line of timelineTable(reports.flatMap((r) => r.timelines))) log(`  ${line}`);
+  for (const r of reports) if (r.nodeSeenAfter !== undefined) log(`  host: the API server saw ${r.name}'s Node ${r.nodeSeenAfter}s after QEMU started`);
 }
 
 async function main(): Promise<number> {
@@ -562,21 +599,29 @@ async function main(): Promise<number> {
   }
 
   const reports: CaseReport[] = [];
+  const caseRun: CaseRun = { image, base, root, keyFile, publicKey, boot: opts.boots > 1 ? 'boot 1' : 'first' };
   for (const c of selected) {
     log(`case ${c.name}`);
-    let r = await mark(`case ${c.name}`, () => runCase(c, image!, base, root, keyFile, publicKey));
+    let r = await mark(`case ${c.name}`, () => runCase(c, caseRun));
     if (!r.ok && onlyTimeouts(r.failures)) {
       log(`case ${c.name}: failed only on deadlines (${r.failures.map((f) => f.split('\n')[0]).join('; ')}); running it once more`);
       const first = r.failures;
-      r = { ...(await mark(`case ${c.name} (re-run after a timeout)`, () => runCase(c, image!, base, root, keyFile, publicKey))), rerunAfter: first };
+      r = { ...(await mark(`case ${c.name} (re-run after a timeout)`, () => runCase(c, caseRun))), rerunAfter: first };
+    }
+    log(`case ${c.name}: ${r.ok ? 'PASSED' : 'FAILED'} in ${r.seconds}s${r.rerunAfter ? ' (second run, after a timeout)' : ''}`);
+    for (let n = 2; n <= opts.boots && c.expect === 'join'; n++) {
+      const boot = `boot ${n}`;
+      log(`case ${c.name}: ${boot} of ${opts.boots} (measurement: join and timeline only)`);
+      const m = await mark(`case ${c.name} (${boot})`, () => runCase(c, { ...caseRun, boot, measureOnly: true }));
+      r.timelines.push(...m.timelines);
+      r.failures.push(...m.failures.map((f) => `${boot}: ${f}`));
+      r.ok &&= m.ok;
     }
     reports.push(r);
-    log(`case ${c.name}: ${r.ok ? 'PASSED' : 'FAILED'} in ${r.seconds}s${r.rerunAfter ? ' (second run, after a timeout)' : ''}`);
   }
 
   log('');
-  log('timelines');
-  for (const r of reports) printTimeline(r);
+  printTimelines(reports);
   log('');
   log('harness timings');
   for (const [k, v] of Object.entries(timings)) log(`  ${String(v).padStart(5)}s  ${k}`);
