@@ -138,6 +138,10 @@ export async function run(
       for (const line of formatPlan(plan)) out(line);
       for (const path of staleFiles(plan, options.root)) out(`remove ${path} (written by an earlier plan, no longer planned)`);
       if (storage) out(describeStoragePlan(planLocalStorageOn(options.root, storage).plan));
+      else {
+        const leftover = leftoverLocalStorage(options.root);
+        if (leftover) out(`note: ${leftover}`);
+      }
       return 0;
     }
     const written = await applyConfigPhase(plan, { root: options.root, configDigest: configDigest(loaded.config) });
