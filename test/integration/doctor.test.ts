@@ -262,6 +262,9 @@ describe('doctor --bundle', () => {
       join(journalDir, 'kubelet.service.log'),
       'Nov 24 10:00:01 node kubelet[901]: I1124 request headers Authorization: Bearer k8s-aws-v1.c2VjcmV0LXRva2VuLWJvZHk and AccessKeyId=ASIAEMULATEDIMDS0001\n',
     );
+    await mkdir(join(root, 'proc'), { recursive: true });
+    await writeFile(join(root, 'proc/mdstat'), 'md127 : active raid0 nvme1n1[1] nvme0n1[0]\n');
+    await writeFile(join(root, 'etc/fstab'), 'UUID=0a1b /mnt/k8s-disks/0 xfs defaults,nofail 0 2\n');
     const bundle = join(work, 'bundle.tar.gz');
     const r = await doctor(['--bundle', bundle]);
     expect(r.exitCode).toBe(0);
@@ -277,6 +280,8 @@ describe('doctor --bundle', () => {
       'eks-node-doctor/rendered/etc/kubernetes/kubelet/config.json',
       'eks-node-doctor/units/kubelet.service.json',
       'eks-node-doctor/journal/kubelet.service.log',
+      'eks-node-doctor/storage/fstab',
+      'eks-node-doctor/storage/mdstat',
     ]) {
       expect(entries).toContain(expected);
     }
@@ -289,6 +294,7 @@ describe('doctor --bundle', () => {
     expect(JSON.parse(await text('versions.json'))).toHaveProperty('eks-node-agent');
     expect((JSON.parse(await text('report.json')) as Check[]).every((c) => c.status === 'ok')).toBe(true);
     expect(await text('journal/kubelet.service.log')).toContain('Authorization: Bearer <redacted>');
+    expect(await text('storage/mdstat')).toContain('md127 : active raid0');
 
     // Nothing that authenticates, anywhere in the archive (searched in the decompressed tar).
     const { gunzipSync } = await import('node:zlib');

@@ -182,6 +182,17 @@ describe('resolvers', () => {
     expect(n.systemctlCalls()).toEqual(['try-restart systemd-resolved.service']);
   });
 
+  it('removes the drop-in and restarts systemd-resolved when the resolvers leave the user data', async () => {
+    const n = await boot(userData({ cluster: completeCluster, instance: { network } }));
+    expect((await n.agent(['init', '--skip', 'run', '--root', n.root])).exitCode).toBe(0);
+    n.imds.setUserData(userData({ cluster: completeCluster }));
+    const r = await n.agent(['init', '--skip', 'run', '--root', n.root]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(() => n.read('/run/systemd/resolved.conf.d/40-eks-node.conf')).toThrow();
+    expect(n.systemctlCalls()).toEqual(['try-restart systemd-resolved.service', 'try-restart systemd-resolved.service']);
+    expect(r.stderr).toContain('resolvers: removed /run/systemd/resolved.conf.d/40-eks-node.conf, restarted systemd-resolved.service');
+  });
+
   it('rejects a nameserver that is not an IP address, naming its index, before writing anything', async () => {
     const n = await boot(userData({ cluster: completeCluster, instance: { network: { nameservers: ['10.0.0.2', 'dns.corp.example'] } } }));
     const r = await n.agent(['init', '--skip', 'run', '--root', n.root]);

@@ -82,6 +82,9 @@ describe('init with spec.instance.localStorage', () => {
     ]);
     mkdirSync(join(n.root, 'etc'), { recursive: true });
     writeFileSync(join(n.root, 'etc/fstab'), earlier);
+    const dry = await n.agent(['init', '--dry-run', '--root', n.root]);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/^note: spec\.instance\.localStorage is not set, but \/etc\/fstab still holds .*: left in place/m);
     const r = await n.agent(['init', '--root', n.root]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toMatch(

@@ -50,6 +50,21 @@ async function sourceOf(vm: SshTarget, mountPoint: string): Promise<string> {
   return (await ssh(vm, `findmnt -n -o SOURCE,FSTYPE --mountpoint ${mountPoint}`)).stdout.trim();
 }
 
+/** The three bind mounts, each from its directory on the array `md`: `path ← source` lines. */
+async function expectBindsFrom(vm: SshTarget, md: string): Promise<string[]> {
+  const got = [];
+  for (const [path, sub] of [
+    ['/var/lib/containerd', 'containerd'],
+    ['/var/lib/kubelet', 'kubelet'],
+    ['/var/log/pods', 'pods'],
+  ] as const) {
+    const source = (await sourceOf(vm, path)).split(/\s+/)[0];
+    expect(source === `${md}[/${sub}]`, `${path} is mounted from ${source || 'nothing'}, expected ${md}[/${sub}]`);
+    got.push(`${path} ← ${source}`);
+  }
+  return got;
+}
+
 /** After the first join: the array, its filesystem, the bind mounts, fstab, containerd writing there. */
 export async function checkRaid0(checks: Checks, vm: SshTarget, disks: number): Promise<StorageIdentity | undefined> {
   let md = '';
@@ -63,19 +78,9 @@ export async function checkRaid0(checks: Checks, vm: SshTarget, disks: number): 
     return `${line.trim()}; ${source} xfs`;
   });
   if (!md) return undefined;
-  await checks.check('local storage: /var/lib/containerd, /var/lib/kubelet and /var/log/pods are on the array', async () => {
-    const got = [];
-    for (const [path, sub] of [
-      ['/var/lib/containerd', 'containerd'],
-      ['/var/lib/kubelet', 'kubelet'],
-      ['/var/log/pods', 'pods'],
-    ] as const) {
-      const source = (await sourceOf(vm, path)).split(/\s+/)[0];
-      expect(source === `${md}[/${sub}]`, `${path} is mounted from ${source || 'nothing'}, expected ${md}[/${sub}]`);
-      got.push(`${path} ← ${source}`);
-    }
-    return got.join(', ');
-  });
+  await checks.check('local storage: /var/lib/containerd, /var/lib/kubelet and /var/log/pods are on the array', async () =>
+    (await expectBindsFrom(vm, md)).join(', '),
+  );
   await checks.check('local storage: /etc/fstab names the array by UUID with nofail', async () => {
     const fstab = await sshOk(vm, 'cat /etc/fstab');
     const uuid = (await sshOk(vm, `blkid -s UUID -o value ${md}`)).trim();
@@ -187,14 +192,7 @@ export async function checkFstabMountsAlone(checks: Checks, vm: SshTarget, befor
     const [source, fstype] = (await sourceOf(vm, '/mnt/k8s-disks/0')).split(/\s+/);
     const fsUuid = (await sshOk(vm, `blkid -s UUID -o value ${source}`)).trim();
     expect(fsUuid === before.fsUuid && fstype === 'xfs', `/mnt/k8s-disks/0 is ${source} (${fstype}, UUID ${fsUuid}), expected UUID ${before.fsUuid}`);
-    for (const [path, sub] of [
-      ['/var/lib/containerd', 'containerd'],
-      ['/var/lib/kubelet', 'kubelet'],
-      ['/var/log/pods', 'pods'],
-    ] as const) {
-      const from = (await sourceOf(vm, path)).split(/\s+/)[0];
-      expect(from === `${source}[/${sub}]`, `${path} is mounted from ${from || 'nothing'}, expected ${source}[/${sub}]`);
-    }
+    await expectBindsFrom(vm, source!);
     return `${units.length} units started; ${source} UUID=${fsUuid} and its three bind mounts back in place`;
   });
 }

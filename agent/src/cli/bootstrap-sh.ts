@@ -8,6 +8,7 @@ import { writeFiles } from '../apply/write-files.js';
 import { sortKeys, stableJson } from '../common/json.js';
 import { EnvironmentError, InputError, describeCause } from '../errors.js';
 import { run as init } from './init.js';
+import { DROP_IN_DIRS } from '../sources/index.js';
 import { stderrLog, type Log } from './log.js';
 import type { Env } from './deps.js';
 
@@ -18,10 +19,9 @@ import type { Env } from './deps.js';
  * the sources the boot units read, so the run unit afterwards finds the same configuration.
  */
 
-/** The sources both boot units read, in merge order; drop-ins after user data. */
-export const DROP_IN_DIRS = ['/etc/eks/nodeadm.d/', '/etc/eks/eks-node-agent.d/'] as const;
 export const BOOTSTRAP_SH_DROP_IN = '/etc/eks/eks-node-agent.d/50-bootstrap-sh.yaml';
 
+/** The sources both boot units read, in merge order; drop-ins after user data. */
 export function bootSources(root: string): string[] {
   return ['imds://user-data', ...DROP_IN_DIRS.map((dir) => `file://${join(root, dir)}`)];
 }

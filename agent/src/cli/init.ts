@@ -5,7 +5,7 @@ import { applyConfigPhase, applyRunPhase, createSystemctl, readRunPhaseState, st
 import { writeFiles } from '../apply/write-files.js';
 import { proxySettings } from '../aws/proxy.js';
 import { planNode, type Step } from '../boot.js';
-import { RESOLVED_UNIT, renderResolvedDropIn } from '../render/index.js';
+import { PATHS, RESOLVED_UNIT, renderResolvedDropIn } from '../render/index.js';
 import { stableJson } from '../common/json.js';
 import { loadConfig, NoNodeConfigError, type LoadedConfig } from '../sources/index.js';
 import { awsApis, lazyImds, type Env } from './deps.js';
@@ -138,10 +138,19 @@ export async function run(
       for (const line of formatPlan(plan)) out(line);
       for (const path of staleFiles(plan, options.root)) out(`remove ${path} (written by an earlier plan, no longer planned)`);
       if (storage) out(describeStoragePlan(planLocalStorageOn(options.root, storage).plan));
+      else {
+        const leftover = leftoverLocalStorage(options.root);
+        if (leftover) out(`note: ${leftover}`);
+      }
       return 0;
     }
     const written = await applyConfigPhase(plan, { root: options.root, configDigest: configDigest(loaded.config) });
     logSteps(log, written.timings);
+    // resolvers taken out of the user data: systemd-resolved keeps serving them until it restarts
+    if (written.removed.includes(PATHS.resolvedDropIn)) {
+      await createSystemctl({ env }).tryRestart(RESOLVED_UNIT);
+      log(`resolvers: removed ${PATHS.resolvedDropIn}, restarted ${RESOLVED_UNIT}`);
+    }
     await recordLocalStorageIntent(options.root, storage);
   }
   if (options.skip !== 'run' && !options.dryRun) {

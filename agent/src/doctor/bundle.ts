@@ -43,6 +43,13 @@ export function expectedPathsWithoutPlan(config: NodeConfig | undefined): string
  * Environment drop-ins carry the user's variables (proxy passwords, ...): keep only the names.
  * Each assignment is one double-quoted `"NAME=value"` word (unit and system.conf.d alike).
  */
+/** The node's storage state, as the doctor's local-storage check reads it (under the root). */
+const STORAGE_STATE = [
+  ['fstab', '/etc/fstab'],
+  ['mounts', '/proc/mounts'],
+  ['mdstat', '/proc/mdstat'],
+] as const;
+
 function scrubEnvironmentFile(path: string, text: string): string {
   if (!/\/environment\.conf$/.test(path)) return text;
   return text.replace(/"([A-Za-z_][A-Za-z0-9_]*)=(?:[^"\\]|\\.)*"/g, `"$1=${REDACTED}"`);
@@ -67,6 +74,11 @@ export async function buildBundle(deps: DoctorDeps, outcome: DoctorOutcome, time
     if (onDisk) add(`files${path}`, scrubEnvironmentFile(path, onDisk.content.toString('utf8')));
   }
   for (const f of plan?.files ?? []) add(`rendered${f.path}`, scrubEnvironmentFile(f.path, f.content));
+  // what local storage is judged against: the agent's fstab block, what is mounted, the md arrays
+  for (const [name, path] of STORAGE_STATE) {
+    const state = await deps.readFile(path);
+    if (state) add(`storage/${name}`, state.content.toString('utf8'));
+  }
 
   for (const { unit } of UNITS) {
     try {

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,8 @@ import { readRegularFile } from './read-file.js';
 import { assertNestingDepth } from './nesting.js';
 
 export const DEFAULT_SOURCE = 'imds://user-data';
+/** Where bootstrap.sh and user-data scripts drop NodeConfig files; both boot units read them after user data. */
+export const DROP_IN_DIRS = ['/etc/eks/nodeadm.d/', '/etc/eks/eks-node-agent.d/'] as const;
 const DIR_ENTRY = /\.(ya?ml|json)$/i;
 
 export interface SourceDeps {
@@ -85,7 +88,32 @@ export class NoNodeConfigError extends InputError {
  * wins) and validates the result. Fails with every problem found, each naming its field;
  * advisory problems are returned for the caller to weigh (see LoadedConfig.advisories).
  */
-export async function loadConfig(uris: readonly string[], deps: SourceDeps, options: { validate?: boolean } = {}): Promise<LoadedConfig> {
+/**
+ * On a node booted by bootstrap.sh the NodeConfig lives in a drop-in directory, not in the user
+ * data: a person running `doctor` or `config check` with the default source is told where it is
+ * and how the boot units read it, instead of only that the user data holds none.
+ */
+function unreadDropIns(uris: readonly string[], dirs: readonly string[]): string {
+  const hints: string[] = [];
+  for (const dir of dirs) {
+    const uri = `file://${dir}`;
+    if (uris.some((u) => u === uri || u === uri.replace(/\/$/, ''))) continue;
+    let count = 0;
+    try {
+      count = readdirSync(dir).filter((name) => DIR_ENTRY.test(name)).length;
+    } catch {
+      continue;
+    }
+    if (count > 0) hints.push(`${dir} holds ${count} NodeConfig file(s), which the boot units read: add -c ${uri}`);
+  }
+  return hints.length > 0 ? `; ${hints.join('; ')}` : '';
+}
+
+export async function loadConfig(
+  uris: readonly string[],
+  deps: SourceDeps,
+  options: { validate?: boolean /** for tests: where drop-ins would be looked for */; dropInDirs?: readonly string[] } = {},
+): Promise<LoadedConfig> {
   const list = uris.length > 0 ? uris : [DEFAULT_SOURCE];
   const sources = list.map((uri) => ({ uri, source: parseSourceUri(uri) }));
   const documents: ConfigDocument[] = [];
@@ -113,7 +141,8 @@ export async function loadConfig(uris: readonly string[], deps: SourceDeps, opti
   }
   if (configs.length === 0) {
     const seen = ignored.length > 0 ? ` (${ignored.join('; ')})` : '';
-    throw new NoNodeConfigError([`no NodeConfig found in ${list.join(', ')}${seen}`, ...advisories]);
+    const unread = unreadDropIns(list, options.dropInDirs ?? DROP_IN_DIRS);
+    throw new NoNodeConfigError([`no NodeConfig found in ${list.join(', ')}${seen}${unread}`, ...advisories]);
   }
   const config = mergeNodeConfigs(configs);
   advisories.push(...advisoryProblems(config));
