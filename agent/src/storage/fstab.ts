@@ -45,15 +45,7 @@ export function unescapeField(value: string): string {
  * every other line kept as it was. The same entries give the same text, so a second run writes nothing.
  */
 export function mergeFstab(existing: string, entries: readonly FstabEntry[]): string {
-  const lines = existing.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  const kept: string[] = [];
-  let inside = false;
-  for (const line of lines) {
-    if (line === BEGIN) inside = true;
-    else if (line === END) inside = false;
-    else if (!inside) kept.push(line);
-  }
+  const { kept } = splitFstab(existing);
   const block = entries.length
     ? [
         BEGIN,
@@ -75,20 +67,30 @@ export function mergeFstab(existing: string, entries: readonly FstabEntry[]): st
  * mount whatever the current NodeConfig says (lines outside the markers are the user's).
  */
 export function agentFstabEntries(fstab: string): FstabEntry[] | undefined {
-  const entries: FstabEntry[] = [];
+  return splitFstab(fstab)
+    .block?.filter((line) => line.trim() !== '' && !line.startsWith('#'))
+    .map((line) => {
+      const [source = '', target = '', type = '', options = '', , pass] = line.trim().split(/\s+/).map(unescapeField);
+      return { source, target, type, options: options.split(','), pass: pass === '2' ? 2 : 0 };
+    });
+}
+
+/** fstab's lines outside the agent's markers, and those between them (undefined when there are no markers). */
+function splitFstab(text: string): { kept: string[]; block: string[] | undefined } {
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  const kept: string[] = [];
+  let block: string[] | undefined;
   let inside = false;
-  let found = false;
-  for (const line of fstab.split('\n')) {
+  for (const line of lines) {
     if (line === BEGIN) {
       inside = true;
-      found = true;
+      block ??= [];
     } else if (line === END) inside = false;
-    else if (inside && line.trim() !== '' && !line.startsWith('#')) {
-      const [source = '', target = '', type = '', options = '', , pass] = line.trim().split(/\s+/).map(unescapeField);
-      entries.push({ source, target, type, options: options.split(','), pass: pass === '2' ? 2 : 0 });
-    }
+    else if (inside) block!.push(line);
+    else kept.push(line);
   }
-  return found ? entries : undefined;
+  return { kept, block };
 }
 
 /** Mount target -> source in a mounts table (proc/mounts format), unescaped; the last mount on a target wins, as the kernel shows it. */
