@@ -64,6 +64,16 @@ export function leftoverLocalStorage(root: string): string | undefined {
   return entries ? leftoverFstabNote(entries) : undefined;
 }
 
+/**
+ * The line `config check` and `init --dry-run` print about local storage on the node under
+ * `root`: what the run phase would do, or the leftover note; undefined when there is nothing to say.
+ */
+export function describeLocalStorageOn(root: string, intent: LocalStorageIntent | undefined): string | undefined {
+  if (intent) return describeStoragePlan(planLocalStorageOn(root, intent).plan);
+  const leftover = leftoverLocalStorage(root);
+  return leftover ? `note: ${leftover}` : undefined;
+}
+
 /** What is on the node now, for the doctor: read through the same detection and plan as the run phase. */
 export interface LocalStorageState {
   intent?: LocalStorageIntent;

@@ -3,8 +3,8 @@ import { InputError } from '../errors.js';
 import { loadConfig } from '../sources/index.js';
 import { configRemarks, describeNodeEnvironment } from './config-describe.js';
 import { lazyImds, type Env } from './deps.js';
-import { leftoverLocalStorage, planLocalStorageOn } from '../apply/local-storage.js';
-import { describeStoragePlan, localStorageIntent } from '../storage/plan.js';
+import { describeLocalStorageOn } from '../apply/local-storage.js';
+import { localStorageIntent } from '../storage/plan.js';
 import { stderrLog, type Log } from './log.js';
 
 export interface ConfigCheckOptions {
@@ -21,11 +21,8 @@ export async function run(options: ConfigCheckOptions, env: Env, out: (line: str
   for (const line of configRemarks(loaded)) out(line);
   const storage = localStorageIntent(loaded.config.spec);
   // what the run phase would do with this machine's disks (on a workstation: none found)
-  if (storage) out(describeStoragePlan(planLocalStorageOn('/', storage).plan));
-  else {
-    const leftover = leftoverLocalStorage('/');
-    if (leftover) out(`note: ${leftover}`);
-  }
+  const storageLine = describeLocalStorageOn('/', storage);
+  if (storageLine) out(storageLine);
   const missing = missingClusterFields(loaded.config.spec?.cluster);
   out(
     missing.length > 0

@@ -9,9 +9,9 @@ import { PATHS, RESOLVED_UNIT, renderResolvedDropIn } from '../render/index.js';
 import { stableJson } from '../common/json.js';
 import { loadConfig, NoNodeConfigError, type LoadedConfig } from '../sources/index.js';
 import { awsApis, lazyImds, type Env } from './deps.js';
-import { applyLocalStorage, leftoverLocalStorage, planLocalStorageOn, readLocalStorageIntent, recordLocalStorageIntent } from '../apply/local-storage.js';
+import { applyLocalStorage, describeLocalStorageOn, leftoverLocalStorage, readLocalStorageIntent, recordLocalStorageIntent } from '../apply/local-storage.js';
 import { createProcessRunner } from '../apply/process.js';
-import { describeStoragePlan, localStorageIntent } from '../storage/plan.js';
+import { localStorageIntent } from '../storage/plan.js';
 import { stderrLog, timed, type Log } from './log.js';
 import { formatPlan } from './plan-format.js';
 import { processDuration, systemClock, type ClockReader } from './process-clock.js';
@@ -137,11 +137,8 @@ export async function run(
     if (options.dryRun) {
       for (const line of formatPlan(plan)) out(line);
       for (const path of staleFiles(plan, options.root)) out(`remove ${path} (written by an earlier plan, no longer planned)`);
-      if (storage) out(describeStoragePlan(planLocalStorageOn(options.root, storage).plan));
-      else {
-        const leftover = leftoverLocalStorage(options.root);
-        if (leftover) out(`note: ${leftover}`);
-      }
+      const storageLine = describeLocalStorageOn(options.root, storage);
+      if (storageLine) out(storageLine);
       return 0;
     }
     const written = await applyConfigPhase(plan, { root: options.root, configDigest: configDigest(loaded.config) });
