@@ -39,10 +39,6 @@ export function expectedPathsWithoutPlan(config: NodeConfig | undefined): string
   return [...fixed, CLUSTER_CACHE_PATH, ...units].sort();
 }
 
-/**
- * Environment drop-ins carry the user's variables (proxy passwords, ...): keep only the names.
- * Each assignment is one double-quoted `"NAME=value"` word (unit and system.conf.d alike).
- */
 /** The node's storage state, as the doctor's local-storage check reads it (under the root). */
 const STORAGE_STATE = [
   ['fstab', '/etc/fstab'],
@@ -50,6 +46,10 @@ const STORAGE_STATE = [
   ['mdstat', '/proc/mdstat'],
 ] as const;
 
+/**
+ * Environment drop-ins carry the user's variables (proxy passwords, ...): keep only the names.
+ * Each assignment is one double-quoted `"NAME=value"` word (unit and system.conf.d alike).
+ */
 function scrubEnvironmentFile(path: string, text: string): string {
   if (!/\/environment\.conf$/.test(path)) return text;
   return text.replace(/"([A-Za-z_][A-Za-z0-9_]*)=(?:[^"\\]|\\.)*"/g, `"$1=${REDACTED}"`);
