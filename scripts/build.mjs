@@ -35,6 +35,9 @@ const CHUNKS = {
 /** chunk -> the chunk holding every package its packages import (their shared dependencies) */
 const SHARED_WITH = { 'aws-eks': 'aws', 'aws-ec2': 'aws', 'aws-sts': 'aws' };
 const chunkFile = (name) => `${MAIN}.${name}.cjs`;
+/** A chunk file is loaded at run time from beside the bundle that requires it: never bundled. */
+const externalChunkFiles = (b) =>
+  b.onResolve({ filter: new RegExp(`^\\./${escapeRegExp(MAIN)}\\.[a-z0-9-]+\\.cjs$`) }, (args) => ({ path: args.path, external: true }));
 
 const common = {
   bundle: true,
@@ -66,8 +69,7 @@ const chunkImports = {
       contents: `module.exports = require(${JSON.stringify(`./${chunkFile(chunkOf.get(args.path))}`)})[${JSON.stringify(args.path)}]();`,
       loader: 'js',
     }));
-    // The chunk file itself is loaded at run time, from beside the main bundle.
-    b.onResolve({ filter: new RegExp(`^\\./${escapeRegExp(MAIN)}\\.[a-z0-9-]+\\.cjs$`) }, (args) => ({ path: args.path, external: true }));
+    externalChunkFiles(b);
   },
 };
 
@@ -165,7 +167,7 @@ function servedBy(sharedChunk, own) {
         contents: `module.exports = require(${JSON.stringify(`./${chunkFile(sharedChunk)}`)})[${JSON.stringify(args.path)}]();`,
         loader: 'js',
       }));
-      b.onResolve({ filter: new RegExp(`^\\./${escapeRegExp(MAIN)}\\.[a-z0-9-]+\\.cjs$`) }, (args) => ({ path: args.path, external: true }));
+      externalChunkFiles(b);
     },
   };
 }
