@@ -58,6 +58,11 @@ const commands: Array<CommandSpec & { action: Action }> = [
       },
       { name: 'dry-run', description: 'print the plan, write and start nothing' },
       {
+        name: 'early-start',
+        description:
+          'with --skip run (the config unit): when no user-data script, cloud-config or image script can run before the run phase and no local storage is asked, start containerd and the kubelet as this phase ends',
+      },
+      {
         name: 'config-cache',
         value: '<file>',
         description: "accepted for nodeadm's command line; nothing is cached there (the run phase re-reads the sources)",
@@ -91,7 +96,13 @@ const commands: Array<CommandSpec & { action: Action }> = [
       const { run } = await import('./cli/init.js');
       const skip = skips.has('config') ? 'config' : skips.has('run') ? 'run' : undefined;
       return run(
-        { configSources: list(v['config-source']), root: str(v.root) ?? '/', ...(skip ? { skip } : {}), dryRun: v['dry-run'] === true },
+        {
+          configSources: list(v['config-source']),
+          root: str(v.root) ?? '/',
+          ...(skip ? { skip } : {}),
+          dryRun: v['dry-run'] === true,
+          earlyStart: v['early-start'] === true,
+        },
         env,
         out,
         log,

@@ -19,6 +19,8 @@ export interface SimulatedNode {
   /** runs the built agent with this node's endpoints and root */
   agent(args: string[], env?: Record<string, string>, opts?: { nodeArgs?: string[]; sigkillAfterMs?: number }): Promise<AgentResult>;
   systemctlCalls(): string[];
+  /** sets a unit's state in the systemctl double (active, activating, inactive, failed) */
+  setUnitState(unit: string, state: string): void;
   read(path: string): string;
   /** every file under the root (node paths), with content, for before/after comparisons */
   snapshot(): Record<string, string>;
@@ -85,6 +87,7 @@ export async function startNode(options: NodeOptions = {}): Promise<SimulatedNod
         return [];
       }
     },
+    setUnitState: (unit, unitState) => writeFileSync(join(state, unit), `${unitState}\n`),
     read: (path) => readFileSync(join(root, path), 'utf8'),
     snapshot: () =>
       Object.fromEntries(

@@ -11,3 +11,4 @@ export {
   type RunPhaseResult,
 } from './phases.js';
 export { OWNED_PATH, readOwned, staleFiles } from './owned.js';
+export { CLOUD_INIT_SCRIPT_DIRS, earlyStartBlocker, startEarly } from './early-start.js';

@@ -24,9 +24,9 @@ export interface RunUnitsOptions {
 
 /**
  * Performs the plan's unit actions in order, but only where needed: a daemon-reload when one of
- * its trigger files changed; a restart when a trigger file changed or the unit is not active
- * (first boot, or it died). After a restart with waitActiveSeconds it polls until the unit is
- * active and names the unit when the wait expires.
+ * its trigger files changed; a restart when a trigger file changed or the unit is neither active
+ * nor starting (first boot, or it died). After a restart with waitActiveSeconds, or for such a
+ * unit found starting, it polls until the unit is active and names the unit when the wait expires.
  */
 export async function runUnits(actions: readonly UnitAction[], options: RunUnitsOptions): Promise<StepTiming[]> {
   const { systemctl } = options;
@@ -67,7 +67,20 @@ export async function runUnits(actions: readonly UnitAction[], options: RunUnits
       let reason: string | undefined;
       if (!hits) reason = 'always';
       else if (hits.length > 0) reason = `changed: ${hits.join(', ')}`;
-      else if (!(await systemctl.isActive(action.unit))) reason = 'not active';
+      else {
+        const state = await systemctl.activeState(action.unit);
+        if (state === 'activating' || state === 'reloading') {
+          // started already (the config phase's early start, or systemd's own restart): a restart
+          // would only begin it again; wait for it where the next action needs it up
+          timings.push({ step: `restart ${action.unit}`, ms: 0, detail: `unchanged and ${state}`, skipped: true });
+          if (action.waitActiveSeconds !== undefined) {
+            const seconds = action.waitActiveSeconds;
+            await timed(`wait ${action.unit} active`, `up to ${seconds} s`, () => waitActive(systemctl, action.unit, seconds, { now, sleep, pollMs }));
+          }
+          continue;
+        }
+        if (state !== 'active') reason = `not active (${state})`;
+      }
       if (!reason) {
         timings.push({ step: `restart ${action.unit}`, ms: 0, detail: 'unchanged and active', skipped: true });
         continue;

@@ -19,6 +19,8 @@ export interface RunPhaseState {
   pendingChanges: string[];
   /** digest of the merged NodeConfig the config phase rendered; the run phase compares its own */
   configDigest?: string;
+  /** units the config phase queued to start (its early start); the run phase only checks them */
+  startedEarly?: string[];
 }
 
 export function statePath(root: string): string {

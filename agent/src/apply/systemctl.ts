@@ -9,6 +9,10 @@ export interface Systemctl {
   /** restarts the unit only when it is running */
   tryRestart(unit: string): Promise<void>;
   isActive(unit: string): Promise<boolean>;
+  /** systemd's ActiveState of the unit: active, activating, deactivating, inactive, failed, reloading */
+  activeState(unit: string): Promise<string>;
+  /** queues start jobs and returns at once; systemd runs them in the units' own order */
+  startNoBlock(units: readonly string[]): Promise<void>;
   enable(unit: string): Promise<void>;
 }
 
@@ -29,13 +33,13 @@ export function createSystemctl(options: SystemctlOptions = {}): Systemctl {
 
   const runProcess = createProcessRunner(options.env);
 
-  async function call(args: string[], timeoutMs: number, okExitCodes: number[] = [0]): Promise<number> {
+  async function call(args: string[], timeoutMs: number, okExitCodes: number[] = [0]): Promise<{ exitCode: number; stdout: string }> {
     const result = await runProcess(command, args, { timeoutMs, label: 'systemctl' });
     if (!okExitCodes.includes(result.exitCode)) {
       const detail = String(result.stderr).trim().split('\n')[0] ?? '';
       throw new EnvironmentError(`systemctl ${args.join(' ')}: failed with exit code ${result.exitCode}${detail ? `: ${detail}` : ''}`, { cause: result });
     }
-    return result.exitCode;
+    return { exitCode: result.exitCode, stdout: result.stdout };
   }
 
   return {
@@ -53,8 +57,16 @@ export function createSystemctl(options: SystemctlOptions = {}): Systemctl {
     },
     async isActive(unit) {
       // is-active exits 0 when active and 3 (or 4 for an unknown unit) otherwise.
-      const code = await call(['--quiet', 'is-active', unit], timeouts.isActive, [0, 1, 2, 3, 4]);
-      return code === 0;
+      const { exitCode } = await call(['--quiet', 'is-active', unit], timeouts.isActive, [0, 1, 2, 3, 4]);
+      return exitCode === 0;
+    },
+    async activeState(unit) {
+      // the state is printed whatever the exit code (0 only for active)
+      const { stdout } = await call(['is-active', unit], timeouts.isActive, [0, 1, 2, 3, 4]);
+      return stdout.trim().split('\n')[0] || 'unknown';
+    },
+    async startNoBlock(units) {
+      await call(['start', '--no-block', ...units], timeouts.isActive);
     },
     async enable(unit) {
       await call(['enable', unit], timeouts.enable);

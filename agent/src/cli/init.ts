@@ -1,7 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { NodeConfig } from '../api/schema.js';
 import { unappliedFields } from '../api/validate.js';
-import { applyConfigPhase, applyRunPhase, createSystemctl, readRunPhaseState, staleFiles, type StepTiming } from '../apply/index.js';
+import {
+  applyConfigPhase,
+  applyRunPhase,
+  createSystemctl,
+  earlyStartBlocker,
+  readRunPhaseState,
+  staleFiles,
+  startEarly,
+  type StepTiming,
+} from '../apply/index.js';
 import { writeFiles } from '../apply/write-files.js';
 import { proxySettings } from '../aws/proxy.js';
 import { planNode, type Step } from '../boot.js';
@@ -21,6 +30,11 @@ export interface InitOptions {
   root: string;
   skip?: 'config' | 'run';
   dryRun: boolean;
+  /**
+   * with skip 'run' (the config unit): when nothing can run between the phases, queue containerd's
+   * and the kubelet's start as the config phase ends instead of leaving it to the run unit
+   */
+  earlyStart?: boolean;
 }
 
 function logSteps(log: Log, timings: StepTiming[]) {
@@ -149,6 +163,26 @@ export async function run(
       log(`resolvers: removed ${PATHS.resolvedDropIn}, restarted ${RESOLVED_UNIT}`);
     }
     await recordLocalStorageIntent(options.root, storage);
+    if (options.skip === 'run' && options.earlyStart) {
+      // a shortcut, never a reason to fail the boot: whatever goes wrong leaves the start to the run phase
+      try {
+        const systemctl = createSystemctl({ env });
+        const blocker = await earlyStartBlocker({
+          root: options.root,
+          otherParts: loaded.otherParts,
+          localStorage: storage !== undefined,
+          units: plan.units,
+          systemctl,
+        });
+        if (blocker) log(`early start: no, ${blocker}; the run phase starts containerd and the kubelet`);
+        else {
+          logSteps(log, await startEarly(options.root, systemctl));
+          log('early start: nothing runs between the phases, so containerd and the kubelet start now; the run phase checks them');
+        }
+      } catch (err) {
+        log(`warning: early start failed (${err instanceof Error ? err.message : String(err)}); the run phase starts containerd and the kubelet`);
+      }
+    }
   }
   if (options.skip !== 'run' && !options.dryRun) {
     // before containerd and the kubelet start, so their state directories are already on the disks

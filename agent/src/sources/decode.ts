@@ -17,6 +17,8 @@ export interface Decoded {
   ignored: string[];
   /** advisory problems (see LoadedConfig.advisories): errors for `config check`, warnings for `init` */
   advisories: string[];
+  /** content another program acts on (cloud-init runs scripts, cloud-config, boothooks), by label */
+  otherParts: string[];
 }
 
 const BASE64_BLOB = /^[A-Za-z0-9+/\r\n]+={0,2}\s*$/;
@@ -114,9 +116,9 @@ function isScript(text: string): boolean {
  */
 export function decodeUserData(data: Buffer, where: string): Decoded {
   const text = toText(unwrap(data, where), where);
-  if (text.trim() === '') return { documents: [], ignored: [`${where}: empty`], advisories: [] };
+  if (text.trim() === '') return { documents: [], ignored: [`${where}: empty`], advisories: [], otherParts: [] };
   if (looksLikeMime(text)) return decodeMime(text, where);
-  if (isScript(text)) return { documents: [], ignored: [`${where}: a script or cloud-config, not a NodeConfig`], advisories: [] };
+  if (isScript(text)) return { documents: [], ignored: [`${where}: a script or cloud-config, not a NodeConfig`], advisories: [], otherParts: [where] };
   const boundary = headerlessMimeBoundary(text);
   if (boundary !== undefined) {
     throw new InputError(
@@ -124,7 +126,7 @@ export function decodeUserData(data: Buffer, where: string): Decoded {
         `"MIME-Version: 1.0" and "Content-Type: multipart/mixed; boundary="${boundary}"", then a blank line`,
     );
   }
-  return { documents: [{ where, text }], ignored: [], advisories: [] };
+  return { documents: [{ where, text }], ignored: [], advisories: [], otherParts: [] };
 }
 
 /**
@@ -137,7 +139,7 @@ function decodeMime(text: string, where: string, depth = 1): Decoded {
   if (depth > MAX_MIME_DEPTH) {
     throw new InputError(`${where}: MIME multipart nested deeper than ${MAX_MIME_DEPTH} levels (the limit for user data)`);
   }
-  const out: Decoded = { documents: [], ignored: [], advisories: [] };
+  const out: Decoded = { documents: [], ignored: [], advisories: [], otherParts: [] };
   parseMultipart(text, where).forEach((part, i) => {
     const label = `${where} (MIME part ${i + 1})`;
     if (part.mediaType.startsWith('multipart/')) {
@@ -148,10 +150,12 @@ function decodeMime(text: string, where: string, depth = 1): Decoded {
       out.documents.push(...nested.documents);
       out.ignored.push(...nested.ignored);
       out.advisories.push(...nested.advisories);
+      out.otherParts.push(...nested.otherParts);
     } else if (part.mediaType === NODECONFIG_MEDIA_TYPE) {
       out.documents.push({ where: label, text: toText(unwrap(part.body, label), label) });
     } else {
       out.ignored.push(`${label}: ${part.mediaType}, ignored`);
+      if (part.body.toString('utf8').trim() !== '') out.otherParts.push(`${label} (${part.mediaType})`);
       const swallowed = swallowedNodeConfig(part.body.toString('utf8'), label, part.mediaType);
       if (swallowed) out.advisories.push(swallowed);
     }

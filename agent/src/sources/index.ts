@@ -35,6 +35,11 @@ export interface LoadedConfig {
   advisories: string[];
   /** empty optional values treated as not set */
   notes: string[];
+  /**
+   * non-empty parts another program acts on (user-data scripts, cloud-config, boothooks: cloud-init
+   * runs them between the two boot phases), by label; the config phase starts nothing early if any
+   */
+  otherParts: string[];
 }
 
 type Source = { kind: 'imds' } | { kind: 'file'; path: string };
@@ -56,7 +61,7 @@ export function parseSourceUri(uri: string): Source {
 async function readSource(uri: string, source: Source, deps: SourceDeps) {
   if (source.kind === 'imds') {
     const data = await deps.imds().getBytesOptional('user-data');
-    return data ? [decodeUserData(data, uri)] : [{ documents: [], ignored: [`${uri}: no user data`], advisories: [] }];
+    return data ? [decodeUserData(data, uri)] : [{ documents: [], ignored: [`${uri}: no user data`], advisories: [], otherParts: [] }];
   }
   let info;
   try {
@@ -65,7 +70,7 @@ async function readSource(uri: string, source: Source, deps: SourceDeps) {
     // A drop-in directory (a URI ending in "/") that nobody created is simply empty: the units
     // name /etc/eks/nodeadm.d/ on every boot, and only some user data writes it.
     if (uri.endsWith('/') && (err as NodeJS.ErrnoException).code === 'ENOENT')
-      return [{ documents: [], ignored: [`${uri}: no such directory`], advisories: [] }];
+      return [{ documents: [], ignored: [`${uri}: no such directory`], advisories: [], otherParts: [] }];
     throw new InputError(`${uri}: cannot read (${describeCause(err)})`, { cause: err });
   }
   const files = info.isDirectory()
@@ -74,7 +79,7 @@ async function readSource(uri: string, source: Source, deps: SourceDeps) {
         .sort()
         .map((name) => join(source.path, name))
     : [source.path];
-  if (files.length === 0) return [{ documents: [], ignored: [`${uri}: no *.yaml, *.yml or *.json files`], advisories: [] }];
+  if (files.length === 0) return [{ documents: [], ignored: [`${uri}: no *.yaml, *.yml or *.json files`], advisories: [], otherParts: [] }];
   return files.map((file) => decodeUserData(readRegularFile(file, `file://${file}`), `file://${file}`));
 }
 
@@ -120,11 +125,13 @@ export async function loadConfig(
   const ignored: string[] = [];
   // Advisory problems: a NodeConfig swallowed by a script part, then unknown fields.
   const advisories: string[] = [];
+  const otherParts: string[] = [];
   for (const { uri, source } of sources) {
     for (const decoded of await readSource(uri, source, deps)) {
       documents.push(...decoded.documents);
       ignored.push(...decoded.ignored);
       advisories.push(...decoded.advisories);
+      otherParts.push(...decoded.otherParts);
     }
   }
   const configs: NodeConfig[] = [];
@@ -147,8 +154,8 @@ export async function loadConfig(
   const config = mergeNodeConfigs(configs);
   advisories.push(...advisoryProblems(config));
   // Unvalidated only for a caller comparing the merge with one validated before (the run phase).
-  if (options.validate === false) return { config, documents: where, ignored, advisories, notes };
+  if (options.validate === false) return { config, documents: where, ignored, advisories, notes, otherParts };
   const problems = await validateNodeConfig(config);
   if (problems.length > 0) throw new InputError([...problems, ...advisories]);
-  return { config, documents: where, ignored, advisories, notes };
+  return { config, documents: where, ignored, advisories, notes, otherParts };
 }

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startEarly } from '../../src/apply/early-start.js';
 import { applyConfigPhase, applyRunPhase } from '../../src/apply/phases.js';
 import { readRunPhaseState, statePath } from '../../src/apply/state.js';
 import type { Systemctl } from '../../src/apply/systemctl.js';
@@ -44,6 +45,11 @@ function recorder() {
       active.add(u);
     },
     isActive: async (u) => active.has(u),
+    activeState: async (u) => (active.has(u) ? 'active' : 'inactive'),
+    startNoBlock: async (units) => {
+      calls.push(`start --no-block ${units.join(' ')}`);
+      for (const u of units) active.add(u);
+    },
     enable: async () => {
       throw new Error('enable not expected');
     },
@@ -101,6 +107,10 @@ describe('config and run phases in separate processes', () => {
         throw new Error(`restart ${u} failed`);
       },
       isActive: async () => false,
+      activeState: async () => 'inactive',
+      startNoBlock: async () => {
+        throw new Error('start --no-block not expected in this test');
+      },
       enable: async () => undefined,
     };
     await expect(applyRunPhase(undefined, { root, systemctl: failing })).rejects.toThrow('restart containerd.service failed');
@@ -121,5 +131,42 @@ describe('config and run phases in separate processes', () => {
     await expect(applyRunPhase(undefined, { root, systemctl })).rejects.toThrow(
       `run phase: no plan recorded at ${statePath(root)}; run the config phase first (init --skip run)`,
     );
+  });
+});
+
+describe('the config phase early start', () => {
+  const withDropIn = (): Plan => {
+    const p = plan('version = 2\n');
+    const dropIn = '/etc/systemd/system/kubelet.service.d/environment.conf';
+    return {
+      ...p,
+      files: [...p.files, { path: dropIn, mode: 0o644, content: '[Service]\n' }],
+      units: [{ kind: 'daemon-reload', triggeredBy: [dropIn] }, ...p.units],
+    };
+  };
+
+  it('reloads for a written drop-in, queues both units in one call, and leaves the run phase nothing to restart', async () => {
+    const { systemctl, calls } = recorder();
+    await applyConfigPhase(withDropIn(), { root });
+    const timings = await startEarly(root, systemctl);
+    expect(calls).toEqual(['daemon-reload', 'start --no-block containerd.service kubelet.service']);
+    expect(timings.map((t) => t.step)).toEqual(['daemon-reload', 'queue start containerd.service kubelet.service']);
+    expect(await readRunPhaseState(root)).toMatchObject({ pendingChanges: [], startedEarly: ['containerd.service', 'kubelet.service'] });
+    const run = await applyRunPhase(undefined, { root, systemctl });
+    expect(run.timings.filter((t) => !t.skipped)).toEqual([]);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('keeps the pending changes when the start cannot be queued, so the run phase still restarts', async () => {
+    const { systemctl } = recorder();
+    await applyConfigPhase(plan('version = 2\n'), { root });
+    const refusing: Systemctl = {
+      ...systemctl,
+      startNoBlock: async () => {
+        throw new Error('systemctl start --no-block: failed');
+      },
+    };
+    await expect(startEarly(root, refusing)).rejects.toThrow('failed');
+    expect((await readRunPhaseState(root))?.pendingChanges).toEqual(['/etc/containerd/config.toml', '/etc/kubernetes/kubelet/config.json']);
   });
 });

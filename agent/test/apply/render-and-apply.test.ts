@@ -53,6 +53,6 @@ describe('render, then config phase and run phase', () => {
     const rerun = await applyRunPhase(undefined, { root, systemctl });
     expect(rerun.timings.every((t) => t.skipped)).toBe(true);
     const calls = (await readFile(log, 'utf8')).slice(before.length).trim().split('\n');
-    expect(calls).toEqual(['--quiet is-active containerd.service', '--quiet is-active kubelet.service']);
+    expect(calls).toEqual(['is-active containerd.service', 'is-active kubelet.service']);
   });
 });

@@ -5,7 +5,7 @@ import { EnvironmentError } from '../../src/errors.js';
 import type { UnitAction } from '../../src/render/plan.js';
 
 /** An in-memory systemd: records calls; units become active on restart unless told otherwise. */
-function fakeSystemctl(initial: Record<string, boolean>, opts: { neverActive?: string[] } = {}) {
+function fakeSystemctl(initial: Record<string, boolean>, opts: { neverActive?: string[]; states?: Record<string, string> } = {}) {
   const active = new Map(Object.entries(initial));
   const calls: string[] = [];
   const systemctl: Systemctl = {
@@ -25,6 +25,13 @@ function fakeSystemctl(initial: Record<string, boolean>, opts: { neverActive?: s
     async isActive(unit) {
       calls.push(`is-active ${unit}`);
       return active.get(unit) ?? false;
+    },
+    async activeState(unit) {
+      calls.push(`state ${unit}`);
+      return opts.states?.[unit] ?? (active.get(unit) ? 'active' : 'inactive');
+    },
+    async startNoBlock() {
+      throw new Error('start --no-block not expected in this test');
     },
     async enable() {
       throw new Error('enable not expected in this test');
@@ -63,15 +70,35 @@ describe('runUnits', () => {
   it('restarts nothing when nothing changed and both units are active', async () => {
     const { systemctl, calls } = fakeSystemctl({ 'containerd.service': true, 'kubelet.service': true });
     const timings = await runUnits(actions, { systemctl, changed: [] });
-    expect(calls).toEqual(['is-active containerd.service', 'is-active kubelet.service']);
+    expect(calls).toEqual(['state containerd.service', 'state kubelet.service']);
     expect(timings.every((t) => t.skipped)).toBe(true);
+  });
+
+  it('waits for a containerd that is already starting and leaves a starting kubelet alone (the early start)', async () => {
+    const states: Record<string, string> = { 'containerd.service': 'activating', 'kubelet.service': 'activating' };
+    const { systemctl, calls } = fakeSystemctl({ 'containerd.service': true }, { states });
+    const timings = await runUnits(actions, { systemctl, changed: [] });
+    expect(calls).toEqual(['state containerd.service', 'is-active containerd.service', 'state kubelet.service']);
+    expect(timings.map((t) => [t.step, t.detail, t.skipped ?? false])).toEqual([
+      ['daemon-reload', 'no unit file changed', true],
+      ['restart containerd.service', 'unchanged and activating', true],
+      ['wait containerd.service active', 'up to 1 s', false],
+      ['restart kubelet.service', 'unchanged and activating', true],
+    ]);
+  });
+
+  it('restarts a unit that failed, naming its state', async () => {
+    const { systemctl, calls } = fakeSystemctl({ 'containerd.service': true }, { states: { 'kubelet.service': 'failed' } });
+    const timings = await runUnits(actions, { systemctl, changed: [] });
+    expect(calls).toEqual(['state containerd.service', 'state kubelet.service', 'restart kubelet.service']);
+    expect(timings.find((t) => t.step === 'restart kubelet.service')?.detail).toBe('not active (failed)');
   });
 
   it('starts a unit that is not active even when its files did not change', async () => {
     const { systemctl, calls } = fakeSystemctl({ 'containerd.service': true, 'kubelet.service': false });
     const timings = await runUnits(actions, { systemctl, changed: [] });
-    expect(calls).toEqual(['is-active containerd.service', 'is-active kubelet.service', 'restart kubelet.service']);
-    expect(timings.find((t) => t.step === 'restart kubelet.service')?.detail).toBe('not active');
+    expect(calls).toEqual(['state containerd.service', 'state kubelet.service', 'restart kubelet.service']);
+    expect(timings.find((t) => t.step === 'restart kubelet.service')?.detail).toBe('not active (inactive)');
   });
 
   it('names the unit when the wait for active expires', async () => {

@@ -63,6 +63,21 @@ describe('decodeUserData', () => {
     const out = decodeUserData(fx('script-only.sh'), 'ud');
     expect(out.documents).toEqual([]);
     expect(out.ignored[0]).toMatch(/script/);
+    expect(out.otherParts).toEqual(['ud']);
+  });
+
+  it('names the parts cloud-init acts on: a script or cloud-config part, not a NodeConfig or an empty part', () => {
+    expect(decodeUserData(fx('complete.yaml'), 'ud').otherParts).toEqual([]);
+    expect(decodeUserData(fx('karpenter.mime'), 'ud').otherParts).toEqual(['ud (MIME part 1) (text/x-shellscript)']);
+    const mime = (parts: string[]) =>
+      Buffer.from(`MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="B"\n\n${parts.map((p) => `--B\n${p}\n`).join('')}--B--\n`);
+    const nodeConfig = 'Content-Type: application/node.eks.aws\n\napiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec: {}\n';
+    expect(decodeUserData(mime([nodeConfig]), 'ud').otherParts).toEqual([]);
+    expect(decodeUserData(mime([nodeConfig, 'Content-Type: text/x-shellscript\n\n\n']), 'ud').otherParts).toEqual([]);
+    expect(decodeUserData(mime(['Content-Type: text/cloud-config\n\n#cloud-config\nruncmd: [true]\n', nodeConfig]), 'ud').otherParts).toEqual([
+      'ud (MIME part 1) (text/cloud-config)',
+    ]);
+    expect(decodeUserData(Buffer.from('#cloud-config\nwrite_files: []\n'), 'ud').otherParts).toEqual(['ud']);
   });
 
   it('rejects a MIME document whose boundary never appears', () => {
@@ -87,6 +102,6 @@ describe('decodeUserData', () => {
   });
 
   it('reports an empty user data as holding nothing', () => {
-    expect(decodeUserData(Buffer.alloc(0), 'ud')).toEqual({ documents: [], ignored: ['ud: empty'], advisories: [] });
+    expect(decodeUserData(Buffer.alloc(0), 'ud')).toEqual({ documents: [], ignored: ['ud: empty'], advisories: [], otherParts: [] });
   });
 });

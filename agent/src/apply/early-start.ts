@@ -1,0 +1,81 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { UnitAction } from '../render/plan.js';
+import { EnvironmentError } from '../errors.js';
+import type { StepTiming } from './run-units.js';
+import { readRunPhaseState, statePath, writeRunPhaseState } from './state.js';
+import type { Systemctl } from './systemctl.js';
+
+/** Scripts baked into an image that cloud-init's final stage runs (its scripts_per_* modules). */
+export const CLOUD_INIT_SCRIPT_DIRS = ['/var/lib/cloud/scripts/per-boot', '/var/lib/cloud/scripts/per-instance', '/var/lib/cloud/scripts/per-once'];
+
+export interface EarlyStartInputs {
+  root: string;
+  /** user-data parts another program acts on (LoadedConfig.otherParts) */
+  otherParts: readonly string[];
+  /** whether spec.instance.localStorage asks for disks, which the run phase sets up first */
+  localStorage: boolean;
+  units: readonly UnitAction[];
+  systemctl: Systemctl;
+}
+
+function scriptCount(dir: string): number {
+  try {
+    return readdirSync(dir).filter((name) => !name.startsWith('.')).length;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Why containerd and the kubelet must wait for the run phase, or undefined when nothing can run
+ * between the two phases: the run unit waits for cloud-init's final stage only so user-data
+ * scripts (and scripts baked into the image for that stage) run before the kubelet starts. Each
+ * reason is one line for the journal.
+ */
+export async function earlyStartBlocker(inputs: EarlyStartInputs): Promise<string | undefined> {
+  if (inputs.otherParts.length > 0) return `the user data holds what cloud-init runs first (${inputs.otherParts.join(', ')})`;
+  for (const dir of CLOUD_INIT_SCRIPT_DIRS) {
+    const count = scriptCount(join(inputs.root, dir));
+    if (count > 0) return `${dir} holds ${count} script(s) cloud-init runs first`;
+  }
+  if (inputs.localStorage) return 'the run phase sets up local storage before containerd starts';
+  if (inputs.units.some((a) => a.kind === 'daemon-reexec')) return 'the default environment needs a systemd re-exec, which the run phase does';
+  for (const action of inputs.units) {
+    if (action.kind !== 'restart') continue;
+    const state = await inputs.systemctl.activeState(action.unit);
+    // not a boot: the run phase weighs what changed against the running units
+    if (state !== 'inactive') return `${action.unit} is ${state}`;
+  }
+  return undefined;
+}
+
+/**
+ * The config phase's early start, once earlyStartBlocker found nothing in the way: reload systemd
+ * for changed unit drop-ins, then queue the start of every unit the plan restarts and return
+ * without waiting. The units' ordering does the rest (containerd after the config unit, the
+ * kubelet after containerd's readiness), so they start the moment this unit exits. The changes
+ * count as acted on, and the state names the units, for the run phase, which then only checks
+ * that they came up (and still reconfigures if its sources changed).
+ */
+export async function startEarly(root: string, systemctl: Systemctl, now: () => number = () => performance.now()): Promise<StepTiming[]> {
+  const state = await readRunPhaseState(root);
+  if (!state) throw new EnvironmentError(`early start: no plan recorded at ${statePath(root)}`);
+  const changed = new Set(state.pendingChanges);
+  const timings: StepTiming[] = [];
+  const units: string[] = [];
+  for (const action of state.units) {
+    if (action.kind === 'daemon-reload') {
+      const hits = action.triggeredBy?.filter((p) => changed.has(p));
+      if (hits && hits.length === 0) continue;
+      const t = now();
+      await systemctl.daemonReload();
+      timings.push({ step: 'daemon-reload', ms: Math.round(now() - t), detail: hits ? `changed: ${hits.join(', ')}` : 'always' });
+    } else if (action.kind === 'restart') units.push(action.unit);
+  }
+  const t = now();
+  await systemctl.startNoBlock(units);
+  timings.push({ step: `queue start ${units.join(' ')}`, ms: Math.round(now() - t), detail: 'they start as this phase ends' });
+  await writeRunPhaseState(root, { ...state, pendingChanges: [], startedEarly: units });
+  return timings;
+}

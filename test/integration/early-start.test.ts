@@ -1,0 +1,143 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { completeCluster, nodeConfig } from '../support/user-data.js';
+import { startNode, type SimulatedNode } from '../support/node.js';
+
+/**
+ * The config unit's early start (`init --skip run --early-start`) against the systemctl TEST
+ * DOUBLE: when nothing can run between the two boot phases the config phase queues containerd's
+ * and the kubelet's start, and the run phase then only checks them; otherwise it leaves them to
+ * the run phase and says why.
+ */
+const sources = (n: SimulatedNode) => ['-c', 'imds://user-data', '-c', `file://${n.root}/etc/eks/nodeadm.d/`];
+const configPhase = (n: SimulatedNode) => n.agent(['init', '--root', n.root, '--skip', 'run', '--early-start', ...sources(n)]);
+const runPhase = (n: SimulatedNode) => n.agent(['init', '--root', n.root, '--skip', 'config', ...sources(n)]);
+const complete = nodeConfig({ cluster: completeCluster });
+const withScript = [
+  'MIME-Version: 1.0',
+  'Content-Type: multipart/mixed; boundary="//"',
+  '',
+  '--//',
+  'Content-Type: text/x-shellscript; charset="us-ascii"',
+  '',
+  '#!/bin/bash',
+  'echo hello',
+  '--//',
+  'Content-Type: application/node.eks.aws',
+  '',
+  complete,
+  '--//--',
+  '',
+].join('\n');
+const queued = 'start --no-block containerd.service kubelet.service';
+const state = (n: SimulatedNode) => JSON.parse(n.read('/run/eks-node-agent/run-phase.json'));
+
+let node: SimulatedNode | undefined;
+afterEach(async () => {
+  await node?.close();
+  node = undefined;
+});
+
+describe('init --skip run --early-start', () => {
+  it('queues containerd and the kubelet when the user data is only a NodeConfig; the run phase restarts nothing', async () => {
+    node = await startNode({ imds: { userData: complete } });
+    const config = await configPhase(node);
+    expect(config.exitCode, config.stderr).toBe(0);
+    expect(node.systemctlCalls()).toEqual(['is-active containerd.service', 'is-active kubelet.service', queued]);
+    expect(config.stderr).toMatch(/eks-node-agent: queue start containerd\.service kubelet\.service \d+ ms/);
+    expect(config.stderr).toMatch(/early start: nothing runs between the phases/);
+    expect(state(node)).toMatchObject({ pendingChanges: [], startedEarly: ['containerd.service', 'kubelet.service'] });
+
+    const run = await runPhase(node);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(node.systemctlCalls().slice(3)).toEqual(['is-active containerd.service', 'is-active kubelet.service']);
+    expect(run.stderr).toMatch(/restart kubelet\.service 0 ms \(skipped: unchanged and active\)/);
+  });
+
+  it('still configures again and restarts the kubelet when a drop-in changed the NodeConfig after the early start', async () => {
+    node = await startNode({ imds: { userData: complete } });
+    expect((await configPhase(node)).exitCode).toBe(0);
+    mkdirSync(join(node.root, 'etc/eks/nodeadm.d'), { recursive: true });
+    writeFileSync(join(node.root, 'etc/eks/nodeadm.d/10-label.yaml'), nodeConfig({ kubelet: { flags: ['--node-labels=late=yes'] } }));
+    const run = await runPhase(node);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/the merged NodeConfig changed since the config phase/);
+    expect(node.systemctlCalls().slice(3)).toContain('restart kubelet.service');
+    expect(node.read('/etc/eks/kubelet/environment')).toContain('late=yes');
+  });
+
+  it('leaves the start to the run phase when the user data holds a script, naming the part', async () => {
+    node = await startNode({ imds: { userData: withScript } });
+    const config = await configPhase(node);
+    expect(config.exitCode, config.stderr).toBe(0);
+    expect(config.stderr).toContain(
+      'early start: no, the user data holds what cloud-init runs first (imds://user-data (MIME part 1) (text/x-shellscript)); the run phase starts containerd and the kubelet',
+    );
+    expect(node.systemctlCalls()).toEqual([]);
+    expect(state(node).startedEarly).toBeUndefined();
+    const run = await runPhase(node);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(node.systemctlCalls()).toEqual(['restart containerd.service', '--quiet is-active containerd.service', 'restart kubelet.service']);
+  });
+
+  it('leaves the start to the run phase when the image holds a script for cloud-init, or the units already run', async () => {
+    node = await startNode({ imds: { userData: complete } });
+    mkdirSync(join(node.root, 'var/lib/cloud/scripts/per-instance'), { recursive: true });
+    writeFileSync(join(node.root, 'var/lib/cloud/scripts/per-instance/10-tune.sh'), '#!/bin/sh\n');
+    const baked = await configPhase(node);
+    expect(baked.stderr).toContain('early start: no, /var/lib/cloud/scripts/per-instance holds 1 script(s) cloud-init runs first');
+    expect(node.systemctlCalls()).toEqual([]);
+
+    const live = await startNode({ imds: { userData: complete } });
+    try {
+      live.setUnitState('containerd.service', 'active');
+      const r = await live.agent(['init', '--root', live.root, '--skip', 'run', '--early-start']);
+      expect(r.stderr).toContain('early start: no, containerd.service is active');
+      expect(live.systemctlCalls()).toEqual(['is-active containerd.service']);
+    } finally {
+      await live.close();
+    }
+  });
+
+  it('leaves the start to the run phase when local storage is asked for', async () => {
+    node = await startNode({ imds: { userData: nodeConfig({ cluster: completeCluster, instance: { localStorage: { strategy: 'RAID0' } } }) } });
+    const config = await configPhase(node);
+    expect(config.exitCode, config.stderr).toBe(0);
+    expect(config.stderr).toContain('early start: no, the run phase sets up local storage before containerd starts');
+    expect(node.systemctlCalls()).toEqual([]);
+  });
+
+  it('reloads systemd before queuing when it wrote unit drop-ins (a proxy for containerd and the kubelet)', async () => {
+    const proxied = nodeConfig({
+      cluster: completeCluster,
+      instance: { environment: { containerd: { HTTPS_PROXY: 'http://proxy.internal:3128' }, kubelet: { HTTPS_PROXY: 'http://proxy.internal:3128' } } },
+    });
+    node = await startNode({ imds: { userData: proxied } });
+    const config = await configPhase(node);
+    expect(config.exitCode, config.stderr).toBe(0);
+    expect(node.systemctlCalls()).toEqual(['is-active containerd.service', 'is-active kubelet.service', 'daemon-reload', queued]);
+    expect(readFileSync(join(node.root, 'etc/systemd/system/containerd.service.d/environment.conf'), 'utf8')).toContain('proxy.internal');
+  });
+
+  it('does not fail the config phase when systemd refuses the start: the run phase starts them', async () => {
+    node = await startNode({ imds: { userData: complete } });
+    const config = await node.agent(['init', '--root', node.root, '--skip', 'run', '--early-start', ...sources(node)], {
+      SYSTEMCTL_DOUBLE_FAIL: 'containerd.service',
+    });
+    expect(config.exitCode, config.stderr).toBe(0);
+    expect(config.stderr).toMatch(/warning: early start failed \(systemctl start --no-block containerd\.service kubelet\.service: failed with exit code 1/);
+    expect(state(node).pendingChanges).toContain('/etc/containerd/config.toml');
+    const run = await runPhase(node);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(node.systemctlCalls().slice(3)).toEqual(['restart containerd.service', '--quiet is-active containerd.service', 'restart kubelet.service']);
+  });
+
+  it('is not taken by a plain config phase, nor by --dry-run', async () => {
+    node = await startNode({ imds: { userData: complete } });
+    expect((await node.agent(['init', '--root', node.root, '--skip', 'run'])).stderr).not.toMatch(/early start/);
+    const dry = await node.agent(['init', '--root', node.root, '--skip', 'run', '--early-start', '--dry-run']);
+    expect(dry.exitCode).toBe(0);
+    expect(node.systemctlCalls()).toEqual([]);
+  });
+});
