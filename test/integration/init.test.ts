@@ -245,9 +245,16 @@ describe('init', () => {
     const n = await boot(complete());
     expect((await n.agent(['init', '--root', n.root, '--skip', 'run'])).exitCode).toBe(0);
     expect(n.systemctlCalls()).toEqual([]);
+    const configRequests = n.imds.requests.length;
     const run = await n.agent(['init', '--root', n.root, '--skip', 'config']);
     expect(run.exitCode).toBe(0);
     expect(n.systemctlCalls()).toContain('restart kubelet.service');
-    expect(n.imds.requests).toHaveLength(n.imds.requests.length); // the run phase needs no IMDS
+    // the run phase re-reads the user data and asks IMDS nothing else (its facts were recorded)
+    expect(
+      n.imds.requests
+        .slice(configRequests)
+        .map((q) => q.path)
+        .filter((p) => p !== '/latest/api/token'),
+    ).toEqual(['/latest/user-data']);
   });
 });
