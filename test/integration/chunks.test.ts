@@ -64,18 +64,21 @@ describe('chunks', () => {
     expect(await chunksLoaded(node, ['init', '--skip', 'run', '--root', node.root])).toEqual(['aws', 'aws-ec2', 'aws-eks']);
   });
 
-  it('the boot path with complete user data, version and config check load no chunk', async () => {
+  it('the boot path with complete user data (its early start included), version and config check load no chunk', async () => {
     node = await startNode({ imds: { userData: complete } });
+    // the early start's systemctl call and the run phase's spawn through node:child_process, not execa
+    expect(await chunksLoaded(node, ['init', '--skip', 'run', '--early-start', '--root', node.root])).toEqual([]);
+    expect(node.systemctlCalls()).toEqual(['start --no-block containerd.service kubelet.service']);
+    expect(await chunksLoaded(node, ['init', '--skip', 'config', '--root', node.root])).toEqual([]);
     expect(await chunksLoaded(node, ['init', '--skip', 'run', '--root', node.root])).toEqual([]);
     expect(await chunksLoaded(node, ['version'])).toEqual([]);
     expect(await chunksLoaded(node, ['config', 'check'])).toEqual([]);
   });
 
-  it('loads the EKS client (and what the clients share) for a name-only cluster, CEL for a maxPodsExpression, execa for the run phase', async () => {
+  it('loads the EKS client (and what the clients share) for a name-only cluster, CEL for a maxPodsExpression', async () => {
     node = await startNode({ imds: { userData: userData({ cluster: { name: 'test-cluster' }, kubelet: { maxPodsExpression: 'max_pods - 1' } }) } });
     // not the EC2 or STS client: each is its own chunk
     expect(await chunksLoaded(node, ['init', '--skip', 'run', '--root', node.root])).toEqual(['aws', 'aws-eks', 'cel']);
-    expect(await chunksLoaded(node, ['init', '--skip', 'config', '--root', node.root])).toEqual(['exec']);
   });
 
   it('loads the proxy agent only when a proxy applies to an AWS call', async () => {

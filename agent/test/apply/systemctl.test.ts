@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSystemctl } from '../../src/apply/systemctl.js';
 import { EnvironmentError } from '../../src/errors.js';
 
-// The real execa-based implementation, run against the repository's systemctl TEST DOUBLE
+// The real implementation (node:child_process), run against the repository's systemctl TEST DOUBLE
 // (test/doubles/systemctl), since no systemd runs here.
 const DOUBLE = resolve(import.meta.dirname, '../../../test/doubles/systemctl');
 
@@ -30,6 +30,16 @@ describe('createSystemctl', () => {
     expect(await systemctl.isActive('kubelet.service')).toBe(true);
     expect(await readFile(join(dir, 'log'), 'utf8')).toBe(
       '--quiet is-active kubelet.service\ndaemon-reload\nrestart kubelet.service\n--quiet is-active kubelet.service\n',
+    );
+  });
+
+  it('reads a unit state from is-active whatever its exit code, and queues starts without waiting', async () => {
+    const systemctl = createSystemctl({ command: DOUBLE, env: env() });
+    expect(await systemctl.activeState('containerd.service')).toBe('inactive');
+    await systemctl.startNoBlock(['containerd.service', 'kubelet.service']);
+    expect(await systemctl.activeState('kubelet.service')).toBe('active');
+    expect(await readFile(join(dir, 'log'), 'utf8')).toBe(
+      'is-active containerd.service\nstart --no-block containerd.service kubelet.service\nis-active kubelet.service\n',
     );
   });
 
