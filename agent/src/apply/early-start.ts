@@ -16,7 +16,13 @@ export interface EarlyStartInputs {
   /** whether spec.instance.localStorage asks for disks, which the run phase sets up first */
   localStorage: boolean;
   units: readonly UnitAction[];
-  systemctl: Systemctl;
+  /**
+   * whether a config phase already ran since boot (its run-phase state under /run existed before
+   * this one wrote it): then containerd and the kubelet may be running, and the run phase weighs
+   * the changes against them. Read from the state, not asked of systemd: on the boot path each
+   * systemctl call is a process start, which under emulation costs a second.
+   */
+  ranBefore: boolean;
 }
 
 function scriptCount(dir: string): number {
@@ -33,7 +39,8 @@ function scriptCount(dir: string): number {
  * scripts (and scripts baked into the image for that stage) run before the kubelet starts. Each
  * reason is one line for the journal.
  */
-export async function earlyStartBlocker(inputs: EarlyStartInputs): Promise<string | undefined> {
+export function earlyStartBlocker(inputs: EarlyStartInputs): string | undefined {
+  if (inputs.ranBefore) return 'a config phase already ran since boot (the run phase weighs changes against running units)';
   if (inputs.otherParts.length > 0) return `the user data holds what cloud-init runs first (${inputs.otherParts.join(', ')})`;
   for (const dir of CLOUD_INIT_SCRIPT_DIRS) {
     const count = scriptCount(join(inputs.root, dir));
@@ -41,12 +48,6 @@ export async function earlyStartBlocker(inputs: EarlyStartInputs): Promise<strin
   }
   if (inputs.localStorage) return 'the run phase sets up local storage before containerd starts';
   if (inputs.units.some((a) => a.kind === 'daemon-reexec')) return 'the default environment needs a systemd re-exec, which the run phase does';
-  for (const action of inputs.units) {
-    if (action.kind !== 'restart') continue;
-    const state = await inputs.systemctl.activeState(action.unit);
-    // not a boot: the run phase weighs what changed against the running units
-    if (state !== 'inactive') return `${action.unit} is ${state}`;
-  }
   return undefined;
 }
 

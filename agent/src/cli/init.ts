@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import type { NodeConfig } from '../api/schema.js';
 import { unappliedFields } from '../api/validate.js';
 import {
@@ -9,6 +10,7 @@ import {
   readRunPhaseState,
   staleFiles,
   startEarly,
+  statePath,
   type StepTiming,
 } from '../apply/index.js';
 import { writeFiles } from '../apply/write-files.js';
@@ -155,6 +157,7 @@ export async function run(
       if (storageLine) out(storageLine);
       return 0;
     }
+    const ranBefore = existsSync(statePath(options.root));
     const written = await applyConfigPhase(plan, { root: options.root, configDigest: configDigest(loaded.config) });
     logSteps(log, written.timings);
     // resolvers taken out of the user data: systemd-resolved keeps serving them until it restarts
@@ -166,17 +169,16 @@ export async function run(
     if (options.skip === 'run' && options.earlyStart) {
       // a shortcut, never a reason to fail the boot: whatever goes wrong leaves the start to the run phase
       try {
-        const systemctl = createSystemctl({ env });
-        const blocker = await earlyStartBlocker({
+        const blocker = earlyStartBlocker({
           root: options.root,
           otherParts: loaded.otherParts,
           localStorage: storage !== undefined,
           units: plan.units,
-          systemctl,
+          ranBefore,
         });
         if (blocker) log(`early start: no, ${blocker}; the run phase starts containerd and the kubelet`);
         else {
-          logSteps(log, await startEarly(options.root, systemctl));
+          logSteps(log, await startEarly(options.root, createSystemctl({ env })));
           log('early start: nothing runs between the phases, so containerd and the kubelet start now; the run phase checks them');
         }
       } catch (err) {
