@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Copies packer/rootfs (uploaded by the build) onto the image: the agent's units,
 # kubelet.service, runtime.slice, drop-ins, sysctls, kernel modules, networkd and udev
-# settings and the helpers under /usr/libexec/eks-node; enables the agent's two units and
-# the prefetch unit. kubelet and containerd stay disabled: the agent's run phase starts
-# them once their configuration exists.
+# settings and the helpers under /usr/libexec/eks-node; enables the agent's two units, the
+# prefetch unit and the interface record. kubelet and containerd stay disabled: the agent
+# starts them once their configuration exists.
 set -o errexit -o nounset -o pipefail
 
 : "${UPLOAD_DIR:?UPLOAD_DIR must name the directory the build uploaded files to (set by the template)}"
@@ -24,7 +24,7 @@ while IFS= read -r -d '' file; do
 done < <(find "$source_dir" -type f -print0 | sort -z)
 
 systemctl daemon-reload
-systemctl enable eks-node-agent-config.service eks-node-agent-run.service eks-node-prefetch.service
+systemctl enable eks-node-agent-config.service eks-node-agent-run.service eks-node-prefetch.service eks-node-interfaces.service
 # amazon-ec2-net-utils would set up every ENI, the VPC CNI's included; our rule
 # (81-eks-node-interfaces.rules) runs its per-interface service for boot interfaces only.
 if [[ -e /usr/lib/udev/rules.d/99-vpc-policy-routes.rules ]]; then
@@ -37,4 +37,4 @@ if [[ -x /usr/bin/ssh-keygen ]]; then
 fi
 # Debian's package enables containerd; on a node it must not start with package defaults.
 systemctl disable containerd.service
-echo "install-rootfs: enabled eks-node-agent-config.service, eks-node-agent-run.service (aliases nodeadm-config.service, nodeadm-run.service) and eks-node-prefetch.service"
+echo "install-rootfs: enabled eks-node-agent-config.service, eks-node-agent-run.service (aliases nodeadm-config.service, nodeadm-run.service), eks-node-prefetch.service and eks-node-interfaces.service"

@@ -220,7 +220,7 @@ export async function checkRuntimeCgroups(checks: Checks, vm: SshTarget): Promis
  * (amazon-ec2-net-utils' role) would otherwise configure it.
  */
 export async function checkSecondaryNics(checks: Checks, vm: SshTarget, monitorSocket: string): Promise<void> {
-  await checks.check('secondary ENI present at boot: networkd configured it, run phase recorded it', async () => {
+  await checks.check('secondary ENI present at boot: networkd configured it, eks-node-interfaces.service recorded it', async () => {
     const name = await interfaceOf(vm, BOOT_NIC_MAC);
     expect(name, `no interface with MAC ${BOOT_NIC_MAC}`);
     const state = (await links(vm))[name];
@@ -229,7 +229,14 @@ export async function checkSecondaryNics(checks: Checks, vm: SshTarget, monitorS
     expect(/inet 10\.0\.3\.\d+/.test(addr), `${name} has no 10.0.3.x address: ${addr}`);
     const record = await sshOk(vm, 'cat /var/lib/eks-node/boot-interfaces');
     expect(record.split('\n').includes(BOOT_NIC_MAC), `boot-interfaces record: ${record}`);
-    return `${name} ${state.join('/')}, ${/inet (\S+)/.exec(addr)?.[1]}`;
+    // recorded before the kubelet (and so the CNI) could start
+    const show = await sshOk(
+      vm,
+      'systemctl show -p ExecMainExitTimestampMonotonic --value eks-node-interfaces.service; systemctl show -p ExecMainStartTimestampMonotonic --value kubelet.service',
+    );
+    const [recorded, kubelet] = show.trim().split('\n').map(Number);
+    expect(recorded! > 0 && kubelet! > recorded!, `eks-node-interfaces.service finished at ${recorded} µs, the kubelet started at ${kubelet} µs`);
+    return `${name} ${state.join('/')}, ${/inet (\S+)/.exec(addr)?.[1]}; recorded ${((kubelet! - recorded!) / 1e6).toFixed(1)} s before the kubelet started`;
   });
   await checks.check('secondary ENI hot-plugged after the run phase: networkd leaves it to the CNI', async () => {
     const answer = await hmp(monitorSocket, `device_add virtio-net-pci,netdev=net2,bus=hotplug0,id=late0,mac=${LATE_NIC_MAC}`);
