@@ -57,6 +57,11 @@ export interface SystemCase {
   instanceStoreDisks?: number;
   /** check the image's host settings, and boot with a second NIC and hot-plug a third */
   imageParity?: boolean;
+  /**
+   * the config phase starts containerd and the kubelet itself: the user data is only NodeConfig
+   * and no local storage is asked, so nothing can run between the phases
+   */
+  earlyStart?: boolean;
 }
 
 const completeCluster = (c: CaseCluster) => `  cluster:
@@ -82,6 +87,7 @@ export const CASES: SystemCase[] = [
     name: 'complete',
     describeClusterCalls: 0,
     expect: 'join',
+    earlyStart: true,
     imageParity: true,
     labels: { team: 'platform' },
     userData: (c) =>
@@ -96,6 +102,7 @@ export const CASES: SystemCase[] = [
     name: 'name-only+reboot',
     describeClusterCalls: 1,
     expect: 'join',
+    earlyStart: true,
     reboot: true,
     userData: () =>
       nodeConfig(`  cluster:
@@ -149,6 +156,7 @@ ${nodeConfig(`${completeCluster(c)}  kubelet:
     name: 'imds-late',
     describeClusterCalls: 0,
     expect: 'join',
+    earlyStart: true,
     imdsDelayMs: 20_000,
     userData: (c) => nodeConfig(completeCluster(c)),
   },

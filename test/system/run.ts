@@ -204,6 +204,35 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
     expect(k.NRestarts === '0', `kubelet.service restarted ${k.NRestarts} time(s): the double refused a configuration at first`);
     return 'active, kubelet.service never restarted';
   });
+  await checks.check(`${p}boot path: ${c.earlyStart ? 'the config phase started containerd and the kubelet' : 'the run phase started them'}`, async () => {
+    const unitLog = (unit: string) => sshOk(vm, `journalctl -b 0 -u ${unit} -o cat --no-pager`, 60_000);
+    const config = await unitLog('eks-node-agent-config.service');
+    const run = await unitLog('eks-node-agent-run.service');
+    const early = /early start: nothing runs between the phases/.test(config);
+    const restarts = run.split('\n').filter((l) => /restart (containerd|kubelet)\.service \d+ ms/.test(l));
+    const acted = restarts.filter((l) => !/skipped/.test(l));
+    if (c.earlyStart) {
+      expect(
+        early,
+        `the config unit did not start them early:\n${
+          config
+            .split('\n')
+            .filter((l) => /early start/.test(l))
+            .join('\n') || config
+        }`,
+      );
+      expect(/queue start containerd\.service kubelet\.service/.test(config), "no queue-start step in the config unit's journal");
+      expect(restarts.length === 2 && acted.length === 0, `the run phase restarted a unit after the early start:\n${restarts.join('\n')}`);
+      return `config phase queued both; run phase: ${restarts.map((l) => l.replace(/^.*?restart /, '')).join('; ')}`;
+    }
+    expect(!early, 'the config unit started them early, though something could run between the phases');
+    expect(
+      acted.some((l) => /restart containerd\.service/.test(l)),
+      `the run phase did not start containerd:\n${restarts.join('\n')}`,
+    );
+    const why = /early start: no, (.*)/.exec(config)?.[1];
+    return why ? `early start: no, ${why}` : 'config phase found no NodeConfig (a user-data script brings it)';
+  });
   await checks.check(`${p}containerd config dump: our sandbox image, SystemdCgroup = true`, async () => {
     const sandbox = (await sshOk(vm, 'cat /etc/eks/sandbox-image.txt')).trim();
     const dump = await sshOk(vm, 'containerd config dump');
