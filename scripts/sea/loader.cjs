@@ -18,8 +18,9 @@
 // instead of the bundle (its require serves the chunks) and, when it exits, writes the cache of
 // each chunk it loaded over that chunk's compile-time one.
 'use strict';
-// When our first line ran: `init` reports how much of its run came before it (agent/src/cli/process-clock.ts).
-globalThis[Symbol.for('eks-node-agent.first-line')] = performance.now();
+// When our first line ran: `init` reports how much of its run came before it (agent/src/cli/process-clock.ts,
+// on the same clock; not performance.now(), whose first use loads perf_hooks).
+globalThis[Symbol.for('eks-node-agent.first-line')] = Number(process.hrtime.bigint()) / 1e6;
 const vm = require('node:vm');
 const path = require('node:path');
 

@@ -1,3 +1,4 @@
+import { monotonicMs } from './process-clock.js';
 /**
  * One line per phase on stderr (the journal on a node), with its duration, so a boot can be
  * read back: `eks-node-agent: facts 12 ms (m5.large, us-west-2a)`. With `--log-format json`
@@ -41,9 +42,9 @@ export function createLog(format: LogFormat, write: (text: string) => void = (t)
 export const stderrLog: Log = createLog('text');
 
 export async function timed<T>(log: Log, phase: string, work: () => Promise<T> | T, detail?: (value: T) => string): Promise<T> {
-  const started = performance.now();
+  const started = monotonicMs();
   const value = await work();
-  const ms = Math.round(performance.now() - started);
+  const ms = Math.round(monotonicMs() - started);
   const extra = detail ? detail(value) : '';
   log(`${phase} ${ms} ms${extra ? ` (${extra})` : ''}`, { phase, durationMs: ms });
   return value;

@@ -10,7 +10,11 @@ import { readFileSync } from 'node:fs';
  * boot-time clock, in 10 ms steps; the part we run is timed with the monotonic clock.
  */
 
-/** Where the first line of our code ran, on `performance.now()`'s clock. */
+/**
+ * Where the first line of our code ran, in ms on `process.hrtime`'s monotonic clock. Not
+ * `performance.now()`: the first use of `performance` loads perf_hooks, which `version` and a
+ * boot do not otherwise need.
+ */
 const FIRST_LINE = Symbol.for('eks-node-agent.first-line');
 
 /**
@@ -19,22 +23,27 @@ const FIRST_LINE = Symbol.for('eks-node-agent.first-line');
  */
 export const firstLine: number = (() => {
   const g = globalThis as Record<symbol, unknown>;
-  if (typeof g[FIRST_LINE] !== 'number') g[FIRST_LINE] = performance.now();
+  if (typeof g[FIRST_LINE] !== 'number') g[FIRST_LINE] = monotonicMs();
   return g[FIRST_LINE] as number;
 })();
+
+/** The loader (scripts/sea/loader.cjs) stamps the same clock. */
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
 
 /** /proc's clock ticks per second (USER_HZ): 100 on every architecture Linux still ships for. */
 const USER_HZ = 100;
 
 export interface ClockReader {
-  /** ms on `performance.now()`'s monotonic clock */
+  /** ms on `process.hrtime`'s monotonic clock */
   now(): number;
   /** the text of /proc/self/stat and /proc/uptime, or undefined where there is no /proc */
   procfs(): { stat: string; uptime: string } | undefined;
 }
 
 export const systemClock: ClockReader = {
-  now: () => performance.now(),
+  now: () => monotonicMs(),
   procfs: () => {
     try {
       return { stat: readFileSync('/proc/self/stat', 'utf8'), uptime: readFileSync('/proc/uptime', 'utf8') };
