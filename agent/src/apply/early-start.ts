@@ -5,6 +5,7 @@ import { EnvironmentError } from '../errors.js';
 import type { StepTiming } from './run-units.js';
 import { readRunPhaseState, statePath, writeRunPhaseState } from './state.js';
 import type { Systemctl } from './systemctl.js';
+import { monotonicMs } from '../common/clock.js';
 
 /** Scripts baked into an image that cloud-init's final stage runs (its scripts_per_* modules). */
 export const CLOUD_INIT_SCRIPT_DIRS = ['/var/lib/cloud/scripts/per-boot', '/var/lib/cloud/scripts/per-instance', '/var/lib/cloud/scripts/per-once'];
@@ -59,7 +60,7 @@ export function earlyStartBlocker(inputs: EarlyStartInputs): string | undefined 
  * count as acted on, and the state names the units, for the run phase, which then only checks
  * that they came up (and still reconfigures if its sources changed).
  */
-export async function startEarly(root: string, systemctl: Systemctl, now: () => number = () => performance.now()): Promise<StepTiming[]> {
+export async function startEarly(root: string, systemctl: Systemctl, now: () => number = monotonicMs): Promise<StepTiming[]> {
   const state = await readRunPhaseState(root);
   if (!state) throw new EnvironmentError(`early start: no plan recorded at ${statePath(root)}`);
   const changed = new Set(state.pendingChanges);

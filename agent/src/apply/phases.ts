@@ -5,6 +5,7 @@ import type { Systemctl } from './systemctl.js';
 import { writeFiles } from './write-files.js';
 import { OWNED_PATH, ownedFile, readOwned, staleFiles, withRemovedTriggers } from './owned.js';
 import { EnvironmentError } from '../errors.js';
+import { monotonicMs } from '../common/clock.js';
 
 export interface ConfigPhaseOptions {
   root: string;
@@ -32,7 +33,7 @@ export interface ConfigPhaseResult {
  * units to restart (at worst it restarts for a change that never landed, and rewrites it).
  */
 export async function applyConfigPhase(plan: Plan, options: ConfigPhaseOptions): Promise<ConfigPhaseResult> {
-  const now = options.now ?? (() => performance.now());
+  const now = options.now ?? monotonicMs;
   const start = now();
   const owned = readOwned(options.root);
   const stale = staleFiles(plan, options.root, owned);

@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { EnvironmentError } from '../errors.js';
 import type { UnitAction } from '../render/plan.js';
 import type { Systemctl } from './systemctl.js';
+import { monotonicMs } from '../common/clock.js';
 
 export interface StepTiming {
   /** e.g. "write", "daemon-reload", "restart containerd.service", "wait containerd.service active" */
@@ -30,7 +31,7 @@ export interface RunUnitsOptions {
  */
 export async function runUnits(actions: readonly UnitAction[], options: RunUnitsOptions): Promise<StepTiming[]> {
   const { systemctl } = options;
-  const now = options.now ?? (() => performance.now());
+  const now = options.now ?? monotonicMs;
   const sleep = options.sleep ?? ((ms: number) => delay(ms));
   const pollMs = options.pollIntervalMs ?? 250;
   const changed = new Set(options.changed);

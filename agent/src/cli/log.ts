@@ -1,4 +1,4 @@
-import { monotonicMs } from './process-clock.js';
+import { monotonicMs } from '../common/clock.js';
 /**
  * One line per phase on stderr (the journal on a node), with its duration, so a boot can be
  * read back: `eks-node-agent: facts 12 ms (m5.large, us-west-2a)`. With `--log-format json`

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { monotonicMs } from '../common/clock.js';
 
 /*
  * How long this process has really run, for the `done in` line of `init`. A clock started by
@@ -26,11 +27,6 @@ export const firstLine: number = (() => {
   if (typeof g[FIRST_LINE] !== 'number') g[FIRST_LINE] = monotonicMs();
   return g[FIRST_LINE] as number;
 })();
-
-/** The loader (scripts/sea/loader.cjs) stamps the same clock. */
-export function monotonicMs(): number {
-  return Number(process.hrtime.bigint()) / 1e6;
-}
 
 /** /proc's clock ticks per second (USER_HZ): 100 on every architecture Linux still ships for. */
 const USER_HZ = 100;
