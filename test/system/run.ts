@@ -183,7 +183,14 @@ async function checkCfnSignal(checks: Checks, c: SystemCase, vm: SshTarget) {
 async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshTarget, work: string, userData: string, startedAt: number, phase = '') {
   const p = phase ? `${phase}: ` : '';
   await checks.check(`${p}both agent units succeeded`, async () => {
-    const states = [];
+    // After an early start the node registers while cloud-init (and so the run unit, ordered
+    // after cloud-final) is still going: wait for the run unit to finish before judging it.
+    const waited = await sshOk(
+      vm,
+      'for i in $(seq 600); do s=$(systemctl is-active eks-node-agent-run.service); case $s in active|failed) echo "$i $s"; exit 0;; esac; sleep 0.5; done; echo "600 $s"',
+      360_000,
+    );
+    const states = [`run unit settled after ${(Number(waited.split(' ')[0]) / 2).toFixed(1)} s`];
     for (const unit of ['eks-node-agent-config.service', 'eks-node-agent-run.service']) {
       const s = await unitState(vm, unit);
       expect(s.ActiveState === 'active' && s.Result === 'success' && s.ExecMainStatus === '0', `${unit}: ${JSON.stringify(s)}`);
@@ -204,35 +211,46 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
     expect(k.NRestarts === '0', `kubelet.service restarted ${k.NRestarts} time(s): the double refused a configuration at first`);
     return 'active, kubelet.service never restarted';
   });
-  await checks.check(`${p}boot path: ${c.earlyStart ? 'the config phase started containerd and the kubelet' : 'the run phase started them'}`, async () => {
-    const unitLog = (unit: string) => sshOk(vm, `journalctl -b 0 -u ${unit} -o cat --no-pager`, 60_000);
-    const config = await unitLog('eks-node-agent-config.service');
-    const run = await unitLog('eks-node-agent-run.service');
-    const early = /early start: nothing runs between the phases/.test(config);
-    const restarts = run.split('\n').filter((l) => /restart (containerd|kubelet)\.service \d+ ms/.test(l));
-    const acted = restarts.filter((l) => !/skipped/.test(l));
-    if (c.earlyStart) {
-      expect(
-        early,
-        `the config unit did not start them early:\n${
-          config
-            .split('\n')
-            .filter((l) => /early start/.test(l))
-            .join('\n') || config
-        }`,
-      );
-      expect(/queue start containerd\.service kubelet\.service/.test(config), "no queue-start step in the config unit's journal");
-      expect(restarts.length === 2 && acted.length === 0, `the run phase restarted a unit after the early start:\n${restarts.join('\n')}`);
-      return `config phase queued both; run phase: ${restarts.map((l) => l.replace(/^.*?restart /, '')).join('; ')}`;
-    }
-    expect(!early, 'the config unit started them early, though something could run between the phases');
-    expect(
-      acted.some((l) => /restart containerd\.service/.test(l)),
-      `the run phase did not start containerd:\n${restarts.join('\n')}`,
-    );
-    const why = /early start: no, (.*)/.exec(config)?.[1];
-    return why ? `early start: no, ${why}` : 'config phase found no NodeConfig (a user-data script brings it)';
-  });
+  await checks.check(
+    `${p}boot path: ${c.earlyStart ? 'the config phase started containerd and the kubelet' : 'the kubelet started after cloud-final began'}`,
+    async () => {
+      const unitLog = (unit: string) => sshOk(vm, `journalctl -b 0 -u ${unit} -o cat --no-pager`, 60_000);
+      const config = await unitLog('eks-node-agent-config.service');
+      const run = await unitLog('eks-node-agent-run.service');
+      const early = /early start: nothing runs between the phases/.test(config);
+      const restarts = run.split('\n').filter((l) => /restart (containerd|kubelet)\.service \d+ ms/.test(l));
+      const acted = restarts.filter((l) => !/skipped/.test(l));
+      if (c.earlyStart) {
+        expect(
+          early,
+          `the config unit did not start them early:\n${
+            config
+              .split('\n')
+              .filter((l) => /early start/.test(l))
+              .join('\n') || config
+          }`,
+        );
+        expect(/queue start containerd\.service kubelet\.service/.test(config), "no queue-start step in the config unit's journal");
+        expect(restarts.length === 2 && acted.length === 0, `the run phase restarted a unit after the early start:\n${restarts.join('\n')}`);
+        return `config phase queued both; run phase: ${restarts.map((l) => l.replace(/^.*?restart /, '')).join('; ')}`;
+      }
+      expect(!early, 'the config unit started them early, though something could run between the phases');
+      // what the early start must never break: user-data scripts (cloud-final) run before the kubelet
+      const [finalStart, kubeletStart] = (
+        await sshOk(
+          vm,
+          'systemctl show -p InactiveExitTimestampMonotonic --value cloud-final.service; systemctl show -p ExecMainStartTimestampMonotonic --value kubelet.service',
+        )
+      )
+        .trim()
+        .split('\n')
+        .map(Number);
+      expect(finalStart! > 0 && kubeletStart! > finalStart!, `cloud-final started at ${finalStart} µs, the kubelet at ${kubeletStart} µs`);
+      const why = /early start: no, (.*)/.exec(config)?.[1];
+      const by = acted.length > 0 ? 'the run phase started them' : 'started before the run phase, by the user-data script (bootstrap.sh)';
+      return `${why ? `early start: no, ${why}` : 'config phase found no NodeConfig (a user-data script brings it)'}; ${by}, after cloud-final began`;
+    },
+  );
   await checks.check(`${p}containerd config dump: our sandbox image, SystemdCgroup = true`, async () => {
     const sandbox = (await sshOk(vm, 'cat /etc/eks/sandbox-image.txt')).trim();
     const dump = await sshOk(vm, 'containerd config dump');
