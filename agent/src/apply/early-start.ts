@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { UnitAction } from '../render/plan.js';
 import { EnvironmentError } from '../errors.js';
-import type { StepTiming } from './run-units.js';
+import { runUnits, type StepTiming } from './run-units.js';
 import { readRunPhaseState, statePath, writeRunPhaseState } from './state.js';
 import type { Systemctl } from './systemctl.js';
 import { monotonicMs } from '../common/clock.js';
@@ -57,24 +57,16 @@ export function earlyStartBlocker(inputs: EarlyStartInputs): string | undefined 
  * for changed unit drop-ins, then queue the start of every unit the plan restarts and return
  * without waiting. The units' ordering does the rest (containerd after the config unit, the
  * kubelet after containerd's readiness), so they start the moment this unit exits. The changes
- * count as acted on, and the state names the units, for the run phase, which then only checks
- * that they came up (and still reconfigures if its sources changed).
+ * count as acted on, so the run phase only checks that the units came up (and still reconfigures
+ * if its sources changed); `startedEarly` in the state tells a person reading it who started them.
  */
 export async function startEarly(root: string, systemctl: Systemctl, now: () => number = monotonicMs): Promise<StepTiming[]> {
   const state = await readRunPhaseState(root);
   if (!state) throw new EnvironmentError(`early start: no plan recorded at ${statePath(root)}`);
-  const changed = new Set(state.pendingChanges);
-  const timings: StepTiming[] = [];
-  const units: string[] = [];
-  for (const action of state.units) {
-    if (action.kind === 'daemon-reload') {
-      const hits = action.triggeredBy?.filter((p) => changed.has(p));
-      if (hits && hits.length === 0) continue;
-      const t = now();
-      await systemctl.daemonReload();
-      timings.push({ step: 'daemon-reload', ms: Math.round(now() - t), detail: hits ? `changed: ${hits.join(', ')}` : 'always' });
-    } else if (action.kind === 'restart') units.push(action.unit);
-  }
+  // the reload is the run phase's own step, on the same pending changes
+  const reloads = state.units.filter((a) => a.kind === 'daemon-reload');
+  const timings = await runUnits(reloads, { systemctl, changed: state.pendingChanges, now });
+  const units = state.units.flatMap((a) => (a.kind === 'restart' ? [a.unit] : []));
   const t = now();
   await systemctl.startNoBlock(units);
   timings.push({ step: `queue start ${units.join(' ')}`, ms: Math.round(now() - t), detail: 'they start as this phase ends' });

@@ -19,7 +19,7 @@ export interface RunPhaseState {
   pendingChanges: string[];
   /** digest of the merged NodeConfig the config phase rendered; the run phase compares its own */
   configDigest?: string;
-  /** units the config phase queued to start (its early start); the run phase only checks them */
+  /** units the config phase queued to start (its early start), for a person reading the state */
   startedEarly?: string[];
 }
 
