@@ -132,11 +132,20 @@ export async function checkHostSettings(checks: Checks, vm: SshTarget): Promise<
     expect(lines[0] === 'runtime.slice' && lines[2] === 'runtime.slice', `slices: ${lines[0]}, ${lines[2]}`);
     expect(lines[1]?.endsWith('/runtime.slice/containerd.service'), `containerd's cgroup: ${lines[1]}`);
     expect(lines[3]?.endsWith('/runtime.slice/kubelet.service'), `the kubelet's cgroup: ${lines[3]}`);
-    const pre = await sshOk(vm, 'systemctl show -p ExecStartPre --value kubelet.service');
-    expect(/-P FORWARD ACCEPT/.test(pre) && /status=0\b/.test(pre), `kubelet.service ExecStartPre: ${pre.trim()}`);
+    // The policy is set by its own unit, before the kubelet and again on every kubelet restart.
+    const order = await sshOk(
+      vm,
+      'systemctl show -p Result --value eks-node-forward-accept.service; systemctl show -p ExecMainExitTimestampMonotonic --value eks-node-forward-accept.service; systemctl show -p ExecMainStartTimestampMonotonic --value kubelet.service',
+    );
+    const [result, setAt = 0, kubeletAt = 0] = order.trim().split('\n').map((l, i) => (i === 0 ? l : Number(l)));
+    expect(result === 'success', `eks-node-forward-accept.service: ${order.trim()}`);
+    expect(Number(setAt) > 0 && Number(kubeletAt) > Number(setAt), `FORWARD policy set at ${setAt} µs, the kubelet started at ${kubeletAt} µs`);
     const policy = await sshOk(vm, 'iptables -w 5 -S FORWARD | head -n 1');
     expect(policy.trim() === '-P FORWARD ACCEPT', `iptables FORWARD: ${policy.trim()}`);
-    return `${lines[1]}, ${lines[3]}`;
+    // A firewall that sets DROP later is undone by the kubelet's next restart.
+    const again = await sshOk(vm, 'iptables -w 5 -P FORWARD DROP && systemctl restart kubelet.service && iptables -w 5 -S FORWARD | head -n 1');
+    expect(again.trim() === '-P FORWARD ACCEPT', `after DROP and a kubelet restart, iptables FORWARD: ${again.trim()}`);
+    return `${lines[1]}, ${lines[3]}; FORWARD ACCEPT before the kubelet and again after its restart`;
   });
   await checks.check('image: time service running, pointed at the Amazon Time Sync Service', async () => {
     const active = await ssh(vm, 'systemctl is-active chrony.service chronyd.service');
