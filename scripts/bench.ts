@@ -217,6 +217,30 @@ async function instructions(file: string, args: string[], env: Record<string, st
   return Number(m[1]);
 }
 
+/**
+ * Where a run of init went, by the agent's own step lines (median over the runs): each step's
+ * name and duration, the runtime's start before our first line, and what the wall time holds
+ * beyond the agent's "done" (process exit, spawn).
+ */
+function stepMedians(samples: Sample[]): string {
+  const byStep = new Map<string, number[]>();
+  const add = (k: string, v: number) => byStep.set(k, [...(byStep.get(k) ?? []), v]);
+  for (const s of samples) {
+    for (const line of s.stderr.split('\n')) {
+      const done = /^eks-node-agent: done in (\d+) ms \(runtime start (\d+) ms\)/.exec(line);
+      if (done) {
+        add('runtime start', Number(done[2]));
+        add('after done (exit)', s.wallMs - Number(done[1]));
+        add('done', Number(done[1]));
+        continue;
+      }
+      const step = /^eks-node-agent: ([a-z][a-z -]*?) (\d+) ms\b/.exec(line);
+      if (step) add(step[1] as string, Number(step[2]));
+    }
+  }
+  return [...byStep].map(([k, v]) => `${k} ${median(v).toFixed(0)}`).join(', ');
+}
+
 function fmtM(x: number): string {
   return `${(x / 1e6).toFixed(1)} M`;
 }
@@ -334,6 +358,7 @@ async function main(): Promise<void> {
         max: 80e6,
       });
       notes.push(`init (complete): wrote ${countFiles(lastRoot)} files; EKS requests: ${eks.requests.length - eksBefore} (expected 0)`);
+      notes.push(`init (complete) by the agent's step lines, ms: ${stepMedians(c.agent)}`);
     } catch (err) {
       addFailure('init (complete user data)', err);
     }
@@ -345,6 +370,7 @@ async function main(): Promise<void> {
         max: 70e6,
       });
       notes.push(`init (name-only): wrote ${countFiles(lastRoot)} files; EKS requests: ${eks.requests.length - eksBefore}`);
+      notes.push(`init (name-only) by the agent's step lines, ms: ${stepMedians(n.agent)}`);
     } catch (err) {
       addFailure('init (name-only, EKS)', err);
     }
