@@ -1,4 +1,4 @@
-import { readFile, rm } from 'node:fs/promises';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFiles } from './write-files.js';
 import { EnvironmentError, describeCause } from '../errors.js';
@@ -32,7 +32,7 @@ export async function readRunPhaseState(root: string): Promise<RunPhaseState | u
   const file = statePath(root);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new EnvironmentError(`reading ${file}: ${describeCause(err)}`, { cause: err });
@@ -61,5 +61,5 @@ export async function writeRunPhaseState(root: string, state: RunPhaseState): Pr
 }
 
 export async function removeRunPhaseState(root: string): Promise<void> {
-  await rm(statePath(root), { force: true });
+  rmSync(statePath(root), { force: true });
 }

@@ -1,4 +1,4 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { EnvironmentError, describeCause } from '../errors.js';
 import type { AcceleratorFacts } from './types.js';
@@ -18,25 +18,27 @@ export async function hasNvidiaPciDevice(root: string): Promise<boolean> {
   const dir = path.join(root, PCI_DEVICES);
   let entries: string[];
   try {
-    entries = await readdir(dir);
+    entries = readdirSync(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw new EnvironmentError(`${dir}: cannot list PCI devices (${describeCause(err)})`, { cause: err });
   }
-  const vendors = await Promise.all(
-    entries.map((entry) =>
-      readFile(path.join(dir, entry, 'vendor'), 'utf8').then(
-        (t) => t.trim().toLowerCase(),
-        () => '',
-      ),
-    ),
-  );
-  return vendors.includes(NVIDIA_PCI_VENDOR);
+  return entries.some((entry) => {
+    try {
+      return (
+        readFileSync(path.join(dir, entry, 'vendor'), 'utf8')
+          .trim()
+          .toLowerCase() === NVIDIA_PCI_VENDOR
+      );
+    } catch {
+      return false;
+    }
+  });
 }
 
 async function exists(file: string): Promise<boolean> {
   try {
-    return (await stat(file)).isFile();
+    return statSync(file).isFile();
   } catch {
     return false;
   }

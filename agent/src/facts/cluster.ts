@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterSpec, ResolvedCluster } from '../api/schema.js';
 import { checkClusterValues, type FetchedClusterField, missingClusterFields } from '../api/validate.js';
@@ -60,7 +60,7 @@ function judge(answer: Answer, required: readonly FetchedClusterField[], label: 
 async function readCache(root: string, name: string): Promise<{ answer?: Answer; warning?: string }> {
   let text: string;
   try {
-    text = await readFile(join(root, CLUSTER_CACHE_PATH), 'utf8');
+    text = readFileSync(join(root, CLUSTER_CACHE_PATH), 'utf8');
   } catch {
     return {};
   }

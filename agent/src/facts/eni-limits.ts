@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describeCause } from '../errors.js';
 import type { Ec2Api } from '../aws/ec2.js';
@@ -89,7 +89,7 @@ export async function lookupEniLimits(instanceType: string, options: LookupOptio
   const warnings: string[] = [];
   const tried: string[] = [];
   try {
-    const row = findInstanceTypeRow(await readFile(file, 'utf8'), instanceType);
+    const row = findInstanceTypeRow(readFileSync(file, 'utf8'), instanceType);
     if (row) return { limits: { enis: row.defaultNetworkCardEnis, ipv4PerEni: row.ipv4PerEni }, source: 'table', warnings };
     tried.push(`not in ${file}`);
   } catch (err) {

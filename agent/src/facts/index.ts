@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import type { Ec2Api } from '../aws/ec2.js';
 import type { Imds } from '../aws/imds.js';
 import { describeCause, InputError } from '../errors.js';
@@ -42,7 +42,7 @@ export interface GatheredFacts {
 async function fromTableFile(file: string, type: string): Promise<EniLimitsLookup> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new InputError(`--instance-types ${file}: cannot read (${describeCause(err)})`, { cause: err });
   }

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EnvironmentError, describeCause } from '../errors.js';
 
@@ -31,7 +31,7 @@ async function readUnder(root: string, file: string, parse: (text: string) => nu
   const full = path.join(root, file);
   let text: string;
   try {
-    text = await readFile(full, 'utf8');
+    text = readFileSync(full, 'utf8');
   } catch (err) {
     throw new EnvironmentError(`${full}: cannot read (${describeCause(err)})`, { cause: err });
   }

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -10,7 +10,7 @@ export const SANDBOX_IMAGE_FILE = '/etc/eks/sandbox-image.txt';
 
 export async function readSandboxImage(root: string): Promise<string | undefined> {
   try {
-    const name = (await readFile(join(root, SANDBOX_IMAGE_FILE), 'utf8')).trim();
+    const name = readFileSync(join(root, SANDBOX_IMAGE_FILE), 'utf8').trim();
     return /^[^\s"'\\]+$/.test(name) ? name : undefined;
   } catch {
     return undefined;

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EnvironmentError, describeCause } from '../errors.js';
 
@@ -57,7 +57,7 @@ async function readVersion(source: VersionSource, root: string, exec: Exec, time
   const full = path.join(root, source.file);
   let text: string | undefined;
   try {
-    text = await readFile(full, 'utf8');
+    text = readFileSync(full, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw new EnvironmentError(`${source.label}: cannot read ${full} (${describeCause(err)})`, { cause: err });

@@ -1,5 +1,4 @@
-import { readdirSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError, describeCause } from '../errors.js';
@@ -65,7 +64,7 @@ async function readSource(uri: string, source: Source, deps: SourceDeps) {
   }
   let info;
   try {
-    info = await stat(source.path);
+    info = statSync(source.path);
   } catch (err) {
     // A drop-in directory (a URI ending in "/") that nobody created is simply empty: the units
     // name /etc/eks/nodeadm.d/ on every boot, and only some user data writes it.
@@ -74,7 +73,7 @@ async function readSource(uri: string, source: Source, deps: SourceDeps) {
     throw new InputError(`${uri}: cannot read (${describeCause(err)})`, { cause: err });
   }
   const files = info.isDirectory()
-    ? (await readdir(source.path))
+    ? readdirSync(source.path)
         .filter((name) => DIR_ENTRY.test(name))
         .sort()
         .map((name) => join(source.path, name))
