@@ -137,9 +137,11 @@ export async function checkHostSettings(checks: Checks, vm: SshTarget): Promise<
       vm,
       'systemctl show -p Result --value eks-node-forward-accept.service; systemctl show -p ExecMainExitTimestampMonotonic --value eks-node-forward-accept.service; systemctl show -p ExecMainStartTimestampMonotonic --value kubelet.service',
     );
-    const [result, setAt = 0, kubeletAt = 0] = order.trim().split('\n').map((l, i) => (i === 0 ? l : Number(l)));
+    const [result, setLine, kubeletLine] = order.trim().split('\n');
+    const setAt = Number(setLine);
+    const kubeletAt = Number(kubeletLine);
     expect(result === 'success', `eks-node-forward-accept.service: ${order.trim()}`);
-    expect(Number(setAt) > 0 && Number(kubeletAt) > Number(setAt), `FORWARD policy set at ${setAt} µs, the kubelet started at ${kubeletAt} µs`);
+    expect(setAt > 0 && kubeletAt > setAt, `FORWARD policy set at ${setAt} µs, the kubelet started at ${kubeletAt} µs`);
     const policy = await sshOk(vm, 'iptables -w 5 -S FORWARD | head -n 1');
     expect(policy.trim() === '-P FORWARD ACCEPT', `iptables FORWARD: ${policy.trim()}`);
     // A firewall that sets DROP later is undone by the kubelet's next restart.
