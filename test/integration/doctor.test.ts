@@ -53,6 +53,7 @@ describe('doctor on a healthy node', () => {
       'clock',
       'files',
       'local-storage',
+      'forward-policy',
       'unit:eks-node-agent-config',
       'unit:containerd',
       'unit:eks-node-agent-run',
@@ -65,6 +66,7 @@ describe('doctor on a healthy node', () => {
     expect(r.by('dns').detail).toMatch(/localhost resolves to .*127\.0\.0\.1/);
     expect(r.by('auth').detail).toContain('system:nodes');
     expect(r.by('registration').detail).toBe(`Node ${NODE} is Ready`);
+    expect(r.by('forward-policy').detail).toBe('iptables FORWARD policy ACCEPT, 1 rule(s) in the chain');
     // the token came from the authenticator double through the kubeconfig's exec plugin
     expect(api.requests.some((q) => q.path === '/apis/authentication.k8s.io/v1/selfsubjectreviews' && q.tokenKind === 'k8s-aws-v1.')).toBe(true);
     expect(sts.requests.at(-1)).toMatchObject({ action: 'GetCallerIdentity', status: 200, accessKeyId: 'ASIAEMULATEDIMDS0001', sessionToken: true });
@@ -85,9 +87,9 @@ describe('doctor on a healthy node', () => {
     const r = await doctor();
     expect(r.exitCode).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines).toHaveLength(19);
+    expect(lines).toHaveLength(20);
     expect(lines[0]).toMatch(/^ok +imds +IMDSv2 token and identity: i-0123456789abcdef0/);
-    expect(lines.at(-1)).toBe('0 failed, 0 warnings, 18 ok, 0 skipped');
+    expect(lines.at(-1)).toBe('0 failed, 0 warnings, 19 ok, 0 skipped');
   });
 });
 
@@ -223,6 +225,30 @@ describe('doctor names the cause of each join failure', () => {
     expect(r.by('unit:kubelet').detail).toContain('failed (failed), result exit-code, last exit status 1');
     expect(r.by('unit:kubelet').hint).toContain('EC2_LINUX access entry');
     expect(r.by('unit:containerd').status).toBe('ok');
+  });
+
+  it('FORWARD policy DROP: forward-policy fails, saying the unit had set ACCEPT and what pods lose; unreadable only warns', async () => {
+    await setUnits({ 'containerd.service': 'active', 'kubelet.service': 'active', 'eks-node-forward-accept.service': 'active' });
+    const dropped = await doctorJson([], { IPTABLES_DOUBLE_FORWARD: 'DROP' });
+    expect(dropped.exitCode).toBe(1);
+    expect(dropped.by('forward-policy')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining(
+        'iptables FORWARD policy DROP, 1 rule(s) in the chain; eks-node-forward-accept.service set ACCEPT before the kubelet started',
+      ),
+      hint: expect.stringContaining('systemctl restart eks-node-forward-accept.service'),
+    });
+    expect(dropped.by('forward-policy').hint).toContain('pods on other nodes cannot open connections to pods on this node');
+    // as a user without root: the policy is unknown, which is no reason to fail the node
+    const unreadable = await doctorJson([], {
+      IPTABLES_DOUBLE_FAIL: 'iptables v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)',
+    });
+    expect(unreadable.by('forward-policy')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('exit 4: iptables v1.8.9 (nf_tables): Could not fetch'),
+    });
+    expect(unreadable.by('forward-policy').hint).toContain('as root');
+    expect(unreadable.exitCode).toBe(0);
   });
 
   it('a drifted file: files fails naming the file and what differs', async () => {

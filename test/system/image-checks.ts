@@ -211,15 +211,28 @@ export async function checkHostSettings(checks: Checks, vm: SshTarget): Promise<
 }
 
 /**
- * A firewall that sets FORWARD to DROP after boot is undone by the kubelet's next restart
- * (eks-node-forward-accept.service is PartOf the kubelet). Restarts the kubelet: run it after
- * every check that reads the kubelet's first start.
+ * A firewall that sets FORWARD to DROP after boot: `doctor` fails its forward-policy line (real
+ * iptables, as root), and the kubelet's next restart undoes it (eks-node-forward-accept.service
+ * is PartOf the kubelet). Restarts the kubelet: run it after every check that reads the kubelet's
+ * first start. `doctor` is the command line that runs the doctor with JSON output.
  */
-export async function checkForwardPolicyOnRestart(checks: Checks, vm: SshTarget): Promise<void> {
-  await checks.check('image: FORWARD policy set again when the kubelet restarts', async () => {
-    const again = await sshOk(vm, 'iptables -w 5 -P FORWARD DROP && systemctl restart kubelet.service && iptables -w 5 -S FORWARD | head -n 1');
+export async function checkForwardPolicyOnRestart(checks: Checks, vm: SshTarget, doctor: { command: string; timeoutMs: number }): Promise<void> {
+  await checks.check('image: FORWARD policy DROP after boot: doctor fails it, the next kubelet restart sets ACCEPT', async () => {
+    await sshOk(vm, 'iptables -w 5 -P FORWARD DROP');
+    const r = await ssh(vm, doctor.command, doctor.timeoutMs);
+    type Line = { name: string; status?: string; detail?: string; hint?: string };
+    let line: Line | undefined;
+    try {
+      line = (JSON.parse(r.stdout) as Line[]).find((c) => c.name === 'forward-policy');
+    } catch {
+      line = undefined;
+    }
+    expect(line !== undefined, `doctor printed no forward-policy line (exit ${r.exitCode}):\n${r.stdout}${r.stderr}`);
+    expect(r.exitCode === 1 && line?.status === 'fail', `doctor exited ${r.exitCode} with forward-policy ${JSON.stringify(line)}`);
+    expect(line?.detail?.includes('eks-node-forward-accept.service set ACCEPT before the kubelet started') === true, `forward-policy: ${line?.detail}`);
+    const again = await sshOk(vm, 'systemctl restart kubelet.service && iptables -w 5 -S FORWARD | head -n 1');
     expect(again.trim() === '-P FORWARD ACCEPT', `after -P FORWARD DROP and a kubelet restart, iptables FORWARD: ${again.trim()}`);
-    return 'DROP, kubelet restart, ACCEPT again';
+    return `DROP: doctor exit 1, forward-policy fail (${line?.detail}); kubelet restart: ACCEPT again`;
   });
 }
 

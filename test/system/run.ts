@@ -319,6 +319,8 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
     const env = AWS_ENV;
     const r = await ssh(vm, `${env} eks-node-agent doctor ${BOOT_SOURCES} --timeout ${DOCTOR_TIMEOUT_S}`, DOCTOR_SSH_MS);
     expect(r.exitCode === 0, `doctor exited ${r.exitCode}:\n${r.stdout}${r.stderr}`);
+    // read with the real iptables, as root: a warn here would mean the policy went unread
+    expect(/^ok +forward-policy +iptables FORWARD policy ACCEPT/m.test(r.stdout), `doctor's forward-policy line is not ok:\n${r.stdout}`);
     return `${r.stdout.trim().split('\n').length} report lines, exit 0`;
   });
   void startedAt;
@@ -382,7 +384,10 @@ async function checkJoinedCase(
     await checkHostSettings(checks, target);
     await checkRuntimeCgroups(checks, target);
     await checkSecondaryNics(checks, target, monitorSocket!);
-    await checkForwardPolicyOnRestart(checks, target);
+    await checkForwardPolicyOnRestart(checks, target, {
+      command: `${AWS_ENV} eks-node-agent doctor ${BOOT_SOURCES} --timeout ${DOCTOR_TIMEOUT_S} --output json`,
+      timeoutMs: DOCTOR_SSH_MS,
+    });
   }
   await recordBoot(target, work, report, run.boot, 'journal.txt');
 

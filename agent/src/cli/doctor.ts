@@ -9,7 +9,7 @@ import { createImds, DEFAULT_IMDS_ENDPOINT } from '../aws/imds.js';
 import { getCallerIdentity } from '../aws/sts.js';
 import { planNode } from '../boot.js';
 import { buildBundle, writeBundleFile } from '../doctor/bundle.js';
-import { componentVersions, execCredential } from '../doctor/host.js';
+import { componentVersions, execCredential, forwardChain } from '../doctor/host.js';
 import { doctor, failed } from '../doctor/index.js';
 import { formatJson, formatText } from '../doctor/report.js';
 import type { AwsCredentials, DoctorDeps } from '../doctor/types.js';
@@ -128,6 +128,7 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
       }
     },
     systemctlShow,
+    forwardChain,
     journal,
     execCredential: (execConfig, timeoutMs) => execCredential(execConfig, timeoutMs, childEnv),
     versions: componentVersions,

@@ -41,3 +41,17 @@ export async function componentVersions(timeoutMs: number): Promise<Record<strin
   ]);
   return { 'aws-iam-authenticator': authenticator, containerd, 'eks-node-agent': AGENT_VERSION, kernel: release(), kubelet, node: process.version, runc };
 }
+
+/** `iptables -S FORWARD` (waiting up to 5 s for the xtables lock): the chain's policy and rules, one per line. */
+export async function forwardChain(timeoutMs: number): Promise<string[]> {
+  const r = await exec('iptables', ['-w', '5', '-S', 'FORWARD'], timeoutMs);
+  if (r.timedOut) throw new EnvironmentError(`iptables -S FORWARD: no answer within ${timeoutMs} ms`);
+  if ((r as { code?: string }).code === 'ENOENT') throw new EnvironmentError('iptables is not on the PATH');
+  if (r.failed) {
+    const why = String(r.stderr).trim().split('\n').at(-1) || r.shortMessage;
+    throw new EnvironmentError(`iptables -S FORWARD: exit ${r.exitCode ?? '?'}: ${why}`);
+  }
+  return String(r.stdout)
+    .split('\n')
+    .filter((l) => l !== '');
+}

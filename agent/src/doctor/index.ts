@@ -8,6 +8,7 @@ import { caCheck, dnsCheck, tcpCheck, tlsCheck } from './checks/endpoint.js';
 import { authCheck, clockCheck, registrationCheck } from './checks/apiserver.js';
 import { filesCheck } from './checks/files.js';
 import { storageCheck } from './checks/storage.js';
+import { forwardCheck } from './checks/forward.js';
 import { nodeNameCheck } from './checks/node-name.js';
 import { UNITS, unitCheck } from './checks/services.js';
 import { scrub, secretsOf } from './scrub.js';
@@ -33,6 +34,7 @@ export function buildChecks(deps: DoctorDeps, options: DoctorRunOptions): Check[
     clockCheck(deps),
     filesCheck(deps),
     storageCheck(deps),
+    forwardCheck(deps),
     ...UNITS.map(({ unit, oneshot }) => unitCheck(deps, unit, oneshot)),
     registrationCheck(deps),
   ];

@@ -74,6 +74,8 @@ export interface DoctorDeps {
   /** reads a file under the root (absolute node path); undefined when missing */
   readFile(path: string): Promise<{ content: Buffer; mode: number } | undefined>;
   systemctlShow(unit: string, timeoutMs: number): Promise<UnitStatus>;
+  /** `iptables -S FORWARD`: the IPv4 FORWARD chain's policy and rules, one per line; throws when it cannot be read */
+  forwardChain(timeoutMs: number): Promise<string[]>;
   /** the last `lines` journal lines of a unit, oldest first */
   journal(unit: string, lines: number, timeoutMs: number): Promise<string[]>;
   /** runs a kubeconfig exec credential plugin and returns its token */

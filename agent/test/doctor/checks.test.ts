@@ -6,6 +6,7 @@ import { unitCheck } from '../../src/doctor/checks/services.js';
 import { caCheck } from '../../src/doctor/checks/endpoint.js';
 import { checkCertificateAuthority } from '../../src/api/cluster-values.js';
 import { imdsCheck } from '../../src/doctor/checks/imds.js';
+import { forwardCheck, forwardPolicy } from '../../src/doctor/checks/forward.js';
 import type { DoctorDeps, UnitStatus } from '../../src/doctor/types.js';
 import type { ConfigValue } from '../../src/doctor/checks/config.js';
 
@@ -128,5 +129,61 @@ describe('imds check', () => {
     const r = await one(imdsCheck(fakeDeps({ imds })));
     expect(r.status).toBe('ok');
     expect(r.value).not.toHaveProperty('localHostname');
+  });
+});
+
+describe('forward-policy check', () => {
+  const chain = (policy: string) => async () => [`-P FORWARD ${policy}`, '-A FORWARD -j KUBE-FORWARD', '-A FORWARD -j ACCEPT'];
+
+  it('reads the policy line wherever it is, and nothing from a chain without one', () => {
+    expect(forwardPolicy(['-A FORWARD -j X', '-P FORWARD DROP'])).toBe('DROP');
+    expect(forwardPolicy(['-N FORWARD-X', '-A FORWARD -j X'])).toBeUndefined();
+    expect(forwardPolicy(['-P INPUT DROP'])).toBeUndefined();
+  });
+
+  it('ACCEPT passes without asking systemd', async () => {
+    const r = await one(forwardCheck(fakeDeps({ forwardChain: chain('ACCEPT') })));
+    expect(r).toMatchObject({ status: 'ok', detail: 'iptables FORWARD policy ACCEPT, 2 rule(s) in the chain' });
+  });
+
+  it('DROP fails and names what the unit that sets ACCEPT did', async () => {
+    const withUnit = async (over: Partial<UnitStatus>) =>
+      one(forwardCheck(fakeDeps({ forwardChain: chain('DROP'), systemctlShow: async () => unit({ unit: 'eks-node-forward-accept.service', ...over }) })));
+    const failedUnit = await withUnit({ activeState: 'failed', subState: 'failed', result: 'exit-code', execMainStatus: '4' });
+    expect(failedUnit.status).toBe('fail');
+    expect(failedUnit.detail).toBe(
+      'iptables FORWARD policy DROP, 2 rule(s) in the chain; eks-node-forward-accept.service failed (result exit-code, exit status 4): see `journalctl -u eks-node-forward-accept.service`',
+    );
+    expect((await withUnit({ loadState: 'not-found', activeState: 'inactive' })).detail).toContain('eks-node-forward-accept.service is not installed');
+    expect((await withUnit({ activeState: 'inactive', subState: 'dead' })).detail).toContain('has not run (inactive)');
+    const unknown = await one(
+      forwardCheck(
+        fakeDeps({
+          forwardChain: chain('DROP'),
+          systemctlShow: async () => {
+            throw new Error('systemctl: not found');
+          },
+        }),
+      ),
+    );
+    expect(unknown).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('the state of eks-node-forward-accept.service is unknown (systemctl: not found)'),
+    });
+  });
+
+  it('an unreadable chain or one without a policy line warns: the policy is unknown, not wrong', async () => {
+    const missing = await one(
+      forwardCheck(
+        fakeDeps({
+          forwardChain: async () => {
+            throw new Error('iptables is not on the PATH');
+          },
+        }),
+      ),
+    );
+    expect(missing).toMatchObject({ status: 'warn', detail: 'cannot read the iptables FORWARD policy: iptables is not on the PATH' });
+    const odd = await one(forwardCheck(fakeDeps({ forwardChain: async () => ['# Warning: iptables-legacy tables present'] })));
+    expect(odd).toMatchObject({ status: 'warn', detail: expect.stringContaining('printed no policy line') });
   });
 });
