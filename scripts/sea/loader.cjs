@@ -14,7 +14,7 @@
 // Outside an executable (`node loader.cjs`, during the build only) the scripts are read from the
 // directory EKS_NODE_SEA_DIR. EKS_NODE_SEA_CACHE_AT=compile writes every script's compile-time
 // cache there and runs nothing; EKS_NODE_SEA_WRITE_CACHE=FILE writes main.cjs's cache to FILE
-// when the process exits, after a training run. EKS_NODE_SEA_TRAIN_CHUNKS=SCRIPT runs SCRIPT
+// when the process exits, after a training run. EKS_NODE_SEA_TRAIN_CHUNKS=SCRIPT runs SCRIPT (wrapped too)
 // instead of the bundle (its require serves the chunks) and, when it exits, writes the cache of
 // each chunk it loaded over that chunk's compile-time one.
 'use strict';
@@ -25,9 +25,9 @@ const vm = require('node:vm');
 const path = require('node:path');
 
 const MAIN = 'main.cjs';
-// Must be byte-identical when the cache is made and when it is used.
-const HEAD = '(function (exports, require, module, __filename, __dirname) {';
-const TAIL = '\n})';
+// Every script comes wrapped by the build as a CommonJS function
+// (`(function (exports, require, module, __filename, __dirname) {...})`, scripts/sea/build-sea.mjs):
+// V8 compiles the asset's text as it is, with no concatenation to flatten into a second copy.
 
 let sea;
 try {
@@ -57,7 +57,7 @@ function command() {
 /** Build runs (training, making caches) compile from source, so what they write never depends on an older cache. */
 function compile(name, cacheName) {
   const cachedData = inSea && has(cacheName) ? asset(cacheName) : undefined;
-  const script = new vm.Script(HEAD + asset(name).toString('utf8') + TAIL, {
+  const script = new vm.Script(asset(name).toString('utf8'), {
     filename: name,
     cachedData,
     // A bundle may import() a builtin (the AWS SDK does); let Node's own loader serve it.
@@ -104,7 +104,7 @@ if (!inSea && process.env.EKS_NODE_SEA_TRAIN_CHUNKS) {
     for (const [name, chunk] of loaded) fs.writeFileSync(path.join(dir, `${name}.cache`), chunk.script.createCachedData());
   });
   const mod = { exports: {} };
-  new vm.Script(HEAD + fs.readFileSync(file, 'utf8') + TAIL, { filename: file }).runInThisContext()(mod.exports, requireChunk, mod, file, path.dirname(file));
+  new vm.Script(fs.readFileSync(file, 'utf8'), { filename: file }).runInThisContext()(mod.exports, requireChunk, mod, file, path.dirname(file));
   return;
 }
 
