@@ -31,9 +31,10 @@ if [[ -e /usr/lib/udev/rules.d/99-vpc-policy-routes.rules ]]; then
   ln -sfn /dev/null /etc/udev/rules.d/99-vpc-policy-routes.rules
   echo "install-rootfs: masked amazon-ec2-net-utils' 99-vpc-policy-routes.rules"
 fi
-# Amazon Linux has sshd-keygen@.service; Debian needs ours to recreate the removed host keys.
+# Amazon Linux has sshd-keygen@.service; Debian needs ours to recreate the removed host keys
+# (the fast ones before sshd, RSA after it, so the boot never waits for RSA).
 if [[ -x /usr/bin/ssh-keygen ]]; then
-  systemctl enable eks-node-ssh-keygen.service
+  systemctl enable eks-node-ssh-keygen.service eks-node-ssh-keygen-rsa.service
 fi
 # Debian's package enables containerd; on a node it must not start with package defaults.
 systemctl disable containerd.service

@@ -211,6 +211,37 @@ export async function checkHostSettings(checks: Checks, vm: SshTarget): Promise<
 }
 
 /**
+ * SSH host keys: Ed25519 and ECDSA made before sshd, RSA after it. On Debian multi-user.target
+ * waits for sshd and cloud-final for multi-user.target, so a key made before sshd delays the
+ * run phase of every boot that waits for cloud-final: the RSA unit must be on no such path.
+ */
+export async function checkSshHostKeys(checks: Checks, vm: SshTarget): Promise<void> {
+  await checks.check('image: SSH host keys: Ed25519 and ECDSA before sshd, RSA after it, off the boot path', async () => {
+    const rsa = 'eks-node-ssh-keygen-rsa.service';
+    for (const target of ['multi-user.target', 'cloud-final.service', 'ssh.service']) {
+      const after = await sshOk(vm, `systemctl show -p After --value ${target}`);
+      expect(!after.split(/\s+/).includes(rsa), `${target} is ordered after ${rsa}`);
+    }
+    // The RSA key takes seconds under TCG; the case's other checks usually outlast it.
+    let state = '';
+    for (let i = 0; i < 120; i++) {
+      state = (await sshOk(vm, `systemctl show -p ActiveState --value ${rsa}`)).trim();
+      if (state !== 'activating') break;
+      await sleep(1_000);
+    }
+    const props = await sshOk(
+      vm,
+      `systemctl show -p Result --value ${rsa}; systemctl show -p ExecMainStartTimestampMonotonic --value ${rsa}; systemctl show -p ExecMainExitTimestampMonotonic --value ${rsa}; systemctl show -p ActiveEnterTimestampMonotonic --value ssh.service; ls /etc/ssh/ssh_host_ed25519_key /etc/ssh/ssh_host_ecdsa_key /etc/ssh/ssh_host_rsa_key`,
+    );
+    const [result, rsaStart, rsaEnd, sshUp] = props.trim().split('\n');
+    expect(result === 'success', `${rsa}: ${state}, result ${result}`);
+    expect(Number(rsaStart) >= Number(sshUp) && Number(sshUp) > 0, `${rsa} started at ${rsaStart} µs, sshd was up at ${sshUp} µs`);
+    const s = (us: string | undefined) => `${(Number(us) / 1e6).toFixed(1)}s`;
+    return `sshd up at ${s(sshUp)} with Ed25519 and ECDSA; RSA made ${s(rsaStart)}-${s(rsaEnd)}, nothing ordered after it`;
+  });
+}
+
+/**
  * A firewall that sets FORWARD to DROP after boot: `doctor` fails its forward-policy line (real
  * iptables, as root), and the kubelet's next restart undoes it (eks-node-forward-accept.service
  * is PartOf the kubelet). Restarts the kubelet: run it after every check that reads the kubelet's

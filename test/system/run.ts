@@ -28,7 +28,7 @@ import { BOOT_SOURCES, CASES, CLUSTER_NAME, GUEST, SERVICE_CIDR, type SystemCase
 import { Checks, agentFileDigests, compareWithRender, expect, unitState, vmFacts } from './node-checks.js';
 import { bootTimeline, timelineTable, type BootTimeline } from './timeline.js';
 import { bootVm, createOverlay, GUEST_IP, type Vm } from './qemu.js';
-import { checkForwardPolicyOnRestart, checkHostSettings, checkRuntimeCgroups, checkSecondaryNics, secondaryNicArgs } from './image-checks.js';
+import { checkForwardPolicyOnRestart, checkHostSettings, checkRuntimeCgroups, checkSecondaryNics, checkSshHostKeys, secondaryNicArgs } from './image-checks.js';
 import { ssh, sshOk, waitForSsh, type SshTarget } from './ssh.js';
 import { onlyTimeouts } from './rerun.js';
 import { checkFstabMountsAlone, checkNoDisks, checkRaid0, checkRaid0AfterReboot, createInstanceStoreDisks, type StorageIdentity } from './local-storage.js';
@@ -382,6 +382,7 @@ async function checkJoinedCase(
     const containerd = await sshOk(target, 'containerd --version');
     log(`case ${c.name}: image checks on ${containerd.trim()} (the Debian base's; the AMI's comes from containerd_version)`);
     await checkHostSettings(checks, target);
+    await checkSshHostKeys(checks, target);
     await checkRuntimeCgroups(checks, target);
     await checkSecondaryNics(checks, target, monitorSocket!);
     await checkForwardPolicyOnRestart(checks, target, {
