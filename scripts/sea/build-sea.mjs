@@ -63,7 +63,7 @@ async function minify(code) {
 /**
  * A CommonJS script as the loader compiles it: wrapped in the function Node wraps a module in.
  * The loader compiles the asset's text as it is; wrapping it there (`head + source + tail`)
- * made V8 flatten the concatenation into a second copy of the source (measured below).
+ * made V8 flatten the concatenation into a second copy of the source (scripts/sea/README.md).
  * @param {string} source
  */
 function wrap(source) {

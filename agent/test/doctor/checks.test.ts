@@ -155,7 +155,9 @@ describe('forward-policy check', () => {
       'iptables FORWARD policy DROP, 2 rule(s) in the chain; eks-node-forward-accept.service failed (result exit-code, exit status 4): see `journalctl -u eks-node-forward-accept.service`',
     );
     expect((await withUnit({ loadState: 'not-found', activeState: 'inactive' })).detail).toContain('eks-node-forward-accept.service is not installed');
-    expect((await withUnit({ activeState: 'inactive', subState: 'dead' })).detail).toContain('has not run (inactive)');
+    expect((await withUnit({ activeState: 'inactive', subState: 'dead' })).detail).toContain(
+      'eks-node-forward-accept.service is inactive: it runs as the kubelet starts',
+    );
     const unknown = await one(
       forwardCheck(
         fakeDeps({

@@ -22,7 +22,7 @@ async function suspect(deps: DoctorDeps, timeoutMs: number): Promise<string> {
     if (s.activeState === 'failed')
       return `${FORWARD_UNIT} failed (result ${s.result}, exit status ${s.execMainStatus}): see \`journalctl -u ${FORWARD_UNIT}\``;
     if (s.activeState === 'active') return `${FORWARD_UNIT} set ACCEPT before the kubelet started, so something changed it since (a host firewall, or Docker)`;
-    return `${FORWARD_UNIT} has not run (${s.activeState}): the kubelet has not been started since boot`;
+    return `${FORWARD_UNIT} is ${s.activeState}: it runs as the kubelet starts and stops with it, so the kubelet has not started since boot or was stopped`;
   } catch (err) {
     return `the state of ${FORWARD_UNIT} is unknown (${describeCause(err)})`;
   }
