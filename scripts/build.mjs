@@ -81,6 +81,59 @@ const chunkImports = {
  */
 const commonJsOnly = { conditions: [], mainFields: ['main'] };
 
+/**
+ * Node built-ins the AWS SDK requires at its top level but uses only inside functions, each given
+ * to the AWS chunks as a stand-in that loads the real module on first use. Every run that asks
+ * AWS evaluates those top levels, and loading a module costs memory whether it is used or not:
+ * - `node:http2`: @smithy/node-http-handler holds it for NodeHttp2Handler, which none of our
+ *   clients selects (EKS, EC2 and STS answer over HTTP/1.1). It brings `assert` and the HTTP/2
+ *   core along: about 0.9 MB of a name-only `init`'s peak RSS (scripts/sea/README.md).
+ * - `node:zlib`: @smithy/core's checksums ask at their top level whether `zlib.crc32` is a
+ *   function, and call it only when a response carries a CRC32 checksum (EKS's do not).
+ * A stand-in is a Proxy: reading any member loads the real module and gives its member, except
+ * for the members named here, which the SDK reads at its top level. Those are themselves
+ * deferred: a function calling the real one, or an object reading the real one's members. So a
+ * use nobody foresaw only loads the module sooner; it never sees a different value.
+ */
+const DEFERRED_MEMBERS = {
+  http2: { constants: 'object' },
+  zlib: { crc32: 'function' },
+};
+
+/** The source of a built-in's stand-in (see DEFERRED_MEMBERS). */
+function standIn(builtin) {
+  const deferred = Object.entries(DEFERRED_MEMBERS[builtin]).map(([member, kind]) =>
+    kind === 'function'
+      ? `  ${JSON.stringify(member)}: function (...args) { return load()[${JSON.stringify(member)}].apply(this, args); },`
+      : `  ${JSON.stringify(member)}: new Proxy({}, forward(() => load()[${JSON.stringify(member)}])),`,
+  );
+  return [
+    `const load = () => process.getBuiltinModule(${JSON.stringify(`node:${builtin}`)});`,
+    '/** Proxy traps that forward every question about the object to target(). */',
+    'const forward = (target) => ({',
+    '  get: (_, key) => target()[key],',
+    '  has: (_, key) => key in target(),',
+    '  ownKeys: () => Reflect.ownKeys(target()),',
+    '  getOwnPropertyDescriptor: (_, key) => {',
+    '    const d = Reflect.getOwnPropertyDescriptor(target(), key);',
+    '    return d === undefined ? undefined : { ...d, configurable: true };',
+    '  },',
+    '});',
+    `const deferred = {\n${deferred.join('\n')}\n};`,
+    'module.exports = new Proxy({}, { ...forward(load), get: (_, key) => (Object.hasOwn(deferred, key) ? deferred[key] : load()[key]) });',
+    '',
+  ].join('\n');
+}
+
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    const names = Object.keys(DEFERRED_MEMBERS);
+    b.onResolve({ filter: new RegExp(`^(node:)?(${names.join('|')})$`) }, (args) => ({ path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({ contents: standIn(args.path), loader: 'js' }));
+  },
+};
+
 async function buildAll(outDir) {
   mkdirSync(outDir, { recursive: true });
   for (const f of readdirSync(outDir, { withFileTypes: true }).filter((e) => e.isFile())) {
@@ -118,7 +171,7 @@ async function buildChunk(outDir, name, pkgs, plugins = []) {
     // https-proxy-agent publishes ESM only (an "import" export condition); esbuild converts it.
     ...(name === 'proxy' ? { conditions: ['import'] } : {}),
     ...(name.startsWith('aws') ? commonJsOnly : {}),
-    plugins,
+    plugins: name.startsWith('aws') ? [lazyBuiltins, ...plugins] : plugins,
   });
 }
 

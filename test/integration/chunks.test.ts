@@ -1,4 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -16,7 +19,10 @@ import { startNode, type SimulatedNode } from '../support/node.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'eks-node-chunks-'));
 const hook = join(scratch, 'record-modules.cjs');
-writeFileSync(hook, `process.on('exit', () => require('node:fs').writeFileSync(process.env.MODULES_OUT, Object.keys(require.cache).join('\\n')));\n`);
+writeFileSync(
+  hook,
+  `process.on('exit', () => require('node:fs').writeFileSync(process.env.MODULES_OUT, [...Object.keys(require.cache), ...process.moduleLoadList].join('\\n')));\n`,
+);
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 let node: SimulatedNode | undefined;
@@ -32,16 +38,28 @@ const complete = userData({
 });
 
 let runs = 0;
-/** Runs the bundle; gives the chunk names it loaded, sorted. */
-async function chunksLoaded(n: SimulatedNode, args: string[]): Promise<string[]> {
+/** Runs the bundle; gives the files it required and the Node built-ins it loaded (`NativeModule <name>`). */
+async function modulesLoaded(n: SimulatedNode, args: string[]): Promise<string[]> {
   const out = join(scratch, `modules-${++runs}.txt`);
   const r = await n.agent(args, { MODULES_OUT: out }, { nodeArgs: ['-r', hook] });
   expect(r.exitCode, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-  return readFileSync(out, 'utf8')
-    .split('\n')
+  return readFileSync(out, 'utf8').split('\n');
+}
+
+/** Runs the bundle; gives the chunk names it loaded, sorted. */
+async function chunksLoaded(n: SimulatedNode, args: string[]): Promise<string[]> {
+  return (await modulesLoaded(n, args))
     .map((f) => /eks-node-agent\.([a-z0-9-]+)\.cjs$/.exec(f)?.[1])
     .filter((c): c is string => c !== undefined)
     .sort();
+}
+
+/** A package of the shared AWS chunk as built (scripts/build.mjs), required in this process. */
+function fromAwsChunk<T>(pkg: string): T {
+  const chunk = createRequire(import.meta.url)(BUNDLE.replace(/\.cjs$/, '.aws.cjs')) as Record<string, (() => unknown) | undefined>;
+  const load = chunk[pkg];
+  if (load === undefined) throw new Error(`${pkg} is not in the aws chunk`);
+  return load() as T;
 }
 
 /** The packages a built chunk holds, from the `// node_modules/<package>/...` line esbuild writes before each module. */
@@ -79,6 +97,47 @@ describe('chunks', () => {
     node = await startNode({ imds: { userData: userData({ cluster: { name: 'test-cluster' }, kubelet: { maxPodsExpression: 'max_pods - 1' } }) } });
     // not the EC2 or STS client: each is its own chunk
     expect(await chunksLoaded(node, ['init', '--skip', 'run', '--root', node.root])).toEqual(['aws', 'aws-eks', 'cel']);
+  });
+
+  it('a name-only run that asks EKS loads neither node:http2 nor node:zlib, which the SDK requires at its top level but does not use', async () => {
+    node = await startNode({ imds: { userData: userData({ cluster: { name: 'test-cluster' } }) } });
+    const loaded = await modulesLoaded(node, ['init', '--skip', 'run', '--root', node.root]);
+    expect(node.eks.requests.length).toBeGreaterThan(0);
+    expect(loaded).toContain('NativeModule https');
+    expect(loaded.filter((m) => /^NativeModule (http2|zlib|internal\/http2\/)/.test(m))).toEqual([]);
+  });
+
+  it("the SDK still gets node:zlib's crc32 and node:http2 through their stand-ins when it uses them", async () => {
+    // the native CRC32 (zlib.crc32) was chosen at the checksum module's top level, and computes
+    const { Crc32, Crc32Js } = fromAwsChunk<{
+      Crc32: new () => { update(d: Uint8Array): void; digestSync(): number };
+      Crc32Js: unknown;
+    }>('@smithy/core/checksum');
+    expect(Crc32).not.toBe(Crc32Js);
+    const crc = new Crc32();
+    crc.update(Buffer.from('123456789'));
+    expect(crc.digestSync()).toBe(0xcbf43926);
+
+    // an HTTP/2 request through the SDK's own HTTP/2 handler: http2.connect and http2.constants
+    const server = createServer((req, res) => res.end(`${req.method} ${req.url}`));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    type Handler = { handle(r: unknown): Promise<{ response: { statusCode: number; body: AsyncIterable<Buffer> } }>; destroy(): void };
+    const { NodeHttp2Handler } = fromAwsChunk<{ NodeHttp2Handler: new () => Handler }>('@smithy/node-http-handler');
+    const { HttpRequest } = fromAwsChunk<{ HttpRequest: new (o: Record<string, unknown>) => unknown }>('@smithy/core/protocols');
+    const handler = new NodeHttp2Handler();
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const { response } = await handler.handle(
+        new HttpRequest({ protocol: 'http:', hostname: '127.0.0.1', port, method: 'GET', path: '/probe', headers: {} }),
+      );
+      let body = '';
+      for await (const part of response.body) body += part.toString();
+      expect(response.statusCode).toBe(200);
+      expect(body).toBe('GET /probe');
+    } finally {
+      handler.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('loads the proxy agent only when a proxy applies to an AWS call', async () => {
