@@ -126,7 +126,7 @@ export async function buildExecutables(o) {
   /** @type {Record<string, string>} asset name -> source, wrapped (see wrap) */
   const scripts = {};
   const chunkNames = readdirSync(dirname(o.main))
-    .filter((f) => f.startsWith(`${base}.`) && f.endsWith('.cjs'))
+    .filter((f) => f.startsWith(`${base}.`) && f.endsWith('.cjs') && f !== basename(o.main))
     .sort();
   for (const [name, file] of [['main.cjs', o.main], ...chunkNames.map((c) => [c, join(dirname(o.main), c)])]) {
     scripts[name] = wrap(o.minify ? await minify(readFileSync(file, 'utf8')) : readFileSync(file, 'utf8'));
