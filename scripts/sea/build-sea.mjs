@@ -71,8 +71,20 @@ function wrap(source) {
 }
 
 /**
- * Writes `outFile` (mode 0755) and `outFile.sha256` (sha256sum format) atomically.
- * @param {{ nodeBin: string, blob: Buffer, outFile: string }} o
+ * The asset the loader finds the others' places in the executable file in (see loader.cjs for
+ * why it reads them instead of mapping them). Its text is only known once the blob is in the
+ * file, so the blob carries a placeholder of fixed size, overwritten in place after injection:
+ * JSON, `{"<asset>": [offset, length], ...}`, padded with spaces (JSON.parse allows them).
+ */
+export const LAYOUT_ASSET = 'layout.json';
+const LAYOUT_SIZE = 4096;
+const layoutPlaceholder = () => Buffer.from('{"eks-node-agent layout placeholder": true}'.padEnd(LAYOUT_SIZE));
+
+/**
+ * Writes `outFile` (mode 0755) and `outFile.sha256` (sha256sum format) atomically. With `layout`
+ * (asset name -> its bytes, each once in the blob, which holds the layout placeholder too), fills
+ * the layout asset with where each of those sits in the written file, and reads every one back.
+ * @param {{ nodeBin: string, blob: Buffer, outFile: string, layout?: Record<string, Buffer> }} o
  */
 export async function injectBlob(o) {
   const { inject } = require('postject');
@@ -80,10 +92,35 @@ export async function injectBlob(o) {
   copyFileSync(o.nodeBin, tmp);
   chmodSync(tmp, 0o755);
   await inject(tmp, 'NODE_SEA_BLOB', o.blob, { sentinelFuse: SEA_FUSE });
-  const sum = sha256Hex(readFileSync(tmp));
+  const exe = readFileSync(tmp);
+  if (o.layout !== undefined) {
+    const blobAt = onlyPlace(exe, o.blob, 'the SEA blob', basename(o.outFile));
+    /** @type {Record<string, [number, number]>} */
+    const places = {};
+    for (const [name, bytes] of Object.entries(o.layout)) places[name] = [blobAt + onlyPlace(o.blob, bytes, name, 'the SEA blob'), bytes.length];
+    const text = Buffer.from(JSON.stringify(places).padEnd(LAYOUT_SIZE));
+    if (text.length !== LAYOUT_SIZE) throw new Error(`${LAYOUT_ASSET}: ${text.length} bytes do not fit its ${LAYOUT_SIZE}-byte placeholder`);
+    text.copy(exe, blobAt + onlyPlace(o.blob, layoutPlaceholder(), LAYOUT_ASSET, 'the SEA blob'));
+    for (const [name, [at, length]] of Object.entries(places)) {
+      if (!exe.subarray(at, at + length).equals(/** @type {Buffer} */ (o.layout[name]))) throw new Error(`${name}: not at ${at} in ${basename(o.outFile)}`);
+    }
+    writeFileSync(tmp, exe);
+  }
+  const sum = sha256Hex(exe);
   renameSync(tmp, o.outFile);
   writeFileSync(`${o.outFile}.sha256`, `${sum}  ${basename(o.outFile)}\n`);
   return sum;
+}
+
+/**
+ * Where `needle` starts in `haystack`, which must hold it exactly once.
+ * @param {Buffer} haystack @param {Buffer} needle @param {string} what @param {string} where
+ */
+function onlyPlace(haystack, needle, what, where) {
+  const at = haystack.indexOf(needle);
+  if (at < 0) throw new Error(`${what} is not in ${where}`);
+  if (haystack.indexOf(needle, at + 1) >= 0) throw new Error(`${what} is in ${where} more than once`);
+  return at;
 }
 
 /**
@@ -171,6 +208,11 @@ export async function buildExecutables(o) {
       }
       writeFileSync(join(workDir, 'caches.json'), `${JSON.stringify(byCommand)}\n`);
       assets['caches.json'] = 'caches.json';
+      /** @type {Record<string, Buffer>} the assets the loader reads from the file (loader.cjs) */
+      const layout = {};
+      for (const name of Object.keys(assets).filter((n) => n !== 'caches.json')) layout[name] = readFileSync(join(workDir, name));
+      writeFileSync(join(workDir, LAYOUT_ASSET), layoutPlaceholder());
+      assets[LAYOUT_ASSET] = LAYOUT_ASSET;
 
       const config = {
         main: 'loader.cjs',
@@ -189,7 +231,7 @@ export async function buildExecutables(o) {
       const blob = readFileSync(join(workDir, 'sea.blob'));
 
       const file = `${o.outPrefix}-linux-${arch}`;
-      const sha256 = await injectBlob({ nodeBin, blob, outFile: file });
+      const sha256 = await injectBlob({ nodeBin, blob, outFile: file, layout });
       log(`${file} ${sha256}`);
       results.push({ arch, file, sha256 });
     }

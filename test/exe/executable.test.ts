@@ -75,6 +75,56 @@ describe('build', () => {
   });
 });
 
+/** The layout the build wrote into an executable (scripts/sea/build-sea.mjs): where each asset sits in the file. */
+function layoutOf(exe: Buffer): { at: number; places: Record<string, [number, number]> } {
+  const at = exe.indexOf('{"main.cjs":[');
+  expect(at, 'layout.json in the executable').toBeGreaterThan(0);
+  expect(exe.indexOf('{"main.cjs":[', at + 1), 'one layout').toBe(-1);
+  return { at, places: JSON.parse(exe.subarray(at, at + 4096).toString('latin1')) as Record<string, [number, number]> };
+}
+
+/** A copy of `exe` whose layout says `places`, written executable to `name` in the scratch directory. */
+function withLayout(exe: Buffer, at: number, places: Record<string, [number, number]>, name: string): string {
+  const text = Buffer.from(JSON.stringify(places).padEnd(4096));
+  expect(text.length).toBe(4096);
+  const out = Buffer.from(exe);
+  text.copy(out, at);
+  const file = join(scratch, name);
+  writeFileSync(file, out, { mode: 0o755 });
+  return file;
+}
+
+describe('assets', () => {
+  it('are read from the executable file where its layout says, and mapped from the blob when that read fails', async () => {
+    const exe = readFileSync(first.exe.x64);
+    const { at, places } = layoutOf(exe);
+    expect(Object.keys(places)).toEqual(
+      expect.arrayContaining(['main.cjs', 'main.cjs.cache', 'boot.cache', 'eks-node-agent.aws.cjs', 'eks-node-agent.aws.cjs.cache']),
+    );
+    for (const [name, [offset]] of Object.entries(places)) {
+      if (name.endsWith('.cjs')) expect(exe.subarray(offset, offset + 16).toString('latin1'), name).toBe('(function (expor');
+    }
+    const version = async (file: string) => runExe({ ...first, exe: { ...first.exe, x64: file } }, 'x64', ['version']);
+
+    // main.cjs broken in the blob (a syntax error if compiled), whole at the end of the file,
+    // where the layout now points: only a loader that reads by the layout runs.
+    const [mainAt, mainLength] = places['main.cjs'] as [number, number];
+    const moved = Buffer.concat([exe, exe.subarray(mainAt, mainAt + mainLength)]);
+    moved.fill('!', mainAt, mainAt + mainLength);
+    const read = await version(withLayout(moved, at, { ...places, 'main.cjs': [exe.length, mainLength] }, 'read-by-layout'));
+    expect(read.exitCode, describeRun(['version'], read)).toBe(0);
+    expect(read.stdout).toContain(PKG_VERSION);
+    expect(read.stderr).toBe('');
+
+    // every place beyond the end of the file: each read fails, and the blob serves them all
+    const beyond = Object.fromEntries(Object.entries(places).map(([name, [, length]]) => [name, [exe.length + 1, length] as [number, number]]));
+    const mapped = await version(withLayout(exe, at, beyond, 'layout-beyond-eof'));
+    expect(mapped.exitCode, describeRun(['version'], mapped)).toBe(0);
+    expect(mapped.stdout).toBe(read.stdout);
+    expect(mapped.stderr).toBe('');
+  });
+});
+
 describe('version', () => {
   it('x64 prints the package version and nothing on stderr', async () => {
     const r = await runExe(first, 'x64', ['version'], { cwd: scratch });
