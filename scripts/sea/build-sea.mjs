@@ -26,6 +26,8 @@ const QEMU = { arm64: 'qemu-aarch64-static' };
 // these flags is part of V8's flag hash: the runtime, run without them, accepts the cache
 // (the loader warns when it does not, and test/exe checks stderr).
 const CACHE_V8_FLAGS = ['--random-seed=1', '--predictable', '--no-memory-reducer'];
+/** V8 flags every run of the executable starts with (the SEA's execArgv): see ./README.md. */
+const RUNTIME_FLAGS = ['--max-semi-space-size=1'];
 
 /**
  * @typedef {(args: string[], env: Record<string, string>) => { status: number | null, stdout: string, stderr: string }} RunLoader
@@ -221,6 +223,7 @@ export async function buildExecutables(o) {
         // The loader is tiny; its own cache would not pay for itself.
         useCodeCache: false,
         useSnapshot: false,
+        execArgv: RUNTIME_FLAGS,
         assets,
       };
       writeFileSync(join(workDir, 'sea-config.json'), `${JSON.stringify(config, null, 2)}\n`);
