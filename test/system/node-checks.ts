@@ -50,8 +50,9 @@ export async function agentFileDigests(vm: SshTarget): Promise<string> {
   return sshOk(vm, `find ${AGENT_FILE_GLOBS.join(' ')} -type f 2>/dev/null | LC_ALL=C sort | xargs -r sha256sum`);
 }
 
-export async function unitState(vm: SshTarget, unit: string): Promise<Record<string, string>> {
-  const out = await sshOk(vm, `systemctl show ${unit} -p ActiveState -p SubState -p Result -p ExecMainStatus -p ExecMainStartTimestampMonotonic -p NRestarts`);
+export async function unitState(vm: SshTarget, unit: string, more: string[] = []): Promise<Record<string, string>> {
+  const props = ['ActiveState', 'SubState', 'Result', 'ExecMainStatus', 'ExecMainStartTimestampMonotonic', 'NRestarts', ...more];
+  const out = await sshOk(vm, `systemctl show ${unit} ${props.map((p) => `-p ${p}`).join(' ')}`);
   return Object.fromEntries(
     out
       .trim()

@@ -59,6 +59,8 @@ const JOIN_DEADLINE_MS = 8 * 60_000;
 /** doctor's own --timeout in the VM, and the ssh budget around it */
 const DOCTOR_TIMEOUT_S = 180;
 const DOCTOR_SSH_MS = (DOCTOR_TIMEOUT_S + 120) * 1000;
+/** `doctor` as every check runs it on the guest: the emulated endpoints, the sources the boot read. */
+const DOCTOR = `${AWS_ENV} eks-node-agent doctor ${BOOT_SOURCES} --timeout ${DOCTOR_TIMEOUT_S}`;
 const SSH_DEADLINE_MS = 4 * 60_000;
 const HEARTBEAT_DEADLINE_MS = 90_000;
 const FAIL_DEADLINE_MS = 6 * 60_000;
@@ -316,8 +318,7 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
   await checks.check(`${p}eks-node-agent doctor: all ok`, async () => {
     const has = await ssh(vm, 'eks-node-agent doctor --help >/dev/null 2>&1');
     expect(has.exitCode === 0, 'the baked agent has no doctor command');
-    const env = AWS_ENV;
-    const r = await ssh(vm, `${env} eks-node-agent doctor ${BOOT_SOURCES} --timeout ${DOCTOR_TIMEOUT_S}`, DOCTOR_SSH_MS);
+    const r = await ssh(vm, DOCTOR, DOCTOR_SSH_MS);
     expect(r.exitCode === 0, `doctor exited ${r.exitCode}:\n${r.stdout}${r.stderr}`);
     // read with the real iptables, as root: a warn here would mean the policy went unread
     expect(/^ok +forward-policy +iptables FORWARD policy ACCEPT/m.test(r.stdout), `doctor's forward-policy line is not ok:\n${r.stdout}`);
@@ -386,7 +387,7 @@ async function checkJoinedCase(
     await checkRuntimeCgroups(checks, target);
     await checkSecondaryNics(checks, target, monitorSocket!);
     await checkForwardPolicyOnRestart(checks, target, {
-      command: `${AWS_ENV} eks-node-agent doctor ${BOOT_SOURCES} --timeout ${DOCTOR_TIMEOUT_S} --output json`,
+      command: `${DOCTOR} --output json`,
       timeoutMs: DOCTOR_SSH_MS,
     });
   }
@@ -557,7 +558,7 @@ async function runCase(c: SystemCase, run: CaseRun): Promise<CaseReport> {
         return 'none of them exist';
       });
       await checks.check('eks-node-agent doctor reports the failure', async () => {
-        const r = await ssh(target, `${AWS_ENV} eks-node-agent doctor ${BOOT_SOURCES} --timeout ${DOCTOR_TIMEOUT_S}`, DOCTOR_SSH_MS);
+        const r = await ssh(target, DOCTOR, DOCTOR_SSH_MS);
         expect(r.exitCode !== 0, `doctor exited 0 on a node whose config phase failed:\n${r.stdout}`);
         expect(r.stdout.includes(c.failField!) || r.stderr.includes(c.failField!), `doctor does not name ${c.failField}:\n${r.stdout}${r.stderr}`);
         return `exit ${r.exitCode}, names ${c.failField}`;
