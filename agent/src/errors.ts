@@ -26,6 +26,8 @@ export class EnvironmentError extends Error {
 
 /** One line describing any thrown value, for messages that wrap a cause. */
 export function describeCause(err: unknown): string {
+  // ours are written for people already: their class name is noise in a line that wraps them
+  if (err instanceof InputError || err instanceof EnvironmentError) return err.message.split('\n')[0] ?? '';
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
     const name = err.name && err.name !== 'Error' ? err.name : typeof code === 'string' ? code : '';
