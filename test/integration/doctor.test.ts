@@ -249,6 +249,11 @@ describe('doctor names the cause of each join failure', () => {
     });
     expect(unreadable.by('forward-policy').hint).toContain('as root');
     expect(unreadable.exitCode).toBe(0);
+    // the support bundle says why it holds no chain
+    const bundle = join(work, 'forward-unread.tar.gz');
+    await doctor(['--bundle', bundle], { IPTABLES_DOUBLE_FAIL: 'Permission denied (you must be root)' });
+    const { stdout: chain } = await run('tar', ['-xzOf', bundle, 'eks-node-doctor/iptables/FORWARD']);
+    expect(chain).toBe('not read: warn: cannot read the iptables FORWARD policy: iptables -S FORWARD: exit 4: Permission denied (you must be root)\n');
   });
 
   it('a drifted file: files fails naming the file and what differs', async () => {
@@ -308,6 +313,7 @@ describe('doctor --bundle', () => {
       'eks-node-doctor/journal/kubelet.service.log',
       'eks-node-doctor/storage/fstab',
       'eks-node-doctor/storage/mdstat',
+      'eks-node-doctor/iptables/FORWARD',
     ]) {
       expect(entries).toContain(expected);
     }
@@ -321,6 +327,8 @@ describe('doctor --bundle', () => {
     expect((JSON.parse(await text('report.json')) as Check[]).every((c) => c.status === 'ok')).toBe(true);
     expect(await text('journal/kubelet.service.log')).toContain('Authorization: Bearer <redacted>');
     expect(await text('storage/mdstat')).toContain('md127 : active raid0');
+    // the chain the forward-policy line judged, its rules included (iptables test double)
+    expect(await text('iptables/FORWARD')).toBe('-P FORWARD ACCEPT\n-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD\n');
 
     // Nothing that authenticates, anywhere in the archive (searched in the decompressed tar).
     const { gunzipSync } = await import('node:zlib');

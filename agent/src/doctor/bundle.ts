@@ -7,6 +7,7 @@ import { EnvironmentError, describeCause } from '../errors.js';
 import { CLUSTER_CACHE_PATH } from '../facts/cluster.js';
 import { PATHS, unitEnvironmentPath } from '../render/paths.js';
 import type { ConfigValue } from './checks/config.js';
+import type { ForwardChain } from './checks/forward.js';
 import type { Plan } from '../render/plan.js';
 import { formatJson } from './report.js';
 import { tarGz, type TarEntry } from './tar.js';
@@ -79,6 +80,16 @@ export async function buildBundle(deps: DoctorDeps, outcome: DoctorOutcome, time
     const state = await deps.readFile(path);
     if (state) add(`storage/${name}`, state.content.toString('utf8'));
   }
+
+  // the chain the forward-policy check judged: its rules too, which the report line only counts
+  const forward = outcome.values.get('forward-policy') as ForwardChain | undefined;
+  const forwardLine = outcome.results.find((c) => c.name === 'forward-policy');
+  add(
+    'iptables/FORWARD',
+    forward
+      ? `${forward.lines.join('\n')}\n`
+      : `not read: ${forwardLine ? `${forwardLine.status}: ${forwardLine.detail}` : 'the forward-policy check did not run'}\n`,
+  );
 
   for (const { unit } of UNITS) {
     try {

@@ -5,6 +5,11 @@ import type { DoctorDeps } from '../types.js';
 /** The image's unit that sets the FORWARD policy to ACCEPT before the kubelet starts (and on each kubelet restart). */
 export const FORWARD_UNIT = 'eks-node-forward-accept.service';
 
+/** The forward-policy check's value: the `iptables -S FORWARD` lines it judged. */
+export interface ForwardChain {
+  lines: string[];
+}
+
 /** The policy from `iptables -S FORWARD` lines (`-P FORWARD ACCEPT`), or undefined when none is there. */
 export function forwardPolicy(lines: string[]): string | undefined {
   for (const line of lines) {
@@ -51,15 +56,18 @@ export function forwardCheck(deps: DoctorDeps): Check {
           hint: 'run the doctor as root (sudo eks-node-agent doctor) on a node with iptables',
         };
       }
+      // the chain as read goes into the support bundle (bundle.ts), whatever the verdict
+      const value: ForwardChain = { lines };
       const policy = forwardPolicy(lines);
       if (policy === undefined) {
-        return { status: 'warn', detail: `iptables -S FORWARD printed no policy line (first line: ${JSON.stringify(lines[0] ?? '')})` };
+        return { status: 'warn', detail: `iptables -S FORWARD printed no policy line (first line: ${JSON.stringify(lines[0] ?? '')})`, value };
       }
       const rules = lines.filter((l) => l.startsWith('-A FORWARD ')).length;
       const found = `iptables FORWARD policy ${policy}, ${rules} rule(s) in the chain`;
-      if (policy === 'ACCEPT') return { status: 'ok', detail: found };
+      if (policy === 'ACCEPT') return { status: 'ok', detail: found, value };
       return {
         status: 'fail',
+        value,
         detail: `${found}; ${await suspect(deps, Math.max(1, ctx.remainingMs() - 500))}`,
         hint: `pods on other nodes cannot open connections to pods on this node (their packets are forwarded here and dropped); \`systemctl restart ${FORWARD_UNIT}\` sets ACCEPT now and every kubelet restart sets it again; stop whatever sets ${policy}`,
       };
