@@ -78,7 +78,7 @@ function wrap(source) {
  * file, so the blob carries a placeholder of fixed size, overwritten in place after injection:
  * JSON, `{"<asset>": [offset, length], ...}`, padded with spaces (JSON.parse allows them).
  */
-export const LAYOUT_ASSET = 'layout.json';
+const LAYOUT_ASSET = 'layout.json';
 const LAYOUT_SIZE = 4096;
 const layoutPlaceholder = () => Buffer.from('{"eks-node-agent layout placeholder": true}'.padEnd(LAYOUT_SIZE));
 
