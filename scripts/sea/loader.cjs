@@ -56,14 +56,22 @@ let layout;
 /** The running executable, opened on first read: /proc/self/exe is its inode even if the file was replaced since. */
 let exeFd;
 
-/** An asset's bytes: read from the executable file, or a view of the mapped blob when that fails. */
+/** How every script the build stores begins (it wraps each, see above). */
+const SCRIPT_HEAD = Buffer.from('(function (');
+
+/**
+ * An asset's bytes: read from the executable file, or a view of the mapped blob when that fails,
+ * or when what was read is no script where one was asked for (/proc/self/exe is another file
+ * when the executable is started through the dynamic loader, e.g. `ld.so ./eks-node-agent`).
+ * A code cache read wrong is rejected by V8's own checks, and the loader says so.
+ */
 function asset(name) {
   if (!inSea) return require('node:fs').readFileSync(path.join(dir, name));
   layout ??= readLayout();
   const place = Object.hasOwn(layout, name) ? layout[name] : undefined;
   if (place !== undefined) {
     const read = readAt(place[0], place[1]);
-    if (read !== undefined) return read;
+    if (read !== undefined && (!name.endsWith('.cjs') || read.subarray(0, SCRIPT_HEAD.length).equals(SCRIPT_HEAD))) return read;
   }
   return Buffer.from(sea.getRawAsset(name));
 }

@@ -116,6 +116,11 @@ describe('assets', () => {
     expect(read.stdout).toContain(PKG_VERSION);
     expect(read.stderr).toBe('');
 
+    // main.cjs's place holding something else (the ELF header): no script there, so the blob serves it
+    const elsewhere = await version(withLayout(exe, at, { ...places, 'main.cjs': [0, mainLength] }, 'layout-elsewhere'));
+    expect(elsewhere.exitCode, describeRun(['version'], elsewhere)).toBe(0);
+    expect(elsewhere.stdout).toBe(read.stdout);
+
     // every place beyond the end of the file: each read fails, and the blob serves them all
     const beyond = Object.fromEntries(Object.entries(places).map(([name, [, length]]) => [name, [exe.length + 1, length] as [number, number]]));
     const mapped = await version(withLayout(exe, at, beyond, 'layout-beyond-eof'));
