@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { TEST_CLUSTER_CA_BASE64 } from '../emulators/eks.js';
+import { startEc2 } from '../emulators/ec2.js';
 import { startEks } from '../emulators/eks.js';
 import { startConnectProxy } from '../support/connect-proxy.js';
 import { startImds } from '../emulators/imds.js';
@@ -299,7 +300,7 @@ describe('init (the boot path, which runs with the trained boot code cache)', ()
 });
 
 describe('chunks (the AWS SDK, CEL, execa and the proxy agent, kept out of the main bundle and loaded on first use)', () => {
-  it('x64 and arm64 load each chunk from the executable: eks:DescribeCluster through a proxy, a maxPodsExpression, `containerd --version`', async () => {
+  it('x64 and arm64 load each chunk from the executable: eks:DescribeCluster and ec2:DescribeInstanceTypes through a proxy, a maxPodsExpression, `containerd --version`', async () => {
     const proxy = await startConnectProxy();
     const userData = [
       'apiVersion: node.eks.aws/v1alpha1',
@@ -315,8 +316,10 @@ describe('chunks (the AWS SDK, CEL, execa and the proxy agent, kept out of the m
       `        HTTP_PROXY: ${proxy.url}`,
       '',
     ].join('\n');
-    const imds = await startImds({ userData: Buffer.from(userData) });
+    // an instance type newer than the image's table: its ENI limits come from EC2 (the aws-ec2 chunk)
+    const imds = await startImds({ userData: Buffer.from(userData), instance: { instanceType: 'm99i.large' } });
     const eks = await startEks({ clusters: { demo: {} } });
+    const ec2 = await startEc2();
     // A `containerd` that only answers --version: the image records no containerd version here.
     const bin = join(scratch, 'chunk-bin');
     mkdirSync(bin, { recursive: true });
@@ -332,7 +335,7 @@ describe('chunks (the AWS SDK, CEL, execa and the proxy agent, kept out of the m
               PATH: `${bin}:/usr/sbin:/usr/bin:/sbin:/bin`,
               AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url,
               AWS_ENDPOINT_URL_EKS: eks.url,
-              AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:9',
+              AWS_ENDPOINT_URL_EC2: ec2.url,
               AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
               AWS_SECRET_ACCESS_KEY: 'example',
             },
@@ -343,14 +346,17 @@ describe('chunks (the AWS SDK, CEL, execa and the proxy agent, kept out of the m
         }),
       );
       const [x64, arm64] = results as [Record<string, unknown>, Record<string, unknown>];
-      // m5.large: 3 * (10 - 1) + 2 - 7 = 22, through CEL; the cluster DNS from DescribeCluster's CIDR
+      // m99i.large from DescribeInstanceTypes: 3 * (10 - 1) + 2 - 7 = 22, through CEL; the cluster DNS from DescribeCluster's CIDR
       expect(x64.maxPods).toBe(22);
       expect(x64.clusterDNS).toEqual(['10.100.0.10']);
       expect(arm64).toEqual(x64);
       expect(eks.requests.length).toBe(2);
-      expect(proxy.requests.map((q) => q.target)).toEqual([`127.0.0.1:${eks.port}`, `127.0.0.1:${eks.port}`]);
+      expect(ec2.requests.map((q) => q.action)).toEqual(['DescribeInstanceTypes', 'DescribeInstanceTypes']);
+      expect(proxy.requests.map((q) => q.target).sort()).toEqual(
+        [`127.0.0.1:${ec2.port}`, `127.0.0.1:${ec2.port}`, `127.0.0.1:${eks.port}`, `127.0.0.1:${eks.port}`].sort(),
+      );
     } finally {
-      await Promise.all([imds.close(), eks.close(), proxy.close()]);
+      await Promise.all([imds.close(), eks.close(), ec2.close(), proxy.close()]);
     }
   }, 120_000);
 });
