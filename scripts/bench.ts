@@ -323,6 +323,8 @@ async function main(): Promise<void> {
   const fixture = (name: string): Buffer => readFileSync(join(root, 'test/fixtures/userdata', name));
   const imdsComplete = await startImds({ userData: fixture('karpenter.mime') });
   const imdsNameOnly = await startImds({ userData: fixture('name-only.yaml') });
+  // name-only on an instance type newer than the image's table: its ENI limits come from EC2
+  const imdsUnknownType = await startImds({ userData: fixture('name-only.yaml'), instance: { instanceType: 'm99i.large' } });
   const eks = await startEks({ clusters: { demo: {} } });
   const ec2 = await startEc2();
   const envFor = (imdsUrl: string): Record<string, string> => ({
@@ -375,6 +377,15 @@ async function main(): Promise<void> {
       addFailure('init (name-only, EKS)', err);
     }
     try {
+      const ec2Before = ec2.requests.length;
+      const u = await compare(initArgs, envFor(imdsUnknownType.url));
+      addRow('init (name-only, EKS + EC2) wall', median(u.agent.map((s) => s.wallMs)), median(u.hello.map((s) => s.wallMs)), fmtMs);
+      addRow('init (name-only, EKS + EC2) peak RSS', median(u.agent.map((s) => s.rssKiB)) * 1024, median(u.hello.map((s) => s.rssKiB)) * 1024, fmtMB);
+      notes.push(`init (name-only, type not in the table): EC2 requests: ${ec2.requests.length - ec2Before}`);
+    } catch (err) {
+      addFailure('init (name-only, EKS + EC2)', err);
+    }
+    try {
       const hello = await instructions(HELLO, [], {});
       if (hello === undefined) {
         notes.push('instructions: not counted (valgrind is not installed: apt-get install -y valgrind)');
@@ -386,6 +397,7 @@ async function main(): Promise<void> {
         });
         const nameOnly = await instructions(AGENT, initArgs(), envFor(imdsNameOnly.url));
         addRow('init (name-only) instructions (callgrind)', nameOnly as number, hello, fmtM, { ratio: NAME_ONLY_GOAL.ratio });
+        addRow('init (name-only, EKS + EC2) instructions', (await instructions(AGENT, initArgs(), envFor(imdsUnknownType.url))) as number, hello, fmtM);
       }
     } catch (err) {
       addFailure('instructions', err);
@@ -407,7 +419,7 @@ async function main(): Promise<void> {
       else notes.push(`exe bytes read: not measured (${err instanceof Error ? err.message : String(err)}); needs root, loop devices, fincore`);
     }
   } finally {
-    await Promise.all([imdsComplete.close(), imdsNameOnly.close(), eks.close(), ec2.close()]);
+    await Promise.all([imdsComplete.close(), imdsNameOnly.close(), imdsUnknownType.close(), eks.close(), ec2.close()]);
     rmSync(scratch, { recursive: true, force: true });
   }
   console.log('');
