@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Verifies every systemd unit under packer/rootfs with `systemd-analyze verify`, once on
-# a root without cloud-init (the local Debian image) and once with stand-ins carrying
-# cloud-init's ordering (Amazon Linux), so an ordering cycle in either fails the check.
+# a root without cloud-init (the local Debian image), once with stand-ins carrying
+# cloud-init's ordering on Amazon Linux and once with its network stage ordered as on Debian
+# and Ubuntu (before sysinit.target), so an ordering cycle in any of them fails the check.
 # Any warning counts as a failure: systemd-analyze exits 0 on many of them.
 set -o errexit -o nounset -o pipefail
 
 repo="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)"
 rootfs="$repo/packer/rootfs"
 stand_ins="$repo/test/provision/fixtures/cloud-init-units"
+debian_stand_ins="$repo/test/provision/fixtures/cloud-init-units-debian"
 # Units of Amazon Linux packages the image has drop-ins for.
 package_units="$repo/test/provision/fixtures/package-units"
 work="$(mktemp -d)"
@@ -36,8 +38,9 @@ make_root() {
   for unit in eks-node-agent-config.service eks-node-agent-run.service; do
     ln -sf "/etc/systemd/system/$unit" "$root/etc/systemd/system/multi-user.target.wants/$unit"
   done
-  if [[ "$with_cloud_init" == yes ]]; then
+  if [[ "$with_cloud_init" != no ]]; then
     cp "$stand_ins"/*.service "$root/usr/lib/systemd/system/"
+    [[ "$with_cloud_init" != debian ]] || cp "$debian_stand_ins"/*.service "$root/usr/lib/systemd/system/"
     [[ -e "$root/bin/true" ]] || { mkdir -p "$root/bin"; printf '#!/bin/sh\n' >"$root/bin/true"; chmod 0755 "$root/bin/true"; }
     for unit in "$stand_ins"/*.service; do
       ln -sf "/usr/lib/systemd/system/${unit##*/}" "$root/etc/systemd/system/multi-user.target.wants/${unit##*/}"
@@ -60,9 +63,13 @@ while IFS= read -r program; do
   fi
 done < <(sed -n 's/.*\(IMPORT{program}\|RUN+\?\)="\(\/[^ "]*\).*/\2/p' "$rootfs"/etc/udev/rules.d/*.rules | sort -u)
 
-for variant in without-cloud-init with-cloud-init; do
+for variant in without-cloud-init with-cloud-init with-debian-cloud-init; do
   root="$work/$variant"
-  make_root "$root" "$([[ "$variant" == with-cloud-init ]] && echo yes || echo no)"
+  case "$variant" in
+    without-cloud-init) make_root "$root" no ;;
+    with-cloud-init) make_root "$root" yes ;;
+    with-debian-cloud-init) make_root "$root" debian ;;
+  esac
   if ! output="$(systemd-analyze verify --man=no --root="$root" multi-user.target "${units[@]}" "${extended[@]}" 2>&1)" || [[ -n "$output" ]]; then
     echo "check-units: systemd-analyze verify ($variant) reported:" >&2
     printf '%s\n' "$output" >&2

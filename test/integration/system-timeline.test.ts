@@ -57,19 +57,21 @@ describe('the VM system test reads each boot critical path from its journal', ()
     expect(t.os).toBe(8);
   });
 
-  it('prints one table, a row per boot, and a median row of OS and ours for a series', () => {
+  it('prints one table, a row per boot, and a median row of the kubelet start, OS and ours for a series', () => {
     const series = [1, 2, 3].map((n) => bootTimeline(JOURNAL, 'complete', `boot ${n}`));
     series[1]!.ours = 6;
     series[1]!.os = 10;
+    series[1]!.phases.kubeletStarted = 21;
     series[2]!.ours = 7;
     series[2]!.os = 12;
+    series[2]!.phases.kubeletStarted = 25.04;
     const lines = timelineTable([...series, bootTimeline(JOURNAL, 'name-only+reboot', 'after reboot')]);
     expect(lines[0]).toMatch(
       /^case \(boot\)\s+net-online\s+config\s+config end\s+cloud-final end\s+run\s+containerd\s+kubelet\s+run end\s+registered\s+Ready\s+OS\s+ours$/,
     );
     expect(lines).toHaveLength(6);
     expect(lines[1]).toMatch(/^complete \(boot 1\)\s+14\.2\s+9\.8\s+17\.1\s+20\.4\s+20\.5\s+22\.0\s+22\.9\s+23\.0\s+24\.1\s+24\.6\s+14\.2\s+8\.7$/);
-    expect(lines[4]).toMatch(/^complete \(median of 3\)\s+12\.0\s+7\.0$/);
+    expect(lines[4]).toMatch(/^complete \(median of 3\)\s+22\.9\s+12\.0\s+7\.0$/);
     expect(lines[5]).toMatch(/^name-only\+reboot \(after reboot\)\s+14\.2 .* 8\.7$/);
     expect(new Set(lines.map((l) => l.length)).size).toBe(1);
   });

@@ -208,6 +208,26 @@ export async function checkHostSettings(checks: Checks, vm: SshTarget): Promise<
     const s = (us: number) => `${(us / 1e6).toFixed(1)}s`;
     return `${journal.trim()}; ran ${s(start)}-${s(end)} after kernel start; config phase started ${s(configStart)}, run phase ${s(runStart)}`;
   });
+  await checks.check("image: the config phase waits for the network, not for cloud-init's network stage", async () => {
+    // Debian orders cloud-init's network stage before sysinit.target: with default dependencies
+    // the config phase would start only once that stage (seconds of Python) had finished.
+    const after = (await sshOk(vm, 'systemctl show -p After --value eks-node-agent-config.service')).trim().split(/\s+/);
+    for (const unit of ['sysinit.target', 'basic.target', 'cloud-init.service', 'network-online.target']) {
+      expect(!after.includes(unit), `eks-node-agent-config.service is ordered after ${unit}`);
+    }
+    expect(
+      after.includes('systemd-networkd-wait-online.service'),
+      `eks-node-agent-config.service is not ordered after the network's wait-online: ${after.join(' ')}`,
+    );
+    const config = await unitState(vm, 'eks-node-agent-config.service');
+    const cloudInit = await unitState(vm, 'cloud-init.service', ['ExecMainExitTimestampMonotonic']);
+    const configStart = Number(config.ExecMainStartTimestampMonotonic);
+    const cloudInitEnd = Number(cloudInit.ExecMainExitTimestampMonotonic);
+    const s = (us: number) => `${(us / 1e6).toFixed(1)}s`;
+    expect(configStart > 0 && cloudInitEnd > 0, `start timestamps: config phase ${configStart} µs, cloud-init.service ended ${cloudInitEnd} µs`);
+    expect(configStart < cloudInitEnd, `the config phase started at ${s(configStart)}, after cloud-init's network stage ended at ${s(cloudInitEnd)}`);
+    return `config phase started ${s(configStart)} after kernel start, beside cloud-init's network stage (ended ${s(cloudInitEnd)})`;
+  });
 }
 
 /**

@@ -103,9 +103,15 @@ const COLUMNS: Array<[string, (t: BootTimeline) => number | undefined]> = [
 ];
 
 /**
+ * The columns a series' median row fills: the two stretches, and the kubelet's start since the
+ * kernel's, which tells whether a shorter `ours` came from the OS's stretch growing.
+ */
+const MEDIAN_COLUMNS = new Set(['kubelet', 'OS', 'ours']);
+
+/**
  * One table, a row per boot, phases in seconds since kernel start; `OS` is kernel →
  * network-online, `ours` network-online → kubelet started. A case booted more than once gets
- * a median row for both.
+ * a median row for those two and for the kubelet's start.
  */
 export function timelineTable(timelines: readonly BootTimeline[]): string[] {
   const rows: string[][] = [];
@@ -117,7 +123,7 @@ export function timelineTable(timelines: readonly BootTimeline[]): string[] {
     const series = boots.filter((t) => t.boot.startsWith('boot '));
     if (series.length > 1) {
       const med = (get: (t: BootTimeline) => number | undefined) => median(series.map(get).filter((v): v is number => v !== undefined));
-      rows.push([`${name} (median of ${series.length})`, ...COLUMNS.map(([title, get]) => (title === 'OS' || title === 'ours' ? cell(med(get)) : ''))]);
+      rows.push([`${name} (median of ${series.length})`, ...COLUMNS.map(([title, get]) => (MEDIAN_COLUMNS.has(title) ? cell(med(get)) : ''))]);
     }
   }
   const header = ['case (boot)', ...COLUMNS.map(([title]) => title)];
