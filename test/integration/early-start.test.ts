@@ -60,11 +60,30 @@ describe('init --skip run --early-start', () => {
     expect((await configPhase(node)).exitCode).toBe(0);
     mkdirSync(join(node.root, 'etc/eks/nodeadm.d'), { recursive: true });
     writeFileSync(join(node.root, 'etc/eks/nodeadm.d/10-label.yaml'), nodeConfig({ kubelet: { flags: ['--node-labels=late=yes'] } }));
+    const userDataReads = node.imds.count('/latest/user-data');
     const run = await runPhase(node);
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/the merged NodeConfig changed since the config phase/);
+    // the changed merge is validated as read, not read a second time
+    expect(node.imds.count('/latest/user-data') - userDataReads).toBe(1);
+    expect(run.stderr.match(/eks-node-agent: resolve config \d+ ms/g)).toHaveLength(1);
+    expect(run.stderr).toMatch(/eks-node-agent: validate config \d+ ms \(2 document\(s\)\)/);
     expect(node.systemctlCalls().slice(1)).toContain('restart kubelet.service');
     expect(node.read('/etc/eks/kubelet/environment')).toContain('late=yes');
+  });
+
+  it('fails the run phase on a drop-in that makes the merge invalid, naming the field, and leaves the files as the config phase wrote them', async () => {
+    node = await startNode({ imds: { userData: complete } });
+    expect((await configPhase(node)).exitCode).toBe(0);
+    const environment = node.read('/etc/eks/kubelet/environment');
+    mkdirSync(join(node.root, 'etc/eks/nodeadm.d'), { recursive: true });
+    writeFileSync(join(node.root, 'etc/eks/nodeadm.d/10-bad.yaml'), nodeConfig({ cluster: { cidr: '10.100.0/16' } }));
+    const run = await runPhase(node);
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stderr).toMatch(/the merged NodeConfig changed since the config phase/);
+    expect(run.stderr).toMatch(/spec\.cluster\.cidr/);
+    expect(node.read('/etc/eks/kubelet/environment')).toBe(environment);
+    expect(node.systemctlCalls().slice(1)).toEqual([]);
   });
 
   it('leaves the start to the run phase when the user data holds a script, naming the part', async () => {

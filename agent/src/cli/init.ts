@@ -18,7 +18,7 @@ import { proxySettings } from '../aws/proxy.js';
 import { planNode, type Step } from '../boot.js';
 import { PATHS, RESOLVED_UNIT, renderResolvedDropIn } from '../render/index.js';
 import { stableJson } from '../common/json.js';
-import { loadConfig, NoNodeConfigError, type LoadedConfig } from '../sources/index.js';
+import { loadConfig, NoNodeConfigError, type LoadedConfig, validateLoadedConfig } from '../sources/index.js';
 import { awsApis, lazyImds, type Env } from './deps.js';
 import { applyLocalStorage, describeLocalStorageOn, leftoverLocalStorage, readLocalStorageIntent, recordLocalStorageIntent } from '../apply/local-storage.js';
 import { createProcessRunner } from '../apply/process.js';
@@ -85,17 +85,15 @@ export async function run(
     log(`done in ${totalMs} ms (runtime start ${runtimeStartMs} ms)`, { phase: 'done', durationMs: totalMs, runtimeStartMs });
     return 0;
   };
-  const load = (validate: boolean) =>
-    loadOrNothing(() =>
-      step(
-        'resolve config',
-        () => loadConfig(options.configSources, { imds }, { validate }),
-        (l) => `${l.documents.length} document(s)${l.ignored.length ? `, ${l.ignored.length} ignored` : ''}`,
-      ),
-    );
   // The run phase compares before it validates: an unchanged merge passed validation in the
-  // config phase (and its CEL compiler need not load again); a changed one is loaded again below.
-  let loaded = await load(options.skip !== 'config');
+  // config phase (and its CEL compiler need not load again); a changed one is validated below.
+  let loaded = await loadOrNothing(() =>
+    step(
+      'resolve config',
+      () => loadConfig(options.configSources, { imds }, { validate: options.skip !== 'config' }),
+      (l) => `${l.documents.length} document(s)${l.ignored.length ? `, ${l.ignored.length} ignored` : ''}`,
+    ),
+  );
   if (loaded instanceof NoNodeConfigError) {
     log(
       options.skip === 'config'
@@ -116,9 +114,13 @@ export async function run(
           : 'run phase: no configuration recorded by a config phase: configuring first',
     );
     if (configure) {
-      const validated = await load(true);
-      if (validated instanceof NoNodeConfigError) throw validated;
-      loaded = validated;
+      // the merge just read, validated: reading the sources again would only fetch the same user data
+      const unvalidated = loaded;
+      loaded = await step(
+        'validate config',
+        () => validateLoadedConfig(unvalidated),
+        (l) => `${l.documents.length} document(s)`,
+      );
     }
   }
   if (configure) {

@@ -152,9 +152,18 @@ export async function loadConfig(
   }
   const config = mergeNodeConfigs(configs);
   advisories.push(...advisoryProblems(config));
-  // Unvalidated only for a caller comparing the merge with one validated before (the run phase).
-  if (options.validate === false) return { config, documents: where, ignored, advisories, notes, otherParts };
-  const problems = await validateNodeConfig(config);
-  if (problems.length > 0) throw new InputError([...problems, ...advisories]);
-  return { config, documents: where, ignored, advisories, notes, otherParts };
+  const loaded = { config, documents: where, ignored, advisories, notes, otherParts };
+  // Unvalidated only for a caller comparing the merge with one validated before (the run phase),
+  // which validates it with validateLoadedConfig once it differs.
+  return options.validate === false ? loaded : validateLoadedConfig(loaded);
+}
+
+/**
+ * The validation loadConfig does, for a merge it returned unvalidated: the same rules and the
+ * same error, without reading the sources again.
+ */
+export async function validateLoadedConfig(loaded: LoadedConfig): Promise<LoadedConfig> {
+  const problems = await validateNodeConfig(loaded.config);
+  if (problems.length > 0) throw new InputError([...problems, ...loaded.advisories]);
+  return loaded;
 }
