@@ -9,6 +9,9 @@ import net from 'node:net';
 import { type Checks, expect, unitState } from './node-checks.js';
 import { ssh, sshOk, type SshTarget } from './ssh.js';
 
+/** A monotonic timestamp in µs (a number, or systemctl's text) as seconds since kernel start. */
+const secs = (us: number | string | undefined) => `${(Number(us) / 1e6).toFixed(1)}s`;
+
 /** A second NIC present at boot (a launch-template ENI) and one hot-plugged later (the CNI's). */
 export const BOOT_NIC_MAC = '52:54:00:12:34:57';
 export const LATE_NIC_MAC = '52:54:00:12:34:58';
@@ -205,8 +208,7 @@ export async function checkHostSettings(checks: Checks, vm: SshTarget): Promise<
     );
     expect(!after.includes('eks-node-prefetch'), 'a unit on the boot path is ordered after eks-node-prefetch.service');
     const journal = await sshOk(vm, 'journalctl -b -u eks-node-prefetch.service -o cat --no-pager | grep "^prefetch:"');
-    const s = (us: number) => `${(us / 1e6).toFixed(1)}s`;
-    return `${journal.trim()}; ran ${s(start)}-${s(end)} after kernel start; config phase started ${s(configStart)}, run phase ${s(runStart)}`;
+    return `${journal.trim()}; ran ${secs(start)}-${secs(end)} after kernel start; config phase started ${secs(configStart)}, run phase ${secs(runStart)}`;
   });
   await checks.check("image: the config phase waits for the network, not for cloud-init's network stage", async () => {
     // Debian orders cloud-init's network stage before sysinit.target: with default dependencies
@@ -223,10 +225,9 @@ export async function checkHostSettings(checks: Checks, vm: SshTarget): Promise<
     const cloudInit = await unitState(vm, 'cloud-init.service', ['ExecMainExitTimestampMonotonic']);
     const configStart = Number(config.ExecMainStartTimestampMonotonic);
     const cloudInitEnd = Number(cloudInit.ExecMainExitTimestampMonotonic);
-    const s = (us: number) => `${(us / 1e6).toFixed(1)}s`;
     expect(configStart > 0 && cloudInitEnd > 0, `start timestamps: config phase ${configStart} µs, cloud-init.service ended ${cloudInitEnd} µs`);
-    expect(configStart < cloudInitEnd, `the config phase started at ${s(configStart)}, after cloud-init's network stage ended at ${s(cloudInitEnd)}`);
-    return `config phase started ${s(configStart)} after kernel start, beside cloud-init's network stage (ended ${s(cloudInitEnd)})`;
+    expect(configStart < cloudInitEnd, `the config phase started at ${secs(configStart)}, after cloud-init's network stage ended at ${secs(cloudInitEnd)}`);
+    return `config phase started ${secs(configStart)} after kernel start, beside cloud-init's network stage (ended ${secs(cloudInitEnd)})`;
   });
 }
 
@@ -253,8 +254,7 @@ export async function checkSshHostKeys(checks: Checks, vm: SshTarget): Promise<v
     const { Result: result, ExecMainStartTimestampMonotonic: rsaStart, ExecMainExitTimestampMonotonic: rsaEnd } = unit;
     expect(result === 'success', `${rsa}: ${unit.ActiveState}, result ${result}`);
     expect(Number(rsaStart) >= Number(sshUp) && Number(sshUp) > 0, `${rsa} started at ${rsaStart} µs, sshd was up at ${sshUp} µs`);
-    const s = (us: string | undefined) => `${(Number(us) / 1e6).toFixed(1)}s`;
-    return `sshd up at ${s(sshUp)} with Ed25519 and ECDSA; RSA made ${s(rsaStart)}-${s(rsaEnd)}, nothing ordered after it`;
+    return `sshd up at ${secs(sshUp)} with Ed25519 and ECDSA; RSA made ${secs(rsaStart)}-${secs(rsaEnd)}, nothing ordered after it`;
   });
 }
 
