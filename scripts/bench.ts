@@ -301,6 +301,14 @@ function addRow(figure: string, ours: number, base: number, fmt: (x: number) => 
   if (goal.ratio !== undefined) parts.push(`<= ${goal.ratio.toFixed(2)}x ${verdict(ours / base <= goal.ratio)}`);
   rows.push({ figure, ours: fmt(ours), base: fmt(base), ratio: `${(ours / base).toFixed(2)}x`, goal: parts.join('; ') });
 }
+
+/** The two rows of one comparison: wall time and peak RSS, each the median of its runs. */
+function addRunRows(label: string, runs: { agent: Sample[]; hello: Sample[] }, goals: { wall?: Goal; rss?: Goal } = {}): void {
+  const wall = (xs: Sample[]) => median(xs.map((s) => s.wallMs));
+  const rss = (xs: Sample[]) => median(xs.map((s) => s.rssKiB)) * 1024;
+  addRow(`${label} wall`, wall(runs.agent), wall(runs.hello), fmtMs, goals.wall);
+  addRow(`${label} peak RSS`, rss(runs.agent), rss(runs.hello), fmtMB, goals.rss);
+}
 function addFailure(figure: string, err: unknown): void {
   if (!(err instanceof RunFailed)) throw err;
   rows.push({ figure, ours: 'FAILED', base: '', ratio: '', goal: '' });
@@ -365,18 +373,14 @@ async function main(): Promise<void> {
     console.log('');
     try {
       const v = await compare(() => ['version'], {});
-      addRow('version wall', median(v.agent.map((s) => s.wallMs)), median(v.hello.map((s) => s.wallMs)), fmtMs, VERSION_GOAL);
-      addRow('version peak RSS', median(v.agent.map((s) => s.rssKiB)) * 1024, median(v.hello.map((s) => s.rssKiB)) * 1024, fmtMB);
+      addRunRows('version', v, { wall: VERSION_GOAL });
     } catch (err) {
       addFailure('version', err);
     }
     try {
       const eksBefore = eks.requests.length;
       const c = await compare(initArgs, completeEnv);
-      addRow('init (complete user data) wall', median(c.agent.map((s) => s.wallMs)), median(c.hello.map((s) => s.wallMs)), fmtMs, INIT_GOAL);
-      addRow('init (complete user data) peak RSS', median(c.agent.map((s) => s.rssKiB)) * 1024, median(c.hello.map((s) => s.rssKiB)) * 1024, fmtMB, {
-        max: 80e6,
-      });
+      addRunRows('init (complete user data)', c, { wall: INIT_GOAL, rss: { max: 80e6 } });
       notes.push(`init (complete): wrote ${countFiles(lastRoot)} files; EKS requests: ${eks.requests.length - eksBefore} (expected 0)`);
       notes.push(`init (complete) by the agent's step lines, ms: ${stepMedians(c.agent)}`);
     } catch (err) {
@@ -385,10 +389,7 @@ async function main(): Promise<void> {
     try {
       const eksBefore = eks.requests.length;
       const n = await compare(initArgs, envFor(imdsNameOnly.url));
-      addRow('init (name-only, EKS) wall', median(n.agent.map((s) => s.wallMs)), median(n.hello.map((s) => s.wallMs)), fmtMs, NAME_ONLY_GOAL);
-      addRow('init (name-only, EKS) peak RSS', median(n.agent.map((s) => s.rssKiB)) * 1024, median(n.hello.map((s) => s.rssKiB)) * 1024, fmtMB, {
-        max: 70e6,
-      });
+      addRunRows('init (name-only, EKS)', n, { wall: NAME_ONLY_GOAL, rss: { max: 70e6 } });
       notes.push(`init (name-only): wrote ${countFiles(lastRoot)} files; EKS requests: ${eks.requests.length - eksBefore}`);
       notes.push(`init (name-only) by the agent's step lines, ms: ${stepMedians(n.agent)}`);
     } catch (err) {
@@ -397,8 +398,7 @@ async function main(): Promise<void> {
     try {
       const ec2Before = ec2.requests.length;
       const u = await compare(initArgs, envFor(imdsUnknownType.url));
-      addRow('init (name-only, EKS + EC2) wall', median(u.agent.map((s) => s.wallMs)), median(u.hello.map((s) => s.wallMs)), fmtMs);
-      addRow('init (name-only, EKS + EC2) peak RSS', median(u.agent.map((s) => s.rssKiB)) * 1024, median(u.hello.map((s) => s.rssKiB)) * 1024, fmtMB);
+      addRunRows('init (name-only, EKS + EC2)', u);
       notes.push(`init (name-only, type not in the table): EC2 requests: ${ec2.requests.length - ec2Before}`);
     } catch (err) {
       addFailure('init (name-only, EKS + EC2)', err);
