@@ -78,6 +78,13 @@ for variant in without-cloud-init with-cloud-init with-debian-cloud-init; do
     echo "check-units: ${units[*]} ${extended[*]} verified ($variant)"
   fi
 done
+# containerd's drop-in drops the package's `modprobe overlay`: only safe while the image loads
+# overlay at boot itself.
+if grep -qx 'ExecStartPre=' "$rootfs/etc/systemd/system/containerd.service.d/10-eks-node.conf" &&
+  ! grep -qx 'overlay' "$rootfs/etc/modules-load.d/eks-node.conf"; then
+  echo "check-units: containerd.service.d/10-eks-node.conf clears ExecStartPre (modprobe overlay), but modules-load.d/eks-node.conf does not load overlay" >&2
+  status=1
+fi
 # nodeadm's unit names must resolve to ours once the units are enabled, as the image enables them.
 alias_root="$work/aliases"
 mkdir -p "$alias_root/etc/systemd/system"

@@ -114,7 +114,7 @@ export async function checkHostSettings(checks: Checks, vm: SshTarget): Promise<
     await sshOk(vm, 'grep -q "^net.ipv4.ip_local_reserved_ports" /etc/sysctl.d/60-eks-node-reserved-ports.conf');
     return `reserved ${ports}; vm.max_map_count ${mapCount}; pid_max ${pidMax}`;
   });
-  await checks.check('image: kernel modules loaded at boot', async () => {
+  await checks.check('image: kernel modules loaded at boot; containerd starts without its modprobe', async () => {
     const wanted = ['overlay', 'br_netfilter', 'ip_tables', 'iptable_nat', 'xt_comment'];
     const out = await sshOk(vm, `for m in ${wanted.join(' ')}; do if [ -d /sys/module/$m ]; then echo "$m yes"; else echo "$m no"; fi; done`);
     const missing = out
@@ -124,7 +124,10 @@ export async function checkHostSettings(checks: Checks, vm: SshTarget): Promise<
     expect(missing.length === 0, `not loaded: ${missing.join(', ')}`);
     const s = await sshOk(vm, 'systemctl show -p Result --value systemd-modules-load.service');
     expect(s.trim() === 'success', `systemd-modules-load.service: ${s.trim()}`);
-    return wanted.join(', ');
+    // the drop-in clears the package's ExecStartPre=-/sbin/modprobe overlay (overlay is loaded above)
+    const pre = (await sshOk(vm, 'systemctl show -p ExecStartPre --value containerd.service')).trim();
+    expect(pre === '', `containerd.service still runs before its start: ${pre}`);
+    return `${wanted.join(', ')}; containerd ExecStartPre empty`;
   });
   await checks.check('image: containerd and the kubelet run in runtime.slice; FORWARD policy ACCEPT', async () => {
     const out = await sshOk(
