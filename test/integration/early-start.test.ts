@@ -1,8 +1,11 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { completeCluster, nodeConfig } from '../support/user-data.js';
 import { startNode, type SimulatedNode } from '../support/node.js';
+import { REPO } from '../support/agent.js';
+import { IS_MODEL, fakeNode } from '../../agent/test/storage/fake-node.js';
 
 /**
  * The config unit's early start (`init --skip run --early-start`) against the systemctl TEST
@@ -119,12 +122,53 @@ describe('init --skip run --early-start', () => {
     }
   });
 
-  it('leaves the start to the run phase when local storage is asked for', async () => {
+  it('sets up local storage itself before queuing the start; the run phase finds nothing to do', async () => {
     node = await startNode({ imds: { userData: nodeConfig({ cluster: completeCluster, instance: { localStorage: { strategy: 'RAID0' } } }) } });
     const config = await configPhase(node);
     expect(config.exitCode, config.stderr).toBe(0);
-    expect(config.stderr).toContain('early start: no, the run phase sets up local storage before containerd starts');
-    expect(node.systemctlCalls()).toEqual([]);
+    const lines = config.stderr.split('\n');
+    const storage = lines.findIndex((l) => /^eks-node-agent: local storage: .*no instance-store NVMe disks were found/.test(l));
+    const queue = lines.findIndex((l) => /^eks-node-agent: queue start containerd\.service kubelet\.service/.test(l));
+    expect(storage, config.stderr).toBeGreaterThan(-1);
+    expect(queue, config.stderr).toBeGreaterThan(storage);
+    expect(node.systemctlCalls()).toEqual([queued]);
+
+    const run = await runPhase(node);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/^eks-node-agent: local storage: .*no instance-store NVMe disks were found/m);
+    expect(node.systemctlCalls().slice(1)).toEqual(['is-active containerd.service', 'is-active kubelet.service']);
+  });
+
+  it('leaves the start to the run phase when setting up local storage fails, and the run phase fails naming the command', async () => {
+    node = await startNode({ imds: { userData: nodeConfig({ cluster: completeCluster, instance: { localStorage: { strategy: 'RAID0' } } }) } });
+    fakeNode(node.root, [
+      { name: 'nvme0n1', model: 'Amazon Elastic Block Store', partitions: ['nvme0n1p1'] },
+      { name: 'nvme1n1', model: IS_MODEL },
+      { name: 'nvme2n1', model: IS_MODEL },
+    ]);
+    // mdadm TEST DOUBLE: this machine has no md driver to give the agent
+    const bin = mkdtempSync(join(tmpdir(), 'eks-node-mdadm-'));
+    writeFileSync(join(bin, 'mdadm'), '#!/bin/sh\necho "mdadm: cannot open /dev/nvme1n1: Device or resource busy" >&2\nexit 1\n');
+    chmodSync(join(bin, 'mdadm'), 0o755);
+    const path = { PATH: `${bin}:${join(REPO, 'test/doubles')}:${process.env.PATH}` };
+    const n = node;
+    try {
+      const config = await n.agent(['init', '--root', n.root, '--skip', 'run', '--early-start', ...sources(n)], path);
+      expect(config.exitCode, config.stderr).toBe(0);
+      expect(config.stderr).toMatch(
+        /warning: early start failed \(local storage: mdadm --create .*Device or resource busy\); the run phase starts containerd and the kubelet/,
+      );
+      expect(n.systemctlCalls()).toEqual([]);
+      expect(state(n).startedEarly).toBeUndefined();
+      const run = await n.agent(['init', '--root', n.root, '--skip', 'config', ...sources(n)], path);
+      expect(run.exitCode).toBe(2);
+      expect(run.stderr).toMatch(
+        /^error: local storage: mdadm --create .*: failed with exit code 1: mdadm: cannot open \/dev\/nvme1n1: Device or resource busy$/m,
+      );
+      expect(n.systemctlCalls()).toEqual([]);
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
 
   it('reloads systemd before queuing when it wrote unit drop-ins (a proxy for containerd and the kubelet)', async () => {

@@ -58,8 +58,8 @@ export interface SystemCase {
   /** check the image's host settings, and boot with a second NIC and hot-plug a third */
   imageParity?: boolean;
   /**
-   * the config phase starts containerd and the kubelet itself: the user data is only NodeConfig
-   * and no local storage is asked, so nothing can run between the phases
+   * the config phase starts containerd and the kubelet itself (after local storage, if asked):
+   * the user data is only NodeConfig, so nothing can run between the phases
    */
   earlyStart?: boolean;
 }
@@ -198,6 +198,7 @@ ${nodeConfig(`${completeCluster(c)}  kubelet:
     name: 'local-storage-raid0',
     describeClusterCalls: 0,
     expect: 'join',
+    earlyStart: true,
     reboot: true,
     instanceStoreDisks: 2,
     userData: localStorage,
@@ -207,6 +208,7 @@ ${nodeConfig(`${completeCluster(c)}  kubelet:
     name: 'local-storage-none',
     describeClusterCalls: 0,
     expect: 'join',
+    earlyStart: true,
     instanceStoreDisks: 0,
     userData: localStorage,
   },

@@ -35,12 +35,13 @@ export interface StorageIdentity {
   blob: string;
 }
 
-const RUN_LOG = 'journalctl -b -u eks-node-agent-run.service -o cat --no-pager';
+/** Both agent units' journals this boot: the config phase sets up the disks when it starts containerd early, else the run phase. */
+const AGENT_LOG = 'journalctl -b -u eks-node-agent-config.service -u eks-node-agent-run.service -o cat --no-pager';
 const BLOBS = '/mnt/k8s-disks/0/containerd/io.containerd.content.v1.content/blobs/sha256';
 
-/** The run phase's local storage lines this boot, without the journal's `eks-node-agent: ` prefix. */
+/** The agent's local storage lines this boot, without the journal's `eks-node-agent: ` prefix. */
 async function storageLines(vm: SshTarget, prefix: string): Promise<string[]> {
-  return (await sshOk(vm, RUN_LOG))
+  return (await sshOk(vm, AGENT_LOG))
     .split('\n')
     .map((l) => l.replace(/^eks-node-agent: /, ''))
     .filter((l) => l.startsWith(prefix));
@@ -78,6 +79,14 @@ export async function checkRaid0(checks: Checks, vm: SshTarget, disks: number): 
     return `${line.trim()}; ${source} xfs`;
   });
   if (!md) return undefined;
+  await checks.check('local storage: the config phase built it before it queued the start of containerd and the kubelet', async () => {
+    const config = (await sshOk(vm, 'journalctl -b -u eks-node-agent-config.service -o cat --no-pager')).split('\n');
+    const created = config.findIndex((l) => /local storage: created RAID0/.test(l));
+    const bound = config.findIndex((l) => /local storage: bind-mounted \S+ at \/var\/lib\/containerd/.test(l));
+    const queued = config.findIndex((l) => /queue start containerd\.service kubelet\.service/.test(l));
+    expect(created >= 0 && bound > created && queued > bound, `config unit's journal:\n${config.join('\n')}`);
+    return `${config[created]!.replace(/^eks-node-agent: /, '')}, then bind mounts, then the queued start`;
+  });
   await checks.check('local storage: /var/lib/containerd, /var/lib/kubelet and /var/log/pods are on the array', async () =>
     (await expectBindsFrom(vm, md)).join(', '),
   );
@@ -132,12 +141,12 @@ function secondsOf(journal: string, text: string): number | undefined {
  * fstab mounts the array before the agent runs when udev names the filesystem within fstab's
  * 10 s device wait. Under TCG on a loaded host udevd itself can start after those 10 s have run
  * out (seen in CI: udevd started 2 s after the wait timed out); then the mount unit fails as
- * `nofail` allows, and the run phase mounts the same array. That fallback passes only when the
+ * `nofail` allows, and the agent mounts the same array. That fallback passes only when the
  * journal shows exactly that, and the check says which path the boot took.
  */
 export async function checkRaid0AfterReboot(checks: Checks, vm: SshTarget, before: StorageIdentity): Promise<void> {
   await checks.check(
-    'after reboot: the same array and filesystem, mounted from fstab (or by the run phase when udev started too late for it), nothing rebuilt',
+    'after reboot: the same array and filesystem, mounted from fstab (or by the agent when udev started too late for it), nothing rebuilt',
     async () => {
       const [source] = (await sourceOf(vm, '/mnt/k8s-disks/0')).split(/\s+/);
       expect(source?.startsWith('/dev/md'), `/mnt/k8s-disks/0 is not mounted after the reboot (${source})`);
@@ -150,7 +159,7 @@ export async function checkRaid0AfterReboot(checks: Checks, vm: SshTarget, befor
       expect(blob.exitCode === 0, `the blob written before the reboot is gone from ${BLOBS}`);
       const lines = await storageLines(vm, 'local storage');
       const rebuilt = lines.filter((l) => /created|made|wrote|copied|stopped/.test(l));
-      expect(lines.length > 0 && rebuilt.length === 0, `run phase after reboot:\n${lines.join('\n')}`);
+      expect(lines.length > 0 && rebuilt.length === 0, `agent after reboot:\n${lines.join('\n')}`);
       const mountedByAgent = lines.filter((l) => /mounted/.test(l));
       let path = 'fstab mounted it before the agent ran';
       if (mountedByAgent.length > 0) {
@@ -159,10 +168,10 @@ export async function checkRaid0AfterReboot(checks: Checks, vm: SshTarget, befor
         const udevd = secondsOf(journal, 'Started systemd-udevd.service');
         expect(
           timedOut !== undefined && udevd !== undefined && udevd > timedOut - 5,
-          `the run phase mounted the array, but fstab's device wait did not run out before udev could act ` +
+          `the agent mounted the array, but fstab's device wait did not run out before udev could act ` +
             `(device wait timed out at ${timedOut ?? 'never'} s, udevd started at ${udevd ?? 'never'} s):\n${lines.join('\n')}`,
         );
-        path = `fstab's device wait ran out at ${timedOut} s, udevd started at ${udevd} s (TCG); the run phase mounted the same array`;
+        path = `fstab's device wait ran out at ${timedOut} s, udevd started at ${udevd} s (TCG); the agent mounted the same array`;
       }
       const unit = (await ssh(vm, "systemctl is-active 'mnt-k8s\\x2ddisks-0.mount'")).stdout.trim();
       expect(unit === 'active', `systemd does not see /mnt/k8s-disks/0 as its fstab mount unit: ${unit}`);
@@ -199,9 +208,9 @@ export async function checkFstabMountsAlone(checks: Checks, vm: SshTarget, befor
 
 /** Without disks: one line, nothing mounted. */
 export async function checkNoDisks(checks: Checks, vm: SshTarget): Promise<void> {
-  await checks.check('local storage: one line saying there are no instance-store disks, nothing mounted', async () => {
+  await checks.check('local storage: one line per phase saying there are no instance-store disks, nothing mounted', async () => {
     const lines = await storageLines(vm, 'local storage:');
-    expect(lines.length === 1 && lines[0]!.includes('no instance-store NVMe disks were found'), `run phase:\n${lines.join('\n')}`);
+    expect(lines.length === 2 && lines.every((l) => l.includes('no instance-store NVMe disks were found')), `agent:\n${lines.join('\n')}`);
     const m = await ssh(vm, 'findmnt -n --mountpoint /var/lib/containerd');
     expect(m.stdout.trim() === '', `/var/lib/containerd is a mount point: ${m.stdout}`);
     return lines[0]!;

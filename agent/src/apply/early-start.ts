@@ -14,8 +14,6 @@ export interface EarlyStartInputs {
   root: string;
   /** user-data parts another program acts on (LoadedConfig.otherParts) */
   otherParts: readonly string[];
-  /** whether spec.instance.localStorage asks for disks, which the run phase sets up first */
-  localStorage: boolean;
   units: readonly UnitAction[];
   /**
    * whether a config phase already ran since boot (its run-phase state under /run existed before
@@ -47,7 +45,6 @@ export function earlyStartBlocker(inputs: EarlyStartInputs): string | undefined 
     const count = scriptCount(join(inputs.root, dir));
     if (count > 0) return `${dir} holds ${count} script(s) cloud-init runs first`;
   }
-  if (inputs.localStorage) return 'the run phase sets up local storage before containerd starts';
   if (inputs.units.some((a) => a.kind === 'daemon-reexec')) return 'the default environment needs a systemd re-exec, which the run phase does';
   return undefined;
 }

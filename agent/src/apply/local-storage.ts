@@ -117,12 +117,15 @@ export interface LocalStorageOptions {
   root: string;
   run: RunProcess;
   log: (line: string) => void;
+  /** wait for udev's event queue before looking at the disks (default: when root is `/`) */
+  settleUdev?: boolean;
 }
 
-const TIMEOUT = { short: 30_000, mdadm: 120_000, mkfs: 10 * 60_000, copy: 30 * 60_000 };
+const TIMEOUT = { short: 30_000, settle: 60_000, mdadm: 120_000, mkfs: 10 * 60_000, copy: 30 * 60_000 };
 
 /**
- * The run phase's local storage step, before containerd and the kubelet start: find or build
+ * The local storage step, before containerd and the kubelet start (the config phase's when it
+ * starts them early; the run phase's always, which then finds everything in place): find or build
  * the array (or the single disks' filesystems), record them in /etc/fstab by UUID, mount what is
  * not mounted, and move the state directories onto the array, copying what they already hold.
  * Everything found in place is left alone, so a second run or a reboot changes nothing; blank
@@ -130,6 +133,7 @@ const TIMEOUT = { short: 30_000, mdadm: 120_000, mkfs: 10 * 60_000, copy: 30 * 6
  */
 export async function applyLocalStorage(intent: LocalStorageIntent, options: LocalStorageOptions): Promise<StoragePlan> {
   const { root, log } = options;
+  if (options.settleUdev ?? root === '/') await settleUdev(options);
   const { plan, skipped } = planLocalStorageOn(root, intent);
   for (const s of skipped) log(`local storage: left alone: ${s}`);
   log(describeStoragePlan(plan));
@@ -204,6 +208,21 @@ export async function applyLocalStorage(intent: LocalStorageIntent, options: Loc
 }
 
 type Exec = (command: string, args: string[], timeoutMs?: number, ok?: number[]) => Promise<{ exitCode: number; stdout: string; stderr: string }>;
+
+/**
+ * Early in boot (the config phase) udev may still be handling the disks' events: their by-id
+ * links, or its incremental assembly of an array from a previous boot, which must not race our
+ * own mdadm calls. So the step waits for udev's queue to empty first (at once when it is empty,
+ * as it is by the run phase). Never a reason to fail: without udev there is nothing to wait for.
+ */
+async function settleUdev(options: LocalStorageOptions): Promise<void> {
+  try {
+    const r = await options.run('udevadm', ['settle', `--timeout=${TIMEOUT.settle / 1000}`], { timeoutMs: TIMEOUT.settle + 10_000 });
+    if (r.exitCode !== 0) options.log(`local storage: note: udevadm settle exited ${r.exitCode}${firstLine(r) ? `: ${firstLine(r)}` : ''}; going on`);
+  } catch (err) {
+    options.log(`local storage: note: ${describeCause(err)}; going on`);
+  }
+}
 
 /** The md device holding every member, from sysfs `holders`, with whether it runs. */
 function arrayOf(root: string, members: readonly InstanceStoreDisk[]): { md: string; active: boolean } | undefined {

@@ -22,7 +22,7 @@ import { loadConfig, NoNodeConfigError, type LoadedConfig, validateLoadedConfig 
 import { awsApis, lazyImds, type Env } from './deps.js';
 import { applyLocalStorage, describeLocalStorageOn, leftoverLocalStorage, readLocalStorageIntent, recordLocalStorageIntent } from '../apply/local-storage.js';
 import { createProcessRunner } from '../apply/process.js';
-import { localStorageIntent } from '../storage/plan.js';
+import { localStorageIntent, type LocalStorageIntent } from '../storage/plan.js';
 import { stderrLog, timed, type Log } from './log.js';
 import { formatPlan } from './plan-format.js';
 import { processDuration, systemClock, type ClockReader } from './process-clock.js';
@@ -79,6 +79,13 @@ export async function run(
 ): Promise<number> {
   const imds = lazyImds(env, log);
   const step: Step = (name, work, detail) => timed(log, name, work, detail);
+  const applyStorageStep = (intent: LocalStorageIntent) =>
+    timed(
+      log,
+      'local storage',
+      () => applyLocalStorage(intent, { root: options.root, run: createProcessRunner(env), log }),
+      (p) => p.kind,
+    );
   const done = () => {
     // the process's whole life, so the journal says what the boot waited, not what our code took
     const { totalMs, runtimeStartMs } = processDuration(clock);
@@ -171,15 +178,13 @@ export async function run(
     if (options.skip === 'run' && options.earlyStart) {
       // a shortcut, never a reason to fail the boot: whatever goes wrong leaves the start to the run phase
       try {
-        const blocker = earlyStartBlocker({
-          root: options.root,
-          otherParts: loaded.otherParts,
-          localStorage: storage !== undefined,
-          units: plan.units,
-          ranBefore,
-        });
+        const blocker = earlyStartBlocker({ root: options.root, otherParts: loaded.otherParts, units: plan.units, ranBefore });
         if (blocker) log(`early start: no, ${blocker}; the run phase starts containerd and the kubelet`);
         else {
+          // The disks first, as the run phase would: containerd's and the kubelet's state
+          // directories must be on them before either starts. Nothing of the user's runs before
+          // this point either way (that is what let the start come early).
+          if (storage) await applyStorageStep(storage);
           logSteps(log, await startEarly(options.root, createSystemctl({ env })));
           log('early start: nothing runs between the phases, so containerd and the kubelet start now; the run phase checks them');
         }
@@ -191,13 +196,9 @@ export async function run(
   if (options.skip !== 'run' && !options.dryRun) {
     // before containerd and the kubelet start, so their state directories are already on the disks
     const storage = readLocalStorageIntent(options.root);
-    if (storage)
-      await timed(
-        log,
-        'local storage',
-        () => applyLocalStorage(storage, { root: options.root, run: createProcessRunner(env), log }),
-        (p) => p.kind,
-      );
+    // after the config phase's early start this finds everything in place and changes nothing,
+    // as after a reboot; it is also how `init --skip config` repairs what went missing since
+    if (storage) await applyStorageStep(storage);
     else {
       // an earlier config's array stays mounted: never unmounted under a running node
       const leftover = leftoverLocalStorage(options.root);

@@ -79,6 +79,35 @@ describe('applyLocalStorage', () => {
     expect(readFileSync(join(root, 'etc/mdadm.conf'), 'utf8')).toContain('UUID=00000000');
   });
 
+  it("on the node's own root waits for udev's queue before looking at the disks, and goes on when udevadm fails or is missing", async () => {
+    twoDisks();
+    const k = fakeKernel(root, { blank: false });
+    k.filesystems.set('/dev/md127', 'kept');
+    await applyLocalStorage(raid0, { root, run: k.run, log: () => undefined, settleUdev: true });
+    expect(k.calls.slice(0, 2)).toEqual(['udevadm settle --timeout=60', 'mdadm --assemble --config=none --run /dev/md/kubernetes /dev/nvme1n1 /dev/nvme2n1']);
+
+    for (const settle of [
+      async () => ({ exitCode: 1, stdout: '', stderr: 'udevadm: timed out' }),
+      async () => {
+        throw new EnvironmentError('udevadm settle --timeout=60: could not run udevadm: spawn udevadm ENOENT');
+      },
+    ]) {
+      const log: string[] = [];
+      const calls: string[] = [];
+      const run: RunProcess = (c, a, o) => {
+        if (c === 'udevadm') return settle();
+        calls.push(c);
+        return k.run(c, a, o);
+      };
+      const plan = await applyLocalStorage(raid0, { root, run, log: (l) => log.push(l), settleUdev: true });
+      expect(plan.kind).toBe('raid');
+      expect(log[0]).toMatch(
+        /^local storage: note: (udevadm settle exited 1: udevadm: timed out|udevadm settle --timeout=60: could not run udevadm: .*ENOENT); going on$/,
+      );
+      expect(calls[0]).toBe('blkid');
+    }
+  });
+
   it('never recreates over disks that carry md metadata but did not assemble', async () => {
     twoDisks();
     const k = fakeKernel(root, { superblocks: true });

@@ -81,6 +81,9 @@ export function fakeKernel(root: string, options: { blank?: boolean; fail?: stri
         appendFileSync(join(root, 'proc/mounts'), `${source} ${target} xfs rw 0 0\n`);
         return ok();
       }
+      case 'udevadm':
+        if (args[0] === 'settle') return ok();
+        break;
       case 'cp':
         // cp -a SRC/. DST/
         writeFileSync(join(root, args[2]!, 'copied-from'), args[1]!);

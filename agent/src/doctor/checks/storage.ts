@@ -6,7 +6,7 @@ import type { DoctorDeps } from '../types.js';
 import type { ConfigValue } from './config.js';
 
 const RUN_PHASE_HINT =
-  'the run phase sets local storage up before containerd and the kubelet start: see `journalctl -u eks-node-agent-run`; ' +
+  'the agent sets local storage up before containerd and the kubelet start (the config phase when it starts them early, else the run phase): see `journalctl -u eks-node-agent-config -u eks-node-agent-run`; ' +
   '`eks-node-agent init --skip config` retries it (stopping containerd and the kubelet while their directories move)';
 
 /** What spec.instance.localStorage asks against what the node has: the disks, the array, the mounts and /etc/fstab. */
