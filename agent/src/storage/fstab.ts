@@ -3,7 +3,8 @@
  * agent runs, without the agent redoing anything. fstab rather than hand-written mount units
  * because its generator understands `nofail` and `x-systemd.device-timeout`: after a stop/start
  * the instance-store disks come back blank, the UUID never appears, and the boot must wait
- * seconds for it, not the default 90, then let the run phase rebuild.
+ * seconds for it, not the default 90, then let the agent rebuild (the config phase when it starts
+ * containerd early, else the run phase).
  */
 export const FSTAB_PATH = '/etc/fstab';
 const BEGIN = '# BEGIN eks-node-agent local storage (rewritten by eks-node-agent from spec.instance.localStorage)';

@@ -5,7 +5,7 @@ import type { Check, Outcome } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
 import type { ConfigValue } from './config.js';
 
-const RUN_PHASE_HINT =
+const SETUP_HINT =
   'the agent sets local storage up before containerd and the kubelet start (the config phase when it starts them early, else the run phase): see `journalctl -u eks-node-agent-config -u eks-node-agent-run`; ' +
   '`eks-node-agent init --skip config` retries it (stopping containerd and the kubelet while their directories move)';
 
@@ -76,7 +76,7 @@ export function judgeLocalStorage(state: LocalStorageState): Outcome {
     }
     found = `Mount ${plan.filesystems.map((f) => `${f.disk.name} at ${f.mountPoint}`).join(', ')}`;
   }
-  if (problems.length > 0) return { status: 'fail', detail: `${problems.join('; ')} (asked: ${summary})`, hint: RUN_PHASE_HINT };
+  if (problems.length > 0) return { status: 'fail', detail: `${problems.join('; ')} (asked: ${summary})`, hint: SETUP_HINT };
 
   const recorded = new Set((fstab ?? []).map((e) => e.target));
   const unrecorded = wanted.filter((t) => !recorded.has(t));
@@ -85,6 +85,6 @@ export function judgeLocalStorage(state: LocalStorageState): Outcome {
     unrecorded.length > 0 ? `not in ${FSTAB_PATH}: ${unrecorded.join(', ')} (a reboot would not mount them)` : '',
     extra.length > 0 ? `${FSTAB_PATH} also mounts ${extra.join(', ')}, which the config does not ask for` : '',
   ].filter(Boolean);
-  if (drift.length > 0) return { status: 'warn', detail: `${found}; ${drift.join('; ')}${left}`, hint: RUN_PHASE_HINT };
+  if (drift.length > 0) return { status: 'warn', detail: `${found}; ${drift.join('; ')}${left}`, hint: SETUP_HINT };
   return { status: 'ok', detail: `${found}, recorded in ${FSTAB_PATH}${left}` };
 }
