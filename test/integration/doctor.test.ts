@@ -234,7 +234,7 @@ describe('doctor names the cause of each join failure', () => {
     expect(dropped.by('forward-policy')).toMatchObject({
       status: 'fail',
       detail: expect.stringContaining(
-        'iptables FORWARD policy DROP, 1 rule(s) in the chain; eks-node-forward-accept.service set ACCEPT before the kubelet started',
+        'iptables FORWARD policy DROP, 1 rule(s) in the chain; eks-node-forward-accept.service set ACCEPT when the kubelet last started',
       ),
       hint: expect.stringContaining('systemctl restart eks-node-forward-accept.service'),
     });

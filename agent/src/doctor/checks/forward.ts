@@ -2,7 +2,7 @@ import { describeCause } from '../../errors.js';
 import type { Check } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
 
-/** The image's unit that sets the FORWARD policy to ACCEPT before the kubelet starts (and on each kubelet restart). */
+/** The image's unit that sets the FORWARD policy to ACCEPT as the kubelet starts (on every kubelet start). */
 export const FORWARD_UNIT = 'eks-node-forward-accept.service';
 
 /** The forward-policy check's value: the `iptables -S FORWARD` lines it judged. */
@@ -26,7 +26,8 @@ async function suspect(deps: DoctorDeps, timeoutMs: number): Promise<string> {
     if (s.loadState === 'not-found') return `${FORWARD_UNIT} is not installed (an image not built from the eks-node template?)`;
     if (s.activeState === 'failed')
       return `${FORWARD_UNIT} failed (result ${s.result}, exit status ${s.execMainStatus}): see \`journalctl -u ${FORWARD_UNIT}\``;
-    if (s.activeState === 'active') return `${FORWARD_UNIT} set ACCEPT before the kubelet started, so something changed it since (a host firewall, or Docker)`;
+    if (s.activeState === 'active')
+      return `${FORWARD_UNIT} set ACCEPT when the kubelet last started, so something changed it since (a host firewall, or Docker)`;
     return `${FORWARD_UNIT} is ${s.activeState}: it runs as the kubelet starts and stops with it, so the kubelet has not started since boot or was stopped`;
   } catch (err) {
     return `the state of ${FORWARD_UNIT} is unknown (${describeCause(err)})`;
