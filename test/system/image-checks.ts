@@ -140,16 +140,13 @@ export async function checkHostSettings(checks: Checks, vm: SshTarget): Promise<
     expect(lines[3]?.endsWith('/runtime.slice/kubelet.service'), `the kubelet's cgroup: ${lines[3]}`);
     // The policy is set by its own unit as the kubelet starts (and again on every kubelet
     // restart); the kubelet is not ordered after it, so it is never on the boot path.
-    const forward = await unitState(vm, 'eks-node-forward-accept.service', ['Result', 'ActiveState', 'ExecMainStartTimestampMonotonic']);
-    const kubeletAfter = await sshOk(vm, 'systemctl show -p After --value kubelet.service');
+    const forward = await unitState(vm, 'eks-node-forward-accept.service');
+    const kubeletAfter = (await unitState(vm, 'kubelet.service', ['After'])).After ?? '';
     expect(
       forward.Result === 'success' && forward.ActiveState === 'active',
       `eks-node-forward-accept.service: ${forward.ActiveState}, result ${forward.Result}`,
     );
-    expect(
-      !kubeletAfter.split(/\s+/).includes('eks-node-forward-accept.service'),
-      `the kubelet is ordered after the FORWARD unit: After=${kubeletAfter.trim()}`,
-    );
+    expect(!kubeletAfter.split(/\s+/).includes('eks-node-forward-accept.service'), `the kubelet is ordered after the FORWARD unit: After=${kubeletAfter}`);
     const policy = await sshOk(vm, 'iptables -w 5 -S FORWARD | head -n 1');
     expect(policy.trim() === '-P FORWARD ACCEPT', `iptables FORWARD: ${policy.trim()}`);
     return `${lines[1]}, ${lines[3]}; FORWARD ACCEPT, set at ${secs(forward.ExecMainStartTimestampMonotonic)}, the kubelet not ordered after it`;
