@@ -22,8 +22,13 @@ export interface FieldProblem {
 const ROOT = 'KubeletConfiguration';
 /** TypeMeta, inlined into every kubelet config document. */
 const TYPE_META = ['apiVersion', 'kind'];
-/** Go's time.ParseDuration syntax: "30s", "2m30s", "1.5h", "-1s", "0". */
-const DURATION = /^[-+]?(0|(\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))*$/;
+/**
+ * Go's time.ParseDuration syntax: "30s", "2m30s", "1.5h", "-1s", "0"; microseconds as "us", with
+ * the micro sign (U+00B5) or the Greek mu (U+03BC). Both are written as escapes: the minifier
+ * leaves a regular expression's characters as they are, and one non-ASCII byte makes the
+ * executable's whole script decode as UTF-8 (scripts/sea/loader.cjs).
+ */
+const DURATION = /^[-+]?(0|(\d+(\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))((\d+(\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))*$/;
 /** RFC 3339, as metav1.Time is written. */
 const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 

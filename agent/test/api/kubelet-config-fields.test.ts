@@ -23,6 +23,18 @@ describe('KubeletConfiguration field check', () => {
     ).toEqual([]);
   });
 
+  it("accepts every unit of Go's durations, microseconds' three spellings included", () => {
+    for (const d of ['0', '300ms', '-1.5h', '+1h2m3s', '10ns', '20us', '20\u00b5s', '20\u03bcs', '1m.5s']) {
+      expect(checkKubeletConfigFields({ nodeStatusUpdateFrequency: d }), d).toEqual([]);
+    }
+    for (const d of ['20\u03bcm', '1d', '5', 's', '1h 2m']) {
+      expect(
+        checkKubeletConfigFields({ nodeStatusUpdateFrequency: d }).map((p) => p.severity),
+        d,
+      ).toEqual(['error']);
+    }
+  });
+
   it('names a misspelt field with a suggestion, as advisory', () => {
     expect(checkKubeletConfigFields({ maxPod: 20, registerWithTaint: [] })).toEqual([
       {
