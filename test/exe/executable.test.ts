@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -102,8 +103,11 @@ describe('assets', () => {
     expect(Object.keys(places)).toEqual(
       expect.arrayContaining(['main.cjs', 'main.cjs.cache', 'boot.cache', 'eks-node-agent.aws.cjs', 'eks-node-agent.aws.cjs.cache']),
     );
-    for (const [name, [offset]] of Object.entries(places)) {
-      if (name.endsWith('.cjs')) expect(exe.subarray(offset, offset + 16).toString('latin1'), name).toBe('(function (expor');
+    for (const [name, [offset, length]] of Object.entries(places)) {
+      if (!name.endsWith('.cjs')) continue;
+      expect(exe.subarray(offset, offset + 16).toString('latin1'), name).toBe('(function (expor');
+      // ASCII, so the loader decodes it with one copy (latin1) rather than two (UTF-8)
+      expect(isAscii(exe.subarray(offset, offset + length)), `${name} is ASCII`).toBe(true);
     }
     const version = async (file: string) => runExe({ ...first, exe: { ...first.exe, x64: file } }, 'x64', ['version']);
 
