@@ -62,9 +62,8 @@ let exeFd;
  * to fill 0.8 MB of fresh memory, 0.05 ms to fill it again). It is as big as the larger of
  * main.cjs and the cache it is compiled with, which every run reads; the AWS SDK chunks a
  * name-only boot loads fit in it. A bigger asset (the EC2 client's) is read into a buffer of its
- * own, freed once used, so no run holds more than it did before. What asset() returns is
- * therefore valid until its next call: the caller turns a script into a string, or compiles with
- * a cache, before it reads another asset.
+ * own, freed once used. What asset() returns is therefore valid until its next call: the caller
+ * turns a script into a string, or compiles with a cache, before it reads another asset.
  */
 let readBuffer;
 
@@ -75,18 +74,23 @@ const SCRIPT_HEAD = Buffer.from('(function (');
  * An asset's bytes: read from the executable file, or a view of the mapped blob when that fails,
  * or when what was read is no script where one was asked for (/proc/self/exe is another file
  * when the executable is started through the dynamic loader, e.g. `ld.so ./eks-node-agent`).
- * A code cache read wrong is rejected by V8's own checks, and the loader says so. Bytes read
- * from the file sit in readBuffer: valid until the next call.
+ * A code cache read wrong is rejected by V8's own checks, and the loader says so. What is read
+ * from the file may sit in readBuffer: valid until the next call.
  */
 function asset(name) {
   if (!inSea) return require('node:fs').readFileSync(path.join(dir, name));
-  layout ??= readLayout();
-  const place = Object.hasOwn(layout, name) ? layout[name] : undefined;
+  const place = placeOf(name);
   if (place !== undefined) {
     const read = readAt(place[0], place[1]);
     if (read !== undefined && (!name.endsWith('.cjs') || read.subarray(0, SCRIPT_HEAD.length).equals(SCRIPT_HEAD))) return read;
   }
   return Buffer.from(sea.getRawAsset(name));
+}
+
+/** Where layout.json puts an asset in the executable file, [offset, length]; undefined when it does not. */
+function placeOf(name) {
+  layout ??= readLayout();
+  return Object.hasOwn(layout, name) ? layout[name] : undefined;
 }
 
 /** layout.json's places; none (every asset mapped) when it is missing or unreadable. */
@@ -185,11 +189,7 @@ if (has('caches.json')) {
   const byCommand = JSON.parse(asset('caches.json').toString('utf8'));
   if (Object.hasOwn(byCommand, command())) mainCache = byCommand[command()];
 }
-if (inSea) {
-  layout ??= readLayout();
-  const lengthOf = (name) => (Object.hasOwn(layout, name) ? layout[name][1] : 0);
-  readBuffer = Buffer.allocUnsafeSlow(Math.max(lengthOf(MAIN), lengthOf(mainCache)));
-}
+if (inSea) readBuffer = Buffer.allocUnsafeSlow(Math.max(placeOf(MAIN)?.[1] ?? 0, placeOf(mainCache)?.[1] ?? 0));
 const main = compile(MAIN, mainCache);
 if (!inSea && process.env.EKS_NODE_SEA_WRITE_CACHE) {
   const out = process.env.EKS_NODE_SEA_WRITE_CACHE;
