@@ -46,10 +46,14 @@ describe('drop-ins written between the phases', () => {
     expect((await configPhase(n)).exitCode).toBe(0);
     expect(maxPods(n)).toBe(29);
     dropIn(n, '50-max-pods.yaml', { kubelet: { config: { maxPods: 42 } } });
+    const asked = n.imds.requests.length;
     const r = await runPhase(n);
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toMatch(/run phase: the merged NodeConfig changed since the config phase/);
     expect(maxPods(n)).toBe(42);
+    // configuring again takes the user data and the instance's facts from the config phase's answers
+    expect(n.imds.requests.slice(asked)).toEqual([]);
+    expect(r.stderr).toMatch(/run phase: [1-9]\d* IMDS answers kept by the config phase \([^)]+\), 0 asked of IMDS\n/);
     expect(restarts(n)).toEqual(['restart containerd.service', 'restart kubelet.service']);
   });
 

@@ -1,6 +1,7 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { IMDS_ANSWERS_PATH } from '../../agent/src/aws/imds-answers.js';
 import { TEST_CLUSTER_CA_PEM, TEST_CLUSTER_ENDPOINT as ENDPOINT } from '../emulators/eks.js';
 import { completeCluster, nodeConfig } from '../support/user-data.js';
 import { startNode, type NodeOptions, type SimulatedNode } from '../support/node.js';
@@ -241,20 +242,38 @@ describe('init', () => {
     expect(n.eks.requests).toHaveLength(1);
   });
 
-  it('runs the phases separately, as the two systemd units do', async () => {
+  it('runs the phases separately, as the two systemd units do; the run phase asks IMDS nothing the config phase asked', async () => {
     const n = await boot(complete());
     expect((await n.agent(['init', '--root', n.root, '--skip', 'run'])).exitCode).toBe(0);
     expect(n.systemctlCalls()).toEqual([]);
+    // the config phase kept its IMDS answers for the run phase, readable by root only (user data may hold secrets)
+    expect(statSync(join(n.root, IMDS_ANSWERS_PATH)).mode & 0o777).toBe(0o600);
     const configRequests = n.imds.requests.length;
     const run = await n.agent(['init', '--root', n.root, '--skip', 'config']);
     expect(run.exitCode).toBe(0);
     expect(n.systemctlCalls()).toContain('restart kubelet.service');
-    // the run phase re-reads the user data and asks IMDS nothing else (its facts were recorded)
-    expect(
-      n.imds.requests
-        .slice(configRequests)
-        .map((q) => q.path)
-        .filter((p) => p !== '/latest/api/token'),
-    ).toEqual(['/latest/user-data']);
+    // the user data comes from the kept answers, its facts from the run-phase state
+    expect(n.imds.requests.slice(configRequests)).toEqual([]);
+    expect(run.stderr).toMatch(/run phase: 1 IMDS answer kept by the config phase \(\/run\/eks-node-agent\/imds-answers\.json\), 0 asked of IMDS\n/);
+  });
+
+  it('asks IMDS again when the kept answers are damaged or were kept for another IMDS, and says so', async () => {
+    const n = await boot(complete());
+    expect((await n.agent(['init', '--root', n.root, '--skip', 'run'])).exitCode).toBe(0);
+    const file = join(n.root, IMDS_ANSWERS_PATH);
+    const kept = readFileSync(file, 'utf8');
+    for (const [content, problem] of [
+      ['{"version":1,"endpoint"', 'not JSON'],
+      ['{"version":2,"answers":{}}\n', 'not a file written by this agent'],
+      [kept.replace(/"endpoint":"[^"]+"/, '"endpoint":"http://169.254.169.254"'), 'kept for IMDS at http://169.254.169.254, not http://127.0.0.1:'],
+    ] as const) {
+      writeFileSync(file, content);
+      const before = n.imds.requests.length;
+      const run = await n.agent(['init', '--root', n.root, '--skip', 'config']);
+      expect(run.exitCode).toBe(0);
+      expect(run.stderr).toContain(`note: ${IMDS_ANSWERS_PATH}: ${problem}`);
+      expect(run.stderr).not.toMatch(/IMDS answers? kept by the config phase/);
+      expect(n.imds.requests.slice(before).map((q) => q.path)).toContain('/latest/user-data');
+    }
   });
 });

@@ -22,6 +22,11 @@ export function imdsTimeoutMs(env: Env): number | undefined {
   return seconds * 1000;
 }
 
+/** The IMDS endpoint of this environment: AWS_EC2_METADATA_SERVICE_ENDPOINT, else EC2's. */
+export function imdsEndpoint(env: Env): string {
+  return (env.AWS_EC2_METADATA_SERVICE_ENDPOINT || DEFAULT_IMDS_ENDPOINT).replace(/\/+$/, '');
+}
+
 /**
  * One IMDS client for the whole run, built on first use. When `log` is given, the first attempt
  * that gets no answer is reported once: the retries go on (IMDS may come up late at boot), but
@@ -33,7 +38,7 @@ export function lazyImds(env: Env, log?: Log): () => Imds {
   return () => {
     if (imds) return imds;
     const totalTimeoutMs = imdsTimeoutMs(env);
-    const endpoint = env.AWS_EC2_METADATA_SERVICE_ENDPOINT || DEFAULT_IMDS_ENDPOINT;
+    const endpoint = imdsEndpoint(env);
     imds = createImds({
       endpoint,
       ...(totalTimeoutMs === undefined ? {} : { totalTimeoutMs }),
@@ -41,7 +46,7 @@ export function lazyImds(env: Env, log?: Log): () => Imds {
         if (told || !log) return;
         told = true;
         log(
-          `note: IMDS at ${endpoint.replace(/\/+$/, '')} is not answering (${err.message}); retrying until its deadline. ` +
+          `note: IMDS at ${endpoint} is not answering (${err.message}); retrying until its deadline. ` +
             'Not on EC2? `-c file:///path/to/user-data` reads user data from a file, and `render` works offline.',
         );
       },

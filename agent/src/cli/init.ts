@@ -19,7 +19,17 @@ import { planNode, type Step } from '../boot.js';
 import { PATHS, RESOLVED_UNIT, renderResolvedDropIn } from '../render/index.js';
 import { stableJson } from '../common/json.js';
 import { loadConfig, NoNodeConfigError, type LoadedConfig, validateLoadedConfig } from '../sources/index.js';
-import { awsApis, lazyImds, type Env } from './deps.js';
+import { awsApis, imdsEndpoint, lazyImds, type Env } from './deps.js';
+import type { Imds } from '../aws/imds.js';
+import {
+  IMDS_ANSWERS_PATH,
+  imdsAnswersFile,
+  readImdsAnswers,
+  recordingImds,
+  replayingImds,
+  type RecordingImds,
+  type ReplayingImds,
+} from '../aws/imds-answers.js';
 import { applyLocalStorage, describeLocalStorageOn, leftoverLocalStorage, readLocalStorageIntent, recordLocalStorageIntent } from '../apply/local-storage.js';
 import { createProcessRunner } from '../apply/process.js';
 import { localStorageIntent, type LocalStorageIntent } from '../storage/plan.js';
@@ -77,7 +87,24 @@ export async function run(
   log: Log = stderrLog,
   clock: ClockReader = systemClock,
 ): Promise<number> {
-  const imds = lazyImds(env, log);
+  const live = lazyImds(env, log);
+  // The config unit keeps what IMDS answered for the run unit, which gives those answers back
+  // instead of asking again (aws/imds-answers.ts).
+  let recorder: RecordingImds | undefined;
+  let replay: ReplayingImds | undefined;
+  let imds: () => Imds = live;
+  if (options.skip === 'run' && !options.dryRun) {
+    imds = () => (recorder ??= recordingImds(live()));
+  } else if (options.skip === 'config') {
+    const endpoint = imdsEndpoint(env);
+    const kept = readImdsAnswers(options.root, endpoint);
+    if (kept.problem) log(`note: ${IMDS_ANSWERS_PATH}: ${kept.problem}; asking IMDS instead`);
+    if (kept.answers) {
+      const r = replayingImds(kept.answers, endpoint, live);
+      replay = r;
+      imds = () => r;
+    }
+  }
   const step: Step = (name, work, detail) => timed(log, name, work, detail);
   const applyStorageStep = (intent: LocalStorageIntent) =>
     timed(
@@ -169,6 +196,13 @@ export async function run(
     const ranBefore = existsSync(statePath(options.root));
     const written = await applyConfigPhase(plan, { root: options.root, configDigest: configDigest(loaded.config) });
     logSteps(log, written.timings);
+    if (recorder) {
+      // a shortcut for the run phase: without the file it asks IMDS, so failing to keep it fails nothing
+      const file = imdsAnswersFile(recorder.endpoint, recorder.answers());
+      await writeFiles([file], { root: options.root }).catch((err: unknown) =>
+        log(`warning: keeping the IMDS answers for the run phase: ${err instanceof Error ? err.message : String(err)}`),
+      );
+    }
     // resolvers taken out of the user data: systemd-resolved keeps serving them until it restarts
     if (written.removed.includes(PATHS.resolvedDropIn)) {
       await createSystemctl({ env }).tryRestart(RESOLVED_UNIT);
@@ -207,6 +241,10 @@ export async function run(
     const systemctl = createSystemctl({ env });
     const result = await applyRunPhase(undefined, { root: options.root, systemctl });
     logSteps(log, result.timings);
+  }
+  if (replay) {
+    const { kept, asked } = replay.counts();
+    log(`run phase: ${kept} IMDS answer${kept === 1 ? '' : 's'} kept by the config phase (${IMDS_ANSWERS_PATH}), ${asked} asked of IMDS`);
   }
   return done();
 }
