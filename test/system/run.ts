@@ -284,6 +284,14 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
       expect(r.exitCode === 0, `${c.marker} is missing: ${r.stderr.trim()}`);
       return `${c.marker}: ${r.stdout.trim()}`;
     });
+    // The script's drop-in makes the run unit configure again; the user data and the facts it
+    // needs for that come from the config unit's IMDS answers, not from IMDS again.
+    await checks.check(`${p}the run unit configured again from the config unit's IMDS answers`, async () => {
+      const log = await sshOk(vm, 'journalctl -b 0 -u eks-node-agent-run.service -o cat --no-pager', 60_000);
+      const line = log.split('\n').find((l) => l.includes('IMDS answers kept by the config phase'));
+      expect(log.includes('configuring again') && line?.endsWith(', 0 asked of IMDS') === true, `the run unit's journal:\n${log}`);
+      return (line as string).replace(/^eks-node-agent: /, '');
+    });
   }
   if (c.maxPods !== undefined) {
     await checks.check(`${p}kubelet maxPods ${c.maxPods}`, async () => {
