@@ -1,4 +1,4 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IMDS_ANSWERS_PATH } from '../../agent/src/aws/imds-answers.js';
@@ -255,6 +255,19 @@ describe('init', () => {
     // the user data comes from the kept answers, its facts from the run-phase state
     expect(n.imds.requests.slice(configRequests)).toEqual([]);
     expect(run.stderr).toMatch(/run phase: 1 IMDS answer kept by the config phase \(\/run\/eks-node-agent\/imds-answers\.json\), 0 asked of IMDS\n/);
+  });
+
+  it('boots on when the IMDS answers cannot be kept: a warning, and the run phase asks IMDS', async () => {
+    const n = await boot(complete());
+    mkdirSync(join(n.root, IMDS_ANSWERS_PATH), { recursive: true }); // a directory where the file goes
+    const config = await n.agent(['init', '--root', n.root, '--skip', 'run']);
+    expect(config.exitCode, config.stderr).toBe(0);
+    expect(config.stderr).toMatch(/warning: keeping the IMDS answers for the run phase: .*EISDIR/);
+    const before = n.imds.requests.length;
+    const run = await n.agent(['init', '--root', n.root, '--skip', 'config']);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`note: ${IMDS_ANSWERS_PATH}: EISDIR`);
+    expect(n.imds.requests.slice(before).map((q) => q.path)).toContain('/latest/user-data');
   });
 
   it('asks IMDS again when the kept answers are damaged or were kept for another IMDS, and says so', async () => {

@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describeCause } from '../errors.js';
-import type { PlannedFile } from '../render/plan.js';
 import type { Imds } from './imds.js';
 
 /**
@@ -55,10 +54,24 @@ export function recordingImds(inner: Imds): RecordingImds {
   };
 }
 
-/** The file the config phase writes (mode 0600: user data may hold secrets). */
-export function imdsAnswersFile(endpoint: string, answers: ImdsAnswers): PlannedFile {
+/**
+ * Writes the answers for the run phase, readable by root only (user data may hold secrets). A
+ * temporary file renamed into place, so a reader finds the old file or the new one whole; not
+ * synced, unlike the configuration: it lives in /run (memory), and a file lost to a crash costs
+ * the run phase only its questions to IMDS.
+ */
+export function keepImdsAnswers(root: string, endpoint: string, answers: ImdsAnswers): void {
   const body: AnswersFile = { version: 1, endpoint, answers };
-  return { path: IMDS_ANSWERS_PATH, mode: 0o600, content: `${JSON.stringify(body)}\n` };
+  const file = join(root, IMDS_ANSWERS_PATH);
+  const temp = `${file}.${process.pid}.tmp`;
+  mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
+  try {
+    writeFileSync(temp, `${JSON.stringify(body)}\n`, { mode: 0o600, flag: 'wx' });
+    renameSync(temp, file);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw err;
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { describeCause } from '../errors.js';
 import type { NodeConfig } from '../api/schema.js';
 import { unappliedFields } from '../api/validate.js';
 import {
@@ -23,7 +24,7 @@ import { awsApis, imdsEndpoint, lazyImds, type Env } from './deps.js';
 import type { Imds } from '../aws/imds.js';
 import {
   IMDS_ANSWERS_PATH,
-  imdsAnswersFile,
+  keepImdsAnswers,
   readImdsAnswers,
   recordingImds,
   replayingImds,
@@ -198,10 +199,11 @@ export async function run(
     logSteps(log, written.timings);
     if (recorder) {
       // a shortcut for the run phase: without the file it asks IMDS, so failing to keep it fails nothing
-      const file = imdsAnswersFile(recorder.endpoint, recorder.answers());
-      await writeFiles([file], { root: options.root }).catch((err: unknown) =>
-        log(`warning: keeping the IMDS answers for the run phase: ${err instanceof Error ? err.message : String(err)}`),
-      );
+      try {
+        keepImdsAnswers(options.root, recorder.endpoint, recorder.answers());
+      } catch (err) {
+        log(`warning: keeping the IMDS answers for the run phase: ${describeCause(err)}`);
+      }
     }
     // resolvers taken out of the user data: systemd-resolved keeps serving them until it restarts
     if (written.removed.includes(PATHS.resolvedDropIn)) {

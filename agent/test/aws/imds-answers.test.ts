@@ -1,10 +1,10 @@
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Imds } from '../../src/aws/imds.js';
-import { IMDS_ANSWERS_PATH, imdsAnswersFile, readImdsAnswers, recordingImds, replayingImds } from '../../src/aws/imds-answers.js';
+import { IMDS_ANSWERS_PATH, keepImdsAnswers, readImdsAnswers, recordingImds, replayingImds } from '../../src/aws/imds-answers.js';
 
 /** An in-memory IMDS: path → bytes; a missing path is a 404. Counts what it was asked. */
 function memoryImds(paths: Record<string, Buffer | string>) {
@@ -56,9 +56,12 @@ describe('IMDS answers kept for the run phase', () => {
     expect(await rec.getOptional('meta-data/network/interfaces/macs/0e:aa:bb:cc:dd:ee/ipv6s')).toBeUndefined();
     await expect(rec.get('meta-data/local-ipv4')).rejects.toThrow(/404/);
 
-    const file = imdsAnswersFile(rec.endpoint, rec.answers());
-    expect(file).toMatchObject({ path: IMDS_ANSWERS_PATH, mode: 0o600 });
-    const kept = readImdsAnswers(keep(file.content), 'http://169.254.169.254');
+    root = mkdtempSync(join(tmpdir(), 'imds-answers-'));
+    keepImdsAnswers(root, rec.endpoint, rec.answers());
+    // readable by root only, and no temporary file left beside it
+    expect(statSync(join(root, IMDS_ANSWERS_PATH)).mode & 0o777).toBe(0o600);
+    expect(readdirSync(dirname(join(root, IMDS_ANSWERS_PATH)))).toEqual(['imds-answers.json']);
+    const kept = readImdsAnswers(root, 'http://169.254.169.254');
     expect(kept.problem).toBeUndefined();
 
     const later = memoryImds({ 'meta-data/local-ipv4': '10.0.1.23', 'meta-data/local-hostname': 'ip-10-0-1-23.ec2.internal' });
