@@ -14,7 +14,8 @@ import { IS_MODEL, fakeNode } from '../../agent/test/storage/fake-node.js';
  * the run phase and says why.
  */
 const sources = (n: SimulatedNode) => ['-c', 'imds://user-data', '-c', `file://${n.root}/etc/eks/nodeadm.d/`];
-const configPhase = (n: SimulatedNode) => n.agent(['init', '--root', n.root, '--skip', 'run', '--early-start', ...sources(n)]);
+const configPhase = (n: SimulatedNode, env?: Record<string, string>) =>
+  n.agent(['init', '--root', n.root, '--skip', 'run', '--early-start', ...sources(n)], env);
 const runPhase = (n: SimulatedNode) => n.agent(['init', '--root', n.root, '--skip', 'config', ...sources(n)]);
 const complete = nodeConfig({ cluster: completeCluster });
 const withScript = [
@@ -34,6 +35,8 @@ const withScript = [
   '',
 ].join('\n');
 const queued = 'start --no-block containerd.service kubelet.service';
+/** the config phase's calls when it leaves the start to the run phase (concurrent, so sorted) */
+const favoured = ['set-property --runtime cloud-config.service CPUWeight=1000', 'set-property --runtime cloud-final.service CPUWeight=1000'];
 const state = (n: SimulatedNode) => JSON.parse(n.read('/run/eks-node-agent/run-phase.json'));
 
 let node: SimulatedNode | undefined;
@@ -97,11 +100,23 @@ describe('init --skip run --early-start', () => {
     expect(config.stderr).toContain(
       'early start: no, the user data holds what cloud-init runs first (imds://user-data (MIME part 1) (text/x-shellscript)); the run phase starts containerd and the kubelet',
     );
-    expect(node.systemctlCalls()).toEqual([]);
+    // the join now waits for cloud-init's config and final stages: they get the config unit's CPU weight, for this boot
+    expect(config.stderr).toContain('cloud-init stages the run phase waits for: CPU weight 1000 for this boot (cloud-config.service, cloud-final.service)');
+    expect([...node.systemctlCalls()].sort()).toEqual(favoured);
     expect(state(node).startedEarly).toBeUndefined();
     const run = await runPhase(node);
     expect(run.exitCode, run.stderr).toBe(0);
-    expect(node.systemctlCalls()).toEqual(['restart containerd.service', '--quiet is-active containerd.service', 'restart kubelet.service']);
+    expect(node.systemctlCalls().slice(2)).toEqual(['restart containerd.service', '--quiet is-active containerd.service', 'restart kubelet.service']);
+  });
+
+  it('names a cloud-init stage systemd does not know, and the config phase still succeeds', async () => {
+    node = await startNode({ imds: { userData: withScript } });
+    const config = await configPhase(node, { SYSTEMCTL_DOUBLE_FAIL: 'cloud-config.service,cloud-final.service' });
+    expect(config.exitCode, config.stderr).toBe(0);
+    expect(config.stderr).toMatch(
+      /eks-node-agent: CPU weight not raised: cloud-config\.service \(.*Unit cloud-config\.service not found\.\); cloud-final\.service \(.*not found\.\)\n/,
+    );
+    expect(config.stderr).not.toContain('warning');
   });
 
   it('leaves the start to the run phase when the image holds a script for cloud-init, or a config phase already ran since boot', async () => {
@@ -110,14 +125,14 @@ describe('init --skip run --early-start', () => {
     writeFileSync(join(node.root, 'var/lib/cloud/scripts/per-instance/10-tune.sh'), '#!/bin/sh\n');
     const baked = await configPhase(node);
     expect(baked.stderr).toContain('early start: no, /var/lib/cloud/scripts/per-instance holds 1 script(s) cloud-init runs first');
-    expect(node.systemctlCalls()).toEqual([]);
+    expect([...node.systemctlCalls()].sort()).toEqual(favoured);
 
     const again = await startNode({ imds: { userData: complete } });
     try {
       expect((await again.agent(['init', '--root', again.root, '--skip', 'run'])).exitCode).toBe(0);
       const r = await again.agent(['init', '--root', again.root, '--skip', 'run', '--early-start']);
       expect(r.stderr).toContain('early start: no, a config phase already ran since boot');
-      expect(again.systemctlCalls()).toEqual([]);
+      expect([...again.systemctlCalls()].sort()).toEqual(favoured);
     } finally {
       await again.close();
     }

@@ -14,6 +14,8 @@ export interface Systemctl {
   /** queues start jobs and returns at once; systemd runs them in the units' own order */
   startNoBlock(units: readonly string[]): Promise<void>;
   enable(unit: string): Promise<void>;
+  /** the unit's CPU weight for this boot only (`set-property --runtime`); it takes effect when the unit starts, if not running */
+  setCpuWeight(unit: string, weight: number): Promise<void>;
 }
 
 export interface SystemctlOptions {
@@ -70,6 +72,9 @@ export function createSystemctl(options: SystemctlOptions = {}): Systemctl {
     },
     async enable(unit) {
       await call(['enable', unit], timeouts.enable);
+    },
+    async setCpuWeight(unit, weight) {
+      await call(['set-property', '--runtime', unit, `CPUWeight=${weight}`], timeouts.isActive);
     },
   };
 }

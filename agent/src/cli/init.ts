@@ -8,6 +8,7 @@ import {
   applyRunPhase,
   createSystemctl,
   earlyStartBlocker,
+  favourCloudInit,
   readRunPhaseState,
   staleFiles,
   startEarly,
@@ -215,8 +216,10 @@ export async function run(
       // a shortcut, never a reason to fail the boot: whatever goes wrong leaves the start to the run phase
       try {
         const blocker = earlyStartBlocker({ root: options.root, otherParts: loaded.otherParts, units: plan.units, ranBefore });
-        if (blocker) log(`early start: no, ${blocker}; the run phase starts containerd and the kubelet`);
-        else {
+        if (blocker) {
+          log(`early start: no, ${blocker}; the run phase starts containerd and the kubelet`);
+          log(await favourCloudInit(createSystemctl({ env })));
+        } else {
           // The disks first, as the run phase would: containerd's and the kubelet's state
           // directories must be on them before either starts. Nothing of the user's runs before
           // this point either way (that is what let the start come early).

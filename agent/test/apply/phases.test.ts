@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startEarly } from '../../src/apply/early-start.js';
+import { favourCloudInit, startEarly } from '../../src/apply/early-start.js';
 import { applyConfigPhase, applyRunPhase } from '../../src/apply/phases.js';
 import { readRunPhaseState, statePath } from '../../src/apply/state.js';
 import type { Systemctl } from '../../src/apply/systemctl.js';
@@ -46,6 +46,7 @@ function recorder() {
     },
     isActive: async (u) => active.has(u),
     activeState: async (u) => (active.has(u) ? 'active' : 'inactive'),
+    setCpuWeight: async (u, w) => void calls.push(`set-property --runtime ${u} CPUWeight=${w}`),
     startNoBlock: async (units) => {
       calls.push(`start --no-block ${units.join(' ')}`);
       for (const u of units) active.add(u);
@@ -108,6 +109,7 @@ describe('config and run phases in separate processes', () => {
       },
       isActive: async () => false,
       activeState: async () => 'inactive',
+      setCpuWeight: async () => undefined,
       startNoBlock: async () => {
         throw new Error('start --no-block not expected in this test');
       },
@@ -168,5 +170,28 @@ describe('the config phase early start', () => {
     };
     await expect(startEarly(root, refusing)).rejects.toThrow('failed');
     expect((await readRunPhaseState(root))?.pendingChanges).toEqual(['/etc/containerd/config.toml', '/etc/kubernetes/kubelet/config.json']);
+  });
+});
+
+describe('cloud-init stages, when the start is left to the run phase', () => {
+  it("get the config unit's CPU weight for this boot, both at once", async () => {
+    const { systemctl, calls } = recorder();
+    const line = await favourCloudInit(systemctl);
+    expect(calls).toEqual(['set-property --runtime cloud-config.service CPUWeight=1000', 'set-property --runtime cloud-final.service CPUWeight=1000']);
+    expect(line).toBe('cloud-init stages the run phase waits for: CPU weight 1000 for this boot (cloud-config.service, cloud-final.service)');
+  });
+
+  it('name a stage systemd does not know (an image without cloud-init) and fail nothing', async () => {
+    const { systemctl } = recorder();
+    const absent = (unit: string) => new Error(`systemctl set-property --runtime ${unit} CPUWeight=1000: failed with exit code 1: Unit ${unit} not found.`);
+    const partly: Systemctl = {
+      ...systemctl,
+      setCpuWeight: async (u, w) => (u === 'cloud-config.service' ? Promise.reject(absent(u)) : systemctl.setCpuWeight(u, w)),
+    };
+    expect(await favourCloudInit(partly)).toBe(
+      `cloud-init stages the run phase waits for: CPU weight 1000 for this boot (cloud-final.service); CPU weight not raised: cloud-config.service (${absent('cloud-config.service').message})`,
+    );
+    const none: Systemctl = { ...systemctl, setCpuWeight: async (u) => Promise.reject(absent(u)) };
+    expect(await favourCloudInit(none)).toMatch(/^CPU weight not raised: cloud-config\.service \(.*not found\.\); cloud-final\.service \(.*not found\.\)$/);
   });
 });

@@ -18,6 +18,9 @@ function fakeSystemctl(initial: Record<string, boolean>, opts: { neverActive?: s
     async tryRestart() {
       throw new Error('try-restart not expected in this test');
     },
+    async setCpuWeight() {
+      throw new Error('set-property not expected in this test');
+    },
     async restart(unit) {
       calls.push(`restart ${unit}`);
       active.set(unit, !(opts.neverActive ?? []).includes(unit));

@@ -50,6 +50,17 @@ describe('createSystemctl', () => {
     );
   });
 
+  it('sets a CPU weight for this boot only, and names a unit systemd does not know', async () => {
+    await createSystemctl({ command: DOUBLE, env: env() }).setCpuWeight('cloud-final.service', 1000);
+    expect(await readFile(join(dir, 'log'), 'utf8')).toBe('set-property --runtime cloud-final.service CPUWeight=1000\n');
+    const unknown = createSystemctl({ command: DOUBLE, env: env({ SYSTEMCTL_DOUBLE_FAIL: 'cloud-config.service' }) });
+    await expect(unknown.setCpuWeight('cloud-config.service', 1000)).rejects.toThrow(
+      new EnvironmentError(
+        'systemctl set-property --runtime cloud-config.service CPUWeight=1000: failed with exit code 1: Failed to set unit properties on cloud-config.service: Unit cloud-config.service not found.',
+      ),
+    );
+  });
+
   it('bounds every call and says which one timed out', async () => {
     const slow = join(dir, 'slow-systemctl');
     await writeFile(slow, '#!/bin/sh\nexec sleep 5\n');
