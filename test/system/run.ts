@@ -292,6 +292,14 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
       expect(log.includes('configuring again') && line?.endsWith(', 0 asked of IMDS') === true, `the run unit's journal:\n${log}`);
       return (line as string).replace(/^eks-node-agent: /, '');
     });
+    // The config unit left the start to the run unit, which waits for cloud-init's config and
+    // final stages: it gave them its own CPU weight for this boot.
+    await checks.check(`${p}cloud-init's config and final stages ran at the config unit's CPU weight`, async () => {
+      const weights = await sshOk(vm, 'systemctl show -p Id -p CPUWeight cloud-config.service cloud-final.service');
+      const values = [...weights.matchAll(/^CPUWeight=(.*)$/gm)].map((m) => m[1]);
+      expect(values.length === 2 && values.every((v) => v === '1000'), `systemctl show:\n${weights}`);
+      return 'CPUWeight=1000 on cloud-config.service and cloud-final.service (set at runtime by the config unit)';
+    });
   }
   if (c.maxPods !== undefined) {
     await checks.check(`${p}kubelet maxPods ${c.maxPods}`, async () => {
@@ -336,7 +344,7 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
 }
 
 /**
- * Keeps a boot's journal and `systemd-analyze critical-chain` beside it, and adds the boot's
+ * Keeps a boot's journal, `systemd-analyze critical-chain` and cloud-init's log beside it, and adds the boot's
  * timeline to the report and to the case directory's `timeline.json`.
  */
 async function recordBoot(vm: SshTarget, work: string, report: CaseReport, boot: string, journalFile: string): Promise<void> {
@@ -344,6 +352,9 @@ async function recordBoot(vm: SshTarget, work: string, report: CaseReport, boot:
   await writeFile(join(work, journalFile), j);
   const chain = await ssh(vm, 'systemd-analyze critical-chain kubelet.service eks-node-agent-run.service --no-pager', 60_000);
   await writeFile(join(work, journalFile.replace(/^journal/, 'critical-chain')), chain.stdout + chain.stderr);
+  // cloud-init's own log times each module: what the run unit waits for on the script path
+  const cloudInit = await ssh(vm, 'cat /var/log/cloud-init.log', 60_000);
+  await writeFile(join(work, journalFile.replace(/^journal/, 'cloud-init').replace(/\.txt$/, '.log')), cloudInit.stdout + cloudInit.stderr);
   report.timelines.push(bootTimeline(j, report.name, boot));
   await writeFile(join(work, 'timeline.json'), `${JSON.stringify(report.timelines, null, 2)}\n`);
 }
