@@ -60,7 +60,7 @@ const commands: Array<CommandSpec & { action: Action }> = [
       {
         name: 'early-start',
         description:
-          'with --skip run (the config unit): when no user-data script, cloud-config or image script can run before the run phase and no local storage is asked, start containerd and the kubelet as this phase ends',
+          "with --skip run (the config unit): when no user-data script, cloud-config or image script can run before the run phase, start containerd and the kubelet as this phase ends (after local storage, if asked); otherwise give cloud-init's config and final stages this unit's CPU weight for the boot",
       },
       {
         name: 'config-cache',

@@ -109,6 +109,19 @@ describe('init --skip run --early-start', () => {
     expect(node.systemctlCalls().slice(2)).toEqual(['restart containerd.service', '--quiet is-active containerd.service', 'restart kubelet.service']);
   });
 
+  it("gives cloud-init's stages the weight when the user data is only a script (bootstrap.sh): the join waits for them", async () => {
+    node = await startNode({ imds: { userData: '#!/bin/bash\n/etc/eks/bootstrap.sh test-cluster\n' } });
+    const config = await configPhase(node);
+    expect(config.exitCode, config.stderr).toBe(0);
+    expect(config.stderr).toMatch(/config phase: no NodeConfig found in .*nothing written/);
+    expect(config.stderr).toContain('cloud-init stages the run phase waits for: CPU weight 1000 for this boot');
+    expect([...node.systemctlCalls()].sort()).toEqual(favoured);
+    // --dry-run changes nothing on the machine
+    const dry = await node.agent(['init', '--root', node.root, '--skip', 'run', '--early-start', '--dry-run', ...sources(node)]);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(node.systemctlCalls()).toHaveLength(2);
+  });
+
   it('names a cloud-init stage systemd does not know, and the config phase still succeeds', async () => {
     node = await startNode({ imds: { userData: withScript } });
     const config = await configPhase(node, { SYSTEMCTL_DOUBLE_FAIL: 'cloud-config.service,cloud-final.service' });

@@ -136,6 +136,8 @@ export async function run(
         ? `run phase: ${loaded.message}; containerd and kubelet not started until a source provides a complete NodeConfig`
         : `config phase: ${loaded.message}; nothing written (a user-data script may still provide one, e.g. /etc/eks/bootstrap.sh or a file in /etc/eks/nodeadm.d/)`,
     );
+    // the join now waits for what cloud-init runs, as when the early start is declined
+    if (options.skip === 'run' && options.earlyStart && !options.dryRun) log(await favourCloudInit(createSystemctl({ env })));
     return done();
   }
   let configure = options.skip !== 'config';
