@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { UnitAction } from '../render/plan.js';
-import { EnvironmentError } from '../errors.js';
+import { EnvironmentError, describeCause } from '../errors.js';
 import { runUnits, type StepTiming } from './run-units.js';
 import { readRunPhaseState, statePath, writeRunPhaseState } from './state.js';
 import type { Systemctl } from './systemctl.js';
@@ -50,15 +50,15 @@ export function earlyStartBlocker(inputs: EarlyStartInputs): string | undefined 
 }
 
 /** cloud-init's stages the run unit waits for, in order: the config modules, then the final one that runs user-data scripts. */
-export const CLOUD_INIT_STAGES = ['cloud-config.service', 'cloud-final.service'] as const;
+const CLOUD_INIT_STAGES = ['cloud-config.service', 'cloud-final.service'];
 /** the config unit's own CPUWeight (eks-node-agent-config.service) */
-export const BOOT_CPU_WEIGHT = 1000;
+const BOOT_CPU_WEIGHT = 1000;
 
 /**
  * When the start is left to the run phase, the join waits for cloud-init's config and final
  * stages, and they start as the system's other services do (time sync, D-Bus, logind, sshd),
- * with as much claim on the CPU: under TCG the config stage's Python took 7.3 s to reach its
- * first module beside them, the final stage 2.5 s once they were up. This gives both stages
+ * with as much claim on the CPU: under TCG the config stage's Python took 5.6-7.7 s to reach its
+ * first module beside them, the final stage 2.6-3.8 s once they were up. This gives both stages
  * the config unit's weight, for this boot only (they have not started yet: the config unit is
  * ordered before them). Not when the early start is taken: then containerd and the kubelet
  * start beside those stages, and they must not yield to them. One line for the journal;
@@ -66,10 +66,12 @@ export const BOOT_CPU_WEIGHT = 1000;
  */
 export async function favourCloudInit(systemctl: Systemctl): Promise<string> {
   const results = await Promise.allSettled(CLOUD_INIT_STAGES.map((unit) => systemctl.setCpuWeight(unit, BOOT_CPU_WEIGHT)));
-  const raised = CLOUD_INIT_STAGES.filter((_, i) => results[i]?.status === 'fulfilled');
-  const failed = CLOUD_INIT_STAGES.flatMap((unit, i) => {
-    const r = results[i];
-    return r?.status === 'rejected' ? [`${unit} (${r.reason instanceof Error ? r.reason.message : String(r.reason)})`] : [];
+  const raised: string[] = [];
+  const failed: string[] = [];
+  results.forEach((r, i) => {
+    const unit = CLOUD_INIT_STAGES[i] as string;
+    if (r.status === 'fulfilled') raised.push(unit);
+    else failed.push(`${unit} (${describeCause(r.reason)})`);
   });
   return [
     raised.length > 0 ? `cloud-init stages the run phase waits for: CPU weight ${BOOT_CPU_WEIGHT} for this boot (${raised.join(', ')})` : '',

@@ -11,4 +11,4 @@ export {
   type RunPhaseResult,
 } from './phases.js';
 export { OWNED_PATH, readOwned, staleFiles } from './owned.js';
-export { CLOUD_INIT_SCRIPT_DIRS, CLOUD_INIT_STAGES, earlyStartBlocker, favourCloudInit, startEarly } from './early-start.js';
+export { CLOUD_INIT_SCRIPT_DIRS, earlyStartBlocker, favourCloudInit, startEarly } from './early-start.js';
