@@ -92,10 +92,13 @@ export function readImdsAnswers(root: string, endpoint: string): { answers?: Imd
     return { problem: 'not JSON' };
   }
   const answers = file?.answers;
-  if (file?.version !== 1 || typeof answers !== 'object' || answers === null || Array.isArray(answers)) {
-    return { problem: 'not a file written by this agent' };
-  }
-  if (!Object.values(answers).every((a) => a === null || typeof a === 'string')) return { problem: 'not a file written by this agent' };
+  const ours =
+    file?.version === 1 &&
+    typeof answers === 'object' &&
+    answers !== null &&
+    !Array.isArray(answers) &&
+    Object.values(answers).every((a) => a === null || typeof a === 'string');
+  if (!ours) return { problem: 'not a file written by this agent' };
   // Kept for another IMDS (a test's emulator, an endpoint override): not this one's answers.
   if (file.endpoint !== endpoint) return { problem: `kept for IMDS at ${String(file.endpoint)}, not ${endpoint}` };
   return { answers };

@@ -102,9 +102,9 @@ export async function run(
     const kept = readImdsAnswers(options.root, endpoint);
     if (kept.problem) log(`note: ${IMDS_ANSWERS_PATH}: ${kept.problem}; asking IMDS instead`);
     if (kept.answers) {
-      const r = replayingImds(kept.answers, endpoint, live);
-      replay = r;
-      imds = () => r;
+      const replaying = replayingImds(kept.answers, endpoint, live);
+      replay = replaying;
+      imds = () => replaying;
     }
   }
   const step: Step = (name, work, detail) => timed(log, name, work, detail);
