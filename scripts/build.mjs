@@ -95,21 +95,26 @@ const commonJsOnly = { conditions: [], mainFields: ['main'] };
  *   core along: about 0.9 MB of a name-only `init`'s peak RSS (scripts/sea/README.md).
  * - `node:zlib`: @smithy/core's checksums ask at their top level whether `zlib.crc32` is a
  *   function, and call it only when a response carries a CRC32 checksum (EKS's do not).
+ * - `node:child_process`: the credential_process provider takes `exec` at its top level, and
+ *   the default chain loads that provider on its way to the instance role; it runs `exec` only
+ *   for a profile that names a credential_process. It brings dgram and the socket list along.
  * A stand-in is a Proxy: reading any member loads the real module and gives its member, except
  * for the members named here, which the SDK reads at its top level. Those are themselves
- * deferred: a function calling the real one, or an object reading the real one's members. So a
- * use nobody foresaw only loads the module sooner; it never sees a different value.
+ * deferred: a function calling the real one (whose util.promisify form is the real one's too:
+ * exec's resolves { stdout, stderr }), or an object reading the real one's members. So a use
+ * nobody foresaw only loads the module sooner; it never sees a different value.
  */
 const DEFERRED_MEMBERS = {
   http2: { constants: 'object' },
   zlib: { crc32: 'function' },
+  child_process: { exec: 'function' },
 };
 
 /** The source of a built-in's stand-in (see DEFERRED_MEMBERS). */
 function standIn(builtin) {
   const deferred = Object.entries(DEFERRED_MEMBERS[builtin]).map(([member, kind]) =>
     kind === 'function'
-      ? `  ${JSON.stringify(member)}: function (...args) { return load()[${JSON.stringify(member)}].apply(this, args); },`
+      ? `  ${JSON.stringify(member)}: withCustomPromisify(function (...args) { return load()[${JSON.stringify(member)}].apply(this, args); }, ${JSON.stringify(member)}),`
       : `  ${JSON.stringify(member)}: new Proxy({}, forward(() => load()[${JSON.stringify(member)}])),`,
   );
   return [
@@ -124,6 +129,10 @@ function standIn(builtin) {
     '    return d === undefined ? undefined : { ...d, configurable: true };',
     '  },',
     '});',
+    "/** util.promisify of the deferred function gives the real one's promisified form (exec's resolves { stdout, stderr }). */",
+    "const PROMISIFY_CUSTOM = Symbol.for('nodejs.util.promisify.custom');",
+    'const withCustomPromisify = (fn, member) =>',
+    '  Object.defineProperty(fn, PROMISIFY_CUSTOM, { get: () => load()[member][PROMISIFY_CUSTOM], configurable: true });',
     `const deferred = {\n${deferred.join('\n')}\n};`,
     'module.exports = new Proxy({}, { ...forward(load), get: (_, key) => (Object.hasOwn(deferred, key) ? deferred[key] : load()[key]) });',
     '',

@@ -61,6 +61,8 @@ export interface EksRequest {
   errorType?: string;
   /** whether the request carried a SigV4 Authorization header */
   signed: boolean;
+  /** the access key that signed it (the Credential= of the Authorization header) */
+  accessKeyId?: string;
 }
 
 export interface EksEmulator {
@@ -141,6 +143,7 @@ export async function startEks(options: EksOptions = {}): Promise<EksEmulator> {
       const match = /^\/clusters\/([^/]+)$/.exec(path);
       const clusterName = match?.[1] === undefined ? undefined : decodeURIComponent(match[1]);
       const signed = /^AWS4-HMAC-SHA256 /.test(req.headers.authorization ?? '');
+      const accessKeyId = /\bCredential=([^/,\s]+)\//.exec(req.headers.authorization ?? '')?.[1];
       const send = (status: number, body: unknown, errorType?: string): void => {
         requests.push({
           method: req.method ?? '',
@@ -149,6 +152,7 @@ export async function startEks(options: EksOptions = {}): Promise<EksEmulator> {
           status,
           ...(errorType === undefined ? {} : { errorType }),
           signed,
+          ...(accessKeyId === undefined ? {} : { accessKeyId }),
         });
         const text = JSON.stringify(body);
         const headers: Record<string, string> = {

@@ -39,9 +39,9 @@ const complete = userData({
 
 let runs = 0;
 /** Runs the bundle; gives the files it required and the Node built-ins it loaded (`NativeModule <name>`). */
-async function modulesLoaded(n: SimulatedNode, args: string[]): Promise<string[]> {
+async function modulesLoaded(n: SimulatedNode, args: string[], env: Record<string, string> = {}): Promise<string[]> {
   const out = join(scratch, `modules-${++runs}.txt`);
-  const r = await n.agent(args, { MODULES_OUT: out }, { nodeArgs: ['-r', hook] });
+  const r = await n.agent(args, { ...env, MODULES_OUT: out }, { nodeArgs: ['-r', hook] });
   expect(r.exitCode, `${args.join(' ')}: ${r.stderr}`).toBe(0);
   return readFileSync(out, 'utf8').split('\n');
 }
@@ -105,6 +105,29 @@ describe('chunks', () => {
     expect(node.eks.requests.length).toBeGreaterThan(0);
     expect(loaded).toContain('NativeModule https');
     expect(loaded.filter((m) => /^NativeModule (http2|zlib|internal\/http2\/)/.test(m))).toEqual([]);
+  });
+
+  it('a name-only run whose credentials come from the instance role does not load node:child_process (the credential_process provider holds it)', async () => {
+    node = await startNode({ imds: { userData: userData({ cluster: { name: 'test-cluster' } }) } });
+    const none = join(scratch, 'no-such-file');
+    // no keys in the environment and no profile files: the SDK's default chain ends at IMDS
+    const env = { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_CONFIG_FILE: none, AWS_SHARED_CREDENTIALS_FILE: none };
+    const loaded = await modulesLoaded(node, ['init', '--skip', 'run', '--root', node.root], env);
+    expect(node.eks.requests.map((r) => r.accessKeyId)).toEqual(['ASIAEMULATEDIMDS0001']);
+    expect(loaded.filter((m) => /^NativeModule (child_process|dgram|internal\/child_process)$/.test(m))).toEqual([]);
+  });
+
+  it('a profile with a credential_process still signs the EKS call with what the process printed, through the stand-in', async () => {
+    node = await startNode({ imds: { userData: userData({ cluster: { name: 'test-cluster' } }) } });
+    const creds = join(scratch, 'credential-process.sh');
+    writeFileSync(creds, `#!/bin/sh\necho '{"Version": 1, "AccessKeyId": "AKIDFROMPROCESS", "SecretAccessKey": "process-secret"}'\n`, { mode: 0o755 });
+    const config = join(scratch, 'aws-config');
+    writeFileSync(config, `[default]\ncredential_process = ${creds}\n`);
+    const env = { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_CONFIG_FILE: config, AWS_SHARED_CREDENTIALS_FILE: join(scratch, 'no-such-file') };
+    const loaded = await modulesLoaded(node, ['init', '--skip', 'run', '--root', node.root], env);
+    // exec's promisified form resolves { stdout, stderr }; a plain promisify of the stand-in would not
+    expect(node.eks.requests.map((r) => r.accessKeyId)).toEqual(['AKIDFROMPROCESS']);
+    expect(loaded).toContain('NativeModule child_process');
   });
 
   it("the SDK still gets node:zlib's crc32 and node:http2 through their stand-ins when it uses them", async () => {
