@@ -1,15 +1,17 @@
 // The training run of the AWS chunks' code caches (scripts/sea/build-sea.mjs, through the loader's
 // EKS_NODE_SEA_TRAIN_CHUNKS): what a name-only boot runs in them, eks:DescribeCluster from
 // building the client to parsing the answer, and then ec2:DescribeInstanceTypes, which a boot
-// asks when the image's table does not know the instance type. No network: the request handlers
-// are canned, so the run is the same every time (a cache trained against an emulator differs
-// with timing), and the endpoints come from the region's rules as on a node. The credentials are
-// static: the default chain would ask IMDS.
+// asks when the image's table does not know the instance type. As on a node: the default
+// credential chain, which ends at the instance role read from IMDS, and the SDK's own HTTP
+// handler, with the agent's handler options (aws/client.ts), the endpoints from the region's
+// rules. No network: `node:http` and `node:https` answer every request from memory, each answer
+// a tick after the request ends, so the run is the same every time (a cache trained against an
+// emulator differs with timing) and the build's environment (PATH and HOME only) decides nothing.
 'use strict';
+const { EventEmitter } = require('node:events');
+const http = require('node:http');
+const https = require('node:https');
 const { Readable } = require('node:stream');
-const { EKSClient, DescribeClusterCommand } = require('./eks-node-agent.aws-eks.cjs')['@aws-sdk/client-eks']();
-const { EC2Client, DescribeInstanceTypesCommand } = require('./eks-node-agent.aws-ec2.cjs')['@aws-sdk/client-ec2']();
-
 const answer = JSON.stringify({
   cluster: {
     name: 'training',
@@ -31,32 +33,81 @@ const ec2Answer =
   '<ipv4AddressesPerInterface>10</ipv4AddressesPerInterface><ipv6AddressesPerInterface>10</ipv6AddressesPerInterface>' +
   '<ipv6Supported>true</ipv6Supported></networkInfo></item></instanceTypeSet></DescribeInstanceTypesResponse>';
 
-/** A request handler that answers every request with `body`. */
-const canned = (contentType, body) => ({
-  handle: async () => ({
-    response: { statusCode: 200, reason: 'OK', headers: { 'content-type': contentType }, body: Readable.from([Buffer.from(body)]) },
-  }),
-  updateHttpClientConfig() {},
-  httpHandlerConfigs: () => ({}),
-  destroy() {},
+/** What the instance role's credentials look like in IMDS; they expire long after any build. */
+const roleCredentials = JSON.stringify({
+  Code: 'Success',
+  LastUpdated: '2026-01-01T00:00:00Z',
+  Type: 'AWS-HMAC',
+  AccessKeyId: 'ASIATRAINING',
+  SecretAccessKey: 'training',
+  Token: 'training-session-token',
+  Expiration: '2099-01-01T00:00:00Z',
 });
 
+/** The answer to one request: status, content type and body, by host and path. */
+function answerFor(options) {
+  const host = options.hostname ?? options.host ?? '';
+  const path = options.path ?? '/';
+  if (host === '169.254.169.254') {
+    if (path === '/latest/api/token') return [200, 'text/plain', 'training-imds-token'];
+    if (path === '/latest/meta-data/iam/security-credentials/') return [200, 'text/plain', 'training-role'];
+    if (path === '/latest/meta-data/iam/security-credentials/training-role') return [200, 'text/plain', roleCredentials];
+    return [404, 'text/plain', ''];
+  }
+  // signed with the role's keys: the run went through the default chain to IMDS
+  const signer = /\bCredential=([^/]+)\//.exec(options.headers?.authorization ?? '')?.[1];
+  if (signer !== 'ASIATRAINING') throw new Error(`training: ${host} was asked with credentials ${signer}, not the instance role's`);
+  if (host.startsWith('eks.')) return [200, 'application/json', answer];
+  if (host.startsWith('ec2.')) return [200, 'text/xml;charset=UTF-8', ec2Answer];
+  throw new Error(`training: no answer for ${options.method ?? 'GET'} ${host}${path}`);
+}
+
+/**
+ * In place of `request` of node:http and node:https: a request that takes the body it is given,
+ * then answers on the next tick with a readable stream shaped like Node's IncomingMessage.
+ */
+function fakeRequest(options, onResponse) {
+  const req = new EventEmitter();
+  if (onResponse) req.once('response', onResponse);
+  req.socket = null;
+  req.setTimeout = () => req;
+  req.destroy = () => req;
+  req.write = () => true;
+  req.end = () => {
+    process.nextTick(() => {
+      const [statusCode, contentType, body] = answerFor(options);
+      const res = Readable.from([Buffer.from(body)]);
+      Object.assign(res, { statusCode, statusMessage: statusCode === 200 ? 'OK' : 'Not Found', headers: { 'content-type': contentType } });
+      res.once('end', () => req.emit('close'));
+      req.emit('response', res);
+    });
+    return req;
+  };
+  return req;
+}
+http.request = fakeRequest;
+https.request = fakeRequest;
+
+const { EKSClient, DescribeClusterCommand } = require('./eks-node-agent.aws-eks.cjs')['@aws-sdk/client-eks']();
+const { EC2Client, DescribeInstanceTypesCommand } = require('./eks-node-agent.aws-ec2.cjs')['@aws-sdk/client-ec2']();
+
+/** The client configuration the agent gives (aws/client.ts: sdkClientConfig) with no endpoint override. */
 const config = {
   region: 'us-west-2',
-  credentials: { accessKeyId: 'AKIDTRAINING', secretAccessKey: 'training' },
   maxAttempts: 5,
   retryMode: 'standard',
+  requestHandler: { connectionTimeout: 3_000, requestTimeout: 20_000 },
 };
 
 async function train() {
-  const eks = new EKSClient({ ...config, requestHandler: canned('application/json', answer) });
+  const eks = new EKSClient(config);
   try {
     const out = await eks.send(new DescribeClusterCommand({ name: 'training' }));
     if (out.cluster?.kubernetesNetworkConfig?.serviceIpv4Cidr !== '10.100.0.0/16') throw new Error('training: the canned EKS answer did not parse');
   } finally {
     eks.destroy();
   }
-  const ec2 = new EC2Client({ ...config, requestHandler: canned('text/xml;charset=UTF-8', ec2Answer) });
+  const ec2 = new EC2Client(config);
   try {
     const out = await ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: ['m5.large'] }));
     if (out.InstanceTypes?.[0]?.NetworkInfo?.NetworkCards?.[0]?.MaximumNetworkInterfaces !== 3) throw new Error('training: the canned EC2 answer did not parse');
