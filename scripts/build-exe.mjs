@@ -13,14 +13,15 @@
 // --no-train    do not make the boot-path code cache by a training run (below); every command
 //               then uses the compile-time cache
 //
-// The boot path's code cache (used by `init` and `render`) is made by running `render` once per
-// architecture (arm64 under qemu) on scripts/sea/train/: the same parse, validate, render and
-// write code `init` runs, without the network, so the cache comes out byte-identical every time.
+// The boot path's code cache (used by `init` and `render`) is made by running `init --skip run`
+// once per architecture (arm64 under qemu) on a training root, with the user data and instance
+// facts of scripts/sea/train/ answered from memory in place of IMDS (train/imds.cjs): the boot's
+// own code, without the network, so the cache comes out byte-identical every time.
 // Needs qemu-aarch64-static for arm64 (Debian qemu-user-static + libc6-arm64-cross).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildExecutables } from './sea/build-sea.mjs';
@@ -62,6 +63,25 @@ if (!existsSync(input)) {
   process.exit(1);
 }
 
+/**
+ * A node's root for the training run: what `init` reads besides IMDS (the image's versions and
+ * instance-type table, CPUs, memory), from scripts/sea/train/instance.json.
+ */
+function trainingRoot(dir) {
+  const train = join(root, 'scripts/sea/train');
+  const instance = JSON.parse(readFileSync(join(train, 'instance.json'), 'utf8'));
+  const put = (path, content) => {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), content);
+  };
+  put('etc/eks/kubelet-version.txt', `${instance.kubeletVersion}\n`);
+  put('etc/eks/containerd-version.txt', `${instance.containerdVersion}\n`);
+  put('etc/eks/instance-types.jsonl', readFileSync(join(train, 'instance-types.jsonl')));
+  put('sys/devices/system/cpu/online', `0-${instance.cpuMillicores / 1000 - 1}\n`);
+  put('proc/meminfo', `MemTotal:        ${instance.memoryMiB * 1024} kB\n`);
+  return dir;
+}
+
 const scratch = mkdtempSync(join(tmpdir(), 'eks-node-build-exe-'));
 try {
   const train = join(root, 'scripts/sea/train');
@@ -73,12 +93,17 @@ try {
           cache: 'boot',
           commands: ['init', 'render'],
           train: (runLoader) => {
-            const out = mkdtempSync(join(scratch, 'out-'));
-            const args = ['render', '-c', `file://${join(train, 'user-data.mime')}`, '--instance', join(train, 'instance.json')];
-            args.push('--instance-types', join(train, 'instance-types.jsonl'), '--out', out);
-            const r = runLoader(args, { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: scratch });
+            const nodeRoot = trainingRoot(mkdtempSync(join(scratch, 'root-')));
+            // nothing to run: a spawn would fail the training rather than reach this machine's tools
+            const path = mkdtempSync(join(scratch, 'path-'));
+            const args = ['init', '--skip', 'run', '--root', nodeRoot];
+            const env = { PATH: path, HOME: scratch, NODE_OPTIONS: `--require ${JSON.stringify(join(train, 'imds.cjs'))}` };
+            const r = runLoader(args, env);
             if (r.status !== 0) {
               throw new Error(`training run \`eks-node-agent ${args.join(' ')}\` exited ${r.status} (--no-train builds anyway):\n${r.stderr}`);
+            }
+            if (!existsSync(join(nodeRoot, 'etc/kubernetes/kubelet/config.json'))) {
+              throw new Error(`training run \`eks-node-agent ${args.join(' ')}\` wrote no kubelet configuration:\n${r.stderr}`);
             }
           },
         },

@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, dirname, join } from 'node:path';
+import { basename, delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureNodeBinary, run, sha256Hex } from './node-dist.mjs';
 
@@ -37,7 +37,8 @@ const RUNTIME_FLAGS = ['--max-semi-space-size=1'];
  *   a cache named `cache`, used by `commands`, made by running the bundle once (train throws if
  *   the run failed). The run must be deterministic (no network, no concurrency whose timing
  *   shows): a cache trained by `init` against an IMDS emulator differed in one byte in 2 of 12
- *   runs under load, one trained by `render` never did.
+ *   runs under load; one trained by `render`, or by `init` with IMDS answered from memory
+ *   (scripts/build-exe.mjs), never did.
  */
 
 /**
@@ -133,7 +134,8 @@ function onlyPlace(haystack, needle, what, where) {
  * @param {Record<string, string>} env
  */
 function runOnArch(o, args, env) {
-  const qemu = o.arch === 'x64' ? [] : [QEMU[o.arch]];
+  // found on the build's own PATH: a training run may give its program an empty one
+  const qemu = o.arch === 'x64' ? [] : [onPath(QEMU[o.arch])];
   const [cmd, ...pre] = [...qemu, o.nodeBin];
   const res = spawnSync(/** @type {string} */ (cmd), [...pre, ...CACHE_V8_FLAGS, join(o.workDir, 'loader.cjs'), ...args], {
     cwd: o.workDir,
@@ -147,6 +149,14 @@ function runOnArch(o, args, env) {
   });
   if (res.error) throw new Error(`${cmd} could not be started: ${res.error.message}`);
   return { status: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+
+/** `name` as found on this process's PATH, or `name` itself (spawning it then says it is missing). */
+function onPath(name) {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir && existsSync(join(dir, name))) return join(dir, name);
+  }
+  return name;
 }
 
 /**
