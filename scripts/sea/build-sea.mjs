@@ -164,7 +164,8 @@ function onPath(name) {
  * @param {{ main: string, outPrefix: string, cacheDir: string, arches: Array<'x64' | 'arm64'>,
  *           trainings?: Training[], chunkTrainings?: string[], minify?: boolean, log?: (msg: string) => void }} o
  *   chunkTrainings: scripts run in place of the bundle, requiring chunks (`./<base>.<chunk>.cjs`);
- *   each chunk they load gets the cache written after the run (deterministic, like `trainings`)
+ *   each chunk they load gets the cache written after the run (deterministic, like `trainings`).
+ *   They run from the work directory; EKS_NODE_SEA_TRAIN_DIR names the directory they came from.
  * @returns {Promise<Array<{ arch: string, file: string, sha256: string }>>}
  */
 export async function buildExecutables(o) {
@@ -207,7 +208,8 @@ export async function buildExecutables(o) {
       for (const [i, script] of (o.chunkTrainings ?? []).entries()) {
         const wrapped = join(workDir, `train-${i}-${basename(script)}.wrapped`);
         writeFileSync(wrapped, wrap(readFileSync(script, 'utf8')));
-        const r = runOnArch(target, [], { EKS_NODE_SEA_TRAIN_CHUNKS: wrapped, PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: workDir });
+        const env = { EKS_NODE_SEA_TRAIN_CHUNKS: wrapped, EKS_NODE_SEA_TRAIN_DIR: dirname(script), PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: workDir };
+        const r = runOnArch(target, [], env);
         if (r.status !== 0) throw new Error(`training the chunks with ${basename(script)} on ${arch} failed (exit ${r.status}):\n${r.stderr}`);
       }
 

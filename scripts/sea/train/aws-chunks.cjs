@@ -4,14 +4,14 @@
 // asks when the image's table does not know the instance type. As on a node: the default
 // credential chain, which ends at the instance role read from IMDS, and the SDK's own HTTP
 // handler, with the agent's handler options (aws/client.ts), the endpoints from the region's
-// rules. No network: `node:http` and `node:https` answer every request from memory, each answer
-// a tick after the request ends, so the run is the same every time (a cache trained against an
-// emulator differs with timing) and the build's environment (PATH and HOME only) decides nothing.
+// rules. No network: `node:http` and `node:https` answer every request from memory
+// (fake-request.cjs, found through EKS_NODE_SEA_TRAIN_DIR: this script runs from the build's
+// work directory), and the build's environment (PATH and HOME only) decides nothing.
 'use strict';
-const { EventEmitter } = require('node:events');
 const http = require('node:http');
 const https = require('node:https');
-const { Readable } = require('node:stream');
+const { join } = require('node:path');
+const { fakeRequest } = require(join(process.env.EKS_NODE_SEA_TRAIN_DIR, 'fake-request.cjs'));
 const answer = JSON.stringify({
   cluster: {
     name: 'training',
@@ -62,31 +62,8 @@ function answerFor(options) {
   throw new Error(`training: no answer for ${options.method ?? 'GET'} ${host}${path}`);
 }
 
-/**
- * In place of `request` of node:http and node:https: a request that takes the body it is given,
- * then answers on the next tick with a readable stream shaped like Node's IncomingMessage.
- */
-function fakeRequest(options, onResponse) {
-  const req = new EventEmitter();
-  if (onResponse) req.once('response', onResponse);
-  req.socket = null;
-  req.setTimeout = () => req;
-  req.destroy = () => req;
-  req.write = () => true;
-  req.end = () => {
-    process.nextTick(() => {
-      const [statusCode, contentType, body] = answerFor(options);
-      const res = Readable.from([Buffer.from(body)]);
-      Object.assign(res, { statusCode, statusMessage: statusCode === 200 ? 'OK' : 'Not Found', headers: { 'content-type': contentType } });
-      res.once('end', () => req.emit('close'));
-      req.emit('response', res);
-    });
-    return req;
-  };
-  return req;
-}
-http.request = fakeRequest;
-https.request = fakeRequest;
+http.request = fakeRequest(answerFor);
+https.request = fakeRequest(answerFor);
 
 const { EKSClient, DescribeClusterCommand } = require('./eks-node-agent.aws-eks.cjs')['@aws-sdk/client-eks']();
 const { EC2Client, DescribeInstanceTypesCommand } = require('./eks-node-agent.aws-ec2.cjs')['@aws-sdk/client-ec2']();

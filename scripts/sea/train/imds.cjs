@@ -1,14 +1,13 @@
 // Preloaded (NODE_OPTIONS=--require) into the training run of the boot path's code cache
 // (scripts/build-exe.mjs): `init --skip run` on a training root, its IMDS answered from memory
-// by `node:http`'s `request`, from the files beside this one. Each answer comes a tick after
-// its request ends, so the run is the same every time (a cache trained against an emulator
-// differs with timing), and nothing leaves the process. Any other request fails the run.
+// (fake-request.cjs) from the files beside this one; a path IMDS does not hold is a 404, as
+// IMDS answers it. An https request (an AWS call) fails the run: complete user data needs none.
 'use strict';
-const { EventEmitter } = require('node:events');
 const http = require('node:http');
+const https = require('node:https');
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
-const { Readable } = require('node:stream');
+const { fakeRequest } = require('./fake-request.cjs');
 
 const instance = JSON.parse(readFileSync(join(__dirname, 'instance.json'), 'utf8'));
 const identity = JSON.stringify({
@@ -33,22 +32,10 @@ const answers = {
   'meta-data/local-hostname': instance.privateDnsName,
 };
 
-http.request = (options, onResponse) => {
-  const path = String(options.path ?? '/').replace(/^\/latest\//, '');
-  const req = new EventEmitter();
-  if (onResponse) req.once('response', onResponse);
-  req.setTimeout = () => req;
-  req.destroy = () => req;
-  req.write = () => true;
-  req.end = () => {
-    process.nextTick(() => {
-      const body = answers[path];
-      const res = Readable.from(body === undefined ? [] : [Buffer.from(body)]);
-      Object.assign(res, { statusCode: body === undefined ? 404 : 200, headers: { 'content-type': 'text/plain' } });
-      res.once('end', () => req.emit('close'));
-      req.emit('response', res);
-    });
-    return req;
-  };
-  return req;
-};
+http.request = fakeRequest((options) => {
+  const body = answers[String(options.path ?? '/').replace(/^\/latest\//, '')];
+  return body === undefined ? [404, 'text/plain', ''] : [200, 'text/plain', body];
+});
+https.request = fakeRequest((options) => {
+  throw new Error(`training: no AWS call is expected, and ${options.hostname ?? options.host} was asked`);
+});
