@@ -65,10 +65,9 @@ if (!existsSync(input)) {
 
 /**
  * A node's root for the training run: what `init` reads besides IMDS (the image's versions and
- * instance-type table, CPUs, memory), from scripts/sea/train/instance.json.
+ * instance-type table, CPUs, memory), from instance.json of the training directory `train`.
  */
-function trainingRoot(dir) {
-  const train = join(root, 'scripts/sea/train');
+function trainingRoot(dir, train) {
   const instance = JSON.parse(readFileSync(join(train, 'instance.json'), 'utf8'));
   const put = (path, content) => {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
@@ -93,7 +92,7 @@ try {
           cache: 'boot',
           commands: ['init', 'render'],
           train: (runLoader) => {
-            const nodeRoot = trainingRoot(mkdtempSync(join(scratch, 'root-')));
+            const nodeRoot = trainingRoot(mkdtempSync(join(scratch, 'root-')), train);
             // nothing to run: a spawn would fail the training rather than reach this machine's tools
             const path = mkdtempSync(join(scratch, 'path-'));
             const args = ['init', '--skip', 'run', '--root', nodeRoot];
