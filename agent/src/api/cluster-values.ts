@@ -1,5 +1,5 @@
-import { X509Certificate } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
+import { CertificateFormatError, type ParsedCertificate, parseCertificate } from './certificate.js';
 
 /**
  * The rules for the three cluster values that may come from the user data, a `--cluster` file,
@@ -43,10 +43,9 @@ export function checkEndpoint(value: string): Checked<string> {
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const PEM_MARKER = /-----(BEGIN|END) CERTIFICATE-----/g;
 
-export interface Certificate {
+export interface Certificate extends ParsedCertificate {
   /** the PEM block, LF line ends */
   pem: string;
-  x509: X509Certificate;
 }
 
 /**
@@ -73,10 +72,13 @@ export function certificatesOf(pem: string): Checked<Certificate[]> {
   if (blocks.length === 0) return { reason: 'holds no PEM certificate (expected "-----BEGIN CERTIFICATE-----...")' };
   const certificates: Certificate[] = [];
   for (const [i, block] of blocks.entries()) {
+    const body = block.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
     try {
-      certificates.push({ pem: block, x509: new X509Certificate(block) });
-    } catch {
-      return { reason: `holds a PEM block that is not a valid X.509 certificate (certificate ${i + 1} of ${blocks.length})` };
+      if (!BASE64.test(body) || body.length % 4 !== 0) throw new CertificateFormatError('its body is not base64');
+      certificates.push({ pem: block, ...parseCertificate(Buffer.from(body, 'base64')) });
+    } catch (err) {
+      if (!(err instanceof CertificateFormatError)) throw err;
+      return { reason: `holds a PEM block that is not a valid X.509 certificate (certificate ${i + 1} of ${blocks.length}: ${err.message})` };
     }
   }
   return { value: certificates };

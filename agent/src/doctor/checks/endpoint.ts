@@ -1,7 +1,6 @@
 import net from 'node:net';
-import type { X509Certificate } from 'node:crypto';
 import { describeCause } from '../../errors.js';
-import { caCertificates, checkCertificateAuthority } from '../../api/cluster-values.js';
+import { type Certificate, caCertificates, checkCertificateAuthority } from '../../api/cluster-values.js';
 import { StepTimeout, parseEndpoint, tcpConnect, tlsHandshake, type Endpoint } from '../net.js';
 import type { Check } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
@@ -151,18 +150,18 @@ export function caCheck(deps: DoctorDeps): Check {
           detail: `spec.cluster.certificateAuthority ${checked.reason}`,
           hint: 'use certificateAuthority.data of `aws eks describe-cluster` (base64 PEM)',
         };
-      const ca = { certificates: checked.value.map((c) => c.x509) };
+      const certificates = checked.value;
       const now = deps.now().getTime();
-      const describe = (c: X509Certificate): string => `${c.subject.replace(/\n/g, ', ')} valid ${iso(c.validFrom)} to ${iso(c.validTo)}`;
-      for (const c of ca.certificates) {
-        if (now < Date.parse(c.validFrom)) {
+      const describe = (c: Certificate): string => `${c.subject} valid ${iso(c.validFrom)} to ${iso(c.validTo)}`;
+      for (const c of certificates) {
+        if (now < c.validFrom.getTime()) {
           return {
             status: 'fail',
             detail: `CA not yet valid: ${describe(c)}`,
             hint: 'the node clock is behind: see the clock line; enable chronyd (Amazon Time Sync, 169.254.169.123)',
           };
         }
-        if (now > Date.parse(c.validTo)) {
+        if (now > c.validTo.getTime()) {
           return {
             status: 'fail',
             detail: `CA expired: ${describe(c)}`,
@@ -170,8 +169,8 @@ export function caCheck(deps: DoctorDeps): Check {
           };
         }
       }
-      const soonest = Math.min(...ca.certificates.map((c) => Date.parse(c.validTo)));
-      const detail = ca.certificates.map(describe).join('; ');
+      const soonest = Math.min(...certificates.map((c) => c.validTo.getTime()));
+      const detail = certificates.map(describe).join('; ');
       if (soonest - now < 30 * DAY_MS) {
         return {
           status: 'warn',
@@ -184,6 +183,6 @@ export function caCheck(deps: DoctorDeps): Check {
   };
 }
 
-function iso(date: string): string {
-  return new Date(date).toISOString().replace(/\.\d+Z$/, 'Z');
+function iso(date: Date): string {
+  return date.toISOString().replace(/\.\d+Z$/, 'Z');
 }
