@@ -17,7 +17,7 @@ export interface RunPhaseState {
   units: UnitAction[];
   /** node paths changed by config phases whose units have not been acted on yet */
   pendingChanges: string[];
-  /** digest of the merged NodeConfig the config phase rendered; the run phase compares its own */
+  /** digest (FNV-1a 64) of the merged NodeConfig the config phase rendered; the run phase compares its own */
   configDigest?: string;
   /** units the config phase queued to start (its early start), for a person reading the state */
   startedEarly?: string[];

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   closeSync,
@@ -187,10 +186,28 @@ function isCurrent(target: string, file: PlannedFile): boolean {
   }
 }
 
+let tempCount = 0;
+/**
+ * The 12 hex digits of a temp name (TEMP_NAME): a counter, unique among this process's temp
+ * files, then 32 random bits against a stale file of an earlier process with the same pid; `wx`
+ * refuses a name that exists rather than write through it. Not from node:crypto, whose loading
+ * costs more than the whole write step (see api/certificate.ts): the directories written are
+ * root's, so the name needs no secrecy.
+ */
+function tempNonce(): string {
+  tempCount = (tempCount + 1) & 0xffff;
+  return (
+    tempCount.toString(16).padStart(4, '0') +
+    Math.floor(Math.random() * 2 ** 32)
+      .toString(16)
+      .padStart(8, '0')
+  );
+}
+
 function stage(root: string, file: PlannedFile, dirMode: number): Staged {
   const target = join(root, file.path);
   const dir = dirname(target);
-  const temp = join(dir, `.${basename(target)}.${process.pid}-${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
+  const temp = join(dir, `.${basename(target)}.${process.pid}-${tempNonce()}${TEMP_SUFFIX}`);
   try {
     ensureDir(root, dir, dirMode);
     if (lstatSync(target, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`${target} is a directory`);

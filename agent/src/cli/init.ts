@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { describeCause } from '../errors.js';
 import type { NodeConfig } from '../api/schema.js';
@@ -20,6 +19,7 @@ import { proxySettings } from '../aws/proxy.js';
 import { planNode, type Step } from '../boot.js';
 import { PATHS, RESOLVED_UNIT, renderResolvedDropIn } from '../render/index.js';
 import { stableJson } from '../common/json.js';
+import { fnv1a64 } from '../common/digest.js';
 import { loadConfig, NoNodeConfigError, type LoadedConfig, validateLoadedConfig } from '../sources/index.js';
 import { awsApis, imdsEndpoint, lazyImds, type Env } from './deps.js';
 import type { Imds } from '../aws/imds.js';
@@ -58,9 +58,9 @@ function logSteps(log: Log, timings: StepTiming[]) {
   }
 }
 
-/** The digest the config phase records and the run phase compares: the merged NodeConfig, canonical. */
+/** The digest the config phase records and the run phase compares: the merged NodeConfig, canonical (common/digest.ts). */
 export function configDigest(config: NodeConfig): string {
-  return createHash('sha256').update(stableJson(config)).digest('hex');
+  return fnv1a64(stableJson(config));
 }
 
 /** The error instead of a config when no source holds a NodeConfig yet (user data that is only a script). */
