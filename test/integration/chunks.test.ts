@@ -93,6 +93,22 @@ describe('chunks', () => {
     expect(await chunksLoaded(node, ['config', 'check'])).toEqual([]);
   });
 
+  it('the config and run phases with complete user data, and config check, do not load node:crypto (about 20 ms of init)', async () => {
+    node = await startNode({ imds: { userData: complete } });
+    const crypto = (loaded: string[]) => loaded.filter((m) => /^NativeModule (crypto|internal\/crypto\/)/.test(m));
+    for (const args of [
+      ['init', '--skip', 'run', '--root', node.root],
+      ['init', '--skip', 'config', '--root', node.root],
+      ['config', 'check'],
+    ]) {
+      const loaded = await modulesLoaded(node, args);
+      expect(loaded, args.join(' ')).toContain('NativeModule http');
+      expect(crypto(loaded), args.join(' ')).toEqual([]);
+    }
+    // the CA was read all the same: its file holds the certificate of the user data
+    expect(readFileSync(join(node.root, 'etc/kubernetes/pki/ca.crt'), 'utf8')).toContain('-----BEGIN CERTIFICATE-----');
+  });
+
   it('loads the EKS client (and what the clients share) for a name-only cluster, CEL for a maxPodsExpression', async () => {
     node = await startNode({ imds: { userData: userData({ cluster: { name: 'test-cluster' }, kubelet: { maxPodsExpression: 'max_pods - 1' } }) } });
     // not the EC2 or STS client: each is its own chunk
