@@ -41,6 +41,8 @@ export function checkEndpoint(value: string): Checked<string> {
 }
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+/** padded base64 with no whitespace: what a PEM body and certificateAuthority are, once their whitespace is gone */
+const isBase64 = (text: string) => BASE64.test(text) && text.length % 4 === 0;
 const PEM_MARKER = /-----(BEGIN|END) CERTIFICATE-----/g;
 
 export interface Certificate extends ParsedCertificate {
@@ -72,9 +74,9 @@ export function certificatesOf(pem: string): Checked<Certificate[]> {
   if (blocks.length === 0) return { reason: 'holds no PEM certificate (expected "-----BEGIN CERTIFICATE-----...")' };
   const certificates: Certificate[] = [];
   for (const [i, block] of blocks.entries()) {
-    const body = block.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
+    const body = block.replace(PEM_MARKER, '').replace(/\s+/g, '');
     try {
-      if (!BASE64.test(body) || body.length % 4 !== 0) throw new CertificateFormatError('its body is not base64');
+      if (!isBase64(body)) throw new CertificateFormatError('its body is not base64');
       certificates.push({ pem: block, ...parseCertificate(Buffer.from(body, 'base64')) });
     } catch (err) {
       if (!(err instanceof CertificateFormatError)) throw err;
@@ -87,8 +89,7 @@ export function certificatesOf(pem: string): Checked<Certificate[]> {
 /** The certificates of a base64 CA bundle, as spec.cluster.certificateAuthority and eks:DescribeCluster carry it. */
 export function caCertificates(value: string): Checked<Certificate[]> {
   const compact = value.replace(/\s+/g, '');
-  if (!BASE64.test(compact) || compact.length % 4 !== 0)
-    return { reason: 'is not base64 (expected the base64 of a PEM bundle, as eks:DescribeCluster returns it)' };
+  if (!isBase64(compact)) return { reason: 'is not base64 (expected the base64 of a PEM bundle, as eks:DescribeCluster returns it)' };
   const certificates = certificatesOf(Buffer.from(compact, 'base64').toString('utf8'));
   if ('reason' in certificates) return { reason: `is base64 but ${certificates.reason}` };
   return certificates;

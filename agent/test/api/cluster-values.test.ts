@@ -38,6 +38,9 @@ describe('certificatesOf', () => {
     expect(certificatesOf(`${first.certPem}-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n`)).toEqual({
       reason: 'holds a PEM block that is not a valid X.509 certificate (certificate 2 of 2: certificate: expected a SEQUENCE, found tag 0x00)',
     });
+    expect(certificatesOf(`-----BEGIN CERTIFICATE-----\nMII*not base64*\n-----END CERTIFICATE-----\n`)).toEqual({
+      reason: 'holds a PEM block that is not a valid X.509 certificate (certificate 1 of 1: its body is not base64)',
+    });
   });
 });
 
