@@ -1,9 +1,9 @@
 /**
  * The X.509 reading the agent does itself: the DER structure of RFC 5280's Certificate, the
  * validity period and the subject, nothing more. Loading node:crypto (OpenSSL's initialisation
- * and some twenty built-in modules) cost 21 ms of a 140 ms `init` with complete user data, more
- * than everything else the config phase does after reading the user data; an ASN.1 schema
- * library cost more still (scripts/sea/README.md has the figures). Signatures are not checked
+ * and some twenty built-in modules) cost 16-18 M of the 284 M instructions of `init` with
+ * complete user data (6-20 ms of its 120-150 ms, with the machine), more than the config phase's
+ * render and write steps together; an ASN.1 schema library cost more still (scripts/sea/README.md has the figures). Signatures are not checked
  * here: the kubelet checks the API server's chain against this bundle, and doctor's endpoint
  * check does the handshake.
  *
