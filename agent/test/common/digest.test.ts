@@ -15,7 +15,9 @@ describe('fnv1a64', () => {
       return h.toString(16).padStart(16, '0');
     };
     const config = `${JSON.stringify({ spec: { cluster: { name: 'Zürich', certificateAuthority: 'Q'.repeat(1500) } } }, null, 2)}\n`;
-    for (const text of [config, '\u{1F600}', 'x'.repeat(4096)]) expect(fnv1a64(text)).toBe(reference(text));
+    // every code point below U+0800 (one- and two-byte UTF-8) and a four-byte one: every limb carries
+    const mixed = Array.from({ length: 0x800 }, (_, i) => String.fromCodePoint(i)).join('');
+    for (const text of [config, '\u{1F600}', 'x'.repeat(4096), mixed, '\xff'.repeat(777)]) expect(fnv1a64(text)).toBe(reference(text));
     expect(fnv1a64(config)).not.toBe(fnv1a64(config.replace('Zürich', 'Zurich')));
   });
 });
