@@ -145,13 +145,13 @@ describe('version', () => {
     expect(r.stderr).toBe('');
   });
 
-  it("x64 runs with its one V8 flag, a 1 MB semi-space (scripts/sea/README.md), outside V8's flag hash", async () => {
+  it("x64 runs with its two V8 flags, a 1 MB semi-space and scavenges on one thread (scripts/sea/README.md), outside V8's flag hash", async () => {
     const probe = join(scratch, 'exec-argv.cjs');
     writeFileSync(probe, "process.on('exit', () => process.stderr.write(JSON.stringify(process.execArgv)));\n");
     const r = await runExe(first, 'x64', ['version'], { env: { NODE_OPTIONS: `--require ${probe}` } });
     expect(r.exitCode, describeRun(['version'], r)).toBe(0);
-    // no "code cache ... rejected" before it: the flag left both caches valid
-    expect(r.stderr).toBe('["--max-semi-space-size=1"]');
+    // no "code cache ... rejected" before it: the flags left both caches valid
+    expect(r.stderr).toBe('["--max-semi-space-size=1","--no-parallel-scavenge"]');
   });
 
   it('arm64 under qemu prints the same, but for its architecture, with its code cache accepted', async () => {
