@@ -77,6 +77,16 @@ describe('chunks', () => {
     expect([...shared].filter((p) => p.startsWith('@aws-sdk/client-'))).toEqual([]);
   });
 
+  it("holds only the commands the agent's list for each client names (agent/src/aws/sdk), not the whole client", () => {
+    const chunk = (client: string) => readFileSync(BUNDLE.replace(/\.cjs$/, `.aws-${client}.cjs`), 'utf8');
+    // a command class as esbuild writes it from either build of a client: `class XCommand extends` or `XCommand = class extends`
+    const commands = (client: string) =>
+      [...new Set([...chunk(client).matchAll(/\bclass ([A-Z]\w*Command) extends\b|\b([A-Z]\w*Command) = class extends\b/g)].map((m) => m[1] ?? m[2]))].sort();
+    expect(commands('eks')).toEqual(['DescribeClusterCommand']);
+    expect(commands('ec2')).toEqual(['DescribeInstanceTypesCommand', 'DescribeInstancesCommand']);
+    expect(commands('sts')).toEqual(['GetCallerIdentityCommand']);
+  });
+
   it('loads the EC2 client beside the EKS one, both through the one shared chunk, when a name-only node has an unknown instance type', async () => {
     node = await startNode({ imds: { userData: userData({ cluster: { name: 'test-cluster' } }), instance: { instanceType: 'm99i.large' } } });
     expect(await chunksLoaded(node, ['init', '--skip', 'run', '--root', node.root])).toEqual(['aws', 'aws-ec2', 'aws-eks']);

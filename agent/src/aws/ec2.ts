@@ -1,4 +1,4 @@
-import type { _InstanceType } from '@aws-sdk/client-ec2';
+import type { _InstanceType } from './sdk/ec2.js';
 import type { EniLimits } from '../facts/types.js';
 import { EnvironmentError } from '../errors.js';
 import { type AwsClientOptions, DEFAULT_AWS_MAX_ATTEMPTS, callAws, sdkClientConfig } from './client.js';
@@ -45,8 +45,8 @@ export async function describeInstancePrivateDnsName(instanceId: string, options
     if (attempt > 1) await sleep(Math.min(200 * 2 ** (attempt - 2), 2_000));
     let out;
     try {
-      out = await callAws<unknown, import('@aws-sdk/client-ec2').DescribeInstancesCommandOutput>(what, options, async () => {
-        const sdk = await import('@aws-sdk/client-ec2');
+      out = await callAws<unknown, import('./sdk/ec2.js').DescribeInstancesCommandOutput>(what, options, async () => {
+        const sdk = await import('./sdk/ec2.js');
         return { client: new sdk.EC2Client(await sdkClientConfig('ec2', options)), command: new sdk.DescribeInstancesCommand({ InstanceIds: [instanceId] }) };
       });
     } catch (err) {
@@ -71,8 +71,8 @@ export async function describeInstancePrivateDnsName(instanceId: string, options
 
 export async function describeInstanceTypeEnis(instanceType: string, options: AwsClientOptions): Promise<EniLimits> {
   const what = `ec2:DescribeInstanceTypes for "${instanceType}"`;
-  const out = await callAws<unknown, import('@aws-sdk/client-ec2').DescribeInstanceTypesCommandOutput>(what, options, async () => {
-    const sdk = await import('@aws-sdk/client-ec2');
+  const out = await callAws<unknown, import('./sdk/ec2.js').DescribeInstanceTypesCommandOutput>(what, options, async () => {
+    const sdk = await import('./sdk/ec2.js');
     return {
       client: new sdk.EC2Client(await sdkClientConfig('ec2', options)),
       command: new sdk.DescribeInstanceTypesCommand({ InstanceTypes: [instanceType as _InstanceType] }),

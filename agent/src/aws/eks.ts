@@ -33,8 +33,8 @@ export function createEksApi(options: AwsClientOptions): EksApi {
 
 export async function describeCluster(name: string, options: AwsClientOptions): Promise<ClusterDescription> {
   const what = `eks:DescribeCluster for cluster "${name}"`;
-  const out = await callAws<unknown, import('@aws-sdk/client-eks').DescribeClusterCommandOutput>(what, options, async () => {
-    const { EKSClient, DescribeClusterCommand } = await import('@aws-sdk/client-eks');
+  const out = await callAws<unknown, import('./sdk/eks.js').DescribeClusterCommandOutput>(what, options, async () => {
+    const { EKSClient, DescribeClusterCommand } = await import('./sdk/eks.js');
     return { client: new EKSClient(await sdkClientConfig('eks', options)), command: new DescribeClusterCommand({ name }) };
   });
   const c = out.cluster;
