@@ -208,6 +208,24 @@ describe('init', () => {
     expect(n.eks.requests.map((q) => q.status)).toEqual([429, 429, 200]);
   });
 
+  it("waits for the instance role's credentials when IMDS has none yet (a first boot), saying so, and joins", async () => {
+    const n = await boot(nameOnly);
+    const role = 'iam/security-credentials/eks-node-role';
+    const token = await (await fetch(`${n.imds.url}/latest/api/token`, { method: 'PUT', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '60' } })).text();
+    const answer = await (await fetch(`${n.imds.url}/latest/meta-data/${role}`, { headers: { 'x-aws-ec2-metadata-token': token } })).text();
+    n.imds.setMetaData(role, null);
+    const back = setTimeout(() => n.imds.setMetaData(role, answer), 1_500);
+    try {
+      const r = await n.agent(['init', '--skip', 'run', '--root', n.root], { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/^eks-node-agent: note: eks:DescribeCluster for cluster "test-cluster": no AWS credentials yet \(/m);
+      expect(n.eks.requests.map((q) => q.accessKeyId)).toEqual(['ASIAEMULATEDIMDS0001']);
+      expect(JSON.parse(n.read('/var/lib/eks-node-agent/cluster.json')).name).toBe('test-cluster');
+    } finally {
+      clearTimeout(back);
+    }
+  });
+
   it('fails with exit 2 naming eks:DescribeCluster and the cluster when access is denied, leaving old files intact', async () => {
     const n = await boot(complete());
     await n.agent(['init', '--root', n.root, '--skip', 'run']);

@@ -27,6 +27,8 @@ export interface AwsClientOptions {
   credentials?: SdkCredentials;
   /** HTTP proxy settings (spec.instance.environment.default, then the process environment) */
   proxy?: ProxySettings;
+  /** told once, in a line for a person, when a call starts waiting for credentials (see callAws) */
+  onWait?: (line: string) => void;
 }
 
 export const DEFAULT_AWS_TIMEOUT_MS = 20_000;
@@ -68,21 +70,63 @@ interface SdkClient<C> {
 }
 
 /**
+ * Errors of the SDK's credential providers. With no credentials given, the SDK's default chain
+ * ends at the instance role, read from IMDS with a 1 s timeout and no retry; at a node's first
+ * boot the role's credentials can reach IMDS seconds after the instance starts (IMDS answers 404
+ * until then), and a busy machine can miss the timeout.
+ */
+const CREDENTIAL_ERRORS = new Set(['CredentialsProviderError', 'ProviderError']);
+/** Waits between attempts while credentials are missing: doubling, at most 1 s. */
+const CREDENTIAL_WAIT_MS = { first: 250, max: 1_000 };
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
  * Sends one command on a fresh client and destroys it, bounded by the call's deadline. Any
  * failure becomes an EnvironmentError starting with `what` (e.g. `eks:DescribeCluster for
- * cluster "x"`), so the reader knows which call failed and why.
+ * cluster "x"`), so the reader knows which call failed and why. When no credentials can be
+ * found yet (CREDENTIAL_ERRORS), the call is made again on a fresh client, with waits between,
+ * until its deadline: at boot the instance role's credentials may simply not be there yet.
+ * Throttling and transient errors are the SDK's own retries (maxAttempts).
  */
-export async function callAws<C, O>(what: string, options: AwsClientOptions, make: () => Promise<{ client: SdkClient<C>; command: C }>): Promise<O> {
+export async function callAws<C, O>(
+  what: string,
+  options: AwsClientOptions,
+  make: () => Promise<{ client: SdkClient<C>; command: C }>,
+  sleep: (ms: number) => Promise<void> = defaultSleep,
+): Promise<O> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_AWS_TIMEOUT_MS;
-  try {
-    const { client, command } = await make();
+  const started = Date.now();
+  let waitMs = CREDENTIAL_WAIT_MS.first;
+  for (let attempt = 1; ; attempt++) {
     try {
-      return (await client.send(command, { abortSignal: AbortSignal.timeout(timeoutMs) })) as O;
-    } finally {
-      client.destroy();
+      const { client, command } = await make();
+      try {
+        const leftMs = Math.max(1, timeoutMs - (Date.now() - started));
+        return (await client.send(command, { abortSignal: AbortSignal.timeout(leftMs) })) as O;
+      } finally {
+        client.destroy();
+      }
+    } catch (err) {
+      const name = (err as { name?: unknown } | undefined)?.name;
+      const elapsedMs = Date.now() - started;
+      if (typeof name === 'string' && CREDENTIAL_ERRORS.has(name)) {
+        if (elapsedMs + waitMs < timeoutMs) {
+          if (attempt === 1)
+            options.onWait?.(`note: ${what}: no AWS credentials yet (${describeCause(err)}); trying again until ${formatMs(timeoutMs)} have passed`);
+          await sleep(waitMs);
+          waitMs = Math.min(waitMs * 2, CREDENTIAL_WAIT_MS.max);
+          continue;
+        }
+        const tried = attempt === 1 ? '' : `, ${attempt} attempts over ${formatMs(Math.round(elapsedMs / 100) * 100)}`;
+        throw new EnvironmentError(
+          `${what} failed: no AWS credentials (${describeCause(err)}${tried}): on a node they come from its instance profile ` +
+            '(IMDS meta-data/iam/security-credentials/); `eks-node-agent doctor` checks it',
+          { cause: err },
+        );
+      }
+      throw new EnvironmentError(`${what} failed: ${describeAwsError(err, timeoutMs)}`, { cause: err });
     }
-  } catch (err) {
-    throw new EnvironmentError(`${what} failed: ${describeAwsError(err, timeoutMs)}`, { cause: err });
   }
 }
 

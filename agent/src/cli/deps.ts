@@ -55,9 +55,12 @@ export function lazyImds(env: Env, log?: Log): () => Imds {
   };
 }
 
-/** EKS and EC2 clients for a region, with the endpoint overrides of the environment and the proxy, if any. */
-export function awsApis(env: Env, proxy?: ProxySettings) {
-  const extra = proxy ? { proxy } : {};
+/**
+ * EKS and EC2 clients for a region, with the endpoint overrides of the environment and the proxy,
+ * if any. `log` hears, once per call, that a call waits for credentials (callAws).
+ */
+export function awsApis(env: Env, proxy?: ProxySettings, log?: Log) {
+  const extra = { ...(proxy ? { proxy } : {}), ...(log ? { onWait: log } : {}) };
   return {
     eks: (region: string): EksApi => createEksApi(awsClientOptions('eks', env, { region, ...extra })),
     ec2: (region: string): Ec2Api => createEc2Api(awsClientOptions('ec2', env, { region, ...extra })),

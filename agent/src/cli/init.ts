@@ -181,7 +181,7 @@ export async function run(
     }
     // The user data's default environment is what every service will get (proxies above all);
     // the agent's own AWS calls take it first, then the agent's process environment.
-    const aws = awsApis(env, proxySettings(spec?.instance?.environment?.default, env));
+    const aws = awsApis(env, proxySettings(spec?.instance?.environment?.default, env), log);
     const instanceIdNodeName = spec?.featureGates?.InstanceIdNodeName === true;
     const { plan } = await planNode(
       loaded.config,

@@ -80,6 +80,62 @@ describe('describeCluster', () => {
     expect(err.message).toMatch(/^eks:DescribeCluster for cluster "prod" failed: .*ECONNREFUSED/);
   });
 
+  /** Runs `body` with the SDK's default chain pointed at an emulated IMDS and nothing else (it reads these itself). */
+  async function withImdsChain<T>(imdsUrl: string, body: () => Promise<T>): Promise<T> {
+    const saved = { ...process.env };
+    for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) delete process.env[k];
+    process.env.AWS_EC2_METADATA_SERVICE_ENDPOINT = imdsUrl;
+    process.env.AWS_CONFIG_FILE = '/nonexistent/config';
+    process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/credentials';
+    try {
+      return await body();
+    } finally {
+      process.env = saved;
+    }
+  }
+
+  it("waits for the instance role's credentials when they reach IMDS late (a first boot), and says so once", async () => {
+    eks = await startEks();
+    const imds = await startImds();
+    const role = 'iam/security-credentials/eks-node-role';
+    const token = await (await fetch(`${imds.url}/latest/api/token`, { method: 'PUT', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '60' } })).text();
+    const answer = await (await fetch(`${imds.url}/latest/meta-data/${role}`, { headers: { 'x-aws-ec2-metadata-token': token } })).text();
+    // IMDS answers 404 for the role until its credentials propagate, as EC2 may at an instance's first seconds
+    imds.setMetaData(role, null);
+    const back = setTimeout(() => imds.setMetaData(role, answer), 1_200);
+    const lines: string[] = [];
+    try {
+      const c = await withImdsChain(imds.url, () =>
+        describeCluster('test-cluster', { region: 'us-west-2', endpoint: eks!.url, timeoutMs: 10_000, onWait: (l) => lines.push(l) }),
+      );
+      expect(c.status).toBe('ACTIVE');
+      expect(imds.requests.filter((r) => r.path === '/latest/meta-data/iam/security-credentials/' && r.status === 404).length).toBeGreaterThan(1);
+      expect(eks.requests.map((r) => r.accessKeyId)).toEqual(['ASIAEMULATEDIMDS0001']);
+      expect(lines).toEqual([
+        expect.stringMatching(/^note: eks:DescribeCluster for cluster "test-cluster": no AWS credentials yet \(.+\); trying again until 10s have passed$/),
+      ]);
+    } finally {
+      clearTimeout(back);
+      await imds.close();
+    }
+  });
+
+  it('gives up at its deadline when the instance has no profile, and says where credentials come from', async () => {
+    eks = await startEks();
+    const imds = await startImds({ instance: { roleName: undefined } });
+    try {
+      const started = Date.now();
+      const err = await failure(withImdsChain(imds.url, () => describeCluster('test-cluster', { region: 'us-west-2', endpoint: eks!.url, timeoutMs: 1_500 })));
+      expect(Date.now() - started).toBeLessThan(6_000);
+      expect(err.message).toMatch(
+        /^eks:DescribeCluster for cluster "test-cluster" failed: no AWS credentials \(CredentialsProviderError: .+, \d+ attempts over \d+ms\): on a node they come from its instance profile \(IMDS meta-data\/iam\/security-credentials\/\); `eks-node-agent doctor` checks it$/,
+      );
+      expect(eks.requests).toEqual([]);
+    } finally {
+      await imds.close();
+    }
+  });
+
   it('signs with the instance role from IMDS when no credentials are given (the node path)', async () => {
     eks = await startEks();
     const imds = await startImds();
