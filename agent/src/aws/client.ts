@@ -79,7 +79,7 @@ const CREDENTIAL_ERRORS = new Set(['CredentialsProviderError', 'ProviderError'])
 /** Waits between attempts while credentials are missing: doubling, at most 1 s. */
 const CREDENTIAL_WAIT_MS = { first: 250, max: 1_000 };
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Sends one command on a fresh client and destroys it, bounded by the call's deadline. Any
@@ -89,12 +89,7 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * until its deadline: at boot the instance role's credentials may simply not be there yet.
  * Throttling and transient errors are the SDK's own retries (maxAttempts).
  */
-export async function callAws<C, O>(
-  what: string,
-  options: AwsClientOptions,
-  make: () => Promise<{ client: SdkClient<C>; command: C }>,
-  sleep: (ms: number) => Promise<void> = defaultSleep,
-): Promise<O> {
+export async function callAws<C, O>(what: string, options: AwsClientOptions, make: () => Promise<{ client: SdkClient<C>; command: C }>): Promise<O> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_AWS_TIMEOUT_MS;
   const started = Date.now();
   let waitMs = CREDENTIAL_WAIT_MS.first;

@@ -1,7 +1,7 @@
 import type { _InstanceType } from './sdk/ec2.js';
 import type { EniLimits } from '../facts/types.js';
 import { EnvironmentError } from '../errors.js';
-import { type AwsClientOptions, DEFAULT_AWS_MAX_ATTEMPTS, callAws, sdkClientConfig } from './client.js';
+import { type AwsClientOptions, DEFAULT_AWS_MAX_ATTEMPTS, callAws, sdkClientConfig, sleep as defaultSleep } from './client.js';
 
 /**
  * The two EC2 calls the agent may make, both fallbacks off the normal boot path:
@@ -28,8 +28,6 @@ export function createEc2Api(options: AwsClientOptions): Ec2Api {
 const DENIED = new Set(['UnauthorizedOperation', 'AccessDenied', 'AccessDeniedException']);
 /** Right after launch DescribeInstances may not know the instance yet, or not its DNS name. */
 const NOT_YET = 'InvalidInstanceID.NotFound';
-
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * The instance's PrivateDnsName, the name EKS authorizes the node by. Throttling and server
