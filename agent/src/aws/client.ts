@@ -113,7 +113,7 @@ export async function callAws<C, O>(what: string, options: AwsClientOptions, mak
           waitMs = Math.min(waitMs * 2, CREDENTIAL_WAIT_MS.max);
           continue;
         }
-        const tried = attempt === 1 ? '' : `, ${attempt} attempts over ${formatMs(Math.round(elapsedMs / 100) * 100)}`;
+        const tried = attempt === 1 ? '' : `, ${attempt} attempts over ${(elapsedMs / 1000).toFixed(1)} s`;
         throw new EnvironmentError(
           `${what} failed: no AWS credentials (${describeCause(err)}${tried}): on a node they come from its instance profile ` +
             '(IMDS meta-data/iam/security-credentials/); `eks-node-agent doctor` checks it',

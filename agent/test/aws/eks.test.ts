@@ -128,7 +128,7 @@ describe('describeCluster', () => {
       const err = await failure(withImdsChain(imds.url, () => describeCluster('test-cluster', { region: 'us-west-2', endpoint: eks!.url, timeoutMs: 1_500 })));
       expect(Date.now() - started).toBeLessThan(6_000);
       expect(err.message).toMatch(
-        /^eks:DescribeCluster for cluster "test-cluster" failed: no AWS credentials \(CredentialsProviderError: .+, \d+ attempts over \d+ms\): on a node they come from its instance profile \(IMDS meta-data\/iam\/security-credentials\/\); `eks-node-agent doctor` checks it$/,
+        /^eks:DescribeCluster for cluster "test-cluster" failed: no AWS credentials \(CredentialsProviderError: .+, \d+ attempts over \d+\.\d s\): on a node they come from its instance profile \(IMDS meta-data\/iam\/security-credentials\/\); `eks-node-agent doctor` checks it$/,
       );
       expect(eks.requests).toEqual([]);
     } finally {
