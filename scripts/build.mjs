@@ -90,8 +90,9 @@ const chunkImports = {
     // The package's exports as the prototype of an empty object, not the exports themselves: the
     // bundle turns `await import()` of CommonJS into esbuild's __toESM, which defines a getter on a
     // new object for every own property. @aws-sdk/client-ec2 had 4992 of them before its chunk
-    // held only the agent's list (6.3 ms to copy in plain Node); the new object inherits from this one's prototype,
-    // so every named export still resolves, through the prototype chain, with nothing copied.
+    // held only the agent's list (6.3 ms to copy in plain Node); the new object inherits from
+    // this one's prototype, so every named export still resolves, through the prototype chain,
+    // with nothing copied.
     b.onLoad({ filter: /.*/, namespace: 'chunk' }, (args) => ({
       contents: `module.exports = Object.create(require(${JSON.stringify(`./${chunkFile(chunkOf.get(args.path))}`)})[${JSON.stringify(args.path)}]());`,
       loader: 'js',
