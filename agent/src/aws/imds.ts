@@ -63,6 +63,7 @@ export function createImds(options: ImdsOptions): Imds {
 
   function request(method: 'GET' | 'PUT', path: string, headers: Record<string, string>): Promise<Reply> {
     return new Promise((resolve, reject) => {
+      let progress = 0; // the answer's events so far (its head, then each chunk of its body)
       const req = http.request(
         {
           host: base.hostname,
@@ -74,13 +75,26 @@ export function createImds(options: ImdsOptions): Imds {
           agent: false,
         },
         (res) => {
+          progress++;
           const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('data', (c: Buffer) => {
+            progress++;
+            chunks.push(c);
+          });
           res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
           res.on('error', reject);
         },
       );
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${requestTimeoutMs} ms`)));
+      // The idle timer can fire late, after the process was busy (loading the AWS chunk while
+      // this request was out): its answer may then be waiting, unread, behind the timer. The
+      // event loop reads it before the next setImmediate, so the timeout holds only if nothing
+      // arrived by then; otherwise a slow machine would throw away an answer it already has.
+      req.on('timeout', () => {
+        const seen = progress;
+        setImmediate(() => {
+          if (progress === seen) req.destroy(new Error(`no answer within ${requestTimeoutMs} ms`));
+        });
+      });
       req.on('error', reject);
       req.end();
     });

@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createImds } from '../../src/aws/imds.js';
 import { failure } from './failure.js';
 import { startImds, type ImdsEmulator } from '../../../test/emulators/imds.js';
@@ -76,5 +78,37 @@ describe('createImds against the emulator', () => {
     const err = await failure(createImds({ endpoint: imds.url, requestTimeoutMs: 300, totalTimeoutMs: 1_000 }).get('meta-data/mac'));
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(err.message).toMatch(/meta-data\/mac: no usable answer .*no answer within 300 ms/);
+  });
+});
+
+describe('createImds on a busy process', () => {
+  it('keeps an answer that arrived while the process was busy past the request timeout', async () => {
+    // An IMDS of our own in this process: it answers the first GET, then keeps the process busy
+    // (as loading the AWS chunk does while a request is out) longer than the request timeout,
+    // so the client's timer is overdue when the answer is read.
+    let gets = 0;
+    const server = createServer((req, res) => {
+      if (req.method === 'PUT') return void res.end('token');
+      gets++;
+      res.end('02:00:00:00:00:01');
+      if (gets === 1) {
+        const until = Date.now() + 500;
+        while (Date.now() < until) {
+          // busy, as a synchronous chunk load is
+        }
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const retries: string[] = [];
+      const client = createImds({ endpoint: `http://127.0.0.1:${port}`, requestTimeoutMs: 200, onRetry: (err) => retries.push(err.message) });
+      expect(await client.get('meta-data/mac')).toBe('02:00:00:00:00:01');
+      expect(retries).toEqual([]);
+      expect(gets).toBe(1);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
