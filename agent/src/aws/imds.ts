@@ -63,7 +63,7 @@ export function createImds(options: ImdsOptions): Imds {
 
   function request(method: 'GET' | 'PUT', path: string, headers: Record<string, string>): Promise<Reply> {
     return new Promise((resolve, reject) => {
-      let progress = 0; // the answer's events so far (its head, then each chunk of its body)
+      let progress = 0; // the exchange's events so far: connected, request sent, answer head, each chunk
       const req = http.request(
         {
           host: base.hostname,
@@ -86,9 +86,18 @@ export function createImds(options: ImdsOptions): Imds {
         },
       );
       // The idle timer can fire late, after the process was busy (loading the AWS chunk while
-      // this request was out): its answer may then be waiting, unread, behind the timer. The
-      // event loop reads it before the next setImmediate, so the timeout holds only if nothing
-      // arrived by then; otherwise a slow machine would throw away an answer it already has.
+      // this request was out): its connection or answer may then be waiting, unhandled, behind
+      // the timer. The event loop handles them before the next setImmediate, so the timeout
+      // holds only if nothing happened by then (anything that did re-arms the socket's timer);
+      // otherwise a slow machine would throw away an answer for time it spent itself.
+      req.on('socket', (socket) =>
+        socket.once('connect', () => {
+          progress++;
+        }),
+      );
+      req.on('finish', () => {
+        progress++;
+      });
       req.on('timeout', () => {
         const seen = progress;
         setImmediate(() => {

@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createServer } from 'node:http';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import http, { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createImds } from '../../src/aws/imds.js';
 import { failure } from './failure.js';
@@ -110,5 +110,28 @@ describe('createImds on a busy process', () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+
+  it('keeps waiting for an answer when the process was busy before the request even connected', async () => {
+    imds = await startImds();
+    const client = createImds({ endpoint: imds.url, requestTimeoutMs: 200, onRetry: (err) => retries.push(err.message) });
+    const retries: string[] = [];
+    await client.get('meta-data/mac'); // the token, so the next get is one request
+    const request = http.request;
+    const spy = vi.spyOn(http, 'request').mockImplementationOnce(((...args: Parameters<typeof http.request>) => {
+      const req = request(...args);
+      const until = Date.now() + 500; // busy before the connection is made, as a chunk load is
+      while (Date.now() < until) {
+        // busy
+      }
+      return req;
+    }) as typeof http.request);
+    try {
+      expect(await client.get('meta-data/local-ipv4')).toBe('10.0.1.23');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(retries).toEqual([]);
+    expect(imds.count('/latest/meta-data/local-ipv4')).toBe(1);
   });
 });
