@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IMDS_ANSWERS_PATH } from '../../agent/src/aws/imds-answers.js';
@@ -199,6 +199,30 @@ describe('init', () => {
         .slice(calls)
         .filter((c) => c.startsWith('restart')),
     ).toEqual([]);
+  });
+
+  it("signs with the instance role's credentials read beside the facts, on the IMDS token it already has, and keeps them out of the answers file", async () => {
+    const n = await boot(nameOnly);
+    const home = join(n.root, 'root');
+    mkdirSync(home, { recursive: true });
+    const r = await n.agent(['init', '--skip', 'run', '--root', n.root], { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', HOME: home });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/note:/);
+    expect(n.eks.requests.map((q) => q.accessKeyId)).toEqual(['ASIAEMULATEDIMDS0001']);
+    // one token for the whole run: the SDK's chain (which takes its own) was not needed
+    expect(n.imds.requests.filter((q) => q.method === 'PUT').map((q) => q.path)).toEqual(['/latest/api/token']);
+    expect(n.imds.count('/latest/meta-data/iam/security-credentials/eks-node-role')).toBe(1);
+    // the run phase's copy of the IMDS answers holds no credentials
+    expect(n.read(IMDS_ANSWERS_PATH)).not.toMatch(/security-credentials/);
+    // with another source in the environment (a shared credentials file) the SDK's chain decides
+    mkdirSync(join(home, '.aws'));
+    writeFileSync(join(home, '.aws/credentials'), '[default]\naws_access_key_id = AKIDFROMFILE\naws_secret_access_key = file-secret\n');
+    rmSync(join(n.root, 'var/lib/eks-node-agent/cluster.json'));
+    const before = n.imds.requests.length;
+    const again = await n.agent(['init', '--dry-run', '--root', n.root], { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', HOME: home });
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(n.eks.requests.map((q) => q.accessKeyId)).toEqual(['ASIAEMULATEDIMDS0001', 'AKIDFROMFILE']);
+    expect(n.imds.requests.slice(before).filter((q) => q.path.includes('security-credentials'))).toEqual([]);
   });
 
   it('retries a throttled DescribeCluster and succeeds', async () => {

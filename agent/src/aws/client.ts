@@ -23,8 +23,10 @@ export interface AwsClientOptions {
   timeoutMs?: number;
   /** attempts including the first; throttling and transient errors are retried with backoff */
   maxAttempts?: number;
-  /** defaults to the SDK's chain (env, profile, then the instance role through IMDS) */
+  /** defaults to roleCredentials, then the SDK's chain (env, profile, then the instance role through IMDS) */
   credentials?: SdkCredentials;
+  /** the instance role's credentials as the agent read them (instance-role.ts); undefined leaves them to the SDK's chain */
+  roleCredentials?: () => Promise<SdkCredentials | undefined>;
   /** HTTP proxy settings (spec.instance.environment.default, then the process environment) */
   proxy?: ProxySettings;
   /** told once, in a line for a person, when a call starts waiting for credentials (see callAws) */
@@ -54,10 +56,11 @@ export function awsClientOptions(service: AwsService, env: Record<string, string
 export async function sdkClientConfig(service: AwsService, options: AwsClientOptions) {
   const timeoutMs = options.timeoutMs ?? DEFAULT_AWS_TIMEOUT_MS;
   const agents = await proxyAgentOptions(options.endpoint ?? defaultServiceEndpoint(service, options.region), options.proxy);
+  const credentials = options.credentials ?? (await options.roleCredentials?.());
   return {
     region: options.region,
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+    ...(credentials === undefined ? {} : { credentials }),
     maxAttempts: options.maxAttempts ?? DEFAULT_AWS_MAX_ATTEMPTS,
     retryMode: 'standard',
     requestHandler: { connectionTimeout: Math.min(timeoutMs, 3_000), requestTimeout: timeoutMs, ...agents },

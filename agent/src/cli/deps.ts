@@ -1,4 +1,4 @@
-import { awsClientOptions } from '../aws/client.js';
+import { awsClientOptions, type SdkCredentials } from '../aws/client.js';
 import type { ProxySettings } from '../aws/proxy.js';
 import { createEc2Api, type Ec2Api } from '../aws/ec2.js';
 import { createEksApi, type EksApi } from '../aws/eks.js';
@@ -57,10 +57,11 @@ export function lazyImds(env: Env, log?: Log): () => Imds {
 
 /**
  * EKS and EC2 clients for a region, with the endpoint overrides of the environment and the proxy,
- * if any. `log` hears, once per call, that a call waits for credentials (callAws).
+ * if any. `log` hears, once per call, that a call waits for credentials (callAws);
+ * `roleCredentials`, when given, is asked for credentials before the SDK's chain.
  */
-export function awsApis(env: Env, proxy?: ProxySettings, log?: Log) {
-  const extra = { ...(proxy ? { proxy } : {}), ...(log ? { onWait: log } : {}) };
+export function awsApis(env: Env, proxy?: ProxySettings, log?: Log, roleCredentials?: () => Promise<SdkCredentials | undefined>) {
+  const extra = { ...(proxy ? { proxy } : {}), ...(log ? { onWait: log } : {}), ...(roleCredentials ? { roleCredentials } : {}) };
   return {
     eks: (region: string): EksApi => createEksApi(awsClientOptions('eks', env, { region, ...extra })),
     ec2: (region: string): Ec2Api => createEc2Api(awsClientOptions('ec2', env, { region, ...extra })),

@@ -23,6 +23,8 @@ import { fnv1a64 } from '../common/digest.js';
 import { loadConfig, NoNodeConfigError, type LoadedConfig, validateLoadedConfig } from '../sources/index.js';
 import { awsApis, imdsEndpoint, lazyImds, type Env } from './deps.js';
 import type { Imds } from '../aws/imds.js';
+import { instanceRoleCredentials } from '../aws/instance-role.js';
+import { clusterNeedsEks } from '../facts/cluster.js';
 import {
   IMDS_ANSWERS_PATH,
   keepImdsAnswers,
@@ -181,7 +183,12 @@ export async function run(
     }
     // The user data's default environment is what every service will get (proxies above all);
     // the agent's own AWS calls take it first, then the agent's process environment.
-    const aws = awsApis(env, proxySettings(spec?.instance?.environment?.default, env), log);
+    // The instance role's credentials are read with our IMDS client (never the recording one:
+    // they must not reach the answers file), beside the facts when the cluster must be described;
+    // the SDK's chain would ask for them only after, in three requests one after another.
+    const roleCredentials = instanceRoleCredentials(env, live);
+    if (clusterNeedsEks(spec?.cluster, options.root)) void roleCredentials();
+    const aws = awsApis(env, proxySettings(spec?.instance?.environment?.default, env), log, roleCredentials);
     const instanceIdNodeName = spec?.featureGates?.InstanceIdNodeName === true;
     const { plan } = await planNode(
       loaded.config,

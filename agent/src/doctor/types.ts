@@ -1,3 +1,4 @@
+import type { RoleCredentials } from '../aws/instance-role.js';
 import type { NodeConfig } from '../api/schema.js';
 import type { UnitStatus } from '../apply/unit-status.js';
 import type { LocalStorageState } from '../apply/local-storage.js';
@@ -27,12 +28,7 @@ export interface CheckResult {
 }
 
 /** Instance role credentials as IMDS gives them. Kept in memory only, never reported. */
-export interface AwsCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-  expiration?: Date;
-}
+export type AwsCredentials = RoleCredentials;
 
 /** The kubeconfig `users[].user.exec` stanza (client.authentication.k8s.io). */
 export interface ExecConfig {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterSpec, ResolvedCluster } from '../api/schema.js';
 import { checkClusterValues, type FetchedClusterField, missingClusterFields } from '../api/validate.js';
@@ -70,6 +70,15 @@ async function readCache(root: string, name: string): Promise<{ answer?: Answer;
   } catch {
     return { warning: `${CLUSTER_CACHE_PATH}: not JSON; discarded, asking eks:DescribeCluster` };
   }
+}
+
+/**
+ * Whether resolveCluster() will ask EKS, as far as is known before it runs: the user data lacks a
+ * value and no cached answer is there (a cache found unusable is asked about after all). init
+ * uses it to read the instance role's credentials beside the facts, not after them.
+ */
+export function clusterNeedsEks(cluster: ClusterSpec | undefined, cacheRoot: string): boolean {
+  return cluster?.name !== undefined && missingClusterFields(cluster).length > 0 && !existsSync(join(cacheRoot, CLUSTER_CACHE_PATH));
 }
 
 export async function resolveCluster(cluster: ClusterSpec | undefined, sources: ClusterSources): Promise<ClusterResolution> {

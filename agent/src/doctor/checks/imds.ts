@@ -1,4 +1,5 @@
 import { describeCause } from '../../errors.js';
+import { readInstanceRole, type RoleRead } from '../../aws/instance-role.js';
 import type { Check } from '../runner.js';
 import type { AwsCredentials, DoctorDeps } from '../types.js';
 
@@ -77,32 +78,20 @@ export function instanceProfileCheck(deps: DoctorDeps): Check {
     timeoutMs: 6_000,
     timeoutHint: IMDS_HINT,
     async run() {
-      let listing: string | undefined;
+      let read: RoleRead;
       try {
-        listing = await deps.imds.getOptional('meta-data/iam/security-credentials/');
+        read = await readInstanceRole(deps.imds);
       } catch (err) {
         return { status: 'fail', detail: describeCause(err), hint: IMDS_HINT };
       }
-      const roleName = listing
-        ?.split('\n')
-        .map((l) => l.trim())
-        .find((l) => l !== '');
-      if (!roleName) {
-        return { status: 'fail', detail: 'no instance profile is attached (meta-data/iam/security-credentials/ is empty)', hint: PROFILE_HINT };
+      if (!read.ok) {
+        const hint =
+          read.reason === 'unusable'
+            ? 'the instance profile names a role EC2 cannot assume: the role trust policy must allow ec2.amazonaws.com (sts:AssumeRole)'
+            : PROFILE_HINT;
+        return { status: 'fail', detail: read.detail, hint };
       }
-      let creds: Record<string, unknown>;
-      try {
-        creds = JSON.parse(await deps.imds.get(`meta-data/iam/security-credentials/${roleName}`)) as Record<string, unknown>;
-      } catch (err) {
-        return { status: 'fail', detail: `role ${roleName}: no credentials (${describeCause(err)})`, hint: PROFILE_HINT };
-      }
-      if (creds.Code !== 'Success' || typeof creds.AccessKeyId !== 'string' || typeof creds.SecretAccessKey !== 'string') {
-        return {
-          status: 'fail',
-          detail: `role ${roleName}: IMDS gives no usable credentials (Code ${JSON.stringify(creds.Code)})`,
-          hint: 'the instance profile names a role EC2 cannot assume: the role trust policy must allow ec2.amazonaws.com (sts:AssumeRole)',
-        };
-      }
+      const { roleName, credentials } = read;
       let instanceProfileArn: string | undefined;
       try {
         const info = await deps.imds.getOptional('meta-data/iam/info');
@@ -111,17 +100,7 @@ export function instanceProfileCheck(deps: DoctorDeps): Check {
       } catch {
         // iam/info only adds the profile ARN to the line; its absence is not a finding
       }
-      const expiration = typeof creds.Expiration === 'string' ? new Date(creds.Expiration) : undefined;
-      const role: InstanceRole = {
-        roleName,
-        ...(instanceProfileArn ? { instanceProfileArn } : {}),
-        credentials: {
-          accessKeyId: creds.AccessKeyId,
-          secretAccessKey: creds.SecretAccessKey,
-          ...(typeof creds.Token === 'string' ? { sessionToken: creds.Token } : {}),
-          ...(expiration ? { expiration } : {}),
-        },
-      };
+      const role: InstanceRole = { roleName, ...(instanceProfileArn ? { instanceProfileArn } : {}), credentials };
       const profile = instanceProfileArn ? ` (instance profile ${instanceProfileArn})` : '';
       return { status: 'ok', detail: `role ${roleName}${profile} has credentials`, value: role };
     },
