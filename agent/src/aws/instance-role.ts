@@ -50,11 +50,7 @@ export async function readInstanceRole(imds: Imds): Promise<RoleRead> {
   };
 }
 
-/**
- * What in the environment could give the SDK's default chain credentials (or change how it
- * reads the instance role) before it reaches the instance role: variables and the shared
- * config files. When there is one, the agent leaves credentials to the SDK.
- */
+/** The variables the SDK's chain reads before the instance role, or that change how it reads it. */
 const CHAIN_VARIABLES = [
   'AWS_ACCESS_KEY_ID',
   'AWS_PROFILE',
@@ -67,6 +63,11 @@ const CHAIN_VARIABLES = [
   'AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE',
 ];
 
+/**
+ * What in the environment could give the SDK's default chain credentials (or change how it
+ * reads the instance role) before it reaches the instance role: variables and the shared
+ * config files. When there is one, the agent leaves credentials to the SDK.
+ */
 export async function otherCredentialSource(env: Record<string, string | undefined>): Promise<string | undefined> {
   const variable = CHAIN_VARIABLES.find((v) => env[v]);
   if (variable) return variable;
