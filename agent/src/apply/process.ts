@@ -1,3 +1,4 @@
+import { deadline } from '../common/deadline.js';
 import { EnvironmentError } from '../errors.js';
 
 export interface ProcessResult {
@@ -32,19 +33,25 @@ export function createProcessRunner(env?: Record<string, string | undefined>): R
     return new Promise<ProcessResult>((resolve, reject) => {
       let settled = false;
       let timedOut = false;
+      let exited = false;
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
       const settle = (fn: () => void) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        timer.clear();
         fn();
       };
       const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ? { ...process.env, ...env } : process.env });
-      const timer = setTimeout(() => {
+      // a child that exited while this process was busy is not killed for it (common/deadline.ts)
+      const timer = deadline(timeoutMs, () => {
+        if (exited) return;
         timedOut = true;
         child.kill('SIGKILL');
-      }, timeoutMs);
+      });
+      child.once('exit', () => {
+        exited = true;
+      });
       child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
       child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
       child.once('error', (err) => settle(() => reject(new EnvironmentError(`${what}: could not run ${command}: ${err.message}`, { cause: err }))));

@@ -1,10 +1,12 @@
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
+import { deadline } from '../common/deadline.js';
 
 /**
  * The network steps of reaching the API server, one at a time, so a failure names the layer:
- * TCP connect, TLS handshake against the cluster CA, then HTTPS requests. Each has a deadline.
+ * TCP connect, TLS handshake against the cluster CA, then HTTPS requests. Each has a deadline
+ * (common/deadline.ts: one the doctor's own busy moments cannot make it miss).
  */
 
 export interface Endpoint {
@@ -29,14 +31,14 @@ export function tcpConnect(address: string, port: number, timeoutMs: number, sig
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: address, port });
     const done = (err?: Error): void => {
-      clearTimeout(timer);
+      timer.clear();
       signal?.removeEventListener('abort', onAbort);
       socket.destroy();
       if (err) reject(err);
       else resolve(Date.now() - started);
     };
     const onAbort = (): void => done(new StepTimeout('aborted'));
-    const timer = setTimeout(() => done(new StepTimeout(`no TCP connection within ${timeoutMs} ms`)), timeoutMs);
+    const timer = deadline(timeoutMs, () => done(new StepTimeout(`no TCP connection within ${timeoutMs} ms`)));
     signal?.addEventListener('abort', onAbort);
     socket.once('connect', () => done());
     socket.once('error', (err) => done(err));
@@ -62,14 +64,14 @@ export function tlsHandshake(endpoint: Endpoint, address: string, caPem: string,
       ALPNProtocols: ['http/1.1'],
     });
     const done = (err?: Error, cert?: PeerCertificate): void => {
-      clearTimeout(timer);
+      timer.clear();
       signal?.removeEventListener('abort', onAbort);
       socket.destroy();
       if (err) reject(err);
       else resolve(cert!);
     };
     const onAbort = (): void => done(new StepTimeout('aborted'));
-    const timer = setTimeout(() => done(new StepTimeout(`no TLS handshake within ${timeoutMs} ms`)), timeoutMs);
+    const timer = deadline(timeoutMs, () => done(new StepTimeout(`no TLS handshake within ${timeoutMs} ms`)));
     signal?.addEventListener('abort', onAbort);
     socket.once('secureConnect', () => {
       const c = socket.getPeerCertificate();
@@ -125,17 +127,17 @@ export function apiRequest(req: ApiRequest): Promise<ApiAnswer> {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
-          clearTimeout(timer);
+          timer.clear();
           const date = res.headers.date;
           resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ...(date ? { date } : {}) });
         });
         res.on('error', reject);
       },
     );
-    const timer = setTimeout(() => r.destroy(new StepTimeout(`no answer to ${req.method} ${req.path} within ${req.timeoutMs} ms`)), req.timeoutMs);
+    const timer = deadline(req.timeoutMs, () => r.destroy(new StepTimeout(`no answer to ${req.method} ${req.path} within ${req.timeoutMs} ms`)));
     req.signal?.addEventListener('abort', () => r.destroy(new StepTimeout('aborted')), { once: true });
     r.on('error', (err) => {
-      clearTimeout(timer);
+      timer.clear();
       reject(err);
     });
     r.end(payload);

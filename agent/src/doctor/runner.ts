@@ -1,3 +1,4 @@
+import { type Deadline, deadline } from '../common/deadline.js';
 import { describeCause } from '../errors.js';
 import type { CheckResult, CheckStatus } from './types.js';
 
@@ -63,14 +64,14 @@ export async function runChecks(checks: Check[], totalMs: number, now: () => num
   }
   const runDeadline = now() + totalMs;
   const settled = new Map<string, Promise<Settled>>();
-  const timers = new Set<NodeJS.Timeout>();
+  const timers = new Set<Deadline>();
 
   function bounded<T>(work: Promise<T>, ms: number, label: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new DeadlineError(label)), Math.max(0, ms));
+      const timer = deadline(Math.max(0, ms), () => reject(new DeadlineError(label)));
       timers.add(timer);
       work.then(resolve, reject).finally(() => {
-        clearTimeout(timer);
+        timer.clear();
         timers.delete(timer);
       });
     });
@@ -147,6 +148,6 @@ export async function runChecks(checks: Check[], totalMs: number, now: () => num
     const all = await Promise.all(checks.map(start));
     return all.map((s) => ({ ...s.result, ...(s.value === undefined ? {} : { value: s.value }) }));
   } finally {
-    for (const t of timers) clearTimeout(t);
+    for (const t of timers) t.clear();
   }
 }
