@@ -51,7 +51,10 @@ export function awsClientOptions(service: AwsService, env: Record<string, string
 
 /**
  * The SDK client configuration for the options (the same for every service client). Async
- * because a proxy, when one applies to the service's endpoint, loads the proxy agent.
+ * because a proxy, when one applies to the service's endpoint, loads the proxy agent, and the
+ * instance role's credentials may still be on their way from IMDS. Callers await it before they
+ * load the SDK's chunk: that load keeps the process busy for tens of milliseconds, and an IMDS
+ * answer arriving meanwhile would wait unread, with the role's next request behind it.
  */
 export async function sdkClientConfig(service: AwsService, options: AwsClientOptions) {
   const timeoutMs = options.timeoutMs ?? DEFAULT_AWS_TIMEOUT_MS;

@@ -44,8 +44,9 @@ export async function describeInstancePrivateDnsName(instanceId: string, options
     let out;
     try {
       out = await callAws<unknown, import('./sdk/ec2.js').DescribeInstancesCommandOutput>(what, options, async () => {
+        const config = await sdkClientConfig('ec2', options);
         const sdk = await import('./sdk/ec2.js');
-        return { client: new sdk.EC2Client(await sdkClientConfig('ec2', options)), command: new sdk.DescribeInstancesCommand({ InstanceIds: [instanceId] }) };
+        return { client: new sdk.EC2Client(config), command: new sdk.DescribeInstancesCommand({ InstanceIds: [instanceId] }) };
       });
     } catch (err) {
       const code = ((err as Error).cause as { name?: string } | undefined)?.name ?? '';
@@ -70,9 +71,10 @@ export async function describeInstancePrivateDnsName(instanceId: string, options
 export async function describeInstanceTypeEnis(instanceType: string, options: AwsClientOptions): Promise<EniLimits> {
   const what = `ec2:DescribeInstanceTypes for "${instanceType}"`;
   const out = await callAws<unknown, import('./sdk/ec2.js').DescribeInstanceTypesCommandOutput>(what, options, async () => {
+    const config = await sdkClientConfig('ec2', options);
     const sdk = await import('./sdk/ec2.js');
     return {
-      client: new sdk.EC2Client(await sdkClientConfig('ec2', options)),
+      client: new sdk.EC2Client(config),
       command: new sdk.DescribeInstanceTypesCommand({ InstanceTypes: [instanceType as _InstanceType] }),
     };
   });

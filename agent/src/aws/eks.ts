@@ -34,8 +34,9 @@ export function createEksApi(options: AwsClientOptions): EksApi {
 export async function describeCluster(name: string, options: AwsClientOptions): Promise<ClusterDescription> {
   const what = `eks:DescribeCluster for cluster "${name}"`;
   const out = await callAws<unknown, import('./sdk/eks.js').DescribeClusterCommandOutput>(what, options, async () => {
+    const config = await sdkClientConfig('eks', options);
     const { EKSClient, DescribeClusterCommand } = await import('./sdk/eks.js');
-    return { client: new EKSClient(await sdkClientConfig('eks', options)), command: new DescribeClusterCommand({ name }) };
+    return { client: new EKSClient(config), command: new DescribeClusterCommand({ name }) };
   });
   const c = out.cluster;
   if (!c) throw new EnvironmentError(`${what} failed: the answer has no cluster`);

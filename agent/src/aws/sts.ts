@@ -9,8 +9,9 @@ export interface CallerIdentity {
 /** sts:GetCallerIdentity: who the node's credentials say it is (the doctor's identity check). */
 export async function getCallerIdentity(options: AwsClientOptions): Promise<CallerIdentity> {
   const out = await callAws<unknown, import('./sdk/sts.js').GetCallerIdentityCommandOutput>(`sts:GetCallerIdentity in ${options.region}`, options, async () => {
+    const config = await sdkClientConfig('sts', options);
     const { STSClient, GetCallerIdentityCommand } = await import('./sdk/sts.js');
-    return { client: new STSClient(await sdkClientConfig('sts', options)), command: new GetCallerIdentityCommand({}) };
+    return { client: new STSClient(config), command: new GetCallerIdentityCommand({}) };
   });
   return { arn: out.Arn ?? '', account: out.Account ?? '', userId: out.UserId ?? '' };
 }
