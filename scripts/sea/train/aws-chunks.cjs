@@ -1,10 +1,11 @@
 // The training run of the AWS chunks' code caches (scripts/sea/build-sea.mjs, through the loader's
 // EKS_NODE_SEA_TRAIN_CHUNKS): what a name-only boot runs in them, eks:DescribeCluster from
 // building the client to parsing the answer, and then ec2:DescribeInstanceTypes, which a boot
-// asks when the image's table does not know the instance type. As on a node: the default
-// credential chain, which ends at the instance role read from IMDS, and the SDK's own HTTP
-// handler, with the agent's handler options (aws/client.ts), the endpoints from the region's
-// rules. No network: `node:http` and `node:https` answer every request from memory
+// asks when the image's table does not know the instance type. As on a node: the instance
+// role's credentials given to the client (init reads them from IMDS itself, aws/instance-role.ts,
+// so the SDK's default chain does not run and its providers are not worth a place in the cache),
+// and the SDK's own HTTP handler, with the agent's handler options (aws/client.ts), the endpoints
+// from the region's rules. No network: `node:http` and `node:https` answer every request from memory
 // (fake-request.cjs, found through EKS_NODE_SEA_TRAIN_DIR: this script runs from the build's
 // work directory), and the build's environment (PATH and HOME only) decides nothing.
 'use strict';
@@ -33,28 +34,15 @@ const ec2Answer =
   '<ipv4AddressesPerInterface>10</ipv4AddressesPerInterface><ipv6AddressesPerInterface>10</ipv6AddressesPerInterface>' +
   '<ipv6Supported>true</ipv6Supported></networkInfo></item></instanceTypeSet></DescribeInstanceTypesResponse>';
 
-/** What the instance role's credentials look like in IMDS; they expire long after any build. */
-const roleCredentials = JSON.stringify({
-  Code: 'Success',
-  LastUpdated: '2026-01-01T00:00:00Z',
-  Type: 'AWS-HMAC',
-  AccessKeyId: 'ASIATRAINING',
-  SecretAccessKey: 'training',
-  Token: 'training-session-token',
-  Expiration: '2099-01-01T00:00:00Z',
-});
+/** The instance role's credentials as init reads them and gives them to the client. */
+const roleCredentials = { accessKeyId: 'ASIATRAINING', secretAccessKey: 'training', sessionToken: 'training-session-token' };
 
 /** The answer to one request: status, content type and body, by host and path. */
 function answerFor(options) {
   const host = options.hostname ?? options.host ?? '';
   const path = options.path ?? '/';
-  if (host === '169.254.169.254') {
-    if (path === '/latest/api/token') return [200, 'text/plain', 'training-imds-token'];
-    if (path === '/latest/meta-data/iam/security-credentials/') return [200, 'text/plain', 'training-role'];
-    if (path === '/latest/meta-data/iam/security-credentials/training-role') return [200, 'text/plain', roleCredentials];
-    return [404, 'text/plain', ''];
-  }
-  // signed with the role's keys: the run went through the default chain to IMDS
+  if (host === '169.254.169.254') throw new Error(`training: IMDS was asked for ${path}: the default credential chain ran, the client was not given the role's credentials`);
+  // signed with the role's keys
   const signer = /\bCredential=([^/]+)\//.exec(options.headers?.authorization ?? '')?.[1];
   if (signer !== 'ASIATRAINING') throw new Error(`training: ${host} was asked with credentials ${signer}, not the instance role's`);
   if (host.startsWith('eks.')) return [200, 'application/json', answer];
@@ -68,9 +56,10 @@ https.request = fakeRequest(answerFor);
 const { EKSClient, DescribeClusterCommand } = require('./eks-node-agent.aws-eks.cjs')['@aws-sdk/client-eks']();
 const { EC2Client, DescribeInstanceTypesCommand } = require('./eks-node-agent.aws-ec2.cjs')['@aws-sdk/client-ec2']();
 
-/** The client configuration the agent gives (aws/client.ts: sdkClientConfig) with no endpoint override. */
+/** The client configuration the agent gives (aws/client.ts: sdkClientConfig) with no endpoint override and the role's credentials. */
 const config = {
   region: 'us-west-2',
+  credentials: roleCredentials,
   maxAttempts: 5,
   retryMode: 'standard',
   requestHandler: { connectionTimeout: 3_000, requestTimeout: 20_000 },
