@@ -33,7 +33,6 @@ export function createProcessRunner(env?: Record<string, string | undefined>): R
     return new Promise<ProcessResult>((resolve, reject) => {
       let settled = false;
       let timedOut = false;
-      let exited = false;
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
       const settle = (fn: () => void) => {
@@ -45,12 +44,9 @@ export function createProcessRunner(env?: Record<string, string | undefined>): R
       const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ? { ...process.env, ...env } : process.env });
       // a child that exited while this process was busy is not killed for it (common/deadline.ts)
       const timer = deadline(timeoutMs, () => {
-        if (exited) return;
+        if (child.exitCode !== null || child.signalCode !== null) return;
         timedOut = true;
         child.kill('SIGKILL');
-      });
-      child.once('exit', () => {
-        exited = true;
       });
       child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
       child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));

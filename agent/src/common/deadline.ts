@@ -4,7 +4,8 @@
  * for are both due when the event loop comes round, and Node runs timers before it reads sockets
  * or learns that a child exited: a plain timer would then throw away an answer that had already
  * arrived. Here the expiry waits one more turn of the loop (I/O is handled before `setImmediate`
- * callbacks run) and happens only if the work has not been cleared by then.
+ * callbacks run) and happens only if the work has not been cleared by then. The IMDS client's
+ * per-request idle timer does the same in its own terms (aws/imds.ts: progress since it fired).
  */
 export interface Deadline {
   /** the work finished: the deadline never expires */
