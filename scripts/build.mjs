@@ -274,7 +274,13 @@ async function importsOutside(name, pkgs) {
   return found;
 }
 
-/** In a client's chunk: every other package comes from the shared chunk, so one copy is loaded. */
+/**
+ * In a client's chunk: every other package comes from the shared chunk, so one copy is loaded.
+ * As in chunkImports, the client's ESM imports each package through esbuild's __toESM, which
+ * defines a getter on a new object for every own property of the exports, once per importing
+ * module (35 times in the EKS chunk, @aws-sdk/core and @smithy/core among them); an empty object
+ * whose prototype is the package's exports gives the same names with nothing copied.
+ */
 function servedBy(sharedChunk, own) {
   const isForeign = foreign(own);
   return {
@@ -282,7 +288,7 @@ function servedBy(sharedChunk, own) {
     setup(b) {
       b.onResolve({ filter: /.*/ }, (args) => (isForeign(args) ? { path: args.path, namespace: 'shared' } : undefined));
       b.onLoad({ filter: /.*/, namespace: 'shared' }, (args) => ({
-        contents: `module.exports = require(${JSON.stringify(`./${chunkFile(sharedChunk)}`)})[${JSON.stringify(args.path)}]();`,
+        contents: `module.exports = Object.create(require(${JSON.stringify(`./${chunkFile(sharedChunk)}`)})[${JSON.stringify(args.path)}]());`,
         loader: 'js',
       }));
       externalChunkFiles(b);
