@@ -13,7 +13,7 @@
 // same way, so two clients in one run still load one copy of it. A client's chunk holds only
 // what the agent's list for it names (CLIENT_LISTS).
 import { build } from 'esbuild';
-import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { join, resolve } from 'node:path';
 
@@ -87,14 +87,10 @@ const chunkImports = {
       const client = clientOfList.get(resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts')));
       return client === undefined ? undefined : served(client, args);
     });
-    // The package's exports as the prototype of an empty object, not the exports themselves: the
-    // bundle turns `await import()` of CommonJS into esbuild's __toESM, which defines a getter on a
-    // new object for every own property. @aws-sdk/client-ec2 had 4992 of them before its chunk
-    // held only the agent's list (6.3 ms to copy in plain Node); the new object inherits from
-    // this one's prototype, so every named export still resolves, through the prototype chain,
-    // with nothing copied.
+    // What the bundle's `await import()` of this stub gives copies nothing (importsWithoutCopies):
+    // @aws-sdk/client-ec2 had 4992 exports before its chunk held only the agent's list.
     b.onLoad({ filter: /.*/, namespace: 'chunk' }, (args) => ({
-      contents: `module.exports = Object.create(require(${JSON.stringify(`./${chunkFile(chunkOf.get(args.path))}`)})[${JSON.stringify(args.path)}]());`,
+      contents: `module.exports = require(${JSON.stringify(`./${chunkFile(chunkOf.get(args.path))}`)})[${JSON.stringify(args.path)}]();`,
       loader: 'js',
     }));
     externalChunkFiles(b);
@@ -188,6 +184,7 @@ async function buildAll(outDir) {
     define: { __AGENT_VERSION__: JSON.stringify(pkg.version) },
     plugins: [chunkImports],
   });
+  importsWithoutCopies(join(outDir, `${MAIN}.cjs`));
   const shared = new Map();
   for (const [name, pkgs] of Object.entries(CHUNKS)) {
     const sharedChunk = SHARED_WITH[name];
@@ -246,6 +243,39 @@ const chunkOptions = (name, pkgs, plugins) => ({
 
 async function buildChunk(outDir, name, pkgs, plugins = []) {
   await build({ ...chunkOptions(name, pkgs, plugins), outfile: join(outDir, chunkFile(name)) });
+  importsWithoutCopies(join(outDir, chunkFile(name)));
+}
+
+/**
+ * esbuild's __toESM, as esbuild writes it (target node20, minifySyntax): what ESM code gets when
+ * it imports a CommonJS module (our imports of yaml, ipaddr.js and Node's built-ins; a client's
+ * imports of the shared AWS packages; `await import()` of a chunk).
+ */
+const ESBUILD_TO_ESM =
+  /__toESM = \(mod, isNodeMode, target\) => \(target = mod != null \? __create\(__getProtoOf\(mod\)\) : \{\}, __copyProps\(\n(?:\s*\/\/[^\n]*\n)*\s*isNodeMode \|\| !mod \|\| !mod\.__esModule \? __defProp\(target, "default", \{ value: mod, enumerable: !0 \}\) : target,\n\s*mod\n\)\)/;
+/**
+ * The same, with nothing copied: the module's exports are the new object's prototype, so every
+ * name resolves through the prototype chain, and `default` is set as esbuild sets it.
+ */
+const TO_ESM_BY_PROTOTYPE =
+  '__toESM = (mod, isNodeMode, target) => (target = mod != null && (typeof mod == "object" || typeof mod == "function") ? __create(mod) : {}, ' +
+  'isNodeMode || !mod || !mod.__esModule ? __defProp(target, "default", { value: mod, enumerable: !0 }) : target)';
+
+/**
+ * Rewrites a build output's __toESM so that importing a CommonJS module copies nothing. esbuild's
+ * defines a getter on a new object for every own property of the module's exports, at every
+ * importing module, and every later read goes through one: @aws-sdk/core and @smithy/core were
+ * copied 35 times over by the EKS client's chunk, yaml 5 and ipaddr.js 4 times by the bundle.
+ * What differs: the names are inherited, not own, so enumerating such an import finds none
+ * (nothing here enumerates one; the tests run against the bundle and the executables). Fails
+ * the build if esbuild writes its helper differently, rather than leave the copies in.
+ */
+function importsWithoutCopies(file) {
+  const text = readFileSync(file, 'utf8');
+  if (!text.includes('__toESM(')) return;
+  const found = text.match(new RegExp(ESBUILD_TO_ESM.source, 'g')) ?? [];
+  if (found.length !== 1) throw new Error(`${file}: esbuild's __toESM helper found ${found.length} times, not once as written for; see importsWithoutCopies`);
+  writeFileSync(file, text.replace(ESBUILD_TO_ESM, TO_ESM_BY_PROTOTYPE));
 }
 
 /** A bare import of another package (not a Node builtin, not one of `own`), e.g. "@smithy/core/schema". */
@@ -275,11 +305,8 @@ async function importsOutside(name, pkgs) {
 }
 
 /**
- * In a client's chunk: every other package comes from the shared chunk, so one copy is loaded.
- * As in chunkImports, the client's ESM imports each package through esbuild's __toESM, which
- * defines a getter on a new object for every own property of the exports, once per importing
- * module (35 times in the EKS chunk, @aws-sdk/core and @smithy/core among them); an empty object
- * whose prototype is the package's exports gives the same names with nothing copied.
+ * In a client's chunk: every other package comes from the shared chunk, so one copy is loaded
+ * (and the client's imports of it copy nothing: importsWithoutCopies).
  */
 function servedBy(sharedChunk, own) {
   const isForeign = foreign(own);
@@ -288,7 +315,7 @@ function servedBy(sharedChunk, own) {
     setup(b) {
       b.onResolve({ filter: /.*/ }, (args) => (isForeign(args) ? { path: args.path, namespace: 'shared' } : undefined));
       b.onLoad({ filter: /.*/, namespace: 'shared' }, (args) => ({
-        contents: `module.exports = Object.create(require(${JSON.stringify(`./${chunkFile(sharedChunk)}`)})[${JSON.stringify(args.path)}]());`,
+        contents: `module.exports = require(${JSON.stringify(`./${chunkFile(sharedChunk)}`)})[${JSON.stringify(args.path)}]();`,
         loader: 'js',
       }));
       externalChunkFiles(b);
