@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { TEST_CLUSTER_CA_BASE64 } from '../emulators/eks.js';
 import { REPO, fileUri, fixture, runAgent } from '../support/agent.js';
@@ -13,6 +13,7 @@ import { startNode, type SimulatedNode } from '../support/node.js';
 const PKG_VERSION = (JSON.parse(readFileSync(fixture('../../package.json'), 'utf8')) as { version: string }).version;
 const complete = fileUri(fixture('userdata/complete.yaml'));
 const tmp = mkdtempSync(join(tmpdir(), 'eks-node-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 let node: SimulatedNode | undefined;
 afterEach(async () => {

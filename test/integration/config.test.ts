@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { agentCommand, fileUri, fixture, runAgent } from '../support/agent.js';
 
@@ -11,6 +11,7 @@ const ud = (name: string) => fileUri(fixture(`userdata/${name}`));
 const demo = (...lines: string[]) =>
   ['apiVersion: node.eks.aws/v1alpha1', 'kind: NodeConfig', 'spec:', '  cluster:', '    name: demo', ...lines, ''].join('\n');
 const tmp = mkdtempSync(join(tmpdir(), 'eks-node-config-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 function tmpFile(name: string, content: string | Buffer): string {
   const path = join(tmp, name);
   writeFileSync(path, content);

@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { REPO, fileUri, fixture, runAgent } from '../support/agent.js';
 
@@ -33,6 +33,7 @@ const examples: Example[] = readdirSync(DOCS)
   });
 
 const tmp = mkdtempSync(join(tmpdir(), 'eks-node-docs-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 let n = 0;
 const file = (content: string) => {
   const path = join(tmp, `example-${++n}`);

@@ -1,8 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseFacts } from '../../agent/test/render/fixtures.js';
 import { fileUri, fixture, runAgent } from '../support/agent.js';
 import { createTestCa, type TestCert } from '../support/pki.js';
@@ -14,6 +14,7 @@ import { createTestCa, type TestCert } from '../support/pki.js';
  */
 
 const tmp = mkdtempSync(join(tmpdir(), 'eks-node-verdict-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const write = (name: string, content: string) => {
   const path = join(tmp, name);
   writeFileSync(path, content);

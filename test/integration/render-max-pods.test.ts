@@ -1,13 +1,14 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { baseFacts } from '../../agent/test/render/fixtures.js';
 import { fileUri, fixture, runAgent } from '../support/agent.js';
 
 // `render` on a machine that is not a node (no /etc/eks/instance-types.jsonl, no AWS) gives the
 // max pods the node would get, from the table built into the agent.
 const tmp = mkdtempSync(join(tmpdir(), 'eks-node-render-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function facts(instanceType: string): string {
   const path = join(tmp, `${instanceType}.json`);

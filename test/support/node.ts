@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { startImds, type ImdsEmulator, type ImdsOptions } from '../emulators/imds.js';
@@ -97,6 +97,7 @@ export async function startNode(options: NodeOptions = {}): Promise<SimulatedNod
       ),
     close: async () => {
       await Promise.all([imds.close(), eks.close(), ec2.close()]);
+      for (const dir of [root, state]) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -19,7 +19,7 @@ afterEach(async () => {
   home = undefined;
 });
 
-const emptyHome = () => (home = mkdtempSync(join(tmpdir(), 'eks-node-home-')));
+const emptyHome = () => (home ??= mkdtempSync(join(tmpdir(), 'eks-node-home-')));
 const credentialRequests = (e: ImdsEmulator) => e.requests.filter((q) => q.path.includes('/iam/security-credentials/')).map((q) => q.path);
 
 describe('readInstanceRole', () => {

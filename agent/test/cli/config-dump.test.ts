@@ -1,12 +1,13 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { run as check } from '../../src/cli/config-check.js';
 import { run as dump } from '../../src/cli/config-dump.js';
 import { InputError } from '../../src/errors.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'eks-node-dump-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const fixture = (name: string) => readFileSync(new URL(`../../../test/fixtures/${name}`, import.meta.url), 'utf8');
 const source = (name: string, text: string) => {
   const path = join(tmp, name);

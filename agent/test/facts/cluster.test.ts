@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -101,7 +101,15 @@ describe('resolveCluster', () => {
 });
 
 describe('resolveCluster: the cached answer and what EKS answers', () => {
-  const root = () => mkdtempSync(join(tmpdir(), 'cluster-cache-'));
+  const roots: string[] = [];
+  const root = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cluster-cache-'));
+    roots.push(dir);
+    return dir;
+  };
+  afterEach(() => {
+    for (const dir of roots.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
   const writeCache = (dir: string, content: unknown) => {
     mkdirSync(join(dir, 'var/lib/eks-node-agent'), { recursive: true });
     writeFileSync(join(dir, CLUSTER_CACHE_PATH), typeof content === 'string' ? content : JSON.stringify(content));

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -29,12 +29,16 @@ function environmentFile(flags: string[]): string {
 
 async function systemdArgv(flags: string[]): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'kubelet-env-'));
-  writeFileSync(join(dir, 'environment'), environmentFile(flags));
-  const r = await execa('python3', [join(REPO, 'test/support/systemd-split.py'), join(dir, 'environment'), '$KUBELET_ARGS'], { timeout: 20_000 });
-  return r.stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as string);
+  try {
+    writeFileSync(join(dir, 'environment'), environmentFile(flags));
+    const r = await execa('python3', [join(REPO, 'test/support/systemd-split.py'), join(dir, 'environment'), '$KUBELET_ARGS'], { timeout: 20_000 });
+    return r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as string);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 describe('the kubelet environment file through systemd parsers', () => {
