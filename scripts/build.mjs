@@ -231,6 +231,29 @@ const esmClients = {
   },
 };
 
+/**
+ * A client's schemas module (`dist-es/schemas/schemas_0.js`) defines every operation's and
+ * shape's schema as a top-level array, and the client's commands reach theirs from there, so
+ * esbuild can drop the schemas no listed command reaches: except that the arrays hold object
+ * literals with computed keys naming the module's own string constants (`{ [_ht]: [...] }`,
+ * `{ [_hQ]: _nT }`, `_ht` being `const _ht = "http"`), and esbuild keeps a computed key it cannot
+ * see is a primitive, with the whole schema around it. Each such key is given the literal its
+ * constant holds, the same value where it is written, and the unreached schemas go: all of
+ * EKS's 384 but those of DescribeCluster and the errors, and most of EC2's 1.3 MB module.
+ */
+const CLIENT_SCHEMAS = /[\\/]@aws-sdk[\\/]client-[a-z0-9-]+[\\/]dist-es[\\/]schemas[\\/]schemas_\d+\.js$/;
+const schemasWithLiteralKeys = {
+  name: 'schemas-with-literal-keys',
+  setup(b) {
+    b.onLoad({ filter: CLIENT_SCHEMAS }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const constants = new Map();
+      for (const m of text.matchAll(/^const (_\w+) = ("(?:[^"\\\n]|\\.)*");$/gm)) constants.set(m[1], m[2]);
+      return { contents: text.replace(/\[(_\w+)\]:/g, (key, name) => (constants.has(name) ? `[${constants.get(name)}]:` : key)), loader: 'js' };
+    });
+  },
+};
+
 /** The build options of a chunk but its output: its entry, resolution and stand-ins. */
 const chunkOptions = (name, pkgs, plugins) => ({
   ...common,
@@ -238,7 +261,7 @@ const chunkOptions = (name, pkgs, plugins) => ({
   // https-proxy-agent publishes ESM only (an "import" export condition); esbuild converts it.
   ...(name === 'proxy' ? { conditions: ['import'] } : {}),
   ...(name.startsWith('aws') ? commonJsOnly : {}),
-  plugins: name.startsWith('aws') ? [esmClients, lazyBuiltins, ...plugins] : plugins,
+  plugins: name.startsWith('aws') ? [esmClients, schemasWithLiteralKeys, lazyBuiltins, ...plugins] : plugins,
 });
 
 async function buildChunk(outDir, name, pkgs, plugins = []) {

@@ -87,6 +87,25 @@ describe('chunks', () => {
     expect(commands('sts')).toEqual(['GetCallerIdentityCommand']);
   });
 
+  it('holds only the schemas those commands reach: every schema in a client chunk is used there (scripts/build.mjs, schemasWithLiteralKeys)', () => {
+    for (const [client, operations] of Object.entries({
+      eks: ['DescribeCluster'],
+      ec2: ['DescribeInstanceTypes', 'DescribeInstances'],
+      sts: ['GetCallerIdentity'],
+    })) {
+      const text = readFileSync(BUNDLE.replace(/\.cjs$/, `.aws-${client}.cjs`), 'utf8');
+      // a schema is a top-level array named `<Shape>$`; an operation's starts with 9
+      const schemas = [...text.matchAll(/\b(\w+)\$ = \[/g)].map((m) => m[1] as string);
+      expect(schemas.length, client).toBeGreaterThan(operations.length);
+      expect([...text.matchAll(/\b(\w+)\$ = \[\s*9,/g)].map((m) => m[1]).sort(), client).toEqual(operations);
+      const uses = (name: string) => text.match(new RegExp(`\\b${name}\\$(?!\\w)`, 'g'))?.length ?? 0;
+      expect(
+        schemas.filter((name) => uses(name) < 2),
+        `${client}: schemas defined and never used (kept by esbuild, e.g. for a computed key it cannot see through)`,
+      ).toEqual([]);
+    }
+  });
+
   it('loads the EC2 client beside the EKS one, both through the one shared chunk, when a name-only node has an unknown instance type', async () => {
     node = await startNode({ imds: { userData: userData({ cluster: { name: 'test-cluster' } }), instance: { instanceType: 'm99i.large' } } });
     expect(await chunksLoaded(node, ['init', '--skip', 'run', '--root', node.root])).toEqual(['aws', 'aws-ec2', 'aws-eks']);
