@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
@@ -144,12 +144,15 @@ describe('chunks', () => {
     expect(await chunksLoaded(node, ['init', '--skip', 'run', '--root', node.root])).toEqual(['aws', 'aws-eks', 'cel']);
   });
 
-  it('a name-only run that asks EKS loads neither node:http2 nor node:zlib, which the SDK requires at its top level but does not use', async () => {
+  it('a name-only run that asks EKS loads neither node:http2, node:zlib nor node:fs/promises, which the SDK requires at its top level', async () => {
     node = await startNode({ imds: { userData: userData({ cluster: { name: 'test-cluster' } }) } });
     const loaded = await modulesLoaded(node, ['init', '--skip', 'run', '--root', node.root]);
     expect(node.eks.requests.length).toBeGreaterThan(0);
     expect(loaded).toContain('NativeModule https');
     expect(loaded.filter((m) => /^NativeModule (http2|zlib|internal\/http2\/)/.test(m))).toEqual([]);
+    // fs/promises (the shared config files are read through node:fs) and what it brings: Node's
+    // file streams (fs.ReadStream, read at @smithy/core's top level), readline, the REPL's history
+    expect(loaded.filter((m) => /^NativeModule (fs\/promises|internal\/fs\/(promises|streams)|internal\/readline\/|internal\/repl\/)/.test(m))).toEqual([]);
   });
 
   it('a name-only run whose credentials come from the instance role does not load node:child_process (the credential_process provider holds it)', async () => {
@@ -173,6 +176,26 @@ describe('chunks', () => {
     // exec's promisified form resolves { stdout, stderr }; a plain promisify of the stand-in would not
     expect(node.eks.requests.map((r) => r.accessKeyId)).toEqual(['AKIDFROMPROCESS']);
     expect(loaded).toContain('NativeModule child_process');
+  });
+
+  it('the SDK still reads files and recognises file streams through the stand-ins of node:fs and node:fs/promises', async () => {
+    const { loadSharedConfigFiles } = fromAwsChunk<{
+      loadSharedConfigFiles(init: { filepath: string; configFilepath: string }): Promise<{ configFile: Record<string, Record<string, string>> }>;
+    }>('@smithy/core/config');
+    const configFilepath = join(scratch, 'shared-config');
+    writeFileSync(configFilepath, '[profile node]\nregion = eu-west-3\n');
+    const files = await loadSharedConfigFiles({ filepath: join(scratch, 'no-such-file'), configFilepath });
+    expect(files.configFile.node?.region).toBe('eu-west-3');
+
+    // fs.ReadStream, taken at serde's top level, is the real class to instanceof
+    const { calculateBodyLength } = fromAwsChunk<{ calculateBodyLength(body: unknown): number }>('@smithy/core/serde');
+    const stream = createReadStream(configFilepath);
+    try {
+      expect(calculateBodyLength(stream)).toBe(statSync(configFilepath).size);
+    } finally {
+      stream.destroy();
+    }
+    expect(() => calculateBodyLength({})).toThrow(/Body Length computation failed/);
   });
 
   it("the SDK still gets node:zlib's crc32 and node:http2 through their stand-ins when it uses them", async () => {
