@@ -268,10 +268,19 @@ function stdoutFailed(): number {
 main().then(
   (code) => {
     // A file stdout is written synchronously, so its errors have been emitted by now; a pipe's
-    // may come later, hence the check again on exit.
+    // may come later, hence the check again before the process ends.
     process.exitCode = stdoutError ? stdoutFailed() : code;
-    process.once('beforeExit', () => {
+    const lateStdoutError = () => {
       if (stdoutError && process.exitCode !== 2) process.exitCode = stdoutFailed();
+    };
+    // The command is done: once a turn of the loop has passed (a failed write's error is emitted
+    // by then) and nothing is left to write, the process ends here. Left to end by itself, Node
+    // would tear down its environment and free the V8 heap page by page, which the kernel does at
+    // once for an exiting process: 3-4 ms of every `init` (scripts/sea/README.md).
+    setImmediate(() => {
+      lateStdoutError();
+      if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit();
+      process.once('beforeExit', lateStdoutError);
     });
   },
   (err: unknown) => {

@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { TEST_CLUSTER_CA_BASE64 } from '../emulators/eks.js';
-import { REPO, fileUri, fixture, runAgent } from '../support/agent.js';
+import { REPO, agentCommand, fileUri, fixture, runAgent } from '../support/agent.js';
 import { startNode, type SimulatedNode } from '../support/node.js';
 
 /* The command line as people and runbooks type it: version, help, nodeadm's spellings, log format, completion. */
@@ -61,6 +61,22 @@ describe("nodeadm's spellings", () => {
     const r = await runAgent(['config', 'dump', '-c', complete, '-o', out, '--output', 'json']);
     expect(r).toMatchObject({ exitCode: 0, stdout: '' });
     expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ apiVersion: 'node.eks.aws/v1alpha1', kind: 'NodeConfig' });
+  });
+
+  it('ends once its output is written: a reader slower than the pipe gets every byte of a 300 kB dump, and the exit code', async () => {
+    // The agent exits as soon as a command is done (agent/src/main.ts); output larger than a
+    // pipe's buffer, read a second late, shows that nothing still queued is cut off.
+    const big = join(tmp, 'big.yaml');
+    writeFileSync(big, stringify({ apiVersion: 'node.eks.aws/v1alpha1', kind: 'NodeConfig', spec: { containerd: { config: `# ${'x'.repeat(300_000)}\n` } } }));
+    const direct = join(tmp, 'big-dump.yaml');
+    expect((await runAgent(['config', 'dump', '-c', complete, '-c', fileUri(big), '-o', direct])).exitCode).toBe(0);
+    const [file, ...argv] = agentCommand();
+    const quoted = [file, ...argv, 'config', 'dump', '-c', complete, '-c', fileUri(big)].map((a) => `'${a}'`).join(' ');
+    const r = await execa('bash', ['-c', `${quoted} | { sleep 1; wc -c; }; echo "exit \${PIPESTATUS[0]}"`], { reject: false, env: { PATH: '/usr/bin:/bin' } });
+    const [bytes, exit] = String(r.stdout).trim().split('\n');
+    expect(Number(bytes)).toBe(readFileSync(direct).length);
+    expect(Number(bytes)).toBeGreaterThan(300_000);
+    expect(exit).toBe('exit 0');
   });
 
   it('init --skip run then --skip config, with nodeadm short flags, boots the node', async () => {
