@@ -20,7 +20,9 @@ afterEach(async () => {
   proxy = undefined;
 });
 
+/** A simulated node, closed after the test; a second boot in one test closes the first. */
 async function boot(ud: string, options: NodeOptions = {}): Promise<SimulatedNode> {
+  await node?.close();
   node = await startNode({ ...options, imds: { userData: ud, ...options.imds } });
   return node;
 }
