@@ -274,7 +274,8 @@ main().then(
       if (stdoutError && process.exitCode !== 2) process.exitCode = stdoutFailed();
     };
     // The command is done: once a turn of the loop has passed (a failed write's error is emitted
-    // by then) and nothing is left to write, the process ends here. Left to end by itself, Node
+    // by then) and nothing is left to write (a pipe takes what fits in its buffer and the rest
+    // waits in the stream), the process ends here. Left to end by itself, Node
     // would tear down its environment and free the V8 heap page by page, which the kernel does at
     // once for an exiting process: 3-4 ms of every `init` (scripts/sea/README.md).
     setImmediate(() => {
