@@ -275,9 +275,9 @@ main().then(
     };
     // The command is done: once a turn of the loop has passed (a failed write's error is emitted
     // by then) and nothing is left to write (a pipe takes what fits in its buffer and the rest
-    // waits in the stream), the process ends here. Left to end by itself, Node
-    // would tear down its environment and free the V8 heap page by page, which the kernel does at
-    // once for an exiting process: 3-4 ms of every `init` (scripts/sea/README.md).
+    // waits in the stream), the process ends here. Left to end by itself, Node would tear down
+    // its environment and free the V8 heap page by page, which the kernel does at once for an
+    // exiting process: 3-4 ms of every `init` (scripts/sea/README.md).
     setImmediate(() => {
       lateStdoutError();
       if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit();
