@@ -122,17 +122,19 @@ describe('chunks', () => {
     expect(await chunksLoaded(node, ['config', 'check'])).toEqual([]);
   });
 
-  it('the config and run phases with complete user data, and config check, do not load node:crypto (6-20 ms of init, 16-18 M instructions)', async () => {
+  it('the config and run phases with complete user data, and config check, load neither node:crypto (6-20 ms of init, 16-18 M instructions) nor node:http (IMDS is read over node:net, 25 M)', async () => {
     node = await startNode({ imds: { userData: complete } });
     const crypto = (loaded: string[]) => loaded.filter((m) => /^NativeModule (crypto|internal\/crypto\/)/.test(m));
+    const http = (loaded: string[]) => loaded.filter((m) => /^NativeModule (_?http|internal\/http)/.test(m));
     for (const args of [
       ['init', '--skip', 'run', '--root', node.root],
       ['init', '--skip', 'config', '--root', node.root],
       ['config', 'check'],
     ]) {
       const loaded = await modulesLoaded(node, args);
-      expect(loaded, args.join(' ')).toContain('NativeModule http');
+      expect(loaded, args.join(' ')).toContain('NativeModule net');
       expect(crypto(loaded), args.join(' ')).toEqual([]);
+      expect(http(loaded), args.join(' ')).toEqual([]);
     }
     // the CA was read all the same: its file holds the certificate of the user data
     expect(readFileSync(join(node.root, 'etc/kubernetes/pki/ca.crt'), 'utf8')).toContain('-----BEGIN CERTIFICATE-----');

@@ -1,4 +1,5 @@
-import http from 'node:http';
+import net from 'node:net';
+import { HTTPParser } from 'http-parser-js';
 import pRetry, { AbortError } from 'p-retry';
 import { EnvironmentError, describeCause } from '../errors.js';
 
@@ -7,6 +8,12 @@ import { EnvironmentError, describeCause } from '../errors.js';
  * every request, has no default timeout and sends `//latest` for `request('/latest/...')`.
  * This one takes one token per run (refreshed once on 401), bounds every request, and retries
  * connection failures with backoff so a node whose IMDS is not up yet at early boot still starts.
+ *
+ * It speaks HTTP/1.1 over `node:net` and reads the answer with http-parser-js rather than
+ * through `node:http`: with complete user data nothing else on `init`'s path needs Node's HTTP
+ * client, whose first request costs V8 compiling Node's own functions on first use, which no
+ * code cache of ours can hold (measured in scripts/sea/README.md). IMDS is one fixed server on a
+ * link-local address, never behind a proxy; each request is one connection (`Connection: close`).
  */
 export interface Imds {
   /** GET /latest/<path>; throws EnvironmentError on 404 or when the deadline passes. */
@@ -61,51 +68,77 @@ export function createImds(options: ImdsOptions): Imds {
   const ttl = String(options.tokenTtlSeconds ?? 21_600);
   let token: Promise<string> | undefined;
 
+  // the URL's form of an IPv6 address has brackets; a socket takes the address without them
+  const host = base.hostname.replace(/^\[(.*)\]$/, '$1');
+  const port = Number(base.port || 80);
+
   function request(method: 'GET' | 'PUT', path: string, headers: Record<string, string>): Promise<Reply> {
+    const target = `/latest/${path.replace(/^\/+/, '')}`;
+    let head = `${method} ${target} HTTP/1.1\r\nHost: ${base.host}\r\nConnection: close\r\n`;
+    for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
+    // A path or token from an answer goes into the request line or a header: anything beyond
+    // visible ASCII (a space, a line break) would change the request, so it is refused.
+    if (!/^[\x21-\x7e]+$/.test(target) || !Object.values(headers).every((v) => /^[\x21-\x7e]+$/.test(v))) {
+      return Promise.reject(
+        new AbortError(new EnvironmentError(`IMDS ${endpoint}${target}: the request would carry characters HTTP does not allow in a path or header`)),
+      );
+    }
     return new Promise((resolve, reject) => {
       let progress = 0; // the exchange's events so far: connected, request sent, answer head, each chunk
-      const req = http.request(
-        {
-          host: base.hostname,
-          port: base.port || 80,
-          method,
-          path: `/latest/${path.replace(/^\/+/, '')}`,
-          headers,
-          timeout: requestTimeoutMs,
-          agent: false,
-        },
-        (res) => {
-          progress++;
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => {
-            progress++;
-            chunks.push(c);
-          });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-          res.on('error', reject);
-        },
-      );
+      let status = 0;
+      let settled = false;
+      const chunks: Buffer[] = [];
+      const socket = net.connect({ host, port });
+      const parser = new HTTPParser(HTTPParser.RESPONSE);
+      const fail = (err: Error) => {
+        if (settled) return;
+        settled = true;
+        socket.destroy();
+        reject(err);
+      };
+      parser[HTTPParser.kOnHeadersComplete] = (info) => {
+        progress++;
+        status = info.statusCode;
+      };
+      parser[HTTPParser.kOnBody] = (chunk, offset, length) => {
+        chunks.push(chunk.subarray(offset, offset + length));
+      };
+      parser[HTTPParser.kOnMessageComplete] = () => {
+        if (settled) return;
+        settled = true;
+        socket.destroy();
+        resolve({ status, body: Buffer.concat(chunks) });
+      };
+      socket.once('connect', () => {
+        progress++;
+      });
+      socket.on('data', (data: Buffer) => {
+        progress++;
+        const parsed = parser.execute(data);
+        if (parsed instanceof Error) fail(new Error(`not an HTTP answer (${parsed.message})`));
+      });
+      // The server closes the connection after its answer; an answer whose length is the rest
+      // of the connection ends here, anything else cut short is an error.
+      socket.on('end', () => {
+        const ended = parser.finish();
+        fail(new Error(`the connection closed before the answer was complete${ended instanceof Error ? ` (${ended.message})` : ''}`));
+      });
+      socket.on('error', fail);
+      socket.on('close', () => fail(new Error('the connection closed before the answer was complete')));
       // The idle timer can fire late, after the process was busy (loading the AWS chunk while
       // this request was out): its connection or answer may then be waiting, unhandled, behind
       // the timer. The event loop handles them before the next setImmediate, so the timeout
       // holds only if nothing happened by then (anything that did re-arms the socket's timer);
       // otherwise a slow machine would throw away an answer for time it spent itself.
-      req.on('socket', (socket) =>
-        socket.once('connect', () => {
-          progress++;
-        }),
-      );
-      req.on('finish', () => {
-        progress++;
-      });
-      req.on('timeout', () => {
+      socket.setTimeout(requestTimeoutMs, () => {
         const seen = progress;
         setImmediate(() => {
-          if (progress === seen) req.destroy(new Error(`no answer within ${requestTimeoutMs} ms`));
+          if (progress === seen) fail(new Error(`no answer within ${requestTimeoutMs} ms`));
         });
       });
-      req.on('error', reject);
-      req.end();
+      socket.write(`${head}\r\n`, () => {
+        progress++;
+      });
     });
   }
 

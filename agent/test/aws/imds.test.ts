@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import http, { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
+import net, { type AddressInfo } from 'node:net';
 import { createImds } from '../../src/aws/imds.js';
 import { failure } from './failure.js';
 import { startImds, type ImdsEmulator } from '../../../test/emulators/imds.js';
@@ -117,15 +117,15 @@ describe('createImds on a busy process', () => {
     const client = createImds({ endpoint: imds.url, requestTimeoutMs: 200, onRetry: (err) => retries.push(err.message) });
     const retries: string[] = [];
     await client.get('meta-data/mac'); // the token, so the next get is one request
-    const request = http.request;
-    const spy = vi.spyOn(http, 'request').mockImplementationOnce(((...args: Parameters<typeof http.request>) => {
-      const req = request(...args);
+    const connect = net.connect;
+    const spy = vi.spyOn(net, 'connect').mockImplementationOnce(((...args: Parameters<typeof net.connect>) => {
+      const socket = connect(...args);
       const until = Date.now() + 500; // busy before the connection is made, as a chunk load is
       while (Date.now() < until) {
         // busy
       }
-      return req;
-    }) as typeof http.request);
+      return socket;
+    }) as typeof net.connect);
     try {
       expect(await client.get('meta-data/local-ipv4')).toBe('10.0.1.23');
     } finally {
@@ -133,5 +133,100 @@ describe('createImds on a busy process', () => {
     }
     expect(retries).toEqual([]);
     expect(imds.count('/latest/meta-data/local-ipv4')).toBe(1);
+  });
+});
+
+/** A server writing raw bytes: each request's head (up to the blank line) goes to `answer`. */
+async function rawServer(answer: (head: string, socket: net.Socket) => void, host = '127.0.0.1') {
+  const heads: string[] = [];
+  const server = net.createServer((socket) => {
+    let seen = '';
+    socket.on('data', (d) => {
+      seen += d.toString('latin1');
+      const end = seen.indexOf('\r\n\r\n');
+      if (end >= 0 && heads.length < 100) {
+        const head = seen.slice(0, end);
+        seen = '';
+        heads.push(head);
+        answer(head, socket);
+      }
+    });
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    heads,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+const isToken = (head: string) => head.startsWith('PUT /latest/api/token ');
+
+describe('createImds reading HTTP itself', () => {
+  it('reads a chunked answer and one that ends with the connection, and sends a well-formed request', async () => {
+    const server = await rawServer((head, socket) => {
+      if (isToken(head)) return void socket.end('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\ntoken');
+      if (head.includes('/user-data ')) {
+        return void socket.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\n#!/bin\r\n3\r\n/sh\r\n0\r\n\r\n');
+      }
+      socket.end('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n0e:12:34:56:78:9a');
+    });
+    try {
+      const client = createImds({ endpoint: server.url });
+      expect(await client.get('user-data')).toBe('#!/bin/sh');
+      expect(await client.get('meta-data/mac')).toBe('0e:12:34:56:78:9a');
+      const host = server.url.slice('http://'.length);
+      expect(server.heads).toEqual([
+        `PUT /latest/api/token HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\nX-aws-ec2-metadata-token-ttl-seconds: 21600`,
+        `GET /latest/user-data HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\nX-aws-ec2-metadata-token: token`,
+        `GET /latest/meta-data/mac HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\nX-aws-ec2-metadata-token: token`,
+      ]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('reaches an IMDS at an IPv6 address, as on an IPv6-only subnet', async () => {
+    const server = await rawServer((head, socket) => {
+      socket.end(isToken(head) ? 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nt' : 'HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nm5.large');
+    }, '::1');
+    try {
+      expect(server.url).toMatch(/^http:\/\/\[::1\]:\d+$/);
+      expect(await createImds({ endpoint: server.url }).get('meta-data/instance-type')).toBe('m5.large');
+      expect(server.heads[1]).toContain(`\r\nHost: ${server.url.slice('http://'.length)}\r\n`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('retries an answer cut short or not HTTP, and says so when it never comes whole', async () => {
+    let gets = 0;
+    const server = await rawServer((head, socket) => {
+      if (isToken(head)) return void socket.end('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\ntoken');
+      gets++;
+      socket.end(gets % 2 ? 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part' : 'SSH-2.0-OpenSSH_9.2\r\n\r\n');
+    });
+    try {
+      const retries: string[] = [];
+      const err = await failure(createImds({ endpoint: server.url, totalTimeoutMs: 600, onRetry: (e) => retries.push(e.message) }).get('meta-data/mac'));
+      expect(err.message).toMatch(/^IMDS http:\/\/127\.0\.0\.1:\d+\/latest\/meta-data\/mac: no usable answer within 1s \(.+\)$/);
+      expect(retries[0]).toMatch(/^the connection closed before the answer was complete/);
+      expect(retries[1]).toMatch(/^not an HTTP answer/);
+      expect(gets).toBeGreaterThanOrEqual(2);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses, without asking, a path that would change the request line', async () => {
+    const server = await rawServer((_head, socket) => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\ntoken'));
+    try {
+      const err = await failure(createImds({ endpoint: server.url }).get('meta-data/mac HTTP/1.1\r\nX-Injected: 1'));
+      expect(err.message).toMatch(/meta-data\/mac HTTP\/1\.1\r\nX-Injected: 1: the request would carry characters HTTP does not allow in a path or header$/);
+      expect(server.heads.map((h) => h.split(' ', 2).join(' '))).toEqual(['PUT /latest/api/token']); // the token, and no GET
+    } finally {
+      await server.close();
+    }
   });
 });
