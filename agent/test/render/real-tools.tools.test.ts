@@ -82,6 +82,21 @@ describe('rendered files read by real tools', () => {
     }
   });
 
+  it('kubectl reads every cluster name as the string it is, even ones YAML 1.1 reads as a boolean or a number', async () => {
+    // valid EKS cluster names; Go's YAML (1.1) reads `on` as true and `1_000` as 1000 when plain
+    const names = ['on', 'yes', 'Y', 'off', 'null', 'true', '1_000', '0777', '1e3', '123', '0x1F'];
+    const [first] = caseNames();
+    for (const clusterName of names) {
+      const input = loadCase(first!, ca.certBase64);
+      input.config.spec.cluster = { ...input.config.spec.cluster, name: clusterName, enableOutpost: false };
+      const plan = render(input.config, input.facts, input.options);
+      const file = await put(`names/${clusterName}/kubeconfig`, content(plan, '/var/lib/kubelet/kubeconfig') ?? '');
+      const { stdout } = await execa('kubectl', ['config', 'view', '--kubeconfig', file, '-o', 'json'], { timeout: 20_000 });
+      const view = JSON.parse(stdout) as { users: Array<{ user: { exec: { args: unknown[] } } }> };
+      expect(view.users[0]?.user.exec.args, clusterName).toEqual(['token', '-i', clusterName, '--region', input.facts.instance.region]);
+    }
+  });
+
   it('systemd-analyze verify reports nothing for the unit environment drop-ins', async () => {
     const plan = plans.get('unit-environment');
     const dropIns = plan?.files.filter((f) => f.path.startsWith('/etc/systemd/system/')) ?? [];
