@@ -42,6 +42,7 @@ export interface ImdsOptions {
 
 export const DEFAULT_IMDS_ENDPOINT = 'http://169.254.169.254';
 const TOKEN_REFUSED = new Set([400, 403, 404, 405]);
+const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
 
 interface Reply {
   status: number;
@@ -74,15 +75,15 @@ export function createImds(options: ImdsOptions): Imds {
 
   function request(method: 'GET' | 'PUT', path: string, headers: Record<string, string>): Promise<Reply> {
     const target = `/latest/${path.replace(/^\/+/, '')}`;
-    let head = `${method} ${target} HTTP/1.1\r\nHost: ${base.host}\r\nConnection: close\r\n`;
-    for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
     // A path or token from an answer goes into the request line or a header: anything beyond
     // visible ASCII (a space, a line break) would change the request, so it is refused.
-    if (!/^[\x21-\x7e]+$/.test(target) || !Object.values(headers).every((v) => /^[\x21-\x7e]+$/.test(v))) {
+    if (![target, ...Object.values(headers)].every((text) => VISIBLE_ASCII.test(text))) {
       return Promise.reject(
         new AbortError(new EnvironmentError(`IMDS ${endpoint}${target}: the request would carry characters HTTP does not allow in a path or header`)),
       );
     }
+    let head = `${method} ${target} HTTP/1.1\r\nHost: ${base.host}\r\nConnection: close\r\n`;
+    for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
     return new Promise((resolve, reject) => {
       let progress = 0; // the exchange's events so far: connected, request sent, answer head, each chunk
       let status = 0;

@@ -52,26 +52,23 @@ export function joinWords(values: readonly string[]): string {
 }
 
 /**
- * Plainly a string in YAML 1.1 and 1.2 alike: a letter or `/` first (nothing that starts like a
- * number, a timestamp or an indicator), then URL and name characters: no space, no `#`, and no
- * `:` at the end (which would make it a key).
+ * A plain YAML scalar of the agent's: a letter, a digit or `/` first (no indicator), then URL and
+ * name characters: no space, no `#`.
  */
-const YAML_PLAIN_TEXT = /^[A-Za-z/][A-Za-z0-9._/:@+-]*$/;
-/** Plain characters that may still read as a number or a timestamp: decided by reading back. */
-const YAML_PLAIN_OTHER = /^[A-Za-z0-9/][A-Za-z0-9._/:@+-]*$/;
+const YAML_PLAIN = /^[A-Za-z0-9/][A-Za-z0-9._/:@+-]*$/;
 /** The words YAML 1.1 reads as booleans or null; the Go YAML the kubelet and kubectl use is 1.1. */
 const YAML_11_WORDS = /^(?:y|yes|n|no|true|false|on|off|null)$/i;
-const readsBack = (text: string, value: string) => parse(text, { version: '1.1' }) === value && parse(text, { version: '1.2' }) === value;
+const readsBackAsItself = (value: string) => parse(value, { version: '1.1' }) === value && parse(value, { version: '1.2' }) === value;
 
 /**
  * A string as a YAML scalar that YAML readers read back as that same string, in 1.1 as in 1.2:
- * plain when it is plainly a string, or when its plain form reads back as itself in both (an
- * Outpost's id, `8c4b2c3e-...`); otherwise double-quoted with JSON's escapes (each one is also a
- * YAML escape). A serialiser deciding by YAML 1.2 alone writes `on`, `yes` or `1_000` plain,
- * which Go's YAML reads as a boolean or an integer.
+ * plain when it is plainly a string (not a 1.1 word, no `:` at the end, which would make it a
+ * key; with a digit first, only if it reads back as itself in both, as an Outpost's id
+ * `8c4b2c3e-...` does and `1_000` or `2024-01-02` do not); otherwise double-quoted with JSON's
+ * escapes (each one is also a YAML escape). A serialiser deciding by YAML 1.2 alone writes `on`,
+ * `yes` or `1_000` plain, which Go's YAML reads as a boolean or an integer.
  */
 export function yamlString(value: string): string {
-  if (value.endsWith(':') || YAML_11_WORDS.test(value)) return JSON.stringify(value);
-  if (YAML_PLAIN_TEXT.test(value)) return value;
-  return YAML_PLAIN_OTHER.test(value) && readsBack(value, value) ? value : JSON.stringify(value);
+  const plain = YAML_PLAIN.test(value) && !value.endsWith(':') && !YAML_11_WORDS.test(value);
+  return plain && (!/^[0-9]/.test(value) || readsBackAsItself(value)) ? value : JSON.stringify(value);
 }
