@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import { randomUUID } from 'node:crypto';
 import { closeServer, listen } from './listen.js';
 
@@ -49,6 +50,8 @@ export interface EksOptions {
   accessDenied?: boolean | string[];
   /** hold each answer this long (to exercise client deadlines) */
   delayMs?: number;
+  /** serve https with this certificate and key (PEM), as a TLS-inspecting proxy would present its own */
+  tls?: { certPem: string; keyPem: string };
 }
 
 export interface EksRequest {
@@ -136,7 +139,7 @@ export async function startEks(options: EksOptions = {}): Promise<EksEmulator> {
   const requests: EksRequest[] = [];
   const timers = new Set<NodeJS.Timeout>();
 
-  const server = http.createServer((req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     req.resume();
     req.on('end', () => {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -198,12 +201,13 @@ export async function startEks(options: EksOptions = {}): Promise<EksEmulator> {
       }
       return send(200, describeBody(cluster));
     });
-  });
+  };
+  const server = options.tls ? https.createServer({ cert: options.tls.certPem, key: options.tls.keyPem }, handler) : http.createServer(handler);
 
   const port = await listen(server, options.port, host);
 
   return {
-    url: `http://${host}:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://${host}:${port}`,
     port,
     requests,
     set(switches) {

@@ -1,5 +1,6 @@
 import { EnvironmentError, describeCause } from '../errors.js';
 import { defaultServiceEndpoint, proxyAgentOptions, type ProxySettings } from './proxy.js';
+import { type AwsTrust, isUntrusted } from './trust.js';
 
 /**
  * The one place AWS SDK clients are configured: region, endpoint override, credentials,
@@ -29,8 +30,10 @@ export interface AwsClientOptions {
   roleCredentials?: () => Promise<SdkCredentials | undefined>;
   /** HTTP proxy settings (spec.instance.environment.default, then the process environment) */
   proxy?: ProxySettings;
-  /** told once, in a line for a person, when a call starts waiting for credentials (see callAws) */
-  onWait?: (line: string) => void;
+  /** the certificate authorities the process's calls trust (trust.ts); undefined: Node's bundled roots alone */
+  trust?: AwsTrust;
+  /** told, in a line for a person, when a call starts waiting for credentials or widens its trust (see callAws) */
+  onNote?: (line: string) => void;
 }
 
 export const DEFAULT_AWS_TIMEOUT_MS = 20_000;
@@ -58,7 +61,11 @@ export function awsClientOptions(service: AwsService, env: Record<string, string
  */
 export async function sdkClientConfig(service: AwsService, options: AwsClientOptions) {
   const timeoutMs = options.timeoutMs ?? DEFAULT_AWS_TIMEOUT_MS;
-  const agents = await proxyAgentOptions(options.endpoint ?? defaultServiceEndpoint(service, options.region), options.proxy);
+  const tls = options.trust?.agentOptions(options.onNote) ?? {};
+  const proxied = await proxyAgentOptions(options.endpoint ?? defaultServiceEndpoint(service, options.region), options.proxy, tls);
+  // without a proxy, the SDK makes its own https agent, from these options when there are some
+  const direct = proxied.httpsAgent === undefined && proxied.httpAgent === undefined;
+  const agents = direct && tls.secureContext !== undefined ? { httpsAgent: tls } : proxied;
   const credentials = options.credentials ?? (await options.roleCredentials?.());
   return {
     region: options.region,
@@ -114,7 +121,7 @@ export async function callAws<C, O>(what: string, options: AwsClientOptions, mak
       if (typeof name === 'string' && CREDENTIAL_ERRORS.has(name)) {
         if (elapsedMs + waitMs < timeoutMs) {
           if (attempt === 1)
-            options.onWait?.(`note: ${what}: no AWS credentials yet (${describeCause(err)}); trying again until ${formatMs(timeoutMs)} have passed`);
+            options.onNote?.(`note: ${what}: no AWS credentials yet (${describeCause(err)}); trying again until ${formatMs(timeoutMs)} have passed`);
           await sleep(waitMs);
           waitMs = Math.min(waitMs * 2, CREDENTIAL_WAIT_MS.max);
           continue;
@@ -126,7 +133,15 @@ export async function callAws<C, O>(what: string, options: AwsClientOptions, mak
           { cause: err },
         );
       }
-      throw new EnvironmentError(`${what} failed: ${describeAwsError(err, timeoutMs)}`, { cause: err });
+      // A certificate the bundled roots cannot verify (a TLS-inspecting proxy): once per process,
+      // the system's CA bundle is trusted as well and the call made again on a fresh client.
+      const widened = isUntrusted(err) ? options.trust?.widen(err) : undefined;
+      if (widened !== undefined) {
+        options.onNote?.(`note: ${what}: ${widened}`);
+        continue;
+      }
+      const certificate = options.trust?.describeFailure(err);
+      throw new EnvironmentError(`${what} failed: ${certificate ?? describeAwsError(err, timeoutMs)}`, { cause: err });
     }
   }
 }

@@ -1,4 +1,6 @@
 import type { Agent } from 'node:http';
+import type { SecureContext } from 'node:tls';
+import type { HttpsProxyAgent as ProxyAgent } from 'https-proxy-agent';
 import ipaddr from 'ipaddr.js';
 
 /**
@@ -106,16 +108,32 @@ export function defaultServiceEndpoint(service: 'eks' | 'ec2' | 'sts', region: s
   return `https://${service}.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
 }
 
+type ConnectArgs = Parameters<ProxyAgent<string>['connect']>;
+
 /**
  * The SDK request handler's agent options for one client: a proxy agent for the endpoint when a
  * proxy applies, nothing otherwise. The proxy library is imported only in the first case, so a
  * boot without a proxy never loads it. The agent tunnels with CONNECT for http and https
- * targets alike, so one implementation serves both.
+ * targets alike, so one implementation serves both. `tls` carries the trust of trust.ts.
  */
-export async function proxyAgentOptions(endpoint: string, settings: ProxySettings | undefined): Promise<{ httpsAgent?: Agent; httpAgent?: Agent }> {
+export async function proxyAgentOptions(
+  endpoint: string,
+  settings: ProxySettings | undefined,
+  tls: { secureContext?: SecureContext } = {},
+): Promise<{ httpsAgent?: Agent; httpAgent?: Agent }> {
   const proxy = proxyFor(endpoint, settings);
   if (proxy === undefined) return {};
   const { HttpsProxyAgent } = await import('https-proxy-agent');
-  const agent = new HttpsProxyAgent(proxy, { keepAlive: true });
+  const { secureContext } = tls;
+  // The constructor's options reach the connection to an https proxy only; the TLS connection to
+  // the endpoint, inside the tunnel, is made from each request's options.
+  const agent =
+    secureContext === undefined
+      ? new HttpsProxyAgent(proxy, { keepAlive: true })
+      : new (class extends HttpsProxyAgent<string> {
+          override connect(req: ConnectArgs[0], opts: ConnectArgs[1]) {
+            return super.connect(req, { ...opts, secureContext } as ConnectArgs[1]);
+          }
+        })(proxy, { keepAlive: true, secureContext });
   return new URL(endpoint).protocol === 'https:' ? { httpsAgent: agent } : { httpAgent: agent };
 }

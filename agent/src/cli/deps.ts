@@ -1,5 +1,6 @@
 import { awsClientOptions, type SdkCredentials } from '../aws/client.js';
 import type { ProxySettings } from '../aws/proxy.js';
+import type { AwsTrust } from '../aws/trust.js';
 import { createEc2Api, type Ec2Api } from '../aws/ec2.js';
 import { createEksApi, type EksApi } from '../aws/eks.js';
 import { createImds, DEFAULT_IMDS_ENDPOINT, type Imds } from '../aws/imds.js';
@@ -56,12 +57,18 @@ export function lazyImds(env: Env, log?: Log): () => Imds {
 }
 
 /**
- * EKS and EC2 clients for a region, with the endpoint overrides of the environment and the proxy,
- * if any. `log` hears, once per call, that a call waits for credentials (callAws);
+ * EKS and EC2 clients for a region, with the endpoint overrides of the environment, the proxy, if
+ * any, and the process's trust. `log` hears that a call waits for credentials or widens its trust (callAws);
  * `roleCredentials`, when given, is asked for credentials before the SDK's chain.
  */
-export function awsApis(env: Env, proxy?: ProxySettings, log?: Log, roleCredentials?: () => Promise<SdkCredentials | undefined>) {
-  const extra = { ...(proxy ? { proxy } : {}), ...(log ? { onWait: log } : {}), ...(roleCredentials ? { roleCredentials } : {}) };
+export function awsApis(
+  env: Env,
+  network: { proxy?: ProxySettings; trust?: AwsTrust },
+  log?: Log,
+  roleCredentials?: () => Promise<SdkCredentials | undefined>,
+) {
+  const { proxy, trust } = network;
+  const extra = { ...(proxy ? { proxy } : {}), ...(trust ? { trust } : {}), ...(log ? { onNote: log } : {}), ...(roleCredentials ? { roleCredentials } : {}) };
   return {
     eks: (region: string): EksApi => createEksApi(awsClientOptions('eks', env, { region, ...extra })),
     ec2: (region: string): Ec2Api => createEc2Api(awsClientOptions('ec2', env, { region, ...extra })),

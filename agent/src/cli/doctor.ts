@@ -16,6 +16,7 @@ import type { AwsCredentials, DoctorDeps } from '../doctor/types.js';
 import { resolveCluster } from '../facts/cluster.js';
 import { readNodeIdentity } from '../facts/instance.js';
 import { proxySettings } from '../aws/proxy.js';
+import { AwsTrust, trustOptions } from '../aws/trust.js';
 import { nodeNameOf } from '../render/context.js';
 import { loadConfig } from '../sources/index.js';
 import { inspectLocalStorage } from '../apply/local-storage.js';
@@ -70,16 +71,23 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
   });
   const childEnv = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
   // The doctor calls AWS with the credentials its instance-profile check read, and fewer attempts than a boot.
-  // The AWS calls take the proxy as init does: the NodeConfig's default environment (a login
+  // The AWS calls take the proxy and the trust as init does: the NodeConfig's default environment (a login
   // shell does not inherit systemd's DefaultEnvironment), then this process's environment. The
   // config check needs nothing and so starts first; the calls come after it and use its load.
   let configDefaults: Record<string, string> | undefined;
+  // one trust for the run, as for init's, made at the first call (after the config is loaded)
+  let trust: AwsTrust | undefined;
+  const trustOnce = () => {
+    trust ??= new AwsTrust(trustOptions(configDefaults, env));
+    return trust;
+  };
   const aws = (service: 'eks' | 'ec2' | 'sts', region: string, ctx: AwsContext) =>
     awsClientOptions(service, env, {
       region,
       timeoutMs: ctx.timeoutMs,
       maxAttempts: 2,
       proxy: proxySettings(configDefaults, env),
+      trust: trustOnce(),
       ...(ctx.credentials ? { credentials: sdkCredentials(ctx.credentials) } : {}),
     });
   const ec2For = (ctx: AwsContext) => (ctx.credentials ? (region: string) => createEc2Api(aws('ec2', region, ctx)) : undefined);

@@ -16,6 +16,7 @@ import {
 } from '../apply/index.js';
 import { writeFiles } from '../apply/write-files.js';
 import { proxySettings } from '../aws/proxy.js';
+import { AwsTrust, trustOptions } from '../aws/trust.js';
 import { planNode, type Step } from '../boot.js';
 import { PATHS, RESOLVED_UNIT, renderResolvedDropIn } from '../render/index.js';
 import { stableJson } from '../common/json.js';
@@ -182,13 +183,15 @@ export async function run(
       );
     }
     // The user data's default environment is what every service will get (proxies above all);
-    // the agent's own AWS calls take it first, then the agent's process environment.
+    // the agent's own AWS calls take it first, then the agent's process environment, for the
+    // proxy and for the certificate authorities they trust (AWS_CA_BUNDLE, SSL_CERT_FILE).
     // The instance role's credentials are read with our IMDS client (never the recording one:
     // they must not reach the answers file), beside the facts when the cluster must be described;
     // the SDK's chain would ask for them only after, in three requests one after another.
     const roleCredentials = instanceRoleCredentials(env, live);
     if (clusterNeedsEks(spec?.cluster, options.root)) void roleCredentials();
-    const aws = awsApis(env, proxySettings(spec?.instance?.environment?.default, env), log, roleCredentials);
+    const defaults = spec?.instance?.environment?.default;
+    const aws = awsApis(env, { proxy: proxySettings(defaults, env), trust: new AwsTrust(trustOptions(defaults, env)) }, log, roleCredentials);
     const instanceIdNodeName = spec?.featureGates?.InstanceIdNodeName === true;
     const { plan } = await planNode(
       loaded.config,

@@ -106,7 +106,7 @@ describe('describeCluster', () => {
     const lines: string[] = [];
     try {
       const c = await withImdsChain(imds.url, () =>
-        describeCluster('test-cluster', { region: 'us-west-2', endpoint: eks!.url, timeoutMs: 10_000, onWait: (l) => lines.push(l) }),
+        describeCluster('test-cluster', { region: 'us-west-2', endpoint: eks!.url, timeoutMs: 10_000, onNote: (l) => lines.push(l) }),
       );
       expect(c.status).toBe('ACTIVE');
       expect(imds.requests.filter((r) => r.path === '/latest/meta-data/iam/security-credentials/' && r.status === 404).length).toBeGreaterThan(1);
