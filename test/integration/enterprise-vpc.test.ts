@@ -1,6 +1,8 @@
-import { statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createTestCa, issueServerCert, type TestCert } from '../support/pki.js';
 import { completeCluster, nodeConfig } from '../support/user-data.js';
 import { startConnectProxy, type ConnectProxy } from '../support/connect-proxy.js';
 import { startNode, type NodeOptions, type SimulatedNode } from '../support/node.js';
@@ -121,6 +123,55 @@ describe('HTTP proxy', () => {
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain('spec.instance.environment.default.HTTPS_PROXY: is not a proxy URL');
     expect(r.stderr).not.toContain('secret');
+  });
+});
+
+describe('TLS inspection', () => {
+  // The EKS endpoint answers with a certificate from a corporate CA that no root Node bundles
+  // holds, as behind a TLS-inspecting proxy; the image's CA bundle (SSL_CERT_FILE here) has it.
+  let corp: { ca: TestCert; serving: TestCert; dir: string; bundle: string };
+  beforeAll(async () => {
+    const ca = await createTestCa({ commonName: 'Example Corp inspection CA', days: 30 });
+    const dir = mkdtempSync(join(tmpdir(), 'eks-node-corp-ca-'));
+    const bundle = join(dir, 'ca-bundle.crt');
+    writeFileSync(bundle, `# Example Corp\n${ca.certPem}`);
+    corp = { ca, serving: await issueServerCert(ca), dir, bundle };
+  });
+  afterAll(() => rmSync(corp.dir, { recursive: true, force: true }));
+  const nameOnly = (environment?: Record<string, string>) =>
+    userData({ cluster: { name: 'test-cluster' }, ...(environment ? { instance: { environment: { default: environment } } } : {}) });
+
+  it("joins through the image's CA bundle, saying it widened its trust, and fails in one line naming what it trusted without it", async () => {
+    const n = await boot(nameOnly(), { eks: { tls: corp.serving } });
+    const ok = await n.agent(['init', '--skip', 'run', '--root', n.root], { SSL_CERT_FILE: corp.bundle });
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect(ok.stderr).toContain(
+      `note: eks:DescribeCluster for cluster "test-cluster": the endpoint's certificate is not signed by a root Node bundles (UNABLE_TO_VERIFY_LEAF_SIGNATURE); trying again trusting ${corp.bundle} (1 certificate) as well`,
+    );
+    expect(n.eks.requests).toHaveLength(1);
+    expect(n.read('/etc/kubernetes/kubelet/config.json')).toContain('clusterDNS');
+
+    const m = await boot(nameOnly(), { eks: { tls: corp.serving } });
+    const r = await m.agent(['init', '--skip', 'run', '--root', m.root]);
+    expect(r.exitCode).toBe(2);
+    const line = r.stderr.split('\n').find((l) => l.includes('eks:DescribeCluster') && l.includes('failed'));
+    expect(line).toMatch(
+      /eks:DescribeCluster for cluster "test-cluster" failed: TLS: the endpoint's certificate is not signed by an authority the agent trusts \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\); trusted: the roots Node bundles.*; a TLS-inspecting proxy's CA belongs in the image's CA bundle \(update-ca-trust\) or in AWS_CA_BUNDLE$/,
+    );
+    expect(m.eks.requests).toEqual([]);
+    expect(() => m.read('/etc/kubernetes/kubelet/config.json')).toThrow(/ENOENT/);
+  });
+
+  it('trusts AWS_CA_BUNDLE from the default environment alone, at the first attempt, through the proxy too; config check says so', async () => {
+    proxy = await startConnectProxy();
+    const n = await boot(nameOnly({ AWS_CA_BUNDLE: corp.bundle, HTTPS_PROXY: proxy.url }), { eks: { tls: corp.serving } });
+    const r = await n.agent(['init', '--skip', 'run', '--root', n.root]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain('trying again');
+    expect(proxy.requests.map((q) => q.method)).toEqual(['CONNECT']);
+    expect(n.eks.requests).toHaveLength(1);
+    const check = await n.agent(['config', 'check']);
+    expect(check.stdout).toContain(`trust: the agent's EKS, EC2 and STS calls trust the certificates in ${corp.bundle} alone (AWS_CA_BUNDLE)`);
   });
 });
 

@@ -1,5 +1,6 @@
 import type { NodeConfig } from '../api/schema.js';
 import { proxySettings } from '../aws/proxy.js';
+import { trustOptions } from '../aws/trust.js';
 import { PATHS } from '../render/paths.js';
 import { DEFAULT_ENVIRONMENT_KEY, unappliedFields } from '../api/validate.js';
 import { containerdConfigWarnings } from '../render/containerd-config.js';
@@ -17,8 +18,9 @@ function showProxy(url: string): string {
 
 /**
  * What the settings that shape the node's environment will do, for `config check`: the proxy
- * every service and the agent's own AWS calls use, the resolvers, and where the node name
- * comes from. Values of environment variables other than the proxies are never shown.
+ * every service and the agent's own AWS calls use, the certificates those calls trust when the
+ * user data names them, the resolvers, and where the node name comes from. Values of environment
+ * variables other than the proxies (without their credentials) and the bundles' paths are never shown.
  */
 export function describeNodeEnvironment(config: NodeConfig): string[] {
   const spec = config.spec ?? {};
@@ -37,6 +39,14 @@ export function describeNodeEnvironment(config: NodeConfig): string[] {
       .join(', ');
     lines.push(
       `proxy: the agent's EKS, EC2 and STS calls go ${via}${proxy.noProxy.length ? `, except to ${proxy.noProxy.join(', ')}` : ''}; IMDS is always reached directly`,
+    );
+  }
+  const trust = trustOptions(defaults);
+  if (trust.caBundle) {
+    lines.push(`trust: the agent's EKS, EC2 and STS calls trust the certificates in ${trust.caBundle} alone (AWS_CA_BUNDLE)`);
+  } else if (trust.systemBundle) {
+    lines.push(
+      `trust: the agent's EKS, EC2 and STS calls trust the roots Node bundles, then those in ${trust.systemBundle} (SSL_CERT_FILE) as well when an endpoint's certificate needs them`,
     );
   }
   const network = spec.instance?.network;
