@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import { randomUUID } from 'node:crypto';
 import { closeServer, listen } from './listen.js';
 
@@ -16,6 +17,8 @@ export interface StsOptions {
   accessDenied?: boolean;
   port?: number;
   host?: string;
+  /** serve https with this certificate and key (PEM), as a TLS-inspecting proxy would present its own */
+  tls?: { certPem: string; keyPem: string };
 }
 
 export interface StsRequest {
@@ -58,7 +61,7 @@ export async function startSts(options: StsOptions = {}): Promise<StsEmulator> {
   let denied = options.accessDenied ?? false;
   const requests: StsRequest[] = [];
 
-  const server = http.createServer((req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -93,11 +96,12 @@ export async function startSts(options: StsOptions = {}): Promise<StsEmulator> {
           `  <ResponseMetadata>\n    <RequestId>${randomUUID()}</RequestId>\n  </ResponseMetadata>\n</GetCallerIdentityResponse>\n`,
       );
     });
-  });
+  };
+  const server = options.tls ? https.createServer({ cert: options.tls.certPem, key: options.tls.keyPem }, handler) : http.createServer(handler);
 
   const port = await listen(server, options.port, host);
   return {
-    url: `http://${host}:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://${host}:${port}`,
     requests,
     callerArn,
     setAccessDenied(value) {

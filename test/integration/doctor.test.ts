@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { startEc2 } from '../emulators/ec2.js';
 import { startImds } from '../emulators/imds.js';
+import { startSts } from '../emulators/sts.js';
+import { issueServerCert } from '../support/pki.js';
 import { runAgent } from '../support/agent.js';
 import type { Check } from './doctor-node.js';
 import {
@@ -161,6 +163,30 @@ describe('doctor names the cause of each join failure', () => {
     expect(r.exitCode).toBe(1);
     expect(r.by('aws-identity')).toMatchObject({ status: 'fail', detail: expect.stringContaining('AccessDenied') });
     expect(r.by('aws-identity').hint).toContain('VPC endpoint policy');
+  });
+
+  it('STS behind a TLS-inspecting proxy: aws-identity names the certificate and where its CA belongs, and passes with the image bundle holding it', async () => {
+    // STS answers with a certificate from otherCa (no bundled root), as an inspecting proxy would
+    const inspected = await startSts({ tls: await issueServerCert(otherCa) });
+    try {
+      const r = await doctorJson([], { AWS_ENDPOINT_URL_STS: inspected.url, SSL_CERT_FILE: join(work, 'no-bundle-here.crt') });
+      expect(r.by('aws-identity')).toMatchObject({
+        status: 'fail',
+        detail: expect.stringContaining(
+          "failed: TLS: the endpoint's certificate is not signed by an authority the agent trusts (UNABLE_TO_VERIFY_LEAF_SIGNATURE); trusted: the roots Node bundles (",
+        ),
+      });
+      expect(r.by('aws-identity').hint).toContain("a TLS-inspecting proxy's CA belongs in the image's CA bundle");
+      expect(inspected.requests).toEqual([]);
+
+      const bundle = join(work, 'corp-bundle.crt');
+      await writeFile(bundle, otherCa.certPem);
+      const ok = await doctorJson([], { AWS_ENDPOINT_URL_STS: inspected.url, SSL_CERT_FILE: bundle });
+      expect(ok.by('aws-identity').status, ok.stdout).toBe('ok');
+      expect(inspected.requests.map((q) => q.status)).toEqual([200]);
+    } finally {
+      await inspected.close();
+    }
   });
 
   it('endpoint name not resolving: dns fails, tcp/tls/auth skipped', async () => {

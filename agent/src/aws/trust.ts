@@ -50,6 +50,19 @@ function codeOf(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/** Whether a failure, or one of its causes, is a certificate the endpoint presented and the agent refused. */
+export function isCertificateFailure(err: unknown): boolean {
+  for (let e = err, depth = 0; e !== undefined && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = codeOf(e);
+    if (code !== undefined && code in CERTIFICATE_FAILURES) return true;
+  }
+  return false;
+}
+
+/** The doctor's hint for such a failure (the failure's own line names the certificate's problem and what was trusted). */
+export const CERTIFICATE_HINT =
+  "the endpoint presented a certificate the agent refused: a TLS-inspecting proxy's CA belongs in the image's CA bundle (update-ca-trust) or in AWS_CA_BUNDLE; `config check` says which bundle applies";
+
 /** Whether a failed call met a certificate its roots could not verify. */
 export function isUntrusted(err: unknown): boolean {
   const code = codeOf(err);

@@ -1,3 +1,4 @@
+import { CERTIFICATE_HINT, isCertificateFailure } from '../../aws/trust.js';
 import { describeCause } from '../../errors.js';
 import type { Check } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
@@ -43,7 +44,9 @@ export function identityCheck(deps: DoctorDeps): Check {
         return {
           status: 'fail',
           detail: `sts:GetCallerIdentity in ${region} failed: ${text}`,
-          hint: 'the regional STS endpoint is unreachable: private subnets without NAT need an sts interface VPC endpoint',
+          hint: isCertificateFailure(err)
+            ? CERTIFICATE_HINT
+            : 'the regional STS endpoint is unreachable: private subnets without NAT need an sts interface VPC endpoint',
         };
       }
       const roleArn = roleArnOf(caller.arn);
