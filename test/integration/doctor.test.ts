@@ -183,6 +183,9 @@ describe('doctor names the cause of each join failure', () => {
       await writeFile(bundle, otherCa.certPem);
       const ok = await doctorJson([], { AWS_ENDPOINT_URL_STS: inspected.url, SSL_CERT_FILE: bundle });
       expect(ok.by('aws-identity').status, ok.stdout).toBe('ok');
+      expect(ok.by('aws-identity').detail).toContain(
+        `; the AWS endpoints' certificates verified only against ${bundle}, not a root Node bundles (a TLS-inspecting proxy?)`,
+      );
       expect(inspected.requests.map((q) => q.status)).toEqual([200]);
     } finally {
       await inspected.close();

@@ -111,6 +111,8 @@ export class AwsTrust {
   private trusted = 'the roots Node bundles';
   private caBundleRead = false;
   private widened = false;
+  /** the system bundle added after a certificate the bundled roots could not verify */
+  private widenedWith: string | undefined;
   /** why a bundle could not be used, for a failure's message */
   private readonly problems: string[] = [];
 
@@ -153,12 +155,18 @@ export class AwsTrust {
     try {
       const loaded = loadBundle(path, true);
       this.context = loaded.context;
+      this.widenedWith = path;
       this.trusted = `the roots Node bundles and ${path} (${count(loaded.count)})`;
       return `the endpoint's certificate is not signed by a root Node bundles (${codeOf(err)}); trying again trusting ${path} (${count(loaded.count)}) as well`;
     } catch (e) {
       this.problems.push(`${path} could not be used: ${describeCause(e)}`);
       return undefined;
     }
+  }
+
+  /** The system bundle this process added because an endpoint's certificate needed it, if it did. */
+  get widenedTo(): string | undefined {
+    return this.widenedWith;
   }
 
   /** The one-line reason a call failed on the endpoint's certificate, or undefined for any other failure. */

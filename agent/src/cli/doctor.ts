@@ -121,7 +121,11 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
       return { name: nodeNameOf(config, identity), source: identity.source, ...(identity.localHostname ? { localHostname: identity.localHostname } : {}) };
     },
     localStorage: (intent) => inspectLocalStorage(root, intent),
-    getCallerIdentity: (ctx) => getCallerIdentity(aws('sts', ctx.region, ctx)),
+    async getCallerIdentity(ctx) {
+      const caller = await getCallerIdentity(aws('sts', ctx.region, ctx));
+      const trustedBundle = trust?.widenedTo;
+      return { ...caller, ...(trustedBundle ? { trustedBundle } : {}) };
+    },
     async lookup(host) {
       return (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
     },

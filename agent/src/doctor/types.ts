@@ -62,7 +62,8 @@ export interface DoctorDeps {
   plan(config: NodeConfig, cluster: ClusterResolution, ctx: { timeoutMs: number; region?: string; credentials?: AwsCredentials }): Promise<NodePlan>;
   /** the node name the boot path registers (IMDS local-hostname, else ec2:DescribeInstances; or the instance id), and where it came from */
   nodeName(config: NodeConfig, ctx: { timeoutMs: number; region?: string; credentials?: AwsCredentials }): Promise<NodeName>;
-  getCallerIdentity(ctx: { region: string; credentials: AwsCredentials; timeoutMs: number }): Promise<CallerIdentity>;
+  /** who the credentials are (sts:GetCallerIdentity); `trustedBundle`: the system CA bundle the run's AWS calls needed, if any (aws/trust.ts) */
+  getCallerIdentity(ctx: { region: string; credentials: AwsCredentials; timeoutMs: number }): Promise<CallerIdentity & { trustedBundle?: string }>;
   /** the instance-store disks, array, mounts and the agent's fstab block under the root, read as the run phase reads them */
   localStorage(intent: LocalStorageIntent | undefined): LocalStorageState;
   /** every address a host name resolves to */

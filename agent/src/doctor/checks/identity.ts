@@ -58,9 +58,13 @@ export function identityCheck(deps: DoctorDeps): Check {
           value: { callerArn: caller.arn, roleArn: caller.arn } satisfies IdentityValue,
         };
       }
+      // Not a fault (init trusts the same bundle), but a TLS-inspecting proxy is worth knowing about.
+      const inspected = caller.trustedBundle
+        ? `; the AWS endpoints' certificates verified only against ${caller.trustedBundle}, not a root Node bundles (a TLS-inspecting proxy?)`
+        : '';
       return {
         status: 'ok',
-        detail: `${caller.arn}; the access entry (type EC2_LINUX) or aws-auth mapRoles must name ${roleArn}`,
+        detail: `${caller.arn}; the access entry (type EC2_LINUX) or aws-auth mapRoles must name ${roleArn}${inspected}`,
         value: { callerArn: caller.arn, roleArn } satisfies IdentityValue,
       };
     },
