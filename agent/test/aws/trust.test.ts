@@ -97,6 +97,15 @@ describe('trust of the AWS calls', () => {
     expect(none.message).toContain(`trusted: the roots Node bundles (no system CA bundle at ${SYSTEM_CA_BUNDLES.join(', ')})`);
   });
 
+  it('keeps the good certificates of a bundle that holds a broken one', async () => {
+    eks = await startEks({ tls: serving });
+    const mixed = join(dir, 'mixed.crt');
+    writeFileSync(mixed, `-----BEGIN CERTIFICATE-----\nQUJD\n-----END CERTIFICATE-----\n${corpCa.certPem}`);
+    const notes: string[] = [];
+    expect((await call(new AwsTrust({ systemBundle: mixed }), notes)).status).toBe('ACTIVE');
+    expect(notes[0]).toContain(`trying again trusting ${mixed} (2 certificates) as well`);
+  });
+
   it('trusts AWS_CA_BUNDLE alone from the first call, with no second attempt', async () => {
     eks = await startEks({ tls: serving });
     const caFile = join(dir, 'corp.pem');
