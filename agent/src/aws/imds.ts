@@ -91,12 +91,14 @@ export function createImds(options: ImdsOptions): Imds {
       const chunks: Buffer[] = [];
       const socket = net.connect({ host, port });
       const parser = new HTTPParser(HTTPParser.RESPONSE);
-      const fail = (err: Error) => {
+      // the first outcome wins: the answer, or the first error; either ends the connection
+      const settle = (outcome: () => void) => {
         if (settled) return;
         settled = true;
         socket.destroy();
-        reject(err);
+        outcome();
       };
+      const fail = (err: Error) => settle(() => reject(err));
       parser[HTTPParser.kOnHeadersComplete] = (info) => {
         progress++;
         status = info.statusCode;
@@ -104,12 +106,7 @@ export function createImds(options: ImdsOptions): Imds {
       parser[HTTPParser.kOnBody] = (chunk, offset, length) => {
         chunks.push(chunk.subarray(offset, offset + length));
       };
-      parser[HTTPParser.kOnMessageComplete] = () => {
-        if (settled) return;
-        settled = true;
-        socket.destroy();
-        resolve({ status, body: Buffer.concat(chunks) });
-      };
+      parser[HTTPParser.kOnMessageComplete] = () => settle(() => resolve({ status, body: Buffer.concat(chunks) }));
       socket.once('connect', () => {
         progress++;
       });
