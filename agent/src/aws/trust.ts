@@ -59,9 +59,11 @@ export function isCertificateFailure(err: unknown): boolean {
   return false;
 }
 
+/** Where the CA of a certificate the agent refused belongs. */
+const WHERE_THE_CA_BELONGS = "a TLS-inspecting proxy's CA belongs in the image's CA bundle (update-ca-trust) or in AWS_CA_BUNDLE";
+
 /** The doctor's hint for such a failure (the failure's own line names the certificate's problem and what was trusted). */
-export const CERTIFICATE_HINT =
-  "the endpoint presented a certificate the agent refused: a TLS-inspecting proxy's CA belongs in the image's CA bundle (update-ca-trust) or in AWS_CA_BUNDLE; `config check` says which bundle applies";
+export const CERTIFICATE_HINT = `the endpoint presented a certificate the agent refused: ${WHERE_THE_CA_BELONGS}; \`config check\` says which bundle applies`;
 
 /** Whether a failed call met a certificate its roots could not verify. */
 export function isUntrusted(err: unknown): boolean {
@@ -110,7 +112,7 @@ export class AwsTrust {
   /** what is trusted now, for a failure's message */
   private trusted = 'the roots Node bundles';
   private caBundleRead = false;
-  private widened = false;
+  private widenTried = false;
   /** the system bundle added after a certificate the bundled roots could not verify */
   private widenedWith: string | undefined;
   /** why a bundle could not be used, for a failure's message */
@@ -145,8 +147,8 @@ export class AwsTrust {
    * use, already widened, or no usable system bundle).
    */
   widen(err: unknown): string | undefined {
-    if (this.widened || this.context !== undefined) return undefined;
-    this.widened = true;
+    if (this.widenTried || this.context !== undefined) return undefined;
+    this.widenTried = true;
     const path = this.systemBundlePath();
     if (path === undefined) {
       this.problems.push(`no system CA bundle at ${SYSTEM_CA_BUNDLES.join(', ')}`);
@@ -176,7 +178,7 @@ export class AwsTrust {
     if (what === undefined) return undefined;
     const trusted = `trusted: ${this.trusted}${this.problems.length > 0 ? ` (${this.problems.join('; ')})` : ''}`;
     const hint = UNTRUSTED.has(code as string)
-      ? "a TLS-inspecting proxy's CA belongs in the image's CA bundle (update-ca-trust) or in AWS_CA_BUNDLE"
+      ? WHERE_THE_CA_BELONGS
       : 'something between the node and AWS may be answering for it (a proxy doing TLS inspection?), or the endpoint override is wrong';
     return `TLS: the endpoint's certificate ${what} (${code}); ${trusted}; ${hint}`;
   }

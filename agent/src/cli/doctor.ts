@@ -75,11 +75,12 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
   // shell does not inherit systemd's DefaultEnvironment), then this process's environment. The
   // config check needs nothing and so starts first; the calls come after it and use its load.
   let configDefaults: Record<string, string> | undefined;
-  // one trust for the run, as for init's, made at the first call (after the config is loaded)
-  let trust: AwsTrust | undefined;
-  const trustOnce = () => {
-    trust ??= new AwsTrust(trustOptions(configDefaults, env));
-    return trust;
+  // One trust for the calls that see the same default environment, as init's for its run: a
+  // call that starts before the config is loaded gets its own, without the user data's bundle.
+  let trust: { defaults: typeof configDefaults; trust: AwsTrust } | undefined;
+  const trustNow = (): AwsTrust => {
+    if (trust === undefined || trust.defaults !== configDefaults) trust = { defaults: configDefaults, trust: new AwsTrust(trustOptions(configDefaults, env)) };
+    return trust.trust;
   };
   const aws = (service: 'eks' | 'ec2' | 'sts', region: string, ctx: AwsContext) =>
     awsClientOptions(service, env, {
@@ -87,7 +88,7 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
       timeoutMs: ctx.timeoutMs,
       maxAttempts: 2,
       proxy: proxySettings(configDefaults, env),
-      trust: trustOnce(),
+      trust: trustNow(),
       ...(ctx.credentials ? { credentials: sdkCredentials(ctx.credentials) } : {}),
     });
   const ec2For = (ctx: AwsContext) => (ctx.credentials ? (region: string) => createEc2Api(aws('ec2', region, ctx)) : undefined);
@@ -122,8 +123,9 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
     },
     localStorage: (intent) => inspectLocalStorage(root, intent),
     async getCallerIdentity(ctx) {
-      const caller = await getCallerIdentity(aws('sts', ctx.region, ctx));
-      const trustedBundle = trust?.widenedTo;
+      const options = aws('sts', ctx.region, ctx);
+      const caller = await getCallerIdentity(options);
+      const trustedBundle = options.trust?.widenedTo;
       return { ...caller, ...(trustedBundle ? { trustedBundle } : {}) };
     },
     async lookup(host) {
