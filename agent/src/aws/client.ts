@@ -147,6 +147,15 @@ export async function callAws<C, O>(what: string, options: AwsClientOptions, mak
 }
 
 /**
+ * Why a call failed, without the `<call> ... failed: ` that callAws puts before it, for a caller
+ * whose own line already names the call (the doctor's checks).
+ */
+export function failureReason(err: unknown, call: string): string {
+  const text = describeCause(err);
+  return text.startsWith(call) ? text.replace(/^[^:]+:[^:]*? failed: /, '') : text;
+}
+
+/**
  * One line for an SDK failure: the AWS error code first (what a reader greps for), the
  * deadline when it was ours that expired, the attempt count when retries were spent.
  */

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { failureReason } from '../../src/aws/client.js';
 import { describeCluster, createEksApi } from '../../src/aws/eks.js';
 import { failure } from './failure.js';
 import { TEST_CLUSTER_CA_BASE64, startEks, type EksEmulator } from '../../../test/emulators/eks.js';
@@ -154,5 +155,15 @@ describe('describeCluster', () => {
       process.env = saved;
       await imds.close();
     }
+  });
+});
+
+describe('failureReason', () => {
+  it("drops callAws's naming of the call for a line that names it already, and leaves other errors whole", async () => {
+    eks = await startEks({ accessDenied: true });
+    const err = await failure(describeCluster('prod', opts()));
+    expect(failureReason(err, 'eks:DescribeCluster')).toMatch(/^AccessDeniedException: .*\[HTTP 403\]$/);
+    expect(failureReason(new Error('socket hang up'), 'eks:DescribeCluster')).toBe('socket hang up');
+    expect(failureReason(err, 'sts:GetCallerIdentity')).toBe(err.message);
   });
 });

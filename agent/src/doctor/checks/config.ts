@@ -1,3 +1,4 @@
+import { failureReason } from '../../aws/client.js';
 import { CERTIFICATE_HINT, isCertificateFailure } from '../../aws/trust.js';
 import { InputError, describeCause } from '../../errors.js';
 import type { NodeConfig, ResolvedNodeConfig } from '../../api/schema.js';
@@ -55,7 +56,7 @@ export function configCheck(deps: DoctorDeps, sources: string[]): Check {
         }
         return {
           status: 'fail',
-          detail: `${fields} missing from the user data and eks:DescribeCluster failed: ${describeCause(err)}`,
+          detail: `${fields} missing from the user data and eks:DescribeCluster failed: ${failureReason(err, 'eks:DescribeCluster')}`,
           hint: isCertificateFailure(err)
             ? CERTIFICATE_HINT
             : `the node role needs eks:DescribeCluster (AmazonEKSWorkerNodePolicy) and a route to the EKS API (an eks VPC endpoint in private subnets); or put the fields in the user data`,

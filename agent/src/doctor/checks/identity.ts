@@ -1,5 +1,5 @@
 import { CERTIFICATE_HINT, isCertificateFailure } from '../../aws/trust.js';
-import { describeCause } from '../../errors.js';
+import { failureReason } from '../../aws/client.js';
 import type { Check } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
 import type { InstanceIdentity, InstanceRole } from './imds.js';
@@ -31,7 +31,7 @@ export function identityCheck(deps: DoctorDeps): Check {
       try {
         caller = await deps.getCallerIdentity({ region, credentials, timeoutMs: ctx.remainingMs() });
       } catch (err) {
-        const text = describeCause(err);
+        const text = failureReason(err, 'sts:GetCallerIdentity');
         if (/AccessDenied|InvalidClientTokenId|ExpiredToken|SignatureDoesNotMatch/.test(text)) {
           return {
             status: 'fail',
