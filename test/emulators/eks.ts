@@ -1,7 +1,6 @@
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { closeServer, listen } from './listen.js';
+import { closeServer, createServer, listen, type ServingTls } from './listen.js';
 
 /**
  * A loopback stand-in for the EKS control-plane API, just `DescribeCluster`
@@ -51,7 +50,7 @@ export interface EksOptions {
   /** hold each answer this long (to exercise client deadlines) */
   delayMs?: number;
   /** serve https with this certificate and key (PEM), as a TLS-inspecting proxy would present its own */
-  tls?: { certPem: string; keyPem: string };
+  tls?: ServingTls;
 }
 
 export interface EksRequest {
@@ -202,12 +201,12 @@ export async function startEks(options: EksOptions = {}): Promise<EksEmulator> {
       return send(200, describeBody(cluster));
     });
   };
-  const server = options.tls ? https.createServer({ cert: options.tls.certPem, key: options.tls.keyPem }, handler) : http.createServer(handler);
+  const { server, scheme } = createServer(handler, options.tls);
 
   const port = await listen(server, options.port, host);
 
   return {
-    url: `${options.tls ? 'https' : 'http'}://${host}:${port}`,
+    url: `${scheme}://${host}:${port}`,
     port,
     requests,
     set(switches) {

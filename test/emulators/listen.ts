@@ -1,5 +1,19 @@
-import type http from 'node:http';
+import http from 'node:http';
+import https from 'node:https';
 import type net from 'node:net';
+
+/** A certificate and key (PEM) an emulator serves https with, as a TLS-inspecting proxy presents its own. */
+export interface ServingTls {
+  certPem: string;
+  keyPem: string;
+}
+
+/** An emulator's server: https with `tls`, else http, and the scheme of its URL. */
+export function createServer(handler: http.RequestListener, tls: ServingTls | undefined): { server: http.Server; scheme: 'http' | 'https' } {
+  return tls
+    ? { server: https.createServer({ cert: tls.certPem, key: tls.keyPem }, handler), scheme: 'https' }
+    : { server: http.createServer(handler), scheme: 'http' };
+}
 
 /** Binds an emulator's server and gives the port it got (port 0: any free one). */
 export async function listen(server: net.Server, port: number | undefined, host: string): Promise<number> {

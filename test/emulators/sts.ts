@@ -1,7 +1,6 @@
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { closeServer, listen } from './listen.js';
+import { closeServer, createServer, listen, type ServingTls } from './listen.js';
 
 /**
  * A loopback stand-in for AWS STS, enough for `sts:GetCallerIdentity` through the real
@@ -18,7 +17,7 @@ export interface StsOptions {
   port?: number;
   host?: string;
   /** serve https with this certificate and key (PEM), as a TLS-inspecting proxy would present its own */
-  tls?: { certPem: string; keyPem: string };
+  tls?: ServingTls;
 }
 
 export interface StsRequest {
@@ -97,11 +96,11 @@ export async function startSts(options: StsOptions = {}): Promise<StsEmulator> {
       );
     });
   };
-  const server = options.tls ? https.createServer({ cert: options.tls.certPem, key: options.tls.keyPem }, handler) : http.createServer(handler);
+  const { server, scheme } = createServer(handler, options.tls);
 
   const port = await listen(server, options.port, host);
   return {
-    url: `${options.tls ? 'https' : 'http'}://${host}:${port}`,
+    url: `${scheme}://${host}:${port}`,
     requests,
     callerArn,
     setAccessDenied(value) {
