@@ -245,16 +245,31 @@ export function parseResolvedConfig(config: ResolvedNodeConfig): ParsedConfig {
   return parsed as ParsedConfig;
 }
 
+/** Variables of the default environment that name a CA bundle file (the agent reads both, as do OpenSSL and the AWS CLI). */
+const CA_BUNDLE_VARIABLES = ['AWS_CA_BUNDLE', 'SSL_CERT_FILE'] as const;
+
 /**
  * Problems that only advise, from the merged config: KubeletConfiguration field names the
- * agent's list lacks (a newer kubelet may know them, so the fragment is written as given).
+ * agent's list lacks (a newer kubelet may know them, so the fragment is written as given); a CA
+ * bundle named by a relative path (each program reads it from its own working directory, `/` for
+ * the node's services, so a boot goes on and finds it there or warns again when it reads it).
  */
 export function advisoryProblems(config: NodeConfig): string[] {
+  const problems: string[] = [];
   const kubeletConfig = config.spec?.kubelet?.config;
-  if (!kubeletConfig) return [];
-  return checkKubeletConfigFields(kubeletConfig)
-    .filter((p) => p.severity === 'advisory')
-    .map((p) => p.message);
+  if (kubeletConfig) {
+    for (const p of checkKubeletConfigFields(kubeletConfig)) if (p.severity === 'advisory') problems.push(p.message);
+  }
+  const defaults = config.spec?.instance?.environment?.[DEFAULT_ENVIRONMENT_KEY];
+  for (const name of CA_BUNDLE_VARIABLES) {
+    const value = defaults?.[name]?.trim();
+    if (value && !value.startsWith('/')) {
+      problems.push(
+        `spec.instance.environment.default.${name}: ${show(value)} is not an absolute path (each program would read it from its own working directory; expected e.g. "/etc/pki/tls/certs/ca-bundle.crt")`,
+      );
+    }
+  }
+  return problems;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { validateNodeConfig, missingClusterFields, unappliedFields } from '../../src/api/validate.js';
+import { advisoryProblems, validateNodeConfig, missingClusterFields, unappliedFields } from '../../src/api/validate.js';
 import { parseNodeConfigs, toNodeConfig } from '../../src/api/parse.js';
 import { InputError } from '../../src/errors.js';
 import type { NodeConfig } from '../../src/api/schema.js';
@@ -163,6 +163,25 @@ describe('validateNodeConfig', () => {
     expect(await validateNodeConfig(doc)).toEqual([
       'spec.instance.environment.default.http_proxy: is not a proxy URL (expected e.g. "http://proxy.corp.example:3128")',
     ]);
+  });
+});
+
+describe('advisoryProblems', () => {
+  it('advises against a CA bundle named by a relative path, in the default environment only', async () => {
+    const doc = complete();
+    doc.spec!.instance = {
+      environment: {
+        default: { AWS_CA_BUNDLE: 'certs/proxy-ca.pem', SSL_CERT_FILE: ' /etc/pki/tls/certs/ca-bundle.crt ' },
+        kubelet: { SSL_CERT_FILE: 'relative.pem' },
+      },
+    };
+    expect(advisoryProblems(doc)).toEqual([
+      'spec.instance.environment.default.AWS_CA_BUNDLE: "certs/proxy-ca.pem" is not an absolute path (each program would read it from its own working directory; expected e.g. "/etc/pki/tls/certs/ca-bundle.crt")',
+    ]);
+    // advisory, so not among the problems that stop a boot
+    expect(await validateNodeConfig(doc)).toEqual([]);
+    doc.spec!.instance.environment!.default = { SSL_CERT_FILE: './ca.pem', AWS_CA_BUNDLE: '' };
+    expect(advisoryProblems(doc)).toEqual([expect.stringMatching(/^spec.instance.environment.default.SSL_CERT_FILE: ".\/ca.pem" is not an absolute path/)]);
   });
 });
 
