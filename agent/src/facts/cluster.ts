@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterSpec, ResolvedCluster } from '../api/schema.js';
 import { checkClusterValues, type FetchedClusterField, missingClusterFields } from '../api/validate.js';
@@ -57,7 +57,8 @@ function judge(answer: Answer, required: readonly FetchedClusterField[], label: 
   return [...lacking, ...checkClusterValues(answer, label).problems];
 }
 
-async function readCache(root: string, name: string): Promise<{ answer?: Answer; warning?: string }> {
+/** The cached answer for this cluster name, if one is there and reads as JSON. */
+function readCache(root: string, name: string): { answer?: Answer; warning?: string } {
   let text: string;
   try {
     text = readFileSync(join(root, CLUSTER_CACHE_PATH), 'utf8');
@@ -74,11 +75,14 @@ async function readCache(root: string, name: string): Promise<{ answer?: Answer;
 
 /**
  * Whether resolveCluster() will ask EKS, as far as is known before it runs: the user data lacks a
- * value and no cached answer is there (a cache found unusable is asked about after all). init
- * uses it to read the instance role's credentials beside the facts, not after them.
+ * value and the cache holds no answer for this cluster that gives all three (whether its values
+ * pass the rules is judged once, by resolveCluster). init uses it to read the instance role's
+ * credentials beside the facts, not after them.
  */
 export function clusterNeedsEks(cluster: ClusterSpec | undefined, cacheRoot: string): boolean {
-  return cluster?.name !== undefined && missingClusterFields(cluster).length > 0 && !existsSync(join(cacheRoot, CLUSTER_CACHE_PATH));
+  if (!cluster?.name || missingClusterFields(cluster).length === 0) return false;
+  const { answer } = readCache(cacheRoot, cluster.name);
+  return !answer || ALL_FIELDS.some((f) => typeof answer[f] !== 'string' || answer[f] === '');
 }
 
 export async function resolveCluster(cluster: ClusterSpec | undefined, sources: ClusterSources): Promise<ClusterResolution> {
@@ -117,7 +121,7 @@ export async function resolveCluster(cluster: ClusterSpec | undefined, sources: 
 
   const warnings: string[] = [];
   if (sources.cacheRoot !== undefined) {
-    const cached = await readCache(sources.cacheRoot, name);
+    const cached = readCache(sources.cacheRoot, name);
     if (cached.warning) warnings.push(cached.warning);
     if (cached.answer) {
       // The cache holds all three values; a cache failing the rules (written by an older agent,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEksApi, type EksApi } from '../../src/aws/eks.js';
-import { CLUSTER_CACHE_PATH, resolveCluster } from '../../src/facts/cluster.js';
+import { CLUSTER_CACHE_PATH, clusterNeedsEks, resolveCluster } from '../../src/facts/cluster.js';
 import { missingClusterFields } from '../../src/api/validate.js';
 import { EnvironmentError, InputError } from '../../src/errors.js';
 import {
@@ -156,6 +156,20 @@ describe('resolveCluster: the cached answer and what EKS answers', () => {
     expect(err).toBeInstanceOf(EnvironmentError);
     expect((err as Error).message).toMatch(/^eks:DescribeCluster for cluster "prod" answered values the agent refuses \(not cached\): /);
     expect((err as Error).message).toMatch(message);
+  });
+
+  it('knows before resolving whether EKS will be asked: not for a cache of this cluster, yes for a cache of another or a damaged one', () => {
+    const dir = root();
+    expect(clusterNeedsEks({ name: 'prod' }, dir)).toBe(true);
+    expect(clusterNeedsEks(complete, dir)).toBe(false);
+    writeCache(dir, fromEks);
+    expect(clusterNeedsEks({ name: 'prod' }, dir)).toBe(false);
+    // the cache of another cluster (an image made from a joined node) is not this one's answer
+    expect(clusterNeedsEks({ name: 'staging' }, dir)).toBe(true);
+    writeCache(dir, { ...fromEks, cidr: '' });
+    expect(clusterNeedsEks({ name: 'prod' }, dir)).toBe(true);
+    writeCache(dir, '{"name": "prod", ');
+    expect(clusterNeedsEks({ name: 'prod' }, dir)).toBe(true);
   });
 
   it('judges a --cluster file by the same rules, naming the file and its key', async () => {
