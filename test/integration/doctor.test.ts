@@ -308,6 +308,24 @@ describe('doctor names the cause of each join failure', () => {
     expect(missing.exitCode).toBe(1);
   });
 
+  it('user data init went on with: config warns naming each warning, the checks after it run, and exits 0', async () => {
+    const config = nodeConfig() as unknown as { spec: { cluster: Record<string, unknown>; instance?: unknown } };
+    config.spec.cluster.futureField = true;
+    config.spec.instance = { localStorage: { disabledMounts: ['SOCI'] } };
+    imds.setUserData(stringify(config));
+    const r = await doctorJson();
+    expect(r.by('config'), r.stdout).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(
+        /^usable \(1 document\) with 2 warnings: imds:\/\/user-data: spec\.cluster\.futureField: unknown field; spec\.instance\.localStorage\.disabledMounts: "SOCI" is accepted and ignored/,
+      ),
+    });
+    expect(r.by('config').hint).toContain('config check');
+    expect(r.by('dns').status).toBe('ok');
+    expect(r.by('files').status).toBe('ok');
+    expect(r.exitCode).toBe(0);
+  });
+
   it('invalid user data: config fails naming the field, and exits 1', async () => {
     imds.setUserData('apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: doctor-test\n    cidr: 10.100.0.0/33\n');
     const r = await doctorJson();

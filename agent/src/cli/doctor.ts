@@ -98,7 +98,7 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
     async loadConfig(sources) {
       const loaded = await loadConfig(sources, { imds: () => imds });
       configDefaults = loaded.config.spec?.instance?.environment?.default;
-      return { config: loaded.config, documents: loaded.documents };
+      return { config: loaded.config, documents: loaded.documents, advisories: loaded.advisories };
     },
     resolveCluster: (config, ctx) =>
       resolveCluster(config.spec?.cluster, {

@@ -51,8 +51,8 @@ export interface NodeName {
 
 export interface DoctorDeps {
   imds: Imds;
-  /** resolves, merges and validates the NodeConfig (the `config check` code) */
-  loadConfig(sources: string[]): Promise<{ config: NodeConfig; documents: string[] }>;
+  /** resolves, merges and validates the NodeConfig (the `config check` code); advisories are what init warns about and goes on */
+  loadConfig(sources: string[]): Promise<{ config: NodeConfig; documents: string[]; advisories: string[] }>;
   /** the boot path's cluster resolution: user data, the cached answer, then eks:DescribeCluster (with these credentials) */
   resolveCluster(config: NodeConfig, ctx: { region?: string; credentials?: AwsCredentials; timeoutMs: number }): Promise<ClusterResolution>;
   /**

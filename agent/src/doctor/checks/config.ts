@@ -4,7 +4,7 @@ import { InputError, describeCause } from '../../errors.js';
 import type { NodeConfig, ResolvedNodeConfig } from '../../api/schema.js';
 import { withCluster } from '../../boot.js';
 import type { ClusterOrigin, ClusterResolution } from '../../facts/cluster.js';
-import { missingClusterFields } from '../../api/validate.js';
+import { missingClusterFields, unappliedFields } from '../../api/validate.js';
 import type { Check } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
 import type { InstanceIdentity, InstanceRole } from './imds.js';
@@ -71,11 +71,21 @@ export function configCheck(deps: DoctorDeps, sources: string[]): Check {
       const from = (o: string): string[] => Object.keys(origins).filter((k) => origins[k] === o);
       const parts = [`cluster ${cluster.name}`, `${from('user data').join(', ')} from user data`];
       if (resolution.origin !== 'user data') parts.push(`${from(resolution.origin).join(', ')} from ${resolution.origin}`);
-      return {
-        status: 'ok',
-        detail: `valid (${loaded.documents.length} document${loaded.documents.length === 1 ? '' : 's'}); ${parts.join('; ')}`,
-        value: { config: resolved, source: loaded.config, cluster: resolution, origins } satisfies ConfigValue,
-      };
+      const documents = `${loaded.documents.length} document${loaded.documents.length === 1 ? '' : 's'}`;
+      const value = { config: resolved, source: loaded.config, cluster: resolution, origins } satisfies ConfigValue;
+      // What init warned about and went on (unknown fields, a relative CA bundle path, a field
+      // accepted but not acted on, a discarded cache): config check calls the first two errors,
+      // so doctor does not call the config plainly valid.
+      const warnings = [...loaded.advisories, ...unappliedFields(loaded.config), ...resolution.warnings];
+      if (warnings.length > 0) {
+        return {
+          status: 'warn',
+          detail: `usable (${documents}) with ${warnings.length} warning${warnings.length === 1 ? '' : 's'}: ${warnings.join('; ')}; ${parts.join('; ')}`,
+          hint: 'init went on as each warning says; `eks-node-agent config check` reports the ones to fix in the user data',
+          value,
+        };
+      }
+      return { status: 'ok', detail: `valid (${documents}); ${parts.join('; ')}`, value };
     },
   };
 }
