@@ -201,6 +201,13 @@ describe('config dump', () => {
     expect(dumped.spec.containerd.config).toContain('config_path = "/etc/containerd/certs.d"');
   });
 
+  it('names each document of a multi-document YAML text in the merge line', async () => {
+    const source = tmpFile('two-docs.yaml', `${demo()}---\n${demo('  kubelet:', '    flags: ["--v=2"]')}`);
+    const r = await runAgent(['config', 'check', '-c', source]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`merged 2 NodeConfig document(s): ${source} (document 1), ${source} (document 2)\n`);
+  });
+
   it('reads gzip+base64 and JSON user data to the same config as the YAML', async () => {
     const a = await runAgent(['config', 'dump', '--output', 'json', '-c', ud('complete.yaml.gz.b64')]);
     const b = await runAgent(['config', 'dump', '--output', 'json', '-c', ud('complete.yaml')]);

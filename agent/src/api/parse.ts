@@ -31,6 +31,8 @@ export const MAX_ALIAS_COUNT = 100;
 /** One document read: the config, plus what a person should hear about it. */
 export interface ParsedDocument {
   config: NodeConfig;
+  /** where it was read: the source, and "(document N)" when its text holds several */
+  where: string;
   /** advisory problems (unknown fields): errors for `config check`, warnings at boot */
   advisories: string[];
   /** empty optional values treated as not set */
@@ -91,13 +93,13 @@ export function toNodeConfig(value: unknown, where: string): ParsedDocument {
   const notes: string[] = [];
   dropEmpty(doc, unwrap(nodeConfigSchema), [], notes);
   const first = nodeConfigSchema.safeParse(doc);
-  if (first.success) return { config: first.data, advisories: [], notes: notes.map((n) => `${where}: ${n}`) };
+  if (first.success) return { config: first.data, where, advisories: [], notes: notes.map((n) => `${where}: ${n}`) };
   const problems = schemaProblems(first.error, doc, knownKeysAt).map((p) => `${where}: ${p}`);
   if (first.error.issues.some((i) => i.code !== 'unrecognized_keys')) throw new InputError(problems);
   dropUnknown(doc, first.error.issues);
   const second = nodeConfigSchema.safeParse(doc);
   if (!second.success) throw new InputError(problems);
-  return { config: second.data, advisories: problems, notes: notes.map((n) => `${where}: ${n}`) };
+  return { config: second.data, where, advisories: problems, notes: notes.map((n) => `${where}: ${n}`) };
 }
 
 /**

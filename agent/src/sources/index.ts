@@ -140,7 +140,7 @@ export async function loadConfig(
     assertNestingDepth(doc.text, doc.where);
     for (const parsed of parseNodeConfigs(doc.text, doc.where)) {
       configs.push(parsed.config);
-      where.push(doc.where);
+      where.push(parsed.where);
       advisories.push(...parsed.advisories);
       notes.push(...parsed.notes);
     }
