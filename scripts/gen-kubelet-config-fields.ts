@@ -65,7 +65,8 @@ function kindOf(goType: string, parsed: Parsed): string {
   if (t.startsWith('[]')) return `list:${kindOf(t.slice(2), parsed)}`;
   if (t.startsWith('map[')) return 'map';
   if (t === 'bool') return 'bool';
-  if (/^u?int(8|16|32|64)?$/.test(t)) return 'int';
+  // The Go integer type itself: the kubelet refuses a number outside its range.
+  if (/^u?int(8|16|32|64)?$/.test(t)) return t;
   if (/^float(32|64)$/.test(t)) return 'number';
   if (t === 'string') return 'string';
   if (EXTERNAL_TYPES[t]) return EXTERNAL_TYPES[t];
@@ -104,7 +105,7 @@ export function generate(source: string, kubernetes: string): string {
     `export const KUBELET_CONFIG_FIELDS_VERSION = ${JSON.stringify(kubernetes)};`,
     '',
     '/**',
-    ' * struct -> JSON field -> kind: bool, int, number, string, duration, time, map, object (free-form),',
+    ' * struct -> JSON field -> kind: bool, int32 (or another Go integer type), number, string, duration, time, map, object (free-form),',
     ' * list:<kind>, struct:<name>, enum:<name>.',
     ' */',
     `export const KUBELET_CONFIG_TYPES: Readonly<Record<string, Readonly<Record<string, string>>>> = ${JSON.stringify(sorted(types), null, 2)};`,

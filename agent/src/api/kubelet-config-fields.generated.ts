@@ -4,7 +4,7 @@ export const KUBELET_CONFIG_FIELDS_SOURCE = "k8s.io/kubelet config/v1beta1/types
 export const KUBELET_CONFIG_FIELDS_VERSION = "1.36.3";
 
 /**
- * struct -> JSON field -> kind: bool, int, number, string, duration, time, map, object (free-form),
+ * struct -> JSON field -> kind: bool, int32 (or another Go integer type), number, string, duration, time, map, object (free-form),
  * list:<kind>, struct:<name>, enum:<name>.
  */
 export const KUBELET_CONFIG_TYPES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
@@ -34,9 +34,9 @@ export const KUBELET_CONFIG_TYPES: Readonly<Record<string, Readonly<Record<strin
     "clusterDNS": "list:string",
     "clusterDomain": "string",
     "configMapAndSecretChangeDetectionStrategy": "enum:ResourceChangeDetectionStrategy",
-    "containerLogMaxFiles": "int",
+    "containerLogMaxFiles": "int32",
     "containerLogMaxSize": "string",
-    "containerLogMaxWorkers": "int",
+    "containerLogMaxWorkers": "int32",
     "containerLogMonitorInterval": "duration",
     "containerRuntimeEndpoint": "string",
     "contentType": "string",
@@ -55,10 +55,10 @@ export const KUBELET_CONFIG_TYPES: Readonly<Record<string, Readonly<Record<strin
     "enableSystemLogHandler": "bool",
     "enableSystemLogQuery": "bool",
     "enforceNodeAllocatable": "list:string",
-    "eventBurst": "int",
-    "eventRecordQPS": "int",
+    "eventBurst": "int32",
+    "eventRecordQPS": "int32",
     "evictionHard": "map",
-    "evictionMaxPodGracePeriod": "int",
+    "evictionMaxPodGracePeriod": "int32",
     "evictionMinimumReclaim": "map",
     "evictionPressureTransitionPeriod": "duration",
     "evictionSoft": "map",
@@ -69,52 +69,52 @@ export const KUBELET_CONFIG_TYPES: Readonly<Record<string, Readonly<Record<strin
     "fileCheckFrequency": "duration",
     "hairpinMode": "string",
     "healthzBindAddress": "string",
-    "healthzPort": "int",
+    "healthzPort": "int32",
     "httpCheckFrequency": "duration",
-    "imageGCHighThresholdPercent": "int",
-    "imageGCLowThresholdPercent": "int",
+    "imageGCHighThresholdPercent": "int32",
+    "imageGCLowThresholdPercent": "int32",
     "imageMaximumGCAge": "duration",
     "imageMinimumGCAge": "duration",
     "imagePullCredentialsVerificationPolicy": "enum:ImagePullCredentialsVerificationPolicy",
     "imageServiceEndpoint": "string",
-    "iptablesDropBit": "int",
-    "iptablesMasqueradeBit": "int",
+    "iptablesDropBit": "int32",
+    "iptablesMasqueradeBit": "int32",
     "kernelMemcgNotification": "bool",
-    "kubeAPIBurst": "int",
-    "kubeAPIQPS": "int",
+    "kubeAPIBurst": "int32",
+    "kubeAPIQPS": "int32",
     "kubeReserved": "map",
     "kubeReservedCgroup": "string",
     "kubeletCgroups": "string",
     "localStorageCapacityIsolation": "bool",
     "logging": "object",
     "makeIPTablesUtilChains": "bool",
-    "maxOpenFiles": "int",
-    "maxParallelImagePulls": "int",
-    "maxPods": "int",
+    "maxOpenFiles": "int64",
+    "maxParallelImagePulls": "int32",
+    "maxPods": "int32",
     "memoryManagerPolicy": "string",
     "memoryReservationPolicy": "enum:MemoryReservationPolicy",
     "memorySwap": "struct:MemorySwapConfiguration",
     "memoryThrottlingFactor": "number",
     "mergeDefaultEvictionSettings": "bool",
-    "nodeLeaseDurationSeconds": "int",
-    "nodeStatusMaxImages": "int",
+    "nodeLeaseDurationSeconds": "int32",
+    "nodeStatusMaxImages": "int32",
     "nodeStatusReportFrequency": "duration",
     "nodeStatusUpdateFrequency": "duration",
-    "oomScoreAdj": "int",
+    "oomScoreAdj": "int32",
     "podCIDR": "string",
     "podLogsDir": "string",
-    "podPidsLimit": "int",
-    "podsPerCore": "int",
-    "port": "int",
+    "podPidsLimit": "int64",
+    "podsPerCore": "int32",
+    "port": "int32",
     "preloadedImagesVerificationAllowlist": "list:string",
     "protectKernelDefaults": "bool",
     "providerID": "string",
     "qosReserved": "map",
-    "readOnlyPort": "int",
+    "readOnlyPort": "int32",
     "registerNode": "bool",
     "registerWithTaints": "list:struct:Taint",
-    "registryBurst": "int",
-    "registryPullQPS": "int",
+    "registryBurst": "int32",
+    "registryPullQPS": "int32",
     "reservedMemory": "list:struct:MemoryReservation",
     "reservedSystemCPUs": "string",
     "resolvConf": "string",
@@ -139,7 +139,7 @@ export const KUBELET_CONFIG_TYPES: Readonly<Record<string, Readonly<Record<strin
     "systemReservedCgroup": "string",
     "tlsCertFile": "string",
     "tlsCipherSuites": "list:string",
-    "tlsCurvePreferences": "list:int",
+    "tlsCurvePreferences": "list:int32",
     "tlsMinVersion": "string",
     "tlsPrivateKeyFile": "string",
     "topologyManagerPolicy": "string",
@@ -163,14 +163,14 @@ export const KUBELET_CONFIG_TYPES: Readonly<Record<string, Readonly<Record<strin
   },
   "MemoryReservation": {
     "limits": "map",
-    "numaNode": "int"
+    "numaNode": "int32"
   },
   "MemorySwapConfiguration": {
     "swapBehavior": "string"
   },
   "ShutdownGracePeriodByPodPriority": {
-    "priority": "int",
-    "shutdownGracePeriodSeconds": "int"
+    "priority": "int32",
+    "shutdownGracePeriodSeconds": "int64"
   },
   "Taint": {
     "effect": "enum:TaintEffect",
@@ -179,7 +179,7 @@ export const KUBELET_CONFIG_TYPES: Readonly<Record<string, Readonly<Record<strin
     "value": "string"
   },
   "UserNamespaces": {
-    "idsPerPod": "int"
+    "idsPerPod": "int64"
   }
 };
 

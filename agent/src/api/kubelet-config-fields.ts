@@ -42,6 +42,26 @@ function typeOf(value: unknown): string {
   return typeof value;
 }
 
+/** The kubelet's int32, the type of maxPods and most of its counts. */
+export const KUBELET_INT32_MAX = 2 ** 31 - 1;
+
+/**
+ * The whole numbers each Go integer type holds, as far as JSON carries them exactly: a 64-bit
+ * value past 2^53 would be written rounded, so it is refused like one out of range.
+ */
+const INT_RANGES: Record<string, readonly [number, number]> = {
+  int8: [-(2 ** 7), 2 ** 7 - 1],
+  int16: [-(2 ** 15), 2 ** 15 - 1],
+  int32: [-(2 ** 31), KUBELET_INT32_MAX],
+  int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  int: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  uint8: [0, 2 ** 8 - 1],
+  uint16: [0, 2 ** 16 - 1],
+  uint32: [0, 2 ** 32 - 1],
+  uint64: [0, Number.MAX_SAFE_INTEGER],
+  uint: [0, Number.MAX_SAFE_INTEGER],
+};
+
 const EXPECTED: Record<string, string> = {
   bool: 'true or false',
   int: 'a whole number',
@@ -115,12 +135,21 @@ function checkValue(kind: string, value: unknown, path: string, problems: FieldP
     }
     return;
   }
+  const range = INT_RANGES[kind];
+  if (range) {
+    if (typeof value !== 'number' || !Number.isInteger(value)) wrong(EXPECTED.int!);
+    else if (value < range[0] || value > range[1]) {
+      problems.push({
+        path,
+        severity: 'error',
+        message: `${path}: ${show(value)} is out of range (expected a whole number from ${range[0]} to ${range[1]}, the kubelet's ${kind})`,
+      });
+    }
+    return;
+  }
   switch (kind) {
     case 'bool':
       if (typeof value !== 'boolean') wrong(EXPECTED.bool!);
-      return;
-    case 'int':
-      if (typeof value !== 'number' || !Number.isInteger(value)) wrong(EXPECTED.int!);
       return;
     case 'number':
       if (typeof value !== 'number') wrong(EXPECTED.number!);

@@ -1,5 +1,6 @@
 import { describeCause, InputError } from '../errors.js';
 import { loadedCel } from './cel.js';
+import { KUBELET_INT32_MAX } from './kubelet-config-fields.js';
 
 export const MAX_PODS_EXPRESSION_FIELD = 'spec.kubelet.maxPodsExpression';
 const EXPECTED =
@@ -89,10 +90,9 @@ export function compileMaxPodsExpression(expr: string): MaxPodsEvaluator {
   if (firstFailure) throw firstFailure;
   return (vars) => {
     const n = run(vars);
-    if (n < 1n || n > BigInt(Number.MAX_SAFE_INTEGER)) {
-      throw new InputError(
-        `${MAX_PODS_EXPRESSION_FIELD}: ${JSON.stringify(expr)} gives ${n} on this instance (${JSON.stringify(vars)}), not a positive max pods`,
-      );
+    if (n < 1n || n > BigInt(KUBELET_INT32_MAX)) {
+      const why = n < 1n ? 'not a positive max pods' : `more than the kubelet's maxPods holds (${KUBELET_INT32_MAX})`;
+      throw new InputError(`${MAX_PODS_EXPRESSION_FIELD}: ${JSON.stringify(expr)} gives ${n} on this instance (${JSON.stringify(vars)}), ${why}`);
     }
     return Number(n);
   };

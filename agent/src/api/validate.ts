@@ -5,7 +5,7 @@ import { loadCel } from './cel.js';
 import { type Checked, checkCertificateAuthority, checkEndpoint, checkServiceCidr, type ServiceCidr } from './cluster-values.js';
 import { compileMaxPodsExpression, type MaxPodsEvaluator } from './max-pods-expression.js';
 import { show, suggest } from './problems.js';
-import { checkKubeletConfigFields } from './kubelet-config-fields.js';
+import { checkKubeletConfigFields, KUBELET_INT32_MAX } from './kubelet-config-fields.js';
 import { type ClusterSpec, KNOWN_FEATURE_GATES, type NodeConfig, type ResolvedNodeConfig } from './schema.js';
 import { parseContainerdToml } from './toml.js';
 
@@ -144,6 +144,8 @@ function collect(config: NodeConfig): Collected {
   const maxPods = spec.kubelet?.config?.maxPods;
   if (maxPods !== undefined && !(typeof maxPods === 'number' && Number.isSafeInteger(maxPods) && maxPods > 0)) {
     add(MAX_PODS_FIELD, maxPods, 'is not a positive integer (expected e.g. 58)');
+  } else if (typeof maxPods === 'number' && maxPods > KUBELET_INT32_MAX) {
+    add(MAX_PODS_FIELD, maxPods, `is more than the kubelet's maxPods holds (expected at most ${KUBELET_INT32_MAX}, e.g. 58)`);
   }
   const kubeletConfig = spec.kubelet?.config;
   if (kubeletConfig) {

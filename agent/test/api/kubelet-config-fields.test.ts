@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkKubeletConfigFields } from '../../src/api/kubelet-config-fields.js';
 import { KUBELET_CONFIG_FIELDS_VERSION, KUBELET_CONFIG_TYPES } from '../../src/api/kubelet-config-fields.generated.js';
+import { generate } from '../../../scripts/gen-kubelet-config-fields.js';
 
 describe('KubeletConfiguration field check', () => {
   it('accepts a realistic fragment, apiVersion and kind included', () => {
@@ -84,6 +85,36 @@ describe('KubeletConfiguration field check', () => {
       'spec.kubelet.config.clusterDNS: "10.100.0.10" is a string (expected a list)',
       'spec.kubelet.config.nodeStatusUpdateFrequency: "10 seconds" is not a duration (expected a duration such as "30s" or "2m30s")',
     ]);
+  });
+
+  it("refuses a whole number outside the Go type's range, which the kubelet cannot read", () => {
+    const problems = checkKubeletConfigFields({
+      kubeAPIBurst: 2 ** 31,
+      podsPerCore: 2 ** 31 - 1,
+      oomScoreAdj: -(2 ** 31) - 1,
+      podPidsLimit: 2 ** 40,
+      maxOpenFiles: 1e300,
+    });
+    expect(problems.map((p) => p.message)).toEqual([
+      "spec.kubelet.config.kubeAPIBurst: 2147483648 is out of range (expected a whole number from -2147483648 to 2147483647, the kubelet's int32)",
+      "spec.kubelet.config.oomScoreAdj: -2147483649 is out of range (expected a whole number from -2147483648 to 2147483647, the kubelet's int32)",
+      "spec.kubelet.config.maxOpenFiles: 1e+300 is out of range (expected a whole number from -9007199254740991 to 9007199254740991, the kubelet's int64)",
+    ]);
+    expect(problems.every((p) => p.severity === 'error')).toBe(true);
+  });
+
+  it("is generated with each integer field's Go type", () => {
+    const source = [
+      'type KubeletConfiguration struct {',
+      '\tMaxPods int32 `json:"maxPods,omitempty"`',
+      '\tPodPidsLimit *int64 `json:"podPidsLimit,omitempty"`',
+      '}',
+    ].join('\n');
+    const text = generate(source, '0.0.0');
+    expect(text).toContain('"maxPods": "int32"');
+    expect(text).toContain('"podPidsLimit": "int64"');
+    expect(KUBELET_CONFIG_TYPES.KubeletConfiguration!.maxPods).toBe('int32');
+    expect(KUBELET_CONFIG_TYPES.KubeletConfiguration!.podPidsLimit).toBe('int64');
   });
 
   it('comes from a list with the fields the agent itself writes', () => {

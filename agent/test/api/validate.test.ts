@@ -116,6 +116,16 @@ describe('validateNodeConfig', () => {
     for (const p of problems) expect(p).not.toMatch(/\n/);
   });
 
+  it("rejects a maxPods past the kubelet's int32, and takes the largest it holds", async () => {
+    const doc = complete();
+    doc.spec!.kubelet!.config = { maxPods: 2 ** 31 };
+    expect(await validateNodeConfig(doc)).toEqual([
+      "spec.kubelet.config.maxPods: 2147483648 is more than the kubelet's maxPods holds (expected at most 2147483647, e.g. 58)",
+    ]);
+    doc.spec!.kubelet!.config = { maxPods: 2 ** 31 - 1 };
+    expect(await validateNodeConfig(doc)).toEqual([]);
+  });
+
   it('rejects a CA that is base64 of a corrupt PEM block', async () => {
     const doc = complete();
     const pem = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';

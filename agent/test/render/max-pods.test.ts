@@ -103,6 +103,14 @@ describe('max pods', () => {
     expect(() => evaluate({ default_enis: 3, ips_per_eni: 10, max_pods: 29, vcpus: 2 })).toThrow(/gives -1 on this instance/);
   });
 
+  it("refuses a result past the kubelet's int32 maxPods, which it could not read", () => {
+    const evaluate = compileMaxPodsExpression('max_pods * 100000000');
+    expect(evaluate({ default_enis: 1, ips_per_eni: 2, max_pods: 3, vcpus: 1 })).toBe(300_000_000);
+    expect(() => evaluate({ default_enis: 3, ips_per_eni: 10, max_pods: 29, vcpus: 2 })).toThrow(
+      /gives 2900000000 on this instance .*, more than the kubelet's maxPods holds \(2147483647\)$/,
+    );
+  });
+
   it('falls back to the ENI formula with a warning when the expression fails on this instance', () => {
     const d = decideMaxPods({
       explicit: undefined,
