@@ -142,6 +142,36 @@ describe('the numbered disagreements, each settled', () => {
     expect(JSON.parse(readFileSync(join(out, 'etc/kubernetes/kubelet/config.json'), 'utf8')).maxPods).toBe(29);
   });
 
+  it('warns alike in config check and render when a --max-pods flag overrides kubelet.config.maxPods', async () => {
+    const source = ud(
+      complete
+        .replace('  kubelet:\n    config:\n', '  kubelet:\n    config:\n      maxPods: 58\n')
+        .replace('    flags:\n', '    flags:\n      - --max-pods=110\n'),
+    );
+    const check = await runAgent(['config', 'check', '-c', source]);
+    expect(check.exitCode, check.stderr).toBe(0);
+    const line =
+      'spec.kubelet.flags[0]: "--max-pods=110" overrides spec.kubelet.config.maxPods (58): the kubelet takes a flag over its config, so max pods is 110, and the memory reserved for the kubelet follows it';
+    expect(check.stdout.split('\n')).toContain(`warning: ${line}`);
+    const out = join(tmp, 'out-flag');
+    const r = await runAgent([
+      'render',
+      '-c',
+      source,
+      '--instance',
+      write('f3.json', JSON.stringify(FACTS)),
+      '--instance-types',
+      write('t3.jsonl', TABLE),
+      '--out',
+      out,
+    ]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')).toContain(`warning ${line}`);
+    const config = JSON.parse(readFileSync(join(out, 'etc/kubernetes/kubelet/config.json'), 'utf8'));
+    expect(config.maxPods).toBe(110);
+    expect(config.kubeReserved.memory).toBe('1465Mi');
+  });
+
   it('names the file and line of a malformed --instance-types table, exit 1', async () => {
     const bad = write('bad-types.jsonl', '{"instanceType":"m5.large", oops\n');
     const r = await runAgent([

@@ -77,9 +77,40 @@ export interface ParsedConfig {
   /** the user's containerd TOML as a table (integers as BigInt) */
   containerdToml?: TomlTable;
   maxPodsExpression?: MaxPodsEvaluator;
+  /** the kubelet's max pods from a `--max-pods=N` in spec.kubelet.flags (the last one, as the kubelet takes it) */
+  maxPodsFlag?: MaxPodsFlag;
   unitEnvironments: UnitEnvironment[];
   /** spec.instance.environment.default: every service's environment (DefaultEnvironment=) */
   defaultEnvironment: UnitEnvironment['variables'];
+}
+
+export interface MaxPodsFlag {
+  /** e.g. "spec.kubelet.flags[1]" */
+  path: string;
+  flag: string;
+  /** the whole number it sets, or undefined when it sets none the kubelet reads */
+  value: number | undefined;
+}
+
+/** Every `--max-pods` among kubelet flags, in order, each with the number it sets. */
+function maxPodsFlags(flags: readonly string[] | undefined): MaxPodsFlag[] {
+  const found: MaxPodsFlag[] = [];
+  (flags ?? []).forEach((flag, i) => {
+    if (flag !== '--max-pods' && !flag.startsWith('--max-pods=')) return;
+    const text = flag.slice('--max-pods='.length);
+    const n = /^[0-9]{1,10}$/.test(text) ? Number(text) : Number.NaN;
+    found.push({ path: `spec.kubelet.flags[${i}]`, flag, value: n >= 1 && n <= KUBELET_INT32_MAX ? n : undefined });
+  });
+  return found;
+}
+
+/**
+ * The `--max-pods` the kubelet runs with: the last one among kubelet flags, since the kubelet
+ * takes the last and lets a flag win over its config files. The agent reads it so the memory it
+ * reserves for the kubelet (11 MiB a pod) is reserved for the pods the kubelet will run.
+ */
+export function maxPodsFlag(flags: readonly string[] | undefined): MaxPodsFlag | undefined {
+  return maxPodsFlags(flags).at(-1);
 }
 
 /** The service unit a `spec.instance.environment` key names, or why it names none. */
@@ -141,6 +172,14 @@ function collect(config: NodeConfig): Collected {
       add(path, flag, 'contains whitespace or a control character (expected one flag per item without spaces, e.g. "--node-labels=team=a,tier=b")');
     } else add(path, flag, 'is not a kubelet flag (expected "--name=value" or "--name")');
   });
+  // The kubelet parses every occurrence (one it cannot read stops it), then keeps the last.
+  for (const f of maxPodsFlags(spec.kubelet?.flags)) {
+    if (FLAG.test(f.flag) && f.value === undefined) {
+      add(f.path, f.flag, `does not set a usable max pods (expected a whole number from 1 to ${KUBELET_INT32_MAX}, e.g. "--max-pods=110")`);
+    }
+  }
+  const podsFlag = maxPodsFlag(spec.kubelet?.flags);
+  if (podsFlag?.value !== undefined) parsed.maxPodsFlag = podsFlag;
   const maxPods = spec.kubelet?.config?.maxPods;
   if (maxPods !== undefined && !(typeof maxPods === 'number' && Number.isSafeInteger(maxPods) && maxPods > 0)) {
     add(MAX_PODS_FIELD, maxPods, 'is not a positive integer (expected e.g. 58)');

@@ -69,6 +69,7 @@ export function buildContext(config: ResolvedNodeConfig, facts: Facts, options: 
   const fragment = spec.kubelet?.config;
   const kubeletFragment = fragment && Object.keys(fragment).length > 0 ? fragment : undefined;
   const decision = decideMaxPods({
+    flag: parsed.maxPodsFlag,
     explicit: kubeletFragment?.maxPods as number | undefined,
     expression: parsed.maxPodsExpression,
     eniLimits: facts.eniLimits,

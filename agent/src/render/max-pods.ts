@@ -1,6 +1,7 @@
 import { MAX_PODS_EXPRESSION_FIELD, type MaxPodsEvaluator } from '../api/max-pods-expression.js';
 import { describeCause } from '../errors.js';
 import type { EniLimits } from '../facts/types.js';
+import type { MaxPodsFlag } from '../api/validate.js';
 
 /** Kubernetes' own default, used when the instance type's ENI limits are unknown. */
 export const FALLBACK_MAX_PODS = 110;
@@ -13,16 +14,35 @@ export function eniMaxPods(limits: EniLimits): number {
 export interface MaxPodsDecision {
   maxPods: number;
   /** how it was decided, for the log */
-  source: 'kubelet.config.maxPods' | 'maxPodsExpression' | 'eni-limits' | 'fallback';
+  source: 'kubelet.flags' | 'kubelet.config.maxPods' | 'maxPodsExpression' | 'eni-limits' | 'fallback';
   warnings: string[];
 }
 
 /**
- * An explicit kubelet.config.maxPods wins (the rule set checked it); else the CEL expression over
- * the ENI numbers; else the ENI formula; else 110 with a warning. An expression that fails on
- * this instance is advisory at boot: a warning, and the ENI formula, as nodeadm does.
+ * What a `--max-pods` flag overrides, one warning each: the kubelet takes the flag over its
+ * config, so kubelet.config.maxPods or maxPodsExpression would only seem to apply. The same lines
+ * for `config check` (from the spec) and render (which decides by them).
+ */
+export function maxPodsFlagOverrides(flag: MaxPodsFlag | undefined, explicit: unknown, hasExpression: boolean): string[] {
+  if (flag?.value === undefined) return [];
+  const overridden = [
+    ...(explicit !== undefined && explicit !== flag.value ? [`spec.kubelet.config.maxPods (${JSON.stringify(explicit)})`] : []),
+    ...(hasExpression ? [MAX_PODS_EXPRESSION_FIELD] : []),
+  ];
+  if (overridden.length === 0) return [];
+  return [
+    `${flag.path}: "${flag.flag}" overrides ${overridden.join(' and ')}: the kubelet takes a flag over its config, so max pods is ${flag.value}, and the memory reserved for the kubelet follows it`,
+  ];
+}
+
+/**
+ * A `--max-pods` kubelet flag wins, as it does in the kubelet (the rule set read it); else an
+ * explicit kubelet.config.maxPods (checked by the rule set too); else the CEL expression over the
+ * ENI numbers; else the ENI formula; else 110 with a warning. An expression that fails on this
+ * instance is advisory at boot: a warning, and the ENI formula, as nodeadm does.
  */
 export function decideMaxPods(input: {
+  flag?: MaxPodsFlag | undefined;
   explicit: number | undefined;
   expression: MaxPodsEvaluator | undefined;
   eniLimits: EniLimits | undefined;
@@ -31,6 +51,9 @@ export function decideMaxPods(input: {
   /** why the ENI limits are unknown, when they are */
   unknownWhy?: string | undefined;
 }): MaxPodsDecision {
+  if (input.flag?.value !== undefined) {
+    return { maxPods: input.flag.value, source: 'kubelet.flags', warnings: maxPodsFlagOverrides(input.flag, input.explicit, input.expression !== undefined) };
+  }
   if (input.explicit !== undefined) return { maxPods: input.explicit, source: 'kubelet.config.maxPods', warnings: [] };
   if (!input.eniLimits) {
     const why = `max pods: ENI limits of instance type ${input.instanceType} are unknown${input.unknownWhy ? ` (${input.unknownWhy})` : ''}, using ${FALLBACK_MAX_PODS}`;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { advisoryProblems, validateNodeConfig, missingClusterFields, unappliedFields } from '../../src/api/validate.js';
+import { advisoryProblems, maxPodsFlag, validateNodeConfig, missingClusterFields, unappliedFields } from '../../src/api/validate.js';
 import { parseNodeConfigs, toNodeConfig } from '../../src/api/parse.js';
 import { InputError } from '../../src/errors.js';
 import type { NodeConfig } from '../../src/api/schema.js';
@@ -124,6 +124,23 @@ describe('validateNodeConfig', () => {
     ]);
     doc.spec!.kubelet!.config = { maxPods: 2 ** 31 - 1 };
     expect(await validateNodeConfig(doc)).toEqual([]);
+  });
+
+  it('rejects every --max-pods flag the kubelet could not read, and keeps the last for render', async () => {
+    const doc = complete();
+    doc.spec!.kubelet!.flags = ['--max-pods=lots', '--max-pods', '--max-pods=0', '--max-pods=2147483648', '--max-pods=20'];
+    const expected = (i: number, flag: string) =>
+      `spec.kubelet.flags[${i}]: "${flag}" does not set a usable max pods (expected a whole number from 1 to 2147483647, e.g. "--max-pods=110")`;
+    expect(await validateNodeConfig(doc)).toEqual([
+      expected(0, '--max-pods=lots'),
+      expected(1, '--max-pods'),
+      expected(2, '--max-pods=0'),
+      expected(3, '--max-pods=2147483648'),
+    ]);
+    doc.spec!.kubelet!.flags = ['--max-pods=20', '--max-pods-per-core=3', '--max-pods=110'];
+    expect(await validateNodeConfig(doc)).toEqual([]);
+    expect(maxPodsFlag(doc.spec!.kubelet!.flags)).toEqual({ path: 'spec.kubelet.flags[2]', flag: '--max-pods=110', value: 110 });
+    expect(maxPodsFlag(['--v=2'])).toBeUndefined();
   });
 
   it('rejects a CA that is base64 of a corrupt PEM block', async () => {

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { compileMaxPodsExpression } from '../../src/api/max-pods-expression.js';
-import { decideMaxPods, eniMaxPods } from '../../src/render/max-pods.js';
+import { decideMaxPods, eniMaxPods, maxPodsFlagOverrides } from '../../src/render/max-pods.js';
 import { reservedCpuMillicores, reservedMemoryMiB } from '../../src/render/reserved.js';
 import { loadCel } from '../../src/api/cel.js';
 
@@ -23,6 +23,28 @@ describe('max pods', () => {
       cpuMillicores: 2000,
     });
     expect(d).toEqual({ maxPods: 17, source: 'kubelet.config.maxPods', warnings: [] });
+  });
+
+  it('lets a --max-pods kubelet flag win over everything, as in the kubelet, naming what it overrides', () => {
+    const flag = { path: 'spec.kubelet.flags[1]', flag: '--max-pods=110', value: 110 };
+    const input = { eniLimits: { enis: 3, ipv4PerEni: 10 }, instanceType: 'm5.large', cpuMillicores: 2000 };
+    expect(decideMaxPods({ ...input, flag, explicit: undefined, expression: undefined })).toEqual({
+      maxPods: 110,
+      source: 'kubelet.flags',
+      warnings: [],
+    });
+    // the same number in the config overrides nothing
+    expect(decideMaxPods({ ...input, flag, explicit: 110, expression: undefined }).warnings).toEqual([]);
+    expect(decideMaxPods({ ...input, flag, explicit: 58, expression: compileMaxPodsExpression('max_pods + 1') })).toEqual({
+      maxPods: 110,
+      source: 'kubelet.flags',
+      warnings: [
+        'spec.kubelet.flags[1]: "--max-pods=110" overrides spec.kubelet.config.maxPods (58) and spec.kubelet.maxPodsExpression: the kubelet takes a flag over its config, so max pods is 110, and the memory reserved for the kubelet follows it',
+      ],
+    });
+    // unknown ENI limits do not matter: no fallback warning
+    expect(decideMaxPods({ ...input, eniLimits: undefined, flag, explicit: undefined, expression: undefined })).toMatchObject({ maxPods: 110, warnings: [] });
+    expect(maxPodsFlagOverrides(undefined, 58, true)).toEqual([]);
   });
 
   it('evaluates the CEL expression with the ENI numbers', () => {
