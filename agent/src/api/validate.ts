@@ -98,7 +98,8 @@ function maxPodsFlags(flags: readonly string[] | undefined): MaxPodsFlag[] {
   (flags ?? []).forEach((flag, i) => {
     if (flag !== '--max-pods' && !flag.startsWith('--max-pods=')) return;
     const text = flag.slice('--max-pods='.length);
-    const n = /^[0-9]{1,10}$/.test(text) ? Number(text) : Number.NaN;
+    // decimal only: the kubelet reads a leading 0 as octal (Go's base 0), so "0110" would be 72
+    const n = /^[1-9][0-9]{0,9}$/.test(text) ? Number(text) : Number.NaN;
     found.push({ path: `spec.kubelet.flags[${i}]`, flag, value: n >= 1 && n <= KUBELET_INT32_MAX ? n : undefined });
   });
   return found;

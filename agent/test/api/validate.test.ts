@@ -128,7 +128,7 @@ describe('validateNodeConfig', () => {
 
   it('rejects every --max-pods flag the kubelet could not read, and keeps the last for render', async () => {
     const doc = complete();
-    doc.spec!.kubelet!.flags = ['--max-pods=lots', '--max-pods', '--max-pods=0', '--max-pods=2147483648', '--max-pods=20'];
+    doc.spec!.kubelet!.flags = ['--max-pods=lots', '--max-pods', '--max-pods=0', '--max-pods=2147483648', '--max-pods=0110', '--max-pods=20'];
     const expected = (i: number, flag: string) =>
       `spec.kubelet.flags[${i}]: "${flag}" does not set a usable max pods (expected a whole number from 1 to 2147483647, e.g. "--max-pods=110")`;
     expect(await validateNodeConfig(doc)).toEqual([
@@ -136,6 +136,7 @@ describe('validateNodeConfig', () => {
       expected(1, '--max-pods'),
       expected(2, '--max-pods=0'),
       expected(3, '--max-pods=2147483648'),
+      expected(4, '--max-pods=0110'),
     ]);
     doc.spec!.kubelet!.flags = ['--max-pods=20', '--max-pods-per-core=3', '--max-pods=110'];
     expect(await validateNodeConfig(doc)).toEqual([]);
