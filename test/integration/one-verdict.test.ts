@@ -172,6 +172,27 @@ describe('the numbered disagreements, each settled', () => {
     expect(config.kubeReserved.memory).toBe('1465Mi');
   });
 
+  it('warns alike in config check and render when a flag renames the node, which EKS would refuse', async () => {
+    const source = ud(complete.replace('    flags:\n', '    flags:\n      - --hostname-override=worker-1\n'));
+    const check = await runAgent(['config', 'check', '-c', source]);
+    expect(check.exitCode, check.stderr).toBe(0);
+    const line = check.stdout.split('\n').find((l) => l.startsWith('warning: spec.kubelet.flags[0]: "--hostname-override=worker-1" replaces the node name'));
+    expect(line, check.stdout).toMatch(/EKS lets the node role register only that name, so the API server may refuse the Node \(forbidden\)$/);
+    const r = await runAgent([
+      'render',
+      '-c',
+      source,
+      '--instance',
+      write('f4.json', JSON.stringify(FACTS)),
+      '--instance-types',
+      write('t4.jsonl', TABLE),
+      '--out',
+      join(tmp, 'out-name'),
+    ]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')).toContain(`warning ${line!.slice('warning: '.length)}`);
+  });
+
   it('names the file and line of a malformed --instance-types table, exit 1', async () => {
     const bad = write('bad-types.jsonl', '{"instanceType":"m5.large", oops\n');
     const r = await runAgent([

@@ -5,6 +5,7 @@ import { PATHS } from '../render/paths.js';
 import { DEFAULT_ENVIRONMENT_KEY, maxPodsFlag, unappliedFields } from '../api/validate.js';
 import { containerdConfigWarnings } from '../render/containerd-config.js';
 import { maxPodsFlagOverrides } from '../render/max-pods.js';
+import { kubeletFlagWarnings } from '../render/context.js';
 import type { LoadedConfig } from '../sources/index.js';
 
 /** A proxy URL without its user and password, which must not reach a terminal or a log. */
@@ -83,5 +84,6 @@ export function configRemarks(loaded: LoadedConfig): string[] {
     ...maxPodsFlagOverrides(maxPodsFlag(kubelet?.flags), kubelet?.config?.maxPods, kubelet?.maxPodsExpression !== undefined).map(
       (warning) => `warning: ${warning}`,
     ),
+    ...kubeletFlagWarnings(kubelet?.flags).map((warning) => `warning: ${warning}`),
   ];
 }

@@ -48,6 +48,24 @@ export function nodeNameOf(config: { spec?: { featureGates?: Record<string, bool
   return config.spec?.featureGates?.InstanceIdNodeName === true ? instance.instanceId : instance.privateDnsName;
 }
 
+/**
+ * User kubelet flags that replace a value EKS depends on, one warning each; the same lines for
+ * `config check` (from the spec) and render. The user's flags come last, so the kubelet takes
+ * theirs: a `--hostname-override` registers the Node under another name, which EKS's mapping of
+ * the node role (system:node:{{EC2PrivateDNSName}}, or the instance id) does not allow.
+ */
+export function kubeletFlagWarnings(flags: readonly string[] | undefined): string[] {
+  const warnings: string[] = [];
+  (flags ?? []).forEach((flag, i) => {
+    if (flag === '--hostname-override' || flag.startsWith('--hostname-override=')) {
+      warnings.push(
+        `spec.kubelet.flags[${i}]: "${flag}" replaces the node name the agent gives the kubelet (the EC2 private DNS name, or the instance id with InstanceIdNodeName): EKS lets the node role register only that name, so the API server may refuse the Node (forbidden)`,
+      );
+    }
+  });
+  return warnings;
+}
+
 export function buildContext(config: ResolvedNodeConfig, facts: Facts, options: RenderOptions = {}): RenderContext {
   const instance = facts.instance;
   const spec = config.spec;
@@ -92,6 +110,6 @@ export function buildContext(config: ResolvedNodeConfig, facts: Facts, options: 
     kubeletFragment,
     kubeletDropIn: atLeast(kubelet, 1, 28),
     pauseImage: options.pauseImage ?? facts.sandboxImage ?? defaultPauseImage(instance.region),
-    warnings: [...decision.warnings],
+    warnings: [...decision.warnings, ...kubeletFlagWarnings(spec.kubelet?.flags)],
   };
 }
