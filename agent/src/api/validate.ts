@@ -6,6 +6,7 @@ import { type Checked, checkCertificateAuthority, checkEndpoint, checkServiceCid
 import { compileMaxPodsExpression, type MaxPodsEvaluator } from './max-pods-expression.js';
 import { show, suggest } from './problems.js';
 import { checkKubeletConfigFields, KUBELET_INT32_MAX } from './kubelet-config-fields.js';
+import { nodeLabelProblems } from './node-labels.js';
 import { type ClusterSpec, KNOWN_FEATURE_GATES, type NodeConfig, type ResolvedNodeConfig } from './schema.js';
 import { parseContainerdToml } from './toml.js';
 
@@ -167,8 +168,11 @@ function collect(config: NodeConfig): Collected {
   }
 
   (spec.kubelet?.flags ?? []).forEach((flag, i) => {
-    if (FLAG.test(flag)) return;
     const path = `spec.kubelet.flags[${i}]`;
+    if (FLAG.test(flag)) {
+      problems.push(...nodeLabelProblems(flag, path));
+      return;
+    }
     if (/^--[A-Za-z0-9][A-Za-z0-9-]*=/.test(flag) && SPACE_OR_CONTROL.test(flag)) {
       add(path, flag, 'contains whitespace or a control character (expected one flag per item without spaces, e.g. "--node-labels=team=a,tier=b")');
     } else add(path, flag, 'is not a kubelet flag (expected "--name=value" or "--name")');

@@ -1,0 +1,79 @@
+import { show } from './problems.js';
+
+/*
+ * The kubelet's own checks of `--node-labels`, made before it starts (it exits on any of them,
+ * so the node never registers): each comma-separated item is `key=value`; keys are qualified
+ * names and values label values; and a key in the kubernetes.io or k8s.io namespaces must be one
+ * the kubelet may set on its own Node. The last catches a common mistake: a
+ * `node-role.kubernetes.io/worker` label meant for `kubectl get nodes`.
+ */
+
+/** Labels in the kubernetes.io namespaces a kubelet may set on its own Node (k8s.io/kubelet's well-known labels). */
+const KUBELET_LABELS = new Set([
+  'kubernetes.io/hostname',
+  'kubernetes.io/os',
+  'kubernetes.io/arch',
+  'beta.kubernetes.io/os',
+  'beta.kubernetes.io/arch',
+  'beta.kubernetes.io/instance-type',
+  'node.kubernetes.io/instance-type',
+  'topology.kubernetes.io/region',
+  'topology.kubernetes.io/zone',
+  'failure-domain.beta.kubernetes.io/region',
+  'failure-domain.beta.kubernetes.io/zone',
+]);
+/** Namespaces (and their subdomains) whose labels a kubelet may set. */
+const KUBELET_LABEL_NAMESPACES = ['kubelet.kubernetes.io', 'node.kubernetes.io'];
+
+const NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+const inNamespace = (namespace: string, parent: string) => namespace === parent || namespace.endsWith(`.${parent}`);
+
+/** Why a label key is not a qualified name, or undefined when it is one. */
+function keyProblem(key: string): string | undefined {
+  const parts = key.split('/');
+  const name = parts.at(-1)!;
+  if (parts.length > 2) return 'has more than one "/"';
+  if (parts.length === 2 && !(parts[0]!.length <= 253 && DNS_SUBDOMAIN.test(parts[0]!))) return 'has a prefix that is not a lower-case DNS name';
+  if (!(name.length <= 63 && NAME.test(name)))
+    return 'has a name that is not 1-63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit';
+  return undefined;
+}
+
+/** Whether the kubelet refuses to set this label on its own Node. */
+function isForbiddenToKubelet(key: string): boolean {
+  const slash = key.indexOf('/');
+  const namespace = slash < 0 ? '' : key.slice(0, slash);
+  if (!inNamespace(namespace, 'kubernetes.io') && !inNamespace(namespace, 'k8s.io')) return false;
+  return !KUBELET_LABELS.has(key) && !KUBELET_LABEL_NAMESPACES.some((allowed) => inNamespace(namespace, allowed));
+}
+
+/** The problems the kubelet would refuse to start for in one `--node-labels=…` flag, each naming `path`. */
+export function nodeLabelProblems(flag: string, path: string): string[] {
+  if (!flag.startsWith('--node-labels=')) return [];
+  const problems: string[] = [];
+  for (const item of flag.slice('--node-labels='.length).split(',')) {
+    if (item === '') continue;
+    const eq = item.indexOf('=');
+    if (eq < 0) {
+      problems.push(`${path}: ${show(item)} in --node-labels is not key=value (expected e.g. "--node-labels=team=a,tier=b")`);
+      continue;
+    }
+    const key = item.slice(0, eq).trim();
+    const value = item.slice(eq + 1).trim();
+    const why = keyProblem(key);
+    if (why) problems.push(`${path}: label key ${show(key)} in --node-labels ${why}`);
+    else if (isForbiddenToKubelet(key)) {
+      problems.push(
+        `${path}: label ${show(key)} in --node-labels is one a kubelet may not set on its Node, and it refuses to start (expected a key outside kubernetes.io and k8s.io, under node.kubernetes.io/ or kubelet.kubernetes.io/, or one of ${[...KUBELET_LABELS].join(', ')}; set others with kubectl label)`,
+      );
+    }
+    if (!(value.length <= 63 && (value === '' || NAME.test(value)))) {
+      problems.push(
+        `${path}: label value ${show(value)} of ${show(key)} in --node-labels is not 0-63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit`,
+      );
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { nodeLabelProblems } from '../../src/api/node-labels.js';
+
+const P = 'spec.kubelet.flags[0]';
+
+describe('--node-labels, as the kubelet checks it before it starts', () => {
+  it('accepts what EKS tools write: their own namespaces, the node. and kubelet. namespaces, the well-known labels', () => {
+    for (const flag of [
+      '--node-labels=eks.amazonaws.com/nodegroup=ng-1,team=platform',
+      '--node-labels=karpenter.sh/capacity-type=on-demand,karpenter.sh/nodepool=default',
+      '--node-labels=alpha.eksctl.io/cluster-name=my-cluster,alpha.eksctl.io/nodegroup-name=ng-1',
+      '--node-labels=node.kubernetes.io/lifecycle=spot,sub.kubelet.kubernetes.io/x=y',
+      '--node-labels=topology.kubernetes.io/zone=us-west-2a,kubernetes.io/arch=amd64',
+      '--node-labels=topology.k8s.aws/zone-id=usw2-az1,note=',
+      '--node-labels=',
+      '--node-labels=a=b,,c=d',
+      '--v=2',
+    ]) {
+      expect(nodeLabelProblems(flag, P), flag).toEqual([]);
+    }
+  });
+
+  it('refuses a kubernetes.io or k8s.io label the kubelet may not set, naming it', () => {
+    const problems = nodeLabelProblems('--node-labels=team=a,node-role.kubernetes.io/worker=true,x.k8s.io/y=1,node-restriction.kubernetes.io/z=1', P);
+    expect(problems).toHaveLength(3);
+    expect(problems[0]).toMatch(
+      /^spec\.kubelet\.flags\[0\]: label "node-role\.kubernetes\.io\/worker" in --node-labels is one a kubelet may not set on its Node, and it refuses to start \(expected a key outside kubernetes\.io and k8s\.io, under node\.kubernetes\.io\/ or kubelet\.kubernetes\.io\/, or one of kubernetes\.io\/hostname, .*; set others with kubectl label\)$/,
+    );
+    expect(problems[1]).toContain('label "x.k8s.io/y"');
+    expect(problems[2]).toContain('label "node-restriction.kubernetes.io/z"');
+  });
+
+  it('refuses an item that is not key=value, a key that is not a qualified name, and a value that is not a label value', () => {
+    expect(nodeLabelProblems(`--node-labels=a,b/c/d=1,Bad.Prefix/x=1,-x=1,ok=not/valid,long=${'v'.repeat(64)}`, P)).toEqual([
+      'spec.kubelet.flags[0]: "a" in --node-labels is not key=value (expected e.g. "--node-labels=team=a,tier=b")',
+      'spec.kubelet.flags[0]: label key "b/c/d" in --node-labels has more than one "/"',
+      'spec.kubelet.flags[0]: label key "Bad.Prefix/x" in --node-labels has a prefix that is not a lower-case DNS name',
+      'spec.kubelet.flags[0]: label key "-x" in --node-labels has a name that is not 1-63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit',
+      'spec.kubelet.flags[0]: label value "not/valid" of "ok" in --node-labels is not 0-63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit',
+      `spec.kubelet.flags[0]: label value "${'v'.repeat(64)}" of "long" in --node-labels is not 0-63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit`,
+    ]);
+  });
+});
