@@ -6,7 +6,7 @@ import { type Checked, checkCertificateAuthority, checkEndpoint, checkServiceCid
 import { compileMaxPodsExpression, type MaxPodsEvaluator } from './max-pods-expression.js';
 import { show, suggest } from './problems.js';
 import { checkKubeletConfigFields, KUBELET_INT32_MAX } from './kubelet-config-fields.js';
-import { nodeLabelProblems } from './node-labels.js';
+import { kubeletFlagProblems } from './kubelet-flags.js';
 import { type ClusterSpec, KNOWN_FEATURE_GATES, type NodeConfig, type ResolvedNodeConfig } from './schema.js';
 import { parseContainerdToml } from './toml.js';
 
@@ -170,7 +170,7 @@ function collect(config: NodeConfig): Collected {
   (spec.kubelet?.flags ?? []).forEach((flag, i) => {
     const path = `spec.kubelet.flags[${i}]`;
     if (FLAG.test(flag)) {
-      problems.push(...nodeLabelProblems(flag, path));
+      problems.push(...kubeletFlagProblems(flag, path));
       return;
     }
     if (/^--[A-Za-z0-9][A-Za-z0-9-]*=/.test(flag) && SPACE_OR_CONTROL.test(flag)) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nodeLabelProblems } from '../../src/api/node-labels.js';
+import { kubeletFlagProblems as nodeLabelProblems } from '../../src/api/kubelet-flags.js';
 
 const P = 'spec.kubelet.flags[0]';
 
@@ -38,6 +38,25 @@ describe('--node-labels, as the kubelet checks it before it starts', () => {
       'spec.kubelet.flags[0]: label key "-x" in --node-labels has a name that is not 1-63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit',
       'spec.kubelet.flags[0]: label value "not/valid" of "ok" in --node-labels is not 0-63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit',
       `spec.kubelet.flags[0]: label value "${'v'.repeat(64)}" of "long" in --node-labels is not 0-63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit`,
+    ]);
+  });
+});
+
+describe('--register-with-taints, as the kubelet parses it before it starts', () => {
+  it('accepts key=value:Effect and key:Effect items', () => {
+    expect(nodeLabelProblems('--register-with-taints=dedicated=gpu:NoSchedule,nvidia.com/gpu:NoExecute,spot=:PreferNoSchedule', P)).toEqual([]);
+    expect(nodeLabelProblems('--register-with-taints=', P)).toEqual([]);
+    expect(nodeLabelProblems('--register-with-taints=a:NoSchedule,', P)).toEqual([
+      expect.stringMatching(/^spec\.kubelet\.flags\[0\]: "" in --register-with-taints is not key\[=value\]:Effect/),
+    ]);
+  });
+
+  it('refuses an item without a known effect, and a key or value that is not a label one', () => {
+    expect(nodeLabelProblems('--register-with-taints=dedicated=gpu,a=b:NoSchedul,-k=v:NoSchedule,k=a/b:NoExecute', P)).toEqual([
+      'spec.kubelet.flags[0]: "dedicated=gpu" in --register-with-taints is not key[=value]:Effect with Effect one of NoSchedule, PreferNoSchedule, NoExecute (expected e.g. "--register-with-taints=dedicated=gpu:NoSchedule")',
+      'spec.kubelet.flags[0]: "a=b:NoSchedul" in --register-with-taints is not key[=value]:Effect with Effect one of NoSchedule, PreferNoSchedule, NoExecute (expected e.g. "--register-with-taints=dedicated=gpu:NoSchedule")',
+      'spec.kubelet.flags[0]: taint key "-k" in --register-with-taints has a name that is not 1-63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit',
+      'spec.kubelet.flags[0]: taint value "a/b" of "k" in --register-with-taints is not 0-63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit',
     ]);
   });
 });

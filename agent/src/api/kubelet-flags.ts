@@ -1,11 +1,14 @@
 import { show } from './problems.js';
 
 /*
- * The kubelet's own checks of `--node-labels`, made before it starts (it exits on any of them,
- * so the node never registers): each comma-separated item is `key=value`; keys are qualified
- * names and values label values; and a key in the kubernetes.io or k8s.io namespaces must be one
- * the kubelet may set on its own Node. The last catches a common mistake: a
- * `node-role.kubernetes.io/worker` label meant for `kubectl get nodes`.
+ * The kubelet's own checks of the flags that carry labels and taints, made before it starts (it
+ * exits on any of them, so the node never registers).
+ * `--node-labels`: each comma-separated item is `key=value`; keys are qualified names and values
+ * label values; and a key in the kubernetes.io or k8s.io namespaces must be one the kubelet may
+ * set on its own Node. The last catches a common mistake: a `node-role.kubernetes.io/worker`
+ * label meant for `kubectl get nodes`.
+ * `--register-with-taints`: each item is `key[=value]:Effect`, with a label's key and value and
+ * one of the three effects.
  */
 
 /** Labels in the kubernetes.io namespaces a kubelet may set on its own Node (k8s.io/kubelet's well-known labels). */
@@ -49,9 +52,43 @@ function isForbiddenToKubelet(key: string): boolean {
   return !KUBELET_LABELS.has(key) && !KUBELET_LABEL_NAMESPACES.some((allowed) => inNamespace(namespace, allowed));
 }
 
-/** The problems the kubelet would refuse to start for in one `--node-labels=…` flag, each naming `path`. */
-export function nodeLabelProblems(flag: string, path: string): string[] {
-  if (!flag.startsWith('--node-labels=')) return [];
+const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
+
+/** The problems the kubelet would refuse to start for in one flag, each naming `path`. */
+export function kubeletFlagProblems(flag: string, path: string): string[] {
+  if (flag.startsWith('--node-labels=')) return nodeLabelProblems(flag, path);
+  if (flag.startsWith('--register-with-taints=')) return taintProblems(flag, path);
+  return [];
+}
+
+const valueProblem = (value: string) => !(value.length <= 63 && (value === '' || NAME.test(value)));
+const VALUE_RULE = 'is not 0-63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit';
+
+function taintProblems(flag: string, path: string): string[] {
+  const problems: string[] = [];
+  const text = flag.slice('--register-with-taints='.length);
+  // an empty value clears the list; an empty item in a list is a taint without a key
+  for (const item of text === '' ? [] : text.split(',')) {
+    const colon = item.lastIndexOf(':');
+    const effect = colon < 0 ? '' : item.slice(colon + 1);
+    if (colon < 0 || !TAINT_EFFECTS.includes(effect)) {
+      problems.push(
+        `${path}: ${show(item)} in --register-with-taints is not key[=value]:Effect with Effect one of ${TAINT_EFFECTS.join(', ')} (expected e.g. "--register-with-taints=dedicated=gpu:NoSchedule")`,
+      );
+      continue;
+    }
+    const spec = item.slice(0, colon);
+    const eq = spec.indexOf('=');
+    const key = eq < 0 ? spec : spec.slice(0, eq);
+    const why = keyProblem(key);
+    if (why) problems.push(`${path}: taint key ${show(key)} in --register-with-taints ${why}`);
+    if (eq >= 0 && valueProblem(spec.slice(eq + 1)))
+      problems.push(`${path}: taint value ${show(spec.slice(eq + 1))} of ${show(key)} in --register-with-taints ${VALUE_RULE}`);
+  }
+  return problems;
+}
+
+function nodeLabelProblems(flag: string, path: string): string[] {
   const problems: string[] = [];
   for (const item of flag.slice('--node-labels='.length).split(',')) {
     if (item === '') continue;
@@ -69,11 +106,7 @@ export function nodeLabelProblems(flag: string, path: string): string[] {
         `${path}: label ${show(key)} in --node-labels is one a kubelet may not set on its Node, and it refuses to start (expected a key outside kubernetes.io and k8s.io, under node.kubernetes.io/ or kubelet.kubernetes.io/, or one of ${[...KUBELET_LABELS].join(', ')}; set others with kubectl label)`,
       );
     }
-    if (!(value.length <= 63 && (value === '' || NAME.test(value)))) {
-      problems.push(
-        `${path}: label value ${show(value)} of ${show(key)} in --node-labels is not 0-63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit`,
-      );
-    }
+    if (valueProblem(value)) problems.push(`${path}: label value ${show(value)} of ${show(key)} in --node-labels ${VALUE_RULE}`);
   }
   return problems;
 }
