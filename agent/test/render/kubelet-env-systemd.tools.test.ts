@@ -49,10 +49,11 @@ describe('the kubelet environment file through systemd parsers', () => {
   });
 
   it.each([
-    ['a lone single quote', ["--node-labels='team=a", '--v=2']],
-    ['a trailing backslash', ['--node-labels=team=a\\', '--v=2']],
-    ['double quotes and backslashes inside', ['--node-labels=note="x\\"y"', '--register-with-taints=a=b:NoSchedule']],
-    ['dollar, backtick and percent kept literal', ['--node-labels=cost=$HOME`id`%n', "--v='2'"]],
+    // a free-form path flag carries the characters: --node-labels values are label values, which the rule set checks
+    ['a lone single quote', ["--pod-manifest-path='team=a", '--v=2']],
+    ['a trailing backslash', ['--pod-manifest-path=team=a\\', '--v=2']],
+    ['double quotes and backslashes inside', ['--pod-manifest-path=note="x\\"y"', '--register-with-taints=a=b:NoSchedule']],
+    ['dollar, backtick and percent kept literal', ['--pod-manifest-path=cost=$HOME`id`%n', "--v='2'"]],
   ])('%s: every flag is exactly one argument', async (_name, flags) => {
     expect(await systemdArgv(flags)).toEqual([...agentArgv, ...flags]);
   });
