@@ -308,6 +308,22 @@ describe('doctor names the cause of each join failure', () => {
     expect(missing.exitCode).toBe(1);
   });
 
+  it('a --hostname-override flag: node-name warns naming both names, and registration looks for the one the kubelet uses', async () => {
+    const config = nodeConfig();
+    config.spec.kubelet = { flags: ['--hostname-override=worker-1'] };
+    imds.setUserData(stringify(config));
+    await configureNode(config);
+    const r = await doctorJson();
+    expect(r.by('node-name'), r.stdout).toMatchObject({
+      status: 'warn',
+      detail: `the kubelet registers as worker-1 (spec.kubelet.flags[0] --hostname-override), not ${NODE}, the name EKS lets the node role register`,
+    });
+    expect(r.by('node-name').hint).toContain('remove --hostname-override');
+    expect(r.by('config').detail).toContain('"--hostname-override=worker-1" replaces the node name');
+    expect(r.by('registration')).toMatchObject({ status: 'fail', detail: 'Node worker-1 is not registered' });
+    expect(r.by('files').status).toBe('ok');
+  });
+
   it('user data init went on with: config warns naming each warning, the checks after it run, and exits 0', async () => {
     const config = nodeConfig() as unknown as { spec: { cluster: Record<string, unknown>; instance?: unknown } };
     config.spec.cluster.futureField = true;

@@ -52,6 +52,17 @@ function isForbiddenToKubelet(key: string): boolean {
   return !KUBELET_LABELS.has(key) && !KUBELET_LABEL_NAMESPACES.some((allowed) => inNamespace(namespace, allowed));
 }
 
+/** The last `--name=value` of a flag among kubelet flags (the one the kubelet keeps), with its index. */
+export function lastFlag(flags: readonly string[] | undefined, name: string): { index: number; value: string } | undefined {
+  const list = flags ?? [];
+  for (let i = list.length - 1; i >= 0; i--) {
+    const flag = list[i]!;
+    if (flag === name) return { index: i, value: '' };
+    if (flag.startsWith(`${name}=`)) return { index: i, value: flag.slice(name.length + 1) };
+  }
+  return undefined;
+}
+
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 
 /** The problems the kubelet would refuse to start for in one flag, each naming `path`. */

@@ -2,10 +2,8 @@ import type { NodeConfig } from '../api/schema.js';
 import { proxySettings } from '../aws/proxy.js';
 import { trustOptions } from '../aws/trust.js';
 import { PATHS } from '../render/paths.js';
-import { DEFAULT_ENVIRONMENT_KEY, maxPodsFlag, unappliedFields } from '../api/validate.js';
-import { containerdConfigWarnings } from '../render/containerd-config.js';
-import { maxPodsFlagOverrides } from '../render/max-pods.js';
-import { kubeletFlagWarnings } from '../render/context.js';
+import { DEFAULT_ENVIRONMENT_KEY, unappliedFields } from '../api/validate.js';
+import { configWarnings } from '../render/config-warnings.js';
 import type { LoadedConfig } from '../sources/index.js';
 
 /** A proxy URL without its user and password, which must not reach a terminal or a log. */
@@ -75,15 +73,10 @@ export function describeNodeEnvironment(config: NodeConfig): string[] {
  * parts (a Karpenter script part) are no news to a dump's reader and stay `config check`'s.
  */
 export function configRemarks(loaded: LoadedConfig): string[] {
-  const kubelet = loaded.config.spec?.kubelet;
   return [
     ...loaded.notes.map((note) => `note: ${note}`),
     ...unappliedFields(loaded.config).map((note) => `note: ${note}`),
     // what render and init will warn about, so a reader sees it before a node does
-    ...containerdConfigWarnings(loaded.config.spec?.containerd?.config).map((warning) => `warning: ${warning}`),
-    ...maxPodsFlagOverrides(maxPodsFlag(kubelet?.flags), kubelet?.config?.maxPods, kubelet?.maxPodsExpression !== undefined).map(
-      (warning) => `warning: ${warning}`,
-    ),
-    ...kubeletFlagWarnings(kubelet?.flags).map((warning) => `warning: ${warning}`),
+    ...configWarnings(loaded.config).map((warning) => `warning: ${warning}`),
   ];
 }

@@ -5,6 +5,7 @@ import type { NodeConfig, ResolvedNodeConfig } from '../../api/schema.js';
 import { withCluster } from '../../boot.js';
 import type { ClusterOrigin, ClusterResolution } from '../../facts/cluster.js';
 import { missingClusterFields, unappliedFields } from '../../api/validate.js';
+import { configWarnings } from '../../render/config-warnings.js';
 import type { Check } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
 import type { InstanceIdentity, InstanceRole } from './imds.js';
@@ -74,9 +75,10 @@ export function configCheck(deps: DoctorDeps, sources: string[]): Check {
       const documents = `${loaded.documents.length} document${loaded.documents.length === 1 ? '' : 's'}`;
       const value = { config: resolved, source: loaded.config, cluster: resolution, origins } satisfies ConfigValue;
       // What init warned about and went on (unknown fields, a relative CA bundle path, a field
-      // accepted but not acted on, a discarded cache): config check calls the first two errors,
-      // so doctor does not call the config plainly valid.
-      const warnings = [...loaded.advisories, ...unappliedFields(loaded.config), ...resolution.warnings];
+      // accepted but not acted on, what render warns about whatever the instance, a discarded
+      // cache): config check calls the first two errors and prints the others, so doctor does
+      // not call the config plainly valid.
+      const warnings = [...loaded.advisories, ...unappliedFields(loaded.config), ...configWarnings(loaded.config), ...resolution.warnings];
       if (warnings.length > 0) {
         return {
           status: 'warn',

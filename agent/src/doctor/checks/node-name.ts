@@ -1,3 +1,4 @@
+import { lastFlag } from '../../api/kubelet-flags.js';
 import { describeCause } from '../../errors.js';
 import { hostnameDomain } from '../../facts/instance.js';
 import type { Check } from '../runner.js';
@@ -40,6 +41,16 @@ export function nodeNameCheck(deps: DoctorDeps): Check {
           hint:
             `EKS registers nodes by their EC2 PrivateDnsName, which only ec2:DescribeInstances gives here: allow ec2:DescribeInstances ` +
             `for ${role ? `role ${role.roleName}` : 'the instance profile role'}, or set spec.featureGates.InstanceIdNodeName: true`,
+        };
+      }
+      // The user's flags come last: a --hostname-override is the name the kubelet really uses.
+      const override = lastFlag(source.spec?.kubelet?.flags, '--hostname-override');
+      if (override && override.value !== '' && override.value !== found.name) {
+        return {
+          status: 'warn',
+          detail: `the kubelet registers as ${override.value} (spec.kubelet.flags[${override.index}] --hostname-override), not ${found.name}, the name EKS lets the node role register`,
+          hint: `remove --hostname-override from spec.kubelet.flags: the API server refuses a Node the node role may not register (forbidden in \`journalctl -u kubelet\`)`,
+          value: { nodeName: override.value } satisfies NodeNameValue,
         };
       }
       const value: NodeNameValue = { nodeName: found.name };
