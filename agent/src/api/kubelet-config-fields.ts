@@ -98,8 +98,42 @@ function checkStruct(name: string, value: Record<string, unknown>, path: string,
     // spec.kubelet.config.maxPods has its own rule (a positive integer) in validate.ts.
     if (root && key === 'maxPods') continue;
     checkValue(kind, v, at, problems);
+    const entries = root ? MAP_ENTRY_RULES[key] : undefined;
+    if (entries && isMap(v)) {
+      for (const [entry, text] of Object.entries(v)) {
+        // map[string]string in the kubelet's types: a YAML number (cpu: 1) is refused too
+        if (typeof text !== 'string') {
+          problems.push({
+            path: `${at}.${entry}`,
+            severity: 'error',
+            message: `${at}.${entry}: ${show(text)} is ${article(typeOf(text))} (expected ${entries.what} as a string, ${entries.example})`,
+          });
+        } else if (!entries.test(text)) {
+          problems.push({
+            path: `${at}.${entry}`,
+            severity: 'error',
+            message: `${at}.${entry}: ${show(text)} is not ${entries.what} (expected ${entries.example})`,
+          });
+        }
+      }
+    }
   }
 }
+
+/**
+ * A Kubernetes quantity, as the kubelet parses reservations and eviction amounts: a decimal
+ * number and one suffix, binary (Ki, Mi, Gi, Ti, Pi, Ei), decimal (n, u, m, k, M, G, T, P, E)
+ * or an exponent (e3). "1GB" or "1 Gi" make the kubelet exit at start.
+ */
+const QUANTITY = /^[+-]?(\d+\.?\d*|\.\d+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?$/;
+const PERCENT = /^(\d+\.?\d*|\.\d+)%$/;
+
+/** The kubelet's reading of each entry of these map fields (the keys depend on the kubelet version, so only values are judged). */
+const MAP_ENTRY_RULES: Record<string, { test: (text: string) => boolean; what: string; example: string }> = (() => {
+  const quantity = { test: (t: string) => QUANTITY.test(t), what: 'a quantity', example: 'e.g. "100m", "512Mi" or "1Gi"' };
+  const threshold = { test: (t: string) => QUANTITY.test(t) || PERCENT.test(t), what: 'a quantity or a percentage', example: 'e.g. "100Mi" or "10%"' };
+  return { kubeReserved: quantity, systemReserved: quantity, evictionHard: threshold, evictionSoft: threshold, evictionMinimumReclaim: threshold };
+})();
 
 function checkValue(kind: string, value: unknown, path: string, problems: FieldProblem[]): void {
   const wrong = (expected: string): void => {

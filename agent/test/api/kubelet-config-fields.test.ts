@@ -117,6 +117,29 @@ describe('KubeletConfiguration field check', () => {
     expect(KUBELET_CONFIG_TYPES.KubeletConfiguration!.podPidsLimit).toBe('int64');
   });
 
+  it('judges reservation and eviction amounts as the kubelet parses them: quantities, and percentages for eviction', () => {
+    expect(
+      checkKubeletConfigFields({
+        kubeReserved: { cpu: '250m', memory: '1Gi', 'ephemeral-storage': '1e9' },
+        systemReserved: { memory: '512Mi' },
+        evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '10%' },
+        evictionMinimumReclaim: { 'memory.available': '0.5Gi' },
+      }),
+    ).toEqual([]);
+    const problems = checkKubeletConfigFields({
+      kubeReserved: { memory: '1GB', cpu: 1 },
+      systemReserved: { memory: '1 Gi' },
+      evictionSoft: { 'memory.available': '10 %' },
+    });
+    expect(problems.map((p) => p.message)).toEqual([
+      'spec.kubelet.config.kubeReserved.memory: "1GB" is not a quantity (expected e.g. "100m", "512Mi" or "1Gi")',
+      'spec.kubelet.config.kubeReserved.cpu: 1 is a whole number (expected a quantity as a string, e.g. "100m", "512Mi" or "1Gi")',
+      'spec.kubelet.config.systemReserved.memory: "1 Gi" is not a quantity (expected e.g. "100m", "512Mi" or "1Gi")',
+      'spec.kubelet.config.evictionSoft.memory.available: "10 %" is not a quantity or a percentage (expected e.g. "100Mi" or "10%")',
+    ]);
+    expect(problems.every((p) => p.severity === 'error')).toBe(true);
+  });
+
   it('comes from a list with the fields the agent itself writes', () => {
     const fields = KUBELET_CONFIG_TYPES.KubeletConfiguration!;
     for (const f of [
