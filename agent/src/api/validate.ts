@@ -296,7 +296,8 @@ const CA_BUNDLE_VARIABLES = ['AWS_CA_BUNDLE', 'SSL_CERT_FILE'] as const;
 
 /**
  * Problems that only advise, from the merged config: KubeletConfiguration field names the
- * agent's list lacks (a newer kubelet may know them, so the fragment is written as given); a CA
+ * agent's list lacks (a newer kubelet may know them, so the fragment is written as given); a
+ * clusterDNS entry that is not an IP address (the kubelet starts without it); a CA
  * bundle named by a relative path (each program reads it from its own working directory, `/` for
  * the node's services, so a boot goes on and finds it there or warns again when it reads it).
  */
@@ -305,6 +306,19 @@ export function advisoryProblems(config: NodeConfig): string[] {
   const kubeletConfig = config.spec?.kubelet?.config;
   if (kubeletConfig) {
     for (const p of checkKubeletConfigFields(kubeletConfig)) if (p.severity === 'advisory') problems.push(p.message);
+  }
+  // The kubelet skips a clusterDNS entry that is not an IP address (it logs it and starts), so
+  // pods may get no cluster DNS: a mistake, but not one that keeps a node from joining.
+  const clusterDns = kubeletConfig?.clusterDNS;
+  if (Array.isArray(clusterDns)) {
+    clusterDns.forEach((entry, i) => {
+      if (typeof entry !== 'string') return; // the field check refuses it
+      const ok = entry.includes(':') ? ipaddr.IPv6.isValid(entry) : ipaddr.IPv4.isValidFourPartDecimal(entry);
+      if (!ok)
+        problems.push(
+          `spec.kubelet.config.clusterDNS[${i}]: ${show(entry)} is not an IP address, and the kubelet ignores it (expected e.g. "10.100.0.10" or "169.254.20.10")`,
+        );
+    });
   }
   const defaults = config.spec?.instance?.environment?.[DEFAULT_ENVIRONMENT_KEY];
   for (const name of CA_BUNDLE_VARIABLES) {

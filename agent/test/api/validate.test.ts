@@ -195,6 +195,16 @@ describe('validateNodeConfig', () => {
 });
 
 describe('advisoryProblems', () => {
+  it('advises against a clusterDNS entry that is not an IP address, which the kubelet ignores', async () => {
+    const doc = complete();
+    doc.spec!.kubelet!.config = { clusterDNS: ['169.254.20.10', 'fd00::a', 'kube-dns.kube-system', '10.100.0'] };
+    expect(advisoryProblems(doc)).toEqual([
+      'spec.kubelet.config.clusterDNS[2]: "kube-dns.kube-system" is not an IP address, and the kubelet ignores it (expected e.g. "10.100.0.10" or "169.254.20.10")',
+      'spec.kubelet.config.clusterDNS[3]: "10.100.0" is not an IP address, and the kubelet ignores it (expected e.g. "10.100.0.10" or "169.254.20.10")',
+    ]);
+    expect(await validateNodeConfig(doc)).toEqual([]);
+  });
+
   it('advises against a CA bundle named by a relative path, in the default environment only', async () => {
     const doc = complete();
     doc.spec!.instance = {
