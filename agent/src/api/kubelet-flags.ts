@@ -33,8 +33,8 @@ const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0
 
 const inNamespace = (namespace: string, parent: string) => namespace === parent || namespace.endsWith(`.${parent}`);
 
-/** Why a label key is not a qualified name, or undefined when it is one. */
-function keyProblem(key: string): string | undefined {
+/** Why a label (or taint) key is not a qualified name, or undefined when it is one. */
+export function keyProblem(key: string): string | undefined {
   const parts = key.split('/');
   const name = parts.at(-1)!;
   if (parts.length > 2) return 'has more than one "/"';
@@ -72,8 +72,9 @@ export function kubeletFlagProblems(flag: string, path: string): string[] {
   return [];
 }
 
-const valueProblem = (value: string) => !(value.length <= 63 && (value === '' || NAME.test(value)));
-const VALUE_RULE = 'is not 0-63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit';
+/** Whether a label (or taint) value is not one. */
+export const valueProblem = (value: string) => !(value.length <= 63 && (value === '' || NAME.test(value)));
+export const VALUE_RULE = 'is not 0-63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit';
 
 function taintProblems(flag: string, path: string): string[] {
   const problems: string[] = [];
@@ -119,5 +120,27 @@ function nodeLabelProblems(flag: string, path: string): string[] {
     }
     if (valueProblem(value)) problems.push(`${path}: label value ${show(value)} of ${show(key)} in --node-labels ${VALUE_RULE}`);
   }
+  return problems;
+}
+
+/**
+ * kubelet.config.registerWithTaints, as the API server judges the Node the kubelet registers
+ * with them (it refuses the Node, so the node never joins): a key, a qualified name; a value,
+ * a label value. The effect is an enum the field check already judges.
+ */
+export function configTaintProblems(taints: unknown): string[] {
+  if (!Array.isArray(taints)) return [];
+  const problems: string[] = [];
+  taints.forEach((taint, i) => {
+    if (typeof taint !== 'object' || taint === null) return;
+    const { key, value } = taint as { key?: unknown; value?: unknown };
+    const path = `spec.kubelet.config.registerWithTaints[${i}]`;
+    if (key === undefined || key === '') problems.push(`${path}.key: required field is missing (expected e.g. "dedicated")`);
+    else if (typeof key === 'string') {
+      const why = keyProblem(key);
+      if (why) problems.push(`${path}.key: ${show(key)} ${why}`);
+    }
+    if (typeof value === 'string' && valueProblem(value)) problems.push(`${path}.value: ${show(value)} ${VALUE_RULE}`);
+  });
   return problems;
 }

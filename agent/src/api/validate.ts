@@ -6,7 +6,7 @@ import { type Checked, checkCertificateAuthority, checkEndpoint, checkServiceCid
 import { compileMaxPodsExpression, type MaxPodsEvaluator } from './max-pods-expression.js';
 import { show, suggest } from './problems.js';
 import { checkKubeletConfigFields, KUBELET_INT32_MAX } from './kubelet-config-fields.js';
-import { kubeletFlagProblems } from './kubelet-flags.js';
+import { configTaintProblems, kubeletFlagProblems } from './kubelet-flags.js';
 import { type ClusterSpec, KNOWN_FEATURE_GATES, type NodeConfig, type ResolvedNodeConfig } from './schema.js';
 import { parseContainerdToml } from './toml.js';
 
@@ -194,6 +194,7 @@ function collect(config: NodeConfig): Collected {
   const kubeletConfig = spec.kubelet?.config;
   if (kubeletConfig) {
     for (const p of checkKubeletConfigFields(kubeletConfig)) if (p.severity === 'error') problems.push(p.message);
+    problems.push(...configTaintProblems(kubeletConfig.registerWithTaints));
   }
   const expression = spec.kubelet?.maxPodsExpression;
   if (expression !== undefined) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { kubeletFlagProblems as nodeLabelProblems } from '../../src/api/kubelet-flags.js';
+import { configTaintProblems, kubeletFlagProblems as nodeLabelProblems } from '../../src/api/kubelet-flags.js';
 
 const P = 'spec.kubelet.flags[0]';
 
@@ -58,5 +58,28 @@ describe('--register-with-taints, as the kubelet parses it before it starts', ()
       'spec.kubelet.flags[0]: taint key "-k" in --register-with-taints has a name that is not 1-63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit',
       'spec.kubelet.flags[0]: taint value "a/b" of "k" in --register-with-taints is not 0-63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit',
     ]);
+  });
+});
+
+describe('kubelet.config.registerWithTaints, as the API server judges the Node', () => {
+  it('needs a key that is a qualified name and a value that is a label value', () => {
+    expect(
+      configTaintProblems([
+        { key: 'dedicated', value: 'gpu', effect: 'NoSchedule' },
+        { key: 'nvidia.com/gpu', effect: 'NoExecute' },
+      ]),
+    ).toEqual([]);
+    expect(
+      configTaintProblems([
+        { value: 'gpu', effect: 'NoSchedule' },
+        { key: 'a b', effect: 'NoSchedule' },
+        { key: 'k', value: 'x/y', effect: 'NoSchedule' },
+      ]),
+    ).toEqual([
+      'spec.kubelet.config.registerWithTaints[0].key: required field is missing (expected e.g. "dedicated")',
+      'spec.kubelet.config.registerWithTaints[1].key: "a b" has a name that is not 1-63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit',
+      'spec.kubelet.config.registerWithTaints[2].value: "x/y" is not 0-63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit',
+    ]);
+    expect(configTaintProblems(undefined)).toEqual([]);
   });
 });
