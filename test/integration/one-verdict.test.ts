@@ -101,6 +101,14 @@ describe('config check and render give every fixture the same verdict', () => {
 describe('the numbered disagreements, each settled', () => {
   const ud = (text: string) => fileUri(write(`ud-${Math.random().toString(36).slice(2)}.yaml`, text));
   const complete = readFileSync(fixture('userdata/complete.yaml'), 'utf8');
+  /** `config check`, then `render` on the test's m5.large into a fresh directory. */
+  const checkAndRender = async (source: string) => {
+    const check = await runAgent(['config', 'check', '-c', source]);
+    const out = mkdtempSync(join(tmp, 'out-'));
+    const facts = write(`facts-${Math.random().toString(36).slice(2)}.json`, JSON.stringify(FACTS));
+    const render = await runAgent(['render', '-c', source, '--instance', facts, '--instance-types', write('types.jsonl', TABLE), '--out', out]);
+    return { check, render, out };
+  };
 
   it('config check refuses a flag with a space, a socket unit key and one unit named twice', async () => {
     for (const f of ['flag-space', 'env-key-socket', 'env-key-twice']) {
@@ -122,75 +130,39 @@ describe('the numbered disagreements, each settled', () => {
   });
 
   it('accepts a maxPodsExpression that fails only on some instance types, and falls back at boot', async () => {
-    const source = ud(`${complete.replace('  kubelet:\n', '  kubelet:\n    maxPodsExpression: "max_pods - 30"\n')}`);
-    const check = await runAgent(['config', 'check', '-c', source]);
+    const { check, render, out } = await checkAndRender(ud(`${complete.replace('  kubelet:\n', '  kubelet:\n    maxPodsExpression: "max_pods - 30"\n')}`));
     expect(check.exitCode, check.stderr).toBe(0);
-    const out = join(tmp, 'out-expr');
-    const r = await runAgent([
-      'render',
-      '-c',
-      source,
-      '--instance',
-      write('f.json', JSON.stringify(FACTS)),
-      '--instance-types',
-      write('t.jsonl', TABLE),
-      '--out',
-      out,
-    ]);
-    expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/warning spec\.kubelet\.maxPodsExpression: "max_pods - 30" gives -1 on this instance .*; using the ENI formula \(29\)/);
+    expect(render.exitCode, render.stderr).toBe(0);
+    expect(render.stdout).toMatch(/warning spec\.kubelet\.maxPodsExpression: "max_pods - 30" gives -1 on this instance .*; using the ENI formula \(29\)/);
     expect(JSON.parse(readFileSync(join(out, 'etc/kubernetes/kubelet/config.json'), 'utf8')).maxPods).toBe(29);
   });
 
   it('warns alike in config check and render when a --max-pods flag overrides kubelet.config.maxPods', async () => {
-    const source = ud(
-      complete
-        .replace('  kubelet:\n    config:\n', '  kubelet:\n    config:\n      maxPods: 58\n')
-        .replace('    flags:\n', '    flags:\n      - --max-pods=110\n'),
+    const { check, render, out } = await checkAndRender(
+      ud(
+        complete
+          .replace('  kubelet:\n    config:\n', '  kubelet:\n    config:\n      maxPods: 58\n')
+          .replace('    flags:\n', '    flags:\n      - --max-pods=110\n'),
+      ),
     );
-    const check = await runAgent(['config', 'check', '-c', source]);
     expect(check.exitCode, check.stderr).toBe(0);
     const line =
       'spec.kubelet.flags[0]: "--max-pods=110" overrides spec.kubelet.config.maxPods (58): the kubelet takes a flag over its config, so max pods is 110, and the memory reserved for the kubelet follows it';
     expect(check.stdout.split('\n')).toContain(`warning: ${line}`);
-    const out = join(tmp, 'out-flag');
-    const r = await runAgent([
-      'render',
-      '-c',
-      source,
-      '--instance',
-      write('f3.json', JSON.stringify(FACTS)),
-      '--instance-types',
-      write('t3.jsonl', TABLE),
-      '--out',
-      out,
-    ]);
-    expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout.split('\n')).toContain(`warning ${line}`);
+    expect(render.exitCode, render.stderr).toBe(0);
+    expect(render.stdout.split('\n')).toContain(`warning ${line}`);
     const config = JSON.parse(readFileSync(join(out, 'etc/kubernetes/kubelet/config.json'), 'utf8'));
     expect(config.maxPods).toBe(110);
     expect(config.kubeReserved.memory).toBe('1465Mi');
   });
 
   it('warns alike in config check and render when a flag renames the node, which EKS would refuse', async () => {
-    const source = ud(complete.replace('    flags:\n', '    flags:\n      - --hostname-override=worker-1\n'));
-    const check = await runAgent(['config', 'check', '-c', source]);
+    const { check, render } = await checkAndRender(ud(complete.replace('    flags:\n', '    flags:\n      - --hostname-override=worker-1\n')));
     expect(check.exitCode, check.stderr).toBe(0);
     const line = check.stdout.split('\n').find((l) => l.startsWith('warning: spec.kubelet.flags[0]: "--hostname-override=worker-1" replaces the node name'));
     expect(line, check.stdout).toMatch(/EKS lets the node role register only that name, so the API server may refuse the Node \(forbidden\)$/);
-    const r = await runAgent([
-      'render',
-      '-c',
-      source,
-      '--instance',
-      write('f4.json', JSON.stringify(FACTS)),
-      '--instance-types',
-      write('t4.jsonl', TABLE),
-      '--out',
-      join(tmp, 'out-name'),
-    ]);
-    expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout.split('\n')).toContain(`warning ${line!.slice('warning: '.length)}`);
+    expect(render.exitCode, render.stderr).toBe(0);
+    expect(render.stdout.split('\n')).toContain(`warning ${line!.slice('warning: '.length)}`);
   });
 
   it('names the file and line of a malformed --instance-types table, exit 1', async () => {
