@@ -1,3 +1,4 @@
+import { KUBELET_INT32_MAX } from './kubelet-config-fields.js';
 import { show } from './problems.js';
 
 /*
@@ -52,15 +53,58 @@ function isForbiddenToKubelet(key: string): boolean {
   return !KUBELET_LABELS.has(key) && !KUBELET_LABEL_NAMESPACES.some((allowed) => inNamespace(namespace, allowed));
 }
 
-/** The last `--name=value` of a flag among kubelet flags (the one the kubelet keeps), with its index. */
-export function lastFlag(flags: readonly string[] | undefined, name: string): { index: number; value: string } | undefined {
-  const list = flags ?? [];
-  for (let i = list.length - 1; i >= 0; i--) {
-    const flag = list[i]!;
-    if (flag === name) return { index: i, value: '' };
-    if (flag.startsWith(`${name}=`)) return { index: i, value: flag.slice(name.length + 1) };
-  }
-  return undefined;
+/** Every occurrence of a flag among kubelet flags, in order: `--name=value`, or a bare `--name` (value ""). */
+export function flagOccurrences(flags: readonly string[] | undefined, name: string): Array<{ index: number; flag: string; value: string }> {
+  const found: Array<{ index: number; flag: string; value: string }> = [];
+  (flags ?? []).forEach((flag, index) => {
+    if (flag === name) found.push({ index, flag, value: '' });
+    else if (flag.startsWith(`${name}=`)) found.push({ index, flag, value: flag.slice(name.length + 1) });
+  });
+  return found;
+}
+
+/** The last occurrence of a flag among kubelet flags: the one the kubelet keeps. */
+export function lastFlag(flags: readonly string[] | undefined, name: string): { index: number; flag: string; value: string } | undefined {
+  return flagOccurrences(flags, name).at(-1);
+}
+
+export interface MaxPodsFlag {
+  /** e.g. "spec.kubelet.flags[1]" */
+  path: string;
+  flag: string;
+  /** the whole number it sets, or undefined when it sets none the kubelet reads */
+  value: number | undefined;
+}
+
+/** Every `--max-pods` among kubelet flags, in order, each with the number it sets. */
+export function maxPodsFlags(flags: readonly string[] | undefined): MaxPodsFlag[] {
+  return flagOccurrences(flags, '--max-pods').map(({ index, flag, value }) => {
+    // decimal only: the kubelet reads a leading 0 as octal (Go's base 0), so "0110" would be 72
+    const n = /^[1-9][0-9]{0,9}$/.test(value) ? Number(value) : Number.NaN;
+    return { path: `spec.kubelet.flags[${index}]`, flag, value: n >= 1 && n <= KUBELET_INT32_MAX ? n : undefined };
+  });
+}
+
+/**
+ * The `--max-pods` the kubelet runs with: the last one among kubelet flags, since the kubelet
+ * takes the last and lets a flag win over its config files. The agent reads it so the memory it
+ * reserves for the kubelet (11 MiB a pod) is reserved for the pods the kubelet will run.
+ */
+export function maxPodsFlag(flags: readonly string[] | undefined): MaxPodsFlag | undefined {
+  return maxPodsFlags(flags).at(-1);
+}
+
+/**
+ * User kubelet flags that replace a value EKS depends on, one warning each; the same lines for
+ * `config check` (from the spec) and render. The user's flags come last, so the kubelet takes
+ * theirs: a `--hostname-override` registers the Node under another name, which EKS's mapping of
+ * the node role (system:node:{{EC2PrivateDNSName}}, or the instance id) does not allow.
+ */
+export function kubeletFlagWarnings(flags: readonly string[] | undefined): string[] {
+  return flagOccurrences(flags, '--hostname-override').map(
+    ({ index, flag }) =>
+      `spec.kubelet.flags[${index}]: "${flag}" replaces the node name the agent gives the kubelet (the EC2 private DNS name, or the instance id with InstanceIdNodeName): EKS lets the node role register only that name, so the API server may refuse the Node (forbidden)`,
+  );
 }
 
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];

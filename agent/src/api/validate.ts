@@ -6,7 +6,7 @@ import { type Checked, checkCertificateAuthority, checkEndpoint, checkServiceCid
 import { compileMaxPodsExpression, type MaxPodsEvaluator } from './max-pods-expression.js';
 import { show, suggest } from './problems.js';
 import { checkKubeletConfigFields, KUBELET_INT32_MAX } from './kubelet-config-fields.js';
-import { configTaintProblems, kubeletFlagProblems } from './kubelet-flags.js';
+import { configTaintProblems, kubeletFlagProblems, maxPodsFlags, type MaxPodsFlag } from './kubelet-flags.js';
 import { type ClusterSpec, KNOWN_FEATURE_GATES, type NodeConfig, type ResolvedNodeConfig } from './schema.js';
 import { parseContainerdToml } from './toml.js';
 
@@ -85,36 +85,6 @@ export interface ParsedConfig {
   defaultEnvironment: UnitEnvironment['variables'];
 }
 
-export interface MaxPodsFlag {
-  /** e.g. "spec.kubelet.flags[1]" */
-  path: string;
-  flag: string;
-  /** the whole number it sets, or undefined when it sets none the kubelet reads */
-  value: number | undefined;
-}
-
-/** Every `--max-pods` among kubelet flags, in order, each with the number it sets. */
-function maxPodsFlags(flags: readonly string[] | undefined): MaxPodsFlag[] {
-  const found: MaxPodsFlag[] = [];
-  (flags ?? []).forEach((flag, i) => {
-    if (flag !== '--max-pods' && !flag.startsWith('--max-pods=')) return;
-    const text = flag.slice('--max-pods='.length);
-    // decimal only: the kubelet reads a leading 0 as octal (Go's base 0), so "0110" would be 72
-    const n = /^[1-9][0-9]{0,9}$/.test(text) ? Number(text) : Number.NaN;
-    found.push({ path: `spec.kubelet.flags[${i}]`, flag, value: n >= 1 && n <= KUBELET_INT32_MAX ? n : undefined });
-  });
-  return found;
-}
-
-/**
- * The `--max-pods` the kubelet runs with: the last one among kubelet flags, since the kubelet
- * takes the last and lets a flag win over its config files. The agent reads it so the memory it
- * reserves for the kubelet (11 MiB a pod) is reserved for the pods the kubelet will run.
- */
-export function maxPodsFlag(flags: readonly string[] | undefined): MaxPodsFlag | undefined {
-  return maxPodsFlags(flags).at(-1);
-}
-
 /** The service unit a `spec.instance.environment` key names, or why it names none. */
 export function serviceUnitName(key: string): Checked<string> {
   const name = key.endsWith('.service') ? key : `${key}.service`;
@@ -178,12 +148,13 @@ function collect(config: NodeConfig): Collected {
     } else add(path, flag, 'is not a kubelet flag (expected "--name=value" or "--name")');
   });
   // The kubelet parses every occurrence (one it cannot read stops it), then keeps the last.
-  for (const f of maxPodsFlags(spec.kubelet?.flags)) {
+  const podsFlags = maxPodsFlags(spec.kubelet?.flags);
+  for (const f of podsFlags) {
     if (FLAG.test(f.flag) && f.value === undefined) {
       add(f.path, f.flag, `does not set a usable max pods (expected a whole number from 1 to ${KUBELET_INT32_MAX}, e.g. "--max-pods=110")`);
     }
   }
-  const podsFlag = maxPodsFlag(spec.kubelet?.flags);
+  const podsFlag = podsFlags.at(-1);
   if (podsFlag?.value !== undefined) parsed.maxPodsFlag = podsFlag;
   const maxPods = spec.kubelet?.config?.maxPods;
   if (maxPods !== undefined && !(typeof maxPods === 'number' && Number.isSafeInteger(maxPods) && maxPods > 0)) {

@@ -1,7 +1,6 @@
 import type { NodeConfig } from '../api/schema.js';
-import { maxPodsFlag } from '../api/validate.js';
+import { kubeletFlagWarnings, maxPodsFlag } from '../api/kubelet-flags.js';
 import { containerdConfigWarnings } from './containerd-config.js';
-import { kubeletFlagWarnings } from './context.js';
 import { maxPodsFlagOverrides } from './max-pods.js';
 
 /**

@@ -1,4 +1,5 @@
 import type { ResolvedNodeConfig } from '../api/schema.js';
+import { kubeletFlagWarnings } from '../api/kubelet-flags.js';
 import { type ParsedConfig, parseResolvedConfig } from '../api/validate.js';
 import { InputError } from '../errors.js';
 import type { Facts } from '../facts/types.js';
@@ -46,24 +47,6 @@ const INSTANCE_ID = /^[a-z]-[0-9a-f]+$/;
 /** The name the kubelet registers: the private DNS name, or the instance id with InstanceIdNodeName. */
 export function nodeNameOf(config: { spec?: { featureGates?: Record<string, boolean> } }, instance: { instanceId: string; privateDnsName: string }): string {
   return config.spec?.featureGates?.InstanceIdNodeName === true ? instance.instanceId : instance.privateDnsName;
-}
-
-/**
- * User kubelet flags that replace a value EKS depends on, one warning each; the same lines for
- * `config check` (from the spec) and render. The user's flags come last, so the kubelet takes
- * theirs: a `--hostname-override` registers the Node under another name, which EKS's mapping of
- * the node role (system:node:{{EC2PrivateDNSName}}, or the instance id) does not allow.
- */
-export function kubeletFlagWarnings(flags: readonly string[] | undefined): string[] {
-  const warnings: string[] = [];
-  (flags ?? []).forEach((flag, i) => {
-    if (flag === '--hostname-override' || flag.startsWith('--hostname-override=')) {
-      warnings.push(
-        `spec.kubelet.flags[${i}]: "${flag}" replaces the node name the agent gives the kubelet (the EC2 private DNS name, or the instance id with InstanceIdNodeName): EKS lets the node role register only that name, so the API server may refuse the Node (forbidden)`,
-      );
-    }
-  });
-  return warnings;
 }
 
 export function buildContext(config: ResolvedNodeConfig, facts: Facts, options: RenderOptions = {}): RenderContext {

@@ -1,7 +1,7 @@
 import { MAX_PODS_EXPRESSION_FIELD, type MaxPodsEvaluator } from '../api/max-pods-expression.js';
 import { describeCause } from '../errors.js';
 import type { EniLimits } from '../facts/types.js';
-import type { MaxPodsFlag } from '../api/validate.js';
+import type { MaxPodsFlag } from '../api/kubelet-flags.js';
 
 /** Kubernetes' own default, used when the instance type's ENI limits are unknown. */
 export const FALLBACK_MAX_PODS = 110;

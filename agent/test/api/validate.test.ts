@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { advisoryProblems, maxPodsFlag, validateNodeConfig, missingClusterFields, unappliedFields } from '../../src/api/validate.js';
+import { advisoryProblems, validateNodeConfig, missingClusterFields, unappliedFields } from '../../src/api/validate.js';
+import { maxPodsFlag } from '../../src/api/kubelet-flags.js';
 import { parseNodeConfigs, toNodeConfig } from '../../src/api/parse.js';
 import { InputError } from '../../src/errors.js';
 import type { NodeConfig } from '../../src/api/schema.js';
