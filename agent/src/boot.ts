@@ -85,5 +85,5 @@ export async function planNode(config: NodeConfig, sources: PlanSources, step: S
 }
 
 function describeFacts({ facts: { instance: f }, eniSource, nodeName }: GatheredFacts): string {
-  return `${f.instanceType} in ${f.availabilityZone}, ${f.cpuMillicores}m CPU, ${f.memoryMiB} MiB, kubelet ${f.kubeletVersion}, containerd ${f.containerdVersion}, ENI limits ${eniSource === 'not needed' ? 'not needed (kubelet.config.maxPods is explicit)' : `from ${eniSource === 'none' ? 'nowhere' : eniSource === 'table' ? 'the image table' : eniSource}`}, node name from ${nodeName}`;
+  return `${f.instanceType} in ${f.availabilityZone}, ${f.cpuMillicores}m CPU, ${f.memoryMiB} MiB, kubelet ${f.kubeletVersion}, containerd ${f.containerdVersion}, ENI limits ${eniSource === 'not needed' ? 'not needed (max pods is explicit)' : `from ${eniSource === 'none' ? 'nowhere' : eniSource === 'table' ? 'the image table' : eniSource}`}, node name from ${nodeName}`;
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { maxPodsFlag } from '../api/kubelet-flags.js';
 import { describeCause } from '../errors.js';
 import type { Ec2Api } from '../aws/ec2.js';
 import type { EniLimits } from './types.js';
@@ -22,11 +23,11 @@ export function eniFacts(lookup: EniLimitsLookup): { eniLimits?: EniLimits; eniL
 }
 
 /**
- * An explicit kubelet.config.maxPods wins over everything the ENI limits would decide, so with
- * one the lookup (and its possible EC2 call) is skipped.
+ * An explicit kubelet.config.maxPods, or a --max-pods kubelet flag, wins over everything the ENI
+ * limits would decide, so with one the lookup (and its possible EC2 call) is skipped.
  */
-export function needsEniLimits(config: { spec?: { kubelet?: { config?: Record<string, unknown> } } }): boolean {
-  return config.spec?.kubelet?.config?.maxPods === undefined;
+export function needsEniLimits(config: { spec?: { kubelet?: { config?: Record<string, unknown>; flags?: string[] } } }): boolean {
+  return config.spec?.kubelet?.config?.maxPods === undefined && maxPodsFlag(config.spec?.kubelet?.flags)?.value === undefined;
 }
 
 /** One line of the table. */

@@ -24,7 +24,7 @@ export interface FactSources {
   ec2?: (region: string) => Ec2Api;
   /** render --instance-types: a table file that replaces the baked one; a malformed one is bad input */
   instanceTypesTable?: string;
-  /** false when kubelet.config.maxPods is explicit: the ENI limits would decide nothing */
+  /** false when max pods is explicit (kubelet.config.maxPods or a --max-pods flag): the ENI limits would decide nothing */
   needEniLimits?: boolean;
   /** false: the interface's IPv6 address is not asked of IMDS (see GatherOptions.ipv6) */
   needIpv6?: boolean;

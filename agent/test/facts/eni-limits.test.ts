@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEc2Api, type Ec2Api } from '../../src/aws/ec2.js';
-import { findInstanceTypeRow, lookupEniLimits } from '../../src/facts/eni-limits.js';
+import { findInstanceTypeRow, lookupEniLimits, needsEniLimits } from '../../src/facts/eni-limits.js';
 import { startEc2, type Ec2Emulator } from '../../../test/emulators/ec2.js';
 import { tempRoot, type TempRoot } from './root.js';
 
@@ -106,5 +106,15 @@ describe('lookupEniLimits', () => {
     const out = await lookupEniLimits('m99i.large', deps);
     expect(out.source).toBe('none');
     expect(out.missing).toMatch(/UnauthorizedOperation/);
+  });
+});
+
+describe('needsEniLimits', () => {
+  it('skips the lookup when max pods is explicit: kubelet.config.maxPods or a --max-pods flag the kubelet keeps', () => {
+    expect(needsEniLimits({ spec: {} })).toBe(true);
+    expect(needsEniLimits({ spec: { kubelet: { config: { maxPods: 58 } } } })).toBe(false);
+    expect(needsEniLimits({ spec: { kubelet: { flags: ['--v=2', '--max-pods=110'] } } })).toBe(false);
+    // a flag without a usable number decides nothing (the rule set refuses it anyway)
+    expect(needsEniLimits({ spec: { kubelet: { flags: ['--max-pods=lots'] } } })).toBe(true);
   });
 });
