@@ -104,11 +104,20 @@ export function checkCertificateAuthority(value: string): Checked<string> {
 
 const EXPECTED_CIDR = 'expected e.g. "10.100.0.0/16" or "fd00::/108"';
 
+/**
+ * An IP address written out: four decimal parts for IPv4, or an IPv6 address. ipaddr.js also
+ * takes the old short and classful IPv4 forms ("10.2", "10.100.0"), which no resolver, service
+ * CIDR or clusterDNS entry is written as.
+ */
+export function isWrittenOutIp(text: string): boolean {
+  return text.includes(':') ? ipaddr.IPv6.isValid(text) : ipaddr.IPv4.isValidFourPartDecimal(text);
+}
+
 /** A service CIDR written out in full, large enough to hold the DNS address (network + 10). */
 export function checkServiceCidr(value: string): Checked<ServiceCidr> {
   const [address = '', prefixText = ''] = value.split('/');
   // ipaddr.js also takes the old short IPv4 forms ("10.100.0/16"); a service CIDR has four parts.
-  const written = /^\d{1,3}$/.test(prefixText) && (ipaddr.IPv4.isValidFourPartDecimal(address) || (address.includes(':') && ipaddr.IPv6.isValid(address)));
+  const written = /^\d{1,3}$/.test(prefixText) && isWrittenOutIp(address);
   if (!written || !ipaddr.isValidCIDR(value)) return { reason: `is not a valid CIDR (${EXPECTED_CIDR})` };
   const [addr, prefix] = ipaddr.parseCIDR(value);
   const family: IpFamily = addr.kind() === 'ipv4' ? 'ipv4' : 'ipv6';

@@ -1,8 +1,7 @@
 import type { TomlTable } from 'smol-toml';
-import ipaddr from 'ipaddr.js';
 import { InputError } from '../errors.js';
 import { loadCel } from './cel.js';
-import { type Checked, checkCertificateAuthority, checkEndpoint, checkServiceCidr, type ServiceCidr } from './cluster-values.js';
+import { type Checked, checkCertificateAuthority, checkEndpoint, checkServiceCidr, isWrittenOutIp, type ServiceCidr } from './cluster-values.js';
 import { compileMaxPodsExpression, type MaxPodsEvaluator } from './max-pods-expression.js';
 import { show, suggest } from './problems.js';
 import { checkKubeletConfigFields, KUBELET_INT32_MAX } from './kubelet-config-fields.js';
@@ -218,9 +217,7 @@ function collect(config: NodeConfig): Collected {
   }
 
   (spec.instance?.network?.nameservers ?? []).forEach((ns, i) => {
-    // ipaddr.js also takes classful shorthands ("10.2"); a resolver address is written out.
-    const ok = ns.includes(':') ? ipaddr.IPv6.isValid(ns) : ipaddr.IPv4.isValidFourPartDecimal(ns);
-    if (!ok) add(`spec.instance.network.nameservers[${i}]`, ns, 'is not an IP address (expected e.g. "10.0.0.2" or "fd00:ec2::253")');
+    if (!isWrittenOutIp(ns)) add(`spec.instance.network.nameservers[${i}]`, ns, 'is not an IP address (expected e.g. "10.0.0.2" or "fd00:ec2::253")');
   });
   (spec.instance?.network?.domains ?? []).forEach((domain, i) => {
     if (!SEARCH_DOMAIN.test(domain) || domain.length > 254) {
@@ -285,8 +282,7 @@ export function advisoryProblems(config: NodeConfig): string[] {
   if (Array.isArray(clusterDns)) {
     clusterDns.forEach((entry, i) => {
       if (typeof entry !== 'string') return; // the field check refuses it
-      const ok = entry.includes(':') ? ipaddr.IPv6.isValid(entry) : ipaddr.IPv4.isValidFourPartDecimal(entry);
-      if (!ok)
+      if (!isWrittenOutIp(entry))
         problems.push(
           `spec.kubelet.config.clusterDNS[${i}]: ${show(entry)} is not an IP address, and the kubelet ignores it (expected e.g. "10.100.0.10" or "169.254.20.10")`,
         );
