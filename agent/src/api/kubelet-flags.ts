@@ -109,8 +109,25 @@ export function kubeletFlagWarnings(flags: readonly string[] | undefined): strin
 
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 
+/**
+ * Flags the agent reads that take a value, with an example. Written bare, the kubelet's flag
+ * parser takes the next word as the value (here the next flag, since every item must be one) or
+ * stops for want of one at the end. `--max-pods` has its own check (maxPodsFlags).
+ */
+const VALUE_FLAG_EXAMPLES: Record<string, string> = {
+  '--node-labels': '--node-labels=team=a,tier=b',
+  '--register-with-taints': '--register-with-taints=dedicated=gpu:NoSchedule',
+  '--hostname-override': '--hostname-override=ip-10-0-1-5.ec2.internal',
+};
+
 /** The problems the kubelet would refuse to start for in one flag, each naming `path`. */
 export function kubeletFlagProblems(flag: string, path: string): string[] {
+  const example = Object.hasOwn(VALUE_FLAG_EXAMPLES, flag) ? VALUE_FLAG_EXAMPLES[flag] : undefined;
+  if (example !== undefined) {
+    return [
+      `${path}: ${show(flag)} needs a value: the kubelet would take the next flag as its value, or stop at start without one (expected e.g. "${example}")`,
+    ];
+  }
   if (flag.startsWith('--node-labels=')) return nodeLabelProblems(flag, path);
   if (flag.startsWith('--register-with-taints=')) return taintProblems(flag, path);
   return [];

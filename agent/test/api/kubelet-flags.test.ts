@@ -61,6 +61,24 @@ describe('--register-with-taints, as the kubelet parses it before it starts', ()
   });
 });
 
+describe('a flag the agent reads, written without its value', () => {
+  it('is refused: the kubelet would take the next flag as its value, or stop without one', () => {
+    for (const flag of ['--node-labels', '--register-with-taints', '--hostname-override']) {
+      expect(nodeLabelProblems(flag, P), flag).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^spec\\.kubelet\\.flags\\[0\\]: "${flag}" needs a value: the kubelet would take the next flag as its value, or stop at start without one \\(expected e\\.g\\. "${flag}=.+"\\)$`,
+          ),
+        ),
+      ]);
+    }
+    // with "=" and nothing after it, each is an empty list (or no override): the kubelet starts
+    for (const flag of ['--node-labels=', '--register-with-taints=', '--hostname-override=']) expect(nodeLabelProblems(flag, P), flag).toEqual([]);
+    // a boolean flag may stand alone, and so may one the agent does not read
+    expect(nodeLabelProblems('--fail-swap-on', P)).toEqual([]);
+  });
+});
+
 describe('kubelet.config.registerWithTaints, as the API server judges the Node', () => {
   it('needs a key that is a qualified name and a value that is a label value', () => {
     expect(
