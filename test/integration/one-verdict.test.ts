@@ -165,6 +165,17 @@ describe('the numbered disagreements, each settled', () => {
     expect(render.stdout.split('\n')).toContain(`warning ${line!.slice('warning: '.length)}`);
   });
 
+  it('warns alike in config check and render when a --kube-reserved flag drops the memory the agent reserves', async () => {
+    const { check, render, out } = await checkAndRender(ud(complete.replace('    flags:\n', '    flags:\n      - --kube-reserved=cpu=250m\n')));
+    expect(check.exitCode, check.stderr).toBe(0);
+    const line = check.stdout.split('\n').find((l) => l.startsWith('warning: spec.kubelet.flags[0]: "--kube-reserved=cpu=250m" replaces the kubeReserved'));
+    expect(line, check.stdout).toMatch(/reserves no ephemeral-storage, memory for itself and containerd/);
+    expect(render.exitCode, render.stderr).toBe(0);
+    expect(render.stdout.split('\n')).toContain(`warning ${line!.slice('warning: '.length)}`);
+    // the config keeps the agent's figures; it is the kubelet that lets the flag replace them
+    expect(JSON.parse(readFileSync(join(out, 'etc/kubernetes/kubelet/config.json'), 'utf8')).kubeReserved.memory).toMatch(/^\d+Mi$/);
+  });
+
   it('names the file and line of a malformed --instance-types table, exit 1', async () => {
     const bad = write('bad-types.jsonl', '{"instanceType":"m5.large", oops\n');
     const r = await runAgent([

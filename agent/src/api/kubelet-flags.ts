@@ -101,10 +101,33 @@ export function maxPodsFlag(flags: readonly string[] | undefined): MaxPodsFlag |
  * the node role (system:node:{{EC2PrivateDNSName}}, or the instance id) does not allow.
  */
 export function kubeletFlagWarnings(flags: readonly string[] | undefined): string[] {
-  return flagOccurrences(flags, '--hostname-override').map(
+  const warnings = flagOccurrences(flags, '--hostname-override').map(
     ({ index, flag }) =>
       `spec.kubelet.flags[${index}]: "${flag}" replaces the node name the agent gives the kubelet (the EC2 private DNS name, or the instance id with InstanceIdNodeName): EKS lets the node role register only that name, so the API server may refuse the Node (forbidden)`,
   );
+  const reserved = kubeReservedFlagWarning(flags);
+  if (reserved) warnings.push(reserved);
+  return warnings;
+}
+
+/** The kubeReserved keys the agent computes for each instance (render/reserved.ts). */
+const COMPUTED_KUBE_RESERVED = ['cpu', 'ephemeral-storage', 'memory'];
+
+/**
+ * A `--kube-reserved` flag does not merge with the kubeReserved the agent writes into the
+ * kubelet's config: the kubelet clears the map for the flag's first occurrence (later ones add
+ * to it). Without `memory` in it, the kubelet and containerd have no memory set aside (255 MiB +
+ * 11 MiB a pod by the agent's formula) and pods may take it. kubelet.config.kubeReserved merges
+ * key by key instead, which the warning points to.
+ */
+function kubeReservedFlagWarning(flags: readonly string[] | undefined): string | undefined {
+  const found = flagOccurrences(flags, '--kube-reserved');
+  if (found.length === 0) return undefined;
+  const keys = new Set(found.flatMap(({ value }) => value.split(',').map((item) => item.split('=')[0]!.trim())));
+  if (keys.has('memory')) return undefined;
+  const first = found[0]!;
+  const dropped = COMPUTED_KUBE_RESERVED.filter((k) => !keys.has(k));
+  return `spec.kubelet.flags[${first.index}]: "${first.flag}" replaces the kubeReserved the agent computes for the instance instead of adding to it: the kubelet then reserves no ${dropped.join(', ')} for itself and containerd (expected memory in the flag, or the flag moved to kubelet.config.kubeReserved, which merges key by key)`;
 }
 
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];

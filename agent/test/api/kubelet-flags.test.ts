@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configTaintProblems, kubeletFlagProblems as nodeLabelProblems } from '../../src/api/kubelet-flags.js';
+import { configTaintProblems, kubeletFlagProblems as nodeLabelProblems, kubeletFlagWarnings } from '../../src/api/kubelet-flags.js';
 
 const P = 'spec.kubelet.flags[0]';
 
@@ -76,6 +76,18 @@ describe('a flag the agent reads, written without its value', () => {
     for (const flag of ['--node-labels=', '--register-with-taints=', '--hostname-override=']) expect(nodeLabelProblems(flag, P), flag).toEqual([]);
     // a boolean flag may stand alone, and so may one the agent does not read
     expect(nodeLabelProblems('--fail-swap-on', P)).toEqual([]);
+  });
+});
+
+describe('a --kube-reserved flag, which the kubelet does not merge with the config', () => {
+  it('warns when no occurrence keeps memory, naming what the agent computed and the flag drops', () => {
+    expect(kubeletFlagWarnings(['--v=2', '--kube-reserved=cpu=250m'])).toEqual([
+      'spec.kubelet.flags[1]: "--kube-reserved=cpu=250m" replaces the kubeReserved the agent computes for the instance instead of adding to it: the kubelet then reserves no ephemeral-storage, memory for itself and containerd (expected memory in the flag, or the flag moved to kubelet.config.kubeReserved, which merges key by key)',
+    ]);
+    // later occurrences add to the map the first one started
+    expect(kubeletFlagWarnings(['--kube-reserved=cpu=250m', '--kube-reserved=memory=1Gi'])).toEqual([]);
+    expect(kubeletFlagWarnings(['--kube-reserved=cpu=250m,memory=1Gi,ephemeral-storage=1Gi'])).toEqual([]);
+    expect(kubeletFlagWarnings(['--system-reserved=cpu=250m'])).toEqual([]);
   });
 });
 
