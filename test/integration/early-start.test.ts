@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -166,6 +166,41 @@ describe('init --skip run --early-start', () => {
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/^eks-node-agent: local storage: .*no instance-store NVMe disks were found/m);
     expect(node.systemctlCalls().slice(1)).toEqual(['is-active containerd.service', 'is-active kubelet.service']);
+  });
+
+  // The marker is what the local storage step leaves when it writes /etc/fstab (agent/test/apply/
+  // local-storage.test.ts); here it is planted, since the simulated node has no md driver.
+  const FSTAB_RELOAD = '/run/eks-node-agent/fstab-reload-pending';
+  const plantFstabReload = (n: SimulatedNode) => {
+    mkdirSync(join(n.root, 'run/eks-node-agent'), { recursive: true });
+    writeFileSync(join(n.root, FSTAB_RELOAD), 'pending\n');
+  };
+
+  it('reloads systemd for a changed /etc/fstab only at the end of the run phase, after the kubelet started', async () => {
+    node = await startNode({ imds: { userData: complete } });
+    plantFstabReload(node);
+    const config = await configPhase(node);
+    expect(config.exitCode, config.stderr).toBe(0);
+    expect(node.systemctlCalls()).toEqual([queued]);
+    const run = await runPhase(node);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(node.systemctlCalls().slice(1)).toEqual(['is-active containerd.service', 'is-active kubelet.service', 'daemon-reload']);
+    expect(run.stderr).toMatch(/^eks-node-agent: daemon-reload \d+ ms \(for \/etc\/fstab, changed by the local storage step\)$/m);
+    expect(existsSync(join(node.root, FSTAB_RELOAD))).toBe(false);
+    // once read, never again
+    expect((await runPhase(node)).exitCode).toBe(0);
+    expect(node.systemctlCalls().filter((c) => c === 'daemon-reload')).toHaveLength(1);
+  });
+
+  it('needs no second reload for /etc/fstab when the config phase reloaded for unit drop-ins after it', async () => {
+    const proxied = nodeConfig({ cluster: completeCluster, instance: { environment: { kubelet: { HTTPS_PROXY: 'http://proxy.internal:3128' } } } });
+    node = await startNode({ imds: { userData: proxied } });
+    plantFstabReload(node);
+    expect((await configPhase(node)).exitCode).toBe(0);
+    expect(node.systemctlCalls()).toEqual(['daemon-reload', queued]);
+    expect(existsSync(join(node.root, FSTAB_RELOAD))).toBe(false);
+    expect((await runPhase(node)).exitCode).toBe(0);
+    expect(node.systemctlCalls().filter((c) => c === 'daemon-reload')).toHaveLength(1);
   });
 
   it('leaves the start to the run phase when setting up local storage fails, and the run phase fails naming the command', async () => {

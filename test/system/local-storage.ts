@@ -95,7 +95,14 @@ export async function checkRaid0(checks: Checks, vm: SshTarget, disks: number): 
     const uuid = (await sshOk(vm, `blkid -s UUID -o value ${md}`)).trim();
     expect(new RegExp(`^UUID=${uuid} /mnt/k8s-disks/0 xfs \\S*nofail`, 'm').test(fstab), `no nofail line for UUID=${uuid}:\n${fstab}`);
     expect(/^\/mnt\/k8s-disks\/0\/containerd \/var\/lib\/containerd none bind,nofail/m.test(fstab), `no bind line for containerd:\n${fstab}`);
-    return `UUID=${uuid}`;
+    // systemd read the new file once the kubelet was up (the run phase's last step), not on the boot path
+    const unit = (await sshOk(vm, 'systemctl show -p SourcePath -p NeedDaemonReload "$(systemd-escape -p --suffix=mount /mnt/k8s-disks/0)"')).trim();
+    expect(/^SourcePath=\/etc\/fstab$/m.test(unit) && /^NeedDaemonReload=no$/m.test(unit), `systemd has not read the new /etc/fstab:\n${unit}`);
+    const run = await sshOk(vm, 'journalctl -b -u eks-node-agent-run.service -o cat --no-pager');
+    const reload = run.split('\n').find((l) => /daemon-reload \d+ ms \(for \/etc\/fstab/.test(l));
+    const config = await sshOk(vm, 'journalctl -b -u eks-node-agent-config.service -o cat --no-pager');
+    expect(reload !== undefined && !/daemon-reload/.test(config), `the reload for /etc/fstab is not the run phase's alone:\nconfig:\n${config}\nrun:\n${run}`);
+    return `UUID=${uuid}; systemd reloaded by the run phase (${reload!.replace(/^eks-node-agent: /, '')})`;
   });
   let blob = '';
   await checks.check("local storage: containerd's content store writes onto the array, the baked images came along", async () => {

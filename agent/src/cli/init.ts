@@ -35,7 +35,15 @@ import {
   type RecordingImds,
   type ReplayingImds,
 } from '../aws/imds-answers.js';
-import { applyLocalStorage, describeLocalStorageOn, leftoverLocalStorage, readLocalStorageIntent, recordLocalStorageIntent } from '../apply/local-storage.js';
+import {
+  applyLocalStorage,
+  clearFstabReload,
+  describeLocalStorageOn,
+  fstabReloadPending,
+  leftoverLocalStorage,
+  readLocalStorageIntent,
+  recordLocalStorageIntent,
+} from '../apply/local-storage.js';
 import { createProcessRunner } from '../apply/process.js';
 import { localStorageIntent, type LocalStorageIntent } from '../storage/plan.js';
 import { stderrLog, timed, type Log } from './log.js';
@@ -236,7 +244,9 @@ export async function run(
           // directories must be on them before either starts. Nothing of the user's runs before
           // this point either way (that is what let the start come early).
           if (storage) await applyStorageStep(storage);
-          logSteps(log, await startEarly(options.root, createSystemctl({ env })));
+          const timings = await startEarly(options.root, createSystemctl({ env }));
+          if (reloadedSystemd(timings)) clearFstabReload(options.root);
+          logSteps(log, timings);
           log('early start: nothing runs between the phases, so containerd and the kubelet start now; the run phase checks them');
         }
       } catch (err) {
@@ -257,7 +267,17 @@ export async function run(
     }
     const systemctl = createSystemctl({ env });
     const result = await applyRunPhase(undefined, { root: options.root, systemctl });
+    if (reloadedSystemd(result.timings)) clearFstabReload(options.root);
     logSteps(log, result.timings);
+    // containerd and the kubelet are up: now systemd may read the fstab the storage step changed
+    if (fstabReloadPending(options.root)) {
+      await step(
+        'daemon-reload',
+        () => systemctl.daemonReload(),
+        () => 'for /etc/fstab, changed by the local storage step',
+      );
+      clearFstabReload(options.root);
+    }
   }
   if (replay) {
     const { kept, asked } = replay.counts();
@@ -265,3 +285,6 @@ export async function run(
   }
   return done();
 }
+
+/** Whether systemd read its configuration again in these steps (which covers an fstab written before them). */
+const reloadedSystemd = (timings: readonly StepTiming[]) => timings.some((t) => t.step === 'daemon-reload' && !t.skipped);

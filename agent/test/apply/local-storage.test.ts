@@ -2,7 +2,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyLocalStorage, parseBlkid, readLocalStorageIntent, recordLocalStorageIntent } from '../../src/apply/local-storage.js';
+import {
+  applyLocalStorage,
+  clearFstabReload,
+  fstabReloadPending,
+  parseBlkid,
+  readLocalStorageIntent,
+  recordLocalStorageIntent,
+} from '../../src/apply/local-storage.js';
 import type { RunProcess } from '../../src/apply/process.js';
 import { EnvironmentError, InputError } from '../../src/errors.js';
 import { localStorageIntent } from '../../src/storage/plan.js';
@@ -43,7 +50,6 @@ describe('applyLocalStorage', () => {
       'blkid -p -o export /dev/md127',
       'mkfs.xfs -K -l su=8b /dev/md127',
       'blkid -p -o export /dev/md127',
-      'systemctl daemon-reload',
       'mount -t xfs -o defaults,noatime /dev/md127 /mnt/k8s-disks/0',
       'systemctl --quiet is-active containerd.service',
       'systemctl stop containerd.service',
@@ -60,11 +66,15 @@ describe('applyLocalStorage', () => {
     expect(readFileSync(join(root, 'mnt/k8s-disks/0/containerd/copied-from'), 'utf8')).toBe('/var/lib/containerd/.');
     expect(log[0]).toMatch(/^local storage: RAID0 over 2 disk\(s\) \(nvme1n1, nvme2n1\) → \/mnt\/k8s-disks\/0 \(xfs\)/);
     expect(log).toContain('local storage: stopped containerd.service while its directory moves');
+    // systemd reads the new fstab later, in the run phase, once containerd and the kubelet are up
+    expect(fstabReloadPending(root)).toBe(true);
+    clearFstabReload(root);
 
     // second run: array running, filesystem there, fstab current, everything mounted: only looks
     k.calls.length = 0;
     await applyLocalStorage(raid0, { root, run: k.run, log: () => undefined });
     expect(k.calls).toEqual(['blkid -p -o export /dev/md127']);
+    expect(fstabReloadPending(root)).toBe(false);
   });
 
   it('after a reboot assembles the existing array (even with a stale mdadm.conf) and neither creates nor formats', async () => {
