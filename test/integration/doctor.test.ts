@@ -324,6 +324,25 @@ describe('doctor names the cause of each join failure', () => {
     expect(r.by('files').status).toBe('ok');
   });
 
+  it('an empty --hostname-override: the kubelet falls back to the machine host name, which node-name names', async () => {
+    const config = nodeConfig();
+    config.spec.kubelet = { flags: ['--hostname-override='] };
+    imds.setUserData(stringify(config));
+    await configureNode(config);
+    await mkdir(join(root, 'proc/sys/kernel'), { recursive: true });
+    await writeFile(join(root, 'proc/sys/kernel/hostname'), 'Build-Host-7\n');
+    try {
+      const r = await doctorJson();
+      expect(r.by('node-name'), r.stdout).toMatchObject({
+        status: 'warn',
+        detail: `the kubelet registers as build-host-7 (spec.kubelet.flags[0] an empty --hostname-override), not ${NODE}, the name EKS lets the node role register`,
+      });
+      expect(r.by('registration')).toMatchObject({ status: 'fail', detail: 'Node build-host-7 is not registered' });
+    } finally {
+      await rm(join(root, 'proc/sys/kernel/hostname'), { force: true });
+    }
+  });
+
   it('user data init went on with: config warns naming each warning, the checks after it run, and exits 0', async () => {
     const config = nodeConfig() as unknown as { spec: { cluster: Record<string, unknown>; instance?: unknown } };
     config.spec.cluster.futureField = true;

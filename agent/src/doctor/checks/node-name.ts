@@ -45,12 +45,20 @@ export function nodeNameCheck(deps: DoctorDeps): Check {
       }
       // The user's flags come last: a --hostname-override is the name the kubelet really uses.
       const override = lastFlag(source.spec?.kubelet?.flags, '--hostname-override');
-      if (override && override.value !== '' && override.value !== found.name) {
+      // an empty one undoes the agent's: the kubelet falls back to the machine's host name, lower-cased
+      const overriding =
+        override === undefined
+          ? undefined
+          : override.value !== ''
+            ? override.value
+            : (await deps.readFile('/proc/sys/kernel/hostname'))?.content.toString().trim().toLowerCase();
+      if (override && overriding !== found.name) {
+        const name = overriding || "the machine's host name";
         return {
           status: 'warn',
-          detail: `the kubelet registers as ${override.value} (spec.kubelet.flags[${override.index}] --hostname-override), not ${found.name}, the name EKS lets the node role register`,
+          detail: `the kubelet registers as ${name} (spec.kubelet.flags[${override.index}] ${override.value === '' ? 'an empty --hostname-override' : '--hostname-override'}), not ${found.name}, the name EKS lets the node role register`,
           hint: `remove --hostname-override from spec.kubelet.flags: the API server refuses a Node the node role may not register (forbidden in \`journalctl -u kubelet\`)`,
-          value: { nodeName: override.value } satisfies NodeNameValue,
+          value: { nodeName: overriding || found.name } satisfies NodeNameValue,
         };
       }
       const value: NodeNameValue = { nodeName: found.name };
