@@ -141,6 +141,7 @@ const VALUE_FLAG_EXAMPLES: Record<string, string> = {
   '--node-labels': '--node-labels=team=a,tier=b',
   '--register-with-taints': '--register-with-taints=dedicated=gpu:NoSchedule',
   '--hostname-override': '--hostname-override=ip-10-0-1-5.ec2.internal',
+  '--kube-reserved': '--kube-reserved=cpu=250m,memory=1Gi,ephemeral-storage=1Gi',
 };
 
 /** The problems the kubelet would refuse to start for in one flag, each naming `path`. */

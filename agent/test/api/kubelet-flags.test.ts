@@ -63,7 +63,7 @@ describe('--register-with-taints, as the kubelet parses it before it starts', ()
 
 describe('a flag the agent reads, written without its value', () => {
   it('is refused: the kubelet would take the next flag as its value, or stop without one', () => {
-    for (const flag of ['--node-labels', '--register-with-taints', '--hostname-override']) {
+    for (const flag of ['--node-labels', '--register-with-taints', '--hostname-override', '--kube-reserved']) {
       expect(nodeLabelProblems(flag, P), flag).toEqual([
         expect.stringMatching(
           new RegExp(

@@ -45,21 +45,17 @@ export function nodeNameCheck(deps: DoctorDeps): Check {
       }
       // The user's flags come last: a --hostname-override is the name the kubelet really uses.
       const override = lastFlag(source.spec?.kubelet?.flags, '--hostname-override');
-      // an empty one undoes the agent's: the kubelet falls back to the machine's host name, lower-cased
-      const overriding =
-        override === undefined
-          ? undefined
-          : override.value !== ''
-            ? override.value
-            : (await deps.readFile('/proc/sys/kernel/hostname'))?.content.toString().trim().toLowerCase();
-      if (override && overriding !== found.name) {
-        const name = overriding || "the machine's host name";
-        return {
-          status: 'warn',
-          detail: `the kubelet registers as ${name} (spec.kubelet.flags[${override.index}] ${override.value === '' ? 'an empty --hostname-override' : '--hostname-override'}), not ${found.name}, the name EKS lets the node role register`,
-          hint: `remove --hostname-override from spec.kubelet.flags: the API server refuses a Node the node role may not register (forbidden in \`journalctl -u kubelet\`)`,
-          value: { nodeName: overriding || found.name } satisfies NodeNameValue,
-        };
+      if (override) {
+        // an empty one undoes the agent's: the kubelet falls back to the machine's host name, lower-cased
+        const name = override.value !== '' ? override.value : (await deps.readFile('/proc/sys/kernel/hostname'))?.content.toString().trim().toLowerCase();
+        if (name !== found.name) {
+          return {
+            status: 'warn',
+            detail: `the kubelet registers as ${name || "the machine's host name"} (spec.kubelet.flags[${override.index}] ${override.value === '' ? 'an empty --hostname-override' : '--hostname-override'}), not ${found.name}, the name EKS lets the node role register`,
+            hint: `remove --hostname-override from spec.kubelet.flags: the API server refuses a Node the node role may not register (forbidden in \`journalctl -u kubelet\`)`,
+            value: { nodeName: name || found.name } satisfies NodeNameValue,
+          };
+        }
       }
       const value: NodeNameValue = { nodeName: found.name };
       switch (found.source) {
