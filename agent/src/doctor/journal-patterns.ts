@@ -25,6 +25,12 @@ export const KUBELET_PATTERNS: JournalPattern[] = [
     hint: 'kubelet cannot register its Node: registration is forbidden (the role lacks system:nodes) or the node name differs from the private DNS name the mapping allows',
   },
   {
+    // the kubelet checks every gate before it starts, and exits on the first it cannot set
+    id: 'feature-gate',
+    pattern: /unrecognized feature gate|cannot set feature gate .* feature is locked to/i,
+    hint: 'kubelet exits at start: kubelet.config.featureGates (or a --feature-gates flag) in the user data names a gate this kubelet version does not know (removed after graduating, or misspelt), or sets a graduated one against its locked value; remove it',
+  },
+  {
     id: 'failed-to-run',
     pattern: /failed to run Kubelet/i,
     hint: 'kubelet exits at start; the journal line says why (often an invalid kubelet.config field or flag in the user data, or containerd not running)',

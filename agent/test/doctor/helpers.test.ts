@@ -71,6 +71,16 @@ describe('matchJournal', () => {
     expect(found.map((f) => f.id)).toEqual(['x509', 'unauthorized', 'failed-to-run']);
     expect(found[1]!.line).toBe('E5 err="Unauthorized" again');
     expect(matchJournal(['E node "ip-1" not found']).map((f) => f.id)).toEqual(['node-not-found']);
+    // the kubelet's own wording (k8s.io/component-base featuregate) for a gate it cannot set
+    for (const err of [
+      'unrecognized feature gate: DisableKubeletCloudCredentialProviders',
+      'cannot set feature gate KubeletPodResources to false, feature is locked to true',
+    ]) {
+      expect(
+        matchJournal([`E "command failed" err="failed to set feature gates from initial flags-based config: ${err}"`]).map((f) => f.id),
+        err,
+      ).toEqual(['feature-gate']);
+    }
     expect(matchJournal(['all good'])).toEqual([]);
   });
 });
