@@ -165,15 +165,21 @@ describe('the numbered disagreements, each settled', () => {
     expect(render.stdout.split('\n')).toContain(`warning ${line!.slice('warning: '.length)}`);
   });
 
-  it('warns alike in config check and render when a --kube-reserved flag drops the memory the agent reserves', async () => {
-    const { check, render, out } = await checkAndRender(ud(complete.replace('    flags:\n', '    flags:\n      - --kube-reserved=cpu=250m\n')));
+  it('warns alike in config check and render when --kube-reserved or --eviction-hard flags drop what the agent sets', async () => {
+    const flags = '    flags:\n      - --kube-reserved=cpu=250m\n      - --eviction-hard=memory.available<500Mi\n';
+    const { check, render, out } = await checkAndRender(ud(complete.replace('    flags:\n', flags)));
     expect(check.exitCode, check.stderr).toBe(0);
-    const line = check.stdout.split('\n').find((l) => l.startsWith('warning: spec.kubelet.flags[0]: "--kube-reserved=cpu=250m" replaces the kubeReserved'));
-    expect(line, check.stdout).toMatch(/reserves no ephemeral-storage, memory for itself and containerd/);
+    const lines = check.stdout.split('\n');
+    const reserved = lines.find((l) => l.startsWith('warning: spec.kubelet.flags[0]: "--kube-reserved=cpu=250m" replaces the kubeReserved'));
+    expect(reserved, check.stdout).toMatch(/reserves no ephemeral-storage, memory for itself and containerd/);
+    const eviction = lines.find((l) => l.startsWith('warning: spec.kubelet.flags[1]: "--eviction-hard=memory.available<500Mi" replaces the evictionHard'));
+    expect(eviction, check.stdout).toMatch(/no hard threshold for nodefs\.available, nodefs\.inodesFree and evicts no pod for them/);
     expect(render.exitCode, render.stderr).toBe(0);
-    expect(render.stdout.split('\n')).toContain(`warning ${line!.slice('warning: '.length)}`);
-    // the config keeps the agent's figures; it is the kubelet that lets the flag replace them
-    expect(JSON.parse(readFileSync(join(out, 'etc/kubernetes/kubelet/config.json'), 'utf8')).kubeReserved.memory).toMatch(/^\d+Mi$/);
+    for (const line of [reserved!, eviction!]) expect(render.stdout.split('\n')).toContain(`warning ${line.slice('warning: '.length)}`);
+    // the config keeps the agent's figures; it is the kubelet that lets the flags replace them
+    const config = JSON.parse(readFileSync(join(out, 'etc/kubernetes/kubelet/config.json'), 'utf8'));
+    expect(config.kubeReserved.memory).toMatch(/^\d+Mi$/);
+    expect(Object.keys(config.evictionHard)).toEqual(['memory.available', 'nodefs.available', 'nodefs.inodesFree']);
   });
 
   it('names the file and line of a malformed --instance-types table, exit 1', async () => {

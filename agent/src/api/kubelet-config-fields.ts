@@ -128,10 +128,13 @@ function checkStruct(name: string, value: Record<string, unknown>, path: string,
 const QUANTITY = /^[+-]?(\d+\.?\d*|\.\d+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?$/;
 const PERCENT = /^(\d+\.?\d*|\.\d+)%$/;
 
+/** Whether an eviction threshold is one the kubelet reads: a quantity or a percentage. */
+export const isThreshold = (text: string): boolean => QUANTITY.test(text) || PERCENT.test(text);
+
 /** The kubelet's reading of each entry of these map fields (the keys depend on the kubelet version, so only values are judged). */
 const MAP_ENTRY_RULES: Record<string, { test: (text: string) => boolean; what: string; example: string }> = (() => {
   const quantity = { test: (t: string) => QUANTITY.test(t), what: 'a quantity', example: 'e.g. "100m", "512Mi" or "1Gi"' };
-  const threshold = { test: (t: string) => QUANTITY.test(t) || PERCENT.test(t), what: 'a quantity or a percentage', example: 'e.g. "100Mi" or "10%"' };
+  const threshold = { test: isThreshold, what: 'a quantity or a percentage', example: 'e.g. "100Mi" or "10%"' };
   return { kubeReserved: quantity, systemReserved: quantity, evictionHard: threshold, evictionSoft: threshold, evictionMinimumReclaim: threshold };
 })();
 

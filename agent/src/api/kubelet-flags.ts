@@ -1,4 +1,4 @@
-import { KUBELET_INT32_MAX } from './kubelet-config-fields.js';
+import { isThreshold, KUBELET_INT32_MAX } from './kubelet-config-fields.js';
 import { show } from './problems.js';
 
 /*
@@ -53,9 +53,16 @@ function isForbiddenToKubelet(key: string): boolean {
   return !KUBELET_LABELS.has(key) && !KUBELET_LABEL_NAMESPACES.some((allowed) => inNamespace(namespace, allowed));
 }
 
+/** One occurrence of a flag among kubelet flags: its index, the whole item, and what follows `=` ("" when bare). */
+export interface FlagOccurrence {
+  index: number;
+  flag: string;
+  value: string;
+}
+
 /** Every occurrence of a flag among kubelet flags, in order: `--name=value`, or a bare `--name` (value ""). */
-export function flagOccurrences(flags: readonly string[] | undefined, name: string): Array<{ index: number; flag: string; value: string }> {
-  const found: Array<{ index: number; flag: string; value: string }> = [];
+export function flagOccurrences(flags: readonly string[] | undefined, name: string): FlagOccurrence[] {
+  const found: FlagOccurrence[] = [];
   (flags ?? []).forEach((flag, index) => {
     if (flag === name) found.push({ index, flag, value: '' });
     else if (flag.startsWith(`${name}=`)) found.push({ index, flag, value: flag.slice(name.length + 1) });
@@ -64,7 +71,7 @@ export function flagOccurrences(flags: readonly string[] | undefined, name: stri
 }
 
 /** The last occurrence of a flag among kubelet flags: the one the kubelet keeps. */
-export function lastFlag(flags: readonly string[] | undefined, name: string): { index: number; flag: string; value: string } | undefined {
+export function lastFlag(flags: readonly string[] | undefined, name: string): FlagOccurrence | undefined {
   return flagOccurrences(flags, name).at(-1);
 }
 
@@ -105,9 +112,13 @@ export function kubeletFlagWarnings(flags: readonly string[] | undefined): strin
     ({ index, flag }) =>
       `spec.kubelet.flags[${index}]: "${flag}" replaces the node name the agent gives the kubelet (the EC2 private DNS name, or the instance id with InstanceIdNodeName): EKS lets the node role register only that name, so the API server may refuse the Node (forbidden)`,
   );
-  const reserved = kubeReservedFlagWarning(flags);
-  if (reserved) warnings.push(reserved);
+  for (const warning of [kubeReservedFlagWarning(flags), evictionHardFlagWarning(flags)]) if (warning) warnings.push(warning);
   return warnings;
+}
+
+/** The keys a map flag's occurrences set, together (later occurrences add to the map the first one started). */
+function mapFlagKeys(found: readonly FlagOccurrence[], separator: string): Set<string> {
+  return new Set(found.flatMap(({ value }) => value.split(',').map((item) => item.split(separator)[0]!.trim())));
 }
 
 /** The kubeReserved keys the agent computes for each instance (render/reserved.ts). */
@@ -123,11 +134,39 @@ const COMPUTED_KUBE_RESERVED = ['cpu', 'ephemeral-storage', 'memory'];
 function kubeReservedFlagWarning(flags: readonly string[] | undefined): string | undefined {
   const found = flagOccurrences(flags, '--kube-reserved');
   if (found.length === 0) return undefined;
-  const keys = new Set(found.flatMap(({ value }) => value.split(',').map((item) => item.split('=')[0]!.trim())));
+  const keys = mapFlagKeys(found, '=');
   if (keys.has('memory')) return undefined;
   const first = found[0]!;
   const dropped = COMPUTED_KUBE_RESERVED.filter((k) => !keys.has(k));
   return `spec.kubelet.flags[${first.index}]: "${first.flag}" replaces the kubeReserved the agent computes for the instance instead of adding to it: the kubelet then reserves no ${dropped.join(', ')} for itself and containerd (expected memory in the flag, or the flag moved to kubelet.config.kubeReserved, which merges key by key)`;
+}
+
+/**
+ * The hard eviction thresholds the agent writes into the kubelet's config (the kubelet's own
+ * defaults for these three signals, written out so a drop-in's evictionHard merges with them).
+ */
+export const AGENT_EVICTION_HARD: Readonly<Record<string, string>> = {
+  'memory.available': '100Mi',
+  'nodefs.available': '10%',
+  'nodefs.inodesFree': '5%',
+};
+
+/**
+ * An `--eviction-hard` flag replaces the agent's evictionHard the way `--kube-reserved` replaces
+ * kubeReserved (the first occurrence clears the map), and the kubelet has no threshold for a
+ * signal left out: `--eviction-hard=memory.available<500Mi`, common in older user data, leaves a
+ * node that evicts no pod when its disk or inodes run out. The config's
+ * mergeDefaultEvictionSettings does not help: the kubelet merges its defaults into the config
+ * file's map before the flags replace it.
+ */
+function evictionHardFlagWarning(flags: readonly string[] | undefined): string | undefined {
+  const found = flagOccurrences(flags, '--eviction-hard');
+  if (found.length === 0) return undefined;
+  const keys = mapFlagKeys(found, '<');
+  const dropped = Object.keys(AGENT_EVICTION_HARD).filter((signal) => !keys.has(signal));
+  if (dropped.length === 0) return undefined;
+  const first = found[0]!;
+  return `spec.kubelet.flags[${first.index}]: "${first.flag}" replaces the evictionHard thresholds the agent writes instead of adding to them: the kubelet then has no hard threshold for ${dropped.join(', ')} and evicts no pod for them (expected every one of ${Object.keys(AGENT_EVICTION_HARD).join(', ')} in the flag, or the flag moved to kubelet.config.evictionHard, which merges key by key)`;
 }
 
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
@@ -142,6 +181,7 @@ const VALUE_FLAG_EXAMPLES: Record<string, string> = {
   '--register-with-taints': '--register-with-taints=dedicated=gpu:NoSchedule',
   '--hostname-override': '--hostname-override=ip-10-0-1-5.ec2.internal',
   '--kube-reserved': '--kube-reserved=cpu=250m,memory=1Gi,ephemeral-storage=1Gi',
+  '--eviction-hard': '--eviction-hard=memory.available<500Mi,nodefs.available<10%,nodefs.inodesFree<5%',
 };
 
 /** The problems the kubelet would refuse to start for in one flag, each naming `path`. */
@@ -154,7 +194,33 @@ export function kubeletFlagProblems(flag: string, path: string): string[] {
   }
   if (flag.startsWith('--node-labels=')) return nodeLabelProblems(flag, path);
   if (flag.startsWith('--register-with-taints=')) return taintProblems(flag, path);
+  if (flag.startsWith('--eviction-hard=')) return evictionHardProblems(flag, path);
   return [];
+}
+
+/**
+ * `--eviction-hard`: each comma-separated item is `signal<threshold`, the threshold a quantity or
+ * a percentage, as for kubelet.config.evictionHard (a "memory.available=500Mi" item stops the
+ * kubelet at start). Signal names are not judged: the kubelet's list grows with its version.
+ */
+function evictionHardProblems(flag: string, path: string): string[] {
+  const problems: string[] = [];
+  const example = VALUE_FLAG_EXAMPLES['--eviction-hard'];
+  for (const item of flag.slice('--eviction-hard='.length).split(',')) {
+    if (item === '') continue;
+    const lt = item.indexOf('<');
+    if (lt < 0) {
+      problems.push(`${path}: ${show(item)} in --eviction-hard is not signal<threshold (expected e.g. "${example}")`);
+      continue;
+    }
+    const threshold = item.slice(lt + 1).trim();
+    if (!isThreshold(threshold)) {
+      problems.push(
+        `${path}: threshold ${show(threshold)} of ${show(item.slice(0, lt).trim())} in --eviction-hard is not a quantity or a percentage (expected e.g. "100Mi" or "10%")`,
+      );
+    }
+  }
+  return problems;
 }
 
 /** Whether a label (or taint) value is not one. */

@@ -1,3 +1,4 @@
+import { AGENT_EVICTION_HARD } from '../api/kubelet-flags.js';
 import type { RenderContext } from './context.js';
 import { stableJson } from '../common/json.js';
 import { deepMerge } from '../common/merge.js';
@@ -47,11 +48,7 @@ export function agentKubeletConfig(ctx: RenderContext): Record<string, unknown> 
     clusterDomain: 'cluster.local',
     containerRuntimeEndpoint: `unix://${PATHS.containerdSocket}`,
     featureGates: ctx.kubeletDefaults.featureGates,
-    evictionHard: {
-      'memory.available': '100Mi',
-      'nodefs.available': '10%',
-      'nodefs.inodesFree': '5%',
-    },
+    evictionHard: { ...AGENT_EVICTION_HARD },
     hairpinMode: 'hairpin-veth',
     healthzBindAddress: ipv6 ? '::1' : '127.0.0.1',
     kubeReserved: kubeReserved(instance.cpuMillicores, ctx.maxPods),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configTaintProblems, kubeletFlagProblems as nodeLabelProblems, kubeletFlagWarnings } from '../../src/api/kubelet-flags.js';
+import { AGENT_EVICTION_HARD, configTaintProblems, kubeletFlagProblems as nodeLabelProblems, kubeletFlagWarnings } from '../../src/api/kubelet-flags.js';
 
 const P = 'spec.kubelet.flags[0]';
 
@@ -63,7 +63,7 @@ describe('--register-with-taints, as the kubelet parses it before it starts', ()
 
 describe('a flag the agent reads, written without its value', () => {
   it('is refused: the kubelet would take the next flag as its value, or stop without one', () => {
-    for (const flag of ['--node-labels', '--register-with-taints', '--hostname-override', '--kube-reserved']) {
+    for (const flag of ['--node-labels', '--register-with-taints', '--hostname-override', '--kube-reserved', '--eviction-hard']) {
       expect(nodeLabelProblems(flag, P), flag).toEqual([
         expect.stringMatching(
           new RegExp(
@@ -88,6 +88,31 @@ describe('a --kube-reserved flag, which the kubelet does not merge with the conf
     expect(kubeletFlagWarnings(['--kube-reserved=cpu=250m', '--kube-reserved=memory=1Gi'])).toEqual([]);
     expect(kubeletFlagWarnings(['--kube-reserved=cpu=250m,memory=1Gi,ephemeral-storage=1Gi'])).toEqual([]);
     expect(kubeletFlagWarnings(['--system-reserved=cpu=250m'])).toEqual([]);
+  });
+});
+
+describe('--eviction-hard, as the kubelet parses it before it starts', () => {
+  it('accepts signal<threshold items with a quantity or a percentage, and an empty value', () => {
+    for (const flag of ['--eviction-hard=memory.available<500Mi,nodefs.available<10%', '--eviction-hard=pid.available<5%,', '--eviction-hard='])
+      expect(nodeLabelProblems(flag, P), flag).toEqual([]);
+  });
+
+  it('refuses an item without "<" and a threshold that is neither a quantity nor a percentage, naming each', () => {
+    expect(nodeLabelProblems('--eviction-hard=memory.available=500Mi,nodefs.available<10pct,imagefs.available<1GB', P)).toEqual([
+      'spec.kubelet.flags[0]: "memory.available=500Mi" in --eviction-hard is not signal<threshold (expected e.g. "--eviction-hard=memory.available<500Mi,nodefs.available<10%,nodefs.inodesFree<5%")',
+      'spec.kubelet.flags[0]: threshold "10pct" of "nodefs.available" in --eviction-hard is not a quantity or a percentage (expected e.g. "100Mi" or "10%")',
+      'spec.kubelet.flags[0]: threshold "1GB" of "imagefs.available" in --eviction-hard is not a quantity or a percentage (expected e.g. "100Mi" or "10%")',
+    ]);
+  });
+
+  it('warns when the occurrences leave out a signal the agent sets, since the kubelet then has no threshold for it', () => {
+    expect(kubeletFlagWarnings(['--eviction-hard=memory.available<500Mi'])).toEqual([
+      `spec.kubelet.flags[0]: "--eviction-hard=memory.available<500Mi" replaces the evictionHard thresholds the agent writes instead of adding to them: the kubelet then has no hard threshold for nodefs.available, nodefs.inodesFree and evicts no pod for them (expected every one of ${Object.keys(AGENT_EVICTION_HARD).join(', ')} in the flag, or the flag moved to kubelet.config.evictionHard, which merges key by key)`,
+    ]);
+    expect(kubeletFlagWarnings(['--eviction-hard='])[0]).toMatch(/no hard threshold for memory\.available, nodefs\.available, nodefs\.inodesFree /);
+    // later occurrences add to the map the first one started
+    expect(kubeletFlagWarnings(['--eviction-hard=memory.available<500Mi,nodefs.available<10%', '--eviction-hard=nodefs.inodesFree<5%'])).toEqual([]);
+    expect(kubeletFlagWarnings(['--eviction-soft=memory.available<1Gi'])).toEqual([]);
   });
 });
 
