@@ -182,6 +182,7 @@ const VALUE_FLAG_EXAMPLES: Record<string, string> = {
   '--hostname-override': '--hostname-override=ip-10-0-1-5.ec2.internal',
   '--kube-reserved': '--kube-reserved=cpu=250m,memory=1Gi,ephemeral-storage=1Gi',
   '--eviction-hard': '--eviction-hard=memory.available<500Mi,nodefs.available<10%,nodefs.inodesFree<5%',
+  '--cloud-provider': '--cloud-provider=external',
 };
 
 /** The problems the kubelet would refuse to start for in one flag, each naming `path`. */
@@ -195,7 +196,21 @@ export function kubeletFlagProblems(flag: string, path: string): string[] {
   if (flag.startsWith('--node-labels=')) return nodeLabelProblems(flag, path);
   if (flag.startsWith('--register-with-taints=')) return taintProblems(flag, path);
   if (flag.startsWith('--eviction-hard=')) return evictionHardProblems(flag, path);
+  if (flag.startsWith('--cloud-provider=')) return cloudProviderProblems(flag, path);
   return [];
+}
+
+/**
+ * `--cloud-provider`: the agent gives `external` (EKS runs the cloud controller). The kubelets
+ * EKS supports (1.27 and later) have no provider built in and stop at start for any other name:
+ * `--cloud-provider=aws` from AL2-era user data. Empty means none, which the kubelet accepts.
+ */
+function cloudProviderProblems(flag: string, path: string): string[] {
+  const name = flag.slice('--cloud-provider='.length);
+  if (name === '' || name === 'external') return [];
+  return [
+    `${path}: ${show(flag)} names a cloud provider built into the kubelet: kubelets from 1.27 on have none and stop at start (expected "--cloud-provider=external", which the agent already gives, or no such flag)`,
+  ];
 }
 
 /**

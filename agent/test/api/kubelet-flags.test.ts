@@ -63,7 +63,7 @@ describe('--register-with-taints, as the kubelet parses it before it starts', ()
 
 describe('a flag the agent reads, written without its value', () => {
   it('is refused: the kubelet would take the next flag as its value, or stop without one', () => {
-    for (const flag of ['--node-labels', '--register-with-taints', '--hostname-override', '--kube-reserved', '--eviction-hard']) {
+    for (const flag of ['--node-labels', '--register-with-taints', '--hostname-override', '--kube-reserved', '--eviction-hard', '--cloud-provider']) {
       expect(nodeLabelProblems(flag, P), flag).toEqual([
         expect.stringMatching(
           new RegExp(
@@ -113,6 +113,15 @@ describe('--eviction-hard, as the kubelet parses it before it starts', () => {
     // later occurrences add to the map the first one started
     expect(kubeletFlagWarnings(['--eviction-hard=memory.available<500Mi,nodefs.available<10%', '--eviction-hard=nodefs.inodesFree<5%'])).toEqual([]);
     expect(kubeletFlagWarnings(['--eviction-soft=memory.available<1Gi'])).toEqual([]);
+  });
+});
+
+describe('--cloud-provider, which the kubelets EKS supports accept only as external', () => {
+  it('refuses an in-tree provider name and accepts external or none', () => {
+    expect(nodeLabelProblems('--cloud-provider=aws', P)).toEqual([
+      'spec.kubelet.flags[0]: "--cloud-provider=aws" names a cloud provider built into the kubelet: kubelets from 1.27 on have none and stop at start (expected "--cloud-provider=external", which the agent already gives, or no such flag)',
+    ]);
+    for (const flag of ['--cloud-provider=external', '--cloud-provider=']) expect(nodeLabelProblems(flag, P), flag).toEqual([]);
   });
 });
 
