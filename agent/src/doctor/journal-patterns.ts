@@ -31,6 +31,12 @@ export const KUBELET_PATTERNS: JournalPattern[] = [
     hint: 'kubelet exits at start: kubelet.config.featureGates (or a --feature-gates flag) in the user data names a gate this kubelet version does not know (removed after graduating, or misspelt), or sets a graduated one against its locked value; remove it',
   },
   {
+    // the kubelet parses its command line first and exits on a flag it does not have or cannot read
+    id: 'kubelet-flag',
+    pattern: /failed to parse kubelet flag/i,
+    hint: 'kubelet exits at start: a flag in spec.kubelet.flags (or --kubelet-extra-args) is one this kubelet version does not have (removed, such as --container-runtime or --network-plugin, or misspelt) or has a value it cannot read; fix or remove it',
+  },
+  {
     id: 'failed-to-run',
     pattern: /failed to run Kubelet/i,
     hint: 'kubelet exits at start; the journal line says why (often an invalid kubelet.config field or flag in the user data, or containerd not running)',

@@ -81,6 +81,11 @@ describe('matchJournal', () => {
         err,
       ).toEqual(['feature-gate']);
     }
+    // a flag the kubelet does not have (removed in 1.27), in the kubelet's wording (cmd/kubelet/app)
+    const flagLine = 'E1205 run.go:72] "command failed" err="failed to parse kubelet flag: unknown flag: --container-runtime"';
+    expect(matchJournal([flagLine])).toEqual([
+      { id: 'kubelet-flag', line: flagLine, hint: expect.stringMatching(/^kubelet exits at start: a flag in spec\.kubelet\.flags/) },
+    ]);
     expect(matchJournal(['all good'])).toEqual([]);
   });
 });
