@@ -135,8 +135,36 @@ export const isThreshold = (text: string): boolean => QUANTITY.test(text) || PER
 const MAP_ENTRY_RULES: Record<string, { test: (text: string) => boolean; what: string; example: string }> = (() => {
   const quantity = { test: (t: string) => QUANTITY.test(t), what: 'a quantity', example: 'e.g. "100m", "512Mi" or "1Gi"' };
   const threshold = { test: isThreshold, what: 'a quantity or a percentage', example: 'e.g. "100Mi" or "10%"' };
-  return { kubeReserved: quantity, systemReserved: quantity, evictionHard: threshold, evictionSoft: threshold, evictionMinimumReclaim: threshold };
+  // time.ParseDuration, then refused below zero
+  const gracePeriod = { test: (t: string) => DURATION.test(t) && !t.startsWith('-'), what: 'a duration of 0 or more', example: 'e.g. "1m30s"' };
+  return {
+    kubeReserved: quantity,
+    systemReserved: quantity,
+    evictionHard: threshold,
+    evictionSoft: threshold,
+    evictionMinimumReclaim: threshold,
+    evictionSoftGracePeriod: gracePeriod,
+  };
 })();
+
+/**
+ * Each soft eviction threshold needs a grace period for its signal: the kubelet stops at start
+ * for one without ("grace period must be specified for the soft eviction threshold"). "0%" and
+ * "100%" are thresholds the kubelet ignores, so they need none. Not judged when a kubelet flag
+ * replaces either map (`--eviction-soft`, `--eviction-soft-grace-period`).
+ */
+export function softEvictionProblems(fragment: Record<string, unknown>, flags: readonly string[] | undefined, base = 'spec.kubelet.config'): FieldProblem[] {
+  const soft = fragment.evictionSoft;
+  if (!isMap(soft) || (flags ?? []).some((f) => f.startsWith('--eviction-soft'))) return [];
+  const periods = isMap(fragment.evictionSoftGracePeriod) ? fragment.evictionSoftGracePeriod : {};
+  return Object.entries(soft)
+    .filter(([signal, text]) => typeof text === 'string' && text !== '0%' && text !== '100%' && !Object.hasOwn(periods, signal))
+    .map(([signal]) => ({
+      path: `${base}.evictionSoft.${signal}`,
+      severity: 'error' as const,
+      message: `${base}.evictionSoft.${signal}: has no grace period, and the kubelet stops at start for a soft threshold without one (expected ${base}.evictionSoftGracePeriod.${signal}, e.g. "1m30s")`,
+    }));
+}
 
 function checkValue(kind: string, value: unknown, path: string, problems: FieldProblem[]): void {
   const wrong = (expected: string): void => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkKubeletConfigFields } from '../../src/api/kubelet-config-fields.js';
+import { checkKubeletConfigFields, softEvictionProblems } from '../../src/api/kubelet-config-fields.js';
 import { KUBELET_CONFIG_FIELDS_VERSION, KUBELET_CONFIG_TYPES } from '../../src/api/kubelet-config-fields.generated.js';
 import { generate } from '../../../scripts/gen-kubelet-config-fields.js';
 
@@ -138,6 +138,31 @@ describe('KubeletConfiguration field check', () => {
       'spec.kubelet.config.evictionSoft.memory.available: "10 %" is not a quantity or a percentage (expected e.g. "100Mi" or "10%")',
     ]);
     expect(problems.every((p) => p.severity === 'error')).toBe(true);
+  });
+
+  it('judges soft eviction grace periods as the kubelet does: durations of 0 or more, one for each soft threshold', () => {
+    const soft = {
+      evictionSoft: { 'memory.available': '500Mi', 'nodefs.available': '15%', 'imagefs.available': '0%' },
+      evictionSoftGracePeriod: { 'memory.available': '1m30s', 'nodefs.inodesFree': '-1s', 'pid.available': 90 },
+    };
+    expect(checkKubeletConfigFields(soft).map((p) => p.message)).toEqual([
+      'spec.kubelet.config.evictionSoftGracePeriod.nodefs.inodesFree: "-1s" is not a duration of 0 or more (expected e.g. "1m30s")',
+      'spec.kubelet.config.evictionSoftGracePeriod.pid.available: 90 is a whole number (expected a duration of 0 or more as a string, e.g. "1m30s")',
+    ]);
+    // nodefs.available has no grace period; "0%" is a threshold the kubelet ignores
+    expect(softEvictionProblems(soft, ['--v=2'])).toEqual([
+      {
+        path: 'spec.kubelet.config.evictionSoft.nodefs.available',
+        severity: 'error',
+        message:
+          'spec.kubelet.config.evictionSoft.nodefs.available: has no grace period, and the kubelet stops at start for a soft threshold without one (expected spec.kubelet.config.evictionSoftGracePeriod.nodefs.available, e.g. "1m30s")',
+      },
+    ]);
+    expect(softEvictionProblems({ evictionSoft: { 'memory.available': '1Gi' } }, undefined).map((p) => p.path)).toEqual([
+      'spec.kubelet.config.evictionSoft.memory.available',
+    ]);
+    // a flag replaces either map, so the config's alone does not tell
+    expect(softEvictionProblems(soft, ['--eviction-soft-grace-period=nodefs.available=1m'])).toEqual([]);
   });
 
   it('comes from a list with the fields the agent itself writes', () => {
