@@ -29,10 +29,19 @@ const TYPE_META = ['apiVersion', 'kind'];
  * executable's whole script decode as UTF-8 (scripts/sea/loader.cjs).
  */
 const DURATION = /^[-+]?(0|(\d+(\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))((\d+(\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))*$/;
+/** A Go duration in milliseconds, or undefined when the text is not one. */
+export function durationMs(text: string): number | undefined {
+  if (!DURATION.test(text)) return undefined;
+  const unitMs: Record<string, number> = { ns: 1e-6, us: 1e-3, '\u00b5s': 1e-3, '\u03bcs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let ms = 0;
+  for (const [, n, unit] of text.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/g)) ms += Number(n) * unitMs[unit!]!;
+  return text.startsWith('-') ? -ms : ms;
+}
+
 /** RFC 3339, as metav1.Time is written. */
 const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
-const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function typeOf(value: unknown): string {
   if (value === null) return 'null';
@@ -146,25 +155,6 @@ const MAP_ENTRY_RULES: Record<string, { test: (text: string) => boolean; what: s
     evictionSoftGracePeriod: gracePeriod,
   };
 })();
-
-/**
- * Each soft eviction threshold needs a grace period for its signal: the kubelet stops at start
- * for one without ("grace period must be specified for the soft eviction threshold"). "0%" and
- * "100%" are thresholds the kubelet ignores, so they need none. Not judged when a kubelet flag
- * replaces either map (`--eviction-soft`, `--eviction-soft-grace-period`).
- */
-export function softEvictionProblems(fragment: Record<string, unknown>, flags: readonly string[] | undefined, base = 'spec.kubelet.config'): FieldProblem[] {
-  const soft = fragment.evictionSoft;
-  if (!isMap(soft) || (flags ?? []).some((f) => f.startsWith('--eviction-soft'))) return [];
-  const periods = isMap(fragment.evictionSoftGracePeriod) ? fragment.evictionSoftGracePeriod : {};
-  return Object.entries(soft)
-    .filter(([signal, text]) => typeof text === 'string' && text !== '0%' && text !== '100%' && !Object.hasOwn(periods, signal))
-    .map(([signal]) => ({
-      path: `${base}.evictionSoft.${signal}`,
-      severity: 'error' as const,
-      message: `${base}.evictionSoft.${signal}: has no grace period, and the kubelet stops at start for a soft threshold without one (expected ${base}.evictionSoftGracePeriod.${signal}, e.g. "1m30s")`,
-    }));
-}
 
 function checkValue(kind: string, value: unknown, path: string, problems: FieldProblem[]): void {
   const wrong = (expected: string): void => {

@@ -4,7 +4,8 @@ import { loadCel } from './cel.js';
 import { type Checked, checkCertificateAuthority, checkEndpoint, checkServiceCidr, isWrittenOutIp, type ServiceCidr } from './cluster-values.js';
 import { compileMaxPodsExpression, type MaxPodsEvaluator } from './max-pods-expression.js';
 import { show, suggest } from './problems.js';
-import { checkKubeletConfigFields, KUBELET_INT32_MAX, softEvictionProblems } from './kubelet-config-fields.js';
+import { checkKubeletConfigFields, KUBELET_INT32_MAX } from './kubelet-config-fields.js';
+import { kubeletConfigPairProblems } from './kubelet-config-rules.js';
 import { configTaintProblems, kubeletFlagProblems, maxPodsFlags, type MaxPodsFlag } from './kubelet-flags.js';
 import { type ClusterSpec, KNOWN_FEATURE_GATES, type NodeConfig, type ResolvedNodeConfig } from './schema.js';
 import { parseContainerdToml } from './toml.js';
@@ -164,7 +165,7 @@ function collect(config: NodeConfig): Collected {
   const kubeletConfig = spec.kubelet?.config;
   if (kubeletConfig) {
     for (const p of checkKubeletConfigFields(kubeletConfig)) if (p.severity === 'error') problems.push(p.message);
-    for (const p of softEvictionProblems(kubeletConfig, spec.kubelet?.flags)) problems.push(p.message);
+    for (const p of kubeletConfigPairProblems(kubeletConfig, spec.kubelet?.flags)) problems.push(p.message);
     problems.push(...configTaintProblems(kubeletConfig.registerWithTaints));
   }
   const expression = spec.kubelet?.maxPodsExpression;

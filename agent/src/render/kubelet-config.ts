@@ -1,4 +1,6 @@
-import { AGENT_EVICTION_HARD } from '../api/kubelet-flags.js';
+import { durationMs } from '../api/kubelet-config-fields.js';
+import { reservedSystemCpus } from '../api/kubelet-config-rules.js';
+import { AGENT_EVICTION_HARD, lastFlag } from '../api/kubelet-flags.js';
 import type { RenderContext } from './context.js';
 import { stableJson } from '../common/json.js';
 import { deepMerge } from '../common/merge.js';
@@ -26,6 +28,10 @@ const TLS_CIPHER_SUITES = [
  * gets (kubelet-defaults.ts), plus what facts decide.
  */
 export function agentKubeletConfig(ctx: RenderContext): Record<string, unknown> {
+  return withoutConflicts(agentSettings(ctx), ctx.config.spec.kubelet?.config, ctx.config.spec.kubelet?.flags);
+}
+
+function agentSettings(ctx: RenderContext): Record<string, unknown> {
   const { instance } = ctx.facts;
   const ipv6 = ctx.family === 'ipv6';
   return {
@@ -65,6 +71,33 @@ export function agentKubeletConfig(ctx: RenderContext): Record<string, unknown> 
     systemReservedCgroup: '/system',
     tlsCipherSuites: TLS_CIPHER_SUITES,
   };
+}
+
+/**
+ * The agent's settings that would make the kubelet stop beside what the user sets, left out so
+ * the user's setting stands (the user's fragment is layered over the agent's, field by field):
+ * - kubeReservedCgroup and systemReservedCgroup when the user reserves CPUs for the system
+ *   (reservedSystemCPUs or --reserved-cpus): the kubelet refuses either beside them. The two
+ *   name cgroups only for enforcing reservations, which the agent does not ask for.
+ * - the agent's shutdownGracePeriodCriticalPods when the user sets a shorter shutdownGracePeriod
+ *   alone (the critical pods' share must fit in it): the kubelet's default, 0, then applies.
+ */
+function withoutConflicts(
+  agent: Record<string, unknown>,
+  user: Record<string, unknown> | undefined,
+  flags: readonly string[] | undefined,
+): Record<string, unknown> {
+  const out = { ...agent };
+  if (reservedSystemCpus(user, flags) !== undefined) {
+    delete out.kubeReservedCgroup;
+    delete out.systemReservedCgroup;
+  }
+  const critical = typeof out.shutdownGracePeriodCriticalPods === 'string' ? durationMs(out.shutdownGracePeriodCriticalPods) : undefined;
+  const userGrace = lastFlag(flags, '--shutdown-grace-period')?.value ?? user?.shutdownGracePeriod;
+  const userCritical = lastFlag(flags, '--shutdown-grace-period-critical-pods')?.value ?? user?.shutdownGracePeriodCriticalPods;
+  const grace = typeof userGrace === 'string' ? durationMs(userGrace) : undefined;
+  if (critical !== undefined && grace !== undefined && userCritical === undefined && grace < critical) delete out.shutdownGracePeriodCriticalPods;
+  return out;
 }
 
 /**

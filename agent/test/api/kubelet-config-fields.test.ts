@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkKubeletConfigFields, softEvictionProblems } from '../../src/api/kubelet-config-fields.js';
+import { checkKubeletConfigFields } from '../../src/api/kubelet-config-fields.js';
+import { softEvictionProblems } from '../../src/api/kubelet-config-rules.js';
 import { KUBELET_CONFIG_FIELDS_VERSION, KUBELET_CONFIG_TYPES } from '../../src/api/kubelet-config-fields.generated.js';
 import { generate } from '../../../scripts/gen-kubelet-config-fields.js';
 

@@ -46,6 +46,26 @@ describe('kubelet settings by version', () => {
     }
   });
 
+  it('leaves out its reserved cgroups when the user reserves CPUs, which the kubelet refuses beside them', () => {
+    for (const kubelet of [{ config: { reservedSystemCPUs: '0-1' } }, { flags: ['--reserved-cpus=0'] }]) {
+      for (const v of ['v1.27.1', 'v1.33.1']) {
+        const out = files(render(baseConfig(ca.certBase64, { kubelet }), baseFacts({ kubeletVersion: v })));
+        expect(out.kubelet(), `${v} ${JSON.stringify(kubelet)}`).not.toHaveProperty('kubeReservedCgroup');
+        expect(out.kubelet()).not.toHaveProperty('systemReservedCgroup');
+        // the pods' own reservations stay
+        expect(out.kubelet()).toHaveProperty('kubeReserved.memory');
+      }
+    }
+  });
+
+  it("leaves out the critical pods' shutdown share when the user's shorter shutdownGracePeriod cannot hold it", () => {
+    const at = (config: Record<string, unknown>) =>
+      files(render(baseConfig(ca.certBase64, { kubelet: { config } }), baseFacts({ kubeletVersion: 'v1.34.2' }))).kubelet();
+    expect(at({ shutdownGracePeriod: '20s' })).not.toHaveProperty('shutdownGracePeriodCriticalPods');
+    expect(at({ shutdownGracePeriod: '1m' })).toMatchObject({ shutdownGracePeriod: '2m30s', shutdownGracePeriodCriticalPods: '30s' }); // the drop-in gives 1m
+    expect(at({ shutdownGracePeriod: '20s', shutdownGracePeriodCriticalPods: '5s' })).toHaveProperty('shutdownGracePeriodCriticalPods', '30s');
+  });
+
   it('turns each table entry on at its version and not one minor before', () => {
     for (const entry of KUBELET_VERSIONED_DEFAULTS) {
       if (entry.since.minor === 0) continue;

@@ -1,0 +1,146 @@
+import { durationMs, type FieldProblem, isMap } from './kubelet-config-fields.js';
+
+/*
+ * Rules between kubelet.config fields, as the kubelet applies them at start (it exits on any, so
+ * the node never registers): each judged on what the user writes, with the kubelet's own
+ * defaults for what the user leaves out. A flag for one of the fields replaces what the config
+ * says, so a rule whose field a flag sets is left to the kubelet.
+ */
+
+type Config = Record<string, unknown>;
+
+const error = (path: string, message: string): FieldProblem => ({ path, severity: 'error', message: `${path}: ${message}` });
+const hasFlag = (flags: readonly string[] | undefined, ...names: string[]) =>
+  (flags ?? []).some((f) => names.some((name) => f === name || f.startsWith(`${name}=`)));
+
+/** Every cross-field problem of one kubelet config fragment (spec.kubelet.config). */
+export function kubeletConfigPairProblems(config: Config, flags: readonly string[] | undefined, base = 'spec.kubelet.config'): FieldProblem[] {
+  return [
+    ...softEvictionProblems(config, flags, base),
+    ...imageGcProblems(config, flags, base),
+    ...reservedCpuProblems(config, flags, base),
+    ...shutdownProblems(config, flags, base),
+  ];
+}
+
+/**
+ * Each soft eviction threshold needs a grace period for its signal: the kubelet stops at start
+ * for one without ("grace period must be specified for the soft eviction threshold"). "0%" and
+ * "100%" are thresholds the kubelet ignores, so they need none.
+ */
+export function softEvictionProblems(config: Config, flags: readonly string[] | undefined, base = 'spec.kubelet.config'): FieldProblem[] {
+  const soft = config.evictionSoft;
+  if (!isMap(soft) || hasFlag(flags, '--eviction-soft', '--eviction-soft-grace-period')) return [];
+  const periods = isMap(config.evictionSoftGracePeriod) ? config.evictionSoftGracePeriod : {};
+  return Object.entries(soft)
+    .filter(([signal, text]) => typeof text === 'string' && text !== '0%' && text !== '100%' && !Object.hasOwn(periods, signal))
+    .map(([signal]) =>
+      error(
+        `${base}.evictionSoft.${signal}`,
+        `has no grace period, and the kubelet stops at start for a soft threshold without one (expected ${base}.evictionSoftGracePeriod.${signal}, e.g. "1m30s")`,
+      ),
+    );
+}
+
+/** The kubelet's defaults for the image garbage collection thresholds, in percent of the image disk. */
+const IMAGE_GC_DEFAULTS = { high: 85, low: 80 };
+
+/**
+ * imageGCLowThresholdPercent must be below imageGCHighThresholdPercent, each from 0 to 100. Setting
+ * one alone is judged against the kubelet's default for the other: `imageGCHighThresholdPercent:
+ * 75` alone is below the default low of 80, and the kubelet stops.
+ */
+function imageGcProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
+  const high = config.imageGCHighThresholdPercent;
+  const low = config.imageGCLowThresholdPercent;
+  if (high === undefined && low === undefined) return [];
+  if (hasFlag(flags, '--image-gc-high-threshold', '--image-gc-low-threshold')) return [];
+  const problems: FieldProblem[] = [];
+  const inRange = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 100;
+  for (const [field, v] of [
+    ['imageGCHighThresholdPercent', high],
+    ['imageGCLowThresholdPercent', low],
+  ] as const) {
+    if (v !== undefined && typeof v === 'number' && !inRange(v))
+      problems.push(error(`${base}.${field}`, `${v} is not a percentage from 0 to 100 (expected e.g. 85)`));
+  }
+  if (problems.length > 0 || (high !== undefined && typeof high !== 'number') || (low !== undefined && typeof low !== 'number')) return problems;
+  const h = (high as number | undefined) ?? IMAGE_GC_DEFAULTS.high;
+  const l = (low as number | undefined) ?? IMAGE_GC_DEFAULTS.low;
+  if (l < h) return [];
+  const field = high !== undefined ? 'imageGCHighThresholdPercent' : 'imageGCLowThresholdPercent';
+  const other = (name: string, v: unknown, fallback: number) => (v === undefined ? `the kubelet's default ${name} of ${fallback}` : `${name} ${v}`);
+  return [
+    error(
+      `${base}.${field}`,
+      `leaves ${other('imageGCLowThresholdPercent', low, IMAGE_GC_DEFAULTS.low)} not below ${other('imageGCHighThresholdPercent', high, IMAGE_GC_DEFAULTS.high)}, and the kubelet stops at start (expected low < high, e.g. high 85 and low 80)`,
+    ),
+  ];
+}
+
+/** A CPU list as the kubelet reads reservedSystemCPUs (k8s.io/utils/cpuset): "0-1,4". */
+const CPU_LIST = /^\d+(-\d+)?(,\d+(-\d+)?)*$/;
+
+/** The CPUs reserved for the system, from the config or a --reserved-cpus flag (the flag wins), or undefined. */
+export function reservedSystemCpus(config: Config | undefined, flags: readonly string[] | undefined): string | undefined {
+  const flag = (flags ?? []).findLast((f) => f.startsWith('--reserved-cpus='));
+  const value = flag !== undefined ? flag.slice('--reserved-cpus='.length) : config?.reservedSystemCPUs;
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/**
+ * reservedSystemCPUs must be a CPU list, and the kubelet refuses it beside kubeReservedCgroup or
+ * systemReservedCgroup. The agent gives both cgroups and leaves them out when CPUs are reserved
+ * (render/kubelet-config.ts); the user setting one of them beside reservedSystemCPUs is refused.
+ */
+function reservedCpuProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
+  const cpus = config.reservedSystemCPUs;
+  if (typeof cpus !== 'string' || cpus === '' || hasFlag(flags, '--reserved-cpus')) return [];
+  const at = `${base}.reservedSystemCPUs`;
+  const problems: FieldProblem[] = [];
+  const bad = !CPU_LIST.test(cpus) || cpus.split(',').some((r) => r.includes('-') && Number(r.split('-')[0]) > Number(r.split('-')[1]));
+  if (bad) problems.push(error(at, `"${cpus}" is not a CPU list (expected e.g. "0-1" or "0,2")`));
+  for (const field of ['kubeReservedCgroup', 'systemReservedCgroup']) {
+    const v = config[field];
+    if (typeof v === 'string' && v !== '') {
+      problems.push(
+        error(
+          `${base}.${field}`,
+          `cannot be set beside reservedSystemCPUs: the kubelet stops at start (expected one of the two; the agent leaves its own cgroups out when CPUs are reserved)`,
+        ),
+      );
+    }
+  }
+  return problems;
+}
+
+/**
+ * Graceful node shutdown (on by default since kubelet 1.21): shutdownGracePeriod and
+ * shutdownGracePeriodCriticalPods are each 0 or at least 1s, and the critical pods' share fits in
+ * the whole. The pair is judged when the user sets both; one alone meets the agent's value for
+ * the other, which depends on the kubelet version (render/kubelet-defaults.ts), and render leaves
+ * the agent's out where it would not fit.
+ */
+function shutdownProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
+  if (hasFlag(flags, '--shutdown-grace-period', '--shutdown-grace-period-critical-pods')) return [];
+  const problems: FieldProblem[] = [];
+  const ms: Record<string, number> = {};
+  for (const field of ['shutdownGracePeriod', 'shutdownGracePeriodCriticalPods']) {
+    const v = config[field];
+    const d = typeof v === 'string' ? durationMs(v) : undefined;
+    if (d === undefined) continue; // not set, or not a duration (the field check says so)
+    if (d < 0 || (d > 0 && d < 1000))
+      problems.push(error(`${base}.${field}`, `"${v}" is neither 0 nor at least 1s, and the kubelet stops at start (expected e.g. "30s")`));
+    ms[field] = d;
+  }
+  const { shutdownGracePeriod: grace, shutdownGracePeriodCriticalPods: critical } = ms;
+  if (grace !== undefined && critical !== undefined && critical > grace) {
+    problems.push(
+      error(
+        `${base}.shutdownGracePeriodCriticalPods`,
+        `"${config.shutdownGracePeriodCriticalPods}" is longer than shutdownGracePeriod "${config.shutdownGracePeriod}", and the kubelet stops at start (expected the critical pods' share of the whole, e.g. "30s" of "2m30s")`,
+      ),
+    );
+  }
+  return problems;
+}

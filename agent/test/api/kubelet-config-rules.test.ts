@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { kubeletConfigPairProblems, reservedSystemCpus } from '../../src/api/kubelet-config-rules.js';
+
+const messages = (config: Record<string, unknown>, flags?: string[]) => kubeletConfigPairProblems(config, flags).map((p) => p.message);
+
+describe('image garbage collection thresholds, as the kubelet pairs them', () => {
+  it('judges one threshold alone against the kubelet default of the other', () => {
+    expect(messages({ imageGCHighThresholdPercent: 75 })).toEqual([
+      "spec.kubelet.config.imageGCHighThresholdPercent: leaves the kubelet's default imageGCLowThresholdPercent of 80 not below imageGCHighThresholdPercent 75, and the kubelet stops at start (expected low < high, e.g. high 85 and low 80)",
+    ]);
+    expect(messages({ imageGCLowThresholdPercent: 85 })[0]).toMatch(
+      /imageGCLowThresholdPercent: leaves imageGCLowThresholdPercent 85 not below the kubelet's default imageGCHighThresholdPercent of 85/,
+    );
+    expect(messages({ imageGCHighThresholdPercent: 90 })).toEqual([]);
+    expect(messages({ imageGCHighThresholdPercent: 70, imageGCLowThresholdPercent: 60 })).toEqual([]);
+  });
+
+  it('refuses a percentage outside 0-100, and leaves the pair to a flag that sets one', () => {
+    expect(messages({ imageGCHighThresholdPercent: 101 })).toEqual([
+      'spec.kubelet.config.imageGCHighThresholdPercent: 101 is not a percentage from 0 to 100 (expected e.g. 85)',
+    ]);
+    expect(messages({ imageGCHighThresholdPercent: 75 }, ['--image-gc-low-threshold=50'])).toEqual([]);
+  });
+});
+
+describe('reservedSystemCPUs', () => {
+  it('is a CPU list, and cannot stand beside a reserved cgroup the user sets', () => {
+    expect(messages({ reservedSystemCPUs: '0-1,4' })).toEqual([]);
+    expect(messages({ reservedSystemCPUs: '1-0' })).toEqual(['spec.kubelet.config.reservedSystemCPUs: "1-0" is not a CPU list (expected e.g. "0-1" or "0,2")']);
+    expect(messages({ reservedSystemCPUs: '0', kubeReservedCgroup: '/runtime' })).toEqual([
+      'spec.kubelet.config.kubeReservedCgroup: cannot be set beside reservedSystemCPUs: the kubelet stops at start (expected one of the two; the agent leaves its own cgroups out when CPUs are reserved)',
+    ]);
+    expect(messages({ reservedSystemCPUs: '0', systemReservedCgroup: '' })).toEqual([]);
+  });
+
+  it('is read from the config or from the last --reserved-cpus flag, which wins', () => {
+    expect(reservedSystemCpus({ reservedSystemCPUs: '0-1' }, undefined)).toBe('0-1');
+    expect(reservedSystemCpus({ reservedSystemCPUs: '0-1' }, ['--reserved-cpus=2', '--reserved-cpus=3'])).toBe('3');
+    expect(reservedSystemCpus({ reservedSystemCPUs: '0-1' }, ['--reserved-cpus='])).toBeUndefined();
+    expect(reservedSystemCpus(undefined, undefined)).toBeUndefined();
+  });
+});
+
+describe('graceful node shutdown', () => {
+  it('needs the critical pods share to fit in the whole, each 0 or at least 1s', () => {
+    expect(messages({ shutdownGracePeriod: '30s', shutdownGracePeriodCriticalPods: '10s' })).toEqual([]);
+    expect(messages({ shutdownGracePeriod: '30s', shutdownGracePeriodCriticalPods: '1m' })).toEqual([
+      'spec.kubelet.config.shutdownGracePeriodCriticalPods: "1m" is longer than shutdownGracePeriod "30s", and the kubelet stops at start (expected the critical pods\' share of the whole, e.g. "30s" of "2m30s")',
+    ]);
+    expect(messages({ shutdownGracePeriod: '500ms' })).toEqual([
+      'spec.kubelet.config.shutdownGracePeriod: "500ms" is neither 0 nor at least 1s, and the kubelet stops at start (expected e.g. "30s")',
+    ]);
+    // one alone meets the agent's value for the other, which depends on the kubelet version
+    expect(messages({ shutdownGracePeriodCriticalPods: '5m' })).toEqual([]);
+    expect(messages({ shutdownGracePeriod: '30s', shutdownGracePeriodCriticalPods: '1m' }, ['--shutdown-grace-period=2m'])).toEqual([]);
+  });
+});
