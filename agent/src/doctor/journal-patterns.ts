@@ -1,3 +1,5 @@
+import { PATHS } from '../render/paths.js';
+
 /**
  * Known kubelet failure lines and what they mean. Ordered: the first pattern a line matches
  * names its cause; the most specific causes come first.
@@ -35,6 +37,13 @@ export const KUBELET_PATTERNS: JournalPattern[] = [
     id: 'kubelet-flag',
     pattern: /failed to parse kubelet flag/i,
     hint: 'kubelet exits at start: a flag in spec.kubelet.flags (or --kubelet-extra-args) is one this kubelet version does not have (removed, such as --container-runtime or --network-plugin, or misspelt) or has a value it cannot read; fix or remove it',
+  },
+  {
+    // the kubelet reads and checks its config files next, and exits naming the field it refuses
+    id: 'kubelet-config',
+    pattern:
+      /failed to validate kubelet configuration|failed to load kubelet config file|failed to merge kubelet configs|failed to load drop-in kubelet config/i,
+    hint: `kubelet exits at start: its configuration is refused, and the line names the field; the user's kubelet.config is ${PATHS.kubeletDropIn} (merged into ${PATHS.kubeletConfig} before 1.28); \`eks-node-agent config check\` judges the user data`,
   },
   {
     id: 'failed-to-run',

@@ -86,6 +86,13 @@ describe('matchJournal', () => {
     expect(matchJournal([flagLine])).toEqual([
       { id: 'kubelet-flag', line: flagLine, hint: expect.stringMatching(/^kubelet exits at start: a flag in spec\.kubelet\.flags/) },
     ]);
+    // a config the kubelet refuses, in its wording (cmd/kubelet/app, kubelet config validation)
+    const configLine =
+      'E1205 run.go:72] "command failed" err="failed to validate kubelet configuration, error: invalid configuration: imageGCLowThresholdPercent (--image-gc-low-threshold) 80 must be less than imageGCHighThresholdPercent (--image-gc-high-threshold) 75, path: &TypeMeta{}"';
+    expect(matchJournal([configLine]).map((f) => f.id)).toEqual(['kubelet-config']);
+    expect(matchJournal(['err="failed to load kubelet config file, path: /etc/kubernetes/kubelet/config.json, error: x"']).map((f) => f.id)).toEqual([
+      'kubelet-config',
+    ]);
     expect(matchJournal(['all good'])).toEqual([]);
   });
 });
