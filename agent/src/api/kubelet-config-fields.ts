@@ -29,6 +29,33 @@ const TYPE_META = ['apiVersion', 'kind'];
  * executable's whole script decode as UTF-8 (scripts/sea/loader.cjs).
  */
 const DURATION = /^[-+]?(0|(\d+(\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))((\d+(\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))*$/;
+/**
+ * The eviction signals the kubelet knows (pkg/kubelet/eviction/api, as of the field list's
+ * version; containerfs.* belong to the split image filesystem). The kubelet stops at start for
+ * any other, but a newer one may know more, so an unknown signal only advises (an error in
+ * `config check`, a warning on boot), like an unknown field.
+ */
+export const EVICTION_SIGNALS = [
+  'memory.available',
+  'allocatableMemory.available',
+  'nodefs.available',
+  'nodefs.inodesFree',
+  'imagefs.available',
+  'imagefs.inodesFree',
+  'containerfs.available',
+  'containerfs.inodesFree',
+  'pid.available',
+];
+/** The kubelet.config maps keyed by eviction signal. */
+const EVICTION_MAPS = ['evictionHard', 'evictionSoft', 'evictionSoftGracePeriod', 'evictionMinimumReclaim'];
+
+/** Why an eviction signal is not one the kubelet knows ("is not ..."), or undefined when it is one. */
+export function evictionSignalProblem(signal: string): string | undefined {
+  if (EVICTION_SIGNALS.includes(signal)) return undefined;
+  const hint = suggest(signal, EVICTION_SIGNALS);
+  return `is not an eviction signal the kubelet knows${hint ? ` (did you mean "${hint}"?)` : ''}, and the kubelet stops at start for one it does not (the list is of Kubernetes ${KUBELET_CONFIG_FIELDS_VERSION}; a newer kubelet may know more)`;
+}
+
 /** A Go duration in milliseconds, or undefined when the text is not one. */
 export function durationMs(text: string): number | undefined {
   if (!DURATION.test(text)) return undefined;
@@ -110,6 +137,8 @@ function checkStruct(name: string, value: Record<string, unknown>, path: string,
     const entries = root ? MAP_ENTRY_RULES[key] : undefined;
     if (entries && isMap(v)) {
       for (const [entry, text] of Object.entries(v)) {
+        const signal = EVICTION_MAPS.includes(key) ? evictionSignalProblem(entry) : undefined;
+        if (signal) problems.push({ path: `${at}.${entry}`, severity: 'advisory', message: `${at}.${entry}: ${show(entry)} ${signal}` });
         // map[string]string in the kubelet's types: a YAML number (cpu: 1) is refused too
         if (typeof text !== 'string') {
           problems.push({

@@ -4,9 +4,9 @@ import { loadCel } from './cel.js';
 import { type Checked, checkCertificateAuthority, checkEndpoint, checkServiceCidr, isWrittenOutIp, type ServiceCidr } from './cluster-values.js';
 import { compileMaxPodsExpression, type MaxPodsEvaluator } from './max-pods-expression.js';
 import { show, suggest } from './problems.js';
-import { checkKubeletConfigFields, KUBELET_INT32_MAX } from './kubelet-config-fields.js';
+import { checkKubeletConfigFields, evictionSignalProblem, KUBELET_INT32_MAX } from './kubelet-config-fields.js';
 import { kubeletConfigPairProblems } from './kubelet-config-rules.js';
-import { configTaintProblems, kubeletFlagProblems, maxPodsFlags, type MaxPodsFlag } from './kubelet-flags.js';
+import { configTaintProblems, flagOccurrences, kubeletFlagProblems, maxPodsFlags, type MaxPodsFlag } from './kubelet-flags.js';
 import { type ClusterSpec, KNOWN_FEATURE_GATES, type NodeConfig, type ResolvedNodeConfig } from './schema.js';
 import { parseContainerdToml } from './toml.js';
 
@@ -262,12 +262,38 @@ export function parseResolvedConfig(config: ResolvedNodeConfig): ParsedConfig {
   return parsed as ParsedConfig;
 }
 
+/** Eviction flags, each with the separator between a signal and its value. */
+const EVICTION_FLAGS: ReadonlyArray<readonly [string, string]> = [
+  ['--eviction-hard', '<'],
+  ['--eviction-soft', '<'],
+  ['--eviction-soft-grace-period', '='],
+  ['--eviction-minimum-reclaim', '='],
+];
+
+/** Signals in eviction flags that the kubelet does not know: advisory, as in kubelet.config. */
+function evictionFlagSignalProblems(flags: readonly string[] | undefined): string[] {
+  const problems: string[] = [];
+  for (const [name, separator] of EVICTION_FLAGS) {
+    for (const { index, value } of flagOccurrences(flags, name)) {
+      for (const item of value.split(',')) {
+        const at = item.indexOf(separator);
+        if (at < 0) continue; // not signal<value: an error of its own (kubelet-flags.ts) or the kubelet's
+        const signal = item.slice(0, at).trim();
+        const why = evictionSignalProblem(signal);
+        if (why) problems.push(`spec.kubelet.flags[${index}]: ${show(signal)} in ${name} ${why}`);
+      }
+    }
+  }
+  return problems;
+}
+
 /** Variables of the default environment that name a CA bundle file (the agent reads both, as do OpenSSL and the AWS CLI). */
 const CA_BUNDLE_VARIABLES = ['AWS_CA_BUNDLE', 'SSL_CERT_FILE'] as const;
 
 /**
- * Problems that only advise, from the merged config: KubeletConfiguration field names the
- * agent's list lacks (a newer kubelet may know them, so the fragment is written as given); a
+ * Problems that only advise, from the merged config: KubeletConfiguration field names and
+ * eviction signals (in kubelet.config or eviction flags) the agent's list lacks (a newer kubelet
+ * may know them, so the fragment and flags are written as given); a
  * clusterDNS entry that is not an IP address (the kubelet starts without it); a CA
  * bundle named by a relative path (each program reads it from its own working directory, `/` for
  * the node's services, so a boot goes on and finds it there or warns again when it reads it).
@@ -278,6 +304,7 @@ export function advisoryProblems(config: NodeConfig): string[] {
   if (kubeletConfig) {
     for (const p of checkKubeletConfigFields(kubeletConfig)) if (p.severity === 'advisory') problems.push(p.message);
   }
+  problems.push(...evictionFlagSignalProblems(config.spec?.kubelet?.flags));
   // The kubelet skips a clusterDNS entry that is not an IP address (it logs it and starts), so
   // pods may get no cluster DNS: a mistake, but not one that keeps a node from joining.
   const clusterDns = kubeletConfig?.clusterDNS;

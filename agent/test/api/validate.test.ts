@@ -206,6 +206,31 @@ describe('advisoryProblems', () => {
     expect(await validateNodeConfig(doc)).toEqual([]);
   });
 
+  it('advises against an eviction signal the kubelet does not know, in kubelet.config or an eviction flag', async () => {
+    const doc = complete();
+    doc.spec!.kubelet!.config = {
+      evictionHard: { 'memory.availble': '200Mi', 'containerfs.available': '10%' },
+      evictionSoft: { 'nodefs.available': '15%' },
+      evictionSoftGracePeriod: { 'nodefs.available': '1m', 'disk.pressure': '1m' },
+    };
+    doc.spec!.kubelet!.flags = ['--eviction-hard=memory.available<100Mi,imagefs.avaliable<15%', '--eviction-minimum-reclaim=pid.available=100'];
+    const tail = ', and the kubelet stops at start for one it does not (the list is of Kubernetes';
+    expect(advisoryProblems(doc)).toEqual([
+      expect.stringMatching(
+        /^spec\.kubelet\.config\.evictionHard\.memory\.availble: "memory\.availble" is not an eviction signal the kubelet knows \(did you mean "memory\.available"\?\)/,
+      ),
+      expect.stringMatching(
+        /^spec\.kubelet\.config\.evictionSoftGracePeriod\.disk\.pressure: "disk\.pressure" is not an eviction signal the kubelet knows, and/,
+      ),
+      expect.stringMatching(
+        /^spec\.kubelet\.flags\[0\]: "imagefs\.avaliable" in --eviction-hard is not an eviction signal the kubelet knows \(did you mean "imagefs\.available"\?\)/,
+      ),
+    ]);
+    for (const p of advisoryProblems(doc)) expect(p).toContain(tail);
+    // advisory, so not among the problems that stop a boot
+    expect(await validateNodeConfig(doc)).toEqual([]);
+  });
+
   it('advises against a CA bundle named by a relative path, in the default environment only', async () => {
     const doc = complete();
     doc.spec!.instance = {
