@@ -51,29 +51,22 @@ const IMAGE_GC_DEFAULTS = { high: 85, low: 80 };
  * 75` alone is below the default low of 80, and the kubelet stops.
  */
 function imageGcProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
-  const high = config.imageGCHighThresholdPercent;
-  const low = config.imageGCLowThresholdPercent;
-  if (high === undefined && low === undefined) return [];
+  const set = { imageGCHighThresholdPercent: config.imageGCHighThresholdPercent, imageGCLowThresholdPercent: config.imageGCLowThresholdPercent };
+  const given = Object.entries(set).filter(([, v]) => v !== undefined);
+  // none set, one of the wrong kind (the field check names it), or a flag that decides instead
+  if (given.length === 0 || given.some(([, v]) => typeof v !== 'number')) return [];
   if (hasFlag(flags, '--image-gc-high-threshold', '--image-gc-low-threshold')) return [];
-  const problems: FieldProblem[] = [];
-  const inRange = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 100;
-  for (const [field, v] of [
-    ['imageGCHighThresholdPercent', high],
-    ['imageGCLowThresholdPercent', low],
-  ] as const) {
-    if (v !== undefined && typeof v === 'number' && !inRange(v))
-      problems.push(error(`${base}.${field}`, `${v} is not a percentage from 0 to 100 (expected e.g. 85)`));
-  }
-  if (problems.length > 0 || (high !== undefined && typeof high !== 'number') || (low !== undefined && typeof low !== 'number')) return problems;
-  const h = (high as number | undefined) ?? IMAGE_GC_DEFAULTS.high;
-  const l = (low as number | undefined) ?? IMAGE_GC_DEFAULTS.low;
-  if (l < h) return [];
-  const field = high !== undefined ? 'imageGCHighThresholdPercent' : 'imageGCLowThresholdPercent';
-  const other = (name: string, v: unknown, fallback: number) => (v === undefined ? `the kubelet's default ${name} of ${fallback}` : `${name} ${v}`);
+  const outside = given.filter(([, v]) => !((v as number) >= 0 && (v as number) <= 100));
+  if (outside.length > 0) return outside.map(([field, v]) => error(`${base}.${field}`, `${v} is not a percentage from 0 to 100 (expected e.g. 85)`));
+  const high = (set.imageGCHighThresholdPercent as number | undefined) ?? IMAGE_GC_DEFAULTS.high;
+  const low = (set.imageGCLowThresholdPercent as number | undefined) ?? IMAGE_GC_DEFAULTS.low;
+  if (low < high) return [];
+  const named = (field: keyof typeof set, fallback: number) =>
+    set[field] === undefined ? `the kubelet's default ${field} of ${fallback}` : `${field} ${set[field]}`;
   return [
     error(
-      `${base}.${field}`,
-      `leaves ${other('imageGCLowThresholdPercent', low, IMAGE_GC_DEFAULTS.low)} not below ${other('imageGCHighThresholdPercent', high, IMAGE_GC_DEFAULTS.high)}, and the kubelet stops at start (expected low < high, e.g. high 85 and low 80)`,
+      `${base}.${given[0]![0]}`,
+      `leaves ${named('imageGCLowThresholdPercent', IMAGE_GC_DEFAULTS.low)} not below ${named('imageGCHighThresholdPercent', IMAGE_GC_DEFAULTS.high)}, and the kubelet stops at start (expected low < high, e.g. high 85 and low 80)`,
     ),
   ];
 }
