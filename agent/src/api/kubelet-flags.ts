@@ -113,7 +113,27 @@ export function kubeletFlagWarnings(flags: readonly string[] | undefined): strin
       `spec.kubelet.flags[${index}]: "${flag}" replaces the node name the agent gives the kubelet (the EC2 private DNS name, or the instance id with InstanceIdNodeName): EKS lets the node role register only that name, so the API server may refuse the Node (forbidden)`,
   );
   for (const warning of [kubeReservedFlagWarning(flags), evictionHardFlagWarning(flags)]) if (warning) warnings.push(warning);
+  warnings.push(...shellSyntaxWarnings(flags));
   return warnings;
+}
+
+/** `$NAME`, `${NAME}`, `$(command)` or a backquoted command, as a shell would expand them. */
+const SHELL_SYNTAX = /\$\{[^}]*\}?|\$\([^)]*\)?|\$[A-Za-z_][A-Za-z0-9_]*|`[^`]*`?/;
+
+/**
+ * A flag written as in a shell script (`--node-ip=$NODE_IP`, `--node-labels=team=${TEAM}`), from
+ * user data that used to pass `--kubelet-extra-args` through a shell: NodeConfig is read as YAML
+ * and no shell expands it, so the kubelet gets the text as written. Some flags then stop the
+ * kubelet; others lose their value without a word (the kubelet skips a --node-ip it cannot read).
+ */
+function shellSyntaxWarnings(flags: readonly string[] | undefined): string[] {
+  return (flags ?? []).flatMap((flag, index) => {
+    const found = SHELL_SYNTAX.exec(flag);
+    if (!found) return [];
+    return [
+      `spec.kubelet.flags[${index}]: ${show(flag)} holds shell syntax (${show(found[0])}) that nothing expands: NodeConfig is read as YAML, not run by a shell, so the kubelet gets it as written (expected the value itself, or a user-data script that writes the NodeConfig)`,
+    ];
+  });
 }
 
 /** The keys a map flag's occurrences set, together (later occurrences add to the map the first one started). */

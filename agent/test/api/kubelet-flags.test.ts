@@ -116,6 +116,26 @@ describe('--eviction-hard, as the kubelet parses it before it starts', () => {
   });
 });
 
+describe('a flag written as in a shell script', () => {
+  it('warns that nothing expands it, naming what a shell would have', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax in a plain string is the input under test
+    const flag = '--node-ip=${NODE_IP}';
+    expect(kubeletFlagWarnings(['--v=2', flag])).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the warning quotes the shell syntax as written
+      'spec.kubelet.flags[1]: "--node-ip=${NODE_IP}" holds shell syntax ("${NODE_IP}") that nothing expands: NodeConfig is read as YAML, not run by a shell, so the kubelet gets it as written (expected the value itself, or a user-data script that writes the NodeConfig)',
+    ]);
+    for (const [flag, syntax] of [
+      ['--node-labels=team=$TEAM', '$TEAM'],
+      ['--node-ip=$(hostname)', '$(hostname)'],
+      ['--provider-id=`cat /id`', '`cat /id`'],
+    ]) {
+      expect(kubeletFlagWarnings([flag!]), flag).toEqual([expect.stringContaining(`holds shell syntax (${JSON.stringify(syntax)})`)]);
+    }
+    // a lone "$" is no expansion
+    expect(kubeletFlagWarnings(['--node-labels=price=5$', '--system-reserved=memory=1Gi'])).toEqual([]);
+  });
+});
+
 describe('--cloud-provider, which the kubelets EKS supports accept only as external', () => {
   it('refuses an in-tree provider name and accepts external or none', () => {
     expect(nodeLabelProblems('--cloud-provider=aws', P)).toEqual([
