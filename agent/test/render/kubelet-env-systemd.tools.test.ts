@@ -54,6 +54,9 @@ describe('the kubelet environment file through systemd parsers', () => {
     ['a trailing backslash', ['--pod-manifest-path=team=a\\', '--v=2']],
     ['double quotes and backslashes inside', ['--pod-manifest-path=note="x\\"y"', '--register-with-taints=a=b:NoSchedule']],
     ['dollar, backtick and percent kept literal', ['--pod-manifest-path=cost=$HOME`id`%n', "--v='2'"]],
+    // what the shell-syntax warning says: no shell and no systemd expansion reaches these
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: unexpanded shell syntax is the input under test
+    ['braces and a command substitution kept literal', ['--node-ip=${NODE_IP}', '--pod-manifest-path=$(hostname)']],
   ])('%s: every flag is exactly one argument', async (_name, flags) => {
     expect(await systemdArgv(flags)).toEqual([...agentArgv, ...flags]);
   });
