@@ -8,6 +8,7 @@ import { type IpFamily, nodeIp } from './network.js';
 import { defaultPauseImage } from './pause-image.js';
 import { type Version, atLeast, parseVersion } from './versions.js';
 import { type KubeletDefaults, kubeletVersionedDefaults } from './kubelet-defaults.js';
+import { shutdownShareWarnings } from './kubelet-config.js';
 
 export interface RenderOptions {
   /** sandbox image for containerd; default: the EKS pause image of the instance's region */
@@ -79,6 +80,7 @@ export function buildContext(config: ResolvedNodeConfig, facts: Facts, options: 
     unknownWhy: facts.eniLimitsUnknown,
   });
 
+  const kubeletDefaults = kubeletVersionedDefaults(kubelet, facts);
   return {
     config,
     parsed,
@@ -88,11 +90,15 @@ export function buildContext(config: ResolvedNodeConfig, facts: Facts, options: 
     nodeName: nodeNameOf(config, instance),
     kubelet,
     containerd,
-    kubeletDefaults: kubeletVersionedDefaults(kubelet, facts),
+    kubeletDefaults,
     maxPods: decision.maxPods,
     kubeletFragment,
     kubeletDropIn: atLeast(kubelet, 1, 28),
     pauseImage: options.pauseImage ?? facts.sandboxImage ?? defaultPauseImage(instance.region),
-    warnings: [...decision.warnings, ...kubeletFlagWarnings(spec.kubelet?.flags)],
+    warnings: [
+      ...decision.warnings,
+      ...kubeletFlagWarnings(spec.kubelet?.flags),
+      ...shutdownShareWarnings(kubeletDefaults.config, kubeletFragment, spec.kubelet?.flags),
+    ],
   };
 }

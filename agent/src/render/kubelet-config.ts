@@ -101,6 +101,29 @@ function withoutConflicts(
 }
 
 /**
+ * A shutdownGracePeriodCriticalPods the user sets alone must fit in the shutdownGracePeriod the
+ * kubelet gets: the agent's from 1.34 on (kubelet-defaults.ts), none (0) before. Which one
+ * depends on the kubelet version, so `config check` cannot judge it (it judges the pair when
+ * both are set); render and init warn, and the kubelet would stop at start.
+ */
+export function shutdownShareWarnings(
+  agentDefaults: Record<string, unknown>,
+  user: Record<string, unknown> | undefined,
+  flags: readonly string[] | undefined,
+): string[] {
+  const critical = user?.shutdownGracePeriodCriticalPods;
+  if (typeof critical !== 'string' || user?.shutdownGracePeriod !== undefined) return [];
+  if ((flags ?? []).some((f) => f.startsWith('--shutdown-grace-period'))) return [];
+  const agentGrace = typeof agentDefaults.shutdownGracePeriod === 'string' ? agentDefaults.shutdownGracePeriod : undefined;
+  const criticalMs = durationMs(critical);
+  if (criticalMs === undefined || criticalMs <= (agentGrace === undefined ? 0 : (durationMs(agentGrace) ?? 0))) return [];
+  const gets = agentGrace === undefined ? 'none, the agent gives it from kubelet 1.34 on' : `"${agentGrace}", the agent's for this kubelet`;
+  return [
+    `spec.kubelet.config.shutdownGracePeriodCriticalPods: "${critical}" is longer than the shutdownGracePeriod this kubelet gets (${gets}), and the kubelet stops at start (expected shutdownGracePeriod set beside it, e.g. "5m")`,
+  ];
+}
+
+/**
  * config.json always holds the agent's configuration (with the effective maxPods, so
  * kubeReserved agrees with it). The user's spec.kubelet.config goes, unchanged, into the drop-in
  * 40-eks-node.conf, which the kubelet (>= 1.28, --config-dir) layers over config.json with its

@@ -66,6 +66,20 @@ describe('kubelet settings by version', () => {
     expect(at({ shutdownGracePeriod: '20s', shutdownGracePeriodCriticalPods: '5s' })).toHaveProperty('shutdownGracePeriodCriticalPods', '30s');
   });
 
+  it('warns when a critical-pods shutdown share set alone exceeds the grace period this kubelet gets', () => {
+    const warnings = (v: string, config: Record<string, unknown>) =>
+      render(baseConfig(ca.certBase64, { kubelet: { config } }), baseFacts({ kubeletVersion: v })).warnings;
+    expect(warnings('v1.34.2', { shutdownGracePeriodCriticalPods: '3m' })).toEqual([
+      'spec.kubelet.config.shutdownGracePeriodCriticalPods: "3m" is longer than the shutdownGracePeriod this kubelet gets ("2m30s", the agent\'s for this kubelet), and the kubelet stops at start (expected shutdownGracePeriod set beside it, e.g. "5m")',
+    ]);
+    expect(warnings('v1.33.1', { shutdownGracePeriodCriticalPods: '10s' })).toEqual([
+      expect.stringContaining('this kubelet gets (none, the agent gives it from kubelet 1.34 on)'),
+    ]);
+    // within the agent's 2m30s, or beside the user's own grace period: nothing to say here
+    expect(warnings('v1.34.2', { shutdownGracePeriodCriticalPods: '1m' })).toEqual([]);
+    expect(warnings('v1.33.1', { shutdownGracePeriod: '5m', shutdownGracePeriodCriticalPods: '1m' })).toEqual([]);
+  });
+
   it('turns each table entry on at its version and not one minor before', () => {
     for (const entry of KUBELET_VERSIONED_DEFAULTS) {
       if (entry.since.minor === 0) continue;
