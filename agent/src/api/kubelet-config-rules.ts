@@ -1,4 +1,5 @@
 import { durationMs, type FieldProblem, isMap } from './kubelet-config-fields.js';
+import { hasFlag, lastFlag } from './kubelet-flags.js';
 
 /*
  * Rules between kubelet.config fields, as the kubelet applies them at start (it exits on any, so
@@ -10,8 +11,6 @@ import { durationMs, type FieldProblem, isMap } from './kubelet-config-fields.js
 type Config = Record<string, unknown>;
 
 const error = (path: string, message: string): FieldProblem => ({ path, severity: 'error', message: `${path}: ${message}` });
-const hasFlag = (flags: readonly string[] | undefined, ...names: string[]) =>
-  (flags ?? []).some((f) => names.some((name) => f === name || f.startsWith(`${name}=`)));
 
 /** Every cross-field problem of one kubelet config fragment (spec.kubelet.config). */
 export function kubeletConfigPairProblems(config: Config, flags: readonly string[] | undefined, base = 'spec.kubelet.config'): FieldProblem[] {
@@ -76,8 +75,7 @@ const CPU_LIST = /^\d+(-\d+)?(,\d+(-\d+)?)*$/;
 
 /** The CPUs reserved for the system, from the config or a --reserved-cpus flag (the flag wins), or undefined. */
 export function reservedSystemCpus(config: Config | undefined, flags: readonly string[] | undefined): string | undefined {
-  const flag = (flags ?? []).findLast((f) => f.startsWith('--reserved-cpus='));
-  const value = flag !== undefined ? flag.slice('--reserved-cpus='.length) : config?.reservedSystemCPUs;
+  const value = lastFlag(flags, '--reserved-cpus')?.value ?? config?.reservedSystemCPUs;
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 

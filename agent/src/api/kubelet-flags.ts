@@ -75,6 +75,29 @@ export function lastFlag(flags: readonly string[] | undefined, name: string): Fl
   return flagOccurrences(flags, name).at(-1);
 }
 
+/** Whether any of these flags is among kubelet flags (bare or with a value). */
+export function hasFlag(flags: readonly string[] | undefined, ...names: string[]): boolean {
+  return names.some((name) => flagOccurrences(flags, name).length > 0);
+}
+
+/** One item of a map flag's value (`cpu=250m`, `memory.available<1Gi`): its key, and its value when it has the separator. */
+export interface MapFlagItem {
+  item: string;
+  key: string;
+  value: string | undefined;
+}
+
+/** The items of a map flag's value, as the kubelet splits them: on ",", empty items skipped, key and value trimmed. */
+export function mapFlagItems(value: string, separator: string): MapFlagItem[] {
+  return value
+    .split(',')
+    .filter((item) => item !== '')
+    .map((item) => {
+      const at = item.indexOf(separator);
+      return at < 0 ? { item, key: item.trim(), value: undefined } : { item, key: item.slice(0, at).trim(), value: item.slice(at + 1).trim() };
+    });
+}
+
 export interface MaxPodsFlag {
   /** e.g. "spec.kubelet.flags[1]" */
   path: string;
@@ -138,7 +161,7 @@ function shellSyntaxWarnings(flags: readonly string[] | undefined): string[] {
 
 /** The keys a map flag's occurrences set, together (later occurrences add to the map the first one started). */
 function mapFlagKeys(found: readonly FlagOccurrence[], separator: string): Set<string> {
-  return new Set(found.flatMap(({ value }) => value.split(',').map((item) => item.split(separator)[0]!.trim())));
+  return new Set(found.flatMap(({ value }) => mapFlagItems(value, separator).map(({ key }) => key)));
 }
 
 /** The kubeReserved keys the agent computes for each instance (render/reserved.ts). */
@@ -239,23 +262,12 @@ function cloudProviderProblems(flag: string, path: string): string[] {
  * kubelet at start). Signal names are not judged: the kubelet's list grows with its version.
  */
 function evictionHardProblems(flag: string, path: string): string[] {
-  const problems: string[] = [];
   const example = VALUE_FLAG_EXAMPLES['--eviction-hard'];
-  for (const item of flag.slice('--eviction-hard='.length).split(',')) {
-    if (item === '') continue;
-    const lt = item.indexOf('<');
-    if (lt < 0) {
-      problems.push(`${path}: ${show(item)} in --eviction-hard is not signal<threshold (expected e.g. "${example}")`);
-      continue;
-    }
-    const threshold = item.slice(lt + 1).trim();
-    if (!isThreshold(threshold)) {
-      problems.push(
-        `${path}: threshold ${show(threshold)} of ${show(item.slice(0, lt).trim())} in --eviction-hard is not a quantity or a percentage (expected e.g. "100Mi" or "10%")`,
-      );
-    }
-  }
-  return problems;
+  return mapFlagItems(flag.slice('--eviction-hard='.length), '<').flatMap(({ item, key, value }) => {
+    if (value === undefined) return [`${path}: ${show(item)} in --eviction-hard is not signal<threshold (expected e.g. "${example}")`];
+    if (isThreshold(value)) return [];
+    return [`${path}: threshold ${show(value)} of ${show(key)} in --eviction-hard is not a quantity or a percentage (expected e.g. "100Mi" or "10%")`];
+  });
 }
 
 /** Whether a label (or taint) value is not one. */

@@ -6,7 +6,7 @@ import { compileMaxPodsExpression, type MaxPodsEvaluator } from './max-pods-expr
 import { show, suggest } from './problems.js';
 import { checkKubeletConfigFields, evictionSignalProblem, KUBELET_INT32_MAX } from './kubelet-config-fields.js';
 import { kubeletConfigPairProblems } from './kubelet-config-rules.js';
-import { configTaintProblems, flagOccurrences, kubeletFlagProblems, maxPodsFlags, type MaxPodsFlag } from './kubelet-flags.js';
+import { configTaintProblems, flagOccurrences, kubeletFlagProblems, mapFlagItems, maxPodsFlags, type MaxPodsFlag } from './kubelet-flags.js';
 import { type ClusterSpec, KNOWN_FEATURE_GATES, type NodeConfig, type ResolvedNodeConfig } from './schema.js';
 import { parseContainerdToml } from './toml.js';
 
@@ -275,12 +275,10 @@ function evictionFlagSignalProblems(flags: readonly string[] | undefined): strin
   const problems: string[] = [];
   for (const [name, separator] of EVICTION_FLAGS) {
     for (const { index, value } of flagOccurrences(flags, name)) {
-      for (const item of value.split(',')) {
-        const at = item.indexOf(separator);
-        if (at < 0) continue; // not signal<value: an error of its own (kubelet-flags.ts) or the kubelet's
-        const signal = item.slice(0, at).trim();
-        const why = evictionSignalProblem(signal);
-        if (why) problems.push(`spec.kubelet.flags[${index}]: ${show(signal)} in ${name} ${why}`);
+      for (const item of mapFlagItems(value, separator)) {
+        // an item without the separator is an error of its own (kubelet-flags.ts) or the kubelet's
+        const why = item.value === undefined ? undefined : evictionSignalProblem(item.key);
+        if (why) problems.push(`spec.kubelet.flags[${index}]: ${show(item.key)} in ${name} ${why}`);
       }
     }
   }

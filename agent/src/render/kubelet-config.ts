@@ -1,6 +1,6 @@
 import { durationMs } from '../api/kubelet-config-fields.js';
 import { reservedSystemCpus } from '../api/kubelet-config-rules.js';
-import { AGENT_EVICTION_HARD, lastFlag } from '../api/kubelet-flags.js';
+import { AGENT_EVICTION_HARD, hasFlag, lastFlag } from '../api/kubelet-flags.js';
 import type { RenderContext } from './context.js';
 import { stableJson } from '../common/json.js';
 import { deepMerge } from '../common/merge.js';
@@ -113,7 +113,7 @@ export function shutdownShareWarnings(
 ): string[] {
   const critical = user?.shutdownGracePeriodCriticalPods;
   if (typeof critical !== 'string' || user?.shutdownGracePeriod !== undefined) return [];
-  if ((flags ?? []).some((f) => f.startsWith('--shutdown-grace-period'))) return [];
+  if (hasFlag(flags, '--shutdown-grace-period', '--shutdown-grace-period-critical-pods')) return [];
   const agentGrace = typeof agentDefaults.shutdownGracePeriod === 'string' ? agentDefaults.shutdownGracePeriod : undefined;
   const criticalMs = durationMs(critical);
   if (criticalMs === undefined || criticalMs <= (agentGrace === undefined ? 0 : (durationMs(agentGrace) ?? 0))) return [];
