@@ -125,10 +125,11 @@ export function maxPodsFlag(flags: readonly string[] | undefined): MaxPodsFlag |
 }
 
 /**
- * User kubelet flags that replace a value EKS depends on, one warning each; the same lines for
- * `config check` (from the spec) and render. The user's flags come last, so the kubelet takes
- * theirs: a `--hostname-override` registers the Node under another name, which EKS's mapping of
- * the node role (system:node:{{EC2PrivateDNSName}}, or the instance id) does not allow.
+ * User kubelet flags that replace a value the agent sets for the node or EKS depends on, and
+ * flags holding shell syntax, one warning each; the same lines for `config check` (from the
+ * spec) and render. The user's flags come last, so the kubelet takes theirs: a
+ * `--hostname-override` registers the Node under another name, which EKS's mapping of the node
+ * role (system:node:{{EC2PrivateDNSName}}, or the instance id) does not allow.
  */
 export function kubeletFlagWarnings(flags: readonly string[] | undefined): string[] {
   const warnings = flagOccurrences(flags, '--hostname-override').map(
@@ -300,15 +301,11 @@ function taintProblems(flag: string, path: string): string[] {
 
 function nodeLabelProblems(flag: string, path: string): string[] {
   const problems: string[] = [];
-  for (const item of flag.slice('--node-labels='.length).split(',')) {
-    if (item === '') continue;
-    const eq = item.indexOf('=');
-    if (eq < 0) {
+  for (const { item, key, value } of mapFlagItems(flag.slice('--node-labels='.length), '=')) {
+    if (value === undefined) {
       problems.push(`${path}: ${show(item)} in --node-labels is not key=value (expected e.g. "--node-labels=team=a,tier=b")`);
       continue;
     }
-    const key = item.slice(0, eq).trim();
-    const value = item.slice(eq + 1).trim();
     const why = keyProblem(key);
     if (why) problems.push(`${path}: label key ${show(key)} in --node-labels ${why}`);
     else if (isForbiddenToKubelet(key)) {
