@@ -170,7 +170,13 @@ const PERCENT = /^(\d+\.?\d*|\.\d+)%$/;
 export const isThreshold = (text: string): boolean => QUANTITY.test(text) || PERCENT.test(text);
 
 /** The kubelet's reading of each entry of these map fields (the keys depend on the kubelet version, so only values are judged). */
-const MAP_ENTRY_RULES: Record<string, { test: (text: string) => boolean; what: string; example: string }> = (() => {
+export interface MapEntryRule {
+  test: (text: string) => boolean;
+  what: string;
+  example: string;
+}
+
+export const MAP_ENTRY_RULES: Readonly<Record<string, MapEntryRule>> = (() => {
   const quantity = { test: (t: string) => QUANTITY.test(t), what: 'a quantity', example: 'e.g. "100m", "512Mi" or "1Gi"' };
   const threshold = { test: isThreshold, what: 'a quantity or a percentage', example: 'e.g. "100Mi" or "10%"' };
   // time.ParseDuration, then refused below zero

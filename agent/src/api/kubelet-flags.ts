@@ -1,4 +1,4 @@
-import { isThreshold, KUBELET_INT32_MAX } from './kubelet-config-fields.js';
+import { KUBELET_INT32_MAX, MAP_ENTRY_RULES } from './kubelet-config-fields.js';
 import { show } from './problems.js';
 
 /*
@@ -216,17 +216,61 @@ function evictionHardFlagWarning(flags: readonly string[] | undefined): string |
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 
 /**
- * Flags the agent reads that take a value, with an example. Written bare, the kubelet's flag
- * parser takes the next word as the value (here the next flag, since every item must be one) or
- * stops for want of one at the end. `--max-pods` has its own check (maxPodsFlags).
+ * Flags the agent reads or judges that take a value, with an example. Written bare, the kubelet's
+ * flag parser takes the next word as the value (here the next flag, since every item must be one)
+ * or stops for want of one at the end. `--max-pods` has its own check (maxPodsFlags).
  */
+/**
+ * Map flags, judged item by item as the kubelet parses them: without the separator the kubelet
+ * stops at start (malformed pair), and each value is read like the kubelet.config field the flag
+ * sets (kubelet-config-fields.ts), so a flag and its field get the same verdict. Keys are not
+ * judged here: the signals and resources the kubelet knows grow with its version.
+ */
+const MAP_FLAGS: Readonly<Record<string, { field: string; separator: string; shape: string; noun: string; example: string }>> = {
+  '--eviction-hard': {
+    field: 'evictionHard',
+    separator: '<',
+    shape: 'signal<threshold',
+    noun: 'threshold',
+    example: '--eviction-hard=memory.available<500Mi,nodefs.available<10%,nodefs.inodesFree<5%',
+  },
+  '--eviction-soft': { field: 'evictionSoft', separator: '<', shape: 'signal<threshold', noun: 'threshold', example: '--eviction-soft=memory.available<1Gi' },
+  '--eviction-soft-grace-period': {
+    field: 'evictionSoftGracePeriod',
+    separator: '=',
+    shape: 'signal=duration',
+    noun: 'grace period',
+    example: '--eviction-soft-grace-period=memory.available=1m30s',
+  },
+  '--eviction-minimum-reclaim': {
+    field: 'evictionMinimumReclaim',
+    separator: '=',
+    shape: 'signal=amount',
+    noun: 'amount',
+    example: '--eviction-minimum-reclaim=memory.available=500Mi',
+  },
+  '--kube-reserved': {
+    field: 'kubeReserved',
+    separator: '=',
+    shape: 'resource=quantity',
+    noun: 'quantity',
+    example: '--kube-reserved=cpu=250m,memory=1Gi,ephemeral-storage=1Gi',
+  },
+  '--system-reserved': {
+    field: 'systemReserved',
+    separator: '=',
+    shape: 'resource=quantity',
+    noun: 'quantity',
+    example: '--system-reserved=cpu=250m,memory=512Mi',
+  },
+};
+
 const VALUE_FLAG_EXAMPLES: Record<string, string> = {
   '--node-labels': '--node-labels=team=a,tier=b',
   '--register-with-taints': '--register-with-taints=dedicated=gpu:NoSchedule',
   '--hostname-override': '--hostname-override=ip-10-0-1-5.ec2.internal',
-  '--kube-reserved': '--kube-reserved=cpu=250m,memory=1Gi,ephemeral-storage=1Gi',
-  '--eviction-hard': '--eviction-hard=memory.available<500Mi,nodefs.available<10%,nodefs.inodesFree<5%',
   '--cloud-provider': '--cloud-provider=external',
+  ...Object.fromEntries(Object.entries(MAP_FLAGS).map(([name, { example }]) => [name, example])),
 };
 
 /** The problems the kubelet would refuse to start for in one flag, each naming `path`. */
@@ -239,8 +283,10 @@ export function kubeletFlagProblems(flag: string, path: string): string[] {
   }
   if (flag.startsWith('--node-labels=')) return nodeLabelProblems(flag, path);
   if (flag.startsWith('--register-with-taints=')) return taintProblems(flag, path);
-  if (flag.startsWith('--eviction-hard=')) return evictionHardProblems(flag, path);
   if (flag.startsWith('--cloud-provider=')) return cloudProviderProblems(flag, path);
+  const eq = flag.indexOf('=');
+  const name = eq < 0 ? flag : flag.slice(0, eq);
+  if (eq >= 0 && Object.hasOwn(MAP_FLAGS, name)) return mapFlagProblems(name, flag.slice(eq + 1), path);
   return [];
 }
 
@@ -257,17 +303,14 @@ function cloudProviderProblems(flag: string, path: string): string[] {
   ];
 }
 
-/**
- * `--eviction-hard`: each comma-separated item is `signal<threshold`, the threshold a quantity or
- * a percentage, as for kubelet.config.evictionHard (a "memory.available=500Mi" item stops the
- * kubelet at start). Signal names are not judged: the kubelet's list grows with its version.
- */
-function evictionHardProblems(flag: string, path: string): string[] {
-  const example = VALUE_FLAG_EXAMPLES['--eviction-hard'];
-  return mapFlagItems(flag.slice('--eviction-hard='.length), '<').flatMap(({ item, key, value }) => {
-    if (value === undefined) return [`${path}: ${show(item)} in --eviction-hard is not signal<threshold (expected e.g. "${example}")`];
-    if (isThreshold(value)) return [];
-    return [`${path}: threshold ${show(value)} of ${show(key)} in --eviction-hard is not a quantity or a percentage (expected e.g. "100Mi" or "10%")`];
+/** The items of one map flag the kubelet would stop at start for, each naming `path`. */
+function mapFlagProblems(name: string, value: string, path: string): string[] {
+  const { field, separator, shape, noun, example } = MAP_FLAGS[name]!;
+  const rule = MAP_ENTRY_RULES[field]!;
+  return mapFlagItems(value, separator).flatMap(({ item, key, value: text }) => {
+    if (text === undefined) return [`${path}: ${show(item)} in ${name} is not ${shape} (expected e.g. "${example}")`];
+    if (rule.test(text)) return [];
+    return [`${path}: ${noun} ${show(text)} of ${show(key)} in ${name} is not ${rule.what} (expected ${rule.example})`];
   });
 }
 

@@ -63,7 +63,18 @@ describe('--register-with-taints, as the kubelet parses it before it starts', ()
 
 describe('a flag the agent reads, written without its value', () => {
   it('is refused: the kubelet would take the next flag as its value, or stop without one', () => {
-    for (const flag of ['--node-labels', '--register-with-taints', '--hostname-override', '--kube-reserved', '--eviction-hard', '--cloud-provider']) {
+    for (const flag of [
+      '--node-labels',
+      '--register-with-taints',
+      '--hostname-override',
+      '--kube-reserved',
+      '--system-reserved',
+      '--eviction-hard',
+      '--eviction-soft',
+      '--eviction-soft-grace-period',
+      '--eviction-minimum-reclaim',
+      '--cloud-provider',
+    ]) {
       expect(nodeLabelProblems(flag, P), flag).toEqual([
         expect.stringMatching(
           new RegExp(
@@ -103,6 +114,30 @@ describe('--eviction-hard, as the kubelet parses it before it starts', () => {
       'spec.kubelet.flags[0]: threshold "10pct" of "nodefs.available" in --eviction-hard is not a quantity or a percentage (expected e.g. "100Mi" or "10%")',
       'spec.kubelet.flags[0]: threshold "1GB" of "imagefs.available" in --eviction-hard is not a quantity or a percentage (expected e.g. "100Mi" or "10%")',
     ]);
+  });
+
+  it('judges the other map flags like the kubelet.config fields they set', () => {
+    expect(
+      nodeLabelProblems('--kube-reserved=cpu=250m,memory=1GB', P).concat(
+        nodeLabelProblems('--system-reserved=cpu', P),
+        nodeLabelProblems('--eviction-soft=memory.available<1Gi,nodefs.available=15%', P),
+        nodeLabelProblems('--eviction-soft-grace-period=memory.available=90', P),
+      ),
+    ).toEqual([
+      'spec.kubelet.flags[0]: quantity "1GB" of "memory" in --kube-reserved is not a quantity (expected e.g. "100m", "512Mi" or "1Gi")',
+      'spec.kubelet.flags[0]: "cpu" in --system-reserved is not resource=quantity (expected e.g. "--system-reserved=cpu=250m,memory=512Mi")',
+      'spec.kubelet.flags[0]: "nodefs.available=15%" in --eviction-soft is not signal<threshold (expected e.g. "--eviction-soft=memory.available<1Gi")',
+      'spec.kubelet.flags[0]: grace period "90" of "memory.available" in --eviction-soft-grace-period is not a duration of 0 or more (expected e.g. "1m30s")',
+    ]);
+    for (const flag of [
+      '--kube-reserved=cpu=250m,memory=1Gi,ephemeral-storage=1Gi',
+      '--system-reserved=memory=512Mi',
+      '--eviction-soft=memory.available<1.5Gi',
+      '--eviction-soft-grace-period=memory.available=1m30s',
+      '--eviction-minimum-reclaim=memory.available=0.5Gi,nodefs.available=500Mi',
+    ]) {
+      expect(nodeLabelProblems(flag, P), flag).toEqual([]);
+    }
   });
 
   it('warns when the occurrences leave out a signal the agent sets, since the kubelet then has no threshold for it', () => {
