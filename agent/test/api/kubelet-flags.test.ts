@@ -2,10 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { AGENT_EVICTION_HARD, configTaintProblems, kubeletFlagProblems as nodeLabelProblems, kubeletFlagWarnings } from '../../src/api/kubelet-flags.js';
 
 const P = 'spec.kubelet.flags[0]';
+/** Each flag passes the kubelet's own checks: no problem named. */
+const expectAccepted = (flags: string[]) => {
+  for (const flag of flags) expect(nodeLabelProblems(flag, P), flag).toEqual([]);
+};
 
 describe('--node-labels, as the kubelet checks it before it starts', () => {
   it('accepts what EKS tools write: their own namespaces, the node. and kubelet. namespaces, the well-known labels', () => {
-    for (const flag of [
+    expectAccepted([
       '--node-labels=eks.amazonaws.com/nodegroup=ng-1,team=platform',
       '--node-labels=karpenter.sh/capacity-type=on-demand,karpenter.sh/nodepool=default',
       '--node-labels=alpha.eksctl.io/cluster-name=my-cluster,alpha.eksctl.io/nodegroup-name=ng-1',
@@ -15,9 +19,7 @@ describe('--node-labels, as the kubelet checks it before it starts', () => {
       '--node-labels=',
       '--node-labels=a=b,,c=d',
       '--v=2',
-    ]) {
-      expect(nodeLabelProblems(flag, P), flag).toEqual([]);
-    }
+    ]);
   });
 
   it('refuses a kubernetes.io or k8s.io label the kubelet may not set, naming it', () => {
@@ -84,7 +86,7 @@ describe('a flag the agent reads, written without its value', () => {
       ]);
     }
     // with "=" and nothing after it, each is an empty list (or no override): the kubelet starts
-    for (const flag of ['--node-labels=', '--register-with-taints=', '--hostname-override=']) expect(nodeLabelProblems(flag, P), flag).toEqual([]);
+    expectAccepted(['--node-labels=', '--register-with-taints=', '--hostname-override=']);
     // a boolean flag may stand alone, and so may one the agent does not read
     expect(nodeLabelProblems('--fail-swap-on', P)).toEqual([]);
   });
@@ -104,8 +106,7 @@ describe('a --kube-reserved flag, which the kubelet does not merge with the conf
 
 describe('--eviction-hard, as the kubelet parses it before it starts', () => {
   it('accepts signal<threshold items with a quantity or a percentage, and an empty value', () => {
-    for (const flag of ['--eviction-hard=memory.available<500Mi,nodefs.available<10%', '--eviction-hard=pid.available<5%,', '--eviction-hard='])
-      expect(nodeLabelProblems(flag, P), flag).toEqual([]);
+    expectAccepted(['--eviction-hard=memory.available<500Mi,nodefs.available<10%', '--eviction-hard=pid.available<5%,', '--eviction-hard=']);
   });
 
   it('refuses an item without "<" and a threshold that is neither a quantity nor a percentage, naming each', () => {
@@ -129,15 +130,13 @@ describe('--eviction-hard, as the kubelet parses it before it starts', () => {
       'spec.kubelet.flags[0]: "nodefs.available=15%" in --eviction-soft is not signal<threshold (expected e.g. "--eviction-soft=memory.available<1Gi")',
       'spec.kubelet.flags[0]: grace period "90" of "memory.available" in --eviction-soft-grace-period is not a duration of 0 or more (expected e.g. "1m30s")',
     ]);
-    for (const flag of [
+    expectAccepted([
       '--kube-reserved=cpu=250m,memory=1Gi,ephemeral-storage=1Gi',
       '--system-reserved=memory=512Mi',
       '--eviction-soft=memory.available<1.5Gi',
       '--eviction-soft-grace-period=memory.available=1m30s',
       '--eviction-minimum-reclaim=memory.available=0.5Gi,nodefs.available=500Mi',
-    ]) {
-      expect(nodeLabelProblems(flag, P), flag).toEqual([]);
-    }
+    ]);
   });
 
   it('warns when the occurrences leave out a signal the agent sets, since the kubelet then has no threshold for it', () => {
@@ -176,7 +175,7 @@ describe('--cloud-provider, which the kubelets EKS supports accept only as exter
     expect(nodeLabelProblems('--cloud-provider=aws', P)).toEqual([
       'spec.kubelet.flags[0]: "--cloud-provider=aws" names a cloud provider built into the kubelet: kubelets from 1.27 on have none and stop at start (expected "--cloud-provider=external", which the agent already gives, or no such flag)',
     ]);
-    for (const flag of ['--cloud-provider=external', '--cloud-provider=']) expect(nodeLabelProblems(flag, P), flag).toEqual([]);
+    expectAccepted(['--cloud-provider=external', '--cloud-provider=']);
   });
 });
 
