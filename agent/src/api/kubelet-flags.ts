@@ -1,4 +1,5 @@
 import { KUBELET_INT32_MAX, MAP_ENTRY_RULES } from './kubelet-config-fields.js';
+import { PATHS } from '../render/paths.js';
 import { show } from './problems.js';
 
 /*
@@ -137,8 +138,45 @@ export function kubeletFlagWarnings(flags: readonly string[] | undefined): strin
       `spec.kubelet.flags[${index}]: "${flag}" replaces the node name the agent gives the kubelet (the EC2 private DNS name, or the instance id with InstanceIdNodeName): EKS lets the node role register only that name, so the API server may refuse the Node (forbidden)`,
   );
   for (const warning of [kubeReservedFlagWarning(flags), evictionHardFlagWarning(flags)]) if (warning) warnings.push(warning);
-  warnings.push(...shellSyntaxWarnings(flags));
+  warnings.push(...agentFileFlagWarnings(flags), ...shellSyntaxWarnings(flags));
   return warnings;
+}
+
+/**
+ * Flags that point the kubelet at a file the agent writes, with what the kubelet then goes
+ * without. The user's flag comes last and wins, so the agent's file is written and never read.
+ */
+const AGENT_FILE_FLAGS: Readonly<Record<string, { path: string; loses: string; instead: string }>> = {
+  '--config': {
+    path: PATHS.kubeletConfig,
+    loses: "everything the agent computed for this node (clusterDNS, maxPods and the reservations that follow it, the cluster's CA, the providerID)",
+    instead: 'kubelet.config, which is layered over the agent file field by field',
+  },
+  '--config-dir': {
+    path: PATHS.kubeletConfigDir,
+    loses: 'spec.kubelet.config, which the agent writes there as a drop-in',
+    instead: 'no such flag',
+  },
+  '--kubeconfig': {
+    path: PATHS.kubeconfig,
+    loses: "the node role's credentials the agent sets up (the EKS token for the cluster's endpoint and CA)",
+    instead: 'no such flag',
+  },
+  '--image-credential-provider-config': {
+    path: PATHS.credentialProviderConfig,
+    loses: 'the ECR credential provider the agent configures, so pulls from private ECR repositories fail',
+    instead: 'no such flag',
+  },
+};
+
+function agentFileFlagWarnings(flags: readonly string[] | undefined): string[] {
+  return Object.entries(AGENT_FILE_FLAGS).flatMap(([name, { path, loses, instead }]) => {
+    const last = lastFlag(flags, name);
+    if (!last || last.value === path) return [];
+    return [
+      `spec.kubelet.flags[${last.index}]: ${show(last.flag)} replaces the agent's ${path}, and the kubelet then goes without ${loses} (expected ${instead})`,
+    ];
+  });
 }
 
 /** `$NAME`, `${NAME}`, `$(command)` or a backquoted command, as a shell would expand them. */

@@ -150,6 +150,23 @@ describe('--eviction-hard, as the kubelet parses it before it starts', () => {
   });
 });
 
+describe('a flag pointing the kubelet at another file than the agent writes', () => {
+  it('warns that the agent file goes unread, naming what the kubelet then lacks', () => {
+    expect(kubeletFlagWarnings(['--config=/etc/kubernetes/kubelet/kubelet-config.json'])).toEqual([
+      'spec.kubelet.flags[0]: "--config=/etc/kubernetes/kubelet/kubelet-config.json" replaces the agent\'s /etc/kubernetes/kubelet/config.json, and the kubelet then goes without everything the agent computed for this node (clusterDNS, maxPods and the reservations that follow it, the cluster\'s CA, the providerID) (expected kubelet.config, which is layered over the agent file field by field)',
+    ]);
+    expect(kubeletFlagWarnings(['--kubeconfig=/root/.kube/config', '--image-credential-provider-config=/x.json', '--config-dir='])).toEqual([
+      expect.stringMatching(
+        /^spec\.kubelet\.flags\[2\]: "--config-dir=" replaces the agent's \/etc\/kubernetes\/kubelet\/config\.json\.d, and the kubelet then goes without spec\.kubelet\.config/,
+      ),
+      expect.stringMatching(/^spec\.kubelet\.flags\[0\]: "--kubeconfig=\/root\/\.kube\/config" replaces the agent's \/var\/lib\/kubelet\/kubeconfig/),
+      expect.stringMatching(/^spec\.kubelet\.flags\[1\]: "--image-credential-provider-config=\/x\.json" replaces .* pulls from private ECR repositories fail/),
+    ]);
+    // the agent's own path, given again, changes nothing; only the last occurrence counts
+    expect(kubeletFlagWarnings(['--config=/tmp/other.json', '--config=/etc/kubernetes/kubelet/config.json'])).toEqual([]);
+  });
+});
+
 describe('a flag written as in a shell script', () => {
   it('warns that nothing expands it, naming what a shell would have', () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax in a plain string is the input under test
