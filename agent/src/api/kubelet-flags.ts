@@ -341,6 +341,15 @@ function cloudProviderProblems(flag: string, path: string): string[] {
   ];
 }
 
+/** Every item of the eviction map flags among kubelet flags, with the flag's name and index. */
+export function evictionFlagItems(flags: readonly string[] | undefined): Array<MapFlagItem & { name: string; index: number }> {
+  return Object.entries(MAP_FLAGS)
+    .filter(([, { field }]) => field.startsWith('eviction'))
+    .flatMap(([name, { separator }]) =>
+      flagOccurrences(flags, name).flatMap(({ index, value }) => mapFlagItems(value, separator).map((item) => ({ ...item, name, index }))),
+    );
+}
+
 /** The items of one map flag the kubelet would stop at start for, each naming `path`. */
 function mapFlagProblems(name: string, value: string, path: string): string[] {
   const { field, separator, shape, noun, example } = MAP_FLAGS[name]!;

@@ -6,7 +6,7 @@ import { compileMaxPodsExpression, type MaxPodsEvaluator } from './max-pods-expr
 import { show, suggest } from './problems.js';
 import { checkKubeletConfigFields, evictionSignalProblem, KUBELET_INT32_MAX } from './kubelet-config-fields.js';
 import { kubeletConfigPairProblems } from './kubelet-config-rules.js';
-import { configTaintProblems, flagOccurrences, kubeletFlagProblems, mapFlagItems, maxPodsFlags, type MaxPodsFlag } from './kubelet-flags.js';
+import { configTaintProblems, evictionFlagItems, kubeletFlagProblems, maxPodsFlags, type MaxPodsFlag } from './kubelet-flags.js';
 import { type ClusterSpec, KNOWN_FEATURE_GATES, type NodeConfig, type ResolvedNodeConfig } from './schema.js';
 import { parseContainerdToml } from './toml.js';
 
@@ -262,27 +262,13 @@ export function parseResolvedConfig(config: ResolvedNodeConfig): ParsedConfig {
   return parsed as ParsedConfig;
 }
 
-/** Eviction flags, each with the separator between a signal and its value. */
-const EVICTION_FLAGS: ReadonlyArray<readonly [string, string]> = [
-  ['--eviction-hard', '<'],
-  ['--eviction-soft', '<'],
-  ['--eviction-soft-grace-period', '='],
-  ['--eviction-minimum-reclaim', '='],
-];
-
 /** Signals in eviction flags that the kubelet does not know: advisory, as in kubelet.config. */
 function evictionFlagSignalProblems(flags: readonly string[] | undefined): string[] {
-  const problems: string[] = [];
-  for (const [name, separator] of EVICTION_FLAGS) {
-    for (const { index, value } of flagOccurrences(flags, name)) {
-      for (const item of mapFlagItems(value, separator)) {
-        // an item without the separator is an error of its own (kubelet-flags.ts) or the kubelet's
-        const why = item.value === undefined ? undefined : evictionSignalProblem(item.key);
-        if (why) problems.push(`spec.kubelet.flags[${index}]: ${show(item.key)} in ${name} ${why}`);
-      }
-    }
-  }
-  return problems;
+  return evictionFlagItems(flags).flatMap(({ name, index, key, value }) => {
+    // an item without its separator is an error of its own (kubelet-flags.ts)
+    const why = value === undefined ? undefined : evictionSignalProblem(key);
+    return why ? [`spec.kubelet.flags[${index}]: ${show(key)} in ${name} ${why}`] : [];
+  });
 }
 
 /** Variables of the default environment that name a CA bundle file (the agent reads both, as do OpenSSL and the AWS CLI). */
