@@ -35,7 +35,7 @@ const DURATION = /^[-+]?(0|(\d+(\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))(
  * any other, but a newer one may know more, so an unknown signal only advises (an error in
  * `config check`, a warning on boot), like an unknown field.
  */
-export const EVICTION_SIGNALS = [
+const EVICTION_SIGNALS = [
   'memory.available',
   'allocatableMemory.available',
   'nodefs.available',
@@ -167,7 +167,7 @@ const QUANTITY = /^[+-]?(\d+\.?\d*|\.\d+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?$/
 const PERCENT = /^(\d+\.?\d*|\.\d+)%$/;
 
 /** Whether an eviction threshold is one the kubelet reads: a quantity or a percentage. */
-export const isThreshold = (text: string): boolean => QUANTITY.test(text) || PERCENT.test(text);
+const isThreshold = (text: string): boolean => QUANTITY.test(text) || PERCENT.test(text);
 
 /** The kubelet's reading of each entry of these map fields (the keys depend on the kubelet version, so only values are judged). */
 export interface MapEntryRule {

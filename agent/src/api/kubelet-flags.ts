@@ -89,7 +89,7 @@ export interface MapFlagItem {
 }
 
 /** The items of a map flag's value, as the kubelet splits them: on ",", empty items skipped, key and value trimmed. */
-export function mapFlagItems(value: string, separator: string): MapFlagItem[] {
+function mapFlagItems(value: string, separator: string): MapFlagItem[] {
   return value
     .split(',')
     .filter((item) => item !== '')
