@@ -139,6 +139,8 @@ function checkStruct(name: string, value: Record<string, unknown>, path: string,
       for (const [entry, text] of Object.entries(v)) {
         const signal = EVICTION_MAPS.includes(key) ? evictionSignalProblem(entry) : undefined;
         if (signal) problems.push({ path: `${at}.${entry}`, severity: 'advisory', message: `${at}.${entry}: ${show(entry)} ${signal}` });
+        const keyProblem = mapEntryKeyProblem(entries, entry);
+        if (keyProblem) problems.push({ path: `${at}.${entry}`, severity: 'error', message: `${at}.${entry}: ${show(entry)} ${keyProblem}` });
         // map[string]string in the kubelet's types: a YAML number (cpu: 1) is refused too
         if (typeof text !== 'string') {
           problems.push({
@@ -166,30 +168,75 @@ function checkStruct(name: string, value: Record<string, unknown>, path: string,
 const QUANTITY = /^[+-]?(\d+\.?\d*|\.\d+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?$/;
 const PERCENT = /^(\d+\.?\d*|\.\d+)%$/;
 
-/** Whether an eviction threshold is one the kubelet reads: a quantity or a percentage. */
-const isThreshold = (text: string): boolean => QUANTITY.test(text) || PERCENT.test(text);
+/** The sign of a quantity's number (-1, 0 or 1), as the kubelet compares it with zero; NaN when the text is not one. */
+function quantitySign(text: string): number {
+  if (!QUANTITY.test(text)) return Number.NaN;
+  const number = Number(/^[+-]?(\d+\.?\d*|\.\d+)/.exec(text)![1]);
+  return number === 0 ? 0 : text.startsWith('-') ? -1 : 1;
+}
 
-/** The kubelet's reading of each entry of these map fields (the keys depend on the kubelet version, so only values are judged). */
+/** A percentage's number, or NaN when the text is not one. */
+const percentOf = (text: string): number => (PERCENT.test(text) ? Number(text.slice(0, -1)) : Number.NaN);
+
+/**
+ * The kubelet's reading of each entry of these map fields, made before it starts
+ * (cmd/kubelet/app/server.go parseResourceList, pkg/kubelet/eviction/helpers.go): it stops at
+ * start for any entry this refuses. `keys`, when set, are the only keys it takes; eviction
+ * signals are judged apart (evictionSignalProblem), as a newer kubelet may know more.
+ */
 export interface MapEntryRule {
   test: (text: string) => boolean;
   what: string;
   example: string;
+  keys?: readonly string[];
+  /** what the keys are, for the message: "a resource the kubelet reserves" */
+  keyWhat?: string;
 }
 
+/**
+ * The resources a kubelet reserves for itself or the system: no other key (`storage`,
+ * `hugepages-2Mi`), and no quantity below zero.
+ */
+export const RESERVABLE_RESOURCES = ['cpu', 'memory', 'ephemeral-storage', 'pid'] as const;
+
 export const MAP_ENTRY_RULES: Readonly<Record<string, MapEntryRule>> = (() => {
-  const quantity = { test: (t: string) => QUANTITY.test(t), what: 'a quantity', example: 'e.g. "100m", "512Mi" or "1Gi"' };
-  const threshold = { test: isThreshold, what: 'a quantity or a percentage', example: 'e.g. "100Mi" or "10%"' };
+  const reservation = {
+    test: (t: string) => quantitySign(t) >= 0,
+    what: 'a quantity of 0 or more',
+    example: 'e.g. "100m", "512Mi" or "1Gi"',
+    keys: RESERVABLE_RESOURCES,
+    keyWhat: 'a resource the kubelet reserves',
+  };
+  // a quantity must be above zero; "0%" and "100%" turn the threshold off, any other percentage is read
+  const threshold = {
+    test: (t: string) => quantitySign(t) > 0 || percentOf(t) >= 0,
+    what: 'a quantity above zero or a percentage',
+    example: 'e.g. "100Mi" or "10%"',
+  };
+  // a reclaim may be a zero quantity, but a percentage must be above zero
+  const reclaim = {
+    test: (t: string) => quantitySign(t) >= 0 || percentOf(t) > 0,
+    what: 'a quantity of 0 or more or a percentage above zero',
+    example: 'e.g. "500Mi" or "5%"',
+  };
   // time.ParseDuration, then refused below zero
   const gracePeriod = { test: (t: string) => DURATION.test(t) && !t.startsWith('-'), what: 'a duration of 0 or more', example: 'e.g. "1m30s"' };
   return {
-    kubeReserved: quantity,
-    systemReserved: quantity,
+    kubeReserved: reservation,
+    systemReserved: reservation,
     evictionHard: threshold,
     evictionSoft: threshold,
-    evictionMinimumReclaim: threshold,
+    evictionMinimumReclaim: reclaim,
     evictionSoftGracePeriod: gracePeriod,
   };
 })();
+
+/** Why a key of a map field is not one the kubelet takes ("is not ..."), or undefined. */
+export function mapEntryKeyProblem(rule: MapEntryRule, key: string): string | undefined {
+  if (!rule.keys || rule.keys.includes(key)) return undefined;
+  const hint = suggest(key, rule.keys);
+  return `is not ${rule.keyWhat}, and the kubelet stops at start (expected ${hint ? `"${hint}"` : `one of ${rule.keys.join(', ')}`})`;
+}
 
 function checkValue(kind: string, value: unknown, path: string, problems: FieldProblem[]): void {
   const wrong = (expected: string): void => {

@@ -1,4 +1,4 @@
-import { KUBELET_INT32_MAX, MAP_ENTRY_RULES } from './kubelet-config-fields.js';
+import { KUBELET_INT32_MAX, MAP_ENTRY_RULES, mapEntryKeyProblem } from './kubelet-config-fields.js';
 import { PATHS } from '../render/paths.js';
 import { show } from './problems.js';
 
@@ -261,8 +261,9 @@ const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 /**
  * Map flags, judged item by item as the kubelet parses them: without the separator the kubelet
  * stops at start (malformed pair), and each value is read like the kubelet.config field the flag
- * sets (kubelet-config-fields.ts), so a flag and its field get the same verdict. Keys are not
- * judged here: the signals and resources the kubelet knows grow with its version.
+ * sets (kubelet-config-fields.ts), so a flag and its field get the same verdict: the values, and
+ * the keys of the reservation flags (the four resources a kubelet reserves). Eviction signals,
+ * which grow with the kubelet's version, only advise (evictionFlagItems).
  */
 const MAP_FLAGS: Readonly<Record<string, { field: string; separator: string; shape: string; noun: string; example: string }>> = {
   '--eviction-hard': {
@@ -356,8 +357,11 @@ function mapFlagProblems(name: string, value: string, path: string): string[] {
   const rule = MAP_ENTRY_RULES[field]!;
   return mapFlagItems(value, separator).flatMap(({ item, key, value: text }) => {
     if (text === undefined) return [`${path}: ${show(item)} in ${name} is not ${shape} (expected e.g. "${example}")`];
-    if (rule.test(text)) return [];
-    return [`${path}: ${noun} ${show(text)} of ${show(key)} in ${name} is not ${rule.what} (expected ${rule.example})`];
+    const problems: string[] = [];
+    const keyProblem = mapEntryKeyProblem(rule, key);
+    if (keyProblem) problems.push(`${path}: ${show(key)} in ${name} ${keyProblem}`);
+    if (!rule.test(text)) problems.push(`${path}: ${noun} ${show(text)} of ${show(key)} in ${name} is not ${rule.what} (expected ${rule.example})`);
+    return problems;
   });
 }
 

@@ -133,10 +133,37 @@ describe('KubeletConfiguration field check', () => {
       evictionSoft: { 'memory.available': '10 %' },
     });
     expect(problems.map((p) => p.message)).toEqual([
-      'spec.kubelet.config.kubeReserved.memory: "1GB" is not a quantity (expected e.g. "100m", "512Mi" or "1Gi")',
-      'spec.kubelet.config.kubeReserved.cpu: 1 is a whole number (expected a quantity as a string, e.g. "100m", "512Mi" or "1Gi")',
-      'spec.kubelet.config.systemReserved.memory: "1 Gi" is not a quantity (expected e.g. "100m", "512Mi" or "1Gi")',
-      'spec.kubelet.config.evictionSoft.memory.available: "10 %" is not a quantity or a percentage (expected e.g. "100Mi" or "10%")',
+      'spec.kubelet.config.kubeReserved.memory: "1GB" is not a quantity of 0 or more (expected e.g. "100m", "512Mi" or "1Gi")',
+      'spec.kubelet.config.kubeReserved.cpu: 1 is a whole number (expected a quantity of 0 or more as a string, e.g. "100m", "512Mi" or "1Gi")',
+      'spec.kubelet.config.systemReserved.memory: "1 Gi" is not a quantity of 0 or more (expected e.g. "100m", "512Mi" or "1Gi")',
+      'spec.kubelet.config.evictionSoft.memory.available: "10 %" is not a quantity above zero or a percentage (expected e.g. "100Mi" or "10%")',
+    ]);
+    expect(problems.every((p) => p.severity === 'error')).toBe(true);
+  });
+
+  it('refuses what the kubelet refuses before it starts: a resource it does not reserve, a reservation below zero, a threshold of zero', () => {
+    expect(
+      checkKubeletConfigFields({
+        kubeReserved: { pid: '1000', cpu: '0' },
+        evictionHard: { 'memory.available': '0%', 'nodefs.available': '100%' },
+        evictionMinimumReclaim: { 'memory.available': '0' },
+      }),
+    ).toEqual([]);
+    const problems = checkKubeletConfigFields({
+      kubeReserved: { storage: '1Gi', ephemeral_storage: '1Gi', memory: '-1Gi' },
+      systemReserved: { 'hugepages-2Mi': '0' },
+      evictionHard: { 'memory.available': '0', 'nodefs.available': '-1Gi' },
+      evictionMinimumReclaim: { 'memory.available': '0%', 'nodefs.available': '-5Gi' },
+    });
+    expect(problems.map((p) => p.message)).toEqual([
+      'spec.kubelet.config.kubeReserved.storage: "storage" is not a resource the kubelet reserves, and the kubelet stops at start (expected one of cpu, memory, ephemeral-storage, pid)',
+      'spec.kubelet.config.kubeReserved.ephemeral_storage: "ephemeral_storage" is not a resource the kubelet reserves, and the kubelet stops at start (expected "ephemeral-storage")',
+      'spec.kubelet.config.kubeReserved.memory: "-1Gi" is not a quantity of 0 or more (expected e.g. "100m", "512Mi" or "1Gi")',
+      'spec.kubelet.config.systemReserved.hugepages-2Mi: "hugepages-2Mi" is not a resource the kubelet reserves, and the kubelet stops at start (expected one of cpu, memory, ephemeral-storage, pid)',
+      'spec.kubelet.config.evictionHard.memory.available: "0" is not a quantity above zero or a percentage (expected e.g. "100Mi" or "10%")',
+      'spec.kubelet.config.evictionHard.nodefs.available: "-1Gi" is not a quantity above zero or a percentage (expected e.g. "100Mi" or "10%")',
+      'spec.kubelet.config.evictionMinimumReclaim.memory.available: "0%" is not a quantity of 0 or more or a percentage above zero (expected e.g. "500Mi" or "5%")',
+      'spec.kubelet.config.evictionMinimumReclaim.nodefs.available: "-5Gi" is not a quantity of 0 or more or a percentage above zero (expected e.g. "500Mi" or "5%")',
     ]);
     expect(problems.every((p) => p.severity === 'error')).toBe(true);
   });

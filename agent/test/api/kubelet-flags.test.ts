@@ -112,8 +112,8 @@ describe('--eviction-hard, as the kubelet parses it before it starts', () => {
   it('refuses an item without "<" and a threshold that is neither a quantity nor a percentage, naming each', () => {
     expect(nodeLabelProblems('--eviction-hard=memory.available=500Mi,nodefs.available<10pct,imagefs.available<1GB', P)).toEqual([
       'spec.kubelet.flags[0]: "memory.available=500Mi" in --eviction-hard is not signal<threshold (expected e.g. "--eviction-hard=memory.available<500Mi,nodefs.available<10%,nodefs.inodesFree<5%")',
-      'spec.kubelet.flags[0]: threshold "10pct" of "nodefs.available" in --eviction-hard is not a quantity or a percentage (expected e.g. "100Mi" or "10%")',
-      'spec.kubelet.flags[0]: threshold "1GB" of "imagefs.available" in --eviction-hard is not a quantity or a percentage (expected e.g. "100Mi" or "10%")',
+      'spec.kubelet.flags[0]: threshold "10pct" of "nodefs.available" in --eviction-hard is not a quantity above zero or a percentage (expected e.g. "100Mi" or "10%")',
+      'spec.kubelet.flags[0]: threshold "1GB" of "imagefs.available" in --eviction-hard is not a quantity above zero or a percentage (expected e.g. "100Mi" or "10%")',
     ]);
   });
 
@@ -125,7 +125,7 @@ describe('--eviction-hard, as the kubelet parses it before it starts', () => {
         nodeLabelProblems('--eviction-soft-grace-period=memory.available=90', P),
       ),
     ).toEqual([
-      'spec.kubelet.flags[0]: quantity "1GB" of "memory" in --kube-reserved is not a quantity (expected e.g. "100m", "512Mi" or "1Gi")',
+      'spec.kubelet.flags[0]: quantity "1GB" of "memory" in --kube-reserved is not a quantity of 0 or more (expected e.g. "100m", "512Mi" or "1Gi")',
       'spec.kubelet.flags[0]: "cpu" in --system-reserved is not resource=quantity (expected e.g. "--system-reserved=cpu=250m,memory=512Mi")',
       'spec.kubelet.flags[0]: "nodefs.available=15%" in --eviction-soft is not signal<threshold (expected e.g. "--eviction-soft=memory.available<1Gi")',
       'spec.kubelet.flags[0]: grace period "90" of "memory.available" in --eviction-soft-grace-period is not a duration of 0 or more (expected e.g. "1m30s")',
@@ -136,6 +136,22 @@ describe('--eviction-hard, as the kubelet parses it before it starts', () => {
       '--eviction-soft=memory.available<1.5Gi',
       '--eviction-soft-grace-period=memory.available=1m30s',
       '--eviction-minimum-reclaim=memory.available=0.5Gi,nodefs.available=500Mi',
+      '--kube-reserved=pid=1000',
+    ]);
+  });
+
+  it('refuses a resource the kubelet does not reserve, a reservation below zero and a threshold of zero, as in kubelet.config', () => {
+    expect(
+      nodeLabelProblems('--kube-reserved=memory=1Gi,storage=1Gi', P).concat(
+        nodeLabelProblems('--system-reserved=cpu=-100m', P),
+        nodeLabelProblems('--eviction-hard=memory.available<0', P),
+        nodeLabelProblems('--eviction-minimum-reclaim=memory.available=0%', P),
+      ),
+    ).toEqual([
+      'spec.kubelet.flags[0]: "storage" in --kube-reserved is not a resource the kubelet reserves, and the kubelet stops at start (expected one of cpu, memory, ephemeral-storage, pid)',
+      'spec.kubelet.flags[0]: quantity "-100m" of "cpu" in --system-reserved is not a quantity of 0 or more (expected e.g. "100m", "512Mi" or "1Gi")',
+      'spec.kubelet.flags[0]: threshold "0" of "memory.available" in --eviction-hard is not a quantity above zero or a percentage (expected e.g. "100Mi" or "10%")',
+      'spec.kubelet.flags[0]: amount "0%" of "memory.available" in --eviction-minimum-reclaim is not a quantity of 0 or more or a percentage above zero (expected e.g. "500Mi" or "5%")',
     ]);
   });
 
