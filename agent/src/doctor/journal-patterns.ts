@@ -39,10 +39,11 @@ export const KUBELET_PATTERNS: JournalPattern[] = [
     hint: 'kubelet exits at start: a flag in spec.kubelet.flags (or --kubelet-extra-args) is one this kubelet version does not have (removed, such as --container-runtime or --network-plugin, or misspelt) or has a value it cannot read; fix or remove it',
   },
   {
-    // the kubelet reads and checks its config files next, and exits naming the field it refuses
+    // the kubelet reads and checks its config files next, and exits naming the field it refuses;
+    // it parses reservations and eviction thresholds as it starts, and exits on one it cannot take
     id: 'kubelet-config',
     pattern:
-      /failed to validate kubelet configuration|failed to load kubelet config file|failed to merge kubelet configs|failed to load drop-in kubelet config/i,
+      /failed to validate kubelet configuration|failed to load kubelet config file|failed to merge kubelet configs|failed to load drop-in kubelet config|--(kube|system)-reserved value failed to parse|unsupported eviction signal|eviction (percentage )?(threshold|minimum reclaim)|negative eviction minimum reclaim|grace period must be specified for the soft eviction threshold|invalid eviction grace period/i,
     hint: `kubelet exits at start: its configuration is refused, and the line names the field; the user's kubelet.config is ${PATHS.kubeletDropIn} (merged into ${PATHS.kubeletConfig} before 1.28); \`eks-node-agent config check\` judges the user data`,
   },
   {

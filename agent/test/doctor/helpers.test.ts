@@ -93,6 +93,18 @@ describe('matchJournal', () => {
     expect(matchJournal(['err="failed to load kubelet config file, path: /etc/kubernetes/kubelet/config.json, error: x"']).map((f) => f.id)).toEqual([
       'kubelet-config',
     ]);
+    // reservations and eviction thresholds, parsed as the kubelet starts (cmd/kubelet/app, pkg/kubelet/eviction)
+    for (const err of [
+      'failed to run Kubelet: --kube-reserved value failed to parse: cannot reserve \\"storage\\" resource',
+      'failed to run Kubelet: eviction threshold memory.available must be positive: 0',
+      'failed to run Kubelet: eviction percentage minimum reclaim memory.available must be positive: 0%',
+      'failed to run Kubelet: unsupported eviction signal memory.availble',
+    ]) {
+      expect(
+        matchJournal([`E1205 run.go:72] "command failed" err="${err}"`]).map((f) => f.id),
+        err,
+      ).toEqual(['kubelet-config', 'failed-to-run']);
+    }
     expect(matchJournal(['all good'])).toEqual([]);
   });
 });
