@@ -132,13 +132,14 @@ export function maxPodsFlag(flags: readonly string[] | undefined): MaxPodsFlag |
  * `--hostname-override` registers the Node under another name, which EKS's mapping of the node
  * role (system:node:{{EC2PrivateDNSName}}, or the instance id) does not allow.
  */
-export function kubeletFlagWarnings(flags: readonly string[] | undefined): string[] {
+export function kubeletFlagWarnings(flags: readonly string[] | undefined, kubeletConfig?: Readonly<Record<string, unknown>>): string[] {
   const warnings = flagOccurrences(flags, '--hostname-override').map(
     ({ index, flag }) =>
       `spec.kubelet.flags[${index}]: "${flag}" replaces the node name the agent gives the kubelet (the EC2 private DNS name, or the instance id with InstanceIdNodeName): EKS lets the node role register only that name, so the API server may refuse the Node (forbidden)`,
   );
   for (const warning of [kubeReservedFlagWarning(flags), evictionHardFlagWarning(flags)]) if (warning) warnings.push(warning);
-  warnings.push(...agentFileFlagWarnings(flags), ...shellSyntaxWarnings(flags));
+  const hasUserConfig = kubeletConfig !== undefined && Object.keys(kubeletConfig).length > 0;
+  warnings.push(...agentFileFlagWarnings(flags, hasUserConfig), ...shellSyntaxWarnings(flags));
   return warnings;
 }
 
@@ -146,7 +147,7 @@ export function kubeletFlagWarnings(flags: readonly string[] | undefined): strin
  * Flags that point the kubelet at a file the agent writes, with what the kubelet then goes
  * without. The user's flag comes last and wins, so the agent's file is written and never read.
  */
-const AGENT_FILE_FLAGS: Readonly<Record<string, { path: string; loses: string; instead: string }>> = {
+const AGENT_FILE_FLAGS: Readonly<Record<string, { path: string; loses: string; instead: string; onlyWithUserConfig?: boolean }>> = {
   '--config': {
     path: PATHS.kubeletConfig,
     loses: "everything the agent computed for this node (clusterDNS, maxPods and the reservations that follow it, the cluster's CA, the providerID)",
@@ -156,6 +157,8 @@ const AGENT_FILE_FLAGS: Readonly<Record<string, { path: string; loses: string; i
     path: PATHS.kubeletConfigDir,
     loses: 'spec.kubelet.config, which the agent writes there as a drop-in',
     instead: 'no such flag',
+    // the directory holds only the user's kubelet.config: without one, nothing is lost
+    onlyWithUserConfig: true,
   },
   '--kubeconfig': {
     path: PATHS.kubeconfig,
@@ -169,10 +172,10 @@ const AGENT_FILE_FLAGS: Readonly<Record<string, { path: string; loses: string; i
   },
 };
 
-function agentFileFlagWarnings(flags: readonly string[] | undefined): string[] {
-  return Object.entries(AGENT_FILE_FLAGS).flatMap(([name, { path, loses, instead }]) => {
+function agentFileFlagWarnings(flags: readonly string[] | undefined, hasUserConfig: boolean): string[] {
+  return Object.entries(AGENT_FILE_FLAGS).flatMap(([name, { path, loses, instead, onlyWithUserConfig }]) => {
     const last = lastFlag(flags, name);
-    if (!last || last.value === path) return [];
+    if (!last || last.value === path || (onlyWithUserConfig && !hasUserConfig)) return [];
     return [
       `spec.kubelet.flags[${last.index}]: ${show(last.flag)} replaces the agent's ${path}, and the kubelet then goes without ${loses} (expected ${instead})`,
     ];

@@ -13,6 +13,6 @@ export function configWarnings(config: NodeConfig): string[] {
   return [
     ...containerdConfigWarnings(config.spec?.containerd?.config),
     ...maxPodsFlagOverrides(maxPodsFlag(kubelet?.flags), kubelet?.config?.maxPods, kubelet?.maxPodsExpression !== undefined),
-    ...kubeletFlagWarnings(kubelet?.flags),
+    ...kubeletFlagWarnings(kubelet?.flags, kubelet?.config),
   ];
 }

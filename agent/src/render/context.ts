@@ -97,7 +97,7 @@ export function buildContext(config: ResolvedNodeConfig, facts: Facts, options: 
     pauseImage: options.pauseImage ?? facts.sandboxImage ?? defaultPauseImage(instance.region),
     warnings: [
       ...decision.warnings,
-      ...kubeletFlagWarnings(spec.kubelet?.flags),
+      ...kubeletFlagWarnings(spec.kubelet?.flags, spec.kubelet?.config),
       ...shutdownShareWarnings(kubeletDefaults.config, kubeletFragment, spec.kubelet?.flags),
     ],
   };
