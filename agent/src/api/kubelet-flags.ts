@@ -139,7 +139,7 @@ export function kubeletFlagWarnings(flags: readonly string[] | undefined, kubele
   );
   for (const warning of [kubeReservedFlagWarning(flags), evictionHardFlagWarning(flags)]) if (warning) warnings.push(warning);
   const hasUserConfig = kubeletConfig !== undefined && Object.keys(kubeletConfig).length > 0;
-  warnings.push(...agentFileFlagWarnings(flags, hasUserConfig), ...shellSyntaxWarnings(flags));
+  warnings.push(...agentFileFlagWarnings(flags, hasUserConfig), ...shellSyntaxWarnings(flags), ...removedFlagWarnings(flags));
   return warnings;
 }
 
@@ -252,6 +252,117 @@ function evictionHardFlagWarning(flags: readonly string[] | undefined): string |
   if (dropped.length === 0) return undefined;
   const first = found[0]!;
   return `spec.kubelet.flags[${first.index}]: "${first.flag}" replaces the evictionHard thresholds the agent writes instead of adding to them: the kubelet then has no hard threshold for ${dropped.join(', ')} and evicts no pod for them (expected every one of ${Object.keys(AGENT_EVICTION_HARD).join(', ')} in the flag, or the flag moved to kubelet.config.evictionHard, which merges key by key)`;
+}
+
+/**
+ * The oldest kubelet minor (1.x) this image runs: EKS supports none older. A flag removed by then
+ * stops every kubelet the agent starts.
+ */
+export const OLDEST_KUBELET_MINOR = 27;
+
+/**
+ * Kubelet flags that kubelets from `removedIn` (1.x) on no longer have: the kubelet parses its
+ * command line first and exits on a flag it does not know ("unknown flag"), so the node never
+ * joins. Each is found in older user data (AL2's bootstrap.sh passed --pod-infra-container-image
+ * itself; dockershim-era user data passed --network-plugin=cni), and none has an effect left on
+ * a kubelet that still reads it here: what it did is the runtime's or the journal's now, or gone.
+ * Versions from the Kubernetes changelogs (CHANGELOG-1.24 to 1.35, each naming the removal).
+ */
+const REMOVED_FLAGS: Readonly<Record<string, { removedIn: number; instead: string }>> = (() => {
+  const dockershim = 'nothing: containerd is the runtime and runs the CNI plugins (its own settings go in spec.containerd.config)';
+  const klog = 'nothing: the kubelet logs to the journal (journalctl -u kubelet), and --v sets the level';
+  return {
+    '--network-plugin': { removedIn: 24, instead: dockershim },
+    '--network-plugin-mtu': { removedIn: 24, instead: dockershim },
+    '--cni-bin-dir': { removedIn: 24, instead: dockershim },
+    '--cni-conf-dir': { removedIn: 24, instead: dockershim },
+    '--cni-cache-dir': { removedIn: 24, instead: dockershim },
+    '--docker-endpoint': { removedIn: 24, instead: dockershim },
+    '--image-pull-progress-deadline': { removedIn: 24, instead: dockershim },
+    '--experimental-dockershim-root-directory': { removedIn: 24, instead: dockershim },
+    '--non-masquerade-cidr': { removedIn: 24, instead: 'nothing: the CNI plugin decides what it masquerades' },
+    '--experimental-check-node-capabilities-before-mount': { removedIn: 24, instead: 'nothing' },
+    '--dynamic-config-dir': { removedIn: 24, instead: 'spec.kubelet.config (dynamic kubelet configuration is gone)' },
+    '--add-dir-header': { removedIn: 26, instead: klog },
+    '--alsologtostderr': { removedIn: 26, instead: klog },
+    '--log-backtrace-at': { removedIn: 26, instead: klog },
+    '--log-dir': { removedIn: 26, instead: klog },
+    '--log-file': { removedIn: 26, instead: klog },
+    '--log-file-max-size': { removedIn: 26, instead: klog },
+    '--logtostderr': { removedIn: 26, instead: klog },
+    '--one-output': { removedIn: 26, instead: klog },
+    '--skip-headers': { removedIn: 26, instead: klog },
+    '--skip-log-headers': { removedIn: 26, instead: klog },
+    '--stderrthreshold': { removedIn: 26, instead: klog },
+    '--container-runtime': { removedIn: 27, instead: 'nothing: every kubelet talks to containerd through the CRI, which the agent configures' },
+    '--master-service-namespace': { removedIn: 27, instead: 'nothing' },
+    '--azure-container-registry-config': { removedIn: 30, instead: 'nothing on EKS: ECR pulls use the credential provider the agent configures' },
+    '--keep-terminated-pod-volumes': { removedIn: 31, instead: 'nothing' },
+    '--iptables-masquerade-bit': { removedIn: 31, instead: 'nothing: kube-proxy and the CNI plugin own their iptables marks' },
+    '--iptables-drop-bit': { removedIn: 31, instead: 'nothing: kube-proxy and the CNI plugin own their iptables marks' },
+    '--register-schedulable': {
+      removedIn: 34,
+      instead: 'a taint that keeps pods off, e.g. "--register-with-taints=node.kubernetes.io/unschedulable=:NoSchedule"',
+    },
+    '--cloud-config': { removedIn: 34, instead: 'nothing: with the external cloud provider the kubelet reads no cloud config' },
+    '--pod-infra-container-image': {
+      removedIn: 35,
+      instead: "nothing: the pause image is containerd's sandbox image, which the agent sets and pins",
+    },
+  };
+})();
+
+/** One user kubelet flag that some kubelet versions no longer have. */
+export interface RemovedFlag {
+  index: number;
+  flag: string;
+  name: string;
+  /** the first kubelet minor (1.x) without it */
+  removedIn: number;
+  instead: string;
+}
+
+/** The user's kubelet flags that kubelets from some version on no longer have, in order. */
+export function removedKubeletFlags(flags: readonly string[] | undefined): RemovedFlag[] {
+  return (flags ?? []).flatMap((flag, index) => {
+    const eq = flag.indexOf('=');
+    const name = eq < 0 ? flag : flag.slice(0, eq);
+    const removed = Object.hasOwn(REMOVED_FLAGS, name) ? REMOVED_FLAGS[name]! : undefined;
+    return removed ? [{ index, flag, name, ...removed }] : [];
+  });
+}
+
+/** Whether a boot leaves this flag out for a kubelet of this minor (1.x): it no longer has it. */
+export function isLeftOut(removed: RemovedFlag, kubeletMinor: number): boolean {
+  return removed.removedIn <= OLDEST_KUBELET_MINOR || kubeletMinor >= removed.removedIn;
+}
+
+/**
+ * Flags removed before the oldest kubelet the image runs: every kubelet stops at start for them.
+ * Advisory (an error in `config check`; on boot a warning, and the flag is left out: it has no
+ * effect left, and the node joins without it).
+ */
+export function removedFlagAdvisories(flags: readonly string[] | undefined): string[] {
+  return removedKubeletFlags(flags)
+    .filter((r) => r.removedIn <= OLDEST_KUBELET_MINOR)
+    .map(
+      (r) =>
+        `spec.kubelet.flags[${r.index}]: ${show(r.flag)} is a flag the kubelet no longer has (removed in 1.${r.removedIn}, before every kubelet this image runs), and the kubelet stops at start for it; a boot leaves it out (expected no such flag; instead ${r.instead})`,
+    );
+}
+
+/**
+ * Flags removed in a kubelet newer than the oldest the image runs: whether the kubelet stops for
+ * one depends on its version, which only a boot knows. A warning everywhere; a boot leaves the
+ * flag out for a kubelet that no longer has it and passes it to an older one.
+ */
+function removedFlagWarnings(flags: readonly string[] | undefined): string[] {
+  return removedKubeletFlags(flags)
+    .filter((r) => r.removedIn > OLDEST_KUBELET_MINOR)
+    .map(
+      (r) =>
+        `spec.kubelet.flags[${r.index}]: ${show(r.flag)} is a flag kubelets from 1.${r.removedIn} on no longer have, and they stop at start for it: a boot leaves it out for them and passes it to older ones (expected no such flag; instead ${r.instead})`,
+    );
 }
 
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];

@@ -1,3 +1,4 @@
+import { OLDEST_KUBELET_MINOR, removedKubeletFlags } from '../api/kubelet-flags.js';
 import { splitWords } from './words.js';
 
 /**
@@ -90,10 +91,12 @@ export interface KubeletArgs {
   config: Record<string, unknown>;
   flags: string[];
   problems: string[];
+  /** flags left out, each naming why */
+  warnings: string[];
 }
 
 export function translateKubeletArgs(text: string, where = '--kubelet-extra-args'): KubeletArgs {
-  const result: KubeletArgs = { config: {}, flags: [], problems: [] };
+  const result: KubeletArgs = { config: {}, flags: [], problems: [], warnings: [] };
   const words = splitWords(text);
   if (!words) {
     result.problems.push(`${where}: ${JSON.stringify(text)} has an unterminated quote`);
@@ -112,7 +115,14 @@ export function translateKubeletArgs(text: string, where = '--kubelet-extra-args
     if (value === undefined && i + 1 < words.length && !(words[i + 1] as string).startsWith('-')) value = words[++i];
     const field = FIELDS[name];
     if (!field) {
-      result.flags.push(value === undefined ? `--${name}` : `--${name}=${value}`);
+      const flag = value === undefined ? `--${name}` : `--${name}=${value}`;
+      const removed = removedKubeletFlags([flag])[0];
+      // gone from every kubelet this image runs, which would stop at start for it
+      if (removed && removed.removedIn <= OLDEST_KUBELET_MINOR) {
+        result.warnings.push(`${where} --${name}: the kubelet no longer has this flag (removed in 1.${removed.removedIn}), left out`);
+        continue;
+      }
+      result.flags.push(flag);
       continue;
     }
     const [key, parse, expected] = field;

@@ -145,6 +145,7 @@ export function translateBootstrapArgs(args: readonly string[], deps: TranslateD
   if (extra !== undefined) {
     const k = translateKubeletArgs(extra);
     problems.push(...k.problems);
+    warnings.push(...k.warnings);
     Object.assign(kubeletConfig, k.config);
     flags.push(...k.flags);
     extraMaxPods = k.config.maxPods !== undefined;

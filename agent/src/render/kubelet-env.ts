@@ -1,3 +1,4 @@
+import { isLeftOut, removedKubeletFlags } from '../api/kubelet-flags.js';
 import { renderTemplate } from '../templates/handlebars.js';
 import type { RenderContext } from './context.js';
 import { PATHS } from './paths.js';
@@ -73,8 +74,22 @@ export function splitSafeWord(flag: string): string {
   return /['"\\]/.test(flag) ? `"${flag.replace(/["\\]/g, (c) => `\\${c}`)}"` : flag;
 }
 
+/**
+ * The user's flags the kubelet gets: all but those this kubelet no longer has, which would stop
+ * it at start and have no effect left (render and init warn about each).
+ */
+function userKubeletFlags(ctx: RenderContext): string[] {
+  const flags = ctx.config.spec.kubelet?.flags ?? [];
+  const leftOut = new Set(
+    removedKubeletFlags(flags)
+      .filter((r) => isLeftOut(r, ctx.kubelet.major > 1 ? Number.POSITIVE_INFINITY : ctx.kubelet.minor))
+      .map((r) => r.index),
+  );
+  return flags.filter((_, i) => !leftOut.has(i));
+}
+
 export function renderKubeletEnvironment(ctx: RenderContext): PlannedFile {
-  const args = [...agentKubeletFlags(ctx), ...withAgentLabels(ctx.config.spec.kubelet?.flags ?? [], ctx.kubeletDefaults.labels)].map(splitSafeWord).join(' ');
+  const args = [...agentKubeletFlags(ctx), ...withAgentLabels(userKubeletFlags(ctx), ctx.kubeletDefaults.labels)].map(splitSafeWord).join(' ');
   const variables: Array<{ name: string; value: string }> = [{ name: 'KUBELET_ARGS', value: args }];
   // Kubelets 1.28 and 1.29 read --config-dir only with this alpha switch; 1.30 made it beta.
   if (ctx.kubeletFragment && ctx.kubeletDropIn && ctx.kubelet.major === 1 && ctx.kubelet.minor < 30) {

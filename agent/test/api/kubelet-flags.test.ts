@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { AGENT_EVICTION_HARD, configTaintProblems, kubeletFlagProblems as nodeLabelProblems, kubeletFlagWarnings } from '../../src/api/kubelet-flags.js';
+import {
+  AGENT_EVICTION_HARD,
+  configTaintProblems,
+  isLeftOut,
+  kubeletFlagProblems as nodeLabelProblems,
+  kubeletFlagWarnings,
+  removedFlagAdvisories,
+  removedKubeletFlags,
+} from '../../src/api/kubelet-flags.js';
 
 const P = 'spec.kubelet.flags[0]';
 /** Each flag passes the kubelet's own checks: no problem named. */
@@ -235,5 +243,41 @@ describe('kubelet.config.registerWithTaints, as the API server judges the Node',
       'spec.kubelet.config.registerWithTaints[2].value: "x/y" is not 0-63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit',
     ]);
     expect(configTaintProblems(undefined)).toEqual([]);
+  });
+});
+
+describe('kubelet flags some kubelets no longer have', () => {
+  const flags = ['--network-plugin=cni', '--node-labels=a=b', '--container-runtime', '--log-dir=/var/log/k', '--cloud-config=/etc/kubernetes/cloud.conf'];
+
+  it('names each removed flag with the version that removed it', () => {
+    expect(removedKubeletFlags(flags).map((r) => [r.index, r.name, r.removedIn])).toEqual([
+      [0, '--network-plugin', 24],
+      [2, '--container-runtime', 27],
+      [3, '--log-dir', 26],
+      [4, '--cloud-config', 34],
+    ]);
+    // a prefix of a removed flag's name is another flag
+    expect(removedKubeletFlags(['--network-plugin-dir=x', '--log-dirs=y', '--v=2'])).toEqual([]);
+  });
+
+  it('advises on those gone from every kubelet the image runs, and warns about the ones a newer kubelet lacks', () => {
+    expect(removedFlagAdvisories(flags)).toEqual([
+      'spec.kubelet.flags[0]: "--network-plugin=cni" is a flag the kubelet no longer has (removed in 1.24, before every kubelet this image runs), and the kubelet stops at start for it; a boot leaves it out (expected no such flag; instead nothing: containerd is the runtime and runs the CNI plugins (its own settings go in spec.containerd.config))',
+      'spec.kubelet.flags[2]: "--container-runtime" is a flag the kubelet no longer has (removed in 1.27, before every kubelet this image runs), and the kubelet stops at start for it; a boot leaves it out (expected no such flag; instead nothing: every kubelet talks to containerd through the CRI, which the agent configures)',
+      'spec.kubelet.flags[3]: "--log-dir=/var/log/k" is a flag the kubelet no longer has (removed in 1.26, before every kubelet this image runs), and the kubelet stops at start for it; a boot leaves it out (expected no such flag; instead nothing: the kubelet logs to the journal (journalctl -u kubelet), and --v sets the level)',
+    ]);
+    expect(kubeletFlagWarnings(flags)).toEqual([
+      'spec.kubelet.flags[4]: "--cloud-config=/etc/kubernetes/cloud.conf" is a flag kubelets from 1.34 on no longer have, and they stop at start for it: a boot leaves it out for them and passes it to older ones (expected no such flag; instead nothing: with the external cloud provider the kubelet reads no cloud config)',
+    ]);
+  });
+
+  it('leaves a flag out for a kubelet without it, and passes it to an older one', () => {
+    const [network, cloudConfig] = removedKubeletFlags(['--network-plugin=cni', '--v=2', '--cloud-config=x']);
+    expect([27, 33, 34, 36].map((minor) => [isLeftOut(network!, minor), isLeftOut(cloudConfig!, minor)])).toEqual([
+      [true, false],
+      [true, false],
+      [true, true],
+      [true, true],
+    ]);
   });
 });

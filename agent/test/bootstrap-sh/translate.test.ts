@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { translateBootstrapArgs } from '../../src/bootstrap-sh/translate.js';
 import { splitWords } from '../../src/bootstrap-sh/words.js';
-import { validateNodeConfig } from '../../src/api/validate.js';
+import { advisoryProblems, validateNodeConfig } from '../../src/api/validate.js';
 import { InputError } from '../../src/errors.js';
 
 const CA = Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n').toString('base64');
@@ -123,6 +123,23 @@ describe('translateBootstrapArgs: real-world invocations', () => {
       expect((await validateNodeConfig(t.config)).filter((p) => !p.startsWith('spec.cluster.certificateAuthority'))).toEqual([]);
     });
   }
+});
+
+describe('translateBootstrapArgs: kubelet flags gone from every kubelet the image runs', () => {
+  it('leaves them out with a warning each, so the NodeConfig passes config check', async () => {
+    const t = translateBootstrapArgs(
+      bashWords(
+        `my-cluster --kubelet-extra-args '--network-plugin cni --container-runtime=remote --container-runtime-endpoint=unix:///run/containerd/containerd.sock --v=2'`,
+      ),
+    );
+    expect(t.config.spec?.kubelet?.flags).toEqual(['--container-runtime-endpoint=unix:///run/containerd/containerd.sock', '--v=2']);
+    expect(t.warnings).toEqual([
+      '--kubelet-extra-args --network-plugin: the kubelet no longer has this flag (removed in 1.24), left out',
+      '--kubelet-extra-args --container-runtime: the kubelet no longer has this flag (removed in 1.27), left out',
+    ]);
+    expect(advisoryProblems(t.config)).toEqual([]);
+    expect((await validateNodeConfig(t.config)).filter((p) => !p.startsWith('spec.cluster.certificateAuthority'))).toEqual([]);
+  });
 });
 
 function problems(args: string[]): string[] {

@@ -46,6 +46,24 @@ describe('kubelet settings by version', () => {
     }
   });
 
+  it('leaves out a user flag the kubelet no longer has, by its version, and warns why', () => {
+    const flags = ['--network-plugin=cni', '--v=2', '--pod-infra-container-image=example.com/pause:3.9', '--logtostderr'];
+    const config = baseConfig(ca.certBase64, { kubelet: { flags } });
+    // 1.34 still has --pod-infra-container-image; every kubelet the image runs lacks the other two
+    const older = render(config, baseFacts({ kubeletVersion: 'v1.34.2' }));
+    expect(files(older).args().slice(-2)).toEqual(['--v=2', '--pod-infra-container-image=example.com/pause:3.9']);
+    const newer = render(config, baseFacts({ kubeletVersion: 'v1.35.0' }));
+    expect(files(newer).args().at(-1)).toBe('--v=2');
+    expect(files(newer).args().join(' ')).not.toMatch(/--network-plugin|--logtostderr|--pod-infra-container-image/);
+    for (const plan of [older, newer]) {
+      expect(plan.warnings).toContainEqual(
+        expect.stringMatching(
+          /^spec\.kubelet\.flags\[2\]: "--pod-infra-container-image=example\.com\/pause:3\.9" is a flag kubelets from 1\.35 on no longer have/,
+        ),
+      );
+    }
+  });
+
   it('leaves out its reserved cgroups when the user reserves CPUs, which the kubelet refuses beside them', () => {
     for (const kubelet of [{ config: { reservedSystemCPUs: '0-1' } }, { flags: ['--reserved-cpus=0'] }]) {
       for (const v of ['v1.27.1', 'v1.33.1']) {
