@@ -269,47 +269,47 @@ export const OLDEST_KUBELET_MINOR = 27;
  * Versions from the Kubernetes changelogs (CHANGELOG-1.24 to 1.35, each naming the removal).
  */
 const REMOVED_FLAGS: Readonly<Record<string, { removedIn: number; instead: string }>> = (() => {
-  const dockershim = 'nothing: containerd is the runtime and runs the CNI plugins (its own settings go in spec.containerd.config)';
-  const klog = 'nothing: the kubelet logs to the journal (journalctl -u kubelet), and --v sets the level';
-  return {
-    '--network-plugin': { removedIn: 24, instead: dockershim },
-    '--network-plugin-mtu': { removedIn: 24, instead: dockershim },
-    '--cni-bin-dir': { removedIn: 24, instead: dockershim },
-    '--cni-conf-dir': { removedIn: 24, instead: dockershim },
-    '--cni-cache-dir': { removedIn: 24, instead: dockershim },
-    '--docker-endpoint': { removedIn: 24, instead: dockershim },
-    '--image-pull-progress-deadline': { removedIn: 24, instead: dockershim },
-    '--experimental-dockershim-root-directory': { removedIn: 24, instead: dockershim },
-    '--non-masquerade-cidr': { removedIn: 24, instead: 'nothing: the CNI plugin decides what it masquerades' },
-    '--experimental-check-node-capabilities-before-mount': { removedIn: 24, instead: 'nothing' },
-    '--dynamic-config-dir': { removedIn: 24, instead: 'spec.kubelet.config (dynamic kubelet configuration is gone)' },
-    '--add-dir-header': { removedIn: 26, instead: klog },
-    '--alsologtostderr': { removedIn: 26, instead: klog },
-    '--log-backtrace-at': { removedIn: 26, instead: klog },
-    '--log-dir': { removedIn: 26, instead: klog },
-    '--log-file': { removedIn: 26, instead: klog },
-    '--log-file-max-size': { removedIn: 26, instead: klog },
-    '--logtostderr': { removedIn: 26, instead: klog },
-    '--one-output': { removedIn: 26, instead: klog },
-    '--skip-headers': { removedIn: 26, instead: klog },
-    '--skip-log-headers': { removedIn: 26, instead: klog },
-    '--stderrthreshold': { removedIn: 26, instead: klog },
-    '--container-runtime': { removedIn: 27, instead: 'nothing: every kubelet talks to containerd through the CRI, which the agent configures' },
-    '--master-service-namespace': { removedIn: 27, instead: 'nothing' },
-    '--azure-container-registry-config': { removedIn: 30, instead: 'nothing on EKS: ECR pulls use the credential provider the agent configures' },
-    '--keep-terminated-pod-volumes': { removedIn: 31, instead: 'nothing' },
-    '--iptables-masquerade-bit': { removedIn: 31, instead: 'nothing: kube-proxy and the CNI plugin own their iptables marks' },
-    '--iptables-drop-bit': { removedIn: 31, instead: 'nothing: kube-proxy and the CNI plugin own their iptables marks' },
-    '--register-schedulable': {
-      removedIn: 34,
-      instead: 'a taint that keeps pods off, e.g. "--register-with-taints=node.kubernetes.io/unschedulable=:NoSchedule"',
-    },
-    '--cloud-config': { removedIn: 34, instead: 'nothing: with the external cloud provider the kubelet reads no cloud config' },
-    '--pod-infra-container-image': {
-      removedIn: 35,
-      instead: "nothing: the pause image is containerd's sandbox image, which the agent sets and pins",
-    },
-  };
+  const removed = (removedIn: number, instead: string, ...names: string[]) => names.map((name) => [name, { removedIn, instead }] as const);
+  return Object.fromEntries([
+    ...removed(
+      24,
+      'nothing: containerd is the runtime and runs the CNI plugins (its own settings go in spec.containerd.config)',
+      '--network-plugin',
+      '--network-plugin-mtu',
+      '--cni-bin-dir',
+      '--cni-conf-dir',
+      '--cni-cache-dir',
+      '--docker-endpoint',
+      '--image-pull-progress-deadline',
+      '--experimental-dockershim-root-directory',
+    ),
+    ...removed(24, 'nothing: the CNI plugin decides what it masquerades', '--non-masquerade-cidr'),
+    ...removed(24, 'nothing', '--experimental-check-node-capabilities-before-mount'),
+    ...removed(24, 'spec.kubelet.config (dynamic kubelet configuration is gone)', '--dynamic-config-dir'),
+    ...removed(
+      26,
+      'nothing: the kubelet logs to the journal (journalctl -u kubelet), and --v sets the level',
+      '--add-dir-header',
+      '--alsologtostderr',
+      '--log-backtrace-at',
+      '--log-dir',
+      '--log-file',
+      '--log-file-max-size',
+      '--logtostderr',
+      '--one-output',
+      '--skip-headers',
+      '--skip-log-headers',
+      '--stderrthreshold',
+    ),
+    ...removed(27, 'nothing: every kubelet talks to containerd through the CRI, which the agent configures', '--container-runtime'),
+    ...removed(27, 'nothing', '--master-service-namespace'),
+    ...removed(30, 'nothing on EKS: ECR pulls use the credential provider the agent configures', '--azure-container-registry-config'),
+    ...removed(31, 'nothing', '--keep-terminated-pod-volumes'),
+    ...removed(31, 'nothing: kube-proxy and the CNI plugin own their iptables marks', '--iptables-masquerade-bit', '--iptables-drop-bit'),
+    ...removed(34, 'a taint that keeps pods off, e.g. "--register-with-taints=node.kubernetes.io/unschedulable=:NoSchedule"', '--register-schedulable'),
+    ...removed(34, 'nothing: with the external cloud provider the kubelet reads no cloud config', '--cloud-config'),
+    ...removed(35, "nothing: the pause image is containerd's sandbox image, which the agent sets and pins", '--pod-infra-container-image'),
+  ]);
 })();
 
 /** One user kubelet flag that some kubelet versions no longer have. */
