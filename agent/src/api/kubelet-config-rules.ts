@@ -19,6 +19,7 @@ export function kubeletConfigPairProblems(config: Config, flags: readonly string
     ...imageGcProblems(config, flags, base),
     ...reservedCpuProblems(config, flags, base),
     ...shutdownProblems(config, flags, base),
+    ...reservedMemoryProblems(config, flags, base),
   ];
 }
 
@@ -134,4 +135,30 @@ function shutdownProblems(config: Config, flags: readonly string[] | undefined, 
     );
   }
   return problems;
+}
+
+/**
+ * With memoryManagerPolicy "Static" the kubelet requires reservedMemory to hold, per memory type,
+ * what node allocatable reserves, and node allocatable never reserves hugepages (kubeReserved and
+ * systemReserved take cpu, memory, ephemeral-storage and pid only): a hugepages reservation above
+ * zero stops the kubelet on every instance. The memory total depends on the instance (the agent's
+ * kubeReserved follows max pods), so render judges it (render/reserved-memory.ts).
+ */
+function reservedMemoryProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
+  const entries = config.reservedMemory;
+  if (config.memoryManagerPolicy !== 'Static' || !Array.isArray(entries) || hasFlag(flags, '--memory-manager-policy', '--reserved-memory')) return [];
+  return entries.flatMap((entry, i) => {
+    const limits = isMap(entry) && isMap(entry.limits) ? entry.limits : {};
+    return Object.entries(limits)
+      .filter(
+        ([type, value]) =>
+          type.startsWith('hugepages-') && !(value === 0 || (typeof value === 'string' && /^[+-]?0*\.?0*([A-Za-z]+|[eE][+-]?\d+)?$/.test(value))),
+      )
+      .map(([type, value]) =>
+        error(
+          `${base}.reservedMemory[${i}].limits.${type}`,
+          `${JSON.stringify(value)} reserves hugepages, which node allocatable never reserves (kubeReserved and systemReserved hold none), so with memoryManagerPolicy "Static" the kubelet stops at start (expected no ${type} in reservedMemory)`,
+        ),
+      );
+  });
 }

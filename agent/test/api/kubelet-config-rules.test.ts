@@ -55,3 +55,18 @@ describe('graceful node shutdown', () => {
     expect(messages({ shutdownGracePeriod: '30s', shutdownGracePeriodCriticalPods: '1m' }, ['--shutdown-grace-period=2m'])).toEqual([]);
   });
 });
+
+describe('reservedMemory for the Static memory manager', () => {
+  it('refuses a hugepages reservation, which node allocatable never holds, on every instance', () => {
+    const reservedMemory = [
+      { numaNode: 0, limits: { memory: '674Mi', 'hugepages-2Mi': '10Mi', 'hugepages-1Gi': '0' } },
+      { numaNode: 1, limits: { 'hugepages-2Mi': 0 } },
+    ];
+    expect(messages({ memoryManagerPolicy: 'Static', reservedMemory })).toEqual([
+      'spec.kubelet.config.reservedMemory[0].limits.hugepages-2Mi: "10Mi" reserves hugepages, which node allocatable never reserves (kubeReserved and systemReserved hold none), so with memoryManagerPolicy "Static" the kubelet stops at start (expected no hugepages-2Mi in reservedMemory)',
+    ]);
+    // other policies do not check reservedMemory; a flag leaves it to the kubelet
+    expect(messages({ memoryManagerPolicy: 'None', reservedMemory })).toEqual([]);
+    expect(messages({ memoryManagerPolicy: 'Static', reservedMemory }, ['--reserved-memory=0:memory=1Gi'])).toEqual([]);
+  });
+});
