@@ -156,6 +156,30 @@ describe('the numbered disagreements, each settled', () => {
     expect(config.kubeReserved.memory).toBe('1465Mi');
   });
 
+  it('gives the Static memory manager its reservedMemory: config check says what it must total, render writes or judges it', async () => {
+    const staticPolicy = complete.replace('  kubelet:\n    config:\n', '  kubelet:\n    config:\n      memoryManagerPolicy: Static\n');
+    const written = await checkAndRender(ud(staticPolicy));
+    expect(written.check.exitCode, written.check.stderr).toBe(0);
+    expect(written.check.stdout).toMatch(/^memory manager: Static; the agent writes reservedMemory for each instance, on NUMA node 0: /m);
+    expect(written.render.exitCode, written.render.stderr).toBe(0);
+    const config = JSON.parse(readFileSync(join(written.out, 'etc/kubernetes/kubelet/config.json'), 'utf8'));
+    // m5.large: 29 pods, 255 + 11 x 29 = 574Mi for the kubelet, and the 100Mi hard threshold
+    expect(config.reservedMemory).toEqual([{ numaNode: 0, limits: { memory: '674Mi' } }]);
+    const own = await checkAndRender(
+      ud(
+        staticPolicy.replace(
+          '      memoryManagerPolicy: Static\n',
+          '      memoryManagerPolicy: Static\n      reservedMemory:\n        - numaNode: 0\n          limits:\n            memory: 1Gi\n',
+        ),
+      ),
+    );
+    expect(own.check.exitCode, own.check.stderr).toBe(0);
+    expect(own.check.stdout).toMatch(/^memory manager: Static with your reservedMemory, which must total on each instance /m);
+    expect(own.render.stdout).toMatch(
+      /^warning spec\.kubelet\.config\.reservedMemory: reserves 1Gi of memory in all, but node allocatable reserves 674Mi on this instance/m,
+    );
+  });
+
   it('warns alike in config check and render when a flag renames the node, which EKS would refuse', async () => {
     const { check, render } = await checkAndRender(ud(complete.replace('    flags:\n', '    flags:\n      - --hostname-override=worker-1\n')));
     expect(check.exitCode, check.stderr).toBe(0);

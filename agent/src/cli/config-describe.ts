@@ -1,3 +1,4 @@
+import { hasFlag } from '../api/kubelet-flags.js';
 import type { NodeConfig } from '../api/schema.js';
 import { proxySettings } from '../aws/proxy.js';
 import { trustOptions } from '../aws/trust.js';
@@ -57,6 +58,8 @@ export function describeNodeEnvironment(config: NodeConfig): string[] {
     ];
     lines.push(`resolvers: systemd-resolved gets ${parts.filter(Boolean).join(', ')} (${PATHS.resolvedDropIn}), restarted before the first AWS call`);
   }
+  const memoryLine = describeMemoryManager(spec.kubelet?.config, spec.kubelet?.flags);
+  if (memoryLine) lines.push(memoryLine);
   lines.push(
     spec.featureGates?.InstanceIdNodeName
       ? 'node name: the instance id (featureGates.InstanceIdNodeName); neither local-hostname nor ec2:DescribeInstances is asked'
@@ -79,4 +82,16 @@ export function configRemarks(loaded: LoadedConfig): string[] {
     // what render and init will warn about, so a reader sees it before a node does
     ...configWarnings(loaded.config).map((warning) => `warning: ${warning}`),
   ];
+}
+
+/**
+ * The Static memory manager's reservedMemory depends on the instance (render/reserved-memory.ts),
+ * so `config check` cannot judge its total: it says who provides it and what it must equal.
+ */
+function describeMemoryManager(kubeletConfig: Record<string, unknown> | undefined, flags: readonly string[] | undefined): string | undefined {
+  if (kubeletConfig?.memoryManagerPolicy !== 'Static' || hasFlag(flags, '--memory-manager-policy', '--reserved-memory')) return undefined;
+  const must = `kubeReserved memory (the agent's is 255Mi + 11Mi a pod) + systemReserved memory + the hard eviction threshold of memory.available (100Mi unless set)`;
+  return kubeletConfig.reservedMemory === undefined
+    ? `memory manager: Static; the agent writes reservedMemory for each instance, on NUMA node 0: ${must}`
+    : `memory manager: Static with your reservedMemory, which must total on each instance ${must}; init and render warn on an instance where it does not`;
 }

@@ -41,9 +41,10 @@ export const KUBELET_PATTERNS: JournalPattern[] = [
   {
     // the kubelet reads and checks its config files next, and exits naming the field it refuses;
     // it parses reservations and eviction thresholds as it starts, and exits on one it cannot take
+    // (or, with the Static memory manager, on a reservedMemory that does not total the reservation)
     id: 'kubelet-config',
     pattern:
-      /failed to validate kubelet configuration|failed to load kubelet config file|failed to merge kubelet configs|failed to load drop-in kubelet config|--(kube|system)-reserved value failed to parse|unsupported eviction signal|eviction (percentage )?(threshold|minimum reclaim)|negative eviction minimum reclaim|grace period must be specified for the soft eviction threshold|invalid eviction grace period/i,
+      /failed to validate kubelet configuration|failed to load kubelet config file|failed to merge kubelet configs|failed to load drop-in kubelet config|--(kube|system)-reserved value failed to parse|unsupported eviction signal|eviction (percentage )?(threshold|minimum reclaim)|negative eviction minimum reclaim|grace period must be specified for the soft eviction threshold|invalid eviction grace period|determined by Node Allocatable feature/i,
     hint: `kubelet exits at start: its configuration is refused, and the line names the field; the user's kubelet.config is ${PATHS.kubeletDropIn} (merged into ${PATHS.kubeletConfig} before 1.28); \`eks-node-agent config check\` judges the user data`,
   },
   {

@@ -1,5 +1,5 @@
 import type { ResolvedNodeConfig } from '../api/schema.js';
-import { kubeletFlagWarnings } from '../api/kubelet-flags.js';
+import { AGENT_EVICTION_HARD, kubeletFlagWarnings } from '../api/kubelet-flags.js';
 import { type ParsedConfig, parseResolvedConfig } from '../api/validate.js';
 import { InputError } from '../errors.js';
 import type { Facts } from '../facts/types.js';
@@ -9,6 +9,8 @@ import { defaultPauseImage } from './pause-image.js';
 import { type Version, atLeast, parseVersion } from './versions.js';
 import { type KubeletDefaults, kubeletVersionedDefaults } from './kubelet-defaults.js';
 import { shutdownShareWarnings } from './kubelet-config.js';
+import { kubeReserved } from './reserved.js';
+import { decideReservedMemory, type MemoryReservation } from './reserved-memory.js';
 
 export interface RenderOptions {
   /** sandbox image for containerd; default: the EKS pause image of the instance's region */
@@ -34,6 +36,8 @@ export interface RenderContext {
   /** the version-gated kubelet settings for this kubelet on this machine */
   kubeletDefaults: KubeletDefaults;
   maxPods: number;
+  /** reservedMemory the agent writes for the Static memory manager, when the user's config needs one and has none */
+  reservedMemory: MemoryReservation[] | undefined;
   /** the user's kubelet.config fragment, when it has any key */
   kubeletFragment: Record<string, unknown> | undefined;
   /** kubelet >= 1.28 reads drop-ins from --config-dir */
@@ -81,6 +85,11 @@ export function buildContext(config: ResolvedNodeConfig, facts: Facts, options: 
   });
 
   const kubeletDefaults = kubeletVersionedDefaults(kubelet, facts);
+  const memory = decideReservedMemory(
+    { kubeReserved: kubeReserved(instance.cpuMillicores, decision.maxPods), evictionHard: AGENT_EVICTION_HARD },
+    kubeletFragment,
+    spec.kubelet?.flags,
+  );
   return {
     config,
     parsed,
@@ -92,6 +101,7 @@ export function buildContext(config: ResolvedNodeConfig, facts: Facts, options: 
     containerd,
     kubeletDefaults,
     maxPods: decision.maxPods,
+    reservedMemory: memory.reservedMemory,
     kubeletFragment,
     kubeletDropIn: atLeast(kubelet, 1, 28),
     pauseImage: options.pauseImage ?? facts.sandboxImage ?? defaultPauseImage(instance.region),
@@ -99,6 +109,7 @@ export function buildContext(config: ResolvedNodeConfig, facts: Facts, options: 
       ...decision.warnings,
       ...kubeletFlagWarnings(spec.kubelet?.flags, spec.kubelet?.config),
       ...shutdownShareWarnings(kubeletDefaults.config, kubeletFragment, spec.kubelet?.flags),
+      ...memory.warnings,
     ],
   };
 }

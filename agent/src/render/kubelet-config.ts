@@ -66,6 +66,8 @@ function agentSettings(ctx: RenderContext): Record<string, unknown> {
     protectKernelDefaults: true,
     providerID: `aws:///${instance.availabilityZone}/${instance.instanceId}`,
     readOnlyPort: 0,
+    // only for the Static memory manager without the user's own (reserved-memory.ts)
+    ...(ctx.reservedMemory ? { reservedMemory: ctx.reservedMemory } : {}),
     serializeImagePulls: false,
     serverTLSBootstrap: true,
     systemReservedCgroup: '/system',

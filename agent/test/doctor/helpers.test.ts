@@ -99,6 +99,7 @@ describe('matchJournal', () => {
       'failed to run Kubelet: eviction threshold memory.available must be positive: 0',
       'failed to run Kubelet: eviction percentage minimum reclaim memory.available must be positive: 0%',
       'failed to run Kubelet: unsupported eviction signal memory.availble',
+      'failed to run Kubelet: the total amount \\"1Gi\\" of type \\"memory\\" is not equal to the value \\"674Mi\\" determined by Node Allocatable feature',
     ]) {
       expect(
         matchJournal([`E1205 run.go:72] "command failed" err="${err}"`]).map((f) => f.id),

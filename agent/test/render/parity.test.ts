@@ -64,6 +64,20 @@ describe('kubelet settings by version', () => {
     }
   });
 
+  it("gives the Static memory manager the reservedMemory this instance needs, beside the user's policy", () => {
+    const config = baseConfig(ca.certBase64, { kubelet: { config: { memoryManagerPolicy: 'Static', topologyManagerPolicy: 'single-numa-node' } } });
+    const plan = render(config, baseFacts({ kubeletVersion: 'v1.33.1' }));
+    const out = files(plan);
+    const { maxPods, kubeReserved } = out.kubelet() as { maxPods: number; kubeReserved: { memory: string } };
+    expect(kubeReserved.memory).toBe(`${255 + 11 * maxPods}Mi`);
+    // kubeReserved memory + the agent's 100Mi hard threshold for memory.available, on NUMA node 0
+    expect(out.kubelet().reservedMemory).toEqual([{ numaNode: 0, limits: { memory: `${355 + 11 * maxPods}Mi` } }]);
+    expect(out.dropIn()).toMatchObject({ memoryManagerPolicy: 'Static' });
+    expect(plan.warnings).toEqual([]);
+    // without the policy the agent writes none
+    expect(files(render(baseConfig(ca.certBase64), baseFacts({ kubeletVersion: 'v1.33.1' }))).kubelet()).not.toHaveProperty('reservedMemory');
+  });
+
   it('leaves out its reserved cgroups when the user reserves CPUs, which the kubelet refuses beside them', () => {
     for (const kubelet of [{ config: { reservedSystemCPUs: '0-1' } }, { flags: ['--reserved-cpus=0'] }]) {
       for (const v of ['v1.27.1', 'v1.33.1']) {
