@@ -45,6 +45,11 @@ export interface SystemCase {
   marker?: string;
   /** the kubelet configuration's maxPods */
   maxPods?: number;
+  /**
+   * kubelet flags in the user data that the kubelet no longer has: the agent must leave them out
+   * of the kubelet's arguments (the double refuses them, as the kubelet does) and warn about each
+   */
+  removedFlags?: string[];
   /** the exit code the cfn-signal double recorded: 0, or any other */
   cfnSignal?: 'zero' | 'non-zero';
   labels?: Record<string, string>;
@@ -162,14 +167,20 @@ ${nodeConfig(`${completeCluster(c)}  kubelet:
   },
   {
     // The classic node group template's user data: bootstrap.sh with the cluster name only,
-    // then cfn-signal with its exit code.
+    // then cfn-signal with its exit code. Its kubelet arguments carry two flags of the
+    // dockershim era that no kubelet the image runs still has.
     name: 'cloudformation-bootstrap',
     describeClusterCalls: 1,
     expect: 'join',
     labels: { nodegroup: 'classic' },
     maxPods: 17,
     cfnSignal: 'zero',
-    userData: () => sampleUserData({ ClusterName: CLUSTER_NAME, BootstrapArguments: `--kubelet-extra-args '--node-labels=nodegroup=classic --max-pods=17'` }),
+    removedFlags: ['--container-runtime', '--network-plugin'],
+    userData: () =>
+      sampleUserData({
+        ClusterName: CLUSTER_NAME,
+        BootstrapArguments: `--kubelet-extra-args '--node-labels=nodegroup=classic --max-pods=17 --container-runtime=remote --network-plugin=cni'`,
+      }),
   },
   {
     name: 'cloudformation-bad-args',

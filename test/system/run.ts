@@ -182,6 +182,26 @@ async function checkCfnSignal(checks: Checks, c: SystemCase, vm: SshTarget) {
   });
 }
 
+/**
+ * Kubelet flags the user data carries that the kubelet no longer has: left out of the arguments
+ * the kubelet double started with (it refuses them, as the kubelet does), one warning each.
+ */
+async function checkRemovedFlags(checks: Checks, flags: string[], vm: SshTarget) {
+  await checks.check(`flags the kubelet no longer has are left out, with a warning each: ${flags.join(', ')}`, async () => {
+    const argv = (await sshOk(vm, 'cat /run/kubelet-test-double/argv')).split('\n');
+    const passed = argv.filter((a) => flags.some((f) => a === f || a.startsWith(`${f}=`)));
+    expect(passed.length === 0, `the kubelet got ${passed.join(' ')}`);
+    const said = await sshOk(
+      vm,
+      'cat /var/log/cloud-init-output.log; journalctl -b 0 -u eks-node-agent-config.service -u eks-node-agent-run.service -o cat --no-pager',
+      60_000,
+    );
+    const warnings = flags.map((f) => said.split('\n').find((l) => l.includes(f) && /no longer has/.test(l)));
+    expect(warnings.every(Boolean), `no warning for each of ${flags.join(', ')} in cloud-init's output or the agent's journal`);
+    return warnings.map((w) => w!.replace(/^.*?warning: /, '')).join(' | ');
+  });
+}
+
 async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshTarget, work: string, userData: string, startedAt: number, phase = '') {
   const p = phase ? `${phase}: ` : '';
   await checks.check(`${p}both agent units succeeded`, async () => {
@@ -309,6 +329,7 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
     });
   }
   if (c.cfnSignal && !phase) await checkCfnSignal(checks, c, vm);
+  if (c.removedFlags && !phase) await checkRemovedFlags(checks, c.removedFlags, vm);
   await checks.check(`${p}ctr version answers`, async () => {
     const out = await sshOk(vm, 'ctr version');
     expect(/Server:\s*\n\s*Version:/.test(out), `no server section: ${out}`);
