@@ -134,6 +134,10 @@ function checkStruct(name: string, value: Record<string, unknown>, path: string,
     // spec.kubelet.config.maxPods has its own rule (a positive integer) in validate.ts.
     if (root && key === 'maxPods') continue;
     checkValue(kind, v, at, problems);
+    const choices = root && Object.hasOwn(STRING_CHOICES, key) ? STRING_CHOICES[key]! : undefined;
+    if (choices)
+      for (const [text, path] of Array.isArray(v) ? v.map((x, i) => [x, `${at}[${i}]`] as const) : [[v, at] as const])
+        checkChoice(choices, text, path, problems);
     const entries = root ? MAP_ENTRY_RULES[key] : undefined;
     if (entries && isMap(v)) {
       for (const [entry, text] of Object.entries(v)) {
@@ -236,6 +240,31 @@ export function mapEntryKeyProblem(rule: MapEntryRule, key: string): string | un
   if (!rule.keys || rule.keys.includes(key)) return undefined;
   const hint = suggest(key, rule.keys);
   return `is not ${rule.keyWhat}, and the kubelet stops at start (expected ${hint ? `"${hint}"` : `one of ${rule.keys.join(', ')}`})`;
+}
+
+/**
+ * Fields the Go types leave plain strings but the kubelet accepts only a few values of, and stops
+ * at start for any other (pkg/kubelet/apis/config/validation; the CPU and memory managers for
+ * their policies): the case matters, "static" for CPUs and "Static" for memory. An empty string
+ * takes the kubelet's default.
+ */
+const STRING_CHOICES: Readonly<Record<string, readonly string[]>> = {
+  cpuManagerPolicy: ['none', 'static'],
+  memoryManagerPolicy: ['None', 'Static'],
+  topologyManagerPolicy: ['none', 'best-effort', 'restricted', 'single-numa-node'],
+  topologyManagerScope: ['container', 'pod'],
+  hairpinMode: ['promiscuous-bridge', 'hairpin-veth', 'none'],
+  enforceNodeAllocatable: ['pods', 'system-reserved', 'system-reserved-compressible', 'kube-reserved', 'kube-reserved-compressible', 'none'],
+};
+
+function checkChoice(choices: readonly string[], value: unknown, path: string, problems: FieldProblem[]): void {
+  if (typeof value !== 'string' || value === '' || choices.includes(value)) return; // a non-string is the field check's
+  const hint = suggest(value, choices);
+  problems.push({
+    path,
+    severity: 'error',
+    message: `${path}: ${show(value)} is not one the kubelet accepts, and it stops at start (expected ${hint ? `"${hint}"` : `one of ${choices.map((c) => `"${c}"`).join(', ')}`})`,
+  });
 }
 
 function checkValue(kind: string, value: unknown, path: string, problems: FieldProblem[]): void {

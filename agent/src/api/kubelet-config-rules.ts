@@ -20,6 +20,7 @@ export function kubeletConfigPairProblems(config: Config, flags: readonly string
     ...reservedCpuProblems(config, flags, base),
     ...shutdownProblems(config, flags, base),
     ...reservedMemoryProblems(config, flags, base),
+    ...countProblems(config, flags, base),
   ];
 }
 
@@ -161,4 +162,34 @@ function reservedMemoryProblems(config: Config, flags: readonly string[] | undef
         ),
       );
   });
+}
+
+/**
+ * Counts the kubelet refuses at start: containerLogMaxFiles of 1 or less (it keeps the file being
+ * written and at least one rotated), maxParallelImagePulls below 1, or above 1 while
+ * serializeImagePulls is true (the kubelet's default; the agent writes false, so only the
+ * user's own true meets it).
+ */
+function countProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const files = config.containerLogMaxFiles;
+  if (typeof files === 'number' && Number.isInteger(files) && files <= 1 && !hasFlag(flags, '--container-log-max-files'))
+    problems.push(
+      error(
+        `${base}.containerLogMaxFiles`,
+        `${files} is not more than 1, and the kubelet stops at start (expected e.g. 5: the file being written and the rotated ones)`,
+      ),
+    );
+  const pulls = config.maxParallelImagePulls;
+  if (typeof pulls === 'number' && Number.isInteger(pulls) && !hasFlag(flags, '--serialize-image-pulls')) {
+    if (pulls < 1) problems.push(error(`${base}.maxParallelImagePulls`, `${pulls} is not a positive number, and the kubelet stops at start (expected e.g. 5)`));
+    else if (pulls > 1 && config.serializeImagePulls === true)
+      problems.push(
+        error(
+          `${base}.maxParallelImagePulls`,
+          `${pulls} cannot be more than 1 beside serializeImagePulls true: the kubelet stops at start (expected serializeImagePulls false, which the agent writes unless told otherwise, or no maxParallelImagePulls)`,
+        ),
+      );
+  }
+  return problems;
 }

@@ -141,6 +141,35 @@ describe('KubeletConfiguration field check', () => {
     expect(problems.every((p) => p.severity === 'error')).toBe(true);
   });
 
+  it('refuses policies and modes the kubelet does not know, naming the right spelling', () => {
+    expect(
+      checkKubeletConfigFields({
+        cpuManagerPolicy: 'static',
+        memoryManagerPolicy: 'Static',
+        topologyManagerPolicy: 'single-numa-node',
+        topologyManagerScope: 'pod',
+        hairpinMode: 'hairpin-veth',
+        enforceNodeAllocatable: ['pods', 'kube-reserved'],
+      }),
+    ).toEqual([]);
+    expect(checkKubeletConfigFields({ cpuManagerPolicy: '', topologyManagerPolicy: '' })).toEqual([]);
+    const problems = checkKubeletConfigFields({
+      cpuManagerPolicy: 'Static',
+      memoryManagerPolicy: 'static',
+      topologyManagerPolicy: 'single-numa',
+      topologyManagerScope: 'node',
+      enforceNodeAllocatable: ['pods', 'kube-reserverd'],
+    });
+    expect(problems.map((p) => p.message)).toEqual([
+      'spec.kubelet.config.cpuManagerPolicy: "Static" is not one the kubelet accepts, and it stops at start (expected "static")',
+      'spec.kubelet.config.memoryManagerPolicy: "static" is not one the kubelet accepts, and it stops at start (expected "Static")',
+      'spec.kubelet.config.topologyManagerPolicy: "single-numa" is not one the kubelet accepts, and it stops at start (expected one of "none", "best-effort", "restricted", "single-numa-node")',
+      'spec.kubelet.config.topologyManagerScope: "node" is not one the kubelet accepts, and it stops at start (expected "pod")',
+      'spec.kubelet.config.enforceNodeAllocatable[1]: "kube-reserverd" is not one the kubelet accepts, and it stops at start (expected "kube-reserved")',
+    ]);
+    expect(problems.every((p) => p.severity === 'error')).toBe(true);
+  });
+
   it('refuses what the kubelet refuses before it starts: a resource it does not reserve, a reservation below zero, a threshold of zero', () => {
     expect(
       checkKubeletConfigFields({

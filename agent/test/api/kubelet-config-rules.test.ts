@@ -70,3 +70,21 @@ describe('reservedMemory for the Static memory manager', () => {
     expect(messages({ memoryManagerPolicy: 'Static', reservedMemory }, ['--reserved-memory=0:memory=1Gi'])).toEqual([]);
   });
 });
+
+describe('counts the kubelet refuses at start', () => {
+  it('refuses containerLogMaxFiles of 1 or less and maxParallelImagePulls below 1', () => {
+    expect(messages({ containerLogMaxFiles: 1, maxParallelImagePulls: 0 })).toEqual([
+      'spec.kubelet.config.containerLogMaxFiles: 1 is not more than 1, and the kubelet stops at start (expected e.g. 5: the file being written and the rotated ones)',
+      'spec.kubelet.config.maxParallelImagePulls: 0 is not a positive number, and the kubelet stops at start (expected e.g. 5)',
+    ]);
+    expect(messages({ containerLogMaxFiles: 2, maxParallelImagePulls: 1 })).toEqual([]);
+  });
+
+  it("refuses parallel pulls beside the user's own serializeImagePulls true, and accepts them beside the agent's false", () => {
+    expect(messages({ maxParallelImagePulls: 5, serializeImagePulls: true })).toEqual([
+      'spec.kubelet.config.maxParallelImagePulls: 5 cannot be more than 1 beside serializeImagePulls true: the kubelet stops at start (expected serializeImagePulls false, which the agent writes unless told otherwise, or no maxParallelImagePulls)',
+    ]);
+    expect(messages({ maxParallelImagePulls: 5 })).toEqual([]);
+    expect(messages({ maxParallelImagePulls: 5, serializeImagePulls: true }, ['--serialize-image-pulls=false'])).toEqual([]);
+  });
+});
