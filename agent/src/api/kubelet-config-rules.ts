@@ -114,9 +114,36 @@ function reservedCpuProblems(config: Config, flags: readonly string[] | undefine
  * the other, which depends on the kubelet version (render/kubelet-defaults.ts), and render leaves
  * the agent's out where it would not fit.
  */
+/**
+ * Whether the user's config shuts down by pod priority (shutdownGracePeriodByPodPriority, with its
+ * gate on, as it is by default since 1.24): the kubelet then refuses a shutdownGracePeriod or
+ * shutdownGracePeriodCriticalPods above zero beside it.
+ */
+export function byPodPriority(config: Config | undefined): boolean {
+  const gates = isMap(config?.featureGates) ? config.featureGates : {};
+  return (
+    Array.isArray(config?.shutdownGracePeriodByPodPriority) &&
+    config.shutdownGracePeriodByPodPriority.length > 0 &&
+    gates.GracefulNodeShutdownBasedOnPodPriority !== false
+  );
+}
+
 function shutdownProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
   if (hasFlag(flags, '--shutdown-grace-period', '--shutdown-grace-period-critical-pods')) return [];
   const problems: FieldProblem[] = [];
+  if (byPodPriority(config)) {
+    for (const field of ['shutdownGracePeriod', 'shutdownGracePeriodCriticalPods']) {
+      const v = config[field];
+      const d = typeof v === 'string' ? durationMs(v) : undefined;
+      if (d !== undefined && d > 0)
+        problems.push(
+          error(
+            `${base}.${field}`,
+            `"${v}" cannot be set beside shutdownGracePeriodByPodPriority: the kubelet stops at start (expected one of the two; the agent leaves its own grace periods out beside the list)`,
+          ),
+        );
+    }
+  }
   const ms: Record<string, number> = {};
   for (const field of ['shutdownGracePeriod', 'shutdownGracePeriodCriticalPods']) {
     const v = config[field];

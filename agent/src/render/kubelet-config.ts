@@ -1,5 +1,5 @@
 import { durationMs } from '../api/kubelet-config-fields.js';
-import { reservedSystemCpus } from '../api/kubelet-config-rules.js';
+import { byPodPriority, reservedSystemCpus } from '../api/kubelet-config-rules.js';
 import { AGENT_EVICTION_HARD, hasFlag, lastFlag } from '../api/kubelet-flags.js';
 import type { RenderContext } from './context.js';
 import { stableJson } from '../common/json.js';
@@ -83,6 +83,8 @@ function agentSettings(ctx: RenderContext): Record<string, unknown> {
  *   name cgroups only for enforcing reservations, which the agent does not ask for.
  * - the agent's shutdownGracePeriodCriticalPods when the user sets a shorter shutdownGracePeriod
  *   alone (the critical pods' share must fit in it): the kubelet's default, 0, then applies.
+ * - both of the agent's shutdown grace periods when the user gives shutdownGracePeriodByPodPriority,
+ *   which the kubelet refuses beside either: the user's list then decides the shutdown alone.
  */
 function withoutConflicts(
   agent: Record<string, unknown>,
@@ -99,6 +101,10 @@ function withoutConflicts(
   const userCritical = lastFlag(flags, '--shutdown-grace-period-critical-pods')?.value ?? user?.shutdownGracePeriodCriticalPods;
   const grace = typeof userGrace === 'string' ? durationMs(userGrace) : undefined;
   if (critical !== undefined && grace !== undefined && userCritical === undefined && grace < critical) delete out.shutdownGracePeriodCriticalPods;
+  if (byPodPriority(user)) {
+    delete out.shutdownGracePeriod;
+    delete out.shutdownGracePeriodCriticalPods;
+  }
   return out;
 }
 

@@ -88,3 +88,21 @@ describe('counts the kubelet refuses at start', () => {
     expect(messages({ maxParallelImagePulls: 5, serializeImagePulls: true }, ['--serialize-image-pulls=false'])).toEqual([]);
   });
 });
+
+describe('shutdown by pod priority', () => {
+  const byPriority = [
+    { priority: 100000, shutdownGracePeriodSeconds: 10 },
+    { priority: 0, shutdownGracePeriodSeconds: 60 },
+  ];
+
+  it('refuses a shutdown grace period beside the list, which the kubelet refuses', () => {
+    expect(messages({ shutdownGracePeriodByPodPriority: byPriority, shutdownGracePeriod: '30s', shutdownGracePeriodCriticalPods: '0s' })).toEqual([
+      'spec.kubelet.config.shutdownGracePeriod: "30s" cannot be set beside shutdownGracePeriodByPodPriority: the kubelet stops at start (expected one of the two; the agent leaves its own grace periods out beside the list)',
+    ]);
+    expect(messages({ shutdownGracePeriodByPodPriority: byPriority })).toEqual([]);
+    // with its gate off the kubelet ignores the list for this rule
+    expect(
+      messages({ shutdownGracePeriodByPodPriority: byPriority, shutdownGracePeriod: '30s', featureGates: { GracefulNodeShutdownBasedOnPodPriority: false } }),
+    ).toEqual([]);
+  });
+});

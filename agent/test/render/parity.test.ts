@@ -78,6 +78,17 @@ describe('kubelet settings by version', () => {
     expect(files(render(baseConfig(ca.certBase64), baseFacts({ kubeletVersion: 'v1.33.1' }))).kubelet()).not.toHaveProperty('reservedMemory');
   });
 
+  it('leaves out its shutdown grace periods beside a shutdown by pod priority, which the kubelet refuses beside them', () => {
+    const shutdownGracePeriodByPodPriority = [{ priority: 0, shutdownGracePeriodSeconds: 60 }];
+    const config = baseConfig(ca.certBase64, { kubelet: { config: { shutdownGracePeriodByPodPriority } } });
+    const out = files(render(config, baseFacts({ kubeletVersion: 'v1.34.2' })));
+    expect(out.kubelet()).not.toHaveProperty('shutdownGracePeriod');
+    expect(out.kubelet()).not.toHaveProperty('shutdownGracePeriodCriticalPods');
+    expect(out.dropIn()).toMatchObject({ shutdownGracePeriodByPodPriority });
+    // without the list the 1.34 defaults stay
+    expect(files(render(baseConfig(ca.certBase64), baseFacts({ kubeletVersion: 'v1.34.2' }))).kubelet()).toMatchObject({ shutdownGracePeriod: '2m30s' });
+  });
+
   it('leaves out its reserved cgroups when the user reserves CPUs, which the kubelet refuses beside them', () => {
     for (const kubelet of [{ config: { reservedSystemCPUs: '0-1' } }, { flags: ['--reserved-cpus=0'] }]) {
       for (const v of ['v1.27.1', 'v1.33.1']) {
