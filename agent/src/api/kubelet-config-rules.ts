@@ -21,6 +21,7 @@ export function kubeletConfigPairProblems(config: Config, flags: readonly string
     ...shutdownProblems(config, flags, base),
     ...reservedMemoryProblems(config, flags, base),
     ...countProblems(config, flags, base),
+    ...serverCertificateProblems(config, flags, base),
   ];
 }
 
@@ -219,4 +220,20 @@ function countProblems(config: Config, flags: readonly string[] | undefined, bas
       );
   }
   return problems;
+}
+
+/**
+ * serverTLSBootstrap needs the RotateKubeletServerCertificate gate: the kubelet stops at start for
+ * the user's serverTLSBootstrap true beside the user's gate off. (With the gate off alone, the
+ * agent leaves its own serverTLSBootstrap out: render/kubelet-config.ts.)
+ */
+function serverCertificateProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
+  const gates = isMap(config.featureGates) ? config.featureGates : {};
+  if (config.serverTLSBootstrap !== true || gates.RotateKubeletServerCertificate !== false || hasFlag(flags, '--feature-gates')) return [];
+  return [
+    error(
+      `${base}.serverTLSBootstrap`,
+      'true needs the RotateKubeletServerCertificate feature gate, which featureGates turns off: the kubelet stops at start (expected one of the two)',
+    ),
+  ];
 }

@@ -1,4 +1,4 @@
-import { durationMs } from '../api/kubelet-config-fields.js';
+import { durationMs, isMap } from '../api/kubelet-config-fields.js';
 import { byPodPriority, reservedSystemCpus } from '../api/kubelet-config-rules.js';
 import { AGENT_EVICTION_HARD, hasFlag, lastFlag } from '../api/kubelet-flags.js';
 import type { RenderContext } from './context.js';
@@ -85,6 +85,8 @@ function agentSettings(ctx: RenderContext): Record<string, unknown> {
  *   alone (the critical pods' share must fit in it): the kubelet's default, 0, then applies.
  * - both of the agent's shutdown grace periods when the user gives shutdownGracePeriodByPodPriority,
  *   which the kubelet refuses beside either: the user's list then decides the shutdown alone.
+ * - serverTLSBootstrap when the user turns the RotateKubeletServerCertificate gate off, which the
+ *   kubelet requires for it: the kubelet then serves with a self-signed certificate.
  */
 function withoutConflicts(
   agent: Record<string, unknown>,
@@ -101,6 +103,7 @@ function withoutConflicts(
   const userCritical = lastFlag(flags, '--shutdown-grace-period-critical-pods')?.value ?? user?.shutdownGracePeriodCriticalPods;
   const grace = typeof userGrace === 'string' ? durationMs(userGrace) : undefined;
   if (critical !== undefined && grace !== undefined && userCritical === undefined && grace < critical) delete out.shutdownGracePeriodCriticalPods;
+  if (isMap(user?.featureGates) && user.featureGates.RotateKubeletServerCertificate === false) delete out.serverTLSBootstrap;
   if (byPodPriority(user)) {
     delete out.shutdownGracePeriod;
     delete out.shutdownGracePeriodCriticalPods;

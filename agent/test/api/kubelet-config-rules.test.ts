@@ -106,3 +106,14 @@ describe('shutdown by pod priority', () => {
     ).toEqual([]);
   });
 });
+
+describe('serving certificates', () => {
+  it('refuses serverTLSBootstrap beside the gate it needs turned off', () => {
+    const gateOff = { featureGates: { RotateKubeletServerCertificate: false } };
+    expect(messages({ ...gateOff, serverTLSBootstrap: true })).toEqual([
+      'spec.kubelet.config.serverTLSBootstrap: true needs the RotateKubeletServerCertificate feature gate, which featureGates turns off: the kubelet stops at start (expected one of the two)',
+    ]);
+    expect(messages(gateOff)).toEqual([]);
+    expect(messages({ ...gateOff, serverTLSBootstrap: false })).toEqual([]);
+  });
+});

@@ -89,6 +89,12 @@ describe('kubelet settings by version', () => {
     expect(files(render(baseConfig(ca.certBase64), baseFacts({ kubeletVersion: 'v1.34.2' }))).kubelet()).toMatchObject({ shutdownGracePeriod: '2m30s' });
   });
 
+  it('leaves out serverTLSBootstrap when the user turns off the gate it needs', () => {
+    const config = baseConfig(ca.certBase64, { kubelet: { config: { featureGates: { RotateKubeletServerCertificate: false } } } });
+    expect(files(render(config, baseFacts({ kubeletVersion: 'v1.33.1' }))).kubelet()).not.toHaveProperty('serverTLSBootstrap');
+    expect(files(render(baseConfig(ca.certBase64), baseFacts({ kubeletVersion: 'v1.33.1' }))).kubelet()).toMatchObject({ serverTLSBootstrap: true });
+  });
+
   it('leaves out its reserved cgroups when the user reserves CPUs, which the kubelet refuses beside them', () => {
     for (const kubelet of [{ config: { reservedSystemCPUs: '0-1' } }, { flags: ['--reserved-cpus=0'] }]) {
       for (const v of ['v1.27.1', 'v1.33.1']) {
