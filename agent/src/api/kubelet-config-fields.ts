@@ -172,6 +172,9 @@ function checkStruct(name: string, value: Record<string, unknown>, path: string,
 const QUANTITY = /^[+-]?(\d+\.?\d*|\.\d+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?$/;
 const PERCENT = /^(\d+\.?\d*|\.\d+)%$/;
 
+/** Whether the text is a Kubernetes quantity ("10Mi", "1e6", "-1"). */
+export const isQuantity = (text: string): boolean => QUANTITY.test(text);
+
 /** The sign of a quantity's number (-1, 0 or 1), as the kubelet compares it with zero; NaN when the text is not one. */
 function quantitySign(text: string): number {
   if (!QUANTITY.test(text)) return Number.NaN;

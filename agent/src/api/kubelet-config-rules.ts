@@ -1,4 +1,4 @@
-import { durationMs, type FieldProblem, isMap } from './kubelet-config-fields.js';
+import { durationMs, type FieldProblem, isMap, isQuantity } from './kubelet-config-fields.js';
 import { hasFlag, lastFlag } from './kubelet-flags.js';
 
 /*
@@ -194,7 +194,7 @@ function reservedMemoryProblems(config: Config, flags: readonly string[] | undef
 
 /**
  * Counts the kubelet refuses at start: containerLogMaxFiles of 1 or less (it keeps the file being
- * written and at least one rotated), maxParallelImagePulls below 1, or above 1 while
+ * written and at least one rotated), a containerLogMaxSize that is not a quantity, maxParallelImagePulls below 1, or above 1 while
  * serializeImagePulls is true (the kubelet's default; the agent writes false, so only the
  * user's own true meets it).
  */
@@ -206,6 +206,14 @@ function countProblems(config: Config, flags: readonly string[] | undefined, bas
       error(
         `${base}.containerLogMaxFiles`,
         `${files} is not more than 1, and the kubelet stops at start (expected e.g. 5: the file being written and the rotated ones)`,
+      ),
+    );
+  const size = config.containerLogMaxSize;
+  if (typeof size === 'string' && size !== '' && !isQuantity(size) && !hasFlag(flags, '--container-log-max-size'))
+    problems.push(
+      error(
+        `${base}.containerLogMaxSize`,
+        `${JSON.stringify(size)} is not a quantity, and the kubelet stops at start (expected e.g. "10Mi"; "10MB" is not one)`,
       ),
     );
   const pulls = config.maxParallelImagePulls;

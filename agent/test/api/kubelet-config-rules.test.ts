@@ -78,6 +78,11 @@ describe('counts the kubelet refuses at start', () => {
       'spec.kubelet.config.maxParallelImagePulls: 0 is not a positive number, and the kubelet stops at start (expected e.g. 5)',
     ]);
     expect(messages({ containerLogMaxFiles: 2, maxParallelImagePulls: 1 })).toEqual([]);
+    expect(messages({ containerLogMaxSize: '10MB' })).toEqual([
+      'spec.kubelet.config.containerLogMaxSize: "10MB" is not a quantity, and the kubelet stops at start (expected e.g. "10Mi"; "10MB" is not one)',
+    ]);
+    // a negative size turns rotation off
+    expect(messages({ containerLogMaxSize: '50Mi' }).concat(messages({ containerLogMaxSize: '-1' }))).toEqual([]);
   });
 
   it("refuses parallel pulls beside the user's own serializeImagePulls true, and accepts them beside the agent's false", () => {
