@@ -7,6 +7,9 @@ import { caCheck } from '../../src/doctor/checks/endpoint.js';
 import { checkCertificateAuthority } from '../../src/api/cluster-values.js';
 import { imdsCheck } from '../../src/doctor/checks/imds.js';
 import { forwardCheck, forwardPolicy } from '../../src/doctor/checks/forward.js';
+import { filesCheck } from '../../src/doctor/checks/files.js';
+import { configWarnings } from '../../src/render/config-warnings.js';
+import type { NodePlan } from '../../src/boot.js';
 import type { DoctorDeps, UnitStatus } from '../../src/doctor/types.js';
 import type { ConfigValue } from '../../src/doctor/checks/config.js';
 
@@ -111,6 +114,32 @@ describe('ca check', () => {
     const r = await at('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n', new Date());
     expect(r.status).toBe('fail');
     expect(r.detail).toMatch(/^spec\.cluster\.certificateAuthority /);
+  });
+});
+
+describe('files check', () => {
+  const cluster = { name: 'c', apiServerEndpoint: 'https://x', certificateAuthority: 'eA==', cidr: '10.100.0.0/16' };
+  const source = {
+    apiVersion: 'node.eks.aws/v1alpha1' as const,
+    kind: 'NodeConfig' as const,
+    spec: { cluster, kubelet: { flags: ['--hostname-override=worker-1'] } },
+  };
+  const value: ConfigValue = { origins: {}, config: source, source, cluster: { cluster, fetched: [], origin: 'user data', warnings: [] } };
+  const withWarnings = (warnings: string[]) =>
+    fakeDeps({
+      plan: async () => ({ plan: { files: [{ path: '/etc/x', mode: 0o644, content: 'x' }], units: [], warnings } }) as unknown as NodePlan,
+      readFile: async () => ({ content: Buffer.from('x'), mode: 0o100644 }),
+    });
+  // the warning any instance gets for this config, which the config line already names
+  const everywhere = expect.stringMatching(/^spec\.kubelet\.flags\[0\]: "--hostname-override=worker-1" replaces the node name/);
+
+  it("names what init warns about on this instance alone, and leaves the config line's warnings to it", async () => {
+    const instanceOnly = 'spec.kubelet.maxPodsExpression: "max_pods - 30" gives -1 on this instance (m5.large); using the ENI formula (29)';
+    const shared = configWarnings(source);
+    expect(shared).toEqual([everywhere]);
+    const r = await one(filesCheck(withWarnings([...shared, instanceOnly])), { name: 'config', value });
+    expect(r).toMatchObject({ status: 'warn', detail: `1 files match what init plans; on this instance init warns: ${instanceOnly}` });
+    expect(await one(filesCheck(withWarnings(shared)), { name: 'config', value })).toMatchObject({ status: 'ok', detail: '1 files match what init plans' });
   });
 });
 

@@ -1,4 +1,5 @@
 import { describeCause } from '../../errors.js';
+import { configWarnings } from '../../render/config-warnings.js';
 import type { Plan } from '../../render/plan.js';
 import type { Check } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
@@ -57,6 +58,19 @@ export function filesCheck(deps: DoctorDeps): Check {
           status: 'fail',
           detail: `drifted: ${drifted.join(', ')}`,
           hint: 'something changed these files after the agent wrote them (a user-data script, configuration management); `eks-node-agent init --skip run` rewrites them',
+          value,
+        };
+      }
+      // What init warns about on this instance and kubelet alone (a maxPodsExpression it cannot
+      // use, a reservedMemory of another total, a flag this kubelet no longer has): the config
+      // line names the warnings any instance gets, so only the rest are named here.
+      const everywhere = new Set(configWarnings(source));
+      const here = plan.warnings.filter((w) => !everywhere.has(w));
+      if (here.length > 0) {
+        return {
+          status: 'warn',
+          detail: `${plan.files.length} files match what init plans; on this instance init warns: ${here.join('; ')}`,
+          hint: 'init went on as each warning says; where one says the kubelet stops at start, fix the user data (see the kubelet line)',
           value,
         };
       }
