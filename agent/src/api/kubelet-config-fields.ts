@@ -134,6 +134,13 @@ function checkStruct(name: string, value: Record<string, unknown>, path: string,
     // spec.kubelet.config.maxPods has its own rule (a positive integer) in validate.ts.
     if (root && key === 'maxPods') continue;
     checkValue(kind, v, at, problems);
+    const bounds = root && Object.hasOwn(VALUE_RANGES, key) ? VALUE_RANGES[key]! : undefined;
+    const typeRange = INT_RANGES[kind];
+    const readable = typeof v === 'number' && Number.isInteger(v) && (!typeRange || (v >= typeRange[0] && v <= typeRange[1]));
+    if (bounds && readable && (v < bounds[0] || v > bounds[1])) {
+      const expected = bounds[1] === Number.POSITIVE_INFINITY ? `a whole number from ${bounds[0]} up` : `a whole number from ${bounds[0]} to ${bounds[1]}`;
+      problems.push({ path: at, severity: 'error', message: `${at}: ${v} is outside what the kubelet accepts, and it stops at start (expected ${expected})` });
+    }
     const choices = root && Object.hasOwn(STRING_CHOICES, key) ? STRING_CHOICES[key]! : undefined;
     if (choices)
       for (const [text, path] of Array.isArray(v) ? v.map((x, i) => [x, `${at}[${i}]`] as const) : [[v, at] as const])
@@ -259,6 +266,33 @@ const STRING_CHOICES: Readonly<Record<string, readonly string[]>> = {
   hairpinMode: ['promiscuous-bridge', 'hairpin-veth', 'none'],
   enforceNodeAllocatable: ['pods', 'system-reserved', 'system-reserved-compressible', 'kube-reserved', 'kube-reserved-compressible', 'none'],
 };
+
+/**
+ * Whole-number fields the kubelet checks within narrower bounds than their Go type
+ * (pkg/kubelet/apis/config/validation), as written: 0 takes the kubelet's default where it has one
+ * (port 10250, nodeLeaseDurationSeconds 40) or turns the port off.
+ */
+const VALUE_RANGES: Readonly<Record<string, readonly [number, number]>> = (() => {
+  const atLeast = (n: number) => [n, Number.POSITIVE_INFINITY] as const;
+  const port = [0, 65535] as const;
+  return {
+    eventBurst: atLeast(0),
+    eventRecordQPS: atLeast(0),
+    kubeAPIBurst: atLeast(0),
+    kubeAPIQPS: atLeast(0),
+    maxOpenFiles: atLeast(0),
+    podsPerCore: atLeast(0),
+    registryBurst: atLeast(0),
+    registryPullQPS: atLeast(0),
+    nodeLeaseDurationSeconds: atLeast(0),
+    nodeStatusMaxImages: atLeast(-1),
+    containerLogMaxWorkers: atLeast(1),
+    healthzPort: port,
+    port,
+    readOnlyPort: port,
+    oomScoreAdj: [-1000, 1000],
+  };
+})();
 
 function checkChoice(choices: readonly string[], value: unknown, path: string, problems: FieldProblem[]): void {
   if (typeof value !== 'string' || value === '' || choices.includes(value)) return; // a non-string is the field check's

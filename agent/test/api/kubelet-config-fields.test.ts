@@ -141,6 +141,16 @@ describe('KubeletConfiguration field check', () => {
     expect(problems.every((p) => p.severity === 'error')).toBe(true);
   });
 
+  it('refuses whole numbers outside what the kubelet accepts, where that is narrower than the Go type', () => {
+    expect(checkKubeletConfigFields({ kubeAPIQPS: 0, port: 0, readOnlyPort: 10255, nodeStatusMaxImages: -1, oomScoreAdj: -999 })).toEqual([]);
+    expect(checkKubeletConfigFields({ kubeAPIQPS: -5, healthzPort: 70000, oomScoreAdj: -1001, containerLogMaxWorkers: 0 }).map((p) => p.message)).toEqual([
+      'spec.kubelet.config.kubeAPIQPS: -5 is outside what the kubelet accepts, and it stops at start (expected a whole number from 0 up)',
+      'spec.kubelet.config.healthzPort: 70000 is outside what the kubelet accepts, and it stops at start (expected a whole number from 0 to 65535)',
+      'spec.kubelet.config.oomScoreAdj: -1001 is outside what the kubelet accepts, and it stops at start (expected a whole number from -1000 to 1000)',
+      'spec.kubelet.config.containerLogMaxWorkers: 0 is outside what the kubelet accepts, and it stops at start (expected a whole number from 1 up)',
+    ]);
+  });
+
   it('refuses policies and modes the kubelet does not know, naming the right spelling', () => {
     expect(
       checkKubeletConfigFields({
