@@ -22,6 +22,7 @@ export function kubeletConfigPairProblems(config: Config, flags: readonly string
     ...reservedMemoryProblems(config, flags, base),
     ...countProblems(config, flags, base),
     ...serverCertificateProblems(config, flags, base),
+    ...enforcementProblems(config, flags, base),
   ];
 }
 
@@ -244,4 +245,35 @@ function serverCertificateProblems(config: Config, flags: readonly string[] | un
       'true needs the RotateKubeletServerCertificate feature gate, which featureGates turns off: the kubelet stops at start (expected one of the two)',
     ),
   ];
+}
+
+/**
+ * enforceNodeAllocatable as the kubelet reads it: no item twice, "none" alone, a reservation and
+ * its -compressible form not together, and cgroupsPerQOS left on when anything is enforced (as
+ * it is by default: ["pods"], so cgroupsPerQOS false alone stops the kubelet too).
+ * (Unknown items are the field check's; the cgroups the reservations need, the agent gives.)
+ */
+function enforcementProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
+  // the kubelet's default, which the agent keeps, enforces for pods
+  const items = config.enforceNodeAllocatable ?? ['pods'];
+  if (!Array.isArray(items) || hasFlag(flags, '--enforce-node-allocatable')) return [];
+  const at = `${base}.enforceNodeAllocatable`;
+  const given = items.filter((i): i is string => typeof i === 'string');
+  const problems: FieldProblem[] = [];
+  const twice = [...new Set(given.filter((item, i) => given.indexOf(item) !== i))];
+  if (twice.length > 0) problems.push(error(at, `names ${twice.map((t) => `"${t}"`).join(', ')} twice, and the kubelet stops at start (expected each once)`));
+  if (given.includes('none') && given.length > 1)
+    problems.push(error(at, 'has "none" beside other items, and the kubelet stops at start (expected "none" alone)'));
+  for (const reservation of ['system-reserved', 'kube-reserved']) {
+    if (given.includes(reservation) && given.includes(`${reservation}-compressible`))
+      problems.push(error(at, `has "${reservation}" beside "${reservation}-compressible", and the kubelet stops at start (expected one of the two)`));
+  }
+  if (config.cgroupsPerQOS === false && given.some((i) => i !== 'none') && !hasFlag(flags, '--cgroups-per-qos'))
+    problems.push(
+      error(
+        `${base}.cgroupsPerQOS`,
+        `false while enforceNodeAllocatable enforces ${[...new Set(given.filter((i) => i !== 'none'))].join(', ')}${config.enforceNodeAllocatable === undefined ? ' (its default)' : ''}: the kubelet stops at start (expected cgroupsPerQOS true, its default, or enforceNodeAllocatable ["none"])`,
+      ),
+    );
+  return problems;
 }

@@ -122,3 +122,19 @@ describe('serving certificates', () => {
     expect(messages({ ...gateOff, serverTLSBootstrap: false })).toEqual([]);
   });
 });
+
+describe('enforceNodeAllocatable', () => {
+  it('refuses an item twice, "none" beside others, a reservation beside its compressible form, and cgroupsPerQOS off', () => {
+    expect(messages({ enforceNodeAllocatable: ['pods', 'kube-reserved'] })).toEqual([]);
+    expect(messages({ enforceNodeAllocatable: ['none'], cgroupsPerQOS: false })).toEqual([]);
+    expect(messages({ enforceNodeAllocatable: ['pods', 'pods', 'none', 'kube-reserved', 'kube-reserved-compressible'], cgroupsPerQOS: false })).toEqual([
+      'spec.kubelet.config.enforceNodeAllocatable: names "pods" twice, and the kubelet stops at start (expected each once)',
+      'spec.kubelet.config.enforceNodeAllocatable: has "none" beside other items, and the kubelet stops at start (expected "none" alone)',
+      'spec.kubelet.config.enforceNodeAllocatable: has "kube-reserved" beside "kube-reserved-compressible", and the kubelet stops at start (expected one of the two)',
+      'spec.kubelet.config.cgroupsPerQOS: false while enforceNodeAllocatable enforces pods, kube-reserved, kube-reserved-compressible: the kubelet stops at start (expected cgroupsPerQOS true, its default, or enforceNodeAllocatable ["none"])',
+    ]);
+    expect(messages({ cgroupsPerQOS: false })).toEqual([
+      'spec.kubelet.config.cgroupsPerQOS: false while enforceNodeAllocatable enforces pods (its default): the kubelet stops at start (expected cgroupsPerQOS true, its default, or enforceNodeAllocatable ["none"])',
+    ]);
+  });
+});
