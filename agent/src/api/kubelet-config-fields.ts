@@ -265,6 +265,8 @@ const STRING_CHOICES: Readonly<Record<string, readonly string[]>> = {
   topologyManagerScope: ['container', 'pod'],
   hairpinMode: ['promiscuous-bridge', 'hairpin-veth', 'none'],
   enforceNodeAllocatable: ['pods', 'system-reserved', 'system-reserved-compressible', 'kube-reserved', 'kube-reserved-compressible', 'none'],
+  // k8s.io/component-base/cli/flag TLSVersion, read as the kubelet starts its server
+  tlsMinVersion: ['VersionTLS10', 'VersionTLS11', 'VersionTLS12', 'VersionTLS13'],
 };
 
 /**

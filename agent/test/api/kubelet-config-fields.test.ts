@@ -160,6 +160,7 @@ describe('KubeletConfiguration field check', () => {
         topologyManagerScope: 'pod',
         hairpinMode: 'hairpin-veth',
         enforceNodeAllocatable: ['pods', 'kube-reserved'],
+        tlsMinVersion: 'VersionTLS13',
       }),
     ).toEqual([]);
     expect(checkKubeletConfigFields({ cpuManagerPolicy: '', topologyManagerPolicy: '' })).toEqual([]);
@@ -169,6 +170,7 @@ describe('KubeletConfiguration field check', () => {
       topologyManagerPolicy: 'single-numa',
       topologyManagerScope: 'node',
       enforceNodeAllocatable: ['pods', 'kube-reserverd'],
+      tlsMinVersion: 'VersionTLS1.2',
     });
     expect(problems.map((p) => p.message)).toEqual([
       'spec.kubelet.config.cpuManagerPolicy: "Static" is not one the kubelet accepts, and it stops at start (expected "static")',
@@ -176,6 +178,7 @@ describe('KubeletConfiguration field check', () => {
       'spec.kubelet.config.topologyManagerPolicy: "single-numa" is not one the kubelet accepts, and it stops at start (expected one of "none", "best-effort", "restricted", "single-numa-node")',
       'spec.kubelet.config.topologyManagerScope: "node" is not one the kubelet accepts, and it stops at start (expected "pod")',
       'spec.kubelet.config.enforceNodeAllocatable[1]: "kube-reserverd" is not one the kubelet accepts, and it stops at start (expected "kube-reserved")',
+      'spec.kubelet.config.tlsMinVersion: "VersionTLS1.2" is not one the kubelet accepts, and it stops at start (expected "VersionTLS12")',
     ]);
     expect(problems.every((p) => p.severity === 'error')).toBe(true);
   });
