@@ -1,5 +1,6 @@
 import { KUBELET_CONFIG_ENUMS, KUBELET_CONFIG_FIELDS_VERSION, KUBELET_CONFIG_TYPES } from './kubelet-config-fields.generated.js';
 import { show, suggest } from './problems.js';
+import { quantitySign } from './quantity.js';
 
 /**
  * Checks spec.kubelet.config against KubeletConfiguration's own fields (a list generated from the
@@ -171,23 +172,7 @@ function checkStruct(name: string, value: Record<string, unknown>, path: string,
   }
 }
 
-/**
- * A Kubernetes quantity, as the kubelet parses reservations and eviction amounts: a decimal
- * number and one suffix, binary (Ki, Mi, Gi, Ti, Pi, Ei), decimal (n, u, m, k, M, G, T, P, E)
- * or an exponent (e3). "1GB" or "1 Gi" make the kubelet exit at start.
- */
-const QUANTITY = /^[+-]?(\d+\.?\d*|\.\d+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?$/;
 const PERCENT = /^(\d+\.?\d*|\.\d+)%$/;
-
-/** Whether the text is a Kubernetes quantity ("10Mi", "1e6", "-1"). */
-export const isQuantity = (text: string): boolean => QUANTITY.test(text);
-
-/** The sign of a quantity's number (-1, 0 or 1), as the kubelet compares it with zero; NaN when the text is not one. */
-function quantitySign(text: string): number {
-  if (!QUANTITY.test(text)) return Number.NaN;
-  const number = Number(/^[+-]?(\d+\.?\d*|\.\d+)/.exec(text)![1]);
-  return number === 0 ? 0 : text.startsWith('-') ? -1 : 1;
-}
 
 /** A percentage's number, or NaN when the text is not one. */
 const percentOf = (text: string): number => (PERCENT.test(text) ? Number(text.slice(0, -1)) : Number.NaN);

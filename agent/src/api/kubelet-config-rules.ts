@@ -1,4 +1,5 @@
-import { durationMs, type FieldProblem, isMap, isQuantity } from './kubelet-config-fields.js';
+import { durationMs, type FieldProblem, isMap } from './kubelet-config-fields.js';
+import { isQuantity, quantitySign } from './quantity.js';
 import { hasFlag, lastFlag } from './kubelet-flags.js';
 
 /*
@@ -180,10 +181,7 @@ function reservedMemoryProblems(config: Config, flags: readonly string[] | undef
   return entries.flatMap((entry, i) => {
     const limits = isMap(entry) && isMap(entry.limits) ? entry.limits : {};
     return Object.entries(limits)
-      .filter(
-        ([type, value]) =>
-          type.startsWith('hugepages-') && !(value === 0 || (typeof value === 'string' && /^[+-]?0*\.?0*([A-Za-z]+|[eE][+-]?\d+)?$/.test(value))),
-      )
+      .filter(([type, value]) => type.startsWith('hugepages-') && !(value === 0 || (typeof value === 'string' && quantitySign(value) === 0)))
       .map(([type, value]) =>
         error(
           `${base}.reservedMemory[${i}].limits.${type}`,

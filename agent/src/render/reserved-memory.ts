@@ -1,6 +1,7 @@
 import { hasFlag } from '../api/kubelet-flags.js';
 import { isMap } from '../api/kubelet-config-fields.js';
 import { show } from '../api/problems.js';
+import { wholeBytes } from '../api/quantity.js';
 
 /*
  * The Static memory manager (kubelet.config memoryManagerPolicy: Static, for NUMA-aligned
@@ -13,26 +14,6 @@ import { show } from '../api/problems.js';
  * (a user who wants it spread over the nodes writes their own), and warns when the user's total
  * differs from this instance's reservation.
  */
-
-/** A quantity in exact bytes as a fraction (numerator, denominator), or undefined when the text is not one. */
-function bytesOf(text: string): { n: bigint; d: bigint } | undefined {
-  const m = /^\+?(\d+)(?:\.(\d*))?(?:([KMGTPE]i)|([numkMGTPE])|[eE]([+-]?\d+))?$/.exec(text.trim());
-  if (!m) return undefined;
-  const [, whole, fraction = '', binary, decimal, exponent] = m;
-  let n = BigInt(whole! + fraction);
-  let d = 10n ** BigInt(fraction.length);
-  if (binary) n *= 1024n ** BigInt('KMGTPE'.indexOf(binary[0]!) + 1);
-  const power = decimal ? { n: -9, u: -6, m: -3, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 }[decimal]! : exponent ? Number(exponent) : 0;
-  if (power >= 0) n *= 10n ** BigInt(power);
-  else d *= 10n ** BigInt(-power);
-  return { n, d };
-}
-
-/** Whole bytes, or undefined when the quantity is not a whole number of bytes. */
-function wholeBytes(text: string): bigint | undefined {
-  const q = bytesOf(text);
-  return q && q.n % q.d === 0n ? q.n / q.d : undefined;
-}
 
 /** Bytes as the shortest exact quantity: "674Mi", or the number of bytes. */
 function quantityOf(bytes: bigint): string {
