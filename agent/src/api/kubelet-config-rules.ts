@@ -175,9 +175,17 @@ function shutdownProblems(config: Config, flags: readonly string[] | undefined, 
  * zero stops the kubelet on every instance. The memory total depends on the instance (the agent's
  * kubeReserved follows max pods), so render judges it (render/reserved-memory.ts).
  */
+/**
+ * Whether the user's kubelet.config asks for the Static memory manager and leaves its reservedMemory
+ * to the config (a flag for either makes them the kubelet's business).
+ */
+export function staticMemoryManager(config: Config | undefined, flags: readonly string[] | undefined): boolean {
+  return config?.memoryManagerPolicy === 'Static' && !hasFlag(flags, '--memory-manager-policy', '--reserved-memory');
+}
+
 function reservedMemoryProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
   const entries = config.reservedMemory;
-  if (config.memoryManagerPolicy !== 'Static' || !Array.isArray(entries) || hasFlag(flags, '--memory-manager-policy', '--reserved-memory')) return [];
+  if (!staticMemoryManager(config, flags) || !Array.isArray(entries)) return [];
   return entries.flatMap((entry, i) => {
     const limits = isMap(entry) && isMap(entry.limits) ? entry.limits : {};
     return Object.entries(limits)
@@ -234,9 +242,13 @@ function countProblems(config: Config, flags: readonly string[] | undefined, bas
  * the user's serverTLSBootstrap true beside the user's gate off. (With the gate off alone, the
  * agent leaves its own serverTLSBootstrap out: render/kubelet-config.ts.)
  */
+/** Whether the user's kubelet.config turns off the gate serverTLSBootstrap needs. */
+export function serverCertificateGateOff(config: Config | undefined): boolean {
+  return isMap(config?.featureGates) && config.featureGates.RotateKubeletServerCertificate === false;
+}
+
 function serverCertificateProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
-  const gates = isMap(config.featureGates) ? config.featureGates : {};
-  if (config.serverTLSBootstrap !== true || gates.RotateKubeletServerCertificate !== false || hasFlag(flags, '--feature-gates')) return [];
+  if (config.serverTLSBootstrap !== true || !serverCertificateGateOff(config) || hasFlag(flags, '--feature-gates')) return [];
   return [
     error(
       `${base}.serverTLSBootstrap`,

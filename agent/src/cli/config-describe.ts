@@ -1,4 +1,4 @@
-import { hasFlag } from '../api/kubelet-flags.js';
+import { staticMemoryManager } from '../api/kubelet-config-rules.js';
 import type { NodeConfig } from '../api/schema.js';
 import { proxySettings } from '../aws/proxy.js';
 import { trustOptions } from '../aws/trust.js';
@@ -89,7 +89,7 @@ export function configRemarks(loaded: LoadedConfig): string[] {
  * so `config check` cannot judge its total: it says who provides it and what it must equal.
  */
 function describeMemoryManager(kubeletConfig: Record<string, unknown> | undefined, flags: readonly string[] | undefined): string | undefined {
-  if (kubeletConfig?.memoryManagerPolicy !== 'Static' || hasFlag(flags, '--memory-manager-policy', '--reserved-memory')) return undefined;
+  if (!kubeletConfig || !staticMemoryManager(kubeletConfig, flags)) return undefined;
   const must = `kubeReserved memory (the agent's is 255Mi + 11Mi a pod) + systemReserved memory + the hard eviction threshold of memory.available (100Mi unless set)`;
   return kubeletConfig.reservedMemory === undefined
     ? `memory manager: Static; the agent writes reservedMemory for each instance, on NUMA node 0: ${must}`

@@ -1,5 +1,5 @@
-import { durationMs, isMap } from '../api/kubelet-config-fields.js';
-import { byPodPriority, reservedSystemCpus } from '../api/kubelet-config-rules.js';
+import { durationMs } from '../api/kubelet-config-fields.js';
+import { byPodPriority, reservedSystemCpus, serverCertificateGateOff } from '../api/kubelet-config-rules.js';
 import { AGENT_EVICTION_HARD, hasFlag, lastFlag } from '../api/kubelet-flags.js';
 import type { RenderContext } from './context.js';
 import { stableJson } from '../common/json.js';
@@ -103,7 +103,7 @@ function withoutConflicts(
   const userCritical = lastFlag(flags, '--shutdown-grace-period-critical-pods')?.value ?? user?.shutdownGracePeriodCriticalPods;
   const grace = typeof userGrace === 'string' ? durationMs(userGrace) : undefined;
   if (critical !== undefined && grace !== undefined && userCritical === undefined && grace < critical) delete out.shutdownGracePeriodCriticalPods;
-  if (isMap(user?.featureGates) && user.featureGates.RotateKubeletServerCertificate === false) delete out.serverTLSBootstrap;
+  if (serverCertificateGateOff(user)) delete out.serverTLSBootstrap;
   if (byPodPriority(user)) {
     delete out.shutdownGracePeriod;
     delete out.shutdownGracePeriodCriticalPods;

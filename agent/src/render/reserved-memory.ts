@@ -1,5 +1,6 @@
 import { hasFlag } from '../api/kubelet-flags.js';
 import { isMap } from '../api/kubelet-config-fields.js';
+import { staticMemoryManager } from '../api/kubelet-config-rules.js';
 import { show } from '../api/problems.js';
 import { wholeBytes } from '../api/quantity.js';
 
@@ -93,7 +94,7 @@ export function decideReservedMemory(
   user: Record<string, unknown> | undefined,
   flags: readonly string[] | undefined,
 ): ReservedMemoryDecision {
-  if (user?.memoryManagerPolicy !== 'Static' || hasFlag(flags, '--memory-manager-policy', '--reserved-memory')) return { warnings: [] };
+  if (!user || !staticMemoryManager(user, flags)) return { warnings: [] };
   const reservation = hasFlag(flags, ...RESERVATION_FLAGS) ? { why: 'a flag in spec.kubelet.flags sets part of it' } : allocatableReservation(agent, user);
   const given = user.reservedMemory;
   if (given === undefined) {
