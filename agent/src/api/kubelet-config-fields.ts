@@ -206,10 +206,11 @@ export const MAP_ENTRY_RULES: Readonly<Record<string, MapEntryRule>> = (() => {
     keys: RESERVABLE_RESOURCES,
     keyWhat: 'a resource the kubelet reserves',
   };
-  // a quantity must be above zero; "0%" and "100%" turn the threshold off, any other percentage is read
+  // a quantity must be above zero; "0%" and "100%" turn the threshold off, any other percentage
+  // up to 100% is read, and one above stops the kubelet
   const threshold = {
-    test: (t: string) => quantitySign(t) > 0 || percentOf(t) >= 0,
-    what: 'a quantity above zero or a percentage',
+    test: (t: string) => quantitySign(t) > 0 || (percentOf(t) >= 0 && percentOf(t) <= 100),
+    what: 'a quantity above zero or a percentage from 0% to 100%',
     example: 'e.g. "100Mi" or "10%"',
   };
   // a reclaim may be a zero quantity, but a percentage must be above zero
@@ -278,6 +279,9 @@ const VALUE_RANGES: Readonly<Record<string, readonly [number, number]>> = (() =>
     port,
     readOnlyPort: port,
     oomScoreAdj: [-1000, 1000],
+    // the bit of the packet mark, 0-31, in kubelets that still have these fields
+    iptablesDropBit: [0, 31],
+    iptablesMasqueradeBit: [0, 31],
   };
 })();
 

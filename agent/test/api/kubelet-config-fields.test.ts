@@ -136,13 +136,17 @@ describe('KubeletConfiguration field check', () => {
       'spec.kubelet.config.kubeReserved.memory: "1GB" is not a quantity of 0 or more (expected e.g. "100m", "512Mi" or "1Gi")',
       'spec.kubelet.config.kubeReserved.cpu: 1 is a whole number (expected a quantity of 0 or more as a string, e.g. "100m", "512Mi" or "1Gi")',
       'spec.kubelet.config.systemReserved.memory: "1 Gi" is not a quantity of 0 or more (expected e.g. "100m", "512Mi" or "1Gi")',
-      'spec.kubelet.config.evictionSoft.memory.available: "10 %" is not a quantity above zero or a percentage (expected e.g. "100Mi" or "10%")',
+      'spec.kubelet.config.evictionSoft.memory.available: "10 %" is not a quantity above zero or a percentage from 0% to 100% (expected e.g. "100Mi" or "10%")',
     ]);
     expect(problems.every((p) => p.severity === 'error')).toBe(true);
   });
 
   it('refuses whole numbers outside what the kubelet accepts, where that is narrower than the Go type', () => {
     expect(checkKubeletConfigFields({ kubeAPIQPS: 0, port: 0, readOnlyPort: 10255, nodeStatusMaxImages: -1, oomScoreAdj: -999 })).toEqual([]);
+    expect(checkKubeletConfigFields({ iptablesDropBit: 15, iptablesMasqueradeBit: 14 })).toEqual([]);
+    expect(checkKubeletConfigFields({ iptablesMasqueradeBit: 32 }).map((p) => p.message)).toEqual([
+      'spec.kubelet.config.iptablesMasqueradeBit: 32 is outside what the kubelet accepts, and it stops at start (expected a whole number from 0 to 31)',
+    ]);
     expect(checkKubeletConfigFields({ kubeAPIQPS: -5, healthzPort: 70000, oomScoreAdj: -1001, containerLogMaxWorkers: 0 }).map((p) => p.message)).toEqual([
       'spec.kubelet.config.kubeAPIQPS: -5 is outside what the kubelet accepts, and it stops at start (expected a whole number from 0 up)',
       'spec.kubelet.config.healthzPort: 70000 is outside what the kubelet accepts, and it stops at start (expected a whole number from 0 to 65535)',
@@ -194,7 +198,7 @@ describe('KubeletConfiguration field check', () => {
     const problems = checkKubeletConfigFields({
       kubeReserved: { storage: '1Gi', ephemeral_storage: '1Gi', memory: '-1Gi' },
       systemReserved: { 'hugepages-2Mi': '0' },
-      evictionHard: { 'memory.available': '0', 'nodefs.available': '-1Gi' },
+      evictionHard: { 'memory.available': '0', 'nodefs.available': '-1Gi', 'imagefs.available': '150%' },
       evictionMinimumReclaim: { 'memory.available': '0%', 'nodefs.available': '-5Gi' },
     });
     expect(problems.map((p) => p.message)).toEqual([
@@ -202,8 +206,9 @@ describe('KubeletConfiguration field check', () => {
       'spec.kubelet.config.kubeReserved.ephemeral_storage: "ephemeral_storage" is not a resource the kubelet reserves, and the kubelet stops at start (expected "ephemeral-storage")',
       'spec.kubelet.config.kubeReserved.memory: "-1Gi" is not a quantity of 0 or more (expected e.g. "100m", "512Mi" or "1Gi")',
       'spec.kubelet.config.systemReserved.hugepages-2Mi: "hugepages-2Mi" is not a resource the kubelet reserves, and the kubelet stops at start (expected one of cpu, memory, ephemeral-storage, pid)',
-      'spec.kubelet.config.evictionHard.memory.available: "0" is not a quantity above zero or a percentage (expected e.g. "100Mi" or "10%")',
-      'spec.kubelet.config.evictionHard.nodefs.available: "-1Gi" is not a quantity above zero or a percentage (expected e.g. "100Mi" or "10%")',
+      'spec.kubelet.config.evictionHard.memory.available: "0" is not a quantity above zero or a percentage from 0% to 100% (expected e.g. "100Mi" or "10%")',
+      'spec.kubelet.config.evictionHard.nodefs.available: "-1Gi" is not a quantity above zero or a percentage from 0% to 100% (expected e.g. "100Mi" or "10%")',
+      'spec.kubelet.config.evictionHard.imagefs.available: "150%" is not a quantity above zero or a percentage from 0% to 100% (expected e.g. "100Mi" or "10%")',
       'spec.kubelet.config.evictionMinimumReclaim.memory.available: "0%" is not a quantity of 0 or more or a percentage above zero (expected e.g. "500Mi" or "5%")',
       'spec.kubelet.config.evictionMinimumReclaim.nodefs.available: "-5Gi" is not a quantity of 0 or more or a percentage above zero (expected e.g. "500Mi" or "5%")',
     ]);

@@ -118,10 +118,11 @@ describe('--eviction-hard, as the kubelet parses it before it starts', () => {
   });
 
   it('refuses an item without "<" and a threshold that is neither a quantity nor a percentage, naming each', () => {
-    expect(nodeLabelProblems('--eviction-hard=memory.available=500Mi,nodefs.available<10pct,imagefs.available<1GB', P)).toEqual([
+    expect(nodeLabelProblems('--eviction-hard=memory.available=500Mi,nodefs.available<10pct,imagefs.available<1GB,nodefs.inodesFree<101%', P)).toEqual([
       'spec.kubelet.flags[0]: "memory.available=500Mi" in --eviction-hard is not signal<threshold (expected e.g. "--eviction-hard=memory.available<500Mi,nodefs.available<10%,nodefs.inodesFree<5%")',
-      'spec.kubelet.flags[0]: threshold "10pct" of "nodefs.available" in --eviction-hard is not a quantity above zero or a percentage (expected e.g. "100Mi" or "10%")',
-      'spec.kubelet.flags[0]: threshold "1GB" of "imagefs.available" in --eviction-hard is not a quantity above zero or a percentage (expected e.g. "100Mi" or "10%")',
+      'spec.kubelet.flags[0]: threshold "10pct" of "nodefs.available" in --eviction-hard is not a quantity above zero or a percentage from 0% to 100% (expected e.g. "100Mi" or "10%")',
+      'spec.kubelet.flags[0]: threshold "1GB" of "imagefs.available" in --eviction-hard is not a quantity above zero or a percentage from 0% to 100% (expected e.g. "100Mi" or "10%")',
+      'spec.kubelet.flags[0]: threshold "101%" of "nodefs.inodesFree" in --eviction-hard is not a quantity above zero or a percentage from 0% to 100% (expected e.g. "100Mi" or "10%")',
     ]);
   });
 
@@ -158,7 +159,7 @@ describe('--eviction-hard, as the kubelet parses it before it starts', () => {
     ).toEqual([
       'spec.kubelet.flags[0]: "storage" in --kube-reserved is not a resource the kubelet reserves, and the kubelet stops at start (expected one of cpu, memory, ephemeral-storage, pid)',
       'spec.kubelet.flags[0]: quantity "-100m" of "cpu" in --system-reserved is not a quantity of 0 or more (expected e.g. "100m", "512Mi" or "1Gi")',
-      'spec.kubelet.flags[0]: threshold "0" of "memory.available" in --eviction-hard is not a quantity above zero or a percentage (expected e.g. "100Mi" or "10%")',
+      'spec.kubelet.flags[0]: threshold "0" of "memory.available" in --eviction-hard is not a quantity above zero or a percentage from 0% to 100% (expected e.g. "100Mi" or "10%")',
       'spec.kubelet.flags[0]: amount "0%" of "memory.available" in --eviction-minimum-reclaim is not a quantity of 0 or more or a percentage above zero (expected e.g. "500Mi" or "5%")',
     ]);
   });
