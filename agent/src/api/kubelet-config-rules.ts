@@ -1,6 +1,7 @@
 import { durationMs, type FieldProblem, isMap } from './kubelet-config-fields.js';
+import { flagOccurrences, hasFlag, lastFlag } from './kubelet-flags.js';
+import { show, suggest } from './problems.js';
 import { isQuantity, quantitySign } from './quantity.js';
-import { hasFlag, lastFlag } from './kubelet-flags.js';
 
 /*
  * Rules between kubelet.config fields, as the kubelet applies them at start (it exits on any, so
@@ -24,7 +25,55 @@ export function kubeletConfigPairProblems(config: Config, flags: readonly string
     ...countProblems(config, flags, base),
     ...serverCertificateProblems(config, flags, base),
     ...enforcementProblems(config, flags, base),
+    ...gatedFieldProblems(config, flags, base),
+    ...imageAgeProblems(config, flags, base),
+    ...swapProblems(config, flags, base),
+    ...loggingProblems(config, flags, base),
+    ...cipherSuiteProblems(config, flags, base),
+    ...pathAndIntervalProblems(config, flags, base),
   ];
+}
+
+/** The values Go's strconv.ParseBool reads, as the kubelet reads a --feature-gates item. */
+const GO_BOOLS: Readonly<Record<string, boolean>> = {
+  '1': true,
+  t: true,
+  T: true,
+  true: true,
+  TRUE: true,
+  True: true,
+  '0': false,
+  f: false,
+  F: false,
+  false: false,
+  FALSE: false,
+  False: false,
+};
+
+/**
+ * A feature gate as the kubelet will run with it, as far as the user sets it: kubelet.config
+ * featureGates, then every --feature-gates flag over it key by key (the kubelet adds each
+ * occurrence's "Name=bool" items, the later winning, and keeps a config gate only where no flag
+ * names it). Undefined when neither names the gate: the kubelet's default for its version.
+ */
+export function featureGate(config: Config | undefined, flags: readonly string[] | undefined, name: string): boolean | undefined {
+  const gates = isMap(config?.featureGates) ? config.featureGates : {};
+  let value = typeof gates[name] === 'boolean' ? gates[name] : undefined;
+  for (const { value: items } of flagOccurrences(flags, '--feature-gates')) {
+    for (const item of items.split(',')) {
+      const eq = item.indexOf('=');
+      if (eq < 0 || item.slice(0, eq).trim() !== name) continue;
+      const read = Object.hasOwn(GO_BOOLS, item.slice(eq + 1).trim()) ? GO_BOOLS[item.slice(eq + 1).trim()] : undefined;
+      if (read !== undefined) value = read;
+    }
+  }
+  return value;
+}
+
+/** Where the user's setting of a gate comes from, for a message. */
+function gateSource(flags: readonly string[] | undefined, name: string): string {
+  const inFlag = flagOccurrences(flags, '--feature-gates').some(({ value }) => value.split(',').some((item) => item.split('=')[0]!.trim() === name));
+  return inFlag ? 'a --feature-gates flag' : 'featureGates';
 }
 
 /**
@@ -122,19 +171,18 @@ function reservedCpuProblems(config: Config, flags: readonly string[] | undefine
  * gate on, as it is by default since 1.24): the kubelet then refuses a shutdownGracePeriod or
  * shutdownGracePeriodCriticalPods above zero beside it.
  */
-export function byPodPriority(config: Config | undefined): boolean {
-  const gates = isMap(config?.featureGates) ? config.featureGates : {};
+export function byPodPriority(config: Config | undefined, flags: readonly string[] | undefined): boolean {
   return (
     Array.isArray(config?.shutdownGracePeriodByPodPriority) &&
     config.shutdownGracePeriodByPodPriority.length > 0 &&
-    gates.GracefulNodeShutdownBasedOnPodPriority !== false
+    featureGate(config, flags, 'GracefulNodeShutdownBasedOnPodPriority') !== false
   );
 }
 
 function shutdownProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
   if (hasFlag(flags, '--shutdown-grace-period', '--shutdown-grace-period-critical-pods')) return [];
   const problems: FieldProblem[] = [];
-  if (byPodPriority(config)) {
+  if (byPodPriority(config, flags)) {
     for (const field of ['shutdownGracePeriod', 'shutdownGracePeriodCriticalPods']) {
       const v = config[field];
       const d = typeof v === 'string' ? durationMs(v) : undefined;
@@ -239,20 +287,21 @@ function countProblems(config: Config, flags: readonly string[] | undefined, bas
 
 /**
  * serverTLSBootstrap needs the RotateKubeletServerCertificate gate: the kubelet stops at start for
- * the user's serverTLSBootstrap true beside the user's gate off. (With the gate off alone, the
- * agent leaves its own serverTLSBootstrap out: render/kubelet-config.ts.)
+ * the user's serverTLSBootstrap true beside the user's gate off. (With the gate off alone, in
+ * featureGates or a --feature-gates flag, the agent leaves its own serverTLSBootstrap out:
+ * render/kubelet-config.ts.)
  */
-/** Whether the user's kubelet.config turns off the gate serverTLSBootstrap needs. */
-export function serverCertificateGateOff(config: Config | undefined): boolean {
-  return isMap(config?.featureGates) && config.featureGates.RotateKubeletServerCertificate === false;
+/** Whether the user turns off the gate serverTLSBootstrap needs, in kubelet.config or a flag. */
+export function serverCertificateGateOff(config: Config | undefined, flags: readonly string[] | undefined): boolean {
+  return featureGate(config, flags, 'RotateKubeletServerCertificate') === false;
 }
 
 function serverCertificateProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
-  if (config.serverTLSBootstrap !== true || !serverCertificateGateOff(config) || hasFlag(flags, '--feature-gates')) return [];
+  if (config.serverTLSBootstrap !== true || !serverCertificateGateOff(config, flags) || hasFlag(flags, '--rotate-server-certificates')) return [];
   return [
     error(
       `${base}.serverTLSBootstrap`,
-      'true needs the RotateKubeletServerCertificate feature gate, which featureGates turns off: the kubelet stops at start (expected one of the two)',
+      `true needs the RotateKubeletServerCertificate feature gate, which ${gateSource(flags, 'RotateKubeletServerCertificate')} turns off: the kubelet stops at start (expected one of the two)`,
     ),
   ];
 }
@@ -284,6 +333,268 @@ function enforcementProblems(config: Config, flags: readonly string[] | undefine
         `${base}.cgroupsPerQOS`,
         `false while enforceNodeAllocatable enforces ${[...new Set(given.filter((i) => i !== 'none'))].join(', ')}${config.enforceNodeAllocatable === undefined ? ' (its default)' : ''}: the kubelet stops at start (expected cgroupsPerQOS true, its default, or enforceNodeAllocatable ["none"])`,
       ),
+    );
+  return problems;
+}
+
+/**
+ * Fields the kubelet takes only with a feature gate that is off by default in every kubelet the
+ * image runs (1.27 to 1.35 at least), so the field alone stops the kubelet at start:
+ * enableSystemLogQuery (NodeLogQuery, which also needs enableSystemLogHandler left on) and a
+ * cpuCFSQuotaPeriod other than the default 100ms (CustomCPUCFSQuotaPeriod, and then from 1ms to
+ * 1s). And two fields whose values the kubelet bounds: memoryThrottlingFactor above 0 and at most
+ * 1, and preloadedImagesVerificationAllowlist only beside imagePullCredentialsVerificationPolicy
+ * "NeverVerifyAllowlistedImages".
+ */
+function gatedFieldProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  if (config.enableSystemLogQuery === true) {
+    if (featureGate(config, flags, 'NodeLogQuery') !== true)
+      problems.push(
+        error(
+          `${base}.enableSystemLogQuery`,
+          `true needs the NodeLogQuery feature gate, which is off unless turned on, so the kubelet stops at start (expected featureGates: {NodeLogQuery: true} beside it)`,
+        ),
+      );
+    if (config.enableSystemLogHandler === false)
+      problems.push(
+        error(
+          `${base}.enableSystemLogHandler`,
+          'false while enableSystemLogQuery is true: the kubelet stops at start (expected true, its default, or no enableSystemLogQuery)',
+        ),
+      );
+  }
+  const period = config.cpuCFSQuotaPeriod;
+  const periodMs = typeof period === 'string' && !hasFlag(flags, '--cpu-cfs-quota-period') ? durationMs(period) : undefined;
+  if (periodMs !== undefined && periodMs !== 100) {
+    if (featureGate(config, flags, 'CustomCPUCFSQuotaPeriod') !== true)
+      problems.push(
+        error(
+          `${base}.cpuCFSQuotaPeriod`,
+          `"${period}" differs from the default 100ms, which needs the CustomCPUCFSQuotaPeriod feature gate, off unless turned on: the kubelet stops at start (expected featureGates: {CustomCPUCFSQuotaPeriod: true} beside it, or no cpuCFSQuotaPeriod)`,
+        ),
+      );
+    else if (periodMs < 1 || periodMs > 1000)
+      problems.push(error(`${base}.cpuCFSQuotaPeriod`, `"${period}" is not from 1ms to 1s, and the kubelet stops at start (expected e.g. "50ms")`));
+  }
+  const factor = config.memoryThrottlingFactor;
+  if (typeof factor === 'number' && !(factor > 0 && factor <= 1))
+    problems.push(
+      error(`${base}.memoryThrottlingFactor`, `${factor} is not above 0 and at most 1, and the kubelet stops at start (expected e.g. 0.9, its default)`),
+    );
+  const allowlist = config.preloadedImagesVerificationAllowlist;
+  const policy = config.imagePullCredentialsVerificationPolicy;
+  if (Array.isArray(allowlist) && allowlist.length > 0 && policy !== 'NeverVerifyAllowlistedImages')
+    problems.push(
+      error(
+        `${base}.preloadedImagesVerificationAllowlist`,
+        `is read only with imagePullCredentialsVerificationPolicy "NeverVerifyAllowlistedImages"${typeof policy === 'string' ? `, not ${show(policy)}` : ', which is not set'}: the kubelet stops at start (expected that policy beside the list)`,
+      ),
+    );
+  return problems;
+}
+
+/** The kubelet's default imageMinimumGCAge: an image unused this long may be removed. */
+const IMAGE_MINIMUM_GC_AGE_MS = 120_000;
+
+/**
+ * imageMinimumGCAge and imageMaximumGCAge: neither below zero, and a maximum age above zero must be
+ * longer than the minimum (the kubelet's default minimum, 2m, when the user sets none). A maximum
+ * age beside its gate turned off stops the kubelet too (the gate is on by default from 1.30).
+ */
+function imageAgeProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const ages: Record<string, number | undefined> = {};
+  // --minimum-image-ttl-duration sets imageMinimumGCAge instead
+  const fields = hasFlag(flags, '--minimum-image-ttl-duration') ? ['imageMaximumGCAge'] : ['imageMinimumGCAge', 'imageMaximumGCAge'];
+  for (const field of fields) {
+    const v = config[field];
+    const ms = typeof v === 'string' ? durationMs(v) : undefined;
+    if (ms !== undefined && ms < 0)
+      problems.push(error(`${base}.${field}`, `"${v}" is below zero, and the kubelet stops at start (expected e.g. "2m", or "0s")`));
+    else ages[field] = ms;
+  }
+  const maximum = ages.imageMaximumGCAge;
+  if (maximum === undefined || maximum === 0) return problems;
+  if (featureGate(config, flags, 'ImageMaximumGCAge') === false)
+    problems.push(
+      error(
+        `${base}.imageMaximumGCAge`,
+        `needs the ImageMaximumGCAge feature gate, which ${gateSource(flags, 'ImageMaximumGCAge')} turns off: the kubelet stops at start (expected one of the two)`,
+      ),
+    );
+  // the kubelet's default when the user sets none; nothing to judge against when a flag or a bad value sets it
+  const minimum = !fields.includes('imageMinimumGCAge') ? undefined : config.imageMinimumGCAge === undefined ? IMAGE_MINIMUM_GC_AGE_MS : ages.imageMinimumGCAge;
+  if (minimum !== undefined && maximum <= minimum)
+    problems.push(
+      error(
+        `${base}.imageMaximumGCAge`,
+        `"${config.imageMaximumGCAge}" is not longer than ${config.imageMinimumGCAge === undefined ? "the kubelet's default imageMinimumGCAge of 2m" : `imageMinimumGCAge "${config.imageMinimumGCAge}"`}, and the kubelet stops at start (expected e.g. "168h")`,
+      ),
+    );
+  return problems;
+}
+
+/** memorySwap.swapBehavior values a kubelet from 1.30 on takes ("" takes its default, NoSwap). */
+const SWAP_BEHAVIORS = ['NoSwap', 'LimitedSwap'];
+
+/**
+ * memorySwap.swapBehavior: "NoSwap" or "LimitedSwap" ("UnlimitedSwap" is gone from kubelet 1.30),
+ * and no memorySwap at all with the NodeSwap gate turned off.
+ */
+function swapProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
+  const swap = config.memorySwap;
+  if (!isMap(swap)) return [];
+  const behavior = swap.swapBehavior;
+  const at = `${base}.memorySwap.swapBehavior`;
+  if (featureGate(config, flags, 'NodeSwap') === false && typeof behavior === 'string' && behavior !== '')
+    return [
+      error(
+        at,
+        `cannot be set with the NodeSwap feature gate, which ${gateSource(flags, 'NodeSwap')} turns off: the kubelet stops at start (expected one of the two)`,
+      ),
+    ];
+  if (typeof behavior !== 'string' || behavior === '' || SWAP_BEHAVIORS.includes(behavior)) return [];
+  if (behavior === 'UnlimitedSwap')
+    return [error(at, '"UnlimitedSwap" is gone from kubelet 1.30, and the kubelet stops at start (expected "LimitedSwap" or "NoSwap")')];
+  const hint = suggest(behavior, SWAP_BEHAVIORS);
+  return [error(at, `${show(behavior)} is not one the kubelet accepts, and it stops at start (expected ${hint ? `"${hint}"` : '"LimitedSwap" or "NoSwap"'})`)];
+}
+
+/** The log formats the kubelet has: text, and json (behind the LoggingBetaOptions gate, on by default). */
+const LOG_FORMATS = ['text', 'json'];
+
+/**
+ * logging, as the kubelet validates it before it logs a line: a format it has, json not beside
+ * the LoggingBetaOptions gate turned off, vmodule only with the text format, and the alpha output
+ * options (splitStream, infoBufferSize) only with the LoggingAlphaOptions gate, off by default.
+ * A --logging-format flag decides the format instead.
+ */
+function loggingProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
+  const logging = config.logging;
+  if (!isMap(logging)) return [];
+  const at = `${base}.logging`;
+  const problems: FieldProblem[] = [];
+  const format = hasFlag(flags, '--logging-format') ? undefined : logging.format;
+  if (typeof format === 'string' && format !== '' && !LOG_FORMATS.includes(format)) {
+    const hint = suggest(format.toLowerCase(), LOG_FORMATS);
+    problems.push(
+      error(`${at}.format`, `${show(format)} is not a log format the kubelet has, and it stops at start (expected ${hint ? `"${hint}"` : '"text" or "json"'})`),
+    );
+  }
+  if (format === 'json' && featureGate(config, flags, 'LoggingBetaOptions') === false)
+    problems.push(
+      error(
+        `${at}.format`,
+        `"json" needs the LoggingBetaOptions feature gate, which ${gateSource(flags, 'LoggingBetaOptions')} turns off: the kubelet stops at start (expected one of the two)`,
+      ),
+    );
+  if (typeof format === 'string' && format !== '' && format !== 'text' && Array.isArray(logging.vmodule) && logging.vmodule.length > 0)
+    problems.push(
+      error(`${at}.vmodule`, `works only with the text format, not ${show(format)}: the kubelet stops at start (expected no vmodule, or format "text")`),
+    );
+  const options = isMap(logging.options) ? logging.options : {};
+  if (featureGate(config, flags, 'LoggingAlphaOptions') !== true) {
+    for (const name of LOG_FORMATS) {
+      const output = isMap(options[name]) ? options[name] : {};
+      const buffer = output.infoBufferSize;
+      const set = {
+        splitStream: output.splitStream === true,
+        infoBufferSize: (typeof buffer === 'number' && buffer !== 0) || (typeof buffer === 'string' && quantitySign(buffer) !== 0),
+      };
+      for (const [field, on] of Object.entries(set))
+        if (on)
+          problems.push(
+            error(
+              `${at}.options.${name}.${field}`,
+              'needs the LoggingAlphaOptions feature gate, which is off unless turned on: the kubelet stops at start (expected featureGates: {LoggingAlphaOptions: true} beside it)',
+            ),
+          );
+    }
+  }
+  return problems;
+}
+
+/**
+ * The cipher suite names the kubelet reads in tlsCipherSuites: Go's crypto/tls suites, the
+ * insecure ones included, and two older names for the ChaCha20 suites. Any other stops it at start.
+ */
+const CIPHER_SUITES = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA',
+  'TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA',
+  'TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA',
+  'TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA',
+  'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',
+  'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384',
+  'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
+  'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
+  'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256',
+  'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256',
+  'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305',
+  'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305',
+  'TLS_RSA_WITH_RC4_128_SHA',
+  'TLS_RSA_WITH_3DES_EDE_CBC_SHA',
+  'TLS_RSA_WITH_AES_128_CBC_SHA',
+  'TLS_RSA_WITH_AES_256_CBC_SHA',
+  'TLS_RSA_WITH_AES_128_CBC_SHA256',
+  'TLS_RSA_WITH_AES_128_GCM_SHA256',
+  'TLS_RSA_WITH_AES_256_GCM_SHA384',
+  'TLS_ECDHE_ECDSA_WITH_RC4_128_SHA',
+  'TLS_ECDHE_RSA_WITH_RC4_128_SHA',
+  'TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA',
+  'TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256',
+  'TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256',
+];
+
+function cipherSuiteProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
+  const suites = config.tlsCipherSuites;
+  if (!Array.isArray(suites) || hasFlag(flags, '--tls-cipher-suites')) return [];
+  return suites.flatMap((suite, i) => {
+    if (typeof suite !== 'string' || CIPHER_SUITES.includes(suite)) return []; // a non-string is the field check's
+    const hint = suggest(suite.toUpperCase(), CIPHER_SUITES);
+    return [
+      error(
+        `${base}.tlsCipherSuites[${i}]`,
+        `${show(suite)} is not a cipher suite the kubelet knows, and it stops at start (expected ${hint ? `"${hint}"` : 'a Go crypto/tls name such as "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"'})`,
+      ),
+    ];
+  });
+}
+
+/** Whether a path is as Go's filepath.Clean leaves it: no "//", no "." or ".." part, no trailing "/". */
+const isCleanPath = (path: string): boolean =>
+  path === '/' ||
+  (!path.endsWith('/') &&
+    path
+      .split('/')
+      .slice(1)
+      .every((part) => part !== '' && part !== '.' && part !== '..'));
+
+/**
+ * podLogsDir an absolute, clean, ASCII path (the kubelet names its metrics by it), and
+ * containerLogMonitorInterval at least 3s.
+ */
+function pathAndIntervalProblems(config: Config, _flags: readonly string[] | undefined, base: string): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const dir = config.podLogsDir;
+  if (typeof dir === 'string' && dir !== '') {
+    const why = !dir.startsWith('/')
+      ? 'is not an absolute path'
+      : !isCleanPath(dir)
+        ? 'is not a clean path (no "//", "." or ".." part and no trailing "/")'
+        : /[^\u0000-\u007f]/.test(dir)
+          ? 'holds a character outside ASCII'
+          : undefined;
+    if (why) problems.push(error(`${base}.podLogsDir`, `${show(dir)} ${why}, and the kubelet stops at start (expected e.g. "/var/log/pods", its default)`));
+  }
+  const interval = config.containerLogMonitorInterval;
+  const ms = typeof interval === 'string' ? durationMs(interval) : undefined;
+  if (ms !== undefined && ms < 3000)
+    problems.push(
+      error(`${base}.containerLogMonitorInterval`, `"${interval}" is shorter than 3s, and the kubelet stops at start (expected e.g. "10s", its default)`),
     );
   return problems;
 }

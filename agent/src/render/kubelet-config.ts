@@ -85,8 +85,9 @@ function agentSettings(ctx: RenderContext): Record<string, unknown> {
  *   alone (the critical pods' share must fit in it): the kubelet's default, 0, then applies.
  * - both of the agent's shutdown grace periods when the user gives shutdownGracePeriodByPodPriority,
  *   which the kubelet refuses beside either: the user's list then decides the shutdown alone.
- * - serverTLSBootstrap when the user turns the RotateKubeletServerCertificate gate off, which the
- *   kubelet requires for it: the kubelet then serves with a self-signed certificate.
+ * - serverTLSBootstrap when the user turns the RotateKubeletServerCertificate gate off (in
+ *   featureGates or a --feature-gates flag, which wins), which the kubelet requires for it: the
+ *   kubelet then serves with a self-signed certificate.
  */
 function withoutConflicts(
   agent: Record<string, unknown>,
@@ -103,8 +104,8 @@ function withoutConflicts(
   const userCritical = lastFlag(flags, '--shutdown-grace-period-critical-pods')?.value ?? user?.shutdownGracePeriodCriticalPods;
   const grace = typeof userGrace === 'string' ? durationMs(userGrace) : undefined;
   if (critical !== undefined && grace !== undefined && userCritical === undefined && grace < critical) delete out.shutdownGracePeriodCriticalPods;
-  if (serverCertificateGateOff(user)) delete out.serverTLSBootstrap;
-  if (byPodPriority(user)) {
+  if (serverCertificateGateOff(user, flags)) delete out.serverTLSBootstrap;
+  if (byPodPriority(user, flags)) {
     delete out.shutdownGracePeriod;
     delete out.shutdownGracePeriodCriticalPods;
   }

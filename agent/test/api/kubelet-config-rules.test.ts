@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { kubeletConfigPairProblems, reservedSystemCpus } from '../../src/api/kubelet-config-rules.js';
+import { featureGate, kubeletConfigPairProblems, reservedSystemCpus, serverCertificateGateOff } from '../../src/api/kubelet-config-rules.js';
 
 const messages = (config: Record<string, unknown>, flags?: string[]) => kubeletConfigPairProblems(config, flags).map((p) => p.message);
 
@@ -120,6 +120,155 @@ describe('serving certificates', () => {
     ]);
     expect(messages(gateOff)).toEqual([]);
     expect(messages({ ...gateOff, serverTLSBootstrap: false })).toEqual([]);
+  });
+
+  it('reads the gate from a --feature-gates flag too, which wins over featureGates', () => {
+    const flagOff = ['--feature-gates=DynamicResourceAllocation=true, RotateKubeletServerCertificate=f'];
+    expect(messages({ serverTLSBootstrap: true }, flagOff)).toEqual([
+      'spec.kubelet.config.serverTLSBootstrap: true needs the RotateKubeletServerCertificate feature gate, which a --feature-gates flag turns off: the kubelet stops at start (expected one of the two)',
+    ]);
+    expect(serverCertificateGateOff({}, flagOff)).toBe(true);
+    // the flag turns it back on over the config
+    expect(
+      messages({ serverTLSBootstrap: true, featureGates: { RotateKubeletServerCertificate: false } }, ['--feature-gates=RotateKubeletServerCertificate=true']),
+    ).toEqual([]);
+    // --rotate-server-certificates decides serverTLSBootstrap instead
+    expect(messages({ serverTLSBootstrap: true }, [...flagOff, '--rotate-server-certificates=false'])).toEqual([]);
+  });
+});
+
+describe('feature gates as the kubelet runs with them', () => {
+  it('lays every --feature-gates flag over featureGates key by key, the later flag winning, and reads Go booleans', () => {
+    const config = { featureGates: { NodeSwap: false, NodeLogQuery: true } };
+    expect(featureGate(config, undefined, 'NodeSwap')).toBe(false);
+    expect(featureGate(config, ['--feature-gates=NodeSwap=1', '--feature-gates=A=true'], 'NodeSwap')).toBe(true);
+    expect(featureGate(config, ['--feature-gates=NodeSwap=1', '--feature-gates=NodeSwap=FALSE'], 'NodeSwap')).toBe(false);
+    // a flag that does not name the gate leaves the config's; an unreadable value is not read
+    expect(featureGate(config, ['--feature-gates=NodeSwap=maybe'], 'NodeLogQuery')).toBe(true);
+    expect(featureGate(config, ['--feature-gates=NodeSwap=maybe'], 'NodeSwap')).toBe(false);
+    expect(featureGate({}, undefined, 'NodeSwap')).toBeUndefined();
+  });
+});
+
+describe('fields behind a gate that is off by default', () => {
+  it('refuses enableSystemLogQuery without NodeLogQuery, or without the log handler', () => {
+    expect(messages({ enableSystemLogQuery: true })).toEqual([
+      'spec.kubelet.config.enableSystemLogQuery: true needs the NodeLogQuery feature gate, which is off unless turned on, so the kubelet stops at start (expected featureGates: {NodeLogQuery: true} beside it)',
+    ]);
+    expect(messages({ enableSystemLogQuery: true, featureGates: { NodeLogQuery: true } })).toEqual([]);
+    expect(messages({ enableSystemLogQuery: true }, ['--feature-gates=NodeLogQuery=true'])).toEqual([]);
+    expect(messages({ enableSystemLogQuery: true, enableSystemLogHandler: false, featureGates: { NodeLogQuery: true } })).toEqual([
+      'spec.kubelet.config.enableSystemLogHandler: false while enableSystemLogQuery is true: the kubelet stops at start (expected true, its default, or no enableSystemLogQuery)',
+    ]);
+  });
+
+  it('refuses a cpuCFSQuotaPeriod other than 100ms without CustomCPUCFSQuotaPeriod, and outside 1ms-1s with it', () => {
+    expect(messages({ cpuCFSQuotaPeriod: '100ms' })).toEqual([]);
+    expect(messages({ cpuCFSQuotaPeriod: '50ms' })).toEqual([
+      'spec.kubelet.config.cpuCFSQuotaPeriod: "50ms" differs from the default 100ms, which needs the CustomCPUCFSQuotaPeriod feature gate, off unless turned on: the kubelet stops at start (expected featureGates: {CustomCPUCFSQuotaPeriod: true} beside it, or no cpuCFSQuotaPeriod)',
+    ]);
+    const gateOn = { featureGates: { CustomCPUCFSQuotaPeriod: true } };
+    expect(messages({ ...gateOn, cpuCFSQuotaPeriod: '50ms' })).toEqual([]);
+    expect(messages({ ...gateOn, cpuCFSQuotaPeriod: '2s' })).toEqual([
+      'spec.kubelet.config.cpuCFSQuotaPeriod: "2s" is not from 1ms to 1s, and the kubelet stops at start (expected e.g. "50ms")',
+    ]);
+    expect(messages({ cpuCFSQuotaPeriod: '50ms' }, ['--cpu-cfs-quota-period=50ms'])).toEqual([]);
+  });
+
+  it('bounds memoryThrottlingFactor and ties the preloaded-image allowlist to its policy', () => {
+    expect(messages({ memoryThrottlingFactor: 0.8 })).toEqual([]);
+    expect(messages({ memoryThrottlingFactor: 0 })).toEqual([
+      'spec.kubelet.config.memoryThrottlingFactor: 0 is not above 0 and at most 1, and the kubelet stops at start (expected e.g. 0.9, its default)',
+    ]);
+    const allowlist = { preloadedImagesVerificationAllowlist: ['registry.k8s.io/pause'] };
+    expect(messages({ ...allowlist, imagePullCredentialsVerificationPolicy: 'NeverVerifyAllowlistedImages' })).toEqual([]);
+    expect(messages({ ...allowlist, imagePullCredentialsVerificationPolicy: 'AlwaysVerify' })).toEqual([
+      'spec.kubelet.config.preloadedImagesVerificationAllowlist: is read only with imagePullCredentialsVerificationPolicy "NeverVerifyAllowlistedImages", not "AlwaysVerify": the kubelet stops at start (expected that policy beside the list)',
+    ]);
+  });
+});
+
+describe('image ages', () => {
+  it('needs a maximum age longer than the minimum, the default 2m when none is set, and neither below zero', () => {
+    expect(messages({ imageMaximumGCAge: '168h' })).toEqual([]);
+    expect(messages({ imageMaximumGCAge: '0s', imageMinimumGCAge: '5m' })).toEqual([]);
+    expect(messages({ imageMaximumGCAge: '1m' })).toEqual([
+      'spec.kubelet.config.imageMaximumGCAge: "1m" is not longer than the kubelet\'s default imageMinimumGCAge of 2m, and the kubelet stops at start (expected e.g. "168h")',
+    ]);
+    expect(messages({ imageMaximumGCAge: '1h', imageMinimumGCAge: '1h' })).toEqual([
+      'spec.kubelet.config.imageMaximumGCAge: "1h" is not longer than imageMinimumGCAge "1h", and the kubelet stops at start (expected e.g. "168h")',
+    ]);
+    expect(messages({ imageMinimumGCAge: '-1m' })).toEqual([
+      'spec.kubelet.config.imageMinimumGCAge: "-1m" is below zero, and the kubelet stops at start (expected e.g. "2m", or "0s")',
+    ]);
+    // --minimum-image-ttl-duration sets the minimum instead
+    expect(messages({ imageMaximumGCAge: '1h', imageMinimumGCAge: '2h' }, ['--minimum-image-ttl-duration=10m'])).toEqual([]);
+  });
+
+  it('refuses a maximum age beside its gate turned off', () => {
+    expect(messages({ imageMaximumGCAge: '168h', featureGates: { ImageMaximumGCAge: false } })).toEqual([
+      'spec.kubelet.config.imageMaximumGCAge: needs the ImageMaximumGCAge feature gate, which featureGates turns off: the kubelet stops at start (expected one of the two)',
+    ]);
+  });
+});
+
+describe('memorySwap', () => {
+  it('takes NoSwap or LimitedSwap, and nothing with NodeSwap turned off', () => {
+    expect(messages({ memorySwap: { swapBehavior: 'LimitedSwap' } })).toEqual([]);
+    expect(messages({ memorySwap: { swapBehavior: 'limitedswap' } })).toEqual([
+      'spec.kubelet.config.memorySwap.swapBehavior: "limitedswap" is not one the kubelet accepts, and it stops at start (expected "LimitedSwap")',
+    ]);
+    expect(messages({ memorySwap: { swapBehavior: 'UnlimitedSwap' } })).toEqual([
+      'spec.kubelet.config.memorySwap.swapBehavior: "UnlimitedSwap" is gone from kubelet 1.30, and the kubelet stops at start (expected "LimitedSwap" or "NoSwap")',
+    ]);
+    expect(messages({ memorySwap: { swapBehavior: 'NoSwap' } }, ['--feature-gates=NodeSwap=false'])).toEqual([
+      'spec.kubelet.config.memorySwap.swapBehavior: cannot be set with the NodeSwap feature gate, which a --feature-gates flag turns off: the kubelet stops at start (expected one of the two)',
+    ]);
+  });
+});
+
+describe('logging', () => {
+  it('takes the text or json format, vmodule only with text, and the alpha output options only with their gate', () => {
+    expect(messages({ logging: { format: 'json', verbosity: 2 } })).toEqual([]);
+    expect(messages({ logging: { format: 'JSON' } })).toEqual([
+      'spec.kubelet.config.logging.format: "JSON" is not a log format the kubelet has, and it stops at start (expected "json")',
+    ]);
+    expect(messages({ logging: { format: 'JSON' } }, ['--logging-format=text'])).toEqual([]);
+    expect(messages({ logging: { format: 'json', vmodule: [{ filePattern: 'kubelet*', verbosity: 4 }] } })).toEqual([
+      'spec.kubelet.config.logging.vmodule: works only with the text format, not "json": the kubelet stops at start (expected no vmodule, or format "text")',
+    ]);
+    expect(messages({ logging: { format: 'json' }, featureGates: { LoggingBetaOptions: false } })).toEqual([
+      'spec.kubelet.config.logging.format: "json" needs the LoggingBetaOptions feature gate, which featureGates turns off: the kubelet stops at start (expected one of the two)',
+    ]);
+    const split = { logging: { format: 'json', options: { json: { splitStream: true, infoBufferSize: '0' } } } };
+    expect(messages(split)).toEqual([
+      'spec.kubelet.config.logging.options.json.splitStream: needs the LoggingAlphaOptions feature gate, which is off unless turned on: the kubelet stops at start (expected featureGates: {LoggingAlphaOptions: true} beside it)',
+    ]);
+    expect(messages({ ...split, featureGates: { LoggingAlphaOptions: true } })).toEqual([]);
+  });
+});
+
+describe('tlsCipherSuites', () => {
+  it('takes the names Go knows, and names a near miss', () => {
+    expect(messages({ tlsCipherSuites: ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_RSA_WITH_AES_256_GCM_SHA384'] })).toEqual([]);
+    expect(messages({ tlsCipherSuites: ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA265', 'ECDHE-RSA-AES128-GCM-SHA256'] })).toEqual([
+      'spec.kubelet.config.tlsCipherSuites[0]: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA265" is not a cipher suite the kubelet knows, and it stops at start (expected "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")',
+      'spec.kubelet.config.tlsCipherSuites[1]: "ECDHE-RSA-AES128-GCM-SHA256" is not a cipher suite the kubelet knows, and it stops at start (expected a Go crypto/tls name such as "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")',
+    ]);
+    expect(messages({ tlsCipherSuites: ['nope'] }, ['--tls-cipher-suites=TLS_AES_128_GCM_SHA256'])).toEqual([]);
+  });
+});
+
+describe('pod log paths and intervals', () => {
+  it('needs podLogsDir absolute, clean and ASCII, and containerLogMonitorInterval at least 3s', () => {
+    expect(messages({ podLogsDir: '/var/log/pods', containerLogMonitorInterval: '3s' })).toEqual([]);
+    expect(messages({ podLogsDir: 'var/log/pods' })[0]).toMatch(/podLogsDir: "var\/log\/pods" is not an absolute path, and the kubelet stops at start/);
+    expect(messages({ podLogsDir: '/var/log/pods/' })[0]).toMatch(/is not a clean path/);
+    expect(messages({ podLogsDir: '/var//log/./pods' })[0]).toMatch(/is not a clean path/);
+    expect(messages({ podLogsDir: '/var/log/p\u00f6ds' })[0]).toMatch(/holds a character outside ASCII/);
+    expect(messages({ containerLogMonitorInterval: '1s' })).toEqual([
+      'spec.kubelet.config.containerLogMonitorInterval: "1s" is shorter than 3s, and the kubelet stops at start (expected e.g. "10s", its default)',
+    ]);
   });
 });
 

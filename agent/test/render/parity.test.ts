@@ -93,6 +93,9 @@ describe('kubelet settings by version', () => {
     const config = baseConfig(ca.certBase64, { kubelet: { config: { featureGates: { RotateKubeletServerCertificate: false } } } });
     expect(files(render(config, baseFacts({ kubeletVersion: 'v1.33.1' }))).kubelet()).not.toHaveProperty('serverTLSBootstrap');
     expect(files(render(baseConfig(ca.certBase64), baseFacts({ kubeletVersion: 'v1.33.1' }))).kubelet()).toMatchObject({ serverTLSBootstrap: true });
+    // a --feature-gates flag wins over the config's gates, so it turns the gate off as well
+    const byFlag = baseConfig(ca.certBase64, { kubelet: { flags: ['--feature-gates=RotateKubeletServerCertificate=false'] } });
+    expect(files(render(byFlag, baseFacts({ kubeletVersion: 'v1.33.1' }))).kubelet()).not.toHaveProperty('serverTLSBootstrap');
   });
 
   it('leaves out its reserved cgroups when the user reserves CPUs, which the kubelet refuses beside them', () => {
