@@ -31,6 +31,7 @@ export function kubeletConfigPairProblems(config: Config, flags: readonly string
     ...loggingProblems(config, flags, base),
     ...cipherSuiteProblems(config, flags, base),
     ...pathAndIntervalProblems(config, flags, base),
+    ...gateOffProblems(config, flags, base),
   ];
 }
 
@@ -574,8 +575,9 @@ const isCleanPath = (path: string): boolean =>
       .every((part) => part !== '' && part !== '.' && part !== '..'));
 
 /**
- * podLogsDir an absolute, clean, ASCII path (the kubelet names its metrics by it), and
- * containerLogMonitorInterval at least 3s.
+ * podLogsDir an absolute, clean, ASCII path (the kubelet names its metrics by it),
+ * crashLoopBackOff.maxContainerRestartPeriod from 1s to 300s, and containerLogMonitorInterval at
+ * least 3s.
  */
 function pathAndIntervalProblems(config: Config, _flags: readonly string[] | undefined, base: string): FieldProblem[] {
   const problems: FieldProblem[] = [];
@@ -590,6 +592,12 @@ function pathAndIntervalProblems(config: Config, _flags: readonly string[] | und
           : undefined;
     if (why) problems.push(error(`${base}.podLogsDir`, `${show(dir)} ${why}, and the kubelet stops at start (expected e.g. "/var/log/pods", its default)`));
   }
+  const backOff = isMap(config.crashLoopBackOff) ? config.crashLoopBackOff.maxContainerRestartPeriod : undefined;
+  const backOffMs = typeof backOff === 'string' ? durationMs(backOff) : undefined;
+  if (backOffMs !== undefined && (backOffMs < 1000 || backOffMs > 300_000))
+    problems.push(
+      error(`${base}.crashLoopBackOff.maxContainerRestartPeriod`, `"${backOff}" is not from 1s to 300s, and the kubelet stops at start (expected e.g. "1m")`),
+    );
   const interval = config.containerLogMonitorInterval;
   const ms = typeof interval === 'string' ? durationMs(interval) : undefined;
   if (ms !== undefined && ms < 3000)
@@ -597,4 +605,82 @@ function pathAndIntervalProblems(config: Config, _flags: readonly string[] | und
       error(`${base}.containerLogMonitorInterval`, `"${interval}" is shorter than 3s, and the kubelet stops at start (expected e.g. "10s", its default)`),
     );
   return problems;
+}
+
+/**
+ * Fields the kubelet takes only with a feature gate whose default changed across the kubelets the
+ * image runs: `onFrom` is the first minor (1.x) with the gate on by default, `since` the first that
+ * has the field at all. With the gate turned off the kubelet stops at start on every version
+ * (`config check` says so); left alone, only a kubelet older than `onFrom` stops, so render and
+ * init, which know the kubelet version, warn (gateDefaultWarnings).
+ */
+const VERSIONED_GATES: ReadonlyArray<{ gate: string; onFrom: number; since: number; fields: (config: Config) => string[] }> = [
+  {
+    gate: 'NodeSwap',
+    onFrom: 30,
+    since: 22,
+    fields: (c) =>
+      isMap(c.memorySwap) && typeof c.memorySwap.swapBehavior === 'string' && c.memorySwap.swapBehavior !== '' ? ['memorySwap.swapBehavior'] : [],
+  },
+  {
+    gate: 'ImageMaximumGCAge',
+    onFrom: 30,
+    since: 29,
+    fields: (c) => (typeof c.imageMaximumGCAge === 'string' && (durationMs(c.imageMaximumGCAge) ?? 0) > 0 ? ['imageMaximumGCAge'] : []),
+  },
+  {
+    gate: 'KubeletCrashLoopBackOffMax',
+    onFrom: 35,
+    since: 32,
+    fields: (c) => (isMap(c.crashLoopBackOff) && c.crashLoopBackOff.maxContainerRestartPeriod != null ? ['crashLoopBackOff.maxContainerRestartPeriod'] : []),
+  },
+  {
+    gate: 'KubeletEnsureSecretPulledImages',
+    onFrom: 35,
+    since: 33,
+    fields: (c) =>
+      [
+        typeof c.imagePullCredentialsVerificationPolicy === 'string' && c.imagePullCredentialsVerificationPolicy !== ''
+          ? 'imagePullCredentialsVerificationPolicy'
+          : '',
+        Array.isArray(c.preloadedImagesVerificationAllowlist) && c.preloadedImagesVerificationAllowlist.length > 0
+          ? 'preloadedImagesVerificationAllowlist'
+          : '',
+      ].filter((f) => f !== ''),
+  },
+];
+
+/** A field set beside its gate turned off, which stops every kubelet (swap and image ages are judged apart). */
+function gateOffProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
+  return VERSIONED_GATES.filter(({ gate }) => gate !== 'NodeSwap' && gate !== 'ImageMaximumGCAge' && featureGate(config, flags, gate) === false).flatMap(
+    ({ gate, fields }) =>
+      fields(config).map((field) =>
+        error(
+          `${base}.${field}`,
+          `needs the ${gate} feature gate, which ${gateSource(flags, gate)} turns off: the kubelet stops at start (expected one of the two)`,
+        ),
+      ),
+  );
+}
+
+/**
+ * For one kubelet minor (1.x): the user's fields whose gate this kubelet has off by default, left
+ * alone by the user, so this kubelet stops at start. A warning from render and init (a newer
+ * kubelet takes the same user data).
+ */
+export function gateDefaultWarnings(
+  config: Config | undefined,
+  flags: readonly string[] | undefined,
+  kubeletMinor: number,
+  base = 'spec.kubelet.config',
+): string[] {
+  if (!config) return [];
+  return VERSIONED_GATES.filter(
+    ({ gate, onFrom, since }) => kubeletMinor >= since && kubeletMinor < onFrom && featureGate(config, flags, gate) === undefined,
+  ).flatMap(({ gate, onFrom, fields }) =>
+    fields(config).map(
+      (field) =>
+        `${base}.${field}: needs the ${gate} feature gate, which kubelet 1.${kubeletMinor} has off by default (on from 1.${onFrom}), so this kubelet stops at start (expected featureGates: {${gate}: true} beside it)`,
+    ),
+  );
 }

@@ -9,6 +9,7 @@ import { defaultPauseImage } from './pause-image.js';
 import { type Version, atLeast, parseVersion } from './versions.js';
 import { type KubeletDefaults, kubeletVersionedDefaults } from './kubelet-defaults.js';
 import { shutdownShareWarnings } from './kubelet-config.js';
+import { gateDefaultWarnings } from '../api/kubelet-config-rules.js';
 import { kubeReserved } from './reserved.js';
 import { decideReservedMemory, type MemoryReservation } from './reserved-memory.js';
 
@@ -109,6 +110,7 @@ export function buildContext(config: ResolvedNodeConfig, facts: Facts, options: 
       ...decision.warnings,
       ...kubeletFlagWarnings(spec.kubelet?.flags, spec.kubelet?.config),
       ...shutdownShareWarnings(kubeletDefaults.config, kubeletFragment, spec.kubelet?.flags),
+      ...(kubelet.major === 1 ? gateDefaultWarnings(kubeletFragment, spec.kubelet?.flags, kubelet.minor) : []),
       ...memory.warnings,
     ],
   };

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { featureGate, kubeletConfigPairProblems, reservedSystemCpus, serverCertificateGateOff } from '../../src/api/kubelet-config-rules.js';
+import {
+  featureGate,
+  gateDefaultWarnings,
+  kubeletConfigPairProblems,
+  reservedSystemCpus,
+  serverCertificateGateOff,
+} from '../../src/api/kubelet-config-rules.js';
 
 const messages = (config: Record<string, unknown>, flags?: string[]) => kubeletConfigPairProblems(config, flags).map((p) => p.message);
 
@@ -284,6 +290,35 @@ describe('enforceNodeAllocatable', () => {
     ]);
     expect(messages({ cgroupsPerQOS: false })).toEqual([
       'spec.kubelet.config.cgroupsPerQOS: false while enforceNodeAllocatable enforces pods (its default): the kubelet stops at start (expected cgroupsPerQOS true, its default, or enforceNodeAllocatable ["none"])',
+    ]);
+  });
+});
+
+describe('fields whose gate changed its default across kubelet versions', () => {
+  const policy = { imagePullCredentialsVerificationPolicy: 'NeverVerifyPreloadedImages' };
+
+  it('refuses the field beside its gate turned off, on every version', () => {
+    expect(messages({ ...policy, featureGates: { KubeletEnsureSecretPulledImages: false } })).toEqual([
+      'spec.kubelet.config.imagePullCredentialsVerificationPolicy: needs the KubeletEnsureSecretPulledImages feature gate, which featureGates turns off: the kubelet stops at start (expected one of the two)',
+    ]);
+    expect(messages(policy)).toEqual([]);
+  });
+
+  it('warns only for a kubelet that has the field but the gate off by default, the gate left alone', () => {
+    expect(gateDefaultWarnings(policy, undefined, 33)).toEqual([
+      'spec.kubelet.config.imagePullCredentialsVerificationPolicy: needs the KubeletEnsureSecretPulledImages feature gate, which kubelet 1.33 has off by default (on from 1.35), so this kubelet stops at start (expected featureGates: {KubeletEnsureSecretPulledImages: true} beside it)',
+    ]);
+    expect(gateDefaultWarnings(policy, undefined, 35)).toEqual([]);
+    expect(gateDefaultWarnings(policy, ['--feature-gates=KubeletEnsureSecretPulledImages=true'], 34)).toEqual([]);
+    expect(gateDefaultWarnings({ imageMaximumGCAge: '168h' }, undefined, 29)).toEqual([
+      expect.stringContaining('kubelet 1.29 has off by default (on from 1.30)'),
+    ]);
+    expect(gateDefaultWarnings({ imageMaximumGCAge: '0s' }, undefined, 29)).toEqual([]);
+  });
+
+  it('bounds the crash-loop back-off from 1s to 300s', () => {
+    expect(messages({ crashLoopBackOff: { maxContainerRestartPeriod: '10m' } })).toEqual([
+      'spec.kubelet.config.crashLoopBackOff.maxContainerRestartPeriod: "10m" is not from 1s to 300s, and the kubelet stops at start (expected e.g. "1m")',
     ]);
   });
 });

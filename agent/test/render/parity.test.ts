@@ -132,6 +132,22 @@ describe('kubelet settings by version', () => {
     expect(warnings('v1.33.1', { shutdownGracePeriod: '5m', shutdownGracePeriodCriticalPods: '1m' })).toEqual([]);
   });
 
+  it('warns for a field whose gate this kubelet version has off by default, and not once the gate is on or set', () => {
+    const warnings = (v: string, config: Record<string, unknown>, flags?: string[]) =>
+      render(baseConfig(ca.certBase64, { kubelet: { config, flags } }), baseFacts({ kubeletVersion: v })).warnings;
+    const swap = { memorySwap: { swapBehavior: 'LimitedSwap' } };
+    expect(warnings('v1.29.3', swap)).toEqual([
+      'spec.kubelet.config.memorySwap.swapBehavior: needs the NodeSwap feature gate, which kubelet 1.29 has off by default (on from 1.30), so this kubelet stops at start (expected featureGates: {NodeSwap: true} beside it)',
+    ]);
+    expect(warnings('v1.30.0', swap)).toEqual([]);
+    expect(warnings('v1.29.3', swap, ['--feature-gates=NodeSwap=true'])).toEqual([]);
+    const backOff = { crashLoopBackOff: { maxContainerRestartPeriod: '1m' } };
+    expect(warnings('v1.34.2', backOff)).toEqual([
+      expect.stringContaining('needs the KubeletCrashLoopBackOffMax feature gate, which kubelet 1.34 has off by default (on from 1.35)'),
+    ]);
+    expect(warnings('v1.35.0', backOff)).toEqual([]);
+  });
+
   it('turns each table entry on at its version and not one minor before', () => {
     for (const entry of KUBELET_VERSIONED_DEFAULTS) {
       if (entry.since.minor === 0) continue;
