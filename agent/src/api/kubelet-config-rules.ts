@@ -180,9 +180,46 @@ export function byPodPriority(config: Config | undefined, flags: readonly string
   );
 }
 
-function shutdownProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
-  if (hasFlag(flags, '--shutdown-grace-period', '--shutdown-grace-period-critical-pods')) return [];
+/**
+ * Whether the user turns graceful node shutdown off (the GracefulNodeShutdown gate, on by default
+ * since 1.21): the kubelet then stops at start for any grace period above zero, so the agent
+ * leaves its own out (render/kubelet-config.ts).
+ */
+export function gracefulShutdownOff(config: Config | undefined, flags: readonly string[] | undefined): boolean {
+  return featureGate(config, flags, 'GracefulNodeShutdown') === false;
+}
+
+/** Grace periods beside graceful shutdown turned off, and a by-priority list beside its gate turned off. */
+function shutdownGateProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
   const problems: FieldProblem[] = [];
+  if (gracefulShutdownOff(config, flags) && !hasFlag(flags, '--shutdown-grace-period', '--shutdown-grace-period-critical-pods')) {
+    for (const field of ['shutdownGracePeriod', 'shutdownGracePeriodCriticalPods']) {
+      const v = config[field];
+      const d = typeof v === 'string' ? durationMs(v) : undefined;
+      if (d !== undefined && d > 0)
+        problems.push(
+          error(
+            `${base}.${field}`,
+            `"${v}" needs the GracefulNodeShutdown feature gate, which ${gateSource(flags, 'GracefulNodeShutdown')} turns off: the kubelet stops at start (expected one of the two; the agent leaves its own grace periods out with the gate off)`,
+          ),
+        );
+    }
+  }
+  const list = config.shutdownGracePeriodByPodPriority;
+  if (Array.isArray(list) && list.length > 0 && featureGate(config, flags, 'GracefulNodeShutdownBasedOnPodPriority') === false)
+    problems.push(
+      error(
+        `${base}.shutdownGracePeriodByPodPriority`,
+        `needs the GracefulNodeShutdownBasedOnPodPriority feature gate, which ${gateSource(flags, 'GracefulNodeShutdownBasedOnPodPriority')} turns off: the kubelet stops at start (expected one of the two)`,
+      ),
+    );
+  return problems;
+}
+
+function shutdownProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
+  const problems = shutdownGateProblems(config, flags, base);
+  // with graceful shutdown off the kubelet checks only that no grace period is set (above)
+  if (hasFlag(flags, '--shutdown-grace-period', '--shutdown-grace-period-critical-pods') || gracefulShutdownOff(config, flags)) return problems;
   if (byPodPriority(config, flags)) {
     for (const field of ['shutdownGracePeriod', 'shutdownGracePeriodCriticalPods']) {
       const v = config[field];
@@ -328,6 +365,16 @@ function enforcementProblems(config: Config, flags: readonly string[] | undefine
     if (given.includes(reservation) && given.includes(`${reservation}-compressible`))
       problems.push(error(at, `has "${reservation}" beside "${reservation}-compressible", and the kubelet stops at start (expected one of the two)`));
   }
+  // a reservation enforced needs its cgroup, which the kubelet refuses beside reserved CPUs
+  const cpus = reservedSystemCpus(config, flags);
+  const enforced = given.filter((i) => /^(system|kube)-reserved(-compressible)?$/.test(i));
+  if (cpus !== undefined && enforced.length > 0)
+    problems.push(
+      error(
+        at,
+        `enforces ${enforced.join(', ')}, which needs ${[...new Set(enforced.map((i) => (i.startsWith('kube') ? 'kubeReservedCgroup' : 'systemReservedCgroup')))].join(' and ')}, and the kubelet refuses a reserved cgroup beside reservedSystemCPUs "${cpus}": it stops at start either way (expected enforceNodeAllocatable ["pods"] beside reserved CPUs)`,
+      ),
+    );
   if (config.cgroupsPerQOS === false && given.some((i) => i !== 'none') && !hasFlag(flags, '--cgroups-per-qos'))
     problems.push(
       error(
@@ -382,6 +429,13 @@ function gatedFieldProblems(config: Config, flags: readonly string[] | undefined
   if (typeof factor === 'number' && !(factor > 0 && factor <= 1))
     problems.push(
       error(`${base}.memoryThrottlingFactor`, `${factor} is not above 0 and at most 1, and the kubelet stops at start (expected e.g. 0.9, its default)`),
+    );
+  if (config.memoryReservationPolicy === 'TieredReservation' && featureGate(config, flags, 'MemoryQoS') !== true)
+    problems.push(
+      error(
+        `${base}.memoryReservationPolicy`,
+        '"TieredReservation" needs the MemoryQoS feature gate, which is off unless turned on: the kubelet stops at start (expected featureGates: {MemoryQoS: true} beside it)',
+      ),
     );
   const allowlist = config.preloadedImagesVerificationAllowlist;
   const policy = config.imagePullCredentialsVerificationPolicy;

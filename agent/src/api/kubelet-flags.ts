@@ -544,6 +544,10 @@ export function configTaintProblems(taints: unknown): string[] {
       if (why) problems.push(`${path}.key: ${show(key)} ${why}`);
     }
     if (typeof value === 'string' && valueProblem(value)) problems.push(`${path}.value: ${show(value)} ${VALUE_RULE}`);
+    // the control plane stamps timeAdded on NoExecute taints; the kubelet refuses one in its config
+    const { timeAdded } = taint as { timeAdded?: unknown };
+    if (timeAdded !== undefined && timeAdded !== null)
+      problems.push(`${path}.timeAdded: is set, and the kubelet stops at start for a registration taint with a time (expected no timeAdded)`);
   });
   return problems;
 }

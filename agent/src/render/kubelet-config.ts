@@ -1,5 +1,5 @@
 import { durationMs } from '../api/kubelet-config-fields.js';
-import { byPodPriority, reservedSystemCpus, serverCertificateGateOff } from '../api/kubelet-config-rules.js';
+import { byPodPriority, gracefulShutdownOff, reservedSystemCpus, serverCertificateGateOff } from '../api/kubelet-config-rules.js';
 import { AGENT_EVICTION_HARD, hasFlag, lastFlag } from '../api/kubelet-flags.js';
 import type { RenderContext } from './context.js';
 import { stableJson } from '../common/json.js';
@@ -84,7 +84,8 @@ function agentSettings(ctx: RenderContext): Record<string, unknown> {
  * - the agent's shutdownGracePeriodCriticalPods when the user sets a shorter shutdownGracePeriod
  *   alone (the critical pods' share must fit in it): the kubelet's default, 0, then applies.
  * - both of the agent's shutdown grace periods when the user gives shutdownGracePeriodByPodPriority,
- *   which the kubelet refuses beside either: the user's list then decides the shutdown alone.
+ *   which the kubelet refuses beside either: the user's list then decides the shutdown alone; and
+ *   when the user turns the GracefulNodeShutdown gate off, which refuses any grace period.
  * - serverTLSBootstrap when the user turns the RotateKubeletServerCertificate gate off (in
  *   featureGates or a --feature-gates flag, which wins), which the kubelet requires for it: the
  *   kubelet then serves with a self-signed certificate.
@@ -105,7 +106,7 @@ function withoutConflicts(
   const grace = typeof userGrace === 'string' ? durationMs(userGrace) : undefined;
   if (critical !== undefined && grace !== undefined && userCritical === undefined && grace < critical) delete out.shutdownGracePeriodCriticalPods;
   if (serverCertificateGateOff(user, flags)) delete out.serverTLSBootstrap;
-  if (byPodPriority(user, flags)) {
+  if (byPodPriority(user, flags) || gracefulShutdownOff(user, flags)) {
     delete out.shutdownGracePeriod;
     delete out.shutdownGracePeriodCriticalPods;
   }

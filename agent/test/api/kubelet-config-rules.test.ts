@@ -111,10 +111,12 @@ describe('shutdown by pod priority', () => {
       'spec.kubelet.config.shutdownGracePeriod: "30s" cannot be set beside shutdownGracePeriodByPodPriority: the kubelet stops at start (expected one of the two; the agent leaves its own grace periods out beside the list)',
     ]);
     expect(messages({ shutdownGracePeriodByPodPriority: byPriority })).toEqual([]);
-    // with its gate off the kubelet ignores the list for this rule
+    // with its gate off the kubelet skips this rule, and refuses the list itself
     expect(
       messages({ shutdownGracePeriodByPodPriority: byPriority, shutdownGracePeriod: '30s', featureGates: { GracefulNodeShutdownBasedOnPodPriority: false } }),
-    ).toEqual([]);
+    ).toEqual([
+      expect.stringMatching(/^spec\.kubelet\.config\.shutdownGracePeriodByPodPriority: needs the GracefulNodeShutdownBasedOnPodPriority feature gate/),
+    ]);
   });
 });
 
@@ -320,5 +322,41 @@ describe('fields whose gate changed its default across kubelet versions', () => 
     expect(messages({ crashLoopBackOff: { maxContainerRestartPeriod: '10m' } })).toEqual([
       'spec.kubelet.config.crashLoopBackOff.maxContainerRestartPeriod: "10m" is not from 1s to 300s, and the kubelet stops at start (expected e.g. "1m")',
     ]);
+  });
+});
+
+describe('graceful shutdown gates', () => {
+  it('refuses a grace period above zero with GracefulNodeShutdown off, and a by-priority list with its own gate off', () => {
+    const off = { featureGates: { GracefulNodeShutdown: false } };
+    expect(messages({ ...off, shutdownGracePeriod: '0s' })).toEqual([]);
+    // the kubelet then checks nothing else about the pair: only this
+    expect(messages({ ...off, shutdownGracePeriod: '30s', shutdownGracePeriodCriticalPods: '1m' })).toEqual([
+      'spec.kubelet.config.shutdownGracePeriod: "30s" needs the GracefulNodeShutdown feature gate, which featureGates turns off: the kubelet stops at start (expected one of the two; the agent leaves its own grace periods out with the gate off)',
+      'spec.kubelet.config.shutdownGracePeriodCriticalPods: "1m" needs the GracefulNodeShutdown feature gate, which featureGates turns off: the kubelet stops at start (expected one of the two; the agent leaves its own grace periods out with the gate off)',
+    ]);
+    expect(
+      messages({ shutdownGracePeriodByPodPriority: [{ priority: 0, shutdownGracePeriodSeconds: 30 }] }, [
+        '--feature-gates=GracefulNodeShutdownBasedOnPodPriority=false',
+      ]),
+    ).toEqual([
+      'spec.kubelet.config.shutdownGracePeriodByPodPriority: needs the GracefulNodeShutdownBasedOnPodPriority feature gate, which a --feature-gates flag turns off: the kubelet stops at start (expected one of the two)',
+    ]);
+  });
+});
+
+describe('reserved CPUs and enforced reservations', () => {
+  it('refuses enforcing a reservation beside reserved CPUs, whose cgroup the kubelet refuses there', () => {
+    expect(messages({ reservedSystemCPUs: '0', enforceNodeAllocatable: ['pods'] })).toEqual([]);
+    expect(messages({ enforceNodeAllocatable: ['pods', 'system-reserved', 'kube-reserved-compressible'] }, ['--reserved-cpus=0-1'])).toEqual([
+      'spec.kubelet.config.enforceNodeAllocatable: enforces system-reserved, kube-reserved-compressible, which needs systemReservedCgroup and kubeReservedCgroup, and the kubelet refuses a reserved cgroup beside reservedSystemCPUs "0-1": it stops at start either way (expected enforceNodeAllocatable ["pods"] beside reserved CPUs)',
+    ]);
+  });
+
+  it('refuses TieredReservation without MemoryQoS', () => {
+    expect(messages({ memoryReservationPolicy: 'TieredReservation' })[0]).toMatch(
+      /memoryReservationPolicy: "TieredReservation" needs the MemoryQoS feature gate/,
+    );
+    expect(messages({ memoryReservationPolicy: 'TieredReservation', featureGates: { MemoryQoS: true } })).toEqual([]);
+    expect(messages({ memoryReservationPolicy: 'None' })).toEqual([]);
   });
 });

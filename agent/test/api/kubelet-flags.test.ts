@@ -245,6 +245,17 @@ describe('kubelet.config.registerWithTaints, as the API server judges the Node',
     ]);
     expect(configTaintProblems(undefined)).toEqual([]);
   });
+
+  it('refuses a timeAdded, which the kubelet refuses in a registration taint', () => {
+    expect(
+      configTaintProblems([
+        { key: 'k', effect: 'NoExecute', timeAdded: '2026-01-02T15:04:05Z' },
+        { key: 'k', effect: 'NoExecute', timeAdded: null },
+      ]),
+    ).toEqual([
+      'spec.kubelet.config.registerWithTaints[0].timeAdded: is set, and the kubelet stops at start for a registration taint with a time (expected no timeAdded)',
+    ]);
+  });
 });
 
 describe('kubelet flags some kubelets no longer have', () => {

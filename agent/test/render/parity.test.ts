@@ -132,6 +132,14 @@ describe('kubelet settings by version', () => {
     expect(warnings('v1.33.1', { shutdownGracePeriod: '5m', shutdownGracePeriodCriticalPods: '1m' })).toEqual([]);
   });
 
+  it("leaves the agent's grace periods out when the user turns graceful node shutdown off", () => {
+    const at = (config: Record<string, unknown>, flags?: string[]) =>
+      files(render(baseConfig(ca.certBase64, { kubelet: { config, flags } }), baseFacts({ kubeletVersion: 'v1.34.2' }))).kubelet();
+    expect(at({})).toMatchObject({ shutdownGracePeriod: '2m30s', shutdownGracePeriodCriticalPods: '30s' });
+    expect(at({}, ['--feature-gates=GracefulNodeShutdown=false'])).not.toHaveProperty('shutdownGracePeriod');
+    expect(at({ featureGates: { GracefulNodeShutdown: false } })).not.toHaveProperty('shutdownGracePeriodCriticalPods');
+  });
+
   it('warns for a field whose gate this kubelet version has off by default, and not once the gate is on or set', () => {
     const warnings = (v: string, config: Record<string, unknown>, flags?: string[]) =>
       render(baseConfig(ca.certBase64, { kubelet: { config, flags } }), baseFacts({ kubeletVersion: v })).warnings;
