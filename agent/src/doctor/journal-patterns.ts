@@ -41,10 +41,11 @@ export const KUBELET_PATTERNS: JournalPattern[] = [
   {
     // the kubelet reads and checks its config files next, and exits naming the field it refuses;
     // it parses reservations and eviction thresholds as it starts, and exits on one it cannot take
-    // (or, with the Static memory manager, on a reservedMemory that does not total the reservation)
+    // (or, with the Static memory manager, on a reservedMemory that does not total the reservation),
+    // and reads its TLS settings (tlsCipherSuites, tlsMinVersion) before it serves
     id: 'kubelet-config',
     pattern:
-      /failed to validate kubelet configuration|failed to load kubelet config file|failed to merge kubelet configs|failed to load drop-in kubelet config|--(kube|system)-reserved value failed to parse|unsupported eviction signal|eviction (percentage )?(threshold|minimum reclaim)|negative eviction minimum reclaim|grace period must be specified for the soft eviction threshold|invalid eviction grace period|determined by Node Allocatable feature/i,
+      /failed to validate kubelet configuration|failed to load kubelet config file|failed to merge kubelet configs|failed to load drop-in kubelet config|--(kube|system)-reserved value failed to parse|unsupported eviction signal|eviction (percentage )?(threshold|minimum reclaim)|negative eviction minimum reclaim|grace period must be specified for the soft eviction threshold|invalid eviction grace period|determined by Node Allocatable feature|failed to construct kubelet dependencies|cipher suite \S+ not supported or doesn't exist|unknown tls version/i,
     hint: `kubelet exits at start: its configuration is refused, and the line names the field; the user's kubelet.config is ${PATHS.kubeletDropIn} (merged into ${PATHS.kubeletConfig} before 1.28); \`eks-node-agent config check\` judges the user data`,
   },
   {

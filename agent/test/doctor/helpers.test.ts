@@ -106,6 +106,9 @@ describe('matchJournal', () => {
         err,
       ).toEqual(['kubelet-config', 'failed-to-run']);
     }
+    const tlsLine =
+      'E1205 run.go:72] "command failed" err="failed to construct kubelet dependencies: cipher suite TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA265 not supported or doesn\'t exist"';
+    expect(matchJournal([tlsLine]).map((f) => f.id)).toEqual(['kubelet-config']);
     expect(matchJournal(['all good'])).toEqual([]);
   });
 });
