@@ -630,10 +630,10 @@ const isCleanPath = (path: string): boolean =>
 
 /**
  * podLogsDir an absolute, clean, ASCII path (the kubelet names its metrics by it),
- * crashLoopBackOff.maxContainerRestartPeriod from 1s to 300s, and containerLogMonitorInterval at
- * least 3s.
+ * crashLoopBackOff.maxContainerRestartPeriod from 1s to 300s, showHiddenMetricsForVersion a
+ * minor ("1.32"; which one, render judges), and containerLogMonitorInterval at least 3s.
  */
-function pathAndIntervalProblems(config: Config, _flags: readonly string[] | undefined, base: string): FieldProblem[] {
+function pathAndIntervalProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
   const problems: FieldProblem[] = [];
   const dir = config.podLogsDir;
   if (typeof dir === 'string' && dir !== '') {
@@ -651,6 +651,14 @@ function pathAndIntervalProblems(config: Config, _flags: readonly string[] | und
   if (backOffMs !== undefined && (backOffMs < 1000 || backOffMs > 300_000))
     problems.push(
       error(`${base}.crashLoopBackOff.maxContainerRestartPeriod`, `"${backOff}" is not from 1s to 300s, and the kubelet stops at start (expected e.g. "1m")`),
+    );
+  const hidden = config.showHiddenMetricsForVersion;
+  if (typeof hidden === 'string' && hidden !== '' && !/^1\.\d+$/.test(hidden) && !hasFlag(flags, '--show-hidden-metrics-for-version'))
+    problems.push(
+      error(
+        `${base}.showHiddenMetricsForVersion`,
+        `${show(hidden)} is not a Kubernetes minor such as "1.32", and the kubelet stops at start (expected the minor before the kubelet's own)`,
+      ),
     );
   const interval = config.containerLogMonitorInterval;
   const ms = typeof interval === 'string' ? durationMs(interval) : undefined;
@@ -729,6 +737,24 @@ export function gateDefaultWarnings(
   base = 'spec.kubelet.config',
 ): string[] {
   if (!config) return [];
+  return [...hiddenMetricsWarnings(config, flags, kubeletMinor, base), ...gateWarnings(config, flags, kubeletMinor, base)];
+}
+
+/**
+ * showHiddenMetricsForVersion must be exactly the minor before the kubelet's own ("1.32" for a
+ * 1.33 kubelet), or the kubelet stops at start: the same user data suits one kubelet version, so
+ * render and init judge it for theirs (`config check` judges only its form).
+ */
+function hiddenMetricsWarnings(config: Config, flags: readonly string[] | undefined, kubeletMinor: number, base: string): string[] {
+  const value = config.showHiddenMetricsForVersion;
+  const expected = `1.${kubeletMinor - 1}`;
+  if (typeof value !== 'string' || value === '' || value === expected || hasFlag(flags, '--show-hidden-metrics-for-version')) return [];
+  return [
+    `${base}.showHiddenMetricsForVersion: "${value}" is not the minor before this kubelet's 1.${kubeletMinor}, and the kubelet stops at start (expected "${expected}", or none: only the previous minor's hidden metrics can be shown)`,
+  ];
+}
+
+function gateWarnings(config: Config, flags: readonly string[] | undefined, kubeletMinor: number, base: string): string[] {
   return VERSIONED_GATES.filter(
     ({ gate, onFrom, since }) => kubeletMinor >= since && kubeletMinor < onFrom && featureGate(config, flags, gate) === undefined,
   ).flatMap(({ gate, onFrom, fields }) =>

@@ -360,3 +360,17 @@ describe('reserved CPUs and enforced reservations', () => {
     expect(messages({ memoryReservationPolicy: 'None' })).toEqual([]);
   });
 });
+
+describe('showHiddenMetricsForVersion', () => {
+  it('is a minor in config check, and the one before this kubelet in render', () => {
+    expect(messages({ showHiddenMetricsForVersion: '1.32' })).toEqual([]);
+    expect(messages({ showHiddenMetricsForVersion: 'v1.32.0' })).toEqual([
+      'spec.kubelet.config.showHiddenMetricsForVersion: "v1.32.0" is not a Kubernetes minor such as "1.32", and the kubelet stops at start (expected the minor before the kubelet\'s own)',
+    ]);
+    expect(gateDefaultWarnings({ showHiddenMetricsForVersion: '1.32' }, undefined, 33)).toEqual([]);
+    expect(gateDefaultWarnings({ showHiddenMetricsForVersion: '1.32' }, undefined, 34)).toEqual([
+      'spec.kubelet.config.showHiddenMetricsForVersion: "1.32" is not the minor before this kubelet\'s 1.34, and the kubelet stops at start (expected "1.33", or none: only the previous minor\'s hidden metrics can be shown)',
+    ]);
+    expect(gateDefaultWarnings({ showHiddenMetricsForVersion: '1.32' }, ['--show-hidden-metrics-for-version=1.33'], 34)).toEqual([]);
+  });
+});
