@@ -676,7 +676,7 @@ function pathAndIntervalProblems(config: Config, flags: readonly string[] | unde
  * (`config check` says so); left alone, only a kubelet older than `onFrom` stops, so render and
  * init, which know the kubelet version, warn (gateDefaultWarnings).
  */
-const VERSIONED_GATES: ReadonlyArray<{ gate: string; onFrom: number; since: number; fields: (config: Config) => string[] }> = [
+export const VERSIONED_GATES: ReadonlyArray<{ gate: string; onFrom: number; since: number; fields: (config: Config) => string[] }> = [
   {
     gate: 'NodeSwap',
     onFrom: 30,

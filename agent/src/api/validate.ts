@@ -6,6 +6,7 @@ import { compileMaxPodsExpression, type MaxPodsEvaluator } from './max-pods-expr
 import { show, suggest } from './problems.js';
 import { checkKubeletConfigFields, evictionSignalProblem, KUBELET_INT32_MAX } from './kubelet-config-fields.js';
 import { kubeletConfigPairProblems } from './kubelet-config-rules.js';
+import { unknownGateAdvisories } from './kubelet-feature-gates.js';
 import { configTaintProblems, evictionFlagItems, kubeletFlagProblems, maxPodsFlags, type MaxPodsFlag, removedFlagAdvisories } from './kubelet-flags.js';
 import { type ClusterSpec, KNOWN_FEATURE_GATES, type NodeConfig, type ResolvedNodeConfig } from './schema.js';
 import { parseContainerdToml } from './toml.js';
@@ -275,9 +276,10 @@ function evictionFlagSignalProblems(flags: readonly string[] | undefined): strin
 const CA_BUNDLE_VARIABLES = ['AWS_CA_BUNDLE', 'SSL_CERT_FILE'] as const;
 
 /**
- * Problems that only advise, from the merged config: KubeletConfiguration field names and
- * eviction signals (in kubelet.config or eviction flags) the agent's list lacks (a newer kubelet
- * may know them, so the fragment and flags are written as given); a
+ * Problems that only advise, from the merged config: KubeletConfiguration field names,
+ * eviction signals (in kubelet.config or eviction flags) and feature gates (in featureGates or
+ * --feature-gates) the agent's lists lack (a newer kubelet may know them, so the fragment and
+ * flags are written as given); a
  * clusterDNS entry that is not an IP address (the kubelet starts without it); a kubelet flag
  * removed before every kubelet the image runs (a boot leaves it out); a CA
  * bundle named by a relative path (each program reads it from its own working directory, `/` for
@@ -290,6 +292,7 @@ export function advisoryProblems(config: NodeConfig): string[] {
     for (const p of checkKubeletConfigFields(kubeletConfig)) if (p.severity === 'advisory') problems.push(p.message);
   }
   problems.push(...evictionFlagSignalProblems(config.spec?.kubelet?.flags));
+  problems.push(...unknownGateAdvisories(kubeletConfig, config.spec?.kubelet?.flags));
   problems.push(...removedFlagAdvisories(config.spec?.kubelet?.flags));
   // The kubelet skips a clusterDNS entry that is not an IP address (it logs it and starts), so
   // pods may get no cluster DNS: a mistake, but not one that keeps a node from joining.

@@ -10,6 +10,7 @@ import { type Version, atLeast, parseVersion } from './versions.js';
 import { type KubeletDefaults, kubeletVersionedDefaults } from './kubelet-defaults.js';
 import { shutdownShareWarnings } from './kubelet-config.js';
 import { gateDefaultWarnings } from '../api/kubelet-config-rules.js';
+import { gateVersionWarnings } from '../api/kubelet-feature-gates.js';
 import { kubeReserved } from './reserved.js';
 import { decideReservedMemory, type MemoryReservation } from './reserved-memory.js';
 
@@ -111,6 +112,7 @@ export function buildContext(config: ResolvedNodeConfig, facts: Facts, options: 
       ...kubeletFlagWarnings(spec.kubelet?.flags, spec.kubelet?.config),
       ...shutdownShareWarnings(kubeletDefaults.config, kubeletFragment, spec.kubelet?.flags),
       ...(kubelet.major === 1 ? gateDefaultWarnings(kubeletFragment, spec.kubelet?.flags, kubelet.minor) : []),
+      ...(kubelet.major === 1 ? gateVersionWarnings(kubeletFragment, spec.kubelet?.flags, kubelet.minor) : []),
       ...memory.warnings,
     ],
   };

@@ -1,0 +1,91 @@
+import { isMap } from './kubelet-config-fields.js';
+import { type GateSpec, KUBELET_FEATURE_GATES, KUBELET_FEATURE_GATES_GONE_BY, KUBELET_FEATURE_GATES_VERSION } from './kubelet-feature-gates.data.js';
+import { flagOccurrences } from './kubelet-flags.js';
+import { show, suggest } from './problems.js';
+
+/*
+ * The feature gates the user sets for the kubelet, judged against the gates a kubelet registers
+ * (kubelet-feature-gates.data.ts). The kubelet stops at start for a gate it does not know
+ * ("unrecognized feature gate") and for a gate set against the value it is locked to, so a
+ * misspelt gate never lets the node join. A name missing from the list only advises (an error in
+ * `config check`, a warning on boot), like an unknown field: a newer kubelet may know it. Whether
+ * this kubelet has the gate yet, or has locked it, depends on its version: render and init judge
+ * that for the kubelet they know.
+ */
+
+const GATE_NAMES = Object.keys(KUBELET_FEATURE_GATES);
+
+/** One gate the user sets: where, its name, and the value when it reads as one. */
+export interface UserGate {
+  path: string;
+  name: string;
+  value: boolean | undefined;
+}
+
+/** The Go booleans a --feature-gates value may be, as strconv.ParseBool reads them. */
+const GO_BOOL = /^(1|t|T|true|TRUE|True|0|f|F|false|FALSE|False)$/;
+
+/** The gates kubelet.config.featureGates and every --feature-gates flag name, in order. */
+export function userGates(config: Record<string, unknown> | undefined, flags: readonly string[] | undefined): UserGate[] {
+  const out: UserGate[] = [];
+  if (isMap(config?.featureGates))
+    for (const [name, value] of Object.entries(config.featureGates))
+      out.push({ path: `spec.kubelet.config.featureGates.${name}`, name, value: typeof value === 'boolean' ? value : undefined });
+  for (const { index, value } of flagOccurrences(flags, '--feature-gates')) {
+    for (const item of value.split(',')) {
+      const eq = item.indexOf('=');
+      if (item.trim() === '' || eq < 0) continue;
+      const text = item.slice(eq + 1).trim();
+      out.push({
+        path: `spec.kubelet.flags[${index}]`,
+        name: item.slice(0, eq).trim(),
+        value: GO_BOOL.test(text) ? /^(1|t|T|true|TRUE|True)$/.test(text) : undefined,
+      });
+    }
+  }
+  return out;
+}
+
+/** Gate names no kubelet in the list knows: advisory. */
+export function unknownGateAdvisories(config: Record<string, unknown> | undefined, flags: readonly string[] | undefined): string[] {
+  return userGates(config, flags)
+    .filter(({ name }) => !Object.hasOwn(KUBELET_FEATURE_GATES, name) && !Object.hasOwn(KUBELET_FEATURE_GATES_GONE_BY, name))
+    .map(({ path, name }) => {
+      const hint = suggest(name, GATE_NAMES);
+      return `${path}: ${show(name)} is not a feature gate the kubelet knows${hint ? ` (did you mean "${hint}"?)` : ''}, and the kubelet stops at start for one it does not (the list is of Kubernetes ${KUBELET_FEATURE_GATES_VERSION}; a gate removed after it graduated is gone too, a newer kubelet may know more)`;
+    });
+}
+
+/** The spec that applies to a kubelet of this minor (1.x), or undefined when it has no such gate yet. */
+export function gateAt(name: string, kubeletMinor: number): GateSpec | undefined {
+  const specs = Object.hasOwn(KUBELET_FEATURE_GATES, name) ? KUBELET_FEATURE_GATES[name]! : [];
+  return specs.filter(([minor]) => minor <= kubeletMinor).at(-1);
+}
+
+/**
+ * For one kubelet minor (1.x): the user's gates this kubelet does not have yet, or sets against
+ * the value it locks them to. The kubelet stops at start for either. (Names the list lacks are
+ * advised apart, on every version.)
+ */
+export function gateVersionWarnings(config: Record<string, unknown> | undefined, flags: readonly string[] | undefined, kubeletMinor: number): string[] {
+  return userGates(config, flags).flatMap(({ path, name, value }) => {
+    const goneBy = Object.hasOwn(KUBELET_FEATURE_GATES_GONE_BY, name) ? KUBELET_FEATURE_GATES_GONE_BY[name]! : undefined;
+    if (goneBy !== undefined && kubeletMinor >= goneBy)
+      return [
+        `${path}: feature gate ${name} is gone from kubelet 1.${goneBy} on (removed after it graduated), and this kubelet stops at start for a gate it does not know (expected no ${name})`,
+      ];
+    if (!Object.hasOwn(KUBELET_FEATURE_GATES, name)) return [];
+    const spec = gateAt(name, kubeletMinor);
+    if (!spec) {
+      const first = KUBELET_FEATURE_GATES[name]![0]![0];
+      return [
+        `${path}: feature gate ${name} is not in kubelet 1.${kubeletMinor} (it comes in 1.${first}), and this kubelet stops at start for a gate it does not know (expected no ${name} for this kubelet)`,
+      ];
+    }
+    const [, on, , locked] = spec;
+    if (locked !== 1 || value === undefined || value === (on === 1)) return [];
+    return [
+      `${path}: feature gate ${name} is locked to ${on === 1} in kubelet 1.${kubeletMinor}, and this kubelet stops at start for ${value} (expected ${name} left out: it is ${on === 1} for good)`,
+    ];
+  });
+}
