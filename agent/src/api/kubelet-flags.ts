@@ -1,6 +1,7 @@
 import { KUBELET_INT32_MAX, MAP_ENTRY_RULES, mapEntryKeyProblem } from './kubelet-config-fields.js';
 import { PATHS } from '../render/paths.js';
-import { show } from './problems.js';
+import { KUBELET_FLAG_NAMES, KUBELET_FLAG_NAMES_VERSION } from './kubelet-flag-names.data.js';
+import { show, suggest } from './problems.js';
 
 /*
  * The kubelet's own checks of the flags that carry labels and taints, made before it starts (it
@@ -349,6 +350,26 @@ export function removedFlagAdvisories(flags: readonly string[] | undefined): str
       (r) =>
         `spec.kubelet.flags[${r.index}]: ${show(r.flag)} is a flag the kubelet no longer has (removed in 1.${r.removedIn}, before every kubelet this image runs), and the kubelet stops at start for it; a boot leaves it out (expected no such flag; instead ${r.instead})`,
     );
+}
+
+const FLAG_NAMES = new Set(KUBELET_FLAG_NAMES);
+const FLAG_ITEM = /^--([A-Za-z0-9][A-Za-z0-9-]*)(=|$)/;
+
+/**
+ * Flags no kubelet in the agent's list has (a misspelt "--node-lables=...", a flag of another
+ * program): the kubelet parses its command line first and stops at start for an unknown flag.
+ * Advisory, like an unknown kubelet.config field (an error in `config check`; on boot a warning,
+ * and the flag is passed as given: a newer kubelet may know it). Removed flags are judged apart.
+ */
+export function unknownFlagAdvisories(flags: readonly string[] | undefined): string[] {
+  return (flags ?? []).flatMap((flag, index) => {
+    const name = FLAG_ITEM.exec(flag)?.[1];
+    if (name === undefined || FLAG_NAMES.has(name) || Object.hasOwn(REMOVED_FLAGS, `--${name}`)) return [];
+    const hint = suggest(name, KUBELET_FLAG_NAMES);
+    return [
+      `spec.kubelet.flags[${index}]: ${show(flag)} is not a flag the kubelet knows${hint ? ` (did you mean "--${hint}"?)` : ''}, and the kubelet stops at start for one it does not (the list is of Kubernetes ${KUBELET_FLAG_NAMES_VERSION}; a newer kubelet may know more)`,
+    ];
+  });
 }
 
 /**

@@ -7,7 +7,15 @@ import { show, suggest } from './problems.js';
 import { checkKubeletConfigFields, evictionSignalProblem, KUBELET_INT32_MAX } from './kubelet-config-fields.js';
 import { kubeletConfigPairProblems } from './kubelet-config-rules.js';
 import { unknownGateAdvisories } from './kubelet-feature-gates.js';
-import { configTaintProblems, evictionFlagItems, kubeletFlagProblems, maxPodsFlags, type MaxPodsFlag, removedFlagAdvisories } from './kubelet-flags.js';
+import {
+  configTaintProblems,
+  evictionFlagItems,
+  kubeletFlagProblems,
+  maxPodsFlags,
+  type MaxPodsFlag,
+  removedFlagAdvisories,
+  unknownFlagAdvisories,
+} from './kubelet-flags.js';
 import { type ClusterSpec, KNOWN_FEATURE_GATES, type NodeConfig, type ResolvedNodeConfig } from './schema.js';
 import { parseContainerdToml } from './toml.js';
 
@@ -278,8 +286,8 @@ const CA_BUNDLE_VARIABLES = ['AWS_CA_BUNDLE', 'SSL_CERT_FILE'] as const;
 /**
  * Problems that only advise, from the merged config: KubeletConfiguration field names,
  * eviction signals (in kubelet.config or eviction flags) and feature gates (in featureGates or
- * --feature-gates) the agent's lists lack (a newer kubelet may know them, so the fragment and
- * flags are written as given); a
+ * --feature-gates) and kubelet flag names the agent's lists lack (a newer kubelet may know them,
+ * so the fragment and flags are written as given); a
  * clusterDNS entry that is not an IP address (the kubelet starts without it); a kubelet flag
  * removed before every kubelet the image runs (a boot leaves it out); a CA
  * bundle named by a relative path (each program reads it from its own working directory, `/` for
@@ -294,6 +302,7 @@ export function advisoryProblems(config: NodeConfig): string[] {
   problems.push(...evictionFlagSignalProblems(config.spec?.kubelet?.flags));
   problems.push(...unknownGateAdvisories(kubeletConfig, config.spec?.kubelet?.flags));
   problems.push(...removedFlagAdvisories(config.spec?.kubelet?.flags));
+  problems.push(...unknownFlagAdvisories(config.spec?.kubelet?.flags));
   // The kubelet skips a clusterDNS entry that is not an IP address (it logs it and starts), so
   // pods may get no cluster DNS: a mistake, but not one that keeps a node from joining.
   const clusterDns = kubeletConfig?.clusterDNS;
