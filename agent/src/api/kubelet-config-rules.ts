@@ -1,5 +1,6 @@
 import { durationMs, type FieldProblem, isMap } from './kubelet-config-fields.js';
-import { flagOccurrences, hasFlag, lastFlag } from './kubelet-flags.js';
+import { userGates } from './kubelet-feature-gates.js';
+import { hasFlag, lastFlag } from './kubelet-flags.js';
 import { show, suggest } from './problems.js';
 import { isQuantity, quantitySign } from './quantity.js';
 
@@ -35,22 +36,6 @@ export function kubeletConfigPairProblems(config: Config, flags: readonly string
   ];
 }
 
-/** The values Go's strconv.ParseBool reads, as the kubelet reads a --feature-gates item. */
-const GO_BOOLS: Readonly<Record<string, boolean>> = {
-  '1': true,
-  t: true,
-  T: true,
-  true: true,
-  TRUE: true,
-  True: true,
-  '0': false,
-  f: false,
-  F: false,
-  false: false,
-  FALSE: false,
-  False: false,
-};
-
 /**
  * A feature gate as the kubelet will run with it, as far as the user sets it: kubelet.config
  * featureGates, then every --feature-gates flag over it key by key (the kubelet adds each
@@ -58,23 +43,14 @@ const GO_BOOLS: Readonly<Record<string, boolean>> = {
  * names it). Undefined when neither names the gate: the kubelet's default for its version.
  */
 export function featureGate(config: Config | undefined, flags: readonly string[] | undefined, name: string): boolean | undefined {
-  const gates = isMap(config?.featureGates) ? config.featureGates : {};
-  let value = typeof gates[name] === 'boolean' ? gates[name] : undefined;
-  for (const { value: items } of flagOccurrences(flags, '--feature-gates')) {
-    for (const item of items.split(',')) {
-      const eq = item.indexOf('=');
-      if (eq < 0 || item.slice(0, eq).trim() !== name) continue;
-      const read = Object.hasOwn(GO_BOOLS, item.slice(eq + 1).trim()) ? GO_BOOLS[item.slice(eq + 1).trim()] : undefined;
-      if (read !== undefined) value = read;
-    }
-  }
-  return value;
+  return userGates(config, flags)
+    .filter((gate) => gate.name === name && gate.value !== undefined)
+    .at(-1)?.value;
 }
 
 /** Where the user's setting of a gate comes from, for a message. */
 function gateSource(flags: readonly string[] | undefined, name: string): string {
-  const inFlag = flagOccurrences(flags, '--feature-gates').some(({ value }) => value.split(',').some((item) => item.split('=')[0]!.trim() === name));
-  return inFlag ? 'a --feature-gates flag' : 'featureGates';
+  return userGates(undefined, flags).some((gate) => gate.name === name) ? 'a --feature-gates flag' : 'featureGates';
 }
 
 /**
@@ -189,22 +165,26 @@ export function gracefulShutdownOff(config: Config | undefined, flags: readonly 
   return featureGate(config, flags, 'GracefulNodeShutdown') === false;
 }
 
+/** The user's shutdown grace periods above zero, each refused for `why`. */
+function gracePeriodsRefused(config: Config, base: string, why: string): FieldProblem[] {
+  return ['shutdownGracePeriod', 'shutdownGracePeriodCriticalPods'].flatMap((field) => {
+    const v = config[field];
+    const d = typeof v === 'string' ? durationMs(v) : undefined;
+    return d !== undefined && d > 0 ? [error(`${base}.${field}`, `"${v}" ${why}`)] : [];
+  });
+}
+
 /** Grace periods beside graceful shutdown turned off, and a by-priority list beside its gate turned off. */
 function shutdownGateProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
   const problems: FieldProblem[] = [];
-  if (gracefulShutdownOff(config, flags) && !hasFlag(flags, '--shutdown-grace-period', '--shutdown-grace-period-critical-pods')) {
-    for (const field of ['shutdownGracePeriod', 'shutdownGracePeriodCriticalPods']) {
-      const v = config[field];
-      const d = typeof v === 'string' ? durationMs(v) : undefined;
-      if (d !== undefined && d > 0)
-        problems.push(
-          error(
-            `${base}.${field}`,
-            `"${v}" needs the GracefulNodeShutdown feature gate, which ${gateSource(flags, 'GracefulNodeShutdown')} turns off: the kubelet stops at start (expected one of the two; the agent leaves its own grace periods out with the gate off)`,
-          ),
-        );
-    }
-  }
+  if (gracefulShutdownOff(config, flags) && !hasFlag(flags, '--shutdown-grace-period', '--shutdown-grace-period-critical-pods'))
+    problems.push(
+      ...gracePeriodsRefused(
+        config,
+        base,
+        `needs the GracefulNodeShutdown feature gate, which ${gateSource(flags, 'GracefulNodeShutdown')} turns off: the kubelet stops at start (expected one of the two; the agent leaves its own grace periods out with the gate off)`,
+      ),
+    );
   const list = config.shutdownGracePeriodByPodPriority;
   if (Array.isArray(list) && list.length > 0 && featureGate(config, flags, 'GracefulNodeShutdownBasedOnPodPriority') === false)
     problems.push(
@@ -220,19 +200,14 @@ function shutdownProblems(config: Config, flags: readonly string[] | undefined, 
   const problems = shutdownGateProblems(config, flags, base);
   // with graceful shutdown off the kubelet checks only that no grace period is set (above)
   if (hasFlag(flags, '--shutdown-grace-period', '--shutdown-grace-period-critical-pods') || gracefulShutdownOff(config, flags)) return problems;
-  if (byPodPriority(config, flags)) {
-    for (const field of ['shutdownGracePeriod', 'shutdownGracePeriodCriticalPods']) {
-      const v = config[field];
-      const d = typeof v === 'string' ? durationMs(v) : undefined;
-      if (d !== undefined && d > 0)
-        problems.push(
-          error(
-            `${base}.${field}`,
-            `"${v}" cannot be set beside shutdownGracePeriodByPodPriority: the kubelet stops at start (expected one of the two; the agent leaves its own grace periods out beside the list)`,
-          ),
-        );
-    }
-  }
+  if (byPodPriority(config, flags))
+    problems.push(
+      ...gracePeriodsRefused(
+        config,
+        base,
+        'cannot be set beside shutdownGracePeriodByPodPriority: the kubelet stops at start (expected one of the two; the agent leaves its own grace periods out beside the list)',
+      ),
+    );
   const ms: Record<string, number> = {};
   for (const field of ['shutdownGracePeriod', 'shutdownGracePeriodCriticalPods']) {
     const v = config[field];
