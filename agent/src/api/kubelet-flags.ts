@@ -1,3 +1,4 @@
+import { isWrittenOutIp } from './cluster-values.js';
 import { KUBELET_INT32_MAX, MAP_ENTRY_RULES, mapEntryKeyProblem } from './kubelet-config-fields.js';
 import { PATHS } from '../render/paths.js';
 import { KUBELET_FLAG_NAMES, KUBELET_FLAG_NAMES_VERSION } from './kubelet-flag-names.data.js';
@@ -458,6 +459,7 @@ export function kubeletFlagProblems(flag: string, path: string): string[] {
   if (flag.startsWith('--node-labels=')) return nodeLabelProblems(flag, path);
   if (flag.startsWith('--register-with-taints=')) return taintProblems(flag, path);
   if (flag.startsWith('--cloud-provider=')) return cloudProviderProblems(flag, path);
+  if (flag.startsWith('--node-ip=')) return nodeIpProblems(flag, path);
   const eq = flag.indexOf('=');
   const name = eq < 0 ? flag : flag.slice(0, eq);
   if (eq >= 0 && Object.hasOwn(MAP_FLAGS, name)) return mapFlagProblems(name, flag.slice(eq + 1), path);
@@ -475,6 +477,47 @@ function cloudProviderProblems(flag: string, path: string): string[] {
   return [
     `${path}: ${show(flag)} names a cloud provider built into the kubelet: kubelets from 1.27 on have none and stop at start (expected "--cloud-provider=external", which the agent already gives, or no such flag)`,
   ];
+}
+
+/** The items of a --node-ip value as the kubelet splits them: on ",", trimmed, empty ones skipped. */
+const nodeIpItems = (flag: string): string[] =>
+  flag
+    .slice('--node-ip='.length)
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+
+/**
+ * `--node-ip` (the agent gives the instance's primary address; the user's, later, wins): one
+ * address, or an IPv4 and IPv6 pair without 0.0.0.0 or "::" (the external cloud provider allows
+ * dual stack). The kubelet stops at start for more, or for two of one family.
+ */
+function nodeIpProblems(flag: string, path: string): string[] {
+  const ips = nodeIpItems(flag).filter(isWrittenOutIp);
+  const v6 = (ip: string) => ip.includes(':');
+  if (ips.length > 2 || (ips.length === 2 && v6(ips[0]!) === v6(ips[1]!)))
+    return [
+      `${path}: ${show(flag)} is neither one address nor an IPv4 and IPv6 pair, and the kubelet stops at start (expected e.g. "--node-ip=10.0.1.23" or "--node-ip=10.0.1.23,2600:1f14::1")`,
+    ];
+  if (ips.length === 2 && ips.some((ip) => /^(0+\.){3}0+$|^[0:]+$/.test(ip)))
+    return [`${path}: ${show(flag)} names 0.0.0.0 or :: in a dual-stack pair, and the kubelet stops at start (expected the node's two addresses)`];
+  return [];
+}
+
+/**
+ * A --node-ip item that is not an IP address: the kubelet skips it and starts, choosing the
+ * node's address itself, so the node may register with another address than the one meant.
+ * Advisory, like a clusterDNS entry that is not an IP address.
+ */
+export function nodeIpAdvisories(flags: readonly string[] | undefined): string[] {
+  return flagOccurrences(flags, '--node-ip').flatMap(({ index, flag }) =>
+    nodeIpItems(flag)
+      .filter((item) => !isWrittenOutIp(item))
+      .map(
+        (item) =>
+          `spec.kubelet.flags[${index}]: ${show(item)} in --node-ip is not an IP address, and the kubelet ignores it and picks the node's address itself (expected e.g. "--node-ip=10.0.1.23")`,
+      ),
+  );
 }
 
 /** Every item of the eviction map flags among kubelet flags, with the flag's name and index. */

@@ -13,6 +13,7 @@ import {
   kubeletFlagProblems,
   maxPodsFlags,
   type MaxPodsFlag,
+  nodeIpAdvisories,
   removedFlagAdvisories,
   unknownFlagAdvisories,
 } from './kubelet-flags.js';
@@ -288,7 +289,7 @@ const CA_BUNDLE_VARIABLES = ['AWS_CA_BUNDLE', 'SSL_CERT_FILE'] as const;
  * eviction signals (in kubelet.config or eviction flags) and feature gates (in featureGates or
  * --feature-gates) and kubelet flag names the agent's lists lack (a newer kubelet may know them,
  * so the fragment and flags are written as given); a
- * clusterDNS entry that is not an IP address (the kubelet starts without it); a kubelet flag
+ * clusterDNS entry or --node-ip item that is not an IP address (the kubelet starts without it); a kubelet flag
  * removed before every kubelet the image runs (a boot leaves it out); a CA
  * bundle named by a relative path (each program reads it from its own working directory, `/` for
  * the node's services, so a boot goes on and finds it there or warns again when it reads it).
@@ -303,6 +304,7 @@ export function advisoryProblems(config: NodeConfig): string[] {
   problems.push(...unknownGateAdvisories(kubeletConfig, config.spec?.kubelet?.flags));
   problems.push(...removedFlagAdvisories(config.spec?.kubelet?.flags));
   problems.push(...unknownFlagAdvisories(config.spec?.kubelet?.flags));
+  problems.push(...nodeIpAdvisories(config.spec?.kubelet?.flags));
   // The kubelet skips a clusterDNS entry that is not an IP address (it logs it and starts), so
   // pods may get no cluster DNS: a mistake, but not one that keeps a node from joining.
   const clusterDns = kubeletConfig?.clusterDNS;

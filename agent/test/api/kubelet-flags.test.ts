@@ -5,6 +5,7 @@ import {
   isLeftOut,
   kubeletFlagProblems as nodeLabelProblems,
   kubeletFlagWarnings,
+  nodeIpAdvisories,
   removedFlagAdvisories,
   removedKubeletFlags,
   unknownFlagAdvisories,
@@ -305,5 +306,26 @@ describe('kubelet flag names', () => {
     ]);
     // removed flags are judged apart, with their release
     expect(unknownFlagAdvisories(['--pod-infra-container-image=x', '--network-plugin=cni'])).toEqual([]);
+  });
+});
+
+describe('--node-ip, as the kubelet parses it', () => {
+  it('takes one address or an IPv4 and IPv6 pair, and refuses more or two of one family', () => {
+    expect(nodeLabelProblems('--node-ip=10.0.1.23', P)).toEqual([]);
+    expect(nodeLabelProblems('--node-ip=10.0.1.23, 2600:1f14::1', P)).toEqual([]);
+    expect(nodeLabelProblems('--node-ip=10.0.1.23,10.0.1.24', P)).toEqual([
+      'spec.kubelet.flags[0]: "--node-ip=10.0.1.23,10.0.1.24" is neither one address nor an IPv4 and IPv6 pair, and the kubelet stops at start (expected e.g. "--node-ip=10.0.1.23" or "--node-ip=10.0.1.23,2600:1f14::1")',
+    ]);
+    expect(nodeLabelProblems('--node-ip=0.0.0.0,2600:1f14::1', P)).toEqual([
+      'spec.kubelet.flags[0]: "--node-ip=0.0.0.0,2600:1f14::1" names 0.0.0.0 or :: in a dual-stack pair, and the kubelet stops at start (expected the node\'s two addresses)',
+    ]);
+    // one unspecified address alone means "choose": the kubelet takes it
+    expect(nodeLabelProblems('--node-ip=::', P)).toEqual([]);
+  });
+
+  it('advises on an item that is not an address, which the kubelet skips', () => {
+    expect(nodeIpAdvisories(['--node-ip=10.0.1.23,$NODE_IP6'])).toEqual([
+      'spec.kubelet.flags[0]: "$NODE_IP6" in --node-ip is not an IP address, and the kubelet ignores it and picks the node\'s address itself (expected e.g. "--node-ip=10.0.1.23")',
+    ]);
   });
 });
