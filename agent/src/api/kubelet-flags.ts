@@ -512,7 +512,8 @@ function nodeIpProblems(flag: string, path: string): string[] {
 export function nodeIpAdvisories(flags: readonly string[] | undefined): string[] {
   return flagOccurrences(flags, '--node-ip').flatMap(({ index, flag }) =>
     nodeIpItems(flag)
-      .filter((item) => !isWrittenOutIp(item))
+      // shell syntax has its own warning (shellSyntaxWarnings), which says why
+      .filter((item) => !isWrittenOutIp(item) && !SHELL_SYNTAX.test(item))
       .map(
         (item) =>
           `spec.kubelet.flags[${index}]: ${show(item)} in --node-ip is not an IP address, and the kubelet ignores it and picks the node's address itself (expected e.g. "--node-ip=10.0.1.23")`,

@@ -324,8 +324,10 @@ describe('--node-ip, as the kubelet parses it', () => {
   });
 
   it('advises on an item that is not an address, which the kubelet skips', () => {
-    expect(nodeIpAdvisories(['--node-ip=10.0.1.23,$NODE_IP6'])).toEqual([
-      'spec.kubelet.flags[0]: "$NODE_IP6" in --node-ip is not an IP address, and the kubelet ignores it and picks the node\'s address itself (expected e.g. "--node-ip=10.0.1.23")',
+    expect(nodeIpAdvisories(['--node-ip=10.0.1.256,2600:1f14::1'])).toEqual([
+      'spec.kubelet.flags[0]: "10.0.1.256" in --node-ip is not an IP address, and the kubelet ignores it and picks the node\'s address itself (expected e.g. "--node-ip=10.0.1.23")',
     ]);
+    // an unexpanded shell variable gets the shell-syntax warning instead, which says why
+    expect(nodeIpAdvisories(['--node-ip=$NODE_IP'])).toEqual([]);
   });
 });
