@@ -30,13 +30,13 @@ export const KUBELET_PATTERNS: JournalPattern[] = [
     // the kubelet checks every gate before it starts, and exits on the first it cannot set
     id: 'feature-gate',
     pattern: /unrecognized feature gate|cannot set feature gate .* feature is locked to/i,
-    hint: 'kubelet exits at start: kubelet.config.featureGates (or a --feature-gates flag) in the user data names a gate this kubelet version does not know (removed after graduating, or misspelt), or sets a graduated one against its locked value; remove it',
+    hint: 'kubelet exits at start: kubelet.config.featureGates (or a --feature-gates flag) in the user data names a gate this kubelet version does not know (removed after graduating, or misspelt), or sets a graduated one against its locked value; remove it (`eks-node-agent config check` names a misspelt one, and `render` one this kubelet version lacks or locks)',
   },
   {
     // the kubelet parses its command line first and exits on a flag it does not have or cannot read
     id: 'kubelet-flag',
     pattern: /failed to parse kubelet flag/i,
-    hint: 'kubelet exits at start: a flag in spec.kubelet.flags (or --kubelet-extra-args) is one this kubelet version does not have (removed, such as --container-runtime or --network-plugin, or misspelt) or has a value it cannot read; fix or remove it',
+    hint: 'kubelet exits at start: a flag in spec.kubelet.flags (or --kubelet-extra-args) is one this kubelet version does not have (removed, such as --container-runtime or --network-plugin, or misspelt) or has a value it cannot read; fix or remove it (`eks-node-agent config check` names it)',
   },
   {
     // the kubelet reads and checks its config files next, and exits naming the field it refuses;
