@@ -1,11 +1,11 @@
 import { isMap } from './kubelet-config-fields.js';
-import { type GateSpec, KUBELET_FEATURE_GATES, KUBELET_FEATURE_GATES_GONE_BY, KUBELET_FEATURE_GATES_VERSION } from './kubelet-feature-gates.data.js';
+import { type GateSpec, KUBELET_FEATURE_GATES, KUBELET_FEATURE_GATES_GONE_BY, KUBELET_FEATURE_GATES_VERSION } from './kubelet-feature-gates.generated.js';
 import { flagOccurrences } from './kubelet-flags.js';
 import { show, suggest } from './problems.js';
 
 /*
  * The feature gates the user sets for the kubelet, judged against the gates a kubelet registers
- * (kubelet-feature-gates.data.ts). The kubelet stops at start for a gate it does not know
+ * (kubelet-feature-gates.generated.ts, from the Kubernetes sources). The kubelet stops at start for a gate it does not know
  * ("unrecognized feature gate") and for a gate set against the value it is locked to, so a
  * misspelt gate never lets the node join. A name missing from the list only advises (an error in
  * `config check`, a warning on boot), like an unknown field: a newer kubelet may know it. Whether
@@ -63,29 +63,57 @@ export function gateAt(name: string, kubeletMinor: number): GateSpec | undefined
 }
 
 /**
- * For one kubelet minor (1.x): the user's gates this kubelet does not have yet, or sets against
- * the value it locks them to. The kubelet stops at start for either. (Names the list lacks are
- * advised apart, on every version.)
+ * Whether a kubelet of this minor (1.x) lacks a gate the lists know: one removed by then, or one
+ * that comes later. Such a gate has no effect on this kubelet either way, and it would stop at
+ * start for it, so a boot leaves it out (withoutAbsentGates). Names the lists lack are not judged
+ * here (they are advised on every version, and written as given).
+ */
+export function absentIn(name: string, kubeletMinor: number): { goneBy: number } | { comesIn: number } | undefined {
+  const goneBy = Object.hasOwn(KUBELET_FEATURE_GATES_GONE_BY, name) ? KUBELET_FEATURE_GATES_GONE_BY[name]! : undefined;
+  if (goneBy !== undefined) return kubeletMinor >= goneBy ? { goneBy } : undefined;
+  if (!Object.hasOwn(KUBELET_FEATURE_GATES, name) || gateAt(name, kubeletMinor)) return undefined;
+  return { comesIn: KUBELET_FEATURE_GATES[name]![0]![0] };
+}
+
+/**
+ * For one kubelet minor (1.x): the user's gates this kubelet lacks (a boot leaves them out), and
+ * those set against the value this kubelet locks them to (written as given: the kubelet stops at
+ * start, and dropping the user's value would turn on what they turned off).
  */
 export function gateVersionWarnings(config: Record<string, unknown> | undefined, flags: readonly string[] | undefined, kubeletMinor: number): string[] {
   return userGates(config, flags).flatMap(({ path, name, value }) => {
-    const goneBy = Object.hasOwn(KUBELET_FEATURE_GATES_GONE_BY, name) ? KUBELET_FEATURE_GATES_GONE_BY[name]! : undefined;
-    if (goneBy !== undefined && kubeletMinor >= goneBy)
+    const absent = absentIn(name, kubeletMinor);
+    if (absent)
       return [
-        `${path}: feature gate ${name} is gone from kubelet 1.${goneBy} on (removed after it graduated), and this kubelet stops at start for a gate it does not know (expected no ${name})`,
+        `${path}: feature gate ${name} ${'goneBy' in absent ? `is gone from kubelets 1.${absent.goneBy} and later (removed)` : `comes in kubelet 1.${absent.comesIn}, after this one`}, and kubelet 1.${kubeletMinor} would stop at start for a gate it does not have: a boot leaves it out (it has no effect on this kubelet either way)`,
       ];
-    if (!Object.hasOwn(KUBELET_FEATURE_GATES, name)) return [];
     const spec = gateAt(name, kubeletMinor);
-    if (!spec) {
-      const first = KUBELET_FEATURE_GATES[name]![0]![0];
-      return [
-        `${path}: feature gate ${name} is not in kubelet 1.${kubeletMinor} (it comes in 1.${first}), and this kubelet stops at start for a gate it does not know (expected no ${name} for this kubelet)`,
-      ];
-    }
+    if (!spec) return [];
     const [, on, , locked] = spec;
     if (locked !== 1 || value === undefined || value === (on === 1)) return [];
     return [
       `${path}: feature gate ${name} is locked to ${on === 1} in kubelet 1.${kubeletMinor}, and this kubelet stops at start for ${value} (expected ${name} left out: it is ${on === 1} for good)`,
     ];
   });
+}
+
+/** The user's kubelet.config without the gates a kubelet of this minor lacks (the same object when it has all). */
+export function withoutAbsentGates(config: Record<string, unknown> | undefined, kubeletMinor: number): Record<string, unknown> | undefined {
+  if (!isMap(config?.featureGates)) return config;
+  const kept = Object.entries(config.featureGates).filter(([name]) => !absentIn(name, kubeletMinor));
+  if (kept.length === Object.keys(config.featureGates).length) return config;
+  const { featureGates: _, ...rest } = config;
+  return kept.length > 0 ? { ...rest, featureGates: Object.fromEntries(kept) } : rest;
+}
+
+/** A --feature-gates flag without the gates a kubelet of this minor lacks, or undefined when none is left. */
+export function featureGatesFlagFor(flag: string, kubeletMinor: number): string | undefined {
+  if (!flag.startsWith('--feature-gates=')) return flag;
+  const items = flag.slice('--feature-gates='.length).split(',');
+  const kept = items.filter((item) => {
+    const eq = item.indexOf('=');
+    return eq < 0 || !absentIn(item.slice(0, eq).trim(), kubeletMinor);
+  });
+  if (kept.length === items.length) return flag;
+  return kept.some((item) => item.trim() !== '') ? `--feature-gates=${kept.join(',')}` : undefined;
 }

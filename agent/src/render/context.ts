@@ -10,7 +10,7 @@ import { type Version, atLeast, parseVersion } from './versions.js';
 import { type KubeletDefaults, kubeletVersionedDefaults } from './kubelet-defaults.js';
 import { shutdownShareWarnings } from './kubelet-config.js';
 import { gateDefaultWarnings } from '../api/kubelet-config-rules.js';
-import { gateVersionWarnings } from '../api/kubelet-feature-gates.js';
+import { gateVersionWarnings, withoutAbsentGates } from '../api/kubelet-feature-gates.js';
 import { kubeReserved } from './reserved.js';
 import { decideReservedMemory, type MemoryReservation } from './reserved-memory.js';
 
@@ -75,7 +75,9 @@ export function buildContext(config: ResolvedNodeConfig, facts: Facts, options: 
     throw new InputError(`facts.cpuMillicores: ${JSON.stringify(instance.cpuMillicores)} is not a positive number (expected e.g. 2000)`);
   }
   const fragment = spec.kubelet?.config;
-  const kubeletFragment = fragment && Object.keys(fragment).length > 0 ? fragment : undefined;
+  // gates this kubelet lacks are left out (gateVersionWarnings says so): it would stop at start for them
+  const kept = kubelet.major === 1 ? withoutAbsentGates(fragment, kubelet.minor) : fragment;
+  const kubeletFragment = kept && Object.keys(kept).length > 0 ? kept : undefined;
   const decision = decideMaxPods({
     flag: parsed.maxPodsFlag,
     explicit: kubeletFragment?.maxPods as number | undefined,
@@ -112,7 +114,7 @@ export function buildContext(config: ResolvedNodeConfig, facts: Facts, options: 
       ...kubeletFlagWarnings(spec.kubelet?.flags, spec.kubelet?.config),
       ...shutdownShareWarnings(kubeletDefaults.config, kubeletFragment, spec.kubelet?.flags),
       ...(kubelet.major === 1 ? gateDefaultWarnings(kubeletFragment, spec.kubelet?.flags, kubelet.minor) : []),
-      ...(kubelet.major === 1 ? gateVersionWarnings(kubeletFragment, spec.kubelet?.flags, kubelet.minor) : []),
+      ...(kubelet.major === 1 ? gateVersionWarnings(fragment, spec.kubelet?.flags, kubelet.minor) : []),
       ...memory.warnings,
     ],
   };

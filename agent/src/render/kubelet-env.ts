@@ -1,3 +1,4 @@
+import { featureGatesFlagFor } from '../api/kubelet-feature-gates.js';
 import { isLeftOut, removedKubeletFlags } from '../api/kubelet-flags.js';
 import { renderTemplate } from '../templates/handlebars.js';
 import type { RenderContext } from './context.js';
@@ -75,17 +76,23 @@ export function splitSafeWord(flag: string): string {
 }
 
 /**
- * The user's flags the kubelet gets: all but those this kubelet no longer has, which would stop
- * it at start and have no effect left (render and init warn about each).
+ * The user's flags the kubelet gets: all but those this kubelet no longer has, and --feature-gates
+ * without the gates it lacks: either would stop it at start and has no effect on it (render and
+ * init warn about each).
  */
 function userKubeletFlags(ctx: RenderContext): string[] {
   const flags = ctx.config.spec.kubelet?.flags ?? [];
+  const minor = ctx.kubelet.major > 1 ? Number.POSITIVE_INFINITY : ctx.kubelet.minor;
   const leftOut = new Set(
     removedKubeletFlags(flags)
-      .filter((r) => isLeftOut(r, ctx.kubelet.major > 1 ? Number.POSITIVE_INFINITY : ctx.kubelet.minor))
+      .filter((r) => isLeftOut(r, minor))
       .map((r) => r.index),
   );
-  return flags.filter((_, i) => !leftOut.has(i));
+  return flags.flatMap((flag, i) => {
+    if (leftOut.has(i)) return [];
+    const kept = ctx.kubelet.major === 1 ? featureGatesFlagFor(flag, minor) : flag;
+    return kept === undefined ? [] : [kept];
+  });
 }
 
 export function renderKubeletEnvironment(ctx: RenderContext): PlannedFile {

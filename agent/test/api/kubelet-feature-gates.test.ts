@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { VERSIONED_GATES } from '../../src/api/kubelet-config-rules.js';
-import { gateAt, gateVersionWarnings, unknownGateAdvisories, userGates } from '../../src/api/kubelet-feature-gates.js';
-import { KUBELET_FEATURE_GATES } from '../../src/api/kubelet-feature-gates.data.js';
+import { featureGatesFlagFor, gateAt, gateVersionWarnings, unknownGateAdvisories, userGates, withoutAbsentGates } from '../../src/api/kubelet-feature-gates.js';
+import { KUBELET_FEATURE_GATES } from '../../src/api/kubelet-feature-gates.generated.js';
 import { OLDEST_KUBELET_MINOR } from '../../src/api/kubelet-flags.js';
 import { KUBELET_VERSIONED_DEFAULTS } from '../../src/render/kubelet-defaults.js';
 
@@ -35,14 +35,22 @@ describe('gates by kubelet version', () => {
     ]);
     // setting a locked gate to its locked value is accepted
     expect(gateVersionWarnings({ featureGates: { DynamicResourceAllocation: true } }, undefined, 35)).toEqual([]);
-    // a gate removed after it graduated: known, and refused only by the kubelets without it
+    // a removed gate (DisableKubeletCloudCredentialProviders, in nodeadm's own examples): known, and
+    // refused only by the kubelets without it
+    expect(unknownGateAdvisories({ featureGates: { DisableKubeletCloudCredentialProviders: true } }, undefined)).toEqual([]);
+    expect(gateVersionWarnings({ featureGates: { DisableKubeletCloudCredentialProviders: true } }, undefined, 32)).toEqual([]);
+    expect(gateVersionWarnings({ featureGates: { DisableKubeletCloudCredentialProviders: true } }, undefined, 33)).toEqual([
+      expect.stringContaining(
+        'feature gate DisableKubeletCloudCredentialProviders is gone from kubelets 1.33 and later (removed), and kubelet 1.33 would stop',
+      ),
+    ]);
     expect(unknownGateAdvisories({ featureGates: { SizeMemoryBackedVolumes: true } }, undefined)).toEqual([]);
     expect(gateVersionWarnings({ featureGates: { SizeMemoryBackedVolumes: true } }, undefined, 33)).toEqual([]);
     expect(gateVersionWarnings({ featureGates: { SizeMemoryBackedVolumes: true } }, undefined, 35)).toEqual([
-      'spec.kubelet.config.featureGates.SizeMemoryBackedVolumes: feature gate SizeMemoryBackedVolumes is gone from kubelet 1.35 on (removed after it graduated), and this kubelet stops at start for a gate it does not know (expected no SizeMemoryBackedVolumes)',
+      'spec.kubelet.config.featureGates.SizeMemoryBackedVolumes: feature gate SizeMemoryBackedVolumes is gone from kubelets 1.35 and later (removed), and kubelet 1.35 would stop at start for a gate it does not have: a boot leaves it out (it has no effect on this kubelet either way)',
     ]);
     expect(gateVersionWarnings(undefined, ['--feature-gates=KubeletCrashLoopBackOffMax=true'], 31)).toEqual([
-      'spec.kubelet.flags[0]: feature gate KubeletCrashLoopBackOffMax is not in kubelet 1.31 (it comes in 1.32), and this kubelet stops at start for a gate it does not know (expected no KubeletCrashLoopBackOffMax for this kubelet)',
+      'spec.kubelet.flags[0]: feature gate KubeletCrashLoopBackOffMax comes in kubelet 1.32, after this one, and kubelet 1.31 would stop at start for a gate it does not have: a boot leaves it out (it has no effect on this kubelet either way)',
     ]);
   });
 
@@ -80,5 +88,70 @@ describe('gates by kubelet version', () => {
     // off by default in every kubelet the image runs, as the rules say
     for (const gate of ['NodeLogQuery', 'CustomCPUCFSQuotaPeriod', 'LoggingAlphaOptions', 'MemoryQoS'])
       for (let minor = OLDEST_KUBELET_MINOR; minor <= 35; minor++) expect(gateAt(gate, minor)?.[1] ?? 0, `${gate} in 1.${minor}`).toBe(0);
+  });
+});
+
+describe('gates a kubelet lacks, left out on boot', () => {
+  it('leave the config and the flag without them, and keep the rest', () => {
+    const config = { maxPods: 20, featureGates: { DisableKubeletCloudCredentialProviders: true, NodeSwap: true } };
+    expect(withoutAbsentGates(config, 32)).toBe(config);
+    expect(withoutAbsentGates(config, 33)).toEqual({ maxPods: 20, featureGates: { NodeSwap: true } });
+    expect(withoutAbsentGates({ featureGates: { DisableKubeletCloudCredentialProviders: true } }, 33)).toEqual({});
+    // a name no list knows is written as given: a newer kubelet may have it
+    expect(withoutAbsentGates({ featureGates: { SomeFutureGate: true } }, 33)).toEqual({ featureGates: { SomeFutureGate: true } });
+    expect(featureGatesFlagFor('--feature-gates=NodeSwap=true,KubeletCrashLoopBackOffMax=true', 31)).toBe('--feature-gates=NodeSwap=true');
+    expect(featureGatesFlagFor('--feature-gates=KubeletCrashLoopBackOffMax=true', 31)).toBeUndefined();
+    expect(featureGatesFlagFor('--feature-gates=KubeletCrashLoopBackOffMax=true', 32)).toBe('--feature-gates=KubeletCrashLoopBackOffMax=true');
+    expect(featureGatesFlagFor('--node-labels=a=b', 31)).toBe('--node-labels=a=b');
+  });
+});
+
+describe('the gate table generator', () => {
+  it('reads versioned and unversioned spec maps, client-go types and renamed constants, and skips other maps', async () => {
+    const { featureNames, gatesOf } = await import('../../../scripts/gen-kubelet-feature-gates.js');
+    const kube = `
+const (
+	CPUCFSQuotaPeriod featuregate.Feature = "CustomCPUCFSQuotaPeriod"
+	SystemdWatchdog = featuregate.Feature("SystemdWatchdog")
+)
+var defaultVersionedKubernetesFeatureGates = map[featuregate.Feature]featuregate.VersionedSpecs{
+	CPUCFSQuotaPeriod: {
+		{Version: version.MustParse("1.12"), Default: false, PreRelease: featuregate.Alpha},
+	},
+	genericfeatures.APIResponseCompression: {
+		{Version: version.MustParse("1.8"), Default: false, PreRelease: featuregate.Alpha},
+		{Version: version.MustParse("1.16"), Default: true, PreRelease: featuregate.Beta},
+	},
+	NodeSwap: {
+		{Version: version.MustParse("1.34"), Default: true, PreRelease: featuregate.GA, LockToDefault: true}, // remove in 1.37
+	},
+}
+var defaultKubernetesFeatureGateDependencies = map[featuregate.Feature][]featuregate.Feature{
+	NodeSwap: {},
+}`;
+    const old = `
+var defaultKubernetesFeatureGates = map[featuregate.Feature]featuregate.FeatureSpec{
+	DevicePlugins: {Default: true, PreRelease: featuregate.GA, LockToDefault: true}, // GA in 1.26
+}`;
+    const client = `
+const (
+	WatchListClient Feature = "WatchListClient"
+)
+var defaultVersionedKubernetesFeatureGates = map[Feature]VersionedSpecs{
+	WatchListClient: {
+		{Version: version.MustParse("1.30"), Default: false, PreRelease: Beta},
+	},
+}`;
+    const names = featureNames([kube, old, client]);
+    expect(Object.fromEntries(gatesOf(kube, names))).toEqual({
+      CustomCPUCFSQuotaPeriod: [[12, 0, 'A']],
+      APIResponseCompression: [
+        [8, 0, 'A'],
+        [16, 1, 'B'],
+      ],
+      NodeSwap: [[34, 1, 'G', 1]],
+    });
+    expect(Object.fromEntries(gatesOf(old, names))).toEqual({ DevicePlugins: [[0, 1, 'G', 1]] });
+    expect(Object.fromEntries(gatesOf(client, names))).toEqual({ WatchListClient: [[30, 0, 'B']] });
   });
 });

@@ -140,6 +140,26 @@ describe('kubelet settings by version', () => {
     expect(at({ featureGates: { GracefulNodeShutdown: false } })).not.toHaveProperty('shutdownGracePeriodCriticalPods');
   });
 
+  it('leaves out a gate this kubelet lacks, in the drop-in and in --feature-gates, and warns', () => {
+    const config = { featureGates: { DisableKubeletCloudCredentialProviders: true, NodeSwap: true } };
+    const flags = ['--feature-gates=KubeletCrashLoopBackOffMax=true', '--feature-gates=RotateKubeletServerCertificate=true,DisableCloudProviders=true'];
+    const plan = render(baseConfig(ca.certBase64, { kubelet: { config, flags } }), baseFacts({ kubeletVersion: 'v1.33.1' }));
+    const out = files(plan);
+    expect(out.dropIn().featureGates).toEqual({ NodeSwap: true });
+    expect(out.args()).toContain('--feature-gates=KubeletCrashLoopBackOffMax=true');
+    expect(out.args()).toContain('--feature-gates=RotateKubeletServerCertificate=true');
+    expect(plan.warnings.filter((w) => w.includes('a boot leaves it out'))).toEqual([
+      expect.stringMatching(
+        /^spec\.kubelet\.config\.featureGates\.DisableKubeletCloudCredentialProviders: feature gate DisableKubeletCloudCredentialProviders is gone from kubelets 1\.33/,
+      ),
+      expect.stringMatching(/^spec\.kubelet\.flags\[1\]: feature gate DisableCloudProviders is gone/),
+    ]);
+    // a 1.32 kubelet still has both
+    expect(files(render(baseConfig(ca.certBase64, { kubelet: { config, flags } }), baseFacts({ kubeletVersion: 'v1.32.4' }))).dropIn().featureGates).toEqual(
+      config.featureGates,
+    );
+  });
+
   it('warns for a field whose gate this kubelet version has off by default, and not once the gate is on or set', () => {
     const warnings = (v: string, config: Record<string, unknown>, flags?: string[]) =>
       render(baseConfig(ca.certBase64, { kubelet: { config, flags } }), baseFacts({ kubeletVersion: v })).warnings;
