@@ -1,5 +1,5 @@
 import { durationMs, type FieldProblem, isMap } from './kubelet-config-fields.js';
-import { userGates } from './kubelet-feature-gates.js';
+import { offByDefault, userGates } from './kubelet-feature-gates.js';
 import { hasFlag, lastFlag } from './kubelet-flags.js';
 import { show, suggest } from './problems.js';
 import { isQuantity, quantitySign } from './quantity.js';
@@ -646,35 +646,27 @@ function pathAndIntervalProblems(config: Config, flags: readonly string[] | unde
 
 /**
  * Fields the kubelet takes only with a feature gate whose default changed across the kubelets the
- * image runs: `onFrom` is the first minor (1.x) with the gate on by default, `since` the first that
- * has the field at all. With the gate turned off the kubelet stops at start on every version
- * (`config check` says so); left alone, only a kubelet older than `onFrom` stops, so render and
- * init, which know the kubelet version, warn (gateDefaultWarnings).
+ * image runs (the gate table says from which release it is on). With the gate turned off the
+ * kubelet stops at start on every version (`config check` says so); left alone, only a kubelet
+ * that has the gate off by default stops, so render and init, which know the kubelet version,
+ * warn (gateDefaultWarnings).
  */
-export const VERSIONED_GATES: ReadonlyArray<{ gate: string; onFrom: number; since: number; fields: (config: Config) => string[] }> = [
+export const VERSIONED_GATES: ReadonlyArray<{ gate: string; fields: (config: Config) => string[] }> = [
   {
     gate: 'NodeSwap',
-    onFrom: 30,
-    since: 22,
     fields: (c) =>
       isMap(c.memorySwap) && typeof c.memorySwap.swapBehavior === 'string' && c.memorySwap.swapBehavior !== '' ? ['memorySwap.swapBehavior'] : [],
   },
   {
     gate: 'ImageMaximumGCAge',
-    onFrom: 30,
-    since: 29,
     fields: (c) => (typeof c.imageMaximumGCAge === 'string' && (durationMs(c.imageMaximumGCAge) ?? 0) > 0 ? ['imageMaximumGCAge'] : []),
   },
   {
     gate: 'KubeletCrashLoopBackOffMax',
-    onFrom: 35,
-    since: 32,
     fields: (c) => (isMap(c.crashLoopBackOff) && c.crashLoopBackOff.maxContainerRestartPeriod != null ? ['crashLoopBackOff.maxContainerRestartPeriod'] : []),
   },
   {
     gate: 'KubeletEnsureSecretPulledImages',
-    onFrom: 35,
-    since: 33,
     fields: (c) =>
       [
         typeof c.imagePullCredentialsVerificationPolicy === 'string' && c.imagePullCredentialsVerificationPolicy !== ''
@@ -730,12 +722,13 @@ function hiddenMetricsWarnings(config: Config, flags: readonly string[] | undefi
 }
 
 function gateWarnings(config: Config, flags: readonly string[] | undefined, kubeletMinor: number, base: string): string[] {
-  return VERSIONED_GATES.filter(
-    ({ gate, onFrom, since }) => kubeletMinor >= since && kubeletMinor < onFrom && featureGate(config, flags, gate) === undefined,
-  ).flatMap(({ gate, onFrom, fields }) =>
-    fields(config).map(
+  return VERSIONED_GATES.flatMap(({ gate, fields }) => {
+    const off = featureGate(config, flags, gate) === undefined ? offByDefault(gate, kubeletMinor) : undefined;
+    if (!off) return [];
+    const later = off.onFrom === undefined ? 'in every release the agent knows' : `on from 1.${off.onFrom}`;
+    return fields(config).map(
       (field) =>
-        `${base}.${field}: needs the ${gate} feature gate, which kubelet 1.${kubeletMinor} has off by default (on from 1.${onFrom}), so this kubelet stops at start (expected featureGates: {${gate}: true} beside it)`,
-    ),
-  );
+        `${base}.${field}: needs the ${gate} feature gate, which kubelet 1.${kubeletMinor} has off by default (${later}), so this kubelet stops at start (expected featureGates: {${gate}: true} beside it)`,
+    );
+  });
 }

@@ -63,6 +63,17 @@ export function gateAt(name: string, kubeletMinor: number): GateSpec | undefined
 }
 
 /**
+ * Whether a kubelet of this minor (1.x) has this gate, off by default, and from which later
+ * release it is on (undefined: in none the table knows). Undefined when the gate is on, or not in
+ * this kubelet.
+ */
+export function offByDefault(name: string, kubeletMinor: number): { onFrom: number | undefined } | undefined {
+  const spec = gateAt(name, kubeletMinor);
+  if (!spec || spec[1] === 1) return undefined;
+  return { onFrom: KUBELET_FEATURE_GATES[name]!.find(([minor, on]) => minor > kubeletMinor && on === 1)?.[0] };
+}
+
+/**
  * Whether a kubelet of this minor (1.x) lacks a gate the lists know: one removed by then, or one
  * that comes later. Such a gate has no effect on this kubelet either way, and it would stop at
  * start for it, so a boot leaves it out (withoutAbsentGates). Names the lists lack are not judged
