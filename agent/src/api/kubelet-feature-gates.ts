@@ -4,13 +4,13 @@ import { flagOccurrences } from './kubelet-flags.js';
 import { show, suggest } from './problems.js';
 
 /*
- * The feature gates the user sets for the kubelet, judged against the gates a kubelet registers
- * (kubelet-feature-gates.generated.ts, from the Kubernetes sources). The kubelet stops at start for a gate it does not know
- * ("unrecognized feature gate") and for a gate set against the value it is locked to, so a
- * misspelt gate never lets the node join. A name missing from the list only advises (an error in
+ * The feature gates the user sets for the kubelet, judged against the gates each kubelet release
+ * registers (kubelet-feature-gates.generated.ts, generated from the Kubernetes sources). The
+ * kubelet stops at start for a gate it does not have ("unrecognized feature gate") and for one set
+ * against the value it locks it to. A name no release in the table knows only advises (an error in
  * `config check`, a warning on boot), like an unknown field: a newer kubelet may know it. Whether
- * this kubelet has the gate yet, or has locked it, depends on its version: render and init judge
- * that for the kubelet they know.
+ * this kubelet has the gate, or locks it, depends on its version: render and init judge that for
+ * the kubelet they know.
  */
 
 const GATE_NAMES = Object.keys(KUBELET_FEATURE_GATES);
@@ -52,7 +52,7 @@ export function unknownGateAdvisories(config: Record<string, unknown> | undefine
     .filter(({ name }) => !Object.hasOwn(KUBELET_FEATURE_GATES, name) && !Object.hasOwn(KUBELET_FEATURE_GATES_GONE_BY, name))
     .map(({ path, name }) => {
       const hint = suggest(name, GATE_NAMES);
-      return `${path}: ${show(name)} is not a feature gate the kubelet knows${hint ? ` (did you mean "${hint}"?)` : ''}, and the kubelet stops at start for one it does not (the list is of Kubernetes ${KUBELET_FEATURE_GATES_VERSION}; a gate removed after it graduated is gone too, a newer kubelet may know more)`;
+      return `${path}: ${show(name)} is not a feature gate the kubelet knows${hint ? ` (did you mean "${hint}"?)` : ''}, and the kubelet stops at start for one it does not (the lists hold the gates of Kubernetes 1.27 to ${KUBELET_FEATURE_GATES_VERSION}; a newer kubelet may know more)`;
     });
 }
 
