@@ -446,13 +446,6 @@ function imageAgeProblems(config: Config, flags: readonly string[] | undefined, 
   }
   const maximum = ages.imageMaximumGCAge;
   if (maximum === undefined || maximum === 0) return problems;
-  if (featureGate(config, flags, 'ImageMaximumGCAge') === false)
-    problems.push(
-      error(
-        `${base}.imageMaximumGCAge`,
-        `needs the ImageMaximumGCAge feature gate, which ${gateSource(flags, 'ImageMaximumGCAge')} turns off: the kubelet stops at start (expected one of the two)`,
-      ),
-    );
   // the kubelet's default when the user sets none; nothing to judge against when a flag or a bad value sets it
   const minimum = !fields.includes('imageMinimumGCAge') ? undefined : config.imageMinimumGCAge === undefined ? IMAGE_MINIMUM_GC_AGE_MS : ages.imageMinimumGCAge;
   if (minimum !== undefined && maximum <= minimum)
@@ -477,13 +470,9 @@ function swapProblems(config: Config, flags: readonly string[] | undefined, base
   if (!isMap(swap)) return [];
   const behavior = swap.swapBehavior;
   const at = `${base}.memorySwap.swapBehavior`;
-  if (featureGate(config, flags, 'NodeSwap') === false && typeof behavior === 'string' && behavior !== '')
-    return [
-      error(
-        at,
-        `cannot be set with the NodeSwap feature gate, which ${gateSource(flags, 'NodeSwap')} turns off: the kubelet stops at start (expected one of the two)`,
-      ),
-    ];
+  // with the gate off the kubelet refuses any value, and checks none (gateOffProblems says so)
+  if (featureGate(config, flags, 'NodeSwap') === false) return [];
+
   if (typeof behavior !== 'string' || behavior === '' || SWAP_BEHAVIORS.includes(behavior)) return [];
   if (behavior === 'UnlimitedSwap')
     return [error(at, '"UnlimitedSwap" is gone from kubelet 1.30, and the kubelet stops at start (expected "LimitedSwap" or "NoSwap")')];
@@ -679,16 +668,15 @@ export const VERSIONED_GATES: ReadonlyArray<{ gate: string; fields: (config: Con
   },
 ];
 
-/** A field set beside its gate turned off, which stops every kubelet (swap and image ages are judged apart). */
+/** A field set beside its gate turned off, which stops every kubelet. */
 function gateOffProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
-  return VERSIONED_GATES.filter(({ gate }) => gate !== 'NodeSwap' && gate !== 'ImageMaximumGCAge' && featureGate(config, flags, gate) === false).flatMap(
-    ({ gate, fields }) =>
-      fields(config).map((field) =>
-        error(
-          `${base}.${field}`,
-          `needs the ${gate} feature gate, which ${gateSource(flags, gate)} turns off: the kubelet stops at start (expected one of the two)`,
-        ),
+  return VERSIONED_GATES.filter(({ gate }) => featureGate(config, flags, gate) === false).flatMap(({ gate, fields }) =>
+    fields(config).map((field) =>
+      error(
+        `${base}.${field}`,
+        `needs the ${gate} feature gate, which ${gateSource(flags, gate)} turns off: the kubelet stops at start (expected one of the two)`,
       ),
+    ),
   );
 }
 

@@ -230,7 +230,7 @@ describe('memorySwap', () => {
       'spec.kubelet.config.memorySwap.swapBehavior: "UnlimitedSwap" is gone from kubelet 1.30, and the kubelet stops at start (expected "LimitedSwap" or "NoSwap")',
     ]);
     expect(messages({ memorySwap: { swapBehavior: 'NoSwap' } }, ['--feature-gates=NodeSwap=false'])).toEqual([
-      'spec.kubelet.config.memorySwap.swapBehavior: cannot be set with the NodeSwap feature gate, which a --feature-gates flag turns off: the kubelet stops at start (expected one of the two)',
+      'spec.kubelet.config.memorySwap.swapBehavior: needs the NodeSwap feature gate, which a --feature-gates flag turns off: the kubelet stops at start (expected one of the two)',
     ]);
   });
 });
