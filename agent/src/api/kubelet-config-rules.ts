@@ -429,8 +429,8 @@ const IMAGE_MINIMUM_GC_AGE_MS = 120_000;
 
 /**
  * imageMinimumGCAge and imageMaximumGCAge: neither below zero, and a maximum age above zero must be
- * longer than the minimum (the kubelet's default minimum, 2m, when the user sets none). A maximum
- * age beside its gate turned off stops the kubelet too (the gate is on by default from 1.30).
+ * longer than the minimum (the kubelet's default minimum, 2m, when the user sets none). Its gate
+ * is gateOffProblems' and gateDefaultWarnings'.
  */
 function imageAgeProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
   const problems: FieldProblem[] = [];
@@ -462,17 +462,16 @@ function imageAgeProblems(config: Config, flags: readonly string[] | undefined, 
 const SWAP_BEHAVIORS = ['NoSwap', 'LimitedSwap'];
 
 /**
- * memorySwap.swapBehavior: "NoSwap" or "LimitedSwap" ("UnlimitedSwap" is gone from kubelet 1.30),
- * and no memorySwap at all with the NodeSwap gate turned off.
+ * memorySwap.swapBehavior: "NoSwap" or "LimitedSwap" ("UnlimitedSwap" is gone from kubelet 1.30).
+ * With the NodeSwap gate turned off any value is refused (gateOffProblems).
  */
 function swapProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
   const swap = config.memorySwap;
   if (!isMap(swap)) return [];
-  const behavior = swap.swapBehavior;
-  const at = `${base}.memorySwap.swapBehavior`;
   // with the gate off the kubelet refuses any value, and checks none (gateOffProblems says so)
   if (featureGate(config, flags, 'NodeSwap') === false) return [];
-
+  const behavior = swap.swapBehavior;
+  const at = `${base}.memorySwap.swapBehavior`;
   if (typeof behavior !== 'string' || behavior === '' || SWAP_BEHAVIORS.includes(behavior)) return [];
   if (behavior === 'UnlimitedSwap')
     return [error(at, '"UnlimitedSwap" is gone from kubelet 1.30, and the kubelet stops at start (expected "LimitedSwap" or "NoSwap")')];

@@ -25,6 +25,12 @@ export interface UserGate {
 /** The Go booleans a --feature-gates value may be, as strconv.ParseBool reads them. */
 const GO_BOOL = /^(1|t|T|true|TRUE|True|0|f|F|false|FALSE|False)$/;
 
+/** One "Name=bool" item of a --feature-gates value, as the kubelet splits it (trimmed), or undefined when it has no "=". */
+function gateItem(item: string): { name: string; text: string } | undefined {
+  const eq = item.indexOf('=');
+  return eq < 0 ? undefined : { name: item.slice(0, eq).trim(), text: item.slice(eq + 1).trim() };
+}
+
 /** The gates kubelet.config.featureGates and every --feature-gates flag name, in order. */
 export function userGates(config: Record<string, unknown> | undefined, flags: readonly string[] | undefined): UserGate[] {
   const out: UserGate[] = [];
@@ -33,13 +39,12 @@ export function userGates(config: Record<string, unknown> | undefined, flags: re
       out.push({ path: `spec.kubelet.config.featureGates.${name}`, name, value: typeof value === 'boolean' ? value : undefined });
   for (const { index, value } of flagOccurrences(flags, '--feature-gates')) {
     for (const item of value.split(',')) {
-      const eq = item.indexOf('=');
-      if (item.trim() === '' || eq < 0) continue;
-      const text = item.slice(eq + 1).trim();
+      const gate = gateItem(item);
+      if (!gate) continue;
       out.push({
         path: `spec.kubelet.flags[${index}]`,
-        name: item.slice(0, eq).trim(),
-        value: GO_BOOL.test(text) ? /^(1|t|T|true|TRUE|True)$/.test(text) : undefined,
+        name: gate.name,
+        value: GO_BOOL.test(gate.text) ? /^(1|t|T|true|TRUE|True)$/.test(gate.text) : undefined,
       });
     }
   }
@@ -122,8 +127,8 @@ export function featureGatesFlagFor(flag: string, kubeletMinor: number): string 
   if (!flag.startsWith('--feature-gates=')) return flag;
   const items = flag.slice('--feature-gates='.length).split(',');
   const kept = items.filter((item) => {
-    const eq = item.indexOf('=');
-    return eq < 0 || !absentIn(item.slice(0, eq).trim(), kubeletMinor);
+    const gate = gateItem(item);
+    return !gate || !absentIn(gate.name, kubeletMinor);
   });
   if (kept.length === items.length) return flag;
   return kept.some((item) => item.trim() !== '') ? `--feature-gates=${kept.join(',')}` : undefined;

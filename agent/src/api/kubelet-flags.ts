@@ -73,6 +73,12 @@ export function flagOccurrences(flags: readonly string[] | undefined, name: stri
   return found;
 }
 
+/** A kubelet flag's name: what comes before its first "=" ("--node-labels" of "--node-labels=a=b"). */
+export function flagName(flag: string): string {
+  const eq = flag.indexOf('=');
+  return eq < 0 ? flag : flag.slice(0, eq);
+}
+
 /** The last occurrence of a flag among kubelet flags: the one the kubelet keeps. */
 export function lastFlag(flags: readonly string[] | undefined, name: string): FlagOccurrence | undefined {
   return flagOccurrences(flags, name).at(-1);
@@ -327,8 +333,7 @@ export interface RemovedFlag {
 /** The user's kubelet flags that kubelets from some version on no longer have, in order. */
 export function removedKubeletFlags(flags: readonly string[] | undefined): RemovedFlag[] {
   return (flags ?? []).flatMap((flag, index) => {
-    const eq = flag.indexOf('=');
-    const name = eq < 0 ? flag : flag.slice(0, eq);
+    const name = flagName(flag);
     const removed = Object.hasOwn(REMOVED_FLAGS, name) ? REMOVED_FLAGS[name]! : undefined;
     return removed ? [{ index, flag, name, ...removed }] : [];
   });
@@ -354,7 +359,8 @@ export function removedFlagAdvisories(flags: readonly string[] | undefined): str
 }
 
 const FLAG_NAMES = new Set(KUBELET_FLAG_NAMES);
-const FLAG_ITEM = /^--([A-Za-z0-9][A-Za-z0-9-]*)(=|$)/;
+/** A flag name as a kubelet flag is written (a malformed one has its own error). */
+const NAME_SHAPE = /^--[A-Za-z0-9][A-Za-z0-9-]*$/;
 
 /**
  * Flags no kubelet in the agent's list has (a misspelt "--node-lables=...", a flag of another
@@ -364,8 +370,9 @@ const FLAG_ITEM = /^--([A-Za-z0-9][A-Za-z0-9-]*)(=|$)/;
  */
 export function unknownFlagAdvisories(flags: readonly string[] | undefined): string[] {
   return (flags ?? []).flatMap((flag, index) => {
-    const name = FLAG_ITEM.exec(flag)?.[1];
-    if (name === undefined || FLAG_NAMES.has(name) || Object.hasOwn(REMOVED_FLAGS, `--${name}`)) return [];
+    const full = flagName(flag);
+    const name = full.slice(2);
+    if (!NAME_SHAPE.test(full) || FLAG_NAMES.has(name) || Object.hasOwn(REMOVED_FLAGS, full)) return [];
     const hint = suggest(name, KUBELET_FLAG_NAMES);
     return [
       `spec.kubelet.flags[${index}]: ${show(flag)} is not a flag the kubelet knows${hint ? ` (did you mean "--${hint}"?)` : ''}, and the kubelet stops at start for one it does not (the list is of Kubernetes ${KUBELET_FLAG_NAMES_VERSION}; a newer kubelet may know more)`,
@@ -460,9 +467,8 @@ export function kubeletFlagProblems(flag: string, path: string): string[] {
   if (flag.startsWith('--register-with-taints=')) return taintProblems(flag, path);
   if (flag.startsWith('--cloud-provider=')) return cloudProviderProblems(flag, path);
   if (flag.startsWith('--node-ip=')) return nodeIpProblems(flag, path);
-  const eq = flag.indexOf('=');
-  const name = eq < 0 ? flag : flag.slice(0, eq);
-  if (eq >= 0 && Object.hasOwn(MAP_FLAGS, name)) return mapFlagProblems(name, flag.slice(eq + 1), path);
+  const name = flagName(flag);
+  if (name !== flag && Object.hasOwn(MAP_FLAGS, name)) return mapFlagProblems(name, flag.slice(name.length + 1), path);
   return [];
 }
 
