@@ -115,7 +115,11 @@ const commands: Array<CommandSpec & { action: Action }> = [
     options: [
       configSource,
       { name: 'instance', value: '<file>', required: true, description: 'instance facts JSON' },
-      { name: 'cluster', value: '<file>', description: 'cluster details JSON (name, apiServerEndpoint, certificateAuthority, serviceCidr)' },
+      {
+        name: 'cluster',
+        value: '<file>',
+        description: 'cluster details JSON (name, apiServerEndpoint, certificateAuthority, serviceCidr, id of a local cluster)',
+      },
       { name: 'out', value: '<dir>', required: true, description: 'output directory (absolute node paths are mirrored under it)' },
       { name: 'instance-types', value: '<file>', description: 'instance-type table (jsonl) for max pods, instead of /etc/eks/instance-types.jsonl' },
     ],

@@ -36,6 +36,8 @@ export interface EksCluster {
   serviceIpv6Cidr?: string;
   version: string;
   status: string;
+  /** a local cluster (control plane on an Outpost): its id, answered with an outpostConfig */
+  localClusterId?: string;
 }
 
 export interface EksOptions {
@@ -122,6 +124,16 @@ function describeBody(c: EksCluster): unknown {
       certificateAuthority: { data: c.caData },
       platformVersion: 'eks.1',
       tags: {},
+      ...(c.localClusterId === undefined
+        ? {}
+        : {
+            id: c.localClusterId,
+            outpostConfig: {
+              outpostArns: ['arn:aws:outposts:us-west-2:111122223333:outpost/op-0123456789abcdef0'],
+              controlPlaneInstanceType: 'm5.large',
+              controlPlanePlacement: { groupName: 'local-cluster-placement' },
+            },
+          }),
     },
   };
 }

@@ -20,6 +20,11 @@ export interface ClusterDescription {
   version?: string;
   /** e.g. "ACTIVE" */
   status?: string;
+  /**
+   * The cluster id, which only a local cluster (control plane on an Outpost) has; its presence is
+   * how the agent tells a local cluster from one whose control plane runs in the Region.
+   */
+  id?: string;
 }
 
 /** What resolveCluster() needs, so tests and other callers can inject their own. */
@@ -51,5 +56,6 @@ export async function describeCluster(name: string, options: AwsClientOptions): 
     ...(cidr ? { cidr } : {}),
     ...(c.version ? { version: c.version } : {}),
     ...(c.status ? { status: c.status } : {}),
+    ...(c.id && c.outpostConfig ? { id: c.id } : {}),
   };
 }

@@ -28,12 +28,15 @@ export interface ClusterFile {
   apiServerEndpoint?: string;
   certificateAuthority?: string;
   serviceCidr?: string;
+  /** a local cluster's id (control plane on an Outpost), as eks:DescribeCluster gives only for one */
+  id?: string;
 }
 const clusterFileSchema = z.strictObject({
   name: z.optional(text),
   apiServerEndpoint: z.optional(text),
   certificateAuthority: z.optional(text),
   serviceCidr: z.optional(text),
+  id: z.optional(text),
 });
 
 async function readJson(option: string, file: string): Promise<unknown> {

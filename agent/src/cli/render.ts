@@ -46,6 +46,7 @@ export async function run(options: RenderCliOptions, _env: Env, out: (line: stri
             ...(clusterFile.apiServerEndpoint ? { apiServerEndpoint: clusterFile.apiServerEndpoint } : {}),
             ...(clusterFile.certificateAuthority ? { certificateAuthority: clusterFile.certificateAuthority } : {}),
             ...(clusterFile.serviceCidr ? { cidr: clusterFile.serviceCidr } : {}),
+            ...(clusterFile.id ? { id: clusterFile.id } : {}),
           },
         }
       : undefined;

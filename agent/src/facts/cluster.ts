@@ -42,10 +42,17 @@ export interface ClusterSources {
   eks?: EksApi;
 }
 
-type Answer = Partial<Record<FetchedClusterField, string>> & { name?: string };
+/** `id` only for a local cluster (control plane on an Outpost): see ClusterDescription.id */
+type Answer = Partial<Record<FetchedClusterField, string>> & { name?: string; id?: string };
 
 function cacheFile(name: string, answer: Answer): PlannedFile {
-  const body = { name, apiServerEndpoint: answer.apiServerEndpoint, certificateAuthority: answer.certificateAuthority, cidr: answer.cidr };
+  const body = {
+    name,
+    apiServerEndpoint: answer.apiServerEndpoint,
+    certificateAuthority: answer.certificateAuthority,
+    cidr: answer.cidr,
+    ...(answer.id ? { id: answer.id } : {}),
+  };
   return { path: CLUSTER_CACHE_PATH, mode: 0o644, content: `${JSON.stringify(body, null, 2)}\n` };
 }
 
@@ -85,27 +92,61 @@ export function clusterNeedsEks(cluster: ClusterSpec | undefined, cacheRoot: str
   return !answer || ALL_FIELDS.some((f) => typeof answer[f] !== 'string' || answer[f] === '');
 }
 
-export async function resolveCluster(cluster: ClusterSpec | undefined, sources: ClusterSources): Promise<ClusterResolution> {
-  const name = cluster?.name;
-  if (!name) throw new InputError('spec.cluster.name: required field is missing (expected the EKS cluster name)');
-  const optional = {
+/**
+ * Whether the node joins a local cluster (control plane on an Outpost), and its id. The user data
+ * decides when it says; when it is silent and the cluster was described (by EKS, its cached
+ * answer or a `--cluster` file), the answer's id decides, as the old bootstrap.sh did: a local
+ * cluster's nodes need the id for their token, a certificate of their own and the API server's
+ * addresses pinned (render/kubeconfig.ts, apply/hosts-pin.ts), or they lose the cluster whenever
+ * the Outpost is cut off from its Region. An answer that contradicts the user data is a warning.
+ */
+function localCluster(
+  cluster: ClusterSpec,
+  answer: Answer,
+  origin: ClusterOrigin,
+): { fields: Pick<ResolvedCluster, 'enableOutpost' | 'id'>; warnings: string[] } {
+  const given = {
     ...(cluster.enableOutpost === undefined ? {} : { enableOutpost: cluster.enableOutpost }),
     ...(cluster.id === undefined ? {} : { id: cluster.id }),
   };
+  if (origin === 'user data') return { fields: given, warnings: [] };
+  const warnings: string[] = [];
+  const says = `${origin === 'cluster file' ? 'the --cluster file' : origin === 'cached answer' ? `the cached eks:DescribeCluster answer (${CLUSTER_CACHE_PATH})` : 'eks:DescribeCluster'}`;
+  if (answer.id && cluster.enableOutpost === false) {
+    warnings.push(
+      `spec.cluster.enableOutpost: false, but ${says} gives cluster "${cluster.name}" the local-cluster id ${answer.id}: the kubelet keeps IAM tokens, which fail while the Outpost is cut off from its Region`,
+    );
+  }
+  if (!answer.id && cluster.enableOutpost === true && origin === 'eks:DescribeCluster') {
+    warnings.push(`spec.cluster.enableOutpost: true, but ${says} gives cluster "${cluster.name}" no local-cluster id (its control plane is not on an Outpost)`);
+  }
+  if (answer.id && cluster.id && cluster.id !== answer.id && cluster.enableOutpost !== false) {
+    warnings.push(`spec.cluster.id: ${JSON.stringify(cluster.id)} is not the id ${says} gives (${answer.id}); the user data's is used`);
+  }
+  if (!answer.id || cluster.enableOutpost !== undefined) return { fields: given, warnings };
+  return { fields: { enableOutpost: true, id: cluster.id ?? answer.id }, warnings };
+}
+
+export async function resolveCluster(cluster: ClusterSpec | undefined, sources: ClusterSources): Promise<ClusterResolution> {
+  const name = cluster?.name;
+  if (!name) throw new InputError('spec.cluster.name: required field is missing (expected the EKS cluster name)');
   const fetched = missingClusterFields(cluster);
-  const complete = (answer: Answer, origin: ClusterOrigin, warnings: string[] = []): ClusterResolution => ({
-    cluster: {
-      name,
-      apiServerEndpoint: cluster.apiServerEndpoint || answer.apiServerEndpoint!,
-      certificateAuthority: cluster.certificateAuthority || answer.certificateAuthority!,
-      cidr: cluster.cidr || answer.cidr!,
-      ...optional,
-    },
-    fetched,
-    origin,
-    warnings,
-    ...(origin === 'cached answer' || origin === 'eks:DescribeCluster' ? { cacheFile: cacheFile(name, answer) } : {}),
-  });
+  const complete = (answer: Answer, origin: ClusterOrigin, warnings: string[] = []): ClusterResolution => {
+    const local = localCluster(cluster, answer, origin);
+    return {
+      cluster: {
+        name,
+        apiServerEndpoint: cluster.apiServerEndpoint || answer.apiServerEndpoint!,
+        certificateAuthority: cluster.certificateAuthority || answer.certificateAuthority!,
+        cidr: cluster.cidr || answer.cidr!,
+        ...local.fields,
+      },
+      fetched,
+      origin,
+      warnings: [...warnings, ...local.warnings],
+      ...(origin === 'cached answer' || origin === 'eks:DescribeCluster' ? { cacheFile: cacheFile(name, answer) } : {}),
+    };
+  };
   if (fetched.length === 0) return complete({}, 'user data');
 
   if (sources.file) {

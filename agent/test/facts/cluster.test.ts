@@ -179,6 +179,55 @@ describe('resolveCluster: the cached answer and what EKS answers', () => {
   });
 });
 
+describe('resolveCluster: a local cluster (control plane on an Outpost)', () => {
+  const ID = 'a1b2c3d4-5678-90ab-cdef-0123456789ab';
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("takes the local-cluster id from EKS when the user data is silent, and caches it; a regional cluster's answer has none", async () => {
+    const deps = await setUp({ clusters: { prod: { localClusterId: ID }, regional: {} } });
+    const out = await resolveCluster({ name: 'prod' }, deps);
+    expect(out.cluster).toEqual({ ...fromEks, enableOutpost: true, id: ID });
+    expect(out.warnings).toEqual([]);
+    expect(JSON.parse(out.cacheFile!.content)).toEqual({ ...fromEks, id: ID });
+    // the next boot reads the same from the cache, without asking
+    const dir = mkdtempSync(join(tmpdir(), 'cluster-cache-'));
+    dirs.push(dir);
+    mkdirSync(join(dir, 'var/lib/eks-node-agent'), { recursive: true });
+    writeFileSync(join(dir, CLUSTER_CACHE_PATH), out.cacheFile!.content);
+    const cached = await resolveCluster({ name: 'prod' }, { ...deps, cacheRoot: dir });
+    expect(cached).toMatchObject({ origin: 'cached answer', cluster: { enableOutpost: true, id: ID } });
+    expect(eks!.requests).toHaveLength(1);
+    const regional = await resolveCluster({ name: 'regional' }, deps);
+    expect(regional.cluster).not.toHaveProperty('enableOutpost');
+    expect(regional.cluster).not.toHaveProperty('id');
+  });
+
+  it('keeps what the user data says and warns where the answer contradicts it', async () => {
+    const deps = await setUp({ clusters: { prod: { localClusterId: ID }, regional: {} } });
+    const off = await resolveCluster({ name: 'prod', enableOutpost: false }, deps);
+    expect(off.cluster).toEqual({ ...fromEks, enableOutpost: false });
+    expect(off.warnings).toEqual([
+      `spec.cluster.enableOutpost: false, but eks:DescribeCluster gives cluster "prod" the local-cluster id ${ID}: the kubelet keeps IAM tokens, which fail while the Outpost is cut off from its Region`,
+    ]);
+    const otherId = await resolveCluster({ name: 'prod', enableOutpost: true, id: 'e5f6' }, deps);
+    expect(otherId.cluster).toMatchObject({ enableOutpost: true, id: 'e5f6' });
+    expect(otherId.warnings).toEqual([`spec.cluster.id: "e5f6" is not the id eks:DescribeCluster gives (${ID}); the user data's is used`]);
+    const notLocal = await resolveCluster({ name: 'regional', enableOutpost: true, id: 'e5f6' }, deps);
+    expect(notLocal.cluster).toMatchObject({ enableOutpost: true, id: 'e5f6' });
+    expect(notLocal.warnings).toEqual([
+      'spec.cluster.enableOutpost: true, but eks:DescribeCluster gives cluster "regional" no local-cluster id (its control plane is not on an Outpost)',
+    ]);
+  });
+
+  it('reads the id from a --cluster file as render does', async () => {
+    const out = await resolveCluster({ name: 'prod' }, { file: { path: 'c.json', description: { ...fromEks, id: ID } } });
+    expect(out).toMatchObject({ origin: 'cluster file', cluster: { enableOutpost: true, id: ID }, warnings: [] });
+  });
+});
+
 describe('missingClusterFields', () => {
   it('lists the missing fields in a fixed order', () => {
     expect(missingClusterFields(undefined)).toEqual(['apiServerEndpoint', 'certificateAuthority', 'cidr']);
