@@ -28,6 +28,7 @@ export function expectedPathsWithoutPlan(config: NodeConfig | undefined): string
     PATHS.kubeletDropIn,
     PATHS.kubeletEnvironment,
     PATHS.kubeconfig,
+    PATHS.bootstrapKubeconfig,
     PATHS.caCert,
     PATHS.credentialProviderConfig,
     PATHS.containerdConfig,

@@ -3,6 +3,7 @@ import { PATHS } from '../render/paths.js';
 import type { ExecConfig } from './types.js';
 
 export const KUBELET_KUBECONFIG = PATHS.kubeconfig;
+export const KUBELET_BOOTSTRAP_KUBECONFIG = PATHS.bootstrapKubeconfig;
 
 type Named<T> = { name?: unknown } & T;
 

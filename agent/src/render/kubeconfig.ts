@@ -4,8 +4,18 @@ import { PATHS } from './paths.js';
 import type { PlannedFile } from './plan.js';
 
 /**
- * The kubelet's kubeconfig: the CA by path (the file ca.ts writes) and a token from
- * aws-iam-authenticator. On Outposts (local clusters) the authenticator wants the cluster id.
+ * Whether the kubelet starts from a bootstrap kubeconfig: on a local cluster (control plane on an
+ * Outpost). Its token comes from IAM, which answers only while the Outpost reaches its Region, so
+ * the kubelet trades it once for a client certificate (TLS bootstrapping) and writes
+ * PATHS.kubeconfig itself; that certificate keeps working while the Outpost is cut off, and a
+ * reboot then reuses it. The agent leaves PATHS.kubeconfig to the kubelet (and removes one it
+ * wrote for an earlier, regional configuration, which the kubelet would otherwise go on using).
+ */
+export const bootstrapsCertificate = (cluster: { enableOutpost?: boolean }): boolean => cluster.enableOutpost === true;
+
+/**
+ * The kubelet's kubeconfig (a local cluster's bootstrap kubeconfig): the CA by path (the file
+ * ca.ts writes) and a token from aws-iam-authenticator, which for a local cluster wants its id.
  * Written as text, each value through yamlString(), so none can break out of its scalar and the
  * kubelet's YAML 1.1 reads each as the string it is (a cluster named `on` stays `"on"`). Not
  * through the YAML library's serialiser: it decides quoting by YAML 1.2, and on `init`'s path it
@@ -45,5 +55,5 @@ export function renderKubeconfig(ctx: RenderContext): PlannedFile {
     '        provideClusterInfo: false',
     '',
   ].join('\n');
-  return { path: PATHS.kubeconfig, mode: 0o600, content };
+  return { path: bootstrapsCertificate(cluster) ? PATHS.bootstrapKubeconfig : PATHS.kubeconfig, mode: 0o600, content };
 }

@@ -2,6 +2,7 @@ import { featureGatesFlagFor } from '../api/kubelet-feature-gates.js';
 import { isLeftOut, removedKubeletFlags } from '../api/kubelet-flags.js';
 import { renderTemplate } from '../templates/handlebars.js';
 import type { RenderContext } from './context.js';
+import { bootstrapsCertificate } from './kubeconfig.js';
 import { PATHS } from './paths.js';
 import type { PlannedFile } from './plan.js';
 
@@ -56,6 +57,7 @@ export function agentKubeletFlags(ctx: RenderContext): string[] {
     // containerd in runtime.slice); without it the kubelet's runtime metrics are empty.
     'runtime-cgroups': RUNTIME_CGROUP,
   };
+  if (bootstrapsCertificate(ctx.config.spec.cluster)) flags['bootstrap-kubeconfig'] = PATHS.bootstrapKubeconfig;
   const labels = agentNodeLabels(ctx);
   if (labels) flags['node-labels'] = labels;
   if (ctx.kubeletFragment && ctx.kubeletDropIn) flags['config-dir'] = PATHS.kubeletConfigDir;

@@ -5,6 +5,8 @@ export const PATHS = {
   kubeletDropIn: '/etc/kubernetes/kubelet/config.json.d/40-eks-node.conf',
   kubeletEnvironment: '/etc/eks/kubelet/environment',
   kubeconfig: '/var/lib/kubelet/kubeconfig',
+  /** a local cluster's: the kubelet trades its token for a certificate and writes `kubeconfig` itself */
+  bootstrapKubeconfig: '/var/lib/kubelet/bootstrap-kubeconfig',
   caCert: '/etc/kubernetes/pki/ca.crt',
   credentialProviderConfig: '/etc/eks/image-credential-provider/config.json',
   credentialProviderBinDir: '/etc/eks/image-credential-provider',

@@ -32,6 +32,7 @@ export function planUnits(files: PlannedFile[]): UnitAction[] {
     kind: 'restart',
     unit: KUBELET_UNIT,
     triggeredBy: present([
+      PATHS.bootstrapKubeconfig,
       PATHS.caCert,
       PATHS.credentialProviderConfig,
       PATHS.kubeconfig,

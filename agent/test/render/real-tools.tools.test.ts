@@ -60,9 +60,13 @@ describe('rendered files read by real tools', () => {
     expect(checked).toBeGreaterThanOrEqual(5);
   });
 
-  it('kubectl parses the kubeconfig and sees the exec credential plugin', async () => {
+  it("kubectl parses the kubeconfig (a local cluster's bootstrap kubeconfig) and sees the exec credential plugin", async () => {
     for (const [name, plan] of plans) {
-      const file = await put(`${name}/kubeconfig`, content(plan, '/var/lib/kubelet/kubeconfig') ?? '');
+      const local = loadCase(name, ca.certBase64).config.spec.cluster.enableOutpost === true;
+      const path = local ? '/var/lib/kubelet/bootstrap-kubeconfig' : '/var/lib/kubelet/kubeconfig';
+      const text = content(plan, path);
+      expect(text, `${name}: ${path}`).toBeDefined();
+      const file = await put(`${name}/kubeconfig`, text!);
       const { stdout } = await execa('kubectl', ['config', 'view', '--kubeconfig', file, '-o', 'json'], { timeout: 20_000 });
       const view = JSON.parse(stdout) as {
         clusters: Array<{ cluster: { server: string; 'certificate-authority': string } }>;

@@ -1,6 +1,6 @@
 import { describeCause } from '../../errors.js';
 import { apiRequest } from '../net.js';
-import { KUBELET_KUBECONFIG, execOf } from '../kubeconfig.js';
+import { KUBELET_BOOTSTRAP_KUBECONFIG, KUBELET_KUBECONFIG, execOf } from '../kubeconfig.js';
 import type { Check } from '../runner.js';
 import type { NodeNameValue } from './node-name.js';
 import type { DoctorDeps } from '../types.js';
@@ -32,7 +32,11 @@ export function authCheck(deps: DoctorDeps): Check {
     timeoutMs: 15_000,
     async run(ctx) {
       const reach = ctx.value<Reach>('tls');
-      const file = await deps.readFile(KUBELET_KUBECONFIG);
+      // A local cluster's kubelet holds a certificate; the bootstrap kubeconfig's token is the
+      // identity it got it with, and the one that must still be mapped for a new node to join.
+      const bootstrap = await deps.readFile(KUBELET_BOOTSTRAP_KUBECONFIG);
+      const path = bootstrap ? KUBELET_BOOTSTRAP_KUBECONFIG : KUBELET_KUBECONFIG;
+      const file = bootstrap ?? (await deps.readFile(KUBELET_KUBECONFIG));
       if (!file) {
         return {
           status: 'fail',
@@ -41,7 +45,7 @@ export function authCheck(deps: DoctorDeps): Check {
         };
       }
       const exec = execOf(file.content.toString('utf8'));
-      if (typeof exec === 'string') return { status: 'fail', detail: `${KUBELET_KUBECONFIG} ${exec}`, hint: 'see the files line: the kubeconfig has drifted' };
+      if (typeof exec === 'string') return { status: 'fail', detail: `${path} ${exec}`, hint: 'see the files line: the kubeconfig has drifted' };
       let token: string;
       try {
         token = await deps.execCredential(exec, Math.max(1, ctx.remainingMs() - 3_000));
@@ -112,7 +116,8 @@ export function authCheck(deps: DoctorDeps): Check {
           hint: `${role} is mapped without node permissions: the access entry must be of type EC2_LINUX (aws-auth: groups system:bootstrappers and system:nodes, username system:node:{{EC2PrivateDNSName}})`,
         };
       }
-      return { status: 'ok', detail: `authenticated as ${who}`, value: { reach, token } satisfies AuthValue };
+      const through = bootstrap ? ` with the bootstrap token of ${KUBELET_BOOTSTRAP_KUBECONFIG}` : '';
+      return { status: 'ok', detail: `authenticated as ${who}${through}`, value: { reach, token } satisfies AuthValue };
     },
   };
 }
