@@ -174,6 +174,9 @@ export function useDoctorNode(): void {
     const config = nodeConfig();
     imds.setUserData(stringify(config));
     await rm(join(root, 'etc/kubernetes'), { recursive: true, force: true });
+    // a local-cluster case's bootstrap kubeconfig and pin
+    await rm(join(root, 'var/lib/kubelet/bootstrap-kubeconfig'), { force: true });
+    await rm(join(root, 'etc/hosts'), { force: true });
     await configureNode(config);
     await setUnits({ 'containerd.service': 'active', 'kubelet.service': 'active' });
     for (const f of await readdir(journalDir)) await rm(join(journalDir, f));

@@ -205,6 +205,30 @@ describe('doctor names the cause of each join failure', () => {
     expect(r.by('files').status).toBe('ok');
   });
 
+  it('a local cluster: auth with the bootstrap kubeconfig the kubelet trades for a certificate; dns warns until the endpoint is pinned in /etc/hosts', async () => {
+    const config = nodeConfig();
+    config.spec.cluster = { ...config.spec.cluster, enableOutpost: true, id: 'a1b2c3d4-5678-90ab-cdef-0123456789ab' };
+    imds.setUserData(stringify(config));
+    await configureNode(config);
+    let r = await doctorJson();
+    expect(r.by('files').status).toBe('ok');
+    expect(r.by('auth')).toMatchObject({ status: 'ok', detail: expect.stringContaining('with the bootstrap token of /var/lib/kubelet/bootstrap-kubeconfig') });
+    expect(r.by('dns')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/^localhost resolves to .*; a local cluster, but not pinned in \/etc\/hosts$/),
+    });
+    expect(r.by('dns').hint).toContain('api server pin');
+    // the tcp check still runs on the address found
+    expect(r.by('tcp').status).toBe('ok');
+    await mkdir(join(root, 'etc'), { recursive: true });
+    await writeFile(
+      join(root, 'etc/hosts'),
+      '127.0.0.1 localhost\n# BEGIN eks-node-agent: API server addresses of the local cluster, kept for when its Outpost is cut off from the Region\n127.0.0.1\tlocalhost\n# END eks-node-agent\n',
+    );
+    r = await doctorJson();
+    expect(r.by('dns')).toMatchObject({ status: 'ok', detail: expect.stringContaining('(pinned in /etc/hosts for the local cluster)') });
+  });
+
   it('a certificate from another CA: tls fails saying the CA in the config is wrong', async () => {
     const config = nodeConfig({ certificateAuthority: Buffer.from(otherCa.certPem).toString('base64') });
     imds.setUserData(stringify(config));

@@ -46,6 +46,8 @@ import {
 } from '../apply/local-storage.js';
 import { createProcessRunner } from '../apply/process.js';
 import { localStorageIntent, type LocalStorageIntent } from '../storage/plan.js';
+import { describePin, pinApiServer } from '../apply/hosts-pin.js';
+import { monotonicMs } from '../common/clock.js';
 import { stderrLog, timed, type Log } from './log.js';
 import { formatPlan } from './plan-format.js';
 import { processDuration, systemClock, type ClockReader } from './process-clock.js';
@@ -201,18 +203,25 @@ export async function run(
     const defaults = spec?.instance?.environment?.default;
     const aws = awsApis(env, { proxy: proxySettings(defaults, env), trust: new AwsTrust(trustOptions(defaults, env)) }, log, roleCredentials);
     const instanceIdNodeName = spec?.featureGates?.InstanceIdNodeName === true;
-    const { plan } = await planNode(
+    const {
+      plan,
+      config: resolvedConfig,
+      facts,
+    } = await planNode(
       loaded.config,
       { facts: { root: options.root, instance: { imds: imds(), instanceIdNodeName }, ec2: aws.ec2 }, cluster: { cacheRoot: options.root, eks: aws.eks } },
       step,
     );
     for (const warning of plan.warnings) log(`warning: ${warning}`);
     const storage = localStorageIntent(loaded.config.spec);
+    const pinOptions = { root: options.root, cluster: resolvedConfig.spec.cluster, seed: facts.facts.instance.instanceId };
     if (options.dryRun) {
       for (const line of formatPlan(plan)) out(line);
       for (const path of staleFiles(plan, options.root)) out(`remove ${path} (written by an earlier plan, no longer planned)`);
       const storageLine = describeLocalStorageOn(options.root, storage);
       if (storageLine) out(storageLine);
+      const pin = await pinApiServer({ ...pinOptions, dryRun: true });
+      if (pin.kind !== 'none') out(`api server pin: ${describePin(pin).line}`);
       return 0;
     }
     const ranBefore = existsSync(statePath(options.root));
@@ -232,6 +241,15 @@ export async function run(
       log(`resolvers: removed ${PATHS.resolvedDropIn}, restarted ${RESOLVED_UNIT}`);
     }
     await recordLocalStorageIntent(options.root, storage);
+    // before anything starts the kubelet (the early start below, or the run phase); a regional
+    // cluster's boot logs nothing for it (it reads /etc/hosts and finds no earlier pin)
+    const pinStarted = monotonicMs();
+    const pin = await pinApiServer(pinOptions);
+    if (pin.kind !== 'none') {
+      const { line, warning } = describePin(pin);
+      const durationMs = Math.round(monotonicMs() - pinStarted);
+      log(warning ? `warning: api server pin: ${line}` : `api server pin ${durationMs} ms (${line})`, { phase: 'api server pin', durationMs });
+    }
     if (options.skip === 'run' && options.earlyStart) {
       // a shortcut, never a reason to fail the boot: whatever goes wrong leaves the start to the run phase
       try {

@@ -5,6 +5,7 @@ import { StepTimeout, parseEndpoint, tcpConnect, tlsHandshake, type Endpoint } f
 import type { Check } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
 import type { ConfigValue } from './config.js';
+import { HOSTS_PATH, pinnedIn } from '../../apply/hosts-pin.js';
 
 export interface Reach {
   endpoint: Endpoint;
@@ -42,7 +43,22 @@ export function dnsCheck(deps: DoctorDeps): Check {
       }
       if (addresses.length === 0)
         return { status: 'fail', detail: `${endpoint.host} resolves to no address`, hint: 'check spec.cluster.apiServerEndpoint and the VPC DNS settings' };
-      return { status: 'ok', detail: `${endpoint.host} resolves to ${addresses.join(', ')}`, value: reach(addresses[0]!) };
+      const resolves = `${endpoint.host} resolves to ${addresses.join(', ')}`;
+      if (cfg.config.spec.cluster.enableOutpost === true) {
+        // a local cluster's name resolves through the Region: init pins its addresses (apply/hosts-pin.ts)
+        const hosts = await deps.readFile(HOSTS_PATH);
+        const pin = hosts ? pinnedIn(hosts.content.toString('utf8')) : undefined;
+        if (!pin || pin.host !== endpoint.host.toLowerCase()) {
+          return {
+            status: 'warn',
+            detail: `${resolves}; a local cluster, but not pinned in ${HOSTS_PATH}`,
+            hint: 'the node loses the API server whenever the Outpost is cut off from its Region: see the `api server pin` line of `journalctl -u eks-node-agent-config`',
+            value: reach(addresses[0]!),
+          };
+        }
+        return { status: 'ok', detail: `${resolves} (pinned in ${HOSTS_PATH} for the local cluster)`, value: reach(addresses[0]!) };
+      }
+      return { status: 'ok', detail: resolves, value: reach(addresses[0]!) };
     },
   };
 }

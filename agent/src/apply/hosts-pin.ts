@@ -1,0 +1,218 @@
+import { Resolver } from 'node:dns/promises';
+import { lstatSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import { describeCause } from '../errors.js';
+import type { PlannedFile } from '../render/plan.js';
+import { writeFiles } from './write-files.js';
+
+/**
+ * A local cluster's API server addresses pinned in /etc/hosts. The control plane of a local
+ * cluster runs on the Outpost with fixed addresses, but its name is answered by Route 53, in the
+ * Region: while the Outpost is cut off from its Region the name does not resolve, and a kubelet
+ * (or a node rebooting) would lose a control plane that is still there. So the config phase asks
+ * DNS for the addresses and writes them, in a block of its own, into /etc/hosts, which the
+ * kubelet and aws-iam-authenticator read before DNS. Each run replaces the block (no lines pile
+ * up across reboots); when DNS does not answer, the block of an earlier boot is kept; when the
+ * node no longer joins a local cluster, the block is taken out.
+ */
+
+export const HOSTS_PATH = '/etc/hosts';
+const BEGIN = '# BEGIN eks-node-agent: API server addresses of the local cluster, kept for when its Outpost is cut off from the Region';
+const END = '# END eks-node-agent';
+
+/**
+ * Where the addresses are asked: systemd-resolved's upstream servers when it runs (its stub at
+ * 127.0.0.53 would answer from /etc/hosts, so from the block an earlier boot wrote), else the
+ * servers of /etc/resolv.conf. A port after the address (`127.0.0.1:5353`, `[::1]:5353`) is taken
+ * as the resolver library takes it; a real file never has one, the tests' DNS double needs one.
+ */
+const RESOLV_CONFS = ['/run/systemd/resolve/resolv.conf', '/etc/resolv.conf'];
+
+/** How long one query waits, and how often it is sent, before the lookup gives up. */
+const QUERY_TIMEOUT_MS = 1_000;
+const QUERY_TRIES = 2;
+
+export type HostsPinResult =
+  | { kind: 'none' }
+  | { kind: 'address'; host: string }
+  | { kind: 'pinned'; host: string; addresses: string[]; changed: boolean; servers: string[] }
+  | { kind: 'kept'; host: string; addresses: string[]; cause: string }
+  | { kind: 'unpinned'; host: string; cause: string }
+  | { kind: 'removed' };
+
+/** The endpoint's host name, or undefined when the endpoint names an address (nothing to pin). */
+export function endpointHostName(endpoint: string): string | undefined {
+  let host: string;
+  try {
+    host = new URL(endpoint).hostname;
+  } catch {
+    return undefined;
+  }
+  const bare = host.replace(/^\[|\]$/g, '');
+  return bare === '' || isIP(bare) !== 0 ? undefined : host.toLowerCase();
+}
+
+/** The nameservers of the first resolv.conf under `root` that names any. */
+export function nameserversOf(root: string): string[] {
+  for (const file of RESOLV_CONFS) {
+    let text: string;
+    try {
+      text = readFileSync(join(root, file), 'utf8');
+    } catch {
+      continue;
+    }
+    const servers = text
+      .split('\n')
+      .map((line) => /^\s*nameserver\s+(\S+)/.exec(line)?.[1])
+      .filter((s): s is string => s !== undefined && isServer(s));
+    if (servers.length > 0) return servers;
+  }
+  return [];
+}
+
+function isServer(text: string): boolean {
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(text);
+  if (bracketed) return isIP(bracketed[1]!) === 6;
+  if (isIP(text) !== 0) return true;
+  const withPort = /^([\d.]+):(\d{1,5})$/.exec(text);
+  return withPort !== null && isIP(withPort[1]!) === 4;
+}
+
+/**
+ * The host's IPv4 and IPv6 addresses from DNS, sorted. A family with no records is no failure;
+ * no address at all is (the error names what each family's query met).
+ */
+export async function lookUp(host: string, servers: readonly string[]): Promise<string[]> {
+  const resolver = new Resolver({ timeout: QUERY_TIMEOUT_MS, tries: QUERY_TRIES });
+  if (servers.length > 0) resolver.setServers([...servers]);
+  const [v4, v6] = await Promise.allSettled([resolver.resolve4(host), resolver.resolve6(host)]);
+  const addresses = [v4, v6].flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
+  if (addresses.length > 0) return [...new Set(addresses)].sort();
+  const codes = [v4, v6].map((r) => (r.status === 'rejected' ? ((r.reason as { code?: string }).code ?? describeCause(r.reason)) : 'no records'));
+  throw new Error(`DNS gave no address for ${host} (A: ${codes[0]}, AAAA: ${codes[1]})`);
+}
+
+/** The pinned addresses and host of the agent's block, if the file has one. */
+export function pinnedIn(hosts: string): { host: string; addresses: string[] } | undefined {
+  const block = blockOf(hosts);
+  if (!block) return undefined;
+  const entries = block.lines.map((l) => l.split(/\s+/)).filter((w) => w.length >= 2);
+  if (entries.length === 0) return undefined;
+  return { host: entries[0]![1]!, addresses: entries.map((w) => w[0]!).sort() };
+}
+
+function blockOf(hosts: string): { start: number; end: number; lines: string[] } | undefined {
+  const lines = hosts.split('\n');
+  const start = lines.indexOf(BEGIN);
+  const end = lines.indexOf(END, start + 1);
+  if (start === -1 || end === -1) return undefined;
+  return { start, end, lines: lines.slice(start + 1, end) };
+}
+
+/** The file without the agent's block, and with it when `pin` is given (at the end). */
+export function withPin(hosts: string, pin?: { host: string; addresses: string[]; seed: string }): string {
+  const block = blockOf(hosts);
+  let lines = hosts.split('\n');
+  if (block) lines = [...lines.slice(0, block.start), ...lines.slice(block.end + 1)];
+  let text = lines.join('\n');
+  if (!pin) return text;
+  if (text !== '' && !text.endsWith('\n')) text += '\n';
+  const entries = spread(pin.addresses, pin.seed).map((a) => `${a}\t${pin.host}`);
+  return `${text}${[BEGIN, ...entries, END].join('\n')}\n`;
+}
+
+/**
+ * The addresses in an order of this node's own, the same on every run: a client takes the first
+ * address, and the nodes of a cluster should not all go to one control-plane instance.
+ */
+export function spread(addresses: readonly string[], seed: string): string[] {
+  const rank = (a: string) => fnv1a(`${seed} ${a}`);
+  return [...addresses].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : 1));
+}
+
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+export interface HostsPinOptions {
+  root: string;
+  /** the resolved cluster; undefined endpoint host or a regional cluster means no pin */
+  cluster: { apiServerEndpoint: string; enableOutpost?: boolean };
+  /** orders the addresses (the instance id) */
+  seed: string;
+  /** look up and say what would change, write nothing */
+  dryRun?: boolean;
+  /** the DNS lookup (tests of the write path may give their own) */
+  lookUp?: (host: string, servers: readonly string[]) => Promise<string[]>;
+}
+
+/**
+ * Brings the agent's block in /etc/hosts in line with the cluster. Never fails the boot: DNS that
+ * does not answer keeps an earlier pin (or leaves none), and the result says so for the log.
+ * Writing the file (atomically, its mode kept) is the one step that may throw.
+ */
+export async function pinApiServer(options: HostsPinOptions): Promise<HostsPinResult> {
+  const { root, cluster } = options;
+  const path = join(root, HOSTS_PATH);
+  let hosts = '';
+  try {
+    hosts = readFileSync(path, 'utf8');
+  } catch {
+    // no /etc/hosts: written below if there is something to pin
+  }
+  const host = cluster.enableOutpost === true ? endpointHostName(cluster.apiServerEndpoint) : undefined;
+  const write = async (content: string): Promise<boolean> => {
+    if (options.dryRun) return content !== hosts;
+    const mode = lstatSync(path, { throwIfNoEntry: false })?.mode;
+    const file: PlannedFile = { path: HOSTS_PATH, mode: mode === undefined ? 0o644 : mode & 0o7777, content };
+    const written = await writeFiles([file], { root });
+    return written.changed.length > 0;
+  };
+  if (!host) {
+    if (!pinnedIn(hosts)) return cluster.enableOutpost === true ? { kind: 'address', host: cluster.apiServerEndpoint } : { kind: 'none' };
+    await write(withPin(hosts));
+    return cluster.enableOutpost === true ? { kind: 'address', host: cluster.apiServerEndpoint } : { kind: 'removed' };
+  }
+  const servers = nameserversOf(root);
+  let addresses: string[];
+  try {
+    addresses = await (options.lookUp ?? lookUp)(host, servers);
+  } catch (err) {
+    const earlier = pinnedIn(hosts);
+    const cause = describeCause(err);
+    if (earlier && earlier.host === host) return { kind: 'kept', host, addresses: earlier.addresses, cause };
+    return { kind: 'unpinned', host, cause };
+  }
+  const changed = await write(withPin(hosts, { host, addresses, seed: options.seed }));
+  return { kind: 'pinned', host, addresses, changed, servers };
+}
+
+/** One log line for a result; `warning` when the node is left without a current pin. */
+export function describePin(result: HostsPinResult): { line: string; warning: boolean } {
+  switch (result.kind) {
+    case 'none':
+      return { line: 'not a local cluster: nothing to pin', warning: false };
+    case 'address':
+      return { line: `the endpoint ${result.host} is an address: nothing to pin`, warning: false };
+    case 'removed':
+      return { line: `not a local cluster: took the earlier pin out of ${HOSTS_PATH}`, warning: false };
+    case 'pinned':
+      return {
+        line: `${result.host} pinned in ${HOSTS_PATH} to ${result.addresses.join(', ')}${result.changed ? '' : ' (unchanged)'}${result.servers.length > 0 ? ` (asked ${result.servers.join(', ')})` : ''}`,
+        warning: false,
+      };
+    case 'kept':
+      return {
+        line: `${result.cause}; kept the earlier pin of ${result.host} in ${HOSTS_PATH} (${result.addresses.join(', ')})`,
+        warning: true,
+      };
+    case 'unpinned':
+      return {
+        line: `${result.cause}; ${result.host} is not pinned in ${HOSTS_PATH}, so the node loses the API server whenever the Outpost is cut off from its Region`,
+        warning: true,
+      };
+  }
+}

@@ -1,0 +1,130 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type DnsEmulator, startDns } from '../emulators/dns.js';
+import { TEST_CLUSTER_ENDPOINT as ENDPOINT } from '../emulators/eks.js';
+import { startNode, type SimulatedNode } from '../support/node.js';
+import { completeCluster, nodeConfig } from '../support/user-data.js';
+
+/**
+ * A local cluster (control plane on an Outpost): its nodes must keep the API server while the
+ * Outpost is cut off from its Region, which answers IAM and the endpoint's DNS name. The agent
+ * gives the kubelet a bootstrap kubeconfig (it trades the token for a certificate) and pins the
+ * endpoint's addresses in /etc/hosts, asked of the node's DNS (here a double on loopback).
+ */
+
+const HOST = new URL(ENDPOINT).hostname.toLowerCase();
+const LOCAL_ID = 'a1b2c3d4-5678-90ab-cdef-0123456789ab';
+const ADDRESSES = ['10.0.5.10', '10.0.5.11', '10.0.5.12'];
+const BEGIN = /^# BEGIN eks-node-agent: /m;
+
+let node: SimulatedNode | undefined;
+let dns: DnsEmulator | undefined;
+afterEach(async () => {
+  await node?.close();
+  await dns?.close();
+  node = dns = undefined;
+});
+
+async function localNode(userData: string): Promise<SimulatedNode> {
+  dns = await startDns({ records: { [HOST]: ADDRESSES } });
+  node = await startNode({ imds: { userData }, eks: { clusters: { 'test-cluster': { localClusterId: LOCAL_ID } } } });
+  mkdirSync(join(node.root, 'etc'), { recursive: true });
+  writeFileSync(join(node.root, 'etc/resolv.conf'), `nameserver ${dns.server}\n`);
+  writeFileSync(join(node.root, 'etc/hosts'), '127.0.0.1   localhost\n::1         localhost\n', { mode: 0o644 });
+  return node;
+}
+
+const pinnedLines = (n: SimulatedNode) =>
+  n
+    .read('/etc/hosts')
+    .split('\n')
+    .filter((l) => l.endsWith(`\t${HOST}`));
+
+describe('a local cluster on an Outpost', () => {
+  it('named only: id from eks:DescribeCluster, a bootstrap kubeconfig, the API server pinned; a reboot cut off from DNS keeps the pin', async () => {
+    const n = await localNode(nodeConfig({ cluster: { name: 'test-cluster' } }));
+    const r = await n.agent(['init', '--root', n.root]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      new RegExp(`api server pin \\d+ ms \\(${HOST.replace(/\./g, '\\.')} pinned in /etc/hosts to ${ADDRESSES.join(', ')} \\(asked 127\\.0\\.0\\.1:\\d+\\)\\)`),
+    );
+    expect(r.stderr).not.toMatch(/warning/);
+    // the kubelet gets the token's kubeconfig as its bootstrap one, with the local cluster's id,
+    // and writes /var/lib/kubelet/kubeconfig itself once it holds a certificate
+    const bootstrap = n.read('/var/lib/kubelet/bootstrap-kubeconfig');
+    expect(bootstrap).toContain(`- ${LOCAL_ID}`);
+    expect(bootstrap).toContain(`server: ${ENDPOINT}`);
+    expect(existsSync(join(n.root, 'var/lib/kubelet/kubeconfig'))).toBe(false);
+    const env = n.read('/etc/eks/kubelet/environment');
+    expect(env).toContain('--bootstrap-kubeconfig=/var/lib/kubelet/bootstrap-kubeconfig');
+    expect(env).toContain('--kubeconfig=/var/lib/kubelet/kubeconfig');
+    // the user's lines stay first; the pin is one block, every address once
+    const hosts = n.read('/etc/hosts');
+    expect(hosts.startsWith('127.0.0.1   localhost\n::1         localhost\n# BEGIN eks-node-agent: ')).toBe(true);
+    expect(
+      pinnedLines(n)
+        .map((l) => l.split('\t')[0])
+        .sort(),
+    ).toEqual(ADDRESSES);
+    // the id is cached with the answer: the next boot knows the cluster is local without asking
+    expect(JSON.parse(n.read('/var/lib/eks-node-agent/cluster.json')).id).toBe(LOCAL_ID);
+
+    // a reboot while the Outpost is cut off: no DNS answer, the earlier pin stays, the boot goes on
+    dns!.set({ mode: 'drop' });
+    const cut = await n.agent(['init', '--root', n.root]);
+    expect(cut.exitCode, cut.stderr).toBe(0);
+    expect(cut.stderr).toMatch(/warning: api server pin: DNS gave no address for .* \(A: ETIMEOUT, AAAA: ETIMEOUT\); kept the earlier pin/);
+    expect(n.read('/etc/hosts')).toBe(hosts);
+    expect(n.eks.requests).toHaveLength(1);
+    expect(n.read('/var/lib/kubelet/bootstrap-kubeconfig')).toBe(bootstrap);
+
+    // connected again, the control plane moved one address: the block is replaced, not added to
+    dns!.set({ mode: 'answer', records: { [HOST]: ['10.0.5.10', '10.0.5.11', '10.0.5.13'] } });
+    const moved = await n.agent(['init', '--root', n.root]);
+    expect(moved.exitCode, moved.stderr).toBe(0);
+    expect(n.read('/etc/hosts').match(new RegExp(BEGIN, 'gm'))).toHaveLength(1);
+    expect(
+      pinnedLines(n)
+        .map((l) => l.split('\t')[0])
+        .sort(),
+    ).toEqual(['10.0.5.10', '10.0.5.11', '10.0.5.13']);
+  });
+
+  it('a node moved from the regional to the local cluster and back: kubeconfig and pin follow', async () => {
+    const n = await localNode(nodeConfig({ cluster: completeCluster }));
+    expect((await n.agent(['init', '--root', n.root])).exitCode).toBe(0);
+    expect(n.read('/var/lib/kubelet/kubeconfig')).toContain('- test-cluster');
+    expect(n.read('/etc/hosts')).not.toMatch(BEGIN);
+
+    // the agent's own token kubeconfig would keep the kubelet from bootstrapping: it goes
+    n.imds.setUserData(nodeConfig({ cluster: { ...completeCluster, enableOutpost: true, id: LOCAL_ID } }));
+    const local = await n.agent(['init', '--root', n.root]);
+    expect(local.exitCode, local.stderr).toBe(0);
+    expect(local.stderr).toMatch(/removed \(\/var\/lib\/kubelet\/kubeconfig\)/);
+    expect(existsSync(join(n.root, 'var/lib/kubelet/kubeconfig'))).toBe(false);
+    expect(n.read('/var/lib/kubelet/bootstrap-kubeconfig')).toContain(`- ${LOCAL_ID}`);
+    expect(pinnedLines(n)).toHaveLength(3);
+    expect(n.eks.requests).toHaveLength(0);
+
+    n.imds.setUserData(nodeConfig({ cluster: completeCluster }));
+    const regional = await n.agent(['init', '--root', n.root]);
+    expect(regional.exitCode, regional.stderr).toBe(0);
+    expect(regional.stderr).toMatch(/api server pin \d+ ms \(not a local cluster: took the earlier pin out of \/etc\/hosts\)/);
+    expect(n.read('/etc/hosts')).toBe('127.0.0.1   localhost\n::1         localhost\n');
+    expect(existsSync(join(n.root, 'var/lib/kubelet/bootstrap-kubeconfig'))).toBe(false);
+    expect(n.read('/var/lib/kubelet/kubeconfig')).toContain('- test-cluster');
+  });
+
+  it('says which of user data and EKS disagree, and keeps the user data', async () => {
+    const n = await localNode(nodeConfig({ cluster: { name: 'test-cluster', enableOutpost: false } }));
+    const r = await n.agent(['init', '--root', n.root]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      `warning: spec.cluster.enableOutpost: false, but eks:DescribeCluster gives cluster "test-cluster" the local-cluster id ${LOCAL_ID}: the kubelet keeps IAM tokens`,
+    );
+    expect(n.read('/var/lib/kubelet/kubeconfig')).toContain('- test-cluster');
+    expect(n.read('/etc/hosts')).not.toMatch(BEGIN);
+    expect(dns!.requests).toEqual([]);
+  });
+});
