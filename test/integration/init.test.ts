@@ -73,6 +73,15 @@ describe('init', () => {
     expect(n.eks.requests).toHaveLength(1);
   });
 
+  it('reads the instance role without HOME (a system service) and prints nothing of the runtime into the journal', async () => {
+    const n = await boot(nameOnly);
+    // no credentials in the environment: the instance role's, after a look for ~/.aws files
+    const r = await n.agent(['init', '--root', n.root], { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(n.imds.count('/latest/meta-data/iam/security-credentials/')).toBeGreaterThan(0);
+    expect(r.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('eks-node-agent: '))).toEqual([]);
+  });
+
   it('configures an IPv6 cluster: DNS from the prefix, node IP from the interface', async () => {
     const n = await boot(nameOnly, {
       eks: { clusters: { 'test-cluster': { ipFamily: 'ipv6' } } },

@@ -71,8 +71,9 @@ const CHAIN_VARIABLES = [
 export async function otherCredentialSource(env: Record<string, string | undefined>): Promise<string | undefined> {
   const variable = CHAIN_VARIABLES.find((v) => env[v]);
   if (variable) return variable;
-  // the home the SDK looks in: HOME, else the user's entry (a system service may have no HOME)
-  const home = env.HOME || (await import('node:os')).homedir();
+  // the home the SDK looks in: HOME, else the user's entry (a system service may have no HOME);
+  // not import(): in the executable that prints an ExperimentalWarning into the boot's journal
+  const home = env.HOME || process.getBuiltinModule('node:os').homedir();
   return ['.aws/config', '.aws/credentials'].map((f) => join(home, f)).find((f) => existsSync(f));
 }
 
