@@ -116,6 +116,48 @@ describe('a local cluster on an Outpost', () => {
     expect(n.read('/var/lib/kubelet/kubeconfig')).toContain('- test-cluster');
   });
 
+  it('config check, render and init --dry-run say the same of a local cluster; the dry run writes nothing', async () => {
+    const userData = nodeConfig({ cluster: { ...completeCluster, enableOutpost: true, id: LOCAL_ID } });
+    const n = await localNode(userData);
+    const file = join(n.root, 'user-data.yaml');
+    writeFileSync(file, userData);
+    const check = await n.agent(['config', 'check', '-c', `file://${file}`]);
+    expect(check.exitCode, check.stderr).toBe(0);
+    expect(check.stdout).toContain(
+      `local cluster (Outpost, id ${LOCAL_ID}): the kubelet trades its token for a client certificate (/var/lib/kubelet/bootstrap-kubeconfig); init pins ${HOST} in /etc/hosts`,
+    );
+    const facts = join(n.root, 'facts.json');
+    writeFileSync(
+      facts,
+      JSON.stringify({
+        instanceId: 'i-0123456789abcdef0',
+        instanceType: 'm5.large',
+        region: 'us-west-2',
+        availabilityZone: 'us-west-2a',
+        mac: '0e:12:34:56:78:9a',
+        privateIpv4: '10.0.1.23',
+        privateDnsName: 'ip-10-0-1-23.us-west-2.compute.internal',
+        cpuMillicores: 2000,
+        memoryMiB: 7725,
+        kubeletVersion: 'v1.33.1',
+        containerdVersion: '1.7.27',
+      }),
+    );
+    const out = join(n.root, 'rendered');
+    const render = await n.agent(['render', '-c', `file://${file}`, '--instance', facts, '--out', out]);
+    expect(render.exitCode, render.stderr).toBe(0);
+    expect(render.stdout).toMatch(/file 0600 +\d+ \/var\/lib\/kubelet\/bootstrap-kubeconfig\n/);
+    expect(render.stdout).not.toMatch(/\/var\/lib\/kubelet\/kubeconfig\n/);
+    expect(render.stdout).toContain(`api server pin: init pins ${HOST} in /etc/hosts to the addresses DNS gives at boot (not looked up by render)`);
+    const hosts = n.read('/etc/hosts');
+    const dry = await n.agent(['init', '--root', n.root, '--dry-run']);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/file 0600 +\d+ \/var\/lib\/kubelet\/bootstrap-kubeconfig\n/);
+    expect(dry.stdout).toContain(`api server pin: ${HOST} pinned in /etc/hosts to ${ADDRESSES.join(', ')}`);
+    expect(n.read('/etc/hosts')).toBe(hosts);
+    expect(existsSync(join(n.root, 'var/lib/kubelet/bootstrap-kubeconfig'))).toBe(false);
+  });
+
   it('says which of user data and EKS disagree, and keeps the user data', async () => {
     const n = await localNode(nodeConfig({ cluster: { name: 'test-cluster', enableOutpost: false } }));
     const r = await n.agent(['init', '--root', n.root]);

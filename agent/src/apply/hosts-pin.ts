@@ -1,4 +1,3 @@
-import { Resolver } from 'node:dns/promises';
 import { lstatSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
@@ -84,6 +83,8 @@ function isServer(text: string): boolean {
  * no address at all is (the error names what each family's query met).
  */
 export async function lookUp(host: string, servers: readonly string[]): Promise<string[]> {
+  // loaded here: a regional boot never needs it (and an import() would warn in the executable)
+  const { Resolver } = process.getBuiltinModule('node:dns/promises');
   const resolver = new Resolver({ timeout: QUERY_TIMEOUT_MS, tries: QUERY_TRIES });
   if (servers.length > 0) resolver.setServers([...servers]);
   const [v4, v6] = await Promise.allSettled([resolver.resolve4(host), resolver.resolve6(host)]);

@@ -6,6 +6,7 @@ import { PATHS } from '../render/paths.js';
 import { DEFAULT_ENVIRONMENT_KEY, unappliedFields } from '../api/validate.js';
 import { configWarnings } from '../render/config-warnings.js';
 import type { LoadedConfig } from '../sources/index.js';
+import { HOSTS_PATH, endpointHostName } from '../apply/hosts-pin.js';
 
 /** A proxy URL without its user and password, which must not reach a terminal or a log. */
 function showProxy(url: string): string {
@@ -57,6 +58,16 @@ export function describeNodeEnvironment(config: NodeConfig): string[] {
       network.domains?.length ? `Domains=${network.domains.join(' ')}` : '',
     ];
     lines.push(`resolvers: systemd-resolved gets ${parts.filter(Boolean).join(', ')} (${PATHS.resolvedDropIn}), restarted before the first AWS call`);
+  }
+  const cluster = spec.cluster;
+  if (cluster?.enableOutpost === true) {
+    const host = cluster.apiServerEndpoint ? endpointHostName(cluster.apiServerEndpoint) : undefined;
+    lines.push(
+      `local cluster (Outpost, id ${cluster.id ?? '?'}): the kubelet trades its token for a client certificate (${PATHS.bootstrapKubeconfig}); ` +
+        (cluster.apiServerEndpoint && !host
+          ? 'the endpoint is an address, so nothing is pinned'
+          : `init pins ${host ?? "the endpoint's host"} in ${HOSTS_PATH} to the addresses DNS gives at boot`),
+    );
   }
   const memoryLine = describeMemoryManager(spec.kubelet?.config, spec.kubelet?.flags);
   if (memoryLine) lines.push(memoryLine);

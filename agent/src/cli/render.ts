@@ -7,6 +7,7 @@ import { loadConfig } from '../sources/index.js';
 import type { Env } from './deps.js';
 import { readClusterFile, readInstanceFacts } from './facts-file.js';
 import { formatPlan } from './plan-format.js';
+import { HOSTS_PATH, endpointHostName } from '../apply/hosts-pin.js';
 
 export interface RenderCliOptions {
   configSources: string[];
@@ -51,7 +52,7 @@ export async function run(options: RenderCliOptions, _env: Env, out: (line: stri
         }
       : undefined;
   // like init, the baked instance-type table and sandbox image are read from this machine when present
-  const { plan } = await planNode(loaded.config, {
+  const { plan, config } = await planNode(loaded.config, {
     facts: { root: '/', instance, ...(options.instanceTypes ? { instanceTypesTable: options.instanceTypes } : {}) },
     cluster: file ? { file } : {},
   });
@@ -64,5 +65,8 @@ export async function run(options: RenderCliOptions, _env: Env, out: (line: stri
     throw new EnvironmentError(`--out ${options.out}: cannot write (${describeCause(err)})`, { cause: err });
   }
   for (const line of formatPlan(plan)) out(line);
+  // the one step of init that depends on the network at boot, so render can only name it
+  const pinned = config.spec.cluster.enableOutpost === true ? endpointHostName(config.spec.cluster.apiServerEndpoint) : undefined;
+  if (pinned) out(`api server pin: init pins ${pinned} in ${HOSTS_PATH} to the addresses DNS gives at boot (not looked up by render)`);
   return 0;
 }
