@@ -299,7 +299,9 @@ function checkValue(kind: string, value: unknown, path: string, problems: FieldP
   const wrong = (expected: string): void => {
     problems.push({ path, severity: 'error', message: `${path}: ${show(value)} is ${article(typeOf(value))} (expected ${expected})` });
   };
-  if (value === null) return; // the kubelet treats null as "not set"
+  // null is of every kind: the kubelet reads it as its zero value, and in the fragment it takes
+  // the agent's value away (the fields where that matters: takenAwayProblems)
+  if (value === null) return;
   if (kind.startsWith('list:')) {
     if (!Array.isArray(value)) {
       wrong('a list');

@@ -33,7 +33,49 @@ export function kubeletConfigPairProblems(config: Config, flags: readonly string
     ...cipherSuiteProblems(config, flags, base),
     ...pathAndIntervalProblems(config, flags, base),
     ...gateOffProblems(config, flags, base),
+    ...takenAwayProblems(config, flags, base),
   ];
+}
+
+/**
+ * A null in the fragment is not "not set": the fragment is layered over the agent's config as a
+ * JSON merge patch (the kubelet's drop-in rule, and the agent's own for older kubelets), where
+ * null takes the agent's value away. That is how a user drops a reservation (`kubeReserved:
+ * null`), but without a runtime endpoint the kubelet stops at start ("the containerRuntimeEndpoint
+ * was not specified or empty"); an empty string does the same. A --container-runtime-endpoint
+ * flag wins over the field. The fields whose loss only harms pods are advisory (advisoryProblems).
+ */
+function takenAwayProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
+  const endpoint = config.containerRuntimeEndpoint;
+  if ((endpoint !== null && endpoint !== '') || hasFlag(flags, '--container-runtime-endpoint')) return [];
+  return [
+    error(
+      `${base}.containerRuntimeEndpoint`,
+      `${endpoint === null ? 'null' : '""'} takes away the agent's runtime endpoint, and the kubelet stops at start without one (expected the field left out, for the agent's "unix:///run/containerd/containerd.sock", or a socket such as that)`,
+    ),
+  ];
+}
+
+/**
+ * Advisory: a null or empty clusterDNS or clusterDomain takes the agent's value away (see
+ * takenAwayProblems); the kubelet starts, and pods get no cluster DNS server or no cluster search
+ * domain, so a service name does not resolve in them. A --cluster-dns or --cluster-domain flag
+ * wins over its field.
+ */
+export function takenAwayAdvisories(config: Config | undefined, flags: readonly string[] | undefined, base = 'spec.kubelet.config'): string[] {
+  if (!config) return [];
+  const out: string[] = [];
+  const dns = config.clusterDNS;
+  if ((dns === null || (Array.isArray(dns) && dns.length === 0)) && !hasFlag(flags, '--cluster-dns'))
+    out.push(
+      `${base}.clusterDNS: ${dns === null ? 'null' : '[]'} takes away the agent's cluster DNS address (the service CIDR's .10): the kubelet starts, and pods get no cluster DNS (expected the field left out, or addresses such as ["169.254.20.10"])`,
+    );
+  const domain = config.clusterDomain;
+  if ((domain === null || domain === '') && !hasFlag(flags, '--cluster-domain'))
+    out.push(
+      `${base}.clusterDomain: ${domain === null ? 'null' : '""'} takes away the agent's "cluster.local": the kubelet starts, and pods get no cluster search domain (expected the field left out)`,
+    );
+  return out;
 }
 
 /**

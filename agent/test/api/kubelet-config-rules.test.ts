@@ -5,6 +5,7 @@ import {
   kubeletConfigPairProblems,
   reservedSystemCpus,
   serverCertificateGateOff,
+  takenAwayAdvisories,
 } from '../../src/api/kubelet-config-rules.js';
 
 const messages = (config: Record<string, unknown>, flags?: string[]) => kubeletConfigPairProblems(config, flags).map((p) => p.message);
@@ -193,6 +194,28 @@ describe('fields behind a gate that is off by default', () => {
     expect(messages({ ...allowlist, imagePullCredentialsVerificationPolicy: 'AlwaysVerify' })).toEqual([
       'spec.kubelet.config.preloadedImagesVerificationAllowlist: is read only with imagePullCredentialsVerificationPolicy "NeverVerifyAllowlistedImages", not "AlwaysVerify": the kubelet stops at start (expected that policy beside the list)',
     ]);
+  });
+});
+
+describe("a null or empty value takes the agent's away (the fragment is a JSON merge patch)", () => {
+  it("refuses a runtime endpoint taken away, unless a flag gives one; a reservation taken away is the user's to drop", () => {
+    const refused = (shown: string) =>
+      `spec.kubelet.config.containerRuntimeEndpoint: ${shown} takes away the agent's runtime endpoint, and the kubelet stops at start without one (expected the field left out, for the agent's "unix:///run/containerd/containerd.sock", or a socket such as that)`;
+    expect(messages({ containerRuntimeEndpoint: null })).toEqual([refused('null')]);
+    expect(messages({ containerRuntimeEndpoint: '' })).toEqual([refused('""')]);
+    expect(messages({ containerRuntimeEndpoint: null }, ['--container-runtime-endpoint=unix:///run/containerd/containerd.sock'])).toEqual([]);
+    expect(messages({ containerRuntimeEndpoint: 'unix:///run/other.sock', kubeReserved: null, evictionHard: null })).toEqual([]);
+  });
+
+  it('advises on cluster DNS and domain taken away, which leave pods unable to resolve services', () => {
+    expect(takenAwayAdvisories({ clusterDNS: null, clusterDomain: '' }, undefined)).toEqual([
+      'spec.kubelet.config.clusterDNS: null takes away the agent\'s cluster DNS address (the service CIDR\'s .10): the kubelet starts, and pods get no cluster DNS (expected the field left out, or addresses such as ["169.254.20.10"])',
+      'spec.kubelet.config.clusterDomain: "" takes away the agent\'s "cluster.local": the kubelet starts, and pods get no cluster search domain (expected the field left out)',
+    ]);
+    expect(takenAwayAdvisories({ clusterDNS: [] }, undefined)).toHaveLength(1);
+    expect(takenAwayAdvisories({ clusterDNS: [], clusterDomain: null }, ['--cluster-dns=169.254.20.10', '--cluster-domain=cluster.local'])).toEqual([]);
+    expect(takenAwayAdvisories({ clusterDNS: ['169.254.20.10'], clusterDomain: 'corp.local' }, undefined)).toEqual([]);
+    expect(takenAwayAdvisories(undefined, undefined)).toEqual([]);
   });
 });
 
