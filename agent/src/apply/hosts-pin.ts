@@ -96,27 +96,42 @@ export async function lookUp(host: string, servers: readonly string[]): Promise<
 
 /** The pinned addresses and host of the agent's block, if the file has one. */
 export function pinnedIn(hosts: string): { host: string; addresses: string[] } | undefined {
-  const block = blockOf(hosts);
-  if (!block) return undefined;
-  const entries = block.lines.map((l) => l.split(/\s+/)).filter((w) => w.length >= 2);
+  const entries = splitHosts(hosts).block.map((l) => l.split('\t'));
   if (entries.length === 0) return undefined;
   return { host: entries[0]![1]!, addresses: entries.map((w) => w[0]!).sort() };
 }
 
-function blockOf(hosts: string): { start: number; end: number; lines: string[] } | undefined {
+/** One line of the agent's block, as withPin writes it. */
+const ENTRY = /^[0-9A-Fa-f.:]+\t\S+$/;
+
+/**
+ * The file's lines apart from the agent's block, and the block's entries (of the first whole
+ * block). A block is BEGIN, entries only, END; a marker outside such a block (an END deleted by
+ * hand) is dropped alone, so no line of anyone else's is ever taken for part of the block.
+ */
+function splitHosts(hosts: string): { others: string[]; block: string[] } {
   const lines = hosts.split('\n');
-  const start = lines.indexOf(BEGIN);
-  const end = lines.indexOf(END, start + 1);
-  if (start === -1 || end === -1) return undefined;
-  return { start, end, lines: lines.slice(start + 1, end) };
+  const others: string[] = [];
+  let block: string[] | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line === END) continue;
+    if (line !== BEGIN) {
+      others.push(line);
+      continue;
+    }
+    let j = i + 1;
+    while (j < lines.length && ENTRY.test(lines[j]!)) j++;
+    if (lines[j] !== END) continue;
+    block ??= lines.slice(i + 1, j);
+    i = j;
+  }
+  return { others, block: block ?? [] };
 }
 
 /** The file without the agent's block, and with it when `pin` is given (at the end). */
 export function withPin(hosts: string, pin?: { host: string; addresses: string[]; seed: string }): string {
-  const block = blockOf(hosts);
-  let lines = hosts.split('\n');
-  if (block) lines = [...lines.slice(0, block.start), ...lines.slice(block.end + 1)];
-  let text = lines.join('\n');
+  let text = splitHosts(hosts).others.join('\n');
   if (!pin) return text;
   if (text !== '' && !text.endsWith('\n')) text += '\n';
   const entries = spread(pin.addresses, pin.seed).map((a) => `${a}\t${pin.host}`);

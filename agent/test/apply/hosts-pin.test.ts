@@ -63,6 +63,20 @@ describe('the API server pin in /etc/hosts', () => {
     expect(pinnedIn('127.0.0.1 localhost\n')).toBeUndefined();
   });
 
+  it('never takes a line of anyone else for part of its block: a marker left alone by a hand edit is dropped alone', () => {
+    const pin = { host: HOST, addresses: ['10.0.5.10'], seed: 'i-1' };
+    const block = withPin('', pin);
+    const [begin, entry, end] = block.trimEnd().split('\n');
+    // the END deleted by hand, a line added after the BEGIN: the line stays, the marker goes
+    const edited = `127.0.0.1 localhost\n${begin}\n${entry}\n10.1.1.1 other.example\n${end}x\n`;
+    expect(pinnedIn(edited)).toBeUndefined();
+    const mended = withPin(edited, pin);
+    expect(mended).toBe(`127.0.0.1 localhost\n${entry}\n10.1.1.1 other.example\n${end}x\n${block}`);
+    expect(pinnedIn(mended)).toEqual({ host: HOST, addresses: ['10.0.5.10'] });
+    // a stray END is dropped too
+    expect(withPin(`${end}\n127.0.0.1 localhost\n`)).toBe('127.0.0.1 localhost\n');
+  });
+
   it('orders the addresses per node, the same on every run', () => {
     const addresses = ['10.0.5.10', '10.0.5.11', '10.0.5.12', '10.0.5.13'];
     const orders = new Set(Array.from({ length: 20 }, (_, i) => spread(addresses, `i-${i}`).join(',')));
