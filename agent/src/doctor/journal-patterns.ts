@@ -17,6 +17,14 @@ export const KUBELET_PATTERNS: JournalPattern[] = [
     hint: "kubelet does not trust the API server certificate: /etc/kubernetes/pki/ca.crt (spec.cluster.certificateAuthority) is not this cluster's CA",
   },
   {
+    // a local cluster's kubelet trades its bootstrap token for a client certificate (TLS
+    // bootstrapping, pkg/kubelet/certificate/bootstrap); before the token's own Unauthorized
+    id: 'client-certificate',
+    pattern:
+      /unable to load bootstrap kubeconfig|certificate signing request (is denied|failed)|cannot create certificate signing request|bootstrap client certificate .*is expired/i,
+    hint: `the kubelet of a local cluster could not get its client certificate: ${PATHS.bootstrapKubeconfig} is missing or unreadable (see the files line), or the cluster refused or denied its certificate signing request (the node role must be mapped as EC2_LINUX, which lets the cluster approve it; \`kubectl get csr\` names the request)`,
+  },
+  {
     id: 'unauthorized',
     pattern: /\bUnauthorized\b|status code 401|\b401\b.*unauthorized/i,
     hint: "the API server rejects the node's token: map the node role with an EC2_LINUX access entry (or aws-auth mapRoles)",

@@ -109,6 +109,17 @@ describe('matchJournal', () => {
     const tlsLine =
       'E1205 run.go:72] "command failed" err="failed to construct kubelet dependencies: cipher suite TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA265 not supported or doesn\'t exist"';
     expect(matchJournal([tlsLine]).map((f) => f.id)).toEqual(['kubelet-config']);
+    // a local cluster's certificate bootstrap, in the kubelet's wording (pkg/kubelet/certificate/bootstrap)
+    for (const line of [
+      'E1205 run.go:72] "command failed" err="failed to run Kubelet: unable to load bootstrap kubeconfig: stat /var/lib/kubelet/bootstrap-kubeconfig: no such file or directory"',
+      'E1205 certificate_manager.go:562] "Unhandled Error" err="kubernetes.io/kube-apiserver-client-kubelet: Failed while requesting a signed certificate from the control plane: certificate signing request is denied, reason: AutoDenied, message: "',
+    ])
+      expect(matchJournal([line]).map((f) => f.id)[0], line).toBe('client-certificate');
+    expect(matchJournal(['E1205 failed to run Kubelet: cannot create certificate signing request: Unauthorized']).map((f) => f.id)).toEqual([
+      'client-certificate',
+      'unauthorized',
+      'failed-to-run',
+    ]);
     expect(matchJournal(['all good'])).toEqual([]);
   });
 });
