@@ -91,6 +91,27 @@ describe('a local cluster on an Outpost', () => {
     ).toEqual(['10.0.5.10', '10.0.5.11', '10.0.5.13']);
   });
 
+  it('the run phase writes the pin again when /etc/hosts was written anew between the phases, without asking DNS', async () => {
+    const n = await localNode(nodeConfig({ cluster: { ...completeCluster, enableOutpost: true, id: LOCAL_ID } }));
+    const config = await n.agent(['init', '--root', n.root, '--skip', 'run']);
+    expect(config.exitCode, config.stderr).toBe(0);
+    const pinned = n.read('/etc/hosts');
+    const asked = dns!.requests.length;
+    // cloud-init's manage_etc_hosts renders the file from its template at every boot
+    writeFileSync(join(n.root, 'etc/hosts'), '127.0.0.1 localhost ip-10-0-1-23\n');
+    const run = await n.agent(['init', '--root', n.root, '--skip', 'config']);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(
+      /api server pin: \/etc\/hosts lost the pin of .* since the config phase .*: written again \(10\.0\.5\.1\d, 10\.0\.5\.1\d, 10\.0\.5\.1\d\)/,
+    );
+    // the same block, the same order, after the template's lines
+    expect(n.read('/etc/hosts')).toBe(`127.0.0.1 localhost ip-10-0-1-23\n${pinned.slice(pinned.indexOf('# BEGIN'))}`);
+    expect(dns!.requests.length).toBe(asked);
+    // left alone, the run phase says nothing of it
+    const again = await n.agent(['init', '--root', n.root, '--skip', 'config']);
+    expect(again.stderr).not.toMatch(/api server pin/);
+  });
+
   it('a node moved from the regional to the local cluster and back: kubeconfig and pin follow', async () => {
     const n = await localNode(nodeConfig({ cluster: completeCluster }));
     expect((await n.agent(['init', '--root', n.root])).exitCode).toBe(0);

@@ -1,4 +1,4 @@
-import { lstatSync, readFileSync } from 'node:fs';
+import { lstatSync, readFileSync, rmSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { describeCause } from '../errors.js';
@@ -94,11 +94,12 @@ export async function lookUp(host: string, servers: readonly string[]): Promise<
   throw new Error(`DNS gave no address for ${host} (A: ${codes[0]}, AAAA: ${codes[1]})`);
 }
 
-/** The pinned addresses and host of the agent's block, if the file has one. */
-export function pinnedIn(hosts: string): { host: string; addresses: string[] } | undefined {
+/** The host and addresses of the agent's block, if the file has one (`entries` in the file's order). */
+export function pinnedIn(hosts: string): { host: string; addresses: string[]; entries: string[] } | undefined {
   const entries = splitHosts(hosts).block.map((l) => l.split('\t'));
   if (entries.length === 0) return undefined;
-  return { host: entries[0]![1]!, addresses: entries.map((w) => w[0]!).sort() };
+  const ordered = entries.map((w) => w[0]!);
+  return { host: entries[0]![1]!, addresses: [...ordered].sort(), entries: ordered };
 }
 
 /** One line of the agent's block, as withPin writes it. */
@@ -129,13 +130,18 @@ function splitHosts(hosts: string): { others: string[]; block: string[] } {
   return { others, block: block ?? [] };
 }
 
+/** The pin as written: the host and its addresses in the order of the block. */
+export interface Pin {
+  host: string;
+  entries: string[];
+}
+
 /** The file without the agent's block, and with it when `pin` is given (at the end). */
-export function withPin(hosts: string, pin?: { host: string; addresses: string[]; seed: string }): string {
+export function withPin(hosts: string, pin?: Pin): string {
   let text = splitHosts(hosts).others.join('\n');
   if (!pin) return text;
   if (text !== '' && !text.endsWith('\n')) text += '\n';
-  const entries = spread(pin.addresses, pin.seed).map((a) => `${a}\t${pin.host}`);
-  return `${text}${[BEGIN, ...entries, END].join('\n')}\n`;
+  return `${text}${[BEGIN, ...pin.entries.map((a) => `${a}\t${pin.host}`), END].join('\n')}\n`;
 }
 
 /**
@@ -188,6 +194,7 @@ export async function pinApiServer(options: HostsPinOptions): Promise<HostsPinRe
     return written.changed.length > 0;
   };
   if (!host) {
+    if (!options.dryRun) await record(root, undefined);
     if (!pinnedIn(hosts)) return cluster.enableOutpost === true ? { kind: 'address', host: cluster.apiServerEndpoint } : { kind: 'none' };
     await write(withPin(hosts));
     return cluster.enableOutpost === true ? { kind: 'address', host: cluster.apiServerEndpoint } : { kind: 'removed' };
@@ -199,11 +206,63 @@ export async function pinApiServer(options: HostsPinOptions): Promise<HostsPinRe
   } catch (err) {
     const earlier = pinnedIn(hosts);
     const cause = describeCause(err);
-    if (earlier && earlier.host === host) return { kind: 'kept', host, addresses: earlier.addresses, cause };
+    if (earlier && earlier.host === host) {
+      if (!options.dryRun) await record(root, { host, entries: earlier.entries });
+      return { kind: 'kept', host, addresses: earlier.addresses, cause };
+    }
+    if (!options.dryRun) await record(root, undefined);
     return { kind: 'unpinned', host, cause };
   }
-  const changed = await write(withPin(hosts, { host, addresses, seed: options.seed }));
+  const pin = { host, entries: spread(addresses, options.seed) };
+  const changed = await write(withPin(hosts, pin));
+  if (!options.dryRun) await record(root, pin);
   return { kind: 'pinned', host, addresses, changed, servers };
+}
+
+/**
+ * What the config phase pinned (or kept), for the run phase: between the two, cloud-init (its
+ * `manage_etc_hosts`) or a user-data script may write /etc/hosts anew. Under /run: this boot's.
+ */
+export const PIN_RECORD_PATH = '/run/eks-node-agent/hosts-pin.json';
+
+async function record(root: string, pin: Pin | undefined): Promise<void> {
+  if (!pin) {
+    rmSync(join(root, PIN_RECORD_PATH), { force: true });
+    return;
+  }
+  await writeFiles([{ path: PIN_RECORD_PATH, mode: 0o644, content: `${JSON.stringify(pin)}\n` }], { root });
+}
+
+function readRecord(root: string): Pin | undefined {
+  try {
+    const pin = JSON.parse(readFileSync(join(root, PIN_RECORD_PATH), 'utf8')) as Partial<Pin>;
+    const ok =
+      typeof pin.host === 'string' && Array.isArray(pin.entries) && pin.entries.length > 0 && pin.entries.every((e) => typeof e === 'string' && isIP(e) !== 0);
+    return ok ? (pin as Pin) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The run phase's check, before it starts containerd and the kubelet: the pin the config phase
+ * wrote is still in /etc/hosts, or is written again as it was (no DNS asked). Undefined when the
+ * config phase pinned nothing this boot.
+ */
+export async function restorePin(root: string): Promise<{ restored: boolean; pin: Pin } | undefined> {
+  const pin = readRecord(root);
+  if (!pin) return undefined;
+  let hosts = '';
+  try {
+    hosts = readFileSync(join(root, HOSTS_PATH), 'utf8');
+  } catch {
+    // gone altogether: written anew with the pin
+  }
+  const now = pinnedIn(hosts);
+  if (now && now.host === pin.host && now.entries.join(' ') === pin.entries.join(' ')) return { restored: false, pin };
+  const mode = lstatSync(join(root, HOSTS_PATH), { throwIfNoEntry: false })?.mode;
+  await writeFiles([{ path: HOSTS_PATH, mode: mode === undefined ? 0o644 : mode & 0o7777, content: withPin(hosts, pin) }], { root });
+  return { restored: true, pin };
 }
 
 /** One log line for a result; `warning` when the node is left without a current pin. */

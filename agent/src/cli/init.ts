@@ -46,7 +46,7 @@ import {
 } from '../apply/local-storage.js';
 import { createProcessRunner } from '../apply/process.js';
 import { localStorageIntent, type LocalStorageIntent } from '../storage/plan.js';
-import { describePin, pinApiServer } from '../apply/hosts-pin.js';
+import { HOSTS_PATH, describePin, pinApiServer, restorePin } from '../apply/hosts-pin.js';
 import { monotonicMs } from '../common/clock.js';
 import { stderrLog, timed, type Log } from './log.js';
 import { formatPlan } from './plan-format.js';
@@ -273,6 +273,13 @@ export async function run(
     }
   }
   if (options.skip !== 'run' && !options.dryRun) {
+    // a local cluster's pin, written again if /etc/hosts was written anew since the config phase
+    const pin = await restorePin(options.root);
+    if (pin?.restored) {
+      log(
+        `api server pin: ${HOSTS_PATH} lost the pin of ${pin.pin.host} since the config phase (cloud-init's manage_etc_hosts or a user-data script wrote it anew): written again (${pin.pin.entries.join(', ')})`,
+      );
+    }
     // before containerd and the kubelet start, so their state directories are already on the disks
     const storage = readLocalStorageIntent(options.root);
     // after the config phase's early start this finds everything in place and changes nothing,

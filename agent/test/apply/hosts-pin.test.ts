@@ -48,14 +48,14 @@ describe('the API server pin in /etc/hosts', () => {
   });
 
   it('keeps every line of its own, replaces its block in place and takes it out again', () => {
-    const pin = { host: HOST, addresses: ['10.0.5.11', '10.0.5.10'], seed: 'i-0123456789abcdef0' };
+    const pin = { host: HOST, entries: ['10.0.5.11', '10.0.5.10'] };
     const once = withPin('127.0.0.1 localhost', pin);
     expect(once.startsWith('127.0.0.1 localhost\n# BEGIN eks-node-agent: ')).toBe(true);
     expect(once.endsWith('# END eks-node-agent\n')).toBe(true);
-    expect(pinnedIn(once)).toEqual({ host: HOST, addresses: ['10.0.5.10', '10.0.5.11'] });
+    expect(pinnedIn(once)).toEqual({ host: HOST, addresses: ['10.0.5.10', '10.0.5.11'], entries: ['10.0.5.11', '10.0.5.10'] });
     // a line someone added after the block stays after it; the block is rewritten, not repeated
     const later = `${once}10.1.1.1 other.example\n`;
-    const twice = withPin(later, { ...pin, addresses: ['10.0.5.12'] });
+    const twice = withPin(later, { ...pin, entries: ['10.0.5.12'] });
     expect(twice.match(/# BEGIN eks-node-agent/g)).toHaveLength(1);
     expect(twice).toContain('10.1.1.1 other.example\n');
     expect(pinnedIn(twice)?.addresses).toEqual(['10.0.5.12']);
@@ -64,7 +64,7 @@ describe('the API server pin in /etc/hosts', () => {
   });
 
   it('never takes a line of anyone else for part of its block: a marker left alone by a hand edit is dropped alone', () => {
-    const pin = { host: HOST, addresses: ['10.0.5.10'], seed: 'i-1' };
+    const pin = { host: HOST, entries: ['10.0.5.10'] };
     const block = withPin('', pin);
     const [begin, entry, end] = block.trimEnd().split('\n');
     // the END deleted by hand, a line added after the BEGIN: the line stays, the marker goes
@@ -72,7 +72,7 @@ describe('the API server pin in /etc/hosts', () => {
     expect(pinnedIn(edited)).toBeUndefined();
     const mended = withPin(edited, pin);
     expect(mended).toBe(`127.0.0.1 localhost\n${entry}\n10.1.1.1 other.example\n${end}x\n${block}`);
-    expect(pinnedIn(mended)).toEqual({ host: HOST, addresses: ['10.0.5.10'] });
+    expect(pinnedIn(mended)).toEqual({ host: HOST, addresses: ['10.0.5.10'], entries: ['10.0.5.10'] });
     // a stray END is dropped too
     expect(withPin(`${end}\n127.0.0.1 localhost\n`)).toBe('127.0.0.1 localhost\n');
   });
