@@ -1,8 +1,10 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { type DnsEmulator, startDns } from '../emulators/dns.js';
 import { TEST_CLUSTER_ENDPOINT as ENDPOINT } from '../emulators/eks.js';
+import { fixture } from '../support/agent.js';
 import { startNode, type SimulatedNode } from '../support/node.js';
 import { completeCluster, nodeConfig } from '../support/user-data.js';
 
@@ -147,23 +149,10 @@ describe('a local cluster on an Outpost', () => {
     expect(check.stdout).toContain(
       `local cluster (Outpost, id ${LOCAL_ID}): the kubelet trades its token for a client certificate (/var/lib/kubelet/bootstrap-kubeconfig); init pins ${HOST} in /etc/hosts`,
     );
+    // the instance of the render golden case for a local cluster
     const facts = join(n.root, 'facts.json');
-    writeFileSync(
-      facts,
-      JSON.stringify({
-        instanceId: 'i-0123456789abcdef0',
-        instanceType: 'm5.large',
-        region: 'us-west-2',
-        availabilityZone: 'us-west-2a',
-        mac: '0e:12:34:56:78:9a',
-        privateIpv4: '10.0.1.23',
-        privateDnsName: 'ip-10-0-1-23.us-west-2.compute.internal',
-        cpuMillicores: 2000,
-        memoryMiB: 7725,
-        kubeletVersion: 'v1.33.1',
-        containerdVersion: '1.7.27',
-      }),
-    );
+    const golden = parse(readFileSync(fixture('render/outpost/input.yaml'), 'utf8')) as { facts: { instance: unknown } };
+    writeFileSync(facts, JSON.stringify(golden.facts.instance));
     const out = join(n.root, 'rendered');
     const render = await n.agent(['render', '-c', `file://${file}`, '--instance', facts, '--out', out]);
     expect(render.exitCode, render.stderr).toBe(0);
