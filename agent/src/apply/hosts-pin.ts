@@ -2,7 +2,6 @@ import { lstatSync, readFileSync, rmSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { describeCause } from '../errors.js';
-import type { PlannedFile } from '../render/plan.js';
 import { writeFiles } from './write-files.js';
 
 /**
@@ -167,8 +166,22 @@ export interface HostsPinOptions {
   seed: string;
   /** look up and say what would change, write nothing */
   dryRun?: boolean;
-  /** the DNS lookup (tests of the write path may give their own) */
-  lookUp?: (host: string, servers: readonly string[]) => Promise<string[]>;
+}
+
+/** /etc/hosts as text; empty when there is none (it is then written new if there is a pin). */
+function readHosts(root: string): string {
+  try {
+    return readFileSync(join(root, HOSTS_PATH), 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Writes /etc/hosts atomically, keeping its mode (0644 for a new file); whether it changed. */
+async function writeHosts(root: string, content: string): Promise<boolean> {
+  const mode = lstatSync(join(root, HOSTS_PATH), { throwIfNoEntry: false })?.mode;
+  const written = await writeFiles([{ path: HOSTS_PATH, mode: mode === undefined ? 0o644 : mode & 0o7777, content }], { root });
+  return written.changed.length > 0;
 }
 
 /**
@@ -178,21 +191,9 @@ export interface HostsPinOptions {
  */
 export async function pinApiServer(options: HostsPinOptions): Promise<HostsPinResult> {
   const { root, cluster } = options;
-  const path = join(root, HOSTS_PATH);
-  let hosts = '';
-  try {
-    hosts = readFileSync(path, 'utf8');
-  } catch {
-    // no /etc/hosts: written below if there is something to pin
-  }
+  const hosts = readHosts(root);
   const host = cluster.enableOutpost === true ? endpointHostName(cluster.apiServerEndpoint) : undefined;
-  const write = async (content: string): Promise<boolean> => {
-    if (options.dryRun) return content !== hosts;
-    const mode = lstatSync(path, { throwIfNoEntry: false })?.mode;
-    const file: PlannedFile = { path: HOSTS_PATH, mode: mode === undefined ? 0o644 : mode & 0o7777, content };
-    const written = await writeFiles([file], { root });
-    return written.changed.length > 0;
-  };
+  const write = async (content: string): Promise<boolean> => (options.dryRun ? content !== hosts : writeHosts(root, content));
   if (!host) {
     if (!options.dryRun) await record(root, undefined);
     if (!pinnedIn(hosts)) return cluster.enableOutpost === true ? { kind: 'address', host: cluster.apiServerEndpoint } : { kind: 'none' };
@@ -202,7 +203,7 @@ export async function pinApiServer(options: HostsPinOptions): Promise<HostsPinRe
   const servers = nameserversOf(root);
   let addresses: string[];
   try {
-    addresses = await (options.lookUp ?? lookUp)(host, servers);
+    addresses = await lookUp(host, servers);
   } catch (err) {
     const earlier = pinnedIn(hosts);
     const cause = describeCause(err);
@@ -252,16 +253,10 @@ function readRecord(root: string): Pin | undefined {
 export async function restorePin(root: string): Promise<{ restored: boolean; pin: Pin } | undefined> {
   const pin = readRecord(root);
   if (!pin) return undefined;
-  let hosts = '';
-  try {
-    hosts = readFileSync(join(root, HOSTS_PATH), 'utf8');
-  } catch {
-    // gone altogether: written anew with the pin
-  }
+  const hosts = readHosts(root);
   const now = pinnedIn(hosts);
   if (now && now.host === pin.host && now.entries.join(' ') === pin.entries.join(' ')) return { restored: false, pin };
-  const mode = lstatSync(join(root, HOSTS_PATH), { throwIfNoEntry: false })?.mode;
-  await writeFiles([{ path: HOSTS_PATH, mode: mode === undefined ? 0o644 : mode & 0o7777, content: withPin(hosts, pin) }], { root });
+  await writeHosts(root, withPin(hosts, pin));
   return { restored: true, pin };
 }
 
