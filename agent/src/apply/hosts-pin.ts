@@ -51,6 +51,11 @@ export function endpointHostName(endpoint: string): string | undefined {
   return bare === '' || isIP(bare) !== 0 ? undefined : host.toLowerCase();
 }
 
+/** The host a node pins: a local cluster's endpoint, when it names a host rather than an address. */
+export function pinnedHost(cluster: { apiServerEndpoint?: string; enableOutpost?: boolean } | undefined): string | undefined {
+  return cluster?.enableOutpost === true && cluster.apiServerEndpoint ? endpointHostName(cluster.apiServerEndpoint) : undefined;
+}
+
 /** The nameservers of the first resolv.conf under `root` that names any. */
 export function nameserversOf(root: string): string[] {
   for (const file of RESOLV_CONFS) {
@@ -192,7 +197,7 @@ async function writeHosts(root: string, content: string): Promise<boolean> {
 export async function pinApiServer(options: HostsPinOptions): Promise<HostsPinResult> {
   const { root, cluster } = options;
   const hosts = readHosts(root);
-  const host = cluster.enableOutpost === true ? endpointHostName(cluster.apiServerEndpoint) : undefined;
+  const host = pinnedHost(cluster);
   const write = async (content: string): Promise<boolean> => (options.dryRun ? content !== hosts : writeHosts(root, content));
   if (!host) {
     if (!options.dryRun) await record(root, undefined);

@@ -6,7 +6,7 @@ import { PATHS } from '../render/paths.js';
 import { DEFAULT_ENVIRONMENT_KEY, unappliedFields } from '../api/validate.js';
 import { configWarnings } from '../render/config-warnings.js';
 import type { LoadedConfig } from '../sources/index.js';
-import { HOSTS_PATH, endpointHostName } from '../apply/hosts-pin.js';
+import { HOSTS_PATH, pinnedHost } from '../apply/hosts-pin.js';
 
 /** A proxy URL without its user and password, which must not reach a terminal or a log. */
 function showProxy(url: string): string {
@@ -61,7 +61,7 @@ export function describeNodeEnvironment(config: NodeConfig): string[] {
   }
   const cluster = spec.cluster;
   if (cluster?.enableOutpost === true) {
-    const host = cluster.apiServerEndpoint ? endpointHostName(cluster.apiServerEndpoint) : undefined;
+    const host = pinnedHost(cluster);
     lines.push(
       `local cluster (Outpost, id ${cluster.id ?? '?'}): the kubelet trades its token for a client certificate (${PATHS.bootstrapKubeconfig}); ` +
         (cluster.apiServerEndpoint && !host

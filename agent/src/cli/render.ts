@@ -7,7 +7,7 @@ import { loadConfig } from '../sources/index.js';
 import type { Env } from './deps.js';
 import { readClusterFile, readInstanceFacts } from './facts-file.js';
 import { formatPlan } from './plan-format.js';
-import { HOSTS_PATH, endpointHostName } from '../apply/hosts-pin.js';
+import { HOSTS_PATH, pinnedHost } from '../apply/hosts-pin.js';
 
 export interface RenderCliOptions {
   configSources: string[];
@@ -66,7 +66,7 @@ export async function run(options: RenderCliOptions, _env: Env, out: (line: stri
   }
   for (const line of formatPlan(plan)) out(line);
   // the one step of init that depends on the network at boot, so render can only name it
-  const pinned = config.spec.cluster.enableOutpost === true ? endpointHostName(config.spec.cluster.apiServerEndpoint) : undefined;
+  const pinned = pinnedHost(config.spec.cluster);
   if (pinned) out(`api server pin: init pins ${pinned} in ${HOSTS_PATH} to the addresses DNS gives at boot (not looked up by render)`);
   return 0;
 }
