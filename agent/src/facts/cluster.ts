@@ -111,7 +111,12 @@ function localCluster(
   };
   if (origin === 'user data') return { fields: given, warnings: [] };
   const warnings: string[] = [];
-  const says = `${origin === 'cluster file' ? 'the --cluster file' : origin === 'cached answer' ? `the cached eks:DescribeCluster answer (${CLUSTER_CACHE_PATH})` : 'eks:DescribeCluster'}`;
+  const says =
+    origin === 'cluster file'
+      ? 'the --cluster file'
+      : origin === 'cached answer'
+        ? `the cached eks:DescribeCluster answer (${CLUSTER_CACHE_PATH})`
+        : 'eks:DescribeCluster';
   if (answer.id && cluster.enableOutpost === false) {
     warnings.push(
       `spec.cluster.enableOutpost: false, but ${says} gives cluster "${cluster.name}" the local-cluster id ${answer.id}: the kubelet keeps IAM tokens, which fail while the Outpost is cut off from its Region`,
