@@ -10,10 +10,13 @@ const DEFAULT_ACCOUNT = '602401143452';
 const REGIONAL_ACCOUNTS: Readonly<Record<string, string>> = {
   'af-south-1': '877085696533',
   'ap-east-1': '800184023465',
+  // the user guide's row reads ".dkr.ecr.ap-east-1": every other row names its own region
+  'ap-east-2': '533267051163',
   'ap-south-2': '900889452093',
   'ap-southeast-3': '296578399912',
   'ap-southeast-4': '491585149902',
   'ap-southeast-5': '151610086707',
+  'ap-southeast-6': '333609536671',
   'ap-southeast-7': '121268973566',
   'ca-west-1': '761377655185',
   'cn-north-1': '918309763551',
@@ -21,6 +24,7 @@ const REGIONAL_ACCOUNTS: Readonly<Record<string, string>> = {
   'eu-central-2': '900612956339',
   'eu-south-1': '590381155156',
   'eu-south-2': '455263428931',
+  'eusc-de-east-1': '877088126301',
   'il-central-1': '066635153087',
   'me-central-1': '759879836304',
   'me-south-1': '558608220178',
@@ -31,6 +35,7 @@ const REGIONAL_ACCOUNTS: Readonly<Record<string, string>> = {
 
 export function defaultPauseImage(region: string): string {
   const account = REGIONAL_ACCOUNTS[region] ?? DEFAULT_ACCOUNT;
-  const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  // China's partition, the European Sovereign Cloud's, then the commercial one
+  const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : region.startsWith('eusc-') ? 'amazonaws.eu' : 'amazonaws.com';
   return `${account}.dkr.ecr.${region}.${domain}/eks/pause:${PAUSE_IMAGE_TAG}`;
 }

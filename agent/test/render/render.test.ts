@@ -95,6 +95,11 @@ describe('render', () => {
     const plan = render(baseConfig(ca.certBase64), baseFacts(), { pauseImage: 'registry.local/pause:3.10' });
     expect(file(plan, '/etc/containerd/config.toml')).toContain('sandbox_image = "registry.local/pause:3.10"');
     expect(defaultPauseImage('cn-north-1')).toBe('918309763551.dkr.ecr.cn-north-1.amazonaws.com.cn/eks/pause:3.10');
+    // regions of 2025-2026, and the European Sovereign Cloud's own domain
+    expect(defaultPauseImage('ap-southeast-6')).toBe('333609536671.dkr.ecr.ap-southeast-6.amazonaws.com/eks/pause:3.10');
+    expect(defaultPauseImage('ap-east-2')).toBe('533267051163.dkr.ecr.ap-east-2.amazonaws.com/eks/pause:3.10');
+    expect(defaultPauseImage('eusc-de-east-1')).toBe('877088126301.dkr.ecr.eusc-de-east-1.amazonaws.eu/eks/pause:3.10');
+    expect(defaultPauseImage('us-west-2')).toBe('602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/pause:3.10');
   });
 
   it("keeps the agent's containerd version and warns when the user TOML declares another", () => {
