@@ -2,6 +2,7 @@ import type { Agent } from 'node:http';
 import type { SecureContext } from 'node:tls';
 import type { HttpsProxyAgent as ProxyAgent } from 'https-proxy-agent';
 import ipaddr from 'ipaddr.js';
+import { dnsSuffix } from './partition.js';
 
 /**
  * Which HTTP proxy the agent's own AWS calls (EKS, EC2, STS) go through. Enterprise VPCs often
@@ -105,7 +106,7 @@ export function proxyFor(url: string, settings: ProxySettings | undefined): stri
 
 /** The public endpoint of an AWS service in a region, as the SDK would build it. */
 export function defaultServiceEndpoint(service: 'eks' | 'ec2' | 'sts', region: string): string {
-  return `https://${service}.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
+  return `https://${service}.${region}.${dnsSuffix(region)}`;
 }
 
 type ConnectArgs = Parameters<ProxyAgent<string>['connect']>;

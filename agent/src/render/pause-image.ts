@@ -1,3 +1,5 @@
+import { dnsSuffix } from '../aws/partition.js';
+
 /**
  * The sandbox (pause) image the AMI pre-pulls and containerd pins. EKS publishes it in every
  * region from account 602401143452, except the regions below (public list: "View Amazon
@@ -35,7 +37,5 @@ const REGIONAL_ACCOUNTS: Readonly<Record<string, string>> = {
 
 export function defaultPauseImage(region: string): string {
   const account = REGIONAL_ACCOUNTS[region] ?? DEFAULT_ACCOUNT;
-  // China's partition, the European Sovereign Cloud's, then the commercial one
-  const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : region.startsWith('eusc-') ? 'amazonaws.eu' : 'amazonaws.com';
-  return `${account}.dkr.ecr.${region}.${domain}/eks/pause:${PAUSE_IMAGE_TAG}`;
+  return `${account}.dkr.ecr.${region}.${dnsSuffix(region)}/eks/pause:${PAUSE_IMAGE_TAG}`;
 }

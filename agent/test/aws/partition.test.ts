@@ -1,0 +1,38 @@
+import { partition } from '@aws-sdk/core/client';
+import { describe, expect, it } from 'vitest';
+import { dnsSuffix } from '../../src/aws/partition.js';
+import { proxyFor, defaultServiceEndpoint } from '../../src/aws/proxy.js';
+
+// a region of every partition the SDK knows, the newest commercial ones among them
+const REGIONS = [
+  'us-east-1',
+  'us-west-2',
+  'ap-east-2',
+  'ap-southeast-6',
+  'ap-southeast-7',
+  'mx-central-1',
+  'eu-central-2',
+  'il-central-1',
+  'us-gov-west-1',
+  'cn-north-1',
+  'cn-northwest-1',
+  'eusc-de-east-1',
+  'us-iso-east-1',
+  'us-isob-east-1',
+  'eu-isoe-west-1',
+  'us-isof-south-1',
+];
+
+describe('the partition DNS suffix', () => {
+  it("gives the AWS SDK's answer for a region of every partition", () => {
+    for (const region of REGIONS) expect(dnsSuffix(region), region).toBe(partition(region).dnsSuffix);
+  });
+
+  it('names the endpoint the proxy decision is made for, so NO_PROXY by domain works in every partition', () => {
+    expect(defaultServiceEndpoint('eks', 'eusc-de-east-1')).toBe('https://eks.eusc-de-east-1.amazonaws.eu');
+    expect(defaultServiceEndpoint('sts', 'cn-north-1')).toBe('https://sts.cn-north-1.amazonaws.com.cn');
+    const settings = { httpsProxy: 'http://proxy.corp:3128', noProxy: ['.amazonaws.eu'] };
+    expect(proxyFor(defaultServiceEndpoint('eks', 'eusc-de-east-1'), settings)).toBeUndefined();
+    expect(proxyFor(defaultServiceEndpoint('eks', 'eu-central-1'), settings)).toBe('http://proxy.corp:3128');
+  });
+});
