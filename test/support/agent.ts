@@ -65,7 +65,12 @@ export async function runAgent(
   const killer = opts.sigkillAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), opts.sigkillAfterMs);
   const result = await child;
   clearTimeout(killer);
-  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+  const stderr = String(result.stderr);
+  // The runtime's own warnings land in the boot's journal, where nobody can act on them: none
+  // may come out of any run (the executable's import() printed one, see instance-role.ts).
+  const runtimeWarning = /^\(node:\d+\) \w*Warning: .*$/m.exec(stderr);
+  if (runtimeWarning) throw new Error(`the agent printed a runtime warning (${args.join(' ')}): ${runtimeWarning[0]}`);
+  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr };
 }
 
 export const fixture = (name: string) => `${REPO}test/fixtures/${name}`;

@@ -239,6 +239,9 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
       const unitLog = (unit: string) => sshOk(vm, `journalctl -b 0 -u ${unit} -o cat --no-pager`, 60_000);
       const config = await unitLog('eks-node-agent-config.service');
       const run = await unitLog('eks-node-agent-run.service');
+      // the runtime's own warnings (the executable's import() printed one) have no place here
+      const runtimeWarning = /\(node:\d+\) \w*Warning: .*/.exec(`${config}\n${run}`);
+      expect(!runtimeWarning, `the agent units' journal holds a runtime warning: ${runtimeWarning?.[0]}`);
       const early = /early start: nothing runs between the phases/.test(config);
       const restarts = run.split('\n').filter((l) => /restart (containerd|kubelet)\.service \d+ ms/.test(l));
       const acted = restarts.filter((l) => !/skipped/.test(l));
