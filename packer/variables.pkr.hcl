@@ -36,7 +36,7 @@ variable "aws_region" {
   description = "Region the build instance runs in and the AMI is registered in."
   default     = "us-west-2"
   validation {
-    condition     = regex_replace(var.aws_region, "^(?:[a-z]{2}(-[a-z]+)+-[0-9])$", "") == ""
+    condition     = regex_replace(var.aws_region, "^(?:[a-z]{2,4}(-[a-z]+)+-[0-9]+)$", "") == ""
     error_message = "The aws_region must be a region name such as us-west-2."
   }
 }
@@ -204,7 +204,7 @@ variable "region_kms_key_ids" {
   description = "KMS key per region for the copies in ami_regions (region => key id, ARN or alias/NAME); a region left out gets its AWS-managed aws/ebs key."
   default     = {}
   validation {
-    condition     = length([for region, key in var.region_kms_key_ids : region if regex_replace(region, "^[a-z]{2}(-[a-z]+)+-[0-9]$", "") != "" || key == ""]) == 0
+    condition     = length([for region, key in var.region_kms_key_ids : region if regex_replace(region, "^[a-z]{2,4}(-[a-z]+)+-[0-9]+$", "") != "" || key == ""]) == 0
     error_message = "Each key of region_kms_key_ids must be a region name such as eu-west-1 and each value a non-empty KMS key."
   }
 }

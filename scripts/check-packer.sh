@@ -86,6 +86,8 @@ rejects=(
   "ssh_interface=ssm"
   'region_kms_key_ids={"eu-west-1"=""}'
   'ami_users=["111122223333"]'
+  "aws_region=us_west_2"
+  "aws_region=useast-1"
 )
 for assignment in "${rejects[@]}"; do
   if (cd "$work" && packer validate -var "$assignment" "${local_vars[@]}" repo/packer >/dev/null 2>&1); then
@@ -93,6 +95,21 @@ for assignment in "${rejects[@]}"; do
   fi
 done
 echo "check-packer: validation blocks reject ${#rejects[@]} bad values"
+
+# ... and accept every region name form: the European Sovereign Cloud's and the isolated
+# partitions' names have more than two letters before the first dash.
+accepts=(
+  "aws_region=eusc-de-east-1"
+  "aws_region=us-isob-east-1"
+  "aws_region=ap-southeast-7"
+)
+for assignment in "${accepts[@]}"; do
+  if ! output="$(cd "$work" && packer validate -var "$assignment" "${local_vars[@]}" repo/packer 2>&1)"; then
+    printf '%s\n' "$output" >&2
+    fail "packer validate refused -var $assignment, a valid value"
+  fi
+done
+echo "check-packer: validation blocks accept ${#accepts[@]} good values"
 
 # 4. As a user types it: no qemu inputs, the agent at its default path under dist/.
 mkdir -p "$work/repo/dist"
