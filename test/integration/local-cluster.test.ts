@@ -37,6 +37,14 @@ async function localNode(userData: string): Promise<SimulatedNode> {
   return node;
 }
 
+/** `render --instance`: the instance of the render golden case for a local cluster. */
+function factsFile(n: SimulatedNode): string {
+  const path = join(n.root, 'facts.json');
+  const golden = parse(readFileSync(fixture('render/outpost/input.yaml'), 'utf8')) as { facts: { instance: unknown } };
+  writeFileSync(path, JSON.stringify(golden.facts.instance));
+  return path;
+}
+
 const pinnedLines = (n: SimulatedNode) =>
   n
     .read('/etc/hosts')
@@ -149,10 +157,7 @@ describe('a local cluster on an Outpost', () => {
     expect(check.stdout).toContain(
       `local cluster (Outpost, id ${LOCAL_ID}): the kubelet trades its token for a client certificate (/var/lib/kubelet/bootstrap-kubeconfig); init pins ${HOST} in /etc/hosts`,
     );
-    // the instance of the render golden case for a local cluster
-    const facts = join(n.root, 'facts.json');
-    const golden = parse(readFileSync(fixture('render/outpost/input.yaml'), 'utf8')) as { facts: { instance: unknown } };
-    writeFileSync(facts, JSON.stringify(golden.facts.instance));
+    const facts = factsFile(n);
     const out = join(n.root, 'rendered');
     const render = await n.agent(['render', '-c', `file://${file}`, '--instance', facts, '--out', out]);
     expect(render.exitCode, render.stderr).toBe(0);
@@ -166,6 +171,22 @@ describe('a local cluster on an Outpost', () => {
     expect(dry.stdout).toContain(`api server pin: ${HOST} pinned in /etc/hosts to ${ADDRESSES.join(', ')}`);
     expect(n.read('/etc/hosts')).toBe(hosts);
     expect(existsSync(join(n.root, 'var/lib/kubelet/bootstrap-kubeconfig'))).toBe(false);
+  });
+
+  it("render's --cluster file stands in for eks:DescribeCluster, a local cluster's id included", async () => {
+    const n = await localNode(nodeConfig({ cluster: { name: 'test-cluster' } }));
+    const file = join(n.root, 'user-data.yaml');
+    writeFileSync(file, nodeConfig({ cluster: { name: 'test-cluster' } }));
+    const facts = factsFile(n);
+    const cluster = join(n.root, 'cluster.json');
+    const { name, apiServerEndpoint, certificateAuthority, cidr } = completeCluster;
+    writeFileSync(cluster, JSON.stringify({ name, apiServerEndpoint, certificateAuthority, serviceCidr: cidr, id: LOCAL_ID }));
+    const out = join(n.root, 'rendered');
+    const render = await n.agent(['render', '-c', `file://${file}`, '--instance', facts, '--cluster', cluster, '--out', out]);
+    expect(render.exitCode, render.stderr).toBe(0);
+    expect(readFileSync(join(out, 'var/lib/kubelet/bootstrap-kubeconfig'), 'utf8')).toContain(`- ${LOCAL_ID}`);
+    expect(render.stdout).toContain(`api server pin: init pins ${HOST} in /etc/hosts`);
+    expect(n.eks.requests).toEqual([]);
   });
 
   it('says which of user data and EKS disagree, and keeps the user data', async () => {
