@@ -5,6 +5,7 @@ import { type ClusterResolution, type ClusterSources, resolveCluster } from './f
 import { type FactSources, type GatheredFacts, gatherFacts, withInterfaceIpv6 } from './facts/index.js';
 import { checkServiceCidr, type IpFamily } from './api/cluster-values.js';
 import { needsEniLimits } from './facts/eni-limits.js';
+import { kubeletSkewProblem, minorOf } from './facts/version-skew.js';
 import { render } from './render/index.js';
 import type { Plan } from './render/plan.js';
 
@@ -76,12 +77,31 @@ export async function planNode(config: NodeConfig, sources: PlanSources, step: S
     async () => {
       const p = render(resolved, facts.facts, { parsed: parseResolvedConfig(resolved) });
       if (cluster.cacheFile) p.files = [...p.files, cluster.cacheFile].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-      p.warnings.unshift(...cluster.warnings, ...facts.warnings.filter((w) => !p.warnings.includes(w)));
+      const skew = versionSkewWarning(facts.facts.instance.kubeletVersion, cluster);
+      p.warnings.unshift(...cluster.warnings, ...(skew ? [skew] : []), ...facts.warnings.filter((w) => !p.warnings.includes(w)));
       return p;
     },
     (p) => `${p.files.length} files, ${p.units.length} unit actions`,
   );
   return { plan, config: resolved, facts, cluster };
+}
+
+/**
+ * The kubelet against the cluster's version, when the cluster was described (EKS, its cache or
+ * `--cluster`): complete user data names no version, and doctor's kubelet-version line asks the
+ * API server itself.
+ */
+export function versionSkewWarning(kubeletVersion: string, cluster: Pick<ClusterResolution, 'version' | 'origin' | 'cluster'>): string | undefined {
+  const kubelet = minorOf(kubeletVersion);
+  const server = cluster.version ? minorOf(cluster.version) : undefined;
+  if (!kubelet || !server) return undefined;
+  const said =
+    cluster.origin === 'cached answer'
+      ? 'as the cached eks:DescribeCluster answer gives it'
+      : cluster.origin === 'cluster file'
+        ? 'as the --cluster file gives it'
+        : 'as eks:DescribeCluster gives it';
+  return kubeletSkewProblem(kubelet, server, `cluster "${cluster.cluster.name}" (Kubernetes ${cluster.version}, ${said})`);
 }
 
 function describeFacts({ facts: { instance: f }, eniSource, nodeName }: GatheredFacts): string {

@@ -73,6 +73,20 @@ describe('init', () => {
     expect(n.eks.requests).toHaveLength(1);
   });
 
+  it("warns, and goes on, when the image's kubelet is newer than the cluster eks:DescribeCluster describes; the cache keeps the version", async () => {
+    const n = await boot(nameOnly, { kubeletVersion: 'v1.35.0' });
+    const r = await n.agent(['init', '--root', n.root, '--skip', 'run']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const warning = (text: string) => text.split('\n').filter((l) => l.includes('warning: kubelet'));
+    expect(warning(r.stderr)).toEqual([
+      'eks-node-agent: warning: kubelet 1.35 is newer than cluster "test-cluster" (Kubernetes 1.33, as eks:DescribeCluster gives it); the Kubernetes version skew policy allows no kubelet newer than its API server (it may call APIs the server does not serve): run the image built for 1.33, or upgrade the cluster first',
+    ]);
+    expect(JSON.parse(n.read('/var/lib/eks-node-agent/cluster.json'))).toMatchObject({ name: 'test-cluster', version: '1.33' });
+    const again = await n.agent(['init', '--root', n.root, '--skip', 'run']);
+    expect(warning(again.stderr)).toEqual([expect.stringContaining('(Kubernetes 1.33, as the cached eks:DescribeCluster answer gives it)')]);
+    expect(n.eks.requests).toHaveLength(1);
+  });
+
   it('reads the instance role without HOME (a system service) and prints nothing of the runtime into the journal', async () => {
     const n = await boot(nameOnly);
     // no credentials in the environment: the instance role's, after a look for ~/.aws files

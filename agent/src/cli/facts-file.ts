@@ -30,6 +30,8 @@ export interface ClusterFile {
   serviceCidr?: string;
   /** a local cluster's id (control plane on an Outpost), as eks:DescribeCluster gives only for one */
   id?: string;
+  /** the cluster's Kubernetes minor, e.g. "1.33": the kubelet is judged against it */
+  version?: string;
 }
 const clusterFileSchema = z.strictObject({
   name: z.optional(text),
@@ -37,6 +39,7 @@ const clusterFileSchema = z.strictObject({
   certificateAuthority: z.optional(text),
   serviceCidr: z.optional(text),
   id: z.optional(text),
+  version: z.optional(text),
 });
 
 async function readJson(option: string, file: string): Promise<unknown> {

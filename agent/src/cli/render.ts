@@ -48,6 +48,7 @@ export async function run(options: RenderCliOptions, _env: Env, out: (line: stri
             ...(clusterFile.certificateAuthority ? { certificateAuthority: clusterFile.certificateAuthority } : {}),
             ...(clusterFile.serviceCidr ? { cidr: clusterFile.serviceCidr } : {}),
             ...(clusterFile.id ? { id: clusterFile.id } : {}),
+            ...(clusterFile.version !== undefined ? { version: clusterFile.version } : {}),
           },
         }
       : undefined;

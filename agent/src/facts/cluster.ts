@@ -31,6 +31,11 @@ export interface ClusterResolution {
   cacheFile?: PlannedFile;
   /** e.g. a cache that failed the rules and was discarded */
   warnings: string[];
+  /**
+   * the cluster's Kubernetes minor (e.g. "1.33") as the description gave it (EKS, its cache or
+   * the `--cluster` file); absent when the user data was complete, which needs no description
+   */
+  version?: string;
 }
 
 export interface ClusterSources {
@@ -43,15 +48,22 @@ export interface ClusterSources {
 }
 
 /** `id` only for a local cluster (control plane on an Outpost): see ClusterDescription.id */
-type Answer = Partial<Record<FetchedClusterField, string>> & { name?: string; id?: string };
+type Answer = Partial<Record<FetchedClusterField, string>> & { name?: string; id?: string; version?: string };
+
+/** A Kubernetes minor as eks:DescribeCluster gives it ("1.33"); anything else is not kept. */
+const CLUSTER_VERSION = /^\d+\.\d+$/;
+const versionOf = (answer: Answer): string | undefined =>
+  typeof answer.version === 'string' && CLUSTER_VERSION.test(answer.version) ? answer.version : undefined;
 
 function cacheFile(name: string, answer: Answer): PlannedFile {
+  const version = versionOf(answer);
   const body = {
     name,
     apiServerEndpoint: answer.apiServerEndpoint,
     certificateAuthority: answer.certificateAuthority,
     cidr: answer.cidr,
     ...(answer.id ? { id: answer.id } : {}),
+    ...(version ? { version } : {}),
   };
   return { path: CLUSTER_CACHE_PATH, mode: 0o644, content: `${JSON.stringify(body, null, 2)}\n` };
 }
@@ -138,6 +150,7 @@ export async function resolveCluster(cluster: ClusterSpec | undefined, sources: 
   const fetched = missingClusterFields(cluster);
   const complete = (answer: Answer, origin: ClusterOrigin, warnings: string[] = []): ClusterResolution => {
     const local = localCluster(cluster, answer, origin);
+    const version = versionOf(answer);
     return {
       cluster: {
         name,
@@ -149,6 +162,7 @@ export async function resolveCluster(cluster: ClusterSpec | undefined, sources: 
       fetched,
       origin,
       warnings: [...warnings, ...local.warnings],
+      ...(version ? { version } : {}),
       ...(origin === 'cached answer' || origin === 'eks:DescribeCluster' ? { cacheFile: cacheFile(name, answer) } : {}),
     };
   };
@@ -161,6 +175,11 @@ export async function resolveCluster(cluster: ClusterSpec | undefined, sources: 
     }
     const fileKey = (f: FetchedClusterField) => `--cluster ${path}: ${f === 'cidr' ? 'serviceCidr' : f}`;
     const problems = judge(description, fetched, fileKey);
+    if (description.version !== undefined && !versionOf(description)) {
+      problems.push(
+        `--cluster ${path}: version: ${JSON.stringify(description.version)} is not a Kubernetes minor (expected e.g. "1.33", as eks:DescribeCluster gives it)`,
+      );
+    }
     if (problems.length > 0) throw new InputError(problems);
     return complete(description, 'cluster file');
   }

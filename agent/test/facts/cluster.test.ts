@@ -33,7 +33,9 @@ const complete = {
   cidr: '172.20.0.0/16',
 };
 const fromEks = { name: 'prod', apiServerEndpoint: EMULATED_ENDPOINT, certificateAuthority: TEST_CLUSTER_CA_BASE64, cidr: '10.100.0.0/16' };
-const cacheOf = (c: typeof fromEks) => ({ path: CLUSTER_CACHE_PATH, mode: 0o644, content: `${JSON.stringify(c, null, 2)}\n` });
+/** the emulator describes every cluster as Kubernetes 1.33 */
+const VERSION = '1.33';
+const cacheOf = (c: typeof fromEks) => ({ path: CLUSTER_CACHE_PATH, mode: 0o644, content: `${JSON.stringify({ ...c, version: VERSION }, null, 2)}\n` });
 
 describe('resolveCluster', () => {
   it('makes no call when the user data is complete', async () => {
@@ -51,6 +53,7 @@ describe('resolveCluster', () => {
       fetched: ['apiServerEndpoint', 'certificateAuthority', 'cidr'],
       origin: 'eks:DescribeCluster',
       warnings: [],
+      version: VERSION,
       cacheFile: cacheOf(fromEks),
     });
     expect(eks!.requests.map((r) => r.clusterName)).toEqual(['prod']);
@@ -118,10 +121,34 @@ describe('resolveCluster: the cached answer and what EKS answers', () => {
   it('uses a valid cached answer without calling EKS, and plans it again (writing nothing itself)', async () => {
     const deps = await setUp({ clusters: { prod: {} } });
     const dir = root();
-    writeCache(dir, fromEks);
+    writeCache(dir, { ...fromEks, version: VERSION });
     const out = await resolveCluster({ name: 'prod' }, { ...deps, cacheRoot: dir });
-    expect(out).toMatchObject({ cluster: fromEks, origin: 'cached answer', cacheFile: cacheOf(fromEks), warnings: [] });
+    expect(out).toMatchObject({ cluster: fromEks, origin: 'cached answer', cacheFile: cacheOf(fromEks), warnings: [], version: VERSION });
     expect(eks!.requests).toHaveLength(0);
+  });
+
+  it("uses an older agent's cache without a version as it is, and keeps no version that is not a minor", async () => {
+    const deps = await setUp({ clusters: { prod: {} } });
+    const dir = root();
+    writeCache(dir, fromEks);
+    const old = await resolveCluster({ name: 'prod' }, { ...deps, cacheRoot: dir });
+    expect(old).toMatchObject({ origin: 'cached answer', warnings: [] });
+    expect(old).not.toHaveProperty('version');
+    expect(JSON.parse(old.cacheFile!.content)).toEqual(fromEks);
+    writeCache(dir, { ...fromEks, version: 'v1.33.2; rm -rf' });
+    const odd = await resolveCluster({ name: 'prod' }, { ...deps, cacheRoot: dir });
+    expect(odd).not.toHaveProperty('version');
+    expect(eks!.requests).toHaveLength(0);
+  });
+
+  it('takes the version from a --cluster file, and refuses one that is not a minor', async () => {
+    const out = await resolveCluster({ name: 'prod' }, { file: { path: 'c.json', description: { ...fromEks, version: '1.31' } } });
+    expect(out).toMatchObject({ origin: 'cluster file', version: '1.31' });
+    const err = await resolveCluster({ name: 'prod' }, { file: { path: 'c.json', description: { ...fromEks, version: 'v1.31.2' } } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).problems).toEqual([
+      '--cluster c.json: version: "v1.31.2" is not a Kubernetes minor (expected e.g. "1.33", as eks:DescribeCluster gives it)',
+    ]);
   });
 
   it('asks EKS when there is no cache, and leaves writing the cache to the plan', async () => {
@@ -191,7 +218,7 @@ describe('resolveCluster: a local cluster (control plane on an Outpost)', () => 
     const out = await resolveCluster({ name: 'prod' }, deps);
     expect(out.cluster).toEqual({ ...fromEks, enableOutpost: true, id: ID });
     expect(out.warnings).toEqual([]);
-    expect(JSON.parse(out.cacheFile!.content)).toEqual({ ...fromEks, id: ID });
+    expect(JSON.parse(out.cacheFile!.content)).toEqual({ ...fromEks, id: ID, version: VERSION });
     // the next boot reads the same from the cache, without asking
     const dir = mkdtempSync(join(tmpdir(), 'cluster-cache-'));
     dirs.push(dir);
