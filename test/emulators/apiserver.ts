@@ -68,6 +68,8 @@ export interface ApiServer {
   heartbeats: Array<{ node: string; method: string; at: Date }>;
   setAuth(mode: AuthMode): void;
   setClockSkew(seconds: number): void;
+  /** the gitVersion /version answers from now on */
+  setVersion(gitVersion: string): void;
   /** sets (or adds) the Ready condition of a node */
   setNodeReady(name: string, status: 'True' | 'False' | 'Unknown', reason?: string): void;
   close(): Promise<void>;
@@ -150,7 +152,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const nodeCreations: KubeObject[] = [];
   const heartbeats: ApiServer['heartbeats'] = [];
   let resourceVersion = 1;
-  const gitVersion = options.version ?? 'v1.33.1-eks-fake';
+  let gitVersion = options.version ?? 'v1.33.1-eks-fake';
 
   function store(node: KubeObject): KubeObject {
     const meta = { ...(node.metadata ?? {}) };
@@ -294,6 +296,9 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     },
     setClockSkew(seconds) {
       skew = seconds;
+    },
+    setVersion(version) {
+      gitVersion = version;
     },
     setNodeReady(name, value, reason = value === 'True' ? 'KubeletReady' : 'KubeletNotReady') {
       const node = nodes.get(name) ?? { metadata: { name } };

@@ -169,6 +169,7 @@ export function useDoctorNode(): void {
   beforeEach(async () => {
     api.setAuth('ok');
     api.setClockSkew(0);
+    api.setVersion('v1.33.1-eks-fake');
     sts.setAccessDenied(false);
     api.setNodeReady(NODE, 'True');
     const config = nodeConfig();

@@ -53,6 +53,7 @@ describe('doctor on a healthy node', () => {
       'ca',
       'auth',
       'clock',
+      'kubelet-version',
       'files',
       'local-storage',
       'forward-policy',
@@ -68,6 +69,7 @@ describe('doctor on a healthy node', () => {
     expect(r.by('dns').detail).toMatch(/localhost resolves to .*127\.0\.0\.1/);
     expect(r.by('auth').detail).toContain('system:nodes');
     expect(r.by('registration').detail).toBe(`Node ${NODE} is Ready`);
+    expect(r.by('kubelet-version').detail).toBe('kubelet v1.33.1 with API server v1.33.1-eks-fake: within the version skew policy');
     expect(r.by('forward-policy').detail).toBe('iptables FORWARD policy ACCEPT, 1 rule(s) in the chain');
     // the token came from the authenticator double through the kubeconfig's exec plugin
     expect(api.requests.some((q) => q.path === '/apis/authentication.k8s.io/v1/selfsubjectreviews' && q.tokenKind === 'k8s-aws-v1.')).toBe(true);
@@ -89,9 +91,9 @@ describe('doctor on a healthy node', () => {
     const r = await doctor();
     expect(r.exitCode).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines).toHaveLength(20);
+    expect(lines).toHaveLength(21);
     expect(lines[0]).toMatch(/^ok +imds +IMDSv2 token and identity: i-0123456789abcdef0/);
-    expect(lines.at(-1)).toBe('0 failed, 0 warnings, 19 ok, 0 skipped');
+    expect(lines.at(-1)).toBe('0 failed, 0 warnings, 20 ok, 0 skipped');
   });
 });
 
@@ -261,6 +263,18 @@ describe('doctor names the cause of each join failure', () => {
     expect(r.by('clock')).toMatchObject({ status: 'fail' });
     expect(r.by('clock').detail).toMatch(/node clock (899|900|901)s ahead of the API server/);
     expect(r.by('clock').hint).toContain('chronyd');
+  });
+
+  it('a kubelet newer than the cluster: kubelet-version warns, names both and the image to run', async () => {
+    api.setVersion('v1.31.7-eks-0a1b2c3');
+    const r = await doctorJson();
+    expect(r.by('kubelet-version')).toMatchObject({
+      status: 'warn',
+      detail:
+        'kubelet 1.33 is newer than the API server (v1.31.7-eks-0a1b2c3); the Kubernetes version skew policy allows no kubelet newer than its API server (it may call APIs the server does not serve): run the image built for 1.31, or upgrade the cluster first',
+    });
+    expect(r.by('kubelet-version').hint).toContain('by the cluster version');
+    expect(r.by('clock').status).toBe('ok');
   });
 
   it('a failed kubelet: its unit fails with the journal line and the known cause', async () => {

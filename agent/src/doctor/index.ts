@@ -5,7 +5,7 @@ import { imdsCheck, instanceProfileCheck } from './checks/imds.js';
 import { configCheck } from './checks/config.js';
 import { identityCheck } from './checks/identity.js';
 import { caCheck, dnsCheck, tcpCheck, tlsCheck } from './checks/endpoint.js';
-import { authCheck, clockCheck, registrationCheck } from './checks/apiserver.js';
+import { authCheck, clockCheck, kubeletVersionCheck, registrationCheck } from './checks/apiserver.js';
 import { filesCheck } from './checks/files.js';
 import { storageCheck } from './checks/storage.js';
 import { forwardCheck } from './checks/forward.js';
@@ -32,6 +32,7 @@ export function buildChecks(deps: DoctorDeps, options: DoctorRunOptions): Check[
     caCheck(deps),
     authCheck(deps),
     clockCheck(deps),
+    kubeletVersionCheck(deps),
     filesCheck(deps),
     storageCheck(deps),
     forwardCheck(deps),

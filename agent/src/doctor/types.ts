@@ -77,6 +77,8 @@ export interface DoctorDeps {
   journal(unit: string, lines: number, timeoutMs: number): Promise<string[]>;
   /** runs a kubeconfig exec credential plugin and returns its token */
   execCredential(exec: ExecConfig, timeoutMs: number): Promise<string>;
+  /** the kubelet's version as the boot path reads it (the image's version file, else `kubelet --version`) */
+  kubeletVersion(timeoutMs: number): Promise<string>;
   /** name -> version of every component (agent, kubelet, containerd, runc, ...) */
   versions(timeoutMs: number): Promise<Record<string, string>>;
   now(): Date;

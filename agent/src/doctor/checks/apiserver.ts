@@ -1,4 +1,5 @@
 import { describeCause } from '../../errors.js';
+import { kubeletSkewProblem, minorOf } from '../../facts/version-skew.js';
 import { apiRequest } from '../net.js';
 import { KUBELET_BOOTSTRAP_KUBECONFIG, KUBELET_KUBECONFIG, execOf } from '../kubeconfig.js';
 import type { Check } from '../runner.js';
@@ -152,6 +153,66 @@ export function clockCheck(deps: DoctorDeps): Check {
       if (Math.abs(skew) > 300) return { status: 'fail', detail: `node clock ${text}`, hint: `${hint}; more than 5 minutes breaks token signatures` };
       if (Math.abs(skew) > 60) return { status: 'warn', detail: `node clock ${text}`, hint };
       return { status: 'ok', detail: `node clock ${text}` };
+    },
+  };
+}
+
+/**
+ * The kubelet's version against the API server's own (`/version`, which kube-apiserver serves to
+ * anyone), by the version skew policy init and render judge a described cluster's version with.
+ */
+export function kubeletVersionCheck(deps: DoctorDeps): Check {
+  return {
+    name: 'kubelet-version',
+    needs: ['tls'],
+    timeoutMs: 10_000,
+    async run(ctx) {
+      const reach = ctx.value<Reach>('tls');
+      const [kubelet, answer] = await Promise.allSettled([
+        deps.kubeletVersion(Math.max(1, ctx.remainingMs() - 100)),
+        apiRequest({
+          endpoint: reach.endpoint,
+          caPem: reach.caPem,
+          method: 'GET',
+          path: '/version',
+          timeoutMs: Math.max(1, ctx.remainingMs() - 100),
+          signal: ctx.signal,
+        }),
+      ]);
+      if (kubelet.status === 'rejected') {
+        return {
+          status: 'fail',
+          detail: describeCause(kubelet.reason),
+          hint: 'the image records the kubelet version in /etc/eks/kubelet-version.txt; kubelet must be installed',
+        };
+      }
+      if (answer.status === 'rejected') {
+        return { status: 'fail', detail: `GET /version failed: ${describeCause(answer.reason)}`, hint: 'see the tcp and tls lines' };
+      }
+      let gitVersion: unknown;
+      try {
+        gitVersion = (JSON.parse(answer.value.body) as { gitVersion?: unknown }).gitVersion;
+      } catch {
+        // judged below, with a non-JSON answer
+      }
+      const server = typeof gitVersion === 'string' ? minorOf(gitVersion) : undefined;
+      const kubeletMinor = minorOf(kubelet.value);
+      if (answer.value.status !== 200 || !server || !kubeletMinor) {
+        return {
+          status: 'warn',
+          detail: `kubelet ${kubelet.value}; the API server's version is unknown (GET /version: HTTP ${answer.value.status}${server ? '' : ', no gitVersion'})`,
+          hint: 'the endpoint may not be a Kubernetes API server, or it refuses anonymous /version',
+        };
+      }
+      const problem = kubeletSkewProblem(kubeletMinor, server, `the API server (${gitVersion as string})`);
+      if (problem) {
+        return {
+          status: 'warn',
+          detail: problem,
+          hint: 'such a node often registers, then fails in ways that hide the cause; pick the AMI (or Karpenter amiSelectorTerms alias) by the cluster version',
+        };
+      }
+      return { status: 'ok', detail: `kubelet ${kubelet.value} with API server ${gitVersion as string}: within the version skew policy` };
     },
   };
 }

@@ -63,9 +63,9 @@ export function filesCheck(deps: DoctorDeps): Check {
       }
       // What init warns about on this instance and kubelet alone (a maxPodsExpression it cannot
       // use, a reservedMemory of another total, a critical pods' share longer than this kubelet's
-      // grace period): the config line names the warnings any instance gets, so only the rest
-      // are named here.
-      const everywhere = new Set(configWarnings(source));
+      // grace period): the config line names the warnings any instance gets and the cluster
+      // resolution's, so only the rest are named here.
+      const everywhere = new Set([...configWarnings(source), ...cluster.warnings]);
       const here = plan.warnings.filter((w) => !everywhere.has(w));
       if (here.length > 0) {
         return {
