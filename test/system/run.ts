@@ -395,6 +395,9 @@ interface CaseRun {
   measureOnly?: boolean;
 }
 
+const CNI_RESULTS = '/var/lib/cni/results';
+const STALE_CNI_RESULT = `${CNI_RESULTS}/eks-node-test-stale-result`;
+
 /** The join case's checks after the Node registered: the node, its files, the image, and a reboot when the case asks. */
 async function checkJoinedCase(
   c: SystemCase,
@@ -441,6 +444,9 @@ async function checkJoinedCase(
     const bootId = (await sshOk(target, 'cat /proc/sys/kernel/random/boot_id')).trim();
     const awsBefore = { eks: cloud.eks.requests.length, ec2: cloud.ec2.requests.length };
     const apiBefore = cloud.api.requests.length;
+    // what a pod sandbox's CNI result left behind, empty as a crash leaves one: the image's
+    // tmpfiles line must empty the cache at the next boot
+    await sshOk(target, `mkdir -p ${CNI_RESULTS} && : > ${STALE_CNI_RESULT}`);
     const rebootAt = Date.now();
     log(`case ${c.name}: rebooting`);
     await ssh(target, 'systemctl reboot', 15_000).catch(() => undefined);
@@ -466,6 +472,11 @@ async function checkJoinedCase(
       const after = await agentFileDigests(target);
       expect(after === before, `digests changed:\nbefore:\n${before}\nafter:\n${after}`);
       return `${before.trim().split('\n').length} files, same sha256`;
+    });
+    await checks.check('after reboot: the CNI results cache was emptied at boot', async () => {
+      const r = await ssh(target, `test -e ${STALE_CNI_RESULT}`);
+      expect(r.exitCode === 1, `${STALE_CNI_RESULT} survived the reboot (test -e exit ${r.exitCode})`);
+      return `${STALE_CNI_RESULT}, written before the reboot, is gone`;
     });
     await checks.check('after reboot: no AWS call repeated', () => {
       const now = { eks: cloud.eks.requests.length, ec2: cloud.ec2.requests.length };
