@@ -71,7 +71,8 @@ export interface ApiServer {
   /** the gitVersion /version answers from now on */
   setVersion(gitVersion: string): void;
   /** sets (or adds) the Ready condition of a node */
-  setNodeReady(name: string, status: 'True' | 'False' | 'Unknown', reason?: string): void;
+  /** `message` as the kubelet words it, e.g. the runtime network's "container runtime network not ready: ..." */
+  setNodeReady(name: string, status: 'True' | 'False' | 'Unknown', reason?: string, message?: string): void;
   close(): Promise<void>;
 }
 
@@ -300,14 +301,14 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     setVersion(version) {
       gitVersion = version;
     },
-    setNodeReady(name, value, reason = value === 'True' ? 'KubeletReady' : 'KubeletNotReady') {
+    setNodeReady(name, value, reason = value === 'True' ? 'KubeletReady' : 'KubeletNotReady', message?: string) {
       const node = nodes.get(name) ?? { metadata: { name } };
       const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
       const cond = {
         type: 'Ready',
         status: value,
         reason,
-        message: `kubelet ${value === 'True' ? 'is' : 'is not'} posting ready status`,
+        message: message ?? `kubelet ${value === 'True' ? 'is' : 'is not'} posting ready status`,
         lastHeartbeatTime: now,
         lastTransitionTime: now,
       };

@@ -346,6 +346,39 @@ describe('doctor names the cause of each join failure', () => {
     expect(missing.exitCode).toBe(1);
   });
 
+  it("NotReady for the pod network: registration names the CNI configuration and the kubelet's failed pull, and the VPC endpoints to add", async () => {
+    const image = '602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni-init:v1.19.2-eksbuild.1';
+    api.setNodeReady(
+      NODE,
+      'False',
+      'KubeletNotReady',
+      'container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized',
+    );
+    await writeFile(
+      join(journalDir, 'kubelet.service.log'),
+      [
+        'Dec 05 10:11:02 node kubelet[901]: I1205 10:11:02.000000     901 kubelet_node_status.go:75] "Successfully registered node" node="ip-10-0-1-23"',
+        `Dec 05 10:11:12 node kubelet[901]: E1205 10:11:12.123456     901 log.go:32] "PullImage from image service failed" err="rpc error: code = Canceled desc = failed to pull and unpack image \\"${image}\\": failed to resolve reference \\"${image}\\": failed to do request: Head \\"https://602401143452.dkr.ecr.us-west-2.amazonaws.com/v2/amazon-k8s-cni-init/manifests/v1.19.2-eksbuild.1\\": dial tcp 52.94.177.1:443: i/o timeout" image="${image}"`,
+      ].join('\n'),
+    );
+    const r = await doctorJson();
+    expect(r.by('registration'), r.stdout).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(
+        /is NotReady \(KubeletNotReady: container runtime network not ready: .*\); \/etc\/cni\/net\.d holds no CNI network configuration; kubelet cannot pull 602401143452\.dkr\.ecr\.us-west-2\.amazonaws\.com\/amazon-k8s-cni-init:v1\.19\.2-eksbuild\.1 \(dial tcp 52\.94\.177\.1:443: i\/o timeout\)$/,
+      ),
+    });
+    expect(r.by('registration').hint).toContain('com.amazonaws.us-west-2.ecr.dkr');
+    // the CNI wrote its configuration and the pull went through: the line says so, and the general hint stays
+    await mkdir(join(root, 'etc/cni/net.d'), { recursive: true });
+    await writeFile(join(root, 'etc/cni/net.d/10-aws.conflist'), '{}\n');
+    await writeFile(join(journalDir, 'kubelet.service.log'), 'Dec 05 10:12:00 node kubelet[901]: I1205 10:12:00.000000     901 "Pulled image"\n');
+    const later = await doctorJson();
+    expect(later.by('registration').detail).toMatch(/; \/etc\/cni\/net\.d: 10-aws\.conflist$/);
+    expect(later.by('registration').hint).toContain('aws-node (VPC CNI)');
+    await rm(join(root, 'etc/cni'), { recursive: true, force: true });
+  });
+
   it('a --hostname-override flag: node-name warns naming both names, and registration looks for the one the kubelet uses', async () => {
     const config = nodeConfig();
     config.spec.kubelet = { flags: ['--hostname-override=worker-1'] };

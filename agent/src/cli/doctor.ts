@@ -1,5 +1,5 @@
 import { lookup } from 'node:dns/promises';
-import { readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { journal, systemctlShow } from '../apply/unit-status.js';
 import { awsClientOptions } from '../aws/client.js';
@@ -137,6 +137,14 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
       try {
         const [content, info] = await Promise.all([readFile(full), stat(full)]);
         return { content, mode: info.mode & 0o7777 };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+        throw err;
+      }
+    },
+    async listDir(path) {
+      try {
+        return await readdir(join(root, path));
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
         throw err;

@@ -70,6 +70,8 @@ export interface DoctorDeps {
   lookup(host: string): Promise<string[]>;
   /** reads a file under the root (absolute node path); undefined when missing */
   readFile(path: string): Promise<{ content: Buffer; mode: number } | undefined>;
+  /** the entries of a directory under the root (absolute node path); undefined when missing */
+  listDir(path: string): Promise<string[] | undefined>;
   systemctlShow(unit: string, timeoutMs: number): Promise<UnitStatus>;
   /** `iptables -S FORWARD`: the IPv4 FORWARD chain's policy and rules, one per line; throws when it cannot be read */
   forwardChain(timeoutMs: number): Promise<string[]>;

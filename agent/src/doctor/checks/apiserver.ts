@@ -1,5 +1,6 @@
 import { describeCause } from '../../errors.js';
 import { kubeletSkewProblem, minorOf } from '../../facts/version-skew.js';
+import { CNI_CONF_DIR, cniConfigs, networkNotReady, pullFailures, pullHint } from '../pod-network.js';
 import { apiRequest } from '../net.js';
 import { KUBELET_BOOTSTRAP_KUBECONFIG, KUBELET_KUBECONFIG, execOf } from '../kubeconfig.js';
 import type { Check } from '../runner.js';
@@ -217,11 +218,43 @@ export function kubeletVersionCheck(deps: DoctorDeps): Check {
   };
 }
 
-export function registrationCheck(_deps: DoctorDeps): Check {
+/** kubelet journal lines searched for image pull failures: a busy kubelet logs many per minute */
+const PULL_JOURNAL_LINES = 2_000;
+
+/**
+ * For a Node whose network is not ready: whether the CNI plugin wrote its configuration, and the
+ * image pulls the kubelet's journal shows failing, with the fix the first one calls for.
+ */
+async function networkEvidence(deps: DoctorDeps, timeoutMs: number): Promise<{ found: string[]; hint?: string }> {
+  const found: string[] = [];
+  const entries = await deps.listDir(CNI_CONF_DIR).catch(() => undefined);
+  const configs = entries === undefined ? [] : cniConfigs(entries);
+  found.push(configs.length === 0 ? `${CNI_CONF_DIR} holds no CNI network configuration` : `${CNI_CONF_DIR}: ${configs.join(', ')}`);
+  let lines: string[] = [];
+  try {
+    lines = await deps.journal('kubelet.service', PULL_JOURNAL_LINES, timeoutMs);
+  } catch {
+    // the unit:kubelet line reports an unreadable journal
+  }
+  const failures = pullFailures(lines);
+  if (failures.length > 0) {
+    found.push(`kubelet cannot pull ${failures.map((f) => `${f.image} (${f.reason})`).join(', ')}`);
+    return { found, hint: pullHint(failures[0]!) };
+  }
+  if (configs.length === 0) {
+    return {
+      found,
+      hint: 'the CNI plugin has not started on this node: see its pod (the VPC CNI: `kubectl -n kube-system get pods -l k8s-app=aws-node -o wide`) and that the subnet has free IP addresses',
+    };
+  }
+  return { found };
+}
+
+export function registrationCheck(deps: DoctorDeps): Check {
   return {
     name: 'registration',
     needs: ['auth', 'node-name'],
-    timeoutMs: 5_000,
+    timeoutMs: 10_000,
     async run(ctx) {
       const { reach, token } = ctx.value<AuthValue>('auth');
       const name = ctx.value<NodeNameValue>('node-name').nodeName;
@@ -267,11 +300,10 @@ export function registrationCheck(_deps: DoctorDeps): Check {
       if (ready.status === 'Unknown') {
         return { status: 'fail', detail: `Node ${name} Ready is Unknown (${why})`, hint: 'kubelet stopped posting status: see the kubelet line' };
       }
-      return {
-        status: 'fail',
-        detail: `Node ${name} is NotReady (${why})`,
-        hint: 'most often the network plugin is not ready: check the aws-node (VPC CNI) pod on this node and that the subnet has free IP addresses',
-      };
+      const hint = 'most often the network plugin is not ready: check the aws-node (VPC CNI) pod on this node and that the subnet has free IP addresses';
+      if (!networkNotReady(ready.message)) return { status: 'fail', detail: `Node ${name} is NotReady (${why})`, hint };
+      const evidence = await networkEvidence(deps, Math.max(1, ctx.remainingMs() - 100));
+      return { status: 'fail', detail: `Node ${name} is NotReady (${why}); ${evidence.found.join('; ')}`, hint: evidence.hint ?? hint };
     },
   };
 }

@@ -1,0 +1,93 @@
+/**
+ * Why a registered Node stays NotReady with its network not ready, the most common state of a
+ * node that "joined" but runs nothing: the CNI plugin (the VPC CNI's aws-node pod, or another)
+ * has not written its configuration, most often because the kubelet cannot pull its image. The
+ * Ready condition only says "cni plugin not initialized"; the kubelet's journal names the image
+ * and what the registry answered, and that decides the fix.
+ */
+
+/** The Ready condition's message when the container runtime's network is not ready. */
+export function networkNotReady(message: string | undefined): boolean {
+  return /NetworkReady=false|NetworkPluginNotReady|cni plugin not initialized|network plugin (is )?not ready/i.test(message ?? '');
+}
+
+/** Where the kubelet's container runtime looks for CNI network configurations. */
+export const CNI_CONF_DIR = '/etc/cni/net.d';
+
+/** The CNI configuration files among a directory's entries (the names libcni loads). */
+export function cniConfigs(entries: string[]): string[] {
+  return entries.filter((e) => /\.(conf|conflist|json)$/.test(e)).sort();
+}
+
+export type PullCause = 'network' | 'credentials' | 'not found' | 'other';
+
+export interface PullFailure {
+  image: string;
+  /** what the registry or the network answered, as the line says it */
+  reason: string;
+  cause: PullCause;
+}
+
+// the image as the kubelet's lines quote it, once or twice escaped inside an err="..." value
+const IMAGE_OF = [/failed to pull and unpack image \\*"([^"\\]+)\\*"/i, /Failed to pull image \\*"([^"\\]+)\\*"/i, /\bimage="([^"]+)"/];
+
+/** The last clause of the error the line quotes: the answer that decides (a timeout, a 403, "not found"). */
+function reasonOf(line: string): string {
+  const err = /err="((?:[^"\\]|\\.)*)"/.exec(line)?.[1] ?? line;
+  // unescaped (a pod worker's line quotes the pull error inside its own), without the inner closing quote
+  const clean = err.replace(/\\+"/g, '"').replace(/"+$/, '').trim();
+  const parts = clean.split(/: (?=[a-z0-9])/i);
+  // keep the network clause whole ("dial tcp 1.2.3.4:443: i/o timeout")
+  const dial = /(dial tcp [^ ]+: [^"]+|lookup [^ ]+(?: on [^ ]+)?: [^"]+|net\/http: TLS handshake timeout)$/i.exec(clean)?.[1];
+  return (dial ?? parts.slice(-2).join(': ')).slice(0, 200);
+}
+
+function causeOf(line: string): PullCause {
+  if (/i\/o timeout|connection refused|no route to host|network is unreachable|TLS handshake timeout|no such host|context deadline exceeded/i.test(line)) {
+    return 'network';
+  }
+  if (
+    /\b401\b|\b403\b|Unauthorized|Forbidden|authorization failed|no basic auth credentials|failed to get credentials|ecr-credential-provider|AccessDenied/i.test(
+      line,
+    )
+  ) {
+    return 'credentials';
+  }
+  if (/: not found\b|manifest unknown|repository .* not found|name unknown/i.test(line)) return 'not found';
+  return 'other';
+}
+
+/** The kubelet's image pull failures in its journal lines, the last per image, newest first. */
+export function pullFailures(lines: string[]): PullFailure[] {
+  const seen = new Map<string, PullFailure>();
+  for (const line of [...lines].reverse()) {
+    if (!/ErrImagePull|PullImage from image service failed|failed to pull and unpack image|Failed to pull image/i.test(line)) continue;
+    const image = IMAGE_OF.map((re) => re.exec(line)?.[1]).find((i) => i !== undefined);
+    if (!image || seen.has(image)) continue;
+    seen.set(image, { image, reason: reasonOf(line), cause: causeOf(line) });
+  }
+  return [...seen.values()];
+}
+
+const hostOf = (image: string): string => image.split('/')[0]!;
+
+/** The fix for the first pull failure, by what the registry or network answered. */
+export function pullHint(failure: PullFailure): string {
+  const host = hostOf(failure.image);
+  const region = /\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com/.exec(host)?.[1];
+  const ecr = region !== undefined;
+  switch (failure.cause) {
+    case 'network':
+      return ecr
+        ? `the node cannot reach ${host}: from private subnets it needs a NAT gateway, or the VPC endpoints com.amazonaws.${region}.ecr.api and com.amazonaws.${region}.ecr.dkr with the S3 gateway endpoint (ECR serves image layers from S3), or a proxy in spec.instance.environment; their security groups must allow 443 from the node`
+        : `the node cannot reach ${host}: a route (NAT gateway), a proxy in spec.instance.environment, or a registry mirror in spec.containerd.config`;
+    case 'credentials':
+      return ecr
+        ? `${host} refused the node's credentials: the node role needs ECR read access (the AmazonEC2ContainerRegistryPullOnly or ReadOnly managed policy); the kubelet gets ECR tokens from ecr-credential-provider (/etc/eks/image-credential-provider/config.json)`
+        : `${host} refused the pull: the image needs credentials the node does not have (an imagePullSecret in the pod spec)`;
+    case 'not found':
+      return `${failure.image} does not exist there: check the add-on version against this cluster's Kubernetes version and region`;
+    default:
+      return 'see `journalctl -u kubelet` for the pull error';
+  }
+}

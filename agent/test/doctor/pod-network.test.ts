@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { cniConfigs, networkNotReady, pullFailures, pullHint } from '../../src/doctor/pod-network.js';
+
+/*
+ * Lines as journalctl prints a kubelet's (klog's structured form), for the three answers a node
+ * in a private subnet most often gets when it pulls the VPC CNI's images.
+ */
+const IMAGE = '602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni-init:v1.19.2-eksbuild.1';
+const PREFIX = 'Dec 05 10:11:12 ip-10-0-1-23 kubelet[2345]: E1205 10:11:12.123456    2345';
+const timeout = `${PREFIX} log.go:32] "PullImage from image service failed" err="rpc error: code = Canceled desc = failed to pull and unpack image \\"${IMAGE}\\": failed to resolve reference \\"${IMAGE}\\": failed to do request: Head \\"https://602401143452.dkr.ecr.us-west-2.amazonaws.com/v2/amazon-k8s-cni-init/manifests/v1.19.2-eksbuild.1\\": dial tcp 52.94.177.1:443: i/o timeout" image="${IMAGE}"`;
+const syncing = `${PREFIX} pod_workers.go:1301] "Error syncing pod, skipping" err="failed to \\"StartContainer\\" for \\"aws-vpc-cni-init\\" with ErrImagePull: \\"failed to pull and unpack image \\\\\\"${IMAGE}\\\\\\": dial tcp 52.94.177.1:443: i/o timeout\\"" pod="kube-system/aws-node-x2x9q"`;
+const unauthorized = `${PREFIX} log.go:32] "PullImage from image service failed" err="rpc error: code = Unknown desc = failed to pull and unpack image \\"${IMAGE}\\": failed to resolve reference \\"${IMAGE}\\": pulling from host 602401143452.dkr.ecr.us-west-2.amazonaws.com failed with status code [manifests v1.19.2-eksbuild.1]: 401 Unauthorized" image="${IMAGE}"`;
+const missing = `${PREFIX} kuberuntime_image.go:55] "Failed to pull image" err="failed to pull and unpack image \\"602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v9.9.9\\": failed to resolve reference \\"602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v9.9.9\\": 602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v9.9.9: not found" image="602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v9.9.9"`;
+const lookup = `${PREFIX} log.go:32] "PullImage from image service failed" err="rpc error: code = Unknown desc = failed to pull and unpack image \\"quay.io/cilium/cilium:v1.16.0\\": failed to resolve reference \\"quay.io/cilium/cilium:v1.16.0\\": failed to do request: Head \\"https://quay.io/v2/cilium/cilium/manifests/v1.16.0\\": dial tcp: lookup quay.io on 10.0.0.2:53: no such host" image="quay.io/cilium/cilium:v1.16.0"`;
+
+describe('networkNotReady', () => {
+  it("tells the runtime network's NotReady from the others", () => {
+    expect(
+      networkNotReady(
+        'container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized',
+      ),
+    ).toBe(true);
+    expect(networkNotReady('PLEG is not healthy: pleg was last seen active 3m0s ago')).toBe(false);
+    expect(networkNotReady(undefined)).toBe(false);
+  });
+});
+
+describe('cniConfigs', () => {
+  it('keeps the files libcni loads', () => {
+    expect(cniConfigs(['10-aws.conflist', 'aws-cni-support.sh', '05-cilium.conf', '.keep'])).toEqual(['05-cilium.conf', '10-aws.conflist']);
+  });
+});
+
+describe('pullFailures', () => {
+  it('names the image and the answer that decides, once per image, newest first', () => {
+    expect(pullFailures(['unrelated line', unauthorized, syncing, timeout])).toEqual([
+      { image: IMAGE, reason: 'dial tcp 52.94.177.1:443: i/o timeout', cause: 'network' },
+    ]);
+    expect(pullFailures([timeout, unauthorized])).toEqual([
+      {
+        image: IMAGE,
+        reason: 'pulling from host 602401143452.dkr.ecr.us-west-2.amazonaws.com failed with status code [manifests v1.19.2-eksbuild.1]: 401 Unauthorized',
+        cause: 'credentials',
+      },
+    ]);
+    expect(pullFailures([missing, lookup]).map((f) => [f.image, f.cause, f.reason])).toEqual([
+      ['quay.io/cilium/cilium:v1.16.0', 'network', 'lookup quay.io on 10.0.0.2:53: no such host'],
+      [
+        '602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v9.9.9',
+        'not found',
+        '602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v9.9.9: not found',
+      ],
+    ]);
+  });
+
+  it('reads the image from a pod worker line, escaped twice', () => {
+    expect(pullFailures([syncing])).toEqual([{ image: IMAGE, reason: 'dial tcp 52.94.177.1:443: i/o timeout', cause: 'network' }]);
+  });
+
+  it('finds nothing in a healthy journal', () => {
+    expect(pullFailures([`${PREFIX} kubelet_node_status.go:75] "Successfully registered node" node="ip-10-0-1-23"`])).toEqual([]);
+  });
+});
+
+describe('pullHint', () => {
+  it('names the VPC endpoints of the registry region for a network failure, the role policy for a refusal', () => {
+    const [network] = pullFailures([timeout]);
+    expect(pullHint(network!)).toContain('com.amazonaws.us-west-2.ecr.api and com.amazonaws.us-west-2.ecr.dkr with the S3 gateway endpoint');
+    const [refused] = pullFailures([unauthorized]);
+    expect(pullHint(refused!)).toContain('AmazonEC2ContainerRegistryPullOnly');
+    const [quay] = pullFailures([lookup]);
+    expect(pullHint(quay!)).toMatch(/^the node cannot reach quay\.io: /);
+    const [gone] = pullFailures([missing]);
+    expect(pullHint(gone!)).toMatch(/amazon-k8s-cni:v9\.9\.9 does not exist there/);
+  });
+});
