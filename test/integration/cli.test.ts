@@ -134,6 +134,26 @@ describe('off EC2', () => {
   });
 });
 
+describe('IMDS over IPv6', () => {
+  it('takes the IPv6 endpoint when AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE says IPv6, as the AWS SDKs do', async () => {
+    const env = { AWS_EC2_METADATA_SERVICE_ENDPOINT: '', AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: 'IPv6', EKS_NODE_AGENT_IMDS_TIMEOUT_SECONDS: '1' };
+    const r = await runAgent(['config', 'check'], { env });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/note: IMDS at http:\/\/\[fd00:ec2::254\] is not answering/);
+    expect(r.stderr).toMatch(/error: IMDS http:\/\/\[fd00:ec2::254\]\/latest\/user-data: no usable answer within 1s/);
+    const doctor = await runAgent(['doctor', '--output', 'json', '--timeout', '2', '--root', tmp], { env });
+    const imds = (JSON.parse(doctor.stdout) as Array<{ name: string; status: string; hint?: string }>).find((c) => c.name === 'imds');
+    expect(imds?.status).toMatch(/^(fail|timeout)$/);
+    expect(imds?.hint).toMatch(/^IMDS at http:\/\/\[fd00:ec2::254\] is unreachable .*HttpProtocolIpv6 enabled/);
+  });
+
+  it('refuses an endpoint mode the SDKs do not know, naming the variable', async () => {
+    const r = await runAgent(['config', 'check'], { env: { AWS_EC2_METADATA_SERVICE_ENDPOINT: '', AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: 'IPv7' } });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe('error: AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: "IPv7" is not an endpoint mode (expected "IPv4" or "IPv6")\n');
+  });
+});
+
 describe('completion', () => {
   /** Sources the script in bash and asks it to complete `words` (the last one is being typed). */
   async function complete(shell: 'bash', words: string[]): Promise<string[]> {

@@ -41,6 +41,8 @@ export interface ImdsOptions {
 }
 
 export const DEFAULT_IMDS_ENDPOINT = 'http://169.254.169.254';
+/** EC2's IMDS endpoint over IPv6 (Nitro instances, with the instance's HttpProtocolIpv6 enabled) */
+export const IPV6_IMDS_ENDPOINT = 'http://[fd00:ec2::254]';
 const TOKEN_REFUSED = new Set([400, 403, 404, 405]);
 const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
 

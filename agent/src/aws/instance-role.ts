@@ -50,7 +50,10 @@ export async function readInstanceRole(imds: Imds): Promise<RoleRead> {
   };
 }
 
-/** The variables the SDK's chain reads before the instance role, or that change how it reads it. */
+/**
+ * The variables the SDK's chain reads before the instance role, or that change how it reads it
+ * in a way the agent's IMDS client does not follow (the endpoint and its mode, it does).
+ */
 const CHAIN_VARIABLES = [
   'AWS_ACCESS_KEY_ID',
   'AWS_PROFILE',
@@ -60,7 +63,6 @@ const CHAIN_VARIABLES = [
   'AWS_CONFIG_FILE',
   'AWS_SHARED_CREDENTIALS_FILE',
   'AWS_EC2_METADATA_DISABLED',
-  'AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE',
 ];
 
 /**

@@ -3,7 +3,7 @@ import type { ProxySettings } from '../aws/proxy.js';
 import type { AwsTrust } from '../aws/trust.js';
 import { createEc2Api, type Ec2Api } from '../aws/ec2.js';
 import { createEksApi, type EksApi } from '../aws/eks.js';
-import { createImds, DEFAULT_IMDS_ENDPOINT, type Imds } from '../aws/imds.js';
+import { createImds, DEFAULT_IMDS_ENDPOINT, IPV6_IMDS_ENDPOINT, type Imds } from '../aws/imds.js';
 import { InputError } from '../errors.js';
 import type { Log } from './log.js';
 
@@ -23,9 +23,20 @@ export function imdsTimeoutMs(env: Env): number | undefined {
   return seconds * 1000;
 }
 
-/** The IMDS endpoint of this environment: AWS_EC2_METADATA_SERVICE_ENDPOINT, else EC2's. */
+export const IMDS_MODE_VARIABLE = 'AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE';
+
+/**
+ * The IMDS endpoint of this environment, as the AWS SDKs choose it: AWS_EC2_METADATA_SERVICE_ENDPOINT,
+ * else EC2's endpoint of the family AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE names (`IPv6` for an
+ * instance without IPv4, e.g. in an IPv6-only subnet; a drop-in on the agent's units sets it), else
+ * EC2's IPv4 one.
+ */
 export function imdsEndpoint(env: Env): string {
-  return (env.AWS_EC2_METADATA_SERVICE_ENDPOINT || DEFAULT_IMDS_ENDPOINT).replace(/\/+$/, '');
+  if (env.AWS_EC2_METADATA_SERVICE_ENDPOINT) return env.AWS_EC2_METADATA_SERVICE_ENDPOINT.replace(/\/+$/, '');
+  const mode = env[IMDS_MODE_VARIABLE];
+  if (mode === undefined || mode === '' || mode.toLowerCase() === 'ipv4') return DEFAULT_IMDS_ENDPOINT;
+  if (mode.toLowerCase() === 'ipv6') return IPV6_IMDS_ENDPOINT;
+  throw new InputError(`${IMDS_MODE_VARIABLE}: ${JSON.stringify(mode)} is not an endpoint mode (expected "IPv4" or "IPv6")`);
 }
 
 /**

@@ -5,7 +5,7 @@ import { journal, systemctlShow } from '../apply/unit-status.js';
 import { awsClientOptions } from '../aws/client.js';
 import { createEc2Api } from '../aws/ec2.js';
 import { createEksApi } from '../aws/eks.js';
-import { createImds, DEFAULT_IMDS_ENDPOINT } from '../aws/imds.js';
+import { createImds } from '../aws/imds.js';
 import { getCallerIdentity } from '../aws/sts.js';
 import { planNode } from '../boot.js';
 import { buildBundle, writeBundleFile } from '../doctor/bundle.js';
@@ -21,7 +21,7 @@ import { AwsTrust, trustOptions } from '../aws/trust.js';
 import { nodeNameOf } from '../render/context.js';
 import { loadConfig } from '../sources/index.js';
 import { inspectLocalStorage } from '../apply/local-storage.js';
-import type { Env } from './deps.js';
+import { imdsEndpoint, type Env } from './deps.js';
 
 export interface DoctorOptions {
   configSources: string[];
@@ -66,7 +66,7 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
   // seconds on a loaded node, and retries go on until just past --timeout, so the runner's
   // deadline (which reports `timeout`) is what ends them.
   const imds = createImds({
-    endpoint: env.AWS_EC2_METADATA_SERVICE_ENDPOINT || DEFAULT_IMDS_ENDPOINT,
+    endpoint: imdsEndpoint(env),
     requestTimeoutMs: 5_000,
     totalTimeoutMs: (options.timeoutSeconds ?? 30) * 1000 + 1_000,
   });

@@ -23,16 +23,23 @@ export interface InstanceRole {
   credentials: AwsCredentials;
 }
 
-const IMDS_HINT =
-  'IMDS is unreachable or refuses tokens: check the instance metadata options (HttpEndpoint enabled, HttpTokens optional/required, ' +
-  'HttpPutResponseHopLimit >= 1 for the host) and that no firewall or proxy intercepts 169.254.169.254';
+/** What to check when IMDS at this endpoint does not answer or refuses tokens. */
+function imdsHint(endpoint: string): string {
+  const host = new URL(endpoint).hostname;
+  const ipv6 = host.startsWith('[');
+  return (
+    `IMDS at ${endpoint} is unreachable or refuses tokens: check the instance metadata options (HttpEndpoint enabled, ` +
+    `${ipv6 ? 'HttpProtocolIpv6 enabled (a Nitro instance), ' : ''}HttpTokens optional/required, HttpPutResponseHopLimit >= 1 for the host) ` +
+    `and that no firewall or proxy intercepts ${host}`
+  );
+}
 
 export function imdsCheck(deps: DoctorDeps): Check {
   return {
     name: 'imds',
     needs: [],
     timeoutMs: 6_000,
-    timeoutHint: IMDS_HINT,
+    timeoutHint: imdsHint(deps.imds.endpoint),
     async run() {
       let doc: Record<string, unknown>;
       let localHostname: string | undefined;
@@ -41,7 +48,7 @@ export function imdsCheck(deps: DoctorDeps): Check {
         // several DHCP domains give several names; the first is the host's, as init takes it
         localHostname = (await deps.imds.getOptional('meta-data/local-hostname'))?.trim().split(/\s+/)[0] || undefined;
       } catch (err) {
-        return { status: 'fail', detail: describeCause(err), hint: IMDS_HINT };
+        return { status: 'fail', detail: describeCause(err), hint: imdsHint(deps.imds.endpoint) };
       }
       const str = (k: string): string => (typeof doc[k] === 'string' ? (doc[k] as string) : '');
       const identity: InstanceIdentity = {
@@ -56,7 +63,7 @@ export function imdsCheck(deps: DoctorDeps): Check {
         ...(localHostname ? { localHostname } : {}),
       };
       if (!identity.instanceId || !identity.region) {
-        return { status: 'fail', detail: 'the instance identity document has no instanceId or region', hint: IMDS_HINT };
+        return { status: 'fail', detail: 'the instance identity document has no instanceId or region', hint: imdsHint(deps.imds.endpoint) };
       }
       return {
         status: 'ok',
@@ -76,13 +83,13 @@ export function instanceProfileCheck(deps: DoctorDeps): Check {
     name: 'instance-profile',
     needs: ['imds'],
     timeoutMs: 6_000,
-    timeoutHint: IMDS_HINT,
+    timeoutHint: imdsHint(deps.imds.endpoint),
     async run() {
       let read: RoleRead;
       try {
         read = await readInstanceRole(deps.imds);
       } catch (err) {
-        return { status: 'fail', detail: describeCause(err), hint: IMDS_HINT };
+        return { status: 'fail', detail: describeCause(err), hint: imdsHint(deps.imds.endpoint) };
       }
       if (!read.ok) {
         const hint =
