@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { startEc2 } from '../emulators/ec2.js';
+import { startEks } from '../emulators/eks.js';
 import { startImds } from '../emulators/imds.js';
 import { startSts } from '../emulators/sts.js';
 import { issueServerCert } from '../support/pki.js';
@@ -25,6 +26,7 @@ import {
   setUnits,
   doctor,
   doctorJson,
+  endpoint,
 } from './doctor-node.js';
 
 /*
@@ -248,6 +250,39 @@ describe('doctor names the cause of each join failure', () => {
     expect(r.by('auth')).toMatchObject({ status: 'fail', detail: expect.stringContaining('401') });
     expect(r.by('auth').hint).toContain('access entry of type EC2_LINUX for arn:aws:iam::111122223333:role/eks-node-role');
     expect(r.by('registration')).toMatchObject({ status: 'skipped', skippedBecause: 'auth' });
+  });
+
+  it("API server answers 401 to a token signed for another cluster's name: auth names the name, not the role mapping", async () => {
+    api.setAuth('unauthorized');
+    const eks = await startEks({
+      clusters: { 'doctor-test': { endpoint }, 'doctor-staging': { endpoint: 'https://STAGING.gr7.us-west-2.eks.amazonaws.com' } },
+    });
+    try {
+      const asUserData = async (name: string) => {
+        const config = nodeConfig();
+        config.spec.cluster.name = name;
+        imds.setUserData(stringify(config));
+        await configureNode(config);
+        return doctorJson([], { AWS_ENDPOINT_URL_EKS: eks.url });
+      };
+      const typo = await asUserData('doctor-tset');
+      expect(typo.by('auth')).toMatchObject({
+        status: 'fail',
+        detail:
+          'the API server answered 401 Unauthorized: us-west-2 has no EKS cluster named "doctor-tset" (eks:DescribeCluster), the name the node\'s token is signed for',
+      });
+      expect(typo.by('auth').hint).toContain('aws eks list-clusters --region us-west-2');
+      const other = await asUserData('doctor-staging');
+      expect(other.by('auth').detail).toBe(
+        `the API server answered 401 Unauthorized: spec.cluster.name "doctor-staging" is another cluster than the one at ${endpoint} (eks:DescribeCluster gives "doctor-staging" the endpoint https://STAGING.gr7.us-west-2.eks.amazonaws.com), and the node's token is signed for "doctor-staging"`,
+      );
+      // the right name: the role mapping is to blame, as without EKS
+      const right = await asUserData('doctor-test');
+      expect(right.by('auth').hint).toContain('access entry of type EC2_LINUX');
+      expect(eks.requests.map((q) => q.clusterName)).toEqual(['doctor-tset', 'doctor-staging', 'doctor-test']);
+    } finally {
+      await eks.close();
+    }
   });
 
   it('role mapped without node permissions (403): auth fails saying so', async () => {

@@ -122,6 +122,7 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
       });
       return { name: nodeNameOf(config, identity), source: identity.source, ...(identity.localHostname ? { localHostname: identity.localHostname } : {}) };
     },
+    describeCluster: (name, ctx) => createEksApi(aws('eks', ctx.region, ctx)).describeCluster(name),
     localStorage: (intent) => inspectLocalStorage(root, intent),
     async getCallerIdentity(ctx) {
       const options = aws('sts', ctx.region, ctx);

@@ -7,6 +7,7 @@ import type { Imds } from '../aws/imds.js';
 import type { CallerIdentity } from '../aws/sts.js';
 import type { NodePlan } from '../boot.js';
 import type { ClusterResolution } from '../facts/cluster.js';
+import type { ClusterDescription } from '../aws/eks.js';
 import type { NodeNameSource } from '../facts/instance.js';
 
 export type { CallerIdentity } from '../aws/sts.js';
@@ -62,6 +63,8 @@ export interface DoctorDeps {
   plan(config: NodeConfig, cluster: ClusterResolution, ctx: { timeoutMs: number; region?: string; credentials?: AwsCredentials }): Promise<NodePlan>;
   /** the node name the boot path registers (IMDS local-hostname, else ec2:DescribeInstances; or the instance id), and where it came from */
   nodeName(config: NodeConfig, ctx: { timeoutMs: number; region?: string; credentials?: AwsCredentials }): Promise<NodeName>;
+  /** eks:DescribeCluster for this name, asked only to tell why the API server refused the node's token */
+  describeCluster(name: string, ctx: { region: string; credentials: AwsCredentials; timeoutMs: number }): Promise<ClusterDescription>;
   /** who the credentials are (sts:GetCallerIdentity); `trustedBundle`: the system CA bundle the run's AWS calls needed, if any (aws/trust.ts) */
   getCallerIdentity(ctx: { region: string; credentials: AwsCredentials; timeoutMs: number }): Promise<CallerIdentity & { trustedBundle?: string }>;
   /** the instance-store disks, array, mounts and the agent's fstab block under the root, read as the run phase reads them */

@@ -3,7 +3,9 @@ import { kubeletSkewProblem, minorOf } from '../../facts/version-skew.js';
 import { CNI_CONF_DIR, cniConfigs, networkNotReady, pullFailures, pullHint } from '../pod-network.js';
 import { apiRequest } from '../net.js';
 import { KUBELET_BOOTSTRAP_KUBECONFIG, KUBELET_KUBECONFIG, execOf } from '../kubeconfig.js';
-import type { Check } from '../runner.js';
+import type { Check, CheckContext } from '../runner.js';
+import type { ConfigValue } from './config.js';
+import type { InstanceIdentity, InstanceRole } from './imds.js';
 import type { NodeNameValue } from './node-name.js';
 import type { DoctorDeps } from '../types.js';
 import type { Reach } from './endpoint.js';
@@ -25,6 +27,39 @@ function firstLine(body: string): string {
     // not a Status object: show the start of the text
   }
   return body.split('\n')[0]!.slice(0, 200);
+}
+
+const sameEndpoint = (a: string, b: string): boolean => a.replace(/\/+$/, '').toLowerCase() === b.replace(/\/+$/, '').toLowerCase();
+
+/**
+ * Whether a 401 is the cluster name's fault rather than the role mapping's: the kubelet's token
+ * is signed for spec.cluster.name, and an API server refuses a token signed for another cluster
+ * whatever the mappings. Only a name the user data gives beside its own endpoint can be wrong so
+ * (a name EKS described is right by construction; a local cluster's token names its id); asked of
+ * eks:DescribeCluster, the node role's own permission. Undefined when the name is not to blame
+ * or cannot be checked.
+ */
+async function wrongClusterName(deps: DoctorDeps, ctx: CheckContext): Promise<{ found: string; hint: string } | undefined> {
+  const config = await ctx.optional<ConfigValue>('config');
+  const identity = await ctx.optional<InstanceIdentity>('imds');
+  const role = await ctx.optional<InstanceRole>('instance-profile');
+  if (!config || !identity || !role || config.cluster.origin !== 'user data' || config.config.spec.cluster.enableOutpost === true) return undefined;
+  const { name, apiServerEndpoint } = config.config.spec.cluster;
+  let described;
+  try {
+    described = await deps.describeCluster(name, { region: identity.region, credentials: role.credentials, timeoutMs: Math.max(1, ctx.remainingMs() - 500) });
+  } catch (err) {
+    if ((err as { cause?: { name?: unknown } }).cause?.name !== 'ResourceNotFoundException') return undefined;
+    return {
+      found: `${identity.region} has no EKS cluster named "${name}" (eks:DescribeCluster), the name the node's token is signed for`,
+      hint: `spec.cluster.name must be this cluster's name exactly (the API server at ${apiServerEndpoint} refuses a token signed for another); \`aws eks list-clusters --region ${identity.region}\` lists them`,
+    };
+  }
+  if (!described.apiServerEndpoint || sameEndpoint(described.apiServerEndpoint, apiServerEndpoint)) return undefined;
+  return {
+    found: `spec.cluster.name "${name}" is another cluster than the one at ${apiServerEndpoint} (eks:DescribeCluster gives "${name}" the endpoint ${described.apiServerEndpoint}), and the node's token is signed for "${name}"`,
+    hint: "spec.cluster.name, apiServerEndpoint and certificateAuthority must all be one cluster's: copy them from `aws eks describe-cluster`, or give only the name and let the agent ask",
+  };
 }
 
 export function authCheck(deps: DoctorDeps): Check {
@@ -75,6 +110,8 @@ export function authCheck(deps: DoctorDeps): Check {
       }
       const role = (await ctx.optional<IdentityValue>('aws-identity'))?.roleArn ?? 'the node role';
       if (answer.status === 401) {
+        const otherCluster = await wrongClusterName(deps, ctx);
+        if (otherCluster) return { status: 'fail', detail: `the API server answered 401 Unauthorized: ${otherCluster.found}`, hint: otherCluster.hint };
         return {
           status: 'fail',
           detail: `the API server answered 401 Unauthorized: it does not know ${role}`,
