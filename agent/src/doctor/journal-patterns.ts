@@ -57,6 +57,27 @@ export const KUBELET_PATTERNS: JournalPattern[] = [
     hint: `kubelet exits at start: its configuration is refused, and the line names the field; the user's kubelet.config is ${PATHS.kubeletDropIn} (merged into ${PATHS.kubeletConfig} before 1.28); \`eks-node-agent config check\` judges the user data`,
   },
   {
+    // the kubelet connects to the container runtime before anything else it runs, and exits
+    // when nothing answers on the socket or the answer has no CRI (its plugin disabled)
+    id: 'container-runtime',
+    pattern:
+      /validate service connection|CRI v1 (runtime|image) API is not implemented|containerd\.sock: connect: (no such file or directory|connection refused)/i,
+    hint: 'kubelet exits at start: containerd does not answer on /run/containerd/containerd.sock, or answers without its CRI plugin: see the containerd line (`journalctl -u containerd`); a spec.containerd.config in the user data that disables the cri plugin or breaks the TOML keeps it from serving',
+  },
+  {
+    // the kubelet checks its image credential providers before it runs a pod, and exits when one
+    // the config names has no executable in the plugin directory
+    id: 'credential-provider',
+    pattern: /failed to register CRI auth plugins|plugin binary executable .* did not exist|failed to validate credential provider config/i,
+    hint: `kubelet exits at start: an image credential provider of ${PATHS.credentialProviderConfig} is missing (the image must hold ${PATHS.credentialProviderBinDir}/ecr-credential-provider) or the config is unreadable (see the files line)`,
+  },
+  {
+    // with swap on, the kubelet stops unless told it may run so
+    id: 'swap',
+    pattern: /running with swap on is not supported/i,
+    hint: 'kubelet exits at start: swap is on, which the kubelet refuses by default: turn swap off in the image (`swapoff -a`, and no swap in /etc/fstab or a swap unit), or let the kubelet run with it: kubelet.config failSwapOn: false (and memorySwap.swapBehavior: NoSwap or LimitedSwap)',
+  },
+  {
     id: 'failed-to-run',
     pattern: /failed to run Kubelet/i,
     hint: 'kubelet exits at start; the journal line says why (often an invalid kubelet.config field or flag in the user data, or containerd not running)',

@@ -68,7 +68,7 @@ describe('matchJournal', () => {
       'E4 "Error getting node" err="node \\"ip-10-0-1-23\\" not found"',
       'E5 err="Unauthorized" again',
     ]);
-    expect(found.map((f) => f.id)).toEqual(['x509', 'unauthorized', 'failed-to-run']);
+    expect(found.map((f) => f.id)).toEqual(['x509', 'unauthorized', 'container-runtime', 'failed-to-run']);
     expect(found[1]!.line).toBe('E5 err="Unauthorized" again');
     expect(matchJournal(['E node "ip-1" not found']).map((f) => f.id)).toEqual(['node-not-found']);
     // the kubelet's own wording (k8s.io/component-base featuregate) for a gate it cannot set
@@ -81,6 +81,24 @@ describe('matchJournal', () => {
         err,
       ).toEqual(['feature-gate']);
     }
+    // what stops a kubelet before it runs a pod, in its wording (cmd/kubelet/app, pkg/credentialprovider/plugin, pkg/kubelet/cm)
+    const runtimeDown =
+      'E1205 run.go:74] "command failed" err="failed to run Kubelet: validate service connection: validate CRI v1 runtime API for endpoint \\"unix:///run/containerd/containerd.sock\\": rpc error: code = Unavailable desc = connection error: desc = \\"transport: Error while dialing: dial unix /run/containerd/containerd.sock: connect: no such file or directory\\""';
+    expect(matchJournal([runtimeDown]).map((f) => f.id)).toEqual(['container-runtime', 'failed-to-run']);
+    expect(matchJournal([runtimeDown])[0]!.hint).toContain('see the containerd line');
+    const noProvider =
+      'E1205 kuberuntime_manager.go:301] "Failed to register CRI auth plugins" err="plugin binary executable /etc/eks/image-credential-provider/ecr-credential-provider did not exist"';
+    expect(matchJournal([noProvider])).toEqual([
+      {
+        id: 'credential-provider',
+        line: noProvider,
+        hint: expect.stringContaining('the image must hold /etc/eks/image-credential-provider/ecr-credential-provider'),
+      },
+    ]);
+    const swap =
+      'E1205 run.go:74] "command failed" err="failed to run Kubelet: running with swap on is not supported, please disable swap! or set --fail-swap-on flag to false. /proc/swaps contained: [Filename Type Size Used Priority /swapfile file 2097148 0 -2]"';
+    expect(matchJournal([swap]).map((f) => f.id)).toEqual(['swap', 'failed-to-run']);
+    expect(matchJournal([swap])[0]!.hint).toContain('failSwapOn: false');
     // a flag the kubelet does not have (removed in 1.27), in the kubelet's wording (cmd/kubelet/app)
     const flagLine = 'E1205 run.go:72] "command failed" err="failed to parse kubelet flag: unknown flag: --container-runtime"';
     expect(matchJournal([flagLine])).toEqual([
