@@ -19,6 +19,7 @@ import {
 } from './kubelet-flags.js';
 import { type ClusterSpec, KNOWN_FEATURE_GATES, type NodeConfig, type ResolvedNodeConfig } from './schema.js';
 import { parseContainerdToml } from './toml.js';
+import { removedInContainerd2 } from '../render/containerd-migrate.js';
 
 /*
  * The one rule set for NodeConfig values. Every rule lives here once and reports every problem
@@ -281,6 +282,25 @@ function evictionFlagSignalProblems(flags: readonly string[] | undefined): strin
   });
 }
 
+/**
+ * Keys of a containerd 1.x (version 2) TOML that containerd 2.0 removed: a containerd 1.7 node
+ * takes them, a containerd 2 node cannot (render refuses them there), and which one boots the
+ * user data is not known here. A TOML that does not parse is the field check's error.
+ */
+function containerd2Advisories(toml: string | undefined): string[] {
+  if (toml === undefined || toml.trim() === '') return [];
+  let tree: TomlTable;
+  try {
+    tree = parseContainerdToml(toml);
+  } catch {
+    return [];
+  }
+  return removedInContainerd2(tree).map(
+    ({ key, instead }) =>
+      `spec.containerd.config: ${key} was removed in containerd 2.0: a containerd 1.7 node takes it, a containerd 2 node refuses the config (write ${instead})`,
+  );
+}
+
 /** Variables of the default environment that name a CA bundle file (the agent reads both, as do OpenSSL and the AWS CLI). */
 const CA_BUNDLE_VARIABLES = ['AWS_CA_BUNDLE', 'SSL_CERT_FILE'] as const;
 
@@ -318,6 +338,7 @@ export function advisoryProblems(config: NodeConfig): string[] {
         );
     });
   }
+  problems.push(...containerd2Advisories(config.spec?.containerd?.config));
   const defaults = config.spec?.instance?.environment?.[DEFAULT_ENVIRONMENT_KEY];
   for (const name of CA_BUNDLE_VARIABLES) {
     const value = defaults?.[name]?.trim();

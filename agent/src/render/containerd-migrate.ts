@@ -67,6 +67,28 @@ export function isVersion2Shaped(user: Table): boolean {
 }
 
 /**
+ * The keys of a version 2 tree that containerd 2.0 removed, each with what to write instead:
+ * nothing can carry them to a containerd 2 node. `config check`, which does not know the node's
+ * containerd, names them (render/init on containerd 1.7 warn, and on containerd 2 refuse them).
+ */
+export function removedInContainerd2(user: Table): Array<{ key: string; instead: string }> {
+  const src = table(table(user.plugins)?.[CRI_V2]);
+  if (!src || !isVersion2Shaped(user)) return [];
+  const found: Array<{ key: string; instead: string }> = [];
+  for (const { path, instead } of REMOVED) {
+    let cur: unknown = src;
+    for (const key of path) cur = table(cur)?.[key];
+    if (cur !== undefined) found.push({ key: at(CRI_V2, ...path), instead });
+  }
+  for (const [name, runtime] of Object.entries(table(table(src.containerd)?.runtimes) ?? {})) {
+    for (const [key, instead] of Object.entries(REMOVED_RUNTIME_KEYS)) {
+      if (table(runtime)?.[key] !== undefined) found.push({ key: at(CRI_V2, 'containerd', 'runtimes', name, key), instead });
+    }
+  }
+  return found;
+}
+
+/**
  * The user's version 2 tree rewritten into version 3's layout (without `version`); throws an
  * InputError naming every removed key. Values already set under the version 3 plugins win over
  * migrated ones, as in containerd.
@@ -77,23 +99,9 @@ export function migrateToVersion3(user: Table): Migration {
   const src = table(plugins?.[CRI_V2]);
   if (!plugins || !src) return { tree: rest, moved: [] };
 
-  const problems: string[] = [];
-  for (const { path, instead } of REMOVED) {
-    let cur: unknown = src;
-    for (const key of path) cur = table(cur)?.[key];
-    if (cur !== undefined) {
-      problems.push(`${FIELD}: ${at(CRI_V2, ...path)} was removed in containerd 2.0 and cannot be migrated (write ${instead})`);
-    }
-  }
-  const srcContainerd = table(src.containerd);
-  for (const [name, runtime] of Object.entries(table(srcContainerd?.runtimes) ?? {})) {
-    for (const [key, instead] of Object.entries(REMOVED_RUNTIME_KEYS)) {
-      if (table(runtime)?.[key] !== undefined) {
-        problems.push(`${FIELD}: ${at(CRI_V2, 'containerd', 'runtimes', name, key)} was removed in containerd 2.0 and cannot be migrated (write ${instead})`);
-      }
-    }
-  }
-  if (problems.length > 0) throw new InputError(problems);
+  const removed = removedInContainerd2(user);
+  if (removed.length > 0)
+    throw new InputError(removed.map(({ key, instead }) => `${FIELD}: ${key} was removed in containerd 2.0 and cannot be migrated (write ${instead})`));
 
   const moved: string[] = [];
   const images: Table = { ...table(plugins[CRI_IMAGES]) };
