@@ -178,6 +178,8 @@ export function useDoctorNode(): void {
     // a local-cluster case's bootstrap kubeconfig and pin
     await rm(join(root, 'var/lib/kubelet/bootstrap-kubeconfig'), { force: true });
     await rm(join(root, 'etc/hosts'), { force: true });
+    // a pod network case's CNI configuration
+    await rm(join(root, 'etc/cni'), { recursive: true, force: true });
     await configureNode(config);
     await setUnits({ 'containerd.service': 'active', 'kubelet.service': 'active' });
     for (const f of await readdir(journalDir)) await rm(join(journalDir, f));

@@ -411,7 +411,6 @@ describe('doctor names the cause of each join failure', () => {
     const later = await doctorJson();
     expect(later.by('registration').detail).toMatch(/; \/etc\/cni\/net\.d: 10-aws\.conflist$/);
     expect(later.by('registration').hint).toContain('aws-node (VPC CNI)');
-    await rm(join(root, 'etc/cni'), { recursive: true, force: true });
   });
 
   it('a --hostname-override flag: node-name warns naming both names, and registration looks for the one the kubelet uses', async () => {
@@ -485,6 +484,9 @@ describe('doctor --bundle', () => {
     await mkdir(join(root, 'proc'), { recursive: true });
     await writeFile(join(root, 'proc/mdstat'), 'md127 : active raid0 nvme1n1[1] nvme0n1[0]\n');
     await writeFile(join(root, 'etc/fstab'), 'UUID=0a1b /mnt/k8s-disks/0 xfs defaults,nofail 0 2\n');
+    await mkdir(join(root, 'etc/cni/net.d'), { recursive: true });
+    await writeFile(join(root, 'etc/cni/net.d/10-aws.conflist'), '{"cniVersion":"0.4.0","name":"aws-cni","plugins":[{"type":"aws-cni"}]}\n');
+    await writeFile(join(root, 'etc/cni/net.d/aws-cni-support.sh'), '#!/bin/sh\n');
     const bundle = join(work, 'bundle.tar.gz');
     const r = await doctor(['--bundle', bundle]);
     expect(r.exitCode).toBe(0);
@@ -503,6 +505,8 @@ describe('doctor --bundle', () => {
       'eks-node-doctor/storage/fstab',
       'eks-node-doctor/storage/mdstat',
       'eks-node-doctor/iptables/FORWARD',
+      'eks-node-doctor/cni/net.d.txt',
+      'eks-node-doctor/cni/net.d/10-aws.conflist',
     ]) {
       expect(entries).toContain(expected);
     }
@@ -516,6 +520,10 @@ describe('doctor --bundle', () => {
     expect((JSON.parse(await text('report.json')) as Check[]).every((c) => c.status === 'ok')).toBe(true);
     expect(await text('journal/kubelet.service.log')).toContain('Authorization: Bearer <redacted>');
     expect(await text('storage/mdstat')).toContain('md127 : active raid0');
+    // the pod network's configuration: every entry named, the CNI configs themselves kept
+    expect(await text('cni/net.d.txt')).toBe('10-aws.conflist\naws-cni-support.sh\n');
+    expect(await text('cni/net.d/10-aws.conflist')).toContain('"type":"aws-cni"');
+    expect(entries).not.toContain('eks-node-doctor/cni/net.d/aws-cni-support.sh');
     // the chain the forward-policy line judged, its rules included (iptables test double)
     expect(await text('iptables/FORWARD')).toBe('-P FORWARD ACCEPT\n-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD\n');
 

@@ -12,6 +12,7 @@ import type { Plan } from '../render/plan.js';
 import { formatJson } from './report.js';
 import { tarGz, type TarEntry } from './tar.js';
 import { JOURNAL_LINES, UNITS } from './checks/services.js';
+import { CNI_CONF_DIR, cniConfigs } from './pod-network.js';
 import { REDACTED, scrub, secretsOf } from './scrub.js';
 import type { InstanceIdentity, InstanceRole } from './checks/imds.js';
 import type { DoctorOutcome } from './index.js';
@@ -80,6 +81,22 @@ export async function buildBundle(deps: DoctorDeps, outcome: DoctorOutcome, time
   for (const [name, path] of STORAGE_STATE) {
     const state = await deps.readFile(path);
     if (state) add(`storage/${name}`, state.content.toString('utf8'));
+  }
+
+  // the pod network's configuration, which a Node NotReady for its network lacks (registration line)
+  const cniEntries = await deps.listDir(CNI_CONF_DIR).catch((err: unknown) => `unreadable: ${describeCause(err)}`);
+  const cniFiles = Array.isArray(cniEntries) ? cniConfigs(cniEntries) : [];
+  add(
+    'cni/net.d.txt',
+    typeof cniEntries === 'string'
+      ? `${CNI_CONF_DIR}: ${cniEntries}\n`
+      : cniEntries === undefined
+        ? `${CNI_CONF_DIR}: missing\n`
+        : `${cniEntries.sort().join('\n')}\n`,
+  );
+  for (const name of cniFiles) {
+    const file = await deps.readFile(`${CNI_CONF_DIR}/${name}`);
+    if (file) add(`cni/net.d/${name}`, file.content.toString('utf8'));
   }
 
   // the chain the forward-policy check judged: its rules too, which the report line only counts
