@@ -19,6 +19,11 @@ interface AuthValue {
 
 const NODE_GROUP = 'system:nodes';
 
+/** One request to the API server the tls line reached, bounded by what is left of the run. */
+function askApiServer(reach: Reach, ctx: CheckContext, request: { method: 'GET' | 'POST'; path: string; token?: string; body?: unknown }) {
+  return apiRequest({ endpoint: reach.endpoint, caPem: reach.caPem, ...request, timeoutMs: Math.max(1, ctx.remainingMs() - 100), signal: ctx.signal });
+}
+
 function firstLine(body: string): string {
   try {
     const msg = (JSON.parse(body) as { message?: unknown }).message;
@@ -95,15 +100,11 @@ export function authCheck(deps: DoctorDeps): Check {
       }
       let answer;
       try {
-        answer = await apiRequest({
-          endpoint: reach.endpoint,
-          caPem: reach.caPem,
+        answer = await askApiServer(reach, ctx, {
           method: 'POST',
           path: '/apis/authentication.k8s.io/v1/selfsubjectreviews',
           token,
           body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
-          timeoutMs: Math.max(1, ctx.remainingMs() - 100),
-          signal: ctx.signal,
         });
       } catch (err) {
         return { status: 'fail', detail: `request to the API server failed: ${describeCause(err)}`, hint: 'see the tcp and tls lines' };
@@ -170,14 +171,7 @@ export function clockCheck(deps: DoctorDeps): Check {
       const reach = ctx.value<Reach>('tls');
       let answer;
       try {
-        answer = await apiRequest({
-          endpoint: reach.endpoint,
-          caPem: reach.caPem,
-          method: 'GET',
-          path: '/version',
-          timeoutMs: Math.max(1, ctx.remainingMs() - 100),
-          signal: ctx.signal,
-        });
+        answer = await askApiServer(reach, ctx, { method: 'GET', path: '/version' });
       } catch (err) {
         return { status: 'fail', detail: `GET /version failed: ${describeCause(err)}`, hint: 'see the tcp and tls lines' };
       }
@@ -208,14 +202,7 @@ export function kubeletVersionCheck(deps: DoctorDeps): Check {
       const reach = ctx.value<Reach>('tls');
       const [kubelet, answer] = await Promise.allSettled([
         deps.kubeletVersion(Math.max(1, ctx.remainingMs() - 100)),
-        apiRequest({
-          endpoint: reach.endpoint,
-          caPem: reach.caPem,
-          method: 'GET',
-          path: '/version',
-          timeoutMs: Math.max(1, ctx.remainingMs() - 100),
-          signal: ctx.signal,
-        }),
+        askApiServer(reach, ctx, { method: 'GET', path: '/version' }),
       ]);
       if (kubelet.status === 'rejected') {
         return {
@@ -297,15 +284,7 @@ export function registrationCheck(deps: DoctorDeps): Check {
       const name = ctx.value<NodeNameValue>('node-name').nodeName;
       let answer;
       try {
-        answer = await apiRequest({
-          endpoint: reach.endpoint,
-          caPem: reach.caPem,
-          method: 'GET',
-          path: `/api/v1/nodes/${encodeURIComponent(name)}`,
-          token,
-          timeoutMs: Math.max(1, ctx.remainingMs() - 100),
-          signal: ctx.signal,
-        });
+        answer = await askApiServer(reach, ctx, { method: 'GET', path: `/api/v1/nodes/${encodeURIComponent(name)}`, token });
       } catch (err) {
         return { status: 'fail', detail: `GET node ${name} failed: ${describeCause(err)}`, hint: 'see the tcp and tls lines' };
       }
