@@ -59,6 +59,7 @@ describe('doctor on a healthy node', () => {
       'files',
       'local-storage',
       'forward-policy',
+      'cloud-init',
       'unit:eks-node-agent-config',
       'unit:containerd',
       'unit:eks-node-agent-run',
@@ -93,9 +94,9 @@ describe('doctor on a healthy node', () => {
     const r = await doctor();
     expect(r.exitCode).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines).toHaveLength(21);
+    expect(lines).toHaveLength(22);
     expect(lines[0]).toMatch(/^ok +imds +IMDSv2 token and identity: i-0123456789abcdef0/);
-    expect(lines.at(-1)).toBe('0 failed, 0 warnings, 20 ok, 0 skipped');
+    expect(lines.at(-1)).toBe('0 failed, 0 warnings, 21 ok, 0 skipped');
   });
 });
 
@@ -411,6 +412,41 @@ describe('doctor names the cause of each join failure', () => {
     const later = await doctorJson();
     expect(later.by('registration').detail).toMatch(/; \/etc\/cni\/net\.d: 10-aws\.conflist$/);
     expect(later.by('registration').hint).toContain('aws-node (VPC CNI)');
+  });
+
+  it("cloud-init: a failed user-data script and one still running are named, with the run phase's wait", async () => {
+    await mkdir(join(root, 'run/cloud-init'), { recursive: true });
+    try {
+      await writeFile(
+        join(root, 'run/cloud-init/result.json'),
+        JSON.stringify({
+          v1: { datasource: 'DataSourceEc2Local', errors: ["('scripts_user', RuntimeError('Runparts: 1 failures (part-001) in 1 attempted commands'))"] },
+        }),
+      );
+      const failed = await doctorJson();
+      expect(failed.by('cloud-init')).toMatchObject({
+        status: 'warn',
+        detail: "finished with 1 error: ('scripts_user', RuntimeError('Runparts: 1 failures (part-001) in 1 attempted commands'))",
+      });
+      expect(failed.by('cloud-init').hint).toContain('/var/log/cloud-init-output.log');
+      expect(failed.exitCode).toBe(0);
+      // the final stage still running: no result yet, the status names the stage and its start
+      await rm(join(root, 'run/cloud-init/result.json'));
+      const start = Date.now() / 1000 - 300;
+      await writeFile(
+        join(root, 'run/cloud-init/status.json'),
+        JSON.stringify({
+          v1: { stage: 'modules-final', 'modules-final': { start, finished: null, errors: [] }, init: { start: start - 20, finished: start - 10, errors: [] } },
+        }),
+      );
+      const hanging = await doctorJson();
+      expect(hanging.by('cloud-init').detail).toMatch(/^still running its modules-final stage, started (29\d|30\d) s ago$/);
+      expect(hanging.by('cloud-init').hint).toContain('eks-node-agent-run waits for cloud-final');
+      await writeFile(join(root, 'run/cloud-init/result.json'), JSON.stringify({ v1: { datasource: 'DataSourceEc2Local', errors: [] } }));
+      expect((await doctorJson()).by('cloud-init')).toMatchObject({ status: 'ok', detail: 'finished without errors (user-data scripts ran)' });
+    } finally {
+      await rm(join(root, 'run'), { recursive: true, force: true });
+    }
   });
 
   it('a --hostname-override flag: node-name warns naming both names, and registration looks for the one the kubelet uses', async () => {

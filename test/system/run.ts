@@ -362,6 +362,8 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
     expect(r.exitCode === 0, `doctor exited ${r.exitCode}:\n${r.stdout}${r.stderr}`);
     // read with the real iptables, as root: a warn here would mean the policy went unread
     expect(/^ok +forward-policy +iptables FORWARD policy ACCEPT/m.test(r.stdout), `doctor's forward-policy line is not ok:\n${r.stdout}`);
+    // the real cloud-init's result, read as the line reads it: the run phase waited for it
+    expect(/^ok +cloud-init +finished without errors/m.test(r.stdout), `doctor's cloud-init line is not ok:\n${r.stdout}`);
     return `${r.stdout.trim().split('\n').length} report lines, exit 0`;
   });
   void startedAt;

@@ -8,6 +8,7 @@ import { caCheck, dnsCheck, tcpCheck, tlsCheck } from './checks/endpoint.js';
 import { authCheck, clockCheck, kubeletVersionCheck, registrationCheck } from './checks/apiserver.js';
 import { filesCheck } from './checks/files.js';
 import { storageCheck } from './checks/storage.js';
+import { cloudInitCheck } from './checks/cloud-init.js';
 import { forwardCheck } from './checks/forward.js';
 import { nodeNameCheck } from './checks/node-name.js';
 import { UNITS, unitCheck } from './checks/services.js';
@@ -36,6 +37,7 @@ export function buildChecks(deps: DoctorDeps, options: DoctorRunOptions): Check[
     filesCheck(deps),
     storageCheck(deps),
     forwardCheck(deps),
+    cloudInitCheck(deps),
     ...UNITS.map(({ unit, oneshot }) => unitCheck(deps, unit, oneshot)),
     registrationCheck(deps),
   ];
