@@ -55,6 +55,7 @@ build {
     scripts = [
       "${local.repo_root}/scripts/provision/install-packages.sh",
       "${local.repo_root}/scripts/provision/configure-time-sync.sh",
+      "${local.repo_root}/scripts/provision/configure-kernel-args.sh",
       "${local.repo_root}/scripts/provision/install-containerd.sh",
       "${local.repo_root}/scripts/provision/install-binaries.sh",
       "${local.repo_root}/scripts/provision/install-agent.sh",

@@ -34,6 +34,9 @@ locals {
     "eks-node:build-timestamp"       = local.build_timestamp
   })
 
+  # The TSC clock source on x86_64 unless told otherwise (arm64 has none).
+  kernel_args = var.kernel_args != "default" ? var.kernel_args : (var.arch == "x86_64" ? "clocksource=tsc tsc=reliable" : "")
+
   # Environment every provisioning script receives (each checks what it needs).
   provision_env = [
     "UPLOAD_DIR=${local.upload_dir}",
@@ -50,6 +53,7 @@ locals {
     "PAUSE_IMAGE_TAR=${var.pause_image_tar}",
     "AGENT_VERSION=${local.agent_version}",
     "BUILD_TIMESTAMP=${local.build_timestamp}",
+    "KERNEL_ARGS=${local.kernel_args}",
   ]
   # AL2023 logs in as ec2-user and needs sudo; the local Debian base logs in as root
   # and may have no sudo at all.

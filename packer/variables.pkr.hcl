@@ -301,6 +301,12 @@ variable "initrd_path" {
   default     = ""
 }
 
+variable "kernel_args" {
+  type        = string
+  description = "Kernel arguments added to every boot entry (grubby) and GRUB_CMDLINE_LINUX. \"default\": the TSC clock source on x86_64 (clocksource=tsc tsc=reliable), none on arm64; \"\": none."
+  default     = "default"
+}
+
 variable "kernel_cmdline" {
   type        = string
   description = "qemu: kernel command line (-append); the root device is the first virtio disk."

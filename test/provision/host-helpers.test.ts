@@ -97,3 +97,44 @@ describe('configure-time-sync.sh', () => {
     expect(r.stderr).toContain('/etc/chrony.conf has no sourcedir under /etc');
   });
 });
+
+describe('configure-kernel-args (bake: the kernel arguments every boot entry gets)', () => {
+  const SCRIPT = path.resolve('scripts/provision/configure-kernel-args.sh');
+  /** A grubby test double that records its arguments, on a PATH of its own. */
+  async function withGrubby(): Promise<{ path: string; calls: () => Promise<string> }> {
+    const bin = path.join(root, 'bin');
+    await mkdir(bin, { recursive: true });
+    await writeFile(path.join(bin, 'grubby'), `#!/bin/sh\nprintf '%s\\n' "$*" >> "${root}/grubby.calls"\n`, { mode: 0o755 });
+    return { path: `${bin}:${process.env.PATH}`, calls: () => readFile(path.join(root, 'grubby.calls'), 'utf8') };
+  }
+  const run = (env: Record<string, string>) => execa(SCRIPT, [], { reject: false, env: { INSTALL_ROOT: root, ...env } });
+
+  it('adds the TSC clock source to every entry and to GRUB_CMDLINE_LINUX, once, keeping what was there', async () => {
+    const grubby = await withGrubby();
+    await mkdir(path.join(root, 'etc/default'), { recursive: true });
+    await writeFile(path.join(root, 'etc/default/grub'), 'GRUB_TIMEOUT=0\nGRUB_CMDLINE_LINUX="console=ttyS0 tsc=reliable"\n');
+    const env = { PATH: grubby.path, ARCH: 'x86_64', KERNEL_ARGS: 'clocksource=tsc tsc=reliable' };
+    const r = await run(env);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await grubby.calls()).toBe('--update-kernel=ALL --args=clocksource=tsc tsc=reliable\n');
+    const grub = await readFile(path.join(root, 'etc/default/grub'), 'utf8');
+    expect(grub).toBe('GRUB_TIMEOUT=0\nGRUB_CMDLINE_LINUX="console=ttyS0 tsc=reliable clocksource=tsc"\n');
+    // a second run (a rebuilt image from this one) changes nothing more
+    await run(env);
+    expect(await readFile(path.join(root, 'etc/default/grub'), 'utf8')).toBe(grub);
+  });
+
+  it('says so and changes nothing without grubby (an image booted by the builder kernel) or with no arguments', async () => {
+    const noGrubby = await run({ PATH: '/usr/bin:/bin', ARCH: 'x86_64', KERNEL_ARGS: 'clocksource=tsc' });
+    expect(noGrubby.exitCode).toBe(0);
+    expect(noGrubby.stdout).toContain('no grubby');
+    const none = await run({ PATH: '/usr/bin:/bin', KERNEL_ARGS: '' });
+    expect(none.stdout).toContain('kernel_args is empty');
+  });
+
+  it('refuses the TSC clock source on arm64, which has no TSC', async () => {
+    const r = await run({ PATH: '/usr/bin:/bin', ARCH: 'arm64', KERNEL_ARGS: 'clocksource=tsc tsc=reliable' });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('arm64 has no TSC');
+  });
+});
