@@ -364,6 +364,8 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
     expect(/^ok +forward-policy +iptables FORWARD policy ACCEPT/m.test(r.stdout), `doctor's forward-policy line is not ok:\n${r.stdout}`);
     // the real cloud-init's result, read as the line reads it: the run phase waited for it
     expect(/^ok +cloud-init +finished without errors/m.test(r.stdout), `doctor's cloud-init line is not ok:\n${r.stdout}`);
+    // the image's kubelet version (its version file, as the boot path reads it) against the API server's /version
+    expect(/^ok +kubelet-version +kubelet v\d+\.\d+\.\d+ with API server /m.test(r.stdout), `doctor's kubelet-version line is not ok:\n${r.stdout}`);
     return `${r.stdout.trim().split('\n').length} report lines, exit 0`;
   });
   void startedAt;
