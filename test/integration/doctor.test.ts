@@ -313,6 +313,16 @@ describe('doctor names the cause of each join failure', () => {
     expect(r.by('clock').status).toBe('ok');
   });
 
+  it('a kubelet swapped in without its version record: kubelet-version warns that the agent configured another release', async () => {
+    const r = await doctorJson([], { KUBELET_DOUBLE_VERSION: 'v1.34.2-eks-1a2b3c4' });
+    expect(r.by('kubelet-version')).toMatchObject({
+      status: 'warn',
+      detail:
+        'the image records kubelet v1.33.1 (/etc/eks/kubelet-version.txt), but `kubelet --version` says v1.34.2: the agent configured the kubelet for v1.33.1',
+    });
+    expect(r.by('kubelet-version').hint).toContain('install-binaries.sh');
+  });
+
   it('a failed kubelet: its unit fails with the journal line and the known cause', async () => {
     await setUnits({ 'containerd.service': 'active', 'kubelet.service': 'failed' });
     await writeFile(

@@ -15,7 +15,7 @@ import { formatJson, formatText } from '../doctor/report.js';
 import type { AwsCredentials, DoctorDeps } from '../doctor/types.js';
 import { resolveCluster } from '../facts/cluster.js';
 import { readNodeIdentity } from '../facts/instance.js';
-import { defaultExec, readKubeletVersion } from '../facts/versions.js';
+import { defaultExec, parseKubeletVersion, readKubeletVersion } from '../facts/versions.js';
 import { proxySettings } from '../aws/proxy.js';
 import { AwsTrust, trustOptions } from '../aws/trust.js';
 import { nodeNameOf } from '../render/context.js';
@@ -156,6 +156,11 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
     journal,
     execCredential: (execConfig, timeoutMs) => execCredential(execConfig, timeoutMs, childEnv),
     kubeletVersion: (timeoutMs) => readKubeletVersion(root, defaultExec, timeoutMs),
+    kubeletBinaryVersion: (timeoutMs) =>
+      defaultExec('kubelet', ['--version'], { timeoutMs }).then(
+        (out) => parseKubeletVersion(out),
+        () => undefined,
+      ),
     versions: componentVersions,
     now: () => new Date(),
   });

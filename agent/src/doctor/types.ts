@@ -84,6 +84,8 @@ export interface DoctorDeps {
   execCredential(exec: ExecConfig, timeoutMs: number): Promise<string>;
   /** the kubelet's version as the boot path reads it (the image's version file, else `kubelet --version`) */
   kubeletVersion(timeoutMs: number): Promise<string>;
+  /** what `kubelet --version` says, or undefined when there is no kubelet to ask or it names no version */
+  kubeletBinaryVersion(timeoutMs: number): Promise<string | undefined>;
   /** name -> version of every component (agent, kubelet, containerd, runc, ...) */
   versions(timeoutMs: number): Promise<Record<string, string>>;
   now(): Date;

@@ -40,9 +40,12 @@ interface VersionSource {
   parse: (text: string) => string | undefined;
 }
 
+/** Where the image records its kubelet's version when it is baked. */
+export const KUBELET_VERSION_FILE = '/etc/eks/kubelet-version.txt';
+
 const KUBELET: VersionSource = {
   label: 'kubelet version',
-  file: '/etc/eks/kubelet-version.txt',
+  file: KUBELET_VERSION_FILE,
   binary: 'kubelet',
   parse: parseKubeletVersion,
 };

@@ -1,5 +1,6 @@
 import { describeCause } from '../../errors.js';
 import { kubeletSkewProblem, minorOf } from '../../facts/version-skew.js';
+import { KUBELET_VERSION_FILE } from '../../facts/versions.js';
 import { CNI_CONF_DIR, cniConfigs, networkNotReady, pullFailures, pullHint } from '../pod-network.js';
 import { apiRequest } from '../net.js';
 import { KUBELET_BOOTSTRAP_KUBECONFIG, KUBELET_KUBECONFIG, execOf } from '../kubeconfig.js';
@@ -200,9 +201,10 @@ export function kubeletVersionCheck(deps: DoctorDeps): Check {
     timeoutMs: 10_000,
     async run(ctx) {
       const reach = ctx.value<Reach>('tls');
-      const [kubelet, answer] = await Promise.allSettled([
+      const [kubelet, answer, binary] = await Promise.allSettled([
         deps.kubeletVersion(Math.max(1, ctx.remainingMs() - 100)),
         askApiServer(reach, ctx, { method: 'GET', path: '/version' }),
+        deps.kubeletBinaryVersion(Math.max(1, ctx.remainingMs() - 100)),
       ]);
       if (kubelet.status === 'rejected') {
         return {
@@ -227,6 +229,16 @@ export function kubeletVersionCheck(deps: DoctorDeps): Check {
           status: 'warn',
           detail: `kubelet ${kubelet.value}; the API server's version is unknown (GET /version: HTTP ${answer.value.status}${server ? '' : ', no gitVersion'})`,
           hint: 'the endpoint may not be a Kubernetes API server, or it refuses anonymous /version',
+        };
+      }
+      // the agent decides flags, gates and defaults by the recorded version: a kubelet swapped
+      // in without its record is configured for another release
+      const ran = binary.status === 'fulfilled' ? binary.value : undefined;
+      if (ran !== undefined && ran !== kubelet.value) {
+        return {
+          status: 'warn',
+          detail: `the image records kubelet ${kubelet.value} (${KUBELET_VERSION_FILE}), but \`kubelet --version\` says ${ran}: the agent configured the kubelet for ${kubelet.value}`,
+          hint: `write the installed kubelet's version to ${KUBELET_VERSION_FILE} when replacing the binary (the bake's install-binaries.sh does), then rerun \`eks-node-agent init\``,
         };
       }
       const problem = kubeletSkewProblem(kubeletMinor, server, `the API server (${gitVersion as string})`);
