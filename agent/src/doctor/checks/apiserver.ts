@@ -210,7 +210,17 @@ export function kubeletVersionCheck(deps: DoctorDeps): Check {
         return {
           status: 'fail',
           detail: describeCause(kubelet.reason),
-          hint: 'the image records the kubelet version in /etc/eks/kubelet-version.txt; kubelet must be installed',
+          hint: `the image records the kubelet version in ${KUBELET_VERSION_FILE}; kubelet must be installed`,
+        };
+      }
+      // the agent decides flags, gates and defaults by the recorded version: a kubelet swapped
+      // in without its record is configured for another release
+      const ran = binary.status === 'fulfilled' ? binary.value : undefined;
+      if (ran !== undefined && ran !== kubelet.value) {
+        return {
+          status: 'warn',
+          detail: `the image records kubelet ${kubelet.value} (${KUBELET_VERSION_FILE}), but \`kubelet --version\` says ${ran}: the agent configured the kubelet for ${kubelet.value}`,
+          hint: `write the installed kubelet's version to ${KUBELET_VERSION_FILE} when replacing the binary (the bake's install-binaries.sh does), then rerun \`eks-node-agent init\``,
         };
       }
       if (answer.status === 'rejected') {
@@ -229,16 +239,6 @@ export function kubeletVersionCheck(deps: DoctorDeps): Check {
           status: 'warn',
           detail: `kubelet ${kubelet.value}; the API server's version is unknown (GET /version: HTTP ${answer.value.status}${server ? '' : ', no gitVersion'})`,
           hint: 'the endpoint may not be a Kubernetes API server, or it refuses anonymous /version',
-        };
-      }
-      // the agent decides flags, gates and defaults by the recorded version: a kubelet swapped
-      // in without its record is configured for another release
-      const ran = binary.status === 'fulfilled' ? binary.value : undefined;
-      if (ran !== undefined && ran !== kubelet.value) {
-        return {
-          status: 'warn',
-          detail: `the image records kubelet ${kubelet.value} (${KUBELET_VERSION_FILE}), but \`kubelet --version\` says ${ran}: the agent configured the kubelet for ${kubelet.value}`,
-          hint: `write the installed kubelet's version to ${KUBELET_VERSION_FILE} when replacing the binary (the bake's install-binaries.sh does), then rerun \`eks-node-agent init\``,
         };
       }
       const problem = kubeletSkewProblem(kubeletMinor, server, `the API server (${gitVersion as string})`);
