@@ -55,8 +55,7 @@ const CLUSTER_VERSION = /^\d+\.\d+$/;
 const versionOf = (answer: Answer): string | undefined =>
   typeof answer.version === 'string' && CLUSTER_VERSION.test(answer.version) ? answer.version : undefined;
 
-function cacheFile(name: string, answer: Answer): PlannedFile {
-  const version = versionOf(answer);
+function cacheFile(name: string, answer: Answer, version: string | undefined): PlannedFile {
   const body = {
     name,
     apiServerEndpoint: answer.apiServerEndpoint,
@@ -163,7 +162,7 @@ export async function resolveCluster(cluster: ClusterSpec | undefined, sources: 
       origin,
       warnings: [...warnings, ...local.warnings],
       ...(version ? { version } : {}),
-      ...(origin === 'cached answer' || origin === 'eks:DescribeCluster' ? { cacheFile: cacheFile(name, answer) } : {}),
+      ...(origin === 'cached answer' || origin === 'eks:DescribeCluster' ? { cacheFile: cacheFile(name, answer, version) } : {}),
     };
   };
   if (fetched.length === 0) return complete({}, 'user data');
