@@ -58,6 +58,17 @@ const sdkCredentials = (c: AwsCredentials) => ({
   ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}),
 });
 
+/** What a read under the root gives, or undefined when the path (or a directory on it) is not there. */
+async function unlessMissing<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
+
 type AwsContext = { timeoutMs: number; region?: string; credentials?: AwsCredentials };
 
 /** The real side effects, from the environment main.ts passes (nothing else reads process.env). */
@@ -133,24 +144,11 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
     async lookup(host) {
       return (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
     },
-    async readFile(path) {
+    readFile(path) {
       const full = join(root, path);
-      try {
-        const [content, info] = await Promise.all([readFile(full), stat(full)]);
-        return { content, mode: info.mode & 0o7777 };
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
-        throw err;
-      }
+      return unlessMissing(Promise.all([readFile(full), stat(full)]).then(([content, info]) => ({ content, mode: info.mode & 0o7777 })));
     },
-    async listDir(path) {
-      try {
-        return await readdir(join(root, path));
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
-        throw err;
-      }
-    },
+    listDir: (path) => unlessMissing(readdir(join(root, path))),
     systemctlShow,
     forwardChain,
     journal,

@@ -35,11 +35,12 @@ function imdsHint(endpoint: string): string {
 }
 
 export function imdsCheck(deps: DoctorDeps): Check {
+  const unreachable = imdsHint(deps.imds.endpoint);
   return {
     name: 'imds',
     needs: [],
     timeoutMs: 6_000,
-    timeoutHint: imdsHint(deps.imds.endpoint),
+    timeoutHint: unreachable,
     async run() {
       let doc: Record<string, unknown>;
       let localHostname: string | undefined;
@@ -48,7 +49,7 @@ export function imdsCheck(deps: DoctorDeps): Check {
         // several DHCP domains give several names; the first is the host's, as init takes it
         localHostname = (await deps.imds.getOptional('meta-data/local-hostname'))?.trim().split(/\s+/)[0] || undefined;
       } catch (err) {
-        return { status: 'fail', detail: describeCause(err), hint: imdsHint(deps.imds.endpoint) };
+        return { status: 'fail', detail: describeCause(err), hint: unreachable };
       }
       const str = (k: string): string => (typeof doc[k] === 'string' ? (doc[k] as string) : '');
       const identity: InstanceIdentity = {
@@ -63,7 +64,7 @@ export function imdsCheck(deps: DoctorDeps): Check {
         ...(localHostname ? { localHostname } : {}),
       };
       if (!identity.instanceId || !identity.region) {
-        return { status: 'fail', detail: 'the instance identity document has no instanceId or region', hint: imdsHint(deps.imds.endpoint) };
+        return { status: 'fail', detail: 'the instance identity document has no instanceId or region', hint: unreachable };
       }
       return {
         status: 'ok',
@@ -79,17 +80,18 @@ const PROFILE_HINT =
   'AmazonEC2ContainerRegistryPullOnly and, for the VPC CNI, AmazonEKS_CNI_Policy';
 
 export function instanceProfileCheck(deps: DoctorDeps): Check {
+  const unreachable = imdsHint(deps.imds.endpoint);
   return {
     name: 'instance-profile',
     needs: ['imds'],
     timeoutMs: 6_000,
-    timeoutHint: imdsHint(deps.imds.endpoint),
+    timeoutHint: unreachable,
     async run() {
       let read: RoleRead;
       try {
         read = await readInstanceRole(deps.imds);
       } catch (err) {
-        return { status: 'fail', detail: describeCause(err), hint: imdsHint(deps.imds.endpoint) };
+        return { status: 'fail', detail: describeCause(err), hint: unreachable };
       }
       if (!read.ok) {
         const hint =
