@@ -62,6 +62,8 @@ export interface ApiServer {
   requests: ApiRequest[];
   /** Node objects by name */
   nodes: Map<string, KubeObject>;
+  /** Pod objects (`spec.nodeName` binds them); listed with a `spec.nodeName=` field selector as the kubelet lists them */
+  pods: KubeObject[];
   /** POSTed Node creations, in order */
   nodeCreations: KubeObject[];
   /** status writes (PATCH/PUT .../status) by node name */
@@ -150,6 +152,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   let skew = options.clockSkewSeconds ?? 0;
   const requests: ApiRequest[] = [];
   const nodes = new Map<string, KubeObject>();
+  const pods: KubeObject[] = [];
   const nodeCreations: KubeObject[] = [];
   const heartbeats: ApiServer['heartbeats'] = [];
   let resourceVersion = 1;
@@ -243,6 +246,17 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       });
     }
 
+    if (method === 'GET' && path === '/api/v1/pods') {
+      if (auth === 'forbidden') {
+        return reply(403, status(403, 'Forbidden', `pods is forbidden: User "${username}" cannot list resource "pods" in API group "" at the cluster scope`));
+      }
+      // the Node authorizer lets a node list pods; a selector names the node (the kubelet's only use)
+      const selector = url.searchParams.get('fieldSelector') ?? '';
+      const bound = /^spec\.nodeName=(.+)$/.exec(selector)?.[1];
+      const items = bound === undefined ? pods : pods.filter((p) => (p.spec as { nodeName?: string } | undefined)?.nodeName === bound);
+      return reply(200, { kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: String(resourceVersion) }, items });
+    }
+
     const nodePath = /^\/api\/v1\/nodes(?:\/([^/]+))?(\/status)?$/.exec(path);
     if (!nodePath) return reply(404, status(404, 'NotFound', 'the server could not find the requested resource'));
     if (auth === 'forbidden') {
@@ -290,6 +304,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     caBase64: Buffer.from(ca.certPem).toString('base64'),
     requests,
     nodes,
+    pods,
     nodeCreations,
     heartbeats,
     setAuth(mode) {

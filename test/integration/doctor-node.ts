@@ -178,8 +178,10 @@ export function useDoctorNode(): void {
     // a local-cluster case's bootstrap kubeconfig and pin
     await rm(join(root, 'var/lib/kubelet/bootstrap-kubeconfig'), { force: true });
     await rm(join(root, 'etc/hosts'), { force: true });
-    // a pod network case's CNI configuration
+    // a pod network case's CNI configuration, a stuck pods case's pods and ipamd log
     await rm(join(root, 'etc/cni'), { recursive: true, force: true });
+    await rm(join(root, 'var/log/aws-routed-eni'), { recursive: true, force: true });
+    api.pods.length = 0;
     await configureNode(config);
     await setUnits({ 'containerd.service': 'active', 'kubelet.service': 'active' });
     for (const f of await readdir(journalDir)) await rm(join(journalDir, f));

@@ -65,7 +65,9 @@ describe('doctor on a healthy node', () => {
       'unit:eks-node-agent-run',
       'unit:kubelet',
       'registration',
+      'pods',
     ]);
+    expect(r.by('pods').detail).toBe(`0 pods bound to ${NODE}, none waiting for a sandbox`);
     expect(r.by('node-name').detail).toBe(`${NODE} (IMDS local-hostname, domain us-west-2.compute.internal is EC2-assigned)`);
     expect(r.by('aws-identity').detail).toContain('must name arn:aws:iam::111122223333:role/eks-node-role');
     expect(r.by('config').detail).toContain('name, apiServerEndpoint, certificateAuthority, cidr from user data');
@@ -94,9 +96,9 @@ describe('doctor on a healthy node', () => {
     const r = await doctor();
     expect(r.exitCode).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines).toHaveLength(22);
+    expect(lines).toHaveLength(23);
     expect(lines[0]).toMatch(/^ok +imds +IMDSv2 token and identity: i-0123456789abcdef0/);
-    expect(lines.at(-1)).toBe('0 failed, 0 warnings, 21 ok, 0 skipped');
+    expect(lines.at(-1)).toBe('0 failed, 0 warnings, 22 ok, 0 skipped');
   });
 });
 
@@ -422,6 +424,67 @@ describe('doctor names the cause of each join failure', () => {
     const later = await doctorJson();
     expect(later.by('registration').detail).toMatch(/; \/etc\/cni\/net\.d: 10-aws\.conflist$/);
     expect(later.by('registration').hint).toContain('aws-node (VPC CNI)');
+  });
+
+  it("pods stuck in ContainerCreating on a Ready node: pods names them, the kubelet's sandbox error and what ipamd says, and the fix", async () => {
+    const node = api.nodes.get(NODE)!;
+    (node as { status: Record<string, unknown> }).status.capacity = { pods: '110' };
+    const ago = (s: number): string => new Date(Date.now() - s * 1000).toISOString();
+    const pod = (name: string, startTime: string, extra: Record<string, unknown> = {}) => ({
+      metadata: { namespace: 'shop', name },
+      spec: { nodeName: NODE, ...extra },
+      status: { phase: 'Pending', startTime, containerStatuses: [{ state: { waiting: { reason: 'ContainerCreating' } } }] },
+    });
+    api.pods.push(pod('web-1', ago(300)), pod('web-2', ago(20)), pod('node-exporter-x', ago(900), { hostNetwork: true }), {
+      metadata: { namespace: 'shop', name: 'elsewhere' },
+      spec: { nodeName: 'ip-10-0-9-9.us-west-2.compute.internal' },
+      status: { phase: 'Pending', startTime: ago(900) },
+    });
+    const healthy = await doctorJson();
+    // web-1 has waited 300 s but the journal says nothing: the line says so and where to look
+    const quiet =
+      /^3 pods bound to (\S+); 1 waiting for a sandbox for over a minute \(oldest shop\/web-1, (\d+) s\); the kubelet's journal names no sandbox error$/.exec(
+        healthy.by('pods').detail,
+      );
+    expect(healthy.by('pods').status).toBe('fail');
+    expect(quiet?.[1], healthy.by('pods').detail).toBe(NODE);
+    expect(Number(quiet?.[2])).toBeGreaterThanOrEqual(300);
+    expect(healthy.by('pods').hint).toContain('FailedCreatePodSandBox');
+
+    await writeFile(
+      join(journalDir, 'kubelet.service.log'),
+      `2026-12-05T10:11:12+0000 node kubelet[901]: E1205 10:11:12.123456     901 kuberuntime_sandbox.go:72] "Failed to create sandbox for pod" err="rpc error: code = Unknown desc = failed to setup network for sandbox \\"5d1c\\": plugin type=\\"aws-cni\\" name=\\"aws-cni\\" failed (add): add cmd: failed to assign an IP address to container" pod="shop/web-1"\n`,
+    );
+    await mkdir(join(root, 'var/log/aws-routed-eni'), { recursive: true });
+    const ipamd = (msg: string): string => `${JSON.stringify({ level: 'debug', ts: '2026-12-05T10:11:10.000Z', caller: 'ipamd/ipamd.go:852', msg })}\n`;
+    await writeFile(
+      join(root, 'var/log/aws-routed-eni/ipamd.log'),
+      `${'x'.repeat(600 * 1024)}\n${ipamd('IP pool stats: total = 27, used = 27, c.maxIPsPerENI = 10')}`,
+    );
+    const full = await doctorJson();
+    expect(full.exitCode).toBe(1);
+    expect(full.by('pods').detail).toMatch(
+      /; kubelet: failed to setup network for sandbox "5d1c": .*add cmd: failed to assign an IP address to container; ipamd: all 27 addresses of the node's pool assigned$/,
+    );
+    expect(full.by('pods').hint).toContain(`the Node takes 110 pods, more than the 29 a ${INSTANCE.instanceType}'s ENIs can address without prefix delegation`);
+    // the support bundle carries the log's end, not the whole file
+    const bundle = join(work, 'pods-bundle.tar.gz');
+    await doctor(['--bundle', bundle]);
+    const { stdout: tail } = await run('tar', ['-xzOf', bundle, 'eks-node-doctor/cni/ipamd.log'], { maxBuffer: 4 * 1024 * 1024 });
+    expect(tail.length).toBe(512 * 1024);
+    expect(tail.endsWith(ipamd('IP pool stats: total = 27, used = 27, c.maxIPsPerENI = 10'))).toBe(true);
+
+    await writeFile(
+      join(root, 'var/log/aws-routed-eni/ipamd.log'),
+      ipamd(
+        'Failed to allocate a private IP/Prefix addresses on ENI eni-01f8: InsufficientFreeAddressesInSubnet: The specified subnet does not have enough free addresses to satisfy the request.\n\tstatus code: 400, request id: aeac321e',
+      ),
+    );
+    const subnet = await doctorJson();
+    expect(subnet.by('pods').detail).toContain('ipamd: Failed to allocate a private IP/Prefix addresses on ENI eni-01f8: InsufficientFreeAddressesInSubnet');
+    expect(subnet.by('pods').hint).toContain("the node's subnet has no free IP addresses left");
+    // the other checks are not moved by it
+    expect(subnet.by('registration').status).toBe('ok');
   });
 
   it("cloud-init: a failed user-data script and one still running are named, with the run phase's wait", async () => {

@@ -1,5 +1,5 @@
 import { lookup } from 'node:dns/promises';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { journal, systemctlShow } from '../apply/unit-status.js';
 import { awsClientOptions } from '../aws/client.js';
@@ -149,6 +149,19 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
       return unlessMissing(Promise.all([readFile(full), stat(full)]).then(([content, info]) => ({ content, mode: info.mode & 0o7777 })));
     },
     listDir: (path) => unlessMissing(readdir(join(root, path))),
+    readTail: (path, bytes) =>
+      unlessMissing(
+        open(join(root, path), 'r').then(async (file) => {
+          try {
+            const { size } = await file.stat();
+            const length = Math.min(size, bytes);
+            const { buffer, bytesRead } = await file.read(Buffer.alloc(length), 0, length, size - length);
+            return buffer.subarray(0, bytesRead).toString('utf8');
+          } finally {
+            await file.close();
+          }
+        }),
+      ),
     systemctlShow,
     forwardChain,
     journal,

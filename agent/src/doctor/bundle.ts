@@ -13,6 +13,7 @@ import { formatJson } from './report.js';
 import { tarGz, type TarEntry } from './tar.js';
 import { JOURNAL_LINES, UNITS } from './checks/services.js';
 import { CNI_CONF_DIR, cniConfigs } from './pod-network.js';
+import { CNI_PLUGIN_LOG, IPAMD_LOG, IPAMD_TAIL_BYTES } from './pod-sandboxes.js';
 import { REDACTED, scrub, secretsOf } from './scrub.js';
 import type { InstanceIdentity, InstanceRole } from './checks/imds.js';
 import type { DoctorOutcome } from './index.js';
@@ -97,6 +98,11 @@ export async function buildBundle(deps: DoctorDeps, outcome: DoctorOutcome, time
   for (const name of cniFiles) {
     const file = await deps.readFile(`${CNI_CONF_DIR}/${name}`);
     if (file) add(`cni/net.d/${name}`, file.content.toString('utf8'));
+  }
+  // the VPC CNI's logs, their ends (they grow to many MB): why a pod got no address (pods line)
+  for (const log of [IPAMD_LOG, CNI_PLUGIN_LOG]) {
+    const tail = await deps.readTail(log, IPAMD_TAIL_BYTES).catch((err: unknown) => `unreadable: ${describeCause(err)}\n`);
+    if (tail !== undefined) add(`cni/${basename(log)}`, tail);
   }
 
   // the chain the forward-policy check judged: its rules too, which the report line only counts

@@ -5,7 +5,7 @@ import { imdsCheck, instanceProfileCheck } from './checks/imds.js';
 import { configCheck } from './checks/config.js';
 import { identityCheck } from './checks/identity.js';
 import { caCheck, dnsCheck, tcpCheck, tlsCheck } from './checks/endpoint.js';
-import { authCheck, clockCheck, kubeletVersionCheck, registrationCheck } from './checks/apiserver.js';
+import { authCheck, clockCheck, kubeletVersionCheck, podsCheck, registrationCheck } from './checks/apiserver.js';
 import { filesCheck } from './checks/files.js';
 import { storageCheck } from './checks/storage.js';
 import { cloudInitCheck } from './checks/cloud-init.js';
@@ -40,6 +40,7 @@ export function buildChecks(deps: DoctorDeps, options: DoctorRunOptions): Check[
     cloudInitCheck(deps),
     ...UNITS.map(({ unit, oneshot }) => unitCheck(deps, unit, oneshot)),
     registrationCheck(deps),
+    podsCheck(deps),
   ];
 }
 

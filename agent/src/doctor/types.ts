@@ -75,6 +75,8 @@ export interface DoctorDeps {
   readFile(path: string): Promise<{ content: Buffer; mode: number } | undefined>;
   /** the entries of a directory under the root (absolute node path); undefined when missing */
   listDir(path: string): Promise<string[] | undefined>;
+  /** the last `bytes` of a file under the root (a log that may be large), as text; undefined when missing */
+  readTail(path: string, bytes: number): Promise<string | undefined>;
   systemctlShow(unit: string, timeoutMs: number): Promise<UnitStatus>;
   /** `iptables -S FORWARD`: the IPv4 FORWARD chain's policy and rules, one per line; throws when it cannot be read */
   forwardChain(timeoutMs: number): Promise<string[]>;

@@ -2,6 +2,8 @@ import { describeCause } from '../../errors.js';
 import { kubeletSkewProblem, minorOf } from '../../facts/version-skew.js';
 import { KUBELET_VERSION_FILE } from '../../facts/versions.js';
 import { CNI_CONF_DIR, cniConfigs, networkNotReady, pullFailures, pullHint } from '../pod-network.js';
+import { IPAMD_LOG, IPAMD_TAIL_BYTES, ipamdEvidence, sandboxFailures, sandboxHint, stuckPods, type PodObject } from '../pod-sandboxes.js';
+import { builtinEniLimits } from '../../facts/builtin-instance-types.js';
 import { apiRequest } from '../net.js';
 import { KUBELET_BOOTSTRAP_KUBECONFIG, KUBELET_KUBECONFIG, execOf } from '../kubeconfig.js';
 import type { Check, CheckContext } from '../runner.js';
@@ -311,8 +313,11 @@ export function registrationCheck(deps: DoctorDeps): Check {
         return { status: 'fail', detail: `GET node ${name}: HTTP ${answer.status}: ${firstLine(answer.body)}`, hint: 'see the auth line' };
       }
       let conditions: Array<{ type?: string; status?: string; reason?: string; message?: string }> = [];
+      let capacityPods: number | undefined;
       try {
-        conditions = (JSON.parse(answer.body) as { status?: { conditions?: typeof conditions } }).status?.conditions ?? [];
+        const status = (JSON.parse(answer.body) as { status?: { conditions?: typeof conditions; capacity?: { pods?: unknown } } }).status;
+        conditions = status?.conditions ?? [];
+        capacityPods = Number.parseInt(String(status?.capacity?.pods ?? ''), 10) || undefined;
       } catch {
         return { status: 'fail', detail: `the Node ${name} answer is not JSON`, hint: 'the endpoint may not be a Kubernetes API server' };
       }
@@ -324,7 +329,7 @@ export function registrationCheck(deps: DoctorDeps): Check {
           hint: 'kubelet has just registered; wait a few seconds and rerun',
         };
       const why = [ready.reason, ready.message].filter(Boolean).join(': ');
-      if (ready.status === 'True') return { status: 'ok', detail: `Node ${name} is Ready` };
+      if (ready.status === 'True') return { status: 'ok', detail: `Node ${name} is Ready`, value: { capacityPods } satisfies RegistrationValue };
       if (ready.status === 'Unknown') {
         return { status: 'fail', detail: `Node ${name} Ready is Unknown (${why})`, hint: 'kubelet stopped posting status: see the kubelet line' };
       }
@@ -332,6 +337,86 @@ export function registrationCheck(deps: DoctorDeps): Check {
       if (!networkNotReady(ready.message)) return { status: 'fail', detail: `Node ${name} is NotReady (${why})`, hint };
       const evidence = await networkEvidence(deps, Math.max(1, ctx.remainingMs() - 100));
       return { status: 'fail', detail: `Node ${name} is NotReady (${why}); ${evidence.found.join('; ')}`, hint: evidence.hint ?? hint };
+    },
+  };
+}
+
+interface RegistrationValue {
+  /** the Node's status.capacity.pods: the maxPods the kubelet runs with */
+  capacityPods?: number;
+}
+
+/**
+ * The pods the node should run but cannot: on a Ready node, pods bound to it that wait for their
+ * sandbox (ContainerCreating) past a minute, and why, from the kubelet's journal and, when the
+ * pod network had no address, from the VPC CNI's ipamd log. The node's own credentials may list
+ * the pods bound to it (the Node authorizer's rule), which is all this asks.
+ */
+export function podsCheck(deps: DoctorDeps): Check {
+  return {
+    name: 'pods',
+    needs: ['registration', 'auth', 'node-name'],
+    timeoutMs: 10_000,
+    async run(ctx) {
+      const { reach, token } = ctx.value<AuthValue>('auth');
+      const name = ctx.value<NodeNameValue>('node-name').nodeName;
+      const selector = encodeURIComponent(`spec.nodeName=${name}`);
+      let answer;
+      try {
+        answer = await askApiServer(reach, ctx, { method: 'GET', path: `/api/v1/pods?fieldSelector=${selector}`, token });
+      } catch (err) {
+        return { status: 'fail', detail: `GET pods on ${name} failed: ${describeCause(err)}`, hint: 'see the tcp and tls lines' };
+      }
+      if (answer.status !== 200) {
+        return {
+          status: 'warn',
+          detail: `GET pods on ${name}: HTTP ${answer.status}: ${firstLine(answer.body)}`,
+          hint: "the node's identity may list the pods bound to it (Node authorizer); see the auth line",
+        };
+      }
+      let pods: PodObject[];
+      try {
+        pods = (JSON.parse(answer.body) as { items?: PodObject[] }).items ?? [];
+      } catch {
+        return { status: 'warn', detail: 'the pod list is not JSON', hint: 'the endpoint may not be a Kubernetes API server' };
+      }
+      const stuck = stuckPods(pods, deps.now());
+      const count = `${pods.length} pod${pods.length === 1 ? '' : 's'} bound to ${name}`;
+      if (stuck.length === 0) return { status: 'ok', detail: `${count}, none waiting for a sandbox` };
+      const waiting = `${stuck.length} waiting for a sandbox for over a minute (oldest ${stuck[0]!.pod}, ${stuck[0]!.ageSeconds} s)`;
+      let lines: string[] = [];
+      try {
+        lines = await deps.journal('kubelet.service', PULL_JOURNAL_LINES, Math.max(1, ctx.remainingMs() - 100));
+      } catch {
+        // the unit:kubelet line reports an unreadable journal
+      }
+      const failures = sandboxFailures(lines);
+      const names = new Set(stuck.map((p) => p.pod));
+      // the failure of a pod that is stuck now, else the newest (a line may not name its pod)
+      const failure = failures.find((f) => f.pod !== undefined && names.has(f.pod)) ?? failures[0];
+      if (!failure) {
+        return {
+          status: 'fail',
+          detail: `${count}; ${waiting}; the kubelet's journal names no sandbox error`,
+          hint: '`kubectl describe pod` shows the FailedCreatePodSandBox event; see `journalctl -u kubelet` and `journalctl -u containerd`',
+        };
+      }
+      const found = [`${count}`, waiting, `kubelet: ${failure.reason}`];
+      let ipamd;
+      if (failure.cause === 'no address') {
+        const tail = await deps.readTail(IPAMD_LOG, IPAMD_TAIL_BYTES).catch(() => undefined);
+        ipamd = tail === undefined ? undefined : ipamdEvidence(tail);
+        if (ipamd) found.push(`ipamd: ${ipamd.message}`);
+      }
+      const identity = await ctx.optional<InstanceIdentity>('imds');
+      const limits = identity ? builtinEniLimits(identity.instanceType) : undefined;
+      const maxPods = ctx.value<RegistrationValue>('registration').capacityPods;
+      // the ENI formula: each ENI's addresses but its primary, plus the two host-network pods
+      const capacity =
+        identity && limits && maxPods !== undefined
+          ? { maxPods, formula: limits.enis * (limits.ipv4PerEni - 1) + 2, instanceType: identity.instanceType }
+          : undefined;
+      return { status: 'fail', detail: found.join('; '), hint: sandboxHint(failure, ipamd, capacity) };
     },
   };
 }

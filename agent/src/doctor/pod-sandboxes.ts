@@ -1,0 +1,192 @@
+/**
+ * Why pods on a Ready node stay in ContainerCreating: the kubelet cannot create their sandbox,
+ * most often because the CNI plugin cannot give the pod an address. The pod only shows
+ * "ContainerCreating"; the kubelet's journal holds the runtime's answer, and with the VPC CNI its
+ * IP address manager's log (`/var/log/aws-routed-eni/ipamd.log`) says why there was no address:
+ * the subnet is out of addresses, the node's network interfaces are full, or EC2 refused the CNI's
+ * calls. Each has a different fix, and none is on the node itself.
+ */
+
+/** A pod of the Kubernetes API's PodList, as far as the check reads it. */
+export interface PodObject {
+  metadata?: { namespace?: string; name?: string; creationTimestamp?: string };
+  spec?: { hostNetwork?: boolean };
+  status?: {
+    phase?: string;
+    startTime?: string;
+    conditions?: Array<{ type?: string; status?: string }>;
+    containerStatuses?: Array<{ state?: { waiting?: { reason?: string } } }>;
+    initContainerStatuses?: Array<{ state?: { waiting?: { reason?: string } } }>;
+  };
+}
+
+export interface StuckPod {
+  pod: string;
+  /** seconds since the pod was bound to the node (status.startTime), else since it was created */
+  ageSeconds: number;
+}
+
+/** A pod waits longer than this for its sandbox before the check calls it stuck. */
+export const STUCK_AFTER_SECONDS = 60;
+
+/**
+ * The pods on this node that wait for their sandbox: Pending, on the pod network (a host-network
+ * pod needs no address), with a container waiting in ContainerCreating or the sandbox condition
+ * (PodReadyToStartContainers) false, for longer than STUCK_AFTER_SECONDS. Oldest first.
+ */
+export function stuckPods(pods: PodObject[], now: Date): StuckPod[] {
+  const stuck: StuckPod[] = [];
+  for (const pod of pods) {
+    if (pod.status?.phase !== 'Pending' || pod.spec?.hostNetwork === true) continue;
+    const waiting = [...(pod.status.initContainerStatuses ?? []), ...(pod.status.containerStatuses ?? [])].some(
+      (c) => c.state?.waiting?.reason === 'ContainerCreating' || c.state?.waiting?.reason === 'PodInitializing',
+    );
+    const noSandbox = (pod.status.conditions ?? []).some((c) => c.type === 'PodReadyToStartContainers' && c.status === 'False');
+    if (!waiting && !noSandbox) continue;
+    const since = Date.parse(pod.status.startTime ?? pod.metadata?.creationTimestamp ?? '');
+    if (Number.isNaN(since)) continue;
+    const ageSeconds = Math.floor((now.getTime() - since) / 1000);
+    if (ageSeconds < STUCK_AFTER_SECONDS) continue;
+    stuck.push({ pod: `${pod.metadata?.namespace ?? 'default'}/${pod.metadata?.name ?? '?'}`, ageSeconds });
+  }
+  return stuck.sort((a, b) => b.ageSeconds - a.ageSeconds || a.pod.localeCompare(b.pod));
+}
+
+export type SandboxCause = 'no address' | 'ipamd down' | 'plugin missing' | 'sandbox image' | 'other';
+
+export interface SandboxFailure {
+  /** namespace/name, when the line names the pod */
+  pod?: string;
+  cause: SandboxCause;
+  /** the runtime's answer, as the line says it */
+  reason: string;
+  /** the CNI plugin binary libcni could not find (cause `plugin missing`) */
+  plugin?: string;
+}
+
+// klog quotes the runtime's error once in a runtime line, twice or three times in a pod worker's
+const unquoted = (line: string): string => line.replace(/\\+"/g, '"');
+
+function causeOf(text: string): SandboxCause {
+  if (/failed to assign an IP address to container/i.test(text)) return 'no address';
+  if (/Error received from AddNetwork gRPC call|127\.0\.0\.1:50051|ipamd/i.test(text) && /connection refused|Unavailable|connection error/i.test(text)) {
+    return 'ipamd down';
+  }
+  if (/failed to find plugin "[^"]+" in path/i.test(text)) return 'plugin missing';
+  if (/failed to get sandbox image|sandbox image/i.test(text)) return 'sandbox image';
+  return 'other';
+}
+
+/** The runtime's answer: from the first "desc = " (what containerd said) to the line's error end. */
+function reasonOf(text: string): string {
+  const err = /err="(.*?)"(?: pod=| podUID=|$)/.exec(text)?.[1] ?? text;
+  const desc = err.lastIndexOf('desc = ');
+  const answer = (desc >= 0 ? err.slice(desc + 'desc = '.length) : err).replace(/^"+|"+$/g, '').trim();
+  return answer.length > 240 ? `${answer.slice(0, 239)}…` : answer;
+}
+
+/** The kubelet's sandbox creation failures in its journal lines, the last per pod, newest first. */
+export function sandboxFailures(lines: string[]): SandboxFailure[] {
+  const seen = new Map<string, SandboxFailure>();
+  for (const raw of [...lines].reverse()) {
+    if (!/CreatePodSandbox|RunPodSandbox from runtime service failed|Failed to create sandbox for pod|failed to setup network for sandbox/i.test(raw)) continue;
+    const text = unquoted(raw);
+    const pod = /\bpod="([^"]+)"/.exec(raw)?.[1];
+    const key = pod ?? `line:${seen.size}`;
+    if (seen.has(key)) continue;
+    const cause = causeOf(text);
+    const plugin = cause === 'plugin missing' ? /failed to find plugin "([^"]+)"/i.exec(text)?.[1] : undefined;
+    seen.set(key, { ...(pod ? { pod } : {}), cause, reason: reasonOf(text), ...(plugin ? { plugin } : {}) });
+  }
+  return [...seen.values()];
+}
+
+/** Where the VPC CNI's IP address manager logs, and how much of its end the check reads. */
+export const IPAMD_LOG = '/var/log/aws-routed-eni/ipamd.log';
+export const IPAMD_TAIL_BYTES = 512 * 1024;
+/** The VPC CNI plugin's own log (each ADD and DEL the runtime asked for), which the bundle carries beside ipamd's. */
+export const CNI_PLUGIN_LOG = '/var/log/aws-routed-eni/plugin.log';
+
+export type IpamdCause = 'subnet full' | 'ec2 refused' | 'interfaces full';
+
+export interface IpamdEvidence {
+  cause: IpamdCause;
+  /** what ipamd logged, shortened */
+  message: string;
+}
+
+interface IpamdLine {
+  level?: string;
+  msg?: string;
+}
+
+const shorten = (msg: string): string => {
+  const one = msg
+    .replace(/\\n\\t|\n\t?/g, ' ')
+    .replace(/\s*status code: \d+, request id: [\w-]+/i, '')
+    .trim();
+  return one.length > 200 ? `${one.slice(0, 199)}…` : one;
+};
+
+/**
+ * What ipamd's log (JSON lines) says about why it had no address to give, newest first: the
+ * subnet out of addresses (or, with prefix delegation, of free /28 blocks), EC2 refusing the CNI's
+ * calls, or the pool full (every address the node's interfaces hold is assigned). Undefined when
+ * the log's end shows none of them.
+ */
+export function ipamdEvidence(text: string): IpamdEvidence | undefined {
+  const lines = text.split('\n').reverse();
+  for (const raw of lines) {
+    let line: IpamdLine;
+    try {
+      line = JSON.parse(raw) as IpamdLine;
+    } catch {
+      continue;
+    }
+    const msg = line.msg ?? '';
+    if (/InsufficientFreeAddressesInSubnet|InsufficientCidrBlocks/.test(msg)) return { cause: 'subnet full', message: shorten(msg) };
+    if (/UnauthorizedOperation|AccessDenied|not authorized to perform|AuthFailure/.test(msg)) return { cause: 'ec2 refused', message: shorten(msg) };
+    if (/AttachmentLimitExceeded|NetworkInterfaceLimitExceeded|PrivateIpAddressLimitExceeded/.test(msg))
+      return { cause: 'interfaces full', message: shorten(msg) };
+    const pool = /IP pool stats: total = (\d+), used = (\d+)/i.exec(msg) ?? /Total IPs\/Prefixes = (\d+)\/\d+, AssignedIPs\/CooldownIPs: (\d+)\//i.exec(msg);
+    if (pool) {
+      const [total, used] = [Number(pool[1]), Number(pool[2])];
+      // the newest pool line decides: a pool with room means the failures above are older
+      if (used < total) return undefined;
+      return { cause: 'interfaces full', message: `all ${total} addresses of the node's pool assigned` };
+    }
+  }
+  return undefined;
+}
+
+/** The fix, by the kubelet's answer and, for a missing address, by what ipamd said. */
+export function sandboxHint(
+  failure: SandboxFailure,
+  ipamd: IpamdEvidence | undefined,
+  /** the Node's maxPods beside the ENI formula's for its instance type (without prefix delegation) */
+  capacity?: { maxPods: number; formula: number; instanceType: string },
+): string {
+  switch (failure.cause) {
+    case 'no address':
+      switch (ipamd?.cause) {
+        case 'subnet full':
+          return "the node's subnet has no free IP addresses left: add subnets (or a secondary VPC CIDR with custom networking), or lower WARM_IP_TARGET/WARM_ENI_TARGET on the aws-node DaemonSet so nodes hold fewer idle addresses";
+        case 'ec2 refused':
+          return "EC2 refused the VPC CNI's calls: the role aws-node runs with (its IRSA or Pod Identity role, else the node role) needs the AmazonEKS_CNI_Policy managed policy (AmazonEKS_CNI_IPv6_Policy on an IPv6 cluster)";
+        case 'interfaces full':
+          return capacity && capacity.maxPods > capacity.formula
+            ? `every address this node's network interfaces can hold is in use: the Node takes ${capacity.maxPods} pods, more than the ${capacity.formula} a ${capacity.instanceType}'s ENIs can address without prefix delegation; lower maxPods (spec.kubelet.config.maxPods or maxPodsExpression) or enable prefix delegation (ENABLE_PREFIX_DELEGATION on aws-node)`
+            : "every address this node's network interfaces can hold is in use: enable prefix delegation (ENABLE_PREFIX_DELEGATION on aws-node) or spread the pods over more nodes";
+        default:
+          return `the VPC CNI had no address for the pod: ${IPAMD_LOG} says why (a subnet without free addresses, the node's ENIs full, or EC2 refusing the CNI's calls); \`kubectl -n kube-system logs -l k8s-app=aws-node\``;
+      }
+    case 'ipamd down':
+      return "the VPC CNI's address manager (ipamd, in the aws-node pod) is not answering on this node: see `kubectl -n kube-system get pods -l k8s-app=aws-node -o wide` for this node and its logs";
+    case 'plugin missing':
+      return `the CNI plugin binary${failure.plugin ? ` ${failure.plugin}` : ''} is not in /opt/cni/bin: the CNI's DaemonSet installs it (aws-node's init container for the VPC CNI); see that pod on this node`;
+    case 'sandbox image':
+      return "containerd cannot get the sandbox (pause) image: see the runtime's answer above and the containerd line; the image is named in /etc/containerd/config.toml (sandbox_image / pinned pause image)";
+    default:
+      return 'see `journalctl -u kubelet` and `journalctl -u containerd` for the sandbox error';
+  }
+}

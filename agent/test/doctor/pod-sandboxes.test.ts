@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { ipamdEvidence, sandboxFailures, sandboxHint, stuckPods, type PodObject } from '../../src/doctor/pod-sandboxes.js';
+
+/*
+ * Lines as journalctl prints a kubelet's (klog's structured form) when the runtime cannot create a
+ * pod's sandbox: the runtime call's own line (the error quoted once) and the pod worker's (quoted
+ * inside its own error), for the answers the VPC CNI gives most often.
+ */
+const PREFIX = '2026-12-05T10:11:12+0000 ip-10-0-1-23 kubelet[2345]: E1205 10:11:12.123456    2345';
+const noAddress = `${PREFIX} kuberuntime_sandbox.go:72] "Failed to create sandbox for pod" err="rpc error: code = Unknown desc = failed to setup network for sandbox \\"5d1c0ffee\\": plugin type=\\"aws-cni\\" name=\\"aws-cni\\" failed (add): add cmd: failed to assign an IP address to container" pod="shop/web-7d9f-abcde"`;
+const workerNoAddress = `${PREFIX} pod_workers.go:1301] "Error syncing pod, skipping" err="failed to \\"CreatePodSandbox\\" for \\"web-7d9f-fghij_shop(0b1c)\\" with CreatePodSandboxError: \\"Failed to create sandbox for pod \\\\\\"web-7d9f-fghij_shop(0b1c)\\\\\\": rpc error: code = Unknown desc = failed to setup network for sandbox \\\\\\"77aa\\\\\\": plugin type=\\\\\\"aws-cni\\\\\\" name=\\\\\\"aws-cni\\\\\\" failed (add): add cmd: failed to assign an IP address to container\\"" pod="shop/web-7d9f-fghij" podUID="0b1c"`;
+const ipamdDown = `${PREFIX} kuberuntime_manager.go:1166] "CreatePodSandbox for pod failed" err="rpc error: code = Unknown desc = failed to setup network for sandbox \\"9a\\": plugin type=\\"aws-cni\\" name=\\"aws-cni\\" failed (add): add cmd: Error received from AddNetwork gRPC call: rpc error: code = Unavailable desc = connection error: desc = \\"transport: Error while dialing: dial tcp 127.0.0.1:50051: connect: connection refused\\"" pod="kube-system/coredns-5d78-x1"`;
+const noPlugin = `${PREFIX} kuberuntime_sandbox.go:72] "Failed to create sandbox for pod" err="rpc error: code = Unknown desc = failed to setup network for sandbox \\"1f\\": plugin type=\\"aws-cni\\" name=\\"aws-cni\\" failed (add): failed to find plugin \\"aws-cni\\" in path [/opt/cni/bin]" pod="default/api-0"`;
+
+const ipamdLine = (level: string, msg: string): string => JSON.stringify({ level, ts: '2026-12-05T10:11:10.000Z', caller: 'ipamd/ipamd.go:900', msg });
+
+describe('sandboxFailures', () => {
+  it('names the pod and the runtime answer, once per pod, newest first', () => {
+    expect(sandboxFailures(['unrelated', noAddress, ipamdDown, noAddress])).toEqual([
+      {
+        pod: 'shop/web-7d9f-abcde',
+        cause: 'no address',
+        reason:
+          'failed to setup network for sandbox "5d1c0ffee": plugin type="aws-cni" name="aws-cni" failed (add): add cmd: failed to assign an IP address to container',
+      },
+      {
+        pod: 'kube-system/coredns-5d78-x1',
+        cause: 'ipamd down',
+        reason: 'transport: Error while dialing: dial tcp 127.0.0.1:50051: connect: connection refused',
+      },
+    ]);
+  });
+
+  it("reads a pod worker's line, whose error quotes the runtime's twice", () => {
+    expect(sandboxFailures([workerNoAddress])).toEqual([
+      { pod: 'shop/web-7d9f-fghij', cause: 'no address', reason: expect.stringMatching(/add cmd: failed to assign an IP address to container$/) },
+    ]);
+  });
+
+  it('names the CNI plugin binary libcni did not find', () => {
+    expect(sandboxFailures([noPlugin])).toEqual([
+      { pod: 'default/api-0', cause: 'plugin missing', plugin: 'aws-cni', reason: expect.stringContaining('in path [/opt/cni/bin]') },
+    ]);
+  });
+
+  it('finds nothing in a healthy journal', () => {
+    expect(sandboxFailures([`${PREFIX} kubelet.go:2400] "SyncLoop (PLEG): event for pod" pod="shop/web-7d9f-abcde"`])).toEqual([]);
+  });
+});
+
+describe('stuckPods', () => {
+  const now = new Date('2026-12-05T10:20:00Z');
+  const pod = (name: string, startTime: string, extra: Partial<PodObject> = {}, waiting = 'ContainerCreating'): PodObject => ({
+    metadata: { namespace: 'shop', name },
+    spec: {},
+    status: { phase: 'Pending', startTime, containerStatuses: [{ state: { waiting: { reason: waiting } } }] },
+    ...extra,
+  });
+
+  it('keeps the pods on the pod network that wait for a sandbox past a minute, oldest first', () => {
+    const pods: PodObject[] = [
+      pod('young', '2026-12-05T10:19:30Z'),
+      pod('old', '2026-12-05T10:10:00Z'),
+      pod('older', '2026-12-05T10:05:00Z'),
+      pod('host-network', '2026-12-05T10:00:00Z', { spec: { hostNetwork: true } }),
+      pod('pulling', '2026-12-05T10:00:00Z', {}, 'ErrImagePull'),
+      { metadata: { namespace: 'shop', name: 'running' }, status: { phase: 'Running', startTime: '2026-12-05T09:00:00Z' } },
+      // no container status yet, only the sandbox condition (Kubernetes 1.29 and later)
+      {
+        metadata: { namespace: 'kube-system', name: 'cond', creationTimestamp: '2026-12-05T10:18:00Z' },
+        status: { phase: 'Pending', conditions: [{ type: 'PodReadyToStartContainers', status: 'False' }] },
+      },
+    ];
+    expect(stuckPods(pods, now)).toEqual([
+      { pod: 'shop/older', ageSeconds: 900 },
+      { pod: 'shop/old', ageSeconds: 600 },
+      { pod: 'kube-system/cond', ageSeconds: 120 },
+    ]);
+  });
+});
+
+describe('ipamdEvidence', () => {
+  it('names a subnet without free addresses, without the request id', () => {
+    const log = [
+      ipamdLine('debug', 'IP pool stats: total = 10, used = 10, c.maxIPsPerENI = 5'),
+      ipamdLine(
+        'error',
+        'Failed to allocate a private IP/Prefix addresses on ENI eni-01f8: InsufficientFreeAddressesInSubnet: The specified subnet does not have enough free addresses to satisfy the request.\n\tstatus code: 400, request id: aeac321e-be9f-4a13',
+      ),
+    ].join('\n');
+    expect(ipamdEvidence(log)).toEqual({
+      cause: 'subnet full',
+      message:
+        'Failed to allocate a private IP/Prefix addresses on ENI eni-01f8: InsufficientFreeAddressesInSubnet: The specified subnet does not have enough free addresses to satisfy the request.',
+    });
+  });
+
+  it("names EC2's refusal and a full pool; a pool with room after them means they are over", () => {
+    expect(
+      ipamdEvidence(ipamdLine('error', 'Failed to CreateNetworkInterface: UnauthorizedOperation: You are not authorized to perform this operation.'))?.cause,
+    ).toBe('ec2 refused');
+    expect(ipamdEvidence(ipamdLine('debug', 'Prefix pool stats: Total IPs/Prefixes = 32/2, AssignedIPs/CooldownIPs: 32/0, c.maxIPsPerENI = 144'))).toEqual({
+      cause: 'interfaces full',
+      message: "all 32 addresses of the node's pool assigned",
+    });
+    const recovered = [
+      ipamdLine('debug', 'IP pool stats: total = 10, used = 10, c.maxIPsPerENI = 5'),
+      ipamdLine('debug', 'IP pool stats: total = 15, used = 10, c.maxIPsPerENI = 5'),
+    ];
+    expect(ipamdEvidence(recovered.join('\n'))).toBeUndefined();
+    // a log cut mid-line (the tail's first line) or not JSON is passed over
+    expect(ipamdEvidence(`ol = 10, used = 10"}\nnot json\n`)).toBeUndefined();
+  });
+});
+
+describe('sandboxHint', () => {
+  const [failure] = sandboxFailures([noAddress]);
+  it('follows what ipamd said', () => {
+    expect(sandboxHint(failure!, { cause: 'subnet full', message: '' })).toContain('subnet has no free IP addresses');
+    expect(sandboxHint(failure!, { cause: 'ec2 refused', message: '' })).toContain('AmazonEKS_CNI_Policy');
+    expect(sandboxHint(failure!, undefined)).toContain('/var/log/aws-routed-eni/ipamd.log');
+  });
+
+  it("with the pool full, names a maxPods above the instance type's ENI formula", () => {
+    expect(sandboxHint(failure!, { cause: 'interfaces full', message: '' }, { maxPods: 110, formula: 29, instanceType: 'm5.large' })).toContain(
+      "the Node takes 110 pods, more than the 29 a m5.large's ENIs can address without prefix delegation",
+    );
+    expect(sandboxHint(failure!, { cause: 'interfaces full', message: '' }, { maxPods: 29, formula: 29, instanceType: 'm5.large' })).toContain(
+      'enable prefix delegation (ENABLE_PREFIX_DELEGATION on aws-node) or spread the pods',
+    );
+  });
+
+  it('names the missing plugin and the address manager that does not answer', () => {
+    expect(sandboxHint(sandboxFailures([noPlugin])[0]!, undefined)).toMatch(/^the CNI plugin binary aws-cni is not in \/opt\/cni\/bin/);
+    expect(sandboxHint(sandboxFailures([ipamdDown])[0]!, undefined)).toContain('ipamd');
+  });
+});
