@@ -394,6 +394,25 @@ describe('doctor names the cause of each join failure', () => {
     expect(missing.exitCode).toBe(1);
   });
 
+  it('Ready under disk pressure: registration warns, names the condition, how full the filesystems are and the fix', async () => {
+    const node = api.nodes.get(NODE) as { status: { conditions: Array<Record<string, string>> } };
+    node.status.conditions.push(
+      { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available' },
+      { type: 'DiskPressure', status: 'True', reason: 'KubeletHasDiskPressure', message: 'kubelet has disk pressure' },
+    );
+    const r = await doctorJson();
+    expect(r.exitCode).toBe(0);
+    expect(r.by('registration')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(
+        /^Node \S+ is Ready, with DiskPressure \(KubeletHasDiskPressure: kubelet has disk pressure\); \/var\/lib\/kubelet: \d+\.\d of \d+\.\d GiB used \(\d+%\)$/,
+      ),
+    });
+    expect(r.by('registration').hint).toContain('spec.instance.localStorage.strategy RAID0');
+    // a warn is no reason to skip the pods line
+    expect(r.by('pods').status).toBe('ok');
+  });
+
   it("NotReady for the pod network: registration names the CNI configuration and the kubelet's failed pull, and the VPC endpoints to add", async () => {
     const image = '602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni-init:v1.19.2-eksbuild.1';
     api.setNodeReady(

@@ -1,5 +1,5 @@
 import { lookup } from 'node:dns/promises';
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, readFile, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { journal, systemctlShow } from '../apply/unit-status.js';
 import { awsClientOptions } from '../aws/client.js';
@@ -161,6 +161,15 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
             await file.close();
           }
         }),
+      ),
+    fsUsage: (path) =>
+      unlessMissing(
+        Promise.all([stat(join(root, path)), statfs(join(root, path))]).then(([info, fs]) => ({
+          device: info.dev,
+          sizeBytes: fs.blocks * fs.bsize,
+          usedBytes: (fs.blocks - fs.bfree) * fs.bsize,
+          availableBytes: fs.bavail * fs.bsize,
+        })),
       ),
     systemctlShow,
     forwardChain,

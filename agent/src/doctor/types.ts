@@ -77,6 +77,8 @@ export interface DoctorDeps {
   listDir(path: string): Promise<string[] | undefined>;
   /** the last `bytes` of a file under the root (a log that may be large), as text; undefined when missing */
   readTail(path: string, bytes: number): Promise<string | undefined>;
+  /** the filesystem holding a path under the root: its device (to tell two paths on one filesystem) and sizes as df counts them; undefined when the path is missing */
+  fsUsage(path: string): Promise<{ device: number; sizeBytes: number; usedBytes: number; availableBytes: number } | undefined>;
   systemctlShow(unit: string, timeoutMs: number): Promise<UnitStatus>;
   /** `iptables -S FORWARD`: the IPv4 FORWARD chain's policy and rules, one per line; throws when it cannot be read */
   forwardChain(timeoutMs: number): Promise<string[]>;

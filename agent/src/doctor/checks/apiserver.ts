@@ -329,7 +329,19 @@ export function registrationCheck(deps: DoctorDeps): Check {
           hint: 'kubelet has just registered; wait a few seconds and rerun',
         };
       const why = [ready.reason, ready.message].filter(Boolean).join(': ');
-      if (ready.status === 'True') return { status: 'ok', detail: `Node ${name} is Ready`, value: { capacityPods } satisfies RegistrationValue };
+      if (ready.status === 'True') {
+        const value: RegistrationValue = { capacityPods };
+        const pressures = conditions.filter((c) => PRESSURES.includes(c.type ?? '') && c.status === 'True');
+        if (pressures.length === 0) return { status: 'ok', detail: `Node ${name} is Ready`, value };
+        const named = pressures.map((c) => `${c.type} (${[c.reason, c.message].filter(Boolean).join(': ')})`);
+        const disk = pressures.some((c) => c.type === 'DiskPressure') ? await diskUsage(deps) : [];
+        return {
+          status: 'warn',
+          detail: `Node ${name} is Ready, with ${named.join(', ')}${disk.length > 0 ? `; ${disk.join(', ')}` : ''}`,
+          hint: pressures.map((c) => PRESSURE_HINTS[c.type!]).join('; '),
+          value,
+        };
+      }
       if (ready.status === 'Unknown') {
         return { status: 'fail', detail: `Node ${name} Ready is Unknown (${why})`, hint: 'kubelet stopped posting status: see the kubelet line' };
       }
@@ -339,6 +351,34 @@ export function registrationCheck(deps: DoctorDeps): Check {
       return { status: 'fail', detail: `Node ${name} is NotReady (${why}); ${evidence.found.join('; ')}`, hint: evidence.hint ?? hint };
     },
   };
+}
+
+/** The Node conditions under which the kubelet evicts pods and the scheduler keeps new ones away. */
+const PRESSURES = ['MemoryPressure', 'DiskPressure', 'PIDPressure'];
+
+const PRESSURE_HINTS: Record<string, string> = {
+  DiskPressure:
+    "the kubelet evicts pods and deletes unused images while a filesystem's free space is under its eviction threshold (nodefs.available 10%, imagefs.available 15% by default): give the node a larger root volume (the launch template's block device mapping), or put /var/lib/containerd and /var/lib/kubelet on instance store (spec.instance.localStorage.strategy RAID0); `crictl images` and `du -sh /var/log/pods` show what fills it",
+  MemoryPressure:
+    "the node's free memory is under the kubelet's eviction threshold (memory.available): pods use more than their requests leave; set memory limits, or a larger instance type; kubeReserved/systemReserved keep the node's own services out of the pods' share",
+  PIDPressure: "the node's processes are near the kernel's pid limit: a pod forks without bound; set podPidsLimit in spec.kubelet.config",
+};
+
+const GIB = 1024 ** 3;
+
+/** How full the kubelet's filesystem (nodefs) and containerd's (imagefs) are, once per filesystem. */
+async function diskUsage(deps: DoctorDeps): Promise<string[]> {
+  const seen = new Set<number>();
+  const out: string[] = [];
+  for (const path of ['/var/lib/kubelet', '/var/lib/containerd']) {
+    const usage = await deps.fsUsage(path).catch(() => undefined);
+    if (!usage || usage.sizeBytes === 0 || seen.has(usage.device)) continue;
+    seen.add(usage.device);
+    // as df: the share of what users may fill (the root-reserved blocks left out)
+    const share = Math.round((100 * usage.usedBytes) / (usage.usedBytes + usage.availableBytes));
+    out.push(`${path}: ${(usage.usedBytes / GIB).toFixed(1)} of ${(usage.sizeBytes / GIB).toFixed(1)} GiB used (${share}%)`);
+  }
+  return out;
 }
 
 interface RegistrationValue {
