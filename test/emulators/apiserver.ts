@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { closeServer, listen } from './listen.js';
+import { DEFAULT_IMDS_INSTANCE } from './imds.js';
 import { type TestCert, createTestCa, issueServerCert } from '../support/pki.js';
 
 /**
@@ -37,6 +38,8 @@ export interface ApiServerOptions {
   nodes?: KubeObject[];
   /** gitVersion of /version */
   version?: string;
+  /** the instance the token comes from, as EKS expands the mapping's {{EC2PrivateDNSName}} and {{SessionName}}; default the IMDS emulator's */
+  instance?: { privateDnsName: string; instanceId: string };
 }
 
 export interface ApiRequest {
@@ -153,6 +156,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const requests: ApiRequest[] = [];
   const nodes = new Map<string, KubeObject>();
   const pods: KubeObject[] = [];
+  const instance = options.instance ?? DEFAULT_IMDS_INSTANCE;
   const nodeCreations: KubeObject[] = [];
   const heartbeats: ApiServer['heartbeats'] = [];
   let resourceVersion = 1;
@@ -214,7 +218,9 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     if (method === 'GET' && (path === '/healthz' || path === '/readyz' || path === '/livez')) return reply(200, 'ok');
 
     if (!bearer?.startsWith(TOKEN_PREFIX) || auth === 'unauthorized') return reply(401, status(401, 'Unauthorized', 'Unauthorized'));
-    const username = auth === 'forbidden' ? 'arn:aws:sts::111122223333:assumed-role/eks-node-role/{{SessionName}}' : 'system:node:{{EC2PrivateDNSName}}';
+    // the access entry's (aws-auth's) usernames, expanded as EKS does
+    const username =
+      auth === 'forbidden' ? `arn:aws:sts::111122223333:assumed-role/eks-node-role/${instance.instanceId}` : `system:node:${instance.privateDnsName}`;
     const groups = auth === 'forbidden' ? ['system:authenticated'] : ['system:bootstrappers', 'system:nodes', 'system:authenticated'];
 
     if (method === 'GET' && path === '/api') {
