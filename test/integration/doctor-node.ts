@@ -11,7 +11,7 @@ import type { ResolvedNodeConfig } from '../../agent/src/api/schema.js';
 import type { Facts } from '../../agent/src/facts/types.js';
 import { DEFAULT_IMDS_INSTANCE, startImds, type ImdsEmulator } from '../emulators/imds.js';
 import { startApiServer, type ApiServer } from '../emulators/apiserver.js';
-import { createTestCa, type TestCert } from '../support/pki.js';
+import { createTestCa, issueServerCert, type TestCert } from '../support/pki.js';
 import { startSts, type StsEmulator } from '../emulators/sts.js';
 import { BUNDLE, REPO, fixture, runAgent } from '../support/agent.js';
 
@@ -42,6 +42,8 @@ export let api: ApiServer;
 export let sts: StsEmulator;
 export let imds: ImdsEmulator;
 export let otherCa: TestCert;
+/** the kubelet's serving certificate, as EKS signs it for an approved kubernetes.io/kubelet-serving CSR */
+export let servingCert: TestCert;
 export let work: string;
 export let root: string;
 export let unitState: string;
@@ -145,6 +147,7 @@ export function useDoctorNode(): void {
       createTestCa({ commonName: 'other-cluster', days: 3650 }),
     ]);
     imds = await startImds();
+    servingCert = await issueServerCert(api.ca, { commonName: `system:node:${NODE}`, sans: [`DNS:${NODE}`, `IP:${INSTANCE.privateIpv4}`], days: 365 });
     endpoint = `https://localhost:${api.port}`;
     work = await mkdtemp(join(tmpdir(), 'doctor-test-'));
     root = join(work, 'root');
@@ -171,6 +174,8 @@ export function useDoctorNode(): void {
     api.setClockSkew(0);
     api.setVersion('v1.33.1-eks-fake');
     sts.setAccessDenied(false);
+    // a fresh Node: a case's conditions (pressure), capacity or registration time do not carry over
+    api.nodes.delete(NODE);
     api.setNodeReady(NODE, 'True');
     const config = nodeConfig();
     imds.setUserData(stringify(config));
@@ -185,5 +190,9 @@ export function useDoctorNode(): void {
     await configureNode(config);
     await setUnits({ 'containerd.service': 'active', 'kubelet.service': 'active' });
     for (const f of await readdir(journalDir)) await rm(join(journalDir, f));
+    // the kubelet's serving certificate and key, in one file as the kubelet keeps them
+    await rm(join(root, 'var/lib/kubelet/pki'), { recursive: true, force: true });
+    await mkdir(join(root, 'var/lib/kubelet/pki'), { recursive: true });
+    await writeFile(join(root, 'var/lib/kubelet/pki/kubelet-server-current.pem'), `${servingCert.certPem}${servingCert.keyPem}`, { mode: 0o600 });
   });
 }

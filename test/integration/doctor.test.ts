@@ -18,6 +18,7 @@ import {
   sts,
   imds,
   otherCa,
+  servingCert,
   work,
   root,
   journalDir,
@@ -65,8 +66,14 @@ describe('doctor on a healthy node', () => {
       'unit:eks-node-agent-run',
       'unit:kubelet',
       'registration',
+      'serving-cert',
       'pods',
     ]);
+    expect(r.by('serving-cert').detail).toMatch(
+      new RegExp(
+        `^the kubelet serves with a certificate for DNS:${NODE.replaceAll('.', '\\.')}, IP Address:${INSTANCE.privateIpv4.replaceAll('.', '\\.')}, valid until \\d{4}-\\d\\d-\\d\\d$`,
+      ),
+    );
     expect(r.by('pods').detail).toBe(`0 pods bound to ${NODE}, none waiting for a sandbox`);
     expect(r.by('node-name').detail).toBe(`${NODE} (IMDS local-hostname, domain us-west-2.compute.internal is EC2-assigned)`);
     expect(r.by('aws-identity').detail).toContain('must name arn:aws:iam::111122223333:role/eks-node-role');
@@ -96,9 +103,9 @@ describe('doctor on a healthy node', () => {
     const r = await doctor();
     expect(r.exitCode).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines).toHaveLength(23);
+    expect(lines).toHaveLength(24);
     expect(lines[0]).toMatch(/^ok +imds +IMDSv2 token and identity: i-0123456789abcdef0/);
-    expect(lines.at(-1)).toBe('0 failed, 0 warnings, 22 ok, 0 skipped');
+    expect(lines.at(-1)).toBe('0 failed, 0 warnings, 23 ok, 0 skipped');
   });
 });
 
@@ -411,6 +418,35 @@ describe('doctor names the cause of each join failure', () => {
     expect(r.by('registration').hint).toContain('spec.instance.localStorage.strategy RAID0');
     // a warn is no reason to skip the pods line
     expect(r.by('pods').status).toBe('ok');
+  });
+
+  it('no serving certificate: serving-cert warns that the CSR is pending and what fails, naming an identity EKS does not approve', async () => {
+    await rm(join(root, 'var/lib/kubelet/pki'), { recursive: true, force: true });
+    // registered a minute ago: the kubelet may still be asking
+    const node = api.nodes.get(NODE) as { metadata: Record<string, unknown> };
+    node.metadata.creationTimestamp = new Date(Date.now() - 60_000).toISOString();
+    const early = await doctorJson();
+    expect(early.by('serving-cert')).toMatchObject({
+      status: 'ok',
+      detail: expect.stringMatching(/^no serving certificate yet; the Node registered (6\d|7\d) s ago/),
+    });
+    // an hour ago: pending
+    node.metadata.creationTimestamp = new Date(Date.now() - 3_600_000).toISOString();
+    const late = await doctorJson();
+    expect(late.exitCode).toBe(0);
+    expect(late.by('serving-cert')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(
+        /^no serving certificate in \/var\/lib\/kubelet\/pki 36\d\d s after the Node registered: its kubernetes\.io\/kubelet-serving CSR is pending or was denied$/,
+      ),
+    });
+    expect(late.by('serving-cert').hint).toContain('remote error: tls: internal error');
+    // the emulator maps the role to system:node:<name>: nothing to blame on the identity
+    expect(late.by('serving-cert').hint).not.toContain('authenticates as');
+    // serverTLSBootstrap off: the kubelet's own self-signed certificate
+    await mkdir(join(root, 'var/lib/kubelet/pki'), { recursive: true });
+    await writeFile(join(root, 'var/lib/kubelet/pki/kubelet.crt'), servingCert.certPem);
+    expect((await doctorJson()).by('serving-cert')).toMatchObject({ status: 'ok', detail: expect.stringContaining('self-signed') });
   });
 
   it("NotReady for the pod network: registration names the CNI configuration and the kubelet's failed pull, and the VPC endpoints to add", async () => {

@@ -11,6 +11,7 @@ import { storageCheck } from './checks/storage.js';
 import { cloudInitCheck } from './checks/cloud-init.js';
 import { forwardCheck } from './checks/forward.js';
 import { nodeNameCheck } from './checks/node-name.js';
+import { servingCertCheck } from './checks/serving-cert.js';
 import { UNITS, unitCheck } from './checks/services.js';
 import { scrub, secretsOf } from './scrub.js';
 
@@ -40,6 +41,7 @@ export function buildChecks(deps: DoctorDeps, options: DoctorRunOptions): Check[
     cloudInitCheck(deps),
     ...UNITS.map(({ unit, oneshot }) => unitCheck(deps, unit, oneshot)),
     registrationCheck(deps),
+    servingCertCheck(deps),
     podsCheck(deps),
   ];
 }

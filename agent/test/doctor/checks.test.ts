@@ -8,6 +8,8 @@ import { checkCertificateAuthority } from '../../src/api/cluster-values.js';
 import { imdsCheck } from '../../src/doctor/checks/imds.js';
 import { forwardCheck, forwardPolicy } from '../../src/doctor/checks/forward.js';
 import { filesCheck } from '../../src/doctor/checks/files.js';
+import { SERVING_CERT, servingCertCheck } from '../../src/doctor/checks/serving-cert.js';
+import { issueServerCert } from '../../../test/support/pki.js';
 import { configWarnings } from '../../src/render/config-warnings.js';
 import type { NodePlan } from '../../src/boot.js';
 import type { DoctorDeps, UnitStatus } from '../../src/doctor/types.js';
@@ -216,5 +218,43 @@ describe('forward-policy check', () => {
     expect(missing).toMatchObject({ status: 'warn', detail: 'cannot read the iptables FORWARD policy: iptables is not on the PATH' });
     const odd = await one(forwardCheck(fakeDeps({ forwardChain: async () => ['# Warning: iptables-legacy tables present'] })));
     expect(odd).toMatchObject({ status: 'warn', detail: expect.stringContaining('printed no policy line') });
+  });
+});
+
+describe('serving-cert check', () => {
+  const NODE = 'ip-10-0-1-23.us-west-2.compute.internal';
+  const run = async (deps: DoctorDeps, username: string) => {
+    const provided = { registration: { registeredAt: '2026-01-01T00:00:00Z' }, auth: { username }, 'node-name': { nodeName: NODE } };
+    const given: Check[] = Object.entries(provided).map(([name, value]) => ({
+      name,
+      needs: [],
+      timeoutMs: 1_000,
+      run: async () => ({ status: 'ok', detail: '', value }),
+    }));
+    return (await runChecks([...given, servingCertCheck(deps)], 5_000)).at(-1)!;
+  };
+
+  it('fails a serving certificate past its end (a renewal CSR never approved), reading only the certificate of the file', async () => {
+    const ca = await createTestCa({ days: 3650 });
+    const cert = await issueServerCert(ca, { commonName: `system:node:${NODE}`, sans: [`DNS:${NODE}`], days: 30 });
+    const file = { content: Buffer.from(`${cert.certPem}${cert.keyPem}`), mode: 0o600 };
+    const readFile = async (path: string) => (path === SERVING_CERT ? file : undefined);
+    const valid = await run(fakeDeps({ readFile, now: () => new Date() }), `system:node:${NODE}`);
+    expect(valid).toMatchObject({
+      status: 'ok',
+      detail: expect.stringMatching(new RegExp(`^the kubelet serves with a certificate for DNS:${NODE.replaceAll('.', '\\.')}, valid until `)),
+    });
+    const later = await run(fakeDeps({ readFile, now: () => new Date(Date.now() + 60 * 86_400_000) }), `system:node:${NODE}`);
+    expect(later).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/^the kubelet's serving certificate \(DNS:ip-10-0-1-23\.us-west-2\.compute\.internal\) expired on \d{4}-\d\d-\d\d$/),
+    });
+    expect(`${later.detail}${later.hint}`).not.toContain('PRIVATE KEY');
+  });
+
+  it('names a kubelet identity EKS does not approve a serving CSR from', async () => {
+    const r = await run(fakeDeps({ readFile: async () => undefined, now: () => new Date('2026-01-01T01:00:00Z') }), 'test');
+    expect(r).toMatchObject({ status: 'warn', detail: expect.stringContaining('3600 s after the Node registered') });
+    expect(r.hint).toContain(`The kubelet authenticates as test, not system:node:${NODE}`);
   });
 });

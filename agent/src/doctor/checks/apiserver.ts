@@ -14,10 +14,12 @@ import type { DoctorDeps } from '../types.js';
 import type { Reach } from './endpoint.js';
 import type { IdentityValue } from './identity.js';
 
-interface AuthValue {
+export interface AuthValue {
   reach: Reach;
   /** the kubelet's token; used by registration, never reported */
   token: string;
+  /** who the API server says the token is (SelfSubjectReview), when it said */
+  username?: string;
 }
 
 const NODE_GROUP = 'system:nodes';
@@ -160,7 +162,8 @@ export function authCheck(deps: DoctorDeps): Check {
         };
       }
       const through = bootstrap ? ` with the bootstrap token of ${KUBELET_BOOTSTRAP_KUBECONFIG}` : '';
-      return { status: 'ok', detail: `authenticated as ${who}${through}`, value: { reach, token } satisfies AuthValue };
+      const value: AuthValue = { reach, token, ...(user.username ? { username: user.username } : {}) };
+      return { status: 'ok', detail: `authenticated as ${who}${through}`, value };
     },
   };
 }
@@ -314,10 +317,15 @@ export function registrationCheck(deps: DoctorDeps): Check {
       }
       let conditions: Array<{ type?: string; status?: string; reason?: string; message?: string }> = [];
       let capacityPods: number | undefined;
+      let registeredAt: string | undefined;
       try {
-        const status = (JSON.parse(answer.body) as { status?: { conditions?: typeof conditions; capacity?: { pods?: unknown } } }).status;
-        conditions = status?.conditions ?? [];
-        capacityPods = Number.parseInt(String(status?.capacity?.pods ?? ''), 10) || undefined;
+        const node = JSON.parse(answer.body) as {
+          metadata?: { creationTimestamp?: unknown };
+          status?: { conditions?: typeof conditions; capacity?: { pods?: unknown } };
+        };
+        conditions = node.status?.conditions ?? [];
+        capacityPods = Number.parseInt(String(node.status?.capacity?.pods ?? ''), 10) || undefined;
+        if (typeof node.metadata?.creationTimestamp === 'string') registeredAt = node.metadata.creationTimestamp;
       } catch {
         return { status: 'fail', detail: `the Node ${name} answer is not JSON`, hint: 'the endpoint may not be a Kubernetes API server' };
       }
@@ -330,7 +338,7 @@ export function registrationCheck(deps: DoctorDeps): Check {
         };
       const why = [ready.reason, ready.message].filter(Boolean).join(': ');
       if (ready.status === 'True') {
-        const value: RegistrationValue = { capacityPods };
+        const value: RegistrationValue = { capacityPods, ...(registeredAt ? { registeredAt } : {}) };
         const pressures = conditions.filter((c) => PRESSURES.includes(c.type ?? '') && c.status === 'True');
         if (pressures.length === 0) return { status: 'ok', detail: `Node ${name} is Ready`, value };
         const named = pressures.map((c) => `${c.type} (${[c.reason, c.message].filter(Boolean).join(': ')})`);
@@ -381,9 +389,11 @@ async function diskUsage(deps: DoctorDeps): Promise<string[]> {
   return out;
 }
 
-interface RegistrationValue {
+export interface RegistrationValue {
   /** the Node's status.capacity.pods: the maxPods the kubelet runs with */
   capacityPods?: number;
+  /** the Node's metadata.creationTimestamp: when the kubelet registered it */
+  registeredAt?: string;
 }
 
 /**

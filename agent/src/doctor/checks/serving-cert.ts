@@ -1,0 +1,88 @@
+import { X509Certificate } from 'node:crypto';
+import type { Check } from '../runner.js';
+import type { DoctorDeps } from '../types.js';
+import type { AuthValue, RegistrationValue } from './apiserver.js';
+import type { NodeNameValue } from './node-name.js';
+
+/**
+ * The kubelet's serving certificate, which the API server checks when it connects to the kubelet
+ * (`kubectl logs`, `exec`, `port-forward`, metrics-server). With serverTLSBootstrap (the image's
+ * default) the kubelet asks for it with a kubernetes.io/kubelet-serving CSR after it registers and
+ * serves nothing until the CSR is approved; EKS approves it only for a requester named
+ * `system:node:<the instance's PrivateDnsName>`. A node whose CSR stays pending joins, shows Ready
+ * and runs pods, and every `kubectl logs` against it fails with "remote error: tls: internal error".
+ */
+
+/** The kubelet's certificate directory (its --cert-dir default) and what it keeps there. */
+export const KUBELET_PKI = '/var/lib/kubelet/pki';
+/** the issued serving certificate and its key (a link to the newest), with serverTLSBootstrap */
+export const SERVING_CERT = `${KUBELET_PKI}/kubelet-server-current.pem`;
+/** the certificate the kubelet makes and signs itself when serverTLSBootstrap is off */
+export const SELF_SIGNED_CERT = `${KUBELET_PKI}/kubelet.crt`;
+
+/** The kubelet asks for its serving certificate seconds after it registers; past this, a missing one is pending. */
+export const SERVING_CERT_GRACE_SECONDS = 120;
+
+/** The certificate of a PEM file that may also hold the key (never read, never reported). */
+function certificateOf(pem: string): X509Certificate | undefined {
+  const block = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
+  if (!block) return undefined;
+  try {
+    return new X509Certificate(block);
+  } catch {
+    return undefined;
+  }
+}
+
+const day = (d: Date): string => d.toISOString().slice(0, 10);
+
+export function servingCertCheck(deps: DoctorDeps): Check {
+  return {
+    name: 'serving-cert',
+    needs: ['registration', 'auth', 'node-name'],
+    timeoutMs: 2_000,
+    async run(ctx) {
+      const now = deps.now();
+      const issued = await deps.readFile(SERVING_CERT);
+      if (issued) {
+        const cert = certificateOf(issued.content.toString('utf8'));
+        if (!cert)
+          return {
+            status: 'fail',
+            detail: `${SERVING_CERT} holds no readable certificate`,
+            hint: 'remove it and restart the kubelet, which asks for a new one',
+          };
+        const until = new Date(cert.validTo);
+        const names = cert.subjectAltName ?? 'no subject alternative names';
+        if (until.getTime() <= now.getTime()) {
+          return {
+            status: 'fail',
+            detail: `the kubelet's serving certificate (${names}) expired on ${day(until)}`,
+            hint: 'the kubelet asks for a new one before it expires: its kubernetes.io/kubelet-serving CSR was not approved (`kubectl get csr`); `kubectl logs` and `exec` against this node fail until it is',
+          };
+        }
+        return { status: 'ok', detail: `the kubelet serves with a certificate for ${names}, valid until ${day(until)}` };
+      }
+      if (await deps.readFile(SELF_SIGNED_CERT)) {
+        return { status: 'ok', detail: `the kubelet serves with its self-signed ${SELF_SIGNED_CERT} (serverTLSBootstrap is off)` };
+      }
+      const { registeredAt } = ctx.value<RegistrationValue>('registration');
+      const since = registeredAt ? Math.floor((now.getTime() - Date.parse(registeredAt)) / 1000) : undefined;
+      if (since !== undefined && since < SERVING_CERT_GRACE_SECONDS) {
+        return { status: 'ok', detail: `no serving certificate yet; the Node registered ${since} s ago and the kubelet asks for one after it registers` };
+      }
+      const name = ctx.value<NodeNameValue>('node-name').nodeName;
+      const { username } = ctx.value<AuthValue>('auth');
+      const expected = `system:node:${name}`;
+      const who =
+        username && username !== expected
+          ? ` The kubelet authenticates as ${username}, not ${expected}: EKS does not approve a serving CSR from it (the access entry or aws-auth mapping's username must be system:node:{{EC2PrivateDNSName}}).`
+          : '';
+      return {
+        status: 'warn',
+        detail: `no serving certificate in ${KUBELET_PKI}${since === undefined ? '' : ` ${since} s after the Node registered`}: its kubernetes.io/kubelet-serving CSR is pending or was denied`,
+        hint: `\`kubectl logs\`, \`exec\`, \`port-forward\` and metrics-server fail against this node with "remote error: tls: internal error"; \`kubectl get csr --field-selector spec.signerName=kubernetes.io/kubelet-serving\` shows the request.${who} EKS approves a node's serving CSR for the instance's own DNS names and addresses only`,
+      };
+    },
+  };
+}
