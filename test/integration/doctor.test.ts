@@ -540,6 +540,23 @@ describe('doctor names the cause of each join failure', () => {
     expect(subnet.by('pods').hint).toContain("the node's subnet has no free IP addresses left");
     // the other checks are not moved by it
     expect(subnet.by('registration').status).toBe('ok');
+
+    // nothing waits, but the node's CNI crash-loops: the node is Ready and runs nothing right
+    api.pods.length = 0;
+    api.pods.push({
+      metadata: { namespace: 'kube-system', name: 'aws-node-x1', ownerReferences: [{ kind: 'DaemonSet', name: 'aws-node' }] },
+      spec: { nodeName: NODE, hostNetwork: true },
+      status: {
+        phase: 'Running',
+        containerStatuses: [{ name: 'aws-node', ready: false, restartCount: 12, state: { waiting: { reason: 'CrashLoopBackOff' } } }],
+      },
+    });
+    const looping = await doctorJson();
+    expect(looping.by('pods')).toMatchObject({
+      status: 'fail',
+      detail: `1 pod bound to ${NODE}; failing on this node: kube-system/aws-node-x1 (aws-node: CrashLoopBackOff, 12 restarts)`,
+    });
+    expect(looping.by('pods').hint).toContain('kubectl -n kube-system logs aws-node-x1 -c aws-node --previous');
   });
 
   it("cloud-init: a failed user-data script and one still running are named, with the run phase's wait", async () => {

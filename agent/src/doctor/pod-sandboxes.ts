@@ -7,16 +7,23 @@
  * calls. Each has a different fix, and none is on the node itself.
  */
 
+interface ContainerStatus {
+  name?: string;
+  ready?: boolean;
+  restartCount?: number;
+  state?: { waiting?: { reason?: string; message?: string } };
+}
+
 /** A pod of the Kubernetes API's PodList, as far as the check reads it. */
 export interface PodObject {
-  metadata?: { namespace?: string; name?: string; creationTimestamp?: string };
+  metadata?: { namespace?: string; name?: string; creationTimestamp?: string; ownerReferences?: Array<{ kind?: string; name?: string }> };
   spec?: { hostNetwork?: boolean };
   status?: {
     phase?: string;
     startTime?: string;
     conditions?: Array<{ type?: string; status?: string }>;
-    containerStatuses?: Array<{ state?: { waiting?: { reason?: string } } }>;
-    initContainerStatuses?: Array<{ state?: { waiting?: { reason?: string } } }>;
+    containerStatuses?: ContainerStatus[];
+    initContainerStatuses?: ContainerStatus[];
   };
 }
 
@@ -50,6 +57,66 @@ export function stuckPods(pods: PodObject[], now: Date): StuckPod[] {
     stuck.push({ pod: `${pod.metadata?.namespace ?? 'default'}/${pod.metadata?.name ?? '?'}`, ageSeconds });
   }
   return stuck.sort((a, b) => b.ageSeconds - a.ageSeconds || a.pod.localeCompare(b.pod));
+}
+
+/** Container states of a pod that will not become ready by waiting. */
+const FAILING = new Set([
+  'CrashLoopBackOff',
+  'ImagePullBackOff',
+  'ErrImagePull',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'RunContainerError',
+  'InvalidImageName',
+]);
+
+export interface FailingAgent {
+  /** namespace/name */
+  pod: string;
+  /** the DaemonSet that owns it (aws-node, kube-proxy, a CSI node driver, ...) */
+  daemonSet: string;
+  container: string;
+  reason: string;
+  restarts: number;
+}
+
+/**
+ * The node's own agents that fail: pods a DaemonSet put on this node (the CNI, kube-proxy, CSI
+ * node drivers) with a container that crash-loops or cannot get its image. Without them the node
+ * is Ready and yet runs nothing right: no pod addresses without aws-node, no Services without
+ * kube-proxy. One per pod, its first failing container (init containers first).
+ */
+export function failingNodeAgents(pods: PodObject[]): FailingAgent[] {
+  const out: FailingAgent[] = [];
+  for (const pod of pods) {
+    const owner = pod.metadata?.ownerReferences?.find((o) => o.kind === 'DaemonSet');
+    if (!owner || pod.status?.phase === 'Succeeded') continue;
+    const bad = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find(
+      (c) => c.ready !== true && FAILING.has(c.state?.waiting?.reason ?? ''),
+    );
+    if (!bad) continue;
+    out.push({
+      pod: `${pod.metadata?.namespace ?? 'default'}/${pod.metadata?.name ?? '?'}`,
+      daemonSet: owner.name ?? '?',
+      container: bad.name ?? '?',
+      reason: bad.state!.waiting!.reason!,
+      restarts: bad.restartCount ?? 0,
+    });
+  }
+  return out.sort((a, b) => a.pod.localeCompare(b.pod));
+}
+
+/** What to look at for a failing node agent, by what it is. */
+export function agentHint(agent: FailingAgent): string {
+  const logs = `\`kubectl -n ${agent.pod.split('/')[0]} logs ${agent.pod.split('/')[1]} -c ${agent.container} --previous\``;
+  if (agent.reason !== 'CrashLoopBackOff')
+    return `${agent.pod} cannot start ${agent.container} (${agent.reason}): \`kubectl -n ${agent.pod.split('/')[0]} describe pod ${agent.pod.split('/')[1]}\` names the image or the missing ConfigMap or Secret`;
+  if (agent.daemonSet === 'aws-node') {
+    return `aws-node restarts when ipamd cannot reach the API server through the cluster's service address (kube-proxy not yet running on this node, or the cluster security group) or EC2 refuses its calls; ${logs} and ${IPAMD_LOG} say which`;
+  }
+  if (agent.daemonSet === 'kube-proxy')
+    return `kube-proxy restarts, so this node's pods cannot reach Services: ${logs} (often a kube-proxy add-on version the cluster's Kubernetes version does not take)`;
+  return `${logs} says why it exits`;
 }
 
 export type SandboxCause = 'no address' | 'ipamd down' | 'plugin missing' | 'sandbox image' | 'other';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ipamdEvidence, sandboxFailures, sandboxHint, stuckPods, type PodObject } from '../../src/doctor/pod-sandboxes.js';
+import { agentHint, failingNodeAgents, ipamdEvidence, sandboxFailures, sandboxHint, stuckPods, type PodObject } from '../../src/doctor/pod-sandboxes.js';
 
 /*
  * Lines as journalctl prints a kubelet's (klog's structured form) when the runtime cannot create a
@@ -133,5 +133,53 @@ describe('sandboxHint', () => {
   it('names the missing plugin and the address manager that does not answer', () => {
     expect(sandboxHint(sandboxFailures([noPlugin])[0]!, undefined)).toMatch(/^the CNI plugin binary aws-cni is not in \/opt\/cni\/bin/);
     expect(sandboxHint(sandboxFailures([ipamdDown])[0]!, undefined)).toContain('ipamd');
+  });
+});
+
+describe('failingNodeAgents', () => {
+  const agent = (
+    name: string,
+    namespace: string,
+    daemonSet: string | undefined,
+    container: { name: string; reason?: string; ready?: boolean; restartCount?: number },
+  ): PodObject => ({
+    metadata: { namespace, name, ...(daemonSet ? { ownerReferences: [{ kind: 'DaemonSet', name: daemonSet }] } : {}) },
+    status: {
+      phase: 'Running',
+      containerStatuses: [
+        {
+          name: container.name,
+          ready: container.ready ?? false,
+          restartCount: container.restartCount ?? 0,
+          state: container.reason ? { waiting: { reason: container.reason } } : {},
+        },
+      ],
+    },
+  });
+
+  it("keeps a DaemonSet's pods whose container crash-loops or cannot get its image", () => {
+    const pods = [
+      agent('aws-node-x1', 'kube-system', 'aws-node', { name: 'aws-node', reason: 'CrashLoopBackOff', restartCount: 12 }),
+      agent('kube-proxy-k2', 'kube-system', 'kube-proxy', { name: 'kube-proxy', ready: true }),
+      agent('ebs-csi-node-e3', 'kube-system', 'ebs-csi-node', { name: 'node-driver-registrar', reason: 'ImagePullBackOff' }),
+      // a Deployment's pod: the workload's own trouble, not the node's
+      agent('web-1', 'shop', undefined, { name: 'web', reason: 'CrashLoopBackOff', restartCount: 40 }),
+      // starting, not failing
+      agent('fluent-bit-f4', 'logging', 'fluent-bit', { name: 'fluent-bit', reason: 'ContainerCreating' }),
+    ];
+    expect(failingNodeAgents(pods)).toEqual([
+      { pod: 'kube-system/aws-node-x1', daemonSet: 'aws-node', container: 'aws-node', reason: 'CrashLoopBackOff', restarts: 12 },
+      { pod: 'kube-system/ebs-csi-node-e3', daemonSet: 'ebs-csi-node', container: 'node-driver-registrar', reason: 'ImagePullBackOff', restarts: 0 },
+    ]);
+  });
+
+  it('points at the previous run of a crash-looping agent, and at ipamd for aws-node', () => {
+    const [awsNode, csi] = failingNodeAgents([
+      agent('aws-node-x1', 'kube-system', 'aws-node', { name: 'aws-node', reason: 'CrashLoopBackOff', restartCount: 12 }),
+      agent('ebs-csi-node-e3', 'kube-system', 'ebs-csi-node', { name: 'node-driver-registrar', reason: 'ImagePullBackOff' }),
+    ]);
+    expect(agentHint(awsNode!)).toContain('`kubectl -n kube-system logs aws-node-x1 -c aws-node --previous`');
+    expect(agentHint(awsNode!)).toContain('/var/log/aws-routed-eni/ipamd.log');
+    expect(agentHint(csi!)).toContain('`kubectl -n kube-system describe pod ebs-csi-node-e3`');
   });
 });

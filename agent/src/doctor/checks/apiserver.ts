@@ -2,7 +2,17 @@ import { describeCause } from '../../errors.js';
 import { kubeletSkewProblem, minorOf } from '../../facts/version-skew.js';
 import { KUBELET_VERSION_FILE } from '../../facts/versions.js';
 import { CNI_CONF_DIR, cniConfigs, networkNotReady, pullFailures, pullHint } from '../pod-network.js';
-import { IPAMD_LOG, IPAMD_TAIL_BYTES, ipamdEvidence, sandboxFailures, sandboxHint, stuckPods, type PodObject } from '../pod-sandboxes.js';
+import {
+  IPAMD_LOG,
+  IPAMD_TAIL_BYTES,
+  agentHint,
+  failingNodeAgents,
+  ipamdEvidence,
+  sandboxFailures,
+  sandboxHint,
+  stuckPods,
+  type PodObject,
+} from '../pod-sandboxes.js';
 import { builtinEniLimits } from '../../facts/builtin-instance-types.js';
 import { apiRequest } from '../net.js';
 import { KUBELET_BOOTSTRAP_KUBECONFIG, KUBELET_KUBECONFIG, execOf } from '../kubeconfig.js';
@@ -431,8 +441,18 @@ export function podsCheck(deps: DoctorDeps): Check {
         return { status: 'warn', detail: 'the pod list is not JSON', hint: 'the endpoint may not be a Kubernetes API server' };
       }
       const stuck = stuckPods(pods, deps.now());
+      const agents = failingNodeAgents(pods);
       const count = `${pods.length} pod${pods.length === 1 ? '' : 's'} bound to ${name}`;
-      if (stuck.length === 0) return { status: 'ok', detail: `${count}, none waiting for a sandbox` };
+      const failing =
+        agents.length === 0
+          ? undefined
+          : `failing on this node: ${agents.map((a) => `${a.pod} (${a.container}: ${a.reason}${a.restarts > 0 ? `, ${a.restarts} restarts` : ''})`).join(', ')}`;
+      if (stuck.length === 0) {
+        if (!failing) return { status: 'ok', detail: `${count}, none waiting for a sandbox` };
+        // the cluster's own agents (kube-system) make the node useless; another DaemonSet's pod, less so
+        const system = agents.some((a) => a.pod.startsWith('kube-system/'));
+        return { status: system ? 'fail' : 'warn', detail: `${count}; ${failing}`, hint: agentHint(agents[0]!) };
+      }
       const waiting = `${stuck.length} waiting for a sandbox for over a minute (oldest ${stuck[0]!.pod}, ${stuck[0]!.ageSeconds} s)`;
       let lines: string[] = [];
       try {
@@ -447,11 +467,13 @@ export function podsCheck(deps: DoctorDeps): Check {
       if (!failure) {
         return {
           status: 'fail',
-          detail: `${count}; ${waiting}; the kubelet's journal names no sandbox error`,
-          hint: '`kubectl describe pod` shows the FailedCreatePodSandBox event; see `journalctl -u kubelet` and `journalctl -u containerd`',
+          detail: `${count}; ${waiting}; the kubelet's journal names no sandbox error${failing ? `; ${failing}` : ''}`,
+          hint: agents[0]
+            ? agentHint(agents[0])
+            : '`kubectl describe pod` shows the FailedCreatePodSandBox event; see `journalctl -u kubelet` and `journalctl -u containerd`',
         };
       }
-      const found = [`${count}`, waiting, `kubelet: ${failure.reason}`];
+      const found = [`${count}`, waiting, `kubelet: ${failure.reason}`, ...(failing ? [failing] : [])];
       let ipamd;
       if (failure.cause === 'no address') {
         const tail = await deps.readTail(IPAMD_LOG, IPAMD_TAIL_BYTES).catch(() => undefined);
