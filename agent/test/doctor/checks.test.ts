@@ -252,6 +252,12 @@ describe('serving-cert check', () => {
     expect(`${later.detail}${later.hint}`).not.toContain('PRIVATE KEY');
   });
 
+  it("warns, asking for root, when the kubelet's certificate directory cannot be read", async () => {
+    const denied = Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+    const r = await run(fakeDeps({ readFile: async () => Promise.reject(denied), now: () => new Date() }), `system:node:${NODE}`);
+    expect(r).toMatchObject({ status: 'warn', detail: 'cannot read /var/lib/kubelet/pki (permission denied)', hint: expect.stringContaining('as root') });
+  });
+
   it('names a kubelet identity EKS does not approve a serving CSR from', async () => {
     const r = await run(fakeDeps({ readFile: async () => undefined, now: () => new Date('2026-01-01T01:00:00Z') }), 'test');
     expect(r).toMatchObject({ status: 'warn', detail: expect.stringContaining('3600 s after the Node registered') });

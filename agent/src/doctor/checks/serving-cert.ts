@@ -43,7 +43,16 @@ export function servingCertCheck(deps: DoctorDeps): Check {
     timeoutMs: 2_000,
     async run(ctx) {
       const now = deps.now();
-      const issued = await deps.readFile(SERVING_CERT);
+      let issued;
+      let selfSigned;
+      try {
+        issued = await deps.readFile(SERVING_CERT);
+        selfSigned = issued ? undefined : await deps.readFile(SELF_SIGNED_CERT);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EACCES') throw err;
+        // the directory is the kubelet's (root, 0700): nothing is known of the certificate
+        return { status: 'warn', detail: `cannot read ${KUBELET_PKI} (permission denied)`, hint: 'run doctor as root (`sudo eks-node-agent doctor`)' };
+      }
       if (issued) {
         const cert = certificateOf(issued.content.toString('utf8'));
         if (!cert)
@@ -63,7 +72,7 @@ export function servingCertCheck(deps: DoctorDeps): Check {
         }
         return { status: 'ok', detail: `the kubelet serves with a certificate for ${names}, valid until ${day(until)}` };
       }
-      if (await deps.readFile(SELF_SIGNED_CERT)) {
+      if (selfSigned) {
         return { status: 'ok', detail: `the kubelet serves with its self-signed ${SELF_SIGNED_CERT} (serverTLSBootstrap is off)` };
       }
       const { registeredAt } = ctx.value<RegistrationValue>('registration');
