@@ -449,6 +449,24 @@ describe('doctor names the cause of each join failure', () => {
     expect((await doctorJson()).by('serving-cert')).toMatchObject({ status: 'ok', detail: expect.stringContaining('self-signed') });
   });
 
+  it("Ready but never initialized by the cloud controller: registration warns, naming the taint and the providerID that is not the instance's", async () => {
+    const node = api.nodes.get(NODE) as { metadata: Record<string, unknown>; spec?: Record<string, unknown> };
+    node.metadata.creationTimestamp = new Date(Date.now() - 600_000).toISOString();
+    node.spec = {
+      providerID: 'aws:///us-west-2a/i-0fedcba987654321',
+      taints: [{ key: 'node.cloudprovider.kubernetes.io/uninitialized', value: 'true', effect: 'NoSchedule' }],
+    };
+    const r = await doctorJson();
+    expect(r.exitCode).toBe(0);
+    expect(r.by('registration')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(
+        /^Node \S+ is Ready, tainted node\.cloudprovider\.kubernetes\.io\/uninitialized 6\d\d s after registration: the cloud controller has not initialized it \(its providerID is "aws:\/\/\/us-west-2a\/i-0fedcba987654321", not aws:\/\/\/us-west-2a\/i-0123456789abcdef0\)$/,
+      ),
+    });
+    expect(r.by('registration').hint).toContain('spec.kubelet.config');
+  });
+
   it("NotReady for the pod network: registration names the CNI configuration and the kubelet's failed pull, and the VPC endpoints to add", async () => {
     const image = '602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni-init:v1.19.2-eksbuild.1';
     api.setNodeReady(

@@ -14,6 +14,7 @@ import {
   type PodObject,
 } from '../pod-sandboxes.js';
 import { builtinEniLimits } from '../../facts/builtin-instance-types.js';
+import { stuckTaints, type NodeObject } from '../node-status.js';
 import { apiRequest } from '../net.js';
 import { KUBELET_BOOTSTRAP_KUBECONFIG, KUBELET_KUBECONFIG, execOf } from '../kubeconfig.js';
 import type { Check, CheckContext } from '../runner.js';
@@ -328,14 +329,15 @@ export function registrationCheck(deps: DoctorDeps): Check {
       let conditions: Array<{ type?: string; status?: string; reason?: string; message?: string }> = [];
       let capacityPods: number | undefined;
       let registeredAt: string | undefined;
+      let node: NodeObject = {};
       try {
-        const node = JSON.parse(answer.body) as {
-          metadata?: { creationTimestamp?: unknown };
+        const parsed = JSON.parse(answer.body) as NodeObject & {
           status?: { conditions?: typeof conditions; capacity?: { pods?: unknown } };
         };
-        conditions = node.status?.conditions ?? [];
-        capacityPods = Number.parseInt(String(node.status?.capacity?.pods ?? ''), 10) || undefined;
-        if (typeof node.metadata?.creationTimestamp === 'string') registeredAt = node.metadata.creationTimestamp;
+        node = parsed;
+        conditions = parsed.status?.conditions ?? [];
+        capacityPods = Number.parseInt(String(parsed.status?.capacity?.pods ?? ''), 10) || undefined;
+        if (typeof parsed.metadata?.creationTimestamp === 'string') registeredAt = parsed.metadata.creationTimestamp;
       } catch {
         return { status: 'fail', detail: `the Node ${name} answer is not JSON`, hint: 'the endpoint may not be a Kubernetes API server' };
       }
@@ -349,16 +351,21 @@ export function registrationCheck(deps: DoctorDeps): Check {
       const why = [ready.reason, ready.message].filter(Boolean).join(': ');
       if (ready.status === 'True') {
         const value: RegistrationValue = { capacityPods, ...(registeredAt ? { registeredAt } : {}) };
+        const found: string[] = [];
+        const hints: string[] = [];
         const pressures = conditions.filter((c) => PRESSURES.includes(c.type ?? '') && c.status === 'True');
-        if (pressures.length === 0) return { status: 'ok', detail: `Node ${name} is Ready`, value };
-        const named = pressures.map((c) => `${c.type} (${[c.reason, c.message].filter(Boolean).join(': ')})`);
-        const disk = pressures.some((c) => c.type === 'DiskPressure') ? await diskUsage(deps) : [];
-        return {
-          status: 'warn',
-          detail: `Node ${name} is Ready, with ${named.join(', ')}${disk.length > 0 ? `; ${disk.join(', ')}` : ''}`,
-          hint: pressures.map((c) => PRESSURE_HINTS[c.type!]).join('; '),
-          value,
-        };
+        if (pressures.length > 0) {
+          const named = pressures.map((c) => `${c.type} (${[c.reason, c.message].filter(Boolean).join(': ')})`);
+          const disk = pressures.some((c) => c.type === 'DiskPressure') ? await diskUsage(deps) : [];
+          found.push(`with ${named.join(', ')}${disk.length > 0 ? `; ${disk.join(', ')}` : ''}`);
+          hints.push(...pressures.map((c) => PRESSURE_HINTS[c.type!]!));
+        }
+        const identity = await ctx.optional<InstanceIdentity>('imds');
+        const taints = stuckTaints(node, deps.now(), identity ? `aws:///${identity.availabilityZone}/${identity.instanceId}` : undefined);
+        found.push(...taints.map((t) => t.found));
+        hints.push(...taints.map((t) => t.hint));
+        if (found.length === 0) return { status: 'ok', detail: `Node ${name} is Ready`, value };
+        return { status: 'warn', detail: `Node ${name} is Ready, ${found.join('; ')}`, hint: hints.join('; '), value };
       }
       if (ready.status === 'Unknown') {
         return { status: 'fail', detail: `Node ${name} Ready is Unknown (${why})`, hint: 'kubelet stopped posting status: see the kubelet line' };
