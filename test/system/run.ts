@@ -367,7 +367,7 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
     // the image's kubelet version (its version file, as the boot path reads it) against the API server's /version
     expect(/^ok +kubelet-version +kubelet v\d+\.\d+\.\d+ with API server /m.test(r.stdout), `doctor's kubelet-version line is not ok:\n${r.stdout}`);
     // the pods bound to the node, listed with the node's own token (the kubelet double runs none)
-    expect(/^ok +pods +0 pods bound to \S+, none waiting for a sandbox/m.test(r.stdout), `doctor's pods line is not ok:\n${r.stdout}`);
+    expect(/^ok +pods +0 pods bound to \S+, none stuck in ContainerCreating/m.test(r.stdout), `doctor's pods line is not ok:\n${r.stdout}`);
     return `${r.stdout.trim().split('\n').length} report lines, exit 0`;
   });
   void startedAt;

@@ -1,10 +1,11 @@
 /**
- * Why pods on a Ready node stay in ContainerCreating: the kubelet cannot create their sandbox,
- * most often because the CNI plugin cannot give the pod an address. The pod only shows
- * "ContainerCreating"; the kubelet's journal holds the runtime's answer, and with the VPC CNI its
- * IP address manager's log (`/var/log/aws-routed-eni/ipamd.log`) says why there was no address:
- * the subnet is out of addresses, the node's network interfaces are full, or EC2 refused the CNI's
- * calls. Each has a different fix, and none is on the node itself.
+ * Why pods on a Ready node stay in ContainerCreating: before a pod's containers start the kubelet
+ * mounts its volumes and has the runtime create its sandbox, whose network the CNI plugin sets up.
+ * The pod only shows "ContainerCreating"; the kubelet's journal holds the answer. Most often the
+ * CNI had no address to give, and then the VPC CNI's IP address manager's log
+ * (`/var/log/aws-routed-eni/ipamd.log`) says why: the subnet is out of addresses, the node's network
+ * interfaces are full, or EC2 refused the CNI's calls. Each has a different fix, and none is on the
+ * node itself. A volume that does not attach or mount keeps a pod there too.
  */
 
 interface ContainerStatus {
@@ -33,23 +34,25 @@ export interface StuckPod {
   ageSeconds: number;
 }
 
-/** A pod waits longer than this for its sandbox before the check calls it stuck. */
+/** A pod waits longer than this before its containers start before the check calls it stuck. */
 export const STUCK_AFTER_SECONDS = 60;
 
 /**
- * The pods on this node that wait for their sandbox: Pending, on the pod network (a host-network
- * pod needs no address), with a container waiting in ContainerCreating or the sandbox condition
- * (PodReadyToStartContainers) false, for longer than STUCK_AFTER_SECONDS. Oldest first.
+ * The pods on this node whose containers have not started past STUCK_AFTER_SECONDS for want of
+ * their volumes or sandbox: Pending with the sandbox condition (PodReadyToStartContainers,
+ * Kubernetes 1.29 and later) false, or, where the kubelet reports no such condition, a container
+ * waiting in ContainerCreating. A pod whose sandbox is ready is pulling its images, not stuck
+ * here. Oldest first.
  */
 export function stuckPods(pods: PodObject[], now: Date): StuckPod[] {
   const stuck: StuckPod[] = [];
   for (const pod of pods) {
-    if (pod.status?.phase !== 'Pending' || pod.spec?.hostNetwork === true) continue;
-    const waiting = [...(pod.status.initContainerStatuses ?? []), ...(pod.status.containerStatuses ?? [])].some(
+    if (pod.status?.phase !== 'Pending') continue;
+    const sandbox = (pod.status.conditions ?? []).find((c) => c.type === 'PodReadyToStartContainers');
+    const creating = [...(pod.status.initContainerStatuses ?? []), ...(pod.status.containerStatuses ?? [])].some(
       (c) => c.state?.waiting?.reason === 'ContainerCreating' || c.state?.waiting?.reason === 'PodInitializing',
     );
-    const noSandbox = (pod.status.conditions ?? []).some((c) => c.type === 'PodReadyToStartContainers' && c.status === 'False');
-    if (!waiting && !noSandbox) continue;
+    if (sandbox ? sandbox.status !== 'False' : !creating) continue;
     const since = Date.parse(pod.status.startTime ?? pod.metadata?.creationTimestamp ?? '');
     if (Number.isNaN(since)) continue;
     const ageSeconds = Math.floor((now.getTime() - since) / 1000);
@@ -119,7 +122,7 @@ export function agentHint(agent: FailingAgent): string {
   return `${logs} says why it exits`;
 }
 
-export type SandboxCause = 'no address' | 'ipamd down' | 'plugin missing' | 'sandbox image' | 'other';
+export type SandboxCause = 'no address' | 'ipamd down' | 'plugin missing' | 'sandbox image' | 'volume' | 'other';
 
 export interface SandboxFailure {
   /** namespace/name, when the line names the pod */
@@ -134,7 +137,12 @@ export interface SandboxFailure {
 // klog quotes the runtime's error once in a runtime line, twice or three times in a pod worker's
 const unquoted = (line: string): string => line.replace(/\\+"/g, '"');
 
+/** The kubelet's lines for a pod whose volumes it cannot attach or mount (it retries, the pod waits). */
+const VOLUME_LINE =
+  /Unable to attach or mount volumes|unmounted volumes=\[|MountVolume\.(?:SetUp|MountDevice|WaitForAttach) failed|AttachVolume\.Attach failed/i;
+
 function causeOf(text: string): SandboxCause {
+  if (VOLUME_LINE.test(text)) return 'volume';
   if (/failed to assign an IP address to container/i.test(text)) return 'no address';
   if (/Error received from AddNetwork gRPC call|127\.0\.0\.1:50051|ipamd/i.test(text) && /connection refused|Unavailable|connection error/i.test(text)) {
     return 'ipamd down';
@@ -152,11 +160,13 @@ function reasonOf(text: string): string {
   return answer.length > 240 ? `${answer.slice(0, 239)}…` : answer;
 }
 
-/** The kubelet's sandbox creation failures in its journal lines, the last per pod, newest first. */
+const SANDBOX_LINE = /CreatePodSandbox|RunPodSandbox from runtime service failed|Failed to create sandbox for pod|failed to setup network for sandbox/i;
+
+/** What keeps pods from starting in the kubelet's journal lines (volumes, sandboxes), the last per pod, newest first. */
 export function sandboxFailures(lines: string[]): SandboxFailure[] {
   const seen = new Map<string, SandboxFailure>();
   for (const raw of [...lines].reverse()) {
-    if (!/CreatePodSandbox|RunPodSandbox from runtime service failed|Failed to create sandbox for pod|failed to setup network for sandbox/i.test(raw)) continue;
+    if (!SANDBOX_LINE.test(raw) && !VOLUME_LINE.test(raw)) continue;
     const text = unquoted(raw);
     const pod = /\bpod="([^"]+)"/.exec(raw)?.[1];
     const key = pod ?? `line:${seen.size}`;
@@ -251,6 +261,8 @@ export function sandboxHint(
       return "the VPC CNI's address manager (ipamd, in the aws-node pod) is not answering on this node: see `kubectl -n kube-system get pods -l k8s-app=aws-node -o wide` for this node and its logs";
     case 'plugin missing':
       return `the CNI plugin binary${failure.plugin ? ` ${failure.plugin}` : ''} is not in /opt/cni/bin: the CNI's DaemonSet installs it (aws-node's init container for the VPC CNI); see that pod on this node`;
+    case 'volume':
+      return "the pod's volumes are not attached or mounted: `kubectl describe pod` names them; an EBS volume attaches only to a node in its own Availability Zone and needs the EBS CSI driver's pod on this node (ebs-csi-node) and its controller's IAM role; an EFS volume needs its mount target's security group to allow NFS (2049) from the node";
     case 'sandbox image':
       return "containerd cannot get the sandbox (pause) image: see the runtime's answer above and the containerd line; the image is named in /etc/containerd/config.toml (sandbox_image / pinned pause image)";
     default:

@@ -43,6 +43,20 @@ describe('sandboxFailures', () => {
     ]);
   });
 
+  it('reads a volume the kubelet cannot attach or mount', () => {
+    const line = `${PREFIX} pod_workers.go:1301] "Error syncing pod, skipping" err="unmounted volumes=[data], unattached volumes=[data kube-api-access-7x]: timed out waiting for the condition" pod="shop/db-0" podUID="a1"`;
+    const mount = `${PREFIX} kubelet.go:1951] "Unable to attach or mount volumes for pod; skipping pod" err="unmounted volumes=[data], unattached volumes=[data kube-api-access-7x]: timed out waiting for the condition" pod="shop/db-0"`;
+    expect(sandboxFailures([line])).toEqual(sandboxFailures([mount]));
+    expect(sandboxFailures([mount])).toEqual([
+      {
+        pod: 'shop/db-0',
+        cause: 'volume',
+        reason: 'unmounted volumes=[data], unattached volumes=[data kube-api-access-7x]: timed out waiting for the condition',
+      },
+    ]);
+    expect(sandboxHint(sandboxFailures([mount])[0]!, undefined)).toContain('Availability Zone');
+  });
+
   it('finds nothing in a healthy journal', () => {
     expect(sandboxFailures([`${PREFIX} kubelet.go:2400] "SyncLoop (PLEG): event for pod" pod="shop/web-7d9f-abcde"`])).toEqual([]);
   });
@@ -57,11 +71,12 @@ describe('stuckPods', () => {
     ...extra,
   });
 
-  it('keeps the pods on the pod network that wait for a sandbox past a minute, oldest first', () => {
+  it('keeps the pods whose containers wait for their volumes or sandbox past a minute, oldest first', () => {
     const pods: PodObject[] = [
       pod('young', '2026-12-05T10:19:30Z'),
       pod('old', '2026-12-05T10:10:00Z'),
       pod('older', '2026-12-05T10:05:00Z'),
+      // a host-network pod can wait for its volumes too
       pod('host-network', '2026-12-05T10:00:00Z', { spec: { hostNetwork: true } }),
       pod('pulling', '2026-12-05T10:00:00Z', {}, 'ErrImagePull'),
       { metadata: { namespace: 'shop', name: 'running' }, status: { phase: 'Running', startTime: '2026-12-05T09:00:00Z' } },
@@ -70,8 +85,19 @@ describe('stuckPods', () => {
         metadata: { namespace: 'kube-system', name: 'cond', creationTimestamp: '2026-12-05T10:18:00Z' },
         status: { phase: 'Pending', conditions: [{ type: 'PodReadyToStartContainers', status: 'False' }] },
       },
+      // its sandbox is ready: ContainerCreating while a large image is pulled is not stuck
+      {
+        metadata: { namespace: 'shop', name: 'big-image' },
+        status: {
+          phase: 'Pending',
+          startTime: '2026-12-05T10:00:00Z',
+          conditions: [{ type: 'PodReadyToStartContainers', status: 'True' }],
+          containerStatuses: [{ state: { waiting: { reason: 'ContainerCreating' } } }],
+        },
+      },
     ];
     expect(stuckPods(pods, now)).toEqual([
+      { pod: 'shop/host-network', ageSeconds: 1200 },
       { pod: 'shop/older', ageSeconds: 900 },
       { pod: 'shop/old', ageSeconds: 600 },
       { pod: 'kube-system/cond', ageSeconds: 120 },

@@ -2,18 +2,6 @@ import { describeCause } from '../../errors.js';
 import { kubeletSkewProblem, minorOf } from '../../facts/version-skew.js';
 import { KUBELET_VERSION_FILE } from '../../facts/versions.js';
 import { CNI_CONF_DIR, cniConfigs, networkNotReady, pullFailures, pullHint } from '../pod-network.js';
-import {
-  IPAMD_LOG,
-  IPAMD_TAIL_BYTES,
-  agentHint,
-  failingNodeAgents,
-  ipamdEvidence,
-  sandboxFailures,
-  sandboxHint,
-  stuckPods,
-  type PodObject,
-} from '../pod-sandboxes.js';
-import { builtinEniLimits } from '../../facts/builtin-instance-types.js';
 import { stuckTaints, type NodeObject } from '../node-status.js';
 import { apiRequest } from '../net.js';
 import { KUBELET_BOOTSTRAP_KUBECONFIG, KUBELET_KUBECONFIG, execOf } from '../kubeconfig.js';
@@ -36,11 +24,12 @@ export interface AuthValue {
 const NODE_GROUP = 'system:nodes';
 
 /** One request to the API server the tls line reached, bounded by what is left of the run. */
-function askApiServer(reach: Reach, ctx: CheckContext, request: { method: 'GET' | 'POST'; path: string; token?: string; body?: unknown }) {
+export function askApiServer(reach: Reach, ctx: CheckContext, request: { method: 'GET' | 'POST'; path: string; token?: string; body?: unknown }) {
   return apiRequest({ endpoint: reach.endpoint, caPem: reach.caPem, ...request, timeoutMs: Math.max(1, ctx.remainingMs() - 100), signal: ctx.signal });
 }
 
-function firstLine(body: string): string {
+/** The message of a Kubernetes Status answer, else the start of the body. */
+export function firstLine(body: string): string {
   try {
     const msg = (JSON.parse(body) as { message?: unknown }).message;
     if (typeof msg === 'string') return msg;
@@ -271,7 +260,8 @@ export function kubeletVersionCheck(deps: DoctorDeps): Check {
 }
 
 /** kubelet journal lines searched for image pull failures: a busy kubelet logs many per minute */
-const PULL_JOURNAL_LINES = 2_000;
+/** How far back the kubelet's journal is read for image pull and sandbox errors. */
+export const PULL_JOURNAL_LINES = 2_000;
 
 /**
  * For a Node whose network is not ready: whether the CNI plugin wrote its configuration, and the
@@ -411,91 +401,4 @@ export interface RegistrationValue {
   capacityPods?: number;
   /** the Node's metadata.creationTimestamp: when the kubelet registered it */
   registeredAt?: string;
-}
-
-/**
- * The pods the node should run but cannot: on a Ready node, pods bound to it that wait for their
- * sandbox (ContainerCreating) past a minute, and why, from the kubelet's journal and, when the
- * pod network had no address, from the VPC CNI's ipamd log. The node's own credentials may list
- * the pods bound to it (the Node authorizer's rule), which is all this asks.
- */
-export function podsCheck(deps: DoctorDeps): Check {
-  return {
-    name: 'pods',
-    needs: ['registration', 'auth', 'node-name'],
-    timeoutMs: 10_000,
-    async run(ctx) {
-      const { reach, token } = ctx.value<AuthValue>('auth');
-      const name = ctx.value<NodeNameValue>('node-name').nodeName;
-      const selector = encodeURIComponent(`spec.nodeName=${name}`);
-      let answer;
-      try {
-        answer = await askApiServer(reach, ctx, { method: 'GET', path: `/api/v1/pods?fieldSelector=${selector}`, token });
-      } catch (err) {
-        return { status: 'fail', detail: `GET pods on ${name} failed: ${describeCause(err)}`, hint: 'see the tcp and tls lines' };
-      }
-      if (answer.status !== 200) {
-        return {
-          status: 'warn',
-          detail: `GET pods on ${name}: HTTP ${answer.status}: ${firstLine(answer.body)}`,
-          hint: "the node's identity may list the pods bound to it (Node authorizer); see the auth line",
-        };
-      }
-      let pods: PodObject[];
-      try {
-        pods = (JSON.parse(answer.body) as { items?: PodObject[] }).items ?? [];
-      } catch {
-        return { status: 'warn', detail: 'the pod list is not JSON', hint: 'the endpoint may not be a Kubernetes API server' };
-      }
-      const stuck = stuckPods(pods, deps.now());
-      const agents = failingNodeAgents(pods);
-      const count = `${pods.length} pod${pods.length === 1 ? '' : 's'} bound to ${name}`;
-      const failing =
-        agents.length === 0
-          ? undefined
-          : `failing on this node: ${agents.map((a) => `${a.pod} (${a.container}: ${a.reason}${a.restarts > 0 ? `, ${a.restarts} restarts` : ''})`).join(', ')}`;
-      if (stuck.length === 0) {
-        if (!failing) return { status: 'ok', detail: `${count}, none waiting for a sandbox` };
-        // the cluster's own agents (kube-system) make the node useless; another DaemonSet's pod, less so
-        const system = agents.some((a) => a.pod.startsWith('kube-system/'));
-        return { status: system ? 'fail' : 'warn', detail: `${count}; ${failing}`, hint: agentHint(agents[0]!) };
-      }
-      const waiting = `${stuck.length} waiting for a sandbox for over a minute (oldest ${stuck[0]!.pod}, ${stuck[0]!.ageSeconds} s)`;
-      let lines: string[] = [];
-      try {
-        lines = await deps.journal('kubelet.service', PULL_JOURNAL_LINES, Math.max(1, ctx.remainingMs() - 100));
-      } catch {
-        // the unit:kubelet line reports an unreadable journal
-      }
-      const failures = sandboxFailures(lines);
-      const names = new Set(stuck.map((p) => p.pod));
-      // the failure of a pod that is stuck now, else the newest (a line may not name its pod)
-      const failure = failures.find((f) => f.pod !== undefined && names.has(f.pod)) ?? failures[0];
-      if (!failure) {
-        return {
-          status: 'fail',
-          detail: `${count}; ${waiting}; the kubelet's journal names no sandbox error${failing ? `; ${failing}` : ''}`,
-          hint: agents[0]
-            ? agentHint(agents[0])
-            : '`kubectl describe pod` shows the FailedCreatePodSandBox event; see `journalctl -u kubelet` and `journalctl -u containerd`',
-        };
-      }
-      const found = [`${count}`, waiting, `kubelet: ${failure.reason}`, ...(failing ? [failing] : [])];
-      let ipamd;
-      if (failure.cause === 'no address') {
-        const tail = await deps.readTail(IPAMD_LOG, IPAMD_TAIL_BYTES).catch(() => undefined);
-        ipamd = tail === undefined ? undefined : ipamdEvidence(tail);
-        if (ipamd) found.push(`ipamd: ${ipamd.message}`);
-      }
-      const identity = await ctx.optional<InstanceIdentity>('imds');
-      const limits = identity ? builtinEniLimits(identity.instanceType) : undefined;
-      const maxPods = ctx.value<RegistrationValue>('registration').capacityPods;
-      // the ENI formula: each ENI's addresses but its primary, plus the two host-network pods
-      const capacity =
-        identity && limits && maxPods !== undefined
-          ? { maxPods, formula: limits.enis * (limits.ipv4PerEni - 1) + 2, instanceType: identity.instanceType }
-          : undefined;
-      return { status: 'fail', detail: found.join('; '), hint: sandboxHint(failure, ipamd, capacity) };
-    },
-  };
 }
