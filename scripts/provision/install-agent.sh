@@ -30,6 +30,16 @@ install -D -m 0755 "$binary" "$INSTALL_ROOT/usr/bin/eks-node-agent"
 "$INSTALL_ROOT/usr/bin/eks-node-agent" version >/dev/null ||
   fail "the installed /usr/bin/eks-node-agent does not run (\`eks-node-agent version\` failed)"
 
+# nodeadm's command name: user-data scripts and runbooks written for the AL2023 AMI call
+# `nodeadm init` or `nodeadm config check`, and the agent takes nodeadm's spellings
+# (docs/from-nodeadm.md). A real nodeadm (an image built on top of the EKS AMI) is left alone.
+nodeadm="$INSTALL_ROOT/usr/bin/nodeadm"
+if [[ -e "$nodeadm" && ! -L "$nodeadm" ]]; then
+  echo "install-agent: $nodeadm is not a link to eks-node-agent: left alone (an image built on the EKS AMI runs nodeadm's units beside ours)" >&2
+else
+  ln -sfn eks-node-agent "$nodeadm"
+fi
+
 install -d -m 0755 "$INSTALL_ROOT/etc/eks"
 manifest="$INSTALL_ROOT/etc/eks/artifacts.sha256"
 touch "$manifest"
@@ -38,4 +48,4 @@ touch "$manifest"
   printf '%s  %s\n' "$actual" /usr/bin/eks-node-agent
 } | LC_ALL=C sort -k 2 >"$manifest.new"
 mv -- "$manifest.new" "$manifest"
-echo "install-agent: eks-node-agent installed (sha256 $actual)"
+echo "install-agent: eks-node-agent installed (sha256 $actual), nodeadm a link to it"

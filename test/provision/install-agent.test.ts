@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -33,6 +33,20 @@ describe('install-agent.sh', () => {
     expect(result.exitCode).toBe(0);
     expect(await readFile(path.join(dir, 'root/usr/bin/eks-node-agent'), 'utf8')).toBe(AGENT);
     expect(await readFile(path.join(dir, 'root/etc/eks/artifacts.sha256'), 'utf8')).toBe(`${sha256(AGENT)}  /usr/bin/eks-node-agent\n`);
+    // nodeadm's name, for scripts and runbooks written for the AL2023 AMI: a relative link, so it holds in any root
+    expect(await readlink(path.join(dir, 'root/usr/bin/nodeadm'))).toBe('eks-node-agent');
+    const viaLink = await execa(path.join(dir, 'root/usr/bin/nodeadm'), ['version']);
+    expect(viaLink.stdout).toBe('eks-node-agent 0.1.0');
+  });
+
+  it('leaves a real nodeadm alone, saying so', async () => {
+    await writeFile(path.join(dir, 'upload/agent/eks-node-agent.sha256'), `${sha256(AGENT)}\n`);
+    await mkdir(path.join(dir, 'root/usr/bin'), { recursive: true });
+    await writeFile(path.join(dir, 'root/usr/bin/nodeadm'), '#!/bin/sh\necho nodeadm\n');
+    const result = await run();
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toContain('/usr/bin/nodeadm is not a link to eks-node-agent: left alone');
+    expect(await readFile(path.join(dir, 'root/usr/bin/nodeadm'), 'utf8')).toBe('#!/bin/sh\necho nodeadm\n');
   });
 
   it('fails naming the agent and agent_binary_path on a sha256 mismatch, installing nothing', async () => {
