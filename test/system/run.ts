@@ -135,7 +135,7 @@ interface Cloud {
 }
 
 async function startCloud(c: SystemCase, userData: (api: ApiServer) => string): Promise<Cloud> {
-  const api = await startApiServer({ sans: [`IP:${GUEST.apiServer}`, 'IP:127.0.0.1'] });
+  const api = await startApiServer({ sans: [`IP:${GUEST.apiServer}`, 'IP:127.0.0.1'], instance: INSTANCE });
   const eks = await startEks({
     clusters: { [CLUSTER_NAME]: { endpoint: `https://${GUEST.apiServer}`, caData: api.caBase64, serviceIpv4Cidr: SERVICE_CIDR } },
   });
@@ -220,11 +220,17 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
     }
     return states.join(', ');
   });
-  await checks.check(`${p}nodeadm's unit names are aliases of the agent's units`, async () => {
+  await checks.check(`${p}nodeadm's unit names are aliases of the agent's units, and its command the agent`, async () => {
     const r = await sshOk(vm, 'systemctl show -p Id --value nodeadm-config.service nodeadm-run.service');
     const ids = r.trim().split(/\s+/).join(' ');
     expect(ids === 'eks-node-agent-config.service eks-node-agent-run.service', `systemctl show nodeadm-*.service: ${ids}`);
-    return ids;
+    // a runbook's `nodeadm config check` reads the sources the boot read, through the link
+    const check = await ssh(vm, `nodeadm config check ${BOOT_SOURCES}`);
+    expect(
+      check.exitCode === 0 && /^configuration is valid$/m.test(check.stdout),
+      `nodeadm config check exited ${check.exitCode}:\n${check.stdout}${check.stderr}`,
+    );
+    return `${ids}; nodeadm config check: valid`;
   });
   await checks.check(`${p}containerd and the kubelet double are active`, async () => {
     const r = await ssh(vm, 'systemctl is-active containerd.service kubelet.service');
