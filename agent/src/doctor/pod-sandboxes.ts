@@ -111,14 +111,17 @@ export function failingNodeAgents(pods: PodObject[]): FailingAgent[] {
 
 /** What to look at for a failing node agent, by what it is. */
 export function agentHint(agent: FailingAgent): string {
-  const logs = `\`kubectl -n ${agent.pod.split('/')[0]} logs ${agent.pod.split('/')[1]} -c ${agent.container} --previous\``;
-  if (agent.reason !== 'CrashLoopBackOff')
-    return `${agent.pod} cannot start ${agent.container} (${agent.reason}): \`kubectl -n ${agent.pod.split('/')[0]} describe pod ${agent.pod.split('/')[1]}\` names the image or the missing ConfigMap or Secret`;
+  const [namespace, name] = agent.pod.split('/');
+  if (agent.reason !== 'CrashLoopBackOff') {
+    return `${agent.pod} cannot start ${agent.container} (${agent.reason}): \`kubectl -n ${namespace} describe pod ${name}\` names the image or the missing ConfigMap or Secret`;
+  }
+  const logs = `\`kubectl -n ${namespace} logs ${name} -c ${agent.container} --previous\``;
   if (agent.daemonSet === 'aws-node') {
     return `aws-node restarts when ipamd cannot reach the API server through the cluster's service address (kube-proxy not yet running on this node, or the cluster security group) or EC2 refuses its calls; ${logs} and ${IPAMD_LOG} say which`;
   }
-  if (agent.daemonSet === 'kube-proxy')
+  if (agent.daemonSet === 'kube-proxy') {
     return `kube-proxy restarts, so this node's pods cannot reach Services: ${logs} (often a kube-proxy add-on version the cluster's Kubernetes version does not take)`;
+  }
   return `${logs} says why it exits`;
 }
 
