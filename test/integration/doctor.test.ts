@@ -422,13 +422,13 @@ describe('doctor names the cause of each join failure', () => {
 
   it('no serving certificate: serving-cert warns that the CSR is pending and what fails, naming an identity EKS does not approve', async () => {
     await rm(join(root, 'var/lib/kubelet/pki'), { recursive: true, force: true });
-    // registered a minute ago: the kubelet may still be asking
+    // registered half a minute ago: the kubelet may still be asking (90 s of slack for a slow run)
     const node = api.nodes.get(NODE) as { metadata: Record<string, unknown> };
-    node.metadata.creationTimestamp = new Date(Date.now() - 60_000).toISOString();
+    node.metadata.creationTimestamp = new Date(Date.now() - 30_000).toISOString();
     const early = await doctorJson();
     expect(early.by('serving-cert')).toMatchObject({
       status: 'ok',
-      detail: expect.stringMatching(/^no serving certificate yet; the Node registered (6\d|7\d) s ago/),
+      detail: expect.stringMatching(/^no serving certificate yet; the Node registered ([3-9]\d|1[01]\d) s ago/),
     });
     // an hour ago: pending
     node.metadata.creationTimestamp = new Date(Date.now() - 3_600_000).toISOString();
@@ -511,7 +511,7 @@ describe('doctor names the cause of each join failure', () => {
     // node-exporter has its sandbox and pulls a large image: not stuck, however long it takes
     const pulling = pod('node-exporter-x', ago(900), { hostNetwork: true });
     (pulling.status as Record<string, unknown>).conditions = [{ type: 'PodReadyToStartContainers', status: 'True' }];
-    api.pods.push(pod('web-1', ago(300)), pod('web-2', ago(20)), pulling, {
+    api.pods.push(pod('web-1', ago(300)), pod('web-2', ago(5)), pulling, {
       metadata: { namespace: 'shop', name: 'elsewhere' },
       spec: { nodeName: 'ip-10-0-9-9.us-west-2.compute.internal' },
       status: { phase: 'Pending', startTime: ago(900) },
