@@ -8,7 +8,7 @@ import { checkCertificateAuthority } from '../../src/api/cluster-values.js';
 import { imdsCheck } from '../../src/doctor/checks/imds.js';
 import { forwardCheck, forwardPolicy } from '../../src/doctor/checks/forward.js';
 import { filesCheck } from '../../src/doctor/checks/files.js';
-import { SERVING_CERT, servingCertCheck } from '../../src/doctor/checks/serving-cert.js';
+import { SERVING_CERT, servingCertCheck, servingCertPaths } from '../../src/doctor/checks/serving-cert.js';
 import { issueServerCert } from '../../../test/support/pki.js';
 import { configWarnings } from '../../src/render/config-warnings.js';
 import type { NodePlan } from '../../src/boot.js';
@@ -223,8 +223,13 @@ describe('forward-policy check', () => {
 
 describe('serving-cert check', () => {
   const NODE = 'ip-10-0-1-23.us-west-2.compute.internal';
-  const run = async (deps: DoctorDeps, username: string) => {
-    const provided = { registration: { registeredAt: '2026-01-01T00:00:00Z' }, auth: { username }, 'node-name': { nodeName: NODE } };
+  const run = async (deps: DoctorDeps, username: string, kubelet?: { config?: Record<string, unknown>; flags?: string[] }) => {
+    const provided = {
+      registration: { registeredAt: '2026-01-01T00:00:00Z' },
+      auth: { username },
+      'node-name': { nodeName: NODE },
+      ...(kubelet ? { config: { source: { spec: { kubelet } } } } : {}),
+    };
     const given: Check[] = Object.entries(provided).map(([name, value]) => ({
       name,
       needs: [],
@@ -256,6 +261,31 @@ describe('serving-cert check', () => {
     const denied = Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
     const r = await run(fakeDeps({ readFile: async () => Promise.reject(denied), now: () => new Date() }), `system:node:${NODE}`);
     expect(r).toMatchObject({ status: 'warn', detail: 'cannot read /var/lib/kubelet/pki (permission denied)', hint: expect.stringContaining('as root') });
+  });
+
+  it('judges the certificate the user data gives the kubelet, and its --cert-dir', async () => {
+    expect(servingCertPaths({ kubelet: { config: { tlsCertFile: '/etc/pki/kubelet.pem' } } })).toEqual({
+      given: '/etc/pki/kubelet.pem',
+      dir: '/var/lib/kubelet/pki',
+    });
+    expect(servingCertPaths({ kubelet: { config: { tlsCertFile: '/a.pem' }, flags: ['--tls-cert-file=/b.pem', '--cert-dir=/srv/pki/'] } })).toEqual({
+      given: '/b.pem',
+      dir: '/srv/pki',
+    });
+    const ca = await createTestCa({ days: 3650 });
+    const cert = await issueServerCert(ca, { sans: [`DNS:${NODE}`], days: 30 });
+    const files: Record<string, { content: Buffer; mode: number }> = { '/etc/pki/kubelet.pem': { content: Buffer.from(cert.certPem), mode: 0o644 } };
+    const deps = fakeDeps({ readFile: async (path: string) => files[path], now: () => new Date() });
+    const mine = await run(deps, `system:node:${NODE}`, { config: { tlsCertFile: '/etc/pki/kubelet.pem' } });
+    expect(mine).toMatchObject({ status: 'ok', detail: expect.stringContaining(`DNS:${NODE} (/etc/pki/kubelet.pem, from the user data), valid until`) });
+    const missing = await run(deps, `system:node:${NODE}`, { flags: ['--tls-cert-file=/etc/pki/missing.pem'] });
+    expect(missing).toMatchObject({
+      status: 'fail',
+      detail: 'the user data gives the kubelet /etc/pki/missing.pem as its serving certificate, and there is no such file',
+    });
+    // a --cert-dir moves where the issued certificate is looked for
+    files['/srv/pki/kubelet-server-current.pem'] = { content: Buffer.from(`${cert.certPem}${cert.keyPem}`), mode: 0o600 };
+    expect((await run(deps, `system:node:${NODE}`, { flags: ['--cert-dir=/srv/pki'] })).status).toBe('ok');
   });
 
   it('names a kubelet identity EKS does not approve a serving CSR from', async () => {

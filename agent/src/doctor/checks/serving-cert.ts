@@ -1,7 +1,10 @@
 import { X509Certificate } from 'node:crypto';
+import { lastFlag } from '../../api/kubelet-flags.js';
+import type { NodeConfig } from '../../api/schema.js';
 import type { Check } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
 import type { AuthValue, RegistrationValue } from './apiserver.js';
+import type { ConfigValue } from './config.js';
 import type { NodeNameValue } from './node-name.js';
 
 /**
@@ -16,12 +19,25 @@ import type { NodeNameValue } from './node-name.js';
 /** The kubelet's certificate directory (its --cert-dir default) and what it keeps there. */
 export const KUBELET_PKI = '/var/lib/kubelet/pki';
 /** the issued serving certificate and its key (a link to the newest), with serverTLSBootstrap */
-export const SERVING_CERT = `${KUBELET_PKI}/kubelet-server-current.pem`;
+export const SERVING_CERT_NAME = 'kubelet-server-current.pem';
+export const SERVING_CERT = `${KUBELET_PKI}/${SERVING_CERT_NAME}`;
 /** the certificate the kubelet makes and signs itself when serverTLSBootstrap is off */
-export const SELF_SIGNED_CERT = `${KUBELET_PKI}/kubelet.crt`;
+export const SELF_SIGNED_CERT_NAME = 'kubelet.crt';
 
 /** The kubelet asks for its serving certificate seconds after it registers; past this, a missing one is pending. */
 export const SERVING_CERT_GRACE_SECONDS = 120;
+
+/**
+ * Where this kubelet keeps its serving certificate: a file the user data gives it (tlsCertFile,
+ * or --tls-cert-file, which wins), else its certificate directory (--cert-dir, else the default).
+ */
+export function servingCertPaths(spec: NodeConfig['spec']): { given?: string; dir: string } {
+  const flags = spec?.kubelet?.flags;
+  const fromConfig = spec?.kubelet?.config?.tlsCertFile;
+  const given = lastFlag(flags, '--tls-cert-file')?.value || (typeof fromConfig === 'string' && fromConfig !== '' ? fromConfig : undefined);
+  const dir = (lastFlag(flags, '--cert-dir')?.value || KUBELET_PKI).replace(/\/+$/, '');
+  return { ...(given ? { given } : {}), dir };
+}
 
 /** The certificate of a PEM file that may also hold the key (never read, never reported). */
 function certificateOf(pem: string): X509Certificate | undefined {
@@ -36,6 +52,8 @@ function certificateOf(pem: string): X509Certificate | undefined {
 
 const day = (d: Date): string => d.toISOString().slice(0, 10);
 
+const NO_TLS = '`kubectl logs`, `exec`, `port-forward` and metrics-server fail against this node with "remote error: tls: internal error"';
+
 export function servingCertCheck(deps: DoctorDeps): Check {
   return {
     name: 'serving-cert',
@@ -43,37 +61,49 @@ export function servingCertCheck(deps: DoctorDeps): Check {
     timeoutMs: 2_000,
     async run(ctx) {
       const now = deps.now();
+      const { given, dir } = servingCertPaths((await ctx.optional<ConfigValue>('config'))?.source.spec);
+      const path = given ?? `${dir}/${SERVING_CERT_NAME}`;
       let issued;
       let selfSigned;
       try {
-        issued = await deps.readFile(SERVING_CERT);
-        selfSigned = issued ? undefined : await deps.readFile(SELF_SIGNED_CERT);
+        issued = await deps.readFile(path);
+        selfSigned = issued || given ? undefined : await deps.readFile(`${dir}/${SELF_SIGNED_CERT_NAME}`);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EACCES') throw err;
         // the directory is the kubelet's (root, 0700): nothing is known of the certificate
-        return { status: 'warn', detail: `cannot read ${KUBELET_PKI} (permission denied)`, hint: 'run doctor as root (`sudo eks-node-agent doctor`)' };
+        return { status: 'warn', detail: `cannot read ${given ?? dir} (permission denied)`, hint: 'run doctor as root (`sudo eks-node-agent doctor`)' };
+      }
+      if (given && !issued) {
+        return {
+          status: 'fail',
+          detail: `the user data gives the kubelet ${given} as its serving certificate, and there is no such file`,
+          hint: 'the kubelet stops at start without it: install the certificate in the image or a user-data script, or leave tlsCertFile and --tls-cert-file out',
+        };
       }
       if (issued) {
         const cert = certificateOf(issued.content.toString('utf8'));
-        if (!cert)
+        if (!cert) {
           return {
             status: 'fail',
-            detail: `${SERVING_CERT} holds no readable certificate`,
-            hint: 'remove it and restart the kubelet, which asks for a new one',
+            detail: `${path} holds no readable certificate`,
+            hint: given ? 'the file the user data names must hold a PEM certificate' : 'remove it and restart the kubelet, which asks for a new one',
           };
+        }
         const until = new Date(cert.validTo);
-        const names = cert.subjectAltName ?? 'no subject alternative names';
+        const names = `${cert.subjectAltName ?? 'no subject alternative names'}${given ? ` (${given}, from the user data)` : ''}`;
         if (until.getTime() <= now.getTime()) {
           return {
             status: 'fail',
             detail: `the kubelet's serving certificate (${names}) expired on ${day(until)}`,
-            hint: 'the kubelet asks for a new one before it expires: its kubernetes.io/kubelet-serving CSR was not approved (`kubectl get csr`); `kubectl logs` and `exec` against this node fail until it is',
+            hint: given
+              ? `the kubelet does not renew a certificate the user data gives it: replace ${given}; until then ${NO_TLS}`
+              : `the kubelet asks for a new one before it expires: its kubernetes.io/kubelet-serving CSR was not approved (\`kubectl get csr\`); until it is, ${NO_TLS}`,
           };
         }
         return { status: 'ok', detail: `the kubelet serves with a certificate for ${names}, valid until ${day(until)}` };
       }
       if (selfSigned) {
-        return { status: 'ok', detail: `the kubelet serves with its self-signed ${SELF_SIGNED_CERT} (serverTLSBootstrap is off)` };
+        return { status: 'ok', detail: `the kubelet serves with its self-signed ${dir}/${SELF_SIGNED_CERT_NAME} (serverTLSBootstrap is off)` };
       }
       const { registeredAt } = ctx.value<RegistrationValue>('registration');
       const since = registeredAt ? Math.floor((now.getTime() - Date.parse(registeredAt)) / 1000) : undefined;
@@ -89,8 +119,8 @@ export function servingCertCheck(deps: DoctorDeps): Check {
           : '';
       return {
         status: 'warn',
-        detail: `no serving certificate in ${KUBELET_PKI}${since === undefined ? '' : ` ${since} s after the Node registered`}: its kubernetes.io/kubelet-serving CSR is pending or was denied`,
-        hint: `\`kubectl logs\`, \`exec\`, \`port-forward\` and metrics-server fail against this node with "remote error: tls: internal error"; \`kubectl get csr --field-selector spec.signerName=kubernetes.io/kubelet-serving\` shows the request.${who} EKS approves a node's serving CSR for the instance's own DNS names and addresses only`,
+        detail: `no serving certificate in ${dir}${since === undefined ? '' : ` ${since} s after the Node registered`}: its kubernetes.io/kubelet-serving CSR is pending or was denied`,
+        hint: `${NO_TLS}; \`kubectl get csr --field-selector spec.signerName=kubernetes.io/kubelet-serving\` shows the request.${who} EKS approves a node's serving CSR for the instance's own DNS names and addresses only`,
       };
     },
   };
