@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { closeServer, listen } from './listen.js';
 import { DEFAULT_IMDS_INSTANCE } from './imds.js';
-import { type TestCert, createTestCa, issueServerCert } from '../support/pki.js';
+import { type TestCert, createTestCa, issueServerCert, signCertificateRequest } from '../support/pki.js';
 
 /**
  * A fake Kubernetes API server over HTTPS: a test double for kube-apiserver, which cannot run
@@ -67,6 +67,12 @@ export interface ApiServer {
   nodes: Map<string, KubeObject>;
   /** Pod objects (`spec.nodeName` binds them); listed with a `spec.nodeName=` field selector as the kubelet lists them */
   pods: KubeObject[];
+  /**
+   * CertificateSigningRequests by name. A kubernetes.io/kubelet-serving request from the node's own
+   * identity (system:node:<PrivateDnsName>) is approved and signed with the cluster CA, as EKS
+   * approves a node's serving certificate; any other stays pending.
+   */
+  csrs: Map<string, KubeObject>;
   /** POSTed Node creations, in order */
   nodeCreations: KubeObject[];
   /** status writes (PATCH/PUT .../status) by node name */
@@ -100,6 +106,22 @@ const RESOURCES_V1 = {
       verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
     },
     { name: 'nodes/status', singularName: '', namespaced: false, kind: 'Node', verbs: ['get', 'patch', 'update'] },
+  ],
+};
+
+const RESOURCES_CERTIFICATES = {
+  kind: 'APIResourceList',
+  apiVersion: 'v1',
+  groupVersion: 'certificates.k8s.io/v1',
+  resources: [
+    {
+      name: 'certificatesigningrequests',
+      singularName: 'certificatesigningrequest',
+      namespaced: false,
+      kind: 'CertificateSigningRequest',
+      shortNames: ['csr'],
+      verbs: ['create', 'get', 'list'],
+    },
   ],
 };
 
@@ -156,6 +178,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const requests: ApiRequest[] = [];
   const nodes = new Map<string, KubeObject>();
   const pods: KubeObject[] = [];
+  const csrs = new Map<string, KubeObject>();
   const instance = options.instance ?? DEFAULT_IMDS_INSTANCE;
   const nodeCreations: KubeObject[] = [];
   const heartbeats: ApiServer['heartbeats'] = [];
@@ -236,6 +259,11 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
             versions: [{ groupVersion: 'authentication.k8s.io/v1', version: 'v1' }],
             preferredVersion: { groupVersion: 'authentication.k8s.io/v1', version: 'v1' },
           },
+          {
+            name: 'certificates.k8s.io',
+            versions: [{ groupVersion: 'certificates.k8s.io/v1', version: 'v1' }],
+            preferredVersion: { groupVersion: 'certificates.k8s.io/v1', version: 'v1' },
+          },
         ],
       });
     }
@@ -250,6 +278,51 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
         metadata: { creationTimestamp: null },
         status: { userInfo: { username, uid: 'aws-iam-authenticator:111122223333:AROAEMULATEDROLEID01', groups } },
       });
+    }
+
+    if (method === 'GET' && path === '/apis/certificates.k8s.io/v1') return reply(200, RESOURCES_CERTIFICATES);
+    const csrPath = /^\/apis\/certificates\.k8s\.io\/v1\/certificatesigningrequests(?:\/([^/]+))?$/.exec(path);
+    if (csrPath) {
+      const [, csrName] = csrPath;
+      if (method === 'GET' && csrName) {
+        const found = csrs.get(csrName);
+        return found ? reply(200, found) : reply(404, status(404, 'NotFound', `certificatesigningrequests.certificates.k8s.io "${csrName}" not found`));
+      }
+      if (method === 'GET')
+        return reply(200, { kind: 'CertificateSigningRequestList', apiVersion: 'certificates.k8s.io/v1', metadata: {}, items: [...csrs.values()] });
+      if (method !== 'POST') return reply(405, status(405, 'MethodNotAllowed', `${method} is not allowed on certificatesigningrequests`));
+      const obj = body as { metadata?: { name?: string }; spec?: { request?: string; signerName?: string } } | undefined;
+      const newName = obj?.metadata?.name;
+      if (!newName || !obj?.spec?.request)
+        return reply(422, status(422, 'Invalid', 'CertificateSigningRequest is invalid: metadata.name and spec.request are required'));
+      if (csrs.has(newName)) return reply(409, status(409, 'AlreadyExists', `certificatesigningrequests.certificates.k8s.io "${newName}" already exists`));
+      const created: KubeObject = {
+        ...obj,
+        metadata: { ...obj.metadata, creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z') },
+        spec: { ...obj.spec, username, groups },
+        status: {},
+      };
+      csrs.set(newName, created);
+      // EKS approves a node's serving certificate when the node itself asks for it
+      if (obj.spec.signerName === 'kubernetes.io/kubelet-serving' && username === `system:node:${instance.privateDnsName}`) {
+        const csrPem = Buffer.from(obj.spec.request, 'base64').toString('utf8');
+        void signCertificateRequest(ca, csrPem).then(
+          (certPem) => {
+            const condition = {
+              type: 'Approved',
+              status: 'True',
+              reason: 'AutoApproved',
+              message: 'a node serving certificate for its own names (emulated EKS approver)',
+            };
+            csrs.set(newName, { ...created, status: { conditions: [condition], certificate: Buffer.from(certPem).toString('base64') } });
+          },
+          (err: unknown) => {
+            const condition = { type: 'Failed', status: 'True', reason: 'SignerError', message: String(err).slice(0, 500) };
+            csrs.set(newName, { ...created, status: { conditions: [condition] } });
+          },
+        );
+      }
+      return reply(201, created);
     }
 
     if (method === 'GET' && path === '/api/v1/pods') {
@@ -311,6 +384,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     requests,
     nodes,
     pods,
+    csrs,
     nodeCreations,
     heartbeats,
     setAuth(mode) {

@@ -1,13 +1,16 @@
 import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { DescribeInstanceTypesCommand, EC2Client, paginateDescribeInstanceTypes, type _InstanceType } from '@aws-sdk/client-ec2';
-import { startImds, type ImdsEmulator } from './imds.js';
+import { execa } from 'execa';
+import { apiRequest, parseEndpoint } from '../../agent/src/doctor/net.js';
+import { startApiServer } from './apiserver.js';
+import { DEFAULT_IMDS_INSTANCE, startImds, type ImdsEmulator } from './imds.js';
 import { TEST_CLUSTER_CA_PEM, startEks } from './eks.js';
 import { startEc2 } from './ec2.js';
 
@@ -301,5 +304,70 @@ describe('serve.ts', () => {
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+  });
+});
+
+describe('API server emulator: kubelet-serving CSRs', () => {
+  // a node's serving certificate request, made by the real openssl as the kubelet makes it
+  async function servingRequest(node: string, ip: string): Promise<string> {
+    const dir = await mkdtemp(path.join(tmpdir(), 'csr-'));
+    try {
+      await execa('openssl', [
+        'req',
+        '-new',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        path.join(dir, 'k'),
+        '-subj',
+        `/O=system:nodes/CN=system:node:${node}`,
+        '-addext',
+        `subjectAltName=DNS:${node},IP:${ip}`,
+        '-out',
+        path.join(dir, 'r'),
+      ]);
+      return Buffer.from(await readFile(path.join(dir, 'r'))).toString('base64');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  it("signs the node's own serving CSR with the cluster CA, keeping its names; another identity's stays pending", async () => {
+    const api = await startApiServer();
+    try {
+      const endpoint = parseEndpoint(api.url);
+      const ask = (method: 'GET' | 'POST', p: string, body?: unknown) =>
+        apiRequest({ endpoint, caPem: api.caPem, method, path: p, token: 'k8s-aws-v1.test', timeoutMs: 10_000, ...(body ? { body } : {}) });
+      const csr = (name: string, request: string) => ({
+        apiVersion: 'certificates.k8s.io/v1',
+        kind: 'CertificateSigningRequest',
+        metadata: { name },
+        spec: { request, signerName: 'kubernetes.io/kubelet-serving', usages: ['digital signature', 'server auth'] },
+      });
+      const node = DEFAULT_IMDS_INSTANCE.privateDnsName;
+      const created = await ask('POST', '/apis/certificates.k8s.io/v1/certificatesigningrequests', csr('csr-1', await servingRequest(node, '10.0.1.23')));
+      expect(created.status).toBe(201);
+      let issued: string | undefined;
+      for (let i = 0; i < 100 && !issued; i++) {
+        const got = JSON.parse((await ask('GET', '/apis/certificates.k8s.io/v1/certificatesigningrequests/csr-1')).body) as {
+          status?: { certificate?: string };
+        };
+        issued = got.status?.certificate;
+        if (!issued) await new Promise((r) => setTimeout(r, 100));
+      }
+      const cert = new X509Certificate(Buffer.from(issued ?? '', 'base64'));
+      expect(cert.subjectAltName).toBe(`DNS:${node}, IP Address:10.0.1.23`);
+      expect(cert.checkIssued(new X509Certificate(api.caPem))).toBe(true);
+      // the node's identity is not system:node:<name> (a mapping with another username): never approved
+      api.setAuth('forbidden');
+      await ask('POST', '/apis/certificates.k8s.io/v1/certificatesigningrequests', csr('csr-2', await servingRequest(node, '10.0.1.23')));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(api.csrs.get('csr-2')?.status).toEqual({});
+    } finally {
+      await api.close();
+    }
   });
 });

@@ -93,3 +93,36 @@ export async function issueServerCert(ca: TestCert, options: { commonName?: stri
     return result(dir, 's.crt', 's.key');
   });
 }
+
+/**
+ * Signs a PEM certificate request with `ca`, keeping the request's extensions (its
+ * subjectAltNames), as a cluster's signer issues what a kubernetes.io/kubelet-serving CSR asks.
+ */
+export async function signCertificateRequest(ca: TestCert, csrPem: string, days = 365): Promise<string> {
+  return withTempDir(async (dir) => {
+    await writeFile(join(dir, 'ca.key'), ca.keyPem, { mode: 0o600 });
+    await writeFile(join(dir, 'ca.crt'), ca.certPem);
+    await writeFile(join(dir, 'r.csr'), csrPem);
+    await openssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        'r.csr',
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-days',
+        String(days),
+        '-copy_extensions',
+        'copyall',
+        '-out',
+        'r.crt',
+      ],
+      dir,
+    );
+    return readFile(join(dir, 'r.crt'), 'utf8');
+  });
+}
