@@ -361,6 +361,20 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
       expect(cloud.ec2.requests.length === 0, `EC2 requests: ${cloud.ec2.requests.map((r) => r.action).join(', ')}`);
       return '';
     });
+  await checks.check(`${p}the kubelet double's serving certificate came through a kubelet-serving CSR the API server approved`, async () => {
+    // the double asks in the background once registered; its first start's certificate is kept across reboots
+    const file = await sshOk(
+      vm,
+      'for i in $(seq 120); do [ -s /var/lib/kubelet/pki/kubelet-server-current.pem ] && { readlink /var/lib/kubelet/pki/kubelet-server-current.pem; exit 0; }; sleep 1; done; echo none',
+      180_000,
+    );
+    expect(file.trim() !== 'none', 'no /var/lib/kubelet/pki/kubelet-server-current.pem after 120 s');
+    const approved = [...cloud.api.csrs.values()].filter((c) =>
+      ((c.status as { conditions?: Array<{ type?: string }> } | undefined)?.conditions ?? []).some((k) => k.type === 'Approved'),
+    );
+    expect(approved.length > 0, `no approved CSR among ${cloud.api.csrs.size}: ${JSON.stringify([...cloud.api.csrs.values()].map((c) => c.status))}`);
+    return `${file.trim()}; ${approved.length} approved CSR(s), requested by ${(approved[0]!.spec as { username?: string }).username}`;
+  });
   await checks.check(`${p}eks-node-agent doctor: all ok`, async () => {
     const has = await ssh(vm, 'eks-node-agent doctor --help >/dev/null 2>&1');
     expect(has.exitCode === 0, 'the baked agent has no doctor command');
@@ -372,6 +386,14 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
     expect(/^ok +cloud-init +finished without errors/m.test(r.stdout), `doctor's cloud-init line is not ok:\n${r.stdout}`);
     // the image's kubelet version (its version file, as the boot path reads it) against the API server's /version
     expect(/^ok +kubelet-version +kubelet v\d+\.\d+\.\d+ with API server /m.test(r.stdout), `doctor's kubelet-version line is not ok:\n${r.stdout}`);
+    // the serving certificate the emulated signer issued, read as the API server would check it
+    expect(
+      new RegExp(
+        `^ok +serving-cert +the kubelet serves with a certificate for DNS:${NODE_NAME.replaceAll('.', '\\.')}, IP Address:${GUEST_IP.replaceAll('.', '\\.')}, valid until `,
+        'm',
+      ).test(r.stdout),
+      `doctor's serving-cert line is not ok:\n${r.stdout}`,
+    );
     // the pods bound to the node, listed with the node's own token (the kubelet double runs none)
     expect(/^ok +pods +0 pods bound to \S+, none stuck in ContainerCreating/m.test(r.stdout), `doctor's pods line is not ok:\n${r.stdout}`);
     return `${r.stdout.trim().split('\n').length} report lines, exit 0`;
