@@ -23,6 +23,11 @@ const TLS_CIPHER_SUITES = [
   'TLS_RSA_WITH_AES_256_GCM_SHA384',
 ];
 
+/** The Node's providerID, by which EKS's cloud controller (and Karpenter) find the instance. */
+export function providerIdOf(instance: { availabilityZone: string; instanceId: string }): string {
+  return `aws:///${instance.availabilityZone}/${instance.instanceId}`;
+}
+
 /**
  * The agent's KubeletConfiguration: defaults of the AL2023 AMI, the settings its kubelet version
  * gets (kubelet-defaults.ts), plus what facts decide.
@@ -64,7 +69,7 @@ function agentSettings(ctx: RenderContext): Record<string, unknown> {
     logging: { verbosity: 2 },
     maxPods: ctx.maxPods,
     protectKernelDefaults: true,
-    providerID: `aws:///${instance.availabilityZone}/${instance.instanceId}`,
+    providerID: providerIdOf(instance),
     readOnlyPort: 0,
     // only for the Static memory manager without the user's own (reserved-memory.ts)
     ...(ctx.reservedMemory ? { reservedMemory: ctx.reservedMemory } : {}),

@@ -3,6 +3,7 @@ import { kubeletSkewProblem, minorOf } from '../../facts/version-skew.js';
 import { KUBELET_VERSION_FILE } from '../../facts/versions.js';
 import { CNI_CONF_DIR, cniConfigs, networkNotReady, pullFailures, pullHint } from '../pod-network.js';
 import { stuckTaints, type NodeObject } from '../node-status.js';
+import { providerIdOf } from '../../render/kubelet-config.js';
 import { apiRequest } from '../net.js';
 import { KUBELET_BOOTSTRAP_KUBECONFIG, KUBELET_KUBECONFIG, execOf } from '../kubeconfig.js';
 import type { Check, CheckContext } from '../runner.js';
@@ -351,7 +352,7 @@ export function registrationCheck(deps: DoctorDeps): Check {
           hints.push(...pressures.map((c) => PRESSURE_HINTS[c.type!]!));
         }
         const identity = await ctx.optional<InstanceIdentity>('imds');
-        const taints = stuckTaints(node, deps.now(), identity ? `aws:///${identity.availabilityZone}/${identity.instanceId}` : undefined);
+        const taints = stuckTaints(node, deps.now(), identity ? providerIdOf(identity) : undefined);
         found.push(...taints.map((t) => t.found));
         hints.push(...taints.map((t) => t.hint));
         if (found.length === 0) return { status: 'ok', detail: `Node ${name} is Ready`, value };
