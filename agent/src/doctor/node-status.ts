@@ -22,6 +22,12 @@ export interface NodeObject {
   status?: { addresses?: Array<{ type?: string; address?: string }> };
 }
 
+/** Whole seconds from an API timestamp (RFC 3339) to now; undefined when there is none or it does not parse. */
+export function secondsSince(timestamp: string | undefined, now: Date): number | undefined {
+  const then = Date.parse(timestamp ?? '');
+  return Number.isNaN(then) ? undefined : Math.floor((now.getTime() - then) / 1000);
+}
+
 export const UNINITIALIZED_TAINT = 'node.cloudprovider.kubernetes.io/uninitialized';
 export const KARPENTER_UNREGISTERED_TAINT = 'karpenter.sh/unregistered';
 
@@ -39,8 +45,7 @@ export interface StuckTaint {
  * after registration. `expectedProviderId` is `aws:///<zone>/<instance id>` as IMDS gives them.
  */
 export function stuckTaints(node: NodeObject, now: Date, expectedProviderId?: string): StuckTaint[] {
-  const registered = Date.parse(node.metadata?.creationTimestamp ?? '');
-  const age = Number.isNaN(registered) ? undefined : Math.floor((now.getTime() - registered) / 1000);
+  const age = secondsSince(node.metadata?.creationTimestamp, now);
   if (age !== undefined && age < TAINT_GRACE_SECONDS) return [];
   const since = age === undefined ? '' : ` ${age} s after registration`;
   const keys = new Set((node.spec?.taints ?? []).map((t) => t.key));

@@ -1,3 +1,5 @@
+import { secondsSince } from './node-status.js';
+
 /**
  * Why pods on a Ready node stay in ContainerCreating: before a pod's containers start the kubelet
  * mounts its volumes and has the runtime create its sandbox, whose network the CNI plugin sets up.
@@ -53,10 +55,8 @@ export function stuckPods(pods: PodObject[], now: Date): StuckPod[] {
       (c) => c.state?.waiting?.reason === 'ContainerCreating' || c.state?.waiting?.reason === 'PodInitializing',
     );
     if (sandbox ? sandbox.status !== 'False' : !creating) continue;
-    const since = Date.parse(pod.status.startTime ?? pod.metadata?.creationTimestamp ?? '');
-    if (Number.isNaN(since)) continue;
-    const ageSeconds = Math.floor((now.getTime() - since) / 1000);
-    if (ageSeconds < STUCK_AFTER_SECONDS) continue;
+    const ageSeconds = secondsSince(pod.status.startTime ?? pod.metadata?.creationTimestamp, now);
+    if (ageSeconds === undefined || ageSeconds < STUCK_AFTER_SECONDS) continue;
     stuck.push({ pod: `${pod.metadata?.namespace ?? 'default'}/${pod.metadata?.name ?? '?'}`, ageSeconds });
   }
   return stuck.sort((a, b) => b.ageSeconds - a.ageSeconds || a.pod.localeCompare(b.pod));

@@ -223,9 +223,14 @@ describe('forward-policy check', () => {
 
 describe('serving-cert check', () => {
   const NODE = 'ip-10-0-1-23.us-west-2.compute.internal';
-  const run = async (deps: DoctorDeps, username: string, kubelet?: { config?: Record<string, unknown>; flags?: string[] }) => {
+  const run = async (
+    deps: DoctorDeps,
+    username: string,
+    kubelet?: { config?: Record<string, unknown>; flags?: string[] },
+    registeredAt = '2026-01-01T00:00:00Z',
+  ) => {
     const provided = {
-      registration: { registeredAt: '2026-01-01T00:00:00Z' },
+      registration: { registeredAt },
       auth: { username },
       'node-name': { nodeName: NODE },
       ...(kubelet ? { config: { source: { spec: { kubelet } } } } : {}),
@@ -292,5 +297,11 @@ describe('serving-cert check', () => {
     const r = await run(fakeDeps({ readFile: async () => undefined, now: () => new Date('2026-01-01T01:00:00Z') }), 'test');
     expect(r).toMatchObject({ status: 'warn', detail: expect.stringContaining('3600 s after the Node registered') });
     expect(r.hint).toContain(`The kubelet authenticates as test, not system:node:${NODE}`);
+    // a registration time that does not parse: the line says nothing of it (not "NaN s")
+    const unknown = await run(fakeDeps({ readFile: async () => undefined, now: () => new Date() }), `system:node:${NODE}`, undefined, 'not a time');
+    expect(unknown).toMatchObject({
+      status: 'warn',
+      detail: 'no serving certificate in /var/lib/kubelet/pki: its kubernetes.io/kubelet-serving CSR is pending or was denied',
+    });
   });
 });

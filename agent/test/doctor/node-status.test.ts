@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KARPENTER_UNREGISTERED_TAINT, UNINITIALIZED_TAINT, stuckTaints, type NodeObject } from '../../src/doctor/node-status.js';
+import { KARPENTER_UNREGISTERED_TAINT, UNINITIALIZED_TAINT, secondsSince, stuckTaints, type NodeObject } from '../../src/doctor/node-status.js';
 
 const PROVIDER_ID = 'aws:///us-west-2a/i-0123456789abcdef0';
 const now = new Date('2026-12-05T10:20:00Z');
@@ -30,5 +30,13 @@ describe('stuckTaints', () => {
       `tainted ${KARPENTER_UNREGISTERED_TAINT} 300 s after registration: Karpenter has not matched the Node to its NodeClaim`,
     ]);
     expect(stuckTaints(node(['dedicated'], 3600), now, PROVIDER_ID)).toEqual([]);
+  });
+});
+
+describe('secondsSince', () => {
+  it('counts whole seconds from an API timestamp, and nothing for none or one that does not parse', () => {
+    expect(secondsSince('2026-12-05T10:18:59.5Z', now)).toBe(60);
+    expect(secondsSince(undefined, now)).toBeUndefined();
+    expect(secondsSince('yesterday-ish', now)).toBeUndefined();
   });
 });

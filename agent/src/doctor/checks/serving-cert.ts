@@ -6,6 +6,7 @@ import type { DoctorDeps } from '../types.js';
 import type { AuthValue, RegistrationValue } from './apiserver.js';
 import type { ConfigValue } from './config.js';
 import type { NodeNameValue } from './node-name.js';
+import { secondsSince } from '../node-status.js';
 
 /**
  * The kubelet's serving certificate, which the API server checks when it connects to the kubelet
@@ -106,7 +107,7 @@ export function servingCertCheck(deps: DoctorDeps): Check {
         return { status: 'ok', detail: `the kubelet serves with its self-signed ${dir}/${SELF_SIGNED_CERT_NAME} (serverTLSBootstrap is off)` };
       }
       const { registeredAt } = ctx.value<RegistrationValue>('registration');
-      const since = registeredAt ? Math.floor((now.getTime() - Date.parse(registeredAt)) / 1000) : undefined;
+      const since = secondsSince(registeredAt, now);
       if (since !== undefined && since < SERVING_CERT_GRACE_SECONDS) {
         return { status: 'ok', detail: `no serving certificate yet; the Node registered ${since} s ago and the kubelet asks for one after it registers` };
       }
