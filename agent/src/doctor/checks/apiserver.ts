@@ -260,8 +260,7 @@ export function kubeletVersionCheck(deps: DoctorDeps): Check {
   };
 }
 
-/** kubelet journal lines searched for image pull failures: a busy kubelet logs many per minute */
-/** How far back the kubelet's journal is read for image pull and sandbox errors. */
+/** How far back the kubelet's journal is read for image pull and sandbox errors: a busy kubelet logs many lines a minute. */
 export const PULL_JOURNAL_LINES = 2_000;
 
 /**
