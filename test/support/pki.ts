@@ -95,6 +95,19 @@ export async function issueServerCert(ca: TestCert, options: { commonName?: stri
 }
 
 /**
+ * A PEM certificate request as the kubelet makes for its serving certificate: subject
+ * `O=system:nodes, CN=<commonName>` and the given subjectAltNames (`DNS:x`, `IP:y`).
+ */
+export async function createCertificateRequest(options: { commonName: string; sans: string[] }): Promise<string> {
+  return withTempDir(async (dir) => {
+    const args = ['req', '-new', ...NEW_KEY, '-keyout', 'r.key', '-out', 'r.csr', '-subj', `/O=system:nodes/CN=${options.commonName}`];
+    if (options.sans.length > 0) args.push('-addext', `subjectAltName=${options.sans.join(',')}`);
+    await openssl(args, dir);
+    return readFile(join(dir, 'r.csr'), 'utf8');
+  });
+}
+
+/**
  * Signs a PEM certificate request with `ca`, keeping the request's extensions (its
  * subjectAltNames), as a cluster's signer issues what a kubernetes.io/kubelet-serving CSR asks.
  */

@@ -231,3 +231,76 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
   bitString(der, signature, 'signatureValue');
   return { subject, validFrom, validTo };
 }
+
+export interface ParsedCertificateRequest {
+  /** the subject, written as a certificate's is */
+  subject: string;
+  /** the subjectAltName extension's DNS names and IP addresses, in its order */
+  dnsNames: string[];
+  ipAddresses: string[];
+}
+
+const EXTENSION_REQUEST = '1.2.840.113549.1.9.14';
+const SUBJECT_ALT_NAME = '2.5.29.17';
+
+/** An iPAddress general name: 4 bytes, or 16 written as RFC 5952 text. */
+function ipAddress(bytes: Uint8Array): string {
+  if (bytes.length === 4) return bytes.join('.');
+  if (bytes.length !== 16) return `#${Buffer.from(bytes).toString('hex')}`;
+  const groups = Array.from({ length: 8 }, (_, i) => (((bytes[2 * i] as number) << 8) | (bytes[2 * i + 1] as number)).toString(16));
+  // the longest run of two or more zero groups becomes "::"
+  let best = { at: -1, length: 1 };
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && groups[j] === '0') j++;
+    if (j - i > best.length) best = { at: i, length: j - i };
+    i = j === i ? i + 1 : j;
+  }
+  if (best.at < 0) return groups.join(':');
+  return `${groups.slice(0, best.at).join(':')}::${groups.slice(best.at + best.length).join(':')}`;
+}
+
+/**
+ * Reads one DER PKCS#10 certificate request (RFC 2986), as the kubelet sends in a
+ * CertificateSigningRequest: its subject and the names its extensionRequest asks for. doctor
+ * shows them beside a serving CSR that is not issued; the signature is not checked.
+ */
+export function parseCertificateRequest(der: Uint8Array): ParsedCertificateRequest {
+  if (der.length === 0) fail('no bytes');
+  const outer = expectTag(tlv(der, 0, der.length, 'certificate request'), SEQUENCE, 'certificate request');
+  if (outer.end !== der.length) fail(`certificate request: ${der.length - outer.end} bytes after its end`);
+  const [infoTlv, signatureAlgorithm, signature, extra] = children(der, outer, 'certificate request');
+  if (extra) fail('certificate request: more than the request, algorithm and signature');
+  const [version, subjectTlv, spki, attributes, more] = children(der, expectTag(infoTlv, SEQUENCE, 'certificationRequestInfo'), 'certificationRequestInfo');
+  const v = expectTag(version, INTEGER, 'version');
+  if (v.end - v.start !== 1 || der[v.start] !== 0) fail('version: not v1');
+  const subject = name(der, subjectTlv, 'subject');
+  expectTag(spki, SEQUENCE, 'subjectPKInfo');
+  if (more) fail('certificationRequestInfo: an unexpected field after the attributes');
+  const dnsNames: string[] = [];
+  const ipAddresses: string[] = [];
+  // attributes [0] IMPLICIT SET OF Attribute; Attribute ::= SEQUENCE { type, values SET OF ANY }
+  for (const attribute of attributes ? children(der, expectTag(attributes, 0xa0, 'attributes'), 'attributes') : []) {
+    const [type, values] = children(der, expectTag(attribute, SEQUENCE, 'attribute'), 'attribute');
+    if (objectIdentifier(der, expectTag(type, OID, 'attribute type'), 'attribute type') !== EXTENSION_REQUEST) continue;
+    for (const list of children(der, expectTag(values, SET, 'extensionRequest'), 'extensionRequest')) {
+      for (const extension of children(der, expectTag(list, SEQUENCE, 'extensions'), 'extensions')) {
+        const [id, ...rest] = children(der, expectTag(extension, SEQUENCE, 'extension'), 'extension');
+        const oid = objectIdentifier(der, expectTag(id, OID, 'extension id'), 'extension id');
+        if (rest[0]?.tag === BOOLEAN) rest.shift();
+        const value = expectTag(rest[0], OCTET_STRING, `extension ${oid} value`);
+        if (oid !== SUBJECT_ALT_NAME) continue;
+        const names = expectTag(tlv(der, value.start, value.end, 'subjectAltName'), SEQUENCE, 'subjectAltName');
+        for (const general of children(der, names, 'subjectAltName')) {
+          const bytes = der.subarray(general.start, general.end);
+          // dNSName [2] IMPLICIT IA5String, iPAddress [7] IMPLICIT OCTET STRING
+          if (general.tag === 0x82) dnsNames.push(Buffer.from(bytes).toString('latin1'));
+          else if (general.tag === 0x87) ipAddresses.push(ipAddress(bytes));
+        }
+      }
+    }
+  }
+  algorithmIdentifier(der, signatureAlgorithm, 'signatureAlgorithm');
+  bitString(der, signature, 'signature');
+  return { subject, dnsNames, ipAddresses };
+}

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CertificateFormatError, parseCertificate } from '../../src/api/certificate.js';
-import { createTestCa } from '../../../test/support/pki.js';
+import { CertificateFormatError, parseCertificate, parseCertificateRequest } from '../../src/api/certificate.js';
+import { createCertificateRequest, createTestCa } from '../../../test/support/pki.js';
 
 const derOf = (pem: string) => Buffer.from(pem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, ''), 'base64');
 
@@ -103,5 +103,31 @@ describe('parseCertificate', () => {
     expect(() => parseCertificate(Buffer.alloc(0))).toThrow('no bytes');
     expect(() => parseCertificate(Buffer.from('hello world'))).toThrow(CertificateFormatError);
     expect(() => parseCertificate(Buffer.from([0x30, 0x00]))).toThrow('tbsCertificate: missing');
+  });
+});
+
+describe('parseCertificateRequest', () => {
+  const derOfRequest = (pem: string) => Buffer.from(pem.replace(/-----(BEGIN|END) CERTIFICATE REQUEST-----/g, '').replace(/\s+/g, ''), 'base64');
+
+  it("reads a kubelet serving request's subject and names, IPv6 written as RFC 5952 text", async () => {
+    const pem = await createCertificateRequest({
+      commonName: 'system:node:ip-10-0-1-23.ec2.internal',
+      sans: ['DNS:ip-10-0-1-23.ec2.internal', 'DNS:node.corp.example', 'IP:10.0.1.23', 'IP:2600:1f14:0:0:0:0:0:1', 'IP:fd00:0:1:0:0:2:0:0'],
+    });
+    expect(parseCertificateRequest(derOfRequest(pem))).toEqual({
+      subject: 'O=system:nodes, CN=system:node:ip-10-0-1-23.ec2.internal',
+      dnsNames: ['ip-10-0-1-23.ec2.internal', 'node.corp.example'],
+      ipAddresses: ['10.0.1.23', '2600:1f14::1', 'fd00:0:1::2:0:0'],
+    });
+    const bare = await createCertificateRequest({ commonName: 'system:node:x', sans: [] });
+    expect(parseCertificateRequest(derOfRequest(bare))).toMatchObject({ dnsNames: [], ipAddresses: [] });
+  });
+
+  it('refuses a truncated request and a certificate given in its place, naming the part', async () => {
+    const der = derOfRequest(await createCertificateRequest({ commonName: 'system:node:x', sans: ['DNS:x'] }));
+    for (let cut = 0; cut < der.length; cut += 5) {
+      expect(() => parseCertificateRequest(der.subarray(0, cut)), `cut at ${cut}`).toThrow(CertificateFormatError);
+    }
+    expect(() => parseCertificateRequest(made.rsa as Buffer)).toThrow(/^version: expected an INTEGER, found tag 0xa0$/);
   });
 });
