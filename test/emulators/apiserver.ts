@@ -288,8 +288,23 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
         const found = csrs.get(csrName);
         return found ? reply(200, found) : reply(404, status(404, 'NotFound', `certificatesigningrequests.certificates.k8s.io "${csrName}" not found`));
       }
-      if (method === 'GET')
-        return reply(200, { kind: 'CertificateSigningRequestList', apiVersion: 'certificates.k8s.io/v1', metadata: {}, items: [...csrs.values()] });
+      if (method === 'GET') {
+        // the Node authorizer lets a node list CSRs; an identity outside system:nodes has no such grant here
+        if (auth === 'forbidden') {
+          return reply(
+            403,
+            status(
+              403,
+              'Forbidden',
+              `certificatesigningrequests.certificates.k8s.io is forbidden: User "${username}" cannot list resource "certificatesigningrequests" in API group "certificates.k8s.io" at the cluster scope`,
+            ),
+          );
+        }
+        // the one field selector CSRs take beside metadata.name
+        const signer = /^spec\.signerName=(.+)$/.exec(url.searchParams.get('fieldSelector') ?? '')?.[1];
+        const items = [...csrs.values()].filter((c) => !signer || (c.spec as { signerName?: string } | undefined)?.signerName === signer);
+        return reply(200, { kind: 'CertificateSigningRequestList', apiVersion: 'certificates.k8s.io/v1', metadata: {}, items });
+      }
       if (method !== 'POST') return reply(405, status(405, 'MethodNotAllowed', `${method} is not allowed on certificatesigningrequests`));
       const obj = body as { metadata?: { name?: string }; spec?: { request?: string; signerName?: string } } | undefined;
       const newName = obj?.metadata?.name;

@@ -6,7 +6,7 @@ import { startEc2 } from '../emulators/ec2.js';
 import { startEks } from '../emulators/eks.js';
 import { startImds } from '../emulators/imds.js';
 import { startSts } from '../emulators/sts.js';
-import { issueServerCert } from '../support/pki.js';
+import { createCertificateRequest, issueServerCert } from '../support/pki.js';
 import { runAgent } from '../support/agent.js';
 import type { Check } from './doctor-node.js';
 import {
@@ -437,12 +437,41 @@ describe('doctor names the cause of each join failure', () => {
     expect(late.by('serving-cert')).toMatchObject({
       status: 'warn',
       detail: expect.stringMatching(
-        /^no serving certificate in \/var\/lib\/kubelet\/pki 36\d\d s after the Node registered: its kubernetes\.io\/kubelet-serving CSR is pending or was denied$/,
+        /^no serving certificate in \/var\/lib\/kubelet\/pki 36\d\d s after the Node registered, and the API server holds no kubelet-serving CSR from system:node:\S+$/,
       ),
     });
     expect(late.by('serving-cert').hint).toContain('remote error: tls: internal error');
     // the emulator maps the role to system:node:<name>: nothing to blame on the identity
     expect(late.by('serving-cert').hint).not.toContain('authenticates as');
+    // the kubelet's request, listed with the node's credentials: pending, then denied, then approved and never signed
+    const request = Buffer.from(await createCertificateRequest({ commonName: `system:node:${NODE}`, sans: [`DNS:${NODE}`, 'IP:10.0.1.23'] })).toString(
+      'base64',
+    );
+    const csr = (name: string, username: string, ageMs: number) => ({
+      apiVersion: 'certificates.k8s.io/v1',
+      kind: 'CertificateSigningRequest',
+      metadata: { name, creationTimestamp: new Date(Date.now() - ageMs).toISOString() },
+      spec: { signerName: 'kubernetes.io/kubelet-serving', username, request, usages: ['digital signature', 'server auth'] },
+      status: {} as Record<string, unknown>,
+    });
+    const mine = csr('csr-mine', `system:node:${NODE}`, 1_200_000);
+    api.csrs.set('csr-other', csr('csr-other', 'system:node:ip-10-0-9-9.us-west-2.compute.internal', 60_000));
+    api.csrs.set('csr-mine', mine);
+    const pending = await doctorJson();
+    expect(pending.by('serving-cert')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(
+        new RegExp(
+          `: its kubelet-serving CSR csr-mine for DNS:${NODE.replaceAll('.', '\\.')}, IP Address:10\\.0\\.1\\.23 \\(made 1[12]\\d\\d s ago\\) is pending: nothing approved or denied it$`,
+        ),
+      ),
+      hint: expect.stringContaining('`kubectl describe csr csr-mine`'),
+    });
+    mine.status = { conditions: [{ type: 'Denied', status: 'True', reason: 'SANMismatch', message: "IP 10.0.1.23 is not the instance's" }] };
+    expect((await doctorJson()).by('serving-cert').detail).toMatch(/ was denied: SANMismatch: IP 10\.0\.1\.23 is not the instance's$/);
+    mine.status = { conditions: [{ type: 'Approved', status: 'True', reason: 'AutoApproved' }] };
+    expect((await doctorJson()).by('serving-cert').detail).toMatch(/ was approved and no certificate was issued: the signer did not sign it$/);
+    api.csrs.clear();
     // serverTLSBootstrap off: the kubelet's own self-signed certificate
     await mkdir(join(root, 'var/lib/kubelet/pki'), { recursive: true });
     await writeFile(join(root, 'var/lib/kubelet/pki/kubelet.crt'), servingCert.certPem);

@@ -9,7 +9,8 @@ import { imdsCheck } from '../../src/doctor/checks/imds.js';
 import { forwardCheck, forwardPolicy } from '../../src/doctor/checks/forward.js';
 import { filesCheck } from '../../src/doctor/checks/files.js';
 import { SERVING_CERT, servingCertCheck, servingCertPaths } from '../../src/doctor/checks/serving-cert.js';
-import { issueServerCert } from '../../../test/support/pki.js';
+import { createCertificateRequest, issueServerCert } from '../../../test/support/pki.js';
+import { startApiServer } from '../../../test/emulators/apiserver.js';
 import { configWarnings } from '../../src/render/config-warnings.js';
 import type { NodePlan } from '../../src/boot.js';
 import type { DoctorDeps, UnitStatus } from '../../src/doctor/types.js';
@@ -228,10 +229,16 @@ describe('serving-cert check', () => {
     username: string,
     kubelet?: { config?: Record<string, unknown>; flags?: string[] },
     registeredAt = '2026-01-01T00:00:00Z',
+    // nothing listens on port 1: the CSR list fails, as with an API server out of reach
+    reach: { endpoint: { host: string; port: number; url: string }; address: string; caPem: string } = {
+      endpoint: { host: '127.0.0.1', port: 1, url: 'https://127.0.0.1:1' },
+      address: '127.0.0.1',
+      caPem: '',
+    },
   ) => {
     const provided = {
       registration: { registeredAt },
-      auth: { username },
+      auth: { username, token: 'k8s-aws-v1.unit', reach },
       'node-name': { nodeName: NODE },
       ...(kubelet ? { config: { source: { spec: { kubelet } } } } : {}),
     };
@@ -260,6 +267,34 @@ describe('serving-cert check', () => {
       detail: expect.stringMatching(/^the kubelet's serving certificate \(DNS:ip-10-0-1-23\.us-west-2\.compute\.internal\) expired on \d{4}-\d\d-\d\d$/),
     });
     expect(`${later.detail}${later.hint}`).not.toContain('PRIVATE KEY');
+  });
+
+  it("names the renewal's CSR beside an expired certificate, listed from the API server", async () => {
+    const api = await startApiServer();
+    try {
+      const cert = await issueServerCert(api.ca, { commonName: `system:node:${NODE}`, sans: [`DNS:${NODE}`], days: 30 });
+      const readFile = async (path: string) => (path === SERVING_CERT ? { content: Buffer.from(cert.certPem), mode: 0o600 } : undefined);
+      const request = Buffer.from(await createCertificateRequest({ commonName: `system:node:${NODE}`, sans: [`DNS:${NODE}`] })).toString('base64');
+      api.csrs.set('csr-renewal', {
+        metadata: { name: 'csr-renewal', creationTimestamp: new Date(Date.now() + 59 * 86_400_000).toISOString() },
+        spec: { signerName: 'kubernetes.io/kubelet-serving', username: `system:node:${NODE}`, request },
+        status: {},
+      });
+      const reach = { endpoint: { host: '127.0.0.1', port: Number(new URL(api.url).port), url: api.url }, address: '127.0.0.1', caPem: api.caPem };
+      const deps = fakeDeps({ readFile, now: () => new Date(Date.now() + 60 * 86_400_000) });
+      const r = await run(deps, `system:node:${NODE}`, undefined, '2026-01-01T00:00:00Z', reach);
+      expect(r).toMatchObject({
+        status: 'fail',
+        detail: expect.stringMatching(
+          new RegExp(
+            `expired on \\d{4}-\\d\\d-\\d\\d; its kubelet-serving CSR csr-renewal for DNS:${NODE.replaceAll('.', '\\.')} \\(made 86\\d\\d\\d s ago\\) is pending: nothing approved or denied it$`,
+          ),
+        ),
+      });
+      expect(api.requests.filter((q) => q.path === '/apis/certificates.k8s.io/v1/certificatesigningrequests' && q.method === 'GET')).toHaveLength(1);
+    } finally {
+      await api.close();
+    }
   });
 
   it("warns, asking for root, when the kubelet's certificate directory cannot be read", async () => {
@@ -301,7 +336,9 @@ describe('serving-cert check', () => {
     const unknown = await run(fakeDeps({ readFile: async () => undefined, now: () => new Date() }), `system:node:${NODE}`, undefined, 'not a time');
     expect(unknown).toMatchObject({
       status: 'warn',
-      detail: 'no serving certificate in /var/lib/kubelet/pki: its kubernetes.io/kubelet-serving CSR is pending or was denied',
+      detail: expect.stringMatching(
+        /^no serving certificate in \/var\/lib\/kubelet\/pki: its kubernetes\.io\/kubelet-serving CSR is pending or was denied \(the CSRs could not be listed: .*ECONNREFUSED.*\)$/,
+      ),
     });
   });
 });

@@ -3,10 +3,13 @@ import { lastFlag } from '../../api/kubelet-flags.js';
 import type { NodeConfig } from '../../api/schema.js';
 import type { Check } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
-import type { AuthValue, RegistrationValue } from './apiserver.js';
+import { type AuthValue, type RegistrationValue, askApiServer, firstLine } from './apiserver.js';
 import type { ConfigValue } from './config.js';
 import type { NodeNameValue } from './node-name.js';
 import { secondsSince } from '../node-status.js';
+import type { CheckContext } from '../runner.js';
+import { type CsrObject, type CsrState, KUBELET_SERVING_SIGNER, csrHint, describeCsr, newestServingCsr } from '../serving-csr.js';
+import { describeCause } from '../../errors.js';
 
 /**
  * The kubelet's serving certificate, which the API server checks when it connects to the kubelet
@@ -53,13 +56,54 @@ function certificateOf(pem: string): X509Certificate | undefined {
 
 const day = (d: Date): string => d.toISOString().slice(0, 10);
 
+/** CSRs asked for per page; the API server deletes a decided CSR after an hour, a pending one after a day. */
+const CSR_PAGE = 500;
+
+/**
+ * The newest kubelet-serving CSR `username` made, read page by page with the node's credentials;
+ * `{ error }` when the API server would not list them.
+ */
+async function servingCsrOf(ctx: CheckContext, auth: AuthValue, username: string, now: Date): Promise<{ state?: CsrState; error?: string }> {
+  const items: CsrObject[] = [];
+  let next: string | undefined;
+  do {
+    const query = `fieldSelector=${encodeURIComponent(`spec.signerName=${KUBELET_SERVING_SIGNER}`)}&limit=${CSR_PAGE}${next ? `&continue=${encodeURIComponent(next)}` : ''}`;
+    let answer;
+    try {
+      answer = await askApiServer(auth.reach, ctx, {
+        method: 'GET',
+        path: `/apis/certificates.k8s.io/v1/certificatesigningrequests?${query}`,
+        token: auth.token,
+      });
+    } catch (err) {
+      return { error: describeCause(err) };
+    }
+    if (answer.status !== 200) return { error: `HTTP ${answer.status}: ${firstLine(answer.body)}` };
+    let page: { items?: CsrObject[]; metadata?: { continue?: string } };
+    try {
+      page = JSON.parse(answer.body) as typeof page;
+    } catch {
+      return { error: 'the CSR list is not JSON' };
+    }
+    items.push(...(page.items ?? []));
+    next = page.metadata?.continue || undefined;
+  } while (next);
+  const state = newestServingCsr(items, username, now);
+  return state ? { state } : {};
+}
+
+/** Who the kubelet asks as: the API server's answer, else the name EKS expects. */
+function renewalRequester(ctx: CheckContext): string {
+  return ctx.value<AuthValue>('auth').username ?? `system:node:${ctx.value<NodeNameValue>('node-name').nodeName}`;
+}
+
 const NO_TLS = '`kubectl logs`, `exec`, `port-forward` and metrics-server fail against this node with "remote error: tls: internal error"';
 
 export function servingCertCheck(deps: DoctorDeps): Check {
   return {
     name: 'serving-cert',
     needs: ['registration', 'auth', 'node-name'],
-    timeoutMs: 2_000,
+    timeoutMs: 10_000,
     async run(ctx) {
       const now = deps.now();
       const { given, dir } = servingCertPaths((await ctx.optional<ConfigValue>('config'))?.source.spec);
@@ -93,9 +137,11 @@ export function servingCertCheck(deps: DoctorDeps): Check {
         const until = new Date(cert.validTo);
         const names = `${cert.subjectAltName ?? 'no subject alternative names'}${given ? ` (${given}, from the user data)` : ''}`;
         if (until.getTime() <= now.getTime()) {
+          // the renewal's CSR, when the kubelet renews it
+          const renewal = given ? undefined : (await servingCsrOf(ctx, ctx.value<AuthValue>('auth'), renewalRequester(ctx), now)).state;
           return {
             status: 'fail',
-            detail: `the kubelet's serving certificate (${names}) expired on ${day(until)}`,
+            detail: `the kubelet's serving certificate (${names}) expired on ${day(until)}${renewal ? `; ${describeCsr(renewal)}` : ''}`,
             hint: given
               ? `the kubelet does not renew a certificate the user data gives it: replace ${given}; until then ${NO_TLS}`
               : `the kubelet asks for a new one before it expires: its kubernetes.io/kubelet-serving CSR was not approved (\`kubectl get csr\`); until it is, ${NO_TLS}`,
@@ -112,16 +158,26 @@ export function servingCertCheck(deps: DoctorDeps): Check {
         return { status: 'ok', detail: `no serving certificate yet; the Node registered ${since} s ago and the kubelet asks for one after it registers` };
       }
       const name = ctx.value<NodeNameValue>('node-name').nodeName;
-      const { username } = ctx.value<AuthValue>('auth');
+      const auth = ctx.value<AuthValue>('auth');
       const expected = `system:node:${name}`;
       const who =
-        username && username !== expected
-          ? ` The kubelet authenticates as ${username}, not ${expected}: EKS does not approve a serving CSR from it (the access entry or aws-auth mapping's username must be system:node:{{EC2PrivateDNSName}}).`
+        auth.username && auth.username !== expected
+          ? ` The kubelet authenticates as ${auth.username}, not ${expected}: EKS does not approve a serving CSR from it (the access entry or aws-auth mapping's username must be system:node:{{EC2PrivateDNSName}}).`
           : '';
+      const none = `no serving certificate in ${dir}${since === undefined ? '' : ` ${since} s after the Node registered`}`;
+      const { state, error } = await servingCsrOf(ctx, auth, renewalRequester(ctx), now);
+      if (state) return { status: 'warn', detail: `${none}: ${describeCsr(state)}`, hint: `${NO_TLS}.${who} ${csrHint(state, name)}` };
+      if (error) {
+        return {
+          status: 'warn',
+          detail: `${none}: its kubernetes.io/kubelet-serving CSR is pending or was denied (the CSRs could not be listed: ${error})`,
+          hint: `${NO_TLS}; \`kubectl get csr --field-selector spec.signerName=kubernetes.io/kubelet-serving\` shows the request.${who} EKS approves a node's serving CSR for the instance's own DNS names and addresses only`,
+        };
+      }
       return {
         status: 'warn',
-        detail: `no serving certificate in ${dir}${since === undefined ? '' : ` ${since} s after the Node registered`}: its kubernetes.io/kubelet-serving CSR is pending or was denied`,
-        hint: `${NO_TLS}; \`kubectl get csr --field-selector spec.signerName=kubernetes.io/kubelet-serving\` shows the request.${who} EKS approves a node's serving CSR for the instance's own DNS names and addresses only`,
+        detail: `${none}, and the API server holds no kubelet-serving CSR from ${auth.username ?? expected}`,
+        hint: `${NO_TLS}.${who} The kubelet asks for one after it registers when serverTLSBootstrap is true (the image's default): its journal says why it did not (\`journalctl -u kubelet | grep -i csr\`); the API server deletes a pending CSR after a day`,
       };
     },
   };
