@@ -187,6 +187,7 @@ export function useDoctorNode(): void {
     await rm(join(root, 'etc/cni'), { recursive: true, force: true });
     await rm(join(root, 'var/log/aws-routed-eni'), { recursive: true, force: true });
     api.pods.length = 0;
+    api.csrs.clear();
     await configureNode(config);
     await setUnits({ 'containerd.service': 'active', 'kubelet.service': 'active' });
     for (const f of await readdir(journalDir)) await rm(join(journalDir, f));

@@ -395,6 +395,12 @@ describe('doctor names the cause of each join failure', () => {
     const notReady = await doctorJson();
     expect(notReady.by('registration')).toMatchObject({ status: 'fail', detail: expect.stringContaining(`Node ${NODE} is NotReady (KubeletNotReady`) });
     expect(notReady.by('registration').hint).toContain('VPC CNI');
+    // the support bundle keeps the NotReady Node's state; the pods line did not run
+    const bundle = join(work, 'not-ready.tar.gz');
+    await doctor(['--bundle', bundle]);
+    const bundled = async (entry: string) => JSON.parse((await run('tar', ['-xzOf', bundle, `eks-node-doctor/kubernetes/${entry}`])).stdout) as unknown;
+    expect(await bundled('node.json')).toMatchObject({ name: NODE, conditions: [{ type: 'Ready', status: 'False', reason: 'KubeletNotReady' }] });
+    expect(await bundled('pods.json')).toEqual({ error: 'not read: skipped: needs registration, which failed' });
     api.nodes.delete(NODE);
     const missing = await doctorJson();
     expect(missing.by('registration')).toMatchObject({ status: 'fail', detail: `Node ${NODE} is not registered` });
@@ -471,7 +477,6 @@ describe('doctor names the cause of each join failure', () => {
     expect((await doctorJson()).by('serving-cert').detail).toMatch(/ was denied: SANMismatch: IP 10\.0\.1\.23 is not the instance's$/);
     mine.status = { conditions: [{ type: 'Approved', status: 'True', reason: 'AutoApproved' }] };
     expect((await doctorJson()).by('serving-cert').detail).toMatch(/ was approved and no certificate was issued: the signer did not sign it$/);
-    api.csrs.clear();
     // serverTLSBootstrap off: the kubelet's own self-signed certificate
     await mkdir(join(root, 'var/lib/kubelet/pki'), { recursive: true });
     await writeFile(join(root, 'var/lib/kubelet/pki/kubelet.crt'), servingCert.certPem);
@@ -572,6 +577,17 @@ describe('doctor names the cause of each join failure', () => {
       /; kubelet: failed to setup network for sandbox "5d1c": .*add cmd: failed to assign an IP address to container; ipamd: all 27 addresses of the node's pool assigned$/,
     );
     expect(full.by('pods').hint).toContain(`the Node takes 110 pods, more than the 29 a ${INSTANCE.instanceType}'s ENIs can address without prefix delegation`);
+    // the node's aws-node pod delegates prefixes: 110 pods is within what the ENIs address, the subnet's /28 blocks are named
+    api.pods.push({
+      metadata: { namespace: 'kube-system', name: 'aws-node-pd', ownerReferences: [{ kind: 'DaemonSet', name: 'aws-node' }] },
+      spec: { nodeName: NODE, hostNetwork: true, containers: [{ name: 'aws-node', env: [{ name: 'ENABLE_PREFIX_DELEGATION', value: 'true' }] }] },
+      status: { phase: 'Running', containerStatuses: [{ name: 'aws-node', ready: true, state: { running: {} } }] },
+    });
+    const delegated = await doctorJson();
+    expect(delegated.by('pods').hint).toContain(
+      `prefix delegation is on and a ${INSTANCE.instanceType}'s ENIs can take more prefixes (434 addresses for 110 pods)`,
+    );
+    api.pods.pop();
     // the support bundle carries the log's end, not the whole file
     const bundle = join(work, 'pods-bundle.tar.gz');
     await doctor(['--bundle', bundle]);
@@ -718,6 +734,25 @@ describe('doctor --bundle', () => {
     await mkdir(join(root, 'etc/cni/net.d'), { recursive: true });
     await writeFile(join(root, 'etc/cni/net.d/10-aws.conflist'), '{"cniVersion":"0.4.0","name":"aws-cni","plugins":[{"type":"aws-cni"}]}\n');
     await writeFile(join(root, 'etc/cni/net.d/aws-cni-support.sh'), '#!/bin/sh\n');
+    // a pod whose spec carries a secret in its environment: the bundle keeps its state, not its spec
+    api.pods.push({
+      metadata: { namespace: 'shop', name: 'web-0', ownerReferences: [{ kind: 'ReplicaSet', name: 'web-5d9f' }], annotations: { note: 'annotation-secret-x' } },
+      spec: { nodeName: NODE, containers: [{ name: 'web', image: 'nginx', env: [{ name: 'DB_PASSWORD', value: 'env-secret-in-spec' }] }] },
+      status: {
+        phase: 'Running',
+        conditions: [{ type: 'Ready', status: 'True' }],
+        containerStatuses: [
+          {
+            name: 'web',
+            image: 'nginx',
+            ready: true,
+            restartCount: 2,
+            state: { running: { startedAt: '2026-12-05T10:00:00Z' } },
+            lastState: { terminated: { reason: 'OOMKilled', exitCode: 137 } },
+          },
+        ],
+      },
+    });
     const bundle = join(work, 'bundle.tar.gz');
     const r = await doctor(['--bundle', bundle]);
     expect(r.exitCode).toBe(0);
@@ -738,6 +773,8 @@ describe('doctor --bundle', () => {
       'eks-node-doctor/iptables/FORWARD',
       'eks-node-doctor/cni/net.d.txt',
       'eks-node-doctor/cni/net.d/10-aws.conflist',
+      'eks-node-doctor/kubernetes/node.json',
+      'eks-node-doctor/kubernetes/pods.json',
     ]) {
       expect(entries).toContain(expected);
     }
@@ -755,6 +792,27 @@ describe('doctor --bundle', () => {
     expect(await text('cni/net.d.txt')).toBe('10-aws.conflist\naws-cni-support.sh\n');
     expect(await text('cni/net.d/10-aws.conflist')).toContain('"type":"aws-cni"');
     expect(entries).not.toContain('eks-node-doctor/cni/net.d/aws-cni-support.sh');
+    // the Node and its pods, as the API server gave them: state, no spec, no annotations
+    expect(JSON.parse(await text('kubernetes/node.json'))).toMatchObject({ name: NODE, conditions: [{ type: 'Ready', status: 'True' }] });
+    expect(JSON.parse(await text('kubernetes/pods.json'))).toEqual([
+      {
+        namespace: 'shop',
+        name: 'web-0',
+        owner: 'ReplicaSet/web-5d9f',
+        phase: 'Running',
+        conditions: [{ type: 'Ready', status: 'True' }],
+        containers: [
+          {
+            name: 'web',
+            image: 'nginx',
+            ready: true,
+            restartCount: 2,
+            state: { running: { startedAt: '2026-12-05T10:00:00Z' } },
+            lastState: { terminated: { reason: 'OOMKilled', exitCode: 137 } },
+          },
+        ],
+      },
+    ]);
     // the chain the forward-policy line judged, its rules included (iptables test double)
     expect(await text('iptables/FORWARD')).toBe('-P FORWARD ACCEPT\n-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD\n');
 
@@ -767,6 +825,8 @@ describe('doctor --bundle', () => {
       'ASIAEMULATEDIMDS0001',
       'c2VjcmV0LXRva2VuLWJvZHk',
       'ZG91YmxlOmRvY3Rvci10ZXN0',
+      'env-secret-in-spec',
+      'annotation-secret-x',
     ]) {
       expect(tar, secret).not.toContain(secret);
     }

@@ -8,6 +8,8 @@ import { CLUSTER_CACHE_PATH } from '../facts/cluster.js';
 import { PATHS, unitEnvironmentPath } from '../render/paths.js';
 import type { ConfigValue } from './checks/config.js';
 import type { ForwardChain } from './checks/forward.js';
+import type { RegistrationValue } from './checks/apiserver.js';
+import type { PodsValue } from './checks/pods.js';
 import type { Plan } from '../render/plan.js';
 import { formatJson } from './report.js';
 import { tarGz, type TarEntry } from './tar.js';
@@ -104,6 +106,16 @@ export async function buildBundle(deps: DoctorDeps, outcome: DoctorOutcome, time
     const tail = await deps.readTail(log, IPAMD_TAIL_BYTES).catch((err: unknown) => `unreadable: ${describeCause(err)}\n`);
     if (tail !== undefined) add(`cni/${basename(log)}`, tail);
   }
+
+  // the Node and the pods bound to it as the API server gave them (their state, not their specs)
+  const notRead = (check: string): string => {
+    const line = outcome.results.find((c) => c.name === check);
+    return `${JSON.stringify({ error: `not read: ${line ? `${line.status}: ${line.detail}` : `the ${check} check did not run`}` }, null, 2)}\n`;
+  };
+  const node = (outcome.values.get('registration') as RegistrationValue | undefined)?.node;
+  add('kubernetes/node.json', node ? `${JSON.stringify(node, null, 2)}\n` : notRead('registration'));
+  const pods = (outcome.values.get('pods') as PodsValue | undefined)?.pods;
+  add('kubernetes/pods.json', pods ? `${JSON.stringify(pods, null, 2)}\n` : notRead('pods'));
 
   // the chain the forward-policy check judged: its rules too, which the report line only counts
   const forward = outcome.values.get('forward-policy') as ForwardChain | undefined;

@@ -20,7 +20,7 @@ interface ContainerStatus {
 /** A pod of the Kubernetes API's PodList, as far as the check reads it. */
 export interface PodObject {
   metadata?: { namespace?: string; name?: string; creationTimestamp?: string; ownerReferences?: Array<{ kind?: string; name?: string }> };
-  spec?: { hostNetwork?: boolean };
+  spec?: { hostNetwork?: boolean; containers?: Array<{ name?: string; env?: Array<{ name?: string; value?: string; valueFrom?: unknown }> }> };
   status?: {
     phase?: string;
     startTime?: string;
@@ -240,12 +240,31 @@ export function ipamdEvidence(text: string): IpamdEvidence | undefined {
 }
 
 /** The fix, by the kubelet's answer and, for a missing address, by what ipamd said. */
-export function sandboxHint(
-  failure: SandboxFailure,
-  ipamd: IpamdEvidence | undefined,
-  /** the Node's maxPods beside the ENI formula's for its instance type (without prefix delegation) */
-  capacity?: { maxPods: number; formula: number; instanceType: string },
-): string {
+/**
+ * Whether the VPC CNI on this node hands out /28 prefixes: the ENABLE_PREFIX_DELEGATION of the
+ * aws-node pod bound to it (the node may read its own pods' specs). Undefined when no aws-node pod
+ * is there (another CNI) or the value comes from elsewhere (a ConfigMap).
+ */
+export function prefixDelegation(pods: PodObject[]): boolean | undefined {
+  const pod = pods.find((p) => p.metadata?.ownerReferences?.some((o) => o.kind === 'DaemonSet' && o.name === 'aws-node'));
+  const container = pod?.spec?.containers?.find((c) => c.name === 'aws-node');
+  if (!container) return undefined;
+  const variable = container.env?.find((e) => e.name === 'ENABLE_PREFIX_DELEGATION');
+  if (!variable) return false; // the CNI's default
+  return variable.value === undefined ? undefined : variable.value.trim().toLowerCase() === 'true';
+}
+
+/** The Node's maxPods beside what its instance type's ENIs can address, with prefix delegation as the CNI runs. */
+export interface PodCapacity {
+  maxPods: number;
+  instanceType: string;
+  /** the ENI formula without prefixes */
+  formula: number;
+  /** with /28 prefixes, when the CNI delegates them */
+  prefixFormula?: number;
+}
+
+export function sandboxHint(failure: SandboxFailure, ipamd: IpamdEvidence | undefined, capacity?: PodCapacity): string {
   switch (failure.cause) {
     case 'no address':
       switch (ipamd?.cause) {
@@ -254,6 +273,11 @@ export function sandboxHint(
         case 'ec2 refused':
           return "EC2 refused the VPC CNI's calls: the role aws-node runs with (its IRSA or Pod Identity role, else the node role) needs the AmazonEKS_CNI_Policy managed policy (AmazonEKS_CNI_IPv6_Policy on an IPv6 cluster)";
         case 'interfaces full':
+          if (capacity?.prefixFormula !== undefined) {
+            return capacity.maxPods > capacity.prefixFormula
+              ? `every address this node's network interfaces can hold is in use: the Node takes ${capacity.maxPods} pods, more than the ${capacity.prefixFormula} a ${capacity.instanceType}'s ENIs can address with /28 prefixes (prefix delegation is on); lower maxPods (spec.kubelet.config.maxPods or maxPodsExpression)`
+              : `the node's address pool is used up though prefix delegation is on and a ${capacity.instanceType}'s ENIs can take more prefixes (${capacity.prefixFormula} addresses for ${capacity.maxPods} pods): ipamd could not add a /28, most often because the subnet has no free contiguous /28 block left (InsufficientCidrBlocks in ${IPAMD_LOG}; a subnet CIDR reservation for prefixes keeps them free), or WARM_PREFIX_TARGET/WARM_IP_TARGET on aws-node keep it from asking early enough`;
+          }
           return capacity && capacity.maxPods > capacity.formula
             ? `every address this node's network interfaces can hold is in use: the Node takes ${capacity.maxPods} pods, more than the ${capacity.formula} a ${capacity.instanceType}'s ENIs can address without prefix delegation; lower maxPods (spec.kubelet.config.maxPods or maxPodsExpression) or enable prefix delegation (ENABLE_PREFIX_DELEGATION on aws-node)`
             : "every address this node's network interfaces can hold is in use: enable prefix delegation (ENABLE_PREFIX_DELEGATION on aws-node) or spread the pods over more nodes";

@@ -11,6 +11,11 @@ export function eniMaxPods(limits: EniLimits): number {
   return limits.enis * (limits.ipv4PerEni - 1) + 2;
 }
 
+/** The same with the VPC CNI's prefix delegation: each secondary address slot holds a /28 (16 addresses). */
+export function eniMaxPodsWithPrefixes(limits: EniLimits): number {
+  return limits.enis * (limits.ipv4PerEni - 1) * 16 + 2;
+}
+
 export interface MaxPodsDecision {
   maxPods: number;
   /** how it was decided, for the log */

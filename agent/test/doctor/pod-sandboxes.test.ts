@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { agentHint, failingNodeAgents, ipamdEvidence, sandboxFailures, sandboxHint, stuckPods, type PodObject } from '../../src/doctor/pod-sandboxes.js';
+import {
+  agentHint,
+  failingNodeAgents,
+  ipamdEvidence,
+  prefixDelegation,
+  sandboxFailures,
+  sandboxHint,
+  stuckPods,
+  type PodObject,
+} from '../../src/doctor/pod-sandboxes.js';
 
 /*
  * Lines as journalctl prints a kubelet's (klog's structured form) when the runtime cannot create a
@@ -156,6 +165,16 @@ describe('sandboxHint', () => {
     );
   });
 
+  it("with prefix delegation on, judges maxPods by the /28 formula and otherwise names the subnet's free /28 blocks", () => {
+    const full = { cause: 'interfaces full' as const, message: '' };
+    expect(sandboxHint(failure!, full, { maxPods: 110, formula: 29, prefixFormula: 434, instanceType: 'm5.large' })).toMatch(
+      /^the node's address pool is used up though prefix delegation is on and a m5\.large's ENIs can take more prefixes \(434 addresses for 110 pods\): .*InsufficientCidrBlocks/,
+    );
+    expect(sandboxHint(failure!, full, { maxPods: 250, formula: 8, prefixFormula: 226, instanceType: 't3.small' })).toContain(
+      "the Node takes 250 pods, more than the 226 a t3.small's ENIs can address with /28 prefixes (prefix delegation is on)",
+    );
+  });
+
   it('names the missing plugin and the address manager that does not answer', () => {
     expect(sandboxHint(sandboxFailures([noPlugin])[0]!, undefined)).toMatch(/^the CNI plugin binary aws-cni is not in \/opt\/cni\/bin/);
     expect(sandboxHint(sandboxFailures([ipamdDown])[0]!, undefined)).toContain('ipamd');
@@ -207,5 +226,23 @@ describe('failingNodeAgents', () => {
     expect(agentHint(awsNode!)).toContain('`kubectl -n kube-system logs aws-node-x1 -c aws-node --previous`');
     expect(agentHint(awsNode!)).toContain('/var/log/aws-routed-eni/ipamd.log');
     expect(agentHint(csi!)).toContain('`kubectl -n kube-system describe pod ebs-csi-node-e3`');
+  });
+});
+
+describe('prefixDelegation', () => {
+  const awsNode = (env?: Array<{ name: string; value?: string; valueFrom?: unknown }>): PodObject => ({
+    metadata: { namespace: 'kube-system', name: 'aws-node-x', ownerReferences: [{ kind: 'DaemonSet', name: 'aws-node' }] },
+    spec: { containers: [{ name: 'aws-node', ...(env ? { env } : {}) }, { name: 'aws-eks-nodeagent' }] },
+  });
+  it("reads ENABLE_PREFIX_DELEGATION from the node's aws-node pod", () => {
+    expect(prefixDelegation([awsNode([{ name: 'ENABLE_PREFIX_DELEGATION', value: 'true' }])])).toBe(true);
+    expect(prefixDelegation([awsNode([{ name: 'ENABLE_PREFIX_DELEGATION', value: 'false' }])])).toBe(false);
+    // unset: the CNI's default, off
+    expect(prefixDelegation([awsNode([{ name: 'WARM_ENI_TARGET', value: '1' }])])).toBe(false);
+    // from a ConfigMap, or no aws-node here (another CNI): unknown
+    expect(prefixDelegation([awsNode([{ name: 'ENABLE_PREFIX_DELEGATION', valueFrom: { configMapKeyRef: { name: 'c', key: 'k' } } }])])).toBeUndefined();
+    expect(
+      prefixDelegation([{ metadata: { namespace: 'kube-system', name: 'cilium-x', ownerReferences: [{ kind: 'DaemonSet', name: 'cilium' }] } }]),
+    ).toBeUndefined();
   });
 });

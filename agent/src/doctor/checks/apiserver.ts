@@ -3,6 +3,7 @@ import { kubeletSkewProblem, minorOf } from '../../facts/version-skew.js';
 import { KUBELET_VERSION_FILE } from '../../facts/versions.js';
 import { CNI_CONF_DIR, cniConfigs, networkNotReady, pullFailures, pullHint } from '../pod-network.js';
 import { stuckTaints, type NodeObject } from '../node-status.js';
+import { nodeSummary } from '../kube-summary.js';
 import { providerIdOf } from '../../render/kubelet-config.js';
 import { apiRequest } from '../net.js';
 import { KUBELET_BOOTSTRAP_KUBECONFIG, KUBELET_KUBECONFIG, execOf } from '../kubeconfig.js';
@@ -331,16 +332,19 @@ export function registrationCheck(deps: DoctorDeps): Check {
       } catch {
         return { status: 'fail', detail: `the Node ${name} answer is not JSON`, hint: 'the endpoint may not be a Kubernetes API server' };
       }
+      // the bundle keeps the Node's state whatever the line says
+      const summary = nodeSummary(node);
       const ready = conditions.find((c) => c.type === 'Ready');
       if (!ready)
         return {
           status: 'warn',
           detail: `Node ${name} exists but has no Ready condition yet`,
           hint: 'kubelet has just registered; wait a few seconds and rerun',
+          value: { node: summary } satisfies RegistrationValue,
         };
       const why = [ready.reason, ready.message].filter(Boolean).join(': ');
       if (ready.status === 'True') {
-        const value: RegistrationValue = { capacityPods, ...(registeredAt ? { registeredAt } : {}) };
+        const value: RegistrationValue = { capacityPods, ...(registeredAt ? { registeredAt } : {}), node: summary };
         const found: string[] = [];
         const hints: string[] = [];
         const pressures = conditions.filter((c) => PRESSURES.includes(c.type ?? '') && c.status === 'True');
@@ -358,12 +362,18 @@ export function registrationCheck(deps: DoctorDeps): Check {
         return { status: 'warn', detail: `Node ${name} is Ready, ${found.join('; ')}`, hint: hints.join('; '), value };
       }
       if (ready.status === 'Unknown') {
-        return { status: 'fail', detail: `Node ${name} Ready is Unknown (${why})`, hint: 'kubelet stopped posting status: see the kubelet line' };
+        return {
+          status: 'fail',
+          detail: `Node ${name} Ready is Unknown (${why})`,
+          hint: 'kubelet stopped posting status: see the kubelet line',
+          value: { node: summary } satisfies RegistrationValue,
+        };
       }
       const hint = 'most often the network plugin is not ready: check the aws-node (VPC CNI) pod on this node and that the subnet has free IP addresses';
-      if (!networkNotReady(ready.message)) return { status: 'fail', detail: `Node ${name} is NotReady (${why})`, hint };
+      const value: RegistrationValue = { node: summary };
+      if (!networkNotReady(ready.message)) return { status: 'fail', detail: `Node ${name} is NotReady (${why})`, hint, value };
       const evidence = await networkEvidence(deps, Math.max(1, ctx.remainingMs() - 100));
-      return { status: 'fail', detail: `Node ${name} is NotReady (${why}); ${evidence.found.join('; ')}`, hint: evidence.hint ?? hint };
+      return { status: 'fail', detail: `Node ${name} is NotReady (${why}); ${evidence.found.join('; ')}`, hint: evidence.hint ?? hint, value };
     },
   };
 }
@@ -401,4 +411,6 @@ export interface RegistrationValue {
   capacityPods?: number;
   /** the Node's metadata.creationTimestamp: when the kubelet registered it */
   registeredAt?: string;
+  /** the Node's state, for the support bundle */
+  node?: Record<string, unknown>;
 }

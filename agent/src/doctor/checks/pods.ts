@@ -1,18 +1,21 @@
 import { describeCause } from '../../errors.js';
 import { builtinEniLimits } from '../../facts/builtin-instance-types.js';
-import { eniMaxPods } from '../../render/max-pods.js';
+import { eniMaxPods, eniMaxPodsWithPrefixes } from '../../render/max-pods.js';
 import {
   IPAMD_LOG,
   IPAMD_TAIL_BYTES,
   agentHint,
   failingNodeAgents,
   ipamdEvidence,
+  type PodCapacity,
+  prefixDelegation,
   sandboxFailures,
   sandboxHint,
   stuckPods,
   type PodObject,
 } from '../pod-sandboxes.js';
-import type { Check } from '../runner.js';
+import type { Check, CheckContext, Outcome } from '../runner.js';
+import { podSummary } from '../kube-summary.js';
 import type { DoctorDeps } from '../types.js';
 import { type AuthValue, PULL_JOURNAL_LINES, type RegistrationValue, askApiServer, firstLine } from './apiserver.js';
 import type { InstanceIdentity } from './imds.js';
@@ -53,52 +56,70 @@ export function podsCheck(deps: DoctorDeps): Check {
       } catch {
         return { status: 'warn', detail: 'the pod list is not JSON', hint: 'the endpoint may not be a Kubernetes API server' };
       }
-      const stuck = stuckPods(pods, deps.now());
-      const agents = failingNodeAgents(pods);
-      const count = `${pods.length} pod${pods.length === 1 ? '' : 's'} bound to ${name}`;
-      const failing =
-        agents.length === 0
-          ? undefined
-          : `failing on this node: ${agents.map((a) => `${a.pod} (${a.container}: ${a.reason}${a.restarts > 0 ? `, ${a.restarts} restarts` : ''})`).join(', ')}`;
-      if (stuck.length === 0) {
-        if (!failing) return { status: 'ok', detail: `${count}, none stuck in ContainerCreating` };
-        // the cluster's own agents (kube-system) make the node useless; another DaemonSet's pod, less so
-        const system = agents.some((a) => a.pod.startsWith('kube-system/'));
-        return { status: system ? 'fail' : 'warn', detail: `${count}; ${failing}`, hint: agentHint(agents[0]!) };
-      }
-      const waiting = `${stuck.length} stuck in ContainerCreating for over a minute (oldest ${stuck[0]!.pod}, ${stuck[0]!.ageSeconds} s)`;
-      let lines: string[] = [];
-      try {
-        lines = await deps.journal('kubelet.service', PULL_JOURNAL_LINES, Math.max(1, ctx.remainingMs() - 100));
-      } catch {
-        // the unit:kubelet line reports an unreadable journal
-      }
-      const failures = sandboxFailures(lines);
-      const names = new Set(stuck.map((p) => p.pod));
-      // the failure of a pod that is stuck now, else the newest (a line may not name its pod)
-      const failure = failures.find((f) => f.pod !== undefined && names.has(f.pod)) ?? failures[0];
-      if (!failure) {
-        // a slow volume attach or a journal rotated past the error: nothing proves the node at fault
-        return {
-          status: failing ? 'fail' : 'warn',
-          detail: `${count}; ${waiting}; the kubelet's journal names no volume or sandbox error${failing ? `; ${failing}` : ''}`,
-          hint: agents[0]
-            ? agentHint(agents[0])
-            : '`kubectl describe pod` shows its events (FailedMount, FailedCreatePodSandBox); see `journalctl -u kubelet` and `journalctl -u containerd`',
-        };
-      }
-      const found = [`${count}`, waiting, `kubelet: ${failure.reason}`, ...(failing ? [failing] : [])];
-      let ipamd;
-      if (failure.cause === 'no address') {
-        const tail = await deps.readTail(IPAMD_LOG, IPAMD_TAIL_BYTES).catch(() => undefined);
-        ipamd = tail === undefined ? undefined : ipamdEvidence(tail);
-        if (ipamd) found.push(`ipamd: ${ipamd.message}`);
-      }
-      const identity = await ctx.optional<InstanceIdentity>('imds');
-      const limits = identity ? builtinEniLimits(identity.instanceType) : undefined;
-      const maxPods = ctx.value<RegistrationValue>('registration').capacityPods;
-      const capacity = identity && limits && maxPods !== undefined ? { maxPods, formula: eniMaxPods(limits), instanceType: identity.instanceType } : undefined;
-      return { status: 'fail', detail: found.join('; '), hint: sandboxHint(failure, ipamd, capacity) };
+      // the bundle keeps the pods' state whatever the line says
+      return { ...(await judgePods(deps, ctx, name, pods)), value: { pods: pods.map(podSummary) } satisfies PodsValue };
     },
   };
+}
+
+/** The pods bound to the node, as the support bundle keeps them (their state, not their specs). */
+export interface PodsValue {
+  pods: Array<Record<string, unknown>>;
+}
+
+async function judgePods(deps: DoctorDeps, ctx: CheckContext, name: string, pods: PodObject[]): Promise<Outcome> {
+  const stuck = stuckPods(pods, deps.now());
+  const agents = failingNodeAgents(pods);
+  const count = `${pods.length} pod${pods.length === 1 ? '' : 's'} bound to ${name}`;
+  const failing =
+    agents.length === 0
+      ? undefined
+      : `failing on this node: ${agents.map((a) => `${a.pod} (${a.container}: ${a.reason}${a.restarts > 0 ? `, ${a.restarts} restarts` : ''})`).join(', ')}`;
+  if (stuck.length === 0) {
+    if (!failing) return { status: 'ok', detail: `${count}, none stuck in ContainerCreating` };
+    // the cluster's own agents (kube-system) make the node useless; another DaemonSet's pod, less so
+    const system = agents.some((a) => a.pod.startsWith('kube-system/'));
+    return { status: system ? 'fail' : 'warn', detail: `${count}; ${failing}`, hint: agentHint(agents[0]!) };
+  }
+  const waiting = `${stuck.length} stuck in ContainerCreating for over a minute (oldest ${stuck[0]!.pod}, ${stuck[0]!.ageSeconds} s)`;
+  let lines: string[] = [];
+  try {
+    lines = await deps.journal('kubelet.service', PULL_JOURNAL_LINES, Math.max(1, ctx.remainingMs() - 100));
+  } catch {
+    // the unit:kubelet line reports an unreadable journal
+  }
+  const failures = sandboxFailures(lines);
+  const names = new Set(stuck.map((p) => p.pod));
+  // the failure of a pod that is stuck now, else the newest (a line may not name its pod)
+  const failure = failures.find((f) => f.pod !== undefined && names.has(f.pod)) ?? failures[0];
+  if (!failure) {
+    // a slow volume attach or a journal rotated past the error: nothing proves the node at fault
+    return {
+      status: failing ? 'fail' : 'warn',
+      detail: `${count}; ${waiting}; the kubelet's journal names no volume or sandbox error${failing ? `; ${failing}` : ''}`,
+      hint: agents[0]
+        ? agentHint(agents[0])
+        : '`kubectl describe pod` shows its events (FailedMount, FailedCreatePodSandBox); see `journalctl -u kubelet` and `journalctl -u containerd`',
+    };
+  }
+  const found = [`${count}`, waiting, `kubelet: ${failure.reason}`, ...(failing ? [failing] : [])];
+  let ipamd;
+  if (failure.cause === 'no address') {
+    const tail = await deps.readTail(IPAMD_LOG, IPAMD_TAIL_BYTES).catch(() => undefined);
+    ipamd = tail === undefined ? undefined : ipamdEvidence(tail);
+    if (ipamd) found.push(`ipamd: ${ipamd.message}`);
+  }
+  const identity = await ctx.optional<InstanceIdentity>('imds');
+  const limits = identity ? builtinEniLimits(identity.instanceType) : undefined;
+  const maxPods = ctx.value<RegistrationValue>('registration').capacityPods;
+  const capacity: PodCapacity | undefined =
+    identity && limits && maxPods !== undefined
+      ? {
+          maxPods,
+          formula: eniMaxPods(limits),
+          instanceType: identity.instanceType,
+          ...(prefixDelegation(pods) ? { prefixFormula: eniMaxPodsWithPrefixes(limits) } : {}),
+        }
+      : undefined;
+  return { status: 'fail', detail: found.join('; '), hint: sandboxHint(failure, ipamd, capacity) };
 }
