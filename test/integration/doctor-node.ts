@@ -188,6 +188,8 @@ export function useDoctorNode(): void {
     await rm(join(root, 'var/log/aws-routed-eni'), { recursive: true, force: true });
     api.pods.length = 0;
     api.csrs.clear();
+    // the nameservers the kubelet hands pods, as DHCP writes them on an EC2 instance
+    await writeFile(join(root, 'etc/resolv.conf'), 'nameserver 169.254.169.253\nsearch us-west-2.compute.internal\n');
     await configureNode(config);
     await setUnits({ 'containerd.service': 'active', 'kubelet.service': 'active' });
     for (const f of await readdir(journalDir)) await rm(join(journalDir, f));

@@ -60,6 +60,7 @@ describe('doctor on a healthy node', () => {
       'files',
       'local-storage',
       'forward-policy',
+      'pod-dns',
       'cloud-init',
       'unit:eks-node-agent-config',
       'unit:containerd',
@@ -103,9 +104,9 @@ describe('doctor on a healthy node', () => {
     const r = await doctor();
     expect(r.exitCode).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines).toHaveLength(24);
+    expect(lines).toHaveLength(25);
     expect(lines[0]).toMatch(/^ok +imds +IMDSv2 token and identity: i-0123456789abcdef0/);
-    expect(lines.at(-1)).toBe('0 failed, 0 warnings, 23 ok, 0 skipped');
+    expect(lines.at(-1)).toBe('0 failed, 0 warnings, 24 ok, 0 skipped');
   });
 });
 
@@ -483,6 +484,47 @@ describe('doctor names the cause of each join failure', () => {
     expect((await doctorJson()).by('serving-cert')).toMatchObject({ status: 'ok', detail: expect.stringContaining('self-signed') });
   });
 
+  it("pods' nameservers: a loopback stub, a missing file, too many servers, and the resolvConf the user data gives", async () => {
+    expect((await doctorJson()).by('pod-dns')).toMatchObject({ status: 'ok', detail: 'pods with dnsPolicy Default get 169.254.169.253 (/etc/resolv.conf)' });
+    // systemd-resolved's stub, with the real servers beside it
+    await writeFile(join(root, 'etc/resolv.conf'), '# stub\nnameserver 127.0.0.53\noptions edns0 trust-ad\nsearch ec2.internal\n');
+    await mkdir(join(root, 'run/systemd/resolve'), { recursive: true });
+    await writeFile(join(root, 'run/systemd/resolve/resolv.conf'), 'nameserver 10.0.0.2\nsearch ec2.internal\n');
+    const stub = await doctorJson();
+    expect(stub.exitCode).toBe(0);
+    expect(stub.by('pod-dns')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining("/etc/resolv.conf, the kubelet's resolvConf, lists 127.0.0.53, which a pod cannot reach"),
+      hint: '/run/systemd/resolve/resolv.conf lists the real servers (10.0.0.2): set spec.kubelet.config.resolvConf: /run/systemd/resolve/resolv.conf',
+    });
+    // the user data points the kubelet at it: judged there
+    const config = nodeConfig();
+    config.spec.kubelet = { config: { resolvConf: '/run/systemd/resolve/resolv.conf' } };
+    imds.setUserData(stringify(config));
+    await configureNode(config);
+    expect((await doctorJson()).by('pod-dns')).toMatchObject({
+      status: 'ok',
+      detail: 'pods with dnsPolicy Default get 10.0.0.2 (/run/systemd/resolve/resolv.conf)',
+    });
+    await rm(join(root, 'run/systemd/resolve/resolv.conf'));
+    const missing = await doctorJson();
+    expect(missing.exitCode).toBe(1);
+    expect(missing.by('pod-dns')).toMatchObject({
+      status: 'fail',
+      detail: "/run/systemd/resolve/resolv.conf, the kubelet's resolvConf, does not exist",
+      hint: expect.stringContaining("the kubelet fails every pod's sandbox"),
+    });
+    // four servers from a DHCP options set: the kubelet keeps three
+    imds.setUserData(stringify(nodeConfig()));
+    await configureNode(nodeConfig());
+    await writeFile(join(root, 'etc/resolv.conf'), 'nameserver 10.0.0.2\nnameserver 10.1.0.2\nnameserver 10.2.0.2\nnameserver 10.3.0.2\n');
+    expect((await doctorJson()).by('pod-dns')).toMatchObject({
+      status: 'warn',
+      detail: '/etc/resolv.conf lists 4 nameservers, and the kubelet gives pods the first 3 (10.0.0.2, 10.1.0.2, 10.2.0.2)',
+    });
+    await rm(join(root, 'run'), { recursive: true, force: true });
+  });
+
   it("Ready but never initialized by the cloud controller: registration warns, naming the taint and the providerID that is not the instance's", async () => {
     const node = api.nodes.get(NODE) as { metadata: Record<string, unknown>; spec?: Record<string, unknown> };
     node.metadata.creationTimestamp = new Date(Date.now() - 600_000).toISOString();
@@ -775,6 +817,7 @@ describe('doctor --bundle', () => {
       'eks-node-doctor/cni/net.d/10-aws.conflist',
       'eks-node-doctor/kubernetes/node.json',
       'eks-node-doctor/kubernetes/pods.json',
+      'eks-node-doctor/dns/kubelet-resolv.conf',
     ]) {
       expect(entries).toContain(expected);
     }
@@ -792,6 +835,8 @@ describe('doctor --bundle', () => {
     expect(await text('cni/net.d.txt')).toBe('10-aws.conflist\naws-cni-support.sh\n');
     expect(await text('cni/net.d/10-aws.conflist')).toContain('"type":"aws-cni"');
     expect(entries).not.toContain('eks-node-doctor/cni/net.d/aws-cni-support.sh');
+    // the file the pod-dns line judged, named
+    expect(await text('dns/kubelet-resolv.conf')).toBe('# /etc/resolv.conf\nnameserver 169.254.169.253\nsearch us-west-2.compute.internal\n');
     // the Node and its pods, as the API server gave them: state, no spec, no annotations
     expect(JSON.parse(await text('kubernetes/node.json'))).toMatchObject({ name: NODE, conditions: [{ type: 'Ready', status: 'True' }] });
     expect(JSON.parse(await text('kubernetes/pods.json'))).toEqual([

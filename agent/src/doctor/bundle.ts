@@ -10,6 +10,7 @@ import type { ConfigValue } from './checks/config.js';
 import type { ForwardChain } from './checks/forward.js';
 import type { RegistrationValue } from './checks/apiserver.js';
 import type { PodsValue } from './checks/pods.js';
+import type { PodDnsValue } from './checks/pod-dns.js';
 import type { Plan } from '../render/plan.js';
 import { formatJson } from './report.js';
 import { tarGz, type TarEntry } from './tar.js';
@@ -116,6 +117,10 @@ export async function buildBundle(deps: DoctorDeps, outcome: DoctorOutcome, time
   add('kubernetes/node.json', node ? `${JSON.stringify(node, null, 2)}\n` : notRead('registration'));
   const pods = (outcome.values.get('pods') as PodsValue | undefined)?.pods;
   add('kubernetes/pods.json', pods ? `${JSON.stringify(pods, null, 2)}\n` : notRead('pods'));
+
+  // the nameservers the kubelet hands pods (pod-dns line)
+  const podDns = outcome.values.get('pod-dns') as PodDnsValue | undefined;
+  if (podDns) add('dns/kubelet-resolv.conf', `# ${podDns.path}\n${podDns.text}`);
 
   // the chain the forward-policy check judged: its rules too, which the report line only counts
   const forward = outcome.values.get('forward-policy') as ForwardChain | undefined;

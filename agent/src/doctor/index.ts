@@ -7,6 +7,7 @@ import { identityCheck } from './checks/identity.js';
 import { caCheck, dnsCheck, tcpCheck, tlsCheck } from './checks/endpoint.js';
 import { authCheck, clockCheck, kubeletVersionCheck, registrationCheck } from './checks/apiserver.js';
 import { podsCheck } from './checks/pods.js';
+import { podDnsCheck } from './checks/pod-dns.js';
 import { filesCheck } from './checks/files.js';
 import { storageCheck } from './checks/storage.js';
 import { cloudInitCheck } from './checks/cloud-init.js';
@@ -39,6 +40,7 @@ export function buildChecks(deps: DoctorDeps, options: DoctorRunOptions): Check[
     filesCheck(deps),
     storageCheck(deps),
     forwardCheck(deps),
+    podDnsCheck(deps),
     cloudInitCheck(deps),
     ...UNITS.map(({ unit, oneshot }) => unitCheck(deps, unit, oneshot)),
     registrationCheck(deps),

@@ -1,0 +1,137 @@
+import { isIP } from 'node:net';
+import { lastFlag } from '../../api/kubelet-flags.js';
+import type { NodeConfig } from '../../api/schema.js';
+import type { Check } from '../runner.js';
+import type { DoctorDeps } from '../types.js';
+import type { ConfigValue } from './config.js';
+
+/**
+ * The nameservers the kubelet hands pods: its resolvConf (default /etc/resolv.conf) is what a pod
+ * with dnsPolicy Default gets, CoreDNS among them, which forwards every name outside the cluster
+ * there. A loopback nameserver (systemd-resolved's stub 127.0.0.53, a local dnsmasq) answers on
+ * the node but not in a pod's own network namespace: such pods resolve nothing, and CoreDNS
+ * forwards to itself ("Loop ... detected") or to nothing. The kubelet also keeps only the first
+ * three nameservers and 32 search domains (its own three cluster domains among them), and says so
+ * in an event on every pod it starts.
+ */
+
+export const DEFAULT_RESOLV_CONF = '/etc/resolv.conf';
+/** systemd-resolved's list of the real upstream servers, beside its stub */
+export const RESOLVED_UPSTREAM = '/run/systemd/resolve/resolv.conf';
+/** the kubelet's limits (Kubernetes 1.28 and later: ExpandedDNSConfig) */
+export const MAX_NAMESERVERS = 3;
+export const MAX_SEARCH_PATHS = 32;
+/** the search domains the kubelet puts before the host's for a ClusterFirst pod: <ns>.svc.<domain>, svc.<domain>, <domain> */
+const CLUSTER_SEARCH_PATHS = 3;
+
+/** The kubelet's resolvConf as read, for the support bundle. */
+export interface PodDnsValue {
+  path: string;
+  text: string;
+}
+
+export interface ResolvConf {
+  nameservers: string[];
+  search: string[];
+}
+
+/** resolv.conf as the kubelet reads it: `nameserver` lines accumulate, the last `search` line wins, `#` lines are comments. */
+export function parseResolvConf(text: string): ResolvConf {
+  const nameservers: string[] = [];
+  let search: string[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line.startsWith('#')) continue;
+    const [keyword, ...fields] = line.split(/\s+/);
+    if (keyword === 'nameserver' && fields[0]) nameservers.push(fields[0]);
+    else if (keyword === 'search') search = fields.map((f) => f.replace(/\.$/, '')).filter((f) => f !== '');
+  }
+  return { nameservers, search };
+}
+
+/** A nameserver a pod cannot reach from its own network namespace. */
+export function isLoopback(address: string): boolean {
+  const plain = address.replace(/%.*$/, '');
+  if (isIP(plain) === 4) return plain.startsWith('127.');
+  return plain === '::1' || /^(0{0,4}:){7}0{0,3}1$/.test(plain);
+}
+
+/** The file the kubelet takes its resolvConf from: --resolv-conf wins over the config's resolvConf. */
+export function kubeletResolvConf(spec: NodeConfig['spec']): string {
+  const flag = lastFlag(spec?.kubelet?.flags, '--resolv-conf');
+  if (flag) return flag.value;
+  const fromConfig = spec?.kubelet?.config?.resolvConf;
+  return typeof fromConfig === 'string' ? fromConfig : DEFAULT_RESOLV_CONF;
+}
+
+export function podDnsCheck(deps: DoctorDeps): Check {
+  return {
+    name: 'pod-dns',
+    needs: [],
+    timeoutMs: 2_000,
+    async run(ctx) {
+      const path = kubeletResolvConf((await ctx.optional<ConfigValue>('config'))?.source.spec);
+      if (path === '') return { status: 'ok', detail: 'resolvConf is empty: the kubelet gives pods no nameserver of the node (dnsPolicy Default gets none)' };
+      let file;
+      try {
+        file = await deps.readFile(path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EACCES') throw err;
+        return { status: 'warn', detail: `cannot read ${path} (permission denied)`, hint: 'run doctor as root (`sudo eks-node-agent doctor`)' };
+      }
+      if (!file) {
+        return {
+          status: 'fail',
+          detail: `${path}, the kubelet's resolvConf, does not exist`,
+          hint: `the kubelet fails every pod's sandbox ("Could not open resolv conf file", "Failed to generate sandbox config for pod"): restore ${path} (the network service writes it) or point spec.kubelet.config.resolvConf at the file that lists the nameservers`,
+        };
+      }
+      const text = file.content.toString('utf8');
+      const conf = parseResolvConf(text);
+      // the bundle keeps the file the line judged
+      const value: PodDnsValue = { path, text };
+      if (conf.nameservers.length === 0) {
+        return {
+          value,
+          status: 'warn',
+          detail: `${path} lists no nameserver: pods with dnsPolicy Default (CoreDNS among them) resolve nothing outside the cluster`,
+          hint: 'the VPC resolver (169.254.169.253, or the VPC CIDR base +2) comes from DHCP: see the DHCP options set and the network service that writes the file',
+        };
+      }
+      const loopback = conf.nameservers.filter(isLoopback);
+      if (loopback.length > 0) {
+        const upstream = path === RESOLVED_UPSTREAM ? undefined : await deps.readFile(RESOLVED_UPSTREAM).catch(() => undefined);
+        const real = upstream ? parseResolvConf(upstream.content.toString('utf8')).nameservers.filter((n) => !isLoopback(n)) : [];
+        return {
+          value,
+          status: 'warn',
+          detail: `${path}, the kubelet's resolvConf, lists ${loopback.join(', ')}, which a pod cannot reach from its own network namespace: pods with dnsPolicy Default, CoreDNS among them, resolve nothing outside the cluster`,
+          hint:
+            real.length > 0
+              ? `${RESOLVED_UPSTREAM} lists the real servers (${real.join(', ')}): set spec.kubelet.config.resolvConf: ${RESOLVED_UPSTREAM}`
+              : 'give the kubelet a resolv.conf that lists the VPC resolver (spec.kubelet.config.resolvConf); a loopback resolver on the node (systemd-resolved stub, dnsmasq) serves only the node',
+        };
+      }
+      const found: string[] = [];
+      if (conf.nameservers.length > MAX_NAMESERVERS) {
+        found.push(
+          `${conf.nameservers.length} nameservers, and the kubelet gives pods the first ${MAX_NAMESERVERS} (${conf.nameservers.slice(0, MAX_NAMESERVERS).join(', ')})`,
+        );
+      }
+      if (conf.search.length + CLUSTER_SEARCH_PATHS > MAX_SEARCH_PATHS) {
+        found.push(
+          `${conf.search.length} search domains, and the kubelet keeps ${MAX_SEARCH_PATHS} with its own ${CLUSTER_SEARCH_PATHS} cluster domains first`,
+        );
+      }
+      if (found.length > 0) {
+        return {
+          value,
+          status: 'warn',
+          detail: `${path} lists ${found.join('; ')}`,
+          hint: 'the rest are left out, and the kubelet records a DNSConfigForming event ("limits were exceeded") on every pod it starts: shorten the DHCP options set or give the kubelet a shorter file (spec.kubelet.config.resolvConf)',
+        };
+      }
+      return { status: 'ok', detail: `pods with dnsPolicy Default get ${conf.nameservers.join(', ')} (${path})`, value };
+    },
+  };
+}
