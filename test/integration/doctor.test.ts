@@ -777,22 +777,21 @@ describe('doctor --bundle', () => {
     await writeFile(join(root, 'etc/cni/net.d/10-aws.conflist'), '{"cniVersion":"0.4.0","name":"aws-cni","plugins":[{"type":"aws-cni"}]}\n');
     await writeFile(join(root, 'etc/cni/net.d/aws-cni-support.sh'), '#!/bin/sh\n');
     // a pod whose spec carries a secret in its environment: the bundle keeps its state, not its spec
+    const web = {
+      name: 'web',
+      image: 'nginx',
+      ready: true,
+      restartCount: 2,
+      state: { running: { startedAt: '2026-12-05T10:00:00Z' } },
+      lastState: { terminated: { reason: 'OOMKilled', exitCode: 137 } },
+    };
     api.pods.push({
       metadata: { namespace: 'shop', name: 'web-0', ownerReferences: [{ kind: 'ReplicaSet', name: 'web-5d9f' }], annotations: { note: 'annotation-secret-x' } },
       spec: { nodeName: NODE, containers: [{ name: 'web', image: 'nginx', env: [{ name: 'DB_PASSWORD', value: 'env-secret-in-spec' }] }] },
       status: {
         phase: 'Running',
         conditions: [{ type: 'Ready', status: 'True' }],
-        containerStatuses: [
-          {
-            name: 'web',
-            image: 'nginx',
-            ready: true,
-            restartCount: 2,
-            state: { running: { startedAt: '2026-12-05T10:00:00Z' } },
-            lastState: { terminated: { reason: 'OOMKilled', exitCode: 137 } },
-          },
-        ],
+        containerStatuses: [web],
       },
     });
     const bundle = join(work, 'bundle.tar.gz');
@@ -846,16 +845,7 @@ describe('doctor --bundle', () => {
         owner: 'ReplicaSet/web-5d9f',
         phase: 'Running',
         conditions: [{ type: 'Ready', status: 'True' }],
-        containers: [
-          {
-            name: 'web',
-            image: 'nginx',
-            ready: true,
-            restartCount: 2,
-            state: { running: { startedAt: '2026-12-05T10:00:00Z' } },
-            lastState: { terminated: { reason: 'OOMKilled', exitCode: 137 } },
-          },
-        ],
+        containers: [web],
       },
     ]);
     // the chain the forward-policy line judged, its rules included (iptables test double)
