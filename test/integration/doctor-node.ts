@@ -86,8 +86,8 @@ export function facts(): Facts {
 }
 
 /** Writes what `init` would have written for this config, as a configured node has it. */
-export async function configureNode(config: ResolvedNodeConfig): Promise<void> {
-  for (const file of render(config, facts()).files) {
+export async function configureNode(config: ResolvedNodeConfig, extra: Partial<Facts> = {}): Promise<void> {
+  for (const file of render(config, { ...facts(), ...extra }).files) {
     const path = join(root, file.path);
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, file.content);
@@ -189,6 +189,7 @@ export function useDoctorNode(): void {
     api.pods.length = 0;
     api.csrs.clear();
     // the nameservers the kubelet hands pods, as DHCP writes them on an EC2 instance
+    await rm(join(root, 'etc/resolv.conf'), { force: true });
     await writeFile(join(root, 'etc/resolv.conf'), 'nameserver 169.254.169.253\nsearch us-west-2.compute.internal\n');
     await configureNode(config);
     await setUnits({ 'containerd.service': 'active', 'kubelet.service': 'active' });

@@ -522,6 +522,16 @@ describe('doctor names the cause of each join failure', () => {
       status: 'warn',
       detail: '/etc/resolv.conf lists 4 nameservers, and the kubelet gives pods the first 3 (10.0.0.2, 10.1.0.2, 10.2.0.2)',
     });
+    // a bake that links /etc/resolv.conf to the stub: init points the kubelet at the real servers,
+    // and doctor (whose facts read the same link) renders the same files and judges that file
+    await rm(join(root, 'etc/resolv.conf'));
+    await symlink('../run/systemd/resolve/stub-resolv.conf', join(root, 'etc/resolv.conf'));
+    await mkdir(join(root, 'run/systemd/resolve'), { recursive: true });
+    await writeFile(join(root, 'run/systemd/resolve/resolv.conf'), 'nameserver 10.0.0.2\n');
+    await configureNode(nodeConfig(), { podResolvConf: '/run/systemd/resolve/resolv.conf' });
+    const linked = await doctorJson();
+    expect(linked.by('files').status).toBe('ok');
+    expect(linked.by('pod-dns')).toMatchObject({ status: 'ok', detail: 'pods with dnsPolicy Default get 10.0.0.2 (/run/systemd/resolve/resolv.conf)' });
     await rm(join(root, 'run'), { recursive: true, force: true });
   });
 

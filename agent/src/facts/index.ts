@@ -6,6 +6,7 @@ import { eniFacts, findInstanceTypeRow, lookupEniLimits, type EniLimitsLookup } 
 import { gatherInstanceFacts, readInterfaceIpv6 } from './instance.js';
 import { readSandboxImage } from './sandbox-image.js';
 import { readAcceleratorFacts } from './accelerators.js';
+import { readPodResolvConf } from './resolv-conf.js';
 import type { AcceleratorFacts } from './types.js';
 import type { Facts, InstanceFacts } from './types.js';
 
@@ -89,8 +90,15 @@ export async function gatherFacts(sources: FactSources): Promise<GatheredFacts> 
     readSandboxImage(sources.root),
     gathered ? readAcceleratorFacts(sources.root) : Promise.resolve<AcceleratorFacts | undefined>(undefined),
   ]);
+  const podResolvConf = gathered ? readPodResolvConf(sources.root) : undefined;
   return {
-    facts: { instance, ...eniFacts(eni), ...(sandboxImage ? { sandboxImage } : {}), ...(accelerators ? { accelerators } : {}) },
+    facts: {
+      instance,
+      ...eniFacts(eni),
+      ...(sandboxImage ? { sandboxImage } : {}),
+      ...(accelerators ? { accelerators } : {}),
+      ...(podResolvConf ? { podResolvConf } : {}),
+    },
     eniSource: sources.needEniLimits === false ? 'not needed' : eni.source,
     nodeName,
     warnings: eni.warnings,

@@ -71,6 +71,8 @@ function agentSettings(ctx: RenderContext): Record<string, unknown> {
     protectKernelDefaults: true,
     providerID: providerIdOf(instance),
     readOnlyPort: 0,
+    // systemd-resolved's real servers when /etc/resolv.conf is its stub, which pods cannot reach
+    ...(ctx.facts.podResolvConf ? { resolvConf: ctx.facts.podResolvConf } : {}),
     // only for the Static memory manager without the user's own (reserved-memory.ts)
     ...(ctx.reservedMemory ? { reservedMemory: ctx.reservedMemory } : {}),
     serializeImagePulls: false,

@@ -32,5 +32,8 @@ describe('kubeletResolvConf', () => {
     expect(kubeletResolvConf({ kubelet: { config: { resolvConf: '/run/systemd/resolve/resolv.conf' } } })).toBe('/run/systemd/resolve/resolv.conf');
     expect(kubeletResolvConf({ kubelet: { config: { resolvConf: '/a' }, flags: ['--resolv-conf=/b'] } })).toBe('/b');
     expect(kubeletResolvConf({ kubelet: { config: { resolvConf: '' } } })).toBe('');
+    // the agent's choice (config.json) stands unless the user gives one
+    expect(kubeletResolvConf(undefined, '/run/systemd/resolve/resolv.conf')).toBe('/run/systemd/resolve/resolv.conf');
+    expect(kubeletResolvConf({ kubelet: { config: { resolvConf: '/a' } } }, '/run/systemd/resolve/resolv.conf')).toBe('/a');
   });
 });

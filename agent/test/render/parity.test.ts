@@ -213,6 +213,21 @@ describe('kubelet settings by version', () => {
     expect(old.kubelet().featureGates).toEqual({ DynamicResourceAllocation: false, RotateKubeletServerCertificate: true });
   });
 
+  it("points the kubelet at systemd-resolved's real servers when /etc/resolv.conf is its stub, the user's resolvConf winning", () => {
+    const stub = { ...baseFacts({ kubeletVersion: 'v1.34.1' }), podResolvConf: '/run/systemd/resolve/resolv.conf' };
+    expect(files(render(baseConfig(ca.certBase64), stub)).kubelet().resolvConf).toBe('/run/systemd/resolve/resolv.conf');
+    expect(files(render(baseConfig(ca.certBase64), baseFacts({ kubeletVersion: 'v1.34.1' }))).kubelet().resolvConf).toBeUndefined();
+    const own = files(render(baseConfig(ca.certBase64, { kubelet: { config: { resolvConf: '/etc/pods-resolv.conf' } } }), stub));
+    expect(own.dropIn()).toMatchObject({ resolvConf: '/etc/pods-resolv.conf' });
+    const old = files(
+      render(baseConfig(ca.certBase64, { kubelet: { config: { resolvConf: '/etc/pods-resolv.conf' } } }), {
+        ...stub,
+        instance: { ...stub.instance, kubeletVersion: 'v1.27.1' },
+      }),
+    );
+    expect(old.kubelet().resolvConf).toBe('/etc/pods-resolv.conf');
+  });
+
   it("folds the agent's node label into the user's --node-labels, the user's keys winning", () => {
     const facts = { ...baseFacts({ kubeletVersion: 'v1.35.0' }), accelerators: gpu };
     const flags = ['--node-labels=team=a', '--max-pods=20', '--node-labels=team=b,tier=gpu'];

@@ -1,6 +1,8 @@
 import { isIP } from 'node:net';
 import { lastFlag } from '../../api/kubelet-flags.js';
 import type { NodeConfig } from '../../api/schema.js';
+import { RESOLVED_UPSTREAM } from '../../facts/resolv-conf.js';
+import { PATHS } from '../../render/paths.js';
 import type { Check } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
 import type { ConfigValue } from './config.js';
@@ -16,8 +18,6 @@ import type { ConfigValue } from './config.js';
  */
 
 export const DEFAULT_RESOLV_CONF = '/etc/resolv.conf';
-/** systemd-resolved's list of the real upstream servers, beside its stub */
-export const RESOLVED_UPSTREAM = '/run/systemd/resolve/resolv.conf';
 /** the kubelet's limits (Kubernetes 1.28 and later: ExpandedDNSConfig) */
 export const MAX_NAMESERVERS = 3;
 export const MAX_SEARCH_PATHS = 32;
@@ -56,12 +56,29 @@ export function isLoopback(address: string): boolean {
   return plain === '::1' || /^(0{0,4}:){7}0{0,3}1$/.test(plain);
 }
 
-/** The file the kubelet takes its resolvConf from: --resolv-conf wins over the config's resolvConf. */
-export function kubeletResolvConf(spec: NodeConfig['spec']): string {
+/**
+ * The file the kubelet takes its resolvConf from: --resolv-conf wins over the user's config,
+ * which wins over the agent's choice (`agent`, as config.json holds it: systemd-resolved's real
+ * servers when /etc/resolv.conf is its stub), else the kubelet's default.
+ */
+export function kubeletResolvConf(spec: NodeConfig['spec'], agent?: string): string {
   const flag = lastFlag(spec?.kubelet?.flags, '--resolv-conf');
   if (flag) return flag.value;
   const fromConfig = spec?.kubelet?.config?.resolvConf;
-  return typeof fromConfig === 'string' ? fromConfig : DEFAULT_RESOLV_CONF;
+  if (typeof fromConfig === 'string') return fromConfig;
+  return agent ?? DEFAULT_RESOLV_CONF;
+}
+
+/** The resolvConf of the agent's config.json as the kubelet reads it, when it sets one. */
+async function agentResolvConf(deps: DoctorDeps): Promise<string | undefined> {
+  const file = await deps.readFile(PATHS.kubeletConfig).catch(() => undefined);
+  if (!file) return undefined;
+  try {
+    const value = (JSON.parse(file.content.toString('utf8')) as { resolvConf?: unknown }).resolvConf;
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined; // the files line judges the file itself
+  }
 }
 
 export function podDnsCheck(deps: DoctorDeps): Check {
@@ -70,7 +87,7 @@ export function podDnsCheck(deps: DoctorDeps): Check {
     needs: [],
     timeoutMs: 2_000,
     async run(ctx) {
-      const path = kubeletResolvConf((await ctx.optional<ConfigValue>('config'))?.source.spec);
+      const path = kubeletResolvConf((await ctx.optional<ConfigValue>('config'))?.source.spec, await agentResolvConf(deps));
       if (path === '') return { status: 'ok', detail: 'resolvConf is empty: the kubelet gives pods no nameserver of the node (dnsPolicy Default gets none)' };
       let file;
       try {
