@@ -76,8 +76,8 @@ const FAILING = new Set([
 export interface FailingAgent {
   /** namespace/name */
   pod: string;
-  /** the DaemonSet that owns it (aws-node, kube-proxy, a CSI node driver, ...) */
-  daemonSet: string;
+  /** the DaemonSet that owns it (aws-node, kube-proxy, a CSI node driver, ...), or `coredns` */
+  component: string;
   container: string;
   reason: string;
   restarts: number;
@@ -87,20 +87,24 @@ export interface FailingAgent {
  * The node's own agents that fail: pods a DaemonSet put on this node (the CNI, kube-proxy, CSI
  * node drivers) with a container that crash-loops or cannot get its image. Without them the node
  * is Ready and yet runs nothing right: no pod addresses without aws-node, no Services without
- * kube-proxy. One per pod, its first failing container (init containers first).
+ * kube-proxy. CoreDNS too, a Deployment's pod but the cluster's DNS, which crash-loops on a node
+ * whose resolv.conf it cannot forward to (the pod-dns line). One per pod, its first failing
+ * container (init containers first).
  */
 export function failingNodeAgents(pods: PodObject[]): FailingAgent[] {
   const out: FailingAgent[] = [];
   for (const pod of pods) {
     const owner = pod.metadata?.ownerReferences?.find((o) => o.kind === 'DaemonSet');
-    if (!owner || pod.status?.phase === 'Succeeded') continue;
+    const coredns =
+      pod.metadata?.namespace === 'kube-system' && pod.metadata.ownerReferences?.some((o) => o.kind === 'ReplicaSet' && o.name?.startsWith('coredns-'));
+    if ((!owner && !coredns) || pod.status?.phase === 'Succeeded') continue;
     const bad = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find(
       (c) => c.ready !== true && FAILING.has(c.state?.waiting?.reason ?? ''),
     );
     if (!bad) continue;
     out.push({
       pod: `${pod.metadata?.namespace ?? 'default'}/${pod.metadata?.name ?? '?'}`,
-      daemonSet: owner.name ?? '?',
+      component: owner ? (owner.name ?? '?') : 'coredns',
       container: bad.name ?? '?',
       reason: bad.state!.waiting!.reason!,
       restarts: bad.restartCount ?? 0,
@@ -116,10 +120,13 @@ export function agentHint(agent: FailingAgent): string {
     return `${agent.pod} cannot start ${agent.container} (${agent.reason}): \`kubectl -n ${namespace} describe pod ${name}\` names the image or the missing ConfigMap or Secret`;
   }
   const logs = `\`kubectl -n ${namespace} logs ${name} -c ${agent.container} --previous\``;
-  if (agent.daemonSet === 'aws-node') {
+  if (agent.component === 'aws-node') {
     return `aws-node restarts when ipamd cannot reach the API server through the cluster's service address (kube-proxy not yet running on this node, or the cluster security group) or EC2 refuses its calls; ${logs} and ${IPAMD_LOG} say which`;
   }
-  if (agent.daemonSet === 'kube-proxy') {
+  if (agent.component === 'coredns') {
+    return `CoreDNS exits with "Loop ... detected" when the resolv.conf the kubelet hands it lists a loopback resolver (see the pod-dns line), and cannot start without reaching the API server through the cluster's service address; ${logs} says which`;
+  }
+  if (agent.component === 'kube-proxy') {
     return `kube-proxy restarts, so this node's pods cannot reach Services: ${logs} (often a kube-proxy add-on version the cluster's Kubernetes version does not take)`;
   }
   return `${logs} says why it exits`;

@@ -213,8 +213,8 @@ describe('failingNodeAgents', () => {
       agent('fluent-bit-f4', 'logging', 'fluent-bit', { name: 'fluent-bit', reason: 'ContainerCreating' }),
     ];
     expect(failingNodeAgents(pods)).toEqual([
-      { pod: 'kube-system/aws-node-x1', daemonSet: 'aws-node', container: 'aws-node', reason: 'CrashLoopBackOff', restarts: 12 },
-      { pod: 'kube-system/ebs-csi-node-e3', daemonSet: 'ebs-csi-node', container: 'node-driver-registrar', reason: 'ImagePullBackOff', restarts: 0 },
+      { pod: 'kube-system/aws-node-x1', component: 'aws-node', container: 'aws-node', reason: 'CrashLoopBackOff', restarts: 12 },
+      { pod: 'kube-system/ebs-csi-node-e3', component: 'ebs-csi-node', container: 'node-driver-registrar', reason: 'ImagePullBackOff', restarts: 0 },
     ]);
   });
 
@@ -226,6 +226,19 @@ describe('failingNodeAgents', () => {
     expect(agentHint(awsNode!)).toContain('`kubectl -n kube-system logs aws-node-x1 -c aws-node --previous`');
     expect(agentHint(awsNode!)).toContain('/var/log/aws-routed-eni/ipamd.log');
     expect(agentHint(csi!)).toContain('`kubectl -n kube-system describe pod ebs-csi-node-e3`');
+  });
+
+  it("keeps CoreDNS, the cluster's DNS, and points a crash loop at the pod-dns line", () => {
+    const coredns = (namespace: string): PodObject => ({
+      metadata: { namespace, name: 'coredns-5d78c9869d-abcde', ownerReferences: [{ kind: 'ReplicaSet', name: 'coredns-5d78c9869d' }] },
+      status: { phase: 'Running', containerStatuses: [{ name: 'coredns', ready: false, restartCount: 7, state: { waiting: { reason: 'CrashLoopBackOff' } } }] },
+    });
+    const [dns] = failingNodeAgents([coredns('kube-system')]);
+    expect(dns).toEqual({ pod: 'kube-system/coredns-5d78c9869d-abcde', component: 'coredns', container: 'coredns', reason: 'CrashLoopBackOff', restarts: 7 });
+    expect(agentHint(dns!)).toContain('"Loop ... detected"');
+    expect(agentHint(dns!)).toContain('pod-dns line');
+    // a workload that happens to be named so, elsewhere: not the cluster's DNS
+    expect(failingNodeAgents([coredns('shop')])).toEqual([]);
   });
 });
 
