@@ -25,7 +25,7 @@ import type { NodeNameValue } from './node-name.js';
  * The pods the node should run but cannot: on a Ready node, pods bound to it stuck in
  * ContainerCreating (no volumes or no sandbox) past a minute, and why, from the kubelet's journal
  * and, when the pod network had no address, from the VPC CNI's ipamd log; and the node's own
- * DaemonSet pods that crash-loop or cannot get their image. The node's own credentials may list
+ * DaemonSet pods, and CoreDNS's, that crash-loop or cannot get their image. The node's own credentials may list
  * the pods bound to it (the Node authorizer's rule), which is all this asks.
  */
 export function podsCheck(deps: DoctorDeps): Check {

@@ -1,13 +1,12 @@
 import { X509Certificate } from 'node:crypto';
 import { lastFlag } from '../../api/kubelet-flags.js';
 import type { NodeConfig } from '../../api/schema.js';
-import type { Check } from '../runner.js';
+import type { Check, CheckContext } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
 import { type AuthValue, type RegistrationValue, askApiServer, firstLine } from './apiserver.js';
 import type { ConfigValue } from './config.js';
 import type { NodeNameValue } from './node-name.js';
 import { secondsSince } from '../node-status.js';
-import type { CheckContext } from '../runner.js';
 import { type CsrObject, type CsrState, KUBELET_SERVING_SIGNER, csrHint, describeCsr, newestServingCsr } from '../serving-csr.js';
 import { describeCause } from '../../errors.js';
 
@@ -165,7 +164,8 @@ export function servingCertCheck(deps: DoctorDeps): Check {
           ? ` The kubelet authenticates as ${auth.username}, not ${expected}: EKS does not approve a serving CSR from it (the access entry or aws-auth mapping's username must be system:node:{{EC2PrivateDNSName}}).`
           : '';
       const none = `no serving certificate in ${dir}${since === undefined ? '' : ` ${since} s after the Node registered`}`;
-      const { state, error } = await servingCsrOf(ctx, auth, renewalRequester(ctx), now);
+      const requester = renewalRequester(ctx);
+      const { state, error } = await servingCsrOf(ctx, auth, requester, now);
       if (state) return { status: 'warn', detail: `${none}: ${describeCsr(state)}`, hint: `${NO_TLS}.${who} ${csrHint(state, name)}` };
       if (error) {
         return {
@@ -176,7 +176,7 @@ export function servingCertCheck(deps: DoctorDeps): Check {
       }
       return {
         status: 'warn',
-        detail: `${none}, and the API server holds no kubelet-serving CSR from ${auth.username ?? expected}`,
+        detail: `${none}, and the API server holds no kubelet-serving CSR from ${requester}`,
         hint: `${NO_TLS}.${who} The kubelet asks for one after it registers when serverTLSBootstrap is true (the image's default): its journal says why it did not (\`journalctl -u kubelet | grep -i csr\`); the API server deletes a pending CSR after a day`,
       };
     },
