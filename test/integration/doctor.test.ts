@@ -514,6 +514,13 @@ describe('doctor names the cause of each join failure', () => {
       detail: "/run/systemd/resolve/resolv.conf, the kubelet's resolvConf, does not exist",
       hint: expect.stringContaining("the kubelet fails every pod's sandbox"),
     });
+    // a loopback server before a real one: lookups wait for it, not fail
+    imds.setUserData(stringify(nodeConfig()));
+    await configureNode(nodeConfig());
+    await writeFile(join(root, 'etc/resolv.conf'), 'nameserver 127.0.0.1\nnameserver 10.0.0.2\n');
+    expect((await doctorJson()).by('pod-dns').detail).toMatch(
+      /lists 127\.0\.0\.1, which a pod cannot reach .*: pods with dnsPolicy Default, CoreDNS among them, wait for it to time out/,
+    );
     // four servers from a DHCP options set: the kubelet keeps three
     imds.setUserData(stringify(nodeConfig()));
     await configureNode(nodeConfig());

@@ -122,7 +122,11 @@ export function podDnsCheck(deps: DoctorDeps): Check {
         return {
           value,
           status: 'warn',
-          detail: `${path}, the kubelet's resolvConf, lists ${loopback.join(', ')}, which a pod cannot reach from its own network namespace: pods with dnsPolicy Default, CoreDNS among them, resolve nothing outside the cluster`,
+          detail: `${path}, the kubelet's resolvConf, lists ${loopback.join(', ')}, which a pod cannot reach from its own network namespace: pods with dnsPolicy Default, CoreDNS among them, ${
+            loopback.length === conf.nameservers.length
+              ? 'resolve nothing outside the cluster'
+              : 'wait for it to time out before they ask the next server on many lookups'
+          }`,
           hint:
             real.length > 0
               ? `${RESOLVED_UPSTREAM} lists the real servers (${real.join(', ')}): set spec.kubelet.config.resolvConf: ${RESOLVED_UPSTREAM}`
