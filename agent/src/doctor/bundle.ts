@@ -108,15 +108,18 @@ export async function buildBundle(deps: DoctorDeps, outcome: DoctorOutcome, time
     if (tail !== undefined) add(`cni/${basename(log)}`, tail);
   }
 
-  // the Node and the pods bound to it as the API server gave them (their state, not their specs)
+  // why an entry a check would have given is not there: that check's line
   const notRead = (check: string): string => {
     const line = outcome.results.find((c) => c.name === check);
-    return `${JSON.stringify({ error: `not read: ${line ? `${line.status}: ${line.detail}` : `the ${check} check did not run`}` }, null, 2)}\n`;
+    return `not read: ${line ? `${line.status}: ${line.detail}` : `the ${check} check did not run`}`;
   };
+  const notReadJson = (check: string): string => `${JSON.stringify({ error: notRead(check) }, null, 2)}\n`;
+
+  // the Node and the pods bound to it as the API server gave them (their state, not their specs)
   const node = (outcome.values.get('registration') as RegistrationValue | undefined)?.node;
-  add('kubernetes/node.json', node ? `${JSON.stringify(node, null, 2)}\n` : notRead('registration'));
+  add('kubernetes/node.json', node ? `${JSON.stringify(node, null, 2)}\n` : notReadJson('registration'));
   const pods = (outcome.values.get('pods') as PodsValue | undefined)?.pods;
-  add('kubernetes/pods.json', pods ? `${JSON.stringify(pods, null, 2)}\n` : notRead('pods'));
+  add('kubernetes/pods.json', pods ? `${JSON.stringify(pods, null, 2)}\n` : notReadJson('pods'));
 
   // the nameservers the kubelet hands pods (pod-dns line)
   const podDns = outcome.values.get('pod-dns') as PodDnsValue | undefined;
@@ -124,13 +127,7 @@ export async function buildBundle(deps: DoctorDeps, outcome: DoctorOutcome, time
 
   // the chain the forward-policy check judged: its rules too, which the report line only counts
   const forward = outcome.values.get('forward-policy') as ForwardChain | undefined;
-  const forwardLine = outcome.results.find((c) => c.name === 'forward-policy');
-  add(
-    'iptables/FORWARD',
-    forward
-      ? `${forward.lines.join('\n')}\n`
-      : `not read: ${forwardLine ? `${forwardLine.status}: ${forwardLine.detail}` : 'the forward-policy check did not run'}\n`,
-  );
+  add('iptables/FORWARD', forward ? `${forward.lines.join('\n')}\n` : `${notRead('forward-policy')}\n`);
 
   for (const { unit } of UNITS) {
     try {
