@@ -180,6 +180,8 @@ export function useDoctorNode(): void {
     const config = nodeConfig();
     imds.setUserData(stringify(config));
     await rm(join(root, 'etc/kubernetes'), { recursive: true, force: true });
+    // each case is a boot of its own: no IMDS answers kept by an earlier case's config phase
+    await rm(join(root, 'run/eks-node-agent'), { recursive: true, force: true });
     // a local-cluster case's bootstrap kubeconfig and pin
     await rm(join(root, 'var/lib/kubelet/bootstrap-kubeconfig'), { force: true });
     await rm(join(root, 'etc/hosts'), { force: true });

@@ -100,6 +100,34 @@ describe('doctor on a healthy node', () => {
     expect(r.by('files')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^\d+ files match what init plans$/) });
   });
 
+  it("IMDS stops answering after the boot: imds times out, the checks that need the instance take this boot's kept answers", async () => {
+    await rm(join(root, 'etc/kubernetes'), { recursive: true, force: true });
+    const init = await runAgent(['init', '--skip', 'run', '--root', root], {
+      env: { AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url, AWS_ENDPOINT_URL_EKS: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:9' },
+    });
+    expect(init.exitCode, init.stderr).toBe(0);
+    imds.setDown(true);
+    try {
+      const bundle = join(work, 'kept-bundle.tar.gz');
+      const r = await doctorJson(['--timeout', '8', '--bundle', bundle]);
+      expect(r.exitCode).toBe(1);
+      expect(r.by('imds')).toMatchObject({ status: 'timeout', detail: expect.stringContaining('no result within the run deadline (--timeout 8s)') });
+      const { stdout: instance } = await run('tar', ['-xzOf', bundle, 'eks-node-doctor/instance.json']);
+      expect(JSON.parse(instance)).toMatchObject({ instanceId: INSTANCE.instanceId, source: "this boot's kept IMDS answers (IMDS did not answer doctor)" });
+      expect(r.by('imds').hint).toContain("meanwhile the checks that need the instance's answers took this boot's, kept in");
+      expect(r.by('instance-profile')).toMatchObject({ status: 'skipped', skippedBecause: 'imds' });
+      expect(r.by('aws-identity')).toMatchObject({ status: 'skipped', skippedBecause: 'imds' });
+      // what the boot read, judged as on a node whose IMDS answers
+      for (const name of ['config', 'node-name', 'dns', 'tcp', 'tls', 'ca', 'auth', 'files', 'registration', 'pods']) {
+        expect(r.by(name).status, `${name}: ${r.by(name).detail}`).toBe('ok');
+      }
+      expect(r.by('config').detail).toMatch(/^valid \(1 document\); cluster doctor-test/);
+      expect(r.by('node-name').detail).toBe(`${NODE} (IMDS local-hostname, domain us-west-2.compute.internal is EC2-assigned)`);
+    } finally {
+      imds.setDown(false);
+    }
+  }, 60_000);
+
   it('prints one line per check and a summary in text mode', async () => {
     const r = await doctor();
     expect(r.exitCode).toBe(0);

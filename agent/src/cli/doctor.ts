@@ -12,7 +12,8 @@ import { buildBundle, writeBundleFile } from '../doctor/bundle.js';
 import { componentVersions, execCredential, forwardChain } from '../doctor/host.js';
 import { doctor, failed } from '../doctor/index.js';
 import { formatJson, formatText } from '../doctor/report.js';
-import type { AwsCredentials, DoctorDeps } from '../doctor/types.js';
+import type { AwsCredentials, CredentialSource, DoctorDeps, KeptImds } from '../doctor/types.js';
+import { IMDS_ANSWERS_PATH, readImdsAnswers, replayingImds } from '../aws/imds-answers.js';
 import { resolveCluster } from '../facts/cluster.js';
 import { readNodeIdentity } from '../facts/instance.js';
 import { defaultExec, parseKubeletVersion, readKubeletVersion } from '../facts/versions.js';
@@ -58,6 +59,10 @@ const sdkCredentials = (c: AwsCredentials) => ({
   ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}),
 });
 
+/** Credentials given now, or asked for when the client is made (a check's wait for the instance-profile line). */
+const credentialOptions = (c: CredentialSource | undefined) =>
+  c === undefined ? {} : typeof c === 'function' ? { roleCredentials: async () => sdkCredentials(await c()) } : { credentials: sdkCredentials(c) };
+
 /** What a read under the root gives, or undefined when the path (or a directory on it) is not there. */
 async function unlessMissing<T>(read: Promise<T>): Promise<T | undefined> {
   try {
@@ -69,7 +74,7 @@ async function unlessMissing<T>(read: Promise<T>): Promise<T | undefined> {
   }
 }
 
-type AwsContext = { timeoutMs: number; region?: string; credentials?: AwsCredentials };
+type AwsContext = { timeoutMs: number; region?: string; credentials?: CredentialSource };
 
 /** The real side effects, from the environment main.ts passes (nothing else reads process.env). */
 export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } = {}): DoctorCliDeps {
@@ -101,14 +106,23 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
       maxAttempts: 2,
       proxy: proxySettings(configDefaults, env),
       trust: trustNow(),
-      ...(ctx.credentials ? { credentials: sdkCredentials(ctx.credentials) } : {}),
+      ...credentialOptions(ctx.credentials),
     });
   const ec2For = (ctx: AwsContext) => (ctx.credentials ? (region: string) => createEc2Api(aws('ec2', region, ctx)) : undefined);
 
-  const build = (root: string): DoctorDeps => ({
+  // This boot's answers, when root can read them: see DoctorDeps.keptImds.
+  const keptAt = (root: string): KeptImds | undefined => {
+    const path = join(root, IMDS_ANSWERS_PATH);
+    const kept = readImdsAnswers(root, imds.endpoint);
+    if (kept.answers) return { imds: replayingImds(kept.answers, imds.endpoint, () => imds), path };
+    return kept.problem === undefined ? undefined : { problem: kept.problem, path };
+  };
+
+  const build = (root: string, keptImds = keptAt(root)): DoctorDeps => ({
     imds,
-    async loadConfig(sources) {
-      const loaded = await loadConfig(sources, { imds: () => imds });
+    ...(keptImds ? { keptImds } : {}),
+    async loadConfig(sources, from = imds) {
+      const loaded = await loadConfig(sources, { imds: () => from });
       configDefaults = loaded.config.spec?.instance?.environment?.default;
       return { config: loaded.config, documents: loaded.documents, advisories: loaded.advisories };
     },
@@ -121,13 +135,13 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
       const ec2 = ec2For(ctx);
       const instanceIdNodeName = config.spec?.featureGates?.InstanceIdNodeName === true;
       return planNode(config, {
-        facts: { root, instance: { imds, versionTimeoutMs: ctx.timeoutMs, instanceIdNodeName }, ...(ec2 ? { ec2 } : {}) },
+        facts: { root, instance: { imds: ctx.imds ?? imds, versionTimeoutMs: ctx.timeoutMs, instanceIdNodeName }, ...(ec2 ? { ec2 } : {}) },
         cluster: { resolved: cluster },
       });
     },
     async nodeName(config, ctx) {
       const ec2 = ec2For(ctx);
-      const identity = await readNodeIdentity(imds, {
+      const identity = await readNodeIdentity(ctx.imds ?? imds, {
         instanceIdNodeName: config.spec?.featureGates?.InstanceIdNodeName === true,
         ...(ec2 ? { privateDnsNameFallback: (id: string, region: string) => ec2(region).describeInstancePrivateDnsName(id) } : {}),
       });
@@ -187,7 +201,7 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
 
   return {
     ...build('/'),
-    withRoot: build,
+    withRoot: (root) => build(root),
     out: (text) => process.stdout.write(text),
   };
 }

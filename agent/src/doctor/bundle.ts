@@ -151,10 +151,13 @@ export async function buildBundle(deps: DoctorDeps, outcome: DoctorOutcome, time
   }
   add('versions.json', `${JSON.stringify(Object.fromEntries(Object.entries(versions).sort(([a], [b]) => a.localeCompare(b))), null, 2)}\n`);
 
-  const identity = outcome.values.get('imds') as InstanceIdentity | undefined;
+  // IMDS's own answer, else the one the checks took from this boot's kept answers
+  const live = outcome.values.get('imds') as InstanceIdentity | undefined;
+  const identity = live ?? (outcome.values.get('config') as ConfigValue | undefined)?.identity;
   const instance = identity
     ? {
         ...Object.fromEntries(Object.entries(identity).sort(([a], [b]) => a.localeCompare(b))),
+        ...(live ? {} : { source: "this boot's kept IMDS answers (IMDS did not answer doctor)" }),
         ...(role ? { roleName: role.roleName, ...(role.instanceProfileArn ? { instanceProfileArn: role.instanceProfileArn } : {}) } : {}),
       }
     : { error: 'IMDS did not answer (see report.json)' };

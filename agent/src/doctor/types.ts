@@ -50,19 +50,40 @@ export interface NodeName {
   localHostname?: string;
 }
 
+/**
+ * The instance role's credentials, or a function that gives them when an AWS call needs them:
+ * a check that may never call AWS does not wait for the instance-profile line (and, through it,
+ * for IMDS). The function throws when there are none.
+ */
+export type CredentialSource = AwsCredentials | (() => Promise<AwsCredentials>);
+
+/** This boot's IMDS answers, as the config phase kept them (aws/imds-answers.ts). */
+export type KeptImds = { imds: Imds; path: string } | { problem: string; path: string };
+
 export interface DoctorDeps {
+  /** IMDS itself: what the imds and instance-profile lines probe */
   imds: Imds;
+  /**
+   * this boot's answers (root's file), the rest asked of IMDS: the checks that need what the boot
+   * read (user data, identity, addresses) take them from here, so they work, and do not wait,
+   * when IMDS does not answer doctor; `problem` when the file is there but cannot be used
+   */
+  keptImds?: KeptImds;
   /** resolves, merges and validates the NodeConfig (the `config check` code); advisories are what init warns about and goes on */
-  loadConfig(sources: string[]): Promise<{ config: NodeConfig; documents: string[]; advisories: string[] }>;
+  loadConfig(sources: string[], imds?: Imds): Promise<{ config: NodeConfig; documents: string[]; advisories: string[] }>;
   /** the boot path's cluster resolution: user data, the cached answer, then eks:DescribeCluster (with these credentials) */
-  resolveCluster(config: NodeConfig, ctx: { region?: string; credentials?: AwsCredentials; timeoutMs: number }): Promise<ClusterResolution>;
+  resolveCluster(config: NodeConfig, ctx: { region?: string; credentials?: CredentialSource; timeoutMs: number }): Promise<ClusterResolution>;
   /**
    * the boot path's plan for this config and cluster: the same fact gathering (with credentials
    * it may ask EC2, as init does) and render, so the expected files are exactly init's
    */
-  plan(config: NodeConfig, cluster: ClusterResolution, ctx: { timeoutMs: number; region?: string; credentials?: AwsCredentials }): Promise<NodePlan>;
+  plan(
+    config: NodeConfig,
+    cluster: ClusterResolution,
+    ctx: { timeoutMs: number; region?: string; credentials?: CredentialSource; imds?: Imds },
+  ): Promise<NodePlan>;
   /** the node name the boot path registers (IMDS local-hostname, else ec2:DescribeInstances; or the instance id), and where it came from */
-  nodeName(config: NodeConfig, ctx: { timeoutMs: number; region?: string; credentials?: AwsCredentials }): Promise<NodeName>;
+  nodeName(config: NodeConfig, ctx: { timeoutMs: number; region?: string; credentials?: CredentialSource; imds?: Imds }): Promise<NodeName>;
   /** eks:DescribeCluster for this name, asked only to tell why the API server refused the node's token */
   describeCluster(name: string, ctx: { region: string; credentials: AwsCredentials; timeoutMs: number }): Promise<ClusterDescription>;
   /** who the credentials are (sts:GetCallerIdentity); `trustedBundle`: the system CA bundle the run's AWS calls needed, if any (aws/trust.ts) */

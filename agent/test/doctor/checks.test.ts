@@ -21,6 +21,7 @@ function fakeDeps(set: Partial<DoctorDeps>): DoctorDeps {
   return new Proxy(set as DoctorDeps, {
     get(target, key) {
       if (key in target) return target[key as keyof DoctorDeps];
+      if (key === 'keptImds') return undefined; // optional: no kept answers unless a test sets them
       throw new Error(`fake deps: ${String(key)} not set by this test`);
     },
   });
@@ -161,6 +162,33 @@ describe('imds check', () => {
     const r = await one(imdsCheck(fakeDeps({ imds })));
     expect(r.status).toBe('ok');
     expect(r.value).not.toHaveProperty('localHostname');
+  });
+
+  it("says whether this boot's kept answers served the other checks, or why they could not", async () => {
+    const refused = {
+      endpoint: 'http://imds',
+      get: async () => {
+        throw new Error('IMDS http://imds/latest/api/token: the session token was refused (HTTP 403); no metadata can be read without one');
+      },
+      getOptional: async () => undefined,
+      getBytesOptional: async () => undefined,
+    };
+    const path = '/run/eks-node-agent/imds-answers.json';
+    const served = await one(imdsCheck(fakeDeps({ imds: refused, keptImds: { imds: refused, path } })));
+    expect(served).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(
+        /HTTP 403.*; the checks that need the instance's answers took this boot's, kept in \/run\/eks-node-agent\/imds-answers\.json$/,
+      ),
+    });
+    expect(served.hint).not.toContain('run doctor as root');
+    const unreadable = await one(imdsCheck(fakeDeps({ imds: refused, keptImds: { problem: 'EACCES: permission denied', path } })));
+    expect(unreadable.detail).not.toContain('kept in');
+    expect(unreadable.hint).toMatch(
+      /; this boot's answers in \/run\/eks-node-agent\/imds-answers\.json could serve the other checks but cannot be read \(EACCES: permission denied\): run doctor as root$/,
+    );
+    const none = await one(imdsCheck(fakeDeps({ imds: refused })));
+    expect(`${none.detail} ${none.hint}`).not.toContain('imds-answers');
   });
 });
 

@@ -9,7 +9,7 @@ import { apiRequest } from '../net.js';
 import { KUBELET_BOOTSTRAP_KUBECONFIG, KUBELET_KUBECONFIG, execOf } from '../kubeconfig.js';
 import type { Check, CheckContext } from '../runner.js';
 import type { ConfigValue } from './config.js';
-import type { InstanceIdentity, InstanceRole } from './imds.js';
+import type { InstanceRole } from './imds.js';
 import type { NodeNameValue } from './node-name.js';
 import type { DoctorDeps } from '../types.js';
 import type { Reach } from './endpoint.js';
@@ -53,7 +53,7 @@ const sameEndpoint = (a: string, b: string): boolean => a.replace(/\/+$/, '').to
  */
 async function wrongClusterName(deps: DoctorDeps, ctx: CheckContext): Promise<{ found: string; hint: string } | undefined> {
   const config = await ctx.optional<ConfigValue>('config');
-  const identity = await ctx.optional<InstanceIdentity>('imds');
+  const identity = config?.identity;
   const role = await ctx.optional<InstanceRole>('instance-profile');
   if (!config || !identity || !role || config.cluster.origin !== 'user data' || config.config.spec.cluster.enableOutpost === true) return undefined;
   const { name, apiServerEndpoint } = config.config.spec.cluster;
@@ -116,8 +116,10 @@ export function authCheck(deps: DoctorDeps): Check {
       } catch (err) {
         return { status: 'fail', detail: `request to the API server failed: ${describeCause(err)}`, hint: 'see the tcp and tls lines' };
       }
-      const role = (await ctx.optional<IdentityValue>('aws-identity'))?.roleArn ?? 'the node role';
+      // only a refusal names the role: an accepted token does not wait for the aws-identity line (and IMDS)
+      const roleName = async () => (await ctx.optional<IdentityValue>('aws-identity'))?.roleArn ?? 'the node role';
       if (answer.status === 401) {
+        const role = await roleName();
         const otherCluster = await wrongClusterName(deps, ctx);
         if (otherCluster) return { status: 'fail', detail: `the API server answered 401 Unauthorized: ${otherCluster.found}`, hint: otherCluster.hint };
         return {
@@ -130,7 +132,7 @@ export function authCheck(deps: DoctorDeps): Check {
         return {
           status: 'fail',
           detail: `the API server answered 403 Forbidden: ${firstLine(answer.body)}`,
-          hint: `${role} is mapped without node permissions: the access entry must be of type EC2_LINUX (aws-auth: groups system:bootstrappers and system:nodes, username system:node:{{EC2PrivateDNSName}})`,
+          hint: `${await roleName()} is mapped without node permissions: the access entry must be of type EC2_LINUX (aws-auth: groups system:bootstrappers and system:nodes, username system:node:{{EC2PrivateDNSName}})`,
         };
       }
       if (answer.status === 404) {
@@ -160,7 +162,7 @@ export function authCheck(deps: DoctorDeps): Check {
         return {
           status: 'fail',
           detail: `authenticated as ${who}, not in ${NODE_GROUP}`,
-          hint: `${role} is mapped without node permissions: the access entry must be of type EC2_LINUX (aws-auth: groups system:bootstrappers and system:nodes, username system:node:{{EC2PrivateDNSName}})`,
+          hint: `${await roleName()} is mapped without node permissions: the access entry must be of type EC2_LINUX (aws-auth: groups system:bootstrappers and system:nodes, username system:node:{{EC2PrivateDNSName}})`,
         };
       }
       const through = bootstrap ? ` with the bootstrap token of ${KUBELET_BOOTSTRAP_KUBECONFIG}` : '';
@@ -354,7 +356,7 @@ export function registrationCheck(deps: DoctorDeps): Check {
           found.push(`with ${named.join(', ')}${disk.length > 0 ? `; ${disk.join(', ')}` : ''}`);
           hints.push(...pressures.map((c) => PRESSURE_HINTS[c.type!]!));
         }
-        const identity = await ctx.optional<InstanceIdentity>('imds');
+        const identity = (await ctx.optional<ConfigValue>('config'))?.identity;
         const taints = stuckTaints(node, deps.now(), identity ? providerIdOf(identity) : undefined);
         found.push(...taints.map((t) => t.found));
         hints.push(...taints.map((t) => t.hint));

@@ -8,6 +8,7 @@ import { missingClusterFields, unappliedFields } from '../../api/validate.js';
 import { configWarnings } from '../../render/config-warnings.js';
 import type { Check } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
+import { instanceAccess } from '../instance.js';
 import type { InstanceIdentity, InstanceRole } from './imds.js';
 
 export interface ConfigValue {
@@ -17,20 +18,25 @@ export interface ConfigValue {
   cluster: ClusterResolution;
   /** cluster field -> where its value came from */
   origins: Record<string, ClusterOrigin>;
+  /** the instance's identity as the checks read it (IMDS, or this boot's kept answers), when known */
+  identity?: InstanceIdentity;
 }
 
 const USER_DATA_HINT = 'fix the named field in the user data (launch template) or the -c source; `eks-node-agent config check` lists every problem';
 
 export function configCheck(deps: DoctorDeps, sources: string[]): Check {
   const usesImds = sources.length === 0 || sources.some((s) => s.startsWith('imds:'));
+  const kept = deps.keptImds !== undefined && 'imds' in deps.keptImds;
   return {
     name: 'config',
-    needs: usesImds ? ['imds'] : [],
+    // the user data from this boot's kept answers needs no live IMDS
+    needs: usesImds && !kept ? ['imds'] : [],
     timeoutMs: 15_000,
     async run(ctx) {
+      const instance = await instanceAccess(deps, ctx);
       let loaded;
       try {
-        loaded = await deps.loadConfig(sources);
+        loaded = await deps.loadConfig(sources, instance.imds);
       } catch (err) {
         if (err instanceof InputError) {
           return { status: 'fail', detail: `invalid NodeConfig: ${err.problems.join('; ')}`, hint: USER_DATA_HINT };
@@ -38,16 +44,17 @@ export function configCheck(deps: DoctorDeps, sources: string[]): Check {
         return { status: 'fail', detail: `cannot read the NodeConfig: ${describeCause(err)}`, hint: 'see the imds line; for file:// sources check the path' };
       }
       const missing = missingClusterFields(loaded.config.spec?.cluster);
-      const identity = await ctx.optional<InstanceIdentity>('imds');
-      const role = await ctx.optional<InstanceRole>('instance-profile');
+      const { identity } = instance;
       let resolution: ClusterResolution;
       try {
+        // the credentials are waited for only when eks:DescribeCluster is asked
         resolution = await deps.resolveCluster(loaded.config, {
           timeoutMs: ctx.remainingMs(),
-          ...(identity && role ? { region: identity.region, credentials: role.credentials } : {}),
+          ...(identity ? { region: identity.region, credentials: instance.credentials } : {}),
         });
       } catch (err) {
         const fields = missing.map((f) => `spec.cluster.${f}`).join(', ');
+        const role = identity ? await ctx.optional<InstanceRole>('instance-profile') : undefined;
         if (!identity || !role) {
           return {
             status: 'fail',
@@ -73,7 +80,7 @@ export function configCheck(deps: DoctorDeps, sources: string[]): Check {
       const parts = [`cluster ${cluster.name}`, `${from('user data').join(', ')} from user data`];
       if (resolution.origin !== 'user data') parts.push(`${from(resolution.origin).join(', ')} from ${resolution.origin}`);
       const documents = `${loaded.documents.length} document${loaded.documents.length === 1 ? '' : 's'}`;
-      const value = { config: resolved, source: loaded.config, cluster: resolution, origins } satisfies ConfigValue;
+      const value = { config: resolved, source: loaded.config, cluster: resolution, origins, ...(identity ? { identity } : {}) } satisfies ConfigValue;
       // What init warned about and went on (unknown fields, a relative CA bundle path, a field
       // accepted but not acted on, what render warns about whatever the instance, a discarded
       // cache): config check calls the first two errors and prints the others, so doctor does

@@ -4,7 +4,7 @@ import type { Plan } from '../../render/plan.js';
 import type { Check } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
 import type { ConfigValue } from './config.js';
-import type { InstanceIdentity, InstanceRole } from './imds.js';
+import { instanceAccess } from '../instance.js';
 
 const octal = (mode: number): string => `0${(mode & 0o7777).toString(8)}`;
 
@@ -18,11 +18,12 @@ export function filesCheck(deps: DoctorDeps): Check {
       const { source, cluster } = ctx.value<ConfigValue>('config');
       let plan: Plan;
       try {
-        const identity = await ctx.optional<InstanceIdentity>('imds');
-        const role = await ctx.optional<InstanceRole>('instance-profile');
+        const instance = await instanceAccess(deps, ctx);
+        // the credentials are waited for only when an instance type the table lacks is asked of EC2
         ({ plan } = await deps.plan(source, cluster, {
           timeoutMs: Math.max(1, ctx.remainingMs() - 1_000),
-          ...(identity && role ? { region: identity.region, credentials: role.credentials } : {}),
+          ...(instance.imds ? { imds: instance.imds } : {}),
+          ...(instance.identity ? { region: instance.identity.region, credentials: instance.credentials } : {}),
         }));
       } catch (err) {
         return {

@@ -1,7 +1,8 @@
-import { describeCause } from '../../errors.js';
+import { EnvironmentError, describeCause } from '../../errors.js';
+import type { Imds } from '../../aws/imds.js';
 import { readInstanceRole, type RoleRead } from '../../aws/instance-role.js';
 import type { Check } from '../runner.js';
-import type { AwsCredentials, DoctorDeps } from '../types.js';
+import type { AwsCredentials, DoctorDeps, KeptImds } from '../types.js';
 
 /** The identity document fields the other checks and the bundle use (nothing secret). */
 export interface InstanceIdentity {
@@ -34,37 +35,48 @@ function imdsHint(endpoint: string): string {
   );
 }
 
+/** The identity document's fields and the first local-hostname, as the imds line reads them from IMDS (or the boot's kept answers). */
+export async function readIdentity(imds: Imds): Promise<InstanceIdentity> {
+  const doc = JSON.parse(await imds.get('dynamic/instance-identity/document')) as Record<string, unknown>;
+  // several DHCP domains give several names; the first is the host's, as init takes it
+  const localHostname = (await imds.getOptional('meta-data/local-hostname'))?.trim().split(/\s+/)[0] || undefined;
+  const str = (k: string): string => (typeof doc[k] === 'string' ? (doc[k] as string) : '');
+  const identity: InstanceIdentity = {
+    instanceId: str('instanceId'),
+    instanceType: str('instanceType'),
+    region: str('region'),
+    availabilityZone: str('availabilityZone'),
+    accountId: str('accountId'),
+    imageId: str('imageId'),
+    architecture: str('architecture'),
+    privateIp: str('privateIp'),
+    ...(localHostname ? { localHostname } : {}),
+  };
+  if (!identity.instanceId || !identity.region) throw new EnvironmentError('the instance identity document has no instanceId or region');
+  return identity;
+}
+
+/** What the report says of this boot's kept answers when IMDS itself does not answer. */
+function keptNote(kept: KeptImds | undefined): { detail: string; hint: string } {
+  if (kept === undefined) return { detail: '', hint: '' };
+  if ('imds' in kept) return { detail: `; the checks that need the instance's answers took this boot's, kept in ${kept.path}`, hint: '' };
+  return { detail: '', hint: `; this boot's answers in ${kept.path} could serve the other checks but cannot be read (${kept.problem}): run doctor as root` };
+}
+
 export function imdsCheck(deps: DoctorDeps): Check {
   const unreachable = imdsHint(deps.imds.endpoint);
+  const kept = keptNote(deps.keptImds);
   return {
     name: 'imds',
     needs: [],
     timeoutMs: 6_000,
-    timeoutHint: unreachable,
+    timeoutHint: `${unreachable}${kept.hint}${kept.detail.replace(/^; the/, '; meanwhile the')}`,
     async run() {
-      let doc: Record<string, unknown>;
-      let localHostname: string | undefined;
+      let identity: InstanceIdentity;
       try {
-        doc = JSON.parse(await deps.imds.get('dynamic/instance-identity/document')) as Record<string, unknown>;
-        // several DHCP domains give several names; the first is the host's, as init takes it
-        localHostname = (await deps.imds.getOptional('meta-data/local-hostname'))?.trim().split(/\s+/)[0] || undefined;
+        identity = await readIdentity(deps.imds);
       } catch (err) {
-        return { status: 'fail', detail: describeCause(err), hint: unreachable };
-      }
-      const str = (k: string): string => (typeof doc[k] === 'string' ? (doc[k] as string) : '');
-      const identity: InstanceIdentity = {
-        instanceId: str('instanceId'),
-        instanceType: str('instanceType'),
-        region: str('region'),
-        availabilityZone: str('availabilityZone'),
-        accountId: str('accountId'),
-        imageId: str('imageId'),
-        architecture: str('architecture'),
-        privateIp: str('privateIp'),
-        ...(localHostname ? { localHostname } : {}),
-      };
-      if (!identity.instanceId || !identity.region) {
-        return { status: 'fail', detail: 'the instance identity document has no instanceId or region', hint: unreachable };
+        return { status: 'fail', detail: `${describeCause(err)}${kept.detail}`, hint: `${unreachable}${kept.hint}` };
       }
       return {
         status: 'ok',

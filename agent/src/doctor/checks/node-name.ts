@@ -4,7 +4,8 @@ import { hostnameDomain } from '../../facts/instance.js';
 import type { Check } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
 import type { ConfigValue } from './config.js';
-import type { InstanceIdentity, InstanceRole } from './imds.js';
+import type { InstanceRole } from './imds.js';
+import { instanceAccess } from '../instance.js';
 
 export interface NodeNameValue {
   /** the name the kubelet registers (or would register) the node with */
@@ -19,22 +20,33 @@ export interface NodeNameValue {
 export function nodeNameCheck(deps: DoctorDeps): Check {
   return {
     name: 'node-name',
-    needs: ['imds', 'config'],
+    // this boot's kept answers name the instance without a live IMDS
+    needs: deps.keptImds !== undefined && 'imds' in deps.keptImds ? ['config'] : ['imds', 'config'],
     timeoutMs: 10_000,
     async run(ctx) {
-      const identity = ctx.value<InstanceIdentity>('imds');
       const { source } = ctx.value<ConfigValue>('config');
-      const role = await ctx.optional<InstanceRole>('instance-profile');
+      const instance = await instanceAccess(deps, ctx);
+      const identity = instance.identity;
+      if (!identity) {
+        return {
+          status: 'fail',
+          detail: "the instance identity document is not among this boot's kept answers, and IMDS did not give it",
+          hint: 'see the imds line',
+        };
+      }
       const hostname = identity.localHostname;
       const why = hostname ? `local-hostname ${hostname} has the custom DHCP domain "${hostnameDomain(hostname) || '(none)'}"` : 'IMDS has no local-hostname';
       let found;
       try {
+        // the credentials are waited for only when ec2:DescribeInstances must name the node
         found = await deps.nodeName(source, {
           timeoutMs: Math.max(1, ctx.remainingMs() - 1_000),
           region: identity.region,
-          ...(role ? { credentials: role.credentials } : {}),
+          credentials: instance.credentials,
+          ...(instance.imds ? { imds: instance.imds } : {}),
         });
       } catch (err) {
+        const role = await ctx.optional<InstanceRole>('instance-profile');
         return {
           status: 'fail',
           detail: `${why}; ${role ? describeCause(err) : 'no instance credentials to ask ec2:DescribeInstances for the PrivateDnsName'}`,

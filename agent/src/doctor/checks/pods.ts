@@ -16,9 +16,9 @@ import {
 } from '../pod-sandboxes.js';
 import type { Check, CheckContext, Outcome } from '../runner.js';
 import { podSummary } from '../kube-summary.js';
+import type { ConfigValue } from './config.js';
 import type { DoctorDeps } from '../types.js';
 import { type AuthValue, PULL_JOURNAL_LINES, type RegistrationValue, askApiServer, firstLine } from './apiserver.js';
-import type { InstanceIdentity } from './imds.js';
 import type { NodeNameValue } from './node-name.js';
 
 /**
@@ -109,7 +109,7 @@ async function judgePods(deps: DoctorDeps, ctx: CheckContext, name: string, pods
     ipamd = tail === undefined ? undefined : ipamdEvidence(tail);
     if (ipamd) found.push(`ipamd: ${ipamd.message}`);
   }
-  const identity = await ctx.optional<InstanceIdentity>('imds');
+  const identity = (await ctx.optional<ConfigValue>('config'))?.identity;
   const limits = identity ? builtinEniLimits(identity.instanceType) : undefined;
   const maxPods = ctx.value<RegistrationValue>('registration').capacityPods;
   const capacity: PodCapacity | undefined =
