@@ -840,8 +840,12 @@ describe('doctor --bundle', () => {
       },
     });
     const bundle = join(work, 'bundle.tar.gz');
-    const r = await doctor(['--bundle', bundle]);
+    const kubeletRuns = join(work, 'kubelet-runs');
+    await rm(kubeletRuns, { force: true });
+    const r = await doctor(['--bundle', bundle], { KUBELET_DOUBLE_LOG: kubeletRuns });
     expect(r.exitCode).toBe(0);
+    // the kubelet-version line and versions.json share one `kubelet --version`
+    expect(await readFile(kubeletRuns, 'utf8')).toBe('kubelet --version\n');
     const raw = await readFile(bundle);
     const { stdout: listing } = await run('tar', ['-tzf', bundle]);
     const entries = listing.trim().split('\n');

@@ -9,7 +9,7 @@ import { createImds } from '../aws/imds.js';
 import { getCallerIdentity } from '../aws/sts.js';
 import { planNode } from '../boot.js';
 import { buildBundle, writeBundleFile } from '../doctor/bundle.js';
-import { componentVersions, execCredential, forwardChain } from '../doctor/host.js';
+import { componentVersions, execCredential, firstLineOf, forwardChain } from '../doctor/host.js';
 import { doctor, failed } from '../doctor/index.js';
 import { formatJson, formatText } from '../doctor/report.js';
 import type { AwsCredentials, CredentialSource, DoctorDeps, KeptImds } from '../doctor/types.js';
@@ -118,6 +118,10 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
     return kept.problem === undefined ? undefined : { problem: kept.problem, path };
   };
 
+  // `kubelet --version` once a run: the kubelet-version line and the bundle's versions.json both read it
+  let kubeletRun: Promise<string | undefined> | undefined;
+  const kubeletLine = (timeoutMs: number) => (kubeletRun ??= firstLineOf('kubelet', ['--version'], timeoutMs));
+
   const build = (root: string, keptImds = keptAt(root)): DoctorDeps => ({
     imds,
     ...(keptImds ? { keptImds } : {}),
@@ -190,12 +194,11 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
     journal,
     execCredential: (execConfig, timeoutMs) => execCredential(execConfig, timeoutMs, childEnv),
     kubeletVersion: (timeoutMs) => readKubeletVersion(root, defaultExec, timeoutMs),
-    kubeletBinaryVersion: (timeoutMs) =>
-      defaultExec('kubelet', ['--version'], { timeoutMs }).then(
-        (out) => parseKubeletVersion(out),
-        () => undefined,
-      ),
-    versions: componentVersions,
+    kubeletBinaryVersion: async (timeoutMs) => {
+      const line = await kubeletLine(timeoutMs);
+      return line === undefined ? undefined : parseKubeletVersion(line);
+    },
+    versions: (timeoutMs) => componentVersions(timeoutMs, kubeletLine),
     now: () => new Date(),
   });
 

@@ -1,5 +1,5 @@
 import { release } from 'node:os';
-import { EnvironmentError, describeCause } from '../errors.js';
+import { EnvironmentError } from '../errors.js';
 import { AGENT_VERSION } from '../version.js';
 import { tokenOf } from './kubeconfig.js';
 import type { ExecConfig } from './types.js';
@@ -27,14 +27,20 @@ export async function execCredential(execConfig: ExecConfig, timeoutMs: number, 
   return tokenOf(String(r.stdout));
 }
 
-/** name -> version of every component the node runs. */
-export async function componentVersions(timeoutMs: number): Promise<Record<string, string>> {
-  const probe = async (file: string, args: string[]): Promise<string> => {
-    const r = await exec(file, args, timeoutMs).catch((err: unknown) => ({ failed: true, stdout: '', stderr: describeCause(err) }));
-    return r.failed ? 'not found' : (String(r.stdout).trim().split('\n')[0] ?? '');
-  };
+/** What a program printed first, or undefined when it did not run or failed. */
+export async function firstLineOf(file: string, args: string[], timeoutMs: number): Promise<string | undefined> {
+  const r = await exec(file, args, timeoutMs).catch(() => ({ failed: true, stdout: '' }));
+  return r.failed ? undefined : (String(r.stdout).trim().split('\n')[0] ?? '');
+}
+
+/**
+ * name -> version of every component the node runs; `kubelet` gives `kubelet --version`'s line
+ * when the caller already asked (the kubelet-version line did), so the bundle does not run it again.
+ */
+export async function componentVersions(timeoutMs: number, kubeletLine?: (timeoutMs: number) => Promise<string | undefined>): Promise<Record<string, string>> {
+  const probe = async (file: string, args: string[]): Promise<string> => (await firstLineOf(file, args, timeoutMs)) ?? 'not found';
   const [kubelet, containerd, runc, authenticator] = await Promise.all([
-    probe('kubelet', ['--version']),
+    kubeletLine ? kubeletLine(timeoutMs).then((line) => line ?? 'not found') : probe('kubelet', ['--version']),
     probe('containerd', ['--version']),
     probe('runc', ['--version']),
     probe('aws-iam-authenticator', ['version']),
