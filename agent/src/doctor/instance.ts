@@ -14,6 +14,12 @@ export interface InstanceAccess {
   credentials: () => Promise<AwsCredentials>;
 }
 
+/** This boot's kept answers, when doctor could read them (the rest asked of IMDS). */
+export function keptAnswers(deps: DoctorDeps): Imds | undefined {
+  const kept = deps.keptImds;
+  return kept !== undefined && 'imds' in kept ? kept.imds : undefined;
+}
+
 /**
  * The instance as the checks after `imds` see it. With this boot's answers kept (root, after a
  * config phase), they come from there: the same answers the boot rendered from, none of them
@@ -26,10 +32,10 @@ export async function instanceAccess(deps: DoctorDeps, ctx: CheckContext): Promi
     if (!role) throw new EnvironmentError('no instance credentials (see the instance-profile line)');
     return role.credentials;
   };
-  const kept = deps.keptImds;
-  if (kept && 'imds' in kept) {
-    const identity = await readIdentity(kept.imds).catch(() => undefined);
-    return { imds: kept.imds, ...(identity ? { identity } : {}), credentials };
+  const kept = keptAnswers(deps);
+  if (kept) {
+    const identity = await readIdentity(kept).catch(() => undefined);
+    return { imds: kept, ...(identity ? { identity } : {}), credentials };
   }
   const identity = await ctx.optional<InstanceIdentity>('imds');
   return { ...(identity ? { identity } : {}), credentials };

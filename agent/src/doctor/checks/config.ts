@@ -8,7 +8,7 @@ import { missingClusterFields, unappliedFields } from '../../api/validate.js';
 import { configWarnings } from '../../render/config-warnings.js';
 import type { Check } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
-import { instanceAccess } from '../instance.js';
+import { instanceAccess, keptAnswers } from '../instance.js';
 import type { InstanceIdentity, InstanceRole } from './imds.js';
 
 export interface ConfigValue {
@@ -26,11 +26,10 @@ const USER_DATA_HINT = 'fix the named field in the user data (launch template) o
 
 export function configCheck(deps: DoctorDeps, sources: string[]): Check {
   const usesImds = sources.length === 0 || sources.some((s) => s.startsWith('imds:'));
-  const kept = deps.keptImds !== undefined && 'imds' in deps.keptImds;
   return {
     name: 'config',
     // the user data from this boot's kept answers needs no live IMDS
-    needs: usesImds && !kept ? ['imds'] : [],
+    needs: usesImds && !keptAnswers(deps) ? ['imds'] : [],
     timeoutMs: 15_000,
     async run(ctx) {
       const instance = await instanceAccess(deps, ctx);

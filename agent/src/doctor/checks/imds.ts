@@ -56,27 +56,27 @@ export async function readIdentity(imds: Imds): Promise<InstanceIdentity> {
   return identity;
 }
 
-/** What the report says of this boot's kept answers when IMDS itself does not answer. */
-function keptNote(kept: KeptImds | undefined): { detail: string; hint: string } {
-  if (kept === undefined) return { detail: '', hint: '' };
-  if ('imds' in kept) return { detail: `; the checks that need the instance's answers took this boot's, kept in ${kept.path}`, hint: '' };
-  return { detail: '', hint: `; this boot's answers in ${kept.path} could serve the other checks but cannot be read (${kept.problem}): run doctor as root` };
+/** What the report says of this boot's kept answers when IMDS itself does not answer: that they served, or why not. */
+function keptNote(kept: KeptImds | undefined): { served?: string; hint: string } {
+  if (kept === undefined) return { hint: '' };
+  if ('imds' in kept) return { served: `the checks that need the instance's answers took this boot's, kept in ${kept.path}`, hint: '' };
+  return { hint: `; this boot's answers in ${kept.path} could serve the other checks but cannot be read (${kept.problem}): run doctor as root` };
 }
 
 export function imdsCheck(deps: DoctorDeps): Check {
   const unreachable = imdsHint(deps.imds.endpoint);
-  const kept = keptNote(deps.keptImds);
+  const { served, hint } = keptNote(deps.keptImds);
   return {
     name: 'imds',
     needs: [],
     timeoutMs: 6_000,
-    timeoutHint: `${unreachable}${kept.hint}${kept.detail.replace(/^; the/, '; meanwhile the')}`,
+    timeoutHint: `${unreachable}${hint}${served ? `; meanwhile ${served}` : ''}`,
     async run() {
       let identity: InstanceIdentity;
       try {
         identity = await readIdentity(deps.imds);
       } catch (err) {
-        return { status: 'fail', detail: `${describeCause(err)}${kept.detail}`, hint: `${unreachable}${kept.hint}` };
+        return { status: 'fail', detail: `${describeCause(err)}${served ? `; ${served}` : ''}`, hint: `${unreachable}${hint}` };
       }
       return {
         status: 'ok',

@@ -5,7 +5,7 @@ import type { Check } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
 import type { ConfigValue } from './config.js';
 import type { InstanceRole } from './imds.js';
-import { instanceAccess } from '../instance.js';
+import { instanceAccess, keptAnswers } from '../instance.js';
 
 export interface NodeNameValue {
   /** the name the kubelet registers (or would register) the node with */
@@ -21,7 +21,7 @@ export function nodeNameCheck(deps: DoctorDeps): Check {
   return {
     name: 'node-name',
     // this boot's kept answers name the instance without a live IMDS
-    needs: deps.keptImds !== undefined && 'imds' in deps.keptImds ? ['config'] : ['imds', 'config'],
+    needs: keptAnswers(deps) ? ['config'] : ['imds', 'config'],
     timeoutMs: 10_000,
     async run(ctx) {
       const { source } = ctx.value<ConfigValue>('config');
