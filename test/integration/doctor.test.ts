@@ -128,6 +128,32 @@ describe('doctor on a healthy node', () => {
     }
   }, 60_000);
 
+  it('IMDS refusing connections after the boot (a firewall REJECT): imds fails within seconds naming the refusal, the rest judged from the kept answers', async () => {
+    // an IMDS of its own, closed after the boot, so its port refuses
+    const gone = await startImds({ userData: stringify(nodeConfig()) });
+    const env = { AWS_EC2_METADATA_SERVICE_ENDPOINT: gone.url, AWS_ENDPOINT_URL_EKS: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:9' };
+    try {
+      await rm(join(root, 'etc/kubernetes'), { recursive: true, force: true });
+      const init = await runAgent(['init', '--skip', 'run', '--root', root], { env });
+      expect(init.exitCode, init.stderr).toBe(0);
+    } finally {
+      await gone.close();
+    }
+    const r = await doctorJson(['--timeout', '120'], { AWS_EC2_METADATA_SERVICE_ENDPOINT: gone.url });
+    expect(r.exitCode).toBe(1);
+    // a fail, not a timeout: the refusals ended the wait long before --timeout
+    expect(r.by('imds')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(
+        /the connection was refused 5 times in a row \(ECONNREFUSED\): nothing answers there, or a firewall rejects it; the checks that need the instance's answers took this boot's, kept in /,
+      ),
+    });
+    for (const name of ['config', 'node-name', 'files', 'auth', 'registration']) {
+      expect(r.by(name).status, `${name}: ${r.by(name).detail}`).toBe('ok');
+    }
+    expect(r.checks.filter((c) => c.status === 'timeout')).toEqual([]);
+  }, 60_000);
+
   it('prints one line per check and a summary in text mode', async () => {
     const r = await doctor();
     expect(r.exitCode).toBe(0);

@@ -38,7 +38,17 @@ export interface ImdsOptions {
    * the next retry: off EC2 a person should hear at once why the command waits.
    */
   onRetry?: (err: Error) => void;
+  /**
+   * Give up after this many attempts in a row whose connection was refused or found no route
+   * (a closed port, a firewall's REJECT): `doctor`'s, on a node past its boot, where that is the
+   * finding. Unset (init), such failures are retried until the deadline: early in a boot IMDS may
+   * not be reachable yet. A connection that hangs is waited for either way.
+   */
+  refusalsBeforeGivingUp?: number;
 }
+
+/** connect() errors that are an answer from the network (nothing listens, a REJECT, no route), not a slow server */
+const REFUSED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 export const DEFAULT_IMDS_ENDPOINT = 'http://169.254.169.254';
 /** EC2's IMDS endpoint over IPv6 (Nitro instances, with the instance's HttpProtocolIpv6 enabled) */
@@ -175,6 +185,8 @@ export function createImds(options: ImdsOptions): Imds {
   }
 
   async function get(path: string): Promise<Reply | undefined> {
+    let refusals = 0;
+    const limit = options.refusalsBeforeGivingUp;
     try {
       return await pRetry(() => attempt(path), {
         retries: 1_000,
@@ -185,6 +197,16 @@ export function createImds(options: ImdsOptions): Imds {
         maxRetryTime: totalTimeoutMs,
         onFailedAttempt: ({ error }) => {
           if (!(error instanceof AbortError)) options.onRetry?.(error);
+        },
+        shouldRetry: ({ error }) => {
+          const code = (error as NodeJS.ErrnoException).code;
+          refusals = code !== undefined && REFUSED.has(code) ? refusals + 1 : 0;
+          if (limit !== undefined && refusals >= limit) {
+            throw new EnvironmentError(
+              `IMDS ${endpoint}/latest/${path}: the connection was refused ${refusals} times in a row (${code}): nothing answers there, or a firewall rejects it`,
+            );
+          }
+          return true;
         },
       });
     } catch (err) {

@@ -80,11 +80,14 @@ type AwsContext = { timeoutMs: number; region?: string; credentials?: Credential
 export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } = {}): DoctorCliDeps {
   // A struggling IMDS is a finding only once the run deadline passes: each request may take
   // seconds on a loaded node, and retries go on until just past --timeout, so the runner's
-  // deadline (which reports `timeout`) is what ends them.
+  // deadline (which reports `timeout`) is what ends them. A refused connection is not
+  // struggling: five in a row (about 2.5 s of backoff) end the wait.
   const imds = createImds({
     endpoint: imdsEndpoint(env),
     requestTimeoutMs: 5_000,
     totalTimeoutMs: (options.timeoutSeconds ?? 30) * 1000 + 1_000,
+    // a refused connection is an answer, not slowness: the imds line says so in seconds
+    refusalsBeforeGivingUp: 5,
   });
   const childEnv = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
   // The doctor calls AWS with the credentials its instance-profile check read, and fewer attempts than a boot.

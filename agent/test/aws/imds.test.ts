@@ -72,6 +72,23 @@ describe('createImds against the emulator', () => {
     expect(err.message).toMatch(new RegExp(`^IMDS ${url}/latest/user-data: no usable answer within [0-9.]+ ?m?s \\(.*ECONNREFUSED`));
   });
 
+  it('with refusalsBeforeGivingUp (doctor), ends the wait after that many refused connections in a row, naming the refusal', async () => {
+    imds = await startImds();
+    const url = imds.url;
+    await imds.close();
+    imds = undefined;
+    const retried: string[] = [];
+    const started = Date.now();
+    const client = createImds({ endpoint: url, totalTimeoutMs: 60_000, refusalsBeforeGivingUp: 3, onRetry: (e) => retried.push(e.message) });
+    const err = await failure(client.get('dynamic/instance-identity/document'));
+    // three refusals take 0.3 s of backoff; the 60 s deadline is far off
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(err.message).toBe(
+      `IMDS ${url}/latest/dynamic/instance-identity/document: the connection was refused 3 times in a row (ECONNREFUSED): nothing answers there, or a firewall rejects it`,
+    );
+    expect(retried).toHaveLength(3);
+  });
+
   it('fails within its deadlines when IMDS accepts but never answers', async () => {
     imds = await startImds({ down: true });
     const started = Date.now();
