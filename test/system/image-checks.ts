@@ -294,41 +294,47 @@ export async function checkForwardPolicyOnRestart(checks: Checks, vm: SshTarget,
 }
 
 /**
- * A host firewall rule that cuts the node off from IMDS after boot: `doctor` (as root, the real
- * file the config unit kept under /run) still judges the config, the node name and the files
- * from this boot's answers, and its imds line says so. `doctor` runs the doctor with JSON output
- * and a short --timeout, which the imds line waits out (a refused IMDS is retried until then).
+ * A host firewall rule that rejects IMDS after boot: `doctor`'s imds line fails within seconds
+ * naming the refusal (it does not wait out --timeout), and (as root, the real file the config
+ * unit kept under /run) the config, the node name and the files are still judged from this
+ * boot's answers. `doctor` is the command line that runs the doctor with JSON output.
  */
 export async function checkDoctorWithoutImds(checks: Checks, vm: SshTarget, doctor: { command: string; timeoutMs: number }): Promise<void> {
-  await checks.check("doctor with IMDS cut off after boot: config, node-name and files judged from this boot's kept answers", async () => {
-    const rule = 'OUTPUT -d 169.254.169.254 -p tcp -j REJECT --reject-with tcp-reset';
-    await sshOk(vm, `iptables -w 5 -I ${rule}`);
-    let r;
-    try {
-      r = await ssh(vm, doctor.command, doctor.timeoutMs);
-    } finally {
-      await sshOk(vm, `iptables -w 5 -D ${rule}`);
-    }
-    type Line = { name: string; status?: string; detail?: string; hint?: string };
-    let lines: Line[] = [];
-    try {
-      lines = JSON.parse(r.stdout) as Line[];
-    } catch {
-      lines = [];
-    }
-    const by = (name: string) => lines.find((c) => c.name === name);
-    expect(lines.length > 0, `doctor printed no JSON (exit ${r.exitCode}):\n${r.stdout}${r.stderr}`);
-    const imds = by('imds');
-    expect(r.exitCode === 1 && (imds?.status === 'timeout' || imds?.status === 'fail'), `doctor exited ${r.exitCode} with imds ${JSON.stringify(imds)}`);
-    expect(
-      `${imds?.detail} ${imds?.hint}`.includes("the checks that need the instance's answers took this boot's, kept in /run/eks-node-agent/imds-answers.json"),
-      `the imds line does not name the kept answers: ${JSON.stringify(imds)}`,
-    );
-    for (const name of ['config', 'node-name', 'files']) {
-      expect(by(name)?.status === 'ok', `${name}: ${JSON.stringify(by(name))}`);
-    }
-    return `imds ${imds?.status}; config ok (${by('config')?.detail}); node-name ok (${by('node-name')?.detail}); files ok (${by('files')?.detail})`;
-  });
+  await checks.check(
+    "doctor with IMDS rejected after boot: imds fails naming the refusal; config, node-name and files judged from this boot's kept answers",
+    async () => {
+      const rule = 'OUTPUT -d 169.254.169.254 -p tcp -j REJECT --reject-with tcp-reset';
+      await sshOk(vm, `iptables -w 5 -I ${rule}`);
+      let r;
+      const started = Date.now();
+      try {
+        r = await ssh(vm, doctor.command, doctor.timeoutMs);
+      } finally {
+        await sshOk(vm, `iptables -w 5 -D ${rule}`);
+      }
+      const seconds = Math.round((Date.now() - started) / 1000);
+      type Line = { name: string; status?: string; detail?: string; hint?: string };
+      let lines: Line[] = [];
+      try {
+        lines = JSON.parse(r.stdout) as Line[];
+      } catch {
+        lines = [];
+      }
+      const by = (name: string) => lines.find((c) => c.name === name);
+      expect(lines.length > 0, `doctor printed no JSON (exit ${r.exitCode}):\n${r.stdout}${r.stderr}`);
+      const imds = by('imds');
+      expect(r.exitCode === 1 && imds?.status === 'fail', `doctor exited ${r.exitCode} with imds ${JSON.stringify(imds)}`);
+      expect(imds?.detail?.includes('the connection was refused 5 times in a row (ECONNREFUSED)') === true, `imds: ${imds?.detail}`);
+      expect(
+        `${imds?.detail} ${imds?.hint}`.includes("the checks that need the instance's answers took this boot's, kept in /run/eks-node-agent/imds-answers.json"),
+        `the imds line does not name the kept answers: ${JSON.stringify(imds)}`,
+      );
+      for (const name of ['config', 'node-name', 'files']) {
+        expect(by(name)?.status === 'ok', `${name}: ${JSON.stringify(by(name))}`);
+      }
+      return `imds fail (doctor's run took ${seconds} s over ssh); config ok (${by('config')?.detail}); node-name ok (${by('node-name')?.detail}); files ok (${by('files')?.detail})`;
+    },
+  );
 }
 
 /** The kubelet (test double) got the cgroup settings that match runtime.slice. */

@@ -69,12 +69,6 @@ const DOCTOR_TIMEOUT_S = 180;
 const DOCTOR_SSH_MS = (DOCTOR_TIMEOUT_S + 120) * 1000;
 /** `doctor` as every check runs it on the guest: the emulated endpoints, the sources the boot read. */
 const DOCTOR = `${AWS_ENV} eks-node-agent doctor ${BOOT_SOURCES} --timeout ${DOCTOR_TIMEOUT_S}`;
-/**
- * doctor with IMDS cut off: the imds line waits out --timeout, so it is shorter than the healthy
- * run's; the lines judged (config, node-name, files) read local files and take seconds under TCG
- */
-const DOCTOR_NO_IMDS_TIMEOUT_S = 45;
-const DOCTOR_NO_IMDS = `${AWS_ENV} eks-node-agent doctor ${BOOT_SOURCES} --timeout ${DOCTOR_NO_IMDS_TIMEOUT_S}`;
 const SSH_DEADLINE_MS = 4 * 60_000;
 const HEARTBEAT_DEADLINE_MS = 90_000;
 const FAIL_DEADLINE_MS = 6 * 60_000;
@@ -487,8 +481,8 @@ async function checkJoinedCase(
       timeoutMs: DOCTOR_SSH_MS,
     });
     await checkDoctorWithoutImds(checks, target, {
-      command: `${DOCTOR_NO_IMDS} --output json`,
-      timeoutMs: (DOCTOR_NO_IMDS_TIMEOUT_S + 120) * 1000,
+      command: `${DOCTOR} --output json`,
+      timeoutMs: DOCTOR_SSH_MS,
     });
   }
   await recordBoot(target, work, report, run.boot, 'journal.txt');
