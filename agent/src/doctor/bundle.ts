@@ -128,6 +128,7 @@ export async function buildBundle(deps: DoctorDeps, outcome: DoctorOutcome, time
   // the chain the forward-policy check judged: its rules too, which the report line only counts
   const forward = outcome.values.get('forward-policy') as ForwardChain | undefined;
   add('iptables/FORWARD', forward ? `${forward.lines.join('\n')}\n` : `${notRead('forward-policy')}\n`);
+  if (forward?.ipv6Lines) add('iptables/FORWARD-ipv6', `${forward.ipv6Lines.join('\n')}\n`);
 
   for (const { unit } of UNITS) {
     try {

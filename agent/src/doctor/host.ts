@@ -48,14 +48,15 @@ export async function componentVersions(timeoutMs: number, kubeletLine?: (timeou
   return { 'aws-iam-authenticator': authenticator, containerd, 'eks-node-agent': AGENT_VERSION, kernel: release(), kubelet, node: process.version, runc };
 }
 
-/** `iptables -S FORWARD` (waiting up to 5 s for the xtables lock): the chain's policy and rules, one per line. */
-export async function forwardChain(timeoutMs: number): Promise<string[]> {
-  const r = await exec('iptables', ['-w', '5', '-S', 'FORWARD'], timeoutMs);
-  if (r.timedOut) throw new EnvironmentError(`iptables -S FORWARD: no answer within ${timeoutMs} ms`);
-  if ((r as { code?: string }).code === 'ENOENT') throw new EnvironmentError('iptables is not on the PATH');
+/** `iptables -S FORWARD` (`ip6tables` for IPv6; waiting up to 5 s for the xtables lock): the chain's policy and rules, one per line. */
+export async function forwardChain(timeoutMs: number, family: 'ipv4' | 'ipv6' = 'ipv4'): Promise<string[]> {
+  const tool = family === 'ipv6' ? 'ip6tables' : 'iptables';
+  const r = await exec(tool, ['-w', '5', '-S', 'FORWARD'], timeoutMs);
+  if (r.timedOut) throw new EnvironmentError(`${tool} -S FORWARD: no answer within ${timeoutMs} ms`);
+  if ((r as { code?: string }).code === 'ENOENT') throw new EnvironmentError(`${tool} is not on the PATH`);
   if (r.failed) {
     const why = String(r.stderr).trim().split('\n').at(-1) || r.shortMessage;
-    throw new EnvironmentError(`iptables -S FORWARD: exit ${r.exitCode ?? '?'}: ${why}`);
+    throw new EnvironmentError(`${tool} -S FORWARD: exit ${r.exitCode ?? '?'}: ${why}`);
   }
   return String(r.stdout)
     .split('\n')

@@ -101,8 +101,8 @@ export interface DoctorDeps {
   /** the filesystem holding a path under the root: its device (to tell two paths on one filesystem) and sizes as df counts them; undefined when the path is missing */
   fsUsage(path: string): Promise<{ device: number; sizeBytes: number; usedBytes: number; availableBytes: number } | undefined>;
   systemctlShow(unit: string, timeoutMs: number): Promise<UnitStatus>;
-  /** `iptables -S FORWARD`: the IPv4 FORWARD chain's policy and rules, one per line; throws when it cannot be read */
-  forwardChain(timeoutMs: number): Promise<string[]>;
+  /** `iptables -S FORWARD` (`ip6tables` for ipv6): the FORWARD chain's policy and rules, one per line; throws when it cannot be read */
+  forwardChain(timeoutMs: number, family?: 'ipv4' | 'ipv6'): Promise<string[]>;
   /** the last `lines` journal lines of a unit, oldest first */
   journal(unit: string, lines: number, timeoutMs: number): Promise<string[]>;
   /** runs a kubeconfig exec credential plugin and returns its token */

@@ -234,6 +234,39 @@ describe('forward-policy check', () => {
     });
   });
 
+  it('on an IPv6 cluster judges ip6tables too: its DROP fails, and neither chain is read twice', async () => {
+    const cluster = { name: 'c', apiServerEndpoint: 'https://x', certificateAuthority: 'eA==', cidr: 'fd00:10:100::/108' };
+    const source = { apiVersion: 'node.eks.aws/v1alpha1' as const, kind: 'NodeConfig' as const, spec: { cluster } };
+    const config: ConfigValue = { origins: {}, config: source, source, cluster: { cluster, fetched: [], origin: 'user data', warnings: [] } };
+    const asked: string[] = [];
+    const chains =
+      (v4: string, v6: string) =>
+      async (_ms: number, family: 'ipv4' | 'ipv6' = 'ipv4') => {
+        asked.push(family);
+        return chain(family === 'ipv6' ? v6 : v4)();
+      };
+    const active = async () => unit({ unit: 'eks-node-forward-accept.service' });
+    const dropped = await one(forwardCheck(fakeDeps({ forwardChain: chains('ACCEPT', 'DROP'), systemctlShow: active })), { name: 'config', value: config });
+    expect(dropped).toMatchObject({
+      status: 'fail',
+      detail:
+        'iptables FORWARD policy ACCEPT, 2 rule(s) in the chain; ip6tables FORWARD policy DROP, 2 rule(s) in the chain; eks-node-forward-accept.service set ACCEPT when the kubelet last started, so something changed it since (a host firewall, or Docker)',
+      hint: expect.stringContaining('stop whatever sets DROP'),
+      value: { lines: expect.any(Array), ipv6Lines: ['-P FORWARD DROP', '-A FORWARD -j KUBE-FORWARD', '-A FORWARD -j ACCEPT'] },
+    });
+    expect(asked).toEqual(['ipv4', 'ipv6']);
+    const ok = await one(forwardCheck(fakeDeps({ forwardChain: chains('ACCEPT', 'ACCEPT') })), { name: 'config', value: config });
+    expect(ok).toMatchObject({
+      status: 'ok',
+      detail: 'iptables FORWARD policy ACCEPT, 2 rule(s) in the chain; ip6tables FORWARD policy ACCEPT, 2 rule(s) in the chain',
+    });
+    // an IPv4 cluster's line reads iptables alone, as before
+    asked.length = 0;
+    const v4 = { ...config, config: { ...source, spec: { cluster: { ...cluster, cidr: '10.100.0.0/16' } } } };
+    expect(await one(forwardCheck(fakeDeps({ forwardChain: chains('ACCEPT', 'DROP') })), { name: 'config', value: v4 })).toMatchObject({ status: 'ok' });
+    expect(asked).toEqual(['ipv4']);
+  });
+
   it('an unreadable chain or one without a policy line warns: the policy is unknown, not wrong', async () => {
     const missing = await one(
       forwardCheck(

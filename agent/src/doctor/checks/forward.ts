@@ -1,13 +1,16 @@
 import { describeCause } from '../../errors.js';
 import type { Check } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
+import { type IpFamily, checkServiceCidr } from '../../api/cluster-values.js';
+import type { ConfigValue } from './config.js';
 
 /** The image's unit that sets the FORWARD policy to ACCEPT as the kubelet starts (on every kubelet start). */
 export const FORWARD_UNIT = 'eks-node-forward-accept.service';
 
-/** The forward-policy check's value: the `iptables -S FORWARD` lines it judged. */
+/** The forward-policy check's value: the `iptables -S FORWARD` lines it judged, and `ip6tables`' on an IPv6 cluster. */
 export interface ForwardChain {
   lines: string[];
+  ipv6Lines?: string[];
 }
 
 /** The policy from `iptables -S FORWARD` lines (`-P FORWARD ACCEPT`), or undefined when none is there. */
@@ -34,11 +37,42 @@ async function suspect(deps: DoctorDeps, timeoutMs: number): Promise<string> {
   }
 }
 
+/** One family's chain as judged: the words for the report line, and the policy when there is one. */
+interface Judged {
+  tool: 'iptables' | 'ip6tables';
+  lines?: string[];
+  policy?: string;
+  /** what the line says of this chain */
+  found: string;
+}
+
+async function judgeChain(deps: DoctorDeps, family: IpFamily, timeoutMs: number): Promise<Judged> {
+  const tool = family === 'ipv6' ? 'ip6tables' : 'iptables';
+  let lines: string[];
+  try {
+    lines = await deps.forwardChain(timeoutMs, family);
+  } catch (err) {
+    return { tool, found: `cannot read the ${tool} FORWARD policy: ${describeCause(err)}` };
+  }
+  const policy = forwardPolicy(lines);
+  if (policy === undefined) return { tool, lines, found: `${tool} -S FORWARD printed no policy line (first line: ${JSON.stringify(lines[0] ?? '')})` };
+  const rules = lines.filter((l) => l.startsWith('-A FORWARD ')).length;
+  return { tool, lines, policy, found: `${tool} FORWARD policy ${policy}, ${rules} rule(s) in the chain` };
+}
+
+/** The cluster's family as the config line resolved it (IPv4 when there is no config to say). */
+function clusterFamily(config: ConfigValue | undefined): IpFamily {
+  const checked = config ? checkServiceCidr(config.config.spec.cluster.cidr) : undefined;
+  return checked && 'value' in checked ? checked.value.family : 'ipv4';
+}
+
 /**
- * The IPv4 FORWARD policy. A pod on another node reaches a pod here through this host's FORWARD
+ * The FORWARD policy. A pod on another node reaches a pod here through this host's FORWARD
  * chain; with the policy DROP the node joins and looks Ready, but those connections die
  * silently. The image sets ACCEPT in its own unit, which the kubelet only wants (a failed
  * iptables does not keep the node from joining), so this check is where a wrong policy shows.
+ * On an IPv6 cluster pods are reached over IPv6, and ip6tables' chain is judged too (the image's
+ * unit sets both).
  */
 export function forwardCheck(deps: DoctorDeps): Check {
   return {
@@ -47,31 +81,29 @@ export function forwardCheck(deps: DoctorDeps): Check {
     timeoutMs: 5_000,
     timeoutHint: 'iptables waits for the xtables lock, which another process holds',
     async run(ctx) {
-      let lines: string[];
-      try {
-        lines = await deps.forwardChain(Math.max(1, ctx.remainingMs() - 1_000));
-      } catch (err) {
+      const budget = () => Math.max(1, ctx.remainingMs() - 1_000);
+      const ipv4 = await judgeChain(deps, 'ipv4', budget());
+      if (!ipv4.lines) return { status: 'warn', detail: ipv4.found, hint: 'run the doctor as root (sudo eks-node-agent doctor) on a node with iptables' };
+      const judged = [ipv4];
+      if (clusterFamily(await ctx.optional<ConfigValue>('config')) === 'ipv6') judged.push(await judgeChain(deps, 'ipv6', budget()));
+      const ipv6 = judged[1];
+      // the chains as read go into the support bundle (bundle.ts), whatever the verdict
+      const value: ForwardChain = { lines: ipv4.lines, ...(ipv6?.lines ? { ipv6Lines: ipv6.lines } : {}) };
+      const found = judged.map((j) => j.found).join('; ');
+      const wrong = judged.filter((j) => j.policy !== undefined && j.policy !== 'ACCEPT');
+      if (wrong.length > 0) {
+        const policies = [...new Set(wrong.map((j) => j.policy))].join(' and ');
         return {
-          status: 'warn',
-          detail: `cannot read the iptables FORWARD policy: ${describeCause(err)}`,
-          hint: 'run the doctor as root (sudo eks-node-agent doctor) on a node with iptables',
+          status: 'fail',
+          value,
+          detail: `${found}; ${await suspect(deps, Math.max(1, ctx.remainingMs() - 500))}`,
+          hint: `pods on other nodes cannot open connections to pods on this node (their packets are forwarded here and dropped); \`systemctl restart ${FORWARD_UNIT}\` sets ACCEPT now and every kubelet restart sets it again; stop whatever sets ${policies}`,
         };
       }
-      // the chain as read goes into the support bundle (bundle.ts), whatever the verdict
-      const value: ForwardChain = { lines };
-      const policy = forwardPolicy(lines);
-      if (policy === undefined) {
-        return { status: 'warn', detail: `iptables -S FORWARD printed no policy line (first line: ${JSON.stringify(lines[0] ?? '')})`, value };
+      if (judged.some((j) => j.policy === undefined)) {
+        return { status: 'warn', detail: found, value, ...(ipv6 && !ipv6.lines ? { hint: 'run the doctor as root on a node with ip6tables' } : {}) };
       }
-      const rules = lines.filter((l) => l.startsWith('-A FORWARD ')).length;
-      const found = `iptables FORWARD policy ${policy}, ${rules} rule(s) in the chain`;
-      if (policy === 'ACCEPT') return { status: 'ok', detail: found, value };
-      return {
-        status: 'fail',
-        value,
-        detail: `${found}; ${await suspect(deps, Math.max(1, ctx.remainingMs() - 500))}`,
-        hint: `pods on other nodes cannot open connections to pods on this node (their packets are forwarded here and dropped); \`systemctl restart ${FORWARD_UNIT}\` sets ACCEPT now and every kubelet restart sets it again; stop whatever sets ${policy}`,
-      };
+      return { status: 'ok', detail: found, value };
     },
   };
 }
