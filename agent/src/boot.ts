@@ -3,7 +3,7 @@ import { parseResolvedConfig } from './api/validate.js';
 import type { EksApi } from './aws/eks.js';
 import { type ClusterResolution, type ClusterSources, resolveCluster } from './facts/cluster.js';
 import { type FactSources, type GatheredFacts, gatherFacts, withInterfaceIpv6 } from './facts/index.js';
-import { checkServiceCidr, type IpFamily } from './api/cluster-values.js';
+import { serviceCidrFamily } from './api/cluster-values.js';
 import { needsEniLimits } from './facts/eni-limits.js';
 import { kubeletSkewProblem, minorOf } from './facts/version-skew.js';
 import { render } from './render/index.js';
@@ -37,16 +37,10 @@ export function withCluster(config: NodeConfig, cluster: ResolvedCluster): Resol
   return { apiVersion: config.apiVersion, kind: config.kind, spec: { ...config.spec, cluster } };
 }
 
-/** The service CIDR's family when the user data states it (a CIDR that fails the rules decides nothing here). */
-function familyOf(cidr: string | undefined): IpFamily | undefined {
-  const checked = cidr ? checkServiceCidr(cidr) : undefined;
-  return checked && 'value' in checked ? checked.value.family : undefined;
-}
-
 export async function planNode(config: NodeConfig, sources: PlanSources, step: Step = untimed): Promise<NodePlan> {
   // The interface's IPv6 address matters only to an IPv6 cluster: asked with the other facts
   // when the user data says so, after the cluster is resolved when only EKS can say.
-  const statedFamily = familyOf(config.spec?.cluster?.cidr);
+  const statedFamily = serviceCidrFamily(config.spec?.cluster?.cidr);
   let facts = await step(
     'facts',
     () => gatherFacts({ needEniLimits: needsEniLimits(config), needIpv6: statedFamily === 'ipv6', ...sources.facts }),
@@ -63,7 +57,7 @@ export async function planNode(config: NodeConfig, sources: PlanSources, step: S
     (r) => (r.fetched.length === 0 ? 'complete in user data, no EKS call' : `${r.fetched.join(', ')} from ${r.origin}`),
   );
   const from = sources.facts.instance;
-  if (statedFamily === undefined && familyOf(cluster.cluster.cidr) === 'ipv6' && 'imds' in from) {
+  if (statedFamily === undefined && serviceCidrFamily(cluster.cluster.cidr) === 'ipv6' && 'imds' in from) {
     const before = facts;
     facts = await step(
       'facts (IPv6)',

@@ -113,6 +113,12 @@ export function isWrittenOutIp(text: string): boolean {
   return text.includes(':') ? ipaddr.IPv6.isValid(text) : ipaddr.IPv4.isValidFourPartDecimal(text);
 }
 
+/** A service CIDR's family when it passes the rules (one that fails them decides nothing). */
+export function serviceCidrFamily(cidr: string | undefined): IpFamily | undefined {
+  const checked = cidr ? checkServiceCidr(cidr) : undefined;
+  return checked && 'value' in checked ? checked.value.family : undefined;
+}
+
 /** A service CIDR written out in full, large enough to hold the DNS address (network + 10). */
 export function checkServiceCidr(value: string): Checked<ServiceCidr> {
   const [address = '', prefixText = ''] = value.split('/');

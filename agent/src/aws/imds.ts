@@ -202,8 +202,9 @@ export function createImds(options: ImdsOptions): Imds {
           const code = (error as NodeJS.ErrnoException).code;
           refusals = code !== undefined && REFUSED.has(code) ? refusals + 1 : 0;
           if (limit !== undefined && refusals >= limit) {
+            const how = code === 'ECONNREFUSED' ? 'was refused' : 'found no route';
             throw new EnvironmentError(
-              `IMDS ${endpoint}/latest/${path}: the connection was refused ${refusals} times in a row (${code}): nothing answers there, or a firewall rejects it`,
+              `IMDS ${endpoint}/latest/${path}: the connection ${how} ${refusals} times in a row (${code}): nothing answers there, or a firewall rejects it`,
             );
           }
           return true;

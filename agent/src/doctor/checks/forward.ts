@@ -1,7 +1,7 @@
 import { describeCause } from '../../errors.js';
 import type { Check } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
-import { type IpFamily, checkServiceCidr } from '../../api/cluster-values.js';
+import { type IpFamily, serviceCidrFamily } from '../../api/cluster-values.js';
 import type { ConfigValue } from './config.js';
 
 /** The image's unit that sets the FORWARD policy to ACCEPT as the kubelet starts (on every kubelet start). */
@@ -39,7 +39,6 @@ async function suspect(deps: DoctorDeps, timeoutMs: number): Promise<string> {
 
 /** One family's chain as judged: the words for the report line, and the policy when there is one. */
 interface Judged {
-  tool: 'iptables' | 'ip6tables';
   lines?: string[];
   policy?: string;
   /** what the line says of this chain */
@@ -52,18 +51,12 @@ async function judgeChain(deps: DoctorDeps, family: IpFamily, timeoutMs: number)
   try {
     lines = await deps.forwardChain(timeoutMs, family);
   } catch (err) {
-    return { tool, found: `cannot read the ${tool} FORWARD policy: ${describeCause(err)}` };
+    return { found: `cannot read the ${tool} FORWARD policy: ${describeCause(err)}` };
   }
   const policy = forwardPolicy(lines);
-  if (policy === undefined) return { tool, lines, found: `${tool} -S FORWARD printed no policy line (first line: ${JSON.stringify(lines[0] ?? '')})` };
+  if (policy === undefined) return { lines, found: `${tool} -S FORWARD printed no policy line (first line: ${JSON.stringify(lines[0] ?? '')})` };
   const rules = lines.filter((l) => l.startsWith('-A FORWARD ')).length;
-  return { tool, lines, policy, found: `${tool} FORWARD policy ${policy}, ${rules} rule(s) in the chain` };
-}
-
-/** The cluster's family as the config line resolved it (IPv4 when there is no config to say). */
-function clusterFamily(config: ConfigValue | undefined): IpFamily {
-  const checked = config ? checkServiceCidr(config.config.spec.cluster.cidr) : undefined;
-  return checked && 'value' in checked ? checked.value.family : 'ipv4';
+  return { lines, policy, found: `${tool} FORWARD policy ${policy}, ${rules} rule(s) in the chain` };
 }
 
 /**
@@ -85,7 +78,9 @@ export function forwardCheck(deps: DoctorDeps): Check {
       const ipv4 = await judgeChain(deps, 'ipv4', budget());
       if (!ipv4.lines) return { status: 'warn', detail: ipv4.found, hint: 'run the doctor as root (sudo eks-node-agent doctor) on a node with iptables' };
       const judged = [ipv4];
-      if (clusterFamily(await ctx.optional<ConfigValue>('config')) === 'ipv6') judged.push(await judgeChain(deps, 'ipv6', budget()));
+      // the cluster's family as the config line resolved it (none: IPv4, as before there was a config to say)
+      if (serviceCidrFamily((await ctx.optional<ConfigValue>('config'))?.config.spec.cluster.cidr) === 'ipv6')
+        judged.push(await judgeChain(deps, 'ipv6', budget()));
       const ipv6 = judged[1];
       // the chains as read go into the support bundle (bundle.ts), whatever the verdict
       const value: ForwardChain = { lines: ipv4.lines, ...(ipv6?.lines ? { ipv6Lines: ipv6.lines } : {}) };
