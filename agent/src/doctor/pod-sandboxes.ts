@@ -19,7 +19,13 @@ interface ContainerStatus {
 
 /** A pod of the Kubernetes API's PodList, as far as the check reads it. */
 export interface PodObject {
-  metadata?: { namespace?: string; name?: string; creationTimestamp?: string; ownerReferences?: Array<{ kind?: string; name?: string }> };
+  metadata?: {
+    namespace?: string;
+    name?: string;
+    creationTimestamp?: string;
+    labels?: Record<string, string>;
+    ownerReferences?: Array<{ kind?: string; name?: string }>;
+  };
   spec?: { hostNetwork?: boolean; containers?: Array<{ name?: string; env?: Array<{ name?: string; value?: string; valueFrom?: unknown }> }> };
   status?: {
     phase?: string;
@@ -84,6 +90,18 @@ export interface FailingAgent {
 }
 
 /**
+ * The cluster's DNS pod, by the label its Service selects (k8s-app=kube-dns: the EKS add-on's and
+ * kubeadm's CoreDNS, and kube-dns before it), or by a ReplicaSet named as the add-on's Deployment
+ * when its labels were changed.
+ */
+function isClusterDns(pod: PodObject): boolean {
+  return (
+    pod.metadata?.labels?.['k8s-app'] === 'kube-dns' ||
+    (pod.metadata?.ownerReferences ?? []).some((o) => o.kind === 'ReplicaSet' && o.name?.startsWith('coredns-') === true)
+  );
+}
+
+/**
  * The node's own agents that fail: pods a DaemonSet put on this node (the CNI, kube-proxy, CSI
  * node drivers) with a container that crash-loops or cannot get its image. Without them the node
  * is Ready and yet runs nothing right: no pod addresses without aws-node, no Services without
@@ -95,8 +113,7 @@ export function failingNodeAgents(pods: PodObject[]): FailingAgent[] {
   const out: FailingAgent[] = [];
   for (const pod of pods) {
     const owner = pod.metadata?.ownerReferences?.find((o) => o.kind === 'DaemonSet');
-    const coredns =
-      pod.metadata?.namespace === 'kube-system' && pod.metadata.ownerReferences?.some((o) => o.kind === 'ReplicaSet' && o.name?.startsWith('coredns-'));
+    const coredns = pod.metadata?.namespace === 'kube-system' && isClusterDns(pod);
     if ((!owner && !coredns) || pod.status?.phase === 'Succeeded') continue;
     const bad = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find(
       (c) => c.ready !== true && FAILING.has(c.state?.waiting?.reason ?? ''),

@@ -239,6 +239,28 @@ describe('failingNodeAgents', () => {
     expect(agentHint(dns!)).toContain('pod-dns line');
     // a workload that happens to be named so, elsewhere: not the cluster's DNS
     expect(failingNodeAgents([coredns('shop')])).toEqual([]);
+    // a Deployment renamed (a self-managed CoreDNS) is still the cluster's DNS by the label its Service selects
+    const renamed: PodObject = {
+      metadata: {
+        namespace: 'kube-system',
+        name: 'dns-7c4f-xyz12',
+        labels: { 'k8s-app': 'kube-dns' },
+        ownerReferences: [{ kind: 'ReplicaSet', name: 'dns-7c4f' }],
+      },
+      status: coredns('kube-system').status!,
+    };
+    expect(failingNodeAgents([renamed])).toMatchObject([{ pod: 'kube-system/dns-7c4f-xyz12', component: 'coredns' }]);
+    // another Deployment's pod in kube-system is not judged
+    const other: PodObject = {
+      ...renamed,
+      metadata: {
+        ...renamed.metadata,
+        name: 'metrics-server-1',
+        labels: { 'k8s-app': 'metrics-server' },
+        ownerReferences: [{ kind: 'ReplicaSet', name: 'metrics-server-1' }],
+      },
+    };
+    expect(failingNodeAgents([other])).toEqual([]);
   });
 });
 
