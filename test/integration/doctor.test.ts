@@ -434,6 +434,29 @@ describe('doctor names the cause of each join failure', () => {
     expect(chain).toBe('not read: warn: cannot read the iptables FORWARD policy: iptables -S FORWARD: exit 4: Permission denied (you must be root)\n');
   });
 
+  it("on an IPv6 cluster, ip6tables' FORWARD DROP fails forward-policy; the bundle keeps both chains", async () => {
+    await setUnits({ 'containerd.service': 'active', 'kubelet.service': 'active', 'eks-node-forward-accept.service': 'active' });
+    const config = nodeConfig();
+    config.spec.cluster.cidr = 'fd00:10:100::/108';
+    imds.setUserData(stringify(config));
+    const bundle = join(work, 'forward-ipv6.tar.gz');
+    const r = await doctorJson(['--bundle', bundle], { IP6TABLES_DOUBLE_FORWARD: 'DROP' });
+    expect(r.by('forward-policy')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(
+        /^iptables FORWARD policy ACCEPT, 1 rule\(s\) in the chain; ip6tables FORWARD policy DROP, 1 rule\(s\) in the chain; eks-node-forward-accept\.service set ACCEPT/,
+      ),
+    });
+    const { stdout: chain6 } = await run('tar', ['-xzOf', bundle, 'eks-node-doctor/iptables/FORWARD-ipv6']);
+    expect(chain6.split('\n')[0]).toBe('-P FORWARD DROP');
+    // the same node on an IPv4 cluster reads iptables alone
+    imds.setUserData(stringify(nodeConfig()));
+    expect((await doctorJson([], { IP6TABLES_DOUBLE_FORWARD: 'DROP' })).by('forward-policy')).toMatchObject({
+      status: 'ok',
+      detail: 'iptables FORWARD policy ACCEPT, 1 rule(s) in the chain',
+    });
+  });
+
   it('a drifted file: files fails naming the file and what differs', async () => {
     const path = join(root, 'etc/kubernetes/kubelet/config.json');
     await writeFile(path, (await readFile(path, 'utf8')).replace('"maxPods": 29', '"maxPods": 110'));
