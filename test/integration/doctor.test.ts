@@ -606,6 +606,21 @@ describe('doctor names the cause of each join failure', () => {
       status: 'warn',
       detail: '/etc/resolv.conf lists 4 nameservers, and the kubelet gives pods the first 3 (10.0.0.2, 10.1.0.2, 10.2.0.2)',
     });
+    // search domains: 30 beside the kubelet's own 3 are more than it keeps; 20 long ones, more characters
+    const domains = (n: number, label: string) => Array.from({ length: n }, (_, i) => `${label}${i}.corp.example`).join(' ');
+    await writeFile(join(root, 'etc/resolv.conf'), `nameserver 10.0.0.2\nsearch ${domains(30, 'd')}\n`);
+    expect((await doctorJson()).by('pod-dns')).toMatchObject({
+      status: 'warn',
+      detail: '/etc/resolv.conf lists 30 search domains, and the kubelet keeps 32 with its own 3 cluster domains first',
+    });
+    const long = domains(20, `${'x'.repeat(60)}.${'y'.repeat(30)}.`);
+    await writeFile(join(root, 'etc/resolv.conf'), `nameserver 10.0.0.2\nsearch ${long}\n`);
+    const tooLong = await doctorJson();
+    expect(tooLong.by('pod-dns')).toMatchObject({
+      status: 'warn',
+      detail: `/etc/resolv.conf lists a search line of ${long.length} characters, and the kubelet keeps 2048 with its own cluster domains first (58 for a pod in default)`,
+    });
+    expect(tooLong.by('pod-dns').hint).toContain('DNSConfigForming');
     // a bake that links /etc/resolv.conf to the stub: init points the kubelet at the real servers,
     // and doctor (whose facts read the same link) renders the same files and judges that file
     await rm(join(root, 'etc/resolv.conf'));

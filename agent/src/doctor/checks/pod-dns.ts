@@ -13,16 +13,20 @@ import type { ConfigValue } from './config.js';
  * there. A loopback nameserver (systemd-resolved's stub 127.0.0.53, a local dnsmasq) answers on
  * the node but not in a pod's own network namespace: such pods resolve nothing, and CoreDNS
  * forwards to itself ("Loop ... detected") or to nothing. The kubelet also keeps only the first
- * three nameservers and 32 search domains (its own three cluster domains among them), and says so
- * in an event on every pod it starts.
+ * three nameservers and 32 search domains in 2048 characters (its own three cluster domains among
+ * them, first), and says so in an event on every pod it starts.
  */
 
 export const DEFAULT_RESOLV_CONF = '/etc/resolv.conf';
 /** the kubelet's limits (Kubernetes 1.28 and later: ExpandedDNSConfig) */
 export const MAX_NAMESERVERS = 3;
 export const MAX_SEARCH_PATHS = 32;
+/** the kubelet's limit on a pod's search line, in characters, spaces included */
+export const MAX_SEARCH_LIST_CHARS = 2048;
 /** the search domains the kubelet puts before the host's for a ClusterFirst pod: <ns>.svc.<domain>, svc.<domain>, <domain> */
 const CLUSTER_SEARCH_PATHS = 3;
+/** what they take of the line for a pod in `default` with the default cluster domain, the space after them included */
+const CLUSTER_SEARCH_CHARS = 'default.svc.cluster.local svc.cluster.local cluster.local '.length;
 
 /** The kubelet's resolvConf as read, for the support bundle. */
 export interface PodDnsValue {
@@ -139,9 +143,14 @@ export function podDnsCheck(deps: DoctorDeps): Check {
           `${conf.nameservers.length} nameservers, and the kubelet gives pods the first ${MAX_NAMESERVERS} (${conf.nameservers.slice(0, MAX_NAMESERVERS).join(', ')})`,
         );
       }
+      const searchChars = conf.search.join(' ').length;
       if (conf.search.length + CLUSTER_SEARCH_PATHS > MAX_SEARCH_PATHS) {
         found.push(
           `${conf.search.length} search domains, and the kubelet keeps ${MAX_SEARCH_PATHS} with its own ${CLUSTER_SEARCH_PATHS} cluster domains first`,
+        );
+      } else if (CLUSTER_SEARCH_CHARS + searchChars > MAX_SEARCH_LIST_CHARS) {
+        found.push(
+          `a search line of ${searchChars} characters, and the kubelet keeps ${MAX_SEARCH_LIST_CHARS} with its own cluster domains first (${CLUSTER_SEARCH_CHARS} for a pod in default)`,
         );
       }
       if (found.length > 0) {
