@@ -187,6 +187,10 @@ describe('imds check', () => {
     expect(unreadable.hint).toMatch(
       /; this boot's answers in \/run\/eks-node-agent\/imds-answers\.json could serve the other checks but cannot be read \(EACCES: permission denied\): run doctor as root$/,
     );
+    const elsewhere = await one(imdsCheck(fakeDeps({ imds: refused, keptImds: { problem: 'kept for IMDS at http://127.0.0.1:9, not http://imds', path } })));
+    expect(elsewhere.hint).toMatch(
+      /; this boot's answers in \/run\/eks-node-agent\/imds-answers\.json cannot serve the other checks \(kept for IMDS at http:\/\/127\.0\.0\.1:9, not http:\/\/imds\)$/,
+    );
     const none = await one(imdsCheck(fakeDeps({ imds: refused })));
     expect(`${none.detail} ${none.hint}`).not.toContain('imds-answers');
   });

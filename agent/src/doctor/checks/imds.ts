@@ -60,7 +60,10 @@ export async function readIdentity(imds: Imds): Promise<InstanceIdentity> {
 function keptNote(kept: KeptImds | undefined): { served?: string; hint: string } {
   if (kept === undefined) return { hint: '' };
   if ('imds' in kept) return { served: `the checks that need the instance's answers took this boot's, kept in ${kept.path}`, hint: '' };
-  return { hint: `; this boot's answers in ${kept.path} could serve the other checks but cannot be read (${kept.problem}): run doctor as root` };
+  if (/EACCES|EPERM/.test(kept.problem)) {
+    return { hint: `; this boot's answers in ${kept.path} could serve the other checks but cannot be read (${kept.problem}): run doctor as root` };
+  }
+  return { hint: `; this boot's answers in ${kept.path} cannot serve the other checks (${kept.problem})` };
 }
 
 export function imdsCheck(deps: DoctorDeps): Check {
