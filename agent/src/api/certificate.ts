@@ -12,6 +12,8 @@
  * writes them, no bytes after the certificate.
  */
 
+import ipaddr from 'ipaddr.js';
+
 export interface ParsedCertificate {
   /** the subject as `CN=kubernetes` or `C=US, O=Example, CN=ca`, in the certificate's order */
   subject: string;
@@ -243,21 +245,10 @@ export interface ParsedCertificateRequest {
 const EXTENSION_REQUEST = '1.2.840.113549.1.9.14';
 const SUBJECT_ALT_NAME = '2.5.29.17';
 
-/** An iPAddress general name: 4 bytes, or 16 written as RFC 5952 text. */
+/** An iPAddress general name: 4 bytes, or 16 written as RFC 5952 text; any other length as hex. */
 function ipAddress(bytes: Uint8Array): string {
-  if (bytes.length === 4) return bytes.join('.');
-  if (bytes.length !== 16) return `#${Buffer.from(bytes).toString('hex')}`;
-  const groups = Array.from({ length: 8 }, (_, i) => (((bytes[2 * i] as number) << 8) | (bytes[2 * i + 1] as number)).toString(16));
-  // the longest run of two or more zero groups becomes "::"
-  let best = { at: -1, length: 1 };
-  for (let i = 0; i < 8; ) {
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > best.length) best = { at: i, length: j - i };
-    i = j === i ? i + 1 : j;
-  }
-  if (best.at < 0) return groups.join(':');
-  return `${groups.slice(0, best.at).join(':')}::${groups.slice(best.at + best.length).join(':')}`;
+  if (bytes.length !== 4 && bytes.length !== 16) return `#${Buffer.from(bytes).toString('hex')}`;
+  return ipaddr.fromByteArray(Array.from(bytes)).toString();
 }
 
 /**

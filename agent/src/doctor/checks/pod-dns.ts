@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { lastFlag } from '../../api/kubelet-flags.js';
 import type { NodeConfig } from '../../api/schema.js';
 import { RESOLVED_UPSTREAM } from '../../facts/resolv-conf.js';
@@ -53,11 +53,10 @@ export function parseResolvConf(text: string): ResolvConf {
   return { nameservers, search };
 }
 
-/** A nameserver a pod cannot reach from its own network namespace. */
+/** A nameserver a pod cannot reach from its own network namespace (127.0.0.0/8, ::1; a zone index is ignored). */
 export function isLoopback(address: string): boolean {
   const plain = address.replace(/%.*$/, '');
-  if (isIP(plain) === 4) return plain.startsWith('127.');
-  return plain === '::1' || /^(0{0,4}:){7}0{0,3}1$/.test(plain);
+  return ipaddr.isValid(plain) && ipaddr.parse(plain).range() === 'loopback';
 }
 
 /**
