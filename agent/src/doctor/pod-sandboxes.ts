@@ -263,7 +263,6 @@ export function ipamdEvidence(text: string): IpamdEvidence | undefined {
   return undefined;
 }
 
-/** The fix, by the kubelet's answer and, for a missing address, by what ipamd said. */
 /**
  * Whether the VPC CNI on this node hands out /28 prefixes: the ENABLE_PREFIX_DELEGATION of the
  * aws-node pod bound to it (the node may read its own pods' specs). Undefined when no aws-node pod
@@ -288,6 +287,7 @@ export interface PodCapacity {
   prefixFormula?: number;
 }
 
+/** The fix, by the kubelet's answer and, for a missing address, by what ipamd said. */
 export function sandboxHint(failure: SandboxFailure, ipamd: IpamdEvidence | undefined, capacity?: PodCapacity): string {
   switch (failure.cause) {
     case 'no address':
