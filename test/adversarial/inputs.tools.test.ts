@@ -87,6 +87,11 @@ describe('documents built to exhaust the parser', () => {
     await refused(fileUri(put('bomb.yaml', text)), /bomb\.yaml: YAML aliases expand past the limit of 100/);
   });
 
+  it('a YAML alias inside the node it names', async () => {
+    const text = `apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster: ${JSON.stringify(completeCluster)}\n  kubelet:\n    config: &c\n      - *c\n`;
+    await refused(fileUri(put('self.yaml', text)), /self\.yaml: spec\.kubelet\.config\[0\]: a YAML alias refers to a node that contains it/);
+  });
+
   it('a gzip decompression bomb', async () => {
     await refused(fileUri(put('bomb.gz', gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x41)))), /gzip data expands past 1048576 bytes/);
   });

@@ -103,6 +103,22 @@ export function toNodeConfig(value: unknown, where: string): ParsedDocument {
 }
 
 /**
+ * Refuses a document that holds itself: YAML lets an alias name a node it sits inside
+ * (`config: &c [*c]`), which the parser turns into a circular value that every later reader
+ * (the schema's messages, merging, rendering) would walk forever or fail on. `inside` holds the
+ * maps and lists on the path to `value`.
+ */
+function assertAcyclic(value: unknown, path: PropertyKey[], inside: Set<object>, label: string): void {
+  if (value === null || typeof value !== 'object') return;
+  if (inside.has(value)) {
+    throw new InputError(`${label}: ${formatPath(path)}: a YAML alias refers to a node that contains it (a NodeConfig cannot hold itself)`);
+  }
+  inside.add(value);
+  for (const [key, inner] of Object.entries(value)) assertAcyclic(inner, [...path, Array.isArray(value) ? Number(key) : key], inside, label);
+  inside.delete(value);
+}
+
+/**
  * Parses a YAML or JSON text (JSON is YAML) holding one or more NodeConfig documents.
  * Empty documents (a lone `---`) are skipped.
  */
@@ -130,6 +146,7 @@ export function parseNodeConfigs(text: string, where: string): ParsedDocument[] 
       throw err;
     }
     if (value === null || value === undefined) return;
+    assertAcyclic(value, [], new Set(), label);
     configs.push(toNodeConfig(value, label));
   });
   return configs;

@@ -77,6 +77,18 @@ describe('schema', () => {
     expect(problemsOf(() => parseNodeConfigs(text, 'ud'))[0]).toMatch(/^ud: malformed YAML at line \d+, column \d+: /);
   });
 
+  it('refuses a YAML alias inside the node it names, and takes one used twice side by side', () => {
+    const head = 'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n';
+    expect(problemsOf(() => parseNodeConfigs(`${head}  kubelet:\n    config: &c\n      - *c\n`, 'ud'))).toEqual([
+      'ud: spec.kubelet.config[0]: a YAML alias refers to a node that contains it (a NodeConfig cannot hold itself)',
+    ]);
+    expect(problemsOf(() => parseNodeConfigs(`${head}  kubelet: &k\n    config:\n      x: *k\n`, 'ud'))[0]).toBe(
+      'ud: spec.kubelet.config.x: a YAML alias refers to a node that contains it (a NodeConfig cannot hold itself)',
+    );
+    const [doc] = parseNodeConfigs(`${head}  kubelet:\n    flags: &f [--v=2]\n  containerd:\n    baseRuntimeSpec:\n      a: *f\n      b: *f\n`, 'ud');
+    expect(doc?.config.spec?.kubelet?.flags).toEqual(['--v=2']);
+  });
+
   it('rejects an unknown localStorage strategy', () => {
     const doc = complete();
     doc.spec!.instance = { localStorage: { strategy: 'RAID5' as 'RAID0' } };
