@@ -468,6 +468,36 @@ describe('doctor names the cause of each join failure', () => {
     expect(r.by('files').hint).toContain('init --skip run');
   });
 
+  it("a directory where the node keeps a file: the line that reads it fails naming the path, not as doctor's internal error", async () => {
+    await rm(join(root, 'etc/resolv.conf'));
+    await mkdir(join(root, 'etc/resolv.conf'));
+    await rm(join(root, 'etc/containerd/config.toml'));
+    await mkdir(join(root, 'etc/containerd/config.toml'));
+    const bundle = join(work, 'dir-in-place.tar.gz');
+    let r;
+    try {
+      r = await doctorJson(['--bundle', bundle]);
+    } finally {
+      // the next case's node is laid out over these paths
+      await rm(join(root, 'etc/resolv.conf'), { recursive: true });
+      await rm(join(root, 'etc/containerd/config.toml'), { recursive: true });
+    }
+    expect(r.exitCode, r.stderr).toBe(1);
+    expect(r.by('pod-dns')).toMatchObject({
+      status: 'fail',
+      detail: 'cannot read /etc/resolv.conf: a directory, where the node keeps a file',
+      hint: expect.stringContaining('remove the directory'),
+    });
+    expect(r.by('files')).toMatchObject({ status: 'fail', detail: 'cannot read /etc/containerd/config.toml: a directory, where the node keeps a file' });
+    expect(r.stdout).not.toContain('internal error');
+    // the bundle says why the file is not in it, and keeps the rest
+    const listing = (await run('tar', ['-tzf', bundle])).stdout.split('\n');
+    expect(listing).toContain('eks-node-doctor/files/etc/containerd/config.toml.unreadable');
+    expect(listing).toContain('eks-node-doctor/files/etc/kubernetes/kubelet/config.json');
+    const why = (await run('tar', ['-xzOf', bundle, 'eks-node-doctor/files/etc/containerd/config.toml.unreadable'])).stdout;
+    expect(why).toBe('cannot read /etc/containerd/config.toml: a directory, where the node keeps a file\n');
+  });
+
   it('Node NotReady or not registered: registration fails with the reason', async () => {
     api.setNodeReady(NODE, 'False', 'KubeletNotReady');
     const notReady = await doctorJson();

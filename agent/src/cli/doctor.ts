@@ -12,6 +12,7 @@ import { buildBundle, writeBundleFile } from '../doctor/bundle.js';
 import { componentVersions, execCredential, firstLineOf, forwardChain } from '../doctor/host.js';
 import { doctor, failed } from '../doctor/index.js';
 import { formatJson, formatText } from '../doctor/report.js';
+import { NodeFileError } from '../doctor/runner.js';
 import type { AwsCredentials, CredentialSource, DoctorDeps, KeptImds } from '../doctor/types.js';
 import { IMDS_ANSWERS_PATH, readImdsAnswers, replayingImds } from '../aws/imds-answers.js';
 import { resolveCluster } from '../facts/cluster.js';
@@ -63,13 +64,17 @@ const sdkCredentials = (c: AwsCredentials) => ({
 const credentialOptions = (c: CredentialSource | undefined) =>
   c === undefined ? {} : typeof c === 'function' ? { roleCredentials: async () => sdkCredentials(await c()) } : { credentials: sdkCredentials(c) };
 
-/** What a read under the root gives, or undefined when the path (or a directory on it) is not there. */
-async function unlessMissing<T>(read: Promise<T>): Promise<T | undefined> {
+/**
+ * What a read under the root gives, or undefined when the path (or a directory on it) is not
+ * there; any other errno is the node's (a NodeFileError naming `path`), not doctor's.
+ */
+async function unlessMissing<T>(path: string, read: Promise<T>): Promise<T | undefined> {
   try {
     return await read;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    if (typeof code === 'string' && (err as NodeJS.ErrnoException).syscall !== undefined) throw new NodeFileError(path, code, err);
     throw err;
   }
 }
@@ -167,11 +172,15 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
     },
     readFile(path) {
       const full = join(root, path);
-      return unlessMissing(Promise.all([readFile(full), stat(full)]).then(([content, info]) => ({ content, mode: info.mode & 0o7777 })));
+      return unlessMissing(
+        path,
+        Promise.all([readFile(full), stat(full)]).then(([content, info]) => ({ content, mode: info.mode & 0o7777 })),
+      );
     },
-    listDir: (path) => unlessMissing(readdir(join(root, path))),
+    listDir: (path) => unlessMissing(path, readdir(join(root, path))),
     readTail: (path, bytes) =>
       unlessMissing(
+        path,
         open(join(root, path), 'r').then(async (file) => {
           try {
             const { size } = await file.stat();
@@ -185,6 +194,7 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
       ),
     fsUsage: (path) =>
       unlessMissing(
+        path,
         Promise.all([stat(join(root, path)), statfs(join(root, path))]).then(([info, fs]) => ({
           device: info.dev,
           sizeBytes: fs.blocks * fs.bsize,

@@ -76,16 +76,20 @@ export async function buildBundle(deps: DoctorDeps, outcome: DoctorOutcome, time
   const plan = (outcome.values.get('files') as { plan?: Plan } | undefined)?.plan;
   const config = outcome.values.get('config') as ConfigValue | undefined;
   const paths = plan ? plan.files.map((f) => f.path) : expectedPathsWithoutPlan(config?.source);
-  for (const path of [...new Set(paths)].sort()) {
-    const onDisk = await deps.readFile(path);
-    if (onDisk) add(`files${path}`, scrubEnvironmentFile(path, onDisk.content.toString('utf8')));
-  }
+  // A file that is there and cannot be read (a directory in its place, a permission) gets an
+  // entry beside where it would be, saying why, and the bundle goes on.
+  const addFile = async (entry: string, path: string, text: (content: string) => string = (c) => c): Promise<void> => {
+    try {
+      const onDisk = await deps.readFile(path);
+      if (onDisk) add(entry, text(onDisk.content.toString('utf8')));
+    } catch (err) {
+      add(`${entry}.unreadable`, `${describeCause(err)}\n`);
+    }
+  };
+  for (const path of [...new Set(paths)].sort()) await addFile(`files${path}`, path, (c) => scrubEnvironmentFile(path, c));
   for (const f of plan?.files ?? []) add(`rendered${f.path}`, scrubEnvironmentFile(f.path, f.content));
   // what local storage is judged against: the agent's fstab block, what is mounted, the md arrays
-  for (const [name, path] of STORAGE_STATE) {
-    const state = await deps.readFile(path);
-    if (state) add(`storage/${name}`, state.content.toString('utf8'));
-  }
+  for (const [name, path] of STORAGE_STATE) await addFile(`storage/${name}`, path);
 
   // the pod network's configuration, which a Node NotReady for its network lacks (registration line)
   const cniEntries = await deps.listDir(CNI_CONF_DIR).catch((err: unknown) => `unreadable: ${describeCause(err)}`);
@@ -98,10 +102,7 @@ export async function buildBundle(deps: DoctorDeps, outcome: DoctorOutcome, time
         ? `${CNI_CONF_DIR}: missing\n`
         : `${cniEntries.sort().join('\n')}\n`,
   );
-  for (const name of cniFiles) {
-    const file = await deps.readFile(`${CNI_CONF_DIR}/${name}`);
-    if (file) add(`cni/net.d/${name}`, file.content.toString('utf8'));
-  }
+  for (const name of cniFiles) await addFile(`cni/net.d/${name}`, `${CNI_CONF_DIR}/${name}`);
   // the VPC CNI's logs, their ends (they grow to many MB): why a pod got no address (pods line)
   for (const log of [IPAMD_LOG, CNI_PLUGIN_LOG]) {
     const tail = await deps.readTail(log, IPAMD_TAIL_BYTES).catch((err: unknown) => `unreadable: ${describeCause(err)}\n`);

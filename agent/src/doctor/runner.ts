@@ -1,5 +1,5 @@
 import { type Deadline, deadline } from '../common/deadline.js';
-import { describeCause } from '../errors.js';
+import { EnvironmentError, describeCause } from '../errors.js';
 import type { CheckResult, CheckStatus } from './types.js';
 
 /** What a check returns; `value` feeds the checks that need it and never reaches the report. */
@@ -57,6 +57,36 @@ function seconds(ms: number): string {
  * (not `fail`: nothing was found wrong, the answer was too slow); one whose prerequisite did
  * not pass is skipped, naming it.
  */
+/**
+ * A file (or directory) of the node that is there and could not be read: a directory where a file
+ * belongs, a permission, an I/O error. The node's state, reported on the check's line as such,
+ * not as an internal error of doctor. `code` is the errno's, so a check may still answer one
+ * itself (several turn EACCES into "run doctor as root").
+ */
+export class NodeFileError extends EnvironmentError {
+  override name = 'NodeFileError';
+  readonly hint: string;
+  constructor(
+    readonly path: string,
+    readonly code: string,
+    cause: unknown,
+  ) {
+    const [why, hint] = UNREADABLE[code] ?? [describeCause(cause), `look at ${path} (\`ls -ld ${path}\`)`];
+    super(`cannot read ${path}: ${why}`, { cause });
+    this.hint = hint;
+  }
+}
+
+const AS_ROOT = 'run doctor as root (`sudo eks-node-agent doctor`)';
+/** errno -> what it means here, and what to do */
+const UNREADABLE: Record<string, [string, string]> = {
+  EISDIR: ['a directory, where the node keeps a file', 'remove the directory; files init writes are written again at the next boot'],
+  EACCES: ['permission denied', AS_ROOT],
+  EPERM: ['operation not permitted', AS_ROOT],
+  ELOOP: ['a loop of symbolic links', 'point the link at a real file'],
+  EIO: ['an I/O error', 'the disk or file system under it is failing: see `dmesg`'],
+};
+
 export async function runChecks(checks: Check[], totalMs: number, now: () => number = Date.now): Promise<Array<CheckResult & { value?: unknown }>> {
   const byName = new Map(checks.map((c) => [c.name, c]));
   for (const c of checks) {
@@ -137,6 +167,7 @@ export async function runChecks(checks: Check[], totalMs: number, now: () => num
             },
           };
         }
+        if (err instanceof NodeFileError) return { result: { name: check.name, status: 'fail', detail: err.message, hint: err.hint } };
         return { result: { name: check.name, status: 'fail', detail: `internal error: ${describeCause(err)}`, hint: 'rerun with --debug and report this' } };
       }
     })();
