@@ -1,5 +1,5 @@
-import { chmod, lstat, mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, cp, lstat, mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { startEc2 } from '../emulators/ec2.js';
@@ -1022,6 +1022,62 @@ describe('doctor --bundle', () => {
     }
     expect((await readFile(again)).equals(raw)).toBe(true);
   });
+});
+
+describe('doctor on a damaged node', () => {
+  /** every file under `dir`, as node paths */
+  const filesUnder = async (dir: string): Promise<string[]> =>
+    (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(root.length));
+  // files doctor reads that the node's layout above does not always hold
+  const MORE = [
+    '/etc/hosts',
+    '/etc/cni/net.d/10-aws.conflist',
+    '/var/log/aws-routed-eni/ipamd.log',
+    '/var/lib/kubelet/pki/kubelet-server-current.pem',
+    '/run/eks-node-agent/imds-answers.json',
+    '/var/lib/kubelet/bootstrap-kubeconfig',
+  ];
+  const DAMAGE: Array<[string, (path: string, was: Buffer | undefined) => Promise<void>]> = [
+    ['a directory', (path) => mkdir(path)],
+    ['empty', (path) => writeFile(path, '')],
+    ['cut short', (path, was) => writeFile(path, was ? was.subarray(0, Math.floor(was.length / 2)) : '{"a":')],
+    ['bytes', (path) => writeFile(path, Buffer.from([0, 0xff, 0xfe, 0x0a, 0x7b, 0x5b]))],
+  ];
+
+  it('each file it reads made a directory, emptied, cut short or overwritten with bytes: lines fail or warn by name, never an internal error', async () => {
+    const undamaged = `${root}.undamaged`;
+    await cp(root, undamaged, { recursive: true });
+    const files = [...new Set([...(await filesUnder(root)), ...MORE])].sort();
+    expect(files.length).toBeGreaterThan(15);
+    try {
+      // eight runs: each damages a quarter of the files (every file twice, two kinds of damage),
+      // so the lines behind the kubeconfig or the config still run in most of them
+      for (let round = 0; round < 8; round++) {
+        const damaged: string[] = [];
+        for (const [i, file] of files.entries()) {
+          if (i % 4 !== round % 4) continue;
+          const path = join(root, file);
+          const was = await readFile(path).catch(() => undefined);
+          await rm(path, { recursive: true, force: true });
+          await mkdir(dirname(path), { recursive: true });
+          const [kind, damage] = DAMAGE[(Math.floor(round / 4) + i) % DAMAGE.length]!;
+          await damage(path, was);
+          damaged.push(`${file} (${kind})`);
+        }
+        const r = await doctorJson(['--bundle', join(work, `damaged-${round}.tar.gz`)]);
+        const says = `${damaged.join(', ')}:\n${r.stdout}\n${r.stderr}`;
+        expect(r.exitCode, says).toBe(1);
+        expect(r.stderr, says).not.toMatch(/internal|\n\s+at /);
+        for (const c of r.checks) expect(`${c.name}: ${c.detail}`, says).not.toMatch(/internal error/);
+        await rm(root, { recursive: true, force: true });
+        await cp(undamaged, root, { recursive: true });
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true });
+      await cp(undamaged, root, { recursive: true });
+      await rm(undamaged, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe('doctor never lets a secret out', () => {
