@@ -45,17 +45,35 @@ export async function describeCluster(name: string, options: AwsClientOptions): 
   });
   const c = out.cluster;
   if (!c) throw new EnvironmentError(`${what} failed: the answer has no cluster`);
+  // The SDK passes the JSON's types through: an endpoint that is not EKS (a proxy's page, another
+  // service behind AWS_ENDPOINT_URL_EKS) can put a number or a map where a string belongs.
+  const text = (value: unknown, field: string): string | undefined => {
+    if (value === undefined || value === null || value === '') return undefined;
+    if (typeof value !== 'string')
+      throw new EnvironmentError(
+        `${what} failed: the answer's cluster.${field} is ${Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a map' : `a ${typeof value}`}, not a string`,
+      );
+    return value;
+  };
   const net = c.kubernetesNetworkConfig;
-  const ipFamily = net?.ipFamily === 'ipv6' ? 'ipv6' : 'ipv4';
-  const cidr = ipFamily === 'ipv6' ? net?.serviceIpv6Cidr : net?.serviceIpv4Cidr;
+  const ipFamily = text(net?.ipFamily, 'kubernetesNetworkConfig.ipFamily') === 'ipv6' ? 'ipv6' : 'ipv4';
+  const cidr =
+    ipFamily === 'ipv6'
+      ? text(net?.serviceIpv6Cidr, 'kubernetesNetworkConfig.serviceIpv6Cidr')
+      : text(net?.serviceIpv4Cidr, 'kubernetesNetworkConfig.serviceIpv4Cidr');
+  const endpoint = text(c.endpoint, 'endpoint');
+  const ca = text(c.certificateAuthority?.data, 'certificateAuthority.data');
+  const version = text(c.version, 'version');
+  const status = text(c.status, 'status');
+  const id = c.outpostConfig ? text(c.id, 'id') : undefined;
   return {
-    name: c.name ?? name,
+    name: text(c.name, 'name') ?? name,
     ipFamily,
-    ...(c.endpoint ? { apiServerEndpoint: c.endpoint } : {}),
-    ...(c.certificateAuthority?.data ? { certificateAuthority: c.certificateAuthority.data } : {}),
+    ...(endpoint ? { apiServerEndpoint: endpoint } : {}),
+    ...(ca ? { certificateAuthority: ca } : {}),
     ...(cidr ? { cidr } : {}),
-    ...(c.version ? { version: c.version } : {}),
-    ...(c.status ? { status: c.status } : {}),
-    ...(c.id && c.outpostConfig ? { id: c.id } : {}),
+    ...(version ? { version } : {}),
+    ...(status ? { status } : {}),
+    ...(id ? { id } : {}),
   };
 }

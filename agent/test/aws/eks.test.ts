@@ -36,6 +36,15 @@ describe('describeCluster', () => {
     expect(c).toMatchObject({ ipFamily: 'ipv6', cidr: 'fd00::/108' });
   });
 
+  it('refuses an answer whose strings are numbers or maps (not EKS behind the endpoint), naming the field', async () => {
+    eks = await startEks({ clusters: { odd: { endpoint: 5 as unknown as string } } });
+    const err = await failure(describeCluster('odd', opts()));
+    expect(err.message).toBe(`eks:DescribeCluster for cluster "odd" failed: the answer's cluster.endpoint is a number, not a string`);
+    await eks.close();
+    eks = await startEks({ clusters: { odd: { caData: { pem: 'x' } as unknown as string } } });
+    expect((await failure(describeCluster('odd', opts()))).message).toMatch(/cluster\.certificateAuthority\.data is a map, not a string$/);
+  });
+
   it('retries through throttling', async () => {
     eks = await startEks({ throttleFirst: 2 });
     const c = await describeCluster('test-cluster', opts());
