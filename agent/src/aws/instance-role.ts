@@ -34,8 +34,15 @@ export async function readInstanceRole(imds: Imds): Promise<RoleRead> {
   } catch (err) {
     return { ok: false, reason: 'no-credentials', roleName, detail: `role ${roleName}: no credentials (${describeCause(err)})` };
   }
-  if (creds.Code !== 'Success' || typeof creds.AccessKeyId !== 'string' || typeof creds.SecretAccessKey !== 'string') {
-    return { ok: false, reason: 'unusable', roleName, detail: `role ${roleName}: IMDS gives no usable credentials (Code ${JSON.stringify(creds.Code)})` };
+  // `null` is JSON too
+  if (
+    creds === null ||
+    typeof creds !== 'object' ||
+    creds.Code !== 'Success' ||
+    typeof creds.AccessKeyId !== 'string' ||
+    typeof creds.SecretAccessKey !== 'string'
+  ) {
+    return { ok: false, reason: 'unusable', roleName, detail: `role ${roleName}: IMDS gives no usable credentials (Code ${JSON.stringify(creds?.Code)})` };
   }
   const expiration = typeof creds.Expiration === 'string' ? new Date(creds.Expiration) : undefined;
   return {

@@ -59,6 +59,9 @@ describe('readInstanceRole', () => {
       reason: 'unusable',
       detail: 'role eks-node-role: IMDS gives no usable credentials (Code "AssumeRoleUnauthorizedAccess")',
     });
+    // JSON, and no object: unusable, not a TypeError
+    imds.setMetaData(ROLE_PATH, 'null');
+    expect(await readInstanceRole(createImds({ endpoint: imds.url }))).toMatchObject({ ok: false, reason: 'unusable' });
   });
 });
 
