@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { ClusterSpec, ResolvedCluster } from '../api/schema.js';
 import { checkClusterValues, type FetchedClusterField, missingClusterFields } from '../api/validate.js';
 import type { ClusterDescription, EksApi } from '../aws/eks.js';
+import { show } from '../api/problems.js';
 import { EnvironmentError, InputError } from '../errors.js';
 import type { PlannedFile } from '../render/plan.js';
 
@@ -71,6 +72,12 @@ const ALL_FIELDS: readonly FetchedClusterField[] = ['apiServerEndpoint', 'certif
 
 /** The rules' verdict on an answer from outside the user data: the fields it must give, and every value it gives. */
 function judge(answer: Answer, required: readonly FetchedClusterField[], label: (f: FetchedClusterField) => string): string[] {
+  // a damaged cache or a hand-written --cluster file can hold any JSON: the rules read strings
+  const notText = [
+    ...ALL_FIELDS.filter((f) => answer[f] !== undefined && answer[f] !== null && typeof answer[f] !== 'string').map((f) => `${label(f)}: ${show(answer[f])}`),
+    ...(answer.id !== undefined && answer.id !== null && typeof answer.id !== 'string' ? [`id: ${show(answer.id)}`] : []),
+  ];
+  if (notText.length > 0) return notText.map((p) => `${p} is not a string`);
   const lacking = required.filter((f) => !answer[f]).map((f) => `${label(f)}: missing`);
   return [...lacking, ...checkClusterValues(answer, label).problems];
 }

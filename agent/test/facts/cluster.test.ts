@@ -173,6 +173,18 @@ describe('resolveCluster: the cached answer and what EKS answers', () => {
     expect(eks!.requests).toHaveLength(1);
   });
 
+  it('discards a damaged cache whose values are not strings, naming each, and asks EKS again', async () => {
+    const deps = await setUp({ clusters: { prod: {} } });
+    const dir = root();
+    writeCache(dir, { ...fromEks, apiServerEndpoint: 5, id: { a: 1 } } as unknown as typeof fromEks);
+    const out = await resolveCluster({ name: 'prod' }, { ...deps, cacheRoot: dir });
+    expect(out.origin).toBe('eks:DescribeCluster');
+    expect(out.cluster).toEqual(fromEks);
+    expect(out.warnings).toEqual([
+      '/var/lib/eks-node-agent/cluster.json: apiServerEndpoint: 5 is not a string; id: {"a":1} is not a string; discarded, asking eks:DescribeCluster',
+    ]);
+  });
+
   it.each([
     ['an http endpoint', { endpoint: 'http://insecure.example.com' }, /apiServerEndpoint: "http:\/\/insecure\.example\.com" is not an https URL/],
     ['an endpoint with user info', { endpoint: 'https://admin:pw@x.example.com' }, /apiServerEndpoint: .* is not just a scheme, host and port/],
