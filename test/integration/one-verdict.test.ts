@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KUBELET_CONFIG_TYPES } from '../../agent/src/api/kubelet-config-fields.generated.js';
 import { baseFacts } from '../../agent/test/render/fixtures.js';
 import { fileUri, fixture, runAgent } from '../support/agent.js';
 import { createTestCa, type TestCert } from '../support/pki.js';
@@ -96,6 +97,118 @@ describe('config check and render give every fixture the same verdict', () => {
       expect(`${check.stderr}${render.stderr}`).not.toContain('s3cret');
     });
   }
+});
+
+describe('config check and render agree on fixtures changed field by field', () => {
+  // A fixed-seed walk over the kubelet's own field list (mulberry32): each case sets one to three
+  // KubeletConfiguration fields, flags or containerd settings to a value of the field's type or
+  // of another, on a render fixture. Both commands must give the same verdict, as above, and
+  // every warning of a passing check must be one of render's.
+  let state = 0x5eed;
+  const random = (): number => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+  const OTHER: unknown[] = [null, -1, 2 ** 31, '', 'x', '10Mi', '-1s', true, [], ['a'], {}, { a: 1 }, '5%', 'memory.available<100Mi', '1.2.3.4/8'];
+  const ofKind = (kind: string, depth = 0): unknown => {
+    if (random() < 0.3) return pick(OTHER);
+    if (kind === 'bool') return random() < 0.5;
+    if (/int|number/.test(kind)) return pick([0, 1, 10, 110, 250, -1, 0.5]);
+    if (kind === 'duration') return pick(['0s', '10s', '1m30s', '-1s', 'x']);
+    if (kind === 'map') return pick([{ cpu: '100m' }, { memory: '1Gi' }, { 'memory.available': '100Mi' }, { 'nodefs.available': '10%' }, { x: 'y' }]);
+    if (kind.startsWith('list:')) return Array.from({ length: Math.floor(random() * 3) }, () => ofKind(kind.slice(5), depth + 1));
+    if (kind.startsWith('struct:') && depth < 2) {
+      const fields = KUBELET_CONFIG_TYPES[kind.slice(7)] ?? {};
+      const name = pick(Object.keys(fields));
+      return name === undefined ? {} : { [name]: ofKind(fields[name]!, depth + 1) };
+    }
+    return pick(['', 'x', 'static', 'none', 'systemd', '/var/lib/kubelet', '0.0.0.0']);
+  };
+  const kubeletFields = KUBELET_CONFIG_TYPES.KubeletConfiguration!;
+  const FLAGS = [
+    '--node-labels=a=b',
+    '--register-with-taints=a=b:NoSchedule',
+    '--max-pods=20',
+    '--max-pods=abc',
+    '--v=2',
+    '--hostname-override=x',
+    '--config=/x',
+    '--unknown-flag',
+  ];
+  const CONTAINERD = [
+    { config: '[plugins."io.containerd.grpc.v1.cri"]\nx = 1\n' },
+    { config: 'version = 3\n' },
+    { config: 'not toml [' },
+    { baseRuntimeSpec: { process: {} } },
+  ];
+  const fixtures = readdirSync(fixture('render')).sort();
+
+  it('on 32 changed fixtures', async () => {
+    const verdicts = { passed: 0, advisory: 0, refused: 0 };
+    for (let n = 0; n < 32; n++) {
+      const dir = pick(fixtures);
+      const input = parse(readFileSync(fixture(`render/${dir}/input.yaml`), 'utf8')) as {
+        config: { spec: { cluster: { certificateAuthority: string }; kubelet?: { config?: Record<string, unknown>; flags?: string[] }; containerd?: unknown } };
+        facts: { instance: Record<string, unknown> };
+      };
+      const spec = input.config.spec;
+      if (spec.cluster.certificateAuthority === '@test-ca') spec.cluster.certificateAuthority = ca.certBase64;
+      const changed: string[] = [];
+      for (let i = 1 + Math.floor(random() * 3); i > 0; i--) {
+        const r = random();
+        spec.kubelet ??= {};
+        if (r < 0.7) {
+          const name = pick(Object.keys(kubeletFields));
+          (spec.kubelet.config ??= {})[name] = ofKind(kubeletFields[name]!);
+          changed.push(`kubelet.config.${name}: ${JSON.stringify(spec.kubelet.config[name])}`);
+        } else if (r < 0.9) {
+          spec.kubelet.flags = [...(spec.kubelet.flags ?? []), pick(FLAGS)];
+          changed.push(`flag ${spec.kubelet.flags.at(-1)}`);
+        } else {
+          spec.containerd = pick(CONTAINERD);
+          changed.push(`containerd ${JSON.stringify(spec.containerd)}`);
+        }
+      }
+      const what = `${dir} with ${changed.join(', ')}`;
+      const source = fileUri(write(`walk-${n}.yaml`, stringify(input.config)));
+      const facts = write(`walk-${n}.facts.json`, JSON.stringify({ ...FACTS, ...input.facts.instance }));
+      const check = await runAgent(['config', 'check', '-c', source]);
+      const render = await runAgent([
+        'render',
+        '-c',
+        source,
+        '--instance',
+        facts,
+        '--instance-types',
+        write('types.jsonl', TABLE),
+        '--out',
+        join(tmp, 'walk', String(n)),
+      ]);
+      expect(`${check.stderr}${render.stderr}`, what).not.toMatch(/internal|\n\s+at /);
+      const warnings = render.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('warning '))
+        .map((l) => l.slice('warning '.length));
+      verdicts[check.exitCode === 0 ? 'passed' : render.exitCode === 0 ? 'advisory' : 'refused']++;
+      if (check.exitCode === 0) {
+        expect(render.exitCode, `${what}: ${render.stderr}`).toBe(0);
+        for (const w of check.stdout.split('\n').filter((l) => l.startsWith('warning: '))) expect(warnings, what).toContain(w.slice('warning: '.length));
+      } else if (render.exitCode === 0) {
+        expect(check.exitCode, what).toBe(1);
+        expect(errors(check.stderr).length, what).toBeGreaterThan(0);
+        for (const e of errors(check.stderr)) expect(warnings, what).toContain(e);
+      } else {
+        expect([check.exitCode, render.exitCode], what).toEqual([1, 1]);
+        expect(errors(render.stderr), what).toEqual(errors(check.stderr));
+      }
+    }
+    // the walk reaches all three verdicts, or it proves less than it says
+    expect(verdicts.passed).toBeGreaterThan(3);
+    expect(verdicts.refused).toBeGreaterThan(3);
+  }, 120_000);
 });
 
 describe('the numbered disagreements, each settled', () => {
