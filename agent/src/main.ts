@@ -3,6 +3,7 @@ import './cli/process-clock.js';
 import { extractGlobals, parseCommandLine, type CommandSpec, type Globals, type OptionSpec, type Program, type Values } from './cli/args.js';
 import { createLog, formatLogLine, type Log } from './cli/log.js';
 import { InputError, EnvironmentError, describeCause } from './errors.js';
+import { oneLine } from './common/one-line.js';
 
 /*
  * The CLI entry: parses argv, lazily imports the one command that runs (so `version` and
@@ -249,7 +250,7 @@ function report(err: unknown): number {
         ? [err.message]
         : [`internal: ${describeCause(err)} (run with --debug for details)`];
   // Text errors carry no program prefix (a person reads them at a prompt); JSON ones are log lines.
-  for (const line of lines) process.stderr.write(logFormat() === 'json' ? formatLogLine('json', `error: ${line}`) : `error: ${line}\n`);
+  for (const line of lines) process.stderr.write(logFormat() === 'json' ? formatLogLine('json', `error: ${line}`) : `error: ${oneLine(line)}\n`);
   if (globals.debug && err instanceof Error)
     process.stderr.write(`${err.stack}\n${err.cause ? `cause: ${String((err.cause as Error).stack ?? err.cause)}\n` : ''}`);
   return err instanceof InputError ? 1 : 2;

@@ -6,13 +6,15 @@ import { lazyImds, type Env } from './deps.js';
 import { describeLocalStorageOn } from '../apply/local-storage.js';
 import { localStorageIntent } from '../storage/plan.js';
 import { stderrLog, type Log } from './log.js';
+import { oneLine } from '../common/one-line.js';
 
 export interface ConfigCheckOptions {
   configSources: string[];
 }
 
 /** A person is reading: every problem is an error, advisory ones included. */
-export async function run(options: ConfigCheckOptions, env: Env, out: (line: string) => void, log: Log = stderrLog): Promise<number> {
+export async function run(options: ConfigCheckOptions, env: Env, print: (line: string) => void, log: Log = stderrLog): Promise<number> {
+  const out = (line: string) => print(oneLine(line));
   const loaded = await loadConfig(options.configSources, { imds: lazyImds(env, log) });
   if (loaded.advisories.length > 0) throw new InputError(loaded.advisories);
   out('configuration is valid');

@@ -1,4 +1,5 @@
 import { monotonicMs } from '../common/clock.js';
+import { oneLine } from '../common/one-line.js';
 /**
  * One line per phase on stderr (the journal on a node), with its duration, so a boot can be
  * read back: `eks-node-agent: facts 12 ms (m5.large, us-west-2a)`. With `--log-format json`
@@ -22,7 +23,7 @@ export type LogFormat = 'text' | 'json';
 const LEVEL = /^(error|warning|note): /;
 
 export function formatLogLine(format: LogFormat, line: string, fields: LogFields = {}, now: Date = new Date()): string {
-  if (format === 'text') return `eks-node-agent: ${line}\n`;
+  if (format === 'text') return `eks-node-agent: ${oneLine(line)}\n`;
   const level = LEVEL.exec(line)?.[1];
   const entry: Record<string, string | number> = {
     time: now.toISOString(),

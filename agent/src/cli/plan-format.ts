@@ -1,3 +1,4 @@
+import { oneLine } from '../common/one-line.js';
 import type { Plan, UnitAction } from '../render/plan.js';
 
 function describeAction(action: UnitAction): string {
@@ -18,6 +19,6 @@ export function formatPlan(plan: Plan): string[] {
   return [
     ...plan.files.map((f) => `file ${f.mode.toString(8).padStart(4, '0')} ${String(Buffer.byteLength(f.content)).padStart(6)} ${f.path}`),
     ...plan.units.map((a) => `unit ${describeAction(a)}`),
-    ...plan.warnings.map((w) => `warning ${w}`),
+    ...plan.warnings.map((w) => `warning ${oneLine(w)}`),
   ];
 }

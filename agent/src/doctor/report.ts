@@ -1,3 +1,4 @@
+import { oneLine } from '../common/one-line.js';
 import type { CheckResult } from './types.js';
 
 const ORDER: Array<keyof CheckResult> = ['detail', 'hint', 'name', 'skippedBecause', 'status'];
@@ -13,7 +14,7 @@ export function formatText(results: CheckResult[]): string {
   const width = Math.max(...results.map((r) => r.name.length));
   const lines = results.map((r) => {
     const hint = r.hint ? ` -- hint: ${r.hint}` : '';
-    return `${r.status.padEnd(7)} ${r.name.padEnd(width)}  ${r.detail.replace(/\s*\n\s*/g, ' ')}${hint}`;
+    return oneLine(`${r.status.padEnd(7)} ${r.name.padEnd(width)}  ${r.detail.replace(/\s*\n\s*/g, ' ')}${hint}`);
   });
   const count = (s: string): number => results.filter((r) => r.status === s).length;
   const timedOut = count('timeout') > 0 ? `, ${count('timeout')} timed out` : '';

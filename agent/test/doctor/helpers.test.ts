@@ -161,6 +161,11 @@ describe('report', () => {
     );
   });
 
+  it('keeps each check on its line when what it found holds a line break or a terminal escape', () => {
+    const odd = [{ name: 'config', status: 'warn' as const, detail: 'spec.evil\u001b[31m: unknown field', hint: 'a\r\nb' }];
+    expect(formatText(odd)).toBe('warn    config  spec.evil\\u001b[31m: unknown field -- hint: a\\r\\nb\n0 failed, 1 warnings, 0 ok, 0 skipped\n');
+  });
+
   it('prints JSON objects with sorted keys', () => {
     const text = formatJson(results);
     expect(text.endsWith(']\n')).toBe(true);
