@@ -51,13 +51,6 @@ function seconds(ms: number): string {
 }
 
 /**
- * Runs checks concurrently, each as soon as its prerequisites have passed, all of them bounded
- * by `totalMs` (--timeout) and nothing else. Results come back in the order the checks are
- * given. A check that throws fails with the error; one that the deadline cuts off is `timeout`
- * (not `fail`: nothing was found wrong, the answer was too slow); one whose prerequisite did
- * not pass is skipped, naming it.
- */
-/**
  * A file (or directory) of the node that is there and could not be read: a directory where a file
  * belongs, a permission, an I/O error. The node's state, reported on the check's line as such,
  * not as an internal error of doctor. `code` is the errno's, so a check may still answer one
@@ -87,6 +80,13 @@ const UNREADABLE: Record<string, [string, string]> = {
   EIO: ['an I/O error', 'the disk or file system under it is failing: see `dmesg`'],
 };
 
+/**
+ * Runs checks concurrently, each as soon as its prerequisites have passed, all of them bounded
+ * by `totalMs` (--timeout) and nothing else. Results come back in the order the checks are
+ * given. A check that throws fails: with what a NodeFileError names, else as an internal error
+ * of doctor's; one that the deadline cuts off is `timeout` (not `fail`: nothing was found
+ * wrong, the answer was too slow); one whose prerequisite did not pass is skipped, naming it.
+ */
 export async function runChecks(checks: Check[], totalMs: number, now: () => number = Date.now): Promise<Array<CheckResult & { value?: unknown }>> {
   const byName = new Map(checks.map((c) => [c.name, c]));
   for (const c of checks) {

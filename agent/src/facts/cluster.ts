@@ -72,7 +72,7 @@ const ALL_FIELDS: readonly FetchedClusterField[] = ['apiServerEndpoint', 'certif
 
 /** The rules' verdict on an answer from outside the user data: the fields it must give, and every value it gives. */
 function judge(answer: Answer, required: readonly FetchedClusterField[], label: (f: FetchedClusterField) => string): string[] {
-  // a damaged cache or a hand-written --cluster file can hold any JSON: the rules read strings
+  // a damaged cache can hold any JSON (a --cluster file's types are its schema's): the rules read strings
   const notText = [
     ...ALL_FIELDS.filter((f) => answer[f] !== undefined && answer[f] !== null && typeof answer[f] !== 'string').map((f) => `${label(f)}: ${show(answer[f])}`),
     ...(answer.id !== undefined && answer.id !== null && typeof answer.id !== 'string' ? [`id: ${show(answer.id)}`] : []),
