@@ -162,7 +162,8 @@ describe('config check and render agree on fixtures changed field by field', () 
         spec.kubelet ??= {};
         if (r < 0.7) {
           const name = pick(Object.keys(kubeletFields));
-          (spec.kubelet.config ??= {})[name] = ofKind(kubeletFields[name]!);
+          spec.kubelet.config ??= {};
+          spec.kubelet.config[name] = ofKind(kubeletFields[name]!);
           changed.push(`kubelet.config.${name}: ${JSON.stringify(spec.kubelet.config[name])}`);
         } else if (r < 0.9) {
           spec.kubelet.flags = [...(spec.kubelet.flags ?? []), pick(FLAGS)];
