@@ -41,7 +41,8 @@ export function suggest(name: string, known: readonly string[]): string | undefi
   return best !== undefined && bestScore <= Math.max(2, Math.floor(name.length / 4)) ? best : undefined;
 }
 
-function typeOf(value: unknown): string {
+/** A JSON value's type as users of YAML call it: null, list, map, string, number, boolean. */
+export function typeOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'list';
   if (typeof value === 'object') return 'map';

@@ -1,3 +1,4 @@
+import { typeOf } from '../api/problems.js';
 import { EnvironmentError } from '../errors.js';
 import { type AwsClientOptions, callAws, sdkClientConfig } from './client.js';
 
@@ -49,10 +50,7 @@ export async function describeCluster(name: string, options: AwsClientOptions): 
   // service behind AWS_ENDPOINT_URL_EKS) can put a number or a map where a string belongs.
   const text = (value: unknown, field: string): string | undefined => {
     if (value === undefined || value === null || value === '') return undefined;
-    if (typeof value !== 'string')
-      throw new EnvironmentError(
-        `${what} failed: the answer's cluster.${field} is ${Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a map' : `a ${typeof value}`}, not a string`,
-      );
+    if (typeof value !== 'string') throw new EnvironmentError(`${what} failed: the answer's cluster.${field} is a ${typeOf(value)}, not a string`);
     return value;
   };
   const net = c.kubernetesNetworkConfig;
