@@ -515,6 +515,38 @@ describe('doctor names the cause of each join failure', () => {
     expect(missing.exitCode).toBe(1);
   });
 
+  it('API objects of the wrong shape (an endpoint that is not quite the Kubernetes API): lines judge what they can read, never an internal error', async () => {
+    const node = api.nodes.get(NODE) as { metadata: Record<string, unknown>; spec?: Record<string, unknown>; status: Record<string, unknown> };
+    const conditions = node.status.conditions as unknown[];
+    node.status.conditions = [null, 'MemoryPressure', { type: 5, status: 'True' }, ...conditions];
+    node.status.capacity = 'lots';
+    node.spec = { ...node.spec, taints: 'none' };
+    // registered an hour ago, without a serving certificate: serving-cert lists the CSRs
+    node.metadata.creationTimestamp = new Date(Date.now() - 3_600_000).toISOString();
+    await rm(join(root, 'var/lib/kubelet/pki'), { recursive: true, force: true });
+    api.csrs.set('csr-odd', {
+      metadata: { name: 'csr-odd', creationTimestamp: 12 },
+      spec: { signerName: 'kubernetes.io/kubelet-serving', username: `system:node:${NODE}`, request: ['not', 'base64'] },
+      status: { conditions: [null, 'Approved', { type: 'Denied', status: 'True', reason: { why: 'no' } }] },
+    });
+    api.pods.push({
+      metadata: { namespace: 'kube-system', name: 'odd', labels: 'k8s-app', ownerReferences: [null, 'DaemonSet'] },
+      spec: { nodeName: NODE, containers: 'aws-node' },
+      status: { phase: 'Pending', startTime: 0, conditions: 'PodReadyToStartContainers', containerStatuses: [null, { state: { waiting: { reason: 7 } } }] },
+    });
+    const r = await doctorJson();
+    for (const c of r.checks) expect(`${c.name}: ${c.detail}`, r.stdout).not.toMatch(/internal error/);
+    expect(r.by('registration')).toMatchObject({ status: 'ok', detail: `Node ${NODE} is Ready` });
+    expect(r.by('pods')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^1 pod bound to /) });
+    // the CSR's type-less Denied reason is left out; the phase is still read
+    expect(r.by('serving-cert')).toMatchObject({ status: 'warn', detail: expect.stringMatching(/its kubelet-serving CSR csr-odd was denied$/) });
+    // no list of conditions at all: the Node has no Ready condition to judge
+    node.status.conditions = 'Ready';
+    const none = await doctorJson();
+    expect(none.by('registration')).toMatchObject({ status: 'warn', detail: `Node ${NODE} exists but has no Ready condition yet` });
+    for (const c of none.checks) expect(`${c.name}: ${c.detail}`, none.stdout).not.toMatch(/internal error/);
+  });
+
   it('Ready under disk pressure: registration warns, names the condition, how full the filesystems are and the fix', async () => {
     const node = api.nodes.get(NODE) as { status: { conditions: Array<Record<string, string>> } };
     node.status.conditions.push(

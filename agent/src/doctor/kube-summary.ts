@@ -61,3 +61,6 @@ export function podSummary(pod: unknown): Json {
     containers: containers(s.containerStatuses),
   };
 }
+
+/** The summaries of a PodList's items. */
+export const podSummaries = (podList: unknown): Json[] => list(obj(podList).items).map(podSummary);

@@ -1,3 +1,5 @@
+import type { NodeObject } from './api-objects.js';
+
 /**
  * What keeps a Ready Node from running pods, read from the Node object: taints that should have
  * been lifted by now. The kubelet registers with `--cloud-provider=external`, so the Node carries
@@ -6,21 +8,6 @@
  * karpenter.sh/unregistered until Karpenter matches the Node to its NodeClaim. A taint left
  * behind means a Ready Node on which nothing without a toleration is ever scheduled.
  */
-
-export interface NodeTaint {
-  key?: string;
-  value?: string;
-  effect?: string;
-  /** set by the API server for NoExecute taints only */
-  timeAdded?: string;
-}
-
-/** The Node object as far as these rules read it. */
-export interface NodeObject {
-  metadata?: { name?: string; creationTimestamp?: string };
-  spec?: { providerID?: string; taints?: NodeTaint[] };
-  status?: { addresses?: Array<{ type?: string; address?: string }> };
-}
 
 /** Whole seconds from an API timestamp (RFC 3339) to now; undefined when there is none or it does not parse. */
 export function secondsSince(timestamp: string | undefined, now: Date): number | undefined {

@@ -1,3 +1,4 @@
+import type { PodObject } from './api-objects.js';
 import { secondsSince } from './node-status.js';
 
 /**
@@ -9,32 +10,6 @@ import { secondsSince } from './node-status.js';
  * interfaces are full, or EC2 refused the CNI's calls. Each has a different fix, and none is on the
  * node itself. A volume that does not attach or mount keeps a pod there too.
  */
-
-interface ContainerStatus {
-  name?: string;
-  ready?: boolean;
-  restartCount?: number;
-  state?: { waiting?: { reason?: string; message?: string } };
-}
-
-/** A pod of the Kubernetes API's PodList, as far as the check reads it. */
-export interface PodObject {
-  metadata?: {
-    namespace?: string;
-    name?: string;
-    creationTimestamp?: string;
-    labels?: Record<string, string>;
-    ownerReferences?: Array<{ kind?: string; name?: string }>;
-  };
-  spec?: { hostNetwork?: boolean; containers?: Array<{ name?: string; env?: Array<{ name?: string; value?: string; valueFrom?: unknown }> }> };
-  status?: {
-    phase?: string;
-    startTime?: string;
-    conditions?: Array<{ type?: string; status?: string }>;
-    containerStatuses?: ContainerStatus[];
-    initContainerStatuses?: ContainerStatus[];
-  };
-}
 
 export interface StuckPod {
   pod: string;

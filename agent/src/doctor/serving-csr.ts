@@ -1,4 +1,5 @@
 import { CertificateFormatError, parseCertificateRequest } from '../api/certificate.js';
+import type { CsrObject } from './api-objects.js';
 import { secondsSince } from './node-status.js';
 
 /**
@@ -8,15 +9,6 @@ import { secondsSince } from './node-status.js';
  */
 
 export const KUBELET_SERVING_SIGNER = 'kubernetes.io/kubelet-serving';
-
-export interface CsrObject {
-  metadata?: { name?: string; creationTimestamp?: string };
-  spec?: { signerName?: string; username?: string; request?: string };
-  status?: {
-    conditions?: Array<{ type?: string; status?: string; reason?: string; message?: string; lastUpdateTime?: string; lastTransitionTime?: string }>;
-    certificate?: string;
-  };
-}
 
 export type CsrPhase = 'pending' | 'approved' | 'issued' | 'denied' | 'failed';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { KARPENTER_UNREGISTERED_TAINT, UNINITIALIZED_TAINT, secondsSince, stuckTaints, type NodeObject } from '../../src/doctor/node-status.js';
+import type { NodeObject } from '../../src/doctor/api-objects.js';
+import { KARPENTER_UNREGISTERED_TAINT, UNINITIALIZED_TAINT, secondsSince, stuckTaints } from '../../src/doctor/node-status.js';
 
 const PROVIDER_ID = 'aws:///us-west-2a/i-0123456789abcdef0';
 const now = new Date('2026-12-05T10:20:00Z');

@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  agentHint,
-  failingNodeAgents,
-  ipamdEvidence,
-  prefixDelegation,
-  sandboxFailures,
-  sandboxHint,
-  stuckPods,
-  type PodObject,
-} from '../../src/doctor/pod-sandboxes.js';
+import { agentHint, failingNodeAgents, ipamdEvidence, prefixDelegation, sandboxFailures, sandboxHint, stuckPods } from '../../src/doctor/pod-sandboxes.js';
+import type { PodObject } from '../../src/doctor/api-objects.js';
 
 /*
  * Lines as journalctl prints a kubelet's (klog's structured form) when the runtime cannot create a

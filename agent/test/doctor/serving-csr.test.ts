@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type CsrObject, csrHint, describeCsr, newestServingCsr, requestedNames } from '../../src/doctor/serving-csr.js';
+import type { CsrObject } from '../../src/doctor/api-objects.js';
+import { csrHint, describeCsr, newestServingCsr, requestedNames } from '../../src/doctor/serving-csr.js';
 import { createCertificateRequest } from '../../../test/support/pki.js';
 
 const NODE = 'ip-10-0-1-23.us-west-2.compute.internal';

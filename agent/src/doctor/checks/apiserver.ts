@@ -2,7 +2,8 @@ import { describeCause } from '../../errors.js';
 import { kubeletSkewProblem, minorOf } from '../../facts/version-skew.js';
 import { KUBELET_VERSION_FILE } from '../../facts/versions.js';
 import { CNI_CONF_DIR, cniConfigs, networkNotReady, pullFailures, pullHint } from '../pod-network.js';
-import { stuckTaints, type NodeObject } from '../node-status.js';
+import { readNode } from '../api-objects.js';
+import { stuckTaints } from '../node-status.js';
 import { nodeSummary } from '../kube-summary.js';
 import { providerIdOf } from '../../render/kubelet-config.js';
 import { apiRequest } from '../net.js';
@@ -319,23 +320,18 @@ export function registrationCheck(deps: DoctorDeps): Check {
       if (answer.status !== 200) {
         return { status: 'fail', detail: `GET node ${name}: HTTP ${answer.status}: ${firstLine(answer.body)}`, hint: 'see the auth line' };
       }
-      let conditions: Array<{ type?: string; status?: string; reason?: string; message?: string }> = [];
-      let capacityPods: number | undefined;
-      let registeredAt: string | undefined;
-      let node: NodeObject = {};
+      let raw: unknown;
       try {
-        const parsed = JSON.parse(answer.body) as NodeObject & {
-          status?: { conditions?: typeof conditions; capacity?: { pods?: unknown } };
-        };
-        node = parsed;
-        conditions = parsed.status?.conditions ?? [];
-        capacityPods = Number.parseInt(String(parsed.status?.capacity?.pods ?? ''), 10) || undefined;
-        if (typeof parsed.metadata?.creationTimestamp === 'string') registeredAt = parsed.metadata.creationTimestamp;
+        raw = JSON.parse(answer.body);
       } catch {
         return { status: 'fail', detail: `the Node ${name} answer is not JSON`, hint: 'the endpoint may not be a Kubernetes API server' };
       }
+      const node = readNode(raw);
+      const conditions = node.status?.conditions ?? [];
+      const capacityPods = Number.parseInt(String(node.status?.capacity?.pods ?? ''), 10) || undefined;
+      const registeredAt = node.metadata?.creationTimestamp;
       // the bundle keeps the Node's state whatever the line says
-      const summary = nodeSummary(node);
+      const summary = nodeSummary(raw);
       const ready = conditions.find((c) => c.type === 'Ready');
       if (!ready)
         return {

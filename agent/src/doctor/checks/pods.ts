@@ -12,10 +12,10 @@ import {
   sandboxFailures,
   sandboxHint,
   stuckPods,
-  type PodObject,
 } from '../pod-sandboxes.js';
+import { type PodObject, readPodList } from '../api-objects.js';
 import type { Check, CheckContext, Outcome } from '../runner.js';
-import { podSummary } from '../kube-summary.js';
+import { podSummaries } from '../kube-summary.js';
 import type { ConfigValue } from './config.js';
 import type { DoctorDeps } from '../types.js';
 import { type AuthValue, PULL_JOURNAL_LINES, type RegistrationValue, askApiServer, firstLine } from './apiserver.js';
@@ -50,14 +50,15 @@ export function podsCheck(deps: DoctorDeps): Check {
           hint: "the node's identity may list the pods bound to it (Node authorizer); see the auth line",
         };
       }
-      let pods: PodObject[];
+      let raw: unknown;
       try {
-        pods = (JSON.parse(answer.body) as { items?: PodObject[] }).items ?? [];
+        raw = JSON.parse(answer.body);
       } catch {
         return { status: 'warn', detail: 'the pod list is not JSON', hint: 'the endpoint may not be a Kubernetes API server' };
       }
+      const pods = readPodList(raw).items ?? [];
       // the bundle keeps the pods' state whatever the line says
-      return { ...(await judgePods(deps, ctx, name, pods)), value: { pods: pods.map(podSummary) } satisfies PodsValue };
+      return { ...(await judgePods(deps, ctx, name, pods)), value: { pods: podSummaries(raw) } satisfies PodsValue };
     },
   };
 }

@@ -6,8 +6,9 @@ import type { DoctorDeps } from '../types.js';
 import { type AuthValue, type RegistrationValue, askApiServer, firstLine } from './apiserver.js';
 import type { ConfigValue } from './config.js';
 import type { NodeNameValue } from './node-name.js';
+import { type CsrObject, readCsrList } from '../api-objects.js';
 import { secondsSince } from '../node-status.js';
-import { type CsrObject, type CsrState, KUBELET_SERVING_SIGNER, csrHint, describeCsr, newestServingCsr } from '../serving-csr.js';
+import { type CsrState, KUBELET_SERVING_SIGNER, csrHint, describeCsr, newestServingCsr } from '../serving-csr.js';
 import { describeCause } from '../../errors.js';
 
 /**
@@ -78,9 +79,9 @@ async function servingCsrOf(ctx: CheckContext, auth: AuthValue, username: string
       return { error: describeCause(err) };
     }
     if (answer.status !== 200) return { error: `HTTP ${answer.status}: ${firstLine(answer.body)}` };
-    let page: { items?: CsrObject[]; metadata?: { continue?: string } };
+    let page: ReturnType<typeof readCsrList>;
     try {
-      page = JSON.parse(answer.body) as typeof page;
+      page = readCsrList(JSON.parse(answer.body));
     } catch {
       return { error: 'the CSR list is not JSON' };
     }
