@@ -1,11 +1,12 @@
 import { z } from 'zod';
 
 /**
- * The Kubernetes API objects doctor reads (the Node, the pods bound to it, kubelet-serving CSRs),
- * as far as its rules read them, read leniently: a field of the wrong type is absent and a list
- * entry that is not an object is left out, so an endpoint that answers something other than the
- * Kubernetes API's types (a proxy, a partial API server) leaves a line that says less, never an
- * internal error. Unknown fields are dropped; the support bundle's summaries read the raw answer.
+ * The Kubernetes API objects doctor reads (the Node, the pods bound to it, kubelet-serving CSRs,
+ * the SelfSubjectReview that says who the node is), as far as its rules read them, read
+ * leniently: a field of the wrong type is absent and a list entry that is not an object is left
+ * out, so an endpoint that answers something other than the Kubernetes API's types (a proxy, a
+ * partial API server) leaves a line that says less, never an internal error. Unknown fields are
+ * dropped; the support bundle's summaries read the raw answer.
  */
 
 const text = z.string().optional().catch(undefined);
@@ -77,6 +78,10 @@ const csrSchema = z.object({
   status: struct({ conditions: entries(condition), certificate: text }),
 });
 
+const selfSubjectReview = z.object({
+  status: struct({ userInfo: struct({ username: text, groups: z.array(z.string()).optional().catch(undefined) }) }),
+});
+
 const listOf = <T extends z.ZodType>(item: T) => z.object({ items: entries(item), metadata: struct({ continue: text }) }).catch({});
 
 export type NodeTaint = z.output<typeof taint>;
@@ -92,3 +97,6 @@ export const readPodList = (json: unknown) => listOf(podSchema).parse(json);
 
 /** The items of a CertificateSigningRequestList, and its continue token. */
 export const readCsrList = (json: unknown) => listOf(csrSchema).parse(json);
+
+/** Who a SelfSubjectReview says the token is; `{}` when the answer does not say. */
+export const readUserInfo = (json: unknown) => selfSubjectReview.catch({}).parse(json).status?.userInfo ?? {};

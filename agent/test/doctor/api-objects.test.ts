@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readCsrList, readNode, readPodList } from '../../src/doctor/api-objects.js';
+import { readCsrList, readNode, readPodList, readUserInfo } from '../../src/doctor/api-objects.js';
 
 describe('API objects read leniently', () => {
   it('a Node: a field of the wrong type is absent, a list entry that is not an object is left out', () => {
@@ -48,5 +48,15 @@ describe('API objects read leniently', () => {
       metadata: { continue: 'c' },
     });
     for (const odd of [null, 'list', [], { items: 'x' }]) expect(readCsrList(odd).items ?? []).toEqual([]);
+  });
+
+  it('a SelfSubjectReview: groups that are not a list of strings are unknown, not a crash', () => {
+    expect(readUserInfo({ status: { userInfo: { username: 'system:node:n', groups: ['system:nodes'] } } })).toEqual({
+      username: 'system:node:n',
+      groups: ['system:nodes'],
+    });
+    expect(readUserInfo({ status: { userInfo: { username: 1, groups: 'system:nodes' } } })).toEqual({});
+    expect(readUserInfo({ status: { userInfo: { groups: ['system:nodes', 2] } } })).toEqual({});
+    for (const odd of [null, [], 'x', { status: 'x' }]) expect(readUserInfo(odd)).toEqual({});
   });
 });

@@ -2,7 +2,7 @@ import { describeCause } from '../../errors.js';
 import { kubeletSkewProblem, minorOf } from '../../facts/version-skew.js';
 import { KUBELET_VERSION_FILE } from '../../facts/versions.js';
 import { CNI_CONF_DIR, cniConfigs, networkNotReady, pullFailures, pullHint } from '../pod-network.js';
-import { readNode } from '../api-objects.js';
+import { readNode, readUserInfo } from '../api-objects.js';
 import { stuckTaints } from '../node-status.js';
 import { nodeSummary } from '../kube-summary.js';
 import { providerIdOf } from '../../render/kubelet-config.js';
@@ -151,9 +151,9 @@ export function authCheck(deps: DoctorDeps): Check {
           hint: 'the endpoint may not be a Kubernetes API server (check spec.cluster.apiServerEndpoint)',
         };
       }
-      let user: { username?: string; groups?: string[] } = {};
+      let user: ReturnType<typeof readUserInfo> = {};
       try {
-        user = (JSON.parse(answer.body) as { status?: { userInfo?: typeof user } }).status?.userInfo ?? {};
+        user = readUserInfo(JSON.parse(answer.body));
       } catch {
         // an unreadable body still proves the token was accepted
       }
