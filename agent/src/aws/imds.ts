@@ -22,12 +22,22 @@ export interface Imds {
   getOptional(path: string): Promise<string | undefined>;
   /** The raw bytes (user data may be gzip); a 404 gives undefined. */
   getBytesOptional(path: string): Promise<Buffer | undefined>;
+  /** the endpoint the environment names, under which answers are kept; errors name the fallback once it served */
   readonly endpoint: string;
+  /** asked when `endpoint` refuses or has no route (ImdsOptions.fallbackEndpoint) */
+  readonly fallbackEndpoint?: string;
 }
 
 export interface ImdsOptions {
   /** e.g. http://169.254.169.254 (AWS_EC2_METADATA_SERVICE_ENDPOINT) */
   endpoint: string;
+  /**
+   * Asked when a connection to `endpoint` is refused or finds no route (an instance in an IPv6-only
+   * subnet has no IPv4 route to IMDS); once it answers, the rest of the run asks it alone.
+   */
+  fallbackEndpoint?: string;
+  /** Called once, when the fallback answered: the journal says which endpoint served and why. */
+  onFallback?: (fallback: string, why: Error) => void;
   /** one HTTP request's deadline */
   requestTimeoutMs?: number;
   /** how long one get() keeps retrying before it gives up */
@@ -70,38 +80,80 @@ class HttpStatusError extends Error {
   }
 }
 
-export function createImds(options: ImdsOptions): Imds {
-  const endpoint = options.endpoint.replace(/\/+$/, '');
+interface Target {
+  endpoint: string;
+  /** the Host header: the URL's host, brackets and port as written */
+  hostHeader: string;
+  /** the address a socket takes (an IPv6 address without its brackets) */
+  host: string;
+  port: number;
+}
+
+function targetOf(url: string): Target {
+  const endpoint = url.replace(/\/+$/, '');
   const base = new URL(endpoint);
   if (base.protocol !== 'http:') {
     throw new EnvironmentError(`IMDS endpoint ${endpoint}: only http:// is supported`);
   }
+  return { endpoint, hostHeader: base.host, host: base.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(base.port || 80) };
+}
+
+const codeOf = (err: unknown): string | undefined => (err as NodeJS.ErrnoException).code;
+
+export function createImds(options: ImdsOptions): Imds {
+  const primary = targetOf(options.endpoint);
+  const fallback = options.fallbackEndpoint === undefined ? undefined : targetOf(options.fallbackEndpoint);
+  const endpoint = primary.endpoint;
+  /** where requests go: the primary, until the fallback answered in its place */
+  let current = primary;
   const requestTimeoutMs = options.requestTimeoutMs ?? 2_000;
   const totalTimeoutMs = options.totalTimeoutMs ?? 60_000;
   const ttl = String(options.tokenTtlSeconds ?? 21_600);
   let token: Promise<string> | undefined;
 
-  // the URL's form of an IPv6 address has brackets; a socket takes the address without them
-  const host = base.hostname.replace(/^\[(.*)\]$/, '$1');
-  const port = Number(base.port || 80);
+  /**
+   * One exchange with the current endpoint; a refusal or no route there sends the same request to
+   * the fallback, which then serves the rest of the run. When both fail, the error is the
+   * primary's (its code decides retries), naming what the fallback said.
+   */
+  async function request(method: 'GET' | 'PUT', path: string, headers: Record<string, string>): Promise<Reply> {
+    const tried = current;
+    try {
+      return await exchange(tried, method, path, headers);
+    } catch (err) {
+      if (!fallback || tried === fallback || !REFUSED.has(codeOf(err) ?? '')) throw err;
+      let reply: Reply;
+      try {
+        reply = await exchange(fallback, method, path, headers);
+      } catch (second) {
+        const also = `${fallback.endpoint}: ${(second as Error).message}`;
+        throw Object.assign(new Error(`${(err as Error).message}; ${also}`), { code: codeOf(err), also });
+      }
+      if (current !== fallback) {
+        current = fallback;
+        options.onFallback?.(fallback.endpoint, err as Error);
+      }
+      return reply;
+    }
+  }
 
-  function request(method: 'GET' | 'PUT', path: string, headers: Record<string, string>): Promise<Reply> {
+  function exchange(to: Target, method: 'GET' | 'PUT', path: string, headers: Record<string, string>): Promise<Reply> {
     const target = `/latest/${path.replace(/^\/+/, '')}`;
     // A path or token from an answer goes into the request line or a header: anything beyond
     // visible ASCII (a space, a line break) would change the request, so it is refused.
     if (![target, ...Object.values(headers)].every((text) => VISIBLE_ASCII.test(text))) {
       return Promise.reject(
-        new AbortError(new EnvironmentError(`IMDS ${endpoint}${target}: the request would carry characters HTTP does not allow in a path or header`)),
+        new AbortError(new EnvironmentError(`IMDS ${to.endpoint}${target}: the request would carry characters HTTP does not allow in a path or header`)),
       );
     }
-    let head = `${method} ${target} HTTP/1.1\r\nHost: ${base.host}\r\nConnection: close\r\n`;
+    let head = `${method} ${target} HTTP/1.1\r\nHost: ${to.hostHeader}\r\nConnection: close\r\n`;
     for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
     return new Promise((resolve, reject) => {
       let progress = 0; // the exchange's events so far: connected, request sent, answer head, each chunk
       let status = 0;
       let settled = false;
       const chunks: Buffer[] = [];
-      const socket = net.connect({ host, port });
+      const socket = net.connect({ host: to.host, port: to.port });
       const parser = new HTTPParser(HTTPParser.RESPONSE);
       // the first outcome wins: the answer, or the first error; either ends the connection
       const settle = (outcome: () => void) => {
@@ -158,7 +210,9 @@ export function createImds(options: ImdsOptions): Imds {
     // refusal (403: metadata access turned off; 404/405: not an IMDSv2 token endpoint).
     if (TOKEN_REFUSED.has(reply.status)) {
       throw new AbortError(
-        new EnvironmentError(`IMDS ${endpoint}/latest/api/token: the session token was refused (HTTP ${reply.status}); no metadata can be read without one`),
+        new EnvironmentError(
+          `IMDS ${current.endpoint}/latest/api/token: the session token was refused (HTTP ${reply.status}); no metadata can be read without one`,
+        ),
       );
     }
     if (reply.status !== 200 || reply.body.length === 0) throw new HttpStatusError(reply.status, 'api/token');
@@ -203,8 +257,9 @@ export function createImds(options: ImdsOptions): Imds {
           refusals = code !== undefined && REFUSED.has(code) ? refusals + 1 : 0;
           if (limit !== undefined && refusals >= limit) {
             const how = code === 'ECONNREFUSED' ? 'was refused' : 'found no route';
+            const also = (error as { also?: string }).also;
             throw new EnvironmentError(
-              `IMDS ${endpoint}/latest/${path}: the connection ${how} ${refusals} times in a row (${code}): nothing answers there, or a firewall rejects it`,
+              `IMDS ${current.endpoint}/latest/${path}: the connection ${how} ${refusals} times in a row (${code}${also ? `; ${also}` : ''}): nothing answers there, or a firewall rejects it`,
             );
           }
           return true;
@@ -213,17 +268,21 @@ export function createImds(options: ImdsOptions): Imds {
     } catch (err) {
       if (err instanceof HttpStatusError && err.status === 404) return undefined;
       if (err instanceof EnvironmentError) throw err;
-      throw new EnvironmentError(`IMDS ${endpoint}/latest/${path}: no usable answer within ${Math.round(totalTimeoutMs / 1000)}s (${describeCause(err)})`, {
-        cause: err,
-      });
+      throw new EnvironmentError(
+        `IMDS ${current.endpoint}/latest/${path}: no usable answer within ${Math.round(totalTimeoutMs / 1000)}s (${describeCause(err)})`,
+        {
+          cause: err,
+        },
+      );
     }
   }
 
   return {
     endpoint,
+    ...(fallback ? { fallbackEndpoint: fallback.endpoint } : {}),
     async get(path) {
       const reply = await get(path);
-      if (!reply) throw new EnvironmentError(`IMDS ${endpoint}/latest/${path}: not found (404)`);
+      if (!reply) throw new EnvironmentError(`IMDS ${current.endpoint}/latest/${path}: not found (404)`);
       return reply.body.toString('utf8');
     },
     async getOptional(path) {

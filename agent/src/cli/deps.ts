@@ -40,6 +40,17 @@ export function imdsEndpoint(env: Env): string {
 }
 
 /**
+ * Where IMDS is asked when the endpoint the environment names refuses or has no route: EC2's IPv6
+ * endpoint, when the environment names neither an endpoint nor a mode. An instance in an IPv6-only
+ * subnet then reads its metadata without a drop-in naming the mode (its IPv4 connection finds no
+ * route at once, so a dual-stack instance never waits for it). Nothing when either is named: that
+ * choice stands.
+ */
+export function imdsFallbackEndpoint(env: Env): string | undefined {
+  return env.AWS_EC2_METADATA_SERVICE_ENDPOINT || env[IMDS_MODE_VARIABLE] ? undefined : IPV6_IMDS_ENDPOINT;
+}
+
+/**
  * One IMDS client for the whole run, built on first use. When `log` is given, the first attempt
  * that gets no answer is reported once: the retries go on (IMDS may come up late at boot), but
  * a person off EC2 learns at once why the command waits and what works without IMDS.
@@ -51,8 +62,14 @@ export function lazyImds(env: Env, log?: Log): () => Imds {
     if (imds) return imds;
     const totalTimeoutMs = imdsTimeoutMs(env);
     const endpoint = imdsEndpoint(env);
+    const fallbackEndpoint = imdsFallbackEndpoint(env);
     imds = createImds({
       endpoint,
+      ...(fallbackEndpoint ? { fallbackEndpoint } : {}),
+      onFallback: (fallback, why) =>
+        log?.(
+          `note: IMDS answered at ${fallback}, not at ${endpoint} (${why.message}): an instance without IPv4, as in an IPv6-only subnet; asking it from now on`,
+        ),
       ...(totalTimeoutMs === undefined ? {} : { totalTimeoutMs }),
       onRetry: (err) => {
         if (told || !log) return;

@@ -24,14 +24,16 @@ export interface InstanceRole {
   credentials: AwsCredentials;
 }
 
-/** What to check when IMDS at this endpoint does not answer or refuses tokens. */
-function imdsHint(endpoint: string): string {
-  const host = new URL(endpoint).hostname;
-  const ipv6 = host.startsWith('[');
+/** What to check when IMDS at its endpoint (and its fallback, if any) does not answer or refuses tokens. */
+function imdsHint(imds: Imds): string {
+  const { endpoint, fallbackEndpoint } = imds;
+  const hosts = [endpoint, fallbackEndpoint].flatMap((e) => (e ? [new URL(e).hostname] : []));
+  const ipv6 = hosts.some((h) => h.startsWith('['));
   return (
-    `IMDS at ${endpoint} is unreachable or refuses tokens: check the instance metadata options (HttpEndpoint enabled, ` +
+    `IMDS at ${endpoint}${fallbackEndpoint ? ` (and at ${fallbackEndpoint}, asked when that one has no route)` : ''} is unreachable or refuses tokens: ` +
+    'check the instance metadata options (HttpEndpoint enabled, ' +
     `${ipv6 ? 'HttpProtocolIpv6 enabled (a Nitro instance), ' : ''}HttpTokens optional/required, HttpPutResponseHopLimit >= 1 for the host) ` +
-    `and that no firewall or proxy intercepts ${host}`
+    `and that no firewall or proxy intercepts ${hosts.join(' or ')}`
   );
 }
 
@@ -67,7 +69,7 @@ function keptNote(kept: KeptImds | undefined): { served?: string; hint: string }
 }
 
 export function imdsCheck(deps: DoctorDeps): Check {
-  const unreachable = imdsHint(deps.imds.endpoint);
+  const unreachable = imdsHint(deps.imds);
   const { served, hint } = keptNote(deps.keptImds);
   return {
     name: 'imds',
@@ -95,7 +97,7 @@ const PROFILE_HINT =
   'AmazonEC2ContainerRegistryPullOnly and, for the VPC CNI, AmazonEKS_CNI_Policy';
 
 export function instanceProfileCheck(deps: DoctorDeps): Check {
-  const unreachable = imdsHint(deps.imds.endpoint);
+  const unreachable = imdsHint(deps.imds);
   return {
     name: 'instance-profile',
     needs: ['imds'],
