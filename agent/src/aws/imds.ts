@@ -24,7 +24,7 @@ export interface Imds {
   getBytesOptional(path: string): Promise<Buffer | undefined>;
   /** the endpoint the environment names, under which answers are kept; errors name the fallback once it served */
   readonly endpoint: string;
-  /** asked when `endpoint` refuses or has no route (ImdsOptions.fallbackEndpoint) */
+  /** asked when `endpoint` has no route (ImdsOptions.fallbackEndpoint) */
   readonly fallbackEndpoint?: string;
 }
 
@@ -32,8 +32,9 @@ export interface ImdsOptions {
   /** e.g. http://169.254.169.254 (AWS_EC2_METADATA_SERVICE_ENDPOINT) */
   endpoint: string;
   /**
-   * Asked when a connection to `endpoint` is refused or finds no route (an instance in an IPv6-only
-   * subnet has no IPv4 route to IMDS); once it answers, the rest of the run asks it alone.
+   * Asked when a connection to `endpoint` finds no route (ENETUNREACH: an instance in an IPv6-only
+   * subnet has no IPv4 route to IMDS); once it answers, the rest of the run asks it alone. A refused
+   * connection is not traded: the family is there, and the refusal is the finding.
    */
   fallbackEndpoint?: string;
   /** Called once, when the fallback answered: the journal says which endpoint served and why. */
@@ -112,16 +113,16 @@ export function createImds(options: ImdsOptions): Imds {
   let token: Promise<string> | undefined;
 
   /**
-   * One exchange with the current endpoint; a refusal or no route there sends the same request to
-   * the fallback, which then serves the rest of the run. When both fail, the error is the
-   * primary's (its code decides retries), naming what the fallback said.
+   * One exchange with the current endpoint; no route there sends the same request to the
+   * fallback, which then serves the rest of the run. When both fail, the error is the primary's
+   * (its code decides retries), naming what the fallback said.
    */
   async function request(method: 'GET' | 'PUT', path: string, headers: Record<string, string>): Promise<Reply> {
     const tried = current;
     try {
       return await exchange(tried, method, path, headers);
     } catch (err) {
-      if (!fallback || tried === fallback || !REFUSED.has(codeOf(err) ?? '')) throw err;
+      if (!fallback || tried === fallback || codeOf(err) !== 'ENETUNREACH') throw err;
       let reply: Reply;
       try {
         reply = await exchange(fallback, method, path, headers);

@@ -40,11 +40,10 @@ export function imdsEndpoint(env: Env): string {
 }
 
 /**
- * Where IMDS is asked when the endpoint the environment names refuses or has no route: EC2's IPv6
- * endpoint, when the environment names neither an endpoint nor a mode. An instance in an IPv6-only
- * subnet then reads its metadata without a drop-in naming the mode (its IPv4 connection finds no
- * route at once, so a dual-stack instance never waits for it). Nothing when either is named: that
- * choice stands.
+ * Where IMDS is asked when the IPv4 endpoint has no route: EC2's IPv6 endpoint, when the
+ * environment names neither an endpoint nor a mode. An instance in an IPv6-only subnet then reads
+ * its metadata without a drop-in naming the mode (its IPv4 connection finds no route at once, so
+ * an instance with IPv4 never asks the other). Nothing when either is named: that choice stands.
  */
 export function imdsFallbackEndpoint(env: Env): string | undefined {
   return env.AWS_EC2_METADATA_SERVICE_ENDPOINT || env[IMDS_MODE_VARIABLE] ? undefined : IPV6_IMDS_ENDPOINT;

@@ -89,39 +89,47 @@ describe('createImds against the emulator', () => {
     expect(retried).toHaveLength(3);
   });
 
-  /** A loopback URL on which nothing listens: a connection there is refused at once, as one without a route fails. */
+  /** A loopback URL on which nothing listens: a connection there is refused at once. */
   async function closedUrl(): Promise<string> {
     const probe = await startImds();
     await probe.close();
     return probe.url;
   }
 
-  it('with a fallback endpoint (an instance without IPv4): a refusal sends the request there, which then serves the run, said once', async () => {
-    const refused = await closedUrl();
+  /**
+   * An endpoint without a route, as 169.254.169.254 is on an instance without IPv4: Linux fails a
+   * TCP connect to a multicast address with ENETUNREACH at once, whatever the machine's routes.
+   */
+  const NO_ROUTE = 'http://224.0.0.1';
+
+  it('with a fallback endpoint (an instance without IPv4): no route sends the request there, which then serves the run, said once', async () => {
     imds = await startImds({ userData: 'from the fallback' });
     const switched: string[] = [];
     const client = createImds({
-      endpoint: refused,
+      endpoint: NO_ROUTE,
       fallbackEndpoint: imds.url,
       onFallback: (to, why) => switched.push(`${to} ${(why as NodeJS.ErrnoException).code}`),
     });
     expect((await client.getBytesOptional('user-data'))?.toString()).toBe('from the fallback');
     expect(await client.get('meta-data/instance-type')).toBe('m5.large');
-    expect(switched).toEqual([`${imds.url} ECONNREFUSED`]);
+    expect(switched).toEqual([`${imds.url} ENETUNREACH`]);
     // one token, from the fallback; the kept answers stay under the endpoint the environment names
     expect(imds.count('/latest/api/token')).toBe(1);
-    expect(client.endpoint).toBe(refused);
+    expect(client.endpoint).toBe(NO_ROUTE);
     // from now on errors name the endpoint that serves
     expect((await failure(client.get('meta-data/nope'))).message).toBe(`IMDS ${imds.url}/latest/meta-data/nope: not found (404)`);
   });
 
-  it('with a fallback endpoint: one that answers is never left, and one that hangs is not left for the fallback', async () => {
+  it('with a fallback endpoint: one that answers is never left, and one that refuses or hangs is not traded for it', async () => {
     imds = await startImds();
     const fallback = await startImds();
     try {
       const client = createImds({ endpoint: imds.url, fallbackEndpoint: fallback.url });
       expect(await client.get('meta-data/instance-type')).toBe('m5.large');
-      // a slow or hanging IMDS is waited for, not traded for the other family
+      // a refusal is doctor's finding (a firewall's REJECT), not a missing family
+      const refusing = createImds({ endpoint: await closedUrl(), fallbackEndpoint: fallback.url, refusalsBeforeGivingUp: 2 });
+      expect((await failure(refusing.get('meta-data/mac'))).message).toMatch(/the connection was refused 2 times in a row \(ECONNREFUSED\): /);
+      // a slow or hanging IMDS is waited for
       await imds.close();
       imds = await startImds({ down: true });
       const hanging = createImds({ endpoint: imds.url, fallbackEndpoint: fallback.url, requestTimeoutMs: 300, totalTimeoutMs: 1_000 });
@@ -132,13 +140,12 @@ describe('createImds against the emulator', () => {
     }
   });
 
-  it('with a fallback endpoint that fails too: the refusal is counted as before and the error names both', async () => {
-    const refused = await closedUrl();
+  it('with a fallback endpoint that fails too: no route is counted as before and the error names both', async () => {
     const alsoRefused = await closedUrl();
-    const client = createImds({ endpoint: refused, fallbackEndpoint: alsoRefused, totalTimeoutMs: 60_000, refusalsBeforeGivingUp: 2 });
+    const client = createImds({ endpoint: NO_ROUTE, fallbackEndpoint: alsoRefused, totalTimeoutMs: 60_000, refusalsBeforeGivingUp: 2 });
     const err = await failure(client.get('dynamic/instance-identity/document'));
     expect(err.message).toBe(
-      `IMDS ${refused}/latest/dynamic/instance-identity/document: the connection was refused 2 times in a row (ECONNREFUSED; ${alsoRefused}: connect ECONNREFUSED ${new URL(alsoRefused).host}): nothing answers there, or a firewall rejects it`,
+      `IMDS ${NO_ROUTE}/latest/dynamic/instance-identity/document: the connection found no route 2 times in a row (ENETUNREACH; ${alsoRefused}: connect ECONNREFUSED ${new URL(alsoRefused).host}): nothing answers there, or a firewall rejects it`,
     );
   });
 
