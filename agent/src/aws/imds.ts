@@ -26,6 +26,8 @@ export interface Imds {
   readonly endpoint: string;
   /** asked when `endpoint` has no route (ImdsOptions.fallbackEndpoint) */
   readonly fallbackEndpoint?: string;
+  /** the fallback, once it answered in the place of `endpoint`; undefined before */
+  readonly servedBy?: string;
 }
 
 export interface ImdsOptions {
@@ -281,6 +283,9 @@ export function createImds(options: ImdsOptions): Imds {
   return {
     endpoint,
     ...(fallback ? { fallbackEndpoint: fallback.endpoint } : {}),
+    get servedBy() {
+      return current === primary ? undefined : current.endpoint;
+    },
     async get(path) {
       const reply = await get(path);
       if (!reply) throw new EnvironmentError(`IMDS ${current.endpoint}/latest/${path}: not found (404)`);

@@ -11,6 +11,8 @@ import { filesCheck } from '../../src/doctor/checks/files.js';
 import { SERVING_CERT, servingCertCheck, servingCertPaths } from '../../src/doctor/checks/serving-cert.js';
 import { createCertificateRequest, issueServerCert } from '../../../test/support/pki.js';
 import { startApiServer } from '../../../test/emulators/apiserver.js';
+import { startImds } from '../../../test/emulators/imds.js';
+import { createImds } from '../../src/aws/imds.js';
 import { configWarnings } from '../../src/render/config-warnings.js';
 import type { NodePlan } from '../../src/boot.js';
 import type { DoctorDeps, UnitStatus } from '../../src/doctor/types.js';
@@ -162,6 +164,21 @@ describe('imds check', () => {
     const r = await one(imdsCheck(fakeDeps({ imds })));
     expect(r.status).toBe('ok');
     expect(r.value).not.toHaveProperty('localHostname');
+  });
+
+  it('names the endpoint that answered when the IPv4 one had no route', async () => {
+    const emulator = await startImds();
+    try {
+      // Linux refuses TCP to a multicast address with ENETUNREACH: no route, as on an instance without IPv4
+      const imds = createImds({ endpoint: 'http://224.0.0.1', fallbackEndpoint: emulator.url });
+      const r = await one(imdsCheck(fakeDeps({ imds })));
+      expect(r).toMatchObject({
+        status: 'ok',
+        detail: `IMDSv2 token and identity (at ${emulator.url}: http://224.0.0.1 has no route, as on an instance without IPv4): i-0123456789abcdef0 (m5.large) in us-west-2a, account 111122223333`,
+      });
+    } finally {
+      await emulator.close();
+    }
   });
 
   it("says whether this boot's kept answers served the other checks, or why they could not", async () => {

@@ -83,9 +83,11 @@ export function imdsCheck(deps: DoctorDeps): Check {
       } catch (err) {
         return { status: 'fail', detail: `${describeCause(err)}${served ? `; ${served}` : ''}`, hint: `${unreachable}${hint}` };
       }
+      const { servedBy, endpoint } = deps.imds;
+      const where = servedBy ? ` (at ${servedBy}: ${endpoint} has no route, as on an instance without IPv4)` : '';
       return {
         status: 'ok',
-        detail: `IMDSv2 token and identity: ${identity.instanceId} (${identity.instanceType}) in ${identity.availabilityZone}, account ${identity.accountId}`,
+        detail: `IMDSv2 token and identity${where}: ${identity.instanceId} (${identity.instanceType}) in ${identity.availabilityZone}, account ${identity.accountId}`,
         value: identity,
       };
     },
