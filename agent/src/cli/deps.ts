@@ -3,7 +3,7 @@ import type { ProxySettings } from '../aws/proxy.js';
 import type { AwsTrust } from '../aws/trust.js';
 import { createEc2Api, type Ec2Api } from '../aws/ec2.js';
 import { createEksApi, type EksApi } from '../aws/eks.js';
-import { createImds, DEFAULT_IMDS_ENDPOINT, IPV6_IMDS_ENDPOINT, type Imds } from '../aws/imds.js';
+import { createImds, DEFAULT_IMDS_ENDPOINT, IPV6_IMDS_ENDPOINT, type Imds, type ImdsOptions } from '../aws/imds.js';
 import { InputError } from '../errors.js';
 import type { Log } from './log.js';
 
@@ -40,13 +40,14 @@ export function imdsEndpoint(env: Env): string {
 }
 
 /**
- * Where IMDS is asked when the IPv4 endpoint has no route: EC2's IPv6 endpoint, when the
+ * The IMDS endpoint, and where IMDS is asked when it has no route: EC2's IPv6 endpoint, when the
  * environment names neither an endpoint nor a mode. An instance in an IPv6-only subnet then reads
  * its metadata without a drop-in naming the mode (its IPv4 connection finds no route at once, so
- * an instance with IPv4 never asks the other). Nothing when either is named: that choice stands.
+ * an instance with IPv4 never asks the other). No fallback when either is named: that choice stands.
  */
-export function imdsFallbackEndpoint(env: Env): string | undefined {
-  return env.AWS_EC2_METADATA_SERVICE_ENDPOINT || env[IMDS_MODE_VARIABLE] ? undefined : IPV6_IMDS_ENDPOINT;
+export function imdsEndpoints(env: Env): Pick<ImdsOptions, 'endpoint' | 'fallbackEndpoint'> {
+  const endpoint = imdsEndpoint(env);
+  return env.AWS_EC2_METADATA_SERVICE_ENDPOINT || env[IMDS_MODE_VARIABLE] ? { endpoint } : { endpoint, fallbackEndpoint: IPV6_IMDS_ENDPOINT };
 }
 
 /**
@@ -60,11 +61,10 @@ export function lazyImds(env: Env, log?: Log): () => Imds {
   return () => {
     if (imds) return imds;
     const totalTimeoutMs = imdsTimeoutMs(env);
-    const endpoint = imdsEndpoint(env);
-    const fallbackEndpoint = imdsFallbackEndpoint(env);
+    const endpoints = imdsEndpoints(env);
+    const { endpoint } = endpoints;
     imds = createImds({
-      endpoint,
-      ...(fallbackEndpoint ? { fallbackEndpoint } : {}),
+      ...endpoints,
       onFallback: (fallback, why) =>
         log?.(
           `note: IMDS answered at ${fallback}, not at ${endpoint} (${why.message}): an instance without IPv4, as in an IPv6-only subnet; asking it from now on`,

@@ -23,7 +23,7 @@ import { AwsTrust, trustOptions } from '../aws/trust.js';
 import { nodeNameOf } from '../render/context.js';
 import { loadConfig } from '../sources/index.js';
 import { inspectLocalStorage } from '../apply/local-storage.js';
-import { imdsEndpoint, imdsFallbackEndpoint, type Env } from './deps.js';
+import { imdsEndpoints, type Env } from './deps.js';
 
 export interface DoctorOptions {
   configSources: string[];
@@ -87,10 +87,8 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
   // seconds on a loaded node, and retries go on until just past --timeout, so the runner's
   // deadline (which reports `timeout`) is what ends them. A refused connection is not
   // struggling: five in a row (about 2.5 s of backoff) end the wait.
-  const fallbackEndpoint = imdsFallbackEndpoint(env);
   const imds = createImds({
-    endpoint: imdsEndpoint(env),
-    ...(fallbackEndpoint ? { fallbackEndpoint } : {}),
+    ...imdsEndpoints(env),
     requestTimeoutMs: 5_000,
     totalTimeoutMs: (options.timeoutSeconds ?? 30) * 1000 + 1_000,
     // a refused connection is an answer, not slowness: the imds line says so in seconds
