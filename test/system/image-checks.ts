@@ -339,6 +339,67 @@ export async function checkDoctorWithoutImds(checks: Checks, vm: SshTarget, doct
   );
 }
 
+/**
+ * An instance without IPv4 (an IPv6-only subnet), as far as IMDS is concerned: a routing rule
+ * gives root's connections to 169.254.169.254 no route (ENETUNREACH, as an instance without an
+ * IPv4 address gets), and IMDS answers at [fd00:ec2::254], where socat, run as nobody (whose
+ * route the rule leaves alone), forwards to the emulator. With no endpoint or mode named,
+ * `config check` reads the user data there and says so once, and doctor's imds line names the
+ * endpoint that answered. Undone before the next check.
+ */
+export async function checkImdsWithoutIpv4Route(checks: Checks, vm: SshTarget, commands: { check: string; doctor: string; timeoutMs: number }): Promise<void> {
+  await checks.check('IMDS with no IPv4 route: config check and doctor read it at [fd00:ec2::254], no mode named, and say so', async () => {
+    const rule = 'to 169.254.169.254 uidrange 0-0 unreachable priority 100';
+    const forward = "socat TCP6-LISTEN:80,bind='[fd00:ec2::254]',fork,reuseaddr TCP4:169.254.169.254:80";
+    let r;
+    let doctor;
+    try {
+      await sshOk(
+        vm,
+        [
+          'ip -6 addr add fd00:ec2::254/128 dev lo',
+          `ip rule add ${rule}`,
+          // nobody may bind port 80 while socat starts; its connections keep the IPv4 route
+          'was=$(sysctl -n net.ipv4.ip_unprivileged_port_start) && sysctl -qw net.ipv4.ip_unprivileged_port_start=80',
+          `(runuser -u nobody -- ${forward} </dev/null >/dev/null 2>&1 &)`,
+          // listening (a busy TCG guest may take seconds), then the port floor back as it was
+          "for i in $(seq 100); do ss -Hltn 'sport = :80' | grep -q 'fd00:ec2::254' && break; sleep 0.2; done",
+          'sysctl -qw net.ipv4.ip_unprivileged_port_start=$was',
+          "ss -Hltn 'sport = :80' | grep -q 'fd00:ec2::254'",
+        ].join(' && '),
+      );
+      r = await ssh(vm, commands.check, 120_000);
+      doctor = await ssh(vm, commands.doctor, commands.timeoutMs);
+    } finally {
+      await ssh(vm, `pkill -u nobody -f 'socat TCP6-LISTEN:80'; ip rule del ${rule}; ip -6 addr del fd00:ec2::254/128 dev lo`);
+    }
+    const notes = r.stderr.split('\n').filter((l) => l.includes('IMDS answered at'));
+    expect(r.exitCode === 0, `exit ${r.exitCode}:\n${r.stdout}${r.stderr}`);
+    expect(
+      notes.length === 1 && notes[0]!.includes('IMDS answered at http://[fd00:ec2::254], not at http://169.254.169.254, which has no route (ENETUNREACH)'),
+      `the note on the fallback, once:\n${r.stderr}`,
+    );
+    let lines: Array<{ name: string; status?: string; detail?: string }> = [];
+    try {
+      lines = JSON.parse(doctor.stdout) as typeof lines;
+    } catch {
+      lines = [];
+    }
+    const imds = lines.find((c) => c.name === 'imds');
+    expect(
+      imds?.status === 'ok' && imds.detail?.startsWith('IMDSv2 token and identity (at http://[fd00:ec2::254]: http://169.254.169.254 has no route'),
+      `doctor's imds line (exit ${doctor.exitCode}): ${JSON.stringify(imds)}\n${doctor.stderr}`,
+    );
+    for (const name of ['config', 'node-name']) {
+      const line = lines.find((c) => c.name === name);
+      expect(line?.status === 'ok', `doctor's ${name} line: ${JSON.stringify(line)}`);
+    }
+    const direct = await ssh(vm, 'ip rule show | grep -c uidrange; true');
+    expect(direct.stdout.trim() === '0', `the routing rule was left behind:\n${direct.stdout}`);
+    return `${r.stdout.trim().split('\n')[0]}; ${notes[0]!.replace(/^.*note: /, 'note: ')}; doctor: imds ok (${imds.detail})`;
+  });
+}
+
 /** The kubelet (test double) got the cgroup settings that match runtime.slice. */
 export async function checkRuntimeCgroups(checks: Checks, vm: SshTarget): Promise<void> {
   await checks.check('kubelet: --runtime-cgroups=/runtime.slice/containerd.service, kubeReservedCgroup /runtime, systemReservedCgroup /system', async () => {

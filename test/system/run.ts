@@ -30,6 +30,7 @@ import { bootTimeline, timelineTable, type BootTimeline } from './timeline.js';
 import { bootVm, createOverlay, GUEST_IP, type Vm } from './qemu.js';
 import {
   checkDoctorWithoutImds,
+  checkImdsWithoutIpv4Route,
   checkForwardPolicyOnRestart,
   checkHostSettings,
   checkRuntimeCgroups,
@@ -482,6 +483,11 @@ async function checkJoinedCase(
     });
     await checkDoctorWithoutImds(checks, target, {
       command: `${DOCTOR} --output json`,
+      timeoutMs: DOCTOR_SSH_MS,
+    });
+    await checkImdsWithoutIpv4Route(checks, target, {
+      check: `eks-node-agent config check ${BOOT_SOURCES}`,
+      doctor: `${DOCTOR} --output json`,
       timeoutMs: DOCTOR_SSH_MS,
     });
   }

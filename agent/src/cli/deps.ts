@@ -67,7 +67,7 @@ export function lazyImds(env: Env, log?: Log): () => Imds {
       ...endpoints,
       onFallback: (fallback, why) =>
         log?.(
-          `note: IMDS answered at ${fallback}, not at ${endpoint} (${why.message}): an instance without IPv4, as in an IPv6-only subnet; asking it from now on`,
+          `note: IMDS answered at ${fallback}, not at ${endpoint}, which has no route (${(why as NodeJS.ErrnoException).code}): an instance without IPv4, as in an IPv6-only subnet; asking it from now on`,
         ),
       ...(totalTimeoutMs === undefined ? {} : { totalTimeoutMs }),
       onRetry: (err) => {
