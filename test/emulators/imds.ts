@@ -93,7 +93,7 @@ function metaDataLeaves(i: ImdsInstance, extra: Record<string, string | null>): 
   leaves.set('ami-id', i.imageId ?? 'ami-0abcdef1234567890');
   leaves.set('instance-id', i.instanceId);
   leaves.set('instance-type', i.instanceType);
-  leaves.set('local-ipv4', i.privateIpv4);
+  if (i.privateIpv4) leaves.set('local-ipv4', i.privateIpv4);
   leaves.set('local-hostname', i.privateDnsName);
   leaves.set('hostname', i.privateDnsName);
   leaves.set('mac', i.mac);
@@ -101,7 +101,7 @@ function metaDataLeaves(i: ImdsInstance, extra: Record<string, string | null>): 
   leaves.set('placement/region', i.region);
   const nic = `network/interfaces/macs/${i.mac}`;
   leaves.set(`${nic}/device-number`, '0');
-  leaves.set(`${nic}/local-ipv4s`, i.privateIpv4);
+  if (i.privateIpv4) leaves.set(`${nic}/local-ipv4s`, i.privateIpv4);
   leaves.set(`${nic}/local-hostname`, i.privateDnsName);
   leaves.set(`${nic}/mac`, i.mac);
   if (i.ipv6) leaves.set(`${nic}/ipv6s`, i.ipv6);

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IMDS_ANSWERS_PATH } from '../../agent/src/aws/imds-answers.js';
@@ -120,6 +120,22 @@ describe('init', () => {
     expect(r.stderr).not.toMatch(/facts \(IPv6\)/);
     expect(ipv6Requests(n)).toHaveLength(1);
     expect(n.read('/etc/eks/kubelet/environment')).toContain('--node-ip=2600:1f14:abcd:1200::10');
+  });
+
+  it('joins an IPv6 cluster from an instance without IPv4 (no local-ipv4, an IPv6-only subnet), and refuses an IPv4 cluster there by name', async () => {
+    const ipv6Only = { instance: { ipv6: '2600:1f14:abcd:1200::10' }, metaData: { 'local-ipv4': null } };
+    const n = await boot(userData({ cluster: { ...completeCluster, cidr: 'fd30:1c53:5f8a::/108' } }), { imds: ipv6Only });
+    const r = await n.agent(['init', '--root', n.root, '--skip', 'run']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(n.read('/etc/eks/kubelet/environment')).toContain('--node-ip=2600:1f14:abcd:1200::10');
+    expect(n.imds.requests).toContainEqual(expect.objectContaining({ path: '/latest/meta-data/local-ipv4', status: 404 }));
+    const v4 = await boot(complete(), { imds: ipv6Only });
+    const refused = await v4.agent(['init', '--root', v4.root, '--skip', 'run']);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain(
+      'error: facts.privateIpv4: missing (IMDS has no local-ipv4: an instance without IPv4), but spec.cluster.cidr is an IPv4 CIDR (a node in an IPv6-only subnet joins an IPv6 cluster)',
+    );
+    expect(existsSync(join(v4.root, 'etc/eks/kubelet/environment'))).toBe(false);
   });
 
   it('answers a type the baked table lacks from the built-in table, with no AWS call', async () => {

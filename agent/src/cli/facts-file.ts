@@ -13,7 +13,7 @@ const instanceFactsSchema = z.strictObject({
   region: text,
   availabilityZone: text,
   mac: text,
-  privateIpv4: z.ipv4(),
+  privateIpv4: z.optional(z.ipv4()),
   ipv6: z.optional(z.ipv6()),
   privateDnsName: text,
   cpuMillicores: count,

@@ -139,7 +139,8 @@ export async function gatherInstanceFacts(options: GatherOptions): Promise<Insta
   const identity = imds.get(IDENTITY_PATH).then(parseIdentity);
   const mac = imds.get('meta-data/mac').then((t) => t.trim());
   const ipv6 = options.ipv6 === false ? Promise.resolve(undefined) : mac.then((m) => readInterfaceIpv6(imds, m));
-  const privateIpv4 = imds.get('meta-data/local-ipv4').then((t) => t.trim());
+  // read whatever the cluster's family: the node-ip's family is judged at render, with the CIDR
+  const privateIpv4 = imds.getOptional('meta-data/local-ipv4').then((t) => t?.trim() || undefined);
   const hostname = imds.getOptional('meta-data/local-hostname').then(first);
   const cpu = readCpuMillicores(root);
   const memory = readMemoryMiB(root);
@@ -154,13 +155,14 @@ export async function gatherInstanceFacts(options: GatherOptions): Promise<Insta
   const id = await identity;
   const { privateDnsName } = await nodeIdentityOf(id, await hostname, options);
   const v6 = await ipv6;
+  const v4 = await privateIpv4;
   return {
     instanceId: id.instanceId,
     instanceType: id.instanceType,
     region: id.region,
     availabilityZone: id.availabilityZone,
     mac: await mac,
-    privateIpv4: await privateIpv4,
+    ...(v4 === undefined ? {} : { privateIpv4: v4 }),
     ...(v6 === undefined ? {} : { ipv6: v6 }),
     privateDnsName,
     cpuMillicores: await cpu,

@@ -8,7 +8,8 @@ export interface InstanceFacts {
   region: string;
   availabilityZone: string;
   mac: string;
-  privateIpv4: string;
+  /** IMDS local-ipv4; absent on an instance without IPv4 (an IPv6-only subnet), where only an IPv6 cluster can take it */
+  privateIpv4?: string;
   /** first IPv6 address of the primary interface, when it has one */
   ipv6?: string;
   /** the EC2 PrivateDnsName: IMDS local-hostname when EC2 assigned its domain, else from ec2:DescribeInstances */

@@ -13,6 +13,11 @@ export function nodeIp(family: IpFamily, instance: InstanceFacts): string {
     }
     return checkAddress('facts.ipv6', instance.ipv6, 'ipv6');
   }
+  if (!instance.privateIpv4) {
+    throw new InputError(
+      'facts.privateIpv4: missing (IMDS has no local-ipv4: an instance without IPv4), but spec.cluster.cidr is an IPv4 CIDR (a node in an IPv6-only subnet joins an IPv6 cluster)',
+    );
+  }
   return checkAddress('facts.privateIpv4', instance.privateIpv4, 'ipv4');
 }
 

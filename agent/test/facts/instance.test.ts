@@ -143,8 +143,14 @@ describe('gatherInstanceFacts', () => {
   });
 
   it('fails naming the IMDS path when a required one is missing', async () => {
-    const deps = await setUp({ metaData: { 'local-ipv4': null } });
-    await expect(gatherInstanceFacts(deps)).rejects.toThrow(/latest\/meta-data\/local-ipv4: not found \(404\)/);
+    const deps = await setUp({ metaData: { mac: null } });
+    await expect(gatherInstanceFacts(deps)).rejects.toThrow(/latest\/meta-data\/mac: not found \(404\)/);
+  });
+
+  it('an instance without IPv4 (IMDS has no local-ipv4): the facts have no privateIpv4, and render judges it against the CIDR', async () => {
+    const facts = await gatherInstanceFacts(await setUp({ metaData: { 'local-ipv4': null } }));
+    expect(facts).not.toHaveProperty('privateIpv4');
+    expect(facts.instanceId).toBe('i-0123456789abcdef0');
   });
 
   it('fails naming the machine file when one is missing', async () => {
