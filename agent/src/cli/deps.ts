@@ -3,7 +3,7 @@ import type { ProxySettings } from '../aws/proxy.js';
 import type { AwsTrust } from '../aws/trust.js';
 import { createEc2Api, type Ec2Api } from '../aws/ec2.js';
 import { createEksApi, type EksApi } from '../aws/eks.js';
-import { createImds, DEFAULT_IMDS_ENDPOINT, IPV6_IMDS_ENDPOINT, type Imds, type ImdsOptions } from '../aws/imds.js';
+import { createImds, DEFAULT_IMDS_ENDPOINT, IMDS_MODE_VARIABLE, IPV6_IMDS_ENDPOINT, type Imds, type ImdsOptions } from '../aws/imds.js';
 import { InputError } from '../errors.js';
 import type { Log } from './log.js';
 
@@ -22,8 +22,6 @@ export function imdsTimeoutMs(env: Env): number | undefined {
   }
   return seconds * 1000;
 }
-
-export const IMDS_MODE_VARIABLE = 'AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE';
 
 /**
  * The IMDS endpoint of this environment, as the AWS SDKs choose it: AWS_EC2_METADATA_SERVICE_ENDPOINT,

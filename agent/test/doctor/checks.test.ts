@@ -13,6 +13,7 @@ import { createCertificateRequest, issueServerCert } from '../../../test/support
 import { startApiServer } from '../../../test/emulators/apiserver.js';
 import { startImds } from '../../../test/emulators/imds.js';
 import { createImds } from '../../src/aws/imds.js';
+import { quoteManagerEnvironment, quoteUnitEnvironment } from '../../src/templates/escape.js';
 import { configWarnings } from '../../src/render/config-warnings.js';
 import type { NodePlan } from '../../src/boot.js';
 import type { DoctorDeps, UnitStatus } from '../../src/doctor/types.js';
@@ -166,16 +167,30 @@ describe('imds check', () => {
     expect(r.value).not.toHaveProperty('localHostname');
   });
 
-  it('names the endpoint that answered when the IPv4 one had no route', async () => {
+  it("names the endpoint that answered when the IPv4 one had no route, and warns unless the kubelet's helpers are told", async () => {
     const emulator = await startImds();
     try {
       // Linux refuses TCP to a multicast address with ENETUNREACH: no route, as on an instance without IPv4
       const imds = createImds({ endpoint: 'http://224.0.0.1', fallbackEndpoint: emulator.url });
-      const r = await one(imdsCheck(fakeDeps({ imds })));
-      expect(r).toMatchObject({
-        status: 'ok',
-        detail: `IMDSv2 token and identity (at ${emulator.url}: http://224.0.0.1 has no route, as on an instance without IPv4): i-0123456789abcdef0 (m5.large) in us-west-2a, account 111122223333`,
+      const withFiles = (files: Record<string, string>) =>
+        fakeDeps({ imds, readFile: async (path) => (path in files ? { content: Buffer.from(files[path]!), mode: 0o600 } : undefined) });
+      const served = `IMDSv2 token and identity (at ${emulator.url}: http://224.0.0.1 has no route, as on an instance without IPv4): i-0123456789abcdef0 (m5.large) in us-west-2a, account 111122223333`;
+      const untold = await one(imdsCheck(withFiles({})));
+      expect(untold).toMatchObject({
+        status: 'warn',
+        detail: `${served}; the kubelet's environment names no IMDS endpoint or mode, so its credential helpers (aws-iam-authenticator, ecr-credential-provider) ask http://224.0.0.1`,
+        hint: expect.stringMatching(/^set spec\.instance\.environment\.kubelet\.AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: IPv6 in the user data/),
       });
+      // as the agent writes spec.instance.environment.kubelet, and .default
+      const kubelet = `[Service]\nEnvironment=${quoteUnitEnvironment('AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE', 'IPv6')}\n`;
+      expect(await one(imdsCheck(withFiles({ '/etc/systemd/system/kubelet.service.d/environment.conf': kubelet })))).toMatchObject({
+        status: 'ok',
+        detail: served,
+      });
+      const manager = `[Manager]\nDefaultEnvironment=${quoteManagerEnvironment('AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE', 'ipv6')}\n`;
+      expect((await one(imdsCheck(withFiles({ '/etc/systemd/system.conf.d/environment.conf': manager })))).status).toBe('ok');
+      const ipv4 = `[Service]\nEnvironment=${quoteUnitEnvironment('AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE', 'IPv4')}\n`;
+      expect((await one(imdsCheck(withFiles({ '/etc/systemd/system/kubelet.service.d/environment.conf': ipv4 })))).status).toBe('warn');
     } finally {
       await emulator.close();
     }

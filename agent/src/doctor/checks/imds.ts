@@ -1,6 +1,7 @@
 import { EnvironmentError, describeCause } from '../../errors.js';
-import type { Imds } from '../../aws/imds.js';
+import { IMDS_MODE_VARIABLE, type Imds } from '../../aws/imds.js';
 import { readInstanceRole, type RoleRead } from '../../aws/instance-role.js';
+import { KUBELET_UNIT, PATHS, unitEnvironmentPath } from '../../render/paths.js';
 import type { Check } from '../runner.js';
 import type { AwsCredentials, DoctorDeps, KeptImds } from '../types.js';
 
@@ -35,6 +36,19 @@ function imdsHint(imds: Imds): string {
     `${ipv6 ? 'HttpProtocolIpv6 enabled (a Nitro instance), ' : ''}HttpTokens optional/required, HttpPutResponseHopLimit >= 1 for the host) ` +
     `and that no firewall or proxy intercepts ${hosts.join(' or ')}`
   );
+}
+
+/**
+ * Whether the kubelet's environment, as the agent wrote it (the kubelet unit's drop-in, then every
+ * service's default), names an IMDS endpoint or the IPv6 mode: the AWS SDKs of its credential
+ * helpers ask 169.254.169.254 otherwise.
+ */
+async function kubeletToldImdsMode(deps: DoctorDeps): Promise<boolean> {
+  for (const path of [unitEnvironmentPath(KUBELET_UNIT), PATHS.systemEnvironment]) {
+    const text = (await deps.readFile(path))?.content.toString('utf8') ?? '';
+    if (new RegExp(`\\b(${IMDS_MODE_VARIABLE}=["']?ipv6|AWS_EC2_METADATA_SERVICE_ENDPOINT=)`, 'i').test(text)) return true;
+  }
+  return false;
 }
 
 /** The identity document's fields and the first local-hostname, as the imds line reads them from IMDS (or the boot's kept answers). */
@@ -85,11 +99,16 @@ export function imdsCheck(deps: DoctorDeps): Check {
       }
       const { servedBy, endpoint } = deps.imds;
       const where = servedBy ? ` (at ${servedBy}: ${endpoint} has no route, as on an instance without IPv4)` : '';
-      return {
-        status: 'ok',
-        detail: `IMDSv2 token and identity${where}: ${identity.instanceId} (${identity.instanceType}) in ${identity.availabilityZone}, account ${identity.accountId}`,
-        value: identity,
-      };
+      const detail = `IMDSv2 token and identity${where}: ${identity.instanceId} (${identity.instanceType}) in ${identity.availabilityZone}, account ${identity.accountId}`;
+      if (servedBy && !(await kubeletToldImdsMode(deps))) {
+        return {
+          status: 'warn',
+          detail: `${detail}; the kubelet's environment names no IMDS endpoint or mode, so its credential helpers (aws-iam-authenticator, ecr-credential-provider) ask ${endpoint}`,
+          hint: `set spec.instance.environment.kubelet.${IMDS_MODE_VARIABLE}: IPv6 in the user data (the kubelet's token and image pulls need the instance role's credentials from IMDS)`,
+          value: identity,
+        };
+      }
+      return { status: 'ok', detail, value: identity };
     },
   };
 }
