@@ -38,6 +38,9 @@ function imdsHint(imds: Imds): string {
   );
 }
 
+/** An assignment of the IPv6 mode or of an endpoint, as Environment= or DefaultEnvironment= holds it */
+const IMDS_NAMED = new RegExp(`\\b(${IMDS_MODE_VARIABLE}=["']?ipv6|AWS_EC2_METADATA_SERVICE_ENDPOINT=)`, 'i');
+
 /**
  * Whether the kubelet's environment, as the agent wrote it (the kubelet unit's drop-in, then every
  * service's default), names an IMDS endpoint or the IPv6 mode: the AWS SDKs of its credential
@@ -46,7 +49,7 @@ function imdsHint(imds: Imds): string {
 async function kubeletToldImdsMode(deps: DoctorDeps): Promise<boolean> {
   for (const path of [unitEnvironmentPath(KUBELET_UNIT), PATHS.systemEnvironment]) {
     const text = (await deps.readFile(path))?.content.toString('utf8') ?? '';
-    if (new RegExp(`\\b(${IMDS_MODE_VARIABLE}=["']?ipv6|AWS_EC2_METADATA_SERVICE_ENDPOINT=)`, 'i').test(text)) return true;
+    if (IMDS_NAMED.test(text)) return true;
   }
   return false;
 }
