@@ -26,27 +26,22 @@ export function imdsTimeoutMs(env: Env): number | undefined {
 /**
  * The IMDS endpoint of this environment, as the AWS SDKs choose it: AWS_EC2_METADATA_SERVICE_ENDPOINT,
  * else EC2's endpoint of the family AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE names (`IPv6` for an
- * instance without IPv4, e.g. in an IPv6-only subnet; a drop-in on the agent's units sets it), else
- * EC2's IPv4 one.
+ * instance without IPv4; a drop-in on the agent's units sets it), else EC2's IPv4 one, with EC2's
+ * IPv6 endpoint behind it for when IPv4 has no route. An instance in an IPv6-only subnet then reads
+ * its metadata without a drop-in naming the mode (its IPv4 connection finds no route at once, so an
+ * instance with IPv4 never asks the other). No fallback when either is named: that choice stands.
  */
-export function imdsEndpoint(env: Env): string {
-  if (env.AWS_EC2_METADATA_SERVICE_ENDPOINT) return env.AWS_EC2_METADATA_SERVICE_ENDPOINT.replace(/\/+$/, '');
+export function imdsEndpoints(env: Env): Pick<ImdsOptions, 'endpoint' | 'fallbackEndpoint'> {
+  if (env.AWS_EC2_METADATA_SERVICE_ENDPOINT) return { endpoint: env.AWS_EC2_METADATA_SERVICE_ENDPOINT.replace(/\/+$/, '') };
   const mode = env[IMDS_MODE_VARIABLE];
-  if (mode === undefined || mode === '' || mode.toLowerCase() === 'ipv4') return DEFAULT_IMDS_ENDPOINT;
-  if (mode.toLowerCase() === 'ipv6') return IPV6_IMDS_ENDPOINT;
+  if (mode === undefined || mode === '') return { endpoint: DEFAULT_IMDS_ENDPOINT, fallbackEndpoint: IPV6_IMDS_ENDPOINT };
+  if (mode.toLowerCase() === 'ipv4') return { endpoint: DEFAULT_IMDS_ENDPOINT };
+  if (mode.toLowerCase() === 'ipv6') return { endpoint: IPV6_IMDS_ENDPOINT };
   throw new InputError(`${IMDS_MODE_VARIABLE}: ${JSON.stringify(mode)} is not an endpoint mode (expected "IPv4" or "IPv6")`);
 }
 
-/**
- * The IMDS endpoint, and where IMDS is asked when it has no route: EC2's IPv6 endpoint, when the
- * environment names neither an endpoint nor a mode. An instance in an IPv6-only subnet then reads
- * its metadata without a drop-in naming the mode (its IPv4 connection finds no route at once, so
- * an instance with IPv4 never asks the other). No fallback when either is named: that choice stands.
- */
-export function imdsEndpoints(env: Env): Pick<ImdsOptions, 'endpoint' | 'fallbackEndpoint'> {
-  const endpoint = imdsEndpoint(env);
-  return env.AWS_EC2_METADATA_SERVICE_ENDPOINT || env[IMDS_MODE_VARIABLE] ? { endpoint } : { endpoint, fallbackEndpoint: IPV6_IMDS_ENDPOINT };
-}
+/** The endpoint alone: the one the kept answers are kept under. */
+export const imdsEndpoint = (env: Env): string => imdsEndpoints(env).endpoint;
 
 /**
  * One IMDS client for the whole run, built on first use. When `log` is given, the first attempt
