@@ -20,6 +20,8 @@ export type ImdsAnswers = Record<string, string | null>;
 interface AnswersFile {
   version: 1;
   endpoint: string;
+  /** the fallback endpoint that answered (Imds.servedBy), when `endpoint` had no route */
+  servedBy?: string;
   answers: ImdsAnswers;
 }
 
@@ -35,6 +37,9 @@ export function recordingImds(inner: Imds): RecordingImds {
   };
   return {
     endpoint: inner.endpoint,
+    get servedBy() {
+      return inner.servedBy;
+    },
     answers: () => ({ ...answers }),
     async get(path) {
       const text = await inner.get(path);
@@ -60,8 +65,9 @@ export function recordingImds(inner: Imds): RecordingImds {
  * synced, unlike the configuration: it lives in /run (memory), and a file lost to a crash costs
  * the run phase only its questions to IMDS.
  */
-export function keepImdsAnswers(root: string, endpoint: string, answers: ImdsAnswers): void {
-  const body: AnswersFile = { version: 1, endpoint, answers };
+export function keepImdsAnswers(root: string, recorder: RecordingImds): void {
+  const { endpoint, servedBy } = recorder;
+  const body: AnswersFile = { version: 1, endpoint, ...(servedBy ? { servedBy } : {}), answers: recorder.answers() };
   const file = join(root, IMDS_ANSWERS_PATH);
   const temp = `${file}.${process.pid}.tmp`;
   mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
@@ -78,7 +84,7 @@ export function keepImdsAnswers(root: string, endpoint: string, answers: ImdsAns
  * The answers the config phase kept for IMDS at `endpoint`: `answers` when the file is usable,
  * `problem` when it exists but is not (the caller says so and asks IMDS), neither when there is none.
  */
-export function readImdsAnswers(root: string, endpoint: string): { answers?: ImdsAnswers; problem?: string } {
+export function readImdsAnswers(root: string, endpoint: string): { answers?: KeptAnswers; problem?: string } {
   let text: string;
   try {
     text = readFileSync(join(root, IMDS_ANSWERS_PATH), 'utf8');
@@ -101,16 +107,25 @@ export function readImdsAnswers(root: string, endpoint: string): { answers?: Imd
   if (!ours) return { problem: 'not a file written by this agent' };
   // Kept for another IMDS (a test's emulator, an endpoint override): not this one's answers.
   if (file.endpoint !== endpoint) return { problem: `kept for IMDS at ${String(file.endpoint)}, not ${endpoint}` };
-  return { answers };
+  return { answers: { answers, ...(typeof file.servedBy === 'string' ? { servedBy: file.servedBy } : {}) } };
 }
 
-/** An IMDS client that gives the kept answers and asks `live()` for everything else. */
+/** What readImdsAnswers gives: the answers, and the fallback endpoint that gave them, if one did. */
+export interface KeptAnswers {
+  answers: ImdsAnswers;
+  servedBy?: string;
+}
+
+/**
+ * An IMDS client that gives the kept answers and asks `live()` for everything else; it was served
+ * by the fallback endpoint when the kept answers were, or when IMDS, asked since, is.
+ */
 export interface ReplayingImds extends Imds {
   /** how many reads the kept answers served, and how many went to IMDS */
   counts(): { kept: number; asked: number };
 }
 
-export function replayingImds(answers: ImdsAnswers, endpoint: string, live: () => Imds): ReplayingImds {
+export function replayingImds({ answers, servedBy }: KeptAnswers, endpoint: string, live: () => Imds): ReplayingImds {
   let kept = 0;
   let asked = 0;
   const known = (path: string) => Object.hasOwn(answers, path);
@@ -125,6 +140,9 @@ export function replayingImds(answers: ImdsAnswers, endpoint: string, live: () =
   };
   return {
     endpoint,
+    get servedBy() {
+      return (asked > 0 ? live().servedBy : undefined) ?? servedBy;
+    },
     counts: () => ({ kept, asked }),
     async get(path) {
       // a kept 404 is not an answer get() can give: IMDS is asked, and says why

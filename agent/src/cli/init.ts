@@ -230,7 +230,7 @@ export async function run(
     if (recorder) {
       // a shortcut for the run phase: without the file it asks IMDS, so failing to keep it fails nothing
       try {
-        keepImdsAnswers(options.root, recorder.endpoint, recorder.answers());
+        keepImdsAnswers(options.root, recorder);
       } catch (err) {
         log(`warning: keeping the IMDS answers for the run phase: ${describeCause(err)}`);
       }

@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -57,7 +57,7 @@ describe('IMDS answers kept for the run phase', () => {
     await expect(rec.get('meta-data/local-ipv4')).rejects.toThrow(/404/);
 
     root = mkdtempSync(join(tmpdir(), 'imds-answers-'));
-    keepImdsAnswers(root, rec.endpoint, rec.answers());
+    keepImdsAnswers(root, rec);
     // readable by root only, and no temporary file left beside it
     expect(statSync(join(root, IMDS_ANSWERS_PATH)).mode & 0o777).toBe(0o600);
     expect(readdirSync(dirname(join(root, IMDS_ANSWERS_PATH)))).toEqual(['imds-answers.json']);
@@ -75,11 +75,37 @@ describe('IMDS answers kept for the run phase', () => {
     expect(await replay.getOptional('meta-data/local-hostname')).toBe('ip-10-0-1-23.ec2.internal');
     expect(later.asked).toEqual(['meta-data/local-ipv4', 'meta-data/local-hostname']);
     expect(replay.counts()).toEqual({ kept: 3, asked: 2 });
+    // IPv4 answered: no fallback is remembered
+    expect(JSON.parse(readFileSync(join(root, IMDS_ANSWERS_PATH), 'utf8'))).not.toHaveProperty('servedBy');
+    expect(replay.servedBy).toBeUndefined();
+  });
+
+  it('remembers that the fallback endpoint answered, so the run phase plans what the config phase did', async () => {
+    const live = memoryImds({ 'meta-data/mac': '0e:aa:bb:cc:dd:ee\n' });
+    const overIpv6: Imds = { ...live.imds, servedBy: 'http://[fd00:ec2::254]' };
+    const rec = recordingImds(overIpv6);
+    await rec.get('meta-data/mac');
+    expect(rec.servedBy).toBe('http://[fd00:ec2::254]');
+    root = mkdtempSync(join(tmpdir(), 'imds-answers-'));
+    keepImdsAnswers(root, rec);
+    const kept = readImdsAnswers(root, 'http://169.254.169.254');
+    expect(kept.answers?.servedBy).toBe('http://[fd00:ec2::254]');
+    // served by the kept answers alone: the fallback is the one they came from
+    const ipv4Now = memoryImds({ 'meta-data/local-ipv4': '10.0.1.23' });
+    const replay = replayingImds(kept.answers!, 'http://169.254.169.254', () => ipv4Now.imds);
+    await replay.get('meta-data/mac');
+    expect(replay.servedBy).toBe('http://[fd00:ec2::254]');
+    // once IMDS is asked, the live client says which endpoint answers now
+    const fallbackNow = memoryImds({ 'meta-data/local-ipv4': '10.0.1.23' });
+    const fresh = replayingImds({ answers: {} }, 'http://169.254.169.254', () => ({ ...fallbackNow.imds, servedBy: 'http://[fd00:ec2::254]' }));
+    expect(fresh.servedBy).toBeUndefined();
+    await fresh.get('meta-data/local-ipv4');
+    expect(fresh.servedBy).toBe('http://[fd00:ec2::254]');
   });
 
   it('asks IMDS when get() needs what was kept as a 404, so the error is the live one', async () => {
     const later = memoryImds({});
-    const replay = replayingImds({ 'meta-data/mac': null }, 'http://169.254.169.254', () => later.imds);
+    const replay = replayingImds({ answers: { 'meta-data/mac': null } }, 'http://169.254.169.254', () => later.imds);
     await expect(replay.get('meta-data/mac')).rejects.toThrow(/404/);
     expect(later.asked).toEqual(['meta-data/mac']);
   });
