@@ -398,6 +398,12 @@ export async function checkImdsWithoutIpv4Route(checks: Checks, vm: SshTarget, c
       const line = lines.find((c) => c.name === name);
       expect(line?.status === 'ok', `doctor's ${name} line: ${JSON.stringify(line)}`);
     }
+    // what init would write now, with IMDS answering over IPv6 alone: the kubelet told the mode
+    const files = lines.find((c) => c.name === 'files');
+    expect(
+      files?.status === 'fail' && /\/etc\/systemd\/system\/kubelet\.service\.d\/environment\.conf/.test(files.detail ?? ''),
+      `doctor's files line names the kubelet's environment drop-in init would write now: ${JSON.stringify(files)}`,
+    );
     const direct = await ssh(vm, 'ip rule show | grep -c uidrange; true');
     expect(direct.stdout.trim() === '0', `the routing rule was left behind:\n${direct.stdout}`);
     return `${r.stdout.trim().split('\n')[0]}; ${notes[0]!.replace(/^.*note: /, 'note: ')}; doctor: imds warn (${imds.detail})`;

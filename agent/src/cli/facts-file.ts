@@ -20,6 +20,7 @@ const instanceFactsSchema = z.strictObject({
   memoryMiB: count,
   kubeletVersion: text,
   containerdVersion: text,
+  imdsOverIpv6: z.optional(z.boolean()),
 });
 
 /** The cluster details `render --cluster` takes, the subset of eks:DescribeCluster it needs. */

@@ -1,4 +1,4 @@
-import type { Imds } from '../aws/imds.js';
+import { IPV6_IMDS_ENDPOINT, type Imds } from '../aws/imds.js';
 import { EnvironmentError } from '../errors.js';
 import { readCpuMillicores, readMemoryMiB } from './machine.js';
 import type { InstanceFacts } from './types.js';
@@ -156,6 +156,8 @@ export async function gatherInstanceFacts(options: GatherOptions): Promise<Insta
   const { privateDnsName } = await nodeIdentityOf(id, await hostname, options);
   const v6 = await ipv6;
   const v4 = await privateIpv4;
+  // asked after the reads, when the client knows which endpoint answered them
+  const overIpv6 = (imds.servedBy ?? imds.endpoint) === IPV6_IMDS_ENDPOINT;
   return {
     instanceId: id.instanceId,
     instanceType: id.instanceType,
@@ -169,5 +171,6 @@ export async function gatherInstanceFacts(options: GatherOptions): Promise<Insta
     memoryMiB: await memory,
     kubeletVersion: await kubelet,
     containerdVersion: await containerd,
+    ...(overIpv6 ? { imdsOverIpv6: true } : {}),
   };
 }

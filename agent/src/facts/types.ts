@@ -20,6 +20,12 @@ export interface InstanceFacts {
   kubeletVersion: string;
   /** e.g. "1.7.27" or "2.1.0" */
   containerdVersion: string;
+  /**
+   * IMDS answered at EC2's IPv6 endpoint (http://[fd00:ec2::254]): the agent was told to ask it,
+   * or 169.254.169.254 had no route. The AWS SDKs of the kubelet's credential helpers ask it only
+   * when told, so render tells them (render/unit-environment.ts).
+   */
+  imdsOverIpv6?: boolean;
 }
 
 /** ENI limits of the instance type's default network card, used for max pods. */

@@ -88,6 +88,17 @@ export const systemEnvironment = {"0":function(container,depth0,helpers,partials
 },"useData":true};
 
 export const unitEnvironment = {"0":function(container,depth0,helpers,partials,data) {
+    var stack1, helper, lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "# "
+    + ((stack1 = (((helper = lookupProperty(helpers,"note") || container.strict(depth0, "note", {"start":{"line":3,"column":4},"end":{"line":3,"column":8}} ))),(typeof helper === "function" ? helper.call(depth0 != null ? depth0 : (container.nullContext || {}),{"name":"note","hash":{},"data":data,"loc":{"start":{"line":3,"column":2},"end":{"line":3,"column":10}}}) : helper))) != null ? stack1 : "")
+    + "\n";
+},"1":function(container,depth0,helpers,partials,data) {
     var stack1, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -96,16 +107,18 @@ export const unitEnvironment = {"0":function(container,depth0,helpers,partials,d
     };
 
   return "Environment="
-    + ((stack1 = (lookupProperty(helpers,"unitEnvironment")||container.strict(depth0, "unitEnvironment", {"start":{"line":4,"column":14},"end":{"line":4,"column":29}} )).call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(depth0,"name"),lookupProperty(depth0,"value"),{"name":"unitEnvironment","hash":{},"data":data,"loc":{"start":{"line":4,"column":12},"end":{"line":4,"column":42}}})) != null ? stack1 : "")
+    + ((stack1 = (lookupProperty(helpers,"unitEnvironment")||container.strict(depth0, "unitEnvironment", {"start":{"line":7,"column":14},"end":{"line":7,"column":29}} )).call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(depth0,"name"),lookupProperty(depth0,"value"),{"name":"unitEnvironment","hash":{},"data":data,"loc":{"start":{"line":7,"column":12},"end":{"line":7,"column":42}}})) != null ? stack1 : "")
     + "\n";
 },"compiler":[8,">= 4.3.0"],"main":function(container,depth0,helpers,partials,data) {
-    var stack1, lookupProperty = container.lookupProperty || function(parent, propertyName) {
+    var stack1, alias1=depth0 != null ? depth0 : (container.nullContext || {}), lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
         }
         return undefined
     };
 
-  return "# Written by eks-node-agent from spec.instance.environment; the next `eks-node-agent init` replaces it.\n[Service]\n"
-    + ((stack1 = lookupProperty(helpers,"each").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(depth0,"variables"),{"name":"each","hash":{},"fn":container.program(0, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":3,"column":0},"end":{"line":5,"column":9}}})) != null ? stack1 : "");
+  return "# Written by eks-node-agent from spec.instance.environment; the next `eks-node-agent init` replaces it.\n"
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"note"),{"name":"if","hash":{},"fn":container.program(0, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":2,"column":0},"end":{"line":4,"column":7}}})) != null ? stack1 : "")
+    + "[Service]\n"
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(depth0,"variables"),{"name":"each","hash":{},"fn":container.program(1, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":6,"column":0},"end":{"line":8,"column":9}}})) != null ? stack1 : "");
 },"useData":true};

@@ -33,6 +33,7 @@ async function problems(read: () => Promise<unknown>): Promise<string[]> {
 describe('render --instance', () => {
   it('reads valid facts as they are', async () => {
     await expect(readInstanceFacts(file('good.json', { ...good, ipv6: 'fd00::1' }))).resolves.toEqual({ ...good, ipv6: 'fd00::1' });
+    await expect(readInstanceFacts(file('over-ipv6.json', { ...good, imdsOverIpv6: true }))).resolves.toEqual({ ...good, imdsOverIpv6: true });
   });
 
   it('names every bad field with its value and what is expected', async () => {
@@ -43,6 +44,7 @@ describe('render --instance', () => {
       ipv6: '10.0.0.1',
       cpuMillicores: 2000.5,
       memoryMiB: -3,
+      imdsOverIpv6: 'yes',
       extra: 1,
       region: undefined,
     });
@@ -53,6 +55,7 @@ describe('render --instance', () => {
       `--instance ${path}: ipv6: "10.0.0.1" is not an IPv6 address`,
       `--instance ${path}: cpuMillicores: 2000.5 is not a whole number`,
       `--instance ${path}: memoryMiB: -3 is not greater than 0`,
+      `--instance ${path}: imdsOverIpv6: "yes" is not a boolean`,
       `--instance ${path}: extra: unknown field`,
     ]);
   });

@@ -15,6 +15,8 @@ import { startImds } from '../../../test/emulators/imds.js';
 import { createImds } from '../../src/aws/imds.js';
 import { quoteManagerEnvironment, quoteUnitEnvironment } from '../../src/templates/escape.js';
 import { configWarnings } from '../../src/render/config-warnings.js';
+import { render } from '../../src/render/index.js';
+import { baseConfig, baseFacts } from '../render/fixtures.js';
 import type { NodePlan } from '../../src/boot.js';
 import type { DoctorDeps, UnitStatus } from '../../src/doctor/types.js';
 import type { ConfigValue } from '../../src/doctor/checks/config.js';
@@ -179,10 +181,14 @@ describe('imds check', () => {
       expect(untold).toMatchObject({
         status: 'warn',
         detail: `${served}; the kubelet's environment names no IMDS endpoint or mode, so its credential helpers (aws-iam-authenticator, ecr-credential-provider) ask http://224.0.0.1`,
-        hint: expect.stringMatching(/^set spec\.instance\.environment\.kubelet\.AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: IPv6 in the user data/),
+        hint: expect.stringMatching(
+          /^`eks-node-agent init --skip run` adds it to the kubelet's environment, as init does whenever IMDS answers over IPv6 alone/,
+        ),
       });
-      // as the agent writes spec.instance.environment.kubelet, and .default
-      const kubelet = `[Service]\nEnvironment=${quoteUnitEnvironment('AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE', 'IPv6')}\n`;
+      // the drop-in render writes when IMDS answered over IPv6 (render/unit-environment.ts) satisfies the line
+      const ca = await createTestCa({ days: 3650 });
+      const rendered = render(baseConfig(ca.certBase64), baseFacts({ imdsOverIpv6: true }));
+      const kubelet = rendered.files.find((f) => f.path === '/etc/systemd/system/kubelet.service.d/environment.conf')!.content;
       expect(await one(imdsCheck(withFiles({ '/etc/systemd/system/kubelet.service.d/environment.conf': kubelet })))).toMatchObject({
         status: 'ok',
         detail: served,

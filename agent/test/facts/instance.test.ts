@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEc2Api } from '../../src/aws/ec2.js';
-import { createImds } from '../../src/aws/imds.js';
+import { createImds, IPV6_IMDS_ENDPOINT, type Imds } from '../../src/aws/imds.js';
 import { gatherInstanceFacts, nodeNameSource } from '../../src/facts/instance.js';
 import type { Exec } from '../../src/facts/versions.js';
 import { EnvironmentError } from '../../src/errors.js';
@@ -151,6 +151,28 @@ describe('gatherInstanceFacts', () => {
     const facts = await gatherInstanceFacts(await setUp({ metaData: { 'local-ipv4': null } }));
     expect(facts).not.toHaveProperty('privateIpv4');
     expect(facts.instanceId).toBe('i-0123456789abcdef0');
+  });
+
+  it("records that IMDS answered at EC2's IPv6 endpoint, by fallback or by mode, and only then", async () => {
+    const deps = await setUp({ metaData: { 'local-ipv4': null } });
+    expect(await gatherInstanceFacts(deps)).not.toHaveProperty('imdsOverIpv6');
+    // the emulator on loopback stands in for http://[fd00:ec2::254], which this machine cannot serve
+    const client = deps.imds;
+    const answeredAt = (served: Partial<Pick<Imds, 'endpoint' | 'servedBy'>>): Imds => ({
+      endpoint: served.endpoint ?? client.endpoint,
+      ...(served.servedBy ? { servedBy: served.servedBy } : {}),
+      get: (path) => client.get(path),
+      getOptional: (path) => client.getOptional(path),
+      getBytesOptional: (path) => client.getBytesOptional(path),
+    });
+    // 169.254.169.254 had no route and the fallback answered
+    expect((await gatherInstanceFacts({ ...deps, imds: answeredAt({ endpoint: 'http://169.254.169.254', servedBy: IPV6_IMDS_ENDPOINT }) })).imdsOverIpv6).toBe(
+      true,
+    );
+    // AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6 told the agent to ask there
+    expect((await gatherInstanceFacts({ ...deps, imds: answeredAt({ endpoint: IPV6_IMDS_ENDPOINT }) })).imdsOverIpv6).toBe(true);
+    // another endpoint (an override) says nothing of the kubelet's IMDS
+    expect(await gatherInstanceFacts({ ...deps, imds: answeredAt({ endpoint: 'http://[fd00:1::1]:8080' }) })).not.toHaveProperty('imdsOverIpv6');
   });
 
   it('fails naming the machine file when one is missing', async () => {

@@ -102,6 +102,34 @@ describe('render', () => {
     expect(defaultPauseImage('us-west-2')).toBe('602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/pause:3.10');
   });
 
+  it("tells the kubelet's credential helpers IMDS's IPv6 endpoint when the agent's IMDS answered there, unless the user data names one", () => {
+    const dropIn = '/etc/systemd/system/kubelet.service.d/environment.conf';
+    const over6 = baseFacts({ imdsOverIpv6: true });
+    const alone = file(render(baseConfig(ca.certBase64), over6), dropIn);
+    expect(alone).toMatch(/^# AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6 added by the agent: IMDS answered at http:\/\/\[fd00:ec2::254\]/m);
+    expect(alone.split('\n').filter((l) => l.startsWith('Environment='))).toEqual(['Environment="AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6"']);
+    // beside the user's own variables, in name order
+    const beside = file(render(baseConfig(ca.certBase64, { instance: { environment: { kubelet: { ZED: '1', ABC: '2' } } } }), over6), dropIn);
+    expect(beside.split('\n').filter((l) => l.startsWith('Environment='))).toEqual([
+      'Environment="ABC=2"',
+      'Environment="AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6"',
+      'Environment="ZED=1"',
+    ]);
+    // IMDS answered over IPv4: nothing added, no drop-in for a kubelet the user data gives no environment
+    expect(render(baseConfig(ca.certBase64), baseFacts()).files.some((f) => f.path === dropIn)).toBe(false);
+    // the user data's own choice, for the kubelet or every service, is kept as written
+    const own = file(
+      render(baseConfig(ca.certBase64, { instance: { environment: { kubelet: { AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://[fd00:ec2::254]' } } } }), over6),
+      dropIn,
+    );
+    expect(own).not.toContain('MODE');
+    const everyService = render(
+      baseConfig(ca.certBase64, { instance: { environment: { default: { AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: 'IPv6' } } } }),
+      over6,
+    );
+    expect(everyService.files.some((f) => f.path === dropIn)).toBe(false);
+  });
+
   it("keeps the agent's containerd version and warns when the user TOML declares another", () => {
     const plan = render(
       baseConfig(ca.certBase64, { containerd: { config: 'version = 2\n[plugins."io.containerd.cri.v1.images"]\nmax_concurrent_downloads = 5\n' } }),

@@ -107,7 +107,10 @@ export function imdsCheck(deps: DoctorDeps): Check {
         return {
           status: 'warn',
           detail: `${detail}; the kubelet's environment names no IMDS endpoint or mode, so its credential helpers (aws-iam-authenticator, ecr-credential-provider) ask ${endpoint}`,
-          hint: `set spec.instance.environment.kubelet.${IMDS_MODE_VARIABLE}: IPv6 in the user data (the kubelet's token and image pulls need the instance role's credentials from IMDS)`,
+          hint:
+            "`eks-node-agent init --skip run` adds it to the kubelet's environment, as init does whenever IMDS answers over IPv6 alone at boot; " +
+            `a ${IMDS_MODE_VARIABLE} the user data gives the kubelet or every service (spec.instance.environment) is kept as written ` +
+            "(the kubelet's token and image pulls need the instance role's credentials from IMDS)",
           value: identity,
         };
       }
