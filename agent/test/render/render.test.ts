@@ -128,6 +128,23 @@ describe('render', () => {
       over6,
     );
     expect(everyService.files.some((f) => f.path === dropIn)).toBe(false);
+    expect(everyService.warnings).toEqual([]);
+    // an IPv4 mode is kept too, with a warning naming the key that chose it (the kubelet's own wins over every service's)
+    const ipv4 = render(
+      baseConfig(ca.certBase64, {
+        instance: { environment: { kubelet: { AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: 'IPv4' }, default: { AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: 'IPv6' } } },
+      }),
+      over6,
+    );
+    expect(file(ipv4, dropIn)).toContain('Environment="AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv4"');
+    expect(ipv4.warnings).toEqual([
+      'spec.instance.environment.kubelet.AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: "IPv4", but IMDS answered the agent at http://[fd00:ec2::254]: ' +
+        "the kubelet's credential helpers ask 169.254.169.254 and may get no credentials (kept as written; IPv6 sends them where the agent's IMDS answered)",
+    ]);
+    // the same choice over IPv4 IMDS says nothing
+    expect(
+      render(baseConfig(ca.certBase64, { instance: { environment: { default: { AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: 'IPv4' } } } }), baseFacts()).warnings,
+    ).toEqual([]);
   });
 
   it("keeps the agent's containerd version and warns when the user TOML declares another", () => {
