@@ -192,7 +192,8 @@ export function clockCheck(deps: DoctorDeps): Check {
       // The Date header has one-second resolution and the request takes time: below 2 s is noise.
       const skew = Math.round((deps.now().getTime() - server) / 1000);
       const text = Math.abs(skew) <= 2 ? 'in step with the API server (within 2s)' : `${Math.abs(skew)}s ${skew > 0 ? 'ahead of' : 'behind'} the API server`;
-      const hint = 'sync the clock: enable chronyd with the Amazon Time Sync Service (169.254.169.123); tokens and certificates are checked against time';
+      const hint =
+        'sync the clock: enable chronyd with the Amazon Time Sync Service (169.254.169.123, or fd00:ec2::123 on an instance without IPv4); tokens and certificates are checked against time';
       if (Math.abs(skew) > 300) return { status: 'fail', detail: `node clock ${text}`, hint: `${hint}; more than 5 minutes breaks token signatures` };
       if (Math.abs(skew) > 60) return { status: 'warn', detail: `node clock ${text}`, hint };
       return { status: 'ok', detail: `node clock ${text}` };

@@ -174,7 +174,7 @@ export function caCheck(deps: DoctorDeps): Check {
           return {
             status: 'fail',
             detail: `CA not yet valid: ${describe(c)}`,
-            hint: 'the node clock is behind: see the clock line; enable chronyd (Amazon Time Sync, 169.254.169.123)',
+            hint: 'the node clock is behind: see the clock line; enable chronyd (Amazon Time Sync, 169.254.169.123 or fd00:ec2::123)',
           };
         }
         if (now > c.validTo.getTime()) {
