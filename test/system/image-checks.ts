@@ -348,12 +348,17 @@ export async function checkDoctorWithoutImds(checks: Checks, vm: SshTarget, doct
  * endpoint that answered and warns that the kubelet's credential helpers were not told. Undone
  * before the next check.
  */
-export async function checkImdsWithoutIpv4Route(checks: Checks, vm: SshTarget, commands: { check: string; doctor: string; timeoutMs: number }): Promise<void> {
-  await checks.check('IMDS with no IPv4 route: config check and doctor read it at [fd00:ec2::254], no mode named, and say so', async () => {
+export async function checkImdsWithoutIpv4Route(
+  checks: Checks,
+  vm: SshTarget,
+  commands: { check: string; doctor: string; dryRun: string; timeoutMs: number },
+): Promise<void> {
+  await checks.check('IMDS with no IPv4 route: config check, doctor and init read it at [fd00:ec2::254], no mode named, and say so', async () => {
     const rule = 'to 169.254.169.254 uidrange 0-0 unreachable priority 100';
     const forward = "socat TCP6-LISTEN:80,bind='[fd00:ec2::254]',fork,reuseaddr TCP4:169.254.169.254:80";
     let r;
     let doctor;
+    let plan;
     try {
       await sshOk(
         vm,
@@ -371,6 +376,7 @@ export async function checkImdsWithoutIpv4Route(checks: Checks, vm: SshTarget, c
       );
       r = await ssh(vm, commands.check, 120_000);
       doctor = await ssh(vm, commands.doctor, commands.timeoutMs);
+      plan = await ssh(vm, commands.dryRun, 120_000);
     } finally {
       await ssh(vm, `pkill -u nobody -f 'socat TCP6-LISTEN:80'; ip rule del ${rule}; ip -6 addr del fd00:ec2::254/128 dev lo`);
     }
@@ -398,15 +404,18 @@ export async function checkImdsWithoutIpv4Route(checks: Checks, vm: SshTarget, c
       const line = lines.find((c) => c.name === name);
       expect(line?.status === 'ok', `doctor's ${name} line: ${JSON.stringify(line)}`);
     }
-    // what init would write now, with IMDS answering over IPv6 alone: the kubelet told the mode
+    // doctor's files line judges the files against this boot's kept answers, read over IPv4
     const files = lines.find((c) => c.name === 'files');
+    expect(files?.status === 'ok', `doctor's files line, judged by this boot's answers: ${JSON.stringify(files)}`);
+    // what init would write now, with IMDS answering over IPv6 alone: the kubelet told the mode
+    const dropIn = plan.stdout.split('\n').find((l) => l.endsWith(' /etc/systemd/system/kubelet.service.d/environment.conf'));
     expect(
-      files?.status === 'fail' && /\/etc\/systemd\/system\/kubelet\.service\.d\/environment\.conf/.test(files.detail ?? ''),
-      `doctor's files line names the kubelet's environment drop-in init would write now: ${JSON.stringify(files)}`,
+      plan.exitCode === 0 && dropIn?.startsWith('file 0600 ') === true,
+      `init --dry-run plans the kubelet's environment drop-in (exit ${plan.exitCode}):\n${plan.stdout}${plan.stderr}`,
     );
     const direct = await ssh(vm, 'ip rule show | grep -c uidrange; true');
     expect(direct.stdout.trim() === '0', `the routing rule was left behind:\n${direct.stdout}`);
-    return `${r.stdout.trim().split('\n')[0]}; ${notes[0]!.replace(/^.*note: /, 'note: ')}; doctor: imds warn (${imds.detail})`;
+    return `${r.stdout.trim().split('\n')[0]}; ${notes[0]!.replace(/^.*note: /, 'note: ')}; doctor: imds warn (${imds.detail}); init --dry-run: ${dropIn}`;
   });
 }
 

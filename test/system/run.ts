@@ -488,6 +488,7 @@ async function checkJoinedCase(
     await checkImdsWithoutIpv4Route(checks, target, {
       check: `eks-node-agent config check ${BOOT_SOURCES}`,
       doctor: `${DOCTOR} --output json`,
+      dryRun: `eks-node-agent init --dry-run ${BOOT_SOURCES}`,
       timeoutMs: DOCTOR_SSH_MS,
     });
   }
