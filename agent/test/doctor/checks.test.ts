@@ -182,7 +182,7 @@ describe('imds check', () => {
         status: 'warn',
         detail: `${served}; the kubelet's environment names no IMDS endpoint or mode, so its credential helpers (aws-iam-authenticator, ecr-credential-provider) ask http://224.0.0.1`,
         hint: expect.stringMatching(
-          /^`eks-node-agent init --skip run` adds it to the kubelet's environment, as init does whenever IMDS answers over IPv6 alone/,
+          /^`eks-node-agent init` adds it to the kubelet's environment and restarts the kubelet, as init does whenever IMDS answers over IPv6 alone/,
         ),
       });
       // the drop-in render writes when IMDS answered over IPv6 (render/unit-environment.ts) satisfies the line

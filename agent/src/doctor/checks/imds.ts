@@ -108,7 +108,7 @@ export function imdsCheck(deps: DoctorDeps): Check {
           status: 'warn',
           detail: `${detail}; the kubelet's environment names no IMDS endpoint or mode, so its credential helpers (aws-iam-authenticator, ecr-credential-provider) ask ${endpoint}`,
           hint:
-            "`eks-node-agent init --skip run` adds it to the kubelet's environment, as init does whenever IMDS answers over IPv6 alone at boot; " +
+            "`eks-node-agent init` adds it to the kubelet's environment and restarts the kubelet, as init does whenever IMDS answers over IPv6 alone at boot; " +
             `a ${IMDS_MODE_VARIABLE} the user data gives the kubelet or every service (spec.instance.environment) is kept as written ` +
             "(the kubelet's token and image pulls need the instance role's credentials from IMDS)",
           value: identity,
