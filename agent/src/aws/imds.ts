@@ -66,6 +66,8 @@ const REFUSED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH']);
 export const DEFAULT_IMDS_ENDPOINT = 'http://169.254.169.254';
 /** the AWS SDKs' variable choosing IMDS's family (`IPv4`, `IPv6`) */
 export const IMDS_MODE_VARIABLE = 'AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE';
+/** the AWS SDKs' variable naming IMDS's endpoint, which wins over the mode */
+export const IMDS_ENDPOINT_VARIABLE = 'AWS_EC2_METADATA_SERVICE_ENDPOINT';
 /** EC2's IMDS endpoint over IPv6 (Nitro instances, with the instance's HttpProtocolIpv6 enabled) */
 export const IPV6_IMDS_ENDPOINT = 'http://[fd00:ec2::254]';
 const TOKEN_REFUSED = new Set([400, 403, 404, 405]);

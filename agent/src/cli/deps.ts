@@ -3,7 +3,7 @@ import type { ProxySettings } from '../aws/proxy.js';
 import type { AwsTrust } from '../aws/trust.js';
 import { createEc2Api, type Ec2Api } from '../aws/ec2.js';
 import { createEksApi, type EksApi } from '../aws/eks.js';
-import { createImds, DEFAULT_IMDS_ENDPOINT, IMDS_MODE_VARIABLE, IPV6_IMDS_ENDPOINT, type Imds, type ImdsOptions } from '../aws/imds.js';
+import { createImds, DEFAULT_IMDS_ENDPOINT, IMDS_ENDPOINT_VARIABLE, IMDS_MODE_VARIABLE, IPV6_IMDS_ENDPOINT, type Imds, type ImdsOptions } from '../aws/imds.js';
 import { InputError } from '../errors.js';
 import type { Log } from './log.js';
 
@@ -32,7 +32,8 @@ export function imdsTimeoutMs(env: Env): number | undefined {
  * instance with IPv4 never asks the other). No fallback when either is named: that choice stands.
  */
 export function imdsEndpoints(env: Env): Pick<ImdsOptions, 'endpoint' | 'fallbackEndpoint'> {
-  if (env.AWS_EC2_METADATA_SERVICE_ENDPOINT) return { endpoint: env.AWS_EC2_METADATA_SERVICE_ENDPOINT.replace(/\/+$/, '') };
+  const given = env[IMDS_ENDPOINT_VARIABLE];
+  if (given) return { endpoint: given.replace(/\/+$/, '') };
   const mode = env[IMDS_MODE_VARIABLE];
   if (mode === undefined || mode === '') return { endpoint: DEFAULT_IMDS_ENDPOINT, fallbackEndpoint: IPV6_IMDS_ENDPOINT };
   if (mode.toLowerCase() === 'ipv4') return { endpoint: DEFAULT_IMDS_ENDPOINT };

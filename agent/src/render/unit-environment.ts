@@ -1,4 +1,4 @@
-import { IMDS_MODE_VARIABLE, IPV6_IMDS_ENDPOINT } from '../aws/imds.js';
+import { IMDS_ENDPOINT_VARIABLE, IMDS_MODE_VARIABLE, IPV6_IMDS_ENDPOINT } from '../aws/imds.js';
 import type { UnitEnvironment } from '../api/validate.js';
 import { renderTemplate } from '../templates/handlebars.js';
 import type { RenderContext } from './context.js';
@@ -8,21 +8,20 @@ import type { PlannedFile } from './plan.js';
 /** Values may be secrets (proxy passwords, tokens): only root reads the drop-ins. */
 export const ENVIRONMENT_MODE = 0o600;
 
-const IMDS_ENDPOINT_VARIABLE = 'AWS_EC2_METADATA_SERVICE_ENDPOINT';
-
 /**
  * Where the user data sends the kubelet's IMDS requests: its own environment's choice, else every
  * service's (`key` names the one that chose), with the mode it names; none when neither names
  * an endpoint or a mode.
  */
 function kubeletImdsChoice(ctx: RenderContext, kubelet: UnitEnvironment | undefined): { key: string; mode?: string } | undefined {
-  for (const [key, variables] of [
-    [kubelet?.key, kubelet?.variables ?? []],
-    ['default', ctx.parsed.defaultEnvironment],
-  ] as const) {
-    if (variables.some((v) => v.name === IMDS_ENDPOINT_VARIABLE)) return { key: key! };
+  const environments: Array<Pick<UnitEnvironment, 'key' | 'variables'>> = [
+    ...(kubelet ? [kubelet] : []),
+    { key: 'default', variables: ctx.parsed.defaultEnvironment },
+  ];
+  for (const { key, variables } of environments) {
+    if (variables.some((v) => v.name === IMDS_ENDPOINT_VARIABLE)) return { key };
     const mode = variables.find((v) => v.name === IMDS_MODE_VARIABLE);
-    if (mode) return { key: key!, mode: mode.value };
+    if (mode) return { key, mode: mode.value };
   }
   return undefined;
 }

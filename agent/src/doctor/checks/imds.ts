@@ -1,5 +1,5 @@
 import { EnvironmentError, describeCause } from '../../errors.js';
-import { IMDS_MODE_VARIABLE, type Imds } from '../../aws/imds.js';
+import { IMDS_ENDPOINT_VARIABLE, IMDS_MODE_VARIABLE, type Imds } from '../../aws/imds.js';
 import { readInstanceRole, type RoleRead } from '../../aws/instance-role.js';
 import { KUBELET_UNIT, PATHS, unitEnvironmentPath } from '../../render/paths.js';
 import type { Check } from '../runner.js';
@@ -39,7 +39,7 @@ function imdsHint(imds: Imds): string {
 }
 
 /** An assignment of the IPv6 mode or of an endpoint, as Environment= or DefaultEnvironment= holds it */
-const IMDS_NAMED = new RegExp(`\\b(${IMDS_MODE_VARIABLE}=["']?ipv6|AWS_EC2_METADATA_SERVICE_ENDPOINT=)`, 'i');
+const IMDS_NAMED = new RegExp(`\\b(${IMDS_MODE_VARIABLE}=["']?ipv6|${IMDS_ENDPOINT_VARIABLE}=)`, 'i');
 
 /**
  * Whether the kubelet's environment, as the agent wrote it (the kubelet unit's drop-in, then every
