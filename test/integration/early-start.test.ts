@@ -37,6 +37,7 @@ const withScript = [
 const queued = 'start --no-block containerd.service kubelet.service';
 /** the config phase's calls when it leaves the start to the run phase (concurrent, so sorted) */
 const favoured = ['set-property --runtime cloud-config.service CPUWeight=1000', 'set-property --runtime cloud-final.service CPUWeight=1000'];
+const KUBELET_IMDS_DROP_IN = '/etc/systemd/system/kubelet.service.d/environment.conf';
 const state = (n: SimulatedNode) => JSON.parse(n.read('/run/eks-node-agent/run-phase.json'));
 
 let node: SimulatedNode | undefined;
@@ -77,6 +78,22 @@ describe('init --skip run --early-start', () => {
     expect(run.stderr).toMatch(/eks-node-agent: validate config \d+ ms \(2 document\(s\)\)/);
     expect(node.systemctlCalls().slice(1)).toContain('restart kubelet.service');
     expect(node.read('/etc/eks/kubelet/environment')).toContain('late=yes');
+  });
+
+  it("configuring again from the kept answers of a config phase that reached IMDS over IPv6, tells the kubelet's helpers so", async () => {
+    node = await startNode({ imds: { userData: complete } });
+    expect((await configPhase(node)).exitCode).toBe(0);
+    expect(existsSync(join(node.root, KUBELET_IMDS_DROP_IN))).toBe(false);
+    // as the config phase of an instance without IPv4 keeps them (this machine cannot serve [fd00:ec2::254])
+    const answers = join(node.root, '/run/eks-node-agent/imds-answers.json');
+    writeFileSync(answers, JSON.stringify({ ...JSON.parse(readFileSync(answers, 'utf8')), servedBy: 'http://[fd00:ec2::254]' }));
+    mkdirSync(join(node.root, 'etc/eks/nodeadm.d'), { recursive: true });
+    writeFileSync(join(node.root, 'etc/eks/nodeadm.d/10-label.yaml'), nodeConfig({ kubelet: { flags: ['--node-labels=late=yes'] } }));
+    const run = await runPhase(node);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/the merged NodeConfig changed since the config phase/);
+    expect(node.read(KUBELET_IMDS_DROP_IN)).toContain('Environment="AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6"\n');
+    expect(node.systemctlCalls().slice(1)).toEqual(expect.arrayContaining(['daemon-reload', 'restart kubelet.service']));
   });
 
   it('fails the run phase on a drop-in that makes the merge invalid, naming the field, and leaves the files as the config phase wrote them', async () => {
