@@ -197,6 +197,12 @@ describe('imds check', () => {
       expect((await one(imdsCheck(withFiles({ '/etc/systemd/system.conf.d/environment.conf': manager })))).status).toBe('ok');
       const ipv4 = `[Service]\nEnvironment=${quoteUnitEnvironment('AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE', 'IPv4')}\n`;
       expect((await one(imdsCheck(withFiles({ '/etc/systemd/system/kubelet.service.d/environment.conf': ipv4 })))).status).toBe('warn');
+      // the kubelet's own IPv4 wins over every service's IPv6, as in systemd (and as render judges the user data)
+      const both = { '/etc/systemd/system/kubelet.service.d/environment.conf': ipv4, '/etc/systemd/system.conf.d/environment.conf': manager };
+      expect((await one(imdsCheck(withFiles(both)))).status).toBe('warn');
+      // an endpoint beside an IPv4 mode wins over the mode
+      const endpoint = `${ipv4}Environment=${quoteUnitEnvironment('AWS_EC2_METADATA_SERVICE_ENDPOINT', 'http://[fd00:ec2::254]')}\n`;
+      expect((await one(imdsCheck(withFiles({ '/etc/systemd/system/kubelet.service.d/environment.conf': endpoint })))).status).toBe('ok');
     } finally {
       await emulator.close();
     }

@@ -38,18 +38,23 @@ function imdsHint(imds: Imds): string {
   );
 }
 
-/** An assignment of the IPv6 mode or of an endpoint, as Environment= or DefaultEnvironment= holds it */
-const IMDS_NAMED = new RegExp(`\\b(${IMDS_MODE_VARIABLE}=["']?ipv6|${IMDS_ENDPOINT_VARIABLE}=)`, 'i');
+/** An assignment of an endpoint, and of a mode (its value), as Environment= or DefaultEnvironment= holds them */
+const ENDPOINT_NAMED = new RegExp(`\\b${IMDS_ENDPOINT_VARIABLE}=`, 'i');
+const MODE_NAMED = new RegExp(`\\b${IMDS_MODE_VARIABLE}=["']?([^"'\\s]*)`, 'i');
 
 /**
- * Whether the kubelet's environment, as the agent wrote it (the kubelet unit's drop-in, then every
- * service's default), names an IMDS endpoint or the IPv6 mode: the AWS SDKs of its credential
- * helpers ask 169.254.169.254 otherwise.
+ * Whether the kubelet's environment, as the agent wrote it, names an IMDS endpoint or the IPv6
+ * mode: the AWS SDKs of its credential helpers ask 169.254.169.254 otherwise. The kubelet unit's
+ * drop-in is read first and, when it names either variable, decides, as its Environment= wins
+ * over every service's DefaultEnvironment= (render/unit-environment.ts judges the user data in
+ * the same order).
  */
 async function kubeletToldImdsMode(deps: DoctorDeps): Promise<boolean> {
   for (const path of [unitEnvironmentPath(KUBELET_UNIT), PATHS.systemEnvironment]) {
     const text = (await deps.readFile(path))?.content.toString('utf8') ?? '';
-    if (IMDS_NAMED.test(text)) return true;
+    if (ENDPOINT_NAMED.test(text)) return true;
+    const mode = MODE_NAMED.exec(text);
+    if (mode) return mode[1]!.toLowerCase() === 'ipv6';
   }
   return false;
 }
