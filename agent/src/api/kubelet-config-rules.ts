@@ -31,6 +31,7 @@ export function kubeletConfigPairProblems(config: Config, flags: readonly string
     ...swapProblems(config, flags, base),
     ...loggingProblems(config, flags, base),
     ...cipherSuiteProblems(config, flags, base),
+    ...systemCgroupsProblems(config, flags, base),
     ...pathAndIntervalProblems(config, flags, base),
     ...gateOffProblems(config, flags, base),
     ...takenAwayProblems(config, flags, base),
@@ -622,6 +623,42 @@ function cipherSuiteProblems(config: Config, flags: readonly string[] | undefine
       ),
     ];
   });
+}
+
+/**
+ * Advisory: beside a minimum of TLS 1.3 the kubelet ignores its cipher suites (TLS 1.3's are not
+ * configurable in Go) and logs that it does; it starts and serves TLS 1.3's own suites, so a list
+ * meant to narrow what it serves narrows nothing. Judged on what the kubelet runs with: the last
+ * --tls-min-version or --tls-cipher-suites flag wins over its field.
+ */
+export function ignoredCipherSuiteAdvisories(config: Config | undefined, flags: readonly string[] | undefined, base = 'spec.kubelet.config'): string[] {
+  const minFlag = lastFlag(flags, '--tls-min-version');
+  if ((minFlag ? minFlag.value : config?.tlsMinVersion) !== 'VersionTLS13') return [];
+  const suitesFlag = lastFlag(flags, '--tls-cipher-suites');
+  const suites = suitesFlag ? suitesFlag.value.split(',').filter((s) => s.trim() !== '') : config?.tlsCipherSuites;
+  if (!Array.isArray(suites) || suites.length === 0) return [];
+  const where = suitesFlag ? `spec.kubelet.flags[${suitesFlag.index}]: --tls-cipher-suites` : `${base}.tlsCipherSuites`;
+  const min = minFlag ? `--tls-min-version=VersionTLS13 (spec.kubelet.flags[${minFlag.index}])` : 'tlsMinVersion "VersionTLS13"';
+  return [
+    `${where}: the kubelet ignores cipher suites beside ${min}, as TLS 1.3's are not configurable: it starts and serves every TLS 1.3 suite (expected no cipher suites, or tlsMinVersion "VersionTLS12" for them to narrow TLS 1.2)`,
+  ];
+}
+
+/**
+ * systemCgroups needs a cgroupRoot: the kubelet stops at start for it beside an empty one. The
+ * agent writes cgroupRoot "/", so only a user's "" or null (which takes the agent's away, leaving
+ * the kubelet's empty default) gets here; a flag for either field is left to the kubelet.
+ */
+function systemCgroupsProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
+  const root = config.cgroupRoot;
+  if (typeof config.systemCgroups !== 'string' || config.systemCgroups === '' || (root !== null && root !== '')) return [];
+  if (hasFlag(flags, '--system-cgroups', '--cgroup-root')) return [];
+  return [
+    error(
+      `${base}.systemCgroups`,
+      `needs a cgroupRoot, and cgroupRoot ${root === null ? 'null takes the agent\'s "/" away' : 'is ""'}: the kubelet stops at start (expected cgroupRoot left out, for the agent's "/")`,
+    ),
+  ];
 }
 
 /** Whether a path is as Go's filepath.Clean leaves it: no "//", no "." or ".." part, no trailing "/". */

@@ -5,6 +5,7 @@ import {
   kubeletConfigPairProblems,
   reservedSystemCpus,
   serverCertificateGateOff,
+  ignoredCipherSuiteAdvisories,
   takenAwayAdvisories,
 } from '../../src/api/kubelet-config-rules.js';
 
@@ -287,6 +288,41 @@ describe('tlsCipherSuites', () => {
       'spec.kubelet.config.tlsCipherSuites[1]: "ECDHE-RSA-AES128-GCM-SHA256" is not a cipher suite the kubelet knows, and it stops at start (expected a Go crypto/tls name such as "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")',
     ]);
     expect(messages({ tlsCipherSuites: ['nope'] }, ['--tls-cipher-suites=TLS_AES_128_GCM_SHA256'])).toEqual([]);
+  });
+
+  it('advises that suites beside a TLS 1.3 minimum are ignored, the flags winning over the fields', () => {
+    const suites = ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'];
+    expect(ignoredCipherSuiteAdvisories({ tlsMinVersion: 'VersionTLS13', tlsCipherSuites: suites }, undefined)).toEqual([
+      'spec.kubelet.config.tlsCipherSuites: the kubelet ignores cipher suites beside tlsMinVersion "VersionTLS13", as TLS 1.3\'s are not configurable: it starts and serves every TLS 1.3 suite (expected no cipher suites, or tlsMinVersion "VersionTLS12" for them to narrow TLS 1.2)',
+    ]);
+    expect(ignoredCipherSuiteAdvisories({ tlsMinVersion: 'VersionTLS12', tlsCipherSuites: suites }, undefined)).toEqual([]);
+    expect(ignoredCipherSuiteAdvisories({ tlsMinVersion: 'VersionTLS13', tlsCipherSuites: [] }, undefined)).toEqual([]);
+    // a flag's minimum replaces the field's, either way
+    expect(ignoredCipherSuiteAdvisories({ tlsMinVersion: 'VersionTLS13', tlsCipherSuites: suites }, ['--tls-min-version=VersionTLS12'])).toEqual([]);
+    expect(ignoredCipherSuiteAdvisories({ tlsCipherSuites: suites }, ['--v=2', '--tls-min-version=VersionTLS13'])).toEqual([
+      'spec.kubelet.config.tlsCipherSuites: the kubelet ignores cipher suites beside --tls-min-version=VersionTLS13 (spec.kubelet.flags[1]), as TLS 1.3\'s are not configurable: it starts and serves every TLS 1.3 suite (expected no cipher suites, or tlsMinVersion "VersionTLS12" for them to narrow TLS 1.2)',
+    ]);
+    // the suites' flag replaces the field's list
+    expect(ignoredCipherSuiteAdvisories({ tlsMinVersion: 'VersionTLS13' }, ['--tls-cipher-suites=TLS_AES_128_GCM_SHA256'])[0]).toMatch(
+      /^spec\.kubelet\.flags\[0\]: --tls-cipher-suites: the kubelet ignores cipher suites beside tlsMinVersion "VersionTLS13"/,
+    );
+    expect(ignoredCipherSuiteAdvisories({ tlsMinVersion: 'VersionTLS13', tlsCipherSuites: suites }, ['--tls-cipher-suites='])).toEqual([]);
+    expect(ignoredCipherSuiteAdvisories(undefined, undefined)).toEqual([]);
+  });
+});
+
+describe('systemCgroups', () => {
+  it("needs a cgroupRoot: stands beside the agent's, and is refused beside one taken away or emptied, unless a flag sets either", () => {
+    expect(messages({ systemCgroups: '/system.slice' })).toEqual([]);
+    expect(messages({ systemCgroups: '/system.slice', cgroupRoot: '/' })).toEqual([]);
+    expect(messages({ systemCgroups: '/system.slice', cgroupRoot: '' })).toEqual([
+      'spec.kubelet.config.systemCgroups: needs a cgroupRoot, and cgroupRoot is "": the kubelet stops at start (expected cgroupRoot left out, for the agent\'s "/")',
+    ]);
+    expect(messages({ systemCgroups: '/system.slice', cgroupRoot: null })[0]).toMatch(
+      /cgroupRoot null takes the agent's "\/" away: the kubelet stops at start/,
+    );
+    expect(messages({ systemCgroups: '', cgroupRoot: '' })).toEqual([]);
+    expect(messages({ systemCgroups: '/system.slice', cgroupRoot: '' }, ['--cgroup-root=/'])).toEqual([]);
   });
 });
 

@@ -218,6 +218,16 @@ describe('advisoryProblems', () => {
     expect(await validateNodeConfig(doc)).toEqual([]);
   });
 
+  it('advises that cipher suites beside a TLS 1.3 minimum narrow nothing; refuses systemCgroups without a cgroupRoot', async () => {
+    const doc = complete();
+    doc.spec!.kubelet!.config = { tlsMinVersion: 'VersionTLS13', tlsCipherSuites: ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'] };
+    expect(advisoryProblems(doc)).toEqual([expect.stringMatching(/^spec\.kubelet\.config\.tlsCipherSuites: the kubelet ignores cipher suites beside/)]);
+    expect(await validateNodeConfig(doc)).toEqual([]);
+    doc.spec!.kubelet!.config = { systemCgroups: '/system.slice', cgroupRoot: '' };
+    expect(await validateNodeConfig(doc)).toEqual([expect.stringMatching(/^spec\.kubelet\.config\.systemCgroups: needs a cgroupRoot/)]);
+    expect(advisoryProblems(doc)).toEqual([]);
+  });
+
   it('advises against an eviction signal the kubelet does not know, in kubelet.config or an eviction flag', async () => {
     const doc = complete();
     doc.spec!.kubelet!.config = {
