@@ -345,8 +345,9 @@ export async function checkDoctorWithoutImds(checks: Checks, vm: SshTarget, doct
  * IPv4 address gets), and IMDS answers at [fd00:ec2::254], where socat, run as nobody (whose
  * route the rule leaves alone), forwards to the emulator. With no endpoint or mode named,
  * `config check` reads the user data there and says so once, and doctor's imds line names the
- * endpoint that answered and warns that the kubelet's credential helpers were not told. Undone
- * before the next check.
+ * endpoint that answered and warns that the kubelet's credential helpers were not told, until a
+ * drop-in the agent did not write (as an image or configuration management would) tells them,
+ * which doctor reads from systemd. Undone before the next check.
  */
 export async function checkImdsWithoutIpv4Route(
   checks: Checks,
@@ -356,9 +357,13 @@ export async function checkImdsWithoutIpv4Route(
   await checks.check('IMDS with no IPv4 route: config check, doctor and init read it at [fd00:ec2::254], no mode named, and say so', async () => {
     const rule = 'to 169.254.169.254 uidrange 0-0 unreachable priority 100';
     const forward = "socat TCP6-LISTEN:80,bind='[fd00:ec2::254]',fork,reuseaddr TCP4:169.254.169.254:80";
+    const dropIns = '/etc/systemd/system/kubelet.service.d';
+    const baked = `${dropIns}/10-imds-mode.conf`;
     let r;
     let doctor;
     let plan;
+    let told;
+    let shown;
     try {
       await sshOk(
         vm,
@@ -377,8 +382,16 @@ export async function checkImdsWithoutIpv4Route(
       r = await ssh(vm, commands.check, 120_000);
       doctor = await ssh(vm, commands.doctor, commands.timeoutMs);
       plan = await ssh(vm, commands.dryRun, 120_000);
+      shown = await sshOk(
+        vm,
+        `mkdir -p ${dropIns} && printf '[Service]\\nEnvironment="NO_PROXY=a, b" AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6\\n' >${baked} && systemctl daemon-reload && systemctl show kubelet.service --property=Environment`,
+      );
+      told = await ssh(vm, commands.doctor, commands.timeoutMs);
     } finally {
-      await ssh(vm, `pkill -u nobody -f 'socat TCP6-LISTEN:80'; ip rule del ${rule}; ip -6 addr del fd00:ec2::254/128 dev lo`);
+      await ssh(
+        vm,
+        `pkill -u nobody -f 'socat TCP6-LISTEN:80'; ip rule del ${rule}; ip -6 addr del fd00:ec2::254/128 dev lo; rm -f ${baked}; rmdir --ignore-fail-on-non-empty ${dropIns}; systemctl daemon-reload`,
+      );
     }
     const notes = r.stderr.split('\n').filter((l) => l.includes('IMDS answered at'));
     expect(r.exitCode === 0, `exit ${r.exitCode}:\n${r.stdout}${r.stderr}`);
@@ -386,12 +399,14 @@ export async function checkImdsWithoutIpv4Route(
       notes.length === 1 && notes[0]!.includes('IMDS answered at http://[fd00:ec2::254], not at http://169.254.169.254, which has no route (ENETUNREACH)'),
       `the note on the fallback, once:\n${r.stderr}`,
     );
-    let lines: Array<{ name: string; status?: string; detail?: string }> = [];
-    try {
-      lines = JSON.parse(doctor.stdout) as typeof lines;
-    } catch {
-      lines = [];
-    }
+    const report = (out: string): Array<{ name: string; status?: string; detail?: string }> => {
+      try {
+        return JSON.parse(out) as Array<{ name: string; status?: string; detail?: string }>;
+      } catch {
+        return [];
+      }
+    };
+    const lines = report(doctor.stdout);
     const imds = lines.find((c) => c.name === 'imds');
     // the case's user data gives the kubelet no IMDS mode: its credential helpers would ask IPv4
     expect(
@@ -413,9 +428,15 @@ export async function checkImdsWithoutIpv4Route(
       plan.exitCode === 0 && dropIn?.startsWith('file 0600 ') === true,
       `init --dry-run plans the kubelet's environment drop-in (exit ${plan.exitCode}):\n${plan.stdout}${plan.stderr}`,
     );
+    // a drop-in the agent did not write tells the kubelet: doctor takes systemd's word for it
+    const toldImds = report(told.stdout).find((c) => c.name === 'imds');
+    expect(
+      toldImds?.status === 'ok' && toldImds.detail?.startsWith('IMDSv2 token and identity (at http://[fd00:ec2::254]') === true,
+      `doctor's imds line with ${baked} (${shown.trim()}; exit ${told.exitCode}): ${JSON.stringify(toldImds)}\n${told.stderr}`,
+    );
     const direct = await ssh(vm, 'ip rule show | grep -c uidrange; true');
     expect(direct.stdout.trim() === '0', `the routing rule was left behind:\n${direct.stdout}`);
-    return `${r.stdout.trim().split('\n')[0]}; ${notes[0]!.replace(/^.*note: /, 'note: ')}; doctor: imds warn (${imds.detail}); init --dry-run: ${dropIn}`;
+    return `${r.stdout.trim().split('\n')[0]}; ${notes[0]!.replace(/^.*note: /, 'note: ')}; doctor: imds warn (${imds.detail}); init --dry-run: ${dropIn}; with ${baked} (systemd: ${shown.trim()}): imds ok`;
   });
 }
 

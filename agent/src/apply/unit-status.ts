@@ -45,6 +45,32 @@ export async function systemctlShow(unit: string, timeoutMs: number): Promise<Un
   return parseSystemctlShow(unit, await run('systemctl', ['show', unit, '--property=LoadState,ActiveState,SubState,Result,ExecMainStatus'], timeoutMs));
 }
 
+/**
+ * The environment systemd gives a unit's processes as it holds it now: the unit's `Environment=`
+ * (its file and drop-ins merged, a later assignment of a name replacing the earlier) and the
+ * manager's (`DefaultEnvironment=` and `set-environment`), each as `systemctl` prints it, one
+ * assignment per line. What `EnvironmentFile=` files hold is not among them. Undefined when the
+ * unit is not loaded.
+ */
+export interface ServiceEnvironment {
+  unit: string;
+  manager: string;
+}
+
+export async function serviceEnvironment(unit: string, timeoutMs: number): Promise<ServiceEnvironment | undefined> {
+  const [shown, manager] = await Promise.all([
+    run('systemctl', ['show', unit, '--property=LoadState,Environment'], timeoutMs),
+    run('systemctl', ['show-environment'], timeoutMs),
+  ]);
+  return parseServiceEnvironment(shown, manager);
+}
+
+/** `systemctl show UNIT --property=LoadState,Environment` and `systemctl show-environment` as a ServiceEnvironment. */
+export function parseServiceEnvironment(shown: string, manager: string): ServiceEnvironment | undefined {
+  if (!/^LoadState=loaded$/m.test(shown)) return undefined;
+  return { unit: /^Environment=(.*)$/m.exec(shown)?.[1] ?? '', manager };
+}
+
 /** The last `lines` journal lines of a unit, oldest first. */
 export async function journal(unit: string, lines: number, timeoutMs: number): Promise<string[]> {
   const out = await run('journalctl', ['--unit', unit, '--lines', String(lines), '--no-pager', '--output', 'short-iso'], timeoutMs);

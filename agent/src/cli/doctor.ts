@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { open, readdir, readFile, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import { journal, systemctlShow } from '../apply/unit-status.js';
+import { journal, serviceEnvironment, systemctlShow } from '../apply/unit-status.js';
 import { awsClientOptions } from '../aws/client.js';
 import { createEc2Api } from '../aws/ec2.js';
 import { createEksApi } from '../aws/eks.js';
@@ -203,6 +203,7 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
         })),
       ),
     systemctlShow,
+    ...(root === '/' ? { serviceEnvironment } : {}),
     forwardChain,
     journal,
     execCredential: (execConfig, timeoutMs) => execCredential(execConfig, timeoutMs, childEnv),

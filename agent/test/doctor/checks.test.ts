@@ -26,7 +26,8 @@ function fakeDeps(set: Partial<DoctorDeps>): DoctorDeps {
   return new Proxy(set as DoctorDeps, {
     get(target, key) {
       if (key in target) return target[key as keyof DoctorDeps];
-      if (key === 'keptImds') return undefined; // optional: no kept answers unless a test sets them
+      // optional: no kept answers, and no live systemd to ask, unless a test sets them
+      if (key === 'keptImds' || key === 'serviceEnvironment') return undefined;
       throw new Error(`fake deps: ${String(key)} not set by this test`);
     },
   });
@@ -203,6 +204,37 @@ describe('imds check', () => {
       // an endpoint beside an IPv4 mode wins over the mode
       const endpoint = `${ipv4}Environment=${quoteUnitEnvironment('AWS_EC2_METADATA_SERVICE_ENDPOINT', 'http://[fd00:ec2::254]')}\n`;
       expect((await one(imdsCheck(withFiles({ '/etc/systemd/system/kubelet.service.d/environment.conf': endpoint })))).status).toBe('ok');
+
+      // on the live node systemd's view decides, so a drop-in the agent did not write counts, and
+      // the agent's files are not read (systemd holds them once reloaded)
+      const live = (unit: string, manager: string) =>
+        fakeDeps({
+          imds,
+          serviceEnvironment: async (name) => (name === 'kubelet.service' ? { unit, manager } : undefined),
+          readFile: async () => {
+            throw new Error('the files are not read when systemd answers');
+          },
+        });
+      expect((await one(imdsCheck(live('HTTPS_PROXY=http://proxy:3128 AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6', '')))).status).toBe('ok');
+      expect((await one(imdsCheck(live('"NO_PROXY=a, b"', 'LANG=C.UTF-8\nAWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6\n')))).status).toBe('ok');
+      expect((await one(imdsCheck(live('AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv4', 'AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6\n')))).status).toBe('warn');
+      expect((await one(imdsCheck(live('', 'PATH=/usr/bin\n')))).status).toBe('warn');
+      // no systemd to ask, or the kubelet unit not loaded: the agent's files, as before
+      const unloaded = fakeDeps({
+        imds,
+        serviceEnvironment: async () => undefined,
+        readFile: async (path) =>
+          path === '/etc/systemd/system/kubelet.service.d/environment.conf' ? { content: Buffer.from(kubelet), mode: 0o600 } : undefined,
+      });
+      expect((await one(imdsCheck(unloaded))).status).toBe('ok');
+      const failing = fakeDeps({
+        imds,
+        serviceEnvironment: async () => {
+          throw new Error('systemctl show: System has not been booted with systemd');
+        },
+        readFile: async () => undefined,
+      });
+      expect((await one(imdsCheck(failing))).status).toBe('warn');
     } finally {
       await emulator.close();
     }

@@ -43,15 +43,21 @@ const ENDPOINT_NAMED = new RegExp(`\\b${IMDS_ENDPOINT_VARIABLE}=`, 'i');
 const MODE_NAMED = new RegExp(`\\b${IMDS_MODE_VARIABLE}=["']?([^"'\\s]*)`, 'i');
 
 /**
- * Whether the kubelet's environment, as the agent wrote it, names an IMDS endpoint or the IPv6
- * mode: the AWS SDKs of its credential helpers ask 169.254.169.254 otherwise. The kubelet unit's
- * drop-in is read first and, when it names either variable, decides, as its Environment= wins
- * over every service's DefaultEnvironment= (render/unit-environment.ts judges the user data in
- * the same order).
+ * Whether the kubelet's environment names an IMDS endpoint or the IPv6 mode: the AWS SDKs of its
+ * credential helpers ask 169.254.169.254 otherwise. On the live node it is what systemd holds for
+ * the unit (every drop-in, an image's own or configuration management's included) and for every
+ * service; elsewhere (another root, or no systemd to ask) the two files the agent writes. Either
+ * way the kubelet's own decides first when it names either variable, as its Environment= wins over
+ * the default environment (render/unit-environment.ts judges the user data in the same order).
  */
-async function kubeletToldImdsMode(deps: DoctorDeps): Promise<boolean> {
-  for (const path of [unitEnvironmentPath(KUBELET_UNIT), PATHS.systemEnvironment]) {
-    const text = (await deps.readFile(path))?.content.toString('utf8') ?? '';
+async function kubeletToldImdsMode(deps: DoctorDeps, timeoutMs: number): Promise<boolean> {
+  const live = await deps.serviceEnvironment?.(KUBELET_UNIT, timeoutMs).catch(() => undefined);
+  const texts = live
+    ? [live.unit, live.manager]
+    : await Promise.all(
+        [unitEnvironmentPath(KUBELET_UNIT), PATHS.systemEnvironment].map(async (path) => (await deps.readFile(path))?.content.toString('utf8') ?? ''),
+      );
+  for (const text of texts) {
     if (ENDPOINT_NAMED.test(text)) return true;
     const mode = MODE_NAMED.exec(text);
     if (mode) return mode[1]!.toLowerCase() === 'ipv6';
@@ -98,7 +104,7 @@ export function imdsCheck(deps: DoctorDeps): Check {
     needs: [],
     timeoutMs: 6_000,
     timeoutHint: `${unreachable}${hint}${served ? `; meanwhile ${served}` : ''}`,
-    async run() {
+    async run(ctx) {
       let identity: InstanceIdentity;
       try {
         identity = await readIdentity(deps.imds);
@@ -108,7 +114,7 @@ export function imdsCheck(deps: DoctorDeps): Check {
       const { servedBy, endpoint } = deps.imds;
       const where = servedBy ? ` (at ${servedBy}: ${endpoint} has no route, as on an instance without IPv4)` : '';
       const detail = `IMDSv2 token and identity${where}: ${identity.instanceId} (${identity.instanceType}) in ${identity.availabilityZone}, account ${identity.accountId}`;
-      if (servedBy && !(await kubeletToldImdsMode(deps))) {
+      if (servedBy && !(await kubeletToldImdsMode(deps, Math.max(1, ctx.remainingMs() - 1_000)))) {
         return {
           status: 'warn',
           detail: `${detail}; the kubelet's environment names no IMDS endpoint or mode, so its credential helpers (aws-iam-authenticator, ecr-credential-provider) ask ${endpoint}`,
