@@ -235,11 +235,22 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
     expect(ids === 'eks-node-agent-config.service eks-node-agent-run.service', `systemctl show nodeadm-*.service: ${ids}`);
     // a runbook's `nodeadm config check` reads the sources the boot read, through the link
     const check = await ssh(vm, `nodeadm config check ${BOOT_SOURCES}`);
+    const judged = /^judged for this node's kubelet v\d+\.\d+\.\d+ too \(\/etc\/eks\/kubelet-version\.txt\)$/m.exec(check.stdout);
     expect(
-      check.exitCode === 0 && /^configuration is valid$/m.test(check.stdout),
-      `nodeadm config check exited ${check.exitCode}:\n${check.stdout}${check.stderr}`,
+      check.exitCode === 0 && /^configuration is valid$/m.test(check.stdout) && judged !== null,
+      `nodeadm config check exited ${check.exitCode}, judged for the image's kubelet:\n${check.stdout}${check.stderr}`,
     );
-    return `${ids}; nodeadm config check: valid`;
+    // on the node, check knows the kubelet a boot would start, and refuses what it would stop at
+    const hidden = await ssh(
+      vm,
+      `printf 'apiVersion: node.eks.aws/v1alpha1\\nkind: NodeConfig\\nspec:\\n  kubelet:\\n    config:\\n      showHiddenMetricsForVersion: "1.20"\\n' >/tmp/hidden-metrics.yaml && nodeadm config check ${BOOT_SOURCES} -c file:///tmp/hidden-metrics.yaml; rc=$?; rm -f /tmp/hidden-metrics.yaml; exit $rc`,
+    );
+    expect(
+      hidden.exitCode === 1 &&
+        /^error: spec\.kubelet\.config\.showHiddenMetricsForVersion: "1\.20" is not the minor before this kubelet's 1\.\d+/m.test(hidden.stderr),
+      `nodeadm config check with showHiddenMetricsForVersion "1.20" exited ${hidden.exitCode}:\n${hidden.stdout}${hidden.stderr}`,
+    );
+    return `${ids}; nodeadm config check: valid, ${judged![0]}; with showHiddenMetricsForVersion "1.20": ${hidden.stderr.trim().split('\n')[0]}`;
   });
   await checks.check(`${p}containerd and the kubelet double are active`, async () => {
     const r = await ssh(vm, 'systemctl is-active containerd.service kubelet.service');

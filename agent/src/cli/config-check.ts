@@ -1,29 +1,34 @@
 import { missingClusterFields } from '../api/validate.js';
 import { InputError } from '../errors.js';
 import { loadConfig } from '../sources/index.js';
-import { configRemarks, describeNodeEnvironment } from './config-describe.js';
+import { checkedProblems, configRemarks, describeNodeEnvironment } from './config-describe.js';
 import { lazyImds, type Env } from './deps.js';
 import { describeLocalStorageOn } from '../apply/local-storage.js';
 import { localStorageIntent } from '../storage/plan.js';
 import { stderrLog, type Log } from './log.js';
 import { oneLine } from '../common/one-line.js';
+import { KUBELET_VERSION_FILE } from '../facts/versions.js';
 
 export interface ConfigCheckOptions {
   configSources: string[];
+  /** where the node's files are read (its kubelet version, its disks); "/" unless a test says */
+  root?: string;
 }
 
 /** A person is reading: every problem is an error, advisory ones included. */
 export async function run(options: ConfigCheckOptions, env: Env, print: (line: string) => void, log: Log = stderrLog): Promise<number> {
   const out = (line: string) => print(oneLine(line));
   const loaded = await loadConfig(options.configSources, { imds: lazyImds(env, log) });
-  if (loaded.advisories.length > 0) throw new InputError(loaded.advisories);
+  const { problems, kubeletVersion } = checkedProblems(loaded, options.root);
+  if (problems.length > 0) throw new InputError(problems);
   out('configuration is valid');
+  if (kubeletVersion) out(`judged for this node's kubelet ${kubeletVersion} too (${KUBELET_VERSION_FILE})`);
   out(`merged ${loaded.documents.length} NodeConfig document(s): ${loaded.documents.join(', ')}`);
   for (const note of loaded.ignored) out(`ignored: ${note}`);
   for (const line of configRemarks(loaded)) out(line);
   const storage = localStorageIntent(loaded.config.spec);
   // what the run phase would do with this machine's disks (on a workstation: none found)
-  const storageLine = describeLocalStorageOn('/', storage);
+  const storageLine = describeLocalStorageOn(options.root ?? '/', storage);
   if (storageLine) out(storageLine);
   const missing = missingClusterFields(loaded.config.spec?.cluster);
   out(

@@ -4,7 +4,9 @@ import { proxySettings } from '../aws/proxy.js';
 import { trustOptions } from '../aws/trust.js';
 import { PATHS } from '../render/paths.js';
 import { DEFAULT_ENVIRONMENT_KEY, unappliedFields } from '../api/validate.js';
-import { configWarnings } from '../render/config-warnings.js';
+import { configWarnings, kubeletVersionWarnings } from '../render/config-warnings.js';
+import { parseVersion } from '../render/versions.js';
+import { recordedKubeletVersion } from '../facts/versions.js';
 import type { LoadedConfig } from '../sources/index.js';
 import { HOSTS_PATH, pinnedHost } from '../apply/hosts-pin.js';
 
@@ -77,6 +79,21 @@ export function describeNodeEnvironment(config: NodeConfig): string[] {
       : 'node name: IMDS local-hostname when EC2 assigned its domain (ec2.internal, <region>.compute.internal); with a custom DHCP domain, PrivateDnsName from ec2:DescribeInstances (the node role then needs that permission)',
   );
   return lines;
+}
+
+/**
+ * What `config check` refuses and `config dump` warns about: the advisory problems (init's
+ * warnings whatever the node) and, on a node whose image records its kubelet's version, what a
+ * boot warns about for that kubelet (a gate it lacks or has off by default, ...); off a node those
+ * depend on a version not known, and render and init judge them.
+ */
+export function checkedProblems(loaded: LoadedConfig, root = '/'): { problems: string[]; kubeletVersion?: string } {
+  const kubeletVersion = recordedKubeletVersion(root);
+  if (!kubeletVersion) return { problems: loaded.advisories };
+  return {
+    problems: [...loaded.advisories, ...kubeletVersionWarnings(loaded.config, parseVersion('kubelet version', kubeletVersion))],
+    kubeletVersion,
+  };
 }
 
 /**

@@ -6,12 +6,14 @@ import { sortKeys, stableJson } from '../common/json.js';
 import { EnvironmentError, InputError, describeCause } from '../errors.js';
 import { lazyImds, type Env } from './deps.js';
 import { stderrLog, type Log } from './log.js';
-import { configRemarks } from './config-describe.js';
+import { checkedProblems, configRemarks } from './config-describe.js';
 
 export interface ConfigDumpOptions {
   configSources: string[];
   output: string;
   configOutput?: string;
+  /** where the node's kubelet version is read; "/" unless a test says */
+  root?: string;
 }
 
 export async function run(options: ConfigDumpOptions, env: Env, out: (text: string) => void, log: Log = stderrLog): Promise<number> {
@@ -20,7 +22,7 @@ export async function run(options: ConfigDumpOptions, env: Env, out: (text: stri
   }
   const loaded = await loadConfig(options.configSources, { imds: lazyImds(env, log) });
   // stdout stays the machine-readable dump; what `config check` would say about it goes to stderr
-  for (const advisory of loaded.advisories) log(`warning: ${advisory}`);
+  for (const problem of checkedProblems(loaded, options.root).problems) log(`warning: ${problem}`);
   for (const line of configRemarks(loaded)) log(line);
   const { config } = loaded;
   const sorted = sortKeys(config);

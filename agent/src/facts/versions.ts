@@ -56,6 +56,18 @@ const CONTAINERD: VersionSource = {
   parse: parseContainerdVersion,
 };
 
+/**
+ * The kubelet version the image recorded when it was baked, read from the file alone (no binary
+ * is run): undefined off a node, or when the file names no version (init then says why).
+ */
+export function recordedKubeletVersion(root: string): string | undefined {
+  try {
+    return KUBELET.parse(readFileSync(path.join(root, KUBELET.file), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
 async function readVersion(source: VersionSource, root: string, exec: Exec, timeoutMs: number): Promise<string> {
   const full = path.join(root, source.file);
   let text: string | undefined;

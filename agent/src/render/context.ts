@@ -8,9 +8,7 @@ import { type IpFamily, nodeIp } from './network.js';
 import { defaultPauseImage } from './pause-image.js';
 import { type Version, atLeast, parseVersion } from './versions.js';
 import { type KubeletDefaults, kubeletVersionedDefaults } from './kubelet-defaults.js';
-import { shutdownShareWarnings } from './kubelet-config.js';
-import { gateDefaultWarnings } from '../api/kubelet-config-rules.js';
-import { gateVersionWarnings, withoutAbsentGates } from '../api/kubelet-feature-gates.js';
+import { kubeletFragmentFor, kubeletVersionWarnings } from './config-warnings.js';
 import { kubeReserved } from './reserved.js';
 import { decideReservedMemory, type MemoryReservation } from './reserved-memory.js';
 
@@ -74,10 +72,8 @@ export function buildContext(config: ResolvedNodeConfig, facts: Facts, options: 
   if (!Number.isFinite(instance.cpuMillicores) || instance.cpuMillicores <= 0) {
     throw new InputError(`facts.cpuMillicores: ${JSON.stringify(instance.cpuMillicores)} is not a positive number (expected e.g. 2000)`);
   }
-  const fragment = spec.kubelet?.config;
   // gates this kubelet lacks are left out (gateVersionWarnings says so): it would stop at start for them
-  const kept = kubelet.major === 1 ? withoutAbsentGates(fragment, kubelet.minor) : fragment;
-  const kubeletFragment = kept && Object.keys(kept).length > 0 ? kept : undefined;
+  const kubeletFragment = kubeletFragmentFor(config, kubelet);
   const decision = decideMaxPods({
     flag: parsed.maxPodsFlag,
     explicit: kubeletFragment?.maxPods as number | undefined,
@@ -112,9 +108,7 @@ export function buildContext(config: ResolvedNodeConfig, facts: Facts, options: 
     warnings: [
       ...decision.warnings,
       ...kubeletFlagWarnings(spec.kubelet?.flags, spec.kubelet?.config),
-      ...shutdownShareWarnings(kubeletDefaults.config, kubeletFragment, spec.kubelet?.flags),
-      ...(kubelet.major === 1 ? gateDefaultWarnings(kubeletFragment, spec.kubelet?.flags, kubelet.minor) : []),
-      ...(kubelet.major === 1 ? gateVersionWarnings(fragment, spec.kubelet?.flags, kubelet.minor) : []),
+      ...kubeletVersionWarnings(config, kubelet),
       ...memory.warnings,
     ],
   };

@@ -50,14 +50,14 @@ export interface KubeletDefaults {
   labels: Record<string, string>;
 }
 
-/** Everything the table gives this kubelet version on this machine. */
-export function kubeletVersionedDefaults(kubelet: Version, facts: Facts): KubeletDefaults {
+/** Everything the table gives this kubelet version on this machine (without facts, no labels: what any machine gets). */
+export function kubeletVersionedDefaults(kubelet: Version, facts?: Facts): KubeletDefaults {
   const out: KubeletDefaults = { featureGates: {}, config: {}, labels: {} };
   for (const entry of KUBELET_VERSIONED_DEFAULTS) {
     if (!atLeast(kubelet, entry.since.major, entry.since.minor)) continue;
     Object.assign(out.featureGates, entry.featureGates);
     Object.assign(out.config, entry.config);
-    if (entry.labels) Object.assign(out.labels, entry.labels(facts));
+    if (entry.labels && facts) Object.assign(out.labels, entry.labels(facts));
   }
   return out;
 }

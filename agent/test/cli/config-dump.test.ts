@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -16,11 +16,11 @@ const source = (name: string, text: string) => {
 };
 
 /** runs a command with IMDS out of reach (file sources only), collecting stdout and stderr lines */
-async function collect(command: typeof check | typeof dump, configSources: string[]) {
+async function collect(command: typeof check | typeof dump, configSources: string[], root?: string) {
   const stdout: string[] = [];
   const stderr: string[] = [];
   const env = { AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://imds.invalid' };
-  const options = { configSources, output: 'json' };
+  const options = { configSources, output: 'json', ...(root ? { root } : {}) };
   try {
     await command(
       options,
@@ -63,5 +63,41 @@ describe('config dump says on stderr what config check says about the config', (
     ]);
     expect(d.stderr).toEqual(remarks);
     expect(JSON.parse(d.stdout.join('\n')).spec.featureGates).toEqual({ FastImagePull: true });
+  });
+});
+
+describe("on a node, the image's kubelet version judges what a boot would warn about for it", () => {
+  /** a node's root whose image recorded this kubelet version */
+  const node = (version: string) => {
+    const root = mkdtempSync(join(tmp, 'node-'));
+    mkdirSync(join(root, 'etc/eks'), { recursive: true });
+    writeFileSync(join(root, 'etc/eks/kubelet-version.txt'), `${version}\n`);
+    return root;
+  };
+  // the complete user data, and a second document over it
+  const sources = () => [
+    source('complete.yaml', fixture('userdata/complete.yaml')),
+    source(
+      'swap.yaml',
+      'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  kubelet:\n    config:\n      memorySwap:\n        swapBehavior: LimitedSwap\n',
+    ),
+  ];
+
+  it('refuses in check, and warns in dump, a field whose gate this kubelet has off by default; says nothing of it off a node', async () => {
+    const uri = sources();
+    const c = await collect(check, uri, node('v1.29.3'));
+    expect(c.stdout).toEqual([]);
+    expect(c.stderr).toEqual([
+      'error: spec.kubelet.config.memorySwap.swapBehavior: needs the NodeSwap feature gate, which kubelet 1.29 has off by default (on from 1.30), so this kubelet stops at start (expected featureGates: {NodeSwap: true} beside it)',
+    ]);
+    const d = await collect(dump, uri, node('v1.29.3'));
+    expect(d.stderr).toEqual(c.stderr.map((l) => l.replace(/^error: /, 'warning: ')));
+    // a kubelet that has the gate on, and a workstation with no version recorded
+    const newer = await collect(check, uri, node('v1.33.1'));
+    expect(newer.stderr).toEqual([]);
+    expect(newer.stdout.slice(0, 2)).toEqual(['configuration is valid', "judged for this node's kubelet v1.33.1 too (/etc/eks/kubelet-version.txt)"]);
+    const workstation = await collect(check, uri, mkdtempSync(join(tmp, 'workstation-')));
+    expect(workstation.stderr).toEqual([]);
+    expect(workstation.stdout[1]).toMatch(/^merged 2 NodeConfig document/);
   });
 });
