@@ -32,6 +32,7 @@ export function kubeletConfigPairProblems(config: Config, flags: readonly string
     ...loggingProblems(config, flags, base),
     ...cipherSuiteProblems(config, flags, base),
     ...systemCgroupsProblems(config, flags, base),
+    ...tracingProblems(config, base),
     ...pathAndIntervalProblems(config, flags, base),
     ...gateOffProblems(config, flags, base),
     ...takenAwayProblems(config, flags, base),
@@ -659,6 +660,29 @@ function systemCgroupsProblems(config: Config, flags: readonly string[] | undefi
       `needs a cgroupRoot, and cgroupRoot ${root === null ? 'null takes the agent\'s "/" away' : 'is ""'}: the kubelet stops at start (expected cgroupRoot left out, for the agent's "/")`,
     ),
   ];
+}
+
+/**
+ * tracing as the kubelet decodes and checks it at start: samplingRatePerMillion a whole number
+ * from 0 to 1000000, endpoint a string (the OTLP collector's address, e.g. "localhost:4317"). The
+ * field check knows tracing only as an object, so its members are judged here.
+ */
+function tracingProblems(config: Config, base: string): FieldProblem[] {
+  const tracing = config.tracing;
+  if (!isMap(tracing)) return [];
+  const problems: FieldProblem[] = [];
+  const rate = tracing.samplingRatePerMillion;
+  if (rate != null && !(typeof rate === 'number' && Number.isInteger(rate) && rate >= 0 && rate <= 1_000_000))
+    problems.push(
+      error(
+        `${base}.tracing.samplingRatePerMillion`,
+        `${show(rate)} is not a whole number from 0 to 1000000, and the kubelet stops at start (expected e.g. 10000, one span in a hundred)`,
+      ),
+    );
+  const endpoint = tracing.endpoint;
+  if (endpoint != null && typeof endpoint !== 'string')
+    problems.push(error(`${base}.tracing.endpoint`, `${show(endpoint)} is not a string, and the kubelet stops at start (expected e.g. "localhost:4317")`));
+  return problems;
 }
 
 /** Whether a path is as Go's filepath.Clean leaves it: no "//", no "." or ".." part, no trailing "/". */

@@ -433,3 +433,17 @@ describe('showHiddenMetricsForVersion', () => {
     expect(gateDefaultWarnings({ showHiddenMetricsForVersion: '1.32' }, ['--show-hidden-metrics-for-version=1.33'], 34)).toEqual([]);
   });
 });
+
+describe('tracing', () => {
+  it('needs samplingRatePerMillion a whole number from 0 to 1000000 and endpoint a string', () => {
+    expect(messages({ tracing: { endpoint: 'localhost:4317', samplingRatePerMillion: 1_000_000 } })).toEqual([]);
+    expect(messages({ tracing: { samplingRatePerMillion: 0 } })).toEqual([]);
+    expect(messages({ tracing: { samplingRatePerMillion: 1_000_001, endpoint: 4317 } })).toEqual([
+      'spec.kubelet.config.tracing.samplingRatePerMillion: 1000001 is not a whole number from 0 to 1000000, and the kubelet stops at start (expected e.g. 10000, one span in a hundred)',
+      'spec.kubelet.config.tracing.endpoint: 4317 is not a string, and the kubelet stops at start (expected e.g. "localhost:4317")',
+    ]);
+    expect(messages({ tracing: { samplingRatePerMillion: -1 } })).toHaveLength(1);
+    expect(messages({ tracing: { samplingRatePerMillion: '100' } })[0]).toMatch(/samplingRatePerMillion: "100" is not a whole number/);
+    expect(messages({ tracing: { samplingRatePerMillion: 0.5 } })).toHaveLength(1);
+  });
+});
