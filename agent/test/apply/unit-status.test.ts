@@ -14,7 +14,7 @@ describe('systemctl show, as doctor reads it', () => {
   });
 
   it("gives a loaded unit's merged Environment= and the manager's environment, and nothing for a unit systemd has not loaded", () => {
-    // one line of space-separated assignments (the system test reads a real one in the VM)
+    // one line of space-separated assignments, one holding a space quoted, as systemd 252 printed a drop-in in the system test's VM
     const shown = 'LoadState=loaded\nEnvironment=HTTPS_PROXY=http://proxy:3128 "NO_PROXY=a, b" AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6\n';
     expect(parseServiceEnvironment(shown, 'LANG=C.UTF-8\nPATH=/usr/bin\n')).toEqual({
       unit: 'HTTPS_PROXY=http://proxy:3128 "NO_PROXY=a, b" AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6',
