@@ -47,28 +47,65 @@ export async function systemctlShow(unit: string, timeoutMs: number): Promise<Un
 
 /**
  * The environment systemd gives a unit's processes as it holds it now: the unit's `Environment=`
- * (its file and drop-ins merged, a later assignment of a name replacing the earlier) and the
- * manager's (`DefaultEnvironment=` and `set-environment`), each as `systemctl` prints it, one
- * assignment per line. What `EnvironmentFile=` files hold is not among them. Undefined when the
- * unit is not loaded.
+ * (its file and drop-ins merged, a later assignment of a name replacing the earlier; undefined
+ * when systemd has not loaded the unit) and the manager's, every service's before its unit's
+ * (`DefaultEnvironment=`, `systemd.setenv=`, `set-environment`), by name. What
+ * `EnvironmentFile=` files hold is not among them.
  */
 export interface ServiceEnvironment {
-  unit: string;
-  manager: string;
+  unit: Record<string, string> | undefined;
+  manager: Record<string, string>;
 }
 
-export async function serviceEnvironment(unit: string, timeoutMs: number): Promise<ServiceEnvironment | undefined> {
+export async function serviceEnvironment(unit: string, timeoutMs: number): Promise<ServiceEnvironment> {
   const [shown, manager] = await Promise.all([
     run('systemctl', ['show', unit, '--property=LoadState,Environment'], timeoutMs),
-    run('systemctl', ['show-environment'], timeoutMs),
+    run('systemctl', ['show', '--property=Environment'], timeoutMs),
   ]);
   return parseServiceEnvironment(shown, manager);
 }
 
-/** `systemctl show UNIT --property=LoadState,Environment` and `systemctl show-environment` as a ServiceEnvironment. */
-export function parseServiceEnvironment(shown: string, manager: string): ServiceEnvironment | undefined {
-  if (!/^LoadState=loaded$/m.test(shown)) return undefined;
-  return { unit: /^Environment=(.*)$/m.exec(shown)?.[1] ?? '', manager };
+/** `systemctl show UNIT --property=LoadState,Environment` and `systemctl show --property=Environment` as a ServiceEnvironment. */
+export function parseServiceEnvironment(shown: string, manager: string): ServiceEnvironment {
+  const environment = (text: string) => environmentList(/^Environment=(.*)$/m.exec(text)?.[1] ?? '');
+  return { unit: /^LoadState=loaded$/m.test(shown) ? environment(shown) : undefined, manager: environment(manager) };
+}
+
+const C_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
+
+/**
+ * The assignments of an environment list as `systemctl show` prints one: separated by spaces,
+ * an assignment holding a space or a character a shell treats specially in double quotes, with
+ * `\\`, `\"`, `\$` and `` \` `` escaped and control characters as C escapes (`\n`, `\x1b`). A later
+ * assignment of a name wins; an item without "=" is skipped.
+ */
+export function environmentList(text: string): Record<string, string> {
+  const items: string[] = [];
+  let item: string | undefined;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '"') {
+      quoted = !quoted;
+      item ??= '';
+    } else if (c === ' ' && !quoted) {
+      if (item !== undefined) items.push(item);
+      item = undefined;
+    } else if (c === '\\' && i + 1 < text.length) {
+      const next = text[++i]!;
+      if (next === 'x' && /^[0-9a-f]{2}$/i.test(text.slice(i + 1, i + 3))) {
+        item = (item ?? '') + String.fromCharCode(Number.parseInt(text.slice(i + 1, i + 3), 16));
+        i += 2;
+      } else item = (item ?? '') + (C_ESCAPES[next] ?? next);
+    } else item = (item ?? '') + c;
+  }
+  if (item !== undefined) items.push(item);
+  const out: Record<string, string> = {};
+  for (const assignment of items) {
+    const at = assignment.indexOf('=');
+    if (at > 0) out[assignment.slice(0, at)] = assignment.slice(at + 1);
+  }
+  return out;
 }
 
 /** The last `lines` journal lines of a unit, oldest first. */

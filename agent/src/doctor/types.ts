@@ -101,8 +101,8 @@ export interface DoctorDeps {
   /** the filesystem holding a path under the root: its device (to tell two paths on one filesystem) and sizes as df counts them; undefined when the path is missing */
   fsUsage(path: string): Promise<{ device: number; sizeBytes: number; usedBytes: number; availableBytes: number } | undefined>;
   systemctlShow(unit: string, timeoutMs: number): Promise<UnitStatus>;
-  /** what systemd gives a unit's processes now (apply/unit-status.ts); absent off the live root, whose systemd is not the one running */
-  serviceEnvironment?(unit: string, timeoutMs: number): Promise<ServiceEnvironment | undefined>;
+  /** what the running systemd gives a unit's processes now (apply/unit-status.ts); a unit it has not loaded has none (not a node) */
+  serviceEnvironment?(unit: string, timeoutMs: number): Promise<ServiceEnvironment>;
   /** `iptables -S FORWARD` (`ip6tables` for ipv6): the FORWARD chain's policy and rules, one per line; throws when it cannot be read */
   forwardChain(timeoutMs: number, family?: 'ipv4' | 'ipv6'): Promise<string[]>;
   /** the last `lines` journal lines of a unit, oldest first */

@@ -207,26 +207,24 @@ describe('imds check', () => {
 
       // on the live node systemd's view decides, so a drop-in the agent did not write counts, and
       // the agent's files are not read (systemd holds them once reloaded)
-      const live = (unit: string, manager: string) =>
+      const live = (unit: Record<string, string> | undefined, manager: Record<string, string> = {}) =>
         fakeDeps({
           imds,
-          serviceEnvironment: async (name) => (name === 'kubelet.service' ? { unit, manager } : undefined),
-          readFile: async () => {
-            throw new Error('the files are not read when systemd answers');
+          serviceEnvironment: async (name) => ({ unit: name === 'kubelet.service' ? unit : undefined, manager }),
+          readFile: async (path) => {
+            if (unit) throw new Error('the files are not read when systemd answers');
+            return path === '/etc/systemd/system/kubelet.service.d/environment.conf' ? { content: Buffer.from(kubelet), mode: 0o600 } : undefined;
           },
         });
-      expect((await one(imdsCheck(live('HTTPS_PROXY=http://proxy:3128 AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6', '')))).status).toBe('ok');
-      expect((await one(imdsCheck(live('"NO_PROXY=a, b"', 'LANG=C.UTF-8\nAWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6\n')))).status).toBe('ok');
-      expect((await one(imdsCheck(live('AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv4', 'AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6\n')))).status).toBe('warn');
-      expect((await one(imdsCheck(live('', 'PATH=/usr/bin\n')))).status).toBe('warn');
-      // no systemd to ask, or the kubelet unit not loaded: the agent's files, as before
-      const unloaded = fakeDeps({
-        imds,
-        serviceEnvironment: async () => undefined,
-        readFile: async (path) =>
-          path === '/etc/systemd/system/kubelet.service.d/environment.conf' ? { content: Buffer.from(kubelet), mode: 0o600 } : undefined,
-      });
-      expect((await one(imdsCheck(unloaded))).status).toBe('ok');
+      const mode = 'AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE';
+      expect((await one(imdsCheck(live({ HTTPS_PROXY: 'http://proxy:3128', [mode]: 'IPv6' })))).status).toBe('ok');
+      expect((await one(imdsCheck(live({ NO_PROXY: 'a, b' }, { LANG: 'C.UTF-8', [mode]: 'ipv6' })))).status).toBe('ok');
+      expect((await one(imdsCheck(live({ [mode]: 'IPv4' }, { [mode]: 'IPv6' })))).status).toBe('warn');
+      expect((await one(imdsCheck(live({}, { AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://[fd00:ec2::254]' })))).status).toBe('ok');
+      expect((await one(imdsCheck(live({}, { PATH: '/usr/bin' })))).status).toBe('warn');
+      // the kubelet unit not loaded: the agent's files, as off the live root
+      expect((await one(imdsCheck(live(undefined)))).status).toBe('ok');
+      // no systemd to ask: the files too
       const failing = fakeDeps({
         imds,
         serviceEnvironment: async () => {

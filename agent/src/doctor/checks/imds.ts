@@ -38,26 +38,30 @@ function imdsHint(imds: Imds): string {
   );
 }
 
-/** An assignment of an endpoint, and of a mode (its value), as Environment= or DefaultEnvironment= holds them */
+/** An assignment of an endpoint, and of a mode (its value), as the agent's Environment= or DefaultEnvironment= files hold them */
 const ENDPOINT_NAMED = new RegExp(`\\b${IMDS_ENDPOINT_VARIABLE}=`, 'i');
 const MODE_NAMED = new RegExp(`\\b${IMDS_MODE_VARIABLE}=["']?([^"'\\s]*)`, 'i');
 
 /**
  * Whether the kubelet's environment names an IMDS endpoint or the IPv6 mode: the AWS SDKs of its
- * credential helpers ask 169.254.169.254 otherwise. On the live node it is what systemd holds for
- * the unit (every drop-in, an image's own or configuration management's included) and for every
- * service; elsewhere (another root, or no systemd to ask) the two files the agent writes. Either
+ * credential helpers ask 169.254.169.254 otherwise. On a node it is what systemd holds for the
+ * unit (every drop-in, an image's own or configuration management's included) and for every
+ * service; elsewhere (no systemd to ask, the unit not loaded) the two files the agent writes. Either
  * way the kubelet's own decides first when it names either variable, as its Environment= wins over
  * the default environment (render/unit-environment.ts judges the user data in the same order).
  */
 async function kubeletToldImdsMode(deps: DoctorDeps, timeoutMs: number): Promise<boolean> {
   const live = await deps.serviceEnvironment?.(KUBELET_UNIT, timeoutMs).catch(() => undefined);
-  const texts = live
-    ? [live.unit, live.manager]
-    : await Promise.all(
-        [unitEnvironmentPath(KUBELET_UNIT), PATHS.systemEnvironment].map(async (path) => (await deps.readFile(path))?.content.toString('utf8') ?? ''),
-      );
-  for (const text of texts) {
+  if (live?.unit) {
+    for (const environment of [live.unit, live.manager]) {
+      if (environment[IMDS_ENDPOINT_VARIABLE] !== undefined) return true;
+      const mode = environment[IMDS_MODE_VARIABLE];
+      if (mode !== undefined) return mode.toLowerCase() === 'ipv6';
+    }
+    return false;
+  }
+  for (const path of [unitEnvironmentPath(KUBELET_UNIT), PATHS.systemEnvironment]) {
+    const text = (await deps.readFile(path))?.content.toString('utf8') ?? '';
     if (ENDPOINT_NAMED.test(text)) return true;
     const mode = MODE_NAMED.exec(text);
     if (mode) return mode[1]!.toLowerCase() === 'ipv6';
