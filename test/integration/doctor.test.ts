@@ -21,6 +21,7 @@ import {
   servingCert,
   work,
   root,
+  unitState,
   journalDir,
   nodeConfig,
   configureNode,
@@ -152,6 +153,34 @@ describe('doctor on a healthy node', () => {
       expect(r.by(name).status, `${name}: ${r.by(name).detail}`).toBe('ok');
     }
     expect(r.checks.filter((c) => c.status === 'timeout')).toEqual([]);
+  }, 60_000);
+
+  it("takes the environment systemd gives the boot's services, which a login shell lacks: the agent's unit's for AWS, the kubelet's for its credential plugin", async () => {
+    // as an image that bakes its endpoints (or proxy) into DefaultEnvironment=: doctor's own
+    // environment points STS at a closed port, systemd's at the emulator
+    const files = {
+      'manager.env': `LANG=C.UTF-8 AWS_ENDPOINT_URL_STS=${sts.url}`,
+      'eks-node-agent-config.service.env': '',
+      // the double prints "could not get token: <this>", whose first word the scrubber hides
+      'kubelet.service.env': '"AUTHENTICATOR_DOUBLE_FAIL=(double) as the kubelet unit gets it"',
+    };
+    try {
+      for (const [name, text] of Object.entries(files)) await writeFile(join(unitState, name), text);
+      const r = await doctorJson([], { AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9' });
+      expect(r.by('aws-identity'), r.stdout).toMatchObject({
+        status: 'ok',
+        detail: expect.stringContaining('must name arn:aws:iam::111122223333:role/eks-node-role'),
+      });
+      expect(r.by('auth')).toMatchObject({ status: 'fail', detail: expect.stringContaining('as the kubelet unit gets it') });
+      // the units not loaded (not a node): this process's environment alone, as before
+      await rm(join(unitState, 'eks-node-agent-config.service.env'));
+      await rm(join(unitState, 'kubelet.service.env'));
+      const shell = await doctorJson([], { AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9' });
+      expect(shell.by('aws-identity').status).toBe('fail');
+      expect(shell.by('auth').status).toBe('ok');
+    } finally {
+      for (const name of Object.keys(files)) await rm(join(unitState, name), { force: true });
+    }
   }, 60_000);
 
   it('prints one line per check and a summary in text mode', async () => {

@@ -58,8 +58,6 @@ const INSTANCE = {
   privateIpv4: GUEST_IP,
   privateDnsName: NODE_NAME,
 };
-/** An SSH session does not get PID 1's environment: the endpoints again, for `doctor`. */
-const AWS_ENV = `AWS_ENDPOINT_URL_EKS=http://${GUEST.eks} AWS_ENDPOINT_URL_EC2=http://${GUEST.ec2} AWS_ENDPOINT_URL_STS=http://${GUEST.sts}`;
 const PROVIDER_ID = `aws:///${INSTANCE.availabilityZone}/${INSTANCE.instanceId}`;
 
 // Deadlines (TCG on 2 cores: a boot to login takes ~45 s). Each is several times what a quiet
@@ -69,7 +67,12 @@ const JOIN_DEADLINE_MS = 8 * 60_000;
 const DOCTOR_TIMEOUT_S = 180;
 const DOCTOR_SSH_MS = (DOCTOR_TIMEOUT_S + 120) * 1000;
 /** `doctor` as every check runs it on the guest: the emulated endpoints, the sources the boot read. */
-const DOCTOR = `${AWS_ENV} eks-node-agent doctor ${BOOT_SOURCES} --timeout ${DOCTOR_TIMEOUT_S}`;
+/**
+ * An SSH session does not get PID 1's environment, where the kernel command line put the AWS
+ * endpoints (systemd.setenv=): doctor reads it from systemd, as on a node whose image bakes a
+ * proxy into DefaultEnvironment=, so its AWS calls reach the emulators without them here.
+ */
+const DOCTOR = `eks-node-agent doctor ${BOOT_SOURCES} --timeout ${DOCTOR_TIMEOUT_S}`;
 const SSH_DEADLINE_MS = 4 * 60_000;
 const HEARTBEAT_DEADLINE_MS = 90_000;
 const FAIL_DEADLINE_MS = 6 * 60_000;

@@ -2,6 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { open, readdir, readFile, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { journal, serviceEnvironment, systemctlShow } from '../apply/unit-status.js';
+import { AGENT_CONFIG_UNIT, KUBELET_UNIT } from '../render/paths.js';
 import { awsClientOptions } from '../aws/client.js';
 import { createEc2Api } from '../aws/ec2.js';
 import { createEksApi } from '../aws/eks.js';
@@ -81,6 +82,9 @@ async function unlessMissing<T>(path: string, read: Promise<T>): Promise<T | und
 
 type AwsContext = { timeoutMs: number; region?: string; credentials?: CredentialSource };
 
+/** How long systemd may take to give a unit's environment before doctor goes on with its own. */
+const SERVICE_ENV_TIMEOUT_MS = 5_000;
+
 /** The real side effects, from the environment main.ts passes (nothing else reads process.env). */
 export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } = {}): DoctorCliDeps {
   // A struggling IMDS is a finding only once the run deadline passes: each request may take
@@ -94,25 +98,42 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
     // a refused connection is an answer, not slowness: the imds line says so in seconds
     refusalsBeforeGivingUp: 5,
   });
-  const childEnv = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+  // On a node, the environment systemd gives the boot's services, which a login shell does not
+  // get (an image's DefaultEnvironment= proxy, the kernel's systemd.setenv=, a drop-in on a unit):
+  // read once, as the config loads, each unit's over this process's. The AWS calls take the
+  // agent's config unit's, as init has it; the credential plugin the kubelet's, as the kubelet
+  // runs it. A unit systemd has not loaded (not a node), or no systemd to ask: this process's
+  // environment alone. Like the unit lines, this asks the running systemd whatever --root says.
+  let agentEnv: Env = env;
+  let kubeletEnv: Env = env;
+  let servicesRead: Promise<void> | undefined;
+  const readServicesEnv = () =>
+    (servicesRead ??= Promise.all(
+      [AGENT_CONFIG_UNIT, KUBELET_UNIT].map((unit) => serviceEnvironment(unit, SERVICE_ENV_TIMEOUT_MS).catch(() => undefined)),
+    ).then(([agent, kubelet]) => {
+      if (agent?.unit) agentEnv = { ...env, ...agent.manager, ...agent.unit };
+      if (kubelet?.unit) kubeletEnv = { ...env, ...kubelet.manager, ...kubelet.unit };
+    }));
+  const definedOnly = (e: Env) => Object.fromEntries(Object.entries(e).filter((v): v is [string, string] => v[1] !== undefined));
   // The doctor calls AWS with the credentials its instance-profile check read, and fewer attempts than a boot.
-  // The AWS calls take the proxy and the trust as init does: the NodeConfig's default environment (a login
-  // shell does not inherit systemd's DefaultEnvironment), then this process's environment. The
-  // config check needs nothing and so starts first; the calls come after it and use its load.
+  // The AWS calls take the proxy and the trust as init does: the NodeConfig's default environment, then
+  // the config unit's (above). The config check needs nothing and so starts first; the calls come
+  // after it and use its load.
   let configDefaults: Record<string, string> | undefined;
-  // One trust for the calls that see the same default environment, as init's for its run: a
-  // call that starts before the config is loaded gets its own, without the user data's bundle.
-  let trust: { defaults: typeof configDefaults; trust: AwsTrust } | undefined;
+  // One trust for the calls that see the same environments, as init's for its run: a call that
+  // starts before the config is loaded gets its own, without the user data's bundle.
+  let trust: { defaults: typeof configDefaults; env: Env; trust: AwsTrust } | undefined;
   const trustNow = (): AwsTrust => {
-    if (trust === undefined || trust.defaults !== configDefaults) trust = { defaults: configDefaults, trust: new AwsTrust(trustOptions(configDefaults, env)) };
+    if (trust === undefined || trust.defaults !== configDefaults || trust.env !== agentEnv)
+      trust = { defaults: configDefaults, env: agentEnv, trust: new AwsTrust(trustOptions(configDefaults, agentEnv)) };
     return trust.trust;
   };
   const aws = (service: 'eks' | 'ec2' | 'sts', region: string, ctx: AwsContext) =>
-    awsClientOptions(service, env, {
+    awsClientOptions(service, agentEnv, {
       region,
       timeoutMs: ctx.timeoutMs,
       maxAttempts: 2,
-      proxy: proxySettings(configDefaults, env),
+      proxy: proxySettings(configDefaults, agentEnv),
       trust: trustNow(),
       ...credentialOptions(ctx.credentials),
     });
@@ -134,7 +155,7 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
     imds,
     ...(keptImds ? { keptImds } : {}),
     async loadConfig(sources, from = imds) {
-      const loaded = await loadConfig(sources, { imds: () => from });
+      const [loaded] = await Promise.all([loadConfig(sources, { imds: () => from }), readServicesEnv()]);
       configDefaults = loaded.config.spec?.instance?.environment?.default;
       return { config: loaded.config, documents: loaded.documents, advisories: loaded.advisories };
     },
@@ -203,10 +224,13 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
         })),
       ),
     systemctlShow,
-    ...(root === '/' ? { serviceEnvironment } : {}),
+    serviceEnvironment,
     forwardChain,
     journal,
-    execCredential: (execConfig, timeoutMs) => execCredential(execConfig, timeoutMs, childEnv),
+    execCredential: async (execConfig, timeoutMs) => {
+      await readServicesEnv();
+      return execCredential(execConfig, timeoutMs, definedOnly(kubeletEnv));
+    },
     kubeletVersion: (timeoutMs) => readKubeletVersion(root, defaultExec, timeoutMs),
     kubeletBinaryVersion: async (timeoutMs) => {
       const line = await kubeletLine(timeoutMs);

@@ -21,6 +21,8 @@ export const PATHS = {
 export const RESOLVED_UNIT = 'systemd-resolved.service';
 
 export const KUBELET_UNIT = 'kubelet.service';
+/** The boot's config phase, the unit that runs `init --skip run` */
+export const AGENT_CONFIG_UNIT = 'eks-node-agent-config.service';
 export const CONTAINERD_UNIT = 'containerd.service';
 
 /** `/etc/systemd/system/<unit>.service.d/environment.conf` */

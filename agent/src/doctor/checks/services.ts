@@ -2,13 +2,14 @@ import { describeCause } from '../../errors.js';
 import { matchJournal } from '../journal-patterns.js';
 import type { Check, Outcome } from '../runner.js';
 import type { DoctorDeps, UnitStatus } from '../types.js';
+import { AGENT_CONFIG_UNIT, KUBELET_UNIT } from '../../render/paths.js';
 
 /** The units the doctor looks at, in boot order. Oneshot units are fine when they ran and exited. */
 export const UNITS: Array<{ unit: string; oneshot: boolean }> = [
-  { unit: 'eks-node-agent-config.service', oneshot: true },
+  { unit: AGENT_CONFIG_UNIT, oneshot: true },
   { unit: 'containerd.service', oneshot: false },
   { unit: 'eks-node-agent-run.service', oneshot: true },
-  { unit: 'kubelet.service', oneshot: false },
+  { unit: KUBELET_UNIT, oneshot: false },
 ];
 
 export const JOURNAL_LINES = 200;
