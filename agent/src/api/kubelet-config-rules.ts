@@ -33,6 +33,7 @@ export function kubeletConfigPairProblems(config: Config, flags: readonly string
     ...cipherSuiteProblems(config, flags, base),
     ...systemCgroupsProblems(config, flags, base),
     ...tracingProblems(config, base),
+    ...runOnceProblems(config, base),
     ...pathAndIntervalProblems(config, flags, base),
     ...gateOffProblems(config, flags, base),
     ...takenAwayProblems(config, flags, base),
@@ -683,6 +684,20 @@ function tracingProblems(config: Config, base: string): FieldProblem[] {
   if (endpoint != null && typeof endpoint !== 'string')
     problems.push(error(`${base}.tracing.endpoint`, `${show(endpoint)} is not a string, and the kubelet stops at start (expected e.g. "localhost:4317")`));
   return problems;
+}
+
+/**
+ * runOnce true: kubelets from 1.31 refuse it at start, and the run-once mode it asks for (start
+ * the static pods, then exit) has failed since 1.19; either way the node never joins.
+ */
+function runOnceProblems(config: Config, base: string): FieldProblem[] {
+  if (config.runOnce !== true) return [];
+  return [
+    error(
+      `${base}.runOnce`,
+      'true asks for the removed run-once mode: kubelets from 1.31 stop at start for it, older ones exit after starting the static pods, and the node never joins (expected the field left out)',
+    ),
+  ];
 }
 
 /** Whether a path is as Go's filepath.Clean leaves it: no "//", no "." or ".." part, no trailing "/". */

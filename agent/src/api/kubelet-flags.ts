@@ -468,6 +468,10 @@ export function kubeletFlagProblems(flag: string, path: string): string[] {
   if (flag.startsWith('--cloud-provider=')) return cloudProviderProblems(flag, path);
   if (flag.startsWith('--node-ip=')) return nodeIpProblems(flag, path);
   const name = flagName(flag);
+  if (name === '--runonce' && !/^--runonce=(false|f|0|FALSE|False|F)$/.test(flag))
+    return [
+      `${path}: ${show(flag)} asks for the removed run-once mode: kubelets from 1.31 stop at start for it, older ones exit after starting the static pods, and the node never joins (expected no such flag)`,
+    ];
   if (name !== flag && Object.hasOwn(MAP_FLAGS, name)) return mapFlagProblems(name, flag.slice(name.length + 1), path);
   return [];
 }

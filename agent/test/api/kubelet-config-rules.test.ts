@@ -447,3 +447,12 @@ describe('tracing', () => {
     expect(messages({ tracing: { samplingRatePerMillion: 0.5 } })).toHaveLength(1);
   });
 });
+
+describe('runOnce', () => {
+  it('refuses the removed run-once mode, and leaves false alone', () => {
+    expect(messages({ runOnce: true })).toEqual([
+      'spec.kubelet.config.runOnce: true asks for the removed run-once mode: kubelets from 1.31 stop at start for it, older ones exit after starting the static pods, and the node never joins (expected the field left out)',
+    ]);
+    expect(messages({ runOnce: false })).toEqual([]);
+  });
+});

@@ -226,6 +226,16 @@ describe('--cloud-provider, which the kubelets EKS supports accept only as exter
   });
 });
 
+describe('--runonce, the removed run-once mode', () => {
+  it('refuses it bare or true, and leaves it alone set to false', () => {
+    const refused = (flag: string) =>
+      `spec.kubelet.flags[0]: "${flag}" asks for the removed run-once mode: kubelets from 1.31 stop at start for it, older ones exit after starting the static pods, and the node never joins (expected no such flag)`;
+    expect(nodeLabelProblems('--runonce', P)).toEqual([refused('--runonce')]);
+    expect(nodeLabelProblems('--runonce=true', P)).toEqual([refused('--runonce=true')]);
+    expectAccepted(['--runonce=false']);
+  });
+});
+
 describe('kubelet.config.registerWithTaints, as the API server judges the Node', () => {
   it('needs a key that is a qualified name and a value that is a label value', () => {
     expect(
