@@ -34,6 +34,7 @@ export function kubeletConfigPairProblems(config: Config, flags: readonly string
     ...systemCgroupsProblems(config, flags, base),
     ...tracingProblems(config, base),
     ...runOnceProblems(config, base),
+    ...managerOptionProblems(config, flags, base),
     ...pathAndIntervalProblems(config, flags, base),
     ...gateOffProblems(config, flags, base),
     ...takenAwayProblems(config, flags, base),
@@ -698,6 +699,67 @@ function runOnceProblems(config: Config, base: string): FieldProblem[] {
       'true asks for the removed run-once mode: kubelets from 1.31 stop at start for it, older ones exit after starting the static pods, and the node never joins (expected the field left out)',
     ),
   ];
+}
+
+/** The CPU manager's static policy options of the kubelets the image runs (1.27 to 1.36), each a Go bool string. */
+const CPU_MANAGER_OPTIONS = [
+  'full-pcpus-only',
+  'distribute-cpus-across-numa',
+  'align-by-socket',
+  'distribute-cpus-across-cores',
+  'strict-cpu-reservation',
+  'prefer-align-cpus-by-uncorecache',
+];
+/** The topology manager's options, with the kind of value each takes. */
+const TOPOLOGY_MANAGER_OPTIONS: Record<string, 'bool' | 'int'> = { 'prefer-closest-numa-nodes': 'bool', 'max-allowable-numa-nodes': 'int' };
+/** What Go's strconv.ParseBool takes. */
+const GO_BOOL = /^(1|t|T|TRUE|true|True|0|f|F|FALSE|false|False)$/;
+
+/**
+ * cpuManagerPolicyOptions and topologyManagerPolicyOptions as the kubelet reads them at start:
+ * string values (a YAML `true` is a bool, which it cannot decode), option names it knows, a value
+ * of each option's kind, and CPU options only beside the static policy (the none policy refuses
+ * any). Which options need an alpha or beta gate depends on the release and is left to it; a
+ * flag for the options or the policy leaves the pair to the kubelet.
+ */
+function managerOptionProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const judge = (field: string, known: Record<string, 'bool' | 'int'>) => {
+    const options = config[field];
+    if (!isMap(options)) return;
+    for (const [name, value] of Object.entries(options)) {
+      const at = `${base}.${field}.${name}`;
+      const kind = Object.hasOwn(known, name) ? known[name] : undefined;
+      if (kind === undefined) {
+        const hint = suggest(name, Object.keys(known));
+        problems.push(
+          error(at, `is not an option the kubelet knows, and it stops at start (expected ${hint ? `"${hint}"` : `one of ${Object.keys(known).join(', ')}`})`),
+        );
+        continue;
+      }
+      const example = kind === 'bool' ? '"true"' : '"8"';
+      if (typeof value !== 'string')
+        problems.push(error(at, `${show(value)} is not a string, and the kubelet cannot read it and stops at start (expected ${example}, quoted)`));
+      else if (kind === 'bool' ? !GO_BOOL.test(value) : !/^-?\d+$/.test(value))
+        problems.push(
+          error(at, `${show(value)} is not ${kind === 'bool' ? 'true or false' : 'a whole number'}, and the kubelet stops at start (expected ${example})`),
+        );
+    }
+  };
+  const cpuOptions = config.cpuManagerPolicyOptions;
+  if (isMap(cpuOptions) && Object.keys(cpuOptions).length > 0 && !hasFlag(flags, '--cpu-manager-policy-options')) {
+    const policy = lastFlag(flags, '--cpu-manager-policy')?.value ?? config.cpuManagerPolicy ?? 'none';
+    if (policy === 'none')
+      problems.push(
+        error(
+          `${base}.cpuManagerPolicyOptions`,
+          `are options of the static CPU manager policy, and the kubelet stops at start for any beside ${config.cpuManagerPolicy === undefined && !hasFlag(flags, '--cpu-manager-policy') ? 'its default policy none' : 'the none policy'} (expected cpuManagerPolicy "static" beside them)`,
+        ),
+      );
+    else judge('cpuManagerPolicyOptions', Object.fromEntries(CPU_MANAGER_OPTIONS.map((o) => [o, 'bool' as const])));
+  }
+  if (!hasFlag(flags, '--topology-manager-policy-options')) judge('topologyManagerPolicyOptions', TOPOLOGY_MANAGER_OPTIONS);
+  return problems;
 }
 
 /** Whether a path is as Go's filepath.Clean leaves it: no "//", no "." or ".." part, no trailing "/". */

@@ -456,3 +456,35 @@ describe('runOnce', () => {
     expect(messages({ runOnce: false })).toEqual([]);
   });
 });
+
+describe('CPU and topology manager policy options', () => {
+  it('takes known options with string values, the CPU ones beside the static policy only', () => {
+    expect(messages({ cpuManagerPolicy: 'static', cpuManagerPolicyOptions: { 'full-pcpus-only': 'true', 'strict-cpu-reservation': 'False' } })).toEqual([]);
+    expect(messages({ topologyManagerPolicyOptions: { 'prefer-closest-numa-nodes': 'true', 'max-allowable-numa-nodes': '16' } })).toEqual([]);
+    expect(messages({ cpuManagerPolicyOptions: { 'full-pcpus-only': 'true' } })).toEqual([
+      'spec.kubelet.config.cpuManagerPolicyOptions: are options of the static CPU manager policy, and the kubelet stops at start for any beside its default policy none (expected cpuManagerPolicy "static" beside them)',
+    ]);
+    expect(messages({ cpuManagerPolicy: 'none', cpuManagerPolicyOptions: { 'full-pcpus-only': 'true' } })[0]).toMatch(
+      /stops at start for any beside the none policy/,
+    );
+    // a flag naming the static policy, or setting the options, wins over the fields
+    expect(messages({ cpuManagerPolicyOptions: { 'full-pcpus-only': 'true' } }, ['--cpu-manager-policy=static'])).toEqual([]);
+    expect(messages({ cpuManagerPolicyOptions: { nope: 'x' } }, ['--cpu-manager-policy-options=full-pcpus-only=true'])).toEqual([]);
+  });
+
+  it('refuses an unknown option, a YAML bool and a value of the wrong kind', () => {
+    expect(
+      messages({ cpuManagerPolicy: 'static', cpuManagerPolicyOptions: { 'full-pcpu-only': 'true', 'align-by-socket': true, 'strict-cpu-reservation': 'yes' } }),
+    ).toEqual([
+      'spec.kubelet.config.cpuManagerPolicyOptions.full-pcpu-only: is not an option the kubelet knows, and it stops at start (expected "full-pcpus-only")',
+      'spec.kubelet.config.cpuManagerPolicyOptions.align-by-socket: true is not a string, and the kubelet cannot read it and stops at start (expected "true", quoted)',
+      'spec.kubelet.config.cpuManagerPolicyOptions.strict-cpu-reservation: "yes" is not true or false, and the kubelet stops at start (expected "true")',
+    ]);
+    expect(messages({ topologyManagerPolicyOptions: { 'max-allowable-numa-nodes': 'eight', other: '1' } })).toEqual([
+      'spec.kubelet.config.topologyManagerPolicyOptions.max-allowable-numa-nodes: "eight" is not a whole number, and the kubelet stops at start (expected "8")',
+      'spec.kubelet.config.topologyManagerPolicyOptions.other: is not an option the kubelet knows, and it stops at start (expected one of prefer-closest-numa-nodes, max-allowable-numa-nodes)',
+    ]);
+    expect(messages({ topologyManagerPolicyOptions: { 'max-allowable-numa-nodes': 8 } })[0]).toMatch(/8 is not a string, .* \(expected "8", quoted\)$/);
+    expect(messages({ topologyManagerPolicyOptions: { bogus: 'x' } }, ['--topology-manager-policy-options=prefer-closest-numa-nodes=true'])).toEqual([]);
+  });
+});
