@@ -291,6 +291,19 @@ describe('doctor names the cause of each join failure', () => {
     }
   });
 
+  it("a field this node's kubelet stops at start for: the config line names it, as config check on the node refuses it, and files does not repeat it", async () => {
+    const config = nodeConfig();
+    config.spec.kubelet = { config: { showHiddenMetricsForVersion: '1.20' } };
+    imds.setUserData(stringify(config));
+    await configureNode(config);
+    const r = await doctorJson();
+    expect(r.by('config')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('spec.kubelet.config.showHiddenMetricsForVersion: "1.20" is not the minor before this kubelet\'s 1.33'),
+    });
+    expect(r.by('files')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^\d+ files match what init plans$/) });
+  });
+
   it('endpoint name not resolving: dns fails, tcp/tls/auth skipped', async () => {
     const config = nodeConfig({ apiServerEndpoint: 'https://cluster-endpoint.invalid' });
     imds.setUserData(stringify(config));

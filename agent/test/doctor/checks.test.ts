@@ -90,7 +90,7 @@ describe('ca check', () => {
   const config = (pem: string): ConfigValue => {
     const cluster = { name: 'c', apiServerEndpoint: 'https://x', certificateAuthority: Buffer.from(pem).toString('base64'), cidr: '10.100.0.0/16' };
     const resolved = { apiVersion: 'node.eks.aws/v1alpha1', kind: 'NodeConfig', spec: { cluster } } as const;
-    return { origins: {}, config: resolved, source: resolved, cluster: { cluster, fetched: [], origin: 'user data', warnings: [] } };
+    return { origins: {}, config: resolved, source: resolved, cluster: { cluster, fetched: [], origin: 'user data', warnings: [] }, versionWarnings: [] };
   };
   const at = async (pem: string, now: Date) => one(caCheck(fakeDeps({ now: () => now })), { name: 'config', value: config(pem) });
 
@@ -134,7 +134,7 @@ describe('files check', () => {
     kind: 'NodeConfig' as const,
     spec: { cluster, kubelet: { flags: ['--hostname-override=worker-1'] } },
   };
-  const value: ConfigValue = { origins: {}, config: source, source, cluster: { cluster, fetched: [], origin: 'user data', warnings: [] } };
+  const value: ConfigValue = { origins: {}, config: source, source, cluster: { cluster, fetched: [], origin: 'user data', warnings: [] }, versionWarnings: [] };
   const withWarnings = (warnings: string[]) =>
     fakeDeps({
       plan: async () => ({ plan: { files: [{ path: '/etc/x', mode: 0o644, content: 'x' }], units: [], warnings } }) as unknown as NodePlan,
@@ -150,6 +150,10 @@ describe('files check', () => {
     const r = await one(filesCheck(withWarnings([...shared, instanceOnly])), { name: 'config', value });
     expect(r).toMatchObject({ status: 'warn', detail: `1 files match what init plans; on this instance init warns: ${instanceOnly}` });
     expect(await one(filesCheck(withWarnings(shared)), { name: 'config', value })).toMatchObject({ status: 'ok', detail: '1 files match what init plans' });
+    // what init warns about for this kubelet is the config line's too (config check on the node refuses it)
+    const forKubelet = 'spec.kubelet.config.showHiddenMetricsForVersion: "1.20" is not the minor before this kubelet\'s 1.33';
+    const withVersion = { ...value, versionWarnings: [forKubelet] };
+    expect(await one(filesCheck(withWarnings([...shared, forKubelet])), { name: 'config', value: withVersion })).toMatchObject({ status: 'ok' });
   });
 });
 
@@ -315,7 +319,13 @@ describe('forward-policy check', () => {
   it('on an IPv6 cluster judges ip6tables too: its DROP fails, and neither chain is read twice', async () => {
     const cluster = { name: 'c', apiServerEndpoint: 'https://x', certificateAuthority: 'eA==', cidr: 'fd00:10:100::/108' };
     const source = { apiVersion: 'node.eks.aws/v1alpha1' as const, kind: 'NodeConfig' as const, spec: { cluster } };
-    const config: ConfigValue = { origins: {}, config: source, source, cluster: { cluster, fetched: [], origin: 'user data', warnings: [] } };
+    const config: ConfigValue = {
+      origins: {},
+      config: source,
+      source,
+      cluster: { cluster, fetched: [], origin: 'user data', warnings: [] },
+      versionWarnings: [],
+    };
     const asked: string[] = [];
     const chains =
       (v4: string, v6: string) =>

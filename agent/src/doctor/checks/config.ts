@@ -5,7 +5,8 @@ import type { NodeConfig, ResolvedNodeConfig } from '../../api/schema.js';
 import { withCluster } from '../../boot.js';
 import type { ClusterOrigin, ClusterResolution } from '../../facts/cluster.js';
 import { missingClusterFields, unappliedFields } from '../../api/validate.js';
-import { configWarnings } from '../../render/config-warnings.js';
+import { configWarnings, kubeletVersionWarnings } from '../../render/config-warnings.js';
+import { parseVersion } from '../../render/versions.js';
 import type { Check } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
 import { instanceAccess, keptAnswers } from '../instance.js';
@@ -20,6 +21,8 @@ export interface ConfigValue {
   origins: Record<string, ClusterOrigin>;
   /** the instance's identity as the checks read it (IMDS, or this boot's kept answers), when known */
   identity?: InstanceIdentity;
+  /** what a boot warns about for this node's kubelet version (named here, as `config check` on the node refuses it) */
+  versionWarnings: string[];
 }
 
 const USER_DATA_HINT = 'fix the named field in the user data (launch template) or the -c source; `eks-node-agent config check` lists every problem';
@@ -79,12 +82,22 @@ export function configCheck(deps: DoctorDeps, sources: string[]): Check {
       const parts = [`cluster ${cluster.name}`, `${from('user data').join(', ')} from user data`];
       if (resolution.origin !== 'user data') parts.push(`${from(resolution.origin).join(', ')} from ${resolution.origin}`);
       const documents = `${loaded.documents.length} document${loaded.documents.length === 1 ? '' : 's'}`;
-      const value = { config: resolved, source: loaded.config, cluster: resolution, origins, ...(identity ? { identity } : {}) } satisfies ConfigValue;
+      // the kubelet version a boot reads (the image's version file): what it warns about for it
+      const kubelet = await deps.kubeletVersion(Math.max(1, ctx.remainingMs() - 1_000)).catch(() => undefined);
+      const versionWarnings = kubelet ? kubeletVersionWarnings(loaded.config, parseVersion('kubelet version', kubelet)) : [];
+      const value = {
+        config: resolved,
+        source: loaded.config,
+        cluster: resolution,
+        origins,
+        ...(identity ? { identity } : {}),
+        versionWarnings,
+      } satisfies ConfigValue;
       // What init warned about and went on (unknown fields, a relative CA bundle path, a field
-      // accepted but not acted on, what render warns about whatever the instance, a discarded
-      // cache): config check calls the first two errors and prints the others, so doctor does
-      // not call the config plainly valid.
-      const warnings = [...loaded.advisories, ...unappliedFields(loaded.config), ...configWarnings(loaded.config), ...resolution.warnings];
+      // accepted but not acted on, what render warns about whatever the instance or for this
+      // kubelet, a discarded cache): config check calls the first two errors (on a node, the
+      // kubelet's too) and prints the others, so doctor does not call the config plainly valid.
+      const warnings = [...loaded.advisories, ...unappliedFields(loaded.config), ...configWarnings(loaded.config), ...versionWarnings, ...resolution.warnings];
       if (warnings.length > 0) {
         return {
           status: 'warn',

@@ -15,7 +15,7 @@ export function filesCheck(deps: DoctorDeps): Check {
     needs: ['config'],
     timeoutMs: 15_000,
     async run(ctx) {
-      const { source, cluster } = ctx.value<ConfigValue>('config');
+      const { source, cluster, versionWarnings } = ctx.value<ConfigValue>('config');
       let plan: Plan;
       try {
         const instance = await instanceAccess(deps, ctx);
@@ -62,11 +62,10 @@ export function filesCheck(deps: DoctorDeps): Check {
           value,
         };
       }
-      // What init warns about on this instance and kubelet alone (a maxPodsExpression it cannot
-      // use, a reservedMemory of another total, a critical pods' share longer than this kubelet's
-      // grace period): the config line names the warnings any instance gets and the cluster
-      // resolution's, so only the rest are named here.
-      const everywhere = new Set([...configWarnings(source), ...cluster.warnings]);
+      // What init warns about on this instance alone (a maxPodsExpression it cannot use, a
+      // reservedMemory of another total): the config line names the warnings any instance gets,
+      // those for this kubelet and the cluster resolution's, so only the rest are named here.
+      const everywhere = new Set([...configWarnings(source), ...versionWarnings, ...cluster.warnings]);
       const here = plan.warnings.filter((w) => !everywhere.has(w));
       if (here.length > 0) {
         return {
