@@ -57,12 +57,24 @@ export interface ServiceEnvironment {
   manager: Record<string, string>;
 }
 
-export async function serviceEnvironment(unit: string, timeoutMs: number): Promise<ServiceEnvironment> {
-  const [shown, manager] = await Promise.all([
-    run('systemctl', ['show', unit, '--property=LoadState,Environment'], timeoutMs),
-    run('systemctl', ['show', '--property=Environment'], timeoutMs),
-  ]);
-  return parseServiceEnvironment(shown, manager);
+/**
+ * ServiceEnvironment reads for one run: the manager's environment is asked of systemd once, and
+ * each unit's once, however many callers ask (the first caller's bound applies).
+ */
+export function serviceEnvironments(): (unit: string, timeoutMs: number) => Promise<ServiceEnvironment> {
+  let manager: Promise<string> | undefined;
+  const units = new Map<string, Promise<ServiceEnvironment>>();
+  return (unit, timeoutMs) => {
+    let read = units.get(unit);
+    if (read === undefined) {
+      manager ??= run('systemctl', ['show', '--property=Environment'], timeoutMs);
+      read = Promise.all([run('systemctl', ['show', unit, '--property=LoadState,Environment'], timeoutMs), manager]).then(([shown, all]) =>
+        parseServiceEnvironment(shown, all),
+      );
+      units.set(unit, read);
+    }
+    return read;
+  };
 }
 
 /** `systemctl show UNIT --property=LoadState,Environment` and `systemctl show --property=Environment` as a ServiceEnvironment. */

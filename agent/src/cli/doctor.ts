@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { open, readdir, readFile, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import { journal, serviceEnvironment, systemctlShow } from '../apply/unit-status.js';
+import { journal, serviceEnvironments, systemctlShow } from '../apply/unit-status.js';
 import { AGENT_CONFIG_UNIT, KUBELET_UNIT } from '../render/paths.js';
 import { awsClientOptions } from '../aws/client.js';
 import { createEc2Api } from '../aws/ec2.js';
@@ -106,6 +106,8 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
   // environment alone. Like the unit lines, this asks the running systemd whatever --root says.
   let agentEnv: Env = env;
   let kubeletEnv: Env = env;
+  // one read of systemd per unit a run, shared with the imds line's look at the kubelet's
+  const serviceEnvironment = serviceEnvironments();
   let servicesRead: Promise<void> | undefined;
   const readServicesEnv = () =>
     (servicesRead ??= Promise.all(

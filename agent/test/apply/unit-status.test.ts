@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { environmentList, parseServiceEnvironment, parseSystemctlShow } from '../../src/apply/unit-status.js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { environmentList, parseServiceEnvironment, parseSystemctlShow, serviceEnvironments } from '../../src/apply/unit-status.js';
 
 describe('systemctl show, as doctor reads it', () => {
   it('takes the properties it judges from KEY=value lines, whatever their order', () => {
@@ -36,5 +39,44 @@ describe('systemctl show, as doctor reads it', () => {
     });
     expect(environmentList('')).toEqual({});
     expect(environmentList('  X=  ')).toEqual({ X: '' });
+  });
+});
+
+describe('serviceEnvironments', () => {
+  it("asks systemd for the manager's environment once and for each unit's once, however often it is asked", async () => {
+    // the systemctl test double (no systemd here) answers from files and logs each call
+    const state = mkdtempSync(join(tmpdir(), 'eks-node-units-'));
+    const saved = { PATH: process.env.PATH, state: process.env.SYSTEMCTL_DOUBLE_STATE, log: process.env.SYSTEMCTL_DOUBLE_LOG };
+    try {
+      writeFileSync(join(state, 'manager.env'), 'AWS_ENDPOINT_URL_STS=http://sts');
+      writeFileSync(join(state, 'kubelet.service.env'), 'A=1');
+      process.env.PATH = `${new URL('../../../test/doubles', import.meta.url).pathname}:${saved.PATH}`;
+      process.env.SYSTEMCTL_DOUBLE_STATE = state;
+      process.env.SYSTEMCTL_DOUBLE_LOG = join(state, 'calls.log');
+      const read = serviceEnvironments();
+      const [kubelet, agent, again] = await Promise.all([
+        read('kubelet.service', 5_000),
+        read('eks-node-agent-config.service', 5_000),
+        read('kubelet.service', 5_000),
+      ]);
+      expect(kubelet).toEqual({ unit: { A: '1' }, manager: { AWS_ENDPOINT_URL_STS: 'http://sts' } });
+      expect(agent).toEqual({ unit: undefined, manager: { AWS_ENDPOINT_URL_STS: 'http://sts' } });
+      expect(again).toBe(kubelet);
+      expect(readFileSync(join(state, 'calls.log'), 'utf8').trim().split('\n').sort()).toEqual([
+        'show --property=Environment',
+        'show eks-node-agent-config.service --property=LoadState,Environment',
+        'show kubelet.service --property=LoadState,Environment',
+      ]);
+    } finally {
+      process.env.PATH = saved.PATH;
+      for (const [key, value] of [
+        ['SYSTEMCTL_DOUBLE_STATE', saved.state],
+        ['SYSTEMCTL_DOUBLE_LOG', saved.log],
+      ] as const) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+      rmSync(state, { recursive: true, force: true });
+    }
   });
 });
