@@ -3,6 +3,7 @@ import { offByDefault, userGates } from './kubelet-feature-gates.js';
 import { hasFlag, lastFlag } from './kubelet-flags.js';
 import { show, suggest } from './problems.js';
 import { isQuantity, quantitySign } from './quantity.js';
+import { isWrittenOutIp } from './cluster-values.js';
 
 /*
  * Rules between kubelet.config fields, as the kubelet applies them at start (it exits on any, so
@@ -34,6 +35,8 @@ export function kubeletConfigPairProblems(config: Config, flags: readonly string
     ...systemCgroupsProblems(config, flags, base),
     ...tracingProblems(config, base),
     ...runOnceProblems(config, base),
+    ...servingAddressProblems(config, flags, base),
+    ...qosReservedProblems(config, flags, base),
     ...managerOptionProblems(config, flags, base),
     ...pathAndIntervalProblems(config, flags, base),
     ...gateOffProblems(config, flags, base),
@@ -699,6 +702,76 @@ function runOnceProblems(config: Config, base: string): FieldProblem[] {
       'true asks for the removed run-once mode: kubelets from 1.31 stop at start for it, older ones exit after starting the static pods, and the node never joins (expected the field left out)',
     ),
   ];
+}
+
+/**
+ * The address the kubelet serves on: it reads it as an IP address only and, for anything else,
+ * exits as it starts to listen ("listen tcp: address <nil>:10250"). An empty string is its
+ * default, 0.0.0.0. An --address flag wins over the field.
+ */
+function servingAddressProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
+  const address = config.address;
+  if (typeof address !== 'string' || address === '' || isWrittenOutIp(address) || hasFlag(flags, '--address')) return [];
+  return [
+    error(
+      `${base}.address`,
+      `${show(address)} is not an IP address, and the kubelet exits as it starts to serve (expected e.g. "0.0.0.0", its default, or one of the node's addresses)`,
+    ),
+  ];
+}
+
+/** The kubelet's path fields other than podLogsDir (which must be absolute), each with the flag that wins over it and an example. */
+const KUBELET_PATH_FIELDS: ReadonlyArray<{ path: string[]; flag: string; example: string }> = [
+  { path: ['staticPodPath'], flag: '--pod-manifest-path', example: '/etc/kubernetes/manifests' },
+  { path: ['authentication', 'x509', 'clientCAFile'], flag: '--client-ca-file', example: '/etc/kubernetes/pki/ca.crt' },
+  { path: ['tlsCertFile'], flag: '--tls-cert-file', example: '/var/lib/kubelet/pki/kubelet.crt' },
+  { path: ['tlsPrivateKeyFile'], flag: '--tls-private-key-file', example: '/var/lib/kubelet/pki/kubelet.key' },
+  { path: ['resolvConf'], flag: '--resolv-conf', example: '/etc/resolv.conf' },
+  { path: ['volumePluginDir'], flag: '--volume-plugin-dir', example: '/usr/libexec/kubernetes/kubelet-plugins/volume/exec/' },
+];
+
+/**
+ * Advisory: a relative path in one of the kubelet's path fields. The kubelet resolves it against
+ * the directory of the file that carries it when that is its config file, and leaves it to its
+ * working directory in a drop-in, so the same fragment names different files on kubelets that
+ * take it differently: the kubelet starts, and may read the wrong file or none. An empty string
+ * is the kubelet's "no path"; a flag for the field wins over it.
+ */
+export function relativePathAdvisories(config: Config | undefined, flags: readonly string[] | undefined, base = 'spec.kubelet.config'): string[] {
+  if (!config) return [];
+  const out: string[] = [];
+  for (const field of KUBELET_PATH_FIELDS) {
+    let value: unknown = config;
+    for (const key of field.path) value = isMap(value) ? value[key] : undefined;
+    if (typeof value !== 'string' || value === '' || value.startsWith('/') || hasFlag(flags, field.flag)) continue;
+    out.push(
+      `${base}.${field.path.join('.')}: ${show(value)} is a relative path, which the kubelet reads against a directory that depends on which of its files holds it (expected an absolute path, e.g. "${field.example}")`,
+    );
+  }
+  return out;
+}
+
+/**
+ * qosReserved as the kubelet parses it at start, feature gate or not: "memory" is the only
+ * resource, and its value a whole percentage from 0 to 100 ("50%"); anything else stops it. A
+ * --qos-reserved flag wins over the field.
+ */
+function qosReservedProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
+  const reserved = config.qosReserved;
+  if (!isMap(reserved) || hasFlag(flags, '--qos-reserved')) return [];
+  const problems: FieldProblem[] = [];
+  for (const [resource, value] of Object.entries(reserved)) {
+    const at = `${base}.qosReserved.${resource}`;
+    if (resource !== 'memory') {
+      problems.push(error(at, `the kubelet reserves only memory by QoS class and stops at start for ${show(resource)} (expected "memory")`));
+      continue;
+    }
+    // Go's ParseInt of the text before the "%" (a sign and leading zeros allowed)
+    const percent = typeof value === 'string' && /^[+-]?\d+%+$/.test(value) ? Number(value.replace(/%+$/, '')) : undefined;
+    if (percent === undefined || percent < 0 || percent > 100)
+      problems.push(error(at, `${show(value)} is not a percentage from 0% to 100%, and the kubelet stops at start (expected e.g. "50%")`));
+  }
+  return problems;
 }
 
 /** The CPU manager's static policy options of the kubelets the image runs (1.27 to 1.36), each a Go bool string. */

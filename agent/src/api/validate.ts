@@ -5,7 +5,7 @@ import { type Checked, checkCertificateAuthority, checkEndpoint, checkServiceCid
 import { compileMaxPodsExpression, type MaxPodsEvaluator } from './max-pods-expression.js';
 import { show, suggest } from './problems.js';
 import { checkKubeletConfigFields, evictionSignalProblem, KUBELET_INT32_MAX } from './kubelet-config-fields.js';
-import { ignoredCipherSuiteAdvisories, kubeletConfigPairProblems, takenAwayAdvisories } from './kubelet-config-rules.js';
+import { ignoredCipherSuiteAdvisories, kubeletConfigPairProblems, relativePathAdvisories, takenAwayAdvisories } from './kubelet-config-rules.js';
 import { unknownGateAdvisories } from './kubelet-feature-gates.js';
 import {
   configTaintProblems,
@@ -310,7 +310,8 @@ const CA_BUNDLE_VARIABLES = ['AWS_CA_BUNDLE', 'SSL_CERT_FILE'] as const;
  * --feature-gates) and kubelet flag names the agent's lists lack (a newer kubelet may know them,
  * so the fragment and flags are written as given); a
  * clusterDNS entry or --node-ip item that is not an IP address (the kubelet starts without it); a kubelet flag
- * removed before every kubelet the image runs (a boot leaves it out); a CA
+ * removed before every kubelet the image runs (a boot leaves it out); a relative path in one of
+ * the kubelet's path fields (which file it names depends on the kubelet); a CA
  * bundle named by a relative path (each program reads it from its own working directory, `/` for
  * the node's services, so a boot goes on and finds it there or warns again when it reads it).
  */
@@ -327,6 +328,7 @@ export function advisoryProblems(config: NodeConfig): string[] {
   problems.push(...nodeIpAdvisories(config.spec?.kubelet?.flags));
   problems.push(...takenAwayAdvisories(kubeletConfig, config.spec?.kubelet?.flags));
   problems.push(...ignoredCipherSuiteAdvisories(kubeletConfig, config.spec?.kubelet?.flags));
+  problems.push(...relativePathAdvisories(kubeletConfig, config.spec?.kubelet?.flags));
   // The kubelet skips a clusterDNS entry that is not an IP address (it logs it and starts), so
   // pods may get no cluster DNS: a mistake, but not one that keeps a node from joining.
   const clusterDns = kubeletConfig?.clusterDNS;

@@ -6,6 +6,7 @@ import {
   reservedSystemCpus,
   serverCertificateGateOff,
   ignoredCipherSuiteAdvisories,
+  relativePathAdvisories,
   takenAwayAdvisories,
 } from '../../src/api/kubelet-config-rules.js';
 
@@ -454,6 +455,53 @@ describe('runOnce', () => {
       'spec.kubelet.config.runOnce: true asks for the removed run-once mode: kubelets from 1.31 stop at start for it, older ones exit after starting the static pods, and the node never joins (expected the field left out)',
     ]);
     expect(messages({ runOnce: false })).toEqual([]);
+  });
+});
+
+describe('the serving address', () => {
+  it('refuses an address the kubelet cannot listen on, and leaves its default, an IP and a flag alone', () => {
+    expect(messages({ address: 'node.internal' })).toEqual([
+      'spec.kubelet.config.address: "node.internal" is not an IP address, and the kubelet exits as it starts to serve (expected e.g. "0.0.0.0", its default, or one of the node\'s addresses)',
+    ]);
+    expect(messages({ address: '10.0.0.300' })).toHaveLength(1);
+    for (const address of ['', '0.0.0.0', '10.0.1.23', '::', 'fd00::1']) expect(messages({ address }), address).toEqual([]);
+    expect(messages({ address: 'node.internal' }, ['--address=0.0.0.0'])).toEqual([]);
+  });
+});
+
+describe('qosReserved', () => {
+  it('takes memory as a whole percentage from 0 to 100, as the kubelet parses it at start', () => {
+    for (const value of ['0%', '50%', '100%', '+25%', '007%']) expect(messages({ qosReserved: { memory: value } }), value).toEqual([]);
+    expect(messages({ qosReserved: { memory: '50' } })).toEqual([
+      'spec.kubelet.config.qosReserved.memory: "50" is not a percentage from 0% to 100%, and the kubelet stops at start (expected e.g. "50%")',
+    ]);
+    for (const value of ['101%', '-1%', '12.5%', '', 50]) expect(messages({ qosReserved: { memory: value } }), String(value)).toHaveLength(1);
+  });
+
+  it('refuses a resource other than memory, and leaves the field to a --qos-reserved flag', () => {
+    expect(messages({ qosReserved: { cpu: '50%', memory: '10%' } })).toEqual([
+      'spec.kubelet.config.qosReserved.cpu: the kubelet reserves only memory by QoS class and stops at start for "cpu" (expected "memory")',
+    ]);
+    expect(messages({ qosReserved: { cpu: '50%' } }, ['--qos-reserved=memory=50%'])).toEqual([]);
+  });
+});
+
+describe('relative paths', () => {
+  it('advises an absolute path for each path field the kubelet resolves by where it reads it', () => {
+    expect(relativePathAdvisories({ staticPodPath: 'manifests', authentication: { x509: { clientCAFile: 'pki/ca.crt' } } }, undefined)).toEqual([
+      'spec.kubelet.config.staticPodPath: "manifests" is a relative path, which the kubelet reads against a directory that depends on which of its files holds it (expected an absolute path, e.g. "/etc/kubernetes/manifests")',
+      'spec.kubelet.config.authentication.x509.clientCAFile: "pki/ca.crt" is a relative path, which the kubelet reads against a directory that depends on which of its files holds it (expected an absolute path, e.g. "/etc/kubernetes/pki/ca.crt")',
+    ]);
+    for (const field of ['tlsCertFile', 'tlsPrivateKeyFile', 'resolvConf', 'volumePluginDir']) {
+      expect(relativePathAdvisories({ [field]: 'x' }, undefined), field).toHaveLength(1);
+    }
+  });
+
+  it('leaves absolute paths, the empty "no path" and a field a flag sets alone', () => {
+    expect(relativePathAdvisories({ staticPodPath: '/etc/kubernetes/manifests', resolvConf: '', tlsCertFile: 'a.crt' }, ['--tls-cert-file=/x.crt'])).toEqual(
+      [],
+    );
+    expect(relativePathAdvisories(undefined, undefined)).toEqual([]);
   });
 });
 
