@@ -161,8 +161,11 @@ describe('doctor on a healthy node', () => {
     const files = {
       'manager.env': `LANG=C.UTF-8 AWS_ENDPOINT_URL_STS=${sts.url}`,
       'eks-node-agent-config.service.env': '',
-      // the double prints "could not get token: <this>", whose first word the scrubber hides
-      'kubelet.service.env': '"AUTHENTICATOR_DOUBLE_FAIL=(double) as the kubelet unit gets it"',
+      // the double prints "could not get token: <this>", whose first word the scrubber hides;
+      // the unit's EnvironmentFile= (an image's drop-in) overrides its Environment=, as systemd does
+      'kubelet.service.env': '"AUTHENTICATOR_DOUBLE_FAIL=(double) as Environment= says"',
+      'kubelet.service.envfiles': join(unitState, 'image-drop-in.env'),
+      'image-drop-in.env': '# the image\'s file\nAUTHENTICATOR_DOUBLE_FAIL="(double) as the kubelet unit gets it"\n',
     };
     try {
       for (const [name, text] of Object.entries(files)) await writeFile(join(unitState, name), text);
@@ -175,6 +178,7 @@ describe('doctor on a healthy node', () => {
       // the units not loaded (not a node): this process's environment alone, as before
       await rm(join(unitState, 'eks-node-agent-config.service.env'));
       await rm(join(unitState, 'kubelet.service.env'));
+      await rm(join(unitState, 'kubelet.service.envfiles'));
       const shell = await doctorJson([], { AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9' });
       expect(shell.by('aws-identity').status).toBe('fail');
       expect(shell.by('auth').status).toBe('ok');

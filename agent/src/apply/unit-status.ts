@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { EnvironmentError, describeCause } from '../errors.js';
+import { parseEnvironmentFile } from './environment-file.js';
 
 /** What `systemctl show` says about a unit, the properties the doctor judges. */
 export interface UnitStatus {
@@ -47,40 +49,59 @@ export async function systemctlShow(unit: string, timeoutMs: number): Promise<Un
 
 /**
  * The environment systemd gives a unit's processes as it holds it now: the unit's `Environment=`
- * (its file and drop-ins merged, a later assignment of a name replacing the earlier; undefined
- * when systemd has not loaded the unit) and the manager's, every service's before its unit's
- * (`DefaultEnvironment=`, `systemd.setenv=`, `set-environment`), by name. What
- * `EnvironmentFile=` files hold is not among them.
+ * (its file and drop-ins merged, a later assignment of a name replacing the earlier) with what
+ * its `EnvironmentFile=` files hold now over it, in their order (undefined when systemd has not
+ * loaded the unit), and the manager's, every service's before its unit's
+ * (`DefaultEnvironment=`, `systemd.setenv=`, `set-environment`), by name. A file that cannot be
+ * read is left out (a required one stops the unit starting, which the unit's own line shows); a
+ * glob (`EnvironmentFile=/etc/env.d/*`) is not expanded.
  */
 export interface ServiceEnvironment {
   unit: Record<string, string> | undefined;
   manager: Record<string, string>;
 }
 
+/** Reads an EnvironmentFile= path; undefined when it cannot. */
+export type ReadEnvironmentFile = (path: string) => Promise<string | undefined>;
+
+const readEnvironmentFile: ReadEnvironmentFile = (path) => readFile(path, 'utf8').catch(() => undefined);
+
 /**
  * ServiceEnvironment reads for one run: the manager's environment is asked of systemd once, and
  * each unit's once, however many callers ask (the first caller's bound applies).
  */
-export function serviceEnvironments(): (unit: string, timeoutMs: number) => Promise<ServiceEnvironment> {
+export function serviceEnvironments(read: ReadEnvironmentFile = readEnvironmentFile): (unit: string, timeoutMs: number) => Promise<ServiceEnvironment> {
   let manager: Promise<string> | undefined;
   const units = new Map<string, Promise<ServiceEnvironment>>();
   return (unit, timeoutMs) => {
-    let read = units.get(unit);
-    if (read === undefined) {
+    let result = units.get(unit);
+    if (result === undefined) {
       manager ??= run('systemctl', ['show', '--property=Environment'], timeoutMs);
-      read = Promise.all([run('systemctl', ['show', unit, '--property=LoadState,Environment'], timeoutMs), manager]).then(([shown, all]) =>
-        parseServiceEnvironment(shown, all),
+      result = Promise.all([run('systemctl', ['show', unit, '--property=LoadState,Environment,EnvironmentFiles'], timeoutMs), manager]).then(
+        async ([shown, all]) => {
+          const { unit: assigned, manager: managerEnvironment, files } = parseServiceEnvironment(shown, all);
+          if (assigned === undefined) return { unit: undefined, manager: managerEnvironment };
+          const texts = await Promise.all(files.map((file) => (/[*?[]/.test(file) ? undefined : read(file))));
+          const fromFiles = texts.map((text) => (text === undefined ? {} : parseEnvironmentFile(text)));
+          return { unit: Object.assign({}, assigned, ...fromFiles), manager: managerEnvironment };
+        },
       );
-      units.set(unit, read);
+      units.set(unit, result);
     }
-    return read;
+    return result;
   };
 }
 
-/** `systemctl show UNIT --property=LoadState,Environment` and `systemctl show --property=Environment` as a ServiceEnvironment. */
-export function parseServiceEnvironment(shown: string, manager: string): ServiceEnvironment {
+/**
+ * `systemctl show UNIT --property=LoadState,Environment,EnvironmentFiles` and
+ * `systemctl show --property=Environment`: the unit's Environment= (undefined when not loaded),
+ * the manager's, and the paths of the unit's EnvironmentFiles= (a line each, `PATH (ignore_errors=no)`).
+ */
+export function parseServiceEnvironment(shown: string, manager: string): ServiceEnvironment & { files: string[] } {
   const environment = (text: string) => environmentList(/^Environment=(.*)$/m.exec(text)?.[1] ?? '');
-  return { unit: /^LoadState=loaded$/m.test(shown) ? environment(shown) : undefined, manager: environment(manager) };
+  const loaded = /^LoadState=loaded$/m.test(shown);
+  const files = [...shown.matchAll(/^EnvironmentFiles=(.+) \(ignore_errors=(?:yes|no)\)$/gm)].map((m) => m[1]!);
+  return { unit: loaded ? environment(shown) : undefined, manager: environment(manager), files: loaded ? files : [] };
 }
 
 const C_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };

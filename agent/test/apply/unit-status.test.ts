@@ -23,9 +23,22 @@ describe('systemctl show, as doctor reads it', () => {
     expect(parseServiceEnvironment(shown, manager)).toEqual({
       unit: { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: 'a, b', AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: 'IPv6' },
       manager: { LANG: 'C.UTF-8', PATH: '/usr/local/sbin:/usr/bin', AWS_ENDPOINT_URL_EKS: 'http://10.0.2.100:8080' },
+      files: [],
     });
-    expect(parseServiceEnvironment('LoadState=loaded\nEnvironment=\n', 'Environment=\n')).toEqual({ unit: {}, manager: {} });
-    expect(parseServiceEnvironment('Environment=\nLoadState=not-found\n', 'Environment=LANG=C\n')).toEqual({ unit: undefined, manager: { LANG: 'C' } });
+    expect(parseServiceEnvironment('LoadState=loaded\nEnvironment=\n', 'Environment=\n')).toEqual({ unit: {}, manager: {}, files: [] });
+    expect(parseServiceEnvironment('Environment=\nLoadState=not-found\n', 'Environment=LANG=C\n')).toEqual({
+      unit: undefined,
+      manager: { LANG: 'C' },
+      files: [],
+    });
+  });
+
+  it("lists a loaded unit's EnvironmentFile= paths as systemctl prints them, a line each", () => {
+    // as systemd prints kubelet.service with the image's file and a "-"-prefixed drop-in's
+    const shown =
+      'LoadState=loaded\nEnvironment=\nEnvironmentFiles=/etc/eks/kubelet/environment (ignore_errors=no)\nEnvironmentFiles=/etc/eks/http proxy.env (ignore_errors=yes)\n';
+    expect(parseServiceEnvironment(shown, 'Environment=\n').files).toEqual(['/etc/eks/kubelet/environment', '/etc/eks/http proxy.env']);
+    expect(parseServiceEnvironment('LoadState=not-found\nEnvironmentFiles=/x (ignore_errors=no)\n', '').files).toEqual([]);
   });
 
   it('reads the quoting and escapes systemd prints, a later assignment of a name winning', () => {
@@ -43,6 +56,35 @@ describe('systemctl show, as doctor reads it', () => {
 });
 
 describe('serviceEnvironments', () => {
+  it("puts what a unit's EnvironmentFile= files hold over its Environment=, later files winning, and skips one it cannot read", async () => {
+    const state = mkdtempSync(join(tmpdir(), 'eks-node-units-'));
+    const saved = { PATH: process.env.PATH, state: process.env.SYSTEMCTL_DOUBLE_STATE };
+    try {
+      // an image's proxy drop-in on kubelet.service (EnvironmentFile=/etc/eks/http-proxy.env) beside the agent's file
+      writeFileSync(join(state, 'kubelet.service.env'), 'HTTPS_PROXY=http://from-unit:1 KEEP=unit');
+      const proxy = join(state, 'http-proxy.env');
+      const later = join(state, 'later.env');
+      writeFileSync(proxy, '# proxy\nHTTPS_PROXY=http://from-file:3128\nNO_PROXY="169.254.169.254,.internal"\n');
+      writeFileSync(later, 'NO_PROXY=later\n');
+      writeFileSync(join(state, 'kubelet.service.envfiles'), [proxy, join(state, 'missing.env'), `${state}/*.env`, later].join('\n'));
+      process.env.PATH = `${new URL('../../../test/doubles', import.meta.url).pathname}:${saved.PATH}`;
+      process.env.SYSTEMCTL_DOUBLE_STATE = state;
+      const reads: string[] = [];
+      const read = serviceEnvironments(async (path) => {
+        reads.push(path);
+        return (await import('node:fs/promises')).readFile(path, 'utf8').catch(() => undefined);
+      });
+      expect((await read('kubelet.service', 5_000)).unit).toEqual({ HTTPS_PROXY: 'http://from-file:3128', KEEP: 'unit', NO_PROXY: 'later' });
+      // the glob is not read as a path
+      expect(reads).toEqual([proxy, join(state, 'missing.env'), later]);
+    } finally {
+      process.env.PATH = saved.PATH;
+      if (saved.state === undefined) delete process.env.SYSTEMCTL_DOUBLE_STATE;
+      else process.env.SYSTEMCTL_DOUBLE_STATE = saved.state;
+      rmSync(state, { recursive: true, force: true });
+    }
+  });
+
   it("asks systemd for the manager's environment once and for each unit's once, however often it is asked", async () => {
     // the systemctl test double (no systemd here) answers from files and logs each call
     const state = mkdtempSync(join(tmpdir(), 'eks-node-units-'));
@@ -64,8 +106,8 @@ describe('serviceEnvironments', () => {
       expect(again).toBe(kubelet);
       expect(readFileSync(join(state, 'calls.log'), 'utf8').trim().split('\n').sort()).toEqual([
         'show --property=Environment',
-        'show eks-node-agent-config.service --property=LoadState,Environment',
-        'show kubelet.service --property=LoadState,Environment',
+        'show eks-node-agent-config.service --property=LoadState,Environment,EnvironmentFiles',
+        'show kubelet.service --property=LoadState,Environment,EnvironmentFiles',
       ]);
     } finally {
       process.env.PATH = saved.PATH;
