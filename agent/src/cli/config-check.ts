@@ -7,22 +7,24 @@ import { describeLocalStorageOn } from '../apply/local-storage.js';
 import { localStorageIntent } from '../storage/plan.js';
 import { stderrLog, type Log } from './log.js';
 import { oneLine } from '../common/one-line.js';
-import { KUBELET_VERSION_FILE } from '../facts/versions.js';
+import type { Exec } from '../facts/versions.js';
 
 export interface ConfigCheckOptions {
   configSources: string[];
   /** where the node's files are read (its kubelet version, its disks); "/" unless a test says */
   root?: string;
+  /** runs `kubelet --version` when the image records no version; a test's choice of binary */
+  exec?: Exec;
 }
 
 /** A person is reading: every problem is an error, advisory ones included. */
 export async function run(options: ConfigCheckOptions, env: Env, print: (line: string) => void, log: Log = stderrLog): Promise<number> {
   const out = (line: string) => print(oneLine(line));
   const loaded = await loadConfig(options.configSources, { imds: lazyImds(env, log) });
-  const { problems, kubeletVersion } = checkedProblems(loaded, options.root);
+  const { problems, kubelet } = await checkedProblems(loaded, options.root, options.exec);
   if (problems.length > 0) throw new InputError(problems);
   out('configuration is valid');
-  if (kubeletVersion) out(`judged for this node's kubelet ${kubeletVersion} too (${KUBELET_VERSION_FILE})`);
+  if (kubelet) out(`judged for this node's kubelet ${kubelet.version} too (${kubelet.from})`);
   out(`merged ${loaded.documents.length} NodeConfig document(s): ${loaded.documents.join(', ')}`);
   for (const note of loaded.ignored) out(`ignored: ${note}`);
   for (const line of configRemarks(loaded)) out(line);

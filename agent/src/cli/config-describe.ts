@@ -6,7 +6,7 @@ import { PATHS } from '../render/paths.js';
 import { DEFAULT_ENVIRONMENT_KEY, unappliedFields } from '../api/validate.js';
 import { configWarnings, kubeletVersionWarnings } from '../render/config-warnings.js';
 import { parseVersion } from '../render/versions.js';
-import { recordedKubeletVersion } from '../facts/versions.js';
+import { defaultExec, type Exec, findKubeletVersion, type FoundVersion } from '../facts/versions.js';
 import type { LoadedConfig } from '../sources/index.js';
 import { HOSTS_PATH, pinnedHost } from '../apply/hosts-pin.js';
 
@@ -83,18 +83,23 @@ export function describeNodeEnvironment(config: NodeConfig): string[] {
 
 /**
  * What `config check` refuses and `config dump` warns about: the advisory problems (init's
- * warnings whatever the node) and, on a node whose image records its kubelet's version, what a
- * boot warns about for that kubelet (a gate it lacks or has off by default, ...); off a node those
- * depend on a version not known, and render and init judge them.
+ * warnings whatever the node) and, where a kubelet version is found as a boot finds it (the
+ * image's version file, else `kubelet --version`), what a boot warns about for that kubelet (a
+ * gate it lacks or has off by default, ...); with no kubelet to ask (off a node) those depend on
+ * a version not known, and render and init judge them.
  */
-export function checkedProblems(loaded: LoadedConfig, root = '/'): { problems: string[]; kubeletVersion?: string } {
-  const kubeletVersion = recordedKubeletVersion(root);
-  if (!kubeletVersion) return { problems: loaded.advisories };
+export async function checkedProblems(loaded: LoadedConfig, root = '/', exec: Exec = defaultExec): Promise<{ problems: string[]; kubelet?: FoundVersion }> {
+  // a file that names no version, or a kubelet that does not answer, leaves the version unknown here; init says why
+  const kubelet = await findKubeletVersion(root, exec, KUBELET_VERSION_TIMEOUT_MS).catch(() => undefined);
+  if (!kubelet) return { problems: loaded.advisories };
   return {
-    problems: [...loaded.advisories, ...kubeletVersionWarnings(loaded.config, parseVersion('kubelet version', kubeletVersion))],
-    kubeletVersion,
+    problems: [...loaded.advisories, ...kubeletVersionWarnings(loaded.config, parseVersion('kubelet version', kubelet.version))],
+    kubelet,
   };
 }
+
+/** How long `config check` waits for `kubelet --version` on an image without the version file. */
+const KUBELET_VERSION_TIMEOUT_MS = 10_000;
 
 /**
  * What a reader should be told about a merged config besides its verdict, each line led by its

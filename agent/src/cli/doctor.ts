@@ -149,6 +149,9 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
     return kept.problem === undefined ? undefined : { problem: kept.problem, path };
   };
 
+  // the kubelet version a boot reads (its file, else `kubelet --version`) once a run for each root:
+  // the config and kubelet-version lines both judge it
+  const kubeletVersions = new Map<string, Promise<string>>();
   // `kubelet --version` once a run: the kubelet-version line and the bundle's versions.json both read it
   let kubeletRun: Promise<string | undefined> | undefined;
   const kubeletLine = (timeoutMs: number) => (kubeletRun ??= firstLineOf('kubelet', ['--version'], timeoutMs));
@@ -233,7 +236,11 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
       await readServicesEnv();
       return execCredential(execConfig, timeoutMs, definedOnly(kubeletEnv));
     },
-    kubeletVersion: (timeoutMs) => readKubeletVersion(root, defaultExec, timeoutMs),
+    kubeletVersion: (timeoutMs) => {
+      let read = kubeletVersions.get(root);
+      if (read === undefined) kubeletVersions.set(root, (read = readKubeletVersion(root, defaultExec, timeoutMs)));
+      return read;
+    },
     kubeletBinaryVersion: async (timeoutMs) => {
       const line = await kubeletLine(timeoutMs);
       return line === undefined ? undefined : parseKubeletVersion(line);

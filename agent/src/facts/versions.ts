@@ -56,19 +56,13 @@ const CONTAINERD: VersionSource = {
   parse: parseContainerdVersion,
 };
 
-/**
- * The kubelet version the image recorded when it was baked, read from the file alone (no binary
- * is run): undefined off a node, or when the file names no version (init then says why).
- */
-export function recordedKubeletVersion(root: string): string | undefined {
-  try {
-    return KUBELET.parse(readFileSync(path.join(root, KUBELET.file), 'utf8'));
-  } catch {
-    return undefined;
-  }
+/** A version and where it was read: the version file's on-node path, or the `--version` command. */
+export interface FoundVersion {
+  version: string;
+  from: string;
 }
 
-async function readVersion(source: VersionSource, root: string, exec: Exec, timeoutMs: number): Promise<string> {
+async function readVersion(source: VersionSource, root: string, exec: Exec, timeoutMs: number): Promise<FoundVersion> {
   const full = path.join(root, source.file);
   let text: string | undefined;
   try {
@@ -81,7 +75,7 @@ async function readVersion(source: VersionSource, root: string, exec: Exec, time
   if (text !== undefined) {
     const v = source.parse(text);
     if (!v) throw new EnvironmentError(`${source.label}: ${full} holds "${text.trim().slice(0, 80)}", not a version like 1.2.3`);
-    return v;
+    return { version: v, from: source.file };
   }
   let out: string;
   try {
@@ -93,13 +87,21 @@ async function readVersion(source: VersionSource, root: string, exec: Exec, time
   if (!v) {
     throw new EnvironmentError(`${source.label}: \`${source.binary} --version\` printed "${out.trim().slice(0, 80)}", no version in it`);
   }
-  return v;
+  return { version: v, from: `\`${source.binary} --version\`` };
 }
 
-export function readKubeletVersion(root: string, exec: Exec = defaultExec, timeoutMs = 10_000): Promise<string> {
+/**
+ * The kubelet version a boot configures for: the image's version file, else `kubelet --version`.
+ * `init`, `config check`, `config dump` and `doctor` all read it here.
+ */
+export function findKubeletVersion(root: string, exec: Exec = defaultExec, timeoutMs = 10_000): Promise<FoundVersion> {
   return readVersion(KUBELET, root, exec, timeoutMs);
 }
 
-export function readContainerdVersion(root: string, exec: Exec = defaultExec, timeoutMs = 10_000): Promise<string> {
-  return readVersion(CONTAINERD, root, exec, timeoutMs);
+export async function readKubeletVersion(root: string, exec: Exec = defaultExec, timeoutMs = 10_000): Promise<string> {
+  return (await readVersion(KUBELET, root, exec, timeoutMs)).version;
+}
+
+export async function readContainerdVersion(root: string, exec: Exec = defaultExec, timeoutMs = 10_000): Promise<string> {
+  return (await readVersion(CONTAINERD, root, exec, timeoutMs)).version;
 }
