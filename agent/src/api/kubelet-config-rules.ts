@@ -279,13 +279,6 @@ function shutdownProblems(config: Config, flags: readonly string[] | undefined, 
 }
 
 /**
- * With memoryManagerPolicy "Static" the kubelet requires reservedMemory to hold, per memory type,
- * what node allocatable reserves, and node allocatable never reserves hugepages (kubeReserved and
- * systemReserved take cpu, memory, ephemeral-storage and pid only): a hugepages reservation above
- * zero stops the kubelet on every instance. The memory total depends on the instance (the agent's
- * kubeReserved follows max pods), so render judges it (render/reserved-memory.ts).
- */
-/**
  * Whether the user's kubelet.config asks for the Static memory manager and leaves its reservedMemory
  * to the config (a flag for either makes them the kubelet's business).
  */
@@ -293,20 +286,66 @@ export function staticMemoryManager(config: Config | undefined, flags: readonly 
   return config?.memoryManagerPolicy === 'Static' && !hasFlag(flags, '--memory-manager-policy', '--reserved-memory');
 }
 
+/**
+ * reservedMemory as the kubelet validates it at start, whatever the memory manager policy: each
+ * limit is "memory" or a "hugepages-<size>", a quantity above zero, and named once for its NUMA
+ * node (numaNode 0 when left out). Then, with memoryManagerPolicy "Static", the kubelet requires
+ * it to hold, per memory type, what node allocatable reserves, and node allocatable never
+ * reserves hugepages (kubeReserved and systemReserved take cpu, memory, ephemeral-storage and pid
+ * only): a hugepages reservation above zero stops the kubelet on every instance. The memory total
+ * depends on the instance (the agent's kubeReserved follows max pods), so render judges it
+ * (render/reserved-memory.ts). A --reserved-memory flag wins over the field.
+ */
 function reservedMemoryProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
   const entries = config.reservedMemory;
-  if (!staticMemoryManager(config, flags) || !Array.isArray(entries)) return [];
-  return entries.flatMap((entry, i) => {
-    const limits = isMap(entry) && isMap(entry.limits) ? entry.limits : {};
-    return Object.entries(limits)
-      .filter(([type, value]) => type.startsWith('hugepages-') && !(value === 0 || (typeof value === 'string' && quantitySign(value) === 0)))
-      .map(([type, value]) =>
-        error(
-          `${base}.reservedMemory[${i}].limits.${type}`,
-          `${JSON.stringify(value)} reserves hugepages, which node allocatable never reserves (kubeReserved and systemReserved hold none), so with memoryManagerPolicy "Static" the kubelet stops at start (expected no ${type} in reservedMemory)`,
-        ),
-      );
+  if (!Array.isArray(entries) || hasFlag(flags, '--reserved-memory')) return [];
+  const problems: FieldProblem[] = [];
+  const seen = new Set<string>();
+  entries.forEach((entry, i) => {
+    if (!isMap(entry) || !isMap(entry.limits)) return;
+    const numaNode = typeof entry.numaNode === 'number' ? entry.numaNode : 0;
+    for (const [type, value] of Object.entries(entry.limits)) {
+      const at = `${base}.reservedMemory[${i}].limits.${type}`;
+      if (type !== 'memory' && !type.startsWith('hugepages-')) {
+        problems.push(
+          error(
+            at,
+            `the kubelet reserves only "memory" and "hugepages-<size>" by NUMA node, and stops at start for ${show(type)} (expected "memory", or e.g. "hugepages-2Mi")`,
+          ),
+        );
+        continue;
+      }
+      const sign = typeof value === 'number' ? Math.sign(value) : typeof value === 'string' ? quantitySign(value) : Number.NaN;
+      if (Number.isNaN(sign)) problems.push(error(at, `${show(value)} is not a quantity, and the kubelet stops at start (expected e.g. "1Gi")`));
+      else if (sign === 0)
+        problems.push(
+          error(at, `${show(value)} reserves nothing, and the kubelet stops at start for a zero reservation (expected the limit left out, or e.g. "1Gi")`),
+        );
+      const key = `${numaNode}/${type}`;
+      if (seen.has(key))
+        problems.push(
+          error(
+            at,
+            `is the second ${type} reservation for NUMA node ${numaNode}, and the kubelet stops at start (expected one entry per NUMA node, or one ${type} limit in it)`,
+          ),
+        );
+      seen.add(key);
+    }
   });
+  if (!staticMemoryManager(config, flags)) return problems;
+  return problems.concat(
+    entries.flatMap((entry, i) => {
+      const limits = isMap(entry) && isMap(entry.limits) ? entry.limits : {};
+      return Object.entries(limits)
+        .filter(([type, value]) => type.startsWith('hugepages-') && (typeof value === 'number' ? value > 0 : typeof value === 'string' && quantitySign(value) > 0))
+        .map(([type, value]) =>
+          error(
+            `${base}.reservedMemory[${i}].limits.${type}`,
+            `${JSON.stringify(value)} reserves hugepages, which node allocatable never reserves (kubeReserved and systemReserved hold none), so with memoryManagerPolicy "Static" the kubelet stops at start (expected no ${type} in reservedMemory)`,
+          ),
+        );
+    }),
+  );
 }
 
 /**

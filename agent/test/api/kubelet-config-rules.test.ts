@@ -67,16 +67,30 @@ describe('graceful node shutdown', () => {
 
 describe('reservedMemory for the Static memory manager', () => {
   it('refuses a hugepages reservation, which node allocatable never holds, on every instance', () => {
-    const reservedMemory = [
-      { numaNode: 0, limits: { memory: '674Mi', 'hugepages-2Mi': '10Mi', 'hugepages-1Gi': '0' } },
-      { numaNode: 1, limits: { 'hugepages-2Mi': 0 } },
-    ];
+    const reservedMemory = [{ numaNode: 0, limits: { memory: '674Mi', 'hugepages-2Mi': '10Mi' } }, { numaNode: 1, limits: { memory: '100Mi' } }];
     expect(messages({ memoryManagerPolicy: 'Static', reservedMemory })).toEqual([
       'spec.kubelet.config.reservedMemory[0].limits.hugepages-2Mi: "10Mi" reserves hugepages, which node allocatable never reserves (kubeReserved and systemReserved hold none), so with memoryManagerPolicy "Static" the kubelet stops at start (expected no hugepages-2Mi in reservedMemory)',
     ]);
-    // other policies do not check reservedMemory; a flag leaves it to the kubelet
+    // other policies do not check the totals; a flag leaves it to the kubelet
     expect(messages({ memoryManagerPolicy: 'None', reservedMemory })).toEqual([]);
     expect(messages({ memoryManagerPolicy: 'Static', reservedMemory }, ['--reserved-memory=0:memory=1Gi'])).toEqual([]);
+  });
+
+  it('refuses, whatever the policy, a limit that is not memory or hugepages, a zero or non-quantity one, and a NUMA node named twice for a type', () => {
+    const reservedMemory = [
+      { numaNode: 0, limits: { memory: '1Gi', cpu: '1', 'hugepages-1Gi': '0' } },
+      { limits: { memory: '512Mi' } },
+      { numaNode: 1, limits: { memory: 0, 'hugepages-2Mi': '10 Mi' } },
+    ];
+    expect(messages({ reservedMemory })).toEqual([
+      'spec.kubelet.config.reservedMemory[0].limits.cpu: the kubelet reserves only "memory" and "hugepages-<size>" by NUMA node, and stops at start for "cpu" (expected "memory", or e.g. "hugepages-2Mi")',
+      'spec.kubelet.config.reservedMemory[0].limits.hugepages-1Gi: "0" reserves nothing, and the kubelet stops at start for a zero reservation (expected the limit left out, or e.g. "1Gi")',
+      'spec.kubelet.config.reservedMemory[1].limits.memory: is the second memory reservation for NUMA node 0, and the kubelet stops at start (expected one entry per NUMA node, or one memory limit in it)',
+      'spec.kubelet.config.reservedMemory[2].limits.memory: 0 reserves nothing, and the kubelet stops at start for a zero reservation (expected the limit left out, or e.g. "1Gi")',
+      'spec.kubelet.config.reservedMemory[2].limits.hugepages-2Mi: "10 Mi" is not a quantity, and the kubelet stops at start (expected e.g. "1Gi")',
+    ]);
+    expect(messages({ reservedMemory }, ['--reserved-memory=0:memory=1Gi'])).toEqual([]);
+    expect(messages({ reservedMemory: [{ numaNode: 0, limits: { memory: '1Gi' } }, { numaNode: 1, limits: { memory: '1Gi' } }] })).toEqual([]);
   });
 });
 
