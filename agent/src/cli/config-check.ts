@@ -7,21 +7,18 @@ import { describeLocalStorageOn } from '../apply/local-storage.js';
 import { localStorageIntent } from '../storage/plan.js';
 import { stderrLog, type Log } from './log.js';
 import { oneLine } from '../common/one-line.js';
-import type { Exec } from '../facts/versions.js';
 
 export interface ConfigCheckOptions {
   configSources: string[];
   /** where the node's files are read (its kubelet version, its disks); "/" unless a test says */
   root?: string;
-  /** runs `kubelet --version` when the image records no version; a test's choice of binary */
-  exec?: Exec;
 }
 
 /** A person is reading: every problem is an error, advisory ones included. */
 export async function run(options: ConfigCheckOptions, env: Env, print: (line: string) => void, log: Log = stderrLog): Promise<number> {
   const out = (line: string) => print(oneLine(line));
   const loaded = await loadConfig(options.configSources, { imds: lazyImds(env, log) });
-  const { problems, kubelet } = await checkedProblems(loaded, options.root, options.exec);
+  const { problems, kubelet } = await checkedProblems(loaded, env, options.root);
   if (problems.length > 0) throw new InputError(problems);
   out('configuration is valid');
   if (kubelet) out(`judged for this node's kubelet ${kubelet.version} too (${kubelet.from})`);

@@ -6,8 +6,9 @@ import { PATHS } from '../render/paths.js';
 import { DEFAULT_ENVIRONMENT_KEY, unappliedFields } from '../api/validate.js';
 import { configWarnings, kubeletVersionWarnings } from '../render/config-warnings.js';
 import { parseVersion } from '../render/versions.js';
-import { defaultExec, type Exec, findKubeletVersion, type FoundVersion } from '../facts/versions.js';
+import { defaultExec, findKubeletVersion, findOnPath, type FoundVersion, kubeletVersionRecorded } from '../facts/versions.js';
 import type { LoadedConfig } from '../sources/index.js';
+import type { Env } from './deps.js';
 import { HOSTS_PATH, pinnedHost } from '../apply/hosts-pin.js';
 
 /** A proxy URL without its user and password, which must not reach a terminal or a log. */
@@ -84,13 +85,15 @@ export function describeNodeEnvironment(config: NodeConfig): string[] {
 /**
  * What `config check` refuses and `config dump` warns about: the advisory problems (init's
  * warnings whatever the node) and, where a kubelet version is found as a boot finds it (the
- * image's version file, else `kubelet --version`), what a boot warns about for that kubelet (a
- * gate it lacks or has off by default, ...); with no kubelet to ask (off a node) those depend on
- * a version not known, and render and init judge them.
+ * image's version file, else `kubelet --version` of the kubelet on PATH), what a boot warns about
+ * for that kubelet (a gate it lacks or has off by default, ...); with no kubelet (off a node)
+ * those depend on a version not known, and render and init judge them.
  */
-export async function checkedProblems(loaded: LoadedConfig, root = '/', exec: Exec = defaultExec): Promise<{ problems: string[]; kubelet?: FoundVersion }> {
+export async function checkedProblems(loaded: LoadedConfig, env: Env, root = '/'): Promise<{ problems: string[]; kubelet?: FoundVersion }> {
+  // no kubelet to ask is a workstation: no process is started to learn that
+  const binary = kubeletVersionRecorded(root) ? 'kubelet' : findOnPath('kubelet', env.PATH);
   // a file that names no version, or a kubelet that does not answer, leaves the version unknown here; init says why
-  const kubelet = await findKubeletVersion(root, exec, KUBELET_VERSION_TIMEOUT_MS).catch(() => undefined);
+  const kubelet = binary === undefined ? undefined : await findKubeletVersion(root, defaultExec, KUBELET_VERSION_TIMEOUT_MS, binary).catch(() => undefined);
   if (!kubelet) return { problems: loaded.advisories };
   return {
     problems: [...loaded.advisories, ...kubeletVersionWarnings(loaded.config, parseVersion('kubelet version', kubelet.version))],

@@ -7,7 +7,6 @@ import { EnvironmentError, InputError, describeCause } from '../errors.js';
 import { lazyImds, type Env } from './deps.js';
 import { stderrLog, type Log } from './log.js';
 import { checkedProblems, configRemarks } from './config-describe.js';
-import type { Exec } from '../facts/versions.js';
 
 export interface ConfigDumpOptions {
   configSources: string[];
@@ -15,8 +14,6 @@ export interface ConfigDumpOptions {
   configOutput?: string;
   /** where the node's kubelet version is read; "/" unless a test says */
   root?: string;
-  /** runs `kubelet --version` when the image records no version; a test's choice of binary */
-  exec?: Exec;
 }
 
 export async function run(options: ConfigDumpOptions, env: Env, out: (text: string) => void, log: Log = stderrLog): Promise<number> {
@@ -25,7 +22,7 @@ export async function run(options: ConfigDumpOptions, env: Env, out: (text: stri
   }
   const loaded = await loadConfig(options.configSources, { imds: lazyImds(env, log) });
   // stdout stays the machine-readable dump; what `config check` would say about it goes to stderr
-  for (const problem of (await checkedProblems(loaded, options.root, options.exec)).problems) log(`warning: ${problem}`);
+  for (const problem of (await checkedProblems(loaded, env, options.root)).problems) log(`warning: ${problem}`);
   for (const line of configRemarks(loaded)) log(line);
   const { config } = loaded;
   const sorted = sortKeys(config);

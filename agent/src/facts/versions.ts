@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { EnvironmentError, describeCause } from '../errors.js';
 
@@ -62,7 +62,7 @@ export interface FoundVersion {
   from: string;
 }
 
-async function readVersion(source: VersionSource, root: string, exec: Exec, timeoutMs: number): Promise<FoundVersion> {
+async function readVersion(source: VersionSource, root: string, exec: Exec, timeoutMs: number, binary = source.binary): Promise<FoundVersion> {
   const full = path.join(root, source.file);
   let text: string | undefined;
   try {
@@ -79,7 +79,7 @@ async function readVersion(source: VersionSource, root: string, exec: Exec, time
   }
   let out: string;
   try {
-    out = await exec(source.binary, ['--version'], { timeoutMs });
+    out = await exec(binary, ['--version'], { timeoutMs });
   } catch (err) {
     throw new EnvironmentError(`${source.label}: ${full} is missing and \`${source.binary} --version\` failed (${describeCause(err)})`, { cause: err });
   }
@@ -91,11 +91,35 @@ async function readVersion(source: VersionSource, root: string, exec: Exec, time
 }
 
 /**
- * The kubelet version a boot configures for: the image's version file, else `kubelet --version`.
- * `init`, `config check`, `config dump` and `doctor` all read it here.
+ * The kubelet version a boot configures for: the image's version file, else `kubelet --version`
+ * (`binary` names the program to run, a path found on PATH). `init`, `config check`,
+ * `config dump` and `doctor` all read it here.
  */
-export function findKubeletVersion(root: string, exec: Exec = defaultExec, timeoutMs = 10_000): Promise<FoundVersion> {
-  return readVersion(KUBELET, root, exec, timeoutMs);
+export function findKubeletVersion(root: string, exec: Exec = defaultExec, timeoutMs = 10_000, binary = KUBELET.binary): Promise<FoundVersion> {
+  return readVersion(KUBELET, root, exec, timeoutMs, binary);
+}
+
+/** Whether the image records its kubelet's version (a read of it may still find no version there). */
+export function kubeletVersionRecorded(root: string): boolean {
+  return existsSync(path.join(root, KUBELET.file));
+}
+
+/**
+ * Where PATH (a colon-separated list) holds an executable file of this name, without running
+ * anything: a workstation with no kubelet is told so in a few stat calls.
+ */
+export function findOnPath(name: string, pathList: string | undefined): string | undefined {
+  for (const dir of (pathList ?? '').split(':')) {
+    if (!dir.startsWith('/')) continue;
+    const candidate = path.join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
 }
 
 export async function readKubeletVersion(root: string, exec: Exec = defaultExec, timeoutMs = 10_000): Promise<string> {

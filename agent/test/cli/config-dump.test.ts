@@ -5,7 +5,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { run as check } from '../../src/cli/config-check.js';
 import { run as dump } from '../../src/cli/config-dump.js';
 import { InputError } from '../../src/errors.js';
-import { defaultExec, type Exec } from '../../src/facts/versions.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'eks-node-dump-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -17,11 +16,11 @@ const source = (name: string, text: string) => {
 };
 
 /** runs a command with IMDS out of reach (file sources only), collecting stdout and stderr lines */
-async function collect(command: typeof check | typeof dump, configSources: string[], root?: string, exec?: Exec) {
+async function collect(command: typeof check | typeof dump, configSources: string[], root?: string, path?: string) {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  const env = { AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://imds.invalid' };
-  const options = { configSources, output: 'json', ...(root ? { root } : {}), ...(exec ? { exec } : {}) };
+  const env = { AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://imds.invalid', ...(path ? { PATH: path } : {}) };
+  const options = { configSources, output: 'json', ...(root ? { root } : {}) };
   try {
     await command(
       options,
@@ -97,38 +96,32 @@ describe("on a node, the image's kubelet version judges what a boot would warn a
     const newer = await collect(check, uri, node('v1.33.1'));
     expect(newer.stderr).toEqual([]);
     expect(newer.stdout.slice(0, 2)).toEqual(['configuration is valid', "judged for this node's kubelet v1.33.1 too (/etc/eks/kubelet-version.txt)"]);
-    const workstation = await collect(check, uri, mkdtempSync(join(tmp, 'workstation-')), failingExec);
+    const workstation = await collect(check, uri, mkdtempSync(join(tmp, 'workstation-')), '/usr/bin:/bin');
     expect(workstation.stderr).toEqual([]);
     expect(workstation.stdout[1]).toMatch(/^merged 2 NodeConfig document/);
   });
 
-  // the kubelet test double, run as a process: `--version` prints KUBELET_DOUBLE_VERSION's line
-  const kubeletDouble = (version: string): Exec => {
-    const double = new URL('../../../test/doubles/doctor-bin/kubelet', import.meta.url).pathname;
-    return async (file, args, options) => {
-      expect(file).toBe('kubelet');
+  it('asks the kubelet on PATH when the image records no version, as init and doctor do', async () => {
+    const uri = sources();
+    const image = mkdtempSync(join(tmp, 'image-without-file-'));
+    // the kubelet test double, run as a process: `--version` prints KUBELET_DOUBLE_VERSION's line
+    const path = `${new URL('../../../test/doubles/doctor-bin', import.meta.url).pathname}:/usr/bin:/bin`;
+    const asIf = async (version: string, root: string) => {
       process.env.KUBELET_DOUBLE_VERSION = version;
       try {
-        return await defaultExec(double, args, options);
+        return await collect(check, uri, root, path);
       } finally {
         delete process.env.KUBELET_DOUBLE_VERSION;
       }
     };
-  };
-  // a machine with no kubelet at all
-  const failingExec: Exec = (file, args, options) => defaultExec(join(tmp, 'no-such-kubelet'), args, options);
-
-  it('asks the installed kubelet when the image records no version, as init and doctor do', async () => {
-    const uri = sources();
-    const image = mkdtempSync(join(tmp, 'image-without-file-'));
-    const c = await collect(check, uri, image, kubeletDouble('v1.29.3'));
+    const c = await asIf('v1.29.3', image);
     expect(c.stderr).toEqual([
       expect.stringMatching(/^error: spec\.kubelet\.config\.memorySwap\.swapBehavior: needs the NodeSwap feature gate, which kubelet 1\.29/),
     ]);
-    const newer = await collect(check, uri, image, kubeletDouble('v1.33.1'));
+    const newer = await asIf('v1.33.1', image);
     expect(newer.stdout.slice(0, 2)).toEqual(['configuration is valid', "judged for this node's kubelet v1.33.1 too (`kubelet --version`)"]);
     // the file wins over the binary, as at boot
-    const both = await collect(check, uri, node('v1.33.1'), kubeletDouble('v1.29.3'));
+    const both = await asIf('v1.29.3', node('v1.33.1'));
     expect(both.stdout[1]).toBe("judged for this node's kubelet v1.33.1 too (/etc/eks/kubelet-version.txt)");
   });
 });
