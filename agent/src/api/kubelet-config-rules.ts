@@ -337,7 +337,9 @@ function reservedMemoryProblems(config: Config, flags: readonly string[] | undef
     entries.flatMap((entry, i) => {
       const limits = isMap(entry) && isMap(entry.limits) ? entry.limits : {};
       return Object.entries(limits)
-        .filter(([type, value]) => type.startsWith('hugepages-') && (typeof value === 'number' ? value > 0 : typeof value === 'string' && quantitySign(value) > 0))
+        .filter(
+          ([type, value]) => type.startsWith('hugepages-') && (typeof value === 'number' ? value > 0 : typeof value === 'string' && quantitySign(value) > 0),
+        )
         .map(([type, value]) =>
           error(
             `${base}.reservedMemory[${i}].limits.${type}`,

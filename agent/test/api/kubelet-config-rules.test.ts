@@ -67,7 +67,10 @@ describe('graceful node shutdown', () => {
 
 describe('reservedMemory for the Static memory manager', () => {
   it('refuses a hugepages reservation, which node allocatable never holds, on every instance', () => {
-    const reservedMemory = [{ numaNode: 0, limits: { memory: '674Mi', 'hugepages-2Mi': '10Mi' } }, { numaNode: 1, limits: { memory: '100Mi' } }];
+    const reservedMemory = [
+      { numaNode: 0, limits: { memory: '674Mi', 'hugepages-2Mi': '10Mi' } },
+      { numaNode: 1, limits: { memory: '100Mi' } },
+    ];
     expect(messages({ memoryManagerPolicy: 'Static', reservedMemory })).toEqual([
       'spec.kubelet.config.reservedMemory[0].limits.hugepages-2Mi: "10Mi" reserves hugepages, which node allocatable never reserves (kubeReserved and systemReserved hold none), so with memoryManagerPolicy "Static" the kubelet stops at start (expected no hugepages-2Mi in reservedMemory)',
     ]);
@@ -90,7 +93,14 @@ describe('reservedMemory for the Static memory manager', () => {
       'spec.kubelet.config.reservedMemory[2].limits.hugepages-2Mi: "10 Mi" is not a quantity, and the kubelet stops at start (expected e.g. "1Gi")',
     ]);
     expect(messages({ reservedMemory }, ['--reserved-memory=0:memory=1Gi'])).toEqual([]);
-    expect(messages({ reservedMemory: [{ numaNode: 0, limits: { memory: '1Gi' } }, { numaNode: 1, limits: { memory: '1Gi' } }] })).toEqual([]);
+    expect(
+      messages({
+        reservedMemory: [
+          { numaNode: 0, limits: { memory: '1Gi' } },
+          { numaNode: 1, limits: { memory: '1Gi' } },
+        ],
+      }),
+    ).toEqual([]);
   });
 });
 
