@@ -185,9 +185,14 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
       });
       return { name: nodeNameOf(config, identity), source: identity.source, ...(identity.localHostname ? { localHostname: identity.localHostname } : {}) };
     },
-    describeCluster: (name, ctx) => createEksApi(aws('eks', ctx.region, ctx)).describeCluster(name),
+    describeCluster: async (name, ctx) => {
+      await readServicesEnv();
+      return createEksApi(aws('eks', ctx.region, ctx)).describeCluster(name);
+    },
     localStorage: (intent) => inspectLocalStorage(root, intent),
     async getCallerIdentity(ctx) {
+      // aws-identity does not wait for the config line, whose load reads systemd's environments
+      await readServicesEnv();
       const options = aws('sts', ctx.region, ctx);
       const caller = await getCallerIdentity(options);
       const trustedBundle = options.trust?.widenedTo;
