@@ -63,6 +63,7 @@ describe('doctor on a healthy node', () => {
       'forward-policy',
       'pod-dns',
       'cloud-init',
+      'environment',
       'unit:eks-node-agent-config',
       'unit:containerd',
       'unit:eks-node-agent-run',
@@ -187,13 +188,50 @@ describe('doctor on a healthy node', () => {
     }
   }, 60_000);
 
+  it('environment: what the user data sets against what systemd gives containerd and the kubelet, values never shown', async () => {
+    const config = nodeConfig();
+    config.spec.instance = { environment: { default: { TZ: 'UTC', GODEBUG: 'x509negativeserial=1' }, containerd: { GOGC: '50' } } };
+    imds.setUserData(stringify(config));
+    await configureNode(config);
+    const image = join(unitState, 'image-timezone.env');
+    const files: Record<string, string> = {
+      'manager.env': 'LANG=C.UTF-8 TZ=UTC GODEBUG=x509negativeserial=1',
+      'containerd.service.env': 'GOGC=50',
+      'kubelet.service.env': '',
+    };
+    try {
+      for (const [name, text] of Object.entries(files)) await writeFile(join(unitState, name), text);
+      const r = await doctorJson();
+      expect(r.by('environment')).toMatchObject({
+        status: 'ok',
+        detail: 'containerd.service, kubelet.service get the 5 variables the user data sets for them',
+      });
+      // an image's EnvironmentFile= on the kubelet wins over every service's TZ; systemd not re-executed lacks GODEBUG
+      await writeFile(image, 'TZ=Europe/Paris\n');
+      await writeFile(join(unitState, 'kubelet.service.envfiles'), image);
+      await writeFile(join(unitState, 'manager.env'), 'LANG=C.UTF-8 TZ=UTC');
+      const drifted = await doctorJson();
+      expect(drifted.by('environment')).toMatchObject({
+        status: 'warn',
+        detail:
+          "what the user data sets is not what the units get: containerd.service: GODEBUG is not set: systemd's default environment is not spec.instance.environment.default's; " +
+          "kubelet.service: GODEBUG is not set: systemd's default environment is not spec.instance.environment.default's; " +
+          "kubelet.service: TZ is not spec.instance.environment.default's (a drop-in of the unit after the agent's /etc/systemd/system/kubelet.service.d/environment.conf, or an EnvironmentFile= it names, sets another)",
+      });
+      expect(drifted.by('environment').hint).toContain('systemctl daemon-reexec');
+      expect(drifted.stdout).not.toContain('Europe/Paris');
+    } finally {
+      for (const name of [...Object.keys(files), 'kubelet.service.envfiles', 'image-timezone.env']) await rm(join(unitState, name), { force: true });
+    }
+  }, 60_000);
+
   it('prints one line per check and a summary in text mode', async () => {
     const r = await doctor();
     expect(r.exitCode).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines).toHaveLength(25);
+    expect(lines).toHaveLength(26);
     expect(lines[0]).toMatch(/^ok +imds +IMDSv2 token and identity: i-0123456789abcdef0/);
-    expect(lines.at(-1)).toBe('0 failed, 0 warnings, 24 ok, 0 skipped');
+    expect(lines.at(-1)).toBe('0 failed, 0 warnings, 25 ok, 0 skipped');
   });
 });
 

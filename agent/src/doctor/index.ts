@@ -11,6 +11,7 @@ import { podDnsCheck } from './checks/pod-dns.js';
 import { filesCheck } from './checks/files.js';
 import { storageCheck } from './checks/storage.js';
 import { cloudInitCheck } from './checks/cloud-init.js';
+import { environmentCheck } from './checks/environment.js';
 import { forwardCheck } from './checks/forward.js';
 import { nodeNameCheck } from './checks/node-name.js';
 import { servingCertCheck } from './checks/serving-cert.js';
@@ -42,6 +43,7 @@ export function buildChecks(deps: DoctorDeps, options: DoctorRunOptions): Check[
     forwardCheck(deps),
     podDnsCheck(deps),
     cloudInitCheck(deps),
+    environmentCheck(deps),
     ...UNITS.map(({ unit, oneshot }) => unitCheck(deps, unit, oneshot)),
     registrationCheck(deps),
     servingCertCheck(deps),

@@ -1,0 +1,107 @@
+import { DEFAULT_ENVIRONMENT_KEY, serviceUnitName } from '../../api/validate.js';
+import { describeCause } from '../../errors.js';
+import { KUBELET_UNIT, unitEnvironmentPath } from '../../render/paths.js';
+import type { Check } from '../runner.js';
+import type { DoctorDeps } from '../types.js';
+import type { ConfigValue } from './config.js';
+
+/** The units on the join path: every service's environment (`default`) is judged on these too. */
+const JOIN_UNITS = ['containerd.service', KUBELET_UNIT];
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** What the user data asks each unit's processes to get: every service's variables, then the unit's own over them. */
+function expectedEnvironments(value: ConfigValue): Map<string, Map<string, { value: string; key: string }>> {
+  const environment = value.source.spec?.instance?.environment ?? {};
+  const valid = (vars: Record<string, string> | undefined) =>
+    Object.entries(vars ?? {})
+      .filter(([name, v]) => ENV_NAME.test(name) && typeof v === 'string' && !/[\u0000-\u001f\u007f]/.test(v))
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+  const defaults = valid(environment[DEFAULT_ENVIRONMENT_KEY]);
+  const out = new Map<string, Map<string, { value: string; key: string }>>();
+  const unitKeys = new Map<string, string>();
+  for (const key of Object.keys(environment)) {
+    if (key === DEFAULT_ENVIRONMENT_KEY) continue;
+    const unit = serviceUnitName(key);
+    if ('value' in unit && !unitKeys.has(unit.value)) unitKeys.set(unit.value, key);
+  }
+  for (const unit of new Set([...(defaults.length > 0 ? JOIN_UNITS : []), ...unitKeys.keys()])) {
+    const expected = new Map<string, { value: string; key: string }>();
+    for (const [name, v] of defaults) expected.set(name, { value: v, key: DEFAULT_ENVIRONMENT_KEY });
+    const key = unitKeys.get(unit);
+    if (key !== undefined) for (const [name, v] of valid(environment[key])) expected.set(name, { value: v, key });
+    if (expected.size > 0) out.set(unit, expected);
+  }
+  return out;
+}
+
+/**
+ * What the user data's spec.instance.environment asks for against what systemd gives the units
+ * now (their Environment= and EnvironmentFile= over the manager's): the agent writes every
+ * service's variables as DefaultEnvironment= and a unit's as a drop-in, but an image's own drop-in
+ * later in name order, or an EnvironmentFile= of the unit, wins over them, and systemd takes a
+ * DefaultEnvironment= only when re-executed. A proxy the user data set that containerd does not
+ * get leaves images unpulled and the node NotReady. Values are never printed: they may hold
+ * passwords.
+ */
+export function environmentCheck(deps: DoctorDeps): Check {
+  return {
+    name: 'environment',
+    needs: ['config'],
+    timeoutMs: 10_000,
+    async run(ctx) {
+      const expected = expectedEnvironments(ctx.value<ConfigValue>('config'));
+      if (expected.size === 0) return { status: 'ok', detail: 'the user data sets no service environment' };
+      const ask = deps.serviceEnvironment;
+      const differences: string[] = [];
+      const units: string[] = [];
+      let variables = 0;
+      let daemonReexec = false;
+      for (const [unit, wanted] of expected) {
+        let given: Awaited<ReturnType<NonNullable<DoctorDeps['serviceEnvironment']>>>;
+        try {
+          if (!ask) throw new Error('systemd cannot be asked here');
+          given = await ask(unit, Math.max(1, ctx.remainingMs() - 500));
+        } catch (err) {
+          return {
+            status: 'warn',
+            detail: `not judged: systemd did not give ${unit}'s environment (${describeCause(err)})`,
+            hint: `see \`systemctl show ${unit} --property=Environment,EnvironmentFiles\``,
+          };
+        }
+        if (given.unit === undefined) {
+          differences.push(`${unit} is not loaded, so it gets none of it`);
+          continue;
+        }
+        units.push(unit);
+        for (const [name, { value, key }] of wanted) {
+          variables++;
+          const own = given.unit[name];
+          const actual = own ?? given.manager[name];
+          if (actual === value) continue;
+          if (own !== undefined) {
+            differences.push(
+              `${unit}: ${name} is not spec.instance.environment.${key}'s (a drop-in of the unit after the agent's ${unitEnvironmentPath(unit)}, or an EnvironmentFile= it names, sets another)`,
+            );
+          } else if (key === DEFAULT_ENVIRONMENT_KEY) {
+            daemonReexec = true;
+            differences.push(
+              `${unit}: ${name} ${actual === undefined ? 'is not set' : 'is another value'}: systemd's default environment is not spec.instance.environment.default's`,
+            );
+          } else {
+            differences.push(`${unit}: ${name} is not set: systemd has not loaded the agent's ${unitEnvironmentPath(unit)}`);
+          }
+        }
+      }
+      if (differences.length === 0) {
+        return { status: 'ok', detail: `${units.join(', ')} get the ${variables} variable${variables === 1 ? '' : 's'} the user data sets for them` };
+      }
+      return {
+        status: 'warn',
+        detail: `what the user data sets is not what the units get: ${differences.join('; ')}`,
+        hint:
+          "`systemctl cat UNIT` shows every drop-in and EnvironmentFile=: a drop-in later in name order, or an EnvironmentFile=, wins over the agent's" +
+          (daemonReexec ? '; systemd takes DefaultEnvironment= when re-executed (`systemctl daemon-reexec`, which `eks-node-agent init` runs)' : ''),
+      };
+    },
+  };
+}
