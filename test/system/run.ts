@@ -70,9 +70,22 @@ const DOCTOR_SSH_MS = (DOCTOR_TIMEOUT_S + 120) * 1000;
 /**
  * An SSH session does not get PID 1's environment, where the kernel command line put the AWS
  * endpoints (systemd.setenv=): doctor reads it from systemd, as on a node whose image bakes a
- * proxy into DefaultEnvironment=, so its AWS calls reach the emulators without them here.
+ * proxy into DefaultEnvironment=, so its AWS calls reach the emulators without them here. STS,
+ * which only doctor calls, comes from an EnvironmentFile= drop-in instead (STS_DROP_IN).
  */
 const DOCTOR = `eks-node-agent doctor ${BOOT_SOURCES} --timeout ${DOCTOR_TIMEOUT_S}`;
+/**
+ * The STS endpoint as an image's proxy file reaches a unit: an EnvironmentFile= drop-in on the
+ * agent's config unit, with a comment and quoting as such files have. doctor's aws-identity line
+ * is ok only if doctor reads the file real systemd names for the unit. Written before the first
+ * doctor run; /etc keeps it across a reboot.
+ */
+const STS_DROP_IN = [
+  'mkdir -p /etc/systemd/system/eks-node-agent-config.service.d /etc/eks-node-test',
+  `printf '# the emulated STS, for doctor\\nAWS_ENDPOINT_URL_STS="http://${GUEST.sts}"\\n' >/etc/eks-node-test/sts.env`,
+  "printf '[Service]\\nEnvironmentFile=-/etc/eks-node-test/sts.env\\n' >/etc/systemd/system/eks-node-agent-config.service.d/50-test-sts.conf",
+  'systemctl daemon-reload',
+].join(' && ');
 const SSH_DEADLINE_MS = 4 * 60_000;
 const HEARTBEAT_DEADLINE_MS = 90_000;
 const FAIL_DEADLINE_MS = 6 * 60_000;
@@ -401,6 +414,7 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
   await checks.check(`${p}eks-node-agent doctor: all ok`, async () => {
     const has = await ssh(vm, 'eks-node-agent doctor --help >/dev/null 2>&1');
     expect(has.exitCode === 0, 'the baked agent has no doctor command');
+    await sshOk(vm, STS_DROP_IN);
     const r = await ssh(vm, DOCTOR, DOCTOR_SSH_MS);
     expect(r.exitCode === 0, `doctor exited ${r.exitCode}:\n${r.stdout}${r.stderr}`);
     // read with the real iptables, as root: a warn here would mean the policy went unread
@@ -417,6 +431,8 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
       ).test(r.stdout),
       `doctor's serving-cert line is not ok:\n${r.stdout}`,
     );
+    // STS only through the config unit's EnvironmentFile= drop-in, read as systemd names it
+    expect(/^ok +aws-identity +/m.test(r.stdout), `doctor's aws-identity line is not ok:\n${r.stdout}`);
     // the pods bound to the node, listed with the node's own token (the kubelet double runs none)
     expect(/^ok +pods +0 pods bound to \S+, none stuck in ContainerCreating/m.test(r.stdout), `doctor's pods line is not ok:\n${r.stdout}`);
     // the guest's resolv.conf comes from the build host's, so its nameserver may be anything but missing
@@ -588,7 +604,6 @@ async function runCase(c: SystemCase, run: CaseRun): Promise<CaseReport> {
         // The agent's AWS endpoints, the AWS way, for every service (PID 1's environment).
         `systemd.setenv=AWS_ENDPOINT_URL_EKS=http://${GUEST.eks}`,
         `systemd.setenv=AWS_ENDPOINT_URL_EC2=http://${GUEST.ec2}`,
-        `systemd.setenv=AWS_ENDPOINT_URL_STS=http://${GUEST.sts}`,
         `systemd.set_credential=ssh.authorized_keys.root:${publicKey}`,
       ],
       forwards: [
