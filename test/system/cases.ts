@@ -67,6 +67,11 @@ export interface SystemCase {
    * the user data is only NodeConfig, so nothing can run between the phases
    */
   earlyStart?: boolean;
+  /**
+   * the user data sets spec.instance.environment (every service's and containerd's): doctor's
+   * environment line must find this many variables where the user data puts them
+   */
+  environmentVariables?: number;
 }
 
 const completeCluster = (c: CaseCluster) => `  cluster:
@@ -121,6 +126,9 @@ export const CASES: SystemCase[] = [
     labels: { 'karpenter.sh/capacity-type': 'on-demand', 'karpenter.sh/nodepool': 'default', 'dropped-in-by': 'user-data-script' },
     marker: '/var/lib/system-test/user-data-script-ran',
     taints: [{ key: 'dedicated', value: 'batch', effect: 'NoSchedule' }],
+    // every service's variable (DefaultEnvironment=, systemd re-executed by the run phase before
+    // it starts containerd) and containerd's own drop-in: containerd gets 2, the kubelet 1
+    environmentVariables: 3,
     userData: (c) => `MIME-Version: 1.0
 Content-Type: multipart/mixed; boundary="//"
 
@@ -153,6 +161,12 @@ ${nodeConfig(`${completeCluster(c)}  kubelet:
           effect: NoSchedule
     flags:
       - --node-labels=karpenter.sh/capacity-type=on-demand,karpenter.sh/nodepool=default
+  instance:
+    environment:
+      default:
+        EKS_NODE_TEST_EVERY_SERVICE: "set for every service"
+      containerd:
+        EKS_NODE_TEST_CONTAINERD: containerd-only
 `)}
 --//--
 `,
