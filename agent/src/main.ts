@@ -206,7 +206,7 @@ const commands: Array<CommandSpec & { action: Action }> = [
           bundle: str(v.bundle),
           debug,
         },
-        createDoctorDeps(env, { timeoutSeconds }),
+        await createDoctorDeps(env, { timeoutSeconds }),
       );
     },
   },

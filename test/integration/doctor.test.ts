@@ -156,12 +156,12 @@ describe('doctor on a healthy node', () => {
     expect(r.checks.filter((c) => c.status === 'timeout')).toEqual([]);
   }, 60_000);
 
-  it("takes the environment systemd gives the boot's services, which a login shell lacks: the agent's unit's for AWS, the kubelet's for its credential plugin", async () => {
-    // as an image that bakes its endpoints (or proxy) into DefaultEnvironment=: doctor's own
-    // environment points STS at a closed port, systemd's at the emulator
+  it("takes the environment systemd gives the boot's services, which a login shell lacks: the agent's unit's for IMDS and AWS, the kubelet's for its credential plugin", async () => {
+    // as an image that bakes its endpoints (or proxy) into DefaultEnvironment= or a drop-in:
+    // doctor's own environment points IMDS and STS at a closed port, systemd's at the emulators
     const files = {
       'manager.env': `LANG=C.UTF-8 AWS_ENDPOINT_URL_STS=${sts.url}`,
-      'eks-node-agent-config.service.env': '',
+      'eks-node-agent-config.service.env': `AWS_EC2_METADATA_SERVICE_ENDPOINT=${imds.url}`,
       // the double prints "could not get token: <this>", whose first word the scrubber hides;
       // the unit's EnvironmentFile= (an image's drop-in) overrides its Environment=, as systemd does
       'kubelet.service.env': '"AUTHENTICATOR_DOUBLE_FAIL=(double) as Environment= says"',
@@ -170,7 +170,9 @@ describe('doctor on a healthy node', () => {
     };
     try {
       for (const [name, text] of Object.entries(files)) await writeFile(join(unitState, name), text);
-      const r = await doctorJson([], { AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9' });
+      const closed = { AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9', AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9' };
+      const r = await doctorJson([], closed);
+      expect(r.by('imds').status, r.stdout).toBe('ok');
       expect(r.by('aws-identity'), r.stdout).toMatchObject({
         status: 'ok',
         detail: expect.stringContaining('must name arn:aws:iam::111122223333:role/eks-node-role'),

@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { open, readdir, readFile, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import { journal, serviceEnvironments, systemctlShow } from '../apply/unit-status.js';
+import { journal, type ServiceEnvironment, serviceEnvironments, systemctlShow } from '../apply/unit-status.js';
 import { AGENT_CONFIG_UNIT, KUBELET_UNIT } from '../render/paths.js';
 import { awsClientOptions } from '../aws/client.js';
 import { createEc2Api } from '../aws/ec2.js';
@@ -86,36 +86,46 @@ type AwsContext = { timeoutMs: number; region?: string; credentials?: Credential
 const SERVICE_ENV_TIMEOUT_MS = 5_000;
 
 /** The real side effects, from the environment main.ts passes (nothing else reads process.env). */
-export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } = {}): DoctorCliDeps {
+export async function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } = {}): Promise<DoctorCliDeps> {
+  // On a node, the environment systemd gives the boot's services, which a login shell does not
+  // get (an image's DefaultEnvironment= proxy, the kernel's systemd.setenv=, a drop-in or
+  // EnvironmentFile= of a unit), each unit's over this process's. IMDS and the AWS calls take the
+  // agent's config unit's, as init has it; the credential plugin the kubelet's, as the kubelet
+  // runs it. A unit systemd has not loaded (not a node), or no systemd to ask: this process's
+  // environment alone. Like the unit lines, this asks the running systemd whatever --root says.
+  // One read of systemd per unit a run, shared with the imds line's look at the kubelet's.
+  const serviceEnvironment = serviceEnvironments();
+  const asUnitGets = (given: ServiceEnvironment | undefined): Env => (given?.unit ? { ...env, ...given.manager, ...given.unit } : env);
+  // the config unit's first: the IMDS client is made with the endpoint or mode the boot's agent was told
+  const agentEnv: Env = asUnitGets(await serviceEnvironment(AGENT_CONFIG_UNIT, SERVICE_ENV_TIMEOUT_MS).catch(() => undefined));
+  let kubeletEnv: Env = env;
   // A struggling IMDS is a finding only once the run deadline passes: each request may take
   // seconds on a loaded node, and retries go on until just past --timeout, so the runner's
   // deadline (which reports `timeout`) is what ends them. A refused connection is not
   // struggling: five in a row (about 2.5 s of backoff) end the wait.
   const imds = createImds({
-    ...imdsEndpoints(env),
+    // an endpoint mode the unit's environment names wrongly failed the boot's agent, which the
+    // config unit's line shows: doctor asks where this process's environment says
+    ...(() => {
+      try {
+        return imdsEndpoints(agentEnv);
+      } catch {
+        return imdsEndpoints(env);
+      }
+    })(),
     requestTimeoutMs: 5_000,
     totalTimeoutMs: (options.timeoutSeconds ?? 30) * 1000 + 1_000,
     // a refused connection is an answer, not slowness: the imds line says so in seconds
     refusalsBeforeGivingUp: 5,
   });
-  // On a node, the environment systemd gives the boot's services, which a login shell does not
-  // get (an image's DefaultEnvironment= proxy, the kernel's systemd.setenv=, a drop-in on a unit):
-  // read once, as the config loads, each unit's over this process's. The AWS calls take the
-  // agent's config unit's, as init has it; the credential plugin the kubelet's, as the kubelet
-  // runs it. A unit systemd has not loaded (not a node), or no systemd to ask: this process's
-  // environment alone. Like the unit lines, this asks the running systemd whatever --root says.
-  let agentEnv: Env = env;
-  let kubeletEnv: Env = env;
-  // one read of systemd per unit a run, shared with the imds line's look at the kubelet's
-  const serviceEnvironment = serviceEnvironments();
-  let servicesRead: Promise<void> | undefined;
-  const readServicesEnv = () =>
-    (servicesRead ??= Promise.all(
-      [AGENT_CONFIG_UNIT, KUBELET_UNIT].map((unit) => serviceEnvironment(unit, SERVICE_ENV_TIMEOUT_MS).catch(() => undefined)),
-    ).then(([agent, kubelet]) => {
-      if (agent?.unit) agentEnv = { ...env, ...agent.manager, ...agent.unit };
-      if (kubelet?.unit) kubeletEnv = { ...env, ...kubelet.manager, ...kubelet.unit };
-    }));
+  // the kubelet's, read when the credential plugin first runs
+  let kubeletRead: Promise<void> | undefined;
+  const readKubeletEnv = () =>
+    (kubeletRead ??= serviceEnvironment(KUBELET_UNIT, SERVICE_ENV_TIMEOUT_MS)
+      .catch(() => undefined)
+      .then((kubelet) => {
+        kubeletEnv = asUnitGets(kubelet);
+      }));
   const definedOnly = (e: Env) => Object.fromEntries(Object.entries(e).filter((v): v is [string, string] => v[1] !== undefined));
   // The doctor calls AWS with the credentials its instance-profile check read, and fewer attempts than a boot.
   // The AWS calls take the proxy and the trust as init does: the NodeConfig's default environment, then
@@ -124,10 +134,10 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
   let configDefaults: Record<string, string> | undefined;
   // One trust for the calls that see the same environments, as init's for its run: a call that
   // starts before the config is loaded gets its own, without the user data's bundle.
-  let trust: { defaults: typeof configDefaults; env: Env; trust: AwsTrust } | undefined;
+  let trust: { defaults: typeof configDefaults; trust: AwsTrust } | undefined;
   const trustNow = (): AwsTrust => {
-    if (trust === undefined || trust.defaults !== configDefaults || trust.env !== agentEnv)
-      trust = { defaults: configDefaults, env: agentEnv, trust: new AwsTrust(trustOptions(configDefaults, agentEnv)) };
+    if (trust === undefined || trust.defaults !== configDefaults)
+      trust = { defaults: configDefaults, trust: new AwsTrust(trustOptions(configDefaults, agentEnv)) };
     return trust.trust;
   };
   const aws = (service: 'eks' | 'ec2' | 'sts', region: string, ctx: AwsContext) =>
@@ -160,7 +170,7 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
     imds,
     ...(keptImds ? { keptImds } : {}),
     async loadConfig(sources, from = imds) {
-      const [loaded] = await Promise.all([loadConfig(sources, { imds: () => from }), readServicesEnv()]);
+      const loaded = await loadConfig(sources, { imds: () => from });
       configDefaults = loaded.config.spec?.instance?.environment?.default;
       return { config: loaded.config, documents: loaded.documents, advisories: loaded.advisories };
     },
@@ -185,14 +195,9 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
       });
       return { name: nodeNameOf(config, identity), source: identity.source, ...(identity.localHostname ? { localHostname: identity.localHostname } : {}) };
     },
-    describeCluster: async (name, ctx) => {
-      await readServicesEnv();
-      return createEksApi(aws('eks', ctx.region, ctx)).describeCluster(name);
-    },
+    describeCluster: (name, ctx) => createEksApi(aws('eks', ctx.region, ctx)).describeCluster(name),
     localStorage: (intent) => inspectLocalStorage(root, intent),
     async getCallerIdentity(ctx) {
-      // aws-identity does not wait for the config line, whose load reads systemd's environments
-      await readServicesEnv();
       const options = aws('sts', ctx.region, ctx);
       const caller = await getCallerIdentity(options);
       const trustedBundle = options.trust?.widenedTo;
@@ -238,7 +243,7 @@ export function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } 
     forwardChain,
     journal,
     execCredential: async (execConfig, timeoutMs) => {
-      await readServicesEnv();
+      await readKubeletEnv();
       return execCredential(execConfig, timeoutMs, definedOnly(kubeletEnv));
     },
     kubeletVersion: (timeoutMs) => {
