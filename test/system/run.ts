@@ -434,7 +434,10 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
     // what the user data sets for the units, as real systemd gives it to them after a daemon-reexec
     if (c.environmentVariables !== undefined)
       expect(
-        new RegExp(`^ok +environment +containerd\\.service, kubelet\\.service get the ${c.environmentVariables} variables the user data sets for them`, 'm').test(r.stdout),
+        new RegExp(
+          `^ok +environment +containerd\\.service, kubelet\\.service get the ${c.environmentVariables} variables the user data sets for them`,
+          'm',
+        ).test(r.stdout),
         `doctor's environment line is not ok:\n${r.stdout}`,
       );
     // STS only through the config unit's EnvironmentFile= drop-in, read as systemd names it

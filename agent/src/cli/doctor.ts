@@ -248,7 +248,10 @@ export async function createDoctorDeps(env: Env, options: { timeoutSeconds?: num
     },
     kubeletVersion: (timeoutMs) => {
       let read = kubeletVersions.get(root);
-      if (read === undefined) kubeletVersions.set(root, (read = readKubeletVersion(root, defaultExec, timeoutMs)));
+      if (read === undefined) {
+        read = readKubeletVersion(root, defaultExec, timeoutMs);
+        kubeletVersions.set(root, read);
+      }
       return read;
     },
     kubeletBinaryVersion: async (timeoutMs) => {
