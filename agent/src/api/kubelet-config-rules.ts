@@ -388,25 +388,42 @@ function countProblems(config: Config, flags: readonly string[] | undefined, bas
   return problems;
 }
 
-/**
- * serverTLSBootstrap needs the RotateKubeletServerCertificate gate: the kubelet stops at start for
- * the user's serverTLSBootstrap true beside the user's gate off. (With the gate off alone, in
- * featureGates or a --feature-gates flag, the agent leaves its own serverTLSBootstrap out:
- * render/kubelet-config.ts.)
- */
 /** Whether the user turns off the gate serverTLSBootstrap needs, in kubelet.config or a flag. */
 export function serverCertificateGateOff(config: Config | undefined, flags: readonly string[] | undefined): boolean {
   return featureGate(config, flags, 'RotateKubeletServerCertificate') === false;
 }
 
+/**
+ * The kubelet's serving certificate:
+ * - serverTLSBootstrap needs the RotateKubeletServerCertificate gate: the kubelet stops at start
+ *   for the user's serverTLSBootstrap true beside the user's gate off. (With the gate off alone,
+ *   in featureGates or a --feature-gates flag, the agent leaves its own serverTLSBootstrap out:
+ *   render/kubelet-config.ts.)
+ * - tlsCertFile and tlsPrivateKeyFile go together: with one alone the kubelet loads a key pair
+ *   from a file and "", and exits as it starts to serve, whether or not it bootstraps its
+ *   certificate. A flag for either leaves the pair to the kubelet.
+ */
 function serverCertificateProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
-  if (config.serverTLSBootstrap !== true || !serverCertificateGateOff(config, flags) || hasFlag(flags, '--rotate-server-certificates')) return [];
-  return [
-    error(
-      `${base}.serverTLSBootstrap`,
-      `true needs the RotateKubeletServerCertificate feature gate, which ${gateSource(flags, 'RotateKubeletServerCertificate')} turns off: the kubelet stops at start (expected one of the two)`,
-    ),
-  ];
+  const problems: FieldProblem[] = [];
+  if (config.serverTLSBootstrap === true && serverCertificateGateOff(config, flags) && !hasFlag(flags, '--rotate-server-certificates'))
+    problems.push(
+      error(
+        `${base}.serverTLSBootstrap`,
+        `true needs the RotateKubeletServerCertificate feature gate, which ${gateSource(flags, 'RotateKubeletServerCertificate')} turns off: the kubelet stops at start (expected one of the two)`,
+      ),
+    );
+  const given = (value: unknown) => typeof value === 'string' && value !== '';
+  const cert = given(config.tlsCertFile);
+  if (cert !== given(config.tlsPrivateKeyFile) && !hasFlag(flags, '--tls-cert-file', '--tls-private-key-file')) {
+    const [set, missing] = cert ? ['tlsCertFile', 'tlsPrivateKeyFile'] : ['tlsPrivateKeyFile', 'tlsCertFile'];
+    problems.push(
+      error(
+        `${base}.${set}`,
+        `is set without ${missing}, and the kubelet exits as it starts to serve (expected both, naming the certificate and its key, or neither)`,
+      ),
+    );
+  }
+  return problems;
 }
 
 /**

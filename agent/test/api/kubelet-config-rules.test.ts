@@ -493,6 +493,17 @@ describe('the serving address', () => {
   });
 });
 
+describe('the serving certificate files', () => {
+  it('refuses a certificate without its key, or a key without its certificate, and leaves the pair to a flag', () => {
+    expect(messages({ tlsCertFile: '/etc/kubernetes/pki/kubelet.crt' })).toEqual([
+      'spec.kubelet.config.tlsCertFile: is set without tlsPrivateKeyFile, and the kubelet exits as it starts to serve (expected both, naming the certificate and its key, or neither)',
+    ]);
+    expect(messages({ tlsPrivateKeyFile: '/k.key', tlsCertFile: '' })[0]).toMatch(/^spec\.kubelet\.config\.tlsPrivateKeyFile: is set without tlsCertFile/);
+    expect(messages({ tlsCertFile: '/c.crt', tlsPrivateKeyFile: '/c.key' })).toEqual([]);
+    expect(messages({ tlsCertFile: '/c.crt' }, ['--tls-private-key-file=/c.key'])).toEqual([]);
+  });
+});
+
 describe('qosReserved', () => {
   it('takes memory as a whole percentage from 0 to 100, as the kubelet parses it at start', () => {
     for (const value of ['0%', '50%', '100%', '+25%', '007%']) expect(messages({ qosReserved: { memory: value } }), value).toEqual([]);
