@@ -96,6 +96,52 @@ export interface ParsedConfig {
   defaultEnvironment: UnitEnvironment['variables'];
 }
 
+/**
+ * spec.instance.environment as the rules read it: every service's variables (`default`) and each
+ * unit's, keys resolved to unit names and variables sorted by name, without the variables (or
+ * keys) that break a rule, which `problems` names (never a value: it may be a secret).
+ */
+export function instanceEnvironments(environment: Record<string, Record<string, string> | undefined>): {
+  defaultEnvironment: UnitEnvironment['variables'];
+  unitEnvironments: UnitEnvironment[];
+  problems: string[];
+} {
+  const problems: string[] = [];
+  const add = (path: string, value: unknown, reason: string) => problems.push(`${path}: ${show(value)} ${reason}`);
+  let defaultEnvironment: UnitEnvironment['variables'] = [];
+  const unitEnvironments: UnitEnvironment[] = [];
+  const units = new Map<string, string>();
+  for (const key of Object.keys(environment).sort()) {
+    const path = `spec.instance.environment.${key}`;
+    const isDefault = key === DEFAULT_ENVIRONMENT_KEY;
+    const unit: Checked<string> = isDefault ? { value: '' } : serviceUnitName(key);
+    if ('reason' in unit) {
+      add('spec.instance.environment', key, unit.reason);
+      continue;
+    }
+    const other = units.get(unit.value);
+    if (other !== undefined) {
+      problems.push(`${path}: names ${unit.value} as "${other}" does (expected one key per unit)`);
+      continue;
+    }
+    if (!isDefault) units.set(unit.value, key);
+    const variables: UnitEnvironment['variables'] = [];
+    const vars = environment[key] ?? {};
+    for (const name of Object.keys(vars).sort()) {
+      const value = vars[name] ?? '';
+      // Values may be secrets (proxy passwords): messages name the variable, never the value.
+      if (!ENV_NAME.test(name))
+        add(`${path}.${name}`, name, 'is not an environment variable name (expected letters, digits and "_", not starting with a digit)');
+      else if (CONTROL.test(value))
+        problems.push(`${path}.${name}: the value contains a line break or control character (expected a single-line value; not shown, it may be secret)`);
+      else variables.push({ name, value });
+    }
+    if (isDefault) defaultEnvironment = variables;
+    else if (variables.length > 0) unitEnvironments.push({ unit: unit.value, key, variables });
+  }
+  return { defaultEnvironment, unitEnvironments, problems };
+}
+
 /** The service unit a `spec.instance.environment` key names, or why it names none. */
 export function serviceUnitName(key: string): Checked<string> {
   const name = key.endsWith('.service') ? key : `${key}.service`;
@@ -196,38 +242,10 @@ function collect(config: NodeConfig): Collected {
     }
   }
 
-  parsed.unitEnvironments = [];
-  parsed.defaultEnvironment = [];
-  const units = new Map<string, string>();
-  const environment = spec.instance?.environment ?? {};
-  for (const key of Object.keys(environment).sort()) {
-    const path = `spec.instance.environment.${key}`;
-    const isDefault = key === DEFAULT_ENVIRONMENT_KEY;
-    const unit: Checked<string> = isDefault ? { value: '' } : serviceUnitName(key);
-    if ('reason' in unit) {
-      add('spec.instance.environment', key, unit.reason);
-      continue;
-    }
-    const other = units.get(unit.value);
-    if (other !== undefined) {
-      problems.push(`${path}: names ${unit.value} as "${other}" does (expected one key per unit)`);
-      continue;
-    }
-    if (!isDefault) units.set(unit.value, key);
-    const variables: UnitEnvironment['variables'] = [];
-    const vars = environment[key] ?? {};
-    for (const name of Object.keys(vars).sort()) {
-      const value = vars[name] ?? '';
-      // Values may be secrets (proxy passwords): messages name the variable, never the value.
-      if (!ENV_NAME.test(name))
-        add(`${path}.${name}`, name, 'is not an environment variable name (expected letters, digits and "_", not starting with a digit)');
-      else if (CONTROL.test(value))
-        problems.push(`${path}.${name}: the value contains a line break or control character (expected a single-line value; not shown, it may be secret)`);
-      else variables.push({ name, value });
-    }
-    if (isDefault) parsed.defaultEnvironment = variables;
-    else if (variables.length > 0) parsed.unitEnvironments.push({ unit: unit.value, key, variables });
-  }
+  const environments = instanceEnvironments(spec.instance?.environment ?? {});
+  problems.push(...environments.problems);
+  parsed.unitEnvironments = environments.unitEnvironments;
+  parsed.defaultEnvironment = environments.defaultEnvironment;
 
   (spec.instance?.network?.nameservers ?? []).forEach((ns, i) => {
     if (!isWrittenOutIp(ns)) add(`spec.instance.network.nameservers[${i}]`, ns, 'is not an IP address (expected e.g. "10.0.0.2" or "fd00:ec2::253")');

@@ -1,4 +1,5 @@
-import { DEFAULT_ENVIRONMENT_KEY, serviceUnitName } from '../../api/validate.js';
+import { DEFAULT_ENVIRONMENT_KEY, instanceEnvironments } from '../../api/validate.js';
+import type { ServiceEnvironment } from '../../apply/unit-status.js';
 import { describeCause } from '../../errors.js';
 import { KUBELET_UNIT, unitEnvironmentPath } from '../../render/paths.js';
 import type { Check } from '../runner.js';
@@ -7,29 +8,18 @@ import type { ConfigValue } from './config.js';
 
 /** The units on the join path: every service's environment (`default`) is judged on these too. */
 const JOIN_UNITS = ['containerd.service', KUBELET_UNIT];
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** What the user data asks each unit's processes to get: every service's variables, then the unit's own over them. */
+/** What the user data asks each unit's processes to get (as the rules read it): every service's variables, then the unit's own over them. */
 function expectedEnvironments(value: ConfigValue): Map<string, Map<string, { value: string; key: string }>> {
-  const environment = value.source.spec?.instance?.environment ?? {};
-  const valid = (vars: Record<string, string> | undefined) =>
-    Object.entries(vars ?? {})
-      .filter(([name, v]) => ENV_NAME.test(name) && typeof v === 'string' && !/[\u0000-\u001f\u007f]/.test(v))
-      .sort(([a], [b]) => (a < b ? -1 : 1));
-  const defaults = valid(environment[DEFAULT_ENVIRONMENT_KEY]);
+  const { defaultEnvironment, unitEnvironments } = instanceEnvironments(value.source.spec?.instance?.environment ?? {});
   const out = new Map<string, Map<string, { value: string; key: string }>>();
-  const unitKeys = new Map<string, string>();
-  for (const key of Object.keys(environment)) {
-    if (key === DEFAULT_ENVIRONMENT_KEY) continue;
-    const unit = serviceUnitName(key);
-    if ('value' in unit && !unitKeys.has(unit.value)) unitKeys.set(unit.value, key);
-  }
-  for (const unit of new Set([...(defaults.length > 0 ? JOIN_UNITS : []), ...unitKeys.keys()])) {
+  const units = [...(defaultEnvironment.length > 0 ? JOIN_UNITS : []), ...unitEnvironments.map((e) => e.unit)];
+  for (const unit of new Set(units)) {
     const expected = new Map<string, { value: string; key: string }>();
-    for (const [name, v] of defaults) expected.set(name, { value: v, key: DEFAULT_ENVIRONMENT_KEY });
-    const key = unitKeys.get(unit);
-    if (key !== undefined) for (const [name, v] of valid(environment[key])) expected.set(name, { value: v, key });
-    if (expected.size > 0) out.set(unit, expected);
+    for (const { name, value: v } of defaultEnvironment) expected.set(name, { value: v, key: DEFAULT_ENVIRONMENT_KEY });
+    const own = unitEnvironments.find((e) => e.unit === unit);
+    for (const { name, value: v } of own?.variables ?? []) expected.set(name, { value: v, key: own!.key });
+    out.set(unit, expected);
   }
   return out;
 }
@@ -57,7 +47,7 @@ export function environmentCheck(deps: DoctorDeps): Check {
       let variables = 0;
       let daemonReexec = false;
       for (const [unit, wanted] of expected) {
-        let given: Awaited<ReturnType<NonNullable<DoctorDeps['serviceEnvironment']>>>;
+        let given: ServiceEnvironment;
         try {
           if (!ask) throw new Error('systemd cannot be asked here');
           given = await ask(unit, Math.max(1, ctx.remainingMs() - 500));
