@@ -98,7 +98,6 @@ export async function createDoctorDeps(env: Env, options: { timeoutSeconds?: num
   const asUnitGets = (given: ServiceEnvironment | undefined): Env => (given?.unit ? { ...env, ...given.manager, ...given.unit } : env);
   // the config unit's first: the IMDS client is made with the endpoint or mode the boot's agent was told
   const agentEnv: Env = asUnitGets(await serviceEnvironment(AGENT_CONFIG_UNIT, SERVICE_ENV_TIMEOUT_MS).catch(() => undefined));
-  let kubeletEnv: Env = env;
   // A struggling IMDS is a finding only once the run deadline passes: each request may take
   // seconds on a loaded node, and retries go on until just past --timeout, so the runner's
   // deadline (which reports `timeout`) is what ends them. A refused connection is not
@@ -119,13 +118,10 @@ export async function createDoctorDeps(env: Env, options: { timeoutSeconds?: num
     refusalsBeforeGivingUp: 5,
   });
   // the kubelet's, read when the credential plugin first runs
-  let kubeletRead: Promise<void> | undefined;
-  const readKubeletEnv = () =>
-    (kubeletRead ??= serviceEnvironment(KUBELET_UNIT, SERVICE_ENV_TIMEOUT_MS)
+  const kubeletEnv = (): Promise<Env> =>
+    serviceEnvironment(KUBELET_UNIT, SERVICE_ENV_TIMEOUT_MS)
       .catch(() => undefined)
-      .then((kubelet) => {
-        kubeletEnv = asUnitGets(kubelet);
-      }));
+      .then(asUnitGets);
   const definedOnly = (e: Env) => Object.fromEntries(Object.entries(e).filter((v): v is [string, string] => v[1] !== undefined));
   // The doctor calls AWS with the credentials its instance-profile check read, and fewer attempts than a boot.
   // The AWS calls take the proxy and the trust as init does: the NodeConfig's default environment, then
@@ -243,8 +239,7 @@ export async function createDoctorDeps(env: Env, options: { timeoutSeconds?: num
     forwardChain,
     journal,
     execCredential: async (execConfig, timeoutMs) => {
-      await readKubeletEnv();
-      return execCredential(execConfig, timeoutMs, definedOnly(kubeletEnv));
+      return execCredential(execConfig, timeoutMs, definedOnly(await kubeletEnv()));
     },
     kubeletVersion: (timeoutMs) => {
       let read = kubeletVersions.get(root);
