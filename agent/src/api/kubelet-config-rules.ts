@@ -474,7 +474,7 @@ function enforcementProblems(config: Config, flags: readonly string[] | undefine
  * cpuCFSQuotaPeriod other than the default 100ms (CustomCPUCFSQuotaPeriod, and then from 1ms to
  * 1s). And two fields whose values the kubelet bounds: memoryThrottlingFactor above 0 and at most
  * 1, and preloadedImagesVerificationAllowlist only beside imagePullCredentialsVerificationPolicy
- * "NeverVerifyAllowlistedImages".
+ * "NeverVerifyAllowlistedImages", each entry an image name or a prefix ending in "/*".
  */
 function gatedFieldProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
   const problems: FieldProblem[] = [];
@@ -528,7 +528,54 @@ function gatedFieldProblems(config: Config, flags: readonly string[] | undefined
         `is read only with imagePullCredentialsVerificationPolicy "NeverVerifyAllowlistedImages"${typeof policy === 'string' ? `, not ${show(policy)}` : ', which is not set'}: the kubelet stops at start (expected that policy beside the list)`,
       ),
     );
+  else if (Array.isArray(allowlist))
+    allowlist.forEach((pattern, i) => {
+      const reason = typeof pattern === 'string' ? allowlistPatternProblem(pattern) : undefined;
+      if (reason !== undefined)
+        problems.push(
+          error(
+            `${base}.preloadedImagesVerificationAllowlist[${i}]`,
+            `${show(pattern)} ${reason}, and the kubelet stops at start (expected an image name without tag or digest, such as "registry.k8s.io/pause", or a registry or repository prefix ending in "/*", such as "123456789012.dkr.ecr.us-west-2.amazonaws.com/*")`,
+          ),
+        );
+    });
   return problems;
+}
+
+/** One path component of an image name: lower-case letters and digits, joined by ".", "_", "__" or dashes. */
+const IMAGE_PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+/** A registry host (a DNS name, an IPv4 address or a bracketed IPv6 one) with an optional port. */
+const IMAGE_REGISTRY =
+  /^(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?$/;
+
+/**
+ * Why the kubelet refuses one preloadedImagesVerificationAllowlist entry (undefined when it takes
+ * it): the only wildcard is a whole last path segment ("/*") after at least a registry; any other
+ * entry is an image name as a pod names one, without tag or digest, and no blanks around either.
+ * Every kubelet that reads the list refuses the wildcard misuses and a trailing "/"; the newer
+ * ones also the blanks, a tag or digest and a name that is not an image reference, which the
+ * older ones took and then never matched.
+ */
+export function allowlistPatternProblem(pattern: string): string | undefined {
+  if (pattern.trim() !== pattern) return 'has blanks around it';
+  const wildcard = pattern.endsWith('/*');
+  const body = wildcard ? pattern.slice(0, -1) : pattern;
+  if (body.includes('*')) return 'has a wildcard other than a whole last path segment "/*"';
+  if (wildcard) return body.length <= 1 ? 'has no registry before its "/*"' : undefined;
+  if (pattern === '') return 'is empty';
+  if (pattern.endsWith('/')) return 'ends with "/"';
+  if (pattern.includes('@')) return 'has a digest';
+  const parts = pattern.split('/');
+  if (parts.at(-1)!.includes(':')) return 'has a tag';
+  // as image references are read: a first segment is a registry if it has "." or ":", is
+  // "localhost" or has an upper-case letter (no repository path may)
+  const first = parts[0]!;
+  const registry = parts.length > 1 && (/[.:]/.test(first) || first === 'localhost' || first !== first.toLowerCase()) ? parts.shift()! : undefined;
+  if (registry !== undefined && !IMAGE_REGISTRY.test(registry)) return 'has a registry that is not a host name with an optional port';
+  if (!parts.every((part) => IMAGE_PATH_COMPONENT.test(part)))
+    return 'is not an image name (path components are lower-case letters and digits, joined by ".", "_", "__" or "-")';
+  if (pattern.length > 255) return 'is longer than an image name may be (255 characters)';
+  return undefined;
 }
 
 /** The kubelet's default imageMinimumGCAge: an image unused this long may be removed. */

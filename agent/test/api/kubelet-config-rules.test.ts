@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  allowlistPatternProblem,
   featureGate,
   gateDefaultWarnings,
   kubeletConfigPairProblems,
@@ -219,6 +220,39 @@ describe('fields behind a gate that is off by default', () => {
     expect(messages({ ...allowlist, imagePullCredentialsVerificationPolicy: 'NeverVerifyAllowlistedImages' })).toEqual([]);
     expect(messages({ ...allowlist, imagePullCredentialsVerificationPolicy: 'AlwaysVerify' })).toEqual([
       'spec.kubelet.config.preloadedImagesVerificationAllowlist: is read only with imagePullCredentialsVerificationPolicy "NeverVerifyAllowlistedImages", not "AlwaysVerify": the kubelet stops at start (expected that policy beside the list)',
+    ]);
+  });
+
+  it('takes image names and "/*" prefixes in preloadedImagesVerificationAllowlist, and names each entry the kubelet refuses', () => {
+    const policy = { imagePullCredentialsVerificationPolicy: 'NeverVerifyAllowlistedImages' };
+    const good = [
+      'registry.k8s.io/pause',
+      '602401143452.dkr.ecr.us-west-2.amazonaws.com/*',
+      '602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/*',
+      'localhost:5000/team/app',
+      'MyRegistry/app',
+      '[fd00::1]:5000/app',
+      'alpine',
+      'public.ecr.aws/eks-distro/kubernetes/pause',
+      'my__repo/a-b--c.d',
+    ];
+    expect(messages({ ...policy, preloadedImagesVerificationAllowlist: good })).toEqual([]);
+    const refused = (pattern: string) => allowlistPatternProblem(pattern);
+    expect(refused('registry.k8s.io/*/pause')).toBe('has a wildcard other than a whole last path segment "/*"');
+    expect(refused('registry.k8s.io/pause*')).toBe('has a wildcard other than a whole last path segment "/*"');
+    expect(refused('*')).toBe('has a wildcard other than a whole last path segment "/*"');
+    expect(refused('/*')).toBe('has no registry before its "/*"');
+    expect(refused('')).toBe('is empty');
+    expect(refused('registry.k8s.io/')).toBe('ends with "/"');
+    expect(refused(' registry.k8s.io/pause')).toBe('has blanks around it');
+    expect(refused('registry.k8s.io/pause:3.10')).toBe('has a tag');
+    expect(refused('registry.k8s.io/pause@sha256:' + 'a'.repeat(64))).toBe('has a digest');
+    expect(refused('registry.k8s.io/Pause')).toMatch(/^is not an image name/);
+    expect(refused('registry.k8s.io/pause-')).toMatch(/^is not an image name/);
+    expect(refused('bad_host.example/app')).toBe('has a registry that is not a host name with an optional port');
+    expect(refused('registry.example/' + 'a'.repeat(250))).toBe('is longer than an image name may be (255 characters)');
+    expect(messages({ ...policy, preloadedImagesVerificationAllowlist: ['registry.k8s.io/pause', 'registry.k8s.io/pause:3.10'] })).toEqual([
+      'spec.kubelet.config.preloadedImagesVerificationAllowlist[1]: "registry.k8s.io/pause:3.10" has a tag, and the kubelet stops at start (expected an image name without tag or digest, such as "registry.k8s.io/pause", or a registry or repository prefix ending in "/*", such as "123456789012.dkr.ecr.us-west-2.amazonaws.com/*")',
     ]);
   });
 });
