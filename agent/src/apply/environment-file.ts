@@ -1,3 +1,6 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+
 /**
  * The assignments of a systemd EnvironmentFile=, read as systemd reads one when it starts the
  * unit's processes (systemd.exec(5)):
@@ -99,4 +102,81 @@ export function parseEnvironmentFile(text: string): Record<string, string> {
     push();
   }
   return out;
+}
+
+/** Whether an EnvironmentFile= path is a wildcard expression (glob(3): `*`, `?`, `[…]`). */
+export function isGlob(path: string): boolean {
+  return /[*?[]/.test(path);
+}
+
+/**
+ * The files an EnvironmentFile= wildcard expression names, as systemd expands one with glob(3)
+ * (no flags): `*` and `?` within one path segment and `[…]` classes (`!` or `^` negating), a
+ * backslash taking the next character literally, a wildcard never matching a leading "."; only
+ * names that exist, sorted by byte order (glob sorts; systemd runs in the C or C.UTF-8 locale).
+ */
+export async function expandGlob(pattern: string): Promise<string[]> {
+  const list = (dir: string) => readdir(dir).catch((): string[] => []);
+  if (!pattern.startsWith('/')) return [];
+  let found = ['/'];
+  const segments = pattern.split('/').filter((s) => s !== '');
+  for (const [i, segment] of segments.entries()) {
+    const last = i === segments.length - 1;
+    const next: string[] = [];
+    if (!isGlob(segment)) {
+      const name = segment.replace(/\\(.)/g, '$1');
+      for (const dir of found) next.push(join(dir, name));
+    } else {
+      const matcher = globSegment(segment);
+      for (const dir of found) for (const name of await list(dir)) if (matcher.test(name)) next.push(join(dir, name));
+    }
+    // a path the rest of the pattern goes through must be a directory; the last must exist
+    found = [];
+    for (const path of next) if (await (last ? exists(path) : isDirectory(path))) found.push(path);
+  }
+  return found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+}
+
+/** One path segment of a glob(3) pattern as a regular expression over a directory entry's name. */
+function globSegment(segment: string): RegExp {
+  let source = '';
+  const literal = (c: string) => c.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+  for (let i = 0; i < segment.length; i++) {
+    const c = segment[i]!;
+    if (c === '\\' && i + 1 < segment.length) source += literal(segment[++i]!);
+    else if (c === '*') source += '[^/]*';
+    else if (c === '?') source += '[^/]';
+    else if (c === '[') {
+      let j = i + 1;
+      const negate = segment[j] === '!' || segment[j] === '^';
+      if (negate) j++;
+      // a "]" first in the class is one of its characters
+      let end = segment[j] === ']' ? j + 1 : j;
+      while (end < segment.length && segment[end] !== ']') end++;
+      if (end >= segment.length) source += '\\[';
+      else {
+        const body = segment.slice(negate ? i + 2 : i + 1, end);
+        const parts = [...body].map((ch, k) => (ch === '-' && k > 0 && k < body.length - 1 ? '-' : literal(ch)));
+        source += `[${negate ? '^' : ''}${parts.join('')}]`;
+        i = end;
+      }
+    } else source += literal(c);
+  }
+  // a wildcard does not match a leading "." unless the pattern starts with one
+  const hidden = segment.startsWith('.') || segment.startsWith('\\.') ? '' : '(?!\\.)';
+  return new RegExp(`^${hidden}${source}$`, 's');
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { EnvironmentError, describeCause } from '../errors.js';
-import { parseEnvironmentFile } from './environment-file.js';
+import { expandGlob, isGlob, parseEnvironmentFile } from './environment-file.js';
 
 /** What `systemctl show` says about a unit, the properties the doctor judges. */
 export interface UnitStatus {
@@ -54,7 +54,9 @@ export async function systemctlShow(unit: string, timeoutMs: number): Promise<Un
  * loaded the unit), and the manager's, every service's before its unit's
  * (`DefaultEnvironment=`, `systemd.setenv=`, `set-environment`), by name. A file that cannot be
  * read is left out (a required one stops the unit starting, which the unit's own line shows); a
- * glob (`EnvironmentFile=/etc/env.d/*`) is not expanded.
+ * wildcard expression (`EnvironmentFile=/etc/env.d/*.env`) reads the files it matches, in name
+ * order. The unit's `UnsetEnvironment=` is applied last, to both: a name takes the variable away
+ * wherever it came from, a `NAME=value` only when that is the value the unit would get.
  */
 export interface ServiceEnvironment {
   unit: Record<string, string> | undefined;
@@ -77,13 +79,14 @@ export function serviceEnvironments(read: ReadEnvironmentFile = readEnvironmentF
     let result = units.get(unit);
     if (result === undefined) {
       manager ??= run('systemctl', ['show', '--property=Environment'], timeoutMs);
-      result = Promise.all([run('systemctl', ['show', unit, '--property=LoadState,Environment,EnvironmentFiles'], timeoutMs), manager]).then(
+      result = Promise.all([run('systemctl', ['show', unit, '--property=LoadState,Environment,EnvironmentFiles,UnsetEnvironment'], timeoutMs), manager]).then(
         async ([shown, all]) => {
-          const { unit: assigned, manager: managerEnvironment, files } = parseServiceEnvironment(shown, all);
+          const { unit: assigned, manager: managerEnvironment, files, unset } = parseServiceEnvironment(shown, all);
           if (assigned === undefined) return { unit: undefined, manager: managerEnvironment };
-          const texts = await Promise.all(files.map((file) => (/[*?[]/.test(file) ? undefined : read(file))));
+          const paths = (await Promise.all(files.map((file) => (isGlob(file) ? expandGlob(file) : [file])))).flat();
+          const texts = await Promise.all(paths.map((path) => read(path)));
           const fromFiles = texts.map((text) => (text === undefined ? {} : parseEnvironmentFile(text)));
-          return { unit: Object.assign({}, assigned, ...fromFiles), manager: managerEnvironment };
+          return unsetEnvironment({ unit: Object.assign({}, assigned, ...fromFiles), manager: managerEnvironment }, unset);
         },
       );
       units.set(unit, result);
@@ -93,15 +96,34 @@ export function serviceEnvironments(read: ReadEnvironmentFile = readEnvironmentF
 }
 
 /**
- * `systemctl show UNIT --property=LoadState,Environment,EnvironmentFiles` and
+ * `systemctl show UNIT --property=LoadState,Environment,EnvironmentFiles,UnsetEnvironment` and
  * `systemctl show --property=Environment`: the unit's Environment= (undefined when not loaded),
- * the manager's, and the paths of the unit's EnvironmentFiles= (a line each, `PATH (ignore_errors=no)`).
+ * the manager's, the paths of the unit's EnvironmentFiles= (a line each, `PATH (ignore_errors=no)`)
+ * and the items of its UnsetEnvironment= (names, or `NAME=value`).
  */
-export function parseServiceEnvironment(shown: string, manager: string): ServiceEnvironment & { files: string[] } {
+export function parseServiceEnvironment(shown: string, manager: string): ServiceEnvironment & { files: string[]; unset: string[] } {
   const environment = (text: string) => environmentList(/^Environment=(.*)$/m.exec(text)?.[1] ?? '');
   const loaded = /^LoadState=loaded$/m.test(shown);
   const files = [...shown.matchAll(/^EnvironmentFiles=(.+) \(ignore_errors=(?:yes|no)\)$/gm)].map((m) => m[1]!);
-  return { unit: loaded ? environment(shown) : undefined, manager: environment(manager), files: loaded ? files : [] };
+  const unset = environmentItems(/^UnsetEnvironment=(.*)$/m.exec(shown)?.[1] ?? '');
+  return { unit: loaded ? environment(shown) : undefined, manager: environment(manager), files: loaded ? files : [], unset: loaded ? unset : [] };
+}
+
+/** A loaded unit's environment with its UnsetEnvironment= items applied (the manager's copied, not changed). */
+function unsetEnvironment(given: { unit: Record<string, string>; manager: Record<string, string> }, unset: readonly string[]) {
+  if (unset.length === 0) return given;
+  const unit = { ...given.unit };
+  const manager = { ...given.manager };
+  for (const item of unset) {
+    const at = item.indexOf('=');
+    const name = at < 0 ? item : item.slice(0, at);
+    const value = Object.hasOwn(unit, name) ? unit[name] : manager[name];
+    if (at < 0 || value === item.slice(at + 1)) {
+      delete unit[name];
+      delete manager[name];
+    }
+  }
+  return { unit, manager };
 }
 
 const C_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
@@ -113,6 +135,16 @@ const C_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n'
  * assignment of a name wins; an item without "=" is skipped.
  */
 export function environmentList(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const assignment of environmentItems(text)) {
+    const at = assignment.indexOf('=');
+    if (at > 0) out[assignment.slice(0, at)] = assignment.slice(at + 1);
+  }
+  return out;
+}
+
+/** The items of a string list as `systemctl show` prints one (see environmentList), in order. */
+export function environmentItems(text: string): string[] {
   const items: string[] = [];
   let item: string | undefined;
   let quoted = false;
@@ -133,12 +165,7 @@ export function environmentList(text: string): Record<string, string> {
     } else item = (item ?? '') + c;
   }
   if (item !== undefined) items.push(item);
-  const out: Record<string, string> = {};
-  for (const assignment of items) {
-    const at = assignment.indexOf('=');
-    if (at > 0) out[assignment.slice(0, at)] = assignment.slice(at + 1);
-  }
-  return out;
+  return items;
 }
 
 /** The last `lines` journal lines of a unit, oldest first. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { environmentList, parseServiceEnvironment, parseSystemctlShow, serviceEnvironments } from '../../src/apply/unit-status.js';
@@ -24,13 +24,20 @@ describe('systemctl show, as doctor reads it', () => {
       unit: { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: 'a, b', AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: 'IPv6' },
       manager: { LANG: 'C.UTF-8', PATH: '/usr/local/sbin:/usr/bin', AWS_ENDPOINT_URL_EKS: 'http://10.0.2.100:8080' },
       files: [],
+      unset: [],
     });
-    expect(parseServiceEnvironment('LoadState=loaded\nEnvironment=\n', 'Environment=\n')).toEqual({ unit: {}, manager: {}, files: [] });
+    expect(parseServiceEnvironment('LoadState=loaded\nEnvironment=\n', 'Environment=\n')).toEqual({ unit: {}, manager: {}, files: [], unset: [] });
     expect(parseServiceEnvironment('Environment=\nLoadState=not-found\n', 'Environment=LANG=C\n')).toEqual({
       unit: undefined,
       manager: { LANG: 'C' },
       files: [],
+      unset: [],
     });
+    // UnsetEnvironment= as systemctl prints it: names, and quoted NAME=value items
+    expect(parseServiceEnvironment('LoadState=loaded\nEnvironment=\nUnsetEnvironment=HTTP_PROXY "NO_PROXY=a b"\n', '').unset).toEqual([
+      'HTTP_PROXY',
+      'NO_PROXY=a b',
+    ]);
   });
 
   it("lists a loaded unit's EnvironmentFile= paths as systemctl prints them, a line each", () => {
@@ -56,6 +63,42 @@ describe('systemctl show, as doctor reads it', () => {
 });
 
 describe('serviceEnvironments', () => {
+  it('reads the files an EnvironmentFile= wildcard matches, in name order, and applies UnsetEnvironment= last', async () => {
+    const state = mkdtempSync(join(tmpdir(), 'eks-node-units-'));
+    const saved = { PATH: process.env.PATH, state: process.env.SYSTEMCTL_DOUBLE_STATE };
+    try {
+      const dir = join(state, 'env.d');
+      mkdirSync(dir);
+      writeFileSync(join(dir, '20-proxy.env'), 'HTTPS_PROXY=http://proxy:3128\nNO_PROXY=from-20\n');
+      writeFileSync(join(dir, '10-base.env'), 'NO_PROXY=from-10\nDROP=yes\nKEEP_UNLESS=other\n');
+      writeFileSync(join(dir, '.hidden.env'), 'HIDDEN=1\n');
+      writeFileSync(join(dir, 'notes.txt'), 'TXT=1\n');
+      writeFileSync(join(state, 'manager.env'), 'LANG=C.UTF-8 AWS_ENDPOINT_URL_STS=http://sts');
+      writeFileSync(join(state, 'kubelet.service.env'), 'FROM_UNIT=1');
+      writeFileSync(join(state, 'kubelet.service.envfiles'), `${dir}/*.env\n${state}/nowhere/*.env`);
+      // a name, a NAME=value that matches, one that does not, and a manager variable
+      writeFileSync(join(state, 'kubelet.service.unset'), 'DROP KEEP_UNLESS=mismatch FROM_UNIT=1 AWS_ENDPOINT_URL_STS');
+      process.env.PATH = `${new URL('../../../test/doubles', import.meta.url).pathname}:${saved.PATH}`;
+      process.env.SYSTEMCTL_DOUBLE_STATE = state;
+      const reads: string[] = [];
+      const read = serviceEnvironments(async (path) => {
+        reads.push(path);
+        return (await import('node:fs/promises')).readFile(path, 'utf8').catch(() => undefined);
+      });
+      const given = await read('kubelet.service', 5_000);
+      expect(reads).toEqual([join(dir, '10-base.env'), join(dir, '20-proxy.env')]);
+      expect(given.unit).toEqual({ HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: 'from-20', KEEP_UNLESS: 'other' });
+      expect(given.manager).toEqual({ LANG: 'C.UTF-8' });
+      // the manager's own environment, read for another unit, keeps what this unit unsets
+      expect((await read('containerd.service', 5_000)).manager).toEqual({ LANG: 'C.UTF-8', AWS_ENDPOINT_URL_STS: 'http://sts' });
+    } finally {
+      process.env.PATH = saved.PATH;
+      if (saved.state === undefined) delete process.env.SYSTEMCTL_DOUBLE_STATE;
+      else process.env.SYSTEMCTL_DOUBLE_STATE = saved.state;
+      rmSync(state, { recursive: true, force: true });
+    }
+  });
+
   it("puts what a unit's EnvironmentFile= files hold over its Environment=, later files winning, and skips one it cannot read", async () => {
     const state = mkdtempSync(join(tmpdir(), 'eks-node-units-'));
     const saved = { PATH: process.env.PATH, state: process.env.SYSTEMCTL_DOUBLE_STATE };
@@ -66,7 +109,7 @@ describe('serviceEnvironments', () => {
       const later = join(state, 'later.env');
       writeFileSync(proxy, '# proxy\nHTTPS_PROXY=http://from-file:3128\nNO_PROXY="169.254.169.254,.internal"\n');
       writeFileSync(later, 'NO_PROXY=later\n');
-      writeFileSync(join(state, 'kubelet.service.envfiles'), [proxy, join(state, 'missing.env'), `${state}/*.env`, later].join('\n'));
+      writeFileSync(join(state, 'kubelet.service.envfiles'), [proxy, join(state, 'missing.env'), later].join('\n'));
       process.env.PATH = `${new URL('../../../test/doubles', import.meta.url).pathname}:${saved.PATH}`;
       process.env.SYSTEMCTL_DOUBLE_STATE = state;
       const reads: string[] = [];
@@ -75,7 +118,6 @@ describe('serviceEnvironments', () => {
         return (await import('node:fs/promises')).readFile(path, 'utf8').catch(() => undefined);
       });
       expect((await read('kubelet.service', 5_000)).unit).toEqual({ HTTPS_PROXY: 'http://from-file:3128', KEEP: 'unit', NO_PROXY: 'later' });
-      // the glob is not read as a path
       expect(reads).toEqual([proxy, join(state, 'missing.env'), later]);
     } finally {
       process.env.PATH = saved.PATH;
@@ -106,8 +148,8 @@ describe('serviceEnvironments', () => {
       expect(again).toBe(kubelet);
       expect(readFileSync(join(state, 'calls.log'), 'utf8').trim().split('\n').sort()).toEqual([
         'show --property=Environment',
-        'show eks-node-agent-config.service --property=LoadState,Environment,EnvironmentFiles',
-        'show kubelet.service --property=LoadState,Environment,EnvironmentFiles',
+        'show eks-node-agent-config.service --property=LoadState,Environment,EnvironmentFiles,UnsetEnvironment',
+        'show kubelet.service --property=LoadState,Environment,EnvironmentFiles,UnsetEnvironment',
       ]);
     } finally {
       process.env.PATH = saved.PATH;
