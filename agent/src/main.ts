@@ -4,6 +4,7 @@ import { extractGlobals, parseCommandLine, type CommandSpec, type Globals, type 
 import { createLog, formatLogLine, type Log } from './cli/log.js';
 import { InputError, EnvironmentError, describeCause } from './errors.js';
 import { oneLine } from './common/one-line.js';
+import { AGENT_CONFIG_UNIT, AGENT_RUN_UNIT } from './render/paths.js';
 
 /*
  * The CLI entry: parses argv, lazily imports the one command that runs (so `version` and
@@ -39,6 +40,14 @@ const configSource: OptionSpec = {
 const root: OptionSpec = { name: 'root', value: '<dir>', default: '/', description: 'filesystem root' };
 
 type Action = (values: Values, debug: boolean, log: Log) => Promise<number>;
+
+/**
+ * The environment for a boot command: this process's when a unit runs it (a boot: nothing loaded
+ * or asked) or it works on another root; on a node's live root from a shell, the one systemd
+ * gives `unit` over it.
+ */
+const asBootGets = async (unit: string, nodeRoot: string, log: Log) =>
+  env.INVOCATION_ID !== undefined || nodeRoot !== '/' ? env : (await import('./cli/boot-environment.js')).asBootGets(env, unit, nodeRoot, log);
 const str = (v: Values[string]) => (typeof v === 'string' ? v : undefined);
 const list = (v: Values[string]) => (Array.isArray(v) ? v : []);
 
@@ -90,21 +99,22 @@ const commands: Array<CommandSpec & { action: Action }> = [
         log(`note: --daemon ${[...daemons].join(',')}: eks-node-agent always configures and starts both containerd and kubelet`);
       }
       const skips = new Set(list(v.skip));
+      const nodeRoot = str(v.root) ?? '/';
       if (skips.has('config') && skips.has('run')) {
         const { run } = await import('./cli/config-check.js');
-        return run({ configSources: list(v['config-source']) }, env, out, log);
+        return run({ configSources: list(v['config-source']) }, await asBootGets(AGENT_CONFIG_UNIT, nodeRoot, log), out, log);
       }
       const { run } = await import('./cli/init.js');
       const skip = skips.has('config') ? 'config' : skips.has('run') ? 'run' : undefined;
       return run(
         {
           configSources: list(v['config-source']),
-          root: str(v.root) ?? '/',
+          root: nodeRoot,
           ...(skip ? { skip } : {}),
           dryRun: v['dry-run'] === true,
           earlyStart: v['early-start'] === true,
         },
-        env,
+        await asBootGets(skip === 'config' ? AGENT_RUN_UNIT : AGENT_CONFIG_UNIT, nodeRoot, log),
         out,
         log,
       );
@@ -145,7 +155,7 @@ const commands: Array<CommandSpec & { action: Action }> = [
     options: [configSource],
     action: async (v, _debug, log) => {
       const { run } = await import('./cli/config-check.js');
-      return run({ configSources: list(v['config-source']) }, env, out, log);
+      return run({ configSources: list(v['config-source']) }, await asBootGets(AGENT_CONFIG_UNIT, '/', log), out, log);
     },
   },
   {
@@ -158,7 +168,12 @@ const commands: Array<CommandSpec & { action: Action }> = [
     ],
     action: async (v, _debug, log) => {
       const { run } = await import('./cli/config-dump.js');
-      return run({ configSources: list(v['config-source']), output: str(v.output) as string, configOutput: str(v['config-output']) }, env, out, log);
+      return run(
+        { configSources: list(v['config-source']), output: str(v.output) as string, configOutput: str(v['config-output']) },
+        await asBootGets(AGENT_CONFIG_UNIT, '/', log),
+        out,
+        log,
+      );
     },
   },
   {

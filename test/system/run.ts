@@ -69,7 +69,8 @@ const DOCTOR_SSH_MS = (DOCTOR_TIMEOUT_S + 120) * 1000;
 /** `doctor` as every check runs it on the guest: the emulated endpoints, the sources the boot read. */
 /**
  * An SSH session does not get PID 1's environment, where the kernel command line put the AWS
- * endpoints (systemd.setenv=): doctor reads it from systemd, as on a node whose image bakes a
+ * endpoints (systemd.setenv=): doctor (and config check and init typed into a shell) reads it
+ * from systemd, as on a node whose image bakes a
  * proxy into DefaultEnvironment=, so its AWS calls reach the emulators without them here. STS,
  * which only doctor calls, comes from an EnvironmentFile= drop-in instead (STS_DROP_IN).
  */
@@ -256,6 +257,17 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
       check.exitCode === 0 && /^configuration is valid$/m.test(check.stdout) && judged !== null,
       `nodeadm config check exited ${check.exitCode}, judged for the image's kubelet:\n${check.stdout}${check.stderr}`,
     );
+    // typed into a shell, it takes what systemd gives the config unit (here the kernel command
+    // line's systemd.setenv= endpoints, which the SSH session lacks), naming, not showing, them
+    const taken =
+      /^eks-node-agent: note: run from a shell, so with the environment systemd gives eks-node-agent-config\.service at boot over this shell's: (.+) differs? from the shell's$/m.exec(
+        check.stderr,
+      );
+    const names = taken?.[1]?.split(', ') ?? [];
+    expect(
+      names.includes('AWS_ENDPOINT_URL_EKS') && names.includes('AWS_ENDPOINT_URL_EC2') && !check.stderr.includes(GUEST.eks),
+      `nodeadm config check from a shell did not say it took the config unit's environment (systemd.setenv=):\n${check.stderr}`,
+    );
     // on the node, check knows the kubelet a boot would start, and refuses what it would stop at
     const hidden = await ssh(
       vm,
@@ -266,7 +278,7 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
         /^error: spec\.kubelet\.config\.showHiddenMetricsForVersion: "1\.20" is not the minor before this kubelet's 1\.\d+/m.test(hidden.stderr),
       `nodeadm config check with showHiddenMetricsForVersion "1.20" exited ${hidden.exitCode}:\n${hidden.stdout}${hidden.stderr}`,
     );
-    return `${ids}; nodeadm config check: valid, ${judged![0]}; with showHiddenMetricsForVersion "1.20": ${hidden.stderr.trim().split('\n')[0]}`;
+    return `${ids}; nodeadm config check: valid, ${judged![0]}, with the config unit's ${names.filter((n) => n.startsWith('AWS_')).join(', ')}; with showHiddenMetricsForVersion "1.20": ${hidden.stderr.trim().split('\n')[0]}`;
   });
   await checks.check(`${p}containerd and the kubelet double are active`, async () => {
     const r = await ssh(vm, 'systemctl is-active containerd.service kubelet.service');

@@ -23,6 +23,8 @@ export const RESOLVED_UNIT = 'systemd-resolved.service';
 export const KUBELET_UNIT = 'kubelet.service';
 /** The boot's config phase, the unit that runs `init --skip run` */
 export const AGENT_CONFIG_UNIT = 'eks-node-agent-config.service';
+/** The boot's run phase, the unit that runs `init --skip config` */
+export const AGENT_RUN_UNIT = 'eks-node-agent-run.service';
 export const CONTAINERD_UNIT = 'containerd.service';
 
 /** `/etc/systemd/system/<unit>.service.d/environment.conf` */

@@ -246,7 +246,7 @@ describe('fields behind a gate that is off by default', () => {
     expect(refused('registry.k8s.io/')).toBe('ends with "/"');
     expect(refused(' registry.k8s.io/pause')).toBe('has blanks around it');
     expect(refused('registry.k8s.io/pause:3.10')).toBe('has a tag');
-    expect(refused('registry.k8s.io/pause@sha256:' + 'a'.repeat(64))).toBe('has a digest');
+    expect(refused(`registry.k8s.io/pause@sha256:${'a'.repeat(64)}`)).toBe('has a digest');
     expect(refused('registry.k8s.io/Pause')).toMatch(/^is not an image name/);
     expect(refused('registry.k8s.io/pause-')).toMatch(/^is not an image name/);
     expect(refused('bad_host.example/app')).toBe('has a registry that is not a host name with an optional port');

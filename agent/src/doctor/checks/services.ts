@@ -2,13 +2,13 @@ import { describeCause } from '../../errors.js';
 import { matchJournal } from '../journal-patterns.js';
 import type { Check, Outcome } from '../runner.js';
 import type { DoctorDeps, UnitStatus } from '../types.js';
-import { AGENT_CONFIG_UNIT, KUBELET_UNIT } from '../../render/paths.js';
+import { AGENT_CONFIG_UNIT, AGENT_RUN_UNIT, CONTAINERD_UNIT, KUBELET_UNIT } from '../../render/paths.js';
 
 /** The units the doctor looks at, in boot order. Oneshot units are fine when they ran and exited. */
 export const UNITS: Array<{ unit: string; oneshot: boolean }> = [
   { unit: AGENT_CONFIG_UNIT, oneshot: true },
-  { unit: 'containerd.service', oneshot: false },
-  { unit: 'eks-node-agent-run.service', oneshot: true },
+  { unit: CONTAINERD_UNIT, oneshot: false },
+  { unit: AGENT_RUN_UNIT, oneshot: true },
   { unit: KUBELET_UNIT, oneshot: false },
 ];
 
