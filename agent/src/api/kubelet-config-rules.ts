@@ -857,6 +857,22 @@ export function relativePathAdvisories(config: Config | undefined, flags: readon
 }
 
 /**
+ * Advisory: the kubelet parses qosReserved (or --qos-reserved) whatever its gates, but sets the
+ * QoS classes' memory limits from it only with the QOSReserved gate, alpha in every kubelet the
+ * image runs and off unless turned on: without it the kubelet starts and reserves nothing, so
+ * Guaranteed pods' memory is not kept from Burstable and BestEffort ones as the field says.
+ */
+export function qosReservedAdvisories(config: Config | undefined, flags: readonly string[] | undefined, base = 'spec.kubelet.config'): string[] {
+  const flag = lastFlag(flags, '--qos-reserved');
+  const set = flag ? flag.value !== '' : isMap(config?.qosReserved) && Object.keys(config.qosReserved).length > 0;
+  if (!set || featureGate(config, flags, 'QOSReserved') === true) return [];
+  const where = flag ? `spec.kubelet.flags[${flag.index}]: --qos-reserved` : `${base}.qosReserved`;
+  return [
+    `${where}: the kubelet reserves memory by QoS class only with the QOSReserved feature gate, alpha and off unless turned on: it starts and reserves nothing (expected featureGates: {QOSReserved: true} beside it, or no qosReserved)`,
+  ];
+}
+
+/**
  * qosReserved as the kubelet parses it at start, feature gate or not: "memory" is the only
  * resource, and its value a whole percentage from 0 to 100 ("50%"); anything else stops it. A
  * --qos-reserved flag wins over the field.

@@ -5,7 +5,13 @@ import { type Checked, checkCertificateAuthority, checkEndpoint, checkServiceCid
 import { compileMaxPodsExpression, type MaxPodsEvaluator } from './max-pods-expression.js';
 import { show, suggest } from './problems.js';
 import { checkKubeletConfigFields, evictionSignalProblem, KUBELET_INT32_MAX } from './kubelet-config-fields.js';
-import { ignoredCipherSuiteAdvisories, kubeletConfigPairProblems, relativePathAdvisories, takenAwayAdvisories } from './kubelet-config-rules.js';
+import {
+  ignoredCipherSuiteAdvisories,
+  kubeletConfigPairProblems,
+  qosReservedAdvisories,
+  relativePathAdvisories,
+  takenAwayAdvisories,
+} from './kubelet-config-rules.js';
 import { unknownGateAdvisories } from './kubelet-feature-gates.js';
 import {
   configTaintProblems,
@@ -347,6 +353,7 @@ export function advisoryProblems(config: NodeConfig): string[] {
   problems.push(...takenAwayAdvisories(kubeletConfig, config.spec?.kubelet?.flags));
   problems.push(...ignoredCipherSuiteAdvisories(kubeletConfig, config.spec?.kubelet?.flags));
   problems.push(...relativePathAdvisories(kubeletConfig, config.spec?.kubelet?.flags));
+  problems.push(...qosReservedAdvisories(kubeletConfig, config.spec?.kubelet?.flags));
   // The kubelet skips a clusterDNS entry that is not an IP address (it logs it and starts), so
   // pods may get no cluster DNS: a mistake, but not one that keeps a node from joining.
   const clusterDns = kubeletConfig?.clusterDNS;

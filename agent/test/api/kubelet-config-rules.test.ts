@@ -7,6 +7,7 @@ import {
   reservedSystemCpus,
   serverCertificateGateOff,
   ignoredCipherSuiteAdvisories,
+  qosReservedAdvisories,
   relativePathAdvisories,
   takenAwayAdvisories,
 } from '../../src/api/kubelet-config-rules.js';
@@ -603,5 +604,21 @@ describe('CPU and topology manager policy options', () => {
     ]);
     expect(messages({ topologyManagerPolicyOptions: { 'max-allowable-numa-nodes': 8 } })[0]).toMatch(/8 is not a string, .* \(expected "8", quoted\)$/);
     expect(messages({ topologyManagerPolicyOptions: { bogus: 'x' } }, ['--topology-manager-policy-options=prefer-closest-numa-nodes=true'])).toEqual([]);
+  });
+});
+
+describe('qosReserved, which the kubelet honours only with its alpha gate', () => {
+  it('advises that qosReserved (or --qos-reserved) reserves nothing without QOSReserved, and is quiet with it', () => {
+    expect(qosReservedAdvisories({ qosReserved: { memory: '50%' } }, undefined)).toEqual([
+      'spec.kubelet.config.qosReserved: the kubelet reserves memory by QoS class only with the QOSReserved feature gate, alpha and off unless turned on: it starts and reserves nothing (expected featureGates: {QOSReserved: true} beside it, or no qosReserved)',
+    ]);
+    expect(qosReservedAdvisories({ qosReserved: { memory: '50%' }, featureGates: { QOSReserved: true } }, undefined)).toEqual([]);
+    expect(qosReservedAdvisories({ qosReserved: { memory: '50%' } }, ['--feature-gates=QOSReserved=true'])).toEqual([]);
+    expect(qosReservedAdvisories({ qosReserved: { memory: '50%' }, featureGates: { QOSReserved: true } }, ['--feature-gates=QOSReserved=false'])).toHaveLength(
+      1,
+    );
+    expect(qosReservedAdvisories(undefined, ['--node-ip=10.0.0.1', '--qos-reserved=memory=50%'])[0]).toMatch(/^spec\.kubelet\.flags\[1\]: --qos-reserved: /);
+    expect(qosReservedAdvisories({ qosReserved: {} }, undefined)).toEqual([]);
+    expect(qosReservedAdvisories({}, undefined)).toEqual([]);
   });
 });
