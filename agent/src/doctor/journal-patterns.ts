@@ -78,6 +78,12 @@ export const KUBELET_PATTERNS: JournalPattern[] = [
     hint: 'kubelet exits at start: swap is on, which the kubelet refuses by default: turn swap off in the image (`swapoff -a`, and no swap in /etc/fstab or a swap unit), or let the kubelet run with it: kubelet.config failSwapOn: false (and memorySwap.swapBehavior: NoSwap or LimitedSwap)',
   },
   {
+    // the kubelet enforces a reservation only on a cgroup that exists; it creates none
+    id: 'reserved-cgroup',
+    pattern: /Failed to enforce (Kube|System) Reserved (Compressible )?Cgroup Limits on .*cgroup does not exist/i,
+    hint: "kubelet exits at start: kubelet.config kubeReservedCgroup or systemReservedCgroup names a cgroup that does not exist, and enforceNodeAllocatable enforces its reservation there (the kubelet creates none): name one that exists (the image's /runtime for runtime.slice, or /system), create it before the kubelet starts (a slice unit), or leave kube-reserved/system-reserved out of enforceNodeAllocatable",
+  },
+  {
     id: 'failed-to-run',
     pattern: /failed to run Kubelet/i,
     hint: 'kubelet exits at start; the journal line says why (often an invalid kubelet.config field or flag in the user data, or containerd not running)',

@@ -124,6 +124,16 @@ describe('matchJournal', () => {
         err,
       ).toEqual(['kubelet-config', 'failed-to-run']);
     }
+    // a reservation enforced on a cgroup nobody made, in the kubelet's wording (pkg/kubelet/cm, kubelet.go)
+    const cgroupLine =
+      'E1205 kubelet.go:1649] "Failed to start ContainerManager" err="Failed to enforce Kube Reserved Cgroup Limits on \\"/kubelet.slice\\": [\\"kubelet\\"] cgroup does not exist"';
+    expect(matchJournal([cgroupLine]).map((f) => f.id)).toEqual(['reserved-cgroup']);
+    expect(matchJournal([cgroupLine])[0]!.hint).toContain('kubeReservedCgroup or systemReservedCgroup names a cgroup that does not exist');
+    expect(
+      matchJournal([
+        'E1205 "Failed to start ContainerManager" err="Failed to enforce System Reserved Compressible Cgroup Limits on \\"/sys\\": [\\"sys\\"] cgroup does not exist"',
+      ]).map((f) => f.id),
+    ).toEqual(['reserved-cgroup']);
     const tlsLine =
       'E1205 run.go:72] "command failed" err="failed to construct kubelet dependencies: cipher suite TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA265 not supported or doesn\'t exist"';
     expect(matchJournal([tlsLine]).map((f) => f.id)).toEqual(['kubelet-config']);
