@@ -63,6 +63,18 @@ export interface ServiceEnvironment {
   manager: Record<string, string>;
 }
 
+/** How long systemd may take to give a unit's environment before a command goes on with its own. */
+export const SERVICE_ENVIRONMENT_TIMEOUT_MS = 5_000;
+
+/**
+ * What a process of the unit gets, for a command run outside it (doctor; a boot command typed
+ * into a shell): the manager's environment and the unit's over this process's; this process's
+ * alone when systemd did not answer or has not loaded the unit.
+ */
+export function asUnitGets(env: Record<string, string | undefined>, given: ServiceEnvironment | undefined): Record<string, string | undefined> {
+  return given?.unit ? { ...env, ...given.manager, ...given.unit } : env;
+}
+
 /** Reads an EnvironmentFile= path; undefined when it cannot. */
 export type ReadEnvironmentFile = (path: string) => Promise<string | undefined>;
 

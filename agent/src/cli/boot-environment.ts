@@ -1,10 +1,7 @@
 import { existsSync } from 'node:fs';
-import { type ServiceEnvironment, serviceEnvironments } from '../apply/unit-status.js';
+import { asUnitGets, SERVICE_ENVIRONMENT_TIMEOUT_MS, type ServiceEnvironment, serviceEnvironments } from '../apply/unit-status.js';
 import type { Env } from './deps.js';
 import type { Log } from './log.js';
-
-/** How long systemd may take to give the unit's environment before the run goes on with its own. */
-const SERVICE_ENV_TIMEOUT_MS = 5_000;
 
 /** The marker systemd leaves when it is the running init, and where an image installs units. */
 const SYSTEMD_RUNNING = '/run/systemd/system';
@@ -31,9 +28,8 @@ export async function asBootGets(env: Env, unit: string, root: string, log: Log,
   const { exists = existsSync, environment = serviceEnvironments() } = probe;
   if (env.INVOCATION_ID !== undefined || root !== '/' || !exists(SYSTEMD_RUNNING)) return env;
   if (!UNIT_DIRS.some((dir) => exists(`${dir}/${unit}`))) return env;
-  const given = await environment(unit, SERVICE_ENV_TIMEOUT_MS).catch(() => undefined);
-  if (given?.unit === undefined) return env;
-  const boot: Env = { ...env, ...given.manager, ...given.unit };
+  const boot = asUnitGets(env, await environment(unit, SERVICE_ENVIRONMENT_TIMEOUT_MS).catch(() => undefined));
+  if (boot === env) return env;
   const differ = Object.keys(boot)
     .filter((name) => boot[name] !== env[name])
     .sort();

@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { open, readdir, readFile, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import { journal, type ServiceEnvironment, serviceEnvironments, systemctlShow } from '../apply/unit-status.js';
+import { asUnitGets, journal, SERVICE_ENVIRONMENT_TIMEOUT_MS, type ServiceEnvironment, serviceEnvironments, systemctlShow } from '../apply/unit-status.js';
 import { AGENT_CONFIG_UNIT, KUBELET_UNIT } from '../render/paths.js';
 import { awsClientOptions } from '../aws/client.js';
 import { createEc2Api } from '../aws/ec2.js';
@@ -82,9 +82,6 @@ async function unlessMissing<T>(path: string, read: Promise<T>): Promise<T | und
 
 type AwsContext = { timeoutMs: number; region?: string; credentials?: CredentialSource };
 
-/** How long systemd may take to give a unit's environment before doctor goes on with its own. */
-const SERVICE_ENV_TIMEOUT_MS = 5_000;
-
 /** The real side effects, from the environment main.ts passes (nothing else reads process.env). */
 export async function createDoctorDeps(env: Env, options: { timeoutSeconds?: number } = {}): Promise<DoctorCliDeps> {
   // On a node, the environment systemd gives the boot's services, which a login shell does not
@@ -95,9 +92,9 @@ export async function createDoctorDeps(env: Env, options: { timeoutSeconds?: num
   // environment alone. Like the unit lines, this asks the running systemd whatever --root says.
   // One read of systemd per unit a run, shared with the imds line's look at the kubelet's.
   const serviceEnvironment = serviceEnvironments();
-  const asUnitGets = (given: ServiceEnvironment | undefined): Env => (given?.unit ? { ...env, ...given.manager, ...given.unit } : env);
+  const unitGets = (given: ServiceEnvironment | undefined): Env => asUnitGets(env, given);
   // the config unit's first: the IMDS client is made with the endpoint or mode the boot's agent was told
-  const agentEnv: Env = asUnitGets(await serviceEnvironment(AGENT_CONFIG_UNIT, SERVICE_ENV_TIMEOUT_MS).catch(() => undefined));
+  const agentEnv: Env = unitGets(await serviceEnvironment(AGENT_CONFIG_UNIT, SERVICE_ENVIRONMENT_TIMEOUT_MS).catch(() => undefined));
   // A struggling IMDS is a finding only once the run deadline passes: each request may take
   // seconds on a loaded node, and retries go on until just past --timeout, so the runner's
   // deadline (which reports `timeout`) is what ends them. A refused connection is not
@@ -119,9 +116,9 @@ export async function createDoctorDeps(env: Env, options: { timeoutSeconds?: num
   });
   // the kubelet's, read when the credential plugin first runs
   const kubeletEnv = (): Promise<Env> =>
-    serviceEnvironment(KUBELET_UNIT, SERVICE_ENV_TIMEOUT_MS)
+    serviceEnvironment(KUBELET_UNIT, SERVICE_ENVIRONMENT_TIMEOUT_MS)
       .catch(() => undefined)
-      .then(asUnitGets);
+      .then(unitGets);
   const definedOnly = (e: Env) => Object.fromEntries(Object.entries(e).filter((v): v is [string, string] => v[1] !== undefined));
   // The doctor calls AWS with the credentials its instance-profile check read, and fewer attempts than a boot.
   // The AWS calls take the proxy and the trust as init does: the NodeConfig's default environment, then

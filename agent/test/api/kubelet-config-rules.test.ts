@@ -251,7 +251,7 @@ describe('fields behind a gate that is off by default', () => {
     expect(refused('registry.k8s.io/Pause')).toMatch(/^is not an image name/);
     expect(refused('registry.k8s.io/pause-')).toMatch(/^is not an image name/);
     expect(refused('bad_host.example/app')).toBe('has a registry that is not a host name with an optional port');
-    expect(refused('registry.example/' + 'a'.repeat(250))).toBe('is longer than an image name may be (255 characters)');
+    expect(refused(`registry.example/${'a'.repeat(250)}`)).toBe('is longer than an image name may be (255 characters)');
     expect(messages({ ...policy, preloadedImagesVerificationAllowlist: ['registry.k8s.io/pause', 'registry.k8s.io/pause:3.10'] })).toEqual([
       'spec.kubelet.config.preloadedImagesVerificationAllowlist[1]: "registry.k8s.io/pause:3.10" has a tag, and the kubelet stops at start (expected an image name without tag or digest, such as "registry.k8s.io/pause", or a registry or repository prefix ending in "/*", such as "123456789012.dkr.ecr.us-west-2.amazonaws.com/*")',
     ]);
