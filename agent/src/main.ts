@@ -48,6 +48,7 @@ type Action = (values: Values, debug: boolean, log: Log) => Promise<number>;
  */
 const asBootGets = async (unit: string, nodeRoot: string, log: Log) =>
   env.INVOCATION_ID !== undefined || nodeRoot !== '/' ? env : (await import('./cli/boot-environment.js')).asBootGets(env, unit, nodeRoot, log);
+
 const str = (v: Values[string]) => (typeof v === 'string' ? v : undefined);
 const list = (v: Values[string]) => (Array.isArray(v) ? v : []);
 

@@ -70,8 +70,8 @@ const DOCTOR_SSH_MS = (DOCTOR_TIMEOUT_S + 120) * 1000;
 /**
  * An SSH session does not get PID 1's environment, where the kernel command line put the AWS
  * endpoints (systemd.setenv=): doctor (and config check and init typed into a shell) reads it
- * from systemd, as on a node whose image bakes a
- * proxy into DefaultEnvironment=, so its AWS calls reach the emulators without them here. STS,
+ * from systemd, as on a node whose image bakes a proxy into DefaultEnvironment=, so its AWS
+ * calls reach the emulators without them here. STS,
  * which only doctor calls, comes from an EnvironmentFile= drop-in instead (STS_DROP_IN).
  */
 const DOCTOR = `eks-node-agent doctor ${BOOT_SOURCES} --timeout ${DOCTOR_TIMEOUT_S}`;
