@@ -4,7 +4,6 @@ import { extractGlobals, parseCommandLine, type CommandSpec, type Globals, type 
 import { createLog, formatLogLine, type Log } from './cli/log.js';
 import { InputError, EnvironmentError, describeCause } from './errors.js';
 import { oneLine } from './common/one-line.js';
-import { AGENT_CONFIG_UNIT, AGENT_RUN_UNIT } from './render/paths.js';
 
 /*
  * The CLI entry: parses argv, lazily imports the one command that runs (so `version` and
@@ -44,10 +43,10 @@ type Action = (values: Values, debug: boolean, log: Log) => Promise<number>;
 /**
  * The environment for a boot command: this process's when a unit runs it (a boot: nothing loaded
  * or asked) or it works on another root; on a node's live root from a shell, the one systemd
- * gives `unit` over it.
+ * gives the boot phase's unit over it (cli/boot-environment.ts).
  */
-const asBootGets = async (unit: string, nodeRoot: string, log: Log) =>
-  env.INVOCATION_ID !== undefined || nodeRoot !== '/' ? env : (await import('./cli/boot-environment.js')).asBootGets(env, unit, nodeRoot, log);
+const asBootGets = async (phase: 'config' | 'run', nodeRoot: string, log: Log) =>
+  env.INVOCATION_ID !== undefined || nodeRoot !== '/' ? env : (await import('./cli/boot-environment.js')).asBootGets(env, phase, nodeRoot, log);
 
 const str = (v: Values[string]) => (typeof v === 'string' ? v : undefined);
 const list = (v: Values[string]) => (Array.isArray(v) ? v : []);
@@ -103,7 +102,7 @@ const commands: Array<CommandSpec & { action: Action }> = [
       const nodeRoot = str(v.root) ?? '/';
       if (skips.has('config') && skips.has('run')) {
         const { run } = await import('./cli/config-check.js');
-        return run({ configSources: list(v['config-source']) }, await asBootGets(AGENT_CONFIG_UNIT, nodeRoot, log), out, log);
+        return run({ configSources: list(v['config-source']) }, await asBootGets('config', nodeRoot, log), out, log);
       }
       const { run } = await import('./cli/init.js');
       const skip = skips.has('config') ? 'config' : skips.has('run') ? 'run' : undefined;
@@ -115,7 +114,7 @@ const commands: Array<CommandSpec & { action: Action }> = [
           dryRun: v['dry-run'] === true,
           earlyStart: v['early-start'] === true,
         },
-        await asBootGets(skip === 'config' ? AGENT_RUN_UNIT : AGENT_CONFIG_UNIT, nodeRoot, log),
+        await asBootGets(skip === 'config' ? 'run' : 'config', nodeRoot, log),
         out,
         log,
       );
@@ -156,7 +155,7 @@ const commands: Array<CommandSpec & { action: Action }> = [
     options: [configSource],
     action: async (v, _debug, log) => {
       const { run } = await import('./cli/config-check.js');
-      return run({ configSources: list(v['config-source']) }, await asBootGets(AGENT_CONFIG_UNIT, '/', log), out, log);
+      return run({ configSources: list(v['config-source']) }, await asBootGets('config', '/', log), out, log);
     },
   },
   {
@@ -171,7 +170,7 @@ const commands: Array<CommandSpec & { action: Action }> = [
       const { run } = await import('./cli/config-dump.js');
       return run(
         { configSources: list(v['config-source']), output: str(v.output) as string, configOutput: str(v['config-output']) },
-        await asBootGets(AGENT_CONFIG_UNIT, '/', log),
+        await asBootGets('config', '/', log),
         out,
         log,
       );

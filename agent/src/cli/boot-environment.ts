@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { asUnitGets, SERVICE_ENVIRONMENT_TIMEOUT_MS, type ServiceEnvironment, serviceEnvironments } from '../apply/unit-status.js';
+import { AGENT_CONFIG_UNIT, AGENT_RUN_UNIT } from '../render/paths.js';
 import type { Env } from './deps.js';
 import type { Log } from './log.js';
 
@@ -14,7 +15,8 @@ export interface BootEnvironmentProbe {
 }
 
 /**
- * The environment a person's run of a boot command gets on a node: the one systemd gives `unit`
+ * The environment a person's run of a boot command gets on a node: the one systemd gives the
+ * phase's unit (`eks-node-agent-config.service`, or `-run` for `init --skip config`)
  * (the manager's `DefaultEnvironment=` and `systemd.setenv=`, the unit's drop-ins and
  * `EnvironmentFile=`s) over this shell's, as doctor reads it, so that `init` or `config check`
  * typed into a login shell asks IMDS where the boot asked and calls AWS through the boot's proxy,
@@ -24,8 +26,9 @@ export interface BootEnvironmentProbe {
  * root of a machine systemd runs whose image has the unit; otherwise, and when systemd does not
  * answer, `env` unchanged.
  */
-export async function asBootGets(env: Env, unit: string, root: string, log: Log, probe: BootEnvironmentProbe = {}): Promise<Env> {
+export async function asBootGets(env: Env, phase: 'config' | 'run', root: string, log: Log, probe: BootEnvironmentProbe = {}): Promise<Env> {
   const { exists = existsSync, environment = serviceEnvironments() } = probe;
+  const unit = phase === 'config' ? AGENT_CONFIG_UNIT : AGENT_RUN_UNIT;
   if (env.INVOCATION_ID !== undefined || root !== '/' || !exists(SYSTEMD_RUNNING)) return env;
   if (!UNIT_DIRS.some((dir) => exists(`${dir}/${unit}`))) return env;
   const boot = asUnitGets(env, await environment(unit, SERVICE_ENVIRONMENT_TIMEOUT_MS).catch(() => undefined));

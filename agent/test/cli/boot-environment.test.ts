@@ -17,7 +17,7 @@ function run(
 ) {
   const asked: string[] = [];
   const notes: string[] = [];
-  const result = asBootGets(env, UNIT, options.root ?? '/', (line) => notes.push(line), {
+  const result = asBootGets(env, 'config', options.root ?? '/', (line) => notes.push(line), {
     exists: options.exists ?? onNode,
     environment: async (unit) => {
       asked.push(unit);
@@ -67,6 +67,16 @@ describe('a boot command run from a shell on a node takes the environment system
     // a unit installed by a package rather than the image's /etc
     const packaged = await run(shell, { exists: (p) => p === '/run/systemd/system' || p === `/usr/lib/systemd/system/${UNIT}` });
     expect(packaged.asked).toEqual([UNIT]);
+    // the run phase's unit for init --skip config
+    const asked: string[] = [];
+    await asBootGets(shell, 'run', '/', () => undefined, {
+      exists: (p) => p === '/run/systemd/system' || p === '/etc/systemd/system/eks-node-agent-run.service',
+      environment: async (unit) => {
+        asked.push(unit);
+        return given;
+      },
+    });
+    expect(asked).toEqual(['eks-node-agent-run.service']);
   });
 
   it("keeps the shell's environment when systemd does not answer or has not loaded the unit", async () => {
