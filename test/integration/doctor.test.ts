@@ -222,8 +222,19 @@ describe('doctor on a healthy node', () => {
       });
       expect(drifted.by('environment').hint).toContain('systemctl daemon-reexec');
       expect(drifted.stdout).not.toContain('Europe/Paris');
+      // containerd's unit takes GOGC away (UnsetEnvironment=, applied last): named as the cause
+      await writeFile(join(unitState, 'manager.env'), 'LANG=C.UTF-8 TZ=UTC GODEBUG=x509negativeserial=1');
+      await rm(join(unitState, 'kubelet.service.envfiles'));
+      await writeFile(join(unitState, 'containerd.service.unset'), 'GOGC');
+      const unset = await doctorJson();
+      expect(unset.by('environment')).toMatchObject({
+        status: 'warn',
+        detail:
+          "what the user data sets is not what the units get: containerd.service: GOGC is taken away by the unit's UnsetEnvironment=, which systemd applies after every other setting",
+      });
     } finally {
-      for (const name of [...Object.keys(files), 'kubelet.service.envfiles', 'image-timezone.env']) await rm(join(unitState, name), { force: true });
+      for (const name of [...Object.keys(files), 'kubelet.service.envfiles', 'image-timezone.env', 'containerd.service.unset'])
+        await rm(join(unitState, name), { force: true });
     }
   }, 60_000);
 

@@ -61,6 +61,8 @@ export async function systemctlShow(unit: string, timeoutMs: number): Promise<Un
 export interface ServiceEnvironment {
   unit: Record<string, string> | undefined;
   manager: Record<string, string>;
+  /** the names the unit's UnsetEnvironment= took away, when it took any */
+  unset?: string[];
 }
 
 /** How long systemd may take to give a unit's environment before a command goes on with its own. */
@@ -126,16 +128,18 @@ function unsetEnvironment(given: { unit: Record<string, string>; manager: Record
   if (unset.length === 0) return given;
   const unit = { ...given.unit };
   const manager = { ...given.manager };
+  const removed = new Set<string>();
   for (const item of unset) {
     const at = item.indexOf('=');
     const name = at < 0 ? item : item.slice(0, at);
     const value = Object.hasOwn(unit, name) ? unit[name] : manager[name];
-    if (at < 0 || value === item.slice(at + 1)) {
+    if (value !== undefined && (at < 0 || value === item.slice(at + 1))) {
       delete unit[name];
       delete manager[name];
+      removed.add(name);
     }
   }
-  return { unit, manager };
+  return removed.size > 0 ? { unit, manager, unset: [...removed] } : { unit, manager };
 }
 
 const C_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };

@@ -89,6 +89,8 @@ describe('serviceEnvironments', () => {
       expect(reads).toEqual([join(dir, '10-base.env'), join(dir, '20-proxy.env')]);
       expect(given.unit).toEqual({ HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: 'from-20', KEEP_UNLESS: 'other' });
       expect(given.manager).toEqual({ LANG: 'C.UTF-8' });
+      // the names it took away, for doctor's environment line to name as the cause
+      expect(given.unset).toEqual(['DROP', 'FROM_UNIT', 'AWS_ENDPOINT_URL_STS']);
       // the manager's own environment, read for another unit, keeps what this unit unsets
       expect((await read('containerd.service', 5_000)).manager).toEqual({ LANG: 'C.UTF-8', AWS_ENDPOINT_URL_STS: 'http://sts' });
     } finally {

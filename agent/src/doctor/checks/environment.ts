@@ -68,7 +68,9 @@ export function environmentCheck(deps: DoctorDeps): Check {
           const own = given.unit[name];
           const actual = own ?? given.manager[name];
           if (actual === value) continue;
-          if (own !== undefined) {
+          if (given.unset?.includes(name)) {
+            differences.push(`${unit}: ${name} is taken away by the unit's UnsetEnvironment=, which systemd applies after every other setting`);
+          } else if (own !== undefined) {
             differences.push(
               `${unit}: ${name} is not spec.instance.environment.${key}'s (a drop-in of the unit after the agent's ${unitEnvironmentPath(unit)}, or an EnvironmentFile= it names, sets another)`,
             );
@@ -89,7 +91,7 @@ export function environmentCheck(deps: DoctorDeps): Check {
         status: 'warn',
         detail: `what the user data sets is not what the units get: ${differences.join('; ')}`,
         hint:
-          "`systemctl cat UNIT` shows every drop-in and EnvironmentFile=: a drop-in later in name order, or an EnvironmentFile=, wins over the agent's" +
+          "`systemctl cat UNIT` shows every drop-in, EnvironmentFile= and UnsetEnvironment=: a drop-in later in name order, or an EnvironmentFile=, wins over the agent's" +
           (daemonReexec ? '; systemd takes DefaultEnvironment= when re-executed (`systemctl daemon-reexec`, which `eks-node-agent init` runs)' : ''),
       };
     },
