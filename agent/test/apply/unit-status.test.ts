@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { environmentList, parseServiceEnvironment, parseSystemctlShow, serviceEnvironments } from '../../src/apply/unit-status.js';
@@ -62,11 +63,33 @@ describe('systemctl show, as doctor reads it', () => {
   });
 });
 
+/**
+ * Runs `body` with the systemctl test double (no systemd here) first on PATH, answering from a
+ * fresh state directory, and a serviceEnvironments whose file reads are recorded in order.
+ */
+async function withSystemctlDouble(body: (state: string, read: ReturnType<typeof serviceEnvironments>, reads: string[]) => Promise<void>) {
+  const state = mkdtempSync(join(tmpdir(), 'eks-node-units-'));
+  const saved = { PATH: process.env.PATH, state: process.env.SYSTEMCTL_DOUBLE_STATE };
+  try {
+    process.env.PATH = `${new URL('../../../test/doubles', import.meta.url).pathname}:${saved.PATH}`;
+    process.env.SYSTEMCTL_DOUBLE_STATE = state;
+    const reads: string[] = [];
+    const read = serviceEnvironments(async (path) => {
+      reads.push(path);
+      return readFile(path, 'utf8').catch(() => undefined);
+    });
+    await body(state, read, reads);
+  } finally {
+    process.env.PATH = saved.PATH;
+    if (saved.state === undefined) delete process.env.SYSTEMCTL_DOUBLE_STATE;
+    else process.env.SYSTEMCTL_DOUBLE_STATE = saved.state;
+    rmSync(state, { recursive: true, force: true });
+  }
+}
+
 describe('serviceEnvironments', () => {
   it('reads the files an EnvironmentFile= wildcard matches, in name order, and applies UnsetEnvironment= last', async () => {
-    const state = mkdtempSync(join(tmpdir(), 'eks-node-units-'));
-    const saved = { PATH: process.env.PATH, state: process.env.SYSTEMCTL_DOUBLE_STATE };
-    try {
+    await withSystemctlDouble(async (state, read, reads) => {
       const dir = join(state, 'env.d');
       mkdirSync(dir);
       writeFileSync(join(dir, '20-proxy.env'), 'HTTPS_PROXY=http://proxy:3128\nNO_PROXY=from-20\n');
@@ -78,13 +101,6 @@ describe('serviceEnvironments', () => {
       writeFileSync(join(state, 'kubelet.service.envfiles'), `${dir}/*.env\n${state}/nowhere/*.env`);
       // a name, a NAME=value that matches, one that does not, and a manager variable
       writeFileSync(join(state, 'kubelet.service.unset'), 'DROP KEEP_UNLESS=mismatch FROM_UNIT=1 AWS_ENDPOINT_URL_STS');
-      process.env.PATH = `${new URL('../../../test/doubles', import.meta.url).pathname}:${saved.PATH}`;
-      process.env.SYSTEMCTL_DOUBLE_STATE = state;
-      const reads: string[] = [];
-      const read = serviceEnvironments(async (path) => {
-        reads.push(path);
-        return (await import('node:fs/promises')).readFile(path, 'utf8').catch(() => undefined);
-      });
       const given = await read('kubelet.service', 5_000);
       expect(reads).toEqual([join(dir, '10-base.env'), join(dir, '20-proxy.env')]);
       expect(given.unit).toEqual({ HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: 'from-20', KEEP_UNLESS: 'other' });
@@ -93,18 +109,11 @@ describe('serviceEnvironments', () => {
       expect(given.unset).toEqual(['DROP', 'FROM_UNIT', 'AWS_ENDPOINT_URL_STS']);
       // the manager's own environment, read for another unit, keeps what this unit unsets
       expect((await read('containerd.service', 5_000)).manager).toEqual({ LANG: 'C.UTF-8', AWS_ENDPOINT_URL_STS: 'http://sts' });
-    } finally {
-      process.env.PATH = saved.PATH;
-      if (saved.state === undefined) delete process.env.SYSTEMCTL_DOUBLE_STATE;
-      else process.env.SYSTEMCTL_DOUBLE_STATE = saved.state;
-      rmSync(state, { recursive: true, force: true });
-    }
+    });
   });
 
   it("puts what a unit's EnvironmentFile= files hold over its Environment=, later files winning, and skips one it cannot read", async () => {
-    const state = mkdtempSync(join(tmpdir(), 'eks-node-units-'));
-    const saved = { PATH: process.env.PATH, state: process.env.SYSTEMCTL_DOUBLE_STATE };
-    try {
+    await withSystemctlDouble(async (state, read, reads) => {
       // an image's proxy drop-in on kubelet.service (EnvironmentFile=/etc/eks/http-proxy.env) beside the agent's file
       writeFileSync(join(state, 'kubelet.service.env'), 'HTTPS_PROXY=http://from-unit:1 KEEP=unit');
       const proxy = join(state, 'http-proxy.env');
@@ -112,21 +121,9 @@ describe('serviceEnvironments', () => {
       writeFileSync(proxy, '# proxy\nHTTPS_PROXY=http://from-file:3128\nNO_PROXY="169.254.169.254,.internal"\n');
       writeFileSync(later, 'NO_PROXY=later\n');
       writeFileSync(join(state, 'kubelet.service.envfiles'), [proxy, join(state, 'missing.env'), later].join('\n'));
-      process.env.PATH = `${new URL('../../../test/doubles', import.meta.url).pathname}:${saved.PATH}`;
-      process.env.SYSTEMCTL_DOUBLE_STATE = state;
-      const reads: string[] = [];
-      const read = serviceEnvironments(async (path) => {
-        reads.push(path);
-        return (await import('node:fs/promises')).readFile(path, 'utf8').catch(() => undefined);
-      });
       expect((await read('kubelet.service', 5_000)).unit).toEqual({ HTTPS_PROXY: 'http://from-file:3128', KEEP: 'unit', NO_PROXY: 'later' });
       expect(reads).toEqual([proxy, join(state, 'missing.env'), later]);
-    } finally {
-      process.env.PATH = saved.PATH;
-      if (saved.state === undefined) delete process.env.SYSTEMCTL_DOUBLE_STATE;
-      else process.env.SYSTEMCTL_DOUBLE_STATE = saved.state;
-      rmSync(state, { recursive: true, force: true });
-    }
+    });
   });
 
   it("asks systemd for the manager's environment once and for each unit's once, however often it is asked", async () => {
