@@ -77,14 +77,14 @@ const DOCTOR_SSH_MS = (DOCTOR_TIMEOUT_S + 120) * 1000;
 const DOCTOR = `eks-node-agent doctor ${BOOT_SOURCES} --timeout ${DOCTOR_TIMEOUT_S}`;
 /**
  * The STS endpoint as an image's proxy file reaches a unit: an EnvironmentFile= drop-in on the
- * agent's config unit, with a comment and quoting as such files have. doctor's aws-identity line
- * is ok only if doctor reads the file real systemd names for the unit. Written before the first
- * doctor run; /etc keeps it across a reboot.
+ * agent's config unit naming a wildcard, with a comment and quoting as such files have. doctor's
+ * aws-identity line is ok only if doctor expands the pattern real systemd prints for the unit and
+ * reads the file it matches. Written before the first doctor run; /etc keeps it across a reboot.
  */
 const STS_DROP_IN = [
   'mkdir -p /etc/systemd/system/eks-node-agent-config.service.d /etc/eks-node-test',
   `printf '# the emulated STS, for doctor\\nAWS_ENDPOINT_URL_STS="http://${GUEST.sts}"\\n' >/etc/eks-node-test/sts.env`,
-  "printf '[Service]\\nEnvironmentFile=-/etc/eks-node-test/sts.env\\n' >/etc/systemd/system/eks-node-agent-config.service.d/50-test-sts.conf",
+  "printf '[Service]\\nEnvironmentFile=-/etc/eks-node-test/*.env\\n' >/etc/systemd/system/eks-node-agent-config.service.d/50-test-sts.conf",
   'systemctl daemon-reload',
 ].join(' && ');
 const SSH_DEADLINE_MS = 4 * 60_000;
