@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createTestCa } from '../../../test/support/pki.js';
 import { runChecks, type Check } from '../../src/doctor/runner.js';
 import { unitCheck } from '../../src/doctor/checks/services.js';
-import { caCheck } from '../../src/doctor/checks/endpoint.js';
+import { caCheck, droppedHint } from '../../src/doctor/checks/endpoint.js';
 import { checkCertificateAuthority } from '../../src/api/cluster-values.js';
 import { imdsCheck } from '../../src/doctor/checks/imds.js';
 import { forwardCheck, forwardPolicy } from '../../src/doctor/checks/forward.js';
@@ -83,6 +83,32 @@ describe('unit checks', () => {
     expect(
       await one(unitCheck(fakeDeps({ systemctlShow: async () => unit({ activeState: 'inactive', subState: 'dead' }) }), 'containerd.service', false)),
     ).toMatchObject({ status: 'fail', hint: expect.stringContaining('systemctl start containerd.service') });
+  });
+});
+
+describe('tcp check: why the API server does not answer, by the address the name gave', () => {
+  it('names the public endpoint, NAT and the VPC DNS settings for a public IPv4 address', () => {
+    const hint = droppedHint('3.5.140.2');
+    expect(hint).toMatch(/^3\.5\.140\.2 is a public address, so the node dials the cluster's public endpoint/);
+    expect(hint).toContain('NAT gateway');
+    expect(hint).toContain('publicAccessCidrs');
+    expect(hint).toContain('enableDnsSupport and enableDnsHostnames');
+  });
+
+  it('names the security group and NACLs for the private endpoint, in any of the VPC ranges', () => {
+    for (const address of ['10.0.12.7', '192.168.3.4', '100.64.0.9', '::ffff:172.16.0.5', 'fd12:3456::1']) {
+      const hint = droppedHint(address);
+      expect(hint, address).toMatch(/is a private address \(the cluster's private endpoint, in the VPC\)/);
+      expect(hint, address).toContain('cluster security group must allow 443');
+      expect(hint, address).not.toContain('NAT gateway');
+    }
+  });
+
+  it('stays general where the address does not tell the endpoint (a VPC IPv6 range is global; loopback; a name)', () => {
+    for (const address of ['2600:1f14:abc::10', '127.0.0.1', 'not-an-address']) {
+      const hint = droppedHint(address);
+      expect(hint, address).toMatch(/^packets are dropped on the way/);
+    }
   });
 });
 

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { describeCause } from '../../errors.js';
 import { type Certificate, caCertificates, checkCertificateAuthority } from '../../api/cluster-values.js';
 import { StepTimeout, parseEndpoint, tcpConnect, tlsHandshake, type Endpoint } from '../net.js';
@@ -63,6 +64,36 @@ export function dnsCheck(deps: DoctorDeps): Check {
   };
 }
 
+/**
+ * Why a connection to the API server's address may go unanswered, by which endpoint the name led
+ * to: an EKS endpoint name resolves to the private endpoint's addresses (in the VPC's own ranges)
+ * inside a VPC that has the cluster's private access and Amazon DNS, and to the public endpoint's
+ * (public IPv4) otherwise, which a node in a private subnet reaches only through NAT.
+ */
+export function droppedHint(address: string): string {
+  const parsed = ipaddr.isValid(address) ? ipaddr.process(address) : undefined;
+  const range = parsed?.range();
+  // a VPC's own IPv6 ranges are global too, so only an IPv4 address tells the public endpoint apart
+  if (range === 'unicast' && parsed?.kind() === 'ipv4') {
+    return (
+      `${address} is a public address, so the node dials the cluster's public endpoint: from a private subnet it needs a NAT gateway, ` +
+      "and the endpoint's publicAccessCidrs must allow the NAT's address. With the cluster's private endpoint access on, " +
+      'the name resolves to private addresses inside the VPC only when the VPC has enableDnsSupport and enableDnsHostnames ' +
+      'and the node asks the Amazon-provided DNS (or a resolver that forwards to it)'
+    );
+  }
+  if (range === 'private' || range === 'carrierGradeNat' || range === 'uniqueLocal') {
+    return (
+      `${address} is a private address (the cluster's private endpoint, in the VPC): the cluster security group must allow 443 from the node's ` +
+      "security group or subnet, and the subnets' NACLs must pass it both ways"
+    );
+  }
+  return (
+    'packets are dropped on the way: the cluster security group must allow 443 from the node, and check NACLs, route tables / NAT, ' +
+    "and the public endpoint's CIDR allowlist (publicAccessCidrs) when the node reaches it through NAT"
+  );
+}
+
 export function tcpCheck(): Check {
   return {
     name: 'tcp',
@@ -77,13 +108,7 @@ export function tcpCheck(): Check {
         return { status: 'ok', detail: `connected to ${target}`, value: ctx.value<Reach>('dns') };
       } catch (err) {
         if (err instanceof StepTimeout) {
-          return {
-            status: 'fail',
-            detail: `no TCP connection to ${target} within ${(timeoutMs / 1000).toFixed(1)}s`,
-            hint:
-              'packets are dropped on the way: the cluster security group must allow 443 from the node, and check NACLs, route tables / NAT, ' +
-              "and the public endpoint's CIDR allowlist (publicAccessCidrs) when the node reaches it through NAT",
-          };
+          return { status: 'fail', detail: `no TCP connection to ${target} within ${(timeoutMs / 1000).toFixed(1)}s`, hint: droppedHint(address) };
         }
         return {
           status: 'fail',
