@@ -161,7 +161,9 @@ describe('doctor on a healthy node', () => {
     // doctor's own environment points IMDS and STS at a closed port, systemd's at the emulators
     const files = {
       'manager.env': `LANG=C.UTF-8 AWS_ENDPOINT_URL_STS=${sts.url}`,
-      'eks-node-agent-config.service.env': `AWS_EC2_METADATA_SERVICE_ENDPOINT=${imds.url}`,
+      // with a proxy nothing answers at, which the unit's UnsetEnvironment= takes away again
+      'eks-node-agent-config.service.env': `AWS_EC2_METADATA_SERVICE_ENDPOINT=${imds.url} HTTP_PROXY=http://127.0.0.1:9`,
+      'eks-node-agent-config.service.unset': 'HTTP_PROXY=http://127.0.0.1:9',
       // the double prints "could not get token: <this>", whose first word the scrubber hides;
       // the unit's EnvironmentFile= (an image's drop-in) overrides its Environment=, as systemd does
       'kubelet.service.env': '"AUTHENTICATOR_DOUBLE_FAIL=(double) as Environment= says"',
@@ -178,6 +180,10 @@ describe('doctor on a healthy node', () => {
         detail: expect.stringContaining('must name arn:aws:iam::111122223333:role/eks-node-role'),
       });
       expect(r.by('auth')).toMatchObject({ status: 'fail', detail: expect.stringContaining('as the kubelet unit gets it') });
+      // without the UnsetEnvironment=, the STS call goes to the proxy, which refuses it
+      await rm(join(unitState, 'eks-node-agent-config.service.unset'));
+      const proxied = await doctorJson([], closed);
+      expect(proxied.by('aws-identity').status, proxied.stdout).toBe('fail');
       // the units not loaded (not a node): this process's environment alone, as before
       await rm(join(unitState, 'eks-node-agent-config.service.env'));
       await rm(join(unitState, 'kubelet.service.env'));
