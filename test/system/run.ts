@@ -77,14 +77,18 @@ const DOCTOR_SSH_MS = (DOCTOR_TIMEOUT_S + 120) * 1000;
 const DOCTOR = `eks-node-agent doctor ${BOOT_SOURCES} --timeout ${DOCTOR_TIMEOUT_S}`;
 /**
  * The STS endpoint as an image's proxy file reaches a unit: an EnvironmentFile= drop-in on the
- * agent's config unit naming a wildcard, with a comment and quoting as such files have. doctor's
- * aws-identity line is ok only if doctor expands the pattern real systemd prints for the unit and
- * reads the file it matches. Written before the first doctor run; /etc keeps it across a reboot.
+ * agent's config unit naming a wildcard, with a comment and quoting as such files have. The same
+ * drop-in sets a proxy nothing answers at (port 9 on the guest's loopback: refused) and takes it
+ * away again with UnsetEnvironment=, one item by name and one as NAME=value. doctor's
+ * aws-identity line is ok only if doctor expands the pattern real systemd prints for the unit,
+ * reads the file it matches, and reads and applies UnsetEnvironment= as real systemd prints it
+ * (else its STS call goes to the refusing proxy). Written before the first doctor run; /etc
+ * keeps it across a reboot.
  */
 const STS_DROP_IN = [
   'mkdir -p /etc/systemd/system/eks-node-agent-config.service.d /etc/eks-node-test',
   `printf '# the emulated STS, for doctor\\nAWS_ENDPOINT_URL_STS="http://${GUEST.sts}"\\n' >/etc/eks-node-test/sts.env`,
-  "printf '[Service]\\nEnvironmentFile=-/etc/eks-node-test/*.env\\n' >/etc/systemd/system/eks-node-agent-config.service.d/50-test-sts.conf",
+  "printf '[Service]\\nEnvironmentFile=-/etc/eks-node-test/*.env\\nEnvironment=HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9\\nUnsetEnvironment=HTTPS_PROXY HTTP_PROXY=http://127.0.0.1:9\\n' >/etc/systemd/system/eks-node-agent-config.service.d/50-test-sts.conf",
   'systemctl daemon-reload',
 ].join(' && ');
 const SSH_DEADLINE_MS = 4 * 60_000;
@@ -452,7 +456,8 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
         ).test(r.stdout),
         `doctor's environment line is not ok:\n${r.stdout}`,
       );
-    // STS only through the config unit's EnvironmentFile= drop-in, read as systemd names it
+    // STS only through the config unit's EnvironmentFile= drop-in, read as systemd names it, and
+    // past the proxy its UnsetEnvironment= takes away
     expect(/^ok +aws-identity +/m.test(r.stdout), `doctor's aws-identity line is not ok:\n${r.stdout}`);
     // the pods bound to the node, listed with the node's own token (the kubelet double runs none)
     expect(/^ok +pods +0 pods bound to \S+, none stuck in ContainerCreating/m.test(r.stdout), `doctor's pods line is not ok:\n${r.stdout}`);
