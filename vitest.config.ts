@@ -12,8 +12,8 @@ import { defineConfig } from 'vitest/config';
  * Test files at a time. Vitest's default leaves one CPU free (one file at a time on this 2-CPU
  * machine and CI's), but most files here wait on the processes they start and the emulators
  * they talk to, so a file per CPU keeps both busy: `npm test`'s unit project took 273 s with
- * one, 162 s with two and 146 s with three (2026-12-07). Two is the floor; eight the ceiling
- * (beyond it the import cost of each fork outweighs what the waits leave idle).
+ * one, 162 s with two and 146 s with three (2026-12-07; three loaded the machine to 4.3, so
+ * not taken). Two is the floor; eight a ceiling for larger machines, not measured.
  */
 const WORKERS = Math.min(8, Math.max(2, availableParallelism()));
 const TOOLS = ['**/*.tools.test.ts'];
