@@ -55,8 +55,11 @@ export async function systemctlShow(unit: string, timeoutMs: number): Promise<Un
  * (`DefaultEnvironment=`, `systemd.setenv=`, `set-environment`), by name. A file that cannot be
  * read is left out (a required one stops the unit starting, which the unit's own line shows); a
  * wildcard expression (`EnvironmentFile=/etc/env.d/*.env`) reads the files it matches, in name
- * order. The unit's `UnsetEnvironment=` is applied last, to both: a name takes the variable away
- * wherever it came from, a `NAME=value` only when that is the value the unit would get.
+ * order. The variables its `PassEnvironment=` names come from the manager's own process
+ * environment (PID 1's: what the kernel command line and the initrd gave it), over the manager's
+ * and under the unit's `Environment=`, as systemd merges them. The unit's `UnsetEnvironment=` is
+ * applied last, to both: a name takes the variable away wherever it came from, a `NAME=value`
+ * only when that is the value the unit would get.
  */
 export interface ServiceEnvironment {
   unit: Record<string, string> | undefined;
@@ -77,8 +80,21 @@ export function asUnitGets(env: Record<string, string | undefined>, given: Servi
   return given?.unit ? { ...env, ...given.manager, ...given.unit } : env;
 }
 
-/** Reads an EnvironmentFile= path; undefined when it cannot. */
+/** Reads an EnvironmentFile= path (and PID1_ENVIRON); undefined when it cannot. */
 export type ReadEnvironmentFile = (path: string) => Promise<string | undefined>;
+
+/** The manager's own process environment, which PassEnvironment= draws on (root may read it). */
+export const PID1_ENVIRON = '/proc/1/environ';
+
+/** A process environment as /proc/PID/environ holds it: `NAME=value` entries, each ended by a NUL. */
+export function parseProcessEnvironment(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of text.split('\0')) {
+    const at = entry.indexOf('=');
+    if (at > 0) out[entry.slice(0, at)] = entry.slice(at + 1);
+  }
+  return out;
+}
 
 const readEnvironmentFile: ReadEnvironmentFile = (path) => readFile(path, 'utf8').catch(() => undefined);
 
@@ -88,21 +104,27 @@ const readEnvironmentFile: ReadEnvironmentFile = (path) => readFile(path, 'utf8'
  */
 export function serviceEnvironments(read: ReadEnvironmentFile = readEnvironmentFile): (unit: string, timeoutMs: number) => Promise<ServiceEnvironment> {
   let manager: Promise<string> | undefined;
+  let pid1: Promise<Record<string, string>> | undefined;
   const units = new Map<string, Promise<ServiceEnvironment>>();
   return (unit, timeoutMs) => {
     let result = units.get(unit);
     if (result === undefined) {
       manager ??= run('systemctl', ['show', '--property=Environment'], timeoutMs);
-      result = Promise.all([run('systemctl', ['show', unit, '--property=LoadState,Environment,EnvironmentFiles,UnsetEnvironment'], timeoutMs), manager]).then(
-        async ([shown, all]) => {
-          const { unit: assigned, manager: managerEnvironment, files, unset } = parseServiceEnvironment(shown, all);
-          if (assigned === undefined) return { unit: undefined, manager: managerEnvironment };
-          const paths = (await Promise.all(files.map((file) => (isGlob(file) ? expandGlob(file) : [file])))).flat();
-          const texts = await Promise.all(paths.map((path) => read(path)));
-          const fromFiles = texts.map((text) => (text === undefined ? {} : parseEnvironmentFile(text)));
-          return unsetEnvironment({ unit: Object.assign({}, assigned, ...fromFiles), manager: managerEnvironment }, unset);
-        },
-      );
+      result = Promise.all([
+        run('systemctl', ['show', unit, '--property=LoadState,Environment,EnvironmentFiles,UnsetEnvironment,PassEnvironment'], timeoutMs),
+        manager,
+      ]).then(async ([shown, all]) => {
+        const { unit: assigned, manager: managerEnvironment, files, unset, pass } = parseServiceEnvironment(shown, all);
+        if (assigned === undefined) return { unit: undefined, manager: managerEnvironment };
+        const paths = (await Promise.all(files.map((file) => (isGlob(file) ? expandGlob(file) : [file])))).flat();
+        const texts = await Promise.all(paths.map((path) => read(path)));
+        const fromFiles = texts.map((text) => (text === undefined ? {} : parseEnvironmentFile(text)));
+        // only a unit that passes variables costs the read (a non-root caller cannot: none passed)
+        if (pass.length > 0) pid1 ??= read(PID1_ENVIRON).then((text) => parseProcessEnvironment(text ?? ''));
+        const own = pass.length > 0 && pid1 ? await pid1 : {};
+        const passed = Object.fromEntries(pass.filter((name) => Object.hasOwn(own, name)).map((name) => [name, own[name]!]));
+        return unsetEnvironment({ unit: Object.assign({}, passed, assigned, ...fromFiles), manager: managerEnvironment }, unset);
+      });
       units.set(unit, result);
     }
     return result;
@@ -110,17 +132,25 @@ export function serviceEnvironments(read: ReadEnvironmentFile = readEnvironmentF
 }
 
 /**
- * `systemctl show UNIT --property=LoadState,Environment,EnvironmentFiles,UnsetEnvironment` and
- * `systemctl show --property=Environment`: the unit's Environment= (undefined when not loaded),
- * the manager's, the paths of the unit's EnvironmentFiles= (a line each, `PATH (ignore_errors=no)`)
- * and the items of its UnsetEnvironment= (names, or `NAME=value`).
+ * `systemctl show UNIT --property=LoadState,Environment,EnvironmentFiles,UnsetEnvironment,PassEnvironment`
+ * and `systemctl show --property=Environment`: the unit's Environment= (undefined when not
+ * loaded), the manager's, the paths of the unit's EnvironmentFiles= (a line each,
+ * `PATH (ignore_errors=no)`), the items of its UnsetEnvironment= (names, or `NAME=value`) and the
+ * names its PassEnvironment= passes.
  */
-export function parseServiceEnvironment(shown: string, manager: string): ServiceEnvironment & { files: string[]; unset: string[] } {
+export function parseServiceEnvironment(shown: string, manager: string): ServiceEnvironment & { files: string[]; unset: string[]; pass: string[] } {
   const environment = (text: string) => environmentList(/^Environment=(.*)$/m.exec(text)?.[1] ?? '');
   const loaded = /^LoadState=loaded$/m.test(shown);
   const files = [...shown.matchAll(/^EnvironmentFiles=(.+) \(ignore_errors=(?:yes|no)\)$/gm)].map((m) => m[1]!);
   const unset = environmentItems(/^UnsetEnvironment=(.*)$/m.exec(shown)?.[1] ?? '');
-  return { unit: loaded ? environment(shown) : undefined, manager: environment(manager), files: loaded ? files : [], unset: loaded ? unset : [] };
+  const pass = environmentItems(/^PassEnvironment=(.*)$/m.exec(shown)?.[1] ?? '');
+  return {
+    unit: loaded ? environment(shown) : undefined,
+    manager: environment(manager),
+    files: loaded ? files : [],
+    unset: loaded ? unset : [],
+    pass: loaded ? pass : [],
+  };
 }
 
 /** A loaded unit's environment with its UnsetEnvironment= items applied (the manager's copied, not changed). */

@@ -3,7 +3,15 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { environmentList, parseServiceEnvironment, parseSystemctlShow, serviceEnvironments } from '../../src/apply/unit-status.js';
+import {
+  PID1_ENVIRON,
+  asUnitGets,
+  environmentList,
+  parseProcessEnvironment,
+  parseServiceEnvironment,
+  parseSystemctlShow,
+  serviceEnvironments,
+} from '../../src/apply/unit-status.js';
 
 describe('systemctl show, as doctor reads it', () => {
   it('takes the properties it judges from KEY=value lines, whatever their order', () => {
@@ -26,14 +34,20 @@ describe('systemctl show, as doctor reads it', () => {
       manager: { LANG: 'C.UTF-8', PATH: '/usr/local/sbin:/usr/bin', AWS_ENDPOINT_URL_EKS: 'http://10.0.2.100:8080' },
       files: [],
       unset: [],
+      pass: [],
     });
-    expect(parseServiceEnvironment('LoadState=loaded\nEnvironment=\n', 'Environment=\n')).toEqual({ unit: {}, manager: {}, files: [], unset: [] });
+    expect(parseServiceEnvironment('LoadState=loaded\nEnvironment=\n', 'Environment=\n')).toEqual({ unit: {}, manager: {}, files: [], unset: [], pass: [] });
     expect(parseServiceEnvironment('Environment=\nLoadState=not-found\n', 'Environment=LANG=C\n')).toEqual({
       unit: undefined,
       manager: { LANG: 'C' },
       files: [],
       unset: [],
+      pass: [],
     });
+    // /proc/1/environ: a value may hold "=", an entry without one is no variable
+    expect(parseProcessEnvironment('A=b=c\0\0NOEQUALS\0=x\0EMPTY=\0')).toEqual({ A: 'b=c', EMPTY: '' });
+    // PassEnvironment= as systemctl prints it: names
+    expect(parseServiceEnvironment('LoadState=loaded\nEnvironment=\nPassEnvironment=HTTP_PROXY no_proxy\n', '').pass).toEqual(['HTTP_PROXY', 'no_proxy']);
     // UnsetEnvironment= as systemctl prints it: names, and quoted NAME=value items
     expect(parseServiceEnvironment('LoadState=loaded\nEnvironment=\nUnsetEnvironment=HTTP_PROXY "NO_PROXY=a b"\n', '').unset).toEqual([
       'HTTP_PROXY',
@@ -67,7 +81,10 @@ describe('systemctl show, as doctor reads it', () => {
  * Runs `body` with the systemctl test double (no systemd here) first on PATH, answering from a
  * fresh state directory, and a serviceEnvironments whose file reads are recorded in order.
  */
-async function withSystemctlDouble(body: (state: string, read: ReturnType<typeof serviceEnvironments>, reads: string[]) => Promise<void>) {
+async function withSystemctlDouble(
+  body: (state: string, read: ReturnType<typeof serviceEnvironments>, reads: string[]) => Promise<void>,
+  answers: Record<string, string | undefined> = {},
+) {
   const state = mkdtempSync(join(tmpdir(), 'eks-node-units-'));
   const saved = { PATH: process.env.PATH, state: process.env.SYSTEMCTL_DOUBLE_STATE };
   try {
@@ -76,7 +93,7 @@ async function withSystemctlDouble(body: (state: string, read: ReturnType<typeof
     const reads: string[] = [];
     const read = serviceEnvironments(async (path) => {
       reads.push(path);
-      return readFile(path, 'utf8').catch(() => undefined);
+      return Object.hasOwn(answers, path) ? answers[path] : readFile(path, 'utf8').catch(() => undefined);
     });
     await body(state, read, reads);
   } finally {
@@ -110,6 +127,37 @@ describe('serviceEnvironments', () => {
       // the manager's own environment, read for another unit, keeps what this unit unsets
       expect((await read('containerd.service', 5_000)).manager).toEqual({ LANG: 'C.UTF-8', AWS_ENDPOINT_URL_STS: 'http://sts' });
     });
+  });
+
+  it("takes what PassEnvironment= names from PID 1's own environment, over the manager's and under the unit's Environment=, and reads it only then", async () => {
+    // PID 1's environment as the kernel and the initrd left it: NUL-ended NAME=value entries
+    const environ = ['HOME=/', 'TERM=linux', 'HTTP_PROXY=http://from-pid1:3128', 'no_proxy=.internal', 'SHADOWED=pid1', ''].join('\0');
+    await withSystemctlDouble(
+      async (state, read, reads) => {
+        writeFileSync(join(state, 'manager.env'), 'HTTP_PROXY=http://from-manager:1 LANG=C.UTF-8');
+        writeFileSync(join(state, 'containerd.service.env'), 'SHADOWED=unit');
+        // a name PID 1 does not have is passed as nothing, as systemd does
+        writeFileSync(join(state, 'containerd.service.pass'), 'HTTP_PROXY no_proxy SHADOWED ABSENT');
+        writeFileSync(join(state, 'kubelet.service.env'), 'A=1');
+        const given = await read('containerd.service', 5_000);
+        expect(given.unit).toEqual({ HTTP_PROXY: 'http://from-pid1:3128', no_proxy: '.internal', SHADOWED: 'unit' });
+        expect(asUnitGets({}, given)).toMatchObject({ HTTP_PROXY: 'http://from-pid1:3128', LANG: 'C.UTF-8' });
+        expect(reads).toEqual([PID1_ENVIRON]);
+        // a unit that passes nothing costs no read of it
+        expect((await read('kubelet.service', 5_000)).unit).toEqual({ A: '1' });
+        expect(reads).toEqual([PID1_ENVIRON]);
+      },
+      { [PID1_ENVIRON]: environ },
+    );
+    // read by a caller that may not (not root): nothing passed, the rest as before
+    await withSystemctlDouble(
+      async (state, read) => {
+        writeFileSync(join(state, 'containerd.service.env'), 'A=1');
+        writeFileSync(join(state, 'containerd.service.pass'), 'HTTP_PROXY');
+        expect((await read('containerd.service', 5_000)).unit).toEqual({ A: '1' });
+      },
+      { [PID1_ENVIRON]: undefined },
+    );
   });
 
   it("puts what a unit's EnvironmentFile= files hold over its Environment=, later files winning, and skips one it cannot read", async () => {
@@ -147,8 +195,8 @@ describe('serviceEnvironments', () => {
       expect(again).toBe(kubelet);
       expect(readFileSync(join(state, 'calls.log'), 'utf8').trim().split('\n').sort()).toEqual([
         'show --property=Environment',
-        'show eks-node-agent-config.service --property=LoadState,Environment,EnvironmentFiles,UnsetEnvironment',
-        'show kubelet.service --property=LoadState,Environment,EnvironmentFiles,UnsetEnvironment',
+        'show eks-node-agent-config.service --property=LoadState,Environment,EnvironmentFiles,UnsetEnvironment,PassEnvironment',
+        'show kubelet.service --property=LoadState,Environment,EnvironmentFiles,UnsetEnvironment,PassEnvironment',
       ]);
     } finally {
       process.env.PATH = saved.PATH;
