@@ -120,9 +120,12 @@ export function serviceEnvironments(read: ReadEnvironmentFile = readEnvironmentF
         const texts = await Promise.all(paths.map((path) => read(path)));
         const fromFiles = texts.map((text) => (text === undefined ? {} : parseEnvironmentFile(text)));
         // only a unit that passes variables costs the read (a non-root caller cannot: none passed)
-        if (pass.length > 0) pid1 ??= read(PID1_ENVIRON).then((text) => parseProcessEnvironment(text ?? ''));
-        const own = pass.length > 0 && pid1 ? await pid1 : {};
-        const passed = Object.fromEntries(pass.filter((name) => Object.hasOwn(own, name)).map((name) => [name, own[name]!]));
+        let passed: Record<string, string> = {};
+        if (pass.length > 0) {
+          pid1 ??= read(PID1_ENVIRON).then((text) => parseProcessEnvironment(text ?? ''));
+          const own = await pid1;
+          passed = Object.fromEntries(pass.filter((name) => Object.hasOwn(own, name)).map((name) => [name, own[name]!]));
+        }
         return unsetEnvironment({ unit: Object.assign({}, passed, assigned, ...fromFiles), manager: managerEnvironment }, unset);
       });
       units.set(unit, result);
