@@ -13,17 +13,22 @@ export class Checks {
   readonly results: CheckResult[] = [];
   constructor(private readonly log: (line: string) => void) {}
 
-  /** Runs `fn`; a thrown error or a returned false-ish detail fails the check. */
+  /**
+   * Runs `fn`; a thrown error fails the check. Each line ends with the check's own seconds, so
+   * a case that nears the CI budget shows which check spends its time.
+   */
   async check(name: string, fn: () => Promise<string> | string): Promise<boolean> {
+    const started = performance.now();
+    const took = () => `(${((performance.now() - started) / 1000).toFixed(1)} s)`;
     try {
       const detail = await fn();
       this.results.push({ name, ok: true, detail });
-      this.log(`  ok   ${name}${detail ? `: ${detail}` : ''}`);
+      this.log(`  ok   ${name}${detail ? `: ${detail}` : ''} ${took()}`);
       return true;
     } catch (err) {
       const detail = (err as Error).message;
       this.results.push({ name, ok: false, detail });
-      this.log(`  FAIL ${name}: ${detail}`);
+      this.log(`  FAIL ${name}: ${detail} ${took()}`);
       return false;
     }
   }

@@ -38,7 +38,7 @@ import {
   checkSshHostKeys,
   secondaryNicArgs,
 } from './image-checks.js';
-import { ssh, sshOk, waitForSsh, type SshTarget } from './ssh.js';
+import { controlPathFor, ssh, sshDisconnect, sshOk, waitForSsh, type SshTarget } from './ssh.js';
 import { onlyTimeouts } from './rerun.js';
 import { checkFstabMountsAlone, checkNoDisks, checkRaid0, checkRaid0AfterReboot, createInstanceStoreDisks, type StorageIdentity } from './local-storage.js';
 
@@ -561,6 +561,7 @@ async function checkJoinedCase(
     const rebootAt = Date.now();
     log(`case ${c.name}: rebooting`);
     await ssh(target, 'systemctl reboot', 15_000).catch(() => undefined);
+    await sshDisconnect(target);
     await waitFor('VM back with a new boot id', SSH_DEADLINE_MS, vm, async () => {
       const r = await ssh(target, 'cat /proc/sys/kernel/random/boot_id', 15_000).catch(() => undefined);
       const id = r?.exitCode === 0 ? r.stdout.trim() : '';
@@ -612,6 +613,7 @@ async function runCase(c: SystemCase, run: CaseRun): Promise<CaseReport> {
   let userData = '';
   const cloud = await startCloud(c, (api) => (userData = c.userData({ endpoint: `https://${GUEST.apiServer}`, caBase64: api.caBase64 })));
   let vm: Vm | undefined;
+  let shared: SshTarget | undefined;
   try {
     const disk = join(work, 'disk.qcow2');
     await createOverlay(image, disk);
@@ -640,7 +642,9 @@ async function runCase(c: SystemCase, run: CaseRun): Promise<CaseReport> {
         { guestIp: GUEST.sts, guestPort: 80, hostPort: Number(new URL(cloud.sts.url).port) },
       ],
     });
-    const target: SshTarget = { port: vm.sshPort, keyFile };
+    const controlPath = controlPathFor(root, vm.sshPort);
+    const target: SshTarget = { port: vm.sshPort, keyFile, ...(controlPath ? { controlPath } : {}) };
+    shared = target;
     const vmStart = vm.startedAt;
 
     if (c.expect === 'join') {
@@ -738,6 +742,7 @@ async function runCase(c: SystemCase, run: CaseRun): Promise<CaseReport> {
       throw err;
     });
   } finally {
+    if (shared) await sshDisconnect(shared);
     await vm?.stop();
     await cloud.close();
     // The overlay is 100s of MiB after a boot; the console log and journal stay.

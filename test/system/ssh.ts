@@ -1,10 +1,27 @@
 import { execa } from 'execa';
 import { readFile } from 'node:fs/promises';
 
-/** How the harness logs into a VM: root with a per-run key, on a forwarded loopback port. */
+/**
+ * How the harness logs into a VM: root with a per-run key, on a forwarded loopback port. With
+ * `controlPath`, every command after the first rides one SSH connection (OpenSSH multiplexing):
+ * a case runs ~100 commands, and under TCG each new connection's key exchange and login cost
+ * the guest about a second of CPU.
+ */
 export interface SshTarget {
   port: number;
   keyFile: string;
+  /** the multiplexing socket; a Unix socket path, so short (see controlPathFor) */
+  controlPath?: string;
+}
+
+/**
+ * A control socket path for `dir`, or undefined (no multiplexing) where the path would be too
+ * long for a Unix socket: OpenSSH binds a 17-character temporary name beside it first, and
+ * sun_path holds 107 characters.
+ */
+export function controlPathFor(dir: string, port: number): string | undefined {
+  const path = `${dir}/ssh-${port}`;
+  return path.length + 17 <= 107 ? path : undefined;
 }
 
 export interface SshResult {
@@ -34,7 +51,18 @@ function sshArgs(target: SshTarget): string[] {
     'ServerAliveInterval=5',
     '-o',
     'ServerAliveCountMax=3',
+    // The first command opens the shared connection; it stays a minute after the last one.
+    ...(target.controlPath ? ['-o', 'ControlMaster=auto', '-o', `ControlPath=${target.controlPath}`, '-o', 'ControlPersist=60'] : []),
   ];
+}
+
+/**
+ * Closes the shared connection (before a reboot, and when a VM stops): a command sent over a
+ * connection to a guest that is gone would wait for the keep-alives (15 s) to notice.
+ */
+export async function sshDisconnect(target: SshTarget): Promise<void> {
+  if (!target.controlPath) return;
+  await execa('ssh', ['-o', `ControlPath=${target.controlPath}`, '-O', 'exit', 'root@127.0.0.1'], { reject: false, timeout: 10_000, stdin: 'ignore' });
 }
 
 /** Runs a shell command in the VM; resolves with its exit code (never rejects on a non-zero one). */
