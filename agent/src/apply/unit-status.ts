@@ -66,6 +66,8 @@ export interface ServiceEnvironment {
   manager: Record<string, string>;
   /** the names the unit's UnsetEnvironment= took away, when it took any */
   unset?: string[];
+  /** the names in `unit` whose value is PID 1's, by its PassEnvironment= (nothing set them over it), when any */
+  passed?: string[];
 }
 
 /** How long systemd may take to give a unit's environment before a command goes on with its own. */
@@ -126,7 +128,10 @@ export function serviceEnvironments(read: ReadEnvironmentFile = readEnvironmentF
           const own = await pid1;
           passed = Object.fromEntries(pass.filter((name) => Object.hasOwn(own, name)).map((name) => [name, own[name]!]));
         }
-        return unsetEnvironment({ unit: Object.assign({}, passed, assigned, ...fromFiles), manager: managerEnvironment }, unset);
+        const unitEnvironment: Record<string, string> = Object.assign({}, passed, assigned, ...fromFiles);
+        const given = unsetEnvironment({ unit: unitEnvironment, manager: managerEnvironment }, unset);
+        const fromPid1 = Object.keys(passed).filter((name) => Object.hasOwn(given.unit, name) && !setOver(name, assigned, fromFiles));
+        return fromPid1.length > 0 ? { ...given, passed: fromPid1 } : given;
       });
       units.set(unit, result);
     }
@@ -154,6 +159,11 @@ export function parseServiceEnvironment(shown: string, manager: string): Service
     unset: loaded ? unset : [],
     pass: loaded ? pass : [],
   };
+}
+
+/** Whether the unit's Environment= or one of its EnvironmentFile= files sets `name` (over what PassEnvironment= passes). */
+function setOver(name: string, assigned: Record<string, string>, files: ReadonlyArray<Record<string, string>>): boolean {
+  return Object.hasOwn(assigned, name) || files.some((file) => Object.hasOwn(file, name));
 }
 
 /** A loaded unit's environment with its UnsetEnvironment= items applied (the manager's copied, not changed). */

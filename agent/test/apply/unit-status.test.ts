@@ -141,11 +141,30 @@ describe('serviceEnvironments', () => {
         writeFileSync(join(state, 'kubelet.service.env'), 'A=1');
         const given = await read('containerd.service', 5_000);
         expect(given.unit).toEqual({ HTTP_PROXY: 'http://from-pid1:3128', no_proxy: '.internal', SHADOWED: 'unit' });
+        // which values are PID 1's, for doctor's environment line to name as the cause
+        expect(given.passed).toEqual(['HTTP_PROXY', 'no_proxy']);
         expect(asUnitGets({}, given)).toMatchObject({ HTTP_PROXY: 'http://from-pid1:3128', LANG: 'C.UTF-8' });
         expect(reads).toEqual([PID1_ENVIRON]);
         // a unit that passes nothing costs no read of it
-        expect((await read('kubelet.service', 5_000)).unit).toEqual({ A: '1' });
+        const kubelet = await read('kubelet.service', 5_000);
+        expect(kubelet.unit).toEqual({ A: '1' });
+        expect(kubelet.passed).toBeUndefined();
         expect(reads).toEqual([PID1_ENVIRON]);
+      },
+      { [PID1_ENVIRON]: environ },
+    );
+    // a passed name the unit's EnvironmentFile= sets over, or its UnsetEnvironment= takes away, is not PID 1's value
+    await withSystemctlDouble(
+      async (state, read) => {
+        const file = join(state, 'proxy.env');
+        writeFileSync(file, 'HTTP_PROXY=http://from-file:3128\n');
+        writeFileSync(join(state, 'containerd.service.env'), '');
+        writeFileSync(join(state, 'containerd.service.envfiles'), file);
+        writeFileSync(join(state, 'containerd.service.pass'), 'HTTP_PROXY no_proxy SHADOWED');
+        writeFileSync(join(state, 'containerd.service.unset'), 'no_proxy');
+        const given = await read('containerd.service', 5_000);
+        expect(given.unit).toEqual({ HTTP_PROXY: 'http://from-file:3128', SHADOWED: 'pid1' });
+        expect(given.passed).toEqual(['SHADOWED']);
       },
       { [PID1_ENVIRON]: environ },
     );

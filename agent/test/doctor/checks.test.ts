@@ -8,6 +8,7 @@ import { checkCertificateAuthority } from '../../src/api/cluster-values.js';
 import { imdsCheck } from '../../src/doctor/checks/imds.js';
 import { forwardCheck, forwardPolicy } from '../../src/doctor/checks/forward.js';
 import { filesCheck } from '../../src/doctor/checks/files.js';
+import { environmentCheck } from '../../src/doctor/checks/environment.js';
 import { SERVING_CERT, servingCertCheck, servingCertPaths } from '../../src/doctor/checks/serving-cert.js';
 import { createCertificateRequest, issueServerCert } from '../../../test/support/pki.js';
 import { startApiServer } from '../../../test/emulators/apiserver.js';
@@ -19,6 +20,7 @@ import { render } from '../../src/render/index.js';
 import { baseConfig, baseFacts } from '../render/fixtures.js';
 import type { NodePlan } from '../../src/boot.js';
 import type { DoctorDeps, UnitStatus } from '../../src/doctor/types.js';
+import type { ServiceEnvironment } from '../../src/apply/unit-status.js';
 import type { ConfigValue } from '../../src/doctor/checks/config.js';
 
 /** Deps where every method a test did not set throws, so a check cannot use more than it should. */
@@ -394,6 +396,57 @@ describe('forward-policy check', () => {
     expect(missing).toMatchObject({ status: 'warn', detail: 'cannot read the iptables FORWARD policy: iptables is not on the PATH' });
     const odd = await one(forwardCheck(fakeDeps({ forwardChain: async () => ['# Warning: iptables-legacy tables present'] })));
     expect(odd).toMatchObject({ status: 'warn', detail: expect.stringContaining('printed no policy line') });
+  });
+});
+
+describe('environment check', () => {
+  const cluster = { name: 'c', apiServerEndpoint: 'https://x', certificateAuthority: 'eA==', cidr: '10.100.0.0/16' };
+  const source = {
+    apiVersion: 'node.eks.aws/v1alpha1' as const,
+    kind: 'NodeConfig' as const,
+    spec: { cluster, instance: { environment: { default: { HTTPS_PROXY: 'http://proxy:3128' }, containerd: { GOGC: '50' } } } },
+  };
+  const config: ConfigValue = {
+    origins: {},
+    config: source,
+    source,
+    cluster: { cluster, fetched: [], origin: 'user data', warnings: [] },
+    versionWarnings: [],
+  };
+
+  it("names PassEnvironment= as the cause when a unit gets PID 1's value over the user data's", async () => {
+    const manager = { HTTPS_PROXY: 'http://proxy:3128' };
+    const given = (unit: string): ServiceEnvironment => {
+      // an image's kubelet drop-in passes PID 1's HTTPS_PROXY (a kernel command-line variable)
+      if (unit === 'kubelet.service') return { unit: { HTTPS_PROXY: 'http://boot-proxy:8080' }, manager, passed: ['HTTPS_PROXY'] };
+      return { unit: { GOGC: '50' }, manager };
+    };
+    const r = await one(environmentCheck(fakeDeps({ serviceEnvironment: async (unit) => given(unit) })), { name: 'config', value: config });
+    expect(r).toMatchObject({
+      status: 'warn',
+      detail:
+        "what the user data sets is not what the units get: kubelet.service: HTTPS_PROXY is PID 1's own (from the kernel command line or the initrd), which the unit's PassEnvironment= passes over systemd's default environment",
+    });
+    expect(r.detail).not.toContain('boot-proxy');
+    // the same value set by a drop-in, not passed: the drop-in named instead
+    const dropIn = await one(environmentCheck(fakeDeps({ serviceEnvironment: async (unit) => ({ unit: given(unit).unit, manager }) })), {
+      name: 'config',
+      value: config,
+    });
+    expect(dropIn.detail).toContain("kubelet.service: HTTPS_PROXY is not spec.instance.environment.default's (a drop-in of the unit");
+    // a unit's own variable passed because the agent's drop-in is not loaded
+    const unloaded = await one(
+      environmentCheck(
+        fakeDeps({
+          serviceEnvironment: async (unit): Promise<ServiceEnvironment> =>
+            unit === 'containerd.service' ? { unit: { GOGC: '1' }, manager, passed: ['GOGC'] } : { unit: {}, manager },
+        }),
+      ),
+      { name: 'config', value: config },
+    );
+    expect(unloaded.detail).toBe(
+      "what the user data sets is not what the units get: containerd.service: GOGC is PID 1's own (from the kernel command line or the initrd), which the unit's PassEnvironment= passes while systemd has not loaded the agent's /etc/systemd/system/containerd.service.d/environment.conf",
+    );
   });
 });
 

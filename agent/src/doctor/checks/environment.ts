@@ -26,7 +26,8 @@ function expectedEnvironments(value: ConfigValue): Map<string, Map<string, { val
 
 /**
  * What the user data's spec.instance.environment asks for against what systemd gives the units
- * now (their Environment= and EnvironmentFile= over the manager's): the agent writes every
+ * now (their Environment= and EnvironmentFile= over what their PassEnvironment= takes from PID 1,
+ * over the manager's): the agent writes every
  * service's variables as DefaultEnvironment= and a unit's as a drop-in, but an image's own drop-in
  * later in name order, or an EnvironmentFile= of the unit, wins over them, and systemd takes a
  * DefaultEnvironment= only when re-executed. A proxy the user data set that containerd does not
@@ -70,6 +71,10 @@ export function environmentCheck(deps: DoctorDeps): Check {
           if (actual === value) continue;
           if (given.unset?.includes(name)) {
             differences.push(`${unit}: ${name} is taken away by the unit's UnsetEnvironment=, which systemd applies after every other setting`);
+          } else if (given.passed?.includes(name)) {
+            differences.push(
+              `${unit}: ${name} is PID 1's own (from the kernel command line or the initrd), which the unit's PassEnvironment= passes ${key === DEFAULT_ENVIRONMENT_KEY ? "over systemd's default environment" : `while systemd has not loaded the agent's ${unitEnvironmentPath(unit)}`}`,
+            );
           } else if (own !== undefined) {
             differences.push(
               `${unit}: ${name} is not spec.instance.environment.${key}'s (a drop-in of the unit after the agent's ${unitEnvironmentPath(unit)}, or an EnvironmentFile= it names, sets another)`,
@@ -91,7 +96,7 @@ export function environmentCheck(deps: DoctorDeps): Check {
         status: 'warn',
         detail: `what the user data sets is not what the units get: ${differences.join('; ')}`,
         hint:
-          "`systemctl cat UNIT` shows every drop-in, EnvironmentFile= and UnsetEnvironment=: a drop-in later in name order, or an EnvironmentFile=, wins over the agent's" +
+          "`systemctl cat UNIT` shows every drop-in, EnvironmentFile=, PassEnvironment= and UnsetEnvironment=: a drop-in later in name order, or an EnvironmentFile=, wins over the agent's" +
           (daemonReexec ? '; systemd takes DefaultEnvironment= when re-executed (`systemctl daemon-reexec`, which `eks-node-agent init` runs)' : ''),
       };
     },
