@@ -43,6 +43,13 @@ async function one(check: Check, provide?: { name: string; value: unknown }) {
   return results.at(-1)!;
 }
 
+/** The config check's value for user data that gives the whole cluster, `more` beside it in spec. */
+function userDataConfig(cidr: string, more: Record<string, unknown> = {}): ConfigValue {
+  const cluster = { name: 'c', apiServerEndpoint: 'https://x', certificateAuthority: 'eA==', cidr };
+  const source = { apiVersion: 'node.eks.aws/v1alpha1' as const, kind: 'NodeConfig' as const, spec: { cluster, ...more } };
+  return { origins: {}, config: source, source, cluster: { cluster, fetched: [], origin: 'user data', warnings: [] }, versionWarnings: [] } as ConfigValue;
+}
+
 const unit = (over: Partial<UnitStatus>): UnitStatus => ({
   unit: 'x.service',
   loadState: 'loaded',
@@ -156,13 +163,7 @@ describe('ca check', () => {
 });
 
 describe('files check', () => {
-  const cluster = { name: 'c', apiServerEndpoint: 'https://x', certificateAuthority: 'eA==', cidr: '10.100.0.0/16' };
-  const source = {
-    apiVersion: 'node.eks.aws/v1alpha1' as const,
-    kind: 'NodeConfig' as const,
-    spec: { cluster, kubelet: { flags: ['--hostname-override=worker-1'] } },
-  };
-  const value: ConfigValue = { origins: {}, config: source, source, cluster: { cluster, fetched: [], origin: 'user data', warnings: [] }, versionWarnings: [] };
+  const value = userDataConfig('10.100.0.0/16', { kubelet: { flags: ['--hostname-override=worker-1'] } });
   const withWarnings = (warnings: string[]) =>
     fakeDeps({
       plan: async () => ({ plan: { files: [{ path: '/etc/x', mode: 0o644, content: 'x' }], units: [], warnings } }) as unknown as NodePlan,
@@ -173,7 +174,7 @@ describe('files check', () => {
 
   it("names what init warns about on this instance alone, and leaves the config line's warnings to it", async () => {
     const instanceOnly = 'spec.kubelet.maxPodsExpression: "max_pods - 30" gives -1 on this instance (m5.large); using the ENI formula (29)';
-    const shared = configWarnings(source);
+    const shared = configWarnings(value.source);
     expect(shared).toEqual([everywhere]);
     const r = await one(filesCheck(withWarnings([...shared, instanceOnly])), { name: 'config', value });
     expect(r).toMatchObject({ status: 'warn', detail: `1 files match what init plans; on this instance init warns: ${instanceOnly}` });
@@ -345,15 +346,7 @@ describe('forward-policy check', () => {
   });
 
   it('on an IPv6 cluster judges ip6tables too: its DROP fails, and neither chain is read twice', async () => {
-    const cluster = { name: 'c', apiServerEndpoint: 'https://x', certificateAuthority: 'eA==', cidr: 'fd00:10:100::/108' };
-    const source = { apiVersion: 'node.eks.aws/v1alpha1' as const, kind: 'NodeConfig' as const, spec: { cluster } };
-    const config: ConfigValue = {
-      origins: {},
-      config: source,
-      source,
-      cluster: { cluster, fetched: [], origin: 'user data', warnings: [] },
-      versionWarnings: [],
-    };
+    const config = userDataConfig('fd00:10:100::/108');
     const asked: string[] = [];
     const chains =
       (v4: string, v6: string) =>
@@ -378,7 +371,7 @@ describe('forward-policy check', () => {
     });
     // an IPv4 cluster's line reads iptables alone, as before
     asked.length = 0;
-    const v4 = { ...config, config: { ...source, spec: { cluster: { ...cluster, cidr: '10.100.0.0/16' } } } };
+    const v4 = userDataConfig('10.100.0.0/16');
     expect(await one(forwardCheck(fakeDeps({ forwardChain: chains('ACCEPT', 'DROP') })), { name: 'config', value: v4 })).toMatchObject({ status: 'ok' });
     expect(asked).toEqual(['ipv4']);
   });
@@ -400,19 +393,7 @@ describe('forward-policy check', () => {
 });
 
 describe('environment check', () => {
-  const cluster = { name: 'c', apiServerEndpoint: 'https://x', certificateAuthority: 'eA==', cidr: '10.100.0.0/16' };
-  const source = {
-    apiVersion: 'node.eks.aws/v1alpha1' as const,
-    kind: 'NodeConfig' as const,
-    spec: { cluster, instance: { environment: { default: { HTTPS_PROXY: 'http://proxy:3128' }, containerd: { GOGC: '50' } } } },
-  };
-  const config: ConfigValue = {
-    origins: {},
-    config: source,
-    source,
-    cluster: { cluster, fetched: [], origin: 'user data', warnings: [] },
-    versionWarnings: [],
-  };
+  const config = userDataConfig('10.100.0.0/16', { instance: { environment: { default: { HTTPS_PROXY: 'http://proxy:3128' }, containerd: { GOGC: '50' } } } });
 
   it("names PassEnvironment= as the cause when a unit gets PID 1's value over the user data's", async () => {
     const manager = { HTTPS_PROXY: 'http://proxy:3128' };
