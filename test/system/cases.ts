@@ -69,9 +69,17 @@ export interface SystemCase {
   earlyStart?: boolean;
   /**
    * the user data sets spec.instance.environment (every service's and containerd's): doctor's
-   * environment line must find this many variables where the user data puts them
+   * environment line must find this many variables where the user data puts them (with
+   * passedToKubelet, the one it names instead, the others where the user data puts them)
    */
   environmentVariables?: number;
+  /**
+   * a variable PID 1 gets from the kernel command line (a bare NAME=value word, as an image's
+   * boot loader could carry one), which the user-data script's kubelet drop-in passes with
+   * PassEnvironment= over the user data's every-service value: the kubelet's process must hold
+   * PID 1's value, and doctor's environment line must say so, naming PassEnvironment=
+   */
+  passedToKubelet?: { name: string; value: string };
 }
 
 const completeCluster = (c: CaseCluster) => `  cluster:
@@ -129,6 +137,7 @@ export const CASES: SystemCase[] = [
     // every service's variable (DefaultEnvironment=, systemd re-executed by the run phase before
     // it starts containerd) and containerd's own drop-in: containerd gets 2, the kubelet 1
     environmentVariables: 3,
+    passedToKubelet: { name: 'EKS_NODE_TEST_EVERY_SERVICE', value: 'from-the-kernel-command-line' },
     userData: (c) => `MIME-Version: 1.0
 Content-Type: multipart/mixed; boundary="//"
 
@@ -148,6 +157,9 @@ spec:
       - --node-labels=dropped-in-by=user-data-script
 EOF
 echo "hello from a user-data script" > /var/lib/system-test/user-data-script-ran
+# as an image could: the kubelet takes this variable from PID 1 (the kernel command line)
+mkdir -p /etc/systemd/system/kubelet.service.d
+printf '[Service]\\nPassEnvironment=EKS_NODE_TEST_EVERY_SERVICE\\n' > /etc/systemd/system/kubelet.service.d/60-system-test-pass.conf
 
 --//
 Content-Type: application/node.eks.aws

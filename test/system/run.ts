@@ -448,7 +448,8 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
       `doctor's serving-cert line is not ok:\n${r.stdout}`,
     );
     // what the user data sets for the units, as real systemd gives it to them after a daemon-reexec
-    if (c.environmentVariables !== undefined)
+    if (c.passedToKubelet) await expectPassedToKubelet(vm, c.passedToKubelet, r.stdout);
+    else if (c.environmentVariables !== undefined)
       expect(
         new RegExp(
           `^ok +environment +containerd\\.service, kubelet\\.service get the ${c.environmentVariables} variables the user data sets for them`,
@@ -498,6 +499,34 @@ interface CaseRun {
 
 const CNI_RESULTS = '/var/lib/cni/results';
 const STALE_CNI_RESULT = `${CNI_RESULTS}/eks-node-test-stale-result`;
+
+/**
+ * A variable the kubelet's PassEnvironment= takes from PID 1 over the user data's every-service
+ * value: the kubelet's process holds PID 1's value and containerd's the user data's (what real
+ * systemd did), and doctor's environment line names that one difference and its cause, and no
+ * other (containerd's two variables are where the user data puts them).
+ */
+async function expectPassedToKubelet(vm: SshTarget, passed: { name: string; value: string }, report: string): Promise<void> {
+  const environ = async (unit: string) => {
+    const pid = (await sshOk(vm, `systemctl show --property=MainPID --value ${unit}`)).trim();
+    return (await sshOk(vm, `tr '\\0' '\\n' </proc/${pid}/environ`)).split('\n');
+  };
+  const kubelet = await environ('kubelet.service');
+  expect(
+    kubelet.includes(`${passed.name}=${passed.value}`),
+    `the kubelet's process does not hold PID 1's ${passed.name}:\n${kubelet.filter((l) => l.startsWith('EKS_NODE_TEST_')).join('\n')}`,
+  );
+  const containerd = await environ('containerd.service');
+  expect(!containerd.includes(`${passed.name}=${passed.value}`), `containerd's process holds PID 1's ${passed.name}, which only the kubelet passes`);
+  const line = report.split('\n').find((l) => /^\S+ +environment +/.test(l)) ?? '';
+  const expected = `what the user data sets is not what the units get: kubelet.service: ${passed.name} is PID 1's own (from the kernel command line or the initrd), which the unit's PassEnvironment= passes over systemd's default environment`;
+  // text mode: the status, the name, the detail, then ` -- hint: ` and the hint
+  expect(
+    line.replace(/^warn +environment +/, '').split(' -- hint: ')[0] === expected,
+    `doctor's environment line is not the warning naming PassEnvironment=:\n${line}`,
+  );
+  expect(!line.includes(passed.value), `doctor's environment line shows a value: ${line}`);
+}
 
 /** The join case's checks after the Node registered: the node, its files, the image, and a reboot when the case asks. */
 async function checkJoinedCase(
@@ -633,6 +662,8 @@ async function runCase(c: SystemCase, run: CaseRun): Promise<CaseReport> {
         `systemd.setenv=AWS_ENDPOINT_URL_EKS=http://${GUEST.eks}`,
         `systemd.setenv=AWS_ENDPOINT_URL_EC2=http://${GUEST.ec2}`,
         `systemd.set_credential=ssh.authorized_keys.root:${publicKey}`,
+        // a bare NAME=value word: the kernel puts it in PID 1's environment
+        ...(c.passedToKubelet ? [`${c.passedToKubelet.name}=${c.passedToKubelet.value}`] : []),
       ],
       forwards: [
         { guestIp: GUEST.imds, guestPort: 80, hostPort: cloud.imdsPort },
