@@ -1016,13 +1016,13 @@ describe('doctor names the cause of each join failure', () => {
   it('user data init went on with: config warns naming each warning, the checks after it run, and exits 0', async () => {
     const config = nodeConfig() as unknown as { spec: { cluster: Record<string, unknown>; instance?: unknown } };
     config.spec.cluster.futureField = true;
-    config.spec.instance = { localStorage: { disabledMounts: ['SOCI'] } };
+    config.spec.instance = { futureInstanceField: 'x' };
     imds.setUserData(stringify(config));
     const r = await doctorJson();
     expect(r.by('config'), r.stdout).toMatchObject({
       status: 'warn',
       detail: expect.stringMatching(
-        /^usable \(1 document\) with 2 warnings: imds:\/\/user-data: spec\.cluster\.futureField: unknown field; spec\.instance\.localStorage\.disabledMounts: "SOCI" is accepted and ignored/,
+        /^usable \(1 document\) with 2 warnings: imds:\/\/user-data: spec\.cluster\.futureField: unknown field; imds:\/\/user-data: spec\.instance\.futureInstanceField: unknown field/,
       ),
     });
     expect(r.by('config').hint).toContain('config check');

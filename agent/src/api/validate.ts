@@ -378,19 +378,3 @@ export function advisoryProblems(config: NodeConfig): string[] {
   }
   return problems;
 }
-
-/**
- * Fields the API accepts (user data written for other nodes must keep working) but this agent
- * does not act on yet, named so a user is never left believing they took effect.
- */
-export function unappliedFields(config: NodeConfig): string[] {
-  const spec = config.spec ?? {};
-  const notes: string[] = [];
-  if (spec.instance?.localStorage?.disabledMounts?.includes('SOCI')) {
-    notes.push(
-      'spec.instance.localStorage.disabledMounts: "SOCI" is accepted and ignored: this image does not pull images through the SOCI snapshotter, so there is no SOCI directory to keep off local storage',
-    );
-  }
-  if (spec.featureGates?.FastImagePull !== undefined) notes.push('spec.featureGates.FastImagePull is accepted but has no effect yet');
-  return notes;
-}

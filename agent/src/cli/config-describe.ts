@@ -3,7 +3,8 @@ import type { NodeConfig } from '../api/schema.js';
 import { proxySettings } from '../aws/proxy.js';
 import { trustOptions } from '../aws/trust.js';
 import { PATHS } from '../render/paths.js';
-import { DEFAULT_ENVIRONMENT_KEY, unappliedFields } from '../api/validate.js';
+import { DEFAULT_ENVIRONMENT_KEY } from '../api/validate.js';
+import { fastImagePullNote } from '../render/fast-image-pull.js';
 import { configWarnings, kubeletVersionWarnings } from '../render/config-warnings.js';
 import { parseVersion } from '../render/versions.js';
 import { defaultExec, findKubeletVersion, findOnPath, type FoundVersion, kubeletVersionRecorded } from '../facts/versions.js';
@@ -114,7 +115,8 @@ const KUBELET_VERSION_TIMEOUT_MS = 10_000;
 export function configRemarks(loaded: LoadedConfig): string[] {
   return [
     ...loaded.notes.map((note) => `note: ${note}`),
-    ...unappliedFields(loaded.config).map((note) => `note: ${note}`),
+    // a gate whose effect depends on the instance and the image, which a config alone does not name
+    ...(loaded.config.spec?.featureGates?.FastImagePull === true ? [`note: ${fastImagePullNote}`] : []),
     // what render and init will warn about, so a reader sees it before a node does
     ...configWarnings(loaded.config).map((warning) => `warning: ${warning}`),
   ];

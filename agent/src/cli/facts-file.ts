@@ -21,6 +21,8 @@ const instanceFactsSchema = z.strictObject({
   kubeletVersion: text,
   containerdVersion: text,
   imdsOverIpv6: z.optional(z.boolean()),
+  /** not an instance fact but the image's: whether it has the SOCI snapshotter (FastImagePull); absent, render looks on this machine */
+  sociSnapshotter: z.optional(z.boolean()),
 });
 
 /** The cluster details `render --cluster` takes, the subset of eks:DescribeCluster it needs. */
@@ -73,7 +75,7 @@ function check<T>(schema: z.ZodMiniType<T>, value: unknown, option: string, file
   );
 }
 
-export async function readInstanceFacts(file: string): Promise<InstanceFacts> {
+export async function readInstanceFacts(file: string): Promise<InstanceFacts & { sociSnapshotter?: boolean }> {
   return check(instanceFactsSchema, await readJson('--instance', file), '--instance', file);
 }
 

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { describeCause } from '../errors.js';
 import type { NodeConfig } from '../api/schema.js';
-import { unappliedFields } from '../api/validate.js';
 import {
   applyConfigPhase,
   applyRunPhase,
@@ -175,7 +174,7 @@ export async function run(
     }
   }
   if (configure) {
-    for (const warning of [...loaded.advisories, ...unappliedFields(loaded.config)]) log(`warning: ${warning}`);
+    for (const warning of loaded.advisories) log(`warning: ${warning}`);
     for (const note of loaded.notes) log(`note: ${note}`);
     const spec = loaded.config.spec;
     // The resolvers must be in place before the first call that needs DNS (eks:DescribeCluster,

@@ -1,5 +1,4 @@
 import { mkdir } from 'node:fs/promises';
-import { unappliedFields } from '../api/validate.js';
 import { writeFiles } from '../apply/index.js';
 import { planNode } from '../boot.js';
 import { EnvironmentError, InputError, describeCause } from '../errors.js';
@@ -29,7 +28,7 @@ export async function run(options: RenderCliOptions, _env: Env, out: (line: stri
   if (options.configSources.length === 0) {
     throw new InputError("render: option '-c, --config-source <uri>' is required (render is offline; give the user data as -c file:///path)");
   }
-  const [loaded, instance, clusterFile] = await Promise.all([
+  const [loaded, { sociSnapshotter, ...instance }, clusterFile] = await Promise.all([
     loadConfig(options.configSources, {
       imds: () => {
         throw new Error('internal: render reached for IMDS');
@@ -54,10 +53,15 @@ export async function run(options: RenderCliOptions, _env: Env, out: (line: stri
       : undefined;
   // like init, the baked instance-type table and sandbox image are read from this machine when present
   const { plan, config } = await planNode(loaded.config, {
-    facts: { root: '/', instance, ...(options.instanceTypes ? { instanceTypesTable: options.instanceTypes } : {}) },
+    facts: {
+      root: '/',
+      instance,
+      ...(options.instanceTypes ? { instanceTypesTable: options.instanceTypes } : {}),
+      ...(sociSnapshotter === undefined ? {} : { sociSnapshotter }),
+    },
     cluster: file ? { file } : {},
   });
-  plan.warnings.unshift(...loaded.advisories, ...unappliedFields(loaded.config));
+  plan.warnings.unshift(...loaded.advisories);
   try {
     await mkdir(options.out, { recursive: true });
     await writeFiles(plan.files, { root: options.out });

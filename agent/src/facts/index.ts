@@ -7,6 +7,7 @@ import { gatherInstanceFacts, readInterfaceIpv6 } from './instance.js';
 import { readSandboxImage } from './sandbox-image.js';
 import { readAcceleratorFacts } from './accelerators.js';
 import { readPodResolvConf } from './resolv-conf.js';
+import { hasSociSnapshotter } from './soci-snapshotter.js';
 import type { AcceleratorFacts } from './types.js';
 import type { Facts, InstanceFacts } from './types.js';
 
@@ -29,6 +30,8 @@ export interface FactSources {
   needEniLimits?: boolean;
   /** false: the interface's IPv6 address is not asked of IMDS (see GatherOptions.ipv6) */
   needIpv6?: boolean;
+  /** whether the image has the SOCI snapshotter, as a facts file says; otherwise looked for under `root` */
+  sociSnapshotter?: boolean;
 }
 
 export interface GatheredFacts {
@@ -91,6 +94,8 @@ export async function gatherFacts(sources: FactSources): Promise<GatheredFacts> 
     gathered ? readAcceleratorFacts(sources.root) : Promise.resolve<AcceleratorFacts | undefined>(undefined),
   ]);
   const podResolvConf = gathered ? readPodResolvConf(sources.root) : undefined;
+  // an image fact, like the sandbox image: render on a laptop asks the facts file, else this machine
+  const sociSnapshotter = sources.sociSnapshotter ?? hasSociSnapshotter(sources.root);
   return {
     facts: {
       instance,
@@ -98,6 +103,7 @@ export async function gatherFacts(sources: FactSources): Promise<GatheredFacts> 
       ...(sandboxImage ? { sandboxImage } : {}),
       ...(accelerators ? { accelerators } : {}),
       ...(podResolvConf ? { podResolvConf } : {}),
+      ...(sociSnapshotter ? { sociSnapshotter } : {}),
     },
     eniSource: sources.needEniLimits === false ? 'not needed' : eni.source,
     nodeName,

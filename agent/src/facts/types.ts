@@ -54,6 +54,8 @@ export interface Facts {
   /** the pause image the image baked and pinned (/etc/eks/sandbox-image.txt), when there is one */
   sandboxImage?: string;
   accelerators?: AcceleratorFacts;
+  /** the image has the SOCI snapshotter (/usr/bin/soci-snapshotter-grpc), which FastImagePull needs */
+  sociSnapshotter?: boolean;
   /** the resolv.conf the kubelet hands pods, when /etc/resolv.conf links to systemd-resolved's stub (facts/resolv-conf.ts) */
   podResolvConf?: string;
 }

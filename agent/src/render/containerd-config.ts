@@ -7,6 +7,7 @@ import type { PlannedFile } from './plan.js';
 import { CRI_IMAGES, CRI_RUNTIME, CRI_V2, isVersion2Shaped, migrateToVersion3 } from './containerd-migrate.js';
 import { atLeast } from './versions.js';
 import { NVIDIA_CONTAINER_RUNTIME } from '../facts/accelerators.js';
+import { SOCI } from './fast-image-pull.js';
 
 const FIELD = 'spec.containerd.config';
 
@@ -45,7 +46,11 @@ export function agentContainerdConfig(ctx: RenderContext): Record<string, unknow
     root: '/var/lib/containerd',
     state: '/run/containerd',
     grpc: { address: PATHS.containerdSocket },
+    // FastImagePull: the SOCI snapshotter, a proxy plugin serving on its own socket, takes the
+    // pulls; it needs the images' snapshot annotations, which CRI otherwise leaves out
+    ...(ctx.fastImagePull ? { proxy_plugins: { soci: { type: 'snapshot', address: SOCI.socket, exports: { root: SOCI.root } } } } : {}),
   };
+  const snapshotter = ctx.fastImagePull ? { snapshotter: 'soci', disable_snapshot_annotations: false } : {};
   if (ctx.containerd.major >= 2) {
     return {
       version: 3n,
@@ -55,6 +60,7 @@ export function agentContainerdConfig(ctx: RenderContext): Record<string, unknow
           discard_unpacked_layers: true,
           pinned_images: { sandbox: ctx.pauseImage },
           registry,
+          ...snapshotter,
         },
         [CRI_RUNTIME]: { cni, enable_cdi: enableCdi, containerd: containerdRuntimes },
       },
@@ -69,7 +75,7 @@ export function agentContainerdConfig(ctx: RenderContext): Record<string, unknow
         enable_cdi: enableCdi,
         sandbox_image: ctx.pauseImage,
         registry,
-        containerd: { ...containerdRuntimes, discard_unpacked_layers: true },
+        containerd: { ...containerdRuntimes, discard_unpacked_layers: true, ...snapshotter },
       },
     },
   };

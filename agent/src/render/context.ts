@@ -11,6 +11,7 @@ import { type KubeletDefaults, kubeletVersionedDefaults } from './kubelet-defaul
 import { kubeletFragmentFor, kubeletVersionWarnings } from './config-warnings.js';
 import { kubeReserved } from './reserved.js';
 import { decideReservedMemory, type MemoryReservation } from './reserved-memory.js';
+import { decideFastImagePull } from './fast-image-pull.js';
 
 export interface RenderOptions {
   /** sandbox image for containerd; default: the EKS pause image of the instance's region */
@@ -43,6 +44,8 @@ export interface RenderContext {
   /** kubelet >= 1.28 reads drop-ins from --config-dir */
   kubeletDropIn: boolean;
   pauseImage: string;
+  /** FastImagePull is on and taken here: containerd pulls through the SOCI snapshotter (fast-image-pull.ts) */
+  fastImagePull: boolean;
   warnings: string[];
 }
 
@@ -90,6 +93,7 @@ export function buildContext(config: ResolvedNodeConfig, facts: Facts, options: 
     kubeletFragment,
     spec.kubelet?.flags,
   );
+  const fastPull = decideFastImagePull(spec.featureGates, facts);
   return {
     config,
     parsed,
@@ -105,11 +109,13 @@ export function buildContext(config: ResolvedNodeConfig, facts: Facts, options: 
     kubeletFragment,
     kubeletDropIn: atLeast(kubelet, 1, 28),
     pauseImage: options.pauseImage ?? facts.sandboxImage ?? defaultPauseImage(instance.region),
+    fastImagePull: fastPull.use,
     warnings: [
       ...decision.warnings,
       ...kubeletFlagWarnings(spec.kubelet?.flags, spec.kubelet?.config),
       ...kubeletVersionWarnings(config, kubelet),
       ...memory.warnings,
+      ...(fastPull.warning ? [fastPull.warning] : []),
     ],
   };
 }

@@ -13,6 +13,8 @@ import { renderUnitEnvironments } from './unit-environment.js';
 import { renderSystemEnvironment } from './system-environment.js';
 import { renderResolvedDropIn } from './resolved.js';
 import { planUnits } from './units.js';
+import { PAUSE_IMAGE_ARCHIVE } from './pause-image.js';
+import { renderSociConfig, renderSociDropIn } from './fast-image-pull.js';
 
 export type { Plan, PlannedFile, UnitAction } from './plan.js';
 export type { RenderOptions } from './context.js';
@@ -40,6 +42,7 @@ export function render(config: ResolvedNodeConfig, facts: Facts, options: Render
     ...renderUnitEnvironments(ctx),
     ...renderSystemEnvironment(ctx),
     ...renderResolvedDropIn(config.spec.instance?.network),
+    ...(ctx.fastImagePull ? [renderSociConfig(), renderSociDropIn(PAUSE_IMAGE_ARCHIVE, ctx.containerd.major)] : []),
   ].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { files, units: planUnits(files), warnings: ctx.warnings };
+  return { files, units: planUnits(files, { fastImagePull: ctx.fastImagePull }), warnings: ctx.warnings };
 }

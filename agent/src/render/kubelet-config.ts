@@ -5,6 +5,7 @@ import type { RenderContext } from './context.js';
 import { stableJson } from '../common/json.js';
 import { deepMerge } from '../common/merge.js';
 import { PATHS } from './paths.js';
+import { SOCI } from './fast-image-pull.js';
 import type { PlannedFile } from './plan.js';
 import { kubeReserved } from './reserved.js';
 
@@ -61,6 +62,8 @@ function agentSettings(ctx: RenderContext): Record<string, unknown> {
     featureGates: ctx.kubeletDefaults.featureGates,
     evictionHard: { ...AGENT_EVICTION_HARD },
     hairpinMode: 'hairpin-veth',
+    // FastImagePull: pulls go to the SOCI snapshotter's image service, which unpacks them in parallel
+    ...(ctx.fastImagePull ? { imageServiceEndpoint: `unix://${SOCI.socket}` } : {}),
     healthzBindAddress: ipv6 ? '::1' : '127.0.0.1',
     kubeReserved: kubeReserved(instance.cpuMillicores, ctx.maxPods),
     // The image runs containerd and the kubelet in runtime.slice and the rest of the OS in

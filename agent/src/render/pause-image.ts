@@ -8,6 +8,9 @@ import { dnsSuffix } from '../aws/partition.js';
  */
 export const PAUSE_IMAGE_TAG = '3.10';
 
+/** The pause image as the image build exported it (scripts/provision/cache-pause-image.sh), for a node to import again. */
+export const PAUSE_IMAGE_ARCHIVE = '/etc/eks/pause-image.tar';
+
 const DEFAULT_ACCOUNT = '602401143452';
 const REGIONAL_ACCOUNTS: Readonly<Record<string, string>> = {
   'af-south-1': '877085696533',

@@ -1,5 +1,6 @@
 import { CONTAINERD_UNIT, KUBELET_UNIT, PATHS, unitEnvironmentPath } from './paths.js';
 import type { PlannedFile, UnitAction } from './plan.js';
+import { SOCI } from './fast-image-pull.js';
 
 /** How long the run phase waits for containerd to report active before it gives up. */
 export const CONTAINERD_ACTIVE_TIMEOUT_SECONDS = 60;
@@ -10,7 +11,7 @@ export const CONTAINERD_ACTIVE_TIMEOUT_SECONDS = 60;
  * it (the kubelet fails its first CRI calls otherwise), then restart the kubelet. Each action
  * lists the files whose change makes it necessary.
  */
-export function planUnits(files: PlannedFile[]): UnitAction[] {
+export function planUnits(files: PlannedFile[], options: { fastImagePull?: boolean } = {}): UnitAction[] {
   const planned = new Set(files.map((f) => f.path));
   const present = (paths: string[]) => paths.filter((p) => planned.has(p));
   const dropIns = files
@@ -22,11 +23,13 @@ export function planUnits(files: PlannedFile[]): UnitAction[] {
   // systemd version, and units started afterwards (the restarts below) inherit it.
   if (planned.has(PATHS.systemEnvironment)) actions.push({ kind: 'daemon-reexec', triggeredBy: [PATHS.systemEnvironment] });
   if (dropIns.length > 0) actions.push({ kind: 'daemon-reload', triggeredBy: dropIns });
+  // FastImagePull: the snapshotter reads its configuration as it starts, and containerd needs it serving
+  if (options.fastImagePull) actions.push({ kind: 'restart', unit: SOCI.unit, triggeredBy: present([SOCI.config, PATHS.systemEnvironment]) });
   actions.push({
     kind: 'restart',
     unit: CONTAINERD_UNIT,
     waitActiveSeconds: CONTAINERD_ACTIVE_TIMEOUT_SECONDS,
-    triggeredBy: present([PATHS.containerdConfig, PATHS.baseRuntimeSpec, PATHS.systemEnvironment, unitEnvironmentPath(CONTAINERD_UNIT)]),
+    triggeredBy: present([PATHS.containerdConfig, PATHS.baseRuntimeSpec, PATHS.systemEnvironment, SOCI.containerdDropIn, unitEnvironmentPath(CONTAINERD_UNIT)]),
   });
   actions.push({
     kind: 'restart',

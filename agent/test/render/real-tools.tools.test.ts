@@ -55,9 +55,17 @@ describe('rendered files read by real tools', () => {
       expect(stdout, name).toMatch(/sandbox_image = ".+\/eks\/pause:3\.10"/);
       expect(stdout, name).toContain('base_runtime_spec = "/etc/containerd/base-runtime-spec.json"');
       expect(stdout, name).toMatch(/config_path = "\/etc\/containerd\/certs\.d/);
+      if (name === 'fast-image-pull') {
+        // the snapshotter CRI pulls through, and the proxy plugin that serves it, as containerd read them
+        expect(stdout, name).toMatch(/^\s*snapshotter = "soci"$/m);
+        // (containerd 1.6 here predates the proxy plugins' `exports`, and drops it from the dump)
+        expect(stdout, name).toMatch(
+          /\[proxy_plugins\.soci\]\n\s*address = "\/run\/soci-snapshotter-grpc\/soci-snapshotter-grpc\.sock"\n\s*type = "snapshot"\n/,
+        );
+      }
       checked++;
     }
-    expect(checked).toBeGreaterThanOrEqual(5);
+    expect(checked).toBeGreaterThanOrEqual(6);
   });
 
   it("kubectl parses the kubeconfig (a local cluster's bootstrap kubeconfig) and sees the exec credential plugin", async () => {
@@ -99,6 +107,23 @@ describe('rendered files read by real tools', () => {
       const view = JSON.parse(stdout) as { users: Array<{ user: { exec: { args: unknown[] } } }> };
       expect(view.users[0]?.user.exec.args, clusterName).toEqual(['token', '-i', clusterName, '--region', input.facts.instance.region]);
     }
+  });
+
+  it("systemd-analyze verify reports nothing for FastImagePull's containerd drop-in", async () => {
+    const dropIn = plans.get('fast-image-pull')?.files.find((f) => f.path === '/etc/systemd/system/containerd.service.d/20-eks-node-soci.conf');
+    expect(dropIn).toBeDefined();
+    const unitDir = join(dir, 'soci-units');
+    for (const unit of ['containerd.service', 'soci-snapshotter.service']) {
+      await put(`soci-units/${unit}`, '[Unit]\nDescription=stand-in for the real unit\n[Service]\nExecStart=/bin/true\n');
+    }
+    await put('soci-units/containerd.service.d/20-eks-node-soci.conf', dropIn!.content);
+    const result = await execa('systemd-analyze', ['verify', '--man=no', './containerd.service'], { cwd: unitDir, reject: false, timeout: 20_000 });
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    // and the command it runs after containerd starts is one the shell reads as written
+    const line = dropIn!.content.match(/^ExecStartPost=\/bin\/sh -c '(.*)'$/m)?.[1];
+    expect(line).toBeDefined();
+    expect((await execa('sh', ['-n', '-c', line!], { reject: false })).exitCode).toBe(0);
   });
 
   it('systemd-analyze verify reports nothing for the unit environment drop-ins', async () => {

@@ -4,7 +4,7 @@ import { InputError, describeCause } from '../../errors.js';
 import type { NodeConfig, ResolvedNodeConfig } from '../../api/schema.js';
 import { withCluster } from '../../boot.js';
 import type { ClusterOrigin, ClusterResolution } from '../../facts/cluster.js';
-import { missingClusterFields, unappliedFields } from '../../api/validate.js';
+import { missingClusterFields } from '../../api/validate.js';
 import { configWarnings, kubeletVersionWarnings } from '../../render/config-warnings.js';
 import { parseVersion } from '../../render/versions.js';
 import type { Check } from '../runner.js';
@@ -93,11 +93,11 @@ export function configCheck(deps: DoctorDeps, sources: string[]): Check {
         ...(identity ? { identity } : {}),
         versionWarnings,
       } satisfies ConfigValue;
-      // What init warned about and went on (unknown fields, a relative CA bundle path, a field
-      // accepted but not acted on, what render warns about whatever the instance or for this
+      // What init warned about and went on (unknown fields, a relative CA bundle path, what
+      // render warns about whatever the instance or for this
       // kubelet, a discarded cache): config check calls the first two errors (on a node, the
       // kubelet's too) and prints the others, so doctor does not call the config plainly valid.
-      const warnings = [...loaded.advisories, ...unappliedFields(loaded.config), ...configWarnings(loaded.config), ...versionWarnings, ...resolution.warnings];
+      const warnings = [...loaded.advisories, ...configWarnings(loaded.config), ...versionWarnings, ...resolution.warnings];
       if (warnings.length > 0) {
         return {
           status: 'warn',
