@@ -1,3 +1,4 @@
+import { hasSociSnapshotter } from '../facts/soci-snapshotter.js';
 import { missingClusterFields } from '../api/validate.js';
 import { InputError } from '../errors.js';
 import { loadConfig } from '../sources/index.js';
@@ -25,9 +26,10 @@ export async function run(options: ConfigCheckOptions, env: Env, print: (line: s
   out(`merged ${loaded.documents.length} NodeConfig document(s): ${loaded.documents.join(', ')}`);
   for (const note of loaded.ignored) out(`ignored: ${note}`);
   for (const line of configRemarks(loaded)) out(line);
-  const storage = localStorageIntent(loaded.config.spec);
   // what the run phase would do with this machine's disks (on a workstation: none found)
-  const storageLine = describeLocalStorageOn(options.root ?? '/', storage);
+  const root = options.root ?? '/';
+  const storage = localStorageIntent(loaded.config.spec, { sociSnapshotter: hasSociSnapshotter(root) });
+  const storageLine = describeLocalStorageOn(root, storage);
   if (storageLine) out(storageLine);
   const missing = missingClusterFields(loaded.config.spec?.cluster);
   out(

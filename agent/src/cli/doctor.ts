@@ -1,3 +1,4 @@
+import { hasSociSnapshotter } from '../facts/soci-snapshotter.js';
 import { lookup } from 'node:dns/promises';
 import { open, readdir, readFile, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -190,6 +191,7 @@ export async function createDoctorDeps(env: Env, options: { timeoutSeconds?: num
     },
     describeCluster: (name, ctx) => createEksApi(aws('eks', ctx.region, ctx)).describeCluster(name),
     localStorage: (intent) => inspectLocalStorage(root, intent),
+    sociSnapshotter: hasSociSnapshotter(root),
     async getCallerIdentity(ctx) {
       const options = aws('sts', ctx.region, ctx);
       const caller = await getCallerIdentity(options);

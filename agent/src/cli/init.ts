@@ -212,7 +212,7 @@ export async function run(
       step,
     );
     for (const warning of plan.warnings) log(`warning: ${warning}`);
-    const storage = localStorageIntent(loaded.config.spec);
+    const storage = localStorageIntent(loaded.config.spec, { sociSnapshotter: facts.facts.sociSnapshotter === true });
     const pinOptions = { root: options.root, cluster: resolvedConfig.spec.cluster, seed: facts.facts.instance.instanceId };
     if (options.dryRun) {
       for (const line of formatPlan(plan)) out(line);

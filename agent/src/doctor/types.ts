@@ -90,6 +90,8 @@ export interface DoctorDeps {
   getCallerIdentity(ctx: { region: string; credentials: AwsCredentials; timeoutMs: number }): Promise<CallerIdentity & { trustedBundle?: string }>;
   /** the instance-store disks, array, mounts and the agent's fstab block under the root, read as the run phase reads them */
   localStorage(intent: LocalStorageIntent | undefined): LocalStorageState;
+  /** the image under the root has the SOCI snapshotter (facts/soci-snapshotter.ts), whose directory local storage moves too */
+  sociSnapshotter?: boolean;
   /** every address a host name resolves to */
   lookup(host: string): Promise<string[]>;
   /** reads a file under the root (absolute node path); undefined when missing */

@@ -31,14 +31,21 @@ const BINDS = [
   { path: '/var/lib/containerd', unit: 'containerd.service', disabledBy: 'Containerd' },
   { path: '/var/log/pods', unit: 'kubelet.service', disabledBy: 'PodLogs' },
   { path: '/var/lib/kubelet', unit: 'kubelet.service', disabledBy: undefined },
+  // the SOCI snapshotter's snapshots (FastImagePull unpacks images there), on images that have it
+  { path: '/var/lib/soci-snapshotter-grpc', unit: 'soci-snapshotter.service', disabledBy: 'SOCI' },
 ] as const;
 
+export interface IntentOptions {
+  /** the image has the SOCI snapshotter (facts/soci-snapshotter.ts): its directory moves too, unless disabledMounts has `SOCI` */
+  sociSnapshotter?: boolean;
+}
+
 /**
- * The intent of `spec.instance.localStorage`, or undefined when it names no strategy.
- * `SOCI` in disabledMounts is accepted and has nothing to disable: the SOCI snapshotter is not
- * installed, so its directory is never moved.
+ * The intent of `spec.instance.localStorage`, or undefined when it names no strategy. On an image
+ * without the SOCI snapshotter its directory is not moved (there is nothing there to keep), and
+ * `SOCI` in disabledMounts has nothing to disable.
  */
-export function localStorageIntent(spec: NodeConfigSpec | undefined): LocalStorageIntent | undefined {
+export function localStorageIntent(spec: NodeConfigSpec | undefined, options: IntentOptions = {}): LocalStorageIntent | undefined {
   const ls = spec?.instance?.localStorage;
   if (!ls?.strategy) return undefined;
   const mountDir = posix.normalize(ls.mountPath ?? DEFAULT_MOUNT_DIR).replace(/(.)\/$/, '$1');
@@ -47,7 +54,7 @@ export function localStorageIntent(spec: NodeConfigSpec | undefined): LocalStora
   const bindMounts =
     ls.strategy === 'Mount'
       ? []
-      : BINDS.filter((b) => !b.disabledBy || !disabled.has(b.disabledBy)).map((b) => ({
+      : BINDS.filter((b) => (b.disabledBy !== 'SOCI' || options.sociSnapshotter === true) && (!b.disabledBy || !disabled.has(b.disabledBy))).map((b) => ({
           path: b.path,
           source: posix.join(mountDir, '0', posix.basename(b.path)),
           unit: b.unit,

@@ -23,7 +23,7 @@ describe('localStorageIntent', () => {
     expect(localStorageIntent({ instance: { localStorage: { mountPath: '/data' } } })).toBeUndefined();
   });
 
-  it('moves containerd, pod logs and the kubelet onto <mountPath>/0 unless disabled; SOCI is accepted and moves nothing', () => {
+  it('moves containerd, pod logs and the kubelet onto <mountPath>/0 unless disabled; without the SOCI snapshotter its SOCI entry moves nothing', () => {
     expect(localStorageIntent({ instance: { localStorage: { strategy: 'RAID0' } } })).toEqual({
       strategy: 'RAID0',
       mountDir: '/mnt/k8s-disks',
@@ -37,6 +37,19 @@ describe('localStorageIntent', () => {
       instance: { localStorage: { strategy: 'RAID10', mountPath: '/data/', disabledMounts: ['Containerd', 'PodLogs', 'SOCI'] } },
     });
     expect(i?.bindMounts).toEqual([{ path: '/var/lib/kubelet', source: '/data/0/kubelet', unit: 'kubelet.service' }]);
+  });
+
+  it("moves the SOCI snapshotter's directory too on an image that has it, unless disabledMounts names SOCI", () => {
+    const soci = { sociSnapshotter: true };
+    expect(localStorageIntent({ instance: { localStorage: { strategy: 'RAID0' } } }, soci)?.bindMounts.map((b) => [b.path, b.source, b.unit])).toEqual([
+      ['/var/lib/containerd', '/mnt/k8s-disks/0/containerd', 'containerd.service'],
+      ['/var/log/pods', '/mnt/k8s-disks/0/pods', 'kubelet.service'],
+      ['/var/lib/kubelet', '/mnt/k8s-disks/0/kubelet', 'kubelet.service'],
+      ['/var/lib/soci-snapshotter-grpc', '/mnt/k8s-disks/0/soci-snapshotter-grpc', 'soci-snapshotter.service'],
+    ]);
+    const kept = localStorageIntent({ instance: { localStorage: { strategy: 'RAID0', disabledMounts: ['SOCI'] } } }, soci);
+    expect(kept?.bindMounts.map((b) => b.path)).toEqual(['/var/lib/containerd', '/var/log/pods', '/var/lib/kubelet']);
+    expect(localStorageIntent({ instance: { localStorage: { strategy: 'Mount' } } }, soci)?.bindMounts).toEqual([]);
   });
 
   it('gives Mount no bind mounts, as the AMI does', () => {

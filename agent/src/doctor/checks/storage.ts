@@ -17,7 +17,7 @@ export function storageCheck(deps: DoctorDeps): Check {
     timeoutMs: 2_000,
     async run(ctx) {
       const { source } = ctx.value<ConfigValue>('config');
-      return judgeLocalStorage(deps.localStorage(localStorageIntent(source.spec)));
+      return judgeLocalStorage(deps.localStorage(localStorageIntent(source.spec, { sociSnapshotter: deps.sociSnapshotter === true })));
     },
   };
 }
