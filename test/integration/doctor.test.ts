@@ -68,6 +68,7 @@ describe('doctor on a healthy node', () => {
       'unit:containerd',
       'unit:eks-node-agent-run',
       'unit:kubelet',
+      'unit:soci-snapshotter',
       'registration',
       'serving-cert',
       'pods',
@@ -248,9 +249,9 @@ describe('doctor on a healthy node', () => {
     const r = await doctor();
     expect(r.exitCode).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines).toHaveLength(26);
+    expect(lines).toHaveLength(27);
     expect(lines[0]).toMatch(/^ok +imds +IMDSv2 token and identity: i-0123456789abcdef0/);
-    expect(lines.at(-1)).toBe('0 failed, 0 warnings, 25 ok, 0 skipped');
+    expect(lines.at(-1)).toBe('0 failed, 0 warnings, 26 ok, 0 skipped');
   });
 });
 

@@ -15,7 +15,7 @@ import { environmentCheck } from './checks/environment.js';
 import { forwardCheck } from './checks/forward.js';
 import { nodeNameCheck } from './checks/node-name.js';
 import { servingCertCheck } from './checks/serving-cert.js';
-import { UNITS, unitCheck } from './checks/services.js';
+import { UNITS, sociUnitCheck, unitCheck } from './checks/services.js';
 import { scrub, secretsOf } from './scrub.js';
 
 export interface DoctorRunOptions {
@@ -45,6 +45,7 @@ export function buildChecks(deps: DoctorDeps, options: DoctorRunOptions): Check[
     cloudInitCheck(deps),
     environmentCheck(deps),
     ...UNITS.map(({ unit, oneshot }) => unitCheck(deps, unit, oneshot)),
+    sociUnitCheck(deps),
     registrationCheck(deps),
     servingCertCheck(deps),
     podsCheck(deps),

@@ -1,8 +1,8 @@
 import { X509Certificate } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestCa } from '../../../test/support/pki.js';
 import { runChecks, type Check } from '../../src/doctor/runner.js';
-import { unitCheck } from '../../src/doctor/checks/services.js';
+import { sociUnitCheck, unitCheck } from '../../src/doctor/checks/services.js';
 import { caCheck, droppedHint } from '../../src/doctor/checks/endpoint.js';
 import { checkCertificateAuthority } from '../../src/api/cluster-values.js';
 import { imdsCheck } from '../../src/doctor/checks/imds.js';
@@ -92,6 +92,40 @@ describe('unit checks', () => {
     expect(
       await one(unitCheck(fakeDeps({ systemctlShow: async () => unit({ activeState: 'inactive', subState: 'dead' }) }), 'containerd.service', false)),
     ).toMatchObject({ status: 'fail', hint: expect.stringContaining('systemctl start containerd.service') });
+  });
+});
+
+describe('the SOCI snapshotter unit line', () => {
+  let caBase64 = '';
+  beforeAll(async () => {
+    caBase64 = (await createTestCa()).certBase64;
+  });
+  const planOf = (gates: Record<string, boolean>) => ({
+    plan: render(baseConfig(caBase64, { featureGates: gates }), { ...baseFacts({ cpuMillicores: 8000, memoryMiB: 31_000 }), sociSnapshotter: true }),
+  });
+
+  it('says it is not used where the plan does not pull through SOCI, without asking systemd', async () => {
+    const r = await one(sociUnitCheck(fakeDeps({})), { name: 'files', value: planOf({}) });
+    expect(r).toMatchObject({ name: 'unit:soci-snapshotter', status: 'ok', detail: expect.stringMatching(/^not used: FastImagePull is off or not taken/) });
+  });
+
+  it('judges the unit as the other services where FastImagePull is taken: a failed snapshotter fails, naming its journal', async () => {
+    const asked: string[] = [];
+    const deps = fakeDeps({
+      systemctlShow: async (u) => {
+        asked.push(u);
+        return unit({ activeState: 'failed', subState: 'failed', result: 'exit-code', execMainStatus: '1' });
+      },
+      journal: async () => ['level=fatal msg="failed to load config" error="toml: line 3"'],
+    });
+    const r = await one(sociUnitCheck(deps), { name: 'files', value: planOf({ FastImagePull: true }) });
+    expect(asked).toEqual(['soci-snapshotter.service']);
+    expect(r).toMatchObject({ status: 'fail', detail: expect.stringContaining('journal: "level=fatal msg=\\"failed to load config\\"') });
+    const running = fakeDeps({ systemctlShow: async () => unit({}) });
+    expect(await one(sociUnitCheck(running), { name: 'files', value: planOf({ FastImagePull: true }) })).toMatchObject({
+      status: 'ok',
+      detail: 'active (running), result success',
+    });
   });
 });
 

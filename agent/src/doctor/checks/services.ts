@@ -3,6 +3,8 @@ import { matchJournal } from '../journal-patterns.js';
 import type { Check, Outcome } from '../runner.js';
 import type { DoctorDeps, UnitStatus } from '../types.js';
 import { AGENT_CONFIG_UNIT, AGENT_RUN_UNIT, CONTAINERD_UNIT, KUBELET_UNIT } from '../../render/paths.js';
+import { SOCI } from '../../render/fast-image-pull.js';
+import type { Plan } from '../../render/plan.js';
 
 /** The units the doctor looks at, in boot order. Oneshot units are fine when they ran and exited. */
 export const UNITS: Array<{ unit: string; oneshot: boolean }> = [
@@ -75,6 +77,25 @@ export function unitCheck(deps: DoctorDeps, unit: string, oneshot: boolean): Che
         detail: state(s),
         hint: oneshot ? `${unit} has not run yet (boot still in progress?)` : `${unit} is not running: \`systemctl start ${unit}\`, or see eks-node-agent-run`,
       };
+    },
+  };
+}
+
+/**
+ * The SOCI snapshotter's unit, judged as the others where the plan pulls through it
+ * (FastImagePull taken: render/fast-image-pull.ts); elsewhere one line says it is not used.
+ */
+export function sociUnitCheck(deps: DoctorDeps): Check {
+  const unit = unitCheck(deps, SOCI.unit, false);
+  return {
+    ...unit,
+    needs: ['files'],
+    async run(ctx) {
+      const { plan } = ctx.value<{ plan: Plan }>('files');
+      if (!plan.units.some((a) => a.kind === 'restart' && a.unit === SOCI.unit)) {
+        return { status: 'ok', detail: 'not used: FastImagePull is off or not taken on this node (the files line names why)' };
+      }
+      return unit.run(ctx);
     },
   };
 }
