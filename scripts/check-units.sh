@@ -15,7 +15,7 @@ package_units="$repo/test/provision/fixtures/package-units"
 work="$(mktemp -d)"
 trap 'rm -rf -- "$work"' EXIT
 
-mapfile -t units < <(cd "$rootfs/etc/systemd/system" && find . -maxdepth 1 \( -name '*.service' -o -name '*.slice' \) -printf '%f\n' | LC_ALL=C sort)
+mapfile -t units < <(cd "$rootfs/etc/systemd/system" && find . -maxdepth 1 \( -name '*.service' -o -name '*.slice' -o -name '*.socket' \) -printf '%f\n' | LC_ALL=C sort)
 # Drop-ins are verified through the unit they extend.
 mapfile -t extended < <(cd "$rootfs/etc/systemd/system" && find . -maxdepth 1 -name '*.service.d' -printf '%f\n' | sed 's/\.d$//' | LC_ALL=C sort)
 

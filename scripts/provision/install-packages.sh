@@ -13,6 +13,10 @@ dnf_packages=(
   chrony
   # a shell on a node that did not join (Session Manager), and CloudFormation signals
   amazon-ssm-agent aws-cfn-bootstrap
+  # FastImagePull's parallel pulls (the agent starts it only for nodes that turn the gate on;
+  # its units are the image's own, packer/rootfs); Debian has no package, so the local image
+  # has none and the agent warns there that the gate is not taken
+  soci-snapshotter
 )
 # The kernel and amazon-ec2-net-utils change boot and networking behaviour; containerd
 # and runc are locked by install-containerd.sh.
