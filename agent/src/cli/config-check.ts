@@ -1,7 +1,7 @@
-import { hasSociSnapshotter } from '../facts/soci-snapshotter.js';
 import { missingClusterFields } from '../api/validate.js';
 import { InputError } from '../errors.js';
 import { loadConfig } from '../sources/index.js';
+import { hasSociSnapshotter } from '../facts/soci-snapshotter.js';
 import { checkedProblems, configRemarks, describeNodeEnvironment } from './config-describe.js';
 import { lazyImds, type Env } from './deps.js';
 import { describeLocalStorageOn } from '../apply/local-storage.js';

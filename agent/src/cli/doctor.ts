@@ -1,4 +1,3 @@
-import { hasSociSnapshotter } from '../facts/soci-snapshotter.js';
 import { lookup } from 'node:dns/promises';
 import { open, readdir, readFile, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import { IMDS_ANSWERS_PATH, readImdsAnswers, replayingImds } from '../aws/imds-a
 import { resolveCluster } from '../facts/cluster.js';
 import { readNodeIdentity } from '../facts/instance.js';
 import { defaultExec, parseKubeletVersion, readKubeletVersion } from '../facts/versions.js';
+import { hasSociSnapshotter } from '../facts/soci-snapshotter.js';
 import { proxySettings } from '../aws/proxy.js';
 import { AwsTrust, trustOptions } from '../aws/trust.js';
 import { nodeNameOf } from '../render/context.js';

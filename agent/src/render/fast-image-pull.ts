@@ -60,9 +60,9 @@ export function decideFastImagePull(featureGates: Record<string, boolean> | unde
 
 /**
  * The snapshotter's own configuration: the parallel pull-and-unpack mode, with credentials for
- * private registries taken from containerd's CRI (the kubelet's credential provider answers
- * there), layers kept compressed nowhere (containerd discards them after unpacking anyway) and
- * gzip layers inflated by pigz's unpigz, which the image installs.
+ * private registries taken from the CRI requests it proxies to containerd (the kubelet's
+ * credential provider fills them in), a layer's compressed blob dropped once it is unpacked (as
+ * containerd's CRI is told to), and gzip layers inflated by pigz's unpigz, which the image installs.
  */
 export function renderSociConfig(): PlannedFile {
   const content = [

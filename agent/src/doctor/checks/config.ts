@@ -94,9 +94,9 @@ export function configCheck(deps: DoctorDeps, sources: string[]): Check {
         versionWarnings,
       } satisfies ConfigValue;
       // What init warned about and went on (unknown fields, a relative CA bundle path, what
-      // render warns about whatever the instance or for this
-      // kubelet, a discarded cache): config check calls the first two errors (on a node, the
-      // kubelet's too) and prints the others, so doctor does not call the config plainly valid.
+      // render warns about whatever the instance or for this kubelet, a discarded cache): config
+      // check calls the first two errors (on a node, the kubelet's too) and prints the others, so
+      // doctor does not call the config plainly valid.
       const warnings = [...loaded.advisories, ...configWarnings(loaded.config), ...versionWarnings, ...resolution.warnings];
       if (warnings.length > 0) {
         return {
