@@ -212,6 +212,7 @@ export async function run(
       step,
     );
     for (const warning of plan.warnings) log(`warning: ${warning}`);
+    for (const note of plan.notes ?? []) log(`note: ${note}`);
     const storage = localStorageIntent(loaded.config.spec, { sociSnapshotter: facts.facts.sociSnapshotter === true });
     const pinOptions = { root: options.root, cluster: resolvedConfig.spec.cluster, seed: facts.facts.instance.instanceId };
     if (options.dryRun) {

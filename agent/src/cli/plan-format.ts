@@ -14,11 +14,12 @@ function describeAction(action: UnitAction): string {
   }
 }
 
-/** The plan as text: what would be written and started, then warnings. */
+/** The plan as text: what would be written and started, then warnings and notes. */
 export function formatPlan(plan: Plan): string[] {
   return [
     ...plan.files.map((f) => `file ${f.mode.toString(8).padStart(4, '0')} ${String(Buffer.byteLength(f.content)).padStart(6)} ${f.path}`),
     ...plan.units.map((a) => `unit ${describeAction(a)}`),
     ...plan.warnings.map((w) => `warning ${oneLine(w)}`),
+    ...(plan.notes ?? []).map((n) => `note ${oneLine(n)}`),
   ];
 }

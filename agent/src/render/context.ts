@@ -47,6 +47,8 @@ export interface RenderContext {
   /** FastImagePull is on and taken here: containerd pulls through the SOCI snapshotter (fast-image-pull.ts) */
   fastImagePull: boolean;
   warnings: string[];
+  /** what render decided that a reader may want to know and that is not a problem (Plan.notes) */
+  notes: string[];
 }
 
 const DNS_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
@@ -117,5 +119,6 @@ export function buildContext(config: ResolvedNodeConfig, facts: Facts, options: 
       ...memory.warnings,
       ...(fastPull.warning ? [fastPull.warning] : []),
     ],
+    notes: fastPull.note ? [fastPull.note] : [],
   };
 }

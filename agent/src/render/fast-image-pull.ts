@@ -30,7 +30,9 @@ export const fastImagePullNote = `spec.featureGates.FastImagePull: images are pu
 
 export interface FastImagePullDecision {
   use: boolean;
-  /** why the gate, turned on, is not taken on this node: one line for the warnings */
+  /** the gate is on and the instance too small: documented behaviour, one line for the notes */
+  note?: string;
+  /** the gate is on and the image has no snapshotter, which a user does not expect: one line for the warnings */
   warning?: string;
 }
 
@@ -44,9 +46,10 @@ export function decideFastImagePull(featureGates: Record<string, boolean> | unde
   if (cpuMillicores < FAST_PULL_MIN_CPU_MILLICORES) short.push(`${cpuMillicores / 1000} vCPUs`);
   if (memoryMiB < FAST_PULL_MIN_MEMORY_MIB) short.push(`${gib(memoryMiB)} of memory`);
   if (short.length > 0) {
+    // a fleet's user data may turn the gate on for every size: on a small one this is expected
     return {
       use: false,
-      warning: `spec.featureGates.FastImagePull: not taken on this instance (${short.join(' and ')}; parallel pulls need at least ${FAST_PULL_MIN_CPU_MILLICORES / 1000} vCPUs and ${FAST_PULL_MIN_MEMORY_MIB / 1024} GiB): images are pulled as without the gate`,
+      note: `spec.featureGates.FastImagePull: not taken on this instance (${short.join(' and ')}; parallel pulls need at least ${FAST_PULL_MIN_CPU_MILLICORES / 1000} vCPUs and ${FAST_PULL_MIN_MEMORY_MIB / 1024} GiB): images are pulled as without the gate`,
     };
   }
   if (facts.sociSnapshotter !== true) {

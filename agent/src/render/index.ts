@@ -44,5 +44,10 @@ export function render(config: ResolvedNodeConfig, facts: Facts, options: Render
     ...renderResolvedDropIn(config.spec.instance?.network),
     ...(ctx.fastImagePull ? [renderSociConfig(), renderSociDropIn(PAUSE_IMAGE_ARCHIVE, ctx.containerd.major)] : []),
   ].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { files, units: planUnits(files, { fastImagePull: ctx.fastImagePull }), warnings: ctx.warnings };
+  return {
+    files,
+    units: planUnits(files, { fastImagePull: ctx.fastImagePull }),
+    warnings: ctx.warnings,
+    ...(ctx.notes.length > 0 ? { notes: ctx.notes } : {}),
+  };
 }

@@ -27,4 +27,6 @@ export interface Plan {
   units: UnitAction[];
   /** non-fatal notes for the log (e.g. "max pods: instance type unknown, using 110") */
   warnings: string[];
+  /** decisions a reader may want to know that are not problems (a feature gate not taken on a small instance); absent when none */
+  notes?: string[];
 }

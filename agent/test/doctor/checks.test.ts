@@ -100,13 +100,18 @@ describe('the SOCI snapshotter unit line', () => {
   beforeAll(async () => {
     caBase64 = (await createTestCa()).certBase64;
   });
-  const planOf = (gates: Record<string, boolean>) => ({
-    plan: render(baseConfig(caBase64, { featureGates: gates }), { ...baseFacts({ cpuMillicores: 8000, memoryMiB: 31_000 }), sociSnapshotter: true }),
+  const planOf = (gates: Record<string, boolean>, cpuMillicores = 8000) => ({
+    plan: render(baseConfig(caBase64, { featureGates: gates }), { ...baseFacts({ cpuMillicores, memoryMiB: 31_000 }), sociSnapshotter: true }),
   });
 
-  it('says it is not used where the plan does not pull through SOCI, without asking systemd', async () => {
+  it('says it is not used, and why, where the plan does not pull through SOCI, without asking systemd', async () => {
     const r = await one(sociUnitCheck(fakeDeps({})), { name: 'files', value: planOf({}) });
-    expect(r).toMatchObject({ name: 'unit:soci-snapshotter', status: 'ok', detail: expect.stringMatching(/^not used: FastImagePull is off or not taken/) });
+    expect(r).toMatchObject({ name: 'unit:soci-snapshotter', status: 'ok', detail: 'not used: spec.featureGates.FastImagePull is not on' });
+    const small = await one(sociUnitCheck(fakeDeps({})), { name: 'files', value: planOf({ FastImagePull: true }, 2000) });
+    expect(small).toMatchObject({
+      status: 'ok',
+      detail: expect.stringMatching(/^not used: spec\.featureGates\.FastImagePull: not taken on this instance \(2 vCPUs;/),
+    });
   });
 
   it('judges the unit as the other services where FastImagePull is taken: a failed snapshotter fails, naming its journal', async () => {

@@ -35,20 +35,21 @@ describe('decideFastImagePull', () => {
     expect(decideFastImagePull({ InstanceIdNodeName: true }, big())).toEqual({ use: false });
   });
 
-  it('names what the instance lacks when it is too small', () => {
+  it('names what the instance lacks when it is too small, in a note: a fleet may turn the gate on for every size', () => {
     const small = decideFastImagePull(GATE, big({ cpuMillicores: 2000, memoryMiB: 3800 }));
-    expect(small.use).toBe(false);
-    expect(small.warning).toBe(
-      'spec.featureGates.FastImagePull: not taken on this instance (2 vCPUs and 3.7 GiB of memory; parallel pulls need at least 4 vCPUs and 7 GiB): images are pulled as without the gate',
-    );
-    expect(decideFastImagePull(GATE, big({ memoryMiB: 7 * 1024 - 1 })).warning).toMatch(/\(7\.0 GiB of memory; /);
-    expect(decideFastImagePull(GATE, big({ cpuMillicores: 3999 })).warning).toMatch(/\(3\.999 vCPUs; /);
+    expect(small).toEqual({
+      use: false,
+      note: 'spec.featureGates.FastImagePull: not taken on this instance (2 vCPUs and 3.7 GiB of memory; parallel pulls need at least 4 vCPUs and 7 GiB): images are pulled as without the gate',
+    });
+    expect(decideFastImagePull(GATE, big({ memoryMiB: 7 * 1024 - 1 })).note).toMatch(/\(7\.0 GiB of memory; /);
+    expect(decideFastImagePull(GATE, big({ cpuMillicores: 3999 })).note).toMatch(/\(3\.999 vCPUs; /);
   });
 
   it('is not taken on an image without the snapshotter, whatever the instance', () => {
     const { sociSnapshotter: _, ...without } = big();
     const d = decideFastImagePull(GATE, without);
     expect(d.use).toBe(false);
+    expect(d.note).toBeUndefined();
     expect(d.warning).toBe(
       'spec.featureGates.FastImagePull: not taken: this image has no SOCI snapshotter (/usr/bin/soci-snapshotter-grpc): images are pulled as without the gate',
     );
@@ -89,11 +90,18 @@ describe('render with FastImagePull', () => {
     expect(() => parse(file(plan, SOCI.config)!)).not.toThrow();
   });
 
-  it('writes nothing of SOCI where the gate is not taken, and warns why', () => {
-    const plan = render(baseConfig(ca.certBase64, { featureGates: GATE }), big({ cpuMillicores: 2000 }));
-    expect(plan.files.some((f) => f.path.includes('soci'))).toBe(false);
-    expect(file(plan, '/etc/containerd/config.toml')).not.toContain('soci');
-    expect(plan.units.some((a) => a.kind === 'restart' && a.unit === SOCI.unit)).toBe(false);
-    expect(plan.warnings).toEqual([expect.stringMatching(/^spec\.featureGates\.FastImagePull: not taken on this instance \(2 vCPUs;/)]);
+  it('writes nothing of SOCI where the gate is not taken, and says why: a note for a small instance, a warning for an image without it', () => {
+    const small = render(baseConfig(ca.certBase64, { featureGates: GATE }), big({ cpuMillicores: 2000 }));
+    expect(small.files.some((f) => f.path.includes('soci'))).toBe(false);
+    expect(file(small, '/etc/containerd/config.toml')).not.toContain('soci');
+    expect(small.units.some((a) => a.kind === 'restart' && a.unit === SOCI.unit)).toBe(false);
+    expect(small.warnings).toEqual([]);
+    expect(small.notes).toEqual([expect.stringMatching(/^spec\.featureGates\.FastImagePull: not taken on this instance \(2 vCPUs;/)]);
+    const { sociSnapshotter: _, ...bare } = big();
+    const without = render(baseConfig(ca.certBase64, { featureGates: GATE }), bare);
+    expect(without.notes).toBeUndefined();
+    expect(without.warnings).toEqual([expect.stringMatching(/^spec\.featureGates\.FastImagePull: not taken: this image has no SOCI snapshotter/)]);
+    // no gate, nothing to say
+    expect(render(baseConfig(ca.certBase64), big()).notes).toBeUndefined();
   });
 });

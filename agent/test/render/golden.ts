@@ -40,6 +40,7 @@ export function goldenFiles(plan: Plan): Map<string, string> {
     files: plan.files.map((f) => ({ path: f.path, mode: `0${f.mode.toString(8)}` })),
     units: plan.units,
     warnings: plan.warnings,
+    ...(plan.notes ? { notes: plan.notes } : {}),
   };
   out.set('plan.json', `${JSON.stringify(summary, null, 2)}\n`);
   return out;
