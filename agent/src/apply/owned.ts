@@ -48,8 +48,10 @@ const sameAction = (a: UnitAction, b: UnitAction): boolean => a.kind === b.kind 
 /**
  * The plan's unit actions, each also triggered by the removed files that triggered the same
  * action in the previous plan (a deleted kubelet drop-in restarts kubelet as a changed one would).
- * An action the new plan lacks but a removed file triggered before (the daemon-reload once the
- * last drop-in is gone) is kept for this run, triggered by those files only.
+ * A reload or re-exec the new plan lacks but a removed file triggered before (the daemon-reload
+ * once the last drop-in is gone) is kept for this run, triggered by those files only. A restart
+ * the new plan lacks is not: the unit is no longer the plan's to start (the SOCI snapshotter once
+ * FastImagePull is off), and starting it for its removed configuration would run it for nothing.
  */
 export function withRemovedTriggers(units: UnitAction[], removed: readonly string[], previous: Owned): UnitAction[] {
   if (removed.length === 0) return units;
@@ -66,6 +68,5 @@ export function withRemovedTriggers(units: UnitAction[], removed: readonly strin
     .filter((r) => r.hits.length > 0)
     .map(({ action, hits }) => ({ ...action, triggeredBy: hits }) as UnitAction);
   // systemd must reload (or re-exec) before any restart reads the unit files again
-  const early = revived.filter((a) => !('unit' in a));
-  return [...early, ...merged, ...revived.filter((a) => 'unit' in a)];
+  return [...revived.filter((a) => !('unit' in a)), ...merged];
 }

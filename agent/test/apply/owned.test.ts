@@ -24,4 +24,24 @@ describe('withRemovedTriggers', () => {
     ]);
     expect(withRemovedTriggers(now, [], previous)).toBe(now);
   });
+
+  it('does not start a unit the plan no longer restarts for its removed files (FastImagePull turned off)', () => {
+    const SOCI_CONFIG = '/etc/soci-snapshotter-grpc/config.toml';
+    const SOCI_DROP_IN = '/etc/systemd/system/containerd.service.d/20-eks-node-soci.conf';
+    const CONTAINERD = '/etc/containerd/config.toml';
+    const previous: Owned = {
+      version: 1,
+      files: [CONTAINERD, SOCI_CONFIG, SOCI_DROP_IN],
+      units: [
+        { kind: 'daemon-reload', triggeredBy: [SOCI_DROP_IN] },
+        { kind: 'restart', unit: 'soci-snapshotter.service', triggeredBy: [SOCI_CONFIG] },
+        { kind: 'restart', unit: 'containerd.service', waitActiveSeconds: 60, triggeredBy: [CONTAINERD, SOCI_DROP_IN] },
+      ],
+    };
+    const now: UnitAction[] = [{ kind: 'restart', unit: 'containerd.service', waitActiveSeconds: 60, triggeredBy: [CONTAINERD] }];
+    expect(withRemovedTriggers(now, [SOCI_CONFIG, SOCI_DROP_IN], previous)).toEqual([
+      { kind: 'daemon-reload', triggeredBy: [SOCI_DROP_IN] },
+      { kind: 'restart', unit: 'containerd.service', waitActiveSeconds: 60, triggeredBy: [CONTAINERD, SOCI_DROP_IN] },
+    ]);
+  });
 });
