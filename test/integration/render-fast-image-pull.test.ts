@@ -50,7 +50,7 @@ describe('render with FastImagePull', () => {
     const r = await runAgent(['config', 'check', '-c', fileUri(userData)]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(
-      /^note: spec\.featureGates\.FastImagePull: images are pulled through the SOCI snapshotter .* whose image has it; elsewhere init warns/m,
+      /^note: spec\.featureGates\.FastImagePull: images are pulled through the SOCI snapshotter .* whose image has it; elsewhere init says why/m,
     );
   });
 

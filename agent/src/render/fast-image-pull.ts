@@ -1,6 +1,6 @@
 import type { Facts } from '../facts/types.js';
 import { SOCI_SNAPSHOTTER_BINARY } from '../facts/soci-snapshotter.js';
-import { CONTAINERD_UNIT } from './paths.js';
+import { CONTAINERD_UNIT, PATHS } from './paths.js';
 import type { PlannedFile } from './plan.js';
 
 /**
@@ -26,7 +26,7 @@ export const FAST_PULL_MIN_CPU_MILLICORES = 4000;
 export const FAST_PULL_MIN_MEMORY_MIB = 7 * 1024;
 
 /** What `config check` says of the gate, which it cannot decide without the instance and the image. */
-export const fastImagePullNote = `spec.featureGates.FastImagePull: images are pulled through the SOCI snapshotter (parallel pull and unpack) on instances with at least ${FAST_PULL_MIN_CPU_MILLICORES / 1000} vCPUs and ${FAST_PULL_MIN_MEMORY_MIB / 1024} GiB of memory whose image has it; elsewhere init warns and pulls as without the gate`;
+export const fastImagePullNote = `spec.featureGates.FastImagePull: images are pulled through the SOCI snapshotter (parallel pull and unpack) on instances with at least ${FAST_PULL_MIN_CPU_MILLICORES / 1000} vCPUs and ${FAST_PULL_MIN_MEMORY_MIB / 1024} GiB of memory whose image has it; elsewhere init says why and pulls as without the gate`;
 
 export interface FastImagePullDecision {
   use: boolean;
@@ -75,7 +75,7 @@ export function renderSociConfig(): PlannedFile {
     '',
     '[cri_keychain]',
     'enable_keychain = true',
-    "image_service_path = '/run/containerd/containerd.sock'",
+    `image_service_path = '${PATHS.containerdSocket}'`,
     '',
     '[pull_modes.parallel_pull_unpack]',
     'enable = true',

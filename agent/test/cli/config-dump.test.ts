@@ -59,7 +59,7 @@ describe('config dump says on stderr what config check says about the config', (
     const remarks = c.stdout.filter((l) => /^(warning|note): /.test(l));
     expect(remarks).toEqual([
       expect.stringMatching(
-        /^note: spec\.featureGates\.FastImagePull: images are pulled through the SOCI snapshotter .* on instances with at least 4 vCPUs and 7 GiB of memory whose image has it; elsewhere init warns/,
+        /^note: spec\.featureGates\.FastImagePull: images are pulled through the SOCI snapshotter .* on instances with at least 4 vCPUs and 7 GiB of memory whose image has it; elsewhere init says why/,
       ),
       expect.stringMatching(/^warning: spec\.containerd\.config: sets registry mirrors/),
     ]);
