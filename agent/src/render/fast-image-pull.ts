@@ -1,5 +1,5 @@
 import type { Facts } from '../facts/types.js';
-import { SOCI_SNAPSHOTTER_BINARY } from '../facts/soci-snapshotter.js';
+import { SOCI_SNAPSHOTTER_BINARY, SOCI_SNAPSHOTTER_ROOT, SOCI_SNAPSHOTTER_UNIT } from '../facts/soci-snapshotter.js';
 import { CONTAINERD_UNIT, PATHS } from './paths.js';
 import type { PlannedFile } from './plan.js';
 
@@ -13,9 +13,9 @@ import type { PlannedFile } from './plan.js';
  */
 export const SOCI = {
   binary: SOCI_SNAPSHOTTER_BINARY,
-  unit: 'soci-snapshotter.service',
+  unit: SOCI_SNAPSHOTTER_UNIT,
   socket: '/run/soci-snapshotter-grpc/soci-snapshotter-grpc.sock',
-  root: '/var/lib/soci-snapshotter-grpc',
+  root: SOCI_SNAPSHOTTER_ROOT,
   config: '/etc/soci-snapshotter-grpc/config.toml',
   /** containerd starts after the snapshotter, and imports the pause image into its store before it counts as started */
   containerdDropIn: `/etc/systemd/system/${CONTAINERD_UNIT}.d/20-eks-node-soci.conf`,

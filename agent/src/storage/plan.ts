@@ -3,6 +3,7 @@ import { join, posix } from 'node:path';
 import type { NodeConfigSpec } from '../api/schema.js';
 import { InputError } from '../errors.js';
 import type { InstanceStoreDisk } from './detect.js';
+import { SOCI_SNAPSHOTTER_ROOT, SOCI_SNAPSHOTTER_UNIT } from '../facts/soci-snapshotter.js';
 
 export type Strategy = 'RAID0' | 'RAID10' | 'Mount';
 
@@ -32,7 +33,7 @@ const BINDS = [
   { path: '/var/log/pods', unit: 'kubelet.service', disabledBy: 'PodLogs' },
   { path: '/var/lib/kubelet', unit: 'kubelet.service', disabledBy: undefined },
   // the SOCI snapshotter's snapshots (FastImagePull unpacks images there), on images that have it
-  { path: '/var/lib/soci-snapshotter-grpc', unit: 'soci-snapshotter.service', disabledBy: 'SOCI' },
+  { path: SOCI_SNAPSHOTTER_ROOT, unit: SOCI_SNAPSHOTTER_UNIT, disabledBy: 'SOCI' },
 ] as const;
 
 export interface IntentOptions {
