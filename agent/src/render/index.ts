@@ -46,7 +46,7 @@ export function render(config: ResolvedNodeConfig, facts: Facts, options: Render
   ].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return {
     files,
-    units: planUnits(files, { fastImagePull: ctx.fastImagePull }),
+    units: planUnits(files),
     warnings: ctx.warnings,
     ...(ctx.notes.length > 0 ? { notes: ctx.notes } : {}),
   };

@@ -11,7 +11,7 @@ export const CONTAINERD_ACTIVE_TIMEOUT_SECONDS = 60;
  * it (the kubelet fails its first CRI calls otherwise), then restart the kubelet. Each action
  * lists the files whose change makes it necessary.
  */
-export function planUnits(files: PlannedFile[], options: { fastImagePull?: boolean } = {}): UnitAction[] {
+export function planUnits(files: PlannedFile[]): UnitAction[] {
   const planned = new Set(files.map((f) => f.path));
   const present = (paths: string[]) => paths.filter((p) => planned.has(p));
   const dropIns = files
@@ -23,8 +23,8 @@ export function planUnits(files: PlannedFile[], options: { fastImagePull?: boole
   // systemd version, and units started afterwards (the restarts below) inherit it.
   if (planned.has(PATHS.systemEnvironment)) actions.push({ kind: 'daemon-reexec', triggeredBy: [PATHS.systemEnvironment] });
   if (dropIns.length > 0) actions.push({ kind: 'daemon-reload', triggeredBy: dropIns });
-  // FastImagePull: the snapshotter reads its configuration as it starts, and containerd needs it serving
-  if (options.fastImagePull) actions.push({ kind: 'restart', unit: SOCI.unit, triggeredBy: present([SOCI.config, PATHS.systemEnvironment]) });
+  // FastImagePull (its configuration is planned): the snapshotter reads it as it starts, and containerd needs it serving
+  if (planned.has(SOCI.config)) actions.push({ kind: 'restart', unit: SOCI.unit, triggeredBy: present([SOCI.config, PATHS.systemEnvironment]) });
   actions.push({
     kind: 'restart',
     unit: CONTAINERD_UNIT,
