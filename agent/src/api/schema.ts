@@ -14,7 +14,7 @@ export const API_VERSION = 'node.eks.aws/v1alpha1';
 export const KIND = 'NodeConfig';
 
 export const LOCAL_STORAGE_STRATEGIES = ['RAID0', 'RAID10', 'Mount'] as const;
-/** SOCI is accepted (nodeadm knows it) and has nothing to disable: the SOCI snapshotter is not installed. */
+/** The directories local storage binds onto the array: containerd's, the pods' logs, and the SOCI snapshotter's store (on an image with it). */
 export const DISABLED_MOUNTS = ['Containerd', 'PodLogs', 'SOCI'] as const;
 /** Feature gates this agent understands; an unknown name is a validation error. */
 export const KNOWN_FEATURE_GATES = ['InstanceIdNodeName', 'FastImagePull'] as const;
