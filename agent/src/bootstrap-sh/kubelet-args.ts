@@ -1,5 +1,5 @@
 import { OLDEST_KUBELET_MINOR, removedKubeletFlags } from '../api/kubelet-flags.js';
-import { splitWords } from './words.js';
+import { splitWords } from '../api/words.js';
 
 /**
  * `--kubelet-extra-args` to NodeConfig: a flag whose KubeletConfiguration field is known becomes

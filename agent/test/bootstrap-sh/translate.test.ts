@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { translateBootstrapArgs } from '../../src/bootstrap-sh/translate.js';
-import { splitWords } from '../../src/bootstrap-sh/words.js';
+import { splitWords } from '../../src/api/words.js';
 import { advisoryProblems, validateNodeConfig } from '../../src/api/validate.js';
 import { InputError } from '../../src/errors.js';
 

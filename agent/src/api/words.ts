@@ -1,9 +1,11 @@
 /**
- * Splits a `--kubelet-extra-args` value into words the way the AL2 kubelet unit did: bootstrap.sh
- * stored the string in `KUBELET_EXTRA_ARGS` and systemd expanded an unbraced `$KUBELET_EXTRA_ARGS`
- * at whitespace, removing single and double quotes and backslash escapes. So
- * `--node-labels="a=b,c=d"` (the spelling Karpenter writes) reaches kubelet as
- * `--node-labels=a=b,c=d`. Returns undefined for an unterminated quote.
+ * Splits kubelet arguments held in one string into words the way systemd expands an unbraced
+ * `$VAR` on an `ExecStart=` line: at whitespace, removing single and double quotes and backslash
+ * escapes. The AL2 kubelet unit read `--kubelet-extra-args` that way (`$KUBELET_EXTRA_ARGS`), so
+ * `--node-labels="a=b,c=d"` (the spelling Karpenter writes) reached kubelet as
+ * `--node-labels=a=b,c=d`; an AMI that joins `spec.kubelet.flags` into one such variable reads a
+ * flags item holding spaces the same way (kubelet-flag-items.ts). Returns undefined for an
+ * unterminated quote.
  */
 export function splitWords(text: string): string[] | undefined {
   const words: string[] = [];
