@@ -111,8 +111,8 @@ describe('config check', () => {
       /^error: spec.cluster.certificateAuthority: .* holds no PEM certificate/,
     ],
     [
-      'flag with a newline',
-      demo('  kubelet:', '    flags:', '      - "--node-labels=a=b\\n--x=y"'),
+      'flag with a newline in its value',
+      demo('  kubelet:', '    flags:', '      - "--node-labels=a=b\\nc=d"'),
       /^error: spec.kubelet.flags\[0\]: .* contains whitespace or a control character/,
     ],
     ['misspelt field', demo('    apiServerEndpiont: https://x'), /spec.cluster.apiServerEndpiont: unknown field \(did you mean "apiServerEndpoint"\?\)/],

@@ -39,7 +39,7 @@ interface Input {
 function inputs(): Input[] {
   const list: Input[] = [];
   for (const f of readdirSync(fixture('bad')).sort()) list.push({ name: `bad/${f}`, userData: () => fixture(`bad/${f}`) });
-  for (const f of ['complete.yaml', 'complete.json', 'complete.yaml.gz.b64', 'karpenter.mime', 'two-part.mime']) {
+  for (const f of ['complete.yaml', 'complete.json', 'complete.yaml.gz.b64', 'karpenter.mime', 'two-part.mime', 'extra-args-in-flags.yaml']) {
     list.push({ name: `userdata/${f}`, userData: () => fixture(`userdata/${f}`) });
   }
   for (const d of readdirSync(fixture('render')).sort()) {

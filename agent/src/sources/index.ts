@@ -5,6 +5,7 @@ import { InputError, describeCause } from '../errors.js';
 import type { Imds } from '../aws/imds.js';
 import type { NodeConfig } from '../api/schema.js';
 import { parseNodeConfigs } from '../api/parse.js';
+import { readKubeletFlagItems } from '../api/kubelet-flag-items.js';
 import { mergeNodeConfigs } from '../api/merge.js';
 import { advisoryProblems, validateNodeConfig } from '../api/validate.js';
 import { decodeUserData, type ConfigDocument } from './decode.js';
@@ -150,12 +151,20 @@ export async function loadConfig(
     const unread = unreadDropIns(list, options.dropInDirs ?? DROP_IN_DIRS);
     throw new NoNodeConfigError([`no NodeConfig found in ${list.join(', ')}${seen}${unread}`, ...advisories]);
   }
-  const config = mergeNodeConfigs(configs);
+  const config = withFlagItemsRead(mergeNodeConfigs(configs), advisories);
   advisories.push(...advisoryProblems(config));
   const loaded = { config, documents: where, ignored, advisories, notes, otherParts };
   // Unvalidated only for a caller comparing the merge with one validated before (the run phase),
   // which validates it with validateLoadedConfig once it differs.
   return options.validate === false ? loaded : validateLoadedConfig(loaded);
+}
+
+/** The merged config with its kubelet flags read one per item (api/kubelet-flag-items.ts), saying so in advisories. */
+function withFlagItemsRead(config: NodeConfig, advisories: string[]): NodeConfig {
+  const read = readKubeletFlagItems(config.spec?.kubelet?.flags);
+  if (read.advisories.length === 0) return config;
+  advisories.push(...read.advisories);
+  return { ...config, spec: { ...config.spec, kubelet: { ...config.spec?.kubelet, flags: read.flags } } };
 }
 
 /**
