@@ -16,7 +16,7 @@ export const KIND = 'NodeConfig';
 export const LOCAL_STORAGE_STRATEGIES = ['RAID0', 'RAID10', 'Mount'] as const;
 /** The directories local storage binds onto the array: containerd's, the pods' logs, and the SOCI snapshotter's store (on an image with it). */
 export const DISABLED_MOUNTS = ['Containerd', 'PodLogs', 'SOCI'] as const;
-/** Feature gates this agent understands; an unknown name is a validation error. */
+/** Feature gates this agent understands; an unknown name is an advisory problem (validate.ts). */
 export const KNOWN_FEATURE_GATES = ['InstanceIdNodeName', 'FastImagePull'] as const;
 
 const freeForm = z.record(z.string(), z.unknown());
@@ -46,7 +46,8 @@ export const instanceSchema = z.strictObject({
     z.strictObject({
       strategy: z.optional(z.enum(LOCAL_STORAGE_STRATEGIES)),
       mountPath: z.optional(z.string()),
-      disabledMounts: z.optional(z.array(z.enum(DISABLED_MOUNTS))),
+      // a name not in DISABLED_MOUNTS is an advisory problem (validate.ts): nodeadm ignores it
+      disabledMounts: z.optional(z.array(z.string())),
     }),
   ),
   /** unit name (e.g. `kubelet`, `containerd`) -> environment variable -> value */

@@ -23,7 +23,7 @@ import {
   removedFlagAdvisories,
   unknownFlagAdvisories,
 } from './kubelet-flags.js';
-import { type ClusterSpec, KNOWN_FEATURE_GATES, type NodeConfig, type ResolvedNodeConfig } from './schema.js';
+import { type ClusterSpec, DISABLED_MOUNTS, KNOWN_FEATURE_GATES, type NodeConfig, type ResolvedNodeConfig } from './schema.js';
 import { parseContainerdToml } from './toml.js';
 import { removedInContainerd2 } from '../render/containerd-migrate.js';
 
@@ -270,13 +270,6 @@ function collect(config: NodeConfig): Collected {
   }
   const mountPath = spec.instance?.localStorage?.mountPath;
   if (mountPath !== undefined && !mountPath.startsWith('/')) add('spec.instance.localStorage.mountPath', mountPath, 'is not an absolute path');
-
-  for (const gate of Object.keys(spec.featureGates ?? {})) {
-    if (!(KNOWN_FEATURE_GATES as readonly string[]).includes(gate)) {
-      const hint = suggest(gate, KNOWN_FEATURE_GATES);
-      add('spec.featureGates', gate, `is not a known feature gate (expected ${hint ? `"${hint}"` : `one of ${KNOWN_FEATURE_GATES.join(', ')}`})`);
-    }
-  }
   return { problems, parsed };
 }
 
@@ -325,6 +318,31 @@ function containerd2Advisories(toml: string | undefined): string[] {
   );
 }
 
+/**
+ * Names the agent does not know where nodeadm ignores them: a feature gate or a disabled mount
+ * that a newer tool writes for a newer nodeadm has nothing to turn on or off here, and must not
+ * keep a fleet's nodes from joining; a misspelt one is the more likely mistake, so `config check`
+ * refuses it, with a suggestion.
+ */
+function unknownNameAdvisories(config: NodeConfig): string[] {
+  const problems: string[] = [];
+  const expected = (name: string, known: readonly string[]) => {
+    const hint = suggest(name, known);
+    return hint ? `did you mean "${hint}"?` : `expected one of ${known.join(', ')}`;
+  };
+  for (const gate of Object.keys(config.spec?.featureGates ?? {})) {
+    if ((KNOWN_FEATURE_GATES as readonly string[]).includes(gate)) continue;
+    problems.push(`spec.featureGates: ${show(gate)} is not a feature gate the agent knows, and has no effect (${expected(gate, KNOWN_FEATURE_GATES)})`);
+  }
+  (config.spec?.instance?.localStorage?.disabledMounts ?? []).forEach((mount, i) => {
+    if ((DISABLED_MOUNTS as readonly string[]).includes(mount)) return;
+    problems.push(
+      `spec.instance.localStorage.disabledMounts[${i}]: ${show(mount)} is not a directory local storage moves onto the disks, and has no effect (${expected(mount, DISABLED_MOUNTS)})`,
+    );
+  });
+  return problems;
+}
+
 /** Variables of the default environment that name a CA bundle file (the agent reads both, as do OpenSSL and the AWS CLI). */
 const CA_BUNDLE_VARIABLES = ['AWS_CA_BUNDLE', 'SSL_CERT_FILE'] as const;
 
@@ -367,6 +385,7 @@ export function advisoryProblems(config: NodeConfig): string[] {
     });
   }
   problems.push(...containerd2Advisories(config.spec?.containerd?.config));
+  problems.push(...unknownNameAdvisories(config));
   const defaults = config.spec?.instance?.environment?.[DEFAULT_ENVIRONMENT_KEY];
   for (const name of CA_BUNDLE_VARIABLES) {
     const value = defaults?.[name]?.trim();

@@ -114,7 +114,6 @@ describe('validateNodeConfig', () => {
     cluster.cidr = '10.100.0.0/33';
     cluster.enableOutpost = true;
     doc.spec!.kubelet!.flags = ['--node-labels=a=b\n--evil=1', 'verbose'];
-    doc.spec!.featureGates = { InstanceIDNodeName: true };
     const problems = await validateNodeConfig(doc);
     expect(problems).toEqual([
       'spec.cluster.name: "-bad name" is not a valid EKS cluster name (expected 1-100 letters, digits, "-" or "_", starting with a letter or digit)',
@@ -124,7 +123,6 @@ describe('validateNodeConfig', () => {
       'spec.cluster.id: required when spec.cluster.enableOutpost is true (expected the Outpost cluster id)',
       'spec.kubelet.flags[0]: "--node-labels=a=b\\n--evil=1" contains whitespace or a control character (expected one flag per item without spaces, e.g. "--node-labels=team=a,tier=b")',
       'spec.kubelet.flags[1]: "verbose" is not a kubelet flag (expected "--name=value" or "--name")',
-      'spec.featureGates: "InstanceIDNodeName" is not a known feature gate (expected "InstanceIdNodeName")',
     ]);
     for (const p of problems) expect(p).not.toMatch(/\n/);
   });
@@ -271,13 +269,29 @@ describe('advisoryProblems', () => {
   });
 });
 
-describe('disabledMounts', () => {
-  it('accepts SOCI (what it keeps off local storage: storage/plan.test.ts)', async () => {
+describe('names nodeadm ignores when it does not know them: advisory, so a newer tool cannot stop a boot', () => {
+  it('accepts SOCI in disabledMounts (what it keeps off local storage: storage/plan.test.ts), and advises on a name it does not know', async () => {
     const doc = complete() as unknown as { spec: Record<string, unknown> };
     doc.spec.instance = { localStorage: { strategy: 'RAID0', disabledMounts: ['SOCI', 'PodLogs'] } };
     const { config } = toNodeConfig(doc, 'ud');
     expect(await validateNodeConfig(config)).toEqual([]);
-    doc.spec.instance = { localStorage: { disabledMounts: ['Soci'] } };
-    expect(problemsOf(() => toNodeConfig(doc, 'ud'))[0]).toMatch(/disabledMounts\[0\]: "Soci" is not allowed \(expected "Containerd" or "PodLogs" or "SOCI"\)/);
+    expect(advisoryProblems(config)).toEqual([]);
+    doc.spec.instance = { localStorage: { disabledMounts: ['Soci', 'Kubelet'] } };
+    const unknown = toNodeConfig(doc, 'ud').config;
+    expect(await validateNodeConfig(unknown)).toEqual([]);
+    expect(advisoryProblems(unknown)).toEqual([
+      'spec.instance.localStorage.disabledMounts[0]: "Soci" is not a directory local storage moves onto the disks, and has no effect (did you mean "SOCI"?)',
+      'spec.instance.localStorage.disabledMounts[1]: "Kubelet" is not a directory local storage moves onto the disks, and has no effect (expected one of Containerd, PodLogs, SOCI)',
+    ]);
+  });
+
+  it('advises on a feature gate it does not know, with a suggestion for a misspelt one', async () => {
+    const doc = complete();
+    doc.spec!.featureGates = { InstanceIDNodeName: true, SomeNewerGate: false, FastImagePull: true };
+    expect(await validateNodeConfig(doc)).toEqual([]);
+    expect(advisoryProblems(doc)).toEqual([
+      'spec.featureGates: "InstanceIDNodeName" is not a feature gate the agent knows, and has no effect (did you mean "InstanceIdNodeName"?)',
+      'spec.featureGates: "SomeNewerGate" is not a feature gate the agent knows, and has no effect (expected one of InstanceIdNodeName, FastImagePull)',
+    ]);
   });
 });
