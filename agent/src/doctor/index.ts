@@ -15,7 +15,7 @@ import { environmentCheck } from './checks/environment.js';
 import { forwardCheck } from './checks/forward.js';
 import { nodeNameCheck } from './checks/node-name.js';
 import { servingCertCheck } from './checks/serving-cert.js';
-import { UNITS, sociUnitCheck, unitCheck } from './checks/services.js';
+import { unitChecks } from './checks/services.js';
 import { scrub, secretsOf } from './scrub.js';
 
 export interface DoctorRunOptions {
@@ -44,8 +44,7 @@ export function buildChecks(deps: DoctorDeps, options: DoctorRunOptions): Check[
     podDnsCheck(deps),
     cloudInitCheck(deps),
     environmentCheck(deps),
-    ...UNITS.map(({ unit, oneshot }) => unitCheck(deps, unit, oneshot)),
-    sociUnitCheck(deps),
+    ...unitChecks(deps),
     registrationCheck(deps),
     servingCertCheck(deps),
     podsCheck(deps),

@@ -85,6 +85,11 @@ export function unitCheck(deps: DoctorDeps, unit: string, oneshot: boolean): Che
  * The SOCI snapshotter's unit, judged as the others where the plan pulls through it
  * (FastImagePull taken: render/fast-image-pull.ts); elsewhere one line says it is not used.
  */
+/** Whether the plan pulls images through the SOCI snapshotter: it restarts the snapshotter's unit. */
+export function pullsThroughSoci(plan: Plan): boolean {
+  return plan.units.some((a) => a.kind === 'restart' && a.unit === SOCI.unit);
+}
+
 export function sociUnitCheck(deps: DoctorDeps): Check {
   const unit = unitCheck(deps, SOCI.unit, false);
   return {
@@ -92,7 +97,7 @@ export function sociUnitCheck(deps: DoctorDeps): Check {
     needs: ['files'],
     async run(ctx) {
       const { plan } = ctx.value<{ plan: Plan }>('files');
-      if (!plan.units.some((a) => a.kind === 'restart' && a.unit === SOCI.unit)) {
+      if (!pullsThroughSoci(plan)) {
         // render's own line on why the gate was not taken (a small instance, an image without the snapshotter)
         const why = [...plan.warnings, ...(plan.notes ?? [])].find((l) => l.startsWith('spec.featureGates.FastImagePull:'));
         return { status: 'ok', detail: why ? `not used: ${why}` : 'not used: spec.featureGates.FastImagePull is not on' };
@@ -100,4 +105,10 @@ export function sociUnitCheck(deps: DoctorDeps): Check {
       return unit.run(ctx);
     },
   };
+}
+
+/** Every unit line, in boot order: the SOCI snapshotter's before containerd's, which needs it where it is used. */
+export function unitChecks(deps: DoctorDeps): Check[] {
+  const [config, ...rest] = UNITS.map(({ unit, oneshot }) => unitCheck(deps, unit, oneshot));
+  return [config!, sociUnitCheck(deps), ...rest];
 }
