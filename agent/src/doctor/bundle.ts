@@ -14,7 +14,8 @@ import type { PodDnsValue } from './checks/pod-dns.js';
 import type { Plan } from '../render/plan.js';
 import { formatJson } from './report.js';
 import { tarGz, type TarEntry } from './tar.js';
-import { JOURNAL_LINES, UNITS } from './checks/services.js';
+import { JOURNAL_LINES, UNITS, pullsThroughSoci } from './checks/services.js';
+import { SOCI } from '../render/fast-image-pull.js';
 import { CNI_CONF_DIR, cniConfigs } from './pod-network.js';
 import { CNI_PLUGIN_LOG, IPAMD_LOG, IPAMD_TAIL_BYTES } from './pod-sandboxes.js';
 import { REDACTED, scrub, secretsOf } from './scrub.js';
@@ -131,7 +132,9 @@ export async function buildBundle(deps: DoctorDeps, outcome: DoctorOutcome, time
   add('iptables/FORWARD', forward ? `${forward.lines.join('\n')}\n` : `${notRead('forward-policy')}\n`);
   if (forward?.ipv6Lines) add('iptables/FORWARD-ipv6', `${forward.ipv6Lines.join('\n')}\n`);
 
-  for (const { unit } of UNITS) {
+  // the SOCI snapshotter's too where the plan pulls through it: containerd does not start without it
+  const units = [...UNITS.map((u) => u.unit), ...(plan && pullsThroughSoci(plan) ? [SOCI.unit] : [])];
+  for (const unit of units) {
     try {
       add(`units/${unit}.json`, `${JSON.stringify(await deps.systemctlShow(unit, left()), null, 2)}\n`);
     } catch (err) {

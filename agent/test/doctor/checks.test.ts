@@ -1,8 +1,10 @@
+import { gunzipSync } from 'node:zlib';
 import { X509Certificate } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestCa } from '../../../test/support/pki.js';
 import { runChecks, type Check } from '../../src/doctor/runner.js';
-import { sociUnitCheck, unitCheck } from '../../src/doctor/checks/services.js';
+import { UNITS, sociUnitCheck, unitCheck } from '../../src/doctor/checks/services.js';
+import { buildBundle } from '../../src/doctor/bundle.js';
 import { caCheck, droppedHint } from '../../src/doctor/checks/endpoint.js';
 import { checkCertificateAuthority } from '../../src/api/cluster-values.js';
 import { imdsCheck } from '../../src/doctor/checks/imds.js';
@@ -131,6 +133,40 @@ describe('the SOCI snapshotter unit line', () => {
       status: 'ok',
       detail: 'active (running), result success',
     });
+  });
+});
+
+describe("the bundle holds the SOCI snapshotter's unit where the plan pulls through it", () => {
+  let caBase64 = '';
+  beforeAll(async () => {
+    caBase64 = (await createTestCa()).certBase64;
+  });
+
+  it("adds its systemctl state and journal beside containerd's, and leaves them out where it is not used", async () => {
+    const entries = async (gates: Record<string, boolean>) => {
+      const asked: string[] = [];
+      const deps = fakeDeps({
+        readFile: async () => undefined,
+        listDir: async () => undefined,
+        readTail: async () => undefined,
+        systemctlShow: async (u) => {
+          asked.push(u);
+          return unit({});
+        },
+        journal: async (u) => [`${u} journal line`],
+        versions: async () => ({}),
+      });
+      const plan = render(baseConfig(caBase64, { featureGates: gates }), { ...baseFacts({ cpuMillicores: 8000, memoryMiB: 31_000 }), sociSnapshotter: true });
+      const tar = gunzipSync(await buildBundle(deps, { results: [], values: new Map([['files', { plan }]]) }, 5_000)).toString('latin1');
+      return { asked, tar };
+    };
+    const used = await entries({ FastImagePull: true });
+    expect(used.asked).toEqual([...UNITS.map((u) => u.unit), 'soci-snapshotter.service']);
+    expect(used.tar).toContain('eks-node-doctor/units/soci-snapshotter.service.json');
+    expect(used.tar).toContain('soci-snapshotter.service journal line');
+    const off = await entries({});
+    expect(off.asked).toEqual(UNITS.map((u) => u.unit));
+    expect(off.tar).not.toContain('soci-snapshotter');
   });
 });
 
