@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { X509Certificate } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -5,7 +6,7 @@ import { createTestCa } from '../../../test/support/pki.js';
 import { runChecks, type Check } from '../../src/doctor/runner.js';
 import { UNITS, sociUnitCheck, unitCheck } from '../../src/doctor/checks/services.js';
 import { buildBundle } from '../../src/doctor/bundle.js';
-import { caCheck, droppedHint } from '../../src/doctor/checks/endpoint.js';
+import { type Reach, caCheck, droppedHint, tcpCheck } from '../../src/doctor/checks/endpoint.js';
 import { checkCertificateAuthority } from '../../src/api/cluster-values.js';
 import { imdsCheck } from '../../src/doctor/checks/imds.js';
 import { forwardCheck, forwardPolicy } from '../../src/doctor/checks/forward.js';
@@ -192,6 +193,38 @@ describe('tcp check: why the API server does not answer, by the address the name
     for (const address of ['2600:1f14:abc::10', '127.0.0.1', 'not-an-address']) {
       const hint = droppedHint(address);
       expect(hint, address).toMatch(/^packets are dropped on the way/);
+    }
+  });
+
+  it('dials every address the name gave: one that answers joins the node, one that does not is a warn naming it', async () => {
+    // 127.0.0.1 answers; 127.0.0.2 (loopback too) refuses, as nothing listens there on the port
+    const server = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    const reach = (addresses: string[]): Reach => ({
+      endpoint: { host: 'api.example', port, url: `https://api.example:${port}` },
+      address: addresses[0]!,
+      addresses,
+      caPem: '',
+    });
+    try {
+      const ok = await one(tcpCheck(), { name: 'dns', value: reach(['127.0.0.1']) });
+      expect(ok).toMatchObject({ status: 'ok', detail: `connected to 127.0.0.1:${port}` });
+
+      // the refusing address first: the next steps go on with the one that answered
+      const mixed = await one(tcpCheck(), { name: 'dns', value: reach(['127.0.0.2', '127.0.0.1']) });
+      expect(mixed.status).toBe('warn');
+      expect(mixed.detail).toMatch(new RegExp(`^connected to 127\\.0\\.0\\.1:${port}, but 127\\.0\\.0\\.2:${port} refused: `));
+      expect(mixed.hint).toMatch(
+        /^the kubelet dials the name's addresses in turn, so it connects, but each connection that tries 127\.0\.0\.2 first waits or fails/,
+      );
+      expect((mixed.value as Reach).address).toBe('127.0.0.1');
+
+      const none = await one(tcpCheck(), { name: 'dns', value: reach(['127.0.0.2']) });
+      expect(none).toMatchObject({ status: 'fail', hint: expect.stringMatching(/^a refused connection means nothing listens there/) });
+      expect(none.detail).toMatch(new RegExp(`^TCP connect to 127\\.0\\.0\\.2:${port} failed: `));
+    } finally {
+      server.close();
     }
   });
 });

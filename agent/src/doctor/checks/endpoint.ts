@@ -10,10 +10,15 @@ import { HOSTS_PATH, pinnedIn } from '../../apply/hosts-pin.js';
 
 export interface Reach {
   endpoint: Endpoint;
-  /** the address dialled (the first one resolved) */
+  /** the address the next steps dial: the first one resolved, and after the tcp line the first that answered */
   address: string;
+  /** every address the name resolved to, in the resolver's order (an endpoint given by IP: that one) */
+  addresses: string[];
   caPem: string;
 }
+
+/** At most this many of the name's addresses are dialled (an EKS private endpoint has one per subnet it was given). */
+const MAX_DIALLED = 8;
 
 function caPemOf(config: ConfigValue): string {
   const ca = checkCertificateAuthority(config.config.spec.cluster.certificateAuthority);
@@ -28,8 +33,8 @@ export function dnsCheck(deps: DoctorDeps): Check {
     async run(ctx) {
       const cfg = ctx.value<ConfigValue>('config');
       const endpoint = parseEndpoint(cfg.config.spec.cluster.apiServerEndpoint);
-      const reach = (address: string): Reach => ({ endpoint, address, caPem: caPemOf(cfg) });
-      if (net.isIP(endpoint.host)) return { status: 'ok', detail: `${endpoint.host} is an IP address`, value: reach(endpoint.host) };
+      const reach = (addresses: string[]): Reach => ({ endpoint, address: addresses[0]!, addresses, caPem: caPemOf(cfg) });
+      if (net.isIP(endpoint.host)) return { status: 'ok', detail: `${endpoint.host} is an IP address`, value: reach([endpoint.host]) };
       let addresses: string[];
       try {
         addresses = await deps.lookup(endpoint.host);
@@ -54,12 +59,12 @@ export function dnsCheck(deps: DoctorDeps): Check {
             status: 'warn',
             detail: `${resolves}; a local cluster, but not pinned in ${HOSTS_PATH}`,
             hint: 'the node loses the API server whenever the Outpost is cut off from its Region: see the `api server pin` line of `journalctl -u eks-node-agent-config`',
-            value: reach(addresses[0]!),
+            value: reach(addresses),
           };
         }
-        return { status: 'ok', detail: `${resolves} (pinned in ${HOSTS_PATH} for the local cluster)`, value: reach(addresses[0]!) };
+        return { status: 'ok', detail: `${resolves} (pinned in ${HOSTS_PATH} for the local cluster)`, value: reach(addresses) };
       }
-      return { status: 'ok', detail: resolves, value: reach(addresses[0]!) };
+      return { status: 'ok', detail: resolves, value: reach(addresses) };
     },
   };
 }
@@ -94,28 +99,62 @@ export function droppedHint(address: string): string {
   );
 }
 
+const REFUSED_HINT = 'a refused connection means nothing listens there: check spec.cluster.apiServerEndpoint (host and port)';
+
+/**
+ * TCP to every address the endpoint's name gave, at once. The kubelet dials them in turn and
+ * takes the first that answers, so one that answers is enough to join; but a name that also
+ * gives an address nothing answers at (a private endpoint's interface in a subnet whose NACL or
+ * route drops the node's packets) makes every connection that tries it first wait out its share
+ * of the dial timeout: a `warn`, naming the address.
+ */
 export function tcpCheck(): Check {
   return {
     name: 'tcp',
     needs: ['dns'],
     timeoutMs: 5_000,
     async run(ctx) {
-      const { endpoint, address } = ctx.value<Reach>('dns');
-      const target = `${address}:${endpoint.port}`;
+      const reach = ctx.value<Reach>('dns');
+      const { port } = reach.endpoint;
       const timeoutMs = Math.max(1, ctx.remainingMs() - 100);
-      try {
-        await tcpConnect(address, endpoint.port, timeoutMs, ctx.signal);
-        return { status: 'ok', detail: `connected to ${target}`, value: ctx.value<Reach>('dns') };
-      } catch (err) {
-        if (err instanceof StepTimeout) {
-          return { status: 'fail', detail: `no TCP connection to ${target} within ${(timeoutMs / 1000).toFixed(1)}s`, hint: droppedHint(address) };
-        }
+      const within = `within ${(timeoutMs / 1000).toFixed(1)}s`;
+      const target = (address: string) => `${address}:${port}`;
+      const dialled = await Promise.all(
+        reach.addresses.slice(0, MAX_DIALLED).map(async (address) => {
+          try {
+            await tcpConnect(address, port, timeoutMs, ctx.signal);
+            return { address, err: undefined };
+          } catch (err) {
+            return { address, err };
+          }
+        }),
+      );
+      const answered = dialled.filter((d) => d.err === undefined).map((d) => d.address);
+      const failed = dialled.filter((d) => d.err !== undefined);
+      const hintFor = (d: { address: string; err: unknown }) => (d.err instanceof StepTimeout ? droppedHint(d.address) : REFUSED_HINT);
+      if (failed.length === 0) return { status: 'ok', detail: `connected to ${answered.map(target).join(', ')}`, value: reach };
+      const first = failed[0]!;
+      if (answered.length > 0) {
+        const why = failed.map(
+          (d) => `${target(d.address)} ${d.err instanceof StepTimeout ? `gave no connection ${within}` : `refused: ${describeCause(d.err)}`}`,
+        );
         return {
-          status: 'fail',
-          detail: `TCP connect to ${target} failed: ${describeCause(err)}`,
-          hint: 'a refused connection means nothing listens there: check spec.cluster.apiServerEndpoint (host and port)',
+          status: 'warn',
+          detail: `connected to ${answered.map(target).join(', ')}, but ${why.join('; ')}`,
+          hint: `the kubelet dials the name's addresses in turn, so it connects, but each connection that tries ${failed.map((d) => d.address).join(' or ')} first waits or fails before the next; ${hintFor(first)}`,
+          value: { ...reach, address: answered[0]! },
         };
       }
+      if (failed.every((d) => d.err instanceof StepTimeout)) {
+        return { status: 'fail', detail: `no TCP connection to ${failed.map((d) => target(d.address)).join(', ')} ${within}`, hint: hintFor(first) };
+      }
+      return {
+        status: 'fail',
+        detail: failed
+          .map((d) => `TCP connect to ${target(d.address)} failed: ${d.err instanceof StepTimeout ? `no connection ${within}` : describeCause(d.err)}`)
+          .join('; '),
+        hint: hintFor(first),
+      };
     },
   };
 }
