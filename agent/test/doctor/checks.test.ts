@@ -214,7 +214,7 @@ describe('tcp check: why the API server does not answer, by the address the name
       // the refusing address first: the next steps go on with the one that answered
       const mixed = await one(tcpCheck(), { name: 'dns', value: reach(['127.0.0.2', '127.0.0.1']) });
       expect(mixed.status).toBe('warn');
-      expect(mixed.detail).toMatch(new RegExp(`^connected to 127\\.0\\.0\\.1:${port}, but 127\\.0\\.0\\.2:${port} refused: `));
+      expect(mixed.detail).toMatch(new RegExp(`^connected to 127\\.0\\.0\\.1:${port}, but 127\\.0\\.0\\.2:${port} failed: `));
       expect(mixed.hint).toMatch(
         /^the kubelet dials the name's addresses in turn, so it connects, but each connection that tries 127\.0\.0\.2 first waits or fails/,
       );

@@ -136,7 +136,7 @@ export function tcpCheck(): Check {
       const first = failed[0]!;
       if (answered.length > 0) {
         const why = failed.map(
-          (d) => `${target(d.address)} ${d.err instanceof StepTimeout ? `gave no connection ${within}` : `refused: ${describeCause(d.err)}`}`,
+          (d) => `${target(d.address)} ${d.err instanceof StepTimeout ? `gave no connection ${within}` : `failed: ${describeCause(d.err)}`}`,
         );
         return {
           status: 'warn',
