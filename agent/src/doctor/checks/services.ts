@@ -81,15 +81,15 @@ export function unitCheck(deps: DoctorDeps, unit: string, oneshot: boolean): Che
   };
 }
 
-/**
- * The SOCI snapshotter's unit, judged as the others where the plan pulls through it
- * (FastImagePull taken: render/fast-image-pull.ts); elsewhere one line says it is not used.
- */
 /** Whether the plan pulls images through the SOCI snapshotter: it restarts the snapshotter's unit. */
 export function pullsThroughSoci(plan: Plan): boolean {
   return plan.units.some((a) => a.kind === 'restart' && a.unit === SOCI.unit);
 }
 
+/**
+ * The SOCI snapshotter's unit, judged as the others where the plan pulls through it
+ * (FastImagePull taken: render/fast-image-pull.ts); elsewhere one line says it is not used.
+ */
 export function sociUnitCheck(deps: DoctorDeps): Check {
   const unit = unitCheck(deps, SOCI.unit, false);
   return {
