@@ -26,6 +26,7 @@ import {
 import { type ClusterSpec, DISABLED_MOUNTS, KNOWN_FEATURE_GATES, type NodeConfig, type ResolvedNodeConfig } from './schema.js';
 import { parseContainerdToml } from './toml.js';
 import { removedInContainerd2 } from '../render/containerd-migrate.js';
+import { isResolvedServer } from './nameserver.js';
 
 /*
  * The one rule set for NodeConfig values. Every rule lives here once and reports every problem
@@ -254,7 +255,13 @@ function collect(config: NodeConfig): Collected {
   parsed.defaultEnvironment = environments.defaultEnvironment;
 
   (spec.instance?.network?.nameservers ?? []).forEach((ns, i) => {
-    if (!isWrittenOutIp(ns)) add(`spec.instance.network.nameservers[${i}]`, ns, 'is not an IP address (expected e.g. "10.0.0.2" or "fd00:ec2::253")');
+    if (!isResolvedServer(ns)) {
+      add(
+        `spec.instance.network.nameservers[${i}]`,
+        ns,
+        'is not a DNS server address (expected an IP address, e.g. "10.0.0.2" or "fd00:ec2::253", with an optional ":port" ("[IPv6]:port"), "%interface" and "#server-name")',
+      );
+    }
   });
   (spec.instance?.network?.domains ?? []).forEach((domain, i) => {
     if (!SEARCH_DOMAIN.test(domain) || domain.length > 254) {

@@ -189,11 +189,41 @@ describe('validateNodeConfig', () => {
     doc.spec!.instance = {
       network: { nameservers: ['10.0.0.2', 'fd00:ec2::253', '10.2', 'dns.corp'], domains: ['corp.example', '~svc.corp.example', '~.', 'bad domain'] },
     };
+    const expected = '(expected an IP address, e.g. "10.0.0.2" or "fd00:ec2::253", with an optional ":port" ("[IPv6]:port"), "%interface" and "#server-name")';
     expect(await validateNodeConfig(doc)).toEqual([
-      'spec.instance.network.nameservers[2]: "10.2" is not an IP address (expected e.g. "10.0.0.2" or "fd00:ec2::253")',
-      'spec.instance.network.nameservers[3]: "dns.corp" is not an IP address (expected e.g. "10.0.0.2" or "fd00:ec2::253")',
+      `spec.instance.network.nameservers[2]: "10.2" is not a DNS server address ${expected}`,
+      `spec.instance.network.nameservers[3]: "dns.corp" is not a DNS server address ${expected}`,
       'spec.instance.network.domains[3]: "bad domain" is not a DNS domain (expected e.g. "corp.example", or "~corp.example" to route only its queries)',
     ]);
+  });
+
+  it("takes every nameserver form systemd-resolved's DNS= takes, as nodeadm passes them on, and nothing that would change the drop-in", async () => {
+    const taken = [
+      '10.0.0.2:5353',
+      '[fd00:ec2::253]:53',
+      '[fd00::1]',
+      '10.0.0.2%eth0',
+      'fe80::1%2',
+      '10.0.0.2#dns.corp.example',
+      '[fd00::1]:853%ens5#dot.example',
+      '1.1.1.1:853#cloudflare-dns.com',
+    ];
+    const refused = [
+      '10.0.0.2:0',
+      '10.0.0.2:70000',
+      'fd00::1:53:x',
+      '[10.0.0.2]:53',
+      '10.0.0.2 10.0.0.3',
+      '10.0.0.2\nDNSSEC=no',
+      '10.0.0.2#',
+      '10.0.0.2%',
+      'dns.corp:53',
+      '[fd00::1]53',
+    ];
+    const doc = complete();
+    doc.spec!.instance = { network: { nameservers: [...taken, ...refused] } };
+    const problems = await validateNodeConfig(doc);
+    expect(problems.map((p) => p.slice(0, p.indexOf(':')))).toEqual(refused.map((_, i) => `spec.instance.network.nameservers[${taken.length + i}]`));
   });
 
   it('checks proxy URLs of the default environment without showing them', async () => {
