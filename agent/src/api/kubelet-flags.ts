@@ -146,6 +146,7 @@ export function kubeletFlagWarnings(flags: readonly string[] | undefined, kubele
       `spec.kubelet.flags[${index}]: "${flag}" replaces the node name the agent gives the kubelet (the EC2 private DNS name, or the instance id with InstanceIdNodeName): EKS lets the node role register only that name, so the API server may refuse the Node (forbidden)`,
   );
   for (const warning of [kubeReservedFlagWarning(flags), evictionHardFlagWarning(flags)]) if (warning) warnings.push(warning);
+  warnings.push(...registerTaintsWarnings(flags, kubeletConfig?.registerWithTaints));
   const hasUserConfig = kubeletConfig !== undefined && Object.keys(kubeletConfig).length > 0;
   warnings.push(...agentFileFlagWarnings(flags, hasUserConfig), ...shellSyntaxWarnings(flags), ...removedFlagWarnings(flags));
   return warnings;
@@ -599,6 +600,73 @@ function nodeLabelProblems(flag: string, path: string): string[] {
     if (valueProblem(value)) problems.push(`${path}: label value ${show(value)} of ${show(key)} in --node-labels ${VALUE_RULE}`);
   }
   return problems;
+}
+
+/** A taint as the kubelet's flag spells it (`key=value:Effect`, `key:Effect`), and what tells taints apart: key and effect. */
+interface NamedTaint {
+  text: string;
+  identity: string;
+}
+
+function flagTaints(value: string): NamedTaint[] {
+  return (value === '' ? [] : value.split(',')).flatMap((text) => {
+    const colon = text.lastIndexOf(':');
+    if (colon < 0) return [];
+    const spec = text.slice(0, colon);
+    const eq = spec.indexOf('=');
+    return [{ text, identity: `${eq < 0 ? spec : spec.slice(0, eq)}:${text.slice(colon + 1)}` }];
+  });
+}
+
+function configTaints(taints: unknown): NamedTaint[] {
+  if (!Array.isArray(taints)) return [];
+  return taints.flatMap((t) => {
+    if (typeof t !== 'object' || t === null) return [];
+    const { key, value, effect } = t as { key?: unknown; value?: unknown; effect?: unknown };
+    if (typeof key !== 'string' || typeof effect !== 'string') return [];
+    return [{ text: `${key}${typeof value === 'string' && value !== '' ? `=${value}` : ''}:${effect}`, identity: `${key}:${effect}` }];
+  });
+}
+
+/** Karpenter registers its nodes with this taint and takes it off once the Node has its NodePool's labels and taints. */
+const KARPENTER_UNREGISTERED = 'karpenter.sh/unregistered';
+
+/**
+ * The kubelet registers with one list of taints: a `--register-with-taints` flag replaces
+ * `kubelet.config.registerWithTaints` (a flag wins over the config file), and a later flag
+ * replaces an earlier one (each sets the list, none adds to it). Tools write their taints into one
+ * place and users add theirs in another (Karpenter puts the NodePool's, and its
+ * `karpenter.sh/unregistered`, into the config list; a user-data part adds a flag), and the node
+ * then registers without the first: a warning naming the taints left out.
+ */
+function registerTaintsWarnings(flags: readonly string[] | undefined, configured: unknown): string[] {
+  const occurrences = flagOccurrences(flags, '--register-with-taints');
+  const last = occurrences.at(-1);
+  if (!last) return [];
+  const kept = new Set(flagTaints(last.value).map((t) => t.identity));
+  const without = (lost: NamedTaint[]) => {
+    const karpenter = lost.some((t) => t.identity.startsWith(`${KARPENTER_UNREGISTERED}:`))
+      ? ` (Karpenter registers its nodes with ${KARPENTER_UNREGISTERED} and takes it off once the Node has its NodePool's labels and taints)`
+      : '';
+    return `the node registers without ${lost.map((t) => t.text).join(', ')}${karpenter}`;
+  };
+  const expected = '(expected every taint in one list: the last --register-with-taints, or kubelet.config.registerWithTaints without the flag)';
+  const warnings: string[] = [];
+  for (const earlier of occurrences.slice(0, -1)) {
+    const lost = flagTaints(earlier.value).filter((t) => !kept.has(t.identity));
+    if (lost.length > 0) {
+      warnings.push(
+        `spec.kubelet.flags[${earlier.index}]: ${show(earlier.flag)} is replaced by the later spec.kubelet.flags[${last.index}] (the kubelet keeps the last --register-with-taints), so ${without(lost)} ${expected}`,
+      );
+    }
+  }
+  const lost = configTaints(configured).filter((t) => !kept.has(t.identity));
+  if (lost.length > 0) {
+    warnings.push(
+      `spec.kubelet.flags[${last.index}]: ${show(last.flag)} replaces kubelet.config.registerWithTaints (the kubelet takes the flag over its config file), so ${without(lost)} ${expected}`,
+    );
+  }
+  return warnings;
 }
 
 /**

@@ -270,6 +270,41 @@ describe('kubelet.config.registerWithTaints, as the API server judges the Node',
   });
 });
 
+describe('taints the kubelet registers without: one list, the last flag over the config file', () => {
+  const karpenter = {
+    registerWithTaints: [
+      { key: 'karpenter.sh/unregistered', effect: 'NoExecute' },
+      { key: 'dedicated', value: 'batch', effect: 'NoSchedule' },
+    ],
+  };
+
+  it('warns when a flag replaces kubelet.config.registerWithTaints, naming the taints left out and why Karpenter cares', () => {
+    const warnings = kubeletFlagWarnings(['--node-labels=a=b', '--register-with-taints=gpu=true:NoSchedule,dedicated=other:NoSchedule'], karpenter);
+    expect(warnings).toEqual([
+      'spec.kubelet.flags[1]: "--register-with-taints=gpu=true:NoSchedule,dedicated=other:NoSchedule" replaces kubelet.config.registerWithTaints (the kubelet takes the flag over its config file), so the node registers without karpenter.sh/unregistered:NoExecute (Karpenter registers its nodes with karpenter.sh/unregistered and takes it off once the Node has its NodePool\'s labels and taints) (expected every taint in one list: the last --register-with-taints, or kubelet.config.registerWithTaints without the flag)',
+    ]);
+    // an empty flag clears the list: everything is left out
+    expect(kubeletFlagWarnings(['--register-with-taints='], karpenter)[0]).toMatch(
+      /so the node registers without karpenter\.sh\/unregistered:NoExecute, dedicated=batch:NoSchedule /,
+    );
+  });
+
+  it('warns when a later flag replaces an earlier one', () => {
+    const warnings = kubeletFlagWarnings(['--register-with-taints=a=1:NoSchedule,b:NoExecute', '--v=2', '--register-with-taints=b:NoExecute']);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^spec\.kubelet\.flags\[0\]: "--register-with-taints=a=1:NoSchedule,b:NoExecute" is replaced by the later spec\.kubelet\.flags\[2\] \(the kubelet keeps the last --register-with-taints\), so the node registers without a=1:NoSchedule \(expected/,
+      ),
+    ]);
+  });
+
+  it('says nothing when the taints the kubelet keeps hold every one given (a value may differ: key and effect tell taints apart)', () => {
+    expect(kubeletFlagWarnings(['--register-with-taints=karpenter.sh/unregistered:NoExecute,dedicated=x:NoSchedule'], karpenter)).toEqual([]);
+    expect(kubeletFlagWarnings(['--register-with-taints=a:NoSchedule', '--register-with-taints=a:NoSchedule,b:NoSchedule'])).toEqual([]);
+    expect(kubeletFlagWarnings(['--node-labels=a=b'], karpenter)).toEqual([]);
+  });
+});
+
 describe('kubelet flags some kubelets no longer have', () => {
   const flags = ['--network-plugin=cni', '--node-labels=a=b', '--container-runtime', '--log-dir=/var/log/k', '--cloud-config=/etc/kubernetes/cloud.conf'];
 
