@@ -246,11 +246,19 @@ describe('resolvers', () => {
     expect(r.stderr).toContain('resolvers: removed /run/systemd/resolved.conf.d/40-eks-node.conf, restarted systemd-resolved.service');
   });
 
-  it('rejects a nameserver that is not an IP address, naming its index, before writing anything', async () => {
+  it('rejects a nameserver that is not an address (a host name), naming its index, before writing anything', async () => {
     const n = await boot(userData({ cluster: completeCluster, instance: { network: { nameservers: ['10.0.0.2', 'dns.corp.example'] } } }));
     const r = await n.agent(['init', '--skip', 'run', '--root', n.root]);
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toContain('spec.instance.network.nameservers[1]: "dns.corp.example" is not an IP address');
+    expect(r.stderr).toContain('spec.instance.network.nameservers[1]: "dns.corp.example" is not a DNS server address');
     expect(() => n.read('/run/systemd/resolved.conf.d/40-eks-node.conf')).toThrow();
+  });
+
+  it("writes a nameserver with a port, an interface or a DNS-over-TLS server name as systemd-resolved's DNS= takes it", async () => {
+    const servers = ['10.0.0.2:853#dns.corp.example', '[fd00:ec2::253]:53', '10.1.0.2%ens5'];
+    const n = await boot(userData({ cluster: completeCluster, instance: { network: { nameservers: servers } } }));
+    const r = await n.agent(['init', '--skip', 'run', '--root', n.root]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(n.read('/run/systemd/resolved.conf.d/40-eks-node.conf')).toMatch(new RegExp(`^DNS=${servers.join(' ').replace(/[[\].]/g, '\\$&')}$`, 'm'));
   });
 });
