@@ -188,6 +188,27 @@ describe('config dump', () => {
     expect(dumped.spec.kubelet.config).toEqual({ shutdownGracePeriod: '30s', maxPods: 42 });
   });
 
+  it("warns, and passes, when a later part's registerWithTaints leaves out Karpenter's taints", async () => {
+    const karpenter = readFileSync(fixture('userdata/karpenter.mime'), 'utf8');
+    const userPart = [
+      'Content-Type: application/node.eks.aws',
+      '',
+      'apiVersion: node.eks.aws/v1alpha1',
+      'kind: NodeConfig',
+      'spec:',
+      '  kubelet:',
+      '    config:',
+      '      registerWithTaints: [{ key: gpu, value: "true", effect: NoSchedule }]',
+      '',
+      '--//--',
+    ].join('\n');
+    const r = await runAgent(['config', 'check', '-c', tmpFile('karpenter-user-taints.mime', karpenter.replace(/--\/\/--\s*$/, `--//\n${userPart}\n`))]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /^warning: spec\.kubelet\.config\.registerWithTaints of .*\(MIME part 3\) replaces the list of .*\(MIME part 2\) .*, so the node registers without dedicated=batch:NoSchedule \(expected every taint in the later list\)$/m,
+    );
+  });
+
   it('merges two MIME parts and writes YAML to a file with -o', async () => {
     const out = join(tmp, 'dump.yaml');
     const r = await runAgent(['config', 'dump', '-c', ud('two-part.mime'), '-o', out]);

@@ -631,6 +631,14 @@ function configTaints(taints: unknown): NamedTaint[] {
 /** Karpenter registers its nodes with this taint and takes it off once the Node has its NodePool's labels and taints. */
 const KARPENTER_UNREGISTERED = 'karpenter.sh/unregistered';
 
+/** What a node registers without, naming the taints left out, and why Karpenter's matters. */
+function registersWithout(lost: NamedTaint[]): string {
+  const karpenter = lost.some((t) => t.identity.startsWith(`${KARPENTER_UNREGISTERED}:`))
+    ? ` (Karpenter registers its nodes with ${KARPENTER_UNREGISTERED} and takes it off once the Node has its NodePool's labels and taints)`
+    : '';
+  return `the node registers without ${lost.map((t) => t.text).join(', ')}${karpenter}`;
+}
+
 /**
  * The kubelet registers with one list of taints: a `--register-with-taints` flag replaces
  * `kubelet.config.registerWithTaints` (a flag wins over the config file), and a later flag
@@ -644,27 +652,46 @@ function registerTaintsWarnings(flags: readonly string[] | undefined, configured
   const last = occurrences.at(-1);
   if (!last) return [];
   const kept = new Set(flagTaints(last.value).map((t) => t.identity));
-  const without = (lost: NamedTaint[]) => {
-    const karpenter = lost.some((t) => t.identity.startsWith(`${KARPENTER_UNREGISTERED}:`))
-      ? ` (Karpenter registers its nodes with ${KARPENTER_UNREGISTERED} and takes it off once the Node has its NodePool's labels and taints)`
-      : '';
-    return `the node registers without ${lost.map((t) => t.text).join(', ')}${karpenter}`;
-  };
   const expected = '(expected every taint in one list: the last --register-with-taints, or kubelet.config.registerWithTaints without the flag)';
   const warnings: string[] = [];
   for (const earlier of occurrences.slice(0, -1)) {
     const lost = flagTaints(earlier.value).filter((t) => !kept.has(t.identity));
     if (lost.length > 0) {
       warnings.push(
-        `spec.kubelet.flags[${earlier.index}]: ${show(earlier.flag)} is replaced by the later spec.kubelet.flags[${last.index}] (the kubelet keeps the last --register-with-taints), so ${without(lost)} ${expected}`,
+        `spec.kubelet.flags[${earlier.index}]: ${show(earlier.flag)} is replaced by the later spec.kubelet.flags[${last.index}] (the kubelet keeps the last --register-with-taints), so ${registersWithout(lost)} ${expected}`,
       );
     }
   }
   const lost = configTaints(configured).filter((t) => !kept.has(t.identity));
   if (lost.length > 0) {
     warnings.push(
-      `spec.kubelet.flags[${last.index}]: ${show(last.flag)} replaces kubelet.config.registerWithTaints (the kubelet takes the flag over its config file), so ${without(lost)} ${expected}`,
+      `spec.kubelet.flags[${last.index}]: ${show(last.flag)} replaces kubelet.config.registerWithTaints (the kubelet takes the flag over its config file), so ${registersWithout(lost)} ${expected}`,
     );
+  }
+  return warnings;
+}
+
+/**
+ * A later NodeConfig document's `kubelet.config.registerWithTaints` replaces an earlier one's
+ * (lists replace when documents merge, as in nodeadm): taints a tool wrote in its part (Karpenter's
+ * NodePool taints and `karpenter.sh/unregistered`, in the part it puts first) are gone when a
+ * user-data part lists its own. A warning per replacement that leaves taints out, naming them.
+ */
+export function registerTaintsMergeWarnings(documents: ReadonlyArray<{ where: string; kubeletConfig: unknown }>): string[] {
+  const warnings: string[] = [];
+  let current: { where: string; taints: NamedTaint[] } | undefined;
+  for (const { where, kubeletConfig } of documents) {
+    const list = (kubeletConfig as { registerWithTaints?: unknown } | undefined)?.registerWithTaints;
+    if (!Array.isArray(list)) continue;
+    const taints = configTaints(list);
+    const kept = new Set(taints.map((t) => t.identity));
+    const lost = current?.taints.filter((t) => !kept.has(t.identity)) ?? [];
+    if (current && lost.length > 0) {
+      warnings.push(
+        `spec.kubelet.config.registerWithTaints of ${where} replaces the list of ${current.where} (a later document's list replaces an earlier one's), so ${registersWithout(lost)} (expected every taint in the later list)`,
+      );
+    }
+    current = { where, taints };
   }
   return warnings;
 }

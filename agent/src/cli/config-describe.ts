@@ -118,7 +118,7 @@ export function configRemarks(loaded: LoadedConfig): string[] {
     // a gate whose effect depends on the instance and the image, which a config alone does not name
     ...(loaded.config.spec?.featureGates?.FastImagePull === true ? [`note: ${fastImagePullNote}`] : []),
     // what render and init will warn about, so a reader sees it before a node does
-    ...configWarnings(loaded.config).map((warning) => `warning: ${warning}`),
+    ...[...loaded.warnings, ...configWarnings(loaded.config)].map((warning) => `warning: ${warning}`),
   ];
 }
 

@@ -166,7 +166,7 @@ export async function createDoctorDeps(env: Env, options: { timeoutSeconds?: num
     async loadConfig(sources, from = imds) {
       const loaded = await loadConfig(sources, { imds: () => from });
       configDefaults = loaded.config.spec?.instance?.environment?.default;
-      return { config: loaded.config, documents: loaded.documents, advisories: loaded.advisories };
+      return { config: loaded.config, documents: loaded.documents, advisories: loaded.advisories, warnings: loaded.warnings };
     },
     resolveCluster: (config, ctx) =>
       resolveCluster(config.spec?.cluster, {

@@ -174,7 +174,7 @@ export async function run(
     }
   }
   if (configure) {
-    for (const warning of loaded.advisories) log(`warning: ${warning}`);
+    for (const warning of [...loaded.advisories, ...loaded.warnings]) log(`warning: ${warning}`);
     for (const note of loaded.notes) log(`note: ${note}`);
     const spec = loaded.config.spec;
     // The resolvers must be in place before the first call that needs DNS (eks:DescribeCluster,

@@ -61,7 +61,7 @@ export async function run(options: RenderCliOptions, _env: Env, out: (line: stri
     },
     cluster: file ? { file } : {},
   });
-  plan.warnings.unshift(...loaded.advisories);
+  plan.warnings.unshift(...loaded.advisories, ...loaded.warnings);
   try {
     await mkdir(options.out, { recursive: true });
     await writeFiles(plan.files, { root: options.out });

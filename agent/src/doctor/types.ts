@@ -69,8 +69,11 @@ export interface DoctorDeps {
    * when IMDS does not answer doctor; `problem` when the file is there but cannot be used
    */
   keptImds?: KeptImds;
-  /** resolves, merges and validates the NodeConfig (the `config check` code); advisories are what init warns about and goes on */
-  loadConfig(sources: string[], imds?: Imds): Promise<{ config: NodeConfig; documents: string[]; advisories: string[] }>;
+  /**
+   * resolves, merges and validates the NodeConfig (the `config check` code); advisories are what
+   * init warns about and goes on, warnings what it warns about that only the documents show
+   */
+  loadConfig(sources: string[], imds?: Imds): Promise<{ config: NodeConfig; documents: string[]; advisories: string[]; warnings?: string[] }>;
   /** the boot path's cluster resolution: user data, the cached answer, then eks:DescribeCluster (with these credentials) */
   resolveCluster(config: NodeConfig, ctx: { region?: string; credentials?: CredentialSource; timeoutMs: number }): Promise<ClusterResolution>;
   /**

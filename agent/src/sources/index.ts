@@ -6,6 +6,7 @@ import type { Imds } from '../aws/imds.js';
 import type { NodeConfig } from '../api/schema.js';
 import { parseNodeConfigs } from '../api/parse.js';
 import { readKubeletFlagItems } from '../api/kubelet-flag-items.js';
+import { registerTaintsMergeWarnings } from '../api/kubelet-flags.js';
 import { mergeNodeConfigs } from '../api/merge.js';
 import { advisoryProblems, validateNodeConfig } from '../api/validate.js';
 import { decodeUserData, type ConfigDocument } from './decode.js';
@@ -35,6 +36,11 @@ export interface LoadedConfig {
   advisories: string[];
   /** empty optional values treated as not set */
   notes: string[];
+  /**
+   * what a boot warns about that only the documents show, not their merge (a later document's
+   * registerWithTaints leaving out an earlier one's taints): warnings for every command
+   */
+  warnings: string[];
   /**
    * non-empty parts another program acts on (user-data scripts, cloud-config, boothooks: cloud-init
    * runs them between the two boot phases), by label; the config phase starts nothing early if any
@@ -153,7 +159,8 @@ export async function loadConfig(
   }
   const config = withFlagItemsRead(mergeNodeConfigs(configs), advisories);
   advisories.push(...advisoryProblems(config));
-  const loaded = { config, documents: where, ignored, advisories, notes, otherParts };
+  const warnings = registerTaintsMergeWarnings(configs.map((c, i) => ({ where: where[i]!, kubeletConfig: c.spec?.kubelet?.config })));
+  const loaded = { config, documents: where, ignored, advisories, notes, warnings, otherParts };
   // Unvalidated only for a caller comparing the merge with one validated before (the run phase),
   // which validates it with validateLoadedConfig once it differs.
   return options.validate === false ? loaded : validateLoadedConfig(loaded);
