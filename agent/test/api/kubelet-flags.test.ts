@@ -6,6 +6,7 @@ import {
   kubeletFlagProblems as nodeLabelProblems,
   kubeletFlagWarnings,
   nodeIpAdvisories,
+  registerTaintsMergeWarnings,
   removedFlagAdvisories,
   removedKubeletFlags,
   unknownFlagAdvisories,
@@ -302,6 +303,34 @@ describe('taints the kubelet registers without: one list, the last flag over the
     expect(kubeletFlagWarnings(['--register-with-taints=karpenter.sh/unregistered:NoExecute,dedicated=x:NoSchedule'], karpenter)).toEqual([]);
     expect(kubeletFlagWarnings(['--register-with-taints=a:NoSchedule', '--register-with-taints=a:NoSchedule,b:NoSchedule'])).toEqual([]);
     expect(kubeletFlagWarnings(['--node-labels=a=b'], karpenter)).toEqual([]);
+  });
+});
+
+describe("a later document's registerWithTaints, which replaces an earlier one's", () => {
+  const karpenterPart = {
+    where: 'imds://user-data (MIME part 1)',
+    kubeletConfig: { registerWithTaints: [{ key: 'karpenter.sh/unregistered', effect: 'NoExecute' }] },
+  };
+
+  it('warns naming the taints the later list leaves out, and where each list came from', () => {
+    const userPart = { where: 'imds://user-data (MIME part 2)', kubeletConfig: { registerWithTaints: [{ key: 'gpu', value: 'true', effect: 'NoSchedule' }] } };
+    expect(registerTaintsMergeWarnings([karpenterPart, { where: 'x', kubeletConfig: { maxPods: 20 } }, userPart])).toEqual([
+      "spec.kubelet.config.registerWithTaints of imds://user-data (MIME part 2) replaces the list of imds://user-data (MIME part 1) (a later document's list replaces an earlier one's), so the node registers without karpenter.sh/unregistered:NoExecute (Karpenter registers its nodes with karpenter.sh/unregistered and takes it off once the Node has its NodePool's labels and taints) (expected every taint in the later list)",
+    ]);
+  });
+
+  it('says nothing when the later list keeps every taint, or only one document has a list', () => {
+    const keeps = {
+      where: 'b',
+      kubeletConfig: {
+        registerWithTaints: [
+          { key: 'karpenter.sh/unregistered', effect: 'NoExecute' },
+          { key: 'gpu', effect: 'NoSchedule' },
+        ],
+      },
+    };
+    expect(registerTaintsMergeWarnings([karpenterPart, keeps])).toEqual([]);
+    expect(registerTaintsMergeWarnings([karpenterPart, { where: 'b', kubeletConfig: undefined }])).toEqual([]);
   });
 });
 
