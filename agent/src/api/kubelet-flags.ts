@@ -559,26 +559,38 @@ function mapFlagProblems(name: string, value: string, path: string): string[] {
 export const valueProblem = (value: string) => !(value.length <= 63 && (value === '' || NAME.test(value)));
 export const VALUE_RULE = 'is not 0-63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit';
 
+/** One `--register-with-taints` item as the kubelet splits it: the effect after the last ":", the value after the first "=" before it. */
+interface FlagTaint {
+  item: string;
+  key: string;
+  value: string | undefined;
+  effect: string;
+}
+
+/** The items of a `--register-with-taints` value; an empty value clears the list, and an item without ":" has no effect (""). */
+function flagTaintItems(value: string): FlagTaint[] {
+  return (value === '' ? [] : value.split(',')).map((item) => {
+    const colon = item.lastIndexOf(':');
+    const spec = colon < 0 ? item : item.slice(0, colon);
+    const eq = spec.indexOf('=');
+    return { item, key: eq < 0 ? spec : spec.slice(0, eq), value: eq < 0 ? undefined : spec.slice(eq + 1), effect: colon < 0 ? '' : item.slice(colon + 1) };
+  });
+}
+
 function taintProblems(flag: string, path: string): string[] {
   const problems: string[] = [];
-  const text = flag.slice('--register-with-taints='.length);
-  // an empty value clears the list; an empty item in a list is a taint without a key
-  for (const item of text === '' ? [] : text.split(',')) {
-    const colon = item.lastIndexOf(':');
-    const effect = colon < 0 ? '' : item.slice(colon + 1);
-    if (colon < 0 || !TAINT_EFFECTS.includes(effect)) {
+  // an empty item in a list is a taint without a key
+  for (const { item, key, value, effect } of flagTaintItems(flag.slice('--register-with-taints='.length))) {
+    if (!TAINT_EFFECTS.includes(effect)) {
       problems.push(
         `${path}: ${show(item)} in --register-with-taints is not key[=value]:Effect with Effect one of ${TAINT_EFFECTS.join(', ')} (expected e.g. "--register-with-taints=dedicated=gpu:NoSchedule")`,
       );
       continue;
     }
-    const spec = item.slice(0, colon);
-    const eq = spec.indexOf('=');
-    const key = eq < 0 ? spec : spec.slice(0, eq);
     const why = keyProblem(key);
     if (why) problems.push(`${path}: taint key ${show(key)} in --register-with-taints ${why}`);
-    if (eq >= 0 && valueProblem(spec.slice(eq + 1)))
-      problems.push(`${path}: taint value ${show(spec.slice(eq + 1))} of ${show(key)} in --register-with-taints ${VALUE_RULE}`);
+    if (value !== undefined && valueProblem(value))
+      problems.push(`${path}: taint value ${show(value)} of ${show(key)} in --register-with-taints ${VALUE_RULE}`);
   }
   return problems;
 }
@@ -609,13 +621,7 @@ interface NamedTaint {
 }
 
 function flagTaints(value: string): NamedTaint[] {
-  return (value === '' ? [] : value.split(',')).flatMap((text) => {
-    const colon = text.lastIndexOf(':');
-    if (colon < 0) return [];
-    const spec = text.slice(0, colon);
-    const eq = spec.indexOf('=');
-    return [{ text, identity: `${eq < 0 ? spec : spec.slice(0, eq)}:${text.slice(colon + 1)}` }];
-  });
+  return flagTaintItems(value).flatMap(({ item, key, effect }) => (effect === '' ? [] : [{ text: item, identity: `${key}:${effect}` }]));
 }
 
 function configTaints(taints: unknown): NamedTaint[] {
