@@ -193,15 +193,20 @@ describe('init', () => {
     expect(n.snapshot()).toEqual(before);
   });
 
-  it('boots user data whose flags item holds an AL2 --kubelet-extra-args string, one flag per argument, warning; config check refuses it', async () => {
+  it('boots user data whose flags item holds an AL2 --kubelet-extra-args string, or quotes, one flag per argument, warning; config check refuses it', async () => {
     const extraArgs = '--node-labels=lifecycle=spot --register-with-taints=spot=true:PreferNoSchedule --max-pods 20\n';
-    const n = await boot(complete({ kubelet: { flags: [extraArgs] } }));
+    const n = await boot(complete({ kubelet: { flags: [extraArgs, '--node-labels="pool=general"'] } }));
     const r = await n.agent(['init', '--root', n.root, '--skip', 'run']);
     expect(r.exitCode, r.stderr).toBe(0);
     const warning =
       /^eks-node-agent: warning: spec\.kubelet\.flags\[0\]: .* is read as 3 flags, "--node-labels=lifecycle=spot", "--register-with-taints=spot=true:PreferNoSchedule", "--max-pods=20", /m;
     expect(r.stderr).toMatch(warning);
-    expect(n.read('/etc/eks/kubelet/environment')).toMatch(/ --node-labels=lifecycle=spot --register-with-taints=spot=true:PreferNoSchedule --max-pods=20"$/m);
+    expect(r.stderr).toMatch(
+      /^eks-node-agent: warning: spec\.kubelet\.flags\[1\]: "--node-labels=\\"pool=general\\"" is read as the flag "--node-labels=pool=general", /m,
+    );
+    expect(n.read('/etc/eks/kubelet/environment')).toMatch(
+      / --node-labels=lifecycle=spot --register-with-taints=spot=true:PreferNoSchedule --max-pods=20 --node-labels=pool=general"$/m,
+    );
     // the reserved memory follows the --max-pods the kubelet will run with, as for a flag of its own
     expect(kubeletConfig(n).kubeReserved.memory).toBe(`${255 + 11 * 20}Mi`);
     const check = await n.agent(['config', 'check']);

@@ -8,7 +8,10 @@ import { splitWords } from './words.js';
  * flags (`"--node-labels=a=b --max-pods=20"`, often an AL2 `--kubelet-extra-args` string moved
  * into the list whole) reaches that kubelet as two arguments, and a word after a flag without
  * `=` is that flag's value to it (`"--node-labels lifecycle=spot"`), since the kubelet takes no
- * positional arguments. User data written for that AMI must boot here too, so the agent reads
+ * positional arguments; that splitting also takes out quotes and backslashes, in an item without
+ * spaces too (`--node-labels="team=a"`, an AL2 habit, reaches that kubelet as
+ * `--node-labels=team=a`, where passed as written its label key would be `"team`). User data
+ * written for that AMI must boot here too, so the agent reads
  * the list the same way, once, before any rule sees it: each flag then stands in its own item,
  * and every rule judges it there. It is an advisory problem (a boot warns and goes on;
  * `config check` calls it an error, since one flag per item is what a person should write).
@@ -21,6 +24,8 @@ const BARE_FLAG = /^--[A-Za-z0-9][A-Za-z0-9-]*$/;
 /** A flag as one word: `--name` or `--name=value`, the value without whitespace. */
 const FLAG_WORD = /^--[A-Za-z0-9][A-Za-z0-9-]*(=\S*)?$/;
 const WHITESPACE = /\s/;
+/** What the unit's splitting changes in an item: whitespace, quotes, backslashes. */
+const SPLIT = /[\s"'\\]/;
 
 interface Word {
   text: string;
@@ -39,7 +44,7 @@ const isValue = (word: Word | undefined): word is Word => word !== undefined && 
 
 function words(flags: readonly string[], whole: ReadonlySet<number>): Word[] {
   return flags.flatMap((item, i) => {
-    if (whole.has(i) || !WHITESPACE.test(item)) return [{ text: item, item: i }];
+    if (whole.has(i) || !SPLIT.test(item)) return [{ text: item, item: i }];
     const split = splitWords(item);
     // an unterminated quote, or nothing but whitespace: the flag rule says what is wrong
     return split && split.length > 0 ? split.map((text) => ({ text, item: i })) : [{ text: item, item: i }];
@@ -67,14 +72,14 @@ export interface KubeletFlagItems {
 }
 
 export function readKubeletFlagItems(flags: string[] | undefined): KubeletFlagItems {
-  if (!flags?.some((f) => WHITESPACE.test(f) || BARE_FLAG.test(f))) return { flags, advisories: [] };
+  if (!flags?.some((f) => SPLIT.test(f) || BARE_FLAG.test(f))) return { flags, advisories: [] };
   // Items split into words that are not all flags (or values of one) are left whole; leaving
   // one whole can strand a word of another, so repeat until none changes.
   const whole = new Set<number>();
   let read: ReadFlag[];
   for (;;) {
     read = pair(words(flags, whole));
-    const stray = read.filter((r) => !FLAG_WORD.test(r.flag) && r.items.some((i) => !whole.has(i) && WHITESPACE.test(flags[i]!)));
+    const stray = read.filter((r) => !FLAG_WORD.test(r.flag) && r.items.some((i) => !whole.has(i) && SPLIT.test(flags[i]!)));
     if (stray.length === 0) break;
     for (const r of stray) for (const i of r.items) whole.add(i);
   }
@@ -103,7 +108,7 @@ export function readKubeletFlagItems(flags: string[] | undefined): KubeletFlagIt
     const joined = group.read.length < given.flatMap((f) => splitWords(f) ?? [f]).length;
     const reading = group.read.length === 1 ? `the flag ${show(group.read[0])}` : `${group.read.length} flags, ${group.read.map((f) => show(f)).join(', ')}`;
     advisories.push(
-      `${where}: ${given.map((f) => show(f)).join(', ')} ${given.length === 1 ? 'is' : 'are'} read as ${reading}, as a kubelet whose unit splits its flags at spaces gets ${given.length === 1 ? 'it' : 'them'}${joined ? ', a word after a flag without "=" its value' : ''} (expected one "--name=value" flag per item, without spaces)`,
+      `${where}: ${given.map((f) => show(f)).join(', ')} ${given.length === 1 ? 'is' : 'are'} read as ${reading}, as a kubelet whose unit splits its flags at spaces and takes out quotes gets ${given.length === 1 ? 'it' : 'them'}${joined ? ', a word after a flag without "=" its value' : ''} (expected one "--name=value" flag per item, without spaces or quotes)`,
     );
   }
   // other items' lines name them by their place in the list as read

@@ -19,7 +19,7 @@ describe('spec.kubelet.flags read one flag per item, as a kubelet unit that spli
     const read = readKubeletFlagItems(['--v=2', '--node-labels=team=a --register-with-taints=x=y:NoSchedule', '--max-pods=20']);
     expect(read.flags).toEqual(['--v=2', '--node-labels=team=a', '--register-with-taints=x=y:NoSchedule', '--max-pods=20']);
     expect(read.advisories).toEqual([
-      'spec.kubelet.flags[1]: "--node-labels=team=a --register-with-taints=x=y:NoSchedule" is read as 2 flags, "--node-labels=team=a", "--register-with-taints=x=y:NoSchedule", as a kubelet whose unit splits its flags at spaces gets it (expected one "--name=value" flag per item, without spaces); other lines count spec.kubelet.flags as read: "--v=2", "--node-labels=team=a", "--register-with-taints=x=y:NoSchedule", "--max-pods=20"',
+      'spec.kubelet.flags[1]: "--node-labels=team=a --register-with-taints=x=y:NoSchedule" is read as 2 flags, "--node-labels=team=a", "--register-with-taints=x=y:NoSchedule", as a kubelet whose unit splits its flags at spaces and takes out quotes gets it (expected one "--name=value" flag per item, without spaces or quotes); other lines count spec.kubelet.flags as read: "--v=2", "--node-labels=team=a", "--register-with-taints=x=y:NoSchedule", "--max-pods=20"',
     ]);
   });
 
@@ -35,8 +35,22 @@ describe('spec.kubelet.flags read one flag per item, as a kubelet unit that spli
     const padded = readKubeletFlagItems(['  --max-pods=20\n']);
     expect(padded.flags).toEqual(['--max-pods=20']);
     expect(padded.advisories).toEqual([
-      'spec.kubelet.flags[0]: "  --max-pods=20\\n" is read as the flag "--max-pods=20", as a kubelet whose unit splits its flags at spaces gets it (expected one "--name=value" flag per item, without spaces)',
+      'spec.kubelet.flags[0]: "  --max-pods=20\\n" is read as the flag "--max-pods=20", as a kubelet whose unit splits its flags at spaces and takes out quotes gets it (expected one "--name=value" flag per item, without spaces or quotes)',
     ]);
+  });
+
+  it('takes out quotes and backslashes in an item without spaces too, as that unit does (an AL2 habit: --node-labels="a=b")', () => {
+    const read = readKubeletFlagItems(['--node-labels="team=a,tier=b"', "--max-pods='20'", '--v=2', '--node-ip=10.0.0.1\\,fd00::1']);
+    expect(read.flags).toEqual(['--node-labels=team=a,tier=b', '--max-pods=20', '--v=2', '--node-ip=10.0.0.1,fd00::1']);
+    expect(read.advisories).toEqual([
+      'spec.kubelet.flags[0]: "--node-labels=\\"team=a,tier=b\\"" is read as the flag "--node-labels=team=a,tier=b", as a kubelet whose unit splits its flags at spaces and takes out quotes gets it (expected one "--name=value" flag per item, without spaces or quotes)',
+      'spec.kubelet.flags[1]: "--max-pods=\'20\'" is read as the flag "--max-pods=20", as a kubelet whose unit splits its flags at spaces and takes out quotes gets it (expected one "--name=value" flag per item, without spaces or quotes)',
+      expect.stringMatching(/^spec\.kubelet\.flags\[3\]: "--node-ip=10\.0\.0\.1\\\\,fd00::1" is read as the flag "--node-ip=10\.0\.0\.1,fd00::1", /),
+    ]);
+    // a quoted value holding a space is one argument to that kubelet, and no label: left whole, for the rules
+    expect(readKubeletFlagItems(['--node-labels="team=a b"']).flags).toEqual(['--node-labels="team=a b"']);
+    // an unterminated quote: left whole
+    expect(readKubeletFlagItems(['--node-labels="team=a']).advisories).toEqual([]);
   });
 
   it('takes a word after a flag without "=" as its value, in one item or the next', () => {
