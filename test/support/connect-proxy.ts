@@ -6,6 +6,9 @@ import { listen } from '../emulators/listen.js';
  * A loopback HTTP proxy TEST DOUBLE for a corporate proxy: it tunnels CONNECT requests to the
  * target and records each one, so a test sees which of the agent's connections went through it.
  * Plain (absolute-URI) requests are refused with 405 and recorded too: the agent must tunnel.
+ * `hosts` maps target names to the addresses the proxy dials (its own DNS, which a private
+ * endpoint's name may need); `refuse` makes it answer every CONNECT with a status instead, as a
+ * proxy whose allowlist lacks the target (403) or that wants credentials (407).
  */
 export interface ProxyRequest {
   method: string;
@@ -19,11 +22,14 @@ export interface ConnectProxy {
   url: string;
   port: number;
   requests: ProxyRequest[];
+  /** answer every CONNECT from now on with this status line, or tunnel again (undefined) */
+  refuse(status: number | undefined, text?: string): void;
   close(): Promise<void>;
 }
 
-export async function startConnectProxy(): Promise<ConnectProxy> {
+export async function startConnectProxy(options: { hosts?: Record<string, string> } = {}): Promise<ConnectProxy> {
   const requests: ProxyRequest[] = [];
+  let refusal: string | undefined;
   const sockets = new Set<net.Socket>();
   const server = http.createServer((req, res) => {
     requests.push({ method: req.method ?? '', target: req.url ?? '' });
@@ -33,7 +39,12 @@ export async function startConnectProxy(): Promise<ConnectProxy> {
     const target = req.url ?? '';
     const auth = req.headers['proxy-authorization'];
     requests.push({ method: 'CONNECT', target, ...(auth ? { authorization: auth } : {}) });
-    const [host, port] = [target.slice(0, target.lastIndexOf(':')).replace(/^\[|\]$/g, ''), Number(target.slice(target.lastIndexOf(':') + 1))];
+    if (refusal !== undefined) {
+      client.end(`HTTP/1.1 ${refusal}\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    const [name, port] = [target.slice(0, target.lastIndexOf(':')).replace(/^\[|\]$/g, ''), Number(target.slice(target.lastIndexOf(':') + 1))];
+    const host = options.hosts?.[name] ?? name;
     const upstream = net.connect(port, host, () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (head.length > 0) upstream.write(head);
@@ -52,6 +63,9 @@ export async function startConnectProxy(): Promise<ConnectProxy> {
     url: `http://127.0.0.1:${port}`,
     port,
     requests,
+    refuse: (status, text = '') => {
+      refusal = status === undefined ? undefined : `${status} ${text}`.trim();
+    },
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
