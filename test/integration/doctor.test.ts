@@ -6,6 +6,8 @@ import { startEc2 } from '../emulators/ec2.js';
 import { startEks } from '../emulators/eks.js';
 import { startImds } from '../emulators/imds.js';
 import { startSts } from '../emulators/sts.js';
+import { startApiServer } from '../emulators/apiserver.js';
+import { startConnectProxy } from '../support/connect-proxy.js';
 import { createCertificateRequest, issueServerCert } from '../support/pki.js';
 import { runAgent } from '../support/agent.js';
 import type { Check } from './doctor-node.js';
@@ -256,6 +258,41 @@ describe('doctor on a healthy node', () => {
 });
 
 describe('doctor names the cause of each join failure', () => {
+  it("reaches the API server through the proxy the kubelet's environment names, as client-go does; a proxy that refuses the endpoint fails the tls line", async () => {
+    // an endpoint whose name only the proxy resolves: the node never dials or resolves it itself
+    const name = 'api.proxied.test';
+    const [proxied, proxy] = await Promise.all([startApiServer({ ca: api.ca, sans: [`DNS:${name}`] }), startConnectProxy({ hosts: { [name]: '127.0.0.1' } })]);
+    try {
+      const config = nodeConfig({ apiServerEndpoint: `https://${name}:${proxied.port}` });
+      imds.setUserData(stringify(config));
+      await configureNode(config);
+      // as an image's drop-in or the user data's default environment gives it to the kubelet
+      await writeFile(join(unitState, 'kubelet.service.env'), `HTTPS_PROXY=${proxy.url} NO_PROXY=169.254.169.254,localhost`);
+      const r = await doctorJson();
+      expect(r.by('dns'), r.stdout).toMatchObject({
+        status: 'ok',
+        detail: `${name} is reached through the proxy 127.0.0.1:${proxy.port} (HTTPS_PROXY in the kubelet's environment), which resolves it`,
+      });
+      expect(r.by('tcp')).toMatchObject({ status: 'ok', detail: `connected to the proxy at 127.0.0.1:${proxy.port}` });
+      expect(r.by('tls')).toMatchObject({
+        status: 'ok',
+        detail: expect.stringMatching(/verified against the cluster CA, through the proxy 127\.0\.0\.1:\d+$/),
+      });
+      expect(r.by('auth').status, r.by('auth').detail).toBe('ok');
+      // the tls line's tunnel and each API request: all CONNECTs to the endpoint
+      expect(proxy.requests.length).toBeGreaterThanOrEqual(2);
+      expect(proxy.requests.filter((q) => q.method !== 'CONNECT' || q.target !== `${name}:${proxied.port}`)).toEqual([]);
+
+      proxy.refuse(403, 'Forbidden');
+      const denied = await doctorJson();
+      expect(denied.by('tls')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/answered CONNECT api\.proxied\.test:\d+ with 403 Forbidden$/) });
+      expect(denied.by('auth').status).toBe('skipped');
+      expect(denied.exitCode).not.toBe(0);
+    } finally {
+      await Promise.all([proxied.close(), proxy.close()]);
+    }
+  }, 60_000);
+
   // Two doctor runs, the second waiting out a denied EC2 call: about 40 s on a loaded machine.
   it('custom DHCP domain: names the domain and the PrivateDnsName the node registers with, or the permission it lacks', async () => {
     const ec2 = await startEc2();

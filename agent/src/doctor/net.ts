@@ -1,3 +1,4 @@
+import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -26,6 +27,94 @@ export class StepTimeout extends Error {
   override name = 'StepTimeout';
 }
 
+/**
+ * The HTTP proxy a Go program (the kubelet) sends its requests to the endpoint through. Shown
+ * without the credentials its URL may hold.
+ */
+export interface HttpProxy {
+  url: string;
+  /** `http:` or `https:` */
+  protocol: string;
+  host: string;
+  port: number;
+  /** host:port, for messages */
+  shown: string;
+  /** where it was read: `HTTPS_PROXY in the kubelet's environment` */
+  from: string;
+}
+
+export function parseProxy(url: string, from: string): HttpProxy {
+  const u = new URL(url);
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  // Go's default ports for a proxy URL without one: 80 for http, 443 for https
+  const port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
+  return { url, protocol: u.protocol, host, port, shown: `${net.isIPv6(host) ? `[${host}]` : host}:${port}`, from };
+}
+
+/** The proxy answered CONNECT with something other than 200. */
+export class ProxyRefusal extends Error {
+  override name = 'ProxyRefusal';
+  constructor(
+    readonly status: number,
+    readonly statusText: string,
+  ) {
+    super(`${status} ${statusText}`.trim());
+  }
+}
+
+/**
+ * A tunnel through the proxy (dialled at `address`) to the endpoint, as a Go client opens one:
+ * CONNECT host:port, with the URL's credentials as Basic Proxy-Authorization.
+ */
+export function proxyTunnel(proxy: HttpProxy, address: string, endpoint: Endpoint, timeoutMs: number, signal?: AbortSignal): Promise<net.Socket> {
+  const target = `${net.isIPv6(endpoint.host) ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
+  const u = new URL(proxy.url);
+  const credentials = u.username ? `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}` : undefined;
+  return new Promise((resolve, reject) => {
+    const options = {
+      host: address,
+      port: proxy.port,
+      method: 'CONNECT',
+      path: target,
+      agent: false as const,
+      headers: { Host: target, ...(credentials ? { 'Proxy-Authorization': `Basic ${Buffer.from(credentials).toString('base64')}` } : {}) },
+      ...(proxy.protocol === 'https:' && !net.isIP(proxy.host) ? { servername: proxy.host } : {}),
+    };
+    const req = proxy.protocol === 'https:' ? https.request(options) : http.request(options);
+    let settled = false;
+    const done = (err?: Error, socket?: net.Socket): void => {
+      if (settled) {
+        socket?.destroy();
+        return;
+      }
+      settled = true;
+      timer.clear();
+      signal?.removeEventListener('abort', onAbort);
+      if (err) {
+        req.destroy();
+        reject(err);
+      } else resolve(socket!);
+    };
+    const onAbort = (): void => done(new StepTimeout('aborted'));
+    const timer = deadline(timeoutMs, () => done(new StepTimeout(`no answer to CONNECT ${target} within ${timeoutMs} ms`)));
+    signal?.addEventListener('abort', onAbort);
+    req.once('connect', (res, socket) => {
+      if (res.statusCode === 200) done(undefined, socket);
+      else {
+        socket.destroy();
+        done(new ProxyRefusal(res.statusCode ?? 0, res.statusMessage ?? ''));
+      }
+    });
+    // a proxy that answers CONNECT as a plain request (no tunnel): its status is the refusal
+    req.once('response', (res) => {
+      res.resume();
+      done(new ProxyRefusal(res.statusCode ?? 0, res.statusMessage ?? ''));
+    });
+    req.once('error', (err) => done(err));
+    req.end();
+  });
+}
+
 export function tcpConnect(address: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<number> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
@@ -51,12 +140,21 @@ export interface PeerCertificate {
   validTo: string;
 }
 
-/** A TLS handshake that verifies the server against `caPem` only (not the system trust store). */
-export function tlsHandshake(endpoint: Endpoint, address: string, caPem: string, timeoutMs: number, signal?: AbortSignal): Promise<PeerCertificate> {
+/**
+ * A TLS handshake that verifies the server against `caPem` only (not the system trust store),
+ * dialling `address`, or over `tunnel` (a proxy's, which the handshake then owns).
+ */
+export function tlsHandshake(
+  endpoint: Endpoint,
+  address: string,
+  caPem: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+  tunnel?: net.Socket,
+): Promise<PeerCertificate> {
   return new Promise((resolve, reject) => {
     const socket = tls.connect({
-      host: address,
-      port: endpoint.port,
+      ...(tunnel ? { socket: tunnel } : { host: address, port: endpoint.port }),
       ca: caPem,
       // SNI and the name check use the endpoint's host even though we dial the resolved address.
       ...(net.isIP(endpoint.host) ? {} : { servername: endpoint.host }),
@@ -104,18 +202,22 @@ export interface ApiRequest {
   body?: unknown;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** the proxy the kubelet reaches the endpoint through */
+  proxy?: HttpProxy;
 }
 
-/** One HTTPS request to the API server, verified against the cluster CA. */
-export function apiRequest(req: ApiRequest): Promise<ApiAnswer> {
+/** One HTTPS request to the API server, verified against the cluster CA, through the kubelet's proxy if it has one. */
+export async function apiRequest(req: ApiRequest): Promise<ApiAnswer> {
   const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
+  // the proxy library is loaded only for a node behind a proxy (its own chunk, as for init's AWS calls)
+  const agent = req.proxy ? new (await import('https-proxy-agent')).HttpsProxyAgent(req.proxy.url) : false;
   return new Promise((resolve, reject) => {
     const r = https.request(
       `${req.endpoint.url}${req.path}`,
       {
         method: req.method,
         ca: req.caPem,
-        agent: false,
+        agent,
         headers: {
           Accept: 'application/json',
           'User-Agent': 'eks-node-agent-doctor',

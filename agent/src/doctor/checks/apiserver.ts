@@ -26,9 +26,16 @@ export interface AuthValue {
 
 const NODE_GROUP = 'system:nodes';
 
-/** One request to the API server the tls line reached, bounded by what is left of the run. */
+/** One request to the API server the tls line reached (through the kubelet's proxy, if it has one), bounded by what is left of the run. */
 export function askApiServer(reach: Reach, ctx: CheckContext, request: { method: 'GET' | 'POST'; path: string; token?: string; body?: unknown }) {
-  return apiRequest({ endpoint: reach.endpoint, caPem: reach.caPem, ...request, timeoutMs: Math.max(1, ctx.remainingMs() - 100), signal: ctx.signal });
+  return apiRequest({
+    endpoint: reach.endpoint,
+    caPem: reach.caPem,
+    ...request,
+    timeoutMs: Math.max(1, ctx.remainingMs() - 100),
+    signal: ctx.signal,
+    ...(reach.proxy ? { proxy: reach.proxy } : {}),
+  });
 }
 
 /** The message of a Kubernetes Status answer, else the start of the body. */

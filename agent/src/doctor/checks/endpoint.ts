@@ -2,19 +2,55 @@ import net from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { describeCause } from '../../errors.js';
 import { type Certificate, caCertificates, checkCertificateAuthority } from '../../api/cluster-values.js';
-import { StepTimeout, parseEndpoint, tcpConnect, tlsHandshake, type Endpoint } from '../net.js';
-import type { Check } from '../runner.js';
+import { instanceEnvironments } from '../../api/validate.js';
+import { proxyFor, proxySettings } from '../../aws/proxy.js';
+import { KUBELET_UNIT } from '../../render/paths.js';
+import { SERVICE_ENVIRONMENT_TIMEOUT_MS } from '../../apply/unit-status.js';
+import { ProxyRefusal, StepTimeout, parseEndpoint, parseProxy, proxyTunnel, tcpConnect, tlsHandshake, type Endpoint, type HttpProxy } from '../net.js';
+import type { Check, Outcome } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
 import type { ConfigValue } from './config.js';
 import { HOSTS_PATH, pinnedIn } from '../../apply/hosts-pin.js';
 
 export interface Reach {
   endpoint: Endpoint;
-  /** the address the next steps dial: the first one resolved, and after the tcp line the first that answered */
+  /** the address the next steps dial: the first one resolved, and after the tcp line the first that answered (the proxy's, with one) */
   address: string;
-  /** every address the name resolved to, in the resolver's order (an endpoint given by IP: that one) */
+  /** every address the name resolved to, in the resolver's order (an endpoint given by IP: that one); with a proxy, the proxy's name */
   addresses: string[];
   caPem: string;
+  /** the HTTP proxy the kubelet reaches the endpoint through, when its environment names one for it */
+  proxy?: HttpProxy;
+}
+
+/**
+ * The proxy the kubelet reaches the endpoint through. client-go takes Go's proxy variables from
+ * the kubelet's environment (HTTPS_PROXY before https_proxy, NO_PROXY before no_proxy, a value
+ * without a scheme as http://) and never proxies localhost or a loopback address. That environment
+ * is what systemd gives the unit (an image's own drop-in included: a proxy is often set so);
+ * where systemd cannot say, what the user data asks for it. Undefined when the kubelet dials the
+ * endpoint itself.
+ */
+export async function kubeletProxy(deps: DoctorDeps, cfg: ConfigValue, endpoint: Endpoint, timeoutMs: number): Promise<HttpProxy | undefined> {
+  const host = endpoint.host.toLowerCase();
+  if (host === 'localhost' || (ipaddr.isValid(host) && ipaddr.process(host).range() === 'loopback')) return undefined;
+  const live = await deps.serviceEnvironment?.(KUBELET_UNIT, timeoutMs).catch(() => undefined);
+  let env: Record<string, string | undefined>;
+  let where: string;
+  if (live?.unit) {
+    env = { ...live.manager, ...live.unit };
+    where = "the kubelet's environment";
+  } else {
+    const { defaultEnvironment, unitEnvironments } = instanceEnvironments(cfg.source.spec?.instance?.environment ?? {});
+    const own = unitEnvironments.find((e) => e.unit === KUBELET_UNIT)?.variables ?? [];
+    env = Object.fromEntries([...defaultEnvironment, ...own].map((v) => [v.name, v.value]));
+    where = 'spec.instance.environment';
+  }
+  const variable = ['HTTPS_PROXY', 'https_proxy'].find((name) => env[name]);
+  if (variable === undefined) return undefined;
+  const noProxy = env.NO_PROXY || env.no_proxy;
+  const url = proxyFor(endpoint.url, proxySettings({ HTTPS_PROXY: env[variable], ...(noProxy ? { NO_PROXY: noProxy } : {}) }));
+  return url === undefined ? undefined : parseProxy(url, `${variable} in ${where}`);
 }
 
 /** At most this many of the name's addresses are dialled (an EKS private endpoint has one per subnet it was given). */
@@ -33,7 +69,26 @@ export function dnsCheck(deps: DoctorDeps): Check {
     async run(ctx) {
       const cfg = ctx.value<ConfigValue>('config');
       const endpoint = parseEndpoint(cfg.config.spec.cluster.apiServerEndpoint);
-      const reach = (addresses: string[]): Reach => ({ endpoint, address: addresses[0]!, addresses, caPem: caPemOf(cfg) });
+      const proxy = await kubeletProxy(deps, cfg, endpoint, Math.max(1, Math.min(SERVICE_ENVIRONMENT_TIMEOUT_MS, ctx.remainingMs() - 100)));
+      const reach = (addresses: string[]): Reach => ({ endpoint, address: addresses[0]!, addresses, caPem: caPemOf(cfg), ...(proxy ? { proxy } : {}) });
+      if (proxy) {
+        // the proxy resolves the endpoint's name; the node resolves the proxy's
+        const through = `${endpoint.host} is reached through the proxy ${proxy.shown} (${proxy.from}), which resolves it`;
+        if (net.isIP(proxy.host)) return { status: 'ok', detail: through, value: reach([proxy.host]) };
+        let addresses: string[];
+        try {
+          addresses = await deps.lookup(proxy.host);
+        } catch (err) {
+          return {
+            status: 'fail',
+            detail: `the proxy's name ${proxy.host} (${proxy.from}) does not resolve: ${describeCause(err)}`,
+            hint: `the kubelet reaches the API server only through that proxy: check its name in ${proxy.from}, or put the endpoint's host in NO_PROXY if the node reaches it directly`,
+          };
+        }
+        if (addresses.length === 0)
+          return { status: 'fail', detail: `the proxy's name ${proxy.host} (${proxy.from}) resolves to no address`, hint: `check ${proxy.from}` };
+        return { status: 'ok', detail: `${through}; ${proxy.host} resolves to ${addresses.join(', ')}`, value: reach(addresses) };
+      }
       if (net.isIP(endpoint.host)) return { status: 'ok', detail: `${endpoint.host} is an IP address`, value: reach([endpoint.host]) };
       let addresses: string[];
       try {
@@ -101,6 +156,14 @@ export function droppedHint(address: string): string {
 
 const REFUSED_HINT = 'a refused connection means nothing listens there: check spec.cluster.apiServerEndpoint (host and port)';
 
+/** Why the kubelet's proxy does not answer, by how it failed. */
+function proxyHint(proxy: HttpProxy, timedOut: boolean): string {
+  const direct = "or, if the node reaches the endpoint directly (a private endpoint), put the endpoint's host in NO_PROXY";
+  return timedOut
+    ? `the kubelet reaches the API server only through the proxy ${proxy.from} names: packets to it are dropped on the way (security groups, NACLs, routes to the proxy's subnet); ${direct}`
+    : `the kubelet reaches the API server only through the proxy ${proxy.from} names, and nothing listens there: check its host and port; ${direct}`;
+}
+
 /**
  * TCP to every address the endpoint's name gave, at once. The kubelet dials them in turn and
  * takes the first that answers, so one that answers is enough to join; but a name that also
@@ -115,10 +178,12 @@ export function tcpCheck(): Check {
     timeoutMs: 5_000,
     async run(ctx) {
       const reach = ctx.value<Reach>('dns');
-      const { port } = reach.endpoint;
+      const { proxy } = reach;
+      const port = proxy?.port ?? reach.endpoint.port;
       const timeoutMs = Math.max(1, ctx.remainingMs() - 100);
       const within = `within ${(timeoutMs / 1000).toFixed(1)}s`;
-      const target = (address: string) => `${address}:${port}`;
+      const target = (address: string) => `${net.isIPv6(address) ? `[${address}]` : address}:${port}`;
+      const what = proxy ? 'the proxy at ' : '';
       const dialled = await Promise.all(
         reach.addresses.slice(0, MAX_DIALLED).map(async (address) => {
           try {
@@ -131,8 +196,9 @@ export function tcpCheck(): Check {
       );
       const answered = dialled.filter((d) => d.err === undefined).map((d) => d.address);
       const failed = dialled.filter((d) => d.err !== undefined);
-      const hintFor = (d: { address: string; err: unknown }) => (d.err instanceof StepTimeout ? droppedHint(d.address) : REFUSED_HINT);
-      if (failed.length === 0) return { status: 'ok', detail: `connected to ${answered.map(target).join(', ')}`, value: reach };
+      const hintFor = (d: { address: string; err: unknown }) =>
+        proxy ? proxyHint(proxy, d.err instanceof StepTimeout) : d.err instanceof StepTimeout ? droppedHint(d.address) : REFUSED_HINT;
+      if (failed.length === 0) return { status: 'ok', detail: `connected to ${what}${answered.map(target).join(', ')}`, value: reach };
       const first = failed[0]!;
       if (answered.length > 0) {
         const why = failed.map(
@@ -140,18 +206,18 @@ export function tcpCheck(): Check {
         );
         return {
           status: 'warn',
-          detail: `connected to ${answered.map(target).join(', ')}, but ${why.join('; ')}`,
+          detail: `connected to ${what}${answered.map(target).join(', ')}, but ${why.join('; ')}`,
           hint: `the kubelet dials the name's addresses in turn, so it connects, but each connection that tries ${failed.map((d) => d.address).join(' or ')} first waits or fails before the next; ${hintFor(first)}`,
           value: { ...reach, address: answered[0]! },
         };
       }
       if (failed.every((d) => d.err instanceof StepTimeout)) {
-        return { status: 'fail', detail: `no TCP connection to ${failed.map((d) => target(d.address)).join(', ')} ${within}`, hint: hintFor(first) };
+        return { status: 'fail', detail: `no TCP connection to ${what}${failed.map((d) => target(d.address)).join(', ')} ${within}`, hint: hintFor(first) };
       }
       return {
         status: 'fail',
         detail: failed
-          .map((d) => `TCP connect to ${target(d.address)} failed: ${d.err instanceof StepTimeout ? `no connection ${within}` : describeCause(d.err)}`)
+          .map((d) => `TCP connect to ${what}${target(d.address)} failed: ${d.err instanceof StepTimeout ? `no connection ${within}` : describeCause(d.err)}`)
           .join('; '),
         hint: hintFor(first),
       };
@@ -168,6 +234,45 @@ const WRONG_CA = new Set([
   'CERT_SIGNATURE_FAILURE',
 ]);
 
+/** The tls line's result when the kubelet's proxy does not open a tunnel to the endpoint. */
+function tunnelFailure(proxy: HttpProxy, endpoint: Endpoint, err: unknown): Outcome {
+  const target = `${net.isIPv6(endpoint.host) ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
+  const direct = "or, if the node reaches the endpoint directly (a private endpoint), put the endpoint's host in NO_PROXY";
+  if (err instanceof ProxyRefusal) {
+    const detail = `the proxy ${proxy.shown} (${proxy.from}) answered CONNECT ${target} with ${err.message}`;
+    if (err.status === 407) {
+      const given = new URL(proxy.url).username !== '';
+      return {
+        status: 'fail',
+        detail,
+        hint: given
+          ? `the proxy refuses the credentials in ${proxy.from}: correct them there (http://user:password@host:port)`
+          : `the proxy wants credentials, which the kubelet sends only from the proxy URL: give them in ${proxy.from} (http://user:password@host:port)`,
+      };
+    }
+    if (err.status >= 500) {
+      return {
+        status: 'fail',
+        detail,
+        hint: `the proxy could not reach ${target} itself (its DNS, routes or security groups; a private endpoint's name resolves to private addresses only inside the VPC): ${direct.replace(/^or, /, '')}, or let the proxy reach it`,
+      };
+    }
+    return { status: 'fail', detail, hint: `the proxy does not let the node through to ${target}: allow the endpoint's host on the proxy, ${direct}` };
+  }
+  if (err instanceof StepTimeout) {
+    return {
+      status: 'fail',
+      detail: `the proxy ${proxy.shown} (${proxy.from}) opened no tunnel to ${target}: ${err.message}`,
+      hint: `the proxy took the connection but did not connect onward in time (it may not reach the endpoint): ${direct.replace(/^or, /, '')}, or let the proxy reach it`,
+    };
+  }
+  return {
+    status: 'fail',
+    detail: `CONNECT ${target} through the proxy ${proxy.shown} (${proxy.from}) failed: ${describeCause(err)}`,
+    hint: `what listens at ${proxy.shown} does not act as an HTTP proxy for CONNECT: check ${proxy.from}`,
+  };
+}
+
 export function tlsCheck(): Check {
   return {
     name: 'tls',
@@ -176,9 +281,23 @@ export function tlsCheck(): Check {
     async run(ctx) {
       const reach = ctx.value<Reach>('tcp');
       if (!reach.caPem) return { status: 'fail', detail: 'the cluster CA is not a PEM certificate', hint: 'see the config line' };
+      const { proxy } = reach;
+      let tunnel: net.Socket | undefined;
+      if (proxy) {
+        try {
+          tunnel = await proxyTunnel(proxy, reach.address, reach.endpoint, Math.max(1, ctx.remainingMs() - 100), ctx.signal);
+        } catch (err) {
+          return tunnelFailure(proxy, reach.endpoint, err);
+        }
+      }
+      // a proxy that inspects TLS shows its own certificate, signed by a CA of its own
+      const inspecting = proxy
+        ? `the proxy ${proxy.shown} may be inspecting TLS: exempt the endpoint's host from inspection there, or put it in NO_PROXY if the node reaches it directly; else `
+        : '';
       try {
-        const peer = await tlsHandshake(reach.endpoint, reach.address, reach.caPem, Math.max(1, ctx.remainingMs() - 100), ctx.signal);
-        return { status: 'ok', detail: `certificate (${peer.subject}, issuer ${peer.issuer}) verified against the cluster CA`, value: reach };
+        const peer = await tlsHandshake(reach.endpoint, reach.address, reach.caPem, Math.max(1, ctx.remainingMs() - 100), ctx.signal, tunnel);
+        const through = proxy ? `, through the proxy ${proxy.shown}` : '';
+        return { status: 'ok', detail: `certificate (${peer.subject}, issuer ${peer.issuer}) verified against the cluster CA${through}`, value: reach };
       } catch (err) {
         const code = (err as { code?: string }).code ?? '';
         if (WRONG_CA.has(code)) {
@@ -186,7 +305,7 @@ export function tlsCheck(): Check {
             status: 'fail',
             detail: `the API server's certificate is not signed by the cluster CA in the config (${code})`,
             hint:
-              'spec.cluster.certificateAuthority belongs to another (or a re-created) cluster: use certificateAuthority.data of ' +
+              `${inspecting}spec.cluster.certificateAuthority belongs to another (or a re-created) cluster: use certificateAuthority.data of ` +
               '`aws eks describe-cluster`, or leave the field out so the agent fetches it',
           };
         }
@@ -194,7 +313,7 @@ export function tlsCheck(): Check {
           return {
             status: 'fail',
             detail: `the API server's certificate does not name ${reach.endpoint.host}: ${describeCause(err)}`,
-            hint: 'spec.cluster.apiServerEndpoint must be the cluster endpoint URL exactly as DescribeCluster gives it (not an IP address or a proxy)',
+            hint: `${inspecting}spec.cluster.apiServerEndpoint must be the cluster endpoint URL exactly as DescribeCluster gives it (not an IP address or a proxy)`,
           };
         }
         if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
@@ -206,8 +325,10 @@ export function tlsCheck(): Check {
         }
         return {
           status: 'fail',
-          detail: `TLS handshake with ${reach.endpoint.host} failed: ${describeCause(err)}`,
-          hint: 'something between the node and the API server (a proxy or firewall doing TLS inspection) interferes; the endpoint needs direct TLS',
+          detail: `TLS handshake with ${reach.endpoint.host}${proxy ? ` through the proxy ${proxy.shown}` : ''} failed: ${describeCause(err)}`,
+          hint: proxy
+            ? `${inspecting.replace(/; else $/, '')}; the endpoint needs TLS end to end`
+            : 'something between the node and the API server (a proxy or firewall doing TLS inspection) interferes; the endpoint needs direct TLS',
         };
       }
     },

@@ -1,0 +1,228 @@
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApiServer, type ApiServer } from '../../../test/emulators/apiserver.js';
+import { startConnectProxy, type ConnectProxy } from '../../../test/support/connect-proxy.js';
+import { createTestCa } from '../../../test/support/pki.js';
+import { type Reach, dnsCheck, tcpCheck, tlsCheck } from '../../src/doctor/checks/endpoint.js';
+import { apiRequest, parseEndpoint, parseProxy } from '../../src/doctor/net.js';
+import { runChecks, type Check } from '../../src/doctor/runner.js';
+import type { ServiceEnvironment } from '../../src/apply/unit-status.js';
+import type { ConfigValue } from '../../src/doctor/checks/config.js';
+import type { DoctorDeps } from '../../src/doctor/types.js';
+
+/*
+ * doctor's endpoint lines on a node whose kubelet reaches the API server through an HTTP proxy
+ * (client-go takes HTTPS_PROXY/NO_PROXY from the kubelet's environment): the dns line resolves
+ * the proxy's name, the tcp line dials the proxy, the tls line opens a CONNECT tunnel and
+ * verifies the API server's certificate through it, and the API lines ask through it. Real
+ * sockets: the loopback proxy double of test/support and the API server emulator.
+ */
+
+const ENDPOINT = 'https://abcdef.gr7.us-west-2.eks.amazonaws.com';
+
+function config(environment?: Record<string, Record<string, string>>, endpoint = ENDPOINT): ConfigValue {
+  const cluster = { name: 'c', apiServerEndpoint: endpoint, certificateAuthority: 'eA==', cidr: '10.100.0.0/16' };
+  const source = {
+    apiVersion: 'node.eks.aws/v1alpha1' as const,
+    kind: 'NodeConfig' as const,
+    spec: { cluster, ...(environment ? { instance: { environment } } : {}) },
+  };
+  return { origins: {}, config: source, source, cluster: { cluster, fetched: [], origin: 'user data', warnings: [] }, versionWarnings: [] } as ConfigValue;
+}
+
+/** Deps with a resolver that names what it was asked, and systemd's answer for the kubelet (none: not asked or not loaded). */
+function deps(kubelet?: ServiceEnvironment, names: Record<string, string[]> = {}) {
+  const asked: string[] = [];
+  const d = {
+    lookup: async (host: string) => {
+      asked.push(host);
+      const addresses = names[host];
+      if (!addresses) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+      return addresses;
+    },
+    ...(kubelet ? { serviceEnvironment: async () => kubelet } : {}),
+  } as unknown as DoctorDeps;
+  return { d, asked };
+}
+
+async function dns(cfg: ConfigValue, d: DoctorDeps) {
+  const provide: Check = { name: 'config', needs: [], timeoutMs: 1_000, run: async () => ({ status: 'ok', detail: '', value: cfg }) };
+  const results = await runChecks([provide, dnsCheck(d)], 5_000);
+  return results.at(-1)!;
+}
+
+/** The check's result, the check it needs giving `value`. */
+async function given(name: string, value: Reach, check: Check) {
+  const provide: Check = { name, needs: [], timeoutMs: 1_000, run: async () => ({ status: 'ok', detail: '', value }) };
+  const results = await runChecks([provide, check], 10_000);
+  return results.at(-1)!;
+}
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('which proxy the kubelet reaches the endpoint through, as the dns line reads it', () => {
+  const live = (unit: Record<string, string>, manager: Record<string, string> = {}): ServiceEnvironment => ({ unit, manager });
+
+  it('takes HTTPS_PROXY from what systemd gives the kubelet, and resolves the proxy instead of the endpoint', async () => {
+    const { d, asked } = deps(live({ HTTPS_PROXY: 'proxy.corp.example:3128' }), { 'proxy.corp.example': ['10.0.0.5', '10.0.1.5'] });
+    const r = await dns(config(), d);
+    expect(r).toMatchObject({
+      status: 'ok',
+      detail:
+        "abcdef.gr7.us-west-2.eks.amazonaws.com is reached through the proxy proxy.corp.example:3128 (HTTPS_PROXY in the kubelet's environment), which resolves it; proxy.corp.example resolves to 10.0.0.5, 10.0.1.5",
+    });
+    expect(asked).toEqual(['proxy.corp.example']);
+    expect((r.value as Reach).proxy).toMatchObject({ url: 'http://proxy.corp.example:3128', port: 3128 });
+    expect((r.value as Reach).addresses).toEqual(['10.0.0.5', '10.0.1.5']);
+  });
+
+  it('reads the manager default environment under the unit, upper case before lower case (Go), and shows no credentials', async () => {
+    const { d } = deps(live({}, { https_proxy: 'http://other:1', HTTPS_PROXY: 'http://user:secret@10.0.0.9:8080' }));
+    const r = await dns(config(), d);
+    expect(r.detail).toBe(
+      "abcdef.gr7.us-west-2.eks.amazonaws.com is reached through the proxy 10.0.0.9:8080 (HTTPS_PROXY in the kubelet's environment), which resolves it",
+    );
+    expect(r.detail).not.toContain('secret');
+  });
+
+  it('dials directly where NO_PROXY covers the endpoint, or for localhost and loopback, which Go never proxies', async () => {
+    for (const noProxy of ['.eks.amazonaws.com', 'eks.amazonaws.com,169.254.169.254', '*']) {
+      const { d, asked } = deps(live({ HTTPS_PROXY: 'http://10.0.0.5:3128', NO_PROXY: noProxy }), { 'abcdef.gr7.us-west-2.eks.amazonaws.com': ['10.0.3.4'] });
+      const r = await dns(config(), d);
+      expect(r.detail, noProxy).toBe('abcdef.gr7.us-west-2.eks.amazonaws.com resolves to 10.0.3.4');
+      expect((r.value as Reach).proxy, noProxy).toBeUndefined();
+      expect(asked).toEqual(['abcdef.gr7.us-west-2.eks.amazonaws.com']);
+    }
+    for (const endpoint of ['https://localhost:6443', 'https://127.0.0.1:6443']) {
+      const { d } = deps(live({ HTTPS_PROXY: 'http://10.0.0.5:3128' }), { localhost: ['127.0.0.1'] });
+      expect(((await dns(config(undefined, endpoint), d)).value as Reach).proxy, endpoint).toBeUndefined();
+    }
+    // HTTP_PROXY alone: a Go client sends https requests direct
+    const { d } = deps(live({ HTTP_PROXY: 'http://10.0.0.5:3128' }), { 'abcdef.gr7.us-west-2.eks.amazonaws.com': ['10.0.3.4'] });
+    expect(((await dns(config(), d)).value as Reach).proxy).toBeUndefined();
+  });
+
+  it("where systemd cannot say, takes the user data's: every service's variables, the kubelet's own over them", async () => {
+    const { d } = deps(undefined);
+    const r = await dns(config({ default: { HTTPS_PROXY: 'http://10.0.0.5:3128' }, kubelet: { HTTPS_PROXY: 'http://10.0.0.6:3128' } }), d);
+    expect(r.detail).toBe(
+      'abcdef.gr7.us-west-2.eks.amazonaws.com is reached through the proxy 10.0.0.6:3128 (HTTPS_PROXY in spec.instance.environment), which resolves it',
+    );
+  });
+
+  it("fails, naming the variable, when the proxy's own name does not resolve", async () => {
+    const { d } = deps(live({ HTTPS_PROXY: 'http://proxy.corp.example:3128' }));
+    const r = await dns(config(), d);
+    expect(r.status).toBe('fail');
+    expect(r.detail).toMatch(/^the proxy's name proxy\.corp\.example \(HTTPS_PROXY in the kubelet's environment\) does not resolve: /);
+    expect(r.hint).toContain('NO_PROXY');
+  });
+});
+
+describe('the tcp, tls and API lines through the proxy', () => {
+  let api: ApiServer;
+  let inspecting: ApiServer;
+  let proxy: ConnectProxy;
+  const name = 'api.proxied.test';
+  beforeAll(async () => {
+    api = await startApiServer({ sans: [`DNS:${name}`] });
+    // a TLS-inspecting proxy's certificate: signed by a CA of its own
+    inspecting = await startApiServer({ ca: await createTestCa({ commonName: 'corp-inspection' }), sans: [`DNS:${name}`] });
+    proxy = await startConnectProxy({ hosts: { [name]: '127.0.0.1' } });
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([api?.close(), inspecting?.close(), proxy?.close()]);
+  });
+
+  const reach = (port: number, proxyUrl = proxy.url): Reach => {
+    const endpoint = parseEndpoint(`https://${name}:${port}`);
+    return {
+      endpoint,
+      address: '127.0.0.1',
+      addresses: ['127.0.0.1'],
+      caPem: api.caPem,
+      proxy: parseProxy(proxyUrl, "HTTPS_PROXY in the kubelet's environment"),
+    };
+  };
+
+  it('dials the proxy, not the endpoint, on the tcp line; nothing listening there names the proxy', async () => {
+    const ok = await given('dns', reach(api.port), tcpCheck());
+    expect(ok).toMatchObject({ status: 'ok', detail: `connected to the proxy at 127.0.0.1:${proxy.port}` });
+    const port = await closedPort();
+    const none = await given('dns', reach(api.port, `http://127.0.0.1:${port}`), tcpCheck());
+    expect(none.status).toBe('fail');
+    expect(none.detail).toMatch(new RegExp(`^TCP connect to the proxy at 127\\.0\\.0\\.1:${port} failed: `));
+    expect(none.hint).toMatch(
+      /^the kubelet reaches the API server only through the proxy HTTPS_PROXY in the kubelet's environment names, and nothing listens there/,
+    );
+  });
+
+  it('verifies the certificate through a CONNECT tunnel, and asks the API server through the proxy', async () => {
+    const before = proxy.requests.length;
+    const r = await given('tcp', reach(api.port), tlsCheck());
+    expect(r.status, r.detail).toBe('ok');
+    expect(r.detail).toMatch(new RegExp(`verified against the cluster CA, through the proxy 127\\.0\\.0\\.1:${proxy.port}$`));
+    const answer = await apiRequest({
+      endpoint: reach(api.port).endpoint,
+      caPem: api.caPem,
+      method: 'GET',
+      path: '/version',
+      timeoutMs: 5_000,
+      proxy: reach(api.port).proxy!,
+    });
+    expect(answer.status).toBe(200);
+    expect(proxy.requests.slice(before)).toEqual([
+      { method: 'CONNECT', target: `${name}:${api.port}` },
+      { method: 'CONNECT', target: `${name}:${api.port}` },
+    ]);
+  });
+
+  it('sends the credentials of the proxy URL, and says what a 407 and a 403 mean', async () => {
+    const before = proxy.requests.length;
+    await given('tcp', reach(api.port, proxy.url.replace('http://', 'http://node%40corp:p%3Ass@')), tlsCheck());
+    expect(proxy.requests[before]?.authorization).toBe(`Basic ${Buffer.from('node@corp:p:ss').toString('base64')}`);
+    try {
+      proxy.refuse(407, 'Proxy Authentication Required');
+      const anonymous = await given('tcp', reach(api.port), tlsCheck());
+      expect(anonymous).toMatchObject({
+        status: 'fail',
+        detail: `the proxy 127.0.0.1:${proxy.port} (HTTPS_PROXY in the kubelet's environment) answered CONNECT ${name}:${api.port} with 407 Proxy Authentication Required`,
+      });
+      expect(anonymous.hint).toMatch(/^the proxy wants credentials, which the kubelet sends only from the proxy URL/);
+      const wrong = await given('tcp', reach(api.port, proxy.url.replace('http://', 'http://u:p@')), tlsCheck());
+      expect(wrong.hint).toMatch(/^the proxy refuses the credentials in HTTPS_PROXY/);
+      proxy.refuse(403, 'Forbidden');
+      const denied = await given('tcp', reach(api.port), tlsCheck());
+      expect(denied.detail).toMatch(/ with 403 Forbidden$/);
+      expect(denied.hint).toMatch(
+        /^the proxy does not let the node through to api\.proxied\.test:\d+: allow the endpoint's host on the proxy, or, .* NO_PROXY$/,
+      );
+    } finally {
+      proxy.refuse(undefined);
+    }
+  });
+
+  it("names the proxy's own reach when it cannot connect onward (502)", async () => {
+    const port = await closedPort();
+    const r = await given('tcp', reach(port), tlsCheck());
+    expect(r.status).toBe('fail');
+    expect(r.detail).toMatch(/ with 502 Bad Gateway$/);
+    expect(r.hint).toMatch(/^the proxy could not reach api\.proxied\.test:\d+ itself /);
+  });
+
+  it('suspects TLS inspection first when the certificate through the proxy is not the cluster CA', async () => {
+    const r = await given('tcp', reach(inspecting.port), tlsCheck());
+    expect(r.status).toBe('fail');
+    expect(r.detail).toMatch(/^the API server's certificate is not signed by the cluster CA in the config/);
+    expect(r.hint).toMatch(
+      new RegExp(`^the proxy 127\\.0\\.0\\.1:${proxy.port} may be inspecting TLS: .*; else spec\\.cluster\\.certificateAuthority belongs to another`),
+    );
+  });
+});
