@@ -41,6 +41,10 @@ export interface HttpProxy {
   shown: string;
   /** where it was read: `HTTPS_PROXY in the kubelet's environment` */
   from: string;
+  /** the CIDR entries of the NO_PROXY beside it, which Go matches against an address in the URL only, never a name's */
+  noProxyCidrs?: string[];
+  /** set by the dns line: a sentence on such a CIDR holding the endpoint's address */
+  bypassMissed?: string;
 }
 
 export function parseProxy(url: string, from: string): HttpProxy {

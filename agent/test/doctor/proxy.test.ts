@@ -117,6 +117,26 @@ describe('which proxy the kubelet reaches the endpoint through, as the dns line 
     );
   });
 
+  it('warns when a NO_PROXY CIDR holds the address the endpoint resolves to: the kubelet matches the name only, so it still goes through the proxy', async () => {
+    const names = { 'abcdef.gr7.us-west-2.eks.amazonaws.com': ['10.0.3.4'] };
+    const { d } = deps(live({ HTTPS_PROXY: 'http://10.0.0.5:3128', NO_PROXY: '169.254.169.254,10.0.0.0/16' }), names);
+    const r = await dns(config(), d);
+    expect(r.status).toBe('warn');
+    expect(r.detail).toMatch(
+      /reached through the proxy 10\.0\.0\.5:3128 .*; NO_PROXY's 10\.0\.0\.0\/16 holds 10\.0\.3\.4, which abcdef\.gr7\.us-west-2\.eks\.amazonaws\.com resolves to on the node, but the kubelet matches NO_PROXY against the name in the URL, never its addresses$/,
+    );
+    expect(r.hint).toBe(
+      'if the node should reach the endpoint directly, as that CIDR suggests, put abcdef.gr7.us-west-2.eks.amazonaws.com (or .eks.amazonaws.com) in NO_PROXY',
+    );
+    // the next lines go on through the proxy, and a failing tunnel repeats why
+    expect((r.value as Reach).proxy?.bypassMissed).toMatch(/^NO_PROXY's 10\.0\.0\.0\/16 holds 10\.0\.3\.4/);
+    // a CIDR that holds none of the endpoint's addresses (a public endpoint) says nothing
+    const { d: other } = deps(live({ HTTPS_PROXY: 'http://10.0.0.5:3128', NO_PROXY: '10.0.0.0/16' }), {
+      'abcdef.gr7.us-west-2.eks.amazonaws.com': ['3.5.140.2'],
+    });
+    expect((await dns(config(), other)).status).toBe('ok');
+  });
+
   it("fails, naming the variable, when the proxy's own name does not resolve", async () => {
     const { d } = deps(live({ HTTPS_PROXY: 'http://proxy.corp.example:3128' }));
     const r = await dns(config(), d);
@@ -215,6 +235,9 @@ describe('the tcp, tls and API lines through the proxy', () => {
     expect(r.status).toBe('fail');
     expect(r.detail).toMatch(/ with 502 Bad Gateway$/);
     expect(r.hint).toMatch(/^the proxy could not reach api\.proxied\.test:\d+ itself /);
+    // with a NO_PROXY CIDR that was meant to send the kubelet there directly, the hint says why it did not
+    const meant = { ...reach(port), proxy: { ...reach(port).proxy!, bypassMissed: "NO_PROXY's 127.0.0.0/8 holds 127.0.0.1, ..." } };
+    expect((await given('tcp', meant, tlsCheck())).hint).toMatch(/ \(NO_PROXY's 127\.0\.0\.0\/8 holds 127\.0\.0\.1, \.\.\.\)$/);
   });
 
   it('suspects TLS inspection first when the certificate through the proxy is not the cluster CA', async () => {

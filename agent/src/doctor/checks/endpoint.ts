@@ -49,8 +49,30 @@ export async function kubeletProxy(deps: DoctorDeps, cfg: ConfigValue, endpoint:
   const variable = ['HTTPS_PROXY', 'https_proxy'].find((name) => env[name]);
   if (variable === undefined) return undefined;
   const noProxy = env.NO_PROXY || env.no_proxy;
-  const url = proxyFor(endpoint.url, proxySettings({ HTTPS_PROXY: env[variable], ...(noProxy ? { NO_PROXY: noProxy } : {}) }));
-  return url === undefined ? undefined : parseProxy(url, `${variable} in ${where}`);
+  const settings = proxySettings({ HTTPS_PROXY: env[variable], ...(noProxy ? { NO_PROXY: noProxy } : {}) });
+  const url = proxyFor(endpoint.url, settings);
+  if (url === undefined) return undefined;
+  const cidrs = settings.noProxy.filter((entry) => entry.includes('/') && ipaddr.isValidCIDR(entry));
+  return { ...parseProxy(url, `${variable} in ${where}`), ...(cidrs.length > 0 ? { noProxyCidrs: cidrs } : {}) };
+}
+
+/**
+ * A NO_PROXY CIDR that holds an address the endpoint's name resolves to on the node: meant, most
+ * likely, to send the kubelet to a private endpoint directly, which it does not do, as the kubelet
+ * matches NO_PROXY against the name in the URL. Undefined when there is none (or no such CIDR).
+ */
+async function bypassMissed(deps: DoctorDeps, endpoint: Endpoint, proxy: HttpProxy): Promise<{ cidr: string; address: string } | undefined> {
+  if (!proxy.noProxyCidrs || net.isIP(endpoint.host)) return undefined;
+  const addresses = await deps.lookup(endpoint.host).catch(() => [] as string[]);
+  for (const address of addresses) {
+    if (!ipaddr.isValid(address)) continue;
+    const parsed = ipaddr.process(address);
+    for (const cidr of proxy.noProxyCidrs) {
+      const [range, bits] = ipaddr.parseCIDR(cidr);
+      if (parsed.kind() === range.kind() && parsed.match(range, bits)) return { cidr, address };
+    }
+  }
+  return undefined;
 }
 
 /** At most this many of the name's addresses are dialled (an EKS private endpoint has one per subnet it was given). */
@@ -69,25 +91,40 @@ export function dnsCheck(deps: DoctorDeps): Check {
     async run(ctx) {
       const cfg = ctx.value<ConfigValue>('config');
       const endpoint = parseEndpoint(cfg.config.spec.cluster.apiServerEndpoint);
-      const proxy = await kubeletProxy(deps, cfg, endpoint, Math.max(1, Math.min(SERVICE_ENVIRONMENT_TIMEOUT_MS, ctx.remainingMs() - 100)));
+      let proxy = await kubeletProxy(deps, cfg, endpoint, Math.max(1, Math.min(SERVICE_ENVIRONMENT_TIMEOUT_MS, ctx.remainingMs() - 100)));
       const reach = (addresses: string[]): Reach => ({ endpoint, address: addresses[0]!, addresses, caPem: caPemOf(cfg), ...(proxy ? { proxy } : {}) });
       if (proxy) {
         // the proxy resolves the endpoint's name; the node resolves the proxy's
+        const missed = await bypassMissed(deps, endpoint, proxy);
+        if (missed) {
+          const bypassMissed = `NO_PROXY's ${missed.cidr} holds ${missed.address}, which ${endpoint.host} resolves to on the node, but the kubelet matches NO_PROXY against the name in the URL, never its addresses`;
+          proxy = { ...proxy, bypassMissed };
+        }
         const through = `${endpoint.host} is reached through the proxy ${proxy.shown} (${proxy.from}), which resolves it`;
-        if (net.isIP(proxy.host)) return { status: 'ok', detail: through, value: reach([proxy.host]) };
-        let addresses: string[];
-        try {
-          addresses = await deps.lookup(proxy.host);
-        } catch (err) {
+        let addresses = [proxy.host];
+        if (!net.isIP(proxy.host)) {
+          try {
+            addresses = await deps.lookup(proxy.host);
+          } catch (err) {
+            return {
+              status: 'fail',
+              detail: `the proxy's name ${proxy.host} (${proxy.from}) does not resolve: ${describeCause(err)}`,
+              hint: `the kubelet reaches the API server only through that proxy: check its name in ${proxy.from}, or put the endpoint's host in NO_PROXY if the node reaches it directly`,
+            };
+          }
+          if (addresses.length === 0)
+            return { status: 'fail', detail: `the proxy's name ${proxy.host} (${proxy.from}) resolves to no address`, hint: `check ${proxy.from}` };
+        }
+        const detail = net.isIP(proxy.host) ? through : `${through}; ${proxy.host} resolves to ${addresses.join(', ')}`;
+        if (proxy.bypassMissed) {
           return {
-            status: 'fail',
-            detail: `the proxy's name ${proxy.host} (${proxy.from}) does not resolve: ${describeCause(err)}`,
-            hint: `the kubelet reaches the API server only through that proxy: check its name in ${proxy.from}, or put the endpoint's host in NO_PROXY if the node reaches it directly`,
+            status: 'warn',
+            detail: `${detail}; ${proxy.bypassMissed}`,
+            hint: `if the node should reach the endpoint directly, as that CIDR suggests, put ${endpoint.host} (or .eks.amazonaws.com) in NO_PROXY`,
+            value: reach(addresses),
           };
         }
-        if (addresses.length === 0)
-          return { status: 'fail', detail: `the proxy's name ${proxy.host} (${proxy.from}) resolves to no address`, hint: `check ${proxy.from}` };
-        return { status: 'ok', detail: `${through}; ${proxy.host} resolves to ${addresses.join(', ')}`, value: reach(addresses) };
+        return { status: 'ok', detail, value: reach(addresses) };
       }
       if (net.isIP(endpoint.host)) return { status: 'ok', detail: `${endpoint.host} is an IP address`, value: reach([endpoint.host]) };
       let addresses: string[];
@@ -236,6 +273,11 @@ const WRONG_CA = new Set([
 
 /** The tls line's result when the kubelet's proxy does not open a tunnel to the endpoint. */
 function tunnelFailure(proxy: HttpProxy, endpoint: Endpoint, err: unknown): Outcome {
+  const failure = tunnelFailureOf(proxy, endpoint, err);
+  return proxy.bypassMissed ? { ...failure, hint: `${failure.hint} (${proxy.bypassMissed})` } : failure;
+}
+
+function tunnelFailureOf(proxy: HttpProxy, endpoint: Endpoint, err: unknown): Outcome {
   const target = `${net.isIPv6(endpoint.host) ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
   const direct = "or, if the node reaches the endpoint directly (a private endpoint), put the endpoint's host in NO_PROXY";
   if (err instanceof ProxyRefusal) {
