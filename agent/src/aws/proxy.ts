@@ -93,14 +93,21 @@ function entryMatches(entry: string, host: string, port: string): boolean {
   return suffix !== '' && (host === suffix || host.endsWith(`.${suffix}`));
 }
 
+/** Whether NO_PROXY sends a request to `url` direct. */
+export function noProxyCovers(url: string, settings: ProxySettings): boolean {
+  const target = new URL(url);
+  const host = stripBrackets(target.hostname.toLowerCase()).replace(/\.$/, '');
+  const port = target.port || (target.protocol === 'https:' ? '443' : '80');
+  return settings.noProxy.some((entry) => entryMatches(entry, host, port));
+}
+
 /** The proxy URL for a request to `url`, or undefined when it goes direct. */
 export function proxyFor(url: string, settings: ProxySettings | undefined): string | undefined {
   if (!hasProxy(settings)) return undefined;
   const target = new URL(url);
   const host = stripBrackets(target.hostname.toLowerCase()).replace(/\.$/, '');
   if (IMDS_HOSTS.some((h) => ipaddr.isValid(host) && ipaddr.process(host).toString() === ipaddr.process(h).toString())) return undefined;
-  const port = target.port || (target.protocol === 'https:' ? '443' : '80');
-  if (settings.noProxy.some((entry) => entryMatches(entry, host, port))) return undefined;
+  if (noProxyCovers(url, settings)) return undefined;
   return target.protocol === 'https:' ? settings.httpsProxy : settings.httpProxy;
 }
 
