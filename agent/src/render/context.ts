@@ -1,4 +1,5 @@
 import type { ResolvedNodeConfig } from '../api/schema.js';
+import { imdsProxyWarnings } from './imds-proxy.js';
 import { AGENT_EVICTION_HARD, kubeletFlagWarnings } from '../api/kubelet-flags.js';
 import { type ParsedConfig, parseResolvedConfig } from '../api/validate.js';
 import { InputError } from '../errors.js';
@@ -115,6 +116,7 @@ export function buildContext(config: ResolvedNodeConfig, facts: Facts, options: 
     warnings: [
       ...decision.warnings,
       ...kubeletFlagWarnings(spec.kubelet?.flags, spec.kubelet?.config),
+      ...imdsProxyWarnings(config),
       ...kubeletVersionWarnings(config, kubelet),
       ...memory.warnings,
       ...(fastPull.warning ? [fastPull.warning] : []),

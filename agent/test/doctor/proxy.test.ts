@@ -2,6 +2,9 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServer } from '../../../test/emulators/apiserver.js';
 import { startConnectProxy, type ConnectProxy } from '../../../test/support/connect-proxy.js';
+import { startImds } from '../../../test/emulators/imds.js';
+import { createImds } from '../../src/aws/imds.js';
+import { imdsCheck } from '../../src/doctor/checks/imds.js';
 import { createTestCa } from '../../../test/support/pki.js';
 import { type Reach, dnsCheck, tcpCheck, tlsCheck } from '../../src/doctor/checks/endpoint.js';
 import { apiRequest, parseEndpoint, parseProxy } from '../../src/doctor/net.js';
@@ -247,5 +250,30 @@ describe('the tcp, tls and API lines through the proxy', () => {
     expect(r.hint).toMatch(
       new RegExp(`^the proxy 127\\.0\\.0\\.1:${proxy.port} may be inspecting TLS: .*; else spec\\.cluster\\.certificateAuthority belongs to another`),
     );
+  });
+});
+
+describe("the imds line: the kubelet's credential helpers sent to IMDS through a proxy", () => {
+  it('warns when what systemd gives the kubelet has HTTP_PROXY and NO_PROXY lacks the IMDS address, and not when it names it', async () => {
+    const emulator = await startImds();
+    try {
+      const imds = createImds({ endpoint: emulator.url });
+      const line = async (unit: Record<string, string> | undefined, manager: Record<string, string> = {}) => {
+        const d = { imds, ...(unit ? { serviceEnvironment: async () => ({ unit, manager }) } : {}) } as unknown as DoctorDeps;
+        return (await runChecks([imdsCheck(d)], 5_000)).at(-1)!;
+      };
+      // an image's drop-in gives the kubelet the proxy; the manager's default environment has NO_PROXY without IMDS
+      const proxied = await line({ HTTP_PROXY: 'http://10.0.0.5:3128' }, { NO_PROXY: 'localhost' });
+      expect(proxied.status).toBe('warn');
+      expect(proxied.detail).toMatch(
+        /; the kubelet's environment sends its credential helpers' IMDS requests \(http:\/\/169\.254\.169\.254\) through the proxy HTTP_PROXY names, as NO_PROXY does not name 169\.254\.169\.254$/,
+      );
+      expect(proxied.hint).toMatch(/add 169\.254\.169\.254 to NO_PROXY/);
+      expect((await line({ HTTP_PROXY: 'http://10.0.0.5:3128', NO_PROXY: '169.254.169.254' })).status).toBe('ok');
+      // systemd not asked (not a node): the user data's proxy is the config line's warning
+      expect((await line(undefined)).status).toBe('ok');
+    } finally {
+      await emulator.close();
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { EnvironmentError, describeCause } from '../../errors.js';
 import { IMDS_ENDPOINT_VARIABLE, IMDS_MODE_VARIABLE, type Imds } from '../../aws/imds.js';
 import { readInstanceRole, type RoleRead } from '../../aws/instance-role.js';
+import { imdsThroughProxy } from '../../render/imds-proxy.js';
 import { KUBELET_UNIT, PATHS, unitEnvironmentPath } from '../../render/paths.js';
 import type { Check } from '../runner.js';
 import type { AwsCredentials, DoctorDeps, KeptImds } from '../types.js';
@@ -118,6 +119,18 @@ export function imdsCheck(deps: DoctorDeps): Check {
       const { servedBy, endpoint } = deps.imds;
       const where = servedBy ? ` (at ${servedBy}: ${endpoint} has no route, as on an instance without IPv4)` : '';
       const detail = `IMDSv2 token and identity${where}: ${identity.instanceId} (${identity.instanceType}) in ${identity.availabilityZone}, account ${identity.accountId}`;
+      // what systemd gives the kubelet (an image's drop-in included); the user data's alone is the config line's warning
+      const live = await deps.serviceEnvironment?.(KUBELET_UNIT, Math.max(1, ctx.remainingMs() - 1_000)).catch(() => undefined);
+      const proxied = live?.unit ? imdsThroughProxy({ ...live.manager, ...live.unit }) : undefined;
+      if (proxied) {
+        const host = new URL(proxied.endpoint).hostname.replace(/^\[|\]$/g, '');
+        return {
+          status: 'warn',
+          detail: `${detail}; the kubelet's environment sends its credential helpers' IMDS requests (${proxied.endpoint}) through the proxy ${proxied.variable} names, as NO_PROXY does not name ${host}`,
+          hint: `a proxy cannot reach this instance's IMDS, so aws-iam-authenticator and ecr-credential-provider get no instance role credentials (no API token, no ECR pulls): add ${host} to NO_PROXY where the proxy is set (spec.instance.environment, or the drop-in that sets it)`,
+          value: identity,
+        };
+      }
       if (servedBy && !(await kubeletToldImdsMode(deps, Math.max(1, ctx.remainingMs() - 1_000)))) {
         return {
           status: 'warn',

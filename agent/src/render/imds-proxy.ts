@@ -1,0 +1,55 @@
+import { DEFAULT_ENVIRONMENT_KEY, instanceEnvironments } from '../api/validate.js';
+import type { NodeConfig } from '../api/schema.js';
+import { DEFAULT_IMDS_ENDPOINT, IMDS_ENDPOINT_VARIABLE, IMDS_MODE_VARIABLE, IPV6_IMDS_ENDPOINT } from '../aws/imds.js';
+import { noProxyCovers, proxySettings } from '../aws/proxy.js';
+import { KUBELET_UNIT } from './paths.js';
+
+/*
+ * The kubelet's credential helpers (aws-iam-authenticator for its API token, ecr-credential-
+ * provider for ECR images) are Go programs whose AWS SDK asks IMDS for the instance role's
+ * credentials with Go's HTTP client, which takes HTTP_PROXY from the environment like any other
+ * request: unless NO_PROXY names the IMDS address, they ask the proxy, which cannot reach this
+ * instance's IMDS (it answers with its own instance's, or refuses). The kubelet then has no token
+ * and the node never joins. The agent's own IMDS requests never use a proxy, so `init` gets that
+ * far; a warning says what the kubelet will not.
+ */
+
+/** Where a Go AWS SDK asks IMDS in this environment, and the proxy variable it asks through; undefined when it asks direct. */
+export function imdsThroughProxy(env: Record<string, string | undefined>): { variable: string; endpoint: string } | undefined {
+  // Go's order: the upper-case spelling first
+  const variable = ['HTTP_PROXY', 'http_proxy'].find((name) => env[name]);
+  if (variable === undefined) return undefined;
+  const named = env[IMDS_ENDPOINT_VARIABLE];
+  const endpoint = named || (env[IMDS_MODE_VARIABLE]?.toLowerCase() === 'ipv6' ? IPV6_IMDS_ENDPOINT : DEFAULT_IMDS_ENDPOINT);
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return undefined;
+  }
+  // an https endpoint goes through HTTPS_PROXY, which the endpoint rules judge for the API server
+  if (url.protocol !== 'http:') return undefined;
+  const noProxy = env.NO_PROXY || env.no_proxy;
+  const settings = proxySettings({ HTTP_PROXY: env[variable], ...(noProxy ? { NO_PROXY: noProxy } : {}) });
+  return noProxyCovers(url.href, settings) ? undefined : { variable, endpoint: url.origin };
+}
+
+/** The warning for user data whose environment sends the kubelet's credential helpers to IMDS through a proxy. */
+export function imdsProxyWarnings(config: NodeConfig): string[] {
+  const { defaultEnvironment, unitEnvironments } = instanceEnvironments(config.spec?.instance?.environment ?? {});
+  const kubelet = unitEnvironments.find((e) => e.unit === KUBELET_UNIT);
+  const env: Record<string, string> = {};
+  const keyOf: Record<string, string> = {};
+  for (const { key, variables } of [{ key: DEFAULT_ENVIRONMENT_KEY, variables: defaultEnvironment }, ...(kubelet ? [kubelet] : [])]) {
+    for (const { name, value } of variables) {
+      env[name] = value;
+      keyOf[name] = key;
+    }
+  }
+  const through = imdsThroughProxy(env);
+  if (!through) return [];
+  const host = new URL(through.endpoint).hostname.replace(/^\[|\]$/g, '');
+  return [
+    `spec.instance.environment.${keyOf[through.variable]}.${through.variable}: the kubelet's credential helpers (aws-iam-authenticator, ecr-credential-provider) ask IMDS at ${through.endpoint} for the instance role's credentials through this proxy, as NO_PROXY does not name ${host}; a proxy cannot reach this instance's IMDS, so the kubelet gets no API token and the node does not join (add ${host} to NO_PROXY)`,
+  ];
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { imdsProxyWarnings, imdsThroughProxy } from '../../src/render/imds-proxy.js';
+import { configWarnings } from '../../src/render/config-warnings.js';
+import { render } from '../../src/render/index.js';
+import type { NodeConfig } from '../../src/api/schema.js';
+import { createTestCa } from '../../../test/support/pki.js';
+import { baseConfig, baseFacts } from './fixtures.js';
+
+const config = (environment: Record<string, Record<string, string>>): NodeConfig => ({
+  apiVersion: 'node.eks.aws/v1alpha1',
+  kind: 'NodeConfig',
+  spec: { cluster: { name: 'c' }, instance: { environment } },
+});
+
+describe("the kubelet's credential helpers asking IMDS through the user data's proxy", () => {
+  it('warns when every service gets HTTP_PROXY and NO_PROXY does not name 169.254.169.254, naming the key', () => {
+    const warnings = imdsProxyWarnings(
+      config({ default: { HTTP_PROXY: 'http://proxy.corp:3128', HTTPS_PROXY: 'http://proxy.corp:3128', NO_PROXY: 'localhost,.internal' } }),
+    );
+    expect(warnings).toEqual([
+      "spec.instance.environment.default.HTTP_PROXY: the kubelet's credential helpers (aws-iam-authenticator, ecr-credential-provider) ask IMDS at http://169.254.169.254 for the instance role's credentials through this proxy, as NO_PROXY does not name 169.254.169.254; a proxy cannot reach this instance's IMDS, so the kubelet gets no API token and the node does not join (add 169.254.169.254 to NO_PROXY)",
+    ]);
+  });
+
+  it('stays quiet where NO_PROXY covers the address (the address, a CIDR holding it, "*", lower case), or no HTTP proxy is set', () => {
+    for (const noProxy of ['169.254.169.254', 'localhost,169.254.169.254:80', '169.254.0.0/16', '*']) {
+      expect(imdsProxyWarnings(config({ default: { HTTP_PROXY: 'http://p:3128', NO_PROXY: noProxy } })), noProxy).toEqual([]);
+    }
+    expect(imdsProxyWarnings(config({ default: { http_proxy: 'http://p:3128', no_proxy: '169.254.169.254' } }))).toEqual([]);
+    // HTTPS_PROXY alone: IMDS is plain http, which it does not carry
+    expect(imdsProxyWarnings(config({ default: { HTTPS_PROXY: 'http://p:3128' } }))).toEqual([]);
+    expect(imdsProxyWarnings(config({}))).toEqual([]);
+  });
+
+  it("judges what the kubelet gets: its own variables over every service's", () => {
+    // the kubelet's own NO_PROXY replaces the default one
+    expect(imdsProxyWarnings(config({ default: { HTTP_PROXY: 'http://p:3128' }, kubelet: { NO_PROXY: '169.254.169.254' } }))).toEqual([]);
+    const own = imdsProxyWarnings(
+      config({ default: { NO_PROXY: '169.254.169.254' }, 'kubelet.service': { HTTP_PROXY: 'http://p:3128', NO_PROXY: '.internal' } }),
+    );
+    expect(own).toHaveLength(1);
+    expect(own[0]).toMatch(/^spec\.instance\.environment\.kubelet\.service\.HTTP_PROXY: /);
+    // containerd's proxy is not the kubelet's
+    expect(imdsProxyWarnings(config({ containerd: { HTTP_PROXY: 'http://p:3128' } }))).toEqual([]);
+  });
+
+  it('follows the IMDS endpoint or mode the environment names, and Go: HTTP_PROXY before http_proxy', () => {
+    expect(imdsThroughProxy({ HTTP_PROXY: 'http://p:3128', AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: 'IPv6', NO_PROXY: '169.254.169.254' })).toEqual({
+      variable: 'HTTP_PROXY',
+      endpoint: 'http://[fd00:ec2::254]',
+    });
+    expect(imdsThroughProxy({ HTTP_PROXY: 'http://p:3128', AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: 'IPv6', NO_PROXY: 'fd00:ec2::254' })).toBeUndefined();
+    expect(imdsThroughProxy({ HTTP_PROXY: 'http://p:3128', AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://10.0.0.9:8080/' })).toEqual({
+      variable: 'HTTP_PROXY',
+      endpoint: 'http://10.0.0.9:8080',
+    });
+    expect(imdsThroughProxy({ HTTP_PROXY: '', http_proxy: 'http://p:3128' })?.variable).toBe('http_proxy');
+    const ipv6 = imdsProxyWarnings(config({ default: { HTTP_PROXY: 'http://p:3128', AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: 'IPv6' } }));
+    expect(ipv6[0]).toMatch(/ask IMDS at http:\/\/\[fd00:ec2::254\] .* \(add fd00:ec2::254 to NO_PROXY\)$/);
+  });
+});
+
+describe('one warning for every reader', () => {
+  it("render warns as config check (configWarnings) does, and still writes the user data's environment", async () => {
+    const ca = (await createTestCa()).certBase64;
+    const resolved = baseConfig(ca, { instance: { environment: { default: { HTTP_PROXY: 'http://proxy.corp:3128' } } } });
+    const plan = render(resolved, baseFacts());
+    const [warning] = imdsProxyWarnings(resolved);
+    expect(warning).toBeDefined();
+    expect(plan.warnings).toContain(warning);
+    expect(configWarnings(resolved)).toContain(warning);
+    expect(plan.files.some((f) => f.content.includes('HTTP_PROXY'))).toBe(true);
+  });
+});
