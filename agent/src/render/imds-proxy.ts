@@ -9,7 +9,7 @@ import { KUBELET_UNIT } from './paths.js';
  * provider for ECR images) are Go programs whose AWS SDK asks IMDS for the instance role's
  * credentials with Go's HTTP client, which takes HTTP_PROXY from the environment like any other
  * request: unless NO_PROXY names the IMDS address, they ask the proxy, which cannot reach this
- * instance's IMDS (it answers with its own instance's, or refuses). The kubelet then has no token
+ * instance's IMDS (a link-local address is the proxy host's own). The kubelet then has no token
  * and the node never joins. The agent's own IMDS requests never use a proxy, so `init` gets that
  * far; a warning says what the kubelet will not.
  */
@@ -27,7 +27,7 @@ export function imdsThroughProxy(env: Record<string, string | undefined>): { var
   } catch {
     return undefined;
   }
-  // an https endpoint goes through HTTPS_PROXY, which the endpoint rules judge for the API server
+  // an endpoint served over https is no EC2 IMDS: left to whoever named it
   if (url.protocol !== 'http:') return undefined;
   const noProxy = env.NO_PROXY || env.no_proxy;
   const settings = proxySettings({ HTTP_PROXY: env[variable], ...(noProxy ? { NO_PROXY: noProxy } : {}) });

@@ -133,6 +133,12 @@ describe('which proxy the kubelet reaches the endpoint through, as the dns line 
     );
     // the next lines go on through the proxy, and a failing tunnel repeats why
     expect((r.value as Reach).proxy?.bypassMissed).toMatch(/^NO_PROXY's 10\.0\.0\.0\/16 holds 10\.0\.3\.4/);
+    // the domain named is the endpoint's own partition's
+    const china = 'abcdef.yl4.cn-north-1.eks.amazonaws.com.cn';
+    const { d: cn } = deps(live({ HTTPS_PROXY: 'http://10.0.0.5:3128', NO_PROXY: '10.0.0.0/16' }), { [china]: ['10.0.3.4'] });
+    expect((await dns(config(undefined, `https://${china}`), cn)).hint).toBe(
+      `if the node should reach the endpoint directly, as that CIDR suggests, put ${china} (or .eks.amazonaws.com.cn) in NO_PROXY`,
+    );
     // a CIDR that holds none of the endpoint's addresses (a public endpoint) says nothing
     const { d: other } = deps(live({ HTTPS_PROXY: 'http://10.0.0.5:3128', NO_PROXY: '10.0.0.0/16' }), {
       'abcdef.gr7.us-west-2.eks.amazonaws.com': ['3.5.140.2'],

@@ -116,11 +116,13 @@ export function dnsCheck(deps: DoctorDeps): Check {
             return { status: 'fail', detail: `the proxy's name ${proxy.host} (${proxy.from}) resolves to no address`, hint: `check ${proxy.from}` };
         }
         const detail = net.isIP(proxy.host) ? through : `${through}; ${proxy.host} resolves to ${addresses.join(', ')}`;
+        // an EKS endpoint's domain (eks.amazonaws.com, eks.amazonaws.com.cn, ...) covers every cluster's
+        const eksDomain = /\.(eks\.[a-z0-9.-]+)$/i.exec(endpoint.host)?.[1]?.toLowerCase();
         if (proxy.bypassMissed) {
           return {
             status: 'warn',
             detail: `${detail}; ${proxy.bypassMissed}`,
-            hint: `if the node should reach the endpoint directly, as that CIDR suggests, put ${endpoint.host} (or .eks.amazonaws.com) in NO_PROXY`,
+            hint: `if the node should reach the endpoint directly, as that CIDR suggests, put ${endpoint.host}${eksDomain ? ` (or .${eksDomain})` : ''} in NO_PROXY`,
             value: reach(addresses),
           };
         }
