@@ -114,7 +114,28 @@ describe('HTTP proxy', () => {
     );
     expect(r.stdout).toContain('resolvers: systemd-resolved gets DNS=10.0.0.2 (/run/systemd/resolved.conf.d/40-eks-node.conf)');
     expect(r.stdout).toMatch(/^node name: IMDS local-hostname when EC2 assigned its domain .*ec2:DescribeInstances/m);
+    // the endpoint is fetched at boot: which way the kubelet goes depends on its host
+    expect(r.stdout).toMatch(/^kubelet: reaches the API server through the proxy its environment names unless NO_PROXY names the endpoint's host/m);
     expect(r.stdout + r.stderr).not.toContain('secret');
+  });
+
+  it("config check says which way the kubelet reaches the API server, as Go's NO_PROXY rules decide", async () => {
+    const endpoint = completeCluster.apiServerEndpoint;
+    const host = new URL(endpoint).hostname;
+    const check = async (noProxy: string) => {
+      const environment = { default: { HTTPS_PROXY: 'http://user:secret@proxy.corp.example:3128', NO_PROXY: noProxy } };
+      const n = await boot(userData({ cluster: completeCluster, instance: { environment } }));
+      const r = await n.agent(['config', 'check']);
+      expect(r.exitCode, r.stderr).toBe(0);
+      return r.stdout;
+    };
+    // a CIDR holding a private endpoint's addresses does not cover its name
+    expect(await check('169.254.169.254,10.0.0.0/8')).toContain(
+      `kubelet: reaches the API server (${host}) through http://<credentials>@proxy.corp.example:3128 (HTTPS_PROXY), as NO_PROXY does not name its host`,
+    );
+    expect(await check(`169.254.169.254,.${host.split('.').slice(1).join('.')}`)).toContain(
+      `kubelet: reaches the API server (${host}) directly, as NO_PROXY names its host`,
+    );
   });
 
   it('rejects a proxy that is not a URL without echoing its value', async () => {

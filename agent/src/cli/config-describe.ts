@@ -1,6 +1,7 @@
 import { staticMemoryManager } from '../api/kubelet-config-rules.js';
 import type { NodeConfig } from '../api/schema.js';
 import { proxySettings } from '../aws/proxy.js';
+import { apiServerProxy, kubeletEnvironmentOf } from '../render/kubelet-proxy.js';
 import { trustOptions } from '../aws/trust.js';
 import { PATHS } from '../render/paths.js';
 import { DEFAULT_ENVIRONMENT_KEY } from '../api/validate.js';
@@ -20,6 +21,25 @@ function showProxy(url: string): string {
   } catch {
     return '<invalid>';
   }
+}
+
+/** Whether the kubelet reaches the API server through the proxy its environment names (the doctor's endpoint lines follow the same rules). */
+function describeKubeletProxy(config: NodeConfig): string | undefined {
+  const { env } = kubeletEnvironmentOf(config);
+  const endpoint = config.spec?.cluster?.apiServerEndpoint;
+  if (!(env.HTTPS_PROXY || env.https_proxy)) return undefined;
+  if (!endpoint)
+    return "kubelet: reaches the API server through the proxy its environment names unless NO_PROXY names the endpoint's host (the endpoint is fetched at boot)";
+  let host: string;
+  try {
+    host = new URL(endpoint).hostname;
+  } catch {
+    return undefined;
+  }
+  const proxy = apiServerProxy(env, endpoint);
+  return proxy
+    ? `kubelet: reaches the API server (${host}) through ${showProxy(proxy.url)} (${proxy.variable}), as NO_PROXY does not name its host`
+    : `kubelet: reaches the API server (${host}) directly, as NO_PROXY names its host`;
 }
 
 /**
@@ -47,6 +67,8 @@ export function describeNodeEnvironment(config: NodeConfig): string[] {
       `proxy: the agent's EKS, EC2 and STS calls go ${via}${proxy.noProxy.length ? `, except to ${proxy.noProxy.join(', ')}` : ''}; IMDS is always reached directly`,
     );
   }
+  const kubeletLine = describeKubeletProxy(config);
+  if (kubeletLine) lines.push(kubeletLine);
   const trust = trustOptions(defaults);
   if (trust.caBundle) {
     lines.push(`trust: the agent's EKS, EC2 and STS calls trust the certificates in ${trust.caBundle} alone (AWS_CA_BUNDLE)`);

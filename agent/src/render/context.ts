@@ -1,5 +1,5 @@
 import type { ResolvedNodeConfig } from '../api/schema.js';
-import { imdsProxyWarnings } from './imds-proxy.js';
+import { imdsProxyWarnings } from './kubelet-proxy.js';
 import { AGENT_EVICTION_HARD, kubeletFlagWarnings } from '../api/kubelet-flags.js';
 import { type ParsedConfig, parseResolvedConfig } from '../api/validate.js';
 import { InputError } from '../errors.js';

@@ -2,8 +2,7 @@ import net from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { describeCause } from '../../errors.js';
 import { type Certificate, caCertificates, checkCertificateAuthority } from '../../api/cluster-values.js';
-import { instanceEnvironments } from '../../api/validate.js';
-import { proxyFor, proxySettings } from '../../aws/proxy.js';
+import { apiServerProxy, kubeletEnvironmentOf } from '../../render/kubelet-proxy.js';
 import { KUBELET_UNIT } from '../../render/paths.js';
 import { SERVICE_ENVIRONMENT_TIMEOUT_MS } from '../../apply/unit-status.js';
 import { ProxyRefusal, StepTimeout, parseEndpoint, parseProxy, proxyTunnel, tcpConnect, tlsHandshake, type Endpoint, type HttpProxy } from '../net.js';
@@ -24,36 +23,19 @@ export interface Reach {
 }
 
 /**
- * The proxy the kubelet reaches the endpoint through. client-go takes Go's proxy variables from
- * the kubelet's environment (HTTPS_PROXY before https_proxy, NO_PROXY before no_proxy, a value
- * without a scheme as http://) and never proxies localhost or a loopback address. That environment
- * is what systemd gives the unit (an image's own drop-in included: a proxy is often set so);
- * where systemd cannot say, what the user data asks for it. Undefined when the kubelet dials the
- * endpoint itself.
+ * The proxy the kubelet reaches the endpoint through, by Go's rules (render/kubelet-proxy.ts, as
+ * `config check` describes it), in the environment systemd gives the unit (an image's own drop-in
+ * included: a proxy is often set so); where systemd cannot say, the one the user data asks for
+ * it. Undefined when the kubelet dials the endpoint itself.
  */
 export async function kubeletProxy(deps: DoctorDeps, cfg: ConfigValue, endpoint: Endpoint, timeoutMs: number): Promise<HttpProxy | undefined> {
-  const host = endpoint.host.toLowerCase();
-  if (host === 'localhost' || (ipaddr.isValid(host) && ipaddr.process(host).range() === 'loopback')) return undefined;
   const live = await deps.serviceEnvironment?.(KUBELET_UNIT, timeoutMs).catch(() => undefined);
-  let env: Record<string, string | undefined>;
-  let where: string;
-  if (live?.unit) {
-    env = { ...live.manager, ...live.unit };
-    where = "the kubelet's environment";
-  } else {
-    const { defaultEnvironment, unitEnvironments } = instanceEnvironments(cfg.source.spec?.instance?.environment ?? {});
-    const own = unitEnvironments.find((e) => e.unit === KUBELET_UNIT)?.variables ?? [];
-    env = Object.fromEntries([...defaultEnvironment, ...own].map((v) => [v.name, v.value]));
-    where = 'spec.instance.environment';
-  }
-  const variable = ['HTTPS_PROXY', 'https_proxy'].find((name) => env[name]);
-  if (variable === undefined) return undefined;
-  const noProxy = env.NO_PROXY || env.no_proxy;
-  const settings = proxySettings({ HTTPS_PROXY: env[variable], ...(noProxy ? { NO_PROXY: noProxy } : {}) });
-  const url = proxyFor(endpoint.url, settings);
-  if (url === undefined) return undefined;
-  const cidrs = settings.noProxy.filter((entry) => entry.includes('/') && ipaddr.isValidCIDR(entry));
-  return { ...parseProxy(url, `${variable} in ${where}`), ...(cidrs.length > 0 ? { noProxyCidrs: cidrs } : {}) };
+  const [env, where] = live?.unit
+    ? [{ ...live.manager, ...live.unit }, "the kubelet's environment"]
+    : [kubeletEnvironmentOf(cfg.source).env, 'spec.instance.environment'];
+  const proxy = apiServerProxy(env, endpoint.url);
+  if (!proxy) return undefined;
+  return { ...parseProxy(proxy.url, `${proxy.variable} in ${where}`), ...(proxy.noProxyCidrs.length > 0 ? { noProxyCidrs: proxy.noProxyCidrs } : {}) };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { EnvironmentError, describeCause } from '../../errors.js';
 import { IMDS_ENDPOINT_VARIABLE, IMDS_MODE_VARIABLE, type Imds } from '../../aws/imds.js';
 import { readInstanceRole, type RoleRead } from '../../aws/instance-role.js';
-import { imdsThroughProxy } from '../../render/imds-proxy.js';
+import { imdsThroughProxy } from '../../render/kubelet-proxy.js';
 import { KUBELET_UNIT, PATHS, unitEnvironmentPath } from '../../render/paths.js';
 import type { Check } from '../runner.js';
 import type { AwsCredentials, DoctorDeps, KeptImds } from '../types.js';

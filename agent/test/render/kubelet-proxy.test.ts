@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { imdsProxyWarnings, imdsThroughProxy } from '../../src/render/imds-proxy.js';
+import { imdsProxyWarnings, imdsThroughProxy } from '../../src/render/kubelet-proxy.js';
 import { configWarnings } from '../../src/render/config-warnings.js';
 import { render } from '../../src/render/index.js';
 import type { NodeConfig } from '../../src/api/schema.js';

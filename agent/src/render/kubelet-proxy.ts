@@ -1,8 +1,47 @@
+import ipaddr from 'ipaddr.js';
 import { DEFAULT_ENVIRONMENT_KEY, instanceEnvironments } from '../api/validate.js';
 import type { NodeConfig } from '../api/schema.js';
 import { DEFAULT_IMDS_ENDPOINT, IMDS_ENDPOINT_VARIABLE, IMDS_MODE_VARIABLE, IPV6_IMDS_ENDPOINT } from '../aws/imds.js';
-import { noProxyCovers, proxySettings } from '../aws/proxy.js';
+import { noProxyCovers, proxyFor, proxySettings } from '../aws/proxy.js';
 import { KUBELET_UNIT } from './paths.js';
+
+/*
+ * Which proxy the kubelet and the programs it runs use, by Go's rules: HTTPS_PROXY for https
+ * URLs, HTTP_PROXY for http ones (the upper-case spelling before the lower-case one), unless
+ * NO_PROXY covers the host, and never for localhost or a loopback address. client-go adds CIDRs
+ * in NO_PROXY, matched against an address in the URL only, never against what a name resolves to.
+ */
+
+/** The environment the user data gives the kubelet: every service's variables, its own over them; and which key set each. */
+export function kubeletEnvironmentOf(config: NodeConfig): { env: Record<string, string>; keyOf: Record<string, string> } {
+  const { defaultEnvironment, unitEnvironments } = instanceEnvironments(config.spec?.instance?.environment ?? {});
+  const kubelet = unitEnvironments.find((e) => e.unit === KUBELET_UNIT);
+  const env: Record<string, string> = {};
+  const keyOf: Record<string, string> = {};
+  for (const { key, variables } of [{ key: DEFAULT_ENVIRONMENT_KEY, variables: defaultEnvironment }, ...(kubelet ? [kubelet] : [])]) {
+    for (const { name, value } of variables) {
+      env[name] = value;
+      keyOf[name] = key;
+    }
+  }
+  return { env, keyOf };
+}
+
+/** The proxy the kubelet reaches the API server at `endpoint` through, in this environment; undefined when it dials it itself. */
+export function apiServerProxy(
+  env: Record<string, string | undefined>,
+  endpoint: string,
+): { url: string; variable: string; noProxyCidrs: string[] } | undefined {
+  const host = new URL(endpoint).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || (ipaddr.isValid(host) && ipaddr.process(host).range() === 'loopback')) return undefined;
+  const variable = ['HTTPS_PROXY', 'https_proxy'].find((name) => env[name]);
+  if (variable === undefined) return undefined;
+  const noProxy = env.NO_PROXY || env.no_proxy;
+  const settings = proxySettings({ HTTPS_PROXY: env[variable], ...(noProxy ? { NO_PROXY: noProxy } : {}) });
+  const url = proxyFor(endpoint, settings);
+  if (url === undefined) return undefined;
+  return { url, variable, noProxyCidrs: settings.noProxy.filter((entry) => entry.includes('/') && ipaddr.isValidCIDR(entry)) };
+}
 
 /*
  * The kubelet's credential helpers (aws-iam-authenticator for its API token, ecr-credential-
@@ -36,16 +75,7 @@ export function imdsThroughProxy(env: Record<string, string | undefined>): { var
 
 /** The warning for user data whose environment sends the kubelet's credential helpers to IMDS through a proxy. */
 export function imdsProxyWarnings(config: NodeConfig): string[] {
-  const { defaultEnvironment, unitEnvironments } = instanceEnvironments(config.spec?.instance?.environment ?? {});
-  const kubelet = unitEnvironments.find((e) => e.unit === KUBELET_UNIT);
-  const env: Record<string, string> = {};
-  const keyOf: Record<string, string> = {};
-  for (const { key, variables } of [{ key: DEFAULT_ENVIRONMENT_KEY, variables: defaultEnvironment }, ...(kubelet ? [kubelet] : [])]) {
-    for (const { name, value } of variables) {
-      env[name] = value;
-      keyOf[name] = key;
-    }
-  }
+  const { env, keyOf } = kubeletEnvironmentOf(config);
   const through = imdsThroughProxy(env);
   if (!through) return [];
   const host = new URL(through.endpoint).hostname.replace(/^\[|\]$/g, '');
