@@ -34,7 +34,8 @@ export async function kubeletProxy(deps: DoctorDeps, cfg: ConfigValue, endpoint:
     ? [{ ...live.manager, ...live.unit }, "the kubelet's environment"]
     : [kubeletEnvironmentOf(cfg.source).env, 'spec.instance.environment'];
   const proxy = apiServerProxy(env, endpoint.url);
-  if (!proxy) return undefined;
+  // a SOCKS proxy (Go takes socks5:// too) is not followed: the lines dial directly, as before
+  if (!proxy || !/^https?:$/.test(new URL(proxy.url).protocol)) return undefined;
   return { ...parseProxy(proxy.url, `${proxy.variable} in ${where}`), ...(proxy.noProxyCidrs.length > 0 ? { noProxyCidrs: proxy.noProxyCidrs } : {}) };
 }
 
