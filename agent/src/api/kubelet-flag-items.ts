@@ -11,12 +11,12 @@ import { splitWords } from './words.js';
  * positional arguments; that splitting also takes out quotes and backslashes, in an item without
  * spaces too (`--node-labels="team=a"`, an AL2 habit, reaches that kubelet as
  * `--node-labels=team=a`, where passed as written its label key would be `"team`). User data
- * written for that AMI must boot here too, so the agent reads
- * the list the same way, once, before any rule sees it: each flag then stands in its own item,
- * and every rule judges it there. It is an advisory problem (a boot warns and goes on;
- * `config check` calls it an error, since one flag per item is what a person should write).
- * An item that does not read as flags that way (`"--node-labels=team=a b"`: `b` is no flag,
- * and that kubelet would stop at it) is left whole, for the flag rule's error.
+ * written for that AMI must boot here too, so the agent reads the list the same way, once,
+ * before any rule sees it: each flag then stands in its own item, and every rule judges it
+ * there. It is an advisory problem (a boot warns and goes on; `config check` calls it an error,
+ * since one flag per item is what a person should write). An item that does not read as flags
+ * that way (`"--node-labels=team=a b"`: `b` is no flag, and that kubelet would stop at it) is
+ * left whole, for the flag rule's error.
  */
 
 /** A flag without a value: the word after it, when not a flag, is its value to the kubelet. */
