@@ -318,6 +318,8 @@ describe('chunks (the AWS SDK, CEL, execa and the proxy agent, kept out of the m
       '    environment:',
       '      default:',
       `        HTTP_PROXY: ${proxy.url}`,
+      // as a proxied node must, or the kubelet's credential helpers ask IMDS through the proxy (a warning)
+      '        NO_PROXY: 169.254.169.254',
       '',
     ].join('\n');
     // an instance type newer than the image's table: its ENI limits come from EC2 (the aws-ec2 chunk)
