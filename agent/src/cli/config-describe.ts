@@ -39,7 +39,7 @@ function describeKubeletProxy(config: NodeConfig): string | undefined {
   const proxy = apiServerProxy(env, endpoint);
   return proxy
     ? `kubelet: reaches the API server (${host}) through ${showProxy(proxy.url)} (${proxy.variable}), as NO_PROXY does not name its host`
-    : `kubelet: reaches the API server (${host}) directly, as NO_PROXY names its host`;
+    : `kubelet: reaches the API server (${host}) directly, ${/^(localhost|127\.|\[::1\]$)/.test(host) ? 'as Go never proxies loopback' : 'as NO_PROXY names its host'}`;
 }
 
 /**
