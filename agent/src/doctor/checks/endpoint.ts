@@ -3,6 +3,7 @@ import ipaddr from 'ipaddr.js';
 import { describeCause } from '../../errors.js';
 import { type Certificate, caCertificates, checkCertificateAuthority } from '../../api/cluster-values.js';
 import { apiServerProxy, kubeletEnvironmentOf } from '../../render/kubelet-proxy.js';
+import { noProxyCovers } from '../../aws/proxy.js';
 import { KUBELET_UNIT } from '../../render/paths.js';
 import { SERVICE_ENVIRONMENT_TIMEOUT_MS } from '../../apply/unit-status.js';
 import { ProxyRefusal, StepTimeout, parseEndpoint, parseProxy, proxyTunnel, tcpConnect, tlsHandshake, type Endpoint, type HttpProxy } from '../net.js';
@@ -48,12 +49,10 @@ async function bypassMissed(deps: DoctorDeps, endpoint: Endpoint, proxy: HttpPro
   if (!proxy.noProxyCidrs || net.isIP(endpoint.host)) return undefined;
   const addresses = await deps.lookup(endpoint.host).catch(() => [] as string[]);
   for (const address of addresses) {
-    if (!ipaddr.isValid(address)) continue;
-    const parsed = ipaddr.process(address);
-    for (const cidr of proxy.noProxyCidrs) {
-      const [range, bits] = ipaddr.parseCIDR(cidr);
-      if (parsed.kind() === range.kind() && parsed.match(range, bits)) return { cidr, address };
-    }
+    // what NO_PROXY's CIDR would do were the address the URL's host (the agent's own matcher)
+    const url = `https://${net.isIPv6(address) ? `[${address}]` : address}/`;
+    const cidr = proxy.noProxyCidrs.find((entry) => noProxyCovers(url, { noProxy: [entry] }));
+    if (cidr) return { cidr, address };
   }
   return undefined;
 }
@@ -178,12 +177,14 @@ export function droppedHint(address: string): string {
 
 const REFUSED_HINT = 'a refused connection means nothing listens there: check spec.cluster.apiServerEndpoint (host and port)';
 
+/** The way around a proxy, for the hints of the lines that go through it. */
+const DIRECTLY = "if the node reaches the endpoint directly (a private endpoint), put the endpoint's host in NO_PROXY";
+
 /** Why the kubelet's proxy does not answer, by how it failed. */
 function proxyHint(proxy: HttpProxy, timedOut: boolean): string {
-  const direct = "or, if the node reaches the endpoint directly (a private endpoint), put the endpoint's host in NO_PROXY";
   return timedOut
-    ? `the kubelet reaches the API server only through the proxy ${proxy.from} names: packets to it are dropped on the way (security groups, NACLs, routes to the proxy's subnet); ${direct}`
-    : `the kubelet reaches the API server only through the proxy ${proxy.from} names, and nothing listens there: check its host and port; ${direct}`;
+    ? `the kubelet reaches the API server only through the proxy ${proxy.from} names: packets to it are dropped on the way (security groups, NACLs, routes to the proxy's subnet); or, ${DIRECTLY}`
+    : `the kubelet reaches the API server only through the proxy ${proxy.from} names, and nothing listens there: check its host and port; or, ${DIRECTLY}`;
 }
 
 /**
@@ -264,7 +265,6 @@ function tunnelFailure(proxy: HttpProxy, endpoint: Endpoint, err: unknown): Outc
 
 function tunnelFailureOf(proxy: HttpProxy, endpoint: Endpoint, err: unknown): Outcome {
   const target = `${net.isIPv6(endpoint.host) ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
-  const direct = "or, if the node reaches the endpoint directly (a private endpoint), put the endpoint's host in NO_PROXY";
   if (err instanceof ProxyRefusal) {
     const detail = `the proxy ${proxy.shown} (${proxy.from}) answered CONNECT ${target} with ${err.message}`;
     if (err.status === 407) {
@@ -281,16 +281,16 @@ function tunnelFailureOf(proxy: HttpProxy, endpoint: Endpoint, err: unknown): Ou
       return {
         status: 'fail',
         detail,
-        hint: `the proxy could not reach ${target} itself (its DNS, routes or security groups; a private endpoint's name resolves to private addresses only inside the VPC): ${direct.replace(/^or, /, '')}, or let the proxy reach it`,
+        hint: `the proxy could not reach ${target} itself (its DNS, routes or security groups; a private endpoint's name resolves to private addresses only inside the VPC): ${DIRECTLY}, or let the proxy reach it`,
       };
     }
-    return { status: 'fail', detail, hint: `the proxy does not let the node through to ${target}: allow the endpoint's host on the proxy, ${direct}` };
+    return { status: 'fail', detail, hint: `the proxy does not let the node through to ${target}: allow the endpoint's host on the proxy, or, ${DIRECTLY}` };
   }
   if (err instanceof StepTimeout) {
     return {
       status: 'fail',
       detail: `the proxy ${proxy.shown} (${proxy.from}) opened no tunnel to ${target}: ${err.message}`,
-      hint: `the proxy took the connection but did not connect onward in time (it may not reach the endpoint): ${direct.replace(/^or, /, '')}, or let the proxy reach it`,
+      hint: `the proxy took the connection but did not connect onward in time (it may not reach the endpoint): ${DIRECTLY}, or let the proxy reach it`,
     };
   }
   return {
@@ -318,9 +318,10 @@ export function tlsCheck(): Check {
         }
       }
       // a proxy that inspects TLS shows its own certificate, signed by a CA of its own
-      const inspecting = proxy
-        ? `the proxy ${proxy.shown} may be inspecting TLS: exempt the endpoint's host from inspection there, or put it in NO_PROXY if the node reaches it directly; else `
-        : '';
+      const inspection = proxy
+        ? `the proxy ${proxy.shown} may be inspecting TLS: exempt the endpoint's host from inspection there, or put it in NO_PROXY if the node reaches it directly`
+        : undefined;
+      const inspectingFirst = inspection ? `${inspection}; else ` : '';
       try {
         const peer = await tlsHandshake(reach.endpoint, reach.address, reach.caPem, Math.max(1, ctx.remainingMs() - 100), ctx.signal, tunnel);
         const through = proxy ? `, through the proxy ${proxy.shown}` : '';
@@ -332,7 +333,7 @@ export function tlsCheck(): Check {
             status: 'fail',
             detail: `the API server's certificate is not signed by the cluster CA in the config (${code})`,
             hint:
-              `${inspecting}spec.cluster.certificateAuthority belongs to another (or a re-created) cluster: use certificateAuthority.data of ` +
+              `${inspectingFirst}spec.cluster.certificateAuthority belongs to another (or a re-created) cluster: use certificateAuthority.data of ` +
               '`aws eks describe-cluster`, or leave the field out so the agent fetches it',
           };
         }
@@ -340,7 +341,7 @@ export function tlsCheck(): Check {
           return {
             status: 'fail',
             detail: `the API server's certificate does not name ${reach.endpoint.host}: ${describeCause(err)}`,
-            hint: `${inspecting}spec.cluster.apiServerEndpoint must be the cluster endpoint URL exactly as DescribeCluster gives it (not an IP address or a proxy)`,
+            hint: `${inspectingFirst}spec.cluster.apiServerEndpoint must be the cluster endpoint URL exactly as DescribeCluster gives it (not an IP address or a proxy)`,
           };
         }
         if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
@@ -353,8 +354,8 @@ export function tlsCheck(): Check {
         return {
           status: 'fail',
           detail: `TLS handshake with ${reach.endpoint.host}${proxy ? ` through the proxy ${proxy.shown}` : ''} failed: ${describeCause(err)}`,
-          hint: proxy
-            ? `${inspecting.replace(/; else $/, '')}; the endpoint needs TLS end to end`
+          hint: inspection
+            ? `${inspection}; the endpoint needs TLS end to end`
             : 'something between the node and the API server (a proxy or firewall doing TLS inspection) interferes; the endpoint needs direct TLS',
         };
       }
