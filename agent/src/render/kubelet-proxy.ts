@@ -54,7 +54,7 @@ export function apiServerProxy(
  */
 
 /** Where a Go AWS SDK asks IMDS in this environment, and the proxy variable it asks through; undefined when it asks direct. */
-export function imdsThroughProxy(env: Record<string, string | undefined>): { variable: string; endpoint: string } | undefined {
+export function imdsThroughProxy(env: Record<string, string | undefined>): { variable: string; endpoint: string; host: string } | undefined {
   // Go's order: the upper-case spelling first
   const variable = ['HTTP_PROXY', 'http_proxy'].find((name) => env[name]);
   if (variable === undefined) return undefined;
@@ -70,7 +70,8 @@ export function imdsThroughProxy(env: Record<string, string | undefined>): { var
   if (url.protocol !== 'http:') return undefined;
   const noProxy = env.NO_PROXY || env.no_proxy;
   const settings = proxySettings({ HTTP_PROXY: env[variable], ...(noProxy ? { NO_PROXY: noProxy } : {}) });
-  return noProxyCovers(url.href, settings) ? undefined : { variable, endpoint: url.origin };
+  // the host as NO_PROXY would name it: an IPv6 address without its brackets
+  return noProxyCovers(url.href, settings) ? undefined : { variable, endpoint: url.origin, host: url.hostname.replace(/^\[|\]$/g, '') };
 }
 
 /** The warning for user data whose environment sends the kubelet's credential helpers to IMDS through a proxy. */
@@ -78,7 +79,7 @@ export function imdsProxyWarnings(config: NodeConfig): string[] {
   const { env, keyOf } = kubeletEnvironmentOf(config);
   const through = imdsThroughProxy(env);
   if (!through) return [];
-  const host = new URL(through.endpoint).hostname.replace(/^\[|\]$/g, '');
+  const { host } = through;
   return [
     `spec.instance.environment.${keyOf[through.variable]}.${through.variable}: the kubelet's credential helpers (aws-iam-authenticator, ecr-credential-provider) ask IMDS at ${through.endpoint} for the instance role's credentials through this proxy, as NO_PROXY does not name ${host}; a proxy cannot reach this instance's IMDS, so the kubelet gets no API token and the node does not join (add ${host} to NO_PROXY)`,
   ];

@@ -48,11 +48,13 @@ describe("the kubelet's credential helpers asking IMDS through the user data's p
     expect(imdsThroughProxy({ HTTP_PROXY: 'http://p:3128', AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: 'IPv6', NO_PROXY: '169.254.169.254' })).toEqual({
       variable: 'HTTP_PROXY',
       endpoint: 'http://[fd00:ec2::254]',
+      host: 'fd00:ec2::254',
     });
     expect(imdsThroughProxy({ HTTP_PROXY: 'http://p:3128', AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: 'IPv6', NO_PROXY: 'fd00:ec2::254' })).toBeUndefined();
     expect(imdsThroughProxy({ HTTP_PROXY: 'http://p:3128', AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://10.0.0.9:8080/' })).toEqual({
       variable: 'HTTP_PROXY',
       endpoint: 'http://10.0.0.9:8080',
+      host: '10.0.0.9',
     });
     expect(imdsThroughProxy({ HTTP_PROXY: '', http_proxy: 'http://p:3128' })?.variable).toBe('http_proxy');
     const ipv6 = imdsProxyWarnings(config({ default: { HTTP_PROXY: 'http://p:3128', AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: 'IPv6' } }));

@@ -123,7 +123,7 @@ export function imdsCheck(deps: DoctorDeps): Check {
       const live = await deps.serviceEnvironment?.(KUBELET_UNIT, Math.max(1, ctx.remainingMs() - 1_000)).catch(() => undefined);
       const proxied = live?.unit ? imdsThroughProxy({ ...live.manager, ...live.unit }) : undefined;
       if (proxied) {
-        const host = new URL(proxied.endpoint).hostname.replace(/^\[|\]$/g, '');
+        const { host } = proxied;
         return {
           status: 'warn',
           detail: `${detail}; the kubelet's environment sends its credential helpers' IMDS requests (${proxied.endpoint}) through the proxy ${proxied.variable} names, as NO_PROXY does not name ${host}`,
