@@ -1,7 +1,7 @@
 import { staticMemoryManager } from '../api/kubelet-config-rules.js';
 import type { NodeConfig } from '../api/schema.js';
 import { proxySettings } from '../aws/proxy.js';
-import { apiServerProxy, kubeletEnvironmentOf } from '../render/kubelet-proxy.js';
+import { apiServerProxy, kubeletEnvironmentOf, neverProxied } from '../render/kubelet-proxy.js';
 import { trustOptions } from '../aws/trust.js';
 import { PATHS } from '../render/paths.js';
 import { DEFAULT_ENVIRONMENT_KEY } from '../api/validate.js';
@@ -39,7 +39,7 @@ function describeKubeletProxy(config: NodeConfig): string | undefined {
   const proxy = apiServerProxy(env, endpoint);
   return proxy
     ? `kubelet: reaches the API server (${host}) through ${showProxy(proxy.url)} (${proxy.variable}), as NO_PROXY does not name its host`
-    : `kubelet: reaches the API server (${host}) directly, ${/^(localhost|127\.|\[::1\]$)/.test(host) ? 'as Go never proxies loopback' : 'as NO_PROXY names its host'}`;
+    : `kubelet: reaches the API server (${host}) directly, ${neverProxied(endpoint) ? 'as Go never proxies loopback' : 'as NO_PROXY names its host'}`;
 }
 
 /**

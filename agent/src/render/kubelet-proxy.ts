@@ -27,13 +27,18 @@ export function kubeletEnvironmentOf(config: NodeConfig): { env: Record<string, 
   return { env, keyOf };
 }
 
+/** Whether Go sends a request to this URL's host direct whatever the proxy variables say: localhost and loopback addresses. */
+export function neverProxied(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || (ipaddr.isValid(host) && ipaddr.process(host).range() === 'loopback');
+}
+
 /** The proxy the kubelet reaches the API server at `endpoint` through, in this environment; undefined when it dials it itself. */
 export function apiServerProxy(
   env: Record<string, string | undefined>,
   endpoint: string,
 ): { url: string; variable: string; noProxyCidrs: string[] } | undefined {
-  const host = new URL(endpoint).hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost' || (ipaddr.isValid(host) && ipaddr.process(host).range() === 'loopback')) return undefined;
+  if (neverProxied(endpoint)) return undefined;
   const variable = ['HTTPS_PROXY', 'https_proxy'].find((name) => env[name]);
   if (variable === undefined) return undefined;
   const noProxy = env.NO_PROXY || env.no_proxy;

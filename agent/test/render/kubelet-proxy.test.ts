@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { imdsProxyWarnings, imdsThroughProxy } from '../../src/render/kubelet-proxy.js';
+import { imdsProxyWarnings, imdsThroughProxy, neverProxied } from '../../src/render/kubelet-proxy.js';
 import { configWarnings } from '../../src/render/config-warnings.js';
 import { render } from '../../src/render/index.js';
 import type { NodeConfig } from '../../src/api/schema.js';
@@ -72,5 +72,16 @@ describe('one warning for every reader', () => {
     expect(plan.warnings).toContain(warning);
     expect(configWarnings(resolved)).toContain(warning);
     expect(plan.files.some((f) => f.content.includes('HTTP_PROXY'))).toBe(true);
+  });
+});
+
+describe('hosts Go never proxies', () => {
+  it('localhost and every loopback address, IPv4, IPv6 and IPv4-mapped; nothing else', () => {
+    for (const url of ['https://localhost:6443', 'https://127.0.0.1', 'https://127.8.9.10:443', 'https://[::1]:6443', 'https://[::ffff:127.0.0.1]']) {
+      expect(neverProxied(url), url).toBe(true);
+    }
+    for (const url of ['https://10.0.0.1', 'https://abc.gr7.us-west-2.eks.amazonaws.com', 'https://[fd00::1]', 'https://localhost.corp.example']) {
+      expect(neverProxied(url), url).toBe(false);
+    }
   });
 });
