@@ -754,8 +754,25 @@ describe('doctor names the cause of each join failure', () => {
           `: its kubelet-serving CSR csr-mine for DNS:${NODE.replaceAll('.', '\\.')}, IP Address:10\\.0\\.1\\.23 \\(made 1[12]\\d\\d s ago\\) is pending: nothing approved or denied it$`,
         ),
       ),
-      hint: expect.stringContaining('`kubectl describe csr csr-mine`'),
+      hint: expect.stringContaining(
+        "every name this request asks for is the instance's (IMDS), so the requester or the approver holds it up: `kubectl describe csr csr-mine`",
+      ),
     });
+    // a name the instance does not have (a host name set on the machine), held against IMDS's names
+    const foreignRequest = await createCertificateRequest({
+      commonName: `system:node:${NODE}`,
+      sans: [`DNS:${NODE}`, 'DNS:build-7.corp.example', 'IP:10.0.1.23'],
+    });
+    mine.spec.request = Buffer.from(foreignRequest).toString('base64');
+    const foreign = await doctorJson();
+    expect(foreign.by('serving-cert')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/ is pending: nothing approved or denied it; DNS:build-7\.corp\.example is not the instance's \(IMDS\)$/),
+      hint: expect.stringContaining(
+        `this request asks for DNS:build-7.corp.example, which IMDS does not know as the instance's. The kubelet asks for the addresses the Node's status holds (\`kubectl get node ${NODE} -o jsonpath='{.status.addresses}'\`)`,
+      ),
+    });
+    mine.spec.request = request;
     mine.status = { conditions: [{ type: 'Denied', status: 'True', reason: 'SANMismatch', message: "IP 10.0.1.23 is not the instance's" }] };
     expect((await doctorJson()).by('serving-cert').detail).toMatch(/ was denied: SANMismatch: IP 10\.0\.1\.23 is not the instance's$/);
     mine.status = { conditions: [{ type: 'Approved', status: 'True', reason: 'AutoApproved' }] };

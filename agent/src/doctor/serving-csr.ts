@@ -94,16 +94,27 @@ export function describeCsr(state: CsrState): string {
   }
 }
 
-/** What to do about it, for the hint. */
-export function csrHint(state: CsrState, nodeName: string): string {
+/**
+ * What to do about it, for the hint. `foreign` holds the names the request asks for that the
+ * instance does not have, when doctor could compare them with the instance's (instance-names.ts).
+ */
+export function csrHint(state: CsrState, nodeName: string, foreign?: string[]): string {
   const own = `EKS approves and signs a node's serving certificate only when the node's own identity (system:node:${nodeName}) asks, for the instance's own DNS names and addresses`;
+  const describe = `\`kubectl describe csr ${state.name}\``;
+  const names =
+    foreign === undefined
+      ? `; a name the instance does not have (a hostname override, a custom DHCP domain) leaves the request unsigned. ${describe} shows it`
+      : foreign.length > 0
+        ? `: this request asks for ${foreign.join(', ')}, which IMDS does not know as the instance's. The kubelet asks for the addresses the Node's status holds ` +
+          `(\`kubectl get node ${nodeName} -o jsonpath='{.status.addresses}'\`), so the name came from there`
+        : `; every name this request asks for is the instance's (IMDS), so the requester or the approver holds it up: ${describe} shows who asked`;
   switch (state.phase) {
     case 'pending':
     case 'approved':
-      return `${own}; a name the instance does not have (a hostname override, a custom DHCP domain) leaves the request unsigned. \`kubectl describe csr ${state.name}\` shows it`;
+      return `${own}${names}`;
     case 'denied':
     case 'failed':
-      return `the kubelet asks again with a new CSR; \`kubectl describe csr ${state.name}\` shows who decided. ${own}`;
+      return `the kubelet asks again with a new CSR; ${describe} shows who decided. ${own}${foreign?.length ? names : ''}`;
     case 'issued':
       return `restart the kubelet (\`systemctl restart kubelet\`) so it fetches the issued certificate; its journal says why it did not (\`journalctl -u kubelet | grep -i certificate\`)`;
   }

@@ -91,4 +91,21 @@ describe('describeCsr and csrHint', () => {
     expect(csrHint({ ...base, phase: 'issued' }, NODE)).toContain('systemctl restart kubelet');
     expect(csrHint({ ...base, phase: 'denied' }, NODE)).toContain('asks again with a new CSR');
   });
+
+  it("tells by the names held against the instance's whether a name or the requester holds the request up", () => {
+    const base = { name: 'csr-7', names: [`DNS:${NODE}`, 'DNS:build-7.corp.example'], count: 1 };
+    // not compared (IMDS out of reach): the general sentence
+    expect(csrHint({ ...base, phase: 'pending' }, NODE)).toContain('a name the instance does not have (a hostname override, a custom DHCP domain)');
+    const foreign = csrHint({ ...base, phase: 'pending' }, NODE, ['DNS:build-7.corp.example']);
+    expect(foreign).toContain("this request asks for DNS:build-7.corp.example, which IMDS does not know as the instance's");
+    expect(foreign).toContain(`\`kubectl get node ${NODE} -o jsonpath='{.status.addresses}'\``);
+    expect(foreign).not.toContain('a hostname override');
+    const own = csrHint({ ...base, phase: 'pending' }, NODE, []);
+    expect(own).toContain("every name this request asks for is the instance's (IMDS), so the requester or the approver holds it up");
+    expect(own).not.toContain('a name the instance does not have');
+    // a denied request: who decided first, the foreign name after
+    const denied = csrHint({ ...base, phase: 'denied' }, NODE, ['DNS:build-7.corp.example']);
+    expect(denied).toMatch(/^the kubelet asks again with a new CSR; .* this request asks for DNS:build-7\.corp\.example/);
+    expect(csrHint({ ...base, phase: 'denied' }, NODE, [])).not.toContain('every name');
+  });
 });

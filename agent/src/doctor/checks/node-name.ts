@@ -10,6 +10,8 @@ import { instanceAccess, keptAnswers } from '../instance.js';
 export interface NodeNameValue {
   /** the name the kubelet registers (or would register) the node with */
   nodeName: string;
+  /** the instance's DNS name the boot path found (PrivateDnsName or local-hostname), unless the node is named by its id */
+  instanceDnsName?: string;
 }
 
 /**
@@ -65,11 +67,11 @@ export function nodeNameCheck(deps: DoctorDeps): Check {
             status: 'warn',
             detail: `the kubelet registers as ${name || "the machine's host name"} (spec.kubelet.flags[${override.index}] ${override.value === '' ? 'an empty --hostname-override' : '--hostname-override'}), not ${found.name}, the name EKS lets the node role register`,
             hint: `remove --hostname-override from spec.kubelet.flags: the API server refuses a Node the node role may not register (forbidden in \`journalctl -u kubelet\`)`,
-            value: { nodeName: name || found.name } satisfies NodeNameValue,
+            value: { nodeName: name || found.name, ...(found.source === 'instance-id' ? {} : { instanceDnsName: found.name }) } satisfies NodeNameValue,
           };
         }
       }
-      const value: NodeNameValue = { nodeName: found.name };
+      const value: NodeNameValue = { nodeName: found.name, ...(found.source === 'instance-id' ? {} : { instanceDnsName: found.name }) };
       switch (found.source) {
         case 'instance-id':
           return { status: 'ok', detail: `${found.name} (featureGates.InstanceIdNodeName)`, value };

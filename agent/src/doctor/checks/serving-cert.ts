@@ -10,6 +10,8 @@ import { type CsrObject, readCsrList } from '../api-objects.js';
 import { secondsSince } from '../node-status.js';
 import { type CsrState, KUBELET_SERVING_SIGNER, csrHint, describeCsr, newestServingCsr } from '../serving-csr.js';
 import { describeCause } from '../../errors.js';
+import { instanceAccess } from '../instance.js';
+import { foreignNames, instanceNames } from '../instance-names.js';
 
 /**
  * The kubelet's serving certificate, which the API server checks when it connects to the kubelet
@@ -97,6 +99,25 @@ function renewalRequester(ctx: CheckContext): string {
   return ctx.value<AuthValue>('auth').username ?? `system:node:${ctx.value<NodeNameValue>('node-name').nodeName}`;
 }
 
+/**
+ * The names a CSR asks for that the instance does not have (IMDS's host names and addresses, and
+ * the DNS name the node-name line found); undefined when it asks for none or they cannot be known.
+ */
+async function foreignOf(deps: DoctorDeps, ctx: CheckContext, state: CsrState): Promise<string[] | undefined> {
+  if (!state.names?.length || state.phase === 'issued') return undefined;
+  const instance = await instanceAccess(deps, ctx);
+  // this boot's kept answers (the rest asked of IMDS), else IMDS once the imds line reached it
+  const imds = instance.imds ?? (instance.identity ? deps.imds : undefined);
+  if (!imds) return undefined;
+  const { instanceDnsName } = ctx.value<NodeNameValue>('node-name');
+  const known = await instanceNames(imds, instanceDnsName ? [instanceDnsName] : []);
+  return known && foreignNames(state.names, known);
+}
+
+/** The detail's words on names the instance does not have. */
+const foreignClause = (foreign: string[] | undefined): string =>
+  foreign?.length ? `; ${foreign.join(', ')} ${foreign.length > 1 ? 'are' : 'is'} not the instance's (IMDS)` : '';
+
 const NO_TLS = '`kubectl logs`, `exec`, `port-forward` and metrics-server fail against this node with "remote error: tls: internal error"';
 
 export function servingCertCheck(deps: DoctorDeps): Check {
@@ -139,9 +160,10 @@ export function servingCertCheck(deps: DoctorDeps): Check {
         if (until.getTime() <= now.getTime()) {
           // the renewal's CSR, when the kubelet renews it
           const renewal = given ? undefined : (await servingCsrOf(ctx, ctx.value<AuthValue>('auth'), renewalRequester(ctx), now)).state;
+          const foreign = renewal && (await foreignOf(deps, ctx, renewal));
           return {
             status: 'fail',
-            detail: `the kubelet's serving certificate (${names}) expired on ${day(until)}${renewal ? `; ${describeCsr(renewal)}` : ''}`,
+            detail: `the kubelet's serving certificate (${names}) expired on ${day(until)}${renewal ? `; ${describeCsr(renewal)}${foreignClause(foreign)}` : ''}`,
             hint: given
               ? `the kubelet does not renew a certificate the user data gives it: replace ${given}; until then ${NO_TLS}`
               : `the kubelet asks for a new one before it expires: its kubernetes.io/kubelet-serving CSR was not approved (\`kubectl get csr\`); until it is, ${NO_TLS}`,
@@ -167,7 +189,10 @@ export function servingCertCheck(deps: DoctorDeps): Check {
       const none = `no serving certificate in ${dir}${since === undefined ? '' : ` ${since} s after the Node registered`}`;
       const requester = renewalRequester(ctx);
       const { state, error } = await servingCsrOf(ctx, auth, requester, now);
-      if (state) return { status: 'warn', detail: `${none}: ${describeCsr(state)}`, hint: `${NO_TLS}.${who} ${csrHint(state, name)}` };
+      if (state) {
+        const foreign = await foreignOf(deps, ctx, state);
+        return { status: 'warn', detail: `${none}: ${describeCsr(state)}${foreignClause(foreign)}`, hint: `${NO_TLS}.${who} ${csrHint(state, name, foreign)}` };
+      }
       if (error) {
         return {
           status: 'warn',
