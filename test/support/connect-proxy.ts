@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { listen } from '../emulators/listen.js';
 
@@ -8,7 +9,8 @@ import { listen } from '../emulators/listen.js';
  * Plain (absolute-URI) requests are refused with 405 and recorded too: the agent must tunnel.
  * `hosts` maps target names to the addresses the proxy dials (its own DNS, which a private
  * endpoint's name may need); `refuse` makes it answer every CONNECT with a status instead, as a
- * proxy whose allowlist lacks the target (403) or that wants credentials (407).
+ * proxy whose allowlist lacks the target (403) or that wants credentials (407). With `tls` it
+ * speaks TLS to its clients (an `https://` proxy URL), with that certificate.
  */
 export interface ProxyRequest {
   method: string;
@@ -27,14 +29,15 @@ export interface ConnectProxy {
   close(): Promise<void>;
 }
 
-export async function startConnectProxy(options: { hosts?: Record<string, string> } = {}): Promise<ConnectProxy> {
+export async function startConnectProxy(options: { hosts?: Record<string, string>; tls?: { certPem: string; keyPem: string } } = {}): Promise<ConnectProxy> {
   const requests: ProxyRequest[] = [];
   let refusal: string | undefined;
   const sockets = new Set<net.Socket>();
-  const server = http.createServer((req, res) => {
+  const plain = (req: http.IncomingMessage, res: http.ServerResponse) => {
     requests.push({ method: req.method ?? '', target: req.url ?? '' });
     res.writeHead(405).end();
-  });
+  };
+  const server = options.tls ? https.createServer({ cert: options.tls.certPem, key: options.tls.keyPem }, plain) : http.createServer(plain);
   server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
     const target = req.url ?? '';
     const auth = req.headers['proxy-authorization'];
@@ -60,7 +63,7 @@ export async function startConnectProxy(options: { hosts?: Record<string, string
   });
   const port = await listen(server, 0, '127.0.0.1');
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,
     requests,
     refuse: (status, text = '') => {

@@ -45,6 +45,12 @@ export interface HttpProxy {
   noProxyCidrs?: string[];
   /** set by the dns line: a sentence on such a CIDR holding the endpoint's address */
   bypassMissed?: string;
+  /**
+   * An `https://` proxy's certificate is verified as the kubelet (Go) verifies it: against the
+   * system's CA bundle, or SSL_CERT_FILE's, not the roots Node bundles. Undefined when doctor found
+   * none to read (the roots Node bundles serve then).
+   */
+  roots?: { pem: string; from: string };
 }
 
 export function parseProxy(url: string, from: string): HttpProxy {
@@ -67,6 +73,20 @@ export class ProxyRefusal extends Error {
 }
 
 /**
+ * The TLS options of a connection to an `https://` proxy: its certificate must name the proxy's
+ * host (not the endpoint the CONNECT asks for, which Node's agent would take from the Host
+ * header) and chain to the roots the kubelet trusts.
+ */
+function proxyTls(proxy: HttpProxy): tls.ConnectionOptions {
+  return {
+    // no SNI for an address, as Go sends none
+    servername: net.isIP(proxy.host) ? '' : proxy.host,
+    checkServerIdentity: (_name, cert) => tls.checkServerIdentity(proxy.host, cert),
+    ...(proxy.roots ? { ca: proxy.roots.pem } : {}),
+  };
+}
+
+/**
  * A tunnel through the proxy (dialled at `address`) to the endpoint, as a Go client opens one:
  * CONNECT host:port, with the URL's credentials as Basic Proxy-Authorization.
  */
@@ -82,7 +102,7 @@ export function proxyTunnel(proxy: HttpProxy, address: string, endpoint: Endpoin
       path: target,
       agent: false as const,
       headers: { Host: target, ...(credentials ? { 'Proxy-Authorization': `Basic ${Buffer.from(credentials).toString('base64')}` } : {}) },
-      ...(proxy.protocol === 'https:' && !net.isIP(proxy.host) ? { servername: proxy.host } : {}),
+      ...(proxy.protocol === 'https:' ? proxyTls(proxy) : {}),
     };
     const req = proxy.protocol === 'https:' ? https.request(options) : http.request(options);
     let settled = false;
@@ -214,7 +234,7 @@ export interface ApiRequest {
 export async function apiRequest(req: ApiRequest): Promise<ApiAnswer> {
   const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
   // the proxy library is loaded only for a node behind a proxy (its own chunk, as for init's AWS calls)
-  const agent = req.proxy ? new (await import('https-proxy-agent')).HttpsProxyAgent(req.proxy.url) : false;
+  const agent = req.proxy ? new (await import('https-proxy-agent')).HttpsProxyAgent(req.proxy.url, req.proxy.roots ? { ca: req.proxy.roots.pem } : {}) : false;
   return new Promise((resolve, reject) => {
     const r = https.request(
       `${req.endpoint.url}${req.path}`,

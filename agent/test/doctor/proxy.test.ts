@@ -5,7 +5,7 @@ import { startConnectProxy, type ConnectProxy } from '../../../test/support/conn
 import { startImds } from '../../../test/emulators/imds.js';
 import { createImds } from '../../src/aws/imds.js';
 import { imdsCheck } from '../../src/doctor/checks/imds.js';
-import { createTestCa } from '../../../test/support/pki.js';
+import { createTestCa, issueServerCert } from '../../../test/support/pki.js';
 import { type Reach, dnsCheck, tcpCheck, tlsCheck } from '../../src/doctor/checks/endpoint.js';
 import { apiRequest, parseEndpoint, parseProxy } from '../../src/doctor/net.js';
 import { runChecks, type Check } from '../../src/doctor/runner.js';
@@ -259,6 +259,106 @@ describe('the tcp, tls and API lines through the proxy', () => {
     expect(r.hint).toMatch(
       new RegExp(`^the proxy 127\\.0\\.0\\.1:${proxy.port} may be inspecting TLS: .*; else spec\\.cluster\\.certificateAuthority belongs to another`),
     );
+  });
+});
+
+describe('an https:// proxy: TLS to the proxy, verified as the kubelet verifies it', () => {
+  let api: ApiServer;
+  let proxyCa: Awaited<ReturnType<typeof createTestCa>>;
+  let tlsProxy: ConnectProxy;
+  let plainProxy: ConnectProxy;
+  const name = 'api.proxied.test';
+  beforeAll(async () => {
+    api = await startApiServer({ sans: [`DNS:${name}`] });
+    // a corporate CA's certificate for the proxy's address only
+    proxyCa = await createTestCa({ commonName: 'corp-proxy-ca' });
+    const cert = await issueServerCert(proxyCa, { sans: ['IP:127.0.0.1'] });
+    tlsProxy = await startConnectProxy({ hosts: { [name]: '127.0.0.1' }, tls: cert });
+    plainProxy = await startConnectProxy({ hosts: { [name]: '127.0.0.1' } });
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([api?.close(), tlsProxy?.close(), plainProxy?.close()]);
+  });
+
+  const reach = (proxyUrl: string, roots?: { pem: string; from: string }): Reach => ({
+    endpoint: parseEndpoint(`https://${name}:${api.port}`),
+    address: '127.0.0.1',
+    addresses: ['127.0.0.1'],
+    caPem: api.caPem,
+    proxy: { ...parseProxy(proxyUrl, "HTTPS_PROXY in the kubelet's environment"), ...(roots ? { roots } : {}) },
+  });
+
+  it("reads the roots a Go program trusts, SSL_CERT_FILE's over the system bundle's, for an https:// proxy only", async () => {
+    const files: Record<string, string> = { '/etc/pki/tls/certs/ca-bundle.crt': proxyCa.certPem, '/etc/corp/ca.pem': `# corp\n${api.caPem}` };
+    const read = async (path: string) => (path in files ? { content: Buffer.from(files[path]!), mode: 0o644 } : undefined);
+    const roots = async (unit: Record<string, string>) => {
+      const d = { lookup: async () => ['10.0.0.5'], readFile: read, serviceEnvironment: async () => ({ unit, manager: {} }) } as unknown as DoctorDeps;
+      return ((await dns(config(), d)).value as Reach).proxy?.roots;
+    };
+    expect(await roots({ HTTPS_PROXY: 'https://proxy.corp.example:3129' })).toEqual({ pem: proxyCa.certPem.trim(), from: '/etc/pki/tls/certs/ca-bundle.crt' });
+    expect(await roots({ HTTPS_PROXY: 'https://proxy.corp.example:3129', SSL_CERT_FILE: '/etc/corp/ca.pem' })).toEqual({
+      pem: api.caPem.trim(),
+      from: 'SSL_CERT_FILE /etc/corp/ca.pem',
+    });
+    // a plain proxy has no certificate to verify
+    expect(await roots({ HTTPS_PROXY: 'http://proxy.corp.example:3128' })).toBeUndefined();
+  });
+
+  it('tunnels through TLS to the proxy, its certificate verified against those roots, and asks the API server through it', async () => {
+    const before = tlsProxy.requests.length;
+    const roots = { pem: proxyCa.certPem, from: '/etc/pki/tls/certs/ca-bundle.crt' };
+    const r = await given('tcp', reach(tlsProxy.url, roots), tlsCheck());
+    expect(r.status, r.detail).toBe('ok');
+    expect(r.detail).toMatch(new RegExp(`verified against the cluster CA, through the proxy 127\\.0\\.0\\.1:${tlsProxy.port}$`));
+    const answer = await apiRequest({
+      endpoint: reach(tlsProxy.url).endpoint,
+      caPem: api.caPem,
+      method: 'GET',
+      path: '/version',
+      timeoutMs: 5_000,
+      proxy: reach(tlsProxy.url, roots).proxy!,
+    });
+    expect(answer.status).toBe(200);
+    expect(tlsProxy.requests.slice(before)).toEqual([
+      { method: 'CONNECT', target: `${name}:${api.port}` },
+      { method: 'CONNECT', target: `${name}:${api.port}` },
+    ]);
+    // the API request verifies the proxy too: without its CA, no answer
+    await expect(
+      apiRequest({
+        endpoint: reach(tlsProxy.url).endpoint,
+        caPem: api.caPem,
+        method: 'GET',
+        path: '/version',
+        timeoutMs: 5_000,
+        proxy: reach(tlsProxy.url, { pem: api.caPem, from: 'x' }).proxy!,
+      }),
+    ).rejects.toMatchObject({ code: expect.stringMatching(/^(UNABLE_TO_GET_ISSUER_CERT_LOCALLY|UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN)$/) });
+  });
+
+  it("names the proxy's certificate, not the API server's, when the roots do not hold its CA or it does not name the proxy's host", async () => {
+    const untrusted = await given('tcp', reach(tlsProxy.url, { pem: api.caPem, from: '/etc/pki/tls/certs/ca-bundle.crt' }), tlsCheck());
+    expect(untrusted).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(
+        new RegExp(
+          `^the proxy 127\\.0\\.0\\.1:${tlsProxy.port} \\(HTTPS_PROXY in the kubelet's environment, an https:// URL\\) presented a certificate not signed by an authority in /etc/pki/tls/certs/ca-bundle\\.crt \\([A-Z_]+\\)$`,
+        ),
+      ),
+      hint: expect.stringMatching(/^the kubelet verifies an https:\/\/ proxy's certificate against the system's CA bundle .*update-ca-trust/),
+    });
+    const wrongName = await given('tcp', reach(tlsProxy.url.replace('127.0.0.1', 'localhost'), { pem: proxyCa.certPem, from: 'b' }), tlsCheck());
+    expect(wrongName.status).toBe('fail');
+    expect(wrongName.detail).toMatch(/an https:\/\/ URL\) presented a certificate that does not name localhost: /);
+  });
+
+  it('says an https:// URL names a proxy that speaks plain HTTP, the common slip', async () => {
+    const r = await given('tcp', reach(plainProxy.url.replace('http://', 'https://')), tlsCheck());
+    expect(r.status).toBe('fail');
+    expect(r.detail).toMatch(
+      new RegExp(`^the proxy 127\\.0\\.0\\.1:${plainProxy.port} \\(HTTPS_PROXY in the kubelet's environment, an https:// URL\\) does not speak TLS: `),
+    );
+    expect(r.hint).toMatch(/write the URL with http:\/\/ in HTTPS_PROXY in the kubelet's environment/);
   });
 });
 

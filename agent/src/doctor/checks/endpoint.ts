@@ -4,6 +4,7 @@ import { describeCause } from '../../errors.js';
 import { type Certificate, caCertificates, checkCertificateAuthority } from '../../api/cluster-values.js';
 import { apiServerProxy, kubeletEnvironmentOf } from '../../render/kubelet-proxy.js';
 import { noProxyCovers } from '../../aws/proxy.js';
+import { SYSTEM_CA_BUNDLES, pemCertificates } from '../../aws/trust.js';
 import { KUBELET_UNIT } from '../../render/paths.js';
 import { SERVICE_ENVIRONMENT_TIMEOUT_MS } from '../../apply/unit-status.js';
 import { ProxyRefusal, StepTimeout, parseEndpoint, parseProxy, proxyTunnel, tcpConnect, tlsHandshake, type Endpoint, type HttpProxy } from '../net.js';
@@ -37,7 +38,24 @@ export async function kubeletProxy(deps: DoctorDeps, cfg: ConfigValue, endpoint:
   const proxy = apiServerProxy(env, endpoint.url);
   // a SOCKS proxy (Go takes socks5:// too) is not followed: the lines dial directly, as before
   if (!proxy || !/^https?:$/.test(new URL(proxy.url).protocol)) return undefined;
-  return { ...parseProxy(proxy.url, `${proxy.variable} in ${where}`), ...(proxy.noProxyCidrs.length > 0 ? { noProxyCidrs: proxy.noProxyCidrs } : {}) };
+  const parsed = parseProxy(proxy.url, `${proxy.variable} in ${where}`);
+  const roots = parsed.protocol === 'https:' ? await systemRoots(deps, env.SSL_CERT_FILE) : undefined;
+  return { ...parsed, ...(proxy.noProxyCidrs.length > 0 ? { noProxyCidrs: proxy.noProxyCidrs } : {}), ...(roots ? { roots } : {}) };
+}
+
+/**
+ * The CA bundle a Go program on the node trusts: SSL_CERT_FILE's when its environment sets one,
+ * else the system's (aws/trust.ts lists where distributions keep it, this image's first).
+ * Undefined when none can be read.
+ */
+async function systemRoots(deps: DoctorDeps, sslCertFile: string | undefined): Promise<HttpProxy['roots']> {
+  const given = sslCertFile?.trim();
+  for (const path of given ? [given] : SYSTEM_CA_BUNDLES) {
+    const file = await deps.readFile(path).catch(() => undefined);
+    const certificates = file ? pemCertificates(file.content.toString('latin1')) : [];
+    if (certificates.length > 0) return { pem: certificates.join('\n'), from: given ? `SSL_CERT_FILE ${path}` : path };
+  }
+  return undefined;
 }
 
 /**
@@ -263,8 +281,50 @@ function tunnelFailure(proxy: HttpProxy, endpoint: Endpoint, err: unknown): Outc
   return proxy.bypassMissed ? { ...failure, hint: `${failure.hint} (${proxy.bypassMissed})` } : failure;
 }
 
+/** How a TLS connection to an `https://` proxy fails when the proxy speaks plain HTTP (OpenSSL's reading of an HTTP answer as a TLS record). */
+const PLAIN_ANSWER = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_HTTP_REQUEST']);
+
+/** The tls line's result when the TLS connection to an `https://` proxy itself fails, or undefined for another failure. */
+function proxyTlsFailure(proxy: HttpProxy, err: unknown): Outcome | undefined {
+  if (proxy.protocol !== 'https:') return undefined;
+  const code = (err as { code?: string }).code ?? '';
+  const named = `the proxy ${proxy.shown} (${proxy.from}, an https:// URL)`;
+  if (PLAIN_ANSWER.has(code) || /wrong version number|packet length too long/i.test(describeCause(err))) {
+    return {
+      status: 'fail',
+      detail: `${named} does not speak TLS: ${describeCause(err)}`,
+      hint: `the kubelet opens TLS to a proxy its URL names with https://, and this one answers in plain HTTP (as most proxies on 3128 or 8080 do): write the URL with http:// in ${proxy.from}; the tunnel to the API server is TLS either way`,
+    };
+  }
+  const trusted = proxy.roots ? proxy.roots.from : 'the roots Node bundles (no system CA bundle could be read)';
+  if (WRONG_CA.has(code)) {
+    return {
+      status: 'fail',
+      detail: `${named} presented a certificate not signed by an authority in ${trusted} (${code})`,
+      hint: "the kubelet verifies an https:// proxy's certificate against the system's CA bundle (SSL_CERT_FILE's, when its environment sets one): add the proxy's CA to the image's bundle (update-ca-trust), or write the URL with http:// if the proxy takes plain connections",
+    };
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return {
+      status: 'fail',
+      detail: `${named} presented a certificate that does not name ${proxy.host}: ${describeCause(err)}`,
+      hint: `the proxy's host in ${proxy.from} must be a name (or address) its certificate holds`,
+    };
+  }
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+    return {
+      status: 'fail',
+      detail: `${named} presented a certificate outside its validity period (${code})`,
+      hint: "the proxy's certificate must be renewed, or the node's clock is wrong: see the clock line",
+    };
+  }
+  return undefined;
+}
+
 function tunnelFailureOf(proxy: HttpProxy, endpoint: Endpoint, err: unknown): Outcome {
   const target = `${net.isIPv6(endpoint.host) ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
+  const tlsFailure = proxyTlsFailure(proxy, err);
+  if (tlsFailure) return tlsFailure;
   if (err instanceof ProxyRefusal) {
     const detail = `the proxy ${proxy.shown} (${proxy.from}) answered CONNECT ${target} with ${err.message}`;
     if (err.status === 407) {
