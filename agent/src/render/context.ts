@@ -116,7 +116,7 @@ export function buildContext(config: ResolvedNodeConfig, facts: Facts, options: 
     warnings: [
       ...decision.warnings,
       ...kubeletFlagWarnings(spec.kubelet?.flags, spec.kubelet?.config),
-      ...imdsProxyWarnings(config),
+      ...imdsProxyWarnings(config, facts.instance),
       ...kubeletVersionWarnings(config, kubelet),
       ...memory.warnings,
       ...(fastPull.warning ? [fastPull.warning] : []),

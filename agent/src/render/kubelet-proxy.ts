@@ -79,13 +79,20 @@ export function imdsThroughProxy(env: Record<string, string | undefined>): { var
   return noProxyCovers(url.href, settings) ? undefined : { variable, endpoint: url.origin, host: url.hostname.replace(/^\[|\]$/g, '') };
 }
 
-/** The warning for user data whose environment sends the kubelet's credential helpers to IMDS through a proxy. */
-export function imdsProxyWarnings(config: NodeConfig): string[] {
+/**
+ * The warning for user data whose environment sends the kubelet's credential helpers to IMDS
+ * through a proxy. `imdsOverIpv6` (render's facts: IMDS answered the agent over IPv6 alone) adds
+ * the IPv6 mode the agent gives the kubelet when the user data names no IMDS endpoint or mode
+ * (render/unit-environment.ts), so the rule judges the address the helpers will ask.
+ */
+export function imdsProxyWarnings(config: NodeConfig, facts: { imdsOverIpv6?: boolean } = {}): string[] {
   const { env, keyOf } = kubeletEnvironmentOf(config);
-  const through = imdsThroughProxy(env);
+  const added = facts.imdsOverIpv6 === true && env[IMDS_ENDPOINT_VARIABLE] === undefined && env[IMDS_MODE_VARIABLE] === undefined;
+  const through = imdsThroughProxy(added ? { ...env, [IMDS_MODE_VARIABLE]: 'IPv6' } : env);
   if (!through) return [];
   const { host } = through;
+  const where = added ? `${through.endpoint} (the IPv6 mode the agent gives the kubelet, as IMDS answered there alone)` : through.endpoint;
   return [
-    `spec.instance.environment.${keyOf[through.variable]}.${through.variable}: the kubelet's credential helpers (aws-iam-authenticator, ecr-credential-provider) ask IMDS at ${through.endpoint} for the instance role's credentials through this proxy, as NO_PROXY does not name ${host}; a proxy cannot reach this instance's IMDS, so the kubelet gets no API token and the node does not join (add ${host} to NO_PROXY)`,
+    `spec.instance.environment.${keyOf[through.variable]}.${through.variable}: the kubelet's credential helpers (aws-iam-authenticator, ecr-credential-provider) ask IMDS at ${where} for the instance role's credentials through this proxy, as NO_PROXY does not name ${host}; a proxy cannot reach this instance's IMDS, so the kubelet gets no API token and the node does not join (add ${host} to NO_PROXY)`,
   ];
 }

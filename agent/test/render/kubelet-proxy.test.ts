@@ -62,6 +62,35 @@ describe("the kubelet's credential helpers asking IMDS through the user data's p
   });
 });
 
+describe('an instance whose IMDS answered over IPv6 alone', () => {
+  it('judges the IPv6 address the agent sends the kubelet to, when the user data names no endpoint or mode', async () => {
+    const proxied = config({ default: { HTTP_PROXY: 'http://p:3128', NO_PROXY: '169.254.169.254' } });
+    // over IPv4 the address NO_PROXY names is the one asked
+    expect(imdsProxyWarnings(proxied)).toEqual([]);
+    expect(imdsProxyWarnings(proxied, { imdsOverIpv6: false })).toEqual([]);
+    const [warning] = imdsProxyWarnings(proxied, { imdsOverIpv6: true });
+    expect(warning).toMatch(
+      /^spec\.instance\.environment\.default\.HTTP_PROXY: .* ask IMDS at http:\/\/\[fd00:ec2::254\] \(the IPv6 mode the agent gives the kubelet, as IMDS answered there alone\) for .* \(add fd00:ec2::254 to NO_PROXY\)$/,
+    );
+    expect(imdsProxyWarnings(config({ default: { HTTP_PROXY: 'http://p:3128', NO_PROXY: '169.254.169.254,fd00:ec2::254' } }), { imdsOverIpv6: true })).toEqual(
+      [],
+    );
+    // a mode or endpoint the user data names is kept as written (and judged as written)
+    expect(
+      imdsProxyWarnings(config({ default: { HTTP_PROXY: 'http://p:3128', NO_PROXY: '169.254.169.254', AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: 'IPv4' } }), {
+        imdsOverIpv6: true,
+      }),
+    ).toEqual([]);
+    // render, which knows the facts, warns, and writes the mode it judged
+    const ca = (await createTestCa()).certBase64;
+    const resolved = baseConfig(ca, { instance: { environment: { default: { HTTP_PROXY: 'http://proxy.corp:3128', NO_PROXY: '169.254.169.254' } } } });
+    const plan = render(resolved, baseFacts({ imdsOverIpv6: true }));
+    expect(plan.warnings).toContain(imdsProxyWarnings(resolved, { imdsOverIpv6: true })[0]);
+    expect(plan.files.some((f) => f.content.includes('AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6'))).toBe(true);
+    expect(render(resolved, baseFacts()).warnings.some((w) => w.includes('HTTP_PROXY'))).toBe(false);
+  });
+});
+
 describe('one warning for every reader', () => {
   it("render warns as config check (configWarnings) does, and still writes the user data's environment", async () => {
     const ca = (await createTestCa()).certBase64;
