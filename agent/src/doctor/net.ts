@@ -139,6 +139,27 @@ export function proxyTunnel(proxy: HttpProxy, address: string, endpoint: Endpoin
   });
 }
 
+/**
+ * Whether what listens at address:port completes a TLS handshake (its certificate not judged):
+ * asked of a proxy that an http:// URL names when it would not take a plain CONNECT.
+ */
+export function speaksTls(address: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tls.connect({ host: address, port, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+    const done = (answer: boolean): void => {
+      timer.clear();
+      signal?.removeEventListener('abort', onAbort);
+      socket.destroy();
+      resolve(answer);
+    };
+    const onAbort = (): void => done(false);
+    const timer = deadline(timeoutMs, () => done(false));
+    signal?.addEventListener('abort', onAbort);
+    socket.once('secureConnect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
 export function tcpConnect(address: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<number> {
   const started = Date.now();
   return new Promise((resolve, reject) => {

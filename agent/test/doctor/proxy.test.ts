@@ -360,6 +360,27 @@ describe('an https:// proxy: TLS to the proxy, verified as the kubelet verifies 
     );
     expect(r.hint).toMatch(/write the URL with http:\/\/ in HTTPS_PROXY in the kubelet's environment/);
   });
+
+  it('and the reverse slip: an http:// URL naming a proxy that wants TLS first', async () => {
+    const r = await given('tcp', reach(tlsProxy.url.replace('https://', 'http://')), tlsCheck());
+    expect(r.status).toBe('fail');
+    expect(r.detail).toMatch(
+      new RegExp(
+        `^the proxy 127\\.0\\.0\\.1:${tlsProxy.port} \\(HTTPS_PROXY in the kubelet's environment\\) does not take a plain CONNECT \\(.+\\), and it answers TLS$`,
+      ),
+    );
+    expect(r.hint).toBe(
+      "the kubelet speaks plain HTTP to a proxy its URL names with http://, and this one wants TLS first: write the URL with https:// in HTTPS_PROXY in the kubelet's environment",
+    );
+    // a plain proxy refusing the tunnel is not asked for TLS: its answer is the finding
+    const refusing = await startConnectProxy();
+    try {
+      refusing.refuse(403, 'Forbidden');
+      expect((await given('tcp', reach(refusing.url), tlsCheck())).detail).toMatch(/ with 403 Forbidden$/);
+    } finally {
+      await refusing.close();
+    }
+  });
 });
 
 describe("the imds line: the kubelet's credential helpers sent to IMDS through a proxy", () => {

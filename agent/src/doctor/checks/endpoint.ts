@@ -7,7 +7,18 @@ import { noProxyCovers } from '../../aws/proxy.js';
 import { SYSTEM_CA_BUNDLES, pemCertificates } from '../../aws/trust.js';
 import { KUBELET_UNIT } from '../../render/paths.js';
 import { SERVICE_ENVIRONMENT_TIMEOUT_MS } from '../../apply/unit-status.js';
-import { ProxyRefusal, StepTimeout, parseEndpoint, parseProxy, proxyTunnel, tcpConnect, tlsHandshake, type Endpoint, type HttpProxy } from '../net.js';
+import {
+  ProxyRefusal,
+  StepTimeout,
+  parseEndpoint,
+  parseProxy,
+  proxyTunnel,
+  speaksTls,
+  tcpConnect,
+  tlsHandshake,
+  type Endpoint,
+  type HttpProxy,
+} from '../net.js';
 import type { Check, Outcome } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
 import type { ConfigValue } from './config.js';
@@ -374,6 +385,19 @@ export function tlsCheck(): Check {
         try {
           tunnel = await proxyTunnel(proxy, reach.address, reach.endpoint, Math.max(1, ctx.remainingMs() - 100), ctx.signal);
         } catch (err) {
+          // a proxy that does not take a plain CONNECT may want TLS first: the other common slip of the URL's scheme
+          const tlsFirst =
+            proxy.protocol === 'http:' &&
+            !(err instanceof ProxyRefusal) &&
+            !(err instanceof StepTimeout) &&
+            (await speaksTls(reach.address, proxy.port, Math.max(1, Math.min(3_000, ctx.remainingMs() - 100)), ctx.signal));
+          if (tlsFirst) {
+            return {
+              status: 'fail',
+              detail: `the proxy ${proxy.shown} (${proxy.from}) does not take a plain CONNECT (${describeCause(err)}), and it answers TLS`,
+              hint: `the kubelet speaks plain HTTP to a proxy its URL names with http://, and this one wants TLS first: write the URL with https:// in ${proxy.from}`,
+            };
+          }
           return tunnelFailure(proxy, reach.endpoint, err);
         }
       }
