@@ -1,3 +1,4 @@
+import { flagPath } from './kubelet-flag-items.js';
 import { durationMs, type FieldProblem, isMap } from './kubelet-config-fields.js';
 import { offByDefault, userGates } from './kubelet-feature-gates.js';
 import { hasFlag, lastFlag } from './kubelet-flags.js';
@@ -748,8 +749,8 @@ export function ignoredCipherSuiteAdvisories(config: Config | undefined, flags: 
   const suitesFlag = lastFlag(flags, '--tls-cipher-suites');
   const suites = suitesFlag ? suitesFlag.value.split(',').filter((s) => s.trim() !== '') : config?.tlsCipherSuites;
   if (!Array.isArray(suites) || suites.length === 0) return [];
-  const where = suitesFlag ? `spec.kubelet.flags[${suitesFlag.index}]: --tls-cipher-suites` : `${base}.tlsCipherSuites`;
-  const min = minFlag ? `--tls-min-version=VersionTLS13 (spec.kubelet.flags[${minFlag.index}])` : 'tlsMinVersion "VersionTLS13"';
+  const where = suitesFlag ? `${flagPath(flags, suitesFlag.index)}: --tls-cipher-suites` : `${base}.tlsCipherSuites`;
+  const min = minFlag ? `--tls-min-version=VersionTLS13 (${flagPath(flags, minFlag.index)})` : 'tlsMinVersion "VersionTLS13"';
   return [
     `${where}: the kubelet ignores cipher suites beside ${min}, as TLS 1.3's are not configurable: it starts and serves every TLS 1.3 suite (expected no cipher suites, or tlsMinVersion "VersionTLS12" for them to narrow TLS 1.2)`,
   ];
@@ -866,7 +867,7 @@ export function qosReservedAdvisories(config: Config | undefined, flags: readonl
   const flag = lastFlag(flags, '--qos-reserved');
   const set = flag ? flag.value !== '' : isMap(config?.qosReserved) && Object.keys(config.qosReserved).length > 0;
   if (!set || featureGate(config, flags, 'QOSReserved') === true) return [];
-  const where = flag ? `spec.kubelet.flags[${flag.index}]: --qos-reserved` : `${base}.qosReserved`;
+  const where = flag ? `${flagPath(flags, flag.index)}: --qos-reserved` : `${base}.qosReserved`;
   return [
     `${where}: the kubelet reserves memory by QoS class only with the QOSReserved feature gate, alpha and off unless turned on: it starts and reserves nothing (expected featureGates: {QOSReserved: true} beside it, or no qosReserved)`,
   ];

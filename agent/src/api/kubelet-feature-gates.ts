@@ -1,3 +1,4 @@
+import { flagPath } from './kubelet-flag-items.js';
 import { isMap } from './kubelet-config-fields.js';
 import { type GateSpec, KUBELET_FEATURE_GATES, KUBELET_FEATURE_GATES_GONE_BY, KUBELET_FEATURE_GATES_VERSION } from './kubelet-feature-gates.generated.js';
 import { flagOccurrences } from './kubelet-flags.js';
@@ -42,7 +43,7 @@ export function userGates(config: Record<string, unknown> | undefined, flags: re
       const gate = gateItem(item);
       if (!gate) continue;
       out.push({
-        path: `spec.kubelet.flags[${index}]`,
+        path: `${flagPath(flags, index)}`,
         name: gate.name,
         value: GO_BOOL.test(gate.text) ? /^(1|t|T|true|TRUE|True)$/.test(gate.text) : undefined,
       });

@@ -64,6 +64,19 @@ function pair(list: readonly Word[]): ReadFlag[] {
   return read;
 }
 
+/** The item each flag of a read list came from (the first, when a bare flag took the next item's word), by list. */
+const GIVEN_ITEMS = new WeakMap<readonly string[], readonly number[]>();
+
+/**
+ * The path of the flag at `index` of `flags`, numbered as the user data wrote the list: for a
+ * list read here (items split or joined), the item the flag came from, so every line names the
+ * item a person finds in the file; any other list's own index.
+ */
+export function flagPath(flags: readonly string[] | undefined, index: number): string {
+  const item = flags === undefined ? undefined : GIVEN_ITEMS.get(flags)?.[index];
+  return `spec.kubelet.flags[${item ?? index}]`;
+}
+
 export interface KubeletFlagItems {
   /** the flags, one per item; the list given when nothing was read differently */
   flags: string[] | undefined;
@@ -95,13 +108,9 @@ export function readKubeletFlagItems(flags: string[] | undefined): KubeletFlagIt
     } else groups.push({ items: [...r.items], read: [r.flag] });
   }
   const advisories: string[] = [];
-  let untouched = false;
   for (const group of groups) {
     const given = group.items.map((i) => flags[i]!);
-    if (given.length === group.read.length && given.every((f, k) => f === group.read[k])) {
-      untouched = true;
-      continue;
-    }
+    if (given.length === group.read.length && given.every((f, k) => f === group.read[k])) continue;
     const first = group.items[0]!;
     const last = group.items.at(-1)!;
     const where = first === last ? `spec.kubelet.flags[${first}]` : `spec.kubelet.flags[${first}] to [${last}]`;
@@ -111,9 +120,10 @@ export function readKubeletFlagItems(flags: string[] | undefined): KubeletFlagIt
       `${where}: ${given.map((f) => show(f)).join(', ')} ${given.length === 1 ? 'is' : 'are'} read as ${reading}, as a kubelet whose unit splits its flags at spaces and takes out quotes gets ${given.length === 1 ? 'it' : 'them'}${joined ? ', a word after a flag without "=" its value' : ''} (expected one "--name=value" flag per item, without spaces or quotes)`,
     );
   }
-  // other items' lines name them by their place in the list as read
-  if (read.length !== flags.length && untouched) {
-    advisories[advisories.length - 1] += `; other lines count spec.kubelet.flags as read: ${read.map((r) => show(r.flag)).join(', ')}`;
-  }
-  return { flags: read.map((r) => r.flag), advisories };
+  const out = read.map((r) => r.flag);
+  GIVEN_ITEMS.set(
+    out,
+    read.map((r) => r.items[0]!),
+  );
+  return { flags: out, advisories };
 }

@@ -1,3 +1,4 @@
+import { flagPath } from './kubelet-flag-items.js';
 import { isWrittenOutIp } from './cluster-values.js';
 import { KUBELET_INT32_MAX, MAP_ENTRY_RULES, mapEntryKeyProblem } from './kubelet-config-fields.js';
 import { PATHS } from '../render/paths.js';
@@ -120,7 +121,7 @@ export function maxPodsFlags(flags: readonly string[] | undefined): MaxPodsFlag[
   return flagOccurrences(flags, '--max-pods').map(({ index, flag, value }) => {
     // decimal only: the kubelet reads a leading 0 as octal (Go's base 0), so "0110" would be 72
     const n = /^[1-9][0-9]{0,9}$/.test(value) ? Number(value) : Number.NaN;
-    return { path: `spec.kubelet.flags[${index}]`, flag, value: n >= 1 && n <= KUBELET_INT32_MAX ? n : undefined };
+    return { path: `${flagPath(flags, index)}`, flag, value: n >= 1 && n <= KUBELET_INT32_MAX ? n : undefined };
   });
 }
 
@@ -143,7 +144,7 @@ export function maxPodsFlag(flags: readonly string[] | undefined): MaxPodsFlag |
 export function kubeletFlagWarnings(flags: readonly string[] | undefined, kubeletConfig?: Readonly<Record<string, unknown>>): string[] {
   const warnings = flagOccurrences(flags, '--hostname-override').map(
     ({ index, flag }) =>
-      `spec.kubelet.flags[${index}]: "${flag}" replaces the node name the agent gives the kubelet (the EC2 private DNS name, or the instance id with InstanceIdNodeName): EKS lets the node role register only that name, so the API server may refuse the Node (forbidden)`,
+      `${flagPath(flags, index)}: "${flag}" replaces the node name the agent gives the kubelet (the EC2 private DNS name, or the instance id with InstanceIdNodeName): EKS lets the node role register only that name, so the API server may refuse the Node (forbidden)`,
   );
   for (const warning of [kubeReservedFlagWarning(flags), evictionHardFlagWarning(flags)]) if (warning) warnings.push(warning);
   warnings.push(...registerTaintsWarnings(flags, kubeletConfig?.registerWithTaints));
@@ -186,7 +187,7 @@ function agentFileFlagWarnings(flags: readonly string[] | undefined, hasUserConf
     const last = lastFlag(flags, name);
     if (!last || last.value === path || (onlyWithUserConfig && !hasUserConfig)) return [];
     return [
-      `spec.kubelet.flags[${last.index}]: ${show(last.flag)} replaces the agent's ${path}, and the kubelet then goes without ${loses} (expected ${instead})`,
+      `${flagPath(flags, last.index)}: ${show(last.flag)} replaces the agent's ${path}, and the kubelet then goes without ${loses} (expected ${instead})`,
     ];
   });
 }
@@ -205,7 +206,7 @@ function shellSyntaxWarnings(flags: readonly string[] | undefined): string[] {
     const found = SHELL_SYNTAX.exec(flag);
     if (!found) return [];
     return [
-      `spec.kubelet.flags[${index}]: ${show(flag)} holds shell syntax (${show(found[0])}) that nothing expands: NodeConfig is read as YAML, not run by a shell, so the kubelet gets it as written (expected the value itself, or a user-data script that writes the NodeConfig)`,
+      `${flagPath(flags, index)}: ${show(flag)} holds shell syntax (${show(found[0])}) that nothing expands: NodeConfig is read as YAML, not run by a shell, so the kubelet gets it as written (expected the value itself, or a user-data script that writes the NodeConfig)`,
     ];
   });
 }
@@ -232,7 +233,7 @@ function kubeReservedFlagWarning(flags: readonly string[] | undefined): string |
   if (keys.has('memory')) return undefined;
   const first = found[0]!;
   const dropped = COMPUTED_KUBE_RESERVED.filter((k) => !keys.has(k));
-  return `spec.kubelet.flags[${first.index}]: "${first.flag}" replaces the kubeReserved the agent computes for the instance instead of adding to it: the kubelet then reserves no ${dropped.join(', ')} for itself and containerd (expected memory in the flag, or the flag moved to kubelet.config.kubeReserved, which merges key by key)`;
+  return `${flagPath(flags, first.index)}: "${first.flag}" replaces the kubeReserved the agent computes for the instance instead of adding to it: the kubelet then reserves no ${dropped.join(', ')} for itself and containerd (expected memory in the flag, or the flag moved to kubelet.config.kubeReserved, which merges key by key)`;
 }
 
 /**
@@ -260,7 +261,7 @@ function evictionHardFlagWarning(flags: readonly string[] | undefined): string |
   const dropped = Object.keys(AGENT_EVICTION_HARD).filter((signal) => !keys.has(signal));
   if (dropped.length === 0) return undefined;
   const first = found[0]!;
-  return `spec.kubelet.flags[${first.index}]: "${first.flag}" replaces the evictionHard thresholds the agent writes instead of adding to them: the kubelet then has no hard threshold for ${dropped.join(', ')} and evicts no pod for them (expected every one of ${Object.keys(AGENT_EVICTION_HARD).join(', ')} in the flag, or the flag moved to kubelet.config.evictionHard, which merges key by key)`;
+  return `${flagPath(flags, first.index)}: "${first.flag}" replaces the evictionHard thresholds the agent writes instead of adding to them: the kubelet then has no hard threshold for ${dropped.join(', ')} and evicts no pod for them (expected every one of ${Object.keys(AGENT_EVICTION_HARD).join(', ')} in the flag, or the flag moved to kubelet.config.evictionHard, which merges key by key)`;
 }
 
 /**
@@ -355,7 +356,7 @@ export function removedFlagAdvisories(flags: readonly string[] | undefined): str
     .filter((r) => r.removedIn <= OLDEST_KUBELET_MINOR)
     .map(
       (r) =>
-        `spec.kubelet.flags[${r.index}]: ${show(r.flag)} is a flag the kubelet no longer has (removed in 1.${r.removedIn}, before every kubelet this image runs), and the kubelet stops at start for it; a boot leaves it out (expected no such flag; instead ${r.instead})`,
+        `${flagPath(flags, r.index)}: ${show(r.flag)} is a flag the kubelet no longer has (removed in 1.${r.removedIn}, before every kubelet this image runs), and the kubelet stops at start for it; a boot leaves it out (expected no such flag; instead ${r.instead})`,
     );
 }
 
@@ -376,7 +377,7 @@ export function unknownFlagAdvisories(flags: readonly string[] | undefined): str
     if (!NAME_SHAPE.test(full) || FLAG_NAMES.has(name) || Object.hasOwn(REMOVED_FLAGS, full)) return [];
     const hint = suggest(name, KUBELET_FLAG_NAMES);
     return [
-      `spec.kubelet.flags[${index}]: ${show(flag)} is not a flag the kubelet knows${hint ? ` (did you mean "--${hint}"?)` : ''}, and the kubelet stops at start for one it does not (the list is of Kubernetes ${KUBELET_FLAG_NAMES_VERSION}; a newer kubelet may know more)`,
+      `${flagPath(flags, index)}: ${show(flag)} is not a flag the kubelet knows${hint ? ` (did you mean "--${hint}"?)` : ''}, and the kubelet stops at start for one it does not (the list is of Kubernetes ${KUBELET_FLAG_NAMES_VERSION}; a newer kubelet may know more)`,
     ];
   });
 }
@@ -391,7 +392,7 @@ function removedFlagWarnings(flags: readonly string[] | undefined): string[] {
     .filter((r) => r.removedIn > OLDEST_KUBELET_MINOR)
     .map(
       (r) =>
-        `spec.kubelet.flags[${r.index}]: ${show(r.flag)} is a flag kubelets from 1.${r.removedIn} on no longer have, and they stop at start for it: a boot leaves it out for them and passes it to older ones (expected no such flag; instead ${r.instead})`,
+        `${flagPath(flags, r.index)}: ${show(r.flag)} is a flag kubelets from 1.${r.removedIn} on no longer have, and they stop at start for it: a boot leaves it out for them and passes it to older ones (expected no such flag; instead ${r.instead})`,
     );
 }
 
@@ -527,7 +528,7 @@ export function nodeIpAdvisories(flags: readonly string[] | undefined): string[]
       .filter((item) => !isWrittenOutIp(item) && !SHELL_SYNTAX.test(item))
       .map(
         (item) =>
-          `spec.kubelet.flags[${index}]: ${show(item)} in --node-ip is not an IP address, and the kubelet ignores it and picks the node's address itself (expected e.g. "--node-ip=10.0.1.23")`,
+          `${flagPath(flags, index)}: ${show(item)} in --node-ip is not an IP address, and the kubelet ignores it and picks the node's address itself (expected e.g. "--node-ip=10.0.1.23")`,
       ),
   );
 }
@@ -664,14 +665,14 @@ function registerTaintsWarnings(flags: readonly string[] | undefined, configured
     const lost = flagTaints(earlier.value).filter((t) => !kept.has(t.identity));
     if (lost.length > 0) {
       warnings.push(
-        `spec.kubelet.flags[${earlier.index}]: ${show(earlier.flag)} is replaced by the later spec.kubelet.flags[${last.index}] (the kubelet keeps the last --register-with-taints), so ${registersWithout(lost)} ${expected}`,
+        `${flagPath(flags, earlier.index)}: ${show(earlier.flag)} is replaced by the later ${flagPath(flags, last.index)} (the kubelet keeps the last --register-with-taints), so ${registersWithout(lost)} ${expected}`,
       );
     }
   }
   const lost = configTaints(configured).filter((t) => !kept.has(t.identity));
   if (lost.length > 0) {
     warnings.push(
-      `spec.kubelet.flags[${last.index}]: ${show(last.flag)} replaces kubelet.config.registerWithTaints (the kubelet takes the flag over its config file), so ${registersWithout(lost)} ${expected}`,
+      `${flagPath(flags, last.index)}: ${show(last.flag)} replaces kubelet.config.registerWithTaints (the kubelet takes the flag over its config file), so ${registersWithout(lost)} ${expected}`,
     );
   }
   return warnings;

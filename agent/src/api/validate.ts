@@ -1,3 +1,4 @@
+import { flagPath } from './kubelet-flag-items.js';
 import type { TomlTable } from 'smol-toml';
 import { InputError } from '../errors.js';
 import { loadCel } from './cel.js';
@@ -201,8 +202,8 @@ function collect(config: NodeConfig): Collected {
     problems.push('spec.cluster.id: required when spec.cluster.enableOutpost is true (expected the Outpost cluster id)');
   }
 
-  (spec.kubelet?.flags ?? []).forEach((flag, i) => {
-    const path = `spec.kubelet.flags[${i}]`;
+  (spec.kubelet?.flags ?? []).forEach((flag, i, flags) => {
+    const path = flagPath(flags, i);
     if (FLAG.test(flag)) {
       problems.push(...kubeletFlagProblems(flag, path));
       return;
@@ -302,7 +303,7 @@ function evictionFlagSignalProblems(flags: readonly string[] | undefined): strin
   return evictionFlagItems(flags).flatMap(({ name, index, key, value }) => {
     // an item without its separator is an error of its own (kubelet-flags.ts)
     const why = value === undefined ? undefined : evictionSignalProblem(key);
-    return why ? [`spec.kubelet.flags[${index}]: ${show(key)} in ${name} ${why}`] : [];
+    return why ? [`${flagPath(flags, index)}: ${show(key)} in ${name} ${why}`] : [];
   });
 }
 

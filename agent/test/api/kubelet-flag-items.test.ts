@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readKubeletFlagItems } from '../../src/api/kubelet-flag-items.js';
+import { flagPath, readKubeletFlagItems } from '../../src/api/kubelet-flag-items.js';
 import { InputError } from '../../src/errors.js';
 import { loadConfig } from '../../src/sources/index.js';
 
@@ -19,15 +19,25 @@ describe('spec.kubelet.flags read one flag per item, as a kubelet unit that spli
     const read = readKubeletFlagItems(['--v=2', '--node-labels=team=a --register-with-taints=x=y:NoSchedule', '--max-pods=20']);
     expect(read.flags).toEqual(['--v=2', '--node-labels=team=a', '--register-with-taints=x=y:NoSchedule', '--max-pods=20']);
     expect(read.advisories).toEqual([
-      'spec.kubelet.flags[1]: "--node-labels=team=a --register-with-taints=x=y:NoSchedule" is read as 2 flags, "--node-labels=team=a", "--register-with-taints=x=y:NoSchedule", as a kubelet whose unit splits its flags at spaces and takes out quotes gets it (expected one "--name=value" flag per item, without spaces or quotes); other lines count spec.kubelet.flags as read: "--v=2", "--node-labels=team=a", "--register-with-taints=x=y:NoSchedule", "--max-pods=20"',
+      'spec.kubelet.flags[1]: "--node-labels=team=a --register-with-taints=x=y:NoSchedule" is read as 2 flags, "--node-labels=team=a", "--register-with-taints=x=y:NoSchedule", as a kubelet whose unit splits its flags at spaces and takes out quotes gets it (expected one "--name=value" flag per item, without spaces or quotes)',
     ]);
   });
 
-  it('names the list as read only when other items keep their own lines, whose places it moves', () => {
-    const alone = readKubeletFlagItems(['--v=2 --max-pods=20']);
-    expect(alone.flags).toEqual(['--v=2', '--max-pods=20']);
-    expect(alone.advisories).toHaveLength(1);
-    expect(alone.advisories[0]).not.toContain('other lines');
+  it("numbers the other lines' flags as the user data wrote the list: by the item each came from", () => {
+    const read = readKubeletFlagItems(['--v=2', '--node-labels=team=a --register-with-taints=x=y:NoSchedule', '--max-pods', '20', '--register-node']);
+    expect(read.flags).toEqual(['--v=2', '--node-labels=team=a', '--register-with-taints=x=y:NoSchedule', '--max-pods=20', '--register-node']);
+    expect([0, 1, 2, 3, 4].map((k) => flagPath(read.flags, k))).toEqual([
+      'spec.kubelet.flags[0]',
+      'spec.kubelet.flags[1]',
+      'spec.kubelet.flags[1]',
+      'spec.kubelet.flags[2]',
+      'spec.kubelet.flags[4]',
+    ]);
+    // a list not read here (or a copy of one) keeps its own numbering
+    expect(flagPath([...read.flags!], 4)).toBe('spec.kubelet.flags[4]');
+    expect(flagPath(['--v=2'], 0)).toBe('spec.kubelet.flags[0]');
+    expect(flagPath(undefined, 3)).toBe('spec.kubelet.flags[3]');
+    expect(read.advisories.join('\n')).not.toContain('as read:');
   });
 
   it('removes quotes and backslashes as systemd does, and the whitespace around a flag (a template line ending in a newline)', () => {
@@ -61,7 +71,7 @@ describe('spec.kubelet.flags read one flag per item, as a kubelet unit that spli
       /^spec\.kubelet\.flags\[0\]: "--node-labels lifecycle=spot" is read as the flag "--node-labels=lifecycle=spot", .*, a word after a flag without "=" its value \(expected/,
     );
     expect(read.advisories[1]).toMatch(
-      /^spec\.kubelet\.flags\[1\] to \[2\]: "--max-pods", "20" are read as the flag "--max-pods=20", .*; other lines count spec\.kubelet\.flags as read: /,
+      /^spec\.kubelet\.flags\[1\] to \[2\]: "--max-pods", "20" are read as the flag "--max-pods=20", .*, a word after a flag without "=" its value \(expected[^;]*\)$/,
     );
     // a flag after a bare flag is a flag of its own, as the kubelet takes it only when no "-" starts it
     expect(readKubeletFlagItems(['--register-node', '--v=2']).advisories).toEqual([]);
@@ -102,6 +112,7 @@ describe('loadConfig reads the merged flags that way for every command', () => {
   it('still refuses a flag the reading gives, as if it had been its own item', async () => {
     const err = await loadConfig([write('c.json', ['--v=2 --max-pods=abc'])], noImds).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputError);
-    expect((err as InputError).problems.some((p) => p.startsWith('spec.kubelet.flags[1]: "--max-pods=abc" does not set a usable max pods'))).toBe(true);
+    // numbered as the file has it: the one item holds both
+    expect((err as InputError).problems.some((p) => p.startsWith('spec.kubelet.flags[0]: "--max-pods=abc" does not set a usable max pods'))).toBe(true);
   });
 });

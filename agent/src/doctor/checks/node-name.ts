@@ -1,4 +1,5 @@
 import { lastFlag } from '../../api/kubelet-flags.js';
+import { flagPath } from '../../api/kubelet-flag-items.js';
 import { describeCause } from '../../errors.js';
 import { hostnameDomain } from '../../facts/instance.js';
 import type { Check } from '../runner.js';
@@ -65,7 +66,7 @@ export function nodeNameCheck(deps: DoctorDeps): Check {
         if (name !== found.name) {
           return {
             status: 'warn',
-            detail: `the kubelet registers as ${name || "the machine's host name"} (spec.kubelet.flags[${override.index}] ${override.value === '' ? 'an empty --hostname-override' : '--hostname-override'}), not ${found.name}, the name EKS lets the node role register`,
+            detail: `the kubelet registers as ${name || "the machine's host name"} (${flagPath(source.spec?.kubelet?.flags, override.index)} ${override.value === '' ? 'an empty --hostname-override' : '--hostname-override'}), not ${found.name}, the name EKS lets the node role register`,
             hint: `remove --hostname-override from spec.kubelet.flags: the API server refuses a Node the node role may not register (forbidden in \`journalctl -u kubelet\`)`,
             value: { nodeName: name || found.name, ...(found.source === 'instance-id' ? {} : { instanceDnsName: found.name }) } satisfies NodeNameValue,
           };
