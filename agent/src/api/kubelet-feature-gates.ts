@@ -43,7 +43,7 @@ export function userGates(config: Record<string, unknown> | undefined, flags: re
       const gate = gateItem(item);
       if (!gate) continue;
       out.push({
-        path: `${flagPath(flags, index)}`,
+        path: flagPath(flags, index),
         name: gate.name,
         value: GO_BOOL.test(gate.text) ? /^(1|t|T|true|TRUE|True)$/.test(gate.text) : undefined,
       });

@@ -121,7 +121,7 @@ export function maxPodsFlags(flags: readonly string[] | undefined): MaxPodsFlag[
   return flagOccurrences(flags, '--max-pods').map(({ index, flag, value }) => {
     // decimal only: the kubelet reads a leading 0 as octal (Go's base 0), so "0110" would be 72
     const n = /^[1-9][0-9]{0,9}$/.test(value) ? Number(value) : Number.NaN;
-    return { path: `${flagPath(flags, index)}`, flag, value: n >= 1 && n <= KUBELET_INT32_MAX ? n : undefined };
+    return { path: flagPath(flags, index), flag, value: n >= 1 && n <= KUBELET_INT32_MAX ? n : undefined };
   });
 }
 

@@ -288,6 +288,9 @@ const WRONG_CA = new Set([
 
 /** The tls line's result when the kubelet's proxy does not open a tunnel to the endpoint. */
 function tunnelFailure(proxy: HttpProxy, endpoint: Endpoint, err: unknown): Outcome {
+  // the TLS connection to the proxy itself: the endpoint's NO_PROXY entry would not cure it
+  const tlsFailure = proxyTlsFailure(proxy, err);
+  if (tlsFailure) return tlsFailure;
   const failure = tunnelFailureOf(proxy, endpoint, err);
   return proxy.bypassMissed ? { ...failure, hint: `${failure.hint} (${proxy.bypassMissed})` } : failure;
 }
@@ -334,8 +337,6 @@ function proxyTlsFailure(proxy: HttpProxy, err: unknown): Outcome | undefined {
 
 function tunnelFailureOf(proxy: HttpProxy, endpoint: Endpoint, err: unknown): Outcome {
   const target = `${net.isIPv6(endpoint.host) ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
-  const tlsFailure = proxyTlsFailure(proxy, err);
-  if (tlsFailure) return tlsFailure;
   if (err instanceof ProxyRefusal) {
     const detail = `the proxy ${proxy.shown} (${proxy.from}) answered CONNECT ${target} with ${err.message}`;
     if (err.status === 407) {
