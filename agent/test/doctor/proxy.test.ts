@@ -61,6 +61,9 @@ async function given(name: string, value: Reach, check: Check) {
   return results.at(-1)!;
 }
 
+/** GET /version of the API server `r` names, through its proxy, verified against its CA. */
+const askVersion = (r: Reach) => apiRequest({ endpoint: r.endpoint, caPem: r.caPem, method: 'GET', path: '/version', timeoutMs: 5_000, proxy: r.proxy! });
+
 /** A loopback port nothing listens on. */
 async function closedPort(): Promise<number> {
   const server = net.createServer();
@@ -201,14 +204,7 @@ describe('the tcp, tls and API lines through the proxy', () => {
     const r = await given('tcp', reach(api.port), tlsCheck());
     expect(r.status, r.detail).toBe('ok');
     expect(r.detail).toMatch(new RegExp(`verified against the cluster CA, through the proxy 127\\.0\\.0\\.1:${proxy.port}$`));
-    const answer = await apiRequest({
-      endpoint: reach(api.port).endpoint,
-      caPem: api.caPem,
-      method: 'GET',
-      path: '/version',
-      timeoutMs: 5_000,
-      proxy: reach(api.port).proxy!,
-    });
+    const answer = await askVersion(reach(api.port));
     expect(answer.status).toBe(200);
     expect(proxy.requests.slice(before)).toEqual([
       { method: 'CONNECT', target: `${name}:${api.port}` },
@@ -310,30 +306,16 @@ describe('an https:// proxy: TLS to the proxy, verified as the kubelet verifies 
     const r = await given('tcp', reach(tlsProxy.url, roots), tlsCheck());
     expect(r.status, r.detail).toBe('ok');
     expect(r.detail).toMatch(new RegExp(`verified against the cluster CA, through the proxy 127\\.0\\.0\\.1:${tlsProxy.port}$`));
-    const answer = await apiRequest({
-      endpoint: reach(tlsProxy.url).endpoint,
-      caPem: api.caPem,
-      method: 'GET',
-      path: '/version',
-      timeoutMs: 5_000,
-      proxy: reach(tlsProxy.url, roots).proxy!,
-    });
+    const answer = await askVersion(reach(tlsProxy.url, roots));
     expect(answer.status).toBe(200);
     expect(tlsProxy.requests.slice(before)).toEqual([
       { method: 'CONNECT', target: `${name}:${api.port}` },
       { method: 'CONNECT', target: `${name}:${api.port}` },
     ]);
     // the API request verifies the proxy too: without its CA, no answer
-    await expect(
-      apiRequest({
-        endpoint: reach(tlsProxy.url).endpoint,
-        caPem: api.caPem,
-        method: 'GET',
-        path: '/version',
-        timeoutMs: 5_000,
-        proxy: reach(tlsProxy.url, { pem: api.caPem, from: 'x' }).proxy!,
-      }),
-    ).rejects.toMatchObject({ code: expect.stringMatching(/^(UNABLE_TO_GET_ISSUER_CERT_LOCALLY|UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN)$/) });
+    await expect(askVersion(reach(tlsProxy.url, { pem: api.caPem, from: 'x' }))).rejects.toMatchObject({
+      code: expect.stringMatching(/^(UNABLE_TO_GET_ISSUER_CERT_LOCALLY|UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN)$/),
+    });
   });
 
   it("names the proxy's certificate, not the API server's, when the roots do not hold its CA or it does not name the proxy's host", async () => {
