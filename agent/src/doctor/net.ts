@@ -140,43 +140,49 @@ export function proxyTunnel(proxy: HttpProxy, address: string, endpoint: Endpoin
 }
 
 /**
- * Whether what listens at address:port completes a TLS handshake (its certificate not judged):
- * asked of a proxy that an http:// URL names when it would not take a plain CONNECT.
+ * One step on a socket, bounded by its deadline and the run's signal: `wire` settles it from the
+ * socket's events, an error settles it too, and whichever comes first wins; the socket is let go.
  */
-export function speaksTls(address: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = tls.connect({ host: address, port, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
-    const done = (answer: boolean): void => {
-      timer.clear();
-      signal?.removeEventListener('abort', onAbort);
-      socket.destroy();
-      resolve(answer);
-    };
-    const onAbort = (): void => done(false);
-    const timer = deadline(timeoutMs, () => done(false));
-    signal?.addEventListener('abort', onAbort);
-    socket.once('secureConnect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
-export function tcpConnect(address: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<number> {
-  const started = Date.now();
+function socketStep<T>(
+  socket: net.Socket,
+  timeoutMs: number,
+  timeoutMessage: string,
+  signal: AbortSignal | undefined,
+  wire: (settle: (err: Error | undefined, value?: T) => void) => void,
+): Promise<T> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: address, port });
-    const done = (err?: Error): void => {
+    const done = (err: Error | undefined, value?: T): void => {
       timer.clear();
       signal?.removeEventListener('abort', onAbort);
       socket.destroy();
       if (err) reject(err);
-      else resolve(Date.now() - started);
+      else resolve(value as T);
     };
     const onAbort = (): void => done(new StepTimeout('aborted'));
-    const timer = deadline(timeoutMs, () => done(new StepTimeout(`no TCP connection within ${timeoutMs} ms`)));
+    const timer = deadline(timeoutMs, () => done(new StepTimeout(timeoutMessage)));
     signal?.addEventListener('abort', onAbort);
-    socket.once('connect', () => done());
     socket.once('error', (err) => done(err));
+    wire(done);
   });
+}
+
+/**
+ * Whether what listens at address:port completes a TLS handshake (its certificate not judged):
+ * asked of a proxy that an http:// URL names when it would not take a plain CONNECT.
+ */
+export function speaksTls(address: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  const socket = tls.connect({ host: address, port, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+  return socketStep<boolean>(socket, timeoutMs, `no TLS handshake within ${timeoutMs} ms`, signal, (settle) =>
+    socket.once('secureConnect', () => settle(undefined, true)),
+  ).catch(() => false);
+}
+
+export function tcpConnect(address: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<number> {
+  const started = Date.now();
+  const socket = net.connect({ host: address, port });
+  return socketStep<number>(socket, timeoutMs, `no TCP connection within ${timeoutMs} ms`, signal, (settle) =>
+    socket.once('connect', () => settle(undefined, Date.now() - started)),
+  );
 }
 
 export interface PeerCertificate {
@@ -197,31 +203,20 @@ export function tlsHandshake(
   signal?: AbortSignal,
   tunnel?: net.Socket,
 ): Promise<PeerCertificate> {
-  return new Promise((resolve, reject) => {
-    const socket = tls.connect({
-      ...(tunnel ? { socket: tunnel } : { host: address, port: endpoint.port }),
-      ca: caPem,
-      // SNI and the name check use the endpoint's host even though we dial the resolved address.
-      ...(net.isIP(endpoint.host) ? {} : { servername: endpoint.host }),
-      checkServerIdentity: (_name, cert) => tls.checkServerIdentity(endpoint.host, cert),
-      ALPNProtocols: ['http/1.1'],
-    });
-    const done = (err?: Error, cert?: PeerCertificate): void => {
-      timer.clear();
-      signal?.removeEventListener('abort', onAbort);
-      socket.destroy();
-      if (err) reject(err);
-      else resolve(cert!);
-    };
-    const onAbort = (): void => done(new StepTimeout('aborted'));
-    const timer = deadline(timeoutMs, () => done(new StepTimeout(`no TLS handshake within ${timeoutMs} ms`)));
-    signal?.addEventListener('abort', onAbort);
+  const socket = tls.connect({
+    ...(tunnel ? { socket: tunnel } : { host: address, port: endpoint.port }),
+    ca: caPem,
+    // SNI and the name check use the endpoint's host even though we dial the resolved address.
+    ...(net.isIP(endpoint.host) ? {} : { servername: endpoint.host }),
+    checkServerIdentity: (_name, cert) => tls.checkServerIdentity(endpoint.host, cert),
+    ALPNProtocols: ['http/1.1'],
+  });
+  return socketStep<PeerCertificate>(socket, timeoutMs, `no TLS handshake within ${timeoutMs} ms`, signal, (settle) =>
     socket.once('secureConnect', () => {
       const c = socket.getPeerCertificate();
-      done(undefined, { subject: dn(c.subject), issuer: dn(c.issuer), validTo: c.valid_to });
-    });
-    socket.once('error', (err) => done(err));
-  });
+      settle(undefined, { subject: dn(c.subject), issuer: dn(c.issuer), validTo: c.valid_to });
+    }),
+  );
 }
 
 function dn(name: object | undefined): string {

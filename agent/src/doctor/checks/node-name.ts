@@ -58,6 +58,8 @@ export function nodeNameCheck(deps: DoctorDeps): Check {
             `for ${role ? `role ${role.roleName}` : 'the instance profile role'}, or set spec.featureGates.InstanceIdNodeName: true`,
         };
       }
+      // the instance's own DNS name, which the serving-cert line counts among the instance's names
+      const instanceDnsName = found.source === 'instance-id' ? {} : { instanceDnsName: found.name };
       // The user's flags come last: a --hostname-override is the name the kubelet really uses.
       const override = lastFlag(source.spec?.kubelet?.flags, '--hostname-override');
       if (override) {
@@ -68,11 +70,11 @@ export function nodeNameCheck(deps: DoctorDeps): Check {
             status: 'warn',
             detail: `the kubelet registers as ${name || "the machine's host name"} (${flagPath(source.spec?.kubelet?.flags, override.index)} ${override.value === '' ? 'an empty --hostname-override' : '--hostname-override'}), not ${found.name}, the name EKS lets the node role register`,
             hint: `remove --hostname-override from spec.kubelet.flags: the API server refuses a Node the node role may not register (forbidden in \`journalctl -u kubelet\`)`,
-            value: { nodeName: name || found.name, ...(found.source === 'instance-id' ? {} : { instanceDnsName: found.name }) } satisfies NodeNameValue,
+            value: { nodeName: name || found.name, ...instanceDnsName } satisfies NodeNameValue,
           };
         }
       }
-      const value: NodeNameValue = { nodeName: found.name, ...(found.source === 'instance-id' ? {} : { instanceDnsName: found.name }) };
+      const value: NodeNameValue = { nodeName: found.name, ...instanceDnsName };
       switch (found.source) {
         case 'instance-id':
           return { status: 'ok', detail: `${found.name} (featureGates.InstanceIdNodeName)`, value };
