@@ -2,7 +2,7 @@ import ipaddr from 'ipaddr.js';
 import { DEFAULT_ENVIRONMENT_KEY, instanceEnvironments } from '../api/validate.js';
 import type { NodeConfig } from '../api/schema.js';
 import { DEFAULT_IMDS_ENDPOINT, IMDS_ENDPOINT_VARIABLE, IMDS_MODE_VARIABLE, IPV6_IMDS_ENDPOINT } from '../aws/imds.js';
-import { noProxyCovers, proxyFor, proxySettings } from '../aws/proxy.js';
+import { noProxyCovers, proxySettings } from '../aws/proxy.js';
 import { KUBELET_UNIT } from './paths.js';
 
 /*
@@ -33,19 +33,32 @@ export function neverProxied(url: string): boolean {
   return host === 'localhost' || (ipaddr.isValid(host) && ipaddr.process(host).range() === 'loopback');
 }
 
+/**
+ * The proxy a Go program sends a request to `url` through in this environment: HTTPS_PROXY for
+ * an https URL, HTTP_PROXY for an http one, the upper-case spelling first, unless NO_PROXY covers
+ * the host; with the variable that named it and the NO_PROXY entries read. Undefined when it
+ * goes direct. (No IMDS exception: that is the agent's own rule, not Go's.)
+ */
+function goProxy(env: Record<string, string | undefined>, url: URL): { url: string; variable: string; noProxy: string[] } | undefined {
+  const https = url.protocol === 'https:';
+  const variable = (https ? ['HTTPS_PROXY', 'https_proxy'] : ['HTTP_PROXY', 'http_proxy']).find((name) => env[name]);
+  if (variable === undefined) return undefined;
+  const noProxy = env.NO_PROXY || env.no_proxy;
+  const settings = proxySettings({ [https ? 'HTTPS_PROXY' : 'HTTP_PROXY']: env[variable], ...(noProxy ? { NO_PROXY: noProxy } : {}) });
+  const proxy = https ? settings.httpsProxy : settings.httpProxy;
+  if (proxy === undefined || noProxyCovers(url.href, settings)) return undefined;
+  return { url: proxy, variable, noProxy: settings.noProxy };
+}
+
 /** The proxy the kubelet reaches the API server at `endpoint` through, in this environment; undefined when it dials it itself. */
 export function apiServerProxy(
   env: Record<string, string | undefined>,
   endpoint: string,
 ): { url: string; variable: string; noProxyCidrs: string[] } | undefined {
   if (neverProxied(endpoint)) return undefined;
-  const variable = ['HTTPS_PROXY', 'https_proxy'].find((name) => env[name]);
-  if (variable === undefined) return undefined;
-  const noProxy = env.NO_PROXY || env.no_proxy;
-  const settings = proxySettings({ HTTPS_PROXY: env[variable], ...(noProxy ? { NO_PROXY: noProxy } : {}) });
-  const url = proxyFor(endpoint, settings);
-  if (url === undefined) return undefined;
-  return { url, variable, noProxyCidrs: settings.noProxy.filter((entry) => entry.includes('/') && ipaddr.isValidCIDR(entry)) };
+  const proxy = goProxy(env, new URL(endpoint));
+  if (proxy === undefined) return undefined;
+  return { url: proxy.url, variable: proxy.variable, noProxyCidrs: proxy.noProxy.filter((entry) => entry.includes('/') && ipaddr.isValidCIDR(entry)) };
 }
 
 /*
@@ -60,9 +73,6 @@ export function apiServerProxy(
 
 /** Where a Go AWS SDK asks IMDS in this environment, and the proxy variable it asks through; undefined when it asks direct. */
 export function imdsThroughProxy(env: Record<string, string | undefined>): { variable: string; endpoint: string; host: string } | undefined {
-  // Go's order: the upper-case spelling first
-  const variable = ['HTTP_PROXY', 'http_proxy'].find((name) => env[name]);
-  if (variable === undefined) return undefined;
   const named = env[IMDS_ENDPOINT_VARIABLE];
   const endpoint = named || (env[IMDS_MODE_VARIABLE]?.toLowerCase() === 'ipv6' ? IPV6_IMDS_ENDPOINT : DEFAULT_IMDS_ENDPOINT);
   let url: URL;
@@ -73,10 +83,9 @@ export function imdsThroughProxy(env: Record<string, string | undefined>): { var
   }
   // an endpoint served over https is no EC2 IMDS: left to whoever named it
   if (url.protocol !== 'http:') return undefined;
-  const noProxy = env.NO_PROXY || env.no_proxy;
-  const settings = proxySettings({ HTTP_PROXY: env[variable], ...(noProxy ? { NO_PROXY: noProxy } : {}) });
+  const proxy = goProxy(env, url);
   // the host as NO_PROXY would name it: an IPv6 address without its brackets
-  return noProxyCovers(url.href, settings) ? undefined : { variable, endpoint: url.origin, host: url.hostname.replace(/^\[|\]$/g, '') };
+  return proxy && { variable: proxy.variable, endpoint: url.origin, host: url.hostname.replace(/^\[|\]$/g, '') };
 }
 
 /**
