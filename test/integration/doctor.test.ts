@@ -66,6 +66,7 @@ describe('doctor on a healthy node', () => {
       'pod-dns',
       'cloud-init',
       'environment',
+      'registry',
       'unit:eks-node-agent-config',
       'unit:soci-snapshotter',
       'unit:containerd',
@@ -251,9 +252,9 @@ describe('doctor on a healthy node', () => {
     const r = await doctor();
     expect(r.exitCode).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines).toHaveLength(27);
+    expect(lines).toHaveLength(28);
     expect(lines[0]).toMatch(/^ok +imds +IMDSv2 token and identity: i-0123456789abcdef0/);
-    expect(lines.at(-1)).toBe('0 failed, 0 warnings, 26 ok, 0 skipped');
+    expect(lines.at(-1)).toBe('0 failed, 0 warnings, 27 ok, 0 skipped');
   });
 });
 
@@ -279,6 +280,15 @@ describe('doctor names the cause of each join failure', () => {
         detail: expect.stringMatching(/verified against the cluster CA, through the proxy 127\.0\.0\.1:\d+$/),
       });
       expect(r.by('auth').status, r.by('auth').detail).toBe('ok');
+      // the proxy is the kubelet's alone: containerd, which pulls the images, would dial the registry directly
+      expect(r.by('registry')).toMatchObject({
+        status: 'warn',
+        detail:
+          "no image pull failed in the kubelet's journal; containerd reaches 602401143452.dkr.ecr.us-west-2.amazonaws.com (the cluster's add-on images) directly",
+      });
+      expect(r.by('registry').hint).toContain(
+        `through the proxy 127.0.0.1:${proxy.port} (HTTPS_PROXY in the kubelet's environment), but containerd, which pulls the images, dials it directly`,
+      );
       // the tls line's tunnel and each API request: all CONNECTs to the endpoint
       expect(proxy.requests.length).toBeGreaterThanOrEqual(2);
       expect(proxy.requests.filter((q) => q.method !== 'CONNECT' || q.target !== `${name}:${proxied.port}`)).toEqual([]);
@@ -889,7 +899,16 @@ describe('doctor names the cause of each join failure', () => {
         `Dec 05 10:11:12 node kubelet[901]: E1205 10:11:12.123456     901 log.go:32] "PullImage from image service failed" err="rpc error: code = Canceled desc = failed to pull and unpack image \\"${image}\\": failed to resolve reference \\"${image}\\": failed to do request: Head \\"https://602401143452.dkr.ecr.us-west-2.amazonaws.com/v2/amazon-k8s-cni-init/manifests/v1.19.2-eksbuild.1\\": dial tcp 52.94.177.1:443: i/o timeout" image="${image}"`,
       ].join('\n'),
     );
-    const r = await doctorJson();
+    // containerd's own proxy (the node never resolves the registry itself), whose allowlist lacks the registry
+    const proxy = await startConnectProxy();
+    proxy.refuse(403, 'Forbidden');
+    await writeFile(join(unitState, 'containerd.service.env'), `HTTPS_PROXY=${proxy.url}`);
+    const r = await doctorJson().finally(() => proxy.close());
+    expect(r.by('registry'), r.stdout).toMatchObject({
+      status: 'fail',
+      detail: `the kubelet's journal shows the pull of ${image} failing (dial tcp 52.94.177.1:443: i/o timeout); the proxy 127.0.0.1:${proxy.port} (HTTPS_PROXY in containerd's environment) answered CONNECT 602401143452.dkr.ecr.us-west-2.amazonaws.com:443 with 403 Forbidden`,
+    });
+    expect(proxy.requests).toEqual([{ method: 'CONNECT', target: '602401143452.dkr.ecr.us-west-2.amazonaws.com:443' }]);
     expect(r.by('registration'), r.stdout).toMatchObject({
       status: 'fail',
       detail: expect.stringMatching(

@@ -439,6 +439,13 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
     expect(/^ok +cloud-init +finished without errors/m.test(r.stdout), `doctor's cloud-init line is not ok:\n${r.stdout}`);
     // the image's kubelet version (its version file, as the boot path reads it) against the API server's /version
     expect(/^ok +kubelet-version +kubelet v\d+\.\d+\.\d+ with API server /m.test(r.stdout), `doctor's kubelet-version line is not ok:\n${r.stdout}`);
+    // containerd's environment as the real systemd gives it, and the real journal of the kubelet double (which pulls nothing)
+    expect(
+      /^ok +registry +no image pull failed in the kubelet's journal; containerd reaches \S+\.dkr\.ecr\.\S+ \(the cluster's add-on images\) directly$/m.test(
+        r.stdout,
+      ),
+      `doctor's registry line is not ok:\n${r.stdout}`,
+    );
     // the serving certificate the emulated signer issued, read as the API server would check it
     expect(
       new RegExp(

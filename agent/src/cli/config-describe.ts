@@ -1,7 +1,7 @@
 import { staticMemoryManager } from '../api/kubelet-config-rules.js';
 import type { NodeConfig } from '../api/schema.js';
 import { proxySettings } from '../aws/proxy.js';
-import { apiServerProxy, kubeletEnvironmentOf, neverProxied } from '../render/kubelet-proxy.js';
+import { goClientProxy, userDataEnvironment, neverProxied } from '../render/kubelet-proxy.js';
 import { trustOptions } from '../aws/trust.js';
 import { PATHS } from '../render/paths.js';
 import { DEFAULT_ENVIRONMENT_KEY } from '../api/validate.js';
@@ -25,7 +25,7 @@ function showProxy(url: string): string {
 
 /** Whether the kubelet reaches the API server through the proxy its environment names (the doctor's endpoint lines follow the same rules). */
 function describeKubeletProxy(config: NodeConfig): string | undefined {
-  const { env } = kubeletEnvironmentOf(config);
+  const { env } = userDataEnvironment(config);
   const endpoint = config.spec?.cluster?.apiServerEndpoint;
   if (!(env.HTTPS_PROXY || env.https_proxy)) return undefined;
   if (!endpoint)
@@ -36,7 +36,7 @@ function describeKubeletProxy(config: NodeConfig): string | undefined {
   } catch {
     return undefined;
   }
-  const proxy = apiServerProxy(env, endpoint);
+  const proxy = goClientProxy(env, endpoint);
   return proxy
     ? `kubelet: reaches the API server (${host}) through ${showProxy(proxy.url)} (${proxy.variable}), as NO_PROXY does not name its host`
     : `kubelet: reaches the API server (${host}) directly, ${neverProxied(endpoint) ? 'as Go never proxies loopback' : 'as NO_PROXY names its host'}`;

@@ -12,6 +12,7 @@ import { filesCheck } from './checks/files.js';
 import { storageCheck } from './checks/storage.js';
 import { cloudInitCheck } from './checks/cloud-init.js';
 import { environmentCheck } from './checks/environment.js';
+import { registryCheck } from './checks/registry.js';
 import { forwardCheck } from './checks/forward.js';
 import { nodeNameCheck } from './checks/node-name.js';
 import { servingCertCheck } from './checks/serving-cert.js';
@@ -44,6 +45,7 @@ export function buildChecks(deps: DoctorDeps, options: DoctorRunOptions): Check[
     podDnsCheck(deps),
     cloudInitCheck(deps),
     environmentCheck(deps),
+    registryCheck(deps),
     ...unitChecks(deps),
     registrationCheck(deps),
     servingCertCheck(deps),

@@ -192,20 +192,21 @@ export interface PeerCertificate {
 }
 
 /**
- * A TLS handshake that verifies the server against `caPem` only (not the system trust store),
- * dialling `address`, or over `tunnel` (a proxy's, which the handshake then owns).
+ * A TLS handshake that verifies the server against `caPem` only (not the system trust store;
+ * undefined: the roots Node bundles), dialling `address`, or over `tunnel` (a proxy's, which the
+ * handshake then owns).
  */
 export function tlsHandshake(
   endpoint: Endpoint,
   address: string,
-  caPem: string,
+  caPem: string | undefined,
   timeoutMs: number,
   signal?: AbortSignal,
   tunnel?: net.Socket,
 ): Promise<PeerCertificate> {
   const socket = tls.connect({
     ...(tunnel ? { socket: tunnel } : { host: address, port: endpoint.port }),
-    ca: caPem,
+    ...(caPem === undefined ? {} : { ca: caPem }),
     // SNI and the name check use the endpoint's host even though we dial the resolved address.
     ...(net.isIP(endpoint.host) ? {} : { servername: endpoint.host }),
     checkServerIdentity: (_name, cert) => tls.checkServerIdentity(endpoint.host, cert),

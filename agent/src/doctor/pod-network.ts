@@ -19,7 +19,7 @@ export function cniConfigs(entries: string[]): string[] {
   return entries.filter((e) => /\.(conf|conflist|json)$/.test(e)).sort();
 }
 
-export type PullCause = 'network' | 'credentials' | 'not found' | 'other';
+export type PullCause = 'proxy' | 'network' | 'tls' | 'credentials' | 'not found' | 'other';
 
 export interface PullFailure {
   image: string;
@@ -38,11 +38,16 @@ function reasonOf(line: string): string {
   const clean = err.replace(/\\+"/g, '"').replace(/"+$/, '').trim();
   const parts = clean.split(/: (?=[a-z0-9])/i);
   // keep the network clause whole ("dial tcp 1.2.3.4:443: i/o timeout")
-  const dial = /(dial tcp [^ ]+: [^"]+|lookup [^ ]+(?: on [^ ]+)?: [^"]+|net\/http: TLS handshake timeout)$/i.exec(clean)?.[1];
+  const dial = /((?:proxyconnect tcp: )?dial tcp [^ ]+: [^"]+|lookup [^ ]+(?: on [^ ]+)?: [^"]+|net\/http: TLS handshake timeout|x509: [^"]+)$/i.exec(
+    clean,
+  )?.[1];
   return (dial ?? parts.slice(-2).join(': ')).slice(0, 200);
 }
 
 function causeOf(line: string): PullCause {
+  // Go names a failure to reach the proxy itself "proxyconnect"
+  if (/proxyconnect tcp/i.test(line)) return 'proxy';
+  if (/x509: |tls: failed to verify certificate/i.test(line)) return 'tls';
   if (/i\/o timeout|connection refused|no route to host|network is unreachable|TLS handshake timeout|no such host|context deadline exceeded/i.test(line)) {
     return 'network';
   }
@@ -69,24 +74,42 @@ export function pullFailures(lines: string[]): PullFailure[] {
   return [...seen.values()];
 }
 
-const hostOf = (image: string): string => image.split('/')[0]!;
+/**
+ * The registry host (with its port, if the reference names one) containerd dials for an image:
+ * the reference's first part when it names a host (a dot, a port or localhost), else Docker Hub's
+ * registry, as "docker.io" is served from registry-1.docker.io.
+ */
+export function registryOf(image: string): string {
+  const slash = image.indexOf('/');
+  const first = slash < 0 ? '' : image.slice(0, slash);
+  if (first === '' || !(first.includes('.') || first.includes(':') || first === 'localhost')) return 'registry-1.docker.io';
+  return first === 'docker.io' || first === 'index.docker.io' ? 'registry-1.docker.io' : first;
+}
 
 /** The fix for the first pull failure, by what the registry or network answered. */
 export function pullHint(failure: PullFailure): string {
-  const host = hostOf(failure.image);
+  return registryHint(registryOf(failure.image), failure.cause, failure.image);
+}
+
+/** The fix when containerd cannot pull from `host` for this cause (`image`: the one that failed). */
+export function registryHint(host: string, cause: PullCause, image?: string): string {
   const region = /\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com/.exec(host)?.[1];
   const ecr = region !== undefined;
-  switch (failure.cause) {
+  switch (cause) {
     case 'network':
       return ecr
         ? `the node cannot reach ${host}: from private subnets it needs a NAT gateway, or the VPC endpoints com.amazonaws.${region}.ecr.api and com.amazonaws.${region}.ecr.dkr with the S3 gateway endpoint (ECR serves image layers from S3), or a proxy in spec.instance.environment; their security groups must allow 443 from the node`
         : `the node cannot reach ${host}: a route (NAT gateway), a proxy in spec.instance.environment, or a registry mirror in spec.containerd.config`;
+    case 'proxy':
+      return `containerd cannot reach the proxy its environment names for ${host}: check the proxy's address and port (HTTPS_PROXY in spec.instance.environment) and that its security group takes the node's connections; the registry line dials it as containerd does`;
+    case 'tls':
+      return `containerd does not trust the certificate presented for ${host}: a TLS-inspecting proxy or firewall on the way answers in the registry's name; add its CA to the image's CA bundle (/etc/pki/ca-trust/source/anchors, then update-ca-trust) and restart containerd, or let the proxy pass ${host} through uninspected`;
     case 'credentials':
       return ecr
         ? `${host} refused the node's credentials: the node role needs ECR read access (the AmazonEC2ContainerRegistryPullOnly or ReadOnly managed policy); the kubelet gets ECR tokens from ecr-credential-provider (/etc/eks/image-credential-provider/config.json)`
         : `${host} refused the pull: the image needs credentials the node does not have (an imagePullSecret in the pod spec)`;
     case 'not found':
-      return `${failure.image} does not exist there: check the add-on version against this cluster's Kubernetes version and region`;
+      return `${image ?? 'the image'} does not exist there: check the add-on version against this cluster's Kubernetes version and region`;
     default:
       return 'see `journalctl -u kubelet` for the pull error';
   }

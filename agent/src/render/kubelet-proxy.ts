@@ -12,13 +12,13 @@ import { KUBELET_UNIT } from './paths.js';
  * in NO_PROXY, matched against an address in the URL only, never against what a name resolves to.
  */
 
-/** The environment the user data gives the kubelet: every service's variables, its own over them; and which key set each. */
-export function kubeletEnvironmentOf(config: NodeConfig): { env: Record<string, string>; keyOf: Record<string, string> } {
+/** The environment the user data gives a unit (the kubelet's by default): every service's variables, its own over them; and which key set each. */
+export function userDataEnvironment(config: NodeConfig, unit: string = KUBELET_UNIT): { env: Record<string, string>; keyOf: Record<string, string> } {
   const { defaultEnvironment, unitEnvironments } = instanceEnvironments(config.spec?.instance?.environment ?? {});
-  const kubelet = unitEnvironments.find((e) => e.unit === KUBELET_UNIT);
+  const own = unitEnvironments.find((e) => e.unit === unit);
   const env: Record<string, string> = {};
   const keyOf: Record<string, string> = {};
-  for (const { key, variables } of [{ key: DEFAULT_ENVIRONMENT_KEY, variables: defaultEnvironment }, ...(kubelet ? [kubelet] : [])]) {
+  for (const { key, variables } of [{ key: DEFAULT_ENVIRONMENT_KEY, variables: defaultEnvironment }, ...(own ? [own] : [])]) {
     for (const { name, value } of variables) {
       env[name] = value;
       keyOf[name] = key;
@@ -50,8 +50,8 @@ function goProxy(env: Record<string, string | undefined>, url: URL): { url: stri
   return { url: proxy, variable, noProxy: settings.noProxy };
 }
 
-/** The proxy the kubelet reaches the API server at `endpoint` through, in this environment; undefined when it dials it itself. */
-export function apiServerProxy(
+/** The proxy a Go program (the kubelet to its API server, containerd to a registry) reaches `endpoint` through in this environment; undefined when it dials it itself. */
+export function goClientProxy(
   env: Record<string, string | undefined>,
   endpoint: string,
 ): { url: string; variable: string; noProxyCidrs: string[] } | undefined {
@@ -95,7 +95,7 @@ export function imdsThroughProxy(env: Record<string, string | undefined>): { var
  * (render/unit-environment.ts), so the rule judges the address the helpers will ask.
  */
 export function imdsProxyWarnings(config: NodeConfig, facts: { imdsOverIpv6?: boolean } = {}): string[] {
-  const { env, keyOf } = kubeletEnvironmentOf(config);
+  const { env, keyOf } = userDataEnvironment(config);
   const added = facts.imdsOverIpv6 === true && env[IMDS_ENDPOINT_VARIABLE] === undefined && env[IMDS_MODE_VARIABLE] === undefined;
   const through = imdsThroughProxy(added ? { ...env, [IMDS_MODE_VARIABLE]: 'IPv6' } : env);
   if (!through) return [];

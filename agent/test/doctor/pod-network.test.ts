@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cniConfigs, networkNotReady, pullFailures, pullHint } from '../../src/doctor/pod-network.js';
+import { cniConfigs, networkNotReady, pullFailures, pullHint, registryOf } from '../../src/doctor/pod-network.js';
 
 /*
  * Lines as journalctl prints a kubelet's (klog's structured form), for the three answers a node
@@ -11,6 +11,8 @@ const timeout = `${PREFIX} log.go:32] "PullImage from image service failed" err=
 const syncing = `${PREFIX} pod_workers.go:1301] "Error syncing pod, skipping" err="failed to \\"StartContainer\\" for \\"aws-vpc-cni-init\\" with ErrImagePull: \\"failed to pull and unpack image \\\\\\"${IMAGE}\\\\\\": dial tcp 52.94.177.1:443: i/o timeout\\"" pod="kube-system/aws-node-x2x9q"`;
 const unauthorized = `${PREFIX} log.go:32] "PullImage from image service failed" err="rpc error: code = Unknown desc = failed to pull and unpack image \\"${IMAGE}\\": failed to resolve reference \\"${IMAGE}\\": pulling from host 602401143452.dkr.ecr.us-west-2.amazonaws.com failed with status code [manifests v1.19.2-eksbuild.1]: 401 Unauthorized" image="${IMAGE}"`;
 const missing = `${PREFIX} kuberuntime_image.go:55] "Failed to pull image" err="failed to pull and unpack image \\"602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v9.9.9\\": failed to resolve reference \\"602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v9.9.9\\": 602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v9.9.9: not found" image="602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v9.9.9"`;
+const proxyDown = `${PREFIX} log.go:32] "PullImage from image service failed" err="rpc error: code = Unknown desc = failed to pull and unpack image \\"${IMAGE}\\": failed to resolve reference \\"${IMAGE}\\": failed to do request: Head \\"https://602401143452.dkr.ecr.us-west-2.amazonaws.com/v2/amazon-k8s-cni-init/manifests/v1.19.2-eksbuild.1\\": proxyconnect tcp: dial tcp 10.0.0.5:3128: connect: connection refused" image="${IMAGE}"`;
+const inspected = `${PREFIX} log.go:32] "PullImage from image service failed" err="rpc error: code = Unknown desc = failed to pull and unpack image \\"${IMAGE}\\": failed to resolve reference \\"${IMAGE}\\": failed to do request: Head \\"https://602401143452.dkr.ecr.us-west-2.amazonaws.com/v2/amazon-k8s-cni-init/manifests/v1.19.2-eksbuild.1\\": tls: failed to verify certificate: x509: certificate signed by unknown authority" image="${IMAGE}"`;
 const lookup = `${PREFIX} log.go:32] "PullImage from image service failed" err="rpc error: code = Unknown desc = failed to pull and unpack image \\"quay.io/cilium/cilium:v1.16.0\\": failed to resolve reference \\"quay.io/cilium/cilium:v1.16.0\\": failed to do request: Head \\"https://quay.io/v2/cilium/cilium/manifests/v1.16.0\\": dial tcp: lookup quay.io on 10.0.0.2:53: no such host" image="quay.io/cilium/cilium:v1.16.0"`;
 
 describe('networkNotReady', () => {
@@ -53,6 +55,17 @@ describe('pullFailures', () => {
     ]);
   });
 
+  it("tells a proxy that does not answer (Go's proxyconnect) and a certificate the node does not trust from the network", () => {
+    expect(pullFailures([proxyDown])).toEqual([
+      { image: IMAGE, reason: 'proxyconnect tcp: dial tcp 10.0.0.5:3128: connect: connection refused', cause: 'proxy' },
+    ]);
+    expect(pullFailures([inspected])).toEqual([{ image: IMAGE, reason: 'x509: certificate signed by unknown authority', cause: 'tls' }]);
+    expect(pullHint(pullFailures([proxyDown])[0]!)).toMatch(
+      /^containerd cannot reach the proxy its environment names for 602401143452\.dkr\.ecr\.us-west-2\.amazonaws\.com/,
+    );
+    expect(pullHint(pullFailures([inspected])[0]!)).toContain('update-ca-trust');
+  });
+
   it('reads the image from a pod worker line, escaped twice', () => {
     expect(pullFailures([syncing])).toEqual([{ image: IMAGE, reason: 'dial tcp 52.94.177.1:443: i/o timeout', cause: 'network' }]);
   });
@@ -72,5 +85,16 @@ describe('pullHint', () => {
     expect(pullHint(quay!)).toMatch(/^the node cannot reach quay\.io: /);
     const [gone] = pullFailures([missing]);
     expect(pullHint(gone!)).toMatch(/amazon-k8s-cni:v9\.9\.9 does not exist there/);
+  });
+});
+
+describe('registryOf', () => {
+  it('is the host containerd dials: the first part when it names a host, else Docker Hub', () => {
+    expect(registryOf(IMAGE)).toBe('602401143452.dkr.ecr.us-west-2.amazonaws.com');
+    expect(registryOf('registry.corp.example:5000/team/app:1.0')).toBe('registry.corp.example:5000');
+    expect(registryOf('localhost/kubernetes/pause')).toBe('localhost');
+    expect(registryOf('nginx:1.27')).toBe('registry-1.docker.io');
+    expect(registryOf('bitnami/redis:7')).toBe('registry-1.docker.io');
+    expect(registryOf('docker.io/library/busybox')).toBe('registry-1.docker.io');
   });
 });

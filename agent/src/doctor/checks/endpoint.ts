@@ -2,7 +2,7 @@ import net from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { describeCause } from '../../errors.js';
 import { type Certificate, caCertificates, checkCertificateAuthority } from '../../api/cluster-values.js';
-import { apiServerProxy, kubeletEnvironmentOf } from '../../render/kubelet-proxy.js';
+import { goClientProxy, userDataEnvironment } from '../../render/kubelet-proxy.js';
 import { noProxyCovers } from '../../aws/proxy.js';
 import { SYSTEM_CA_BUNDLES, pemCertificates } from '../../aws/trust.js';
 import { KUBELET_UNIT } from '../../render/paths.js';
@@ -36,17 +36,36 @@ export interface Reach {
 }
 
 /**
- * The proxy the kubelet reaches the endpoint through, by Go's rules (render/kubelet-proxy.ts, as
- * `config check` describes it), in the environment systemd gives the unit (an image's own drop-in
- * included: a proxy is often set so); where systemd cannot say, the one the user data asks for
- * it. Undefined when the kubelet dials the endpoint itself.
+ * The proxy a unit's Go program (the kubelet to the API server, containerd to a registry) reaches
+ * the endpoint through, by Go's rules (render/kubelet-proxy.ts, as `config check` describes it),
+ * in the environment systemd gives the unit (an image's own drop-in included: a proxy is often
+ * set so); where systemd cannot say, the one the user data asks for it. Undefined when the
+ * program dials the endpoint itself.
  */
-export async function kubeletProxy(deps: DoctorDeps, cfg: ConfigValue, endpoint: Endpoint, timeoutMs: number): Promise<HttpProxy | undefined> {
-  const live = await deps.serviceEnvironment?.(KUBELET_UNIT, timeoutMs).catch(() => undefined);
-  const [env, where] = live?.unit
-    ? [{ ...live.manager, ...live.unit }, "the kubelet's environment"]
-    : [kubeletEnvironmentOf(cfg.source).env, 'spec.instance.environment'];
-  const proxy = apiServerProxy(env, endpoint.url);
+export async function unitProxy(deps: DoctorDeps, cfg: ConfigValue, unit: string, endpoint: Endpoint, timeoutMs: number): Promise<HttpProxy | undefined> {
+  return proxyIn(deps, await unitEnvironment(deps, cfg, unit, timeoutMs), endpoint);
+}
+
+/** A unit's environment as systemd gives it now, else as the user data asks; and where it was read, for messages. */
+export async function unitEnvironment(
+  deps: DoctorDeps,
+  cfg: ConfigValue,
+  unit: string,
+  timeoutMs: number,
+): Promise<{ env: Record<string, string>; where: string }> {
+  const live = await deps.serviceEnvironment?.(unit, timeoutMs).catch(() => undefined);
+  return live?.unit
+    ? { env: { ...live.manager, ...live.unit }, where: `${unitOwner(unit)} environment` }
+    : { env: userDataEnvironment(cfg.source, unit).env, where: 'spec.instance.environment' };
+}
+
+/** The proxy a Go program with this environment reaches the endpoint through (unitProxy). */
+export async function proxyIn(
+  deps: DoctorDeps,
+  { env, where }: { env: Record<string, string>; where: string },
+  endpoint: Endpoint,
+): Promise<HttpProxy | undefined> {
+  const proxy = goClientProxy(env, endpoint.url);
   // a SOCKS proxy (Go takes socks5:// too) is not followed: the lines dial directly, as before
   if (!proxy || !/^https?:$/.test(new URL(proxy.url).protocol)) return undefined;
   const parsed = parseProxy(proxy.url, `${proxy.variable} in ${where}`);
@@ -54,12 +73,17 @@ export async function kubeletProxy(deps: DoctorDeps, cfg: ConfigValue, endpoint:
   return { ...parsed, ...(proxy.noProxyCidrs.length > 0 ? { noProxyCidrs: proxy.noProxyCidrs } : {}), ...(roots ? { roots } : {}) };
 }
 
+/** "the kubelet's", "containerd's": whose environment a unit's is, in a sentence. */
+function unitOwner(unit: string): string {
+  return unit === KUBELET_UNIT ? "the kubelet's" : `${unit.replace(/\.service$/, '')}'s`;
+}
+
 /**
  * The CA bundle a Go program on the node trusts: SSL_CERT_FILE's when its environment sets one,
  * else the system's (aws/trust.ts lists where distributions keep it, this image's first).
  * Undefined when none can be read.
  */
-async function systemRoots(deps: DoctorDeps, sslCertFile: string | undefined): Promise<HttpProxy['roots']> {
+export async function systemRoots(deps: DoctorDeps, sslCertFile: string | undefined): Promise<HttpProxy['roots']> {
   const given = sslCertFile?.trim();
   for (const path of given ? [given] : SYSTEM_CA_BUNDLES) {
     const file = await deps.readFile(path).catch(() => undefined);
@@ -102,7 +126,7 @@ export function dnsCheck(deps: DoctorDeps): Check {
     async run(ctx) {
       const cfg = ctx.value<ConfigValue>('config');
       const endpoint = parseEndpoint(cfg.config.spec.cluster.apiServerEndpoint);
-      let proxy = await kubeletProxy(deps, cfg, endpoint, Math.max(1, Math.min(SERVICE_ENVIRONMENT_TIMEOUT_MS, ctx.remainingMs() - 100)));
+      let proxy = await unitProxy(deps, cfg, KUBELET_UNIT, endpoint, Math.max(1, Math.min(SERVICE_ENVIRONMENT_TIMEOUT_MS, ctx.remainingMs() - 100)));
       const reach = (addresses: string[]): Reach => ({ endpoint, address: addresses[0]!, addresses, caPem: caPemOf(cfg), ...(proxy ? { proxy } : {}) });
       if (proxy) {
         // the proxy resolves the endpoint's name; the node resolves the proxy's
@@ -277,7 +301,8 @@ export function tcpCheck(): Check {
   };
 }
 
-const WRONG_CA = new Set([
+/** How Node names a certificate that does not chain to the roots given. */
+export const WRONG_CA = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
   'SELF_SIGNED_CERT_IN_CHAIN',
   'DEPTH_ZERO_SELF_SIGNED_CERT',
@@ -298,8 +323,11 @@ function tunnelFailure(proxy: HttpProxy, endpoint: Endpoint, err: unknown): Outc
 /** How a TLS connection to an `https://` proxy fails when the proxy speaks plain HTTP (OpenSSL's reading of an HTTP answer as a TLS record). */
 const PLAIN_ANSWER = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_HTTP_REQUEST']);
 
-/** The tls line's result when the TLS connection to an `https://` proxy itself fails, or undefined for another failure. */
-function proxyTlsFailure(proxy: HttpProxy, err: unknown): Outcome | undefined {
+/**
+ * The result when the TLS connection to an `https://` proxy itself fails, or undefined for
+ * another failure; `who` dials through it (the kubelet), to `target` (the API server).
+ */
+export function proxyTlsFailure(proxy: HttpProxy, err: unknown, who = 'the kubelet', target = 'the API server'): Outcome | undefined {
   if (proxy.protocol !== 'https:') return undefined;
   const code = (err as { code?: string }).code ?? '';
   const named = `the proxy ${proxy.shown} (${proxy.from}, an https:// URL)`;
@@ -307,7 +335,7 @@ function proxyTlsFailure(proxy: HttpProxy, err: unknown): Outcome | undefined {
     return {
       status: 'fail',
       detail: `${named} does not speak TLS: ${describeCause(err)}`,
-      hint: `the kubelet opens TLS to a proxy its URL names with https://, and this one answers in plain HTTP (as most proxies on 3128 or 8080 do): write the URL with http:// in ${proxy.from}; the tunnel to the API server is TLS either way`,
+      hint: `${who} opens TLS to a proxy its URL names with https://, and this one answers in plain HTTP (as most proxies on 3128 or 8080 do): write the URL with http:// in ${proxy.from}; the tunnel to ${target} is TLS either way`,
     };
   }
   const trusted = proxy.roots ? proxy.roots.from : 'the roots Node bundles (no system CA bundle could be read)';
@@ -315,7 +343,7 @@ function proxyTlsFailure(proxy: HttpProxy, err: unknown): Outcome | undefined {
     return {
       status: 'fail',
       detail: `${named} presented a certificate not signed by an authority in ${trusted} (${code})`,
-      hint: "the kubelet verifies an https:// proxy's certificate against the system's CA bundle (SSL_CERT_FILE's, when its environment sets one): add the proxy's CA to the image's bundle (update-ca-trust), or write the URL with http:// if the proxy takes plain connections",
+      hint: `${who} verifies an https:// proxy's certificate against the system's CA bundle (SSL_CERT_FILE's, when its environment sets one): add the proxy's CA to the image's bundle (update-ca-trust), or write the URL with http:// if the proxy takes plain connections`,
     };
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {

@@ -1,0 +1,172 @@
+import net from 'node:net';
+import { describeCause } from '../../errors.js';
+import { SERVICE_ENVIRONMENT_TIMEOUT_MS } from '../../apply/unit-status.js';
+import { KUBELET_UNIT } from '../../render/paths.js';
+import { defaultPauseImage } from '../../render/pause-image.js';
+import { type PullCause, type PullFailure, pullFailures, pullHint, registryHint, registryOf } from '../pod-network.js';
+import { type Endpoint, type HttpProxy, ProxyRefusal, StepTimeout, parseEndpoint, proxyTunnel, tcpConnect, tlsHandshake } from '../net.js';
+import type { Check, CheckContext } from '../runner.js';
+import type { DoctorDeps } from '../types.js';
+import { PULL_JOURNAL_LINES } from './apiserver.js';
+import type { ConfigValue } from './config.js';
+import { WRONG_CA, proxyIn, proxyTlsFailure, systemRoots, unitEnvironment, unitProxy } from './endpoint.js';
+
+/*
+ * containerd, not the kubelet, pulls the images, with its own environment: a proxy given to the
+ * kubelet alone (a drop-in for kubelet.service, or spec.instance.environment.kubelet) leaves
+ * containerd dialling the registry directly, which from a private subnet without a NAT gateway
+ * or ECR endpoints times out, and the node stays NotReady for want of the VPC CNI's image. The
+ * registry line reads the registry the way containerd does: where the kubelet's journal shows a
+ * pull failing, it dials that image's registry as containerd would (its proxy, by Go's rules, or
+ * directly; TLS verified against the system's CA bundle) and names the step that fails. Without a
+ * failed pull it dials nothing and compares the two units' ways to the registry of the cluster's
+ * add-on images (the region's EKS ECR account).
+ */
+
+const CONTAINERD_UNIT = 'containerd.service';
+
+/** The causes a dial can confirm or clear: the others (credentials, a missing image) are the registry's answer, not the network's. */
+const NETWORK_CAUSES: ReadonlySet<PullCause> = new Set(['network', 'proxy', 'tls']);
+
+const way = (proxy: HttpProxy | undefined): string => (proxy ? `through the proxy ${proxy.shown} (${proxy.from})` : 'directly');
+
+export function registryCheck(deps: DoctorDeps): Check {
+  return {
+    name: 'registry',
+    needs: ['config'],
+    timeoutMs: 10_000,
+    async run(ctx) {
+      const cfg = ctx.value<ConfigValue>('config');
+      let lines: string[] = [];
+      try {
+        lines = await deps.journal(KUBELET_UNIT, PULL_JOURNAL_LINES, Math.max(1, Math.min(SERVICE_ENVIRONMENT_TIMEOUT_MS, ctx.remainingMs() - 500)));
+      } catch {
+        // the unit:kubelet line reports an unreadable journal; the units' ways are still compared
+      }
+      const failure = pullFailures(lines)[0];
+      const region = cfg.identity?.region;
+      const host = failure ? registryOf(failure.image) : region ? registryOf(defaultPauseImage(region)) : undefined;
+      if (host === undefined) return { status: 'ok', detail: "no image pull failed in the kubelet's journal" };
+      const endpoint = parseEndpoint(`https://${host}`);
+      const envBudget = Math.max(1, Math.min(SERVICE_ENVIRONMENT_TIMEOUT_MS, ctx.remainingMs() - 500));
+      const [containerdEnv, kubelet] = await Promise.all([
+        unitEnvironment(deps, cfg, CONTAINERD_UNIT, envBudget),
+        unitProxy(deps, cfg, KUBELET_UNIT, endpoint, envBudget),
+      ]);
+      const containerd = await proxyIn(deps, containerdEnv, endpoint);
+      // the classic slip: a proxy for the kubelet alone, so its token calls go out and containerd's pulls do not
+      const kubeletOnly =
+        kubelet && !containerd
+          ? `the kubelet's environment sends ${host} ${way(kubelet)}, but containerd, which pulls the images, dials it directly: give containerd the proxy too (spec.instance.environment.default sets it for every service)`
+          : undefined;
+      if (!failure) {
+        const detail = `no image pull failed in the kubelet's journal; containerd reaches ${host} (the cluster's add-on images) ${way(containerd)}`;
+        return kubeletOnly ? { status: 'warn', detail, hint: kubeletOnly } : { status: 'ok', detail };
+      }
+      const failed = `the kubelet's journal shows the pull of ${failure.image} failing (${failure.reason})`;
+      const outcome = await dialRegistry(deps, ctx, endpoint, containerd, containerdEnv.env.SSL_CERT_FILE);
+      if (outcome) {
+        const hint = kubeletOnly ? `${kubeletOnly}; ${outcome.hint}` : outcome.hint;
+        return { status: 'fail', detail: `${failed}; ${outcome.detail}`, ...(hint ? { hint } : {}) };
+      }
+      const reached = `containerd reaches ${host} ${way(containerd)} now, TLS verified`;
+      return { status: 'warn', detail: `${failed}; ${reached}`, hint: reachedHint(failure, host) };
+    },
+  };
+}
+
+/** What to look at when the registry answers now, by what the failed pull said. */
+function reachedHint(failure: PullFailure, host: string): string {
+  if (!NETWORK_CAUSES.has(failure.cause)) return pullHint(failure);
+  const region = /\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com/.exec(host)?.[1];
+  const layers = region
+    ? `; ECR serves the layers from S3 (prod-${region}-starport-layer-bucket.s3.${region}.amazonaws.com), which needs the S3 gateway endpoint, a route or the proxy too`
+    : '';
+  return `the failure may have passed (a route, endpoint or proxy changed since): \`crictl pull ${failure.image}\` tries again as containerd does${layers}`;
+}
+
+/**
+ * Dials the registry as containerd does: through its proxy (the node resolves the proxy's name,
+ * the proxy the registry's) or directly, then TLS against the system's CA bundle (SSL_CERT_FILE's
+ * when containerd's environment names one). Undefined when the handshake verified; else the
+ * failed step as a line's detail and hint.
+ */
+async function dialRegistry(
+  deps: DoctorDeps,
+  ctx: CheckContext,
+  endpoint: Endpoint,
+  proxy: HttpProxy | undefined,
+  sslCertFile: string | undefined,
+): Promise<{ detail: string; hint?: string } | undefined> {
+  const budget = (): number => Math.max(1, ctx.remainingMs() - 200);
+  const host = proxy ? proxy.host : endpoint.host;
+  const target = `${net.isIPv6(endpoint.host) ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
+  let address = host;
+  if (!net.isIP(host)) {
+    try {
+      const addresses = await deps.lookup(host);
+      if (addresses.length === 0) throw new Error('no address');
+      address = addresses[0]!;
+    } catch (err) {
+      return {
+        detail: `${proxy ? `the proxy's name ${host} (${proxy.from})` : host} does not resolve on the node: ${describeCause(err)}`,
+        hint: proxy
+          ? `containerd reaches the registry only through that proxy: check its name in ${proxy.from}`
+          : `the node's resolver (the VPC's) must answer for ${host}: a VPC endpoint's private DNS, or the VPC's DNS resolution and host names turned on`,
+      };
+    }
+  }
+  let tunnel: net.Socket | undefined;
+  try {
+    if (proxy) tunnel = await proxyTunnel(proxy, address, endpoint, budget(), ctx.signal);
+    else await tcpConnect(address, endpoint.port, budget(), ctx.signal);
+  } catch (err) {
+    return proxy
+      ? tunnelFailure(proxy, target, err)
+      : { detail: `TCP connect to ${target} (${address}) failed: ${describeCause(err)}`, hint: registryHint(endpoint.host, 'network') };
+  }
+  const roots = await systemRoots(deps, sslCertFile);
+  try {
+    await tlsHandshake(endpoint, address, roots?.pem, budget(), ctx.signal, tunnel);
+    return undefined;
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? '';
+    const trusted = roots ? roots.from : 'the roots Node bundles (no system CA bundle could be read)';
+    if (WRONG_CA.has(code)) {
+      return {
+        detail: `the certificate presented for ${endpoint.host} is not signed by an authority in ${trusted} (${code})`,
+        hint: registryHint(endpoint.host, 'tls'),
+      };
+    }
+    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+      return {
+        detail: `the certificate presented for ${endpoint.host} does not name it: ${describeCause(err)}`,
+        hint: `something answers in ${endpoint.host}'s place: a TLS-inspecting proxy or firewall, or a DNS answer that sends the node elsewhere`,
+      };
+    }
+    return { detail: `TLS handshake with ${endpoint.host} ${way(proxy)} failed: ${describeCause(err)}`, hint: registryHint(endpoint.host, 'network') };
+  }
+}
+
+/** Why containerd's proxy opens no tunnel to the registry. */
+function tunnelFailure(proxy: HttpProxy, target: string, err: unknown): { detail: string; hint?: string } {
+  const own = proxyTlsFailure(proxy, err, 'containerd', 'the registry');
+  if (own) return { detail: own.detail, ...(own.hint ? { hint: own.hint } : {}) };
+  const named = `the proxy ${proxy.shown} (${proxy.from})`;
+  if (err instanceof ProxyRefusal) {
+    const detail = `${named} answered CONNECT ${target} with ${err.message}`;
+    if (err.status === 407)
+      return {
+        detail,
+        hint: `the proxy wants credentials, which containerd sends only from the proxy URL: give them in ${proxy.from} (http://user:password@host:port)`,
+      };
+    if (err.status >= 500) return { detail, hint: `the proxy could not reach ${target} itself: its DNS, routes or security groups` };
+    return { detail, hint: `the proxy does not let the node through to ${target}: allow the registry's host on the proxy (for ECR, its S3 layer host too)` };
+  }
+  if (err instanceof StepTimeout)
+    return { detail: `${named} opened no tunnel to ${target}: ${err.message}`, hint: `the proxy took the connection but did not connect onward in time` };
+  return {
+    detail: `CONNECT ${target} through ${named} failed: ${describeCause(err)}`,
+    hint: `containerd reaches the registry only through that proxy: check its address in ${proxy.from} and that it takes the node's connections`,
+  };
+}

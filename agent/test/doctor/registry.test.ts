@@ -1,0 +1,228 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startConnectProxy, type ConnectProxy } from '../../../test/support/connect-proxy.js';
+import { createTestCa, issueServerCert, type TestCert } from '../../../test/support/pki.js';
+import { registryCheck } from '../../src/doctor/checks/registry.js';
+import { runChecks, type Check } from '../../src/doctor/runner.js';
+import type { ServiceEnvironment } from '../../src/apply/unit-status.js';
+import type { ConfigValue } from '../../src/doctor/checks/config.js';
+import type { DoctorDeps } from '../../src/doctor/types.js';
+
+/*
+ * doctor's registry line: containerd pulls the images with its own environment, so the line dials
+ * the registry of the kubelet's failed pull as containerd would (its proxy, or directly; TLS
+ * against the system bundle). Real sockets: a loopback TLS server stands in for the registry (a
+ * TEST DOUBLE: only the handshake is asked of it) and the CONNECT proxy double of test/support.
+ */
+
+const REGISTRY = 'registry.corp.example';
+const ECR = '602401143452.dkr.ecr.us-west-2.amazonaws.com';
+const BUNDLE = '/etc/pki/tls/certs/ca-bundle.crt';
+
+function config(environment?: Record<string, Record<string, string>>): ConfigValue {
+  const cluster = { name: 'c', apiServerEndpoint: 'https://abcdef.gr7.us-west-2.eks.amazonaws.com', certificateAuthority: 'eA==', cidr: '10.100.0.0/16' };
+  const source = {
+    apiVersion: 'node.eks.aws/v1alpha1' as const,
+    kind: 'NodeConfig' as const,
+    spec: { cluster, ...(environment ? { instance: { environment } } : {}) },
+  };
+  return {
+    origins: {},
+    config: source,
+    source,
+    cluster: { cluster, fetched: [], origin: 'user data', warnings: [] },
+    versionWarnings: [],
+    identity: { region: 'us-west-2' },
+  } as unknown as ConfigValue;
+}
+
+/** A kubelet journal line for a pull of `image` that failed with `err`, as the kubelet logs it. */
+const pullLine = (image: string, err: string): string =>
+  `Dec 07 10:11:12 node kubelet[901]: E1207 10:11:12.123456     901 log.go:32] "PullImage from image service failed" err="rpc error: code = Unknown desc = failed to pull and unpack image \\"${image}\\": ${err}" image="${image}"`;
+
+interface Node {
+  journal?: string[];
+  units?: Record<string, ServiceEnvironment>;
+  names?: Record<string, string[]>;
+  files?: Record<string, string>;
+}
+
+function deps(node: Node) {
+  const asked: string[] = [];
+  const d = {
+    journal: async () => node.journal ?? [],
+    lookup: async (host: string) => {
+      asked.push(host);
+      const addresses = node.names?.[host];
+      if (!addresses) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+      return addresses;
+    },
+    readFile: async (path: string) => (node.files?.[path] === undefined ? undefined : { content: Buffer.from(node.files[path]!), mode: 0o644 }),
+    serviceEnvironment: async (unit: string): Promise<ServiceEnvironment> => node.units?.[unit] ?? { unit: undefined, manager: {} },
+  } as unknown as DoctorDeps;
+  return { d, asked };
+}
+
+async function registry(node: Node, cfg = config()) {
+  const { d, asked } = deps(node);
+  const provide: Check = { name: 'config', needs: [], timeoutMs: 1_000, run: async () => ({ status: 'ok', detail: '', value: cfg }) };
+  const results = await runChecks([provide, registryCheck(d)], 15_000);
+  return { r: results.at(-1)!, asked };
+}
+
+const env = (unit: Record<string, string>): ServiceEnvironment => ({ unit, manager: {} });
+
+let ca: TestCert;
+let otherCa: TestCert;
+let server: tls.Server;
+let port: number;
+let proxy: ConnectProxy;
+
+beforeAll(async () => {
+  [ca, otherCa] = await Promise.all([createTestCa({ commonName: 'registry-ca' }), createTestCa({ commonName: 'inspecting-proxy-ca' })]);
+  const cert = await issueServerCert(ca, { commonName: REGISTRY, sans: [`DNS:${REGISTRY}`] });
+  server = tls.createServer({ cert: cert.certPem, key: cert.keyPem }, (socket) => socket.end());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as net.AddressInfo).port;
+  proxy = await startConnectProxy({ hosts: { [REGISTRY]: '127.0.0.1' } });
+});
+
+afterAll(async () => {
+  await Promise.all([new Promise((resolve) => server?.close(resolve)), proxy?.close()]);
+});
+
+describe('the registry line without a failed pull', () => {
+  it("dials nothing and says how containerd reaches the region's add-on registry", async () => {
+    const { r, asked } = await registry({ units: { 'containerd.service': env({ HTTPS_PROXY: 'http://10.0.0.5:3128', NO_PROXY: '169.254.169.254' }) } });
+    expect(r).toMatchObject({
+      status: 'ok',
+      detail: `no image pull failed in the kubelet's journal; containerd reaches ${ECR} (the cluster's add-on images) through the proxy 10.0.0.5:3128 (HTTPS_PROXY in containerd's environment)`,
+    });
+    expect(asked).toEqual([]);
+  });
+
+  it('warns when the kubelet has a proxy for the registry and containerd, which pulls, has none', async () => {
+    const { r } = await registry({
+      units: { 'kubelet.service': env({ HTTPS_PROXY: 'http://10.0.0.5:3128' }), 'containerd.service': env({ LANG: 'C.UTF-8' }) },
+    });
+    expect(r).toMatchObject({ status: 'warn', detail: expect.stringContaining(`containerd reaches ${ECR} (the cluster's add-on images) directly`) });
+    expect(r.hint).toContain("the kubelet's environment sends");
+    expect(r.hint).toContain('spec.instance.environment.default');
+  });
+
+  it("reads the user data's environment for a unit systemd has not loaded: spec.instance.environment.kubelet alone is the slip", async () => {
+    const { r } = await registry({}, config({ kubelet: { HTTPS_PROXY: 'http://10.0.0.5:3128' } }));
+    expect(r.status).toBe('warn');
+    expect(r.hint).toMatch(/^the kubelet's environment sends \S+ through the proxy 10\.0\.0\.5:3128 \(HTTPS_PROXY in spec\.instance\.environment\)/);
+    const both = await registry({}, config({ default: { HTTPS_PROXY: 'http://10.0.0.5:3128' } }));
+    expect(both.r).toMatchObject({
+      status: 'ok',
+      detail: expect.stringContaining('through the proxy 10.0.0.5:3128 (HTTPS_PROXY in spec.instance.environment)'),
+    });
+  });
+});
+
+describe("the registry line dials the failed pull's registry as containerd does", () => {
+  const image = (): string => `${REGISTRY}:${port}/team/app:1.0`;
+  const timeout = (): string => pullLine(image(), `dial tcp 10.9.8.7:${port}: i/o timeout`);
+  const trusted = (): Record<string, string> => ({ [BUNDLE]: ca.certPem });
+
+  it('directly: reached and verified now, so the failure may have passed', async () => {
+    const { r, asked } = await registry({ journal: [timeout()], names: { [REGISTRY]: ['127.0.0.1'] }, files: trusted() });
+    expect(r).toMatchObject({
+      status: 'warn',
+      detail: `the kubelet's journal shows the pull of ${image()} failing (dial tcp 10.9.8.7:${port}: i/o timeout); containerd reaches ${REGISTRY}:${port} directly now, TLS verified`,
+    });
+    expect(r.hint).toContain(`crictl pull ${image()}`);
+    expect(asked).toEqual([REGISTRY]);
+  });
+
+  it("directly: a registry whose name does not resolve, and one signed by a CA the node's bundle lacks", async () => {
+    const unresolved = await registry({ journal: [timeout()], files: trusted() });
+    expect(unresolved.r).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(new RegExp(`; ${REGISTRY} does not resolve on the node: .*ENOTFOUND`)),
+    });
+    const inspected = await registry({ journal: [timeout()], names: { [REGISTRY]: ['127.0.0.1'] }, files: { [BUNDLE]: otherCa.certPem } });
+    expect(inspected.r).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(
+        new RegExp(`; the certificate presented for ${REGISTRY} is not signed by an authority in ${BUNDLE} \\(UNABLE_TO_VERIFY_LEAF_SIGNATURE\\)$`),
+      ),
+    });
+    expect(inspected.r.hint).toContain('update-ca-trust');
+    // SSL_CERT_FILE in containerd's environment is the bundle it trusts instead
+    const own = await registry({
+      journal: [timeout()],
+      names: { [REGISTRY]: ['127.0.0.1'] },
+      files: { [BUNDLE]: otherCa.certPem, '/etc/corp/ca.pem': ca.certPem },
+      units: { 'containerd.service': env({ SSL_CERT_FILE: '/etc/corp/ca.pem' }) },
+    });
+    expect(own.r).toMatchObject({ status: 'warn', detail: expect.stringContaining('directly now, TLS verified') });
+  });
+
+  it("directly, with the proxy in the kubelet's environment alone: the failed step and the slip both named", async () => {
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const dead = (closed.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const deadImage = `${REGISTRY}:${dead}/team/app:1.0`;
+    const { r } = await registry({
+      journal: [pullLine(deadImage, `dial tcp 10.9.8.7:${dead}: i/o timeout`)],
+      names: { [REGISTRY]: ['127.0.0.1'] },
+      files: trusted(),
+      units: { 'kubelet.service': env({ HTTPS_PROXY: proxy.url }), 'containerd.service': env({}) },
+    });
+    expect(r).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(new RegExp(`; TCP connect to ${REGISTRY}:${dead} \\(127\\.0\\.0\\.1\\) failed: .*ECONNREFUSED`)),
+    });
+    expect(r.hint).toMatch(
+      new RegExp(
+        `^the kubelet's environment sends ${REGISTRY}:${dead} through the proxy 127\\.0\\.0\\.1:${proxy.port} \\(HTTPS_PROXY in the kubelet's environment\\), but containerd, which pulls the images, dials it directly`,
+      ),
+    );
+  });
+
+  it("through containerd's proxy: the proxy resolves the registry, the node the proxy; a refusal names the status", async () => {
+    const units = { 'containerd.service': env({ HTTPS_PROXY: proxy.url }) };
+    const before = proxy.requests.length;
+    const { r, asked } = await registry({ journal: [timeout()], files: trusted(), units });
+    expect(r).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(
+        new RegExp(
+          `; containerd reaches ${REGISTRY}:${port} through the proxy 127\\.0\\.0\\.1:${proxy.port} \\(HTTPS_PROXY in containerd's environment\\) now, TLS verified$`,
+        ),
+      ),
+    });
+    expect(asked).toEqual([]);
+    expect(proxy.requests.slice(before)).toEqual([{ method: 'CONNECT', target: `${REGISTRY}:${port}` }]);
+    proxy.refuse(403, 'Forbidden');
+    try {
+      const refused = await registry({ journal: [timeout()], files: trusted(), units });
+      expect(refused.r).toMatchObject({
+        status: 'fail',
+        detail: expect.stringMatching(
+          new RegExp(
+            `; the proxy 127\\.0\\.0\\.1:${proxy.port} \\(HTTPS_PROXY in containerd's environment\\) answered CONNECT ${REGISTRY}:${port} with 403 Forbidden$`,
+          ),
+        ),
+      });
+      expect(refused.r.hint).toContain("allow the registry's host on the proxy");
+    } finally {
+      proxy.refuse(undefined);
+    }
+  });
+
+  it('a pull refused for credentials: reached, and the hint is the credentials one', async () => {
+    const denied = pullLine(
+      image(),
+      `failed to resolve reference \\"${image()}\\": pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed`,
+    );
+    const { r } = await registry({ journal: [denied], names: { [REGISTRY]: ['127.0.0.1'] }, files: trusted() });
+    expect(r.status).toBe('warn');
+    expect(r.hint).toContain('refused the pull');
+  });
+});
