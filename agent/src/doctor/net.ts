@@ -47,8 +47,9 @@ export interface HttpProxy {
   bypassMissed?: string;
   /**
    * An `https://` proxy's certificate is verified as the kubelet (Go) verifies it: against the
-   * system's CA bundle, or SSL_CERT_FILE's, not the roots Node bundles. Undefined when doctor found
-   * none to read (the roots Node bundles serve then).
+   * system's CA bundle, or SSL_CERT_FILE's, and the certificate directories (checks/endpoint.ts
+   * systemRoots), not the roots Node bundles. Undefined when doctor found none to read (the roots
+   * Node bundles serve then).
    */
   roots?: { pem: string; from: string };
 }

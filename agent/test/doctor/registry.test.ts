@@ -59,6 +59,12 @@ function deps(node: Node) {
       return addresses;
     },
     readFile: async (path: string) => (node.files?.[path] === undefined ? undefined : { content: Buffer.from(node.files[path]!), mode: 0o644 }),
+    listDir: async (dir: string) => {
+      const names = Object.keys(node.files ?? {})
+        .filter((path) => path.startsWith(`${dir}/`) && !path.slice(dir.length + 1).includes('/'))
+        .map((path) => path.slice(dir.length + 1));
+      return names.length > 0 ? names : undefined;
+    },
     serviceEnvironment: async (unit: string): Promise<ServiceEnvironment> => node.units?.[unit] ?? { unit: undefined, manager: {} },
   } as unknown as DoctorDeps;
   return { d, asked };
@@ -160,6 +166,30 @@ describe("the registry line dials the failed pull's registry as containerd does"
       units: { 'containerd.service': env({ SSL_CERT_FILE: '/etc/corp/ca.pem' }) },
     });
     expect(own.r).toMatchObject({ status: 'warn', detail: expect.stringContaining('directly now, TLS verified') });
+  });
+
+  it("trusts a CA in Go's certificate directories beside the bundle, or SSL_CERT_DIR's instead", async () => {
+    const names = { [REGISTRY]: ['127.0.0.1'] };
+    // dropped beside the bundle without update-ca-trust: Go reads the directory too
+    const dropped = await registry({ journal: [timeout()], names, files: { [BUNDLE]: otherCa.certPem, '/etc/pki/tls/certs/corp.pem': ca.certPem } });
+    expect(dropped.r).toMatchObject({ status: 'warn', detail: expect.stringContaining('directly now, TLS verified') });
+    const elsewhere = { [BUNDLE]: otherCa.certPem, '/etc/corp/certs/corp.pem': ca.certPem };
+    const unread = await registry({ journal: [timeout()], names, files: elsewhere });
+    expect(unread.r.detail).toContain(`not signed by an authority in ${BUNDLE} (`);
+    const named = await registry({
+      journal: [timeout()],
+      names,
+      files: elsewhere,
+      units: { 'containerd.service': env({ SSL_CERT_DIR: '/etc/none:/etc/corp/certs' }) },
+    });
+    expect(named.r).toMatchObject({ status: 'warn', detail: expect.stringContaining('directly now, TLS verified') });
+    const wrong = await registry({
+      journal: [timeout()],
+      names,
+      files: { [BUNDLE]: otherCa.certPem, '/etc/corp/certs/other.pem': otherCa.certPem },
+      units: { 'containerd.service': env({ SSL_CERT_DIR: '/etc/corp/certs' }) },
+    });
+    expect(wrong.r.detail).toContain(`not signed by an authority in ${BUNDLE} (`);
   });
 
   it("directly, with the proxy in the kubelet's environment alone: the failed step and the slip both named", async () => {

@@ -69,7 +69,7 @@ export async function proxyIn(
   // a SOCKS proxy (Go takes socks5:// too) is not followed: the lines dial directly, as before
   if (!proxy || !/^https?:$/.test(new URL(proxy.url).protocol)) return undefined;
   const parsed = parseProxy(proxy.url, `${proxy.variable} in ${where}`);
-  const roots = parsed.protocol === 'https:' ? await systemRoots(deps, env.SSL_CERT_FILE) : undefined;
+  const roots = parsed.protocol === 'https:' ? await systemRoots(deps, env) : undefined;
   return { ...parsed, ...(proxy.noProxyCidrs.length > 0 ? { noProxyCidrs: proxy.noProxyCidrs } : {}), ...(roots ? { roots } : {}) };
 }
 
@@ -78,19 +78,45 @@ function unitOwner(unit: string): string {
   return unit === KUBELET_UNIT ? "the kubelet's" : `${unit.replace(/\.service$/, '')}'s`;
 }
 
+/** Where Go looks for more roots beside the bundle file on Linux, unless SSL_CERT_DIR names others. */
+export const GO_CERT_DIRECTORIES = ['/etc/ssl/certs', '/etc/pki/tls/certs'] as const;
+
 /**
- * The CA bundle a Go program on the node trusts: SSL_CERT_FILE's when its environment sets one,
- * else the system's (aws/trust.ts lists where distributions keep it, this image's first).
- * Undefined when none can be read.
+ * The roots a Go program on the node trusts, read as Go reads them on Linux: the first bundle
+ * file it can read (SSL_CERT_FILE's when its environment sets one, else the system's, this
+ * image's first: aws/trust.ts), and every file in the certificate directories (SSL_CERT_DIR's,
+ * colon-separated, else /etc/ssl/certs and /etc/pki/tls/certs): a CA dropped there without
+ * update-ca-trust counts. `from` names what held them. Undefined when none can be read.
  */
-export async function systemRoots(deps: DoctorDeps, sslCertFile: string | undefined): Promise<HttpProxy['roots']> {
-  const given = sslCertFile?.trim();
-  for (const path of given ? [given] : SYSTEM_CA_BUNDLES) {
+export async function systemRoots(deps: DoctorDeps, env: Record<string, string | undefined>): Promise<HttpProxy['roots']> {
+  const certificates = new Set<string>();
+  const from: string[] = [];
+  const read = async (path: string): Promise<string[] | undefined> => {
     const file = await deps.readFile(path).catch(() => undefined);
-    const certificates = file ? pemCertificates(file.content.toString('latin1')) : [];
-    if (certificates.length > 0) return { pem: certificates.join('\n'), from: given ? `SSL_CERT_FILE ${path}` : path };
+    return file && pemCertificates(file.content.toString('latin1'));
+  };
+  const given = env.SSL_CERT_FILE?.trim();
+  for (const path of given ? [given] : SYSTEM_CA_BUNDLES) {
+    const found = await read(path);
+    if (found === undefined) continue;
+    for (const c of found) certificates.add(c);
+    if (found.length > 0) from.push(given ? `SSL_CERT_FILE ${path}` : path);
+    // Go stops at the first file it can read
+    break;
   }
-  return undefined;
+  const named = env.SSL_CERT_DIR?.split(':').filter((d) => d.trim() !== '');
+  for (const dir of named?.length ? named : GO_CERT_DIRECTORIES) {
+    let entries: string[] | undefined;
+    try {
+      entries = await deps.listDir(dir);
+    } catch {
+      entries = undefined;
+    }
+    const before = certificates.size;
+    for (const name of [...(entries ?? [])].sort()) for (const c of (await read(`${dir.replace(/\/+$/, '')}/${name}`)) ?? []) certificates.add(c);
+    if (certificates.size > before) from.push(named?.length ? `SSL_CERT_DIR ${dir}` : dir);
+  }
+  return certificates.size > 0 ? { pem: [...certificates].join('\n'), from: from.join(' and ') } : undefined;
 }
 
 /**
@@ -343,7 +369,7 @@ export function proxyTlsFailure(proxy: HttpProxy, err: unknown, who = 'the kubel
     return {
       status: 'fail',
       detail: `${named} presented a certificate not signed by an authority in ${trusted} (${code})`,
-      hint: `${who} verifies an https:// proxy's certificate against the system's CA bundle (SSL_CERT_FILE's, when its environment sets one): add the proxy's CA to the image's bundle (update-ca-trust), or write the URL with http:// if the proxy takes plain connections`,
+      hint: `${who} verifies an https:// proxy's certificate against the system's CA bundle (SSL_CERT_FILE's, when its environment sets one) and the certificate directories: add the proxy's CA to the image's bundle (update-ca-trust), or write the URL with http:// if the proxy takes plain connections`,
     };
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {

@@ -64,7 +64,7 @@ export function registryCheck(deps: DoctorDeps): Check {
         return kubeletOnly ? { status: 'warn', detail, hint: kubeletOnly } : { status: 'ok', detail };
       }
       const failed = `the kubelet's journal shows the pull of ${failure.image} failing (${failure.reason})`;
-      const outcome = await dialRegistry(deps, ctx, endpoint, containerd, containerdEnv.env.SSL_CERT_FILE);
+      const outcome = await dialRegistry(deps, ctx, endpoint, containerd, containerdEnv.env);
       if (outcome) {
         const hint = kubeletOnly ? `${kubeletOnly}; ${outcome.hint}` : outcome.hint;
         return { status: 'fail', detail: `${failed}; ${outcome.detail}`, ...(hint ? { hint } : {}) };
@@ -96,7 +96,7 @@ async function dialRegistry(
   ctx: CheckContext,
   endpoint: Endpoint,
   proxy: HttpProxy | undefined,
-  sslCertFile: string | undefined,
+  env: Record<string, string>,
 ): Promise<{ detail: string; hint?: string } | undefined> {
   const budget = (): number => Math.max(1, ctx.remainingMs() - 200);
   const host = proxy ? proxy.host : endpoint.host;
@@ -125,7 +125,7 @@ async function dialRegistry(
       ? tunnelFailure(proxy, target, err)
       : { detail: `TCP connect to ${target} (${address}) failed: ${describeCause(err)}`, hint: registryHint(endpoint.host, 'network') };
   }
-  const roots = await systemRoots(deps, sslCertFile);
+  const roots = await systemRoots(deps, env);
   try {
     await tlsHandshake(endpoint, address, roots?.pem, budget(), ctx.signal, tunnel);
     return undefined;
