@@ -26,6 +26,12 @@ export interface PullFailure {
   /** what the registry or the network answered, as the line says it */
   reason: string;
   cause: PullCause;
+  /**
+   * the host (and port) of the request the network failed, when the line names its URL: the
+   * registry, or where it sent the layers (ECR's S3 bucket), which a node may reach one without
+   * the other
+   */
+  host?: string;
 }
 
 // the image as the kubelet's lines quote it, once or twice escaped inside an err="..." value
@@ -42,6 +48,18 @@ function reasonOf(line: string): string {
     clean,
   )?.[1];
   return (dial ?? parts.slice(-2).join(': ')).slice(0, 200);
+}
+
+/** The host of the last request the error names (`Head "https://host/v2/..."`), or undefined. */
+function requestHostOf(line: string): string | undefined {
+  const urls = [...line.matchAll(/\b(?:GET|HEAD|POST|PUT) \\*"(https?:\/\/[^"\\\s]+)\\*"/gi)];
+  const last = urls.at(-1)?.[1];
+  if (last === undefined) return undefined;
+  try {
+    return new URL(last).host;
+  } catch {
+    return undefined;
+  }
 }
 
 function causeOf(line: string): PullCause {
@@ -69,7 +87,9 @@ export function pullFailures(lines: string[]): PullFailure[] {
     if (!/ErrImagePull|PullImage from image service failed|failed to pull and unpack image|Failed to pull image/i.test(line)) continue;
     const image = IMAGE_OF.map((re) => re.exec(line)?.[1]).find((i) => i !== undefined);
     if (!image || seen.has(image)) continue;
-    seen.set(image, { image, reason: reasonOf(line), cause: causeOf(line) });
+    const cause = causeOf(line);
+    const host = cause === 'network' || cause === 'proxy' || cause === 'tls' ? requestHostOf(line) : undefined;
+    seen.set(image, { image, reason: reasonOf(line), cause, ...(host ? { host } : {}) });
   }
   return [...seen.values()];
 }
@@ -88,11 +108,15 @@ export function registryOf(image: string): string {
 
 /** The fix for the first pull failure, by what the registry or network answered. */
 export function pullHint(failure: PullFailure): string {
-  return registryHint(registryOf(failure.image), failure.cause, failure.image);
+  return registryHint(failure.host ?? registryOf(failure.image), failure.cause, failure.image);
 }
 
 /** The fix when containerd cannot pull from `host` for this cause (`image`: the one that failed). */
 export function registryHint(host: string, cause: PullCause, image?: string): string {
+  const bucket = /^prod-([a-z0-9-]+)-starport-layer-bucket\.s3[.-]/.exec(host)?.[1];
+  if (bucket !== undefined && cause === 'network') {
+    return `the node reaches the registry but not ${host}, where ECR keeps the image layers: from private subnets it needs the S3 gateway endpoint com.amazonaws.${bucket}.s3 in the subnets' route tables (a NAT gateway or a proxy serves too; a proxy must allow this host)`;
+  }
   const region = /\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com/.exec(host)?.[1];
   const ecr = region !== undefined;
   switch (cause) {

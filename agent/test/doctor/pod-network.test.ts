@@ -13,6 +13,7 @@ const unauthorized = `${PREFIX} log.go:32] "PullImage from image service failed"
 const missing = `${PREFIX} kuberuntime_image.go:55] "Failed to pull image" err="failed to pull and unpack image \\"602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v9.9.9\\": failed to resolve reference \\"602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v9.9.9\\": 602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v9.9.9: not found" image="602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v9.9.9"`;
 const proxyDown = `${PREFIX} log.go:32] "PullImage from image service failed" err="rpc error: code = Unknown desc = failed to pull and unpack image \\"${IMAGE}\\": failed to resolve reference \\"${IMAGE}\\": failed to do request: Head \\"https://602401143452.dkr.ecr.us-west-2.amazonaws.com/v2/amazon-k8s-cni-init/manifests/v1.19.2-eksbuild.1\\": proxyconnect tcp: dial tcp 10.0.0.5:3128: connect: connection refused" image="${IMAGE}"`;
 const inspected = `${PREFIX} log.go:32] "PullImage from image service failed" err="rpc error: code = Unknown desc = failed to pull and unpack image \\"${IMAGE}\\": failed to resolve reference \\"${IMAGE}\\": failed to do request: Head \\"https://602401143452.dkr.ecr.us-west-2.amazonaws.com/v2/amazon-k8s-cni-init/manifests/v1.19.2-eksbuild.1\\": tls: failed to verify certificate: x509: certificate signed by unknown authority" image="${IMAGE}"`;
+const layers = `${PREFIX} log.go:32] "PullImage from image service failed" err="rpc error: code = Unknown desc = failed to pull and unpack image \\"${IMAGE}\\": failed to copy: httpReadSeeker: failed open: failed to do request: Get \\"https://prod-us-west-2-starport-layer-bucket.s3.us-west-2.amazonaws.com/4c7a-602401143452-1e8f/0a1b2c3d?X-Amz-Algorithm=AWS4-HMAC-SHA256\\": dial tcp 52.218.152.1:443: i/o timeout" image="${IMAGE}"`;
 const lookup = `${PREFIX} log.go:32] "PullImage from image service failed" err="rpc error: code = Unknown desc = failed to pull and unpack image \\"quay.io/cilium/cilium:v1.16.0\\": failed to resolve reference \\"quay.io/cilium/cilium:v1.16.0\\": failed to do request: Head \\"https://quay.io/v2/cilium/cilium/manifests/v1.16.0\\": dial tcp: lookup quay.io on 10.0.0.2:53: no such host" image="quay.io/cilium/cilium:v1.16.0"`;
 
 describe('networkNotReady', () => {
@@ -36,7 +37,7 @@ describe('cniConfigs', () => {
 describe('pullFailures', () => {
   it('names the image and the answer that decides, once per image, newest first', () => {
     expect(pullFailures(['unrelated line', unauthorized, syncing, timeout])).toEqual([
-      { image: IMAGE, reason: 'dial tcp 52.94.177.1:443: i/o timeout', cause: 'network' },
+      { image: IMAGE, reason: 'dial tcp 52.94.177.1:443: i/o timeout', cause: 'network', host: '602401143452.dkr.ecr.us-west-2.amazonaws.com' },
     ]);
     expect(pullFailures([timeout, unauthorized])).toEqual([
       {
@@ -57,13 +58,36 @@ describe('pullFailures', () => {
 
   it("tells a proxy that does not answer (Go's proxyconnect) and a certificate the node does not trust from the network", () => {
     expect(pullFailures([proxyDown])).toEqual([
-      { image: IMAGE, reason: 'proxyconnect tcp: dial tcp 10.0.0.5:3128: connect: connection refused', cause: 'proxy' },
+      {
+        image: IMAGE,
+        reason: 'proxyconnect tcp: dial tcp 10.0.0.5:3128: connect: connection refused',
+        cause: 'proxy',
+        host: '602401143452.dkr.ecr.us-west-2.amazonaws.com',
+      },
     ]);
-    expect(pullFailures([inspected])).toEqual([{ image: IMAGE, reason: 'x509: certificate signed by unknown authority', cause: 'tls' }]);
+    expect(pullFailures([inspected])).toEqual([
+      { image: IMAGE, reason: 'x509: certificate signed by unknown authority', cause: 'tls', host: '602401143452.dkr.ecr.us-west-2.amazonaws.com' },
+    ]);
     expect(pullHint(pullFailures([proxyDown])[0]!)).toMatch(
       /^containerd cannot reach the proxy its environment names for 602401143452\.dkr\.ecr\.us-west-2\.amazonaws\.com/,
     );
     expect(pullHint(pullFailures([inspected])[0]!)).toContain('update-ca-trust');
+  });
+
+  it('names the host of the request that failed: the registry, or the S3 bucket ECR keeps the layers in', () => {
+    expect(pullFailures([timeout])[0]!.host).toBe('602401143452.dkr.ecr.us-west-2.amazonaws.com');
+    const [layer] = pullFailures([layers]);
+    expect(layer).toEqual({
+      image: IMAGE,
+      reason: 'dial tcp 52.218.152.1:443: i/o timeout',
+      cause: 'network',
+      host: 'prod-us-west-2-starport-layer-bucket.s3.us-west-2.amazonaws.com',
+    });
+    expect(pullHint(layer!)).toMatch(
+      /^the node reaches the registry but not prod-us-west-2-starport-layer-bucket\.s3\.us-west-2\.amazonaws\.com, .*com\.amazonaws\.us-west-2\.s3 /,
+    );
+    // a refusal is the registry's answer: no request host to dial
+    expect(pullFailures([unauthorized])[0]!.host).toBeUndefined();
   });
 
   it('reads the image from a pod worker line, escaped twice', () => {

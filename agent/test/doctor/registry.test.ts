@@ -246,6 +246,24 @@ describe("the registry line dials the failed pull's registry as containerd does"
     }
   });
 
+  it("dials the host the failed request went to (where the registry sent the layers), not the image's registry", async () => {
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const dead = (closed.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const blobs = `layers.corp.example:${dead}`;
+    const line = pullLine(
+      image(),
+      `failed to copy: httpReadSeeker: failed open: failed to do request: Get \\"https://${blobs}/blobs/sha256:0a1b?sig=x\\": dial tcp 10.9.8.6:${dead}: i/o timeout`,
+    );
+    const { r, asked } = await registry({ journal: [line], names: { [REGISTRY]: ['127.0.0.1'], 'layers.corp.example': ['127.0.0.1'] }, files: trusted() });
+    expect(r).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(new RegExp(`; TCP connect to ${blobs} \\(127\\.0\\.0\\.1\\) failed: .*ECONNREFUSED`)),
+    });
+    expect(asked).toEqual(['layers.corp.example']);
+  });
+
   it('a pull refused for credentials: reached, and the hint is the credentials one', async () => {
     const denied = pullLine(
       image(),

@@ -45,7 +45,8 @@ export function registryCheck(deps: DoctorDeps): Check {
       }
       const failure = pullFailures(lines)[0];
       const region = cfg.identity?.region;
-      const host = failure ? registryOf(failure.image) : region ? registryOf(defaultPauseImage(region)) : undefined;
+      // the host the failed request went to (the registry, or ECR's S3 bucket for the layers), else the image's registry
+      const host = failure ? (failure.host ?? registryOf(failure.image)) : region ? registryOf(defaultPauseImage(region)) : undefined;
       if (host === undefined) return { status: 'ok', detail: "no image pull failed in the kubelet's journal" };
       const endpoint = parseEndpoint(`https://${host}`);
       const envBudget = Math.max(1, Math.min(SERVICE_ENVIRONMENT_TIMEOUT_MS, ctx.remainingMs() - 500));
