@@ -108,6 +108,9 @@ export function failingNodeAgents(pods: PodObject[]): FailingAgent[] {
 /** What to look at for a failing node agent, by what it is. */
 export function agentHint(agent: FailingAgent): string {
   const [namespace, name] = agent.pod.split('/');
+  if (agent.reason === 'ErrImagePull' || agent.reason === 'ImagePullBackOff') {
+    return `${agent.pod} cannot get the image of ${agent.container} (${agent.reason}): the registry line dials the registry of the kubelet's failed pull as containerd does; \`kubectl -n ${namespace} describe pod ${name}\` names the image and the registry's answer`;
+  }
   if (agent.reason !== 'CrashLoopBackOff') {
     return `${agent.pod} cannot start ${agent.container} (${agent.reason}): \`kubectl -n ${namespace} describe pod ${name}\` names the image or the missing ConfigMap or Secret`;
   }

@@ -218,6 +218,9 @@ describe('failingNodeAgents', () => {
     expect(agentHint(awsNode!)).toContain('`kubectl -n kube-system logs aws-node-x1 -c aws-node --previous`');
     expect(agentHint(awsNode!)).toContain('/var/log/aws-routed-eni/ipamd.log');
     expect(agentHint(csi!)).toContain('`kubectl -n kube-system describe pod ebs-csi-node-e3`');
+    expect(agentHint(csi!)).toMatch(
+      /^kube-system\/ebs-csi-node-e3 cannot get the image of node-driver-registrar \(ImagePullBackOff\): the registry line dials/,
+    );
   });
 
   it("keeps CoreDNS, the cluster's DNS, and points a crash loop at the pod-dns line", () => {
