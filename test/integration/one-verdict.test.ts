@@ -257,6 +257,18 @@ describe('the numbered disagreements, each settled', () => {
     expect(JSON.parse(readFileSync(join(out, 'etc/kubernetes/kubelet/config.json'), 'utf8')).maxPods).toBe(29);
   });
 
+  it('warns alike in config check and render when the kubelet alone gets a proxy, and writes it for the kubelet alone', async () => {
+    const { check, render, out } = await checkAndRender(
+      ud(`${complete}  instance:\n    environment:\n      kubelet:\n        HTTPS_PROXY: http://proxy.corp:3128\n`),
+    );
+    expect(check.exitCode, check.stderr).toBe(0);
+    const line = check.stdout.split('\n').find((l) => l.startsWith('warning: spec.instance.environment.kubelet.HTTPS_PROXY: '));
+    expect(line, check.stdout).toContain("containerd, which pulls the node's images, gets no HTTPS_PROXY");
+    expect(render.exitCode, render.stderr).toBe(0);
+    expect(render.stdout.split('\n')).toContain(`warning ${line!.slice('warning: '.length)}`);
+    expect(readFileSync(join(out, 'etc/systemd/system/kubelet.service.d/environment.conf'), 'utf8')).toContain('HTTPS_PROXY=http://proxy.corp:3128');
+  });
+
   it('warns alike in config check and render when a --max-pods flag overrides kubelet.config.maxPods', async () => {
     const { check, render, out } = await checkAndRender(
       ud(

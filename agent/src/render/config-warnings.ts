@@ -1,7 +1,7 @@
 import type { NodeConfig } from '../api/schema.js';
 import { kubeletFlagWarnings, maxPodsFlag } from '../api/kubelet-flags.js';
 import { containerdConfigWarnings } from './containerd-config.js';
-import { imdsProxyWarnings } from './kubelet-proxy.js';
+import { imdsProxyWarnings, pullProxyWarnings } from './kubelet-proxy.js';
 import { maxPodsFlagOverrides } from './max-pods.js';
 import { gateDefaultWarnings } from '../api/kubelet-config-rules.js';
 import { gateVersionWarnings, withoutAbsentGates } from '../api/kubelet-feature-gates.js';
@@ -21,6 +21,7 @@ export function configWarnings(config: NodeConfig): string[] {
     ...maxPodsFlagOverrides(maxPodsFlag(kubelet?.flags), kubelet?.config?.maxPods, kubelet?.maxPodsExpression !== undefined),
     ...kubeletFlagWarnings(kubelet?.flags, kubelet?.config),
     ...imdsProxyWarnings(config),
+    ...pullProxyWarnings(config),
   ];
 }
 

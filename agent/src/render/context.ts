@@ -1,5 +1,5 @@
 import type { ResolvedNodeConfig } from '../api/schema.js';
-import { imdsProxyWarnings } from './kubelet-proxy.js';
+import { imdsProxyWarnings, pullProxyWarnings } from './kubelet-proxy.js';
 import { AGENT_EVICTION_HARD, kubeletFlagWarnings } from '../api/kubelet-flags.js';
 import { type ParsedConfig, parseResolvedConfig } from '../api/validate.js';
 import { InputError } from '../errors.js';
@@ -117,6 +117,7 @@ export function buildContext(config: ResolvedNodeConfig, facts: Facts, options: 
       ...decision.warnings,
       ...kubeletFlagWarnings(spec.kubelet?.flags, spec.kubelet?.config),
       ...imdsProxyWarnings(config, facts.instance),
+      ...pullProxyWarnings(config),
       ...kubeletVersionWarnings(config, kubelet),
       ...memory.warnings,
       ...(fastPull.warning ? [fastPull.warning] : []),

@@ -3,7 +3,7 @@ import { DEFAULT_ENVIRONMENT_KEY, instanceEnvironments } from '../api/validate.j
 import type { NodeConfig } from '../api/schema.js';
 import { DEFAULT_IMDS_ENDPOINT, IMDS_ENDPOINT_VARIABLE, IMDS_MODE_VARIABLE, IPV6_IMDS_ENDPOINT } from '../aws/imds.js';
 import { noProxyCovers, proxySettings } from '../aws/proxy.js';
-import { KUBELET_UNIT } from './paths.js';
+import { CONTAINERD_UNIT, KUBELET_UNIT } from './paths.js';
 
 /*
  * Which proxy the kubelet and the programs it runs use, by Go's rules: HTTPS_PROXY for https
@@ -103,5 +103,23 @@ export function imdsProxyWarnings(config: NodeConfig, facts: { imdsOverIpv6?: bo
   const where = added ? `${through.endpoint} (the IPv6 mode the agent gives the kubelet, as IMDS answered there alone)` : through.endpoint;
   return [
     `spec.instance.environment.${keyOf[through.variable]}.${through.variable}: the kubelet's credential helpers (aws-iam-authenticator, ecr-credential-provider) ask IMDS at ${where} for the instance role's credentials through this proxy, as NO_PROXY does not name ${host}; a proxy cannot reach this instance's IMDS, so the kubelet gets no API token and the node does not join (add ${host} to NO_PROXY)`,
+  ];
+}
+
+/**
+ * containerd, not the kubelet, pulls the node's images, with its own environment. A proxy the
+ * user data gives the kubelet alone (its own key, not `default`) gets the node its API token
+ * while containerd dials the registries directly: from a subnet without a NAT gateway or ECR
+ * endpoints, the VPC CNI's image never arrives and the node stays NotReady. Warned, not refused:
+ * a VPC with ECR endpoints pulls fine so.
+ */
+export function pullProxyWarnings(config: NodeConfig): string[] {
+  const kubelet = userDataEnvironment(config, KUBELET_UNIT);
+  const variable = ['HTTPS_PROXY', 'https_proxy'].find((name) => kubelet.env[name]);
+  if (variable === undefined || kubelet.keyOf[variable] === DEFAULT_ENVIRONMENT_KEY) return [];
+  const containerd = userDataEnvironment(config, CONTAINERD_UNIT).env;
+  if (containerd.HTTPS_PROXY || containerd.https_proxy) return [];
+  return [
+    `spec.instance.environment.${kubelet.keyOf[variable]}.${variable}: the kubelet's alone; containerd, which pulls the node's images, gets no HTTPS_PROXY and dials registries (ECR, for the VPC CNI's image) directly, which from a subnet without a NAT gateway or ECR endpoints leaves the node NotReady (set the proxy in spec.instance.environment.default for every service, or for containerd too)`,
   ];
 }

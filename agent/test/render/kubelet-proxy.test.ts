@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { imdsProxyWarnings, imdsThroughProxy, neverProxied } from '../../src/render/kubelet-proxy.js';
+import { imdsProxyWarnings, imdsThroughProxy, neverProxied, pullProxyWarnings } from '../../src/render/kubelet-proxy.js';
 import { configWarnings } from '../../src/render/config-warnings.js';
 import { render } from '../../src/render/index.js';
 import type { NodeConfig } from '../../src/api/schema.js';
@@ -101,6 +101,35 @@ describe('one warning for every reader', () => {
     expect(plan.warnings).toContain(warning);
     expect(configWarnings(resolved)).toContain(warning);
     expect(plan.files.some((f) => f.content.includes('HTTP_PROXY'))).toBe(true);
+  });
+});
+
+describe('a proxy for the kubelet alone, while containerd pulls the images', () => {
+  it('warns, naming the key, when the kubelet gets HTTPS_PROXY of its own and containerd none', () => {
+    expect(pullProxyWarnings(config({ kubelet: { HTTPS_PROXY: 'http://p:3128', NO_PROXY: '169.254.169.254' } }))).toEqual([
+      "spec.instance.environment.kubelet.HTTPS_PROXY: the kubelet's alone; containerd, which pulls the node's images, gets no HTTPS_PROXY and dials registries (ECR, for the VPC CNI's image) directly, which from a subnet without a NAT gateway or ECR endpoints leaves the node NotReady (set the proxy in spec.instance.environment.default for every service, or for containerd too)",
+    ]);
+    expect(pullProxyWarnings(config({ 'kubelet.service': { https_proxy: 'http://p:3128' } }))[0]).toMatch(
+      /^spec\.instance\.environment\.kubelet\.service\.https_proxy: /,
+    );
+  });
+
+  it("stays quiet when containerd gets a proxy too (every service's or its own), or the kubelet none of its own", () => {
+    expect(pullProxyWarnings(config({ default: { HTTPS_PROXY: 'http://p:3128' } }))).toEqual([]);
+    expect(pullProxyWarnings(config({ default: { HTTPS_PROXY: 'http://p:3128' }, kubelet: { HTTPS_PROXY: 'http://q:3128' } }))).toEqual([]);
+    expect(pullProxyWarnings(config({ kubelet: { HTTPS_PROXY: 'http://p:3128' }, containerd: { HTTPS_PROXY: 'http://p:3128' } }))).toEqual([]);
+    expect(pullProxyWarnings(config({ kubelet: { HTTPS_PROXY: 'http://p:3128' }, 'containerd.service': { https_proxy: 'http://p:3128' } }))).toEqual([]);
+    expect(pullProxyWarnings(config({ kubelet: { HTTP_PROXY: 'http://p:3128' } }))).toEqual([]);
+    expect(pullProxyWarnings(config({}))).toEqual([]);
+  });
+
+  it('render and configWarnings give the same line', async () => {
+    const ca = (await createTestCa()).certBase64;
+    const resolved = baseConfig(ca, { instance: { environment: { kubelet: { HTTPS_PROXY: 'http://proxy.corp:3128' } } } });
+    const [warning] = pullProxyWarnings(resolved);
+    expect(warning).toBeDefined();
+    expect(render(resolved, baseFacts()).warnings).toContain(warning);
+    expect(configWarnings(resolved)).toContain(warning);
   });
 });
 
