@@ -8,8 +8,9 @@ import { listen } from '../emulators/listen.js';
  * target and records each one, so a test sees which of the agent's connections went through it.
  * Plain (absolute-URI) requests are refused with 405 and recorded too: the agent must tunnel.
  * `hosts` maps target names to the addresses the proxy dials (its own DNS, which a private
- * endpoint's name may need); `refuse` makes it answer every CONNECT with a status instead, as a
- * proxy whose allowlist lacks the target (403) or that wants credentials (407). With `tls` it
+ * endpoint's name may need), or to "address:port" (IPv6 in brackets) to send the tunnel to
+ * another port too; `refuse` makes it answer every CONNECT with a status instead, as a proxy
+ * whose allowlist lacks the target (403) or that wants credentials (407). With `tls` it
  * speaks TLS to its clients (an `https://` proxy URL), with that certificate.
  */
 export interface ProxyRequest {
@@ -47,8 +48,11 @@ export async function startConnectProxy(options: { hosts?: Record<string, string
       return;
     }
     const [name, port] = [target.slice(0, target.lastIndexOf(':')).replace(/^\[|\]$/g, ''), Number(target.slice(target.lastIndexOf(':') + 1))];
-    const host = options.hosts?.[name] ?? name;
-    const upstream = net.connect(port, host, () => {
+    // a mapped "address:port" sends the tunnel to that port too (a name served at 443 on a loopback port)
+    const mapped = options.hosts?.[name];
+    const at = mapped === undefined ? undefined : /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(mapped);
+    const host = at ? at[1]!.replace(/^\[|\]$/g, '') : (mapped ?? name);
+    const upstream = net.connect(at ? Number(at[2]) : port, host, () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (head.length > 0) upstream.write(head);
       upstream.pipe(client);

@@ -19,6 +19,9 @@ import type { DoctorDeps } from '../../src/doctor/types.js';
 const REGISTRY = 'registry.corp.example';
 const ECR = '602401143452.dkr.ecr.us-west-2.amazonaws.com';
 const BUNDLE = '/etc/pki/tls/certs/ca-bundle.crt';
+/** a private ECR registry and the API its tokens come from, served by the loopback TLS server through the proxy double */
+const PRIVATE_ECR = '111122223333.dkr.ecr.eu-west-1.amazonaws.com';
+const ECR_API = 'api.ecr.eu-west-1.amazonaws.com';
 
 function config(environment?: Record<string, Record<string, string>>): ConfigValue {
   const cluster = { name: 'c', apiServerEndpoint: 'https://abcdef.gr7.us-west-2.eks.amazonaws.com', certificateAuthority: 'eA==', cidr: '10.100.0.0/16' };
@@ -87,11 +90,11 @@ let proxy: ConnectProxy;
 
 beforeAll(async () => {
   [ca, otherCa] = await Promise.all([createTestCa({ commonName: 'registry-ca' }), createTestCa({ commonName: 'inspecting-proxy-ca' })]);
-  const cert = await issueServerCert(ca, { commonName: REGISTRY, sans: [`DNS:${REGISTRY}`] });
+  const cert = await issueServerCert(ca, { commonName: REGISTRY, sans: [`DNS:${REGISTRY}`, `DNS:${PRIVATE_ECR}`, `DNS:${ECR_API}`] });
   server = tls.createServer({ cert: cert.certPem, key: cert.keyPem }, (socket) => socket.end());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as net.AddressInfo).port;
-  proxy = await startConnectProxy({ hosts: { [REGISTRY]: '127.0.0.1' } });
+  proxy = await startConnectProxy({ hosts: { [REGISTRY]: '127.0.0.1', [PRIVATE_ECR]: `127.0.0.1:${port}`, [ECR_API]: `127.0.0.1:${port}` } });
 });
 
 afterAll(async () => {
@@ -240,7 +243,7 @@ describe("the registry line dials the failed pull's registry as containerd does"
           ),
         ),
       });
-      expect(refused.r.hint).toContain("allow the registry's host on the proxy");
+      expect(refused.r.hint).toContain('allow that host on the proxy');
     } finally {
       proxy.refuse(undefined);
     }
@@ -262,6 +265,37 @@ describe("the registry line dials the failed pull's registry as containerd does"
       detail: expect.stringMatching(new RegExp(`; TCP connect to ${blobs} \\(127\\.0\\.0\\.1\\) failed: .*ECONNREFUSED`)),
     });
     expect(asked).toEqual(['layers.corp.example']);
+  });
+
+  it("an ECR pull refused for want of a token: the kubelet's credential provider must reach ECR's API with the kubelet's environment", async () => {
+    const image = `${PRIVATE_ECR}/team/app:1.0`;
+    const refused = pullLine(
+      image,
+      `failed to resolve reference \\"${image}\\": pulling from host ${PRIVATE_ECR} failed with status code [manifests 1.0]: 401 Unauthorized`,
+    );
+    const through = env({ HTTPS_PROXY: proxy.url });
+    const before = proxy.requests.length;
+    const reached = await registry({ journal: [refused], files: trusted(), units: { 'containerd.service': through, 'kubelet.service': through } });
+    expect(reached.r).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(
+        new RegExp(
+          `; containerd reaches ${PRIVATE_ECR} through the proxy .* now, TLS verified, and the kubelet's ecr-credential-provider reaches ${ECR_API} through the proxy 127\\.0\\.0\\.1:${proxy.port} \\(HTTPS_PROXY in the kubelet's environment\\)$`,
+        ),
+      ),
+    });
+    expect(reached.r.hint).toContain('AmazonEC2ContainerRegistryPullOnly');
+    expect(proxy.requests.slice(before).map((q) => q.target)).toEqual([`${PRIVATE_ECR}:443`, `${ECR_API}:443`]);
+    // the proxy for containerd alone: the credential provider dials the API itself, and the node cannot resolve it
+    const direct = await registry({ journal: [refused], files: trusted(), units: { 'containerd.service': through, 'kubelet.service': env({}) } });
+    expect(direct.r).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(
+        new RegExp(`, but the kubelet's ecr-credential-provider cannot reach ${ECR_API}: ${ECR_API} does not resolve on the node: .*ENOTFOUND`),
+      ),
+    });
+    expect(direct.r.hint).toContain('com.amazonaws.eu-west-1.ecr.api VPC endpoint beside ecr.dkr');
+    expect(direct.asked).toEqual([ECR_API]);
   });
 
   it('a pull refused for credentials: reached, and the hint is the credentials one', async () => {

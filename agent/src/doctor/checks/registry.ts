@@ -9,7 +9,7 @@ import type { Check, CheckContext } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
 import { PULL_JOURNAL_LINES } from './apiserver.js';
 import type { ConfigValue } from './config.js';
-import { WRONG_CA, proxyIn, proxyTlsFailure, systemRoots, unitEnvironment, unitProxy } from './endpoint.js';
+import { WRONG_CA, proxyIn, proxyTlsFailure, systemRoots, unitEnvironment } from './endpoint.js';
 
 /*
  * containerd, not the kubelet, pulls the images, with its own environment: a proxy given to the
@@ -27,6 +27,15 @@ const CONTAINERD_UNIT = 'containerd.service';
 
 /** The causes a dial can confirm or clear: the others (credentials, a missing image) are the registry's answer, not the network's. */
 const NETWORK_CAUSES: ReadonlySet<PullCause> = new Set(['network', 'proxy', 'tls']);
+
+/** Who asks ECR's API for the token of an ECR pull: a plugin the kubelet runs, with the kubelet's environment. */
+const CREDENTIAL_PROVIDER = "the kubelet's ecr-credential-provider";
+
+/** The ECR API an ECR registry's tokens come from (`api.ecr.<region>.<suffix>`), or undefined for another registry. */
+function ecrApiHost(host: string): { host: string; region: string } | undefined {
+  const m = /^\d{12}\.dkr\.ecr\.([a-z0-9-]+)\.([a-z0-9.-]+?)(?::443)?$/.exec(host);
+  return m ? { host: `api.ecr.${m[1]}.${m[2]}`, region: m[1]! } : undefined;
+}
 
 const way = (proxy: HttpProxy | undefined): string => (proxy ? `through the proxy ${proxy.shown} (${proxy.from})` : 'directly');
 
@@ -50,11 +59,11 @@ export function registryCheck(deps: DoctorDeps): Check {
       if (host === undefined) return { status: 'ok', detail: "no image pull failed in the kubelet's journal" };
       const endpoint = parseEndpoint(`https://${host}`);
       const envBudget = Math.max(1, Math.min(SERVICE_ENVIRONMENT_TIMEOUT_MS, ctx.remainingMs() - 500));
-      const [containerdEnv, kubelet] = await Promise.all([
+      const [containerdEnv, kubeletEnv] = await Promise.all([
         unitEnvironment(deps, cfg, CONTAINERD_UNIT, envBudget),
-        unitProxy(deps, cfg, KUBELET_UNIT, endpoint, envBudget),
+        unitEnvironment(deps, cfg, KUBELET_UNIT, envBudget),
       ]);
-      const containerd = await proxyIn(deps, containerdEnv, endpoint);
+      const [containerd, kubelet] = await Promise.all([proxyIn(deps, containerdEnv, endpoint), proxyIn(deps, kubeletEnv, endpoint)]);
       // the classic slip: a proxy for the kubelet alone, so its token calls go out and containerd's pulls do not
       const kubeletOnly =
         kubelet && !containerd
@@ -65,12 +74,33 @@ export function registryCheck(deps: DoctorDeps): Check {
         return kubeletOnly ? { status: 'warn', detail, hint: kubeletOnly } : { status: 'ok', detail };
       }
       const failed = `the kubelet's journal shows the pull of ${failure.image} failing (${failure.reason})`;
-      const outcome = await dialRegistry(deps, ctx, endpoint, containerd, containerdEnv.env);
+      const outcome = await dialAs('containerd', deps, ctx, endpoint, containerd, containerdEnv.env);
       if (outcome) {
         const hint = kubeletOnly ? `${kubeletOnly}; ${outcome.hint}` : outcome.hint;
         return { status: 'fail', detail: `${failed}; ${outcome.detail}`, ...(hint ? { hint } : {}) };
       }
       const reached = `containerd reaches ${host} ${way(containerd)} now, TLS verified`;
+      // an ECR pull refused for want of a token: the kubelet's credential provider asks ECR's API for it
+      const api = failure.cause === 'credentials' ? ecrApiHost(host) : undefined;
+      if (api) {
+        const apiEndpoint = parseEndpoint(`https://${api.host}`);
+        const apiProxy = await proxyIn(deps, kubeletEnv, apiEndpoint);
+        const unreached = await dialAs(CREDENTIAL_PROVIDER, deps, ctx, apiEndpoint, apiProxy, kubeletEnv.env);
+        if (unreached) {
+          const endpointHint = `${CREDENTIAL_PROVIDER} gets the pull's token from ${api.host} with the kubelet's environment: from private subnets the node needs the com.amazonaws.${api.region}.ecr.api VPC endpoint beside ecr.dkr (or a NAT gateway, or a proxy in the kubelet's environment)`;
+          const hint = unreached.step === 'tcp' || unreached.step === 'dns' ? endpointHint : unreached.hint;
+          return {
+            status: 'fail',
+            detail: `${failed}; ${reached}, but ${CREDENTIAL_PROVIDER} cannot reach ${api.host}: ${unreached.detail}`,
+            ...(hint ? { hint } : {}),
+          };
+        }
+        return {
+          status: 'warn',
+          detail: `${failed}; ${reached}, and ${CREDENTIAL_PROVIDER} reaches ${api.host} ${way(apiProxy)}`,
+          hint: reachedHint(failure, host),
+        };
+      }
       return { status: 'warn', detail: `${failed}; ${reached}`, hint: reachedHint(failure, host) };
     },
   };
@@ -86,19 +116,27 @@ function reachedHint(failure: PullFailure, host: string): string {
   return `the failure may have passed (a route, endpoint or proxy changed since): \`crictl pull ${failure.image}\` tries again as containerd does${layers}`;
 }
 
+/** A dial that did not reach its host: the step that failed, as a line's detail and hint. */
+interface DialFailure {
+  step: 'dns' | 'tcp' | 'proxy' | 'tls';
+  detail: string;
+  hint?: string;
+}
+
 /**
- * Dials the registry as containerd does: through its proxy (the node resolves the proxy's name,
- * the proxy the registry's) or directly, then TLS against the system's CA bundle (SSL_CERT_FILE's
- * when containerd's environment names one). Undefined when the handshake verified; else the
- * failed step as a line's detail and hint.
+ * Dials an HTTPS host as a Go program (`who`: containerd, the kubelet's credential provider) with
+ * this environment does: through its proxy (the node resolves the proxy's name, the proxy the
+ * host's) or directly, then TLS against the roots Go reads (checks/endpoint.ts systemRoots).
+ * Undefined when the handshake verified.
  */
-async function dialRegistry(
+async function dialAs(
+  who: string,
   deps: DoctorDeps,
   ctx: CheckContext,
   endpoint: Endpoint,
   proxy: HttpProxy | undefined,
   env: Record<string, string>,
-): Promise<{ detail: string; hint?: string } | undefined> {
+): Promise<DialFailure | undefined> {
   const budget = (): number => Math.max(1, ctx.remainingMs() - 200);
   const host = proxy ? proxy.host : endpoint.host;
   const target = `${net.isIPv6(endpoint.host) ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
@@ -110,9 +148,10 @@ async function dialRegistry(
       address = addresses[0]!;
     } catch (err) {
       return {
+        step: 'dns',
         detail: `${proxy ? `the proxy's name ${host} (${proxy.from})` : host} does not resolve on the node: ${describeCause(err)}`,
         hint: proxy
-          ? `containerd reaches the registry only through that proxy: check its name in ${proxy.from}`
+          ? `${who} reaches ${endpoint.host} only through that proxy: check its name in ${proxy.from}`
           : `the node's resolver (the VPC's) must answer for ${host}: a VPC endpoint's private DNS, or the VPC's DNS resolution and host names turned on`,
       };
     }
@@ -123,8 +162,8 @@ async function dialRegistry(
     else await tcpConnect(address, endpoint.port, budget(), ctx.signal);
   } catch (err) {
     return proxy
-      ? tunnelFailure(proxy, target, err)
-      : { detail: `TCP connect to ${target} (${address}) failed: ${describeCause(err)}`, hint: registryHint(endpoint.host, 'network') };
+      ? { step: 'proxy', ...tunnelFailure(who, proxy, target, err) }
+      : { step: 'tcp', detail: `TCP connect to ${target} (${address}) failed: ${describeCause(err)}`, hint: registryHint(endpoint.host, 'network') };
   }
   const roots = await systemRoots(deps, env);
   try {
@@ -135,23 +174,29 @@ async function dialRegistry(
     const trusted = roots ? roots.from : 'the roots Node bundles (no system CA bundle could be read)';
     if (WRONG_CA.has(code)) {
       return {
+        step: 'tls',
         detail: `the certificate presented for ${endpoint.host} is not signed by an authority in ${trusted} (${code})`,
         hint: registryHint(endpoint.host, 'tls'),
       };
     }
     if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
       return {
+        step: 'tls',
         detail: `the certificate presented for ${endpoint.host} does not name it: ${describeCause(err)}`,
         hint: `something answers in ${endpoint.host}'s place: a TLS-inspecting proxy or firewall, or a DNS answer that sends the node elsewhere`,
       };
     }
-    return { detail: `TLS handshake with ${endpoint.host} ${way(proxy)} failed: ${describeCause(err)}`, hint: registryHint(endpoint.host, 'network') };
+    return {
+      step: 'tls',
+      detail: `TLS handshake with ${endpoint.host} ${way(proxy)} failed: ${describeCause(err)}`,
+      hint: registryHint(endpoint.host, 'network'),
+    };
   }
 }
 
-/** Why containerd's proxy opens no tunnel to the registry. */
-function tunnelFailure(proxy: HttpProxy, target: string, err: unknown): { detail: string; hint?: string } {
-  const own = proxyTlsFailure(proxy, err, 'containerd', 'the registry');
+/** Why the proxy `who` goes through opens no tunnel to the target. */
+function tunnelFailure(who: string, proxy: HttpProxy, target: string, err: unknown): { detail: string; hint?: string } {
+  const own = proxyTlsFailure(proxy, err, who, target);
   if (own) return { detail: own.detail, ...(own.hint ? { hint: own.hint } : {}) };
   const named = `the proxy ${proxy.shown} (${proxy.from})`;
   if (err instanceof ProxyRefusal) {
@@ -159,15 +204,18 @@ function tunnelFailure(proxy: HttpProxy, target: string, err: unknown): { detail
     if (err.status === 407)
       return {
         detail,
-        hint: `the proxy wants credentials, which containerd sends only from the proxy URL: give them in ${proxy.from} (http://user:password@host:port)`,
+        hint: `the proxy wants credentials, which ${who} sends only from the proxy URL: give them in ${proxy.from} (http://user:password@host:port)`,
       };
     if (err.status >= 500) return { detail, hint: `the proxy could not reach ${target} itself: its DNS, routes or security groups` };
-    return { detail, hint: `the proxy does not let the node through to ${target}: allow the registry's host on the proxy (for ECR, its S3 layer host too)` };
+    return {
+      detail,
+      hint: `the proxy does not let the node through to ${target}: allow that host on the proxy (for ECR, its API, registry and S3 layer hosts)`,
+    };
   }
   if (err instanceof StepTimeout)
     return { detail: `${named} opened no tunnel to ${target}: ${err.message}`, hint: `the proxy took the connection but did not connect onward in time` };
   return {
     detail: `CONNECT ${target} through ${named} failed: ${describeCause(err)}`,
-    hint: `containerd reaches the registry only through that proxy: check its address in ${proxy.from} and that it takes the node's connections`,
+    hint: `${who} reaches ${target} only through that proxy: check its address in ${proxy.from} and that it takes the node's connections`,
   };
 }
