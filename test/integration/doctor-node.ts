@@ -190,6 +190,10 @@ export function useDoctorNode(): void {
     await rm(join(root, 'var/log/aws-routed-eni'), { recursive: true, force: true });
     api.pods.length = 0;
     api.csrs.clear();
+    // the kernel forwarding IPv4, as the image's sysctl file sets it; a case's hardening files go
+    await mkdir(join(root, 'proc/sys/net/ipv4'), { recursive: true });
+    await writeFile(join(root, 'proc/sys/net/ipv4/ip_forward'), '1\n');
+    await rm(join(root, 'etc/sysctl.d'), { recursive: true, force: true });
     // the nameservers the kubelet hands pods, as DHCP writes them on an EC2 instance
     await rm(join(root, 'etc/resolv.conf'), { force: true });
     await writeFile(join(root, 'etc/resolv.conf'), 'nameserver 169.254.169.253\nsearch us-west-2.compute.internal\n');

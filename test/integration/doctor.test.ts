@@ -89,7 +89,7 @@ describe('doctor on a healthy node', () => {
     expect(r.by('auth').detail).toContain('system:nodes');
     expect(r.by('registration').detail).toBe(`Node ${NODE} is Ready`);
     expect(r.by('kubelet-version').detail).toBe('kubelet v1.33.1 with API server v1.33.1-eks-fake: within the version skew policy');
-    expect(r.by('forward-policy').detail).toBe('iptables FORWARD policy ACCEPT, 1 rule(s) in the chain');
+    expect(r.by('forward-policy').detail).toBe('iptables FORWARD policy ACCEPT, 1 rule(s) in the chain; the kernel forwards IPv4 (net.ipv4.ip_forward = 1)');
     // the token came from the authenticator double through the kubeconfig's exec plugin
     expect(api.requests.some((q) => q.path === '/apis/authentication.k8s.io/v1/selfsubjectreviews' && q.tokenKind === 'k8s-aws-v1.')).toBe(true);
     expect(sts.requests.at(-1)).toMatchObject({ action: 'GetCallerIdentity', status: 200, accessKeyId: 'ASIAEMULATEDIMDS0001', sessionToken: true });
@@ -584,7 +584,32 @@ describe('doctor names the cause of each join failure', () => {
     const bundle = join(work, 'forward-unread.tar.gz');
     await doctor(['--bundle', bundle], { IPTABLES_DOUBLE_FAIL: 'Permission denied (you must be root)' });
     const { stdout: chain } = await run('tar', ['-xzOf', bundle, 'eks-node-doctor/iptables/FORWARD']);
-    expect(chain).toBe('not read: warn: cannot read the iptables FORWARD policy: iptables -S FORWARD: exit 4: Permission denied (you must be root)\n');
+    expect(chain).toBe(
+      'not read: warn: cannot read the iptables FORWARD policy: iptables -S FORWARD: exit 4: Permission denied (you must be root); the kernel forwards IPv4 (net.ipv4.ip_forward = 1)\n',
+    );
+  });
+
+  it('IPv4 forwarding off (a hardening baseline): forward-policy fails, naming the sysctl file that wins, or a change after boot', async () => {
+    const sysctl = join(root, 'etc/sysctl.d');
+    await mkdir(sysctl, { recursive: true });
+    await writeFile(join(sysctl, '99-eks-node.conf'), '# the image\nnet.ipv4.ip_forward = 1\n');
+    // a CIS script appends to /etc/sysctl.conf, which 99-sysctl.conf links: after the image's file by name
+    await writeFile(join(sysctl, '99-sysctl.conf'), '# CIS 3.1.1\nnet/ipv4/ip_forward=0\n');
+    await writeFile(join(root, 'proc/sys/net/ipv4/ip_forward'), '0\n');
+    const r = await doctorJson();
+    expect(r.by('forward-policy'), r.stdout).toMatchObject({
+      status: 'fail',
+      detail:
+        'the kernel does not forward IPv4 (net.ipv4.ip_forward = 0, set to 0 by /etc/sysctl.d/99-sysctl.conf, which systemd-sysctl applies last of the sysctl files); iptables FORWARD policy ACCEPT, 1 rule(s) in the chain',
+    });
+    expect(r.by('forward-policy').hint).toContain('take the setting out of /etc/sysctl.d/99-sysctl.conf');
+    expect(r.exitCode).toBe(1);
+    // the files all say 1: something turned it off since boot
+    await rm(join(sysctl, '99-sysctl.conf'));
+    const later = await doctorJson();
+    expect(later.by('forward-policy').detail).toMatch(
+      /^the kernel does not forward IPv4 \(net\.ipv4\.ip_forward = 0, no sysctl file turns it off \(the last, \/etc\/sysctl\.d\/99-eks-node\.conf, sets 1\): a script or `sysctl -w` did, after boot\)/,
+    );
   });
 
   it("on an IPv6 cluster, ip6tables' FORWARD DROP fails forward-policy; the bundle keeps both chains", async () => {
@@ -606,7 +631,7 @@ describe('doctor names the cause of each join failure', () => {
     imds.setUserData(stringify(nodeConfig()));
     expect((await doctorJson([], { IP6TABLES_DOUBLE_FORWARD: 'DROP' })).by('forward-policy')).toMatchObject({
       status: 'ok',
-      detail: 'iptables FORWARD policy ACCEPT, 1 rule(s) in the chain',
+      detail: 'iptables FORWARD policy ACCEPT, 1 rule(s) in the chain; the kernel forwards IPv4 (net.ipv4.ip_forward = 1)',
     });
   });
 

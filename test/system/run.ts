@@ -434,7 +434,11 @@ async function checkJoined(checks: Checks, c: SystemCase, cloud: Cloud, vm: SshT
     const r = await ssh(vm, DOCTOR, DOCTOR_SSH_MS);
     expect(r.exitCode === 0, `doctor exited ${r.exitCode}:\n${r.stdout}${r.stderr}`);
     // read with the real iptables, as root: a warn here would mean the policy went unread
-    expect(/^ok +forward-policy +iptables FORWARD policy ACCEPT/m.test(r.stdout), `doctor's forward-policy line is not ok:\n${r.stdout}`);
+    // and the real /proc: the image's sysctl file turns IPv4 forwarding on
+    expect(
+      /^ok +forward-policy +iptables FORWARD policy ACCEPT, .*; the kernel forwards IPv4 \(net\.ipv4\.ip_forward = 1\)$/m.test(r.stdout),
+      `doctor's forward-policy line is not ok:\n${r.stdout}`,
+    );
     // the real cloud-init's result, read as the line reads it: the run phase waited for it
     expect(/^ok +cloud-init +finished without errors/m.test(r.stdout), `doctor's cloud-init line is not ok:\n${r.stdout}`);
     // the image's kubelet version (its version file, as the boot path reads it) against the API server's /version

@@ -9,7 +9,7 @@ import { buildBundle } from '../../src/doctor/bundle.js';
 import { type Reach, caCheck, droppedHint, tcpCheck } from '../../src/doctor/checks/endpoint.js';
 import { checkCertificateAuthority } from '../../src/api/cluster-values.js';
 import { imdsCheck } from '../../src/doctor/checks/imds.js';
-import { forwardCheck, forwardPolicy } from '../../src/doctor/checks/forward.js';
+import { forwardCheck, forwardPolicy, sysctlSetter } from '../../src/doctor/checks/forward.js';
 import { filesCheck } from '../../src/doctor/checks/files.js';
 import { environmentCheck } from '../../src/doctor/checks/environment.js';
 import { SERVING_CERT, servingCertCheck, servingCertPaths } from '../../src/doctor/checks/serving-cert.js';
@@ -482,6 +482,46 @@ describe('forward-policy check', () => {
     const v4 = userDataConfig('10.100.0.0/16');
     expect(await one(forwardCheck(fakeDeps({ forwardChain: chains('ACCEPT', 'DROP') })), { name: 'config', value: v4 })).toMatchObject({ status: 'ok' });
     expect(asked).toEqual(['ipv4']);
+  });
+
+  it('IPv4 forwarding off fails whatever the chain says, naming the sysctl file that wins at boot', async () => {
+    const files: Record<string, string> = {
+      '/proc/sys/net/ipv4/ip_forward': '0\n',
+      '/usr/lib/sysctl.d/50-default.conf': 'net.ipv4.ip_forward = 1\n',
+      '/usr/lib/sysctl.d/99-hardening.conf': '-net.ipv4.ip_forward = 0\n',
+      // the same name in /etc masks /usr/lib's: its 1 is the one applied, and 99-h sorts after 99-eks
+      '/etc/sysctl.d/99-hardening.conf': '; kept on\nnet.ipv4.ip_forward=1\n',
+      '/etc/sysctl.d/99-eks-node.conf': 'net.ipv4.ip_forward = 1\n',
+      '/etc/sysctl.d/60-cis.conf': '# CIS\nnet/ipv4/ip_forward = 0\nnet.ipv4.ip_forward_update_priority = 0\n',
+      '/etc/sysctl.d/README': 'net.ipv4.ip_forward = 0\n',
+    };
+    const dirs = (dir: string) => {
+      const names = Object.keys(files)
+        .filter((p) => p.startsWith(`${dir}/`))
+        .map((p) => p.slice(dir.length + 1));
+      return names.length > 0 ? names : undefined;
+    };
+    const deps = fakeDeps({
+      forwardChain: chain('ACCEPT'),
+      readFile: async (path: string) => (files[path] === undefined ? undefined : { content: Buffer.from(files[path]!), mode: 0o644 }),
+      listDir: async (dir: string) => dirs(dir),
+    });
+    expect(await sysctlSetter(deps, 'net.ipv4.ip_forward')).toEqual({ path: '/etc/sysctl.d/99-hardening.conf', value: '1' });
+    const r = await one(forwardCheck(deps));
+    expect(r).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(
+        /^the kernel does not forward IPv4 \(net\.ipv4\.ip_forward = 0, no sysctl file turns it off \(the last, \/etc\/sysctl\.d\/99-hardening\.conf, sets 1\): a script or `sysctl -w` did, after boot\); iptables FORWARD policy ACCEPT/,
+      ),
+    });
+    delete files['/etc/sysctl.d/99-hardening.conf'];
+    expect(await sysctlSetter(deps, 'net.ipv4.ip_forward')).toEqual({ path: '/usr/lib/sysctl.d/99-hardening.conf', value: '0' });
+    expect((await one(forwardCheck(deps))).hint).toContain('take the setting out of /usr/lib/sysctl.d/99-hardening.conf');
+    files['/proc/sys/net/ipv4/ip_forward'] = '1\n';
+    expect(await one(forwardCheck(deps))).toMatchObject({
+      status: 'ok',
+      detail: 'iptables FORWARD policy ACCEPT, 2 rule(s) in the chain; the kernel forwards IPv4 (net.ipv4.ip_forward = 1)',
+    });
   });
 
   it('an unreadable chain or one without a policy line warns: the policy is unknown, not wrong', async () => {

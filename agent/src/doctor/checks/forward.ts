@@ -37,6 +37,61 @@ async function suspect(deps: DoctorDeps, timeoutMs: number): Promise<string> {
   }
 }
 
+/** The kernel's switch for forwarding IPv4 packets between interfaces, as /proc shows it. */
+export const IP_FORWARD_PATH = '/proc/sys/net/ipv4/ip_forward';
+
+/** Where systemd-sysctl reads settings at boot, the first masking a file of the same name in the others. */
+const SYSCTL_DIRS = ['/etc/sysctl.d', '/run/sysctl.d', '/usr/local/lib/sysctl.d', '/usr/lib/sysctl.d'];
+
+/**
+ * The sysctl file whose setting of `key` (dotted) systemd-sysctl applies last at boot, with the
+ * value it gives: the `*.conf` files of SYSCTL_DIRS by name (a name in /etc masks the same name
+ * further down), each line `key = value` (`/` for `.` allowed, a leading `-` ignoring errors).
+ */
+export async function sysctlSetter(deps: DoctorDeps, key: string): Promise<{ path: string; value: string } | undefined> {
+  const files = new Map<string, string>();
+  for (const dir of SYSCTL_DIRS) {
+    const entries = await deps.listDir(dir).catch(() => undefined);
+    for (const name of entries ?? []) if (name.endsWith('.conf') && !files.has(name)) files.set(name, `${dir}/${name}`);
+  }
+  let last: { path: string; value: string } | undefined;
+  for (const name of [...files.keys()].sort()) {
+    const path = files.get(name)!;
+    const text = (await deps.readFile(path).catch(() => undefined))?.content.toString('utf8') ?? '';
+    for (const line of text.split('\n')) {
+      const m = /^\s*-?([^#;=\s][^=]*?)\s*=\s*(.*?)\s*$/.exec(line);
+      if (m && m[1]!.replaceAll('/', '.') === key) last = { path, value: m[2]! };
+    }
+  }
+  return last;
+}
+
+/**
+ * Whether the kernel forwards IPv4 (net.ipv4.ip_forward): pods' packets to other nodes, the VPC
+ * and Service addresses leave through this host, so with it off the node joins and shows Ready
+ * while its pods reach nothing beyond it. Hardening baselines (CIS, STIG) turn it off. Undefined
+ * when /proc cannot be read (a --root that is not a running node).
+ */
+async function kernelForwarding(deps: DoctorDeps): Promise<{ found: string; off?: string } | undefined> {
+  let value: string | undefined;
+  try {
+    value = (await deps.readFile(IP_FORWARD_PATH))?.content.toString('utf8').trim();
+  } catch {
+    value = undefined;
+  }
+  if (value === undefined || value === '') return undefined;
+  if (value === '1') return { found: 'the kernel forwards IPv4 (net.ipv4.ip_forward = 1)' };
+  const setter = await sysctlSetter(deps, 'net.ipv4.ip_forward');
+  const by =
+    setter && setter.value !== '1'
+      ? `set to ${setter.value} by ${setter.path}, which systemd-sysctl applies last of the sysctl files`
+      : `no sysctl file turns it off${setter ? ` (the last, ${setter.path}, sets ${setter.value})` : ''}: a script or \`sysctl -w\` did, after boot`;
+  return {
+    found: `the kernel does not forward IPv4 (net.ipv4.ip_forward = ${value}, ${by})`,
+    off: setter && setter.value !== '1' ? setter.path : 'a command after boot',
+  };
+}
+
 /** One family's chain as judged: the words for the report line, and the policy when there is one. */
 interface Judged {
   lines?: string[];
@@ -75,8 +130,19 @@ export function forwardCheck(deps: DoctorDeps): Check {
     timeoutHint: 'iptables waits for the xtables lock, which another process holds',
     async run(ctx) {
       const budget = () => Math.max(1, ctx.remainingMs() - 1_000);
+      const kernel = await kernelForwarding(deps);
       const ipv4 = await judgeChain(deps, 'ipv4', budget());
-      if (!ipv4.lines) return { status: 'warn', detail: ipv4.found, hint: 'run the doctor as root (sudo eks-node-agent doctor) on a node with iptables' };
+      if (kernel?.off) {
+        return {
+          status: 'fail',
+          detail: `${kernel.found}; ${ipv4.found}`,
+          ...(ipv4.lines ? { value: { lines: ipv4.lines } satisfies ForwardChain } : {}),
+          hint: `pods' packets to other nodes, the VPC and Service addresses are forwarded by this host, so they go nowhere (the node joins and shows Ready); a hardening baseline (CIS, STIG) often sets this: take the setting out of ${kernel.off} (the image sets 1 in /etc/sysctl.d/99-eks-node.conf) and run \`sysctl -w net.ipv4.ip_forward=1\``,
+        };
+      }
+      const kernelFound = kernel ? `; ${kernel.found}` : '';
+      if (!ipv4.lines)
+        return { status: 'warn', detail: `${ipv4.found}${kernelFound}`, hint: 'run the doctor as root (sudo eks-node-agent doctor) on a node with iptables' };
       const judged = [ipv4];
       // the cluster's family as the config line resolved it (none: IPv4, as before there was a config to say)
       if (serviceCidrFamily((await ctx.optional<ConfigValue>('config'))?.config.spec.cluster.cidr) === 'ipv6')
@@ -91,14 +157,19 @@ export function forwardCheck(deps: DoctorDeps): Check {
         return {
           status: 'fail',
           value,
-          detail: `${found}; ${await suspect(deps, Math.max(1, ctx.remainingMs() - 500))}`,
+          detail: `${found}; ${await suspect(deps, Math.max(1, ctx.remainingMs() - 500))}${kernelFound}`,
           hint: `pods on other nodes cannot open connections to pods on this node (their packets are forwarded here and dropped); \`systemctl restart ${FORWARD_UNIT}\` sets ACCEPT now and every kubelet restart sets it again; stop whatever sets ${policies}`,
         };
       }
       if (judged.some((j) => j.policy === undefined)) {
-        return { status: 'warn', detail: found, value, ...(ipv6 && !ipv6.lines ? { hint: 'run the doctor as root on a node with ip6tables' } : {}) };
+        return {
+          status: 'warn',
+          detail: `${found}${kernelFound}`,
+          value,
+          ...(ipv6 && !ipv6.lines ? { hint: 'run the doctor as root on a node with ip6tables' } : {}),
+        };
       }
-      return { status: 'ok', detail: found, value };
+      return { status: 'ok', detail: `${found}${kernelFound}`, value };
     },
   };
 }
