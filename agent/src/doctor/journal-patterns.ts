@@ -78,6 +78,12 @@ export const KUBELET_PATTERNS: JournalPattern[] = [
     hint: 'kubelet exits at start: swap is on, which the kubelet refuses by default: turn swap off in the image (`swapoff -a`, and no swap in /etc/fstab or a swap unit), or let the kubelet run with it: kubelet.config failSwapOn: false (and memorySwap.swapBehavior: NoSwap or LimitedSwap)',
   },
   {
+    // protectKernelDefaults: the kubelet stops when a kernel setting differs from the value it wants
+    id: 'kernel-defaults',
+    pattern: /invalid kernel flag: \S+, expected value: \S+, actual value/i,
+    hint: 'kubelet exits at start: kubelet.config protectKernelDefaults is true and a kernel setting differs from the value the kubelet wants (the line names both); the image sets them in /etc/sysctl.d/99-eks-node.conf, so a sysctl file applied after it (a hardening or tuning baseline: `sysctl --system` lists the order) or a command changed it: take that setting out, or leave protectKernelDefaults false',
+  },
+  {
     // the kubelet enforces a reservation only on a cgroup that exists; it creates none
     id: 'reserved-cgroup',
     pattern: /Failed to enforce (Kube|System) Reserved (Compressible )?Cgroup Limits on .*cgroup does not exist/i,

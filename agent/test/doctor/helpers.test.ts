@@ -99,6 +99,11 @@ describe('matchJournal', () => {
       'E1205 run.go:74] "command failed" err="failed to run Kubelet: running with swap on is not supported, please disable swap! or set --fail-swap-on flag to false. /proc/swaps contained: [Filename Type Size Used Priority /swapfile file 2097148 0 -2]"';
     expect(matchJournal([swap]).map((f) => f.id)).toEqual(['swap', 'failed-to-run']);
     expect(matchJournal([swap])[0]!.hint).toContain('failSwapOn: false');
+    // protectKernelDefaults against a tuned kernel, in the kubelet's wording (pkg/kubelet/cm)
+    const kernel =
+      'E1205 run.go:72] "command failed" err="failed to run Kubelet: [invalid kernel flag: vm/overcommit_memory, expected value: 1, actual value: 0, invalid kernel flag: kernel/panic, expected value: 10, actual value: 0]"';
+    expect(matchJournal([kernel]).map((f) => f.id)).toEqual(['kernel-defaults', 'failed-to-run']);
+    expect(matchJournal([kernel])[0]!.hint).toContain('protectKernelDefaults');
     // a flag the kubelet does not have (removed in 1.27), in the kubelet's wording (cmd/kubelet/app)
     const flagLine = 'E1205 run.go:72] "command failed" err="failed to parse kubelet flag: unknown flag: --container-runtime"';
     expect(matchJournal([flagLine])).toEqual([
