@@ -269,6 +269,17 @@ describe('the numbered disagreements, each settled', () => {
     expect(readFileSync(join(out, 'etc/systemd/system/kubelet.service.d/environment.conf'), 'utf8')).toContain('HTTPS_PROXY=http://proxy.corp:3128');
   });
 
+  it('calls a proxy URL Go reads otherwise an error in config check and a warning of the same words in render', async () => {
+    const { check, render } = await checkAndRender(
+      ud(`${complete}  instance:\n    environment:\n      default:\n        HTTPS_PROXY: "http//proxy.corp:3128"\n`),
+    );
+    expect(check.exitCode).toBe(1);
+    const [error] = errors(check.stderr);
+    expect(error).toMatch(/^spec\.instance\.environment\.default\.HTTPS_PROXY: has a path or query after the host, .* requests go to the host "http"/);
+    expect(render.exitCode, render.stderr).toBe(0);
+    expect(render.stdout.split('\n')).toContain(`warning ${error}`);
+  });
+
   it('warns alike in config check and render when a --max-pods flag overrides kubelet.config.maxPods', async () => {
     const { check, render, out } = await checkAndRender(
       ud(

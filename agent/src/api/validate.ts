@@ -403,5 +403,49 @@ export function advisoryProblems(config: NodeConfig): string[] {
       );
     }
   }
+  problems.push(...proxyUrlAdvisories(config));
+  return problems;
+}
+
+/** The characters Go's URL parser takes in a URL's user:password (RFC 3986's, with `@`); `%` starts an escape. */
+const GO_USERINFO = /^[A-Za-z0-9\-._:~!$&'()*+,;=%@]*$/;
+
+/**
+ * Proxy URLs the agent's own calls read one way and the kubelet and containerd (Go) another, or
+ * not at all: a character in the user:password that Go refuses (a space, a quote, a backslash:
+ * Go then sends no request through the proxy, so the node never joins, while the agent's calls
+ * get through), and a path, which every reader ignores (`http//proxy:3128`, a scheme without its
+ * colon, sends requests to a host named "http"). Advisory, as a boot goes on and writes the value
+ * as given. Every key's variables are judged (default's malformed URLs are errors above; a unit's,
+ * advised here). Values are never shown: they may hold passwords.
+ */
+function proxyUrlAdvisories(config: NodeConfig): string[] {
+  const problems: string[] = [];
+  for (const [key, variables] of Object.entries(config.spec?.instance?.environment ?? {})) {
+    for (const name of PROXY_VARIABLES) {
+      const value = variables?.[name]?.trim();
+      if (!value) continue;
+      const at = `spec.instance.environment.${key}.${name}`;
+      if (!isProxyUrl(value)) {
+        // default's is an error (collect); a unit's, advised
+        if (key !== DEFAULT_ENVIRONMENT_KEY) problems.push(`${at}: is not a proxy URL (expected e.g. "http://proxy.corp.example:3128")`);
+        continue;
+      }
+      const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
+      const authority = text.slice(text.indexOf('://') + 3).split(/[/?#]/, 1)[0]!;
+      const userinfo = authority.includes('@') ? authority.slice(0, authority.lastIndexOf('@')) : '';
+      if (!GO_USERINFO.test(userinfo)) {
+        problems.push(
+          `${at}: its user:password holds a character Go's URL parser refuses (a space, a quote, a backslash or another outside RFC 3986), so the kubelet and containerd send nothing through this proxy while the agent's own calls do (percent-encode it: %20 for a space, %22 for a quote)`,
+        );
+      }
+      const url = new URL(text);
+      if ((url.pathname !== '' && url.pathname !== '/') || url.search !== '') {
+        problems.push(
+          `${at}: has a path or query after the host, which every program ignores: requests go to the host ${show(url.hostname)}${/^https?$/i.test(url.hostname) ? ' (a scheme missing its colon, "http//"?)' : ''} (expected "http://host:port")`,
+        );
+      }
+    }
+  }
   return problems;
 }

@@ -281,6 +281,31 @@ describe('advisoryProblems', () => {
     expect(await validateNodeConfig(doc)).toEqual([]);
   });
 
+  it("advises against proxy URLs Go reads otherwise than the agent: a user:password it refuses, a path; a malformed one in a unit's key", async () => {
+    const doc = complete();
+    doc.spec!.instance = {
+      environment: {
+        default: { HTTPS_PROXY: 'http://user:pa ss@proxy.corp:3128', HTTP_PROXY: 'http//proxy.corp:3128', NO_PROXY: 'a b' },
+        kubelet: { https_proxy: 'http://user:p@ss!$(x)@proxy.corp:3128/', http_proxy: 'ftp://u:secret@x' },
+        containerd: { HTTPS_PROXY: 'proxy.corp:3128/squid?x=1', HTTP_PROXY: 'http://u:"q"@proxy.corp:3128' },
+      },
+    };
+    const advised = advisoryProblems(doc);
+    expect(advised).toEqual([
+      expect.stringMatching(
+        /^spec\.instance\.environment\.default\.HTTPS_PROXY: its user:password holds a character Go's URL parser refuses .*\(percent-encode it: %20 for a space/,
+      ),
+      'spec.instance.environment.default.HTTP_PROXY: has a path or query after the host, which every program ignores: requests go to the host "http" (a scheme missing its colon, "http//"?) (expected "http://host:port")',
+      'spec.instance.environment.kubelet.http_proxy: is not a proxy URL (expected e.g. "http://proxy.corp.example:3128")',
+      'spec.instance.environment.containerd.HTTPS_PROXY: has a path or query after the host, which every program ignores: requests go to the host "proxy.corp" (expected "http://host:port")',
+      expect.stringMatching(/^spec\.instance\.environment\.containerd\.HTTP_PROXY: its user:password holds a character Go's URL parser refuses/),
+    ]);
+    // the values may hold passwords: never shown
+    for (const line of advised) expect(line).not.toMatch(/pa ss|secret|"q"/);
+    // a boot goes on: none of them is an error
+    expect(await validateNodeConfig(doc)).toEqual([]);
+  });
+
   it('advises against a CA bundle named by a relative path, in the default environment only', async () => {
     const doc = complete();
     doc.spec!.instance = {
