@@ -422,6 +422,15 @@ const GO_USERINFO = /^[A-Za-z0-9\-._:~!$&'()*+,;=%@]*$/;
 function proxyUrlAdvisories(config: NodeConfig): string[] {
   const problems: string[] = [];
   for (const [key, variables] of Object.entries(config.spec?.instance?.environment ?? {})) {
+    for (const name of ['NO_PROXY', 'no_proxy']) {
+      // Go splits NO_PROXY at commas alone and trims each entry; the agent's own calls split at spaces too
+      const joined = (variables?.[name] ?? '').split(',').find((entry) => /\S\s+\S/.test(entry.trim()));
+      if (joined !== undefined) {
+        problems.push(
+          `spec.instance.environment.${key}.${name}: ${show(joined.trim())} is one entry to the kubelet and containerd, which split NO_PROXY at commas alone, so they match none of its names (separate them with commas)`,
+        );
+      }
+    }
     for (const name of PROXY_VARIABLES) {
       const value = variables?.[name]?.trim();
       if (!value) continue;

@@ -281,17 +281,18 @@ describe('advisoryProblems', () => {
     expect(await validateNodeConfig(doc)).toEqual([]);
   });
 
-  it("advises against proxy URLs Go reads otherwise than the agent: a user:password it refuses, a path; a malformed one in a unit's key", async () => {
+  it("advises against proxy settings Go reads otherwise than the agent: a user:password it refuses, a path, NO_PROXY split at spaces; a malformed URL in a unit's key", async () => {
     const doc = complete();
     doc.spec!.instance = {
       environment: {
-        default: { HTTPS_PROXY: 'http://user:pa ss@proxy.corp:3128', HTTP_PROXY: 'http//proxy.corp:3128', NO_PROXY: 'a b' },
+        default: { HTTPS_PROXY: 'http://user:pa ss@proxy.corp:3128', HTTP_PROXY: 'http//proxy.corp:3128', NO_PROXY: 'a b, c ,d' },
         kubelet: { https_proxy: 'http://user:p@ss!$(x)@proxy.corp:3128/', http_proxy: 'ftp://u:secret@x' },
         containerd: { HTTPS_PROXY: 'proxy.corp:3128/squid?x=1', HTTP_PROXY: 'http://u:"q"@proxy.corp:3128' },
       },
     };
     const advised = advisoryProblems(doc);
     expect(advised).toEqual([
+      'spec.instance.environment.default.NO_PROXY: "a b" is one entry to the kubelet and containerd, which split NO_PROXY at commas alone, so they match none of its names (separate them with commas)',
       expect.stringMatching(
         /^spec\.instance\.environment\.default\.HTTPS_PROXY: its user:password holds a character Go's URL parser refuses .*\(percent-encode it: %20 for a space/,
       ),
