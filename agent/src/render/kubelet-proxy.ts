@@ -43,7 +43,12 @@ function goProxy(env: Record<string, string | undefined>, url: URL): { url: stri
   const https = url.protocol === 'https:';
   const variable = (https ? ['HTTPS_PROXY', 'https_proxy'] : ['HTTP_PROXY', 'http_proxy']).find((name) => env[name]);
   if (variable === undefined) return undefined;
-  const noProxy = env.NO_PROXY || env.no_proxy;
+  // Go splits NO_PROXY at commas alone: an entry with a space inside is one name, which matches nothing
+  const noProxy = (env.NO_PROXY || env.no_proxy || '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '' && !/\s/.test(entry))
+    .join(',');
   const settings = proxySettings({ [https ? 'HTTPS_PROXY' : 'HTTP_PROXY']: env[variable], ...(noProxy ? { NO_PROXY: noProxy } : {}) });
   const proxy = https ? settings.httpsProxy : settings.httpProxy;
   if (proxy === undefined || noProxyCovers(url.href, settings)) return undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { imdsProxyWarnings, imdsThroughProxy, neverProxied, pullProxyWarnings } from '../../src/render/kubelet-proxy.js';
+import { goClientProxy, imdsProxyWarnings, imdsThroughProxy, neverProxied, pullProxyWarnings } from '../../src/render/kubelet-proxy.js';
 import { configWarnings } from '../../src/render/config-warnings.js';
 import { render } from '../../src/render/index.js';
 import type { NodeConfig } from '../../src/api/schema.js';
@@ -130,6 +130,19 @@ describe('a proxy for the kubelet alone, while containerd pulls the images', () 
     expect(warning).toBeDefined();
     expect(render(resolved, baseFacts()).warnings).toContain(warning);
     expect(configWarnings(resolved)).toContain(warning);
+  });
+});
+
+describe('NO_PROXY read as Go reads it', () => {
+  it('splits at commas alone: an entry with a space inside matches nothing, a space around one is trimmed', () => {
+    expect(
+      goClientProxy({ HTTPS_PROXY: 'http://p:3128', NO_PROXY: 'x.example .eks.amazonaws.com' }, 'https://abc.gr7.us-west-2.eks.amazonaws.com'),
+    ).toMatchObject({
+      url: 'http://p:3128',
+    });
+    expect(
+      goClientProxy({ HTTPS_PROXY: 'http://p:3128', NO_PROXY: 'x.example , .eks.amazonaws.com ' }, 'https://abc.gr7.us-west-2.eks.amazonaws.com'),
+    ).toBeUndefined();
   });
 });
 
