@@ -111,13 +111,22 @@ export function pullHint(failure: PullFailure): string {
   return registryHint(failure.host ?? registryOf(failure.image), failure.cause, failure.image);
 }
 
-/** The fix when containerd cannot pull from `host` for this cause (`image`: the one that failed). */
-export function registryHint(host: string, cause: PullCause, image?: string): string {
+/** The region of an ECR registry's host (`<account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]`), or undefined for another. */
+export function ecrRegion(host: string): string | undefined {
+  return /\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com/.exec(host)?.[1];
+}
+
+/**
+ * The fix when containerd cannot pull from `host` for this cause (`image`: the one that failed;
+ * `who`: the program that dialled, for a TLS failure: containerd, or the kubelet's credential
+ * provider).
+ */
+export function registryHint(host: string, cause: PullCause, image?: string, who = 'containerd'): string {
   const bucket = /^prod-([a-z0-9-]+)-starport-layer-bucket\.s3[.-]/.exec(host)?.[1];
   if (bucket !== undefined && cause === 'network') {
     return `the node reaches the registry but not ${host}, where ECR keeps the image layers: from private subnets it needs the S3 gateway endpoint com.amazonaws.${bucket}.s3 in the subnets' route tables (a NAT gateway or a proxy serves too; a proxy must allow this host)`;
   }
-  const region = /\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com/.exec(host)?.[1];
+  const region = ecrRegion(host);
   const ecr = region !== undefined;
   switch (cause) {
     case 'network':
@@ -127,7 +136,7 @@ export function registryHint(host: string, cause: PullCause, image?: string): st
     case 'proxy':
       return `containerd cannot reach the proxy its environment names for ${host}: check the proxy's address and port (HTTPS_PROXY in spec.instance.environment) and that its security group takes the node's connections; the registry line dials it as containerd does`;
     case 'tls':
-      return `containerd does not trust the certificate presented for ${host}: a TLS-inspecting proxy or firewall on the way answers in the registry's name; add its CA to the image's CA bundle (/etc/pki/ca-trust/source/anchors, then update-ca-trust) and restart containerd, or let the proxy pass ${host} through uninspected`;
+      return `${who} does not trust the certificate presented for ${host}: a TLS-inspecting proxy or firewall on the way answers in its name; add its CA to the image's CA bundle (/etc/pki/ca-trust/source/anchors, then update-ca-trust) and restart ${who === 'containerd' ? 'containerd' : 'the kubelet'}, or let the proxy pass ${host} through uninspected`;
     case 'credentials':
       return ecr
         ? `${host} refused the node's credentials: the node role needs ECR read access (the AmazonEC2ContainerRegistryPullOnly or ReadOnly managed policy); the kubelet gets ECR tokens from ecr-credential-provider (/etc/eks/image-credential-provider/config.json)`

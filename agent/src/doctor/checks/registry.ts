@@ -1,9 +1,9 @@
 import net from 'node:net';
 import { describeCause } from '../../errors.js';
 import { SERVICE_ENVIRONMENT_TIMEOUT_MS } from '../../apply/unit-status.js';
-import { KUBELET_UNIT } from '../../render/paths.js';
+import { CONTAINERD_UNIT, KUBELET_UNIT } from '../../render/paths.js';
 import { defaultPauseImage } from '../../render/pause-image.js';
-import { type PullCause, type PullFailure, pullFailures, pullHint, registryHint, registryOf } from '../pod-network.js';
+import { type PullCause, type PullFailure, ecrRegion, pullFailures, pullHint, registryHint, registryOf } from '../pod-network.js';
 import { type Endpoint, type HttpProxy, ProxyRefusal, StepTimeout, parseEndpoint, proxyTunnel, tcpConnect, tlsHandshake } from '../net.js';
 import type { Check, CheckContext } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
@@ -17,13 +17,13 @@ import { WRONG_CA, proxyIn, proxyTlsFailure, systemRoots, unitEnvironment } from
  * containerd dialling the registry directly, which from a private subnet without a NAT gateway
  * or ECR endpoints times out, and the node stays NotReady for want of the VPC CNI's image. The
  * registry line reads the registry the way containerd does: where the kubelet's journal shows a
- * pull failing, it dials that image's registry as containerd would (its proxy, by Go's rules, or
- * directly; TLS verified against the system's CA bundle) and names the step that fails. Without a
- * failed pull it dials nothing and compares the two units' ways to the registry of the cluster's
- * add-on images (the region's EKS ECR account).
+ * pull failing, it dials the host that request went to (the image's registry, or where it keeps
+ * the layers) as containerd would (its proxy, by Go's rules, or directly; TLS verified against the
+ * roots Go reads) and names the step that fails; for an ECR pull refused for want of a token, ECR's
+ * API as the kubelet's credential provider reaches it. Without a failed pull it dials nothing and
+ * compares the two units' ways to the registry of the cluster's add-on images (the region's EKS
+ * ECR account).
  */
-
-const CONTAINERD_UNIT = 'containerd.service';
 
 /** The causes a dial can confirm or clear: the others (credentials, a missing image) are the registry's answer, not the network's. */
 const NETWORK_CAUSES: ReadonlySet<PullCause> = new Set(['network', 'proxy', 'tls']);
@@ -109,7 +109,7 @@ export function registryCheck(deps: DoctorDeps): Check {
 /** What to look at when the registry answers now, by what the failed pull said. */
 function reachedHint(failure: PullFailure, host: string): string {
   if (!NETWORK_CAUSES.has(failure.cause)) return pullHint(failure);
-  const region = /\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com/.exec(host)?.[1];
+  const region = ecrRegion(host);
   const layers = region
     ? `; ECR serves the layers from S3 (prod-${region}-starport-layer-bucket.s3.${region}.amazonaws.com), which needs the S3 gateway endpoint, a route or the proxy too`
     : '';
@@ -176,7 +176,7 @@ async function dialAs(
       return {
         step: 'tls',
         detail: `the certificate presented for ${endpoint.host} is not signed by an authority in ${trusted} (${code})`,
-        hint: registryHint(endpoint.host, 'tls'),
+        hint: registryHint(endpoint.host, 'tls', undefined, who),
       };
     }
     if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
