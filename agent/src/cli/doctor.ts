@@ -160,101 +160,105 @@ export async function createDoctorDeps(env: Env, options: { timeoutSeconds?: num
   let kubeletRun: Promise<string | undefined> | undefined;
   const kubeletLine = (timeoutMs: number) => (kubeletRun ??= firstLineOf('kubelet', ['--version'], timeoutMs));
 
-  const build = (root: string, keptImds = keptAt(root)): DoctorDeps => ({
-    imds,
-    ...(keptImds ? { keptImds } : {}),
-    async loadConfig(sources, from = imds) {
-      const loaded = await loadConfig(sources, { imds: () => from });
-      configDefaults = loaded.config.spec?.instance?.environment?.default;
-      return { config: loaded.config, documents: loaded.documents, advisories: loaded.advisories, warnings: loaded.warnings };
-    },
-    resolveCluster: (config, ctx) =>
-      resolveCluster(config.spec?.cluster, {
-        cacheRoot: root,
-        ...(ctx.region && ctx.credentials ? { eks: createEksApi(aws('eks', ctx.region, ctx)) } : {}),
-      }),
-    plan(config, cluster, ctx) {
-      const ec2 = ec2For(ctx);
-      const instanceIdNodeName = config.spec?.featureGates?.InstanceIdNodeName === true;
-      return planNode(config, {
-        facts: { root, instance: { imds: ctx.imds ?? imds, versionTimeoutMs: ctx.timeoutMs, instanceIdNodeName }, ...(ec2 ? { ec2 } : {}) },
-        cluster: { resolved: cluster },
-      });
-    },
-    async nodeName(config, ctx) {
-      const ec2 = ec2For(ctx);
-      const identity = await readNodeIdentity(ctx.imds ?? imds, {
-        instanceIdNodeName: config.spec?.featureGates?.InstanceIdNodeName === true,
-        ...(ec2 ? { privateDnsNameFallback: (id: string, region: string) => ec2(region).describeInstancePrivateDnsName(id) } : {}),
-      });
-      return { name: nodeNameOf(config, identity), source: identity.source, ...(identity.localHostname ? { localHostname: identity.localHostname } : {}) };
-    },
-    describeCluster: (name, ctx) => createEksApi(aws('eks', ctx.region, ctx)).describeCluster(name),
-    localStorage: (intent) => inspectLocalStorage(root, intent),
-    sociSnapshotter: hasSociSnapshotter(root),
-    async getCallerIdentity(ctx) {
-      const options = aws('sts', ctx.region, ctx);
-      const caller = await getCallerIdentity(options);
-      const trustedBundle = options.trust?.widenedTo;
-      return { ...caller, ...(trustedBundle ? { trustedBundle } : {}) };
-    },
-    async lookup(host) {
-      return (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
-    },
-    readFile(path) {
-      const full = join(root, path);
-      return unlessMissing(
-        path,
-        Promise.all([readFile(full), stat(full)]).then(([content, info]) => ({ content, mode: info.mode & 0o7777 })),
-      );
-    },
-    listDir: (path) => unlessMissing(path, readdir(join(root, path))),
-    readTail: (path, bytes) =>
-      unlessMissing(
-        path,
-        open(join(root, path), 'r').then(async (file) => {
-          try {
-            const { size } = await file.stat();
-            const length = Math.min(size, bytes);
-            const { buffer, bytesRead } = await file.read(Buffer.alloc(length), 0, length, size - length);
-            return buffer.subarray(0, bytesRead).toString('utf8');
-          } finally {
-            await file.close();
-          }
+  const build = (root: string, keptImds = keptAt(root)): DoctorDeps => {
+    // an image fact, read once a root: the plan (render's facts) and the local-storage line both need it
+    const sociSnapshotter = hasSociSnapshotter(root);
+    return {
+      imds,
+      ...(keptImds ? { keptImds } : {}),
+      async loadConfig(sources, from = imds) {
+        const loaded = await loadConfig(sources, { imds: () => from });
+        configDefaults = loaded.config.spec?.instance?.environment?.default;
+        return { config: loaded.config, documents: loaded.documents, advisories: loaded.advisories, warnings: loaded.warnings };
+      },
+      resolveCluster: (config, ctx) =>
+        resolveCluster(config.spec?.cluster, {
+          cacheRoot: root,
+          ...(ctx.region && ctx.credentials ? { eks: createEksApi(aws('eks', ctx.region, ctx)) } : {}),
         }),
-      ),
-    fsUsage: (path) =>
-      unlessMissing(
-        path,
-        Promise.all([stat(join(root, path)), statfs(join(root, path))]).then(([info, fs]) => ({
-          device: info.dev,
-          sizeBytes: fs.blocks * fs.bsize,
-          usedBytes: (fs.blocks - fs.bfree) * fs.bsize,
-          availableBytes: fs.bavail * fs.bsize,
-        })),
-      ),
-    systemctlShow,
-    serviceEnvironment,
-    forwardChain,
-    journal,
-    execCredential: async (execConfig, timeoutMs) => {
-      return execCredential(execConfig, timeoutMs, definedOnly(await kubeletEnv()));
-    },
-    kubeletVersion: (timeoutMs) => {
-      let read = kubeletVersions.get(root);
-      if (read === undefined) {
-        read = readKubeletVersion(root, defaultExec, timeoutMs);
-        kubeletVersions.set(root, read);
-      }
-      return read;
-    },
-    kubeletBinaryVersion: async (timeoutMs) => {
-      const line = await kubeletLine(timeoutMs);
-      return line === undefined ? undefined : parseKubeletVersion(line);
-    },
-    versions: (timeoutMs) => componentVersions(timeoutMs, kubeletLine),
-    now: () => new Date(),
-  });
+      plan(config, cluster, ctx) {
+        const ec2 = ec2For(ctx);
+        const instanceIdNodeName = config.spec?.featureGates?.InstanceIdNodeName === true;
+        return planNode(config, {
+          facts: { root, instance: { imds: ctx.imds ?? imds, versionTimeoutMs: ctx.timeoutMs, instanceIdNodeName }, sociSnapshotter, ...(ec2 ? { ec2 } : {}) },
+          cluster: { resolved: cluster },
+        });
+      },
+      async nodeName(config, ctx) {
+        const ec2 = ec2For(ctx);
+        const identity = await readNodeIdentity(ctx.imds ?? imds, {
+          instanceIdNodeName: config.spec?.featureGates?.InstanceIdNodeName === true,
+          ...(ec2 ? { privateDnsNameFallback: (id: string, region: string) => ec2(region).describeInstancePrivateDnsName(id) } : {}),
+        });
+        return { name: nodeNameOf(config, identity), source: identity.source, ...(identity.localHostname ? { localHostname: identity.localHostname } : {}) };
+      },
+      describeCluster: (name, ctx) => createEksApi(aws('eks', ctx.region, ctx)).describeCluster(name),
+      localStorage: (intent) => inspectLocalStorage(root, intent),
+      sociSnapshotter,
+      async getCallerIdentity(ctx) {
+        const options = aws('sts', ctx.region, ctx);
+        const caller = await getCallerIdentity(options);
+        const trustedBundle = options.trust?.widenedTo;
+        return { ...caller, ...(trustedBundle ? { trustedBundle } : {}) };
+      },
+      async lookup(host) {
+        return (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+      },
+      readFile(path) {
+        const full = join(root, path);
+        return unlessMissing(
+          path,
+          Promise.all([readFile(full), stat(full)]).then(([content, info]) => ({ content, mode: info.mode & 0o7777 })),
+        );
+      },
+      listDir: (path) => unlessMissing(path, readdir(join(root, path))),
+      readTail: (path, bytes) =>
+        unlessMissing(
+          path,
+          open(join(root, path), 'r').then(async (file) => {
+            try {
+              const { size } = await file.stat();
+              const length = Math.min(size, bytes);
+              const { buffer, bytesRead } = await file.read(Buffer.alloc(length), 0, length, size - length);
+              return buffer.subarray(0, bytesRead).toString('utf8');
+            } finally {
+              await file.close();
+            }
+          }),
+        ),
+      fsUsage: (path) =>
+        unlessMissing(
+          path,
+          Promise.all([stat(join(root, path)), statfs(join(root, path))]).then(([info, fs]) => ({
+            device: info.dev,
+            sizeBytes: fs.blocks * fs.bsize,
+            usedBytes: (fs.blocks - fs.bfree) * fs.bsize,
+            availableBytes: fs.bavail * fs.bsize,
+          })),
+        ),
+      systemctlShow,
+      serviceEnvironment,
+      forwardChain,
+      journal,
+      execCredential: async (execConfig, timeoutMs) => {
+        return execCredential(execConfig, timeoutMs, definedOnly(await kubeletEnv()));
+      },
+      kubeletVersion: (timeoutMs) => {
+        let read = kubeletVersions.get(root);
+        if (read === undefined) {
+          read = readKubeletVersion(root, defaultExec, timeoutMs);
+          kubeletVersions.set(root, read);
+        }
+        return read;
+      },
+      kubeletBinaryVersion: async (timeoutMs) => {
+        const line = await kubeletLine(timeoutMs);
+        return line === undefined ? undefined : parseKubeletVersion(line);
+      },
+      versions: (timeoutMs) => componentVersions(timeoutMs, kubeletLine),
+      now: () => new Date(),
+    };
+  };
 
   return {
     ...build('/'),

@@ -73,7 +73,7 @@ export interface DoctorDeps {
    * resolves, merges and validates the NodeConfig (the `config check` code); advisories are what
    * init warns about and goes on, warnings what it warns about that only the documents show
    */
-  loadConfig(sources: string[], imds?: Imds): Promise<{ config: NodeConfig; documents: string[]; advisories: string[]; warnings?: string[] }>;
+  loadConfig(sources: string[], imds?: Imds): Promise<{ config: NodeConfig; documents: string[]; advisories: string[]; warnings: string[] }>;
   /** the boot path's cluster resolution: user data, the cached answer, then eks:DescribeCluster (with these credentials) */
   resolveCluster(config: NodeConfig, ctx: { region?: string; credentials?: CredentialSource; timeoutMs: number }): Promise<ClusterResolution>;
   /**

@@ -97,7 +97,7 @@ export function configCheck(deps: DoctorDeps, sources: string[]): Check {
       // render warns about whatever the instance or for this kubelet, a discarded cache): config
       // check calls the first two errors (on a node, the kubelet's too) and prints the others, so
       // doctor does not call the config plainly valid.
-      const warnings = [...loaded.advisories, ...(loaded.warnings ?? []), ...configWarnings(loaded.config), ...versionWarnings, ...resolution.warnings];
+      const warnings = [...loaded.advisories, ...loaded.warnings, ...configWarnings(loaded.config), ...versionWarnings, ...resolution.warnings];
       if (warnings.length > 0) {
         return {
           status: 'warn',
