@@ -111,6 +111,24 @@ describe('the registry line without a failed pull', () => {
     expect(asked).toEqual([]);
   });
 
+  it('says so when the journal cannot be read, rather than that no pull failed', async () => {
+    const { d } = deps({});
+    const unreadable = {
+      ...d,
+      journal: async () => {
+        throw new Error('journalctl: exit 1: No journal files were opened due to insufficient permissions.');
+      },
+    } as DoctorDeps;
+    const provide: Check = { name: 'config', needs: [], timeoutMs: 1_000, run: async () => ({ status: 'ok', detail: '', value: config() }) };
+    const r = (await runChecks([provide, registryCheck(unreadable)], 15_000)).at(-1)!;
+    expect(r).toMatchObject({
+      status: 'ok',
+      detail: expect.stringMatching(
+        /^the kubelet's journal could not be read, so no failed pull is judged \(.*insufficient permissions\.\); containerd reaches /,
+      ),
+    });
+  });
+
   it('warns when the kubelet has a proxy for the registry and containerd, which pulls, has none', async () => {
     const { r } = await registry({
       units: { 'kubelet.service': env({ HTTPS_PROXY: 'http://10.0.0.5:3128' }), 'containerd.service': env({ LANG: 'C.UTF-8' }) },

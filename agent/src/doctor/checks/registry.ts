@@ -47,16 +47,19 @@ export function registryCheck(deps: DoctorDeps): Check {
     async run(ctx) {
       const cfg = ctx.value<ConfigValue>('config');
       let lines: string[] = [];
+      // what the line knows of failed pulls: none in the journal, or a journal it could not read
+      let pulls = "no image pull failed in the kubelet's journal";
       try {
         lines = await deps.journal(KUBELET_UNIT, PULL_JOURNAL_LINES, Math.max(1, Math.min(SERVICE_ENVIRONMENT_TIMEOUT_MS, ctx.remainingMs() - 500)));
-      } catch {
-        // the unit:kubelet line reports an unreadable journal; the units' ways are still compared
+      } catch (err) {
+        // the unit:kubelet line reports it too; the units' ways are still compared
+        pulls = `the kubelet's journal could not be read, so no failed pull is judged (${describeCause(err)})`;
       }
       const failure = pullFailures(lines)[0];
       const region = cfg.identity?.region;
       // the host the failed request went to (the registry, or ECR's S3 bucket for the layers), else the image's registry
       const host = failure ? (failure.host ?? registryOf(failure.image)) : region ? registryOf(defaultPauseImage(region)) : undefined;
-      if (host === undefined) return { status: 'ok', detail: "no image pull failed in the kubelet's journal" };
+      if (host === undefined) return { status: 'ok', detail: pulls };
       const endpoint = parseEndpoint(`https://${host}`);
       const envBudget = Math.max(1, Math.min(SERVICE_ENVIRONMENT_TIMEOUT_MS, ctx.remainingMs() - 500));
       const [containerdEnv, kubeletEnv] = await Promise.all([
@@ -70,7 +73,7 @@ export function registryCheck(deps: DoctorDeps): Check {
           ? `the kubelet's environment sends ${host} ${way(kubelet)}, but containerd, which pulls the images, dials it directly: give containerd the proxy too (spec.instance.environment.default sets it for every service)`
           : undefined;
       if (!failure) {
-        const detail = `no image pull failed in the kubelet's journal; containerd reaches ${host} (the cluster's add-on images) ${way(containerd)}`;
+        const detail = `${pulls}; containerd reaches ${host} (the cluster's add-on images) ${way(containerd)}`;
         return kubeletOnly ? { status: 'warn', detail, hint: kubeletOnly } : { status: 'ok', detail };
       }
       const failed = `the kubelet's journal shows the pull of ${failure.image} failing (${failure.reason})`;
