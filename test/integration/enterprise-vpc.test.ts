@@ -116,6 +116,10 @@ describe('HTTP proxy', () => {
     expect(r.stdout).toMatch(/^node name: IMDS local-hostname when EC2 assigned its domain .*ec2:DescribeInstances/m);
     // the endpoint is fetched at boot: which way the kubelet goes depends on its host
     expect(r.stdout).toMatch(/^kubelet: reaches the API server through the proxy its environment names unless NO_PROXY names the endpoint's host/m);
+    // containerd pulls with the same environment; without an endpoint no region names the registry
+    expect(r.stdout).toContain(
+      'containerd: pulls images through http://<credentials>@proxy.corp.example:3128 (HTTPS_PROXY) unless NO_PROXY names the registry',
+    );
     expect(r.stdout + r.stderr).not.toContain('secret');
   });
 
@@ -135,6 +139,14 @@ describe('HTTP proxy', () => {
     );
     expect(await check(`169.254.169.254,.${host.split('.').slice(1).join('.')}`)).toContain(
       `kubelet: reaches the API server (${host}) directly, as NO_PROXY names its host`,
+    );
+    // containerd, which pulls the images, by the same rules for the region's EKS registry the endpoint names
+    const ecr = '602401143452.dkr.ecr.us-west-2.amazonaws.com';
+    expect(await check('169.254.169.254')).toContain(
+      `containerd: pulls the cluster's add-on images (${ecr}) through http://<credentials>@proxy.corp.example:3128 (HTTPS_PROXY), as NO_PROXY does not name its host`,
+    );
+    expect(await check('169.254.169.254,.dkr.ecr.us-west-2.amazonaws.com')).toContain(
+      `containerd: pulls the cluster's add-on images (${ecr}) directly, as NO_PROXY names its host`,
     );
   });
 

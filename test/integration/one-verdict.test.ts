@@ -264,6 +264,9 @@ describe('the numbered disagreements, each settled', () => {
     expect(check.exitCode, check.stderr).toBe(0);
     const line = check.stdout.split('\n').find((l) => l.startsWith('warning: spec.instance.environment.kubelet.HTTPS_PROXY: '));
     expect(line, check.stdout).toContain("containerd, which pulls the node's images, gets no HTTPS_PROXY");
+    expect(check.stdout).toMatch(
+      /^containerd: pulls the cluster's add-on images \(\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\) directly, as its environment names no HTTPS_PROXY$/m,
+    );
     expect(render.exitCode, render.stderr).toBe(0);
     expect(render.stdout.split('\n')).toContain(`warning ${line!.slice('warning: '.length)}`);
     expect(readFileSync(join(out, 'etc/systemd/system/kubelet.service.d/environment.conf'), 'utf8')).toContain('HTTPS_PROXY=http://proxy.corp:3128');

@@ -3,7 +3,8 @@ import type { NodeConfig } from '../api/schema.js';
 import { proxySettings } from '../aws/proxy.js';
 import { goClientProxy, userDataEnvironment, neverProxied } from '../render/kubelet-proxy.js';
 import { trustOptions } from '../aws/trust.js';
-import { PATHS } from '../render/paths.js';
+import { CONTAINERD_UNIT, PATHS } from '../render/paths.js';
+import { defaultPauseImage } from '../render/pause-image.js';
 import { DEFAULT_ENVIRONMENT_KEY } from '../api/validate.js';
 import { fastImagePullNote } from '../render/fast-image-pull.js';
 import { configWarnings, kubeletVersionWarnings } from '../render/config-warnings.js';
@@ -42,6 +43,40 @@ function describeKubeletProxy(config: NodeConfig): string | undefined {
     : `kubelet: reaches the API server (${host}) directly, ${neverProxied(endpoint) ? 'as Go never proxies loopback' : 'as NO_PROXY names its host'}`;
 }
 
+/** The region an EKS endpoint's host names (`<id>.<zone>.<region>.eks.amazonaws.com[.cn]`), or undefined. */
+function endpointRegion(endpoint: string | undefined): string | undefined {
+  if (!endpoint) return undefined;
+  try {
+    return /\.([a-z]{2}(?:-[a-z]+)+-\d+)\.eks\.amazonaws\.com(?:\.cn)?$/.exec(new URL(endpoint).hostname)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Which way containerd, which pulls the images with its own environment, reaches the registry of
+ * the cluster's add-on images (the region's, when the endpoint names it), said when the user data
+ * gives the kubelet or containerd a proxy. Undefined otherwise.
+ */
+function describeContainerdProxy(config: NodeConfig): string | undefined {
+  const kubelet = userDataEnvironment(config).env;
+  const { env } = userDataEnvironment(config, CONTAINERD_UNIT);
+  if (!(env.HTTPS_PROXY || env.https_proxy || kubelet.HTTPS_PROXY || kubelet.https_proxy)) return undefined;
+  const region = endpointRegion(config.spec?.cluster?.apiServerEndpoint);
+  if (region === undefined) {
+    const variable = env.HTTPS_PROXY ? 'HTTPS_PROXY' : env.https_proxy ? 'https_proxy' : undefined;
+    return variable
+      ? `containerd: pulls images through ${showProxy(proxySettings({ HTTPS_PROXY: env[variable] }).httpsProxy ?? '')} (${variable}) unless NO_PROXY names the registry`
+      : 'containerd: pulls images directly: its environment names no HTTPS_PROXY';
+  }
+  const registry = `https://${defaultPauseImage(region).split('/')[0]}`;
+  const host = new URL(registry).hostname;
+  const proxy = goClientProxy(env, registry);
+  if (proxy)
+    return `containerd: pulls the cluster's add-on images (${host}) through ${showProxy(proxy.url)} (${proxy.variable}), as NO_PROXY does not name its host`;
+  return `containerd: pulls the cluster's add-on images (${host}) directly, ${env.HTTPS_PROXY || env.https_proxy ? 'as NO_PROXY names its host' : 'as its environment names no HTTPS_PROXY'}`;
+}
+
 /**
  * What the settings that shape the node's environment will do, for `config check`: the proxy
  * every service and the agent's own AWS calls use, the certificates those calls trust when the
@@ -69,6 +104,8 @@ export function describeNodeEnvironment(config: NodeConfig): string[] {
   }
   const kubeletLine = describeKubeletProxy(config);
   if (kubeletLine) lines.push(kubeletLine);
+  const containerdLine = describeContainerdProxy(config);
+  if (containerdLine) lines.push(containerdLine);
   const trust = trustOptions(defaults);
   if (trust.caBundle) {
     lines.push(`trust: the agent's EKS, EC2 and STS calls trust the certificates in ${trust.caBundle} alone (AWS_CA_BUNDLE)`);
