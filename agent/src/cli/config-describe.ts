@@ -4,7 +4,7 @@ import { proxySettings } from '../aws/proxy.js';
 import { goClientProxy, userDataEnvironment, neverProxied } from '../render/kubelet-proxy.js';
 import { trustOptions } from '../aws/trust.js';
 import { CONTAINERD_UNIT, PATHS } from '../render/paths.js';
-import { defaultPauseImage } from '../render/pause-image.js';
+import { eksRegistry } from '../render/pause-image.js';
 import { DEFAULT_ENVIRONMENT_KEY } from '../api/validate.js';
 import { fastImagePullNote } from '../render/fast-image-pull.js';
 import { configWarnings, kubeletVersionWarnings } from '../render/config-warnings.js';
@@ -69,9 +69,8 @@ function describeContainerdProxy(config: NodeConfig): string | undefined {
       ? `containerd: pulls images through ${showProxy(proxySettings({ HTTPS_PROXY: env[variable] }).httpsProxy ?? '')} (${variable}) unless NO_PROXY names the registry`
       : 'containerd: pulls images directly: its environment names no HTTPS_PROXY';
   }
-  const registry = `https://${defaultPauseImage(region).split('/')[0]}`;
-  const host = new URL(registry).hostname;
-  const proxy = goClientProxy(env, registry);
+  const host = eksRegistry(region);
+  const proxy = goClientProxy(env, `https://${host}`);
   if (proxy)
     return `containerd: pulls the cluster's add-on images (${host}) through ${showProxy(proxy.url)} (${proxy.variable}), as NO_PROXY does not name its host`;
   return `containerd: pulls the cluster's add-on images (${host}) directly, ${env.HTTPS_PROXY || env.https_proxy ? 'as NO_PROXY names its host' : 'as its environment names no HTTPS_PROXY'}`;

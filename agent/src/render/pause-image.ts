@@ -38,7 +38,12 @@ const REGIONAL_ACCOUNTS: Readonly<Record<string, string>> = {
   'us-gov-west-1': '013241004608',
 };
 
-export function defaultPauseImage(region: string): string {
+/** The region's ECR registry EKS publishes its images in (the pause image, the add-ons: VPC CNI, kube-proxy, CoreDNS). */
+export function eksRegistry(region: string): string {
   const account = REGIONAL_ACCOUNTS[region] ?? DEFAULT_ACCOUNT;
-  return `${account}.dkr.ecr.${region}.${dnsSuffix(region)}/eks/pause:${PAUSE_IMAGE_TAG}`;
+  return `${account}.dkr.ecr.${region}.${dnsSuffix(region)}`;
+}
+
+export function defaultPauseImage(region: string): string {
+  return `${eksRegistry(region)}/eks/pause:${PAUSE_IMAGE_TAG}`;
 }

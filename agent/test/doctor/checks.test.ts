@@ -508,6 +508,7 @@ describe('forward-policy check', () => {
     });
     expect(await sysctlSetter(deps, 'net.ipv4.ip_forward')).toEqual({ path: '/etc/sysctl.d/99-hardening.conf', value: '1' });
     const r = await one(forwardCheck(deps));
+    expect(r.hint).toContain('find what set it after boot (a user-data script, a configuration agent) and stop it, and run `sysctl -w net.ipv4.ip_forward=1`');
     expect(r).toMatchObject({
       status: 'fail',
       detail: expect.stringMatching(

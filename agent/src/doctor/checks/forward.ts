@@ -72,7 +72,7 @@ export async function sysctlSetter(deps: DoctorDeps, key: string): Promise<{ pat
  * while its pods reach nothing beyond it. Hardening baselines (CIS, STIG) turn it off. Undefined
  * when /proc cannot be read (a --root that is not a running node).
  */
-async function kernelForwarding(deps: DoctorDeps): Promise<{ found: string; off?: string } | undefined> {
+async function kernelForwarding(deps: DoctorDeps): Promise<{ found: string /** when off: what to undo */; off?: string } | undefined> {
   let value: string | undefined;
   try {
     value = (await deps.readFile(IP_FORWARD_PATH))?.content.toString('utf8').trim();
@@ -88,7 +88,10 @@ async function kernelForwarding(deps: DoctorDeps): Promise<{ found: string; off?
       : `no sysctl file turns it off${setter ? ` (the last, ${setter.path}, sets ${setter.value})` : ''}: a script or \`sysctl -w\` did, after boot`;
   return {
     found: `the kernel does not forward IPv4 (net.ipv4.ip_forward = ${value}, ${by})`,
-    off: setter && setter.value !== '1' ? setter.path : 'a command after boot',
+    off:
+      setter && setter.value !== '1'
+        ? `take the setting out of ${setter.path} (the image sets 1 in /etc/sysctl.d/99-eks-node.conf)`
+        : 'find what set it after boot (a user-data script, a configuration agent) and stop it',
   };
 }
 
@@ -137,7 +140,7 @@ export function forwardCheck(deps: DoctorDeps): Check {
           status: 'fail',
           detail: `${kernel.found}; ${ipv4.found}`,
           ...(ipv4.lines ? { value: { lines: ipv4.lines } satisfies ForwardChain } : {}),
-          hint: `pods' packets to other nodes, the VPC and Service addresses are forwarded by this host, so they go nowhere (the node joins and shows Ready); a hardening baseline (CIS, STIG) often sets this: take the setting out of ${kernel.off} (the image sets 1 in /etc/sysctl.d/99-eks-node.conf) and run \`sysctl -w net.ipv4.ip_forward=1\``,
+          hint: `pods' packets to other nodes, the VPC and Service addresses are forwarded by this host, so they go nowhere (the node joins and shows Ready); a hardening baseline (CIS, STIG) often sets this: ${kernel.off}, and run \`sysctl -w net.ipv4.ip_forward=1\``,
         };
       }
       const kernelFound = kernel ? `; ${kernel.found}` : '';

@@ -2,7 +2,7 @@ import net from 'node:net';
 import { describeCause } from '../../errors.js';
 import { SERVICE_ENVIRONMENT_TIMEOUT_MS } from '../../apply/unit-status.js';
 import { CONTAINERD_UNIT, KUBELET_UNIT } from '../../render/paths.js';
-import { defaultPauseImage } from '../../render/pause-image.js';
+import { eksRegistry } from '../../render/pause-image.js';
 import { type PullCause, type PullFailure, ecrRegion, pullFailures, pullHint, registryHint, registryOf } from '../pod-network.js';
 import { type Endpoint, type HttpProxy, ProxyRefusal, StepTimeout, parseEndpoint, proxyTunnel, tcpConnect, tlsHandshake } from '../net.js';
 import type { Check, CheckContext } from '../runner.js';
@@ -58,7 +58,7 @@ export function registryCheck(deps: DoctorDeps): Check {
       const failure = pullFailures(lines)[0];
       const region = cfg.identity?.region;
       // the host the failed request went to (the registry, or ECR's S3 bucket for the layers), else the image's registry
-      const host = failure ? (failure.host ?? registryOf(failure.image)) : region ? registryOf(defaultPauseImage(region)) : undefined;
+      const host = failure ? (failure.host ?? registryOf(failure.image)) : region ? eksRegistry(region) : undefined;
       if (host === undefined) return { status: 'ok', detail: pulls };
       const endpoint = parseEndpoint(`https://${host}`);
       const envBudget = Math.max(1, Math.min(SERVICE_ENVIRONMENT_TIMEOUT_MS, ctx.remainingMs() - 500));
