@@ -285,6 +285,38 @@ describe("the registry line dials the failed pull's registry as containerd does"
     expect(asked).toEqual(['layers.corp.example']);
   });
 
+  it("tries each of the name's addresses in turn, as Go's dialer does: one answering is enough, each failing names them all", async () => {
+    // 127.0.0.2 is loopback too, where nothing listens on the registry double's port (it listens on 127.0.0.1 alone)
+    const second = await registry({ journal: [timeout()], names: { [REGISTRY]: ['127.0.0.2', '127.0.0.1'] }, files: trusted() });
+    expect(second.r).toMatchObject({ status: 'warn', detail: expect.stringContaining(`containerd reaches ${REGISTRY}:${port} directly now, TLS verified`) });
+    const none = await registry({ journal: [timeout()], names: { [REGISTRY]: ['127.0.0.2', '127.0.0.3'] }, files: trusted() });
+    expect(none.r).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(
+        new RegExp(
+          `; TCP connect to ${REGISTRY}:${port} failed at each of its 2 addresses \\(127\\.0\\.0\\.2, 127\\.0\\.0\\.3\\), the first with: .*ECONNREFUSED 127\\.0\\.0\\.2:`,
+        ),
+      ),
+    });
+    // containerd's proxy named by a host name: the node dials its addresses in turn, and one that takes no connection is the proxy's fault, not the registry's
+    const named = { 'containerd.service': env({ HTTPS_PROXY: `http://proxy.corp.example:${proxy.port}` }) };
+    const before = proxy.requests.length;
+    const through = await registry({ journal: [timeout()], names: { 'proxy.corp.example': ['127.0.0.2', '127.0.0.1'] }, files: trusted(), units: named });
+    expect(through.r).toMatchObject({ status: 'warn', detail: expect.stringContaining(`through the proxy proxy.corp.example:${proxy.port}`) });
+    expect(through.asked).toEqual(['proxy.corp.example']);
+    expect(proxy.requests.slice(before)).toEqual([{ method: 'CONNECT', target: `${REGISTRY}:${port}` }]);
+    const down = await registry({ journal: [timeout()], names: { 'proxy.corp.example': ['127.0.0.2'] }, files: trusted(), units: named });
+    expect(down.r).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(
+        new RegExp(
+          `; TCP connect to the proxy proxy\\.corp\\.example:${proxy.port} \\(HTTPS_PROXY in containerd's environment\\) at 127\\.0\\.0\\.2 failed: .*ECONNREFUSED`,
+        ),
+      ),
+    });
+    expect(down.r.hint).toContain('check its address in HTTPS_PROXY');
+  });
+
   it("an ECR pull refused for want of a token: the kubelet's credential provider must reach ECR's API with the kubelet's environment", async () => {
     const image = `${PRIVATE_ECR}/team/app:1.0`;
     const refused = pullLine(

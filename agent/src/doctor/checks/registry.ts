@@ -143,12 +143,11 @@ async function dialAs(
   const budget = (): number => Math.max(1, ctx.remainingMs() - 200);
   const host = proxy ? proxy.host : endpoint.host;
   const target = `${net.isIPv6(endpoint.host) ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
-  let address = host;
+  let addresses = [host];
   if (!net.isIP(host)) {
     try {
-      const addresses = await deps.lookup(host);
+      addresses = await deps.lookup(host);
       if (addresses.length === 0) throw new Error('no address');
-      address = addresses[0]!;
     } catch (err) {
       return {
         step: 'dns',
@@ -159,14 +158,36 @@ async function dialAs(
       };
     }
   }
-  let tunnel: net.Socket | undefined;
-  try {
-    if (proxy) tunnel = await proxyTunnel(proxy, address, endpoint, budget(), ctx.signal);
-    else await tcpConnect(address, endpoint.port, budget(), ctx.signal);
-  } catch (err) {
+  const port = proxy ? proxy.port : endpoint.port;
+  const reached = await firstConnecting(addresses, port, budget, ctx.signal);
+  if ('error' in reached) {
+    // how the dial failed: at its one address, or at each of several (Go's error is the first's)
+    const failed = (one: string): string =>
+      addresses.length === 1
+        ? `${one} failed: ${describeCause(reached.error)}`
+        : `${one} failed at each of its ${addresses.length} addresses (${addresses.join(', ')}), the first with: ${describeCause(reached.error)}`;
     return proxy
-      ? { step: 'proxy', ...tunnelFailure(who, proxy, target, err) }
-      : { step: 'tcp', detail: `TCP connect to ${target} (${address}) failed: ${describeCause(err)}`, hint: registryHint(endpoint.host, 'network') };
+      ? {
+          step: 'proxy',
+          detail: failed(
+            `TCP connect to the proxy ${proxy.shown} (${proxy.from})${addresses.length === 1 && addresses[0] !== proxy.host ? ` at ${addresses[0]}` : ''}`,
+          ),
+          hint: `${who} reaches ${target} only through that proxy: check its address in ${proxy.from} and that it takes the node's connections (its security group, a route to it)`,
+        }
+      : {
+          step: 'tcp',
+          detail: failed(`TCP connect to ${target}${addresses.length === 1 ? ` (${addresses[0]})` : ''}`),
+          hint: registryHint(endpoint.host, 'network'),
+        };
+  }
+  const address = reached.address;
+  let tunnel: net.Socket | undefined;
+  if (proxy) {
+    try {
+      tunnel = await proxyTunnel(proxy, address, endpoint, budget(), ctx.signal);
+    } catch (err) {
+      return { step: 'proxy', ...tunnelFailure(who, proxy, target, err) };
+    }
   }
   const roots = await systemRoots(deps, env);
   try {
@@ -197,7 +218,38 @@ async function dialAs(
   }
 }
 
-/** Why the proxy `who` goes through opens no tunnel to the target. */
+/** The least time Go's dialer gives one of a name's several addresses (its partial deadline's floor). */
+const LEAST_SHARE_MS = 2_000;
+
+/**
+ * The first of a name's addresses that takes a TCP connection on `port`, tried in turn as Go's
+ * dialer tries them: each gets an equal share of the time left (at least LEAST_SHARE_MS, or what
+ * is left), and when none connects the first address's error is the one told, as Go returns it.
+ * (Go races the second address family 300 ms behind the first; in turn is near enough for a line
+ * that asks whether any address answers.)
+ */
+async function firstConnecting(
+  addresses: string[],
+  port: number,
+  budget: () => number,
+  signal: AbortSignal | undefined,
+): Promise<{ address: string } | { error: unknown }> {
+  let first: unknown;
+  for (const [i, address] of addresses.entries()) {
+    const left = budget();
+    const share = Math.max(Math.min(LEAST_SHARE_MS, left), Math.floor(left / (addresses.length - i)));
+    try {
+      await tcpConnect(address, port, share, signal);
+      return { address };
+    } catch (err) {
+      first ??= err;
+      if (signal?.aborted) break;
+    }
+  }
+  return { error: first };
+}
+
+/** Why the proxy `who` goes through, which took the TCP connection, opens no tunnel to the target. */
 function tunnelFailure(who: string, proxy: HttpProxy, target: string, err: unknown): { detail: string; hint?: string } {
   const own = proxyTlsFailure(proxy, err, who, target);
   if (own) return { detail: own.detail, ...(own.hint ? { hint: own.hint } : {}) };
