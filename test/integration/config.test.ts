@@ -72,6 +72,20 @@ describe('config check', () => {
     expect(r.stdout).toContain('warning: spec.containerd.config: sets registry mirrors, which containerd does not accept together with config_path');
   });
 
+  it('refuses a config and still prints what a boot would warn about, so one pass shows every change', async () => {
+    const text = demo('  instance:', '    environment:', '      kubelet:', '        HTTPS_PROXY: http://proxy.corp.example:3128', '        NO_PROXY: "a b,c"');
+    const r = await runAgent(['config', 'check', '-c', tmpFile('proxy-slips.yaml', text)]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr.trimEnd().split('\n')).toEqual([
+      'error: spec.instance.environment.kubelet.NO_PROXY: "a b" is one entry to the kubelet and containerd, which split NO_PROXY at commas alone, so they match none of its names (separate them with commas)',
+    ]);
+    // the kubelet-only proxy is a boot's warning, not an error: it is said beside the refusal, and nothing claims the config valid
+    expect(r.stdout).toMatch(
+      /^warning: spec\.instance\.environment\.kubelet\.HTTPS_PROXY: the kubelet's alone; containerd, which pulls the node's images, gets no HTTPS_PROXY/,
+    );
+    expect(r.stdout.trimEnd().split('\n')).toHaveLength(1);
+  });
+
   it('names misspelt KubeletConfiguration fields and bad taint effects, all at once', async () => {
     const text = demo(
       '  kubelet:',

@@ -20,7 +20,11 @@ export async function run(options: ConfigCheckOptions, env: Env, print: (line: s
   const out = (line: string) => print(oneLine(line));
   const loaded = await loadConfig(options.configSources, { imds: lazyImds(env, log) });
   const { problems, kubelet } = await checkedProblems(loaded, env, options.root);
-  if (problems.length > 0) throw new InputError(problems);
+  if (problems.length > 0) {
+    // what a boot would also warn about, so that one pass shows every change to make
+    for (const line of configRemarks(loaded)) if (line.startsWith('warning: ')) out(line);
+    throw new InputError(problems);
+  }
   out('configuration is valid');
   if (kubelet) out(`judged for this node's kubelet ${kubelet.version} too (${kubelet.from})`);
   out(`merged ${loaded.documents.length} NodeConfig document(s): ${loaded.documents.join(', ')}`);
