@@ -525,6 +525,64 @@ describe('forward-policy check', () => {
     });
   });
 
+  it("on an IPv6 cluster, IPv6 forwarding too: off before aws-node has run is a boot's order, off after it fails, and a kernel without IPv6 fails", async () => {
+    const files: Record<string, string> = {
+      '/proc/sys/net/ipv4/ip_forward': '1\n',
+      '/proc/sys/net/ipv6/conf/all/forwarding': '0\n',
+      '/proc/cmdline': 'BOOT_IMAGE=/vmlinuz root=UUID=x ro console=ttyS0\n',
+      '/etc/sysctl.d/60-cis.conf': 'net.ipv6.conf.all.forwarding = 0\nnet.ipv6.conf.default.forwarding = 0\n',
+    };
+    const deps = fakeDeps({
+      forwardChain: chain('ACCEPT'),
+      readFile: async (path: string) => (files[path] === undefined ? undefined : { content: Buffer.from(files[path]!), mode: 0o644 }),
+      listDir: async (dir: string) => {
+        const names = Object.keys(files)
+          .filter((p) => p.startsWith(`${dir}/`))
+          .map((p) => p.slice(dir.length + 1));
+        return names.length > 0 ? names : undefined;
+      },
+    });
+    const v6 = { name: 'config', value: userDataConfig('fd00:10:100::/108') };
+    const early = await one(forwardCheck(deps), v6);
+    expect(early).toMatchObject({
+      status: 'ok',
+      detail: expect.stringContaining(
+        "; the kernel does not forward IPv6 yet (net.ipv6.conf.all.forwarding = 0): aws-node's init container turns it on as it starts, and /etc/cni/net.d holds no CNI configuration yet",
+      ),
+    });
+    // the VPC CNI has written its configuration, so it has turned forwarding on; the hardening file's 0 came back
+    files['/etc/cni/net.d/10-aws.conflist'] = '{}';
+    const after = await one(forwardCheck(deps), v6);
+    expect(after).toMatchObject({
+      status: 'fail',
+      detail:
+        'the kernel does not forward IPv6 (net.ipv6.conf.all.forwarding = 0, set to 0 by /etc/sysctl.d/60-cis.conf, which systemd-sysctl applies last of the sysctl files) though aws-node, which turns it on as it starts, has run (/etc/cni/net.d: 10-aws.conflist); iptables FORWARD policy ACCEPT, 2 rule(s) in the chain',
+    });
+    expect(after.hint).toContain(
+      'take the setting out of /etc/sysctl.d/60-cis.conf; restarting aws-node sets it again too, and run `sysctl -w net.ipv6.conf.all.forwarding=1`',
+    );
+    // the same node in an IPv4 cluster: IPv6 is not its pods' family, and is not judged
+    expect(await one(forwardCheck(deps), { name: 'config', value: userDataConfig('10.100.0.0/16') })).toMatchObject({
+      status: 'ok',
+      detail: 'iptables FORWARD policy ACCEPT, 2 rule(s) in the chain; the kernel forwards IPv4 (net.ipv4.ip_forward = 1)',
+    });
+    files['/proc/sys/net/ipv6/conf/all/forwarding'] = '1\n';
+    expect((await one(forwardCheck(deps), v6)).detail).toContain('; the kernel forwards IPv6 (net.ipv6.conf.all.forwarding = 1)');
+    // booted with ipv6.disable=1: /proc has no IPv6 switches at all
+    delete files['/proc/sys/net/ipv6/conf/all/forwarding'];
+    files['/proc/cmdline'] = 'BOOT_IMAGE=/vmlinuz root=UUID=x ro ipv6.disable=1 audit=1\n';
+    const none = await one(forwardCheck(deps), v6);
+    expect(none).toMatchObject({
+      status: 'fail',
+      detail: 'the kernel has no IPv6 (ipv6.disable=1 on its command line, /proc/cmdline); iptables FORWARD policy ACCEPT, 2 rule(s) in the chain',
+    });
+    expect(none.hint).toContain('grubby --update-kernel=ALL --remove-args=ipv6.disable');
+    expect(none.hint).not.toContain('sysctl -w');
+    // no such argument: the switch is unread, not judged
+    files['/proc/cmdline'] = 'BOOT_IMAGE=/vmlinuz ro\n';
+    expect(await one(forwardCheck(deps), v6)).toMatchObject({ status: 'ok' });
+  });
+
   it('an unreadable chain or one without a policy line warns: the policy is unknown, not wrong', async () => {
     const missing = await one(
       forwardCheck(

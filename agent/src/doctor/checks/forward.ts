@@ -3,6 +3,7 @@ import type { Check } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
 import { type IpFamily, serviceCidrFamily } from '../../api/cluster-values.js';
 import type { ConfigValue } from './config.js';
+import { CNI_CONF_DIR } from '../pod-network.js';
 
 /** The image's unit that sets the FORWARD policy to ACCEPT as the kubelet starts (on every kubelet start). */
 export const FORWARD_UNIT = 'eks-node-forward-accept.service';
@@ -39,6 +40,8 @@ async function suspect(deps: DoctorDeps, timeoutMs: number): Promise<string> {
 
 /** The kernel's switch for forwarding IPv4 packets between interfaces, as /proc shows it. */
 export const IP_FORWARD_PATH = '/proc/sys/net/ipv4/ip_forward';
+/** The same for IPv6: `all`'s value, which the kernel copies to every interface. */
+export const IPV6_FORWARD_PATH = '/proc/sys/net/ipv6/conf/all/forwarding';
 
 /** Where systemd-sysctl reads settings at boot, the first masking a file of the same name in the others. */
 const SYSCTL_DIRS = ['/etc/sysctl.d', '/run/sysctl.d', '/usr/local/lib/sysctl.d', '/usr/lib/sysctl.d'];
@@ -66,34 +69,90 @@ export async function sysctlSetter(deps: DoctorDeps, key: string): Promise<{ pat
   return last;
 }
 
+/** What the line says of the kernel's forwarding in one family; `off`, when it stops pods' packets: what to undo, and the key to set again. */
+interface KernelForwarding {
+  found: string;
+  off?: { undo: string; key: string };
+}
+
+/** A /proc file's trimmed text, undefined when it cannot be read (a --root that is not a running node, or a switch the kernel lacks). */
+async function procValue(deps: DoctorDeps, path: string): Promise<string | undefined> {
+  try {
+    const value = (await deps.readFile(path))?.content.toString('utf8').trim();
+    return value === '' ? undefined : value;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Which sysctl file set a switch found off, as words for the line and what to undo. */
+async function offBy(deps: DoctorDeps, key: string, after: string): Promise<{ by: string; undo: string }> {
+  const setter = await sysctlSetter(deps, key);
+  return setter && setter.value !== '1'
+    ? {
+        by: `set to ${setter.value} by ${setter.path}, which systemd-sysctl applies last of the sysctl files`,
+        undo: `take the setting out of ${setter.path}`,
+      }
+    : {
+        by: `no sysctl file turns it off${setter ? ` (the last, ${setter.path}, sets ${setter.value})` : ''}: a script or \`sysctl -w\` did, ${after}`,
+        undo: `find what set it ${after} (a user-data script, a configuration agent) and stop it`,
+      };
+}
+
 /**
  * Whether the kernel forwards IPv4 (net.ipv4.ip_forward): pods' packets to other nodes, the VPC
  * and Service addresses leave through this host, so with it off the node joins and shows Ready
  * while its pods reach nothing beyond it. Hardening baselines (CIS, STIG) turn it off. Undefined
- * when /proc cannot be read (a --root that is not a running node).
+ * when /proc cannot be read.
  */
-async function kernelForwarding(deps: DoctorDeps): Promise<{ found: string /** when off: what to undo */; off?: string } | undefined> {
-  let value: string | undefined;
-  try {
-    value = (await deps.readFile(IP_FORWARD_PATH))?.content.toString('utf8').trim();
-  } catch {
-    value = undefined;
-  }
-  if (value === undefined || value === '') return undefined;
+async function ipv4Forwarding(deps: DoctorDeps): Promise<KernelForwarding | undefined> {
+  const value = await procValue(deps, IP_FORWARD_PATH);
+  if (value === undefined) return undefined;
   if (value === '1') return { found: 'the kernel forwards IPv4 (net.ipv4.ip_forward = 1)' };
-  const setter = await sysctlSetter(deps, 'net.ipv4.ip_forward');
-  const by =
-    setter && setter.value !== '1'
-      ? `set to ${setter.value} by ${setter.path}, which systemd-sysctl applies last of the sysctl files`
-      : `no sysctl file turns it off${setter ? ` (the last, ${setter.path}, sets ${setter.value})` : ''}: a script or \`sysctl -w\` did, after boot`;
+  const { by, undo } = await offBy(deps, 'net.ipv4.ip_forward', 'after boot');
   return {
     found: `the kernel does not forward IPv4 (net.ipv4.ip_forward = ${value}, ${by})`,
-    off:
-      setter && setter.value !== '1'
-        ? `take the setting out of ${setter.path} (the image sets 1 in /etc/sysctl.d/99-eks-node.conf)`
-        : 'find what set it after boot (a user-data script, a configuration agent) and stop it',
+    off: { undo: undo.startsWith('take') ? `${undo} (the image sets 1 in /etc/sysctl.d/99-eks-node.conf)` : undo, key: 'net.ipv4.ip_forward' },
   };
 }
+
+/**
+ * On an IPv6 cluster, whether the kernel forwards IPv6, which pods' packets need as IPv4's do. The
+ * image leaves it to the VPC CNI: aws-node's init container turns net.ipv6.conf.all.forwarding on
+ * as it starts in IPv6 mode. So it being off before the CNI has written its configuration is the
+ * order of a boot; after, something turned it off again (a configuration agent running
+ * `sysctl --system` over a hardening file). A kernel booted with ipv6.disable=1 (another
+ * hardening step) has no IPv6 at all. Undefined when /proc cannot be read.
+ */
+async function ipv6Forwarding(deps: DoctorDeps): Promise<KernelForwarding | undefined> {
+  const value = await procValue(deps, IPV6_FORWARD_PATH);
+  if (value === undefined) {
+    const cmdline = await procValue(deps, KERNEL_CMDLINE_PATH);
+    if (cmdline === undefined || !/(^|\s)ipv6\.disable=1(\s|$)/.test(cmdline)) return undefined;
+    return {
+      found: 'the kernel has no IPv6 (ipv6.disable=1 on its command line, /proc/cmdline)',
+      off: {
+        undo: 'take ipv6.disable=1 out of the kernel command line (`grubby --update-kernel=ALL --remove-args=ipv6.disable`) and reboot: an IPv6 cluster gives pods and Services IPv6 addresses alone',
+        key: '',
+      },
+    };
+  }
+  if (value === '1') return { found: 'the kernel forwards IPv6 (net.ipv6.conf.all.forwarding = 1)' };
+  const cni = ((await deps.listDir(CNI_CONF_DIR).catch(() => undefined)) ?? []).filter((name) => !name.startsWith('.'));
+  if (cni.length === 0) {
+    return {
+      found: `the kernel does not forward IPv6 yet (net.ipv6.conf.all.forwarding = ${value}): aws-node's init container turns it on as it starts, and ${CNI_CONF_DIR} holds no CNI configuration yet`,
+    };
+  }
+  const { by, undo } = await offBy(deps, 'net.ipv6.conf.all.forwarding', 'after aws-node started');
+  return {
+    found: `the kernel does not forward IPv6 (net.ipv6.conf.all.forwarding = ${value}, ${by}) though aws-node, which turns it on as it starts, has run (${CNI_CONF_DIR}: ${[...cni].sort().join(', ')})`,
+    off: { undo: `${undo}; restarting aws-node sets it again too`, key: 'net.ipv6.conf.all.forwarding' },
+  };
+}
+
+/** The kernel's command line, where ipv6.disable=1 turns IPv6 off for the whole boot. */
+const KERNEL_CMDLINE_PATH = '/proc/cmdline';
 
 /** One family's chain as judged: the words for the report line, and the policy when there is one. */
 interface Judged {
@@ -133,23 +192,26 @@ export function forwardCheck(deps: DoctorDeps): Check {
     timeoutHint: 'iptables waits for the xtables lock, which another process holds',
     async run(ctx) {
       const budget = () => Math.max(1, ctx.remainingMs() - 1_000);
-      const kernel = await kernelForwarding(deps);
+      const kernel4 = await ipv4Forwarding(deps);
       const ipv4 = await judgeChain(deps, 'ipv4', budget());
-      if (kernel?.off) {
+      // the cluster's family as the config line resolved it (none: IPv4, as before there was a config to say)
+      const ipv6Cluster = serviceCidrFamily((await ctx.optional<ConfigValue>('config'))?.config.spec.cluster.cidr) === 'ipv6';
+      const kernels = [kernel4, ipv6Cluster ? await ipv6Forwarding(deps) : undefined].filter((k) => k !== undefined);
+      const off = kernels.filter((k) => k.off);
+      if (off.length > 0) {
+        const set = off.map((k) => k.off!.key).filter((key) => key !== '');
         return {
           status: 'fail',
-          detail: `${kernel.found}; ${ipv4.found}`,
+          detail: `${off.map((k) => k.found).join('; ')}; ${ipv4.found}`,
           ...(ipv4.lines ? { value: { lines: ipv4.lines } satisfies ForwardChain } : {}),
-          hint: `pods' packets to other nodes, the VPC and Service addresses are forwarded by this host, so they go nowhere (the node joins and shows Ready); a hardening baseline (CIS, STIG) often sets this: ${kernel.off}, and run \`sysctl -w net.ipv4.ip_forward=1\``,
+          hint: `pods' packets to other nodes, the VPC and Service addresses are forwarded by this host, so they go nowhere (the node joins and shows Ready); a hardening baseline (CIS, STIG) often sets this: ${off.map((k) => k.off!.undo).join('; ')}${set.length > 0 ? `, and run \`sysctl -w ${set.map((key) => `${key}=1`).join(' ')}\`` : ''}`,
         };
       }
-      const kernelFound = kernel ? `; ${kernel.found}` : '';
+      const kernelFound = kernels.map((k) => `; ${k.found}`).join('');
       if (!ipv4.lines)
         return { status: 'warn', detail: `${ipv4.found}${kernelFound}`, hint: 'run the doctor as root (sudo eks-node-agent doctor) on a node with iptables' };
       const judged = [ipv4];
-      // the cluster's family as the config line resolved it (none: IPv4, as before there was a config to say)
-      if (serviceCidrFamily((await ctx.optional<ConfigValue>('config'))?.config.spec.cluster.cidr) === 'ipv6')
-        judged.push(await judgeChain(deps, 'ipv6', budget()));
+      if (ipv6Cluster) judged.push(await judgeChain(deps, 'ipv6', budget()));
       const ipv6 = judged[1];
       // the chains as read go into the support bundle (bundle.ts), whatever the verdict
       const value: ForwardChain = { lines: ipv4.lines, ...(ipv6?.lines ? { ipv6Lines: ipv6.lines } : {}) };
