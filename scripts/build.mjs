@@ -32,6 +32,9 @@ const CHUNKS = {
   exec: ['execa'],
   // only when the node sits behind an HTTP proxy
   proxy: ['https-proxy-agent'],
+  // only behind a SOCKS5 proxy: its agent, and the SOCKS client doctor dials with (their
+  // address library is 7x the HTTP proxy's chunk, which an HTTP proxy's boot need not read)
+  socks: ['socks-proxy-agent', 'socks'],
 };
 /**
  * The AWS clients' chunks are made from the agent's own list of what it takes from each client
@@ -307,8 +310,8 @@ const schemasWithLiteralKeys = {
 const chunkOptions = (name, pkgs, plugins) => ({
   ...common,
   stdin: chunkEntry(name, pkgs),
-  // https-proxy-agent publishes ESM only (an "import" export condition); esbuild converts it.
-  ...(name === 'proxy' ? { conditions: ['import'] } : {}),
+  // https-proxy-agent and socks-proxy-agent publish ESM only (an "import" export condition); esbuild converts them.
+  ...(name === 'proxy' || name === 'socks' ? { conditions: ['import'] } : {}),
   ...(name.startsWith('aws') ? commonJsOnly : {}),
   plugins: name.startsWith('aws') ? [esmClients, schemasWithLiteralKeys, lazyBuiltins, ...plugins] : plugins,
 });

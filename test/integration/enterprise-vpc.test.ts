@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestCa, issueServerCert, type TestCert } from '../support/pki.js';
 import { completeCluster, nodeConfig } from '../support/user-data.js';
 import { startConnectProxy, type ConnectProxy } from '../support/connect-proxy.js';
+import { startSocksProxy, type SocksProxy } from '../support/socks-proxy.js';
 import { startNode, type NodeOptions, type SimulatedNode } from '../support/node.js';
 
 /*
@@ -156,6 +157,29 @@ describe('HTTP proxy', () => {
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain('spec.instance.environment.default.HTTPS_PROXY: is not a proxy URL');
     expect(r.stderr).not.toContain('secret');
+  });
+});
+
+describe('SOCKS5 proxy', () => {
+  let socks: SocksProxy | undefined;
+  afterEach(async () => {
+    await socks?.close();
+    socks = undefined;
+  });
+
+  it("sends the EKS call through environment.default's socks5:// as Go would, the proxy resolving the endpoint's name the node cannot", async () => {
+    socks = await startSocksProxy({ hosts: { 'eks.corp.test': '127.0.0.1' } });
+    // as socks5:// reads to the kubelet and containerd (Go): taken, where a boot once refused it
+    const n = await boot(userData({ cluster: { name: 'test-cluster' }, instance: { environment: { default: { HTTP_PROXY: socks.url } } } }));
+    const check = await n.agent(['config', 'check']);
+    expect(check.exitCode, check.stderr).toBe(0);
+    expect(check.stdout).toContain(`proxy: the agent's EKS, EC2 and STS calls go http:// through ${socks.url}`);
+    // a name only the proxy's DNS knows: the node never resolves it
+    const r = await n.agent(['init', '--skip', 'run', '--root', n.root], { AWS_ENDPOINT_URL_EKS: `http://eks.corp.test:${port(n.eks.url)}` });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(n.eks.requests).toHaveLength(1);
+    expect(socks.requests).toEqual([{ target: `eks.corp.test:${port(n.eks.url)}`, sentAs: 'name' }]);
+    expect(n.read('/etc/systemd/system.conf.d/environment.conf')).toContain(`"HTTP_PROXY=${socks.url}"`);
   });
 });
 

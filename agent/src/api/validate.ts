@@ -44,11 +44,14 @@ const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy
 /** The key of spec.instance.environment that means every service, not a unit named "default". */
 export const DEFAULT_ENVIRONMENT_KEY = 'default';
 
+/** The proxy schemes Go's proxy settings take, as the kubelet and containerd read them (the agent's own calls too). */
+const PROXY_PROTOCOLS = new Set(['http:', 'https:', 'socks5:', 'socks5h:']);
+
 function isProxyUrl(value: string): boolean {
   const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
   try {
     const url = new URL(text);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+    return PROXY_PROTOCOLS.has(url.protocol) && url.hostname !== '';
   } catch {
     return false;
   }
@@ -273,7 +276,9 @@ function collect(config: NodeConfig): Collected {
     const value = spec.instance?.environment?.default?.[name];
     // The value is not shown: proxy URLs often carry a password.
     if (value !== undefined && value !== '' && !isProxyUrl(value)) {
-      problems.push(`spec.instance.environment.default.${name}: is not a proxy URL (expected e.g. "http://proxy.corp.example:3128")`);
+      problems.push(
+        `spec.instance.environment.default.${name}: is not a proxy URL (expected e.g. "http://proxy.corp.example:3128", or "socks5://proxy.corp.example:1080")`,
+      );
     }
   }
   const mountPath = spec.instance?.localStorage?.mountPath;
@@ -437,7 +442,8 @@ function proxyUrlAdvisories(config: NodeConfig): string[] {
       const at = `spec.instance.environment.${key}.${name}`;
       if (!isProxyUrl(value)) {
         // default's is an error (collect); a unit's, advised
-        if (key !== DEFAULT_ENVIRONMENT_KEY) problems.push(`${at}: is not a proxy URL (expected e.g. "http://proxy.corp.example:3128")`);
+        if (key !== DEFAULT_ENVIRONMENT_KEY)
+          problems.push(`${at}: is not a proxy URL (expected e.g. "http://proxy.corp.example:3128", or "socks5://proxy.corp.example:1080")`);
         continue;
       }
       const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;

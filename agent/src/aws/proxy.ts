@@ -5,7 +5,7 @@ import ipaddr from 'ipaddr.js';
 import { dnsSuffix } from './partition.js';
 
 /**
- * Which HTTP proxy the agent's own AWS calls (EKS, EC2, STS) go through. Enterprise VPCs often
+ * Which proxy the agent's own AWS calls (EKS, EC2, STS) go through (HTTP, or SOCKS5 as Go takes it). Enterprise VPCs often
  * have no route to the public AWS endpoints except an HTTP proxy, which the user data names in
  * `spec.instance.environment.default` for every service on the node; the agent must honour the
  * same settings, or the first boot's eks:DescribeCluster never reaches AWS.
@@ -119,6 +119,31 @@ export function defaultServiceEndpoint(service: 'eks' | 'ec2' | 'sts', region: s
 type ConnectArgs = Parameters<ProxyAgent<string>['connect']>;
 
 /**
+ * The SOCKS schemes Go's proxy settings take beside http and https (HTTPS_PROXY=socks5://...),
+ * which the kubelet and containerd then follow; the agent's own calls follow them too.
+ */
+const SOCKS_PROTOCOLS = new Set(['socks5:', 'socks5h:']);
+
+/** Whether a proxy URL names a SOCKS proxy (socks5:// or socks5h://). */
+export function isSocksProxy(url: string): boolean {
+  try {
+    return SOCKS_PROTOCOLS.has(new URL(url).protocol);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A SOCKS proxy URL as Go dials it: Go sends the endpoint's name for the proxy to resolve, for
+ * socks5:// too (where curl would resolve it on the node), so the agent asks as socks5h://. A node
+ * behind a SOCKS proxy often cannot resolve public names itself.
+ */
+export function remoteNameSocks(url: string): string {
+  const u = new URL(url);
+  return `socks5h://${u.href.slice(u.protocol.length + 2)}`;
+}
+
+/**
  * The SDK request handler's agent options for one client: a proxy agent for the endpoint when a
  * proxy applies, nothing otherwise. The proxy library is imported only in the first case, so a
  * boot without a proxy never loads it. The agent tunnels with CONNECT for http and https
@@ -131,8 +156,22 @@ export async function proxyAgentOptions(
 ): Promise<{ httpsAgent?: Agent; httpAgent?: Agent }> {
   const proxy = proxyFor(endpoint, settings);
   if (proxy === undefined) return {};
-  const { HttpsProxyAgent } = await import('https-proxy-agent');
   const { secureContext } = tls;
+  if (isSocksProxy(proxy)) {
+    const { SocksProxyAgent } = await import('socks-proxy-agent');
+    type SocksConnect = Parameters<InstanceType<typeof SocksProxyAgent>['connect']>;
+    // the TLS connection to the endpoint, over the SOCKS connection, is made from each request's options
+    const agent =
+      secureContext === undefined
+        ? new SocksProxyAgent(remoteNameSocks(proxy), { keepAlive: true })
+        : new (class extends SocksProxyAgent {
+            override connect(req: SocksConnect[0], opts: SocksConnect[1]) {
+              return super.connect(req, { ...opts, secureContext } as SocksConnect[1]);
+            }
+          })(remoteNameSocks(proxy), { keepAlive: true });
+    return new URL(endpoint).protocol === 'https:' ? { httpsAgent: agent } : { httpAgent: agent };
+  }
+  const { HttpsProxyAgent } = await import('https-proxy-agent');
   // The constructor's options reach the connection to an https proxy only; the TLS connection to
   // the endpoint, inside the tunnel, is made from each request's options.
   const agent =

@@ -230,7 +230,16 @@ describe('validateNodeConfig', () => {
     const doc = complete();
     doc.spec!.instance = { environment: { default: { HTTPS_PROXY: 'proxy.corp:3128', http_proxy: 'ftp://u:secret@x', NO_PROXY: 'anything' } } };
     expect(await validateNodeConfig(doc)).toEqual([
-      'spec.instance.environment.default.http_proxy: is not a proxy URL (expected e.g. "http://proxy.corp.example:3128")',
+      'spec.instance.environment.default.http_proxy: is not a proxy URL (expected e.g. "http://proxy.corp.example:3128", or "socks5://proxy.corp.example:1080")',
+    ]);
+    // the SOCKS5 schemes Go takes beside http and https; SOCKS4, which Go does not, is refused
+    doc.spec!.instance = {
+      environment: {
+        default: { HTTPS_PROXY: 'socks5://u:secret@proxy.corp:1080', HTTP_PROXY: 'socks5h://proxy.corp', http_proxy: 'socks4://proxy.corp:1080' },
+      },
+    };
+    expect(await validateNodeConfig(doc)).toEqual([
+      'spec.instance.environment.default.http_proxy: is not a proxy URL (expected e.g. "http://proxy.corp.example:3128", or "socks5://proxy.corp.example:1080")',
     ]);
   });
 });
@@ -297,7 +306,7 @@ describe('advisoryProblems', () => {
         /^spec\.instance\.environment\.default\.HTTPS_PROXY: its user:password holds a character Go's URL parser refuses .*\(percent-encode it: %20 for a space/,
       ),
       'spec.instance.environment.default.HTTP_PROXY: has a path or query after the host, which every program ignores: requests go to the host "http" (a scheme missing its colon, "http//"?) (expected "http://host:port")',
-      'spec.instance.environment.kubelet.http_proxy: is not a proxy URL (expected e.g. "http://proxy.corp.example:3128")',
+      'spec.instance.environment.kubelet.http_proxy: is not a proxy URL (expected e.g. "http://proxy.corp.example:3128", or "socks5://proxy.corp.example:1080")',
       'spec.instance.environment.containerd.HTTPS_PROXY: has a path or query after the host, which every program ignores: requests go to the host "proxy.corp" (expected "http://host:port")',
       expect.stringMatching(/^spec\.instance\.environment\.containerd\.HTTP_PROXY: its user:password holds a character Go's URL parser refuses/),
     ]);
