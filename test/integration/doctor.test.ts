@@ -8,6 +8,7 @@ import { startImds } from '../emulators/imds.js';
 import { startSts } from '../emulators/sts.js';
 import { startApiServer } from '../emulators/apiserver.js';
 import { startConnectProxy } from '../support/connect-proxy.js';
+import { startSocksProxy } from '../support/socks-proxy.js';
 import { createCertificateRequest, issueServerCert } from '../support/pki.js';
 import { runAgent } from '../support/agent.js';
 import type { Check } from './doctor-node.js';
@@ -300,6 +301,42 @@ describe('doctor names the cause of each join failure', () => {
       expect(denied.exitCode).not.toBe(0);
     } finally {
       await Promise.all([proxied.close(), proxy.close()]);
+    }
+  }, 60_000);
+
+  it("follows a SOCKS5 proxy in the kubelet's environment as Go does (socks5://, the proxy resolving the name); one whose rules refuse the endpoint fails the tls line", async () => {
+    const name = 'api.socks.test';
+    const [proxied, socks] = await Promise.all([startApiServer({ ca: api.ca, sans: [`DNS:${name}`] }), startSocksProxy({ hosts: { [name]: '127.0.0.1' } })]);
+    try {
+      const config = nodeConfig({ apiServerEndpoint: `https://${name}:${proxied.port}` });
+      imds.setUserData(stringify(config));
+      await configureNode(config);
+      await writeFile(join(unitState, 'kubelet.service.env'), `HTTPS_PROXY=${socks.url} NO_PROXY=169.254.169.254,localhost`);
+      const r = await doctorJson();
+      expect(r.by('dns'), r.stdout).toMatchObject({
+        status: 'ok',
+        detail: `${name} is reached through the proxy 127.0.0.1:${socks.port} (HTTPS_PROXY in the kubelet's environment), which resolves it`,
+      });
+      expect(r.by('tls')).toMatchObject({
+        status: 'ok',
+        detail: expect.stringMatching(/verified against the cluster CA, through the proxy 127\.0\.0\.1:\d+$/),
+      });
+      expect(r.by('auth').status, r.by('auth').detail).toBe('ok');
+      // the tls line's connection and each API request, all by name
+      expect(socks.requests.length).toBeGreaterThanOrEqual(2);
+      expect(socks.requests.filter((q) => q.target !== `${name}:${proxied.port}` || q.sentAs !== 'name')).toEqual([]);
+
+      socks.refuse(2);
+      const denied = await doctorJson();
+      expect(denied.by('tls')).toMatchObject({
+        status: 'fail',
+        detail: `the SOCKS proxy 127.0.0.1:${socks.port} (HTTPS_PROXY in the kubelet's environment) refused the connection to ${name}:${proxied.port}: not allowed by its rules (reply 2)`,
+      });
+      expect(denied.by('tls').hint).toContain("put the endpoint's host in NO_PROXY");
+      expect(denied.by('auth').status).toBe('skipped');
+    } finally {
+      await rm(join(unitState, 'kubelet.service.env'), { force: true });
+      await Promise.all([proxied.close(), socks.close()]);
     }
   }, 60_000);
 

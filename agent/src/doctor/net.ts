@@ -3,6 +3,7 @@ import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import { deadline } from '../common/deadline.js';
+import { isSocksProxy, remoteNameSocks } from '../aws/proxy.js';
 
 /**
  * The network steps of reaching the API server, one at a time, so a failure names the layer:
@@ -28,12 +29,12 @@ export class StepTimeout extends Error {
 }
 
 /**
- * The HTTP proxy a Go program (the kubelet) sends its requests to the endpoint through. Shown
- * without the credentials its URL may hold.
+ * The proxy a Go program (the kubelet) sends its requests to the endpoint through: HTTP, or SOCKS5
+ * as Go takes it. Shown without the credentials its URL may hold.
  */
 export interface HttpProxy {
   url: string;
-  /** `http:` or `https:` */
+  /** `http:`, `https:`, `socks5:` or `socks5h:` */
   protocol: string;
   host: string;
   port: number;
@@ -57,8 +58,8 @@ export interface HttpProxy {
 export function parseProxy(url: string, from: string): HttpProxy {
   const u = new URL(url);
   const host = u.hostname.replace(/^\[|\]$/g, '');
-  // Go's default ports for a proxy URL without one: 80 for http, 443 for https
-  const port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
+  // Go's default ports for a proxy URL without one: 80 for http, 443 for https, 1080 for SOCKS5
+  const port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : isSocksProxy(url) ? 1080 : 80;
   return { url, protocol: u.protocol, host, port, shown: `${net.isIPv6(host) ? `[${host}]` : host}:${port}`, from };
 }
 
@@ -70,6 +71,68 @@ export class ProxyRefusal extends Error {
     readonly statusText: string,
   ) {
     super(`${status} ${statusText}`.trim());
+  }
+}
+
+/**
+ * A SOCKS5 proxy (socks5://, socks5h://) that opened no connection onward: `reason` from its reply
+ * (RFC 1928: 2, not allowed by its rules; 3 to 6, the target unreachable or refusing), or from the
+ * credentials step (RFC 1929) or the methods it would take.
+ */
+export class SocksRefusal extends Error {
+  override name = 'SocksRefusal';
+  constructor(
+    readonly reason: 'credentials' | 'not allowed' | 'unreachable' | 'other',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The SOCKS client's error as doctor tells it: a refusal with its reason, a timeout, or the error itself. */
+function socksFailure(err: unknown, timeoutMs: number, target: string): Error {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/timed out/i.test(message)) return new StepTimeout(`no SOCKS connection to ${target} within ${timeoutMs} ms`);
+  const reply = /rejected connection - (\w+)/.exec(message)?.[1];
+  if (reply === 'NotAllowed') return new SocksRefusal('not allowed', 'not allowed by its rules (reply 2)');
+  if (reply && /Unreachable|Refused|TTLExpired/.test(reply)) {
+    const code = { NetworkUnreachable: 3, HostUnreachable: 4, ConnectionRefused: 5, TTLExpired: 6 }[reply];
+    return new SocksRefusal('unreachable', `${reply.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()} (reply ${code})`);
+  }
+  if (reply) return new SocksRefusal('other', `${reply} (its reply)`);
+  if (/Authentication failed/i.test(message)) return new SocksRefusal('credentials', 'refused the user name and password');
+  if (/no accepted authentication type/i.test(message))
+    return new SocksRefusal('credentials', 'takes none of the ways to authenticate offered (it may want a user name and password)');
+  return err instanceof Error ? err : new Error(message);
+}
+
+/**
+ * A connection through a SOCKS5 proxy (dialled at `address`) to the endpoint, as Go opens one: the
+ * endpoint's name is sent for the proxy to resolve (socks5:// and socks5h:// alike), with the
+ * URL's user and password when it has them.
+ */
+async function socksTunnel(proxy: HttpProxy, address: string, endpoint: Endpoint, timeoutMs: number, signal?: AbortSignal): Promise<net.Socket> {
+  const target = `${net.isIPv6(endpoint.host) ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
+  // the SOCKS client is loaded only for a node behind a SOCKS proxy (its own chunk)
+  const { SocksClient } = await import('socks');
+  const u = new URL(proxy.url);
+  const credentials = u.username ? { userId: decodeURIComponent(u.username), password: decodeURIComponent(u.password) } : {};
+  const opening = SocksClient.createConnection({
+    proxy: { host: address, port: proxy.port, type: 5, ...credentials },
+    command: 'connect',
+    destination: { host: endpoint.host, port: endpoint.port },
+    timeout: timeoutMs,
+  });
+  const aborted = new Promise<never>((_, reject) => {
+    if (signal?.aborted) reject(new StepTimeout('aborted'));
+    signal?.addEventListener('abort', () => reject(new StepTimeout('aborted')), { once: true });
+  });
+  try {
+    return (await Promise.race([opening, aborted])).socket;
+  } catch (err) {
+    // a connection that opens after the run gave up is let go
+    opening.then(({ socket }) => socket.destroy()).catch(() => undefined);
+    throw socksFailure(err, timeoutMs, target);
   }
 }
 
@@ -92,6 +155,7 @@ function proxyTls(proxy: HttpProxy): tls.ConnectionOptions {
  * CONNECT host:port, with the URL's credentials as Basic Proxy-Authorization.
  */
 export function proxyTunnel(proxy: HttpProxy, address: string, endpoint: Endpoint, timeoutMs: number, signal?: AbortSignal): Promise<net.Socket> {
+  if (isSocksProxy(proxy.url)) return socksTunnel(proxy, address, endpoint, timeoutMs, signal);
   const target = `${net.isIPv6(endpoint.host) ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
   const u = new URL(proxy.url);
   const credentials = u.username ? `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}` : undefined;
@@ -252,7 +316,11 @@ export interface ApiRequest {
 export async function apiRequest(req: ApiRequest): Promise<ApiAnswer> {
   const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
   // the proxy library is loaded only for a node behind a proxy (its own chunk, as for init's AWS calls)
-  const agent = req.proxy ? new (await import('https-proxy-agent')).HttpsProxyAgent(req.proxy.url, req.proxy.roots ? { ca: req.proxy.roots.pem } : {}) : false;
+  const agent = !req.proxy
+    ? false
+    : isSocksProxy(req.proxy.url)
+      ? new (await import('socks-proxy-agent')).SocksProxyAgent(remoteNameSocks(req.proxy.url))
+      : new (await import('https-proxy-agent')).HttpsProxyAgent(req.proxy.url, req.proxy.roots ? { ca: req.proxy.roots.pem } : {});
   return new Promise((resolve, reject) => {
     const r = https.request(
       `${req.endpoint.url}${req.path}`,

@@ -63,8 +63,8 @@ function requestHostOf(line: string): string | undefined {
 }
 
 function causeOf(line: string): PullCause {
-  // Go names a failure to reach the proxy itself "proxyconnect"
-  if (/proxyconnect tcp/i.test(line)) return 'proxy';
+  // Go names a failure to reach an HTTP proxy itself "proxyconnect", and one through a SOCKS5 proxy "socks connect"
+  if (/proxyconnect tcp|socks connect tcp/i.test(line)) return 'proxy';
   if (/x509: |tls: failed to verify certificate/i.test(line)) return 'tls';
   if (/i\/o timeout|connection refused|no route to host|network is unreachable|TLS handshake timeout|no such host|context deadline exceeded/i.test(line)) {
     return 'network';

@@ -72,6 +72,19 @@ describe('pullFailures', () => {
       /^containerd cannot reach the proxy its environment names for 602401143452\.dkr\.ecr\.us-west-2\.amazonaws\.com/,
     );
     expect(pullHint(pullFailures([inspected])[0]!)).toContain('update-ca-trust');
+    // through a SOCKS5 proxy Go names the step "socks connect"
+    const socksRefused = proxyDown.replace(
+      'proxyconnect tcp: dial tcp 10.0.0.5:3128: connect: connection refused',
+      'socks connect tcp 10.0.0.5:1080->602401143452.dkr.ecr.us-west-2.amazonaws.com:443: unknown error connection not allowed by ruleset',
+    );
+    expect(pullFailures([socksRefused])).toEqual([
+      {
+        image: IMAGE,
+        reason: 'socks connect tcp 10.0.0.5:1080->602401143452.dkr.ecr.us-west-2.amazonaws.com:443: unknown error connection not allowed by ruleset',
+        cause: 'proxy',
+        host: '602401143452.dkr.ecr.us-west-2.amazonaws.com',
+      },
+    ]);
   });
 
   it('names the host of the request that failed: the registry, or the S3 bucket ECR keeps the layers in', () => {

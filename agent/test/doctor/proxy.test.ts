@@ -110,9 +110,14 @@ describe('which proxy the kubelet reaches the endpoint through, as the dns line 
       const { d } = deps(live({ HTTPS_PROXY: 'http://10.0.0.5:3128' }), { localhost: ['127.0.0.1'] });
       expect(((await dns(config(undefined, endpoint), d)).value as Reach).proxy, endpoint).toBeUndefined();
     }
-    // a SOCKS proxy is not followed: the lines dial as before
-    const { d: socks } = deps(live({ HTTPS_PROXY: 'socks5://10.0.0.5:1080' }), { 'abcdef.gr7.us-west-2.eks.amazonaws.com': ['10.0.3.4'] });
-    expect(((await dns(config(), socks)).value as Reach).proxy).toBeUndefined();
+    // a SOCKS5 proxy is followed as Go follows it, at SOCKS's port when the URL names none; the proxy resolves the name
+    const { d: socks, asked: socksAsked } = deps(live({ HTTPS_PROXY: 'socks5://10.0.0.5' }), { 'abcdef.gr7.us-west-2.eks.amazonaws.com': ['10.0.3.4'] });
+    const throughSocks = await dns(config(), socks);
+    expect(throughSocks.detail).toBe(
+      "abcdef.gr7.us-west-2.eks.amazonaws.com is reached through the proxy 10.0.0.5:1080 (HTTPS_PROXY in the kubelet's environment), which resolves it",
+    );
+    expect((throughSocks.value as Reach).proxy).toMatchObject({ protocol: 'socks5:', port: 1080 });
+    expect(socksAsked).toEqual([]);
     // HTTP_PROXY alone: a Go client sends https requests direct
     const { d } = deps(live({ HTTP_PROXY: 'http://10.0.0.5:3128' }), { 'abcdef.gr7.us-west-2.eks.amazonaws.com': ['10.0.3.4'] });
     expect(((await dns(config(), d)).value as Reach).proxy).toBeUndefined();

@@ -2,6 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConnectProxy, type ConnectProxy } from '../../../test/support/connect-proxy.js';
+import { startSocksProxy } from '../../../test/support/socks-proxy.js';
 import { createTestCa, issueServerCert, type TestCert } from '../../../test/support/pki.js';
 import { registryCheck } from '../../src/doctor/checks/registry.js';
 import { runChecks, type Check } from '../../src/doctor/runner.js';
@@ -315,6 +316,45 @@ describe("the registry line dials the failed pull's registry as containerd does"
       ),
     });
     expect(down.r.hint).toContain('check its address in HTTPS_PROXY');
+  });
+
+  it("through containerd's SOCKS5 proxy, as Go follows socks5://: the proxy resolves the registry's name; its refusals name the reply", async () => {
+    const socks = await startSocksProxy({ hosts: { [REGISTRY]: '127.0.0.1' }, credentials: { user: 'node', password: 's3cret' } });
+    try {
+      const units = { 'containerd.service': env({ HTTPS_PROXY: `socks5://node:s3cret@127.0.0.1:${socks.port}` }) };
+      const { r, asked } = await registry({ journal: [timeout()], files: trusted(), units });
+      expect(r).toMatchObject({
+        status: 'warn',
+        detail: expect.stringMatching(
+          new RegExp(
+            `; containerd reaches ${REGISTRY}:${port} through the proxy 127\\.0\\.0\\.1:${socks.port} \\(HTTPS_PROXY in containerd's environment\\) now, TLS verified$`,
+          ),
+        ),
+      });
+      // the node resolved nothing: the name went to the proxy, as Go sends it for socks5:// too
+      expect(asked).toEqual([]);
+      expect(socks.requests).toEqual([{ target: `${REGISTRY}:${port}`, sentAs: 'name', user: 'node' }]);
+      socks.refuse(2);
+      const ruled = await registry({ journal: [timeout()], files: trusted(), units });
+      expect(ruled.r).toMatchObject({
+        status: 'fail',
+        detail: expect.stringMatching(
+          new RegExp(
+            `; the SOCKS proxy 127\\.0\\.0\\.1:${socks.port} \\(HTTPS_PROXY in containerd's environment\\) refused the connection to ${REGISTRY}:${port}: not allowed by its rules \\(reply 2\\)$`,
+          ),
+        ),
+      });
+      expect(ruled.r.hint).toContain("the proxy's rules do not let the node through");
+      socks.refuse(4);
+      expect((await registry({ journal: [timeout()], files: trusted(), units })).r.detail).toMatch(/: host unreachable \(reply 4\)$/);
+      socks.refuse(undefined);
+      const wrong = { 'containerd.service': env({ HTTPS_PROXY: `socks5://node:guess@127.0.0.1:${socks.port}` }) };
+      const denied = await registry({ journal: [timeout()], files: trusted(), units: wrong });
+      expect(denied.r).toMatchObject({ status: 'fail', detail: expect.stringMatching(/refused the connection to \S+: refused the user name and password$/) });
+      expect(denied.r.hint).toContain('correct them there (socks5://user:password@host:port)');
+    } finally {
+      await socks.close();
+    }
   });
 
   it("an ECR pull refused for want of a token: the kubelet's credential provider must reach ECR's API with the kubelet's environment", async () => {

@@ -3,12 +3,13 @@ import ipaddr from 'ipaddr.js';
 import { describeCause } from '../../errors.js';
 import { type Certificate, caCertificates, checkCertificateAuthority } from '../../api/cluster-values.js';
 import { goClientProxy, userDataEnvironment } from '../../render/kubelet-proxy.js';
-import { noProxyCovers } from '../../aws/proxy.js';
+import { isSocksProxy, noProxyCovers } from '../../aws/proxy.js';
 import { SYSTEM_CA_BUNDLES, pemCertificates } from '../../aws/trust.js';
 import { KUBELET_UNIT } from '../../render/paths.js';
 import { SERVICE_ENVIRONMENT_TIMEOUT_MS } from '../../apply/unit-status.js';
 import {
   ProxyRefusal,
+  SocksRefusal,
   StepTimeout,
   parseEndpoint,
   parseProxy,
@@ -66,8 +67,8 @@ export async function proxyIn(
   endpoint: Endpoint,
 ): Promise<HttpProxy | undefined> {
   const proxy = goClientProxy(env, endpoint.url);
-  // a SOCKS proxy (Go takes socks5:// too) is not followed: the lines dial directly, as before
-  if (!proxy || !/^https?:$/.test(new URL(proxy.url).protocol)) return undefined;
+  // HTTP and HTTPS proxies, and SOCKS5 ones as Go takes them (socks5://, socks5h://)
+  if (!proxy || !/^(https?|socks5h?):$/.test(new URL(proxy.url).protocol)) return undefined;
   const parsed = parseProxy(proxy.url, `${proxy.variable} in ${where}`);
   const roots = parsed.protocol === 'https:' ? await systemRoots(deps, env) : undefined;
   return { ...parsed, ...(proxy.noProxyCidrs.length > 0 ? { noProxyCidrs: proxy.noProxyCidrs } : {}), ...(roots ? { roots } : {}) };
@@ -389,8 +390,34 @@ export function proxyTlsFailure(proxy: HttpProxy, err: unknown, who = 'the kubel
   return undefined;
 }
 
+/**
+ * A SOCKS5 proxy's refusal of the connection `who` asks it for, to `target`: what it said and what
+ * to change. `instead`: what else could cure it, added to the hint of a refusal by its rules.
+ */
+export function socksRefusal(proxy: HttpProxy, target: string, err: SocksRefusal, who: string, instead?: string): { detail: string; hint: string } {
+  const detail = `the SOCKS proxy ${proxy.shown} (${proxy.from}) refused the connection to ${target}: ${err.message}`;
+  const or = instead ? `, or, ${instead}` : '';
+  switch (err.reason) {
+    case 'credentials':
+      return {
+        detail,
+        hint:
+          new URL(proxy.url).username !== ''
+            ? `the proxy refuses the user name and password in ${proxy.from}: correct them there (socks5://user:password@host:port)`
+            : `the proxy wants a user name and password, which ${who} sends only from the proxy URL: give them in ${proxy.from} (socks5://user:password@host:port)`,
+      };
+    case 'not allowed':
+      return { detail, hint: `the proxy's rules do not let the node through to ${target}: allow that host there${or}` };
+    case 'unreachable':
+      return { detail, hint: `the proxy could not reach ${target} itself (its DNS, routes or security groups)${or}` };
+    default:
+      return { detail, hint: `the proxy failed the connection to ${target}: see its log${or}` };
+  }
+}
+
 function tunnelFailureOf(proxy: HttpProxy, endpoint: Endpoint, err: unknown): Outcome {
   const target = `${net.isIPv6(endpoint.host) ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
+  if (err instanceof SocksRefusal) return { status: 'fail', ...socksRefusal(proxy, target, err, 'the kubelet', DIRECTLY) };
   if (err instanceof ProxyRefusal) {
     const detail = `the proxy ${proxy.shown} (${proxy.from}) answered CONNECT ${target} with ${err.message}`;
     if (err.status === 407) {
@@ -417,6 +444,13 @@ function tunnelFailureOf(proxy: HttpProxy, endpoint: Endpoint, err: unknown): Ou
       status: 'fail',
       detail: `the proxy ${proxy.shown} (${proxy.from}) opened no tunnel to ${target}: ${err.message}`,
       hint: `the proxy took the connection but did not connect onward in time (it may not reach the endpoint): ${DIRECTLY}, or let the proxy reach it`,
+    };
+  }
+  if (isSocksProxy(proxy.url)) {
+    return {
+      status: 'fail',
+      detail: `the connection to ${target} through the SOCKS proxy ${proxy.shown} (${proxy.from}) failed: ${describeCause(err)}`,
+      hint: `what listens at ${proxy.shown} does not act as a SOCKS5 proxy: check ${proxy.from}`,
     };
   }
   return {

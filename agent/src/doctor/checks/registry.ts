@@ -1,15 +1,16 @@
 import net from 'node:net';
+import { isSocksProxy } from '../../aws/proxy.js';
 import { describeCause } from '../../errors.js';
 import { SERVICE_ENVIRONMENT_TIMEOUT_MS } from '../../apply/unit-status.js';
 import { CONTAINERD_UNIT, KUBELET_UNIT } from '../../render/paths.js';
 import { eksRegistry } from '../../render/pause-image.js';
 import { type PullCause, type PullFailure, ecrRegion, pullFailures, pullHint, registryHint, registryOf } from '../pod-network.js';
-import { type Endpoint, type HttpProxy, ProxyRefusal, StepTimeout, parseEndpoint, proxyTunnel, tcpConnect, tlsHandshake } from '../net.js';
+import { type Endpoint, type HttpProxy, ProxyRefusal, SocksRefusal, StepTimeout, parseEndpoint, proxyTunnel, tcpConnect, tlsHandshake } from '../net.js';
 import type { Check, CheckContext } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
 import { PULL_JOURNAL_LINES } from './apiserver.js';
 import type { ConfigValue } from './config.js';
-import { WRONG_CA, proxyIn, proxyTlsFailure, systemRoots, unitEnvironment } from './endpoint.js';
+import { WRONG_CA, proxyIn, proxyTlsFailure, socksRefusal, systemRoots, unitEnvironment } from './endpoint.js';
 
 /*
  * containerd, not the kubelet, pulls the images, with its own environment: a proxy given to the
@@ -253,6 +254,11 @@ async function firstConnecting(
 function tunnelFailure(who: string, proxy: HttpProxy, target: string, err: unknown): { detail: string; hint?: string } {
   const own = proxyTlsFailure(proxy, err, who, target);
   if (own) return { detail: own.detail, ...(own.hint ? { hint: own.hint } : {}) };
+  if (err instanceof SocksRefusal) {
+    const refused = socksRefusal(proxy, target, err, who);
+    // the registry's hosts, as for an HTTP proxy's allowlist
+    return err.reason === 'not allowed' ? { ...refused, hint: `${refused.hint} (for ECR, its API, registry and S3 layer hosts)` } : refused;
+  }
   const named = `the proxy ${proxy.shown} (${proxy.from})`;
   if (err instanceof ProxyRefusal) {
     const detail = `${named} answered CONNECT ${target} with ${err.message}`;
@@ -270,7 +276,7 @@ function tunnelFailure(who: string, proxy: HttpProxy, target: string, err: unkno
   if (err instanceof StepTimeout)
     return { detail: `${named} opened no tunnel to ${target}: ${err.message}`, hint: `the proxy took the connection but did not connect onward in time` };
   return {
-    detail: `CONNECT ${target} through ${named} failed: ${describeCause(err)}`,
+    detail: `${isSocksProxy(proxy.url) ? 'the connection to' : 'CONNECT'} ${target} through ${named} failed: ${describeCause(err)}`,
     hint: `${who} reaches ${target} only through that proxy: check its address in ${proxy.from} and that it takes the node's connections`,
   };
 }
