@@ -5,10 +5,10 @@ import ipaddr from 'ipaddr.js';
 import { dnsSuffix } from './partition.js';
 
 /**
- * Which proxy the agent's own AWS calls (EKS, EC2, STS) go through (HTTP, or SOCKS5 as Go takes it). Enterprise VPCs often
- * have no route to the public AWS endpoints except an HTTP proxy, which the user data names in
- * `spec.instance.environment.default` for every service on the node; the agent must honour the
- * same settings, or the first boot's eks:DescribeCluster never reaches AWS.
+ * Which proxy the agent's own AWS calls (EKS, EC2, STS) go through: HTTP, or SOCKS5 as Go takes
+ * it. Enterprise VPCs often have no route to the public AWS endpoints except a proxy, which the
+ * user data names in `spec.instance.environment.default` for every service on the node; the agent
+ * must honour the same settings, or the first boot's eks:DescribeCluster never reaches AWS.
  *
  * IMDS is link-local and a proxy can never reach it (nor should it see the instance's
  * credentials), so its addresses always bypass, whatever NO_PROXY says. The IMDS client does not

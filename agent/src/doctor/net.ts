@@ -89,17 +89,24 @@ export class SocksRefusal extends Error {
   }
 }
 
+/** A SOCKS5 proxy's replies other than success (RFC 1928), by the name the SOCKS client gives them. */
+const SOCKS_REPLIES: Record<string, { code: number; words: string; reason: SocksRefusal['reason'] }> = {
+  Failure: { code: 1, words: 'general failure', reason: 'other' },
+  NotAllowed: { code: 2, words: 'not allowed by its rules', reason: 'not allowed' },
+  NetworkUnreachable: { code: 3, words: 'network unreachable', reason: 'unreachable' },
+  HostUnreachable: { code: 4, words: 'host unreachable', reason: 'unreachable' },
+  ConnectionRefused: { code: 5, words: 'connection refused', reason: 'unreachable' },
+  TTLExpired: { code: 6, words: 'TTL expired', reason: 'unreachable' },
+  CommandNotSupported: { code: 7, words: 'command not supported', reason: 'other' },
+  AddressNotSupported: { code: 8, words: 'address type not supported', reason: 'other' },
+};
+
 /** The SOCKS client's error as doctor tells it: a refusal with its reason, a timeout, or the error itself. */
 function socksFailure(err: unknown, timeoutMs: number, target: string): Error {
   const message = err instanceof Error ? err.message : String(err);
   if (/timed out/i.test(message)) return new StepTimeout(`no SOCKS connection to ${target} within ${timeoutMs} ms`);
-  const reply = /rejected connection - (\w+)/.exec(message)?.[1];
-  if (reply === 'NotAllowed') return new SocksRefusal('not allowed', 'not allowed by its rules (reply 2)');
-  if (reply && /Unreachable|Refused|TTLExpired/.test(reply)) {
-    const code = { NetworkUnreachable: 3, HostUnreachable: 4, ConnectionRefused: 5, TTLExpired: 6 }[reply];
-    return new SocksRefusal('unreachable', `${reply.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()} (reply ${code})`);
-  }
-  if (reply) return new SocksRefusal('other', `${reply} (its reply)`);
+  const reply = SOCKS_REPLIES[/rejected connection - (\w+)/.exec(message)?.[1] ?? ''];
+  if (reply) return new SocksRefusal(reply.reason, `${reply.words} (reply ${reply.code})`);
   if (/Authentication failed/i.test(message)) return new SocksRefusal('credentials', 'refused the user name and password');
   if (/no accepted authentication type/i.test(message))
     return new SocksRefusal('credentials', 'takes none of the ways to authenticate offered (it may want a user name and password)');
@@ -123,16 +130,22 @@ async function socksTunnel(proxy: HttpProxy, address: string, endpoint: Endpoint
     destination: { host: endpoint.host, port: endpoint.port },
     timeout: timeoutMs,
   });
+  let onAbort = (): void => undefined;
   const aborted = new Promise<never>((_, reject) => {
-    if (signal?.aborted) reject(new StepTimeout('aborted'));
-    signal?.addEventListener('abort', () => reject(new StepTimeout('aborted')), { once: true });
+    onAbort = () => reject(new StepTimeout('aborted'));
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
   });
+  // an abort after the connection opened rejects nothing anyone waits for
+  aborted.catch(() => undefined);
   try {
     return (await Promise.race([opening, aborted])).socket;
   } catch (err) {
     // a connection that opens after the run gave up is let go
     opening.then(({ socket }) => socket.destroy()).catch(() => undefined);
     throw socksFailure(err, timeoutMs, target);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
   }
 }
 

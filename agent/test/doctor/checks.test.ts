@@ -413,6 +413,16 @@ describe('imds check', () => {
 
 describe('forward-policy check', () => {
   const chain = (policy: string) => async () => [`-P FORWARD ${policy}`, '-A FORWARD -j KUBE-FORWARD', '-A FORWARD -j ACCEPT'];
+  /** readFile and listDir over these files (path -> content), which a test may change between runs */
+  const filesOf = (files: Record<string, string>): Pick<DoctorDeps, 'readFile' | 'listDir'> => ({
+    readFile: async (path: string) => (files[path] === undefined ? undefined : { content: Buffer.from(files[path]!), mode: 0o644 }),
+    listDir: async (dir: string) => {
+      const names = Object.keys(files)
+        .filter((p) => p.startsWith(`${dir}/`))
+        .map((p) => p.slice(dir.length + 1));
+      return names.length > 0 ? names : undefined;
+    },
+  });
 
   it('reads the policy line wherever it is, and nothing from a chain without one', () => {
     expect(forwardPolicy(['-A FORWARD -j X', '-P FORWARD DROP'])).toBe('DROP');
@@ -495,17 +505,7 @@ describe('forward-policy check', () => {
       '/etc/sysctl.d/60-cis.conf': '# CIS\nnet/ipv4/ip_forward = 0\nnet.ipv4.ip_forward_update_priority = 0\n',
       '/etc/sysctl.d/README': 'net.ipv4.ip_forward = 0\n',
     };
-    const dirs = (dir: string) => {
-      const names = Object.keys(files)
-        .filter((p) => p.startsWith(`${dir}/`))
-        .map((p) => p.slice(dir.length + 1));
-      return names.length > 0 ? names : undefined;
-    };
-    const deps = fakeDeps({
-      forwardChain: chain('ACCEPT'),
-      readFile: async (path: string) => (files[path] === undefined ? undefined : { content: Buffer.from(files[path]!), mode: 0o644 }),
-      listDir: async (dir: string) => dirs(dir),
-    });
+    const deps = fakeDeps({ forwardChain: chain('ACCEPT'), ...filesOf(files) });
     expect(await sysctlSetter(deps, 'net.ipv4.ip_forward')).toEqual({ path: '/etc/sysctl.d/99-hardening.conf', value: '1' });
     const r = await one(forwardCheck(deps));
     expect(r.hint).toContain('find what set it after boot (a user-data script, a configuration agent) and stop it, and run `sysctl -w net.ipv4.ip_forward=1`');
@@ -532,16 +532,7 @@ describe('forward-policy check', () => {
       '/proc/cmdline': 'BOOT_IMAGE=/vmlinuz root=UUID=x ro console=ttyS0\n',
       '/etc/sysctl.d/60-cis.conf': 'net.ipv6.conf.all.forwarding = 0\nnet.ipv6.conf.default.forwarding = 0\n',
     };
-    const deps = fakeDeps({
-      forwardChain: chain('ACCEPT'),
-      readFile: async (path: string) => (files[path] === undefined ? undefined : { content: Buffer.from(files[path]!), mode: 0o644 }),
-      listDir: async (dir: string) => {
-        const names = Object.keys(files)
-          .filter((p) => p.startsWith(`${dir}/`))
-          .map((p) => p.slice(dir.length + 1));
-        return names.length > 0 ? names : undefined;
-      },
-    });
+    const deps = fakeDeps({ forwardChain: chain('ACCEPT'), ...filesOf(files) });
     const v6 = { name: 'config', value: userDataConfig('fd00:10:100::/108') };
     const early = await one(forwardCheck(deps), v6);
     expect(early).toMatchObject({

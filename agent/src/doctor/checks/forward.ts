@@ -85,13 +85,14 @@ async function procValue(deps: DoctorDeps, path: string): Promise<string | undef
   }
 }
 
-/** Which sysctl file set a switch found off, as words for the line and what to undo. */
-async function offBy(deps: DoctorDeps, key: string, after: string): Promise<{ by: string; undo: string }> {
+/** Which sysctl file set a switch found off, as words for the line and what to undo; `file` when a sysctl file did. */
+async function offBy(deps: DoctorDeps, key: string, after: string): Promise<{ by: string; undo: string; file?: string }> {
   const setter = await sysctlSetter(deps, key);
   return setter && setter.value !== '1'
     ? {
         by: `set to ${setter.value} by ${setter.path}, which systemd-sysctl applies last of the sysctl files`,
         undo: `take the setting out of ${setter.path}`,
+        file: setter.path,
       }
     : {
         by: `no sysctl file turns it off${setter ? ` (the last, ${setter.path}, sets ${setter.value})` : ''}: a script or \`sysctl -w\` did, ${after}`,
@@ -109,10 +110,10 @@ async function ipv4Forwarding(deps: DoctorDeps): Promise<KernelForwarding | unde
   const value = await procValue(deps, IP_FORWARD_PATH);
   if (value === undefined) return undefined;
   if (value === '1') return { found: 'the kernel forwards IPv4 (net.ipv4.ip_forward = 1)' };
-  const { by, undo } = await offBy(deps, 'net.ipv4.ip_forward', 'after boot');
+  const { by, undo, file } = await offBy(deps, 'net.ipv4.ip_forward', 'after boot');
   return {
     found: `the kernel does not forward IPv4 (net.ipv4.ip_forward = ${value}, ${by})`,
-    off: { undo: undo.startsWith('take') ? `${undo} (the image sets 1 in /etc/sysctl.d/99-eks-node.conf)` : undo, key: 'net.ipv4.ip_forward' },
+    off: { undo: file ? `${undo} (the image sets 1 in /etc/sysctl.d/99-eks-node.conf)` : undo, key: 'net.ipv4.ip_forward' },
   };
 }
 
