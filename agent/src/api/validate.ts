@@ -447,6 +447,11 @@ function proxyUrlAdvisories(config: NodeConfig): string[] {
         continue;
       }
       const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
+      if (/^socks5h:/i.test(text)) {
+        problems.push(
+          `${at}: socks5h:// is read by Go releases from before its support (a kubelet or containerd built with one) as an HTTP proxy whose host is "socks5h"; socks5:// means the same to every Go release, which sends the target's name for the proxy to resolve either way (write socks5://)`,
+        );
+      }
       const authority = text.slice(text.indexOf('://') + 3).split(/[/?#]/, 1)[0]!;
       const userinfo = authority.includes('@') ? authority.slice(0, authority.lastIndexOf('@')) : '';
       if (!GO_USERINFO.test(userinfo)) {

@@ -241,6 +241,12 @@ describe('validateNodeConfig', () => {
     expect(await validateNodeConfig(doc)).toEqual([
       'spec.instance.environment.default.http_proxy: is not a proxy URL (expected e.g. "http://proxy.corp.example:3128", or "socks5://proxy.corp.example:1080")',
     ]);
+    // socks5h:// is a proxy URL, advised against: older Go reads it as an HTTP proxy named "socks5h"
+    expect(advisoryProblems(doc)).toEqual([
+      expect.stringMatching(
+        /^spec\.instance\.environment\.default\.HTTP_PROXY: socks5h:\/\/ is read by Go releases from before its support .*\(write socks5:\/\/\)$/,
+      ),
+    ]);
   });
 });
 
