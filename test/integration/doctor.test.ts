@@ -978,6 +978,18 @@ describe('doctor names the cause of each join failure', () => {
       ),
     });
     expect(r.by('registration').hint).toContain('com.amazonaws.us-west-2.ecr.dkr');
+    // containerd's journal shows the image pulled since (the kubelet logs no success): the failure has passed, and neither line blames it
+    await writeFile(
+      join(journalDir, 'containerd.service.log'),
+      `Dec 05 10:12:30 node containerd[812]: time="2026-12-05T10:12:30Z" level=info msg="PullImage \\"${image}\\" returns image reference \\"sha256:0a1b\\""\n`,
+    );
+    const passed = await doctorJson();
+    expect(passed.by('registry'), passed.stdout).toMatchObject({
+      status: 'ok',
+      detail: expect.stringMatching(/^the pull the kubelet's journal shows failing \(\S+amazon-k8s-cni-init:v1\.19\.2-eksbuild\.1\) went through since: /),
+    });
+    expect(passed.by('registration').detail).not.toContain('cannot pull');
+    await rm(join(journalDir, 'containerd.service.log'));
     // the CNI wrote its configuration and the pull went through: the line says so, and the general hint stays
     await mkdir(join(root, 'etc/cni/net.d'), { recursive: true });
     await writeFile(join(root, 'etc/cni/net.d/10-aws.conflist'), '{}\n');

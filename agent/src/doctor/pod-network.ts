@@ -32,6 +32,78 @@ export interface PullFailure {
    * the other
    */
   host?: string;
+  /** when the line was logged (ms since the epoch, from the journal's timestamp), when it can be read */
+  at?: number;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * When a journal line was logged, from the timestamp journalctl leads it with: `short-iso`'s
+ * (2026-12-07T10:11:12+0000, as doctor reads the journal) or the default `short`'s (Dec 07
+ * 10:11:12, taken as this year's and UTC: lines of one reading compare alike). Undefined when the
+ * line leads with neither.
+ */
+export function journalTime(line: string, year = new Date().getUTCFullYear()): number | undefined {
+  const iso = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}:?\d{2})?\s/.exec(line);
+  if (iso) {
+    const zone = iso[2] === undefined ? 'Z' : iso[2] === 'Z' ? 'Z' : `${iso[2].slice(0, 3)}:${iso[2].slice(-2)}`;
+    const at = Date.parse(`${iso[1]}${zone}`);
+    return Number.isNaN(at) ? undefined : at;
+  }
+  const short = /^([A-Z][a-z]{2}) (\d{1,2}) (\d{2}):(\d{2}):(\d{2})\s/.exec(line);
+  const month = short ? MONTHS.indexOf(short[1]!) : -1;
+  if (!short || month < 0) return undefined;
+  return Date.UTC(year, month, Number(short[2]), Number(short[3]), Number(short[4]), Number(short[5]));
+}
+
+/**
+ * An image reference as containerd names it, so the kubelet's and containerd's words for one image
+ * compare equal: Docker Hub's registry and `library/` written out, and `:latest` when the
+ * reference names no tag or digest (`nginx` is docker.io/library/nginx:latest).
+ */
+export function canonicalImage(ref: string): string {
+  const slash = ref.indexOf('/');
+  const first = slash < 0 ? '' : ref.slice(0, slash);
+  const named = first !== '' && (first.includes('.') || first.includes(':') || first === 'localhost');
+  let full = named ? ref : `docker.io/${ref}`;
+  if (full.startsWith('index.docker.io/')) full = `docker.io/${full.slice('index.docker.io/'.length)}`;
+  if (full.startsWith('docker.io/') && !full.slice('docker.io/'.length).includes('/')) full = `docker.io/library/${full.slice('docker.io/'.length)}`;
+  const last = full.slice(full.lastIndexOf('/') + 1);
+  return last.includes(':') || last.includes('@') ? full : `${full}:latest`;
+}
+
+/**
+ * The images containerd pulled, from its journal lines: its CRI service logs every pull that
+ * succeeds (`PullImage "ref" returns image reference "sha256:..."`, at info level), which the
+ * kubelet at its default verbosity does not. Each canonical image with when it was last pulled
+ * (ms since the epoch; NaN when the line's time cannot be read).
+ */
+export function containerdPulls(lines: string[]): Map<string, number> {
+  const pulled = new Map<string, number>();
+  for (const line of lines) {
+    const image = /PullImage \\*"([^"\\]+)\\*" returns image reference/.exec(line)?.[1];
+    if (image === undefined) continue;
+    const at = journalTime(line) ?? Number.NaN;
+    const key = canonicalImage(image);
+    const before = pulled.get(key);
+    if (before === undefined || Number.isNaN(before) || at > before) pulled.set(key, at);
+  }
+  return pulled;
+}
+
+/**
+ * The failures containerd's journal lines show pulled since (the same image, canonically named,
+ * pulled at or after the failure's time): passed, though the kubelet's journal still holds them.
+ * None when the lines or the times cannot be read: then every failure stands.
+ */
+export function passedFailures(failures: PullFailure[], containerdLines: string[]): PullFailure[] {
+  if (failures.length === 0) return [];
+  const pulled = containerdPulls(containerdLines);
+  return failures.filter((f) => {
+    const at = pulled.get(canonicalImage(f.image));
+    return f.at !== undefined && at !== undefined && at >= f.at;
+  });
 }
 
 // the image as the kubelet's lines quote it, once or twice escaped inside an err="..." value
@@ -89,7 +161,8 @@ export function pullFailures(lines: string[]): PullFailure[] {
     if (!image || seen.has(image)) continue;
     const cause = causeOf(line);
     const host = cause === 'network' || cause === 'proxy' || cause === 'tls' ? requestHostOf(line) : undefined;
-    seen.set(image, { image, reason: reasonOf(line), cause, ...(host ? { host } : {}) });
+    const at = journalTime(line);
+    seen.set(image, { image, reason: reasonOf(line), cause, ...(host ? { host } : {}), ...(at !== undefined ? { at } : {}) });
   }
   return [...seen.values()];
 }

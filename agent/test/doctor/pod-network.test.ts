@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cniConfigs, networkNotReady, pullFailures, pullHint, registryOf } from '../../src/doctor/pod-network.js';
+import { canonicalImage, cniConfigs, containerdPulls, journalTime, networkNotReady, pullFailures, pullHint, registryOf } from '../../src/doctor/pod-network.js';
 
 /*
  * Lines as journalctl prints a kubelet's (klog's structured form), for the three answers a node
@@ -7,6 +7,8 @@ import { cniConfigs, networkNotReady, pullFailures, pullHint, registryOf } from 
  */
 const IMAGE = '602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni-init:v1.19.2-eksbuild.1';
 const PREFIX = 'Dec 05 10:11:12 ip-10-0-1-23 kubelet[2345]: E1205 10:11:12.123456    2345';
+/** when the lines were logged, as journalTime reads PREFIX's timestamp (this year's, UTC) */
+const AT = Date.UTC(new Date().getUTCFullYear(), 11, 5, 10, 11, 12);
 const timeout = `${PREFIX} log.go:32] "PullImage from image service failed" err="rpc error: code = Canceled desc = failed to pull and unpack image \\"${IMAGE}\\": failed to resolve reference \\"${IMAGE}\\": failed to do request: Head \\"https://602401143452.dkr.ecr.us-west-2.amazonaws.com/v2/amazon-k8s-cni-init/manifests/v1.19.2-eksbuild.1\\": dial tcp 52.94.177.1:443: i/o timeout" image="${IMAGE}"`;
 const syncing = `${PREFIX} pod_workers.go:1301] "Error syncing pod, skipping" err="failed to \\"StartContainer\\" for \\"aws-vpc-cni-init\\" with ErrImagePull: \\"failed to pull and unpack image \\\\\\"${IMAGE}\\\\\\": dial tcp 52.94.177.1:443: i/o timeout\\"" pod="kube-system/aws-node-x2x9q"`;
 const unauthorized = `${PREFIX} log.go:32] "PullImage from image service failed" err="rpc error: code = Unknown desc = failed to pull and unpack image \\"${IMAGE}\\": failed to resolve reference \\"${IMAGE}\\": pulling from host 602401143452.dkr.ecr.us-west-2.amazonaws.com failed with status code [manifests v1.19.2-eksbuild.1]: 401 Unauthorized" image="${IMAGE}"`;
@@ -37,13 +39,14 @@ describe('cniConfigs', () => {
 describe('pullFailures', () => {
   it('names the image and the answer that decides, once per image, newest first', () => {
     expect(pullFailures(['unrelated line', unauthorized, syncing, timeout])).toEqual([
-      { image: IMAGE, reason: 'dial tcp 52.94.177.1:443: i/o timeout', cause: 'network', host: '602401143452.dkr.ecr.us-west-2.amazonaws.com' },
+      { image: IMAGE, reason: 'dial tcp 52.94.177.1:443: i/o timeout', cause: 'network', host: '602401143452.dkr.ecr.us-west-2.amazonaws.com', at: AT },
     ]);
     expect(pullFailures([timeout, unauthorized])).toEqual([
       {
         image: IMAGE,
         reason: 'pulling from host 602401143452.dkr.ecr.us-west-2.amazonaws.com failed with status code [manifests v1.19.2-eksbuild.1]: 401 Unauthorized',
         cause: 'credentials',
+        at: AT,
       },
     ]);
     expect(pullFailures([missing, lookup]).map((f) => [f.image, f.cause, f.reason])).toEqual([
@@ -63,10 +66,11 @@ describe('pullFailures', () => {
         reason: 'proxyconnect tcp: dial tcp 10.0.0.5:3128: connect: connection refused',
         cause: 'proxy',
         host: '602401143452.dkr.ecr.us-west-2.amazonaws.com',
+        at: AT,
       },
     ]);
     expect(pullFailures([inspected])).toEqual([
-      { image: IMAGE, reason: 'x509: certificate signed by unknown authority', cause: 'tls', host: '602401143452.dkr.ecr.us-west-2.amazonaws.com' },
+      { image: IMAGE, reason: 'x509: certificate signed by unknown authority', cause: 'tls', host: '602401143452.dkr.ecr.us-west-2.amazonaws.com', at: AT },
     ]);
     expect(pullHint(pullFailures([proxyDown])[0]!)).toMatch(
       /^containerd cannot reach the proxy its environment names for 602401143452\.dkr\.ecr\.us-west-2\.amazonaws\.com/,
@@ -83,6 +87,7 @@ describe('pullFailures', () => {
         reason: 'socks connect tcp 10.0.0.5:1080->602401143452.dkr.ecr.us-west-2.amazonaws.com:443: unknown error connection not allowed by ruleset',
         cause: 'proxy',
         host: '602401143452.dkr.ecr.us-west-2.amazonaws.com',
+        at: AT,
       },
     ]);
   });
@@ -95,6 +100,7 @@ describe('pullFailures', () => {
       reason: 'dial tcp 52.218.152.1:443: i/o timeout',
       cause: 'network',
       host: 'prod-us-west-2-starport-layer-bucket.s3.us-west-2.amazonaws.com',
+      at: AT,
     });
     expect(pullHint(layer!)).toMatch(
       /^the node reaches the registry but not prod-us-west-2-starport-layer-bucket\.s3\.us-west-2\.amazonaws\.com, .*com\.amazonaws\.us-west-2\.s3 /,
@@ -104,11 +110,46 @@ describe('pullFailures', () => {
   });
 
   it('reads the image from a pod worker line, escaped twice', () => {
-    expect(pullFailures([syncing])).toEqual([{ image: IMAGE, reason: 'dial tcp 52.94.177.1:443: i/o timeout', cause: 'network' }]);
+    expect(pullFailures([syncing])).toEqual([{ image: IMAGE, reason: 'dial tcp 52.94.177.1:443: i/o timeout', cause: 'network', at: AT }]);
   });
 
   it('finds nothing in a healthy journal', () => {
     expect(pullFailures([`${PREFIX} kubelet_node_status.go:75] "Successfully registered node" node="ip-10-0-1-23"`])).toEqual([]);
+  });
+});
+
+describe("containerd's pulls", () => {
+  /** A containerd journal line, as journalctl --output short-iso prints it (logrus's text form), for a pull that succeeded. */
+  const pulled = (when: string, image: string) =>
+    `${when} ip-10-0-1-23 containerd[812]: time="${when.replace('+0000', 'Z')}" level=info msg="PullImage \\"${image}\\" returns image reference \\"sha256:0a1b2c3d\\""`;
+
+  it('reads when each image was last pulled, by its canonical name; failed and other lines are not pulls', () => {
+    const lines = [
+      pulled('2026-12-05T10:12:40+0000', IMAGE),
+      `2026-12-05T10:12:41+0000 ip-10-0-1-23 containerd[812]: time="2026-12-05T10:12:41Z" level=error msg="PullImage \\"quay.io/cilium/cilium:v1.16.0\\" failed" error="rpc error"`,
+      pulled('2026-12-05T10:13:00+0000', 'nginx'),
+      pulled('2026-12-05T10:12:50+0000', 'docker.io/library/nginx:latest'),
+    ];
+    expect([...containerdPulls(lines)]).toEqual([
+      [IMAGE, Date.UTC(2026, 11, 5, 10, 12, 40)],
+      ['docker.io/library/nginx:latest', Date.UTC(2026, 11, 5, 10, 13, 0)],
+    ]);
+  });
+
+  it("reads journalctl's timestamps, short-iso's with their zone and short's as this year's", () => {
+    expect(journalTime('2026-12-05T10:12:40+0100 host x: y')).toBe(Date.UTC(2026, 11, 5, 9, 12, 40));
+    expect(journalTime('2026-12-05T10:12:40+00:00 host x: y')).toBe(Date.UTC(2026, 11, 5, 10, 12, 40));
+    expect(journalTime('Dec 05 10:11:12 host kubelet[1]: x', 2025)).toBe(Date.UTC(2025, 11, 5, 10, 11, 12));
+    expect(journalTime('-- No entries --')).toBeUndefined();
+  });
+
+  it('names images as containerd does: Docker Hub and library/ written out, :latest when no tag or digest', () => {
+    expect(canonicalImage('nginx')).toBe('docker.io/library/nginx:latest');
+    expect(canonicalImage('bitnami/redis:7')).toBe('docker.io/bitnami/redis:7');
+    expect(canonicalImage('index.docker.io/library/nginx:1.27')).toBe('docker.io/library/nginx:1.27');
+    expect(canonicalImage('localhost:5000/app')).toBe('localhost:5000/app:latest');
+    expect(canonicalImage(`${IMAGE}`)).toBe(IMAGE);
+    expect(canonicalImage('quay.io/cilium/cilium@sha256:abc')).toBe('quay.io/cilium/cilium@sha256:abc');
   });
 });
 

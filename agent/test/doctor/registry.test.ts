@@ -47,6 +47,8 @@ const pullLine = (image: string, err: string): string =>
 
 interface Node {
   journal?: string[];
+  /** containerd's journal lines (the kubelet's are `journal`) */
+  containerdJournal?: string[];
   units?: Record<string, ServiceEnvironment>;
   names?: Record<string, string[]>;
   files?: Record<string, string>;
@@ -55,7 +57,7 @@ interface Node {
 function deps(node: Node) {
   const asked: string[] = [];
   const d = {
-    journal: async () => node.journal ?? [],
+    journal: async (unit: string) => (unit === 'containerd.service' ? (node.containerdJournal ?? []) : (node.journal ?? [])),
     lookup: async (host: string) => {
       asked.push(host);
       const addresses = node.names?.[host];
@@ -188,6 +190,27 @@ describe("the registry line dials the failed pull's registry as containerd does"
       units: { 'containerd.service': env({ SSL_CERT_FILE: '/etc/corp/ca.pem' }) },
     });
     expect(own.r).toMatchObject({ status: 'warn', detail: expect.stringContaining('directly now, TLS verified') });
+  });
+
+  it("takes a failure containerd's journal shows pulled since as passed, and dials nothing for it; an older pull clears nothing", async () => {
+    // containerd's own line for a pull that succeeded, at `when` (the kubelet's lines are Dec 07 10:11:12)
+    const pulled = (when: string, ref: string) =>
+      `Dec 07 ${when} node containerd[812]: time="2026-12-07T${when}Z" level=info msg="PullImage \\"${ref}\\" returns image reference \\"sha256:0a1b\\""`;
+    const passed = await registry({ journal: [timeout()], containerdJournal: [pulled('10:12:40', image())], names: { [REGISTRY]: ['127.0.0.1'] } });
+    expect(passed.r).toMatchObject({
+      status: 'ok',
+      detail: `the pull the kubelet's journal shows failing (${image()}) went through since: containerd's journal shows it pulled after the failure; containerd reaches ${ECR} (the cluster's add-on images) directly`,
+    });
+    expect(passed.asked).toEqual([]);
+    // a pull before the failure, or of another image, leaves it standing: the registry is dialled
+    const before = await registry({
+      journal: [timeout()],
+      containerdJournal: [pulled('10:10:00', image()), pulled('10:13:00', `${REGISTRY}:${port}/team/other:1.0`)],
+      names: { [REGISTRY]: ['127.0.0.1'] },
+      files: trusted(),
+    });
+    expect(before.r).toMatchObject({ status: 'warn', detail: expect.stringContaining(`shows the pull of ${image()} failing`) });
+    expect(before.asked).toEqual([REGISTRY]);
   });
 
   it("trusts a CA in Go's certificate directories beside the bundle, or SSL_CERT_DIR's instead", async () => {

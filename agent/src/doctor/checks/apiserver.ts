@@ -1,7 +1,8 @@
 import { describeCause } from '../../errors.js';
 import { kubeletSkewProblem, minorOf } from '../../facts/version-skew.js';
 import { KUBELET_VERSION_FILE } from '../../facts/versions.js';
-import { CNI_CONF_DIR, cniConfigs, networkNotReady, pullFailures, pullHint } from '../pod-network.js';
+import { CNI_CONF_DIR, cniConfigs, networkNotReady, passedFailures, pullFailures, pullHint } from '../pod-network.js';
+import { CONTAINERD_UNIT } from '../../render/paths.js';
 import { readNode, readUserInfo } from '../api-objects.js';
 import { stuckTaints } from '../node-status.js';
 import { nodeSummary } from '../kube-summary.js';
@@ -279,18 +280,21 @@ export const PULL_JOURNAL_LINES = 2_000;
  * For a Node whose network is not ready: whether the CNI plugin wrote its configuration, and the
  * image pulls the kubelet's journal shows failing, with the fix the first one calls for.
  */
-async function networkEvidence(deps: DoctorDeps, timeoutMs: number): Promise<{ found: string[]; hint?: string }> {
+async function networkEvidence(deps: DoctorDeps, budget: () => number): Promise<{ found: string[]; hint?: string }> {
   const found: string[] = [];
   const entries = await deps.listDir(CNI_CONF_DIR).catch(() => undefined);
   const configs = entries === undefined ? [] : cniConfigs(entries);
   found.push(configs.length === 0 ? `${CNI_CONF_DIR} holds no CNI network configuration` : `${CNI_CONF_DIR}: ${configs.join(', ')}`);
   let lines: string[] = [];
   try {
-    lines = await deps.journal('kubelet.service', PULL_JOURNAL_LINES, timeoutMs);
+    lines = await deps.journal('kubelet.service', PULL_JOURNAL_LINES, budget());
   } catch {
     // the unit:kubelet line reports an unreadable journal
   }
-  const failures = pullFailures(lines);
+  const all = pullFailures(lines);
+  // a pull containerd's journal shows done since has passed: not why the network is not ready
+  const passed = all.length === 0 ? [] : passedFailures(all, await deps.journal(CONTAINERD_UNIT, PULL_JOURNAL_LINES, budget()).catch(() => [] as string[]));
+  const failures = all.filter((f) => !passed.includes(f));
   if (failures.length > 0) {
     found.push(`kubelet cannot pull ${failures.map((f) => `${f.image} (${f.reason})`).join(', ')}`);
     return { found, hint: pullHint(failures[0]!) };
@@ -378,7 +382,7 @@ export function registrationCheck(deps: DoctorDeps): Check {
       const hint = 'most often the network plugin is not ready: check the aws-node (VPC CNI) pod on this node and that the subnet has free IP addresses';
       const value: RegistrationValue = { node: summary };
       if (!networkNotReady(ready.message)) return { status: 'fail', detail: `Node ${name} is NotReady (${why})`, hint, value };
-      const evidence = await networkEvidence(deps, Math.max(1, ctx.remainingMs() - 100));
+      const evidence = await networkEvidence(deps, () => Math.max(1, ctx.remainingMs() - 100));
       return { status: 'fail', detail: `Node ${name} is NotReady (${why}); ${evidence.found.join('; ')}`, hint: evidence.hint ?? hint, value };
     },
   };

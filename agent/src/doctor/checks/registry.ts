@@ -4,7 +4,7 @@ import { describeCause } from '../../errors.js';
 import { SERVICE_ENVIRONMENT_TIMEOUT_MS } from '../../apply/unit-status.js';
 import { CONTAINERD_UNIT, KUBELET_UNIT } from '../../render/paths.js';
 import { eksRegistry } from '../../render/pause-image.js';
-import { type PullCause, type PullFailure, ecrRegion, pullFailures, pullHint, registryHint, registryOf } from '../pod-network.js';
+import { type PullCause, type PullFailure, ecrRegion, passedFailures, pullFailures, pullHint, registryHint, registryOf } from '../pod-network.js';
 import { type Endpoint, type HttpProxy, ProxyRefusal, SocksRefusal, StepTimeout, parseEndpoint, proxyTunnel, tcpConnect, tlsHandshake } from '../net.js';
 import type { Check, CheckContext } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
@@ -56,7 +56,18 @@ export function registryCheck(deps: DoctorDeps): Check {
         // the unit:kubelet line reports it too; the units' ways are still compared
         pulls = `the kubelet's journal could not be read, so no failed pull is judged (${describeCause(err)})`;
       }
-      const failure = pullFailures(lines)[0];
+      const failures = pullFailures(lines);
+      // containerd logs the pulls that succeed, which the kubelet does not: a failure pulled since has passed
+      const journalBudget = Math.max(1, Math.min(SERVICE_ENVIRONMENT_TIMEOUT_MS, ctx.remainingMs() - 500));
+      const pulledSince =
+        failures.length === 0
+          ? []
+          : passedFailures(failures, await deps.journal(CONTAINERD_UNIT, PULL_JOURNAL_LINES, journalBudget).catch(() => [] as string[]));
+      const failure = failures.find((f) => !pulledSince.includes(f));
+      if (failure === undefined && pulledSince.length > 0) {
+        const images = pulledSince.map((f) => f.image);
+        pulls = `the ${images.length === 1 ? 'pull' : 'pulls'} the kubelet's journal shows failing (${images.slice(0, 3).join(', ')}${images.length > 3 ? `, and ${images.length - 3} more` : ''}) went through since: containerd's journal shows ${images.length === 1 ? 'it' : 'each'} pulled after the failure`;
+      }
       const region = cfg.identity?.region;
       // the host the failed request went to (the registry, or ECR's S3 bucket for the layers), else the image's registry
       const host = failure ? (failure.host ?? registryOf(failure.image)) : region ? eksRegistry(region) : undefined;
