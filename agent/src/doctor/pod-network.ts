@@ -47,7 +47,8 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 export function journalTime(line: string, year = new Date().getUTCFullYear()): number | undefined {
   const iso = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}:?\d{2})?\s/.exec(line);
   if (iso) {
-    const zone = iso[2] === undefined ? 'Z' : iso[2] === 'Z' ? 'Z' : `${iso[2].slice(0, 3)}:${iso[2].slice(-2)}`;
+    // no zone is UTC; +0100 is written +01:00 for Date.parse
+    const zone = !iso[2] || iso[2] === 'Z' ? 'Z' : `${iso[2].slice(0, 3)}:${iso[2].slice(-2)}`;
     const at = Date.parse(`${iso[1]}${zone}`);
     return Number.isNaN(at) ? undefined : at;
   }
