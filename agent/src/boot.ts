@@ -52,7 +52,11 @@ export async function planNode(config: NodeConfig, sources: PlanSources, step: S
     async () => {
       if ('resolved' in clusterFrom) return clusterFrom.resolved;
       const { eks, ...rest } = clusterFrom;
-      return resolveCluster(config.spec?.cluster, { ...rest, ...(eks ? { eks: eks(facts.facts.instance.region) } : {}) });
+      return resolveCluster(config.spec?.cluster, {
+        ...rest,
+        instanceId: facts.facts.instance.instanceId,
+        ...(eks ? { eks: eks(facts.facts.instance.region) } : {}),
+      });
     },
     (r) => (r.fetched.length === 0 ? 'complete in user data, no EKS call' : `${r.fetched.join(', ')} from ${r.origin}`),
   );

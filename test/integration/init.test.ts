@@ -73,6 +73,25 @@ describe('init', () => {
     expect(n.eks.requests).toHaveLength(1);
   });
 
+  it('asks EKS again on an instance launched from an image made from a joined node: the cached answer names the instance that wrote it', async () => {
+    const n = await boot(nameOnly);
+    expect((await n.agent(['init', '--root', n.root, '--skip', 'run'])).exitCode).toBe(0);
+    const cached = n.read('/var/lib/eks-node-agent/cluster.json');
+    expect(JSON.parse(cached).instanceId).toBe('i-0123456789abcdef0');
+    await n.close();
+    // the node's disk, made an image, on another instance (whose cluster of that name may be another)
+    const m = await boot(nameOnly, { imds: { instance: { instanceId: 'i-0fedcba9876543210' } } });
+    mkdirSync(join(m.root, 'var/lib/eks-node-agent'), { recursive: true });
+    writeFileSync(join(m.root, 'var/lib/eks-node-agent/cluster.json'), cached);
+    const r = await m.agent(['init', '--root', m.root, '--skip', 'run']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      'warning: /var/lib/eks-node-agent/cluster.json: written on instance i-0123456789abcdef0, not on this one (i-0fedcba9876543210), as when an image is made from a node; discarded, asking eks:DescribeCluster',
+    );
+    expect(m.eks.requests).toHaveLength(1);
+    expect(JSON.parse(m.read('/var/lib/eks-node-agent/cluster.json')).instanceId).toBe('i-0fedcba9876543210');
+  });
+
   it("warns, and goes on, when the image's kubelet is newer than the cluster eks:DescribeCluster describes; the cache keeps the version", async () => {
     const n = await boot(nameOnly, { kubeletVersion: 'v1.35.0' });
     const r = await n.agent(['init', '--root', n.root, '--skip', 'run']);

@@ -174,6 +174,7 @@ export async function createDoctorDeps(env: Env, options: { timeoutSeconds?: num
       resolveCluster: (config, ctx) =>
         resolveCluster(config.spec?.cluster, {
           cacheRoot: root,
+          ...(ctx.instanceId ? { instanceId: ctx.instanceId } : {}),
           ...(ctx.region && ctx.credentials ? { eks: createEksApi(aws('eks', ctx.region, ctx)) } : {}),
         }),
       plan(config, cluster, ctx) {

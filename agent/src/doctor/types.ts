@@ -75,7 +75,10 @@ export interface DoctorDeps {
    */
   loadConfig(sources: string[], imds?: Imds): Promise<{ config: NodeConfig; documents: string[]; advisories: string[]; warnings: string[] }>;
   /** the boot path's cluster resolution: user data, the cached answer, then eks:DescribeCluster (with these credentials) */
-  resolveCluster(config: NodeConfig, ctx: { region?: string; credentials?: CredentialSource; timeoutMs: number }): Promise<ClusterResolution>;
+  resolveCluster(
+    config: NodeConfig,
+    ctx: { region?: string; credentials?: CredentialSource; instanceId?: string; timeoutMs: number },
+  ): Promise<ClusterResolution>;
   /**
    * the boot path's plan for this config and cluster: the same fact gathering (with credentials
    * it may ask EC2, as init does) and render, so the expected files are exactly init's

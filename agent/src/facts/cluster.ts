@@ -44,19 +44,25 @@ export interface ClusterSources {
   file?: { path: string; description: Partial<ClusterDescription> };
   /** the node root whose cache is read (init, doctor) */
   cacheRoot?: string;
+  /**
+   * The instance this runs on, when known: the cache names the instance it was written on, and a
+   * cached answer from another (an image made from a node that had joined carries it to every
+   * instance launched from it, whatever cluster of that name they join) is not trusted.
+   */
+  instanceId?: string;
   /** absent: offline (render) */
   eks?: EksApi;
 }
 
 /** `id` only for a local cluster (control plane on an Outpost): see ClusterDescription.id */
-type Answer = Partial<Record<FetchedClusterField, string>> & { name?: string; id?: string; version?: string };
+type Answer = Partial<Record<FetchedClusterField, string>> & { name?: string; id?: string; version?: string; instanceId?: string };
 
 /** A Kubernetes minor as eks:DescribeCluster gives it ("1.33"); anything else is not kept. */
 const CLUSTER_VERSION = /^\d+\.\d+$/;
 const versionOf = (answer: Answer): string | undefined =>
   typeof answer.version === 'string' && CLUSTER_VERSION.test(answer.version) ? answer.version : undefined;
 
-function cacheFile(name: string, answer: Answer, version: string | undefined): PlannedFile {
+function cacheFile(name: string, answer: Answer, version: string | undefined, instanceId: string | undefined): PlannedFile {
   const body = {
     name,
     apiServerEndpoint: answer.apiServerEndpoint,
@@ -64,6 +70,7 @@ function cacheFile(name: string, answer: Answer, version: string | undefined): P
     cidr: answer.cidr,
     ...(answer.id ? { id: answer.id } : {}),
     ...(version ? { version } : {}),
+    ...(instanceId ? { instanceId } : {}),
   };
   return { path: CLUSTER_CACHE_PATH, mode: 0o644, content: `${JSON.stringify(body, null, 2)}\n` };
 }
@@ -101,8 +108,9 @@ function readCache(root: string, name: string): { answer?: Answer; warning?: str
 /**
  * Whether resolveCluster() will ask EKS, as far as is known before it runs: the user data lacks a
  * value and the cache holds no answer for this cluster that gives all three (whether its values
- * pass the rules is judged once, by resolveCluster). init uses it to read the instance role's
- * credentials beside the facts, not after them.
+ * pass the rules is judged once, by resolveCluster, as is whether this instance wrote it: a cache
+ * from another instance reads as no EKS call here, and the credentials are then read when EKS is
+ * asked). init uses it to read the instance role's credentials beside the facts, not after them.
  */
 export function clusterNeedsEks(cluster: ClusterSpec | undefined, cacheRoot: string): boolean {
   if (!cluster?.name || missingClusterFields(cluster).length === 0) return false;
@@ -169,7 +177,7 @@ export async function resolveCluster(cluster: ClusterSpec | undefined, sources: 
       origin,
       warnings: [...warnings, ...local.warnings],
       ...(version ? { version } : {}),
-      ...(origin === 'cached answer' || origin === 'eks:DescribeCluster' ? { cacheFile: cacheFile(name, answer, version) } : {}),
+      ...(origin === 'cached answer' || origin === 'eks:DescribeCluster' ? { cacheFile: cacheFile(name, answer, version, sources.instanceId) } : {}),
     };
   };
   if (fetched.length === 0) return complete({}, 'user data');
@@ -194,7 +202,13 @@ export async function resolveCluster(cluster: ClusterSpec | undefined, sources: 
   if (sources.cacheRoot !== undefined) {
     const cached = readCache(sources.cacheRoot, name);
     if (cached.warning) warnings.push(cached.warning);
-    if (cached.answer) {
+    const written = cached.answer?.instanceId;
+    if (cached.answer && sources.instanceId !== undefined && written !== sources.instanceId) {
+      // another instance's answer (the image was made from a node), or one that names none (an older agent's)
+      warnings.push(
+        `${CLUSTER_CACHE_PATH}: written ${typeof written === 'string' && written !== '' ? `on instance ${written}` : 'without the instance it was written on'}, not on this one (${sources.instanceId}), as when an image is made from a node; discarded, asking eks:DescribeCluster`,
+      );
+    } else if (cached.answer) {
       // The cache holds all three values; a cache failing the rules (written by an older agent,
       // or damaged) is never used: it is discarded and EKS is asked again.
       const problems = judge(cached.answer, ALL_FIELDS, (f) => f);

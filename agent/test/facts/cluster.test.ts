@@ -127,6 +127,29 @@ describe('resolveCluster: the cached answer and what EKS answers', () => {
     expect(eks!.requests).toHaveLength(0);
   });
 
+  it("trusts a cached answer only on the instance that wrote it: another instance's (an image made from a node) is discarded and EKS asked", async () => {
+    const deps = await setUp({ clusters: { prod: {} } });
+    const dir = root();
+    writeCache(dir, { ...fromEks, instanceId: 'i-0aaaaaaaaaaaaaaaa' });
+    const same = await resolveCluster({ name: 'prod' }, { ...deps, cacheRoot: dir, instanceId: 'i-0aaaaaaaaaaaaaaaa' });
+    expect(same).toMatchObject({ origin: 'cached answer', warnings: [] });
+    expect(JSON.parse(same.cacheFile!.content).instanceId).toBe('i-0aaaaaaaaaaaaaaaa');
+    expect(eks!.requests).toHaveLength(0);
+    // the same file on an instance launched from an image made from that node
+    const other = await resolveCluster({ name: 'prod' }, { ...deps, cacheRoot: dir, instanceId: 'i-0bbbbbbbbbbbbbbbb' });
+    expect(other).toMatchObject({ origin: 'eks:DescribeCluster' });
+    expect(other.warnings).toEqual([
+      `${CLUSTER_CACHE_PATH}: written on instance i-0aaaaaaaaaaaaaaaa, not on this one (i-0bbbbbbbbbbbbbbbb), as when an image is made from a node; discarded, asking eks:DescribeCluster`,
+    ]);
+    expect(JSON.parse(other.cacheFile!.content).instanceId).toBe('i-0bbbbbbbbbbbbbbbb');
+    expect(eks!.requests).toHaveLength(1);
+    // a cache that names no instance, where this one is known, is not trusted either
+    writeCache(dir, fromEks);
+    const unnamed = await resolveCluster({ name: 'prod' }, { ...deps, cacheRoot: dir, instanceId: 'i-0bbbbbbbbbbbbbbbb' });
+    expect(unnamed.warnings[0]).toMatch(/written without the instance it was written on, not on this one \(i-0bbbbbbbbbbbbbbbb\)/);
+    expect(eks!.requests).toHaveLength(2);
+  });
+
   it("uses an older agent's cache without a version as it is, and keeps no version that is not a minor", async () => {
     const deps = await setUp({ clusters: { prod: {} } });
     const dir = root();

@@ -52,7 +52,7 @@ export function configCheck(deps: DoctorDeps, sources: string[]): Check {
         // the credentials are waited for only when eks:DescribeCluster is asked
         resolution = await deps.resolveCluster(loaded.config, {
           timeoutMs: ctx.remainingMs(),
-          ...(identity ? { region: identity.region, credentials: instance.credentials } : {}),
+          ...(identity ? { region: identity.region, credentials: instance.credentials, instanceId: identity.instanceId } : {}),
         });
       } catch (err) {
         const fields = missing.map((f) => `spec.cluster.${f}`).join(', ');
