@@ -230,6 +230,20 @@ describe('TLS inspection', () => {
     const check = await n.agent(['config', 'check']);
     expect(check.stdout).toContain(`trust: the agent's EKS, EC2 and STS calls trust the certificates in ${corp.bundle} alone (AWS_CA_BUNDLE)`);
   });
+
+  it('trusts AWS_CA_BUNDLE through a SOCKS5 proxy too: the TLS inside the SOCKS connection verifies against it', async () => {
+    const socks = await startSocksProxy();
+    try {
+      const n = await boot(nameOnly({ AWS_CA_BUNDLE: corp.bundle, HTTPS_PROXY: socks.url }), { eks: { tls: corp.serving } });
+      const r = await n.agent(['init', '--skip', 'run', '--root', n.root]);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stderr).not.toContain('trying again');
+      expect(socks.requests).toEqual([{ target: `127.0.0.1:${port(n.eks.url)}`, sentAs: 'address' }]);
+      expect(n.eks.requests).toHaveLength(1);
+    } finally {
+      await socks.close();
+    }
+  });
 });
 
 describe('node name', () => {
