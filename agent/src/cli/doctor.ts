@@ -158,6 +158,19 @@ export async function createDoctorDeps(env: Env, options: { timeoutSeconds?: num
   const kubeletVersions = new Map<string, Promise<string>>();
   // `kubelet --version` once a run: the kubelet-version line and the bundle's versions.json both read it
   let kubeletRun: Promise<string | undefined> | undefined;
+  // a unit's last lines once a run: the registration, pods and registry lines each read the
+  // kubelet's pull errors, two of them containerd's pulls; a read that fails may be tried again
+  const journals = new Map<string, Promise<string[]>>();
+  const journalOnce = (unit: string, lines: number, timeoutMs: number): Promise<string[]> => {
+    const key = `${unit} ${lines}`;
+    let read = journals.get(key);
+    if (read === undefined) {
+      read = journal(unit, lines, timeoutMs);
+      journals.set(key, read);
+      read.catch(() => journals.delete(key));
+    }
+    return read;
+  };
   const kubeletLine = (timeoutMs: number) => (kubeletRun ??= firstLineOf('kubelet', ['--version'], timeoutMs));
 
   const build = (root: string, keptImds = keptAt(root)): DoctorDeps => {
@@ -240,7 +253,7 @@ export async function createDoctorDeps(env: Env, options: { timeoutSeconds?: num
       systemctlShow,
       serviceEnvironment,
       forwardChain,
-      journal,
+      journal: journalOnce,
       execCredential: async (execConfig, timeoutMs) => {
         return execCredential(execConfig, timeoutMs, definedOnly(await kubeletEnv()));
       },
