@@ -64,10 +64,7 @@ export function journalTime(line: string, year = new Date().getUTCFullYear()): n
  * reference names no tag or digest (`nginx` is docker.io/library/nginx:latest).
  */
 export function canonicalImage(ref: string): string {
-  const slash = ref.indexOf('/');
-  const first = slash < 0 ? '' : ref.slice(0, slash);
-  const named = first !== '' && (first.includes('.') || first.includes(':') || first === 'localhost');
-  let full = named ? ref : `docker.io/${ref}`;
+  let full = registryPart(ref) === undefined ? `docker.io/${ref}` : ref;
   if (full.startsWith('index.docker.io/')) full = `docker.io/${full.slice('index.docker.io/'.length)}`;
   if (full.startsWith('docker.io/') && !full.slice('docker.io/'.length).includes('/')) full = `docker.io/library/${full.slice('docker.io/'.length)}`;
   const last = full.slice(full.lastIndexOf('/') + 1);
@@ -174,10 +171,15 @@ export function pullFailures(lines: string[]): PullFailure[] {
  * registry, as "docker.io" is served from registry-1.docker.io.
  */
 export function registryOf(image: string): string {
-  const slash = image.indexOf('/');
-  const first = slash < 0 ? '' : image.slice(0, slash);
-  if (first === '' || !(first.includes('.') || first.includes(':') || first === 'localhost')) return 'registry-1.docker.io';
-  return first === 'docker.io' || first === 'index.docker.io' ? 'registry-1.docker.io' : first;
+  const first = registryPart(image);
+  return first === undefined || first === 'docker.io' || first === 'index.docker.io' ? 'registry-1.docker.io' : first;
+}
+
+/** An image reference's first part when it names a registry host (a dot, a port or localhost), as containerd reads it; undefined for Docker Hub's short names. */
+function registryPart(ref: string): string | undefined {
+  const slash = ref.indexOf('/');
+  const first = slash < 0 ? '' : ref.slice(0, slash);
+  return first !== '' && (first.includes('.') || first.includes(':') || first === 'localhost') ? first : undefined;
 }
 
 /** The fix for the first pull failure, by what the registry or network answered. */
