@@ -18,6 +18,11 @@ export interface Endpoint {
   url: string;
 }
 
+/** An endpoint as "host:port" (an IPv6 address in brackets): what a CONNECT asks for, and how messages name it. */
+export function hostPort(endpoint: Pick<Endpoint, 'host' | 'port'>): string {
+  return `${net.isIPv6(endpoint.host) ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
+}
+
 export function parseEndpoint(url: string): Endpoint {
   const u = new URL(url);
   const host = u.hostname.replace(/^\[|\]$/g, '');
@@ -60,7 +65,7 @@ export function parseProxy(url: string, from: string): HttpProxy {
   const host = u.hostname.replace(/^\[|\]$/g, '');
   // Go's default ports for a proxy URL without one: 80 for http, 443 for https, 1080 for SOCKS5
   const port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : isSocksProxy(url) ? 1080 : 80;
-  return { url, protocol: u.protocol, host, port, shown: `${net.isIPv6(host) ? `[${host}]` : host}:${port}`, from };
+  return { url, protocol: u.protocol, host, port, shown: hostPort({ host, port }), from };
 }
 
 /** The proxy answered CONNECT with something other than 200. */
@@ -119,7 +124,7 @@ function socksFailure(err: unknown, timeoutMs: number, target: string): Error {
  * URL's user and password when it has them.
  */
 async function socksTunnel(proxy: HttpProxy, address: string, endpoint: Endpoint, timeoutMs: number, signal?: AbortSignal): Promise<net.Socket> {
-  const target = `${net.isIPv6(endpoint.host) ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
+  const target = hostPort(endpoint);
   // the SOCKS client is loaded only for a node behind a SOCKS proxy (its own chunk)
   const { SocksClient } = await import('socks');
   const u = new URL(proxy.url);
@@ -169,7 +174,7 @@ function proxyTls(proxy: HttpProxy): tls.ConnectionOptions {
  */
 export function proxyTunnel(proxy: HttpProxy, address: string, endpoint: Endpoint, timeoutMs: number, signal?: AbortSignal): Promise<net.Socket> {
   if (isSocksProxy(proxy.url)) return socksTunnel(proxy, address, endpoint, timeoutMs, signal);
-  const target = `${net.isIPv6(endpoint.host) ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
+  const target = hostPort(endpoint);
   const u = new URL(proxy.url);
   const credentials = u.username ? `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}` : undefined;
   return new Promise((resolve, reject) => {

@@ -10,6 +10,7 @@ import { SERVICE_ENVIRONMENT_TIMEOUT_MS } from '../../apply/unit-status.js';
 import {
   ProxyRefusal,
   SocksRefusal,
+  hostPort,
   StepTimeout,
   parseEndpoint,
   parseProxy,
@@ -285,7 +286,7 @@ export function tcpCheck(): Check {
       const port = proxy?.port ?? reach.endpoint.port;
       const timeoutMs = Math.max(1, ctx.remainingMs() - 100);
       const within = `within ${(timeoutMs / 1000).toFixed(1)}s`;
-      const target = (address: string) => `${net.isIPv6(address) ? `[${address}]` : address}:${port}`;
+      const target = (address: string) => hostPort({ host: address, port });
       const what = proxy ? 'the proxy at ' : '';
       const dialled = await Promise.all(
         reach.addresses.slice(0, MAX_DIALLED).map(async (address) => {
@@ -416,7 +417,7 @@ export function socksRefusal(proxy: HttpProxy, target: string, err: SocksRefusal
 }
 
 function tunnelFailureOf(proxy: HttpProxy, endpoint: Endpoint, err: unknown): Outcome {
-  const target = `${net.isIPv6(endpoint.host) ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
+  const target = hostPort(endpoint);
   if (err instanceof SocksRefusal) return { status: 'fail', ...socksRefusal(proxy, target, err, 'the kubelet', DIRECTLY) };
   if (err instanceof ProxyRefusal) {
     const detail = `the proxy ${proxy.shown} (${proxy.from}) answered CONNECT ${target} with ${err.message}`;

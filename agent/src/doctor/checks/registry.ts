@@ -5,7 +5,18 @@ import { SERVICE_ENVIRONMENT_TIMEOUT_MS } from '../../apply/unit-status.js';
 import { CONTAINERD_UNIT, KUBELET_UNIT } from '../../render/paths.js';
 import { eksRegistry } from '../../render/pause-image.js';
 import { type PullCause, type PullFailure, ecrRegion, passedFailures, pullFailures, pullHint, registryHint, registryOf } from '../pod-network.js';
-import { type Endpoint, type HttpProxy, ProxyRefusal, SocksRefusal, StepTimeout, parseEndpoint, proxyTunnel, tcpConnect, tlsHandshake } from '../net.js';
+import {
+  type Endpoint,
+  type HttpProxy,
+  ProxyRefusal,
+  SocksRefusal,
+  StepTimeout,
+  hostPort,
+  parseEndpoint,
+  proxyTunnel,
+  tcpConnect,
+  tlsHandshake,
+} from '../net.js';
 import type { Check, CheckContext } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
 import { PULL_JOURNAL_LINES } from './apiserver.js';
@@ -47,22 +58,23 @@ export function registryCheck(deps: DoctorDeps): Check {
     timeoutMs: 10_000,
     async run(ctx) {
       const cfg = ctx.value<ConfigValue>('config');
+      // each read of systemd's or the journal's, bounded as the environment line bounds its own
+      const unitBudget = (): number => Math.max(1, Math.min(SERVICE_ENVIRONMENT_TIMEOUT_MS, ctx.remainingMs() - 500));
       let lines: string[] = [];
       // what the line knows of failed pulls: none in the journal, or a journal it could not read
       let pulls = "no image pull failed in the kubelet's journal";
       try {
-        lines = await deps.journal(KUBELET_UNIT, PULL_JOURNAL_LINES, Math.max(1, Math.min(SERVICE_ENVIRONMENT_TIMEOUT_MS, ctx.remainingMs() - 500)));
+        lines = await deps.journal(KUBELET_UNIT, PULL_JOURNAL_LINES, unitBudget());
       } catch (err) {
         // the unit:kubelet line reports it too; the units' ways are still compared
         pulls = `the kubelet's journal could not be read, so no failed pull is judged (${describeCause(err)})`;
       }
       const failures = pullFailures(lines);
       // containerd logs the pulls that succeed, which the kubelet does not: a failure pulled since has passed
-      const journalBudget = Math.max(1, Math.min(SERVICE_ENVIRONMENT_TIMEOUT_MS, ctx.remainingMs() - 500));
       const pulledSince =
         failures.length === 0
           ? []
-          : passedFailures(failures, await deps.journal(CONTAINERD_UNIT, PULL_JOURNAL_LINES, journalBudget).catch(() => [] as string[]));
+          : passedFailures(failures, await deps.journal(CONTAINERD_UNIT, PULL_JOURNAL_LINES, unitBudget()).catch(() => [] as string[]));
       const failure = failures.find((f) => !pulledSince.includes(f));
       if (failure === undefined && pulledSince.length > 0) {
         const images = pulledSince.map((f) => f.image);
@@ -73,7 +85,7 @@ export function registryCheck(deps: DoctorDeps): Check {
       const host = failure ? (failure.host ?? registryOf(failure.image)) : region ? eksRegistry(region) : undefined;
       if (host === undefined) return { status: 'ok', detail: pulls };
       const endpoint = parseEndpoint(`https://${host}`);
-      const envBudget = Math.max(1, Math.min(SERVICE_ENVIRONMENT_TIMEOUT_MS, ctx.remainingMs() - 500));
+      const envBudget = unitBudget();
       const [containerdEnv, kubeletEnv] = await Promise.all([
         unitEnvironment(deps, cfg, CONTAINERD_UNIT, envBudget),
         unitEnvironment(deps, cfg, KUBELET_UNIT, envBudget),
@@ -154,7 +166,7 @@ async function dialAs(
 ): Promise<DialFailure | undefined> {
   const budget = (): number => Math.max(1, ctx.remainingMs() - 200);
   const host = proxy ? proxy.host : endpoint.host;
-  const target = `${net.isIPv6(endpoint.host) ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
+  const target = hostPort(endpoint);
   let addresses = [host];
   if (!net.isIP(host)) {
     try {
