@@ -286,6 +286,13 @@ describe("the registry line dials the failed pull's registry as containerd does"
         ),
       });
       expect(refused.r.hint).toContain('allow that host on the proxy');
+      // 407: credentials to give in the URL, or, given there, to correct
+      proxy.refuse(407, 'Proxy Authentication Required');
+      const anonymous = await registry({ journal: [timeout()], files: trusted(), units });
+      expect(anonymous.r.hint).toMatch(/^the proxy wants credentials, which containerd sends only from the proxy URL: give them in HTTPS_PROXY/);
+      const withUser = { 'containerd.service': env({ HTTPS_PROXY: `http://node:wrong@127.0.0.1:${proxy.port}` }) };
+      const wrong = await registry({ journal: [timeout()], files: trusted(), units: withUser });
+      expect(wrong.r.hint).toMatch(/^the proxy refuses the credentials in HTTPS_PROXY in containerd's environment: correct them there/);
     } finally {
       proxy.refuse(undefined);
     }

@@ -392,6 +392,19 @@ export function proxyTlsFailure(proxy: HttpProxy, err: unknown, who = 'the kubel
 }
 
 /**
+ * What to change when a proxy refuses `who` for its credentials (HTTP's 407, SOCKS5's user and
+ * password step): those in the proxy URL, or, where it has none, some there, as Go sends a
+ * proxy's credentials only from its URL.
+ */
+export function proxyCredentialsHint(proxy: HttpProxy, who: string): string {
+  const socks = isSocksProxy(proxy.url);
+  const example = `${socks ? 'socks5' : 'http'}://user:password@host:port`;
+  return new URL(proxy.url).username !== ''
+    ? `the proxy refuses the ${socks ? 'user name and password' : 'credentials'} in ${proxy.from}: correct them there (${example})`
+    : `the proxy wants ${socks ? 'a user name and password' : 'credentials'}, which ${who} sends only from the proxy URL: give them in ${proxy.from} (${example})`;
+}
+
+/**
  * A SOCKS5 proxy's refusal of the connection `who` asks it for, to `target`: what it said and what
  * to change. `instead`: what else could cure it, added to the hint of a refusal by its rules.
  */
@@ -400,13 +413,7 @@ export function socksRefusal(proxy: HttpProxy, target: string, err: SocksRefusal
   const or = instead ? `, or, ${instead}` : '';
   switch (err.reason) {
     case 'credentials':
-      return {
-        detail,
-        hint:
-          new URL(proxy.url).username !== ''
-            ? `the proxy refuses the user name and password in ${proxy.from}: correct them there (socks5://user:password@host:port)`
-            : `the proxy wants a user name and password, which ${who} sends only from the proxy URL: give them in ${proxy.from} (socks5://user:password@host:port)`,
-      };
+      return { detail, hint: proxyCredentialsHint(proxy, who) };
     case 'not allowed':
       return { detail, hint: `the proxy's rules do not let the node through to ${target}: allow that host there${or}` };
     case 'unreachable':
@@ -421,16 +428,7 @@ function tunnelFailureOf(proxy: HttpProxy, endpoint: Endpoint, err: unknown): Ou
   if (err instanceof SocksRefusal) return { status: 'fail', ...socksRefusal(proxy, target, err, 'the kubelet', DIRECTLY) };
   if (err instanceof ProxyRefusal) {
     const detail = `the proxy ${proxy.shown} (${proxy.from}) answered CONNECT ${target} with ${err.message}`;
-    if (err.status === 407) {
-      const given = new URL(proxy.url).username !== '';
-      return {
-        status: 'fail',
-        detail,
-        hint: given
-          ? `the proxy refuses the credentials in ${proxy.from}: correct them there (http://user:password@host:port)`
-          : `the proxy wants credentials, which the kubelet sends only from the proxy URL: give them in ${proxy.from} (http://user:password@host:port)`,
-      };
-    }
+    if (err.status === 407) return { status: 'fail', detail, hint: proxyCredentialsHint(proxy, 'the kubelet') };
     if (err.status >= 500) {
       return {
         status: 'fail',

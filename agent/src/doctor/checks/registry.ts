@@ -21,7 +21,7 @@ import type { Check, CheckContext } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
 import { PULL_JOURNAL_LINES } from './apiserver.js';
 import type { ConfigValue } from './config.js';
-import { WRONG_CA, proxyIn, proxyTlsFailure, socksRefusal, systemRoots, unitEnvironment } from './endpoint.js';
+import { WRONG_CA, proxyCredentialsHint, proxyIn, proxyTlsFailure, socksRefusal, systemRoots, unitEnvironment } from './endpoint.js';
 
 /*
  * containerd, not the kubelet, pulls the images, with its own environment: a proxy given to the
@@ -285,11 +285,7 @@ function tunnelFailure(who: string, proxy: HttpProxy, target: string, err: unkno
   const named = `the proxy ${proxy.shown} (${proxy.from})`;
   if (err instanceof ProxyRefusal) {
     const detail = `${named} answered CONNECT ${target} with ${err.message}`;
-    if (err.status === 407)
-      return {
-        detail,
-        hint: `the proxy wants credentials, which ${who} sends only from the proxy URL: give them in ${proxy.from} (http://user:password@host:port)`,
-      };
+    if (err.status === 407) return { detail, hint: proxyCredentialsHint(proxy, who) };
     if (err.status >= 500) return { detail, hint: `the proxy could not reach ${target} itself: its DNS, routes or security groups` };
     return {
       detail,
