@@ -28,6 +28,7 @@ import { type ClusterSpec, DISABLED_MOUNTS, KNOWN_FEATURE_GATES, type NodeConfig
 import { parseContainerdToml } from './toml.js';
 import { removedInContainerd2 } from '../render/containerd-migrate.js';
 import { isResolvedServer } from './nameserver.js';
+import { PROXY_PROTOCOLS, proxyUrlText } from '../aws/proxy.js';
 
 /*
  * The one rule set for NodeConfig values. Every rule lives here once and reports every problem
@@ -44,13 +45,12 @@ const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy
 /** The key of spec.instance.environment that means every service, not a unit named "default". */
 export const DEFAULT_ENVIRONMENT_KEY = 'default';
 
-/** The proxy schemes Go's proxy settings take, as the kubelet and containerd read them (the agent's own calls too). */
-const PROXY_PROTOCOLS = new Set(['http:', 'https:', 'socks5:', 'socks5h:']);
+/** Where a proxy variable is not a URL any reader takes. */
+const NOT_A_PROXY_URL = 'is not a proxy URL (expected e.g. "http://proxy.corp.example:3128", or "socks5://proxy.corp.example:1080")';
 
 function isProxyUrl(value: string): boolean {
-  const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
   try {
-    const url = new URL(text);
+    const url = new URL(proxyUrlText(value));
     return PROXY_PROTOCOLS.has(url.protocol) && url.hostname !== '';
   } catch {
     return false;
@@ -276,9 +276,7 @@ function collect(config: NodeConfig): Collected {
     const value = spec.instance?.environment?.default?.[name];
     // The value is not shown: proxy URLs often carry a password.
     if (value !== undefined && value !== '' && !isProxyUrl(value)) {
-      problems.push(
-        `spec.instance.environment.default.${name}: is not a proxy URL (expected e.g. "http://proxy.corp.example:3128", or "socks5://proxy.corp.example:1080")`,
-      );
+      problems.push(`spec.instance.environment.default.${name}: ${NOT_A_PROXY_URL}`);
     }
   }
   const mountPath = spec.instance?.localStorage?.mountPath;
@@ -442,11 +440,10 @@ function proxyUrlAdvisories(config: NodeConfig): string[] {
       const at = `spec.instance.environment.${key}.${name}`;
       if (!isProxyUrl(value)) {
         // default's is an error (collect); a unit's, advised
-        if (key !== DEFAULT_ENVIRONMENT_KEY)
-          problems.push(`${at}: is not a proxy URL (expected e.g. "http://proxy.corp.example:3128", or "socks5://proxy.corp.example:1080")`);
+        if (key !== DEFAULT_ENVIRONMENT_KEY) problems.push(`${at}: ${NOT_A_PROXY_URL}`);
         continue;
       }
-      const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
+      const text = proxyUrlText(value);
       if (/^socks5h:/i.test(text)) {
         problems.push(
           `${at}: socks5h:// is read by Go releases from before its support (a kubelet or containerd built with one) as an HTTP proxy whose host is "socks5h"; socks5:// means the same to every Go release, which sends the target's name for the proxy to resolve either way (write socks5://)`,

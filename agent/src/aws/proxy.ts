@@ -26,6 +26,11 @@ export interface ProxySettings {
 
 const IMDS_HOSTS = ['169.254.169.254', 'fd00:ec2::254'];
 
+/** A proxy setting as a URL: one without a scheme ("proxy:3128") is http://, as curl and Go read it. */
+export function proxyUrlText(value: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
+}
+
 /**
  * Settings from several environments, first one that sets a variable wins (per variable; the
  * lower-case spelling before the upper-case one, as curl does). Empty values count as unset.
@@ -42,7 +47,7 @@ export function proxySettings(...environments: Array<Env | undefined>): ProxySet
     for (const env of environments) {
       const value = env?.[name.toLowerCase()] || env?.[name.toUpperCase()];
       // curl takes "proxy:3128" as http://proxy:3128; the proxy agent needs the scheme.
-      if (value) return /^[a-z][a-z0-9+.-]*:\/\//i.test(value.trim()) ? value.trim() : `http://${value.trim()}`;
+      if (value) return proxyUrlText(value.trim());
     }
     return undefined;
   };
@@ -123,6 +128,9 @@ type ConnectArgs = Parameters<ProxyAgent<string>['connect']>;
  * which the kubelet and containerd then follow; the agent's own calls follow them too.
  */
 const SOCKS_PROTOCOLS = new Set(['socks5:', 'socks5h:']);
+
+/** Every proxy scheme Go's proxy settings take, as the kubelet and containerd read them; the agent's own calls take the same. */
+export const PROXY_PROTOCOLS: ReadonlySet<string> = new Set(['http:', 'https:', ...SOCKS_PROTOCOLS]);
 
 /** Whether a proxy URL names a SOCKS proxy (socks5:// or socks5h://). */
 export function isSocksProxy(url: string): boolean {

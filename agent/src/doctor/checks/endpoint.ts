@@ -3,7 +3,7 @@ import ipaddr from 'ipaddr.js';
 import { describeCause } from '../../errors.js';
 import { type Certificate, caCertificates, checkCertificateAuthority } from '../../api/cluster-values.js';
 import { goClientProxy, userDataEnvironment } from '../../render/kubelet-proxy.js';
-import { isSocksProxy, noProxyCovers } from '../../aws/proxy.js';
+import { PROXY_PROTOCOLS, isSocksProxy, noProxyCovers } from '../../aws/proxy.js';
 import { SYSTEM_CA_BUNDLES, pemCertificates } from '../../aws/trust.js';
 import { KUBELET_UNIT } from '../../render/paths.js';
 import { SERVICE_ENVIRONMENT_TIMEOUT_MS } from '../../apply/unit-status.js';
@@ -69,7 +69,7 @@ export async function proxyIn(
 ): Promise<HttpProxy | undefined> {
   const proxy = goClientProxy(env, endpoint.url);
   // HTTP and HTTPS proxies, and SOCKS5 ones as Go takes them (socks5://, socks5h://)
-  if (!proxy || !/^(https?|socks5h?):$/.test(new URL(proxy.url).protocol)) return undefined;
+  if (!proxy || !PROXY_PROTOCOLS.has(new URL(proxy.url).protocol)) return undefined;
   const parsed = parseProxy(proxy.url, `${proxy.variable} in ${where}`);
   const roots = parsed.protocol === 'https:' ? await systemRoots(deps, env) : undefined;
   return { ...parsed, ...(proxy.noProxyCidrs.length > 0 ? { noProxyCidrs: proxy.noProxyCidrs } : {}), ...(roots ? { roots } : {}) };
