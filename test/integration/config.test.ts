@@ -86,6 +86,24 @@ describe('config check', () => {
     expect(r.stdout.trimEnd().split('\n')).toHaveLength(1);
   });
 
+  it('prints those warnings beside a hard error too, and none when no rule can read the refused value', async () => {
+    const proxy = ['  instance:', '    environment:', '      kubelet:', '        HTTPS_PROXY: http://proxy.corp.example:3128'];
+    const r = await runAgent(['config', 'check', '-c', tmpFile('hard-and-proxy.yaml', demo('    cidr: 10.100.0.0/33', ...proxy))]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^error: spec\.cluster\.cidr: "10\.100\.0\.0\/33" is not a valid CIDR/)]);
+    expect(r.stdout.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(
+        /^warning: spec\.instance\.environment\.kubelet\.HTTPS_PROXY: the kubelet's alone; containerd, which pulls the node's images, gets no HTTPS_PROXY/,
+      ),
+    ]);
+    // a containerd config that is no TOML is the error; the registry-mirror rule, which reads it, stays silent rather than fail
+    const toml = ['  containerd:', '    config: |', '      [plugins', '      endpoint = ["https://mirror.local"]'];
+    const bad = await runAgent(['config', 'check', '-c', tmpFile('bad-toml.yaml', demo(...toml))]);
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr).toMatch(/^error: spec\.containerd\.config: /);
+    expect(bad.stdout).toBe('');
+  });
+
   it('names misspelt KubeletConfiguration fields and bad taint effects, all at once', async () => {
     const text = demo(
       '  kubelet:',

@@ -1,6 +1,6 @@
 import { missingClusterFields } from '../api/validate.js';
 import { InputError } from '../errors.js';
-import { loadConfig } from '../sources/index.js';
+import { loadConfig, validateLoadedConfig, type LoadedConfig } from '../sources/index.js';
 import { hasSociSnapshotter } from '../facts/soci-snapshotter.js';
 import { checkedProblems, configRemarks, describeNodeEnvironment } from './config-describe.js';
 import { lazyImds, type Env } from './deps.js';
@@ -18,13 +18,15 @@ export interface ConfigCheckOptions {
 /** A person is reading: every problem is an error, advisory ones included. */
 export async function run(options: ConfigCheckOptions, env: Env, print: (line: string) => void, log: Log = stderrLog): Promise<number> {
   const out = (line: string) => print(oneLine(line));
-  const loaded = await loadConfig(options.configSources, { imds: lazyImds(env, log) });
+  const merged = await loadConfig(options.configSources, { imds: lazyImds(env, log) }, { validate: false });
+  // a refused config still gets what a boot would warn about, so that one pass shows every change to make
+  const refused = (err: unknown): never => {
+    for (const line of bootWarnings(merged)) out(line);
+    throw err;
+  };
+  const loaded = await validateLoadedConfig(merged).catch(refused);
   const { problems, kubelet } = await checkedProblems(loaded, env, options.root);
-  if (problems.length > 0) {
-    // what a boot would also warn about, so that one pass shows every change to make
-    for (const line of configRemarks(loaded)) if (line.startsWith('warning: ')) out(line);
-    throw new InputError(problems);
-  }
+  if (problems.length > 0) refused(new InputError(problems));
   out('configuration is valid');
   if (kubelet) out(`judged for this node's kubelet ${kubelet.version} too (${kubelet.from})`);
   out(`merged ${loaded.documents.length} NodeConfig document(s): ${loaded.documents.join(', ')}`);
@@ -43,4 +45,17 @@ export async function run(options: ConfigCheckOptions, env: Env, print: (line: s
   );
   for (const line of describeNodeEnvironment(loaded.config)) out(line);
   return 0;
+}
+
+/**
+ * The `warning:` lines of a merged config, which may be one the validator refused: a rule that
+ * cannot read a value the validator names (a TOML that does not parse, say) leaves its warnings
+ * out rather than hide the errors.
+ */
+function bootWarnings(loaded: LoadedConfig): string[] {
+  try {
+    return configRemarks(loaded).filter((line) => line.startsWith('warning: '));
+  } catch {
+    return [];
+  }
 }
