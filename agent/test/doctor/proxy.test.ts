@@ -2,6 +2,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServer } from '../../../test/emulators/apiserver.js';
 import { startConnectProxy, type ConnectProxy } from '../../../test/support/connect-proxy.js';
+import { startSocksProxy } from '../../../test/support/socks-proxy.js';
 import { startImds } from '../../../test/emulators/imds.js';
 import { createImds } from '../../src/aws/imds.js';
 import { imdsCheck } from '../../src/doctor/checks/imds.js';
@@ -364,6 +365,40 @@ describe('an https:// proxy: TLS to the proxy, verified as the kubelet verifies 
     try {
       refusing.refuse(403, 'Forbidden');
       expect((await given('tcp', reach(refusing.url), tlsCheck())).detail).toMatch(/ with 403 Forbidden$/);
+    } finally {
+      await refusing.close();
+    }
+  });
+
+  it('names the other kind of proxy a scheme mistook: SOCKS5 behind http://, HTTP behind socks5://', async () => {
+    const socks = await startSocksProxy();
+    try {
+      const socksBehindHttp = await given('tcp', reach(`http://127.0.0.1:${socks.port}`), tlsCheck());
+      expect(socksBehindHttp).toMatchObject({
+        status: 'fail',
+        detail: expect.stringMatching(
+          new RegExp(
+            `^the proxy 127\\.0\\.0\\.1:${socks.port} \\(HTTPS_PROXY in the kubelet's environment\\) does not take a plain CONNECT \\(.+\\), and it answers SOCKS5$`,
+          ),
+        ),
+        hint: "the kubelet speaks HTTP to a proxy its URL names with http://, and this one is a SOCKS5 proxy: write the URL with socks5:// in HTTPS_PROXY in the kubelet's environment",
+      });
+      // the probe opened no connection onward
+      expect(socks.requests).toEqual([]);
+    } finally {
+      await socks.close();
+    }
+    const httpBehindSocks = await given('tcp', reach(plainProxy.url.replace('http://', 'socks5://')), tlsCheck());
+    expect(httpBehindSocks).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/ does not answer SOCKS5 \(.+\), and it answers HTTP$/),
+      hint: "the kubelet speaks SOCKS5 to a proxy its URL names with socks5://, and this one is an HTTP proxy: write the URL with http:// in HTTPS_PROXY in the kubelet's environment",
+    });
+    // a SOCKS5 proxy that refuses by its rules answered in its own tongue: no second guess
+    const refusing = await startSocksProxy();
+    try {
+      refusing.refuse(2);
+      expect((await given('tcp', reach(`socks5://127.0.0.1:${refusing.port}`), tlsCheck())).detail).toMatch(/: not allowed by its rules \(reply 2\)$/);
     } finally {
       await refusing.close();
     }

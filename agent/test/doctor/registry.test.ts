@@ -382,6 +382,13 @@ describe("the registry line dials the failed pull's registry as containerd does"
       const denied = await registry({ journal: [timeout()], files: trusted(), units: wrong });
       expect(denied.r).toMatchObject({ status: 'fail', detail: expect.stringMatching(/refused the connection to \S+: refused the user name and password$/) });
       expect(denied.r.hint).toContain('correct them there (socks5://user:password@host:port)');
+      // the slip of the scheme: an http:// URL for this SOCKS5 proxy
+      const asHttp = { 'containerd.service': env({ HTTPS_PROXY: `http://node:s3cret@127.0.0.1:${socks.port}` }) };
+      const slip = await registry({ journal: [timeout()], files: trusted(), units: asHttp });
+      expect(slip.r).toMatchObject({ status: 'fail', detail: expect.stringMatching(/ does not take a plain CONNECT \(.+\), and it answers SOCKS5$/) });
+      expect(slip.r.hint).toBe(
+        "containerd speaks HTTP to a proxy its URL names with http://, and this one is a SOCKS5 proxy: write the URL with socks5:// in HTTPS_PROXY in containerd's environment",
+      );
     } finally {
       await socks.close();
     }

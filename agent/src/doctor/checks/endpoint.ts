@@ -14,6 +14,7 @@ import {
   StepTimeout,
   parseEndpoint,
   parseProxy,
+  proxyKind,
   proxyTunnel,
   speaksTls,
   tcpConnect,
@@ -423,6 +424,73 @@ export function socksRefusal(proxy: HttpProxy, target: string, err: SocksRefusal
   }
 }
 
+/**
+ * What listens at address:port by the first probe to tell: its answer to a SOCKS5 greeting
+ * (proxyKind), or, with `tls`, a TLS handshake at once beside it (a TLS server waits out the
+ * greeting, which is not a whole record). The other probe is stopped.
+ */
+async function otherKind(address: string, port: number, tls: boolean, timeoutMs: number, signal?: AbortSignal): Promise<'socks5' | 'http' | 'tls' | undefined> {
+  const stop = new AbortController();
+  const both = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+  try {
+    return await new Promise((resolve) => {
+      let pending = tls ? 2 : 1;
+      const settle = (kind: 'socks5' | 'http' | 'tls' | undefined): void => {
+        if (kind) resolve(kind);
+        else if (--pending === 0) resolve(undefined);
+      };
+      void proxyKind(address, port, timeoutMs, both).then(settle);
+      if (tls) void speaksTls(address, port, timeoutMs, both).then((yes) => settle(yes ? 'tls' : undefined));
+    });
+  } finally {
+    stop.abort();
+  }
+}
+
+/**
+ * When a proxy took the TCP connection but not the way its URL's scheme says to ask it (the
+ * connection closed, an answer that is no answer), what it does speak, with the scheme to write:
+ * an http:// URL naming a SOCKS5 proxy (1080) or one that wants TLS first, a socks5:// URL naming
+ * an HTTP proxy (3128, 8080). (A TLS proxy behind a socks5:// URL lets the SOCKS greeting time
+ * out, which is no slip this can tell.) Undefined for a refusal or a timeout, which are the proxy's answers
+ * in its own tongue, and when no other kind answers either. `budget` bounds each probe.
+ */
+export async function wrongProxyKind(
+  proxy: HttpProxy,
+  address: string,
+  err: unknown,
+  who: string,
+  budget: () => number,
+  signal?: AbortSignal,
+): Promise<{ detail: string; hint: string } | undefined> {
+  if (err instanceof ProxyRefusal || err instanceof SocksRefusal || err instanceof StepTimeout) return undefined;
+  // an https:// URL's own slips are told by its TLS error (proxyTlsFailure)
+  if (proxy.protocol === 'https:') return undefined;
+  const socks = isSocksProxy(proxy.url);
+  const kind = await otherKind(address, proxy.port, !socks, budget(), signal);
+  const named = `the proxy ${proxy.shown} (${proxy.from})`;
+  const cause = describeCause(err);
+  if (kind === 'socks5' && !socks) {
+    return {
+      detail: `${named} does not take a plain CONNECT (${cause}), and it answers SOCKS5`,
+      hint: `${who} speaks HTTP to a proxy its URL names with http://, and this one is a SOCKS5 proxy: write the URL with socks5:// in ${proxy.from}`,
+    };
+  }
+  if (kind === 'http' && socks) {
+    return {
+      detail: `${named} does not answer SOCKS5 (${cause}), and it answers HTTP`,
+      hint: `${who} speaks SOCKS5 to a proxy its URL names with ${proxy.protocol}//, and this one is an HTTP proxy: write the URL with http:// in ${proxy.from}`,
+    };
+  }
+  if (kind === 'tls') {
+    return {
+      detail: `${named} does not take a plain CONNECT (${cause}), and it answers TLS`,
+      hint: `${who} speaks plain HTTP to a proxy its URL names with http://, and this one wants TLS first: write the URL with https:// in ${proxy.from}`,
+    };
+  }
+  return undefined;
+}
+
 function tunnelFailureOf(proxy: HttpProxy, endpoint: Endpoint, err: unknown): Outcome {
   const target = hostPort(endpoint);
   if (err instanceof SocksRefusal) return { status: 'fail', ...socksRefusal(proxy, target, err, 'the kubelet', DIRECTLY) };
@@ -473,20 +541,8 @@ export function tlsCheck(): Check {
         try {
           tunnel = await proxyTunnel(proxy, reach.address, reach.endpoint, Math.max(1, ctx.remainingMs() - 100), ctx.signal);
         } catch (err) {
-          // a proxy that does not take a plain CONNECT may want TLS first: the other common slip of the URL's scheme
-          const tlsFirst =
-            proxy.protocol === 'http:' &&
-            !(err instanceof ProxyRefusal) &&
-            !(err instanceof StepTimeout) &&
-            (await speaksTls(reach.address, proxy.port, Math.max(1, Math.min(3_000, ctx.remainingMs() - 100)), ctx.signal));
-          if (tlsFirst) {
-            return {
-              status: 'fail',
-              detail: `the proxy ${proxy.shown} (${proxy.from}) does not take a plain CONNECT (${describeCause(err)}), and it answers TLS`,
-              hint: `the kubelet speaks plain HTTP to a proxy its URL names with http://, and this one wants TLS first: write the URL with https:// in ${proxy.from}`,
-            };
-          }
-          return tunnelFailure(proxy, reach.endpoint, err);
+          const slip = await wrongProxyKind(proxy, reach.address, err, 'the kubelet', () => Math.max(1, Math.min(3_000, ctx.remainingMs() - 100)), ctx.signal);
+          return slip ? { status: 'fail', ...slip } : tunnelFailure(proxy, reach.endpoint, err);
         }
       }
       // a proxy that inspects TLS shows its own certificate, signed by a CA of its own

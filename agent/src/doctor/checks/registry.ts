@@ -21,7 +21,7 @@ import type { Check, CheckContext } from '../runner.js';
 import type { DoctorDeps } from '../types.js';
 import { PULL_JOURNAL_LINES } from './apiserver.js';
 import type { ConfigValue } from './config.js';
-import { WRONG_CA, proxyCredentialsHint, proxyIn, proxyTlsFailure, socksRefusal, systemRoots, unitEnvironment } from './endpoint.js';
+import { WRONG_CA, proxyCredentialsHint, proxyIn, proxyTlsFailure, socksRefusal, systemRoots, unitEnvironment, wrongProxyKind } from './endpoint.js';
 
 /*
  * containerd, not the kubelet, pulls the images, with its own environment: a proxy given to the
@@ -210,7 +210,8 @@ async function dialAs(
     try {
       tunnel = await proxyTunnel(proxy, address, endpoint, budget(), ctx.signal);
     } catch (err) {
-      return { step: 'proxy', ...tunnelFailure(who, proxy, target, err) };
+      const slip = await wrongProxyKind(proxy, address, err, who, () => Math.max(1, Math.min(3_000, budget())), ctx.signal);
+      return { step: 'proxy', ...(slip ?? tunnelFailure(who, proxy, target, err)) };
     }
   }
   const roots = await systemRoots(deps, env);
