@@ -36,15 +36,17 @@ export interface PullFailure {
   at?: number;
 }
 
+const DAY_MS = 86_400_000;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /**
  * When a journal line was logged, from the timestamp journalctl leads it with: `short-iso`'s
  * (2026-12-07T10:11:12+0000, as doctor reads the journal) or the default `short`'s (Dec 07
- * 10:11:12, taken as this year's and UTC: lines of one reading compare alike). Undefined when the
- * line leads with neither.
+ * 10:11:12, which names no year or zone: taken as UTC, so lines of one reading compare alike, and
+ * in the year that puts it last before `now`, a day's slack for the zone, so a December line read
+ * in January is last year's). Undefined when the line leads with neither.
  */
-export function journalTime(line: string, year = new Date().getUTCFullYear()): number | undefined {
+export function journalTime(line: string, now = Date.now()): number | undefined {
   const iso = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}:?\d{2})?\s/.exec(line);
   if (iso) {
     // no zone is UTC; +0100 is written +01:00 for Date.parse
@@ -55,7 +57,9 @@ export function journalTime(line: string, year = new Date().getUTCFullYear()): n
   const short = /^([A-Z][a-z]{2}) (\d{1,2}) (\d{2}):(\d{2}):(\d{2})\s/.exec(line);
   const month = short ? MONTHS.indexOf(short[1]!) : -1;
   if (!short || month < 0) return undefined;
-  return Date.UTC(year, month, Number(short[2]), Number(short[3]), Number(short[4]), Number(short[5]));
+  const inYear = (year: number): number => Date.UTC(year, month, Number(short[2]), Number(short[3]), Number(short[4]), Number(short[5]));
+  const year = new Date(now).getUTCFullYear();
+  return inYear(year) > now + DAY_MS ? inYear(year - 1) : inYear(year);
 }
 
 /**

@@ -139,7 +139,12 @@ describe("containerd's pulls", () => {
   it("reads journalctl's timestamps, short-iso's with their zone and short's as this year's", () => {
     expect(journalTime('2026-12-05T10:12:40+0100 host x: y')).toBe(Date.UTC(2026, 11, 5, 9, 12, 40));
     expect(journalTime('2026-12-05T10:12:40+00:00 host x: y')).toBe(Date.UTC(2026, 11, 5, 10, 12, 40));
-    expect(journalTime('Dec 05 10:11:12 host kubelet[1]: x', 2025)).toBe(Date.UTC(2025, 11, 5, 10, 11, 12));
+    expect(journalTime('Dec 05 10:11:12 host kubelet[1]: x', Date.UTC(2025, 11, 7))).toBe(Date.UTC(2025, 11, 5, 10, 11, 12));
+    // no year in the line: a December line read in January is last year's, and a January line this year's
+    expect(journalTime('Dec 31 23:50:00 host kubelet[1]: x', Date.UTC(2027, 0, 1, 0, 10))).toBe(Date.UTC(2026, 11, 31, 23, 50));
+    expect(journalTime('Jan 01 00:05:00 host containerd[1]: x', Date.UTC(2027, 0, 1, 0, 10))).toBe(Date.UTC(2027, 0, 1, 0, 5));
+    // a zone ahead of UTC may put this morning's line hours past now in UTC: still this year
+    expect(journalTime('Jan 01 09:00:00 host kubelet[1]: x', Date.UTC(2027, 0, 1, 0, 10))).toBe(Date.UTC(2027, 0, 1, 9));
     expect(journalTime('-- No entries --')).toBeUndefined();
   });
 
