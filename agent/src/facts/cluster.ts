@@ -105,17 +105,35 @@ function readCache(root: string, name: string): { answer?: Answer; warning?: str
   }
 }
 
+/** Where a Nitro instance's firmware gives its instance id, read without asking IMDS. */
+export const BOARD_ASSET_TAG_PATH = '/sys/devices/virtual/dmi/id/board_asset_tag';
+
+/** This instance's id as its firmware gives it (a Nitro instance's board asset tag), when it does. */
+function firmwareInstanceId(root: string): string | undefined {
+  try {
+    const tag = readFileSync(join(root, BOARD_ASSET_TAG_PATH), 'utf8').trim();
+    return /^i-[0-9a-f]{8,17}$/.test(tag) ? tag : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Whether resolveCluster() will ask EKS, as far as is known before it runs: the user data lacks a
- * value and the cache holds no answer for this cluster that gives all three (whether its values
- * pass the rules is judged once, by resolveCluster, as is whether this instance wrote it: a cache
- * from another instance reads as no EKS call here, and the credentials are then read when EKS is
- * asked). init uses it to read the instance role's credentials beside the facts, not after them.
+ * value and the cache holds no answer for this cluster that gives all three, or the answer names
+ * no instance, or another one than the firmware of a Nitro instance names (resolveCluster then
+ * discards it; without that firmware, whether this instance wrote it is judged there alone, and a
+ * Xen instance launched from an image made from a node reads its credentials when EKS is asked).
+ * Whether its values pass the rules is judged once, by resolveCluster. init uses it to read the
+ * instance role's credentials beside the facts, not after them.
  */
 export function clusterNeedsEks(cluster: ClusterSpec | undefined, cacheRoot: string): boolean {
   if (!cluster?.name || missingClusterFields(cluster).length === 0) return false;
   const { answer } = readCache(cacheRoot, cluster.name);
-  return !answer || ALL_FIELDS.some((f) => typeof answer[f] !== 'string' || answer[f] === '');
+  if (!answer || ALL_FIELDS.some((f) => typeof answer[f] !== 'string' || answer[f] === '')) return true;
+  if (typeof answer.instanceId !== 'string' || answer.instanceId === '') return true;
+  const here = firmwareInstanceId(cacheRoot);
+  return here !== undefined && here !== answer.instanceId;
 }
 
 /**

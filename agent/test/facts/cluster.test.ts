@@ -1,9 +1,9 @@
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEksApi, type EksApi } from '../../src/aws/eks.js';
-import { CLUSTER_CACHE_PATH, clusterNeedsEks, resolveCluster } from '../../src/facts/cluster.js';
+import { BOARD_ASSET_TAG_PATH, CLUSTER_CACHE_PATH, clusterNeedsEks, resolveCluster } from '../../src/facts/cluster.js';
 import { missingClusterFields } from '../../src/api/validate.js';
 import { EnvironmentError, InputError } from '../../src/errors.js';
 import {
@@ -224,10 +224,22 @@ describe('resolveCluster: the cached answer and what EKS answers', () => {
     const dir = root();
     expect(clusterNeedsEks({ name: 'prod' }, dir)).toBe(true);
     expect(clusterNeedsEks(complete, dir)).toBe(false);
-    writeCache(dir, fromEks);
+    writeCache(dir, { ...fromEks, instanceId: 'i-0123456789abcdef0' });
     expect(clusterNeedsEks({ name: 'prod' }, dir)).toBe(false);
     // the cache of another cluster (an image made from a joined node) is not this one's answer
     expect(clusterNeedsEks({ name: 'staging' }, dir)).toBe(true);
+    // a Nitro instance's firmware names it: the cache of another instance is discarded, so EKS is asked
+    mkdirSync(join(dir, dirname(BOARD_ASSET_TAG_PATH)), { recursive: true });
+    writeFileSync(join(dir, BOARD_ASSET_TAG_PATH), 'i-0fedcba9876543210\n');
+    expect(clusterNeedsEks({ name: 'prod' }, dir)).toBe(true);
+    writeFileSync(join(dir, BOARD_ASSET_TAG_PATH), 'i-0123456789abcdef0\n');
+    expect(clusterNeedsEks({ name: 'prod' }, dir)).toBe(false);
+    // a tag that is no instance id (another hypervisor's, or none) says nothing
+    writeFileSync(join(dir, BOARD_ASSET_TAG_PATH), 'Not Specified\n');
+    expect(clusterNeedsEks({ name: 'prod' }, dir)).toBe(false);
+    // an answer naming no instance (an older agent's, or an image's) is discarded too
+    writeCache(dir, fromEks);
+    expect(clusterNeedsEks({ name: 'prod' }, dir)).toBe(true);
     writeCache(dir, { ...fromEks, cidr: '' });
     expect(clusterNeedsEks({ name: 'prod' }, dir)).toBe(true);
     writeCache(dir, '{"name": "prod", ');
