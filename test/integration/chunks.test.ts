@@ -77,6 +77,14 @@ describe('chunks', () => {
     expect([...shared].filter((p) => p.startsWith('@aws-sdk/client-'))).toEqual([]);
   });
 
+  it('keeps the main bundle under 1.25 MB: every boot reads and compiles all of it, and a chunk pulled into it by an import shows here', () => {
+    // 1.08 MB at the time of writing; the smallest chunk a stray static import could pull in is exec's (285 kB)
+    const main = statSync(BUNDLE).size;
+    expect(main, `${BUNDLE} is ${main} bytes`).toBeLessThan(1_250_000);
+    const smallestBig = Math.min(...['aws', 'cel', 'exec'].map((c) => statSync(BUNDLE.replace(/\.cjs$/, `.${c}.cjs`)).size));
+    expect(1_080_000 + smallestBig).toBeGreaterThan(1_250_000);
+  });
+
   it("holds only the commands the agent's list for each client names (agent/src/aws/sdk), not the whole client", () => {
     const chunk = (client: string) => readFileSync(BUNDLE.replace(/\.cjs$/, `.aws-${client}.cjs`), 'utf8');
     // a command class as esbuild writes it from either build of a client: `class XCommand extends` or `XCommand = class extends`
