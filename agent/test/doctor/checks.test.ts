@@ -538,7 +538,7 @@ describe('forward-policy check', () => {
     expect(early).toMatchObject({
       status: 'ok',
       detail: expect.stringContaining(
-        "; the kernel does not forward IPv6 yet (net.ipv6.conf.all.forwarding = 0): aws-node's init container turns it on as it starts, and /etc/cni/net.d holds no CNI configuration yet",
+        "; the kernel does not forward IPv6 yet (net.ipv6.conf.all.forwarding = 0): aws-node's init container sets 1 as it starts, and /etc/cni/net.d holds no CNI configuration yet",
       ),
     });
     // the VPC CNI has written its configuration, so it has turned forwarding on; the hardening file's 0 came back
@@ -547,7 +547,7 @@ describe('forward-policy check', () => {
     expect(after).toMatchObject({
       status: 'fail',
       detail:
-        'the kernel does not forward IPv6 (net.ipv6.conf.all.forwarding = 0, set to 0 by /etc/sysctl.d/60-cis.conf, which systemd-sysctl applies last of the sysctl files) though aws-node, which turns it on as it starts, has run (/etc/cni/net.d: 10-aws.conflist); iptables FORWARD policy ACCEPT, 2 rule(s) in the chain',
+        'the kernel does not forward IPv6 (net.ipv6.conf.all.forwarding = 0, set to 0 by /etc/sysctl.d/60-cis.conf, which systemd-sysctl applies last of the sysctl files) though aws-node, which sets 1 as it starts, has run (/etc/cni/net.d: 10-aws.conflist); iptables FORWARD policy ACCEPT, 2 rule(s) in the chain',
     });
     expect(after.hint).toContain(
       'take the setting out of /etc/sysctl.d/60-cis.conf; restarting aws-node sets it again too, and run `sysctl -w net.ipv6.conf.all.forwarding=1`',
@@ -572,6 +572,48 @@ describe('forward-policy check', () => {
     // no such argument: the switch is unread, not judged
     files['/proc/cmdline'] = 'BOOT_IMAGE=/vmlinuz ro\n';
     expect(await one(forwardCheck(deps), v6)).toMatchObject({ status: 'ok' });
+  });
+
+  it('on an IPv6 cluster, IPv6 turned off on every interface (disable_ipv6) is judged as forwarding is, with its own effect', async () => {
+    const files: Record<string, string> = {
+      '/proc/sys/net/ipv4/ip_forward': '1\n',
+      '/proc/sys/net/ipv6/conf/all/forwarding': '1\n',
+      '/proc/sys/net/ipv6/conf/all/disable_ipv6': '1\n',
+      '/etc/sysctl.d/60-cis.conf': 'net.ipv6.conf.all.disable_ipv6 = 1\n',
+    };
+    const deps = fakeDeps({ forwardChain: chain('ACCEPT'), ...filesOf(files) });
+    const v6 = { name: 'config', value: userDataConfig('fd00:10:100::/108') };
+    expect(await one(forwardCheck(deps), v6)).toMatchObject({
+      status: 'ok',
+      detail: expect.stringContaining(
+        "; IPv6 is turned off on every interface yet (net.ipv6.conf.all.disable_ipv6 = 1): aws-node's init container sets 0 as it starts, and /etc/cni/net.d holds no CNI configuration yet; the kernel forwards IPv6",
+      ),
+    });
+    files['/etc/cni/net.d/10-aws.conflist'] = '{}';
+    const after = await one(forwardCheck(deps), v6);
+    expect(after).toMatchObject({
+      status: 'fail',
+      detail:
+        'IPv6 is turned off on every interface (net.ipv6.conf.all.disable_ipv6 = 1, set to 1 by /etc/sysctl.d/60-cis.conf, which systemd-sysctl applies last of the sysctl files) though aws-node, which sets 0 as it starts, has run (/etc/cni/net.d: 10-aws.conflist); iptables FORWARD policy ACCEPT, 2 rule(s) in the chain',
+    });
+    expect(after.hint).toBe(
+      "the node's and its pods' IPv6 addresses are gone, and an IPv6 cluster reaches both by them alone; a hardening baseline (CIS, STIG) often sets this: take the setting out of /etc/sysctl.d/60-cis.conf; restarting aws-node sets it again too, and run `sysctl -w net.ipv6.conf.all.disable_ipv6=0`",
+    );
+    // with forwarding off too, both are named, and both set again in one command
+    files['/proc/sys/net/ipv6/conf/all/forwarding'] = '0\n';
+    const both = await one(forwardCheck(deps), v6);
+    expect(both.hint).toMatch(/^the node's and its pods' IPv6 addresses are gone, .*; pods' packets to other nodes, /);
+    expect(both.hint).toContain('`sysctl -w net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.all.forwarding=1`');
+    // a sysctl file that sets 0 is not the cause: a script did, after aws-node started
+    files['/proc/sys/net/ipv6/conf/all/forwarding'] = '1\n';
+    files['/etc/sysctl.d/60-cis.conf'] = 'net.ipv6.conf.all.disable_ipv6 = 0\n';
+    expect((await one(forwardCheck(deps), v6)).detail).toMatch(
+      /^IPv6 is turned off on every interface \(net\.ipv6\.conf\.all\.disable_ipv6 = 1, no sysctl file turns it off \(the last, \/etc\/sysctl\.d\/60-cis\.conf, sets 0\): a script or `sysctl -w` did, after aws-node started\)/,
+    );
+    // an IPv4 cluster's pods do not need it; and 0 says nothing
+    expect((await one(forwardCheck(deps), { name: 'config', value: userDataConfig('10.100.0.0/16') })).status).toBe('ok');
+    files['/proc/sys/net/ipv6/conf/all/disable_ipv6'] = '0\n';
+    expect((await one(forwardCheck(deps), v6)).detail).not.toContain('disable_ipv6');
   });
 
   it('an unreadable chain or one without a policy line warns: the policy is unknown, not wrong', async () => {

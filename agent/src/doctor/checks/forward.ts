@@ -69,11 +69,18 @@ export async function sysctlSetter(deps: DoctorDeps, key: string): Promise<{ pat
   return last;
 }
 
-/** What the line says of the kernel's forwarding in one family; `off`, when it stops pods' packets: what to undo, and the key to set again. */
+/**
+ * What the line says of one kernel switch; `off`, when it stops pods' packets: what to undo, the
+ * `key=value` to set again (none: a reboot's), and what it does when it is not forwarding's.
+ */
 interface KernelForwarding {
   found: string;
-  off?: { undo: string; key: string };
+  off?: { undo: string; set?: string; effect?: string };
 }
+
+/** What a switch that stops forwarding does to a node. */
+const NO_FORWARDING =
+  "pods' packets to other nodes, the VPC and Service addresses are forwarded by this host, so they go nowhere (the node joins and shows Ready)";
 
 /** A /proc file's trimmed text, undefined when it cannot be read (a --root that is not a running node, or a switch the kernel lacks). */
 async function procValue(deps: DoctorDeps, path: string): Promise<string | undefined> {
@@ -85,10 +92,10 @@ async function procValue(deps: DoctorDeps, path: string): Promise<string | undef
   }
 }
 
-/** Which sysctl file set a switch found off, as words for the line and what to undo; `file` when a sysctl file did. */
-async function offBy(deps: DoctorDeps, key: string, after: string): Promise<{ by: string; undo: string; file?: string }> {
+/** Which sysctl file set a switch found off (not `on`), as words for the line and what to undo; `file` when a sysctl file did. */
+async function offBy(deps: DoctorDeps, key: string, after: string, on = '1'): Promise<{ by: string; undo: string; file?: string }> {
   const setter = await sysctlSetter(deps, key);
-  return setter && setter.value !== '1'
+  return setter && setter.value !== on
     ? {
         by: `set to ${setter.value} by ${setter.path}, which systemd-sysctl applies last of the sysctl files`,
         undo: `take the setting out of ${setter.path}`,
@@ -113,7 +120,7 @@ async function ipv4Forwarding(deps: DoctorDeps): Promise<KernelForwarding | unde
   const { by, undo, file } = await offBy(deps, 'net.ipv4.ip_forward', 'after boot');
   return {
     found: `the kernel does not forward IPv4 (net.ipv4.ip_forward = ${value}, ${by})`,
-    off: { undo: file ? `${undo} (the image sets 1 in /etc/sysctl.d/99-eks-node.conf)` : undo, key: 'net.ipv4.ip_forward' },
+    off: { undo: file ? `${undo} (the image sets 1 in /etc/sysctl.d/99-eks-node.conf)` : undo, set: 'net.ipv4.ip_forward=1' },
   };
 }
 
@@ -134,22 +141,62 @@ async function ipv6Forwarding(deps: DoctorDeps): Promise<KernelForwarding | unde
       found: 'the kernel has no IPv6 (ipv6.disable=1 on its command line, /proc/cmdline)',
       off: {
         undo: 'take ipv6.disable=1 out of the kernel command line (`grubby --update-kernel=ALL --remove-args=ipv6.disable`) and reboot: an IPv6 cluster gives pods and Services IPv6 addresses alone',
-        key: '',
       },
     };
   }
   if (value === '1') return { found: 'the kernel forwards IPv6 (net.ipv6.conf.all.forwarding = 1)' };
-  const cni = ((await deps.listDir(CNI_CONF_DIR).catch(() => undefined)) ?? []).filter((name) => !name.startsWith('.'));
+  return cniSwitch(deps, {
+    key: 'net.ipv6.conf.all.forwarding',
+    value,
+    on: '1',
+    isOff: 'the kernel does not forward IPv6',
+  });
+}
+
+/** The CNI configuration files in CNI_CONF_DIR, sorted: none until aws-node has started. */
+async function cniConfigs(deps: DoctorDeps): Promise<string[]> {
+  return ((await deps.listDir(CNI_CONF_DIR).catch(() => undefined)) ?? []).filter((name) => !name.startsWith('.')).sort();
+}
+
+/**
+ * A switch aws-node's init container sets as it starts in IPv6 mode, found not at `on`: before the
+ * CNI has written its configuration that is a boot's order (said, not failed); after, something
+ * set it back (a configuration agent running `sysctl --system` over a hardening file).
+ */
+async function cniSwitch(deps: DoctorDeps, s: { key: string; value: string; on: string; isOff: string; effect?: string }): Promise<KernelForwarding> {
+  const cni = await cniConfigs(deps);
   if (cni.length === 0) {
     return {
-      found: `the kernel does not forward IPv6 yet (net.ipv6.conf.all.forwarding = ${value}): aws-node's init container turns it on as it starts, and ${CNI_CONF_DIR} holds no CNI configuration yet`,
+      found: `${s.isOff} yet (${s.key} = ${s.value}): aws-node's init container sets ${s.on} as it starts, and ${CNI_CONF_DIR} holds no CNI configuration yet`,
     };
   }
-  const { by, undo } = await offBy(deps, 'net.ipv6.conf.all.forwarding', 'after aws-node started');
+  const { by, undo } = await offBy(deps, s.key, 'after aws-node started', s.on);
   return {
-    found: `the kernel does not forward IPv6 (net.ipv6.conf.all.forwarding = ${value}, ${by}) though aws-node, which turns it on as it starts, has run (${CNI_CONF_DIR}: ${[...cni].sort().join(', ')})`,
-    off: { undo: `${undo}; restarting aws-node sets it again too`, key: 'net.ipv6.conf.all.forwarding' },
+    found: `${s.isOff} (${s.key} = ${s.value}, ${by}) though aws-node, which sets ${s.on} as it starts, has run (${CNI_CONF_DIR}: ${cni.join(', ')})`,
+    off: { undo: `${undo}; restarting aws-node sets it again too`, set: `${s.key}=${s.on}`, ...(s.effect ? { effect: s.effect } : {}) },
   };
+}
+
+/** Whether IPv6 is off on every interface (1: no IPv6 addresses, the node's own included). */
+export const IPV6_DISABLE_PATH = '/proc/sys/net/ipv6/conf/all/disable_ipv6';
+
+/**
+ * On an IPv6 cluster, whether the interfaces have IPv6 at all: a hardening baseline's
+ * `net.ipv6.conf.all.disable_ipv6 = 1` takes every IPv6 address off them, the node's and its pods'
+ * with them. aws-node's init container sets 0 as it starts in IPv6 mode, so 1 before it has run is
+ * a boot's order, and after it something set it back. Undefined when it is 0 or unread (a kernel
+ * without IPv6 is ipv6Forwarding's).
+ */
+async function ipv6Interfaces(deps: DoctorDeps): Promise<KernelForwarding | undefined> {
+  const value = await procValue(deps, IPV6_DISABLE_PATH);
+  if (value === undefined || value === '0') return undefined;
+  return cniSwitch(deps, {
+    key: 'net.ipv6.conf.all.disable_ipv6',
+    value,
+    on: '0',
+    isOff: 'IPv6 is turned off on every interface',
+    effect: "the node's and its pods' IPv6 addresses are gone, and an IPv6 cluster reaches both by them alone",
+  });
 }
 
 /** The kernel's command line, where ipv6.disable=1 turns IPv6 off for the whole boot. */
@@ -197,15 +244,15 @@ export function forwardCheck(deps: DoctorDeps): Check {
       const ipv4 = await judgeChain(deps, 'ipv4', budget());
       // the cluster's family as the config line resolved it (none: IPv4, as before there was a config to say)
       const ipv6Cluster = serviceCidrFamily((await ctx.optional<ConfigValue>('config'))?.config.spec.cluster.cidr) === 'ipv6';
-      const kernels = [kernel4, ipv6Cluster ? await ipv6Forwarding(deps) : undefined].filter((k) => k !== undefined);
+      const kernels = [kernel4, ...(ipv6Cluster ? [await ipv6Interfaces(deps), await ipv6Forwarding(deps)] : [])].filter((k) => k !== undefined);
       const off = kernels.filter((k) => k.off);
       if (off.length > 0) {
-        const set = off.map((k) => k.off!.key).filter((key) => key !== '');
+        const set = off.map((k) => k.off!.set).filter((kv) => kv !== undefined);
         return {
           status: 'fail',
           detail: `${off.map((k) => k.found).join('; ')}; ${ipv4.found}`,
           ...(ipv4.lines ? { value: { lines: ipv4.lines } satisfies ForwardChain } : {}),
-          hint: `pods' packets to other nodes, the VPC and Service addresses are forwarded by this host, so they go nowhere (the node joins and shows Ready); a hardening baseline (CIS, STIG) often sets this: ${off.map((k) => k.off!.undo).join('; ')}${set.length > 0 ? `, and run \`sysctl -w ${set.map((key) => `${key}=1`).join(' ')}\`` : ''}`,
+          hint: `${[...new Set(off.map((k) => k.off!.effect ?? NO_FORWARDING))].join('; ')}; a hardening baseline (CIS, STIG) often sets this: ${off.map((k) => k.off!.undo).join('; ')}${set.length > 0 ? `, and run \`sysctl -w ${set.join(' ')}\`` : ''}`,
         };
       }
       const kernelFound = kernels.map((k) => `; ${k.found}`).join('');
