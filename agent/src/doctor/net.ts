@@ -261,15 +261,16 @@ export function speaksTls(address: string, port: number, timeoutMs: number, sign
 }
 
 /**
- * What kind of proxy listens at address:port, from its answer to a SOCKS5 greeting: a SOCKS5 proxy answers with version 5; an HTTP
- * proxy reads the bytes as a bad request and answers with its status line. Undefined for anything
- * else (a TLS server, a socket closed without a word, no answer in time).
+ * What kind of proxy listens at address:port, from its answer to a SOCKS5 greeting: a SOCKS5
+ * proxy answers with version 5; an HTTP proxy reads the bytes as a bad request and answers with
+ * its status line. Undefined for anything else (a TLS server, a socket closed without a word, no
+ * answer in time).
  */
 export function proxyKind(address: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<'socks5' | 'http' | undefined> {
   const socket = net.connect({ host: address, port });
   let answer = Buffer.alloc(0);
   return socketStep<'socks5' | 'http' | undefined>(socket, timeoutMs, `no answer within ${timeoutMs} ms`, signal, (settle) => {
-    // five bytes (GSSAPI offered too, which a SOCKS5 proxy need not take): a whole TLS record header, so a TLS server refuses at once rather than wait for more
+    // no authentication, GSSAPI or a user name and password: the methods a SOCKS5 proxy picks from
     socket.once('connect', () => socket.write(Buffer.from([0x05, 0x03, 0x00, 0x01, 0x02])));
     socket.on('data', (chunk: Buffer) => {
       answer = Buffer.concat([answer, chunk]);

@@ -451,9 +451,10 @@ async function otherKind(address: string, port: number, tls: boolean, timeoutMs:
  * When a proxy took the TCP connection but not the way its URL's scheme says to ask it (the
  * connection closed, an answer that is no answer), what it does speak, with the scheme to write:
  * an http:// URL naming a SOCKS5 proxy (1080) or one that wants TLS first, a socks5:// URL naming
- * an HTTP proxy (3128, 8080). (A TLS proxy behind a socks5:// URL lets the SOCKS greeting time
- * out, which is no slip this can tell.) Undefined for a refusal or a timeout, which are the proxy's answers
- * in its own tongue, and when no other kind answers either. `budget` bounds each probe.
+ * an HTTP proxy (3128, 8080). Undefined for a refusal or a timeout, which are the proxy's answers
+ * in its own tongue, and when no other kind answers either (a TLS proxy behind a socks5:// URL
+ * lets the SOCKS greeting time out, which this cannot tell from a slow proxy). `budget` bounds
+ * each probe.
  */
 export async function wrongProxyKind(
   proxy: HttpProxy,
