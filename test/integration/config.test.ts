@@ -138,6 +138,11 @@ describe('config check', () => {
     ['http endpoint', demo('    apiServerEndpoint: http://example.com'), /^error: spec.cluster.apiServerEndpoint: "http:\/\/example.com" is not an https URL/],
     ['CIDR /33', demo('    cidr: 10.100.0.0/33'), /^error: spec.cluster.cidr: "10.100.0.0\/33" is not a valid CIDR/],
     [
+      'an endpoint variant Go refuses',
+      demo('  instance:', '    environment:', '      kubelet:', '        AWS_USE_DUALSTACK_ENDPOINT: "1"'),
+      /^error: spec\.instance\.environment\.kubelet\.AWS_USE_DUALSTACK_ENDPOINT: "1" is neither true nor false: .*ecr-credential-provider among them\) refuse to load their AWS configuration \(expected "true" or "false"\)$/m,
+    ],
+    [
       'CA base64 but not PEM',
       demo(`    certificateAuthority: ${Buffer.from('hello world').toString('base64')}`),
       /^error: spec.cluster.certificateAuthority: .* holds no PEM certificate/,

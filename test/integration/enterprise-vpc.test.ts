@@ -246,6 +246,56 @@ describe('TLS inspection', () => {
   });
 });
 
+describe('FIPS and dual-stack endpoints', () => {
+  let ca: TestCert;
+  let dir: string;
+  beforeAll(async () => {
+    ca = await createTestCa({ commonName: 'Example Corp CA', days: 30 });
+    dir = mkdtempSync(join(tmpdir(), 'eks-node-fips-'));
+    writeFileSync(join(dir, 'ca.crt'), ca.certPem);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A name-only boot whose default environment names the variant, the EKS emulator serving `host` behind a proxy that resolves it. */
+  async function variantBoot(host: string, environment: Record<string, string>) {
+    const hosts: Record<string, string> = {};
+    proxy = await startConnectProxy({ hosts });
+    const n = await boot(
+      userData({
+        cluster: { name: 'test-cluster' },
+        instance: { environment: { default: { HTTPS_PROXY: proxy.url, AWS_CA_BUNDLE: join(dir, 'ca.crt'), ...environment } } },
+      }),
+      { eks: { tls: await issueServerCert(ca, { sans: [`DNS:${host}`] }) } },
+    );
+    hosts[host] = `127.0.0.1:${port(n.eks.url)}`;
+    // no endpoint override: the agent's call goes where the SDK's rules send it
+    const r = await n.agent(['init', '--skip', 'run', '--root', n.root], { AWS_ENDPOINT_URL_EKS: '' });
+    return { n, r };
+  }
+
+  it("calls the FIPS endpoint AWS_USE_FIPS_ENDPOINT in the default environment asks for, as the kubelet's Go programs do", async () => {
+    const { n, r } = await variantBoot('fips.eks.us-west-2.amazonaws.com', { AWS_USE_FIPS_ENDPOINT: 'True' });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(proxy!.requests.map((q) => q.target)).toEqual(['fips.eks.us-west-2.amazonaws.com:443']);
+    expect(n.eks.requests).toHaveLength(1);
+    const check = await n.agent(['config', 'check']);
+    expect(check.stdout).toContain("endpoints: the agent's EKS, EC2 and STS calls go to their FIPS endpoints (AWS_USE_FIPS_ENDPOINT)");
+  });
+
+  it('and the dual-stack one, which an IPv6-only node reaches, with both: FIPS dual-stack', async () => {
+    const { r } = await variantBoot('eks-fips.us-west-2.api.aws', { AWS_USE_FIPS_ENDPOINT: 'true', AWS_USE_DUALSTACK_ENDPOINT: 'true' });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(proxy!.requests.map((q) => q.target)).toEqual(['eks-fips.us-west-2.api.aws:443']);
+  });
+
+  it('passes over a value Go refuses, warning: the standard endpoint', async () => {
+    const { r } = await variantBoot('eks.us-west-2.amazonaws.com', { AWS_USE_FIPS_ENDPOINT: 'yes' });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^eks-node-agent: warning: spec\.instance\.environment\.default\.AWS_USE_FIPS_ENDPOINT: "yes" is neither true nor false: /m);
+    expect(proxy!.requests.map((q) => q.target)).toEqual(['eks.us-west-2.amazonaws.com:443']);
+  });
+});
+
 describe('node name', () => {
   const customDomain: NodeOptions = { imds: { instance: { privateDnsName: 'ip-10-0-1-23.corp.example' } } };
 

@@ -1,3 +1,4 @@
+import { ENDPOINT_VARIANT_VARIABLES, variantSwitch } from '../aws/endpoint-variant.js';
 import { flagPath } from './kubelet-flag-items.js';
 import type { TomlTable } from 'smol-toml';
 import { InputError } from '../errors.js';
@@ -397,6 +398,7 @@ export function advisoryProblems(config: NodeConfig): string[] {
   }
   problems.push(...containerd2Advisories(config.spec?.containerd?.config));
   problems.push(...unknownNameAdvisories(config));
+  problems.push(...endpointVariantAdvisories(config));
   const defaults = config.spec?.instance?.environment?.[DEFAULT_ENVIRONMENT_KEY];
   for (const name of CA_BUNDLE_VARIABLES) {
     const value = defaults?.[name]?.trim();
@@ -407,6 +409,26 @@ export function advisoryProblems(config: NodeConfig): string[] {
     }
   }
   problems.push(...proxyUrlAdvisories(config));
+  return problems;
+}
+
+/**
+ * AWS_USE_FIPS_ENDPOINT and AWS_USE_DUALSTACK_ENDPOINT with a value other than true or false (in
+ * any case): the AWS SDK for Go refuses to load its configuration at all with one, so a Go program
+ * given it (the kubelet's ecr-credential-provider) makes no AWS call; the agent's own calls pass
+ * it over. Advisory: the boot goes on and writes the value as given.
+ */
+function endpointVariantAdvisories(config: NodeConfig): string[] {
+  const problems: string[] = [];
+  for (const [key, variables] of Object.entries(config.spec?.instance?.environment ?? {})) {
+    for (const name of Object.values(ENDPOINT_VARIANT_VARIABLES)) {
+      const value = variables?.[name];
+      if (variantSwitch(value) !== 'invalid') continue;
+      problems.push(
+        `spec.instance.environment.${key}.${name}: ${show(value)} is neither true nor false: programs built with the AWS SDK for Go that get it (the kubelet's ecr-credential-provider among them) refuse to load their AWS configuration${key === DEFAULT_ENVIRONMENT_KEY ? ", and the agent's own calls pass it over" : ''} (expected "true" or "false")`,
+      );
+    }
+  }
   return problems;
 }
 

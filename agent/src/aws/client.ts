@@ -1,4 +1,5 @@
 import { EnvironmentError, describeCause } from '../errors.js';
+import type { EndpointVariant } from './endpoint-variant.js';
 import { defaultServiceEndpoint, proxyAgentOptions, type ProxySettings } from './proxy.js';
 import { type AwsTrust, isUntrusted } from './trust.js';
 
@@ -34,6 +35,8 @@ export interface AwsClientOptions {
   trust?: AwsTrust;
   /** told, in a line for a person, when a call starts waiting for credentials or widens its trust (see callAws) */
   onNote?: (line: string) => void;
+  /** FIPS or dual-stack endpoints (endpoint-variant.ts); an endpoint override takes neither */
+  variant?: EndpointVariant;
 }
 
 export const DEFAULT_AWS_TIMEOUT_MS = 20_000;
@@ -62,7 +65,9 @@ export function awsClientOptions(service: AwsService, env: Record<string, string
 export async function sdkClientConfig(service: AwsService, options: AwsClientOptions) {
   const timeoutMs = options.timeoutMs ?? DEFAULT_AWS_TIMEOUT_MS;
   const tls = options.trust?.agentOptions(options.onNote) ?? {};
-  const proxied = await proxyAgentOptions(options.endpoint ?? defaultServiceEndpoint(service, options.region), options.proxy, tls);
+  // an endpoint override is the endpoint: the SDK refuses FIPS beside one
+  const variant = options.endpoint === undefined ? options.variant : undefined;
+  const proxied = await proxyAgentOptions(options.endpoint ?? defaultServiceEndpoint(service, options.region, variant), options.proxy, tls);
   // without a proxy, the SDK makes its own https agent, from these options when there are some
   const direct = proxied.httpsAgent === undefined && proxied.httpAgent === undefined;
   const agents = direct && tls.secureContext !== undefined ? { httpsAgent: tls } : proxied;
@@ -71,6 +76,9 @@ export async function sdkClientConfig(service: AwsService, options: AwsClientOpt
     region: options.region,
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(credentials === undefined ? {} : { credentials }),
+    // said either way, so that the SDK does not read them from this process's environment alone
+    useFipsEndpoint: variant?.fips ?? false,
+    useDualstackEndpoint: variant?.dualStack ?? false,
     maxAttempts: options.maxAttempts ?? DEFAULT_AWS_MAX_ATTEMPTS,
     retryMode: 'standard',
     requestHandler: { connectionTimeout: Math.min(timeoutMs, 3_000), requestTimeout: timeoutMs, ...agents },

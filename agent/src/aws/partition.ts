@@ -16,3 +16,18 @@ const SUFFIXES: ReadonlyArray<readonly [RegExp, string]> = [
 export function dnsSuffix(region: string): string {
   return SUFFIXES.find(([pattern]) => pattern.test(region))?.[1] ?? 'amazonaws.com';
 }
+
+/** The DNS suffix of a partition's dual-stack endpoints, by its standard suffix (the SDK's partitions table). */
+const DUAL_STACK_SUFFIXES: Readonly<Record<string, string>> = {
+  'amazonaws.com': 'api.aws',
+  'amazonaws.com.cn': 'api.amazonwebservices.com.cn',
+  'amazonaws.eu': 'api.amazonwebservices.eu',
+  'c2s.ic.gov': 'api.aws.ic.gov',
+  'sc2s.sgov.gov': 'api.aws.scloud',
+  'cloud.adc-e.uk': 'api.cloud-aws.adc-e.uk',
+  'csp.hci.ic.gov': 'api.aws.hci.ic.gov',
+};
+
+export function dualStackDnsSuffix(region: string): string {
+  return DUAL_STACK_SUFFIXES[dnsSuffix(region)]!;
+}

@@ -2,7 +2,8 @@ import type { Agent } from 'node:http';
 import type { SecureContext } from 'node:tls';
 import type { HttpsProxyAgent as ProxyAgent } from 'https-proxy-agent';
 import ipaddr from 'ipaddr.js';
-import { dnsSuffix } from './partition.js';
+import { type EndpointVariant, STANDARD_ENDPOINT } from './endpoint-variant.js';
+import { dnsSuffix, dualStackDnsSuffix } from './partition.js';
 
 /**
  * Which proxy the agent's own AWS calls (EKS, EC2, STS) go through: HTTP, or SOCKS5 as Go takes
@@ -116,9 +117,16 @@ export function proxyFor(url: string, settings: ProxySettings | undefined): stri
   return target.protocol === 'https:' ? settings.httpsProxy : settings.httpProxy;
 }
 
-/** The public endpoint of an AWS service in a region, as the SDK would build it. */
-export function defaultServiceEndpoint(service: 'eks' | 'ec2' | 'sts', region: string): string {
-  return `https://${service}.${region}.${dnsSuffix(region)}`;
+/**
+ * The public endpoint of an AWS service in a region, in a variant, as the SDK's endpoint rules
+ * build it (a test holds the two to the same answers): FIPS in GovCloud is the standard host, and
+ * EKS's FIPS host in the commercial partition leads with `fips.`.
+ */
+export function defaultServiceEndpoint(service: 'eks' | 'ec2' | 'sts', region: string, variant: EndpointVariant = STANDARD_ENDPOINT): string {
+  if (variant.dualStack) return `https://${service}${variant.fips ? '-fips' : ''}.${region}.${dualStackDnsSuffix(region)}`;
+  if (!variant.fips || region.startsWith('us-gov-')) return `https://${service}.${region}.${dnsSuffix(region)}`;
+  const suffix = dnsSuffix(region);
+  return service === 'eks' && suffix === 'amazonaws.com' ? `https://fips.eks.${region}.${suffix}` : `https://${service}-fips.${region}.${suffix}`;
 }
 
 type ConnectArgs = Parameters<ProxyAgent<string>['connect']>;

@@ -1,3 +1,4 @@
+import { ENDPOINT_VARIANT_VARIABLES, endpointVariant, variantWords } from '../aws/endpoint-variant.js';
 import { staticMemoryManager } from '../api/kubelet-config-rules.js';
 import type { NodeConfig } from '../api/schema.js';
 import { proxySettings } from '../aws/proxy.js';
@@ -105,6 +106,14 @@ export function describeNodeEnvironment(config: NodeConfig): string[] {
   if (kubeletLine) lines.push(kubeletLine);
   const containerdLine = describeContainerdProxy(config);
   if (containerdLine) lines.push(containerdLine);
+  const variant = endpointVariant(defaults);
+  const words = variantWords(variant);
+  if (words) {
+    const named = [variant.fips ? ENDPOINT_VARIANT_VARIABLES.fips : '', variant.dualStack ? ENDPOINT_VARIANT_VARIABLES.dualStack : '']
+      .filter(Boolean)
+      .join(', ');
+    lines.push(`endpoints: the agent's EKS, EC2 and STS calls go to their ${words} endpoints (${named})`);
+  }
   const trust = trustOptions(defaults);
   if (trust.caBundle) {
     lines.push(`trust: the agent's EKS, EC2 and STS calls trust the certificates in ${trust.caBundle} alone (AWS_CA_BUNDLE)`);

@@ -1,3 +1,4 @@
+import type { EndpointVariant } from '../aws/endpoint-variant.js';
 import { awsClientOptions, type SdkCredentials } from '../aws/client.js';
 import type { ProxySettings } from '../aws/proxy.js';
 import type { AwsTrust } from '../aws/trust.js';
@@ -84,12 +85,18 @@ export function lazyImds(env: Env, log?: Log): () => Imds {
  */
 export function awsApis(
   env: Env,
-  network: { proxy?: ProxySettings; trust?: AwsTrust },
+  network: { proxy?: ProxySettings; trust?: AwsTrust; variant?: EndpointVariant },
   log?: Log,
   roleCredentials?: () => Promise<SdkCredentials | undefined>,
 ) {
-  const { proxy, trust } = network;
-  const extra = { ...(proxy ? { proxy } : {}), ...(trust ? { trust } : {}), ...(log ? { onNote: log } : {}), ...(roleCredentials ? { roleCredentials } : {}) };
+  const { proxy, trust, variant } = network;
+  const extra = {
+    ...(proxy ? { proxy } : {}),
+    ...(trust ? { trust } : {}),
+    ...(variant ? { variant } : {}),
+    ...(log ? { onNote: log } : {}),
+    ...(roleCredentials ? { roleCredentials } : {}),
+  };
   return {
     eks: (region: string): EksApi => createEksApi(awsClientOptions('eks', env, { region, ...extra })),
     ec2: (region: string): Ec2Api => createEc2Api(awsClientOptions('ec2', env, { region, ...extra })),

@@ -1,3 +1,4 @@
+import { endpointVariant } from '../aws/endpoint-variant.js';
 import { lookup } from 'node:dns/promises';
 import { open, readdir, readFile, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -141,6 +142,7 @@ export async function createDoctorDeps(env: Env, options: { timeoutSeconds?: num
       maxAttempts: 2,
       proxy: proxySettings(configDefaults, agentEnv),
       trust: trustNow(),
+      variant: endpointVariant(configDefaults, agentEnv),
       ...credentialOptions(ctx.credentials),
     });
   const ec2For = (ctx: AwsContext) => (ctx.credentials ? (region: string) => createEc2Api(aws('ec2', region, ctx)) : undefined);

@@ -1,3 +1,4 @@
+import { endpointVariant } from '../aws/endpoint-variant.js';
 import { existsSync } from 'node:fs';
 import { describeCause } from '../errors.js';
 import type { NodeConfig } from '../api/schema.js';
@@ -200,7 +201,12 @@ export async function run(
     const roleCredentials = instanceRoleCredentials(env, live);
     if (clusterNeedsEks(spec?.cluster, options.root)) void roleCredentials();
     const defaults = spec?.instance?.environment?.default;
-    const aws = awsApis(env, { proxy: proxySettings(defaults, env), trust: new AwsTrust(trustOptions(defaults, env)) }, log, roleCredentials);
+    const aws = awsApis(
+      env,
+      { proxy: proxySettings(defaults, env), trust: new AwsTrust(trustOptions(defaults, env)), variant: endpointVariant(defaults, env) },
+      log,
+      roleCredentials,
+    );
     const instanceIdNodeName = spec?.featureGates?.InstanceIdNodeName === true;
     const {
       plan,

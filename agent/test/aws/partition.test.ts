@@ -1,6 +1,9 @@
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { STSClient } from '@aws-sdk/client-sts';
 import { partition } from '@aws-sdk/core/client';
 import { describe, expect, it } from 'vitest';
-import { dnsSuffix } from '../../src/aws/partition.js';
+import { dnsSuffix, dualStackDnsSuffix } from '../../src/aws/partition.js';
 import { proxyFor, defaultServiceEndpoint } from '../../src/aws/proxy.js';
 
 // a region of every partition the SDK knows, the newest commercial ones among them
@@ -26,6 +29,25 @@ const REGIONS = [
 describe('the partition DNS suffix', () => {
   it("gives the AWS SDK's answer for a region of every partition", () => {
     for (const region of REGIONS) expect(dnsSuffix(region), region).toBe(partition(region).dnsSuffix);
+  });
+
+  it('and for its dual-stack endpoints', () => {
+    for (const region of REGIONS) expect(dualStackDnsSuffix(region), region).toBe(partition(region).dualStackDnsSuffix);
+  });
+
+  it("names the endpoint of each service the SDK's rules build, FIPS and dual-stack included, in every partition", () => {
+    const clients = { eks: EKSClient, ec2: EC2Client, sts: STSClient } as const;
+    for (const [service, Client] of Object.entries(clients) as Array<[keyof typeof clients, (typeof clients)[keyof typeof clients]]>) {
+      for (const region of REGIONS) {
+        const rules = new Client({ region }).config.endpointProvider;
+        for (const fips of [false, true]) {
+          for (const dualStack of [false, true]) {
+            const sdk = rules({ Region: region, UseFIPS: fips, UseDualStack: dualStack }).url.href.replace(/\/$/, '');
+            expect(defaultServiceEndpoint(service, region, { fips, dualStack }), `${service} ${region} fips=${fips} dualStack=${dualStack}`).toBe(sdk);
+          }
+        }
+      }
+    }
   });
 
   it('names the endpoint the proxy decision is made for, so NO_PROXY by domain works in every partition', () => {

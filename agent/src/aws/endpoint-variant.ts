@@ -1,0 +1,44 @@
+/**
+ * The endpoint variants an AWS SDK takes from its environment: FIPS (AWS_USE_FIPS_ENDPOINT) and
+ * dual-stack (AWS_USE_DUALSTACK_ENDPOINT, the endpoints an IPv6-only node reaches). A node's Go
+ * programs read them from the environment the user data gives them; the agent's own calls take
+ * them as they take the proxy: the user data's default environment first, then the process's.
+ */
+
+/** Each variant's environment variable. */
+export const ENDPOINT_VARIANT_VARIABLES = { fips: 'AWS_USE_FIPS_ENDPOINT', dualStack: 'AWS_USE_DUALSTACK_ENDPOINT' } as const;
+
+export interface EndpointVariant {
+  fips: boolean;
+  dualStack: boolean;
+}
+
+export const STANDARD_ENDPOINT: EndpointVariant = { fips: false, dualStack: false };
+
+/**
+ * A variable's value as the AWS SDK for Go reads it: empty is unset, `true` or `false` in any
+ * case; anything else it refuses (it then loads no configuration at all): `invalid`.
+ */
+export function variantSwitch(value: string | undefined): boolean | undefined | 'invalid' {
+  if (value === undefined || value === '') return undefined;
+  const lower = value.toLowerCase();
+  return lower === 'true' ? true : lower === 'false' ? false : 'invalid';
+}
+
+/** The variant of the agent's calls: for each variable, the first environment that sets it to true or false (a refused value is passed over; validate.ts names it). */
+export function endpointVariant(...environments: Array<Readonly<Record<string, string | undefined>> | undefined>): EndpointVariant {
+  const pick = (name: string): boolean => {
+    for (const env of environments) {
+      const value = variantSwitch(env?.[name]);
+      if (typeof value === 'boolean') return value;
+    }
+    return false;
+  };
+  return { fips: pick(ENDPOINT_VARIANT_VARIABLES.fips), dualStack: pick(ENDPOINT_VARIANT_VARIABLES.dualStack) };
+}
+
+/** The variant in words for a line: "FIPS", "dual-stack", "FIPS dual-stack", or undefined for the standard endpoints. */
+export function variantWords(variant: EndpointVariant | undefined): string | undefined {
+  if (!variant || (!variant.fips && !variant.dualStack)) return undefined;
+  return [variant.fips ? 'FIPS' : '', variant.dualStack ? 'dual-stack' : ''].filter(Boolean).join(' ');
+}
