@@ -525,6 +525,15 @@ describe('forward-policy check', () => {
     });
   });
 
+  /** The line on an IPv6 cluster's node with these files, before aws-node has written its CNI configuration and after. */
+  async function aroundCni(files: Record<string, string>) {
+    const deps = fakeDeps({ forwardChain: chain('ACCEPT'), ...filesOf(files) });
+    const v6 = { name: 'config', value: userDataConfig('fd00:10:100::/108') };
+    const early = await one(forwardCheck(deps), v6);
+    files['/etc/cni/net.d/10-aws.conflist'] = '{}';
+    return { deps, v6, early, after: await one(forwardCheck(deps), v6) };
+  }
+
   it("on an IPv6 cluster, IPv6 forwarding too: off before aws-node has run is a boot's order, off after it fails, and a kernel without IPv6 fails", async () => {
     const files: Record<string, string> = {
       '/proc/sys/net/ipv4/ip_forward': '1\n',
@@ -532,9 +541,7 @@ describe('forward-policy check', () => {
       '/proc/cmdline': 'BOOT_IMAGE=/vmlinuz root=UUID=x ro console=ttyS0\n',
       '/etc/sysctl.d/60-cis.conf': 'net.ipv6.conf.all.forwarding = 0\nnet.ipv6.conf.default.forwarding = 0\n',
     };
-    const deps = fakeDeps({ forwardChain: chain('ACCEPT'), ...filesOf(files) });
-    const v6 = { name: 'config', value: userDataConfig('fd00:10:100::/108') };
-    const early = await one(forwardCheck(deps), v6);
+    const { deps, v6, early, after } = await aroundCni(files);
     expect(early).toMatchObject({
       status: 'ok',
       detail: expect.stringContaining(
@@ -542,8 +549,6 @@ describe('forward-policy check', () => {
       ),
     });
     // the VPC CNI has written its configuration, so it has turned forwarding on; the hardening file's 0 came back
-    files['/etc/cni/net.d/10-aws.conflist'] = '{}';
-    const after = await one(forwardCheck(deps), v6);
     expect(after).toMatchObject({
       status: 'fail',
       detail:
@@ -581,16 +586,13 @@ describe('forward-policy check', () => {
       '/proc/sys/net/ipv6/conf/all/disable_ipv6': '1\n',
       '/etc/sysctl.d/60-cis.conf': 'net.ipv6.conf.all.disable_ipv6 = 1\n',
     };
-    const deps = fakeDeps({ forwardChain: chain('ACCEPT'), ...filesOf(files) });
-    const v6 = { name: 'config', value: userDataConfig('fd00:10:100::/108') };
-    expect(await one(forwardCheck(deps), v6)).toMatchObject({
+    const { deps, v6, early, after } = await aroundCni(files);
+    expect(early).toMatchObject({
       status: 'ok',
       detail: expect.stringContaining(
         "; IPv6 is turned off on every interface yet (net.ipv6.conf.all.disable_ipv6 = 1): aws-node's init container sets 0 as it starts, and /etc/cni/net.d holds no CNI configuration yet; the kernel forwards IPv6",
       ),
     });
-    files['/etc/cni/net.d/10-aws.conflist'] = '{}';
-    const after = await one(forwardCheck(deps), v6);
     expect(after).toMatchObject({
       status: 'fail',
       detail:
