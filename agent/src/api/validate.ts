@@ -1,4 +1,3 @@
-import { ENDPOINT_VARIANT_VARIABLES, variantSwitch } from '../aws/endpoint-variant.js';
 import { flagPath } from './kubelet-flag-items.js';
 import type { TomlTable } from 'smol-toml';
 import { InputError } from '../errors.js';
@@ -30,6 +29,7 @@ import { parseContainerdToml } from './toml.js';
 import { removedInContainerd2 } from '../render/containerd-migrate.js';
 import { isResolvedServer } from './nameserver.js';
 import { PROXY_PROTOCOLS, proxyUrlText } from '../aws/proxy.js';
+import { ENDPOINT_VARIANT_VARIABLES, variantSwitch } from '../aws/endpoint-variant.js';
 
 /*
  * The one rule set for NodeConfig values. Every rule lives here once and reports every problem

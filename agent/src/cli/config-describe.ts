@@ -1,9 +1,9 @@
-import { ENDPOINT_VARIANT_VARIABLES, endpointVariant, variantWords } from '../aws/endpoint-variant.js';
 import { staticMemoryManager } from '../api/kubelet-config-rules.js';
 import type { NodeConfig } from '../api/schema.js';
 import { proxySettings } from '../aws/proxy.js';
 import { goClientProxy, userDataEnvironment, neverProxied } from '../render/kubelet-proxy.js';
 import { trustOptions } from '../aws/trust.js';
+import { ENDPOINT_VARIANT_VARIABLES, endpointVariant, variantWords } from '../aws/endpoint-variant.js';
 import { CONTAINERD_UNIT, PATHS } from '../render/paths.js';
 import { eksRegistry } from '../render/pause-image.js';
 import { DEFAULT_ENVIRONMENT_KEY } from '../api/validate.js';

@@ -1,10 +1,10 @@
-import type { EndpointVariant } from '../aws/endpoint-variant.js';
 import { awsClientOptions, type SdkCredentials } from '../aws/client.js';
 import type { ProxySettings } from '../aws/proxy.js';
 import type { AwsTrust } from '../aws/trust.js';
 import { createEc2Api, type Ec2Api } from '../aws/ec2.js';
 import { createEksApi, type EksApi } from '../aws/eks.js';
 import { createImds, DEFAULT_IMDS_ENDPOINT, IMDS_ENDPOINT_VARIABLE, IMDS_MODE_VARIABLE, IPV6_IMDS_ENDPOINT, type Imds, type ImdsOptions } from '../aws/imds.js';
+import type { EndpointVariant } from '../aws/endpoint-variant.js';
 import { InputError } from '../errors.js';
 import type { Log } from './log.js';
 

@@ -1,4 +1,3 @@
-import { endpointVariant } from '../aws/endpoint-variant.js';
 import { lookup } from 'node:dns/promises';
 import { open, readdir, readFile, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -23,6 +22,7 @@ import { defaultExec, parseKubeletVersion, readKubeletVersion } from '../facts/v
 import { hasSociSnapshotter } from '../facts/soci-snapshotter.js';
 import { proxySettings } from '../aws/proxy.js';
 import { AwsTrust, trustOptions } from '../aws/trust.js';
+import { endpointVariant } from '../aws/endpoint-variant.js';
 import { nodeNameOf } from '../render/context.js';
 import { loadConfig } from '../sources/index.js';
 import { inspectLocalStorage } from '../apply/local-storage.js';

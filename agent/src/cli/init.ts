@@ -1,4 +1,3 @@
-import { endpointVariant } from '../aws/endpoint-variant.js';
 import { existsSync } from 'node:fs';
 import { describeCause } from '../errors.js';
 import type { NodeConfig } from '../api/schema.js';
@@ -25,6 +24,7 @@ import { loadConfig, NoNodeConfigError, type LoadedConfig, validateLoadedConfig 
 import { awsApis, imdsEndpoint, lazyImds, type Env } from './deps.js';
 import type { Imds } from '../aws/imds.js';
 import { instanceRoleCredentials } from '../aws/instance-role.js';
+import { endpointVariant } from '../aws/endpoint-variant.js';
 import { clusterNeedsEks } from '../facts/cluster.js';
 import {
   IMDS_ANSWERS_PATH,
