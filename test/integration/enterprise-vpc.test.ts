@@ -48,6 +48,18 @@ describe('HTTP proxy', () => {
     expect(n.imds.requests.length).toBeGreaterThan(0);
   });
 
+  it("says a proxy refused the EKS call's tunnel, not EKS: the proxy agent hands its 403 on as the endpoint's answer", async () => {
+    proxy = await startConnectProxy();
+    proxy.refuse(403, 'Forbidden');
+    const n = await boot(userData({ cluster: { name: 'test-cluster' }, instance: { environment: { default: { HTTP_PROXY: proxy.url } } } }));
+    const r = await n.agent(['init', '--skip', 'run', '--root', n.root]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(
+      `eks:DescribeCluster for cluster "test-cluster" failed: the proxy ${proxy.url} answered CONNECT 127.0.0.1:${port(n.eks.url)} with 403 Forbidden, so the call never reached AWS: its rules do not let the node through`,
+    );
+    expect(n.eks.requests).toEqual([]);
+  });
+
   it('honours the process environment too, and NO_PROXY covering the EKS endpoint bypasses the proxy', async () => {
     proxy = await startConnectProxy();
     const n = await boot(userData({ cluster: { name: 'test-cluster' } }));

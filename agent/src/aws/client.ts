@@ -1,6 +1,6 @@
 import { EnvironmentError, describeCause } from '../errors.js';
-import type { EndpointVariant } from './endpoint-variant.js';
-import { defaultServiceEndpoint, proxyAgentOptions, type ProxySettings } from './proxy.js';
+import { type EndpointVariant, describeVariant } from './endpoint-variant.js';
+import { type ProxyAnswer, type ProxySettings, defaultServiceEndpoint, proxyAgentOptions } from './proxy.js';
 import { type AwsTrust, isUntrusted } from './trust.js';
 
 /**
@@ -62,12 +62,18 @@ export function awsClientOptions(service: AwsService, env: Record<string, string
  * load the SDK's chunk: that load keeps the process busy for tens of milliseconds, and an IMDS
  * answer arriving meanwhile would wait unread, with the role's next request behind it.
  */
-export async function sdkClientConfig(service: AwsService, options: AwsClientOptions) {
+/** What one attempt of callAws saw besides the SDK's answer: the proxy's refusal of the tunnel, when it refused. */
+export interface CallWatch {
+  proxyAnswer?: ProxyAnswer;
+}
+
+export async function sdkClientConfig(service: AwsService, options: AwsClientOptions, watch?: CallWatch) {
   const timeoutMs = options.timeoutMs ?? DEFAULT_AWS_TIMEOUT_MS;
   const tls = options.trust?.agentOptions(options.onNote) ?? {};
   // an endpoint override is the endpoint: the SDK refuses FIPS beside one
   const variant = options.endpoint === undefined ? options.variant : undefined;
-  const proxied = await proxyAgentOptions(options.endpoint ?? defaultServiceEndpoint(service, options.region, variant), options.proxy, tls);
+  const endpoint = options.endpoint ?? defaultServiceEndpoint(service, options.region, variant);
+  const proxied = await proxyAgentOptions(endpoint, options.proxy, tls, watch ? (answer) => (watch.proxyAnswer = answer) : undefined);
   // without a proxy, the SDK makes its own https agent, from these options when there are some
   const direct = proxied.httpsAgent === undefined && proxied.httpAgent === undefined;
   const agents = direct && tls.secureContext !== undefined ? { httpsAgent: tls } : proxied;
@@ -110,13 +116,18 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * until its deadline: at boot the instance role's credentials may simply not be there yet.
  * Throttling and transient errors are the SDK's own retries (maxAttempts).
  */
-export async function callAws<C, O>(what: string, options: AwsClientOptions, make: () => Promise<{ client: SdkClient<C>; command: C }>): Promise<O> {
+export async function callAws<C, O>(
+  what: string,
+  options: AwsClientOptions,
+  make: (watch: CallWatch) => Promise<{ client: SdkClient<C>; command: C }>,
+): Promise<O> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_AWS_TIMEOUT_MS;
   const started = Date.now();
   let waitMs = CREDENTIAL_WAIT_MS.first;
   for (let attempt = 1; ; attempt++) {
+    const watch: CallWatch = {};
     try {
-      const { client, command } = await make();
+      const { client, command } = await make(watch);
       try {
         const leftMs = Math.max(1, timeoutMs - (Date.now() - started));
         return (await client.send(command, { abortSignal: AbortSignal.timeout(leftMs) })) as O;
@@ -149,9 +160,40 @@ export async function callAws<C, O>(what: string, options: AwsClientOptions, mak
         continue;
       }
       const certificate = options.trust?.describeFailure(err);
-      throw new EnvironmentError(`${what} failed: ${certificate ?? describeAwsError(err, timeoutMs)}`, { cause: err });
+      const refused = watch.proxyAnswer;
+      const reason = certificate ?? (refused ? proxyRefusal(refused, options) : `${describeAwsError(err, timeoutMs)}${unreachedVariant(options, err)}`);
+      throw new EnvironmentError(`${what} failed: ${reason}`, { cause: err });
     }
   }
+}
+
+/**
+ * A proxy that refused the tunnel: the proxy agent hands its answer to the SDK as the endpoint's
+ * (`UnknownError [HTTP 403]`, which reads as AWS refusing), so the line names the proxy, what it
+ * said, and what to change, by its status.
+ */
+function proxyRefusal(answer: ProxyAnswer, options: AwsClientOptions): string {
+  const said = `the proxy ${answer.proxy} answered CONNECT ${answer.target} with ${answer.status}${answer.text ? ` ${answer.text}` : ''}, so the call never reached AWS`;
+  if (answer.status === 407)
+    return `${said}: it wants credentials, which the agent sends only from the proxy URL (http://user:password@host:port in HTTPS_PROXY)`;
+  if (answer.status >= 500) {
+    const variant = options.endpoint === undefined ? describeVariant(options.variant) : undefined;
+    const chosen = variant ? `; ${variant.variables} chose the service's ${variant.words} endpoint, which not every region has` : '';
+    return `${said}: the proxy could not reach ${answer.target} itself (its DNS, routes or security groups)${chosen}`;
+  }
+  return `${said}: its rules do not let the node through to ${answer.target}: allow that host on the proxy, or put it in NO_PROXY if the node reaches it directly (a VPC endpoint)`;
+}
+
+/**
+ * For a call sent to a FIPS or dual-stack endpoint that gave no HTTP answer (no such host, no
+ * route, no answer in time): not every region has every variant, nor every network a route to
+ * it, which the reader is told with the variables that chose it.
+ */
+function unreachedVariant(options: AwsClientOptions, err: unknown): string {
+  const variant = options.endpoint === undefined ? describeVariant(options.variant) : undefined;
+  const answered = (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode !== undefined;
+  if (!variant || answered) return '';
+  return `; ${variant.variables} chose the service's ${variant.words} endpoint, which not every region has nor every network reaches (set it to false, or leave it out, for the standard one)`;
 }
 
 /**

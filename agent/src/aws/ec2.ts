@@ -43,8 +43,8 @@ export async function describeInstancePrivateDnsName(instanceId: string, options
     if (attempt > 1) await sleep(Math.min(200 * 2 ** (attempt - 2), 2_000));
     let out;
     try {
-      out = await callAws<unknown, import('./sdk/ec2.js').DescribeInstancesCommandOutput>(what, options, async () => {
-        const config = await sdkClientConfig('ec2', options);
+      out = await callAws<unknown, import('./sdk/ec2.js').DescribeInstancesCommandOutput>(what, options, async (watch) => {
+        const config = await sdkClientConfig('ec2', options, watch);
         const sdk = await import('./sdk/ec2.js');
         return { client: new sdk.EC2Client(config), command: new sdk.DescribeInstancesCommand({ InstanceIds: [instanceId] }) };
       });
@@ -70,8 +70,8 @@ export async function describeInstancePrivateDnsName(instanceId: string, options
 
 export async function describeInstanceTypeEnis(instanceType: string, options: AwsClientOptions): Promise<EniLimits> {
   const what = `ec2:DescribeInstanceTypes for "${instanceType}"`;
-  const out = await callAws<unknown, import('./sdk/ec2.js').DescribeInstanceTypesCommandOutput>(what, options, async () => {
-    const config = await sdkClientConfig('ec2', options);
+  const out = await callAws<unknown, import('./sdk/ec2.js').DescribeInstanceTypesCommandOutput>(what, options, async (watch) => {
+    const config = await sdkClientConfig('ec2', options, watch);
     const sdk = await import('./sdk/ec2.js');
     return {
       client: new sdk.EC2Client(config),

@@ -39,8 +39,8 @@ export function createEksApi(options: AwsClientOptions): EksApi {
 
 export async function describeCluster(name: string, options: AwsClientOptions): Promise<ClusterDescription> {
   const what = `eks:DescribeCluster for cluster "${name}"`;
-  const out = await callAws<unknown, import('./sdk/eks.js').DescribeClusterCommandOutput>(what, options, async () => {
-    const config = await sdkClientConfig('eks', options);
+  const out = await callAws<unknown, import('./sdk/eks.js').DescribeClusterCommandOutput>(what, options, async (watch) => {
+    const config = await sdkClientConfig('eks', options, watch);
     const { EKSClient, DescribeClusterCommand } = await import('./sdk/eks.js');
     return { client: new EKSClient(config), command: new DescribeClusterCommand({ name }) };
   });

@@ -37,8 +37,15 @@ export function endpointVariant(...environments: Array<Readonly<Record<string, s
   return { fips: pick(ENDPOINT_VARIANT_VARIABLES.fips), dualStack: pick(ENDPOINT_VARIANT_VARIABLES.dualStack) };
 }
 
-/** The variant in words for a line: "FIPS", "dual-stack", "FIPS dual-stack", or undefined for the standard endpoints. */
-export function variantWords(variant: EndpointVariant | undefined): string | undefined {
+/**
+ * The variant for a line: its words ("FIPS", "dual-stack", "FIPS dual-stack") and the variables
+ * that set it, or undefined for the standard endpoints.
+ */
+export function describeVariant(variant: EndpointVariant | undefined): { words: string; variables: string } | undefined {
   if (!variant || (!variant.fips && !variant.dualStack)) return undefined;
-  return [variant.fips ? 'FIPS' : '', variant.dualStack ? 'dual-stack' : ''].filter(Boolean).join(' ');
+  const on = (Object.keys(ENDPOINT_VARIANT_VARIABLES) as Array<keyof EndpointVariant>).filter((k) => variant[k]);
+  return {
+    words: on.map((k) => (k === 'fips' ? 'FIPS' : 'dual-stack')).join(' '),
+    variables: on.map((k) => ENDPOINT_VARIANT_VARIABLES[k]).join(' and '),
+  };
 }

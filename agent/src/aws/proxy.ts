@@ -159,6 +159,26 @@ export function remoteNameSocks(url: string): string {
   return `socks5h://${u.href.slice(u.protocol.length + 2)}`;
 }
 
+/** A proxy URL without its user and password, which must not reach a terminal or a log. */
+export function showProxy(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.username ? '<credentials>@' : ''}${u.host}`;
+  } catch {
+    return '<invalid>';
+  }
+}
+
+/** An HTTP proxy's answer to a CONNECT other than 200, which the proxy agent hands the SDK as if the endpoint had given it. */
+export interface ProxyAnswer {
+  /** the proxy, without credentials */
+  proxy: string;
+  /** host:port the CONNECT asked for */
+  target: string;
+  status: number;
+  text: string;
+}
+
 /**
  * The SDK request handler's agent options for one client: a proxy agent for the endpoint when a
  * proxy applies, nothing otherwise. The proxy library is imported only in the first case, so a
@@ -169,6 +189,7 @@ export async function proxyAgentOptions(
   endpoint: string,
   settings: ProxySettings | undefined,
   tls: { secureContext?: SecureContext } = {},
+  onRefusal?: (answer: ProxyAnswer) => void,
 ): Promise<{ httpsAgent?: Agent; httpAgent?: Agent }> {
   const proxy = proxyFor(endpoint, settings);
   if (proxy === undefined) return {};
@@ -198,5 +219,17 @@ export async function proxyAgentOptions(
             return super.connect(req, { ...opts, secureContext } as ConnectArgs[1]);
           }
         })(proxy, { keepAlive: true, secureContext });
+  if (onRefusal) {
+    const target = new URL(endpoint);
+    agent.on('proxyConnect', ({ statusCode, statusText }: { statusCode: number; statusText: string }) => {
+      if (statusCode !== 200)
+        onRefusal({
+          proxy: showProxy(proxy),
+          target: `${target.hostname}:${target.port || (target.protocol === 'https:' ? 443 : 80)}`,
+          status: statusCode,
+          text: statusText,
+        });
+    });
+  }
   return new URL(endpoint).protocol === 'https:' ? { httpsAgent: agent } : { httpAgent: agent };
 }

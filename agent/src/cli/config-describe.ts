@@ -1,9 +1,9 @@
 import { staticMemoryManager } from '../api/kubelet-config-rules.js';
 import type { NodeConfig } from '../api/schema.js';
-import { proxySettings } from '../aws/proxy.js';
+import { proxySettings, showProxy } from '../aws/proxy.js';
 import { goClientProxy, userDataEnvironment, neverProxied } from '../render/kubelet-proxy.js';
 import { trustOptions } from '../aws/trust.js';
-import { ENDPOINT_VARIANT_VARIABLES, endpointVariant, variantWords } from '../aws/endpoint-variant.js';
+import { describeVariant, endpointVariant } from '../aws/endpoint-variant.js';
 import { CONTAINERD_UNIT, PATHS } from '../render/paths.js';
 import { eksRegistry } from '../render/pause-image.js';
 import { DEFAULT_ENVIRONMENT_KEY } from '../api/validate.js';
@@ -14,16 +14,6 @@ import { defaultExec, findKubeletVersion, findOnPath, type FoundVersion, kubelet
 import type { LoadedConfig } from '../sources/index.js';
 import type { Env } from './deps.js';
 import { HOSTS_PATH, pinnedHost } from '../apply/hosts-pin.js';
-
-/** A proxy URL without its user and password, which must not reach a terminal or a log. */
-function showProxy(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.username ? '<credentials>@' : ''}${u.host}`;
-  } catch {
-    return '<invalid>';
-  }
-}
 
 /** Whether the kubelet reaches the API server through the proxy its environment names (the doctor's endpoint lines follow the same rules). */
 function describeKubeletProxy(config: NodeConfig): string | undefined {
@@ -106,14 +96,8 @@ export function describeNodeEnvironment(config: NodeConfig): string[] {
   if (kubeletLine) lines.push(kubeletLine);
   const containerdLine = describeContainerdProxy(config);
   if (containerdLine) lines.push(containerdLine);
-  const variant = endpointVariant(defaults);
-  const words = variantWords(variant);
-  if (words) {
-    const named = [variant.fips ? ENDPOINT_VARIANT_VARIABLES.fips : '', variant.dualStack ? ENDPOINT_VARIANT_VARIABLES.dualStack : '']
-      .filter(Boolean)
-      .join(', ');
-    lines.push(`endpoints: the agent's EKS, EC2 and STS calls go to their ${words} endpoints (${named})`);
-  }
+  const variant = describeVariant(endpointVariant(defaults));
+  if (variant) lines.push(`endpoints: the agent's EKS, EC2 and STS calls go to their ${variant.words} endpoints (${variant.variables})`);
   const trust = trustOptions(defaults);
   if (trust.caBundle) {
     lines.push(`trust: the agent's EKS, EC2 and STS calls trust the certificates in ${trust.caBundle} alone (AWS_CA_BUNDLE)`);

@@ -4,6 +4,7 @@ import { describeCluster, createEksApi } from '../../src/aws/eks.js';
 import { failure } from './failure.js';
 import { TEST_CLUSTER_CA_BASE64, startEks, type EksEmulator } from '../../../test/emulators/eks.js';
 import { startImds } from '../../../test/emulators/imds.js';
+import { startConnectProxy } from '../../../test/support/connect-proxy.js';
 
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'emulator-secret' };
 let eks: EksEmulator | undefined;
@@ -12,6 +13,7 @@ afterEach(async () => {
   eks = undefined;
 });
 
+const port = (url: string) => new URL(url).port;
 const opts = (over: object = {}) => ({ region: 'us-west-2', endpoint: eks!.url, credentials, timeoutMs: 5_000, ...over });
 
 describe('describeCluster', () => {
@@ -88,6 +90,64 @@ describe('describeCluster', () => {
     eks = undefined;
     const err = await failure(describeCluster('prod', { region: 'us-west-2', endpoint: url, credentials, timeoutMs: 3_000, maxAttempts: 2 }));
     expect(err.message).toMatch(/^eks:DescribeCluster for cluster "prod" failed: .*ECONNREFUSED/);
+  });
+
+  it("names a proxy that refuses the tunnel, which the SDK would report as the endpoint's answer, by what to change", async () => {
+    const proxy = await startConnectProxy();
+    const call = (variant = { fips: false, dualStack: false }) =>
+      failure(
+        describeCluster('prod', { region: 'us-east-1', credentials, timeoutMs: 3_000, maxAttempts: 1, proxy: { httpsProxy: proxy.url, noProxy: [] }, variant }),
+      );
+    try {
+      proxy.refuse(403, 'Forbidden');
+      expect((await call()).message).toBe(
+        `eks:DescribeCluster for cluster "prod" failed: the proxy http://127.0.0.1:${port(proxy.url)} answered CONNECT eks.us-east-1.amazonaws.com:443 with 403 Forbidden, so the call never reached AWS: its rules do not let the node through to eks.us-east-1.amazonaws.com:443: allow that host on the proxy, or put it in NO_PROXY if the node reaches it directly (a VPC endpoint)`,
+      );
+      proxy.refuse(407, 'Proxy Authentication Required');
+      expect((await call()).message).toMatch(
+        / with 407 Proxy Authentication Required, so the call never reached AWS: it wants credentials, which the agent sends only from the proxy URL/,
+      );
+      // a FIPS call goes to the FIPS host, which the proxy could not reach: the variable that chose it is named
+      proxy.refuse(502, 'Bad Gateway');
+      const fips = await call({ fips: true, dualStack: false });
+      expect(proxy.requests.at(-1)?.target).toBe('fips.eks.us-east-1.amazonaws.com:443');
+      expect(fips.message).toMatch(
+        /answered CONNECT fips\.eks\.us-east-1\.amazonaws\.com:443 with 502 Bad Gateway, so the call never reached AWS: the proxy could not reach fips\.eks\.us-east-1\.amazonaws\.com:443 itself \(its DNS, routes or security groups\); AWS_USE_FIPS_ENDPOINT chose the service's FIPS endpoint, which not every region has$/,
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('says which variable chose a FIPS or dual-stack endpoint that gave no answer, and never for an endpoint override', async () => {
+    const closed = await startEks();
+    await closed.close();
+    // a loopback port nothing listens on, dialled directly: no HTTP answer
+    const viaClosedProxy = await failure(
+      describeCluster('prod', {
+        region: 'us-east-1',
+        credentials,
+        timeoutMs: 3_000,
+        maxAttempts: 1,
+        proxy: { httpsProxy: closed.url, noProxy: [] },
+        variant: { fips: false, dualStack: true },
+      }),
+    );
+    expect(viaClosedProxy.message).toMatch(
+      /ECONNREFUSED.*; AWS_USE_DUALSTACK_ENDPOINT chose the service's dual-stack endpoint, which not every region has nor every network reaches \(set it to false, or leave it out, for the standard one\)$/,
+    );
+    const overridden = await failure(
+      describeCluster('prod', {
+        region: 'us-east-1',
+        endpoint: closed.url,
+        credentials,
+        timeoutMs: 3_000,
+        maxAttempts: 1,
+        variant: { fips: true, dualStack: true },
+      }),
+    );
+    expect(overridden.message).toMatch(/ECONNREFUSED/);
+    expect(overridden.message).not.toContain('AWS_USE_');
   });
 
   /** Runs `body` with the SDK's default chain pointed at an emulated IMDS and nothing else (it reads these itself). */
