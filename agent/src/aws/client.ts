@@ -55,6 +55,11 @@ export function awsClientOptions(service: AwsService, env: Record<string, string
   return { ...options, ...(endpoint ? { endpoint } : {}) };
 }
 
+/** What one attempt of callAws saw besides the SDK's answer: the proxy's refusal of the tunnel, when it refused. */
+export interface CallWatch {
+  proxyAnswer?: ProxyAnswer;
+}
+
 /**
  * The SDK client configuration for the options (the same for every service client). Async
  * because a proxy, when one applies to the service's endpoint, loads the proxy agent, and the
@@ -62,11 +67,6 @@ export function awsClientOptions(service: AwsService, env: Record<string, string
  * load the SDK's chunk: that load keeps the process busy for tens of milliseconds, and an IMDS
  * answer arriving meanwhile would wait unread, with the role's next request behind it.
  */
-/** What one attempt of callAws saw besides the SDK's answer: the proxy's refusal of the tunnel, when it refused. */
-export interface CallWatch {
-  proxyAnswer?: ProxyAnswer;
-}
-
 export async function sdkClientConfig(service: AwsService, options: AwsClientOptions, watch?: CallWatch) {
   const timeoutMs = options.timeoutMs ?? DEFAULT_AWS_TIMEOUT_MS;
   const tls = options.trust?.agentOptions(options.onNote) ?? {};
@@ -174,14 +174,22 @@ export async function callAws<C, O>(
  */
 function proxyRefusal(answer: ProxyAnswer, options: AwsClientOptions): string {
   const said = `the proxy ${answer.proxy} answered CONNECT ${answer.target} with ${answer.status}${answer.text ? ` ${answer.text}` : ''}, so the call never reached AWS`;
-  if (answer.status === 407)
-    return `${said}: it wants credentials, which the agent sends only from the proxy URL (http://user:password@host:port in HTTPS_PROXY)`;
+  if (answer.status === 407) {
+    return answer.withCredentials
+      ? `${said}: it refuses the credentials in the proxy URL: correct them there (http://user:password@host:port)`
+      : `${said}: it wants credentials, which the agent sends only from the proxy URL (http://user:password@host:port in HTTPS_PROXY)`;
+  }
   if (answer.status >= 500) {
-    const variant = options.endpoint === undefined ? describeVariant(options.variant) : undefined;
-    const chosen = variant ? `; ${variant.variables} chose the service's ${variant.words} endpoint, which not every region has` : '';
-    return `${said}: the proxy could not reach ${answer.target} itself (its DNS, routes or security groups)${chosen}`;
+    const chose = chosenVariant(options);
+    return `${said}: the proxy could not reach ${answer.target} itself (its DNS, routes or security groups)${chose ? `; ${chose}` : ''}`;
   }
   return `${said}: its rules do not let the node through to ${answer.target}: allow that host on the proxy, or put it in NO_PROXY if the node reaches it directly (a VPC endpoint)`;
+}
+
+/** Which variables sent the call to a FIPS or dual-stack endpoint, which not every region has; undefined for the standard one (or an endpoint override). */
+function chosenVariant(options: AwsClientOptions): string | undefined {
+  const variant = options.endpoint === undefined ? describeVariant(options.variant) : undefined;
+  return variant && `${variant.variables} chose the service's ${variant.words} endpoint, which not every region has`;
 }
 
 /**
@@ -190,10 +198,9 @@ function proxyRefusal(answer: ProxyAnswer, options: AwsClientOptions): string {
  * it, which the reader is told with the variables that chose it.
  */
 function unreachedVariant(options: AwsClientOptions, err: unknown): string {
-  const variant = options.endpoint === undefined ? describeVariant(options.variant) : undefined;
+  const chose = chosenVariant(options);
   const answered = (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode !== undefined;
-  if (!variant || answered) return '';
-  return `; ${variant.variables} chose the service's ${variant.words} endpoint, which not every region has nor every network reaches (set it to false, or leave it out, for the standard one)`;
+  return chose && !answered ? `; ${chose} nor every network reaches (set it to false, or leave it out, for the standard one)` : '';
 }
 
 /**

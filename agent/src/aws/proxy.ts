@@ -177,6 +177,8 @@ export interface ProxyAnswer {
   target: string;
   status: number;
   text: string;
+  /** the proxy URL holds a user and password, which the agent sent */
+  withCredentials: boolean;
 }
 
 /**
@@ -228,6 +230,7 @@ export async function proxyAgentOptions(
           target: `${target.hostname}:${target.port || (target.protocol === 'https:' ? 443 : 80)}`,
           status: statusCode,
           text: statusText,
+          withCredentials: new URL(proxy).username !== '',
         });
     });
   }

@@ -107,6 +107,20 @@ describe('describeCluster', () => {
       expect((await call()).message).toMatch(
         / with 407 Proxy Authentication Required, so the call never reached AWS: it wants credentials, which the agent sends only from the proxy URL/,
       );
+      // credentials in the URL that the proxy refuses: never shown, and named as the ones to correct
+      const withCredentials = await failure(
+        describeCluster('prod', {
+          region: 'us-east-1',
+          credentials,
+          timeoutMs: 3_000,
+          maxAttempts: 1,
+          proxy: { httpsProxy: proxy.url.replace('http://', 'http://node:s3cret@'), noProxy: [] },
+        }),
+      );
+      expect(withCredentials.message).toMatch(
+        /the proxy http:\/\/<credentials>@127\.0\.0\.1:\d+ answered CONNECT .* with 407 .*: it refuses the credentials in the proxy URL: correct them there/,
+      );
+      expect(withCredentials.message).not.toContain('s3cret');
       // a FIPS call goes to the FIPS host, which the proxy could not reach: the variable that chose it is named
       proxy.refuse(502, 'Bad Gateway');
       const fips = await call({ fips: true, dualStack: false });
