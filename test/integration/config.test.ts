@@ -104,6 +104,33 @@ describe('config check', () => {
     expect(bad.stdout).toBe('');
   });
 
+  it("says where the agent's AWS calls go when the default environment names an override or a variant", async () => {
+    const env = [
+      '  instance:',
+      '    environment:',
+      '      default:',
+      '        AWS_ENDPOINT_URL: https://all.corp.test',
+      '        AWS_ENDPOINT_URL_EKS: https://eks.corp.test',
+    ];
+    const r = await runAgent(['config', 'check', '-c', tmpFile('endpoints.yaml', demo(...env, '        AWS_USE_FIPS_ENDPOINT: "true"'))]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain(
+      "endpoints: the agent's EKS calls go to https://eks.corp.test, EC2 calls go to https://all.corp.test, STS calls go to https://all.corp.test (AWS_ENDPOINT_URL_<SERVICE>, else AWS_ENDPOINT_URL)",
+    );
+    // every service overridden: the variant chooses nothing, and is not said
+    expect(r.stdout).not.toContain('FIPS endpoints');
+    const eksOnly = await runAgent([
+      'config',
+      'check',
+      '-c',
+      tmpFile('eks-only.yaml', demo(...env.slice(0, 3), env[4]!, '        AWS_USE_FIPS_ENDPOINT: "true"')),
+    ]);
+    expect(eksOnly.stdout).toContain("endpoints: the agent's EKS calls go to https://eks.corp.test (AWS_ENDPOINT_URL_<SERVICE>, else AWS_ENDPOINT_URL)");
+    expect(eksOnly.stdout).toContain(
+      "endpoints: the agent's EKS, EC2 and STS calls go to their FIPS endpoints (AWS_USE_FIPS_ENDPOINT), where no override names one",
+    );
+  });
+
   it('names misspelt KubeletConfiguration fields and bad taint effects, all at once', async () => {
     const text = demo(
       '  kubelet:',

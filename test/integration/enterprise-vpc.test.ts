@@ -60,6 +60,26 @@ describe('HTTP proxy', () => {
     expect(n.eks.requests).toEqual([]);
   });
 
+  it("takes an endpoint override from the default environment as the AWS SDKs do: AWS_ENDPOINT_URL when the service's own is not set", async () => {
+    const hosts: Record<string, string> = {};
+    proxy = await startConnectProxy({ hosts });
+    const n = await boot(
+      userData({
+        cluster: { name: 'test-cluster' },
+        instance: { environment: { default: { HTTP_PROXY: proxy.url, AWS_ENDPOINT_URL: 'http://eks.corp.test', AWS_ENDPOINT_URL_EC2: 'not a url' } } },
+      }),
+    );
+    hosts['eks.corp.test'] = `127.0.0.1:${port(n.eks.url)}`;
+    // no override in the process's environment: the user data's is the one
+    const r = await n.agent(['init', '--skip', 'run', '--root', n.root], { AWS_ENDPOINT_URL_EKS: '' });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(proxy.requests.map((q) => q.target)).toEqual(['eks.corp.test:80']);
+    expect(n.eks.requests).toHaveLength(1);
+    expect(r.stderr).toContain(
+      'warning: spec.instance.environment.default.AWS_ENDPOINT_URL_EC2: "not a url" is not an http or https URL: an AWS SDK given it fails each call it overrides',
+    );
+  });
+
   it('honours the process environment too, and NO_PROXY covering the EKS endpoint bypasses the proxy', async () => {
     proxy = await startConnectProxy();
     const n = await boot(userData({ cluster: { name: 'test-cluster' } }));

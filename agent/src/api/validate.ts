@@ -29,7 +29,7 @@ import { parseContainerdToml } from './toml.js';
 import { removedInContainerd2 } from '../render/containerd-migrate.js';
 import { isResolvedServer } from './nameserver.js';
 import { PROXY_PROTOCOLS, proxyUrlText } from '../aws/proxy.js';
-import { ENDPOINT_VARIANT_VARIABLES, variantSwitch } from '../aws/endpoint-variant.js';
+import { ENDPOINT_VARIANT_VARIABLES, isEndpointUrl, variantSwitch } from '../aws/endpoint-variant.js';
 
 /*
  * The one rule set for NodeConfig values. Every rule lives here once and reports every problem
@@ -421,11 +421,19 @@ export function advisoryProblems(config: NodeConfig): string[] {
 function endpointVariantAdvisories(config: NodeConfig): string[] {
   const problems: string[] = [];
   for (const [key, variables] of Object.entries(config.spec?.instance?.environment ?? {})) {
+    const agentPasses = key === DEFAULT_ENVIRONMENT_KEY ? ", and the agent's own calls pass it over" : '';
     for (const name of Object.values(ENDPOINT_VARIANT_VARIABLES)) {
       const value = variables?.[name];
       if (variantSwitch(value) !== 'invalid') continue;
       problems.push(
-        `spec.instance.environment.${key}.${name}: ${show(value)} is neither true nor false: programs built with the AWS SDK for Go that get it (the kubelet's ecr-credential-provider among them) refuse to load their AWS configuration${key === DEFAULT_ENVIRONMENT_KEY ? ", and the agent's own calls pass it over" : ''} (expected "true" or "false")`,
+        `spec.instance.environment.${key}.${name}: ${show(value)} is neither true nor false: programs built with the AWS SDK for Go that get it (the kubelet's ecr-credential-provider among them) refuse to load their AWS configuration${agentPasses} (expected "true" or "false")`,
+      );
+    }
+    // an endpoint override (AWS_ENDPOINT_URL, or a service's own, AWS_ENDPOINT_URL_EKS) that is no URL
+    for (const [name, value] of Object.entries(variables ?? {})) {
+      if (!/^AWS_ENDPOINT_URL(_[A-Z0-9_]+)?$/.test(name) || value.trim() === '' || isEndpointUrl(value.trim())) continue;
+      problems.push(
+        `spec.instance.environment.${key}.${name}: ${show(value)} is not an http or https URL: an AWS SDK given it fails each call it overrides${agentPasses} (expected e.g. "https://vpce-0123456789abcdef0-abcdefgh.eks.us-west-2.vpce.amazonaws.com")`,
       );
     }
   }

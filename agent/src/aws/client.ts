@@ -1,5 +1,5 @@
 import { EnvironmentError, describeCause } from '../errors.js';
-import { type EndpointVariant, describeVariant } from './endpoint-variant.js';
+import { AWS_ENDPOINT_VARIABLE, type EndpointVariant, describeVariant, isEndpointUrl } from './endpoint-variant.js';
 import { type ProxyAnswer, type ProxySettings, defaultServiceEndpoint, proxyAgentOptions } from './proxy.js';
 import { type AwsTrust, isUntrusted } from './trust.js';
 
@@ -47,11 +47,31 @@ export const AWS_ENDPOINT_VARIABLES = { eks: 'AWS_ENDPOINT_URL_EKS', ec2: 'AWS_E
 export type AwsService = keyof typeof AWS_ENDPOINT_VARIABLES;
 
 /**
- * Client options for one service in one region: the endpoint comes from the environment the
- * CLI passes down, the region is an argument (known once IMDS answered).
+ * The endpoint override of one service, as the AWS SDKs take it: the service's own variable
+ * (AWS_ENDPOINT_URL_EKS), else AWS_ENDPOINT_URL; each from the first environment that sets it
+ * (the user data's default, then the process's, as for the proxy). A value that is no URL is
+ * passed over (validate.ts names it).
  */
-export function awsClientOptions(service: AwsService, env: Record<string, string | undefined>, options: Omit<AwsClientOptions, 'endpoint'>): AwsClientOptions {
-  const endpoint = env[AWS_ENDPOINT_VARIABLES[service]];
+export function endpointOverride(service: AwsService, ...environments: Array<Readonly<Record<string, string | undefined>> | undefined>): string | undefined {
+  for (const name of [AWS_ENDPOINT_VARIABLES[service], AWS_ENDPOINT_VARIABLE]) {
+    for (const env of environments) {
+      const value = env?.[name]?.trim();
+      if (value && isEndpointUrl(value)) return value;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Client options for one service in one region: the endpoint comes from the environments the
+ * CLI passes down (endpointOverride), the region is an argument (known once IMDS answered).
+ */
+export function awsClientOptions(
+  service: AwsService,
+  environments: ReadonlyArray<Readonly<Record<string, string | undefined>> | undefined>,
+  options: Omit<AwsClientOptions, 'endpoint'>,
+): AwsClientOptions {
+  const endpoint = endpointOverride(service, ...environments);
   return { ...options, ...(endpoint ? { endpoint } : {}) };
 }
 

@@ -1,8 +1,9 @@
 /**
- * The endpoint variants an AWS SDK takes from its environment: FIPS (AWS_USE_FIPS_ENDPOINT) and
- * dual-stack (AWS_USE_DUALSTACK_ENDPOINT, the endpoints an IPv6-only node reaches). A node's Go
- * programs read them from the environment the user data gives them; the agent's own calls take
- * them as they take the proxy: the user data's default environment first, then the process's.
+ * The endpoint settings an AWS SDK takes from its environment: the variants, FIPS
+ * (AWS_USE_FIPS_ENDPOINT) and dual-stack (AWS_USE_DUALSTACK_ENDPOINT, the endpoints an IPv6-only
+ * node reaches), and overrides (AWS_ENDPOINT_URL). A node's Go programs read them from the
+ * environment the user data gives them; the agent's own calls take them as they take the proxy:
+ * the user data's default environment first, then the process's.
  */
 
 /** Each variant's environment variable. */
@@ -48,4 +49,16 @@ export function describeVariant(variant: EndpointVariant | undefined): { words: 
     words: on.map((k) => (k === 'fips' ? 'FIPS' : 'dual-stack')).join(' '),
     variables: on.map((k) => ENDPOINT_VARIANT_VARIABLES[k]).join(' and '),
   };
+}
+
+/** The endpoint override every service takes when its own variable (AWS_ENDPOINT_URL_EKS) is not set, as the AWS SDKs read it. */
+export const AWS_ENDPOINT_VARIABLE = 'AWS_ENDPOINT_URL';
+
+/** Whether an endpoint override can be used: an http or https URL (anything else the SDK refuses when the call starts). */
+export function isEndpointUrl(value: string): boolean {
+  try {
+    return /^https?:$/.test(new URL(value).protocol);
+  } catch {
+    return false;
+  }
 }

@@ -4,6 +4,7 @@ import { proxySettings, showProxy } from '../aws/proxy.js';
 import { goClientProxy, userDataEnvironment, neverProxied } from '../render/kubelet-proxy.js';
 import { trustOptions } from '../aws/trust.js';
 import { describeVariant, endpointVariant } from '../aws/endpoint-variant.js';
+import { endpointOverride } from '../aws/client.js';
 import { CONTAINERD_UNIT, PATHS } from '../render/paths.js';
 import { eksRegistry } from '../render/pause-image.js';
 import { DEFAULT_ENVIRONMENT_KEY } from '../api/validate.js';
@@ -96,8 +97,16 @@ export function describeNodeEnvironment(config: NodeConfig): string[] {
   if (kubeletLine) lines.push(kubeletLine);
   const containerdLine = describeContainerdProxy(config);
   if (containerdLine) lines.push(containerdLine);
+  const overrides = (['eks', 'ec2', 'sts'] as const).flatMap((service) => {
+    const url = endpointOverride(service, defaults);
+    return url ? [`${service.toUpperCase()} calls go to ${url}`] : [];
+  });
+  if (overrides.length > 0) lines.push(`endpoints: the agent's ${overrides.join(', ')} (AWS_ENDPOINT_URL_<SERVICE>, else AWS_ENDPOINT_URL)`);
   const variant = describeVariant(endpointVariant(defaults));
-  if (variant) lines.push(`endpoints: the agent's EKS, EC2 and STS calls go to their ${variant.words} endpoints (${variant.variables})`);
+  if (variant && overrides.length < 3)
+    lines.push(
+      `endpoints: the agent's EKS, EC2 and STS calls go to their ${variant.words} endpoints (${variant.variables})${overrides.length > 0 ? ', where no override names one' : ''}`,
+    );
   const trust = trustOptions(defaults);
   if (trust.caBundle) {
     lines.push(`trust: the agent's EKS, EC2 and STS calls trust the certificates in ${trust.caBundle} alone (AWS_CA_BUNDLE)`);

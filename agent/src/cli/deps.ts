@@ -85,11 +85,13 @@ export function lazyImds(env: Env, log?: Log): () => Imds {
  */
 export function awsApis(
   env: Env,
-  network: { proxy?: ProxySettings; trust?: AwsTrust; variant?: EndpointVariant },
+  network: { proxy?: ProxySettings; trust?: AwsTrust; variant?: EndpointVariant; defaults?: Readonly<Record<string, string>> },
   log?: Log,
   roleCredentials?: () => Promise<SdkCredentials | undefined>,
 ) {
   const { proxy, trust, variant } = network;
+  // endpoint overrides as the proxy: the user data's default environment first
+  const environments = [network.defaults, env];
   const extra = {
     ...(proxy ? { proxy } : {}),
     ...(trust ? { trust } : {}),
@@ -98,7 +100,7 @@ export function awsApis(
     ...(roleCredentials ? { roleCredentials } : {}),
   };
   return {
-    eks: (region: string): EksApi => createEksApi(awsClientOptions('eks', env, { region, ...extra })),
-    ec2: (region: string): Ec2Api => createEc2Api(awsClientOptions('ec2', env, { region, ...extra })),
+    eks: (region: string): EksApi => createEksApi(awsClientOptions('eks', environments, { region, ...extra })),
+    ec2: (region: string): Ec2Api => createEc2Api(awsClientOptions('ec2', environments, { region, ...extra })),
   };
 }

@@ -123,7 +123,8 @@ export async function createDoctorDeps(env: Env, options: { timeoutSeconds?: num
       .then(unitGets);
   const definedOnly = (e: Env) => Object.fromEntries(Object.entries(e).filter((v): v is [string, string] => v[1] !== undefined));
   // The doctor calls AWS with the credentials its instance-profile check read, and fewer attempts than a boot.
-  // The AWS calls take the proxy and the trust as init does: the NodeConfig's default environment, then
+  // The AWS calls take the proxy, the trust, the endpoint variant and any endpoint override as init
+  // does: the NodeConfig's default environment, then
   // the config unit's (above). The config check needs nothing and so starts first; the calls come
   // after it and use its load.
   let configDefaults: Record<string, string> | undefined;
@@ -136,7 +137,7 @@ export async function createDoctorDeps(env: Env, options: { timeoutSeconds?: num
     return trust.trust;
   };
   const aws = (service: 'eks' | 'ec2' | 'sts', region: string, ctx: AwsContext) =>
-    awsClientOptions(service, agentEnv, {
+    awsClientOptions(service, [configDefaults, agentEnv], {
       region,
       timeoutMs: ctx.timeoutMs,
       maxAttempts: 2,

@@ -203,7 +203,12 @@ export async function run(
     const defaults = spec?.instance?.environment?.default;
     const aws = awsApis(
       env,
-      { proxy: proxySettings(defaults, env), trust: new AwsTrust(trustOptions(defaults, env)), variant: endpointVariant(defaults, env) },
+      {
+        proxy: proxySettings(defaults, env),
+        trust: new AwsTrust(trustOptions(defaults, env)),
+        variant: endpointVariant(defaults, env),
+        ...(defaults ? { defaults } : {}),
+      },
       log,
       roleCredentials,
     );
