@@ -398,7 +398,7 @@ export function advisoryProblems(config: NodeConfig): string[] {
   }
   problems.push(...containerd2Advisories(config.spec?.containerd?.config));
   problems.push(...unknownNameAdvisories(config));
-  problems.push(...endpointVariantAdvisories(config));
+  problems.push(...awsEndpointAdvisories(config));
   const defaults = config.spec?.instance?.environment?.[DEFAULT_ENVIRONMENT_KEY];
   for (const name of CA_BUNDLE_VARIABLES) {
     const value = defaults?.[name]?.trim();
@@ -415,10 +415,11 @@ export function advisoryProblems(config: NodeConfig): string[] {
 /**
  * AWS_USE_FIPS_ENDPOINT and AWS_USE_DUALSTACK_ENDPOINT with a value other than true or false (in
  * any case): the AWS SDK for Go refuses to load its configuration at all with one, so a Go program
- * given it (the kubelet's ecr-credential-provider) makes no AWS call; the agent's own calls pass
- * it over. Advisory: the boot goes on and writes the value as given.
+ * given it (the kubelet's ecr-credential-provider) makes no AWS call; and an endpoint override
+ * (AWS_ENDPOINT_URL[_<SERVICE>]) that is no http or https URL, which fails each call it overrides.
+ * The agent's own calls pass either over. Advisory: the boot goes on and writes the value as given.
  */
-function endpointVariantAdvisories(config: NodeConfig): string[] {
+function awsEndpointAdvisories(config: NodeConfig): string[] {
   const problems: string[] = [];
   for (const [key, variables] of Object.entries(config.spec?.instance?.environment ?? {})) {
     const agentPasses = key === DEFAULT_ENVIRONMENT_KEY ? ", and the agent's own calls pass it over" : '';

@@ -62,3 +62,23 @@ export function isEndpointUrl(value: string): boolean {
     return false;
   }
 }
+
+/** The services the agent calls, with the environment variable that overrides each endpoint. */
+export const AWS_ENDPOINT_VARIABLES = { eks: 'AWS_ENDPOINT_URL_EKS', ec2: 'AWS_ENDPOINT_URL_EC2', sts: 'AWS_ENDPOINT_URL_STS' } as const;
+export type AwsService = keyof typeof AWS_ENDPOINT_VARIABLES;
+
+/**
+ * The endpoint override of one service, as the AWS SDKs take it: the service's own variable
+ * (AWS_ENDPOINT_URL_EKS), else AWS_ENDPOINT_URL; each from the first environment that sets it
+ * (the user data's default, then the process's, as for the proxy). A value that is no URL is
+ * passed over (validate.ts names it).
+ */
+export function endpointOverride(service: AwsService, ...environments: Array<Readonly<Record<string, string | undefined>> | undefined>): string | undefined {
+  for (const name of [AWS_ENDPOINT_VARIABLES[service], AWS_ENDPOINT_VARIABLE]) {
+    for (const env of environments) {
+      const value = env?.[name]?.trim();
+      if (value && isEndpointUrl(value)) return value;
+    }
+  }
+  return undefined;
+}

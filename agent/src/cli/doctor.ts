@@ -124,9 +124,8 @@ export async function createDoctorDeps(env: Env, options: { timeoutSeconds?: num
   const definedOnly = (e: Env) => Object.fromEntries(Object.entries(e).filter((v): v is [string, string] => v[1] !== undefined));
   // The doctor calls AWS with the credentials its instance-profile check read, and fewer attempts than a boot.
   // The AWS calls take the proxy, the trust, the endpoint variant and any endpoint override as init
-  // does: the NodeConfig's default environment, then
-  // the config unit's (above). The config check needs nothing and so starts first; the calls come
-  // after it and use its load.
+  // does: the NodeConfig's default environment, then the config unit's (above). The config check
+  // needs nothing and so starts first; the calls come after it and use its load.
   let configDefaults: Record<string, string> | undefined;
   // One trust for the calls that see the same environments, as init's for its run: a call that
   // starts before the config is loaded gets its own, without the user data's bundle.

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { endpointOverride } from '../../src/aws/client.js';
-import { describeVariant, endpointVariant, isEndpointUrl, variantSwitch } from '../../src/aws/endpoint-variant.js';
+import { describeVariant, endpointOverride, endpointVariant, isEndpointUrl, variantSwitch } from '../../src/aws/endpoint-variant.js';
 
 describe('endpoint settings from the environment', () => {
   it('reads a variant switch as the AWS SDK for Go does: true or false in any case, empty unset, anything else refused', () => {
