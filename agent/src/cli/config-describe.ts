@@ -3,7 +3,7 @@ import type { NodeConfig } from '../api/schema.js';
 import { proxySettings, showProxy } from '../aws/proxy.js';
 import { goClientProxy, userDataEnvironment, neverProxied } from '../render/kubelet-proxy.js';
 import { trustOptions } from '../aws/trust.js';
-import { describeVariant, endpointOverride, endpointVariant } from '../aws/endpoint-variant.js';
+import { AWS_ENDPOINT_VARIABLES, type AwsService, describeVariant, endpointOverride, endpointVariant } from '../aws/endpoint-variant.js';
 import { CONTAINERD_UNIT, PATHS } from '../render/paths.js';
 import { eksRegistry } from '../render/pause-image.js';
 import { DEFAULT_ENVIRONMENT_KEY } from '../api/validate.js';
@@ -96,13 +96,15 @@ export function describeNodeEnvironment(config: NodeConfig): string[] {
   if (kubeletLine) lines.push(kubeletLine);
   const containerdLine = describeContainerdProxy(config);
   if (containerdLine) lines.push(containerdLine);
-  const overrides = (['eks', 'ec2', 'sts'] as const).flatMap((service) => {
+  const services = Object.keys(AWS_ENDPOINT_VARIABLES) as AwsService[];
+  const overrides = services.flatMap((service) => {
     const url = endpointOverride(service, defaults);
     return url ? [`${service.toUpperCase()} calls go to ${url}`] : [];
   });
   if (overrides.length > 0) lines.push(`endpoints: the agent's ${overrides.join(', ')} (AWS_ENDPOINT_URL_<SERVICE>, else AWS_ENDPOINT_URL)`);
   const variant = describeVariant(endpointVariant(defaults));
-  if (variant && overrides.length < 3)
+  // a variant chooses only for the services no override names
+  if (variant && overrides.length < services.length)
     lines.push(
       `endpoints: the agent's EKS, EC2 and STS calls go to their ${variant.words} endpoints (${variant.variables})${overrides.length > 0 ? ', where no override names one' : ''}`,
     );
