@@ -129,6 +129,17 @@ export function defaultServiceEndpoint(service: 'eks' | 'ec2' | 'sts', region: s
   return service === 'eks' && suffix === 'amazonaws.com' ? `https://fips.eks.${region}.${suffix}` : `https://${service}-fips.${region}.${suffix}`;
 }
 
+/**
+ * ECR's API endpoint as the AWS SDKs' rules build it for a region: the host the kubelet's
+ * ecr-credential-provider asks for a pull's token. Its variants follow only the provider's
+ * environment (AWS_USE_FIPS_ENDPOINT, AWS_USE_DUALSTACK_ENDPOINT), never the registry's host:
+ * a pull from `dkr-ecr-fips` still asks `api.ecr` unless the variables say otherwise.
+ */
+export function ecrApiEndpoint(region: string, variant: EndpointVariant = STANDARD_ENDPOINT): string {
+  const fips = variant.fips ? '-fips' : '';
+  return variant.dualStack ? `https://ecr${fips}.${region}.${dualStackDnsSuffix(region)}` : `https://api.ecr${fips}.${region}.${dnsSuffix(region)}`;
+}
+
 type ConnectArgs = Parameters<ProxyAgent<string>['connect']>;
 
 /**

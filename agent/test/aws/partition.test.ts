@@ -1,10 +1,11 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { ECRClient } from '@aws-sdk/client-ecr';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { STSClient } from '@aws-sdk/client-sts';
 import { partition } from '@aws-sdk/core/client';
 import { describe, expect, it } from 'vitest';
 import { dnsSuffix, dualStackDnsSuffix } from '../../src/aws/partition.js';
-import { proxyFor, defaultServiceEndpoint } from '../../src/aws/proxy.js';
+import { defaultServiceEndpoint, ecrApiEndpoint, proxyFor } from '../../src/aws/proxy.js';
 
 // a region of every partition the SDK knows, the newest commercial ones among them
 const REGIONS = [
@@ -45,6 +46,18 @@ describe('the partition DNS suffix', () => {
             const sdk = rules({ Region: region, UseFIPS: fips, UseDualStack: dualStack }).url.href.replace(/\/$/, '');
             expect(defaultServiceEndpoint(service, region, { fips, dualStack }), `${service} ${region} fips=${fips} dualStack=${dualStack}`).toBe(sdk);
           }
+        }
+      }
+    }
+  });
+
+  it("names ECR's API as the SDK's rules build it, the host the kubelet's credential provider asks for tokens", () => {
+    for (const region of REGIONS) {
+      const rules = new ECRClient({ region }).config.endpointProvider;
+      for (const fips of [false, true]) {
+        for (const dualStack of [false, true]) {
+          const sdk = rules({ Region: region, UseFIPS: fips, UseDualStack: dualStack }).url.href.replace(/\/$/, '');
+          expect(ecrApiEndpoint(region, { fips, dualStack }), `ecr ${region} fips=${fips} dualStack=${dualStack}`).toBe(sdk);
         }
       }
     }
