@@ -67,14 +67,20 @@ export function isEndpointUrl(value: string): boolean {
 export const AWS_ENDPOINT_VARIABLES = { eks: 'AWS_ENDPOINT_URL_EKS', ec2: 'AWS_ENDPOINT_URL_EC2', sts: 'AWS_ENDPOINT_URL_STS' } as const;
 export type AwsService = keyof typeof AWS_ENDPOINT_VARIABLES;
 
+/** ECR's API: not the agent's to call, but the kubelet's credential provider's, which doctor dials as it would. */
+export const ECR_ENDPOINT_VARIABLE = 'AWS_ENDPOINT_URL_ECR';
+
 /**
- * The endpoint override of one service, as the AWS SDKs take it: the service's own variable
- * (AWS_ENDPOINT_URL_EKS), else AWS_ENDPOINT_URL; each from the first environment that sets it
+ * The endpoint override of one service (one the agent calls, or ECR's API), as the AWS SDKs take
+ * it: the service's own variable (AWS_ENDPOINT_URL_EKS), else AWS_ENDPOINT_URL; each from the first environment that sets it
  * (the user data's default, then the process's, as for the proxy). A value that is no URL is
  * passed over (validate.ts names it).
  */
-export function endpointOverride(service: AwsService, ...environments: Array<Readonly<Record<string, string | undefined>> | undefined>): string | undefined {
-  for (const name of [AWS_ENDPOINT_VARIABLES[service], AWS_ENDPOINT_VARIABLE]) {
+export function endpointOverride(
+  service: AwsService | 'ecr',
+  ...environments: Array<Readonly<Record<string, string | undefined>> | undefined>
+): string | undefined {
+  for (const name of [service === 'ecr' ? ECR_ENDPOINT_VARIABLE : AWS_ENDPOINT_VARIABLES[service], AWS_ENDPOINT_VARIABLE]) {
     for (const env of environments) {
       const value = env?.[name]?.trim();
       if (value && isEndpointUrl(value)) return value;

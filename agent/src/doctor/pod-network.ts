@@ -191,9 +191,13 @@ export function pullHint(failure: PullFailure): string {
   return registryHint(failure.host ?? registryOf(failure.image), failure.cause, failure.image);
 }
 
-/** The region of an ECR registry's host (`<account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]`), or undefined for another. */
+/**
+ * The region of a private ECR registry's host, or undefined for another: every family the kubelet's
+ * credential provider answers for (render/credential-provider.ts), `<account>.dkr.ecr[-fips].<region>.<suffix>`
+ * and the dual-stack `<account>.dkr-ecr[-fips].<region>.on.aws` (or China's), in any partition.
+ */
 export function ecrRegion(host: string): string | undefined {
-  return /\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com/.exec(host)?.[1];
+  return /^\d{12}\.dkr[.-]ecr(?:-fips)?\.([a-z0-9-]+)\.[a-z0-9.-]+?(?::443)?$/.exec(host)?.[1];
 }
 
 /**

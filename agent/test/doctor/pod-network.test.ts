@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalImage, cniConfigs, containerdPulls, journalTime, networkNotReady, pullFailures, pullHint, registryOf } from '../../src/doctor/pod-network.js';
+import {
+  canonicalImage,
+  cniConfigs,
+  containerdPulls,
+  ecrRegion,
+  journalTime,
+  networkNotReady,
+  pullFailures,
+  pullHint,
+  registryOf,
+} from '../../src/doctor/pod-network.js';
 
 /*
  * Lines as journalctl prints a kubelet's (klog's structured form), for the three answers a node
@@ -168,6 +178,20 @@ describe('pullHint', () => {
     expect(pullHint(quay!)).toMatch(/^the node cannot reach quay\.io: /);
     const [gone] = pullFailures([missing]);
     expect(pullHint(gone!)).toMatch(/amazon-k8s-cni:v9\.9\.9 does not exist there/);
+  });
+});
+
+describe('ecrRegion', () => {
+  it("reads the region of every private ECR family the credential provider serves, and nothing else's", () => {
+    expect(ecrRegion('111122223333.dkr.ecr.eu-west-1.amazonaws.com')).toBe('eu-west-1');
+    expect(ecrRegion('111122223333.dkr.ecr-fips.us-gov-west-1.amazonaws.com:443')).toBe('us-gov-west-1');
+    expect(ecrRegion('111122223333.dkr-ecr.eu-west-1.on.aws')).toBe('eu-west-1');
+    expect(ecrRegion('111122223333.dkr-ecr-fips.us-east-1.on.aws')).toBe('us-east-1');
+    expect(ecrRegion('111122223333.dkr.ecr.cn-north-1.amazonaws.com.cn')).toBe('cn-north-1');
+    expect(ecrRegion('111122223333.dkr.ecr.us-iso-east-1.c2s.ic.gov')).toBe('us-iso-east-1');
+    expect(ecrRegion('public.ecr.aws')).toBeUndefined();
+    expect(ecrRegion('mirror.dkr.ecr.us-east-1.corp.example')).toBeUndefined();
+    expect(ecrRegion('prod-us-west-2-starport-layer-bucket.s3.us-west-2.amazonaws.com')).toBeUndefined();
   });
 });
 

@@ -23,6 +23,11 @@ const BUNDLE = '/etc/pki/tls/certs/ca-bundle.crt';
 /** a private ECR registry and the API its tokens come from, served by the loopback TLS server through the proxy double */
 const PRIVATE_ECR = '111122223333.dkr.ecr.eu-west-1.amazonaws.com';
 const ECR_API = 'api.ecr.eu-west-1.amazonaws.com';
+/** the same registry's dual-stack name, and the API's FIPS and dual-stack hosts (the SDK's rules, agent/test/aws/partition.test.ts) */
+const PRIVATE_ECR_DUAL_STACK = '111122223333.dkr-ecr.eu-west-1.on.aws';
+const ECR_API_FIPS = 'api.ecr-fips.eu-west-1.amazonaws.com';
+const ECR_API_DUAL_STACK = 'ecr.eu-west-1.api.aws';
+const ECR_API_OVERRIDE = 'ecr.corp.example';
 
 function config(environment?: Record<string, Record<string, string>>): ConfigValue {
   const cluster = { name: 'c', apiServerEndpoint: 'https://abcdef.gr7.us-west-2.eks.amazonaws.com', certificateAuthority: 'eA==', cidr: '10.100.0.0/16' };
@@ -93,11 +98,15 @@ let proxy: ConnectProxy;
 
 beforeAll(async () => {
   [ca, otherCa] = await Promise.all([createTestCa({ commonName: 'registry-ca' }), createTestCa({ commonName: 'inspecting-proxy-ca' })]);
-  const cert = await issueServerCert(ca, { commonName: REGISTRY, sans: [`DNS:${REGISTRY}`, `DNS:${PRIVATE_ECR}`, `DNS:${ECR_API}`] });
+  const cert = await issueServerCert(ca, {
+    commonName: REGISTRY,
+    sans: [REGISTRY, PRIVATE_ECR, PRIVATE_ECR_DUAL_STACK, ECR_API, ECR_API_FIPS, ECR_API_DUAL_STACK, ECR_API_OVERRIDE].map((name) => `DNS:${name}`),
+  });
   server = tls.createServer({ cert: cert.certPem, key: cert.keyPem }, (socket) => socket.end());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as net.AddressInfo).port;
-  proxy = await startConnectProxy({ hosts: { [REGISTRY]: '127.0.0.1', [PRIVATE_ECR]: `127.0.0.1:${port}`, [ECR_API]: `127.0.0.1:${port}` } });
+  const served = [PRIVATE_ECR, PRIVATE_ECR_DUAL_STACK, ECR_API, ECR_API_FIPS, ECR_API_DUAL_STACK, ECR_API_OVERRIDE].map((name) => [name, `127.0.0.1:${port}`]);
+  proxy = await startConnectProxy({ hosts: { [REGISTRY]: '127.0.0.1', ...Object.fromEntries(served) } });
 });
 
 afterAll(async () => {
@@ -423,6 +432,74 @@ describe("the registry line dials the failed pull's registry as containerd does"
     });
     expect(direct.r.hint).toContain('com.amazonaws.eu-west-1.ecr.api VPC endpoint beside ecr.dkr');
     expect(direct.asked).toEqual([ECR_API]);
+  });
+
+  it("asks ECR's API where the kubelet's environment sends the credential provider: its variants and overrides, not the registry's name", async () => {
+    const refusedAt = (registryHost: string): string => {
+      const image = `${registryHost}/team/app:1.0`;
+      return pullLine(
+        image,
+        `failed to resolve reference \\"${image}\\": pulling from host ${registryHost} failed with status code [manifests 1.0]: 401 Unauthorized`,
+      );
+    };
+    const through = (extra: Record<string, string> = {}) => env({ HTTPS_PROXY: proxy.url, ...extra });
+    const asked = async (kubelet: Record<string, string>, registryHost = PRIVATE_ECR) => {
+      const before = proxy.requests.length;
+      const { r } = await registry({
+        journal: [refusedAt(registryHost)],
+        files: trusted(),
+        units: { 'containerd.service': through(), 'kubelet.service': through(kubelet) },
+      });
+      return { r, targets: proxy.requests.slice(before).map((q) => q.target) };
+    };
+    // the registry's dual-stack name, standard environment: the standard API
+    const dualRegistry = await asked({}, PRIVATE_ECR_DUAL_STACK);
+    expect(dualRegistry.targets).toEqual([`${PRIVATE_ECR_DUAL_STACK}:443`, `${ECR_API}:443`]);
+    expect(dualRegistry.r).toMatchObject({ status: 'warn', detail: expect.stringContaining(`ecr-credential-provider reaches ${ECR_API} through the proxy`) });
+    // FIPS, then FIPS and dual-stack: the hosts the variables choose, and the words say which chose them
+    const fips = await asked({ AWS_USE_FIPS_ENDPOINT: 'TRUE' });
+    expect(fips.targets).toEqual([`${PRIVATE_ECR}:443`, `${ECR_API_FIPS}:443`]);
+    expect(fips.r.detail).toContain(
+      `reaches ${ECR_API_FIPS} (its FIPS endpoint, which AWS_USE_FIPS_ENDPOINT in the kubelet's environment chose) through the proxy`,
+    );
+    const dual = await asked({ AWS_USE_DUALSTACK_ENDPOINT: 'true' });
+    expect(dual.targets).toEqual([`${PRIVATE_ECR}:443`, `${ECR_API_DUAL_STACK}:443`]);
+    // an override: the service's own variable before AWS_ENDPOINT_URL
+    const override = await asked({ AWS_ENDPOINT_URL_ECR: `https://${ECR_API_OVERRIDE}`, AWS_ENDPOINT_URL: 'https://other.example' });
+    expect(override.targets).toEqual([`${PRIVATE_ECR}:443`, `${ECR_API_OVERRIDE}:443`]);
+    expect(override.r.detail).toContain(`reaches ${ECR_API_OVERRIDE} (AWS_ENDPOINT_URL_ECR in the kubelet's environment)`);
+    // settings with which the provider asks for no token at all: named, and nothing dialled for the API
+    const refused = await asked({ AWS_USE_FIPS_ENDPOINT: 'yes' });
+    expect(refused.targets).toEqual([`${PRIVATE_ECR}:443`]);
+    expect(refused.r).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(
+        /, but AWS_USE_FIPS_ENDPOINT=yes in the kubelet's environment is no true or false, so the AWS SDK for Go refuses to load its configuration/,
+      ),
+      hint: expect.stringContaining('set AWS_USE_FIPS_ENDPOINT to true or false'),
+    });
+    const both = await asked({ AWS_ENDPOINT_URL: `https://${ECR_API_OVERRIDE}`, AWS_USE_DUALSTACK_ENDPOINT: 'true' });
+    expect(both.targets).toEqual([`${PRIVATE_ECR}:443`]);
+    expect(both.r).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining(
+        "AWS_ENDPOINT_URL and AWS_USE_DUALSTACK_ENDPOINT are both set in the kubelet's environment, and the AWS SDK's endpoint rules refuse a dual-stack endpoint beside an override",
+      ),
+    });
+    // the FIPS host out of the node's reach: the hint names the variable, not the ecr.api VPC endpoint
+    const unreachable = await registry({
+      journal: [refusedAt(PRIVATE_ECR)],
+      files: trusted(),
+      units: { 'containerd.service': through(), 'kubelet.service': env({ AWS_USE_FIPS_ENDPOINT: 'true' }) },
+    });
+    expect(unreachable.r).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining(
+        `cannot reach ${ECR_API_FIPS} (its FIPS endpoint, which AWS_USE_FIPS_ENDPOINT in the kubelet's environment chose): ${ECR_API_FIPS} does not resolve`,
+      ),
+    });
+    expect(unreachable.r.hint).toMatch(/not every region has that host nor every network \(or VPC endpoint\) reaches it/);
+    expect(unreachable.asked).toEqual([ECR_API_FIPS]);
   });
 
   it('a pull refused for credentials: reached, and the hint is the credentials one', async () => {

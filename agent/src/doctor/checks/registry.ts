@@ -1,5 +1,15 @@
 import net from 'node:net';
-import { isSocksProxy } from '../../aws/proxy.js';
+import {
+  AWS_ENDPOINT_VARIABLE,
+  ECR_ENDPOINT_VARIABLE,
+  ENDPOINT_VARIANT_VARIABLES,
+  describeVariant,
+  endpointOverride,
+  endpointVariant,
+  variantSwitch,
+} from '../../aws/endpoint-variant.js';
+import { dnsSuffix } from '../../aws/partition.js';
+import { ecrApiEndpoint, isSocksProxy } from '../../aws/proxy.js';
 import { describeCause } from '../../errors.js';
 import { SERVICE_ENVIRONMENT_TIMEOUT_MS } from '../../apply/unit-status.js';
 import { CONTAINERD_UNIT, KUBELET_UNIT } from '../../render/paths.js';
@@ -43,10 +53,45 @@ const NETWORK_CAUSES: ReadonlySet<PullCause> = new Set(['network', 'proxy', 'tls
 /** Who asks ECR's API for the token of an ECR pull: a plugin the kubelet runs, with the kubelet's environment. */
 const CREDENTIAL_PROVIDER = "the kubelet's ecr-credential-provider";
 
-/** The ECR API an ECR registry's tokens come from (`api.ecr.<region>.<suffix>`), or undefined for another registry. */
-function ecrApiHost(host: string): { host: string; region: string } | undefined {
-  const m = /^\d{12}\.dkr\.ecr\.([a-z0-9-]+)\.([a-z0-9.-]+?)(?::443)?$/.exec(host);
-  return m ? { host: `api.ecr.${m[1]}.${m[2]}`, region: m[1]! } : undefined;
+/**
+ * The ECR API the kubelet's credential provider asks for the token of a pull from `host`, as the
+ * AWS SDK for Go builds it: the region from the registry's name, the endpoint from the kubelet's
+ * environment alone (the registry's own FIPS or dual-stack name changes nothing): an override
+ * (AWS_ENDPOINT_URL_ECR, else AWS_ENDPOINT_URL), else the variants' host. `chosen` names what set a
+ * host other than the standard one; `broken`, a setting with which the provider's calls all fail.
+ * Undefined for a registry other than ECR's.
+ */
+function credentialProviderApi(
+  host: string,
+  env: Record<string, string>,
+): { url: string; region: string; chosen?: string } | { broken: string; hint: string } | undefined {
+  const region = ecrRegion(host);
+  if (region === undefined) return undefined;
+  const inKubelet = "in the kubelet's environment";
+  for (const name of Object.values(ENDPOINT_VARIANT_VARIABLES)) {
+    if (variantSwitch(env[name]) === 'invalid') {
+      return {
+        broken: `${name}=${env[name]} ${inKubelet} is no true or false, so the AWS SDK for Go refuses to load its configuration and ${CREDENTIAL_PROVIDER} asks ECR for no token`,
+        hint: `set ${name} to true or false in the kubelet's environment (spec.instance.environment), or take it out`,
+      };
+    }
+  }
+  const variant = endpointVariant(env);
+  const words = describeVariant(variant);
+  const override = endpointOverride('ecr', env);
+  if (override !== undefined) {
+    const name = env[ECR_ENDPOINT_VARIABLE]?.trim() === override ? ECR_ENDPOINT_VARIABLE : AWS_ENDPOINT_VARIABLE;
+    if (words) {
+      // the SDKs' endpoint rules take no variant beside an override: every call fails before it is sent
+      return {
+        broken: `${name} and ${words.variables} are both set ${inKubelet}, and the AWS SDK's endpoint rules refuse a ${words.words} endpoint beside an override, so ${CREDENTIAL_PROVIDER} asks ECR for no token`,
+        hint: `keep one: the override (an endpoint that is already ${words.words}), or the variable${words.variables.includes(' and ') ? 's' : ''} without it`,
+      };
+    }
+    return { url: override, region, chosen: `${name} ${inKubelet}` };
+  }
+  const url = ecrApiEndpoint(region, variant);
+  return words ? { url, region, chosen: `its ${words.words} endpoint, which ${words.variables} ${inKubelet} chose` } : { url, region };
 }
 
 const way = (proxy: HttpProxy | undefined): string => (proxy ? `through the proxy ${proxy.shown} (${proxy.from})` : 'directly');
@@ -108,23 +153,35 @@ export function registryCheck(deps: DoctorDeps): Check {
       }
       const reached = `containerd reaches ${host} ${way(containerd)} now, TLS verified`;
       // an ECR pull refused for want of a token: the kubelet's credential provider asks ECR's API for it
-      const api = failure.cause === 'credentials' ? ecrApiHost(host) : undefined;
+      const api = failure.cause === 'credentials' ? credentialProviderApi(host, kubeletEnv.env) : undefined;
+      if (api && 'broken' in api) return { status: 'fail', detail: `${failed}; ${reached}, but ${api.broken}`, hint: api.hint };
       if (api) {
-        const apiEndpoint = parseEndpoint(`https://${api.host}`);
+        const apiEndpoint = parseEndpoint(api.url);
+        const chosen = api.chosen ? ` (${api.chosen})` : '';
+        if (!api.url.startsWith('https:')) {
+          // a plain-HTTP override (an emulator, a local relay) has no handshake to judge
+          return {
+            status: 'warn',
+            detail: `${failed}; ${reached}; ${CREDENTIAL_PROVIDER} asks ${api.url}${chosen}, not dialled`,
+            hint: reachedHint(failure, host),
+          };
+        }
         const apiProxy = await proxyIn(deps, kubeletEnv, apiEndpoint);
         const unreached = await dialAs(CREDENTIAL_PROVIDER, deps, ctx, apiEndpoint, apiProxy, kubeletEnv.env);
         if (unreached) {
-          const endpointHint = `${CREDENTIAL_PROVIDER} gets the pull's token from ${api.host} with the kubelet's environment: from private subnets the node needs the com.amazonaws.${api.region}.ecr.api VPC endpoint beside ecr.dkr (or a NAT gateway, or a proxy in the kubelet's environment)`;
+          const endpointHint = api.chosen
+            ? `${CREDENTIAL_PROVIDER} gets the pull's token from ${apiEndpoint.host}, ${api.chosen}: not every region has that host nor every network (or VPC endpoint) reaches it; let the node reach it, or change the kubelet's environment`
+            : `${CREDENTIAL_PROVIDER} gets the pull's token from ${apiEndpoint.host} with the kubelet's environment: from private subnets the node needs the com.amazonaws.${api.region}.ecr.api VPC endpoint beside ecr.dkr (or a NAT gateway, or a proxy in the kubelet's environment)`;
           const hint = unreached.step === 'tcp' || unreached.step === 'dns' ? endpointHint : unreached.hint;
           return {
             status: 'fail',
-            detail: `${failed}; ${reached}, but ${CREDENTIAL_PROVIDER} cannot reach ${api.host}: ${unreached.detail}`,
+            detail: `${failed}; ${reached}, but ${CREDENTIAL_PROVIDER} cannot reach ${apiEndpoint.host}${chosen}: ${unreached.detail}`,
             ...(hint ? { hint } : {}),
           };
         }
         return {
           status: 'warn',
-          detail: `${failed}; ${reached}, and ${CREDENTIAL_PROVIDER} reaches ${api.host} ${way(apiProxy)}`,
+          detail: `${failed}; ${reached}, and ${CREDENTIAL_PROVIDER} reaches ${apiEndpoint.host}${chosen} ${way(apiProxy)}`,
           hint: reachedHint(failure, host),
         };
       }
@@ -138,7 +195,7 @@ function reachedHint(failure: PullFailure, host: string): string {
   if (!NETWORK_CAUSES.has(failure.cause)) return pullHint(failure);
   const region = ecrRegion(host);
   const layers = region
-    ? `; ECR serves the layers from S3 (prod-${region}-starport-layer-bucket.s3.${region}.amazonaws.com), which needs the S3 gateway endpoint, a route or the proxy too`
+    ? `; ECR serves the layers from S3 (prod-${region}-starport-layer-bucket.s3.${region}.${dnsSuffix(region)}), which needs the S3 gateway endpoint, a route or the proxy too`
     : '';
   return `the failure may have passed (a route, endpoint or proxy changed since): \`crictl pull ${failure.image}\` tries again as containerd does${layers}`;
 }
