@@ -169,21 +169,29 @@ export async function callAws<C, O>(
 
 /**
  * A proxy that refused the tunnel: the proxy agent hands its answer to the SDK as the endpoint's
- * (`UnknownError [HTTP 403]`, which reads as AWS refusing), so the line names the proxy, what it
- * said, and what to change, by its status.
+ * (`UnknownError [HTTP 403]`, which reads as AWS refusing; a SOCKS proxy's, in the SOCKS library's
+ * words), so the line names the proxy, what it said, and what to change, by the kind of refusal.
  */
 function proxyRefusal(answer: ProxyAnswer, options: AwsClientOptions): string {
-  const said = `the proxy ${answer.proxy} answered CONNECT ${answer.target} with ${answer.status}${answer.text ? ` ${answer.text}` : ''}, so the call never reached AWS`;
-  if (answer.status === 407) {
-    return answer.withCredentials
-      ? `${said}: it refuses the credentials in the proxy URL: correct them there (http://user:password@host:port)`
-      : `${said}: it wants credentials, which the agent sends only from the proxy URL (http://user:password@host:port in HTTPS_PROXY)`;
+  const said =
+    answer.kind === 'connect'
+      ? `the proxy ${answer.proxy} answered CONNECT ${answer.target} with ${answer.status}${answer.text ? ` ${answer.text}` : ''}, so the call never reached AWS`
+      : `the SOCKS proxy ${answer.proxy} refused the connection to ${answer.target}: ${answer.words}, so the call never reached AWS`;
+  const refused = answer.kind === 'connect' ? (answer.status === 407 ? 'credentials' : answer.status >= 500 ? 'unreachable' : 'not allowed') : answer.reason;
+  switch (refused) {
+    case 'credentials':
+      return answer.withCredentials
+        ? `${said}: it refuses the credentials in the proxy URL: correct them there (${answer.kind === 'connect' ? 'http' : 'socks5'}://user:password@host:port)`
+        : `${said}: it wants credentials, which the agent sends only from the proxy URL (${answer.kind === 'connect' ? 'http' : 'socks5'}://user:password@host:port in HTTPS_PROXY)`;
+    case 'unreachable': {
+      const chose = chosenVariant(options);
+      return `${said}: the proxy could not reach ${answer.target} itself (its DNS, routes or security groups)${chose ? `; ${chose}` : ''}`;
+    }
+    case 'not allowed':
+      return `${said}: its rules do not let the node through to ${answer.target}: allow that host on the proxy, or put it in NO_PROXY if the node reaches it directly (a VPC endpoint)`;
+    default:
+      return `${said}: the proxy failed the connection: see its log`;
   }
-  if (answer.status >= 500) {
-    const chose = chosenVariant(options);
-    return `${said}: the proxy could not reach ${answer.target} itself (its DNS, routes or security groups)${chose ? `; ${chose}` : ''}`;
-  }
-  return `${said}: its rules do not let the node through to ${answer.target}: allow that host on the proxy, or put it in NO_PROXY if the node reaches it directly (a VPC endpoint)`;
 }
 
 /** Which variables sent the call to a FIPS or dual-stack endpoint, which not every region has; undefined for the standard one (or an endpoint override). */

@@ -180,17 +180,49 @@ export function showProxy(url: string): string {
   }
 }
 
-/** An HTTP proxy's answer to a CONNECT other than 200, which the proxy agent hands the SDK as if the endpoint had given it. */
-export interface ProxyAnswer {
+/** Why a SOCKS5 proxy opened no connection onward: its rules, the target out of its reach, the credentials step, or another reply. */
+export type SocksReason = 'credentials' | 'not allowed' | 'unreachable' | 'other';
+
+/** A SOCKS5 proxy's replies other than success (RFC 1928), by the name the SOCKS client gives them. */
+const SOCKS_REPLIES: Record<string, { code: number; words: string; reason: SocksReason }> = {
+  Failure: { code: 1, words: 'general failure', reason: 'other' },
+  NotAllowed: { code: 2, words: 'not allowed by its rules', reason: 'not allowed' },
+  NetworkUnreachable: { code: 3, words: 'network unreachable', reason: 'unreachable' },
+  HostUnreachable: { code: 4, words: 'host unreachable', reason: 'unreachable' },
+  ConnectionRefused: { code: 5, words: 'connection refused', reason: 'unreachable' },
+  TTLExpired: { code: 6, words: 'TTL expired', reason: 'unreachable' },
+  CommandNotSupported: { code: 7, words: 'command not supported', reason: 'other' },
+  AddressNotSupported: { code: 8, words: 'address type not supported', reason: 'other' },
+};
+
+/**
+ * A SOCKS5 proxy's refusal read from the SOCKS client's error (the `socks` library's words, which
+ * reach the agent's calls and doctor's dials alike): its reply (RFC 1928) with the code, or the
+ * credentials step (RFC 1929). Undefined for another error (a timeout, a reset).
+ */
+export function socksRefusalOf(err: unknown): { reason: SocksReason; words: string } | undefined {
+  const message = err instanceof Error ? err.message : String(err);
+  const reply = SOCKS_REPLIES[/rejected connection - (\w+)/.exec(message)?.[1] ?? ''];
+  if (reply) return { reason: reply.reason, words: `${reply.words} (reply ${reply.code})` };
+  if (/Authentication failed/i.test(message)) return { reason: 'credentials', words: 'refused the user name and password' };
+  if (/no accepted authentication type/i.test(message))
+    return { reason: 'credentials', words: 'takes none of the ways to authenticate offered (it may want a user name and password)' };
+  return undefined;
+}
+
+/**
+ * A proxy's refusal to open the way to the endpoint, which the proxy agent hands the SDK as if the
+ * endpoint had given it: an HTTP proxy's answer to CONNECT other than 200, or a SOCKS5 proxy's
+ * refusal (socksRefusalOf).
+ */
+export type ProxyAnswer = {
   /** the proxy, without credentials */
   proxy: string;
   /** host:port the CONNECT asked for */
   target: string;
-  status: number;
-  text: string;
   /** the proxy URL holds a user and password, which the agent sent */
   withCredentials: boolean;
-}
+} & ({ kind: 'connect'; status: number; text: string } | { kind: 'socks'; reason: SocksReason; words: string });
 
 /**
  * The SDK request handler's agent options for one client: a proxy agent for the endpoint when a
@@ -207,19 +239,29 @@ export async function proxyAgentOptions(
   const proxy = proxyFor(endpoint, settings);
   if (proxy === undefined) return {};
   const { secureContext } = tls;
+  const target = new URL(endpoint);
+  const answer = {
+    proxy: showProxy(proxy),
+    target: `${target.hostname}:${target.port || (target.protocol === 'https:' ? 443 : 80)}`,
+    withCredentials: new URL(proxy).username !== '',
+  };
   if (isSocksProxy(proxy)) {
     const { SocksProxyAgent } = await import('socks-proxy-agent');
     type SocksConnect = Parameters<InstanceType<typeof SocksProxyAgent>['connect']>;
-    // the TLS connection to the endpoint, over the SOCKS connection, is made from each request's options
-    const agent =
-      secureContext === undefined
-        ? new SocksProxyAgent(remoteNameSocks(proxy), { keepAlive: true })
-        : new (class extends SocksProxyAgent {
-            override connect(req: SocksConnect[0], opts: SocksConnect[1]) {
-              return super.connect(req, { ...opts, secureContext } as SocksConnect[1]);
-            }
-          })(remoteNameSocks(proxy), { keepAlive: true });
-    return new URL(endpoint).protocol === 'https:' ? { httpsAgent: agent } : { httpAgent: agent };
+    // the TLS connection to the endpoint, over the SOCKS connection, is made from each request's
+    // options; a refusal is read from the SOCKS client's error before the SDK takes it as the endpoint's
+    const agent = new (class extends SocksProxyAgent {
+      override async connect(req: SocksConnect[0], opts: SocksConnect[1]) {
+        try {
+          return await super.connect(req, (secureContext === undefined ? opts : { ...opts, secureContext }) as SocksConnect[1]);
+        } catch (err) {
+          const refusal = socksRefusalOf(err);
+          if (refusal) onRefusal?.({ ...answer, kind: 'socks', ...refusal });
+          throw err;
+        }
+      }
+    })(remoteNameSocks(proxy), { keepAlive: true });
+    return target.protocol === 'https:' ? { httpsAgent: agent } : { httpAgent: agent };
   }
   const { HttpsProxyAgent } = await import('https-proxy-agent');
   // The constructor's options reach the connection to an https proxy only; the TLS connection to
@@ -233,17 +275,9 @@ export async function proxyAgentOptions(
           }
         })(proxy, { keepAlive: true, secureContext });
   if (onRefusal) {
-    const target = new URL(endpoint);
     agent.on('proxyConnect', ({ statusCode, statusText }: { statusCode: number; statusText: string }) => {
-      if (statusCode !== 200)
-        onRefusal({
-          proxy: showProxy(proxy),
-          target: `${target.hostname}:${target.port || (target.protocol === 'https:' ? 443 : 80)}`,
-          status: statusCode,
-          text: statusText,
-          withCredentials: new URL(proxy).username !== '',
-        });
+      if (statusCode !== 200) onRefusal({ ...answer, kind: 'connect', status: statusCode, text: statusText });
     });
   }
-  return new URL(endpoint).protocol === 'https:' ? { httpsAgent: agent } : { httpAgent: agent };
+  return target.protocol === 'https:' ? { httpsAgent: agent } : { httpAgent: agent };
 }

@@ -3,7 +3,7 @@ import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import { deadline } from '../common/deadline.js';
-import { isSocksProxy, remoteNameSocks } from '../aws/proxy.js';
+import { type SocksReason, isSocksProxy, remoteNameSocks, socksRefusalOf } from '../aws/proxy.js';
 
 /**
  * The network steps of reaching the API server, one at a time, so a failure names the layer:
@@ -87,34 +87,19 @@ export class ProxyRefusal extends Error {
 export class SocksRefusal extends Error {
   override name = 'SocksRefusal';
   constructor(
-    readonly reason: 'credentials' | 'not allowed' | 'unreachable' | 'other',
+    readonly reason: SocksReason,
     message: string,
   ) {
     super(message);
   }
 }
 
-/** A SOCKS5 proxy's replies other than success (RFC 1928), by the name the SOCKS client gives them. */
-const SOCKS_REPLIES: Record<string, { code: number; words: string; reason: SocksRefusal['reason'] }> = {
-  Failure: { code: 1, words: 'general failure', reason: 'other' },
-  NotAllowed: { code: 2, words: 'not allowed by its rules', reason: 'not allowed' },
-  NetworkUnreachable: { code: 3, words: 'network unreachable', reason: 'unreachable' },
-  HostUnreachable: { code: 4, words: 'host unreachable', reason: 'unreachable' },
-  ConnectionRefused: { code: 5, words: 'connection refused', reason: 'unreachable' },
-  TTLExpired: { code: 6, words: 'TTL expired', reason: 'unreachable' },
-  CommandNotSupported: { code: 7, words: 'command not supported', reason: 'other' },
-  AddressNotSupported: { code: 8, words: 'address type not supported', reason: 'other' },
-};
-
 /** The SOCKS client's error as doctor tells it: a refusal with its reason, a timeout, or the error itself. */
 function socksFailure(err: unknown, timeoutMs: number, target: string): Error {
   const message = err instanceof Error ? err.message : String(err);
   if (/timed out/i.test(message)) return new StepTimeout(`no SOCKS connection to ${target} within ${timeoutMs} ms`);
-  const reply = SOCKS_REPLIES[/rejected connection - (\w+)/.exec(message)?.[1] ?? ''];
-  if (reply) return new SocksRefusal(reply.reason, `${reply.words} (reply ${reply.code})`);
-  if (/Authentication failed/i.test(message)) return new SocksRefusal('credentials', 'refused the user name and password');
-  if (/no accepted authentication type/i.test(message))
-    return new SocksRefusal('credentials', 'takes none of the ways to authenticate offered (it may want a user name and password)');
+  const refusal = socksRefusalOf(err);
+  if (refusal) return new SocksRefusal(refusal.reason, refusal.words);
   return err instanceof Error ? err : new Error(message);
 }
 

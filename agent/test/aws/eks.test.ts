@@ -5,6 +5,7 @@ import { failure } from './failure.js';
 import { TEST_CLUSTER_CA_BASE64, startEks, type EksEmulator } from '../../../test/emulators/eks.js';
 import { startImds } from '../../../test/emulators/imds.js';
 import { startConnectProxy } from '../../../test/support/connect-proxy.js';
+import { startSocksProxy } from '../../../test/support/socks-proxy.js';
 
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'emulator-secret' };
 let eks: EksEmulator | undefined;
@@ -130,6 +131,41 @@ describe('describeCluster', () => {
       );
     } finally {
       await proxy.close();
+    }
+  });
+
+  it("names a SOCKS proxy's refusal by its reply, not the SOCKS library's words, with what to change", async () => {
+    const socks = await startSocksProxy({ credentials: { user: 'node', password: 's3cret' } });
+    const call = (proxyUrl: string, variant = { fips: false, dualStack: false }) =>
+      failure(
+        describeCluster('prod', { region: 'us-east-1', credentials, timeoutMs: 3_000, maxAttempts: 1, proxy: { httpsProxy: proxyUrl, noProxy: [] }, variant }),
+      );
+    const withCredentials = socks.url.replace('socks5://', 'socks5://node:s3cret@');
+    try {
+      socks.refuse(2);
+      const refused = await call(withCredentials);
+      expect(refused.message).toBe(
+        `eks:DescribeCluster for cluster "prod" failed: the SOCKS proxy socks5://<credentials>@127.0.0.1:${socks.port} refused the connection to eks.us-east-1.amazonaws.com:443: not allowed by its rules (reply 2), so the call never reached AWS: its rules do not let the node through to eks.us-east-1.amazonaws.com:443: allow that host on the proxy, or put it in NO_PROXY if the node reaches it directly (a VPC endpoint)`,
+      );
+      expect(socks.requests.at(-1)).toMatchObject({ target: 'eks.us-east-1.amazonaws.com:443', sentAs: 'name' });
+      // the target out of the proxy's reach: a dual-stack endpoint, and the variable that chose it
+      socks.refuse(4);
+      const unreachable = await call(withCredentials, { fips: false, dualStack: true });
+      expect(unreachable.message).toMatch(
+        /refused the connection to eks\.us-east-1\.api\.aws:443: host unreachable \(reply 4\), so the call never reached AWS: the proxy could not reach eks\.us-east-1\.api\.aws:443 itself \(its DNS, routes or security groups\); AWS_USE_DUALSTACK_ENDPOINT chose the service's dual-stack endpoint, which not every region has$/,
+      );
+      // the credentials step: none given, then wrong ones (never shown)
+      socks.refuse(undefined);
+      expect((await call(socks.url)).message).toMatch(
+        /refused the connection to eks\.us-east-1\.amazonaws\.com:443: takes none of the ways to authenticate offered .*: it wants credentials, which the agent sends only from the proxy URL \(socks5:\/\/user:password@host:port in HTTPS_PROXY\)$/,
+      );
+      const wrong = await call(socks.url.replace('socks5://', 'socks5://node:wrong@'));
+      expect(wrong.message).toMatch(
+        /: refused the user name and password, so the call never reached AWS: it refuses the credentials in the proxy URL: correct them there/,
+      );
+      expect(wrong.message).not.toContain('wrong');
+    } finally {
+      await socks.close();
     }
   });
 
