@@ -72,9 +72,9 @@ export const ECR_ENDPOINT_VARIABLE = 'AWS_ENDPOINT_URL_ECR';
 
 /**
  * The endpoint override of one service (one the agent calls, or ECR's API), as the AWS SDKs take
- * it: the service's own variable (AWS_ENDPOINT_URL_EKS), else AWS_ENDPOINT_URL; each from the first environment that sets it
- * (the user data's default, then the process's, as for the proxy). A value that is no URL is
- * passed over (validate.ts names it).
+ * it: the service's own variable (AWS_ENDPOINT_URL_EKS), else AWS_ENDPOINT_URL; each from the
+ * first environment that sets it (the user data's default, then the process's, as for the proxy).
+ * A value that is no URL is passed over (validate.ts names it).
  */
 export function endpointOverride(
   service: AwsService | 'ecr',
