@@ -1,0 +1,208 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { stringify } from 'yaml';
+import { afterAll, describe, expect, it } from 'vitest';
+import { run as configCheck } from '../../agent/src/cli/config-check.js';
+import { run as render } from '../../agent/src/cli/render.js';
+import { EnvironmentError, InputError } from '../../agent/src/errors.js';
+import { completeCluster } from './support.js';
+
+/*
+ * User data as tools and people get it wrong: a NodeConfig that fills every section of the spec,
+ * with one to three of its values replaced by a value of another shape (fast-check's JSON values
+ * and a pool of edge values), removed, or joined by an unknown key, written as YAML or JSON. For
+ * each, `config check` and `render` (the boot's plan, offline) must succeed or answer with the
+ * agent's own errors, never an exception from a value read as a type it is not; and render must
+ * never refuse what config check accepts (but for cluster details only EKS could give), nor accept
+ * what config check refuses for a value that would make a file unsafe. In process, seeded: a failure
+ * prints the seed and the shrunk mutations that replay it.
+ */
+
+const RUNS = 400;
+
+const rich = () => ({
+  apiVersion: 'node.eks.aws/v1alpha1',
+  kind: 'NodeConfig',
+  spec: {
+    cluster: { ...completeCluster, enableOutpost: false, id: 'b2c3d4e5-f6a7-4890-8123-456789abcdef' },
+    containerd: {
+      config: "[plugins.'io.containerd.grpc.v1.cri'.containerd]\ndiscard_unpacked_layers = false\n",
+      baseRuntimeSpec: { process: { rlimits: [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 4096 }] } },
+    },
+    instance: {
+      localStorage: { strategy: 'RAID0', mountPath: '/mnt/k8s-disks', disabledMounts: ['PodLogs'] },
+      environment: {
+        default: { HTTPS_PROXY: 'http://proxy.corp.example:3128', NO_PROXY: '10.0.0.0/8,.internal', AWS_USE_FIPS_ENDPOINT: 'true' },
+        kubelet: { GODEBUG: 'http2client=0' },
+      },
+      network: { nameservers: ['10.0.0.2', 'fd00::2'], domains: ['corp.example'] },
+    },
+    kubelet: {
+      config: {
+        shutdownGracePeriod: '30s',
+        maxPods: 58,
+        kubeReserved: { cpu: '100m', memory: '300Mi' },
+        systemReserved: { cpu: '100m' },
+        evictionHard: { 'memory.available': '5%' },
+        featureGates: { DisableKubeletCloudCredentialProviders: true },
+        clusterDNS: ['10.100.0.10'],
+        registerWithTaints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }],
+        cpuManagerPolicy: 'static',
+        reservedSystemCPUs: '0-1',
+        topologyManagerPolicy: 'single-numa-node',
+      },
+      flags: ['--node-labels=team=platform,env=prod', '--register-with-taints=spot=true:PreferNoSchedule', '--v=2'],
+      maxPodsExpression: 'default_enis * (ips_per_eni - 1) + 2',
+    },
+    featureGates: { InstanceIdNodeName: true, FastImagePull: true },
+  },
+});
+
+type Path = Array<string | number>;
+
+/** Every place in the document below `spec` (the API version and kind are read before anything else). */
+function places(value: unknown, path: Path = [], out: Path[] = []): Path[] {
+  if (path.length > 1) out.push(path);
+  if (value !== null && typeof value === 'object') {
+    for (const [key, child] of Object.entries(value)) places(child, [...path, Array.isArray(value) ? Number(key) : key], out);
+  }
+  return out;
+}
+const PLACES = places(rich());
+
+/** Values that have broken readers elsewhere: empty, negative, huge, non-finite as text, NUL, deep. */
+const EDGES = [
+  null,
+  0,
+  -1,
+  1.5,
+  2 ** 53,
+  1e308,
+  '',
+  ' ',
+  '0',
+  '-1',
+  'true',
+  '10.0.0.0/33',
+  '::',
+  'http://',
+  '%',
+  '$\u007BX}', // a shell-style reference, which no reader may expand
+  '\u0000',
+  'x'.repeat(5000),
+  [],
+  {},
+  [null],
+  [[]],
+  [{}],
+  { '': '' },
+];
+
+const mutation = fc.record({
+  at: fc.nat({ max: PLACES.length - 1 }),
+  op: fc.constantFrom('replace', 'replace', 'remove', 'add'),
+  value: fc.oneof(fc.constantFrom(...EDGES), fc.jsonValue({ maxDepth: 2 })),
+});
+
+function mutate(doc: Record<string, unknown>, mutations: Array<{ at: number; op: string; value: unknown }>): void {
+  for (const { at, op, value } of mutations) {
+    const path = PLACES[at]!;
+    let parent: unknown = doc;
+    for (const key of path.slice(0, -1)) parent = (parent as Record<string | number, unknown> | null)?.[key];
+    if (parent === null || typeof parent !== 'object') continue; // an earlier mutation took it away
+    const container = parent as Record<string | number, unknown>;
+    const key = path.at(-1)!;
+    if (op === 'remove') {
+      if (Array.isArray(container)) container.splice(Number(key), 1);
+      else delete container[key];
+    } else if (op === 'add' && !Array.isArray(container)) {
+      container.unknownField = structuredClone(value);
+    } else {
+      container[key] = structuredClone(value);
+    }
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'eks-node-mutated-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const instance = join(dir, 'instance.json');
+writeFileSync(
+  instance,
+  JSON.stringify({
+    instanceId: 'i-0123456789abcdef4',
+    instanceType: 'm5.2xlarge',
+    region: 'us-west-2',
+    availabilityZone: 'us-west-2b',
+    mac: '02:00:00:00:00:04',
+    privateIpv4: '10.0.2.44',
+    privateDnsName: 'ip-10-0-2-44.us-west-2.compute.internal',
+    cpuMillicores: 8000,
+    memoryMiB: 31708,
+    kubeletVersion: 'v1.33.1',
+    containerdVersion: '1.7.27',
+    sociSnapshotter: true,
+  }),
+);
+const root = join(dir, 'root');
+mkdirSync(root);
+
+type Verdict = { ok: true } | { ok: false; error: Error };
+
+async function verdict(run: () => Promise<unknown>): Promise<Verdict> {
+  try {
+    await run();
+    return { ok: true };
+  } catch (err) {
+    // the agent's own refusals; anything else is a reader that met a value it did not expect
+    if (err instanceof InputError || err instanceof EnvironmentError) return { ok: false, error: err };
+    throw err;
+  }
+}
+
+describe('mutated user data', () => {
+  it('config check and render answer with their own errors, and agree', async () => {
+    let n = 0;
+    // the generator must reach both sides: documents each command takes, and ones both refuse
+    const seen = { accepted: 0, refusedByBoth: 0 };
+    await fc.assert(
+      fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 3 }), fc.boolean(), async (mutations, asYaml) => {
+        const doc = rich();
+        mutate(doc, mutations);
+        const file = join(dir, `user-data-${n++}.${asYaml ? 'yaml' : 'json'}`);
+        writeFileSync(file, asYaml ? stringify(doc) : JSON.stringify(doc));
+        const source = [`file://${file}`];
+        const check = await verdict(() =>
+          // an IMDS nobody serves: neither command may need it for a file source
+          configCheck(
+            { configSources: source, root },
+            { EKS_NODE_AGENT_IMDS_ENDPOINT: 'http://127.0.0.1:9' },
+            () => undefined,
+            () => undefined,
+          ),
+        );
+        const plan = await verdict(() => render({ configSources: source, instance, out: join(dir, 'out') }, {}, () => undefined));
+        if (check.ok && plan.ok) seen.accepted++;
+        if (!check.ok && !plan.ok) seen.refusedByBoth++;
+        if (check.ok && !plan.ok) {
+          // render cannot ask EKS for what the user data leaves out; config check says a boot would
+          expect(plan.error.message).toMatch(/render is offline and the user data lacks spec\.cluster\./);
+        }
+        if (!plan.ok && plan.error instanceof InputError && !/render is offline/.test(plan.error.message)) {
+          // a refusal of the boot's path is config check's refusal too, in the same words
+          expect(check.ok).toBe(false);
+          const first = plan.error.message
+            .split('\n')[0]!
+            .replace(/^.*?(spec\.)/, '$1')
+            .slice(0, 60);
+          if (!check.ok) expect(check.error.message).toContain(first);
+        }
+      }),
+      { numRuns: RUNS, seed: 20261207 },
+    );
+    expect(n).toBe(RUNS);
+    expect(seen.accepted).toBeGreaterThan(RUNS / 20);
+    expect(seen.refusedByBoth).toBeGreaterThan(RUNS / 20);
+  });
+});
