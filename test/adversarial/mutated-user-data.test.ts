@@ -6,6 +6,9 @@ import { stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run as configCheck } from '../../agent/src/cli/config-check.js';
 import { run as render } from '../../agent/src/cli/render.js';
+import { translateKubeletArgs } from '../../agent/src/bootstrap-sh/kubelet-args.js';
+import { BOOTSTRAP_OPTIONS, translateBootstrapArgs } from '../../agent/src/bootstrap-sh/translate.js';
+import { decodeUserData } from '../../agent/src/sources/decode.js';
 import { EnvironmentError, InputError } from '../../agent/src/errors.js';
 import { completeCluster } from './support.js';
 
@@ -204,5 +207,65 @@ describe('mutated user data', () => {
     expect(n).toBe(RUNS);
     expect(seen.accepted).toBeGreaterThan(RUNS / 20);
     expect(seen.refusedByBoth).toBeGreaterThan(RUNS / 20);
+  });
+});
+
+/** Runs a reader; an error other than the agent's own refusals fails the property. */
+function refusesOnly(read: () => unknown): true {
+  try {
+    read();
+  } catch (err) {
+    if (!(err instanceof InputError || err instanceof EnvironmentError)) throw err;
+  }
+  return true;
+}
+
+describe('the other readers of what a machine hands the node', () => {
+  const runs = { numRuns: 1_000, seed: 20261207 };
+
+  it('user data bytes: MIME parts, their headers and encodings, scripts and NodeConfig, in any order', () => {
+    const piece = fc.oneof(
+      fc.constantFrom(
+        'MIME-Version: 1.0\n',
+        'Content-Type: multipart/mixed; boundary="B"\n',
+        'Content-Type: multipart/mixed; boundary=B\n',
+        '\n',
+        '\r\n',
+        '--B\n',
+        '--B--\n',
+        'Content-Type: application/node.eks.aws\n',
+        'Content-Type: text/x-shellscript; charset="us-ascii"\n',
+        'Content-Transfer-Encoding: base64\n',
+        'Content-Transfer-Encoding: quoted-printable\n',
+        'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec: {}\n',
+        '#!/bin/bash\necho hi\n',
+        '=\n',
+        'H4sI',
+      ),
+      fc.string({ maxLength: 12 }),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 14 }), (pieces) => refusesOnly(() => decodeUserData(Buffer.from(pieces.join('')), 'user data'))),
+      runs,
+    );
+  });
+
+  it("bootstrap.sh's arguments, as a CloudFormation template passes them, and --kubelet-extra-args' text", () => {
+    const arg = fc.oneof(
+      fc.constantFrom(...BOOTSTRAP_OPTIONS, 'my-cluster', '--', '', 'true', '10', '--node-labels=a=b', "'", '"', '\\', 'a=b', '10.100.0.0/16', 'https://x'),
+      fc.string({ maxLength: 20 }),
+    );
+    fc.assert(
+      fc.property(fc.array(arg, { maxLength: 10 }), (args) => refusesOnly(() => translateBootstrapArgs(args))),
+      runs,
+    );
+    const piece = fc.oneof(
+      fc.constantFrom('--node-labels=', '--register-with-taints=', '--max-pods=', '--v=2', "'", '"', '\\', ' ', '=', ',', ':', 'k=v:NoSchedule', '--node-ip'),
+      fc.string({ maxLength: 10 }),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => refusesOnly(() => translateKubeletArgs(pieces.join('')))),
+      runs,
+    );
   });
 });
