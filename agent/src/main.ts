@@ -4,6 +4,7 @@ import { extractGlobals, parseCommandLine, type CommandSpec, type Globals, type 
 import { createLog, formatLogLine, type Log } from './cli/log.js';
 import { InputError, EnvironmentError, describeCause } from './errors.js';
 import { oneLine } from './common/one-line.js';
+import { startedByUnit } from './cli/run-context.js';
 
 /*
  * The CLI entry: parses argv, lazily imports the one command that runs (so `version` and
@@ -41,12 +42,12 @@ const root: OptionSpec = { name: 'root', value: '<dir>', default: '/', descripti
 type Action = (values: Values, debug: boolean, log: Log) => Promise<number>;
 
 /**
- * The environment for a boot command: this process's when a unit runs it (a boot: nothing loaded
- * or asked) or it works on another root; on a node's live root from a shell, the one systemd
- * gives the boot phase's unit over it (cli/boot-environment.ts).
+ * The environment for a boot command: this process's when a unit runs it for itself (a boot:
+ * nothing loaded or asked; cli/run-context.ts) or it works on another root; on a node's live
+ * root from a shell, the one systemd gives the boot phase's unit over it (cli/boot-environment.ts).
  */
 const asBootGets = async (phase: 'config' | 'run', nodeRoot: string, log: Log) =>
-  env.INVOCATION_ID !== undefined || nodeRoot !== '/' ? env : (await import('./cli/boot-environment.js')).asBootGets(env, phase, nodeRoot, log);
+  startedByUnit(env) || nodeRoot !== '/' ? env : (await import('./cli/boot-environment.js')).asBootGets(env, phase, nodeRoot, log);
 
 const str = (v: Values[string]) => (typeof v === 'string' ? v : undefined);
 const list = (v: Values[string]) => (Array.isArray(v) ? v : []);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ServiceEnvironment } from '../../src/apply/unit-status.js';
 import { asBootGets } from '../../src/cli/boot-environment.js';
+import { ownService, startedByUnit } from '../../src/cli/run-context.js';
 
 const UNIT = 'eks-node-agent-config.service';
 // a node: systemd runs, the image installed the unit in /etc/systemd/system
@@ -13,12 +14,14 @@ const given: ServiceEnvironment = {
 
 function run(
   env: Record<string, string | undefined>,
-  options: { root?: string; exists?: (p: string) => boolean; answer?: () => Promise<ServiceEnvironment> } = {},
+  options: { root?: string; exists?: (p: string) => boolean; answer?: () => Promise<ServiceEnvironment>; cgroup?: string } = {},
 ) {
   const asked: string[] = [];
   const notes: string[] = [];
   const result = asBootGets(env, 'config', options.root ?? '/', (line) => notes.push(line), {
     exists: options.exists ?? onNode,
+    // the boot's own unit unless a case says otherwise
+    cgroup: () => options.cgroup ?? `0::/system.slice/${UNIT}\n`,
     environment: async (unit) => {
       asked.push(unit);
       return (options.answer ?? (async () => given))();
@@ -54,7 +57,8 @@ describe('a boot command run from a shell on a node takes the environment system
   it('leaves the environment alone, without asking systemd, under a unit, on another root, without systemd or without the unit', async () => {
     const shell = { HTTPS_PROXY: 'http://mine:1' };
     for (const [why, env, options] of [
-      ['a unit runs it (the boot, a user-data script)', { ...shell, INVOCATION_ID: '0123abcd' }, {}],
+      ['a unit runs it (the boot)', { ...shell, INVOCATION_ID: '0123abcd' }, {}],
+      ['a user-data script', { ...shell, INVOCATION_ID: '0123abcd' }, { cgroup: '0::/system.slice/cloud-final.service\n' }],
       ['another root', shell, { root: '/mnt/image' }],
       ['systemd is not the running init', shell, { exists: (p: string) => p !== '/run/systemd/system' && onNode(p) }],
       ['the image has no such unit', shell, { exists: (p: string) => p === '/run/systemd/system' }],
@@ -79,6 +83,15 @@ describe('a boot command run from a shell on a node takes the environment system
     expect(asked).toEqual(['eks-node-agent-run.service']);
   });
 
+  it("takes it for an SSM session's shell, which inherits the SSM agent's INVOCATION_ID, and a login session's", async () => {
+    const ssm = { PATH: '/usr/bin', INVOCATION_ID: 'feedc0de', JOURNAL_STREAM: '8:1234' };
+    for (const cgroup of ['0::/system.slice/amazon-ssm-agent.service\n', '0::/user.slice/user-1001.slice/session-c3.scope\n']) {
+      const { out, asked } = await run(ssm, { cgroup });
+      expect(asked, cgroup).toEqual([UNIT]);
+      expect(out.HTTPS_PROXY, cgroup).toBe('http://proxy:3128');
+    }
+  });
+
   it("keeps the shell's environment when systemd does not answer or has not loaded the unit", async () => {
     const shell = { HTTPS_PROXY: 'http://mine:1' };
     const failed = await run(shell, { answer: () => Promise.reject(new Error('systemctl: timed out')) });
@@ -86,5 +99,22 @@ describe('a boot command run from a shell on a node takes the environment system
     const unloaded = await run(shell, { answer: async () => ({ unit: undefined, manager: { LANG: 'C' } }) });
     expect(unloaded.out).toBe(shell);
     expect([...failed.notes, ...unloaded.notes]).toEqual([]);
+  });
+});
+
+describe('whether a unit started the run for itself', () => {
+  it("reads the service from cgroup v2's line or v1's systemd hierarchy", () => {
+    expect(ownService('0::/system.slice/amazon-ssm-agent.service\n')).toBe('amazon-ssm-agent.service');
+    expect(ownService('12:pids:/system.slice/x.service\n1:name=systemd:/system.slice/cloud-final.service\n0::/\n')).toBe('cloud-final.service');
+    expect(ownService('0::/user.slice/user-0.slice/session-4.scope\n')).toBeUndefined();
+    expect(ownService('0::/\n')).toBeUndefined();
+  });
+
+  it('takes INVOCATION_ID at its word only where no cgroup can be read', () => {
+    const unit = { INVOCATION_ID: 'abc' };
+    expect(startedByUnit({}, () => '0::/system.slice/eks-node-agent-config.service\n')).toBe(false);
+    expect(startedByUnit(unit, () => '0::/system.slice/eks-node-agent-config.service\n')).toBe(true);
+    expect(startedByUnit(unit, () => '0::/system.slice/amazon-ssm-agent.service\n')).toBe(false);
+    expect(startedByUnit(unit, () => undefined)).toBe(true);
   });
 });
