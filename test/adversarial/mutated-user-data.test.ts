@@ -17,10 +17,10 @@ import { completeCluster } from './support.js';
  * with one to three of its values replaced by a value of another shape (fast-check's JSON values
  * and a pool of edge values), removed, or joined by an unknown key, written as YAML or JSON. For
  * each, `config check` and `render` (the boot's plan, offline) must succeed or answer with the
- * agent's own errors, never an exception from a value read as a type it is not; and render must
- * never refuse what config check accepts (but for cluster details only EKS could give), nor accept
- * what config check refuses for a value that would make a file unsafe. In process, seeded: a failure
- * prints the seed and the shrunk mutations that replay it.
+ * agent's own errors, never an exception from a value read as a type it is not; render must never
+ * refuse what config check accepts (but for cluster details only EKS could give), and what render
+ * refuses config check refuses too, in the same words. In process, seeded: a failure prints the
+ * seed and the shrunk mutations that replay it.
  */
 
 const RUNS = 400;

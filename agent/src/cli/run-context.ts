@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
  * cloud-final), which keeps its own environment, or a person did. systemd gives each unit's
  * processes INVOCATION_ID, but a service that runs people's commands hands it on to them: SSM
  * Session Manager's shells and Run Command's scripts run under the SSM agent's service with its
- * environment (INVOCATION_ID and JOURNAL_STREAM among it, per aws/amazon-ssm-agent#427), the way
- * most people reach an EKS node. The process's cgroup says which service that is.
+ * environment (INVOCATION_ID and JOURNAL_STREAM among it, per aws/amazon-ssm-agent#427), a common
+ * way to reach an EKS node without SSH. The process's cgroup says which service that is.
  */
 
 /** Services whose processes are people's shells and commands, not a unit's own work. */
@@ -14,8 +14,8 @@ export const SHELL_SERVICES: ReadonlySet<string> = new Set(['amazon-ssm-agent.se
 
 /**
  * The systemd service whose cgroup holds this process, from /proc/self/cgroup (cgroup v2's `0::`
- * line, or v1's `name=systemd` hierarchy, whichever names one): the last `.service` in the path. Undefined when the
- * process is in none (a login session's scope, a container's root).
+ * line, or v1's `name=systemd` hierarchy, whichever names one): the last `.service` in the path.
+ * Undefined when the process is in none (a login session's scope, a container's root).
  */
 export function ownService(cgroup: string): string | undefined {
   // hybrid hierarchies have both lines, one of them at the root
