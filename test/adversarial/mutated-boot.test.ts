@@ -1,0 +1,64 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { stringify } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startNode, type SimulatedNode } from '../support/node.js';
+import { mutate, mutation, rich } from './mutations.js';
+
+/*
+ * The boot's config phase (the built agent's `init --skip run` on a simulated node, with the
+ * IMDS and EKS emulators) fed mutated user data after a good boot: it either configures the node
+ * or refuses with exit 1 (the user data) or 2 (the environment) in `error:` lines (one per
+ * problem, no stack trace), and a refusal leaves every file of the previous configuration as it was. Seeded, 30 boots (each a
+ * process of its own, so fewer than the in-process properties).
+ */
+
+const RUNS = 30;
+
+let node: SimulatedNode;
+const dir = mkdtempSync(join(tmpdir(), 'eks-node-mutated-boot-'));
+beforeAll(async () => {
+  node = await startNode();
+});
+afterAll(async () => {
+  await node?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('a boot fed mutated user data', () => {
+  it('configures the node, or refuses in one line and leaves the previous configuration intact', async () => {
+    const good = join(dir, 'good.yaml');
+    writeFileSync(good, stringify(rich()));
+    const first = await node.agent(['init', '--root', node.root, '--skip', 'run', '-c', `file://${good}`]);
+    expect(first.exitCode, first.stderr).toBe(0);
+    const outcomes = { configured: 0, refused: 0 };
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 3 }), async (mutations) => {
+        const doc = rich();
+        mutate(doc, mutations);
+        const file = join(dir, `user-data-${n++}.yaml`);
+        writeFileSync(file, stringify(doc));
+        const before = node.snapshot();
+        const r = await node.agent(['init', '--root', node.root, '--skip', 'run', '-c', `file://${file}`]);
+        if (r.exitCode === 0) {
+          outcomes.configured++;
+          return;
+        }
+        outcomes.refused++;
+        expect([1, 2], r.stderr).toContain(r.exitCode);
+        const errors = r.stderr.split('\n').filter((line) => line.startsWith('error:'));
+        expect(errors.length, r.stderr).toBeGreaterThan(0);
+        // no stack trace: every line is one of the agent's own (its log, warnings, notes, errors)
+        for (const line of r.stderr.split('\n').filter(Boolean)) expect(line).toMatch(/^(eks-node-agent: |warning: |note: |error: )/);
+        expect(node.snapshot()).toEqual(before);
+      }),
+      { numRuns: RUNS, seed: 20261207 },
+    );
+    // the generator reaches both outcomes
+    expect(outcomes.configured).toBeGreaterThan(0);
+    expect(outcomes.refused).toBeGreaterThan(0);
+  });
+});
