@@ -399,6 +399,28 @@ describe('resolvers', () => {
     expect(r.stderr).toContain('resolvers: removed /run/systemd/resolved.conf.d/40-eks-node.conf, restarted systemd-resolved.service');
   });
 
+  it('puts the earlier resolvers back when the configuration fails after they were applied (EKS refuses the call)', async () => {
+    const n = await boot(userData({ cluster: completeCluster, instance: { network } }));
+    expect((await n.agent(['init', '--skip', 'run', '--root', n.root])).exitCode).toBe(0);
+    const before = n.snapshot();
+    // new resolvers, and a cluster EKS does not know: they are applied for the call, which fails
+    n.imds.setUserData(userData({ cluster: { name: 'no-such-cluster' }, instance: { network: { nameservers: ['10.9.0.2'] } } }));
+    const r = await n.agent(['init', '--skip', 'run', '--root', n.root]);
+    expect(r.exitCode, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/eks:DescribeCluster for cluster "no-such-cluster" failed/);
+    expect(r.stderr).toContain(
+      'resolvers: /run/systemd/resolved.conf.d/40-eks-node.conf put back as it was (the configuration failed), restarted systemd-resolved.service',
+    );
+    expect(n.snapshot()).toEqual(before);
+    expect(n.systemctlCalls()).toEqual(Array(3).fill('try-restart systemd-resolved.service'));
+    // with no resolvers before, the drop-in is taken away again
+    const fresh = await boot(userData({ cluster: { name: 'no-such-cluster' }, instance: { network } }));
+    const failed = await fresh.agent(['init', '--skip', 'run', '--root', fresh.root]);
+    expect(failed.exitCode, failed.stderr).toBe(2);
+    expect(() => fresh.read('/run/systemd/resolved.conf.d/40-eks-node.conf')).toThrow();
+    expect(failed.stderr).toContain('resolvers: /run/systemd/resolved.conf.d/40-eks-node.conf removed (the configuration failed)');
+  });
+
   it('rejects a nameserver that is not an address (a host name), naming its index, before writing anything', async () => {
     const n = await boot(userData({ cluster: completeCluster, instance: { network: { nameservers: ['10.0.0.2', 'dns.corp.example'] } } }));
     const r = await n.agent(['init', '--skip', 'run', '--root', n.root]);

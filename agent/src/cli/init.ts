@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describeCause } from '../errors.js';
 import type { NodeConfig } from '../api/schema.js';
 import {
@@ -77,6 +79,16 @@ export function configDigest(config: NodeConfig): string {
 }
 
 /** The error instead of a config when no source holds a NodeConfig yet (user data that is only a script). */
+/** A node file's content and mode before the agent changes it, or undefined when there is none. */
+function readEarlier(root: string, path: string): { content: string; mode: number } | undefined {
+  try {
+    const file = join(root, path);
+    return { content: readFileSync(file, 'utf8'), mode: statSync(file).mode & 0o7777 };
+  } catch {
+    return undefined;
+  }
+}
+
 async function loadOrNothing(load: () => Promise<LoadedConfig>): Promise<LoadedConfig | NoNodeConfigError> {
   try {
     return await load();
@@ -181,17 +193,36 @@ export async function run(
     // The resolvers must be in place before the first call that needs DNS (eks:DescribeCluster,
     // ec2:DescribeInstances); the same file is planned again below and then left unchanged.
     const resolver = renderResolvedDropIn(spec?.instance?.network);
+    // A failure before the configuration is written (EKS unreachable, say) puts the earlier
+    // resolvers back, so that a failed run leaves the node as it found it.
+    let undoResolvers: (() => Promise<void>) | undefined;
     if (resolver.length > 0 && !options.dryRun) {
       await step(
         'resolvers',
         async () => {
+          const earlier = readEarlier(options.root, PATHS.resolvedDropIn);
           const written = await writeFiles(resolver, { root: options.root });
-          if (written.changed.length > 0) await createSystemctl({ env }).tryRestart(RESOLVED_UNIT);
-          return written.changed.length > 0;
+          if (written.changed.length === 0) return false;
+          await createSystemctl({ env }).tryRestart(RESOLVED_UNIT);
+          undoResolvers = async () => {
+            if (earlier) await writeFiles([{ path: PATHS.resolvedDropIn, ...earlier }], { root: options.root });
+            else await rm(join(options.root, PATHS.resolvedDropIn), { force: true });
+            await createSystemctl({ env }).tryRestart(RESOLVED_UNIT);
+            log(
+              `resolvers: ${earlier ? `${PATHS.resolvedDropIn} put back as it was` : `${PATHS.resolvedDropIn} removed`} (the configuration failed), restarted ${RESOLVED_UNIT}`,
+            );
+          };
+          return true;
         },
         (changed) => (changed ? `wrote ${resolver.map((f) => f.path).join(', ')}, restarted ${RESOLVED_UNIT}` : 'unchanged'),
       );
     }
+    const orUndo = <T>(work: Promise<T>): Promise<T> =>
+      work.catch(async (err: unknown) => {
+        // the failure is the one to tell: a resolver that cannot be put back is a warning beside it
+        await undoResolvers?.().catch((undo) => log(`warning: resolvers: could not put the earlier ones back: ${describeCause(undo)}`));
+        throw err;
+      });
     // The user data's default environment is what every service will get (proxies above all);
     // the agent's own AWS calls take it first, then the agent's process environment, for the
     // proxy and for the certificate authorities they trust (AWS_CA_BUNDLE, SSL_CERT_FILE).
@@ -217,10 +248,12 @@ export async function run(
       plan,
       config: resolvedConfig,
       facts,
-    } = await planNode(
-      loaded.config,
-      { facts: { root: options.root, instance: { imds: imds(), instanceIdNodeName }, ec2: aws.ec2 }, cluster: { cacheRoot: options.root, eks: aws.eks } },
-      step,
+    } = await orUndo(
+      planNode(
+        loaded.config,
+        { facts: { root: options.root, instance: { imds: imds(), instanceIdNodeName }, ec2: aws.ec2 }, cluster: { cacheRoot: options.root, eks: aws.eks } },
+        step,
+      ),
     );
     for (const warning of plan.warnings) log(`warning: ${warning}`);
     for (const note of plan.notes ?? []) log(`note: ${note}`);
@@ -236,7 +269,7 @@ export async function run(
       return 0;
     }
     const ranBefore = existsSync(statePath(options.root));
-    const written = await applyConfigPhase(plan, { root: options.root, configDigest: configDigest(loaded.config) });
+    const written = await orUndo(applyConfigPhase(plan, { root: options.root, configDigest: configDigest(loaded.config) }));
     logSteps(log, written.timings);
     if (recorder) {
       // a shortcut for the run phase: without the file it asks IMDS, so failing to keep it fails nothing
