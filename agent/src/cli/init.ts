@@ -1,5 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeCause } from '../errors.js';
 import type { NodeConfig } from '../api/schema.js';
@@ -206,7 +205,7 @@ export async function run(
           await createSystemctl({ env }).tryRestart(RESOLVED_UNIT);
           undoResolvers = async () => {
             if (earlier) await writeFiles([{ path: PATHS.resolvedDropIn, ...earlier }], { root: options.root });
-            else await rm(join(options.root, PATHS.resolvedDropIn), { force: true });
+            else rmSync(join(options.root, PATHS.resolvedDropIn), { force: true });
             await createSystemctl({ env }).tryRestart(RESOLVED_UNIT);
             log(
               `resolvers: ${earlier ? `${PATHS.resolvedDropIn} put back as it was` : `${PATHS.resolvedDropIn} removed`} (the configuration failed), restarted ${RESOLVED_UNIT}`,
