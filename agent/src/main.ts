@@ -47,7 +47,7 @@ type Action = (values: Values, debug: boolean, log: Log) => Promise<number>;
  * root from a shell, the one systemd gives the boot phase's unit over it (cli/boot-environment.ts).
  */
 const asBootGets = async (phase: 'config' | 'run', nodeRoot: string, log: Log) =>
-  startedByUnit(env) || nodeRoot !== '/' ? env : (await import('./cli/boot-environment.js')).asBootGets(env, phase, nodeRoot, log);
+  nodeRoot !== '/' || startedByUnit(env) ? env : (await import('./cli/boot-environment.js')).asBootGets(env, phase, nodeRoot, log);
 
 const str = (v: Values[string]) => (typeof v === 'string' ? v : undefined);
 const list = (v: Values[string]) => (Array.isArray(v) ? v : []);

@@ -25,14 +25,14 @@ export interface BootEnvironmentProbe {
  * typed into a login shell asks IMDS where the boot asked and calls AWS through the boot's proxy,
  * CA bundle and endpoints. A note names the variables that differ from the shell's (never their
  * values). Only for a run no unit started for itself (run-context.ts: a boot, and a user-data
- * script, keep their own environment and pay nothing; an SSM session's shell does not), on the live
- * root of a machine systemd runs whose image has the unit; otherwise, and when systemd does not
- * answer, `env` unchanged.
+ * script, keep their own environment and pay nothing; an SSM session's shell does not), on the
+ * live root of a machine systemd runs whose image has the unit; otherwise, and when systemd does
+ * not answer, `env` unchanged.
  */
 export async function asBootGets(env: Env, phase: 'config' | 'run', root: string, log: Log, probe: BootEnvironmentProbe = {}): Promise<Env> {
   const { exists = existsSync, environment = serviceEnvironments(), cgroup } = probe;
   const unit = phase === 'config' ? AGENT_CONFIG_UNIT : AGENT_RUN_UNIT;
-  if (startedByUnit(env, cgroup) || root !== '/' || !exists(SYSTEMD_RUNNING)) return env;
+  if (root !== '/' || startedByUnit(env, cgroup) || !exists(SYSTEMD_RUNNING)) return env;
   if (!UNIT_DIRS.some((dir) => exists(`${dir}/${unit}`))) return env;
   const boot = asUnitGets(env, await environment(unit, SERVICE_ENVIRONMENT_TIMEOUT_MS).catch(() => undefined));
   if (boot === env) return env;

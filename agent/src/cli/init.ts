@@ -77,7 +77,6 @@ export function configDigest(config: NodeConfig): string {
   return fnv1a64(stableJson(config));
 }
 
-/** The error instead of a config when no source holds a NodeConfig yet (user data that is only a script). */
 /** A node file's content and mode before the agent changes it, or undefined when there is none. */
 function readEarlier(root: string, path: string): { content: string; mode: number } | undefined {
   try {
@@ -88,6 +87,7 @@ function readEarlier(root: string, path: string): { content: string; mode: numbe
   }
 }
 
+/** The error instead of a config when no source holds a NodeConfig yet (user data that is only a script). */
 async function loadOrNothing(load: () => Promise<LoadedConfig>): Promise<LoadedConfig | NoNodeConfigError> {
   try {
     return await load();
