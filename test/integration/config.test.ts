@@ -129,6 +129,13 @@ describe('config check', () => {
     expect(eksOnly.stdout).toContain(
       "endpoints: the agent's EKS, EC2 and STS calls go to their FIPS endpoints (AWS_USE_FIPS_ENDPOINT), where no override names one",
     );
+    // the overrides switched off: no call goes to them, and the line says which are set aside
+    const ignored = await runAgent(['config', 'check', '-c', tmpFile('ignored.yaml', demo(...env, '        AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: "true"'))]);
+    expect(ignored.exitCode, ignored.stderr).toBe(0);
+    expect(ignored.stdout).not.toContain('calls go to https://');
+    expect(ignored.stdout).toContain(
+      "endpoints: AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true, so the agent's calls and the node's AWS SDK programs take none of AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_EKS",
+    );
   });
 
   it('names misspelt KubeletConfiguration fields and bad taint effects, all at once', async () => {

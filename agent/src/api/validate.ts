@@ -29,7 +29,7 @@ import { parseContainerdToml } from './toml.js';
 import { removedInContainerd2 } from '../render/containerd-migrate.js';
 import { isResolvedServer } from './nameserver.js';
 import { PROXY_PROTOCOLS, proxyUrlText } from '../aws/proxy.js';
-import { ENDPOINT_VARIANT_VARIABLES, isEndpointUrl, variantSwitch } from '../aws/endpoint-variant.js';
+import { ENDPOINT_SWITCH_VARIABLES, isEndpointOverrideVariable, isEndpointUrl, variantSwitch } from '../aws/endpoint-variant.js';
 
 /*
  * The one rule set for NodeConfig values. Every rule lives here once and reports every problem
@@ -413,7 +413,7 @@ export function advisoryProblems(config: NodeConfig): string[] {
 }
 
 /**
- * AWS_USE_FIPS_ENDPOINT and AWS_USE_DUALSTACK_ENDPOINT with a value other than true or false (in
+ * AWS_USE_FIPS_ENDPOINT, AWS_USE_DUALSTACK_ENDPOINT and AWS_IGNORE_CONFIGURED_ENDPOINT_URLS with a value other than true or false (in
  * any case): the AWS SDK for Go refuses to load its configuration at all with one, so a Go program
  * given it (the kubelet's ecr-credential-provider) makes no AWS call; and an endpoint override
  * (AWS_ENDPOINT_URL[_<SERVICE>]) that is no http or https URL, which fails each call it overrides.
@@ -423,7 +423,7 @@ function awsEndpointAdvisories(config: NodeConfig): string[] {
   const problems: string[] = [];
   for (const [key, variables] of Object.entries(config.spec?.instance?.environment ?? {})) {
     const agentPasses = key === DEFAULT_ENVIRONMENT_KEY ? ", and the agent's own calls pass it over" : '';
-    for (const name of Object.values(ENDPOINT_VARIANT_VARIABLES)) {
+    for (const name of ENDPOINT_SWITCH_VARIABLES) {
       const value = variables?.[name];
       if (variantSwitch(value) !== 'invalid') continue;
       problems.push(
@@ -432,7 +432,7 @@ function awsEndpointAdvisories(config: NodeConfig): string[] {
     }
     // an endpoint override (AWS_ENDPOINT_URL, or a service's own, AWS_ENDPOINT_URL_EKS) that is no URL
     for (const [name, value] of Object.entries(variables ?? {})) {
-      if (!/^AWS_ENDPOINT_URL(_[A-Z0-9_]+)?$/.test(name) || value.trim() === '' || isEndpointUrl(value.trim())) continue;
+      if (!isEndpointOverrideVariable(name) || value.trim() === '' || isEndpointUrl(value.trim())) continue;
       problems.push(
         `spec.instance.environment.${key}.${name}: ${show(value)} is not an http or https URL: an AWS SDK given it fails each call it overrides${agentPasses} (expected e.g. "https://vpce-0123456789abcdef0-abcdefgh.eks.us-west-2.vpce.amazonaws.com")`,
       );

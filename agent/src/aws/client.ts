@@ -80,7 +80,8 @@ export async function sdkClientConfig(service: AwsService, options: AwsClientOpt
   const credentials = options.credentials ?? (await options.roleCredentials?.());
   return {
     region: options.region,
-    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    // without one, the SDK would look for an override itself (the process's environment, ~/.aws/config): the endpoint is decided above, once
+    ...(options.endpoint === undefined ? { ignoreConfiguredEndpointUrls: true } : { endpoint: options.endpoint }),
     ...(credentials === undefined ? {} : { credentials }),
     // said either way, so that the SDK does not read them from this process's environment alone
     useFipsEndpoint: variant?.fips ?? false,

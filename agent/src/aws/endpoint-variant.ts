@@ -54,6 +54,11 @@ export function describeVariant(variant: EndpointVariant | undefined): { words: 
 /** The endpoint override every service takes when its own variable (AWS_ENDPOINT_URL_EKS) is not set, as the AWS SDKs read it. */
 export const AWS_ENDPOINT_VARIABLE = 'AWS_ENDPOINT_URL';
 
+/** Whether a variable names an endpoint override: AWS_ENDPOINT_URL, or a service's own (AWS_ENDPOINT_URL_EKS, AWS_ENDPOINT_URL_ECR, ...). */
+export function isEndpointOverrideVariable(name: string): boolean {
+  return /^AWS_ENDPOINT_URL(_[A-Z0-9_]+)?$/.test(name);
+}
+
 /** Whether an endpoint override can be used: an http or https URL (anything else the SDK refuses when the call starts). */
 export function isEndpointUrl(value: string): boolean {
   try {
@@ -71,15 +76,37 @@ export type AwsService = keyof typeof AWS_ENDPOINT_VARIABLES;
 export const ECR_ENDPOINT_VARIABLE = 'AWS_ENDPOINT_URL_ECR';
 
 /**
+ * The switch that makes the AWS SDKs take no endpoint override from the environment or the
+ * shared config file: a way to keep an image's overrides (AWS_ENDPOINT_URL, set for a test
+ * account or a VPC endpoint) from reaching the real services.
+ */
+export const IGNORE_ENDPOINT_URLS_VARIABLE = 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS';
+
+/** The endpoint switches the AWS SDK for Go reads as true or false, and refuses to load its configuration for any other value. */
+export const ENDPOINT_SWITCH_VARIABLES = [...Object.values(ENDPOINT_VARIANT_VARIABLES), IGNORE_ENDPOINT_URLS_VARIABLE] as const;
+
+/** Whether the overrides are ignored: the first environment that sets the switch to true or false, as for the variants (a refused value is passed over; validate.ts names it). */
+export function endpointUrlsIgnored(...environments: Array<Readonly<Record<string, string | undefined>> | undefined>): boolean {
+  for (const env of environments) {
+    const value = variantSwitch(env?.[IGNORE_ENDPOINT_URLS_VARIABLE]);
+    if (typeof value === 'boolean') return value;
+  }
+  return false;
+}
+
+/**
  * The endpoint override of one service (one the agent calls, or ECR's API), as the AWS SDKs take
  * it: the service's own variable (AWS_ENDPOINT_URL_EKS), else AWS_ENDPOINT_URL; each from the
  * first environment that sets it (the user data's default, then the process's, as for the proxy).
- * A value that is no URL is passed over (validate.ts names it).
+ * A value that is no URL is passed over (validate.ts names it), and none is taken when
+ * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true. The shared config file's `endpoint_url` is not
+ * read: the agent's calls take their endpoints from the environments alone (client.ts).
  */
 export function endpointOverride(
   service: AwsService | 'ecr',
   ...environments: Array<Readonly<Record<string, string | undefined>> | undefined>
 ): string | undefined {
+  if (endpointUrlsIgnored(...environments)) return undefined;
   for (const name of [service === 'ecr' ? ECR_ENDPOINT_VARIABLE : AWS_ENDPOINT_VARIABLES[service], AWS_ENDPOINT_VARIABLE]) {
     for (const env of environments) {
       const value = env?.[name]?.trim();

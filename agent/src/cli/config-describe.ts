@@ -3,7 +3,16 @@ import type { NodeConfig } from '../api/schema.js';
 import { proxySettings, showProxy } from '../aws/proxy.js';
 import { goClientProxy, userDataEnvironment, neverProxied } from '../render/kubelet-proxy.js';
 import { trustOptions } from '../aws/trust.js';
-import { AWS_ENDPOINT_VARIABLES, type AwsService, describeVariant, endpointOverride, endpointVariant } from '../aws/endpoint-variant.js';
+import {
+  AWS_ENDPOINT_VARIABLES,
+  type AwsService,
+  IGNORE_ENDPOINT_URLS_VARIABLE,
+  describeVariant,
+  endpointOverride,
+  endpointUrlsIgnored,
+  endpointVariant,
+  isEndpointOverrideVariable,
+} from '../aws/endpoint-variant.js';
 import { CONTAINERD_UNIT, PATHS } from '../render/paths.js';
 import { eksRegistry } from '../render/pause-image.js';
 import { DEFAULT_ENVIRONMENT_KEY } from '../api/validate.js';
@@ -102,6 +111,9 @@ export function describeNodeEnvironment(config: NodeConfig): string[] {
     return url ? [`${service.toUpperCase()} calls go to ${url}`] : [];
   });
   if (overrides.length > 0) lines.push(`endpoints: the agent's ${overrides.join(', ')} (AWS_ENDPOINT_URL_<SERVICE>, else AWS_ENDPOINT_URL)`);
+  const ignored = Object.keys(defaults ?? {}).filter((name) => isEndpointOverrideVariable(name) && defaults?.[name]?.trim());
+  if (ignored.length > 0 && endpointUrlsIgnored(defaults))
+    lines.push(`endpoints: ${IGNORE_ENDPOINT_URLS_VARIABLE} is true, so the agent's calls and the node's AWS SDK programs take none of ${ignored.join(', ')}`);
   const variant = describeVariant(endpointVariant(defaults));
   // a variant chooses only for the services no override names
   if (variant && overrides.length < services.length)

@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { failureReason } from '../../src/aws/client.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { awsClientOptions, failureReason } from '../../src/aws/client.js';
 import { describeCluster, createEksApi } from '../../src/aws/eks.js';
 import { failure } from './failure.js';
 import { TEST_CLUSTER_CA_BASE64, startEks, type EksEmulator } from '../../../test/emulators/eks.js';
@@ -198,6 +201,40 @@ describe('describeCluster', () => {
     );
     expect(overridden.message).toMatch(/ECONNREFUSED/);
     expect(overridden.message).not.toContain('AWS_USE_');
+  });
+
+  it('sends the call where the agent decided, never to an override the SDK would find itself (AWS_IGNORE_CONFIGURED_ENDPOINT_URLS, ~/.aws/config)', async () => {
+    eks = await startEks();
+    const proxy = await startConnectProxy();
+    const dir = mkdtempSync(join(tmpdir(), 'eks-node-sdk-config-'));
+    const saved = { ...process.env };
+    try {
+      proxy.refuse(403, 'Forbidden');
+      // the process's override and a shared config file's both name the emulator, which would answer
+      process.env.AWS_ENDPOINT_URL_EKS = eks.url;
+      process.env.AWS_CONFIG_FILE = join(dir, 'config');
+      writeFileSync(process.env.AWS_CONFIG_FILE, `[default]\nendpoint_url = ${eks.url}\n`);
+      const options = awsClientOptions('eks', [{ AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' }, process.env], {
+        region: 'us-east-1',
+        credentials,
+        timeoutMs: 3_000,
+        maxAttempts: 1,
+        proxy: { httpsProxy: proxy.url, noProxy: [] },
+      });
+      expect(options.endpoint).toBeUndefined();
+      const err = await failure(describeCluster('prod', options));
+      expect(proxy.requests.map((r) => r.target)).toEqual(['eks.us-east-1.amazonaws.com:443']);
+      expect(err.message).toMatch(/answered CONNECT eks\.us-east-1\.amazonaws\.com:443 with 403 Forbidden/);
+      expect(eks.requests).toHaveLength(0);
+      // without the switch, the process's override is the agent's too, and the emulator answers
+      const overridden = awsClientOptions('eks', [{}, process.env], { region: 'us-east-1', credentials, timeoutMs: 3_000 });
+      expect(overridden.endpoint).toBe(eks.url);
+      expect((await describeCluster('test-cluster', overridden)).apiServerEndpoint).toMatch(/^https:\/\//);
+    } finally {
+      process.env = saved;
+      await proxy.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   /** Runs `body` with the SDK's default chain pointed at an emulated IMDS and nothing else (it reads these itself). */

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { describeVariant, endpointOverride, endpointVariant, isEndpointUrl, variantSwitch } from '../../src/aws/endpoint-variant.js';
+import {
+  describeVariant,
+  endpointOverride,
+  endpointUrlsIgnored,
+  endpointVariant,
+  isEndpointOverrideVariable,
+  isEndpointUrl,
+  variantSwitch,
+} from '../../src/aws/endpoint-variant.js';
 
 describe('endpoint settings from the environment', () => {
   it('reads a variant switch as the AWS SDK for Go does: true or false in any case, empty unset, anything else refused', () => {
@@ -33,5 +41,23 @@ describe('endpoint settings from the environment', () => {
     expect(endpointOverride('ec2', defaults, process)).toBe('https://all.corp.test');
     expect(endpointOverride('sts', undefined, {})).toBeUndefined();
     expect([isEndpointUrl('http://x:8080'), isEndpointUrl('ftp://x'), isEndpointUrl('x.corp.test')]).toEqual([true, false, false]);
+  });
+
+  it('takes no override under AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true, read from the first environment that says true or false', () => {
+    const overrides = { AWS_ENDPOINT_URL_EKS: 'https://eks.corp.test', AWS_ENDPOINT_URL: 'https://all.corp.test' };
+    expect(endpointOverride('eks', { ...overrides, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'TRUE' })).toBeUndefined();
+    expect(endpointOverride('ecr', overrides, { AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' })).toBeUndefined();
+    // the user data's false wins over the process's true; a refused value is passed over
+    expect(endpointOverride('ec2', { ...overrides, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'false' }, { AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' })).toBe(
+      'https://all.corp.test',
+    );
+    expect(endpointUrlsIgnored({ AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'yes' }, {})).toBe(false);
+    expect(endpointUrlsIgnored({ AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: '' }, { AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'True' })).toBe(true);
+    expect(['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_ECR', 'AWS_ENDPOINT_URLS', 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS'].map(isEndpointOverrideVariable)).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
   });
 });

@@ -468,7 +468,18 @@ describe("the registry line dials the failed pull's registry as containerd does"
     const override = await asked({ AWS_ENDPOINT_URL_ECR: `https://${ECR_API_OVERRIDE}`, AWS_ENDPOINT_URL: 'https://other.example' });
     expect(override.targets).toEqual([`${PRIVATE_ECR}:443`, `${ECR_API_OVERRIDE}:443`]);
     expect(override.r.detail).toContain(`reaches ${ECR_API_OVERRIDE} (AWS_ENDPOINT_URL_ECR in the kubelet's environment)`);
+    // the overrides switched off: the provider asks the variants' host, and an override beside a variant is no fault then
+    const ignored = await asked({
+      AWS_ENDPOINT_URL_ECR: `https://${ECR_API_OVERRIDE}`,
+      AWS_USE_FIPS_ENDPOINT: 'true',
+      AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'True',
+    });
+    expect(ignored.targets).toEqual([`${PRIVATE_ECR}:443`, `${ECR_API_FIPS}:443`]);
+    expect(ignored.r.status).toBe('warn');
     // settings with which the provider asks for no token at all: named, and nothing dialled for the API
+    const badSwitch = await asked({ AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: '1' });
+    expect(badSwitch.targets).toEqual([`${PRIVATE_ECR}:443`]);
+    expect(badSwitch.r).toMatchObject({ status: 'fail', detail: expect.stringContaining('AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=1 in the kubelet') });
     const refused = await asked({ AWS_USE_FIPS_ENDPOINT: 'yes' });
     expect(refused.targets).toEqual([`${PRIVATE_ECR}:443`]);
     expect(refused.r).toMatchObject({

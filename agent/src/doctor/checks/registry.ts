@@ -2,7 +2,7 @@ import net from 'node:net';
 import {
   AWS_ENDPOINT_VARIABLE,
   ECR_ENDPOINT_VARIABLE,
-  ENDPOINT_VARIANT_VARIABLES,
+  ENDPOINT_SWITCH_VARIABLES,
   describeVariant,
   endpointOverride,
   endpointVariant,
@@ -68,7 +68,7 @@ function credentialProviderApi(
   const region = ecrRegion(host);
   if (region === undefined) return undefined;
   const inKubelet = "in the kubelet's environment";
-  for (const name of Object.values(ENDPOINT_VARIANT_VARIABLES)) {
+  for (const name of ENDPOINT_SWITCH_VARIABLES) {
     if (variantSwitch(env[name]) === 'invalid') {
       return {
         broken: `${name}=${env[name]} ${inKubelet} is no true or false, so the AWS SDK for Go refuses to load its configuration and ${CREDENTIAL_PROVIDER} asks ECR for no token`,
