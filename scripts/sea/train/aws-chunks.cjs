@@ -59,6 +59,7 @@ const { EC2Client, DescribeInstanceTypesCommand } = require('./eks-node-agent.aw
 /** The client configuration the agent gives (aws/client.ts: sdkClientConfig) with no endpoint override and the role's credentials. */
 const config = {
   region: 'us-west-2',
+  ignoreConfiguredEndpointUrls: true,
   credentials: roleCredentials,
   maxAttempts: 5,
   retryMode: 'standard',
