@@ -11,11 +11,22 @@ import { mutate, mutation, rich } from './mutations.js';
  * The boot's config phase (the built agent's `init --skip run` on a simulated node, with the
  * IMDS and EKS emulators) fed mutated user data after a good boot: it either configures the node
  * or refuses with exit 1 (the user data) or 2 (the environment) in `error:` lines (one per
- * problem, no stack trace), and a refusal leaves every file of the previous configuration as it was. Seeded, 30 boots (each a
+ * problem, no stack trace), and a refusal leaves every file of the previous configuration as it was. Its verdict is
+ * `config check`'s on the same document: what the check accepts, the boot does not refuse for the
+ * user data; what the check calls errors, a boot that goes on warns of in the same words; and
+ * a boot's refusal of the user data is among the check's errors. Seeded, 30 boots (each a
  * process of its own, so fewer than the in-process properties).
  */
 
 const RUNS = 30;
+
+/** The lines of `text` that start with `prefix` (after the log's `eks-node-agent: `, when there is one), without either. */
+const lines = (text: string, prefix: string): string[] =>
+  text
+    .split('\n')
+    .map((line) => line.replace(/^eks-node-agent: /, ''))
+    .filter((line) => line.startsWith(prefix))
+    .map((line) => line.slice(prefix.length));
 
 let node: SimulatedNode;
 const dir = mkdtempSync(join(tmpdir(), 'eks-node-mutated-boot-'));
@@ -43,14 +54,22 @@ describe('a boot fed mutated user data', () => {
         writeFileSync(file, stringify(doc));
         const before = node.snapshot();
         const r = await node.agent(['init', '--root', node.root, '--skip', 'run', '-c', `file://${file}`]);
+        // the same document through config check: the boot's verdict is the check's (one rule set)
+        const check = await node.agent(['config', 'check', '-c', `file://${file}`]);
+        const checkErrors = lines(check.stderr, 'error: ');
+        if (check.exitCode === 0) expect([0, 2], `config check accepted it, init refused it:\n${r.stderr}`).toContain(r.exitCode);
         if (r.exitCode === 0) {
           outcomes.configured++;
+          // what the check calls errors, the boot warns of and goes on
+          for (const e of checkErrors) expect(lines(r.stderr, 'warning: '), `config check: ${e}`).toContain(e);
           return;
         }
         outcomes.refused++;
         expect([1, 2], r.stderr).toContain(r.exitCode);
-        const errors = r.stderr.split('\n').filter((line) => line.startsWith('error:'));
+        const errors = lines(r.stderr, 'error: ');
         expect(errors.length, r.stderr).toBeGreaterThan(0);
+        // a refusal of the user data is the check's, in its words
+        if (r.exitCode === 1) for (const e of errors) expect(checkErrors, `init: ${e}`).toContain(e);
         // no stack trace: every line is one of the agent's own (its log, warnings, notes, errors)
         for (const line of r.stderr.split('\n').filter(Boolean)) expect(line).toMatch(/^(eks-node-agent: |warning: |note: |error: )/);
         expect(node.snapshot()).toEqual(before);
