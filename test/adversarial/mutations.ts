@@ -20,7 +20,7 @@ export const rich = (): Record<string, unknown> => ({
       localStorage: { strategy: 'RAID0', mountPath: '/mnt/k8s-disks', disabledMounts: ['PodLogs'] },
       environment: {
         default: { HTTPS_PROXY: 'http://proxy.corp.example:3128', NO_PROXY: '10.0.0.0/8,.internal', AWS_USE_FIPS_ENDPOINT: 'true' },
-        kubelet: { GODEBUG: 'http2client=0' },
+        kubelet: { GODEBUG: 'http2client=0', AWS_ENDPOINT_URL_ECR: 'https://ecr.corp.example', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'false' },
       },
       network: { nameservers: ['10.0.0.2', 'fd00::2'], domains: ['corp.example'] },
     },
