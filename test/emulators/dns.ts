@@ -15,6 +15,8 @@ export interface DnsOptions {
   port?: number;
   /** answer from `records` (default), SERVFAIL to everything, or never answer (clients time out) */
   mode?: 'answer' | 'servfail' | 'drop';
+  /** SERVFAIL to the first N queries before `mode` applies (a resolver whose upstream is not up yet) */
+  servfailFirst?: number;
 }
 
 export interface DnsRequest {
@@ -82,7 +84,9 @@ export async function startDns(options: DnsOptions = {}): Promise<DnsEmulator> {
       mode === 'answer' && family !== 0
         ? (addresses ?? []).filter((a) => net.isIP(a) === family).map((data) => ({ name, type, class: 'IN', ttl: TTL, data }) as Answer)
         : [];
-    const rcode = mode === 'servfail' ? 'SERVFAIL' : addresses === undefined ? 'NXDOMAIN' : 'NOERROR';
+    const failing = mode === 'servfail' || requests.length < (options.servfailFirst ?? 0);
+    if (failing) answers.length = 0;
+    const rcode = failing ? 'SERVFAIL' : addresses === undefined ? 'NXDOMAIN' : 'NOERROR';
     requests.push({ name, type, rcode, answers: answers.length });
 
     const response = dnsPacket.encode({

@@ -1,6 +1,7 @@
 import { lstatSync, readFileSync, rmSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
+import pRetry, { AbortError } from 'p-retry';
 import { describeCause } from '../errors.js';
 import { writeFiles } from './write-files.js';
 
@@ -30,6 +31,15 @@ const RESOLV_CONFS = ['/run/systemd/resolve/resolv.conf', '/etc/resolv.conf'];
 /** How long one query waits, and how often it is sent, before the lookup gives up. */
 const QUERY_TIMEOUT_MS = 1_000;
 const QUERY_TRIES = 2;
+
+/**
+ * Answers that say the resolver is not ready rather than that the name has no address: early in
+ * a boot the VPC resolver's path, or a local resolver, may not be up yet. The lookup is asked
+ * again for these, a few times in about a second (a timeout, already sent QUERY_TRIES times, and
+ * a name that does not exist are not).
+ */
+const TRANSIENT = new Set(['ESERVFAIL', 'ECONNREFUSED', 'EREFUSED']);
+export const LOOKUP_RETRIES = { retries: 5, delayMs: 200 };
 
 export type HostsPinResult =
   | { kind: 'none' }
@@ -86,16 +96,32 @@ function isServer(text: string): boolean {
  * The host's IPv4 and IPv6 addresses from DNS, sorted. A family with no records is no failure;
  * no address at all is (the error names what each family's query met).
  */
-export async function lookUp(host: string, servers: readonly string[]): Promise<string[]> {
+export async function lookUp(host: string, servers: readonly string[], retry = LOOKUP_RETRIES): Promise<string[]> {
   // loaded here: a regional boot never needs it (and an import() would warn in the executable)
   const { Resolver } = process.getBuiltinModule('node:dns/promises');
   const resolver = new Resolver({ timeout: QUERY_TIMEOUT_MS, tries: QUERY_TRIES });
   if (servers.length > 0) resolver.setServers([...servers]);
-  const [v4, v6] = await Promise.allSettled([resolver.resolve4(host), resolver.resolve6(host)]);
-  const addresses = [v4, v6].flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
-  if (addresses.length > 0) return [...new Set(addresses)].sort();
-  const codes = [v4, v6].map((r) => (r.status === 'rejected' ? ((r.reason as { code?: string }).code ?? describeCause(r.reason)) : 'no records'));
-  throw new Error(`DNS gave no address for ${host} (A: ${codes[0]}, AAAA: ${codes[1]})`);
+  const once = async (): Promise<string[]> => {
+    const [v4, v6] = await Promise.allSettled([resolver.resolve4(host), resolver.resolve6(host)]);
+    const addresses = [v4, v6].flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
+    if (addresses.length > 0) return [...new Set(addresses)].sort();
+    const codes = [v4, v6].map((r) => (r.status === 'rejected' ? ((r.reason as { code?: string }).code ?? describeCause(r.reason)) : 'no records'));
+    const failure = new Error(`DNS gave no address for ${host} (A: ${codes[0]}, AAAA: ${codes[1]})`);
+    throw codes.some((code) => TRANSIENT.has(code)) ? failure : new AbortError(failure);
+  };
+  let attempts = 0;
+  try {
+    return await pRetry(
+      () => {
+        attempts++;
+        return once();
+      },
+      { retries: retry.retries, minTimeout: retry.delayMs, factor: 1, randomize: false },
+    );
+  } catch (err) {
+    if (attempts > 1 && err instanceof Error) err.message += `, asked ${attempts} times`;
+    throw err;
+  }
 }
 
 /** The host and addresses of the agent's block, if the file has one (`entries` in the file's order). */

@@ -90,6 +90,20 @@ describe('the API server pin in /etc/hosts', () => {
     expect(await lookUp(HOST, [dns.server])).toEqual(['10.0.5.10', 'fd00:5::10']);
     expect(await lookUp('v4only.example', [dns.server])).toEqual(['10.0.5.20']);
     await expect(lookUp('missing.example', [dns.server])).rejects.toThrow('DNS gave no address for missing.example (A: ENOTFOUND, AAAA: ENOTFOUND)');
+    // a name that does not exist is asked once (two queries), not again
+    expect(dns.requests.filter((q) => q.name === 'missing.example')).toHaveLength(2);
+  });
+
+  it('asks again while the resolver is not ready (SERVFAIL), a few times in about a second', async () => {
+    // the first four queries (two lookups of A and AAAA) fail, the third lookup is answered
+    dns = await startDns({ records: { [HOST]: ['10.0.5.10'] }, servfailFirst: 4 });
+    expect(await lookUp(HOST, [dns.server], { retries: 5, delayMs: 10 })).toEqual(['10.0.5.10']);
+    expect(dns.requests.map((q) => q.rcode)).toEqual(['SERVFAIL', 'SERVFAIL', 'SERVFAIL', 'SERVFAIL', 'NOERROR', 'NOERROR']);
+    // still failing after the retries: the error says how often it asked
+    dns.set({ mode: 'servfail' });
+    await expect(lookUp(HOST, [dns.server], { retries: 2, delayMs: 10 })).rejects.toThrow(
+      `DNS gave no address for ${HOST} (A: ESERVFAIL, AAAA: ESERVFAIL), asked 3 times`,
+    );
   });
 
   it('keeps the mode of /etc/hosts, and a dry run writes nothing', async () => {
@@ -117,7 +131,7 @@ describe('the API server pin in /etc/hosts', () => {
     expect(await pinApiServer({ root: r, cluster: { apiServerEndpoint: `https://${HOST}` }, seed: 'i-1' })).toEqual({ kind: 'none' });
     expect(dns.requests).toEqual([]);
     const failed = await pinApiServer({ root: r, cluster: { apiServerEndpoint: `https://${HOST}`, enableOutpost: true }, seed: 'i-1' });
-    expect(failed).toEqual({ kind: 'unpinned', host: HOST, cause: `DNS gave no address for ${HOST} (A: ESERVFAIL, AAAA: ESERVFAIL)` });
+    expect(failed).toEqual({ kind: 'unpinned', host: HOST, cause: `DNS gave no address for ${HOST} (A: ESERVFAIL, AAAA: ESERVFAIL), asked 6 times` });
     expect(readFileSync(join(r, 'etc/hosts'), 'utf8')).toBe('127.0.0.1 localhost\n');
   });
 });
