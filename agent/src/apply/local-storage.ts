@@ -16,6 +16,7 @@ import {
 } from '../storage/plan.js';
 import type { InstanceStoreDisk } from '../storage/detect.js';
 import { firstLine, type RunProcess } from './process.js';
+import { readAgentState } from './state.js';
 import { writeFiles } from './write-files.js';
 
 /** What the config phase leaves for the run phase about local storage (under /run: each boot decides again). */
@@ -30,23 +31,11 @@ export async function recordLocalStorageIntent(root: string, intent: LocalStorag
 }
 
 export function readLocalStorageIntent(root: string): LocalStorageIntent | undefined {
-  const file = join(root, LOCAL_STORAGE_INTENT_PATH);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new EnvironmentError(`reading ${file}: ${describeCause(err)}`, { cause: err });
-  }
-  try {
-    const intent = JSON.parse(text) as LocalStorageIntent;
-    if (!['RAID0', 'RAID10', 'Mount'].includes(intent.strategy) || typeof intent.mountDir !== 'string' || !Array.isArray(intent.bindMounts)) {
-      throw new Error('unexpected shape');
-    }
-    return intent;
-  } catch (err) {
-    throw new EnvironmentError(`reading ${file}: not written by this agent (${describeCause(err)}); run the config phase again`, { cause: err });
-  }
+  return readAgentState<LocalStorageIntent>(
+    join(root, LOCAL_STORAGE_INTENT_PATH),
+    'a local storage intent',
+    (i) => ['RAID0', 'RAID10', 'Mount'].includes(i.strategy ?? '') && typeof i.mountDir === 'string' && Array.isArray(i.bindMounts),
+  );
 }
 
 /**

@@ -27,9 +27,11 @@ export function statePath(root: string): string {
   return join(root, STATE_PATH);
 }
 
-/** undefined when no config phase ran since boot; throws if the file is unreadable or corrupt. */
-export async function readRunPhaseState(root: string): Promise<RunPhaseState | undefined> {
-  const file = statePath(root);
+/**
+ * One of the agent's own state files under `root`: undefined when there is none; an
+ * EnvironmentError when it cannot be read, or is not `what` as this agent writes it (`isShape`).
+ */
+export function readAgentState<T>(file: string, what: string, isShape: (parsed: Partial<T>) => boolean): T | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -38,16 +40,21 @@ export async function readRunPhaseState(root: string): Promise<RunPhaseState | u
     throw new EnvironmentError(`reading ${file}: ${describeCause(err)}`, { cause: err });
   }
   try {
-    const parsed = JSON.parse(text) as Partial<RunPhaseState>;
-    if (parsed.version !== 1 || !Array.isArray(parsed.units) || !Array.isArray(parsed.pendingChanges)) {
-      throw new Error('unexpected shape');
-    }
-    return parsed as RunPhaseState;
+    const parsed = JSON.parse(text) as Partial<T> | null;
+    if (parsed === null || typeof parsed !== 'object' || !isShape(parsed)) throw new Error('unexpected shape');
+    return parsed as T;
   } catch (err) {
-    throw new EnvironmentError(`reading ${file}: not a run-phase state written by this agent (${describeCause(err)}); run the config phase again`, {
-      cause: err,
-    });
+    throw new EnvironmentError(`reading ${file}: not ${what} written by this agent (${describeCause(err)}); run the config phase again`, { cause: err });
   }
+}
+
+/** undefined when no config phase ran since boot; throws if the file is unreadable or corrupt. */
+export async function readRunPhaseState(root: string): Promise<RunPhaseState | undefined> {
+  return readAgentState<RunPhaseState>(
+    statePath(root),
+    'a run-phase state',
+    (s) => s.version === 1 && Array.isArray(s.units) && Array.isArray(s.pendingChanges),
+  );
 }
 
 export async function writeRunPhaseState(root: string, state: RunPhaseState): Promise<void> {
