@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   applyLocalStorage,
+  LOCAL_STORAGE_INTENT_PATH,
   clearFstabReload,
   fstabReloadPending,
   parseBlkid,
@@ -191,6 +192,17 @@ describe('intent file and blkid', () => {
     expect(readLocalStorageIntent(root)).toEqual(raid0);
     await recordLocalStorageIntent(root, undefined);
     expect(readLocalStorageIntent(root)).toBeUndefined();
+  });
+
+  it('names an intent file it did not write (damaged, or another shape) and says to run the config phase again', async () => {
+    await recordLocalStorageIntent(root, raid0);
+    const file = join(root, LOCAL_STORAGE_INTENT_PATH);
+    for (const text of ['{"strategy": "RAID', 'null', '[]', '{"strategy": "RAID5", "mountDir": "/mnt", "bindMounts": []}']) {
+      writeFileSync(file, text);
+      expect(() => readLocalStorageIntent(root), text).toThrow(
+        new RegExp(`^reading ${file}: not a local storage intent written by this agent \\(.*\\); run the config phase again$`),
+      );
+    }
   });
 
   it('treats a raid member signature as no filesystem', () => {
