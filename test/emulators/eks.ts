@@ -67,6 +67,8 @@ export interface EksRequest {
   signed: boolean;
   /** the access key that signed it (the Credential= of the Authorization header) */
   accessKeyId?: string;
+  /** the region of the signature's credential scope (Credential=KEY/DATE/REGION/eks/aws4_request) */
+  signingRegion?: string;
 }
 
 export interface EksEmulator {
@@ -158,6 +160,7 @@ export async function startEks(options: EksOptions = {}): Promise<EksEmulator> {
       const clusterName = match?.[1] === undefined ? undefined : decodeURIComponent(match[1]);
       const signed = /^AWS4-HMAC-SHA256 /.test(req.headers.authorization ?? '');
       const accessKeyId = /\bCredential=([^/,\s]+)\//.exec(req.headers.authorization ?? '')?.[1];
+      const signingRegion = /\bCredential=[^/,\s]+\/\d{8}\/([^/,\s]+)\/eks\/aws4_request/.exec(req.headers.authorization ?? '')?.[1];
       const send = (status: number, body: unknown, errorType?: string): void => {
         requests.push({
           method: req.method ?? '',
@@ -167,6 +170,7 @@ export async function startEks(options: EksOptions = {}): Promise<EksEmulator> {
           ...(errorType === undefined ? {} : { errorType }),
           signed,
           ...(accessKeyId === undefined ? {} : { accessKeyId }),
+          ...(signingRegion === undefined ? {} : { signingRegion }),
         });
         const text = JSON.stringify(body);
         const headers: Record<string, string> = {
