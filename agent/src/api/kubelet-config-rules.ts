@@ -469,45 +469,38 @@ function enforcementProblems(config: Config, flags: readonly string[] | undefine
 }
 
 /**
- * Fields the kubelet takes only with a feature gate that is off by default in every kubelet the
- * image runs (1.27 to 1.35 at least), so the field alone stops the kubelet at start:
- * enableSystemLogQuery (NodeLogQuery, which also needs enableSystemLogHandler left on) and a
- * cpuCFSQuotaPeriod other than the default 100ms (CustomCPUCFSQuotaPeriod, and then from 1ms to
- * 1s). And two fields whose values the kubelet bounds: memoryThrottlingFactor above 0 and at most
- * 1, and preloadedImagesVerificationAllowlist only beside imagePullCredentialsVerificationPolicy
+ * The cpuCFSQuotaPeriod the user sets in the config, in ms, when it is not the default 100ms (and
+ * no --cpu-cfs-quota-period flag wins over it): the kubelet takes it only with the
+ * CustomCPUCFSQuotaPeriod gate (on by default from 1.36), and then from 1ms to 1s.
+ */
+function customQuotaPeriodMs(config: Config, flags: readonly string[] | undefined): number | undefined {
+  const period = config.cpuCFSQuotaPeriod;
+  const ms = typeof period === 'string' && !hasFlag(flags, '--cpu-cfs-quota-period') ? durationMs(period) : undefined;
+  return ms === 100 ? undefined : ms;
+}
+
+/**
+ * Fields whose values the kubelet bounds whatever its version: enableSystemLogQuery needs
+ * enableSystemLogHandler left on; a cpuCFSQuotaPeriod other than 100ms is from 1ms to 1s (its
+ * gate, like NodeLogQuery's for enableSystemLogQuery, is VERSIONED_GATES'); MemoryQoS's tiered
+ * reservation needs its gate, off in every release; memoryThrottlingFactor above 0 and at most
+ * 1; and preloadedImagesVerificationAllowlist only beside imagePullCredentialsVerificationPolicy
  * "NeverVerifyAllowlistedImages", each entry an image name or a prefix ending in "/*".
  */
 function gatedFieldProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
   const problems: FieldProblem[] = [];
-  if (config.enableSystemLogQuery === true) {
-    if (featureGate(config, flags, 'NodeLogQuery') !== true)
-      problems.push(
-        error(
-          `${base}.enableSystemLogQuery`,
-          `true needs the NodeLogQuery feature gate, which is off unless turned on, so the kubelet stops at start (expected featureGates: {NodeLogQuery: true} beside it)`,
-        ),
-      );
-    if (config.enableSystemLogHandler === false)
-      problems.push(
-        error(
-          `${base}.enableSystemLogHandler`,
-          'false while enableSystemLogQuery is true: the kubelet stops at start (expected true, its default, or no enableSystemLogQuery)',
-        ),
-      );
-  }
+  if (config.enableSystemLogQuery === true && config.enableSystemLogHandler === false)
+    problems.push(
+      error(
+        `${base}.enableSystemLogHandler`,
+        'false while enableSystemLogQuery is true: the kubelet stops at start (expected true, its default, or no enableSystemLogQuery)',
+      ),
+    );
+  // the gate itself (off by default before 1.36) is VERSIONED_GATES' to judge
   const period = config.cpuCFSQuotaPeriod;
-  const periodMs = typeof period === 'string' && !hasFlag(flags, '--cpu-cfs-quota-period') ? durationMs(period) : undefined;
-  if (periodMs !== undefined && periodMs !== 100) {
-    if (featureGate(config, flags, 'CustomCPUCFSQuotaPeriod') !== true)
-      problems.push(
-        error(
-          `${base}.cpuCFSQuotaPeriod`,
-          `"${period}" differs from the default 100ms, which needs the CustomCPUCFSQuotaPeriod feature gate, off unless turned on: the kubelet stops at start (expected featureGates: {CustomCPUCFSQuotaPeriod: true} beside it, or no cpuCFSQuotaPeriod)`,
-        ),
-      );
-    else if (periodMs < 1 || periodMs > 1000)
-      problems.push(error(`${base}.cpuCFSQuotaPeriod`, `"${period}" is not from 1ms to 1s, and the kubelet stops at start (expected e.g. "50ms")`));
-  }
+  const periodMs = customQuotaPeriodMs(config, flags);
+  if (periodMs !== undefined && (periodMs < 1 || periodMs > 1000))
+    problems.push(error(`${base}.cpuCFSQuotaPeriod`, `"${period}" is not from 1ms to 1s, and the kubelet stops at start (expected e.g. "50ms")`));
   const factor = config.memoryThrottlingFactor;
   if (typeof factor === 'number' && !(factor > 0 && factor <= 1))
     problems.push(
@@ -1014,7 +1007,9 @@ function pathAndIntervalProblems(config: Config, flags: readonly string[] | unde
  * that has the gate off by default stops, so render and init, which know the kubelet version,
  * warn (gateDefaultWarnings).
  */
-export const VERSIONED_GATES: ReadonlyArray<{ gate: string; fields: (config: Config) => string[] }> = [
+export const VERSIONED_GATES: ReadonlyArray<{ gate: string; fields: (config: Config, flags: readonly string[] | undefined) => string[] }> = [
+  { gate: 'NodeLogQuery', fields: (c) => (c.enableSystemLogQuery === true ? ['enableSystemLogQuery'] : []) },
+  { gate: 'CustomCPUCFSQuotaPeriod', fields: (c, flags) => (customQuotaPeriodMs(c, flags) !== undefined ? ['cpuCFSQuotaPeriod'] : []) },
   {
     gate: 'NodeSwap',
     fields: (c) =>
@@ -1045,7 +1040,7 @@ export const VERSIONED_GATES: ReadonlyArray<{ gate: string; fields: (config: Con
 /** A field set beside its gate turned off, which stops every kubelet. */
 function gateOffProblems(config: Config, flags: readonly string[] | undefined, base: string): FieldProblem[] {
   return VERSIONED_GATES.filter(({ gate }) => featureGate(config, flags, gate) === false).flatMap(({ gate, fields }) =>
-    fields(config).map((field) =>
+    fields(config, flags).map((field) =>
       error(
         `${base}.${field}`,
         `needs the ${gate} feature gate, which ${gateSource(flags, gate)} turns off: the kubelet stops at start (expected one of the two)`,
@@ -1088,7 +1083,7 @@ function gateWarnings(config: Config, flags: readonly string[] | undefined, kube
     const off = featureGate(config, flags, gate) === undefined ? offByDefault(gate, kubeletMinor) : undefined;
     if (!off) return [];
     const later = off.onFrom === undefined ? 'in every release the agent knows' : `on from 1.${off.onFrom}`;
-    return fields(config).map(
+    return fields(config, flags).map(
       (field) =>
         `${base}.${field}: needs the ${gate} feature gate, which kubelet 1.${kubeletMinor} has off by default (${later}), so this kubelet stops at start (expected featureGates: {${gate}: true} beside it)`,
     );

@@ -188,10 +188,16 @@ describe('feature gates as the kubelet runs with them', () => {
 });
 
 describe('fields behind a gate that is off by default', () => {
-  it('refuses enableSystemLogQuery without NodeLogQuery, or without the log handler', () => {
-    expect(messages({ enableSystemLogQuery: true })).toEqual([
-      'spec.kubelet.config.enableSystemLogQuery: true needs the NodeLogQuery feature gate, which is off unless turned on, so the kubelet stops at start (expected featureGates: {NodeLogQuery: true} beside it)',
+  it("refuses enableSystemLogQuery with NodeLogQuery turned off, or without the log handler; the gate left alone is the version's to judge", () => {
+    expect(messages({ enableSystemLogQuery: true, featureGates: { NodeLogQuery: false } })).toEqual([
+      'spec.kubelet.config.enableSystemLogQuery: needs the NodeLogQuery feature gate, which featureGates turns off: the kubelet stops at start (expected one of the two)',
     ]);
+    // off by default before 1.36, locked on from it: render and init warn for the kubelet they know
+    expect(messages({ enableSystemLogQuery: true })).toEqual([]);
+    expect(gateDefaultWarnings({ enableSystemLogQuery: true }, undefined, 35)).toEqual([
+      'spec.kubelet.config.enableSystemLogQuery: needs the NodeLogQuery feature gate, which kubelet 1.35 has off by default (on from 1.36), so this kubelet stops at start (expected featureGates: {NodeLogQuery: true} beside it)',
+    ]);
+    expect(gateDefaultWarnings({ enableSystemLogQuery: true }, undefined, 36)).toEqual([]);
     expect(messages({ enableSystemLogQuery: true, featureGates: { NodeLogQuery: true } })).toEqual([]);
     expect(messages({ enableSystemLogQuery: true }, ['--feature-gates=NodeLogQuery=true'])).toEqual([]);
     expect(messages({ enableSystemLogQuery: true, enableSystemLogHandler: false, featureGates: { NodeLogQuery: true } })).toEqual([
@@ -199,11 +205,18 @@ describe('fields behind a gate that is off by default', () => {
     ]);
   });
 
-  it('refuses a cpuCFSQuotaPeriod other than 100ms without CustomCPUCFSQuotaPeriod, and outside 1ms-1s with it', () => {
+  it("refuses a cpuCFSQuotaPeriod other than 100ms with CustomCPUCFSQuotaPeriod turned off, and outside 1ms-1s; the gate left alone is the version's", () => {
     expect(messages({ cpuCFSQuotaPeriod: '100ms' })).toEqual([]);
-    expect(messages({ cpuCFSQuotaPeriod: '50ms' })).toEqual([
-      'spec.kubelet.config.cpuCFSQuotaPeriod: "50ms" differs from the default 100ms, which needs the CustomCPUCFSQuotaPeriod feature gate, off unless turned on: the kubelet stops at start (expected featureGates: {CustomCPUCFSQuotaPeriod: true} beside it, or no cpuCFSQuotaPeriod)',
+    expect(messages({ cpuCFSQuotaPeriod: '50ms', featureGates: { CustomCPUCFSQuotaPeriod: false } })).toEqual([
+      'spec.kubelet.config.cpuCFSQuotaPeriod: needs the CustomCPUCFSQuotaPeriod feature gate, which featureGates turns off: the kubelet stops at start (expected one of the two)',
     ]);
+    // off by default before 1.36, on (GA) from it
+    expect(messages({ cpuCFSQuotaPeriod: '50ms' })).toEqual([]);
+    expect(gateDefaultWarnings({ cpuCFSQuotaPeriod: '50ms' }, undefined, 34)).toEqual([
+      'spec.kubelet.config.cpuCFSQuotaPeriod: needs the CustomCPUCFSQuotaPeriod feature gate, which kubelet 1.34 has off by default (on from 1.36), so this kubelet stops at start (expected featureGates: {CustomCPUCFSQuotaPeriod: true} beside it)',
+    ]);
+    expect(gateDefaultWarnings({ cpuCFSQuotaPeriod: '50ms' }, undefined, 36)).toEqual([]);
+    expect(gateDefaultWarnings({ cpuCFSQuotaPeriod: '100ms' }, undefined, 34)).toEqual([]);
     const gateOn = { featureGates: { CustomCPUCFSQuotaPeriod: true } };
     expect(messages({ ...gateOn, cpuCFSQuotaPeriod: '50ms' })).toEqual([]);
     expect(messages({ ...gateOn, cpuCFSQuotaPeriod: '2s' })).toEqual([

@@ -9,9 +9,12 @@ import {
   userGates,
   withoutAbsentGates,
 } from '../../src/api/kubelet-feature-gates.js';
-import { KUBELET_FEATURE_GATES } from '../../src/api/kubelet-feature-gates.generated.js';
+import { KUBELET_FEATURE_GATES, KUBELET_FEATURE_GATES_VERSION } from '../../src/api/kubelet-feature-gates.generated.js';
 import { OLDEST_KUBELET_MINOR } from '../../src/api/kubelet-flags.js';
 import { KUBELET_VERSIONED_DEFAULTS } from '../../src/render/kubelet-defaults.js';
+
+/** The newest kubelet minor the gate table knows (the image's newest). */
+const NEWEST_KUBELET_MINOR = Number(KUBELET_FEATURE_GATES_VERSION.split('.')[1]);
 
 describe('the feature gates the user sets', () => {
   it('are read from featureGates and every --feature-gates item, with Go booleans', () => {
@@ -94,9 +97,12 @@ describe('gates by kubelet version', () => {
       'MemoryQoS',
     ])
       expect(Object.hasOwn(KUBELET_FEATURE_GATES, gate), gate).toBe(true);
-    // off by default in every kubelet the image runs, as the rules say
-    for (const gate of ['NodeLogQuery', 'CustomCPUCFSQuotaPeriod', 'LoggingAlphaOptions', 'MemoryQoS'])
-      for (let minor = OLDEST_KUBELET_MINOR; minor <= 35; minor++) expect(gateAt(gate, minor)?.[1] ?? 0, `${gate} in 1.${minor}`).toBe(0);
+    // off by default in every kubelet the image runs, as the rules that refuse without them say
+    for (const gate of ['LoggingAlphaOptions', 'MemoryQoS'])
+      for (let minor = OLDEST_KUBELET_MINOR; minor <= NEWEST_KUBELET_MINOR; minor++) expect(gateAt(gate, minor)?.[1] ?? 0, `${gate} in 1.${minor}`).toBe(0);
+    // and the two whose default changed are the versioned rules': on from 1.36
+    expect([offByDefault('NodeLogQuery', 35), offByDefault('CustomCPUCFSQuotaPeriod', 35)]).toEqual([{ onFrom: 36 }, { onFrom: 36 }]);
+    expect(VERSIONED_GATES.map(({ gate }) => gate)).toEqual(expect.arrayContaining(['NodeLogQuery', 'CustomCPUCFSQuotaPeriod']));
   });
 });
 
@@ -112,6 +118,50 @@ describe('gates a kubelet lacks, left out on boot', () => {
     expect(featureGatesFlagFor('--feature-gates=KubeletCrashLoopBackOffMax=true', 31)).toBeUndefined();
     expect(featureGatesFlagFor('--feature-gates=KubeletCrashLoopBackOffMax=true', 32)).toBe('--feature-gates=KubeletCrashLoopBackOffMax=true');
     expect(featureGatesFlagFor('--node-labels=a=b', 31)).toBe('--node-labels=a=b');
+  });
+});
+
+describe('the gates of kubelet 1.36, the one the image bakes', () => {
+  // MemoryManager (GA in 1.32) is gone from 1.36's feature files; PLEGOnDemandRelist (the kubelet's
+  // own) and NativeHistograms (component-base metrics) are new in 1.36; UserNamespacesSupport is
+  // locked to true from 1.36. A table of 1.35 kept MemoryManager on a 1.36 kubelet, which then
+  // stops at start, and called the new gates unknown.
+  const config = { featureGates: { MemoryManager: true, PLEGOnDemandRelist: true, NativeHistograms: true } };
+
+  it('know the gates 1.36 added', () => {
+    expect(unknownGateAdvisories(config, ['--feature-gates=PLEGOnDemandRelist=true'])).toEqual([]);
+    expect(unknownGateAdvisories({ featureGates: { NodeSwp: true } }, undefined)).toEqual([
+      expect.stringContaining('(the lists hold the gates of Kubernetes 1.27 to 1.36; a newer kubelet may know more)'),
+    ]);
+  });
+
+  it('leave out a gate removed in 1.36 for a 1.36 kubelet, with the warning, and keep it for 1.35', () => {
+    expect(gateVersionWarnings(config, undefined, 36)).toEqual([
+      'spec.kubelet.config.featureGates.MemoryManager: feature gate MemoryManager is gone from kubelets 1.36 and later (removed), and kubelet 1.36 would stop at start for a gate it does not have: a boot leaves it out (it has no effect on this kubelet either way)',
+    ]);
+    expect(withoutAbsentGates(config, 36)).toEqual({ featureGates: { PLEGOnDemandRelist: true, NativeHistograms: true } });
+    expect(featureGatesFlagFor('--feature-gates=MemoryManager=true,PLEGOnDemandRelist=true', 36)).toBe('--feature-gates=PLEGOnDemandRelist=true');
+    expect(withoutAbsentGates(config, 35)).toEqual({ featureGates: { MemoryManager: true } });
+    expect(gateVersionWarnings(config, undefined, 35)).toEqual([
+      expect.stringContaining('feature gate PLEGOnDemandRelist comes in kubelet 1.36, after this one'),
+      expect.stringContaining('feature gate NativeHistograms comes in kubelet 1.36, after this one'),
+    ]);
+  });
+
+  it('warn for a gate set against its 1.36 lock, and not on 1.35', () => {
+    const off = { featureGates: { UserNamespacesSupport: false } };
+    expect(gateVersionWarnings(off, undefined, 35)).toEqual([]);
+    expect(gateVersionWarnings(off, undefined, 36)).toEqual([
+      expect.stringContaining('feature gate UserNamespacesSupport is locked to true in kubelet 1.36, and this kubelet stops at start for false'),
+    ]);
+    // 1.36's file dates TopologyManagerPolicyOptions' lock back to 1.32, which 1.32 to 1.35 did not have
+    const topology = { featureGates: { TopologyManagerPolicyOptions: false } };
+    expect(gateVersionWarnings(topology, undefined, 35)).toEqual([]);
+    expect(gateVersionWarnings(topology, undefined, 36)).toEqual([expect.stringContaining('is locked to true in kubelet 1.36')]);
+    // and a gate 1.36's file dates to 1.35, which 1.35 lacked, comes in 1.36
+    expect(gateVersionWarnings({ featureGates: { ImageVolumeWithDigest: true } }, undefined, 35)).toEqual([
+      expect.stringContaining('feature gate ImageVolumeWithDigest comes in kubelet 1.36, after this one'),
+    ]);
   });
 });
 
@@ -162,5 +212,49 @@ var defaultVersionedKubernetesFeatureGates = map[Feature]VersionedSpecs{
     });
     expect(Object.fromEntries(gatesOf(old, names))).toEqual({ DevicePlugins: [[0, 1, 'G', 1]] });
     expect(Object.fromEntries(gatesOf(client, names))).toEqual({ WatchListClient: [[30, 0, 'B']] });
+  });
+
+  it("takes each release's steps from that release's own files, not from the newest one's retelling", async () => {
+    const { histories } = await import('../../../scripts/gen-kubelet-feature-gates.js');
+    type Spec = [number, 0 | 1, 'A' | 'B' | 'G' | 'D', 1?];
+    const release = (minor: number, gates: Record<string, Spec[]>) => ({ minor, gates: new Map(Object.entries(gates)) });
+    const table = histories([
+      release(36, {
+        // the newest file locks it back to 1.32, dates another before any release had it, and keeps an unversioned one
+        Locked: [
+          [28, 1, 'B'],
+          [32, 1, 'G', 1],
+        ],
+        Early: [[34, 0, 'A']],
+        Old: [[0, 1, 'G']],
+      }),
+      release(34, {
+        Locked: [
+          [28, 1, 'B'],
+          [32, 1, 'G'],
+        ],
+        Old: [[0, 1, 'G']],
+      }),
+      release(33, {
+        Locked: [
+          [20, 0, 'A'],
+          [28, 1, 'B'],
+          [32, 1, 'G'],
+        ],
+        Old: [[0, 1, 'G']],
+      }),
+    ]);
+    expect(Object.fromEntries(table)).toEqual({
+      // before the oldest release read, its own history; the lock from the release that has it
+      Locked: [
+        [20, 0, 'A'],
+        [28, 1, 'B'],
+        [32, 1, 'G'],
+        [36, 1, 'G', 1],
+      ],
+      // first had by 1.36: it comes in there, whatever its file says
+      Early: [[36, 0, 'A']],
+      Old: [[0, 1, 'G']],
+    });
   });
 });

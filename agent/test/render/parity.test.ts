@@ -160,6 +160,19 @@ describe('kubelet settings by version', () => {
     );
   });
 
+  it('leaves out of a 1.36 kubelet the gates 1.36 removed, and keeps the gates 1.36 added', () => {
+    const config = { featureGates: { MemoryManager: true, PLEGOnDemandRelist: true } };
+    const flags = ['--feature-gates=TopologyAwareHints=true,NativeHistograms=true'];
+    const plan = render(baseConfig(ca.certBase64, { kubelet: { config, flags } }), baseFacts({ kubeletVersion: 'v1.36.2' }));
+    const out = files(plan);
+    expect(out.dropIn().featureGates).toEqual({ PLEGOnDemandRelist: true });
+    expect(out.args()).toContain('--feature-gates=NativeHistograms=true');
+    expect(plan.warnings.filter((w) => w.includes('a boot leaves it out'))).toEqual([
+      expect.stringMatching(/^spec\.kubelet\.config\.featureGates\.MemoryManager: feature gate MemoryManager is gone from kubelets 1\.36/),
+      expect.stringMatching(/^spec\.kubelet\.flags\[0\]: feature gate TopologyAwareHints is gone from kubelets 1\.36/),
+    ]);
+  });
+
   it('warns for a field whose gate this kubelet version has off by default, and not once the gate is on or set', () => {
     const warnings = (v: string, config: Record<string, unknown>, flags?: string[]) =>
       render(baseConfig(ca.certBase64, { kubelet: { config, flags } }), baseFacts({ kubeletVersion: v })).warnings;
@@ -174,6 +187,13 @@ describe('kubelet settings by version', () => {
       expect.stringContaining('needs the KubeletCrashLoopBackOffMax feature gate, which kubelet 1.34 has off by default (on from 1.35)'),
     ]);
     expect(warnings('v1.35.0', backOff)).toEqual([]);
+    // the log query and a custom CFS period render for the image's 1.36 kubelet, whose gates are on, and warn before it
+    const logQuery = { enableSystemLogQuery: true, cpuCFSQuotaPeriod: '50ms' };
+    expect(warnings('v1.36.2', logQuery)).toEqual([]);
+    expect(warnings('v1.35.0', logQuery)).toEqual([
+      expect.stringContaining('enableSystemLogQuery: needs the NodeLogQuery feature gate, which kubelet 1.35 has off by default (on from 1.36)'),
+      expect.stringContaining('cpuCFSQuotaPeriod: needs the CustomCPUCFSQuotaPeriod feature gate, which kubelet 1.35 has off by default (on from 1.36)'),
+    ]);
   });
 
   it('turns each table entry on at its version and not one minor before', () => {
