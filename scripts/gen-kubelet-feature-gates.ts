@@ -66,7 +66,8 @@ function readSpec(text: string): Spec | undefined {
 
 /**
  * The gates of the feature-spec maps in one Go source (map[Feature]FeatureSpec or
- * map[Feature]VersionedSpecs literals; other maps, such as dependency lists, are skipped).
+ * map[Feature]VersionedSpecs literals; other maps, such as dependency lists, are skipped). A gate
+ * whose spec does not read (its default a Go constant) is kept with no steps: it is registered.
  */
 export function gatesOf(source: string, names: Map<string, string>): Map<string, Spec[]> {
   const gates = new Map<string, Spec[]>();
@@ -78,7 +79,7 @@ export function gatesOf(source: string, names: Map<string, string>): Map<string,
     const finish = () => {
       if (!current) return;
       const specs = [...current.text.matchAll(/\{[^{}]*PreRelease[^{}]*\}/g)].map((m) => readSpec(m[0])).filter((s): s is Spec => s !== undefined);
-      if (specs.length > 0) gates.set(current.name, specs);
+      gates.set(current.name, specs);
       current = undefined;
     };
     for (i++; i < lines.length && depth > 0; i++) {
@@ -107,7 +108,7 @@ export function releaseGates(dir: string): Map<string, Spec[]> {
   const sources = files.map((f) => readFileSync(join(dir, f), 'utf8'));
   const names = featureNames(sources);
   const all = new Map<string, Spec[]>();
-  for (const source of sources) for (const [name, specs] of gatesOf(source, names)) if (!all.has(name)) all.set(name, specs);
+  for (const source of sources) for (const [name, specs] of gatesOf(source, names)) if (!all.get(name)?.length) all.set(name, specs);
   return all;
 }
 
@@ -118,23 +119,26 @@ const minorOf = (dir: string): number => {
 };
 
 /**
- * Each gate of the newest release with its history as each release's own files tell it: the spec
+ * Each gate of any release with its history as each release's own files tell it: the spec
  * that applies to a kubelet of a release is the one its own files give for it, since a later
  * release may write an earlier step differently (a lock added back to 1.32 by 1.36's file) or
  * date a gate before the first release that had it. A step is written where the spec a release
  * applies changes; before the oldest release read, its own history stands; a gate first had by a
- * later release starts there.
+ * later release starts there. A release that registers a gate with a spec this reader cannot read
+ * takes the newest release's telling of it.
  */
 export function histories(releases: ReadonlyArray<{ minor: number; gates: Map<string, Spec[]> }>): Map<string, Spec[]> {
   const ordered = [...releases].sort((a, b) => a.minor - b.minor);
   const newest = ordered.at(-1);
   const out = new Map<string, Spec[]>();
-  for (const name of newest?.gates.keys() ?? []) {
+  for (const name of new Set(ordered.flatMap(({ gates }) => [...gates.keys()]))) {
     const steps: Spec[] = [];
     let previous: string | undefined;
     for (const { minor, gates } of ordered) {
-      const specs = gates.get(name);
-      if (!specs) continue;
+      // a gate a release registers with a spec this reader cannot read (a default from a Go constant): the newest's telling
+      const own = gates.get(name);
+      const specs = own?.length === 0 ? (newest?.gates.get(name) ?? []).filter(([from]) => from <= minor) : own;
+      if (!specs || specs.length === 0) continue;
       const applies = specs.filter(([from]) => from <= minor).at(-1) ?? specs[0]!;
       const key = JSON.stringify(applies.slice(1));
       const before = previous === undefined && minor === ordered[0]!.minor ? specs.filter(([from]) => from <= minor) : [];
@@ -150,10 +154,11 @@ export function histories(releases: ReadonlyArray<{ minor: number; gates: Map<st
 export function render(release: string, older: readonly string[]): string {
   const newest = minorOf(release);
   const gates = histories([release, ...older].map((dir) => ({ minor: minorOf(dir), gates: releaseGates(dir) })));
+  const current = releaseGates(release);
   // a gate older releases had and the newest lacks is gone from the release after the last that had it
   const goneBy = new Map<string, number>();
   for (const dir of [...older].sort((a, b) => minorOf(a) - minorOf(b))) {
-    for (const name of releaseGates(dir).keys()) if (!gates.has(name)) goneBy.set(name, minorOf(dir) + 1);
+    for (const name of releaseGates(dir).keys()) if (!current.has(name)) goneBy.set(name, minorOf(dir) + 1);
   }
   const line = ([name, specs]: [string, Spec[]]) =>
     `  ${/^[A-Za-z_]\w*$/.test(name) ? name : JSON.stringify(name)}: [${specs.map((s) => `[${s.map((x) => (typeof x === 'string' ? `'${x}'` : x)).join(', ')}]`).join(', ')}],`;
@@ -169,7 +174,11 @@ export function render(release: string, older: readonly string[]): string {
 export type GateSpec = readonly [minor: number, defaultOn: 0 | 1, stage: 'A' | 'B' | 'G' | 'D', locked?: 1];
 export const KUBELET_FEATURE_GATES_VERSION = '1.${newest}';
 
-/** The gates a kubelet of KUBELET_FEATURE_GATES_VERSION registers, with their history as each release's own files give it. */
+/**
+ * The gates the kubelets from the oldest release read to KUBELET_FEATURE_GATES_VERSION register,
+ * with their history as each release's own files give it (a gate since removed is also in
+ * KUBELET_FEATURE_GATES_GONE_BY, which says from which release no kubelet has it).
+ */
 export const KUBELET_FEATURE_GATES: Readonly<Record<string, readonly GateSpec[]>> = {
 ${[...gates].sort(byName).map(line).join('\n')}
 };

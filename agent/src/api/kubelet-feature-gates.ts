@@ -14,7 +14,8 @@ import { show, suggest } from './problems.js';
  * the kubelet they know.
  */
 
-const GATE_NAMES = Object.keys(KUBELET_FEATURE_GATES);
+/** The names a suggestion may offer: the gates the newest kubelet has (not those since removed). */
+const GATE_NAMES = Object.keys(KUBELET_FEATURE_GATES).filter((name) => !Object.hasOwn(KUBELET_FEATURE_GATES_GONE_BY, name));
 
 /** One gate the user sets: where, its name, and the value when it reads as one. */
 export interface UserGate {

@@ -158,6 +158,12 @@ describe('the gates of kubelet 1.36, the one the image bakes', () => {
     const topology = { featureGates: { TopologyManagerPolicyOptions: false } };
     expect(gateVersionWarnings(topology, undefined, 35)).toEqual([]);
     expect(gateVersionWarnings(topology, undefined, 36)).toEqual([expect.stringContaining('is locked to true in kubelet 1.36')]);
+    // a gate 1.36 removed keeps its history for the kubelets that had it: MemoryManager was locked on from 1.32
+    const manager = { featureGates: { MemoryManager: false } };
+    expect(gateVersionWarnings(manager, undefined, 35)).toEqual([expect.stringContaining('feature gate MemoryManager is locked to true in kubelet 1.35')]);
+    expect(gateVersionWarnings(manager, undefined, 36)).toEqual([expect.stringContaining('feature gate MemoryManager is gone from kubelets 1.36')]);
+    // a release whose file gives a gate's default as a Go constant still has the gate (ContextualLogging, 1.27 to 1.32)
+    expect(gateVersionWarnings({ featureGates: { ContextualLogging: true } }, undefined, 30)).toEqual([]);
     // and a gate 1.36's file dates to 1.35, which 1.35 lacked, comes in 1.36
     expect(gateVersionWarnings({ featureGates: { ImageVolumeWithDigest: true } }, undefined, 35)).toEqual([
       expect.stringContaining('feature gate ImageVolumeWithDigest comes in kubelet 1.36, after this one'),
