@@ -123,7 +123,9 @@ function assertAcyclic(value: unknown, path: PropertyKey[], inside: Set<object>,
  * Empty documents (a lone `---`) are skipped.
  */
 export function parseNodeConfigs(text: string, where: string): ParsedDocument[] {
-  const docs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true });
+  // logLevel: the library's warnings (a key that is a list, turned into text) would reach stderr
+  // as a runtime's line; such a key is reported as an unknown field anyway
+  const docs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true, logLevel: 'error' });
   const list = Array.isArray(docs) ? docs : [docs];
   const configs: ParsedDocument[] = [];
   list.forEach((doc, index) => {

@@ -77,6 +77,21 @@ describe('schema', () => {
     expect(problemsOf(() => parseNodeConfigs(text, 'ud'))[0]).toMatch(/^ud: malformed YAML at line \d+, column \d+: /);
   });
 
+  it('reports a key that is a list as an unknown field, without a runtime warning on stderr', async () => {
+    const warnings: Error[] = [];
+    const listen = (w: Error) => warnings.push(w);
+    process.on('warning', listen);
+    try {
+      const text = 'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster: {? [a]: b}\n';
+      expect(parseNodeConfigs(text, 'ud')[0]?.advisories).toEqual(['ud: spec.cluster.[ a ]: unknown field']);
+      // the runtime emits a warning on the next tick
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', listen);
+    }
+    expect(warnings.map((w) => w.message)).toEqual([]);
+  });
+
   it('refuses a YAML alias inside the node it names, and takes one used twice side by side', () => {
     const head = 'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n';
     expect(problemsOf(() => parseNodeConfigs(`${head}  kubelet:\n    config: &c\n      - *c\n`, 'ud'))).toEqual([
