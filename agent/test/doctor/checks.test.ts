@@ -12,6 +12,7 @@ import { imdsCheck } from '../../src/doctor/checks/imds.js';
 import { forwardCheck, forwardPolicy, sysctlSetter } from '../../src/doctor/checks/forward.js';
 import { filesCheck } from '../../src/doctor/checks/files.js';
 import { environmentCheck } from '../../src/doctor/checks/environment.js';
+import { CLOUD_INIT_RESULT, cloudInitCheck } from '../../src/doctor/checks/cloud-init.js';
 import { SERVING_CERT, servingCertCheck, servingCertPaths } from '../../src/doctor/checks/serving-cert.js';
 import { createCertificateRequest, issueServerCert } from '../../../test/support/pki.js';
 import { startApiServer } from '../../../test/emulators/apiserver.js';
@@ -309,6 +310,17 @@ describe('imds check', () => {
     const r = await one(imdsCheck(fakeDeps({ imds })));
     expect(r.status).toBe('ok');
     expect(r.value).not.toHaveProperty('localHostname');
+  });
+
+  it('fails an identity document whose region names no host, which the checks after it would put in URLs', async () => {
+    for (const region of [' ', 'us-west-2/x', '-1']) {
+      const identity = JSON.stringify({ instanceId: 'i-0123456789abcdef0', instanceType: 'm5.large', region, availabilityZone: 'us-west-2a' });
+      const imds = { endpoint: 'http://imds', get: async () => identity, getOptional: async () => undefined, getBytesOptional: async () => undefined };
+      expect(await one(imdsCheck(fakeDeps({ imds })))).toMatchObject({
+        status: 'fail',
+        detail: `the instance identity document's region ${JSON.stringify(region)} is not a region name (expected e.g. "us-west-2")`,
+      });
+    }
   });
 
   it("names the endpoint that answered when the IPv4 one had no route, and warns unless the kubelet's helpers are told", async () => {
@@ -631,6 +643,21 @@ describe('forward-policy check', () => {
     expect(missing).toMatchObject({ status: 'warn', detail: 'cannot read the iptables FORWARD policy: iptables is not on the PATH' });
     const odd = await one(forwardCheck(fakeDeps({ forwardChain: async () => ['# Warning: iptables-legacy tables present'] })));
     expect(odd).toMatchObject({ status: 'warn', detail: expect.stringContaining('printed no policy line') });
+  });
+});
+
+describe('cloud-init check', () => {
+  it('names the errors of a damaged result.json, one nested too deep to print among them', async () => {
+    const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
+    const text = `{"v1":{"errors":["a script failed",{"stage":"final"},${deep}]}}`;
+    const deps = fakeDeps({
+      readFile: async (path) => (path === CLOUD_INIT_RESULT ? { content: Buffer.from(text), mode: 0o644 } : undefined),
+      now: () => new Date(),
+    });
+    expect(await one(cloudInitCheck(deps))).toMatchObject({
+      status: 'warn',
+      detail: 'finished with 3 errors: a script failed; {"stage":"final"}; an entry nested too deep to show',
+    });
   });
 });
 

@@ -52,6 +52,35 @@ describe('kubeconfig', () => {
     expect(execOf('{')).toMatch(/^is not YAML/);
   });
 
+  it('says why there is no plugin in a damaged kubeconfig: an empty entry, a list where a string belongs', () => {
+    expect(execOf('contexts: [null]\nusers: [null]\n')).toBe('has no user for context ""');
+    expect(execOf(stringify({ ...kubeconfig, contexts: [null, ...kubeconfig.contexts], users: [null, ...kubeconfig.users] }))).toMatchObject({
+      command: 'aws-iam-authenticator',
+    });
+    const exec = kubeconfig.users[1]!.user.exec!;
+    for (const damaged of [
+      { ...exec, args: ['token', { toString: 1 }] },
+      { ...exec, env: [{ name: 'A', value: [] }] },
+    ]) {
+      const users = [{ name: 'kubelet', user: { exec: damaged } }];
+      expect(execOf(stringify({ ...kubeconfig, users }))).toBe('user "kubelet" has an exec argument or environment value that is not a string');
+    }
+  });
+
+  it('reads a kubeconfig with an unknown tag or a key that is a list without a runtime warning on stderr', async () => {
+    const warnings: Error[] = [];
+    const listen = (w: Error) => warnings.push(w);
+    process.on('warning', listen);
+    try {
+      expect(execOf(`${stringify(kubeconfig)}preferences: !custom {? [a]: b}\n`)).toMatchObject({ command: 'aws-iam-authenticator' });
+      // the runtime emits a warning on the next tick
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', listen);
+    }
+    expect(warnings.map((w) => w.message)).toEqual([]);
+  });
+
   it('reads the token of an ExecCredential and refuses one without', () => {
     expect(tokenOf('{"kind":"ExecCredential","status":{"token":"k8s-aws-v1.x"}}')).toBe('k8s-aws-v1.x');
     expect(() => tokenOf('{"status":{}}')).toThrow('no status.token');

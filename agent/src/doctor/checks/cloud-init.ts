@@ -15,7 +15,17 @@ interface Status {
   v1?: { stage?: string | null } & Record<string, unknown>;
 }
 
-const errorsOf = (value: unknown): string[] => (Array.isArray(value) ? value.map((e) => (typeof e === 'string' ? e : JSON.stringify(e))) : []);
+/** An entry of cloud-init's errors (a message) as the line shows it; one nested past JSON.stringify's stack, by what it is. */
+function errorText(entry: unknown): string {
+  if (typeof entry === 'string') return entry;
+  try {
+    return JSON.stringify(entry);
+  } catch {
+    return 'an entry nested too deep to show';
+  }
+}
+
+const errorsOf = (value: unknown): string[] => (Array.isArray(value) ? value.map(errorText) : []);
 
 function parse<T>(content: Buffer | undefined): T | undefined {
   if (!content) return undefined;

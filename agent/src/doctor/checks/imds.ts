@@ -70,6 +70,9 @@ async function kubeletToldImdsMode(deps: DoctorDeps, timeoutMs: number): Promise
   return false;
 }
 
+/** A region as a host name holds it: one DNS label (the AWS SDK refuses any other). */
+const REGION_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
+
 /** The identity document's fields and the first local-hostname, as the imds line reads them from IMDS (or the boot's kept answers). */
 export async function readIdentity(imds: Imds): Promise<InstanceIdentity> {
   const doc = JSON.parse(await imds.get('dynamic/instance-identity/document')) as Record<string, unknown>;
@@ -88,6 +91,10 @@ export async function readIdentity(imds: Imds): Promise<InstanceIdentity> {
     ...(localHostname ? { localHostname } : {}),
   };
   if (!identity.instanceId || !identity.region) throw new EnvironmentError('the instance identity document has no instanceId or region');
+  // the region names hosts (the AWS endpoints, ECR's registries): one that cannot is a damaged document
+  if (!REGION_NAME.test(identity.region)) {
+    throw new EnvironmentError(`the instance identity document's region ${JSON.stringify(identity.region)} is not a region name (expected e.g. "us-west-2")`);
+  }
   return identity;
 }
 
