@@ -169,8 +169,8 @@ describe('EKS emulator with @aws-sdk/client-eks', () => {
     const six = await client(eks.url).send(new DescribeClusterCommand({ name: 'six' }));
     expect(six.cluster?.kubernetesNetworkConfig).toMatchObject({ ipFamily: 'ipv6', serviceIpv6Cidr: 'fd30:1c53:5f8a::/108' });
     expect(eks.requests).toEqual([
-      { method: 'GET', path: '/clusters/prod', clusterName: 'prod', status: 200, signed: true, accessKeyId: 'AKIDEXAMPLE' },
-      { method: 'GET', path: '/clusters/six', clusterName: 'six', status: 200, signed: true, accessKeyId: 'AKIDEXAMPLE' },
+      { method: 'GET', path: '/clusters/prod', clusterName: 'prod', status: 200, signed: true, accessKeyId: 'AKIDEXAMPLE', signingRegion: 'us-west-2' },
+      { method: 'GET', path: '/clusters/six', clusterName: 'six', status: 200, signed: true, accessKeyId: 'AKIDEXAMPLE', signingRegion: 'us-west-2' },
     ]);
   });
 
