@@ -106,7 +106,8 @@ export function readImdsAnswers(root: string, endpoint: string): { answers?: Kep
     Object.values(answers).every((a) => a === null || typeof a === 'string');
   if (!ours) return { problem: 'not a file written by this agent' };
   // Kept for another IMDS (a test's emulator, an endpoint override): not this one's answers.
-  if (file.endpoint !== endpoint) return { problem: `kept for IMDS at ${String(file.endpoint)}, not ${endpoint}` };
+  if (file.endpoint !== endpoint)
+    return { problem: `kept for IMDS at ${typeof file.endpoint === 'string' ? file.endpoint : JSON.stringify(file.endpoint)}, not ${endpoint}` };
   return { answers: { answers, ...(typeof file.servedBy === 'string' ? { servedBy: file.servedBy } : {}) } };
 }
 

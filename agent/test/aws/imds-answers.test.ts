@@ -119,6 +119,8 @@ describe('IMDS answers kept for the run phase', () => {
       ['{"version":1,"endpoint":"http://169.254.169.254","answers":[]}', 'not a file written by this agent'],
       ['{"version":1,"endpoint":"http://169.254.169.254","answers":{"user-data":5}}', 'not a file written by this agent'],
       ['{"version":1,"endpoint":"http://127.0.0.1:8080","answers":{}}', 'kept for IMDS at http://127.0.0.1:8080, not http://169.254.169.254'],
+      // an endpoint no string converts (a damaged file): shown as it is written, not a crash
+      ['{"version":1,"endpoint":{"toString":0},"answers":{}}', 'kept for IMDS at {"toString":0}, not http://169.254.169.254'],
     ];
     for (const [content, problem] of cases) {
       rmSync(root, { recursive: true, force: true });
