@@ -153,12 +153,14 @@ export function histories(releases: ReadonlyArray<{ minor: number; gates: Map<st
 
 export function render(release: string, older: readonly string[]): string {
   const newest = minorOf(release);
-  const gates = histories([release, ...older].map((dir) => ({ minor: minorOf(dir), gates: releaseGates(dir) })));
-  const current = releaseGates(release);
+  // each release's files read once, for the histories and for the gates since removed
+  const releases = [release, ...older].map((dir) => ({ minor: minorOf(dir), gates: releaseGates(dir) })).sort((a, b) => a.minor - b.minor);
+  const gates = histories(releases);
+  const current = releases.at(-1)!.gates;
   // a gate older releases had and the newest lacks is gone from the release after the last that had it
   const goneBy = new Map<string, number>();
-  for (const dir of [...older].sort((a, b) => minorOf(a) - minorOf(b))) {
-    for (const name of releaseGates(dir).keys()) if (!current.has(name)) goneBy.set(name, minorOf(dir) + 1);
+  for (const { minor, gates: had } of releases.slice(0, -1)) {
+    for (const name of had.keys()) if (!current.has(name)) goneBy.set(name, minor + 1);
   }
   const line = ([name, specs]: [string, Spec[]]) =>
     `  ${/^[A-Za-z_]\w*$/.test(name) ? name : JSON.stringify(name)}: [${specs.map((s) => `[${s.map((x) => (typeof x === 'string' ? `'${x}'` : x)).join(', ')}]`).join(', ')}],`;
