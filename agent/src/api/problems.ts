@@ -10,9 +10,19 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return out || '(document)';
 }
 
-/** JSON-quoted and shortened, so a value in a message cannot span lines. */
+/**
+ * JSON-quoted and shortened, so a value in a message cannot span lines. Values come from files a
+ * disk or a person damaged too (a cache, a kubeconfig, an identity document), so showing one never
+ * throws: one nested past JSON.stringify's stack, or one that cannot be written as JSON, is named
+ * by what it is.
+ */
 export function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch (err) {
+    text = err instanceof RangeError ? '(a value nested too deep to show)' : '(a value that cannot be shown)';
+  }
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 

@@ -1,6 +1,7 @@
 import { parse } from 'yaml';
 import { PATHS } from '../render/paths.js';
 import type { ExecConfig } from './types.js';
+import { show } from '../api/problems.js';
 
 export const KUBELET_KUBECONFIG = PATHS.kubeconfig;
 export const KUBELET_BOOTSTRAP_KUBECONFIG = PATHS.bootstrapKubeconfig;
@@ -26,14 +27,14 @@ export function execOf(text: string): ExecConfig | string {
   const current = contexts.find((c) => c?.name === doc['current-context']) ?? (contexts.length === 1 ? contexts[0] : undefined);
   const userName = current?.context?.user;
   const user = users.find((u) => u?.name === userName) ?? (users.length === 1 ? users[0] : undefined);
-  if (!user) return `has no user for context ${JSON.stringify(doc['current-context'] ?? '')}`;
+  if (!user) return `has no user for context ${show(doc['current-context'] ?? '')}`;
   const exec = user.user?.exec as Partial<ExecConfig> | undefined;
-  if (!exec || typeof exec.command !== 'string') return `user ${JSON.stringify(user.name)} has no exec credential plugin`;
+  if (!exec || typeof exec.command !== 'string') return `user ${show(user.name)} has no exec credential plugin`;
   const args: unknown[] = Array.isArray(exec.args) ? exec.args : [];
   const env = Array.isArray(exec.env) ? exec.env.filter((e) => e && typeof e.name === 'string') : [];
   // a list or a mapping where the kubelet reads a string: it cannot load the kubeconfig
   if ([...args, ...env.map((e) => e.value)].some((v) => v !== null && typeof v === 'object')) {
-    return `user ${JSON.stringify(user.name)} has an exec argument or environment value that is not a string`;
+    return `user ${show(user.name)} has an exec argument or environment value that is not a string`;
   }
   return {
     command: exec.command,

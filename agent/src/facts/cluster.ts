@@ -209,7 +209,7 @@ export async function resolveCluster(cluster: ClusterSpec | undefined, sources: 
     const problems = judge(description, fetched, fileKey);
     if (description.version !== undefined && !versionOf(description)) {
       problems.push(
-        `--cluster ${path}: version: ${JSON.stringify(description.version)} is not a Kubernetes minor (expected e.g. "1.33", as eks:DescribeCluster gives it)`,
+        `--cluster ${path}: version: ${show(description.version)} is not a Kubernetes minor (expected e.g. "1.33", as eks:DescribeCluster gives it)`,
       );
     }
     if (problems.length > 0) throw new InputError(problems);

@@ -67,6 +67,24 @@ describe('kubeconfig', () => {
     }
   });
 
+  it('names a damaged user or context in one short line, whatever its shape', () => {
+    const long = 'x'.repeat(500);
+    const line = execOf(
+      stringify({
+        ...kubeconfig,
+        'current-context': long,
+        users: [
+          { name: long, user: {} },
+          { name: 'b', user: {} },
+        ],
+      }),
+    );
+    expect(line).toBe(`has no user for context "${'x'.repeat(76)}...`);
+    expect(execOf(stringify({ ...kubeconfig, users: [{ name: { nested: [long] }, user: {} }] }))).toMatch(
+      /^user \{"nested":\["x+\.\.\. has no exec credential plugin$/,
+    );
+  });
+
   it('reads a kubeconfig with an unknown tag or a key that is a list without a runtime warning on stderr', async () => {
     const warnings: Error[] = [];
     const listen = (w: Error) => warnings.push(w);

@@ -208,6 +208,20 @@ describe('resolveCluster: the cached answer and what EKS answers', () => {
     ]);
   });
 
+  it('discards a cache whose value is nested past what JSON can write back, naming it, and asks EKS again', async () => {
+    const deps = await setUp({ clusters: { prod: {} } });
+    const dir = root();
+    // JSON.parse reads this; JSON.stringify overflows its stack on it
+    const depth = 200_000;
+    writeCache(dir, JSON.stringify({ ...fromEks, cidr: 0 }).replace('"cidr":0', `"cidr":${'['.repeat(depth)}${']'.repeat(depth)}`));
+    const out = await resolveCluster({ name: 'prod' }, { ...deps, cacheRoot: dir });
+    expect(out.origin).toBe('eks:DescribeCluster');
+    expect(out.cluster).toEqual(fromEks);
+    expect(out.warnings).toEqual([
+      '/var/lib/eks-node-agent/cluster.json: cidr: (a value nested too deep to show) is not a string; discarded, asking eks:DescribeCluster',
+    ]);
+  });
+
   it.each([
     ['an http endpoint', { endpoint: 'http://insecure.example.com' }, /apiServerEndpoint: "http:\/\/insecure\.example\.com" is not an https URL/],
     ['an endpoint with user info', { endpoint: 'https://admin:pw@x.example.com' }, /apiServerEndpoint: .* is not just a scheme, host and port/],

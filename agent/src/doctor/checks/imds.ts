@@ -5,6 +5,7 @@ import { imdsThroughProxy } from '../../render/kubelet-proxy.js';
 import { KUBELET_UNIT, PATHS, unitEnvironmentPath } from '../../render/paths.js';
 import type { Check } from '../runner.js';
 import type { AwsCredentials, DoctorDeps, KeptImds } from '../types.js';
+import { show } from '../../api/problems.js';
 
 /** The identity document fields the other checks and the bundle use (nothing secret). */
 export interface InstanceIdentity {
@@ -93,7 +94,7 @@ export async function readIdentity(imds: Imds): Promise<InstanceIdentity> {
   if (!identity.instanceId || !identity.region) throw new EnvironmentError('the instance identity document has no instanceId or region');
   // the region names hosts (the AWS endpoints, ECR's registries): one that cannot is a damaged document
   if (!REGION_NAME.test(identity.region)) {
-    throw new EnvironmentError(`the instance identity document's region ${JSON.stringify(identity.region)} is not a region name (expected e.g. "us-west-2")`);
+    throw new EnvironmentError(`the instance identity document's region ${show(identity.region)} is not a region name (expected e.g. "us-west-2")`);
   }
   return identity;
 }
