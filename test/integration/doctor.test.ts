@@ -135,6 +135,38 @@ describe('doctor on a healthy node', () => {
     }
   }, 60_000);
 
+  it("a damaged identity document among this boot's kept answers: the file serves no check, as the run phase does not use it; IMDS's own answers judge the node", async () => {
+    await rm(join(root, 'etc/kubernetes'), { recursive: true, force: true });
+    const env = { AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url, AWS_ENDPOINT_URL_EKS: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:9' };
+    const init = await runAgent(['init', '--skip', 'run', '--root', root], { env });
+    expect(init.exitCode, init.stderr).toBe(0);
+    const file = join(root, 'run/eks-node-agent/imds-answers.json');
+    const kept = JSON.parse(await readFile(file, 'utf8')) as { answers: Record<string, string | null> };
+    const path = 'dynamic/instance-identity/document';
+    const identity = JSON.parse(Buffer.from(kept.answers[path]!, 'base64').toString('utf8')) as Record<string, unknown>;
+    kept.answers[path] = Buffer.from(JSON.stringify({ ...identity, region: 'us west 2' })).toString('base64');
+    await writeFile(file, JSON.stringify(kept), { mode: 0o600 });
+    // the run phase says so and asks IMDS (--dry-run: nothing started)
+    const runPhase = await runAgent(['init', '--skip', 'config', '--dry-run', '--root', root], { env });
+    expect(runPhase.stderr).toContain(`note: /run/eks-node-agent/imds-answers.json: its identity document: IMDS ${path}: region "us west 2"`);
+    const live = await doctorJson();
+    for (const name of ['imds', 'config', 'node-name', 'files']) expect(live.by(name).status, `${name}: ${live.by(name).detail}`).toBe('ok');
+    expect(live.by('node-name').detail).toBe(`${NODE} (IMDS local-hostname, domain us-west-2.compute.internal is EC2-assigned)`);
+    imds.setDown(true);
+    try {
+      const r = await doctorJson(['--timeout', '8']);
+      expect(r.by('imds')).toMatchObject({
+        status: 'timeout',
+        hint: expect.stringContaining(
+          `this boot's answers in ${file} cannot serve the other checks (its identity document: IMDS ${path}: region "us west 2" is not a region name`,
+        ),
+      });
+      expect(r.by('node-name')).toMatchObject({ status: 'skipped', skippedBecause: 'imds' });
+    } finally {
+      imds.setDown(false);
+    }
+  }, 60_000);
+
   it('IMDS refusing connections after the boot (a firewall REJECT): imds fails within seconds naming the refusal, the rest judged from the kept answers', async () => {
     // an IMDS of its own, closed after the boot, so its port refuses
     const gone = await startImds({ userData: stringify(nodeConfig()) });

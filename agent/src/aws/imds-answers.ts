@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { dirname, join } from 'node:path';
 import { describeCause } from '../errors.js';
 import type { Imds } from './imds.js';
+import { IDENTITY_PATH, parseIdentity } from './instance-identity.js';
 
 /**
  * The IMDS answers of this boot, kept by the config phase for the run phase. The two phases are
@@ -108,6 +109,16 @@ export function readImdsAnswers(root: string, endpoint: string): { answers?: Kep
   // Kept for another IMDS (a test's emulator, an endpoint override): not this one's answers.
   if (file.endpoint !== endpoint)
     return { problem: `kept for IMDS at ${typeof file.endpoint === 'string' ? file.endpoint : JSON.stringify(file.endpoint)}, not ${endpoint}` };
+  // The identity document names the instance and its region for every call after it: one kept
+  // damaged (a region that names no host, say) would misdirect them all, so the file is not used.
+  const identity = answers[IDENTITY_PATH];
+  if (typeof identity === 'string') {
+    try {
+      parseIdentity(Buffer.from(identity, 'base64').toString('utf8'));
+    } catch (err) {
+      return { problem: `its identity document: ${describeCause(err)}` };
+    }
+  }
   return { answers: { answers, ...(typeof file.servedBy === 'string' ? { servedBy: file.servedBy } : {}) } };
 }
 

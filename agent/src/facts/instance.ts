@@ -1,4 +1,5 @@
 import { IPV6_IMDS_ENDPOINT, type Imds } from '../aws/imds.js';
+import { IDENTITY_PATH, type IdentityDocument, parseIdentity } from '../aws/instance-identity.js';
 import { EnvironmentError } from '../errors.js';
 import { readCpuMillicores, readMemoryMiB } from './machine.js';
 import type { InstanceFacts } from './types.js';
@@ -65,40 +66,13 @@ export interface NodeIdentity {
   source: NodeNameSource;
 }
 
-const IDENTITY_PATH = 'dynamic/instance-identity/document';
-
-interface Identity {
-  instanceId: string;
-  instanceType: string;
-  region: string;
-  availabilityZone: string;
-}
-
-function parseIdentity(text: string): Identity {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch {
-    throw new EnvironmentError(`IMDS ${IDENTITY_PATH}: not JSON ("${text.slice(0, 60)}")`);
-  }
-  const out: Partial<Identity> = {};
-  for (const key of ['instanceId', 'instanceType', 'region', 'availabilityZone'] as const) {
-    const value = (doc as Record<string, unknown> | null)?.[key];
-    if (typeof value !== 'string' || value === '') {
-      throw new EnvironmentError(`IMDS ${IDENTITY_PATH}: "${key}" is missing or not a string`);
-    }
-    out[key] = value;
-  }
-  return out as Identity;
-}
-
 /** The first entry of a whitespace/newline separated IMDS list, e.g. several DHCP domains. */
 function first(text: string | undefined): string | undefined {
   return text?.trim().split(/\s+/)[0] || undefined;
 }
 
 async function nodeIdentityOf(
-  id: Identity,
+  id: IdentityDocument,
   hostname: string | undefined,
   options: Pick<GatherOptions, 'privateDnsNameFallback' | 'instanceIdNodeName'>,
 ): Promise<NodeIdentity> {

@@ -121,6 +121,17 @@ describe('IMDS answers kept for the run phase', () => {
       ['{"version":1,"endpoint":"http://127.0.0.1:8080","answers":{}}', 'kept for IMDS at http://127.0.0.1:8080, not http://169.254.169.254'],
       // an endpoint no string converts (a damaged file): shown as it is written, not a crash
       ['{"version":1,"endpoint":{"toString":0},"answers":{}}', 'kept for IMDS at {"toString":0}, not http://169.254.169.254'],
+      // an identity document the boot would refuse from IMDS: every call after it would take its region
+      [
+        `{"version":1,"endpoint":"http://169.254.169.254","answers":{"dynamic/instance-identity/document":"${Buffer.from(
+          '{"instanceId":"i-0123456789abcdef0","instanceType":"m5.large","region":"us west 2","availabilityZone":"us-west-2a"}',
+        ).toString('base64')}"}}`,
+        'its identity document: IMDS dynamic/instance-identity/document: region "us west 2" is not a region name (expected e.g. "us-west-2")',
+      ],
+      [
+        `{"version":1,"endpoint":"http://169.254.169.254","answers":{"dynamic/instance-identity/document":"${Buffer.from('{"instanceId":').toString('base64')}"}}`,
+        'its identity document: IMDS dynamic/instance-identity/document: not JSON ("{\\"instanceId\\":")',
+      ],
     ];
     for (const [content, problem] of cases) {
       rmSync(root, { recursive: true, force: true });

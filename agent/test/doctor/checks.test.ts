@@ -318,7 +318,7 @@ describe('imds check', () => {
       const imds = { endpoint: 'http://imds', get: async () => identity, getOptional: async () => undefined, getBytesOptional: async () => undefined };
       expect(await one(imdsCheck(fakeDeps({ imds })))).toMatchObject({
         status: 'fail',
-        detail: `the instance identity document's region ${JSON.stringify(region)} is not a region name (expected e.g. "us-west-2")`,
+        detail: `IMDS dynamic/instance-identity/document: region ${JSON.stringify(region)} is not a region name (expected e.g. "us-west-2")`,
       });
     }
   });

@@ -147,6 +147,13 @@ describe('gatherInstanceFacts', () => {
     await expect(gatherInstanceFacts(deps)).rejects.toThrow(/latest\/meta-data\/mac: not found \(404\)/);
   });
 
+  it('refuses an identity document whose region names no host, with the words doctor and the kept answers use', async () => {
+    const deps = await setUp({ instance: { region: 'us west 2' } });
+    const err = await gatherInstanceFacts(deps).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EnvironmentError);
+    expect((err as Error).message).toBe('IMDS dynamic/instance-identity/document: region "us west 2" is not a region name (expected e.g. "us-west-2")');
+  });
+
   it('an instance without IPv4 (IMDS has no local-ipv4): the facts have no privateIpv4, and render judges it against the CIDR', async () => {
     const facts = await gatherInstanceFacts(await setUp({ metaData: { 'local-ipv4': null } }));
     expect(facts).not.toHaveProperty('privateIpv4');

@@ -1,11 +1,11 @@
-import { EnvironmentError, describeCause } from '../../errors.js';
+import { describeCause } from '../../errors.js';
 import { IMDS_ENDPOINT_VARIABLE, IMDS_MODE_VARIABLE, type Imds } from '../../aws/imds.js';
 import { readInstanceRole, type RoleRead } from '../../aws/instance-role.js';
 import { imdsThroughProxy } from '../../render/kubelet-proxy.js';
 import { KUBELET_UNIT, PATHS, unitEnvironmentPath } from '../../render/paths.js';
 import type { Check } from '../runner.js';
 import type { AwsCredentials, DoctorDeps, KeptImds } from '../types.js';
-import { show } from '../../api/problems.js';
+import { IDENTITY_PATH, parseIdentity } from '../../aws/instance-identity.js';
 
 /** The identity document fields the other checks and the bundle use (nothing secret). */
 export interface InstanceIdentity {
@@ -71,32 +71,21 @@ async function kubeletToldImdsMode(deps: DoctorDeps, timeoutMs: number): Promise
   return false;
 }
 
-/** A region as a host name holds it: one DNS label (the AWS SDK refuses any other). */
-const REGION_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
-
 /** The identity document's fields and the first local-hostname, as the imds line reads them from IMDS (or the boot's kept answers). */
 export async function readIdentity(imds: Imds): Promise<InstanceIdentity> {
-  const doc = JSON.parse(await imds.get('dynamic/instance-identity/document')) as Record<string, unknown>;
+  // the boot's own reading: what it refuses (a region that names no host, say), doctor refuses
+  const { document, ...required } = parseIdentity(await imds.get(IDENTITY_PATH));
   // several DHCP domains give several names; the first is the host's, as init takes it
   const localHostname = (await imds.getOptional('meta-data/local-hostname'))?.trim().split(/\s+/)[0] || undefined;
-  const str = (k: string): string => (typeof doc[k] === 'string' ? (doc[k] as string) : '');
-  const identity: InstanceIdentity = {
-    instanceId: str('instanceId'),
-    instanceType: str('instanceType'),
-    region: str('region'),
-    availabilityZone: str('availabilityZone'),
+  const str = (k: string): string => (typeof document[k] === 'string' ? (document[k] as string) : '');
+  return {
+    ...required,
     accountId: str('accountId'),
     imageId: str('imageId'),
     architecture: str('architecture'),
     privateIp: str('privateIp'),
     ...(localHostname ? { localHostname } : {}),
   };
-  if (!identity.instanceId || !identity.region) throw new EnvironmentError('the instance identity document has no instanceId or region');
-  // the region names hosts (the AWS endpoints, ECR's registries): one that cannot is a damaged document
-  if (!REGION_NAME.test(identity.region)) {
-    throw new EnvironmentError(`the instance identity document's region ${show(identity.region)} is not a region name (expected e.g. "us-west-2")`);
-  }
-  return identity;
 }
 
 /** What the report says of this boot's kept answers when IMDS itself does not answer: that they served, or why not. */
