@@ -1,13 +1,16 @@
 /**
- * The command-line flags a Linux kubelet of Kubernetes 1.35 accepts (names without "--"),
- * deprecated ones included: facts transcribed from the kubelet's sources of that release
+ * The command-line flags a Linux kubelet of Kubernetes 1.36 accepts (names without "--"),
+ * deprecated ones included: facts transcribed from the kubelet's sources of 1.35
  * (cmd/kubelet/app/options/options.go KubeletFlags.AddFlags and AddKubeletConfigFlags,
  * globalflags.go and globalflags_linux.go with the cadvisor flags, "_" read as "-", server.go for
  * help, and the component-base logs flags, JSON ones included since the kubelet registers that
- * format), checked against the kubelet reference page of 1.34. Flags removed before 1.35 are in
- * kubelet-flags.ts REMOVED_FLAGS with the release that removed them.
+ * format), checked against the kubelet reference page of 1.34. 1.36 changed none: its generated
+ * kubelet reference page lists 128 flags, every one here (the other 21 here are the cadvisor and
+ * JSON log flags, which that page never lists), its changelog removes and deprecates no kubelet
+ * flag, and component-base's logs flags did not change between v0.35.0 and v0.36.0. Flags removed
+ * before are in kubelet-flags.ts REMOVED_FLAGS with the release that removed them.
  */
-export const KUBELET_FLAG_NAMES_VERSION = '1.35';
+export const KUBELET_FLAG_NAMES_VERSION = '1.36';
 export const KUBELET_FLAG_NAMES: readonly string[] = [
   'address',
   'allowed-unsafe-sysctls',

@@ -375,8 +375,8 @@ describe('kubelet flag names', () => {
     expect(
       unknownFlagAdvisories(['--node-labels=a=b', '--v=2', '--node-lables=a=b', '--kube-reserved', '--housekeeping-interval=10s', '--no-such-thing']),
     ).toEqual([
-      'spec.kubelet.flags[2]: "--node-lables=a=b" is not a flag the kubelet knows (did you mean "--node-labels"?), and the kubelet stops at start for one it does not (the list is of Kubernetes 1.35; a newer kubelet may know more)',
-      'spec.kubelet.flags[5]: "--no-such-thing" is not a flag the kubelet knows, and the kubelet stops at start for one it does not (the list is of Kubernetes 1.35; a newer kubelet may know more)',
+      'spec.kubelet.flags[2]: "--node-lables=a=b" is not a flag the kubelet knows (did you mean "--node-labels"?), and the kubelet stops at start for one it does not (the list is of Kubernetes 1.36; a newer kubelet may know more)',
+      'spec.kubelet.flags[5]: "--no-such-thing" is not a flag the kubelet knows, and the kubelet stops at start for one it does not (the list is of Kubernetes 1.36; a newer kubelet may know more)',
     ]);
     // removed flags are judged apart, with their release
     expect(unknownFlagAdvisories(['--pod-infra-container-image=x', '--network-plugin=cni'])).toEqual([]);
