@@ -4,8 +4,8 @@ import fc from 'fast-check';
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { runAgent } from '../support/agent.js';
-import { INSTANCE, api, doctor, endpoint, imds, nodeConfig, root, useDoctorNode, work } from '../integration/doctor-node.js';
+import { REPO, runAgent } from '../support/agent.js';
+import { INSTANCE, NODE, api, doctor, endpoint, imds, journalDir, nodeConfig, otherCa, root, useDoctorNode, work } from '../integration/doctor-node.js';
 
 /*
  * The files of a configured node as people and disks damage them: one of the files doctor reads
@@ -27,13 +27,65 @@ type Format = 'json' | 'jsonl' | 'yaml' | 'toml' | 'text' | 'kept user data' | '
 
 const IMDS_ANSWERS = '/run/eks-node-agent/imds-answers.json';
 const CLUSTER_CACHE = '/var/lib/eks-node-agent/cluster.json';
+const IPAMD_LOG = '/var/log/aws-routed-eni/ipamd.log';
+const CA_BUNDLE = '/etc/pki/tls/certs/ca-bundle.crt';
+
+/**
+ * What else a case sets so that doctor reads the damaged file at all, a reader a healthy node does
+ * not reach: files under the root (null: none there), a unit's journal, pods bound to the Node.
+ * Put back after the case.
+ */
+interface Reach {
+  files?: Record<string, string | null>;
+  journal?: Record<string, string>;
+  pods?: () => unknown[];
+  /** the line whose detail or hint then shows the undamaged file was read, and what it says */
+  shows: [check: string, says: string];
+}
+
+/** The kubelet's line for a pod the VPC CNI had no address for, and the pod stuck on it: the pods line then reads ipamd's log. */
+const NO_ADDRESS: Reach = {
+  journal: {
+    'kubelet.service':
+      '2026-12-05T10:11:12+0000 node kubelet[901]: E1205 10:11:12.123456     901 kuberuntime_sandbox.go:72] "Failed to create sandbox for pod" err="rpc error: code = Unknown desc = failed to setup network for sandbox \\"5d1c\\": plugin type=\\"aws-cni\\" name=\\"aws-cni\\" failed (add): add cmd: failed to assign an IP address to container" pod="shop/web-1"\n',
+  },
+  pods: () => [
+    {
+      metadata: { namespace: 'shop', name: 'web-1' },
+      spec: { nodeName: NODE },
+      status: {
+        phase: 'Pending',
+        startTime: new Date(Date.now() - 300_000).toISOString(),
+        containerStatuses: [{ state: { waiting: { reason: 'ContainerCreating' } } }],
+      },
+    },
+  ],
+  shows: ['pods', 'ipamd: '],
+};
+
+/** The kernel not forwarding IPv4: the forward-policy line reads the sysctl files for who turned it off. */
+const FORWARDING_OFF: Reach = {
+  files: { '/proc/sys/net/ipv4/ip_forward': '0\n' },
+  shows: ['forward-policy', '(the last, /etc/sysctl.d/99-eks-node.conf, sets 1)'],
+};
+
+/** A pull from a registry on this host that failed: the registry line dials it and verifies TLS against the system's roots. */
+const PULL_FAILED = (): Reach => {
+  const image = `localhost:${api.port}/pause:3.10`;
+  return {
+    journal: {
+      'kubelet.service': `Dec 05 10:11:12 node kubelet[901]: E1205 10:11:12.123456     901 log.go:32] "PullImage from image service failed" err="rpc error: code = Unknown desc = failed to pull and unpack image \\"${image}\\": failed to resolve reference \\"${image}\\": failed to do request: Head \\"https://localhost:${api.port}/v2/pause/manifests/3.10\\": tls: failed to verify certificate: x509: certificate signed by unknown authority" image="${image}"\n`,
+    },
+    shows: ['registry', 'TLS verified'],
+  };
+};
 
 /**
  * Every file doctor reads on this node that a person or a disk may damage, and how it is written;
  * `weight` 3 for the files whose content a check reads (the rest are only compared with what init
  * plans, or read as the boot reads them), so the few runs go where the readers are.
  */
-const TARGETS: Array<{ path: string; format: Format; weight: number }> = [
+const TARGETS: Array<{ path: string; format: Format; weight: number; reach?: () => Reach }> = [
   { path: '/etc/kubernetes/kubelet/config.json', format: 'json', weight: 3 },
   { path: '/etc/kubernetes/kubelet/config.json.d/40-eks-node.conf', format: 'json', weight: 1 },
   { path: '/etc/eks/kubelet/environment', format: 'text', weight: 1 },
@@ -57,6 +109,29 @@ const TARGETS: Array<{ path: string; format: Format; weight: number }> = [
   { path: '/etc/eks/instance-types.jsonl', format: 'jsonl', weight: 1 },
   { path: '/sys/devices/system/cpu/online', format: 'text', weight: 1 },
   { path: '/proc/meminfo', format: 'text', weight: 1 },
+  { path: '/etc/eks/containerd-version.txt', format: 'text', weight: 1 },
+  { path: '/etc/eks/sandbox-image.txt', format: 'text', weight: 1 },
+  { path: '/sys/bus/pci/devices/0000:00:05.0/vendor', format: 'text', weight: 1 },
+  { path: '/proc/mdstat', format: 'text', weight: 1 },
+  // an empty --hostname-override (the config below) sends the node-name line to the host name
+  { path: '/proc/sys/kernel/hostname', format: 'text', weight: 3 },
+  // read for who set the kernel's forwarding, when it is off
+  { path: '/etc/sysctl.d/99-eks-node.conf', format: 'text', weight: 3, reach: () => FORWARDING_OFF },
+  { path: '/etc/sysctl.d/60-eks-node-reserved-ports.conf', format: 'text', weight: 3, reach: () => FORWARDING_OFF },
+  // read for the real servers, when the kubelet's resolv.conf is systemd-resolved's stub
+  {
+    path: '/run/systemd/resolve/resolv.conf',
+    format: 'text',
+    weight: 3,
+    reach: () => ({
+      files: { '/etc/resolv.conf': 'nameserver 127.0.0.53\noptions edns0 trust-ad\nsearch us-west-2.compute.internal\n' },
+      shows: ['pod-dns', 'lists the real servers (169.254.169.253)'],
+    }),
+  },
+  { path: CA_BUNDLE, format: 'text', weight: 3, reach: PULL_FAILED },
+  { path: '/etc/cni/net.d/10-aws.conflist', format: 'json', weight: 1 },
+  { path: IPAMD_LOG, format: 'jsonl', weight: 3, reach: () => NO_ADDRESS },
+  { path: '/var/log/aws-routed-eni/plugin.log', format: 'jsonl', weight: 1 },
 ];
 const target = fc.oneof(...TARGETS.map((t) => ({ arbitrary: fc.constant(t), weight: t.weight })));
 
@@ -259,6 +334,27 @@ function mutated(content: Buffer, format: Format, edits: Edit[]): Buffer {
   return edits.reduce<Buffer>((b, e) => applyEdit(b, format, e), content);
 }
 
+/** Sets what a case needs for its file to be read (Reach); the function it returns puts the node back. */
+async function arrange(reach: Reach): Promise<() => Promise<void>> {
+  const was = new Map<string, Buffer | undefined>();
+  for (const [path, text] of Object.entries(reach.files ?? {})) {
+    const full = join(root, path);
+    was.set(full, await readFile(full).catch(() => undefined));
+    await rm(full, { force: true });
+    if (text !== null) await writeFile(full, text);
+  }
+  for (const [unit, text] of Object.entries(reach.journal ?? {})) await writeFile(join(journalDir, `${unit}.log`), text);
+  api.pods.push(...((reach.pods?.() ?? []) as typeof api.pods));
+  return async () => {
+    for (const [full, content] of was) {
+      await rm(full, { force: true });
+      if (content !== undefined) await writeFile(full, content);
+    }
+    for (const unit of Object.keys(reach.journal ?? {})) await rm(join(journalDir, `${unit}.log`), { force: true });
+    api.pods.length = 0;
+  };
+}
+
 /** A line the agent itself writes on stderr (its log, warnings, notes, errors); anything else is a trace or a runtime's. */
 const OWN_LINE = /^(eks-node-agent: |warning: |note: |error: )/;
 
@@ -266,11 +362,17 @@ describe('doctor on a node whose files were damaged', () => {
   it('answers with its own lines: a report with every check, no internal error, no stack trace', async () => {
     // A node that cached its cluster's answer (the user data lacks the service CIDR) and has a
     // kubelet drop-in, configured by the built agent's config phase, which keeps this boot's IMDS
-    // answers; cloud-init done, an fstab and mounts as an instance has them.
+    // answers; cloud-init done, an fstab and mounts as an instance has them, the image's sysctl
+    // files and pause image, the VPC CNI's configuration and logs, systemd-resolved's servers and
+    // a CA bundle. The kubelet takes the machine's host name (an empty --hostname-override), so
+    // the node-name line reads it.
     const { cidr, ...cluster } = nodeConfig().spec.cluster;
     const config = {
       ...nodeConfig(),
-      spec: { cluster, kubelet: { config: { shutdownGracePeriod: '30s', maxPods: 29 }, flags: ['--node-labels=team=platform'] } },
+      spec: {
+        cluster,
+        kubelet: { config: { shutdownGracePeriod: '30s', maxPods: 29 }, flags: ['--node-labels=team=platform', '--hostname-override='] },
+      },
     };
     imds.setUserData(stringifyYaml(config));
     const cache = { name: cluster.name, apiServerEndpoint: endpoint, certificateAuthority: api.caBase64, cidr, instanceId: INSTANCE.instanceId };
@@ -280,6 +382,56 @@ describe('doctor on a node whose files were damaged', () => {
       '/run/cloud-init/status.json': `${JSON.stringify({ v1: { datasource: 'DataSourceEc2Local', stage: null, init: { errors: [], start: 1.5, finished: 2.5 } } }, null, 1)}\n`,
       '/etc/fstab': 'UUID=0f8e3c5a-1b2c-4d5e-8f90-a1b2c3d4e5f6     /           xfs    defaults,noatime  1   1\n',
       '/proc/mounts': '/dev/nvme0n1p1 / xfs rw,noatime,attr2,inode64 0 0\nproc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n',
+      '/etc/eks/sandbox-image.txt': 'localhost/kubernetes/pause:latest\n',
+      '/etc/sysctl.d/99-eks-node.conf': await readFile(`${REPO}packer/rootfs/etc/sysctl.d/99-eks-node.conf`, 'utf8'),
+      '/etc/sysctl.d/60-eks-node-reserved-ports.conf': await readFile(`${REPO}packer/rootfs/etc/sysctl.d/60-eks-node-reserved-ports.conf`, 'utf8'),
+      '/run/systemd/resolve/resolv.conf':
+        '# This is /run/systemd/resolve/resolv.conf managed by man:systemd-resolved(8).\n# Do not edit.\n\nnameserver 169.254.169.253\nsearch us-west-2.compute.internal\n',
+      // the system bundle with a company's CA and the one that signed the registry on this host
+      [CA_BUNDLE]: `# Example Corp Root CA\n${otherCa.certPem}# doctor-test registry CA\n${api.caPem}`,
+      '/etc/cni/net.d/10-aws.conflist': `${JSON.stringify(
+        {
+          cniVersion: '1.0.0',
+          name: 'aws-cni',
+          disableCheck: true,
+          plugins: [
+            {
+              name: 'aws-cni',
+              type: 'aws-cni',
+              vethPrefix: 'eni',
+              mtu: '9001',
+              podSGEnforcingMode: 'strict',
+              pluginLogFile: '/var/log/aws-routed-eni/plugin.log',
+              pluginLogLevel: 'DEBUG',
+              capabilities: { 'io.kubernetes.cri.pod-annotations': true },
+            },
+            { name: 'egress-cni', type: 'egress-cni', mtu: '9001', enabled: 'false', randomizeSNAT: 'prng', nodeIP: '' },
+            { type: 'portmap', capabilities: { portMappings: true }, snat: true },
+          ],
+        },
+        null,
+        2,
+      )}\n`,
+      [IPAMD_LOG]: [
+        { level: 'info', ts: '2026-12-05T10:11:02.104Z', caller: 'aws-k8s-agent/main.go:42', msg: 'Starting L-IPAMD   ...' },
+        // the pool used up: what the pods line reads when a pod got no address
+        { level: 'info', ts: '2026-12-05T10:11:08.000Z', caller: 'ipamd/ipamd.go:852', msg: 'IP pool stats: total = 27, used = 26, c.maxIPsPerENI = 10' },
+        {
+          level: 'debug',
+          ts: '2026-12-05T10:11:09.000Z',
+          caller: 'ipamd/ipamd.go:652',
+          msg: 'IP pool is too low: available (1) < ENI target (1) * addrsPerENI (9)',
+        },
+        { level: 'info', ts: '2026-12-05T10:11:10.000Z', caller: 'ipamd/ipamd.go:852', msg: 'IP pool stats: total = 27, used = 27, c.maxIPsPerENI = 10' },
+      ]
+        .map((line) => `${JSON.stringify(line)}\n`)
+        .join(''),
+      '/var/log/aws-routed-eni/plugin.log': `${JSON.stringify({
+        level: 'info',
+        ts: '2026-12-05T10:11:12.000Z',
+        caller: 'routed-eni-cni-plugin/cni.go:125',
+        msg: 'Received CNI add request: ContainerID(5d1c) Netns(/var/run/netns/cni-1f2e) IfName(eth0) Args(K8S_POD_NAMESPACE=shop;K8S_POD_NAME=web-1) Path(/opt/cni/bin)',
+      })}\n`,
     };
     for (const [path, text] of Object.entries(extra)) {
       await mkdir(dirname(join(root, path)), { recursive: true });
@@ -293,13 +445,24 @@ describe('doctor on a node whose files were damaged', () => {
     const run = async (args: string[] = []) => doctor(['--output', 'json', '--timeout', '20', ...args]);
     const healthy = await run();
     const baseline = JSON.parse(healthy.stdout) as Array<{ name: string; status: string; detail: string }>;
-    // the undamaged node passes, and the cluster comes from the cache the property damages
+    // the undamaged node passes but for the config line's word on the empty --hostname-override,
+    // and the cluster comes from the cache the property damages
     expect(
-      baseline.filter((c) => c.status !== 'ok'),
+      baseline.filter((c) => c.status !== 'ok').map((c) => `${c.name} ${c.status}`),
       healthy.stdout,
-    ).toEqual([]);
+    ).toEqual(['config warn']);
+    expect(baseline.find((c) => c.name === 'config')?.detail).toContain('"--hostname-override=" replaces the node name');
     expect(baseline.find((c) => c.name === 'config')?.detail).toContain('cidr from cached answer');
     const names = baseline.map((c) => c.name);
+    // each condition leads doctor to its file, undamaged
+    const reaches = new Map(TARGETS.flatMap((t) => (t.reach ? [[t.reach().shows.join(), t.reach] as const] : [])));
+    for (const reach of reaches.values()) {
+      const { shows } = reach();
+      const undo = await arrange(reach());
+      const r = await run().finally(undo);
+      const line = (JSON.parse(r.stdout) as Array<{ name: string; detail: string; hint?: string }>).find((c) => c.name === shows[0]);
+      expect(`${line?.detail}; ${line?.hint}`, r.stdout).toContain(shows[1]);
+    }
 
     const originals = new Map<string, { content: Buffer; mode: number }>();
     for (const { path } of TARGETS) {
@@ -310,10 +473,11 @@ describe('doctor on a node whose files were damaged', () => {
     let n = 0;
     const seen = { fail: 0, ok: 0 };
     await fc.assert(
-      fc.asyncProperty(target, fc.array(edit, { minLength: 1, maxLength: 3 }), fc.boolean(), async ({ path, format }, edits, bundle) => {
+      fc.asyncProperty(target, fc.array(edit, { minLength: 1, maxLength: 3 }), fc.boolean(), async ({ path, format, reach }, edits, bundle) => {
         const full = join(root, path);
         const original = originals.get(path)!;
         const bundleFile = join(work, `bundle-${n++}.tar.gz`);
+        const undo = reach ? await arrange(reach()) : async () => {};
         await writeFile(full, mutated(original.content, format, edits));
         try {
           const r = await run(bundle ? ['--bundle', bundleFile] : []);
@@ -334,6 +498,7 @@ describe('doctor on a node whose files were damaged', () => {
           await writeFile(full, original.content);
           await chmod(full, original.mode);
           await rm(bundleFile, { force: true });
+          await undo();
         }
       }),
       { numRuns: RUNS, seed: 20261208 },

@@ -162,6 +162,9 @@ export function useDoctorNode(): void {
     await writeFile(join(root, 'etc/eks/kubelet-version.txt'), `${KUBELET_VERSION}\n`);
     await writeFile(join(root, 'etc/eks/containerd-version.txt'), `${CONTAINERD_VERSION}\n`);
     await copyFile(fixture('instance-types.jsonl'), join(root, 'etc/eks/instance-types.jsonl'));
+    // the instance's one PCI device, its ENA network adapter (Amazon's vendor id): no GPU
+    await mkdir(join(root, 'sys/bus/pci/devices/0000:00:05.0'), { recursive: true });
+    await writeFile(join(root, 'sys/bus/pci/devices/0000:00:05.0/vendor'), '0x1d0f\n');
   }, 120_000);
 
   afterAll(async () => {
@@ -197,6 +200,10 @@ export function useDoctorNode(): void {
     // the nameservers the kubelet hands pods, as DHCP writes them on an EC2 instance
     await rm(join(root, 'etc/resolv.conf'), { force: true });
     await writeFile(join(root, 'etc/resolv.conf'), 'nameserver 169.254.169.253\nsearch us-west-2.compute.internal\n');
+    // the kernel's view of an instance without md arrays, and its host name as EC2 sets it
+    await writeFile(join(root, 'proc/mdstat'), 'Personalities : \nunused devices: <none>\n');
+    await mkdir(join(root, 'proc/sys/kernel'), { recursive: true });
+    await writeFile(join(root, 'proc/sys/kernel/hostname'), `${NODE}\n`);
     await configureNode(config);
     await setUnits({ 'containerd.service': 'active', 'kubelet.service': 'active' });
     for (const f of await readdir(journalDir)) await rm(join(journalDir, f));
