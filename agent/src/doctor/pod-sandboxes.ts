@@ -198,8 +198,8 @@ export interface IpamdEvidence {
 }
 
 interface IpamdLine {
-  level?: string;
-  msg?: string;
+  level?: unknown;
+  msg?: unknown;
 }
 
 const shorten = (msg: string): string => {
@@ -219,13 +219,15 @@ const shorten = (msg: string): string => {
 export function ipamdEvidence(text: string): IpamdEvidence | undefined {
   const lines = text.split('\n').reverse();
   for (const raw of lines) {
-    let line: IpamdLine;
+    let line: IpamdLine | null;
     try {
-      line = JSON.parse(raw) as IpamdLine;
+      line = JSON.parse(raw) as IpamdLine | null;
     } catch {
       continue;
     }
-    const msg = line.msg ?? '';
+    // a line of a damaged log that is JSON of another shape says nothing of ipamd's
+    const msg = line?.msg;
+    if (typeof msg !== 'string') continue;
     if (/InsufficientFreeAddressesInSubnet|InsufficientCidrBlocks/.test(msg)) return { cause: 'subnet full', message: shorten(msg) };
     if (/UnauthorizedOperation|AccessDenied|not authorized to perform|AuthFailure/.test(msg)) return { cause: 'ec2 refused', message: shorten(msg) };
     if (/AttachmentLimitExceeded|NetworkInterfaceLimitExceeded|PrivateIpAddressLimitExceeded/.test(msg))

@@ -138,6 +138,12 @@ describe('ipamdEvidence', () => {
     // a log cut mid-line (the tail's first line) or not JSON is passed over
     expect(ipamdEvidence(`ol = 10, used = 10"}\nnot json\n`)).toBeUndefined();
   });
+
+  it('passes over a line that is JSON but no line of ipamd: no object, or a msg that is no string', () => {
+    const full = ipamdLine('debug', 'IP pool stats: total = 10, used = 10, c.maxIPsPerENI = 5');
+    for (const odd of ['null', '3', '"IP pool stats: total = 1, used = 1"', '[]', '{"msg":null}', '{"msg":["InsufficientCidrBlocks"]}', '{"msg":{"a":1}}'])
+      expect(ipamdEvidence(`${full}\n${odd}\n`), odd).toEqual({ cause: 'interfaces full', message: "all 10 addresses of the node's pool assigned" });
+  });
 });
 
 describe('sandboxHint', () => {
