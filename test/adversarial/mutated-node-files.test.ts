@@ -9,8 +9,9 @@ import { INSTANCE, NODE, api, doctor, endpoint, imds, journalDir, nodeConfig, ot
 
 /*
  * The files of a configured node as people and disks damage them: one of the files doctor reads
- * (what init wrote, the agent's kept state, the image's facts, what cloud-init and the kernel
- * keep), with one to three mutations: truncated, emptied, bytes replaced (random, NUL, invalid
+ * (what init wrote, the agent's kept state, the image's facts, what cloud-init, the kernel, the
+ * VPC CNI and systemd-resolved keep; a few only once the node is in the state that sends doctor
+ * to them), with one to three mutations: truncated, emptied, bytes replaced (random, NUL, invalid
  * UTF-8, another format's syntax), a JSON/YAML/TOML value given another shape (or a form only
  * that format has: a YAML tag, a TOML date), removed, or its key written twice; a line of a text
  * file replaced, removed or doubled. Doctor must answer every case with its own lines: exit 0 or
@@ -32,11 +33,11 @@ const CA_BUNDLE = '/etc/pki/tls/certs/ca-bundle.crt';
 
 /**
  * What else a case sets so that doctor reads the damaged file at all, a reader a healthy node does
- * not reach: files under the root (null: none there), a unit's journal, pods bound to the Node.
- * Put back after the case.
+ * not reach: files under the root, a unit's journal, pods bound to the Node. Put back after the
+ * case.
  */
 interface Reach {
-  files?: Record<string, string | null>;
+  files?: Record<string, string>;
   journal?: Record<string, string>;
   pods?: () => unknown[];
   /** the line whose detail or hint then shows the undamaged file was read, and what it says */
@@ -340,8 +341,7 @@ async function arrange(reach: Reach): Promise<() => Promise<void>> {
   for (const [path, text] of Object.entries(reach.files ?? {})) {
     const full = join(root, path);
     was.set(full, await readFile(full).catch(() => undefined));
-    await rm(full, { force: true });
-    if (text !== null) await writeFile(full, text);
+    await writeFile(full, text);
   }
   for (const [unit, text] of Object.entries(reach.journal ?? {})) await writeFile(join(journalDir, `${unit}.log`), text);
   api.pods.push(...((reach.pods?.() ?? []) as typeof api.pods));
