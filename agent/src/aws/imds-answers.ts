@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { show } from '../api/problems.js';
 import { describeCause } from '../errors.js';
 import type { Imds } from './imds.js';
 import { IDENTITY_PATH, parseIdentity } from './instance-identity.js';
@@ -108,7 +109,7 @@ export function readImdsAnswers(root: string, endpoint: string): { answers?: Kep
   if (!ours) return { problem: 'not a file written by this agent' };
   // Kept for another IMDS (a test's emulator, an endpoint override): not this one's answers.
   if (file.endpoint !== endpoint)
-    return { problem: `kept for IMDS at ${typeof file.endpoint === 'string' ? file.endpoint : JSON.stringify(file.endpoint)}, not ${endpoint}` };
+    return { problem: `kept for IMDS at ${typeof file.endpoint === 'string' ? file.endpoint : show(file.endpoint)}, not ${endpoint}` };
   // The identity document names the instance and its region for every call after it: one kept
   // damaged (a region that names no host, say) would misdirect them all, so the file is not used.
   const identity = answers[IDENTITY_PATH];

@@ -121,6 +121,11 @@ describe('IMDS answers kept for the run phase', () => {
       ['{"version":1,"endpoint":"http://127.0.0.1:8080","answers":{}}', 'kept for IMDS at http://127.0.0.1:8080, not http://169.254.169.254'],
       // an endpoint no string converts (a damaged file): shown as it is written, not a crash
       ['{"version":1,"endpoint":{"toString":0},"answers":{}}', 'kept for IMDS at {"toString":0}, not http://169.254.169.254'],
+      // one nested past JSON.stringify's stack: named, not a RangeError out of the run phase
+      [
+        `{"version":1,"endpoint":${'['.repeat(50_000)}${']'.repeat(50_000)},"answers":{}}`,
+        'kept for IMDS at (a value nested too deep to show), not http://169.254.169.254',
+      ],
       // an identity document the boot would refuse from IMDS: every call after it would take its region
       [
         `{"version":1,"endpoint":"http://169.254.169.254","answers":{"dynamic/instance-identity/document":"${Buffer.from(
