@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describeCause } from '../errors.js';
 import type { SdkCredentials } from './client.js';
 import type { Imds } from './imds.js';
+import { show } from '../api/problems.js';
 
 /**
  * The instance role's credentials, read from IMDS (meta-data/iam/security-credentials/): what
@@ -42,7 +43,7 @@ export async function readInstanceRole(imds: Imds): Promise<RoleRead> {
     typeof creds.AccessKeyId !== 'string' ||
     typeof creds.SecretAccessKey !== 'string'
   ) {
-    return { ok: false, reason: 'unusable', roleName, detail: `role ${roleName}: IMDS gives no usable credentials (Code ${JSON.stringify(creds?.Code)})` };
+    return { ok: false, reason: 'unusable', roleName, detail: `role ${roleName}: IMDS gives no usable credentials (Code ${show(creds?.Code)})` };
   }
   const expiration = typeof creds.Expiration === 'string' ? new Date(creds.Expiration) : undefined;
   return {

@@ -13,6 +13,7 @@ import { kubeletFragmentFor, kubeletVersionWarnings } from './config-warnings.js
 import { kubeReserved } from './reserved.js';
 import { decideReservedMemory, type MemoryReservation } from './reserved-memory.js';
 import { decideFastImagePull } from './fast-image-pull.js';
+import { show } from '../api/problems.js';
 
 export interface RenderOptions {
   /** sandbox image for containerd; default: the EKS pause image of the instance's region */
@@ -68,15 +69,13 @@ export function buildContext(config: ResolvedNodeConfig, facts: Facts, options: 
   const kubelet = parseVersion('facts.kubeletVersion', instance.kubeletVersion);
   const containerd = parseVersion('facts.containerdVersion', instance.containerdVersion);
   if (!INSTANCE_ID.test(instance.instanceId)) {
-    throw new InputError(`facts.instanceId: ${JSON.stringify(instance.instanceId)} is not an instance id (expected e.g. "i-0123456789abcdef0")`);
+    throw new InputError(`facts.instanceId: ${show(instance.instanceId)} is not an instance id (expected e.g. "i-0123456789abcdef0")`);
   }
   if (!DNS_NAME.test(instance.privateDnsName)) {
-    throw new InputError(
-      `facts.privateDnsName: ${JSON.stringify(instance.privateDnsName)} is not a DNS name (expected e.g. "ip-10-0-1-23.us-west-2.compute.internal")`,
-    );
+    throw new InputError(`facts.privateDnsName: ${show(instance.privateDnsName)} is not a DNS name (expected e.g. "ip-10-0-1-23.us-west-2.compute.internal")`);
   }
   if (!Number.isFinite(instance.cpuMillicores) || instance.cpuMillicores <= 0) {
-    throw new InputError(`facts.cpuMillicores: ${JSON.stringify(instance.cpuMillicores)} is not a positive number (expected e.g. 2000)`);
+    throw new InputError(`facts.cpuMillicores: ${show(instance.cpuMillicores)} is not a positive number (expected e.g. 2000)`);
   }
   // gates this kubelet lacks are left out (gateVersionWarnings says so): it would stop at start for them
   const kubeletFragment = kubeletFragmentFor(config, kubelet);

@@ -2,6 +2,7 @@ import ipaddr from 'ipaddr.js';
 import type { IpFamily } from '../api/cluster-values.js';
 import { InputError } from '../errors.js';
 import type { InstanceFacts } from '../facts/types.js';
+import { show } from '../api/problems.js';
 
 export type { IpFamily } from '../api/cluster-values.js';
 
@@ -23,7 +24,7 @@ export function nodeIp(family: IpFamily, instance: InstanceFacts): string {
 
 function checkAddress(field: string, value: string, family: IpFamily): string {
   if (!ipaddr.isValid(value) || ipaddr.parse(value).kind() !== family) {
-    throw new InputError(`${field}: ${JSON.stringify(value)} is not an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address`);
+    throw new InputError(`${field}: ${show(value)} is not an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address`);
   }
   return ipaddr.parse(value).toString();
 }

@@ -1,4 +1,5 @@
 import { InputError } from '../errors.js';
+import { show } from '../api/problems.js';
 
 export interface Version {
   major: number;
@@ -10,7 +11,7 @@ export interface Version {
 export function parseVersion(field: string, value: string): Version {
   const m = /^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+].*)?$/.exec(value.trim());
   if (!m) {
-    throw new InputError(`${field}: ${JSON.stringify(value)} is not a version (expected e.g. "v1.33.1")`);
+    throw new InputError(`${field}: ${show(value)} is not a version (expected e.g. "v1.33.1")`);
   }
   return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3] ?? 0) };
 }
